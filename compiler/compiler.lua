@@ -1,0 +1,2 @@
+-- STUB (the compiler replaces this file)
+return {}

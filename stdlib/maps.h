@@ -1,0 +1,41 @@
+/* maps.h - runtime map instances with kernel semantics.
+ *
+ * Memory is fixed at creation (max_entries x sizes); lookups are O(1).
+ * Errors are negative errnos as the kernel's bpf(2) returns them:
+ * -ENOENT (no such key), -EEXIST (BPF_NOEXIST on a present key), -E2BIG
+ * (hash full), -EINVAL (bad flags or index), -ENOMEM.
+ */
+#ifndef BPFLUA_MAPS_H
+#define BPFLUA_MAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BL_ANY     0 /* BPF_ANY */
+#define BL_NOEXIST 1 /* BPF_NOEXIST */
+#define BL_EXIST   2 /* BPF_EXIST */
+
+struct bl_map_def;
+struct bl_map;
+
+struct bl_map *bl_map_create(const struct bl_map_def *def, char **err);
+void bl_map_free(struct bl_map *m);
+const struct bl_map_def *bl_map_def(const struct bl_map *m);
+
+/* Pointer to the value stored for key, or NULL. Stays valid until the
+ * element is deleted or evicted (as in the kernel, for the program's run). */
+void *bl_map_lookup(struct bl_map *m, const void *key);
+int bl_map_update(struct bl_map *m, const void *key, const void *value, uint64_t flags);
+int bl_map_delete(struct bl_map *m, const void *key);
+int bl_map_next_key(struct bl_map *m, const void *key, void *next_key);
+/* Calls fn(map, key, value, ctx) for each element until it returns nonzero;
+ * returns the number of elements visited. Deleting the current element
+ * from inside fn is safe. */
+long bl_map_for_each(struct bl_map *m,
+                     int (*fn)(struct bl_map *m, void *key, void *value, void *ctx),
+                     void *ctx);
+/* Ring buffer */
+int bl_ringbuf_output(struct bl_map *m, const void *data, uint64_t size, uint64_t flags);
+int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap);
+
+#endif

@@ -1,0 +1,215 @@
+/* bpflua.h - the public C API of the bpflua engine.
+ *
+ * An object is what one source file or one ELF file holds: programs, the
+ * maps they share, a license, and (optionally) the source text that line
+ * info points into. Programs are addressed by index within their object.
+ *
+ * Conventions (as libbpf): functions returning int give 0 or a negative
+ * errno; functions returning a pointer give NULL on failure. Where a
+ * `char **err` is taken, a failure stores a malloc'd, human-readable
+ * message there (free() it); `err` may be NULL. Nothing here prints or
+ * exits: only the command-line host does.
+ */
+#ifndef BPFLUA_H
+#define BPFLUA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BPFLUA_VERSION "0.1.0"
+
+typedef struct bpflua_object bpflua_object;
+
+enum bpflua_engine {
+    BPFLUA_ENGINE_DEFAULT = 0, /* the JIT on x86-64, else the interpreter */
+    BPFLUA_ENGINE_INTERP,
+    BPFLUA_ENGINE_JIT,
+    BPFLUA_ENGINE_KERNEL,      /* libbpf load + BPF_PROG_TEST_RUN */
+};
+
+/* Kernel map type ids (enum bpf_map_type). */
+enum bpflua_map_type {
+    BPFLUA_MAP_HASH = 1,
+    BPFLUA_MAP_ARRAY = 2,
+    BPFLUA_MAP_PERCPU_ARRAY = 6,
+    BPFLUA_MAP_LRU_HASH = 9,
+    BPFLUA_MAP_RINGBUF = 27,
+};
+
+struct bpflua_map_spec {
+    const char *name;
+    uint32_t type;           /* enum bpflua_map_type */
+    uint32_t key_size;       /* bytes; 4 for arrays, 0 for ringbuf */
+    uint32_t value_size;     /* bytes; 0 for ringbuf */
+    uint32_t max_entries;    /* for ringbuf: the buffer size in bytes */
+    uint32_t flags;
+    int key_signed;          /* read keys back sign-extended (i8..i64) */
+    int value_signed;
+};
+
+struct bpflua_func_info { uint32_t insn; const char *name; };
+struct bpflua_line_info { uint32_t insn; uint32_t line; uint32_t col; };
+
+/* ---- objects ---------------------------------------------------------- */
+
+bpflua_object *bpflua_object_new(void);
+void bpflua_object_free(bpflua_object *obj);
+
+int bpflua_object_set_license(bpflua_object *obj, const char *license);
+const char *bpflua_object_license(const bpflua_object *obj);
+/* The source file that line info refers to (name, and its text if known). */
+int bpflua_object_set_source(bpflua_object *obj, const char *name, const char *text);
+const char *bpflua_object_source_name(const bpflua_object *obj);
+/* Line `line` (1-based) of the source text, without its newline, or NULL. */
+const char *bpflua_object_source_line(const bpflua_object *obj, uint32_t line, size_t *len);
+
+/* Adds a map; returns its index (>= 0) or a negative errno. */
+int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec);
+
+/* Adds a program. `insns` are n_insns 8-byte slots in RFC 9669 layout
+ * (little endian), subprograms appended after the main function; map
+ * references are lddw with src_reg 1 (BPF_PSEUDO_MAP_FD) and imm = map
+ * index; callbacks are lddw with src_reg 4 (BPF_PSEUDO_FUNC), calls to
+ * subprograms are call with src_reg 1, both pc-relative as in the kernel.
+ * funcs[] names each function start (funcs[0].insn == 0); lines[] is sorted
+ * by insn. Returns the program's index or a negative errno. */
+int bpflua_object_add_prog(bpflua_object *obj, const char *name, const char *section,
+                           const void *insns, size_t n_insns,
+                           const struct bpflua_func_info *funcs, size_t n_funcs,
+                           const struct bpflua_line_info *lines, size_t n_lines);
+
+size_t bpflua_prog_count(const bpflua_object *obj);
+const char *bpflua_prog_name(const bpflua_object *obj, size_t prog);
+const char *bpflua_prog_section(const bpflua_object *obj, size_t prog);
+/* Index of the program called `name`, or -1. */
+int bpflua_prog_find(const bpflua_object *obj, const char *name);
+/* The program's instructions (8-byte slots), valid while obj lives. */
+const void *bpflua_prog_insns(const bpflua_object *obj, size_t prog, size_t *n_insns);
+
+/* ---- ELF (vm/elf_read.c, vm/elf_write.c) ------------------------------- */
+
+bpflua_object *bpflua_object_open_elf(const char *path, char **err);
+bpflua_object *bpflua_object_from_elf(const void *buf, size_t len, const char *name, char **err);
+/* Serialises obj to an ELF image in *buf (malloc'd, caller frees). */
+int bpflua_object_to_elf(bpflua_object *obj, void **buf, size_t *len, char **err);
+int bpflua_object_write_elf(bpflua_object *obj, const char *path, char **err);
+
+/* ---- assembler / disassembler (bpf_conformance text form) --------------- */
+
+/* Assembles text into a one-program object named `name`. */
+bpflua_object *bpflua_object_from_asm(const char *text, const char *name, char **err);
+/* Disassembly of a program, one instruction per line, malloc'd. With
+ * with_source and line info, the source lines are interleaved as comments. */
+char *bpflua_disasm(const bpflua_object *obj, size_t prog, int with_source);
+
+/* ---- verifier (vm/verifier*.c) ----------------------------------------- */
+
+struct bpflua_verify_info {
+    int accepted;
+    uint64_t max_insns;       /* proven bound on instructions per run */
+    uint32_t verified_insns;  /* instructions the verifier processed */
+    uint64_t verify_ns;       /* wall time spent verifying */
+};
+
+/* Verifies a program. Returns 0 if accepted, -EACCES if rejected (the
+ * reason in *err as "error: <msg> at insn <i>[ (file:line)]"), another
+ * negative errno on misuse. With log_level > 0, *log receives the state
+ * trace (malloc'd); log may be NULL. Results are cached in the object. */
+int bpflua_verify(bpflua_object *obj, size_t prog, int log_level,
+                  struct bpflua_verify_info *info, char **err, char **log);
+
+/* ---- running ------------------------------------------------------------ */
+
+struct bpflua_run_opts {
+    enum bpflua_engine engine;
+    uint64_t repeat;          /* runs; 0 means 1. Maps persist across runs. */
+    uint64_t max_insns;       /* 0: no limit beyond the verifier's bound */
+};
+
+struct bpflua_run_result {
+    uint64_t retval;          /* R0 at exit (XDP: the verdict) */
+    uint64_t ns_per_run;
+    uint64_t insns;           /* instructions executed by the last run (interp only, else 0) */
+};
+
+/* Runs a verified program (it is verified first if it has not been; a
+ * rejected program is refused with -EACCES) on an XDP context built over
+ * pkt[0..len), which the program may rewrite in place. */
+int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
+               const struct bpflua_run_opts *opts, struct bpflua_run_result *res,
+               char **err);
+
+/* Text printed by bpf_trace_printk during runs, one line per call. */
+const char *bpflua_trace_output(const bpflua_object *obj);
+void bpflua_trace_clear(bpflua_object *obj);
+
+/* ---- maps (stdlib/maps*.c) ---------------------------------------------- */
+
+size_t bpflua_map_count(const bpflua_object *obj);
+int bpflua_map_find(const bpflua_object *obj, const char *name);
+int bpflua_map_spec(const bpflua_object *obj, size_t map, struct bpflua_map_spec *out);
+int bpflua_map_lookup(bpflua_object *obj, size_t map, const void *key, void *value);
+int bpflua_map_update(bpflua_object *obj, size_t map, const void *key, const void *value,
+                      uint64_t flags);
+int bpflua_map_delete(bpflua_object *obj, size_t map, const void *key);
+/* key == NULL: first key. Returns -ENOENT after the last one. */
+int bpflua_map_next_key(bpflua_object *obj, size_t map, const void *key, void *next_key);
+/* Ring buffer: pops the oldest record into buf; returns its size, 0 if empty. */
+int bpflua_ringbuf_pop(bpflua_object *obj, size_t map, void *buf, size_t cap);
+
+/* ---- helpers ------------------------------------------------------------- */
+
+/* Argument and return kinds the verifier checks helper calls against. */
+enum bpflua_arg_type {
+    BPFLUA_ARG_NONE = 0,         /* unused argument */
+    BPFLUA_ARG_ANYTHING,         /* any initialised scalar */
+    BPFLUA_ARG_CONST_MAP_PTR,    /* a map (lddw pseudo map) */
+    BPFLUA_ARG_PTR_TO_MAP_KEY,   /* initialised memory of the map's key_size */
+    BPFLUA_ARG_PTR_TO_MAP_VALUE, /* initialised memory of the map's value_size */
+    BPFLUA_ARG_PTR_TO_MEM,       /* readable memory; size in the next argument */
+    BPFLUA_ARG_CONST_SIZE,       /* known-bounded size > 0 of the previous memory */
+    BPFLUA_ARG_CONST_SIZE_OR_ZERO,
+    BPFLUA_ARG_PTR_TO_FUNC,      /* a callback (lddw pseudo func) */
+    BPFLUA_ARG_PTR_TO_STACK_OR_NULL, /* bpf_loop/for_each ctx */
+    BPFLUA_ARG_PTR_TO_CTX,
+};
+
+enum bpflua_ret_type {
+    BPFLUA_RET_INTEGER = 0,
+    BPFLUA_RET_VOID,
+    BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL,
+};
+
+struct bpflua_run_env; /* opaque to helpers; passed through */
+
+typedef uint64_t (*bpflua_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3,
+                                     uint64_t r4, uint64_t r5,
+                                     struct bpflua_run_env *env);
+
+struct bpflua_helper {
+    uint32_t id;
+    const char *name;
+    bpflua_helper_fn fn;
+    enum bpflua_ret_type ret;
+    enum bpflua_arg_type args[5];
+};
+
+/* Registers (or replaces) a helper for every object created afterwards.
+ * Built-in ids may not be replaced (-EEXIST). */
+int bpflua_register_helper(const struct bpflua_helper *helper);
+
+/* ---- conformance (vm/conformance.c) -------------------------------------- */
+
+/* Runs one bpf_conformance .data file; prints one line per failure to
+ * `out` (a FILE *). Returns 0 if it passed, 1 if it failed, 2 if unreadable. */
+int bpflua_conformance_file(const char *path, enum bpflua_engine engine, void *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

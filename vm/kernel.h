@@ -1,0 +1,21 @@
+/* kernel.h - the Linux kernel as an engine and an oracle (libbpf). */
+#ifndef BPFLUA_KERNEL_H
+#define BPFLUA_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpflua.h"
+
+struct bl_kernel_obj;
+
+/* 1 if bpf(2) can load programs here; else 0 and *why says why. */
+int bl_kernel_available(char **why);
+/* Loads obj into the kernel through libbpf (from its ELF image), once. */
+int bl_kernel_load(bpflua_object *obj, char **err);
+/* BPF_PROG_TEST_RUN of program `prog` on pkt; pkt is updated in place. */
+int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
+                  uint64_t repeat, struct bpflua_run_result *res, char **err);
+void bl_kernel_close(struct bl_kernel_obj *k);
+
+#endif

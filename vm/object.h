@@ -1,0 +1,91 @@
+/* object.h - the internal layout of a bpflua object.
+ *
+ * Shared by every engine component. The object owns everything it points
+ * to. Programs are stored "linked" the way libbpf presents them to the
+ * kernel: main function first, subprograms (callbacks, local functions)
+ * appended, calls and BL_PSEUDO_FUNC pc-relative, maps by index.
+ */
+#ifndef BPFLUA_OBJECT_H
+#define BPFLUA_OBJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpflua.h"
+#include "insn.h"
+
+#define BL_NAME_MAX 64
+
+struct bl_map;          /* stdlib/maps.h: a runtime map instance */
+struct bl_insn_aux;     /* vm/verifier.h: per-instruction annotations */
+struct bl_jit_code;     /* jit/jit.h */
+struct bl_kernel_obj;   /* vm/kernel.h: the object loaded through libbpf */
+
+struct bl_map_def {
+    char name[BL_NAME_MAX];
+    uint32_t type, key_size, value_size, max_entries, flags;
+    uint8_t key_signed, value_signed;
+};
+
+struct bl_func_info { uint32_t insn; char name[BL_NAME_MAX]; };
+struct bl_line_info { uint32_t insn; uint32_t line; uint32_t col; };
+
+struct bl_prog {
+    char name[BL_NAME_MAX];
+    char section[BL_NAME_MAX];
+    struct bl_insn *insns;
+    uint32_t n_insns;
+    struct bl_func_info *funcs;
+    uint32_t n_funcs;
+    struct bl_line_info *lines;
+    uint32_t n_lines;
+
+    /* filled by the verifier */
+    int verdict;                 /* 0 not verified, 1 accepted, -1 rejected */
+    char *verify_error;          /* the rejection line, malloc'd */
+    uint64_t max_insns;
+    uint32_t verified_insns;
+    uint64_t verify_ns;
+    struct bl_insn_aux *aux;     /* n_insns entries */
+
+    /* filled when first run: executable forms */
+    struct bl_insn *exec_insns;  /* maps resolved to pointers, ctx loads rewritten */
+    struct bl_jit_code *jit;
+};
+
+/* growable text buffer (trace_printk output, logs) */
+struct bl_strbuf { char *buf; size_t len, cap; };
+
+struct bpflua_object {
+    char license[128];
+    char *source_name;
+    char *source_text;
+    struct bl_map_def *maps;
+    uint32_t n_maps;
+    struct bl_map **map_rt;      /* n_maps runtime instances, created lazily */
+    struct bl_prog *progs;
+    uint32_t n_progs;
+    struct bl_strbuf trace;
+    struct bl_kernel_obj *kernel;
+};
+
+/* object.c */
+int bl_strbuf_append(struct bl_strbuf *sb, const char *data, size_t len);
+int bl_strbuf_printf(struct bl_strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void bl_strbuf_free(struct bl_strbuf *sb);
+/* malloc'd printf, for *err messages */
+char *bl_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void bl_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct bl_prog *bl_object_prog(bpflua_object *obj, size_t prog);
+/* The source line of an instruction, or 0 when there is no line info. */
+uint32_t bl_prog_insn_line(const struct bl_prog *p, uint32_t insn);
+/* Index into funcs[] of the function containing insn. */
+uint32_t bl_prog_insn_func(const struct bl_prog *p, uint32_t insn);
+/* Runtime map instances, created on first use; NULL with *err on failure. */
+struct bl_map *bl_object_map(bpflua_object *obj, size_t map, char **err);
+/* Drops verification results and executable forms (after editing insns). */
+void bl_prog_reset(struct bl_prog *p);
+
+#endif
