@@ -9,6 +9,7 @@
 #ifndef BPFLUA_HELPERS_H
 #define BPFLUA_HELPERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bpflua.h"
@@ -40,5 +41,23 @@ struct bpflua_run_env {
 
 /* The prototype of helper `id`, or NULL if there is none. */
 const struct bpflua_helper *bl_helper_find(uint32_t id);
+/* Every helper in turn (built-ins, then registered ones): index 0, 1, ...
+ * until NULL. For listings (the compiler's helper names, docs). */
+const struct bpflua_helper *bl_helper_at(size_t index);
+
+/* Seeds bpf_get_prandom_u32 for the calling thread (tests, reproducible
+ * runs); unseeded, it seeds itself from the clock. */
+void bl_prandom_seed(uint64_t seed);
+
+struct bl_strbuf;
+/* bpf_trace_printk's formatting (stdlib/printk.c): appends the formatted
+ * text to out; returns its length or -EINVAL for a format the kernel would
+ * refuse (see printk.c). */
+int bl_printk_format(struct bl_strbuf *out, const char *fmt, uint32_t fmt_size,
+                     const uint64_t args[3]);
+/* The helper's body: formats, appends one line to trace (may be NULL),
+ * returns the formatted length or a negative errno. */
+int bl_trace_printk(struct bl_strbuf *trace, const char *fmt, uint32_t fmt_size,
+                    const uint64_t args[3]);
 
 #endif

@@ -1,0 +1,240 @@
+/* helpers.c - helper functions by kernel id: their prototypes (data the
+ * verifier and the compiler read), their implementations, and the registry
+ * through which embedders add their own.
+ *
+ * Conventions follow kernel/bpf/helpers.c: a helper gets R1-R5 and returns
+ * R0; errors are negative errnos in R0; map helpers get the runtime
+ * `struct bl_map *` in R1 (the loader put it in the map lddw).
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "../vm/object.h"
+#include "helpers.h"
+#include "maps.h"
+
+/* ---- implementations --------------------------------------------------- */
+
+static struct bl_map *as_map(uint64_t r)
+{
+    return (struct bl_map *)(uintptr_t)r;
+}
+
+static void *as_ptr(uint64_t r)
+{
+    return (void *)(uintptr_t)r;
+}
+
+static uint64_t helper_map_lookup_elem(uint64_t map, uint64_t key, uint64_t r3,
+                                       uint64_t r4, uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(uintptr_t)bl_map_lookup(as_map(map), as_ptr(key));
+}
+
+static uint64_t helper_map_update_elem(uint64_t map, uint64_t key, uint64_t value,
+                                       uint64_t flags, uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(int64_t)bl_map_update(as_map(map), as_ptr(key), as_ptr(value), flags);
+}
+
+static uint64_t helper_map_delete_elem(uint64_t map, uint64_t key, uint64_t r3,
+                                       uint64_t r4, uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(int64_t)bl_map_delete(as_map(map), as_ptr(key));
+}
+
+static uint64_t helper_ktime_get_ns(uint64_t r1, uint64_t r2, uint64_t r3,
+                                    uint64_t r4, uint64_t r5, struct bpflua_run_env *env)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t helper_trace_printk(uint64_t fmt, uint64_t fmt_size, uint64_t a1,
+                                    uint64_t a2, uint64_t a3, struct bpflua_run_env *env)
+{
+    const uint64_t args[3] = {a1, a2, a3};
+    struct bl_strbuf *trace = env && env->obj ? &env->obj->trace : NULL;
+    return (uint64_t)(int64_t)bl_trace_printk(trace, as_ptr(fmt), (uint32_t)fmt_size, args);
+}
+
+/* xorshift64*: fast, and good enough for sampling decisions; per thread
+ * so concurrent runs do not race on the state. */
+static _Thread_local uint64_t prandom_state;
+
+void bl_prandom_seed(uint64_t seed)
+{
+    prandom_state = seed ? seed : 0x9e3779b97f4a7c15ull;
+}
+
+static uint64_t helper_get_prandom_u32(uint64_t r1, uint64_t r2, uint64_t r3,
+                                       uint64_t r4, uint64_t r5, struct bpflua_run_env *env)
+{
+    if (!prandom_state)
+        bl_prandom_seed(helper_ktime_get_ns(0, 0, 0, 0, 0, NULL) ^ (uintptr_t)&prandom_state);
+    uint64_t x = prandom_state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    prandom_state = x;
+    return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+static uint64_t helper_get_smp_processor_id(uint64_t r1, uint64_t r2, uint64_t r3,
+                                            uint64_t r4, uint64_t r5, struct bpflua_run_env *env)
+{
+    return 0; /* the sandbox is one CPU */
+}
+
+static uint64_t helper_ringbuf_output(uint64_t map, uint64_t data, uint64_t size,
+                                      uint64_t flags, uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(int64_t)bl_ringbuf_output(as_map(map), as_ptr(data), size, flags);
+}
+
+struct for_each_call {
+    struct bpflua_run_env *env;
+    uint64_t callback, ctx;
+};
+
+static int for_each_step(struct bl_map *m, void *key, void *value, void *arg)
+{
+    struct for_each_call *c = arg;
+    uint64_t ret = c->env->call(c->env, c->callback, (uintptr_t)m, (uintptr_t)key,
+                                (uintptr_t)value, c->ctx, 0);
+    return ret != 0 || c->env->fault;
+}
+
+static uint64_t helper_for_each_map_elem(uint64_t map, uint64_t callback, uint64_t ctx,
+                                         uint64_t flags, uint64_t r5, struct bpflua_run_env *env)
+{
+    if (flags)
+        return (uint64_t)(int64_t)-EINVAL;
+    if (!map || !env || !env->call)
+        return (uint64_t)(int64_t)-EINVAL;
+    struct for_each_call c = {env, callback, ctx};
+    return (uint64_t)bl_map_for_each(as_map(map), for_each_step, &c);
+}
+
+static uint64_t helper_loop(uint64_t nr_loops, uint64_t callback, uint64_t ctx,
+                            uint64_t flags, uint64_t r5, struct bpflua_run_env *env)
+{
+    /* the kernel's nr_loops is a u32: the upper half is ignored */
+    uint32_t n = (uint32_t)nr_loops;
+    if (flags)
+        return (uint64_t)(int64_t)-EINVAL;
+    if (n > BL_MAX_LOOPS)
+        return (uint64_t)(int64_t)-E2BIG;
+    if (!env || !env->call)
+        return (uint64_t)(int64_t)-EINVAL;
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        uint64_t ret = env->call(env, callback, i, ctx, 0, 0, 0);
+        if (ret != 0 || env->fault)
+            return (uint64_t)i + 1;
+    }
+    return i;
+}
+
+/* ---- prototypes ---------------------------------------------------------- */
+
+#define A(x) BPFLUA_ARG_##x
+
+static const struct bpflua_helper builtin_helpers[] = {
+    {BL_HELPER_MAP_LOOKUP_ELEM, "map_lookup_elem", helper_map_lookup_elem,
+     BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL, {A(CONST_MAP_PTR), A(PTR_TO_MAP_KEY)}},
+    {BL_HELPER_MAP_UPDATE_ELEM, "map_update_elem", helper_map_update_elem,
+     BPFLUA_RET_INTEGER,
+     {A(CONST_MAP_PTR), A(PTR_TO_MAP_KEY), A(PTR_TO_MAP_VALUE), A(ANYTHING)}},
+    {BL_HELPER_MAP_DELETE_ELEM, "map_delete_elem", helper_map_delete_elem,
+     BPFLUA_RET_INTEGER, {A(CONST_MAP_PTR), A(PTR_TO_MAP_KEY)}},
+    {BL_HELPER_KTIME_GET_NS, "ktime_get_ns", helper_ktime_get_ns, BPFLUA_RET_INTEGER, {0}},
+    {BL_HELPER_TRACE_PRINTK, "trace_printk", helper_trace_printk, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_MEM), A(CONST_SIZE), A(ANYTHING), A(ANYTHING), A(ANYTHING)}},
+    {BL_HELPER_GET_PRANDOM_U32, "get_prandom_u32", helper_get_prandom_u32,
+     BPFLUA_RET_INTEGER, {0}},
+    {BL_HELPER_GET_SMP_PROCESSOR_ID, "get_smp_processor_id", helper_get_smp_processor_id,
+     BPFLUA_RET_INTEGER, {0}},
+    {BL_HELPER_RINGBUF_OUTPUT, "ringbuf_output", helper_ringbuf_output, BPFLUA_RET_INTEGER,
+     {A(CONST_MAP_PTR), A(PTR_TO_MEM), A(CONST_SIZE_OR_ZERO), A(ANYTHING)}},
+    {BL_HELPER_FOR_EACH_MAP_ELEM, "for_each_map_elem", helper_for_each_map_elem,
+     BPFLUA_RET_INTEGER,
+     {A(CONST_MAP_PTR), A(PTR_TO_FUNC), A(PTR_TO_STACK_OR_NULL), A(ANYTHING)}},
+    {BL_HELPER_LOOP, "loop", helper_loop, BPFLUA_RET_INTEGER,
+     {A(ANYTHING), A(PTR_TO_FUNC), A(PTR_TO_STACK_OR_NULL), A(ANYTHING)}},
+};
+
+#undef A
+
+#define N_BUILTIN (sizeof builtin_helpers / sizeof builtin_helpers[0])
+
+/* ---- the registry of embedder helpers ------------------------------------ */
+
+/* Fixed size: registration happens at start-up, a handful at most. Slots
+ * are never freed, so pointers from bl_helper_find stay valid. */
+#define BL_MAX_CUSTOM_HELPERS 64
+
+static struct custom_helper {
+    struct bpflua_helper proto;
+    char name[BL_NAME_MAX];
+} custom_helpers[BL_MAX_CUSTOM_HELPERS];
+static size_t n_custom_helpers;
+
+static const struct bpflua_helper *find_builtin(uint32_t id)
+{
+    for (size_t i = 0; i < N_BUILTIN; i++)
+        if (builtin_helpers[i].id == id)
+            return &builtin_helpers[i];
+    return NULL;
+}
+
+static int valid_arg(enum bpflua_arg_type a)
+{
+    return a >= BPFLUA_ARG_NONE && a <= BPFLUA_ARG_PTR_TO_CTX;
+}
+
+int bpflua_register_helper(const struct bpflua_helper *h)
+{
+    if (!h || h->id == 0 || !h->fn || !h->name || !h->name[0] ||
+        strlen(h->name) >= BL_NAME_MAX)
+        return -EINVAL;
+    if (h->ret < BPFLUA_RET_INTEGER || h->ret > BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL)
+        return -EINVAL;
+    for (int i = 0; i < 5; i++)
+        if (!valid_arg(h->args[i]))
+            return -EINVAL;
+    if (find_builtin(h->id))
+        return -EEXIST;
+    struct custom_helper *slot = NULL;
+    for (size_t i = 0; i < n_custom_helpers; i++)
+        if (custom_helpers[i].proto.id == h->id)
+            slot = &custom_helpers[i];
+    if (!slot) {
+        if (n_custom_helpers == BL_MAX_CUSTOM_HELPERS)
+            return -ENOSPC;
+        slot = &custom_helpers[n_custom_helpers++];
+    }
+    slot->proto = *h;
+    memcpy(slot->name, h->name, strlen(h->name) + 1);
+    slot->proto.name = slot->name;
+    return 0;
+}
+
+const struct bpflua_helper *bl_helper_find(uint32_t id)
+{
+    const struct bpflua_helper *h = find_builtin(id);
+    for (size_t i = 0; !h && i < n_custom_helpers; i++)
+        if (custom_helpers[i].proto.id == id)
+            h = &custom_helpers[i].proto;
+    return h;
+}
+
+const struct bpflua_helper *bl_helper_at(size_t index)
+{
+    if (index < N_BUILTIN)
+        return &builtin_helpers[index];
+    index -= N_BUILTIN;
+    return index < n_custom_helpers ? &custom_helpers[index].proto : NULL;
+}

@@ -1,0 +1,152 @@
+/* printk.c - bpf_trace_printk formatting with the kernel's rules.
+ *
+ * As kernel/bpf/helpers.c (bpf_bprintf_prepare): the format must hold a NUL
+ * within fmt_size, contain only printable ASCII or whitespace, and use at
+ * most three conversions from %d %i %u %x %X %c %p (with optional l/ll and
+ * "[0+- ][width]"), plus %%. Anything else is -EINVAL. The helper returns
+ * the formatted length, as the kernel's bstr_printf does.
+ *
+ * Deliberate difference: %s (and %p extensions) would read memory through
+ * an unchecked pointer, which the sandbox cannot allow: -EINVAL.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../vm/object.h"
+#include "helpers.h"
+
+#define PRINTK_MAX_ARGS 3
+#define PRINTK_MAX_WIDTH 1024
+#define PRINTK_LINE_MAX 1023 /* the kernel's 1024-byte buffer, NUL included */
+
+/* One conversion "%[flags][width][l[l]]c" starting at fmt[*pos] == '%'.
+ * Appends its text to out and advances *pos past it. */
+static int format_one(struct bl_strbuf *out, const char *fmt, size_t *pos, uint64_t arg)
+{
+    char spec[32];
+    size_t n = 0, i = *pos + 1;
+    spec[n++] = '%';
+    while (fmt[i] == '0' || fmt[i] == '+' || fmt[i] == '-' || fmt[i] == ' ') {
+        if (n < 8)
+            spec[n++] = fmt[i];
+        i++;
+    }
+    unsigned width = 0;
+    if (fmt[i] >= '1' && fmt[i] <= '9') {
+        while (fmt[i] >= '0' && fmt[i] <= '9') {
+            width = width * 10 + (unsigned)(fmt[i] - '0');
+            if (width > PRINTK_MAX_WIDTH)
+                return -EINVAL;
+            i++;
+        }
+        n += (size_t)snprintf(spec + n, sizeof spec - n, "%u", width);
+    }
+    int longs = 0;
+    char conv = fmt[i];
+    if (conv == 'p') {
+        /* pointer extensions (%pK, %pI4, %ps...) are not supported */
+        if (isalnum((unsigned char)fmt[i + 1]))
+            return -EINVAL;
+        *pos = i + 1;
+        snprintf(spec + n, sizeof spec - n, "016llx");
+        return bl_strbuf_printf(out, spec, (unsigned long long)arg);
+    }
+    if (conv == 'c') {
+        *pos = i + 1;
+        snprintf(spec + n, sizeof spec - n, "c");
+        return bl_strbuf_printf(out, spec, (unsigned char)arg);
+    }
+    while (fmt[i] == 'l' && longs < 2) {
+        longs++;
+        i++;
+    }
+    conv = fmt[i];
+    if (conv != 'd' && conv != 'i' && conv != 'u' && conv != 'x' && conv != 'X')
+        return -EINVAL;
+    *pos = i + 1;
+    int is_signed = conv == 'd' || conv == 'i';
+    snprintf(spec + n, sizeof spec - n, "ll%c", conv);
+    /* without l the argument is an int: its low 32 bits */
+    if (longs == 0)
+        arg = is_signed ? (uint64_t)(int64_t)(int32_t)arg : (uint32_t)arg;
+    if (is_signed)
+        return bl_strbuf_printf(out, spec, (long long)arg);
+    return bl_strbuf_printf(out, spec, (unsigned long long)arg);
+}
+
+static int format_all(struct bl_strbuf *out, const char *fmt, uint32_t fmt_size,
+                      const uint64_t args[PRINTK_MAX_ARGS])
+{
+    if (!fmt || fmt_size == 0 || !memchr(fmt, 0, fmt_size))
+        return -EINVAL;
+    int n_args = 0;
+    size_t i = 0;
+    while (fmt[i]) {
+        unsigned char c = (unsigned char)fmt[i];
+        if (!isascii(c) || (!isprint(c) && !isspace(c)))
+            return -EINVAL;
+        if (c != '%') {
+            size_t run = 1;
+            while (fmt[i + run] && fmt[i + run] != '%')
+                run++;
+            /* check the run's characters before copying them */
+            for (size_t k = 1; k < run; k++) {
+                unsigned char d = (unsigned char)fmt[i + k];
+                if (!isascii(d) || (!isprint(d) && !isspace(d)))
+                    return -EINVAL;
+            }
+            int rc = bl_strbuf_append(out, fmt + i, run);
+            if (rc)
+                return rc;
+            i += run;
+            continue;
+        }
+        if (fmt[i + 1] == '%') {
+            int rc = bl_strbuf_append(out, "%", 1);
+            if (rc)
+                return rc;
+            i += 2;
+            continue;
+        }
+        if (n_args == PRINTK_MAX_ARGS)
+            return -EINVAL;
+        int rc = format_one(out, fmt, &i, args[n_args++]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int bl_printk_format(struct bl_strbuf *out, const char *fmt, uint32_t fmt_size,
+                     const uint64_t args[3])
+{
+    size_t start = out->len;
+    int rc = format_all(out, fmt, fmt_size, args);
+    if (rc) {
+        out->len = start; /* nothing half-formatted is left behind */
+        if (out->buf)
+            out->buf[start] = '\0';
+        return rc;
+    }
+    return (int)(out->len - start);
+}
+
+int bl_trace_printk(struct bl_strbuf *trace, const char *fmt, uint32_t fmt_size,
+                    const uint64_t args[3])
+{
+    struct bl_strbuf line = {0};
+    int len = bl_printk_format(&line, fmt, fmt_size, args);
+    if (len >= 0 && trace) {
+        size_t shown = (size_t)len < PRINTK_LINE_MAX ? (size_t)len : PRINTK_LINE_MAX;
+        int rc = bl_strbuf_append(trace, line.buf ? line.buf : "", shown);
+        /* one line per call: end it unless the format already did */
+        if (!rc && (shown == 0 || line.buf[shown - 1] != '\n'))
+            rc = bl_strbuf_append(trace, "\n", 1);
+        if (rc)
+            len = rc;
+    }
+    bl_strbuf_free(&line);
+    return len;
+}
