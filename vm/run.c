@@ -1,7 +1,5 @@
 /* STUB (engine core replaces this file) */
 #include <errno.h>
 #include "object.h"
-bpflua_object *bpflua_object_from_asm(const char *t, const char *n, char **err) { bl_set_err(err, "assembler not built yet"); return NULL; }
-char *bpflua_disasm(const bpflua_object *o, size_t p, int s) { return NULL; }
 int bpflua_run(bpflua_object *o, size_t p, void *pkt, size_t len, const struct bpflua_run_opts *opts, struct bpflua_run_result *r, char **err) { bl_set_err(err, "engine not built yet"); return -ENOSYS; }
 int bpflua_conformance_file(const char *path, enum bpflua_engine e, void *out) { return 2; }
