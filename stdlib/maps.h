@@ -18,6 +18,9 @@
 struct bl_map_def;
 struct bl_map;
 
+/* Checks a definition against the kernel's rules for its type and our
+ * size limits: 0, or a negative errno with the reason in *err. */
+int bl_map_check_def(const struct bl_map_def *def, char **err);
 struct bl_map *bl_map_create(const struct bl_map_def *def, char **err);
 void bl_map_free(struct bl_map *m);
 const struct bl_map_def *bl_map_def(const struct bl_map *m);
@@ -25,6 +28,9 @@ const struct bl_map_def *bl_map_def(const struct bl_map *m);
 /* Pointer to the value stored for key, or NULL. Stays valid until the
  * element is deleted or evicted (as in the kernel, for the program's run). */
 void *bl_map_lookup(struct bl_map *m, const void *key);
+/* The same from outside a program (bpf(2) BPF_MAP_LOOKUP_ELEM): does not
+ * count as a use for LRU eviction, as in the kernel. */
+void *bl_map_lookup_sys(struct bl_map *m, const void *key);
 int bl_map_update(struct bl_map *m, const void *key, const void *value, uint64_t flags);
 int bl_map_delete(struct bl_map *m, const void *key);
 int bl_map_next_key(struct bl_map *m, const void *key, void *next_key);
@@ -34,7 +40,10 @@ int bl_map_next_key(struct bl_map *m, const void *key, void *next_key);
 long bl_map_for_each(struct bl_map *m,
                      int (*fn)(struct bl_map *m, void *key, void *value, void *ctx),
                      void *ctx);
-/* Ring buffer */
+/* Ring buffer. output: 0, -EAGAIN when the record does not fit (as the
+ * kernel), -EINVAL for flags other than BPF_RB_NO_WAKEUP/FORCE_WAKEUP.
+ * pop: the oldest record's size (0 if empty), -ENOSPC if cap is too small
+ * (the record stays). */
 int bl_ringbuf_output(struct bl_map *m, const void *data, uint64_t size, uint64_t flags);
 int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap);
 

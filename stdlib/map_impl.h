@@ -1,0 +1,53 @@
+/* map_impl.h - what each map type provides to the dispatch in maps.c.
+ * Internal to stdlib/. */
+#ifndef BPFLUA_MAP_IMPL_H
+#define BPFLUA_MAP_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../vm/object.h"
+#include "maps.h"
+
+/* Upper bound on one map's memory, so a typo in max_entries is a clear
+ * error instead of an out-of-memory run. */
+#define BL_MAP_MAX_BYTES (256ull << 20)
+#define BL_MAP_MAX_KEY_SIZE 512        /* MAX_BPF_STACK, as the kernel */
+#define BL_MAP_MAX_VALUE_SIZE (1u << 20)
+
+typedef int (*bl_map_visit_fn)(struct bl_map *m, void *key, void *value, void *ctx);
+
+struct bl_map_ops {
+    /* touch: a program's lookup (marks the element used, for LRU); the
+     * syscall-side lookup does not, as in the kernel */
+    void *(*lookup)(struct bl_map *m, const void *key, int touch);
+    int (*update)(struct bl_map *m, const void *key, const void *value, uint64_t flags);
+    int (*delete)(struct bl_map *m, const void *key);
+    int (*next_key)(struct bl_map *m, const void *key, void *next_key);
+    long (*for_each)(struct bl_map *m, bl_map_visit_fn fn, void *ctx);
+    void (*free)(struct bl_map *m);
+};
+
+/* The common head of every map instance. */
+struct bl_map {
+    struct bl_map_def def;
+    const struct bl_map_ops *ops;
+};
+
+static inline size_t bl_round8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+/* map_array.c, map_hash.c, map_ringbuf.c: check the definition (0 or a
+ * negative errno with *err set), and create an instance. */
+int bl_array_check(const struct bl_map_def *d, char **err);
+struct bl_map *bl_array_create(const struct bl_map_def *d, char **err);
+int bl_hash_check(const struct bl_map_def *d, char **err);
+struct bl_map *bl_hash_create(const struct bl_map_def *d, char **err);
+int bl_ringbuf_check(const struct bl_map_def *d, char **err);
+struct bl_map *bl_ringbuf_create(const struct bl_map_def *d, char **err);
+int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, uint64_t flags);
+int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap);
+
+#endif

@@ -1,0 +1,157 @@
+/* map_ringbuf.c - BPF_MAP_TYPE_RINGBUF: variable-size records, oldest first.
+ *
+ * As the kernel (kernel/bpf/ringbuf.c): max_entries is the data size in
+ * bytes, a power of two and a multiple of the 4096-byte page; key and value
+ * sizes are 0. Each record takes an 8-byte header plus its data, rounded up
+ * to 8 bytes; a record that does not fit in the free space is refused with
+ * -EAGAIN. The producer and consumer positions only grow; an offset into
+ * the data is position & mask, and a record may wrap around the end.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "map_impl.h"
+
+#define RB_HDR_SIZE 8
+#define RB_PAGE_SIZE 4096u
+#define RB_NO_WAKEUP 1u    /* BPF_RB_NO_WAKEUP */
+#define RB_FORCE_WAKEUP 2u /* BPF_RB_FORCE_WAKEUP */
+
+struct ringbuf_map {
+    struct bl_map map;
+    uint64_t mask;
+    uint64_t producer, consumer;
+    unsigned char *data;
+};
+
+static struct ringbuf_map *as_ringbuf(struct bl_map *m)
+{
+    return (struct ringbuf_map *)m;
+}
+
+static void copy_in(struct ringbuf_map *r, uint64_t pos, const void *src, size_t n)
+{
+    size_t off = (size_t)(pos & r->mask), first = r->mask + 1 - off;
+    if (n == 0)
+        return;
+    if (first > n)
+        first = n;
+    memcpy(r->data + off, src, first);
+    memcpy(r->data, (const unsigned char *)src + first, n - first);
+}
+
+static void copy_out(struct ringbuf_map *r, uint64_t pos, void *dst, size_t n)
+{
+    size_t off = (size_t)(pos & r->mask), first = r->mask + 1 - off;
+    if (n == 0)
+        return;
+    if (first > n)
+        first = n;
+    memcpy(dst, r->data + off, first);
+    memcpy((unsigned char *)dst + first, r->data, n - first);
+}
+
+int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, uint64_t flags)
+{
+    struct ringbuf_map *r = as_ringbuf(m);
+    if (flags & ~(uint64_t)(RB_NO_WAKEUP | RB_FORCE_WAKEUP))
+        return -EINVAL;
+    if (size && !data)
+        return -EINVAL;
+    uint64_t len = bl_round8(RB_HDR_SIZE + size);
+    if (size > UINT32_MAX / 4 || len > r->mask + 1 - (r->producer - r->consumer))
+        return -EAGAIN;
+    uint32_t hdr[2] = {(uint32_t)size, 0};
+    copy_in(r, r->producer, hdr, sizeof hdr);
+    copy_in(r, r->producer + RB_HDR_SIZE, data, (size_t)size);
+    r->producer += len;
+    return 0;
+}
+
+int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap)
+{
+    struct ringbuf_map *r = as_ringbuf(m);
+    if (r->consumer == r->producer)
+        return 0;
+    uint32_t hdr[2];
+    copy_out(r, r->consumer, hdr, sizeof hdr);
+    if (hdr[0] > cap || (hdr[0] && !buf))
+        return -ENOSPC;
+    copy_out(r, r->consumer + RB_HDR_SIZE, buf, hdr[0]);
+    r->consumer += bl_round8(RB_HDR_SIZE + hdr[0]);
+    return (int)hdr[0];
+}
+
+/* A ring buffer has no keys: the element operations are refused. */
+static void *ringbuf_lookup(struct bl_map *m, const void *key, int touch)
+{
+    return NULL;
+}
+
+static int ringbuf_update(struct bl_map *m, const void *key, const void *value, uint64_t f)
+{
+    return -EOPNOTSUPP;
+}
+
+static int ringbuf_delete(struct bl_map *m, const void *key)
+{
+    return -EOPNOTSUPP;
+}
+
+static int ringbuf_next_key(struct bl_map *m, const void *key, void *next_key)
+{
+    return -EOPNOTSUPP;
+}
+
+static long ringbuf_for_each(struct bl_map *m, bl_map_visit_fn fn, void *ctx)
+{
+    return -EINVAL;
+}
+
+static void ringbuf_free(struct bl_map *m)
+{
+    free(as_ringbuf(m)->data);
+    free(m);
+}
+
+static const struct bl_map_ops ringbuf_ops = {
+    ringbuf_lookup, ringbuf_update, ringbuf_delete, ringbuf_next_key, ringbuf_for_each,
+    ringbuf_free,
+};
+
+int bl_ringbuf_check(const struct bl_map_def *d, char **err)
+{
+    uint32_t n = d->max_entries;
+    if (d->key_size || d->value_size) {
+        bl_set_err(err, "map '%s': a ringbuf has key_size and value_size 0", d->name);
+        return -EINVAL;
+    }
+    if (n < RB_PAGE_SIZE || (n & (n - 1)) || d->flags) {
+        bl_set_err(err, "map '%s': ringbuf size %u must be a power of 2 of at least %u "
+                   "bytes, flags 0", d->name, n, RB_PAGE_SIZE);
+        return -EINVAL;
+    }
+    if (n > BL_MAP_MAX_BYTES) {
+        bl_set_err(err, "map '%s': ringbuf size %u exceeds the %llu MiB limit per map",
+                   d->name, n, BL_MAP_MAX_BYTES >> 20);
+        return -E2BIG;
+    }
+    return 0;
+}
+
+struct bl_map *bl_ringbuf_create(const struct bl_map_def *d, char **err)
+{
+    struct ringbuf_map *r = calloc(1, sizeof *r);
+    if (r)
+        r->data = calloc(1, d->max_entries);
+    if (!r || !r->data) {
+        free(r);
+        bl_set_err(err, "map '%s': out of memory", d->name);
+        return NULL;
+    }
+    r->map.def = *d;
+    r->map.ops = &ringbuf_ops;
+    r->mask = d->max_entries - 1;
+    return &r->map;
+}
