@@ -17,5 +17,10 @@ int bl_kernel_load(bpflua_object *obj, char **err);
 int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
                   uint64_t repeat, struct bpflua_run_result *res, char **err);
 void bl_kernel_close(struct bl_kernel_obj *k);
+/* File descriptors of a loaded object (after bl_kernel_load), owned by the
+ * object: the program `prog`'s fd and map `map`'s fd (bpflua indexes), or a
+ * negative errno. Used by vm/attach.c (live filters). */
+int bl_kernel_prog_fd(bpflua_object *obj, size_t prog);
+int bl_kernel_map_fd(bpflua_object *obj, size_t map);
 
 #endif
