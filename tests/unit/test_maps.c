@@ -1,0 +1,449 @@
+/* test_maps.c - every map operation with the kernel's errnos: arrays,
+ * hash and lru_hash (full maps, eviction order, iteration with deletion),
+ * ring buffers, and the public map API of an object. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vm/object.h"
+#include "stdlib/maps.h"
+
+static struct bl_map_def def(uint32_t type, uint32_t ks, uint32_t vs, uint32_t n)
+{
+    struct bl_map_def d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.name, sizeof d.name, "m%u", type);
+    d.type = type;
+    d.key_size = ks;
+    d.value_size = vs;
+    d.max_entries = n;
+    return d;
+}
+
+static struct bl_map *make(uint32_t type, uint32_t ks, uint32_t vs, uint32_t n)
+{
+    struct bl_map_def d = def(type, ks, vs, n);
+    char *err = NULL;
+    struct bl_map *m = bl_map_create(&d, &err);
+    if (!m)
+        fprintf(stderr, "create: %s\n", err ? err : "?");
+    free(err);
+    assert_non_null(m);
+    return m;
+}
+
+static int put(struct bl_map *m, uint32_t k, uint64_t v, uint64_t flags)
+{
+    return bl_map_update(m, &k, &v, flags);
+}
+
+static int get(struct bl_map *m, uint32_t k, uint64_t *v)
+{
+    uint64_t *p = bl_map_lookup(m, &k);
+    if (!p)
+        return -ENOENT;
+    *v = *p;
+    return 0;
+}
+
+static int has(struct bl_map *m, uint32_t k)
+{
+    return bl_map_lookup_sys(m, &k) != NULL;
+}
+
+/* ---- array ----------------------------------------------------------------- */
+
+static void array_ops(void **state)
+{
+    struct bl_map *m = make(BPFLUA_MAP_ARRAY, 4, 8, 4);
+    uint64_t v = 1;
+    assert_int_equal(get(m, 3, &v), 0);
+    assert_int_equal(v, 0); /* zeroed at creation */
+    assert_int_equal(get(m, 4, &v), -ENOENT);
+    assert_int_equal(put(m, 2, 42, BL_ANY), 0);
+    assert_int_equal(put(m, 2, 43, BL_EXIST), 0);
+    assert_int_equal(get(m, 2, &v), 0);
+    assert_int_equal(v, 43);
+    assert_int_equal(put(m, 2, 1, BL_NOEXIST), -EEXIST);
+    assert_int_equal(put(m, 4, 1, BL_ANY), -E2BIG);
+    assert_int_equal(put(m, 1, 1, 3), -EINVAL);
+    assert_int_equal(put(m, 1, 1, 4), -EINVAL); /* BPF_F_LOCK without a lock */
+    uint32_t k = 2;
+    assert_int_equal(bl_map_delete(m, &k), -EINVAL);
+    /* the value pointer is stable and 8-byte aligned */
+    uint64_t *p1 = bl_map_lookup(m, &k), *p2 = bl_map_lookup(m, &k);
+    assert_ptr_equal(p1, p2);
+    assert_int_equal((uintptr_t)p1 % 8, 0);
+    bl_map_free(m);
+}
+
+static void array_next_key(void **state)
+{
+    struct bl_map *m = make(BPFLUA_MAP_ARRAY, 4, 4, 3);
+    uint32_t k = 99, next = 77;
+    assert_int_equal(bl_map_next_key(m, NULL, &next), 0);
+    assert_int_equal(next, 0);
+    assert_int_equal(bl_map_next_key(m, &k, &next), 0); /* out of range: restart */
+    assert_int_equal(next, 0);
+    k = 0;
+    assert_int_equal(bl_map_next_key(m, &k, &next), 0);
+    assert_int_equal(next, 1);
+    k = 2;
+    assert_int_equal(bl_map_next_key(m, &k, &next), -ENOENT);
+    bl_map_free(m);
+}
+
+static int count_visit(struct bl_map *m, void *key, void *value, void *ctx)
+{
+    uint32_t *seen = ctx;
+    seen[0]++;
+    seen[1] += *(uint32_t *)key;
+    return seen[0] == seen[2]; /* stop after seen[2] when nonzero */
+}
+
+static void array_for_each(void **state)
+{
+    struct bl_map *m = make(BPFLUA_MAP_PERCPU_ARRAY, 4, 8, 5);
+    uint32_t seen[3] = {0, 0, 0};
+    assert_int_equal(bl_map_for_each(m, count_visit, seen), 5);
+    assert_int_equal(seen[1], 0 + 1 + 2 + 3 + 4);
+    uint32_t stop[3] = {0, 0, 2};
+    assert_int_equal(bl_map_for_each(m, count_visit, stop), 2);
+    bl_map_free(m);
+}
+
+/* ---- hash ------------------------------------------------------------------ */
+
+static void hash_ops(void **state)
+{
+    struct bl_map *m = make(BPFLUA_MAP_HASH, 4, 8, 3);
+    uint64_t v;
+    assert_int_equal(get(m, 1, &v), -ENOENT);
+    assert_int_equal(put(m, 1, 10, BL_EXIST), -ENOENT);
+    assert_int_equal(put(m, 1, 10, BL_NOEXIST), 0);
+    assert_int_equal(put(m, 1, 11, BL_NOEXIST), -EEXIST);
+    assert_int_equal(put(m, 1, 12, BL_EXIST), 0);
+    assert_int_equal(get(m, 1, &v), 0);
+    assert_int_equal(v, 12);
+    assert_int_equal(put(m, 1, 1, 3), -EINVAL);
+    assert_int_equal(put(m, 2, 20, BL_ANY), 0);
+    assert_int_equal(put(m, 3, 30, BL_ANY), 0);
+    /* full: a new key is refused, existing keys still update */
+    assert_int_equal(put(m, 4, 40, BL_ANY), -E2BIG);
+    assert_int_equal(put(m, 3, 31, BL_ANY), 0);
+    uint32_t k = 2;
+    assert_int_equal(bl_map_delete(m, &k), 0);
+    assert_int_equal(bl_map_delete(m, &k), -ENOENT);
+    assert_int_equal(put(m, 4, 40, BL_ANY), 0); /* the freed slot is reused */
+    assert_int_equal(get(m, 4, &v), 0);
+    assert_int_equal(v, 40);
+    assert_int_equal(get(m, 3, &v), 0);
+    assert_int_equal(v, 31);
+    bl_map_free(m);
+}
+
+static void hash_many_keys(void **state)
+{
+    /* odd sizes, many collisions in the chains, delete every other key */
+    struct bl_map *m = make(BPFLUA_MAP_HASH, 12, 3, 1000);
+    unsigned char key[12], val[3];
+    for (uint32_t i = 0; i < 1000; i++) {
+        memset(key, 0, sizeof key);
+        memcpy(key + 5, &i, 4);
+        memset(val, (int)(i & 0xff), sizeof val);
+        assert_int_equal(bl_map_update(m, key, val, BL_NOEXIST), 0);
+    }
+    for (uint32_t i = 0; i < 1000; i += 2) {
+        memset(key, 0, sizeof key);
+        memcpy(key + 5, &i, 4);
+        assert_int_equal(bl_map_delete(m, key), 0);
+    }
+    for (uint32_t i = 0; i < 1000; i++) {
+        memset(key, 0, sizeof key);
+        memcpy(key + 5, &i, 4);
+        unsigned char *p = bl_map_lookup(m, key);
+        if (i % 2) {
+            assert_non_null(p);
+            assert_int_equal(p[2], i & 0xff);
+            assert_int_equal((uintptr_t)p % 8, 0);
+        } else {
+            assert_null(p);
+        }
+    }
+    bl_map_free(m);
+}
+
+static void hash_next_key(void **state)
+{
+    struct bl_map *m = make(BPFLUA_MAP_HASH, 4, 8, 8);
+    uint32_t k, next;
+    assert_int_equal(bl_map_next_key(m, NULL, &next), -ENOENT);
+    for (uint32_t i = 0; i < 5; i++)
+        assert_int_equal(put(m, 100 + i, i, BL_ANY), 0);
+    uint32_t sum = 0, n = 0;
+    for (int rc = bl_map_next_key(m, NULL, &k); rc == 0; rc = bl_map_next_key(m, &k, &k)) {
+        sum += k;
+        n++;
+    }
+    assert_int_equal(n, 5);
+    assert_int_equal(sum, 100 + 101 + 102 + 103 + 104);
+    /* a missing key restarts from the first, as in the kernel */
+    uint32_t first;
+    assert_int_equal(bl_map_next_key(m, NULL, &first), 0);
+    k = 999;
+    assert_int_equal(bl_map_next_key(m, &k, &next), 0);
+    assert_int_equal(next, first);
+    /* deleting the current key while walking with next_key */
+    n = 0;
+    int rc = bl_map_next_key(m, NULL, &k);
+    while (rc == 0) {
+        uint32_t cur = k;
+        rc = bl_map_next_key(m, &cur, &k);
+        assert_int_equal(bl_map_delete(m, &cur), 0);
+        n++;
+    }
+    assert_int_equal(n, 5);
+    assert_int_equal(bl_map_next_key(m, NULL, &next), -ENOENT);
+    bl_map_free(m);
+}
+
+static int delete_visit(struct bl_map *m, void *key, void *value, void *ctx)
+{
+    int *n = ctx;
+    (*n)++;
+    /* delete the current element, and a later one on even keys */
+    assert_int_equal(bl_map_delete(m, key), 0);
+    uint32_t later = *(uint32_t *)key + 1;
+    if (later % 2 == 1 && later < 10)
+        bl_map_delete(m, &later);
+    return 0;
+}
+
+static void hash_for_each_delete(void **state)
+{
+    struct bl_map *m = make(BPFLUA_MAP_HASH, 4, 8, 16);
+    for (uint32_t i = 0; i < 10; i++)
+        assert_int_equal(put(m, i, i * 10, BL_ANY), 0);
+    int n = 0;
+    assert_int_equal(bl_map_for_each(m, delete_visit, &n), 5);
+    assert_int_equal(n, 5); /* the odd keys went before being reached */
+    uint32_t k;
+    assert_int_equal(bl_map_next_key(m, NULL, &k), -ENOENT);
+    uint32_t seen[3] = {0, 0, 0};
+    assert_int_equal(bl_map_for_each(m, count_visit, seen), 0);
+    bl_map_free(m);
+}
+
+/* ---- lru_hash -------------------------------------------------------------- */
+
+static void lru_eviction_order(void **state)
+{
+    struct bl_map *m = make(BPFLUA_MAP_LRU_HASH, 4, 8, 3);
+    uint64_t v;
+    assert_int_equal(put(m, 1, 1, BL_ANY), 0);
+    assert_int_equal(put(m, 2, 2, BL_ANY), 0);
+    assert_int_equal(put(m, 3, 3, BL_ANY), 0);
+    /* full: inserting evicts the least recently used (1) */
+    assert_int_equal(put(m, 4, 4, BL_ANY), 0);
+    assert_false(has(m, 1));
+    assert_true(has(m, 2) && has(m, 3) && has(m, 4));
+    /* a program's lookup makes 2 the most recent: 3 goes next */
+    assert_int_equal(get(m, 2, &v), 0);
+    assert_int_equal(put(m, 5, 5, BL_ANY), 0);
+    assert_false(has(m, 3));
+    assert_true(has(m, 2) && has(m, 4) && has(m, 5));
+    /* an update of an existing key also counts as a use: 4 goes next */
+    assert_int_equal(put(m, 2, 22, BL_EXIST), 0);
+    assert_int_equal(put(m, 6, 6, BL_NOEXIST), 0);
+    assert_false(has(m, 4));
+    /* a lookup from outside a program does not count: 5 is oldest */
+    assert_non_null(bl_map_lookup_sys(m, &(uint32_t){5}));
+    assert_int_equal(put(m, 7, 7, BL_ANY), 0);
+    assert_false(has(m, 5));
+    assert_true(has(m, 2) && has(m, 6) && has(m, 7));
+    /* errors evict nothing */
+    assert_int_equal(put(m, 7, 0, BL_NOEXIST), -EEXIST);
+    assert_int_equal(put(m, 8, 0, BL_EXIST), -ENOENT);
+    assert_int_equal(put(m, 8, 0, 5), -EINVAL);
+    assert_true(has(m, 2) && has(m, 6) && has(m, 7));
+    /* a deleted element leaves a free slot: nothing is evicted */
+    uint32_t k = 6;
+    assert_int_equal(bl_map_delete(m, &k), 0);
+    assert_int_equal(put(m, 9, 9, BL_ANY), 0);
+    assert_true(has(m, 2) && has(m, 7) && has(m, 9));
+    assert_int_equal(get(m, 2, &v), 0);
+    assert_int_equal(v, 22);
+    bl_map_free(m);
+}
+
+static void lru_long_run(void **state)
+{
+    /* 100 inserts into 10 slots: exactly the last 10 remain */
+    struct bl_map *m = make(BPFLUA_MAP_LRU_HASH, 4, 8, 10);
+    for (uint32_t i = 0; i < 100; i++)
+        assert_int_equal(put(m, i, i, BL_ANY), 0);
+    for (uint32_t i = 0; i < 100; i++)
+        assert_int_equal(has(m, i), i >= 90);
+    bl_map_free(m);
+}
+
+/* ---- ringbuf --------------------------------------------------------------- */
+
+static void ringbuf_records(void **state)
+{
+    struct bl_map *m = make(BPFLUA_MAP_RINGBUF, 0, 0, 4096);
+    char buf[4096];
+    assert_int_equal(bl_ringbuf_pop(m, buf, sizeof buf), 0);
+    assert_int_equal(bl_ringbuf_output(m, "hello", 5, 0), 0);
+    assert_int_equal(bl_ringbuf_output(m, "world!!", 7, 1), 0);
+    assert_int_equal(bl_ringbuf_output(m, "x", 1, 4), -EINVAL);
+    assert_int_equal(bl_ringbuf_pop(m, buf, 4), -ENOSPC);
+    assert_int_equal(bl_ringbuf_pop(m, buf, sizeof buf), 5);
+    assert_memory_equal(buf, "hello", 5);
+    assert_int_equal(bl_ringbuf_pop(m, buf, sizeof buf), 7);
+    assert_memory_equal(buf, "world!!", 7);
+    assert_int_equal(bl_ringbuf_pop(m, buf, sizeof buf), 0);
+    /* too big for the whole buffer, then filling it up */
+    assert_int_equal(bl_ringbuf_output(m, buf, 4096, 0), -EAGAIN);
+    memset(buf, 'a', sizeof buf);
+    int written = 0;
+    while (bl_ringbuf_output(m, buf, 100, 0) == 0)
+        written++;
+    assert_int_equal(written, 4096 / 112);
+    /* records wrap around the end and come back intact, in order */
+    for (int round = 0; round < 200; round++) {
+        char rec[100], out[100];
+        memset(rec, 'A' + round % 26, sizeof rec);
+        assert_int_equal(bl_ringbuf_pop(m, out, sizeof out), 100);
+        assert_int_equal(bl_ringbuf_output(m, rec, 100, 2), 0);
+    }
+    char out[100];
+    for (int i = 0; i < written; i++)
+        assert_int_equal(bl_ringbuf_pop(m, out, sizeof out), 100);
+    assert_int_equal(out[99], 'A' + 199 % 26);
+    assert_int_equal(bl_ringbuf_pop(m, out, sizeof out), 0);
+    /* no keys */
+    uint32_t k = 0;
+    assert_null(bl_map_lookup(m, &k));
+    assert_int_equal(bl_map_update(m, &k, &k, 0), -EOPNOTSUPP);
+    bl_map_free(m);
+}
+
+/* ---- definitions ----------------------------------------------------------- */
+
+static void bad_definitions(void **state)
+{
+    struct {
+        struct bl_map_def d;
+        int rc;
+    } cases[] = {
+        {def(3, 4, 4, 4), -EINVAL},                    /* prog_array: unsupported */
+        {def(BPFLUA_MAP_ARRAY, 8, 4, 4), -EINVAL},     /* array key is u32 */
+        {def(BPFLUA_MAP_ARRAY, 4, 0, 4), -EINVAL},
+        {def(BPFLUA_MAP_HASH, 4, 4, 0), -EINVAL},
+        {def(BPFLUA_MAP_HASH, 0, 4, 4), -EINVAL},
+        {def(BPFLUA_MAP_HASH, 600, 4, 4), -E2BIG},
+        {def(BPFLUA_MAP_HASH, 8, 8, 100000000), -E2BIG}, /* over the size limit */
+        {def(BPFLUA_MAP_ARRAY, 4, 1 << 16, 1 << 16), -E2BIG},
+        {def(BPFLUA_MAP_PERCPU_ARRAY, 4, 40000, 1), -E2BIG},
+        {def(BPFLUA_MAP_RINGBUF, 0, 0, 5000), -EINVAL},
+        {def(BPFLUA_MAP_RINGBUF, 0, 0, 1024), -EINVAL},
+        {def(BPFLUA_MAP_RINGBUF, 4, 0, 4096), -EINVAL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *err = NULL;
+        assert_int_equal(bl_map_check_def(&cases[i].d, &err), cases[i].rc);
+        assert_non_null(err);
+        assert_non_null(strstr(err, cases[i].d.name));
+        free(err);
+        err = NULL;
+        assert_null(bl_map_create(&cases[i].d, &err));
+        assert_non_null(err);
+        free(err);
+    }
+    struct bl_map_def flags = def(BPFLUA_MAP_HASH, 4, 4, 4);
+    flags.flags = 1; /* BPF_F_NO_PREALLOC: fine */
+    assert_int_equal(bl_map_check_def(&flags, NULL), 0);
+    flags.flags = 0x40;
+    assert_int_equal(bl_map_check_def(&flags, NULL), -EINVAL);
+    assert_int_equal(bl_map_check_def(NULL, NULL), -EINVAL);
+}
+
+/* ---- the public API -------------------------------------------------------- */
+
+static void object_api(void **state)
+{
+    bpflua_object *obj = bpflua_object_new();
+    assert_non_null(obj);
+    struct bpflua_map_spec hs = {.name = "hits", .type = BPFLUA_MAP_HASH, .key_size = 4,
+                                 .value_size = 8, .max_entries = 2, .value_signed = 1};
+    struct bpflua_map_spec rs = {.name = "events", .type = BPFLUA_MAP_RINGBUF,
+                                 .max_entries = 8192};
+    struct bpflua_map_spec bad = {.name = "bad", .type = BPFLUA_MAP_ARRAY, .key_size = 2,
+                                  .value_size = 8, .max_entries = 2};
+    assert_int_equal(bpflua_object_add_map(obj, &hs), 0);
+    assert_int_equal(bpflua_object_add_map(obj, &rs), 1);
+    assert_int_equal(bpflua_object_add_map(obj, &bad), 2);
+    assert_int_equal(bpflua_map_count(obj), 3);
+    assert_int_equal(bpflua_map_find(obj, "events"), 1);
+    assert_int_equal(bpflua_map_find(obj, "nope"), -1);
+    struct bpflua_map_spec out;
+    assert_int_equal(bpflua_map_spec(obj, 0, &out), 0);
+    assert_string_equal(out.name, "hits");
+    assert_int_equal(out.max_entries, 2);
+    assert_int_equal(out.value_signed, 1);
+    assert_int_equal(bpflua_map_spec(obj, 3, &out), -EINVAL);
+
+    uint32_t k = 7, next;
+    uint64_t v = 70, got = 0;
+    assert_int_equal(bpflua_map_lookup(obj, 0, &k, &got), -ENOENT);
+    assert_int_equal(bpflua_map_update(obj, 0, &k, &v, BL_ANY), 0);
+    assert_int_equal(bpflua_map_lookup(obj, 0, &k, &got), 0);
+    assert_int_equal(got, 70);
+    assert_int_equal(bpflua_map_next_key(obj, 0, NULL, &next), 0);
+    assert_int_equal(next, 7);
+    assert_int_equal(bpflua_map_next_key(obj, 0, &next, &next), -ENOENT);
+    assert_int_equal(bpflua_map_update(obj, 0, &k, &v, 9), -EINVAL);
+    assert_int_equal(bpflua_map_delete(obj, 0, &k), 0);
+    assert_int_equal(bpflua_map_delete(obj, 0, &k), -ENOENT);
+
+    char rec[16];
+    assert_int_equal(bpflua_ringbuf_pop(obj, 1, rec, sizeof rec), 0);
+    assert_int_equal(bl_ringbuf_output(bl_object_map(obj, 1, NULL), "abc", 3, 0), 0);
+    assert_int_equal(bpflua_ringbuf_pop(obj, 1, rec, sizeof rec), 3);
+    assert_int_equal(bpflua_ringbuf_pop(obj, 0, rec, sizeof rec), -EINVAL);
+    assert_int_equal(bpflua_map_lookup(obj, 1, &k, rec), -EOPNOTSUPP);
+
+    /* an invalid definition and a bad index are errors, never crashes */
+    assert_int_equal(bpflua_map_lookup(obj, 2, &k, &got), -EINVAL);
+    assert_int_equal(bpflua_map_update(obj, 9, &k, &v, 0), -EINVAL);
+    assert_int_equal(bpflua_map_lookup(NULL, 0, &k, &got), -EINVAL);
+    assert_int_equal(bpflua_map_lookup(obj, 0, NULL, &got), -EINVAL);
+    assert_int_equal(bpflua_map_count(NULL), 0);
+    bpflua_object_free(obj);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(array_ops),
+        cmocka_unit_test(array_next_key),
+        cmocka_unit_test(array_for_each),
+        cmocka_unit_test(hash_ops),
+        cmocka_unit_test(hash_many_keys),
+        cmocka_unit_test(hash_next_key),
+        cmocka_unit_test(hash_for_each_delete),
+        cmocka_unit_test(lru_eviction_order),
+        cmocka_unit_test(lru_long_run),
+        cmocka_unit_test(ringbuf_records),
+        cmocka_unit_test(bad_definitions),
+        cmocka_unit_test(object_api),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
