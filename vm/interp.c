@@ -1,0 +1,249 @@
+/* interp.c - the eBPF interpreter: exact RFC 9669 semantics, computed-goto
+ * dispatch (vm/interp_loop.h, instantiated once per mode), BPF-to-BPF calls
+ * on a frame stack of 8 x 512 bytes, helpers by id, and callbacks for
+ * bpf_loop through env->call.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asm.h"
+#include "helpers.h"
+#include "interp.h"
+
+struct call_frame {
+    const struct bl_insn *ret;
+    uint64_t saved[4];         /* r6..r9 */
+};
+
+struct interp_state {
+    const struct bl_insn *insns;
+    uint32_t n_insns;
+    unsigned depth;            /* frames in use */
+    uint64_t count, budget;
+    int error;                 /* negative errno once a run failed */
+    const struct bpflua_helper *(*helper_find)(uint32_t id);
+    struct bpflua_run_env *env;
+    uint64_t (*exec)(struct interp_state *st, uint32_t start, const uint64_t args[5]);
+    const struct bl_interp_opts *opts;
+    char *msg;                 /* res->msg */
+    size_t msg_cap;
+    _Alignas(16) uint8_t stack[BL_MAX_CALL_DEPTH * BL_STACK_SIZE];
+};
+
+/* R10 of frame d: frame 0 at the top of the stack area, deeper frames below */
+static inline uint64_t frame_top(const struct interp_state *st, unsigned d)
+{
+    return (uint64_t)(uintptr_t)(st->stack + sizeof st->stack - (size_t)d * BL_STACK_SIZE);
+}
+
+__attribute__((format(printf, 4, 5), cold))
+static void interp_fail(struct interp_state *st, const struct bl_insn *ip, int error,
+                        const char *fmt, ...)
+{
+    if (st->error)
+        return;
+    st->error = error;
+    st->env->fault = 1;
+    int len = snprintf(st->msg, st->msg_cap, "insn %ld: ", (long)(ip - st->insns));
+    if (len < 0 || (size_t)len >= st->msg_cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->msg + len, st->msg_cap - (size_t)len, fmt, ap);
+    va_end(ap);
+}
+
+/* raw mode: is [addr, addr+size) inside the stack or a given region? */
+static int mem_ok(const struct interp_state *st, uint64_t addr, uint64_t size)
+{
+    uint64_t lo = (uint64_t)(uintptr_t)st->stack;
+    if (addr >= lo && addr - lo <= sizeof st->stack && sizeof st->stack - (addr - lo) >= size)
+        return 1;
+    for (unsigned r = 0; r < st->opts->n_regions; r++) {
+        const struct bl_mem_region *m = &st->opts->regions[r];
+        if (addr >= m->start && addr - m->start <= m->len && m->len - (addr - m->start) >= size)
+            return 1;
+    }
+    return 0;
+}
+
+__attribute__((cold))
+static void mem_fail(struct interp_state *st, const struct bl_insn *ip, uint64_t addr,
+                     uint64_t size, const char *what)
+{
+    interp_fail(st, ip, -EFAULT, "out of bounds memory %s of %llu bytes at 0x%llx", what,
+                (unsigned long long)size, (unsigned long long)addr);
+}
+
+/* verified: nothing checked, nothing counted */
+#define INTERP_FN exec_verified
+#define INTERP_RAW 0
+#define INTERP_COUNT 0
+#include "interp_loop.h"
+#undef INTERP_FN
+#undef INTERP_RAW
+#undef INTERP_COUNT
+
+/* verified, counting (--max-insns, run statistics) */
+#define INTERP_FN exec_counted
+#define INTERP_RAW 0
+#define INTERP_COUNT 1
+#include "interp_loop.h"
+#undef INTERP_FN
+#undef INTERP_RAW
+#undef INTERP_COUNT
+
+/* raw: everything checked */
+#define INTERP_FN exec_raw
+#define INTERP_RAW 1
+#define INTERP_COUNT 1
+#include "interp_loop.h"
+#undef INTERP_FN
+#undef INTERP_RAW
+#undef INTERP_COUNT
+
+/* env->call: a callback value is an instruction index */
+static uint64_t interp_call(struct bpflua_run_env *env, uint64_t fn, uint64_t a1, uint64_t a2,
+                            uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    struct interp_state *st = env->engine;
+    const uint64_t args[5] = { a1, a2, a3, a4, a5 };
+    if (st->error || env->fault)
+        return 0;
+    if (fn >= st->n_insns) {
+        interp_fail(st, st->insns, -EFAULT, "callback at insn %llu is outside the program",
+                    (unsigned long long)fn);
+        return 0;
+    }
+    return st->exec(st, (uint32_t)fn, args);
+}
+
+/* raw mode: opcodes valid, targets inside the program and not inside lddw */
+static int validate(const struct bl_insn *insns, uint32_t n, char *msg, size_t cap)
+{
+    uint8_t *second = calloc(n + 1, 1);
+    if (!second)
+        return -ENOMEM;
+    int rc = 0;
+    for (uint32_t pc = 0; pc < n; pc++)
+        if (bl_is_lddw(&insns[pc]) && pc + 1 < n)
+            second[++pc] = 1;
+    for (uint32_t pc = 0; pc < n && rc == 0; pc++) {
+        if (second[pc])
+            continue;
+        const struct bl_insn *i = &insns[pc];
+        int op = bl_op_decode(i);
+        int64_t dest = -1;
+        if (op < 0) {
+            snprintf(msg, cap, "insn %u: invalid instruction 0x%02x", pc, i->code);
+            rc = -EFAULT;
+            break;
+        }
+        switch (bl_ops[op].fmt) {
+        case BL_FMT_LDABS:
+        case BL_FMT_LDIND:
+            snprintf(msg, cap, "insn %u: legacy packet load '%s' is not supported", pc,
+                     bl_ops[op].mnemonic);
+            rc = -EFAULT;
+            continue;
+        case BL_FMT_LDDW:
+            if (pc + 1 >= n) {
+                snprintf(msg, cap, "insn %u: lddw without its second half", pc);
+                rc = -EFAULT;
+            } else if (i->src != 0 && i->src != BL_PSEUDO_FUNC) {
+                snprintf(msg, cap, "insn %u: lddw with unlinked pseudo source %u", pc, i->src);
+                rc = -EFAULT;
+            } else if (i->src == BL_PSEUDO_FUNC) {
+                dest = (int64_t)pc + 1 + i->imm;
+            }
+            break;
+        case BL_FMT_JA: case BL_FMT_JMP_K: case BL_FMT_JMP_X:
+            dest = (int64_t)pc + 1 + i->off;
+            break;
+        case BL_FMT_JA32: case BL_FMT_CALL_LOCAL:
+            dest = (int64_t)pc + 1 + i->imm;
+            break;
+        default:
+            continue;
+        }
+        if (rc == 0 && bl_ops[op].fmt == BL_FMT_LDDW && i->src != BL_PSEUDO_FUNC) {
+            pc++;
+            continue;
+        }
+        if (rc == 0 && (dest < 0 || dest >= n || second[dest])) {
+            snprintf(msg, cap, "insn %u: jump target %lld out of range", pc, (long long)dest);
+            rc = -EFAULT;
+        }
+    }
+    free(second);
+    return rc;
+}
+
+int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[5],
+                   const struct bl_interp_opts *opts, struct bpflua_run_env *env,
+                   struct bl_interp_result *res)
+{
+    static const struct bl_interp_opts no_opts;
+    struct bpflua_run_env local_env = { 0 };
+    if (!opts)
+        opts = &no_opts;
+    if (!env)
+        env = &local_env;
+    res->r0 = 0;
+    res->insns = 0;
+    res->msg[0] = '\0';
+    if (!insns || n == 0) {
+        snprintf(res->msg, sizeof res->msg, "empty program");
+        return -EINVAL;
+    }
+
+    struct interp_state *st = malloc(sizeof *st);
+    struct bl_insn *copy = NULL;
+    if (!st)
+        return -ENOMEM;
+    memset(st, 0, offsetof(struct interp_state, stack));
+    st->insns = insns;
+    st->n_insns = n;
+    st->opts = opts;
+    st->env = env;
+    st->msg = res->msg;
+    st->msg_cap = sizeof res->msg;
+    st->helper_find = opts->helper_find ? opts->helper_find : bl_helper_find;
+    st->budget = opts->max_insns ? opts->max_insns : UINT64_MAX;
+    if (opts->raw) {
+        /* a sentinel after the end turns falling off into an invalid insn */
+        int rc = validate(insns, n, res->msg, sizeof res->msg);
+        copy = rc ? NULL : calloc((size_t)n + 1, sizeof *copy);
+        if (rc || !copy) {
+            free(st);
+            return rc ? rc : -ENOMEM;
+        }
+        memcpy(copy, insns, n * sizeof *copy);
+        copy[n].code = 0xff;
+        st->insns = copy;
+        memset(st->stack, 0, sizeof st->stack);
+        if (!opts->max_insns)
+            st->budget = BL_INTERP_RAW_BUDGET;
+        st->exec = exec_raw;
+    } else {
+        st->exec = opts->count || opts->max_insns ? exec_counted : exec_verified;
+    }
+
+    void *saved_engine = env->engine;
+    uint64_t (*saved_call)(struct bpflua_run_env *, uint64_t, uint64_t, uint64_t, uint64_t,
+                           uint64_t, uint64_t) = env->call;
+    env->engine = st;
+    env->call = interp_call;
+    env->fault = 0;
+    res->r0 = st->exec(st, 0, args);
+    res->insns = st->count;
+    int rc = st->error;
+    env->engine = saved_engine;
+    env->call = saved_call;
+    free(copy);
+    free(st);
+    return rc;
+}

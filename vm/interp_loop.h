@@ -1,0 +1,394 @@
+/* interp_loop.h - the interpreter's dispatch loop, included by interp.c
+ * once per mode with:
+ *   INTERP_FN     the function's name
+ *   INTERP_RAW    1: check memory accesses, call depth, helper ids
+ *   INTERP_COUNT  1: count instructions against st->budget
+ * so the verified, uncounted loop has no per-instruction work beyond the
+ * dispatch itself (computed goto on the opcode byte, GNU C).
+ *
+ * Runs from instruction `start` with R1..R5 = args in a fresh frame;
+ * returns R0. On an error it records it in st and returns 0.
+ */
+
+static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_t args[5])
+{
+    /* every opcode byte not listed below is invalid */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+    __extension__ static const void *const table[256] = {
+        [0 ... 255] = &&invalid,
+        /* ALU64 */
+        [0x07] = &&add64_imm, [0x0f] = &&add64_reg, [0x17] = &&sub64_imm, [0x1f] = &&sub64_reg,
+        [0x27] = &&mul64_imm, [0x2f] = &&mul64_reg, [0x37] = &&div64_imm, [0x3f] = &&div64_reg,
+        [0x47] = &&or64_imm, [0x4f] = &&or64_reg, [0x57] = &&and64_imm, [0x5f] = &&and64_reg,
+        [0x67] = &&lsh64_imm, [0x6f] = &&lsh64_reg, [0x77] = &&rsh64_imm, [0x7f] = &&rsh64_reg,
+        [0x87] = &&neg64, [0x97] = &&mod64_imm, [0x9f] = &&mod64_reg,
+        [0xa7] = &&xor64_imm, [0xaf] = &&xor64_reg, [0xb7] = &&mov64_imm, [0xbf] = &&mov64_reg,
+        [0xc7] = &&arsh64_imm, [0xcf] = &&arsh64_reg, [0xd7] = &&bswap,
+        /* ALU32 */
+        [0x04] = &&add32_imm, [0x0c] = &&add32_reg, [0x14] = &&sub32_imm, [0x1c] = &&sub32_reg,
+        [0x24] = &&mul32_imm, [0x2c] = &&mul32_reg, [0x34] = &&div32_imm, [0x3c] = &&div32_reg,
+        [0x44] = &&or32_imm, [0x4c] = &&or32_reg, [0x54] = &&and32_imm, [0x5c] = &&and32_reg,
+        [0x64] = &&lsh32_imm, [0x6c] = &&lsh32_reg, [0x74] = &&rsh32_imm, [0x7c] = &&rsh32_reg,
+        [0x84] = &&neg32, [0x94] = &&mod32_imm, [0x9c] = &&mod32_reg,
+        [0xa4] = &&xor32_imm, [0xac] = &&xor32_reg, [0xb4] = &&mov32_imm, [0xbc] = &&mov32_reg,
+        [0xc4] = &&arsh32_imm, [0xcc] = &&arsh32_reg, [0xd4] = &&le, [0xdc] = &&be,
+        /* loads and stores */
+        [0x18] = &&lddw,
+        [0x61] = &&ldxw, [0x69] = &&ldxh, [0x71] = &&ldxb, [0x79] = &&ldxdw,
+        [0x81] = &&ldxsw, [0x89] = &&ldxsh, [0x91] = &&ldxsb,
+        [0x62] = &&stw, [0x6a] = &&sth, [0x72] = &&stb, [0x7a] = &&stdw,
+        [0x63] = &&stxw, [0x6b] = &&stxh, [0x73] = &&stxb, [0x7b] = &&stxdw,
+        [0xc3] = &&atomic32, [0xdb] = &&atomic64,
+        /* JMP */
+        [0x05] = &&ja, [0x06] = &&ja32,
+        [0x15] = &&jeq_imm, [0x1d] = &&jeq_reg, [0x25] = &&jgt_imm, [0x2d] = &&jgt_reg,
+        [0x35] = &&jge_imm, [0x3d] = &&jge_reg, [0x45] = &&jset_imm, [0x4d] = &&jset_reg,
+        [0x55] = &&jne_imm, [0x5d] = &&jne_reg, [0x65] = &&jsgt_imm, [0x6d] = &&jsgt_reg,
+        [0x75] = &&jsge_imm, [0x7d] = &&jsge_reg, [0xa5] = &&jlt_imm, [0xad] = &&jlt_reg,
+        [0xb5] = &&jle_imm, [0xbd] = &&jle_reg, [0xc5] = &&jslt_imm, [0xcd] = &&jslt_reg,
+        [0xd5] = &&jsle_imm, [0xdd] = &&jsle_reg,
+        [0x85] = &&call, [0x8d] = &&callx, [0x95] = &&exit,
+        /* JMP32 */
+        [0x16] = &&jeq32_imm, [0x1e] = &&jeq32_reg, [0x26] = &&jgt32_imm, [0x2e] = &&jgt32_reg,
+        [0x36] = &&jge32_imm, [0x3e] = &&jge32_reg, [0x46] = &&jset32_imm, [0x4e] = &&jset32_reg,
+        [0x56] = &&jne32_imm, [0x5e] = &&jne32_reg, [0x66] = &&jsgt32_imm, [0x6e] = &&jsgt32_reg,
+        [0x76] = &&jsge32_imm, [0x7e] = &&jsge32_reg, [0xa6] = &&jlt32_imm, [0xae] = &&jlt32_reg,
+        [0xb6] = &&jle32_imm, [0xbe] = &&jle32_reg, [0xc6] = &&jslt32_imm, [0xce] = &&jslt32_reg,
+        [0xd6] = &&jsle32_imm, [0xde] = &&jsle32_reg,
+    };
+#pragma GCC diagnostic pop
+    const struct bl_insn *const base = st->insns;
+    const struct bl_insn *ip = base + start;
+    uint64_t reg[BL_NREGS];
+    struct call_frame frames[BL_MAX_CALL_DEPTH];
+    unsigned nframes = 0;      /* BPF-to-BPF frames pushed by this invocation */
+    uint64_t d64;              /* divisor of div/mod, shared by their imm/reg entries */
+    uint32_t d32;
+#if INTERP_COUNT
+    uint64_t count = st->count;
+    const uint64_t budget = st->budget;
+#endif
+
+    if (st->depth >= BL_MAX_CALL_DEPTH) {
+        interp_fail(st, ip, -E2BIG, "call stack of %d frames is too deep", BL_MAX_CALL_DEPTH + 1);
+        return 0;
+    }
+    reg[0] = 0;
+    for (int k = 0; k < 5; k++)
+        reg[1 + k] = args[k];
+    reg[6] = reg[7] = reg[8] = reg[9] = 0;
+    reg[10] = frame_top(st, st->depth);
+    st->depth++;
+
+#define DST reg[ip->dst]
+#define SRC reg[ip->src]
+#define IMM ((int64_t)ip->imm)
+#define UIMM ((uint64_t)(int64_t)ip->imm)
+#define U32(x) ((uint32_t)(x))
+#define S32(x) ((int32_t)(uint32_t)(x))
+#define DISPATCH() goto *table[ip->code]
+#if INTERP_COUNT
+#define STEP() do { if (++count > budget) goto out_budget; } while (0)
+#else
+#define STEP() do { } while (0)
+#endif
+#define NEXT() do { ip++; STEP(); DISPATCH(); } while (0)
+#define JUMP(cond) do { ip += (cond) ? ip->off + 1 : 1; STEP(); DISPATCH(); } while (0)
+#if INTERP_RAW
+#define CHECK_MEM(addr, size, what) \
+    do { if (!mem_ok(st, (addr), (size))) { mem_fail(st, ip, (addr), (size), what); goto out; } } while (0)
+#else
+#define CHECK_MEM(addr, size, what) do { } while (0)
+#endif
+#define ALU64(name, expr) \
+    name##_imm: { uint64_t b = UIMM; DST = (expr); NEXT(); } \
+    name##_reg: { uint64_t b = SRC; DST = (expr); NEXT(); }
+#define ALU32(name, expr) \
+    name##_imm: { uint32_t a = U32(DST), b = U32(ip->imm); DST = U32(expr); NEXT(); } \
+    name##_reg: { uint32_t a = U32(DST), b = U32(SRC); DST = U32(expr); NEXT(); }
+#define JMP64(name, cond) \
+    name##_imm: { uint64_t a = DST, b = UIMM; JUMP(cond); } \
+    name##_reg: { uint64_t a = DST, b = SRC; JUMP(cond); }
+#define JMP32(name, cond) \
+    name##_imm: { uint32_t a = U32(DST), b = U32(ip->imm); JUMP(cond); } \
+    name##_reg: { uint32_t a = U32(DST), b = U32(SRC); JUMP(cond); }
+#define LOAD(name, type, ext) \
+    name: { uint64_t addr = SRC + (uint64_t)(int64_t)ip->off; type v; \
+            CHECK_MEM(addr, sizeof v, "read"); \
+            memcpy(&v, (const void *)(uintptr_t)addr, sizeof v); DST = (uint64_t)(ext)v; NEXT(); }
+#define STORE(name, type, value) \
+    name: { uint64_t addr = DST + (uint64_t)(int64_t)ip->off; type v = (type)(value); \
+            CHECK_MEM(addr, sizeof v, "write"); \
+            memcpy((void *)(uintptr_t)addr, &v, sizeof v); NEXT(); }
+
+    STEP();
+    DISPATCH();
+
+    ALU64(add64, DST + b)
+    ALU64(sub64, DST - b)
+    ALU64(mul64, DST * b)
+    ALU64(or64, DST | b)
+    ALU64(and64, DST & b)
+    ALU64(lsh64, DST << (b & 63))
+    ALU64(rsh64, DST >> (b & 63))
+    ALU64(xor64, DST ^ b)
+    ALU64(arsh64, (uint64_t)((int64_t)DST >> (b & 63)))
+    mov64_imm: DST = UIMM; NEXT();
+    mov64_reg:
+        switch (ip->off) {
+        case 0: DST = SRC; break;
+        case 8: DST = (uint64_t)(int64_t)(int8_t)SRC; break;
+        case 16: DST = (uint64_t)(int64_t)(int16_t)SRC; break;
+        default: DST = (uint64_t)(int64_t)S32(SRC); break;
+        }
+        NEXT();
+    div64_imm: d64 = UIMM; goto div64;
+    div64_reg: d64 = SRC;
+    div64:
+        if (ip->off == 0)
+            DST = d64 ? DST / d64 : 0;
+        else if (d64 == (uint64_t)-1)
+            DST = 0 - DST;                       /* INT64_MIN / -1 = INT64_MIN */
+        else
+            DST = d64 ? (uint64_t)((int64_t)DST / (int64_t)d64) : 0;
+        NEXT();
+    mod64_imm: d64 = UIMM; goto mod64;
+    mod64_reg: d64 = SRC;
+    mod64:
+        if (ip->off == 0)
+            DST = d64 ? DST % d64 : DST;
+        else if (d64 == (uint64_t)-1)
+            DST = 0;                             /* INT64_MIN % -1 = 0 */
+        else
+            DST = d64 ? (uint64_t)((int64_t)DST % (int64_t)d64) : DST;
+        NEXT();
+    neg64: DST = 0 - DST; NEXT();
+
+    ALU32(add32, a + b)
+    ALU32(sub32, a - b)
+    ALU32(mul32, a * b)
+    ALU32(or32, a | b)
+    ALU32(and32, a & b)
+    ALU32(lsh32, a << (b & 31))
+    ALU32(rsh32, a >> (b & 31))
+    ALU32(xor32, a ^ b)
+    ALU32(arsh32, (uint32_t)((int32_t)a >> (b & 31)))
+    mov32_imm: DST = U32(ip->imm); NEXT();
+    mov32_reg:
+        switch (ip->off) {
+        case 0: DST = U32(SRC); break;
+        case 8: DST = U32((int32_t)(int8_t)SRC); break;
+        default: DST = U32((int32_t)(int16_t)SRC); break;
+        }
+        NEXT();
+    div32_imm: d32 = U32(ip->imm); goto div32;
+    div32_reg: d32 = U32(SRC);
+    div32:
+        if (ip->off == 0)
+            DST = d32 ? U32(DST) / d32 : 0;
+        else if (d32 == UINT32_MAX)
+            DST = U32(0 - U32(DST));             /* INT32_MIN / -1 = INT32_MIN */
+        else
+            DST = d32 ? U32(S32(DST) / (int32_t)d32) : 0;
+        NEXT();
+    mod32_imm: d32 = U32(ip->imm); goto mod32;
+    mod32_reg: d32 = U32(SRC);
+    mod32:
+        if (ip->off == 0)
+            DST = d32 ? U32(DST) % d32 : U32(DST);
+        else if (d32 == UINT32_MAX)
+            DST = 0;
+        else
+            DST = d32 ? U32(S32(DST) % (int32_t)d32) : U32(DST);
+        NEXT();
+    neg32: DST = U32(0 - U32(DST)); NEXT();
+
+    le:   /* host order is little endian: truncate */
+        DST = ip->imm == 16 ? (uint16_t)DST : ip->imm == 32 ? U32(DST) : DST;
+        NEXT();
+    be:
+    bswap:
+        DST = ip->imm == 16 ? __builtin_bswap16((uint16_t)DST)
+            : ip->imm == 32 ? __builtin_bswap32(U32(DST)) : __builtin_bswap64(DST);
+        NEXT();
+
+    lddw: {
+        uint64_t v = (uint64_t)U32(ip[0].imm) | ((uint64_t)U32(ip[1].imm) << 32);
+        if (ip->src == BL_PSEUDO_FUNC)
+            v = (uint64_t)(ip - base) + 1 + (uint64_t)(int64_t)ip->imm;
+        DST = v;
+        ip++;
+        NEXT(); }
+
+    LOAD(ldxb, uint8_t, uint8_t)
+    LOAD(ldxh, uint16_t, uint16_t)
+    LOAD(ldxw, uint32_t, uint32_t)
+    LOAD(ldxdw, uint64_t, uint64_t)
+    LOAD(ldxsb, int8_t, int64_t)
+    LOAD(ldxsh, int16_t, int64_t)
+    LOAD(ldxsw, int32_t, int64_t)
+    STORE(stb, uint8_t, ip->imm)
+    STORE(sth, uint16_t, ip->imm)
+    STORE(stw, uint32_t, ip->imm)
+    STORE(stdw, uint64_t, IMM)
+    STORE(stxb, uint8_t, SRC)
+    STORE(stxh, uint16_t, SRC)
+    STORE(stxw, uint32_t, SRC)
+    STORE(stxdw, uint64_t, SRC)
+
+    atomic32: {
+        /* one engine thread: a plain read-modify-write is atomic enough */
+        uint64_t addr = DST + (uint64_t)(int64_t)ip->off;
+        uint32_t old, v, s = U32(SRC);
+        CHECK_MEM(addr, 4, "atomic");
+        memcpy(&old, (const void *)(uintptr_t)addr, 4);
+        switch (ip->imm & ~BL_FETCH) {
+        case BL_ADD: v = old + s; break;
+        case BL_OR: v = old | s; break;
+        case BL_AND: v = old & s; break;
+        case BL_XOR: v = old ^ s; break;
+        case BL_XCHG & ~BL_FETCH: v = s; break;
+        default: /* cmpxchg */
+            v = old == U32(reg[0]) ? s : old;
+            reg[0] = old;
+            break;
+        }
+        memcpy((void *)(uintptr_t)addr, &v, 4);
+        if ((ip->imm & BL_FETCH) && ip->imm != BL_CMPXCHG)
+            SRC = old;
+        NEXT(); }
+    atomic64: {
+        uint64_t addr = DST + (uint64_t)(int64_t)ip->off;
+        uint64_t old, v, s = SRC;
+        CHECK_MEM(addr, 8, "atomic");
+        memcpy(&old, (const void *)(uintptr_t)addr, 8);
+        switch (ip->imm & ~BL_FETCH) {
+        case BL_ADD: v = old + s; break;
+        case BL_OR: v = old | s; break;
+        case BL_AND: v = old & s; break;
+        case BL_XOR: v = old ^ s; break;
+        case BL_XCHG & ~BL_FETCH: v = s; break;
+        default:
+            v = old == reg[0] ? s : old;
+            reg[0] = old;
+            break;
+        }
+        memcpy((void *)(uintptr_t)addr, &v, 8);
+        if ((ip->imm & BL_FETCH) && ip->imm != BL_CMPXCHG)
+            SRC = old;
+        NEXT(); }
+
+    ja: ip += ip->off + 1; STEP(); DISPATCH();
+    ja32: ip += (int64_t)ip->imm + 1; STEP(); DISPATCH();
+    JMP64(jeq, a == b)
+    JMP64(jgt, a > b)
+    JMP64(jge, a >= b)
+    JMP64(jset, a & b)
+    JMP64(jne, a != b)
+    JMP64(jsgt, (int64_t)a > (int64_t)b)
+    JMP64(jsge, (int64_t)a >= (int64_t)b)
+    JMP64(jlt, a < b)
+    JMP64(jle, a <= b)
+    JMP64(jslt, (int64_t)a < (int64_t)b)
+    JMP64(jsle, (int64_t)a <= (int64_t)b)
+    JMP32(jeq32, a == b)
+    JMP32(jgt32, a > b)
+    JMP32(jge32, a >= b)
+    JMP32(jset32, a & b)
+    JMP32(jne32, a != b)
+    JMP32(jsgt32, (int32_t)a > (int32_t)b)
+    JMP32(jsge32, (int32_t)a >= (int32_t)b)
+    JMP32(jlt32, a < b)
+    JMP32(jle32, a <= b)
+    JMP32(jslt32, (int32_t)a < (int32_t)b)
+    JMP32(jsle32, (int32_t)a <= (int32_t)b)
+
+    call:
+        if (ip->src == BL_PSEUDO_CALL) {
+            if (st->depth >= BL_MAX_CALL_DEPTH) {
+                interp_fail(st, ip, -E2BIG, "the call stack of %d frames is too deep",
+                            BL_MAX_CALL_DEPTH + 1);
+                goto out;
+            }
+            struct call_frame *f = &frames[nframes++];
+            f->ret = ip + 1;
+            memcpy(f->saved, &reg[6], sizeof f->saved);
+            reg[10] = frame_top(st, st->depth);
+            st->depth++;
+            ip += (int64_t)ip->imm + 1;
+            STEP();
+            DISPATCH();
+        }
+        {
+            uint32_t id = (uint32_t)ip->imm;
+            goto helper;
+    callx:
+            id = U32(DST);
+    helper: ;
+            const struct bpflua_helper *h = st->helper_find(id);
+            if (!h || !h->fn) {
+                interp_fail(st, ip, -EFAULT, "unknown helper %u", id);
+                goto out;
+            }
+#if INTERP_COUNT
+            st->count = count;
+#endif
+            reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], st->env);
+#if INTERP_COUNT
+            count = st->count;
+#endif
+            if (st->env->fault) {
+                reg[0] = 0;
+                goto out;
+            }
+            NEXT();
+        }
+
+    exit:
+        if (nframes == 0)
+            goto out;
+        {
+            struct call_frame *f = &frames[--nframes];
+            memcpy(&reg[6], f->saved, sizeof f->saved);
+            st->depth--;
+            reg[10] = frame_top(st, st->depth - 1);
+            ip = f->ret;
+            STEP();
+            DISPATCH();
+        }
+
+    invalid:
+        interp_fail(st, ip, -EFAULT, "invalid instruction 0x%02x", ip->code);
+        goto out;
+#if INTERP_COUNT
+    out_budget:
+        interp_fail(st, ip, -ETIME, "instruction limit of %llu reached",
+                    (unsigned long long)budget);
+        goto out;
+#endif
+    out:
+#if INTERP_COUNT
+    st->count = count;
+#endif
+    st->depth -= 1 + nframes;
+    return st->error ? 0 : reg[0];
+
+#undef DST
+#undef SRC
+#undef IMM
+#undef UIMM
+#undef U32
+#undef S32
+#undef DISPATCH
+#undef STEP
+#undef NEXT
+#undef JUMP
+#undef CHECK_MEM
+#undef ALU64
+#undef ALU32
+#undef JMP64
+#undef JMP32
+#undef LOAD
+#undef STORE
+}
