@@ -12,7 +12,7 @@
 /* Upper bound on one map's memory, so a typo in max_entries is a clear
  * error instead of an out-of-memory run. */
 #define BL_MAP_MAX_BYTES (256ull << 20)
-#define BL_MAP_MAX_KEY_SIZE 512        /* MAX_BPF_STACK, as the kernel */
+#define BL_MAP_MAX_KEY_SIZE (1u << 20) /* the kernel (6.x) accepts keys beyond the stack size */
 #define BL_MAP_MAX_VALUE_SIZE (1u << 20)
 
 typedef int (*bl_map_visit_fn)(struct bl_map *m, void *key, void *value, void *ctx);

@@ -348,7 +348,7 @@ static void bad_definitions(void **state)
         {def(BPFLUA_MAP_ARRAY, 4, 0, 4), -EINVAL},
         {def(BPFLUA_MAP_HASH, 4, 4, 0), -EINVAL},
         {def(BPFLUA_MAP_HASH, 0, 4, 4), -EINVAL},
-        {def(BPFLUA_MAP_HASH, 600, 4, 4), -E2BIG},
+        {def(BPFLUA_MAP_HASH, 2u << 20, 4, 4), -E2BIG},
         {def(BPFLUA_MAP_HASH, 8, 8, 100000000), -E2BIG}, /* over the size limit */
         {def(BPFLUA_MAP_ARRAY, 4, 1 << 16, 1 << 16), -E2BIG},
         {def(BPFLUA_MAP_PERCPU_ARRAY, 4, 40000, 1), -E2BIG},

@@ -1,0 +1,404 @@
+/* test_helpers.c - helper prototypes by kernel id, bpf_loop and
+ * for_each_map_elem through a fake env->call, the map and ringbuf helpers,
+ * trace_printk formatting, prandom/ktime/smp id, and the registry. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vm/object.h"
+#include "stdlib/helpers.h"
+#include "stdlib/maps.h"
+
+/* ---- a fake engine: callbacks are C functions ------------------------------ */
+
+typedef uint64_t (*fake_cb)(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+
+struct fake {
+    struct bpflua_run_env env;
+    int calls;
+    uint64_t args[64][5];
+};
+
+static uint64_t fake_call(struct bpflua_run_env *env, uint64_t fn, uint64_t a1, uint64_t a2,
+                          uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    struct fake *f = (struct fake *)env;
+    if (f->calls < 64) {
+        uint64_t a[5] = {a1, a2, a3, a4, a5};
+        memcpy(f->args[f->calls], a, sizeof a);
+    }
+    f->calls++;
+    return ((fake_cb)(uintptr_t)fn)(a1, a2, a3, a4, a5);
+}
+
+static void fake_init(struct fake *f, bpflua_object *obj)
+{
+    memset(f, 0, sizeof *f);
+    f->env.obj = obj;
+    f->env.call = fake_call;
+}
+
+static uint64_t call_helper(uint32_t id, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                            uint64_t r5, struct bpflua_run_env *env)
+{
+    const struct bpflua_helper *h = bl_helper_find(id);
+    assert_non_null(h);
+    return h->fn(r1, r2, r3, r4, r5, env);
+}
+
+static uint64_t ptr(const void *p)
+{
+    return (uint64_t)(uintptr_t)p;
+}
+
+static uint64_t cb_continue(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    return 0;
+}
+
+static uint64_t cb_stop_at_2(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    return a1 == 2;
+}
+
+static uint64_t cb_stop(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    return 1;
+}
+
+/* ---- prototypes ------------------------------------------------------------ */
+
+static void prototypes(void **state)
+{
+    const struct bpflua_helper *h = bl_helper_find(1);
+    assert_string_equal(h->name, "map_lookup_elem");
+    assert_int_equal(h->ret, BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL);
+    assert_int_equal(h->args[0], BPFLUA_ARG_CONST_MAP_PTR);
+    assert_int_equal(h->args[1], BPFLUA_ARG_PTR_TO_MAP_KEY);
+    assert_int_equal(h->args[2], BPFLUA_ARG_NONE);
+    h = bl_helper_find(2);
+    assert_int_equal(h->args[2], BPFLUA_ARG_PTR_TO_MAP_VALUE);
+    assert_int_equal(h->args[3], BPFLUA_ARG_ANYTHING);
+    h = bl_helper_find(6);
+    assert_string_equal(h->name, "trace_printk");
+    assert_int_equal(h->args[0], BPFLUA_ARG_PTR_TO_MEM);
+    assert_int_equal(h->args[1], BPFLUA_ARG_CONST_SIZE);
+    assert_int_equal(h->args[4], BPFLUA_ARG_ANYTHING);
+    h = bl_helper_find(130);
+    assert_int_equal(h->args[2], BPFLUA_ARG_CONST_SIZE_OR_ZERO);
+    h = bl_helper_find(164);
+    assert_int_equal(h->args[1], BPFLUA_ARG_PTR_TO_FUNC);
+    assert_int_equal(h->args[2], BPFLUA_ARG_PTR_TO_STACK_OR_NULL);
+    h = bl_helper_find(181);
+    assert_string_equal(h->name, "loop");
+    assert_int_equal(h->args[0], BPFLUA_ARG_ANYTHING);
+    assert_int_equal(h->args[1], BPFLUA_ARG_PTR_TO_FUNC);
+    uint32_t ids[] = {1, 2, 3, 5, 6, 7, 8, 130, 164, 181};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        h = bl_helper_find(ids[i]);
+        assert_non_null(h);
+        assert_int_equal(h->id, ids[i]);
+        assert_non_null(h->fn);
+        assert_ptr_equal(bl_helper_at(i), h);
+    }
+    assert_null(bl_helper_find(0));
+    assert_null(bl_helper_find(4));
+    assert_null(bl_helper_find(99999));
+}
+
+/* ---- bpf_loop -------------------------------------------------------------- */
+
+static void loop_semantics(void **state)
+{
+    struct fake f;
+    int ctx;
+    fake_init(&f, NULL);
+    assert_int_equal(call_helper(181, 5, ptr(cb_continue), ptr(&ctx), 0, 0, &f.env), 5);
+    assert_int_equal(f.calls, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(f.args[i][0], i);          /* the index */
+        assert_int_equal(f.args[i][1], ptr(&ctx));  /* the context */
+        assert_int_equal(f.args[i][2], 0);
+    }
+    fake_init(&f, NULL);
+    assert_int_equal(call_helper(181, 10, ptr(cb_stop_at_2), 0, 0, 0, &f.env), 3);
+    assert_int_equal(f.calls, 3);
+    fake_init(&f, NULL);
+    assert_int_equal(call_helper(181, 0, ptr(cb_continue), 0, 0, 0, &f.env), 0);
+    assert_int_equal(call_helper(181, 5, ptr(cb_continue), 0, 1, 0, &f.env), (uint64_t)-EINVAL);
+    assert_int_equal(call_helper(181, 8388609, ptr(cb_continue), 0, 0, 0, &f.env),
+                     (uint64_t)-E2BIG);
+    assert_int_equal(call_helper(181, 0xffffffffu, ptr(cb_continue), 0, 0, 0, &f.env),
+                     (uint64_t)-E2BIG);
+    assert_int_equal(f.calls, 0);
+    /* the limit itself is allowed; nr_loops is a u32 as in the kernel */
+    assert_int_equal(call_helper(181, 8388608, ptr(cb_stop), 0, 0, 0, &f.env), 1);
+    assert_int_equal(call_helper(181, 0x100000003ull, ptr(cb_continue), 0, 0, 0, &f.env), 3);
+}
+
+static struct fake *faulting;
+static uint64_t cb_fault(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    faulting->env.fault = 1;
+    return 0;
+}
+
+static void loop_stops_on_fault(void **state)
+{
+    struct fake f;
+    fake_init(&f, NULL);
+    faulting = &f;
+    call_helper(181, 100, ptr(cb_fault), 0, 0, 0, &f.env);
+    assert_int_equal(f.calls, 1);
+}
+
+/* ---- for_each_map_elem and the map helpers ----------------------------------- */
+
+static uint64_t cb_sum_values(uint64_t map, uint64_t key, uint64_t value, uint64_t ctx,
+                              uint64_t a5)
+{
+    *(uint64_t *)(uintptr_t)ctx += *(uint64_t *)(uintptr_t)value;
+    return *(uint32_t *)(uintptr_t)key == 1;
+}
+
+static struct bl_map *make_map(uint32_t type, uint32_t n)
+{
+    struct bl_map_def d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.name, sizeof d.name, "t");
+    d.type = type;
+    d.key_size = type == BPFLUA_MAP_RINGBUF ? 0 : 4;
+    d.value_size = type == BPFLUA_MAP_RINGBUF ? 0 : 8;
+    d.max_entries = n;
+    struct bl_map *m = bl_map_create(&d, NULL);
+    assert_non_null(m);
+    return m;
+}
+
+static void map_helpers(void **state)
+{
+    struct fake f;
+    fake_init(&f, NULL);
+    struct bl_map *m = make_map(BPFLUA_MAP_HASH, 4);
+    uint32_t k = 1;
+    uint64_t v = 11;
+    assert_int_equal(call_helper(1, ptr(m), ptr(&k), 0, 0, 0, &f.env), 0); /* NULL */
+    assert_int_equal(call_helper(2, ptr(m), ptr(&k), ptr(&v), 0, 0, &f.env), 0);
+    assert_int_equal(call_helper(2, ptr(m), ptr(&k), ptr(&v), 1, 0, &f.env), (uint64_t)-EEXIST);
+    assert_int_equal(call_helper(2, ptr(m), ptr(&k), ptr(&v), 7, 0, &f.env), (uint64_t)-EINVAL);
+    uint64_t *p = (uint64_t *)(uintptr_t)call_helper(1, ptr(m), ptr(&k), 0, 0, 0, &f.env);
+    assert_non_null(p);
+    assert_int_equal(*p, 11);
+    assert_int_equal(call_helper(3, ptr(m), ptr(&k), 0, 0, 0, &f.env), 0);
+    assert_int_equal(call_helper(3, ptr(m), ptr(&k), 0, 0, 0, &f.env), (uint64_t)-ENOENT);
+    bl_map_free(m);
+
+    m = make_map(BPFLUA_MAP_ARRAY, 4);
+    for (uint32_t i = 0; i < 4; i++) {
+        v = 10 + i;
+        assert_int_equal(bl_map_update(m, &i, &v, 0), 0);
+    }
+    uint64_t sum = 0;
+    /* the callback stops at key 1: two elements visited */
+    assert_int_equal(call_helper(164, ptr(m), ptr(cb_sum_values), ptr(&sum), 0, 0, &f.env), 2);
+    assert_int_equal(sum, 10 + 11);
+    assert_int_equal(f.calls, 2);
+    assert_int_equal(f.args[0][0], ptr(m));
+    assert_int_equal(*(uint32_t *)(uintptr_t)f.args[1][1], 1);
+    assert_int_equal(f.args[1][3], ptr(&sum));
+    assert_int_equal(call_helper(164, ptr(m), ptr(cb_sum_values), ptr(&sum), 1, 0, &f.env),
+                     (uint64_t)-EINVAL);
+    bl_map_free(m);
+
+    m = make_map(BPFLUA_MAP_RINGBUF, 4096);
+    assert_int_equal(call_helper(130, ptr(m), ptr("abcd"), 4, 0, 0, &f.env), 0);
+    assert_int_equal(call_helper(130, ptr(m), ptr("abcd"), 4, 8, 0, &f.env), (uint64_t)-EINVAL);
+    char out[8];
+    assert_int_equal(bl_ringbuf_pop(m, out, sizeof out), 4);
+    assert_memory_equal(out, "abcd", 4);
+    bl_map_free(m);
+}
+
+/* ---- trace_printk ------------------------------------------------------------ */
+
+static int printk(bpflua_object *obj, const char *fmt, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+    struct fake f;
+    fake_init(&f, obj);
+    return (int)(int64_t)call_helper(6, ptr(fmt), strlen(fmt) + 1, a1, a2, a3, &f.env);
+}
+
+static void expect_format(const char *fmt, uint64_t a1, uint64_t a2, uint64_t a3,
+                          const char *want)
+{
+    bpflua_object *obj = bpflua_object_new();
+    int len = printk(obj, fmt, a1, a2, a3);
+    if (len != (int)strlen(want) || strncmp(bpflua_trace_output(obj), want, strlen(want)))
+        fail_msg("format \"%s\": got %d \"%s\", want \"%s\"", fmt, len,
+                 bpflua_trace_output(obj), want);
+    bpflua_object_free(obj);
+}
+
+static void printk_formats(void **state)
+{
+    expect_format("hello", 0, 0, 0, "hello");
+    expect_format("%d %i %u", (uint32_t)-5, 7, (uint64_t)-1, "-5 7 4294967295");
+    expect_format("%x %X", 0x1abcdef12ull, 0xbeef, 0, "abcdef12 BEEF");
+    expect_format("%ld %lu %lx", (uint64_t)-5, (uint64_t)-1, 0x1ffffffffull,
+                  "-5 18446744073709551615 1ffffffff");
+    expect_format("%lld %llu %llx", (uint64_t)-9, 9, 255, "-9 9 ff");
+    expect_format("[%5d|%-4u|%05x]", 42, 7, 0xab, "[   42|7   |000ab]");
+    expect_format("100%% %c!", 'A', 0, 0, "100% A!");
+    expect_format("p=%p", 0x1234, 0, 0, "p=0000000000001234");
+    expect_format("tab\there\n", 0, 0, 0, "tab\there\n");
+}
+
+static void printk_trace_lines(void **state)
+{
+    bpflua_object *obj = bpflua_object_new();
+    assert_int_equal(printk(obj, "a=%d", 1, 0, 0), 3);
+    assert_int_equal(printk(obj, "b=%d\n", 2, 0, 0), 4);
+    assert_int_equal(printk(obj, "", 0, 0, 0), 0);
+    assert_string_equal(bpflua_trace_output(obj), "a=1\nb=2\n\n");
+    bpflua_trace_clear(obj);
+    assert_string_equal(bpflua_trace_output(obj), "");
+    /* no object: still formats */
+    assert_int_equal(printk(NULL, "x%d", 12, 0, 0), 3);
+    bpflua_object_free(obj);
+}
+
+static void printk_rejects(void **state)
+{
+    bpflua_object *obj = bpflua_object_new();
+    const char *bad[] = {
+        "%s", "%d %d %d %d", "%q", "%pK", "%lf", "%lllx", "bell\a", "%5", "%99999d",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (printk(obj, bad[i], 1, 2, 3) != -EINVAL)
+            fail_msg("format \"%s\" accepted", bad[i]);
+    struct fake f;
+    fake_init(&f, obj);
+    /* no NUL within fmt_size */
+    assert_int_equal(call_helper(6, ptr("abc"), 3, 0, 0, 0, &f.env), (uint64_t)-EINVAL);
+    assert_int_equal(call_helper(6, ptr("abc"), 0, 0, 0, 0, &f.env), (uint64_t)-EINVAL);
+    assert_int_equal(call_helper(6, 0, 4, 0, 0, 0, &f.env), (uint64_t)-EINVAL);
+    /* the first NUL ends the format */
+    assert_int_equal(call_helper(6, ptr("ab\0%s"), 6, 0, 0, 0, &f.env), 2);
+    unsigned char high[] = {'a', 0xe9, 0};
+    assert_int_equal(call_helper(6, ptr(high), 3, 0, 0, 0, &f.env), (uint64_t)-EINVAL);
+    assert_string_equal(bpflua_trace_output(obj), "ab\n");
+    bpflua_object_free(obj);
+}
+
+/* ---- the rest ---------------------------------------------------------------- */
+
+static void prandom_ktime_smp(void **state)
+{
+    struct fake f;
+    fake_init(&f, NULL);
+    uint64_t a[8], b[8];
+    bl_prandom_seed(42);
+    for (int i = 0; i < 8; i++)
+        a[i] = call_helper(7, 0, 0, 0, 0, 0, &f.env);
+    bl_prandom_seed(42);
+    int distinct = 0;
+    for (int i = 0; i < 8; i++) {
+        b[i] = call_helper(7, 0, 0, 0, 0, 0, &f.env);
+        assert_true(b[i] <= UINT32_MAX);
+        distinct += i > 0 && b[i] != b[i - 1];
+    }
+    assert_memory_equal(a, b, sizeof a);
+    assert_true(distinct >= 6);
+    uint64_t t1 = call_helper(5, 0, 0, 0, 0, 0, &f.env);
+    uint64_t t2 = call_helper(5, 0, 0, 0, 0, 0, &f.env);
+    assert_true(t1 > 0 && t2 >= t1);
+    assert_int_equal(call_helper(8, 0, 0, 0, 0, 0, &f.env), 0);
+}
+
+static uint64_t custom_fn(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                          struct bpflua_run_env *env)
+{
+    return r1 * 2;
+}
+
+static uint64_t custom_fn2(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                           struct bpflua_run_env *env)
+{
+    return r1 * 3;
+}
+
+static void register_helper(void **state)
+{
+    char name[16];
+    snprintf(name, sizeof name, "double_it");
+    struct bpflua_helper h = {1000, name, custom_fn, BPFLUA_RET_INTEGER,
+                              {BPFLUA_ARG_ANYTHING}};
+    assert_int_equal(bpflua_register_helper(&h), 0);
+    name[0] = 'X'; /* the registry keeps its own copy of the name */
+    const struct bpflua_helper *got = bl_helper_find(1000);
+    assert_non_null(got);
+    assert_string_equal(got->name, "double_it");
+    assert_int_equal(got->args[0], BPFLUA_ARG_ANYTHING);
+    assert_int_equal(got->fn(21, 0, 0, 0, 0, NULL), 42);
+    /* replacing a registered helper */
+    h.fn = custom_fn2;
+    assert_int_equal(bpflua_register_helper(&h), 0);
+    assert_ptr_equal(bl_helper_find(1000), got);
+    assert_int_equal(got->fn(21, 0, 0, 0, 0, NULL), 63);
+    const struct bpflua_helper *listed = NULL;
+    for (size_t i = 0; bl_helper_at(i); i++)
+        if (bl_helper_at(i)->id == 1000)
+            listed = bl_helper_at(i);
+    assert_ptr_equal(listed, got);
+
+    struct bpflua_helper builtin = h;
+    builtin.id = 181;
+    assert_int_equal(bpflua_register_helper(&builtin), -EEXIST);
+    assert_int_equal(bl_helper_find(181)->fn != custom_fn2, 1);
+    struct bpflua_helper bad = h;
+    bad.id = 1001;
+    bad.fn = NULL;
+    assert_int_equal(bpflua_register_helper(&bad), -EINVAL);
+    bad.fn = custom_fn;
+    bad.name = "";
+    assert_int_equal(bpflua_register_helper(&bad), -EINVAL);
+    bad.name = "ok";
+    bad.args[2] = (enum bpflua_arg_type)77;
+    assert_int_equal(bpflua_register_helper(&bad), -EINVAL);
+    bad.args[2] = BPFLUA_ARG_NONE;
+    bad.id = 0;
+    assert_int_equal(bpflua_register_helper(&bad), -EINVAL);
+    assert_int_equal(bpflua_register_helper(NULL), -EINVAL);
+    assert_null(bl_helper_find(1001));
+
+    /* the registry is bounded */
+    int rc = 0;
+    for (uint32_t id = 2000; id < 2200 && rc == 0; id++) {
+        bad.id = id;
+        rc = bpflua_register_helper(&bad);
+    }
+    assert_int_equal(rc, -ENOSPC);
+    assert_non_null(bl_helper_find(1000));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(prototypes),
+        cmocka_unit_test(loop_semantics),
+        cmocka_unit_test(loop_stops_on_fault),
+        cmocka_unit_test(map_helpers),
+        cmocka_unit_test(printk_formats),
+        cmocka_unit_test(printk_trace_lines),
+        cmocka_unit_test(printk_rejects),
+        cmocka_unit_test(prandom_ktime_smp),
+        cmocka_unit_test(register_helper),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

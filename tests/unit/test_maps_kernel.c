@@ -1,0 +1,378 @@
+/* test_maps_kernel.c - the kernel as oracle for map semantics.
+ *
+ * Creates the same maps in bpflua and in the kernel (libbpf's bpf_map_*
+ * syscall wrappers), applies the same operation sequence to both, and
+ * checks that every step returns the same errno and that the final
+ * contents agree. Skips, saying why, where bpf(2) is unavailable.
+ *
+ * The kernel's LRU is approximate (it evicts in batches, and an update of
+ * an existing key in a full map may evict first); bpflua's is exact. For
+ * LRU maps we check what both promise: inserts never fail, the size stays
+ * within max_entries, eviction follows insertion order, and the kernel
+ * keeps no key that bpflua evicted.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "vm/object.h"
+#include "stdlib/maps.h"
+
+static const char *skip_reason;
+static int n_cpus = 1;
+
+struct pair {
+    struct bl_map *ours;
+    int fd;
+    struct bl_map_def def;
+    size_t kvalue_size; /* the kernel's value buffer: per CPU for percpu maps */
+};
+
+static struct bl_map_def def(uint32_t type, uint32_t ks, uint32_t vs, uint32_t n, uint32_t fl)
+{
+    struct bl_map_def d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.name, sizeof d.name, "parity");
+    d.type = type;
+    d.key_size = ks;
+    d.value_size = vs;
+    d.max_entries = n;
+    d.flags = fl;
+    return d;
+}
+
+static int kernel_create(const struct bl_map_def *d)
+{
+    LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = d->flags);
+    return bpf_map_create((enum bpf_map_type)d->type, d->name, d->key_size, d->value_size,
+                          d->max_entries, &opts);
+}
+
+static int open_pair(struct pair *p, uint32_t type, uint32_t ks, uint32_t vs, uint32_t n,
+                     uint32_t flags)
+{
+    if (skip_reason) {
+        fprintf(stderr, "skipping: %s\n", skip_reason);
+        return -1;
+    }
+    p->def = def(type, ks, vs, n, flags);
+    p->ours = bl_map_create(&p->def, NULL);
+    assert_non_null(p->ours);
+    p->fd = kernel_create(&p->def);
+    assert_true(p->fd >= 0);
+    p->kvalue_size = vs;
+    if (type == BPFLUA_MAP_PERCPU_ARRAY)
+        p->kvalue_size = ((vs + 7) & ~7u) * (size_t)n_cpus;
+    return 0;
+}
+
+static void close_pair(struct pair *p)
+{
+    bl_map_free(p->ours);
+    close(p->fd);
+}
+
+static int update_both(struct pair *p, uint32_t key, uint64_t value, uint64_t flags)
+{
+    int ours = bl_map_update(p->ours, &key, &value, flags);
+    unsigned char kval[8 * 64] = {0};
+    for (size_t off = 0; off + 8 <= p->kvalue_size && off < sizeof kval; off += 8)
+        memcpy(kval + off, &value, 8); /* every CPU gets the same value */
+    int theirs = bpf_map_update_elem(p->fd, &key, kval, flags);
+    if (ours != theirs)
+        fail_msg("update key %u flags %llu: bpflua %d, kernel %d", key,
+                 (unsigned long long)flags, ours, theirs);
+    return ours;
+}
+
+static int lookup_both(struct pair *p, uint32_t key)
+{
+    uint64_t kval[64] = {0};
+    const uint64_t *ours = bl_map_lookup_sys(p->ours, &key);
+    int theirs = bpf_map_lookup_elem(p->fd, &key, kval);
+    if ((ours ? 0 : -ENOENT) != theirs)
+        fail_msg("lookup key %u: bpflua %s, kernel %d", key, ours ? "found" : "-ENOENT", theirs);
+    if (ours)
+        assert_int_equal(*ours, kval[0]);
+    return theirs;
+}
+
+static int delete_both(struct pair *p, uint32_t key)
+{
+    int ours = bl_map_delete(p->ours, &key);
+    int theirs = bpf_map_delete_elem(p->fd, &key);
+    if (ours != theirs)
+        fail_msg("delete key %u: bpflua %d, kernel %d", key, ours, theirs);
+    return ours;
+}
+
+static int next_key_both(struct pair *p, const uint32_t *key, uint32_t *ours_next)
+{
+    uint32_t theirs_next = 0xdead;
+    int ours = bl_map_next_key(p->ours, key, ours_next);
+    int theirs = bpf_map_get_next_key(p->fd, key, &theirs_next);
+    if (ours != theirs)
+        fail_msg("next_key: bpflua %d, kernel %d", ours, theirs);
+    /* hash iteration order is the map's own business; arrays agree */
+    if (ours == 0 && p->def.type != BPFLUA_MAP_HASH && p->def.type != BPFLUA_MAP_LRU_HASH)
+        assert_int_equal(*ours_next, theirs_next);
+    return ours;
+}
+
+/* Present keys of keys[0..n) in bpflua's map and in the kernel's, as bitmaps. */
+static int count_present(struct pair *p, uint32_t lo, uint32_t hi, int *ours, int *theirs)
+{
+    int same = 1;
+    *ours = *theirs = 0;
+    for (uint32_t k = lo; k < hi; k++) {
+        uint64_t v[64];
+        int o = bl_map_lookup_sys(p->ours, &k) != NULL;
+        int t = bpf_map_lookup_elem(p->fd, &k, v) == 0;
+        *ours += o;
+        *theirs += t;
+        same &= o == t;
+    }
+    return same;
+}
+
+/* Walks the kernel's keys with next_key and checks each against bpflua. */
+static void compare_contents(struct pair *p)
+{
+    uint32_t key, n_kernel = 0, n_ours = 0, k2;
+    for (int rc = bpf_map_get_next_key(p->fd, NULL, &key); rc == 0;
+         rc = bpf_map_get_next_key(p->fd, &key, &key)) {
+        n_kernel++;
+        lookup_both(p, key);
+    }
+    for (int rc = bl_map_next_key(p->ours, NULL, &k2); rc == 0;
+         rc = bl_map_next_key(p->ours, &k2, &k2))
+        n_ours++;
+    assert_int_equal(n_ours, n_kernel);
+}
+
+/* ---- arrays ------------------------------------------------------------------ */
+
+static void array_sequence(uint32_t type)
+{
+    struct pair p;
+    if (open_pair(&p, type, 4, 8, 4, 0)) {
+        skip();
+        return;
+    }
+    uint32_t k, next;
+    assert_int_equal(update_both(&p, 0, 7, BPF_ANY), 0);
+    assert_int_equal(update_both(&p, 3, 9, BPF_EXIST), 0);
+    assert_int_equal(update_both(&p, 4, 1, BPF_ANY), -E2BIG);
+    assert_int_equal(update_both(&p, 1, 1, BPF_NOEXIST), -EEXIST);
+    assert_int_equal(update_both(&p, 1, 1, 3), -EINVAL);
+    assert_int_equal(update_both(&p, 1, 1, BPF_F_LOCK), -EINVAL);
+    assert_int_equal(update_both(&p, 100, 1, 3), -EINVAL);
+    assert_int_equal(delete_both(&p, 1), -EINVAL);
+    assert_int_equal(delete_both(&p, 9), -EINVAL);
+    assert_int_equal(lookup_both(&p, 4), -ENOENT);
+    assert_int_equal(lookup_both(&p, 3), 0);
+    assert_int_equal(next_key_both(&p, NULL, &next), 0);
+    k = 99;
+    assert_int_equal(next_key_both(&p, &k, &next), 0);
+    k = 1;
+    assert_int_equal(next_key_both(&p, &k, &next), 0);
+    k = 3;
+    assert_int_equal(next_key_both(&p, &k, &next), -ENOENT);
+    compare_contents(&p);
+    close_pair(&p);
+}
+
+static void array_parity(void **state)
+{
+    array_sequence(BPFLUA_MAP_ARRAY);
+}
+
+static void percpu_array_parity(void **state)
+{
+    array_sequence(BPFLUA_MAP_PERCPU_ARRAY);
+}
+
+/* ---- hash ---------------------------------------------------------------------- */
+
+static void hash_sequence(uint32_t flags)
+{
+    struct pair p;
+    if (open_pair(&p, BPFLUA_MAP_HASH, 4, 8, 3, flags)) {
+        skip();
+        return;
+    }
+    uint32_t k, next;
+    assert_int_equal(next_key_both(&p, NULL, &next), -ENOENT);
+    assert_int_equal(lookup_both(&p, 1), -ENOENT);
+    assert_int_equal(update_both(&p, 1, 10, BPF_EXIST), -ENOENT);
+    assert_int_equal(update_both(&p, 1, 10, BPF_NOEXIST), 0);
+    assert_int_equal(update_both(&p, 1, 11, BPF_NOEXIST), -EEXIST);
+    assert_int_equal(update_both(&p, 1, 12, BPF_EXIST), 0);
+    assert_int_equal(update_both(&p, 2, 20, BPF_ANY), 0);
+    assert_int_equal(update_both(&p, 3, 30, BPF_ANY), 0);
+    assert_int_equal(update_both(&p, 4, 40, BPF_ANY), -E2BIG);
+    assert_int_equal(update_both(&p, 4, 40, BPF_NOEXIST), -E2BIG);
+    assert_int_equal(update_both(&p, 3, 31, BPF_ANY), 0);
+    assert_int_equal(update_both(&p, 3, 32, BPF_EXIST), 0);
+    assert_int_equal(update_both(&p, 5, 1, 3), -EINVAL);
+    assert_int_equal(delete_both(&p, 2), 0);
+    assert_int_equal(delete_both(&p, 2), -ENOENT);
+    assert_int_equal(update_both(&p, 4, 40, BPF_ANY), 0);
+    k = 999; /* a missing key: both restart from their first key */
+    assert_int_equal(next_key_both(&p, &k, &next), 0);
+    compare_contents(&p);
+    close_pair(&p);
+}
+
+static void hash_parity(void **state)
+{
+    hash_sequence(0);
+}
+
+static void hash_no_prealloc_parity(void **state)
+{
+    hash_sequence(BPF_F_NO_PREALLOC);
+}
+
+static void hash_random_parity(void **state)
+{
+    struct pair p;
+    if (open_pair(&p, BPFLUA_MAP_HASH, 4, 8, 64, 0)) {
+        skip();
+        return;
+    }
+    uint64_t x = 88172645463325252ull; /* a fixed xorshift sequence */
+    for (int step = 0; step < 3000; step++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint32_t key = (uint32_t)(x % 100), op = (uint32_t)(x >> 32) % 8;
+        if (op < 4)
+            update_both(&p, key, x, op == 3 ? (x >> 40) % 4 : op); /* flags 0..3 */
+        else if (op < 6)
+            delete_both(&p, key);
+        else
+            lookup_both(&p, key);
+    }
+    compare_contents(&p);
+    close_pair(&p);
+}
+
+/* ---- lru_hash ------------------------------------------------------------------ */
+
+static void lru_parity(void **state)
+{
+    struct pair p;
+    const uint32_t n = 16;
+    if (open_pair(&p, BPFLUA_MAP_LRU_HASH, 4, 8, n, 0)) {
+        skip();
+        return;
+    }
+    /* flags on a map with room: the same errnos, nothing evicted */
+    assert_int_equal(update_both(&p, 1, 1, BPF_NOEXIST), 0);
+    assert_int_equal(update_both(&p, 1, 1, BPF_NOEXIST), -EEXIST);
+    assert_int_equal(update_both(&p, 2, 1, BPF_EXIST), -ENOENT);
+    assert_int_equal(update_both(&p, 2, 1, 3), -EINVAL);
+    assert_int_equal(delete_both(&p, 1), 0);
+    assert_int_equal(delete_both(&p, 1), -ENOENT);
+    /* 3n inserts of fresh keys into n slots: none fails */
+    int ours, theirs;
+    for (uint32_t k = 100; k < 100 + 3 * n; k++) {
+        assert_int_equal(update_both(&p, k, k, BPF_ANY), 0);
+        count_present(&p, 100, k + 1, &ours, &theirs);
+        assert_true(ours <= (int)n && theirs <= (int)n);
+        assert_int_equal(lookup_both(&p, k), 0); /* the newest is kept */
+        /* eviction in insertion order: the kernel keeps no key we evicted */
+        for (uint32_t old = 100; old <= k; old++) {
+            uint64_t v[1];
+            if (!bl_map_lookup_sys(p.ours, &old) && bpf_map_lookup_elem(p.fd, &old, v) == 0)
+                fail_msg("kernel kept key %u that bpflua evicted", old);
+        }
+    }
+    /* after the run bpflua holds exactly the last n keys; the kernel at
+     * most those (6.18 holds the same n; older kernels evict bigger batches) */
+    count_present(&p, 100, 100 + 3 * n, &ours, &theirs);
+    assert_int_equal(ours, n);
+    assert_true(theirs >= 1 && theirs <= (int)n);
+    close_pair(&p);
+}
+
+/* ---- definitions --------------------------------------------------------------- */
+
+static void create_parity(void **state)
+{
+    if (skip_reason) {
+        fprintf(stderr, "skipping: %s\n", skip_reason);
+        skip();
+        return;
+    }
+    struct bl_map_def cases[] = {
+        def(BPFLUA_MAP_ARRAY, 8, 4, 4, 0),
+        def(BPFLUA_MAP_ARRAY, 4, 0, 4, 0),
+        def(BPFLUA_MAP_ARRAY, 4, 4, 0, 0),
+        def(BPFLUA_MAP_HASH, 4, 4, 0, 0),
+        def(BPFLUA_MAP_HASH, 0, 4, 4, 0),
+        def(BPFLUA_MAP_HASH, 4, 0, 4, 0),
+        def(BPFLUA_MAP_HASH, 600, 4, 4, 0),
+        def(BPFLUA_MAP_HASH, 4, 4, 4, BPF_F_NO_COMMON_LRU),
+        def(BPFLUA_MAP_PERCPU_ARRAY, 4, 40000, 1, 0),
+        def(BPFLUA_MAP_RINGBUF, 0, 0, 5000, 0),
+        def(BPFLUA_MAP_RINGBUF, 0, 0, 1024, 0),
+        def(BPFLUA_MAP_RINGBUF, 4, 0, 4096, 0),
+        def(BPFLUA_MAP_RINGBUF, 0, 0, 4096, 0),
+        def(BPFLUA_MAP_HASH, 4, 8, 1000, BPF_F_NO_PREALLOC),
+        def(BPFLUA_MAP_LRU_HASH, 4, 8, 1000, BPF_F_NO_COMMON_LRU),
+        def(BPFLUA_MAP_ARRAY, 4, 8, 10, 0),
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int ours = bl_map_check_def(&cases[i], NULL);
+        int fd = kernel_create(&cases[i]);
+        int theirs = fd < 0 ? fd : 0;
+        if (fd >= 0)
+            close(fd);
+        if (ours != theirs)
+            fail_msg("case %zu (type %u ks %u vs %u n %u flags %u): bpflua %d, kernel %d", i,
+                     cases[i].type, cases[i].key_size, cases[i].value_size,
+                     cases[i].max_entries, cases[i].flags, ours, theirs);
+    }
+}
+
+int main(void)
+{
+    /* one CPU: the kernel's LRU keeps per-CPU free lists */
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    sched_setaffinity(0, sizeof set, &set);
+    libbpf_set_print(NULL);
+    int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "probe", 4, 8, 1, NULL);
+    if (fd < 0) {
+        static char reason[128];
+        snprintf(reason, sizeof reason, "bpf(2) map creation unavailable (%s)", strerror(-fd));
+        skip_reason = reason;
+    } else {
+        close(fd);
+        int cpus = libbpf_num_possible_cpus();
+        n_cpus = cpus > 0 && cpus <= 64 ? cpus : 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(array_parity),
+        cmocka_unit_test(percpu_array_parity),
+        cmocka_unit_test(hash_parity),
+        cmocka_unit_test(hash_no_prealloc_parity),
+        cmocka_unit_test(hash_random_parity),
+        cmocka_unit_test(lru_parity),
+        cmocka_unit_test(create_parity),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
