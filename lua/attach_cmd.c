@@ -1,0 +1,803 @@
+/* attach_cmd.c - `bpflua attach` (a live filter with a refreshing view of
+ * its maps) and `bpflua detach`.
+ *
+ * The program is detached on every way out: normal end (--count), Ctrl-C,
+ * SIGTERM, SIGHUP, a broken pipe, an error, exit() (atexit) and, best
+ * effort, fatal signals. Only --pin leaves it attached, on purpose.
+ */
+#include "attach_cmd.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+#include "attach.h"
+#include "bl_lua.h"
+#include "object.h"
+
+/* util.c of the command: referenced weakly so this file links (and its
+ * ELF path works) wherever util.c is not part of the binary. */
+#pragma weak bl_open_any
+
+static const char attach_help[] =
+    "usage: bpflua attach FILTER.lua|FILTER.o --dev IFACE [options]\n"
+    "\n"
+    "Loads the filter into the kernel, attaches it to IFACE as an XDP program\n"
+    "and shows its maps live (counters per key and rates per second) until\n"
+    "Ctrl-C. The program is detached when bpflua ends, whatever the reason,\n"
+    "unless --pin is given.\n"
+    "\n"
+    "options:\n"
+    "  --dev IFACE        the interface to attach to (required)\n"
+    "  --prog NAME        the program to attach (default: the first XDP program)\n"
+    "  --mode skb|native  generic XDP (default, any device) or driver XDP\n"
+    "  --interval SEC     refresh period in seconds (default 1; fractions allowed)\n"
+    "  --json             one JSON line per interval instead of the live view\n"
+    "  --count N          stop (and detach) after N intervals\n"
+    "  --pin PATH         pin the program at PATH (and its maps at PATH_<map>) on a\n"
+    "                     bpffs and leave it attached; returns at once unless\n"
+    "                     --count is given. Remove with\n"
+    "                     `bpflua detach --dev IFACE --pin PATH`.\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "JSON lines: {\"interval\":N,\"elapsed\":S,\"dev\":..,\"prog\":..,\"prog_id\":..,\n"
+    "  \"mode\":..,\"maps\":{\"NAME\":{\"type\":..,\"entries\":[{\"key\":K,\"value\":V,\n"
+    "  \"rate\":R}],\"truncated\":0}}}  (array maps list their nonzero entries)\n";
+
+static const char detach_help[] =
+    "usage: bpflua detach --dev IFACE [--pin PATH]\n"
+    "\n"
+    "Removes the XDP program attached to IFACE (in any mode), such as one left\n"
+    "attached by `bpflua attach --pin`. With --pin, also removes the pins that\n"
+    "`bpflua attach --pin PATH` made.\n";
+
+/* ---- signals ---------------------------------------------------------------------- */
+
+static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop_sig;
+static struct sigaction g_old_fatal[32];
+static const int g_fatal_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+
+static void on_stop(int sig)
+{
+    g_stop = 1;
+    g_stop_sig = sig;
+}
+
+static void on_fatal(int sig)
+{
+    bl_attach_emergency_detach();
+    if (sig < 32)
+        sigaction(sig, &g_old_fatal[sig], NULL);
+    raise(sig);
+}
+
+static void at_exit_detach(void)
+{
+    bl_attach_emergency_detach();
+}
+
+static void install_signals(void)
+{
+    static int done;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop; /* no SA_RESTART: sleeps end at once */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = on_fatal;
+    sa.sa_flags = SA_NODEFER;
+    for (size_t i = 0; i < sizeof g_fatal_sigs / sizeof g_fatal_sigs[0]; i++)
+        sigaction(g_fatal_sigs[i], &sa, &g_old_fatal[g_fatal_sigs[i]]);
+    if (!done++)
+        atexit(at_exit_detach);
+}
+
+static void restore_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    for (size_t i = 0; i < sizeof g_fatal_sigs / sizeof g_fatal_sigs[0]; i++)
+        sigaction(g_fatal_sigs[i], &g_old_fatal[g_fatal_sigs[i]], NULL);
+}
+
+/* ---- snapshots of the maps --------------------------------------------------------- */
+
+#define MAX_ENTRIES 65536
+
+struct entry {
+    unsigned char *key;
+    int64_t value;
+    unsigned char *raw;  /* value bytes when the value is not an integer */
+    double rate;
+};
+
+struct snap {
+    struct entry *e;
+    size_t n;
+    size_t truncated;
+    uint32_t key_size;
+};
+
+static void snap_free(struct snap *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->e[i].key);
+        free(s->e[i].raw);
+    }
+    free(s->e);
+    memset(s, 0, sizeof *s);
+}
+
+static uint32_t g_sort_key_size;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    /* little-endian integers compare by their bytes from the top */
+    for (uint32_t i = g_sort_key_size; i-- > 0;)
+        if (x->key[i] != y->key[i])
+            return x->key[i] < y->key[i] ? -1 : 1;
+    return 0;
+}
+
+static int cmp_value_desc(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    if (x->value != y->value)
+        return x->value > y->value ? -1 : 1;
+    return cmp_key(a, b);
+}
+
+static int value_is_int(const struct bl_attach_map_info *m)
+{
+    return m->value_size == 1 || m->value_size == 2 || m->value_size == 4 ||
+           m->value_size == 8;
+}
+
+static int key_is_int(const struct bl_attach_map_info *m)
+{
+    return m->key_size == 1 || m->key_size == 2 || m->key_size == 4 || m->key_size == 8;
+}
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+/* Reads map i into s (sorted by key). */
+static int snap_take(const struct bl_attachment *a, size_t i, struct snap *s, char **err)
+{
+    const struct bl_attach_map_info *m = bl_attachment_map(a, i);
+    memset(s, 0, sizeof *s);
+    s->key_size = m->key_size;
+    if (m->type == 27 /* ringbuf */ || m->key_size == 0)
+        return 0;
+    size_t vbuf = bl_attachment_map_value_buf(a, i);
+    unsigned char *cur = calloc(1, m->key_size), *next = calloc(1, m->key_size);
+    unsigned char *val = calloc(1, vbuf ? vbuf : 1);
+    size_t cap = 0;
+    int first = 1, r = 0;
+    if (!cur || !next || !val) {
+        r = -ENOMEM;
+        goto out;
+    }
+    int is_array = m->type == 2 /* array */ || m->type == 6 /* percpu array */;
+    for (;;) {
+        r = bl_attachment_map_next_key(a, i, first ? NULL : cur, next);
+        if (r == -ENOENT) {
+            r = 0;
+            break;
+        }
+        if (r < 0) {
+            bl_set_err(err, "reading map %s: %s", m->name, strerror(-r));
+            break;
+        }
+        first = 0;
+        memcpy(cur, next, m->key_size);
+        r = bl_attachment_map_lookup(a, i, cur, val);
+        if (r == -ENOENT) { /* deleted meanwhile */
+            r = 0;
+            continue;
+        }
+        if (r < 0) {
+            bl_set_err(err, "reading map %s: %s", m->name, strerror(-r));
+            break;
+        }
+        if (is_array && all_zero(val, vbuf))
+            continue;
+        if (s->n == MAX_ENTRIES) {
+            s->truncated++;
+            continue;
+        }
+        if (s->n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            struct entry *ne = realloc(s->e, nc * sizeof *ne);
+            if (!ne) {
+                r = -ENOMEM;
+                break;
+            }
+            s->e = ne;
+            cap = nc;
+        }
+        struct entry *e = &s->e[s->n];
+        memset(e, 0, sizeof *e);
+        e->key = malloc(m->key_size);
+        if (!e->key) {
+            r = -ENOMEM;
+            break;
+        }
+        memcpy(e->key, cur, m->key_size);
+        s->n++;
+        if (value_is_int(m)) {
+            e->value = bl_attach_value_as_int(m, val);
+        } else {
+            e->raw = malloc(m->value_size);
+            if (e->raw)
+                memcpy(e->raw, val, m->value_size);
+        }
+    }
+out:
+    if (r == -ENOMEM)
+        bl_set_err(err, "out of memory reading map %s", m->name);
+    free(cur);
+    free(next);
+    free(val);
+    if (r == 0 && s->n) {
+        g_sort_key_size = s->key_size;
+        qsort(s->e, s->n, sizeof *s->e, cmp_key);
+    }
+    return r;
+}
+
+static void snap_rates(struct snap *now, const struct snap *prev, double dt)
+{
+    g_sort_key_size = now->key_size;
+    for (size_t i = 0; i < now->n; i++) {
+        struct entry *e = &now->e[i];
+        const struct entry *p = prev->n ? bsearch(e, prev->e, prev->n, sizeof *e, cmp_key) : NULL;
+        int64_t before = p ? p->value : 0;
+        e->rate = dt > 0 ? (double)(e->value - before) / dt : 0;
+    }
+}
+
+/* ---- formatting ------------------------------------------------------------------------- */
+
+static const char *map_type_name(uint32_t t)
+{
+    switch (t) {
+    case 1: return "hash";
+    case 2: return "array";
+    case 5: return "percpu_hash";
+    case 6: return "percpu_array";
+    case 9: return "lru_hash";
+    case 10: return "lru_percpu_hash";
+    case 27: return "ringbuf";
+    default: return "other";
+    }
+}
+
+static void put_hex(FILE *f, const unsigned char *p, size_t n)
+{
+    fputs("0x", f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%02x", p[i]);
+}
+
+static void put_key(FILE *f, const struct bl_attach_map_info *m, const unsigned char *k,
+                    int json)
+{
+    if (key_is_int(m)) {
+        uint64_t v = 0;
+        memcpy(&v, k, m->key_size);
+        if (m->key_signed) {
+            int64_t s = m->key_size == 1 ? (int8_t)v : m->key_size == 2 ? (int16_t)v
+                      : m->key_size == 4 ? (int32_t)v : (int64_t)v;
+            fprintf(f, "%lld", (long long)s);
+        } else {
+            fprintf(f, "%llu", (unsigned long long)v);
+        }
+        return;
+    }
+    if (json)
+        fputc('"', f);
+    put_hex(f, k, m->key_size);
+    if (json)
+        fputc('"', f);
+}
+
+static void put_value(FILE *f, const struct bl_attach_map_info *m, const struct entry *e,
+                      int json)
+{
+    if (value_is_int(m)) {
+        if (m->value_signed || m->value_size < 8)
+            fprintf(f, "%lld", (long long)e->value);
+        else
+            fprintf(f, "%llu", (unsigned long long)e->value);
+        return;
+    }
+    if (json)
+        fputc('"', f);
+    if (e->raw)
+        put_hex(f, e->raw, m->value_size);
+    if (json)
+        fputc('"', f);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void print_json(FILE *f, const struct bl_attachment *a, const struct snap *snaps,
+                       unsigned long interval, double elapsed)
+{
+    fprintf(f, "{\"interval\":%lu,\"elapsed\":%.3f,\"dev\":", interval, elapsed);
+    json_str(f, bl_attachment_ifname(a));
+    fputs(",\"prog\":", f);
+    json_str(f, bl_attachment_prog_name(a));
+    fprintf(f, ",\"prog_id\":%u,\"mode\":\"%s\",\"attached\":%s,\"maps\":{",
+            bl_attachment_prog_id(a), bl_attach_mode_name(bl_attachment_mode(a)),
+            bl_attachment_is_attached(a) ? "true" : "false");
+    for (size_t i = 0; i < bl_attachment_map_count(a); i++) {
+        const struct bl_attach_map_info *m = bl_attachment_map(a, i);
+        if (i)
+            fputc(',', f);
+        json_str(f, m->name);
+        fprintf(f, ":{\"type\":\"%s\",\"entries\":[", map_type_name(m->type));
+        for (size_t j = 0; j < snaps[i].n; j++) {
+            const struct entry *e = &snaps[i].e[j];
+            fputs(j ? ",{\"key\":" : "{\"key\":", f);
+            put_key(f, m, e->key, 1);
+            fputs(",\"value\":", f);
+            put_value(f, m, e, 1);
+            if (value_is_int(m))
+                fprintf(f, ",\"rate\":%.3f", e->rate);
+            fputc('}', f);
+        }
+        fprintf(f, "],\"truncated\":%zu}", snaps[i].truncated);
+    }
+    fputs("}}\n", f);
+}
+
+static int term_rows(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+        return ws.ws_row;
+    return 24;
+}
+
+static void fmt_rate(char *buf, size_t n, double r)
+{
+    double a = fabs(r);
+    if (a >= 1e9)
+        snprintf(buf, n, "%.2fG/s", r / 1e9);
+    else if (a >= 1e6)
+        snprintf(buf, n, "%.2fM/s", r / 1e6);
+    else if (a >= 1e4)
+        snprintf(buf, n, "%.1fk/s", r / 1e3);
+    else
+        snprintf(buf, n, "%.1f/s", r);
+}
+
+static void print_view(FILE *f, const struct bl_attachment *a, struct snap *snaps,
+                       unsigned long interval, double elapsed, int tty)
+{
+    int rows = tty ? term_rows() : 1 << 30;
+    size_t nmaps = bl_attachment_map_count(a);
+    if (tty)
+        fputs("\033[H\033[2J", f);
+    fprintf(f, "bpflua attach: %s (id %u) on %s, %s mode  |  %.1fs, refresh %lu%s\n",
+            bl_attachment_prog_name(a), bl_attachment_prog_id(a), bl_attachment_ifname(a),
+            bl_attach_mode_name(bl_attachment_mode(a)), elapsed, interval,
+            tty ? "  |  Ctrl-C detaches" : "");
+    if (nmaps == 0) {
+        fputs("  (the program has no maps)\n", f);
+        return;
+    }
+    /* rows per map: what is left, shared evenly */
+    int budget = rows - 1 - (int)nmaps * 2;
+    int per_map = nmaps ? budget / (int)nmaps : 0;
+    if (per_map < 3)
+        per_map = 3;
+    for (size_t i = 0; i < nmaps; i++) {
+        const struct bl_attach_map_info *m = bl_attachment_map(a, i);
+        struct snap *s = &snaps[i];
+        fprintf(f, "\n%s (%s, %zu %s)\n", m->name, map_type_name(m->type), s->n,
+                m->type == 2 || m->type == 6 ? "nonzero" : "entries");
+        if (m->type == 27) {
+            fputs("  (ring buffer: not shown)\n", f);
+            continue;
+        }
+        size_t show = s->n;
+        if (tty && show > (size_t)per_map) {
+            show = (size_t)per_map - 1;
+            g_sort_key_size = s->key_size;
+            qsort(s->e, s->n, sizeof *s->e, cmp_value_desc); /* the top ones */
+        }
+        for (size_t j = 0; j < show; j++) {
+            const struct entry *e = &s->e[j];
+            fputs("  ", f);
+            put_key(f, m, e->key, 0);
+            fputs("  ", f);
+            put_value(f, m, e, 0);
+            if (value_is_int(m)) {
+                char r[32];
+                fmt_rate(r, sizeof r, e->rate);
+                fprintf(f, "  %s", r);
+            }
+            fputc('\n', f);
+        }
+        if (show < s->n || s->truncated)
+            fprintf(f, "  ... %zu more\n", s->n - show + s->truncated);
+        else if (!s->n)
+            fputs("  (empty)\n", f);
+    }
+}
+
+/* ---- the live loop ------------------------------------------------------------------------ */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_until(double t)
+{
+    while (!g_stop) {
+        double left = t - now_s();
+        if (left <= 0)
+            return;
+        if (left > 0.1)
+            left = 0.1;
+        struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Shows the maps until stopped or `count` intervals (0: no limit). */
+static int live_loop(struct bl_attachment *a, double interval, unsigned long count, int json)
+{
+    FILE *f = stdout;
+    int tty = !json && isatty(STDOUT_FILENO);
+    size_t nmaps = bl_attachment_map_count(a);
+    struct snap *prev = calloc(nmaps ? nmaps : 1, sizeof *prev);
+    struct snap *cur = calloc(nmaps ? nmaps : 1, sizeof *cur);
+    int status = 0;
+    if (!prev || !cur) {
+        fprintf(stderr, "bpflua attach: out of memory\n");
+        free(prev);
+        free(cur);
+        return 1;
+    }
+    /* the maps as they were when attached: rates start from there */
+    for (size_t i = 0; i < nmaps; i++) {
+        char *err = NULL;
+        if (snap_take(a, i, &prev[i], &err) < 0) {
+            fprintf(stderr, "bpflua attach: %s\n", err ? err : "cannot read a map");
+            free(err);
+            status = 1;
+            goto out;
+        }
+    }
+    double start = now_s(), last = start;
+    for (unsigned long n = 1; !g_stop && (!count || n <= count); n++) {
+        sleep_until(start + interval * (double)n);
+        if (g_stop)
+            break;
+        double t = now_s();
+        for (size_t i = 0; i < nmaps; i++) {
+            char *err = NULL;
+            if (snap_take(a, i, &cur[i], &err) < 0) {
+                fprintf(stderr, "bpflua attach: %s\n", err ? err : "cannot read a map");
+                free(err);
+                status = 1;
+                goto out;
+            }
+            snap_rates(&cur[i], &prev[i], t - last);
+        }
+        if (json)
+            print_json(f, a, cur, n, t - start);
+        else
+            print_view(f, a, cur, n, t - start, tty);
+        if (fflush(f) == EOF || ferror(f)) {
+            status = g_stop ? 0 : 1; /* a closed pipe ends the view */
+            break;
+        }
+        for (size_t i = 0; i < nmaps; i++) {
+            snap_free(&prev[i]);
+            prev[i] = cur[i];
+            g_sort_key_size = prev[i].key_size;
+            if (prev[i].n)
+                qsort(prev[i].e, prev[i].n, sizeof *prev[i].e, cmp_key);
+            memset(&cur[i], 0, sizeof cur[i]);
+        }
+        last = t;
+    }
+out:
+    for (size_t i = 0; i < nmaps; i++) {
+        snap_free(&prev[i]);
+        snap_free(&cur[i]);
+    }
+    free(prev);
+    free(cur);
+    return status;
+}
+
+/* ---- argument parsing ------------------------------------------------------------------- */
+
+/* --name VALUE or --name=VALUE; advances *i. 1 if matched, -1 if the value is missing. */
+static int opt_value(int argc, char **argv, int *i, const char *name, const char **out)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *out = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *out = argv[++*i];
+    return 1;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+int bl_cmd_attach(lua_State *L, int argc, char **argv)
+{
+    const char *file = NULL, *dev = NULL, *prog = NULL, *mode_s = "skb", *pin = NULL;
+    const char *interval_s = NULL, *count_s = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(attach_help, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if ((r = opt_value(argc, argv, &i, "--dev", &v)) != 0) {
+            if (r < 0)
+                goto missing;
+            dev = v;
+        } else if ((r = opt_value(argc, argv, &i, "--prog", &v)) != 0) {
+            if (r < 0)
+                goto missing;
+            prog = v;
+        } else if ((r = opt_value(argc, argv, &i, "--mode", &v)) != 0) {
+            if (r < 0)
+                goto missing;
+            mode_s = v;
+        } else if ((r = opt_value(argc, argv, &i, "--interval", &v)) != 0) {
+            if (r < 0)
+                goto missing;
+            interval_s = v;
+        } else if ((r = opt_value(argc, argv, &i, "--count", &v)) != 0) {
+            if (r < 0)
+                goto missing;
+            count_s = v;
+        } else if ((r = opt_value(argc, argv, &i, "--pin", &v)) != 0) {
+            if (r < 0)
+                goto missing;
+            pin = v;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "bpflua attach: unknown option %s (see bpflua attach --help)\n",
+                    argv[i]);
+            return 2;
+        } else if (!file) {
+            file = argv[i];
+        } else {
+            fprintf(stderr, "bpflua attach: one filter at a time (got %s and %s)\n", file,
+                    argv[i]);
+            return 2;
+        }
+        continue;
+    missing:
+        fprintf(stderr, "bpflua attach: %s needs a value\n", argv[i]);
+        return 2;
+    }
+    if (!file || !dev) {
+        fprintf(stderr, "bpflua attach: %s\n%s", !file ? "no filter given" : "--dev IFACE is required",
+                attach_help);
+        return 2;
+    }
+    char *err = NULL;
+    enum bl_attach_mode mode;
+    if (bl_attach_parse_mode(mode_s, &mode, &err) < 0) {
+        fprintf(stderr, "bpflua attach: %s\n", err);
+        free(err);
+        return 2;
+    }
+    double interval = 1.0;
+    if (interval_s) {
+        char *end;
+        interval = strtod(interval_s, &end);
+        if (*end || !(interval >= 0.01) || interval > 86400) {
+            fprintf(stderr, "bpflua attach: bad --interval '%s' (seconds, at least 0.01)\n",
+                    interval_s);
+            return 2;
+        }
+    }
+    unsigned long count = 0;
+    if (count_s) {
+        char *end;
+        errno = 0;
+        count = strtoul(count_s, &end, 10);
+        if (*end || errno || count == 0 || count_s[0] == '-') {
+            fprintf(stderr, "bpflua attach: bad --count '%s' (a number of intervals, >= 1)\n",
+                    count_s);
+            return 2;
+        }
+    }
+    /* the interface first: the most common mistake, and it needs no BPF */
+    int ifindex = bl_attach_ifindex(dev, &err);
+    if (ifindex < 0) {
+        fprintf(stderr, "bpflua attach: %s\n", err);
+        free(err);
+        return 1;
+    }
+
+    install_signals();
+    g_stop = 0;
+    struct bl_attachment *a = NULL;
+    bpflua_object *obj = NULL;
+    int r;
+    if (has_suffix(file, ".lua")) {
+        if (!L || !bl_open_any) {
+            fprintf(stderr, "bpflua attach: this build cannot compile %s here; run `bpflua "
+                    "compile %s -o FILE.o` and attach FILE.o\n", file, file);
+            restore_signals();
+            return 2;
+        }
+        int st = 2;
+        obj = bl_open_any(L, file, &err, &st);
+        if (!obj) {
+            fprintf(stderr, "%s\n", err ? err : "cannot compile");
+            free(err);
+            restore_signals();
+            return 1;
+        }
+        int pi = 0;
+        if (prog) {
+            pi = bpflua_prog_find(obj, prog);
+            if (pi < 0) {
+                fprintf(stderr, "bpflua attach: %s has no program named '%s'\n", file, prog);
+                bpflua_object_free(obj);
+                restore_signals();
+                return 1;
+            }
+        } else {
+            for (size_t k = 0; k < bpflua_prog_count(obj); k++) {
+                const char *sec = bpflua_prog_section(obj, k);
+                if (sec && !strncmp(sec, "xdp", 3)) {
+                    pi = (int)k;
+                    break;
+                }
+            }
+        }
+        r = bl_attach(obj, (size_t)pi, dev, mode, &a, &err);
+    } else {
+        r = bl_attach_elf_file(file, prog, dev, mode, &a, &err);
+    }
+    if (r < 0) {
+        fprintf(stderr, "bpflua attach: %s\n", err ? err : strerror(-r));
+        free(err);
+        bpflua_object_free(obj);
+        restore_signals();
+        return 1;
+    }
+    fprintf(stderr, "bpflua attach: %s (id %u) attached to %s in %s mode%s\n",
+            bl_attachment_prog_name(a), bl_attachment_prog_id(a), dev,
+            bl_attach_mode_name(mode), pin ? "" : "; Ctrl-C detaches");
+    int status = 0;
+    if (pin) {
+        if (bl_attachment_pin(a, pin, &err) < 0) {
+            fprintf(stderr, "bpflua attach: %s; detaching\n", err);
+            free(err);
+            bl_attachment_free(a);
+            bpflua_object_free(obj);
+            restore_signals();
+            return 1;
+        }
+        fprintf(stderr, "bpflua attach: pinned at %s; it stays attached: remove it with "
+                "`bpflua detach --dev %s --pin %s`\n", pin, dev, pin);
+    }
+    if (!pin || count)
+        status = live_loop(a, interval, count, json);
+    if (!pin) {
+        if (bl_detach(a, &err) < 0) {
+            fprintf(stderr, "bpflua attach: %s\n", err);
+            free(err);
+            status = 1;
+        } else {
+            fprintf(stderr, "bpflua attach: detached from %s%s\n", dev,
+                    g_stop_sig == SIGINT ? " (interrupted)" : g_stop_sig == SIGTERM ? " (terminated)" : "");
+        }
+    }
+    bl_attachment_free(a);
+    bpflua_object_free(obj);
+    restore_signals();
+    return status;
+}
+
+int bl_cmd_detach(lua_State *L, int argc, char **argv)
+{
+    (void)L;
+    const char *dev = NULL, *pin = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(detach_help, stdout);
+            return 0;
+        } else if ((r = opt_value(argc, argv, &i, "--dev", &v)) != 0) {
+            if (r < 0)
+                goto missing;
+            dev = v;
+        } else if ((r = opt_value(argc, argv, &i, "--pin", &v)) != 0) {
+            if (r < 0)
+                goto missing;
+            pin = v;
+        } else if (argv[i][0] != '-' && !dev) {
+            dev = argv[i];
+        } else {
+            fprintf(stderr, "bpflua detach: unexpected argument %s (see bpflua detach --help)\n",
+                    argv[i]);
+            return 2;
+        }
+        continue;
+    missing:
+        fprintf(stderr, "bpflua detach: %s needs a value\n", argv[i]);
+        return 2;
+    }
+    if (!dev) {
+        fprintf(stderr, "bpflua detach: --dev IFACE is required\n%s", detach_help);
+        return 2;
+    }
+    char *err = NULL;
+    if (bl_detach_dev(dev, pin, &err) < 0) {
+        fprintf(stderr, "bpflua detach: %s\n", err ? err : "failed");
+        free(err);
+        return 1;
+    }
+    fprintf(stderr, "bpflua detach: removed the XDP program from %s%s%s\n", dev,
+            pin ? " and the pins at " : "", pin ? pin : "");
+    return 0;
+}
