@@ -63,11 +63,30 @@ static unsigned char *elem_value(struct hash_map *h, uint32_t i)
     return (unsigned char *)elem(h, i) + h->value_off;
 }
 
-/* A 64-bit multiply-xorshift mix over the key words. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* A 64-bit multiply-xorshift mix over the key words. The common u32 and
+ * u64 keys skip the byte loop and its memcpy calls. */
 static uint32_t hash_key(const void *key, uint32_t n)
 {
     const unsigned char *p = key;
     uint64_t x = 0x9e3779b97f4a7c15ull ^ n;
+    if (n == 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        return (uint32_t)mix64((x ^ w) * 0xc4ceb9fe1a85ec53ull);
+    }
+    if (n == 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        return (uint32_t)mix64((x ^ w) * 0xc4ceb9fe1a85ec53ull);
+    }
     for (; n >= 8; p += 8, n -= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
@@ -79,10 +98,25 @@ static uint32_t hash_key(const void *key, uint32_t n)
         memcpy(&w, p, n);
         x = (x ^ w) * 0xc4ceb9fe1a85ec53ull;
     }
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return (uint32_t)x;
+    return (uint32_t)mix64(x);
+}
+
+/* Fixed-size copies compile to single loads, alignment-safe. */
+static int key_equal(const void *a, const void *b, uint32_t n)
+{
+    if (n == 4) {
+        uint32_t x, y;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        return x == y;
+    }
+    if (n == 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return x == y;
+    }
+    return memcmp(a, b, n) == 0;
 }
 
 /* ---- the LRU list -------------------------------------------------------- */
@@ -129,7 +163,7 @@ static uint32_t find(struct hash_map *h, const void *key, uint32_t hash, uint32_
     uint32_t *at = &h->buckets[hash & h->bucket_mask];
     while (*at != NONE) {
         struct elem_head *e = elem(h, *at);
-        if (e->hash == hash && memcmp(e + 1, key, h->map.def.key_size) == 0)
+        if (e->hash == hash && key_equal(e + 1, key, h->map.def.key_size))
             break;
         at = &e->chain;
     }
