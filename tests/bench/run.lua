@@ -1,0 +1,418 @@
+-- run.lua: the bpflua benchmark suite.
+--
+--   lua5.4 tests/bench/run.lua [--quick] [--only NAME] [--out DIR] [--native PATH] [--build DIR]
+--
+-- Every workload is one program in tests/bench/progs/, run side by side in
+-- one process on the same packets: the bpflua interpreter and JIT, the
+-- kernel's JIT (BPF_PROG_TEST_RUN on the same object, where bpf(2) works),
+-- native C (tests/bench/native, clang -O2) and the same program under stock
+-- Lua 5.4. Each engine gives SAMPLES samples; we report the median and the
+-- spread, and ratios to native C. Every engine must return the same value
+-- as native C: a mismatch is reported and makes the run fail.
+--
+-- Output: a table on the terminal, DIR/bench.csv, and DIR/bench.svg.
+-- `bpflua bench` runs this script.
+
+local bpf = require "bpf"
+
+local here = (arg and arg[0] or "tests/bench/run.lua"):match("^(.*)/[^/]*$") or "."
+
+-- ---- options --------------------------------------------------------------
+
+local opts = { quick = false, out = nil, only = nil, native = nil, build = nil, samples = 7 }
+do
+  local i = 1
+  while arg and i <= #arg do
+    local a = arg[i]
+    if a == "--quick" then opts.quick = true; opts.samples = 1
+    elseif a == "--only" then i = i + 1; opts.only = arg[i]
+    elseif a == "--out" then i = i + 1; opts.out = arg[i]
+    elseif a == "--native" then i = i + 1; opts.native = arg[i]
+    elseif a == "--build" then i = i + 1; opts.build = arg[i]
+    elseif a == "--samples" then i = i + 1; opts.samples = tonumber(arg[i]) or 7
+    elseif a == "--help" or a == "-h" then
+      print("usage: bpflua bench [--quick] [--only NAME] [--samples N] [--out DIR] [--native PATH] [--build DIR]")
+      os.exit(0)
+    else
+      io.stderr:write("bench: unknown option '" .. tostring(a) .. "' (try --help)\n")
+      os.exit(2)
+    end
+    i = i + 1
+  end
+end
+opts.build = opts.build or os.getenv("BPFLUA_BUILD") or "build"
+opts.out = opts.out or (opts.build .. "/bench")
+opts.native = opts.native or (opts.build .. "/bench_native")
+
+-- ---- packets ----------------------------------------------------------------
+
+local function zeros(n) return string.rep("\0", n) end
+local function be16(v) return string.pack(">I2", v) end
+local function be32(v) return string.pack(">I4", v) end
+
+-- deterministic pseudo-random bytes (xorshift32), so every run sees the same data
+local function bytes(n, seed, avoid_zero)
+  local x, t = seed, {}
+  for i = 1, n do
+    x = x ~ (x << 13) & 0xffffffff
+    x = x ~ (x >> 17)
+    x = x ~ (x << 5) & 0xffffffff
+    local b = x & 0xff
+    if avoid_zero and b == 0 then b = 0x5a end
+    t[i] = string.char(b)
+  end
+  return table.concat(t)
+end
+
+local function eth(ethertype) return bytes(12, 7) .. be16(ethertype) end
+local function ipv4(proto, len)
+  return string.char(0x45, 0) .. be16(len) .. zeros(4) .. string.char(64, proto) .. zeros(2)
+      .. be32(0x0a000001) .. be32(0x0a000002)
+end
+local function l4(sport, dport) return be16(sport) .. be16(dport) .. zeros(16) end
+
+local mixed = {
+  eth(0x0800) .. ipv4(6, 60) .. l4(40000, 80) .. bytes(20, 3),
+  eth(0x0800) .. ipv4(17, 40) .. l4(5353, 53) .. bytes(12, 4),
+  eth(0x0800) .. ipv4(6, 60) .. l4(40001, 23) .. bytes(20, 5),
+  eth(0x86dd) .. bytes(6, 9) .. string.char(17, 64) .. bytes(32, 10) .. l4(1000, 445),
+  eth(0x0806) .. bytes(28, 11),
+  eth(0x8100) .. be16(5) .. be16(0x0800) .. ipv4(1, 28) .. bytes(8, 12),
+}
+
+local benches = {
+  { name = "sum1k", what = "bpf_loop sum, 1000 iterations", repeat_ = 2000,
+    packets = { zeros(14) .. be16(1000) .. zeros(48) } },
+  { name = "sum1m", what = "bpf_loop sum, 1,000,000 iterations", repeat_ = 3,
+    packets = { zeros(14) .. be32(1000000) .. zeros(46) } },
+  { name = "checksum", what = "16-bit checksum over 1000 bytes", repeat_ = 2000,
+    packets = { bytes(1000, 1) } },
+  { name = "scan", what = "scan 1500 bytes for a zero at 1400", repeat_ = 500,
+    packets = { bytes(1400, 2, true) .. "\0" .. bytes(99, 2, true) } },
+  { name = "nested", what = "nested 32 x 32 arithmetic", repeat_ = 1000,
+    packets = { "\x5a" .. bytes(63, 6) } },
+  { name = "mapcount", what = "hash map counting, 64 updates", repeat_ = 1000,
+    packets = { bytes(64, 8) } },
+  { name = "parse", what = "header-parsing filter, mixed traffic", repeat_ = 5000,
+    packets = mixed },
+}
+
+-- ---- stock Lua 5.4: the same source, plain numeric for loops -----------------
+
+local FAULT = {}
+local function lua_env()
+  local env = { math = math }
+  env.license = function() end
+  env.print = function() end
+  env.ktime = function() return 0 end
+  env.random = function() return 4 end
+  env.cpu = function() return 0 end
+  for _, t in ipairs { "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64" } do env[t] = t end
+  env.xdp = { ABORTED = 0, DROP = 1, PASS = 2, TX = 3, REDIRECT = 4 }
+  local function array(spec)
+    local max = spec.max_entries
+    return setmetatable({}, { __index = function(_, k)
+      if k >= 0 and k < max then return 0 end
+    end })
+  end
+  env.map = { hash = function() return {} end, lru_hash = function() return {} end, array = array }
+  return env
+end
+
+local byte = string.byte
+local pkt_methods = {}
+local function rd(s, o, n)
+  if o < 0 or o + n > #s then error(FAULT, 0) end
+end
+function pkt_methods:u8(o) local s = self.s; rd(s, o, 1); return byte(s, o + 1) end
+function pkt_methods:be16(o) local s = self.s; rd(s, o, 2); local a, b = byte(s, o + 1, o + 2); return a << 8 | b end
+function pkt_methods:be32(o)
+  local s = self.s; rd(s, o, 4)
+  local a, b, c, d = byte(s, o + 1, o + 4)
+  return a << 24 | b << 16 | c << 8 | d
+end
+local pkt_mt = { __index = pkt_methods, __len = function(p) return #p.s end }
+
+local function lua_program(src, name)
+  local env = lua_env()
+  local chunk = assert(load(src, "=" .. name, "t", env))
+  chunk()
+  local fn = assert(env.xdp[name], "no xdp." .. name)
+  return function(packet)
+    local ok, r = pcall(fn, setmetatable({ s = packet }, pkt_mt))
+    if not ok then
+      if r == FAULT then return 0 end
+      error(r, 0)
+    end
+    return (r or 2) & 0xffffffff
+  end
+end
+
+-- ---- measuring ---------------------------------------------------------------
+
+local function median(t)
+  local s = {}
+  for i, v in ipairs(t) do s[i] = v end
+  table.sort(s)
+  local n = #s
+  if n == 0 then return nil end
+  if n % 2 == 1 then return s[(n + 1) // 2] end
+  return (s[n // 2] + s[n // 2 + 1]) / 2
+end
+
+local function spread(t)
+  local lo, hi = math.huge, -math.huge
+  for _, v in ipairs(t) do lo = math.min(lo, v); hi = math.max(hi, v) end
+  return lo, hi
+end
+
+local function run_bpflua(p, b, engine, reps)
+  local samples, result = {}, {}
+  for _ = 1, opts.samples do
+    local total = 0
+    for i, pk in ipairs(b.packets) do
+      local rv, info = p:run(pk, { engine = engine, ["repeat"] = reps, prog = b.name })
+      result[i] = rv
+      total = total + info.ns_per_run
+    end
+    samples[#samples + 1] = total / #b.packets
+  end
+  return samples, table.concat(result, ",")
+end
+
+local function run_lua(src, b, reps)
+  local f = lua_program(src, b.name)
+  local samples, result = {}, {}
+  for i, pk in ipairs(b.packets) do result[i] = f(pk) end
+  for _ = 1, opts.samples do
+    local t0 = os.clock()
+    for _ = 1, reps do
+      for _, pk in ipairs(b.packets) do f(pk) end
+    end
+    samples[#samples + 1] = (os.clock() - t0) * 1e9 / (reps * #b.packets)
+  end
+  return samples, table.concat(result, ",")
+end
+
+local function run_native(b, reps)
+  local f = io.open(opts.native, "rb")
+  if not f then return nil, "native baseline not built (" .. opts.native .. ")" end
+  f:close()
+  local files = {}
+  for i, pk in ipairs(b.packets) do
+    local path = os.tmpname()
+    local out = assert(io.open(path, "wb"))
+    out:write(pk)
+    out:close()
+    files[i] = path
+  end
+  local cmd = string.format("%s %s %d %d %s", opts.native, b.name, reps, opts.samples, table.concat(files, " "))
+  local pipe = assert(io.popen(cmd))
+  local line = pipe:read("a")
+  pipe:close()
+  for _, path in ipairs(files) do os.remove(path) end
+  local samples = {}
+  for v in line:gmatch("ns=([%d.]+)") do samples[#samples + 1] = tonumber(v) end
+  local result = line:match("result=([%d,]+)")
+  if #samples == 0 or not result then return nil, "bench_native failed: " .. line end
+  return samples, result
+end
+
+-- ---- the run ---------------------------------------------------------------------
+
+local engines = { "native", "jit", "kernel", "interp", "lua" }
+local available = {
+  native = true,
+  interp = true,
+  jit = bpf.jit_available and bpf.jit_available() or false,
+  kernel = bpf.kernel_available and bpf.kernel_available() or false,
+  lua = true,
+}
+
+local function read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local rows, failures = {}, 0
+local compile_ms, verify_us = {}, {}
+
+for _, b in ipairs(benches) do
+  if not opts.only or opts.only == b.name then
+    local path = here .. "/progs/" .. b.name .. ".lua"
+    local src = read_file(path)
+    local reps = opts.quick and 1 or b.repeat_
+    if opts.quick and b.name == "sum1m" then goto continue end
+    local t0 = os.clock()
+    local p = bpf.compile(src, { name = b.name .. ".lua" })
+    compile_ms[b.name] = (os.clock() - t0) * 1e3
+    local ok, info = p:verify()
+    if not ok then error(b.name .. ": rejected by the verifier: " .. tostring(info)) end
+    verify_us[b.name] = (info.verify_ns or 0) / 1e3
+    local row = { bench = b, results = {} }
+    for _, e in ipairs(engines) do
+      local samples, result
+      if not available[e] then
+        samples, result = nil, "unavailable"
+      elseif e == "native" then
+        samples, result = run_native(b, reps * 10)
+      elseif e == "lua" then
+        samples, result = run_lua(src, b, math.max(1, reps // 10))
+      else
+        local okr, s, r = pcall(run_bpflua, p, b, e, reps)
+        if okr then samples, result = s, r else samples, result = nil, tostring(s) end
+      end
+      row.results[e] = { samples = samples, result = result }
+    end
+    local ref = row.results.native.samples and row.results.native.result
+    for _, e in ipairs(engines) do
+      local r = row.results[e]
+      if r.samples and ref and r.result ~= ref then
+        failures = failures + 1
+        io.stderr:write(string.format("bench %s: %s returned %s, native C returned %s\n",
+          b.name, e, r.result, ref))
+      end
+    end
+    rows[#rows + 1] = row
+  end
+  ::continue::
+end
+
+-- ---- reporting -------------------------------------------------------------------
+
+local function fmt_ns(v)
+  if not v then return "-" end
+  if v >= 100 then
+    local s = string.format("%d", math.floor(v + 0.5))
+    return (s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""))
+  end
+  return string.format("%.1f", v)
+end
+
+os.execute("mkdir -p '" .. opts.out .. "'")
+local csv = assert(io.open(opts.out .. "/bench.csv", "w"))
+csv:write("benchmark,engine,median_ns,min_ns,max_ns,ratio_to_native,result\n")
+
+local machine = "unknown machine"
+do
+  local f = io.open("/proc/cpuinfo")
+  if f then
+    local model = f:read("a"):match("model name%s*:%s*([^\n]+)")
+    f:close()
+    local n = 0
+    local p = io.popen("nproc")
+    if p then n = tonumber(p:read("l")) or 0; p:close() end
+    local k = io.popen("uname -r")
+    local kr = k and k:read("l") or "?"
+    if k then k:close() end
+    machine = string.format("%s, %d cores, Linux %s", model or "?", n, kr)
+  end
+end
+
+print(string.format("bpflua benchmarks, %s (%s); ns per run, median of %d; (x) = ratio to native C",
+  os.date("!%Y-%m-%d"), machine, opts.samples))
+print(string.format("%-10s %16s %16s %16s %16s %16s", "workload", "native C", "bpflua JIT",
+  "kernel JIT", "bpflua interp", "Lua 5.4"))
+for _, row in ipairs(rows) do
+  local native = row.results.native.samples and median(row.results.native.samples)
+  local cells = {}
+  for _, e in ipairs(engines) do
+    local r = row.results[e]
+    if r.samples then
+      local m = median(r.samples)
+      local lo, hi = spread(r.samples)
+      local ratio = native and m / native or nil
+      cells[#cells + 1] = ratio and string.format("%s (%.1fx)", fmt_ns(m), ratio) or fmt_ns(m)
+      csv:write(string.format("%s,%s,%.1f,%.1f,%.1f,%s,%s\n", row.bench.name, e, m, lo, hi,
+        ratio and string.format("%.3f", ratio) or "", r.result))
+      r.median, r.ratio = m, ratio
+    else
+      cells[#cells + 1] = "n/a"
+      csv:write(string.format("%s,%s,,,,,%s\n", row.bench.name, e, r.result or ""))
+    end
+  end
+  print(string.format("%-10s %16s %16s %16s %16s %16s", row.bench.name, table.unpack(cells)))
+end
+csv:close()
+
+-- per-iteration cost of a bpf_loop iteration, from the 1M-iteration sum
+for _, row in ipairs(rows) do
+  if row.bench.name == "sum1m" then
+    local parts = {}
+    for _, e in ipairs(engines) do
+      local r = row.results[e]
+      if r.median then parts[#parts + 1] = string.format("%s %.2f ns", e, r.median / 1e6) end
+    end
+    print("per loop iteration (sum1m): " .. table.concat(parts, ", "))
+  end
+end
+
+local cparts = {}
+for _, row in ipairs(rows) do
+  local n = row.bench.name
+  cparts[#cparts + 1] = string.format("%s %.1f ms / %.0f us", n, compile_ms[n] or 0, verify_us[n] or 0)
+end
+print("compile / verify time: " .. table.concat(cparts, ", "))
+
+-- ---- SVG: one group of bars per workload, log-scale ratio to native C ------------
+
+local function write_svg(path)
+  local colors = { native = "#555555", jit = "#1b9e77", kernel = "#d95f02", interp = "#7570b3", lua = "#e7298a" }
+  local labels = { native = "native C", jit = "bpflua JIT", kernel = "kernel JIT", interp = "bpflua interp", lua = "Lua 5.4" }
+  local W, left, bar, gap = 820, 110, 12, 14
+  local H = 60 + #rows * (#engines * bar + gap) + 40
+  local maxlog = 0
+  for _, row in ipairs(rows) do
+    for _, e in ipairs(engines) do
+      local r = row.results[e].ratio
+      if r and r > 0 then maxlog = math.max(maxlog, math.log(r, 10)) end
+    end
+  end
+  maxlog = math.max(1, math.ceil(maxlog))
+  local scale = (W - left - 120) / (maxlog + 1) -- one decade below 1x for faster-than-native
+  local function x(r) return left + (math.log(r, 10) + 1) * scale end
+  local out = {}
+  local function w(s) out[#out + 1] = s end
+  w(string.format('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">', W, H))
+  w(string.format('<text x="%d" y="18" font-size="14">bpflua: time per run relative to native C (log scale, lower is better)</text>', left))
+  w(string.format('<text x="%d" y="34" fill="#666">%s, %s</text>', left, os.date("!%Y-%m-%d"),
+    machine:gsub("&", "&amp;"):gsub("<", "&lt;")))
+  for d = -1, maxlog do
+    local xx = x(10 ^ d)
+    w(string.format('<line x1="%.1f" y1="44" x2="%.1f" y2="%d" stroke="#ddd"/>', xx, xx, H - 30))
+    w(string.format('<text x="%.1f" y="%d" text-anchor="middle" fill="#666">%sx</text>', xx, H - 16,
+      d < 0 and "0.1" or string.format("%d", math.floor(10 ^ d + 0.5))))
+  end
+  local y = 54
+  for _, row in ipairs(rows) do
+    w(string.format('<text x="%d" y="%d" text-anchor="end">%s</text>', left - 8, y + (#engines * bar) / 2 + 4, row.bench.name))
+    for _, e in ipairs(engines) do
+      local r = row.results[e]
+      if r.ratio then
+        w(string.format('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s: %s ns (%.2fx)</title></rect>',
+          left, y, math.max(1, x(r.ratio) - left), bar - 2, colors[e], row.bench.name, labels[e], fmt_ns(r.median), r.ratio))
+        w(string.format('<text x="%.1f" y="%d" fill="#333">%.1fx</text>', math.max(left, x(r.ratio)) + 3, y + bar - 3, r.ratio))
+      end
+      y = y + bar
+    end
+    y = y + gap
+  end
+  local lx = W - 110
+  for i, e in ipairs(engines) do
+    w(string.format('<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>',
+      lx, 44 + i * 14, colors[e], lx + 14, 53 + i * 14, labels[e]))
+  end
+  w("</svg>")
+  local f = assert(io.open(path, "w"))
+  f:write(table.concat(out, "\n"), "\n")
+  f:close()
+end
+write_svg(opts.out .. "/bench.svg")
+print("wrote " .. opts.out .. "/bench.csv and " .. opts.out .. "/bench.svg")
+
+if failures > 0 then
+  io.stderr:write(string.format("bench: %d result mismatches\n", failures))
+  os.exit(1)
+end
