@@ -1,0 +1,99 @@
+/* bl_lua.h - internals shared by the Lua module (bpf_module.c), the
+ * command (main.c, cli.c) and the REPL (repl.c).
+ *
+ * The command is a thin host: it opens a Lua state, loads the same `bpf`
+ * module that stock lua5.4 loads from bpf.so, and compiles through it.
+ */
+#ifndef BPFLUA_BL_LUA_H
+#define BPFLUA_BL_LUA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <lua.h>
+
+#include "bpflua.h"
+
+/* ---- bpf_module.c --------------------------------------------------------- */
+
+int luaopen_bpf(lua_State *L);
+
+/* Makes `require "bpflua.<stem>"` find the compiler: from the sources in
+ * $BPFLUA_COMPILER_DIR when that is set, else from the embedded copies. */
+void bl_lua_install_compiler(lua_State *L);
+
+/* Compiles source text in the bpflua language. Returns an object the caller
+ * owns, or NULL with *err set (malloc'd: the compiler's formatted message,
+ * carets included). Never raises a Lua error. */
+bpflua_object *bl_lua_compile(lua_State *L, const char *src, size_t len,
+                              const char *name, char **err);
+
+/* Integer <-> bytes for map keys and values of 1, 2, 4 or 8 bytes (little
+ * endian, as the engine stores them). bl_bytes_to_int returns -1 for other
+ * sizes. */
+int bl_bytes_to_int(const void *buf, uint32_t size, int is_signed, int64_t *out);
+void bl_int_to_bytes(int64_t v, uint32_t size, void *buf);
+
+/* "engine name" -> enum; -1 when unknown. */
+int bl_engine_parse(const char *name);
+const char *bl_engine_name(enum bpflua_engine e);
+/* The engine used when none is asked for: the JIT where available. */
+enum bpflua_engine bl_engine_default(void);
+
+/* Name of an XDP verdict ("XDP_PASS"), or NULL for other values. */
+const char *bl_xdp_verdict_name(uint64_t v);
+
+/* ---- pcap.c ----------------------------------------------------------------- */
+
+struct bl_packet {
+    unsigned char *data;
+    size_t len;
+};
+
+struct bl_packet_list {
+    struct bl_packet *pkts;
+    size_t n;
+};
+
+/* Reads every packet of a classic pcap file (either byte order,
+ * microsecond or nanosecond timestamps). Returns 0, or -1 with *err. */
+int bl_pcap_read(const char *path, struct bl_packet_list *out, char **err);
+int bl_pcap_parse(const void *buf, size_t len, struct bl_packet_list *out, char **err);
+void bl_packet_list_free(struct bl_packet_list *l);
+
+/* ---- util.c ------------------------------------------------------------------ */
+
+/* Whole file into a malloc'd, NUL-terminated buffer; NULL with *err. */
+char *bl_read_file(const char *path, size_t *len, char **err);
+/* Hex string ("0a0b", "0a 0b", "0a:0b") to bytes; -1 with *err if malformed. */
+int bl_hex_decode(const char *hex, unsigned char **out, size_t *len, char **err);
+/* 1 if path ends in suffix */
+int bl_has_suffix(const char *path, const char *suffix);
+/* Opens a .lua source (compiled), a .asm/.s text (assembled) or an ELF
+ * object. NULL with *err; *status gets 2 for unreadable/not an object, 1
+ * for rejected source (compile error). */
+bpflua_object *bl_open_any(lua_State *L, const char *path, char **err, int *status);
+
+/* ---- cli.c ------------------------------------------------------------------- */
+
+/* Subcommands: argv[0] is the subcommand name. Return the exit status. */
+int bl_cmd_compile(lua_State *L, int argc, char **argv);
+int bl_cmd_verify(lua_State *L, int argc, char **argv);
+int bl_cmd_run(lua_State *L, int argc, char **argv);
+int bl_cmd_disasm(lua_State *L, int argc, char **argv);
+int bl_cmd_conformance(lua_State *L, int argc, char **argv);
+
+/* ---- repl.c ------------------------------------------------------------------- */
+
+struct bl_line_editor {
+    /* returns a malloc'd line without its newline, NULL at end of input */
+    char *(*readline)(void *ud, const char *prompt);
+    void (*add_history)(void *ud, const char *line);
+    void *ud;
+    int interactive;
+};
+
+int bl_repl(lua_State *L, const struct bl_line_editor *ed, FILE *out);
+
+#endif

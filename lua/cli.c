@@ -1,0 +1,814 @@
+/* cli.c - the subcommands of `bpflua`: compile, verify, run, disasm,
+ * conformance.
+ *
+ * Each takes argv with the subcommand name at argv[0] and returns the exit
+ * status: 0 ok, 1 rejected or failed, 2 usage error or unreadable input.
+ * Results go to stdout, errors to stderr.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bl_lua.h"
+#include "kernel.h"
+
+#define EXIT_REJECTED 1
+#define EXIT_USAGE 2
+
+static const char *const usage_compile =
+    "usage: bpflua compile FILE.lua [-o OUT.o]\n"
+    "Compiles a bpflua source file to an ELF object that libbpf, bpftool and\n"
+    "the kernel load. OUT defaults to FILE with .lua replaced by .o.\n";
+
+static const char *const usage_verify =
+    "usage: bpflua verify FILE.lua|FILE.o [--prog NAME] [--log]\n"
+    "Verifies every program (or NAME). On acceptance prints, per program,\n"
+    "  name=<prog> verified_insns=<n> max_insns=<n> verify_ns=<t>\n"
+    "where max_insns is the proven worst-case number of instructions per run.\n"
+    "On rejection prints `error: <why> at insn <i> (file:line)` on stderr.\n"
+    "  --log   also print the verifier's state trace\n"
+    "Exit status: 0 accepted, 1 rejected, 2 unreadable input.\n";
+
+static const char *const usage_run =
+    "usage: bpflua run FILE.lua|FILE.o (--input PKT.bin | --hex HEX | --pcap FILE.pcap)\n"
+    "                  [--engine interp|jit|kernel] [--repeat N] [--prog NAME]\n"
+    "                  [--max-insns N] [--dump-maps] [--histogram] [--quiet]\n"
+    "Runs the XDP programs on each packet (a fresh copy per program and packet;\n"
+    "maps persist) and prints per program and packet\n"
+    "  name=<prog> retval=<verdict as u32> ns_per_run=<t> [packet=<i>]\n"
+    "  --input FILE    one raw packet (an Ethernet frame) read from FILE\n"
+    "  --hex HEX       one packet given in hex (spaces and colons allowed)\n"
+    "  --pcap FILE     every packet of a classic pcap capture\n"
+    "  --engine E      interp, jit or kernel (default: jit where available)\n"
+    "  --repeat N      run each program N times per packet, report the mean time\n"
+    "  --prog NAME     run only program NAME (default: all)\n"
+    "  --max-insns N   stop a run after N instructions (interpreter)\n"
+    "  --dump-maps     afterwards print `map=<name> key=<k> value=<v>` lines\n"
+    "  --histogram     afterwards print the count of each verdict per program\n"
+    "  --quiet         do not print the per-packet lines\n"
+    "Text from bpf_trace_printk (print in the language) is shown as `trace: ...`.\n";
+
+static const char *const usage_disasm =
+    "usage: bpflua disasm FILE.lua|FILE.o [--prog NAME]\n"
+    "Prints each program's instructions with its source lines interleaved.\n";
+
+static const char *const usage_conformance =
+    "usage: bpflua conformance [--engine interp|jit] FILE.data...\n"
+    "Runs bpf_conformance test files; prints one line per failure and closes\n"
+    "with `N passed, N failed`. Exit status 1 if any test failed.\n";
+
+/* ---- option parsing ---------------------------------------------------------- */
+
+static int usage_error(const char *cmd, const char *usage, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "bpflua %s: ", cmd);
+    fprintf(stderr, fmt, arg ? arg : "");
+    fprintf(stderr, "\n%s", usage);
+    return EXIT_USAGE;
+}
+
+/* getopt_long with our own messages. shortopts must start with ':' (after
+ * an optional '-'). Returns the option, '?' after printing a usage error,
+ * or -1 at the end. */
+static int next_opt(int argc, char **argv, const char *shortopts,
+                    const struct option *longopts, const char *usage)
+{
+    opterr = 0;
+    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    const char *bad = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    if (c == ':') {
+        usage_error(argv[0], usage, "option '%s' needs a value", bad);
+        return '?';
+    }
+    if (c == '?') {
+        char shortname[3] = {'-', (char)optopt, 0};
+        usage_error(argv[0], usage, "unknown option '%s'", optopt ? shortname : bad);
+    }
+    return c;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void print_err(const char *cmd, const char *err, const char *fallback)
+{
+    const char *m = err ? err : fallback;
+    size_t n = strlen(m);
+    fprintf(stderr, "%s%s%s%s", cmd ? "bpflua " : "", cmd ? cmd : "", cmd ? ": " : "", m);
+    if (n == 0 || m[n - 1] != '\n')
+        fputc('\n', stderr);
+}
+
+/* Opens FILE for a subcommand; prints the error itself. */
+static bpflua_object *open_input(lua_State *L, const char *cmd, const char *path, int *status)
+{
+    char *err = NULL;
+    bpflua_object *obj = bl_open_any(L, path, &err, status);
+    if (!obj) {
+        /* compile errors are formatted by the compiler: print them verbatim */
+        if (*status == EXIT_REJECTED)
+            print_err(NULL, err, "compilation failed");
+        else
+            print_err(cmd, err, "cannot open input");
+    }
+    free(err);
+    return obj;
+}
+
+static int pick_prog(const char *cmd, bpflua_object *obj, const char *name)
+{
+    if (!name)
+        return -1;
+    int i = bpflua_prog_find(obj, name);
+    if (i < 0) {
+        fprintf(stderr, "bpflua %s: no program named '%s' (programs:", cmd, name);
+        for (size_t k = 0; k < bpflua_prog_count(obj); k++)
+            fprintf(stderr, " %s", bpflua_prog_name(obj, k));
+        fprintf(stderr, ")\n");
+        return -2;
+    }
+    return i;
+}
+
+/* ---- compile ------------------------------------------------------------------- */
+
+int bl_cmd_compile(lua_State *L, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    int c;
+    optind = 0;
+    while ((c = next_opt(argc, argv, ":o:h", opts, usage_compile)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'h': fputs(usage_compile, stdout); return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1)
+        return usage_error("compile", usage_compile,
+                           argc - optind ? "expected one source file%s" : "no source file given%s",
+                           NULL);
+    const char *path = argv[optind];
+    char *deflt = NULL;
+    if (!out) {
+        size_t n = strlen(path);
+        size_t stem = bl_has_suffix(path, ".lua") ? n - 4 : n;
+        deflt = malloc(stem + 3);
+        if (!deflt)
+            return EXIT_REJECTED;
+        memcpy(deflt, path, stem);
+        memcpy(deflt + stem, ".o", 3);
+        out = deflt;
+    }
+    int status;
+    bpflua_object *obj = open_input(L, "compile", path, &status);
+    if (!obj) {
+        free(deflt);
+        return status;
+    }
+    char *err = NULL;
+    int rc = 0;
+    if (bpflua_object_write_elf(obj, out, &err) < 0) {
+        print_err("compile", err, "cannot write the ELF object");
+        rc = EXIT_REJECTED;
+    } else {
+        printf("%s: %zu program%s, %zu map%s\n", out, bpflua_prog_count(obj),
+               bpflua_prog_count(obj) == 1 ? "" : "s", bpflua_map_count(obj),
+               bpflua_map_count(obj) == 1 ? "" : "s");
+    }
+    free(err);
+    free(deflt);
+    bpflua_object_free(obj);
+    return rc;
+}
+
+/* ---- verify -------------------------------------------------------------------- */
+
+/* Shows the source line that a "(file:line)" at the end of msg points to. */
+static void show_source_line(bpflua_object *obj, const char *msg)
+{
+    const char *open = strrchr(msg, '(');
+    const char *colon = open ? strrchr(open, ':') : NULL;
+    if (!colon)
+        return;
+    char *end;
+    unsigned long line = strtoul(colon + 1, &end, 10);
+    if (end == colon + 1 || *end != ')' || line == 0 || line > UINT32_MAX)
+        return;
+    size_t len;
+    const char *text = bpflua_object_source_line(obj, (uint32_t)line, &len);
+    if (text)
+        fprintf(stderr, "%5lu | %.*s\n", line, (int)len, text);
+}
+
+int bl_cmd_verify(lua_State *L, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"prog", required_argument, NULL, 'p'},
+        {"log", no_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *prog_name = NULL;
+    int want_log = 0, c;
+    optind = 0;
+    while ((c = next_opt(argc, argv, ":p:lh", opts, usage_verify)) != -1) {
+        switch (c) {
+        case 'p': prog_name = optarg; break;
+        case 'l': want_log = 1; break;
+        case 'h': fputs(usage_verify, stdout); return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1)
+        return usage_error("verify", usage_verify,
+                           argc - optind ? "expected one file%s" : "no file given%s", NULL);
+    int status;
+    bpflua_object *obj = open_input(L, "verify", argv[optind], &status);
+    if (!obj)
+        return status;
+    int only = pick_prog("verify", obj, prog_name);
+    if (only == -2) {
+        bpflua_object_free(obj);
+        return EXIT_USAGE;
+    }
+    int rc = 0;
+    if (bpflua_prog_count(obj) == 0) {
+        fprintf(stderr, "bpflua verify: %s holds no programs\n", argv[optind]);
+        rc = EXIT_REJECTED;
+    }
+    for (size_t i = 0; i < bpflua_prog_count(obj); i++) {
+        if (only >= 0 && (size_t)only != i)
+            continue;
+        struct bpflua_verify_info info = {0};
+        char *err = NULL, *log = NULL;
+        int v = bpflua_verify(obj, i, want_log, &info, &err, want_log ? &log : NULL);
+        if (log) {
+            fputs(log, stdout);
+            if (*log && log[strlen(log) - 1] != '\n')
+                fputc('\n', stdout);
+        }
+        if (v < 0) {
+            if (bpflua_prog_count(obj) > 1)
+                fprintf(stderr, "%s: ", bpflua_prog_name(obj, i));
+            if (err) {
+                print_err(NULL, err, "");
+                show_source_line(obj, err);
+            } else {
+                fprintf(stderr, "error: verification failed: %s\n", strerror(-v));
+            }
+            rc = EXIT_REJECTED;
+        } else {
+            printf("name=%s verified_insns=%" PRIu32 " max_insns=%" PRIu64 " verify_ns=%" PRIu64 "\n",
+                   bpflua_prog_name(obj, i), info.verified_insns, info.max_insns, info.verify_ns);
+        }
+        free(err);
+        free(log);
+    }
+    bpflua_object_free(obj);
+    return rc;
+}
+
+/* ---- disasm -------------------------------------------------------------------- */
+
+int bl_cmd_disasm(lua_State *L, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"prog", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *prog_name = NULL;
+    int c;
+    optind = 0;
+    while ((c = next_opt(argc, argv, ":p:h", opts, usage_disasm)) != -1) {
+        switch (c) {
+        case 'p': prog_name = optarg; break;
+        case 'h': fputs(usage_disasm, stdout); return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1)
+        return usage_error("disasm", usage_disasm,
+                           argc - optind ? "expected one file%s" : "no file given%s", NULL);
+    int status;
+    bpflua_object *obj = open_input(L, "disasm", argv[optind], &status);
+    if (!obj)
+        return status;
+    int only = pick_prog("disasm", obj, prog_name);
+    int rc = only == -2 ? EXIT_USAGE : 0;
+    for (size_t i = 0; rc == 0 && i < bpflua_prog_count(obj); i++) {
+        if (only >= 0 && (size_t)only != i)
+            continue;
+        char *text = bpflua_disasm(obj, i, 1);
+        if (!text) {
+            fprintf(stderr, "bpflua disasm: cannot disassemble '%s'\n", bpflua_prog_name(obj, i));
+            rc = EXIT_REJECTED;
+            break;
+        }
+        printf("%s; program %s, section %s\n", i ? "\n" : "", bpflua_prog_name(obj, i),
+               bpflua_prog_section(obj, i));
+        fputs(text, stdout);
+        if (*text && text[strlen(text) - 1] != '\n')
+            fputc('\n', stdout);
+        free(text);
+    }
+    bpflua_object_free(obj);
+    return rc;
+}
+
+/* ---- conformance --------------------------------------------------------------- */
+
+int bl_cmd_conformance(lua_State *L, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"engine", required_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    enum bpflua_engine engine = BPFLUA_ENGINE_INTERP;
+    int c;
+    optind = 0;
+    while ((c = next_opt(argc, argv, ":e:h", opts, usage_conformance)) != -1) {
+        switch (c) {
+        case 'e': {
+            int e = bl_engine_parse(optarg);
+            if (e < 0 || e == BPFLUA_ENGINE_KERNEL)
+                return usage_error("conformance", usage_conformance,
+                                   "unknown engine '%s' (use interp or jit)", optarg);
+            engine = e == BPFLUA_ENGINE_DEFAULT ? bl_engine_default() : (enum bpflua_engine)e;
+            break;
+        }
+        case 'h': fputs(usage_conformance, stdout); return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return usage_error("conformance", usage_conformance, "no test files given%s", NULL);
+    int passed = 0, failed = 0, unreadable = 0;
+    for (int i = optind; i < argc; i++) {
+        fflush(stdout);
+        int rc = bpflua_conformance_file(argv[i], engine, stdout);
+        fflush(stdout);
+        if (rc == 0) {
+            passed++;
+        } else {
+            failed++;
+            if (rc == 2) {
+                unreadable++;
+            }
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    if (failed == 0)
+        return 0;
+    return unreadable == failed ? EXIT_USAGE : EXIT_REJECTED;
+}
+
+/* ---- run ----------------------------------------------------------------------- */
+
+struct dump_entry {
+    unsigned char *key;
+    char *text;
+};
+
+static const struct bpflua_map_spec *sort_spec;
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct dump_entry *x = a, *y = b;
+    int64_t u, v;
+    if (bl_bytes_to_int(x->key, sort_spec->key_size, sort_spec->key_signed, &u) == 0) {
+        bl_bytes_to_int(y->key, sort_spec->key_size, sort_spec->key_signed, &v);
+        if (sort_spec->key_signed || sort_spec->key_size < 8)
+            return u < v ? -1 : u > v;
+        return (uint64_t)u < (uint64_t)v ? -1 : (uint64_t)u > (uint64_t)v;
+    }
+    return memcmp(x->key, y->key, sort_spec->key_size);
+}
+
+static char *format_value(const void *buf, uint32_t size, int is_signed)
+{
+    int64_t v;
+    if (bl_bytes_to_int(buf, size, is_signed, &v) == 0) {
+        char tmp[32];
+        if (is_signed || size < 8)
+            snprintf(tmp, sizeof tmp, "%" PRId64, v);
+        else
+            snprintf(tmp, sizeof tmp, "%" PRIu64, (uint64_t)v);
+        return strdup(tmp);
+    }
+    char *s = malloc(2 * (size_t)size + 3);
+    if (!s)
+        return NULL;
+    const unsigned char *b = buf;
+    strcpy(s, "0x");
+    for (uint32_t i = 0; i < size; i++)
+        sprintf(s + 2 + 2 * i, "%02x", b[i]);
+    return s;
+}
+
+static int cmp_map_name(const void *a, const void *b)
+{
+    const struct bpflua_map_spec *x = a, *y = b;
+    return strcmp(x->name, y->name);
+}
+
+struct map_sel { struct bpflua_map_spec spec; size_t index; };
+
+static int cmp_sel(const void *a, const void *b)
+{
+    return cmp_map_name(&((const struct map_sel *)a)->spec, &((const struct map_sel *)b)->spec);
+}
+
+static int is_zero(const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return 0;
+    return 1;
+}
+
+static int dump_one_map(bpflua_object *obj, const struct map_sel *m)
+{
+    const struct bpflua_map_spec *s = &m->spec;
+    if (s->type == BPFLUA_MAP_RINGBUF) {
+        size_t cap = s->max_entries ? s->max_entries : 4096;
+        unsigned char *buf = malloc(cap);
+        if (!buf)
+            return -ENOMEM;
+        int n, rec = 0;
+        while ((n = bpflua_ringbuf_pop(obj, m->index, buf, cap)) > 0) {
+            char *v = format_value(buf, (uint32_t)n, 0);
+            printf("map=%s record=%d value=%s\n", s->name, rec++, v ? v : "?");
+            free(v);
+        }
+        free(buf);
+        return 0;
+    }
+    if (s->key_size == 0 || s->key_size > 4096 || s->value_size > 1 << 20)
+        return 0;
+    size_t cap = 64, n = 0;
+    struct dump_entry *e = malloc(cap * sizeof *e);
+    unsigned char *key = malloc(s->key_size), *next = malloc(s->key_size);
+    unsigned char *value = malloc(s->value_size ? s->value_size : 1);
+    int rc = 0;
+    if (!e || !key || !next || !value) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    int r = bpflua_map_next_key(obj, m->index, NULL, next);
+    int is_array = s->type == BPFLUA_MAP_ARRAY || s->type == BPFLUA_MAP_PERCPU_ARRAY;
+    size_t guard = (size_t)s->max_entries + 1;
+    while (r == 0 && guard-- > 0) {
+        if (bpflua_map_lookup(obj, m->index, next, value) == 0 &&
+            !(is_array && is_zero(value, s->value_size))) {
+            if (n == cap) {
+                cap *= 2;
+                struct dump_entry *ne = realloc(e, cap * sizeof *e);
+                if (!ne) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                e = ne;
+            }
+            e[n].key = malloc(s->key_size);
+            e[n].text = format_value(value, s->value_size, s->value_signed);
+            if (!e[n].key) {
+                free(e[n].text);
+                rc = -ENOMEM;
+                break;
+            }
+            memcpy(e[n].key, next, s->key_size);
+            n++;
+        }
+        memcpy(key, next, s->key_size);
+        r = bpflua_map_next_key(obj, m->index, key, next);
+    }
+    sort_spec = s;
+    qsort(e, n, sizeof *e, cmp_entry);
+    for (size_t i = 0; i < n; i++) {
+        char *k = format_value(e[i].key, s->key_size, s->key_signed);
+        printf("map=%s key=%s value=%s\n", s->name, k ? k : "?", e[i].text ? e[i].text : "?");
+        free(k);
+    }
+out:
+    for (size_t i = 0; e && i < n; i++) {
+        free(e[i].key);
+        free(e[i].text);
+    }
+    free(e);
+    free(key);
+    free(next);
+    free(value);
+    return rc;
+}
+
+static void dump_maps(bpflua_object *obj)
+{
+    size_t n = bpflua_map_count(obj);
+    struct map_sel *sel = calloc(n ? n : 1, sizeof *sel);
+    if (!sel)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (bpflua_map_spec(obj, i, &sel[k].spec) == 0 && sel[k].spec.name) {
+            sel[k].index = i;
+            k++;
+        }
+    qsort(sel, k, sizeof *sel, cmp_sel);
+    for (size_t i = 0; i < k; i++)
+        if (dump_one_map(obj, &sel[i]) < 0)
+            fprintf(stderr, "bpflua run: cannot dump map '%s': out of memory\n", sel[i].spec.name);
+    free(sel);
+}
+
+/* counts of each verdict, per program */
+struct histogram {
+    uint32_t *values;
+    uint64_t *counts;
+    size_t n, cap;
+};
+
+static void hist_add(struct histogram *h, uint32_t v)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (h->values[i] == v) {
+            h->counts[i]++;
+            return;
+        }
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 8;
+        uint32_t *nv = realloc(h->values, cap * sizeof *nv);
+        if (!nv)
+            return;
+        h->values = nv;
+        uint64_t *nc = realloc(h->counts, cap * sizeof *nc);
+        if (!nc)
+            return;
+        h->counts = nc;
+        h->cap = cap;
+    }
+    h->values[h->n] = v;
+    h->counts[h->n] = 1;
+    h->n++;
+}
+
+static void hist_print(const char *prog, struct histogram *h, size_t total)
+{
+    /* sort by verdict value (small n: insertion sort) */
+    for (size_t i = 1; i < h->n; i++)
+        for (size_t j = i; j > 0 && h->values[j - 1] > h->values[j]; j--) {
+            uint32_t tv = h->values[j];
+            h->values[j] = h->values[j - 1];
+            h->values[j - 1] = tv;
+            uint64_t tc = h->counts[j];
+            h->counts[j] = h->counts[j - 1];
+            h->counts[j - 1] = tc;
+        }
+    printf("histogram name=%s packets=%zu\n", prog, total);
+    for (size_t i = 0; i < h->n; i++) {
+        const char *vn = bl_xdp_verdict_name(h->values[i]);
+        char label[32];
+        if (vn)
+            snprintf(label, sizeof label, "%s(%" PRIu32 ")", vn, h->values[i]);
+        else
+            snprintf(label, sizeof label, "%" PRIu32, h->values[i]);
+        double pct = total ? 100.0 * (double)h->counts[i] / (double)total : 0;
+        printf("  %-16s %8" PRIu64 "  %5.1f%%\n", label, h->counts[i], pct);
+    }
+}
+
+static void print_trace(bpflua_object *obj)
+{
+    const char *t = bpflua_trace_output(obj);
+    if (!t || !*t)
+        return;
+    int lines = 0;
+    const char *p = t;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (lines < 200)
+            printf("trace: %.*s\n", (int)len, p);
+        lines++;
+        p += len + (nl ? 1 : 0);
+    }
+    if (lines > 200)
+        printf("trace: ... %d more lines\n", lines - 200);
+    bpflua_trace_clear(obj);
+}
+
+int bl_cmd_run(lua_State *L, int argc, char **argv)
+{
+    enum { O_INPUT = 1000, O_HEX, O_PCAP, O_ENGINE, O_REPEAT, O_PROG, O_DUMP, O_HIST, O_MAXI, O_QUIET };
+    static const struct option opts[] = {
+        {"input", required_argument, NULL, O_INPUT},
+        {"hex", required_argument, NULL, O_HEX},
+        {"pcap", required_argument, NULL, O_PCAP},
+        {"engine", required_argument, NULL, O_ENGINE},
+        {"repeat", required_argument, NULL, O_REPEAT},
+        {"prog", required_argument, NULL, O_PROG},
+        {"dump-maps", no_argument, NULL, O_DUMP},
+        {"histogram", no_argument, NULL, O_HIST},
+        {"max-insns", required_argument, NULL, O_MAXI},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *input = NULL, *hex = NULL, *pcap = NULL, *prog_name = NULL, *file = NULL;
+    struct bpflua_run_opts ro = {.engine = BPFLUA_ENGINE_DEFAULT, .repeat = 1};
+    int dump = 0, hist = 0, quiet = 0, sources = 0, c;
+    optind = 0;
+    while ((c = next_opt(argc, argv, "-:qh", opts, usage_run)) != -1) {
+        switch (c) {
+        case 1:
+            if (file)
+                return usage_error("run", usage_run, "unexpected argument '%s'", optarg);
+            file = optarg;
+            break;
+        case O_INPUT: input = optarg; sources++; break;
+        case O_HEX: hex = optarg; sources++; break;
+        case O_PCAP: pcap = optarg; sources++; break;
+        case O_ENGINE: {
+            int e = bl_engine_parse(optarg);
+            if (e < 0)
+                return usage_error("run", usage_run,
+                                   "unknown engine '%s' (use interp, jit or kernel)", optarg);
+            ro.engine = (enum bpflua_engine)e;
+            break;
+        }
+        case O_REPEAT:
+            if (parse_u64(optarg, &ro.repeat) < 0 || ro.repeat == 0)
+                return usage_error("run", usage_run, "--repeat needs a count >= 1, not '%s'", optarg);
+            break;
+        case O_MAXI:
+            if (parse_u64(optarg, &ro.max_insns) < 0 || ro.max_insns == 0)
+                return usage_error("run", usage_run, "--max-insns needs a count >= 1, not '%s'",
+                                   optarg);
+            break;
+        case O_PROG: prog_name = optarg; break;
+        case O_DUMP: dump = 1; break;
+        case O_HIST: hist = 1; break;
+        case 'q': case O_QUIET: quiet = 1; break;
+        case 'h': fputs(usage_run, stdout); return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (!file)
+        return usage_error("run", usage_run, "no program file given%s", NULL);
+    if (sources != 1)
+        return usage_error("run", usage_run,
+                           sources ? "give only one of --input, --hex and --pcap%s"
+                                   : "no packet: give --input FILE, --hex HEX or --pcap FILE%s",
+                           NULL);
+    if (ro.engine == BPFLUA_ENGINE_DEFAULT)
+        ro.engine = bl_engine_default();
+
+    /* the packets first: unreadable input is a usage-class error */
+    struct bl_packet_list pk = {0};
+    char *err = NULL;
+    if (pcap) {
+        if (bl_pcap_read(pcap, &pk, &err) < 0) {
+            print_err("run", err, "cannot read the pcap file");
+            free(err);
+            return EXIT_USAGE;
+        }
+    } else {
+        unsigned char *data = NULL;
+        size_t len = 0;
+        if (input) {
+            data = (unsigned char *)bl_read_file(input, &len, &err);
+            if (!data) {
+                print_err("run", err, "cannot read the packet");
+                free(err);
+                return EXIT_USAGE;
+            }
+        } else if (bl_hex_decode(hex, &data, &len, &err) < 0) {
+            print_err("run", err, "bad hex");
+            free(err);
+            return usage_error("run", usage_run, "--hex needs pairs of hex digits%s", NULL);
+        }
+        pk.pkts = malloc(sizeof *pk.pkts);
+        if (!pk.pkts) {
+            free(data);
+            return EXIT_REJECTED;
+        }
+        pk.pkts[0].data = data;
+        pk.pkts[0].len = len;
+        pk.n = 1;
+    }
+
+    int status;
+    bpflua_object *obj = open_input(L, "run", file, &status);
+    if (!obj) {
+        bl_packet_list_free(&pk);
+        return status;
+    }
+    int rc = 0;
+    int only = pick_prog("run", obj, prog_name);
+    size_t nprogs = bpflua_prog_count(obj);
+    if (only == -2) {
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (nprogs == 0) {
+        fprintf(stderr, "bpflua run: %s holds no programs\n", file);
+        rc = EXIT_REJECTED;
+        goto out;
+    }
+    if (ro.engine == BPFLUA_ENGINE_KERNEL) {
+        char *why = NULL;
+        if (!bl_kernel_available(&why)) {
+            fprintf(stderr, "bpflua run: the kernel engine is not available here: %s\n",
+                    why ? why : "bpf(2) failed");
+            free(why);
+            rc = EXIT_REJECTED;
+            goto out;
+        }
+        free(why);
+    }
+    struct histogram *hists = calloc(nprogs, sizeof *hists);
+    if (!hists) {
+        rc = EXIT_REJECTED;
+        goto out;
+    }
+    size_t maxlen = 1;
+    for (size_t k = 0; k < pk.n; k++)
+        if (pk.pkts[k].len > maxlen)
+            maxlen = pk.pkts[k].len;
+    unsigned char *buf = malloc(maxlen);
+    if (!buf) {
+        free(hists);
+        rc = EXIT_REJECTED;
+        goto out;
+    }
+    bpflua_trace_clear(obj);
+    for (size_t k = 0; k < pk.n && rc == 0; k++) {
+        for (size_t i = 0; i < nprogs; i++) {
+            if (only >= 0 && (size_t)only != i)
+                continue;
+            memcpy(buf, pk.pkts[k].data, pk.pkts[k].len);
+            struct bpflua_run_result res = {0};
+            char *rerr = NULL;
+            int r = bpflua_run(obj, i, buf, pk.pkts[k].len, &ro, &res, &rerr);
+            print_trace(obj);
+            if (r < 0) {
+                fprintf(stderr, "bpflua run: %s", bpflua_prog_name(obj, i));
+                if (pcap)
+                    fprintf(stderr, " (packet %zu)", k + 1);
+                fprintf(stderr, ": ");
+                print_err(NULL, rerr, strerror(-r));
+                if (rerr && strstr(rerr, "(") && strstr(rerr, "insn"))
+                    show_source_line(obj, rerr);
+                free(rerr);
+                rc = EXIT_REJECTED;
+                break;
+            }
+            free(rerr);
+            uint32_t verdict = (uint32_t)res.retval;
+            hist_add(&hists[i], verdict);
+            if (!quiet) {
+                printf("name=%s retval=%" PRIu32 " ns_per_run=%" PRIu64, bpflua_prog_name(obj, i),
+                       verdict, res.ns_per_run);
+                if (pcap)
+                    printf(" packet=%zu", k + 1);
+                putchar('\n');
+            }
+        }
+    }
+    free(buf);
+    if (rc == 0 && hist)
+        for (size_t i = 0; i < nprogs; i++)
+            if (only < 0 || (size_t)only == i)
+                hist_print(bpflua_prog_name(obj, i), &hists[i], pk.n);
+    for (size_t i = 0; i < nprogs; i++) {
+        free(hists[i].values);
+        free(hists[i].counts);
+    }
+    free(hists);
+    if (rc == 0 && dump)
+        dump_maps(obj);
+out:
+    bpflua_object_free(obj);
+    bl_packet_list_free(&pk);
+    return rc;
+}
