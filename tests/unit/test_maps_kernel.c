@@ -23,8 +23,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "vm/bpflua.h"
 #include "vm/object.h"
 #include "stdlib/maps.h"
 
@@ -347,6 +349,236 @@ static void create_parity(void **state)
     }
 }
 
+
+/* ---- the same program in bpflua's engines and in the kernel --------------- */
+
+/* bpf_loop(40) over keys i % 20 into a 16-entry hash (inserts with
+ * BPF_NOEXIST, so keys 16..19 fail with -E2BIG: counted in errs[0] with
+ * the last errno), arr[i % 8] += 1, then for_each_map_elem deletes the odd
+ * keys from inside its callback and errs[1] gets the number visited. */
+static const char diff_asm[] =
+    ".map counts hash key=4 value=8 entries=16\n"
+    ".map arr array key=4 value=8 entries=8\n"
+    ".map errs array key=4 value=16 entries=4\n"
+    "  mov %r1, 40\n"
+    "  lddw %r2, func:loop_body\n"
+    "  mov %r3, 0\n"
+    "  mov %r4, 0\n"
+    "  call 181\n"
+    "  lddw %r1, map:counts\n"
+    "  lddw %r2, func:drop_odd\n"
+    "  mov %r3, 0\n"
+    "  mov %r4, 0\n"
+    "  call 164\n"
+    "  mov %r6, %r0\n"
+    "  stw [%r10-4], 1\n"
+    "  lddw %r1, map:errs\n"
+    "  mov %r2, %r10\n"
+    "  add %r2, -4\n"
+    "  call 1\n"
+    "  jeq %r0, 0, out\n"
+    "  stxdw [%r0], %r6\n"
+    "out:\n"
+    "  mov %r0, 2\n"
+    "  exit\n"
+    "loop_body:\n"
+    "  mov %r6, %r1\n"
+    "  mov %r7, %r1\n"
+    "  mod %r7, 20\n"
+    "  stxw [%r10-4], %r7\n"
+    "  lddw %r1, map:counts\n"
+    "  mov %r2, %r10\n"
+    "  add %r2, -4\n"
+    "  call 1\n"
+    "  jeq %r0, 0, insert\n"
+    "  ldxdw %r1, [%r0]\n"
+    "  add %r1, %r6\n"
+    "  stxdw [%r0], %r1\n"
+    "  ja array\n"
+    "insert:\n"
+    "  stxdw [%r10-16], %r6\n"
+    "  lddw %r1, map:counts\n"
+    "  mov %r2, %r10\n"
+    "  add %r2, -4\n"
+    "  mov %r3, %r10\n"
+    "  add %r3, -16\n"
+    "  mov %r4, 1\n"
+    "  call 2\n"
+    "  jeq %r0, 0, array\n"
+    "  mov %r8, %r0\n"
+    "  stw [%r10-8], 0\n"
+    "  lddw %r1, map:errs\n"
+    "  mov %r2, %r10\n"
+    "  add %r2, -8\n"
+    "  call 1\n"
+    "  jeq %r0, 0, array\n"
+    "  ldxdw %r1, [%r0]\n"
+    "  add %r1, 1\n"
+    "  stxdw [%r0], %r1\n"
+    "  stxdw [%r0+8], %r8\n"
+    "array:\n"
+    "  mov %r7, %r6\n"
+    "  and %r7, 7\n"
+    "  stxw [%r10-4], %r7\n"
+    "  lddw %r1, map:arr\n"
+    "  mov %r2, %r10\n"
+    "  add %r2, -4\n"
+    "  call 1\n"
+    "  jeq %r0, 0, done\n"
+    "  ldxdw %r1, [%r0]\n"
+    "  add %r1, 1\n"
+    "  stxdw [%r0], %r1\n"
+    "done:\n"
+    "  mov %r0, 0\n"
+    "  exit\n"
+    "drop_odd:\n"
+    "  ldxw %r6, [%r2]\n"
+    "  and %r6, 1\n"
+    "  jeq %r6, 0, keep\n"
+    "  call 3\n"
+    "keep:\n"
+    "  mov %r0, 0\n"
+    "  exit\n";
+
+/* Loads program 0 of obj into the kernel with kernel maps of the same
+ * specs (fds[] out); runs it once on a 64-byte packet. */
+static int kernel_run(bpflua_object *obj, int *fds, size_t n_maps, uint32_t *retval)
+{
+    size_t n;
+    const struct bpf_insn *src = bpflua_prog_insns(obj, 0, &n);
+    struct bpf_insn *insns = malloc(n * sizeof *insns);
+    assert_non_null(insns);
+    memcpy(insns, src, n * sizeof *insns);
+    for (size_t m = 0; m < n_maps; m++) {
+        struct bpflua_map_spec s;
+        assert_int_equal(bpflua_map_spec(obj, m, &s), 0);
+        struct bl_map_def d = def(s.type, s.key_size, s.value_size, s.max_entries, s.flags);
+        fds[m] = kernel_create(&d);
+        assert_true(fds[m] >= 0);
+    }
+    for (size_t i = 0; i + 1 < n; i++)
+        if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_MAP_FD)
+            insns[i].imm = fds[insns[i].imm];
+    /* callbacks need BTF func_info: one "int f(void)" per function */
+    const struct bl_prog *p = bl_object_prog(obj, 0);
+    struct btf *btf = btf__new_empty();
+    assert_non_null(btf);
+    int int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+    int proto_id = btf__add_func_proto(btf, int_id);
+    struct bpf_func_info *fi = calloc(p->n_funcs, sizeof *fi);
+    assert_non_null(fi);
+    for (uint32_t f = 0; f < p->n_funcs; f++) {
+        fi[f].insn_off = p->funcs[f].insn;
+        fi[f].type_id = (uint32_t)btf__add_func(btf, p->funcs[f].name, BTF_FUNC_STATIC, proto_id);
+    }
+    assert_int_equal(btf__load_into_kernel(btf), 0);
+    static char log[65536];
+    LIBBPF_OPTS(bpf_prog_load_opts, lo, .log_buf = log, .log_size = sizeof log, .log_level = 0,
+                .prog_btf_fd = btf__fd(btf), .func_info = fi,
+                .func_info_rec_size = sizeof *fi, .func_info_cnt = p->n_funcs);
+    int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "diff", "GPL", insns, n, &lo);
+    if (fd < 0) {
+        lo.log_level = 1;
+        fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "diff", "GPL", insns, n, &lo);
+        fprintf(stderr, "kernel rejected the program (%d):\n%s\n", fd, log);
+    }
+    free(insns);
+    free(fi);
+    btf__free(btf);
+    if (fd < 0)
+        return fd;
+    unsigned char pkt[64] = {0};
+    LIBBPF_OPTS(bpf_test_run_opts, ro, .data_in = pkt, .data_size_in = sizeof pkt, .repeat = 1);
+    int rc = bpf_prog_test_run_opts(fd, &ro);
+    *retval = ro.retval;
+    close(fd);
+    return rc;
+}
+
+/* Every key of kernel map fd is in bpflua's map with the same value, and
+ * the counts agree. */
+static void compare_object_map(bpflua_object *obj, size_t map, int fd, const char *engine)
+{
+    struct bpflua_map_spec s;
+    bpflua_map_spec(obj, map, &s);
+    unsigned char key[64], ours[64], theirs[64];
+    int n_kernel = 0, n_ours = 0;
+    for (int rc = bpf_map_get_next_key(fd, NULL, key); rc == 0;
+         rc = bpf_map_get_next_key(fd, key, key)) {
+        n_kernel++;
+        assert_int_equal(bpf_map_lookup_elem(fd, key, theirs), 0);
+        if (bpflua_map_lookup(obj, map, key, ours) != 0)
+            fail_msg("%s: map %s: key %u missing in bpflua", engine, s.name,
+                     *(uint32_t *)key);
+        if (memcmp(ours, theirs, s.value_size) != 0)
+            fail_msg("%s: map %s key %u: bpflua %llu, kernel %llu", engine, s.name,
+                     *(uint32_t *)key, *(unsigned long long *)ours,
+                     *(unsigned long long *)theirs);
+    }
+    for (int rc = bpflua_map_next_key(obj, map, NULL, key); rc == 0;
+         rc = bpflua_map_next_key(obj, map, key, key))
+        n_ours++;
+    assert_int_equal(n_ours, n_kernel);
+}
+
+static void same_program_same_maps(void **state)
+{
+    if (skip_reason) {
+        fprintf(stderr, "skipping: %s\n", skip_reason);
+        skip();
+        return;
+    }
+    char *err = NULL;
+    bpflua_object *probe = bpflua_object_from_asm(diff_asm, "diff", &err);
+    if (!probe) {
+        fprintf(stderr, "assembler: %s\n", err ? err : "?");
+        free(err);
+        fail();
+    }
+    int fds[3];
+    uint32_t kretval = 0;
+    assert_int_equal(kernel_run(probe, fds, 3, &kretval), 0);
+    assert_int_equal(kretval, 2);
+    bpflua_object_free(probe);
+
+    /* the expected contents, from the kernel: 8 even keys, 8 failed inserts */
+    uint32_t k = 0;
+    uint64_t errs[2];
+    assert_int_equal(bpf_map_lookup_elem(fds[2], &k, errs), 0);
+    assert_int_equal(errs[0], 8);
+    assert_int_equal((int64_t)errs[1], -E2BIG);
+    k = 1;
+    assert_int_equal(bpf_map_lookup_elem(fds[2], &k, errs), 0);
+    assert_int_equal(errs[0], 16);
+
+    const struct { enum bpflua_engine engine; const char *name; } engines[] = {
+        {BPFLUA_ENGINE_INTERP, "interp"},
+        {BPFLUA_ENGINE_JIT, "jit"},
+    };
+    for (size_t e = 0; e < sizeof engines / sizeof engines[0]; e++) {
+        bpflua_object *obj = bpflua_object_from_asm(diff_asm, "diff", NULL);
+        assert_non_null(obj);
+        unsigned char pkt[64] = {0};
+        struct bpflua_run_opts ro = {.engine = engines[e].engine};
+        struct bpflua_run_result res;
+        int rc = bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err);
+        if (rc == -ENOTSUP || rc == -ENOSYS) {
+            fprintf(stderr, "skipping engine %s: %s\n", engines[e].name, err ? err : "");
+        } else {
+            if (rc != 0)
+                fail_msg("%s: bpflua_run: %d %s", engines[e].name, rc, err ? err : "");
+            assert_int_equal(res.retval, kretval);
+            for (size_t m = 0; m < 3; m++)
+                compare_object_map(obj, m, fds[m], engines[e].name);
+        }
+        free(err);
+        err = NULL;
+        bpflua_object_free(obj);
+    }
+    for (size_t m = 0; m < 3; m++)
+        close(fds[m]);
+}
+
 int main(void)
 {
     /* one CPU: the kernel's LRU keeps per-CPU free lists */
@@ -373,6 +605,7 @@ int main(void)
         cmocka_unit_test(hash_random_parity),
         cmocka_unit_test(lru_parity),
         cmocka_unit_test(create_parity),
+        cmocka_unit_test(same_program_same_maps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
