@@ -1,12 +1,903 @@
-/* STUB (the ELF component replaces this file) */
+/* elf_read.c - BPF ELF objects (clang or bpflua) into a bpflua object.
+ *
+ * An object file keeps each program's main function in a program section
+ * ("xdp", "xdp/...", "socket", "tc", ...: every executable section but
+ * .text; each global FUNC symbol there is a program) and the subprograms
+ * in .text. Calls, callback addresses and map references are relocations.
+ * Like libbpf, we link each program: its main function first, then every
+ * .text function it reaches (transitively), in the order first reached,
+ * with calls and BL_PSEUDO_FUNC lddws made pc-relative and map lddws
+ * turned into src_reg 1 / imm = map index (see docs/internals.md).
+ *
+ * The input is untrusted. The ELF header and section table are checked
+ * before libelf sees them, and every section offset, symbol index,
+ * relocation offset and BTF record is checked before use.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/btf.h>
+
+#include "elf_internal.h"
 #include "object.h"
-#include "kernel.h"
-bpflua_object *bpflua_object_open_elf(const char *p, char **err) { bl_set_err(err, "ELF reader not built yet"); return NULL; }
-bpflua_object *bpflua_object_from_elf(const void *b, size_t l, const char *n, char **err) { bl_set_err(err, "ELF reader not built yet"); return NULL; }
-int bpflua_object_to_elf(bpflua_object *o, void **b, size_t *l, char **err) { bl_set_err(err, "ELF writer not built yet"); return -ENOSYS; }
-int bpflua_object_write_elf(bpflua_object *o, const char *p, char **err) { bl_set_err(err, "ELF writer not built yet"); return -ENOSYS; }
-int bl_kernel_available(char **why) { bl_set_err(why, "kernel engine not built yet"); return 0; }
-int bl_kernel_load(bpflua_object *o, char **err) { return -ENOSYS; }
-int bl_kernel_run(bpflua_object *o, size_t p, void *pkt, size_t len, uint64_t r, struct bpflua_run_result *res, char **err) { return -ENOSYS; }
-void bl_kernel_close(struct bl_kernel_obj *k) {}
+
+#define MAX_ELF_SIZE   (256u << 20)
+#define MAX_PROG_INSNS 1000000u
+#define MAX_SRC_LINES  200000u
+
+struct section {
+    const char *name;
+    GElf_Shdr shdr;
+    const uint8_t *data;   /* NULL for SHT_NOBITS */
+    size_t size;
+    int is_code;           /* executable program or .text */
+    struct bl_insn *insns; /* copy of the code (aligned) */
+    uint32_t n_insns;
+    GElf_Rel *rels;        /* relocations against this section */
+    size_t n_rels;
+};
+
+struct function {
+    size_t sec;            /* section index */
+    uint32_t start, len;   /* in instructions */
+    const char *name;
+    int global;
+};
+
+struct reader {
+    const char *file;      /* for messages */
+    Elf *elf;
+    size_t n_secs;
+    struct section *secs;
+    size_t symtab;         /* section index, 0 if none */
+    GElf_Sym *syms;
+    size_t n_syms;
+    size_t text;           /* .text section index, 0 if none */
+    size_t maps_sec;       /* .maps section index, 0 if none */
+    struct function *funcs;
+    size_t n_funcs;
+    struct btf *btf;
+    struct bl_ext_info ext;
+    uint32_t *map_offsets; /* .maps offset of each object map */
+    bpflua_object *obj;
+    char **err;
+};
+
+/* ---- the raw header: checked before libelf parses anything -------------- */
+
+static int check_header(const uint8_t *buf, size_t len, char **err)
+{
+    Elf64_Ehdr eh;
+    if (len < EI_NIDENT || memcmp(buf, ELFMAG, SELFMAG) != 0) {
+        bl_set_err(err, "elf: not an ELF file");
+        return -EINVAL;
+    }
+    if (buf[EI_CLASS] != ELFCLASS64) {
+        bl_set_err(err, "elf: not a 64-bit ELF file (class %u)", buf[EI_CLASS]);
+        return -EINVAL;
+    }
+    if (buf[EI_DATA] != ELFDATA2LSB) {
+        bl_set_err(err, "elf: not a little-endian ELF file (only little-endian BPF is supported)");
+        return -EINVAL;
+    }
+    if (len < sizeof eh) {
+        bl_set_err(err, "elf: truncated ELF header (%zu bytes)", len);
+        return -EINVAL;
+    }
+    memcpy(&eh, buf, sizeof eh);
+    if (eh.e_machine != EM_BPF) {
+        bl_set_err(err, "elf: wrong machine %u (expected EM_BPF, 247)", eh.e_machine);
+        return -EINVAL;
+    }
+    if (eh.e_type != ET_REL) {
+        bl_set_err(err, "elf: not a relocatable object (e_type %u)", eh.e_type);
+        return -EINVAL;
+    }
+    if (eh.e_shentsize != sizeof(Elf64_Shdr)) {
+        bl_set_err(err, "elf: bad section header size %u", eh.e_shentsize);
+        return -EINVAL;
+    }
+    if (eh.e_shnum == 0 || eh.e_shoff > len || eh.e_shoff % 8 ||
+        (len - eh.e_shoff) / sizeof(Elf64_Shdr) < eh.e_shnum) {
+        bl_set_err(err, "elf: section header table (offset %llu, %u entries) outside the file",
+                   (unsigned long long)eh.e_shoff, eh.e_shnum);
+        return -EINVAL;
+    }
+    if (eh.e_shstrndx == SHN_UNDEF || eh.e_shstrndx >= eh.e_shnum) {
+        bl_set_err(err, "elf: bad section name table index %u", eh.e_shstrndx);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* ---- sections -------------------------------------------------------------- */
+
+static int load_sections(struct reader *r)
+{
+    size_t shstrndx;
+    if (elf_getshdrnum(r->elf, &r->n_secs) || elf_getshdrstrndx(r->elf, &shstrndx)) {
+        bl_set_err(r->err, "elf: %s", elf_errmsg(-1));
+        return -EINVAL;
+    }
+    r->secs = calloc(r->n_secs, sizeof *r->secs);
+    if (!r->secs)
+        return -ENOMEM;
+    for (size_t i = 1; i < r->n_secs; i++) {
+        struct section *s = &r->secs[i];
+        Elf_Scn *scn = elf_getscn(r->elf, i);
+        if (!scn || !gelf_getshdr(scn, &s->shdr)) {
+            bl_set_err(r->err, "elf: section %zu: %s", i, elf_errmsg(-1));
+            return -EINVAL;
+        }
+        s->name = elf_strptr(r->elf, shstrndx, s->shdr.sh_name);
+        if (!s->name) {
+            bl_set_err(r->err, "elf: section %zu: bad name offset %u", i, s->shdr.sh_name);
+            return -EINVAL;
+        }
+        if (s->shdr.sh_type == SHT_NOBITS || s->shdr.sh_type == SHT_NULL)
+            continue;
+        /* check bounds ourselves: the message names the section */
+        size_t file_len = 0;
+        const char *image = elf_rawfile(r->elf, &file_len);
+        if (!image || s->shdr.sh_offset > file_len || s->shdr.sh_size > file_len - s->shdr.sh_offset) {
+            bl_set_err(r->err, "elf: section '%s' (offset %llu, size %llu) extends past the end of the file",
+                       s->name, (unsigned long long)s->shdr.sh_offset,
+                       (unsigned long long)s->shdr.sh_size);
+            return -EINVAL;
+        }
+        s->data = (const uint8_t *)image + s->shdr.sh_offset;
+        s->size = s->shdr.sh_size;
+    }
+    return 0;
+}
+
+static int load_symbols(struct reader *r)
+{
+    for (size_t i = 1; i < r->n_secs; i++) {
+        if (r->secs[i].shdr.sh_type != SHT_SYMTAB)
+            continue;
+        if (r->symtab) {
+            bl_set_err(r->err, "elf: more than one symbol table");
+            return -EINVAL;
+        }
+        r->symtab = i;
+    }
+    if (!r->symtab) {
+        bl_set_err(r->err, "elf: no symbol table");
+        return -EINVAL;
+    }
+    struct section *st = &r->secs[r->symtab];
+    size_t strtab = st->shdr.sh_link;
+    if (st->shdr.sh_entsize != sizeof(Elf64_Sym) || st->size % sizeof(Elf64_Sym) ||
+        strtab == 0 || strtab >= r->n_secs || r->secs[strtab].shdr.sh_type != SHT_STRTAB) {
+        bl_set_err(r->err, "elf: malformed symbol table");
+        return -EINVAL;
+    }
+    r->n_syms = st->size / sizeof(Elf64_Sym);
+    r->syms = calloc(r->n_syms ? r->n_syms : 1, sizeof *r->syms);
+    if (!r->syms)
+        return -ENOMEM;
+    for (size_t i = 0; i < r->n_syms; i++)
+        memcpy(&r->syms[i], st->data + i * sizeof(Elf64_Sym), sizeof(Elf64_Sym));
+    return 0;
+}
+
+static const char *sym_name(struct reader *r, const GElf_Sym *sym)
+{
+    size_t strtab = r->secs[r->symtab].shdr.sh_link;
+    const char *n = elf_strptr(r->elf, strtab, sym->st_name);
+    return n ? n : "";
+}
+
+static int is_code_section(const struct section *s)
+{
+    return s->shdr.sh_type == SHT_PROGBITS && (s->shdr.sh_flags & SHF_EXECINSTR) && s->size > 0;
+}
+
+static int load_code(struct reader *r)
+{
+    for (size_t i = 1; i < r->n_secs; i++) {
+        struct section *s = &r->secs[i];
+        if (strcmp(s->name, ".text") == 0 && s->shdr.sh_type == SHT_PROGBITS)
+            r->text = i;
+        if (strcmp(s->name, ".maps") == 0)
+            r->maps_sec = i;
+        if (!is_code_section(s))
+            continue;
+        if (s->size % sizeof(struct bl_insn) || s->size / 8 > MAX_PROG_INSNS) {
+            bl_set_err(r->err, "elf: section '%s': size %zu is not a whole number of instructions",
+                       s->name, s->size);
+            return -EINVAL;
+        }
+        s->is_code = 1;
+        s->n_insns = (uint32_t)(s->size / 8);
+        s->insns = malloc(s->size);
+        if (!s->insns)
+            return -ENOMEM;
+        memcpy(s->insns, s->data, s->size);
+    }
+    return 0;
+}
+
+static int load_relocations(struct reader *r)
+{
+    for (size_t i = 1; i < r->n_secs; i++) {
+        struct section *rs = &r->secs[i];
+        if (rs->shdr.sh_type == SHT_RELA && rs->shdr.sh_info < r->n_secs &&
+            r->secs[rs->shdr.sh_info].is_code) {
+            bl_set_err(r->err, "elf: section '%s': RELA relocations are not used by BPF", rs->name);
+            return -EINVAL;
+        }
+        if (rs->shdr.sh_type != SHT_REL)
+            continue;
+        size_t target = rs->shdr.sh_info;
+        if (target == 0 || target >= r->n_secs) {
+            bl_set_err(r->err, "elf: relocation section '%s' targets bad section %zu",
+                       rs->name, target);
+            return -EINVAL;
+        }
+        struct section *ts = &r->secs[target];
+        if (!ts->is_code)
+            continue; /* debug info and .BTF relocations are not needed */
+        if (rs->shdr.sh_link != r->symtab || rs->shdr.sh_entsize != sizeof(Elf64_Rel) ||
+            rs->size % sizeof(Elf64_Rel)) {
+            bl_set_err(r->err, "elf: malformed relocation section '%s'", rs->name);
+            return -EINVAL;
+        }
+        if (ts->rels) {
+            bl_set_err(r->err, "elf: section '%s' has two relocation sections", ts->name);
+            return -EINVAL;
+        }
+        ts->n_rels = rs->size / sizeof(Elf64_Rel);
+        ts->rels = calloc(ts->n_rels ? ts->n_rels : 1, sizeof *ts->rels);
+        if (!ts->rels)
+            return -ENOMEM;
+        for (size_t k = 0; k < ts->n_rels; k++) {
+            GElf_Rel *rel = &ts->rels[k];
+            memcpy(rel, rs->data + k * sizeof(Elf64_Rel), sizeof(Elf64_Rel));
+            uint64_t sym = GELF_R_SYM(rel->r_info), type = GELF_R_TYPE(rel->r_info);
+            if (rel->r_offset % 8 || rel->r_offset >= ts->size) {
+                bl_set_err(r->err, "elf: relocation %zu of '%s': offset %llu outside the section",
+                           k, ts->name, (unsigned long long)rel->r_offset);
+                return -EINVAL;
+            }
+            if (sym == 0 || sym >= r->n_syms) {
+                bl_set_err(r->err, "elf: relocation %zu of '%s': bad symbol index %llu",
+                           k, ts->name, (unsigned long long)sym);
+                return -EINVAL;
+            }
+            if (type != R_BPF_64_64 && type != R_BPF_64_32) {
+                bl_set_err(r->err, "elf: relocation %zu of '%s': unsupported type %llu",
+                           k, ts->name, (unsigned long long)type);
+                return -EINVAL;
+            }
+        }
+    }
+    return 0;
+}
+
+static const GElf_Rel *find_rel(const struct section *s, uint32_t insn)
+{
+    for (size_t k = 0; k < s->n_rels; k++)
+        if (s->rels[k].r_offset == (uint64_t)insn * 8)
+            return &s->rels[k];
+    return NULL;
+}
+
+/* ---- functions: programs and .text subprograms ----------------------------- */
+
+static int cmp_func(const void *a, const void *b)
+{
+    const struct function *x = a, *y = b;
+    if (x->sec != y->sec)
+        return x->sec < y->sec ? -1 : 1;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int add_function(struct reader *r, size_t sec, uint32_t start, uint32_t len,
+                        const char *name, int global)
+{
+    struct function *nf = realloc(r->funcs, (r->n_funcs + 1) * sizeof *nf);
+    if (!nf)
+        return -ENOMEM;
+    r->funcs = nf;
+    nf[r->n_funcs++] = (struct function){ sec, start, len, name, global };
+    return 0;
+}
+
+static int collect_functions(struct reader *r)
+{
+    for (size_t i = 1; i < r->n_syms; i++) {
+        const GElf_Sym *sym = &r->syms[i];
+        if (GELF_ST_TYPE(sym->st_info) != STT_FUNC)
+            continue;
+        if (sym->st_shndx == SHN_UNDEF) {
+            bl_set_err(r->err, "elf: extern function '%s' is not supported", sym_name(r, sym));
+            return -EINVAL;
+        }
+        if (sym->st_shndx >= r->n_secs || !r->secs[sym->st_shndx].is_code)
+            continue;
+        const struct section *s = &r->secs[sym->st_shndx];
+        if (sym->st_value % 8 || sym->st_size % 8 || sym->st_value >= s->size ||
+            sym->st_size > s->size - sym->st_value) {
+            bl_set_err(r->err, "elf: function '%s' (offset %llu, size %llu) is outside section '%s'",
+                       sym_name(r, sym), (unsigned long long)sym->st_value,
+                       (unsigned long long)sym->st_size, s->name);
+            return -EINVAL;
+        }
+        int global = GELF_ST_BIND(sym->st_info) != STB_LOCAL;
+        int rc = add_function(r, sym->st_shndx, (uint32_t)(sym->st_value / 8),
+                              (uint32_t)(sym->st_size / 8), sym_name(r, sym), global);
+        if (rc)
+            return rc;
+    }
+    qsort(r->funcs, r->n_funcs, sizeof *r->funcs, cmp_func);
+    /* a size of 0 (hand-written assembly) runs to the next function */
+    for (size_t i = 0; i < r->n_funcs; i++) {
+        struct function *f = &r->funcs[i];
+        if (i + 1 < r->n_funcs && r->funcs[i + 1].sec == f->sec &&
+            r->funcs[i + 1].start == f->start) {
+            bl_set_err(r->err, "elf: functions '%s' and '%s' start at the same place",
+                       f->name, r->funcs[i + 1].name);
+            return -EINVAL;
+        }
+        if (f->len == 0) {
+            uint32_t end = r->secs[f->sec].n_insns;
+            if (i + 1 < r->n_funcs && r->funcs[i + 1].sec == f->sec)
+                end = r->funcs[i + 1].start;
+            f->len = end - f->start;
+        }
+    }
+    return 0;
+}
+
+static const struct function *text_func_at(struct reader *r, uint32_t insn)
+{
+    for (size_t i = 0; i < r->n_funcs; i++)
+        if (r->funcs[i].sec == r->text && r->funcs[i].start == insn)
+            return &r->funcs[i];
+    return NULL;
+}
+
+/* ---- maps -------------------------------------------------------------- */
+
+static int load_maps(struct reader *r)
+{
+    if (!r->maps_sec)
+        return 0;
+    for (size_t i = 1; i < r->n_syms; i++) {
+        const GElf_Sym *sym = &r->syms[i];
+        if (sym->st_shndx != r->maps_sec || GELF_ST_TYPE(sym->st_info) == STT_SECTION)
+            continue;
+        struct bl_map_def def;
+        memset(&def, 0, sizeof def);
+        const char *name = sym_name(r, sym);
+        if (!name[0] || strlen(name) >= BL_NAME_MAX) {
+            bl_set_err(r->err, "elf: map symbol %zu has a bad name", i);
+            return -EINVAL;
+        }
+        snprintf(def.name, sizeof def.name, "%s", name);
+        if (sym->st_value > UINT32_MAX || sym->st_value >= r->secs[r->maps_sec].shdr.sh_size) {
+            bl_set_err(r->err, "elf: map '%s' is outside .maps", name);
+            return -EINVAL;
+        }
+        int rc = bl_btf_map_def(r->btf, (uint32_t)sym->st_value, &def, r->err);
+        if (rc)
+            return rc;
+        struct bpflua_map_spec spec = {
+            .name = def.name, .type = def.type, .key_size = def.key_size,
+            .value_size = def.value_size, .max_entries = def.max_entries, .flags = def.flags,
+            .key_signed = def.key_signed, .value_signed = def.value_signed,
+        };
+        int idx = bpflua_object_add_map(r->obj, &spec);
+        if (idx < 0) {
+            bl_set_err(r->err, "elf: map '%s': %s", name, strerror(-idx));
+            return idx;
+        }
+        uint32_t *no = realloc(r->map_offsets, (size_t)(idx + 1) * sizeof *no);
+        if (!no)
+            return -ENOMEM;
+        r->map_offsets = no;
+        no[idx] = (uint32_t)sym->st_value;
+    }
+    return 0;
+}
+
+static int map_index_at(struct reader *r, uint64_t offset)
+{
+    for (uint32_t i = 0; i < r->obj->n_maps; i++)
+        if (r->map_offsets[i] == offset)
+            return (int)i;
+    return -1;
+}
+
+/* ---- linking one program ------------------------------------------------------ */
+
+struct link {
+    struct bl_insn *insns;
+    uint32_t n, cap;
+    uint32_t *origin_sec, *origin_idx;   /* where each output insn came from */
+    struct bpflua_func_info *funcs;
+    uint32_t n_funcs;
+    const struct function **placed;      /* function behind funcs[i] */
+};
+
+static int link_append(struct reader *r, struct link *l, const struct function *f)
+{
+    if (l->n + f->len > MAX_PROG_INSNS)
+        return -E2BIG;
+    if (l->n + f->len > l->cap) {
+        uint32_t cap = l->cap ? l->cap : 64;
+        while (cap < l->n + f->len)
+            cap *= 2;
+        struct bl_insn *ni = realloc(l->insns, cap * sizeof *ni);
+        if (ni)
+            l->insns = ni;
+        uint32_t *os = realloc(l->origin_sec, cap * sizeof *os);
+        if (os)
+            l->origin_sec = os;
+        uint32_t *oi = realloc(l->origin_idx, cap * sizeof *oi);
+        if (oi)
+            l->origin_idx = oi;
+        if (!ni || !os || !oi)
+            return -ENOMEM;
+        l->cap = cap;
+    }
+    struct bpflua_func_info *nf = realloc(l->funcs, (l->n_funcs + 1) * sizeof *nf);
+    if (nf)
+        l->funcs = nf;
+    const struct function **np = realloc(l->placed, (l->n_funcs + 1) * sizeof *np);
+    if (np)
+        l->placed = np;
+    if (!nf || !np)
+        return -ENOMEM;
+    l->funcs[l->n_funcs] = (struct bpflua_func_info){ l->n, f->name };
+    l->placed[l->n_funcs++] = f;
+    memcpy(l->insns + l->n, r->secs[f->sec].insns + f->start, f->len * sizeof *l->insns);
+    for (uint32_t i = 0; i < f->len; i++) {
+        l->origin_sec[l->n + i] = (uint32_t)f->sec;
+        l->origin_idx[l->n + i] = f->start + i;
+    }
+    l->n += f->len;
+    return 0;
+}
+
+/* Output position of .text instruction `target`, appending its function if
+ * this program does not have it yet; negative errno if it starts no function. */
+static int64_t text_target(struct reader *r, struct link *l, uint32_t target, const char *prog)
+{
+    for (uint32_t i = 0; i < l->n_funcs; i++) {
+        const struct function *f = l->placed[i];
+        if (f->sec == r->text && target >= f->start && target < f->start + f->len)
+            return l->funcs[i].insn + (target - f->start);
+    }
+    const struct function *f = text_func_at(r, target);
+    if (!f) {
+        bl_set_err(r->err, "elf: program '%s': call or callback target .text+%u is not a function",
+                   prog, target * 8);
+        return -EINVAL;
+    }
+    uint32_t at = l->n;
+    int rc = link_append(r, l, f);
+    if (rc) {
+        bl_set_err(r->err, "elf: program '%s': %s", prog,
+                   rc == -E2BIG ? "too many instructions" : "out of memory");
+        return rc;
+    }
+    return at;
+}
+
+static int relocate_insn(struct reader *r, struct link *l, uint32_t i, const char *prog)
+{
+    struct bl_insn *in = &l->insns[i];
+    const struct section *s = &r->secs[l->origin_sec[i]];
+    uint32_t orig = l->origin_idx[i];
+    const GElf_Rel *rel = find_rel(s, orig);
+    int is_call = in->code == (BL_JMP | BL_CALL);
+    int is_lddw = bl_is_lddw(in);
+
+    if (is_lddw && orig + 1 >= s->n_insns) {
+        bl_set_err(r->err, "elf: program '%s': lddw at insn %u of '%s' is cut off",
+                   prog, orig, s->name);
+        return -EINVAL;
+    }
+    if (rel && !is_call && !is_lddw) {
+        bl_set_err(r->err, "elf: program '%s': relocation at insn %u of '%s' is not on a call or lddw",
+                   prog, orig, s->name);
+        return -EINVAL;
+    }
+    if (is_call && in->src == BL_PSEUDO_CALL) {
+        int64_t target;
+        if (rel) {
+            const GElf_Sym *sym = &r->syms[GELF_R_SYM(rel->r_info)];
+            if (!r->text || sym->st_shndx != r->text || sym->st_value % 8) {
+                bl_set_err(r->err, "elf: program '%s': call at insn %u of '%s' relocated against '%s', not a .text function",
+                           prog, orig, s->name, sym_name(r, sym));
+                return -EINVAL;
+            }
+            target = (int64_t)(sym->st_value / 8) + in->imm + 1;
+            if (target < 0 || target >= r->secs[r->text].n_insns) {
+                bl_set_err(r->err, "elf: program '%s': call at insn %u of '%s' jumps outside .text",
+                           prog, orig, s->name);
+                return -EINVAL;
+            }
+        } else {
+            /* a call inside .text needs no relocation: pc-relative already */
+            target = (int64_t)orig + in->imm + 1;
+            if (l->origin_sec[i] != r->text || target < 0 || target >= s->n_insns) {
+                bl_set_err(r->err, "elf: program '%s': call at insn %u of '%s' has no relocation",
+                           prog, orig, s->name);
+                return -EINVAL;
+            }
+        }
+        int64_t out = text_target(r, l, (uint32_t)target, prog);
+        if (out < 0)
+            return (int)out;
+        l->insns[i].imm = (int32_t)(out - (int64_t)i - 1);
+        return 0;
+    }
+    if (is_call) {
+        if (in->src != BL_CALL_HELPER) {
+            bl_set_err(r->err, "elf: program '%s': call at insn %u of '%s': kfunc calls are not supported",
+                       prog, orig, s->name);
+            return -EINVAL;
+        }
+        if (rel) {
+            bl_set_err(r->err, "elf: program '%s': helper call at insn %u of '%s' has a relocation",
+                       prog, orig, s->name);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (!is_lddw || !rel) {
+        if (is_lddw && in->src != 0) {
+            bl_set_err(r->err, "elf: program '%s': lddw at insn %u of '%s' has src %u but no relocation",
+                       prog, orig, s->name, in->src);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    const GElf_Sym *sym = &r->syms[GELF_R_SYM(rel->r_info)];
+    if (GELF_R_TYPE(rel->r_info) != R_BPF_64_64) {
+        bl_set_err(r->err, "elf: program '%s': lddw at insn %u of '%s' has relocation type %llu",
+                   prog, orig, s->name, (unsigned long long)GELF_R_TYPE(rel->r_info));
+        return -EINVAL;
+    }
+    if (r->text && sym->st_shndx == r->text) {
+        /* callback address, byte offset = sym + imm; clang 14 leaves src 0 */
+        int64_t off = (int64_t)sym->st_value + in->imm;
+        if ((in->src != BL_PSEUDO_FUNC && in->src != 0) || off < 0 || off % 8 ||
+            off / 8 >= r->secs[r->text].n_insns) {
+            bl_set_err(r->err, "elf: program '%s': bad callback reference at insn %u of '%s'",
+                       prog, orig, s->name);
+            return -EINVAL;
+        }
+        int64_t out = text_target(r, l, (uint32_t)(off / 8), prog);
+        if (out < 0)
+            return (int)out;
+        l->insns[i].src = BL_PSEUDO_FUNC;
+        l->insns[i].imm = (int32_t)(out - (int64_t)i - 1);
+        l->insns[i + 1].imm = 0;
+        return 0;
+    }
+    if (r->maps_sec && sym->st_shndx == r->maps_sec) {
+        int map = map_index_at(r, sym->st_value);
+        if (map < 0) {
+            bl_set_err(r->err, "elf: program '%s': insn %u of '%s' refers to unknown map '%s'",
+                       prog, orig, s->name, sym_name(r, sym));
+            return -EINVAL;
+        }
+        l->insns[i].src = BL_PSEUDO_MAP_FD;
+        l->insns[i].imm = map;
+        l->insns[i + 1].imm = 0;
+        return 0;
+    }
+    const char *target = sym->st_shndx < r->n_secs && sym->st_shndx ? r->secs[sym->st_shndx].name
+                                                                  : "(undefined)";
+    bl_set_err(r->err, "elf: program '%s': insn %u of '%s' refers to '%s' in section '%s': global variables are not supported",
+               prog, orig, s->name, sym_name(r, sym), target);
+    return -EINVAL;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+    const struct bpflua_line_info *x = a, *y = b;
+    return x->insn < y->insn ? -1 : x->insn > y->insn;
+}
+
+/* line_info records of the placed functions, in output order. Records of
+ * files other than `file` (C headers) are dropped: lines[] has no file. */
+static int link_lines(struct reader *r, struct link *l, const char *file,
+                      struct bpflua_line_info **out, size_t *n_out)
+{
+    size_t n = 0;
+    struct bpflua_line_info *lines = NULL;
+    for (uint32_t f = 0; f < l->n_funcs; f++) {
+        const struct function *fn = l->placed[f];
+        const char *sec = r->secs[fn->sec].name;
+        for (size_t k = 0; k < r->ext.n_lines; k++) {
+            const struct bl_ext_line *e = &r->ext.lines[k];
+            if (e->insn < fn->start || e->insn >= fn->start + fn->len ||
+                strcmp(e->section, sec) != 0 || (file && strcmp(e->file, file) != 0))
+                continue;
+            struct bpflua_line_info *nl = realloc(lines, (n + 1) * sizeof *nl);
+            if (!nl) {
+                free(lines);
+                return -ENOMEM;
+            }
+            lines = nl;
+            lines[n++] = (struct bpflua_line_info){ l->funcs[f].insn + (e->insn - fn->start),
+                                                    e->line, e->col };
+        }
+    }
+    qsort(lines, n, sizeof *lines, cmp_line);
+    *out = lines;
+    *n_out = n;
+    return 0;
+}
+
+/* Prefer BTF func_info names (bpflua writes sanitized symbol names). */
+static const char *btf_func_name(struct reader *r, const struct function *f)
+{
+    const char *sec = r->secs[f->sec].name;
+    for (size_t k = 0; k < r->ext.n_funcs; k++)
+        if (r->ext.funcs[k].insn == f->start && r->ext.funcs[k].name[0] &&
+            strcmp(r->ext.funcs[k].section, sec) == 0)
+            return r->ext.funcs[k].name;
+    return f->name;
+}
+
+static int link_program(struct reader *r, const struct function *main_fn, const char *file)
+{
+    struct link l = {0};
+    const char *prog = main_fn->name;
+    int rc = link_append(r, &l, main_fn);
+    for (uint32_t i = 0; !rc && i < l.n; i++) {
+        rc = relocate_insn(r, &l, i, prog);
+        if (!rc && bl_is_lddw(&l.insns[i]))
+            i++;
+    }
+    struct bpflua_line_info *lines = NULL;
+    size_t n_lines = 0;
+    if (!rc)
+        rc = link_lines(r, &l, file, &lines, &n_lines);
+    if (!rc) {
+        for (uint32_t f = 0; f < l.n_funcs; f++)
+            l.funcs[f].name = btf_func_name(r, l.placed[f]);
+        if (strlen(prog) >= BL_NAME_MAX) {
+            bl_set_err(r->err, "elf: program name '%s' is too long", prog);
+            rc = -EINVAL;
+        } else {
+            int idx = bpflua_object_add_prog(r->obj, prog, r->secs[main_fn->sec].name, l.insns,
+                                             l.n, l.funcs, l.n_funcs, lines, n_lines);
+            if (idx < 0) {
+                bl_set_err(r->err, "elf: program '%s': %s", prog, strerror(-idx));
+                rc = idx;
+            }
+        }
+    } else if (rc == -ENOMEM && r->err && !*r->err) {
+        bl_set_err(r->err, "elf: out of memory");
+    }
+    free(lines);
+    free(l.insns);
+    free(l.origin_sec);
+    free(l.origin_idx);
+    free(l.funcs);
+    free(l.placed);
+    return rc;
+}
+
+/* ---- source lines and license -------------------------------------------------- */
+
+/* BTF line_info carries each line's text; rebuild the source from it so
+ * disassembly can show lines even without the .lua file. */
+static int rebuild_source(struct reader *r, const char *file)
+{
+    uint32_t max_line = 0;
+    for (size_t k = 0; k < r->ext.n_lines; k++)
+        if (strcmp(r->ext.lines[k].file, file) == 0 && r->ext.lines[k].line > max_line)
+            max_line = r->ext.lines[k].line;
+    if (max_line == 0 || max_line > MAX_SRC_LINES)
+        return bpflua_object_set_source(r->obj, file, NULL);
+    const char **text = calloc(max_line + 1, sizeof *text);
+    if (!text)
+        return -ENOMEM;
+    for (size_t k = 0; k < r->ext.n_lines; k++)
+        if (strcmp(r->ext.lines[k].file, file) == 0)
+            text[r->ext.lines[k].line] = r->ext.lines[k].text;
+    struct bl_strbuf sb = {0};
+    int rc = 0;
+    for (uint32_t line = 1; line <= max_line && !rc; line++) {
+        const char *t = text[line] ? text[line] : "";
+        size_t n = strcspn(t, "\n");
+        rc = bl_strbuf_append(&sb, t, n);
+        if (!rc)
+            rc = bl_strbuf_append(&sb, "\n", 1);
+    }
+    if (!rc)
+        rc = bpflua_object_set_source(r->obj, file, sb.buf);
+    bl_strbuf_free(&sb);
+    free(text);
+    return rc;
+}
+
+static int load_license(struct reader *r)
+{
+    for (size_t i = 1; i < r->n_secs; i++) {
+        const struct section *s = &r->secs[i];
+        if (strcmp(s->name, "license") != 0 || !s->data)
+            continue;
+        size_t n = strnlen((const char *)s->data, s->size);
+        if (n == s->size || n == 0 || n >= sizeof r->obj->license) {
+            bl_set_err(r->err, "elf: malformed license section");
+            return -EINVAL;
+        }
+        return bpflua_object_set_license(r->obj, (const char *)s->data);
+    }
+    return 0;
+}
+
+static int load_btf(struct reader *r)
+{
+    const struct section *btf = NULL, *ext = NULL;
+    for (size_t i = 1; i < r->n_secs; i++) {
+        if (!r->secs[i].data)
+            continue;
+        if (strcmp(r->secs[i].name, ".BTF") == 0)
+            btf = &r->secs[i];
+        else if (strcmp(r->secs[i].name, ".BTF.ext") == 0)
+            ext = &r->secs[i];
+    }
+    if (btf) {
+        r->btf = bl_btf_parse(btf->data, btf->size, r->err);
+        if (!r->btf)
+            return -EINVAL;
+    }
+    if (ext)
+        return bl_btf_ext_parse(ext->data, ext->size, r->btf, &r->ext, r->err);
+    return 0;
+}
+
+/* ---- the whole object ---------------------------------------------------------- */
+
+static int read_object(struct reader *r)
+{
+    int rc = load_sections(r);
+    if (!rc) rc = load_symbols(r);
+    if (!rc) rc = load_code(r);
+    if (!rc) rc = load_relocations(r);
+    if (!rc) rc = load_btf(r);
+    if (!rc) rc = load_license(r);
+    if (!rc) rc = collect_functions(r);
+    if (!rc) rc = load_maps(r);
+    if (rc)
+        return rc;
+    const char *file = r->ext.n_lines ? r->ext.lines[0].file : NULL;
+    for (size_t i = 0; i < r->n_funcs && !rc; i++) {
+        const struct function *f = &r->funcs[i];
+        if (f->sec == r->text || !f->global)
+            continue;
+        rc = link_program(r, f, file);
+    }
+    if (rc)
+        return rc;
+    if (r->obj->n_progs == 0) {
+        bl_set_err(r->err, "elf: no programs (no global function in a program section)");
+        return -ENOENT;
+    }
+    if (file && file[0])
+        rc = rebuild_source(r, file);
+    return rc;
+}
+
+static void reader_free(struct reader *r)
+{
+    for (size_t i = 0; i < r->n_secs && r->secs; i++) {
+        free(r->secs[i].insns);
+        free(r->secs[i].rels);
+    }
+    free(r->secs);
+    free(r->syms);
+    free(r->funcs);
+    free(r->map_offsets);
+    bl_ext_info_free(&r->ext);
+    if (r->btf)
+        btf__free(r->btf);
+    if (r->elf)
+        elf_end(r->elf);
+}
+
+bpflua_object *bpflua_object_from_elf(const void *buf, size_t len, const char *name, char **err)
+{
+    if (!buf) {
+        bl_set_err(err, "elf: no data");
+        return NULL;
+    }
+    if (len > MAX_ELF_SIZE) {
+        bl_set_err(err, "elf: file too large (%zu bytes)", len);
+        return NULL;
+    }
+    if (check_header(buf, len, err))
+        return NULL;
+    if (elf_version(EV_CURRENT) == EV_NONE) {
+        bl_set_err(err, "elf: libelf initialisation failed");
+        return NULL;
+    }
+    /* libelf may convert data in place: give it a private copy */
+    char *image = malloc(len);
+    struct reader r = { .file = name ? name : "<memory>", .err = err };
+    r.obj = bpflua_object_new();
+    if (!image || !r.obj) {
+        free(image);
+        bpflua_object_free(r.obj);
+        bl_set_err(err, "elf: out of memory");
+        return NULL;
+    }
+    memcpy(image, buf, len);
+    r.elf = elf_memory(image, len);
+    int rc;
+    if (!r.elf || elf_kind(r.elf) != ELF_K_ELF) {
+        bl_set_err(err, "elf: %s", elf_errmsg(-1));
+        rc = -EINVAL;
+    } else {
+        rc = read_object(&r);
+        if (rc == -ENOMEM && err && !*err)
+            bl_set_err(err, "elf: out of memory");
+    }
+    reader_free(&r);
+    free(image);
+    if (rc) {
+        if (err && !*err)
+            bl_set_err(err, "elf: %s", strerror(-rc));
+        bpflua_object_free(r.obj);
+        return NULL;
+    }
+    return r.obj;
+}
+
+bpflua_object *bpflua_object_open_elf(const char *path, char **err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        bl_set_err(err, "elf: %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_ELF_SIZE) {
+        bl_set_err(err, "elf: %s: not a regular file of acceptable size", path);
+        close(fd);
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size;
+    uint8_t *buf = malloc(len ? len : 1);
+    size_t got = 0;
+    while (buf && got < len) {
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (!buf || got != len) {
+        free(buf);
+        bl_set_err(err, "elf: %s: read failed", path);
+        return NULL;
+    }
+    char *e = NULL;
+    bpflua_object *obj = bpflua_object_from_elf(buf, len, path, &e);
+    free(buf);
+    if (!obj) {
+        /* prefix the file name: "elf: x.o: ..." */
+        const char *msg = e && strncmp(e, "elf: ", 5) == 0 ? e + 5 : (e ? e : "error");
+        bl_set_err(err, "elf: %s: %s", path, msg);
+    }
+    free(e);
+    return obj;
+}

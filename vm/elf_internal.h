@@ -1,0 +1,116 @@
+/* elf_internal.h - shared pieces of the ELF reader, the ELF writer and the
+ * BTF code: the on-disk layout of .BTF.ext (libbpf 1.1 has no public
+ * writer or record accessors for it) and the helpers between files.
+ *
+ * .BTF.ext layout (as the kernel's struct btf_ext_header describes it):
+ *
+ *   header { magic 0xeB9F, version 1, flags 0, hdr_len,
+ *            func_info_off, func_info_len, line_info_off, line_info_len }
+ *   func_info (at hdr_len + func_info_off):
+ *       u32 rec_size, then per ELF section:
+ *       { u32 sec_name_off (into .BTF strings), u32 num_info, records }
+ *   line_info: the same, with line records.
+ *
+ * In an ELF object insn_off is a byte offset within the section; the kernel
+ * receives instruction indexes after libbpf has linked the program.
+ */
+#ifndef BPFLUA_ELF_INTERNAL_H
+#define BPFLUA_ELF_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "object.h"
+
+#define BL_BTF_EXT_MAGIC 0xeB9F
+
+struct bl_btf_ext_header {
+    uint16_t magic;
+    uint8_t version;
+    uint8_t flags;
+    uint32_t hdr_len;
+    uint32_t func_info_off;
+    uint32_t func_info_len;
+    uint32_t line_info_off;
+    uint32_t line_info_len;
+};
+
+struct bl_btf_func_rec { uint32_t insn_off, type_id; };
+struct bl_btf_line_rec { uint32_t insn_off, file_name_off, line_off, line_col; };
+
+#define BL_LINE_NUM(line_col) ((line_col) >> 10)
+#define BL_LINE_COL(line_col) ((line_col) & 0x3ff)
+#define BL_LINE_COL_MAKE(line, col) (((line) << 10) | ((col) > 0x3ff ? 0x3ff : (col)))
+
+/* ---- reading (vm/elf_btf.c) ---------------------------------------------- */
+
+struct btf;
+
+/* One line_info record of an ELF object, strings resolved through .BTF. */
+struct bl_ext_line {
+    const char *section;   /* ELF section name */
+    uint32_t insn;         /* instruction index within that section */
+    uint32_t line, col;
+    const char *file;      /* may be "" */
+    const char *text;      /* the source line, may be "" */
+};
+
+struct bl_ext_func {
+    const char *section;
+    uint32_t insn;
+    const char *name;      /* BTF FUNC name, or "" */
+};
+
+struct bl_ext_info {
+    struct bl_ext_func *funcs;
+    size_t n_funcs;
+    struct bl_ext_line *lines;
+    size_t n_lines;
+};
+
+/* Parses .BTF (libbpf), with libbpf's warnings captured into *err. */
+struct btf *bl_btf_parse(const void *data, size_t len, char **err);
+/* Parses .BTF.ext records, every offset and count checked. */
+int bl_btf_ext_parse(const void *data, size_t len, const struct btf *btf,
+                     struct bl_ext_info *out, char **err);
+void bl_ext_info_free(struct bl_ext_info *info);
+
+/* A map definition read from the .maps DATASEC variable named def->name
+ * (filled by the caller; `offset` in .maps is only for messages). */
+int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *def, char **err);
+
+/* ---- libbpf message capture (vm/elf_log.c) -------------------------------- */
+
+/* Between begin and end, libbpf's messages are appended to sb instead of
+ * being printed (only the command prints). Not reentrant. */
+void bl_libbpf_capture_begin(struct bl_strbuf *sb);
+void bl_libbpf_capture_end(void);
+
+/* ---- writing (vm/btf_write.c) --------------------------------------------- */
+
+/* One function as the writer places it in an ELF section. */
+struct bl_placed_func {
+    const char *section;   /* "xdp", ".text", ... */
+    uint32_t sec_insn;     /* first instruction within the section */
+    uint32_t n_insns;
+    const char *name;      /* sanitized symbol name */
+    int is_main;           /* the program itself (global) or a subprogram */
+    const struct bl_prog *prog;
+    uint32_t prog_insn;    /* first instruction within prog */
+};
+
+struct bl_btf_image {
+    void *btf;     size_t btf_len;
+    void *ext;     size_t ext_len;
+    uint32_t *map_sizes;      /* bytes of each map's .maps definition */
+};
+
+/* Builds .BTF (libbpf btf__ API) and .BTF.ext for the placed functions
+ * and the object's maps. Maps occupy .maps in index order, map i at
+ * offset sum(map_sizes[0..i)), named map_names[i] (sanitized, as its
+ * ELF symbol: libbpf matches the two by name). */
+int bl_btf_build(const bpflua_object *obj, const struct bl_placed_func *funcs, size_t n_funcs,
+                 const char *const *map_names, struct bl_btf_image *img, char **err);
+void bl_btf_image_free(struct bl_btf_image *img);
+
+#endif

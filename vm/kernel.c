@@ -1,0 +1,285 @@
+/* kernel.c - the Linux kernel as an engine: the object's ELF image is
+ * loaded through libbpf (bpf_object__open_mem + bpf_object__load), so the
+ * kernel sees exactly what `bpftool prog load` of `bpflua compile`'s output
+ * would give it, and programs run with BPF_PROG_TEST_RUN.
+ *
+ * A rejection is reported with the verifier's last message and, when the
+ * log carries BTF line info ("; <text> @ file:line"), the source line.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "elf_internal.h"
+#include "kernel.h"
+#include "object.h"
+
+#define XDP_MIN_PACKET 14
+#define MAX_PACKET     (64u << 10)
+
+struct bl_kernel_obj {
+    struct bpf_object *bpf;
+    int *prog_fds;      /* by object program index */
+    int *map_fds;       /* by object map index */
+    uint32_t n_progs, n_maps;
+};
+
+int bl_kernel_available(char **why)
+{
+    /* r0 = XDP_PASS; exit */
+    struct bpf_insn insns[] = {
+        { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 2 },
+        { .code = BPF_JMP | BPF_EXIT },
+    };
+    struct bl_strbuf log = {0};
+    bl_libbpf_capture_begin(&log);
+    int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bpflua_probe", "GPL", insns, 2, NULL);
+    bl_libbpf_capture_end();
+    bl_strbuf_free(&log);
+    if (fd < 0) {
+        bl_set_err(why, "kernel: cannot load a BPF program here (bpf(2): %s)", strerror(-fd));
+        return 0;
+    }
+    close(fd);
+    return 1;
+}
+
+void bl_kernel_close(struct bl_kernel_obj *k)
+{
+    if (!k)
+        return;
+    bpf_object__close(k->bpf);
+    free(k->prog_fds);
+    free(k->map_fds);
+    free(k);
+}
+
+/* The verifier log libbpf printed, between its BEGIN/END markers. */
+static char *extract_log(const char *all)
+{
+    const char *b = all ? strstr(all, "-- BEGIN PROG LOAD LOG --") : NULL;
+    if (!b)
+        return NULL;
+    b = strchr(b, '\n');
+    if (!b)
+        return NULL;
+    b++;
+    const char *e = strstr(b, "-- END PROG LOAD LOG --");
+    size_t n = e ? (size_t)(e - b) : strlen(b);
+    return strndup(b, n);
+}
+
+/* Last line of `log` that is not empty and not a "processed N insns" or
+ * similar statistics line: the verifier's reason. */
+static void last_reason(const char *log, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *p = log;
+    while (p && *p) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n && strncmp(p, "processed ", 10) != 0 && strncmp(p, "verification time", 17) != 0 &&
+            strncmp(p, "stack depth", 11) != 0 && strncmp(p, "max_states", 10) != 0 &&
+            strncmp(p, "-- END", 6) != 0 && p[0] != ';') {
+            if (n >= cap)
+                n = cap - 1;
+            memcpy(out, p, n);
+            out[n] = '\0';
+        }
+        p = e ? e + 1 : NULL;
+        if (strstr(out, "processed") == out)
+            out[0] = '\0';
+    }
+}
+
+/* The last "; <text> @ <file>:<line>" annotation of the log, as
+ * "<file>:<line>: <text>". */
+static void last_source_line(const char *log, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *p = log;
+    while (p && *p) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n > 2 && p[0] == ';') {
+            const char *at = NULL;
+            for (const char *q = p; q + 3 < p + n; q++)
+                if (q[0] == ' ' && q[1] == '@' && q[2] == ' ')
+                    at = q;
+            if (at) {
+                const char *text = p + 1;
+                while (text < at && *text == ' ')
+                    text++;
+                snprintf(out, cap, "%.*s: %.*s", (int)(n - (size_t)(at + 3 - p)), at + 3,
+                         (int)(at - text), text);
+            }
+        }
+        p = e ? e + 1 : NULL;
+    }
+}
+
+static char *rejection_message(const char *captured)
+{
+    char *log = extract_log(captured);
+    if (!log) {
+        const char *msg = captured && captured[0] ? captured : "unknown error\n";
+        size_t n = strlen(msg);
+        while (n && msg[n - 1] == '\n')
+            n--;
+        return bl_asprintf("kernel: load failed: %.*s", (int)n, msg);
+    }
+    char reason[256], where[512];
+    last_reason(log, reason, sizeof reason);
+    last_source_line(log, where, sizeof where);
+    char *msg = where[0]
+        ? bl_asprintf("kernel verifier: %s (at %s)\n%s", reason, where, log)
+        : bl_asprintf("kernel verifier: %s\n%s", reason, log);
+    free(log);
+    return msg;
+}
+
+int bl_kernel_load(bpflua_object *obj, char **err)
+{
+    if (!obj)
+        return -EINVAL;
+    if (obj->kernel)
+        return 0;
+    void *image = NULL;
+    size_t len = 0;
+    int rc = bpflua_object_to_elf(obj, &image, &len, err);
+    if (rc)
+        return rc;
+    struct bl_kernel_obj *k = calloc(1, sizeof *k);
+    if (k) {
+        k->prog_fds = calloc(obj->n_progs ? obj->n_progs : 1, sizeof *k->prog_fds);
+        k->map_fds = calloc(obj->n_maps ? obj->n_maps : 1, sizeof *k->map_fds);
+    }
+    if (!k || !k->prog_fds || !k->map_fds) {
+        bl_kernel_close(k);
+        free(image);
+        bl_set_err(err, "kernel: out of memory");
+        return -ENOMEM;
+    }
+    struct bl_strbuf log = {0};
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "bpflua");
+    bl_libbpf_capture_begin(&log);
+    k->bpf = bpf_object__open_mem(image, len, &opts);
+    rc = k->bpf ? 0 : (errno ? -errno : -EINVAL);
+    if (rc) {
+        k->bpf = NULL;
+        bl_set_err(err, "kernel: libbpf cannot open the object: %s%s%s", strerror(-rc),
+                   log.len ? "\n" : "", log.len ? log.buf : "");
+    } else {
+        rc = bpf_object__load(k->bpf);
+        if (rc) {
+            char *msg = rejection_message(log.buf);
+            bl_set_err(err, "%s", msg ? msg : "kernel: load failed");
+            free(msg);
+        }
+    }
+    bl_libbpf_capture_end();
+    bl_strbuf_free(&log);
+    free(image);
+    if (rc) {
+        bl_kernel_close(k);
+        return rc < 0 ? rc : -EINVAL;
+    }
+    /* fds by our indexes: programs and maps carry the names we wrote
+     * (names that are not C identifiers are changed by the writer) */
+    k->n_progs = obj->n_progs;
+    k->n_maps = obj->n_maps;
+    uint32_t pi = 0, mi = 0;
+    for (; pi < obj->n_progs; pi++) {
+        struct bpf_program *bp = bpf_object__find_program_by_name(k->bpf, obj->progs[pi].name);
+        if (!bp)
+            break;
+        k->prog_fds[pi] = bpf_program__fd(bp);
+    }
+    for (; mi < obj->n_maps; mi++) {
+        struct bpf_map *bm = bpf_object__find_map_by_name(k->bpf, obj->maps[mi].name);
+        if (!bm)
+            break;
+        k->map_fds[mi] = bpf_map__fd(bm);
+    }
+    if (pi != obj->n_progs || mi != obj->n_maps) {
+        bl_kernel_close(k);
+        bl_set_err(err, "kernel: libbpf loaded %u programs and %u maps, expected %u and %u",
+                   pi, mi, obj->n_progs, obj->n_maps);
+        return -EPROTO;
+    }
+    obj->kernel = k;
+    return 0;
+}
+
+int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
+                  uint64_t repeat, struct bpflua_run_result *res, char **err)
+{
+    if (!obj || !res || (!pkt && len)) {
+        bl_set_err(err, "kernel: bad arguments");
+        return -EINVAL;
+    }
+    if (prog >= obj->n_progs) {
+        bl_set_err(err, "kernel: no program %zu", prog);
+        return -EINVAL;
+    }
+    if (len < XDP_MIN_PACKET && strncmp(obj->progs[prog].section, "xdp", 3) == 0) {
+        bl_set_err(err, "kernel: XDP test runs need a packet of at least %d bytes (got %zu)",
+                   XDP_MIN_PACKET, len);
+        return -EINVAL;
+    }
+    if (len > MAX_PACKET) {
+        bl_set_err(err, "kernel: packet too large (%zu bytes)", len);
+        return -EINVAL;
+    }
+    if (repeat > UINT32_MAX) {
+        bl_set_err(err, "kernel: repeat count too large");
+        return -EINVAL;
+    }
+    int rc = bl_kernel_load(obj, err);
+    if (rc)
+        return rc;
+    uint8_t *out = malloc(len + 256);
+    if (!out) {
+        bl_set_err(err, "kernel: out of memory");
+        return -ENOMEM;
+    }
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = (uint32_t)len,
+                .data_out = out, .data_size_out = (uint32_t)len + 256,
+                .repeat = (int)(repeat ? repeat : 1));
+    rc = bpf_prog_test_run_opts(obj->kernel->prog_fds[prog], &opts);
+    if (rc) {
+        rc = -errno;
+        bl_set_err(err, "kernel: BPF_PROG_TEST_RUN failed: %s", strerror(errno));
+        free(out);
+        return rc ? rc : -EIO;
+    }
+    memcpy(pkt, out, opts.data_size_out < len ? opts.data_size_out : len);
+    free(out);
+    res->retval = opts.retval;
+    res->ns_per_run = opts.duration;
+    res->insns = 0;
+    return 0;
+}
+
+int bl_kernel_map_fd(bpflua_object *obj, size_t map)
+{
+    if (!obj || !obj->kernel)
+        return -ENOENT;
+    if (map >= obj->kernel->n_maps)
+        return -EINVAL;
+    return obj->kernel->map_fds[map];
+}
+
+int bl_kernel_prog_fd(bpflua_object *obj, size_t prog)
+{
+    if (!obj || !obj->kernel)
+        return -ENOENT;
+    if (prog >= obj->kernel->n_progs)
+        return -EINVAL;
+    return obj->kernel->prog_fds[prog];
+}
