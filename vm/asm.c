@@ -698,7 +698,8 @@ static int apply_fixups(struct assembler *as)
         }
         as->line = as->lines[pc].line + as->first_line - 1;
         if (dest < 0 || dest >= as->n)
-            return fail(as, "jump target out of range (insn %lld of %u)", (long long)dest, as->n);
+            return fail(as, "jump target out of range '%+lld' (insn %lld, the program has %u)",
+                        (long long)(dest - pc - 1), (long long)dest, as->n);
     }
     return 0;
 }

@@ -186,6 +186,7 @@ static int parse_file(struct data_file *df, char *text)
             return rc;
         }
     }
+    line--; /* the last line */
     if (!df->has_asm) {
         df->err = bl_asprintf("%s:%u: missing '-- asm' section", df->path, line);
         return -EINVAL;

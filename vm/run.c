@@ -1,4 +1,266 @@
-/* STUB (engine core replaces this file) */
+/* run.c - bpflua_run: verify, link the executable form, run in an engine.
+ *
+ * Linking makes p->exec_insns from p->insns: map lddws carry the runtime
+ * map's address (src_reg 0), map-value lddws the value's address, and ctx
+ * loads the verifier marked (aux[i].ctx_field) read struct bl_xdp_ctx
+ * instead of struct xdp_md. Callback lddws (src_reg 4) stay pc-relative:
+ * each engine turns them into its own callback value.
+ */
 #include <errno.h>
-#include "object.h"
-int bpflua_run(bpflua_object *o, size_t p, void *pkt, size_t len, const struct bpflua_run_opts *opts, struct bpflua_run_result *r, char **err) { bl_set_err(err, "engine not built yet"); return -ENOSYS; }
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "helpers.h"
+#include "interp.h"
+#include "jit.h"
+#include "kernel.h"
+#include "maps.h"
+#include "verifier.h"
+#include "xdp.h"
+
+/* ---- linking ------------------------------------------------------------ */
+
+static void set_imm64(struct bl_insn *i, uint64_t v)
+{
+    i[0].src = 0;
+    i[0].imm = (int32_t)(uint32_t)v;
+    i[1].imm = (int32_t)(uint32_t)(v >> 32);
+}
+
+static int link_lddw(bpflua_object *obj, struct bl_insn *i, char **err)
+{
+    if (i->src != BL_PSEUDO_MAP_FD && i->src != BL_PSEUDO_MAP_VALUE)
+        return 0;
+    if (i->imm < 0 || (uint32_t)i->imm >= obj->n_maps) {
+        bl_set_err(err, "lddw refers to map %d, the object has %u", i->imm, obj->n_maps);
+        return -EINVAL;
+    }
+    struct bl_map *m = bl_object_map(obj, (size_t)i->imm, err);
+    if (!m)
+        return -ENOMEM;
+    if (i->src == BL_PSEUDO_MAP_FD) {
+        set_imm64(i, (uint64_t)(uintptr_t)m);
+        return 0;
+    }
+    /* map value: element 0 of an array map, plus the offset */
+    uint32_t key = 0;
+    uint8_t *value = bl_map_lookup(m, &key);
+    uint32_t off = (uint32_t)i[1].imm;
+    if (!value || off >= bl_map_def(m)->value_size) {
+        bl_set_err(err, "lddw map_value of map %d at offset %u is not in the map", i->imm, off);
+        return -EINVAL;
+    }
+    set_imm64(i, (uint64_t)(uintptr_t)(value + off));
+    return 0;
+}
+
+/* xdp_md field (1-based, as aux.ctx_field) -> offset in struct bl_xdp_ctx */
+static const struct { uint8_t md_off, ctx_off, is_pointer; } ctx_fields[] = {
+    [1] = { BL_XDP_MD_DATA, 0, 1 },
+    [2] = { BL_XDP_MD_DATA_END, 8, 1 },
+    [3] = { BL_XDP_MD_DATA_META, 16, 1 },
+    [4] = { BL_XDP_MD_INGRESS_IFINDEX, 24, 0 },
+    [5] = { BL_XDP_MD_RX_QUEUE_INDEX, 28, 0 },
+    [6] = { BL_XDP_MD_EGRESS_IFINDEX, 32, 0 },
+};
+
+static int rewrite_ctx_load(struct bl_insn *i, unsigned field, char **err)
+{
+    if (field == 0 || field >= sizeof ctx_fields / sizeof ctx_fields[0]) {
+        bl_set_err(err, "bad ctx field %u", field);
+        return -EINVAL;
+    }
+    if (BL_CLASS(i->code) != BL_LDX) {
+        bl_set_err(err, "ctx field %u accessed by a non-load", field);
+        return -EINVAL;
+    }
+    int within = i->off - ctx_fields[field].md_off; /* narrow loads keep their byte offset */
+    if (ctx_fields[field].is_pointer) {
+        i->code = BL_LDX | BL_MEM | BL_DW;
+        i->off = (int16_t)ctx_fields[field].ctx_off;
+    } else {
+        i->off = (int16_t)(ctx_fields[field].ctx_off + within);
+    }
+    return 0;
+}
+
+/* A linked copy of p's instructions (caller frees). */
+static struct bl_insn *link_insns(bpflua_object *obj, const struct bl_prog *p, int rewrite_ctx,
+                                  char **err)
+{
+    struct bl_insn *x = malloc(((size_t)p->n_insns + 1) * sizeof *x);
+    if (!x) {
+        bl_set_err(err, "out of memory");
+        return NULL;
+    }
+    memcpy(x, p->insns, p->n_insns * sizeof *x);
+    memset(&x[p->n_insns], 0, sizeof *x);
+    for (uint32_t pc = 0; pc < p->n_insns; pc++) {
+        int rc = 0;
+        if (bl_is_lddw(&x[pc])) {
+            if (pc + 1 >= p->n_insns) {
+                bl_set_err(err, "insn %u: lddw without its second half", pc);
+                rc = -EINVAL;
+            } else {
+                rc = link_lddw(obj, &x[pc], err);
+                pc++;
+            }
+        } else if (rewrite_ctx && p->aux && p->aux[pc].ctx_field) {
+            rc = rewrite_ctx_load(&x[pc], p->aux[pc].ctx_field, err);
+        }
+        if (rc < 0) {
+            free(x);
+            return NULL;
+        }
+    }
+    return x;
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int ensure_verified(bpflua_object *obj, size_t prog, struct bl_prog *p, char **err)
+{
+    if (p->verdict == 0) {
+        int rc = bpflua_verify(obj, prog, 0, NULL, err, NULL);
+        if (rc < 0)
+            return rc;
+    }
+    if (p->verdict < 0) {
+        bl_set_err(err, "%s", p->verify_error ? p->verify_error : "program rejected by the verifier");
+        return -EACCES;
+    }
+    return 0;
+}
+
+static int run_interp(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *ctx,
+                      uint64_t repeat, const struct bpflua_run_opts *opts,
+                      struct bpflua_run_result *res, char **err)
+{
+    const uint64_t args[5] = { (uint64_t)(uintptr_t)ctx, 0, 0, 0, 0 };
+    struct bpflua_run_env env = { .obj = obj };
+    struct bl_interp_result ir;
+    for (uint64_t r = 0; r < repeat; r++) {
+        /* the first run counts instructions; the rest run at full speed
+         * unless a limit must be enforced */
+        struct bl_interp_opts io = { .count = r == 0, .max_insns = opts->max_insns };
+        int rc = bl_interp_exec(p->exec_insns, p->n_insns, args, &io, &env, &ir);
+        if (rc < 0) {
+            bl_set_err(err, "%s: %s", p->name, ir.msg);
+            return rc;
+        }
+        if (r == 0)
+            res->insns = ir.insns;
+        res->retval = ir.r0;
+    }
+    return 0;
+}
+
+static int run_jit(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *ctx, uint64_t repeat,
+                   struct bpflua_run_result *res, char **err)
+{
+    if (!p->jit) {
+        int rc = bl_jit_compile(p, err);
+        if (rc < 0)
+            return rc;
+    }
+    struct bpflua_run_env env = { .obj = obj };
+    for (uint64_t r = 0; r < repeat; r++) {
+        env.fault = 0;
+        res->retval = bl_jit_run(p->jit, ctx, &env);
+        if (env.fault)
+            res->retval = 0;
+    }
+    return 0;
+}
+
+int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
+               const struct bpflua_run_opts *opts, struct bpflua_run_result *res, char **err)
+{
+    static const struct bpflua_run_opts default_opts;
+    struct bl_prog *p = bl_object_prog(obj, prog);
+    if (!p || !res || (!pkt && len)) {
+        bl_set_err(err, "bad arguments to bpflua_run");
+        return -EINVAL;
+    }
+    if (!opts)
+        opts = &default_opts;
+    memset(res, 0, sizeof *res);
+    uint64_t repeat = opts->repeat ? opts->repeat : 1;
+
+    int rc = ensure_verified(obj, prog, p, err);
+    if (rc < 0)
+        return rc;
+
+    enum bpflua_engine engine = opts->engine;
+    if (engine == BPFLUA_ENGINE_DEFAULT)
+        engine = bl_jit_available() ? BPFLUA_ENGINE_JIT : BPFLUA_ENGINE_INTERP;
+    if (engine == BPFLUA_ENGINE_KERNEL)
+        return bl_kernel_run(obj, prog, pkt, len, repeat, res, err);
+    if (engine != BPFLUA_ENGINE_INTERP && engine != BPFLUA_ENGINE_JIT) {
+        bl_set_err(err, "unknown engine %d", (int)engine);
+        return -EINVAL;
+    }
+    if (engine == BPFLUA_ENGINE_JIT && !bl_jit_available()) {
+        bl_set_err(err, "the JIT is not available on this machine");
+        return -ENOTSUP;
+    }
+    if (!p->exec_insns) {
+        p->exec_insns = link_insns(obj, p, 1, err);
+        if (!p->exec_insns)
+            return -EINVAL;
+    }
+
+    uint8_t empty[1];
+    uint8_t *data = pkt ? pkt : empty;
+    struct bl_xdp_ctx ctx = {
+        .data = (uint64_t)(uintptr_t)data,
+        .data_end = (uint64_t)(uintptr_t)(data + len),
+        .data_meta = (uint64_t)(uintptr_t)data,
+        .ingress_ifindex = 1,
+    };
+    uint64_t start = now_ns();
+    if (engine == BPFLUA_ENGINE_INTERP)
+        rc = run_interp(obj, p, &ctx, repeat, opts, res, err);
+    else
+        rc = run_jit(obj, p, &ctx, repeat, res, err);
+    res->ns_per_run = (now_ns() - start) / repeat;
+    return rc;
+}
+
+int bl_run_raw(bpflua_object *obj, size_t prog, void *mem, size_t mem_len, uint64_t max_insns,
+               uint64_t *r0, char **err)
+{
+    struct bl_prog *p = bl_object_prog(obj, prog);
+    if (!p || !r0 || (!mem && mem_len)) {
+        bl_set_err(err, "bad arguments to bl_run_raw");
+        return -EINVAL;
+    }
+    struct bl_insn *x = link_insns(obj, p, 0, err);
+    if (!x)
+        return -EINVAL;
+    const uint64_t args[5] = { (uint64_t)(uintptr_t)mem, mem_len, 0, 0, 0 };
+    struct bl_interp_opts io = {
+        .raw = 1,
+        .max_insns = max_insns,
+        .regions = { { (uint64_t)(uintptr_t)mem, mem_len } },
+        .n_regions = mem ? 1 : 0,
+    };
+    struct bpflua_run_env env = { .obj = obj };
+    struct bl_interp_result ir;
+    int rc = bl_interp_exec(x, p->n_insns, args, &io, &env, &ir);
+    free(x);
+    if (rc < 0) {
+        bl_set_err(err, "%s: %s", p->name, ir.msg);
+        return rc;
+    }
+    *r0 = ir.r0;
+    return 0;
+}

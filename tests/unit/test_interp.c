@@ -1,0 +1,304 @@
+/* test_interp.c - interpreter corner cases of RFC 9669, in both the raw
+ * (checked) and verified (unchecked) loops, and raw mode's protections. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vm/asm.h"
+#include "vm/interp.h"
+#include "stdlib/helpers.h"
+
+struct outcome { int rc; uint64_t r0; uint64_t insns; char msg[200]; };
+
+static struct outcome run_text(const char *text, int raw, void *mem, size_t len)
+{
+    char *err = NULL;
+    bpflua_object *obj = bpflua_object_from_asm(text, "t.asm", &err);
+    if (!obj)
+        fail_msg("%s", err);
+    size_t n;
+    const struct bl_insn *insns = bpflua_prog_insns(obj, 0, &n);
+    struct bl_interp_opts opts = {
+        .raw = raw, .count = 1,
+        .regions = { { (uint64_t)(uintptr_t)mem, len } }, .n_regions = mem ? 1 : 0,
+    };
+    uint64_t args[5] = { (uint64_t)(uintptr_t)mem, len, 0, 0, 0 };
+    struct bpflua_run_env env = { .obj = obj };
+    struct bl_interp_result res;
+    struct outcome o;
+    o.rc = bl_interp_exec(insns, (uint32_t)n, args, &opts, &env, &res);
+    o.r0 = res.r0;
+    o.insns = res.insns;
+    snprintf(o.msg, sizeof o.msg, "%s", res.msg);
+    bpflua_object_free(obj);
+    return o;
+}
+
+/* Both loops agree and give `want`. */
+static void expect(const char *text, uint64_t want)
+{
+    for (int raw = 0; raw <= 1; raw++) {
+        struct outcome o = run_text(text, raw, NULL, 0);
+        if (o.rc != 0)
+            fail_msg("%s mode: '%s' failed: %s", raw ? "raw" : "verified", text, o.msg);
+        if (o.r0 != want)
+            fail_msg("%s mode: '%s' gave 0x%llx, want 0x%llx", raw ? "raw" : "verified", text,
+                     (unsigned long long)o.r0, (unsigned long long)want);
+    }
+}
+
+static void test_division(void **state)
+{
+    (void)state;
+    expect("mov %r0, 7\nmov %r1, 0\ndiv %r0, %r1\nexit", 0);
+    expect("mov %r0, 7\nmov %r1, 0\nmod %r0, %r1\nexit", 7);
+    expect("mov %r0, -1\nmov %r1, 0\ndiv32 %r0, %r1\nexit", 0);
+    /* 32-bit mod by zero keeps dst, zero-extended */
+    expect("mov %r0, -1\nmov %r1, 0\nmod32 %r0, %r1\nexit", 0xffffffffull);
+    /* only the low 32 bits of the divisor count */
+    expect("mov %r0, 12\nlddw %r1, 0x100000004\ndiv32 %r0, %r1\nexit", 3);
+    expect("lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit", 0x8000000000000000ull);
+    expect("lddw %r0, 0x8000000000000000\nmov %r1, -1\nsmod %r0, %r1\nexit", 0);
+    expect("mov32 %r0, 0x80000000\nsdiv32 %r0, -1\nexit", 0x80000000ull);
+    expect("mov32 %r0, 0x80000000\nsmod32 %r0, -1\nexit", 0);
+    expect("mov %r0, -13\nsmod %r0, 4\nexit", (uint64_t)-1);
+    expect("mov %r0, -13\nsdiv %r0, 4\nexit", (uint64_t)-3);
+    expect("mov %r0, -10\nmov %r1, 0\nsdiv %r0, %r1\nexit", 0);
+    expect("mov %r0, -10\nmov %r1, 0\nsmod %r0, %r1\nexit", (uint64_t)-10);
+    expect("mov32 %r0, -10\nmov32 %r1, 0\nsmod32 %r0, %r1\nexit", 0xfffffff6ull);
+    expect("lddw %r0, 0xffffffffffffffff\ndiv %r0, -10\nexit", 1); /* imm sign-extends */
+}
+
+static void test_shifts_and_widths(void **state)
+{
+    (void)state;
+    expect("mov %r0, 1\nlsh %r0, 65\nexit", 2);
+    expect("mov %r0, 1\nmov %r1, 65\nlsh %r0, %r1\nexit", 2);
+    expect("mov %r0, 1\nlsh32 %r0, 33\nexit", 2);
+    expect("mov %r0, -1\nrsh32 %r0, 28\nexit", 0xf);
+    expect("mov32 %r0, 0x80000000\narsh32 %r0, 4\nexit", 0xf8000000ull);
+    expect("mov %r0, -16\narsh %r0, 2\nexit", (uint64_t)-4);
+    expect("lddw %r0, 0xffffffffffffffff\nadd32 %r0, 1\nexit", 0);
+    expect("mov32 %r0, -1\nexit", 0xffffffffull);
+    expect("mov %r0, -1\nexit", UINT64_MAX);
+    expect("lddw %r1, 0x1ffffffff\nmov32 %r0, %r1\nexit", 0xffffffffull);
+    expect("mov32 %r0, 0x80000000\nneg32 %r0\nexit", 0x80000000ull);
+    expect("mov %r0, 1\nneg %r0\nexit", UINT64_MAX);
+    expect("mov32 %r0, 0x7fffffff\nmul32 %r0, 2\nexit", 0xfffffffeull);
+}
+
+static void test_sign_extension(void **state)
+{
+    (void)state;
+    expect("mov %r1, 0x80\nmovsx864 %r0, %r1\nexit", 0xffffffffffffff80ull);
+    expect("mov %r1, 0x8000\nmovsx1664 %r0, %r1\nexit", 0xffffffffffff8000ull);
+    expect("mov32 %r1, 0x80000000\nmovsx3264 %r0, %r1\nexit", 0xffffffff80000000ull);
+    expect("mov %r1, 0x80\nmovsx832 %r0, %r1\nexit", 0xffffff80ull);
+    expect("mov %r1, 0x8000\nmovsx1632 %r0, %r1\nexit", 0xffff8000ull);
+    expect("stb [%r10-1], 0x80\nldxsb %r0, [%r10-1]\nexit", 0xffffffffffffff80ull);
+    expect("sth [%r10-2], -2\nldxsh %r0, [%r10-2]\nexit", (uint64_t)-2);
+    expect("stw [%r10-4], -3\nldxsw %r0, [%r10-4]\nexit", (uint64_t)-3);
+    expect("stw [%r10-4], -3\nldxw %r0, [%r10-4]\nexit", 0xfffffffdull);
+    expect("stdw [%r10-8], -1\nldxdw %r0, [%r10-8]\nexit", UINT64_MAX);
+}
+
+static void test_byte_order(void **state)
+{
+    (void)state;
+    expect("lddw %r0, 0x1122334455667788\nbe16 %r0\nexit", 0x8877);
+    expect("lddw %r0, 0x1122334455667788\nbe32 %r0\nexit", 0x88776655);
+    expect("lddw %r0, 0x1122334455667788\nbe64 %r0\nexit", 0x8877665544332211ull);
+    expect("lddw %r0, 0x1122334455667788\nle16 %r0\nexit", 0x7788);
+    expect("lddw %r0, 0x1122334455667788\nle32 %r0\nexit", 0x55667788);
+    expect("lddw %r0, 0x1122334455667788\nle64 %r0\nexit", 0x1122334455667788ull);
+    expect("lddw %r0, 0x1122334455667788\nbswap16 %r0\nexit", 0x8877);
+    expect("lddw %r0, 0x1122334455667788\nbswap64 %r0\nexit", 0x8877665544332211ull);
+}
+
+static void test_atomics(void **state)
+{
+    (void)state;
+    expect("stdw [%r10-8], 5\nmov %r1, 3\nlock add [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 8);
+    expect("stdw [%r10-8], 5\nmov %r1, 3\nlock fetch add [%r10-8], %r1\nmov %r0, %r1\nexit", 5);
+    expect("stdw [%r10-8], -1\nmov %r1, 1\nlock fetch add32 [%r10-8], %r1\n"
+           "ldxdw %r0, [%r10-8]\nexit", 0xffffffff00000000ull);
+    expect("stdw [%r10-8], -1\nmov %r1, 1\nlock fetch add32 [%r10-8], %r1\nmov %r0, %r1\nexit",
+           0xffffffffull);
+    expect("stdw [%r10-8], 6\nmov %r1, 3\nlock fetch and [%r10-8], %r1\n"
+           "ldxdw %r0, [%r10-8]\nlsh %r0, 8\nor %r0, %r1\nexit", 0x206);
+    expect("stdw [%r10-8], 6\nmov %r1, 3\nlock xor32 [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 5);
+    expect("stdw [%r10-8], 6\nmov %r1, 9\nlock xchg [%r10-8], %r1\n"
+           "ldxdw %r0, [%r10-8]\nlsh %r0, 8\nor %r0, %r1\nexit", 0x906);
+    /* cmpxchg: success stores, failure does not; r0 gets the old value */
+    expect("stdw [%r10-8], 6\nmov %r0, 6\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\n"
+           "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit", 0x906);
+    expect("stdw [%r10-8], 6\nmov %r0, 7\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\n"
+           "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit", 0x606);
+    expect("lddw %r0, 0x1234567800000006\nstxdw [%r10-8], %r0\nmov %r0, 6\nmov %r1, 9\n"
+           "lock cmpxchg32 [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 0x1234567800000009ull);
+}
+
+static void test_jumps_and_calls(void **state)
+{
+    (void)state;
+    expect("mov %r0, 0\nmov %r1, -1\njsgt %r1, 0, +1\nmov %r0, 1\nexit", 1);
+    expect("mov %r0, 0\nmov %r1, -1\njgt %r1, 0, +1\nmov %r0, 1\nexit", 0);
+    expect("lddw %r1, 0x100000001\nmov %r0, 0\njeq32 %r1, 1, +1\nmov %r0, 1\nexit", 0);
+    expect("mov %r0, 2\nja32 +1\nmov %r0, 3\nexit", 2);
+    /* frames: r6-r9 preserved, own stack per frame */
+    expect("mov %r6, 5\nstdw [%r10-8], 11\ncall local f\nldxdw %r1, [%r10-8]\n"
+           "add %r0, %r1\nadd %r0, %r6\nexit\n"
+           "f: stdw [%r10-8], 100\nmov %r6, 0\nmov %r0, 1\nexit", 17);
+    /* seven nested calls are allowed (8 frames) */
+    expect("call local a\nexit\na: call local b\nexit\nb: call local c\nexit\n"
+           "c: call local d\nexit\nd: call local e\nexit\ne: call local f\nexit\n"
+           "f: call local g\nexit\ng: mov %r0, 8\nexit", 8);
+}
+
+static void test_call_depth_overflow(void **state)
+{
+    (void)state;
+    for (int raw = 0; raw <= 1; raw++) {
+        struct outcome o = run_text("mov %r0, 0\nf: add %r0, 1\ncall local f\nexit", raw, NULL, 0);
+        assert_int_equal(o.rc, -E2BIG);
+        assert_non_null(strstr(o.msg, "the call stack of 9 frames is too deep"));
+    }
+}
+
+static void test_bpf_loop_callback(void **state)
+{
+    (void)state;
+    /* sum 0..9 through bpf_loop (helper 181), the callback adding into the
+     * caller's stack through its ctx pointer */
+    const char *text =
+        "stdw [%r10-8], 0\n"
+        "mov %r1, 10\n"
+        "lddw %r2, func:body\n"
+        "mov %r3, %r10\n"
+        "add %r3, -8\n"
+        "mov %r4, 0\n"
+        "call 181\n"
+        "ldxdw %r0, [%r10-8]\n"
+        "lsh %r0, 8\n"
+        "or %r0, %r6\n"
+        "exit\n"
+        "body:\n"
+        "ldxdw %r3, [%r2]\n"
+        "add %r3, %r1\n"
+        "stxdw [%r2], %r3\n"
+        "mov %r6, 77\n"
+        "mov %r0, 0\n"
+        "exit\n";
+    for (int raw = 0; raw <= 1; raw++) {
+        struct outcome o = run_text(text, raw, NULL, 0);
+        if (o.rc)
+            fail_msg("%s", o.msg);
+        assert_int_equal(o.r0, (45 << 8) | 0); /* the callback's r6 is its own */
+    }
+}
+
+static void test_counting(void **state)
+{
+    (void)state;
+    struct outcome o = run_text("mov %r0, 1\nja +0\nlddw %r1, 5\nexit", 0, NULL, 0);
+    assert_int_equal(o.rc, 0);
+    assert_int_equal(o.insns, 4);
+}
+
+static void test_raw_mode_protects(void **state)
+{
+    (void)state;
+    uint8_t mem[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    struct outcome o = run_text("ldxdw %r0, [%r1]\nexit", 1, mem, sizeof mem);
+    assert_int_equal(o.rc, 0);
+    assert_int_equal(o.r0, 0x0807060504030201ull);
+    o = run_text("ldxdw %r0, [%r1+1]\nexit", 1, mem, sizeof mem);
+    assert_int_equal(o.rc, -EFAULT);
+    assert_non_null(strstr(o.msg, "insn 0: out of bounds memory read of 8 bytes"));
+    o = run_text("stb [%r1+8], 1\nexit", 1, mem, sizeof mem);
+    assert_int_equal(o.rc, -EFAULT);
+    assert_non_null(strstr(o.msg, "out of bounds memory write of 1 bytes"));
+    o = run_text("ldxdw %r0, [%r10]\nexit", 1, NULL, 0);
+    assert_int_equal(o.rc, -EFAULT);
+    o = run_text("mov %r1, 0\nldxb %r0, [%r1]\nexit", 1, NULL, 0);
+    assert_int_equal(o.rc, -EFAULT);
+    o = run_text("lddw %r1, 0xdeadbeef00\nmov %r2, 1\nlock add [%r1], %r2\nexit", 1, NULL, 0);
+    assert_int_equal(o.rc, -EFAULT);
+    assert_non_null(strstr(o.msg, "insn 3: out of bounds memory atomic"));
+    o = run_text("ja -1\nexit", 1, NULL, 0);
+    assert_int_equal(o.rc, -ETIME);
+    o = run_text("call 9999\nexit", 1, NULL, 0);
+    assert_int_equal(o.rc, -EFAULT);
+    assert_non_null(strstr(o.msg, "unknown helper 9999"));
+    o = run_text("mov %r0, 1", 1, NULL, 0); /* falls off the end */
+    assert_int_equal(o.rc, -EFAULT);
+    o = run_text("mov %r0, 1\nldabsw 2\nexit", 1, NULL, 0);
+    assert_int_equal(o.rc, -EFAULT);
+    assert_non_null(strstr(o.msg, "not supported"));
+
+    /* encodings the assembler refuses to write */
+    struct bl_insn bad_jump[] = { { .code = BL_JMP | BL_JA, .off = 5 }, { .code = BL_JMP | BL_EXIT } };
+    struct bl_insn bad_op[] = { { .code = 0x8e }, { .code = BL_JMP | BL_EXIT } };
+    struct bl_insn into_lddw[] = { { .code = BL_JMP | BL_JA, .off = 1 },
+                                   { .code = BL_LD | BL_IMM | BL_DW }, { 0 },
+                                   { .code = BL_JMP | BL_EXIT } };
+    struct bl_insn *progs[] = { bad_jump, bad_op, into_lddw };
+    uint32_t lens[] = { 2, 2, 4 };
+    for (int k = 0; k < 3; k++) {
+        struct bl_interp_opts opts = { .raw = 1 };
+        uint64_t args[5] = { 0 };
+        struct bl_interp_result res;
+        assert_int_equal(bl_interp_exec(progs[k], lens[k], args, &opts, NULL, &res), -EFAULT);
+        assert_true(strlen(res.msg) > 0);
+    }
+}
+
+static void test_run_raw_and_refusal(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    bpflua_object *obj = bpflua_object_from_asm("ldxw %r0, [%r1+4]\nadd %r0, %r2\nexit", "r.asm",
+                                                &err);
+    assert_non_null(obj);
+    uint32_t mem[2] = { 1, 40 };
+    uint64_t r0 = 0;
+    assert_int_equal(bl_run_raw(obj, 0, mem, sizeof mem, 0, &r0, &err), 0);
+    assert_int_equal(r0, 48);
+    bpflua_object_free(obj);
+
+    /* bpflua_run verifies first and never runs a loop it cannot prove */
+    obj = bpflua_object_from_asm("l: ja l\nexit", "loop.asm", &err);
+    assert_non_null(obj);
+    uint8_t pkt[64] = { 0 };
+    struct bpflua_run_result res;
+    struct bpflua_run_opts opts = { .engine = BPFLUA_ENGINE_INTERP };
+    err = NULL;
+    assert_true(bpflua_run(obj, 0, pkt, sizeof pkt, &opts, &res, &err) < 0);
+    assert_non_null(err);
+    free(err);
+    bpflua_object_free(obj);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_division),
+        cmocka_unit_test(test_shifts_and_widths),
+        cmocka_unit_test(test_sign_extension),
+        cmocka_unit_test(test_byte_order),
+        cmocka_unit_test(test_atomics),
+        cmocka_unit_test(test_jumps_and_calls),
+        cmocka_unit_test(test_call_depth_overflow),
+        cmocka_unit_test(test_bpf_loop_callback),
+        cmocka_unit_test(test_counting),
+        cmocka_unit_test(test_raw_mode_protects),
+        cmocka_unit_test(test_run_raw_and_refusal),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
