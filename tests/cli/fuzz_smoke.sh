@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target for a short fixed time (FUZZ_SECONDS, default 20)
+# so the targets cannot rot and shallow crashes are caught on every CI run.
+# Longer runs: bash tests/fuzz/run.sh 3600
+set -euo pipefail
+command -v clang >/dev/null || { echo "skip: clang not installed"; exit 77; }
+export BPFLUA_FUZZ_BUILD="${BPFLUA_BUILD:-build}/fuzz"
+exec bash "${BPFLUA_SRC:-.}/tests/fuzz/run.sh" "${FUZZ_SECONDS:-20}"
