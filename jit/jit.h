@@ -20,4 +20,23 @@ void bl_jit_free(struct bl_jit_code *code);
 size_t bl_jit_code_size(const struct bl_jit_code *code);
 uint64_t bl_jit_compile_ns(const struct bl_jit_code *code);
 
+/* Options for bl_jit_compile_opts. */
+struct bpflua_helper;
+struct bl_jit_opts {
+    /* Raw mode, for unverified programs (the conformance suite): every
+     * memory access is bounds-checked against the current 512-byte frame
+     * and the region given to bl_jit_run_mem; a bad access, an unknown
+     * helper or a runaway recursion ends the run with env->fault set and
+     * R0 = 0. (bl_jit_compile falls back to it when p is not verified.) */
+    int raw;
+    /* helper lookup (also for callx at run time); NULL = bl_helper_find */
+    const struct bpflua_helper *(*helper_find)(uint32_t id);
+};
+int bl_jit_compile_opts(struct bl_prog *p, const struct bl_jit_opts *opts, char **err);
+/* Runs with R1 = r1, R2 = r2; checked accesses may also touch mem[0..len).
+ * (bl_jit_run gives checked code of a verified program the packet of its
+ * XDP ctx; raw code run by bl_jit_run gets no region.) */
+uint64_t bl_jit_run_mem(const struct bl_jit_code *code, uint64_t r1, uint64_t r2,
+                        void *mem, size_t len, struct bpflua_run_env *env);
+
 #endif

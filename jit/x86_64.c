@@ -1,10 +1,1188 @@
-/* STUB (the JIT replaces this file) */
+/* x86_64.c - the JIT: eBPF (a program's exec_insns) to x86-64 machine code.
+ *
+ * How a program becomes code
+ * --------------------------
+ * One pass over the instructions emits code through the layered emitter
+ * (x86_emit.h); pc_locs[i] records where instruction i starts, jumps and
+ * calls are fixups, and one resolve pass patches them. The buffer is then
+ * copied into fresh mmap'd memory, which is writable while we copy and is
+ * then mprotect'ed to read+execute: never both (W^X).
+ *
+ * Layout of the code:   [trampoline][fault stub][function 0][function 1]...
+ *
+ * Each eBPF function (main at insn 0, every BPF-to-BPF call target and
+ * every BL_PSEUDO_FUNC callback) becomes a native function following the
+ * SysV ABI for its arguments (R1-R5 are the SysV argument registers) and
+ * its return value (R0 = rax). Its prologue pushes rbp and those of R6-R9
+ * it touches, and reserves its own 512-byte frame below rbp (R10) when it
+ * uses R10; so BPF-to-BPF calls are plain `call`s and every call gets its
+ * own frame, like in the kernel.
+ *
+ * The trampoline is the only way into the code: it saves the C caller's
+ * callee-saved registers, puts env in r12, records its rsp in the run
+ * state (for the fault stub), loads R1-R5 and calls the function. Both
+ * bl_jit_run and env->call (a helper calling a callback back) use it.
+ *
+ * Memory safety: an access the verifier proved safe (aux[i].mem_safe, or a
+ * rewritten ctx load) is one x86 instruction. Any other access (raw mode,
+ * i.e. an unverified program from the conformance suite, or an access the
+ * verifier did not mark) first checks that [addr, addr + size) lies in
+ * the current frame [rbp - 512, rbp) or in the region of the run (the
+ * conformance memory, or the packet); if not, it jumps to the fault stub,
+ * which resets rsp to the innermost trampoline, sets env->fault and
+ * returns 0. Checked code also bounds the native stack depth.
+ *
+ * bpf_loop (helper 181) is not called: it is a native counted loop in the
+ * caller that calls the callback's native entry directly (`call rel32`
+ * when the lddw that loaded R2 is visible in the same basic block, else
+ * `call r15` on the callback value). A callback value in this JIT is the
+ * native address of the callback's entry (lea rip-relative), so env->call
+ * can call it through the trampoline.
+ */
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "jit.h"
+#include "x86_emit.h"
 #include "../vm/object.h"
-int bl_jit_available(void) { return 0; }
-int bl_jit_compile(struct bl_prog *p, char **err) { bl_set_err(err, "JIT not built yet"); return -ENOSYS; }
-uint64_t bl_jit_run(const struct bl_jit_code *c, void *ctx, struct bpflua_run_env *env) { return 0; }
-void bl_jit_free(struct bl_jit_code *c) {}
-size_t bl_jit_code_size(const struct bl_jit_code *c) { return 0; }
-uint64_t bl_jit_compile_ns(const struct bl_jit_code *c) { return 0; }
+#include "../vm/verifier.h"
+#include "../vm/xdp.h"
+#include "../stdlib/helpers.h"
+#include "../stdlib/maps.h"
+
+/* ---- register map ----------------------------------------------------------
+ *
+ * R0      rax  the return register of both ABIs: helper results land in it;
+ *              cmpxchg compares against it, as eBPF's cmpxchg uses R0.
+ * R1-R5   rdi, rsi, rdx, rcx, r8: the SysV argument registers in order, so
+ *              helper calls and BPF-to-BPF calls need no argument moves.
+ * R6-R9   rbx, r13, r14, r15: callee-saved in SysV as in eBPF, so they
+ *              survive helper calls for free.
+ * R10     rbp  the frame pointer, callee-saved.
+ * env     r12  callee-saved, so it survives helper calls; copied to r9 (the
+ *              sixth SysV argument) before each helper call.
+ * scratch r9, r10, r11: caller-saved and not eBPF registers (r9 only until
+ *              the next helper call, which loads env into it).
+ */
+static const uint8_t register_map[BL_NREGS] = {
+    RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP,
+};
+#define ENV_REG R12
+
+/* The run state (env->engine while JIT code runs). Offsets are used by
+ * generated code: keep in sync with the ST_* constants. */
+struct jit_state {
+    uint64_t entry_rsp;   /* rsp in the innermost trampoline */
+    uint64_t rsp_limit;   /* unused */
+    uint64_t mem_lo;      /* the region checked accesses may touch */
+    uint64_t mem_len;
+    uint64_t callx_id;    /* helper id for callx */
+    uint64_t frames_lo;   /* checked code: the eBPF frames live in */
+    uint64_t frames_hi;   /*   [frames_lo, frames_hi), not on the native stack */
+    uint64_t cur_fp;      /* checked code: R10 + 512 at the last helper call */
+    const struct bl_jit_code *code;
+};
+#define ST_ENTRY_RSP 0
+#define ST_RSP_LIMIT 8
+#define ST_MEM_LO 16
+#define ST_MEM_LEN 24
+#define ST_CALLX_ID 32
+#define ST_FRAMES_LO 40
+#define ST_FRAMES_HI 48
+#define ST_CUR_FP 56
+_Static_assert(offsetof(struct jit_state, cur_fp) == ST_CUR_FP, "jit_state layout");
+
+#define ENV_ENGINE ((int32_t)offsetof(struct bpflua_run_env, engine))
+#define ENV_FAULT ((int32_t)offsetof(struct bpflua_run_env, fault))
+
+/* frames checked code may use (main, callees and callbacks) */
+#define CHECKED_FRAMES BL_MAX_CALL_DEPTH
+
+struct bl_jit_code {
+    uint8_t *mem;
+    size_t map_size;
+    size_t code_len;
+    uint32_t main_off;
+    int checked;          /* some accesses are bounds-checked */
+    int raw;              /* compiled unverified */
+    const struct bpflua_helper *(*helper_find)(uint32_t id);
+    uint64_t compile_ns;
+};
+
+typedef uint64_t (*tramp_fn)(const uint64_t *args, struct bpflua_run_env *env, void *fn);
+
+/* ---- per-compile state ------------------------------------------------------ */
+
+struct jfunc {
+    uint32_t start, end;  /* [start, end) instructions */
+    uint32_t entry;       /* label of the prologue */
+    int uses_frame;       /* reserves 512 bytes below rbp */
+    int saves[4];         /* which of R6-R9 it pushes */
+    int n_saves;
+    int makes_calls;
+    int32_t rsp_adjust;   /* frame + alignment padding */
+};
+
+struct jit {
+    struct x86_emit e;
+    const struct bl_insn *insns;
+    uint32_t n;
+    const struct bl_insn_aux *aux;   /* NULL in raw mode */
+    int raw;                         /* nothing is trusted */
+    int checked;                     /* some access is checked */
+    uint32_t *pc_locs;
+    uint32_t *func_of;               /* insn -> function index */
+    uint8_t *is_target;              /* insn is a jump target */
+    uint8_t *is_func_start;
+    struct jfunc *funcs;
+    uint32_t n_funcs;
+    uint32_t fault_label, tramp_ret_label;
+    const struct bpflua_helper *(*helper_find)(uint32_t id);
+    char **errp;
+    int failed;
+};
+
+static int fail(struct jit *j, uint32_t pc, const char *msg)
+{
+    if (!j->failed)
+        bl_set_err(j->errp, "jit: insn %u: %s", pc, msg);
+    j->failed = 1;
+    return -EINVAL;
+}
+
+static int reg_ok(int r)
+{
+    return r >= 0 && r < BL_NREGS;
+}
+
+static uint32_t func_index(const struct jit *j, uint32_t start)
+{
+    for (uint32_t f = 0; f < j->n_funcs; f++)
+        if (j->funcs[f].start == start)
+            return f;
+    return UINT32_MAX;
+}
+
+/* ---- analysis: functions, jump targets, what each function uses ------------ */
+
+static int is_mem_access(const struct bl_insn *in)
+{
+    uint8_t cls = BL_CLASS(in->code);
+    if (cls == BL_LDX)
+        return BL_MODE(in->code) == BL_MEM || BL_MODE(in->code) == BL_MEMSX;
+    if (cls == BL_ST || cls == BL_STX)
+        return BL_MODE(in->code) == BL_MEM || BL_MODE(in->code) == BL_ATOMIC;
+    return 0;
+}
+
+static int access_trusted(const struct jit *j, uint32_t pc)
+{
+    if (j->raw)
+        return 0;
+    return j->aux[pc].mem_safe || j->aux[pc].ctx_field;
+}
+
+static int analyse(struct jit *j)
+{
+    uint32_t n = j->n;
+    j->is_target = calloc(n + 1, 1);
+    j->is_func_start = calloc(n + 1, 1);
+    j->func_of = calloc(n + 1, sizeof *j->func_of);
+    j->pc_locs = malloc((n + 1) * sizeof *j->pc_locs);
+    if (!j->is_target || !j->is_func_start || !j->func_of || !j->pc_locs)
+        return -ENOMEM;
+    j->is_func_start[0] = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct bl_insn *in = &j->insns[i];
+        uint8_t cls = BL_CLASS(in->code);
+        if (!reg_ok(in->dst) || !reg_ok(in->src))
+            return fail(j, i, "bad register");
+        if (bl_is_lddw(in)) {
+            if (i + 1 >= n)
+                return fail(j, i, "lddw without its second slot");
+            if (in->src == BL_PSEUDO_FUNC) {
+                int64_t t = (int64_t)i + 1 + in->imm;
+                if (t < 0 || t >= n)
+                    return fail(j, i, "callback out of range");
+                j->is_func_start[t] = 1;
+            }
+            i++;
+            continue;
+        }
+        if (cls == BL_JMP && BL_OP(in->code) == BL_CALL && in->src == BL_PSEUDO_CALL &&
+            BL_SRC(in->code) == BL_K) {
+            int64_t t = (int64_t)i + 1 + in->imm;
+            if (t < 0 || t >= n)
+                return fail(j, i, "call target out of range");
+            j->is_func_start[t] = 1;
+        } else if ((cls == BL_JMP || cls == BL_JMP32) && BL_OP(in->code) != BL_CALL &&
+                   BL_OP(in->code) != BL_EXIT) {
+            int64_t t = (int64_t)i + 1 +
+                        ((cls == BL_JMP32 && BL_OP(in->code) == BL_JA) ? in->imm : in->off);
+            if (t < 0 || t >= n)
+                return fail(j, i, "jump out of range");
+            j->is_target[t] = 1;
+        }
+        if (is_mem_access(in) && !access_trusted(j, i))
+            j->checked = 1;
+    }
+    if (j->raw)
+        j->checked = 1;
+    /* a jump into the second slot of an lddw is not an instruction */
+    for (uint32_t i = 0; i + 1 < n; i++)
+        if (bl_is_lddw(&j->insns[i])) {
+            if (j->is_target[i + 1] || j->is_func_start[i + 1])
+                return fail(j, i + 1, "jump into the middle of lddw");
+            i++;
+        }
+
+    for (uint32_t i = 0; i < n; i++)
+        j->n_funcs += j->is_func_start[i];
+    j->funcs = calloc(j->n_funcs, sizeof *j->funcs);
+    if (!j->funcs)
+        return -ENOMEM;
+    uint32_t f = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (j->is_func_start[i]) {
+            if (f)
+                j->funcs[f - 1].end = i;
+            j->funcs[f].start = i;
+            f++;
+        }
+        j->func_of[i] = f - 1;
+    }
+    j->funcs[f - 1].end = n;
+
+    for (f = 0; f < j->n_funcs; f++) {
+        struct jfunc *fn = &j->funcs[f];
+        int touches[BL_NREGS] = {0};
+        fn->uses_frame = j->checked; /* checked code checks against its own frame */
+        for (uint32_t i = fn->start; i < fn->end; i++) {
+            const struct bl_insn *in = &j->insns[i];
+            uint8_t cls = BL_CLASS(in->code);
+            touches[in->dst] = 1;
+            if (cls != BL_LD || !bl_is_lddw(in))
+                touches[in->src] = 1;
+            if (cls == BL_JMP && BL_OP(in->code) == BL_CALL)
+                fn->makes_calls = 1;
+            if (cls == BL_LD && (BL_MODE(in->code) == BL_ABS || BL_MODE(in->code) == BL_IND))
+                fn->makes_calls = 1;
+            if (bl_is_lddw(in))
+                i++;
+            if ((cls == BL_JMP || cls == BL_JMP32) && BL_OP(in->code) != BL_CALL &&
+                BL_OP(in->code) != BL_EXIT) {
+                int64_t t = (int64_t)i + 1 +
+                            ((cls == BL_JMP32 && BL_OP(in->code) == BL_JA) ? in->imm : in->off);
+                if (j->func_of[t] != f)
+                    return fail(j, i, "jump out of its function");
+            }
+        }
+        if (touches[BL_R10])
+            fn->uses_frame = 1;
+        for (int r = BL_R6; r <= BL_R9; r++)
+            if (touches[r])
+                fn->saves[fn->n_saves++] = register_map[r];
+        int pushes = fn->uses_frame + fn->n_saves;
+        /* checked code keeps its frames in the run's frame area */
+        fn->rsp_adjust = fn->uses_frame && !j->checked ? BL_STACK_SIZE : 0;
+        /* at entry rsp = 8 mod 16; calls need it 0 mod 16 */
+        if (fn->makes_calls && pushes % 2 == 0)
+            fn->rsp_adjust += 8;
+        fn->entry = x86_label_new(&j->e);
+    }
+    return 0;
+}
+
+/* ---- the trampoline and the fault stub ---------------------------------------- */
+
+static const int tramp_saved[] = {RBP, RBX, R12, R13, R14, R15};
+
+static void emit_trampoline(struct jit *j)
+{
+    struct x86_emit *e = &j->e;
+    /* rdi = args[5], rsi = env, rdx = native function */
+    for (size_t k = 0; k < 6; k++)
+        x86_push(e, tramp_saved[k]);
+    x86_mov_rr(e, 1, ENV_REG, RSI);
+    x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
+    x86_push_m(e, R10, ST_ENTRY_RSP);          /* 7 pushes: rsp = 0 mod 16 */
+    x86_store_r(e, 8, R10, ST_ENTRY_RSP, RSP);
+    if (j->checked)                            /* frames go below the caller's */
+        x86_load(e, 8, 0, RBP, R10, ST_CUR_FP);
+    x86_mov_rr(e, 1, R11, RDX);
+    x86_mov_rr(e, 1, RAX, RDI);
+    x86_load(e, 8, 0, RDI, RAX, 0);
+    x86_load(e, 8, 0, RSI, RAX, 8);
+    x86_load(e, 8, 0, RDX, RAX, 16);
+    x86_load(e, 8, 0, RCX, RAX, 24);
+    x86_load(e, 8, 0, R8, RAX, 32);
+    x86_call_reg(e, R11);
+    x86_label_bind(e, j->tramp_ret_label);
+    x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
+    x86_pop_m(e, R10, ST_ENTRY_RSP);
+    for (size_t k = 6; k-- > 0;)
+        x86_pop(e, tramp_saved[k]);
+    x86_ret(e);
+
+    /* fault: unwind to the innermost trampoline, which returns 0 */
+    x86_label_bind(e, j->fault_label);
+    x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
+    x86_load(e, 8, 0, RSP, R10, ST_ENTRY_RSP);
+    x86_store_i(e, 4, ENV_REG, ENV_FAULT, 1);
+    x86_alu_rr(e, 0, ALU_XOR, RAX, RAX);
+    x86_jmp_fix(e, FIX_LABEL, j->tramp_ret_label);
+}
+
+static void emit_prologue(struct jit *j, const struct jfunc *fn)
+{
+    struct x86_emit *e = &j->e;
+    x86_label_bind(e, fn->entry);
+    if (fn->uses_frame)
+        x86_push(e, RBP);
+    for (int k = 0; k < fn->n_saves; k++)
+        x86_push(e, fn->saves[k]);
+    if (j->checked) {
+        /* R10: the next frame down in the frame area, if there is one */
+        x86_alu_ri(e, 1, ALU_SUB, RBP, BL_STACK_SIZE);
+        x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
+        x86_alu_rm(e, 1, ALU_CMP, RBP, R10, ST_FRAMES_LO);
+        x86_jcc_fix(e, CC_B, FIX_LABEL, j->fault_label);
+    } else if (fn->uses_frame) {
+        x86_mov_rr(e, 1, RBP, RSP);   /* R10: the frame is [rbp - 512, rbp) */
+    }
+    if (fn->rsp_adjust)
+        x86_alu_ri(e, 1, ALU_SUB, RSP, fn->rsp_adjust);
+}
+
+static void emit_epilogue(struct jit *j, const struct jfunc *fn)
+{
+    struct x86_emit *e = &j->e;
+    if (fn->rsp_adjust)
+        x86_alu_ri(e, 1, ALU_ADD, RSP, fn->rsp_adjust);
+    for (int k = fn->n_saves; k-- > 0;)
+        x86_pop(e, fn->saves[k]);
+    if (fn->uses_frame)
+        x86_pop(e, RBP);
+    x86_ret(e);
+}
+
+/* ---- C functions the code calls ----------------------------------------------- */
+
+static uint64_t jit_call_native(struct bpflua_run_env *env, uint64_t fn, uint64_t a1,
+                                uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+
+/* callx: the helper whose id the register holds */
+static uint64_t jit_callx(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                          struct bpflua_run_env *env)
+{
+    struct jit_state *st = env->engine;
+    const struct bpflua_helper *h = st->code->helper_find((uint32_t)st->callx_id);
+    if (!h || !h->fn) {
+        env->fault = 1;
+        return 0;
+    }
+    return h->fn(r1, r2, r3, r4, r5, env);
+}
+
+/* ld_abs / ld_ind: a big-endian load from the run's region */
+static uint64_t jit_ld_abs(uint64_t off, uint64_t size, struct bpflua_run_env *env)
+{
+    struct jit_state *st = env->engine;
+    if (off > st->mem_len || size > st->mem_len - off) {
+        env->fault = 1;
+        return 0;
+    }
+    const uint8_t *p = (const uint8_t *)(uintptr_t)st->mem_lo + off;
+    uint64_t v = 0;
+    for (uint64_t k = 0; k < size; k++)
+        v = v << 8 | p[k];
+    return v;
+}
+
+struct for_each_ctx {
+    struct bpflua_run_env *env;
+    uint64_t callback, ctx;
+};
+
+static int for_each_step(struct bl_map *m, void *key, void *value, void *arg)
+{
+    struct for_each_ctx *c = arg;
+    uint64_t ret = jit_call_native(c->env, c->callback, (uintptr_t)m, (uintptr_t)key,
+                                   (uintptr_t)value, c->ctx, 0);
+    return ret != 0 || c->env->fault;
+}
+
+/* for_each_map_elem: the map walks, the native callback is called directly
+ * through the trampoline (no env->call dispatch) */
+static uint64_t jit_for_each(uint64_t map, uint64_t callback, uint64_t ctx, uint64_t flags,
+                             uint64_t r5, struct bpflua_run_env *env)
+{
+    if (flags || !map || !callback)
+        return (uint64_t)(int64_t)-EINVAL;
+    struct for_each_ctx c = {env, callback, ctx};
+    return (uint64_t)bl_map_for_each((struct bl_map *)(uintptr_t)map, for_each_step, &c);
+}
+
+/* ---- instruction translation ------------------------------------------------- */
+
+static int is_w64(uint8_t code)
+{
+    return BL_CLASS(code) == BL_ALU64;
+}
+
+/* emits `mov r9, env; call fn` and, in checked code, the fault test */
+static void emit_c_call(struct jit *j, const void *fn)
+{
+    struct x86_emit *e = &j->e;
+    if (j->checked) {                 /* where callbacks' frames go */
+        x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
+        x86_store_r(e, 8, R10, ST_CUR_FP, RBP);
+    }
+    x86_mov_rr(e, 1, R9, ENV_REG);
+    x86_mov_ri(e, RAX, (uint64_t)(uintptr_t)fn);
+    x86_call_reg(e, RAX);
+}
+
+static void emit_fault_test(struct jit *j)
+{
+    struct x86_emit *e = &j->e;
+    x86_alu_mi(e, 0, ALU_CMP, ENV_REG, ENV_FAULT, 0);
+    x86_jcc_fix(e, CC_NE, FIX_LABEL, j->fault_label);
+}
+
+/* div/mod with the divisor in r11 (already loaded) */
+static void emit_divmod(struct jit *j, int w, int is_signed, int is_mod, int dst, int known_nonzero)
+{
+    struct x86_emit *e = &j->e;
+    size_t to_zero = 0, to_normal = 0, done1 = 0, done2 = 0;
+    if (!known_nonzero) {
+        x86_test_rr(e, w, R11, R11);
+        to_zero = x86_jcc8(e, CC_E);
+    }
+    if (is_signed) {
+        /* x / -1 = -x and x % -1 = 0, without idiv's #DE on INT_MIN / -1 */
+        x86_alu_ri(e, w, ALU_CMP, R11, -1);
+        to_normal = x86_jcc8(e, CC_NE);
+        if (is_mod)
+            x86_mov_ri(e, dst, 0);
+        else
+            x86_neg(e, w, dst);
+        done1 = x86_jmp8(e);
+        x86_patch8(e, to_normal);
+    }
+    x86_mov_rr(e, 1, R10, RAX);
+    x86_mov_rr(e, 1, R9, RDX);
+    int dividend = dst == RAX ? R10 : dst == RDX ? R9 : dst;
+    x86_mov_rr(e, 1, RAX, dividend);
+    if (is_signed)
+        x86_cqo(e, w);
+    else
+        x86_alu_rr(e, 0, ALU_XOR, RDX, RDX);
+    x86_div(e, w, is_signed, R11);
+    x86_mov_rr(e, 1, R11, is_mod ? RDX : RAX);
+    x86_mov_rr(e, 1, RAX, R10);
+    x86_mov_rr(e, 1, RDX, R9);
+    x86_mov_rr(e, w, dst, R11);
+    if (!known_nonzero) {
+        done2 = x86_jmp8(e);
+        x86_patch8(e, to_zero);
+        if (!is_mod)
+            x86_mov_ri(e, dst, 0);      /* x / 0 = 0 */
+        else if (!w)
+            x86_mov_rr(e, 0, dst, dst); /* x % 0 = x, 32-bit: zero-extended */
+        x86_patch8(e, done2);
+    }
+    if (is_signed)
+        x86_patch8(e, done1);
+}
+
+static void emit_shift_reg(struct jit *j, int w, enum x86_shift op, int dst, int src)
+{
+    struct x86_emit *e = &j->e;
+    if (src == RCX) {
+        x86_shift_cl(e, w, op, dst);
+    } else if (dst == RCX) {
+        x86_mov_rr(e, 1, R11, RCX);
+        x86_mov_rr(e, 1, RCX, src);
+        x86_shift_cl(e, w, op, R11);
+        x86_mov_rr(e, 1, RCX, R11);
+    } else {
+        x86_mov_rr(e, 1, R11, RCX);
+        x86_mov_rr(e, 1, RCX, src);
+        x86_shift_cl(e, w, op, dst);
+        x86_mov_rr(e, 1, RCX, R11);
+    }
+    if (!w)
+        x86_mov_rr(e, 0, dst, dst);     /* a count of 0 leaves the upper half */
+}
+
+static int emit_alu(struct jit *j, uint32_t pc, const struct bl_insn *in)
+{
+    struct x86_emit *e = &j->e;
+    int w = is_w64(in->code);
+    int k = BL_SRC(in->code) == BL_K;
+    int dst = register_map[in->dst], src = register_map[in->src];
+    int32_t imm = in->imm;
+    uint8_t op = BL_OP(in->code);
+
+    if (in->dst == BL_R10)
+        return fail(j, pc, "R10 is read-only");
+    switch (op) {
+    case BL_ADD: case BL_SUB: case BL_OR: case BL_AND: case BL_XOR: {
+        enum x86_alu a = op == BL_ADD ? ALU_ADD : op == BL_SUB ? ALU_SUB : op == BL_OR ? ALU_OR
+                         : op == BL_AND ? ALU_AND : ALU_XOR;
+        if (k)
+            x86_alu_ri(e, w, a, dst, imm);
+        else
+            x86_alu_rr(e, w, a, dst, src);
+        break;
+    }
+    case BL_MUL:
+        if (k)
+            x86_imul_ri(e, w, dst, dst, imm);
+        else
+            x86_imul_rr(e, w, dst, src);
+        break;
+    case BL_DIV: case BL_MOD: {
+        int is_signed = in->off == 1, is_mod = op == BL_MOD;
+        if (k && imm == 0) {
+            if (!is_mod)
+                x86_mov_ri(e, dst, 0);
+            else if (!w)
+                x86_mov_rr(e, 0, dst, dst);
+            break;
+        }
+        if (k)
+            x86_mov_ri(e, R11, w ? (uint64_t)(int64_t)imm : (uint32_t)imm);
+        else
+            x86_mov_rr(e, w, R11, src);
+        emit_divmod(j, w, is_signed, is_mod, dst, k);
+        break;
+    }
+    case BL_LSH: case BL_RSH: case BL_ARSH: {
+        enum x86_shift s = op == BL_LSH ? SHIFT_SHL : op == BL_RSH ? SHIFT_SHR : SHIFT_SAR;
+        if (k) {
+            uint8_t n = (uint8_t)(imm & (w ? 63 : 31));
+            if (n)
+                x86_shift_ri(e, w, s, dst, n);
+            else if (!w)
+                x86_mov_rr(e, 0, dst, dst);
+        } else {
+            emit_shift_reg(j, w, s, dst, src);
+        }
+        break;
+    }
+    case BL_NEG:
+        x86_neg(e, w, dst);
+        break;
+    case BL_MOV:
+        if (k)
+            x86_mov_ri(e, dst, w ? (uint64_t)(int64_t)imm : (uint32_t)imm);
+        else if (in->off == 0)
+            x86_mov_rr(e, w, dst, src);
+        else if (in->off == 8 || in->off == 16 || (in->off == 32 && w))
+            x86_movsx_rr(e, w, in->off, dst, src);
+        else
+            return fail(j, pc, "bad movsx width");
+        break;
+    case BL_END: {
+        int to_le = !w && k;
+        if (imm != 16 && imm != 32 && imm != 64)
+            return fail(j, pc, "bad byte-swap width");
+        if (to_le) {
+            if (imm == 16)
+                x86_movzx16(e, dst, dst);
+            else if (imm == 32)
+                x86_mov_rr(e, 0, dst, dst);
+        } else if (imm == 16) {
+            x86_ror16_8(e, dst);
+            x86_movzx16(e, dst, dst);
+        } else {
+            x86_bswap(e, imm == 64, dst);
+        }
+        break;
+    }
+    default:
+        return fail(j, pc, "unknown ALU operation");
+    }
+    return 0;
+}
+
+/* The operand of a memory access: emits the bounds check when the access
+ * is not trusted; then the access is [*base + *disp]. */
+static void mem_operand(struct jit *j, uint32_t pc, int reg, int16_t off, int size,
+                        int *base, int32_t *disp)
+{
+    struct x86_emit *e = &j->e;
+    *base = register_map[reg];
+    *disp = off;
+    if (access_trusted(j, pc))
+        return;
+    x86_lea(e, R11, *base, off);
+    /* in this frame or a caller's: rbp - 512 <= addr, addr + size <= frames_hi */
+    x86_lea(e, R10, RBP, -BL_STACK_SIZE);
+    x86_alu_rr(e, 1, ALU_CMP, R11, R10);
+    size_t not_stack = x86_jcc8(e, CC_B);
+    x86_lea(e, R9, R11, size);
+    x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
+    x86_alu_rm(e, 1, ALU_CMP, R9, R10, ST_FRAMES_HI);
+    size_t ok = x86_jcc8(e, CC_BE);
+    x86_patch8(e, not_stack);
+    /* in the region: addr - lo <= len and addr - lo + size <= len */
+    x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
+    x86_mov_rr(e, 1, R9, R11);
+    x86_alu_rm(e, 1, ALU_SUB, R9, R10, ST_MEM_LO);
+    x86_alu_rm(e, 1, ALU_CMP, R9, R10, ST_MEM_LEN);
+    x86_jcc_fix(e, CC_A, FIX_LABEL, j->fault_label);
+    x86_alu_ri(e, 1, ALU_ADD, R9, size);
+    x86_alu_rm(e, 1, ALU_CMP, R9, R10, ST_MEM_LEN);
+    x86_jcc_fix(e, CC_A, FIX_LABEL, j->fault_label);
+    x86_patch8(e, ok);
+    *base = R11;
+    *disp = 0;
+}
+
+static int size_of(uint8_t code)
+{
+    switch (BL_SIZE(code)) {
+    case BL_B: return 1;
+    case BL_H: return 2;
+    case BL_W: return 4;
+    default: return 8;
+    }
+}
+
+static int emit_atomic(struct jit *j, uint32_t pc, const struct bl_insn *in)
+{
+    struct x86_emit *e = &j->e;
+    int size = size_of(in->code);
+    int w = size == 8;
+    int src = register_map[in->src];
+    int base;
+    int32_t disp;
+    if (size != 4 && size != 8)
+        return fail(j, pc, "atomic access must be 32 or 64 bits");
+    if (in->src == BL_R10 && (in->imm & BL_FETCH))
+        return fail(j, pc, "R10 is read-only");
+    mem_operand(j, pc, in->dst, in->off, size, &base, &disp);
+    switch (in->imm) {
+    case BL_ADD:
+        x86_lock_alu_mr(e, size, ALU_ADD, base, disp, src);
+        break;
+    case BL_OR:
+        x86_lock_alu_mr(e, size, ALU_OR, base, disp, src);
+        break;
+    case BL_AND:
+        x86_lock_alu_mr(e, size, ALU_AND, base, disp, src);
+        break;
+    case BL_XOR:
+        x86_lock_alu_mr(e, size, ALU_XOR, base, disp, src);
+        break;
+    case BL_ADD | BL_FETCH:
+        x86_lock_xadd(e, size, base, disp, src);
+        break;
+    case BL_XCHG:
+        x86_xchg_mr(e, size, base, disp, src);
+        break;
+    case BL_CMPXCHG:
+        x86_lock_cmpxchg(e, size, base, disp, src);
+        if (!w)
+            x86_mov_rr(e, 0, RAX, RAX); /* R0 = zero-extended old value */
+        break;
+    case BL_OR | BL_FETCH: case BL_AND | BL_FETCH: case BL_XOR | BL_FETCH: {
+        enum x86_alu a = in->imm == (BL_OR | BL_FETCH) ? ALU_OR
+                         : in->imm == (BL_AND | BL_FETCH) ? ALU_AND : ALU_XOR;
+        if (base != R11) {
+            x86_lea(e, R11, base, disp);
+            base = R11;
+            disp = 0;
+        }
+        x86_mov_rr(e, 1, R10, RAX);                 /* save R0 */
+        x86_load(e, size, 0, RAX, R11, 0);          /* old */
+        size_t retry = e->len;
+        x86_mov_rr(e, 1, R9, RAX);
+        x86_alu_rr(e, w, a, R9, src == RAX ? R10 : src);
+        x86_lock_cmpxchg(e, size, R11, 0, R9);
+        x86_jcc8_back(e, CC_NE, retry);
+        if (src != RAX) {
+            x86_mov_rr(e, w, src, RAX);
+            x86_mov_rr(e, 1, RAX, R10);
+        } else if (!w) {
+            x86_mov_rr(e, 0, RAX, RAX);
+        }
+        break;
+    }
+    default:
+        return fail(j, pc, "unknown atomic operation");
+    }
+    return 0;
+}
+
+static const enum x86_cc jmp_cc[16] = {
+    [BL_JEQ >> 4] = CC_E, [BL_JGT >> 4] = CC_A, [BL_JGE >> 4] = CC_AE,
+    [BL_JSET >> 4] = CC_NE, [BL_JNE >> 4] = CC_NE, [BL_JSGT >> 4] = CC_G,
+    [BL_JSGE >> 4] = CC_GE, [BL_JLT >> 4] = CC_B, [BL_JLE >> 4] = CC_BE,
+    [BL_JSLT >> 4] = CC_L, [BL_JSLE >> 4] = CC_LE,
+};
+
+/* The function bpf_loop will call, when the lddw that put it in R2 sits in
+ * the same basic block as the call; else UINT32_MAX (call through r15). */
+static uint32_t static_callback(const struct jit *j, uint32_t pc)
+{
+    uint32_t start = j->funcs[j->func_of[pc]].start;
+    for (uint32_t i = pc; i-- > start;) {
+        const struct bl_insn *in = &j->insns[i];
+        if (i > start && bl_is_lddw(&j->insns[i - 1]))
+            continue;                    /* second slot */
+        if (bl_is_lddw(in)) {
+            if (in->dst == BL_R2)
+                return in->src == BL_PSEUDO_FUNC ? (uint32_t)((int64_t)i + 1 + in->imm)
+                                                 : UINT32_MAX;
+        } else {
+            uint8_t cls = BL_CLASS(in->code);
+            if (cls == BL_JMP || cls == BL_JMP32)
+                return UINT32_MAX;
+            if (in->dst == BL_R2 || (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC))
+                return UINT32_MAX;
+        }
+        if (j->is_target[i])
+            return UINT32_MAX;
+    }
+    return UINT32_MAX;
+}
+
+/* bpf_loop(nr = R1, callback = R2, ctx = R3, flags = R4) as a native loop */
+static void emit_bpf_loop(struct jit *j, uint32_t pc)
+{
+    struct x86_emit *e = &j->e;
+    uint32_t cb = static_callback(j, pc);
+    uint32_t l_done = x86_label_new(e), l_out = x86_label_new(e);
+    uint32_t l_top = x86_label_new(e), l_bad = x86_label_new(e);
+
+    x86_mov_ri(e, RAX, (uint64_t)(int64_t)-EINVAL);
+    x86_test_rr(e, 1, RCX, RCX);
+    x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
+    x86_mov_rr(e, 0, RDI, RDI);                  /* nr is a u32 */
+    x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
+    x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
+    /* the loop state lives in R6-R9's registers, saved around the loop */
+    x86_push(e, RBX);
+    x86_push(e, R13);
+    x86_push(e, R14);
+    x86_push(e, R15);
+    x86_mov_rr(e, 1, R13, RDI);                  /* n */
+    x86_mov_rr(e, 1, R14, RDX);                  /* ctx */
+    x86_mov_rr(e, 1, R15, RSI);                  /* callback */
+    x86_alu_rr(e, 0, ALU_XOR, RBX, RBX);         /* i */
+    x86_alu_rr(e, 0, ALU_XOR, RAX, RAX);
+    x86_test_rr(e, 0, R13, R13);
+    x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
+    x86_label_bind(e, l_top);
+    x86_mov_rr(e, 0, RDI, RBX);
+    x86_mov_rr(e, 1, RSI, R14);
+    if (cb != UINT32_MAX && func_index(j, cb) != UINT32_MAX)
+        x86_call_fix(e, FIX_LABEL, j->funcs[func_index(j, cb)].entry);
+    else
+        x86_call_reg(e, R15);
+    x86_inc(e, 0, RBX);
+    x86_test_rr(e, 1, RAX, RAX);
+    x86_jcc_fix(e, CC_NE, FIX_LABEL, l_out);     /* callback returned 1: break */
+    x86_alu_rr(e, 0, ALU_CMP, RBX, R13);
+    x86_jcc_fix(e, CC_B, FIX_LABEL, l_top);
+    x86_label_bind(e, l_out);
+    x86_mov_rr(e, 1, RAX, RBX);                  /* iterations run */
+    x86_pop(e, R15);
+    x86_pop(e, R14);
+    x86_pop(e, R13);
+    x86_pop(e, RBX);
+    x86_jmp_fix(e, FIX_LABEL, l_done);
+    x86_label_bind(e, l_bad);
+    x86_mov_ri(e, RAX, (uint64_t)(int64_t)-E2BIG);
+    x86_label_bind(e, l_done);
+}
+
+static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
+{
+    struct x86_emit *e = &j->e;
+    if (BL_SRC(in->code) == BL_X) {              /* callx: helper id in dst */
+        x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
+        x86_store_r(e, 8, R10, ST_CALLX_ID, register_map[in->dst]);
+        emit_c_call(j, (const void *)jit_callx);
+        emit_fault_test(j);
+        return 0;
+    }
+    if (in->src == BL_PSEUDO_CALL) {
+        uint32_t f = func_index(j, (uint32_t)((int64_t)pc + 1 + in->imm));
+        if (f == UINT32_MAX)
+            return fail(j, pc, "call target is not a function");
+        x86_call_fix(e, FIX_LABEL, j->funcs[f].entry);
+        return 0;
+    }
+    if (in->src != BL_CALL_HELPER)
+        return fail(j, pc, "bad call");
+    if (in->imm == BL_HELPER_LOOP) {
+        emit_bpf_loop(j, pc);
+        return 0;
+    }
+    const void *fn;
+    if (in->imm == BL_HELPER_FOR_EACH_MAP_ELEM) {
+        fn = (const void *)jit_for_each;
+    } else {
+        const struct bpflua_helper *h = j->helper_find((uint32_t)in->imm);
+        if (!h || !h->fn) {
+            if (!j->raw)
+                return fail(j, pc, "unknown helper");
+            x86_jmp_fix(e, FIX_LABEL, j->fault_label);
+            return 0;
+        }
+        fn = (const void *)h->fn;
+    }
+    emit_c_call(j, fn);
+    if (j->checked)
+        emit_fault_test(j);
+    return 0;
+}
+
+static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
+{
+    struct x86_emit *e = &j->e;
+    uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
+    int w = cls == BL_JMP;
+    if (op == BL_CALL)
+        return emit_call(j, pc, in);
+    if (op == BL_EXIT) {
+        emit_epilogue(j, &j->funcs[j->func_of[pc]]);
+        return 0;
+    }
+    if (op == BL_JA) {
+        int32_t rel = cls == BL_JMP32 ? in->imm : in->off;
+        x86_jmp_fix(e, FIX_INSN, (uint32_t)((int64_t)pc + 1 + rel));
+        return 0;
+    }
+    if ((op >> 4) >= 16 || (op != BL_JEQ && !jmp_cc[op >> 4]))
+        return fail(j, pc, "unknown jump");
+    int dst = register_map[in->dst], src = register_map[in->src];
+    if (BL_SRC(in->code) == BL_K) {
+        if (op == BL_JSET)
+            x86_test_ri(e, w, dst, in->imm);
+        else if (in->imm == 0 && (op == BL_JEQ || op == BL_JNE))
+            x86_test_rr(e, w, dst, dst);
+        else
+            x86_alu_ri(e, w, ALU_CMP, dst, in->imm);
+    } else {
+        if (op == BL_JSET)
+            x86_test_rr(e, w, dst, src);
+        else
+            x86_alu_rr(e, w, ALU_CMP, dst, src);
+    }
+    x86_jcc_fix(e, jmp_cc[op >> 4], FIX_INSN, (uint32_t)((int64_t)pc + 1 + in->off));
+    return 0;
+}
+
+static int emit_insn(struct jit *j, uint32_t pc)
+{
+    struct x86_emit *e = &j->e;
+    const struct bl_insn *in = &j->insns[pc];
+    uint8_t cls = BL_CLASS(in->code);
+    int base;
+    int32_t disp;
+
+    switch (cls) {
+    case BL_ALU:
+    case BL_ALU64:
+        return emit_alu(j, pc, in);
+    case BL_JMP:
+    case BL_JMP32:
+        return emit_jump(j, pc, in);
+    case BL_LD:
+        if (bl_is_lddw(in)) {
+            if (in->dst == BL_R10)
+                return fail(j, pc, "R10 is read-only");
+            if (in->src == BL_PSEUDO_FUNC) {
+                uint32_t f = func_index(j, (uint32_t)((int64_t)pc + 1 + in->imm));
+                x86_lea_rip(e, register_map[in->dst], j->funcs[f].entry);
+            } else {
+                uint64_t v = (uint32_t)in->imm | (uint64_t)(uint32_t)in[1].imm << 32;
+                x86_mov_ri(e, register_map[in->dst], v);
+            }
+            return 0;
+        }
+        if (BL_MODE(in->code) == BL_ABS || BL_MODE(in->code) == BL_IND) {
+            int size = size_of(in->code);
+            if (size == 8)
+                return fail(j, pc, "bad legacy packet load");
+            x86_mov_ri(e, R11, (uint64_t)(int64_t)in->imm);
+            if (BL_MODE(in->code) == BL_IND) {
+                x86_mov_rr(e, 0, R10, register_map[in->src]);
+                x86_alu_rr(e, 1, ALU_ADD, R11, R10);
+            }
+            static const int keep[] = {RDI, RSI, RDX, RCX, R8, R8};
+            for (int k = 0; k < 6; k++)
+                x86_push(e, keep[k]);
+            x86_mov_rr(e, 1, RDI, R11);
+            x86_mov_ri(e, RSI, (uint64_t)size);
+            x86_mov_rr(e, 1, RDX, ENV_REG);
+            x86_mov_ri(e, RAX, (uint64_t)(uintptr_t)jit_ld_abs);
+            x86_call_reg(e, RAX);
+            for (int k = 6; k-- > 0;)
+                x86_pop(e, keep[k]);
+            emit_fault_test(j);
+            return 0;
+        }
+        return fail(j, pc, "unknown load");
+    case BL_LDX: {
+        int sign = BL_MODE(in->code) == BL_MEMSX;
+        int size = size_of(in->code);
+        if ((BL_MODE(in->code) != BL_MEM && !sign) || (sign && size == 8))
+            return fail(j, pc, "unknown load");
+        if (in->dst == BL_R10)
+            return fail(j, pc, "R10 is read-only");
+        mem_operand(j, pc, in->src, in->off, size, &base, &disp);
+        x86_load(e, size, sign, register_map[in->dst], base, disp);
+        return 0;
+    }
+    case BL_ST:
+        if (BL_MODE(in->code) != BL_MEM)
+            return fail(j, pc, "unknown store");
+        mem_operand(j, pc, in->dst, in->off, size_of(in->code), &base, &disp);
+        x86_store_i(e, size_of(in->code), base, disp, in->imm);
+        return 0;
+    case BL_STX:
+        if (BL_MODE(in->code) == BL_ATOMIC)
+            return emit_atomic(j, pc, in);
+        if (BL_MODE(in->code) != BL_MEM)
+            return fail(j, pc, "unknown store");
+        mem_operand(j, pc, in->dst, in->off, size_of(in->code), &base, &disp);
+        x86_store_r(e, size_of(in->code), base, disp, register_map[in->src]);
+        return 0;
+    }
+    return fail(j, pc, "unknown instruction class");
+}
+
+/* ---- the driver ---------------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void jit_release(struct jit *j)
+{
+    x86_free(&j->e);
+    free(j->pc_locs);
+    free(j->func_of);
+    free(j->is_target);
+    free(j->is_func_start);
+    free(j->funcs);
+}
+
+static int compile(struct bl_prog *p, int raw,
+                   const struct bpflua_helper *(*helper_find)(uint32_t id), char **err)
+{
+    uint64_t t0 = now_ns();
+    struct jit j;
+    memset(&j, 0, sizeof j);
+    j.errp = err;
+    j.helper_find = helper_find ? helper_find : bl_helper_find;
+    j.insns = p->exec_insns ? p->exec_insns : p->insns;
+    j.n = p->n_insns;
+    j.raw = raw || p->verdict != 1 || !p->aux;
+    j.aux = j.raw ? NULL : p->aux;
+    if (!j.insns || !j.n) {
+        bl_set_err(err, "jit: empty program");
+        return -EINVAL;
+    }
+    x86_init(&j.e);
+    j.fault_label = x86_label_new(&j.e);
+    j.tramp_ret_label = x86_label_new(&j.e);
+    int rc = analyse(&j);
+    if (rc) {
+        if (rc == -ENOMEM)
+            bl_set_err(err, "jit: out of memory");
+        jit_release(&j);
+        return rc;
+    }
+
+    emit_trampoline(&j);
+    for (uint32_t i = 0; i < j.n && !j.failed; i++) {
+        const struct jfunc *fn = &j.funcs[j.func_of[i]];
+        if (i == fn->start)
+            emit_prologue(&j, fn);
+        j.pc_locs[i] = (uint32_t)j.e.len;
+        emit_insn(&j, i);
+        if (bl_is_lddw(&j.insns[i])) {
+            i++;
+            j.pc_locs[i] = UINT32_MAX;
+        }
+        if (i + 1 == fn->end)                    /* falling off a function */
+            x86_jmp_fix(&j.e, FIX_LABEL, j.fault_label);
+    }
+    if (j.failed) {
+        jit_release(&j);
+        return -EINVAL;
+    }
+    if (x86_resolve(&j.e, j.pc_locs, j.n) || j.e.err) {
+        bl_set_err(err, "jit: %s", j.e.err == X86_ENOMEM ? "out of memory"
+                                   : j.e.err == X86_ERANGE ? "short jump out of range"
+                                   : "unresolved jump");
+        rc = j.e.err == X86_ENOMEM ? -ENOMEM : -EINVAL;
+        jit_release(&j);
+        return rc;
+    }
+
+    struct bl_jit_code *code = calloc(1, sizeof *code);
+    long page = sysconf(_SC_PAGESIZE);
+    size_t map_size = (j.e.len + (size_t)page - 1) / (size_t)page * (size_t)page;
+    void *mem = code ? mmap(NULL, map_size, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
+    if (mem == MAP_FAILED) {
+        free(code);
+        jit_release(&j);
+        bl_set_err(err, "jit: cannot map code memory");
+        return -ENOMEM;
+    }
+    memcpy(mem, j.e.buf, j.e.len);
+    if (mprotect(mem, map_size, PROT_READ | PROT_EXEC)) {
+        munmap(mem, map_size);
+        free(code);
+        jit_release(&j);
+        bl_set_err(err, "jit: cannot make code executable");
+        return -EPERM;
+    }
+    code->mem = mem;
+    code->map_size = map_size;
+    code->code_len = j.e.len;
+    code->main_off = j.e.labels[j.funcs[0].entry];
+    code->checked = j.checked;
+    code->raw = j.raw;
+    code->helper_find = j.helper_find;
+    jit_release(&j);
+    code->compile_ns = now_ns() - t0;
+
+    if (p->jit)
+        bl_jit_free(p->jit);
+    p->jit = code;
+    return 0;
+}
+
+/* ---- public interface ------------------------------------------------------------ */
+
+int bl_jit_available(void)
+{
+#if defined(__x86_64__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int bl_jit_compile(struct bl_prog *p, char **err)
+{
+    if (!bl_jit_available()) {
+        bl_set_err(err, "jit: not available on this machine");
+        return -ENOSYS;
+    }
+    return compile(p, 0, NULL, err);
+}
+
+int bl_jit_compile_opts(struct bl_prog *p, const struct bl_jit_opts *opts, char **err)
+{
+    if (!bl_jit_available()) {
+        bl_set_err(err, "jit: not available on this machine");
+        return -ENOSYS;
+    }
+    return compile(p, opts && opts->raw, opts ? opts->helper_find : NULL, err);
+}
+
+static uint64_t enter(const struct bl_jit_code *code, struct bpflua_run_env *env,
+                      const uint64_t *args, void *fn)
+{
+    return ((tramp_fn)(void *)code->mem)(args, env, fn);
+}
+
+static uint64_t jit_call_native(struct bpflua_run_env *env, uint64_t fn, uint64_t a1,
+                                uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    struct jit_state *st = env->engine;
+    const uint64_t args[5] = {a1, a2, a3, a4, a5};
+    if (!fn) {
+        env->fault = 1;
+        return 0;
+    }
+    return enter(st->code, env, args, (void *)(uintptr_t)fn);
+}
+
+static uint64_t run(const struct bl_jit_code *code, uint64_t r1, uint64_t r2,
+                    uint64_t mem_lo, uint64_t mem_len, struct bpflua_run_env *env)
+{
+    struct jit_state st = {0};
+    uint8_t *frames = NULL;
+    st.code = code;
+    st.mem_lo = mem_lo;
+    st.mem_len = mem_len;
+    if (code->checked) {
+        frames = calloc(CHECKED_FRAMES, BL_STACK_SIZE);
+        if (!frames) {
+            env->fault = 1;
+            return 0;
+        }
+        st.frames_lo = (uint64_t)(uintptr_t)frames;
+        st.frames_hi = st.frames_lo + CHECKED_FRAMES * BL_STACK_SIZE;
+        st.cur_fp = st.frames_hi + BL_STACK_SIZE;
+    }
+    void *saved_engine = env->engine;
+    uint64_t (*saved_call)(struct bpflua_run_env *, uint64_t, uint64_t, uint64_t, uint64_t,
+                           uint64_t, uint64_t) = env->call;
+    env->engine = &st;
+    env->call = jit_call_native;
+    const uint64_t args[5] = {r1, r2, 0, 0, 0};
+    uint64_t ret = enter(code, env, args, code->mem + code->main_off);
+    env->engine = saved_engine;
+    env->call = saved_call;
+    free(frames);
+    return ret;
+}
+
+uint64_t bl_jit_run(const struct bl_jit_code *code, void *ctx, struct bpflua_run_env *env)
+{
+    uint64_t lo = 0, len = 0;
+    if (code->checked && !code->raw && ctx) { /* checked accesses may touch the packet */
+        const struct bl_xdp_ctx *x = ctx;
+        if (x->data_end >= x->data) {
+            lo = x->data;
+            len = x->data_end - x->data;
+        }
+    }
+    return run(code, (uint64_t)(uintptr_t)ctx, 0, lo, len, env);
+}
+
+uint64_t bl_jit_run_mem(const struct bl_jit_code *code, uint64_t r1, uint64_t r2,
+                        void *mem, size_t len, struct bpflua_run_env *env)
+{
+    return run(code, r1, r2, (uint64_t)(uintptr_t)mem, mem ? len : 0, env);
+}
+
+void bl_jit_free(struct bl_jit_code *code)
+{
+    if (!code)
+        return;
+    munmap(code->mem, code->map_size);
+    free(code);
+}
+
+size_t bl_jit_code_size(const struct bl_jit_code *code)
+{
+    return code ? code->code_len : 0;
+}
+
+uint64_t bl_jit_compile_ns(const struct bl_jit_code *code)
+{
+    return code ? code->compile_ns : 0;
+}

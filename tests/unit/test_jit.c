@@ -1,0 +1,435 @@
+/* test_jit.c - the x86-64 JIT against the interpreter.
+ *
+ * Every conformance file runs in the interpreter (raw mode) and in the JIT
+ * (raw mode, bl_jit_run_mem) and must give the same R0 as the file says;
+ * then corner cases (division, shifts, atomics, calls, helpers, bpf_loop,
+ * for_each over a map) in both engines, raw and verified.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jit/jit.h"
+#include "stdlib/helpers.h"
+#include "stdlib/maps.h"
+#include "vm/asm.h"
+#include "vm/interp.h"
+#include "vm/object.h"
+#include "vm/verifier.h"
+
+/* ---- the conformance helpers (as vm/conformance.c) ------------------------- */
+
+static uint64_t unwind_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                              struct bpflua_run_env *env)
+{
+    if (r1 == 0)
+        env->fault = 1;
+    return r1;
+}
+
+static const struct bpflua_helper test_helpers[] = {
+    {5, "unwind", unwind_helper, BPFLUA_RET_INTEGER, {BPFLUA_ARG_ANYTHING}},
+};
+
+static const struct bpflua_helper *conf_helper_find(uint32_t id)
+{
+    return id == 5 ? &test_helpers[0] : NULL;
+}
+
+/* ---- running one program in both engines ------------------------------------ */
+
+struct both {
+    int interp_rc;
+    uint64_t interp_r0, jit_r0;
+    int jit_fault;
+};
+
+/* raw mode in both engines: R1 = mem, R2 = len */
+static int run_both_raw(bpflua_object *obj, const struct bpflua_helper *(*find)(uint32_t),
+                        void *mem, size_t len, struct both *out)
+{
+    struct bl_prog *p = bl_object_prog(obj, 0);
+    size_t n;
+    const struct bl_insn *insns = bpflua_prog_insns(obj, 0, &n);
+    uint64_t args[5] = {(uint64_t)(uintptr_t)mem, len, 0, 0, 0};
+
+    /* interpreter first, on its own copy of the memory */
+    uint8_t *copy = len ? malloc(len) : NULL;
+    if (len)
+        memcpy(copy, mem, len);
+    struct bl_interp_opts io = {
+        .raw = 1,
+        .helper_find = find,
+        .regions = {{(uint64_t)(uintptr_t)copy, len}},
+        .n_regions = copy ? 1 : 0,
+    };
+    args[0] = (uint64_t)(uintptr_t)copy;
+    struct bpflua_run_env env = {.obj = obj};
+    struct bl_interp_result ir;
+    memset(&ir, 0, sizeof ir);
+    out->interp_rc = bl_interp_exec(insns, (uint32_t)n, args, &io, &env, &ir);
+    out->interp_r0 = env.fault ? 0 : ir.r0;
+    free(copy);
+
+    free(p->exec_insns);
+    p->exec_insns = malloc(n * sizeof *insns);
+    memcpy(p->exec_insns, insns, n * sizeof *insns);
+    char *err = NULL;
+    struct bl_jit_opts jo = {.raw = 1, .helper_find = find};
+    int rc = bl_jit_compile_opts(p, &jo, &err);
+    if (rc) {
+        print_message("jit compile: %s\n", err ? err : "?");
+        free(err);
+        return rc;
+    }
+    struct bpflua_run_env jenv = {.obj = obj};
+    out->jit_r0 = bl_jit_run_mem(p->jit, (uint64_t)(uintptr_t)mem, len, mem, len, &jenv);
+    out->jit_fault = jenv.fault;
+    return 0;
+}
+
+static bpflua_object *assemble(const char *text)
+{
+    char *err = NULL;
+    bpflua_object *obj = bl_asm_assemble(text, "t", 1, &err);
+    if (!obj) {
+        print_message("asm: %s\n", err ? err : "?");
+        free(err);
+    }
+    return obj;
+}
+
+/* assembles and runs raw in both; asserts they agree and returns R0 */
+static uint64_t raw2(const char *text, void *mem, size_t len)
+{
+    bpflua_object *obj = assemble(text);
+    assert_non_null(obj);
+    struct both b;
+    assert_int_equal(run_both_raw(obj, bl_helper_find, mem, len, &b), 0);
+    assert_int_equal(b.interp_rc, 0);
+    assert_int_equal(b.jit_fault, 0);
+    if (b.interp_r0 != b.jit_r0)
+        print_message("interp 0x%llx jit 0x%llx\n%s\n", (unsigned long long)b.interp_r0,
+                      (unsigned long long)b.jit_r0, text);
+    assert_true(b.interp_r0 == b.jit_r0);
+    bpflua_object_free(obj);
+    return b.jit_r0;
+}
+
+/* ---- the conformance suite ----------------------------------------------------- */
+
+struct data_file {
+    char *asm_text;
+    size_t asm_len, asm_cap;
+    unsigned asm_line;
+    uint8_t mem[4096];
+    size_t mem_len;
+    int has_result;
+    uint64_t result;
+};
+
+static void append(struct data_file *df, const char *line)
+{
+    size_t l = strlen(line);
+    if (df->asm_len + l + 1 > df->asm_cap) {
+        df->asm_cap = (df->asm_len + l + 1) * 2;
+        df->asm_text = realloc(df->asm_text, df->asm_cap);
+    }
+    memcpy(df->asm_text + df->asm_len, line, l + 1);
+    df->asm_len += l;
+}
+
+static int parse_data(const char *path, struct data_file *df)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    memset(df, 0, sizeof *df);
+    char line[1024];
+    enum { NONE, ASM, MEM, RESULT, OTHER } sec = NONE;
+    unsigned lineno = 0;
+    append(df, "");
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (strncmp(line, "-- ", 3) == 0) {
+            sec = strncmp(line + 3, "asm", 3) == 0 ? ASM
+                  : strncmp(line + 3, "mem", 3) == 0 ? MEM
+                  : strncmp(line + 3, "result", 6) == 0 ? RESULT : OTHER;
+            if (sec == ASM)
+                df->asm_line = lineno + 1;
+            continue;
+        }
+        if (sec == ASM) {
+            append(df, line);
+        } else if (sec == MEM) {
+            char *s = line;
+            unsigned b;
+            int used;
+            while (sscanf(s, " %2x%n", &b, &used) == 1 && df->mem_len < sizeof df->mem) {
+                df->mem[df->mem_len++] = (uint8_t)b;
+                s += used;
+            }
+        } else if (sec == RESULT) {
+            char *s = line + strspn(line, " \t");
+            if (*s && *s != '#' && *s != '\n') {
+                df->result = strtoull(s, NULL, 0);
+                df->has_result = 1;
+            }
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+static void test_conformance(void **state)
+{
+    const char *shared = getenv("SHARED_DIR");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/conformance", shared ? shared : "../shared");
+    DIR *d = opendir(dir);
+    if (!d) {
+        print_message("no conformance directory %s: skipped\n", dir);
+        skip();
+    }
+    struct dirent *ent;
+    int files = 0, failed = 0;
+    while ((ent = readdir(d))) {
+        size_t l = strlen(ent->d_name);
+        if (l < 6 || strcmp(ent->d_name + l - 5, ".data"))
+            continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        struct data_file df;
+        if (parse_data(path, &df) || !df.has_result) {
+            free(df.asm_text);
+            continue;
+        }
+        files++;
+        char *err = NULL;
+        bpflua_object *obj = bl_asm_assemble(df.asm_text, ent->d_name, df.asm_line, &err);
+        if (!obj) {
+            print_message("%s: %s\n", ent->d_name, err);
+            free(err);
+            failed++;
+            free(df.asm_text);
+            continue;
+        }
+        uint8_t mem[4096];
+        memcpy(mem, df.mem, df.mem_len);
+        struct both b;
+        int rc = run_both_raw(obj, conf_helper_find, df.mem_len ? mem : NULL, df.mem_len, &b);
+        if (rc || b.interp_rc || b.jit_fault || b.jit_r0 != df.result || b.interp_r0 != b.jit_r0) {
+            print_message("%s: expected 0x%llx interp 0x%llx (rc %d) jit 0x%llx (fault %d)\n",
+                          ent->d_name, (unsigned long long)df.result,
+                          (unsigned long long)b.interp_r0, b.interp_rc,
+                          (unsigned long long)b.jit_r0, b.jit_fault);
+            failed++;
+        }
+        bpflua_object_free(obj);
+        free(df.asm_text);
+    }
+    closedir(d);
+    print_message("conformance through the JIT: %d files, %d failed\n", files, failed);
+    assert_true(files >= 200);
+    assert_int_equal(failed, 0);
+}
+
+/* ---- corner cases, raw mode ---------------------------------------------------- */
+
+static void test_division(void **state)
+{
+    assert_true(raw2("mov %r0, 7\nmov %r1, 0\ndiv %r0, %r1\nexit\n", NULL, 0) == 0);
+    assert_true(raw2("mov %r0, 7\nmov %r1, 0\nmod %r0, %r1\nexit\n", NULL, 0) == 7);
+    assert_true(raw2("lddw %r0, 0x100000007\nmov %r1, 0\nmod32 %r0, %r1\nexit\n", NULL, 0) == 7);
+    assert_true(raw2("lddw %r0, 0x8000000000000000\nmov %r1, -1\nsdiv %r0, %r1\nexit\n", NULL, 0) ==
+                0x8000000000000000ull);
+    assert_true(raw2("lddw %r0, 0x8000000000000000\nmov %r1, -1\nsmod %r0, %r1\nexit\n", NULL, 0) == 0);
+    assert_true(raw2("mov32 %r0, 0x80000000\nsdiv32 %r0, -1\nexit\n", NULL, 0) == 0x80000000u);
+    assert_true(raw2("mov32 %r0, 0x80000000\nsmod32 %r0, -1\nexit\n", NULL, 0) == 0);
+    assert_true(raw2("mov %r0, -7\nsmod %r0, 2\nexit\n", NULL, 0) == (uint64_t)-1);
+    assert_true(raw2("mov %r0, -7\nsdiv %r0, 0\nexit\n", NULL, 0) == 0);
+    /* the divisor or dividend in rax/rdx (R0/R3) */
+    assert_true(raw2("mov %r3, 100\nmov %r0, 7\ndiv %r3, %r0\nmov %r0, %r3\nexit\n", NULL, 0) == 14);
+    assert_true(raw2("mov %r0, 100\nmov %r3, 7\nmod %r0, %r3\nadd %r0, %r3\nexit\n", NULL, 0) == 9);
+    assert_true(raw2("mov %r3, 100\nmov %r0, 9\nmod %r3, %r3\nadd %r0, %r3\nexit\n", NULL, 0) == 9);
+    assert_true(raw2("mov %r0, 100\ndiv %r0, %r0\nexit\n", NULL, 0) == 1);
+    assert_true(raw2("lddw %r0, 0xffffffffffffffff\ndiv %r0, -1\nexit\n", NULL, 0) == 1);
+}
+
+static void test_shifts(void **state)
+{
+    assert_true(raw2("mov %r0, 1\nmov %r4, 65\nlsh %r0, %r4\nexit\n", NULL, 0) == 2);
+    assert_true(raw2("mov %r0, 1\nmov %r1, 33\nlsh32 %r0, %r1\nexit\n", NULL, 0) == 2);
+    assert_true(raw2("mov %r4, 1\nmov %r1, 4\nlsh %r4, %r1\nmov %r0, %r4\nexit\n", NULL, 0) == 16);
+    assert_true(raw2("mov %r4, 3\nlsh %r4, %r4\nmov %r0, %r4\nexit\n", NULL, 0) == 24);
+    assert_true(raw2("lddw %r0, 0xffffffff00000001\nmov %r1, 0\nlsh32 %r0, %r1\nexit\n", NULL, 0) == 1);
+    assert_true(raw2("lddw %r0, 0xffffffff00000001\nlsh32 %r0, 32\nexit\n", NULL, 0) == 1);
+    assert_true(raw2("mov %r0, -16\nmov %r2, 2\narsh %r0, %r2\nexit\n", NULL, 0) == (uint64_t)-4);
+    assert_true(raw2("mov32 %r0, -16\narsh32 %r0, 2\nexit\n", NULL, 0) == 0xfffffffcu);
+    assert_true(raw2("mov %r0, -1\nrsh %r0, 63\nexit\n", NULL, 0) == 1);
+    assert_true(raw2("lddw %r0, 0x123456789abcdef0\nbe16 %r0\nexit\n", NULL, 0) == 0xf0de);
+    assert_true(raw2("lddw %r0, 0x123456789abcdef0\nle32 %r0\nexit\n", NULL, 0) == 0x9abcdef0);
+    assert_true(raw2("lddw %r0, 0x123456789abcdef0\nbswap64 %r0\nexit\n", NULL, 0) ==
+                0xf0debc9a78563412ull);
+    assert_true(raw2("mov %r2, 0x80\nmovsx864 %r0, %r2\nexit\n", NULL, 0) == (uint64_t)-128);
+    assert_true(raw2("mov %r2, 0x80\nmovsx832 %r0, %r2\nexit\n", NULL, 0) == 0xffffff80u);
+    assert_true(raw2("mov %r6, 0x8000\nmovsx1664 %r0, %r6\nexit\n", NULL, 0) == (uint64_t)-32768);
+}
+
+static void test_memory(void **state)
+{
+    uint8_t mem[16] = {0x80, 0xff, 0x7f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+    assert_true(raw2("ldxsb %r0, [%r1]\nexit\n", mem, sizeof mem) == (uint64_t)-128);
+    assert_true(raw2("ldxsh %r0, [%r1]\nexit\n", mem, sizeof mem) == (uint64_t)(int16_t)0xff80);
+    assert_true(raw2("ldxdw %r0, [%r1+8]\nexit\n", mem, sizeof mem) == 0x0d0c0b0a09080706ull);
+    /* out of bounds: the JIT faults (R0 = 0) where the interpreter errors */
+    bpflua_object *obj = assemble("ldxdw %r0, [%r1+9]\nexit\n");
+    struct both b;
+    assert_int_equal(run_both_raw(obj, bl_helper_find, mem, sizeof mem, &b), 0);
+    assert_true(b.interp_rc < 0);
+    assert_int_equal(b.jit_fault, 1);
+    assert_true(b.jit_r0 == 0);
+    bpflua_object_free(obj);
+    /* below the current frame (the interpreter allows its unused frames) */
+    obj = assemble("stdw [%r10-520], 1\nmov %r0, 1\nexit\n");
+    assert_int_equal(run_both_raw(obj, bl_helper_find, NULL, 0, &b), 0);
+    assert_int_equal(b.jit_fault, 1);
+    bpflua_object_free(obj);
+    obj = assemble("stb [%r10], 1\nmov %r0, 1\nexit\n");
+    assert_int_equal(run_both_raw(obj, bl_helper_find, NULL, 0, &b), 0);
+    assert_int_equal(b.jit_fault, 1);
+    bpflua_object_free(obj);
+}
+
+static void test_atomics(void **state)
+{
+    static const char *ops[] = {"add", "or", "and", "xor", "xchg"};
+    char text[1024];
+    for (size_t k = 0; k < 5; k++)
+        for (int fetch = 0; fetch < 2; fetch++)
+            for (int w32 = 0; w32 < 2; w32++)
+                for (int src0 = 0; src0 < 2; src0++) {
+                    if (!fetch && !strcmp(ops[k], "xchg"))
+                        continue;
+                    /* R0 or R2 as the source; the memory and both registers come back */
+                    snprintf(text, sizeof text,
+                             "lddw %%r3, 0x1234567887654321\nstxdw [%%r10-8], %%r3\n"
+                             "lddw %%r%d, 0xf0f0f0f00ff00ff0\nmov %%r%d, 77\n"
+                             "lock %s%s%s [%%r10-8], %%r%d\n"
+                             "ldxdw %%r4, [%%r10-8]\nxor %%r4, %%r0\nlsh %%r2, 1\nxor %%r4, %%r2\n"
+                             "mov %%r0, %%r4\nexit\n",
+                             src0 ? 0 : 2, src0 ? 2 : 0, fetch && strcmp(ops[k], "xchg") ? "fetch " : "",
+                             ops[k], w32 ? "32" : "", src0 ? 0 : 2);
+                    raw2(text, NULL, 0);
+                }
+    /* cmpxchg: equal and not equal, 32 and 64 */
+    raw2("stdw [%r10-8], 5\nmov %r0, 5\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\n"
+         "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nadd %r0, %r1\nexit\n", NULL, 0);
+    raw2("stdw [%r10-8], 5\nlddw %r0, 0x100000004\nmov %r1, 9\nlock cmpxchg32 [%r10-8], %r1\n"
+         "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nadd %r0, %r1\nexit\n", NULL, 0);
+    assert_true(raw2("stdw [%r10-8], 5\nlddw %r0, 0x100000005\nmov %r1, 9\nlock cmpxchg32 [%r10-8], %r1\n"
+                     "exit\n", NULL, 0) == 5);
+    /* the address in R0 itself */
+    assert_true(raw2("stdw [%r10-8], 40\nmov %r0, %r10\nmov %r1, 2\nlock fetch or [%r0-8], %r1\n"
+                     "mov %r0, %r1\nexit\n", NULL, 0) == 40);
+}
+
+static void test_calls(void **state)
+{
+    /* each call has its own frame; R6-R9 survive; recursion is bounded */
+    assert_true(raw2("stdw [%r10-8], 11\nmov %r6, 6\nmov %r1, 5\ncall local f\n"
+                     "ldxdw %r1, [%r10-8]\nadd %r0, %r1\nadd %r0, %r6\nexit\n"
+                     "f:\nstdw [%r10-8], 100\nmov %r6, 1000\nldxdw %r0, [%r10-8]\nadd %r0, %r1\nexit\n",
+                     NULL, 0) == 11 + 6 + 105);
+    /* a pointer into the caller's frame */
+    assert_true(raw2("stdw [%r10-16], 3\nmov %r1, %r10\nadd %r1, -16\ncall local g\n"
+                     "ldxdw %r0, [%r10-16]\nexit\n"
+                     "g:\nldxdw %r2, [%r1]\nmul %r2, 7\nstxdw [%r1], %r2\nmov %r0, 0\nexit\n",
+                     NULL, 0) == 21);
+    bpflua_object *obj = assemble("call local r\nexit\nr:\ncall local r\nexit\n");
+    struct both b;
+    assert_int_equal(run_both_raw(obj, bl_helper_find, NULL, 0, &b), 0);
+    assert_true(b.interp_rc < 0);
+    assert_int_equal(b.jit_fault, 1);
+    bpflua_object_free(obj);
+    /* helpers: unknown id faults, callx finds by register */
+    obj = assemble("mov %r1, 1\ncall 5\nexit\n");
+    assert_int_equal(run_both_raw(obj, conf_helper_find, NULL, 0, &b), 0);
+    assert_true(b.jit_r0 == 1 && b.interp_r0 == 1);
+    bpflua_object_free(obj);
+    obj = assemble("mov %r1, 0\nmov %r0, 3\ncall 5\nmov %r0, 4\nexit\n"); /* unwind */
+    assert_int_equal(run_both_raw(obj, conf_helper_find, NULL, 0, &b), 0);
+    assert_true(b.jit_r0 == 0 && b.jit_fault == 1);
+    bpflua_object_free(obj);
+    obj = assemble("call 99\nexit\n");
+    assert_int_equal(run_both_raw(obj, conf_helper_find, NULL, 0, &b), 0);
+    assert_true(b.interp_rc < 0 && b.jit_fault == 1);
+    bpflua_object_free(obj);
+    /* helper through the registry: get_smp_processor_id = 0, prandom is 32-bit */
+    assert_true(raw2("mov %r0, 5\ncall 8\nexit\n", NULL, 0) == 0);
+    assert_true(raw2("call 7\nrsh %r0, 32\nexit\n", NULL, 0) == 0);
+}
+
+/* bpf_loop: callbacks get (i, ctx); ctx points into the caller's frame */
+static void test_bpf_loop_raw(void **state)
+{
+    const char *sum =
+        "stdw [%r10-8], 0\nmov %r1, 1000\nlddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -8\n"
+        "mov %r4, 0\ncall 181\nmov %r6, %r0\nldxdw %r0, [%r10-8]\nlsh %r0, 16\nadd %r0, %r6\nexit\n"
+        "cb:\nldxdw %r3, [%r2]\nadd %r3, %r1\nstxdw [%r2], %r3\nmov %r0, 0\nexit\n";
+    assert_true(raw2(sum, NULL, 0) == ((uint64_t)499500 << 16) + 1000);
+    /* break at i == 10: returns 11 iterations */
+    const char *brk =
+        "stdw [%r10-8], 0\nmov %r1, 1000\nlddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -8\n"
+        "mov %r4, 0\ncall 181\nmov %r6, %r0\nldxdw %r0, [%r10-8]\nlsh %r0, 16\nadd %r0, %r6\nexit\n"
+        "cb:\nldxdw %r3, [%r2]\nadd %r3, %r1\nstxdw [%r2], %r3\nmov %r0, 0\njne %r1, 10, +1\nmov %r0, 1\nexit\n";
+    assert_true(raw2(brk, NULL, 0) == ((uint64_t)55 << 16) + 11);
+    /* flags != 0, too many loops, zero loops */
+    assert_true(raw2("mov %r1, 5\nlddw %r2, func:cb\nmov %r3, 0\nmov %r4, 1\ncall 181\nexit\n"
+                     "cb:\nmov %r0, 0\nexit\n", NULL, 0) == (uint64_t)-EINVAL);
+    assert_true(raw2("mov %r1, 8388609\nlddw %r2, func:cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\n"
+                     "cb:\nmov %r0, 0\nexit\n", NULL, 0) == (uint64_t)-E2BIG);
+    assert_true(raw2("lddw %r1, 0x100000003\nlddw %r2, func:cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\n"
+                     "cb:\nmov %r0, 0\nexit\n", NULL, 0) == 3);
+    assert_true(raw2("mov %r1, 0\nlddw %r2, func:cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\n"
+                     "cb:\nmov %r0, 0\nexit\n", NULL, 0) == 0);
+    /* nested loops: 7 x 9 inner iterations, R6-R9 of the caller survive */
+    const char *nested =
+        "mov %r6, 66\nmov %r9, 99\nstdw [%r10-8], 0\nmov %r1, 7\nlddw %r2, func:outer\nmov %r3, %r10\n"
+        "add %r3, -8\nmov %r4, 0\ncall 181\nldxdw %r0, [%r10-8]\nmul %r0, 1000\nadd %r0, %r6\n"
+        "add %r0, %r9\nexit\n"
+        "outer:\nmov %r6, %r2\nmov %r1, 9\nlddw %r2, func:inner\nmov %r3, %r6\nmov %r4, 0\n"
+        "call 181\nmov %r0, 0\nexit\n"
+        "inner:\nldxdw %r3, [%r2]\nadd %r3, 1\nstxdw [%r2], %r3\nmov %r0, 0\nexit\n";
+    assert_true(raw2(nested, NULL, 0) == 63 * 1000 + 165);
+    /* the callback chosen at run time (not visible at the call) */
+    const char *dyn =
+        "stdw [%r10-8], 0\nlddw %r2, func:a\njeq %r1, 0, +2\nlddw %r2, func:b\nmov %r1, 4\n"
+        "mov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\nldxdw %r0, [%r10-8]\nexit\n"
+        "a:\nldxdw %r3, [%r2]\nadd %r3, 1\nstxdw [%r2], %r3\nmov %r0, 0\nexit\n"
+        "b:\nldxdw %r3, [%r2]\nadd %r3, 10\nstxdw [%r2], %r3\nmov %r0, 0\nexit\n";
+    assert_true(raw2(dyn, NULL, 0) == 4);
+    uint8_t m[8] = {0};
+    assert_true(raw2(dyn, m, sizeof m) == 40);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conformance),
+        cmocka_unit_test(test_division),
+        cmocka_unit_test(test_shifts),
+        cmocka_unit_test(test_memory),
+        cmocka_unit_test(test_atomics),
+        cmocka_unit_test(test_calls),
+        cmocka_unit_test(test_bpf_loop_raw),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
