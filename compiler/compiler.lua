@@ -1,2 +1,124 @@
--- STUB (the compiler replaces this file)
-return {}
+-- compiler.lua: the entry point. compile(source, filename) runs the passes
+--   grammar.parse -> check.check -> codegen.generate (-> emit.link)
+-- and returns the table documented in docs/internals.md ("Compiler output"),
+-- or nil, message, errors where message is every error formatted as
+--   file:line:col: error: msg
+--     <the source line>
+--     <caret underline>
+--   hint: ...
+-- and errors is the list {line, col, end_col, msg, hint}, sorted and
+-- de-duplicated.
+
+local grammar = require "bpflua.grammar"
+local ast = require "bpflua.ast"
+local check = require "bpflua.check"
+local codegen = require "bpflua.codegen"
+
+local type, ipairs, pcall, error, tostring, table_sort, table_concat, math_max, math_min =
+  type, ipairs, pcall, error, tostring, table.sort, table.concat, math.max, math.min
+
+_ENV = nil
+
+local M = {}
+
+-- line starts of a source, and pos -> line, col
+local function line_index(source)
+  local starts = { 1 }
+  for p in source:gmatch "()\n" do starts[#starts + 1] = p + 1 end
+  local function line_col(pos)
+    local lo, hi = 1, #starts
+    while lo < hi do
+      local mid = (lo + hi + 1) // 2
+      if starts[mid] <= pos then lo = mid else hi = mid - 1 end
+    end
+    return lo, pos - starts[lo] + 1
+  end
+  local function line_text(n)
+    local s = starts[n]
+    if not s then return "" end
+    local e = (starts[n + 1] or (#source + 2)) - 2
+    return (source:sub(s, e):gsub("\r$", ""))
+  end
+  return line_col, line_text
+end
+
+local function format_errors(errs, source, filename)
+  local line_col, line_text = line_index(source)
+  local list = {}
+  for _, e in ipairs(errs) do
+    local pos = math_min(math_max(e.pos or 1, 1), #source + 1)
+    local line, col = line_col(pos)
+    local end_pos = e.end_pos or (pos + 1)
+    local eline, ecol = line_col(math_max(end_pos - 1, pos))
+    local end_col = (eline == line) and ecol or #line_text(line)
+    if end_col < col then end_col = col end
+    list[#list + 1] = { line = line, col = col, end_col = end_col, msg = e.msg, hint = e.hint }
+  end
+  table_sort(list, function(a, b)
+    if a.line ~= b.line then return a.line < b.line end
+    if a.col ~= b.col then return a.col < b.col end
+    return a.msg < b.msg
+  end)
+  local out, seen = {}, {}
+  for _, e in ipairs(list) do
+    local key = e.line .. ":" .. e.col .. ":" .. e.msg
+    if not seen[key] then
+      seen[key] = true
+      out[#out + 1] = e
+    end
+  end
+  local text = {}
+  for _, e in ipairs(out) do
+    local src = line_text(e.line)
+    local pad = src:sub(1, e.col - 1):gsub("[^\t]", " ")
+    text[#text + 1] = filename .. ":" .. e.line .. ":" .. e.col .. ": error: " .. e.msg .. "\n"
+      .. "  " .. src .. "\n"
+      .. "  " .. pad .. ("^"):rep(math_max(1, e.end_col - e.col + 1))
+      .. (e.hint and ("\n  hint: " .. e.hint) or "")
+  end
+  return table_concat(text, "\n") .. "\n", out
+end
+
+M.format_errors = format_errors
+
+-- parse only: the AST, or nil, message, errors
+function M.parse(source, filename)
+  filename = filename or "input.lua"
+  local ok, res = pcall(grammar.parse, source)
+  if ok then return res end
+  if type(res) ~= "table" then error(res, 0) end
+  local line_col = line_index(source)
+  local msg = grammar.message(res, function(p) return (line_col(p)) end)
+  local e = { pos = res.pos, end_pos = res.pos + 1, msg = msg, hint = ast.syntax_hints[res.label] }
+  return nil, format_errors({ e }, source, filename)
+end
+
+function M.compile(source, filename)
+  filename = filename or "input.lua"
+  if type(source) ~= "string" then
+    return nil, filename .. ":1:1: error: source must be a string\n", { { line = 1, col = 1, end_col = 1, msg = "source must be a string" } }
+  end
+  local tree, msg, errs = M.parse(source, filename)
+  if not tree then return nil, msg, errs end
+  local errors = {}
+  local model = check.check(tree, errors, source)
+  if #errors > 0 then
+    return nil, format_errors(errors, source, filename)
+  end
+  local line_col = line_index(source)
+  local ok, progs = pcall(codegen.generate, model, line_col)
+  if not ok then
+    if type(progs) ~= "table" then error(progs, 0) end
+    return nil, format_errors({ progs }, source, filename)
+  end
+  local maps = {}
+  for i, m in ipairs(model.maps) do
+    maps[i] = { name = m.name, type = m.type, key_size = m.key_size, value_size = m.value_size,
+      max_entries = m.max_entries, flags = m.flags, key_signed = m.key_signed,
+      value_signed = m.value_signed }
+  end
+  return { license = model.license, source_name = filename, source_text = source,
+    maps = maps, progs = progs }
+end
+
+return M

@@ -1,0 +1,999 @@
+-- check.lua: scopes, constants, types and the restrictions of LANGUAGE.md.
+--
+-- check(chunk, errors) walks the AST once, in source order (a name is
+-- visible only after its declaration, as in Lua), and returns the model
+--   { license = "GPL", maps = { mapdef... }, funcs = { fndef... }, progs = { fndef... } }
+-- Every problem is appended to `errors` as {pos=, end_pos=, msg=, hint=};
+-- checking goes on after an error so that a file reports all of them.
+--
+-- Types (node.ty):
+--   "int"      a 64-bit integer
+--   "bool"     true or false
+--   "nil"      the nil literal
+--   "nilint"   an integer or nil (a map lookup, a local declared without value)
+--   "falseint" an integer or false (`cond and x`): only a condition or `or` operand
+--   "void"     a call that returns no value
+--   "err"      after an error (silences follow-up errors)
+-- A constant expression also gets node.k (its integer or boolean value),
+-- folded with the exact Lua 5.4 integer semantics of fold.lua-style helpers below.
+--
+-- Symbols (node.sym on Id nodes):
+--   {kind="var", name, ty, id}          local variable or parameter
+--   {kind="const", name, value}         top-level constant
+--   {kind="map", name, map=mapdef}
+--   {kind="fn", name, fn=fndef}         local function
+--   {kind="pkt", name}                  the program's packet parameter
+--   {kind="ns"|"builtin"|"type"|"license"|"pairs", name}   predefined
+
+local arith = require "bpflua.arith"
+
+local ipairs, pairs, type, math_type, tostring, string_format, table_concat, setmetatable =
+  ipairs, pairs, type, math.type, tostring, string.format, table.concat, setmetatable
+
+_ENV = nil
+
+local MAX_LOOPS = 8388608
+local MAX_FRAMES = 8
+
+local map_kinds = { hash = 1, array = 2, lru_hash = 9 }
+local type_names = {
+  u8 = { size = 1, signed = false }, u16 = { size = 2, signed = false },
+  u32 = { size = 4, signed = false }, u64 = { size = 8, signed = false },
+  i8 = { size = 1, signed = true }, i16 = { size = 2, signed = true },
+  i32 = { size = 4, signed = true }, i64 = { size = 8, signed = true },
+}
+local xdp_consts = { ABORTED = 0, DROP = 1, PASS = 2, TX = 3, REDIRECT = 4 }
+local pkt_reads = { u8 = 1, be16 = 2, be32 = 4, be64 = 8, le16 = 2, le32 = 4, le64 = 8 }
+local pkt_writes = { set_u8 = 1, set_be16 = 2, set_be32 = 4, set_be64 = 8,
+  set_le16 = 2, set_le32 = 4, set_le64 = 8 }
+local builtins = { print = true, ktime = true, random = true, cpu = true }
+
+local MAYBE_NIL_HINT = "a map lookup may be nil: write (m[k] or 0)"
+
+local function describe(ty)
+  return ({ int = "an integer", bool = "a boolean", ["nil"] = "nil", nilint = "a value that may be nil",
+    falseint = "an integer or false", void = "no value" })[ty] or ty
+end
+
+local Checker = {}
+Checker.__index = Checker
+
+function Checker:err(node, msg, hint)
+  self.errors[#self.errors + 1] = { pos = node.pos, end_pos = node.end_pos, msg = msg, hint = hint }
+end
+
+-- scopes ------------------------------------------------------------------
+
+function Checker:push_scope()
+  local parent = self.scope
+  local s = setmetatable({}, { __index = parent })
+  self.parents[s] = parent
+  self.scope = s
+end
+function Checker:pop_scope() self.scope = self.parents[self.scope] end
+
+function Checker:declare(id, sym)
+  sym.name = id.name
+  sym.decl = id
+  id.sym = sym
+  self.scope[id.name] = sym
+  return sym
+end
+
+function Checker:new_var(id, ty)
+  self.nvars = self.nvars + 1
+  if ty == "nil" then ty = "nilint" end
+  return self:declare(id, { kind = "var", ty = ty, id = self.nvars, fn = self.fn })
+end
+
+-- expressions -------------------------------------------------------------
+
+local function is_nilable(ty) return ty == "nilint" or ty == "falseint" or ty == "nil" end
+
+function Checker:need_int(e, ty, what)
+  if ty == "int" or ty == "err" then return true end
+  if is_nilable(ty) then
+    self:err(e, (what or "this operand") .. " may be nil", MAYBE_NIL_HINT)
+  elseif ty == "bool" then
+    self:err(e, (what or "this operand") .. " is a boolean, not an integer",
+      "booleans cannot be used in arithmetic; write (cond and 1 or 0)")
+  elseif ty == "void" then
+    self:err(e, "this call returns no value")
+  else
+    self:err(e, (what or "this operand") .. " is " .. describe(ty) .. ", not an integer")
+  end
+  return false
+end
+
+local arith_ops = { ["+"] = true, ["-"] = true, ["*"] = true, ["//"] = true, ["%"] = true,
+  ["&"] = true, ["|"] = true, ["~"] = true, ["<<"] = true, [">>"] = true }
+local order_ops = { ["<"] = true, ["<="] = true, [">"] = true, [">="] = true }
+
+function Checker:expr(e)
+  local ty = self:expr_inner(e)
+  e.ty = ty
+  return ty
+end
+
+function Checker:expr_inner(e)
+  local tag = e.tag
+  if tag == "Number" then
+    if e.is_float then
+      self:err(e, "float numbers are not supported", "bpflua values are 64-bit integers; use // for integer division")
+      return "err"
+    end
+    e.k = e.value
+    return "int"
+  elseif tag == "True" then e.k = true; return "bool"
+  elseif tag == "False" then e.k = false; return "bool"
+  elseif tag == "Nil" then return "nil"
+  elseif tag == "String" then
+    self:err(e, "strings are not values in bpflua", "strings may only be print's format and the license name")
+    return "err"
+  elseif tag == "Vararg" then
+    self:err(e, "'...' is not supported", "declare the parameters by name (at most 5)")
+    return "err"
+  elseif tag == "Closure" then
+    self:err(e, "closures are not allowed", "declare a top-level 'local function NAME(...)' and call it")
+    return "err"
+  elseif tag == "Table" then
+    self:err(e, "tables are not values in bpflua", "use a map: local m = map.hash { key = u32, value = u64, max_entries = 1024 }")
+    return "err"
+  elseif tag == "Paren" then
+    local ty = self:expr(e[1])
+    e.k = e[1].k
+    return ty
+  elseif tag == "Id" then
+    return self:id_expr(e)
+  elseif tag == "Index" then
+    return self:index_expr(e)
+  elseif tag == "Call" then
+    return self:call(e, false)
+  elseif tag == "Invoke" then
+    return self:invoke(e, false)
+  elseif tag == "Unop" then
+    return self:unop(e)
+  elseif tag == "Op" then
+    return self:binop(e)
+  end
+  self:err(e, "unexpected expression")
+  return "err"
+end
+
+function Checker:lookup(id)
+  local sym = self.scope[id.name]
+  if not sym then
+    local later = self.declared_later and self.declared_later[id.name]
+    if later then
+      self:err(id, "'" .. id.name .. "' is used before its declaration",
+        "move 'local " .. id.name .. "' above this use (line " .. later .. ")")
+    else
+      self:err(id, "undefined name '" .. id.name .. "'", "declare it with 'local " .. id.name .. " = ...' first")
+    end
+    return nil
+  end
+  id.sym = sym
+  return sym
+end
+
+function Checker:id_expr(e)
+  local sym = self:lookup(e)
+  if not sym then return "err" end
+  local k = sym.kind
+  if k == "var" then
+    if sym.fn ~= self.fn then
+      self:err(e, "'" .. e.name .. "' belongs to another function", "pass it as a parameter")
+      return "err"
+    end
+    return sym.ty
+  elseif k == "const" then
+    e.k = sym.value
+    return "int"
+  elseif k == "map" then
+    self:err(e, "'" .. e.name .. "' is a map, not a value", "index it: " .. e.name .. "[key]")
+  elseif k == "fn" then
+    self:err(e, "'" .. e.name .. "' is a function, not a value", "call it: " .. e.name .. "(...)")
+  elseif k == "pkt" then
+    self:err(e, "'" .. e.name .. "' is the packet, not a value", "read it with " .. e.name .. ":u8(off), or its length with #" .. e.name)
+  elseif k == "type" then
+    self:err(e, "'" .. e.name .. "' is a type name", "type names are only used in map declarations")
+  else
+    self:err(e, "'" .. e.name .. "' is not a value")
+  end
+  return "err"
+end
+
+function Checker:index_expr(e)
+  local obj, key = e[1], e[2]
+  if obj.tag == "Id" then
+    local sym = self.scope[obj.name]
+    if sym and sym.kind == "ns" then
+      obj.sym = sym
+      local name = key.tag == "String" and key.value
+      if sym.name == "xdp" and name and xdp_consts[name] then
+        e.k = xdp_consts[name]; return "int"
+      elseif sym.name == "math" and name == "maxinteger" then
+        e.k = arith.MAXINT; return "int"
+      elseif sym.name == "math" and name == "mininteger" then
+        e.k = arith.MININT; return "int"
+      end
+      self:err(e, "unknown name '" .. obj.name .. "." .. tostring(name or "?") .. "'",
+        sym.name == "xdp" and "verdicts are xdp.ABORTED, xdp.DROP, xdp.PASS, xdp.TX, xdp.REDIRECT"
+        or "math.maxinteger and math.mininteger are the only math names")
+      return "err"
+    end
+    if sym and sym.kind == "map" then
+      obj.sym = sym
+      e.map = sym.map
+      if self.fn then self.fn.uses_maps = true end
+      local kt = self:expr(key)
+      self:need_int(key, kt, "the key")
+      return "nilint"
+    end
+    if sym and sym.kind == "pkt" then
+      self:err(e, "a packet is not indexed with []", "read bytes with " .. obj.name .. ":u8(off)")
+      return "err"
+    end
+  end
+  local t = self:expr(obj)
+  if t ~= "err" then self:err(e, "only maps can be indexed", "declare a map: local m = map.hash { ... }") end
+  return "err"
+end
+
+function Checker:check_args(e, args, n, what)
+  if #args ~= n then
+    self:err(e, what .. " takes " .. n .. " argument" .. (n == 1 and "" or "s") .. ", got " .. #args)
+  end
+  for _, a in ipairs(args) do
+    local t = self:expr(a)
+    self:need_int(a, t, "the argument")
+  end
+end
+
+-- calls: as_stat is true for a call statement (whose value is dropped)
+function Checker:call(e, as_stat)
+  local f = e[1]
+  if f.tag ~= "Id" then
+    self:expr(f)
+    self:err(e, "only local functions and built-ins can be called")
+    return "err"
+  end
+  local sym = self:lookup(f)
+  if not sym then
+    for _, a in ipairs(e.args) do self:expr(a) end
+    return "err"
+  end
+  if sym.kind == "builtin" then
+    if sym.name == "print" then
+      if not as_stat then self:err(e, "print returns no value", "call print as a statement") end
+      local fmt = e.args[1]
+      if not fmt or fmt.tag ~= "String" then
+        self:err(fmt or e, "print needs a format string as its first argument", 'print("x=%d", x)')
+        return "void"
+      end
+      if #e.args > 4 then self:err(e, "print takes at most 3 values after the format") end
+      local n = 0
+      local bad = false
+      local text = fmt.value
+      local i = 1
+      while true do
+        local s, _, spec = text:find("%%(l?l?[%a%%])", i)
+        if not s then break end
+        i = s + 1 + #spec
+        if spec ~= "%" then
+          local conv = spec:sub(-1)
+          if conv == "d" or conv == "i" or conv == "u" or conv == "x" then n = n + 1 else bad = true end
+        end
+      end
+      if bad then
+        self:err(fmt, "unsupported conversion in print's format", "use only %d, %i, %u, %x and %%")
+      elseif n ~= #e.args - 1 then
+        self:err(e, "print's format has " .. n .. " conversions but " .. (#e.args - 1) .. " values are given")
+      end
+      if #text > 63 then self:err(fmt, "print's format is too long (at most 63 bytes)") end
+      for i2 = 2, #e.args do
+        local t = self:expr(e.args[i2])
+        self:need_int(e.args[i2], t, "the value")
+      end
+      e.builtin = "print"
+      return "void"
+    end
+    self:check_args(e, e.args, 0, sym.name)
+    e.builtin = sym.name
+    return "int"
+  elseif sym.kind == "fn" then
+    local fn = sym.fn
+    e.fn = fn
+    if self.fn then
+      self.fn.calls[#self.fn.calls + 1] = { fn = fn, node = e, depth = self.loop_depth }
+    end
+    self:check_args(e, e.args, #fn.params, "'" .. fn.name .. "'")
+    if fn == self.fn then
+      self:err(e, "recursion is not allowed", "eBPF has no recursion: rewrite it with a for loop")
+      return "err"
+    end
+    return fn.ret or "void"
+  elseif sym.kind == "license" then
+    self:err(e, "license must be declared at the top level")
+    return "err"
+  end
+  self:err(f, "'" .. f.name .. "' is not a function")
+  for _, a in ipairs(e.args) do self:expr(a) end
+  return "err"
+end
+
+function Checker:invoke(e, as_stat)
+  local obj = e[1]
+  local sym = obj.tag == "Id" and self.scope[obj.name]
+  if not (sym and sym.kind == "pkt") then
+    self:expr(obj)
+    self:err(e, "only the packet has methods", "pkt:u8(off), pkt:be16(off), pkt:set_u8(off, v), ...")
+    return "err"
+  end
+  obj.sym = sym
+  local m = e.method
+  if pkt_reads[m] then
+    e.size = pkt_reads[m]
+    self:check_args(e, e.args, 1, "pkt:" .. m)
+    return "int"
+  elseif pkt_writes[m] then
+    e.size = pkt_writes[m]
+    self:check_args(e, e.args, 2, "pkt:" .. m)
+    if not as_stat then self:err(e, "pkt:" .. m .. " returns no value", "call it as a statement") end
+    return "void"
+  end
+  self:err(e, "unknown packet method '" .. m .. "'",
+    "reads: u8 be16 be32 be64 le16 le32 le64; writes: set_u8 set_be16 ... set_le64")
+  for _, a in ipairs(e.args) do self:expr(a) end
+  return "err"
+end
+
+function Checker:unop(e)
+  local op, a = e.op, e[1]
+  if op == "#" then
+    local sym = a.tag == "Id" and self.scope[a.name]
+    if sym and sym.kind == "pkt" then
+      a.sym = sym
+      e.pktlen = true
+      return "int"
+    end
+    self:expr(a)
+    self:err(e, "'#' applies only to the packet", "#pkt is the packet length")
+    return "err"
+  end
+  local t = self:expr(a)
+  if op == "not" then
+    if a.k ~= nil then e.k = not a.k end
+    return "bool"
+  end
+  if not self:need_int(a, t) then return "err" end
+  if math_type(a.k) == "integer" then
+    e.k = op == "-" and arith.neg(a.k) or ~a.k
+  end
+  return "int"
+end
+
+function Checker:binop(e)
+  local op, a, b = e.op, e[1], e[2]
+  if op == "/" then
+    self:expr(a); self:expr(b)
+    self:err(e, "'/' is float division", "use // for integer division")
+    return "err"
+  elseif op == "^" then
+    self:expr(a); self:expr(b)
+    self:err(e, "'^' is float exponentiation", "use * or << (for example 1 << n)")
+    return "err"
+  elseif op == ".." then
+    self:expr(a); self:expr(b)
+    self:err(e, "'..' concatenates strings, which bpflua does not have", "print values with print(\"%d %d\", a, b)")
+    return "err"
+  end
+  local ta, tb = self:expr(a), self:expr(b)
+  if ta == "err" or tb == "err" then return "err" end
+  if arith_ops[op] then
+    local oka = self:need_int(a, ta, "the left operand of '" .. op .. "'")
+    local okb = self:need_int(b, tb, "the right operand of '" .. op .. "'")
+    if not (oka and okb) then return "err" end
+    if math_type(a.k) == "integer" and math_type(b.k) == "integer" then
+      e.k = arith.fold(op, a.k, b.k) -- nil when it would fault (x // 0)
+    end
+    return "int"
+  elseif order_ops[op] then
+    local oka = self:need_int(a, ta, "the left operand of '" .. op .. "'")
+    local okb = self:need_int(b, tb, "the right operand of '" .. op .. "'")
+    if not (oka and okb) then return "err" end
+    if math_type(a.k) == "integer" and math_type(b.k) == "integer" then
+      local x, y = a.k, b.k
+      if op == "<" then e.k = x < y elseif op == "<=" then e.k = x <= y
+      elseif op == ">" then e.k = x > y else e.k = x >= y end
+    end
+    return "bool"
+  elseif op == "==" or op == "~=" then
+    local function family(t)
+      if t == "int" then return "int" elseif t == "bool" then return "bool"
+      elseif t == "nil" then return "nil" elseif t == "nilint" then return "nilint" end
+      return t
+    end
+    local fa, fb = family(ta), family(tb)
+    if fa == "void" or fb == "void" then self:err(e, "a call that returns no value cannot be compared"); return "err" end
+    if fa == "falseint" or fb == "falseint" then
+      self:err(e, "'x and y' with a boolean x cannot be compared", "compare the parts separately")
+      return "err"
+    end
+    if fa == "nilint" and fb ~= "nil" or fb == "nilint" and fa ~= "nil" then
+      self:err(e, "a value that may be nil can only be compared with nil", MAYBE_NIL_HINT)
+      return "err"
+    end
+    if (fa == "int" and fb == "bool") or (fa == "bool" and fb == "int") then
+      self:err(e, "comparing an integer with a boolean is always false", "compare values of the same type")
+      return "err"
+    end
+    if a.k ~= nil and b.k ~= nil then
+      e.k = (a.k == b.k) == (op == "==")
+    elseif (fa == "nil" and (fb == "int" or fb == "bool")) or (fb == "nil" and (fa == "int" or fa == "bool")) then
+      e.k_sidefx = true -- decided, but an operand must still be evaluated
+    elseif fa == "nil" and fb == "nil" then
+      e.k = op == "=="
+    end
+    return "bool"
+  elseif op == "and" or op == "or" then
+    if ta == "void" or tb == "void" then self:err(e, "a call that returns no value has no truth value"); return "err" end
+    if op == "or" then
+      if ta == "int" then e.k = a.k; return "int" end           -- b never evaluated
+      if ta == "nilint" or ta == "falseint" or ta == "nil" then
+        if tb == "int" then return "int" end
+        if tb == "nilint" or tb == "nil" then return "nilint" end
+        self:err(e, "'or' mixes an integer with " .. describe(tb), "give both sides the same type")
+        return "err"
+      end
+      if ta == "bool" then
+        if tb == "bool" then
+          if a.k ~= nil and b.k ~= nil then e.k = a.k or b.k end
+          return "bool"
+        end
+        self:err(e, "'or' mixes a boolean with " .. describe(tb), "write (cond and x or y) with integers x and y")
+        return "err"
+      end
+    else
+      if ta == "int" then
+        if a.k ~= nil then e.k = b.k end
+        return tb                                                  -- result is b
+      end
+      if ta == "nil" then return "nil" end
+      if ta == "bool" then
+        if tb == "bool" then
+          if a.k ~= nil and b.k ~= nil then e.k = a.k and b.k end
+          return "bool"
+        end
+        if tb == "int" then return "falseint" end
+        self:err(e, "'and' mixes a boolean with " .. describe(tb), "compare with nil first: (m[k] ~= nil)")
+        return "err"
+      end
+      if ta == "nilint" then
+        if tb == "int" or tb == "nilint" then return "nilint" end
+        self:err(e, "'and' mixes nil with " .. describe(tb))
+        return "err"
+      end
+      if ta == "falseint" then
+        self:err(e, "'and' on an integer-or-false value", "compare it first")
+        return "err"
+      end
+    end
+  end
+  self:err(e, "unsupported operator '" .. op .. "'")
+  return "err"
+end
+
+-- statements --------------------------------------------------------------
+
+-- does the block always end in return (so that code after it is unreachable)?
+local function always_returns(block)
+  local last = block[#block]
+  if not last then return false end
+  if last.tag == "Return" then return true end
+  if last.tag == "Do" then return always_returns(last.body) end
+  if last.tag == "If" and last.else_block then
+    for _, b in ipairs(last.blocks) do if not always_returns(b) then return false end end
+    return always_returns(last.else_block)
+  end
+  return false
+end
+
+function Checker:block(block)
+  self:push_scope()
+  for _, s in ipairs(block) do self:stat(s) end
+  self:pop_scope()
+end
+
+local function value_type(self, e, ty)
+  if ty == "void" then self:err(e, "this call returns no value"); return "err" end
+  if ty == "falseint" then
+    self:err(e, "this value is an integer or false", "finish it with 'or': (cond and x or y)")
+    return "err"
+  end
+  return ty
+end
+
+local function assignable(var_ty, ty)
+  if ty == "err" or var_ty == "err" then return true end
+  if var_ty == ty then return true end
+  if var_ty == "nilint" and (ty == "int" or ty == "nil") then return true end
+  return false
+end
+
+function Checker:stat(s)
+  local tag = s.tag
+  if tag == "Local" then
+    local types = {}
+    for i, e in ipairs(s.exprs or {}) do
+      types[i] = value_type(self, e, self:expr(e))
+    end
+    for i, id in ipairs(s.names) do
+      if id.attrib and id.attrib ~= "const" then
+        self:err(id, "attribute <" .. id.attrib .. "> is not supported")
+      end
+      self:new_var(id, types[i] or "nilint")
+    end
+  elseif tag == "Set" then
+    local types = {}
+    for _, t in ipairs(s.targets) do self:target(t) end
+    for i, e in ipairs(s.exprs) do types[i] = value_type(self, e, self:expr(e)) end
+    for i, t in ipairs(s.targets) do
+      local ty = types[i] or "nil"
+      if t.target_ty and not assignable(t.target_ty, ty) then
+        if t.target_ty == "int" and is_nilable(ty) then
+          self:err(s.exprs[i] or t, "cannot assign a value that may be nil to '" .. (t.name or "?") .. "', an integer variable",
+            MAYBE_NIL_HINT .. ", or declare the variable with 'local x' (nil-able)")
+        else
+          self:err(s.exprs[i] or t, "cannot assign " .. describe(ty) .. " to '" .. (t.name or "?") .. "', which holds " .. describe(t.target_ty))
+        end
+      end
+    end
+  elseif tag == "CallStat" then
+    local c = s[1]
+    if c.tag == "Call" then self:call(c, true) else self:invoke(c, true) end
+  elseif tag == "If" then
+    for i, c in ipairs(s.conds) do
+      local t = self:expr(c)
+      if t == "void" then self:err(c, "this call returns no value") end
+      self:block(s.blocks[i])
+    end
+    if s.else_block then self:block(s.else_block) end
+  elseif tag == "Do" then
+    self:block(s.body)
+  elseif tag == "Fornum" then
+    local ok = true
+    for _, key in ipairs { "start", "limit", "step" } do
+      local e = s[key]
+      if e then
+        local t = self:expr(e)
+        if not self:need_int(e, t, "the loop " .. (key == "start" and "start" or key)) then ok = false end
+      end
+    end
+    if ok then
+      local a, b, c = s.start.k, s.limit.k, s.step and s.step.k or 1
+      if math_type(a) == "integer" and math_type(b) == "integer" and math_type(c) == "integer" and c ~= 0 then
+        local n = arith.trip_count(a, b, c)
+        if n and n > MAX_LOOPS then
+          self:err(s, "this loop runs " .. n .. " times; bpf_loop allows at most " .. MAX_LOOPS,
+            "split the work or lower the bound")
+        end
+      end
+    end
+    self:loop(s, function()
+      self:new_var(s.var, "int")
+      s.var.sym.loopvar = true
+    end)
+  elseif tag == "Forin" then
+    local e = s.exprs[1]
+    local m
+    if #s.exprs == 1 and e.tag == "Call" and e[1].tag == "Id" and e[1].name == "pairs" and #e.args == 1
+      and e.args[1].tag == "Id" then
+      local sym = self.scope[e.args[1].name]
+      if sym and sym.kind == "map" then m = sym.map end
+    end
+    if not m then
+      self:err(e or s, "only 'for k, v in pairs(m)' over a map is supported",
+        "iterate with a numeric for: for i = 0, N - 1 do ... end")
+    elseif #s.names > 2 then
+      self:err(s.names[3], "pairs gives two values: the key and the value")
+    end
+    s.map = m
+    if self.fn then self.fn.uses_maps = true end
+    self:loop(s, function()
+      for i, id in ipairs(s.names) do self:new_var(id, i <= 2 and "int" or "nilint") end
+    end)
+  elseif tag == "While" then
+    self:expr(s.cond)
+    self:err({ pos = s.pos, end_pos = s.pos + 5 }, "'while' loops are not allowed",
+      "every loop is a bounded for: for i = 1, N do if not (cond) then break end ... end")
+    self:loop(s, function() end)
+  elseif tag == "Repeat" then
+    self:err({ pos = s.pos, end_pos = s.pos + 6 }, "'repeat' loops are not allowed",
+      "every loop is a bounded for: for i = 1, N do ... if cond then break end end")
+    self:loop(s, function() end, function() self:expr(s.cond) end)
+  elseif tag == "Goto" then
+    self:err(s, "'goto' is not allowed", "use if/else, or a for loop with break")
+  elseif tag == "Label" then
+    self:err(s, "labels are not allowed", "use if/else, or a for loop with break")
+  elseif tag == "Break" then
+    if self.loop_depth == 0 then self:err(s, "'break' outside a loop") end
+  elseif tag == "Return" then
+    self:return_stat(s)
+  elseif tag == "LocalFunction" or tag == "Function" then
+    self:err(s, "functions can only be declared at the top level",
+      "closures are not allowed: move 'local function' to the top level")
+  else
+    self:err(s, "unexpected statement")
+  end
+end
+
+function Checker:loop(s, declare, after)
+  self.loop_depth = self.loop_depth + 1
+  if self.fn then
+    self.fn.loops = self.fn.loops + 1
+    if self.loop_depth > self.fn.max_loop_depth then self.fn.max_loop_depth = self.loop_depth end
+  end
+  s.loop_depth = self.loop_depth
+  self:push_scope()
+  declare()
+  for _, st in ipairs(s.body) do self:stat(st) end
+  if after then after() end
+  self:pop_scope()
+  self.loop_depth = self.loop_depth - 1
+end
+
+function Checker:target(t)
+  if t.tag == "Id" then
+    local sym = self:lookup(t)
+    if not sym then return end
+    if sym.kind == "var" then
+      if sym.fn ~= self.fn then self:err(t, "'" .. t.name .. "' belongs to another function"); return end
+      t.target_ty = sym.ty
+    elseif sym.kind == "const" then
+      self:err(t, "'" .. t.name .. "' is a constant", "declare a local variable inside the function to change it")
+    else
+      self:err(t, "cannot assign to '" .. t.name .. "'")
+    end
+  elseif t.tag == "Index" then
+    local obj = t[1]
+    local sym = obj.tag == "Id" and self.scope[obj.name]
+    if sym and sym.kind == "map" then
+      obj.sym = sym
+      t.map = sym.map
+      if self.fn then self.fn.uses_maps = true end
+      local kt = self:expr(t[2])
+      self:need_int(t[2], kt, "the key")
+      t.target_ty = "nilint" -- int stores, nil deletes
+      t.name = obj.name .. "[...]"
+    else
+      self:err(t, "only local variables and map entries can be assigned")
+    end
+  else
+    self:err(t, "cannot assign to this expression")
+  end
+end
+
+function Checker:return_stat(s)
+  local fn = self.fn
+  if #s > 1 then self:err(s[2], "a function returns at most one value") end
+  local e = s[1]
+  local ty = "none"
+  if e then ty = value_type(self, e, self:expr(e)) end
+  if fn.is_prog then
+    if e and ty ~= "int" and ty ~= "err" then
+      if is_nilable(ty) then
+        self:err(e, "a program's verdict may not be nil", MAYBE_NIL_HINT)
+      else
+        self:err(e, "a program returns an integer verdict, not " .. describe(ty), "return xdp.PASS, xdp.DROP, ...")
+      end
+    end
+  else
+    fn.returns[#fn.returns + 1] = { ty = ty, node = s }
+  end
+end
+
+-- top level ---------------------------------------------------------------
+
+local function const_int(self, e, what)
+  local ty = self:expr(e)
+  if ty == "err" then return nil end
+  if ty ~= "int" or math_type(e.k) ~= "integer" then
+    self:err(e, what .. " must be a constant integer expression",
+      "top-level locals are constants or maps; declare variables inside a function")
+    return nil
+  end
+  return e.k
+end
+
+function Checker:map_decl(id, e)
+  local kind = e[1][2].value
+  local mtype = map_kinds[kind]
+  if not mtype then
+    self:err(e[1], "unknown map kind '" .. tostring(kind) .. "'", "use map.hash, map.array or map.lru_hash")
+    return
+  end
+  local spec = e.args[1]
+  if #e.args ~= 1 or spec.tag ~= "Table" then
+    self:err(e, "a map is declared with a table", "map." .. kind .. " { key = u32, value = u64, max_entries = 1024 }")
+    return
+  end
+  local m = { name = id.name, type = mtype, kind = kind, flags = 0, node = id }
+  local seen = {}
+  for _, f in ipairs(spec.fields) do
+    local key = f.key and f.key.tag == "String" and f.key.value
+    if not key then
+      self:err(f, "map fields are named: key, value, max_entries")
+    elseif seen[key] then
+      self:err(f, "field '" .. key .. "' given twice")
+    else
+      seen[key] = true
+      if key == "key" or key == "value" then
+        local t = f.value.tag == "Id" and type_names[f.value.name]
+        if not t then
+          self:err(f.value, "the " .. key .. " type must be one of u8 u16 u32 u64 i8 i16 i32 i64")
+        else
+          m[key] = t
+          m[key .. "_name"] = f.value.name
+        end
+      elseif key == "max_entries" then
+        local v = const_int(self, f.value, "max_entries")
+        if v and (v < 1 or v > 0x7fffffff) then
+          self:err(f.value, "max_entries must be between 1 and 2147483647")
+        elseif v then
+          m.max_entries = v
+        end
+      else
+        self:err(f, "unknown map field '" .. key .. "'", "map fields are key, value and max_entries")
+      end
+    end
+  end
+  if mtype == 2 then
+    if m.key and m.key_name ~= "u32" then
+      self:err(spec, "an array map's key is always u32", "leave out 'key' for map.array")
+    end
+    m.key = type_names.u32
+  elseif not m.key and seen.key == nil then
+    self:err(spec, "this map needs a key type", "add key = u32 (or another integer type)")
+  end
+  if not m.value and seen.value == nil then
+    self:err(spec, "this map needs a value type", "add value = u64 (or another integer type)")
+  end
+  if not m.max_entries and not seen.max_entries then
+    self:err(spec, "this map needs max_entries", "add max_entries = 1024")
+  end
+  if not (m.key and m.value and m.max_entries) then return end
+  m.key_size, m.value_size = m.key.size, m.value.size
+  m.key_signed, m.value_signed = m.key.signed, m.value.signed
+  m.index = #self.model.maps
+  self.model.maps[#self.model.maps + 1] = m
+  self:declare(id, { kind = "map", map = m })
+end
+
+function Checker:func(s, is_prog, name)
+  local fn = {
+    name = name, node = s, is_prog = is_prog, params = {}, calls = {}, returns = {},
+    loops = 0, max_loop_depth = 0,
+  }
+  local saved_fn, saved_depth, saved_nvars = self.fn, self.loop_depth, self.nvars
+  self.fn, self.loop_depth, self.nvars = fn, 0, 0
+  self:push_scope()
+  if is_prog then
+    if #s.params ~= 1 or s.params[1].tag ~= "Id" then
+      self:err(s, "a program takes exactly one parameter, the packet", "function xdp." .. name .. "(pkt)")
+    end
+    if s.params[1] and s.params[1].tag == "Id" then
+      fn.pkt = self:declare(s.params[1], { kind = "pkt" })
+    end
+  else
+    if #s.params > 5 then
+      self:err(s.params[6], "a function takes at most 5 parameters")
+    end
+    for _, p in ipairs(s.params) do
+      if p.tag == "Vararg" then
+        self:err(p, "'...' is not supported", "declare the parameters by name")
+      else
+        fn.params[#fn.params + 1] = self:new_var(p, "int")
+      end
+    end
+    -- the name is visible in its own body (so recursion is reported as such)
+    self.scope[s.name.name] = s.name.sym
+  end
+  for _, st in ipairs(s.body) do self:stat(st) end
+  self:pop_scope()
+  fn.nvars = self.nvars
+  fn.falls_through = not always_returns(s.body)
+  self.fn, self.loop_depth, self.nvars = saved_fn, saved_depth, saved_nvars
+  return fn
+end
+
+function Checker:local_function(s)
+  local id = s.name
+  local fn
+  -- declare first: `local function f` is visible in its own body
+  local sym = self:declare(id, { kind = "fn" })
+  fn = self:func(s, false, id.name)
+  sym.fn = fn
+  -- its return type
+  local ty
+  local bad = false
+  for _, r in ipairs(fn.returns) do
+    local t = r.ty
+    if t ~= "err" then
+      if t == "none" or t == "nil" then t = "nilnone" end
+      if ty == nil then ty = t
+      elseif ty ~= t then
+        local pair = { [ty] = true, [t] = true }
+        if (pair.int or pair.nilint) and (pair.nilint or pair.nilnone) and not pair.bool then
+          ty = "nilint"
+        elseif not (pair.int and pair.nilint) then
+          if not bad then
+            self:err(r.node, "'" .. id.name .. "' returns " .. describe(t == "nilnone" and "nil" or t)
+              .. " here but " .. describe(ty == "nilnone" and "nil" or ty) .. " elsewhere",
+              "return values of one type from a function")
+          end
+          bad = true
+        else
+          ty = "nilint"
+        end
+      end
+    end
+  end
+  if ty and fn.falls_through and ty ~= "nilnone" then
+    if ty == "int" or ty == "nilint" then ty = "nilint"
+    elseif ty == "bool" and not bad then
+      self:err(s.name, "'" .. id.name .. "' returns a boolean on some paths and nothing on others",
+        "end the function with a return")
+      bad = true
+    end
+  end
+  if ty == "nilnone" then ty = nil end
+  fn.ret = (not bad) and ty or (bad and "err") or nil
+  self.model.funcs[#self.model.funcs + 1] = fn
+  fn.index = #self.model.funcs
+end
+
+function Checker:top(s)
+  local tag = s.tag
+  if tag == "CallStat" and s[1].tag == "Call" and s[1][1].tag == "Id" and s[1][1].name == "license" then
+    local c = s[1]
+    local sym = self.scope.license
+    if sym and sym.kind == "license" then
+      local a = c.args[1]
+      if #c.args ~= 1 or a.tag ~= "String" then
+        self:err(c, "license takes one string", 'license "GPL"')
+      elseif #a.value == 0 or #a.value > 127 or a.value:find("%z") then
+        self:err(a, "the license name must be 1 to 127 bytes without NUL")
+      else
+        self.model.license = a.value
+      end
+      return
+    end
+  end
+  if tag == "Local" then
+    if #s.names == 1 and s.exprs and #s.exprs == 1 then
+      local id, e = s.names[1], s.exprs[1]
+      if e.tag == "Call" and e[1].tag == "Index" and e[1][1].tag == "Id" and e[1][1].name == "map"
+        and self.scope.map and self.scope.map.kind == "ns" then
+        self:map_decl(id, e)
+        return
+      end
+      local v = const_int(self, e, "'" .. id.name .. "'")
+      if v then
+        self:declare(id, { kind = "const", value = v })
+      end
+      self.scope[id.name] = self.scope[id.name] or { kind = "const", value = 0, name = id.name }
+      return
+    end
+    self:err(s, "top-level 'local' declares one constant or one map",
+      "write local NAME = <constant integer> or local NAME = map.hash { ... }")
+    for _, id in ipairs(s.names) do
+      self.scope[id.name] = { kind = "const", value = 0, name = id.name }
+    end
+    return
+  elseif tag == "LocalFunction" then
+    self:local_function(s)
+    return
+  elseif tag == "Function" then
+    local n = s.name
+    if n.tag == "Index" and n[1].tag == "Id" and n[1].name == "xdp" and n[2].tag == "String" then
+      local name = n[2].value
+      if xdp_consts[name] then
+        self:err(n, "'xdp." .. name .. "' is a verdict constant", "choose another program name")
+      elseif self.prog_names[name] then
+        self:err(n, "program '" .. name .. "' is defined twice")
+      end
+      self.prog_names[name] = true
+      local fn = self:func(s, true, name)
+      self.model.progs[#self.model.progs + 1] = fn
+      return
+    end
+    self:err(n, "only 'function xdp.NAME(pkt)' defines a program",
+      "use 'local function NAME(...)' for a helper function")
+    return
+  end
+  self:err(s, "only declarations are allowed at the top level",
+    "write code inside 'function xdp.NAME(pkt) ... end'")
+end
+
+-- call graph: recursion and frame depth ------------------------------------
+
+function Checker:call_graph()
+  local state = {}
+  local depth = {}
+  local function visit(fn)
+    if state[fn] == "done" then return depth[fn] end
+    if state[fn] == "active" then return nil end
+    state[fn] = "active"
+    local d = 1 + fn.max_loop_depth
+    for _, c in ipairs(fn.calls) do
+      if state[c.fn] == "active" then
+        if c.fn ~= fn then
+          self:err(c.node, "recursion is not allowed ('" .. c.fn.name .. "' calls back into itself)",
+            "eBPF has no recursion: rewrite it with a for loop")
+        end
+      else
+        local cd = visit(c.fn)
+        if cd then
+          local total = 1 + c.depth + cd
+          if total > d then d = total end
+        end
+      end
+    end
+    state[fn] = "done"
+    depth[fn] = d
+    return d
+  end
+  for _, fn in ipairs(self.model.funcs) do visit(fn) end
+  for _, p in ipairs(self.model.progs) do
+    local d = visit(p)
+    p.frames = d
+    if d > MAX_FRAMES then
+      self:err(p.node.name, "program '" .. p.name .. "' nests loops and calls " .. d .. " frames deep; the kernel allows "
+        .. MAX_FRAMES, "each for loop and each function call is one eBPF frame: flatten some of them")
+    end
+  end
+end
+
+local M = {}
+
+function M.check(chunk, errors, source)
+  local root = {}
+  for n in pairs(builtins) do root[n] = { kind = "builtin", name = n } end
+  for n in pairs(type_names) do root[n] = { kind = "type", name = n } end
+  root.xdp = { kind = "ns", name = "xdp" }
+  root.math = { kind = "ns", name = "math" }
+  root.map = { kind = "ns", name = "map" }
+  root.license = { kind = "license", name = "license" }
+  root.pairs = { kind = "pairs", name = "pairs" }
+  local self = setmetatable({
+    errors = errors, scope = root, parents = {}, loop_depth = 0, nvars = 0,
+    model = { license = "GPL", maps = {}, funcs = {}, progs = {} },
+    prog_names = {},
+  }, Checker)
+  -- names declared at the top level, for "used before its declaration"
+  local later = {}
+  local line_of = function(pos)
+    local n = 1
+    for _ in source:sub(1, pos - 1):gmatch "\n" do n = n + 1 end
+    return n
+  end
+  for _, s in ipairs(chunk.body) do
+    if s.tag == "Local" then
+      for _, id in ipairs(s.names) do later[id.name] = later[id.name] or line_of(id.pos) end
+    elseif s.tag == "LocalFunction" then
+      later[s.name.name] = later[s.name.name] or line_of(s.name.pos)
+    end
+  end
+  self.declared_later = later
+  self:push_scope()
+  for _, s in ipairs(chunk.body) do self:top(s) end
+  self:call_graph()
+  if #self.model.progs == 0 then
+    errors[#errors + 1] = { pos = 1, end_pos = 1, msg = "this file defines no program",
+      hint = "define one with: function xdp.NAME(pkt) ... return xdp.PASS end" }
+  end
+  return self.model
+end
+
+return M

@@ -1,0 +1,1185 @@
+-- codegen.lua: the checked AST to eBPF, through emit.lua.
+--
+-- Each program (and each local function) has one "area" on its stack frame,
+-- addressed through R9 (base = R10 - FRAME). Every variable lives in the
+-- area; loop callbacks receive R9 as their bpf_loop context and keep using it,
+-- so variables need no copying in and out of loops. Area layout:
+--   +0 status  (0 running, 2 returned a value, 3 fault, 4 returned nothing)
+--   +8 return value
+--   +16 data, +24 data_end (programs only: packet pointers spilled once)
+--   +32 ... variables, loop control, spilled temporaries, helper scratch
+-- Registers: R9 area base, R8 the caller's argument block in a local
+-- function, R6-R8 expression temporaries (then area slots), R0-R5 scratch
+-- within one operation. See docs/compiler.md for the whole design.
+
+local emit = require "bpflua.emit"
+local arith = require "bpflua.arith"
+local helpers = require "bpflua.helpers"
+
+local ipairs, error, math_type, math_max, math_min, setmetatable, tostring, string_byte, table_remove =
+  ipairs, error, math.type, math.max, math.min, setmetatable, tostring, string.byte, table.remove
+
+_ENV = nil
+
+local R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+local ST_RUN, ST_VALUE, ST_FAULT, ST_NONE = 0, 2, 3, 4
+local OFF_STATUS, OFF_RET, OFF_DATA, OFF_END, OFF_FIRST = 0, 8, 16, 24, 32
+local MAX_PKT = 0xffff
+local MAX_LOOPS = 8388608
+local STACK_LIMIT = 512
+
+local G = {}
+G.__index = G
+
+local function type_is_int(v) return math_type(v) == "integer" end
+
+local function cg_error(pos, msg, hint)
+  error({ pos = pos, msg = msg, hint = hint }, 0)
+end
+
+-- area allocation (LIFO) ------------------------------------------------------
+
+function G:alloc(size)
+  local a = self.area
+  local off = a.top
+  a.top = off + ((size + 7) // 8) * 8
+  if a.top > a.max then a.max = a.top end
+  return off
+end
+
+function G:release(off) self.area.top = off end
+
+-- temporaries -----------------------------------------------------------------
+
+function G:tmp()
+  local ts = self.temps
+  local n = #ts + 1
+  local regs = self.cb.temp_regs
+  local t
+  if n <= #regs then t = { reg = regs[n] } else t = { slot = self:alloc(8) } end
+  ts[n] = t
+  return t
+end
+
+function G:free(t)
+  local ts = self.temps
+  if ts[#ts] ~= t then error({ pos = self.f.pos, msg = "internal error: temporaries freed out of order" }, 0) end
+  ts[#ts] = nil
+  if t.slot then self:release(t.slot) end
+end
+
+-- the register holding t (loaded into `scratch` if t is in memory)
+function G:treg(t, scratch)
+  if t.reg then return t.reg end
+  self.f:ldx(8, scratch, R9, t.slot)
+  return scratch
+end
+
+function G:tset(t, reg)
+  if t.reg then self.f:mov(t.reg, reg) else self.f:stx(8, R9, t.slot, reg) end
+end
+
+function G:tconst(t, v)
+  if t.reg then self.f:movi(t.reg, v)
+  else
+    self.f:movi(R0, v)
+    self.f:stx(8, R9, t.slot, R0)
+  end
+end
+
+-- faults and exits ------------------------------------------------------------
+
+function G:fault()
+  self.f:ja(self.cb.fault)
+end
+
+-- emits the shared exit paths of the current function (at its end)
+function G:finish_callback_or_main()
+  local f, cb = self.f, self.cb
+  if f:place(cb.fault) then
+    if cb.kind == "main" then
+      if self.fctx.is_prog then f:movi(R0, 0) else f:movi(R0, ST_FAULT) end
+      f:exit()
+    else
+      f:st(8, R9, OFF_STATUS, ST_FAULT)
+      f:movi(R0, 1)
+      f:exit()
+    end
+  end
+  if cb.brk and f:place(cb.brk) then
+    f:movi(R0, 1)
+    f:exit()
+  end
+  if cb.propagate and f:place(cb.propagate) then
+    -- a loop ended with status ~= 0 (R1 holds it)
+    if cb.kind ~= "main" then
+      f:movi(R0, 1)
+      f:exit()
+    elseif self.fctx.is_prog then
+      local none = f:label()
+      f:jcc("eq", R1, nil, ST_NONE, none)
+      local flt = f:label()
+      f:jcc("eq", R1, nil, ST_FAULT, flt)
+      f:ldx(8, R0, R9, OFF_RET)
+      f:exit()
+      f:place(none)
+      f:movi(R0, 2)
+      f:exit()
+      f:place(flt)
+      f:movi(R0, 0)
+      f:exit()
+    else
+      local other = f:label()
+      f:jcc("ne", R1, nil, ST_VALUE, other)
+      f:ldx(8, R0, R9, OFF_RET)
+      f:stx(8, R8, 0, R0)
+      f:place(other)
+      f:mov(R0, R1)
+      f:exit()
+    end
+  end
+end
+
+-- packet ----------------------------------------------------------------------
+
+-- R1 = data, R2 = data_end
+function G:pkt_ptrs()
+  self.f:ldx(8, R1, R9, OFF_DATA)
+  self.f:ldx(8, R2, R9, OFF_END)
+end
+
+-- leaves in R1 a packet pointer valid for `size` bytes at offset expression
+-- `off`; faults otherwise
+function G:pkt_addr(off_e, size)
+  local f = self.f
+  local k = off_e.k
+  if math_type(k) == "integer" then
+    if k < 0 or k > MAX_PKT - size then
+      self:fault()
+      f:ldx(8, R1, R9, OFF_DATA)
+      return 0
+    end
+    if k + size <= f.fact then
+      f:ldx(8, R1, R9, OFF_DATA)
+      return k
+    end
+    self:pkt_ptrs()
+    f:mov(R3, R1)
+    f:alu("add", R3, nil, k + size)
+    f:jcc("gt", R3, R2, nil, self.cb.fault)
+    if k + size > f.fact then f.fact = k + size end
+    return k
+  end
+  local t = self:gen(off_e)
+  local r = self:treg(t, R3)
+  f:jcc("gt", r, nil, MAX_PKT - 8, self.cb.fault)
+  self:pkt_ptrs()
+  f:alu("add", R1, r)
+  f:mov(R3, R1)
+  f:alu("add", R3, nil, size)
+  f:jcc("gt", R3, R2, nil, self.cb.fault)
+  self:free(t)
+  return 0
+end
+
+local read_kind = {
+  u8 = { 1, nil }, be16 = { 2, "be" }, be32 = { 4, "be" }, be64 = { 8, "be" },
+  le16 = { 2, nil }, le32 = { 4, nil }, le64 = { 8, nil },
+}
+
+function G:pkt_read(e, t)
+  local kind = read_kind[e.method]
+  local size = kind[1]
+  local off = self:pkt_addr(e.args[1], size)
+  local f = self.f
+  f:ldx(size, R0, R1, off)
+  if kind[2] then f:endian("be", R0, size * 8) end
+  self:tset(t, R0)
+end
+
+function G:pkt_write(e)
+  local m = e.method:sub(5)
+  local kind = read_kind[m]
+  local size = kind[1]
+  local tv = self:gen(e.args[2])
+  local off = self:pkt_addr(e.args[1], size)
+  local f = self.f
+  local r = self:treg(tv, R4)
+  f:mov(R4, r)
+  if kind[2] then f:endian("be", R4, size * 8) end
+  f:stx(size, R1, off, R4)
+  self:free(tv)
+end
+
+-- #pkt compared with a constant: "len < M" as a packet pointer comparison the
+-- kernel understands (data + M > data_end), which also proves the range
+local function pktlen_cmp(e)
+  local a, b, op = e[1], e[2], e.op
+  local flip = { ["<"] = ">", [">"] = "<", ["<="] = ">=", [">="] = "<=" }
+  if not flip[op] then return nil end
+  if b.tag == "Unop" and b.pktlen and math_type(a.k) == "integer" then
+    a, b, op = b, a, flip[op]
+  end
+  if not (a.tag == "Unop" and a.pktlen and math_type(b.k) == "integer") then return nil end
+  local n = b.k
+  -- len < M, negated or not
+  local m, when_lt
+  if op == "<" then m, when_lt = n, true
+  elseif op == ">=" then m, when_lt = n, false
+  elseif op == "<=" then m, when_lt = n + 1, true
+  else m, when_lt = n + 1, false end
+  if n == arith.MAXINT or m < 0 or m > MAX_PKT then return nil end
+  return m, when_lt
+end
+
+-- conditions ------------------------------------------------------------------
+
+-- jumps to l if truth(e) == sense, falls through otherwise
+function G:jump_if(e, sense, l)
+  local f = self.f
+  if e.k ~= nil then
+    if (e.k ~= false) == sense then f:ja(l) end
+    return
+  end
+  local tag = e.tag
+  if tag == "Paren" then return self:jump_if(e[1], sense, l) end
+  if tag == "Unop" and e.op == "not" then return self:jump_if(e[1], not sense, l) end
+  if tag == "Op" and (e.op == "and" or e.op == "or") and e.ty == "bool" then
+    if (e.op == "and") == sense then
+      -- (a and b) true / (a or b) false: both must hold
+      local skip = f:label()
+      self:jump_if(e[1], not sense, skip)
+      self:jump_if(e[2], sense, l)
+      f:place(skip)
+    else
+      self:jump_if(e[1], sense, l)
+      self:jump_if(e[2], sense, l)
+    end
+    return
+  end
+  if tag == "Op" and e.ty == "bool" and (e.op == "==" or e.op == "~=") then
+    local ta, tb = e[1].ty, e[2].ty
+    if e.k_sidefx or ta == "nilint" or tb == "nilint" then
+      local x = (ta == "nil") and e[2] or e[1]
+      if e.k_sidefx then
+        local t = self:gen(x)
+        self:free(t)
+        -- int/bool == nil is false
+        if (e.op == "~=") == sense then f:ja(l) end
+        return
+      end
+      -- present == (x ~= nil)
+      local want_present = (e.op == "~=") == sense
+      if want_present then
+        local skip = f:label()
+        local t = self:gen_opt(x, skip)
+        self:free(t)
+        f:ja(l)
+        f:place(skip)
+      else
+        local t = self:gen_opt(x, l)
+        self:free(t)
+      end
+      return
+    end
+  end
+  if tag == "Op" and e.ty == "bool" and ({ ["=="] = 1, ["~="] = 1, ["<"] = 1, ["<="] = 1, [">"] = 1, [">="] = 1 })[e.op] then
+    local m, when_lt = pktlen_cmp(e)
+    if m then
+      -- R1 = data + m; "len < m" is R1 > data_end
+      self:pkt_ptrs()
+      f:alu("add", R1, nil, m)
+      local jump_when_lt = (when_lt == sense)
+      local lt_fact = f.fact
+      local ge_fact = math_max(f.fact, m)
+      if jump_when_lt then
+        f:jcc("gt", R1, R2, nil, l, lt_fact)
+        f.fact = ge_fact
+      else
+        f:jcc("le", R1, R2, nil, l, ge_fact)
+        f.fact = lt_fact
+      end
+      return
+    end
+    local cmp = ({ ["=="] = "eq", ["~="] = "ne", ["<"] = "slt", ["<="] = "sle", [">"] = "sgt", [">="] = "sge" })[e.op]
+    if not sense then cmp = ({ eq = "ne", ne = "eq", slt = "sge", sle = "sgt", sgt = "sle", sge = "slt" })[cmp] end
+    local ta = self:gen(e[1])
+    local kb = e[2].k
+    if kb == true then kb = 1 elseif kb == false then kb = 0 end
+    if math_type(kb) == "integer" and emit.fits32(kb) then
+      local ra = self:treg(ta, R1)
+      f:jcc(cmp, ra, nil, kb, l)
+    else
+      local tb = self:gen(e[2])
+      local ra = self:treg(ta, R1)
+      local rb = self:treg(tb, R2)
+      f:jcc(cmp, ra, rb, nil, l)
+      self:free(tb)
+    end
+    self:free(ta)
+    return
+  end
+  local ty = e.ty
+  if ty == "nilint" or ty == "falseint" or ty == "nil" then
+    if sense then
+      local skip = f:label()
+      local t = self:gen_opt(e, skip)
+      self:free(t)
+      f:ja(l)
+      f:place(skip)
+    else
+      local t = self:gen_opt(e, l)
+      self:free(t)
+    end
+    return
+  end
+  if ty == "int" then
+    -- integers are always true (evaluated for their faults)
+    local t = self:gen(e)
+    self:free(t)
+    if sense then f:ja(l) end
+    return
+  end
+  -- a boolean value
+  local t = self:gen(e)
+  local r = self:treg(t, R1)
+  f:jcc(sense and "ne" or "eq", r, nil, 0, l)
+  self:free(t)
+end
+
+-- values ------------------------------------------------------------------------
+
+-- evaluates an int or bool expression into a new temporary
+function G:gen(e)
+  local t = self:tmp()
+  self:gen_into(e, t)
+  return t
+end
+
+local alu_ops = { ["+"] = "add", ["-"] = "sub", ["*"] = "mul", ["&"] = "and", ["|"] = "or", ["~"] = "xor" }
+
+function G:gen_into(e, t)
+  local f = self.f
+  local k = e.k
+  if k ~= nil then
+    if k == true then k = 1 elseif k == false then k = 0 end
+    self:tconst(t, k)
+    return
+  end
+  local tag = e.tag
+  if tag == "Paren" then return self:gen_into(e[1], t) end
+  if e.ty == "bool" then
+    local no, done = f:label(), f:label()
+    self:jump_if(e, false, no)
+    self:tconst(t, 1)
+    f:ja(done)
+    f:place(no)
+    self:tconst(t, 0)
+    f:place(done)
+    return
+  end
+  if tag == "Id" then
+    local sym = e.sym
+    f:ldx(8, R0, R9, sym.slot)
+    self:tset(t, R0)
+  elseif tag == "Unop" then
+    if e.pktlen then
+      self:pkt_ptrs()
+      f:alu("sub", R2, R1)
+      self:tset(t, R2)
+      return
+    end
+    self:gen_into(e[1], t)
+    local r = self:treg(t, R1)
+    if e.op == "-" then f:neg(r) else f:alu("xor", r, nil, -1) end
+    self:tset(t, r)
+  elseif tag == "Op" then
+    local op = e.op
+    if op == "or" or op == "and" then
+      return self:gen_logic_int(e, t)
+    end
+    self:gen_into(e[1], t)
+    local b = e[2]
+    local kb = b.k
+    if alu_ops[op] then
+      local ra = self:treg(t, R1)
+      if math_type(kb) == "integer" and emit.fits32(kb) then
+        f:alu(alu_ops[op], ra, nil, kb)
+      else
+        local tb = self:gen(b)
+        local rb = self:treg(tb, R2)
+        f:alu(alu_ops[op], ra, rb)
+        self:free(tb)
+      end
+      self:tset(t, ra)
+    elseif op == "//" or op == "%" then
+      self:gen_divmod(op, t, b)
+    elseif op == "<<" or op == ">>" then
+      self:gen_shift(op, t, b)
+    else
+      cg_error(e.pos, "internal error: operator " .. op)
+    end
+  elseif tag == "Invoke" then
+    self:pkt_read(e, t)
+  elseif tag == "Call" then
+    self:gen_call(e, t, nil)
+  elseif tag == "Index" then
+    -- an int-typed index cannot happen (lookups are nil-able)
+    cg_error(e.pos, "internal error: map lookup used as an integer")
+  else
+    cg_error(e.pos, "internal error: cannot generate " .. tostring(tag))
+  end
+end
+
+-- `a or b` / `a and b` whose result is an integer
+function G:gen_logic_int(e, t)
+  local f = self.f
+  local a, b = e[1], e[2]
+  if e.op == "or" then
+    if a.ty == "int" then return self:gen_into(a, t) end
+    local other, done = f:label(), f:label()
+    local ta = self:gen_opt(a, other)
+    local r = self:treg(ta, R1)
+    self:tset(t, r)
+    self:free(ta)
+    f:ja(done)
+    f:place(other)
+    self:gen_into(b, t)
+    f:place(done)
+  else
+    -- a is an integer (always true): the result is b
+    local ta = self:gen(a)
+    self:free(ta)
+    self:gen_into(b, t)
+  end
+end
+
+-- evaluates a nil-able expression: the value in a new temporary, or a jump
+-- to `absent` when it is nil (or false)
+function G:gen_opt(e, absent)
+  local f = self.f
+  local ty = e.ty
+  if ty == "int" then return self:gen(e) end
+  local t = self:tmp()
+  local tag = e.tag
+  if ty == "nil" or tag == "Nil" then
+    f:ja(absent)
+    return t
+  end
+  if tag == "Paren" then
+    self:free(t)
+    return self:gen_opt(e[1], absent)
+  end
+  if tag == "Id" then
+    local sym = e.sym
+    f:ldx(8, R0, R9, sym.slot + 8)
+    f:jcc("eq", R0, nil, 0, absent)
+    f:ldx(8, R0, R9, sym.slot)
+    self:tset(t, R0)
+  elseif tag == "Index" then
+    self:map_lookup(e, t, absent)
+  elseif tag == "Call" then
+    self:gen_call(e, t, absent)
+  elseif tag == "Op" and e.op == "or" then
+    local other, done = f:label(), f:label()
+    local ta = self:gen_opt(e[1], other)
+    local r = self:treg(ta, R1)
+    self:tset(t, r)
+    self:free(ta)
+    f:ja(done)
+    f:place(other)
+    local tb = self:gen_opt(e[2], absent)
+    r = self:treg(tb, R1)
+    self:tset(t, r)
+    self:free(tb)
+    f:place(done)
+  elseif tag == "Op" and e.op == "and" then
+    local a = e[1]
+    if a.ty == "bool" then
+      self:jump_if(a, false, absent)
+    elseif a.ty == "int" then
+      local ta = self:gen(a)
+      self:free(ta)
+    else
+      local ta = self:gen_opt(a, absent)
+      self:free(ta)
+    end
+    local tb = self:gen_opt(e[2], absent)
+    local r = self:treg(tb, R1)
+    self:tset(t, r)
+    self:free(tb)
+  else
+    cg_error(e.pos, "internal error: nil-able " .. tostring(tag))
+  end
+  return t
+end
+
+function G:gen_divmod(op, t, b)
+  local f = self.f
+  local kb = b.k
+  if math_type(kb) == "integer" and kb ~= 0 and emit.fits32(kb) then
+    local ra = self:treg(t, R1)
+    if kb == -1 then
+      if op == "//" then f:neg(ra) else f:movi(ra, 0) end
+      self:tset(t, ra)
+      return
+    end
+    if kb > 0 and (kb & (kb - 1)) == 0 then
+      if op == "//" then
+        local sh = 0
+        while (1 << sh) ~= kb do sh = sh + 1 end
+        if sh > 0 then f:alu("arsh", ra, nil, sh) end
+      else
+        f:alu("and", ra, nil, kb - 1)
+      end
+      self:tset(t, ra)
+      return
+    end
+  end
+  local tb = self:gen(b)
+  local ra = self:treg(t, R1)
+  local rb = self:treg(tb, R2)
+  if not (math_type(kb) == "integer" and kb ~= 0) then
+    f:jcc("eq", rb, nil, 0, self.cb.fault)
+  end
+  local done = f:label()
+  if op == "//" then
+    f:mov(R0, ra)
+    f:alu("sdiv", R0, rb)
+    f:mov(R5, ra)
+    f:alu("smod", R5, rb)
+    f:jcc("eq", R5, nil, 0, done)
+    f:alu("xor", R5, rb)
+    f:jcc("sge", R5, nil, 0, done)
+    f:alu("sub", R0, nil, 1)
+  else
+    f:mov(R0, ra)
+    f:alu("smod", R0, rb)
+    f:jcc("eq", R0, nil, 0, done)
+    f:mov(R5, R0)
+    f:alu("xor", R5, rb)
+    f:jcc("sge", R5, nil, 0, done)
+    f:alu("add", R0, rb)
+  end
+  f:place(done)
+  self:tset(t, R0)
+  self:free(tb)
+end
+
+function G:gen_shift(op, t, b)
+  local f = self.f
+  local kb = b.k
+  local left, right = "lsh", "rsh"
+  if op == ">>" then left, right = "rsh", "lsh" end
+  if math_type(kb) == "integer" then
+    local ra = self:treg(t, R1)
+    if kb == arith.MININT then kb = -64 end
+    if kb >= 64 or kb <= -64 then
+      f:movi(ra, 0)
+    elseif kb > 0 then
+      f:alu(left, ra, nil, kb)
+    elseif kb < 0 then
+      f:alu(right, ra, nil, -kb)
+    end
+    self:tset(t, ra)
+    return
+  end
+  local tb = self:gen(b)
+  local ra = self:treg(t, R1)
+  local rb = self:treg(tb, R2)
+  local done, neg = f:label(), f:label()
+  f:movi(R0, 0)
+  f:jcc("sge", rb, nil, 64, done)
+  f:jcc("sle", rb, nil, -64, done)
+  f:jcc("slt", rb, nil, 0, neg)
+  f:mov(R0, ra)
+  f:alu(left, R0, rb)
+  f:ja(done)
+  f:place(neg)
+  f:mov(R5, rb)
+  f:neg(R5)
+  f:mov(R0, ra)
+  f:alu(right, R0, R5)
+  f:place(done)
+  self:tset(t, R0)
+  self:free(tb)
+end
+
+-- maps ------------------------------------------------------------------------
+
+-- stores the key expression (truncated to the key type) into a new scratch
+-- slot; returns the slot
+function G:map_key(m, key_e, tk)
+  local f = self.f
+  local slot = self:alloc(8)
+  local r = self:treg(tk, R1)
+  f:stx(m.key_size, R9, slot, r)
+  return slot
+end
+
+function G:map_lookup(e, t, absent)
+  local f = self.f
+  local m = e.map
+  local tk = self:gen(e[2])
+  local slot = self:map_key(m, e[2], tk)
+  f:lddw_map(R1, m.index)
+  f:mov(R2, R9)
+  f:alu("add", R2, nil, slot)
+  f:call_helper(helpers.map_lookup_elem.id)
+  self:release(slot)
+  self:free(tk)
+  f:jcc("eq", R0, nil, 0, absent)
+  f:ldx(m.value_size, R1, R0, 0, m.value_signed and m.value_size < 8)
+  self:tset(t, R1)
+end
+
+-- m[k] = value; `v` is an evaluated value (see eval_value)
+function G:map_store(target, tk, v)
+  local f = self.f
+  local m = target.map
+  local function update()
+    local kslot = self:map_key(m, target[2], tk)
+    local vslot = self:alloc(8)
+    local r = self:treg(v.t, R1)
+    f:stx(m.value_size, R9, vslot, r)
+    f:lddw_map(R1, m.index)
+    f:mov(R2, R9)
+    f:alu("add", R2, nil, kslot)
+    f:mov(R3, R9)
+    f:alu("add", R3, nil, vslot)
+    f:movi(R4, 0)
+    f:call_helper(helpers.map_update_elem.id)
+    self:release(kslot)
+  end
+  local function delete()
+    if m.type == 2 then return end -- array entries cannot be deleted
+    local kslot = self:map_key(m, target[2], tk)
+    f:lddw_map(R1, m.index)
+    f:mov(R2, R9)
+    f:alu("add", R2, nil, kslot)
+    f:call_helper(helpers.map_delete_elem.id)
+    self:release(kslot)
+  end
+  if v.isnil then
+    delete()
+  elseif v.flag then
+    local gone, done = f:label(), f:label()
+    local r = self:treg(v.flag, R1)
+    f:jcc("eq", r, nil, 0, gone)
+    update()
+    f:ja(done)
+    f:place(gone)
+    delete()
+    f:place(done)
+  else
+    update()
+  end
+end
+
+-- calls -------------------------------------------------------------------------
+
+function G:gen_call(e, t, absent)
+  local f = self.f
+  if e.builtin then
+    local id = ({ ktime = helpers.ktime_get_ns.id, random = helpers.get_prandom_u32.id,
+      cpu = helpers.get_smp_processor_id.id })[e.builtin]
+    if e.builtin == "print" then return self:gen_print(e) end
+    f:call_helper(id)
+    if t then self:tset(t, R0) end
+    return
+  end
+  local fn = e.fn
+  local targs = {}
+  for i, a in ipairs(e.args) do targs[i] = self:gen(a) end
+  local block = self:alloc(8 * (1 + #targs))
+  for i, ta in ipairs(targs) do
+    local r = self:treg(ta, R1)
+    f:stx(8, R9, block + 8 * i, r)
+  end
+  f:mov(R1, R9)
+  f:alu("add", R1, nil, block)
+  f:call_local(self:local_func(fn))
+  f:jcc("eq", R0, nil, ST_FAULT, self.cb.fault)
+  self.fctx.calls[#self.fctx.calls + 1] = { fn = fn, depth = self.cb.depth }
+  if t then
+    if absent then f:jcc("eq", R0, nil, ST_NONE, absent) end
+    f:ldx(8, R1, R9, block)
+    self:tset(t, R1)
+  end
+  self:release(block)
+  for i = #targs, 1, -1 do self:free(targs[i]) end
+end
+
+-- print(fmt, ...): bpf_trace_printk(fmt, size, a, b, c), integers printed as
+-- 64-bit (%d becomes %lld)
+function G:gen_print(e)
+  local f = self.f
+  local targs = {}
+  for i = 2, #e.args do targs[#targs + 1] = self:gen(e.args[i]) end
+  local fmt = e.args[1].value:gsub("%%l?l?([diux])", "%%ll%1") .. "\0"
+  local size = #fmt
+  local padded = fmt .. ("\0"):rep((4 - size % 4) % 4)
+  local slot = self:alloc(#padded)
+  for i = 1, #padded, 4 do
+    local a, b, c, d = string_byte(padded, i, i + 3)
+    local v = a | (b << 8) | (c << 16) | (d << 24)
+    if v >= 0x80000000 then v = v - 0x100000000 end
+    f:st(4, R9, slot + i - 1, v)
+  end
+  for i, ta in ipairs(targs) do
+    local r = self:treg(ta, R0)
+    f:mov(R2 + i, r)
+  end
+  f:mov(R1, R9)
+  f:alu("add", R1, nil, slot)
+  f:movi(R2, size)
+  f:call_helper(helpers.trace_printk.id)
+  self:release(slot)
+  for i = #targs, 1, -1 do self:free(targs[i]) end
+end
+
+-- local functions: one copy per program, compiled on first use
+function G:local_func(fn)
+  local p = self.prog
+  local lf = p.locals[fn]
+  if lf then return lf end
+  lf = emit.func(p.name .. "__" .. fn.name)
+  p.locals[fn] = lf
+  p.pending[#p.pending + 1] = { fn = fn, func = lf }
+  return lf
+end
+
+-- values for assignment ---------------------------------------------------------
+
+-- evaluates e for storing into something of type `ty`: {t = temp} for
+-- int/bool, plus {flag = temp} for a nil-able value, or {isnil = true}
+function G:eval_value(e)
+  local f = self.f
+  local ty = e.ty
+  if ty == "nil" then
+    if e.tag ~= "Nil" then local t = self:gen_opt(e, f:label()); self:free(t) end
+    return { isnil = true }
+  end
+  if ty == "nilint" or ty == "falseint" then
+    local t, flag = self:tmp(), self:tmp()
+    local absent, done = f:label(), f:label()
+    local tv = self:gen_opt(e, absent)
+    local r = self:treg(tv, R1)
+    self:tset(t, r)
+    self:free(tv)
+    self:tconst(flag, 1)
+    f:ja(done)
+    f:place(absent)
+    self:tconst(flag, 0)
+    self:tconst(t, 0)
+    f:place(done)
+    return { t = t, flag = flag }
+  end
+  return { t = self:gen(e) }
+end
+
+function G:free_value(v)
+  if v.flag then self:free(v.flag) end
+  if v.t then self:free(v.t) end
+end
+
+-- stores an evaluated value into a variable's slot
+function G:store_var(sym, v)
+  local f = self.f
+  if sym.ty == "nilint" then
+    if v.isnil then
+      f:st(8, R9, sym.slot + 8, 0)
+      return
+    end
+    local r = self:treg(v.t, R1)
+    f:stx(8, R9, sym.slot, r)
+    if v.flag then
+      r = self:treg(v.flag, R2)
+      f:stx(8, R9, sym.slot + 8, r)
+    else
+      f:st(8, R9, sym.slot + 8, 1)
+    end
+    return
+  end
+  local r = self:treg(v.t, R1)
+  f:stx(8, R9, sym.slot, r)
+end
+
+local function var_size(sym) return sym.ty == "nilint" and 16 or 8 end
+
+-- statements ---------------------------------------------------------------------
+
+function G:block(b)
+  local mark = self.area.top
+  for _, s in ipairs(b) do self:stat(s) end
+  self.area.top = mark
+end
+
+function G:stat(s)
+  local f = self.f
+  f.pos = s.pos
+  local line, col = self.line_col(s.pos)
+  f:line(line, col)
+  local tag = s.tag
+  if tag == "Local" then
+    local slots = {}
+    for i, id in ipairs(s.names) do slots[i] = self:alloc(var_size(id.sym)) end
+    local vals = {}
+    local exprs = s.exprs or {}
+    for i, e in ipairs(exprs) do vals[i] = self:eval_value(e) end
+    for i, id in ipairs(s.names) do
+      id.sym.slot = slots[i]
+      self:store_var(id.sym, vals[i] or { isnil = true })
+    end
+    for i = #vals, 1, -1 do self:free_value(vals[i]) end
+  elseif tag == "Set" then
+    local keys = {}
+    for i, t in ipairs(s.targets) do
+      if t.tag == "Index" then keys[i] = self:gen(t[2]) end
+    end
+    local vals = {}
+    for i, e in ipairs(s.exprs) do vals[i] = self:eval_value(e) end
+    for i = #s.targets, 1, -1 do
+      local t = s.targets[i]
+      local v = vals[i] or { isnil = true }
+      if t.tag == "Index" then self:map_store(t, keys[i], v) else self:store_var(t.sym, v) end
+    end
+    for i = #vals, 1, -1 do self:free_value(vals[i]) end
+    for i = #s.targets, 1, -1 do if keys[i] then self:free(keys[i]) end end
+  elseif tag == "CallStat" then
+    local c = s[1]
+    if c.tag == "Invoke" then
+      if c.method:sub(1, 4) == "set_" then self:pkt_write(c)
+      else local t = self:gen(c); self:free(t) end
+    else
+      self:gen_call(c, nil, nil)
+    end
+  elseif tag == "If" then
+    local done = f:label()
+    for i, c in ipairs(s.conds) do
+      local nxt = f:label()
+      self:jump_if(c, false, nxt)
+      self:block(s.blocks[i])
+      f:ja(done)
+      f:place(nxt)
+    end
+    if s.else_block then self:block(s.else_block) end
+    f:place(done)
+  elseif tag == "Do" then
+    self:block(s.body)
+  elseif tag == "Fornum" then
+    self:fornum(s)
+  elseif tag == "Forin" then
+    self:forin(s)
+  elseif tag == "Break" then
+    self.cb.brk = self.cb.brk or f:label()
+    f:ja(self.cb.brk)
+  elseif tag == "Return" then
+    self:return_stat(s)
+  else
+    cg_error(s.pos, "internal error: statement " .. tostring(tag))
+  end
+end
+
+function G:return_stat(s)
+  local f = self.f
+  local e = s[1]
+  local cb = self.cb
+  local fctx = self.fctx
+  if cb.kind == "main" and fctx.is_prog then
+    if e then
+      local t = self:gen(e)
+      local r = self:treg(t, R0)
+      f:mov(R0, r)
+      self:free(t)
+    else
+      f:movi(R0, 2)
+    end
+    f:exit()
+    return
+  end
+  -- status + value into the area (loop callbacks) or the caller's block
+  local function value_exit(r)
+    if cb.kind == "main" then
+      f:stx(8, R8, 0, r)
+      f:movi(R0, ST_VALUE)
+    else
+      f:stx(8, R9, OFF_RET, r)
+      f:st(8, R9, OFF_STATUS, ST_VALUE)
+      f:movi(R0, 1)
+    end
+    f:exit()
+  end
+  local function none_exit()
+    if cb.kind == "main" then
+      f:movi(R0, ST_NONE)
+    else
+      f:st(8, R9, OFF_STATUS, ST_NONE)
+      f:movi(R0, 1)
+    end
+    f:exit()
+  end
+  if not e then return none_exit() end
+  if e.ty == "nilint" or e.ty == "nil" then
+    local absent = f:label()
+    local t = self:gen_opt(e, absent)
+    local r = self:treg(t, R1)
+    self:free(t)
+    value_exit(r)
+    f:place(absent)
+    none_exit()
+    return
+  end
+  local t = self:gen(e)
+  local r = self:treg(t, R1)
+  self:free(t)
+  value_exit(r)
+end
+
+-- runs `body` as a new callback function; returns its Func
+function G:callback(name, kind_args, body)
+  local saved_f, saved_cb, saved_temps = self.f, self.cb, self.temps
+  local p = self.prog
+  local nm = name
+  p.names[nm] = (p.names[nm] or 0) + 1
+  if p.names[nm] > 1 then nm = nm .. "_" .. p.names[nm] end
+  local f = emit.func(nm)
+  f.fact = saved_f.fact
+  f.pos = saved_f.pos
+  local cb = { kind = "loop", fault = f:label(), temp_regs = { R6, R7, R8 }, depth = saved_cb.depth + 1 }
+  if cb.depth > self.fctx.max_depth then self.fctx.max_depth = cb.depth end
+  self.f, self.cb, self.temps = f, cb, {}
+  self.fctx.funcs[#self.fctx.funcs + 1] = f
+  body(f)
+  -- falling off the end: continue with the next iteration
+  f:movi(R0, 0)
+  f:exit()
+  self:finish_callback_or_main()
+  self.f, self.cb, self.temps = saved_f, saved_cb, saved_temps
+  return f
+end
+
+-- after bpf_loop / for_each returns: a return or fault inside ends this function
+function G:after_loop()
+  local f = self.f
+  self.cb.propagate = self.cb.propagate or f:label()
+  f:ldx(8, R1, R9, OFF_STATUS)
+  f:jcc("ne", R1, nil, 0, self.cb.propagate)
+end
+
+function G:fornum(s)
+  local f = self.f
+  local mark = self.area.top
+  local init_slot, step_slot = self:alloc(8), self:alloc(8)
+  local var = s.var.sym
+  var.slot = self:alloc(8)
+  local ts = self:gen(s.start)
+  local tl = self:gen(s.limit)
+  local step_k = s.step == nil and 1 or s.step.k
+  local tp = s.step and self:gen(s.step)
+  local skip = f:label()
+  local rs = self:treg(ts, R3)
+  f:stx(8, R9, init_slot, rs)
+  local rl = self:treg(tl, R4)
+  local function count_pos(rstep_or_k)
+    -- R1 = (limit - init) / step, unsigned
+    f:jcc("sgt", rs, rl, nil, skip)
+    f:mov(R1, rl)
+    f:alu("sub", R1, rs)
+    if type_is_int(rstep_or_k) then
+      if rstep_or_k ~= 1 then f:alu("div", R1, nil, rstep_or_k) end
+    else
+      f:alu("div", R1, rstep_or_k)
+    end
+  end
+  local function count_neg(rstep)
+    f:jcc("slt", rs, rl, nil, skip)
+    f:mov(R1, rs)
+    f:alu("sub", R1, rl)
+    f:mov(R2, rstep)
+    f:neg(R2)
+    f:alu("div", R1, R2)
+  end
+  if math_type(step_k) == "integer" then
+    f:movi(R5, step_k)
+    f:stx(8, R9, step_slot, R5)
+    if step_k == 0 then
+      self:fault()
+    elseif step_k > 0 then
+      count_pos(emit.fits32(step_k) and step_k or R5)
+    else
+      count_neg(R5)
+    end
+  else
+    local rp = self:treg(tp, R5)
+    f:mov(R5, rp)
+    f:stx(8, R9, step_slot, R5)
+    f:jcc("eq", R5, nil, 0, self.cb.fault)
+    local pos, counted = f:label(), f:label()
+    f:jcc("sgt", R5, nil, 0, pos)
+    count_neg(R5)
+    f:ja(counted)
+    f:place(pos)
+    count_pos(R5)
+    f:place(counted)
+  end
+  if tp then self:free(tp) end
+  self:free(tl)
+  self:free(ts)
+  f:jcc("ge", R1, nil, MAX_LOOPS, self.cb.fault)
+  f:alu("add", R1, nil, 1)
+  local line = self.line_col(s.pos)
+  local owner = self.fctx.prefix
+  local cbf = self:callback(owner .. "__for_L" .. line, nil, function(cf)
+    cf:line(self.line_col(s.pos))
+    cf:mov(R9, R2)
+    -- i = init + index * step
+    cf:ldx(8, R2, R9, step_slot)
+    cf:alu("mul", R1, R2)
+    cf:ldx(8, R3, R9, init_slot)
+    cf:alu("add", R1, R3)
+    cf:stx(8, R9, var.slot, R1)
+    self:block(s.body)
+  end)
+  f:lddw_func(R2, cbf)
+  f:mov(R3, R9)
+  f:movi(R4, 0)
+  f:call_helper(helpers.loop.id)
+  self:after_loop()
+  f:place(skip)
+  self.area.top = mark
+end
+
+function G:forin(s)
+  local f = self.f
+  local m = s.map
+  local mark = self.area.top
+  local names = s.names
+  for _, id in ipairs(names) do id.sym.slot = self:alloc(var_size(id.sym)) end
+  local line = self.line_col(s.pos)
+  local cbf = self:callback(self.fctx.prefix .. "__pairs_L" .. line, nil, function(cf)
+    cf:line(self.line_col(s.pos))
+    cf:mov(R9, R4)
+    if names[1] then
+      cf:ldx(m.key_size, R1, R2, 0, m.key_signed and m.key_size < 8)
+      cf:stx(8, R9, names[1].sym.slot, R1)
+    end
+    if names[2] then
+      cf:ldx(m.value_size, R1, R3, 0, m.value_signed and m.value_size < 8)
+      cf:stx(8, R9, names[2].sym.slot, R1)
+    end
+    for i = 3, #names do cf:st(8, R9, names[i].sym.slot + 8, 0) end
+    self:block(s.body)
+  end)
+  f:lddw_map(R1, m.index)
+  f:lddw_func(R2, cbf)
+  f:mov(R3, R9)
+  f:movi(R4, 0)
+  f:call_helper(helpers.for_each_map_elem.id)
+  self:after_loop()
+  self.area.top = mark
+end
+
+-- functions ------------------------------------------------------------------------
+
+-- compiles one program function or local function into `f`
+function G:function_body(fn, f, is_prog, prefix)
+  local fctx = {
+    is_prog = is_prog, funcs = {}, calls = {}, prefix = prefix, max_depth = 0,
+  }
+  local saved = { self.fctx, self.area, self.f, self.cb, self.temps }
+  self.fctx = fctx
+  self.area = { top = OFF_FIRST, max = OFF_FIRST }
+  self.f = f
+  self.cb = { kind = "main", fault = f:label(), temp_regs = is_prog and { R6, R7, R8 } or { R6, R7 }, depth = 0 }
+  self.temps = {}
+  f.pos = fn.node.pos
+  f:line(self.line_col(fn.node.pos))
+  f:mov(R9, R10)
+  local frame_at = f:here() + 1
+  f:alu("add", R9, nil, -8)
+  f:st(8, R9, OFF_STATUS, ST_RUN)
+  f:st(8, R9, OFF_RET, 0)
+  if is_prog then
+    f:ldx(4, R2, R1, 0)
+    f:ldx(4, R3, R1, 4)
+    f:stx(8, R9, OFF_DATA, R2)
+    f:stx(8, R9, OFF_END, R3)
+  else
+    f:mov(R8, R1)
+    for i, p in ipairs(fn.params) do
+      p.slot = self:alloc(8)
+      f:ldx(8, R1, R8, 8 * i)
+      f:stx(8, R9, p.slot, R1)
+    end
+  end
+  self:block(fn.node.body)
+  -- falling off the end
+  if is_prog then f:movi(R0, 2) else f:movi(R0, ST_NONE) end
+  f:exit()
+  self:finish_callback_or_main()
+  local frame = ((self.area.max + 7) // 8) * 8
+  f.insns[frame_at][5] = -frame
+  fctx.frame = frame
+  local result = fctx
+  self.fctx, self.area, self.f, self.cb, self.temps = saved[1], saved[2], saved[3], saved[4], saved[5]
+  return result
+end
+
+local function round32(n) return ((math_max(n, 1) + 31) // 32) * 32 end
+
+local M = {}
+
+-- compiles the checked model; returns the list of programs
+-- {name, section, insns, funcs, lines}. Raises {pos, msg, hint} on errors
+-- found only now (stack size, jump range).
+function M.generate(model, line_col)
+  local out = {}
+  for _, prog in ipairs(model.progs) do
+    local self = setmetatable({ line_col = line_col, temps = {} }, G)
+    local p = { name = prog.name, locals = {}, pending = {}, names = {} }
+    self.prog = p
+    local main = emit.func(prog.name)
+    local funcs = { main }
+    local info = {}
+    local mctx = self:function_body(prog, main, true, prog.name)
+    info[prog] = mctx
+    for _, cf in ipairs(mctx.funcs) do funcs[#funcs + 1] = cf end
+    local i = 1
+    while p.pending[i] do
+      local item = p.pending[i]
+      local ctx = self:function_body(item.fn, item.func, false, p.name .. "__" .. item.fn.name)
+      info[item.fn] = ctx
+      funcs[#funcs + 1] = item.func
+      for _, cf in ipairs(ctx.funcs) do funcs[#funcs + 1] = cf end
+      i = i + 1
+    end
+    -- combined stack of the deepest chain of frames (as the kernel counts it:
+    -- each frame rounded up to 32 bytes)
+    local memo = {}
+    local function stack_of(fn)
+      if memo[fn] then return memo[fn] end
+      local ctx = info[fn]
+      local deepest = 32 * ctx.max_depth
+      for _, c in ipairs(ctx.calls) do
+        local d = 32 * c.depth + stack_of(c.fn)
+        if d > deepest then deepest = d end
+      end
+      memo[fn] = round32(ctx.frame) + deepest
+      return memo[fn]
+    end
+    local total = stack_of(prog)
+    if total > STACK_LIMIT then
+      cg_error(prog.node.name.pos, "program '" .. prog.name .. "' needs " .. total
+        .. " bytes of stack; the kernel allows " .. STACK_LIMIT,
+        "use fewer variables at once (each local takes 8 bytes, nil-able ones 16; each loop level 32)")
+    end
+    local insns, finfo, lines, n = emit.link(funcs)
+    if n > 1000000 then cg_error(prog.node.pos, "program '" .. prog.name .. "' is too large") end
+    out[#out + 1] = { name = prog.name, section = "xdp", insns = insns, funcs = finfo, lines = lines,
+      stack = total }
+  end
+  return out
+end
+
+return M
