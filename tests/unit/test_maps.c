@@ -293,6 +293,67 @@ static void lru_long_run(void **state)
     bl_map_free(m);
 }
 
+
+/* Random operations against a reference model: an array of (key, last use)
+ * where the smallest last use is evicted. */
+static void lru_matches_model(void **state)
+{
+    enum { CAP = 8, KEYS = 20 };
+    struct bl_map *m = make(BPFLUA_MAP_LRU_HASH, 4, 8, CAP);
+    long last_use[KEYS];
+    uint64_t model_val[KEYS];
+    for (int k = 0; k < KEYS; k++)
+        last_use[k] = -1; /* absent */
+    uint64_t x = 0x853c49e6748fea9bull;
+    for (long step = 0; step < 5000; step++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint32_t k = (uint32_t)(x % KEYS), op = (uint32_t)(x >> 40) % 4;
+        uint64_t flags = (x >> 50) % 3, v = x;
+        int present = last_use[k] >= 0;
+        if (op == 0) { /* program lookup: a use */
+            uint64_t got;
+            assert_int_equal(get(m, k, &got), present ? 0 : -ENOENT);
+            if (present) {
+                assert_int_equal(got, model_val[k]);
+                last_use[k] = step;
+            }
+        } else if (op == 1) {
+            uint32_t key = k;
+            assert_int_equal(bl_map_delete(m, &key), present ? 0 : -ENOENT);
+            last_use[k] = -1;
+        } else {
+            int want = 0;
+            if (flags == BL_NOEXIST && present)
+                want = -EEXIST;
+            else if (flags == BL_EXIST && !present)
+                want = -ENOENT;
+            assert_int_equal(put(m, k, v, flags), want);
+            if (want == 0) {
+                if (!present) {
+                    int n = 0, oldest = -1;
+                    for (int j = 0; j < KEYS; j++)
+                        if (last_use[j] >= 0) {
+                            n++;
+                            if (oldest < 0 || last_use[j] < last_use[oldest])
+                                oldest = j;
+                        }
+                    if (n == CAP)
+                        last_use[oldest] = -1; /* evicted */
+                }
+                last_use[k] = step;
+                model_val[k] = v;
+            }
+        }
+        for (int j = 0; j < KEYS; j++)
+            if (has(m, (uint32_t)j) != (last_use[j] >= 0))
+                fail_msg("step %ld: key %d %s in the map, model says otherwise", step, j,
+                         has(m, (uint32_t)j) ? "is" : "is not");
+    }
+    bl_map_free(m);
+}
+
 /* ---- ringbuf --------------------------------------------------------------- */
 
 static void ringbuf_records(void **state)
@@ -441,6 +502,7 @@ int main(void)
         cmocka_unit_test(hash_for_each_delete),
         cmocka_unit_test(lru_eviction_order),
         cmocka_unit_test(lru_long_run),
+        cmocka_unit_test(lru_matches_model),
         cmocka_unit_test(ringbuf_records),
         cmocka_unit_test(bad_definitions),
         cmocka_unit_test(object_api),
