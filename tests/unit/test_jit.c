@@ -420,6 +420,223 @@ static void test_bpf_loop_raw(void **state)
     assert_true(raw2(dyn, m, sizeof m) == 40);
 }
 
+/* ---- verified mode: accesses trusted, maps linked ------------------------------ */
+
+/* Marks program 0 as verified with every access proven (the programs
+ * below are safe by construction), links map lddws to runtime maps, and
+ * runs it in the interpreter (verified mode) and the JIT (unchecked code)
+ * with R1 = mem, R2 = len. Map contents are reset in between by the caller
+ * when it matters; returns the JIT's R0 after asserting both agree. */
+static uint64_t trusted2(bpflua_object *obj, void *mem, size_t len, int fresh_maps_each)
+{
+    struct bl_prog *p = bl_object_prog(obj, 0);
+    size_t n = p->n_insns;
+    char *err = NULL;
+    free(p->exec_insns);
+    p->exec_insns = malloc(n * sizeof *p->exec_insns);
+    memcpy(p->exec_insns, p->insns, n * sizeof *p->insns);
+    for (size_t i = 0; i + 1 < n; i++) {
+        struct bl_insn *in = &p->exec_insns[i];
+        if (bl_is_lddw(in) && in->src == BL_PSEUDO_MAP_FD) {
+            struct bl_map *m = bl_object_map(obj, (size_t)in->imm, &err);
+            assert_non_null(m);
+            uint64_t v = (uint64_t)(uintptr_t)m;
+            in->src = 0;
+            in->imm = (int32_t)(uint32_t)v;
+            in[1].imm = (int32_t)(uint32_t)(v >> 32);
+        }
+    }
+    free(p->aux);
+    p->aux = calloc(n, sizeof *p->aux);
+    for (size_t i = 0; i < n; i++)
+        p->aux[i].mem_safe = 1;
+    p->verdict = 1;
+
+    uint8_t *copy = len ? malloc(len) : NULL;
+    if (len)
+        memcpy(copy, mem, len);
+    uint64_t args[5] = {(uint64_t)(uintptr_t)copy, len, 0, 0, 0};
+    struct bl_interp_opts io = {.raw = 0};
+    struct bpflua_run_env env = {.obj = obj};
+    struct bl_interp_result ir;
+    memset(&ir, 0, sizeof ir);
+    assert_int_equal(bl_interp_exec(p->exec_insns, (uint32_t)n, args, &io, &env, &ir), 0);
+    free(copy);
+    (void)fresh_maps_each;
+
+    if (p->jit) {
+        bl_jit_free(p->jit);
+        p->jit = NULL;
+    }
+    if (bl_jit_compile(p, &err)) {
+        print_message("jit: %s\n", err);
+        free(err);
+        fail();
+    }
+    struct bpflua_run_env jenv = {.obj = obj};
+    uint64_t r0 = bl_jit_run_mem(p->jit, (uint64_t)(uintptr_t)mem, len, mem, len, &jenv);
+    assert_int_equal(jenv.fault, 0);
+    if (r0 != ir.r0)
+        print_message("interp 0x%llx jit 0x%llx\n", (unsigned long long)ir.r0,
+                      (unsigned long long)r0);
+    assert_true(r0 == ir.r0);
+    return r0;
+}
+
+static uint64_t trusted_text(const char *text, void *mem, size_t len)
+{
+    bpflua_object *obj = assemble(text);
+    assert_non_null(obj);
+    uint64_t r0 = trusted2(obj, mem, len, 0);
+    bpflua_object_free(obj);
+    return r0;
+}
+
+static void test_bpf_loop_verified(void **state)
+{
+    const char *sum =
+        "stdw [%r10-8], 0\nmov %r1, 1000\nlddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -8\n"
+        "mov %r4, 0\ncall 181\nmov %r6, %r0\nldxdw %r0, [%r10-8]\nlsh %r0, 16\nadd %r0, %r6\nexit\n"
+        "cb:\nldxdw %r3, [%r2]\nadd %r3, %r1\nstxdw [%r2], %r3\nmov %r0, 0\njne %r1, 900, +1\n"
+        "mov %r0, 1\nexit\n";
+    assert_true(trusted_text(sum, NULL, 0) == ((uint64_t)405450 << 16) + 901);
+    const char *nested =
+        "mov %r6, 66\nmov %r9, 99\nstdw [%r10-8], 0\nmov %r1, 7\nlddw %r2, func:outer\nmov %r3, %r10\n"
+        "add %r3, -8\nmov %r4, 0\ncall 181\nldxdw %r0, [%r10-8]\nmul %r0, 1000\nadd %r0, %r6\n"
+        "add %r0, %r9\nexit\n"
+        "outer:\nmov %r6, %r2\nstdw [%r10-8], 1\nmov %r1, 9\nlddw %r2, func:inner\nmov %r3, %r6\n"
+        "mov %r4, 0\ncall 181\nldxdw %r0, [%r10-8]\nsub %r0, 1\nexit\n"
+        "inner:\nldxdw %r3, [%r2]\nadd %r3, %r1\nstxdw [%r2], %r3\nmov %r0, 0\nexit\n";
+    assert_true(trusted_text(nested, NULL, 0) == 7 * 36 * 1000 + 165);
+    /* a packet scan with early exit: the first zero byte at 1400 */
+    static uint8_t pkt[1500];
+    memset(pkt, 1, sizeof pkt);
+    pkt[1400] = 0;
+    const char *scan =
+        "stxdw [%r10-16], %r1\nstdw [%r10-8], 0xffff\nmov %r1, %r2\nlddw %r2, func:cb\n"
+        "mov %r3, %r10\nadd %r3, -16\nmov %r4, 0\ncall 181\nldxdw %r0, [%r10-8]\nexit\n"
+        "cb:\nldxdw %r3, [%r2]\nadd %r3, %r1\nldxb %r3, [%r3]\nmov %r0, 0\njne %r3, 0, +2\n"
+        "stxdw [%r2+8], %r1\nmov %r0, 1\nexit\n";
+    assert_true(trusted_text(scan, pkt, sizeof pkt) == 1400);
+}
+
+static void test_maps_and_for_each(void **state)
+{
+    /* fill an array map in a bpf_loop (helper calls from a callback: the
+     * stack must stay 16-byte aligned), then sum it with for_each */
+    const char *text =
+        ".map arr array key=4 value=8 entries=16\n"
+        "mov %r1, 16\nlddw %r2, func:fill\nmov %r3, 0\nmov %r4, 0\ncall 181\n"
+        "mov %r6, %r0\n"
+        "stdw [%r10-8], 0\nlddw %r1, map:arr\nlddw %r2, func:sum\nmov %r3, %r10\nadd %r3, -8\n"
+        "mov %r4, 0\ncall 164\nlsh %r0, 32\nldxdw %r1, [%r10-8]\nadd %r0, %r1\nlsh %r6, 48\n"
+        "add %r0, %r6\nexit\n"
+        "fill:\nstxw [%r10-4], %r1\nmov %r6, %r1\nlddw %r1, map:arr\nmov %r2, %r10\nadd %r2, -4\n"
+        "call 1\njeq %r0, 0, +3\nmov %r1, %r6\nmul %r1, %r1\nstxdw [%r0], %r1\nmov %r0, 0\nexit\n"
+        "sum:\nldxdw %r1, [%r3]\nldxdw %r5, [%r4]\nadd %r5, %r1\nstxdw [%r4], %r5\nmov %r0, 0\nexit\n";
+    bpflua_object *obj = assemble(text);
+    assert_non_null(obj);
+    uint64_t r0 = trusted2(obj, NULL, 0, 0);
+    /* sum of squares 0..15 = 1240, 16 elements, 16 loop iterations */
+    assert_true(r0 == ((uint64_t)16 << 48) + ((uint64_t)16 << 32) + 1240);
+    bpflua_object_free(obj);
+
+    /* a hash map, updated from the main program, for_each that stops early */
+    text =
+        ".map h hash key=4 value=8 entries=64\n"
+        "mov %r6, 0\n"
+        "again:\nstxw [%r10-4], %r6\nstxdw [%r10-16], %r6\nlddw %r1, map:h\nmov %r2, %r10\n"
+        "add %r2, -4\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 0\ncall 2\nadd %r6, 1\n"
+        "jlt %r6, 10, again\n"
+        "stdw [%r10-24], 0\nlddw %r1, map:h\nlddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -24\n"
+        "mov %r4, 0\ncall 164\nlsh %r0, 32\nldxdw %r1, [%r10-24]\nadd %r0, %r1\nexit\n"
+        "cb:\nldxdw %r1, [%r4]\nadd %r1, 1\nstxdw [%r4], %r1\nmov %r0, 0\njlt %r1, 4, +1\n"
+        "mov %r0, 1\nexit\n";
+    obj = assemble(text);
+    assert_non_null(obj);
+    r0 = trusted2(obj, NULL, 0, 0);
+    assert_true(r0 == ((uint64_t)4 << 32) + 4);
+    bpflua_object_free(obj);
+}
+
+/* a helper that calls back into the engine through env->call */
+static uint64_t call_twice_helper(uint64_t cb, uint64_t a, uint64_t b, uint64_t r4, uint64_t r5,
+                                  struct bpflua_run_env *env)
+{
+    uint64_t x = env->call(env, cb, a, b, 0, 0, 0);
+    uint64_t y = env->call(env, cb, b, a, 0, 0, 0);
+    return x * 1000 + y;
+}
+
+static void test_env_call(void **state)
+{
+    static const struct bpflua_helper h = {
+        7777, "call_twice", call_twice_helper, BPFLUA_RET_INTEGER,
+        {BPFLUA_ARG_PTR_TO_FUNC, BPFLUA_ARG_ANYTHING, BPFLUA_ARG_ANYTHING}};
+    int rc = bpflua_register_helper(&h);
+    assert_true(rc == 0 || rc == -EEXIST);
+    const char *text =
+        "mov %r6, 5\nlddw %r1, func:cb\nmov %r2, 3\nmov %r3, 40\ncall 7777\nadd %r0, %r6\nexit\n"
+        "cb:\nstxdw [%r10-8], %r1\nmov %r6, %r2\nmov %r1, 2\nlddw %r2, func:inner\nmov %r3, %r10\n"
+        "add %r3, -8\nmov %r4, 0\ncall 181\nldxdw %r0, [%r10-8]\nsub %r0, %r6\nexit\n"
+        "inner:\nldxdw %r1, [%r2]\nmul %r1, 2\nstxdw [%r2], %r1\nmov %r0, 0\nexit\n";
+    /* cb(3, 40) = 12 - 40, cb(40, 3) = 160 - 3 */
+    uint64_t want = (uint64_t)(12 - 40) * 1000 + 157 + 5;
+    assert_true(trusted_text(text, NULL, 0) == want);
+    assert_true(raw2(text, NULL, 0) == want);
+    /* callx reaches the same helper */
+    const char *cx = "mov %r6, 7777\nlddw %r1, func:cb\nmov %r2, 1\nmov %r3, 2\ncallx %r6\nexit\n"
+                     "cb:\nmov %r0, %r1\nmul %r0, 10\nadd %r0, %r2\nexit\n";
+    assert_true(raw2(cx, NULL, 0) == 12 * 1000 + 21);
+}
+
+static void test_code_properties(void **state)
+{
+    bpflua_object *obj = assemble("mov %r0, 1\nexit\n");
+    struct both b;
+    assert_int_equal(run_both_raw(obj, bl_helper_find, NULL, 0, &b), 0);
+    struct bl_prog *p = bl_object_prog(obj, 0);
+    assert_true(bl_jit_code_size(p->jit) > 0);
+    assert_true(bl_jit_compile_ns(p->jit) > 0);
+    bpflua_object_free(obj);
+    /* bad programs are refused, not crashed on */
+    static const char *bad[] = {
+        "mov %r10, 1\nexit\n",
+        "mov %r0, 1\n",
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        obj = assemble(bad[k]);
+        assert_non_null(obj);
+        struct bl_prog *q = bl_object_prog(obj, 0);
+        q->exec_insns = malloc(q->n_insns * sizeof *q->insns);
+        memcpy(q->exec_insns, q->insns, q->n_insns * sizeof *q->insns);
+        char *err = NULL;
+        int rc = bl_jit_compile(q, &err);
+        if (rc == 0) { /* falls off the end: faults at run time */
+            struct bpflua_run_env env = {.obj = obj};
+            bl_jit_run_mem(q->jit, 0, 0, NULL, 0, &env);
+            assert_int_equal(env.fault, 1);
+        } else {
+            assert_non_null(err);
+        }
+        free(err);
+        bpflua_object_free(obj);
+    }
+    /* a jump out of range, an invalid register, crafted directly */
+    obj = bpflua_object_new();
+    struct bl_insn insns[3] = {{.code = BL_JMP | BL_JA, .off = 5}, {.code = BL_JMP | BL_EXIT}};
+    assert_true(bpflua_object_add_prog(obj, "x", "xdp", insns, 2, NULL, 0, NULL, 0) >= 0);
+    p = bl_object_prog(obj, 0);
+    char *err = NULL;
+    assert_true(bl_jit_compile(p, &err) < 0);
+    free(err);
+    err = NULL;
+    p->insns[0] = (struct bl_insn){.code = BL_ALU64 | BL_MOV | BL_K, .dst = 12};
+    assert_true(bl_jit_compile(p, &err) < 0);
+    free(err);
+    bpflua_object_free(obj);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +647,10 @@ int main(void)
         cmocka_unit_test(test_atomics),
         cmocka_unit_test(test_calls),
         cmocka_unit_test(test_bpf_loop_raw),
+        cmocka_unit_test(test_bpf_loop_verified),
+        cmocka_unit_test(test_maps_and_for_each),
+        cmocka_unit_test(test_env_call),
+        cmocka_unit_test(test_code_properties),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
