@@ -23,10 +23,6 @@
 #include "bl_lua.h"
 #include "object.h"
 
-/* util.c of the command: referenced weakly so this file links (and its
- * ELF path works) wherever util.c is not part of the binary. */
-#pragma weak bl_open_any
-
 static const char attach_help[] =
     "usage: bpflua attach FILTER.lua|FILTER.o --dev IFACE [options]\n"
     "\n"
@@ -574,10 +570,17 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
     return 1;
 }
 
-static int has_suffix(const char *s, const char *suf)
+/* ELF files go to libbpf as they are; anything else (.lua, .asm) is
+ * opened by the command's bl_open_any into a bpflua object. */
+static int is_elf(const char *path)
 {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
+    unsigned char m[4] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 1; /* let libbpf report the error */
+    size_t n = fread(m, 1, 4, f);
+    fclose(f);
+    return n == 4 && !memcmp(m, "\177ELF", 4);
 }
 
 int bl_cmd_attach(lua_State *L, int argc, char **argv)
@@ -679,10 +682,10 @@ int bl_cmd_attach(lua_State *L, int argc, char **argv)
     struct bl_attachment *a = NULL;
     bpflua_object *obj = NULL;
     int r;
-    if (has_suffix(file, ".lua")) {
-        if (!L || !bl_open_any) {
-            fprintf(stderr, "bpflua attach: this build cannot compile %s here; run `bpflua "
-                    "compile %s -o FILE.o` and attach FILE.o\n", file, file);
+    if (!is_elf(file)) {
+        if (!L) {
+            fprintf(stderr, "bpflua attach: cannot compile %s here; run `bpflua compile %s "
+                    "-o FILE.o` and attach FILE.o\n", file, file);
             restore_signals();
             return 2;
         }

@@ -1,10 +1,10 @@
 /* attach.c - live filters: attach a program to a network interface (XDP)
  * and read its maps from the kernel while it runs.
  *
- * Loading goes through the kernel loader of vm/kernel.h when it is linked
- * in (bl_kernel_load + bl_kernel_prog_fd/bl_kernel_map_fd), else through
- * libbpf from the object's ELF image; ELF files are opened with libbpf
- * directly. Attaching is bpf_xdp_attach with XDP_FLAGS_UPDATE_IF_NOEXIST,
+ * bpflua objects are loaded through the kernel loader of vm/kernel.h
+ * (bl_kernel_load, then bl_kernel_prog_fd/bl_kernel_map_fd; the fds are
+ * dup'd so the attachment outlives nothing it needs); ELF files are opened
+ * with libbpf directly. Attaching is bpf_xdp_attach with XDP_FLAGS_UPDATE_IF_NOEXIST,
  * detaching is bpf_xdp_detach with XDP_FLAGS_REPLACE so that only our own
  * program is ever removed.
  */
@@ -29,12 +29,6 @@
 #include "kernel.h"
 #include "object.h"
 
-/* The kernel loader and the ELF writer are other components; they may not
- * be linked into every binary, so they are referenced weakly and checked. */
-#pragma weak bl_kernel_load
-#pragma weak bl_kernel_prog_fd
-#pragma weak bl_kernel_map_fd
-#pragma weak bpflua_object_to_elf
 
 struct bl_attach_map {
     struct bl_attach_map_info info;
@@ -468,9 +462,25 @@ static int dup_fd(int fd)
 static int load_kernel_loader(struct bl_attachment *a, bpflua_object *obj, size_t prog,
                               char **err)
 {
-    int r = bl_kernel_load(obj, err);
-    if (r < 0)
+    const char *sec = obj->progs[prog].section;
+    if (strncmp(sec, "xdp", 3) != 0) {
+        bl_set_err(err, "program '%s' is not an XDP program (section '%s')",
+                   obj->progs[prog].name, sec);
+        return -EINVAL;
+    }
+    char *kerr = NULL;
+    int r = bl_kernel_load(obj, &kerr);
+    if (r < 0) {
+        if ((r == -EPERM || r == -EACCES) && geteuid() != 0) {
+            free(kerr);
+            return load_error(r, obj->progs[prog].name, err);
+        }
+        if (err)
+            *err = kerr;
+        else
+            free(kerr);
         return r;
+    }
     int fd = bl_kernel_prog_fd(obj, prog);
     if (fd < 0) {
         bl_set_err(err, "program %zu has no kernel fd (%s)", prog, strerror(-fd));
@@ -491,53 +501,6 @@ static int load_kernel_loader(struct bl_attachment *a, bpflua_object *obj, size_
         int mfd = bl_kernel_map_fd(obj, i);
         set_map(&a->maps[a->n_maps++], d->name, d->type, d->key_size, d->value_size,
                 d->max_entries, d->key_signed, d->value_signed, dup_fd(mfd));
-    }
-    return 0;
-}
-
-static int load_via_elf_image(struct bl_attachment *a, bpflua_object *obj, size_t prog,
-                              char **err)
-{
-    if (!bpflua_object_to_elf) {
-        bl_set_err(err, "loading into the kernel needs the ELF writer or the kernel loader, "
-                   "and neither is built into this binary");
-        return -ENOSYS;
-    }
-    void *buf = NULL;
-    size_t len = 0;
-    int r = bpflua_object_to_elf(obj, &buf, &len, err);
-    if (r < 0)
-        return r;
-    const char *src = obj->source_name ? obj->source_name : "bpflua";
-    char oname[BL_NAME_MAX];
-    snprintf(oname, sizeof oname, "%s", src);
-    for (char *c = oname; *c; c++)
-        if (*c == '/' || *c == '.')
-            *c = '_';
-    LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = oname);
-    capture_begin();
-    struct bpf_object *lobj = bpf_object__open_mem(buf, len, &oo);
-    int e = errno;
-    free(buf);
-    if (!lobj) {
-        const char *log = captured();
-        bl_set_err(err, "libbpf cannot open the object's ELF image: %s%s%s", strerror(e),
-                   *log ? "\n" : "", log);
-        capture_end();
-        return -e;
-    }
-    capture_end();
-    r = load_libbpf(a, lobj, src, obj->progs[prog].name, err);
-    if (r < 0)
-        return r;
-    /* keep bpflua's signedness for display */
-    for (size_t i = 0; i < a->n_maps; i++) {
-        for (uint32_t j = 0; j < obj->n_maps; j++) {
-            if (!strcmp(obj->maps[j].name, a->maps[i].name)) {
-                a->maps[i].info.key_signed = obj->maps[j].key_signed;
-                a->maps[i].info.value_signed = obj->maps[j].value_signed;
-            }
-        }
     }
     return 0;
 }
@@ -566,10 +529,7 @@ int bl_attach(bpflua_object *obj, size_t prog, const char *ifname, enum bl_attac
         return -ENOMEM;
     }
     snprintf(a->prog_name, sizeof a->prog_name, "%s", obj->progs[prog].name);
-    if (bl_kernel_load && bl_kernel_prog_fd && bl_kernel_map_fd)
-        r = load_kernel_loader(a, obj, prog, err);
-    else
-        r = load_via_elf_image(a, obj, prog, err);
+    r = load_kernel_loader(a, obj, prog, err);
     if (r == 0)
         r = do_attach(a, err);
     if (r < 0) {

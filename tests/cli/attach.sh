@@ -242,7 +242,33 @@ rc=$?
     ok "text view: 3 refreshes" || fail "text view: rc=$rc $(head -5 "$TMP/view.txt")"
 has_xdp && fail "the view left a program" || ok "the view detaches at --count"
 
-# ---- 7. the same with bpflua-compiled filters, once the compiler works --------------------------
+# ---- 7. a bpflua object (assembly) goes through the kernel loader ---------------------------------
+if start "$SRC/tests/attach/count.asm" --dev "$DEVA" --json --interval 0.1; then
+    send 7
+    wait_json '"prog":"count".*"key":0,"value":7,' && ok "bpflua object (count.asm): counts 7" ||
+        fail "count.asm: $(tail -1 "$TMP/out.json") $(cat "$TMP/err.txt")"
+    stop TERM || fail "count.asm: stop: $?"
+    has_xdp && fail "count.asm left attached"
+else
+    fail "count.asm did not attach"
+fi
+
+# ---- 8. from Lua: the attachment handle (bpf.so) ----------------------------------------------------
+SO=${BPFLUA_BUILD:-$(dirname "$BPFLUA")}/bpf.so
+if command -v lua5.4 >/dev/null && [ -f "$SO" ]; then
+    if ina lua5.4 "$SRC/tests/attach/handle.lua" "$SO" "$TMP/count.o" "$DEVA" \
+        "ip netns exec $NSB bash -c 'for i in \$(seq 5); do echo x > /dev/udp/10.199.0.1/9999; done'" \
+        >"$TMP/lua.out" 2>&1; then
+        ok "Lua handle: $(grep -c '^ok - lua' "$TMP/lua.out") checks"
+    else
+        fail "Lua handle: $(cat "$TMP/lua.out")"
+    fi
+    has_xdp && fail "the Lua test left a program"
+else
+    echo "# skipping the Lua handle: no lua5.4 or no $SO"
+fi
+
+# ---- 9. the same with bpflua-compiled filters, once the compiler works --------------------------
 if "$BPFLUA" compile "$SRC/tests/attach/count.lua" -o "$TMP/count_lua.o" >/dev/null 2>&1; then
     for variant in "$SRC/tests/attach/count.lua" "$TMP/count_lua.o"; do
         if start "$variant" --dev "$DEVA" --json --interval 0.1; then
