@@ -45,6 +45,7 @@ struct section {
 };
 
 struct function {
+    size_t sym;            /* symbol index: programs keep symbol-table order */
     size_t sec;            /* section index */
     uint32_t start, len;   /* in instructions */
     const char *name;
@@ -301,14 +302,14 @@ static int cmp_func(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static int add_function(struct reader *r, size_t sec, uint32_t start, uint32_t len,
+static int add_function(struct reader *r, size_t sym, size_t sec, uint32_t start, uint32_t len,
                         const char *name, int global)
 {
     struct function *nf = realloc(r->funcs, (r->n_funcs + 1) * sizeof *nf);
     if (!nf)
         return -ENOMEM;
     r->funcs = nf;
-    nf[r->n_funcs++] = (struct function){ sec, start, len, name, global };
+    nf[r->n_funcs++] = (struct function){ sym, sec, start, len, name, global };
     return 0;
 }
 
@@ -333,12 +334,13 @@ static int collect_functions(struct reader *r)
             return -EINVAL;
         }
         int global = GELF_ST_BIND(sym->st_info) != STB_LOCAL;
-        int rc = add_function(r, sym->st_shndx, (uint32_t)(sym->st_value / 8),
+        int rc = add_function(r, i, sym->st_shndx, (uint32_t)(sym->st_value / 8),
                               (uint32_t)(sym->st_size / 8), sym_name(r, sym), global);
         if (rc)
             return rc;
     }
-    qsort(r->funcs, r->n_funcs, sizeof *r->funcs, cmp_func);
+    if (r->n_funcs > 1)
+        qsort(r->funcs, r->n_funcs, sizeof *r->funcs, cmp_func);
     /* a size of 0 (hand-written assembly) runs to the next function */
     for (size_t i = 0; i < r->n_funcs; i++) {
         struct function *f = &r->funcs[i];
@@ -637,7 +639,8 @@ static int link_lines(struct reader *r, struct link *l, const char *file,
                                                     e->line, e->col };
         }
     }
-    qsort(lines, n, sizeof *lines, cmp_line);
+    if (n > 1)
+        qsort(lines, n, sizeof *lines, cmp_line);
     *out = lines;
     *n_out = n;
     return 0;
@@ -780,11 +783,21 @@ static int read_object(struct reader *r)
     if (rc)
         return rc;
     const char *file = r->ext.n_lines ? r->ext.lines[0].file : NULL;
-    for (size_t i = 0; i < r->n_funcs && !rc; i++) {
-        const struct function *f = &r->funcs[i];
-        if (f->sec == r->text || !f->global)
-            continue;
+    /* programs in symbol-table order: the order their author wrote them */
+    size_t next_sym = 0;
+    for (;;) {
+        const struct function *f = NULL;
+        for (size_t i = 0; i < r->n_funcs; i++) {
+            const struct function *c = &r->funcs[i];
+            if (c->sec != r->text && c->global && c->sym >= next_sym && (!f || c->sym < f->sym))
+                f = c;
+        }
+        if (!f)
+            break;
         rc = link_program(r, f, file);
+        if (rc)
+            return rc;
+        next_sym = f->sym + 1;
     }
     if (rc)
         return rc;

@@ -49,7 +49,7 @@ struct writer {
     uint32_t n_secs;
     struct bl_placed_func *placed;
     size_t n_placed;
-    char **names;            /* every symbol name given out (unique) */
+    char **names;            /* names given out, each after a kind letter G/L */
     size_t n_names;
     char **map_names;
     char **err;
@@ -57,7 +57,10 @@ struct writer {
 
 /* ---- names: C identifiers, unique across the symbol table ----------------- */
 
-static const char *unique_name(struct writer *w, const char *want)
+/* Globals (programs, maps) get unique names; subprograms are local
+ * symbols, which may repeat like static functions of different files, so
+ * every program keeps its own callbacks' names. */
+static const char *unique_name(struct writer *w, const char *want, int global)
 {
     char base[BL_NAME_MAX];
     size_t n = 0;
@@ -71,10 +74,10 @@ static const char *unique_name(struct writer *w, const char *want)
     }
     char cand[BL_NAME_MAX + 16];
     snprintf(cand, sizeof cand, "%s", base);
-    for (int k = 2;; k++) {
+    for (int k = 2; global; k++) {
         int used = 0;
         for (size_t i = 0; i < w->n_names && !used; i++)
-            used = strcmp(w->names[i], cand) == 0;
+            used = w->names[i][0] == 'G' && strcmp(w->names[i] + 1, cand) == 0;
         if (!used)
             break;
         snprintf(cand, sizeof cand, "%s__%d", base, k);
@@ -83,8 +86,8 @@ static const char *unique_name(struct writer *w, const char *want)
     if (!nn)
         return NULL;
     w->names = nn;
-    nn[w->n_names] = strdup(cand);
-    return nn[w->n_names] ? nn[w->n_names++] : NULL;
+    nn[w->n_names] = bl_asprintf("%c%s", global ? 'G' : 'L', cand); /* kind, then name */
+    return nn[w->n_names] ? nn[w->n_names++] + 1 : NULL;
 }
 
 /* ---- sections of code ----------------------------------------------------- */
@@ -375,7 +378,7 @@ static int place_program(struct writer *w, uint32_t pi, struct func_slot **slots
         struct func_slot *f = &slots[k];
         f->start = starts[k];
         f->end = k + 1 < n ? starts[k + 1] : p->n_insns;
-        f->name = unique_name(w, func_name_at(p, f->start, buf, sizeof buf));
+        f->name = unique_name(w, func_name_at(p, f->start, buf, sizeof buf), k == 0);
         int sec = section_index(w, k == 0 ? (p->section[0] ? p->section : "xdp") : ".text");
         if (!f->name || sec < 0) {
             rc = -ENOMEM;
@@ -589,7 +592,7 @@ int bpflua_object_to_elf(bpflua_object *obj, void **buf, size_t *len, char **err
     int rc = slots && n_slots && w.map_names ? 0 : -ENOMEM;
     int text_used = 0;
     for (uint32_t m = 0; m < obj->n_maps && !rc; m++) {
-        w.map_names[m] = (char *)unique_name(&w, obj->maps[m].name);
+        w.map_names[m] = (char *)unique_name(&w, obj->maps[m].name, 1);
         if (!w.map_names[m])
             rc = -ENOMEM;
     }

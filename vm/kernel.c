@@ -143,6 +143,20 @@ static char *rejection_message(const char *captured)
     return msg;
 }
 
+/* libbpf 1.x knows section "xdp" but no longer "xdp/<name>": such
+ * programs are XDP programs all the same. */
+static void set_xdp_types(struct bpf_object *bpf)
+{
+    struct bpf_program *p;
+    bpf_object__for_each_program(p, bpf) {
+        const char *sec = bpf_program__section_name(p);
+        if (bpf_program__type(p) == BPF_PROG_TYPE_UNSPEC && strncmp(sec, "xdp/", 4) == 0) {
+            bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
+            bpf_program__set_expected_attach_type(p, BPF_XDP);
+        }
+    }
+}
+
 int bl_kernel_load(bpflua_object *obj, char **err)
 {
     if (!obj)
@@ -175,6 +189,7 @@ int bl_kernel_load(bpflua_object *obj, char **err)
         bl_set_err(err, "kernel: libbpf cannot open the object: %s%s%s", strerror(-rc),
                    log.len ? "\n" : "", log.len ? log.buf : "");
     } else {
+        set_xdp_types(k->bpf);
         rc = bpf_object__load(k->bpf);
         if (rc) {
             char *msg = rejection_message(log.buf);
