@@ -511,6 +511,13 @@ static int live_loop(struct bl_attachment *a, double interval, unsigned long cou
         if (g_stop)
             break;
         double t = now_s();
+        char *cerr = NULL;
+        if (bl_attachment_check(a, &cerr) < 0) {
+            fprintf(stderr, "bpflua attach: %s\n", cerr ? cerr : "no longer attached");
+            free(cerr);
+            status = 1;
+            goto out;
+        }
         for (size_t i = 0; i < nmaps; i++) {
             char *err = NULL;
             if (snap_take(a, i, &cur[i], &err) < 0) {
@@ -745,7 +752,10 @@ int bl_cmd_attach(lua_State *L, int argc, char **argv)
     if (!pin || count)
         status = live_loop(a, interval, count, json);
     if (!pin) {
-        if (bl_detach(a, &err) < 0) {
+        int was_attached = bl_attachment_is_attached(a);
+        if (!was_attached) {
+            /* taken away from under us: reported by the loop */
+        } else if (bl_detach(a, &err) < 0) {
             fprintf(stderr, "bpflua attach: %s\n", err);
             free(err);
             status = 1;

@@ -576,6 +576,50 @@ int bl_detach(struct bl_attachment *a, char **err)
     return 0;
 }
 
+int bl_attachment_check(struct bl_attachment *a, char **err)
+{
+    if (!a->attached) {
+        bl_set_err(err, "not attached");
+        return -ESRCH;
+    }
+    errno = 0;
+    if (if_nametoindex(a->ifname) != (unsigned)a->ifindex) {
+        /* the index may have been reused under our name: check by index */
+        char name[IF_NAMESIZE];
+        if (!if_indextoname((unsigned)a->ifindex, name)) {
+            slot_remove(a);
+            a->attached = 0;
+            bl_set_err(err, "interface %s is gone", a->ifname);
+            return -ENODEV;
+        }
+    }
+    LIBBPF_OPTS(bpf_xdp_query_opts, q);
+    int r = bpf_xdp_query(a->ifindex, 0, &q);
+    if (r == -ENODEV) {
+        slot_remove(a);
+        a->attached = 0;
+        bl_set_err(err, "interface %s is gone", a->ifname);
+        return -ENODEV;
+    }
+    if (r < 0)
+        return 0; /* cannot tell: assume it is still there */
+    uint32_t id = a->mode == BL_ATTACH_NATIVE ? q.drv_prog_id : q.skb_prog_id;
+    if (!id && q.prog_id && q.attach_mode != 4 /* XDP_ATTACHED_MULTI */)
+        id = q.prog_id;
+    if (id != a->prog_id) {
+        slot_remove(a);
+        a->attached = 0;
+        if (id)
+            bl_set_err(err, "%s now has another XDP program (id %u): ours (id %u) was "
+                       "replaced", a->ifname, id, a->prog_id);
+        else
+            bl_set_err(err, "our program (id %u) was detached from %s by someone else",
+                       a->prog_id, a->ifname);
+        return -ESRCH;
+    }
+    return 0;
+}
+
 void bl_attachment_free(struct bl_attachment *a)
 {
     if (!a)

@@ -51,6 +51,12 @@ int bl_attach_elf_file(const char *path, const char *prog_name, const char *ifna
  * and marks the attachment to stay attached when freed. */
 int bl_attachment_pin(struct bl_attachment *a, const char *path, char **err);
 
+/* Whether our program is still attached: 0 if so; -ENODEV when the
+ * interface is gone, -ESRCH when another program (or none) is attached
+ * there now. Either way the attachment is then marked detached (so that
+ * freeing it touches nothing), with a message in *err. */
+int bl_attachment_check(struct bl_attachment *a, char **err);
+
 /* Detaches now (only if our program is still the one attached). */
 int bl_detach(struct bl_attachment *a, char **err);
 /* Detaches unless pinned, closes everything. NULL is fine. */

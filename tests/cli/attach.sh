@@ -283,8 +283,42 @@ if "$BPFLUA" compile "$SRC/tests/attach/count.lua" -o "$TMP/count_lua.o" >/dev/n
             fail "bpflua filter $(basename "$variant") did not attach"
         fi
     done
+    if start "$SRC/tests/attach/drop.lua" --dev "$DEVA" --mode native --json --interval 0.1; then
+        before=$(noports)
+        send 4
+        # the key is pkt:be32(26): 10.199.0.2 = 0x0ac70002 = 180813826
+        wait_json '"key":180813826,"value":4,' && ok "bpflua filter (drop.lua, native): drops 4" ||
+            fail "drop.lua: $(tail -1 "$TMP/out.json") $(cat "$TMP/err.txt")"
+        sleep 0.2
+        [ "$(noports)" -eq "$before" ] && ok "drop.lua: none reached the stack" ||
+            fail "drop.lua: $(($(noports) - before)) got through"
+        stop TERM || fail "stop: $?"
+        has_xdp && fail "drop.lua left attached"
+    else
+        fail "drop.lua did not attach"
+    fi
 else
     echo "# skipping the bpflua-compiled filters: \`bpflua compile\` does not work yet"
+fi
+
+# ---- 10. taken away while running: detached by someone else, then the interface deleted ---------
+if start "$TMP/count.o" --dev "$DEVA" --json --interval 0.1; then
+    ina "$BPFLUA" detach --dev "$DEVA" >/dev/null 2>&1
+    for _ in $(seq 40); do kill -0 "$BG" 2>/dev/null || break; sleep 0.05; done
+    wait "$BG"
+    rc=$?
+    BG=
+    [ $rc -eq 1 ] && grep -q "detached from $DEVA by someone else" "$TMP/err.txt" &&
+        ok "detached from outside: reported, exit 1" || fail "detached from outside: rc=$rc $(cat "$TMP/err.txt")"
+fi
+if start "$TMP/count.o" --dev "$DEVA" --json --interval 0.1; then
+    ip -n "$NSA" link del "$DEVA"
+    for _ in $(seq 40); do kill -0 "$BG" 2>/dev/null || break; sleep 0.05; done
+    wait "$BG"
+    rc=$?
+    BG=
+    [ $rc -eq 1 ] && grep -q "interface $DEVA is gone" "$TMP/err.txt" &&
+        ok "interface deleted: reported, exit 1" || fail "interface deleted: rc=$rc $(cat "$TMP/err.txt")"
 fi
 
 echo "# $PASSES passed, $FAILS failed"
