@@ -579,6 +579,165 @@ static void same_program_same_maps(void **state)
         close(fds[m]);
 }
 
+/* ---- trace_printk results and ring buffer records ---------------------------- */
+
+/* Stores the NUL-padded string s at r10-off, four bytes per stw. */
+static void emit_string(struct bl_strbuf *sb, const char *s, int off)
+{
+    size_t n = strlen(s) + 1;
+    for (size_t i = 0; i < n; i += 4) {
+        uint32_t w = 0;
+        memcpy(&w, s + i, n - i < 4 ? n - i : 4);
+        bl_strbuf_printf(sb, "  stw [%%r10-%d], 0x%x\n", off - (int)i, w);
+    }
+}
+
+/* out[idx] = r6 */
+static void emit_store(struct bl_strbuf *sb, int idx)
+{
+    bl_strbuf_printf(sb, "  stw [%%r10-4], %d\n  lddw %%r1, map:out\n  mov %%r2, %%r10\n"
+                     "  add %%r2, -4\n  call 1\n  jeq %%r0, 0, +1\n  stxdw [%%r0], %%r6\n", idx);
+}
+
+static void emit_printk(struct bl_strbuf *sb, const char *fmt, uint32_t size, int idx)
+{
+    emit_string(sb, fmt, 32);
+    bl_strbuf_printf(sb, "  mov %%r1, %%r10\n  add %%r1, -32\n  mov %%r2, %u\n  mov %%r3, 42\n"
+                     "  mov %%r4, -1\n  mov %%r5, 255\n  call 6\n  mov %%r6, %%r0\n", size);
+    emit_store(sb, idx);
+}
+
+#define PRINTK_FMT "%d|%5x|%-4u%%\n"
+
+/* out[0..2], out[7]: trace_printk results; out[3], out[4]: ringbuf_output
+ * results; bpf_loop(80) writes 56-byte records until the 4096-byte buffer
+ * is full, counting successes in out[6] and its own result in out[5]. */
+static char *records_program(void)
+{
+    struct bl_strbuf sb = {0};
+    bl_strbuf_printf(&sb, ".map rb ringbuf key=0 value=0 entries=4096\n"
+                     ".map out array key=4 value=8 entries=8\n");
+    emit_printk(&sb, PRINTK_FMT, sizeof PRINTK_FMT, 0);
+    emit_printk(&sb, "a%qb", 5, 1);
+    emit_printk(&sb, "%d %d %d %d", 12, 2);
+    emit_printk(&sb, "abcd", 4, 7); /* no NUL within the size */
+    for (int flags = 0; flags <= 4; flags += 4) {
+        bl_strbuf_printf(&sb, "  stw [%%r10-40], 0x11223344\n  stw [%%r10-36], 0\n"
+                         "  lddw %%r1, map:rb\n  mov %%r2, %%r10\n  add %%r2, -40\n"
+                         "  mov %%r3, 8\n  mov %%r4, %d\n  call 130\n  mov %%r6, %%r0\n", flags);
+        emit_store(&sb, flags ? 4 : 3);
+    }
+    bl_strbuf_printf(&sb, "  mov %%r1, 80\n  lddw %%r2, func:record\n  mov %%r3, 0\n"
+                     "  mov %%r4, 0\n  call 181\n  mov %%r6, %%r0\n");
+    emit_store(&sb, 5);
+    bl_strbuf_printf(&sb, "  mov %%r0, 2\n  exit\nrecord:\n");
+    for (int off = 56; off > 0; off -= 8)
+        bl_strbuf_printf(&sb, "  stxdw [%%r10-%d], %%r1\n", off);
+    bl_strbuf_printf(&sb, "  lddw %%r1, map:rb\n  mov %%r2, %%r10\n  add %%r2, -56\n"
+                     "  mov %%r3, 56\n  mov %%r4, 0\n  call 130\n  jne %%r0, 0, full\n"
+                     "  stw [%%r10-60], 6\n  lddw %%r1, map:out\n  mov %%r2, %%r10\n"
+                     "  add %%r2, -60\n  call 1\n  jeq %%r0, 0, full\n  ldxdw %%r1, [%%r0]\n"
+                     "  add %%r1, 1\n  stxdw [%%r0], %%r1\nfull:\n  mov %%r0, 0\n  exit\n");
+    return sb.buf;
+}
+
+struct records {
+    int n;
+    uint32_t size[128];
+    uint64_t first[128];
+};
+
+static int collect_record(void *ctx, void *data, size_t size)
+{
+    struct records *r = ctx;
+    if (r->n < 128) {
+        r->size[r->n] = (uint32_t)size;
+        memcpy(&r->first[r->n], data, size < 8 ? size : 8);
+        r->n++;
+    }
+    return 0;
+}
+
+static void records_and_printk(void **state)
+{
+    if (skip_reason) {
+        fprintf(stderr, "skipping: %s\n", skip_reason);
+        skip();
+        return;
+    }
+    char *text = records_program(), *err = NULL;
+    assert_non_null(text);
+    bpflua_object *probe = bpflua_object_from_asm(text, "records", &err);
+    if (!probe)
+        fail_msg("assembler: %s", err ? err : "?");
+    int fds[2];
+    uint32_t kretval = 0;
+    assert_int_equal(kernel_run(probe, fds, 2, &kretval), 0);
+    bpflua_object_free(probe);
+
+    uint64_t kout[8];
+    for (uint32_t k = 0; k < 8; k++)
+        assert_int_equal(bpf_map_lookup_elem(fds[1], &k, &kout[k]), 0);
+    /* the kernel's own answers, which bpflua must reproduce */
+    assert_int_equal(kout[0], strlen("42|ffffffff|255 %\n"));
+    assert_int_equal((int64_t)kout[1], -EINVAL);
+    assert_int_equal((int64_t)kout[2], -EINVAL);
+    assert_int_equal((int64_t)kout[7], -EINVAL);
+    assert_int_equal(kout[3], 0);
+    assert_int_equal((int64_t)kout[4], -EINVAL);
+    assert_int_equal(kout[5], 80);
+    assert_int_equal(kout[6], (4096 - 16) / 64);
+    struct records krec = {0};
+    struct ring_buffer *rb = ring_buffer__new(fds[0], collect_record, &krec, NULL);
+    assert_non_null(rb);
+    ring_buffer__consume(rb);
+    ring_buffer__free(rb);
+    assert_int_equal(krec.n, 1 + (int)kout[6]);
+
+    const struct { enum bpflua_engine engine; const char *name; } engines[] = {
+        {BPFLUA_ENGINE_INTERP, "interp"},
+        {BPFLUA_ENGINE_JIT, "jit"},
+    };
+    for (size_t e = 0; e < sizeof engines / sizeof engines[0]; e++) {
+        bpflua_object *obj = bpflua_object_from_asm(text, "records", NULL);
+        assert_non_null(obj);
+        unsigned char pkt[64] = {0};
+        struct bpflua_run_opts ro = {.engine = engines[e].engine};
+        struct bpflua_run_result res;
+        int rc = bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err);
+        if (rc == -ENOTSUP || rc == -ENOSYS) {
+            fprintf(stderr, "skipping engine %s: %s\n", engines[e].name, err ? err : "");
+        } else {
+            if (rc != 0)
+                fail_msg("%s: bpflua_run: %d %s", engines[e].name, rc, err ? err : "");
+            for (uint32_t k = 0; k < 8; k++) {
+                uint64_t v;
+                assert_int_equal(bpflua_map_lookup(obj, 1, &k, &v), 0);
+                if (v != kout[k])
+                    fail_msg("%s: out[%u]: bpflua %lld, kernel %lld", engines[e].name, k,
+                             (long long)v, (long long)kout[k]);
+            }
+            unsigned char buf[64];
+            for (int i = 0; i < krec.n; i++) {
+                uint64_t first = 0;
+                int size = bpflua_ringbuf_pop(obj, 0, buf, sizeof buf);
+                assert_int_equal(size, krec.size[i]);
+                memcpy(&first, buf, 8);
+                assert_int_equal(first, krec.first[i]);
+            }
+            assert_int_equal(bpflua_ringbuf_pop(obj, 0, buf, sizeof buf), 0);
+            /* the formatted line itself */
+            assert_string_equal(bpflua_trace_output(obj), "42|ffffffff|255 %\n");
+        }
+        free(err);
+        err = NULL;
+        bpflua_object_free(obj);
+    }
+    close(fds[0]);
+    close(fds[1]);
+    free(text);
+}
+
 int main(void)
 {
     /* one CPU: the kernel's LRU keeps per-CPU free lists */
@@ -606,6 +765,7 @@ int main(void)
         cmocka_unit_test(lru_parity),
         cmocka_unit_test(create_parity),
         cmocka_unit_test(same_program_same_maps),
+        cmocka_unit_test(records_and_printk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
