@@ -222,7 +222,7 @@ static char *read_file(const char *path)
 
 /* Runs the assembled program; 0 with *r0, or negative with *msg (malloc'd). */
 static int run_program(bpflua_object *obj, struct data_file *df, enum bpflua_engine engine,
-                       uint64_t *r0, char **msg)
+                       int unchecked, uint64_t *r0, char **msg)
 {
     size_t n;
     const struct bl_insn *insns = bpflua_prog_insns(obj, 0, &n);
@@ -246,7 +246,7 @@ static int run_program(bpflua_object *obj, struct data_file *df, enum bpflua_eng
         return 0;
     }
     struct bl_interp_opts opts = {
-        .raw = 1,
+        .raw = !unchecked,
         .helper_find = conformance_helper_find,
         .regions = { { (uint64_t)(uintptr_t)df->mem, df->mem_len } },
         .n_regions = df->mem ? 1 : 0,
@@ -282,7 +282,8 @@ static int check_raw(bpflua_object *obj, struct data_file *df, FILE *out)
     return 0;
 }
 
-static int run_data_file(struct data_file *df, enum bpflua_engine engine, FILE *out)
+static int run_data_file(struct data_file *df, enum bpflua_engine engine, int unchecked,
+                         FILE *out)
 {
     char *err = NULL;
     bpflua_object *obj = bl_asm_assemble(df->asm_text.buf ? df->asm_text.buf : "", df->path,
@@ -298,7 +299,7 @@ static int run_data_file(struct data_file *df, enum bpflua_engine engine, FILE *
     int failed = df->has_raw ? check_raw(obj, df, out) : 0;
     uint64_t r0 = 0;
     char *msg = NULL;
-    int rc = failed ? 0 : run_program(obj, df, engine, &r0, &msg);
+    int rc = failed ? 0 : run_program(obj, df, engine, unchecked, &r0, &msg);
     if (failed) {
         /* reported by check_raw */
     } else if (df->has_error) {
@@ -324,7 +325,8 @@ static int run_data_file(struct data_file *df, enum bpflua_engine engine, FILE *
     return failed;
 }
 
-int bpflua_conformance_file(const char *path, enum bpflua_engine engine, void *out_file)
+static int conformance_file(const char *path, enum bpflua_engine engine, int unchecked,
+                            void *out_file)
 {
     FILE *out = out_file ? out_file : stderr;
     if (!path)
@@ -340,7 +342,7 @@ int bpflua_conformance_file(const char *path, enum bpflua_engine engine, void *o
         fprintf(out, "%s\n", df.err ? df.err : "parse error");
         rc = 1;
     } else {
-        rc = run_data_file(&df, engine, out);
+        rc = run_data_file(&df, engine, unchecked, out);
     }
     free(text);
     free(df.err);
@@ -349,4 +351,14 @@ int bpflua_conformance_file(const char *path, enum bpflua_engine engine, void *o
     bl_strbuf_free(&df.asm_text);
     bl_strbuf_free(&df.error_text);
     return rc;
+}
+
+int bpflua_conformance_file(const char *path, enum bpflua_engine engine, void *out)
+{
+    return conformance_file(path, engine, 0, out);
+}
+
+int bl_conformance_file_unchecked(const char *path, void *out)
+{
+    return conformance_file(path, BPFLUA_ENGINE_INTERP, 1, out);
 }

@@ -13,17 +13,36 @@
 #include "helpers.h"
 #include "interp.h"
 
+/* The verified loop runs a pre-decoded, direct-threaded copy: each slot
+ * holds its handler's address and whole-byte register numbers, so dispatch
+ * is one indirect jump with no table lookup or bit-field decoding. Slots
+ * stay 1:1 with instructions, so jump offsets need no rewriting. */
+struct dinsn {
+    const void *handler;
+    uint8_t dst, src;
+    int16_t off;
+    int32_t imm;
+};
+
 struct call_frame {
-    const struct bl_insn *ret;
+    const void *ret;           /* the instruction after the call */
     uint64_t saved[4];         /* r6..r9 */
+    /* bpf_loop run inside the interpreter: the callback frame is reused
+     * for every iteration (NULL loop_cb: a BPF-to-BPF call frame) */
+    const void *loop_cb;
+    uint64_t loop_ctx;
+    uint32_t loop_i, loop_n;
 };
 
 struct interp_state {
     const struct bl_insn *insns;
     uint32_t n_insns;
+    struct dinsn *dcode;       /* n_insns slots for the direct-threaded loop */
+    int decoded;
     unsigned depth;            /* frames in use */
     uint64_t count, budget;
     int error;                 /* negative errno once a run failed */
+    int inline_loop;           /* helper ids are the kernel's: run bpf_loop here */
     const struct bpflua_helper *(*helper_find)(uint32_t id);
     struct bpflua_run_env *env;
     uint64_t (*exec)(struct interp_state *st, uint32_t start, const uint64_t args[5]);
@@ -40,14 +59,13 @@ static inline uint64_t frame_top(const struct interp_state *st, unsigned d)
 }
 
 __attribute__((format(printf, 4, 5), cold))
-static void interp_fail(struct interp_state *st, const struct bl_insn *ip, int error,
-                        const char *fmt, ...)
+static void interp_fail(struct interp_state *st, long pc, int error, const char *fmt, ...)
 {
     if (st->error)
         return;
     st->error = error;
     st->env->fault = 1;
-    int len = snprintf(st->msg, st->msg_cap, "insn %ld: ", (long)(ip - st->insns));
+    int len = snprintf(st->msg, st->msg_cap, "insn %ld: ", pc);
     if (len < 0 || (size_t)len >= st->msg_cap)
         return;
     va_list ap;
@@ -71,21 +89,24 @@ static int mem_ok(const struct interp_state *st, uint64_t addr, uint64_t size)
 }
 
 __attribute__((cold))
-static void mem_fail(struct interp_state *st, const struct bl_insn *ip, uint64_t addr,
+static void mem_fail(struct interp_state *st, long pc, uint64_t addr,
                      uint64_t size, const char *what)
 {
-    interp_fail(st, ip, -EFAULT, "out of bounds memory %s of %llu bytes at 0x%llx", what,
+    interp_fail(st, pc, -EFAULT, "out of bounds memory %s of %llu bytes at 0x%llx", what,
                 (unsigned long long)size, (unsigned long long)addr);
 }
 
-/* verified: nothing checked, nothing counted */
+/* verified: nothing checked, nothing counted, direct threaded */
 #define INTERP_FN exec_verified
 #define INTERP_RAW 0
 #define INTERP_COUNT 0
+#define INTERP_DIRECT 1
 #include "interp_loop.h"
 #undef INTERP_FN
 #undef INTERP_RAW
 #undef INTERP_COUNT
+#undef INTERP_DIRECT
+#define INTERP_DIRECT 0
 
 /* verified, counting (--max-insns, run statistics) */
 #define INTERP_FN exec_counted
@@ -114,7 +135,7 @@ static uint64_t interp_call(struct bpflua_run_env *env, uint64_t fn, uint64_t a1
     if (st->error || env->fault)
         return 0;
     if (fn >= st->n_insns) {
-        interp_fail(st, st->insns, -EFAULT, "callback at insn %llu is outside the program",
+        interp_fail(st, 0, -EFAULT, "callback at insn %llu is outside the program",
                     (unsigned long long)fn);
         return 0;
     }
@@ -200,10 +221,10 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
         return -EINVAL;
     }
 
-    struct interp_state *st = malloc(sizeof *st);
+    /* on the C stack: no allocation per run (4 KiB of BPF stack) */
+    struct interp_state state;
+    struct interp_state *st = &state;
     struct bl_insn *copy = NULL;
-    if (!st)
-        return -ENOMEM;
     memset(st, 0, offsetof(struct interp_state, stack));
     st->insns = insns;
     st->n_insns = n;
@@ -212,15 +233,14 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
     st->msg = res->msg;
     st->msg_cap = sizeof res->msg;
     st->helper_find = opts->helper_find ? opts->helper_find : bl_helper_find;
+    st->inline_loop = st->helper_find == bl_helper_find;
     st->budget = opts->max_insns ? opts->max_insns : UINT64_MAX;
     if (opts->raw) {
         /* a sentinel after the end turns falling off into an invalid insn */
         int rc = validate(insns, n, res->msg, sizeof res->msg);
         copy = rc ? NULL : calloc((size_t)n + 1, sizeof *copy);
-        if (rc || !copy) {
-            free(st);
+        if (rc || !copy)
             return rc ? rc : -ENOMEM;
-        }
         memcpy(copy, insns, n * sizeof *copy);
         copy[n].code = 0xff;
         st->insns = copy;
@@ -230,6 +250,11 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
         st->exec = exec_raw;
     } else {
         st->exec = opts->count || opts->max_insns ? exec_counted : exec_verified;
+        if (st->exec == exec_verified) {
+            st->dcode = malloc((size_t)n * sizeof *st->dcode);
+            if (!st->dcode)
+                return -ENOMEM;
+        }
     }
 
     void *saved_engine = env->engine;
@@ -244,6 +269,6 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
     env->engine = saved_engine;
     env->call = saved_call;
     free(copy);
-    free(st);
+    free(st->dcode);
     return rc;
 }

@@ -61,4 +61,9 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
 int bl_run_raw(bpflua_object *obj, size_t prog, void *mem, size_t mem_len,
                uint64_t max_insns, uint64_t *r0, char **err);
 
+/* vm/conformance.c: bpflua_conformance_file in the interpreter's verified
+ * (unchecked, direct-threaded) loop, for differential tests of programs
+ * known to be safe. Only for tests: nothing is checked. */
+int bl_conformance_file_unchecked(const char *path, void *out);
+
 #endif

@@ -3,6 +3,7 @@
  *   INTERP_FN     the function's name
  *   INTERP_RAW    1: check memory accesses, call depth, helper ids
  *   INTERP_COUNT  1: count instructions against st->budget
+ *   INTERP_DIRECT 1: run st->dcode (decoded here on first entry), else st->insns
  * so the verified, uncounted loop has no per-instruction work beyond the
  * dispatch itself (computed goto on the opcode byte, GNU C).
  *
@@ -58,8 +59,25 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         [0xd6] = &&jsle32_imm, [0xde] = &&jsle32_reg,
     };
 #pragma GCC diagnostic pop
+#if INTERP_DIRECT
+    if (!st->decoded) {
+        for (uint32_t k = 0; k < st->n_insns; k++) {
+            const struct bl_insn *s = &st->insns[k];
+            st->dcode[k] = (struct dinsn){ table[s->code], s->dst, s->src, s->off, s->imm };
+        }
+        st->decoded = 1;
+    }
+    const struct dinsn *const base = st->dcode;
+    const struct dinsn *ip = base + start;
+#define INSN_T struct dinsn
+#define DISPATCH() goto *ip->handler
+#else
     const struct bl_insn *const base = st->insns;
     const struct bl_insn *ip = base + start;
+#define INSN_T struct bl_insn
+#define DISPATCH() goto *table[ip->code]
+#endif
+#define PC ((long)(ip - base))
     uint64_t reg[BL_NREGS];
     struct call_frame frames[BL_MAX_CALL_DEPTH];
     unsigned nframes = 0;      /* BPF-to-BPF frames pushed by this invocation */
@@ -71,7 +89,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #endif
 
     if (st->depth >= BL_MAX_CALL_DEPTH) {
-        interp_fail(st, ip, -E2BIG, "call stack of %d frames is too deep", BL_MAX_CALL_DEPTH + 1);
+        interp_fail(st, PC, -E2BIG, "call stack of %d frames is too deep", BL_MAX_CALL_DEPTH + 1);
         return 0;
     }
     reg[0] = 0;
@@ -87,7 +105,6 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #define UIMM ((uint64_t)(int64_t)ip->imm)
 #define U32(x) ((uint32_t)(x))
 #define S32(x) ((int32_t)(uint32_t)(x))
-#define DISPATCH() goto *table[ip->code]
 #if INTERP_COUNT
 #define STEP() do { if (++count > budget) goto out_budget; } while (0)
 #else
@@ -97,7 +114,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #define JUMP(cond) do { ip += (cond) ? ip->off + 1 : 1; STEP(); DISPATCH(); } while (0)
 #if INTERP_RAW
 #define CHECK_MEM(addr, size, what) \
-    do { if (!mem_ok(st, (addr), (size))) { mem_fail(st, ip, (addr), (size), what); goto out; } } while (0)
+    do { if (!mem_ok(st, (addr), (size))) { mem_fail(st, PC, (addr), (size), what); goto out; } } while (0)
 #else
 #define CHECK_MEM(addr, size, what) do { } while (0)
 #endif
@@ -307,12 +324,13 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     call:
         if (ip->src == BL_PSEUDO_CALL) {
             if (st->depth >= BL_MAX_CALL_DEPTH) {
-                interp_fail(st, ip, -E2BIG, "the call stack of %d frames is too deep",
+                interp_fail(st, PC, -E2BIG, "the call stack of %d frames is too deep",
                             BL_MAX_CALL_DEPTH + 1);
                 goto out;
             }
             struct call_frame *f = &frames[nframes++];
             f->ret = ip + 1;
+            f->loop_cb = NULL;
             memcpy(f->saved, &reg[6], sizeof f->saved);
             reg[10] = frame_top(st, st->depth);
             st->depth++;
@@ -326,9 +344,11 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     callx:
             id = U32(DST);
     helper: ;
+            if (id == BL_HELPER_LOOP && st->inline_loop)
+                goto loop;
             const struct bpflua_helper *h = st->helper_find(id);
             if (!h || !h->fn) {
-                interp_fail(st, ip, -EFAULT, "unknown helper %u", id);
+                interp_fail(st, PC, -EFAULT, "unknown helper %u", id);
                 goto out;
             }
 #if INTERP_COUNT
@@ -345,25 +365,75 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             NEXT();
         }
 
+    loop: {
+        /* bpf_loop(nr_loops, callback, ctx, flags) as stdlib/helpers.c
+         * defines it, without a C call per iteration: the callback runs in a
+         * loop frame that exit re-enters */
+        uint32_t n = U32(reg[1]);
+        if (reg[4] != 0 || n > BL_MAX_LOOPS || n == 0) {
+            reg[0] = reg[4] ? (uint64_t)(int64_t)-EINVAL
+                   : n ? (uint64_t)(int64_t)-E2BIG : 0;
+            NEXT();
+        }
+#if INTERP_RAW
+        if (reg[2] >= st->n_insns) {
+            interp_fail(st, PC, -EFAULT, "bpf_loop callback %llu is outside the program",
+                        (unsigned long long)reg[2]);
+            goto out;
+        }
+#endif
+        if (st->depth >= BL_MAX_CALL_DEPTH) {
+            interp_fail(st, PC, -E2BIG, "the call stack of %d frames is too deep",
+                        BL_MAX_CALL_DEPTH + 1);
+            goto out;
+        }
+        struct call_frame *f = &frames[nframes++];
+        f->ret = ip + 1;
+        memcpy(f->saved, &reg[6], sizeof f->saved);
+        f->loop_cb = base + reg[2];
+        f->loop_ctx = reg[3];
+        f->loop_i = 0;
+        f->loop_n = n;
+        reg[10] = frame_top(st, st->depth);
+        st->depth++;
+        reg[1] = 0;
+        reg[2] = f->loop_ctx;
+        reg[3] = reg[4] = reg[5] = 0;
+        ip = (const INSN_T *)f->loop_cb;
+        STEP();
+        DISPATCH(); }
+
     exit:
         if (nframes == 0)
             goto out;
+        if (frames[nframes - 1].loop_cb) {
+            struct call_frame *f = &frames[nframes - 1];
+            if (reg[0] == 0 && ++f->loop_i < f->loop_n) {
+                reg[1] = f->loop_i;
+                reg[2] = f->loop_ctx;
+                reg[3] = reg[4] = reg[5] = 0;
+                ip = (const INSN_T *)f->loop_cb;
+                STEP();
+                DISPATCH();
+            }
+            reg[0] = reg[0] ? (uint64_t)f->loop_i + 1 : f->loop_i;
+        }
         {
             struct call_frame *f = &frames[--nframes];
             memcpy(&reg[6], f->saved, sizeof f->saved);
             st->depth--;
             reg[10] = frame_top(st, st->depth - 1);
-            ip = f->ret;
+            ip = (const INSN_T *)f->ret;
             STEP();
             DISPATCH();
         }
 
     invalid:
-        interp_fail(st, ip, -EFAULT, "invalid instruction 0x%02x", ip->code);
+        interp_fail(st, PC, -EFAULT, "invalid instruction 0x%02x", st->insns[PC].code);
         goto out;
 #if INTERP_COUNT
     out_budget:
-        interp_fail(st, ip, -ETIME, "instruction limit of %llu reached",
+        interp_fail(st, PC, -ETIME, "instruction limit of %llu reached",
                     (unsigned long long)budget);
         goto out;
 #endif
@@ -381,6 +451,8 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #undef U32
 #undef S32
 #undef DISPATCH
+#undef INSN_T
+#undef PC
 #undef STEP
 #undef NEXT
 #undef JUMP

@@ -1,5 +1,6 @@
 /* test_conformance.c - every bpf_conformance file of ../shared/conformance
- * passes in the interpreter (skipped where ../shared is absent), and the
+ * passes in the interpreter, in its checked and in its verified loop
+ * (skipped where ../shared is absent), and the
  * malformed files of tests/bad/conformance fail with their expected
  * "file:line: message" (each file names it in a "# expect: " line). */
 #include <dirent.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "vm/bpflua.h"
+#include "vm/interp.h"
 
 /* The repository root: $BPFLUA_SRC, else from this file's path. */
 static void source_dir(char *out, size_t cap)
@@ -54,6 +56,13 @@ static int run_dir(const char *dir, int expect_pass)
         if (expect_pass) {
             if (rc != 0)
                 fail_msg("%s", out);
+            /* the same program in the verified loop, which checks nothing */
+            mem = fmemopen(out, sizeof out - 1, "w");
+            assert_non_null(mem);
+            rc = bl_conformance_file_unchecked(path, mem);
+            fclose(mem);
+            if (rc != 0)
+                fail_msg("verified loop: %s", out);
             continue;
         }
         /* the expected message, relative to the directory */

@@ -16,7 +16,8 @@
 
 struct outcome { int rc; uint64_t r0; uint64_t insns; char msg[200]; };
 
-static struct outcome run_text(const char *text, int raw, void *mem, size_t len)
+/* mode 0: verified loop (direct threaded), 2: verified and counting, 1: raw */
+static struct outcome run_text(const char *text, int mode, void *mem, size_t len)
 {
     char *err = NULL;
     bpflua_object *obj = bpflua_object_from_asm(text, "t.asm", &err);
@@ -25,7 +26,7 @@ static struct outcome run_text(const char *text, int raw, void *mem, size_t len)
     size_t n;
     const struct bl_insn *insns = bpflua_prog_insns(obj, 0, &n);
     struct bl_interp_opts opts = {
-        .raw = raw, .count = 1,
+        .raw = mode == 1, .count = mode != 0,
         .regions = { { (uint64_t)(uintptr_t)mem, len } }, .n_regions = mem ? 1 : 0,
     };
     uint64_t args[5] = { (uint64_t)(uintptr_t)mem, len, 0, 0, 0 };
@@ -43,12 +44,13 @@ static struct outcome run_text(const char *text, int raw, void *mem, size_t len)
 /* Both loops agree and give `want`. */
 static void expect(const char *text, uint64_t want)
 {
-    for (int raw = 0; raw <= 1; raw++) {
-        struct outcome o = run_text(text, raw, NULL, 0);
+    static const char *const modes[] = { "verified", "raw", "counting" };
+    for (int mode = 0; mode <= 2; mode++) {
+        struct outcome o = run_text(text, mode, NULL, 0);
         if (o.rc != 0)
-            fail_msg("%s mode: '%s' failed: %s", raw ? "raw" : "verified", text, o.msg);
+            fail_msg("%s mode: '%s' failed: %s", modes[mode], text, o.msg);
         if (o.r0 != want)
-            fail_msg("%s mode: '%s' gave 0x%llx, want 0x%llx", raw ? "raw" : "verified", text,
+            fail_msg("%s mode: '%s' gave 0x%llx, want 0x%llx", modes[mode], text,
                      (unsigned long long)o.r0, (unsigned long long)want);
     }
 }
@@ -164,8 +166,8 @@ static void test_jumps_and_calls(void **state)
 static void test_call_depth_overflow(void **state)
 {
     (void)state;
-    for (int raw = 0; raw <= 1; raw++) {
-        struct outcome o = run_text("mov %r0, 0\nf: add %r0, 1\ncall local f\nexit", raw, NULL, 0);
+    for (int mode = 0; mode <= 2; mode++) {
+        struct outcome o = run_text("mov %r0, 0\nf: add %r0, 1\ncall local f\nexit", mode, NULL, 0);
         assert_int_equal(o.rc, -E2BIG);
         assert_non_null(strstr(o.msg, "the call stack of 9 frames is too deep"));
     }
@@ -195,8 +197,8 @@ static void test_bpf_loop_callback(void **state)
         "mov %r6, 77\n"
         "mov %r0, 0\n"
         "exit\n";
-    for (int raw = 0; raw <= 1; raw++) {
-        struct outcome o = run_text(text, raw, NULL, 0);
+    for (int mode = 0; mode <= 2; mode++) {
+        struct outcome o = run_text(text, mode, NULL, 0);
         if (o.rc)
             fail_msg("%s", o.msg);
         assert_int_equal(o.r0, (45 << 8) | 0); /* the callback's r6 is its own */
@@ -206,7 +208,7 @@ static void test_bpf_loop_callback(void **state)
 static void test_counting(void **state)
 {
     (void)state;
-    struct outcome o = run_text("mov %r0, 1\nja +0\nlddw %r1, 5\nexit", 0, NULL, 0);
+    struct outcome o = run_text("mov %r0, 1\nja +0\nlddw %r1, 5\nexit", 2, NULL, 0);
     assert_int_equal(o.rc, 0);
     assert_int_equal(o.insns, 4);
 }
