@@ -61,8 +61,7 @@ local function icmp_echo(src, dst, seq)
   return ipv4(1, src, dst, body)
 end
 
--- a DNS query for `name` ("www.example.com"); labels given as a list allow
--- malformed names (a label longer than 63 bytes)
+-- a DNS query for the name made of `labels` ({"www", "example", "com"})
 local function dns_query(labels, qtype)
   local q = be16(rand(65536)) .. be16(0x0100) .. be16(1) .. be16(0) .. be16(0) .. be16(0)
   for _, l in ipairs(labels) do q = q .. string.char(#l) .. l end
@@ -116,7 +115,7 @@ for i = 1, 48 do
   elseif kind == 6 then
     add(arp(src, server))
   elseif kind == 7 then
-    add(udp(src, resolver, 30000 + rand(30000), 53, dns_query({ ("x"):rep(70), "com" }))) -- bad label
+    add(udp(src, resolver, 30000 + rand(30000), 53, dns_query(split("ads.tracker.net")))) -- blocklisted
   elseif kind == 8 then
     add(udp(src, server, 30000 + rand(30000), 6001, ("\0"):rep(24)))        -- X11: blocked
   elseif kind == 9 then

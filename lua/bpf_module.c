@@ -26,6 +26,14 @@
 #include "jit.h"
 #include "kernel.h"
 
+/* live attach (lua/attach_lua.c) belongs to its own component */
+#if defined(__has_include)
+#if __has_include("attach_cmd.h")
+#include "attach_cmd.h"
+#define HAVE_ATTACH 1
+#endif
+#endif
+
 #define OBJECT_MT "bpf.object"
 #define MAP_MT "bpf.map"
 #define KEY_MAX 512
@@ -1058,7 +1066,28 @@ static int l_kernel_available(lua_State *L)
     return 2;
 }
 
+#ifdef HAVE_ATTACH
+/* p:attach(ifname [, {prog = NAME, mode = "skb"|"native", pin = PATH}]) */
+static int object_attach(lua_State *L)
+{
+    struct lobject *o = check_lobject(L, 1);
+    luaL_checkstring(L, 2);
+    int prog = 0;
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "prog");
+        prog = opt_prog(L, o->obj, lua_gettop(L), 0);
+        lua_pop(L, 1);
+    } else {
+        prog = opt_prog(L, o->obj, 4, 0);
+    }
+    return bl_lua_attach_object(L, o->obj, (size_t)prog, 1);
+}
+#endif
+
 static const luaL_Reg object_methods[] = {
+#ifdef HAVE_ATTACH
+    {"attach", object_attach},
+#endif
     {"verify", object_verify}, {"run", object_run},     {"disasm", object_disasm},
     {"elf", object_elf},       {"write", object_write}, {"progs", object_progs},
     {"license", object_license}, {"trace", object_trace}, {NULL, NULL},
@@ -1071,6 +1100,9 @@ static const luaL_Reg map_methods[] = {
 static const luaL_Reg module_funcs[] = {
     {"compile", l_compile}, {"load", l_load}, {"elf", l_from_elf}, {"asm", l_asm},
     {"jit_available", l_jit_available}, {"kernel_available", l_kernel_available},
+#ifdef HAVE_ATTACH
+    {"attach_file", bl_lua_attach_file}, {"detach", bl_lua_detach_dev},
+#endif
     {NULL, NULL},
 };
 
