@@ -72,10 +72,16 @@ int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, ui
 int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap)
 {
     struct ringbuf_map *r = as_ringbuf(m);
+    uint32_t hdr[2] = {0, 0};
+    /* zero-length records carry nothing and would read as "empty": skip them */
+    while (r->consumer != r->producer) {
+        copy_out(r, r->consumer, hdr, sizeof hdr);
+        if (hdr[0])
+            break;
+        r->consumer += RB_HDR_SIZE;
+    }
     if (r->consumer == r->producer)
         return 0;
-    uint32_t hdr[2];
-    copy_out(r, r->consumer, hdr, sizeof hdr);
     if (hdr[0] > cap || (hdr[0] && !buf))
         return -ENOSPC;
     copy_out(r, r->consumer + RB_HDR_SIZE, buf, hdr[0]);

@@ -42,8 +42,8 @@ long bl_map_for_each(struct bl_map *m,
                      void *ctx);
 /* Ring buffer. output: 0, -EAGAIN when the record does not fit (as the
  * kernel), -EINVAL for flags other than BPF_RB_NO_WAKEUP/FORCE_WAKEUP.
- * pop: the oldest record's size (0 if empty), -ENOSPC if cap is too small
- * (the record stays). */
+ * pop: the oldest record's size (0 if empty; zero-length records are
+ * skipped), -ENOSPC if cap is too small (the record stays). */
 int bl_ringbuf_output(struct bl_map *m, const void *data, uint64_t size, uint64_t flags);
 int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap);
 

@@ -370,6 +370,13 @@ static void ringbuf_records(void **state)
     assert_int_equal(bl_ringbuf_pop(m, buf, sizeof buf), 7);
     assert_memory_equal(buf, "world!!", 7);
     assert_int_equal(bl_ringbuf_pop(m, buf, sizeof buf), 0);
+    /* empty records take 8 bytes and are skipped by pop */
+    assert_int_equal(bl_ringbuf_output(m, NULL, 0, 0), 0);
+    assert_int_equal(bl_ringbuf_output(m, "z", 1, 0), 0);
+    assert_int_equal(bl_ringbuf_output(m, buf, 0, 0), 0);
+    assert_int_equal(bl_ringbuf_pop(m, buf, sizeof buf), 1);
+    assert_int_equal(buf[0], 'z');
+    assert_int_equal(bl_ringbuf_pop(m, buf, sizeof buf), 0);
     /* too big for the whole buffer, then filling it up */
     assert_int_equal(bl_ringbuf_output(m, buf, 4096, 0), -EAGAIN);
     memset(buf, 'a', sizeof buf);
