@@ -1,0 +1,418 @@
+/* test_jit_random.c - random programs: JIT == interpreter.
+ *
+ * A seeded generator (xorshift64*, BPFLUA_JIT_SEED overrides the seed,
+ * BPFLUA_JIT_PROGRAMS the count, 10,000 by default) writes programs that
+ * are safe by construction, the way the verifier would accept them: every
+ * register and stack slot is initialised before it is read, only forward
+ * branches, stack accesses inside a 64-byte initialised area, bounded
+ * loops through bpf_loop (nested one level), a BPF-to-BPF call, R1-R5
+ * rewritten after every call. Each program runs in the interpreter's raw
+ * mode (which checks every access, so a generator bug cannot go unseen)
+ * and in the JIT as verified code (unchecked accesses); every eighth one
+ * also through the JIT's raw mode. R0 folds in every register and the
+ * whole stack area, so any difference shows.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jit/jit.h"
+#include "stdlib/helpers.h"
+#include "vm/interp.h"
+#include "vm/object.h"
+#include "vm/verifier.h"
+
+static uint64_t rng;
+
+static uint64_t rnd(void)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return rng * 0x2545f4914f6cdd1dull;
+}
+
+static uint32_t below(uint32_t n)
+{
+    return (uint32_t)(rnd() % n);
+}
+
+/* interesting constants: edges of signed/unsigned ranges, small values */
+static int32_t rnd_imm(void)
+{
+    static const int32_t edge[] = {0, 1, -1, 2, 7, 31, 32, 63, 64, 0x7fffffff,
+                                   (int32_t)0x80000000, 0xffff, 0x8000, 255, -128};
+    switch (below(4)) {
+    case 0: return edge[below(sizeof edge / sizeof edge[0])];
+    case 1: return (int32_t)below(64);
+    default: return (int32_t)(uint32_t)rnd();
+    }
+}
+
+#define MAX_INSNS 1024
+enum { F_MAIN, F_CB1, F_CB2, F_SUB, N_FUNCS };
+
+struct gen {
+    struct bl_insn insns[MAX_INSNS];
+    uint32_t n;
+    /* pc-relative references to patch once functions are placed */
+    struct { uint32_t at; int func; } refs[64];
+    uint32_t n_refs;
+    /* forward branches inside the current function: target unit */
+    struct { uint32_t at; uint32_t unit; } br[64];
+    uint32_t n_br;
+    uint32_t units[256];
+    uint32_t n_units;
+    uint32_t func_start[N_FUNCS];
+    int used[N_FUNCS];
+};
+
+static void put(struct gen *g, uint8_t code, int dst, int src, int16_t off, int32_t imm)
+{
+    if (g->n < MAX_INSNS)
+        g->insns[g->n++] = (struct bl_insn){code, (uint8_t)dst, (uint8_t)src, off, imm};
+}
+
+static void put_lddw(struct gen *g, int dst, uint64_t v)
+{
+    put(g, BL_LD | BL_IMM | BL_DW, dst, 0, 0, (int32_t)(uint32_t)v);
+    put(g, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
+}
+
+static void put_ref(struct gen *g, uint8_t code, int dst, int src, int func)
+{
+    if (g->n_refs < 64) {
+        g->refs[g->n_refs].at = g->n;
+        g->refs[g->n_refs++].func = func;
+    }
+    if (code == (BL_LD | BL_IMM | BL_DW)) {
+        put(g, code, dst, src, 0, 0);
+        put(g, 0, 0, 0, 0, 0);
+    } else {
+        put(g, code, dst, src, 0, 0);
+    }
+    g->used[func] = 1;
+}
+
+static void init_reg(struct gen *g, int r)
+{
+    if (below(3) == 0)
+        put_lddw(g, r, rnd());
+    else
+        put(g, BL_ALU64 | BL_MOV | BL_K, r, 0, 0, rnd_imm());
+}
+
+struct fctx {
+    const int *dsts;   /* registers units may write */
+    int n_dsts;
+    int base;          /* register pointing at the 64-byte area's start */
+    int16_t base_off;  /* area = [base + base_off, base + base_off + 64) */
+    int depth;         /* 0 main, 1 callback, 2 nested callback / subprogram */
+};
+
+static void unit_alu(struct gen *g, const struct fctx *f)
+{
+    static const uint8_t ops[] = {BL_ADD, BL_SUB, BL_MUL, BL_DIV, BL_OR, BL_AND, BL_LSH, BL_RSH,
+                                  BL_NEG, BL_MOD, BL_XOR, BL_MOV, BL_ARSH, BL_END};
+    int dst = f->dsts[below((uint32_t)f->n_dsts)];
+    int src = f->dsts[below((uint32_t)f->n_dsts)];
+    if (below(4) == 0)
+        src = f->base == BL_R10 ? (int)below(10) : src;
+    uint8_t op = ops[below(sizeof ops / sizeof ops[0])];
+    uint8_t cls = below(2) ? BL_ALU64 : BL_ALU;
+    uint8_t srcbit = below(2) ? BL_X : BL_K;
+    int16_t off = 0;
+    int32_t imm = rnd_imm();
+    if (op == BL_NEG) {
+        srcbit = BL_K;
+        imm = 0;
+    } else if (op == BL_END) {
+        static const int32_t widths[] = {16, 32, 64};
+        imm = widths[below(3)];
+        if (cls == BL_ALU64)
+            srcbit = BL_K;             /* bswap */
+        src = 0;
+    } else if (op == BL_DIV || op == BL_MOD) {
+        off = (int16_t)below(2);       /* sdiv/smod */
+    } else if (op == BL_MOV && srcbit == BL_X && below(3) == 0) {
+        static const int16_t w64[] = {8, 16, 32}, w32[] = {8, 16};
+        off = cls == BL_ALU64 ? w64[below(3)] : w32[below(2)];
+    }
+    if (srcbit == BL_K)
+        src = 0;
+    put(g, cls | srcbit | op, dst, src, off, srcbit == BL_K || op == BL_END ? imm : 0);
+}
+
+static int16_t area_off(const struct fctx *f, int size)
+{
+    return (int16_t)(f->base_off + (int)below(64 / (unsigned)size) * size);
+}
+
+static uint8_t size_code(int size)
+{
+    return size == 1 ? BL_B : size == 2 ? BL_H : size == 4 ? BL_W : BL_DW;
+}
+
+static void unit_mem(struct gen *g, const struct fctx *f)
+{
+    static const int sizes[] = {1, 2, 4, 8};
+    int size = sizes[below(4)];
+    int r = f->dsts[below((uint32_t)f->n_dsts)];
+    int16_t off = area_off(f, size);
+    switch (below(4)) {
+    case 0: /* load, maybe sign-extending */
+        put(g, BL_LDX | ((size < 8 && below(2)) ? BL_MEMSX : BL_MEM) | size_code(size), r, f->base,
+            off, 0);
+        break;
+    case 1:
+        put(g, BL_STX | BL_MEM | size_code(size), f->base, r, off, 0);
+        break;
+    case 2:
+        put(g, BL_ST | BL_MEM | size_code(size), f->base, 0, off, rnd_imm());
+        break;
+    default: { /* atomic */
+        static const int32_t ops[] = {BL_ADD, BL_OR, BL_AND, BL_XOR, BL_ADD | BL_FETCH,
+                                      BL_OR | BL_FETCH, BL_AND | BL_FETCH, BL_XOR | BL_FETCH,
+                                      BL_XCHG, BL_CMPXCHG};
+        size = below(2) ? 4 : 8;
+        put(g, BL_STX | BL_ATOMIC | size_code(size), f->base, r, area_off(f, size),
+            ops[below(sizeof ops / sizeof ops[0])]);
+        break;
+    }
+    }
+}
+
+static void unit_branch(struct gen *g, const struct fctx *f, uint32_t n_units_total)
+{
+    static const uint8_t ops[] = {BL_JEQ, BL_JGT, BL_JGE, BL_JSET, BL_JNE, BL_JSGT, BL_JSGE,
+                                  BL_JLT, BL_JLE, BL_JSLT, BL_JSLE, BL_JA};
+    uint8_t op = ops[below(sizeof ops / sizeof ops[0])];
+    uint8_t cls = below(2) ? BL_JMP : BL_JMP32;
+    uint8_t srcbit = below(2) ? BL_X : BL_K;
+    int dst = f->dsts[below((uint32_t)f->n_dsts)];
+    int src = srcbit == BL_X ? f->dsts[below((uint32_t)f->n_dsts)] : 0;
+    uint32_t target = g->n_units + 1 + below(4);
+    if (target > n_units_total)
+        target = n_units_total;
+    if (g->n_br < 64) {
+        g->br[g->n_br].at = g->n;
+        g->br[g->n_br++].unit = target;
+    }
+    if (op == BL_JA)
+        put(g, (below(4) ? BL_JMP : BL_JMP32) | BL_JA, 0, 0, 0, 0);
+    else
+        put(g, cls | srcbit | op, dst, src, 0, srcbit == BL_K ? rnd_imm() : 0);
+}
+
+static void reinit_args(struct gen *g)
+{
+    for (int r = BL_R1; r <= BL_R5; r++)
+        put(g, BL_ALU64 | BL_MOV | BL_K, r, 0, 0, rnd_imm());
+}
+
+static void unit_loop(struct gen *g, const struct fctx *f, int cb)
+{
+    put(g, BL_ALU64 | BL_MOV | BL_K, BL_R1, 0, 0, (int32_t)below(cb == F_CB1 ? 12 : 5));
+    put_ref(g, BL_LD | BL_IMM | BL_DW, BL_R2, BL_PSEUDO_FUNC, cb);
+    put(g, BL_ALU64 | BL_MOV | BL_X, BL_R3, f->base, 0, 0);
+    put(g, BL_ALU64 | BL_ADD | BL_K, BL_R3, 0, 0, f->base_off);
+    put(g, BL_ALU64 | BL_MOV | BL_K, BL_R4, 0, 0, 0);
+    put(g, BL_JMP | BL_CALL, 0, 0, 0, BL_HELPER_LOOP);
+    reinit_args(g);
+}
+
+/* a function body of n_units units, then exit */
+static void gen_body(struct gen *g, const struct fctx *f, uint32_t n_units)
+{
+    g->n_units = 0;
+    g->n_br = 0;
+    for (uint32_t u = 0; u < n_units; u++) {
+        g->units[g->n_units++] = g->n;
+        uint32_t k = below(100);
+        if (k < 45)
+            unit_alu(g, f);
+        else if (k < 75)
+            unit_mem(g, f);
+        else if (k < 90)
+            unit_branch(g, f, n_units);
+        else if (k < 95 && f->depth == 0)
+            unit_loop(g, f, F_CB1);
+        else if (k < 95 && f->depth == 1)
+            unit_loop(g, f, F_CB2);
+        else if (f->depth == 0) {
+            put_ref(g, BL_JMP | BL_CALL, 0, BL_PSEUDO_CALL, F_SUB);
+            reinit_args(g);
+        } else {
+            unit_alu(g, f);
+        }
+    }
+    g->units[g->n_units] = g->n; /* the end unit */
+    for (uint32_t b = 0; b < g->n_br; b++) {
+        struct bl_insn *in = &g->insns[g->br[b].at];
+        int32_t rel = (int32_t)g->units[g->br[b].unit] - (int32_t)(g->br[b].at + 1);
+        if (BL_CLASS(in->code) == BL_JMP32 && BL_OP(in->code) == BL_JA)
+            in->imm = rel;
+        else
+            in->off = (int16_t)rel;
+    }
+}
+
+/* fold every register and the area into R0 */
+static void gen_epilogue(struct gen *g, const struct fctx *f, int fold_regs_from, int boolean)
+{
+    for (int r = fold_regs_from; r <= BL_R9; r++)
+        if (r != f->base)
+            put(g, BL_ALU64 | BL_XOR | BL_X, BL_R0, r, 0, 0);
+    if (boolean) {
+        /* a callback returns 0 or 1: stop on some iterations */
+        put(g, BL_ALU64 | BL_AND | BL_K, BL_R0, 0, 0, 0x1f);
+        put(g, BL_JMP | BL_JNE | BL_K, BL_R0, 0, 2, 0x17);
+        put(g, BL_ALU64 | BL_MOV | BL_K, BL_R0, 0, 0, 1);
+        put(g, BL_JMP | BL_JA, 0, 0, 1, 0);
+        put(g, BL_ALU64 | BL_MOV | BL_K, BL_R0, 0, 0, 0);
+    } else {
+        for (int16_t off = 0; off < 64; off += 8) {
+            put(g, BL_LDX | BL_MEM | BL_DW, BL_R1, f->base, (int16_t)(f->base_off + off), 0);
+            put(g, BL_ALU64 | BL_MUL | BL_K, BL_R0, 0, 0, 0x3b);
+            put(g, BL_ALU64 | BL_XOR | BL_X, BL_R0, BL_R1, 0, 0);
+        }
+    }
+    put(g, BL_JMP | BL_EXIT, 0, 0, 0, 0);
+}
+
+static void generate(struct gen *g)
+{
+    static const int main_dsts[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    static const int cb_dsts[] = {0, 3, 4, 5, 6, 7, 8};
+    memset(g, 0, sizeof *g);
+
+    /* main: initialise R0-R9 and the area [r10-64, r10) */
+    g->func_start[F_MAIN] = 0;
+    for (int r = 0; r <= 9; r++)
+        init_reg(g, r);
+    for (int16_t off = -64; off < 0; off += 8)
+        put(g, BL_ST | BL_MEM | BL_DW, BL_R10, 0, off, rnd_imm());
+    struct fctx fmain = {main_dsts, 10, BL_R10, -64, 0};
+    gen_body(g, &fmain, 10 + below(40));
+    gen_epilogue(g, &fmain, 1, 0);
+
+    /* callbacks: R1 = i, R2 = the caller's area; R9 keeps it */
+    struct fctx fcb = {cb_dsts, 7, BL_R9, 0, 1};
+    for (int cb = F_CB1; cb <= F_CB2; cb++) {
+        g->func_start[cb] = g->n;
+        put(g, BL_ALU64 | BL_MOV | BL_X, BL_R9, BL_R2, 0, 0);
+        put(g, BL_ALU64 | BL_MOV | BL_X, BL_R0, BL_R1, 0, 0);
+        for (int r = 3; r <= 8; r++)
+            init_reg(g, r);
+        put(g, BL_ALU64 | BL_ADD | BL_X, BL_R3, BL_R1, 0, 0);
+        fcb.depth = cb == F_CB1 ? 1 : 2;
+        gen_body(g, &fcb, 3 + below(10));
+        /* leave a trace of this iteration in the area */
+        put(g, BL_STX | BL_MEM | BL_DW, BL_R9, BL_R3, (int16_t)(8 * below(8)), 0);
+        gen_epilogue(g, &fcb, 3, 1);
+    }
+
+    /* a subprogram with its own frame, R1-R5 as arguments */
+    g->func_start[F_SUB] = g->n;
+    for (int r = 6; r <= 9; r++)
+        init_reg(g, r);
+    put(g, BL_ALU64 | BL_MOV | BL_X, BL_R0, BL_R1, 0, 0);
+    for (int16_t off = -64; off < 0; off += 8)
+        put(g, BL_STX | BL_MEM | BL_DW, BL_R10, (int)(1 + below(5)), off, 0);
+    struct fctx fsub = {main_dsts, 10, BL_R10, -64, 2};
+    gen_body(g, &fsub, 3 + below(12));
+    gen_epilogue(g, &fsub, 1, 0);
+
+    for (uint32_t k = 0; k < g->n_refs; k++) {
+        struct bl_insn *in = &g->insns[g->refs[k].at];
+        in->imm = (int32_t)g->func_start[g->refs[k].func] - (int32_t)(g->refs[k].at + 1);
+    }
+}
+
+static int run_one(struct gen *g, uint64_t index, int also_raw)
+{
+    bpflua_object *obj = bpflua_object_new();
+    assert_non_null(obj);
+    assert_true(bpflua_object_add_prog(obj, "rnd", "xdp", g->insns, g->n, NULL, 0, NULL, 0) >= 0);
+    struct bl_prog *p = bl_object_prog(obj, 0);
+
+    uint64_t args[5] = {0};
+    struct bl_interp_opts io = {.raw = 1};
+    struct bpflua_run_env env = {.obj = obj};
+    struct bl_interp_result ir;
+    memset(&ir, 0, sizeof ir);
+    int rc = bl_interp_exec(p->insns, p->n_insns, args, &io, &env, &ir);
+    if (rc) {
+        print_message("program %llu: interpreter: %s\n", (unsigned long long)index, ir.msg);
+        bpflua_object_free(obj);
+        return -1;
+    }
+
+    p->exec_insns = malloc(p->n_insns * sizeof *p->insns);
+    memcpy(p->exec_insns, p->insns, p->n_insns * sizeof *p->insns);
+    p->aux = calloc(p->n_insns, sizeof *p->aux);
+    for (uint32_t i = 0; i < p->n_insns; i++)
+        p->aux[i].mem_safe = 1;
+    p->verdict = 1;
+    char *err = NULL;
+    int bad = 0;
+    for (int mode = 0; mode < 1 + also_raw && !bad; mode++) {
+        struct bl_jit_opts jo = {.raw = mode};
+        if (bl_jit_compile_opts(p, &jo, &err)) {
+            print_message("program %llu: jit: %s\n", (unsigned long long)index, err);
+            free(err);
+            bad = 1;
+            break;
+        }
+        struct bpflua_run_env jenv = {.obj = obj};
+        uint64_t r0 = bl_jit_run_mem(p->jit, 0, 0, NULL, 0, &jenv);
+        if (jenv.fault || r0 != ir.r0) {
+            print_message("program %llu (%s): interp 0x%llx jit 0x%llx fault %d\n",
+                          (unsigned long long)index, mode ? "raw" : "verified",
+                          (unsigned long long)ir.r0, (unsigned long long)r0, jenv.fault);
+            char *text = bpflua_disasm(obj, 0, 0);
+            if (text)
+                print_message("%s\n", text);
+            free(text);
+            bad = 1;
+        }
+    }
+    bpflua_object_free(obj);
+    return bad ? -1 : 0;
+}
+
+static void test_random_programs(void **state)
+{
+    const char *s = getenv("BPFLUA_JIT_SEED");
+    const char *c = getenv("BPFLUA_JIT_PROGRAMS");
+    uint64_t seed = s ? strtoull(s, NULL, 0) : 0x5eed2026;
+    uint64_t count = c ? strtoull(c, NULL, 0) : 10000;
+    static struct gen g;
+    int failures = 0;
+    uint64_t insns = 0;
+    print_message("seed 0x%llx, %llu programs\n", (unsigned long long)seed,
+                  (unsigned long long)count);
+    for (uint64_t k = 0; k < count && failures < 3; k++) {
+        rng = (seed + k) * 0x9e3779b97f4a7c15ull | 1; /* program k is reproducible alone */
+        generate(&g);
+        insns += g.n;
+        if (run_one(&g, k, k % 8 == 0))
+            failures++;
+    }
+    print_message("%llu instructions in all\n", (unsigned long long)insns);
+    assert_int_equal(failures, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_programs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
