@@ -1,0 +1,423 @@
+/* verifier_call.c - helper calls, callbacks, BPF-to-BPF calls and exits.
+ *
+ * Helper calls are checked argument by argument against the prototype
+ * table (bl_helper_find, the same data the runtime uses). bpf_loop and
+ * bpf_for_each_map_elem are the only loops: their callback is verified as
+ * a subprogram, once per call-site state, in a new frame with R1 = index
+ * (or map, key, value) and the loop context. For that one pass to hold for
+ * every iteration, the caller's stack that the callback can reach is first
+ * widened (spilled scalars become unknown, known zeros plain bytes), the
+ * caller continues from that widened state, and at the callback's exit the
+ * reachable stack must still be subsumed by it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "verifier_state.h"
+
+uint32_t new_id(struct bl_venv *env)
+{
+    return ++env->id_gen;
+}
+
+int push_state(struct bl_venv *env, struct bl_vstate *st)
+{
+    if (env->n_stack == env->cap_stack) {
+        uint32_t cap = env->cap_stack ? env->cap_stack * 2 : 64;
+        struct bl_vstate **ns = realloc(env->stack, cap * sizeof *ns);
+        if (!ns) {
+            vstate_free(st);
+            return -ENOMEM;
+        }
+        env->stack = ns;
+        env->cap_stack = cap;
+    }
+    env->stack[env->n_stack++] = st;
+    return 0;
+}
+
+/* Prototypes of the built-in helpers, used when the runtime table does not
+ * (yet) know an id; kept identical to the kernel's. */
+static const struct bpflua_helper builtin_protos[] = {
+    { BL_HELPER_MAP_LOOKUP_ELEM, "map_lookup_elem", NULL, BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL,
+      { BPFLUA_ARG_CONST_MAP_PTR, BPFLUA_ARG_PTR_TO_MAP_KEY } },
+    { BL_HELPER_MAP_UPDATE_ELEM, "map_update_elem", NULL, BPFLUA_RET_INTEGER,
+      { BPFLUA_ARG_CONST_MAP_PTR, BPFLUA_ARG_PTR_TO_MAP_KEY, BPFLUA_ARG_PTR_TO_MAP_VALUE,
+        BPFLUA_ARG_ANYTHING } },
+    { BL_HELPER_MAP_DELETE_ELEM, "map_delete_elem", NULL, BPFLUA_RET_INTEGER,
+      { BPFLUA_ARG_CONST_MAP_PTR, BPFLUA_ARG_PTR_TO_MAP_KEY } },
+    { BL_HELPER_KTIME_GET_NS, "ktime_get_ns", NULL, BPFLUA_RET_INTEGER, { 0 } },
+    { BL_HELPER_TRACE_PRINTK, "trace_printk", NULL, BPFLUA_RET_INTEGER,
+      { BPFLUA_ARG_PTR_TO_MEM, BPFLUA_ARG_CONST_SIZE, BPFLUA_ARG_ANYTHING, BPFLUA_ARG_ANYTHING,
+        BPFLUA_ARG_ANYTHING } },
+    { BL_HELPER_GET_PRANDOM_U32, "get_prandom_u32", NULL, BPFLUA_RET_INTEGER, { 0 } },
+    { BL_HELPER_GET_SMP_PROCESSOR_ID, "get_smp_processor_id", NULL, BPFLUA_RET_INTEGER, { 0 } },
+    { BL_HELPER_RINGBUF_OUTPUT, "ringbuf_output", NULL, BPFLUA_RET_INTEGER,
+      { BPFLUA_ARG_CONST_MAP_PTR, BPFLUA_ARG_PTR_TO_MEM, BPFLUA_ARG_CONST_SIZE_OR_ZERO,
+        BPFLUA_ARG_ANYTHING } },
+    { BL_HELPER_FOR_EACH_MAP_ELEM, "for_each_map_elem", NULL, BPFLUA_RET_INTEGER,
+      { BPFLUA_ARG_CONST_MAP_PTR, BPFLUA_ARG_PTR_TO_FUNC, BPFLUA_ARG_PTR_TO_STACK_OR_NULL,
+        BPFLUA_ARG_ANYTHING } },
+    { BL_HELPER_LOOP, "loop", NULL, BPFLUA_RET_INTEGER,
+      { BPFLUA_ARG_ANYTHING, BPFLUA_ARG_PTR_TO_FUNC, BPFLUA_ARG_PTR_TO_STACK_OR_NULL,
+        BPFLUA_ARG_ANYTHING } },
+};
+
+static const struct bpflua_helper *find_proto(uint32_t id)
+{
+    const struct bpflua_helper *h = bl_helper_find(id);
+    if (h)
+        return h;
+    for (size_t i = 0; i < sizeof builtin_protos / sizeof builtin_protos[0]; i++)
+        if (builtin_protos[i].id == id)
+            return &builtin_protos[i];
+    return NULL;
+}
+
+int verifier_helper_nargs(uint32_t id)
+{
+    const struct bpflua_helper *h = find_proto(id);
+    int n = 0;
+    for (int i = 0; h && i < 5; i++)
+        if (h->args[i] != BPFLUA_ARG_NONE)
+            n = i + 1;
+    return n;
+}
+
+struct call_meta {
+    int map;              /* from the CONST_MAP_PTR argument, or -1 */
+    uint32_t func;        /* callback insn */
+    int has_func;
+};
+
+static int check_map_compat(struct bl_venv *env, uint32_t helper, const char *name, int map)
+{
+    uint32_t type = env->obj->maps[map].type;
+    int ringbuf_helper = helper == BL_HELPER_RINGBUF_OUTPUT;
+    if ((type == BPFLUA_MAP_RINGBUF) != ringbuf_helper)
+        return reject(env, "cannot pass map_type %u into func bpf_%s#%u", type, name, helper);
+    return 0;
+}
+
+static int check_size_arg(struct bl_venv *env, struct bl_vstate *st, int regno, int zero_ok)
+{
+    const struct bl_reg *r = &cur_frame(st)->regs[regno];
+    if (r->type != REG_SCALAR)
+        return reject(env, "R%d type=%s expected=scalar", regno, reg_type_str(r->type));
+    if (r->smin < 0)
+        return reject(env, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.",
+                      regno);
+    if (r->umin == 0 && !zero_ok)
+        return reject(env, "R%d invalid zero-sized read: u64=[%llu,%llu]", regno,
+                      (unsigned long long)r->umin, (unsigned long long)r->umax);
+    if (r->umax >= (1u << 29))
+        return reject(env, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'",
+                      regno);
+    return check_mem_region(env, st, regno - 1, r->umax, 0);
+}
+
+static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpflua_helper *h,
+                     int arg, struct call_meta *meta)
+{
+    int regno = arg + 1, err;
+    const struct bl_reg *r = &cur_frame(st)->regs[regno];
+    enum bpflua_arg_type kind = h->args[arg];
+    if (kind == BPFLUA_ARG_NONE)
+        return 0;
+    if ((err = check_reg_read(env, st, regno)))
+        return err;
+    switch (kind) {
+    case BPFLUA_ARG_ANYTHING:
+        return 0;
+    case BPFLUA_ARG_CONST_MAP_PTR:
+        if (r->type != REG_CONST_PTR_TO_MAP)
+            return reject(env, "R%d type=%s expected=map_ptr", regno, reg_type_str(r->type));
+        meta->map = (int)r->map;
+        return check_map_compat(env, h->id, h->name, meta->map);
+    case BPFLUA_ARG_PTR_TO_MAP_KEY:
+    case BPFLUA_ARG_PTR_TO_MAP_VALUE:
+        if (meta->map < 0)
+            return reject(env, "invalid map_ptr to access map->%s", kind == BPFLUA_ARG_PTR_TO_MAP_KEY ? "key" : "value");
+        return check_mem_region(env, st, regno,
+                                kind == BPFLUA_ARG_PTR_TO_MAP_KEY ? env->obj->maps[meta->map].key_size
+                                                                  : env->obj->maps[meta->map].value_size,
+                                0);
+    case BPFLUA_ARG_PTR_TO_MEM:
+        if (!reg_is_pointer(r))
+            return reject(env, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value",
+                          regno, reg_type_str(r->type));
+        return 0; /* its size argument checks the region */
+    case BPFLUA_ARG_CONST_SIZE:
+    case BPFLUA_ARG_CONST_SIZE_OR_ZERO:
+        return check_size_arg(env, st, regno, kind == BPFLUA_ARG_CONST_SIZE_OR_ZERO);
+    case BPFLUA_ARG_PTR_TO_FUNC:
+        if (r->type != REG_PTR_TO_FUNC)
+            return reject(env, "R%d type=%s expected=func", regno, reg_type_str(r->type));
+        meta->func = r->map;
+        meta->has_func = 1;
+        return 0;
+    case BPFLUA_ARG_PTR_TO_STACK_OR_NULL:
+        if (r->type == REG_PTR_TO_STACK || (reg_is_const(r) && r->var.value == 0))
+            return 0;
+        return reject(env, "R%d type=%s expected=fp", regno, reg_type_str(r->type));
+    case BPFLUA_ARG_PTR_TO_CTX:
+        if (r->type != REG_PTR_TO_CTX || r->off || !tnum_equals_const(r->var, 0))
+            return reject(env, "R%d type=%s expected=ctx", regno, reg_type_str(r->type));
+        return 0;
+    default:
+        return reject(env, "helper %u has an unsupported argument kind %d", h->id, kind);
+    }
+}
+
+/* ---- callbacks -------------------------------------------------------------- */
+
+static int grow_cb_entries(struct bl_venv *env)
+{
+    if (env->n_cb_entries < env->cap_cb_entries)
+        return 0;
+    uint32_t cap = env->cap_cb_entries ? env->cap_cb_entries * 2 : 16;
+    struct bl_vstate **n = realloc(env->cb_entries, cap * sizeof *n);
+    if (!n)
+        return -ENOMEM;
+    env->cb_entries = n;
+    env->cap_cb_entries = cap;
+    return 0;
+}
+
+/* Every iteration must start from the same caller stack: forget what one
+ * iteration could change (values of spilled scalars, known zeros) in the
+ * frames the callback can reach through stack pointers. */
+static void widen_reachable_frames(struct bl_vstate *st, const struct bl_reg *ctx)
+{
+    uint8_t reach[BL_MAX_CALL_DEPTH] = { 0 };
+    if (ctx->type == REG_PTR_TO_STACK)
+        reach[ctx->frameno] = 1;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int fi = 0; fi <= st->curframe; fi++) {
+            if (!reach[fi])
+                continue;
+            struct bl_frame *f = st->frames[fi];
+            for (int s = 0; s < BL_STACK_SLOTS; s++) {
+                struct bl_slot *sl = &f->stack[s];
+                if (sl->bytes[0] == SLOT_SPILL && sl->spilled.type == REG_PTR_TO_STACK &&
+                    !reach[sl->spilled.frameno]) {
+                    reach[sl->spilled.frameno] = 1;
+                    changed = 1;
+                }
+            }
+        }
+    }
+    for (int fi = 0; fi <= st->curframe; fi++) {
+        if (!reach[fi])
+            continue;
+        struct bl_frame *f = st->frames[fi];
+        for (int s = 0; s < BL_STACK_SLOTS; s++) {
+            struct bl_slot *sl = &f->stack[s];
+            if (sl->bytes[0] == SLOT_SPILL) {
+                if (sl->spilled.type == REG_SCALAR)
+                    mark_reg_unknown(&sl->spilled);
+                continue;
+            }
+            for (int b = 0; b < 8; b++)
+                if (sl->bytes[b] == SLOT_ZERO)
+                    sl->bytes[b] = SLOT_MISC;
+        }
+    }
+}
+
+static int enter_frame(struct bl_venv *env, struct bl_vstate *st, uint32_t target,
+                       struct bl_frame **out)
+{
+    if (st->curframe + 1 >= BL_MAX_CALL_DEPTH)
+        return reject(env, "the call stack of %d frames is too deep", st->curframe + 2);
+    int sp = find_subprog(env, target);
+    if (sp < 0)
+        return reject(env, "call to invalid destination %u", target);
+    struct bl_frame *f = frame_new();
+    if (!f)
+        return -ENOMEM;
+    f->callsite = env->cur_insn;
+    f->subprog = (uint32_t)sp;
+    mark_reg_ptr(&f->regs[BL_R10], REG_PTR_TO_STACK);
+    f->regs[BL_R10].frameno = (uint8_t)(st->curframe + 1);
+    st->frames[++st->curframe] = f;
+    st->insn = target;
+    *out = f;
+    return 0;
+}
+
+static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
+                               const struct bpflua_helper *h, const struct call_meta *meta)
+{
+    struct bl_frame *caller = cur_frame(st);
+    uint32_t idx = env->cur_insn, bound;
+    int err;
+    const struct bl_reg *flags = &caller->regs[BL_R4];
+    if (!reg_is_const(flags) || flags->var.value != 0)
+        return reject(env, "R4 flags of bpf_%s must be a known 0", h->name);
+    if (h->id == BL_HELPER_LOOP) {
+        const struct bl_reg *n = &caller->regs[BL_R1];
+        bound = n->type == REG_SCALAR ? n->u32max : UINT32_MAX; /* nr_loops is a u32 */
+        if (bound > BL_MAX_LOOPS)
+            bound = BL_MAX_LOOPS;
+    } else {
+        bound = env->obj->maps[meta->map].max_entries;
+    }
+    env->cb_target[idx] = meta->func + 1;
+    if (bound > env->aux[idx].loop_bound)
+        env->aux[idx].loop_bound = bound;
+    env->subprogs[find_subprog(env, meta->func)].is_callback = 1;
+
+    struct bl_reg ctx = caller->regs[BL_R3];
+    widen_reachable_frames(st, &ctx);
+    if ((err = grow_cb_entries(env)))
+        return err;
+    struct bl_vstate *snap = vstate_copy(st);
+    if (!snap)
+        return -ENOMEM;
+    int32_t entry = (int32_t)env->n_cb_entries;
+    env->cb_entries[env->n_cb_entries++] = snap;
+
+    /* the caller goes on after any number of iterations */
+    struct bl_vstate *cont = vstate_copy(st);
+    if (!cont)
+        return -ENOMEM;
+    struct bl_frame *cf = cur_frame(cont);
+    for (int r = BL_R1; r <= BL_R5; r++)
+        mark_reg_not_init(&cf->regs[r]);
+    mark_reg_unknown(&cf->regs[BL_R0]);
+    cont->insn = idx + 1;
+    if ((err = push_state(env, cont)))
+        return err;
+
+    /* and the callback runs once, from that same state */
+    struct bl_frame *cb;
+    uint32_t map = caller->regs[BL_R1].map;
+    if ((err = enter_frame(env, st, meta->func, &cb)))
+        return err;
+    cb->is_callback = 1;
+    cb->cb_entry = entry;
+    if (h->id == BL_HELPER_LOOP) {
+        mark_reg_unknown(&cb->regs[BL_R1]);
+        cb->regs[BL_R2] = ctx;
+    } else {
+        mark_reg_ptr(&cb->regs[BL_R1], REG_CONST_PTR_TO_MAP);
+        cb->regs[BL_R1].map = map;
+        mark_reg_ptr(&cb->regs[BL_R2], REG_PTR_TO_MAP_KEY);
+        cb->regs[BL_R2].map = map;
+        mark_reg_ptr(&cb->regs[BL_R3], REG_PTR_TO_MAP_VALUE);
+        cb->regs[BL_R3].map = map;
+        cb->regs[BL_R4] = ctx;
+    }
+    verbose(env, "callback at insn %u, loop bound %u\n", meta->func, bound);
+    return 0;
+}
+
+static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+{
+    const struct bpflua_helper *h = find_proto((uint32_t)insn->imm);
+    struct call_meta meta = { .map = -1 };
+    struct bl_frame *f = cur_frame(st);
+    int err;
+    if (!h)
+        return reject(env, "invalid func unknown#%d", insn->imm);
+    for (int a = 0; a < 5; a++)
+        if ((err = check_arg(env, st, h, a, &meta)))
+            return err;
+    if (h->id == BL_HELPER_LOOP || h->id == BL_HELPER_FOR_EACH_MAP_ELEM) {
+        if (!meta.has_func || (h->id == BL_HELPER_FOR_EACH_MAP_ELEM && meta.map < 0))
+            return reject(env, "bpf_%s needs a callback", h->name);
+        return check_callback_call(env, st, h, &meta);
+    }
+    for (int r = BL_R1; r <= BL_R5; r++)
+        mark_reg_not_init(&f->regs[r]);
+    switch (h->ret) {
+    case BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL:
+        if (meta.map < 0)
+            return reject(env, "kernel subsystem misconfigured verifier");
+        mark_reg_ptr(&f->regs[BL_R0], REG_PTR_TO_MAP_VALUE_OR_NULL);
+        f->regs[BL_R0].map = (uint32_t)meta.map;
+        f->regs[BL_R0].id = new_id(env);
+        break;
+    case BPFLUA_RET_VOID:
+        mark_reg_not_init(&f->regs[BL_R0]);
+        break;
+    default:
+        mark_reg_unknown(&f->regs[BL_R0]);
+    }
+    return 0;
+}
+
+int check_call(struct bl_venv *env, struct bl_vstate **stp, const struct bl_insn *insn)
+{
+    struct bl_vstate *st = *stp;
+    if (insn->src == BL_CALL_HELPER)
+        return check_helper_call(env, st, insn);
+    if (insn->src != BL_PSEUDO_CALL)
+        return reject(env, "unknown opcode %02x", insn->code);
+
+    /* BPF-to-BPF: arguments in R1-R5, which the caller loses */
+    struct bl_frame *caller = cur_frame(st), *callee;
+    uint32_t target = (uint32_t)((int64_t)env->cur_insn + insn->imm + 1);
+    struct bl_reg args[5];
+    memcpy(args, &caller->regs[BL_R1], sizeof args);
+    for (int r = BL_R1; r <= BL_R5; r++)
+        mark_reg_not_init(&caller->regs[r]);
+    int err = enter_frame(env, st, target, &callee);
+    if (err)
+        return err;
+    memcpy(&callee->regs[BL_R1], args, sizeof args);
+    return 0;
+}
+
+static int points_into(const struct bl_reg *r, int frameno)
+{
+    return r->type == REG_PTR_TO_STACK && r->frameno == frameno;
+}
+
+int check_exit(struct bl_venv *env, struct bl_vstate *st)
+{
+    struct bl_frame *f = cur_frame(st);
+    struct bl_reg *r0 = &f->regs[BL_R0];
+    int err;
+    if ((err = check_reg_read(env, st, BL_R0)))
+        return err;
+    if (st->curframe == 0) {
+        if (r0->type != REG_SCALAR)
+            return reject(env, "At program exit the register R0 is not a known value (%s): a pointer would leak to the host",
+                          reg_type_str(r0->type));
+        return 1;
+    }
+    if (f->is_callback) {
+        if (r0->type != REG_SCALAR)
+            return reject(env, "At callback return the register R0 is not a known value (%s)",
+                          reg_type_str(r0->type));
+        if (r0->umax > 1)
+            return reject(env, "At callback return the register R0 has smin=%lld smax=%lld should have been in [0, 1]",
+                          (long long)r0->smin, (long long)r0->smax);
+        const struct bl_vstate *snap = env->cb_entries[f->cb_entry];
+        for (int fi = 0; fi < st->curframe; fi++)
+            for (int s = 0; s < BL_STACK_SLOTS; s++)
+                if (!slot_safe(&snap->frames[fi]->stack[s], &st->frames[fi]->stack[s]))
+                    return reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
+                                  8 * (s + 1), fi);
+        return 1; /* the caller's continuation was queued at the call */
+    }
+    /* return to the caller */
+    if (points_into(r0, st->curframe))
+        return reject(env, "cannot return stack pointer to the caller frame");
+    for (int fi = 0; fi < st->curframe; fi++)
+        for (int s = 0; s < BL_STACK_SLOTS; s++)
+            if (st->frames[fi]->stack[s].bytes[0] == SLOT_SPILL &&
+                points_into(&st->frames[fi]->stack[s].spilled, st->curframe))
+                return reject(env, "cannot return stack pointer to the caller frame");
+    struct bl_reg ret = *r0;
+    uint32_t callsite = f->callsite;
+    free(f);
+    st->frames[st->curframe--] = NULL;
+    cur_frame(st)->regs[BL_R0] = ret;
+    st->insn = callsite + 1;
+    return 0;
+}

@@ -1,0 +1,443 @@
+/* verifier_cfg.c - the static passes around the path walk.
+ *
+ * Before: check_cfg() splits the program into subprograms (insn 0, funcs[],
+ * every call and callback target), checks that jumps stay inside their
+ * function, rejects every back-edge (loops only exist as bpf_loop) and
+ * every unreachable insn, and records a post-order of each function's
+ * flow graph. compute_liveness() then finds, per insn, the registers that
+ * may still be read: the walk forgets the others at prune points.
+ * After: compute_max_insns() turns the proven loop bounds into a bound on
+ * instructions per run, and check_stack_depth() applies the kernel's limit
+ * on the combined stack of a call chain. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verifier_state.h"
+
+static int is_jump(const struct bl_insn *in)
+{
+    uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code);
+    return (c == BL_JMP || c == BL_JMP32) && op != BL_CALL && op != BL_EXIT;
+}
+
+static int64_t jump_target(const struct bl_insn *in, uint32_t i)
+{
+    if (BL_CLASS(in->code) == BL_JMP32 && BL_OP(in->code) == BL_JA)
+        return (int64_t)i + in->imm + 1; /* ja32 */
+    return (int64_t)i + in->off + 1;
+}
+
+static int is_exit(const struct bl_insn *in)
+{
+    return BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_EXIT;
+}
+
+static int is_uncond(const struct bl_insn *in)
+{
+    return is_jump(in) && BL_OP(in->code) == BL_JA;
+}
+
+/* callee of a pseudo call or callback lddw at i, or -1 */
+static int64_t callee_of(const struct bl_insn *in, uint32_t i)
+{
+    if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL && in->src == BL_PSEUDO_CALL)
+        return (int64_t)i + in->imm + 1;
+    if (bl_is_lddw(in) && in->src == BL_PSEUDO_FUNC)
+        return (int64_t)i + in->imm + 1;
+    return -1;
+}
+
+int find_subprog(const struct bl_venv *env, uint32_t insn)
+{
+    uint32_t lo = 0, hi = env->n_subprogs;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (env->subprogs[mid].start == insn)
+            return (int)mid;
+        if (env->subprogs[mid].start < insn)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int build_subprogs(struct bl_venv *env, uint8_t *second)
+{
+    uint32_t n = env->n_insns, cap = env->prog->n_funcs + 8, count = 0;
+    uint32_t *starts = malloc(cap * sizeof *starts);
+    if (!starts)
+        return -ENOMEM;
+    starts[count++] = 0;
+    for (uint32_t i = 0; i < env->prog->n_funcs; i++)
+        if (env->prog->funcs[i].insn < n)
+            starts[count++] = env->prog->funcs[i].insn;
+    for (uint32_t i = 0; i < n; i++) {
+        if (second[i])
+            continue;
+        int64_t t = callee_of(&env->insns[i], i);
+        if (t == -1 && !(BL_CLASS(env->insns[i].code) == BL_JMP &&
+                         BL_OP(env->insns[i].code) == BL_CALL && env->insns[i].src == BL_PSEUDO_CALL) &&
+            !(bl_is_lddw(&env->insns[i]) && env->insns[i].src == BL_PSEUDO_FUNC))
+            continue;
+        env->cur_insn = i;
+        if (t < 0 || t >= n || second[t]) {
+            free(starts);
+            return reject(env, "call to invalid destination");
+        }
+        if (count == cap) {
+            cap *= 2;
+            uint32_t *ns = realloc(starts, cap * sizeof *ns);
+            if (!ns) {
+                free(starts);
+                return -ENOMEM;
+            }
+            starts = ns;
+        }
+        starts[count++] = (uint32_t)t;
+    }
+    qsort(starts, count, sizeof *starts, cmp_u32);
+    env->subprogs = calloc(count, sizeof *env->subprogs);
+    if (!env->subprogs) {
+        free(starts);
+        return -ENOMEM;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (env->n_subprogs && env->subprogs[env->n_subprogs - 1].start == starts[i])
+            continue;
+        env->subprogs[env->n_subprogs++].start = starts[i];
+    }
+    for (uint32_t k = 0; k < env->n_subprogs; k++)
+        env->subprogs[k].end = k + 1 < env->n_subprogs ? env->subprogs[k + 1].start : n;
+    free(starts);
+    return 0;
+}
+
+/* Successors of i inside its function (calls continue at i + 1). */
+static int successors(const struct bl_venv *env, uint32_t i, uint32_t out[2])
+{
+    const struct bl_insn *in = &env->insns[i];
+    if (is_exit(in))
+        return 0;
+    if (bl_is_lddw(in)) {
+        out[0] = i + 2;
+        return 1;
+    }
+    if (is_jump(in)) {
+        out[0] = (uint32_t)jump_target(in, i);
+        if (BL_OP(in->code) == BL_JA)
+            return 1;
+        out[1] = i + 1;
+        return 2;
+    }
+    out[0] = i + 1;
+    return 1;
+}
+
+static int check_regs(struct bl_venv *env, const struct bl_insn *in)
+{
+    uint8_t c = BL_CLASS(in->code);
+    if (in->dst >= BL_NREGS)
+        return reject(env, "R%d is invalid", in->dst);
+    int src_is_reg = (c == BL_LDX || c == BL_STX) ||
+                     ((c == BL_ALU || c == BL_ALU64 || is_jump(in)) && BL_SRC(in->code) == BL_X);
+    if (src_is_reg && in->src >= BL_NREGS)
+        return reject(env, "R%d is invalid", in->src);
+    return 0;
+}
+
+int check_cfg(struct bl_venv *env)
+{
+    uint32_t n = env->n_insns;
+    int err = 0;
+    uint8_t *second = calloc(n + 1, 1), *state = calloc(n, 1);
+    uint32_t *stack = malloc((n + 1) * sizeof *stack), *roots = malloc((n + 1) * sizeof *roots);
+    uint8_t *next_edge = calloc(n, 1);
+    env->postorder = malloc(n * sizeof *env->postorder);
+    if (!second || !state || !stack || !roots || !next_edge || !env->postorder) {
+        err = -ENOMEM;
+        goto out;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const struct bl_insn *in = &env->insns[i];
+        env->cur_insn = i;
+        if (second[i])
+            continue;
+        if (bl_is_lddw(in)) {
+            const struct bl_insn *hi = i + 1 < n ? &env->insns[i + 1] : NULL;
+            if (!hi || hi->code || hi->dst || hi->src || hi->off) {
+                err = reject(env, "invalid bpf_ld_imm64 insn");
+                goto out;
+            }
+            second[i + 1] = 1;
+        }
+        if ((err = check_regs(env, in)))
+            goto out;
+    }
+    if ((err = build_subprogs(env, second)))
+        goto out;
+    env->root_begin = calloc(env->n_subprogs, sizeof *env->root_begin);
+    env->root_end = calloc(env->n_subprogs, sizeof *env->root_end);
+    if (!env->root_begin || !env->root_end) {
+        err = -ENOMEM;
+        goto out;
+    }
+
+    /* jumps stay in their function; functions end in exit or ja */
+    for (uint32_t k = 0; k < env->n_subprogs; k++) {
+        const struct bl_subprog *sp = &env->subprogs[k];
+        for (uint32_t i = sp->start; i < sp->end; i++) {
+            const struct bl_insn *in = &env->insns[i];
+            env->cur_insn = i;
+            if (second[i] || !is_jump(in))
+                continue;
+            int64_t t = jump_target(in, i);
+            if (t < sp->start || t >= sp->end) {
+                err = reject(env, "jump out of range from insn %u to %lld", i, (long long)t);
+                goto out;
+            }
+            if (second[t]) {
+                err = reject(env, "jump into the middle of ldimm64 insn %lld", (long long)t);
+                goto out;
+            }
+            env->prune_point[t] = 1;
+            if (BL_OP(in->code) != BL_JA)
+                env->prune_point[i + 1] = 1;
+        }
+        uint32_t last = sp->end - 1;
+        env->cur_insn = last;
+        if (second[last] || (!is_exit(&env->insns[last]) && !is_uncond(&env->insns[last]))) {
+            err = reject(env, "last insn is not an exit or jmp");
+            goto out;
+        }
+    }
+
+    /* depth-first walk of each function reached from insn 0 */
+    uint32_t n_roots = 0, n_post = 0;
+    roots[n_roots++] = 0;
+    for (uint32_t r = 0; r < n_roots; r++) {
+        uint32_t root = roots[r];
+        int sp = find_subprog(env, root);
+        if (state[root])
+            continue;
+        env->root_begin[sp] = n_post;
+        uint32_t depth = 0;
+        stack[depth++] = root;
+        state[root] = 1;
+        while (depth) {
+            uint32_t t = stack[depth - 1], succ[2];
+            int ns = successors(env, t, succ);
+            if (next_edge[t] == 0) {
+                int64_t c = callee_of(&env->insns[t], t);
+                if (c >= 0) {
+                    roots[n_roots++] = (uint32_t)c;
+                    env->prune_point[t + (bl_is_lddw(&env->insns[t]) ? 2 : 1)] = 1;
+                }
+                if (BL_CLASS(env->insns[t].code) == BL_JMP && BL_OP(env->insns[t].code) == BL_CALL)
+                    env->prune_point[t + 1] = 1;
+            }
+            if (next_edge[t] < ns) {
+                uint32_t w = succ[next_edge[t]++];
+                env->cur_insn = t;
+                if (state[w] == 1) {
+                    err = reject(env, "back-edge from insn %u to %u: loops must be written as `for` loops (bpf_loop)",
+                                 t, w);
+                    goto out;
+                }
+                if (state[w] == 0) {
+                    state[w] = 1;
+                    stack[depth++] = w;
+                }
+                continue;
+            }
+            state[t] = 2;
+            env->postorder[n_post++] = t;
+            depth--;
+        }
+        env->root_end[sp] = n_post;
+    }
+    env->n_postorder = n_post;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!state[i] && !second[i]) {
+            env->cur_insn = i;
+            err = reject(env, "unreachable insn %u", i);
+            goto out;
+        }
+    }
+out:
+    free(second);
+    free(state);
+    free(stack);
+    free(roots);
+    free(next_edge);
+    return err;
+}
+
+/* ---- liveness ------------------------------------------------------------- */
+
+static void use_def(const struct bl_insn *in, uint16_t *use, uint16_t *def)
+{
+    uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code);
+    uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
+    *use = *def = 0;
+    switch (c) {
+    case BL_ALU:
+    case BL_ALU64:
+        *def = d;
+        if (op != BL_MOV)
+            *use |= d;
+        if (BL_SRC(in->code) == BL_X && op != BL_NEG && op != BL_END)
+            *use |= s;
+        break;
+    case BL_LDX:
+        *use = s;
+        *def = d;
+        break;
+    case BL_ST:
+        *use = d;
+        break;
+    case BL_STX:
+        *use = d | s;
+        if (BL_MODE(in->code) == BL_ATOMIC) {
+            if (in->imm == BL_CMPXCHG) {
+                *use |= 1;
+                *def = 1;
+            } else if (in->imm & BL_FETCH) {
+                *def = s;
+            }
+        }
+        break;
+    case BL_LD:
+        *def = d;
+        break;
+    default:
+        if (op == BL_EXIT) {
+            *use = 1;
+        } else if (op == BL_CALL) {
+            int nargs = in->src == BL_CALL_HELPER ? verifier_helper_nargs((uint32_t)in->imm) : 5;
+            *use = (uint16_t)(((1u << nargs) - 1) << 1);
+            *def = 0x3f; /* R0-R5 */
+        } else if (op != BL_JA) {
+            *use = d;
+            if (BL_SRC(in->code) == BL_X)
+                *use |= s;
+        }
+    }
+}
+
+int compute_liveness(struct bl_venv *env)
+{
+    for (uint32_t k = 0; k < env->n_postorder; k++) {
+        uint32_t i = env->postorder[k], succ[2];
+        uint16_t use, def, out = 0;
+        int ns = successors(env, i, succ);
+        for (int j = 0; j < ns; j++)
+            out |= env->live[succ[j]];
+        use_def(&env->insns[i], &use, &def);
+        env->live[i] = (uint16_t)(use | (out & ~def));
+    }
+    return 0;
+}
+
+/* ---- bounds after the walk ----------------------------------------------- */
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a + b < a ? UINT64_MAX : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t fn_cost(struct bl_venv *env, uint64_t *cost, uint8_t *done, uint32_t sp, int depth)
+{
+    if (done[sp] == 2)
+        return cost[env->subprogs[sp].start];
+    if (done[sp] == 1 || depth > 64)
+        return UINT64_MAX; /* recursion: rejected by the walk anyway */
+    done[sp] = 1;
+    for (uint32_t k = env->root_begin[sp]; k < env->root_end[sp]; k++) {
+        uint32_t i = env->postorder[k], succ[2];
+        const struct bl_insn *in = &env->insns[i];
+        if (!env->aux[i].seen) {
+            cost[i] = 0;
+            continue;
+        }
+        uint64_t best = 0, c = 1;
+        int ns = successors(env, i, succ);
+        for (int j = 0; j < ns; j++)
+            if (env->aux[succ[j]].seen && cost[succ[j]] > best)
+                best = cost[succ[j]];
+        int64_t callee = BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
+                         in->src == BL_PSEUDO_CALL ? (int64_t)i + in->imm + 1 : -1;
+        if (callee >= 0)
+            c = sat_add(c, fn_cost(env, cost, done, (uint32_t)find_subprog(env, (uint32_t)callee),
+                                   depth + 1));
+        if (env->cb_target[i]) {
+            int cb = find_subprog(env, env->cb_target[i] - 1);
+            c = sat_add(c, sat_mul(env->aux[i].loop_bound,
+                                   fn_cost(env, cost, done, (uint32_t)cb, depth + 1)));
+        }
+        cost[i] = sat_add(c, best);
+    }
+    done[sp] = 2;
+    return cost[env->subprogs[sp].start];
+}
+
+int compute_max_insns(struct bl_venv *env, uint64_t *out)
+{
+    uint64_t *cost = calloc(env->n_insns, sizeof *cost);
+    uint8_t *done = calloc(env->n_subprogs, 1);
+    if (!cost || !done) {
+        free(cost);
+        free(done);
+        return -ENOMEM;
+    }
+    *out = fn_cost(env, cost, done, 0, 0);
+    free(cost);
+    free(done);
+    return 0;
+}
+
+static uint32_t chain_depth(struct bl_venv *env, uint32_t sp, int level, uint32_t *frames)
+{
+    uint32_t own = (env->subprogs[sp].stack_depth + 15) & ~15u, best = 0, best_frames = 0;
+    if (level >= BL_MAX_CALL_DEPTH + 1) {
+        *frames = (uint32_t)level;
+        return own;
+    }
+    for (uint32_t i = env->subprogs[sp].start; i < env->subprogs[sp].end; i++) {
+        if (!env->aux[i].seen)
+            continue;
+        int64_t c = callee_of(&env->insns[i], i);
+        if (c < 0)
+            continue;
+        uint32_t f = 0, d = chain_depth(env, (uint32_t)find_subprog(env, (uint32_t)c), level + 1, &f);
+        if (d > best) {
+            best = d;
+            best_frames = f;
+        }
+    }
+    *frames = best_frames ? best_frames : (uint32_t)level + 1;
+    return own + best;
+}
+
+int check_stack_depth(struct bl_venv *env)
+{
+    uint32_t frames = 0, total = chain_depth(env, 0, 0, &frames);
+    if (total > BL_STACK_SIZE) {
+        env->cur_insn = 0;
+        return reject(env, "combined stack size of %u calls is %u. Too large", frames, total);
+    }
+    return 0;
+}

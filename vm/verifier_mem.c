@@ -1,0 +1,464 @@
+/* verifier_mem.c - loads, stores and helper memory arguments.
+ *
+ * Every access goes through check_mem_access(), which dispatches on the
+ * base register's type: the stack (per-byte initialisation, spilled
+ * registers keep their type), the XDP context (struct xdp_md fields, read
+ * only), packet data (within the range proven against data_end) and map
+ * values (within value_size). Anything else is "invalid mem access". */
+#include <errno.h>
+#include <string.h>
+
+#include "verifier_state.h"
+#include "xdp.h"
+
+#define MAX_VAR_OFF (1 << 29)
+
+static int insn_size(uint8_t code)
+{
+    switch (BL_SIZE(code)) {
+    case BL_B: return 1;
+    case BL_H: return 2;
+    case BL_W: return 4;
+    default: return 8;
+    }
+}
+
+int check_reg_read(struct bl_venv *env, struct bl_vstate *st, int regno)
+{
+    if (regno >= BL_NREGS)
+        return reject(env, "R%d is invalid", regno);
+    if (cur_frame(st)->regs[regno].type == REG_NOT_INIT)
+        return reject(env, "R%d !read_ok", regno);
+    return 0;
+}
+
+static void sized_unknown(struct bl_reg *r, int size, int sext)
+{
+    reg_set_bounds_from_size(r, size);
+    if (sext && size < 8) {
+        mark_reg_unknown(r);
+        r->smin = -(1LL << (8 * size - 1));
+        r->smax = (1LL << (8 * size - 1)) - 1;
+        reg_bounds_sync(r);
+    }
+}
+
+/* ---- the stack ---------------------------------------------------------- */
+
+static struct bl_slot *slot_at(struct bl_frame *f, int off, int *byte)
+{
+    int i = (-off - 1) / 8;
+    *byte = off + 8 * (i + 1);
+    return &f->stack[i];
+}
+
+static void note_depth(struct bl_venv *env, struct bl_frame *f, int off)
+{
+    struct bl_subprog *sp = &env->subprogs[f->subprog];
+    if ((uint32_t)-off > sp->stack_depth)
+        sp->stack_depth = (uint32_t)-off;
+}
+
+/* Bounds of an access through a stack pointer: [*lo, *hi) from fp. */
+static int stack_bounds(struct bl_venv *env, const struct bl_reg *reg, int regno, int off,
+                        int size, const char *what, int *lo, int *hi)
+{
+    char tn[48];
+    if (tnum_is_const(reg->var)) {
+        *lo = reg->off + off + (int)(int64_t)reg->var.value;
+        *hi = *lo + size;
+    } else {
+        if (reg->smax >= MAX_VAR_OFF || reg->smin <= -MAX_VAR_OFF)
+            return reject(env, "invalid unbounded variable-offset%s stack R%d", what, regno);
+        *lo = (int)(reg->smin + reg->off + off);
+        *hi = (int)(reg->smax + reg->off + off + size);
+    }
+    if (*lo < -BL_STACK_SIZE || *hi > 0 || *lo >= 0) {
+        if (tnum_is_const(reg->var))
+            return reject(env, "invalid%s stack R%d off=%d size=%d", what, regno, reg->off + off,
+                          size);
+        tnum_str(tn, sizeof tn, reg->var);
+        return reject(env, "invalid variable-offset%s stack R%d var_off=%s size=%d", what, regno,
+                      tn, size);
+    }
+    return 0;
+}
+
+static int stack_frame(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *reg,
+                       struct bl_frame **f)
+{
+    if (reg->frameno > st->curframe)
+        return reject(env, "invalid stack frame %d", reg->frameno);
+    *f = st->frames[reg->frameno];
+    return 0;
+}
+
+/* Reads [lo, hi) of a frame's stack, all initialised, for helpers and
+ * variable-offset loads. */
+static int stack_read_range(struct bl_venv *env, struct bl_frame *f, int lo, int hi, int regno,
+                            const char *what, int *all_zero)
+{
+    *all_zero = 1;
+    for (int a = lo; a < hi; a++) {
+        int b;
+        struct bl_slot *s = slot_at(f, a, &b);
+        if (s->bytes[b] == SLOT_INVALID) {
+            if (regno >= 0)
+                return reject(env, "invalid indirect read from stack R%d off %d+%d size %d", regno,
+                              lo, a - lo, hi - lo);
+            return reject(env, "invalid read from stack off %d+%d size %d", lo, a - lo, hi - lo);
+        }
+        if (s->bytes[b] != SLOT_ZERO)
+            *all_zero = 0;
+    }
+    (void)what;
+    note_depth(env, f, lo);
+    return 0;
+}
+
+static int stack_read(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *reg,
+                      int regno, int off, int size, struct bl_reg *out, int sext)
+{
+    struct bl_frame *f;
+    int lo, hi, err, zero;
+    if ((err = stack_frame(env, st, reg, &f)) ||
+        (err = stack_bounds(env, reg, regno, off, size, " read from", &lo, &hi)))
+        return err;
+    if (tnum_is_const(reg->var) && lo % size)
+        return reject(env, "misaligned stack access off %d+%d size %d", reg->off, off, size);
+    if (tnum_is_const(reg->var) && size == 8) {
+        int b;
+        struct bl_slot *s = slot_at(f, lo, &b);
+        if (s->bytes[0] == SLOT_SPILL) {
+            note_depth(env, f, lo);
+            *out = s->spilled; /* a fill: the register comes back with its type */
+            return 0;
+        }
+    }
+    if ((err = stack_read_range(env, f, lo, hi, -1, " read from", &zero)))
+        return err;
+    if (zero)
+        mark_reg_known(out, 0);
+    else
+        sized_unknown(out, size, sext);
+    return 0;
+}
+
+static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *reg,
+                       int regno, int off, int size, const struct bl_reg *val)
+{
+    struct bl_frame *f;
+    int lo, hi, err;
+    char tn[48];
+    if ((err = stack_frame(env, st, reg, &f)))
+        return err;
+    if (!tnum_is_const(reg->var)) {
+        tnum_str(tn, sizeof tn, reg->var);
+        return reject(env, "variable stack access var_off=%s off=%d size=%d", tn, off, size);
+    }
+    if ((err = stack_bounds(env, reg, regno, off, size, " write to", &lo, &hi)))
+        return err;
+    if (lo % size)
+        return reject(env, "misaligned stack access off %d+%d size %d", reg->off, off, size);
+    if (reg_is_pointer(val) && size != 8)
+        return reject(env, "invalid size of register spill");
+    note_depth(env, f, lo);
+    int b;
+    struct bl_slot *s = slot_at(f, lo, &b);
+    if (size == 8) {
+        memset(s->bytes, SLOT_SPILL, 8);
+        s->spilled = *val;
+        return 0;
+    }
+    if (s->bytes[0] == SLOT_SPILL) /* a partial overwrite leaves plain bytes */
+        memset(s->bytes, SLOT_MISC, 8);
+    uint8_t t = reg_is_const(val) && val->var.value == 0 ? SLOT_ZERO : SLOT_MISC;
+    memset(&s->bytes[b], t, (size_t)size);
+    return 0;
+}
+
+/* ---- ctx, packet, map values ---------------------------------------------- */
+
+static int ctx_access(struct bl_venv *env, const struct bl_reg *reg, int regno, int off, int size,
+                      int write, int mode, struct bl_reg *out)
+{
+    if (reg->off || !tnum_equals_const(reg->var, 0))
+        return reject(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno,
+                      reg->off);
+    if (write || mode != BL_MEM || off < 0 || off >= BL_XDP_MD_SIZE || off % 4 || size != 4)
+        return reject(env, "invalid bpf_context access off=%d size=%d", off, size);
+    switch (off) {
+    case BL_XDP_MD_DATA: mark_reg_ptr(out, REG_PTR_TO_PACKET); break;
+    case BL_XDP_MD_DATA_END: mark_reg_ptr(out, REG_PTR_TO_PACKET_END); break;
+    case BL_XDP_MD_DATA_META: mark_reg_ptr(out, REG_PTR_TO_PACKET_META); break;
+    default: sized_unknown(out, 4, 0);
+    }
+    env->aux[env->cur_insn].ctx_field = (uint8_t)(1 + off / 4);
+    return 0;
+}
+
+static int pkt_access(struct bl_venv *env, const struct bl_reg *reg, int regno, int off, int size)
+{
+    if (reg->smin < 0)
+        return reject(env, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.",
+                      regno);
+    int total = reg->off + off;
+    if (total < 0 || total + size > reg->range)
+        return reject(env, "invalid access to packet, off=%d size=%d, R%d(id=%u,off=%d,r=%d)",
+                      total, size, regno, reg->id, reg->off, reg->range);
+    return 0;
+}
+
+static int map_mem_access(struct bl_venv *env, const struct bl_reg *reg, int regno, int off,
+                          int size, uint32_t mem_size, const char *what)
+{
+    if (reg->smin < 0)
+        return reject(env, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.",
+                      regno);
+    if (reg->umax >= MAX_VAR_OFF)
+        return reject(env, "R%d unbounded memory access, make sure to bounds check any such access",
+                      regno);
+    int64_t lo = (int64_t)reg->off + off + reg->smin;
+    int64_t hi = (int64_t)reg->off + off + (int64_t)reg->umax + size;
+    if (lo >= 0 && hi <= (int64_t)mem_size)
+        return 0;
+    if (tnum_is_const(reg->var))
+        return reject(env, "invalid access to %s, %s_size=%u off=%lld size=%d", what,
+                      strcmp(what, "map key") ? "value" : "key", mem_size,
+                      (long long)(reg->off + off + (int64_t)reg->var.value), size);
+    if (lo < 0)
+        return reject(env, "R%d min value is outside of the allowed memory range", regno);
+    return reject(env, "R%d max value is outside of the allowed memory range", regno);
+}
+
+static const struct bl_map_def *reg_map(struct bl_venv *env, const struct bl_reg *reg)
+{
+    return &env->obj->maps[reg->map];
+}
+
+/* One load or store of `size` bytes at reg+off. val: the stored value
+ * (writes); out: the loaded value (reads). */
+static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno, int off,
+                            int size, int write, int mode, const struct bl_reg *val,
+                            struct bl_reg *out, int sext)
+{
+    const struct bl_reg *reg = &cur_frame(st)->regs[regno];
+    int err = 0;
+    switch (reg->type) {
+    case REG_PTR_TO_STACK:
+        err = write ? stack_write(env, st, reg, regno, off, size, val)
+                    : stack_read(env, st, reg, regno, off, size, out, sext);
+        break;
+    case REG_PTR_TO_CTX:
+        err = ctx_access(env, reg, regno, off, size, write, mode, out);
+        break;
+    case REG_PTR_TO_PACKET:
+    case REG_PTR_TO_PACKET_META:
+        err = pkt_access(env, reg, regno, off, size);
+        if (!err && !write)
+            sized_unknown(out, size, sext);
+        break;
+    case REG_PTR_TO_MAP_VALUE:
+        if (write && reg_is_pointer(val))
+            return reject(env, "R%d leaks addr into map", regno);
+        err = map_mem_access(env, reg, regno, off, size, reg_map(env, reg)->value_size,
+                             "map value");
+        if (!err && !write)
+            sized_unknown(out, size, sext);
+        break;
+    case REG_PTR_TO_MAP_KEY:
+        if (write)
+            return reject(env, "write to change key R%d not allowed", regno);
+        err = map_mem_access(env, reg, regno, off, size, reg_map(env, reg)->key_size, "map key");
+        if (!err)
+            sized_unknown(out, size, sext);
+        break;
+    default:
+        return reject(env, "R%d invalid mem access '%s'", regno, reg_type_str(reg->type));
+    }
+    if (!err)
+        env->aux[env->cur_insn].mem_safe = 1;
+    return err;
+}
+
+/* The loader rewrites ctx loads, so one insn must always see one kind of base. */
+static int check_same_base(struct bl_venv *env, const struct bl_reg *base)
+{
+    struct bl_insn_aux *a = &env->aux[env->cur_insn];
+    int is_ctx = base->type == REG_PTR_TO_CTX;
+    uint8_t *seen = &env->base_kind[env->cur_insn];
+    uint8_t kind = is_ctx ? 1 : 2;
+    (void)a;
+    if (*seen && *seen != kind)
+        return reject(env, "same insn cannot be used with different pointers");
+    *seen = kind;
+    return 0;
+}
+
+int check_load(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+{
+    struct bl_frame *f = cur_frame(st);
+    int mode = BL_MODE(insn->code), err;
+    if (mode == BL_ABS || mode == BL_IND)
+        return reject(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    if (mode != BL_MEM && mode != BL_MEMSX)
+        return reject(env, "unknown opcode %02x", insn->code);
+    if ((err = check_reg_read(env, st, insn->src)))
+        return err;
+    if (insn->dst == BL_R10)
+        return reject(env, "frame pointer is read only");
+    if (insn->dst >= BL_R10)
+        return reject(env, "R%d is invalid", insn->dst);
+    if ((err = check_same_base(env, &f->regs[insn->src])))
+        return err;
+    struct bl_reg out;
+    mark_reg_unknown(&out);
+    err = check_mem_access(env, st, insn->src, insn->off, insn_size(insn->code), 0, mode, NULL,
+                           &out, mode == BL_MEMSX);
+    if (err)
+        return err;
+    f->regs[insn->dst] = out;
+    return 0;
+}
+
+int check_store(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+{
+    struct bl_frame *f = cur_frame(st);
+    int is_st = BL_CLASS(insn->code) == BL_ST, err;
+    if (BL_MODE(insn->code) == BL_ATOMIC && !is_st)
+        return check_atomic(env, st, insn);
+    if (BL_MODE(insn->code) != BL_MEM)
+        return reject(env, "unknown opcode %02x", insn->code);
+    if ((err = check_reg_read(env, st, insn->dst)))
+        return err;
+    struct bl_reg val;
+    if (is_st) {
+        mark_reg_known(&val, (uint64_t)(int64_t)insn->imm);
+        if (f->regs[insn->dst].type == REG_PTR_TO_CTX)
+            return reject(env, "BPF_ST stores into R%d ctx is not allowed", insn->dst);
+    } else {
+        if ((err = check_reg_read(env, st, insn->src)))
+            return err;
+        val = f->regs[insn->src];
+    }
+    if ((err = check_same_base(env, &f->regs[insn->dst])))
+        return err;
+    return check_mem_access(env, st, insn->dst, insn->off, insn_size(insn->code), 1, BL_MEM,
+                            &val, NULL, 0);
+}
+
+int check_atomic(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+{
+    struct bl_frame *f = cur_frame(st);
+    int size = insn_size(insn->code), err;
+    int op = insn->imm & ~BL_FETCH;
+    int fetch = (insn->imm & BL_FETCH) != 0;
+    if (size != 4 && size != 8)
+        return reject(env, "invalid atomic operand size");
+    if (insn->imm != BL_XCHG && insn->imm != BL_CMPXCHG &&
+        op != BL_ADD && op != BL_OR && op != BL_AND && op != BL_XOR)
+        return reject(env, "BPF_ATOMIC uses invalid atomic opcode %02x", insn->imm);
+    if ((err = check_reg_read(env, st, insn->src)) || (err = check_reg_read(env, st, insn->dst)))
+        return err;
+    if (insn->imm == BL_CMPXCHG && (err = check_reg_read(env, st, BL_R0)))
+        return err;
+    if (reg_is_pointer(&f->regs[insn->src]))
+        return reject(env, "R%d leaks addr into mem", insn->src);
+    if (insn->imm == BL_CMPXCHG && reg_is_pointer(&f->regs[BL_R0]))
+        return reject(env, "R0 leaks addr into mem");
+    int t = f->regs[insn->dst].type;
+    if (t != REG_PTR_TO_STACK && t != REG_PTR_TO_MAP_VALUE)
+        return reject(env, "BPF_ATOMIC stores into R%d %s is not allowed", insn->dst,
+                      reg_type_str((enum bl_reg_type)t));
+    struct bl_reg old, unknown;
+    mark_reg_unknown(&old);
+    if ((err = check_mem_access(env, st, insn->dst, insn->off, size, 0, BL_MEM, NULL, &old, 0)))
+        return err;
+    sized_unknown(&unknown, size, 0);
+    if ((err = check_mem_access(env, st, insn->dst, insn->off, size, 1, BL_MEM, &unknown, NULL, 0)))
+        return err;
+    if (insn->imm == BL_CMPXCHG)
+        sized_unknown(&f->regs[BL_R0], size, 0);
+    else if (fetch)
+        sized_unknown(&f->regs[insn->src], size, 0);
+    return 0;
+}
+
+/* ---- helper memory arguments ------------------------------------------- */
+
+int check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, uint64_t size,
+                     int write)
+{
+    const struct bl_reg *reg = &cur_frame(st)->regs[regno];
+    if (size > BL_STACK_SIZE * 128)
+        return reject(env, "R%d invalid memory size %llu", regno, (unsigned long long)size);
+    if (size == 0)
+        return 0;
+    int sz = (int)size, err, lo, hi, zero;
+    struct bl_frame *f;
+    switch (reg->type) {
+    case REG_PTR_TO_STACK:
+        if ((err = stack_frame(env, st, reg, &f)) ||
+            (err = stack_bounds(env, reg, regno, 0, sz, " indirect access to", &lo, &hi)))
+            return err;
+        if (write && tnum_is_const(reg->var)) {
+            for (int a = lo; a < hi; a++) {
+                int b;
+                struct bl_slot *s = slot_at(f, a, &b);
+                if (s->bytes[0] == SLOT_SPILL)
+                    memset(s->bytes, SLOT_MISC, 8);
+                s->bytes[b] = SLOT_MISC;
+            }
+            note_depth(env, f, lo);
+            return 0;
+        }
+        return stack_read_range(env, f, lo, hi, regno, "", &zero);
+    case REG_PTR_TO_PACKET:
+    case REG_PTR_TO_PACKET_META:
+        return pkt_access(env, reg, regno, 0, sz);
+    case REG_PTR_TO_MAP_VALUE:
+        return map_mem_access(env, reg, regno, 0, sz, reg_map(env, reg)->value_size, "map value");
+    case REG_PTR_TO_MAP_KEY:
+        if (write)
+            return reject(env, "write to change key R%d not allowed", regno);
+        return map_mem_access(env, reg, regno, 0, sz, reg_map(env, reg)->key_size, "map key");
+    default:
+        return reject(env, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value", regno,
+                      reg_type_str(reg->type));
+    }
+}
+
+int check_lddw(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+{
+    struct bl_reg *dst = &cur_frame(st)->regs[insn->dst];
+    uint32_t idx = env->cur_insn;
+    if (insn->dst >= BL_R10)
+        return reject(env, insn->dst == BL_R10 ? "frame pointer is read only" : "R%d is invalid",
+                      insn->dst);
+    switch (insn->src) {
+    case 0:
+        mark_reg_known(dst, (uint32_t)insn[0].imm | ((uint64_t)(uint32_t)insn[1].imm << 32));
+        return 0;
+    case BL_PSEUDO_MAP_FD:
+    case BL_PSEUDO_MAP_VALUE:
+        if (insn->imm < 0 || (uint32_t)insn->imm >= env->obj->n_maps)
+            return reject(env, "fd %d is not pointing to valid bpf_map", insn->imm);
+        if (insn->src == BL_PSEUDO_MAP_FD) {
+            mark_reg_ptr(dst, REG_CONST_PTR_TO_MAP);
+        } else {
+            if (insn[1].imm < 0 || (uint32_t)insn[1].imm >= env->obj->maps[insn->imm].value_size)
+                return reject(env, "invalid access to map value pointer, value_size=%u off=%d",
+                              env->obj->maps[insn->imm].value_size, insn[1].imm);
+            mark_reg_ptr(dst, REG_PTR_TO_MAP_VALUE);
+            dst->off = insn[1].imm;
+        }
+        dst->map = (uint32_t)insn->imm;
+        return 0;
+    case BL_PSEUDO_FUNC:
+        mark_reg_ptr(dst, REG_PTR_TO_FUNC);
+        dst->map = (uint32_t)((int64_t)idx + insn->imm + 1);
+        return 0;
+    default:
+        return reject(env, "unrecognized bpf_ld_imm64 insn");
+    }
+}

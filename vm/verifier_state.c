@@ -1,0 +1,284 @@
+/* verifier_state.c - creating, copying and comparing abstract states.
+ *
+ * Pruning rests on subsumption: an explored state `old` at an insn was
+ * proven safe for everything that follows, so a new state `cur` there needs
+ * no further work when every concrete machine state cur describes is also
+ * described by old. regsafe() and slot_safe() decide that per register and
+ * per stack slot; ids (null-check and packet-range groups, linked scalars)
+ * must correspond one-to-one, checked through a small id map. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "verifier_state.h"
+
+struct bl_frame *frame_new(void)
+{
+    struct bl_frame *f = calloc(1, sizeof *f);
+    if (f)
+        f->cb_entry = -1;
+    return f;
+}
+
+struct bl_frame *frame_copy(const struct bl_frame *f)
+{
+    struct bl_frame *c = malloc(sizeof *c);
+    if (c)
+        memcpy(c, f, sizeof *c);
+    return c;
+}
+
+struct bl_vstate *vstate_new(void)
+{
+    return calloc(1, sizeof(struct bl_vstate));
+}
+
+void vstate_free(struct bl_vstate *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < BL_MAX_CALL_DEPTH; i++)
+        free(st->frames[i]);
+    free(st);
+}
+
+struct bl_vstate *vstate_copy(const struct bl_vstate *st)
+{
+    struct bl_vstate *c = vstate_new();
+    if (!c)
+        return NULL;
+    c->curframe = st->curframe;
+    c->insn = st->insn;
+    for (int i = 0; i <= st->curframe; i++) {
+        c->frames[i] = frame_copy(st->frames[i]);
+        if (!c->frames[i]) {
+            vstate_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+struct bl_frame *cur_frame(const struct bl_vstate *st)
+{
+    return st->frames[st->curframe];
+}
+
+void mark_reg_not_init(struct bl_reg *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void mark_reg_unknown(struct bl_reg *r)
+{
+    memset(r, 0, sizeof *r);
+    r->type = REG_SCALAR;
+    r->var = tnum_unknown;
+    r->smin = INT64_MIN;
+    r->smax = INT64_MAX;
+    r->umax = UINT64_MAX;
+    r->s32min = INT32_MIN;
+    r->s32max = INT32_MAX;
+    r->u32max = UINT32_MAX;
+}
+
+void mark_reg_known(struct bl_reg *r, uint64_t v)
+{
+    memset(r, 0, sizeof *r);
+    r->type = REG_SCALAR;
+    r->var = tnum_const(v);
+    r->smin = r->smax = (int64_t)v;
+    r->umin = r->umax = v;
+    r->s32min = r->s32max = (int32_t)(uint32_t)v;
+    r->u32min = r->u32max = (uint32_t)v;
+}
+
+void mark_reg_ptr(struct bl_reg *r, enum bl_reg_type t)
+{
+    mark_reg_known(r, 0);
+    r->type = (uint8_t)t;
+}
+
+int reg_is_pointer(const struct bl_reg *r)
+{
+    return r->type != REG_NOT_INIT && r->type != REG_SCALAR;
+}
+
+int reg_is_const(const struct bl_reg *r)
+{
+    return r->type == REG_SCALAR && tnum_is_const(r->var);
+}
+
+/* ---- subsumption --------------------------------------------------------- */
+
+#define IDMAP_MAX 64
+
+struct idmap {
+    uint32_t old[IDMAP_MAX], cur[IDMAP_MAX];
+    int n;
+};
+
+/* old_id must always meet the same cur_id (and no other old id may). */
+static int check_ids(struct idmap *m, uint32_t old_id, uint32_t cur_id)
+{
+    if (!old_id)
+        return 1;
+    if (!cur_id)
+        return 0;
+    for (int i = 0; i < m->n; i++) {
+        if (m->old[i] == old_id)
+            return m->cur[i] == cur_id;
+        if (m->cur[i] == cur_id)
+            return 0;
+    }
+    if (m->n == IDMAP_MAX)
+        return 0;
+    m->old[m->n] = old_id;
+    m->cur[m->n++] = cur_id;
+    return 1;
+}
+
+static int range_within(const struct bl_reg *old, const struct bl_reg *cur)
+{
+    return old->umin <= cur->umin && cur->umax <= old->umax &&
+           old->smin <= cur->smin && cur->smax <= old->smax &&
+           old->u32min <= cur->u32min && cur->u32max <= old->u32max &&
+           old->s32min <= cur->s32min && cur->s32max <= old->s32max &&
+           tnum_in(old->var, cur->var);
+}
+
+static int regsafe_ids(const struct bl_reg *old, const struct bl_reg *cur, struct idmap *m)
+{
+    if (old->type == REG_NOT_INIT)
+        return 1; /* old never read it, or it would have been rejected */
+    if (old->type != cur->type)
+        return 0;
+    switch (old->type) {
+    case REG_SCALAR:
+        return range_within(old, cur) && (!old->id || check_ids(m, old->id, cur->id));
+    case REG_PTR_TO_FUNC:
+    case REG_CONST_PTR_TO_MAP:
+        return old->map == cur->map;
+    case REG_PTR_TO_PACKET:
+    case REG_PTR_TO_PACKET_META:
+        if (cur->range < old->range)
+            return 0;
+        /* fall through */
+    default:
+        return old->off == cur->off && old->map == cur->map &&
+               old->frameno == cur->frameno && range_within(old, cur) &&
+               check_ids(m, old->id, cur->id);
+    }
+}
+
+int regsafe(const struct bl_reg *old, const struct bl_reg *cur)
+{
+    struct idmap m = { .n = 0 };
+    return regsafe_ids(old, cur, &m);
+}
+
+static int slot_safe_ids(const struct bl_slot *old, const struct bl_slot *cur, struct idmap *m)
+{
+    if (old->bytes[0] == SLOT_SPILL) {
+        if (cur->bytes[0] != SLOT_SPILL)
+            return 0;
+        return regsafe_ids(&old->spilled, &cur->spilled, m);
+    }
+    for (int b = 0; b < 8; b++) {
+        switch (old->bytes[b]) {
+        case SLOT_INVALID:
+            break;
+        case SLOT_ZERO:
+            if (cur->bytes[b] != SLOT_ZERO)
+                return 0;
+            break;
+        default: /* MISC: any initialised non-pointer data */
+            if (cur->bytes[b] == SLOT_INVALID)
+                return 0;
+            if (cur->bytes[b] == SLOT_SPILL && cur->spilled.type != REG_SCALAR)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+int slot_safe(const struct bl_slot *old, const struct bl_slot *cur)
+{
+    struct idmap m = { .n = 0 };
+    return slot_safe_ids(old, cur, &m);
+}
+
+int states_equal(struct bl_venv *env, const struct bl_vstate *old, const struct bl_vstate *cur)
+{
+    struct idmap m = { .n = 0 };
+    if (old->curframe != cur->curframe)
+        return 0;
+    for (int f = 0; f <= old->curframe; f++) {
+        const struct bl_frame *a = old->frames[f], *b = cur->frames[f];
+        if (a->callsite != b->callsite || a->cb_entry != b->cb_entry ||
+            a->subprog != b->subprog)
+            return 0;
+        for (int i = 0; i < BL_NREGS; i++)
+            if (!regsafe_ids(&a->regs[i], &b->regs[i], &m))
+                return 0;
+        for (int s = 0; s < BL_STACK_SLOTS; s++)
+            if (!slot_safe_ids(&a->stack[s], &b->stack[s], &m))
+                return 0;
+    }
+    return 1;
+}
+
+void clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn)
+{
+    struct bl_frame *f = cur_frame(st);
+    uint16_t live = env->live[insn];
+    for (int i = 0; i < BL_NREGS; i++)
+        if (!(live & (1u << i)))
+            mark_reg_not_init(&f->regs[i]);
+}
+
+/* ---- widening ------------------------------------------------------------ */
+
+static void reg_hull(const struct bl_reg *old, struct bl_reg *cur)
+{
+    cur->var = tnum_union(old->var, cur->var);
+    cur->umin = old->umin < cur->umin ? old->umin : cur->umin;
+    cur->umax = old->umax > cur->umax ? old->umax : cur->umax;
+    cur->smin = old->smin < cur->smin ? old->smin : cur->smin;
+    cur->smax = old->smax > cur->smax ? old->smax : cur->smax;
+    cur->u32min = old->u32min < cur->u32min ? old->u32min : cur->u32min;
+    cur->u32max = old->u32max > cur->u32max ? old->u32max : cur->u32max;
+    cur->s32min = old->s32min < cur->s32min ? old->s32min : cur->s32min;
+    cur->s32max = old->s32max > cur->s32max ? old->s32max : cur->s32max;
+    cur->id = 0;
+}
+
+static void widen_reg(const struct bl_reg *old, struct bl_reg *cur)
+{
+    if (old->type != cur->type || regsafe(old, cur))
+        return;
+    if (cur->type == REG_SCALAR) {
+        reg_hull(old, cur);
+    } else if ((cur->type == REG_PTR_TO_PACKET || cur->type == REG_PTR_TO_PACKET_META) &&
+               old->off == cur->off && old->id == cur->id &&
+               tnum_equals_const(old->var, 0) && tnum_equals_const(cur->var, 0)) {
+        if (old->range < cur->range)
+            cur->range = old->range;
+    }
+}
+
+void widen_state(const struct bl_vstate *old, struct bl_vstate *cur)
+{
+    if (old->curframe != cur->curframe)
+        return;
+    for (int f = 0; f <= cur->curframe; f++) {
+        const struct bl_frame *a = old->frames[f];
+        struct bl_frame *b = cur->frames[f];
+        if (a->callsite != b->callsite || a->cb_entry != b->cb_entry)
+            return;
+        for (int i = 0; i < BL_NREGS; i++)
+            widen_reg(&a->regs[i], &b->regs[i]);
+        for (int s = 0; s < BL_STACK_SLOTS; s++)
+            if (a->stack[s].bytes[0] == SLOT_SPILL && b->stack[s].bytes[0] == SLOT_SPILL)
+                widen_reg(&a->stack[s].spilled, &b->stack[s].spilled);
+    }
+}

@@ -1,0 +1,198 @@
+/* verifier_state.h - the verifier's abstract state, in layers (internal).
+ *
+ *   struct bl_reg     one register: a type, and for scalars (and pointer
+ *                     offsets) a tnum with signed/unsigned 64/32-bit bounds
+ *   struct bl_frame   one function's registers R0-R10 and 64 stack slots
+ *   struct bl_vstate  the call stack of frames (at most 8) at one insn
+ *
+ * and struct bl_venv, the verification of one program: the worklist of
+ * branch states still to explore and the states already explored at each
+ * prune point. Shared by the verifier_*.c files only.
+ */
+#ifndef BPFLUA_VERIFIER_STATE_H
+#define BPFLUA_VERIFIER_STATE_H
+
+#include <stdint.h>
+
+#include "object.h"
+#include "tnum.h"
+#include "verifier.h"
+
+enum bl_reg_type {
+    REG_NOT_INIT = 0,
+    REG_SCALAR,
+    REG_PTR_TO_CTX,
+    REG_PTR_TO_STACK,       /* frameno: which frame's stack */
+    REG_PTR_TO_PACKET,      /* range: bytes proven readable from the base */
+    REG_PTR_TO_PACKET_META,
+    REG_PTR_TO_PACKET_END,
+    REG_CONST_PTR_TO_MAP,   /* map: index into obj->maps */
+    REG_PTR_TO_MAP_VALUE,   /* map */
+    REG_PTR_TO_MAP_VALUE_OR_NULL,
+    REG_PTR_TO_MAP_KEY,     /* for_each_map_elem callback's key, read-only */
+    REG_PTR_TO_FUNC,        /* map: the callback's first insn */
+};
+
+struct bl_reg {
+    uint8_t type;           /* enum bl_reg_type */
+    uint8_t frameno;
+    int32_t off;            /* pointers: the fixed part of the offset */
+    struct tnum var;        /* scalars: the value; pointers: variable offset */
+    int64_t smin, smax;
+    uint64_t umin, umax;
+    int32_t s32min, s32max;
+    uint32_t u32min, u32max;
+    uint32_t id;            /* copies share it: null checks, packet ranges, scalar links */
+    uint32_t map;           /* map index, or callback insn */
+    int32_t range;          /* packet pointers */
+};
+
+enum bl_slot_type {
+    SLOT_INVALID = 0,       /* never written */
+    SLOT_MISC,              /* some initialised bytes */
+    SLOT_ZERO,              /* known zero bytes */
+    SLOT_SPILL,             /* part of a spilled register */
+};
+
+#define BL_STACK_SLOTS (BL_STACK_SIZE / 8)
+
+struct bl_slot {
+    uint8_t bytes[8];       /* enum bl_slot_type per byte, [0] = lowest address */
+    struct bl_reg spilled;  /* when all 8 bytes are SLOT_SPILL */
+};
+
+struct bl_frame {
+    struct bl_reg regs[BL_NREGS];
+    struct bl_slot stack[BL_STACK_SLOTS]; /* slot i covers fp-8*(i+1) .. fp-8*i-1 */
+    uint32_t callsite;      /* insn of the call that made this frame (caller's) */
+    uint32_t subprog;       /* index into env->subprogs */
+    int32_t cb_entry;       /* callback frames: index of the caller snapshot, else -1 */
+    uint8_t is_callback;
+};
+
+struct bl_vstate {
+    struct bl_frame *frames[BL_MAX_CALL_DEPTH];
+    int curframe;
+    uint32_t insn;
+};
+
+/* One explored state kept at a prune point. */
+struct bl_seen_state {
+    struct bl_vstate st;
+    struct bl_seen_state *next;
+};
+
+struct bl_subprog {
+    uint32_t start, end;    /* [start, end) */
+    uint32_t stack_depth;   /* deepest stack byte touched */
+    uint8_t is_callback;
+};
+
+struct bl_venv {
+    bpflua_object *obj;
+    struct bl_prog *prog;
+    const struct bl_insn *insns;
+    uint32_t n_insns;
+    struct bl_insn_aux *aux;
+    int log_level;
+    struct bl_strbuf *log;
+    char *error;            /* the first rejection message (no "at insn") */
+    uint32_t error_insn;
+
+    struct bl_subprog *subprogs;
+    uint32_t n_subprogs;
+    uint16_t *live;         /* per insn: registers read before written (bit i = Ri) */
+    uint8_t *prune_point;
+    uint8_t *base_kind;     /* per insn: 1 ctx, 2 other memory (ctx loads are rewritten) */
+    uint32_t *postorder;    /* insns, successors first (within each function) */
+    uint32_t n_postorder;
+    struct bl_seen_state **seen; /* per insn */
+    uint32_t *n_seen;
+
+    struct bl_vstate **stack; /* worklist of branch states */
+    uint32_t n_stack, cap_stack;
+
+    struct bl_vstate **cb_entries; /* caller snapshots for callback exits */
+    uint32_t *cb_target;    /* per insn: 1 + callback start of a bpf_loop/for_each call */
+    uint32_t *root_begin, *root_end; /* per subprog: its slice of postorder */
+    uint32_t n_cb_entries, cap_cb_entries;
+
+    uint32_t id_gen;
+    uint64_t insn_processed;
+    uint32_t cur_insn;
+};
+
+#define BL_COMPLEXITY_LIMIT 1000000
+
+/* verifier_log.c */
+void verbose(struct bl_venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records the rejection (first one wins) and returns -EACCES. */
+int reject(struct bl_venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *reg_type_str(enum bl_reg_type t);
+void log_state(struct bl_venv *env, const struct bl_vstate *st);
+void log_insn(struct bl_venv *env, uint32_t idx, const struct bl_insn *insn);
+
+/* verifier_state.c */
+struct bl_vstate *vstate_new(void);
+struct bl_vstate *vstate_copy(const struct bl_vstate *st);
+void vstate_free(struct bl_vstate *st);
+struct bl_frame *frame_copy(const struct bl_frame *f);
+struct bl_frame *frame_new(void);
+struct bl_frame *cur_frame(const struct bl_vstate *st);
+void mark_reg_not_init(struct bl_reg *r);
+void mark_reg_unknown(struct bl_reg *r);
+void mark_reg_known(struct bl_reg *r, uint64_t v);
+/* A pointer of type t with zero offset. */
+void mark_reg_ptr(struct bl_reg *r, enum bl_reg_type t);
+int reg_is_pointer(const struct bl_reg *r);
+int reg_is_const(const struct bl_reg *r);
+/* 1 if every concrete state of cur is a state of old (old subsumes cur). */
+int regsafe(const struct bl_reg *old, const struct bl_reg *cur);
+int slot_safe(const struct bl_slot *old, const struct bl_slot *cur);
+int states_equal(struct bl_venv *env, const struct bl_vstate *old, const struct bl_vstate *cur);
+/* Forgets registers not live at insn (cleaner states prune better). */
+void clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn);
+/* Widens cur towards old at a busy prune point: differing scalars become unknown. */
+void widen_state(const struct bl_vstate *old, struct bl_vstate *cur);
+
+/* verifier_alu.c */
+void reg_bounds_sync(struct bl_reg *r);
+/* Narrow r to 32 bits (zero-extension after an ALU32 op or a small load). */
+void reg_zext32(struct bl_reg *r);
+void reg_set_bounds_from_size(struct bl_reg *r, int size);
+int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
+/* Conditional jump: sets *other to the taken-branch state (NULL when the
+ * branch cannot be taken); st becomes the fall-through (NULL when it cannot
+ * fall through). */
+int check_cond_jmp(struct bl_venv *env, struct bl_vstate **st, struct bl_vstate **other,
+                   const struct bl_insn *insn);
+
+/* verifier_mem.c */
+int check_load(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
+int check_store(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
+int check_atomic(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
+/* Helper memory arguments: [reg, reg+size) readable (and initialised). */
+int check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, uint64_t size,
+                     int write);
+int check_reg_read(struct bl_venv *env, struct bl_vstate *st, int regno);
+int check_lddw(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
+
+/* verifier_call.c */
+/* Returns 0 and may replace *st (entering a callee) or push the caller's
+ * continuation; see the file. */
+int check_call(struct bl_venv *env, struct bl_vstate **st, const struct bl_insn *insn);
+/* EXIT: returns 1 when the path ends, 0 when it returned into a caller. */
+int check_exit(struct bl_venv *env, struct bl_vstate *st);
+int push_state(struct bl_venv *env, struct bl_vstate *st);
+uint32_t new_id(struct bl_venv *env);
+/* Number of argument registers of helper id (0 if unknown). */
+int verifier_helper_nargs(uint32_t id);
+
+/* verifier_cfg.c */
+int check_cfg(struct bl_venv *env);
+int compute_liveness(struct bl_venv *env);
+int compute_max_insns(struct bl_venv *env, uint64_t *out);
+int check_stack_depth(struct bl_venv *env);
+int find_subprog(const struct bl_venv *env, uint32_t insn);
+
+#endif
