@@ -1,5 +1,5 @@
 -- handle.lua - the Lua side of live filters, run by tests/cli/attach.sh
--- inside its namespace: lua5.4 handle.lua BPF_SO FILTER.o DEV SEND_CMD
+-- inside its namespace: lua5.4 handle.lua BPF_SO FILTER.o DEV SEND_CMD [COUNT.lua]
 -- The functions come straight out of bpf.so (package.loadlib), so this
 -- works whether or not the module's table exposes them yet.
 local so, obj, dev, send = arg[1], arg[2], arg[3], arg[4]
@@ -49,4 +49,24 @@ collectgarbage()
 collectgarbage()
 r = detach_dev(dev)
 check(r == nil, "garbage collection detaches")
+-- p:attach through the module, when it has it and the compiler works
+local okb, bpf = pcall(require, "bpf")
+local src = arg[5] and io.open(arg[5]):read("a")
+local p = okb and src and select(2, pcall(bpf.compile, src, { name = "count.lua" }))
+if type(p) == "userdata" and p.attach then
+  local hp = p:attach(dev, { mode = "skb" })
+  check(hp.attached and hp.prog == "count_udp", "p:attach(dev) on a compiled program")
+  assert(os.execute(send))
+  check(hp.maps.counts[0] == 5 and hp.maps.counts[2] == 5 * 130,
+        "p:attach handle: live counts 5, payload sum 650")
+  local o2, e2 = pcall(p.attach, p, dev)
+  check(not o2 and e2:find("already has an XDP program", 1, true), "p:attach twice: busy")
+  check(hp:detach() and detach_dev(dev) == nil, "p:attach handle :detach()")
+  local hp2 = p:attach(dev, { mode = "native" })
+  check(hp2.mode == "native" and hp2.maps.counts[0] == 5,
+        "re-attach (native) of the same object keeps its kernel maps")
+  hp2:detach()
+else
+  print("# lua: p:attach not tested (no module, compiler or p.attach here)")
+end
 print("lua: all passed")

@@ -258,8 +258,9 @@ SO=${BPFLUA_BUILD:-$(dirname "$BPFLUA")}/bpf.so
 if command -v lua5.4 >/dev/null && [ -f "$SO" ]; then
     if ina lua5.4 "$SRC/tests/attach/handle.lua" "$SO" "$TMP/count.o" "$DEVA" \
         "ip netns exec $NSB bash -c 'for i in \$(seq 5); do echo x > /dev/udp/10.199.0.1/9999; done'" \
-        >"$TMP/lua.out" 2>&1; then
+        "$SRC/tests/attach/count.lua" >"$TMP/lua.out" 2>&1; then
         ok "Lua handle: $(grep -c '^ok - lua' "$TMP/lua.out") checks"
+        grep '^# lua' "$TMP/lua.out"
     else
         fail "Lua handle: $(cat "$TMP/lua.out")"
     fi
