@@ -609,18 +609,26 @@ static void emit_printk(struct bl_strbuf *sb, const char *fmt, uint32_t size, in
 
 #define PRINTK_FMT "%d|%5x|%-4u%%\n"
 
-/* out[0..2], out[7]: trace_printk results; out[3], out[4]: ringbuf_output
+/* more formats whose lengths must match the kernel's (args 42, -1, 255) */
+static const char *const more_formats[] = {
+    "%ld|%lu|%lx", "%i %X %c", "%05d|%-5x|%+d", "%p %llx", "%lli%%%llu", " %3c|%x\t",
+};
+#define N_MORE_FORMATS (int)(sizeof more_formats / sizeof more_formats[0])
+
+/* out[0..2], out[7], out[8..]: trace_printk results; out[3], out[4]: ringbuf_output
  * results; bpf_loop(80) writes 56-byte records until the 4096-byte buffer
  * is full, counting successes in out[6] and its own result in out[5]. */
 static char *records_program(void)
 {
     struct bl_strbuf sb = {0};
     bl_strbuf_printf(&sb, ".map rb ringbuf key=0 value=0 entries=4096\n"
-                     ".map out array key=4 value=8 entries=8\n");
+                     ".map out array key=4 value=8 entries=16\n");
     emit_printk(&sb, PRINTK_FMT, sizeof PRINTK_FMT, 0);
     emit_printk(&sb, "a%qb", 5, 1);
     emit_printk(&sb, "%d %d %d %d", 12, 2);
     emit_printk(&sb, "abcd", 4, 7); /* no NUL within the size */
+    for (int i = 0; i < N_MORE_FORMATS; i++)
+        emit_printk(&sb, more_formats[i], (uint32_t)strlen(more_formats[i]) + 1, 8 + i);
     for (int flags = 0; flags <= 4; flags += 4) {
         bl_strbuf_printf(&sb, "  stw [%%r10-40], 0x11223344\n  stw [%%r10-36], 0\n"
                          "  lddw %%r1, map:rb\n  mov %%r2, %%r10\n  add %%r2, -40\n"
@@ -675,8 +683,8 @@ static void records_and_printk(void **state)
     assert_int_equal(kernel_run(probe, fds, 2, &kretval), 0);
     bpflua_object_free(probe);
 
-    uint64_t kout[8];
-    for (uint32_t k = 0; k < 8; k++)
+    uint64_t kout[16];
+    for (uint32_t k = 0; k < 16; k++)
         assert_int_equal(bpf_map_lookup_elem(fds[1], &k, &kout[k]), 0);
     /* the kernel's own answers, which bpflua must reproduce */
     assert_int_equal(kout[0], strlen("42|ffffffff|255 %\n"));
@@ -687,6 +695,10 @@ static void records_and_printk(void **state)
     assert_int_equal((int64_t)kout[4], -EINVAL);
     assert_int_equal(kout[5], 80);
     assert_int_equal(kout[6], (4096 - 16) / 64);
+    for (int i = 0; i < N_MORE_FORMATS; i++)
+        if ((int64_t)kout[8 + i] <= 0)
+            fail_msg("the kernel refused format \"%s\": %lld", more_formats[i],
+                     (long long)kout[8 + i]);
     struct records krec = {0};
     struct ring_buffer *rb = ring_buffer__new(fds[0], collect_record, &krec, NULL);
     assert_non_null(rb);
@@ -710,7 +722,7 @@ static void records_and_printk(void **state)
         } else {
             if (rc != 0)
                 fail_msg("%s: bpflua_run: %d %s", engines[e].name, rc, err ? err : "");
-            for (uint32_t k = 0; k < 8; k++) {
+            for (uint32_t k = 0; k < 16; k++) {
                 uint64_t v;
                 assert_int_equal(bpflua_map_lookup(obj, 1, &k, &v), 0);
                 if (v != kout[k])
@@ -727,7 +739,7 @@ static void records_and_printk(void **state)
             }
             assert_int_equal(bpflua_ringbuf_pop(obj, 0, buf, sizeof buf), 0);
             /* the formatted line itself */
-            assert_string_equal(bpflua_trace_output(obj), "42|ffffffff|255 %\n");
+            assert_int_equal(strncmp(bpflua_trace_output(obj), "42|ffffffff|255 %\n", 18), 0);
         }
         free(err);
         err = NULL;
