@@ -289,51 +289,55 @@ static const char *map_type_name(uint32_t t)
     }
 }
 
-static void put_hex(FILE *f, const unsigned char *p, size_t n)
+/* Keys and values as text: integers for 1/2/4/8-byte fields, else hex. */
+#define TEXT_MAX (2 * 512 + 8)
+
+static void fmt_hex(char *out, const unsigned char *p, size_t n, int quoted)
 {
-    fputs("0x", f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%02x", p[i]);
+    char *o = out;
+    if (quoted)
+        *o++ = '"';
+    *o++ = '0';
+    *o++ = 'x';
+    for (size_t i = 0; i < n && i < 512; i++)
+        o += sprintf(o, "%02x", p[i]);
+    if (quoted)
+        *o++ = '"';
+    *o = '\0';
 }
 
-static void put_key(FILE *f, const struct bl_attach_map_info *m, const unsigned char *k,
+static void fmt_key(char *out, const struct bl_attach_map_info *m, const unsigned char *k,
                     int json)
 {
-    if (key_is_int(m)) {
-        uint64_t v = 0;
-        memcpy(&v, k, m->key_size);
-        if (m->key_signed) {
-            int64_t s = m->key_size == 1 ? (int8_t)v : m->key_size == 2 ? (int16_t)v
-                      : m->key_size == 4 ? (int32_t)v : (int64_t)v;
-            fprintf(f, "%lld", (long long)s);
-        } else {
-            fprintf(f, "%llu", (unsigned long long)v);
-        }
+    if (!key_is_int(m)) {
+        fmt_hex(out, k, m->key_size, json);
         return;
     }
-    if (json)
-        fputc('"', f);
-    put_hex(f, k, m->key_size);
-    if (json)
-        fputc('"', f);
+    uint64_t v = 0;
+    memcpy(&v, k, m->key_size);
+    if (m->key_signed) {
+        int64_t s = m->key_size == 1 ? (int8_t)v : m->key_size == 2 ? (int16_t)v
+                  : m->key_size == 4 ? (int32_t)v : (int64_t)v;
+        snprintf(out, TEXT_MAX, "%lld", (long long)s);
+    } else {
+        snprintf(out, TEXT_MAX, "%llu", (unsigned long long)v);
+    }
 }
 
-static void put_value(FILE *f, const struct bl_attach_map_info *m, const struct entry *e,
+static void fmt_value(char *out, const struct bl_attach_map_info *m, const struct entry *e,
                       int json)
 {
-    if (value_is_int(m)) {
-        if (m->value_signed || m->value_size < 8)
-            fprintf(f, "%lld", (long long)e->value);
+    if (!value_is_int(m)) {
+        if (e->raw)
+            fmt_hex(out, e->raw, m->value_size, json);
         else
-            fprintf(f, "%llu", (unsigned long long)e->value);
+            snprintf(out, TEXT_MAX, json ? "null" : "?");
         return;
     }
-    if (json)
-        fputc('"', f);
-    if (e->raw)
-        put_hex(f, e->raw, m->value_size);
-    if (json)
-        fputc('"', f);
+    if (m->value_signed || m->value_size < 8)
+        snprintf(out, TEXT_MAX, "%lld", (long long)e->value);
+    else
+        snprintf(out, TEXT_MAX, "%llu", (unsigned long long)e->value);
 }
 
 static void json_str(FILE *f, const char *s)
@@ -369,10 +373,10 @@ static void print_json(FILE *f, const struct bl_attachment *a, const struct snap
         fprintf(f, ":{\"type\":\"%s\",\"entries\":[", map_type_name(m->type));
         for (size_t j = 0; j < snaps[i].n; j++) {
             const struct entry *e = &snaps[i].e[j];
-            fputs(j ? ",{\"key\":" : "{\"key\":", f);
-            put_key(f, m, e->key, 1);
-            fputs(",\"value\":", f);
-            put_value(f, m, e, 1);
+            char kt[TEXT_MAX], vt[TEXT_MAX];
+            fmt_key(kt, m, e->key, 1);
+            fmt_value(vt, m, e, 1);
+            fprintf(f, "%s{\"key\":%s,\"value\":%s", j ? "," : "", kt, vt);
             if (value_is_int(m))
                 fprintf(f, ",\"rate\":%.3f", e->rate);
             fputc('}', f);
@@ -438,16 +442,28 @@ static void print_view(FILE *f, const struct bl_attachment *a, struct snap *snap
             g_sort_key_size = s->key_size;
             qsort(s->e, s->n, sizeof *s->e, cmp_value_desc); /* the top ones */
         }
+        int kw = 3, vw = 5;
+        char kt[TEXT_MAX], vt[TEXT_MAX];
+        for (size_t j = 0; j < show; j++) {
+            fmt_key(kt, m, s->e[j].key, 0);
+            fmt_value(vt, m, &s->e[j], 0);
+            if ((int)strlen(kt) > kw)
+                kw = (int)strlen(kt);
+            if ((int)strlen(vt) > vw)
+                vw = (int)strlen(vt);
+        }
+        if (show)
+            fprintf(f, "  %*s  %*s%s\n", kw, "key", vw, "value",
+                    value_is_int(m) ? "        rate" : "");
         for (size_t j = 0; j < show; j++) {
             const struct entry *e = &s->e[j];
-            fputs("  ", f);
-            put_key(f, m, e->key, 0);
-            fputs("  ", f);
-            put_value(f, m, e, 0);
+            fmt_key(kt, m, e->key, 0);
+            fmt_value(vt, m, e, 0);
+            fprintf(f, "  %*s  %*s", kw, kt, vw, vt);
             if (value_is_int(m)) {
                 char r[32];
                 fmt_rate(r, sizeof r, e->rate);
-                fprintf(f, "  %s", r);
+                fprintf(f, "  %10s", r);
             }
             fputc('\n', f);
         }
