@@ -1,0 +1,283 @@
+/* test_kernel.c - the kernel engine: objects bpflua writes load into the
+ * running kernel through libbpf and return what bpflua's interpreter
+ * returns; map contents read back through bl_kernel_map_fd agree;
+ * verifier rejections name the source line; bad input is refused.
+ * Skips (with the reason) where bpf(2) cannot load programs.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+
+#include "vm/bpflua.h"
+#include "vm/kernel.h"
+#include "vm/object.h"
+
+static int kernel_ok;
+
+static int setup(void **state)
+{
+    (void)state;
+    char *why = NULL;
+    kernel_ok = bl_kernel_available(&why);
+    if (!kernel_ok)
+        printf("# skip kernel tests: %s\n", why ? why : "bpf(2) unavailable");
+    free(why);
+    return 0;
+}
+
+#define NEED_KERNEL() do { if (!kernel_ok) { skip(); return; } } while (0)
+
+static bpflua_object *assemble(const char *text, const char *name)
+{
+    char *err = NULL;
+    bpflua_object *obj = bpflua_object_from_asm(text, name, &err);
+    if (!obj)
+        fail_msg("assembler: %s", err ? err : "?");
+    free(err);
+    return obj;
+}
+
+static uint64_t kernel_run(bpflua_object *obj, const char *prog, uint8_t *pkt, size_t len)
+{
+    int idx = bpflua_prog_find(obj, prog);
+    assert_true(idx >= 0);
+    struct bpflua_run_result res;
+    char *err = NULL;
+    int rc = bl_kernel_run(obj, (size_t)idx, pkt, len, 1, &res, &err);
+    if (rc)
+        fail_msg("kernel run of %s: %s", prog, err ? err : "?");
+    free(err);
+    return res.retval;
+}
+
+/* bpflua's interpreter on the same input; 0 if that engine is missing. */
+static int interp_run(bpflua_object *obj, const char *prog, uint8_t *pkt, size_t len,
+                      uint64_t *retval)
+{
+    struct bpflua_run_opts opts = { .engine = BPFLUA_ENGINE_INTERP };
+    struct bpflua_run_result res;
+    char *err = NULL;
+    int rc = bpflua_run(obj, (size_t)bpflua_prog_find(obj, prog), pkt, len, &opts, &res, &err);
+    if (rc == -ENOSYS) {
+        printf("# skip interpreter comparison: %s\n", err ? err : "not built");
+        free(err);
+        return 0;
+    }
+    if (rc)
+        fail_msg("interp run of %s: %s", prog, err ? err : "?");
+    free(err);
+    *retval = res.retval;
+    return 1;
+}
+
+static const char *loop_asm =
+    ".map counts array key=4 value=8 entries=4\n"
+    ".map sums hash key=4 value=8 entries=16\n"
+    "  stw [%r10-4], 1\n"
+    "  mov %r2, %r10\n"
+    "  add %r2, -4\n"
+    "  lddw %r1, map:counts\n"
+    "  call 1\n"
+    "  jeq %r0, 0, skip\n"
+    "  ldxdw %r1, [%r0]\n"
+    "  add %r1, 1\n"
+    "  stxdw [%r0], %r1\n"
+    "skip:\n"
+    "  stdw [%r10-16], 0\n"
+    "  mov %r1, 10\n"
+    "  lddw %r2, func:body\n"
+    "  mov %r3, %r10\n"
+    "  add %r3, -16\n"
+    "  mov %r4, 0\n"
+    "  call 181\n"
+    "  ldxdw %r1, [%r10-16]\n"
+    "  stxdw [%r10-24], %r1\n"
+    "  stw [%r10-28], 7\n"
+    "  mov %r2, %r10\n"
+    "  add %r2, -28\n"
+    "  mov %r3, %r10\n"
+    "  add %r3, -24\n"
+    "  mov %r4, 0\n"
+    "  lddw %r1, map:sums\n"
+    "  call 2\n"
+    "  ldxdw %r1, [%r10-16]\n"
+    "  call local double\n"
+    "  and %r0, 3\n"
+    "  exit\n"
+    "body:\n"
+    "  ldxdw %r3, [%r2]\n"
+    "  add %r3, %r1\n"
+    "  stxdw [%r2], %r3\n"
+    "  mov %r0, 0\n"
+    "  exit\n"
+    "double:\n"
+    "  mov %r0, %r1\n"
+    "  lsh %r0, 1\n"
+    "  exit\n";
+
+/* A callback, a local call and two maps: same verdict and same map
+ * contents in the kernel and in bpflua, over three runs. */
+static void test_loop_maps_parity(void **state)
+{
+    (void)state;
+    NEED_KERNEL();
+    bpflua_object *obj = assemble(loop_asm, "loop_prog");
+    uint8_t pkt[64] = {0};
+    for (int run = 0; run < 3; run++) {
+        assert_int_equal(kernel_run(obj, "loop_prog", pkt, sizeof pkt), 2); /* 90 & 3 */
+        uint64_t ret;
+        if (interp_run(obj, "loop_prog", pkt, sizeof pkt, &ret))
+            assert_int_equal(ret, 2);
+    }
+    int counts_fd = bl_kernel_map_fd(obj, 0), sums_fd = bl_kernel_map_fd(obj, 1);
+    assert_true(counts_fd >= 0 && sums_fd >= 0);
+    uint32_t key = 1, k7 = 7;
+    uint64_t kv = 0, ks = 0;
+    assert_int_equal(bpf_map_lookup_elem(counts_fd, &key, &kv), 0);
+    assert_int_equal(kv, 3);
+    assert_int_equal(bpf_map_lookup_elem(sums_fd, &k7, &ks), 0);
+    assert_int_equal(ks, 45);
+    uint64_t iv = 0, is = 0;
+    if (bpflua_map_lookup(obj, 0, &key, &iv) == 0) {
+        assert_int_equal(iv, kv);
+        assert_int_equal(bpflua_map_lookup(obj, 1, &k7, &is), 0);
+        assert_int_equal(is, ks);
+    }
+    assert_true(bl_kernel_map_fd(obj, 2) < 0);
+    bpflua_object_free(obj);
+}
+
+/* Several programs in two sections, subprograms with repeated names. */
+static void test_multi_prog_object(void **state)
+{
+    (void)state;
+    NEED_KERNEL();
+    bpflua_object *a = assemble("  mov %r1, 1\n  call local twice\n  exit\n"
+                                "twice:\n  mov %r0, %r1\n  lsh %r0, 1\n  exit\n", "a");
+    bpflua_object *obj = bpflua_object_new();
+    const char *names[] = { "first", "second", "third" };
+    const char *secs[] = { "xdp", "xdp", "xdp/other" };
+    for (int i = 0; i < 3; i++) {
+        struct bpflua_func_info funcs[2] = { { 0, names[i] }, { a->progs[0].funcs[1].insn, "twice" } };
+        assert_true(bpflua_object_add_prog(obj, names[i], secs[i], a->progs[0].insns,
+                                           a->progs[0].n_insns, funcs, 2, NULL, 0) >= 0);
+    }
+    uint8_t pkt[14] = {0};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(kernel_run(obj, names[i], pkt, sizeof pkt), 2);
+    bpflua_object_free(obj);
+    bpflua_object_free(a);
+}
+
+/* The writer's output after reading clang's objects loads and runs. */
+static void test_clang_objects_through_writer(void **state)
+{
+    (void)state;
+    NEED_KERNEL();
+#ifdef BPFLUA_ELF_OBJ_DIR
+    struct { const char *file, *prog; uint8_t first; uint64_t want; } cases[] = {
+        { "loop_maps.o", "count_len", 0, 2 },
+        { "plain.o", "first_byte", 0xff, 1 },
+        { "plain.o", "first_byte", 0x00, 2 },
+        { "multi.o", "prog_a", 0, 2 },
+        { "multi.o", "prog_b", 0, 1 },
+        { "multi.o", "prog_c", 0, 3 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[1024];
+        char *err = NULL;
+        snprintf(path, sizeof path, "%s/%s", BPFLUA_ELF_OBJ_DIR, cases[i].file);
+        bpflua_object *obj = bpflua_object_open_elf(path, &err);
+        if (!obj)
+            fail_msg("%s: %s", path, err);
+        uint8_t pkt[60] = { cases[i].first };
+        assert_int_equal(kernel_run(obj, cases[i].prog, pkt, sizeof pkt), cases[i].want);
+        uint64_t ret;
+        if (interp_run(obj, cases[i].prog, pkt, sizeof pkt, &ret))
+            assert_int_equal(ret, cases[i].want);
+        bpflua_object_free(obj);
+    }
+#else
+    printf("# skip: no clang-built objects\n");
+    skip();
+#endif
+}
+
+/* A program the kernel rejects: the error names the source line. */
+static void test_rejection_names_source_line(void **state)
+{
+    (void)state;
+    NEED_KERNEL();
+    bpflua_object *as = assemble("  mov %r0, 2\n  ldxdw %r0, [%r1+4000]\n  exit\n", "bad");
+    bpflua_object *obj = bpflua_object_new();
+    struct bpflua_line_info lines[] = { { 0, 1, 1 }, { 1, 2, 3 }, { 2, 3, 3 } };
+    assert_true(bpflua_object_add_prog(obj, "bad", "xdp", as->progs[0].insns, 3, NULL, 0,
+                                       lines, 3) >= 0);
+    bpflua_object_set_source(obj, "rejected.lua",
+                             "function xdp.bad(pkt)\n  return pkt.far_away\nend\n");
+    char *err = NULL;
+    assert_true(bl_kernel_load(obj, &err) < 0);
+    assert_non_null(err);
+    if (!strstr(err, "kernel verifier:") || !strstr(err, "rejected.lua:2") ||
+        !strstr(err, "return pkt.far_away") || !strstr(err, "invalid bpf_context access"))
+        fail_msg("unexpected rejection: %s", err);
+    free(err);
+    /* run reports the same */
+    err = NULL;
+    uint8_t pkt[20] = {0};
+    struct bpflua_run_result res;
+    assert_true(bl_kernel_run(obj, 0, pkt, sizeof pkt, 1, &res, &err) < 0);
+    assert_non_null(strstr(err, "rejected.lua:2"));
+    free(err);
+    bpflua_object_free(obj);
+    bpflua_object_free(as);
+}
+
+static void test_bad_runs(void **state)
+{
+    (void)state;
+    NEED_KERNEL();
+    bpflua_object *obj = assemble("mov %r0, 2\nexit\n", "pass");
+    char *err = NULL;
+    uint8_t pkt[13] = {0};
+    struct bpflua_run_result res;
+    assert_int_equal(bl_kernel_run(obj, 0, pkt, sizeof pkt, 1, &res, &err), -EINVAL);
+    assert_non_null(strstr(err, "at least 14 bytes"));
+    free(err);
+    err = NULL;
+    assert_int_equal(bl_kernel_run(obj, 5, pkt, sizeof pkt, 1, &res, &err), -EINVAL);
+    assert_non_null(strstr(err, "no program 5"));
+    free(err);
+    /* repeat: the kernel reports time per run */
+    uint8_t big[64] = {0};
+    assert_int_equal(bl_kernel_run(obj, 0, big, sizeof big, 100, &res, NULL), 0);
+    assert_int_equal(res.retval, 2);
+    assert_int_equal(bl_kernel_prog_fd(obj, 1), -EINVAL);
+    assert_true(bl_kernel_prog_fd(obj, 0) >= 0);
+    bpflua_object_free(obj);
+    /* not loaded: no fds */
+    bpflua_object *fresh = assemble("mov %r0, 1\nexit\n", "x");
+    assert_true(bl_kernel_map_fd(fresh, 0) < 0);
+    bpflua_object_free(fresh);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_loop_maps_parity),
+        cmocka_unit_test(test_multi_prog_object),
+        cmocka_unit_test(test_clang_objects_through_writer),
+        cmocka_unit_test(test_rejection_names_source_line),
+        cmocka_unit_test(test_bad_runs),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
