@@ -96,6 +96,43 @@ static void mem_fail(struct interp_state *st, long pc, uint64_t addr,
                 (unsigned long long)size, (unsigned long long)addr);
 }
 
+/* Superinstructions for the pairs the compiler emits most (measured on
+ * tests/bench/progs): the first slot of a pair gets a fused handler, the
+ * second keeps its own, so a jump into the middle of a pair still works. */
+static int is_op(const struct bl_insn *i, uint8_t code)
+{
+    return i->code == code && i->off == 0;
+}
+
+static void fuse_pairs(struct interp_state *st, const void *ldxdw_mov, const void *mov_add,
+                       const void *mov_addk, const void *movk_exit, const void *movx_exit)
+{
+    const struct bl_insn *in = st->insns;
+    struct dinsn *d = st->dcode;
+    for (uint32_t k = 0; k + 1 < st->n_insns; k++) {
+        const struct bl_insn *a = &in[k], *b = &in[k + 1];
+        if (bl_is_lddw(a)) {
+            k++;
+            continue;
+        }
+        const uint8_t mov_x = BL_ALU64 | BL_X | BL_MOV, mov_k = BL_ALU64 | BL_K | BL_MOV;
+        if (a->code == (BL_LDX | BL_MEM | BL_DW) && is_op(b, mov_x) && b->src == a->dst) {
+            d[k].handler = ldxdw_mov;          /* ldxdw rA, [..]; mov rC, rA */
+            d[k].imm = b->dst;
+        } else if (is_op(a, mov_x) && is_op(b, BL_ALU64 | BL_X | BL_ADD) && b->src == a->dst) {
+            d[k].handler = mov_add;            /* mov rA, rB; add rC, rA */
+            d[k].imm = b->dst;
+        } else if (is_op(a, mov_x) && is_op(b, BL_ALU64 | BL_K | BL_ADD) && b->dst == a->dst) {
+            d[k].handler = mov_addk;           /* mov rA, rB; add rA, K */
+            d[k].imm = b->imm;
+        } else if (is_op(a, mov_k) && b->code == (BL_JMP | BL_EXIT)) {
+            d[k].handler = movk_exit;          /* mov rA, K; exit */
+        } else if (is_op(a, mov_x) && b->code == (BL_JMP | BL_EXIT)) {
+            d[k].handler = movx_exit;          /* mov rA, rB; exit */
+        }
+    }
+}
+
 /* verified: nothing checked, nothing counted, direct threaded */
 #define INTERP_FN exec_verified
 #define INTERP_RAW 0

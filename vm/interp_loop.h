@@ -65,6 +65,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             const struct bl_insn *s = &st->insns[k];
             st->dcode[k] = (struct dinsn){ table[s->code], s->dst, s->src, s->off, s->imm };
         }
+        fuse_pairs(st, &&ldxdw_mov, &&mov_add, &&mov_addk, &&movk_exit, &&movx_exit);
         st->decoded = 1;
     }
     const struct dinsn *const base = st->dcode;
@@ -427,6 +428,36 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             STEP();
             DISPATCH();
         }
+
+#if INTERP_DIRECT
+    /* superinstructions (see fuse_pairs): the second operand's register or
+     * immediate is in imm, the pair's second slot is skipped */
+    ldxdw_mov: {
+        uint64_t v;
+        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
+        DST = v;
+        reg[ip->imm] = v;
+        ip += 2;
+        DISPATCH(); }
+    mov_add: {
+        uint64_t v = SRC;
+        DST = v;
+        reg[ip->imm] += v;
+        ip += 2;
+        DISPATCH(); }
+    mov_addk:
+        DST = SRC + UIMM;
+        ip += 2;
+        DISPATCH();
+    movk_exit:
+        DST = UIMM;
+        ip++;
+        goto exit;
+    movx_exit:
+        DST = SRC;
+        ip++;
+        goto exit;
+#endif
 
     invalid:
         interp_fail(st, PC, -EFAULT, "invalid instruction 0x%02x", st->insns[PC].code);

@@ -163,6 +163,22 @@ static void test_jumps_and_calls(void **state)
            "f: call local g\nexit\ng: mov %r0, 8\nexit", 8);
 }
 
+static void test_superinstructions(void **state)
+{
+    (void)state;
+    /* pairs the verified loop fuses, and jumps into their second half */
+    expect("stdw [%r10-8], 7\nldxdw %r0, [%r10-8]\nmov %r6, %r0\nadd %r0, %r6\nexit", 14);
+    expect("stdw [%r10-8], 7\nmov %r1, %r10\nldxdw %r1, [%r1-8]\nmov %r0, %r1\nexit", 7);
+    expect("mov %r0, 3\nmov %r6, 4\nmov %r7, %r0\nadd %r6, %r7\nmov %r0, %r6\nexit", 7);
+    expect("mov %r0, 3\nmov %r7, %r0\nadd %r7, %r7\nmov %r0, %r7\nexit", 6);
+    expect("mov %r0, 3\nmov %r7, %r0\nadd %r0, %r7\nexit", 6);
+    expect("mov %r1, 3\nmov %r3, %r1\nadd %r3, -5\nmov %r0, %r3\nexit", (uint64_t)-2);
+    expect("mov %r0, 1\nmov %r2, 10\nja l\nmov %r1, %r2\nl: add %r0, %r1\nexit", 1);
+    expect("mov %r0, 1\nja l\nmov %r0, 5\nl: exit", 1);
+    expect("mov %r6, 9\ncall local f\nadd %r0, %r6\nexit\nf: mov %r0, 42\nexit", 51);
+    expect("mov %r6, 9\ncall local f\nexit\nf: mov %r0, %r6\nexit", 9);
+}
+
 static void test_call_depth_overflow(void **state)
 {
     (void)state;
@@ -296,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_byte_order),
         cmocka_unit_test(test_atomics),
         cmocka_unit_test(test_jumps_and_calls),
+        cmocka_unit_test(test_superinstructions),
         cmocka_unit_test(test_call_depth_overflow),
         cmocka_unit_test(test_bpf_loop_callback),
         cmocka_unit_test(test_counting),
