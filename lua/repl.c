@@ -279,8 +279,17 @@ static void text_add(struct text *t, const char *s)
 
 /* The definitions, with `extra` (a replacement or a new one) and `body` (a
  * statement for _repl, or NULL) */
-static char *assemble(struct repl *r, const struct def *extra, const char *body)
+static size_t count_lines(const char *s)
 {
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static char *assemble(struct repl *r, const struct def *extra, const char *body, size_t *offset)
+{
+    size_t at = 0;
     /* a file needs a program: definitions alone get a placeholder one */
     if (!body)
         body = "return xdp.PASS";
@@ -290,6 +299,7 @@ static char *assemble(struct repl *r, const struct def *extra, const char *body)
     for (size_t i = 0; i < r->n_defs; i++) {
         const struct def *d = &r->defs[i];
         if (extra && d->kind == extra->kind && !strcmp(d->name, extra->name)) {
+            at = t.buf ? count_lines(t.buf) : 0;
             text_add(&t, extra->text);
             replaced = 1;
         } else {
@@ -298,12 +308,17 @@ static char *assemble(struct repl *r, const struct def *extra, const char *body)
         text_add(&t, "\n");
     }
     if (extra && !replaced) {
+        at = t.buf ? count_lines(t.buf) : 0;
         text_add(&t, extra->text);
         text_add(&t, "\n");
     }
     text_add(&t, "function xdp." REPL_PROG "(pkt)\n");
+    if (!extra)
+        at = t.buf ? count_lines(t.buf) : 0;
     text_add(&t, body);
     text_add(&t, "\nend\n");
+    if (offset)
+        *offset = at;
     return t.buf;
 }
 
@@ -338,13 +353,53 @@ static void carry_maps(bpflua_object *old, bpflua_object *new)
 
 /* Compiles src; on success the new object takes over the maps' contents
  * and becomes the state. Returns it, or NULL after printing the error. */
-static bpflua_object *compile_state(struct repl *r, const char *src, int report)
+/* Renumbers "repl:LINE:" in a message so that lines count from the
+ * start of what was typed (line offset+1 of the assembled source is 1). */
+static char *renumber(const char *msg, size_t offset)
+{
+    struct text t = {0};
+    text_add(&t, "");
+    const char *p = msg;
+    const char *tag = REPL_SOURCE ":";
+    size_t tl = strlen(tag);
+    while (*p) {
+        const char *hit = strstr(p, tag);
+        if (!hit)
+            break;
+        char *end;
+        unsigned long line = strtoul(hit + tl, &end, 10);
+        if (end == hit + tl || *end != ':' || line <= offset) {
+            size_t n = (size_t)(hit - p) + tl;
+            char *chunk = strndup(p, n);
+            if (chunk)
+                text_add(&t, chunk);
+            free(chunk);
+            p = hit + tl;
+            continue;
+        }
+        char *chunk = strndup(p, (size_t)(hit - p));
+        if (chunk)
+            text_add(&t, chunk);
+        free(chunk);
+        char num[32];
+        snprintf(num, sizeof num, "%s%lu", tag, line - offset);
+        text_add(&t, num);
+        p = end;
+    }
+    text_add(&t, p);
+    return t.buf;
+}
+
+static bpflua_object *compile_state(struct repl *r, const char *src, size_t offset, int report)
 {
     char *err = NULL;
     bpflua_object *obj = bl_lua_compile(r->L, src, strlen(src), REPL_SOURCE, &err);
     if (!obj) {
-        if (report)
-            complain(r, err ? err : "compilation failed");
+        if (report) {
+            char *msg = renumber(err ? err : "compilation failed", offset);
+            complain(r, msg ? msg : "compilation failed");
+            free(msg);
+        }
         free(err);
         return NULL;
     }
@@ -425,6 +480,7 @@ static void eval_statement(struct repl *r, const char *text)
 {
     int expr = is_expression(r->L, text);
     char *src = NULL;
+    size_t off = 0;
     bpflua_object *obj = NULL;
     if (expr) {
         size_t n = strlen(text) + 32;
@@ -432,15 +488,15 @@ static void eval_statement(struct repl *r, const char *text)
         if (!body)
             return;
         snprintf(body, n, "return (%s)", text);
-        src = assemble(r, NULL, body);
+        src = assemble(r, NULL, body, &off);
         free(body);
-        obj = compile_state(r, src, 0);
+        obj = compile_state(r, src, off, 0);
         if (!obj && parses_as_chunk(r->L, text)) {
             expr = 0; /* a call such as print(...) that is better run as a statement */
             free(src);
             src = NULL;
         } else if (!obj) {
-            compile_state(r, src, 1); /* report the expression's error */
+            compile_state(r, src, off, 1); /* report the expression's error */
             free(src);
             return;
         }
@@ -454,9 +510,9 @@ static void eval_statement(struct repl *r, const char *text)
         snprintf(body, n, "%s\nreturn xdp.PASS", text);
         if (!parses_as_chunk(r->L, body) && parses_as_chunk(r->L, text))
             snprintf(body, n, "do\n%s\nend\nreturn xdp.PASS", text);
-        src = assemble(r, NULL, body);
+        src = assemble(r, NULL, body, &off);
         free(body);
-        obj = compile_state(r, src, 1);
+        obj = compile_state(r, src, off, 1);
     }
     free(src);
     if (!obj)
@@ -474,10 +530,11 @@ static void eval_statement(struct repl *r, const char *text)
 static void add_definition(struct repl *r, enum def_kind kind, const char *name, const char *text)
 {
     struct def d = {kind, (char *)name, (char *)text};
-    char *src = assemble(r, &d, NULL);
+    size_t off = 0;
+    char *src = assemble(r, &d, NULL, &off);
     if (!src)
         return;
-    bpflua_object *obj = compile_state(r, src, 1);
+    bpflua_object *obj = compile_state(r, src, off, 1);
     free(src);
     if (!obj)
         return;
@@ -527,10 +584,10 @@ static void show_packet(struct repl *r)
 /* the defs-only object, for :verify and :run */
 static bpflua_object *defs_object(struct repl *r)
 {
-    char *src = assemble(r, NULL, NULL);
+    char *src = assemble(r, NULL, NULL, NULL);
     if (!src)
         return NULL;
-    bpflua_object *obj = compile_state(r, src, 1);
+    bpflua_object *obj = compile_state(r, src, 0, 1);
     free(src);
     return obj;
 }
