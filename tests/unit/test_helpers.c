@@ -296,6 +296,49 @@ static void printk_rejects(void **state)
     bpflua_object_free(obj);
 }
 
+
+/* Random bytes as formats: never a crash (ASan/UBSan watch), and either
+ * -EINVAL or a length that matches what was appended to the trace. */
+static void printk_random_formats(void **state)
+{
+    static const char alphabet[] = "%%%%dilux Xcp0-+ 123456789lls\n\t\a\x80zq";
+    bpflua_object *obj = bpflua_object_new();
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int round = 0; round < 3000; round++) {
+        char fmt[24];
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t n = (size_t)(x % (sizeof fmt));
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            fmt[i] = alphabet[x % (sizeof alphabet - 1)];
+        }
+        /* sometimes NUL-terminated inside fmt_size, sometimes not */
+        uint32_t size = (uint32_t)n;
+        if (n < sizeof fmt && (x & 1)) {
+            fmt[n] = '\0';
+            size = (uint32_t)n + 1;
+        }
+        bpflua_trace_clear(obj);
+        struct fake f;
+        fake_init(&f, obj);
+        int64_t rc = (int64_t)call_helper(6, ptr(fmt), size, x, x >> 3, (uint64_t)-1, &f.env);
+        const char *out = bpflua_trace_output(obj);
+        if (rc == -EINVAL) {
+            assert_string_equal(out, "");
+        } else {
+            assert_true(rc >= 0);
+            /* the line is cut at the kernel's 1023 characters; %c may print a NUL */
+            size_t want = rc < 1023 ? (size_t)rc : 1023, shown = obj->trace.len;
+            assert_true(shown == want || shown == want + 1); /* + the newline */
+        }
+    }
+    bpflua_object_free(obj);
+}
+
 /* ---- the rest ---------------------------------------------------------------- */
 
 static void prandom_ktime_smp(void **state)
@@ -397,6 +440,7 @@ int main(void)
         cmocka_unit_test(printk_formats),
         cmocka_unit_test(printk_trace_lines),
         cmocka_unit_test(printk_rejects),
+        cmocka_unit_test(printk_random_formats),
         cmocka_unit_test(prandom_ktime_smp),
         cmocka_unit_test(register_helper),
     };
