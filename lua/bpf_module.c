@@ -567,30 +567,32 @@ static void check_map(lua_State *L, int idx, struct map_ctx *mc)
         luaL_error(L, "no such map");
 }
 
-/* Lua value at idx -> bytes of `size`; integers or exact-size strings. */
+static int int_sized(uint32_t size)
+{
+    return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+/* Lua value at idx -> bytes of `size`: integers (also integral floats) for
+ * 1, 2, 4 and 8 bytes; strings of exactly `size` bytes for other sizes
+ * (struct keys of ELF objects). */
 static void to_bytes(lua_State *L, int idx, uint32_t size, void *buf, const char *what)
 {
     if (size > KEY_MAX)
         luaL_error(L, "%s size %d not supported", what, (int)size);
-    if (lua_type(L, idx) == LUA_TSTRING) {
+    if (!int_sized(size)) {
         size_t len;
-        const char *s = lua_tolstring(L, idx, &len);
-        if (len != size)
-            luaL_error(L, "%s must be an integer or a string of %d bytes", what, (int)size);
+        const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
+        if (!s || len != size)
+            luaL_error(L, "%s must be a string of %d bytes", what, (int)size);
         memcpy(buf, s, len);
         return;
     }
-    if (!lua_isinteger(L, idx)) {
-        if (lua_type(L, idx) == LUA_TNUMBER) {
-            lua_Integer i;
-            if (lua_numbertointeger(lua_tonumber(L, idx), &i)) {
-                bl_int_to_bytes(i, size, buf);
-                return;
-            }
-        }
-        luaL_error(L, "%s must be an integer (got %s)", what, luaL_typename(L, idx));
-    }
-    bl_int_to_bytes(lua_tointeger(L, idx), size, buf);
+    int isint = 0;
+    lua_Integer v = lua_type(L, idx) == LUA_TNUMBER ? lua_tointegerx(L, idx, &isint) : 0;
+    if (!isint)
+        luaL_error(L, "%s must be an integer (got %s)", what,
+                   lua_type(L, idx) == LUA_TNUMBER ? "a float" : luaL_typename(L, idx));
+    bl_int_to_bytes(v, size, buf);
 }
 
 static void push_bytes(lua_State *L, const void *buf, uint32_t size, int is_signed)
@@ -606,13 +608,17 @@ static int map_index(lua_State *L)
 {
     struct map_ctx mc;
     check_map(L, 1, &mc);
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        luaL_getmetatable(L, MAP_MT);
+        lua_getfield(L, -1, "__methods");
+        lua_pushvalue(L, 2);
+        lua_rawget(L, -2);
+        if (!lua_isnil(L, -1))
+            return 1;
+        lua_pop(L, 3);
+    }
     if (mc.spec.type == BPFLUA_MAP_RINGBUF)
         return luaL_error(L, "map '%s' is a ring buffer: use :pop()", mc.spec.name);
-    if (lua_type(L, 2) == LUA_TSTRING && mc.spec.key_size != lua_rawlen(L, 2)) {
-        const char *k = lua_tostring(L, 2);
-        if (!strcmp(k, "pop") || !strcmp(k, "name") || !strcmp(k, "spec"))
-            goto method;
-    }
     unsigned char key[KEY_MAX], value[KEY_MAX];
     if (mc.spec.value_size > KEY_MAX)
         return luaL_error(L, "value size %d not supported", (int)mc.spec.value_size);
@@ -622,12 +628,6 @@ static int map_index(lua_State *L)
         return 1;
     }
     push_bytes(L, value, mc.spec.value_size, mc.spec.value_signed);
-    return 1;
-method:
-    luaL_getmetatable(L, MAP_MT);
-    lua_getfield(L, -1, "__methods");
-    lua_pushvalue(L, 2);
-    lua_rawget(L, -2);
     return 1;
 }
 
