@@ -19,6 +19,8 @@ void bl_jit_free(struct bl_jit_code *code);
 /* Native code size and time spent compiling, for benchmarks. */
 size_t bl_jit_code_size(const struct bl_jit_code *code);
 uint64_t bl_jit_compile_ns(const struct bl_jit_code *code);
+/* The native code (bl_jit_code_size bytes), e.g. to disassemble it. */
+const void *bl_jit_code_bytes(const struct bl_jit_code *code);
 
 /* Options for bl_jit_compile_opts. */
 struct bpflua_helper;

@@ -1186,3 +1186,8 @@ uint64_t bl_jit_compile_ns(const struct bl_jit_code *code)
 {
     return code ? code->compile_ns : 0;
 }
+
+const void *bl_jit_code_bytes(const struct bl_jit_code *code)
+{
+    return code ? code->mem : NULL;
+}
