@@ -65,8 +65,9 @@ static int is_state_visited(struct bl_venv *env, struct bl_vstate *st, uint32_t 
             verbose(env, "%u: safe (pruned)\n", idx);
             return 1;
         }
-    if (env->seen[idx] && env->n_seen[idx] >= PRUNE_WIDEN_AFTER)
-        widen_state(&env->seen[idx]->st, st);
+    if (env->n_seen[idx] >= PRUNE_WIDEN_AFTER) /* the hull of all: later states fall inside */
+        for (struct bl_seen_state *s = env->seen[idx]; s; s = s->next)
+            widen_state(&s->st, st);
     struct bl_seen_state *n = malloc(sizeof *n);
     struct bl_vstate *copy = vstate_copy(st);
     if (!n || !copy) {

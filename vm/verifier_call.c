@@ -37,42 +37,9 @@ int push_state(struct bl_venv *env, struct bl_vstate *st)
     return 0;
 }
 
-/* Prototypes of the built-in helpers, used when the runtime table does not
- * (yet) know an id; kept identical to the kernel's. */
-static const struct bpflua_helper builtin_protos[] = {
-    { BL_HELPER_MAP_LOOKUP_ELEM, "map_lookup_elem", NULL, BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL,
-      { BPFLUA_ARG_CONST_MAP_PTR, BPFLUA_ARG_PTR_TO_MAP_KEY } },
-    { BL_HELPER_MAP_UPDATE_ELEM, "map_update_elem", NULL, BPFLUA_RET_INTEGER,
-      { BPFLUA_ARG_CONST_MAP_PTR, BPFLUA_ARG_PTR_TO_MAP_KEY, BPFLUA_ARG_PTR_TO_MAP_VALUE,
-        BPFLUA_ARG_ANYTHING } },
-    { BL_HELPER_MAP_DELETE_ELEM, "map_delete_elem", NULL, BPFLUA_RET_INTEGER,
-      { BPFLUA_ARG_CONST_MAP_PTR, BPFLUA_ARG_PTR_TO_MAP_KEY } },
-    { BL_HELPER_KTIME_GET_NS, "ktime_get_ns", NULL, BPFLUA_RET_INTEGER, { 0 } },
-    { BL_HELPER_TRACE_PRINTK, "trace_printk", NULL, BPFLUA_RET_INTEGER,
-      { BPFLUA_ARG_PTR_TO_MEM, BPFLUA_ARG_CONST_SIZE, BPFLUA_ARG_ANYTHING, BPFLUA_ARG_ANYTHING,
-        BPFLUA_ARG_ANYTHING } },
-    { BL_HELPER_GET_PRANDOM_U32, "get_prandom_u32", NULL, BPFLUA_RET_INTEGER, { 0 } },
-    { BL_HELPER_GET_SMP_PROCESSOR_ID, "get_smp_processor_id", NULL, BPFLUA_RET_INTEGER, { 0 } },
-    { BL_HELPER_RINGBUF_OUTPUT, "ringbuf_output", NULL, BPFLUA_RET_INTEGER,
-      { BPFLUA_ARG_CONST_MAP_PTR, BPFLUA_ARG_PTR_TO_MEM, BPFLUA_ARG_CONST_SIZE_OR_ZERO,
-        BPFLUA_ARG_ANYTHING } },
-    { BL_HELPER_FOR_EACH_MAP_ELEM, "for_each_map_elem", NULL, BPFLUA_RET_INTEGER,
-      { BPFLUA_ARG_CONST_MAP_PTR, BPFLUA_ARG_PTR_TO_FUNC, BPFLUA_ARG_PTR_TO_STACK_OR_NULL,
-        BPFLUA_ARG_ANYTHING } },
-    { BL_HELPER_LOOP, "loop", NULL, BPFLUA_RET_INTEGER,
-      { BPFLUA_ARG_ANYTHING, BPFLUA_ARG_PTR_TO_FUNC, BPFLUA_ARG_PTR_TO_STACK_OR_NULL,
-        BPFLUA_ARG_ANYTHING } },
-};
-
 static const struct bpflua_helper *find_proto(uint32_t id)
 {
-    const struct bpflua_helper *h = bl_helper_find(id);
-    if (h)
-        return h;
-    for (size_t i = 0; i < sizeof builtin_protos / sizeof builtin_protos[0]; i++)
-        if (builtin_protos[i].id == id)
-            return &builtin_protos[i];
-    return NULL;
+    return bl_helper_find(id);
 }
 
 int verifier_helper_nargs(uint32_t id)

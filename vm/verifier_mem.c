@@ -84,6 +84,17 @@ static int stack_bounds(struct bl_venv *env, const struct bl_reg *reg, int regno
     return 0;
 }
 
+/* Stack accesses are always aligned to their size (the kernel's strict rule). */
+static int stack_aligned(struct bl_venv *env, const struct bl_reg *reg, int off, int size)
+{
+    if (!tnum_is_const(reg->var))
+        return 0;
+    int64_t a = (int64_t)reg->off + off + (int64_t)reg->var.value;
+    if (a % size)
+        return reject(env, "misaligned stack access off %d+%d size %d", reg->off, off, size);
+    return 0;
+}
+
 static int stack_frame(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *reg,
                        struct bl_frame **f)
 {
@@ -121,11 +132,9 @@ static int stack_read(struct bl_venv *env, struct bl_vstate *st, const struct bl
 {
     struct bl_frame *f;
     int lo, hi, err, zero;
-    if ((err = stack_frame(env, st, reg, &f)) ||
+    if ((err = stack_frame(env, st, reg, &f)) || (err = stack_aligned(env, reg, off, size)) ||
         (err = stack_bounds(env, reg, regno, off, size, " read from", &lo, &hi)))
         return err;
-    if (tnum_is_const(reg->var) && lo % size)
-        return reject(env, "misaligned stack access off %d+%d size %d", reg->off, off, size);
     if (tnum_is_const(reg->var) && size == 8) {
         int b;
         struct bl_slot *s = slot_at(f, lo, &b);
@@ -156,10 +165,9 @@ static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct b
         tnum_str(tn, sizeof tn, reg->var);
         return reject(env, "variable stack access var_off=%s off=%d size=%d", tn, off, size);
     }
-    if ((err = stack_bounds(env, reg, regno, off, size, " write to", &lo, &hi)))
+    if ((err = stack_aligned(env, reg, off, size)) ||
+        (err = stack_bounds(env, reg, regno, off, size, " write to", &lo, &hi)))
         return err;
-    if (lo % size)
-        return reject(env, "misaligned stack access off %d+%d size %d", reg->off, off, size);
     if (reg_is_pointer(val) && size != 8)
         return reject(env, "invalid size of register spill");
     note_depth(env, f, lo);

@@ -238,18 +238,29 @@ void clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn)
 
 /* ---- widening ------------------------------------------------------------ */
 
-static void reg_hull(const struct bl_reg *old, struct bl_reg *cur)
+/* Interval widening: a bound that moved past old's goes to its extreme, so
+ * that sums growing along a chain of branches stop producing new states. */
+static void reg_widen_bounds(const struct bl_reg *old, struct bl_reg *cur)
 {
     cur->var = tnum_union(old->var, cur->var);
-    cur->umin = old->umin < cur->umin ? old->umin : cur->umin;
-    cur->umax = old->umax > cur->umax ? old->umax : cur->umax;
-    cur->smin = old->smin < cur->smin ? old->smin : cur->smin;
-    cur->smax = old->smax > cur->smax ? old->smax : cur->smax;
-    cur->u32min = old->u32min < cur->u32min ? old->u32min : cur->u32min;
-    cur->u32max = old->u32max > cur->u32max ? old->u32max : cur->u32max;
-    cur->s32min = old->s32min < cur->s32min ? old->s32min : cur->s32min;
-    cur->s32max = old->s32max > cur->s32max ? old->s32max : cur->s32max;
+    if (cur->umin < old->umin) cur->umin = 0;
+    else cur->umin = old->umin;
+    if (cur->umax > old->umax) cur->umax = UINT64_MAX;
+    else cur->umax = old->umax;
+    if (cur->smin < old->smin) cur->smin = INT64_MIN;
+    else cur->smin = old->smin;
+    if (cur->smax > old->smax) cur->smax = INT64_MAX;
+    else cur->smax = old->smax;
+    if (cur->u32min < old->u32min) cur->u32min = 0;
+    else cur->u32min = old->u32min;
+    if (cur->u32max > old->u32max) cur->u32max = UINT32_MAX;
+    else cur->u32max = old->u32max;
+    if (cur->s32min < old->s32min) cur->s32min = INT32_MIN;
+    else cur->s32min = old->s32min;
+    if (cur->s32max > old->s32max) cur->s32max = INT32_MAX;
+    else cur->s32max = old->s32max;
     cur->id = 0;
+    reg_bounds_sync(cur);
 }
 
 static void widen_reg(const struct bl_reg *old, struct bl_reg *cur)
@@ -257,7 +268,7 @@ static void widen_reg(const struct bl_reg *old, struct bl_reg *cur)
     if (old->type != cur->type || regsafe(old, cur))
         return;
     if (cur->type == REG_SCALAR) {
-        reg_hull(old, cur);
+        reg_widen_bounds(old, cur);
     } else if ((cur->type == REG_PTR_TO_PACKET || cur->type == REG_PTR_TO_PACKET_META) &&
                old->off == cur->off && old->id == cur->id &&
                tnum_equals_const(old->var, 0) && tnum_equals_const(cur->var, 0)) {

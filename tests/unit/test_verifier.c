@@ -1,0 +1,287 @@
+/* test_verifier.c - the verifier corpus (tests/verifier, *.data) and API checks.
+ *
+ * Each corpus file has sections:
+ *   -- asm         the program (docs/asm.md)
+ *   -- verdict     accept | reject
+ *   -- error       (reject) a substring of the error line
+ *   -- max_insns   (accept) the exact proven bound
+ *   -- max_verified (accept) an upper bound on instructions processed
+ *   -- kernel      a note for the kernel-differential test
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vm/bpflua.h"
+#include "vm/object.h"
+#include "vm/verifier.h"
+
+static char corpus_dir[4096];
+
+static void find_corpus(void)
+{
+    const char *src = getenv("BPFLUA_SRC");
+    if (src) {
+        snprintf(corpus_dir, sizeof corpus_dir, "%s/tests/verifier", src);
+        return;
+    }
+    /* fall back on this file's location: tests/unit/ -> tests/verifier */
+    snprintf(corpus_dir, sizeof corpus_dir, "%s", __FILE__);
+    char *slash = strrchr(corpus_dir, '/');
+    if (slash)
+        *slash = '\0';
+    strncat(corpus_dir, "/../verifier", sizeof corpus_dir - strlen(corpus_dir) - 1);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf)
+        buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* The text of section `name` (malloc'd, without its header), or NULL. */
+static char *section(const char *text, const char *name)
+{
+    char hdr[64];
+    snprintf(hdr, sizeof hdr, "-- %s\n", name);
+    const char *p = text;
+    while ((p = strstr(p, hdr))) {
+        if (p == text || p[-1] == '\n')
+            break;
+        p++;
+    }
+    if (!p)
+        return NULL;
+    p += strlen(hdr);
+    const char *e = strstr(p, "\n-- ");
+    size_t n = e ? (size_t)(e - p) + 1 : strlen(p);
+    char *s = malloc(n + 1);
+    memcpy(s, p, n);
+    s[n] = '\0';
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        s[--n] = '\0';
+    if (strcmp(name, "asm") == 0)
+        strcat(s, "\n");
+    return s;
+}
+
+static int n_files, n_accept, n_reject;
+
+static void run_case(const char *dir, const char *file)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    char *text = slurp(path);
+    assert_non_null(text);
+    char *asm_text = section(text, "asm"), *verdict = section(text, "verdict");
+    char *error = section(text, "error"), *max_insns = section(text, "max_insns");
+    char *max_verified = section(text, "max_verified");
+    assert_non_null(asm_text);
+    assert_non_null(verdict);
+    char *err = NULL;
+    bpflua_object *obj = bpflua_object_from_asm(asm_text, file, &err);
+    if (!obj)
+        fail_msg("%s: does not assemble: %s", file, err ? err : "?");
+    struct bpflua_verify_info info;
+    char *verr = NULL;
+    int rc = bpflua_verify(obj, 0, 0, &info, &verr, NULL);
+    int want_accept = strcmp(verdict, "accept") == 0;
+    if (want_accept) {
+        n_accept++;
+        if (rc != 0)
+            fail_msg("%s: expected accept, got %s", file, verr ? verr : "?");
+        assert_true(info.accepted);
+        if (max_insns && info.max_insns != strtoull(max_insns, NULL, 0))
+            fail_msg("%s: max_insns %llu, expected %s", file, (unsigned long long)info.max_insns,
+                     max_insns);
+        if (max_verified && info.verified_insns > strtoull(max_verified, NULL, 0))
+            fail_msg("%s: %u insns processed, expected at most %s", file, info.verified_insns,
+                     max_verified);
+    } else {
+        n_reject++;
+        if (rc != -EACCES)
+            fail_msg("%s: expected reject, got rc=%d", file, rc);
+        assert_false(info.accepted);
+        assert_non_null(verr);
+        if (strncmp(verr, "error: ", 7) != 0 || !strstr(verr, " at insn "))
+            fail_msg("%s: malformed error line '%s'", file, verr);
+        if (error && !strstr(verr, error))
+            fail_msg("%s: error '%s' does not contain '%s'", file, verr, error);
+    }
+    n_files++;
+    free(verr);
+    free(err);
+    bpflua_object_free(obj);
+    free(text);
+    free(asm_text);
+    free(verdict);
+    free(error);
+    free(max_insns);
+    free(max_verified);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_corpus(void **state)
+{
+    DIR *d = opendir(corpus_dir);
+    if (!d)
+        fail_msg("cannot open %s", corpus_dir);
+    char *names[1024];
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < 1024) {
+        size_t l = strlen(de->d_name);
+        if (l > 5 && strcmp(de->d_name + l - 5, ".data") == 0)
+            names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    for (int i = 0; i < n; i++) {
+        run_case(corpus_dir, names[i]);
+        free(names[i]);
+    }
+    print_message("verifier corpus: %d cases, %d accepted, %d rejected as expected\n", n_files,
+                  n_accept, n_reject);
+    assert_true(n_files >= 60);
+    assert_true(n_accept >= 30);
+    assert_true(n_reject >= 30);
+}
+
+/* ---- API behaviour --------------------------------------------------------- */
+
+static bpflua_object *assemble(const char *text)
+{
+    char *err = NULL;
+    bpflua_object *obj = bpflua_object_from_asm(text, "t.asm", &err);
+    if (!obj)
+        fail_msg("assemble: %s", err ? err : "?");
+    return obj;
+}
+
+static void test_error_line_and_log(void **state)
+{
+    bpflua_object *obj = assemble("mov %r0, 0\nmov %r1, 0\nldxw %r0, [%r1+0]\nexit\n");
+    char *err = NULL, *log = NULL;
+    struct bpflua_verify_info info;
+    assert_int_equal(bpflua_verify(obj, 0, 2, &info, &err, &log), -EACCES);
+    /* assembled programs carry line info: the error names t.asm:3 */
+    assert_non_null(strstr(err, "error: R1 invalid mem access 'scalar' at insn 2"));
+    assert_non_null(strstr(err, "(t.asm:3)"));
+    assert_non_null(log);
+    assert_non_null(strstr(log, "R1=scalar(0)"));
+    assert_non_null(strstr(log, "invalid mem access"));
+    free(err);
+    free(log);
+    bpflua_object_free(obj);
+}
+
+static void test_results_cached(void **state)
+{
+    bpflua_object *obj = assemble("mov %r0, 1\nexit\n");
+    struct bl_prog *p = bl_object_prog(obj, 0);
+    struct bpflua_verify_info a, b;
+    assert_int_equal(bpflua_verify(obj, 0, 0, &a, NULL, NULL), 0);
+    assert_int_equal(p->verdict, 1);
+    assert_non_null(p->aux);
+    assert_true(p->aux[0].seen && p->aux[1].seen);
+    uint64_t ns = p->verify_ns;
+    assert_int_equal(bpflua_verify(obj, 0, 0, &b, NULL, NULL), 0);
+    assert_int_equal(p->verify_ns, ns); /* not verified again */
+    assert_int_equal(a.verified_insns, b.verified_insns);
+    assert_int_equal(b.max_insns, 2);
+    assert_int_equal(bpflua_verify(obj, 7, 0, &b, NULL, NULL), -EINVAL);
+    bpflua_object_free(obj);
+}
+
+static void test_ctx_field_and_loop_bound_annotations(void **state)
+{
+    bpflua_object *obj = assemble("ldxw %r2, [%r1+4]\n"
+                                  "ldxw %r6, [%r1+16]\n"
+                                  "mov %r1, 7\n"
+                                  "lddw %r2, func:cb\n"
+                                  "mov %r3, 0\n"
+                                  "mov %r4, 0\n"
+                                  "call 181\n"
+                                  "mov %r0, 2\n"
+                                  "exit\n"
+                                  "cb:\n"
+                                  "mov %r0, 0\n"
+                                  "exit\n");
+    assert_int_equal(bpflua_verify(obj, 0, 0, NULL, NULL, NULL), 0);
+    struct bl_prog *p = bl_object_prog(obj, 0);
+    assert_int_equal(p->aux[0].ctx_field, 1 + 1); /* data_end */
+    assert_int_equal(p->aux[1].ctx_field, 1 + 4); /* rx_queue_index */
+    assert_int_equal(p->aux[2].ctx_field, 0);
+    assert_int_equal(p->aux[7].loop_bound, 7);
+    assert_true(p->aux[0].mem_safe);
+    assert_int_equal(p->max_insns, 9 + 7 * 2);
+    bpflua_object_free(obj);
+}
+
+static void test_raw_insns_without_assembler(void **state)
+{
+    /* r0 = 0; if r0 == 0 goto +0; exit  -- built from struct bl_insn */
+    struct bl_insn prog[] = {
+        { .code = BL_ALU64 | BL_MOV | BL_K, .dst = 0, .imm = 0 },
+        { .code = BL_JMP | BL_JEQ | BL_K, .dst = 0, .off = 0, .imm = 0 },
+        { .code = BL_JMP | BL_EXIT },
+    };
+    bpflua_object *obj = bpflua_object_new();
+    assert_int_equal(bpflua_object_add_prog(obj, "raw", "xdp", prog, 3, NULL, 0, NULL, 0), 0);
+    assert_int_equal(bpflua_verify(obj, 0, 0, NULL, NULL, NULL), 0);
+    /* a register number above 10 is bad input, not a crash */
+    struct bl_insn bad[] = {
+        { .code = BL_ALU64 | BL_MOV | BL_X, .dst = 0, .src = 12 },
+        { .code = BL_JMP | BL_EXIT },
+    };
+    assert_int_equal(bpflua_object_add_prog(obj, "bad", "xdp", bad, 2, NULL, 0, NULL, 0), 1);
+    char *err = NULL;
+    assert_int_equal(bpflua_verify(obj, 1, 0, NULL, &err, NULL), -EACCES);
+    assert_non_null(strstr(err, "R12 is invalid at insn 0"));
+    free(err);
+    err = NULL;
+    /* a lddw cut in half */
+    struct bl_insn half[] = { { .code = BL_LD | BL_IMM | BL_DW, .dst = 0 } };
+    assert_int_equal(bpflua_object_add_prog(obj, "half", "xdp", half, 1, NULL, 0, NULL, 0), 2);
+    assert_int_equal(bpflua_verify(obj, 2, 0, NULL, &err, NULL), -EACCES);
+    assert_non_null(strstr(err, "invalid bpf_ld_imm64 insn"));
+    free(err);
+    bpflua_object_free(obj);
+}
+
+int main(void)
+{
+    find_corpus();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_error_line_and_log),
+        cmocka_unit_test(test_results_cached),
+        cmocka_unit_test(test_ctx_field_and_loop_bound_annotations),
+        cmocka_unit_test(test_raw_insns_without_assembler),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
