@@ -1,0 +1,3 @@
+function xdp.f(pkt)
+  return 0x10000000000000000
+end

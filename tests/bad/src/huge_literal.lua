@@ -1,0 +1,3 @@
+function xdp.f(pkt)
+  return 99999999999999999999999
+end

@@ -1,0 +1,3 @@
+function xdp.f(pkt)
+  return (1
+end

@@ -1,0 +1,4 @@
+function xdp.f(pkt)
+  local s = "abc
+  return 2
+end

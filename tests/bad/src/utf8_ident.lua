@@ -1,0 +1,4 @@
+function xdp.f(pkt)
+  local ÿþ = 1
+  return 2
+end
