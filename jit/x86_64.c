@@ -128,6 +128,19 @@ struct jfunc {
     int32_t rsp_adjust;   /* frame + alignment padding */
 };
 
+/* A callback being inlined into a bpf_loop: its jumps go to labels of
+ * this copy, its exits to the loop's continue label. */
+struct inline_ctx {
+    uint32_t start, end;      /* the callback's instructions */
+    uint32_t first_label;     /* label of instruction start + k: first_label + k */
+    uint32_t cont_label;
+    int depth;
+    const struct inline_ctx *outer;
+};
+
+#define INLINE_MAX_INSNS 256  /* callbacks longer than this are called */
+#define INLINE_MAX_DEPTH 4
+
 struct jit {
     struct x86_emit e;
     const struct bl_insn *insns;
@@ -143,6 +156,7 @@ struct jit {
     uint32_t n_funcs;
     uint32_t fault_label, tramp_ret_label;
     const struct bpflua_helper *(*helper_find)(uint32_t id);
+    const struct inline_ctx *inl;    /* translating an inlined callback */
     char **errp;
     int failed;
 };
@@ -756,11 +770,174 @@ static uint32_t static_callback(const struct jit *j, uint32_t pc)
     return UINT32_MAX;
 }
 
+static int emit_insn(struct jit *j, uint32_t pc);
+
+/* Where a loop variable of an inlined bpf_loop lives: a register the
+ * callback does not touch, or a slot at [rsp + 8 * slot]. */
+struct loop_var {
+    int reg;      /* -1: in memory */
+    int32_t disp;
+};
+
+static void var_load(struct jit *j, int dst, const struct loop_var *v)
+{
+    if (v->reg >= 0)
+        x86_mov_rr(&j->e, 1, dst, v->reg);
+    else
+        x86_load(&j->e, 8, 0, dst, RSP, v->disp);
+}
+
+static void var_store(struct jit *j, const struct loop_var *v, int src)
+{
+    if (v->reg >= 0)
+        x86_mov_rr(&j->e, 1, v->reg, src);
+    else
+        x86_store_r(&j->e, 8, RSP, v->disp, src);
+}
+
+/* bpf_loop with the callback's body inlined in the loop: no call, no
+ * prologue per iteration. Only in unchecked code, for a callback known at
+ * the call site and short enough. On entry the flags and nr checks are
+ * done (rdi = nr as u32, rdx = ctx); leaves the iterations run in rax. */
+static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
+{
+    struct x86_emit *e = &j->e;
+    static const int candidates[4] = {RBX, R13, R14, R15};
+    int touched[16] = {0}, saved[5], n_saved = 0;
+    for (int k = 0; k < cb->n_saves; k++)
+        touched[cb->saves[k]] = 1;
+    /* loop variables: i, n, ctx in free callee-saved registers, else memory */
+    struct loop_var vars[3];
+    int n_mem = 0, c = 0;
+    for (int v = 0; v < 3; v++) {
+        while (c < 4 && touched[candidates[c]])
+            c++;
+        if (c < 4) {
+            vars[v].reg = candidates[c++];
+            vars[v].disp = 0;
+        } else {
+            vars[v].reg = -1;
+            vars[v].disp = 8 * n_mem++;
+        }
+    }
+    /* save the caller's values of what the body or the loop writes */
+    if (cb->uses_frame)
+        saved[n_saved++] = RBP;
+    for (int k = 0; k < 4; k++) {
+        int r = candidates[k];
+        int used = touched[r];
+        for (int v = 0; v < 3; v++)
+            used |= vars[v].reg == r;
+        if (used)
+            saved[n_saved++] = r;
+    }
+    for (int k = 0; k < n_saved; k++)
+        x86_push(e, saved[k]);
+    int32_t alloc = 8 * n_mem + (cb->uses_frame ? BL_STACK_SIZE : 0);
+    if ((n_saved + n_mem) % 2)
+        alloc += 8;                          /* the body may call: keep rsp 16-aligned */
+    if (alloc)
+        x86_alu_ri(e, 1, ALU_SUB, RSP, alloc);
+    var_store(j, &vars[1], RDI);             /* n */
+    var_store(j, &vars[2], RDX);             /* ctx */
+    if (cb->uses_frame)                      /* the callback's frame: [rbp - 512, rbp) */
+        x86_lea(e, RBP, RSP, 8 * n_mem + BL_STACK_SIZE);
+    x86_alu_rr(e, 0, ALU_XOR, RAX, RAX);
+    x86_mov_rr(e, 1, R11, RAX);
+    var_store(j, &vars[0], R11);             /* i = 0 */
+    uint32_t l_out = x86_label_new(e), l_top = x86_label_new(e);
+    x86_test_rr(e, 0, RDI, RDI);
+    x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
+
+    struct inline_ctx ic = {cb->start, cb->end, 0, x86_label_new(e), depth, j->inl};
+    ic.first_label = (uint32_t)e->n_labels;
+    for (uint32_t i = cb->start; i < cb->end; i++)
+        x86_label_new(e);
+    x86_label_bind(e, l_top);
+    var_load(j, RDI, &vars[0]);              /* R1 = i */
+    var_load(j, RSI, &vars[2]);              /* R2 = ctx */
+    const struct inline_ctx *outer = j->inl;
+    j->inl = &ic;
+    for (uint32_t i = cb->start; i < cb->end && !j->failed; i++) {
+        x86_label_bind(e, ic.first_label + (i - cb->start));
+        emit_insn(j, i);
+        if (bl_is_lddw(&j->insns[i]))
+            i++;
+    }
+    const struct bl_insn *last = &j->insns[cb->end - 1];
+    if (last->code != (BL_JMP | BL_EXIT))
+        x86_jmp_fix(e, FIX_LABEL, j->fault_label);   /* falling off the callback */
+    j->inl = outer;
+    x86_label_bind(e, ic.cont_label);
+    /* i++; stop when the callback returned nonzero or i == n */
+    if (vars[0].reg >= 0) {
+        x86_inc(e, 0, vars[0].reg);
+    } else {
+        x86_load(e, 8, 0, R11, RSP, vars[0].disp);
+        x86_inc(e, 0, R11);
+        x86_store_r(e, 8, RSP, vars[0].disp, R11);
+    }
+    x86_test_rr(e, 1, RAX, RAX);
+    x86_jcc_fix(e, CC_NE, FIX_LABEL, l_out);
+    int ireg = vars[0].reg >= 0 ? vars[0].reg : R11;
+    if (vars[1].reg >= 0) {
+        x86_alu_rr(e, 0, ALU_CMP, ireg, vars[1].reg);
+    } else {
+        x86_load(e, 8, 0, R10, RSP, vars[1].disp);
+        x86_alu_rr(e, 0, ALU_CMP, ireg, R10);
+    }
+    x86_jcc_fix(e, CC_B, FIX_LABEL, l_top);
+    x86_label_bind(e, l_out);
+    var_load(j, RAX, &vars[0]);              /* iterations run */
+    if (alloc)
+        x86_alu_ri(e, 1, ALU_ADD, RSP, alloc);
+    for (int k = n_saved; k-- > 0;)
+        x86_pop(e, saved[k]);
+}
+
+static int inline_depth(const struct jit *j)
+{
+    return j->inl ? j->inl->depth : 0;
+}
+
+/* the callback function to inline at this bpf_loop, or NULL */
+static const struct jfunc *inline_candidate(const struct jit *j, uint32_t cb)
+{
+    if (j->checked || cb == UINT32_MAX || inline_depth(j) >= INLINE_MAX_DEPTH)
+        return NULL;
+    uint32_t f = func_index(j, cb);
+    if (f == UINT32_MAX || f == 0)
+        return NULL;
+    const struct jfunc *fn = &j->funcs[f];
+    if (fn->end - fn->start > INLINE_MAX_INSNS)
+        return NULL;
+    for (const struct inline_ctx *o = j->inl; o; o = o->outer)
+        if (o->start == fn->start)
+            return NULL;                     /* already inside this callback */
+    return fn;
+}
+
 /* bpf_loop(nr = R1, callback = R2, ctx = R3, flags = R4) as a native loop */
 static void emit_bpf_loop(struct jit *j, uint32_t pc)
 {
     struct x86_emit *e = &j->e;
     uint32_t cb = static_callback(j, pc);
+    const struct jfunc *inl = inline_candidate(j, cb);
+    if (inl) {
+        uint32_t l_done = x86_label_new(e), l_bad = x86_label_new(e);
+        x86_mov_ri(e, RAX, (uint64_t)(int64_t)-EINVAL);
+        x86_test_rr(e, 1, RCX, RCX);
+        x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
+        x86_mov_rr(e, 0, RDI, RDI);
+        x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
+        x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
+        emit_inlined_loop(j, inl, inline_depth(j) + 1);
+        x86_jmp_fix(e, FIX_LABEL, l_done);
+        x86_label_bind(e, l_bad);
+        x86_mov_ri(e, RAX, (uint64_t)(int64_t)-E2BIG);
+        x86_label_bind(e, l_done);
+        return;
+    }
     uint32_t l_done = x86_label_new(e), l_out = x86_label_new(e);
     uint32_t l_top = x86_label_new(e), l_bad = x86_label_new(e);
 
@@ -848,6 +1025,22 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
     return 0;
 }
 
+/* a jump (cc < 0: unconditional) to instruction `target`, in the function's
+ * code or in the inlined copy being emitted */
+static void jump_to(struct jit *j, int cc, uint32_t target)
+{
+    struct x86_emit *e = &j->e;
+    enum x86_fix_kind kind = FIX_INSN;
+    if (j->inl) {
+        kind = FIX_LABEL;
+        target = j->inl->first_label + (target - j->inl->start);
+    }
+    if (cc < 0)
+        x86_jmp_fix(e, kind, target);
+    else
+        x86_jcc_fix(e, (enum x86_cc)cc, kind, target);
+}
+
 static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
 {
     struct x86_emit *e = &j->e;
@@ -856,12 +1049,15 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
     if (op == BL_CALL)
         return emit_call(j, pc, in);
     if (op == BL_EXIT) {
-        emit_epilogue(j, &j->funcs[j->func_of[pc]]);
+        if (!j->inl)
+            emit_epilogue(j, &j->funcs[j->func_of[pc]]);
+        else if (pc + 1 != j->inl->end)     /* the last exit falls through */
+            x86_jmp_fix(e, FIX_LABEL, j->inl->cont_label);
         return 0;
     }
     if (op == BL_JA) {
         int32_t rel = cls == BL_JMP32 ? in->imm : in->off;
-        x86_jmp_fix(e, FIX_INSN, (uint32_t)((int64_t)pc + 1 + rel));
+        jump_to(j, -1, (uint32_t)((int64_t)pc + 1 + rel));
         return 0;
     }
     if ((op >> 4) >= 16 || (op != BL_JEQ && !jmp_cc[op >> 4]))
@@ -880,7 +1076,7 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
         else
             x86_alu_rr(e, w, ALU_CMP, dst, src);
     }
-    x86_jcc_fix(e, jmp_cc[op >> 4], FIX_INSN, (uint32_t)((int64_t)pc + 1 + in->off));
+    jump_to(j, (int)jmp_cc[op >> 4], (uint32_t)((int64_t)pc + 1 + in->off));
     return 0;
 }
 

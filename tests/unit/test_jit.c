@@ -518,6 +518,26 @@ static void test_bpf_loop_verified(void **state)
         "cb:\nldxdw %r3, [%r2]\nadd %r3, %r1\nldxb %r3, [%r3]\nmov %r0, 0\njne %r3, 0, +2\n"
         "stxdw [%r2+8], %r1\nmov %r0, 1\nexit\n";
     assert_true(trusted_text(scan, pkt, sizeof pkt) == 1400);
+    /* a callback known only at run time is called, not inlined */
+    const char *dyn =
+        "stdw [%r10-8], 0\nlddw %r2, func:a\njeq %r2, 0, +2\nlddw %r2, func:b\nmov %r1, 4\n"
+        "mov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\nldxdw %r0, [%r10-8]\nexit\n"
+        "a:\nldxdw %r3, [%r2]\nadd %r3, 1\nstxdw [%r2], %r3\nmov %r0, 0\nexit\n"
+        "b:\nldxdw %r3, [%r2]\nadd %r3, 10\nstxdw [%r2], %r3\nmov %r0, 0\nexit\n";
+    assert_true(trusted_text(dyn, NULL, 0) == 40);
+    /* an inlined callback that uses R6-R9, its own frame, a helper and R1/R2
+     * after writing them: the loop variables live in memory then */
+    const char *busy =
+        "mov %r6, 6\nmov %r7, 7\nmov %r8, 8\nmov %r9, 9\nstdw [%r10-8], 0\nmov %r1, 20\n"
+        "lddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r1, [%r10-8]\nlsh %r0, 32\nadd %r0, %r1\nadd %r0, %r6\nadd %r0, %r7\n"
+        "add %r0, %r8\nadd %r0, %r9\nexit\n"
+        "cb:\nmov %r6, %r1\nmov %r7, %r2\nmov %r8, 3\nmov %r9, 5\nstxdw [%r10-16], %r6\n"
+        "call 8\nldxdw %r1, [%r10-16]\nmul %r1, %r8\nadd %r1, %r9\nmov %r2, 0\n"
+        "ldxdw %r3, [%r7]\nadd %r3, %r1\nstxdw [%r7], %r3\nmov %r0, 0\njlt %r6, 15, +1\n"
+        "mov %r0, 1\nexit\n";
+    /* i = 0..15: sum(3i + 5) = 3 * 120 + 80 = 440, 16 iterations */
+    assert_true(trusted_text(busy, NULL, 0) == ((uint64_t)16 << 32) + 440 + 30);
 }
 
 static void test_maps_and_for_each(void **state)
