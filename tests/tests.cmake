@@ -11,8 +11,9 @@ set(TEST_ENV
   "BPFLUA_SRC=${CMAKE_SOURCE_DIR}"
   "BPFLUA_BUILD=${CMAKE_BINARY_DIR}"
   "SHARED_DIR=${SHARED_DIR}"
-  "LUA_CPATH=${CMAKE_BINARY_DIR}/?.so;;"
-  "LUA_PATH=${CMAKE_SOURCE_DIR}/tests/spec/?.lua;${CMAKE_SOURCE_DIR}/tests/lang/?.lua;;")
+  # "\\;" keeps each ';' inside its variable (a bare ';' splits the list)
+  "LUA_CPATH=${CMAKE_BINARY_DIR}/?.so\\;\\;"
+  "LUA_PATH=${CMAKE_SOURCE_DIR}/tests/spec/?.lua\\;${CMAKE_SOURCE_DIR}/tests/lang/?.lua\\;\\;")
 if(BPFLUA_SANITIZE)
   # stock lua5.4 loading bpf.so needs the sanitizer runtimes preloaded
   execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
