@@ -50,7 +50,7 @@ static const char *const usage =
     "  disasm  FILE.lua|FILE.o              instructions with source lines interleaved\n"
     "  conformance [--engine interp|jit] FILE.data...\n"
     "  attach  FILE --dev IFACE [--json]    live on an interface\n"
-    "  bench   ...                          benchmarks (tests/bench)\n"
+    "  bench   [--quick] [--only NAME]      the benchmark suite (tests/bench/run.lua)\n"
     "  repl                                 interactive session (also: no arguments)\n"
     "\n"
     "  bpflua <command> --help   help for one command\n"
@@ -125,42 +125,65 @@ static int run_repl(lua_State *L, int argc, char **argv)
     return rc;
 }
 
-/* ---- bench: the runner from tests/bench, when it is built ----------------------- */
+/* ---- bench: the suite driver tests/bench/run.lua, run in this Lua state ------------ */
 
-static int run_bench(int argc, char **argv)
+static int file_exists(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
+static int run_bench(lua_State *L, int argc, char **argv)
 {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    const char *env = getenv("BPFLUA_BENCH");
-    char cand[3][PATH_MAX + 64];
-    int nc = 0;
-    if (env && *env)
-        snprintf(cand[nc++], sizeof cand[0], "%s", env);
+    char exe_dir[PATH_MAX] = ".";
     if (n > 0) {
         self[n] = '\0';
         char *slash = strrchr(self, '/');
-        if (slash)
+        if (slash) {
             *slash = '\0';
-        snprintf(cand[nc++], sizeof cand[0], "%s/bpflua-bench", self);
-        snprintf(cand[nc++], sizeof cand[0], "%s/tests/bench/bpflua-bench", self);
-    }
-    for (int i = 0; i < nc; i++) {
-        if (access(cand[i], X_OK) == 0) {
-            fflush(stdout);
-            argv[0] = cand[i];
-            execv(cand[i], argv);
-            fprintf(stderr, "bpflua bench: cannot run %s: %s\n", cand[i], strerror(errno));
-            return 1;
+            snprintf(exe_dir, sizeof exe_dir, "%s", self);
         }
     }
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: bpflua bench [args]\n"
-               "Runs the benchmark runner from tests/bench (bpflua-bench); it is not built.\n");
-        return 0;
+    /* the source tree: $BPFLUA_SRC, the parent of a build directory, or . */
+    char cand[4][PATH_MAX + 64];
+    int nc = 0;
+    const char *src = getenv("BPFLUA_SRC");
+    if (src && *src)
+        snprintf(cand[nc++], sizeof cand[0], "%s/tests/bench/run.lua", src);
+    snprintf(cand[nc++], sizeof cand[0], "%s/../tests/bench/run.lua", exe_dir);
+    snprintf(cand[nc++], sizeof cand[0], "tests/bench/run.lua");
+    const char *script = NULL;
+    for (int i = 0; i < nc && !script; i++)
+        if (file_exists(cand[i]))
+            script = cand[i];
+    if (!script) {
+        if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+            printf("usage: bpflua bench [--quick] [--only NAME] [...]\n"
+                   "Runs the benchmark suite tests/bench/run.lua of a source tree; none was found\n"
+                   "(set BPFLUA_SRC to the checkout).\n");
+            return 0;
+        }
+        fprintf(stderr, "bpflua bench: the benchmark suite is not available: no tests/bench/run.lua "
+                        "(run from a checkout or set BPFLUA_SRC)\n");
+        return 2;
     }
-    fprintf(stderr, "bpflua bench: the benchmark runner is not built "
-                    "(expected bpflua-bench from tests/bench next to bpflua)\n");
-    return 2;
+    /* the benchmark binaries (bench_native) sit next to bpflua in a build */
+    if (!getenv("BPFLUA_BUILD"))
+        setenv("BPFLUA_BUILD", exe_dir, 1);
+    lua_createtable(L, argc, 1);
+    lua_pushstring(L, script);
+    lua_rawseti(L, -2, 0);
+    for (int i = 1; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i);
+    }
+    lua_setglobal(L, "arg");
+    if (luaL_dofile(L, script) != LUA_OK) {
+        fprintf(stderr, "bpflua bench: %s\n", lua_tostring(L, -1));
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- main ------------------------------------------------------------------------ */
@@ -185,7 +208,7 @@ static int dispatch(lua_State *L, int argc, char **argv)
     if (!strcmp(cmd, "detach"))
         return bl_cmd_detach(L, argc, argv);
     if (!strcmp(cmd, "bench"))
-        return run_bench(argc, argv);
+        return run_bench(L, argc, argv);
     if (!strcmp(cmd, "repl"))
         return run_repl(L, argc, argv);
     if (!strcmp(cmd, "help"))
