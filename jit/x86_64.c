@@ -130,12 +130,19 @@ struct jfunc {
 
 /* A callback being inlined into a bpf_loop: its jumps go to labels of
  * this copy, its exits to the loop's continue label. */
+#define MAX_PROMOTED 4
+
 struct inline_ctx {
     uint32_t start, end;      /* the callback's instructions */
     uint32_t first_label;     /* label of instruction start + k: first_label + k */
     uint32_t cont_label;
     int depth;
     const struct inline_ctx *outer;
+    /* ctx slots kept in registers: 8-byte [R2 + off] reads come from
+     * slot_reg, writes go to slot_reg and through to memory */
+    int n_promoted;
+    int16_t slot_off[MAX_PROMOTED];
+    uint8_t slot_reg[MAX_PROMOTED];
 };
 
 #define INLINE_MAX_INSNS 256  /* callbacks longer than this are called */
@@ -795,42 +802,178 @@ static void var_store(struct jit *j, const struct loop_var *v, int src)
         x86_store_r(&j->e, 8, RSP, v->disp, src);
 }
 
+/* What an inlined body does, for choosing where loop variables live. */
+struct body_info {
+    int calls;                 /* calls anything (helpers, functions, loops) */
+    int writes[BL_NREGS];      /* registers it writes */
+    int r2_base_only;          /* R2 is read only as the base of LDX/ST/STX */
+    int stores_known;          /* every store is non-atomic through R2 or R10 */
+    int n_acc;
+    struct { int16_t off; uint8_t size; } acc[64]; /* accesses through R2 */
+};
+
+static void analyse_body(const struct jit *j, const struct jfunc *cb, struct body_info *bi)
+{
+    memset(bi, 0, sizeof *bi);
+    bi->r2_base_only = 1;
+    bi->stores_known = 1;
+    for (uint32_t i = cb->start; i < cb->end; i++) {
+        const struct bl_insn *in = &j->insns[i];
+        uint8_t cls = BL_CLASS(in->code), mode = BL_MODE(in->code);
+        int size = size_of(in->code);
+        switch (cls) {
+        case BL_ALU:
+        case BL_ALU64:
+            bi->writes[in->dst] = 1;
+            if (in->dst == BL_R2 || (BL_SRC(in->code) == BL_X && in->src == BL_R2))
+                bi->r2_base_only = 0;
+            break;
+        case BL_LD:
+            if (bl_is_lddw(in)) {
+                bi->writes[in->dst] = 1;
+                i++;
+            } else {
+                bi->calls = 1;
+            }
+            break;
+        case BL_LDX:
+            bi->writes[in->dst] = 1;
+            if (in->src == BL_R2 && bi->n_acc < 64) {
+                bi->acc[bi->n_acc].off = in->off;
+                bi->acc[bi->n_acc++].size = (uint8_t)size;
+            } else if (in->src == BL_R2) {
+                bi->r2_base_only = 0;
+            }
+            break;
+        case BL_ST:
+        case BL_STX:
+            if (cls == BL_STX && in->src == BL_R2)
+                bi->r2_base_only = 0;          /* stores the pointer itself */
+            if (mode == BL_ATOMIC) {
+                bi->stores_known = 0;
+                if (in->dst == BL_R2)
+                    bi->r2_base_only = 0;
+                if (in->imm & BL_FETCH)
+                    bi->writes[in->imm == BL_CMPXCHG ? BL_R0 : in->src] = 1;
+                break;
+            }
+            if (in->dst != BL_R2 && in->dst != BL_R10)
+                bi->stores_known = 0;
+            if (in->dst == BL_R2 && bi->n_acc < 64) {
+                bi->acc[bi->n_acc].off = in->off;
+                bi->acc[bi->n_acc++].size = (uint8_t)size;
+            } else if (in->dst == BL_R2) {
+                bi->r2_base_only = 0;
+            }
+            break;
+        default: /* jumps */
+            if (BL_OP(in->code) == BL_CALL) {
+                bi->calls = 1;
+            } else if (BL_OP(in->code) != BL_EXIT && BL_OP(in->code) != BL_JA &&
+                       (in->dst == BL_R2 || (BL_SRC(in->code) == BL_X && in->src == BL_R2))) {
+                bi->r2_base_only = 0;
+            }
+            break;
+        }
+    }
+    if (bi->calls)
+        for (int r = BL_R0; r <= BL_R5; r++)
+            bi->writes[r] = 1;
+}
+
+/* Is [off, off + 8) accessed only as one 8-byte slot? */
+static int promotable(const struct body_info *bi, int16_t off)
+{
+    for (int k = 0; k < bi->n_acc; k++) {
+        int lo = bi->acc[k].off, hi = lo + bi->acc[k].size;
+        if (hi <= off || lo >= off + 8)
+            continue;
+        if (lo != off || bi->acc[k].size != 8)
+            return 0;
+    }
+    return 1;
+}
+
+/* A promoted slot's register for an 8-byte access [R2 + off] in the
+ * inlined body being emitted, or -1. */
+static int promoted_reg(const struct jit *j, int base, int size, int16_t off)
+{
+    const struct inline_ctx *ic = j->inl;
+    if (!ic || base != BL_R2 || size != 8)
+        return -1;
+    for (int k = 0; k < ic->n_promoted; k++)
+        if (ic->slot_off[k] == off)
+            return ic->slot_reg[k];
+    return -1;
+}
+
 /* bpf_loop with the callback's body inlined in the loop: no call, no
  * prologue per iteration. Only in unchecked code, for a callback known at
  * the call site and short enough. On entry the flags and nr checks are
- * done (rdi = nr as u32, rdx = ctx); leaves the iterations run in rax. */
+ * done (rdi = nr as u32, rdx = ctx); leaves the iterations run in rax.
+ *
+ * Where the loop lives: i stays in rdi (R1) and ctx in rsi (R2) when the
+ * body neither writes them nor calls anything; else they are copied in
+ * each iteration from free callee-saved registers (those the callback
+ * does not touch) or stack slots. When R2 only serves as a base and every
+ * store goes through R2 or R10, 8-byte ctx slots move into spare
+ * callee-saved registers: reads become register moves, writes also go
+ * through to memory (so a load through another pointer still sees them). */
 static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
 {
     struct x86_emit *e = &j->e;
     static const int candidates[4] = {RBX, R13, R14, R15};
-    int touched[16] = {0}, saved[5], n_saved = 0;
+    int busy[16] = {0}, saved[5], n_saved = 0;
+    struct body_info bi;
+    analyse_body(j, cb, &bi);
     for (int k = 0; k < cb->n_saves; k++)
-        touched[cb->saves[k]] = 1;
+        busy[cb->saves[k]] = 1;
+    int i_in_rdi = !bi.calls && !bi.writes[BL_R1];
+    int ctx_in_rsi = !bi.calls && !bi.writes[BL_R2];
+
     /* loop variables: i, n, ctx in free callee-saved registers, else memory */
     struct loop_var vars[3];
     int n_mem = 0, c = 0;
     for (int v = 0; v < 3; v++) {
-        while (c < 4 && touched[candidates[c]])
+        if ((v == 0 && i_in_rdi) || (v == 2 && ctx_in_rsi)) {
+            vars[v].reg = v == 0 ? RDI : RSI;
+            vars[v].disp = 0;
+            continue;
+        }
+        while (c < 4 && busy[candidates[c]])
             c++;
         if (c < 4) {
-            vars[v].reg = candidates[c++];
-            vars[v].disp = 0;
+            vars[v].reg = candidates[c];
+            busy[candidates[c++]] = 2;
         } else {
             vars[v].reg = -1;
             vars[v].disp = 8 * n_mem++;
         }
     }
+    struct inline_ctx ic = {cb->start, cb->end, 0, 0, depth, j->inl, 0, {0}, {0}};
+    if (ctx_in_rsi && bi.r2_base_only && bi.stores_known) {
+        for (int k = 0; k < bi.n_acc && ic.n_promoted < MAX_PROMOTED; k++) {
+            int16_t off = bi.acc[k].off;
+            int dup = 0;
+            for (int q = 0; q < ic.n_promoted; q++)
+                dup |= ic.slot_off[q] == off;
+            if (dup || bi.acc[k].size != 8 || !promotable(&bi, off))
+                continue;
+            while (c < 4 && busy[candidates[c]])
+                c++;
+            if (c == 4)
+                break;
+            busy[candidates[c]] = 2;
+            ic.slot_off[ic.n_promoted] = off;
+            ic.slot_reg[ic.n_promoted++] = (uint8_t)candidates[c++];
+        }
+    }
     /* save the caller's values of what the body or the loop writes */
     if (cb->uses_frame)
         saved[n_saved++] = RBP;
-    for (int k = 0; k < 4; k++) {
-        int r = candidates[k];
-        int used = touched[r];
-        for (int v = 0; v < 3; v++)
-            used |= vars[v].reg == r;
-        if (used)
-            saved[n_saved++] = r;
-    }
+    for (int k = 0; k < 4; k++)
+        if (busy[candidates[k]])
+            saved[n_saved++] = candidates[k];
     for (int k = 0; k < n_saved; k++)
         x86_push(e, saved[k]);
     int32_t alloc = 8 * n_mem + (cb->uses_frame ? BL_STACK_SIZE : 0);
@@ -838,24 +981,36 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         alloc += 8;                          /* the body may call: keep rsp 16-aligned */
     if (alloc)
         x86_alu_ri(e, 1, ALU_SUB, RSP, alloc);
+    if (vars[2].reg != RSI)
+        var_store(j, &vars[2], RDX);         /* ctx */
+    else
+        x86_mov_rr(e, 1, RSI, RDX);
+    for (int k = 0; k < ic.n_promoted; k++)
+        x86_load(e, 8, 0, ic.slot_reg[k], RDX, ic.slot_off[k]);
     var_store(j, &vars[1], RDI);             /* n */
-    var_store(j, &vars[2], RDX);             /* ctx */
     if (cb->uses_frame)                      /* the callback's frame: [rbp - 512, rbp) */
         x86_lea(e, RBP, RSP, 8 * n_mem + BL_STACK_SIZE);
     x86_alu_rr(e, 0, ALU_XOR, RAX, RAX);
-    x86_mov_rr(e, 1, R11, RAX);
-    var_store(j, &vars[0], R11);             /* i = 0 */
+    if (vars[0].reg == RDI)
+        x86_alu_rr(e, 0, ALU_XOR, RDI, RDI);
+    else
+        var_store(j, &vars[0], RAX);         /* i = 0 */
     uint32_t l_out = x86_label_new(e), l_top = x86_label_new(e);
-    x86_test_rr(e, 0, RDI, RDI);
+    if (vars[1].reg >= 0)
+        x86_test_rr(e, 0, vars[1].reg, vars[1].reg);
+    else
+        x86_alu_mi(e, 0, ALU_CMP, RSP, vars[1].disp, 0);
     x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
 
-    struct inline_ctx ic = {cb->start, cb->end, 0, x86_label_new(e), depth, j->inl};
+    ic.cont_label = x86_label_new(e);
     ic.first_label = (uint32_t)e->n_labels;
     for (uint32_t i = cb->start; i < cb->end; i++)
         x86_label_new(e);
     x86_label_bind(e, l_top);
-    var_load(j, RDI, &vars[0]);              /* R1 = i */
-    var_load(j, RSI, &vars[2]);              /* R2 = ctx */
+    if (vars[0].reg != RDI)
+        var_load(j, RDI, &vars[0]);          /* R1 = i */
+    if (vars[2].reg != RSI)
+        var_load(j, RSI, &vars[2]);          /* R2 = ctx */
     const struct inline_ctx *outer = j->inl;
     j->inl = &ic;
     for (uint32_t i = cb->start; i < cb->end && !j->failed; i++) {
@@ -1138,6 +1293,11 @@ static int emit_insn(struct jit *j, uint32_t pc)
             return fail(j, pc, "unknown load");
         if (in->dst == BL_R10)
             return fail(j, pc, "R10 is read-only");
+        int slot = promoted_reg(j, in->src, sign ? 0 : size, in->off);
+        if (slot >= 0) {
+            x86_mov_rr(e, 1, register_map[in->dst], slot);
+            return 0;
+        }
         mem_operand(j, pc, in->src, in->off, size, &base, &disp);
         x86_load(e, size, sign, register_map[in->dst], base, disp);
         return 0;
@@ -1147,6 +1307,8 @@ static int emit_insn(struct jit *j, uint32_t pc)
             return fail(j, pc, "unknown store");
         mem_operand(j, pc, in->dst, in->off, size_of(in->code), &base, &disp);
         x86_store_i(e, size_of(in->code), base, disp, in->imm);
+        if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0)
+            x86_mov_ri(e, promoted_reg(j, in->dst, 8, in->off), (uint64_t)(int64_t)in->imm);
         return 0;
     case BL_STX:
         if (BL_MODE(in->code) == BL_ATOMIC)
@@ -1155,6 +1317,8 @@ static int emit_insn(struct jit *j, uint32_t pc)
             return fail(j, pc, "unknown store");
         mem_operand(j, pc, in->dst, in->off, size_of(in->code), &base, &disp);
         x86_store_r(e, size_of(in->code), base, disp, register_map[in->src]);
+        if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0)
+            x86_mov_rr(e, 1, promoted_reg(j, in->dst, 8, in->off), register_map[in->src]);
         return 0;
     }
     return fail(j, pc, "unknown instruction class");

@@ -96,6 +96,9 @@ static volatile uint64_t sink;
 static void bench(const char *name, const char *text, uint8_t *pkt, size_t len, int samples)
 {
     char *err = NULL;
+    const char *only = getenv("JIT_BENCH_ONLY"); /* one workload by name */
+    if (only && strcmp(only, name))
+        return;
     bpflua_object *obj = bl_asm_assemble(text, name, 1, &err);
     if (!obj) {
         fprintf(stderr, "%s: %s\n", name, err);
@@ -159,7 +162,8 @@ static void bench(const char *name, const char *text, uint8_t *pkt, size_t len, 
            (unsigned long long)mn, (unsigned long long)tj[0], (unsigned long long)ti[0],
            (unsigned long long)tn[0], (double)tj[0] / (double)(tn[0] ? tn[0] : 1),
            (unsigned long long)bl_jit_compile_ns(p->jit), p->n_insns, bl_jit_code_size(p->jit));
-    bpflua_object_free(obj);
+    if (!getenv("JIT_BENCH_KEEP"))
+        bpflua_object_free(obj);
 }
 
 /* compile time of a 1,000-instruction program (ALU, stack, branches, calls) */

@@ -109,8 +109,9 @@ static void init_reg(struct gen *g, int r)
 }
 
 struct fctx {
-    const int *dsts;   /* registers units may write */
+    const int *dsts;   /* registers units may write (and read) */
     int n_dsts;
+    int no_atomics;
     int base;          /* register pointing at the 64-byte area's start */
     int16_t base_off;  /* area = [base + base_off, base + base_off + 64) */
     int depth;         /* 0 main, 1 callback, 2 nested callback / subprogram */
@@ -176,7 +177,12 @@ static void unit_mem(struct gen *g, const struct fctx *f)
     case 2:
         put(g, BL_ST | BL_MEM | size_code(size), f->base, 0, off, rnd_imm());
         break;
-    default: { /* atomic */
+    default: /* atomic */
+        if (f->no_atomics) {
+            put(g, BL_LDX | BL_MEM | BL_DW, r, f->base, area_off(f, 8), 0);
+            break;
+        }
+        {
         static const int32_t ops[] = {BL_ADD, BL_OR, BL_AND, BL_XOR, BL_ADD | BL_FETCH,
                                       BL_OR | BL_FETCH, BL_AND | BL_FETCH, BL_XOR | BL_FETCH,
                                       BL_XCHG, BL_CMPXCHG};
@@ -266,9 +272,9 @@ static void gen_body(struct gen *g, const struct fctx *f, uint32_t n_units)
 /* fold every register and the area into R0 */
 static void gen_epilogue(struct gen *g, const struct fctx *f, int fold_regs_from, int boolean)
 {
-    for (int r = fold_regs_from; r <= BL_R9; r++)
-        if (r != f->base)
-            put(g, BL_ALU64 | BL_XOR | BL_X, BL_R0, r, 0, 0);
+    for (int k = 0; k < f->n_dsts; k++)
+        if (f->dsts[k] >= fold_regs_from && f->dsts[k] != f->base)
+            put(g, BL_ALU64 | BL_XOR | BL_X, BL_R0, f->dsts[k], 0, 0);
     if (boolean) {
         /* a callback returns 0 or 1: stop on some iterations */
         put(g, BL_ALU64 | BL_AND | BL_K, BL_R0, 0, 0, 0x1f);
@@ -290,6 +296,7 @@ static void generate(struct gen *g)
 {
     static const int main_dsts[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
     static const int cb_dsts[] = {0, 3, 4, 5, 6, 7, 8};
+    static const int light_dsts[] = {0, 3, 4, 5};
     memset(g, 0, sizeof *g);
 
     /* main: initialise R0-R9 and the area [r10-64, r10) */
@@ -298,23 +305,33 @@ static void generate(struct gen *g)
         init_reg(g, r);
     for (int16_t off = -64; off < 0; off += 8)
         put(g, BL_ST | BL_MEM | BL_DW, BL_R10, 0, off, rnd_imm());
-    struct fctx fmain = {main_dsts, 10, BL_R10, -64, 0};
+    struct fctx fmain = {main_dsts, 10, 0, BL_R10, -64, 0};
     gen_body(g, &fmain, 10 + below(40));
     gen_epilogue(g, &fmain, 1, 0);
 
-    /* callbacks: R1 = i, R2 = the caller's area; R9 keeps it */
-    struct fctx fcb = {cb_dsts, 7, BL_R9, 0, 1};
+    /* callbacks: R1 = i, R2 = the caller's area; either R9 keeps it (and
+     * the body may use R6-R8, loop and call), or a light body uses only
+     * R0, R3-R5 and R2 as its base (what the JIT keeps in registers) */
     for (int cb = F_CB1; cb <= F_CB2; cb++) {
+        int light = below(2);
+        struct fctx fcb = {cb_dsts, 7, 0, BL_R9, 0, cb == F_CB1 ? 1 : 2};
+        if (light) {
+            fcb.dsts = light_dsts;
+            fcb.n_dsts = 4;
+            fcb.base = BL_R2;
+            fcb.depth = 2;                    /* no calls: R2 must survive */
+            fcb.no_atomics = below(4) != 0;
+        }
         g->func_start[cb] = g->n;
-        put(g, BL_ALU64 | BL_MOV | BL_X, BL_R9, BL_R2, 0, 0);
+        if (!light)
+            put(g, BL_ALU64 | BL_MOV | BL_X, BL_R9, BL_R2, 0, 0);
         put(g, BL_ALU64 | BL_MOV | BL_X, BL_R0, BL_R1, 0, 0);
-        for (int r = 3; r <= 8; r++)
-            init_reg(g, r);
+        for (int k = 1; k < fcb.n_dsts; k++)
+            init_reg(g, fcb.dsts[k]);
         put(g, BL_ALU64 | BL_ADD | BL_X, BL_R3, BL_R1, 0, 0);
-        fcb.depth = cb == F_CB1 ? 1 : 2;
         gen_body(g, &fcb, 3 + below(10));
         /* leave a trace of this iteration in the area */
-        put(g, BL_STX | BL_MEM | BL_DW, BL_R9, BL_R3, (int16_t)(8 * below(8)), 0);
+        put(g, BL_STX | BL_MEM | BL_DW, fcb.base, BL_R3, (int16_t)(8 * below(8)), 0);
         gen_epilogue(g, &fcb, 3, 1);
     }
 
@@ -325,7 +342,7 @@ static void generate(struct gen *g)
     put(g, BL_ALU64 | BL_MOV | BL_X, BL_R0, BL_R1, 0, 0);
     for (int16_t off = -64; off < 0; off += 8)
         put(g, BL_STX | BL_MEM | BL_DW, BL_R10, (int)(1 + below(5)), off, 0);
-    struct fctx fsub = {main_dsts, 10, BL_R10, -64, 2};
+    struct fctx fsub = {main_dsts, 10, 0, BL_R10, -64, 2};
     gen_body(g, &fsub, 3 + below(12));
     gen_epilogue(g, &fsub, 1, 0);
 
