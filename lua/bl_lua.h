@@ -44,6 +44,16 @@ enum bpflua_engine bl_engine_default(void);
 /* Name of an XDP verdict ("XDP_PASS"), or NULL for other values. */
 const char *bl_xdp_verdict_name(uint64_t v);
 
+/* ---- mapview.c: maps wherever the object's data lives ------------------------ */
+
+/* As bpflua_map_lookup/update/delete/next_key, but once the object has been
+ * loaded into the kernel (the kernel engine), on the kernel's maps. */
+int bl_obj_map_lookup(bpflua_object *obj, size_t map, const void *key, void *value);
+int bl_obj_map_update(bpflua_object *obj, size_t map, const void *key, const void *value,
+                      uint64_t flags);
+int bl_obj_map_delete(bpflua_object *obj, size_t map, const void *key);
+int bl_obj_map_next_key(bpflua_object *obj, size_t map, const void *key, void *next_key);
+
 /* ---- pcap.c ----------------------------------------------------------------- */
 
 struct bl_packet {

@@ -623,7 +623,7 @@ static int map_index(lua_State *L)
     if (mc.spec.value_size > KEY_MAX)
         return luaL_error(L, "value size %d not supported", (int)mc.spec.value_size);
     to_bytes(L, 2, mc.spec.key_size, key, "key");
-    if (bpflua_map_lookup(mc.obj, (size_t)mc.index, key, value) < 0) {
+    if (bl_obj_map_lookup(mc.obj, (size_t)mc.index, key, value) < 0) {
         lua_pushnil(L);
         return 1;
     }
@@ -640,14 +640,14 @@ static int map_newindex(lua_State *L)
     unsigned char key[KEY_MAX], value[KEY_MAX];
     to_bytes(L, 2, mc.spec.key_size, key, "key");
     if (lua_isnil(L, 3)) {
-        int rc = bpflua_map_delete(mc.obj, (size_t)mc.index, key);
+        int rc = bl_obj_map_delete(mc.obj, (size_t)mc.index, key);
         if (rc < 0 && rc != -ENOENT && mc.spec.type != BPFLUA_MAP_ARRAY &&
             mc.spec.type != BPFLUA_MAP_PERCPU_ARRAY)
             return luaL_error(L, "cannot delete from map '%s': %s", mc.spec.name, strerror(-rc));
         return 0;
     }
     to_bytes(L, 3, mc.spec.value_size, value, "value");
-    int rc = bpflua_map_update(mc.obj, (size_t)mc.index, key, value, 0);
+    int rc = bl_obj_map_update(mc.obj, (size_t)mc.index, key, value, 0);
     if (rc < 0)
         return luaL_error(L, "cannot update map '%s': %s", mc.spec.name,
                           rc == -E2BIG ? "map is full" : strerror(-rc));
@@ -663,20 +663,20 @@ static int map_next(lua_State *L)
         return luaL_error(L, "key or value too large");
     int rc;
     if (lua_isnoneornil(L, 2)) {
-        rc = bpflua_map_next_key(mc.obj, (size_t)mc.index, NULL, next);
+        rc = bl_obj_map_next_key(mc.obj, (size_t)mc.index, NULL, next);
     } else {
         to_bytes(L, 2, mc.spec.key_size, key, "key");
-        rc = bpflua_map_next_key(mc.obj, (size_t)mc.index, key, next);
+        rc = bl_obj_map_next_key(mc.obj, (size_t)mc.index, key, next);
     }
     for (;;) {
         if (rc < 0) {
             lua_pushnil(L);
             return 1;
         }
-        if (bpflua_map_lookup(mc.obj, (size_t)mc.index, next, value) == 0)
+        if (bl_obj_map_lookup(mc.obj, (size_t)mc.index, next, value) == 0)
             break;
         memcpy(key, next, mc.spec.key_size);
-        rc = bpflua_map_next_key(mc.obj, (size_t)mc.index, key, next);
+        rc = bl_obj_map_next_key(mc.obj, (size_t)mc.index, key, next);
     }
     push_bytes(L, next, mc.spec.key_size, mc.spec.key_signed);
     push_bytes(L, value, mc.spec.value_size, mc.spec.value_signed);
@@ -703,11 +703,11 @@ static int map_len(lua_State *L)
     unsigned char key[KEY_MAX], next[KEY_MAX];
     if (mc.spec.key_size > KEY_MAX)
         return luaL_error(L, "key too large");
-    int rc = bpflua_map_next_key(mc.obj, (size_t)mc.index, NULL, next);
+    int rc = bl_obj_map_next_key(mc.obj, (size_t)mc.index, NULL, next);
     while (rc == 0) {
         n++;
         memcpy(key, next, mc.spec.key_size);
-        rc = bpflua_map_next_key(mc.obj, (size_t)mc.index, key, next);
+        rc = bl_obj_map_next_key(mc.obj, (size_t)mc.index, key, next);
     }
     lua_pushinteger(L, n);
     return 1;

@@ -475,11 +475,11 @@ static int dump_one_map(bpflua_object *obj, const struct map_sel *m)
         rc = -ENOMEM;
         goto out;
     }
-    int r = bpflua_map_next_key(obj, m->index, NULL, next);
+    int r = bl_obj_map_next_key(obj, m->index, NULL, next);
     int is_array = s->type == BPFLUA_MAP_ARRAY || s->type == BPFLUA_MAP_PERCPU_ARRAY;
     size_t guard = (size_t)s->max_entries + 1;
     while (r == 0 && guard-- > 0) {
-        if (bpflua_map_lookup(obj, m->index, next, value) == 0 &&
+        if (bl_obj_map_lookup(obj, m->index, next, value) == 0 &&
             !(is_array && is_zero(value, s->value_size))) {
             if (n == cap) {
                 cap *= 2;
@@ -501,7 +501,7 @@ static int dump_one_map(bpflua_object *obj, const struct map_sel *m)
             n++;
         }
         memcpy(key, next, s->key_size);
-        r = bpflua_map_next_key(obj, m->index, key, next);
+        r = bl_obj_map_next_key(obj, m->index, key, next);
     }
     sort_spec = s;
     qsort(e, n, sizeof *e, cmp_entry);

@@ -340,13 +340,13 @@ static void carry_maps(bpflua_object *old, bpflua_object *new)
             ns.value_size > 4096)
             continue;
         unsigned char key[512], next[512], value[4096];
-        int rc = bpflua_map_next_key(old, (size_t)j, NULL, next);
+        int rc = bl_obj_map_next_key(old, (size_t)j, NULL, next);
         size_t guard = (size_t)os.max_entries + 1;
         while (rc == 0 && guard-- > 0) {
-            if (bpflua_map_lookup(old, (size_t)j, next, value) == 0)
-                bpflua_map_update(new, i, next, value, 0);
+            if (bl_obj_map_lookup(old, (size_t)j, next, value) == 0)
+                bl_obj_map_update(new, i, next, value, 0);
             memcpy(key, next, ns.key_size);
-            rc = bpflua_map_next_key(old, (size_t)j, key, next);
+            rc = bl_obj_map_next_key(old, (size_t)j, key, next);
         }
     }
 }
@@ -682,10 +682,10 @@ static void cmd_maps(struct repl *r)
         int is_array = s.type == BPFLUA_MAP_ARRAY || s.type == BPFLUA_MAP_PERCPU_ARRAY;
         int shown = 0;
         say(r, "%s:", s.name);
-        int rc = bpflua_map_next_key(obj, i, NULL, next);
+        int rc = bl_obj_map_next_key(obj, i, NULL, next);
         size_t guard = (size_t)s.max_entries + 1;
         while (rc == 0 && guard-- > 0) {
-            if (bpflua_map_lookup(obj, i, next, value) == 0) {
+            if (bl_obj_map_lookup(obj, i, next, value) == 0) {
                 int64_t k = 0, v = 0;
                 int kint = bl_bytes_to_int(next, s.key_size, s.key_signed, &k) == 0;
                 int vint = bl_bytes_to_int(value, s.value_size, s.value_signed, &v) == 0;
@@ -702,7 +702,7 @@ static void cmd_maps(struct repl *r)
                 }
             }
             memcpy(key, next, s.key_size);
-            rc = bpflua_map_next_key(obj, i, key, next);
+            rc = bl_obj_map_next_key(obj, i, key, next);
         }
         say(r, "%s\n", shown ? "" : " (empty)");
     }

@@ -174,6 +174,17 @@ expect 0 "run an empty packet" "$B" run "$F" --hex "" --engine interp && has out
 head -c 70000 /dev/zero >"$tmp/big.bin"
 expect 0 "run a 70000-byte packet" "$B" run "$F" --input "$tmp/big.bin" --engine interp && has out 'retval=2 ' "big packet passes"
 
+# trace_printk output (print in the language) is shown per run
+cat >"$tmp/trace.lua" <<'LUA'
+license "GPL"
+function xdp.tell(pkt)
+  print("len %d first %d last %d", #pkt, pkt:u8(0), 7)
+  return xdp.PASS
+end
+LUA
+expect 0 "run with print" "$B" run "$tmp/trace.lua" --hex 2a0102030405060708090a0b0c0d --engine interp &&
+    { has out '^trace: len 14 first 42 last 7$' "trace line"; has out '^name=tell retval=2 ' "result after trace"; }
+
 # disasm interleaves the source lines
 expect 0 "disasm" "$B" disasm "$tmp/filter.o" && has out 'pkt:be16\(12\) ~= ETH_P_IP' "source line in disasm"
 expect 0 "disasm --prog" "$B" disasm "$F" --prog filter && has out 'exit' "instructions in disasm"
@@ -186,9 +197,11 @@ expect 1 "verify a source with an error" "$B" verify "$tmp/bad.lua"
 
 # the kernel engine, where bpf(2) works
 if "$B" run "$tmp/filter.o" --hex "$hex" --engine kernel >"$tmp/kout" 2>"$tmp/kerr"; then
-    expect 0 "run --engine kernel" "$B" run "$tmp/filter.o" --pcap "$P" --engine kernel
-    sed -E 's/ ns_per_run=[0-9]+//' "$tmp/out" >"$tmp/verdicts"
+    expect 0 "run --engine kernel" "$B" run "$tmp/filter.o" --pcap "$P" --engine kernel --dump-maps
+    sed -E 's/ ns_per_run=[0-9]+//' "$tmp/out" | grep '^name=' >"$tmp/verdicts"
     diff -u "$tmp/oracle.verdicts" "$tmp/verdicts" >/dev/null || fail "run kernel: verdicts differ from the oracle"
+    grep '^map=' "$tmp/out" >"$tmp/maps"
+    diff -u "$tmp/oracle.maps" "$tmp/maps" || fail "run kernel: the kernel's maps differ from the oracle"
     expect 1 "kernel rejects an empty packet" "$B" run "$F" --hex "" --engine kernel && has err "14 bytes" "kernel minimum size"
 else
     echo "note: kernel engine unavailable here, skipped: $(head -1 "$tmp/kerr")"

@@ -177,6 +177,13 @@ describe("the bpf module", function()
       assert.has_error(function() p:run(PKT60, "interp") end)
     end)
 
+    it("collects trace_printk output", function()
+      local p = bpf.compile('license "GPL"\nfunction xdp.t(pkt)\n  print("n %d %d %d", #pkt, 2, 3)\n  return 2\nend\n')
+      local _, info = p:run(PKT60, { engine = "interp" })
+      assert.matches("^n 60 2 3\n?$", info.trace)
+      assert.matches("^n 60 2 3", p:trace())
+    end)
+
     it("raises for a program the verifier rejects", function()
       local p = bpf.asm("mov %r0, %r3\nexit\n", "bad")
       local ok, err = pcall(p.run, p, PKT60, { engine = "interp" })
@@ -188,7 +195,15 @@ describe("the bpf module", function()
       if not bpf.kernel_available() then return end
       local p = bpf.compile(COUNTER)
       assert.equal(bpf.xdp.PASS, (p:run(PKT60, { engine = "kernel" })))
-      assert.equal(bpf.xdp.TX, (p:run(PKT60, { engine = "kernel", prog = "stamp" })))
+      local ret, info = p:run(PKT60, { engine = "kernel", prog = "stamp" })
+      assert.equal(bpf.xdp.TX, ret)
+      assert.equal("\xab" .. PKT60:sub(2), info.packet)
+      -- the maps are the kernel's once it ran the object
+      assert.equal(1, p.maps.hits[17])
+      assert.equal(-5, p.maps.vals[1])
+      p.maps.hits[1000] = 1
+      assert.equal(bpf.xdp.DROP, (p:run(PKT60, { engine = "kernel" })))
+      assert.equal(2, p.maps.hits[17])
     end)
   end)
 
