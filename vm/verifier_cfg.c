@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asm.h"
 #include "verifier_state.h"
 
 static int is_jump(const struct bl_insn *in)
@@ -177,6 +178,12 @@ int check_cfg(struct bl_venv *env)
                 goto out;
             }
             second[i + 1] = 1;
+        }
+        /* one opcode table (ops.def) decides what is an instruction */
+        int op = bl_op_decode(in);
+        if (op < 0 || bl_ops[op].fmt == BL_FMT_CALLX) {
+            err = reject(env, "unknown opcode %02x", in->code);
+            goto out;
         }
         if ((err = check_regs(env, in)))
             goto out;

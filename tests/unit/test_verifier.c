@@ -8,7 +8,6 @@
  *   -- max_verified (accept) an upper bound on instructions processed
  *   -- kernel      a note for the kernel-differential test
  */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,73 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "vm/bpflua.h"
 #include "vm/object.h"
 #include "vm/verifier.h"
-
-static char corpus_dir[4096];
-
-static void find_corpus(void)
-{
-    const char *src = getenv("BPFLUA_SRC");
-    if (src) {
-        snprintf(corpus_dir, sizeof corpus_dir, "%s/tests/verifier", src);
-        return;
-    }
-    /* fall back on this file's location: tests/unit/ -> tests/verifier */
-    snprintf(corpus_dir, sizeof corpus_dir, "%s", __FILE__);
-    char *slash = strrchr(corpus_dir, '/');
-    if (slash)
-        *slash = '\0';
-    strncat(corpus_dir, "/../verifier", sizeof corpus_dir - strlen(corpus_dir) - 1);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf)
-        buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-/* The text of section `name` (malloc'd, without its header), or NULL. */
-static char *section(const char *text, const char *name)
-{
-    char hdr[64];
-    snprintf(hdr, sizeof hdr, "-- %s\n", name);
-    const char *p = text;
-    while ((p = strstr(p, hdr))) {
-        if (p == text || p[-1] == '\n')
-            break;
-        p++;
-    }
-    if (!p)
-        return NULL;
-    p += strlen(hdr);
-    const char *e = strstr(p, "\n-- ");
-    size_t n = e ? (size_t)(e - p) + 1 : strlen(p);
-    char *s = malloc(n + 1);
-    memcpy(s, p, n);
-    s[n] = '\0';
-    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
-        s[--n] = '\0';
-    if (strcmp(name, "asm") == 0)
-        strcat(s, "\n");
-    return s;
-}
+#include "tests/verifier/corpus.h"
 
 static int n_files, n_accept, n_reject;
 
@@ -91,11 +30,11 @@ static void run_case(const char *dir, const char *file)
 {
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    char *text = slurp(path);
+    char *text = corpus_slurp(path);
     assert_non_null(text);
-    char *asm_text = section(text, "asm"), *verdict = section(text, "verdict");
-    char *error = section(text, "error"), *max_insns = section(text, "max_insns");
-    char *max_verified = section(text, "max_verified");
+    char *asm_text = corpus_section(text, "asm"), *verdict = corpus_section(text, "verdict");
+    char *error = corpus_section(text, "error"), *max_insns = corpus_section(text, "max_insns");
+    char *max_verified = corpus_section(text, "max_verified");
     assert_non_null(asm_text);
     assert_non_null(verdict);
     char *err = NULL;
@@ -140,26 +79,12 @@ static void run_case(const char *dir, const char *file)
     free(max_verified);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void test_corpus(void **state)
 {
-    DIR *d = opendir(corpus_dir);
-    if (!d)
-        fail_msg("cannot open %s", corpus_dir);
     char *names[1024];
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && n < 1024) {
-        size_t l = strlen(de->d_name);
-        if (l > 5 && strcmp(de->d_name + l - 5, ".data") == 0)
-            names[n++] = strdup(de->d_name);
-    }
-    closedir(d);
-    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    int n = corpus_list(".data", names, 1024);
+    if (n < 0)
+        fail_msg("cannot open %s", corpus_dir);
     for (int i = 0; i < n; i++) {
         run_case(corpus_dir, names[i]);
         free(names[i]);
@@ -169,6 +94,57 @@ static void test_corpus(void **state)
     assert_true(n_files >= 60);
     assert_true(n_accept >= 30);
     assert_true(n_reject >= 30);
+}
+
+/* C cases: the clang-built object through the ELF reader */
+static void test_c_corpus(void **state)
+{
+    char *names[256];
+    int n = corpus_list(".c", names, 256), ran = 0, accepted = 0;
+    assert_true(n > 0);
+    for (int i = 0; i < n; i++) {
+        char src[8192], obj_path[8192];
+        snprintf(src, sizeof src, "%s/%s", corpus_dir, names[i]);
+        char *text = corpus_slurp(src);
+        assert_non_null(text);
+        char *verdict = corpus_c_field(text, "verdict"), *error = corpus_c_field(text, "error");
+        if (!verdict)
+            fail_msg("%s: no 'verdict:' line", names[i]);
+        if (!corpus_object_path(names[i], obj_path, sizeof obj_path) || access(obj_path, R_OK)) {
+            print_message("skip %s: no clang-built object (BPFLUA_BUILD unset or clang missing)\n",
+                          names[i]);
+        } else {
+            char *err = NULL, *verr = NULL;
+            bpflua_object *obj = bpflua_object_open_elf(obj_path, &err);
+            if (!obj)
+                fail_msg("%s: cannot open: %s", obj_path, err ? err : "?");
+            struct bpflua_verify_info info;
+            int rc = bpflua_verify(obj, 0, 0, &info, &verr, NULL);
+            if (strcmp(verdict, "accept") == 0) {
+                if (rc)
+                    fail_msg("%s: expected accept, got %s", names[i], verr ? verr : "?");
+                assert_true(info.max_insns > 0 && info.verified_insns > 0);
+                accepted++;
+            } else {
+                if (rc != -EACCES)
+                    fail_msg("%s: expected reject, got %d", names[i], rc);
+                if (error && !strstr(verr, error))
+                    fail_msg("%s: '%s' does not contain '%s'", names[i], verr, error);
+                /* clang's line info names the C source line */
+                if (!strstr(verr, ".c:"))
+                    fail_msg("%s: no file:line in '%s'", names[i], verr);
+            }
+            ran++;
+            free(err);
+            free(verr);
+            bpflua_object_free(obj);
+        }
+        free(verdict);
+        free(error);
+        free(text);
+        free(names[i]);
+    }
+    print_message("verifier C corpus: %d of %d objects checked, %d accepted\n", ran, n, accepted);
 }
 
 /* ---- API behaviour --------------------------------------------------------- */
@@ -275,9 +251,10 @@ static void test_raw_insns_without_assembler(void **state)
 
 int main(void)
 {
-    find_corpus();
+    corpus_find_dir(__FILE__);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_c_corpus),
         cmocka_unit_test(test_error_line_and_log),
         cmocka_unit_test(test_results_cached),
         cmocka_unit_test(test_ctx_field_and_loop_bound_annotations),
