@@ -84,7 +84,8 @@ static long array_for_each(struct bl_map *m, bl_map_visit_fn fn, void *ctx)
 
 static void array_free(struct bl_map *m)
 {
-    free(as_array(m)->values);
+    struct array_map *a = as_array(m);
+    bl_map_area_free(a->values, (size_t)m->def.max_entries * a->elem_size);
     free(m);
 }
 
@@ -125,7 +126,7 @@ struct bl_map *bl_array_create(const struct bl_map_def *d, char **err)
     struct array_map *a = calloc(1, sizeof *a);
     if (a) {
         a->elem_size = bl_round8(d->value_size);
-        a->values = calloc(d->max_entries, a->elem_size);
+        a->values = bl_map_area_alloc((size_t)d->max_entries * a->elem_size);
     }
     if (!a || !a->values) {
         free(a);

@@ -281,8 +281,8 @@ static long hash_for_each(struct bl_map *m, bl_map_visit_fn fn, void *ctx)
 static void hash_free(struct bl_map *m)
 {
     struct hash_map *h = as_hash(m);
-    free(h->buckets);
-    free(h->pool);
+    bl_map_area_free(h->buckets, (size_t)(h->bucket_mask + 1) * sizeof *h->buckets);
+    bl_map_area_free(h->pool, (size_t)m->def.max_entries * h->elem_size);
     free(h);
 }
 
@@ -340,13 +340,13 @@ struct bl_map *bl_hash_create(const struct bl_map_def *d, char **err)
     uint32_t n_buckets = bucket_count(d->max_entries);
     if (h) {
         h->elem_size = elem_size(d);
-        h->pool = calloc(d->max_entries, h->elem_size);
-        h->buckets = malloc((size_t)n_buckets * sizeof *h->buckets);
+        h->pool = bl_map_area_alloc((size_t)d->max_entries * h->elem_size);
+        h->buckets = bl_map_area_alloc((size_t)n_buckets * sizeof *h->buckets);
     }
     if (!h || !h->pool || !h->buckets) {
         if (h) {
-            free(h->pool);
-            free(h->buckets);
+            bl_map_area_free(h->pool, (size_t)d->max_entries * h->elem_size);
+            bl_map_area_free(h->buckets, (size_t)n_buckets * sizeof *h->buckets);
         }
         free(h);
         bl_set_err(err, "map '%s': out of memory", d->name);

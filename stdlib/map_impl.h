@@ -39,6 +39,13 @@ static inline size_t bl_round8(size_t n)
     return (n + 7) & ~(size_t)7;
 }
 
+/* Zeroed memory for a map's elements (maps.c). Large areas are mmap'd on
+ * 2 MiB boundaries with transparent huge pages requested: random lookups
+ * in a big map otherwise pay a TLB miss on top of each cache miss. Free
+ * with the same size. */
+void *bl_map_area_alloc(size_t size);
+void bl_map_area_free(void *area, size_t size);
+
 /* map_array.c, map_hash.c, map_ringbuf.c: check the definition (0 or a
  * negative errno with *err set), and create an instance. */
 int bl_array_check(const struct bl_map_def *d, char **err);

@@ -5,9 +5,48 @@
  * object's instances through bl_object_map (created on first use).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "map_impl.h"
+
+#define HUGE_PAGE (2ul << 20)
+
+static size_t area_span(size_t size)
+{
+    return (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+void *bl_map_area_alloc(size_t size)
+{
+    if (size < HUGE_PAGE)
+        return calloc(1, size ? size : 1);
+    size_t span = area_span(size);
+    /* over-map by one huge page, then trim both ends to the boundary */
+    unsigned char *raw = mmap(NULL, span + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    uintptr_t start = ((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    size_t head = start - (uintptr_t)raw;
+    if (head)
+        munmap(raw, head);
+    if (HUGE_PAGE - head)
+        munmap((unsigned char *)start + span, HUGE_PAGE - head);
+    madvise((void *)start, span, MADV_HUGEPAGE); /* a hint: fine if refused */
+    return (void *)start;
+}
+
+void bl_map_area_free(void *area, size_t size)
+{
+    if (!area)
+        return;
+    if (size < HUGE_PAGE)
+        free(area);
+    else
+        munmap(area, area_span(size));
+}
 
 int bl_map_check_def(const struct bl_map_def *d, char **err)
 {
