@@ -240,6 +240,27 @@ static void hash_for_each_delete(void **state)
     bl_map_free(m);
 }
 
+
+/* Maps above 2 MiB live in huge-page areas: same behaviour, freed cleanly. */
+static void big_maps(void **state)
+{
+    struct bl_map *h = make(BPFLUA_MAP_HASH, 4, 8, 100000);
+    struct bl_map *a = make(BPFLUA_MAP_ARRAY, 4, 8, 300000);
+    uint64_t v;
+    for (uint32_t k = 0; k < 100000; k += 7)
+        assert_int_equal(put(h, k * 3, k, BL_NOEXIST), 0);
+    assert_int_equal(get(h, 21 * 3, &v), 0);
+    assert_int_equal(v, 21);
+    assert_int_equal(get(h, 22 * 3, &v), -ENOENT);
+    assert_int_equal(put(a, 299999, 5, BL_ANY), 0);
+    assert_int_equal(get(a, 299999, &v), 0);
+    assert_int_equal(v, 5);
+    assert_int_equal(get(a, 150000, &v), 0);
+    assert_int_equal(v, 0);
+    bl_map_free(h);
+    bl_map_free(a);
+}
+
 /* ---- lru_hash -------------------------------------------------------------- */
 
 static void lru_eviction_order(void **state)
@@ -507,6 +528,7 @@ int main(void)
         cmocka_unit_test(hash_many_keys),
         cmocka_unit_test(hash_next_key),
         cmocka_unit_test(hash_for_each_delete),
+        cmocka_unit_test(big_maps),
         cmocka_unit_test(lru_eviction_order),
         cmocka_unit_test(lru_long_run),
         cmocka_unit_test(lru_matches_model),
