@@ -430,6 +430,57 @@ static void register_helper(void **state)
     assert_non_null(bl_helper_find(1000));
 }
 
+
+/* A registered helper is verified against its prototype and called by
+ * the interpreter and the JIT; an unknown id is refused. */
+static uint64_t triple_plus(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                            struct bpflua_run_env *env)
+{
+    return r1 * 3 + r2;
+}
+
+static void registered_helper_in_programs(void **state)
+{
+    struct bpflua_helper h = {3000, "triple_plus", triple_plus, BPFLUA_RET_INTEGER,
+                              {BPFLUA_ARG_ANYTHING, BPFLUA_ARG_ANYTHING}};
+    assert_int_equal(bpflua_register_helper(&h), 0);
+    const enum bpflua_engine engines[] = {BPFLUA_ENGINE_INTERP, BPFLUA_ENGINE_JIT};
+    for (size_t e = 0; e < 2; e++) {
+        char *err = NULL;
+        bpflua_object *obj = bpflua_object_from_asm(
+            "  mov %r1, 14\n  mov %r2, 2\n  call 3000\n  exit\n", "custom", &err);
+        assert_non_null(obj);
+        unsigned char pkt[64] = {0};
+        struct bpflua_run_opts ro = {.engine = engines[e]};
+        struct bpflua_run_result res;
+        int rc = bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err);
+        if (rc == -ENOTSUP || rc == -ENOSYS) {
+            fprintf(stderr, "skipping engine %d: %s\n", (int)engines[e], err ? err : "");
+        } else {
+            if (rc != 0)
+                fail_msg("engine %d: %d %s", (int)engines[e], rc, err ? err : "");
+            assert_int_equal(res.retval, 44);
+        }
+        free(err);
+        err = NULL;
+        bpflua_object_free(obj);
+
+        /* the prototype is checked: R2 is not initialised here */
+        obj = bpflua_object_from_asm("  mov %r1, 14\n  call 3000\n  exit\n", "custom", NULL);
+        assert_non_null(obj);
+        assert_int_equal(bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err), -EACCES);
+        free(err);
+        err = NULL;
+        bpflua_object_free(obj);
+
+        obj = bpflua_object_from_asm("  mov %r1, 14\n  call 3001\n  exit\n", "unknown", NULL);
+        assert_non_null(obj);
+        assert_int_equal(bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err), -EACCES);
+        free(err);
+        bpflua_object_free(obj);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +493,7 @@ int main(void)
         cmocka_unit_test(printk_rejects),
         cmocka_unit_test(printk_random_formats),
         cmocka_unit_test(prandom_ktime_smp),
+        cmocka_unit_test(registered_helper_in_programs),
         cmocka_unit_test(register_helper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
