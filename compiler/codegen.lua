@@ -368,7 +368,7 @@ function G:gen_into(e, t)
   end
   local tag = e.tag
   if tag == "Paren" then return self:gen_into(e[1], t) end
-  if e.ty == "bool" then
+  if e.ty == "bool" and (tag == "Op" or tag == "Unop") then
     local no, done = f:label(), f:label()
     self:jump_if(e, false, no)
     self:tconst(t, 1)
@@ -783,8 +783,27 @@ function G:free_value(v)
   if v.t then self:free(v.t) end
 end
 
+-- A variable of an outer scope written inside a loop callback: its slot is
+-- "laundered" with an atomic add of 0, which leaves the value alone but
+-- makes the kernel verifier forget it (the slot becomes unknown). Otherwise
+-- the kernel, which verifies a bpf_loop callback again for every new state,
+-- follows a counter like `n = n + 1; if n > 3 then break end` through
+-- every value up to its 1M-instruction limit (see docs/compiler.md).
+function G:launder(sym)
+  if self.cb.kind == "main" or sym.owner == self.cb then return end
+  local f = self.f
+  f:movi(R0, 0)
+  f:atomic_add(R9, sym.slot, R0)
+  if sym.ty == "nilint" then f:atomic_add(R9, sym.slot + 8, R0) end
+end
+
 -- stores an evaluated value into a variable's slot
 function G:store_var(sym, v)
+  self:store_var_raw(sym, v)
+  self:launder(sym)
+end
+
+function G:store_var_raw(sym, v)
   local f = self.f
   if sym.ty == "nilint" then
     if v.isnil then
@@ -829,6 +848,7 @@ function G:stat(s)
     for i, e in ipairs(exprs) do vals[i] = self:eval_value(e) end
     for i, id in ipairs(s.names) do
       id.sym.slot = slots[i]
+      id.sym.owner = self.cb
       self:store_var(id.sym, vals[i] or { isnil = true })
     end
     for i = #vals, 1, -1 do self:free_value(vals[i]) end
@@ -981,15 +1001,15 @@ function G:fornum(s)
   local rs = self:treg(ts, R3)
   f:stx(8, R9, init_slot, rs)
   local rl = self:treg(tl, R4)
-  local function count_pos(rstep_or_k)
+  local function count_pos(step_imm, step_reg)
     -- R1 = (limit - init) / step, unsigned
     f:jcc("sgt", rs, rl, nil, skip)
     f:mov(R1, rl)
     f:alu("sub", R1, rs)
-    if type_is_int(rstep_or_k) then
-      if rstep_or_k ~= 1 then f:alu("div", R1, nil, rstep_or_k) end
-    else
-      f:alu("div", R1, rstep_or_k)
+    if step_reg then
+      f:alu("div", R1, step_reg)
+    elseif step_imm ~= 1 then
+      f:alu("div", R1, nil, step_imm)
     end
   end
   local function count_neg(rstep)
@@ -1006,7 +1026,7 @@ function G:fornum(s)
     if step_k == 0 then
       self:fault()
     elseif step_k > 0 then
-      count_pos(emit.fits32(step_k) and step_k or R5)
+      if emit.fits32(step_k) then count_pos(step_k) else count_pos(nil, R5) end
     else
       count_neg(R5)
     end
@@ -1020,7 +1040,7 @@ function G:fornum(s)
     count_neg(R5)
     f:ja(counted)
     f:place(pos)
-    count_pos(R5)
+    count_pos(nil, R5)
     f:place(counted)
   end
   if tp then self:free(tp) end
@@ -1033,6 +1053,7 @@ function G:fornum(s)
   local cbf = self:callback(owner .. "__for_L" .. line, nil, function(cf)
     cf:line(self.line_col(s.pos))
     cf:mov(R9, R2)
+    var.owner = self.cb
     -- i = init + index * step
     cf:ldx(8, R2, R9, step_slot)
     cf:alu("mul", R1, R2)
@@ -1060,6 +1081,7 @@ function G:forin(s)
   local cbf = self:callback(self.fctx.prefix .. "__pairs_L" .. line, nil, function(cf)
     cf:line(self.line_col(s.pos))
     cf:mov(R9, R4)
+    for _, id in ipairs(names) do id.sym.owner = self.cb end
     if names[1] then
       cf:ldx(m.key_size, R1, R2, 0, m.key_signed and m.key_size < 8)
       cf:stx(8, R9, names[1].sym.slot, R1)
@@ -1109,6 +1131,7 @@ function G:function_body(fn, f, is_prog, prefix)
     f:mov(R8, R1)
     for i, p in ipairs(fn.params) do
       p.slot = self:alloc(8)
+      p.owner = self.cb
       f:ldx(8, R1, R8, 8 * i)
       f:stx(8, R9, p.slot, R1)
     end
@@ -1174,6 +1197,19 @@ function M.generate(model, line_col)
         .. " bytes of stack; the kernel allows " .. STACK_LIMIT,
         "use fewer variables at once (each local takes 8 bytes, nil-able ones 16; each loop level 32)")
     end
+    -- only functions reachable from main (a loop in dead code leaves its
+    -- callback unreferenced, and the kernel rejects unreachable code)
+    local live, order = { [main] = true }, { main }
+    local k = 1
+    while order[k] do
+      for _, r in ipairs(order[k].relocs or {}) do
+        if not live[r.target] then live[r.target] = true; order[#order + 1] = r.target end
+      end
+      k = k + 1
+    end
+    local kept = {}
+    for _, fu in ipairs(funcs) do if live[fu] then kept[#kept + 1] = fu end end
+    funcs = kept
     local insns, finfo, lines, n = emit.link(funcs)
     if n > 1000000 then cg_error(prog.node.pos, "program '" .. prog.name .. "' is too large") end
     out[#out + 1] = { name = prog.name, section = "xdp", insns = insns, funcs = finfo, lines = lines,

@@ -265,7 +265,7 @@ function M.load(source, filename)
       for i = 1, args.n do args[i] = math.type(args[i]) == "integer" and args[i] or 0 end
       trace[#trace + 1] = string.format(fmt, table.unpack(args, 1, args.n))
     end,
-    ktime = function() return 0 end,
+    ktime = function() return 1 end,
     random = function() return 4 end,
     cpu = function() return 0 end,
     __range = range,
@@ -285,7 +285,8 @@ function M.load(source, filename)
       if r == FAULT then return 0, after() end
       local s = tostring(r)
       -- Lua's own run-time errors that the language defines as faults
-      if s:find("attempt to perform 'n//0'", 1, true) or s:find("attempt to perform 'n%%0'", 1, true) then
+      if s:find("'n//0'", 1, true) or s:find("'n%0'", 1, true) or s:find("divide by zero", 1, true)
+        or s:find("modulo by zero", 1, true) or s:find("'for' step is zero", 1, true) then
         return 0, after()
       end
       error(s, 0)
