@@ -821,9 +821,15 @@ int main(void)
 {
     /* one CPU: the kernel's LRU keeps per-CPU free lists */
     cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(0, &set);
-    sched_setaffinity(0, sizeof set, &set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+            if (CPU_ISSET(cpu, &set)) {
+                CPU_ZERO(&set);
+                CPU_SET(cpu, &set);
+                sched_setaffinity(0, sizeof set, &set); /* the first CPU we may use */
+                break;
+            }
+    }
     libbpf_set_print(NULL);
     int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "probe", 4, 8, 1, NULL);
     if (fd < 0) {
