@@ -692,6 +692,7 @@ function G:gen_call(e, t, absent)
   local targs = {}
   for i, a in ipairs(e.args) do targs[i] = self:gen(a) end
   local block = self:alloc(8 * (1 + #targs))
+  f:st(8, R9, block, 0) -- the result slot, written on every path
   for i, ta in ipairs(targs) do
     local r = self:treg(ta, R1)
     f:stx(8, R9, block + 8 * i, r)
@@ -730,6 +731,7 @@ function G:gen_print(e)
     local r = self:treg(ta, R0)
     f:mov(R2 + i, r)
   end
+  for i = #targs + 1, 3 do f:movi(R2 + i, 0) end
   f:mov(R1, R9)
   f:alu("add", R1, nil, slot)
   f:movi(R2, size)
@@ -807,6 +809,7 @@ function G:store_var_raw(sym, v)
   local f = self.f
   if sym.ty == "nilint" then
     if v.isnil then
+      f:st(8, R9, sym.slot, 0) -- so that no path reads an unwritten slot
       f:st(8, R9, sym.slot + 8, 0)
       return
     end

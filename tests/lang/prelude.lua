@@ -263,6 +263,7 @@ function M.load(source, filename)
     print = function(fmt, ...)
       local args = table.pack(...)
       for i = 1, args.n do args[i] = math.type(args[i]) == "integer" and args[i] or 0 end
+      fmt = fmt:gsub("%%l+([diux])", "%%%1")
       trace[#trace + 1] = string.format(fmt, table.unpack(args, 1, args.n))
     end,
     ktime = function() return 1 end,
