@@ -30,7 +30,8 @@
 #include "vm/object.h"
 #include "stdlib/maps.h"
 
-static const char *skip_reason;
+static const char *skip_reason;      /* no bpf(2) maps at all */
+static const char *prog_skip_reason; /* maps, but no XDP programs with bpf_loop */
 static int n_cpus = 1;
 
 struct pair {
@@ -523,8 +524,8 @@ static void compare_object_map(bpflua_object *obj, size_t map, int fd, const cha
 
 static void same_program_same_maps(void **state)
 {
-    if (skip_reason) {
-        fprintf(stderr, "skipping: %s\n", skip_reason);
+    if (prog_skip_reason) {
+        fprintf(stderr, "skipping: %s\n", prog_skip_reason);
         skip();
         return;
     }
@@ -668,8 +669,8 @@ static int collect_record(void *ctx, void *data, size_t size)
 
 static void records_and_printk(void **state)
 {
-    if (skip_reason) {
-        fprintf(stderr, "skipping: %s\n", skip_reason);
+    if (prog_skip_reason) {
+        fprintf(stderr, "skipping: %s\n", prog_skip_reason);
         skip();
         return;
     }
@@ -774,8 +775,8 @@ static int present(bpflua_object *obj, int fd, uint32_t key)
 
 static void lru_lookup_from_program(void **state)
 {
-    if (skip_reason) {
-        fprintf(stderr, "skipping: %s\n", skip_reason);
+    if (prog_skip_reason) {
+        fprintf(stderr, "skipping: %s\n", prog_skip_reason);
         skip();
         return;
     }
@@ -840,7 +841,13 @@ int main(void)
         close(fd);
         int cpus = libbpf_num_possible_cpus();
         n_cpus = cpus > 0 && cpus <= 64 ? cpus : 1;
+        if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_loop, NULL) <= 0 ||
+            libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_for_each_map_elem, NULL) <= 0)
+            prog_skip_reason = "the kernel cannot load XDP programs calling bpf_loop "
+                               "and bpf_for_each_map_elem";
     }
+    if (!prog_skip_reason)
+        prog_skip_reason = skip_reason;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(array_parity),
         cmocka_unit_test(percpu_array_parity),
