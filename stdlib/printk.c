@@ -50,7 +50,9 @@ static int format_one(struct bl_strbuf *out, const char *fmt, size_t *pos, uint6
         if (isalnum((unsigned char)fmt[i + 1]))
             return -EINVAL;
         *pos = i + 1;
-        snprintf(spec + n, sizeof spec - n, "016llx");
+        /* as the kernel's pointer_string: 16 zero-padded digits unless a
+         * width was given */
+        snprintf(spec + n, sizeof spec - n, width ? "llx" : "016llx");
         return bl_strbuf_printf(out, spec, (unsigned long long)arg);
     }
     if (conv == 'c') {

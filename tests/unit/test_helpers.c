@@ -256,6 +256,7 @@ static void printk_formats(void **state)
     expect_format("[%5d|%-4u|%05x]", 42, 7, 0xab, "[   42|7   |000ab]");
     expect_format("100%% %c!", 'A', 0, 0, "100% A!");
     expect_format("p=%p", 0x1234, 0, 0, "p=0000000000001234");
+    expect_format("[%8p|%-6p]", 0x1234, 0xab, 0, "[    1234|ab    ]");
     expect_format("tab\there\n", 0, 0, 0, "tab\there\n");
 }
 

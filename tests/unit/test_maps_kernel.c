@@ -613,6 +613,7 @@ static void emit_printk(struct bl_strbuf *sb, const char *fmt, uint32_t size, in
 /* more formats whose lengths must match the kernel's (args 42, -1, 255) */
 static const char *const more_formats[] = {
     "%ld|%lu|%lx", "%i %X %c", "%05d|%-5x|%+d", "%p %llx", "%lli%%%llu", " %3c|%x\t",
+    "%20p|%-18p",
 };
 #define N_MORE_FORMATS (int)(sizeof more_formats / sizeof more_formats[0])
 
