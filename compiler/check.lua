@@ -885,7 +885,18 @@ function Checker:top(s)
       self.scope[id.name] = self.scope[id.name] or { kind = "const", value = 0, name = id.name }
       return
     end
-    self:err(s, "top-level 'local' declares one constant or one map",
+    if s.exprs and #s.exprs == #s.names then
+      -- several constants at once
+      for i, id in ipairs(s.names) do
+        local v = const_int(self, s.exprs[i], "'" .. id.name .. "'")
+        if v then self:declare(id, { kind = "const", value = v }) end
+      end
+      for _, id in ipairs(s.names) do
+        self.scope[id.name] = self.scope[id.name] or { kind = "const", value = 0, name = id.name }
+      end
+      return
+    end
+    self:err(s, "top-level 'local' declares constants (one value each) or one map",
       "write local NAME = <constant integer> or local NAME = map.hash { ... }")
     for _, id in ipairs(s.names) do
       self.scope[id.name] = { kind = "const", value = 0, name = id.name }

@@ -402,11 +402,13 @@ function G:gen_into(e, t)
     local b = e[2]
     local kb = b.k
     if alu_ops[op] then
-      local ra = self:treg(t, R1)
+      local ra
       if math_type(kb) == "integer" and emit.fits32(kb) then
+        ra = self:treg(t, R1)
         f:alu(alu_ops[op], ra, nil, kb)
       else
         local tb = self:gen(b)
+        ra = self:treg(t, R1)
         local rb = self:treg(tb, R2)
         f:alu(alu_ops[op], ra, rb)
         self:free(tb)
@@ -609,11 +611,24 @@ end
 
 -- stores the key expression (truncated to the key type) into a new scratch
 -- slot; returns the slot
-function G:map_key(m, key_e, tk)
+-- Scratch slots are always written whole (8 bytes, the value truncated in a
+-- register first): a partial write would leave a slot the verifiers cannot
+-- treat as one scalar across loop iterations.
+function G:store_truncated(slot, r, size)
   local f = self.f
+  if size < 8 then
+    f:mov(R5, r)
+    if size == 4 then f:ins(0xbc, R5, R5, 0, 0) -- mov32: zero-extends
+    else f:alu("and", R5, nil, (1 << (size * 8)) - 1) end
+    r = R5
+  end
+  f:stx(8, R9, slot, r)
+end
+
+function G:map_key(m, key_e, tk)
   local slot = self:alloc(8)
   local r = self:treg(tk, R1)
-  f:stx(m.key_size, R9, slot, r)
+  self:store_truncated(slot, r, m.key_size)
   return slot
 end
 
@@ -641,7 +656,7 @@ function G:map_store(target, tk, v)
     local kslot = self:map_key(m, target[2], tk)
     local vslot = self:alloc(8)
     local r = self:treg(v.t, R1)
-    f:stx(m.value_size, R9, vslot, r)
+    self:store_truncated(vslot, r, m.value_size)
     f:lddw_map(R1, m.index)
     f:mov(R2, R9)
     f:alu("add", R2, nil, kslot)
@@ -719,13 +734,13 @@ function G:gen_print(e)
   for i = 2, #e.args do targs[#targs + 1] = self:gen(e.args[i]) end
   local fmt = e.args[1].value:gsub("%%l?l?([diux])", "%%ll%1") .. "\0"
   local size = #fmt
-  local padded = fmt .. ("\0"):rep((4 - size % 4) % 4)
+  local padded = fmt .. ("\0"):rep((8 - size % 8) % 8)
   local slot = self:alloc(#padded)
-  for i = 1, #padded, 4 do
-    local a, b, c, d = string_byte(padded, i, i + 3)
-    local v = a | (b << 8) | (c << 16) | (d << 24)
-    if v >= 0x80000000 then v = v - 0x100000000 end
-    f:st(4, R9, slot + i - 1, v)
+  for i = 1, #padded, 8 do
+    local v = 0
+    for j = 7, 0, -1 do v = (v << 8) | string_byte(padded, i + j) end
+    f:movi(R0, v)
+    f:stx(8, R9, slot + i - 1, R0)
   end
   for i, ta in ipairs(targs) do
     local r = self:treg(ta, R0)
@@ -1139,6 +1154,8 @@ function G:function_body(fn, f, is_prog, prefix)
       f:stx(8, R9, p.slot, R1)
     end
   end
+  local init_at = f:here() + 1
+  local prologue_end = self.area.top
   self:block(fn.node.body)
   -- falling off the end
   if is_prog then f:movi(R0, 2) else f:movi(R0, ST_NONE) end
@@ -1146,6 +1163,13 @@ function G:function_body(fn, f, is_prog, prefix)
   self:finish_callback_or_main()
   local frame = ((self.area.max + 7) // 8) * 8
   f.insns[frame_at][5] = -frame
+  if #fctx.funcs > 0 then
+    -- loops: every slot starts initialised, so that no callback iteration
+    -- starts from a slot that an earlier one wrote for the first time
+    local list = {}
+    for off = prologue_end, frame - 8, 8 do list[#list + 1] = { 0x7a, R9, 0, off, 0 } end
+    f:insert(init_at, list)
+  end
   fctx.frame = frame
   local result = fctx
   self.fctx, self.area, self.f, self.cb, self.temps = saved[1], saved[2], saved[3], saved[4], saved[5]

@@ -132,6 +132,17 @@ function Func:exit()
   self.dead = true
 end
 
+-- inserts instructions (lists {code, dst, src, off, imm}) before slot `at`
+-- (1-based); every jump must lie entirely after `at`
+function Func:insert(at, list)
+  local n = #list
+  if n == 0 then return end
+  for i = #self.insns, at, -1 do self.insns[i + n] = self.insns[i] end
+  for i = 1, n do self.insns[at + i - 1] = list[i] end
+  for _, r in ipairs(self.relocs or {}) do if r.at >= at then r.at = r.at + n end end
+  for _, li in ipairs(self.lines) do if li.insn >= at - 1 and li.insn > 0 then li.insn = li.insn + n end end
+end
+
 -- labels -------------------------------------------------------------------
 
 function Func:label() return { at = nil, refs = {} } end

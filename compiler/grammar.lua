@@ -190,7 +190,7 @@ local G = P {
   Chunk = node("Chunk", Cg(V "Block", "body")) * Skip
     * expect(-P(1), "eof"),
   Block = node("Block", V "Stat" ^ 0 * V "RetStat" ^ -1),
-  Stat = sym ";" / 0 * V "Stat" + V "If" + V "While" + V "Do" + V "ForNum" + V "ForIn" + V "Repeat"
+  Stat = sym ";" / 0 + V "If" + V "While" + V "Do" + V "ForNum" + V "ForIn" + V "Repeat"
     + V "FuncStat" + V "LocalFunc" + V "Local" + V "Goto" + V "Label" + V "Break" + V "ExprStat",
   If = node("If", mark_open "if" * Ct(expect(V "Expr", "expr") * expect(kw "then", "then") * V "Block")
     * Ct(kw "elseif" * expect(V "Expr", "expr") * expect(kw "then", "then") * V "Block") ^ 0
