@@ -287,7 +287,10 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
         st->exec = exec_raw;
     } else {
         st->exec = opts->count || opts->max_insns ? exec_counted : exec_verified;
-        if (st->exec == exec_verified) {
+        if (st->exec == exec_verified && opts->code_cache && *opts->code_cache) {
+            st->dcode = *opts->code_cache;
+            st->decoded = 1;
+        } else if (st->exec == exec_verified) {
             st->dcode = malloc((size_t)n * sizeof *st->dcode);
             if (!st->dcode)
                 return -ENOMEM;
@@ -306,6 +309,9 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
     env->engine = saved_engine;
     env->call = saved_call;
     free(copy);
-    free(st->dcode);
+    if (opts->code_cache && st->dcode && !rc)
+        *opts->code_cache = st->dcode;
+    else if (!opts->code_cache || *opts->code_cache != st->dcode)
+        free(st->dcode);
     return rc;
 }

@@ -33,6 +33,10 @@ struct bl_interp_opts {
                                  raw mode: BL_INTERP_RAW_BUDGET) */
     /* helper lookup; NULL = bl_helper_find (kernel ids) */
     const struct bpflua_helper *(*helper_find)(uint32_t id);
+    /* verified, uncounted runs: where to keep the decoded program between
+     * runs of the same instructions (*code_cache NULL at first; the caller
+     * free()s it). NULL: decode for this run only. */
+    void **code_cache;
     /* raw mode: memory the program may touch besides its stack */
     struct bl_mem_region regions[BL_INTERP_MAX_REGIONS];
     unsigned n_regions;

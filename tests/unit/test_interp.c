@@ -229,6 +229,27 @@ static void test_counting(void **state)
     assert_int_equal(o.insns, 4);
 }
 
+static void test_code_cache(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    bpflua_object *obj = bpflua_object_from_asm("mov %r0, %r1\nadd %r0, 1\nexit", "c.asm", &err);
+    assert_non_null(obj);
+    size_t n;
+    const struct bl_insn *insns = bpflua_prog_insns(obj, 0, &n);
+    void *cache = NULL;
+    for (uint64_t k = 0; k < 3; k++) {
+        struct bl_interp_opts opts = { .code_cache = &cache };
+        uint64_t args[5] = { k, 0, 0, 0, 0 };
+        struct bl_interp_result res;
+        assert_int_equal(bl_interp_exec(insns, (uint32_t)n, args, &opts, NULL, &res), 0);
+        assert_int_equal(res.r0, k + 1);
+        assert_non_null(cache);
+    }
+    free(cache);
+    bpflua_object_free(obj);
+}
+
 static void test_raw_mode_protects(void **state)
 {
     (void)state;
@@ -316,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_call_depth_overflow),
         cmocka_unit_test(test_bpf_loop_callback),
         cmocka_unit_test(test_counting),
+        cmocka_unit_test(test_code_cache),
         cmocka_unit_test(test_raw_mode_protects),
         cmocka_unit_test(test_run_raw_and_refusal),
     };
