@@ -11,8 +11,12 @@ BUILD=${BPFLUA_BUILD:?BPFLUA_BUILD not set}
 SRC=${BPFLUA_SRC:?BPFLUA_SRC not set}
 
 skip() { echo "skip: $*"; exit 77; }
+# bpftool is not ours: run it without the sanitizer runtimes the test
+# environment preloads for bpflua (under them its dump spins), and never
+# let it hang the suite
+bpftool() { env -u LD_PRELOAD timeout 60 bpftool "$@"; }
 [ "$(id -u)" = 0 ] || skip "not root"
-command -v bpftool >/dev/null || skip "no bpftool"
+type -P bpftool >/dev/null || skip "no bpftool"
 [ -d /sys/fs/bpf ] || skip "no /sys/fs/bpf"
 grep -q " /sys/fs/bpf bpf " /proc/mounts || mount -t bpf bpf /sys/fs/bpf 2>/dev/null ||
     skip "bpffs not mounted"
