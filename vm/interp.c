@@ -96,6 +96,19 @@ static void mem_fail(struct interp_state *st, long pc, uint64_t addr,
                 (unsigned long long)size, (unsigned long long)addr);
 }
 
+/* raw mode: the kernel's helpers trust their pointer arguments, which only
+ * the verifier can vouch for; unverified code may call the others */
+static int scalar_args_only(const struct bpflua_helper *h)
+{
+    for (int k = 0; k < 5; k++) {
+        enum bpflua_arg_type t = h->args[k];
+        if (t != BPFLUA_ARG_NONE && t != BPFLUA_ARG_ANYTHING && t != BPFLUA_ARG_CONST_SIZE &&
+            t != BPFLUA_ARG_CONST_SIZE_OR_ZERO)
+            return 0;
+    }
+    return 1;
+}
+
 /* Superinstructions for the pairs the compiler emits most (measured on
  * tests/bench/progs): the first slot of a pair gets a fused handler, the
  * second keeps its own, so a jump into the middle of a pair still works. */

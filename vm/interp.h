@@ -6,8 +6,10 @@
  *  - raw: for the conformance suite and for testing unverified code: every
  *    memory access is checked against the stack frames and the regions
  *    given, jump and call targets and opcodes are validated first, and an
- *    instruction budget bounds the run. A violation ends the run with an
- *    error message, never a crash.
+ *    instruction budget bounds the run; of the kernel-id helpers only those
+ *    taking no pointers are callable (bpf_loop runs inside the interpreter,
+ *    its callbacks checked too). A violation ends the run with an error
+ *    message, never a crash.
  * Callback values (what `lddw rX, func` loads) are instruction indexes.
  */
 #ifndef BPFLUA_INTERP_H

@@ -352,6 +352,12 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                 interp_fail(st, PC, -EFAULT, "unknown helper %u", id);
                 goto out;
             }
+#if INTERP_RAW
+            if (st->inline_loop && !scalar_args_only(h)) {
+                interp_fail(st, PC, -EFAULT, "helper %u takes pointers: not callable unverified", id);
+                goto out;
+            }
+#endif
 #if INTERP_COUNT
             st->count = count;
 #endif

@@ -275,6 +275,12 @@ static void test_raw_mode_protects(void **state)
     o = run_text("call 9999\nexit", 1, NULL, 0);
     assert_int_equal(o.rc, -EFAULT);
     assert_non_null(strstr(o.msg, "unknown helper 9999"));
+    o = run_text("mov %r1, 0\nmov %r2, 0\ncall 1\nexit", 1, NULL, 0); /* map_lookup_elem */
+    assert_int_equal(o.rc, -EFAULT);
+    assert_non_null(strstr(o.msg, "helper 1 takes pointers"));
+    o = run_text("call 7\nmov %r0, 1\nexit", 1, NULL, 0); /* get_prandom_u32: scalars only */
+    assert_int_equal(o.rc, 0);
+    assert_int_equal(o.r0, 1);
     o = run_text("mov %r0, 1", 1, NULL, 0); /* falls off the end */
     assert_int_equal(o.rc, -EFAULT);
     o = run_text("mov %r0, 1\nldabsw 2\nexit", 1, NULL, 0);
