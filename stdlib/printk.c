@@ -2,12 +2,14 @@
  *
  * As kernel/bpf/helpers.c (bpf_bprintf_prepare): the format must hold a NUL
  * within fmt_size, contain only printable ASCII or whitespace, and use at
- * most three conversions from %d %i %u %x %X %c %p (with optional l/ll and
- * "[0+- ][width]"), plus %%. Anything else is -EINVAL. The helper returns
- * the formatted length, as the kernel's bstr_printf does.
+ * most three conversions from %d %i %u %x %X %c %p %px %pK (with optional
+ * l/ll and "[0+- ][width]"), plus %%. Anything else is -EINVAL. The helper
+ * returns the formatted length, as the kernel's bstr_printf does. %p is
+ * printed unhashed (the kernel hashes it), with the same width.
  *
- * Deliberate difference: %s (and %p extensions) would read memory through
- * an unchecked pointer, which the sandbox cannot allow: -EINVAL.
+ * Deliberate difference: %s and the %p extensions that dereference (%pks,
+ * %pI4, %pS, %pB...) would read memory through an unchecked pointer or
+ * kernel symbols, which the sandbox cannot allow: -EINVAL.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -46,9 +48,17 @@ static int format_one(struct bl_strbuf *out, const char *fmt, size_t *pos, uint6
     int longs = 0;
     char conv = fmt[i];
     if (conv == 'p') {
-        /* pointer extensions (%pK, %pI4, %ps...) are not supported */
-        if (isalnum((unsigned char)fmt[i + 1]))
+        /* %px and %pK print the value as %p does (the kernel hashes %p and
+         * may zero %pK: the same length); the extensions that read memory
+         * or symbols (%pI4, %pks, %pS, %pB...) are refused */
+        if (fmt[i + 1] == 'x' || fmt[i + 1] == 'K') {
+            /* vsprintf swallows the letters and digits after an extension */
+            i++;
+            while (isalnum((unsigned char)fmt[i + 1]))
+                i++;
+        } else if (isalnum((unsigned char)fmt[i + 1])) {
             return -EINVAL;
+        }
         *pos = i + 1;
         /* as the kernel's pointer_string: 16 zero-padded digits unless a
          * width was given */

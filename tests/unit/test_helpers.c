@@ -257,6 +257,8 @@ static void printk_formats(void **state)
     expect_format("100%% %c!", 'A', 0, 0, "100% A!");
     expect_format("p=%p", 0x1234, 0, 0, "p=0000000000001234");
     expect_format("[%8p|%-6p]", 0x1234, 0xab, 0, "[    1234|ab    ]");
+    expect_format("%px=%pK", 0x1234, 0xab, 0, "0000000000001234=00000000000000ab");
+    expect_format("%pxab1 %pKz.", 1, 2, 0, "0000000000000001 0000000000000002."); /* as vsprintf */
     expect_format("tab\there\n", 0, 0, 0, "tab\there\n");
 }
 
@@ -278,7 +280,8 @@ static void printk_rejects(void **state)
 {
     bpflua_object *obj = bpflua_object_new();
     const char *bad[] = {
-        "%s", "%d %d %d %d", "%q", "%pK", "%lf", "%lllx", "bell\a", "%5", "%99999d",
+        "%s", "%d %d %d %d", "%q", "%pS", "%pI4", "%pks", "%lf", "%lllx", "bell\a", "%5",
+        "%99999d",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (printk(obj, bad[i], 1, 2, 3) != -EINVAL)

@@ -28,6 +28,7 @@
 
 #include "vm/bpflua.h"
 #include "vm/object.h"
+#include "stdlib/helpers.h"
 #include "stdlib/maps.h"
 
 static const char *skip_reason;      /* no bpf(2) maps at all */
@@ -819,6 +820,76 @@ static void lru_lookup_from_program(void **state)
     close(fd);
 }
 
+/* ---- trace_printk on generated formats: lengths and refusals as the kernel -- */
+
+#define N_GEN_FORMATS 48
+
+static void generate_format(char *out, size_t cap, uint64_t *x)
+{
+    static const char *const pieces[] = {
+        "%d", "%i", "%u", "%x", "%X", "%c", "%p", "%ld", "%lu", "%lx", "%lli", "%llu",
+        "%llX", "%%", "%-", "%0", "%+", "% ", "%#x", "%hd", "%lp", "%lc", "%q", "%5", "%12",
+        "%-3", "%07", "%-8d", "%03x", "%+5i", "%20lx", "%px", "%pK", "%18px",
+        "ab", " ", "|", "\t", "x=", "42", "\n", "ok", ",", "::",
+    };
+    const size_t n_pieces = sizeof pieces / sizeof pieces[0];
+    size_t len = 0;
+    out[0] = '\0';
+    for (int k = 0; k < 3; k++) {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        const char *piece = pieces[*x % n_pieces];
+        if (len + strlen(piece) + 1 >= cap)
+            break;
+        memcpy(out + len, piece, strlen(piece) + 1);
+        len += strlen(piece);
+    }
+}
+
+static void printk_generated_parity(void **state)
+{
+    if (prog_skip_reason) {
+        fprintf(stderr, "skipping: %s\n", prog_skip_reason);
+        skip();
+        return;
+    }
+    char formats[N_GEN_FORMATS][24];
+    uint64_t x = 0x243f6a8885a308d3ull;
+    struct bl_strbuf sb = {0};
+    bl_strbuf_printf(&sb, ".map out array key=4 value=8 entries=%d\n", N_GEN_FORMATS);
+    for (int i = 0; i < N_GEN_FORMATS; i++) {
+        generate_format(formats[i], 21, &x); /* at most 24 bytes at r10-32 */
+        emit_printk(&sb, formats[i], (uint32_t)strlen(formats[i]) + 1, i);
+    }
+    bl_strbuf_printf(&sb, "  mov %%r0, 2\n  exit\n");
+    char *err = NULL;
+    bpflua_object *probe = bpflua_object_from_asm(sb.buf, "gen", &err);
+    if (!probe)
+        fail_msg("assembler: %s", err ? err : "?");
+    int fd;
+    uint32_t kretval;
+    assert_int_equal(kernel_run(probe, &fd, 1, &kretval), 0);
+    bpflua_object_free(probe);
+    int accepted = 0;
+    for (uint32_t i = 0; i < N_GEN_FORMATS; i++) {
+        uint64_t theirs;
+        assert_int_equal(bpf_map_lookup_elem(fd, &i, &theirs), 0);
+        const uint64_t args[3] = {42, (uint64_t)-1, 255};
+        struct bl_strbuf line = {0};
+        int ours = bl_printk_format(&line, formats[i], (uint32_t)strlen(formats[i]) + 1, args);
+        bl_strbuf_free(&line);
+        if ((int64_t)theirs != ours)
+            fail_msg("format \"%s\": bpflua %d, kernel %lld", formats[i], ours,
+                     (long long)(int64_t)theirs);
+        accepted += ours >= 0;
+    }
+    /* the generator must exercise both sides */
+    assert_true(accepted > 5 && accepted < N_GEN_FORMATS - 5);
+    close(fd);
+    bl_strbuf_free(&sb);
+}
+
 int main(void)
 {
     /* one CPU: the kernel's LRU keeps per-CPU free lists */
@@ -860,6 +931,7 @@ int main(void)
         cmocka_unit_test(same_program_same_maps),
         cmocka_unit_test(records_and_printk),
         cmocka_unit_test(lru_lookup_from_program),
+        cmocka_unit_test(printk_generated_parity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
