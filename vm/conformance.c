@@ -239,10 +239,14 @@ static int run_program(bpflua_object *obj, struct data_file *df, enum bpflua_eng
         if (!p->exec_insns)
             return -ENOMEM;
         memcpy(p->exec_insns, insns, n * sizeof *insns);
-        int rc = bl_jit_compile(p, msg);
+        /* unverified code: the JIT's raw mode checks every access */
+        struct bl_jit_opts jo = { .raw = 1, .helper_find = conformance_helper_find };
+        int rc = bl_jit_compile_opts(p, &jo, msg);
         if (rc < 0)
             return rc;
-        *r0 = bl_jit_run(p->jit, df->mem, &env);
+        *r0 = bl_jit_run_mem(p->jit, args[0], args[1], df->mem, df->mem_len, &env);
+        if (env.fault) /* a bad access, or helper 5 unwinding: R0 = 0 either way */
+            *r0 = 0;
         return 0;
     }
     struct bl_interp_opts opts = {
