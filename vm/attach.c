@@ -155,8 +155,7 @@ static int load_error(int e, const char *what, char **err)
     if (e == EPERM || e == EACCES) {
         if (geteuid() != 0)
             bl_set_err(err, "%s: permission denied: loading BPF programs needs root "
-                       "(or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)%s%s", what,
-                       *log ? "\n" : "", log);
+                       "(or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)", what);
         else
             bl_set_err(err, "%s: the kernel refused the program (%s)%s%s", what, strerror(e),
                        *log ? "\n" : "", log);

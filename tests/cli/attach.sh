@@ -207,6 +207,15 @@ rc=$?
     fail "detach without a program: rc=$rc $(cat "$TMP/e.err")"
 "$BPFLUA" attach >/dev/null 2>&1
 [ $? -eq 2 ] && ok "attach without arguments: usage" || fail "attach without arguments"
+if command -v setpriv >/dev/null; then
+    chmod o+rx "$TMP" && chmod o+r "$TMP/count.o"
+    ina setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$BPFLUA" attach "$TMP/count.o" --dev "$DEVA" >/dev/null 2>"$TMP/e.err"
+    rc=$?
+    [ $rc -eq 1 ] && grep -q "permission denied: loading BPF programs needs root" "$TMP/e.err" &&
+        ok "not root: clear error" || fail "not root: rc=$rc $(cat "$TMP/e.err")"
+    has_xdp && fail "the unprivileged attempt attached something"
+fi
 
 # ---- 5. --pin leaves it attached on purpose; detach --dev removes it ---------------------------
 mkdir -p "$TMP/bpffs"
