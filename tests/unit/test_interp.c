@@ -13,6 +13,8 @@
 #include "vm/asm.h"
 #include "vm/interp.h"
 #include "stdlib/helpers.h"
+#include "jit/jit.h"
+#include "vm/kernel.h"
 
 struct outcome { int rc; uint64_t r0; uint64_t insns; char msg[200]; };
 
@@ -330,6 +332,77 @@ static void test_run_raw_and_refusal(void **state)
     bpflua_object_free(obj);
 }
 
+/* bpflua_run: maps linked, callbacks through bpf_loop and for_each_map_elem
+ * (helpers 181, 164), the same verdict in every engine available here. */
+static void test_run_engines(void **state)
+{
+    (void)state;
+    const char *text =
+        ".map m array key=4 value=8 entries=4\n"
+        "stw [%r10-4], 2\n"
+        "stdw [%r10-16], 40\n"
+        "lddw %r1, map:m\n"
+        "mov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 0\n"
+        "call 2\n"                                  /* m[2] = 40 */
+        "stdw [%r10-24], 0\n"
+        "lddw %r1, map:m\nlddw %r2, func:each\nmov %r3, %r10\nadd %r3, -24\nmov %r4, 0\n"
+        "call 164\n"                                /* sum of m's values */
+        "mov %r6, %r0\n"
+        "mov %r1, 5\nlddw %r2, func:body\nmov %r3, %r10\nadd %r3, -24\nmov %r4, 0\n"
+        "call 181\n"                                /* + 0 + 1 + 2 + 3 + 4 */
+        "ldxdw %r1, [%r10-24]\n"
+        "lsh %r6, 16\nlsh %r0, 8\nadd %r0, %r6\nadd %r0, %r1\n"
+        "exit\n"
+        "each:\nldxdw %r1, [%r3]\nldxdw %r2, [%r4]\nadd %r2, %r1\nstxdw [%r4], %r2\n"
+        "mov %r0, 0\nexit\n"
+        "body:\nldxdw %r3, [%r2]\nadd %r3, %r1\nstxdw [%r2], %r3\nmov %r0, 0\nexit\n";
+    const uint64_t want = (4ull << 16) | (5ull << 8) | 50;
+    char *err = NULL;
+    bpflua_object *obj = bpflua_object_from_asm(text, "engines.asm", &err);
+    if (!obj)
+        fail_msg("%s", err);
+    uint8_t pkt[64] = { 0 };
+    struct bpflua_run_result res;
+    struct bpflua_run_opts opts = { .engine = BPFLUA_ENGINE_INTERP, .repeat = 3 };
+    if (bpflua_run(obj, 0, pkt, sizeof pkt, &opts, &res, &err) != 0)
+        fail_msg("interp: %s", err);
+    assert_int_equal(res.retval, want);
+    assert_true(res.insns > 40);
+    uint32_t key = 2;
+    uint64_t value = 0;
+    assert_int_equal(bpflua_map_lookup(obj, 0, &key, &value), 0);
+    assert_int_equal(value, 40);
+
+    /* a limit below what the run needs stops it */
+    opts.repeat = 1;
+    opts.max_insns = 10;
+    assert_int_equal(bpflua_run(obj, 0, pkt, sizeof pkt, &opts, &res, &err), -ETIME);
+    assert_non_null(strstr(err, "instruction limit of 10 reached"));
+    free(err);
+    err = NULL;
+    opts.max_insns = 0;
+
+    if (bl_jit_available()) {
+        opts.engine = BPFLUA_ENGINE_JIT;
+        if (bpflua_run(obj, 0, pkt, sizeof pkt, &opts, &res, &err) != 0)
+            fail_msg("jit: %s", err);
+        assert_int_equal(res.retval, want);
+    } else {
+        printf("JIT not available: interpreter only\n");
+    }
+    char *why = NULL;
+    if (bl_kernel_available(&why)) {
+        opts.engine = BPFLUA_ENGINE_KERNEL;
+        if (bpflua_run(obj, 0, pkt, sizeof pkt, &opts, &res, &err) != 0)
+            fail_msg("kernel: %s", err);
+        assert_int_equal(res.retval, want);
+    } else {
+        printf("kernel engine skipped: %s\n", why ? why : "unavailable");
+    }
+    free(why);
+    bpflua_object_free(obj);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_code_cache),
         cmocka_unit_test(test_raw_mode_protects),
         cmocka_unit_test(test_run_raw_and_refusal),
+        cmocka_unit_test(test_run_engines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
