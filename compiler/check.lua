@@ -441,7 +441,10 @@ function Checker:binop(e)
     if op == "or" then
       if ta == "int" then e.k = a.k; return "int" end           -- b never evaluated
       if ta == "nilint" or ta == "falseint" or ta == "nil" then
-        if tb == "int" then return "int" end
+        if tb == "int" then
+          if a.k ~= nil and b.k ~= nil then e.k = a.k or b.k end
+          return "int"
+        end
         if tb == "nilint" or tb == "nil" then return "nilint" end
         self:err(e, "'or' mixes an integer with " .. describe(tb), "give both sides the same type")
         return "err"
@@ -465,7 +468,10 @@ function Checker:binop(e)
           if a.k ~= nil and b.k ~= nil then e.k = a.k and b.k end
           return "bool"
         end
-        if tb == "int" then return "falseint" end
+        if tb == "int" then
+          if a.k ~= nil and b.k ~= nil then e.k = a.k and b.k end
+          return "falseint"
+        end
         self:err(e, "'and' mixes a boolean with " .. describe(tb), "compare with nil first: (m[k] ~= nil)")
         return "err"
       end
@@ -645,6 +651,11 @@ end
 
 function Checker:target(t)
   if t.tag == "Id" then
+    if not self.scope[t.name] then
+      self:err(t, "assignment to undeclared variable '" .. t.name .. "'",
+        "declare it first: local " .. t.name .. " = ...")
+      return
+    end
     local sym = self:lookup(t)
     if not sym then return end
     if sym.kind == "var" then
@@ -770,11 +781,12 @@ function Checker:map_decl(id, e)
   self:declare(id, { kind = "map", map = m })
 end
 
-function Checker:func(s, is_prog, name)
+function Checker:func(s, is_prog, name, sym)
   local fn = {
     name = name, node = s, is_prog = is_prog, params = {}, calls = {}, returns = {},
     loops = 0, max_loop_depth = 0,
   }
+  if sym then sym.fn = fn end
   local saved_fn, saved_depth, saved_nvars = self.fn, self.loop_depth, self.nvars
   self.fn, self.loop_depth, self.nvars = fn, 0, 0
   self:push_scope()
@@ -812,8 +824,7 @@ function Checker:local_function(s)
   local fn
   -- declare first: `local function f` is visible in its own body
   local sym = self:declare(id, { kind = "fn" })
-  fn = self:func(s, false, id.name)
-  sym.fn = fn
+  fn = self:func(s, false, id.name, sym)
   -- its return type
   local ty
   local bad = false

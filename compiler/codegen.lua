@@ -464,6 +464,13 @@ function G:gen_opt(e, absent)
   if ty == "int" then return self:gen(e) end
   local t = self:tmp()
   local tag = e.tag
+  if e.k == false then
+    f:ja(absent)
+    return t
+  elseif math_type(e.k) == "integer" then
+    self:tconst(t, e.k)
+    return t
+  end
   if ty == "nil" or tag == "Nil" then
     f:ja(absent)
     return t

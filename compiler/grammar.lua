@@ -287,7 +287,7 @@ local G = P {
     + node("Field", Cg(V "Expr", "value")),
   Primary = IdNode + node("Paren", sym "(" * expect(V "Expr", "expr") * expect(sym ")", "rparen")),
   Suffixed = V "Primary" * Ct(V "Suffix" ^ 0) / suffixes,
-  Suffix = Ct(Cg(Cc "index", "kind") * (sym "." * Cg(expect(NameStr, "name"), "key")
+  Suffix = Ct(Cg(Cc "index", "kind") * (sym "." * -P "." * Cg(expect(NameStr, "name"), "key")
       + sym "[" * Cg(expect(V "Expr", "expr"), "key") * expect(sym "]", "rbracket")) * Cg(Cp(), "end_pos"))
     + Ct(Cg(Cc "invoke", "kind") * sym ":" * Cg(expect(Name, "name"), "method")
       * Cg(expect(V "Args", "args"), "args") * Cg(Cp(), "end_pos"))

@@ -1,0 +1,342 @@
+-- compiler_spec.lua: the compiler's passes (parser, checker, codegen) and
+-- every case of the negative corpus tests/errors/*.lua.
+local SRC = os.getenv("BPFLUA_SRC") or "."
+table.insert(package.searchers, 2, function(name)
+  local stem = name:match("^bpflua%.(.+)$")
+  if stem then
+    local path = SRC .. "/compiler/" .. stem .. ".lua"
+    local f = loadfile(path)
+    if f then return f, path end
+  end
+end)
+
+local compiler = require "bpflua.compiler"
+local grammar = require "bpflua.grammar"
+local arith = require "bpflua.arith"
+
+local function compile(src, name) return compiler.compile(src, name or "t.lua") end
+
+local function must(src)
+  local r, msg = compile(src)
+  assert(r, msg)
+  return r
+end
+
+-- decode a program's instructions
+local function insns(p)
+  local out = {}
+  for i = 1, #p.insns, 8 do
+    local code, regs, off, imm = string.unpack("<BBhi", p.insns, i)
+    out[#out + 1] = { code = code, dst = regs & 0xf, src = regs >> 4, off = off, imm = imm }
+  end
+  return out
+end
+
+local function count(list, pred)
+  local n = 0
+  for _, i in ipairs(list) do if pred(i) then n = n + 1 end end
+  return n
+end
+
+local function ls(dir, pattern)
+  local out = {}
+  local p = io.popen('ls "' .. dir .. '" 2>/dev/null')
+  for f in p:lines() do if f:match(pattern) then out[#out + 1] = f end end
+  p:close()
+  table.sort(out)
+  return out
+end
+
+describe("grammar", function()
+  it("builds nodes with positions", function()
+    local t = grammar.parse("function xdp.a(pkt)\n  return 1 + 2\nend\n")
+    assert.are.equal("Chunk", t.tag)
+    local f = t.body[1]
+    assert.are.equal("Function", f.tag)
+    assert.are.equal(1, f.pos)
+    local ret = f.body[1]
+    assert.are.equal("Return", ret.tag)
+    assert.are.equal(23, ret.pos)
+    assert.are.equal("Op", ret[1].tag)
+    assert.are.equal(30, ret[1].pos)
+    assert.are.equal(35, ret[1].end_pos)
+  end)
+
+  it("parses precedence and associativity like Lua", function()
+    local cases = {
+      { "1 + 2 * 3", 7 }, { "2 - 3 - 4", -5 }, { "1 << 2 + 1", 8 }, { "-7 // 2", -4 },
+      { "7 % -3", -2 }, { "1 | 2 ~ 3 & 6", 1 | 2 ~ 3 & 6 }, { "~0 >> 60", 15 },
+      { "-2 * -3", 6 }, { "(1 + 2) * 3", 9 }, { "1 < 2 and 3 or 4", 3 },
+    }
+    for _, c in ipairs(cases) do
+      local r = must("local K = (" .. c[1] .. ")\nfunction xdp.p(pkt) return K end")
+      assert.is_table(r, c[1])
+    end
+    -- the folded values, through a constant program
+    for _, c in ipairs(cases) do
+      local src = "function xdp.p(pkt) return " .. c[1] .. " end"
+      local tree = grammar.parse(src)
+      local errs = {}
+      local check = require "bpflua.check"
+      check.check(tree, errs, src)
+      assert.are.same({}, errs)
+      local k = tree.body[1].body[1][1].k
+      if k == true then k = 3 end
+      assert.are.equal(c[2], k, c[1])
+    end
+  end)
+
+  it("reports syntax errors with position and the opener of a block", function()
+    local r, msg, errs = compile("function xdp.p(pkt)\n  for i = 1, 3 do\n    x = 1\n  \nend\n", "s.lua")
+    assert.is_nil(r)
+    assert.are.equal(1, #errs)
+    assert.are.equal("expected 'end' (to close 'function' at line 1)", errs[1].msg)
+    assert.truthy(msg:find("^s%.lua:%d+:%d+: error: expected 'end'"))
+  end)
+
+  it("never crashes on garbage", function()
+    local seed = 12345
+    local function rnd(n) seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n end
+    local alphabet = { "function", "xdp", ".", "(", ")", "pkt", "end", "for", "i", "=", "1", ",", "do",
+      "if", "then", "return", "local", "x", "+", "//", "[", "]", "{", "}", "\"", "'", "--", "\n", " ",
+      "map", "hash", "..", "0x", "#", ":", "u8", "or", "and", "not", "nil", "<<", "~=", "[[", "1.5" }
+    for _ = 1, 300 do
+      local parts = {}
+      for j = 1, 1 + rnd(30) do parts[j] = alphabet[1 + rnd(#alphabet)] end
+      local src = table.concat(parts, " ")
+      local ok, r, msg = pcall(compile, src)
+      assert.is_true(ok, "crash on: " .. src .. "\n" .. tostring(r))
+      if not r then assert.is_string(msg) end
+    end
+  end)
+end)
+
+describe("arith (constant folding)", function()
+  it("matches Lua 5.4 integer semantics", function()
+    local vals = { 0, 1, -1, 2, -2, 3, 7, -7, 63, 64, 65, -63, -64, -65, 1 << 40,
+      math.maxinteger, math.mininteger, math.maxinteger - 1, math.mininteger + 1 }
+    for _, a in ipairs(vals) do
+      for _, b in ipairs(vals) do
+        assert.are.equal(a + b, arith.fold("+", a, b))
+        assert.are.equal(a * b, arith.fold("*", a, b))
+        assert.are.equal(a << b, arith.fold("<<", a, b), a .. " << " .. b)
+        assert.are.equal(a >> b, arith.fold(">>", a, b), a .. " >> " .. b)
+        if b ~= 0 then
+          assert.are.equal(a // b, arith.fold("//", a, b), a .. " // " .. b)
+          assert.are.equal(a % b, arith.fold("%", a, b), a .. " % " .. b)
+        else
+          assert.is_nil(arith.fold("//", a, b))
+        end
+      end
+    end
+  end)
+
+  it("counts loop trips like Lua's for", function()
+    local function lua_count(a, b, c)
+      local n = 0
+      for _ in function(_, i)
+        if i == nil then i = a else
+          local nx = i + c
+          if (c > 0 and (nx < i or nx > b)) or (c < 0 and (nx > i or nx < b)) then return nil end
+          i = nx
+        end
+        if (c > 0 and i > b) or (c < 0 and i < b) then return nil end
+        return i
+      end do n = n + 1; if n > 100 then break end end
+      return n
+    end
+    local cases = { { 1, 10, 1 }, { 10, 1, -3 }, { 5, 1, 1 }, { 1, 5, -1 }, { 3, 3, 7 },
+      { math.mininteger, math.maxinteger, 1 << 62 }, { math.maxinteger - 2, math.maxinteger, 1 },
+      { math.maxinteger, math.mininteger, math.mininteger }, { -5, 5, 4 } }
+    for _, c in ipairs(cases) do
+      assert.are.equal(lua_count(c[1], c[2], c[3]), arith.trip_count(c[1], c[2], c[3]))
+    end
+    assert.are.equal(8388609, arith.trip_count(0, 8388608, 1))
+  end)
+end)
+
+describe("negative corpus (tests/errors)", function()
+  local dir = SRC .. "/tests/errors"
+  local files = ls(dir, "%.lua$")
+  it("has at least 30 cases", function() assert.is_true(#files >= 30) end)
+  for _, f in ipairs(files) do
+    it(f, function()
+      local src = assert(io.open(dir .. "/" .. f)):read("a")
+      local want = {}
+      for l, c, m in src:gmatch("%-%- error: (%d+):(%d+): ([^\n]+)") do
+        want[#want + 1] = { line = tonumber(l), col = tonumber(c), msg = m }
+      end
+      assert.is_true(#want > 0, "no '-- error:' expectation in " .. f)
+      local r, msg, errs = compile(src, f)
+      assert.is_nil(r)
+      local got = {}
+      for i, e in ipairs(errs) do got[i] = { line = e.line, col = e.col, msg = e.msg } end
+      assert.are.same(want, got)
+      -- the formatted message: location, source line, carets, hint
+      local first = want[1]
+      assert.truthy(msg:find(f .. ":" .. first.line .. ":" .. first.col .. ": error: " .. first.msg, 1, true))
+      local lines = {}
+      for l in (src .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+      assert.truthy(msg:find("\n  " .. lines[first.line] .. "\n", 1, true), "quotes the source line")
+      assert.truthy(msg:find("\n  " .. (" "):rep(first.col - 1) .. "%^"), "underlines the column")
+    end)
+  end
+end)
+
+describe("codegen", function()
+  it("produces the documented output table", function()
+    local r = must([[
+license "Dual MIT/GPL"
+local hits = map.hash { key = u32, value = i16, max_entries = 64 }
+function xdp.a(pkt)
+  hits[1] = (hits[1] or 0) + 1
+  return xdp.PASS
+end
+function xdp.b(pkt) return 1 end
+]])
+    assert.are.equal("Dual MIT/GPL", r.license)
+    assert.are.equal("t.lua", r.source_name)
+    assert.are.same({ name = "hits", type = 1, key_size = 4, value_size = 2, max_entries = 64, flags = 0,
+      key_signed = false, value_signed = true }, r.maps[1])
+    assert.are.equal(2, #r.progs)
+    for _, p in ipairs(r.progs) do
+      assert.are.equal("xdp", p.section)
+      assert.are.equal(0, #p.insns % 8)
+      assert.are.equal(0, p.funcs[1].insn)
+      assert.are.equal(p.name, p.funcs[1].name)
+      local last = -1
+      for _, l in ipairs(p.lines) do
+        assert.is_true(l.insn >= last)
+        last = l.insn
+      end
+    end
+    local ins = insns(r.progs[1])
+    -- map references are lddw with src 1 and the map's index
+    assert.is_true(count(ins, function(i) return i.code == 0x18 and i.src == 1 and i.imm == 0 end) >= 2)
+  end)
+
+  it("compiles a for loop to one bpf_loop call with a callback subprogram", function()
+    local r = must("function xdp.s(pkt)\n  local n = 0\n  for i = 1, 10 do n = n + i end\n  return n\nend\n")
+    local p = r.progs[1]
+    assert.are.equal(2, #p.funcs)
+    assert.are.equal("s__for_L3", p.funcs[2].name)
+    local ins = insns(p)
+    assert.are.equal(1, count(ins, function(i) return i.code == 0x85 and i.src == 0 and i.imm == 181 end))
+    -- the callback address: lddw src 4, pc-relative to the callback start
+    for n, i in ipairs(ins) do
+      if i.code == 0x18 and i.src == 4 then
+        assert.are.equal(p.funcs[2].insn, (n - 1) + 1 + i.imm)
+      end
+    end
+    -- the callback returns a constant 0 or 1
+    for n = p.funcs[2].insn + 1, #ins do
+      if ins[n].code == 0x95 then
+        local prev = ins[n - 1]
+        assert.are.equal(0xb7, prev.code)
+        assert.is_true(prev.imm == 0 or prev.imm == 1)
+      end
+    end
+  end)
+
+  it("uses for_each_map_elem for pairs and BPF-to-BPF calls for local functions", function()
+    local r = must([[
+local m = map.array { value = u64, max_entries = 4 }
+local function f(a, b) return a + b end
+function xdp.p(pkt)
+  local s = 0
+  for k, v in pairs(m) do s = s + v end
+  return f(s, 1)
+end
+]])
+    local p = r.progs[1]
+    local ins = insns(p)
+    assert.are.equal(1, count(ins, function(i) return i.code == 0x85 and i.src == 0 and i.imm == 164 end))
+    local names = {}
+    for _, fi in ipairs(p.funcs) do names[#names + 1] = fi.name end
+    table.sort(names)
+    assert.are.same({ "p", "p__f", "p__pairs_L5" }, names)
+    local calls = 0
+    for n, i in ipairs(ins) do
+      if i.code == 0x85 and i.src == 1 then
+        calls = calls + 1
+        local target = (n - 1) + 1 + i.imm
+        local ok = false
+        for _, fi in ipairs(p.funcs) do if fi.insn == target and fi.name == "p__f" then ok = true end end
+        assert.is_true(ok)
+      end
+    end
+    assert.are.equal(1, calls)
+  end)
+
+  it("elides packet checks proven by an earlier #pkt test", function()
+    local guarded = must([[
+function xdp.p(pkt)
+  if #pkt < 34 then return end
+  return pkt:u8(0) + pkt:be16(12) + pkt:be32(26) + pkt:u8(33)
+end
+]])
+    local unguarded = must([[
+function xdp.p(pkt)
+  return pkt:u8(0) + pkt:be16(12) + pkt:be32(26) + pkt:u8(33)
+end
+]])
+    local function pkt_cmps(r)
+      return count(insns(r.progs[1]), function(i) return i.code == 0x2d or i.code == 0xbd end)
+    end
+    assert.are.equal(1, pkt_cmps(guarded))     -- only the guard itself
+    -- unguarded: each check proves the next smaller ones (u8(0) first, then 14, 30, 34)
+    assert.is_true(pkt_cmps(unguarded) >= 3)
+  end)
+
+  it("emits floor division with sdiv/smod and a zero check", function()
+    local r = must("function xdp.p(pkt) local a, b = pkt:u8(0), pkt:u8(1) return a // b end")
+    local ins = insns(r.progs[1])
+    assert.is_true(count(ins, function(i) return i.code == 0x3f and i.off == 1 end) == 1)
+    assert.is_true(count(ins, function(i) return i.code == 0x9f and i.off == 1 end) == 1)
+    assert.is_true(count(ins, function(i) return i.code == 0x15 and i.imm == 0 end) >= 1)
+  end)
+
+  it("folds constants and shifts by constants", function()
+    local r = must("function xdp.p(pkt) return (7 // -2) * 1000 + (1 << 64) + (5 >> -1) end")
+    local ins = insns(r.progs[1])
+    assert.are.equal(1, count(ins, function(i) return i.code == 0xb7 and i.imm == -4000 + 10 end))
+  end)
+
+  it("records line info for statements", function()
+    local r = must("function xdp.p(pkt)\n  local a = 1\n  local b = 2\n  return a + b\nend\n")
+    local lines = {}
+    for _, l in ipairs(r.progs[1].lines) do lines[#lines + 1] = l.line end
+    assert.are.same({ 1, 2, 3, 4 }, lines)
+    assert.are.equal(3, r.progs[1].lines[2].col)
+  end)
+
+  it("rejects a loop with a constant trip count over 8388608 but accepts exactly that many", function()
+    assert.is_table(must("function xdp.p(pkt) for i = 1, 8388608 do break end return 1 end"))
+    local r, msg = compile("function xdp.p(pkt) for i = 0, 8388608 do break end return 1 end")
+    assert.is_nil(r)
+    assert.truthy(msg:find("8388609 times", 1, true))
+  end)
+end)
+
+describe("verifier acceptance", function()
+  local ok, bpf = pcall(require, "bpf")
+  it("every tests/lang program and example passes bpflua's verifier", function()
+    if not ok or type(bpf) ~= "table" or not bpf.compile then
+      pending("the bpf module is not available: " .. tostring(bpf))
+      return
+    end
+    local files = {}
+    for _, f in ipairs(ls(SRC .. "/tests/lang", "%.lua$")) do
+      if f ~= "prelude.lua" and f ~= "packets.lua" and f ~= "difftest.lua" then
+        files[#files + 1] = SRC .. "/tests/lang/" .. f
+      end
+    end
+    assert.is_true(#files >= 40)
+    for _, path in ipairs(files) do
+      local src = assert(io.open(path)):read("a")
+      local p = bpf.compile(src, { name = path:match("[^/]+$") })
+      local good, info = p:verify()
+      assert.is_true(good, path .. ": " .. tostring(info))
+    end
+  end)
+end)
