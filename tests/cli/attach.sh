@@ -72,6 +72,16 @@ send() { inb bash -c "for i in \$(seq $1); do echo x > /dev/udp/10.199.0.1/9999;
 # UDP datagrams A's stack saw for a closed port (they passed the filter)
 noports() { ina awk '/^Udp:/ { n++; if (n == 2) print $3 }' /proc/net/snmp; }
 has_xdp() { ip -n "$NSA" link show "$DEVA" | grep -q ' xdp'; }
+# Waits (up to 5 s) until noports reaches $1; prints its last value.
+wait_noports() {
+    local v
+    for _ in $(seq 100); do
+        v=$(noports)
+        [ "$v" -ge "$1" ] && break
+        sleep 0.05
+    done
+    echo "$v"
+}
 
 # ---- the filters ---------------------------------------------------------------------
 for f in count drop; do
@@ -100,7 +110,7 @@ start() {
     # not through ina: $! must be the process that becomes bpflua
     ip netns exec "$NSA" "$BPFLUA" attach "$@" >"$TMP/out.json" 2>"$TMP/err.txt" &
     BG=$!
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do
         grep -q 'attached to' "$TMP/err.txt" && return 0
         kill -0 "$BG" 2>/dev/null || break
         sleep 0.05
@@ -118,7 +128,7 @@ stop() {
 }
 # Waits until the JSON output has a line matching the regex.
 wait_json() {
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do
         grep -qE "$1" "$TMP/out.json" && return 0
         sleep 0.05
     done
@@ -140,8 +150,7 @@ if start "$TMP/count.o" --dev "$DEVA" --mode skb --json --interval 0.1; then
     [ -n "$all" ] && [ "$all" -ge $N1 ] && ok "counts[1] (every packet) = $all >= $N1" ||
         fail "counts[1] = '$all'"
     grep -q '"rate":' "$TMP/out.json" && ok "JSON lines carry rates" || fail "no rates"
-    sleep 0.2
-    after=$(noports)
+    after=$(wait_noports $((before + N1)))
     [ $((after - before)) -eq $N1 ] && ok "all $N1 passed to the stack" ||
         fail "the stack saw $((after - before)) of $N1"
     stop TERM && ok "SIGTERM: exit 0" || fail "SIGTERM: exit status $?"
@@ -180,8 +189,7 @@ if start "$TMP/drop.o" --dev "$DEVA" --mode native --json --interval 0.1; then
     has_xdp && fail "SIGINT left the program attached" || ok "SIGINT detaches"
     before=$(noports)
     send 3
-    sleep 0.2
-    [ $(($(noports) - before)) -eq 3 ] && ok "traffic flows again after the detach" ||
+    [ $(($(wait_noports $((before + 3))) - before)) -eq 3 ] && ok "traffic flows again after the detach" ||
         fail "traffic still dropped after the detach"
 else
     fail "drop filter did not attach"
