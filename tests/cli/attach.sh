@@ -319,6 +319,18 @@ else
     echo "# skipping the bpflua-compiled filters: \`bpflua compile\` does not work yet"
 fi
 
+# ---- 10a. other signals: SIGHUP ends cleanly; a fatal signal (SIGABRT) still detaches ------------
+if start "$TMP/count.o" --dev "$DEVA" --json --interval 0.1; then
+    stop HUP && ok "SIGHUP: exit 0" || fail "SIGHUP: exit status $?"
+    has_xdp && fail "SIGHUP left the program attached" || ok "SIGHUP detaches"
+fi
+if start "$TMP/count.o" --dev "$DEVA" --json --interval 0.1; then
+    stop ABRT
+    rc=$?
+    [ $rc -ne 0 ] && ! has_xdp && ok "SIGABRT (fatal): detached before dying" ||
+        fail "SIGABRT: rc=$rc, attached=$(has_xdp && echo yes || echo no)"
+fi
+
 # ---- 10. taken away while running: detached by someone else, then the interface deleted ---------
 if start "$TMP/count.o" --dev "$DEVA" --json --interval 0.1; then
     ina "$BPFLUA" detach --dev "$DEVA" >/dev/null 2>&1
