@@ -118,7 +118,8 @@ static int is_op(const struct bl_insn *i, uint8_t code)
 }
 
 static void fuse_pairs(struct interp_state *st, const void *ldxdw_mov, const void *mov_add,
-                       const void *mov_addk, const void *movk_exit, const void *movx_exit)
+                       const void *mov_addk, const void *movk_exit, const void *movx_exit,
+                       const void *ldxdw_add, const void *add_stxdw)
 {
     const struct bl_insn *in = st->insns;
     struct dinsn *d = st->dcode;
@@ -138,6 +139,15 @@ static void fuse_pairs(struct interp_state *st, const void *ldxdw_mov, const voi
         } else if (is_op(a, mov_x) && is_op(b, BL_ALU64 | BL_K | BL_ADD) && b->dst == a->dst) {
             d[k].handler = mov_addk;           /* mov rA, rB; add rA, K */
             d[k].imm = b->imm;
+        } else if (a->code == (BL_LDX | BL_MEM | BL_DW) &&
+                   is_op(b, BL_ALU64 | BL_X | BL_ADD) && b->src == a->dst) {
+            d[k].handler = ldxdw_add;          /* ldxdw rA, [..]; add rC, rA */
+            d[k].imm = b->dst;
+        } else if (is_op(a, BL_ALU64 | BL_X | BL_ADD) &&
+                   b->code == (BL_STX | BL_MEM | BL_DW) && b->src == a->dst) {
+            d[k].handler = add_stxdw;          /* add rA, rB; stxdw [rC+off], rA */
+            d[k].off = b->off;
+            d[k].imm = b->dst;
         } else if (is_op(a, mov_k) && b->code == (BL_JMP | BL_EXIT)) {
             d[k].handler = movk_exit;          /* mov rA, K; exit */
         } else if (is_op(a, mov_x) && b->code == (BL_JMP | BL_EXIT)) {

@@ -65,7 +65,8 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             const struct bl_insn *s = &st->insns[k];
             st->dcode[k] = (struct dinsn){ table[s->code], s->dst, s->src, s->off, s->imm };
         }
-        fuse_pairs(st, &&ldxdw_mov, &&mov_add, &&mov_addk, &&movk_exit, &&movx_exit);
+        fuse_pairs(st, &&ldxdw_mov, &&mov_add, &&mov_addk, &&movk_exit, &&movx_exit,
+                   &&ldxdw_add, &&add_stxdw);
         st->decoded = 1;
     }
     const struct dinsn *const base = st->dcode;
@@ -443,6 +444,19 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
         DST = v;
         reg[ip->imm] = v;
+        ip += 2;
+        DISPATCH(); }
+    ldxdw_add: {
+        uint64_t v;
+        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
+        DST = v;
+        reg[ip->imm] += v;
+        ip += 2;
+        DISPATCH(); }
+    add_stxdw: {
+        uint64_t v = DST + SRC;  /* the add's own off is 0: off holds the store's */
+        DST = v;
+        memcpy((void *)(uintptr_t)(reg[ip->imm] + (uint64_t)(int64_t)ip->off), &v, sizeof v);
         ip += 2;
         DISPATCH(); }
     mov_add: {

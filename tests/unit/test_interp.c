@@ -179,6 +179,13 @@ static void test_superinstructions(void **state)
     expect("mov %r0, 1\nja l\nmov %r0, 5\nl: exit", 1);
     expect("mov %r6, 9\ncall local f\nadd %r0, %r6\nexit\nf: mov %r0, 42\nexit", 51);
     expect("mov %r6, 9\ncall local f\nexit\nf: mov %r0, %r6\nexit", 9);
+    expect("stdw [%r10-8], 7\nmov %r0, 1\nldxdw %r1, [%r10-8]\nadd %r0, %r1\nexit", 8);
+    expect("stdw [%r10-8], 7\nmov %r1, %r10\nldxdw %r1, [%r1-8]\nadd %r1, %r1\nmov %r0, %r1\nexit", 14);
+    expect("mov %r0, 5\nmov %r1, 6\nadd %r0, %r1\nstxdw [%r10-16], %r0\n"
+           "ldxdw %r0, [%r10-16]\nexit", 11);
+    /* the store's base is the add's destination: the sum is the address */
+    expect("mov %r2, %r10\nmov %r1, -8\nadd %r2, %r1\nstxdw [%r2], %r2\n"
+           "ldxdw %r0, [%r10-8]\nsub %r0, %r10\nexit", (uint64_t)-8);
 }
 
 static void test_call_depth_overflow(void **state)
