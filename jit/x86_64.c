@@ -138,8 +138,9 @@ struct inline_ctx {
     uint32_t cont_label;
     int depth;
     const struct inline_ctx *outer;
-    /* ctx slots kept in registers: 8-byte [R2 + off] reads come from
+    /* ctx slots kept in registers: 8-byte [base + off] reads come from
      * slot_reg, writes go to slot_reg and through to memory */
+    int base;
     int n_promoted;
     int16_t slot_off[MAX_PROMOTED];
     uint8_t slot_reg[MAX_PROMOTED];
@@ -805,80 +806,130 @@ static void var_store(struct jit *j, const struct loop_var *v, int src)
 /* What an inlined body does, for choosing where loop variables live. */
 struct body_info {
     int calls;                 /* calls anything (helpers, functions, loops) */
-    int writes[BL_NREGS];      /* registers it writes */
-    int r2_base_only;          /* R2 is read only as the base of LDX/ST/STX */
-    int stores_known;          /* every store is non-atomic through R2 or R10 */
+    int scratch;               /* needs r9-r11 (div, mod, shifts by a register, atomics) */
+    int atomics;
+    int writes[BL_NREGS];      /* registers it writes (after a leading `mov Rb, R2`) */
+    int refs[BL_NREGS];        /* registers it names at all */
+    int value_read[BL_NREGS];  /* read other than as a memory base (idem) */
+    int store_base[BL_NREGS];  /* bases of its stores */
+    int base;                  /* the register holding ctx all along, or -1 */
     int n_acc;
-    struct { int16_t off; uint8_t size; } acc[64]; /* accesses through R2 */
+    struct { int16_t off; uint8_t size; } acc[64]; /* accesses through base */
+    int acc_overflow;
 };
+
+static int is_mov_from_r2(const struct bl_insn *in)
+{
+    return in->code == (BL_ALU64 | BL_MOV | BL_X) && in->off == 0 && in->src == BL_R2 &&
+           in->dst != BL_R2 && in->dst != BL_R10;
+}
 
 static void analyse_body(const struct jit *j, const struct jfunc *cb, struct body_info *bi)
 {
     memset(bi, 0, sizeof *bi);
-    bi->r2_base_only = 1;
-    bi->stores_known = 1;
-    for (uint32_t i = cb->start; i < cb->end; i++) {
+    /* the compiler's callbacks start with `mov Rb, R2` and use Rb as ctx */
+    uint32_t first = cb->start + (is_mov_from_r2(&j->insns[cb->start]) ? 1 : 0);
+    if (first > cb->start) {
+        bi->refs[BL_R2] = 1;
+        bi->refs[j->insns[cb->start].dst] = 1;
+    }
+    for (uint32_t i = first; i < cb->end; i++) {
         const struct bl_insn *in = &j->insns[i];
-        uint8_t cls = BL_CLASS(in->code), mode = BL_MODE(in->code);
-        int size = size_of(in->code);
+        uint8_t cls = BL_CLASS(in->code), mode = BL_MODE(in->code), op = BL_OP(in->code);
+        int x = BL_SRC(in->code) == BL_X;
         switch (cls) {
         case BL_ALU:
         case BL_ALU64:
+            bi->refs[in->dst] = 1;
             bi->writes[in->dst] = 1;
-            if (in->dst == BL_R2 || (BL_SRC(in->code) == BL_X && in->src == BL_R2))
-                bi->r2_base_only = 0;
+            if (op != BL_MOV)
+                bi->value_read[in->dst] = 1;
+            if (x && op != BL_END && op != BL_NEG) {
+                bi->refs[in->src] = 1;
+                bi->value_read[in->src] = 1;
+            }
+            if (op == BL_DIV || op == BL_MOD || (x && (op == BL_LSH || op == BL_RSH || op == BL_ARSH)))
+                bi->scratch = 1;
             break;
         case BL_LD:
             if (bl_is_lddw(in)) {
+                bi->refs[in->dst] = 1;
                 bi->writes[in->dst] = 1;
                 i++;
             } else {
-                bi->calls = 1;
+                bi->calls = bi->scratch = 1;
             }
             break;
         case BL_LDX:
-            bi->writes[in->dst] = 1;
-            if (in->src == BL_R2 && bi->n_acc < 64) {
-                bi->acc[bi->n_acc].off = in->off;
-                bi->acc[bi->n_acc++].size = (uint8_t)size;
-            } else if (in->src == BL_R2) {
-                bi->r2_base_only = 0;
-            }
-            break;
         case BL_ST:
-        case BL_STX:
-            if (cls == BL_STX && in->src == BL_R2)
-                bi->r2_base_only = 0;          /* stores the pointer itself */
-            if (mode == BL_ATOMIC) {
-                bi->stores_known = 0;
-                if (in->dst == BL_R2)
-                    bi->r2_base_only = 0;
-                if (in->imm & BL_FETCH)
-                    bi->writes[in->imm == BL_CMPXCHG ? BL_R0 : in->src] = 1;
-                break;
+        case BL_STX: {
+            int base = cls == BL_LDX ? in->src : in->dst;
+            bi->refs[base] = 1;
+            if (cls == BL_LDX) {
+                bi->refs[in->dst] = 1;
+                bi->writes[in->dst] = 1;
+            } else {
+                bi->store_base[base] = 1;
             }
-            if (in->dst != BL_R2 && in->dst != BL_R10)
-                bi->stores_known = 0;
-            if (in->dst == BL_R2 && bi->n_acc < 64) {
-                bi->acc[bi->n_acc].off = in->off;
-                bi->acc[bi->n_acc++].size = (uint8_t)size;
-            } else if (in->dst == BL_R2) {
-                bi->r2_base_only = 0;
+            if (cls == BL_STX) {
+                bi->refs[in->src] = 1;
+                bi->value_read[in->src] = 1;
+            }
+            if (mode == BL_ATOMIC) {
+                bi->atomics = bi->scratch = 1;
+                bi->value_read[base] = 1;
+                bi->writes[BL_R0] |= in->imm == BL_CMPXCHG;
+                bi->refs[BL_R0] |= in->imm == BL_CMPXCHG;
+                bi->writes[in->src] |= (in->imm & BL_FETCH) != 0;
             }
             break;
+        }
         default: /* jumps */
-            if (BL_OP(in->code) == BL_CALL) {
+            if (op == BL_CALL) {
                 bi->calls = 1;
-            } else if (BL_OP(in->code) != BL_EXIT && BL_OP(in->code) != BL_JA &&
-                       (in->dst == BL_R2 || (BL_SRC(in->code) == BL_X && in->src == BL_R2))) {
-                bi->r2_base_only = 0;
+                if (x) {
+                    bi->refs[in->dst] = 1;
+                    bi->value_read[in->dst] = 1;
+                }
+            } else if (op != BL_EXIT && op != BL_JA) {
+                bi->refs[in->dst] = 1;
+                bi->value_read[in->dst] = 1;
+                if (x) {
+                    bi->refs[in->src] = 1;
+                    bi->value_read[in->src] = 1;
+                }
             }
             break;
         }
     }
     if (bi->calls)
         for (int r = BL_R0; r <= BL_R5; r++)
-            bi->writes[r] = 1;
+            bi->writes[r] = bi->refs[r] = 1;
+    /* the ctx base: R2 if never written, else the leading mov's target */
+    bi->base = -1;
+    if (!bi->writes[BL_R2] && first == cb->start)
+        bi->base = BL_R2;
+    else if (first > cb->start && !bi->writes[j->insns[cb->start].dst])
+        bi->base = j->insns[cb->start].dst;
+    if (bi->base < 0)
+        return;
+    for (uint32_t i = first; i < cb->end; i++) {
+        const struct bl_insn *in = &j->insns[i];
+        uint8_t cls = BL_CLASS(in->code);
+        if (bl_is_lddw(in)) {
+            i++;
+            continue;
+        }
+        if ((cls == BL_LDX && in->src == bi->base) ||
+            ((cls == BL_ST || cls == BL_STX) && in->dst == bi->base)) {
+            if (bi->n_acc == 64) {
+                bi->acc_overflow = 1;
+                return;
+            }
+            bi->acc[bi->n_acc].off = in->off;
+            bi->acc[bi->n_acc++].size = (uint8_t)size_of(in->code);
+        }
+    }
 }
 
 /* Is [off, off + 8) accessed only as one 8-byte slot? */
@@ -894,17 +945,62 @@ static int promotable(const struct body_info *bi, int16_t off)
     return 1;
 }
 
-/* A promoted slot's register for an 8-byte access [R2 + off] in the
+/* A promoted slot's register for an 8-byte access [base + off] in the
  * inlined body being emitted, or -1. */
 static int promoted_reg(const struct jit *j, int base, int size, int16_t off)
 {
     const struct inline_ctx *ic = j->inl;
-    if (!ic || base != BL_R2 || size != 8)
+    if (!ic || base != ic->base || size != 8)
         return -1;
     for (int k = 0; k < ic->n_promoted; k++)
         if (ic->slot_off[k] == off)
             return ic->slot_reg[k];
     return -1;
+}
+
+/* Registers an inlined loop may use for its own variables and promoted
+ * slots: first caller-saved ones the body leaves alone (no save needed:
+ * bpf_loop is a call, R1-R5 are dead after it), then callee-saved ones
+ * the callback does not touch (saved around the loop). */
+struct reg_pool {
+    int regs[12];
+    int n, next;
+};
+
+static void pool_init(struct reg_pool *pool, const struct body_info *bi, const struct jfunc *cb)
+{
+    pool->n = pool->next = 0;
+    if (!bi->calls) {
+        if (!bi->scratch) {
+            pool->regs[pool->n++] = R11;
+            pool->regs[pool->n++] = R10;
+            pool->regs[pool->n++] = R9;
+        }
+        if (!bi->refs[BL_R4])
+            pool->regs[pool->n++] = RCX;
+        if (!bi->refs[BL_R5])
+            pool->regs[pool->n++] = R8;
+        if (!bi->refs[BL_R3])
+            pool->regs[pool->n++] = RDX;
+    }
+    static const int callee[4] = {RBX, R13, R14, R15};
+    for (int k = 0; k < 4; k++) {
+        int touched = 0;
+        for (int q = 0; q < cb->n_saves; q++)
+            touched |= cb->saves[q] == callee[k];
+        if (!touched)
+            pool->regs[pool->n++] = callee[k];
+    }
+}
+
+static int pool_take(struct reg_pool *pool)
+{
+    return pool->next < pool->n ? pool->regs[pool->next++] : -1;
+}
+
+static int callee_saved(int r)
+{
+    return r == RBX || r == RBP || (r >= R12 && r <= R15);
 }
 
 /* bpf_loop with the callback's body inlined in the loop: no call, no
@@ -914,44 +1010,43 @@ static int promoted_reg(const struct jit *j, int base, int size, int16_t off)
  *
  * Where the loop lives: i stays in rdi (R1) and ctx in rsi (R2) when the
  * body neither writes them nor calls anything; else they are copied in
- * each iteration from free callee-saved registers (those the callback
- * does not touch) or stack slots. When R2 only serves as a base and every
- * store goes through R2 or R10, 8-byte ctx slots move into spare
- * callee-saved registers: reads become register moves, writes also go
- * through to memory (so a load through another pointer still sees them). */
+ * each iteration from registers of the pool or stack slots. When the
+ * register that holds ctx all along (R2, or Rb after a leading `mov Rb,
+ * R2`) only serves as a base, every store goes through it or R10 and there
+ * are no calls or atomics, 8-byte ctx slots move into pool registers:
+ * reads become register moves, writes also go through to memory (so a
+ * load through another pointer still sees them). */
 static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
 {
     struct x86_emit *e = &j->e;
-    static const int candidates[4] = {RBX, R13, R14, R15};
-    int busy[16] = {0}, saved[5], n_saved = 0;
+    int saved[8], n_saved = 0;
     struct body_info bi;
+    struct reg_pool pool;
     analyse_body(j, cb, &bi);
-    for (int k = 0; k < cb->n_saves; k++)
-        busy[cb->saves[k]] = 1;
+    pool_init(&pool, &bi, cb);
     int i_in_rdi = !bi.calls && !bi.writes[BL_R1];
     int ctx_in_rsi = !bi.calls && !bi.writes[BL_R2];
 
-    /* loop variables: i, n, ctx in free callee-saved registers, else memory */
+    /* loop variables: i, n, ctx */
     struct loop_var vars[3];
-    int n_mem = 0, c = 0;
+    int n_mem = 0;
     for (int v = 0; v < 3; v++) {
+        vars[v].disp = 0;
         if ((v == 0 && i_in_rdi) || (v == 2 && ctx_in_rsi)) {
             vars[v].reg = v == 0 ? RDI : RSI;
-            vars[v].disp = 0;
             continue;
         }
-        while (c < 4 && busy[candidates[c]])
-            c++;
-        if (c < 4) {
-            vars[v].reg = candidates[c];
-            busy[candidates[c++]] = 2;
-        } else {
-            vars[v].reg = -1;
+        vars[v].reg = pool_take(&pool);
+        if (vars[v].reg < 0)
             vars[v].disp = 8 * n_mem++;
-        }
     }
-    struct inline_ctx ic = {cb->start, cb->end, 0, 0, depth, j->inl, 0, {0}, {0}};
-    if (ctx_in_rsi && bi.r2_base_only && bi.stores_known) {
+    struct inline_ctx ic = {cb->start, cb->end, 0, 0, depth, j->inl, -1, 0, {0}, {0}};
+    int store_elsewhere = 0;
+    for (int r = 0; r < BL_NREGS; r++)
+        store_elsewhere |= bi.store_base[r] && r != bi.base && r != BL_R10;
+    if (bi.base >= 0 && !bi.value_read[bi.base] && !store_elsewhere && !bi.atomics &&
+        !bi.calls && !bi.acc_overflow) {
+        ic.base = bi.base;
         for (int k = 0; k < bi.n_acc && ic.n_promoted < MAX_PROMOTED; k++) {
             int16_t off = bi.acc[k].off;
             int dup = 0;
@@ -959,21 +1054,21 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
                 dup |= ic.slot_off[q] == off;
             if (dup || bi.acc[k].size != 8 || !promotable(&bi, off))
                 continue;
-            while (c < 4 && busy[candidates[c]])
-                c++;
-            if (c == 4)
+            int r = pool_take(&pool);
+            if (r < 0)
                 break;
-            busy[candidates[c]] = 2;
             ic.slot_off[ic.n_promoted] = off;
-            ic.slot_reg[ic.n_promoted++] = (uint8_t)candidates[c++];
+            ic.slot_reg[ic.n_promoted++] = (uint8_t)r;
         }
     }
     /* save the caller's values of what the body or the loop writes */
     if (cb->uses_frame)
         saved[n_saved++] = RBP;
-    for (int k = 0; k < 4; k++)
-        if (busy[candidates[k]])
-            saved[n_saved++] = candidates[k];
+    for (int k = 0; k < cb->n_saves; k++)
+        saved[n_saved++] = cb->saves[k];
+    for (int k = 0; k < pool.next; k++)
+        if (callee_saved(pool.regs[k]))
+            saved[n_saved++] = pool.regs[k];
     for (int k = 0; k < n_saved; k++)
         x86_push(e, saved[k]);
     int32_t alloc = 8 * n_mem + (cb->uses_frame ? BL_STACK_SIZE : 0);
@@ -981,25 +1076,20 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         alloc += 8;                          /* the body may call: keep rsp 16-aligned */
     if (alloc)
         x86_alu_ri(e, 1, ALU_SUB, RSP, alloc);
-    if (vars[2].reg != RSI)
-        var_store(j, &vars[2], RDX);         /* ctx */
-    else
-        x86_mov_rr(e, 1, RSI, RDX);
+    /* rdi = n, rdx = ctx: place them (the pool may include rdx) */
+    x86_mov_rr(e, 1, RSI, RDX);              /* rsi = ctx */
+    x86_mov_rr(e, 1, RAX, RDI);              /* rax = n */
     for (int k = 0; k < ic.n_promoted; k++)
-        x86_load(e, 8, 0, ic.slot_reg[k], RDX, ic.slot_off[k]);
-    var_store(j, &vars[1], RDI);             /* n */
+        x86_load(e, 8, 0, ic.slot_reg[k], RSI, ic.slot_off[k]);
+    if (vars[2].reg != RSI)
+        var_store(j, &vars[2], RSI);
+    var_store(j, &vars[1], RAX);
     if (cb->uses_frame)                      /* the callback's frame: [rbp - 512, rbp) */
         x86_lea(e, RBP, RSP, 8 * n_mem + BL_STACK_SIZE);
-    x86_alu_rr(e, 0, ALU_XOR, RAX, RAX);
-    if (vars[0].reg == RDI)
-        x86_alu_rr(e, 0, ALU_XOR, RDI, RDI);
-    else
-        var_store(j, &vars[0], RAX);         /* i = 0 */
     uint32_t l_out = x86_label_new(e), l_top = x86_label_new(e);
-    if (vars[1].reg >= 0)
-        x86_test_rr(e, 0, vars[1].reg, vars[1].reg);
-    else
-        x86_alu_mi(e, 0, ALU_CMP, RSP, vars[1].disp, 0);
+    x86_alu_rr(e, 0, ALU_XOR, RDI, RDI);
+    var_store(j, &vars[0], RDI);             /* i = 0 */
+    x86_test_rr(e, 0, RAX, RAX);             /* n == 0: rax = 0 iterations */
     x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
 
     ic.cont_label = x86_label_new(e);
@@ -1025,22 +1115,20 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     j->inl = outer;
     x86_label_bind(e, ic.cont_label);
     /* i++; stop when the callback returned nonzero or i == n */
+    int ireg = vars[0].reg >= 0 ? vars[0].reg : RDI;
     if (vars[0].reg >= 0) {
-        x86_inc(e, 0, vars[0].reg);
+        x86_inc(e, 0, ireg);
     } else {
-        x86_load(e, 8, 0, R11, RSP, vars[0].disp);
-        x86_inc(e, 0, R11);
-        x86_store_r(e, 8, RSP, vars[0].disp, R11);
+        x86_load(e, 8, 0, RDI, RSP, vars[0].disp);
+        x86_inc(e, 0, RDI);
+        x86_store_r(e, 8, RSP, vars[0].disp, RDI);
     }
     x86_test_rr(e, 1, RAX, RAX);
     x86_jcc_fix(e, CC_NE, FIX_LABEL, l_out);
-    int ireg = vars[0].reg >= 0 ? vars[0].reg : R11;
-    if (vars[1].reg >= 0) {
+    if (vars[1].reg >= 0)
         x86_alu_rr(e, 0, ALU_CMP, ireg, vars[1].reg);
-    } else {
-        x86_load(e, 8, 0, R10, RSP, vars[1].disp);
-        x86_alu_rr(e, 0, ALU_CMP, ireg, R10);
-    }
+    else
+        x86_alu_rm(e, 0, ALU_CMP, ireg, RSP, vars[1].disp);
     x86_jcc_fix(e, CC_B, FIX_LABEL, l_top);
     x86_label_bind(e, l_out);
     var_load(j, RAX, &vars[0]);              /* iterations run */

@@ -112,6 +112,8 @@ struct fctx {
     const int *dsts;   /* registers units may write (and read) */
     int n_dsts;
     int no_atomics;
+    int dw_only;       /* 8-byte accesses only (a struct of u64 fields) */
+    int simple_alu;    /* no division, no shift by a register */
     int base;          /* register pointing at the 64-byte area's start */
     int16_t base_off;  /* area = [base + base_off, base + base_off + 64) */
     int depth;         /* 0 main, 1 callback, 2 nested callback / subprogram */
@@ -130,6 +132,10 @@ static void unit_alu(struct gen *g, const struct fctx *f)
     uint8_t srcbit = below(2) ? BL_X : BL_K;
     int16_t off = 0;
     int32_t imm = rnd_imm();
+    if (f->simple_alu && (op == BL_DIV || op == BL_MOD))
+        op = BL_ADD;
+    if (f->simple_alu && (op == BL_LSH || op == BL_RSH || op == BL_ARSH))
+        srcbit = BL_K;
     if (op == BL_NEG) {
         srcbit = BL_K;
         imm = 0;
@@ -163,7 +169,7 @@ static uint8_t size_code(int size)
 static void unit_mem(struct gen *g, const struct fctx *f)
 {
     static const int sizes[] = {1, 2, 4, 8};
-    int size = sizes[below(4)];
+    int size = f->dw_only ? 8 : sizes[below(4)];
     int r = f->dsts[below((uint32_t)f->n_dsts)];
     int16_t off = area_off(f, size);
     switch (below(4)) {
@@ -276,6 +282,8 @@ static void gen_epilogue(struct gen *g, const struct fctx *f, int fold_regs_from
         if (f->dsts[k] >= fold_regs_from && f->dsts[k] != f->base)
             put(g, BL_ALU64 | BL_XOR | BL_X, BL_R0, f->dsts[k], 0, 0);
     if (boolean) {
+        /* the callback's registers, folded, become visible in the area */
+        put(g, BL_STX | BL_MEM | BL_DW, f->base, BL_R0, (int16_t)(f->base_off + 8 * (int)below(8)), 0);
         /* a callback returns 0 or 1: stop on some iterations */
         put(g, BL_ALU64 | BL_AND | BL_K, BL_R0, 0, 0, 0x1f);
         put(g, BL_JMP | BL_JNE | BL_K, BL_R0, 0, 2, 0x17);
@@ -297,6 +305,7 @@ static void generate(struct gen *g)
     static const int main_dsts[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
     static const int cb_dsts[] = {0, 3, 4, 5, 6, 7, 8};
     static const int light_dsts[] = {0, 3, 4, 5};
+    static const int compiler_dsts[] = {0, 1, 2, 3, 6, 7};
     memset(g, 0, sizeof *g);
 
     /* main: initialise R0-R9 and the area [r10-64, r10) */
@@ -305,7 +314,7 @@ static void generate(struct gen *g)
         init_reg(g, r);
     for (int16_t off = -64; off < 0; off += 8)
         put(g, BL_ST | BL_MEM | BL_DW, BL_R10, 0, off, rnd_imm());
-    struct fctx fmain = {main_dsts, 10, 0, BL_R10, -64, 0};
+    struct fctx fmain = {.dsts = main_dsts, .n_dsts = 10, .base = BL_R10, .base_off = -64};
     gen_body(g, &fmain, 10 + below(40));
     gen_epilogue(g, &fmain, 1, 0);
 
@@ -313,8 +322,18 @@ static void generate(struct gen *g)
      * the body may use R6-R8, loop and call), or a light body uses only
      * R0, R3-R5 and R2 as its base (what the JIT keeps in registers) */
     for (int cb = F_CB1; cb <= F_CB2; cb++) {
-        int light = below(2);
-        struct fctx fcb = {cb_dsts, 7, 0, BL_R9, 0, cb == F_CB1 ? 1 : 2};
+        int kind = (int)below(3), light = kind == 1;
+        struct fctx fcb = {.dsts = cb_dsts, .n_dsts = 7, .base = BL_R9,
+                           .depth = cb == F_CB1 ? 1 : 2};
+        if (kind == 2) {
+            /* as the compiler writes them: `mov r9, r2`, R1/R2 reused */
+            fcb.dsts = compiler_dsts;
+            fcb.n_dsts = 6;
+            fcb.depth = 2;
+            fcb.no_atomics = below(4) != 0;
+            fcb.dw_only = below(4) != 0;
+            fcb.simple_alu = below(4) != 0;
+        }
         if (light) {
             fcb.dsts = light_dsts;
             fcb.n_dsts = 4;
@@ -342,7 +361,8 @@ static void generate(struct gen *g)
     put(g, BL_ALU64 | BL_MOV | BL_X, BL_R0, BL_R1, 0, 0);
     for (int16_t off = -64; off < 0; off += 8)
         put(g, BL_STX | BL_MEM | BL_DW, BL_R10, (int)(1 + below(5)), off, 0);
-    struct fctx fsub = {main_dsts, 10, 0, BL_R10, -64, 2};
+    struct fctx fsub = {.dsts = main_dsts, .n_dsts = 10, .base = BL_R10, .base_off = -64,
+                        .depth = 2};
     gen_body(g, &fsub, 3 + below(12));
     gen_epilogue(g, &fsub, 1, 0);
 
