@@ -121,7 +121,8 @@ static uint64_t helper_for_each_map_elem(uint64_t map, uint64_t callback, uint64
 static uint64_t helper_loop(uint64_t nr_loops, uint64_t callback, uint64_t ctx,
                             uint64_t flags, uint64_t r5, struct bpflua_run_env *env)
 {
-    /* the kernel's nr_loops is a u32: the upper half is ignored */
+    /* the helper's nr_loops is a u32, as the kernel's bpf_loop: the upper
+     * half is ignored (the kernel's inlined form compares all 64 bits) */
     uint32_t n = (uint32_t)nr_loops;
     if (flags)
         return (uint64_t)(int64_t)-EINVAL;

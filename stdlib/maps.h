@@ -4,6 +4,10 @@
  * Errors are negative errnos as the kernel's bpf(2) returns them:
  * -ENOENT (no such key), -EEXIST (BPF_NOEXIST on a present key), -E2BIG
  * (hash full), -EINVAL (bad flags or index), -ENOMEM.
+ *
+ * An instance has no locks: runs (and API calls) touching the same object
+ * must not overlap in time. The kernel's maps are concurrent; ours serve
+ * one run at a time, which is what bpflua_run does.
  */
 #ifndef BPFLUA_MAPS_H
 #define BPFLUA_MAPS_H
