@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "vm/bpflua.h"
+#include "vm/kernel.h"
 #include "vm/object.h"
 #include "stdlib/helpers.h"
 #include "stdlib/maps.h"
@@ -981,6 +982,44 @@ static void loop_semantics_parity(void **state)
     }
 }
 
+/* ---- the kernel engine of bpflua_run (ELF image through libbpf) -------------- */
+
+/* Runs the differential program with BPFLUA_ENGINE_KERNEL and reads its maps
+ * back with libbpf: the same contents as the interpreter's. */
+static void kernel_engine_maps(void **state)
+{
+    if (prog_skip_reason) {
+        fprintf(stderr, "skipping: %s\n", prog_skip_reason);
+        skip();
+        return;
+    }
+    char *err = NULL;
+    bpflua_object *kobj = bpflua_object_from_asm(diff_asm, "diff", NULL);
+    bpflua_object *iobj = bpflua_object_from_asm(diff_asm, "diff", NULL);
+    assert_true(kobj && iobj);
+    unsigned char pkt[64] = {0};
+    struct bpflua_run_opts ro = {.engine = BPFLUA_ENGINE_KERNEL};
+    struct bpflua_run_result res;
+    int rc = bpflua_run(kobj, 0, pkt, sizeof pkt, &ro, &res, &err);
+    if (rc == -ENOTSUP || rc == -ENOSYS) {
+        fprintf(stderr, "skipping the kernel engine: %s\n", err ? err : "");
+    } else {
+        if (rc != 0)
+            fail_msg("kernel engine: %d %s", rc, err ? err : "");
+        assert_int_equal(res.retval, 2);
+        ro.engine = BPFLUA_ENGINE_INTERP;
+        assert_int_equal(bpflua_run(iobj, 0, pkt, sizeof pkt, &ro, &res, NULL), 0);
+        for (size_t m = 0; m < 3; m++) {
+            int fd = bl_kernel_map_fd(kobj, m);
+            assert_true(fd >= 0);
+            compare_object_map(iobj, m, fd, "kernel engine");
+        }
+    }
+    free(err);
+    bpflua_object_free(kobj);
+    bpflua_object_free(iobj);
+}
+
 int main(void)
 {
     /* one CPU: the kernel's LRU keeps per-CPU free lists */
@@ -1024,6 +1063,7 @@ int main(void)
         cmocka_unit_test(lru_lookup_from_program),
         cmocka_unit_test(printk_generated_parity),
         cmocka_unit_test(loop_semantics_parity),
+        cmocka_unit_test(kernel_engine_maps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
