@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "vm/bpflua.h"
@@ -112,6 +113,52 @@ static void test_malformed_files(void **state)
     assert_true(ran >= 10);
 }
 
+/* Writes text to a temporary .data file and runs it; returns the result
+ * and the output in out. */
+static int run_text(const char *text, char *out, size_t cap)
+{
+    char path[] = "/tmp/bpflua_conformance_XXXXXX.data";
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    FILE *mem = fmemopen(out, cap - 1, "w");
+    memset(out, 0, cap);
+    int rc = bpflua_conformance_file(path, BPFLUA_ENGINE_INTERP, mem);
+    fclose(mem);
+    unlink(path);
+    return rc;
+}
+
+static void test_sections(void **state)
+{
+    (void)state;
+    char out[1024];
+    /* -- error: a failure containing the text passes, success fails */
+    assert_int_equal(run_text("-- asm\nldxdw %r0, [%r10+8]\nexit\n-- error\nout of bounds\n",
+                              out, sizeof out), 0);
+    assert_int_equal(run_text("-- asm\nmov %r0, 1\nexit\n-- error\nout of bounds\n",
+                              out, sizeof out), 1);
+    assert_non_null(strstr(out, "expected error 'out of bounds' got 0x1"));
+    assert_int_equal(run_text("-- asm\nmov %r0, 1\naddd %r0, 1\nexit\n-- error\nunknown mnemonic\n",
+                              out, sizeof out), 0);
+    /* -- raw: the assembled slots must match */
+    assert_int_equal(run_text("-- asm\nmov %r0, 1\nexit\n-- raw\n0x00000001000000b7\n"
+                              "0x0000000000000095\n-- result\n0x1\n", out, sizeof out), 0);
+    assert_int_equal(run_text("-- asm\nmov %r0, 2\nexit\n-- raw\n0x00000001000000b7\n"
+                              "0x0000000000000095\n-- result\n0x2\n", out, sizeof out), 1);
+    assert_non_null(strstr(out, "raw insn 0: expected 0x00000001000000b7 got 0x00000002000000b7"));
+    /* -- mem: R1 points to a writable copy, R2 is its length */
+    assert_int_equal(run_text("# comment\n-- asm\nstb [%r1+2], 9\nldxb %r0, [%r1+2]\nadd %r0, %r2\n"
+                              "exit\n-- mem\n00 01 02\n03\n-- result\n0xd\n", out, sizeof out), 0);
+    /* -- c and -- no register offset are notes */
+    assert_int_equal(run_text("-- c\nint main() { return 1; }\n-- asm\nmov %r0, 1\nexit\n"
+                              "-- no register offset\ncall instruction\n-- result\n1\n",
+                              out, sizeof out), 0);
+}
+
 static void test_unreadable(void **state)
 {
     (void)state;
@@ -127,6 +174,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_conformance),
         cmocka_unit_test(test_malformed_files),
+        cmocka_unit_test(test_sections),
         cmocka_unit_test(test_unreadable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
