@@ -28,6 +28,7 @@
 #include <lua.h>
 
 #include "bl_lua.h"
+#include "kernel.h"
 
 #define REPL_PROG "_repl"
 #define REPL_SOURCE "repl"
@@ -404,6 +405,13 @@ static bpflua_object *compile_state(struct repl *r, const char *src, size_t offs
         return NULL;
     }
     free(err);
+    if (r->engine == BPFLUA_ENGINE_KERNEL) {
+        /* load now, so the maps carried over land in the kernel's maps (a
+         * failure shows when the program runs) */
+        char *kerr = NULL;
+        bl_kernel_load(obj, &kerr);
+        free(kerr);
+    }
     carry_maps(r->state, obj);
     bpflua_object_free(r->state);
     r->state = obj;

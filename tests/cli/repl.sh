@@ -113,6 +113,16 @@ printf 'if true then\n' | "$B" repl >"$tmp/out3" 2>&1
 [ $? = 1 ] || fail "incomplete input at EOF should exit 1"
 has "$tmp/out3" "incomplete input" "incomplete input message"
 
+# ---- the kernel engine keeps map contents too (where bpf(2) works) ---------------
+if "$B" run "$tmp/probe.lua" --hex 000102030405060708090a0b0c0d --engine kernel >/dev/null 2>&1; then
+    printf ':engine kernel\nlocal c = map.array { value = u64, max_entries = 2 }\nc[0] = (c[0] or 0) + 1\nc[0] = (c[0] or 0) + 1\n(c[0] or 0)\n:maps\n:engine interp\n(c[0] or 0)\n' |
+        "$B" repl >"$tmp/kout" 2>&1
+    printf 'engine kernel\n2\nc: [0]=2\nengine interp\n2\n' >"$tmp/kwant"
+    diff -u "$tmp/kwant" "$tmp/kout" || fail "kernel engine session"
+else
+    echo "note: kernel engine unavailable: its REPL part skipped"
+fi
+
 # ---- through a pseudo-terminal: libedit and history ---------------------------------
 if command -v script >/dev/null 2>&1; then
     printf '1 + 2\nif #pkt > 10 then\n  return xdp.TX\nend\nx = = 1\n6 * 7\n:quit\n' >"$tmp/tty.in"
