@@ -1,17 +1,31 @@
 /* bpf_module.c - the Lua module `bpf` (luaopen_bpf).
  *
  *   local bpf = require "bpf"
- *   local p = bpf.compile(src, { name = "filter.lua" })   -- or bpf.load(path), bpf.asm(text)
- *   p:verify()            --> true, {max_insns=, verified_insns=, verify_ns=, progs=}
- *                         --  | false, "error: ... at insn N (file:line)"
- *   p:run(pkt, {engine="interp"|"jit"|"kernel", prog=NAME, ["repeat"]=N, max_insns=N})
- *                         --> retval (u32), {ns_per_run=, packet=, trace=, insns=}
- *   p:disasm([prog]), p:elf(), p:write(path), p:progs(), p:license()
- *   p.maps.NAME[key]      --> integer or nil; assignable; `= nil` deletes; pairs()
+ *   bpf.compile(src [, {name = "filter.lua"} | name])  -> object (raises the compiler's message)
+ *   bpf.load(path)          -> object from an ELF file (or a .lua source, compiled)
+ *   bpf.elf(bytes [, name]) -> object from an ELF image in a string
+ *   bpf.asm(text [, name])  -> object from bpf_conformance-style assembly
+ *   bpf.jit_available(), bpf.kernel_available() -> bool [, why]
+ *   bpf.version, bpf.xdp = {ABORTED = 0, DROP = 1, PASS = 2, TX = 3, REDIRECT = 4}
+ *
+ *   p:verify([prog] [, {log = true}])
+ *       -> true, {max_insns=, verified_insns=, verify_ns=, progs = {NAME = {...}}, log=}
+ *        | false, "error: ... at insn N (file:line)" [, log]
+ *   p:run(packet [, {engine = "interp"|"jit"|"kernel", prog = NAME, ["repeat"] = N, max_insns = N}])
+ *       -> retval (R0 as the kernel's XDP test run reports it: u32),
+ *          {ns_per_run=, packet = <rewritten packet>, trace=, insns=, retval64=, engine=}
+ *   p:disasm([prog]), p:elf(), p:write(path), p:progs(), p:license(), p:trace()
+ *   p:attach(ifname [, opts]) where live attach is built (lua/attach_lua.c)
+ *   p.maps.NAME[key] -> integer or nil; `= v` updates, `= nil` deletes; pairs(), #;
+ *       :name(), :spec(), :pop() (ring buffers). Keys and values of 1, 2, 4 or 8
+ *       bytes are integers (truncated on write, sign-extended on read per the
+ *       map's signedness); other sizes are strings of exactly that size.
  *
  * A program object is a full userdata owning one bpflua_object; its user
  * value is a table { maps = {NAME = proxy} }. Map proxies are userdata
  * whose user value is the program object, so maps keep their object alive.
+ * Once the kernel engine has run an object, its maps are the kernel's
+ * (mapview.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -580,7 +594,7 @@ static void to_bytes(lua_State *L, int idx, uint32_t size, void *buf, const char
     if (size > KEY_MAX)
         luaL_error(L, "%s size %d not supported", what, (int)size);
     if (!int_sized(size)) {
-        size_t len;
+        size_t len = 0;
         const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
         if (!s || len != size)
             luaL_error(L, "%s must be a string of %d bytes", what, (int)size);
