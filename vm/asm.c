@@ -37,6 +37,7 @@ struct assembler {
     struct fixup *fixups;
     uint32_t n_fixups, cap_fixups;
     bpflua_object *obj;
+    char (*func_names)[BL_NAME_MAX]; /* names made up for unlabelled functions */
 };
 
 /* kinds of operand text */
@@ -708,9 +709,12 @@ static int apply_fixups(struct assembler *as)
 static int collect_funcs(struct assembler *as, const char *main_name,
                          struct bpflua_func_info **out, size_t *n_out)
 {
-    struct bpflua_func_info *funcs = calloc(as->n_fixups + as->n + 1, sizeof *funcs);
-    if (!funcs)
+    struct bpflua_func_info *funcs = calloc(as->n + 1, sizeof *funcs);
+    as->func_names = calloc(as->n + 1, sizeof *as->func_names);
+    if (!funcs || !as->func_names) {
+        free(funcs);
         return fail(as, "out of memory");
+    }
     size_t n = 0;
     funcs[n++] = (struct bpflua_func_info){ 0, main_name };
     for (uint32_t pc = 0; pc < as->n; pc++) {
@@ -728,7 +732,11 @@ static int collect_funcs(struct assembler *as, const char *main_name,
             for (uint32_t l = 0; l < as->n_labels && !name; l++)
                 if (as->labels[l].pc == dest)
                     name = as->labels[l].name;
-            funcs[n++] = (struct bpflua_func_info){ dest, name ? name : "func" };
+            if (!name) { /* a numeric target: a unique made-up name */
+                snprintf(as->func_names[n], BL_NAME_MAX, "func_%u", dest);
+                name = as->func_names[n];
+            }
+            funcs[n++] = (struct bpflua_func_info){ dest, name };
         }
         if (is_func)
             pc++;
@@ -852,6 +860,7 @@ bpflua_object *bl_asm_assemble(const char *text, const char *name, unsigned firs
     free(as.lines);
     free(as.labels);
     free(as.fixups);
+    free(as.func_names);
     if (as.err) {
         bpflua_object_free(as.obj);
         if (err)

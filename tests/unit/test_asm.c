@@ -215,6 +215,20 @@ static void test_extensions(void **state)
     bpflua_object_free(obj);
 }
 
+static void test_unlabelled_functions(void **state)
+{
+    (void)state;
+    bpflua_object *obj;
+    assemble1("call local +2\nlddw %r2, func:+2\nexit\nexit\nexit\n", &obj);
+    const struct bl_prog *p = &obj->progs[0];
+    assert_int_equal(p->n_funcs, 3);
+    assert_int_equal(p->funcs[1].insn, 3);
+    assert_string_equal(p->funcs[1].name, "func_3");
+    assert_int_equal(p->funcs[2].insn, 4);
+    assert_string_equal(p->funcs[2].name, "func_4");
+    bpflua_object_free(obj);
+}
+
 static void expect_error(const char *text, const char *message)
 {
     char *err = NULL;
@@ -262,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_conformance_spellings),
         cmocka_unit_test(test_labels_and_exit),
         cmocka_unit_test(test_extensions),
+        cmocka_unit_test(test_unlabelled_functions),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
