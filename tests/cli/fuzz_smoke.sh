@@ -4,5 +4,8 @@
 # Longer runs: bash tests/fuzz/run.sh 3600
 set -euo pipefail
 command -v clang >/dev/null || { echo "skip: clang not installed"; exit 77; }
+# the clang-built targets bring their own sanitizer runtime: drop the test
+# environment's preloaded gcc one
+unset LD_PRELOAD
 export BPFLUA_FUZZ_BUILD="${BPFLUA_BUILD:-build}/fuzz"
 exec bash "${BPFLUA_SRC:-.}/tests/fuzz/run.sh" "${FUZZ_SECONDS:-20}"
