@@ -412,6 +412,42 @@ end
 write_svg(opts.out .. "/bench.svg")
 print("wrote " .. opts.out .. "/bench.csv and " .. opts.out .. "/bench.svg")
 
+-- ---- the component benchmarks: verifier, JIT compile time, maps, compiler -------
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function section(title, cmd)
+  print("\n== " .. title .. " ==")
+  local pipe = io.popen(cmd .. " 2>&1")
+  if not pipe then print("(could not run " .. cmd .. ")") return end
+  local text = pipe:read("a")
+  local ok = pipe:close()
+  io.write(text)
+  local f = io.open(opts.out .. "/" .. title:gsub("[^%w]+", "_"):lower() .. ".txt", "w")
+  if f then f:write(text) f:close() end
+  if not ok then print("(" .. cmd .. " failed)") end
+end
+
+if not opts.quick and not opts.only then
+  local function tool(name) return opts.build .. "/" .. name end
+  if exists(tool("verifier_bench")) then
+    section("verification time: bpflua vs the kernel", tool("verifier_bench"))
+  end
+  if exists(tool("jit_bench")) then
+    section("JIT compile time and engines on hand-written eBPF", tool("jit_bench"))
+  end
+  if exists(tool("map_bench")) then
+    section("hash map operations: bpflua vs the kernel", tool("map_bench"))
+  end
+  local src_dir = here:match("^(.*)/tests/bench$") or (here .. "/../..")
+  section("compile time of a 1,000-line program",
+    string.format("BPFLUA_SRC='%s' lua5.4 '%s/compile_bench.lua'", src_dir, here))
+end
+
 if failures > 0 then
   io.stderr:write(string.format("bench: %d result mismatches\n", failures))
   os.exit(1)
