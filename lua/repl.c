@@ -33,7 +33,7 @@
 #define REPL_PROG "_repl"
 #define REPL_SOURCE "repl"
 
-enum def_kind { DEF_LICENSE, DEF_LOCAL, DEF_FUNCTION, DEF_PROGRAM, DEF_OTHER };
+enum def_kind { DEF_LICENSE, DEF_LOCAL, DEF_FUNCTION, DEF_PROGRAM, DEF_FILE, DEF_OTHER };
 
 struct def {
     enum def_kind kind;
@@ -52,6 +52,9 @@ struct repl {
     size_t pkt_len;
     enum bpflua_engine engine;
     int errors;
+    struct bl_packet_list pcap;  /* the packets of the last :pcap */
+    char *pcap_name;
+    size_t pcap_at;              /* index of the current packet in it */
 };
 
 /* A 60-byte Ethernet/IPv4/UDP frame to 10.0.0.1:53 with a little payload. */
@@ -68,6 +71,8 @@ static const char help_text[] =
     "Commands:\n"
     "  :packet [HEX]        show or set the current packet\n"
     "  :pcap FILE [N]       take packet N (default 1) of a pcap file\n"
+    "  :next                take the next packet of that file\n"
+    "  :load FILE           add the definitions of a source file\n"
     "  :engine [E]          show or set the engine: jit, interp or kernel\n"
     "  :run NAME            run the defined program NAME on the current packet\n"
     "  :verify              verify the defined programs\n"
@@ -716,6 +721,17 @@ static void cmd_maps(struct repl *r)
     }
 }
 
+static void select_packet(struct repl *r, size_t i)
+{
+    unsigned char *copy = malloc(r->pcap.pkts[i].len ? r->pcap.pkts[i].len : 1);
+    if (!copy)
+        return;
+    memcpy(copy, r->pcap.pkts[i].data, r->pcap.pkts[i].len);
+    set_packet(r, copy, r->pcap.pkts[i].len);
+    r->pcap_at = i;
+    say(r, "packet %zu of %zu from %s (%zu bytes)\n", i + 1, r->pcap.n, r->pcap_name, r->pkt_len);
+}
+
 static void cmd_pcap(struct repl *r, char *args)
 {
     char *file = strtok(args, " \t");
@@ -745,10 +761,60 @@ static void cmd_pcap(struct repl *r, char *args)
         bl_packet_list_free(&pl);
         return;
     }
-    set_packet(r, pl.pkts[n - 1].data, pl.pkts[n - 1].len);
-    pl.pkts[n - 1].data = NULL;
-    say(r, "packet %ld of %zu from %s (%zu bytes)\n", n, pl.n, file, r->pkt_len);
-    bl_packet_list_free(&pl);
+    char *name = strdup(file);
+    if (!name) {
+        bl_packet_list_free(&pl);
+        return;
+    }
+    bl_packet_list_free(&r->pcap);
+    free(r->pcap_name);
+    r->pcap = pl;
+    r->pcap_name = name;
+    select_packet(r, (size_t)n - 1);
+}
+
+static void cmd_next(struct repl *r)
+{
+    if (r->pcap.n == 0) {
+        complain(r, ":next needs packets: load a capture with :pcap FILE");
+        return;
+    }
+    if (r->pcap_at + 1 >= r->pcap.n) {
+        complainf(r, "%s has no packet after %zu", r->pcap_name, r->pcap_at + 1);
+        return;
+    }
+    select_packet(r, r->pcap_at + 1);
+}
+
+/* :load FILE: a source file's definitions join the session */
+static void cmd_load(struct repl *r, const char *file)
+{
+    if (!*file) {
+        complain(r, ":load needs a file name");
+        return;
+    }
+    size_t len;
+    char *err = NULL;
+    char *text = bl_read_file(file, &len, &err);
+    if (!text) {
+        complain(r, err ? err : "cannot read the file");
+        free(err);
+        return;
+    }
+    if (memchr(text, '\0', len)) {
+        complainf(r, "%s: not a text file", file);
+    } else {
+        size_t before = r->errors;
+        add_definition(r, DEF_FILE, file, text);
+        if ((size_t)r->errors == before && r->state) {
+            say(r, "loaded %s:", file);
+            for (size_t i = 0; i < bpflua_prog_count(r->state); i++)
+                if (strcmp(bpflua_prog_name(r->state, i), REPL_PROG))
+                    say(r, " %s", bpflua_prog_name(r->state, i));
+            say(r, "\n");
+        }
+    }
+    free(text);
 }
 
 static void reset(struct repl *r)
@@ -800,6 +866,10 @@ static int command(struct repl *r, char *line)
         }
     } else if (!strcmp(cmd, "pcap")) {
         cmd_pcap(r, args);
+    } else if (!strcmp(cmd, "next")) {
+        cmd_next(r);
+    } else if (!strcmp(cmd, "load")) {
+        cmd_load(r, args);
     } else if (!strcmp(cmd, "engine")) {
         if (*args) {
             int e = bl_engine_parse(args);
@@ -898,5 +968,7 @@ int bl_repl(lua_State *L, const struct bl_line_editor *ed, FILE *out)
     free(chunk.buf);
     reset(&r);
     free(r.pkt);
+    bl_packet_list_free(&r.pcap);
+    free(r.pcap_name);
     return r.interactive ? 0 : (r.errors ? 1 : 0);
 }

@@ -113,6 +113,22 @@ printf 'if true then\n' | "$B" repl >"$tmp/out3" 2>&1
 [ $? = 1 ] || fail "incomplete input at EOF should exit 1"
 has "$tmp/out3" "incomplete input" "incomplete input message"
 
+# ---- :load a source file, step through a capture with :next ----------------------
+printf ':engine interp\n:load %s\n:pcap %s 3\n:run filter\n:next\n:run filter\n:maps\n' \
+    "$SRC/examples/filter.lua" "$SRC/examples/traffic.pcap" | "$B" repl >"$tmp/lout" 2>&1
+cat >"$tmp/lwant" <<OUT
+engine interp
+loaded $SRC/examples/filter.lua: filter
+packet 3 of 48 from $SRC/examples/traffic.pcap (55 bytes)
+XDP_DROP (1)
+packet 4 of 48 from $SRC/examples/traffic.pcap (74 bytes)
+XDP_PASS (2)
+protocols: [1]=1 [17]=1
+talkers: [167772163]=55 [3232235796]=74
+drops: [1]=1
+OUT
+diff -u "$tmp/lwant" "$tmp/lout" || fail ":load / :pcap / :next session"
+
 # ---- the kernel engine keeps map contents too (where bpf(2) works) ---------------
 if "$B" run "$tmp/probe.lua" --hex 000102030405060708090a0b0c0d --engine kernel >/dev/null 2>&1; then
     printf ':engine kernel\nlocal c = map.array { value = u64, max_entries = 2 }\nc[0] = (c[0] or 0) + 1\nc[0] = (c[0] or 0) + 1\n(c[0] or 0)\n:maps\n:engine interp\n(c[0] or 0)\n' |
