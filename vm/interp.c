@@ -119,7 +119,8 @@ static int is_op(const struct bl_insn *i, uint8_t code)
 
 static void fuse_pairs(struct interp_state *st, const void *ldxdw_mov, const void *mov_add,
                        const void *mov_addk, const void *movk_exit, const void *movx_exit,
-                       const void *ldxdw_add, const void *add_stxdw)
+                       const void *ldxdw_add, const void *add_stxdw, const void *ldxdw_mul,
+                       const void *mov_ldxdw)
 {
     const struct bl_insn *in = st->insns;
     struct dinsn *d = st->dcode;
@@ -142,6 +143,15 @@ static void fuse_pairs(struct interp_state *st, const void *ldxdw_mov, const voi
         } else if (a->code == (BL_LDX | BL_MEM | BL_DW) &&
                    is_op(b, BL_ALU64 | BL_X | BL_ADD) && b->src == a->dst) {
             d[k].handler = ldxdw_add;          /* ldxdw rA, [..]; add rC, rA */
+            d[k].imm = b->dst;
+        } else if (a->code == (BL_LDX | BL_MEM | BL_DW) &&
+                   is_op(b, BL_ALU64 | BL_X | BL_MUL) && b->src == a->dst) {
+            d[k].handler = ldxdw_mul;          /* ldxdw rA, [..]; mul rC, rA */
+            d[k].imm = b->dst;
+        } else if (is_op(a, mov_x) && b->code == (BL_LDX | BL_MEM | BL_DW) &&
+                   b->src == a->dst) {
+            d[k].handler = mov_ldxdw;          /* mov rA, rB; ldxdw rC, [rA+off] */
+            d[k].off = b->off;
             d[k].imm = b->dst;
         } else if (is_op(a, BL_ALU64 | BL_X | BL_ADD) &&
                    b->code == (BL_STX | BL_MEM | BL_DW) && b->src == a->dst) {

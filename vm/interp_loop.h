@@ -66,7 +66,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             st->dcode[k] = (struct dinsn){ table[s->code], s->dst, s->src, s->off, s->imm };
         }
         fuse_pairs(st, &&ldxdw_mov, &&mov_add, &&mov_addk, &&movk_exit, &&movx_exit,
-                   &&ldxdw_add, &&add_stxdw);
+                   &&ldxdw_add, &&add_stxdw, &&ldxdw_mul, &&mov_ldxdw);
         st->decoded = 1;
     }
     const struct dinsn *const base = st->dcode;
@@ -451,6 +451,20 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
         DST = v;
         reg[ip->imm] += v;
+        ip += 2;
+        DISPATCH(); }
+    ldxdw_mul: {
+        uint64_t v;
+        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
+        DST = v;
+        reg[ip->imm] *= v;
+        ip += 2;
+        DISPATCH(); }
+    mov_ldxdw: {
+        uint64_t v = SRC, w;  /* the mov's own off is 0: off holds the load's */
+        DST = v;
+        memcpy(&w, (const void *)(uintptr_t)(v + (uint64_t)(int64_t)ip->off), sizeof w);
+        reg[ip->imm] = w;
         ip += 2;
         DISPATCH(); }
     add_stxdw: {

@@ -183,6 +183,10 @@ static void test_superinstructions(void **state)
     expect("stdw [%r10-8], 7\nmov %r1, %r10\nldxdw %r1, [%r1-8]\nadd %r1, %r1\nmov %r0, %r1\nexit", 14);
     expect("mov %r0, 5\nmov %r1, 6\nadd %r0, %r1\nstxdw [%r10-16], %r0\n"
            "ldxdw %r0, [%r10-16]\nexit", 11);
+    expect("stdw [%r10-8], 7\nmov %r0, 3\nldxdw %r1, [%r10-8]\nmul %r0, %r1\nexit", 21);
+    expect("stdw [%r10-8], 7\nmov %r1, %r10\nldxdw %r1, [%r1-8]\nmul %r1, %r1\nmov %r0, %r1\nexit", 49);
+    expect("stdw [%r10-8], 7\nmov %r9, %r10\nldxdw %r0, [%r9-8]\nexit", 7);
+    expect("stdw [%r10-8], 7\nmov %r9, %r10\nldxdw %r9, [%r9-8]\nmov %r0, %r9\nexit", 7);
     /* the store's base is the add's destination: the sum is the address */
     expect("mov %r2, %r10\nmov %r1, -8\nadd %r2, %r1\nstxdw [%r2], %r2\n"
            "ldxdw %r0, [%r10-8]\nsub %r0, %r10\nexit", (uint64_t)-8);
