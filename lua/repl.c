@@ -679,6 +679,15 @@ static void cmd_disasm(struct repl *r, const char *name)
     }
 }
 
+struct entry { int64_t key, value; int kint, vint; };
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* :maps: each map's entries sorted by key (array maps: those not 0) */
 static void cmd_maps(struct repl *r)
 {
     bpflua_object *obj = r->state;
@@ -693,31 +702,45 @@ static void cmd_maps(struct repl *r)
             continue;
         unsigned char key[512], next[512], value[4096];
         int is_array = s.type == BPFLUA_MAP_ARRAY || s.type == BPFLUA_MAP_PERCPU_ARRAY;
-        int shown = 0;
-        say(r, "%s:", s.name);
+        size_t n = 0, cap = 16;
+        struct entry *e = malloc(cap * sizeof *e);
+        if (!e)
+            return;
         int rc = bl_obj_map_next_key(obj, i, NULL, next);
         size_t guard = (size_t)s.max_entries + 1;
         while (rc == 0 && guard-- > 0) {
+            struct entry en = {0, 0, 0, 0};
             if (bl_obj_map_lookup(obj, i, next, value) == 0) {
-                int64_t k = 0, v = 0;
-                int kint = bl_bytes_to_int(next, s.key_size, s.key_signed, &k) == 0;
-                int vint = bl_bytes_to_int(value, s.value_size, s.value_signed, &v) == 0;
-                if (!(is_array && vint && v == 0)) {
-                    if (kint)
-                        say(r, " [%" PRId64 "]=", k);
-                    else
-                        say(r, " [?]=");
-                    if (vint)
-                        say(r, "%" PRId64, v);
-                    else
-                        say(r, "?");
-                    shown++;
+                en.kint = bl_bytes_to_int(next, s.key_size, s.key_signed, &en.key) == 0;
+                en.vint = bl_bytes_to_int(value, s.value_size, s.value_signed, &en.value) == 0;
+                if (!(is_array && en.vint && en.value == 0)) {
+                    if (n == cap) {
+                        struct entry *ne = realloc(e, 2 * cap * sizeof *e);
+                        if (!ne)
+                            break;
+                        e = ne;
+                        cap *= 2;
+                    }
+                    e[n++] = en;
                 }
             }
             memcpy(key, next, s.key_size);
             rc = bl_obj_map_next_key(obj, i, key, next);
         }
-        say(r, "%s\n", shown ? "" : " (empty)");
+        qsort(e, n, sizeof *e, cmp_entry);
+        say(r, "%s:", s.name);
+        for (size_t k = 0; k < n; k++) {
+            if (e[k].kint)
+                say(r, " [%" PRId64 "]=", e[k].key);
+            else
+                say(r, " [?]=");
+            if (e[k].vint)
+                say(r, "%" PRId64, e[k].value);
+            else
+                say(r, "?");
+        }
+        say(r, "%s\n", n ? "" : " (empty)");
+        free(e);
     }
 }
 
