@@ -11,10 +11,14 @@ BUILD=${BPFLUA_BUILD:?BPFLUA_BUILD not set}
 SRC=${BPFLUA_SRC:?BPFLUA_SRC not set}
 
 skip() { echo "skip: $*"; exit 77; }
-# bpftool is not ours: run it without the sanitizer runtimes the test
-# environment preloads for bpflua (under them its dump spins), and never
-# let it hang the suite
-bpftool() { env -u LD_PRELOAD timeout 60 bpftool "$@"; }
+# The test environment preloads the sanitizer runtimes (for stock lua5.4
+# loading bpf.so). Nothing here needs them (bpflua links its own); under
+# them bash forks slowly and bpftool's dump spins: start again without.
+if [ -n "${LD_PRELOAD:-}" ]; then
+    exec env -u LD_PRELOAD bash "$0" "$@"
+fi
+# bpftool must never hang the suite
+bpftool() { timeout 60 bpftool "$@"; }
 [ "$(id -u)" = 0 ] || skip "not root"
 type -P bpftool >/dev/null || skip "no bpftool"
 [ -d /sys/fs/bpf ] || skip "no /sys/fs/bpf"
