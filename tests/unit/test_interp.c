@@ -343,6 +343,167 @@ static void test_run_raw_and_refusal(void **state)
     bpflua_object_free(obj);
 }
 
+/* ---- differential: random straight-line/forward-jump programs ---------- */
+
+static uint32_t rng_state = 12345;
+static uint32_t rnd(uint32_t n)
+{
+    rng_state = rng_state * 1103515245u + 12345u;
+    return (rng_state >> 8) % n;
+}
+
+/* A random program that is safe by construction: registers and 8 stack
+ * slots initialised first, memory only at [r10-8*k], jumps forward only,
+ * pairs the verified loop fuses generated on purpose. */
+static uint32_t random_program(struct bl_insn *p, uint32_t cap)
+{
+    static const uint8_t alu_ops[] = { BL_ADD, BL_SUB, BL_MUL, BL_DIV, BL_OR, BL_AND, BL_LSH,
+                                       BL_RSH, BL_MOD, BL_XOR, BL_MOV, BL_ARSH };
+    static const uint8_t jmp_ops[] = { BL_JEQ, BL_JGT, BL_JGE, BL_JSET, BL_JNE, BL_JSGT,
+                                       BL_JSGE, BL_JLT, BL_JLE, BL_JSLT, BL_JSLE };
+    static const int32_t imms[] = { 0, 1, -1, 2, 7, 31, 32, 63, 64, 0x7fffffff, INT32_MIN, -13 };
+    uint32_t n = 0;
+    for (unsigned r = 0; r <= 9; r++)
+        p[n++] = (struct bl_insn){ .code = BL_ALU64 | BL_K | BL_MOV, .dst = r,
+                                   .imm = (int32_t)(rnd(1u << 31) - (1u << 30)) };
+    for (int k = 1; k <= 8; k++)
+        p[n++] = (struct bl_insn){ .code = BL_STX | BL_MEM | BL_DW, .dst = 10, .src = rnd(10),
+                                   .off = (int16_t)(-8 * k) };
+    uint32_t body = 12 + rnd(30);
+    uint32_t end = n + body;
+    while (n < end && n + 3 < cap) {
+        uint8_t dst = (uint8_t)rnd(10), src = (uint8_t)rnd(10);
+        int16_t slot = (int16_t)(-8 * (1 + (int)rnd(8)));
+        switch (rnd(12)) {
+        case 0: case 1: case 2: {
+            uint8_t cls = rnd(2) ? BL_ALU64 : BL_ALU;
+            uint8_t op = alu_ops[rnd(sizeof alu_ops)];
+            int16_t off = (op == BL_DIV || op == BL_MOD) ? (int16_t)rnd(2) : 0;
+            if (rnd(2))
+                p[n++] = (struct bl_insn){ .code = cls | BL_X | op, .dst = dst, .src = src, .off = off };
+            else
+                p[n++] = (struct bl_insn){ .code = cls | BL_K | op, .dst = dst, .off = off,
+                                           .imm = imms[rnd(sizeof imms / sizeof imms[0])] };
+            break;
+        }
+        case 3:
+            p[n++] = (struct bl_insn){ .code = BL_ALU64 | BL_X | BL_MOV, .dst = dst, .src = src,
+                                       .off = (int16_t)(8 << rnd(3)) };
+            break;
+        case 4:
+            p[n++] = (struct bl_insn){ .code = (uint8_t[]){ 0xd4, 0xdc, 0xd7 }[rnd(3)], .dst = dst,
+                                       .imm = 16 << rnd(3) };
+            break;
+        case 5: /* ldxdw + mov/add/mul of the loaded register */
+            p[n++] = (struct bl_insn){ .code = BL_LDX | BL_MEM | BL_DW, .dst = dst, .src = 10, .off = slot };
+            p[n++] = (struct bl_insn){ .code = BL_ALU64 | BL_X | (uint8_t[]){ BL_MOV, BL_ADD, BL_MUL }[rnd(3)],
+                                       .dst = src, .src = dst };
+            break;
+        case 6: /* mov + add reg/imm, add + stxdw */
+            p[n++] = (struct bl_insn){ .code = BL_ALU64 | BL_X | BL_MOV, .dst = dst, .src = src };
+            if (rnd(2))
+                p[n++] = (struct bl_insn){ .code = BL_ALU64 | BL_X | BL_ADD, .dst = (uint8_t)rnd(10), .src = dst };
+            else
+                p[n++] = (struct bl_insn){ .code = BL_ALU64 | BL_K | BL_ADD, .dst = dst, .imm = -5 };
+            break;
+        case 7:
+            p[n++] = (struct bl_insn){ .code = BL_ALU64 | BL_X | BL_ADD, .dst = dst, .src = src };
+            p[n++] = (struct bl_insn){ .code = BL_STX | BL_MEM | BL_DW, .dst = 10, .src = dst, .off = slot };
+            break;
+        case 8: { /* loads and stores of every size on the stack */
+            uint8_t size = (uint8_t[]){ BL_B, BL_H, BL_W, BL_DW }[rnd(4)];
+            int16_t off = (int16_t)(slot + (int16_t)rnd(8 - (size == BL_DW ? 7 : size == BL_W ? 3 : size == BL_H ? 1 : 0)));
+            if (rnd(2))
+                p[n++] = (struct bl_insn){ .code = BL_STX | BL_MEM | size, .dst = 10, .src = src, .off = off };
+            else
+                p[n++] = (struct bl_insn){ .code = (uint8_t)((rnd(2) && size != BL_DW ? BL_MEMSX : BL_MEM) | BL_LDX | size),
+                                           .dst = dst, .src = 10, .off = off };
+            break;
+        }
+        case 9:
+            p[n++] = (struct bl_insn){ .code = BL_LD | BL_IMM | BL_DW, .dst = dst, .imm = (int32_t)rnd(1u << 31) };
+            p[n++] = (struct bl_insn){ .imm = -(int32_t)rnd(5) };
+            break;
+        case 10: { /* a forward conditional jump over the next few slots */
+            uint8_t cls = rnd(2) ? BL_JMP : BL_JMP32;
+            uint8_t op = jmp_ops[rnd(sizeof jmp_ops)];
+            struct bl_insn j = { .code = (uint8_t)(cls | op | (rnd(2) ? BL_X : BL_K)), .dst = dst,
+                                 .off = (int16_t)rnd(3) };
+            if (BL_SRC(j.code) == BL_X)
+                j.src = src;
+            else
+                j.imm = imms[rnd(sizeof imms / sizeof imms[0])];
+            p[n++] = j;
+            for (int k = 0; k < j.off; k++) /* targets are plain ALU slots */
+                p[n++] = (struct bl_insn){ .code = BL_ALU64 | BL_K | BL_XOR, .dst = (uint8_t)rnd(10),
+                                           .imm = (int32_t)rnd(1000) };
+            break;
+        }
+        default:
+            p[n++] = (struct bl_insn){ .code = BL_STX | BL_ATOMIC | BL_DW, .dst = 10, .src = src, .off = slot,
+                                       .imm = (int32_t[]){ BL_ADD, BL_OR | BL_FETCH, BL_XCHG, BL_CMPXCHG }[rnd(4)] };
+            break;
+        }
+    }
+    /* fold every register and slot into r0 so any difference shows */
+    for (unsigned r = 1; r <= 9; r++)
+        p[n++] = (struct bl_insn){ .code = BL_ALU64 | BL_X | BL_XOR, .dst = 0, .src = r };
+    for (int k = 1; k <= 8; k++) {
+        p[n++] = (struct bl_insn){ .code = BL_LDX | BL_MEM | BL_DW, .dst = 1, .src = 10, .off = (int16_t)(-8 * k) };
+        p[n++] = (struct bl_insn){ .code = BL_ALU64 | BL_K | BL_MUL, .dst = 0, .imm = 31 };
+        p[n++] = (struct bl_insn){ .code = BL_ALU64 | BL_X | BL_ADD, .dst = 0, .src = 1 };
+    }
+    p[n++] = (struct bl_insn){ .code = BL_JMP | BL_EXIT };
+    return n;
+}
+
+static void test_differential_random(void **state)
+{
+    (void)state;
+    struct bl_insn prog[200];
+    int jit_runs = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        uint32_t n = random_program(prog, 120);
+        uint64_t args[5] = { 0 };
+        uint64_t r0[3];
+        for (int mode = 0; mode <= 2; mode++) {
+            struct bl_interp_opts opts = { .raw = mode == 1, .count = mode == 2 };
+            struct bl_interp_result res;
+            int rc = bl_interp_exec(prog, n, args, &opts, NULL, &res);
+            if (rc != 0)
+                fail_msg("program %d, mode %d: %s", iter, mode, res.msg);
+            r0[mode] = res.r0;
+        }
+        if (r0[0] != r0[1] || r0[2] != r0[1])
+            fail_msg("program %d: verified 0x%llx raw 0x%llx counting 0x%llx", iter,
+                     (unsigned long long)r0[0], (unsigned long long)r0[1], (unsigned long long)r0[2]);
+        if (!bl_jit_available() || iter % 10)
+            continue;
+        /* the JIT's raw mode on the same program */
+        bpflua_object *obj = bpflua_object_new();
+        assert_int_equal(bpflua_object_add_prog(obj, "diff", "xdp", prog, n, NULL, 0, NULL, 0), 0);
+        struct bl_prog *p = bl_object_prog(obj, 0);
+        p->exec_insns = malloc(n * sizeof *prog);
+        assert_non_null(p->exec_insns);
+        memcpy(p->exec_insns, prog, n * sizeof *prog);
+        struct bl_jit_opts jo = { .raw = 1 };
+        char *err = NULL;
+        if (bl_jit_compile_opts(p, &jo, &err) == 0) {
+            struct bpflua_run_env env = { .obj = obj };
+            uint64_t j = bl_jit_run_mem(p->jit, 0, 0, NULL, 0, &env);
+            if (j != r0[1])
+                fail_msg("program %d: JIT 0x%llx, interpreter 0x%llx", iter,
+                         (unsigned long long)j, (unsigned long long)r0[1]);
+            jit_runs++;
+        } else {
+            fail_msg("program %d: JIT: %s", iter, err);
+        }
+        free(err);
+        bpflua_object_free(obj);
+    }
+    printf("3000 random programs agree in 3 interpreter loops, %d also in the JIT\n", jit_runs);
+}
+
 /* bpflua_run: maps linked, callbacks through bpf_loop and for_each_map_elem
  * (helpers 181, 164), the same verdict in every engine available here. */
 static void test_run_engines(void **state)
@@ -431,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_raw_mode_protects),
         cmocka_unit_test(test_run_raw_and_refusal),
         cmocka_unit_test(test_run_engines),
+        cmocka_unit_test(test_differential_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
