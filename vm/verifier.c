@@ -47,7 +47,7 @@
 
 #include "verifier_state.h"
 
-#define PRUNE_WIDEN_AFTER 4 /* states kept at one prune point before widening */
+#define PRUNE_WIDEN_AFTER 32 /* states kept at one prune point before widening */
 
 static uint64_t now_ns(void)
 {
@@ -230,6 +230,7 @@ static void env_free(struct bl_venv *env)
     free(env->seen);
     free(env->n_seen);
     free(env->live);
+    free(env->vlive);
     free(env->prune_point);
     free(env->base_kind);
     free(env->postorder);
@@ -264,19 +265,22 @@ int bl_verify_prog(bpflua_object *obj, struct bl_prog *p, int log_level, char **
     p->aux = calloc(n + 1, sizeof *p->aux);
     env.aux = p->aux;
     env.live = calloc(n + 1, sizeof *env.live);
+    env.vlive = calloc(n + 1, sizeof *env.vlive);
     env.prune_point = calloc(n + 2, 1);
     env.base_kind = calloc(n + 1, 1);
     env.seen = calloc(n + 1, sizeof *env.seen);
     env.n_seen = calloc(n + 1, sizeof *env.n_seen);
     env.cb_target = calloc(n + 1, sizeof *env.cb_target);
     int err = 0;
-    if (!p->aux || !env.live || !env.prune_point || !env.base_kind || !env.seen || !env.n_seen ||
+    if (!p->aux || !env.live || !env.vlive || !env.prune_point || !env.base_kind || !env.seen || !env.n_seen ||
         !env.cb_target)
         err = -ENOMEM;
     if (!err)
         err = check_cfg(&env);
     if (!err)
         err = compute_liveness(&env);
+    if (!err)
+        err = compute_value_liveness(&env);
     if (!err)
         err = walk(&env);
     if (!err)

@@ -307,18 +307,9 @@ static int scalar_op(uint8_t op, int16_t off, struct view *d, const struct view 
         break;
     case BL_DIV:
     case BL_MOD:
+        /* unknown, as in the kernel: tracking more would accept programs
+         * the kernel refuses */
         r.var = width == 64 ? tnum_unknown : tnum_cast(tnum_unknown, 4);
-        if (off != 0)
-            break; /* signed division: no bounds */
-        /* x / 0 == 0 and x % 0 == x in eBPF, so x/y and x%y never exceed x */
-        r.umax = d->umax;
-        if (op == BL_DIV && s->umin > 0) {
-            r.umin = d->umin / s->umax;
-            r.umax = d->umax / s->umin;
-        }
-        if (op == BL_MOD && s->umin > 0 && s->umax - 1 < r.umax)
-            r.umax = s->umax - 1;
-        view_signed_from_unsigned(&r, width);
         break;
     default:
         return -EINVAL;
@@ -698,7 +689,7 @@ static void sync_linked(struct bl_vstate *st, const struct bl_reg *r)
         for (int i = 0; i < BL_NREGS; i++)
             if (f->regs[i].type == REG_SCALAR && f->regs[i].id == r->id)
                 f->regs[i] = *r;
-        for (int s = 0; s < BL_STACK_SLOTS; s++)
+        for (int s = 0; s < f->n_slots; s++)
             if (f->stack[s].bytes[0] == SLOT_SPILL && f->stack[s].spilled.type == REG_SCALAR &&
                 f->stack[s].spilled.id == r->id)
                 f->stack[s].spilled = *r;
@@ -719,7 +710,7 @@ static void mark_pkt_range(struct bl_vstate *st, const struct bl_reg *p, int rig
         for (int i = 0; i < BL_NREGS; i++)
             if (f->regs[i].type == p->type && f->regs[i].id == p->id && f->regs[i].range < range)
                 f->regs[i].range = range;
-        for (int s = 0; s < BL_STACK_SLOTS; s++) {
+        for (int s = 0; s < f->n_slots; s++) {
             struct bl_reg *r = &f->stack[s].spilled;
             if (f->stack[s].bytes[0] == SLOT_SPILL && r->type == p->type && r->id == p->id &&
                 r->range < range)
@@ -732,7 +723,7 @@ static void mark_null_check(struct bl_vstate *st, uint32_t id, int is_null)
 {
     for (int fi = 0; fi <= st->curframe; fi++) {
         struct bl_frame *f = st->frames[fi];
-        for (int i = 0; i < BL_NREGS + BL_STACK_SLOTS; i++) {
+        for (int i = 0; i < BL_NREGS + f->n_slots; i++) {
             struct bl_reg *r;
             if (i < BL_NREGS)
                 r = &f->regs[i];

@@ -166,7 +166,7 @@ static void widen_reachable_frames(struct bl_vstate *st, const struct bl_reg *ct
             if (!reach[fi])
                 continue;
             struct bl_frame *f = st->frames[fi];
-            for (int s = 0; s < BL_STACK_SLOTS; s++) {
+            for (int s = 0; s < f->n_slots; s++) {
                 struct bl_slot *sl = &f->stack[s];
                 if (sl->bytes[0] == SLOT_SPILL && sl->spilled.type == REG_PTR_TO_STACK &&
                     !reach[sl->spilled.frameno]) {
@@ -180,7 +180,7 @@ static void widen_reachable_frames(struct bl_vstate *st, const struct bl_reg *ct
         if (!reach[fi])
             continue;
         struct bl_frame *f = st->frames[fi];
-        for (int s = 0; s < BL_STACK_SLOTS; s++) {
+        for (int s = 0; s < f->n_slots; s++) {
             struct bl_slot *sl = &f->stack[s];
             if (sl->bytes[0] == SLOT_SPILL) {
                 if (sl->spilled.type == REG_SCALAR)
@@ -367,7 +367,7 @@ int check_exit(struct bl_venv *env, struct bl_vstate *st)
         const struct bl_vstate *snap = env->cb_entries[f->cb_entry];
         for (int fi = 0; fi < st->curframe; fi++)
             for (int s = 0; s < BL_STACK_SLOTS; s++)
-                if (!slot_safe(&snap->frames[fi]->stack[s], &st->frames[fi]->stack[s]))
+                if (!slot_safe(frame_slot(snap->frames[fi], s), frame_slot(st->frames[fi], s)))
                     return reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
                                   8 * (s + 1), fi);
         return 1; /* the caller's continuation was queued at the call */
@@ -376,7 +376,7 @@ int check_exit(struct bl_venv *env, struct bl_vstate *st)
     if (points_into(r0, st->curframe))
         return reject(env, "cannot return stack pointer to the caller frame");
     for (int fi = 0; fi < st->curframe; fi++)
-        for (int s = 0; s < BL_STACK_SLOTS; s++)
+        for (int s = 0; s < st->frames[fi]->n_slots; s++)
             if (st->frames[fi]->stack[s].bytes[0] == SLOT_SPILL &&
                 points_into(&st->frames[fi]->stack[s].spilled, st->curframe))
                 return reject(env, "cannot return stack pointer to the caller frame");

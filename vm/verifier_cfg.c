@@ -353,6 +353,64 @@ int compute_liveness(struct bl_venv *env)
     return 0;
 }
 
+/* ---- value liveness ------------------------------------------------------- */
+
+/* Registers whose value (not just their being a scalar) may still decide
+ * a check: addresses, helper arguments, branch conditions, values stored to
+ * memory or returned to a caller, and whatever flows into those. Like the
+ * kernel's precision marks, but computed statically: two states that differ
+ * only in scalars outside this set are equally safe. The main function's
+ * R0 at exit is not among them: XDP accepts any scalar verdict. */
+static uint16_t value_transfer(const struct bl_insn *in, uint16_t out, int in_main)
+{
+    uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code);
+    uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
+    int is_x = BL_SRC(in->code) == BL_X;
+    switch (c) {
+    case BL_ALU:
+    case BL_ALU64:
+        if (!(out & d))
+            return out & (uint16_t)~d;
+        if (op == BL_MOV)
+            return (uint16_t)((out & ~d) | (is_x ? s : 0));
+        return (uint16_t)(out | d | (is_x && op != BL_NEG && op != BL_END ? s : 0));
+    case BL_LDX:
+        return (uint16_t)((out & ~d) | s);
+    case BL_ST:
+        return out | d;
+    case BL_STX:
+        if (BL_MODE(in->code) == BL_ATOMIC && in->imm == BL_CMPXCHG)
+            return (uint16_t)(out | d | s | 1);
+        return out | d | s;
+    case BL_LD:
+        return out & (uint16_t)~d;
+    default:
+        if (op == BL_EXIT)
+            return in_main ? 0 : 1;
+        if (op == BL_CALL) {
+            int nargs = in->src == BL_CALL_HELPER ? verifier_helper_nargs((uint32_t)in->imm) : 5;
+            return (uint16_t)((out & ~0x3fu) | (((1u << nargs) - 1) << 1));
+        }
+        if (op == BL_JA)
+            return out;
+        return (uint16_t)(out | d | (is_x ? s : 0));
+    }
+}
+
+int compute_value_liveness(struct bl_venv *env)
+{
+    for (uint32_t sp = 0; sp < env->n_subprogs; sp++)
+        for (uint32_t k = env->root_begin[sp]; k < env->root_end[sp]; k++) {
+            uint32_t i = env->postorder[k], succ[2];
+            uint16_t out = 0;
+            int ns = successors(env, i, succ);
+            for (int j = 0; j < ns; j++)
+                out |= env->vlive[succ[j]];
+            env->vlive[i] = value_transfer(&env->insns[i], out, sp == 0);
+        }
+    return 0;
+}
+
 /* ---- bounds after the walk ----------------------------------------------- */
 
 static uint64_t sat_add(uint64_t a, uint64_t b)

@@ -61,15 +61,19 @@ static void log_reg(struct bl_venv *env, int regno, const struct bl_reg *r)
     char t[64];
     if (r->type == REG_NOT_INIT)
         return;
-    verbose(env, " R%d=%s", regno, reg_type_str(r->type));
+    if (regno >= 0)
+        verbose(env, " R%d=%s", regno, reg_type_str(r->type));
+    else
+        verbose(env, "%s", reg_type_str(r->type));
     if (r->type == REG_SCALAR) {
         if (tnum_is_const(r->var)) {
             verbose(env, "(%lld)", (long long)r->var.value);
             return;
         }
         tnum_str(t, sizeof t, r->var);
-        verbose(env, "(smin=%lld,smax=%lld,umin=%llu,umax=%llu,var=%s)", (long long)r->smin,
-                (long long)r->smax, (unsigned long long)r->umin, (unsigned long long)r->umax, t);
+        verbose(env, "(smin=%lld,smax=%lld,umin=%llu,umax=%llu,s32=[%d,%d],u32=[%u,%u],var=%s)",
+                (long long)r->smin, (long long)r->smax, (unsigned long long)r->umin,
+                (unsigned long long)r->umax, r->s32min, r->s32max, r->u32min, r->u32max, t);
         return;
     }
     verbose(env, "(off=%d", r->off);
@@ -96,7 +100,7 @@ void log_state(struct bl_venv *env, const struct bl_vstate *st)
             verbose(env, " frame%d:", f);
         for (int i = 0; i < BL_NREGS; i++)
             log_reg(env, i, &fr->regs[i]);
-        for (int s = 0; s < BL_STACK_SLOTS; s++) {
+        for (int s = 0; s < fr->n_slots; s++) {
             const struct bl_slot *sl = &fr->stack[s];
             if (sl->bytes[0] == SLOT_SPILL) {
                 verbose(env, " fp-%d=spill", 8 * (s + 1));

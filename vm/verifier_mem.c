@@ -45,11 +45,28 @@ static void sized_unknown(struct bl_reg *r, int size, int sext)
 
 /* ---- the stack ---------------------------------------------------------- */
 
+/* The slot holding stack byte `off` (negative, from fp); for writes the
+ * frame must first hold it (reserve_to). */
 static struct bl_slot *slot_at(struct bl_frame *f, int off, int *byte)
 {
     int i = (-off - 1) / 8;
     *byte = off + 8 * (i + 1);
     return &f->stack[i];
+}
+
+static const struct bl_slot *slot_read(const struct bl_frame *f, int off, int *byte)
+{
+    int i = (-off - 1) / 8;
+    *byte = off + 8 * (i + 1);
+    return frame_slot(f, i);
+}
+
+/* Grows frame fi so that byte `lo` has a slot; returns the frame. */
+static struct bl_frame *reserve_to(struct bl_vstate *st, int fi, int lo)
+{
+    if (frame_reserve(st, fi, (-lo - 1) / 8 + 1))
+        return NULL;
+    return st->frames[fi];
 }
 
 static void note_depth(struct bl_venv *env, struct bl_frame *f, int off)
@@ -112,7 +129,7 @@ static int stack_read_range(struct bl_venv *env, struct bl_frame *f, int lo, int
     *all_zero = 1;
     for (int a = lo; a < hi; a++) {
         int b;
-        struct bl_slot *s = slot_at(f, a, &b);
+        const struct bl_slot *s = slot_read(f, a, &b);
         if (s->bytes[b] == SLOT_INVALID) {
             if (regno >= 0)
                 return reject(env, "invalid indirect read from stack R%d off %d+%d size %d", regno,
@@ -130,14 +147,14 @@ static int stack_read_range(struct bl_venv *env, struct bl_frame *f, int lo, int
 static int stack_read(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *reg,
                       int regno, int off, int size, struct bl_reg *out, int sext)
 {
-    struct bl_frame *f;
+    struct bl_frame *f = NULL;
     int lo, hi, err, zero;
     if ((err = stack_frame(env, st, reg, &f)) || (err = stack_aligned(env, reg, off, size)) ||
         (err = stack_bounds(env, reg, regno, off, size, " read from", &lo, &hi)))
         return err;
     if (tnum_is_const(reg->var) && size == 8) {
         int b;
-        struct bl_slot *s = slot_at(f, lo, &b);
+        const struct bl_slot *s = slot_read(f, lo, &b);
         if (s->bytes[0] == SLOT_SPILL) {
             note_depth(env, f, lo);
             *out = s->spilled; /* a fill: the register comes back with its type */
@@ -156,7 +173,7 @@ static int stack_read(struct bl_venv *env, struct bl_vstate *st, const struct bl
 static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *reg,
                        int regno, int off, int size, const struct bl_reg *val)
 {
-    struct bl_frame *f;
+    struct bl_frame *f = NULL;
     int lo, hi, err;
     char tn[48];
     if ((err = stack_frame(env, st, reg, &f)))
@@ -171,6 +188,8 @@ static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct b
     if (reg_is_pointer(val) && size != 8)
         return reject(env, "invalid size of register spill");
     note_depth(env, f, lo);
+    if (!(f = reserve_to(st, reg->frameno, lo)))
+        return -ENOMEM;
     int b;
     struct bl_slot *s = slot_at(f, lo, &b);
     if (size == 8) {
@@ -385,6 +404,7 @@ int check_atomic(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
     sized_unknown(&unknown, size, 0);
     if ((err = check_mem_access(env, st, insn->dst, insn->off, size, 1, BL_MEM, &unknown, NULL, 0)))
         return err;
+    f = cur_frame(st); /* a stack write may have grown (moved) the frame */
     if (insn->imm == BL_CMPXCHG)
         sized_unknown(&f->regs[BL_R0], size, 0);
     else if (fetch)
@@ -403,13 +423,15 @@ int check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, uint6
     if (size == 0)
         return 0;
     int sz = (int)size, err, lo, hi, zero;
-    struct bl_frame *f;
+    struct bl_frame *f = NULL;
     switch (reg->type) {
     case REG_PTR_TO_STACK:
         if ((err = stack_frame(env, st, reg, &f)) ||
             (err = stack_bounds(env, reg, regno, 0, sz, " indirect access to", &lo, &hi)))
             return err;
         if (write && tnum_is_const(reg->var)) {
+            if (!(f = reserve_to(st, reg->frameno, lo)))
+                return -ENOMEM;
             for (int a = lo; a < hi; a++) {
                 int b;
                 struct bl_slot *s = slot_at(f, a, &b);

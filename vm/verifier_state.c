@@ -6,6 +6,7 @@
  * described by old. regsafe() and slot_safe() decide that per register and
  * per stack slot; ids (null-check and packet-range groups, linked scalars)
  * must correspond one-to-one, checked through a small id map. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,12 +20,39 @@ struct bl_frame *frame_new(void)
     return f;
 }
 
+static size_t frame_size(uint16_t n_slots)
+{
+    return sizeof(struct bl_frame) + n_slots * sizeof(struct bl_slot);
+}
+
 struct bl_frame *frame_copy(const struct bl_frame *f)
 {
-    struct bl_frame *c = malloc(sizeof *c);
+    struct bl_frame *c = malloc(frame_size(f->n_slots));
     if (c)
-        memcpy(c, f, sizeof *c);
+        memcpy(c, f, frame_size(f->n_slots));
     return c;
+}
+
+const struct bl_slot *frame_slot(const struct bl_frame *f, int i)
+{
+    static const struct bl_slot invalid;
+    return i < f->n_slots ? &f->stack[i] : &invalid;
+}
+
+int frame_reserve(struct bl_vstate *st, int fi, int n)
+{
+    struct bl_frame *f = st->frames[fi];
+    if (n <= f->n_slots)
+        return 0;
+    if (n > BL_STACK_SLOTS)
+        n = BL_STACK_SLOTS;
+    struct bl_frame *g = realloc(f, frame_size((uint16_t)n));
+    if (!g)
+        return -ENOMEM;
+    memset(&g->stack[g->n_slots], 0, (size_t)(n - g->n_slots) * sizeof(struct bl_slot));
+    g->n_slots = (uint16_t)n;
+    st->frames[fi] = g;
+    return 0;
 }
 
 struct bl_vstate *vstate_new(void)
@@ -217,11 +245,18 @@ int states_equal(struct bl_venv *env, const struct bl_vstate *old, const struct 
         if (a->callsite != b->callsite || a->cb_entry != b->cb_entry ||
             a->subprog != b->subprog)
             return 0;
-        for (int i = 0; i < BL_NREGS; i++)
+        /* in the current frame, scalars whose value no longer matters are equal */
+        uint16_t vlive = f == cur->curframe ? env->vlive[cur->insn] : 0xffff;
+        for (int i = 0; i < BL_NREGS; i++) {
+            if (!(vlive & (1u << i)) && a->regs[i].type == REG_SCALAR &&
+                b->regs[i].type == REG_SCALAR)
+                continue;
             if (!regsafe_ids(&a->regs[i], &b->regs[i], &m))
                 return 0;
-        for (int s = 0; s < BL_STACK_SLOTS; s++)
-            if (!slot_safe_ids(&a->stack[s], &b->stack[s], &m))
+        }
+        int n = a->n_slots > b->n_slots ? a->n_slots : b->n_slots;
+        for (int s = 0; s < n; s++)
+            if (!slot_safe_ids(frame_slot(a, s), frame_slot(b, s), &m))
                 return 0;
     }
     return 1;
@@ -242,7 +277,7 @@ void clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn)
  * that sums growing along a chain of branches stop producing new states. */
 static void reg_widen_bounds(const struct bl_reg *old, struct bl_reg *cur)
 {
-    cur->var = tnum_union(old->var, cur->var);
+    cur->var = tnum_in(old->var, cur->var) ? old->var : tnum_unknown;
     if (cur->umin < old->umin) cur->umin = 0;
     else cur->umin = old->umin;
     if (cur->umax > old->umax) cur->umax = UINT64_MAX;
@@ -288,7 +323,7 @@ void widen_state(const struct bl_vstate *old, struct bl_vstate *cur)
             return;
         for (int i = 0; i < BL_NREGS; i++)
             widen_reg(&a->regs[i], &b->regs[i]);
-        for (int s = 0; s < BL_STACK_SLOTS; s++)
+        for (int s = 0; s < a->n_slots && s < b->n_slots; s++)
             if (a->stack[s].bytes[0] == SLOT_SPILL && b->stack[s].bytes[0] == SLOT_SPILL)
                 widen_reg(&a->stack[s].spilled, &b->stack[s].spilled);
     }

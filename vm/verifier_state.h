@@ -63,11 +63,14 @@ struct bl_slot {
 
 struct bl_frame {
     struct bl_reg regs[BL_NREGS];
-    struct bl_slot stack[BL_STACK_SLOTS]; /* slot i covers fp-8*(i+1) .. fp-8*i-1 */
     uint32_t callsite;      /* insn of the call that made this frame (caller's) */
     uint32_t subprog;       /* index into env->subprogs */
     int32_t cb_entry;       /* callback frames: index of the caller snapshot, else -1 */
     uint8_t is_callback;
+    uint16_t n_slots;       /* slots in stack[]; deeper ones are all SLOT_INVALID */
+    /* slot i covers fp-8*(i+1) .. fp-8*i-1; only as deep as the function
+     * writes, so copying and comparing states costs what the stack uses */
+    struct bl_slot stack[];
 };
 
 struct bl_vstate {
@@ -102,6 +105,7 @@ struct bl_venv {
     struct bl_subprog *subprogs;
     uint32_t n_subprogs;
     uint16_t *live;         /* per insn: registers read before written (bit i = Ri) */
+    uint16_t *vlive;        /* per insn: registers whose value may still matter */
     uint8_t *prune_point;
     uint8_t *base_kind;     /* per insn: 1 ctx, 2 other memory (ctx loads are rewritten) */
     uint32_t *postorder;    /* insns, successors first (within each function) */
@@ -139,6 +143,10 @@ void vstate_free(struct bl_vstate *st);
 struct bl_frame *frame_copy(const struct bl_frame *f);
 struct bl_frame *frame_new(void);
 struct bl_frame *cur_frame(const struct bl_vstate *st);
+/* Slot i of f (an invalid one beyond n_slots). */
+const struct bl_slot *frame_slot(const struct bl_frame *f, int i);
+/* Makes st->frames[fi] hold at least n slots; 0 or -ENOMEM. */
+int frame_reserve(struct bl_vstate *st, int fi, int n);
 void mark_reg_not_init(struct bl_reg *r);
 void mark_reg_unknown(struct bl_reg *r);
 void mark_reg_known(struct bl_reg *r, uint64_t v);
@@ -191,6 +199,7 @@ int verifier_helper_nargs(uint32_t id);
 /* verifier_cfg.c */
 int check_cfg(struct bl_venv *env);
 int compute_liveness(struct bl_venv *env);
+int compute_value_liveness(struct bl_venv *env);
 int compute_max_insns(struct bl_venv *env, uint64_t *out);
 int check_stack_depth(struct bl_venv *env);
 int find_subprog(const struct bl_venv *env, uint32_t insn);
