@@ -119,6 +119,11 @@ function Checker:expr_inner(e)
   local tag = e.tag
   if tag == "Number" then
     if e.is_float then
+      if e.text and not e.text:find("[%.eEpP]") then
+        self:err(e, "this integer does not fit in 64 bits",
+          "integers range from math.mininteger to math.maxinteger (hexadecimal constants wrap around)")
+        return "err"
+      end
       self:err(e, "float numbers are not supported", "bpflua values are 64-bit integers; use // for integer division")
       return "err"
     end

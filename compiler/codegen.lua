@@ -16,8 +16,8 @@ local emit = require "bpflua.emit"
 local arith = require "bpflua.arith"
 local helpers = require "bpflua.helpers"
 
-local ipairs, error, math_type, math_max, math_min, setmetatable, tostring, string_byte, table_remove =
-  ipairs, error, math.type, math.max, math.min, setmetatable, tostring, string.byte, table.remove
+local ipairs, error, math_type, math_max, math_min, setmetatable, tostring, string_byte, table_move =
+  ipairs, error, math.type, math.max, math.min, setmetatable, tostring, string.byte, table.move
 
 _ENV = nil
 
@@ -380,8 +380,12 @@ function G:gen_into(e, t)
   end
   if tag == "Id" then
     local sym = e.sym
-    f:ldx(8, R0, R9, sym.slot)
-    self:tset(t, R0)
+    if t.reg then
+      f:ldx(8, t.reg, R9, sym.slot)
+    else
+      f:ldx(8, R0, R9, sym.slot)
+      self:tset(t, R0)
+    end
   elseif tag == "Unop" then
     if e.pktlen then
       self:pkt_ptrs()
@@ -1192,6 +1196,7 @@ local M = {}
 -- found only now (stack size, jump range).
 function M.generate(model, line_col)
   local out = {}
+  local fn_cache, func_owner = {}, {}
   for _, prog in ipairs(model.progs) do
     local self = setmetatable({ line_col = line_col, temps = {} }, G)
     local p = { name = prog.name, locals = {}, pending = {}, names = {} }
@@ -1205,10 +1210,37 @@ function M.generate(model, line_col)
     local i = 1
     while p.pending[i] do
       local item = p.pending[i]
-      local ctx = self:function_body(item.fn, item.func, false, p.name .. "__" .. item.fn.name)
+      local cached = fn_cache[item.fn]
+      local ctx
+      if cached then
+        -- compiled for an earlier program: copy it, renamed, relocations remapped
+        ctx = cached.ctx
+        local copies = { [cached.main] = item.func }
+        for _, cf in ipairs(cached.subs) do copies[cf] = emit.func("") end
+        local function copy(src, dst)
+          dst.name = p.name .. src.name:sub(#cached.prog + 1)
+          dst.insns, dst.lines, dst.relocs = table_move(src.insns, 1, #src.insns, 1, {}), src.lines, {}
+          for _, r in ipairs(src.relocs or {}) do
+            local ins = src.insns[r.at] -- link patches these: private copies
+            dst.insns[r.at] = { ins[1], ins[2], ins[3], ins[4], ins[5] }
+            local t = copies[r.target] or self:local_func(func_owner[r.target])
+            dst.relocs[#dst.relocs + 1] = { at = r.at, target = t }
+          end
+        end
+        copy(cached.main, item.func)
+        funcs[#funcs + 1] = item.func
+        for _, cf in ipairs(cached.subs) do
+          copy(cf, copies[cf])
+          funcs[#funcs + 1] = copies[cf]
+        end
+      else
+        ctx = self:function_body(item.fn, item.func, false, p.name .. "__" .. item.fn.name)
+        funcs[#funcs + 1] = item.func
+        for _, cf in ipairs(ctx.funcs) do funcs[#funcs + 1] = cf end
+        fn_cache[item.fn] = { ctx = ctx, main = item.func, subs = ctx.funcs, prog = p.name }
+        func_owner[item.func] = item.fn
+      end
       info[item.fn] = ctx
-      funcs[#funcs + 1] = item.func
-      for _, cf in ipairs(ctx.funcs) do funcs[#funcs + 1] = cf end
       i = i + 1
     end
     -- combined stack of the deepest chain of frames (as the kernel counts it:

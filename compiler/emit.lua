@@ -13,12 +13,14 @@
 
 local op = require "bpflua.opcodes"
 
-local string_pack, table_concat, error, setmetatable, ipairs, math_type =
-  string.pack, table.concat, error, setmetatable, ipairs, math.type
+local string_pack, table_concat, error, setmetatable, ipairs, math_type, table_move, table_unpack =
+  string.pack, table.concat, error, setmetatable, ipairs, math.type, table.move, table.unpack
 
 _ENV = nil
 
 local INT32_MIN, INT32_MAX = -0x80000000, 0x7fffffff
+local FMT = {}
+for n = 1, 64 do FMT[n] = "<" .. ("BBhi"):rep(n) end
 
 local Func = {}
 Func.__index = Func
@@ -137,7 +139,7 @@ end
 function Func:insert(at, list)
   local n = #list
   if n == 0 then return end
-  for i = #self.insns, at, -1 do self.insns[i + n] = self.insns[i] end
+  table_move(self.insns, at, #self.insns, at + n)
   for i = 1, n do self.insns[at + i - 1] = list[i] end
   for _, r in ipairs(self.relocs or {}) do if r.at >= at then r.at = r.at + n end end
   for _, li in ipairs(self.lines) do if li.insn >= at - 1 and li.insn > 0 then li.insn = li.insn + n end end
@@ -222,8 +224,19 @@ function M.link(funcs)
         lines[#lines + 1] = { insn = base + li.insn, line = li.line, col = li.col }
       end
     end
-    for _, i in ipairs(f.insns) do
-      parts[#parts + 1] = string_pack("<BBhi", i[1], (i[3] << 4) | i[2], i[4], i[5])
+    -- packed 64 instructions per string.pack call
+    local ins, count = f.insns, #f.insns
+    for first = 1, count, 64 do
+      local last = first + 63
+      if last > count then last = count end
+      local vals, k = {}, 0
+      for j = first, last do
+        local i = ins[j]
+        vals[k + 1], vals[k + 2], vals[k + 3], vals[k + 4] = i[1], (i[3] << 4) | i[2], i[4], i[5]
+        k = k + 4
+      end
+      local n = last - first + 1
+      parts[#parts + 1] = string_pack(FMT[n] or ("<" .. ("BBhi"):rep(n)), table_unpack(vals, 1, k))
     end
   end
   return table_concat(parts), finfo, lines, total

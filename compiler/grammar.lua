@@ -97,12 +97,14 @@ local function number_value(text, hex)
   return tonumber(text)
 end
 local Number = Skip * Ct(Cg(Cp(), "pos") * Cg(Cc "Number", "tag")
-  * (Hex / function(t) return number_value(t, true) end
-    + Dec / function(t) return number_value(t, false) end) * -IdRest
+  * (Hex / function(t) return number_value(t, true), t end
+    + Dec / function(t) return number_value(t, false), t end) * -IdRest
   * Cg(Cp(), "end_pos")) / function(t)
     local v = t[1]
     t[1] = nil
     if v == nil then syntax_error(t.pos, "bad_number") end
+    t.text = t[2]
+    t[2] = nil
     t.value = v
     t.is_float = math_type(v) == "float"
     return t
