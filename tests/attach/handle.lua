@@ -59,6 +59,8 @@ if type(p) == "userdata" and p.attach then
   assert(os.execute(send))
   check(hp.maps.counts[0] == 5 and hp.maps.counts[2] == 5 * 130,
         "p:attach handle: live counts 5, payload sum 650")
+  check(p.maps.counts[0] == 5 and p.maps.counts[2] == 5 * 130,
+        "p.maps reads the attached program's live kernel maps")
   local o2, e2 = pcall(p.attach, p, dev)
   check(not o2 and e2:find("already has an XDP program", 1, true), "p:attach twice: busy")
   check(hp:detach() and detach_dev(dev) == nil, "p:attach handle :detach()")
