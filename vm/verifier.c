@@ -56,8 +56,9 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* 1 if st is subsumed by an explored state (prune), 0 after recording it. */
-static int is_state_visited(struct bl_venv *env, struct bl_vstate *st, uint32_t idx)
+/* 1 if st is subsumed by an explored state (prune), else 0; records st
+ * when `store` (the kernel's economy: not after every short stretch). */
+static int is_state_visited(struct bl_venv *env, struct bl_vstate *st, uint32_t idx, int store)
 {
     clean_dead_regs(env, st, idx);
     for (struct bl_seen_state *s = env->seen[idx]; s; s = s->next)
@@ -65,6 +66,8 @@ static int is_state_visited(struct bl_venv *env, struct bl_vstate *st, uint32_t 
             verbose(env, "%u: safe (pruned)\n", idx);
             return 1;
         }
+    if (!store)
+        return 0;
     if (env->n_seen[idx] >= PRUNE_WIDEN_AFTER) /* the hull of all: later states fall inside */
         for (struct bl_seen_state *s = env->seen[idx]; s; s = s->next)
             widen_state(&s->st, st);
@@ -87,6 +90,7 @@ static int is_state_visited(struct bl_venv *env, struct bl_vstate *st, uint32_t 
 static int do_check(struct bl_venv *env, struct bl_vstate *st)
 {
     int err = 0;
+    uint32_t insns_since_store = 0, jmps_since_store = 0;
     for (;;) {
         uint32_t idx = st->insn;
         const struct bl_insn *insn = &env->insns[idx];
@@ -102,10 +106,15 @@ static int do_check(struct bl_venv *env, struct bl_vstate *st)
             break;
         }
         env->aux[idx].seen = 1;
+        insns_since_store++;
         if (env->prune_point[idx]) {
-            err = is_state_visited(env, st, idx);
+            jmps_since_store++;
+            int store = insns_since_store >= 8 || jmps_since_store >= 2;
+            err = is_state_visited(env, st, idx, store);
             if (err)
                 break; /* 1: pruned */
+            if (store)
+                insns_since_store = jmps_since_store = 0;
         }
         if (env->log_level > 1) {
             log_insn(env, idx, insn);

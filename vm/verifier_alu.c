@@ -101,6 +101,15 @@ static void tnum_from_bounds(struct bl_reg *r)
 
 void reg_bounds_sync(struct bl_reg *r)
 {
+    if (tnum_is_const(r->var) && r->umin <= r->var.value && r->var.value <= r->umax &&
+        r->smin <= (int64_t)r->var.value && (int64_t)r->var.value <= r->smax) {
+        uint64_t v = r->var.value; /* a constant: every bound is the value */
+        r->umin = r->umax = v;
+        r->smin = r->smax = (int64_t)v;
+        r->u32min = r->u32max = (uint32_t)v;
+        r->s32min = r->s32max = (int32_t)(uint32_t)v;
+        return;
+    }
     for (int i = 0; i < 2; i++) {
         bounds_from_tnum(r);
         deduce_bounds(r);

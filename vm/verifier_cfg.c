@@ -214,9 +214,10 @@ int check_cfg(struct bl_venv *env)
                 err = reject(env, "jump into the middle of ldimm64 insn %lld", (long long)t);
                 goto out;
             }
+            /* states are kept where paths meet: jump targets (a branch's
+             * fall-through meets nothing new; keeping them too would cost
+             * memory for no pruning) */
             env->prune_point[t] = 1;
-            if (BL_OP(in->code) != BL_JA)
-                env->prune_point[i + 1] = 1;
         }
         uint32_t last = sp->end - 1;
         env->cur_insn = last;

@@ -267,7 +267,7 @@ void clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn)
     struct bl_frame *f = cur_frame(st);
     uint16_t live = env->live[insn];
     for (int i = 0; i < BL_NREGS; i++)
-        if (!(live & (1u << i)))
+        if (!(live & (1u << i)) && f->regs[i].type != REG_NOT_INIT)
             mark_reg_not_init(&f->regs[i]);
 }
 
