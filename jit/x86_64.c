@@ -141,6 +141,7 @@ struct inline_ctx {
     /* ctx slots kept in registers: 8-byte [base + off] reads come from
      * slot_reg, writes go to slot_reg and through to memory */
     int base;
+    int stack_base;           /* the register holding ctx (the caller's stack) all along */
     int n_promoted;
     int16_t slot_off[MAX_PROMOTED];
     uint8_t slot_reg[MAX_PROMOTED];
@@ -679,6 +680,32 @@ static int size_of(uint8_t code)
     }
 }
 
+/* Is the source of the atomic at pc known to be 0 (set by `mov src, 0`
+ * just before, with no jump landing in between)? */
+static int src_known_zero(const struct jit *j, uint32_t pc, uint32_t func_start)
+{
+    if (pc <= func_start || j->is_target[pc])
+        return 0;
+    const struct bl_insn *prev = &j->insns[pc - 1], *in = &j->insns[pc];
+    return (prev->code == (BL_ALU64 | BL_MOV | BL_K) || prev->code == (BL_ALU | BL_MOV | BL_K)) &&
+           prev->imm == 0 && prev->off == 0 && prev->dst == in->src &&
+           (pc < 2 || !bl_is_lddw(&j->insns[pc - 2]));
+}
+
+/* An atomic add/or/xor of 0 to the stack changes nothing that anyone can
+ * observe (the stack is the run's own): the compiler's "launder" idiom,
+ * `mov r0, 0; lock add [r9+off], r0`, which makes the kernel's verifier
+ * forget a loop variable, costs nothing here. */
+static int atomic_is_noop(const struct jit *j, uint32_t pc, int ctx_base, uint32_t func_start)
+{
+    const struct bl_insn *in = &j->insns[pc];
+    if (in->imm != BL_ADD && in->imm != BL_OR && in->imm != BL_XOR)
+        return 0;
+    if (in->dst != BL_R10 && in->dst != ctx_base)
+        return 0;
+    return access_trusted(j, pc) && src_known_zero(j, pc, func_start);
+}
+
 static int emit_atomic(struct jit *j, uint32_t pc, const struct bl_insn *in)
 {
     struct x86_emit *e = &j->e;
@@ -691,6 +718,9 @@ static int emit_atomic(struct jit *j, uint32_t pc, const struct bl_insn *in)
         return fail(j, pc, "atomic access must be 32 or 64 bits");
     if (in->src == BL_R10 && (in->imm & BL_FETCH))
         return fail(j, pc, "R10 is read-only");
+    if (atomic_is_noop(j, pc, j->inl ? j->inl->stack_base : -1,
+                       j->inl ? j->inl->start : j->funcs[j->func_of[pc]].start))
+        return 0;
     mem_operand(j, pc, in->dst, in->off, size, &base, &disp);
     switch (in->imm) {
     case BL_ADD:
@@ -814,7 +844,7 @@ struct body_info {
     int store_base[BL_NREGS];  /* bases of its stores */
     int base;                  /* the register holding ctx all along, or -1 */
     int n_acc;
-    struct { int16_t off; uint8_t size; } acc[64]; /* accesses through base */
+    struct { int16_t off; uint8_t size, store; } acc[64]; /* accesses through base */
     int acc_overflow;
 };
 
@@ -833,10 +863,15 @@ static void analyse_body(const struct jit *j, const struct jfunc *cb, struct bod
         bi->refs[BL_R2] = 1;
         bi->refs[j->insns[cb->start].dst] = 1;
     }
+    int cand = first > cb->start ? j->insns[cb->start].dst : BL_R2;
     for (uint32_t i = first; i < cb->end; i++) {
         const struct bl_insn *in = &j->insns[i];
         uint8_t cls = BL_CLASS(in->code), mode = BL_MODE(in->code), op = BL_OP(in->code);
         int x = BL_SRC(in->code) == BL_X;
+        if (cls == BL_STX && mode == BL_ATOMIC && atomic_is_noop(j, i, cand, cb->start)) {
+            bi->refs[in->dst] = bi->refs[in->src] = 1;
+            continue;
+        }
         switch (cls) {
         case BL_ALU:
         case BL_ALU64:
@@ -920,6 +955,8 @@ static void analyse_body(const struct jit *j, const struct jfunc *cb, struct bod
             i++;
             continue;
         }
+        if (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC && atomic_is_noop(j, i, bi->base, cb->start))
+            continue;
         if ((cls == BL_LDX && in->src == bi->base) ||
             ((cls == BL_ST || cls == BL_STX) && in->dst == bi->base)) {
             if (bi->n_acc == 64) {
@@ -927,6 +964,7 @@ static void analyse_body(const struct jit *j, const struct jfunc *cb, struct bod
                 return;
             }
             bi->acc[bi->n_acc].off = in->off;
+            bi->acc[bi->n_acc].store = cls != BL_LDX;
             bi->acc[bi->n_acc++].size = (uint8_t)size_of(in->code);
         }
     }
@@ -1040,25 +1078,42 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         if (vars[v].reg < 0)
             vars[v].disp = 8 * n_mem++;
     }
-    struct inline_ctx ic = {cb->start, cb->end, 0, 0, depth, j->inl, -1, 0, {0}, {0}};
+    struct inline_ctx ic = {cb->start, cb->end, 0, 0, depth, j->inl, -1, bi.base, 0, {0}, {0}};
     int store_elsewhere = 0;
     for (int r = 0; r < BL_NREGS; r++)
         store_elsewhere |= bi.store_base[r] && r != bi.base && r != BL_R10;
     if (bi.base >= 0 && !bi.value_read[bi.base] && !store_elsewhere && !bi.atomics &&
         !bi.calls && !bi.acc_overflow) {
         ic.base = bi.base;
-        for (int k = 0; k < bi.n_acc && ic.n_promoted < MAX_PROMOTED; k++) {
-            int16_t off = bi.acc[k].off;
-            int dup = 0;
-            for (int q = 0; q < ic.n_promoted; q++)
-                dup |= ic.slot_off[q] == off;
-            if (dup || bi.acc[k].size != 8 || !promotable(&bi, off))
-                continue;
+        /* candidates: slots written in the loop first (their load-add-store
+         * chain is what a register shortens), then by number of accesses */
+        struct { int16_t off; int score; } cand[64];
+        int n_cand = 0;
+        for (int k = 0; k < bi.n_acc; k++) {
+            int q = 0;
+            while (q < n_cand && cand[q].off != bi.acc[k].off)
+                q++;
+            if (q == n_cand) {
+                if (bi.acc[k].size != 8 || !promotable(&bi, bi.acc[k].off))
+                    continue;
+                cand[n_cand].off = bi.acc[k].off;
+                cand[n_cand++].score = 0;
+            }
+            cand[q].score += bi.acc[k].store ? 100 : 1;
+        }
+        while (ic.n_promoted < MAX_PROMOTED) {
+            int best = -1;
+            for (int q = 0; q < n_cand; q++)
+                if (cand[q].score >= 0 && (best < 0 || cand[q].score > cand[best].score))
+                    best = q;
+            if (best < 0)
+                break;
             int r = pool_take(&pool);
             if (r < 0)
                 break;
-            ic.slot_off[ic.n_promoted] = off;
+            ic.slot_off[ic.n_promoted] = cand[best].off;
             ic.slot_reg[ic.n_promoted++] = (uint8_t)r;
+            cand[best].score = -1;
         }
     }
     /* save the caller's values of what the body or the loop writes */

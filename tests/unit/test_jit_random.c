@@ -184,6 +184,15 @@ static void unit_mem(struct gen *g, const struct fctx *f)
         put(g, BL_ST | BL_MEM | size_code(size), f->base, 0, off, rnd_imm());
         break;
     default: /* atomic */
+        if (below(3) == 0) {
+            /* the compiler's launder: an atomic add of a zeroed register */
+            static const int32_t noop_ops[] = {BL_ADD, BL_OR, BL_XOR};
+            size = below(2) ? 4 : 8;
+            put(g, (below(2) ? BL_ALU64 : BL_ALU) | BL_MOV | BL_K, r, 0, 0, 0);
+            put(g, BL_STX | BL_ATOMIC | size_code(size), f->base, r, area_off(f, size),
+                noop_ops[below(3)]);
+            break;
+        }
         if (f->no_atomics) {
             put(g, BL_LDX | BL_MEM | BL_DW, r, f->base, area_off(f, 8), 0);
             break;
