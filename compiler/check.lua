@@ -109,8 +109,22 @@ local arith_ops = { ["+"] = true, ["-"] = true, ["*"] = true, ["//"] = true, ["%
   ["&"] = true, ["|"] = true, ["~"] = true, ["<<"] = true, [">>"] = true }
 local order_ops = { ["<"] = true, ["<="] = true, [">"] = true, [">="] = true }
 
+local MAX_EXPR_DEPTH = 200
+
 function Checker:expr(e)
+  local depth = (self.expr_depth or 0) + 1
+  if depth > MAX_EXPR_DEPTH then
+    if not self.too_complex then
+      self.too_complex = true
+      self:err(e, "this expression is too complex (nested more than " .. MAX_EXPR_DEPTH .. " levels)",
+        "compute it in steps with local variables")
+    end
+    e.ty = "err"
+    return "err"
+  end
+  self.expr_depth = depth
   local ty = self:expr_inner(e)
+  self.expr_depth = depth - 1
   e.ty = ty
   return ty
 end

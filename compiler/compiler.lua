@@ -81,12 +81,80 @@ end
 
 M.format_errors = format_errors
 
+local MAX_NESTING = 40 -- LPeg nests about 4 capture levels per bracket or block (limit 200)
+local openers = { ["function"] = true, ["if"] = true, ["do"] = true, ["repeat"] = true }
+local closers = { ["end"] = true, ["until"] = true }
+
+-- A quick scan before parsing: the position where brackets and blocks nest
+-- deeper than MAX_NESTING (LPeg and the recursive passes have limits), or nil.
+local function too_deep(source)
+  local i, n, depth = 1, #source, 0
+  while true do
+    i = source:find("[%-%[\"'%(%){}%]%a_]", i)
+    if not i then return nil end
+    local c = source:sub(i, i)
+    if c == "-" then
+      if source:sub(i + 1, i + 1) == "-" then
+        local eq = source:match("^%[(=*)%[", i + 2)
+        if eq then
+          local _, e = source:find("]" .. eq .. "]", i, true)
+          i = (e or n) + 1
+        else
+          i = (source:find("\n", i, true) or n) + 1
+        end
+      else
+        i = i + 1
+      end
+    elseif c == '"' or c == "'" then
+      local j = i + 1
+      while j <= n do
+        local d = source:sub(j, j)
+        if d == "\\" then j = j + 1 elseif d == c or d == "\n" then break end
+        j = j + 1
+      end
+      i = j + 1
+    elseif c == "[" and source:match("^%[=*%[", i) then
+      local eq = source:match("^%[(=*)%[", i)
+      local _, e = source:find("]" .. eq .. "]", i, true)
+      i = (e or n) + 1
+    elseif c == "(" or c == "[" or c == "{" then
+      depth = depth + 1
+      if depth > MAX_NESTING then return i end
+      i = i + 1
+    elseif c == ")" or c == "]" or c == "}" then
+      depth = depth - 1
+      i = i + 1
+    else
+      local w = source:match("^[%a_][%w_]*", i)
+      if openers[w] then
+        depth = depth + 1
+        if depth > MAX_NESTING then return i end
+      elseif closers[w] then
+        depth = depth - 1
+      end
+      i = i + #w
+    end
+  end
+end
+
 -- parse only: the AST, or nil, message, errors
 function M.parse(source, filename)
   filename = filename or "input.lua"
+  local deep = too_deep(source)
+  if deep then
+    return nil, format_errors({ { pos = deep, end_pos = deep + 1,
+      msg = "the program nests too deeply (more than " .. MAX_NESTING .. " levels of brackets and blocks)",
+      hint = "split it into local functions or flatten the conditions" } }, source, filename)
+  end
   local ok, res = pcall(grammar.parse, source)
   if ok then return res end
-  if type(res) ~= "table" then error(res, 0) end
+  if type(res) ~= "table" then
+    if tostring(res):find("stack overflow", 1, true) or tostring(res):find("nesting too deep", 1, true) then
+      return nil, format_errors({ { pos = 1, end_pos = 2, msg = "the program nests too deeply for the parser",
+        hint = "split it into local functions or flatten the conditions" } }, source, filename)
+    end
+    error(res, 0)
+  end
   local line_col = line_index(source)
   local msg = grammar.message(res, function(p) return (line_col(p)) end)
   local e = { pos = res.pos, end_pos = res.pos + 1, msg = msg, hint = ast.syntax_hints[res.label] }

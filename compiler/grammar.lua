@@ -16,6 +16,7 @@ local error, tonumber, math_type, setmetatable, select, string_char, utf8_char, 
   error, tonumber, math.type, setmetatable, select, string.char, utf8.char, table.concat,
   ipairs
 local labels = ast.syntax_labels
+local climb -- defined below, used by the grammar
 
 _ENV = nil
 
@@ -160,6 +161,45 @@ local function chain(operand, ops)
   return Cf(operand * Cg(ops * expect(operand, "expr")) ^ 0, fold_bin)
 end
 
+-- Lua's operator priorities {left, right}; unary operators bind at 12
+local priority = {
+  ["or"] = { 1, 1 }, ["and"] = { 2, 2 },
+  ["<"] = { 3, 3 }, [">"] = { 3, 3 }, ["<="] = { 3, 3 }, [">="] = { 3, 3 }, ["~="] = { 3, 3 }, ["=="] = { 3, 3 },
+  ["|"] = { 4, 4 }, ["~"] = { 5, 5 }, ["&"] = { 6, 6 }, ["<<"] = { 7, 7 }, [">>"] = { 7, 7 },
+  [".."] = { 9, 8 }, ["+"] = { 10, 10 }, ["-"] = { 10, 10 },
+  ["*"] = { 11, 11 }, ["/"] = { 11, 11 }, ["//"] = { 11, 11 }, ["%"] = { 11, 11 },
+  ["^"] = { 14, 13 },
+}
+local UNARY = 12
+
+-- groups a flat list {operand | {un=op} | {bin=op}} into Op/Unop nodes
+climb = function(list)
+  local i = 1
+  local function sub(limit)
+    local item = list[i]
+    local left
+    if item.un then
+      i = i + 1
+      local operand = sub(UNARY)
+      left = { tag = "Unop", op = item.un, pos = item.unpos, end_pos = operand.end_pos, operand }
+    else
+      i = i + 1
+      left = item
+    end
+    while true do
+      local o = list[i]
+      if not o then break end
+      local p = priority[o.bin]
+      if p[1] <= limit then break end
+      i = i + 1
+      local right = sub(p[2])
+      left = fold_bin(left, o.bin, right)
+    end
+    return left
+  end
+  return sub(0)
+end
+
 local function mark_open(word)
   return Cmt(Skip * Cp() * P(word) * -IdRest, function(_, i, p)
     openers[#openers + 1] = { word = word, pos = p }
@@ -252,32 +292,20 @@ local G = P {
     end,
   ExprList = V "Expr" * (sym "," * expect(V "Expr", "expr")) ^ 0,
 
-  Expr = V "Or",
-  Or = chain(V "And", binop("or", "or") * -IdRest),
-  And = chain(V "Cmp", binop("and", "and") * -IdRest),
-  Cmp = chain(V "BOr", binop("==", "==") + binop("~=", "~=") + binop("<=", "<=") + binop(">=", ">=")
-    + binop("<", "<", "<") + binop(">", ">", ">")),
-  BOr = chain(V "BXor", binop("|", "|")),
-  BXor = chain(V "BAnd", binop("~", "~", "=")),
-  BAnd = chain(V "Shift", binop("&", "&")),
-  Shift = chain(V "Concat", binop("<<", "<<") + binop(">>", ">>")),
-  Concat = V "Add" * (binop("..", "..", ".") * expect(V "Concat", "expr")) ^ -1 / function(a, o, b)
-    if o then return fold_bin(a, o, b) end
-    return a
-  end,
-  Add = chain(V "Mul", binop("+", "+") + binop("-", "-")),
-  Mul = chain(V "Unary", binop("*", "*") + binop("//", "//") + binop("/", "/") + binop("%", "%")),
-  Unary = Skip * Ct(Cg(Cp(), "pos") * Cg(Cc "Unop", "tag")
-      * Cg(kw "not" * Cc "not" + sym "#" * Cc "#" + sym "-" * Cc "-" + op("~", "=") * Cc "~", "op")
-      * expect(V "Unary", "expr")) / function(t)
-        t.end_pos = t[1].end_pos
-        return t
-      end
-    + V "Pow",
-  Pow = V "Simple" * (binop("^", "^") * expect(V "Unary", "expr")) ^ -1 / function(a, o, b)
-    if o then return fold_bin(a, o, b) end
-    return a
-  end,
+  -- An expression is parsed flat (operands, prefix and binary operators) and
+  -- grouped by precedence climbing in Lua (`climb`): one capture level per
+  -- bracket instead of one per precedence level, so deep nesting stays
+  -- within LPeg's capture-nesting limit.
+  Expr = Ct(V "Operand" * (V "BinOp" * expect(V "Operand", "expr")) ^ 0) / climb,
+  Operand = V "UnOp" ^ 0 * V "Simple",
+  UnOp = Skip * Ct(Cg(Cp(), "unpos")
+    * Cg(kw "not" * Cc "not" + sym "#" * Cc "#" + sym "-" * Cc "-" + op("~", "=") * Cc "~", "un")),
+  BinOp = Ct(Cg(binop("or", "or") * -IdRest + binop("and", "and") * -IdRest
+    + binop("==", "==") + binop("~=", "~=") + binop("<=", "<=") + binop(">=", ">=")
+    + binop("<<", "<<") + binop(">>", ">>") + binop("<", "<") + binop(">", ">")
+    + binop("|", "|") + binop("~", "~") + binop("&", "&") + binop("..", "..", ".")
+    + binop("+", "+") + binop("-", "-") + binop("*", "*") + binop("//", "//") + binop("/", "/")
+    + binop("%", "%") + binop("^", "^"), "bin")),
   Simple = node("Nil", kw "nil") + node("True", kw "true") + node("False", kw "false") + Number
     + StringNode + node("Vararg", sym "...") + V "FuncExpr" + V "Table" + V "Suffixed",
   FuncExpr = node("Closure", mark_open "function" * V "FuncBody"),
@@ -303,6 +331,9 @@ local M = {}
 -- parse(source) -> Chunk node; raises {pos=, label=, open=} on a syntax error
 function M.parse(source)
   openers = {}
+  -- each bracket level takes a backtrack entry per precedence level; the
+  -- nesting itself is bounded (150) before parsing, by compiler.lua
+  lpeg.setmaxstack(20000)
   return G:match(source)
 end
 
