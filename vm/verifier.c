@@ -24,10 +24,14 @@
  * 3. Pruning. At prune points (jump targets, after calls) the state, with
  *    dead registers forgotten, is compared with the states already
  *    explored there; if one of them subsumes it, the path is done: that
- *    state was (or will be) proven safe for everything that follows. When
- *    a prune point collects many states, new ones are widened (scalars
- *    that differ take the hull of both) so that branchy code converges in
- *    time linear in its size instead of exponential in its branches.
+ *    state was (or will be) proven safe for everything that follows.
+ *    Scalars whose value can no longer decide any check (a static "value
+ *    liveness", our stand-in for the kernel's precision marks) compare
+ *    equal whatever their ranges, which is what makes branchy code prune.
+ *    States are recorded as the kernel does, not after every short stretch.
+ *    Should a prune point still collect many states, new ones are widened
+ *    (bounds that moved go to their extremes) so that verification stays
+ *    linear in the program's size instead of exponential in its branches.
  *
  * 4. Results. The walk annotates each instruction (struct bl_insn_aux:
  *    reachable, ctx field for the loader's rewrite, access proven safe,

@@ -91,9 +91,9 @@ static void deduce_bounds(struct bl_reg *r)
 
 static void tnum_from_bounds(struct bl_reg *r)
 {
-    if (r->umin <= r->umax)
+    if (r->umin <= r->umax && (r->umin || ~r->umax))
         r->var = tnum_intersect(r->var, tnum_range(r->umin, r->umax));
-    if (r->u32min <= r->u32max) {
+    if (r->u32min <= r->u32max && (r->u32min || r->u32max != UINT32_MAX)) {
         struct tnum s = tnum_intersect(tnum_subreg(r->var), tnum_range(r->u32min, r->u32max));
         r->var = tnum_with_subreg(r->var, s);
     }
@@ -110,12 +110,13 @@ void reg_bounds_sync(struct bl_reg *r)
         r->s32min = r->s32max = (int32_t)(uint32_t)v;
         return;
     }
-    for (int i = 0; i < 2; i++) {
-        bounds_from_tnum(r);
-        deduce_bounds(r);
-        tnum_from_bounds(r);
-    }
+    /* each pass lets tnum, 64-bit and 32-bit bounds sharpen one another;
+     * a second pass catches what the first one's results imply */
     bounds_from_tnum(r);
+    deduce_bounds(r);
+    tnum_from_bounds(r);
+    bounds_from_tnum(r);
+    deduce_bounds(r);
 }
 
 static int reg_bounds_sane(const struct bl_reg *r)
