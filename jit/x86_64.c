@@ -207,7 +207,8 @@ static int access_trusted(const struct jit *j, uint32_t pc)
 {
     if (j->raw)
         return 0;
-    return j->aux[pc].mem_safe || j->aux[pc].ctx_field;
+    /* proven, or never reached (the verifier saw no path to it) */
+    return j->aux[pc].mem_safe || j->aux[pc].ctx_field || !j->aux[pc].seen;
 }
 
 static int analyse(struct jit *j)
