@@ -676,6 +676,146 @@ static void test_code_properties(void **state)
     bpflua_object_free(obj);
 }
 
+/* ---- the verifier corpus: every accepted program, both engines -------------- */
+
+static char *read_asm_section(const char *path, unsigned *first_line)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *text = calloc(1, cap), line[1024];
+    int in_asm = 0;
+    unsigned lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strncmp(line, "-- ", 3)) {
+            in_asm = !strncmp(line + 3, "asm", 3);
+            if (in_asm)
+                *first_line = lineno + 1;
+            continue;
+        }
+        size_t l = strlen(line);
+        if (in_asm && len + l + 1 < cap) {
+            memcpy(text + len, line, l + 1);
+            len += l;
+        }
+    }
+    fclose(f);
+    return text;
+}
+
+/* runs a packet through program 0 of obj; the verdict, then the packet */
+static uint64_t run_engine(bpflua_object *obj, enum bpflua_engine engine, uint8_t *pkt, size_t len)
+{
+    struct bpflua_run_opts opts = {.engine = engine};
+    struct bpflua_run_result res;
+    char *err = NULL;
+    int rc = bpflua_run(obj, 0, pkt, len, &opts, &res, &err);
+    if (rc) {
+        print_message("run (%s): %s\n", engine == BPFLUA_ENGINE_JIT ? "jit" : "interp",
+                      err ? err : "?");
+        free(err);
+        return (uint64_t)(int64_t)rc;
+    }
+    return res.retval;
+}
+
+/* every map entry of both objects agrees */
+static int maps_equal(bpflua_object *a, bpflua_object *b)
+{
+    for (size_t m = 0; m < bpflua_map_count(a); m++) {
+        struct bpflua_map_spec spec;
+        bpflua_map_spec(a, m, &spec);
+        if (spec.type == BPFLUA_MAP_RINGBUF || spec.key_size > 64 || spec.value_size > 4096)
+            continue;
+        uint8_t key[64], next[64], va[4096], vb[4096];
+        const void *k = NULL;
+        while (bpflua_map_next_key(a, m, k, next) == 0) {
+            memcpy(key, next, spec.key_size);
+            k = key;
+            if (bpflua_map_lookup(a, m, key, va) || bpflua_map_lookup(b, m, key, vb) ||
+                memcmp(va, vb, spec.value_size))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static void test_verifier_corpus(void **state)
+{
+    const char *src = getenv("BPFLUA_SRC");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/tests/verifier", src ? src : "..");
+    DIR *d = opendir(dir);
+    if (!d) {
+        print_message("no verifier corpus at %s: skipped\n", dir);
+        skip();
+    }
+    struct dirent *ent;
+    int programs = 0, failed = 0;
+    while ((ent = readdir(d))) {
+        size_t l = strlen(ent->d_name);
+        if (strncmp(ent->d_name, "accept_", 7) || l < 6 || strcmp(ent->d_name + l - 5, ".data"))
+            continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        unsigned first = 1;
+        char *text = read_asm_section(path, &first);
+        if (!text)
+            continue;
+        bpflua_object *oi = bl_asm_assemble(text, ent->d_name, first, NULL);
+        bpflua_object *oj = bl_asm_assemble(text, ent->d_name, first, NULL);
+        free(text);
+        if (!oi || !oj || bpflua_verify(oi, 0, 0, NULL, NULL, NULL) ||
+            bpflua_verify(oj, 0, 0, NULL, NULL, NULL)) {
+            bpflua_object_free(oi);
+            bpflua_object_free(oj);
+            continue;
+        }
+        /* time and random numbers differ from run to run */
+        size_t n;
+        const struct bl_insn *in = bpflua_prog_insns(oi, 0, &n);
+        int nondet = 0;
+        for (size_t k = 0; k < n; k++)
+            nondet |= in[k].code == (BL_JMP | BL_CALL) && in[k].src == 0 &&
+                      (in[k].imm == BL_HELPER_KTIME_GET_NS || in[k].imm == BL_HELPER_GET_PRANDOM_U32);
+        if (nondet) {
+            bpflua_object_free(oi);
+            bpflua_object_free(oj);
+            continue;
+        }
+        programs++;
+        /* the same packets in the same order through both engines */
+        static const size_t lens[] = {14, 60, 64, 128, 1500};
+        for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+            uint8_t pi[1500], pj[1500];
+            for (size_t b = 0; b < lens[k]; b++)
+                pi[b] = pj[b] = (uint8_t)(b * 13 + k + (b == 12 ? 0x08 : 0));
+            uint64_t ri = run_engine(oi, BPFLUA_ENGINE_INTERP, pi, lens[k]);
+            uint64_t rj = run_engine(oj, BPFLUA_ENGINE_JIT, pj, lens[k]);
+            if (ri != rj || memcmp(pi, pj, lens[k])) {
+                print_message("%s, %zu-byte packet: interp %llu jit %llu%s\n", ent->d_name, lens[k],
+                              (unsigned long long)ri, (unsigned long long)rj,
+                              memcmp(pi, pj, lens[k]) ? ", packets differ" : "");
+                failed++;
+                break;
+            }
+        }
+        if (!maps_equal(oi, oj)) {
+            print_message("%s: maps differ\n", ent->d_name);
+            failed++;
+        }
+        bpflua_object_free(oi);
+        bpflua_object_free(oj);
+    }
+    closedir(d);
+    print_message("verifier corpus: %d accepted programs in both engines, %d failed\n", programs,
+                  failed);
+    assert_true(programs > 0);
+    assert_int_equal(failed, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -690,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_maps_and_for_each),
         cmocka_unit_test(test_env_call),
         cmocka_unit_test(test_code_properties),
+        cmocka_unit_test(test_verifier_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
