@@ -1037,6 +1037,28 @@ static int pool_take(struct reg_pool *pool)
     return pool->next < pool->n ? pool->regs[pool->next++] : -1;
 }
 
+/* Does every exit of the callback return a constant 0 (`mov r0, 0; exit`,
+ * nothing jumping to the exit)? Then the loop never breaks early. */
+static int never_breaks(const struct jit *j, const struct jfunc *cb)
+{
+    for (uint32_t i = cb->start; i < cb->end; i++) {
+        const struct bl_insn *in = &j->insns[i];
+        if (bl_is_lddw(in)) {
+            i++;
+            continue;
+        }
+        if (in->code != (BL_JMP | BL_EXIT))
+            continue;
+        const struct bl_insn *prev = &j->insns[i - 1];
+        if (i == cb->start || j->is_target[i] || i < cb->start + 1 ||
+            (prev->code != (BL_ALU64 | BL_MOV | BL_K) && prev->code != (BL_ALU | BL_MOV | BL_K)) ||
+            prev->dst != BL_R0 || prev->imm != 0 || prev->off != 0 ||
+            (i >= cb->start + 2 && bl_is_lddw(&j->insns[i - 2])))
+            return 0;
+    }
+    return 1;
+}
+
 static int callee_saved(int r)
 {
     return r == RBX || r == RBP || (r >= R12 && r <= R15);
@@ -1179,8 +1201,10 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         x86_inc(e, 0, RDI);
         x86_store_r(e, 8, RSP, vars[0].disp, RDI);
     }
-    x86_test_rr(e, 1, RAX, RAX);
-    x86_jcc_fix(e, CC_NE, FIX_LABEL, l_out);
+    if (!never_breaks(j, cb)) {
+        x86_test_rr(e, 1, RAX, RAX);
+        x86_jcc_fix(e, CC_NE, FIX_LABEL, l_out);
+    }
     if (vars[1].reg >= 0)
         x86_alu_rr(e, 0, ALU_CMP, ireg, vars[1].reg);
     else
