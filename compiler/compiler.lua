@@ -14,8 +14,8 @@ local ast = require "bpflua.ast"
 local check = require "bpflua.check"
 local codegen = require "bpflua.codegen"
 
-local type, ipairs, pcall, error, tostring, table_sort, table_concat, math_max, math_min =
-  type, ipairs, pcall, error, tostring, table.sort, table.concat, math.max, math.min
+local type, ipairs, pcall, error, tostring, table_sort, table_concat, math_max, math_min, string_format =
+  type, ipairs, pcall, error, tostring, table.sort, table.concat, math.max, math.min, string.format
 
 _ENV = nil
 
@@ -157,6 +157,10 @@ function M.parse(source, filename)
   end
   local line_col = line_index(source)
   local msg = grammar.message(res, function(p) return (line_col(p)) end)
+  local byte = source:byte(res.pos)
+  if byte and (byte < 32 and not source:sub(res.pos, res.pos):find("%s") or byte >= 127) then
+    msg = string_format("unexpected character (byte 0x%02x)", byte)
+  end
   local e = { pos = res.pos, end_pos = res.pos + 1, msg = msg, hint = ast.syntax_hints[res.label] }
   return nil, format_errors({ e }, source, filename)
 end
