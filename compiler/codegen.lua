@@ -192,9 +192,10 @@ function G:pkt_read(e, t)
   local size = kind[1]
   local off = self:pkt_addr(e.args[1], size)
   local f = self.f
-  f:ldx(size, R0, R1, off)
-  if kind[2] then f:endian("be", R0, size * 8) end
-  self:tset(t, R0)
+  local r = t.reg or R0
+  f:ldx(size, r, R1, off)
+  if kind[2] then f:endian("be", r, size * 8) end
+  self:tset(t, r)
 end
 
 function G:pkt_write(e)
@@ -1083,11 +1084,20 @@ function G:fornum(s)
     cf:line(self.line_col(s.pos))
     cf:mov(R9, R2)
     var.owner = self.cb
-    -- i = init + index * step
-    cf:ldx(8, R2, R9, step_slot)
-    cf:alu("mul", R1, R2)
-    cf:ldx(8, R3, R9, init_slot)
-    cf:alu("add", R1, R3)
+    -- i = init + index * step (constants folded in)
+    if math_type(step_k) == "integer" and emit.fits32(step_k) then
+      if step_k ~= 1 then cf:alu("mul", R1, nil, step_k) end
+    else
+      cf:ldx(8, R2, R9, step_slot)
+      cf:alu("mul", R1, R2)
+    end
+    local init_k = s.start.k
+    if math_type(init_k) == "integer" and emit.fits32(init_k) then
+      if init_k ~= 0 then cf:alu("add", R1, nil, init_k) end
+    else
+      cf:ldx(8, R3, R9, init_slot)
+      cf:alu("add", R1, R3)
+    end
     cf:stx(8, R9, var.slot, R1)
     self:block(s.body)
   end)
