@@ -23,21 +23,25 @@
  * state (for the fault stub), loads R1-R5 and calls the function. Both
  * bl_jit_run and env->call (a helper calling a callback back) use it.
  *
- * Memory safety: an access the verifier proved safe (aux[i].mem_safe, or a
- * rewritten ctx load) is one x86 instruction. Any other access (raw mode,
- * i.e. an unverified program from the conformance suite, or an access the
- * verifier did not mark) first checks that [addr, addr + size) lies in
- * the current frame [rbp - 512, rbp) or in the region of the run (the
- * conformance memory, or the packet); if not, it jumps to the fault stub,
+ * Memory safety: an access the verifier proved safe (aux[i].mem_safe, a
+ * rewritten ctx load, or code it never reached) is one x86 instruction.
+ * Any other access (raw mode, i.e. an unverified program from the
+ * conformance suite, or an access the verifier did not mark) first checks
+ * that [addr, addr + size) lies in the current frame or a caller's, or in
+ * the region of the run (the conformance memory, or the packet); checked
+ * code keeps its eBPF frames in a separate area of the run, so no access
+ * can reach a return address. A failed check jumps to the fault stub,
  * which resets rsp to the innermost trampoline, sets env->fault and
- * returns 0. Checked code also bounds the native stack depth.
+ * returns 0.
  *
- * bpf_loop (helper 181) is not called: it is a native counted loop in the
- * caller that calls the callback's native entry directly (`call rel32`
- * when the lddw that loaded R2 is visible in the same basic block, else
- * `call r15` on the callback value). A callback value in this JIT is the
- * native address of the callback's entry (lea rip-relative), so env->call
- * can call it through the trampoline.
+ * bpf_loop (helper 181) is never a helper call. In verified code, with the
+ * callback known at the call site, the callback's body is translated again
+ * inside a native counted loop (no call per iteration; loop variables and
+ * 8-byte ctx slots in registers the body leaves free). Otherwise the loop
+ * calls the callback's native entry directly. A callback value in this JIT
+ * is the native address of the callback's entry (lea rip-relative), so
+ * env->call can call it through the trampoline. docs/jit.md has the
+ * details.
  */
 #include <errno.h>
 #include <stddef.h>
