@@ -219,6 +219,30 @@ int bl_disasm_insn(const bpflua_object *obj, const struct bl_prog *p,
     return 1;
 }
 
+/* The object's maps as `.map` directives, so a disassembly assembles back
+ * (map:NAME operands need their declarations). */
+static int disasm_maps(const bpflua_object *obj, struct bl_strbuf *sb)
+{
+    int rc = 0;
+    for (uint32_t i = 0; i < obj->n_maps; i++) {
+        const struct bl_map_def *m = &obj->maps[i];
+        const char *type = m->type == BPFLUA_MAP_HASH ? "hash"
+                         : m->type == BPFLUA_MAP_ARRAY ? "array"
+                         : m->type == BPFLUA_MAP_LRU_HASH ? "lru_hash"
+                         : m->type == BPFLUA_MAP_PERCPU_ARRAY ? "percpu_array"
+                         : m->type == BPFLUA_MAP_RINGBUF ? "ringbuf" : NULL;
+        if (!type) {
+            rc |= bl_strbuf_printf(sb, "; map %s has type %u, which the assembler cannot declare\n",
+                                   m->name, m->type);
+            continue;
+        }
+        rc |= bl_strbuf_printf(sb, ".map %s %s key=%u value=%u entries=%u", m->name, type,
+                               m->key_size, m->value_size, m->max_entries);
+        rc |= m->flags ? bl_strbuf_printf(sb, " flags=%u\n", m->flags) : bl_strbuf_printf(sb, "\n");
+    }
+    return rc;
+}
+
 char *bpflua_disasm(const bpflua_object *obj, size_t prog, int with_source)
 {
     if (!obj || prog >= obj->n_progs)
@@ -228,7 +252,7 @@ char *bpflua_disasm(const bpflua_object *obj, size_t prog, int with_source)
     const char *src_name = obj->source_name ? obj->source_name : "?";
     uint32_t last_line = 0;
     char text[256];
-    int rc = 0;
+    int rc = disasm_maps(obj, &sb);
     for (size_t pc = 0; pc < p->n_insns && rc == 0;) {
         for (uint32_t f = 0; f < p->n_funcs; f++)
             if (p->funcs[f].insn == pc && p->funcs[f].name[0])
