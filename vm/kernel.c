@@ -21,6 +21,7 @@
 
 #define XDP_MIN_PACKET 14
 #define MAX_PACKET     (64u << 10)
+#define LOG_TAIL_LINES 24
 
 struct bl_kernel_obj {
     struct bpf_object *bpf;
@@ -123,6 +124,21 @@ static void last_source_line(const char *log, char *out, size_t cap)
     }
 }
 
+/* The last n lines of the log: a rejection after a million instructions
+ * leaves megabytes of state trace; the end is what explains it. */
+static const char *log_tail(const char *log, int n)
+{
+    const char *p = log + strlen(log);
+    while (p > log && p[-1] == '\n')
+        p--;
+    while (p > log) {
+        if (p[-1] == '\n' && --n == 0)
+            break;
+        p--;
+    }
+    return p;
+}
+
 static char *rejection_message(const char *captured)
 {
     char *log = extract_log(captured);
@@ -136,9 +152,11 @@ static char *rejection_message(const char *captured)
     char reason[256], where[512];
     last_reason(log, reason, sizeof reason);
     last_source_line(log, where, sizeof where);
+    const char *tail = log_tail(log, LOG_TAIL_LINES);
     char *msg = where[0]
-        ? bl_asprintf("kernel verifier: %s (at %s)\n%s", reason, where, log)
-        : bl_asprintf("kernel verifier: %s\n%s", reason, log);
+        ? bl_asprintf("kernel verifier: %s (at %s)\n%s%s", reason, where,
+                      tail != log ? "...\n" : "", tail)
+        : bl_asprintf("kernel verifier: %s\n%s%s", reason, tail != log ? "...\n" : "", tail);
     free(log);
     return msg;
 }
