@@ -170,6 +170,7 @@ struct jit {
     uint32_t fault_label, tramp_ret_label;
     const struct bpflua_helper *(*helper_find)(uint32_t id);
     const struct inline_ctx *inl;    /* translating an inlined callback */
+    uint64_t inline_budget;          /* instructions inlining may still add */
     char **errp;
     int failed;
 };
@@ -1084,6 +1085,7 @@ static int callee_saved(int r)
 static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
 {
     struct x86_emit *e = &j->e;
+    j->inline_budget -= cb->end - cb->start;
     int saved[8], n_saved = 0;
     struct body_info bi;
     struct reg_pool pool;
@@ -1112,9 +1114,11 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     if (bi.base >= 0 && !bi.value_read[bi.base] && !store_elsewhere && !bi.atomics &&
         !bi.calls && !bi.acc_overflow) {
         ic.base = bi.base;
-        /* candidates: slots written in the loop first (their load-add-store
-         * chain is what a register shortens), then by number of accesses */
-        struct { int16_t off; int score; } cand[64];
+        /* candidates: slots both read and written first (their
+         * store-to-load chain is what a register shortens), then slots
+         * only read, by number of reads; a slot only written gains nothing
+         * (writes go through to memory anyway) */
+        struct { int16_t off; int reads, writes, score; } cand[64];
         int n_cand = 0;
         for (int k = 0; k < bi.n_acc; k++) {
             int q = 0;
@@ -1124,10 +1128,16 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
                 if (bi.acc[k].size != 8 || !promotable(&bi, bi.acc[k].off))
                     continue;
                 cand[n_cand].off = bi.acc[k].off;
-                cand[n_cand++].score = 0;
+                cand[n_cand].reads = cand[n_cand].writes = 0;
+                n_cand++;
             }
-            cand[q].score += bi.acc[k].store ? 100 : 1;
+            if (bi.acc[k].store)
+                cand[q].writes++;
+            else
+                cand[q].reads++;
         }
+        for (int q = 0; q < n_cand; q++)
+            cand[q].score = !cand[q].reads ? -1 : cand[q].reads + (cand[q].writes ? 1000 : 0);
         while (ic.n_promoted < MAX_PROMOTED) {
             int best = -1;
             for (int q = 0; q < n_cand; q++)
@@ -1236,7 +1246,7 @@ static const struct jfunc *inline_candidate(const struct jit *j, uint32_t cb)
     if (f == UINT32_MAX || f == 0)
         return NULL;
     const struct jfunc *fn = &j->funcs[f];
-    if (fn->end - fn->start > INLINE_MAX_INSNS)
+    if (fn->end - fn->start > INLINE_MAX_INSNS || fn->end - fn->start > j->inline_budget)
         return NULL;
     for (const struct inline_ctx *o = j->inl; o; o = o->outer)
         if (o->start == fn->start)
@@ -1523,6 +1533,9 @@ static int compile(struct bl_prog *p, int raw,
     memset(&j, 0, sizeof j);
     j.errp = err;
     j.helper_find = helper_find ? helper_find : bl_helper_find;
+    /* inlined copies may at most double or so the code (nested loops
+     * inline at every call site; this keeps compile time linear) */
+    j.inline_budget = (uint64_t)p->n_insns + 4096;
     j.insns = p->exec_insns ? p->exec_insns : p->insns;
     j.n = p->n_insns;
     j.raw = raw || p->verdict != 1 || !p->aux;

@@ -540,6 +540,31 @@ static void test_bpf_loop_verified(void **state)
     assert_true(trusted_text(busy, NULL, 0) == ((uint64_t)16 << 32) + 440 + 30);
 }
 
+/* loops inside loops inside loops at many call sites: inlining stays
+ * bounded (each level would multiply the code by 12 otherwise) */
+static void test_inline_budget(void **state)
+{
+    static char text[65536];
+    size_t len = 0;
+    len += (size_t)snprintf(text + len, sizeof text - len,
+                            "stdw [%%r10-8], 0\nmov %%r1, 1\nlddw %%r2, func:f1\nmov %%r3, %%r10\n"
+                            "add %%r3, -8\nmov %%r4, 0\ncall 181\nldxdw %%r0, [%%r10-8]\nexit\n");
+    for (int level = 1; level <= 4; level++) {
+        len += (size_t)snprintf(text + len, sizeof text - len, "f%d:\nmov %%r6, %%r2\n", level);
+        if (level == 4) {
+            len += (size_t)snprintf(text + len, sizeof text - len,
+                                    "ldxdw %%r1, [%%r6]\nadd %%r1, 1\nstxdw [%%r6], %%r1\n");
+        } else {
+            for (int k = 0; k < 12; k++)
+                len += (size_t)snprintf(text + len, sizeof text - len,
+                                        "mov %%r1, 1\nlddw %%r2, func:f%d\nmov %%r3, %%r6\n"
+                                        "mov %%r4, 0\ncall 181\n", level + 1);
+        }
+        len += (size_t)snprintf(text + len, sizeof text - len, "mov %%r0, 0\nexit\n");
+    }
+    assert_true(trusted_text(text, NULL, 0) == 12 * 12 * 12);
+}
+
 static void test_maps_and_for_each(void **state)
 {
     /* fill an array map in a bpf_loop (helper calls from a callback: the
@@ -827,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_calls),
         cmocka_unit_test(test_bpf_loop_raw),
         cmocka_unit_test(test_bpf_loop_verified),
+        cmocka_unit_test(test_inline_budget),
         cmocka_unit_test(test_maps_and_for_each),
         cmocka_unit_test(test_env_call),
         cmocka_unit_test(test_code_properties),
