@@ -1,0 +1,94 @@
+-- randprog.lua: a deterministic generator of random, well-typed bpflua
+-- programs (integer expressions with every operator and extreme constants,
+-- locals, if/else, loops with break and return, map updates), for the
+-- differential oracle. randprog.generate(seed) -> source text
+local M = {}
+
+function M.generate(seed)
+  local state = seed
+  local function rnd(n)
+    state = (state * 6364136223846793005 + 1442695040888963407)
+    return ((state >> 33) % n) + 1
+  end
+  local function pick(t) return t[rnd(#t)] end
+  local consts = { "0", "1", "2", "3", "7", "-1", "-2", "-7", "63", "64", "65", "-64", "100", "255", "0xff",
+    "0x7fffffff", "0x80000000", "math.maxinteger", "math.mininteger", "0x123456789", "(1 << 62)" }
+  local binops = { "+", "-", "*", "//", "%", "&", "|", "~", "<<", ">>" }
+  local cmps = { "<", "<=", ">", ">=", "==", "~=" }
+  local vars
+  local function expr(depth)
+    local r = rnd(10)
+    if depth <= 0 or r <= 3 then
+      if rnd(3) == 1 then return pick(consts) end
+      return pick(vars)
+    end
+    if r == 4 then return "(- " .. expr(depth - 1) .. ")" end
+    if r == 5 then return "(~" .. expr(depth - 1) .. ")" end
+    if r == 6 then return "pkt:u8(" .. rnd(14) - 1 .. ")" end
+    if r == 7 then return "(m[" .. expr(depth - 1) .. " & 7] or " .. expr(depth - 1) .. ")" end
+    return "(" .. expr(depth - 1) .. " " .. pick(binops) .. " " .. expr(depth - 1) .. ")"
+  end
+  local function cond(depth)
+    local r = rnd(6)
+    if r == 1 and depth > 0 then return "(" .. cond(depth - 1) .. " and " .. cond(depth - 1) .. ")" end
+    if r == 2 and depth > 0 then return "(" .. cond(depth - 1) .. " or " .. cond(depth - 1) .. ")" end
+    if r == 3 and depth > 0 then return "not (" .. cond(depth - 1) .. ")" end
+    return expr(2) .. " " .. pick(cmps) .. " " .. expr(2)
+  end
+  local lines = {}
+  local function emit(indent, s) lines[#lines + 1] = ("  "):rep(indent) .. s end
+  local nvars = 0
+  local function block(indent, depth, in_loop)
+    for _ = 1, rnd(4) do
+      local r = rnd(9)
+      if r <= 2 then
+        nvars = nvars + 1
+        local name = "v" .. nvars
+        emit(indent, "local " .. name .. " = " .. expr(3))
+        vars[#vars + 1] = name
+      elseif r <= 4 then
+        emit(indent, pick(vars) .. " = " .. expr(3))
+      elseif r == 5 and depth > 0 then
+        emit(indent, "if " .. cond(2) .. " then")
+        local saved = #vars
+        block(indent + 1, depth - 1, in_loop)
+        for i = #vars, saved + 1, -1 do vars[i] = nil end
+        if rnd(2) == 1 then
+          emit(indent, "else")
+          block(indent + 1, depth - 1, in_loop)
+          for i = #vars, saved + 1, -1 do vars[i] = nil end
+        end
+        emit(indent, "end")
+      elseif r == 6 and depth > 0 then
+        nvars = nvars + 1
+        local iv = "i" .. nvars
+        local a, b = rnd(7) - 4, rnd(9) - 2
+        local step = pick { "", ", 1", ", 2", ", -1", ", 3", ", -2" }
+        emit(indent, "for " .. iv .. " = " .. a .. ", " .. b .. step .. " do")
+        local saved = #vars
+        vars[#vars + 1] = iv
+        block(indent + 1, depth - 1, true)
+        for i = #vars, saved + 1, -1 do vars[i] = nil end
+        emit(indent, "end")
+      elseif r == 7 then
+        emit(indent, "m[" .. expr(2) .. " & 7] = " .. expr(2))
+      elseif r == 8 and in_loop then
+        emit(indent, "if " .. cond(1) .. " then break end")
+      elseif r == 9 and rnd(3) == 1 then
+        emit(indent, "if " .. cond(1) .. " then return " .. expr(2) .. " end")
+      end
+    end
+  end
+  emit(0, "local m = map.hash { key = i32, value = i64, max_entries = 16 }")
+  for p = 1, 3 do
+    vars = { "a", "b", "c" }
+    emit(0, "function xdp.r" .. p .. "(pkt)")
+    emit(1, "local a, b, c = pkt:u8(0) - 128, pkt:be16(2) - 30000, pkt:le32(4) * 3")
+    block(1, 3, false)
+    emit(1, "return " .. expr(3))
+    emit(0, "end")
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+return M
