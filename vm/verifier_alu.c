@@ -480,6 +480,21 @@ static int ptr_alu(struct bl_venv *env, const struct bl_insn *insn, struct bl_re
     return 0;
 }
 
+static int is_pkt_family(const struct bl_reg *r)
+{
+    return r->type == REG_PTR_TO_PACKET || r->type == REG_PTR_TO_PACKET_END ||
+           r->type == REG_PTR_TO_PACKET_META;
+}
+
+/* Two pointers into the same object: their distance and order do not
+ * depend on where the engine placed it. */
+static int same_object(const struct bl_reg *a, const struct bl_reg *b)
+{
+    if (is_pkt_family(a) && is_pkt_family(b))
+        return 1;
+    return a->type == REG_PTR_TO_STACK && b->type == REG_PTR_TO_STACK && a->frameno == b->frameno;
+}
+
 /* ---- the ALU instruction --------------------------------------------------- */
 
 int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
@@ -511,12 +526,10 @@ int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *i
 
     if (op == BL_MOV) {
         if (is_x && reg_is_pointer(&srcval)) {
-            if (width == 32 || insn->off) {
-                mark_reg_unknown(dst); /* a partial copy of a pointer is just bits */
-                if (width == 32)
-                    reg_zext32(dst);
-                return 0;
-            }
+            /* address bits as a number would leak to the host (and differ
+             * between engines); the root kernel allows it, bpflua does not */
+            if (width == 32 || insn->off)
+                return reject(env, "R%d partial copy of pointer", insn->src);
             *dst = srcval;
             return 0;
         }
@@ -539,10 +552,8 @@ int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *i
     if ((err = check_reg_read(env, st, insn->dst)))
         return err;
     if (op == BL_NEG || op == BL_END) {
-        if (reg_is_pointer(dst)) {
-            mark_reg_unknown(dst);
-            return 0;
-        }
+        if (reg_is_pointer(dst))
+            return reject(env, "R%d pointer arithmetic prohibited", insn->dst);
         dst->id = 0;
         if (op == BL_NEG)
             scalar_neg(dst, width);
@@ -552,7 +563,9 @@ int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *i
     }
 
     if (reg_is_pointer(dst) && reg_is_pointer(&srcval)) {
-        if (op == BL_SUB && width == 64) {
+        /* a distance within one object (packet, a stack frame) is a number
+         * every engine agrees on; any other difference is an address */
+        if (op == BL_SUB && width == 64 && same_object(dst, &srcval)) {
             mark_reg_unknown(dst);
             return 0;
         }
@@ -845,6 +858,15 @@ int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate
     }
 
     if (reg_is_pointer(&dst) || reg_is_pointer(&src)) {
+        /* Comparing addresses with numbers, or pointers into different
+         * objects, would let the program observe (and leak) where the
+         * engine put things. Allowed: == / != 0, and pointers into one
+         * object (packet bounds checks, stack). */
+        int vs_zero = (reg_is_const(&src) && src.var.value == 0) ||
+                      (reg_is_const(&dst) && dst.var.value == 0);
+        if (!(vs_zero && (op == BL_JEQ || op == BL_JNE)) && !same_object(&dst, &src))
+            return reject(env, "R%d pointer comparison prohibited",
+                          reg_is_pointer(&dst) ? insn->dst : insn->src);
         /* a non-null pointer against 0 */
         if ((op == BL_JEQ || op == BL_JNE) &&
             ((ptr_never_null(&dst) && reg_is_const(&src) && src.var.value == 0) ||

@@ -96,6 +96,8 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
         return err;
     switch (kind) {
     case BPFLUA_ARG_ANYTHING:
+        if (reg_is_pointer(r))
+            return reject(env, "R%d leaks addr into helper function", regno);
         return 0;
     case BPFLUA_ARG_CONST_MAP_PTR:
         if (r->type != REG_CONST_PTR_TO_MAP)

@@ -144,6 +144,19 @@ static int stack_read_range(struct bl_venv *env, struct bl_frame *f, int lo, int
     return 0;
 }
 
+/* Part of a spilled pointer read as bytes would leak an address. */
+static int no_pointer_bytes(struct bl_venv *env, const struct bl_frame *f, int lo, int hi,
+                            const char *msg)
+{
+    for (int a = lo; a < hi; a++) {
+        int b;
+        const struct bl_slot *s = slot_read(f, a, &b);
+        if (s->bytes[b] == SLOT_SPILL && s->spilled.type != REG_SCALAR)
+            return reject(env, "%s", msg);
+    }
+    return 0;
+}
+
 static int stack_read(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *reg,
                       int regno, int off, int size, struct bl_reg *out, int sext)
 {
@@ -162,6 +175,8 @@ static int stack_read(struct bl_venv *env, struct bl_vstate *st, const struct bl
         }
     }
     if ((err = stack_read_range(env, f, lo, hi, -1, " read from", &zero)))
+        return err;
+    if ((err = no_pointer_bytes(env, f, lo, hi, "invalid size of register fill")))
         return err;
     if (zero)
         mark_reg_known(out, 0);
@@ -197,8 +212,9 @@ static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct b
         s->spilled = *val;
         return 0;
     }
-    if (s->bytes[0] == SLOT_SPILL) /* a partial overwrite leaves plain bytes */
-        memset(s->bytes, SLOT_MISC, 8);
+    if (s->bytes[0] == SLOT_SPILL) /* a partial overwrite leaves plain bytes, */
+        memset(s->bytes, s->spilled.type == REG_SCALAR ? SLOT_MISC : SLOT_INVALID, 8);
+    /* but what is left of a pointer must not be read back as a number */
     uint8_t t = reg_is_const(val) && val->var.value == 0 ? SLOT_ZERO : SLOT_MISC;
     memset(&s->bytes[b], t, (size_t)size);
     return 0;
@@ -281,6 +297,8 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
         break;
     case REG_PTR_TO_PACKET:
     case REG_PTR_TO_PACKET_META:
+        if (write && reg_is_pointer(val))
+            return reject(env, "R%d leaks addr into packet", regno);
         err = pkt_access(env, reg, regno, off, size);
         if (!err && !write)
             sized_unknown(out, size, sext);
@@ -442,7 +460,9 @@ int check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, uint6
             note_depth(env, f, lo);
             return 0;
         }
-        return stack_read_range(env, f, lo, hi, regno, "", &zero);
+        if ((err = stack_read_range(env, f, lo, hi, regno, "", &zero)))
+            return err;
+        return no_pointer_bytes(env, f, lo, hi, "leaks addr into helper function");
     case REG_PTR_TO_PACKET:
     case REG_PTR_TO_PACKET_META:
         return pkt_access(env, reg, regno, 0, sz);
