@@ -16,6 +16,7 @@ function M.generate(seed)
   local binops = { "+", "-", "*", "//", "%", "&", "|", "~", "<<", ">>" }
   local cmps = { "<", "<=", ">", ">=", "==", "~=" }
   local vars
+  local in_f = false
   local function expr(depth)
     local r = rnd(10)
     if depth <= 0 or r <= 3 then
@@ -24,8 +25,9 @@ function M.generate(seed)
     end
     if r == 4 then return "(- " .. expr(depth - 1) .. ")" end
     if r == 5 then return "(~" .. expr(depth - 1) .. ")" end
-    if r == 6 then return "pkt:u8(" .. rnd(14) - 1 .. ")" end
+    if r == 6 and not in_f then return "pkt:u8(" .. rnd(14) - 1 .. ")" end
     if r == 7 then return "(m[" .. expr(depth - 1) .. " & 7] or " .. expr(depth - 1) .. ")" end
+    if r == 8 and not in_f and rnd(2) == 1 then return "f(" .. expr(depth - 1) .. ", " .. expr(depth - 1) .. ")" end
     return "(" .. expr(depth - 1) .. " " .. pick(binops) .. " " .. expr(depth - 1) .. ")"
   end
   local function cond(depth)
@@ -71,7 +73,17 @@ function M.generate(seed)
         for i = #vars, saved + 1, -1 do vars[i] = nil end
         emit(indent, "end")
       elseif r == 7 then
-        emit(indent, "m[" .. expr(2) .. " & 7] = " .. expr(2))
+        local k = rnd(4)
+        if k == 1 then
+          emit(indent, "m[" .. expr(2) .. " & 7] = " .. expr(2))
+        elseif k == 2 then
+          emit(indent, "m[" .. expr(1) .. " & 7] = nil")
+        elseif k == 3 then
+          local acc = pick(vars) -- an order-independent sum (iteration order is unspecified)
+          emit(indent, "for k, v in pairs(m) do " .. acc .. " = " .. acc .. " + k * 3 + v end")
+        elseif not in_f then
+          emit(indent, "pkt:set_" .. pick { "u8", "be16", "le32" } .. "(" .. rnd(8) - 1 .. ", " .. expr(2) .. ")")
+        end
       elseif r == 8 and in_loop then
         emit(indent, "if " .. cond(1) .. " then break end")
       elseif r == 9 and rnd(3) == 1 then
@@ -80,6 +92,14 @@ function M.generate(seed)
     end
   end
   emit(0, "local m = map.hash { key = i32, value = i64, max_entries = 16 }")
+  vars = { "x", "y" }
+  in_f = true
+  emit(0, "local function f(x, y)")
+  block(1, 2, false)
+  emit(1, "return " .. expr(2))
+  emit(0, "end")
+  in_f = false
+  nvars = 0
   for p = 1, 3 do
     vars = { "a", "b", "c" }
     emit(0, "function xdp.r" .. p .. "(pkt)")
