@@ -98,9 +98,9 @@ function Checker:need_int(e, ty, what)
     self:err(e, (what or "this operand") .. " is a boolean, not an integer",
       "booleans cannot be used in arithmetic; write (cond and 1 or 0)")
   elseif ty == "void" then
-    self:err(e, "this call returns no value")
+    self:err(e, "this call returns no value", "return a value from the function")
   else
-    self:err(e, (what or "this operand") .. " is " .. describe(ty) .. ", not an integer")
+    self:err(e, (what or "this operand") .. " is " .. describe(ty) .. ", not an integer", "use an integer expression here")
   end
   return false
 end
@@ -217,7 +217,7 @@ function Checker:id_expr(e)
   elseif k == "type" then
     self:err(e, "'" .. e.name .. "' is a type name", "type names are only used in map declarations")
   else
-    self:err(e, "'" .. e.name .. "' is not a value")
+    self:err(e, "'" .. e.name .. "' is not a value", "use it as documented: xdp.NAME, math.maxinteger, map.hash { ... }")
   end
   return "err"
 end
@@ -261,7 +261,8 @@ end
 
 function Checker:check_args(e, args, n, what)
   if #args ~= n then
-    self:err(e, what .. " takes " .. n .. " argument" .. (n == 1 and "" or "s") .. ", got " .. #args)
+    self:err(e, what .. " takes " .. n .. " argument" .. (n == 1 and "" or "s") .. ", got " .. #args,
+      "pass exactly " .. n .. " value" .. (n == 1 and "" or "s"))
   end
   for _, a in ipairs(args) do
     local t = self:expr(a)
@@ -274,7 +275,7 @@ function Checker:call(e, as_stat)
   local f = e[1]
   if f.tag ~= "Id" then
     self:expr(f)
-    self:err(e, "only local functions and built-ins can be called")
+    self:err(e, "only local functions and built-ins can be called", "declare a top-level local function NAME(...)")
     return "err"
   end
   local sym = self:lookup(f)
@@ -290,7 +291,7 @@ function Checker:call(e, as_stat)
         self:err(fmt or e, "print needs a format string as its first argument", 'print("x=%d", x)')
         return "void"
       end
-      if #e.args > 4 then self:err(e, "print takes at most 3 values after the format") end
+      if #e.args > 4 then self:err(e, "print takes at most 3 values after the format", "split it into several prints") end
       local n = 0
       local bad = false
       local text = fmt.value
@@ -307,9 +308,10 @@ function Checker:call(e, as_stat)
       if bad then
         self:err(fmt, "unsupported conversion in print's format", "use only %d, %i, %u, %x and %%")
       elseif n ~= #e.args - 1 then
-        self:err(e, "print's format has " .. n .. " conversions but " .. (#e.args - 1) .. " values are given")
+        self:err(e, "print's format has " .. n .. " conversions but " .. (#e.args - 1) .. " values are given",
+          "give one value per %d, %i, %u or %x")
       end
-      if #text > 63 then self:err(fmt, "print's format is too long (at most 63 bytes)") end
+      if #text > 63 then self:err(fmt, "print's format is too long (at most 63 bytes)", "shorten it or split it into several prints") end
       for i2 = 2, #e.args do
         local t = self:expr(e.args[i2])
         self:need_int(e.args[i2], t, "the value")
@@ -333,10 +335,10 @@ function Checker:call(e, as_stat)
     end
     return fn.ret or "void"
   elseif sym.kind == "license" then
-    self:err(e, "license must be declared at the top level")
+    self:err(e, "license must be declared at the top level", 'write license "GPL" outside the functions')
     return "err"
   end
-  self:err(f, "'" .. f.name .. "' is not a function")
+  self:err(f, "'" .. f.name .. "' is not a function", "callable: local functions, print, ktime, random, cpu")
   for _, a in ipairs(e.args) do self:expr(a) end
   return "err"
 end
@@ -434,7 +436,7 @@ function Checker:binop(e)
       return t
     end
     local fa, fb = family(ta), family(tb)
-    if fa == "void" or fb == "void" then self:err(e, "a call that returns no value cannot be compared"); return "err" end
+    if fa == "void" or fb == "void" then self:err(e, "a call that returns no value cannot be compared", "return a value from the function"); return "err" end
     if fa == "falseint" or fb == "falseint" then
       self:err(e, "'x and y' with a boolean x cannot be compared", "compare the parts separately")
       return "err"
@@ -456,7 +458,7 @@ function Checker:binop(e)
     end
     return "bool"
   elseif op == "and" or op == "or" then
-    if ta == "void" or tb == "void" then self:err(e, "a call that returns no value has no truth value"); return "err" end
+    if ta == "void" or tb == "void" then self:err(e, "a call that returns no value has no truth value", "return a value from the function"); return "err" end
     if op == "or" then
       if ta == "int" then e.k = a.k; return "int" end           -- b never evaluated
       if ta == "nilint" or ta == "falseint" or ta == "nil" then
@@ -496,7 +498,7 @@ function Checker:binop(e)
       end
       if ta == "nilint" then
         if tb == "int" or tb == "nilint" then return "nilint" end
-        self:err(e, "'and' mixes nil with " .. describe(tb))
+        self:err(e, "'and' mixes nil with " .. describe(tb), "compare with nil first: (m[k] ~= nil)")
         return "err"
       end
       if ta == "falseint" then
@@ -505,7 +507,7 @@ function Checker:binop(e)
       end
     end
   end
-  self:err(e, "unsupported operator '" .. op .. "'")
+  self:err(e, "unsupported operator '" .. op .. "'", "operators: + - * // % & | ~ << >> == ~= < <= > >= and or not #")
   return "err"
 end
 
@@ -531,7 +533,7 @@ function Checker:block(block)
 end
 
 local function value_type(self, e, ty)
-  if ty == "void" then self:err(e, "this call returns no value"); return "err" end
+  if ty == "void" then self:err(e, "this call returns no value", "return a value from the function"); return "err" end
   if ty == "falseint" then
     self:err(e, "this value is an integer or false", "finish it with 'or': (cond and x or y)")
     return "err"
@@ -555,7 +557,7 @@ function Checker:stat(s)
     end
     for i, id in ipairs(s.names) do
       if id.attrib and id.attrib ~= "const" then
-        self:err(id, "attribute <" .. id.attrib .. "> is not supported")
+        self:err(id, "attribute <" .. id.attrib .. "> is not supported", "only <const> is accepted (and ignored)")
       end
       self:new_var(id, types[i] or "nilint")
     end
@@ -570,7 +572,8 @@ function Checker:stat(s)
           self:err(s.exprs[i] or t, "cannot assign a value that may be nil to '" .. (t.name or "?") .. "', an integer variable",
             MAYBE_NIL_HINT .. ", or declare the variable with 'local x' (nil-able)")
         else
-          self:err(s.exprs[i] or t, "cannot assign " .. describe(ty) .. " to '" .. (t.name or "?") .. "', which holds " .. describe(t.target_ty))
+          self:err(s.exprs[i] or t, "cannot assign " .. describe(ty) .. " to '" .. (t.name or "?") .. "', which holds " .. describe(t.target_ty),
+            "a variable keeps the type of its first value; declare a new local")
         end
       end
     end
@@ -580,7 +583,7 @@ function Checker:stat(s)
   elseif tag == "If" then
     for i, c in ipairs(s.conds) do
       local t = self:expr(c)
-      if t == "void" then self:err(c, "this call returns no value") end
+      if t == "void" then self:err(c, "this call returns no value", "return a value from the function") end
       self:block(s.blocks[i])
     end
     if s.else_block then self:block(s.else_block) end
@@ -621,7 +624,7 @@ function Checker:stat(s)
       self:err(e or s, "only 'for k, v in pairs(m)' over a map is supported",
         "iterate with a numeric for: for i = 0, N - 1 do ... end")
     elseif #s.names > 2 then
-      self:err(s.names[3], "pairs gives two values: the key and the value")
+      self:err(s.names[3], "pairs gives two values: the key and the value", "for k, v in pairs(m) do ... end")
     end
     s.map = m
     if self.fn then self.fn.uses_maps = true end
@@ -642,7 +645,7 @@ function Checker:stat(s)
   elseif tag == "Label" then
     self:err(s, "labels are not allowed", "use if/else, or a for loop with break")
   elseif tag == "Break" then
-    if self.loop_depth == 0 then self:err(s, "'break' outside a loop") end
+    if self.loop_depth == 0 then self:err(s, "'break' outside a loop", "use return to leave the function") end
   elseif tag == "Return" then
     self:return_stat(s)
   elseif tag == "LocalFunction" or tag == "Function" then
@@ -678,12 +681,12 @@ function Checker:target(t)
     local sym = self:lookup(t)
     if not sym then return end
     if sym.kind == "var" then
-      if sym.fn ~= self.fn then self:err(t, "'" .. t.name .. "' belongs to another function"); return end
+      if sym.fn ~= self.fn then self:err(t, "'" .. t.name .. "' belongs to another function", "pass it as a parameter"); return end
       t.target_ty = sym.ty
     elseif sym.kind == "const" then
       self:err(t, "'" .. t.name .. "' is a constant", "declare a local variable inside the function to change it")
     else
-      self:err(t, "cannot assign to '" .. t.name .. "'")
+      self:err(t, "cannot assign to '" .. t.name .. "'", "only local variables and map entries can be assigned")
     end
   elseif t.tag == "Index" then
     local obj = t[1]
@@ -697,16 +700,16 @@ function Checker:target(t)
       t.target_ty = "nilint" -- int stores, nil deletes
       t.name = obj.name .. "[...]"
     else
-      self:err(t, "only local variables and map entries can be assigned")
+      self:err(t, "only local variables and map entries can be assigned", "write m[k] = v for a map")
     end
   else
-    self:err(t, "cannot assign to this expression")
+    self:err(t, "cannot assign to this expression", "only local variables and map entries can be assigned")
   end
 end
 
 function Checker:return_stat(s)
   local fn = self.fn
-  if #s > 1 then self:err(s[2], "a function returns at most one value") end
+  if #s > 1 then self:err(s[2], "a function returns at most one value", "return one integer (or store extra results in a map)") end
   local e = s[1]
   local ty = "none"
   if e then ty = value_type(self, e, self:expr(e)) end
@@ -753,15 +756,15 @@ function Checker:map_decl(id, e)
   for _, f in ipairs(spec.fields) do
     local key = f.key and f.key.tag == "String" and f.key.value
     if not key then
-      self:err(f, "map fields are named: key, value, max_entries")
+      self:err(f, "map fields are named: key, value, max_entries", "map.hash { key = u32, value = u64, max_entries = 1024 }")
     elseif seen[key] then
-      self:err(f, "field '" .. key .. "' given twice")
+      self:err(f, "field '" .. key .. "' given twice", "remove one of them")
     else
       seen[key] = true
       if key == "key" or key == "value" then
         local t = f.value.tag == "Id" and type_names[f.value.name]
         if not t then
-          self:err(f.value, "the " .. key .. " type must be one of u8 u16 u32 u64 i8 i16 i32 i64")
+          self:err(f.value, "the " .. key .. " type must be one of u8 u16 u32 u64 i8 i16 i32 i64", key .. " = u32")
         else
           m[key] = t
           m[key .. "_name"] = f.value.name
@@ -769,7 +772,7 @@ function Checker:map_decl(id, e)
       elseif key == "max_entries" then
         local v = const_int(self, f.value, "max_entries")
         if v and (v < 1 or v > 0x7fffffff) then
-          self:err(f.value, "max_entries must be between 1 and 2147483647")
+          self:err(f.value, "max_entries must be between 1 and 2147483647", "max_entries = 1024")
         elseif v then
           m.max_entries = v
         end
@@ -942,7 +945,7 @@ function Checker:top(s)
       if xdp_consts[name] then
         self:err(n, "'xdp." .. name .. "' is a verdict constant", "choose another program name")
       elseif self.prog_names[name] then
-        self:err(n, "program '" .. name .. "' is defined twice")
+        self:err(n, "program '" .. name .. "' is defined twice", "give each program its own name")
       end
       self.prog_names[name] = true
       local fn = self:func(s, true, name)
