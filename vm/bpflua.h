@@ -128,6 +128,9 @@ struct bpflua_run_opts {
     enum bpflua_engine engine;
     uint64_t repeat;          /* runs; 0 means 1. Maps persist across runs. */
     uint64_t max_insns;       /* 0: no limit beyond the verifier's bound */
+    int guard;                /* guard pages around the packet and the interpreter's
+                                 stack frames (vm/guard.h): 1 on, -1 off, 0 the default
+                                 (on in sanitizer builds or with BPFLUA_GUARD=1) */
 };
 
 struct bpflua_run_result {

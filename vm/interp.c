@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "asm.h"
+#include "guard.h"
 #include "helpers.h"
 #include "interp.h"
 
@@ -49,13 +50,46 @@ struct interp_state {
     const struct bl_interp_opts *opts;
     char *msg;                 /* res->msg */
     size_t msg_cap;
+    uint64_t top0;             /* R10 of frame 0 */
+    int64_t frame_stride;      /* frame d's R10 is top0 + d * frame_stride */
     _Alignas(16) uint8_t stack[BL_MAX_CALL_DEPTH * BL_STACK_SIZE];
 };
 
 /* R10 of frame d: frame 0 at the top of the stack area, deeper frames below */
 static inline uint64_t frame_top(const struct interp_state *st, unsigned d)
 {
-    return (uint64_t)(uintptr_t)(st->stack + sizeof st->stack - (size_t)d * BL_STACK_SIZE);
+    return st->top0 + (uint64_t)((int64_t)d * st->frame_stride);
+}
+
+/* Guarded frames: one mapping per thread, reused by every run (a nested
+ * run on the same thread maps its own). */
+static _Thread_local struct bl_guard frame_cache;
+static _Thread_local int frame_cache_busy;
+
+static int guard_frames_get(struct bl_guard **out, struct bl_guard *own)
+{
+    if (!frame_cache_busy) {
+        if (!frame_cache.map &&
+            bl_guard_alloc(&frame_cache, BL_STACK_SIZE, BL_MAX_CALL_DEPTH, BL_GUARD_START) < 0)
+            return -ENOMEM;
+        frame_cache_busy = 1;
+        *out = &frame_cache;
+        return 0;
+    }
+    if (bl_guard_alloc(own, BL_STACK_SIZE, BL_MAX_CALL_DEPTH, BL_GUARD_START) < 0)
+        return -ENOMEM;
+    *out = own;
+    return 0;
+}
+
+static int guard_frames_put(struct bl_guard *g, struct bl_guard *own)
+{
+    int rc = bl_guard_check(g);
+    if (g == &frame_cache)
+        frame_cache_busy = 0;
+    else
+        bl_guard_free(own);
+    return rc;
 }
 
 __attribute__((format(printf, 4, 5), cold))
@@ -305,6 +339,17 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
     st->helper_find = opts->helper_find ? opts->helper_find : bl_helper_find;
     st->inline_loop = st->helper_find == bl_helper_find;
     st->budget = opts->max_insns ? opts->max_insns : UINT64_MAX;
+    st->top0 = (uint64_t)(uintptr_t)(st->stack + sizeof st->stack);
+    st->frame_stride = -(int64_t)BL_STACK_SIZE;
+    struct bl_guard own_frames, *frames = NULL;
+    if (opts->guard && !opts->raw) {
+        if (guard_frames_get(&frames, &own_frames) < 0) {
+            snprintf(res->msg, sizeof res->msg, "cannot map guarded stack frames");
+            return -ENOMEM;
+        }
+        st->top0 = (uint64_t)(uintptr_t)bl_guard_elem(frames, 0) + BL_STACK_SIZE;
+        st->frame_stride = (int64_t)frames->stride;
+    }
     if (opts->raw) {
         /* a sentinel after the end turns falling off into an invalid insn */
         int rc = validate(insns, n, res->msg, sizeof res->msg);
@@ -325,8 +370,11 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
             st->decoded = 1;
         } else if (st->exec == exec_verified) {
             st->dcode = malloc((size_t)n * sizeof *st->dcode);
-            if (!st->dcode)
+            if (!st->dcode) {
+                if (frames)
+                    guard_frames_put(frames, &own_frames);
                 return -ENOMEM;
+            }
         }
     }
 
@@ -339,6 +387,11 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
     res->r0 = st->exec(st, 0, args);
     res->insns = st->count;
     int rc = st->error;
+    if (frames && guard_frames_put(frames, &own_frames) < 0 && rc == 0) {
+        snprintf(res->msg, sizeof res->msg,
+                 "guard: the program wrote outside its stack frames");
+        rc = -EFAULT;
+    }
     env->engine = saved_engine;
     env->call = saved_call;
     free(copy);

@@ -42,6 +42,13 @@ struct bl_interp_opts {
     /* raw mode: memory the program may touch besides its stack */
     struct bl_mem_region regions[BL_INTERP_MAX_REGIONS];
     unsigned n_regions;
+    /* verified and counted runs: put each 512-byte BPF stack frame (calls,
+     * bpf_loop and other callback frames) in guarded memory (vm/guard.h),
+     * its lowest byte right after a PROT_NONE page, so an access below a
+     * frame faults at once (SIGSEGV) and the space above it up to the next
+     * guard page holds no host data; a write there fails the run with
+     * -EFAULT. Raw mode checks every access and ignores this. */
+    int guard;
 };
 
 struct bl_interp_result {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "guard.h"
 #include "helpers.h"
 #include "interp.h"
 #include "jit.h"
@@ -141,22 +142,37 @@ static int ensure_verified(bpflua_object *obj, size_t prog, struct bl_prog *p, c
 }
 
 static int run_interp(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *ctx,
-                      uint64_t repeat, const struct bpflua_run_opts *opts,
+                      uint64_t repeat, const struct bpflua_run_opts *opts, int guard,
                       struct bpflua_run_result *res, char **err)
 {
     const uint64_t args[5] = { (uint64_t)(uintptr_t)ctx, 0, 0, 0, 0 };
     struct bpflua_run_env env = { .obj = obj };
     struct bl_interp_result ir;
     void *code = NULL;  /* decoded once, reused by every fast run */
+    /* guarded (test) runs also hold the first run to the verifier's proven
+     * bound: going past it would be a verifier bug */
+    uint64_t proven = guard && p->max_insns ? p->max_insns : 0;
     for (uint64_t r = 0; r < repeat; r++) {
         /* the first run counts instructions; the rest run at full speed
          * unless a limit must be enforced */
-        struct bl_interp_opts io = { .count = r == 0, .max_insns = opts->max_insns,
-                                     .code_cache = &code };
+        uint64_t limit = opts->max_insns;
+        if (r == 0 && proven && (!limit || proven < limit))
+            limit = proven;
+        struct bl_interp_opts io = { .count = r == 0, .max_insns = limit,
+                                     .code_cache = &code, .guard = guard };
         int rc = bl_interp_exec(p->exec_insns, p->n_insns, args, &io, &env, &ir);
         if (rc < 0) {
             free(code);
-            bl_set_err(err, "%s: %s", p->name, ir.msg);
+            if (rc == -ETIME && limit == proven && limit != opts->max_insns)
+                bl_set_err(err, "%s: %s: the run went past the verifier's proven bound of "
+                           "%llu instructions (a verifier bug)", p->name, ir.msg,
+                           (unsigned long long)proven);
+            else if (rc == -ETIME)
+                bl_set_err(err, "%s: %s: the run needs more than the --max-insns limit of %llu "
+                           "instructions (the verifier's proven bound is %llu)", p->name, ir.msg,
+                           (unsigned long long)limit, (unsigned long long)p->max_insns);
+            else
+                bl_set_err(err, "%s: %s", p->name, ir.msg);
             return rc;
         }
         if (r == 0)
@@ -206,6 +222,16 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     enum bpflua_engine engine = opts->engine;
     if (engine == BPFLUA_ENGINE_DEFAULT)
         engine = bl_jit_available() ? BPFLUA_ENGINE_JIT : BPFLUA_ENGINE_INTERP;
+    if ((engine == BPFLUA_ENGINE_JIT || engine == BPFLUA_ENGINE_KERNEL) && opts->max_insns &&
+        p->max_insns > opts->max_insns) {
+        /* native code cannot stop midway: refuse what might not fit */
+        bl_set_err(err, "%s: the verifier's proven bound of %llu instructions exceeds the "
+                   "--max-insns limit of %llu; %s cannot stop a run at a limit "
+                   "(use the interpreter: --engine interp)", p->name,
+                   (unsigned long long)p->max_insns, (unsigned long long)opts->max_insns,
+                   engine == BPFLUA_ENGINE_JIT ? "the JIT" : "the kernel");
+        return -E2BIG;
+    }
     if (engine == BPFLUA_ENGINE_KERNEL)
         return bl_kernel_run(obj, prog, pkt, len, repeat, res, err);
     if (engine != BPFLUA_ENGINE_INTERP && engine != BPFLUA_ENGINE_JIT) {
@@ -222,8 +248,21 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
             return -EINVAL;
     }
 
+    /* guarded mode: the program sees a copy of the packet whose last byte
+     * is the last byte before a PROT_NONE page (data_end is that page) */
+    int guard = bl_guard_wanted(opts->guard);
+    struct bl_guard pg = { 0 };
     uint8_t empty[1];
     uint8_t *data = pkt ? pkt : empty;
+    if (guard) {
+        if (bl_guard_alloc(&pg, len, 1, BL_GUARD_END) < 0) {
+            bl_set_err(err, "cannot map a guarded packet of %zu bytes", len);
+            return -ENOMEM;
+        }
+        data = pg.mem;
+        if (len)
+            memcpy(data, pkt, len);
+    }
     struct bl_xdp_ctx ctx = {
         .data = (uint64_t)(uintptr_t)data,
         .data_end = (uint64_t)(uintptr_t)(data + len),
@@ -232,10 +271,19 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     };
     uint64_t start = now_ns();
     if (engine == BPFLUA_ENGINE_INTERP)
-        rc = run_interp(obj, p, &ctx, repeat, opts, res, err);
+        rc = run_interp(obj, p, &ctx, repeat, opts, guard, res, err);
     else
         rc = run_jit(obj, p, &ctx, repeat, res, err);
     res->ns_per_run = (now_ns() - start) / repeat;
+    if (guard) {
+        if (len)
+            memcpy(pkt, data, len);
+        if (bl_guard_check(&pg) < 0 && rc == 0) {
+            bl_set_err(err, "%s: guard: the program wrote outside its packet", p->name);
+            rc = -EFAULT;
+        }
+        bl_guard_free(&pg);
+    }
     return rc;
 }
 
