@@ -42,6 +42,8 @@
 -- `k` (the folded constant value of a constant expression), `sym` (the symbol
 -- an Id resolves to) and per-function information used by codegen.
 
+_ENV = nil
+
 local M = {}
 
 M.syntax_labels = {

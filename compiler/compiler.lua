@@ -165,15 +165,21 @@ function M.parse(source, filename)
   return nil, format_errors({ e }, source, filename)
 end
 
-function M.compile(source, filename)
+-- opts (optional): { dump = function(pass, data) } is called after each
+-- pass with "ast" (the Chunk), "model" (the checked model) and "progs" (the
+-- generated programs), for debugging and the REPL.
+function M.compile(source, filename, opts)
   filename = filename or "input.lua"
+  local dump = type(opts) == "table" and opts.dump or function() end
   if type(source) ~= "string" then
     return nil, filename .. ":1:1: error: source must be a string\n", { { line = 1, col = 1, end_col = 1, msg = "source must be a string" } }
   end
   local tree, msg, errs = M.parse(source, filename)
   if not tree then return nil, msg, errs end
+  dump("ast", tree)
   local errors = {}
   local model = check.check(tree, errors, source)
+  dump("model", model)
   if #errors > 0 then
     return nil, format_errors(errors, source, filename)
   end
@@ -183,6 +189,7 @@ function M.compile(source, filename)
     if type(progs) ~= "table" then error(progs, 0) end
     return nil, format_errors({ progs }, source, filename)
   end
+  dump("progs", progs)
   local maps = {}
   for i, m in ipairs(model.maps) do
     maps[i] = { name = m.name, type = m.type, key_size = m.key_size, value_size = m.value_size,
