@@ -601,8 +601,17 @@ static int relocate_insn(struct reader *r, struct link *l, uint32_t i, const cha
         l->insns[i + 1].imm = 0;
         return 0;
     }
-    const char *target = sym->st_shndx < r->n_secs && sym->st_shndx ? r->secs[sym->st_shndx].name
-                                                                  : "(undefined)";
+    if (sym->st_shndx == SHN_UNDEF || sym->st_shndx >= r->n_secs) {
+        bl_set_err(r->err, "elf: program '%s': insn %u of '%s' refers to extern '%s', which is not supported",
+                   prog, orig, s->name, sym_name(r, sym));
+        return -EINVAL;
+    }
+    const char *target = r->secs[sym->st_shndx].name;
+    if (strcmp(target, "maps") == 0) {
+        bl_set_err(r->err, "elf: program '%s': map '%s' is in the legacy 'maps' section; define maps with BTF in '.maps'",
+                   prog, sym_name(r, sym));
+        return -EINVAL;
+    }
     bl_set_err(r->err, "elf: program '%s': insn %u of '%s' refers to '%s' in section '%s': global variables are not supported",
                prog, orig, s->name, sym_name(r, sym), target);
     return -EINVAL;

@@ -214,6 +214,11 @@ static void test_roundtrip_lines_and_source(void **state)
     const char *l12 = bpflua_object_source_line(back, 12, &len);
     assert_non_null(l12);
     assert_memory_equal(l12, "function double()", len);
+    /* and disassembly interleaves it */
+    char *dis = bpflua_disasm(back, 0, 1);
+    assert_non_null(dis);
+    assert_non_null(strstr(dis, "for i = 0, 9 do"));
+    free(dis);
     /* a second round trip is byte-identical */
     void *b1 = NULL, *b2 = NULL;
     size_t n1 = 0, n2 = 0;
@@ -350,6 +355,32 @@ static void test_write_errors(void **state)
 
 /* ---- libbpf's view of what we write ------------------------------------------ */
 
+/* A section of an ELF image we wrote (trusted: no bounds checks). */
+static const void *find_section(const void *image, size_t len, const char *name, size_t *size)
+{
+    const uint8_t *b = image;
+    uint64_t shoff;
+    uint16_t shnum, shstrndx;
+    memcpy(&shoff, b + 40, 8);
+    memcpy(&shnum, b + 60, 2);
+    memcpy(&shstrndx, b + 62, 2);
+    uint64_t strs;
+    memcpy(&strs, b + shoff + (uint64_t)shstrndx * 64 + 24, 8);
+    for (uint16_t i = 1; i < shnum; i++) {
+        const uint8_t *sh = b + shoff + (uint64_t)i * 64;
+        uint32_t name_off;
+        uint64_t off, sz;
+        memcpy(&name_off, sh, 4);
+        memcpy(&off, sh + 24, 8);
+        memcpy(&sz, sh + 32, 8);
+        if (strcmp((const char *)b + strs + name_off, name) == 0 && off + sz <= len) {
+            *size = sz;
+            return b + off;
+        }
+    }
+    return NULL;
+}
+
 static void test_libbpf_parses_written_object(void **state)
 {
     (void)state;
@@ -382,6 +413,13 @@ static void test_libbpf_parses_written_object(void **state)
     assert_true(btf__find_by_name_kind(btf, "body", BTF_KIND_FUNC) > 0);
     assert_true(btf__find_by_name_kind(btf, "double", BTF_KIND_FUNC) > 0);
     bpf_object__close(bo);
+    /* libbpf ignores a .BTF.ext it cannot parse: parse ours explicitly */
+    size_t ext_len = 0;
+    const void *ext = find_section(buf, len, ".BTF.ext", &ext_len);
+    assert_non_null(ext);
+    struct btf_ext *be = btf_ext__new(ext, (uint32_t)ext_len);
+    assert_non_null(be);
+    btf_ext__free(be);
     free(buf);
     bpflua_object_free(obj);
 }
