@@ -306,9 +306,20 @@ static void ext_free(struct ext_builder *eb)
     free(eb->secs);
 }
 
+/* char LICENSE[n] SEC("license"), as clang describes it */
+static int add_license(struct btf *btf, struct base_types *bt, const char *name, uint32_t size)
+{
+    int ch = btf__add_int(btf, "char", 1, BTF_INT_SIGNED);
+    int arr = ch > 0 ? btf__add_array(btf, bt->int_id, ch, size) : ch;
+    int var = arr > 0 ? btf__add_var(btf, name, BTF_VAR_GLOBAL_ALLOCATED, arr) : arr;
+    int sec = var > 0 ? btf__add_datasec(btf, "license", size) : var;
+    int rc = sec > 0 ? btf__add_datasec_var_info(btf, var, 0, size) : sec;
+    return btf_err(rc);
+}
+
 static int build(struct btf *btf, const bpflua_object *obj, const struct bl_placed_func *funcs,
-                 size_t n_funcs, const char *const *map_names, struct bl_btf_image *img,
-                 struct ext_builder *eb)
+                 size_t n_funcs, const char *const *map_names, const char *license_name,
+                 struct bl_btf_image *img, struct ext_builder *eb)
 {
     struct base_types bt;
     memset(&bt, 0, sizeof bt);
@@ -339,6 +350,8 @@ static int build(struct btf *btf, const bpflua_object *obj, const struct bl_plac
         }
     }
     free(vars);
+    if (!rc)
+        rc = add_license(btf, &bt, license_name, (uint32_t)strlen(obj->license) + 1);
     if (rc)
         return rc;
 
@@ -379,7 +392,8 @@ static int build(struct btf *btf, const bpflua_object *obj, const struct bl_plac
 }
 
 int bl_btf_build(const bpflua_object *obj, const struct bl_placed_func *funcs, size_t n_funcs,
-                 const char *const *map_names, struct bl_btf_image *img, char **err)
+                 const char *const *map_names, const char *license_name,
+                 struct bl_btf_image *img, char **err)
 {
     memset(img, 0, sizeof *img);
     struct btf *btf = btf__new_empty();
@@ -390,7 +404,7 @@ int bl_btf_build(const bpflua_object *obj, const struct bl_placed_func *funcs, s
     struct ext_builder eb = {0};
     struct bl_strbuf log = {0};
     bl_libbpf_capture_begin(&log);
-    int rc = build(btf, obj, funcs, n_funcs, map_names, img, &eb);
+    int rc = build(btf, obj, funcs, n_funcs, map_names, license_name, img, &eb);
     bl_libbpf_capture_end();
     if (rc) {
         bl_set_err(err, "elf: building BTF failed: %s%s%s", strerror(-rc),

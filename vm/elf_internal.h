@@ -108,9 +108,12 @@ struct bl_btf_image {
 /* Builds .BTF (libbpf btf__ API) and .BTF.ext for the placed functions
  * and the object's maps. Maps occupy .maps in index order, map i at
  * offset sum(map_sizes[0..i)), named map_names[i] (sanitized, as its
- * ELF symbol: libbpf matches the two by name). */
+ * ELF symbol: libbpf matches the two by name). The license string is the
+ * VAR license_name in DATASEC "license" (the static linker wants BTF for
+ * every global symbol). */
 int bl_btf_build(const bpflua_object *obj, const struct bl_placed_func *funcs, size_t n_funcs,
-                 const char *const *map_names, struct bl_btf_image *img, char **err);
+                 const char *const *map_names, const char *license_name,
+                 struct bl_btf_image *img, char **err);
 void bl_btf_image_free(struct bl_btf_image *img);
 
 #endif

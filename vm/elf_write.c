@@ -52,6 +52,7 @@ struct writer {
     char **names;            /* names given out, each after a kind letter G/L */
     size_t n_names;
     char **map_names;
+    const char *license_name;
     char **err;
 };
 
@@ -471,8 +472,8 @@ static int write_image(struct writer *w, struct func_slot **slots, uint32_t *n_s
     }
 
     struct bl_btf_image bimg = {0};
-    rc = bl_btf_build(obj, w->placed, w->n_placed, (const char *const *)w->map_names, &bimg,
-                      w->err);
+    rc = bl_btf_build(obj, w->placed, w->n_placed, (const char *const *)w->map_names,
+                      w->license_name, &bimg, w->err);
     if (rc) {
         image_free(&im);
         return rc;
@@ -485,7 +486,7 @@ static int write_image(struct writer *w, struct func_slot **slots, uint32_t *n_s
         maps_size += bimg.map_sizes[m];
     }
     size_t lic_len = strlen(obj->license) + 1;
-    add_sym(&im, "_license", STB_GLOBAL, STT_OBJECT, (uint32_t)license, 0, lic_len);
+    add_sym(&im, w->license_name, STB_GLOBAL, STT_OBJECT, (uint32_t)license, 0, lic_len);
     if (!map_syms || !im.syms)
         rc = -ENOMEM;
 
@@ -595,6 +596,10 @@ int bpflua_object_to_elf(bpflua_object *obj, void **buf, size_t *len, char **err
         w.map_names[m] = (char *)unique_name(&w, obj->maps[m].name, 1);
         if (!w.map_names[m])
             rc = -ENOMEM;
+    }
+    if (!rc) {
+        w.license_name = unique_name(&w, "LICENSE", 1);
+        rc = w.license_name ? 0 : -ENOMEM;
     }
     /* program sections first, .text after them */
     for (uint32_t pi = 0; pi < obj->n_progs && !rc; pi++)

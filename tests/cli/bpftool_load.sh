@@ -1,7 +1,8 @@
 #!/bin/bash
 # Objects written by bpflua load with `bpftool prog loadall` (libbpf's
-# loader, as users run it), and `bpftool prog dump xlated` shows the source
-# lines carried in BTF line info. Objects: the clang-built tests/elf/*.o
+# loader, as users run it), `bpftool prog dump xlated` shows the source
+# lines carried in BTF line info, and `bpftool gen object` (the static
+# linker) and `bpftool gen skeleton` accept them. Objects: the clang-built tests/elf/*.o
 # rewritten by `bpflua compile X.o`, and, once the compiler is built, every
 # example .lua from ../shared and the language tests.
 # Exit 77 (skip) without root, bpftool, bpffs or a usable bpf(2).
@@ -53,6 +54,18 @@ load_object() {
         fail=1
     fi
     rm -rf "$dir"
+    # bpftool's static linker and skeleton generator take it too, and the
+    # linked object still loads
+    if ! out=$(bpftool gen object "$tmp/linked.o" "$obj" 2>&1) ||
+       ! out=$(bpftool prog loadall "$tmp/linked.o" "$dir" type xdp 2>&1); then
+        echo "FAIL: bpftool gen object / load of the linked $name: $out"
+        fail=1
+    fi
+    rm -rf "$dir" "$tmp/linked.o"
+    if ! out=$(bpftool gen skeleton "$obj" name "$name" 2>&1 >/dev/null); then
+        echo "FAIL: bpftool gen skeleton $name: $out"
+        fail=1
+    fi
     checked=$((checked + 1))
 }
 
