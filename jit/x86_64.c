@@ -53,6 +53,7 @@
 
 #include "jit.h"
 #include "x86_emit.h"
+#include "../vm/asm.h"
 #include "../vm/object.h"
 #include "../vm/verifier.h"
 #include "../vm/xdp.h"
@@ -89,6 +90,7 @@ struct jit_state {
     uint64_t frames_lo;   /* checked code: the eBPF frames live in */
     uint64_t frames_hi;   /*   [frames_lo, frames_hi), not on the native stack */
     uint64_t cur_fp;      /* checked code: R10 + 512 at the last helper call */
+    uint64_t budget;      /* checked code: back-edges and calls left before a fault */
     const struct bl_jit_code *code;
 };
 #define ST_ENTRY_RSP 0
@@ -99,13 +101,18 @@ struct jit_state {
 #define ST_FRAMES_LO 40
 #define ST_FRAMES_HI 48
 #define ST_CUR_FP 56
-_Static_assert(offsetof(struct jit_state, cur_fp) == ST_CUR_FP, "jit_state layout");
+#define ST_BUDGET 64
+_Static_assert(offsetof(struct jit_state, budget) == ST_BUDGET, "jit_state layout");
 
 #define ENV_ENGINE ((int32_t)offsetof(struct bpflua_run_env, engine))
 #define ENV_FAULT ((int32_t)offsetof(struct bpflua_run_env, fault))
 
 /* frames checked code may use (main, callees and callbacks) */
 #define CHECKED_FRAMES BL_MAX_CALL_DEPTH
+/* back-edges and function entries checked code may run (an unverified
+ * program may loop forever; the interpreter's raw mode has the same kind
+ * of budget) */
+#define CHECKED_BUDGET 10000000
 
 struct bl_jit_code {
     uint8_t *mem;
@@ -116,6 +123,8 @@ struct bl_jit_code {
     int raw;              /* compiled unverified */
     const struct bpflua_helper *(*helper_find)(uint32_t id);
     uint64_t compile_ns;
+    uint64_t *entries;    /* native entries of the functions after main: the */
+    size_t n_entries;     /*   callback values env->call accepts */
 };
 
 typedef uint64_t (*tramp_fn)(const uint64_t *args, struct bpflua_run_env *env, void *fn);
@@ -231,6 +240,8 @@ static int analyse(struct jit *j)
         uint8_t cls = BL_CLASS(in->code);
         if (!reg_ok(in->dst) || !reg_ok(in->src))
             return fail(j, i, "bad register");
+        if (bl_op_decode(in) < 0)
+            return fail(j, i, "invalid instruction");
         if (bl_is_lddw(in)) {
             if (i + 1 >= n)
                 return fail(j, i, "lddw without its second slot");
@@ -350,6 +361,11 @@ static void emit_trampoline(struct jit *j)
     x86_load(e, 8, 0, RDX, RAX, 16);
     x86_load(e, 8, 0, RCX, RAX, 24);
     x86_load(e, 8, 0, R8, RAX, 32);
+    /* R0 and R6-R9 start at 0: no host value reaches a program that
+     * reads them before writing them (only unverified code can) */
+    static const int zeroed[] = {RAX, RBX, R13, R14, R15};
+    for (size_t k = 0; k < 5; k++)
+        x86_alu_rr(e, 0, ALU_XOR, zeroed[k], zeroed[k]);
     x86_call_reg(e, R11);
     x86_label_bind(e, j->tramp_ret_label);
     x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
@@ -367,6 +383,15 @@ static void emit_trampoline(struct jit *j)
     x86_jmp_fix(e, FIX_LABEL, j->tramp_ret_label);
 }
 
+/* checked code: one unit of the run's budget, or a fault */
+static void emit_budget_tick(struct jit *j)
+{
+    struct x86_emit *e = &j->e;
+    x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
+    x86_alu_mi(e, 1, ALU_SUB, R10, ST_BUDGET, 1);
+    x86_jcc_fix(e, CC_B, FIX_LABEL, j->fault_label);
+}
+
 static void emit_prologue(struct jit *j, const struct jfunc *fn)
 {
     struct x86_emit *e = &j->e;
@@ -381,6 +406,7 @@ static void emit_prologue(struct jit *j, const struct jfunc *fn)
         x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
         x86_alu_rm(e, 1, ALU_CMP, RBP, R10, ST_FRAMES_LO);
         x86_jcc_fix(e, CC_B, FIX_LABEL, j->fault_label);
+        emit_budget_tick(j);
     } else if (fn->uses_frame) {
         x86_mov_rr(e, 1, RBP, RSP);   /* R10: the frame is [rbp - 512, rbp) */
     }
@@ -405,13 +431,30 @@ static void emit_epilogue(struct jit *j, const struct jfunc *fn)
 static uint64_t jit_call_native(struct bpflua_run_env *env, uint64_t fn, uint64_t a1,
                                 uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
 
+/* Unverified code with the kernel's helper ids may only call helpers whose
+ * arguments are all scalars: the others trust their pointers, which only
+ * the verifier can vouch for (as the interpreter's raw mode). */
+static int raw_callable(const struct bpflua_helper *h, int raw,
+                        const struct bpflua_helper *(*find)(uint32_t id))
+{
+    if (!raw || find != bl_helper_find)
+        return 1;
+    for (int k = 0; k < 5; k++) {
+        enum bpflua_arg_type t = h->args[k];
+        if (t != BPFLUA_ARG_NONE && t != BPFLUA_ARG_ANYTHING && t != BPFLUA_ARG_CONST_SIZE &&
+            t != BPFLUA_ARG_CONST_SIZE_OR_ZERO)
+            return 0;
+    }
+    return 1;
+}
+
 /* callx: the helper whose id the register holds */
 static uint64_t jit_callx(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                           struct bpflua_run_env *env)
 {
     struct jit_state *st = env->engine;
     const struct bpflua_helper *h = st->code->helper_find((uint32_t)st->callx_id);
-    if (!h || !h->fn) {
+    if (!h || !h->fn || !raw_callable(h, st->code->raw, st->code->helper_find)) {
         env->fault = 1;
         return 0;
     }
@@ -653,13 +696,15 @@ static void mem_operand(struct jit *j, uint32_t pc, int reg, int16_t off, int si
     if (access_trusted(j, pc))
         return;
     x86_lea(e, R11, *base, off);
-    /* in this frame or a caller's: rbp - 512 <= addr, addr + size <= frames_hi */
+    /* in this frame or a caller's: rbp - 512 <= addr <= frames_hi - size
+     * (no addr + size: it could wrap around) */
     x86_lea(e, R10, RBP, -BL_STACK_SIZE);
     x86_alu_rr(e, 1, ALU_CMP, R11, R10);
     size_t not_stack = x86_jcc8(e, CC_B);
-    x86_lea(e, R9, R11, size);
-    x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
-    x86_alu_rm(e, 1, ALU_CMP, R9, R10, ST_FRAMES_HI);
+    x86_load(e, 8, 0, R9, ENV_REG, ENV_ENGINE);
+    x86_load(e, 8, 0, R10, R9, ST_FRAMES_HI);
+    x86_alu_ri(e, 1, ALU_SUB, R10, size);
+    x86_alu_rr(e, 1, ALU_CMP, R11, R10);
     size_t ok = x86_jcc8(e, CC_BE);
     x86_patch8(e, not_stack);
     /* in the region: addr - lo <= len and addr - lo + size <= len */
@@ -1299,10 +1344,22 @@ static void emit_bpf_loop(struct jit *j, uint32_t pc)
     x86_label_bind(e, l_top);
     x86_mov_rr(e, 0, RDI, RBX);
     x86_mov_rr(e, 1, RSI, R14);
-    if (cb != UINT32_MAX && func_index(j, cb) != UINT32_MAX)
+    if (cb != UINT32_MAX && func_index(j, cb) != UINT32_MAX) {
         x86_call_fix(e, FIX_LABEL, j->funcs[func_index(j, cb)].entry);
-    else
+    } else {
+        if (j->checked) {
+            /* unverified: the value must be one of this program's functions */
+            uint32_t l_ok = x86_label_new(e);
+            for (uint32_t f = 1; f < j->n_funcs; f++) {
+                x86_lea_rip(e, R10, j->funcs[f].entry);
+                x86_alu_rr(e, 1, ALU_CMP, R15, R10);
+                x86_jcc_fix(e, CC_E, FIX_LABEL, l_ok);
+            }
+            x86_jmp_fix(e, FIX_LABEL, j->fault_label);
+            x86_label_bind(e, l_ok);
+        }
         x86_call_reg(e, R15);
+    }
     x86_inc(e, 0, RBX);
     x86_test_rr(e, 1, RAX, RAX);
     x86_jcc_fix(e, CC_NE, FIX_LABEL, l_out);     /* callback returned 1: break */
@@ -1339,16 +1396,20 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
     }
     if (in->src != BL_CALL_HELPER)
         return fail(j, pc, "bad call");
-    if (in->imm == BL_HELPER_LOOP) {
+    if (in->imm == BL_HELPER_LOOP && j->helper_find == bl_helper_find) {
         emit_bpf_loop(j, pc);
         return 0;
     }
     const void *fn;
-    if (in->imm == BL_HELPER_FOR_EACH_MAP_ELEM) {
+    if (in->imm == BL_HELPER_FOR_EACH_MAP_ELEM && j->helper_find == bl_helper_find) {
+        if (j->raw) {                    /* takes a map: only verified code */
+            x86_jmp_fix(e, FIX_LABEL, j->fault_label);
+            return 0;
+        }
         fn = (const void *)jit_for_each;
     } else {
         const struct bpflua_helper *h = j->helper_find((uint32_t)in->imm);
-        if (!h || !h->fn) {
+        if (!h || !h->fn || !raw_callable(h, j->raw, j->helper_find)) {
             if (!j->raw)
                 return fail(j, pc, "unknown helper");
             x86_jmp_fix(e, FIX_LABEL, j->fault_label);
@@ -1391,6 +1452,11 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
         else if (pc + 1 != j->inl->end)     /* the last exit falls through */
             x86_jmp_fix(e, FIX_LABEL, j->inl->cont_label);
         return 0;
+    }
+    if (j->checked) {                 /* a back-edge: unverified code may loop */
+        int32_t rel = (cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off;
+        if (rel < 0)
+            emit_budget_tick(j);
     }
     if (op == BL_JA) {
         int32_t rel = cls == BL_JMP32 ? in->imm : in->off;
@@ -1607,6 +1673,17 @@ static int compile(struct bl_prog *p, int raw,
     code->main_off = j.e.labels[j.funcs[0].entry];
     code->checked = j.checked;
     code->raw = j.raw;
+    code->n_entries = j.n_funcs - 1;
+    code->entries = calloc(j.n_funcs, sizeof *code->entries);
+    if (!code->entries) {
+        munmap(mem, map_size);
+        free(code);
+        jit_release(&j);
+        bl_set_err(err, "jit: out of memory");
+        return -ENOMEM;
+    }
+    for (uint32_t f = 1; f < j.n_funcs; f++)
+        code->entries[f - 1] = (uint64_t)(uintptr_t)mem + j.e.labels[j.funcs[f].entry];
     code->helper_find = j.helper_find;
     jit_release(&j);
     code->compile_ns = now_ns() - t0;
@@ -1657,7 +1734,10 @@ static uint64_t jit_call_native(struct bpflua_run_env *env, uint64_t fn, uint64_
 {
     struct jit_state *st = env->engine;
     const uint64_t args[5] = {a1, a2, a3, a4, a5};
-    if (!fn) {
+    size_t k = 0;
+    while (k < st->code->n_entries && st->code->entries[k] != fn)
+        k++;
+    if (k == st->code->n_entries) {   /* not a callback of this program */
         env->fault = 1;
         return 0;
     }
@@ -1681,6 +1761,7 @@ static uint64_t run(const struct bl_jit_code *code, uint64_t r1, uint64_t r2,
         st.frames_lo = (uint64_t)(uintptr_t)frames;
         st.frames_hi = st.frames_lo + CHECKED_FRAMES * BL_STACK_SIZE;
         st.cur_fp = st.frames_hi + BL_STACK_SIZE;
+        st.budget = CHECKED_BUDGET;
     }
     void *saved_engine = env->engine;
     uint64_t (*saved_call)(struct bpflua_run_env *, uint64_t, uint64_t, uint64_t, uint64_t,
@@ -1719,6 +1800,7 @@ void bl_jit_free(struct bl_jit_code *code)
     if (!code)
         return;
     munmap(code->mem, code->map_size);
+    free(code->entries);
     free(code);
 }
 

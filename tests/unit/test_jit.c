@@ -604,21 +604,35 @@ static void test_maps_and_for_each(void **state)
     bpflua_object_free(obj);
 }
 
-/* runs text in the JIT's raw mode only; asserts no fault */
-static uint64_t jit_raw_only(const char *text)
+/* runs text in the JIT's raw mode only, with helpers from find; returns
+ * R0, *fault whether the run faulted */
+static uint64_t jit_raw_find(const char *text, const struct bpflua_helper *(*find)(uint32_t),
+                             int *fault)
 {
     bpflua_object *obj = assemble(text);
     assert_non_null(obj);
     struct bl_prog *p = bl_object_prog(obj, 0);
     p->exec_insns = malloc(p->n_insns * sizeof *p->insns);
     memcpy(p->exec_insns, p->insns, p->n_insns * sizeof *p->insns);
-    struct bl_jit_opts jo = {.raw = 1};
+    struct bl_jit_opts jo = {.raw = 1, .helper_find = find};
     char *err = NULL;
     assert_int_equal(bl_jit_compile_opts(p, &jo, &err), 0);
     struct bpflua_run_env env = {.obj = obj};
     uint64_t r0 = bl_jit_run_mem(p->jit, 0, 0, NULL, 0, &env);
-    assert_int_equal(env.fault, 0);
+    *fault = env.fault;
     bpflua_object_free(obj);
+    return r0;
+}
+
+static const struct bpflua_helper *find_7777(uint32_t id);
+
+/* raw mode with a helper table of the caller's own (as the conformance
+ * runner's), which the JIT then trusts */
+static uint64_t jit_raw_only(const char *text)
+{
+    int fault;
+    uint64_t r0 = jit_raw_find(text, find_7777, &fault);
+    assert_int_equal(fault, 0);
     return r0;
 }
 
@@ -631,11 +645,18 @@ static uint64_t call_twice_helper(uint64_t cb, uint64_t a, uint64_t b, uint64_t 
     return x * 1000 + y;
 }
 
+static const struct bpflua_helper call_twice = {
+    7777, "call_twice", call_twice_helper, BPFLUA_RET_INTEGER,
+    {BPFLUA_ARG_PTR_TO_FUNC, BPFLUA_ARG_ANYTHING, BPFLUA_ARG_ANYTHING}};
+
+static const struct bpflua_helper *find_7777(uint32_t id)
+{
+    return id == 7777 ? &call_twice : bl_helper_find(id);
+}
+
 static void test_env_call(void **state)
 {
-    static const struct bpflua_helper h = {
-        7777, "call_twice", call_twice_helper, BPFLUA_RET_INTEGER,
-        {BPFLUA_ARG_PTR_TO_FUNC, BPFLUA_ARG_ANYTHING, BPFLUA_ARG_ANYTHING}};
+    const struct bpflua_helper h = call_twice;
     int rc = bpflua_register_helper(&h);
     assert_true(rc == 0 || rc == -EEXIST);
     const char *text =
@@ -646,8 +667,19 @@ static void test_env_call(void **state)
     /* cb(3, 40) = 12 - 40, cb(40, 3) = 160 - 3 */
     uint64_t want = (uint64_t)(12 - 40) * 1000 + 157 + 5;
     assert_true(trusted_text(text, NULL, 0) == want);
-    /* the interpreter's raw mode refuses helpers taking pointers: JIT only */
+    /* the interpreter's raw mode refuses helpers taking pointers: JIT only,
+     * with a helper table of our own; with the kernel's ids, raw code may
+     * not call a helper that takes pointers (nor for_each) */
     assert_true(jit_raw_only(text) == want);
+    int fault = 0;
+    jit_raw_find(text, NULL, &fault);
+    assert_int_equal(fault, 1);
+    jit_raw_find("mov %r1, 0\nmov %r2, 0\nmov %r3, 0\nmov %r4, 0\ncall 164\nexit\n", NULL, &fault);
+    assert_int_equal(fault, 1);
+    /* a callback value that is no function of the program */
+    jit_raw_find("mov %r6, 1\nlddw %r2, func:cb\nadd %r2, %r6\nmov %r1, 3\nmov %r3, 0\n"
+                 "mov %r4, 0\ncall 181\nexit\ncb:\nmov %r0, 0\nexit\n", NULL, &fault);
+    assert_int_equal(fault, 1);
     /* callx reaches the same helper */
     const char *cx = "mov %r6, 7777\nlddw %r1, func:cb\nmov %r2, 1\nmov %r3, 2\ncallx %r6\nexit\n"
                      "cb:\nmov %r0, %r1\nmul %r0, 10\nadd %r0, %r2\nexit\n";

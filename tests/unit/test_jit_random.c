@@ -24,6 +24,7 @@
 
 #include "jit/jit.h"
 #include "stdlib/helpers.h"
+#include "vm/asm.h"
 #include "vm/interp.h"
 #include "vm/object.h"
 #include "vm/verifier.h"
@@ -455,10 +456,175 @@ static void test_random_programs(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* ---- hostile programs in raw mode ------------------------------------------- */
+
+/* Random instructions (valid opcodes mostly, any operands, jumps anywhere,
+ * loops, bad registers) through the JIT's raw mode: it refuses them or
+ * runs them to an end, never crashes (the test build has ASan/UBSan). When
+ * neither engine refuses nor faults and nothing calls, R0 must agree with
+ * the interpreter's raw mode. */
+static void test_hostile_raw(void **state)
+{
+    const char *c = getenv("BPFLUA_JIT_PROGRAMS");
+    uint64_t count = c ? strtoull(c, NULL, 0) : 10000;
+    const char *sd = getenv("BPFLUA_JIT_SEED");
+    rng = (sd ? strtoull(sd, NULL, 0) : 0) ^ 0xbadc0de5eedull;
+    int compiled = 0, faulted = 0, compared = 0, differ = 0;
+    for (uint64_t k = 0; k < count; k++) {
+        struct bl_insn insns[48];
+        uint32_t n = 1 + below(40), calls = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            const struct bl_opinfo *op = &bl_ops[below(BL_OP_COUNT)];
+            struct bl_insn in = {op->code, (uint8_t)below(below(16) ? 11 : 16),
+                                 (uint8_t)below(below(16) ? 11 : 16), 0, rnd_imm()};
+            if (op->fmt == BL_FMT_ALU_K || op->fmt == BL_FMT_ALU_X || op->fmt == BL_FMT_ATOMIC ||
+                op->fmt == BL_FMT_END)
+                in.off = (int16_t)op->disc;
+            if (op->fmt == BL_FMT_ATOMIC || op->fmt == BL_FMT_END)
+                in.imm = op->disc;
+            if (op->fmt == BL_FMT_CALL_LOCAL)
+                in.src = 1;
+            if (op->fmt == BL_FMT_LDX || op->fmt == BL_FMT_ST || op->fmt == BL_FMT_STX ||
+                op->fmt == BL_FMT_ATOMIC)
+                in.off = (int16_t)(below(2) ? -(int)below(600) : (int)below(80));
+            if (op->fmt == BL_FMT_JA || op->fmt == BL_FMT_JMP_K || op->fmt == BL_FMT_JMP_X)
+                in.off = (int16_t)((int)below(n + 4) - (int)i - 2);
+            if (op->fmt == BL_FMT_JA32 || op->fmt == BL_FMT_CALL_LOCAL)
+                in.imm = (int32_t)below(n + 4) - (int32_t)i - 2;
+            if (op->fmt == BL_FMT_CALL)
+                in.imm = (int32_t)below(200);
+            /* mostly valid encodings: clear the fields the format leaves unused */
+            if (below(8)) {
+                switch (op->fmt) {
+                case BL_FMT_ALU_K: case BL_FMT_JMP_K: case BL_FMT_ST: case BL_FMT_END:
+                    in.src = 0;
+                    break;
+                case BL_FMT_ALU_X: case BL_FMT_JMP_X: case BL_FMT_LDX: case BL_FMT_STX:
+                    in.imm = 0;
+                    break;
+                case BL_FMT_NEG:
+                    in.src = 0;
+                    in.imm = 0;
+                    break;
+                case BL_FMT_JA: case BL_FMT_JA32:
+                    in.dst = in.src = 0;
+                    if (op->fmt == BL_FMT_JA)
+                        in.imm = 0;
+                    else
+                        in.off = 0;
+                    break;
+                case BL_FMT_CALL: case BL_FMT_CALL_LOCAL: case BL_FMT_EXIT:
+                    in.dst = 0;
+                    in.off = 0;
+                    if (op->fmt == BL_FMT_EXIT)
+                        in.imm = 0;
+                    if (op->fmt != BL_FMT_CALL_LOCAL)
+                        in.src = 0;
+                    break;
+                case BL_FMT_CALLX:
+                    in.src = 0;
+                    in.off = 0;
+                    in.imm = 0;
+                    break;
+                case BL_FMT_LDDW:
+                    in.off = 0;
+                    in.src = below(4) ? 0 : in.src;
+                    break;
+                default:
+                    break;
+                }
+            }
+            if (op->fmt == BL_FMT_LDDW && i + 1 < n) {
+                insns[i++] = in;
+                in = (struct bl_insn){0, 0, 0, 0, rnd_imm()};
+            }
+            calls += op->fmt == BL_FMT_CALL || op->fmt == BL_FMT_CALL_LOCAL || op->fmt == BL_FMT_CALLX;
+            /* R10's value is an address that differs between the engines */
+            int as_base = op->fmt == BL_FMT_LDX ? in.src == BL_R10
+                          : (op->fmt == BL_FMT_ST || op->fmt == BL_FMT_STX) ? in.dst == BL_R10 : 0;
+            if (!as_base && (in.src == BL_R10 || in.dst == BL_R10))
+                calls++;
+            insns[i] = in;
+        }
+        if (below(2))
+            insns[n - 1] = (struct bl_insn){BL_JMP | BL_EXIT, 0, 0, 0, 0};
+        bpflua_object *obj = bpflua_object_new();
+        if (bpflua_object_add_prog(obj, "h", "xdp", insns, n, NULL, 0, NULL, 0) < 0) {
+            bpflua_object_free(obj);
+            continue;
+        }
+        struct bl_prog *p = bl_object_prog(obj, 0);
+        p->exec_insns = malloc(n * sizeof *insns);
+        memcpy(p->exec_insns, p->insns, n * sizeof *insns);
+        struct bl_jit_opts jo = {.raw = 1};
+        char *err = NULL;
+        if (bl_jit_compile_opts(p, &jo, &err) == 0) {
+            compiled++;
+            uint8_t mem[64], copy[64];
+            for (int b = 0; b < 64; b++)
+                mem[b] = copy[b] = (uint8_t)(b * 5);
+            struct bpflua_run_env env = {.obj = obj};
+            uint64_t r0 = bl_jit_run_mem(p->jit, (uint64_t)(uintptr_t)mem, 64, mem, 64, &env);
+            faulted += env.fault != 0;
+            if (!env.fault && !calls) {
+                /* the interpreter on the same buffer (pointers may be data) */
+                uint8_t after[64];
+                memcpy(after, mem, 64);
+                memcpy(mem, copy, 64);
+                uint64_t args[5] = {(uint64_t)(uintptr_t)mem, 64, 0, 0, 0};
+                struct bl_interp_opts io = {.raw = 1, .regions = {{(uint64_t)(uintptr_t)mem, 64}},
+                                            .n_regions = 1};
+                struct bpflua_run_env ienv = {.obj = obj};
+                struct bl_interp_result ir;
+                if (bl_interp_exec(p->insns, n, args, &io, &ienv, &ir) == 0 && !ienv.fault) {
+                    compared++;
+                    memcpy(copy, after, 64);
+                    if (ir.r0 != r0 || memcmp(mem, copy, 64)) {
+                        differ++;
+                        print_message("hostile program %llu: interp 0x%llx jit 0x%llx%s\n",
+                                      (unsigned long long)k, (unsigned long long)ir.r0,
+                                      (unsigned long long)r0,
+                                      memcmp(mem, copy, 64) ? ", memory differs" : "");
+                        char *t = bpflua_disasm(obj, 0, 0);
+                        if (t)
+                            print_message("%s\n", t);
+                        free(t);
+                    }
+                }
+            }
+        }
+        free(err);
+        bpflua_object_free(obj);
+    }
+    print_message("%d of %llu compiled, %d faulted, %d compared with the interpreter\n", compiled,
+                  (unsigned long long)count, faulted, compared);
+    assert_true(compiled > 0);
+    assert_int_equal(differ, 0);
+}
+
+static void test_endless_loop(void **state)
+{
+    /* ja -1 forever: the budget ends it with a fault */
+    struct bl_insn insns[2] = {{BL_ALU64 | BL_MOV | BL_K, 0, 0, 0, 7}, {BL_JMP | BL_JA, 0, 0, -1, 0}};
+    bpflua_object *obj = bpflua_object_new();
+    assert_true(bpflua_object_add_prog(obj, "loop", "xdp", insns, 2, NULL, 0, NULL, 0) >= 0);
+    struct bl_prog *p = bl_object_prog(obj, 0);
+    p->exec_insns = malloc(sizeof insns);
+    memcpy(p->exec_insns, insns, sizeof insns);
+    struct bl_jit_opts jo = {.raw = 1};
+    assert_int_equal(bl_jit_compile_opts(p, &jo, NULL), 0);
+    struct bpflua_run_env env = {.obj = obj};
+    assert_true(bl_jit_run_mem(p->jit, 0, 0, NULL, 0, &env) == 0);
+    assert_int_equal(env.fault, 1);
+    bpflua_object_free(obj);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_programs),
+        cmocka_unit_test(test_hostile_raw),
+        cmocka_unit_test(test_endless_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
