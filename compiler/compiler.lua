@@ -157,11 +157,14 @@ function M.parse(source, filename)
   end
   local line_col = line_index(source)
   local msg = grammar.message(res, function(p) return (line_col(p)) end)
-  local byte = source:byte(res.pos)
-  if byte and (byte < 32 and not source:sub(res.pos, res.pos):find("%s") or byte >= 127) then
+  local at = source:find("[^ \t\r\n\f\v]", res.pos)
+  local byte = at and source:byte(at)
+  local hint = ast.syntax_hints[res.label]
+  if byte and (byte < 32 or byte >= 127) then
     msg = string_format("unexpected character (byte 0x%02x)", byte)
+    hint = "names and operators are ASCII; other bytes may appear only in strings and comments"
   end
-  local e = { pos = res.pos, end_pos = res.pos + 1, msg = msg, hint = ast.syntax_hints[res.label] }
+  local e = { pos = res.pos, end_pos = res.pos + 1, msg = msg, hint = hint }
   return nil, format_errors({ e }, source, filename)
 end
 
