@@ -120,7 +120,7 @@ static int do_check(struct bl_venv *env, struct bl_vstate *st)
             if (store)
                 insns_since_store = jmps_since_store = 0;
         }
-        if (env->log_level > 1) {
+        if (env->log_level) { /* as the kernel's level 1: every insn walked, with its state */
             log_insn(env, idx, insn);
             log_state(env, st);
         }

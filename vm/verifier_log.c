@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "asm.h"
 #include "verifier_state.h"
 
 void verbose(struct bl_venv *env, const char *fmt, ...)
@@ -122,6 +123,7 @@ void log_state(struct bl_venv *env, const struct bl_vstate *st)
 
 void log_insn(struct bl_venv *env, uint32_t idx, const struct bl_insn *insn)
 {
-    verbose(env, "%u: (%02x) dst=r%d src=r%d off=%d imm=%d\n", idx, insn->code, insn->dst,
-            insn->src, insn->off, insn->imm);
+    char text[160];
+    bl_disasm_insn(env->obj, env->prog, env->insns, env->n_insns, idx, text, sizeof text);
+    verbose(env, "%u: (%02x) %s\n", idx, insn->code, text);
 }
