@@ -596,7 +596,8 @@ static int directive_map(struct assembler *as, char *s)
         return fail(as, "map '%s' defined twice", name);
     int rc = bpflua_object_add_map(as->obj, &spec);
     if (rc < 0)
-        return fail(as, "bad map '%s': %s", name, strerror(-rc));
+        return *bpflua_object_error(as->obj) ? fail(as, "%s", bpflua_object_error(as->obj))
+                                             : fail(as, "bad map '%s': %s", name, strerror(-rc));
     return 0;
 }
 
@@ -851,7 +852,8 @@ bpflua_object *bl_asm_assemble(const char *text, const char *name, unsigned firs
             rc = bpflua_object_set_source(as.obj, name, text);
         if (rc < 0) {
             as.line = first_line;
-            fail(&as, "cannot build the object: %s", strerror(-rc));
+            fail(&as, "cannot build the object: %s",
+                 *bpflua_object_error(as.obj) ? bpflua_object_error(as.obj) : strerror(-rc));
         }
     }
     free(funcs);

@@ -82,6 +82,13 @@ int bpflua_object_add_prog(bpflua_object *obj, const char *name, const char *sec
                            const struct bpflua_func_info *funcs, size_t n_funcs,
                            const struct bpflua_line_info *lines, size_t n_lines);
 
+/* Limits: at most 1,000,000 instructions per program, 4096 programs and
+ * 1024 maps per object, 256 MiB per map and 1 GiB for all maps of an
+ * object (declared sizes). Beyond them add_prog / add_map return -E2BIG.
+ * The reason of the last add_prog / add_map failure, as a sentence
+ * ("" if none): */
+const char *bpflua_object_error(const bpflua_object *obj);
+
 size_t bpflua_prog_count(const bpflua_object *obj);
 const char *bpflua_prog_name(const bpflua_object *obj, size_t prog);
 const char *bpflua_prog_section(const bpflua_object *obj, size_t prog);

@@ -208,15 +208,83 @@ const char *bpflua_object_source_line(const bpflua_object *obj, uint32_t line, s
     return s;
 }
 
+__attribute__((format(printf, 3, 4)))
+static int obj_fail(bpflua_object *obj, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(obj->last_error, sizeof obj->last_error, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+const char *bpflua_object_error(const bpflua_object *obj)
+{
+    return obj ? obj->last_error : "";
+}
+
+static uint64_t round8(uint64_t v)
+{
+    return (v + 7) & ~(uint64_t)7;
+}
+
+/* memory a map definition asks for (an estimate of what stdlib allocates) */
+static uint64_t map_bytes(uint32_t type, uint32_t key_size, uint32_t value_size,
+                          uint32_t max_entries)
+{
+    switch (type) {
+    case BPFLUA_MAP_RINGBUF:
+        return max_entries;
+    case BPFLUA_MAP_HASH:
+    case BPFLUA_MAP_LRU_HASH:
+        return (uint64_t)max_entries * (round8(key_size) + round8(value_size) + 16);
+    default:
+        return (uint64_t)max_entries * round8(value_size);
+    }
+}
+
 int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec)
 {
-    if (!obj || !spec || !spec->name || !spec->name[0] || strlen(spec->name) >= BL_NAME_MAX)
+    if (!obj)
         return -EINVAL;
+    obj->last_error[0] = '\0';
+    if (!spec || !spec->name || !spec->name[0] || strlen(spec->name) >= BL_NAME_MAX)
+        return obj_fail(obj, -EINVAL, "a map needs a name of 1 to %d bytes", BL_NAME_MAX - 1);
     if (obj->map_rt)
-        return -EBUSY; /* maps are fixed once the object has run */
+        return obj_fail(obj, -EBUSY, "map '%s': maps are fixed once the object has run",
+                        spec->name);
     for (uint32_t i = 0; i < obj->n_maps; i++)
         if (strcmp(obj->maps[i].name, spec->name) == 0)
-            return -EEXIST;
+            return obj_fail(obj, -EEXIST, "map '%s' is defined twice", spec->name);
+    if (obj->n_maps >= BL_MAX_MAPS)
+        return obj_fail(obj, -E2BIG, "map '%s': an object holds at most %u maps", spec->name,
+                        BL_MAX_MAPS);
+    {
+        /* stdlib's per-map size limits now, the kernel's other rules when
+         * the map is created */
+        struct bl_map_def def = { .type = spec->type, .key_size = spec->key_size,
+                                  .value_size = spec->value_size,
+                                  .max_entries = spec->max_entries, .flags = spec->flags };
+        copy_name(def.name, spec->name);
+        char *why = NULL;
+        int rc = bl_map_check_def(&def, &why);
+        if (rc == -E2BIG) {
+            obj_fail(obj, rc, "%s", why ? why : "map too large");
+            free(why);
+            return rc;
+        }
+        free(why);
+        uint64_t total = map_bytes(spec->type, spec->key_size, spec->value_size,
+                                   spec->max_entries);
+        for (uint32_t i = 0; i < obj->n_maps; i++)
+            total += map_bytes(obj->maps[i].type, obj->maps[i].key_size,
+                               obj->maps[i].value_size, obj->maps[i].max_entries);
+        if (total > BL_MAX_TOTAL_MAP_BYTES)
+            return obj_fail(obj, -E2BIG, "map '%s': the object's maps would take %llu MiB, "
+                            "more than the limit of %llu MiB for all maps together",
+                            spec->name, (unsigned long long)(total >> 20),
+                            (unsigned long long)(BL_MAX_TOTAL_MAP_BYTES >> 20));
+    }
     struct bl_map_def *nm = realloc(obj->maps, (obj->n_maps + 1) * sizeof *nm);
     if (!nm)
         return -ENOMEM;
@@ -239,9 +307,23 @@ int bpflua_object_add_prog(bpflua_object *obj, const char *name, const char *sec
                            const struct bpflua_func_info *funcs, size_t n_funcs,
                            const struct bpflua_line_info *lines, size_t n_lines)
 {
-    if (!obj || !name || !insns || n_insns == 0 || n_insns > 1000000 ||
-        strlen(name) >= BL_NAME_MAX)
+    if (!obj)
         return -EINVAL;
+    obj->last_error[0] = '\0';
+    if (!name || strlen(name) >= BL_NAME_MAX)
+        return obj_fail(obj, -EINVAL, "a program needs a name of at most %d bytes",
+                        BL_NAME_MAX - 1);
+    if (!insns || n_insns == 0)
+        return obj_fail(obj, -EINVAL, "program '%s' has no instructions", name);
+    if (n_insns > BL_MAX_PROG_INSNS)
+        return obj_fail(obj, -E2BIG, "program '%s' has %zu instructions, more than the limit "
+                        "of %u", name, n_insns, BL_MAX_PROG_INSNS);
+    if (n_funcs > n_insns || n_lines > BL_MAX_PROG_INSNS)
+        return obj_fail(obj, -E2BIG, "program '%s': %zu functions and %zu line records for %zu "
+                        "instructions", name, n_funcs, n_lines, n_insns);
+    if (obj->n_progs >= BL_MAX_PROGS)
+        return obj_fail(obj, -E2BIG, "program '%s': an object holds at most %u programs", name,
+                        BL_MAX_PROGS);
     struct bl_prog *np = realloc(obj->progs, (obj->n_progs + 1) * sizeof *np);
     if (!np)
         return -ENOMEM;

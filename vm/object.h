@@ -16,6 +16,14 @@
 
 #define BL_NAME_MAX 64
 
+/* Resource limits, enforced by bpflua_object_add_prog / _add_map (which
+ * return -E2BIG and leave the reason in bpflua_object_error()). The
+ * per-map size limit (256 MiB) is stdlib's (bl_map_check_def). */
+#define BL_MAX_PROG_INSNS 1000000u        /* as the kernel's BPF_COMPLEXITY_LIMIT_INSNS */
+#define BL_MAX_PROGS 4096u                /* programs per object */
+#define BL_MAX_MAPS 1024u                 /* maps per object */
+#define BL_MAX_TOTAL_MAP_BYTES (1ull << 30) /* all maps of an object together */
+
 struct bl_map;          /* stdlib/maps.h: a runtime map instance */
 struct bl_insn_aux;     /* vm/verifier.h: per-instruction annotations */
 struct bl_jit_code;     /* jit/jit.h */
@@ -67,6 +75,7 @@ struct bpflua_object {
     uint32_t n_progs;
     struct bl_strbuf trace;
     struct bl_kernel_obj *kernel;
+    char last_error[256];        /* why the last add_prog/add_map failed */
 };
 
 /* object.c */
