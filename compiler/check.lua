@@ -52,7 +52,7 @@ local MAYBE_NIL_HINT = "a map lookup may be nil: write (m[k] or 0)"
 
 local function describe(ty)
   return ({ int = "an integer", bool = "a boolean", ["nil"] = "nil", nilint = "a value that may be nil",
-    falseint = "an integer or false", void = "no value" })[ty] or ty
+    falseint = "an integer or false", void = "no value", mixed = "a value of mixed types" })[ty] or ty
 end
 
 local Checker = {}
@@ -437,6 +437,10 @@ function Checker:binop(e)
     end
     local fa, fb = family(ta), family(tb)
     if fa == "void" or fb == "void" then self:err(e, "a call that returns no value cannot be compared", "return a value from the function"); return "err" end
+    if fa == "mixed" or fb == "mixed" then
+      self:err(e, "this value mixes types (it is only usable as a condition)", "compare the parts separately")
+      return "err"
+    end
     if fa == "falseint" or fb == "falseint" then
       self:err(e, "'x and y' with a boolean x cannot be compared", "compare the parts separately")
       return "err"
@@ -461,24 +465,24 @@ function Checker:binop(e)
     if ta == "void" or tb == "void" then self:err(e, "a call that returns no value has no truth value", "return a value from the function"); return "err" end
     if op == "or" then
       if ta == "int" then e.k = a.k; return "int" end           -- b never evaluated
+      if ta == "mixed" or tb == "mixed" then return "mixed" end
       if ta == "nilint" or ta == "falseint" or ta == "nil" then
         if tb == "int" then
           if a.k ~= nil and b.k ~= nil then e.k = a.k or b.k end
           return "int"
         end
         if tb == "nilint" or tb == "nil" then return "nilint" end
-        self:err(e, "'or' mixes an integer with " .. describe(tb), "give both sides the same type")
-        return "err"
+        return "mixed" -- only its truth value can be used
       end
       if ta == "bool" then
         if tb == "bool" then
           if a.k ~= nil and b.k ~= nil then e.k = a.k or b.k end
           return "bool"
         end
-        self:err(e, "'or' mixes a boolean with " .. describe(tb), "write (cond and x or y) with integers x and y")
-        return "err"
+        return "mixed"
       end
     else
+      if tb == "mixed" and ta ~= "int" then return "mixed" end
       if ta == "int" then
         if a.k ~= nil then e.k = b.k end
         return tb                                                  -- result is b
@@ -493,18 +497,13 @@ function Checker:binop(e)
           if a.k ~= nil and b.k ~= nil then e.k = a.k and b.k end
           return "falseint"
         end
-        self:err(e, "'and' mixes a boolean with " .. describe(tb), "compare with nil first: (m[k] ~= nil)")
-        return "err"
+        return "mixed"
       end
       if ta == "nilint" then
         if tb == "int" or tb == "nilint" then return "nilint" end
-        self:err(e, "'and' mixes nil with " .. describe(tb), "compare with nil first: (m[k] ~= nil)")
-        return "err"
+        return "mixed"
       end
-      if ta == "falseint" then
-        self:err(e, "'and' on an integer-or-false value", "compare it first")
-        return "err"
-      end
+      if ta == "falseint" or ta == "mixed" then return "mixed" end
     end
   end
   self:err(e, "unsupported operator '" .. op .. "'", "operators: + - * // % & | ~ << >> == ~= < <= > >= and or not #")
@@ -533,6 +532,11 @@ function Checker:block(block)
 end
 
 local function value_type(self, e, ty)
+  if ty == "mixed" then
+    self:err(e, "this 'and'/'or' mixes types, so it is only usable as a condition",
+      "give both sides the same type, e.g. (cond and 1 or 0)")
+    return "err"
+  end
   if ty == "void" then self:err(e, "this call returns no value", "return a value from the function"); return "err" end
   if ty == "falseint" then
     self:err(e, "this value is an integer or false", "finish it with 'or': (cond and x or y)")

@@ -245,7 +245,7 @@ function G:jump_if(e, sense, l)
   local tag = e.tag
   if tag == "Paren" then return self:jump_if(e[1], sense, l) end
   if tag == "Unop" and e.op == "not" then return self:jump_if(e[1], not sense, l) end
-  if tag == "Op" and (e.op == "and" or e.op == "or") and e.ty == "bool" then
+  if tag == "Op" and (e.op == "and" or e.op == "or") then
     if (e.op == "and") == sense then
       -- (a and b) true / (a or b) false: both must hold
       local skip = f:label()

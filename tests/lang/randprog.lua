@@ -16,6 +16,7 @@ function M.generate(seed)
   local binops = { "+", "-", "*", "//", "%", "&", "|", "~", "<<", ">>" }
   local cmps = { "<", "<=", ">", ">=", "==", "~=" }
   local vars
+  local bools, opts = {}, {}
   local in_f = false
   local function expr(depth)
     local r = rnd(10)
@@ -27,11 +28,14 @@ function M.generate(seed)
     if r == 5 then return "(~" .. expr(depth - 1) .. ")" end
     if r == 6 and not in_f then return "pkt:u8(" .. rnd(14) - 1 .. ")" end
     if r == 7 then return "(m[" .. expr(depth - 1) .. " & 7] or " .. expr(depth - 1) .. ")" end
+    if r == 9 and #opts > 0 then return "(" .. pick(opts) .. " or " .. expr(depth - 1) .. ")" end
     if r == 8 and not in_f and rnd(2) == 1 then return "f(" .. expr(depth - 1) .. ", " .. expr(depth - 1) .. ")" end
     return "(" .. expr(depth - 1) .. " " .. pick(binops) .. " " .. expr(depth - 1) .. ")"
   end
   local function cond(depth)
-    local r = rnd(6)
+    local r = rnd(8)
+    if r == 7 and #bools > 0 then return pick(bools) end
+    if r == 8 and #opts > 0 then return "(" .. pick(opts) .. pick { " == nil", " ~= nil", "" } .. ")" end
     if r == 1 and depth > 0 then return "(" .. cond(depth - 1) .. " and " .. cond(depth - 1) .. ")" end
     if r == 2 and depth > 0 then return "(" .. cond(depth - 1) .. " or " .. cond(depth - 1) .. ")" end
     if r == 3 and depth > 0 then return "not (" .. cond(depth - 1) .. ")" end
@@ -45,20 +49,35 @@ function M.generate(seed)
       local r = rnd(9)
       if r <= 2 then
         nvars = nvars + 1
-        local name = "v" .. nvars
-        emit(indent, "local " .. name .. " = " .. expr(3))
-        vars[#vars + 1] = name
+        local kind = rnd(5)
+        if kind == 1 then
+          local name = "b" .. nvars
+          emit(indent, "local " .. name .. " = " .. cond(1))
+          bools[#bools + 1] = name
+        elseif kind == 2 then
+          local name = "n" .. nvars
+          emit(indent, "local " .. name .. pick { " = m[" .. expr(1) .. " & 7]", "" })
+          opts[#opts + 1] = name
+        else
+          local name = "v" .. nvars
+          emit(indent, "local " .. name .. " = " .. expr(3))
+          vars[#vars + 1] = name
+        end
+      elseif r == 3 and #opts > 0 and rnd(2) == 1 then
+        emit(indent, pick(opts) .. " = " .. pick { "nil", expr(2), "m[" .. expr(1) .. " & 7]" })
+      elseif r == 3 and #bools > 0 and rnd(2) == 1 then
+        emit(indent, pick(bools) .. " = " .. cond(1))
       elseif r <= 4 then
         emit(indent, pick(vars) .. " = " .. expr(3))
       elseif r == 5 and depth > 0 then
         emit(indent, "if " .. cond(2) .. " then")
-        local saved = #vars
+        local saved, sb, so = #vars, #bools, #opts
         block(indent + 1, depth - 1, in_loop)
-        for i = #vars, saved + 1, -1 do vars[i] = nil end
+        for i = #vars, saved + 1, -1 do vars[i] = nil end; for i = #bools, sb + 1, -1 do bools[i] = nil end; for i = #opts, so + 1, -1 do opts[i] = nil end
         if rnd(2) == 1 then
           emit(indent, "else")
           block(indent + 1, depth - 1, in_loop)
-          for i = #vars, saved + 1, -1 do vars[i] = nil end
+          for i = #vars, saved + 1, -1 do vars[i] = nil end; for i = #bools, sb + 1, -1 do bools[i] = nil end; for i = #opts, so + 1, -1 do opts[i] = nil end
         end
         emit(indent, "end")
       elseif r == 6 and depth > 0 then
@@ -67,10 +86,10 @@ function M.generate(seed)
         local a, b = rnd(7) - 4, rnd(9) - 2
         local step = pick { "", ", 1", ", 2", ", -1", ", 3", ", -2" }
         emit(indent, "for " .. iv .. " = " .. a .. ", " .. b .. step .. " do")
-        local saved = #vars
+        local saved, sb, so = #vars, #bools, #opts
         vars[#vars + 1] = iv
         block(indent + 1, depth - 1, true)
-        for i = #vars, saved + 1, -1 do vars[i] = nil end
+        for i = #vars, saved + 1, -1 do vars[i] = nil end; for i = #bools, sb + 1, -1 do bools[i] = nil end; for i = #opts, so + 1, -1 do opts[i] = nil end
         emit(indent, "end")
       elseif r == 7 then
         local k = rnd(4)
@@ -92,7 +111,7 @@ function M.generate(seed)
     end
   end
   emit(0, "local m = map.hash { key = i32, value = i64, max_entries = 16 }")
-  vars = { "x", "y" }
+  vars, bools, opts = { "x", "y" }, {}, {}
   in_f = true
   emit(0, "local function f(x, y)")
   block(1, 2, false)
@@ -101,7 +120,7 @@ function M.generate(seed)
   in_f = false
   nvars = 0
   for p = 1, 3 do
-    vars = { "a", "b", "c" }
+    vars, bools, opts = { "a", "b", "c" }, {}, {}
     emit(0, "function xdp.r" .. p .. "(pkt)")
     emit(1, "local a, b, c = pkt:u8(0) - 128, pkt:be16(2) - 30000, pkt:le32(4) * 3")
     block(1, 3, false)
