@@ -2,7 +2,8 @@
  *
  *   struct bl_reg     one register: a type, and for scalars (and pointer
  *                     offsets) a tnum with signed/unsigned 64/32-bit bounds
- *   struct bl_frame   one function's registers R0-R10 and 64 stack slots
+ *   struct bl_frame   one function's registers R0-R10 and its stack slots
+ *                     (8 bytes each, allocated as deep as the function writes)
  *   struct bl_vstate  the call stack of frames (at most 8) at one insn
  *
  * and struct bl_venv, the verification of one program: the worklist of
