@@ -76,13 +76,13 @@ function xdp.ok(pkt) for i = 1, 8388608 do break end return 1 end
 end)
 
 describe("compiled examples", function()
-  it("give the verdicts of expected.tsv (interp and jit)", function()
+  it("give the verdicts of expected.tsv (interp, jit, and the kernel where it works)", function()
     if not has_examples then pending("no ../shared/examples here") return end
     if not have_bpf then pending("the bpf module is not available: " .. tostring(bpf)) return end
     for line in io.lines(examples .. "/expected.tsv") do
       local f, pk, name, rv = line:match("^(%S+)\t(%S+)\t(%S+)\t(%S+)$")
       if f and f ~= "program" then
-        for _, eng in ipairs { "interp", "jit" } do
+        for _, eng in ipairs(kernel_ok and { "interp", "jit", "kernel" } or { "interp", "jit" }) do
           -- every program runs on a fresh object (empty maps), as the examples say
           local p = bpf.compile(read(examples .. "/progs/" .. f), { name = f })
           local got = p:run(read(examples .. "/packets/" .. pk), { engine = eng, prog = name })
