@@ -1133,7 +1133,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     j->inline_budget -= cb->end - cb->start;
     int saved[8], n_saved = 0;
     struct body_info bi;
-    struct reg_pool pool;
+    struct reg_pool pool = {{0}, 0, 0};
     analyse_body(j, cb, &bi);
     pool_init(&pool, &bi, cb);
     int i_in_rdi = !bi.calls && !bi.writes[BL_R1];
@@ -1233,6 +1233,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     ic.first_label = (uint32_t)e->n_labels;
     for (uint32_t i = cb->start; i < cb->end; i++)
         x86_label_new(e);
+    x86_align(e, 32);                        /* a small loop fits one fetch block */
     x86_label_bind(e, l_top);
     if (vars[0].reg != RDI)
         var_load(j, RDI, &vars[0]);          /* R1 = i */
@@ -1341,6 +1342,7 @@ static void emit_bpf_loop(struct jit *j, uint32_t pc)
     x86_alu_rr(e, 0, ALU_XOR, RAX, RAX);
     x86_test_rr(e, 0, R13, R13);
     x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
+    x86_align(e, 16);
     x86_label_bind(e, l_top);
     x86_mov_rr(e, 0, RDI, RBX);
     x86_mov_rr(e, 1, RSI, R14);

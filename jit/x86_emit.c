@@ -553,3 +553,26 @@ void x86_jcc8_back(struct x86_emit *e, enum x86_cc cc, size_t to)
     x86_emit1(e, (uint8_t)(0x70 | cc));
     x86_emit1(e, (uint8_t)(int8_t)rel);
 }
+
+void x86_align(struct x86_emit *e, size_t align)
+{
+    /* the recommended NOP forms, 1 to 9 bytes */
+    static const uint8_t nops[9][9] = {
+        {0x90},
+        {0x66, 0x90},
+        {0x0f, 0x1f, 0x00},
+        {0x0f, 0x1f, 0x40, 0x00},
+        {0x0f, 0x1f, 0x44, 0x00, 0x00},
+        {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+        {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+        {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+        {0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+    };
+    size_t pad = (align - (e->len & (align - 1))) & (align - 1);
+    while (pad && !e->err) {
+        size_t n = pad > 9 ? 9 : pad;
+        for (size_t k = 0; k < n; k++)
+            x86_emit1(e, nops[n - 1][k]);
+        pad -= n;
+    }
+}

@@ -129,6 +129,8 @@ void x86_jcc_fix(struct x86_emit *e, enum x86_cc cc, enum x86_fix_kind kind, uin
 size_t x86_jcc8(struct x86_emit *e, enum x86_cc cc);
 size_t x86_jmp8(struct x86_emit *e);
 void x86_patch8(struct x86_emit *e, size_t at);
+/* multi-byte NOPs up to the next multiple of `align` (a power of 2) */
+void x86_align(struct x86_emit *e, size_t align);
 /* a short backward jump to `to` (an offset already emitted) */
 void x86_jcc8_back(struct x86_emit *e, enum x86_cc cc, size_t to);
 
