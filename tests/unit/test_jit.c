@@ -207,6 +207,7 @@ static void test_conformance(void **state)
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
         struct data_file df;
+        memset(&df, 0, sizeof df);
         if (parse_data(path, &df) || !df.has_result) {
             free(df.asm_text);
             continue;
