@@ -802,6 +802,16 @@ function Checker:map_decl(id, e)
   if not (m.key and m.value and m.max_entries) then return end
   m.key_size, m.value_size = m.key.size, m.value.size
   m.key_signed, m.value_signed = m.key.signed, m.value.signed
+  for _, other in ipairs(self.model.maps) do
+    if other.name == m.name then
+      self:err(id, "map '" .. m.name .. "' is declared twice", "give each map its own name")
+      return
+    end
+  end
+  if #m.name > 63 then
+    self:err(id, "map name '" .. m.name:sub(1, 20) .. "...' is longer than 63 bytes", "choose a shorter name")
+    return
+  end
   m.index = #self.model.maps
   self.model.maps[#self.model.maps + 1] = m
   self:declare(id, { kind = "map", map = m })
@@ -946,7 +956,9 @@ function Checker:top(s)
     local n = s.name
     if n.tag == "Index" and n[1].tag == "Id" and n[1].name == "xdp" and n[2].tag == "String" then
       local name = n[2].value
-      if xdp_consts[name] then
+      if #name > 48 then
+        self:err(n, "program name '" .. name:sub(1, 20) .. "...' is longer than 48 bytes", "choose a shorter name")
+      elseif xdp_consts[name] then
         self:err(n, "'xdp." .. name .. "' is a verdict constant", "choose another program name")
       elseif self.prog_names[name] then
         self:err(n, "program '" .. name .. "' is defined twice", "give each program its own name")

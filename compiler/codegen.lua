@@ -1286,6 +1286,10 @@ function M.generate(model, line_col)
     local kept = {}
     for _, fu in ipairs(funcs) do if live[fu] then kept[#kept + 1] = fu end end
     funcs = kept
+    -- function names must fit the object's 63 bytes and stay unique
+    for k2, fu in ipairs(funcs) do
+      if #fu.name > 63 then fu.name = fu.name:sub(1, 50) .. "__f" .. k2 end
+    end
     local insns, finfo, lines, n = emit.link(funcs)
     if n > 1000000 then cg_error(prog.node.pos, "program '" .. prog.name .. "' is too large") end
     out[#out + 1] = { name = prog.name, section = "xdp", insns = insns, funcs = finfo, lines = lines,
