@@ -1033,10 +1033,13 @@ function M.check(chunk, errors, source)
   }, Checker)
   -- names declared at the top level, for "used before its declaration"
   local later = {}
+  -- line numbers of increasing positions, counted incrementally
+  local last_pos, last_line = 1, 1
   local line_of = function(pos)
-    local n = 1
-    for _ in source:sub(1, pos - 1):gmatch "\n" do n = n + 1 end
-    return n
+    if pos < last_pos then last_pos, last_line = 1, 1 end
+    for _ in source:sub(last_pos, pos - 1):gmatch "\n" do last_line = last_line + 1 end
+    last_pos = pos
+    return last_line
   end
   for _, s in ipairs(chunk.body) do
     if s.tag == "Local" then
