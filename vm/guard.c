@@ -37,6 +37,15 @@ static struct {
 } reg[REG_SLOTS];
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* the fill pattern, for memcmp (slack is always shorter than a page; pages
+ * of up to 64 KiB are covered) */
+static uint8_t fill_page[65536];
+static pthread_once_t fill_once = PTHREAD_ONCE_INIT;
+static void fill_init(void)
+{
+    memset(fill_page, FILL, sizeof fill_page);
+}
+
 size_t bl_guard_page_size(void)
 {
     static _Atomic size_t page;
@@ -135,16 +144,18 @@ void bl_guard_free(struct bl_guard *g)
     g->reg = -1;
 }
 
-int bl_guard_check(struct bl_guard *g)
+int bl_guard_check_elems(struct bl_guard *g, size_t first, size_t count)
 {
     int rc = 0;
-    for (size_t i = 0; g && g->map && i < g->n; i++) {
+    pthread_once(&fill_once, fill_init);
+    for (size_t i = first; g && g->map && i < g->n && i - first < count; i++) {
         uint8_t *lo;
         size_t sl;
         slack_of(g, i, &lo, &sl);
         UNPOISON(lo, sl);
-        for (size_t b = 0; b < sl; b++) {
-            if (lo[b] != FILL) {
+        for (size_t off = 0; off < sl; off += sizeof fill_page) {
+            size_t c = sl - off < sizeof fill_page ? sl - off : sizeof fill_page;
+            if (memcmp(lo + off, fill_page, c) != 0) {
                 rc = -EFAULT;
                 memset(lo, FILL, sl);
                 break;
@@ -153,6 +164,11 @@ int bl_guard_check(struct bl_guard *g)
         POISON(lo, sl);
     }
     return rc;
+}
+
+int bl_guard_check(struct bl_guard *g)
+{
+    return bl_guard_check_elems(g, 0, SIZE_MAX);
 }
 
 void *bl_guard_malloc(size_t size, enum bl_guard_align align)

@@ -56,6 +56,8 @@ static inline void *bl_guard_elem(const struct bl_guard *g, size_t i)
 /* 0 if every element's slack still holds the fill pattern, else -EFAULT
  * (something wrote outside its element); restores the pattern. */
 int bl_guard_check(struct bl_guard *g);
+/* The same for elements [first, first + count) only. */
+int bl_guard_check_elems(struct bl_guard *g, size_t first, size_t count);
 
 /* Convenience for a single region: a pointer whose [p, p+size) ends at a
  * guard page (BL_GUARD_END) or starts after one (BL_GUARD_START); NULL on

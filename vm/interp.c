@@ -41,6 +41,7 @@ struct interp_state {
     struct dinsn *dcode;       /* n_insns slots for the direct-threaded loop */
     int decoded;
     unsigned depth;            /* frames in use */
+    unsigned max_depth;        /* the most frames in use at once (guarded runs) */
     uint64_t count, budget;
     int error;                 /* negative errno once a run failed */
     int inline_loop;           /* helper ids are the kernel's: run bpf_loop here */
@@ -82,9 +83,9 @@ static int guard_frames_get(struct bl_guard **out, struct bl_guard *own)
     return 0;
 }
 
-static int guard_frames_put(struct bl_guard *g, struct bl_guard *own)
+static int guard_frames_put(struct bl_guard *g, struct bl_guard *own, unsigned used)
 {
-    int rc = bl_guard_check(g);
+    int rc = bl_guard_check_elems(g, 0, used);
     if (g == &frame_cache)
         frame_cache_busy = 0;
     else
@@ -372,7 +373,7 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
             st->dcode = malloc((size_t)n * sizeof *st->dcode);
             if (!st->dcode) {
                 if (frames)
-                    guard_frames_put(frames, &own_frames);
+                    guard_frames_put(frames, &own_frames, 0);
                 return -ENOMEM;
             }
         }
@@ -387,7 +388,7 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
     res->r0 = st->exec(st, 0, args);
     res->insns = st->count;
     int rc = st->error;
-    if (frames && guard_frames_put(frames, &own_frames) < 0 && rc == 0) {
+    if (frames && guard_frames_put(frames, &own_frames, st->max_depth) < 0 && rc == 0) {
         snprintf(res->msg, sizeof res->msg,
                  "guard: the program wrote outside its stack frames");
         rc = -EFAULT;

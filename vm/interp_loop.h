@@ -100,6 +100,8 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     reg[6] = reg[7] = reg[8] = reg[9] = 0;
     reg[10] = frame_top(st, st->depth);
     st->depth++;
+    if (st->depth > st->max_depth)
+        st->max_depth = st->depth;
 
 #define DST reg[ip->dst]
 #define SRC reg[ip->src]
@@ -336,6 +338,8 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             memcpy(f->saved, &reg[6], sizeof f->saved);
             reg[10] = frame_top(st, st->depth);
             st->depth++;
+            if (st->depth > st->max_depth)
+                st->max_depth = st->depth;
             ip += (int64_t)ip->imm + 1;
             STEP();
             DISPATCH();
@@ -404,6 +408,8 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         f->loop_n = n;
         reg[10] = frame_top(st, st->depth);
         st->depth++;
+        if (st->depth > st->max_depth)
+            st->max_depth = st->depth;
         reg[1] = 0;
         reg[2] = f->loop_ctx;
         reg[3] = reg[4] = reg[5] = 0;
