@@ -155,6 +155,7 @@ struct inline_ctx {
      * slot_reg, writes go to slot_reg and through to memory */
     int base;
     int stack_base;           /* the register holding ctx (the caller's stack) all along */
+    int write_through;        /* stores to promoted slots also go to memory */
     int n_promoted;
     int16_t slot_off[MAX_PROMOTED];
     uint8_t slot_reg[MAX_PROMOTED];
@@ -893,6 +894,7 @@ struct body_info {
     int refs[BL_NREGS];        /* registers it names at all */
     int value_read[BL_NREGS];  /* read other than as a memory base (idem) */
     int store_base[BL_NREGS];  /* bases of its stores */
+    int load_base[BL_NREGS];   /* bases of its loads */
     int base;                  /* the register holding ctx all along, or -1 */
     int n_acc;
     struct { int16_t off; uint8_t size, store; } acc[64]; /* accesses through base */
@@ -954,6 +956,7 @@ static void analyse_body(const struct jit *j, const struct jfunc *cb, struct bod
             if (cls == BL_LDX) {
                 bi->refs[in->dst] = 1;
                 bi->writes[in->dst] = 1;
+                bi->load_base[base] = 1;
             } else {
                 bi->store_base[base] = 1;
             }
@@ -1152,13 +1155,18 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         if (vars[v].reg < 0)
             vars[v].disp = 8 * n_mem++;
     }
-    struct inline_ctx ic = {cb->start, cb->end, 0, 0, depth, j->inl, -1, bi.base, 0, {0}, {0}};
+    struct inline_ctx ic = {cb->start, cb->end, 0, 0, depth, j->inl, -1, bi.base, 1, 0, {0}, {0}};
     int store_elsewhere = 0;
     for (int r = 0; r < BL_NREGS; r++)
         store_elsewhere |= bi.store_base[r] && r != bi.base && r != BL_R10;
     if (bi.base >= 0 && !bi.value_read[bi.base] && !store_elsewhere && !bi.atomics &&
         !bi.calls && !bi.acc_overflow) {
         ic.base = bi.base;
+        /* when nothing in the body loads through another pointer, the
+         * memory of a promoted slot is written back once, after the loop */
+        ic.write_through = 0;
+        for (int r = 0; r < BL_NREGS; r++)
+            ic.write_through |= bi.load_base[r] && r != bi.base && r != BL_R10;
         /* candidates: slots both read and written first (their
          * store-to-load chain is what a register shortens), then slots
          * only read, by number of reads; a slot only written gains nothing
@@ -1272,6 +1280,13 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     x86_jcc_fix(e, CC_B, FIX_LABEL, l_top);
     x86_label_bind(e, l_out);
     var_load(j, RAX, &vars[0]);              /* iterations run */
+    if (!ic.write_through && ic.n_promoted) {
+        /* write the promoted slots back (R2 is dead here: rsi is free) */
+        if (vars[2].reg != RSI)
+            var_load(j, RSI, &vars[2]);
+        for (int k = 0; k < ic.n_promoted; k++)
+            x86_store_r(e, 8, RSI, ic.slot_off[k], ic.slot_reg[k]);
+    }
     if (alloc)
         x86_alu_ri(e, 1, ALU_ADD, RSP, alloc);
     for (int k = n_saved; k-- > 0;)
@@ -1555,20 +1570,26 @@ static int emit_insn(struct jit *j, uint32_t pc)
     case BL_ST:
         if (BL_MODE(in->code) != BL_MEM)
             return fail(j, pc, "unknown store");
+        if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0) {
+            x86_mov_ri(e, promoted_reg(j, in->dst, 8, in->off), (uint64_t)(int64_t)in->imm);
+            if (!j->inl->write_through)
+                return 0;
+        }
         mem_operand(j, pc, in->dst, in->off, size_of(in->code), &base, &disp);
         x86_store_i(e, size_of(in->code), base, disp, in->imm);
-        if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0)
-            x86_mov_ri(e, promoted_reg(j, in->dst, 8, in->off), (uint64_t)(int64_t)in->imm);
         return 0;
     case BL_STX:
         if (BL_MODE(in->code) == BL_ATOMIC)
             return emit_atomic(j, pc, in);
         if (BL_MODE(in->code) != BL_MEM)
             return fail(j, pc, "unknown store");
+        if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0) {
+            x86_mov_rr(e, 1, promoted_reg(j, in->dst, 8, in->off), register_map[in->src]);
+            if (!j->inl->write_through)
+                return 0;
+        }
         mem_operand(j, pc, in->dst, in->off, size_of(in->code), &base, &disp);
         x86_store_r(e, size_of(in->code), base, disp, register_map[in->src]);
-        if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0)
-            x86_mov_rr(e, 1, promoted_reg(j, in->dst, 8, in->off), register_map[in->src]);
         return 0;
     }
     return fail(j, pc, "unknown instruction class");
