@@ -18,6 +18,7 @@
 
 #include "asm.h"
 #include "helpers.h"
+#include "guard.h"
 #include "interp.h"
 #include "jit.h"
 
@@ -251,6 +252,7 @@ static int run_program(bpflua_object *obj, struct data_file *df, enum bpflua_eng
     }
     struct bl_interp_opts opts = {
         .raw = !unchecked,
+        .guard = unchecked && bl_guard_default(), /* test builds: frames in guarded memory */
         .helper_find = conformance_helper_find,
         .regions = { { (uint64_t)(uintptr_t)df->mem, df->mem_len } },
         .n_regions = df->mem ? 1 : 0,
