@@ -15,6 +15,7 @@
 local emit = require "bpflua.emit"
 local arith = require "bpflua.arith"
 local helpers = require "bpflua.helpers"
+local opcodes = require "bpflua.opcodes"
 
 local ipairs, error, math_type, math_max, math_min, setmetatable, tostring, string_byte, table_move =
   ipairs, error, math.type, math.max, math.min, setmetatable, tostring, string.byte, table.move
@@ -630,7 +631,7 @@ function G:store_truncated(slot, r, size)
   local f = self.f
   if size < 8 then
     f:mov(R5, r)
-    if size == 4 then f:ins(0xbc, R5, R5, 0, 0) -- mov32: zero-extends
+    if size == 4 then f:zext32(R5)
     else f:alu("and", R5, nil, (1 << (size * 8)) - 1) end
     r = R5
   end
@@ -1188,7 +1189,7 @@ function G:function_body(fn, f, is_prog, prefix)
     -- loops: every slot starts initialised, so that no callback iteration
     -- starts from a slot that an earlier one wrote for the first time
     local list = {}
-    for off = prologue_end, frame - 8, 8 do list[#list + 1] = { 0x7a, R9, 0, off, 0 } end
+    for off = prologue_end, frame - 8, 8 do list[#list + 1] = { opcodes.STDW, R9, 0, off, 0 } end
     f:insert(init_at, list)
   end
   fctx.frame = frame

@@ -104,7 +104,10 @@ function Func:stx(size, dst, off, src) self:ins(op.STX[size], dst, src, off, 0) 
 function Func:st(size, dst, off, imm) self:ins(op.ST[size], dst, 0, off, imm) end
 
 -- *(u64 *)(dst + off) += src, atomically (BL_OP_LOCK_ADD64)
-function Func:atomic_add(dst, off, src) self:ins(0xdb, dst, src, off, 0) end
+function Func:atomic_add(dst, off, src) self:ins(op.LOCK_ADD64, dst, src, off, 0) end
+
+-- dst = (u32)dst: zero-extends the low 32 bits
+function Func:zext32(dst) self:ins(op.MOV32_REG, dst, dst, 0, 0) end
 
 function Func:lddw_map(dst, index)
   self:ins(op.LDDW, dst, op.PSEUDO_MAP_FD, 0, index)

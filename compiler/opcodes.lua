@@ -16,6 +16,7 @@ local M = {
   XOR64_IMM = 0xa7, XOR64_REG = 0xaf, MOV64_IMM = 0xb7, MOV64_REG = 0xbf,
   ARSH64_IMM = 0xc7, ARSH64_REG = 0xcf,
   MOV32_IMM = 0xb4, MOV32_REG = 0xbc,
+  LOCK_ADD64 = 0xdb, -- BL_STX | BL_ATOMIC | BL_DW, imm 0 (add)
   -- byte order (imm = 16/32/64): BE converts host (little endian) to big endian
   BE = 0xdc, LE = 0xd4,
   LDDW = 0x18,
