@@ -6,7 +6,7 @@
  * a subprogram, once per call-site state, in a new frame with R1 = index
  * (or map, key, value) and the loop context. For that one pass to hold for
  * every iteration, the caller's stack that the callback can reach is first
- * widened (spilled scalars become unknown, known zeros plain bytes), the
+ * widened (spilled numbers and known zeros become plain bytes), the
  * caller continues from that widened state, and at the callback's exit the
  * reachable stack must still be subsumed by it. */
 #include <errno.h>
@@ -185,8 +185,10 @@ static void widen_reachable_frames(struct bl_vstate *st, const struct bl_reg *ct
         for (int s = 0; s < f->n_slots; s++) {
             struct bl_slot *sl = &f->stack[s];
             if (sl->bytes[0] == SLOT_SPILL) {
+                /* a spilled number becomes plain bytes: an iteration may
+                 * rewrite any part of it (a 4-byte counter in a u64 slot) */
                 if (sl->spilled.type == REG_SCALAR)
-                    mark_reg_unknown(&sl->spilled);
+                    memset(sl->bytes, SLOT_MISC, 8);
                 continue;
             }
             for (int b = 0; b < 8; b++)
