@@ -259,14 +259,32 @@ function Checker:index_expr(e)
   return "err"
 end
 
-function Checker:check_args(e, args, n, what)
+function Checker:check_args(e, args, n, what, params)
   if #args ~= n then
     self:err(e, what .. " takes " .. n .. " argument" .. (n == 1 and "" or "s") .. ", got " .. #args,
       "pass exactly " .. n .. " value" .. (n == 1 and "" or "s"))
   end
-  for _, a in ipairs(args) do
-    local t = self:expr(a)
-    self:need_int(a, t, "the argument")
+  for i, a in ipairs(args) do
+    if params and params[i] and params[i].kind == "pkt" then
+      local sym = a.tag == "Id" and self.scope[a.name]
+      if sym and sym.kind == "pkt" then
+        a.sym = sym
+        a.ty = "pkt"
+      else
+        self:expr(a)
+        self:err(a, "this argument must be the packet", "pass the program's packet parameter, e.g. f(pkt)")
+      end
+    else
+      local sym = a.tag == "Id" and self.scope[a.name]
+      if sym and sym.kind == "pkt" then
+        a.sym = sym
+        self:err(a, "the packet is passed to a parameter that is not used as a packet",
+          "read it in the function with p:u8(off) or #p")
+      else
+        local t = self:expr(a)
+        self:need_int(a, t, "the argument")
+      end
+    end
   end
 end
 
@@ -328,7 +346,7 @@ function Checker:call(e, as_stat)
     if self.fn then
       self.fn.calls[#self.fn.calls + 1] = { fn = fn, node = e, depth = self.loop_depth }
     end
-    self:check_args(e, e.args, #fn.params, "'" .. fn.name .. "'")
+    self:check_args(e, e.args, #fn.params, "'" .. fn.name .. "'", fn.params)
     if fn == self.fn then
       self:err(e, "recursion is not allowed", "eBPF has no recursion: rewrite it with a for loop")
       return "err"
@@ -817,6 +835,19 @@ function Checker:map_decl(id, e)
   self:declare(id, { kind = "map", map = m })
 end
 
+-- is `name` used as a packet (name:method(...) or #name) anywhere in `node`?
+local function uses_as_packet(node, name)
+  if type(node) ~= "table" then return false end
+  if (node.tag == "Invoke" or (node.tag == "Unop" and node.op == "#"))
+    and node[1] and node[1].tag == "Id" and node[1].name == name then
+    return true
+  end
+  for k, v in pairs(node) do
+    if type(v) == "table" and k ~= "sym" and uses_as_packet(v, name) then return true end
+  end
+  return false
+end
+
 function Checker:func(s, is_prog, name, sym)
   local fn = {
     name = name, node = s, is_prog = is_prog, params = {}, calls = {}, returns = {},
@@ -840,6 +871,10 @@ function Checker:func(s, is_prog, name, sym)
     for _, p in ipairs(s.params) do
       if p.tag == "Vararg" then
         self:err(p, "'...' is not supported", "declare the parameters by name")
+      elseif uses_as_packet(s.body, p.name) and not fn.pkt_param then
+        -- a parameter read with p:u8(...) or #p is the packet
+        fn.params[#fn.params + 1] = self:declare(p, { kind = "pkt", param = true })
+        fn.pkt_param = #fn.params
       else
         fn.params[#fn.params + 1] = self:new_var(p, "int")
       end

@@ -718,13 +718,19 @@ function G:gen_call(e, t, absent)
   end
   local fn = e.fn
   local targs = {}
-  for i, a in ipairs(e.args) do targs[i] = self:gen(a) end
-  local block = self:alloc(8 * (1 + #targs))
-  f:st(8, R9, block, 0) -- the result slot, written on every path
-  for i, ta in ipairs(targs) do
-    local r = self:treg(ta, R1)
-    f:stx(8, R9, block + 8 * i, r)
+  for i, a in ipairs(e.args) do
+    if not fn.pkt_param or fn.pkt_param ~= i then targs[#targs + 1] = { i = i, t = self:gen(a) } end
   end
+  -- the block: +0 result, +8i argument i; when the packet is passed, R2
+  -- points to this function's area, whose +16/+24 hold data and data_end
+  local nargs = #e.args
+  local block = self:alloc(8 * (1 + nargs))
+  f:st(8, R9, block, 0) -- the result slot, written on every path
+  for _, ta in ipairs(targs) do
+    local r = self:treg(ta.t, R1)
+    f:stx(8, R9, block + 8 * ta.i, r)
+  end
+  if fn.pkt_param then f:mov(R2, R9) end
   f:mov(R1, R9)
   f:alu("add", R1, nil, block)
   f:call_local(self:local_func(fn))
@@ -736,7 +742,7 @@ function G:gen_call(e, t, absent)
     self:tset(t, R1)
   end
   self:release(block)
-  for i = #targs, 1, -1 do self:free(targs[i]) end
+  for i = #targs, 1, -1 do self:free(targs[i].t) end
 end
 
 -- print(fmt, ...): bpf_trace_printk(fmt, size, a, b, c), integers printed as
@@ -1169,11 +1175,21 @@ function G:function_body(fn, f, is_prog, prefix)
     f:stx(8, R9, OFF_END, R3)
   else
     f:mov(R8, R1)
+    if fn.pkt_param then
+      f:ldx(8, R3, R2, OFF_DATA)
+      f:stx(8, R9, OFF_DATA, R3)
+      f:ldx(8, R3, R2, OFF_END)
+      f:stx(8, R9, OFF_END, R3)
+    end
     for i, p in ipairs(fn.params) do
-      p.slot = self:alloc(8)
-      p.owner = self.cb
-      f:ldx(8, R1, R8, 8 * i)
-      f:stx(8, R9, p.slot, R1)
+      if p.kind == "pkt" then
+        -- passed through R2 (above)
+      else
+        p.slot = self:alloc(8)
+        p.owner = self.cb
+        f:ldx(8, R1, R8, 8 * i)
+        f:stx(8, R9, p.slot, R1)
+      end
     end
   end
   local init_at = f:here() + 1
