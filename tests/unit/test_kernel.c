@@ -242,6 +242,50 @@ static void test_rejection_names_source_line(void **state)
     bpflua_object_free(as);
 }
 
+/* Every map type bpflua has, as the kernel creates it from our BTF; a
+ * ring buffer record written by the program is there to read. */
+static void test_all_map_types(void **state)
+{
+    (void)state;
+    NEED_KERNEL();
+    bpflua_object *obj = assemble(
+        ".map h hash key=8 value=16 entries=8\n"
+        ".map a array key=4 value=4 entries=2\n"
+        ".map pa percpu_array key=4 value=8 entries=2\n"
+        ".map lru lru_hash key=2 value=2 entries=4\n"
+        ".map rb ringbuf key=0 value=0 entries=4096\n"
+        "  lddw %r1, map:h\n  lddw %r1, map:a\n  lddw %r1, map:pa\n  lddw %r1, map:lru\n"
+        "  stdw [%r10-8], 42\n"
+        "  lddw %r1, map:rb\n  mov %r2, %r10\n  add %r2, -8\n  mov %r3, 8\n  mov %r4, 0\n"
+        "  call 130\n"
+        "  mov %r0, 2\n  exit\n", "maps");
+    uint8_t pkt[14] = {0};
+    assert_int_equal(kernel_run(obj, "maps", pkt, sizeof pkt), 2);
+    for (uint32_t m = 0; m < 5; m++)
+        assert_true(bl_kernel_map_fd(obj, m) >= 0);
+    struct bpf_map_info info;
+    uint32_t len = sizeof info;
+    memset(&info, 0, sizeof info);
+    assert_int_equal(bpf_obj_get_info_by_fd(bl_kernel_map_fd(obj, 0), &info, &len), 0);
+    assert_int_equal(info.type, BPF_MAP_TYPE_HASH);
+    assert_int_equal(info.key_size, 8);
+    assert_int_equal(info.value_size, 16);
+    assert_int_equal(info.max_entries, 8);
+    assert_true(info.btf_key_type_id != 0); /* created with our BTF */
+    for (uint32_t m = 1; m < 4; m++) { /* arrays insist on a 32-bit int key */
+        memset(&info, 0, sizeof info);
+        len = sizeof info;
+        assert_int_equal(bpf_obj_get_info_by_fd(bl_kernel_map_fd(obj, m), &info, &len), 0);
+        assert_true(info.btf_value_type_id != 0);
+    }
+    memset(&info, 0, sizeof info);
+    len = sizeof info;
+    assert_int_equal(bpf_obj_get_info_by_fd(bl_kernel_map_fd(obj, 4), &info, &len), 0);
+    assert_int_equal(info.type, BPF_MAP_TYPE_RINGBUF);
+    assert_int_equal(info.max_entries, 4096);
+    bpflua_object_free(obj);
+}
+
 static void test_bad_runs(void **state)
 {
     (void)state;
@@ -277,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_multi_prog_object),
         cmocka_unit_test(test_clang_objects_through_writer),
         cmocka_unit_test(test_rejection_names_source_line),
+        cmocka_unit_test(test_all_map_types),
         cmocka_unit_test(test_bad_runs),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
