@@ -149,14 +149,27 @@ static char *rejection_message(const char *captured)
             n--;
         return bl_asprintf("kernel: load failed: %.*s", (int)n, msg);
     }
+    /* libbpf: "libbpf: prog 'NAME': -- BEGIN PROG LOAD LOG --" */
+    char prog[BL_NAME_MAX + 8] = "";
+    const char *begin = strstr(captured, "-- BEGIN PROG LOAD LOG --");
+    const char *line = begin;
+    while (line > captured && line[-1] != '\n')
+        line--;
+    const char *q = strstr(line, "prog '");
+    if (q && q < begin) {
+        q += 6;
+        size_t n = strcspn(q, "'");
+        snprintf(prog, sizeof prog, "'%.*s'", (int)(n < BL_NAME_MAX ? n : BL_NAME_MAX), q);
+    }
     char reason[256], where[512];
     last_reason(log, reason, sizeof reason);
     last_source_line(log, where, sizeof where);
     const char *tail = log_tail(log, LOG_TAIL_LINES);
     char *msg = where[0]
-        ? bl_asprintf("kernel verifier: %s (at %s)\n%s%s", reason, where,
-                      tail != log ? "...\n" : "", tail)
-        : bl_asprintf("kernel verifier: %s\n%s%s", reason, tail != log ? "...\n" : "", tail);
+        ? bl_asprintf("kernel verifier rejected %s: %s (at %s)\n%s%s", prog[0] ? prog : "the program",
+                      reason, where, tail != log ? "...\n" : "", tail)
+        : bl_asprintf("kernel verifier rejected %s: %s\n%s%s", prog[0] ? prog : "the program",
+                      reason, tail != log ? "...\n" : "", tail);
     free(log);
     return msg;
 }

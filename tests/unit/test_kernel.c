@@ -227,7 +227,7 @@ static void test_rejection_names_source_line(void **state)
     char *err = NULL;
     assert_true(bl_kernel_load(obj, &err) < 0);
     assert_non_null(err);
-    if (!strstr(err, "kernel verifier:") || !strstr(err, "rejected.lua:2") ||
+    if (!strstr(err, "kernel verifier rejected 'bad': ") || !strstr(err, "rejected.lua:2") ||
         !strstr(err, "return pkt.far_away") || !strstr(err, "invalid bpf_context access"))
         fail_msg("unexpected rejection: %s", err);
     free(err);
