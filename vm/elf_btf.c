@@ -303,6 +303,17 @@ static int walk_info(const struct btf *btf, const uint8_t *block, size_t len, si
     return 0;
 }
 
+/* Arrays grow to 64, then double: at n == 0 and at each power of two >= 64. */
+static int grow_now(size_t n)
+{
+    return n == 0 || (n >= 64 && (n & (n - 1)) == 0);
+}
+
+static size_t grown(size_t n)
+{
+    return n < 64 ? 64 : n * 2;
+}
+
 static int add_func(struct bl_ext_info *out, const char *sec, const uint8_t *rec,
                     const struct btf *btf)
 {
@@ -315,10 +326,13 @@ static int add_func(struct bl_ext_info *out, const char *sec, const uint8_t *rec
     if (!t || btf_kind(t) != BTF_KIND_FUNC)
         return -EINVAL;
     name = btf_str(btf, t->name_off);
-    struct bl_ext_func *nf = realloc(out->funcs, (out->n_funcs + 1) * sizeof *nf);
-    if (!nf)
-        return -ENOMEM;
-    out->funcs = nf;
+    struct bl_ext_func *nf = out->funcs;
+    if (grow_now(out->n_funcs)) {
+        nf = realloc(out->funcs, grown(out->n_funcs) * sizeof *nf);
+        if (!nf)
+            return -ENOMEM;
+        out->funcs = nf;
+    }
     nf[out->n_funcs++] = (struct bl_ext_func){ sec, r.insn_off / 8, name ? name : "" };
     return 0;
 }
@@ -333,8 +347,8 @@ static int add_line(struct bl_ext_info *out, const char *sec, const uint8_t *rec
     if (r.insn_off % 8 || !file || !text)
         return -EINVAL;
     struct bl_ext_line *nl = out->lines;
-    if (out->n_lines % 64 == 0) {
-        nl = realloc(out->lines, (out->n_lines + 64) * sizeof *nl);
+    if (grow_now(out->n_lines)) {
+        nl = realloc(out->lines, grown(out->n_lines) * sizeof *nl);
         if (!nl)
             return -ENOMEM;
         out->lines = nl;

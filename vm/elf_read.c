@@ -45,6 +45,8 @@ struct section {
 };
 
 struct function {
+    uint32_t placed_gen;   /* == reader.gen: placed in the program being linked */
+    uint32_t placed_at;    /* then: its first instruction in that program */
     size_t sym;            /* symbol index: programs keep symbol-table order */
     size_t sec;            /* section index */
     uint32_t start, len;   /* in instructions */
@@ -64,6 +66,7 @@ struct reader {
     size_t maps_sec;       /* .maps section index, 0 if none */
     struct function *funcs;
     size_t n_funcs;
+    uint32_t gen;          /* one per program linked */
     struct btf *btf;
     struct bl_ext_info ext;
     uint32_t *map_offsets; /* .maps offset of each object map */
@@ -227,6 +230,14 @@ static int load_code(struct reader *r)
     return 0;
 }
 
+/* Relocations are sorted by offset once loaded (lookups stay O(log n)
+ * on hostile objects with many of them). */
+static int cmp_rel(const void *a, const void *b)
+{
+    const GElf_Rel *x = a, *y = b;
+    return x->r_offset < y->r_offset ? -1 : x->r_offset > y->r_offset;
+}
+
 static int load_relocations(struct reader *r)
 {
     for (size_t i = 1; i < r->n_secs; i++) {
@@ -280,16 +291,16 @@ static int load_relocations(struct reader *r)
                 return -EINVAL;
             }
         }
+        if (ts->n_rels > 1)
+            qsort(ts->rels, ts->n_rels, sizeof *ts->rels, cmp_rel);
     }
     return 0;
 }
 
 static const GElf_Rel *find_rel(const struct section *s, uint32_t insn)
 {
-    for (size_t k = 0; k < s->n_rels; k++)
-        if (s->rels[k].r_offset == (uint64_t)insn * 8)
-            return &s->rels[k];
-    return NULL;
+    GElf_Rel key = { .r_offset = (uint64_t)insn * 8 };
+    return s->n_rels ? bsearch(&key, s->rels, s->n_rels, sizeof key, cmp_rel) : NULL;
 }
 
 /* ---- functions: programs and .text subprograms ----------------------------- */
@@ -309,7 +320,7 @@ static int add_function(struct reader *r, size_t sym, size_t sec, uint32_t start
     if (!nf)
         return -ENOMEM;
     r->funcs = nf;
-    nf[r->n_funcs++] = (struct function){ sym, sec, start, len, name, global };
+    nf[r->n_funcs++] = (struct function){ 0, 0, sym, sec, start, len, name, global };
     return 0;
 }
 
@@ -360,12 +371,24 @@ static int collect_functions(struct reader *r)
     return 0;
 }
 
-static const struct function *text_func_at(struct reader *r, uint32_t insn)
+/* The .text function containing insn (funcs[] is sorted by section and
+ * start), or NULL. */
+static struct function *text_func_containing(struct reader *r, uint32_t insn)
 {
-    for (size_t i = 0; i < r->n_funcs; i++)
-        if (r->funcs[i].sec == r->text && r->funcs[i].start == insn)
-            return &r->funcs[i];
-    return NULL;
+    size_t lo = 0, hi = r->n_funcs;
+    struct function *best = NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        struct function *f = &r->funcs[mid];
+        if (f->sec < r->text || (f->sec == r->text && f->start <= insn)) {
+            if (f->sec == r->text)
+                best = f;
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return best && insn < best->start + best->len ? best : NULL;
 }
 
 /* ---- maps -------------------------------------------------------------- */
@@ -475,18 +498,17 @@ static int link_append(struct reader *r, struct link *l, const struct function *
  * this program does not have it yet; negative errno if it starts no function. */
 static int64_t text_target(struct reader *r, struct link *l, uint32_t target, const char *prog)
 {
-    for (uint32_t i = 0; i < l->n_funcs; i++) {
-        const struct function *f = l->placed[i];
-        if (f->sec == r->text && target >= f->start && target < f->start + f->len)
-            return l->funcs[i].insn + (target - f->start);
-    }
-    const struct function *f = text_func_at(r, target);
-    if (!f) {
+    struct function *f = text_func_containing(r, target);
+    if (f && f->placed_gen == r->gen)
+        return f->placed_at + (target - f->start);
+    if (!f || f->start != target) {
         bl_set_err(r->err, "elf: program '%s': call or callback target .text+%u is not a function",
                    prog, target * 8);
         return -EINVAL;
     }
     uint32_t at = l->n;
+    f->placed_gen = r->gen;
+    f->placed_at = at;
     int rc = link_append(r, l, f);
     if (rc) {
         bl_set_err(r->err, "elf: program '%s': %s", prog,
@@ -623,27 +645,74 @@ static int cmp_line(const void *a, const void *b)
     return x->insn < y->insn ? -1 : x->insn > y->insn;
 }
 
+/* .BTF.ext records sorted by (section, insn) once parsed, so each placed
+ * function finds its own by binary search. */
+static int cmp_sec_insn(const char *sa, uint32_t ia, const char *sb, uint32_t ib)
+{
+    int c = strcmp(sa, sb);
+    return c ? c : (ia < ib ? -1 : ia > ib);
+}
+
+static int cmp_ext_line(const void *a, const void *b)
+{
+    const struct bl_ext_line *x = a, *y = b;
+    return cmp_sec_insn(x->section, x->insn, y->section, y->insn);
+}
+
+static int cmp_ext_func(const void *a, const void *b)
+{
+    const struct bl_ext_func *x = a, *y = b;
+    return cmp_sec_insn(x->section, x->insn, y->section, y->insn);
+}
+
+static void sort_ext(struct reader *r)
+{
+    if (r->ext.n_lines > 1)
+        qsort(r->ext.lines, r->ext.n_lines, sizeof *r->ext.lines, cmp_ext_line);
+    if (r->ext.n_funcs > 1)
+        qsort(r->ext.funcs, r->ext.n_funcs, sizeof *r->ext.funcs, cmp_ext_func);
+}
+
+/* First line record at or after (sec, insn). */
+static size_t ext_line_lower_bound(const struct reader *r, const char *sec, uint32_t insn)
+{
+    size_t lo = 0, hi = r->ext.n_lines;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct bl_ext_line *e = &r->ext.lines[mid];
+        if (cmp_sec_insn(e->section, e->insn, sec, insn) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* line_info records of the placed functions, in output order. Records of
  * files other than `file` (C headers) are dropped: lines[] has no file. */
 static int link_lines(struct reader *r, struct link *l, const char *file,
                       struct bpflua_line_info **out, size_t *n_out)
 {
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     struct bpflua_line_info *lines = NULL;
     for (uint32_t f = 0; f < l->n_funcs; f++) {
         const struct function *fn = l->placed[f];
         const char *sec = r->secs[fn->sec].name;
-        for (size_t k = 0; k < r->ext.n_lines; k++) {
+        for (size_t k = ext_line_lower_bound(r, sec, fn->start); k < r->ext.n_lines; k++) {
             const struct bl_ext_line *e = &r->ext.lines[k];
-            if (e->insn < fn->start || e->insn >= fn->start + fn->len ||
-                strcmp(e->section, sec) != 0 || (file && strcmp(e->file, file) != 0))
+            if (strcmp(e->section, sec) != 0 || e->insn >= fn->start + fn->len)
+                break;
+            if (file && strcmp(e->file, file) != 0)
                 continue;
-            struct bpflua_line_info *nl = realloc(lines, (n + 1) * sizeof *nl);
-            if (!nl) {
-                free(lines);
-                return -ENOMEM;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                struct bpflua_line_info *nl = realloc(lines, cap * sizeof *nl);
+                if (!nl) {
+                    free(lines);
+                    return -ENOMEM;
+                }
+                lines = nl;
             }
-            lines = nl;
             lines[n++] = (struct bpflua_line_info){ l->funcs[f].insn + (e->insn - fn->start),
                                                     e->line, e->col };
         }
@@ -658,12 +727,10 @@ static int link_lines(struct reader *r, struct link *l, const char *file,
 /* Prefer BTF func_info names (bpflua writes sanitized symbol names). */
 static const char *btf_func_name(struct reader *r, const struct function *f)
 {
-    const char *sec = r->secs[f->sec].name;
-    for (size_t k = 0; k < r->ext.n_funcs; k++)
-        if (r->ext.funcs[k].insn == f->start && r->ext.funcs[k].name[0] &&
-            strcmp(r->ext.funcs[k].section, sec) == 0)
-            return r->ext.funcs[k].name;
-    return f->name;
+    struct bl_ext_func key = { r->secs[f->sec].name, f->start, "" };
+    const struct bl_ext_func *e = r->ext.n_funcs
+        ? bsearch(&key, r->ext.funcs, r->ext.n_funcs, sizeof key, cmp_ext_func) : NULL;
+    return e && e->name[0] ? e->name : f->name;
 }
 
 static int link_program(struct reader *r, const struct function *main_fn, const char *file)
@@ -792,8 +859,10 @@ static int read_object(struct reader *r)
     if (rc)
         return rc;
     const char *file = r->ext.n_lines ? r->ext.lines[0].file : NULL;
+    sort_ext(r);
     /* programs in symbol-table order: the order their author wrote them */
     size_t next_sym = 0;
+    r->gen = 1;
     for (;;) {
         const struct function *f = NULL;
         for (size_t i = 0; i < r->n_funcs; i++) {
@@ -803,6 +872,7 @@ static int read_object(struct reader *r)
         }
         if (!f)
             break;
+        r->gen++;
         rc = link_program(r, f, file);
         if (rc)
             return rc;
