@@ -55,7 +55,6 @@ struct function {
 };
 
 struct reader {
-    const char *file;      /* for messages */
     Elf *elf;
     size_t n_secs;
     struct section *secs;
@@ -906,6 +905,18 @@ static void reader_free(struct reader *r)
         elf_end(r->elf);
 }
 
+/* "elf: msg" becomes "elf: NAME: msg", so the message names the file. */
+static void name_error(char **err, const char *name)
+{
+    if (!err || !*err || !name || !name[0] || strncmp(*err, "elf: ", 5) != 0)
+        return;
+    char *msg = bl_asprintf("elf: %s: %s", name, *err + 5);
+    if (msg) {
+        free(*err);
+        *err = msg;
+    }
+}
+
 bpflua_object *bpflua_object_from_elf(const void *buf, size_t len, const char *name, char **err)
 {
     if (!buf) {
@@ -916,15 +927,17 @@ bpflua_object *bpflua_object_from_elf(const void *buf, size_t len, const char *n
         bl_set_err(err, "elf: file too large (%zu bytes)", len);
         return NULL;
     }
-    if (check_header(buf, len, err))
+    if (check_header(buf, len, err)) {
+        name_error(err, name);
         return NULL;
+    }
     if (elf_version(EV_CURRENT) == EV_NONE) {
         bl_set_err(err, "elf: libelf initialisation failed");
         return NULL;
     }
     /* libelf may convert data in place: give it a private copy */
     char *image = malloc(len);
-    struct reader r = { .file = name ? name : "<memory>", .err = err };
+    struct reader r = { .err = err };
     r.obj = bpflua_object_new();
     if (!image || !r.obj) {
         free(image);
@@ -948,6 +961,7 @@ bpflua_object *bpflua_object_from_elf(const void *buf, size_t len, const char *n
     if (rc) {
         if (err && !*err)
             bl_set_err(err, "elf: %s", strerror(-rc));
+        name_error(err, name);
         bpflua_object_free(r.obj);
         return NULL;
     }
@@ -982,14 +996,7 @@ bpflua_object *bpflua_object_open_elf(const char *path, char **err)
         bl_set_err(err, "elf: %s: read failed", path);
         return NULL;
     }
-    char *e = NULL;
-    bpflua_object *obj = bpflua_object_from_elf(buf, len, path, &e);
+    bpflua_object *obj = bpflua_object_from_elf(buf, len, path, err);
     free(buf);
-    if (!obj) {
-        /* prefix the file name: "elf: x.o: ..." */
-        const char *msg = e && strncmp(e, "elf: ", 5) == 0 ? e + 5 : (e ? e : "error");
-        bl_set_err(err, "elf: %s: %s", path, msg);
-    }
-    free(e);
     return obj;
 }
