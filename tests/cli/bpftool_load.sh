@@ -30,6 +30,7 @@ tmp=$(mktemp -d)
 pin=/sys/fs/bpf/bpflua_test_$$
 cleanup() { rm -rf "$pin" "$tmp"; }
 trap cleanup EXIT
+trap "exit 1" INT TERM HUP PIPE
 
 probe="$tmp/probe.o"
 fail=0
