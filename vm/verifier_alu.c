@@ -121,9 +121,13 @@ void reg_bounds_sync(struct bl_reg *r)
 
 static int reg_bounds_sane(const struct bl_reg *r)
 {
+    /* Not "tnum_contains(var, umin)": bounds over-approximate, so umin
+     * need not be a member (var = (0; 0x152900) with umin = 1 is the set
+     * {0x100, ...} >= 1). Treating that as impossible pruned live
+     * branches, whose unchecked code then ran (fuzz_bytecode findings in
+     * tests/verifier/reject_*_dead_branch.data). */
     return r->umin <= r->umax && r->smin <= r->smax && r->u32min <= r->u32max &&
-           r->s32min <= r->s32max && tnum_contains(r->var, r->umin) &&
-           (r->var.value & r->var.mask) == 0;
+           r->s32min <= r->s32max && (r->var.value & r->var.mask) == 0;
 }
 
 void reg_zext32(struct bl_reg *r)
@@ -620,6 +624,9 @@ static int refine(struct bl_reg *a, struct bl_reg *b, uint8_t op, int jset_false
     if (op == BL_JSET) {
         if (jset_false) {
             if (tnum_is_const(b->var)) {
+                /* a bit known to be one in a and set in b: a & b != 0 */
+                if (a->var.value & b->var.value)
+                    return -1;
                 a->var = tnum_and(a->var, tnum_const(~b->var.value));
             }
             if (tnum_is_const(a->var) && tnum_is_const(b->var) && (a->var.value & b->var.value))
