@@ -164,15 +164,15 @@ static int run_interp(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *
         if (rc < 0) {
             free(code);
             if (rc == -ETIME && limit == proven && limit != opts->max_insns)
-                bl_set_err(err, "%s: %s: the run went past the verifier's proven bound of "
-                           "%llu instructions (a verifier bug)", p->name, ir.msg,
+                bl_set_err(err, "%s: the run went past the verifier's proven bound of "
+                           "%llu instructions (a verifier bug)", ir.msg,
                            (unsigned long long)proven);
             else if (rc == -ETIME)
-                bl_set_err(err, "%s: %s: the run needs more than the --max-insns limit of %llu "
-                           "instructions (the verifier's proven bound is %llu)", p->name, ir.msg,
+                bl_set_err(err, "%s: the run needs more than the --max-insns limit of %llu "
+                           "instructions (the verifier's proven bound is %llu)", ir.msg,
                            (unsigned long long)limit, (unsigned long long)p->max_insns);
             else
-                bl_set_err(err, "%s: %s", p->name, ir.msg);
+                bl_set_err(err, "%s", ir.msg);
             return rc;
         }
         if (r == 0)
@@ -225,9 +225,9 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     if ((engine == BPFLUA_ENGINE_JIT || engine == BPFLUA_ENGINE_KERNEL) && opts->max_insns &&
         p->max_insns > opts->max_insns) {
         /* native code cannot stop midway: refuse what might not fit */
-        bl_set_err(err, "%s: the verifier's proven bound of %llu instructions exceeds the "
+        bl_set_err(err, "the verifier's proven bound of %llu instructions exceeds the "
                    "--max-insns limit of %llu; %s cannot stop a run at a limit "
-                   "(use the interpreter: --engine interp)", p->name,
+                   "(use the interpreter: --engine interp)",
                    (unsigned long long)p->max_insns, (unsigned long long)opts->max_insns,
                    engine == BPFLUA_ENGINE_JIT ? "the JIT" : "the kernel");
         return -E2BIG;
@@ -279,7 +279,7 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
         if (len)
             memcpy(pkt, data, len);
         if (bl_guard_check(&pg) < 0 && rc == 0) {
-            bl_set_err(err, "%s: guard: the program wrote outside its packet", p->name);
+            bl_set_err(err, "guard: the program wrote outside its packet");
             rc = -EFAULT;
         }
         bl_guard_free(&pg);
@@ -310,7 +310,7 @@ int bl_run_raw(bpflua_object *obj, size_t prog, void *mem, size_t mem_len, uint6
     int rc = bl_interp_exec(x, p->n_insns, args, &io, &env, &ir);
     free(x);
     if (rc < 0) {
-        bl_set_err(err, "%s: %s", p->name, ir.msg);
+        bl_set_err(err, "%s", ir.msg);
         return rc;
     }
     *r0 = ir.r0;
