@@ -409,10 +409,10 @@ static void attachment_close(struct bl_attachment *a)
     free(a);
 }
 
-int bl_attach_elf_file(const char *path, const char *prog_name, const char *ifname,
-                       enum bl_attach_mode mode, struct bl_attachment **out, char **err)
+/* The checks both ways of attaching start with: a valid mode, an
+ * existing interface without an XDP program. Returns its ifindex. */
+static int attach_target(const char *ifname, enum bl_attach_mode mode, char **err)
 {
-    *out = NULL;
     if (mode != BL_ATTACH_SKB && mode != BL_ATTACH_NATIVE) {
         bl_set_err(err, "bad attach mode %d", (int)mode);
         return -EINVAL;
@@ -421,8 +421,16 @@ int bl_attach_elf_file(const char *path, const char *prog_name, const char *ifna
     if (ifindex < 0)
         return ifindex;
     int r = check_free(ifindex, ifname, err);
-    if (r < 0)
-        return r;
+    return r < 0 ? r : ifindex;
+}
+
+int bl_attach_elf_file(const char *path, const char *prog_name, const char *ifname,
+                       enum bl_attach_mode mode, struct bl_attachment **out, char **err)
+{
+    *out = NULL;
+    int ifindex = attach_target(ifname, mode, err);
+    if (ifindex < 0)
+        return ifindex;
     capture_begin();
     struct bpf_object *lobj = bpf_object__open_file(path, NULL);
     if (!lobj) {
@@ -440,7 +448,7 @@ int bl_attach_elf_file(const char *path, const char *prog_name, const char *ifna
         bl_set_err(err, "out of memory");
         return -ENOMEM;
     }
-    r = load_libbpf(a, lobj, path, prog_name, err);
+    int r = load_libbpf(a, lobj, path, prog_name, err);
     if (r == 0)
         r = do_attach(a, err);
     if (r < 0) {
@@ -512,23 +520,16 @@ int bl_attach(bpflua_object *obj, size_t prog, const char *ifname, enum bl_attac
         bl_set_err(err, "no program %zu in this object", prog);
         return -EINVAL;
     }
-    if (mode != BL_ATTACH_SKB && mode != BL_ATTACH_NATIVE) {
-        bl_set_err(err, "bad attach mode %d", (int)mode);
-        return -EINVAL;
-    }
-    int ifindex = bl_attach_ifindex(ifname, err);
+    int ifindex = attach_target(ifname, mode, err);
     if (ifindex < 0)
         return ifindex;
-    int r = check_free(ifindex, ifname, err);
-    if (r < 0)
-        return r;
     struct bl_attachment *a = attachment_new(ifname, ifindex, mode);
     if (!a) {
         bl_set_err(err, "out of memory");
         return -ENOMEM;
     }
     snprintf(a->prog_name, sizeof a->prog_name, "%s", obj->progs[prog].name);
-    r = load_kernel_loader(a, obj, prog, err);
+    int r = load_kernel_loader(a, obj, prog, err);
     if (r == 0)
         r = do_attach(a, err);
     if (r < 0) {
