@@ -4,38 +4,7 @@
 # unreadable files give exit 2 with a message on stderr, never a crash.
 set -u
 B=${BPFLUA:?set BPFLUA to the bpflua binary}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-# expect RC DESCRIPTION CMD...: runs CMD, checks its exit status
-expect() {
-    local want=$1 desc=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    local rc=$?
-    if [ "$rc" != "$want" ]; then
-        echo "FAIL: $desc: exit $rc, want $want"
-        sed 's/^/  stdout: /' "$tmp/out" | head -5
-        sed 's/^/  stderr: /' "$tmp/err" | head -5
-        fails=$((fails + 1))
-        return 1
-    fi
-    if [ "$rc" -ge 128 ] || grep -q "AddressSanitizer\|runtime error" "$tmp/err"; then
-        echo "FAIL: $desc: crashed"
-        fails=$((fails + 1))
-        return 1
-    fi
-    return 0
-}
-# has FILE REGEX DESCRIPTION
-has() {
-    if ! grep -Eq -- "$2" "$tmp/$1"; then
-        echo "FAIL: $3: $1 lacks /$2/"
-        sed "s/^/  $1: /" "$tmp/$1" | head -5
-        fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/common.bash"
 
 expect 0 "--version" "$B" --version && has out '^bpflua [0-9]+\.[0-9]+\.[0-9]+' "version line"
 expect 0 "--help" "$B" --help && has out 'usage: bpflua' "usage text"

@@ -3,18 +3,7 @@
 # for passing, failing and unreadable files, in each engine.
 set -u
 B=${BPFLUA:?set BPFLUA to the bpflua binary}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() {
-    local want=$1 desc=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    local rc=$?
-    [ "$rc" = "$want" ] || { fail "$desc: exit $rc, want $want"; sed 's/^/  /' "$tmp/out" "$tmp/err" | head -6; return 1; }
-    ! grep -q "AddressSanitizer\|runtime error" "$tmp/err" || { fail "$desc: sanitizer report"; return 1; }
-}
+. "$(dirname "$0")/common.bash"
 last() { tail -n 1 "$tmp/out"; }
 
 cat >"$tmp/pass.data" <<'DATA'

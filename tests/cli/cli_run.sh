@@ -6,29 +6,7 @@
 set -u
 B=${BPFLUA:?set BPFLUA to the bpflua binary}
 SRC=${BPFLUA_SRC:?set BPFLUA_SRC to the source tree}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-expect() {
-    local want=$1 desc=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    local rc=$?
-    if [ "$rc" != "$want" ]; then
-        fail "$desc: exit $rc, want $want"
-        sed 's/^/  stdout: /' "$tmp/out" | head -5
-        sed 's/^/  stderr: /' "$tmp/err" | head -5
-        return 1
-    fi
-    if grep -q "AddressSanitizer\|runtime error" "$tmp/err"; then
-        fail "$desc: sanitizer report"
-        return 1
-    fi
-    return 0
-}
-has() { grep -Eq -- "$2" "$tmp/$1" || { fail "$3: $1 lacks /$2/"; sed "s/^/  $1: /" "$tmp/$1" | head -5; }; }
+. "$(dirname "$0")/common.bash"
 
 F=$SRC/examples/filter.lua
 P=$SRC/examples/traffic.pcap

@@ -4,19 +4,7 @@
 # --log; bpflua run refuses a rejected program.
 set -u
 B=${BPFLUA:?set BPFLUA to the bpflua binary}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() {
-    local want=$1 desc=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    local rc=$?
-    [ "$rc" = "$want" ] || { fail "$desc: exit $rc, want $want"; sed 's/^/  /' "$tmp/out" "$tmp/err" | head -6; return 1; }
-    ! grep -q "AddressSanitizer\|runtime error" "$tmp/err" || { fail "$desc: sanitizer report"; return 1; }
-}
-has() { grep -Eq -- "$2" "$tmp/$1" || { fail "$3: $1 lacks /$2/"; sed "s/^/  $1: /" "$tmp/$1" | head -5; }; }
+. "$(dirname "$0")/common.bash"
 
 printf 'mov %%r0, 2\nexit\n' >"$tmp/ok.asm"
 printf 'mov %%r0, 1\nmov %%r0, %%r3\nexit\n' >"$tmp/uninit.asm"

@@ -1,0 +1,37 @@
+# common.bash - what the command's shell tests share (sourced, not a test:
+# ctest runs tests/cli/*.sh only). Gives $tmp (removed on exit), a
+# failure count, and:
+#   expect RC DESCRIPTION CMD...   run CMD (stdout in $tmp/out, stderr in
+#                                  $tmp/err), check its exit status and that
+#                                  it did not crash or trip a sanitizer
+#   has FILE REGEX DESCRIPTION     $tmp/FILE matches REGEX
+#   fail MESSAGE                   count a failure
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+expect() {
+    local want=$1 desc=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    local rc=$?
+    if [ "$rc" != "$want" ]; then
+        fail "$desc: exit $rc, want $want"
+        sed 's/^/  stdout: /' "$tmp/out" | head -5
+        sed 's/^/  stderr: /' "$tmp/err" | head -5
+        return 1
+    fi
+    if [ "$rc" -ge 128 ] || grep -q "AddressSanitizer\|runtime error" "$tmp/err"; then
+        fail "$desc: crashed or sanitizer report"
+        return 1
+    fi
+    return 0
+}
+
+has() {
+    if ! grep -Eq -- "$2" "$tmp/$1"; then
+        fail "$3: $1 lacks /$2/"
+        sed "s/^/  $1: /" "$tmp/$1" | head -5
+    fi
+}
