@@ -125,7 +125,10 @@ struct bl_jit_code {
     uint64_t compile_ns;
     uint64_t *entries;    /* native entries of the functions after main: the */
     size_t n_entries;     /*   callback values env->call accepts */
+    uint32_t fast_off;    /* the fast entry, or 0: see emit_fast_entry */
 };
+
+typedef uint64_t (*fast_fn)(void *ctx, struct bpflua_run_env *env);
 
 typedef uint64_t (*tramp_fn)(const uint64_t *args, struct bpflua_run_env *env, void *fn);
 
@@ -178,6 +181,8 @@ struct jit {
     struct jfunc *funcs;
     uint32_t n_funcs;
     uint32_t fault_label, tramp_ret_label;
+    uint32_t fast_label;             /* the fast entry, when fast */
+    int fast;                        /* bl_jit_run may skip the run state */
     const struct bpflua_helper *(*helper_find)(uint32_t id);
     const struct inline_ctx *inl;    /* translating an inlined callback */
     uint64_t inline_budget;          /* instructions inlining may still add */
@@ -274,6 +279,22 @@ static int analyse(struct jit *j)
     }
     if (j->raw)
         j->checked = 1;
+    /* The fast entry (emit_fast_entry) needs no run state: verified,
+     * unchecked code that never reaches the fault stub and calls nothing
+     * that uses env->engine or env->call (callx, for_each_map_elem, a
+     * runner's own helpers, which may call back through env->call). */
+    j->fast = !j->checked && j->helper_find == bl_helper_find;
+    for (uint32_t i = 0; i < n && j->fast; i++) {
+        const struct bl_insn *in = &j->insns[i];
+        if (bl_is_lddw(in)) {
+            i++;
+            continue;
+        }
+        if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
+            (BL_SRC(in->code) == BL_X ||
+             (in->src == BL_CALL_HELPER && in->imm == BL_HELPER_FOR_EACH_MAP_ELEM)))
+            j->fast = 0;
+    }
     /* a jump into the second slot of an lddw is not an instruction */
     for (uint32_t i = 0; i + 1 < n; i++)
         if (bl_is_lddw(&j->insns[i])) {
@@ -382,6 +403,22 @@ static void emit_trampoline(struct jit *j)
     x86_store_i(e, 4, ENV_REG, ENV_FAULT, 1);
     x86_alu_rr(e, 0, ALU_XOR, RAX, RAX);
     x86_jmp_fix(e, FIX_LABEL, j->tramp_ret_label);
+}
+
+/* The fast entry, for verified unchecked code that needs no run state
+ * (j->fast): rdi = ctx, rsi = env. Only r12 (env) needs saving: main saves
+ * what it touches of rbx, rbp, r13-r15 itself. No zeroing of R0/R6-R9 (the
+ * verifier proved nothing reads them before writing them), no frame area,
+ * no budget, no env->engine: such code cannot reach the fault stub. */
+static void emit_fast_entry(struct jit *j)
+{
+    struct x86_emit *e = &j->e;
+    x86_label_bind(e, j->fast_label);
+    x86_push(e, ENV_REG);                      /* rsp = 0 mod 16 */
+    x86_mov_rr(e, 1, ENV_REG, RSI);
+    x86_call_fix(e, FIX_LABEL, j->funcs[0].entry);
+    x86_pop(e, ENV_REG);
+    x86_ret(e);
 }
 
 /* checked code: one unit of the run's budget, or a fault */
@@ -1645,6 +1682,10 @@ static int compile(struct bl_prog *p, int raw,
     }
 
     emit_trampoline(&j);
+    if (j.fast) {
+        j.fast_label = x86_label_new(&j.e);
+        emit_fast_entry(&j);
+    }
     for (uint32_t i = 0; i < j.n && !j.failed; i++) {
         const struct jfunc *fn = &j.funcs[j.func_of[i]];
         if (i == fn->start)
@@ -1694,6 +1735,7 @@ static int compile(struct bl_prog *p, int raw,
     code->map_size = map_size;
     code->code_len = j.e.len;
     code->main_off = j.e.labels[j.funcs[0].entry];
+    code->fast_off = j.fast ? j.e.labels[j.fast_label] : 0;
     code->checked = j.checked;
     code->raw = j.raw;
     code->n_entries = j.n_funcs - 1;
@@ -1801,6 +1843,8 @@ static uint64_t run(const struct bl_jit_code *code, uint64_t r1, uint64_t r2,
 
 uint64_t bl_jit_run(const struct bl_jit_code *code, void *ctx, struct bpflua_run_env *env)
 {
+    if (code->fast_off)
+        return ((fast_fn)(void *)(code->mem + code->fast_off))(ctx, env);
     uint64_t lo = 0, len = 0;
     if (code->checked && !code->raw && ctx) { /* checked accesses may touch the packet */
         const struct bl_xdp_ctx *x = ctx;
