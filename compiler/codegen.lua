@@ -17,8 +17,10 @@ local arith = require "bpflua.arith"
 local helpers = require "bpflua.helpers"
 local opcodes = require "bpflua.opcodes"
 
-local ipairs, error, math_type, math_max, math_min, setmetatable, tostring, string_byte, table_move =
-  ipairs, error, math.type, math.max, math.min, setmetatable, tostring, string.byte, table.move
+local ipairs, pairs, type, error, math_type, math_max, math_min, setmetatable, tostring, string_byte, table_move,
+  table_sort =
+  ipairs, pairs, type, error, math.type, math.max, math.min, setmetatable, tostring, string.byte, table.move,
+  table.sort
 
 _ENV = nil
 
@@ -86,6 +88,270 @@ function G:tconst(t, v)
     self.f:movi(R0, v)
     self.f:stx(8, R9, t.slot, R0)
   end
+end
+
+local read_kind = {
+  u8 = { 1, nil }, be16 = { 2, "be" }, be32 = { 4, "be" }, be64 = { 8, "be" },
+  le16 = { 2, nil }, le32 = { 4, nil }, le64 = { 8, nil },
+}
+
+-- register variables ----------------------------------------------------------
+--
+-- Each eBPF function (a program, a local function, a loop body) keeps its
+-- most used integer/boolean variables in callee-saved registers (R6-R8 minus
+-- at least one left for temporaries):
+--   private  declared in this function and referenced by no other one (no
+--            nested loop body sees it): it lives only in its register, its
+--            slot is never touched;
+--   shared   referenced here and elsewhere (an outer variable, or one a
+--            nested loop reads through the area): the slot stays the home and
+--            the register is a copy, loaded at most once per basic block
+--            (f.epoch, bumped by every placed label and by nested loop
+--            calls) and written through to the slot on every assignment.
+
+-- scan(fn node) -> { refs = {[scope] = {[sym] = uses}}, decl = {[sym] = scope},
+-- nscopes = {[sym] = number of scopes referencing it} }; a scope is the
+-- function node or the Fornum/Forin node of a loop body
+local function scan_function(fnnode)
+  local refs, decl, nscopes = {}, {}, {}
+  local function use(sc, sym, n)
+    local r = refs[sc]
+    if not r then r = {}; refs[sc] = r end
+    if not r[sym] then nscopes[sym] = (nscopes[sym] or 0) + 1 end
+    r[sym] = (r[sym] or 0) + n
+  end
+  local function expr(e, sc)
+    if type(e) ~= "table" then return end
+    if e.tag == "Id" then
+      if e.sym and e.sym.kind == "var" then use(sc, e.sym, 1) end
+      return
+    end
+    expr(e[1], sc)
+    expr(e[2], sc)
+    if e.args then for _, a in ipairs(e.args) do expr(a, sc) end end
+  end
+  local function declare(id, sc)
+    if id.sym then decl[id.sym] = sc; use(sc, id.sym, 0) end
+  end
+  local block
+  function block(b, sc)
+    for _, s in ipairs(b) do
+      local tag = s.tag
+      if tag == "Local" then
+        for _, e in ipairs(s.exprs or {}) do expr(e, sc) end
+        for _, id in ipairs(s.names) do declare(id, sc) end
+      elseif tag == "Set" then
+        for _, t in ipairs(s.targets) do expr(t, sc) end
+        for _, e in ipairs(s.exprs) do expr(e, sc) end
+      elseif tag == "CallStat" then
+        expr(s[1], sc)
+      elseif tag == "If" then
+        for i, c in ipairs(s.conds) do expr(c, sc); block(s.blocks[i], sc) end
+        if s.else_block then block(s.else_block, sc) end
+      elseif tag == "Do" then
+        block(s.body, sc)
+      elseif tag == "Fornum" then
+        expr(s.start, sc); expr(s.limit, sc); expr(s.step, sc)
+        declare(s.var, s)
+        block(s.body, s)
+      elseif tag == "Forin" then
+        for _, e in ipairs(s.exprs or {}) do expr(e, sc) end
+        for _, id in ipairs(s.names) do declare(id, s) end
+        block(s.body, s)
+      elseif tag == "Return" then
+        for _, e in ipairs(s) do expr(e, sc) end
+      end
+    end
+  end
+  for _, p in ipairs(fnnode.params or {}) do declare(p, fnnode) end
+  block(fnnode.body, fnnode)
+  return { refs = refs, decl = decl, nscopes = nscopes }
+end
+
+-- chooses the register variables of the current function (scope: its node)
+-- from `pool`; the rest of the pool is left to temporaries
+function G:setup_regs(scope, pool)
+  local cb = self.cb
+  cb.vreg, cb.shared, cb.valid = {}, {}, {}
+  local sc = self.scan
+  local cands = {}
+  for sym, n in pairs(sc.refs[scope] or {}) do
+    if (sym.ty == "int" or sym.ty == "bool") and n > 0 then
+      local private = sc.decl[sym] == scope and sc.nscopes[sym] == 1
+      -- a shared variable gains only from its second read in a block
+      local score = private and n + 1 or n - 2
+      if score > 0 then
+        cands[#cands + 1] = { sym = sym, score = score, private = private, pos = sym.decl and sym.decl.pos or 0 }
+      end
+    end
+  end
+  table_sort(cands, function(a, b)
+    if a.score ~= b.score then return a.score > b.score end
+    return a.pos < b.pos
+  end)
+  local nvars = math_min(#cands, #pool - 1)
+  for i = 1, nvars do
+    local c = cands[i]
+    cb.vreg[c.sym] = pool[i]
+    if c.private then c.sym.private_cb = cb else cb.shared[c.sym] = true end
+  end
+  local temps = {}
+  for i = nvars + 1, #pool do temps[#temps + 1] = pool[i] end
+  cb.temp_regs = temps
+end
+
+-- the register holding variable sym's current value (loaded from its slot
+-- if this block has no copy yet), or nil if sym lives in its slot here
+function G:var_reg(sym)
+  local cb = self.cb
+  local r = cb.vreg and cb.vreg[sym]
+  if not r then
+    if sym.private_cb and sym.private_cb ~= cb then
+      error({ pos = self.f.pos, msg = "internal error: register variable '" .. tostring(sym.name)
+        .. "' used in another function" }, 0)
+    end
+    return nil
+  end
+  if cb.shared[sym] and cb.valid[sym] ~= self.f.epoch then
+    self.f:ldx(8, r, R9, sym.slot)
+    cb.valid[sym] = self.f.epoch
+  end
+  return r
+end
+
+-- the register of e if e is a variable kept in a register here, else nil
+function G:reg_of(e)
+  while e.tag == "Paren" do e = e[1] end
+  if e.tag == "Id" and e.k == nil and e.sym and e.sym.kind == "var" and self.cb.vreg and self.cb.vreg[e.sym] then
+    return self:var_reg(e.sym)
+  end
+  return nil
+end
+
+-- has a register here (without loading it)
+function G:has_reg(e)
+  while e.tag == "Paren" do e = e[1] end
+  return e.tag == "Id" and e.k == nil and e.sym and e.sym.kind == "var" and self.cb.vreg
+    and self.cb.vreg[e.sym] or nil
+end
+
+-- after sym's register got its new value: write it through to the slot
+-- (shared variables) and launder
+function G:commit_var(sym)
+  local cb = self.cb
+  if cb.shared[sym] then
+    self.f:stx(8, R9, sym.slot, cb.vreg[sym])
+    cb.valid[sym] = self.f.epoch
+  end
+  self:launder(sym)
+end
+
+-- sym := register reg (int/bool variables)
+function G:write_var(sym, reg)
+  local cb = self.cb
+  local vr = cb.vreg and cb.vreg[sym]
+  if vr then
+    self.f:mov(vr, reg)
+    if cb.shared[sym] then
+      self.f:stx(8, R9, sym.slot, vr)
+      cb.valid[sym] = self.f.epoch
+    end
+  else
+    if sym.private_cb and sym.private_cb ~= cb then
+      error({ pos = self.f.pos, msg = "internal error: register variable '" .. tostring(sym.name)
+        .. "' written in another function" }, 0)
+    end
+    self.f:stx(8, R9, sym.slot, reg)
+  end
+end
+
+local alu_ops = { ["+"] = "add", ["-"] = "sub", ["*"] = "mul", ["&"] = "and", ["|"] = "or", ["~"] = "xor" }
+local commutative = { ["+"] = true, ["*"] = true, ["&"] = true, ["|"] = true, ["~"] = true }
+
+local function mentions(e, sym)
+  if type(e) ~= "table" then return false end
+  if e.tag == "Id" then return e.sym == sym end
+  if mentions(e[1], sym) or mentions(e[2], sym) then return true end
+  if e.args then for _, a in ipairs(e.args) do if mentions(a, sym) then return true end end end
+  return false
+end
+
+-- can e be evaluated straight into sym's register? gen_into evaluates the
+-- left operand of an arithmetic operator into the destination first, so sym
+-- may appear only as the leftmost operand chain
+local function safe_target(e, sym)
+  if e.k ~= nil then return true end
+  local tag = e.tag
+  if tag == "Id" then return true end
+  if tag == "Paren" or (tag == "Unop" and (e.op == "-" or e.op == "~")) then return safe_target(e[1], sym) end
+  if tag == "Op" and (alu_ops[e.op] or e.op == "//" or e.op == "%" or e.op == "<<" or e.op == ">>") then
+    return safe_target(e[1], sym) and not mentions(e[2], sym)
+  end
+  return not mentions(e, sym)
+end
+
+-- e can be evaluated by gen_into(e, {reg = r}) using register r only (no
+-- temporaries, no scratch registers, no calls, no labels)
+function G:simple(e)
+  if e.k ~= nil then return math_type(e.k) == "integer" or type(e.k) == "boolean" end
+  local tag = e.tag
+  if tag == "Paren" then return self:simple(e[1]) end
+  if tag == "Id" then
+    return e.sym and e.sym.kind == "var" and (e.sym.ty == "int" or e.sym.ty == "bool")
+  end
+  if tag == "Unop" then return (e.op == "-" or e.op == "~") and not e.pktlen and self:simple(e[1]) end
+  if tag == "Op" and e.ty == "int" then
+    local kb = e[2].k
+    local kint = math_type(kb) == "integer"
+    if alu_ops[e.op] then
+      if not ((kint and emit.fits32(kb)) or self:has_reg(e[2])) then return false end
+    elseif e.op == "<<" or e.op == ">>" then
+      if not kint then return false end
+    elseif e.op == "//" or e.op == "%" then
+      if not (kint and emit.fits32(kb) and (kb == -1 or (kb > 0 and (kb & (kb - 1)) == 0))) then return false end
+    else
+      return false
+    end
+    return self:simple(e[1])
+  end
+  return false
+end
+
+-- dst = dst <op> k, with multiplications by powers of two as shifts
+function G:alu_imm(name, dst, k)
+  local f = self.f
+  if name == "mul" then
+    if k == 1 then return end
+    if k > 1 and (k & (k - 1)) == 0 then
+      local sh = 0
+      while (1 << sh) ~= k do sh = sh + 1 end
+      f:alu("lsh", dst, nil, sh)
+      return
+    end
+  elseif (name == "add" or name == "sub" or name == "or" or name == "xor") and k == 0 then
+    return
+  end
+  f:alu(name, dst, nil, k)
+end
+
+-- the right operand b of a binary operation, evaluated as late as possible:
+-- returns its register and a temporary to free (or nil). The register may
+-- be the scratch R0 or R2: use it at once.
+function G:operand(b)
+  local vr = self:reg_of(b)
+  if vr then return vr end
+  if self:simple(b) then
+    self:gen_into(b, { reg = R2 })
+    return R2
+  end
+  local bb = b
+  while bb.tag == "Paren" do bb = bb[1] end
+  if bb.k == nil and bb.tag == "Invoke" and read_kind[bb.method] then
+    self:pkt_read(bb, { reg = R0 })
+    return R0
+  end
+  local tb = self:gen(b)
+  return self:treg(tb, R2), tb
 end
 
 -- faults and exits ------------------------------------------------------------
@@ -171,22 +437,26 @@ function G:pkt_addr(off_e, size)
     if k + size > f.fact then f.fact = k + size end
     return k
   end
-  local t = self:gen(off_e)
-  local r = self:treg(t, R3)
+  local t
+  local r = self:reg_of(off_e)
+  if not r then
+    if self:simple(off_e) then
+      self:gen_into(off_e, { reg = R3 })
+      r = R3
+    else
+      t = self:gen(off_e)
+      r = self:treg(t, R3)
+    end
+  end
   f:jcc("gt", r, nil, MAX_PKT - 8, self.cb.fault)
   self:pkt_ptrs()
   f:alu("add", R1, r)
   f:mov(R3, R1)
   f:alu("add", R3, nil, size)
   f:jcc("gt", R3, R2, nil, self.cb.fault)
-  self:free(t)
+  if t then self:free(t) end
   return 0
 end
-
-local read_kind = {
-  u8 = { 1, nil }, be16 = { 2, "be" }, be32 = { 4, "be" }, be64 = { 8, "be" },
-  le16 = { 2, nil }, le32 = { 4, nil }, le64 = { 8, nil },
-}
 
 function G:pkt_read(e, t)
   local kind = read_kind[e.method]
@@ -305,20 +575,27 @@ function G:jump_if(e, sense, l)
     end
     local cmp = ({ ["=="] = "eq", ["~="] = "ne", ["<"] = "slt", ["<="] = "sle", [">"] = "sgt", [">="] = "sge" })[e.op]
     if not sense then cmp = ({ eq = "ne", ne = "eq", slt = "sge", sle = "sgt", sgt = "sle", sge = "slt" })[cmp] end
-    local ta = self:gen(e[1])
     local kb = e[2].k
     if kb == true then kb = 1 elseif kb == false then kb = 0 end
-    if math_type(kb) == "integer" and emit.fits32(kb) then
-      local ra = self:treg(ta, R1)
+    local kimm = math_type(kb) == "integer" and emit.fits32(kb)
+    local ta
+    local ra = self:reg_of(e[1])
+    if not ra and kimm and self:simple(e[1]) then
+      self:gen_into(e[1], { reg = R1 })
+      ra = R1
+    elseif not ra then
+      ta = self:gen(e[1])
+    end
+    if kimm then
+      ra = ra or self:treg(ta, R1)
       f:jcc(cmp, ra, nil, kb, l)
     else
-      local tb = self:gen(e[2])
-      local ra = self:treg(ta, R1)
-      local rb = self:treg(tb, R2)
+      local rb, tb = self:operand(e[2])
+      ra = ra or self:treg(ta, R1)
       f:jcc(cmp, ra, rb, nil, l)
-      self:free(tb)
+      if tb then self:free(tb) end
     end
-    self:free(ta)
+    if ta then self:free(ta) end
     return
   end
   local ty = e.ty
@@ -343,6 +620,11 @@ function G:jump_if(e, sense, l)
     return
   end
   -- a boolean value
+  local vr = self:reg_of(e)
+  if vr then
+    f:jcc(sense and "ne" or "eq", vr, nil, 0, l)
+    return
+  end
   local t = self:gen(e)
   local r = self:treg(t, R1)
   f:jcc(sense and "ne" or "eq", r, nil, 0, l)
@@ -357,8 +639,6 @@ function G:gen(e)
   self:gen_into(e, t)
   return t
 end
-
-local alu_ops = { ["+"] = "add", ["-"] = "sub", ["*"] = "mul", ["&"] = "and", ["|"] = "or", ["~"] = "xor" }
 
 function G:gen_into(e, t)
   local f = self.f
@@ -382,7 +662,10 @@ function G:gen_into(e, t)
   end
   if tag == "Id" then
     local sym = e.sym
-    if t.reg then
+    local vr = self:var_reg(sym)
+    if vr then
+      self:tset(t, vr)
+    elseif t.reg then
       f:ldx(8, t.reg, R9, sym.slot)
     else
       f:ldx(8, R0, R9, sym.slot)
@@ -404,20 +687,30 @@ function G:gen_into(e, t)
     if op == "or" or op == "and" then
       return self:gen_logic_int(e, t)
     end
-    self:gen_into(e[1], t)
     local b = e[2]
     local kb = b.k
+    local kimm = math_type(kb) == "integer" and emit.fits32(kb)
+    local ar = alu_ops[op] and commutative[op] and not kimm and self:has_reg(e[1])
+    if ar and ar ~= t.reg and not self:has_reg(b) then
+      -- a register variable op something complex: evaluate that into the
+      -- destination first, saving a temporary
+      self:gen_into(b, t)
+      local ra = self:treg(t, R1)
+      f:alu(alu_ops[op], ra, self:reg_of(e[1]))
+      self:tset(t, ra)
+      return
+    end
+    self:gen_into(e[1], t)
     if alu_ops[op] then
       local ra
-      if math_type(kb) == "integer" and emit.fits32(kb) then
+      if kimm then
         ra = self:treg(t, R1)
-        f:alu(alu_ops[op], ra, nil, kb)
+        self:alu_imm(alu_ops[op], ra, kb)
       else
-        local tb = self:gen(b)
+        local rb, tb = self:operand(b)
         ra = self:treg(t, R1)
-        local rb = self:treg(tb, R2)
         f:alu(alu_ops[op], ra, rb)
-        self:free(tb)
+        if tb then self:free(tb) end
       end
       self:tset(t, ra)
     elseif op == "//" or op == "%" then
@@ -858,7 +1151,7 @@ function G:store_var_raw(sym, v)
     return
   end
   local r = self:treg(v.t, R1)
-  f:stx(8, R9, sym.slot, r)
+  self:write_var(sym, r)
 end
 
 local function var_size(sym) return sym.ty == "nilint" and 16 or 8 end
@@ -877,6 +1170,9 @@ function G:stat(s)
   local line, col = self.line_col(s.pos)
   f:line(line, col)
   local tag = s.tag
+  if (tag == "Local" or tag == "Set") and self:direct_assign(s) then
+    return
+  end
   if tag == "Local" then
     local slots = {}
     for i, id in ipairs(s.names) do slots[i] = self:alloc(var_size(id.sym)) end
@@ -936,6 +1232,25 @@ function G:stat(s)
   else
     cg_error(s.pos, "internal error: statement " .. tostring(tag))
   end
+end
+
+-- `x = e` / `local x = e` with x in a register here: e is evaluated
+-- straight into the register when that is safe. Returns true if done.
+function G:direct_assign(s)
+  local names = s.tag == "Local" and s.names or s.targets
+  local exprs = s.exprs
+  if not exprs or #names ~= 1 or #exprs ~= 1 or names[1].tag ~= "Id" then return false end
+  local sym, e = names[1].sym, exprs[1]
+  local vr = sym and self.cb.vreg and self.cb.vreg[sym]
+  if not vr or not (e.ty == "int" or e.ty == "bool") or not safe_target(e, sym) then return false end
+  if s.tag == "Local" then
+    -- the slot (freed with the block, as in stat) is the home of a shared variable
+    sym.slot = self:alloc(var_size(sym))
+    sym.owner = self.cb
+  end
+  self:gen_into(e, { reg = vr })
+  self:commit_var(sym)
+  return true
 end
 
 function G:return_stat(s)
@@ -1019,6 +1334,7 @@ end
 -- after bpf_loop / for_each returns: a return or fault inside ends this function
 function G:after_loop()
   local f = self.f
+  f.epoch = f.epoch + 1 -- the loop body may have written any variable's slot
   self.cb.propagate = self.cb.propagate or f:label()
   f:ldx(8, R1, R9, OFF_STATUS)
   f:jcc("ne", R1, nil, 0, self.cb.propagate)
@@ -1091,21 +1407,25 @@ function G:fornum(s)
     cf:line(self.line_col(s.pos))
     cf:mov(R9, R2)
     var.owner = self.cb
-    -- i = init + index * step (constants folded in)
+    self:setup_regs(s, { R6, R7, R8 })
+    -- i = init + index * step (constants folded in), computed in i's
+    -- register if it has one
+    local ri = self.cb.vreg[var] or R1
+    cf:mov(ri, R1)
     if math_type(step_k) == "integer" and emit.fits32(step_k) then
-      if step_k ~= 1 then cf:alu("mul", R1, nil, step_k) end
+      self:alu_imm("mul", ri, step_k)
     else
       cf:ldx(8, R2, R9, step_slot)
-      cf:alu("mul", R1, R2)
+      cf:alu("mul", ri, R2)
     end
     local init_k = s.start.k
     if math_type(init_k) == "integer" and emit.fits32(init_k) then
-      if init_k ~= 0 then cf:alu("add", R1, nil, init_k) end
+      self:alu_imm("add", ri, init_k)
     else
       cf:ldx(8, R3, R9, init_slot)
-      cf:alu("add", R1, R3)
+      cf:alu("add", ri, R3)
     end
-    cf:stx(8, R9, var.slot, R1)
+    if ri == R1 then cf:stx(8, R9, var.slot, R1) else self:commit_var(var) end
     self:block(s.body)
   end)
   f:lddw_func(R2, cbf)
@@ -1128,13 +1448,17 @@ function G:forin(s)
     cf:line(self.line_col(s.pos))
     cf:mov(R9, R4)
     for _, id in ipairs(names) do id.sym.owner = self.cb end
+    self:setup_regs(s, { R6, R7, R8 })
+    local vreg = self.cb.vreg
     if names[1] then
-      cf:ldx(m.key_size, R1, R2, 0, m.key_signed and m.key_size < 8)
-      cf:stx(8, R9, names[1].sym.slot, R1)
+      local sym = names[1].sym
+      cf:ldx(m.key_size, vreg[sym] or R1, R2, 0, m.key_signed and m.key_size < 8)
+      if vreg[sym] then self:commit_var(sym) else cf:stx(8, R9, sym.slot, R1) end
     end
     if names[2] then
-      cf:ldx(m.value_size, R1, R3, 0, m.value_signed and m.value_size < 8)
-      cf:stx(8, R9, names[2].sym.slot, R1)
+      local sym = names[2].sym
+      cf:ldx(m.value_size, vreg[sym] or R1, R3, 0, m.value_signed and m.value_size < 8)
+      if vreg[sym] then self:commit_var(sym) else cf:stx(8, R9, sym.slot, R1) end
     end
     for i = 3, #names do cf:st(8, R9, names[i].sym.slot + 8, 0) end
     self:block(s.body)
@@ -1161,6 +1485,9 @@ function G:function_body(fn, f, is_prog, prefix)
   self.f = f
   self.cb = { kind = "main", fault = f:label(), temp_regs = is_prog and { R6, R7, R8 } or { R6, R7 }, depth = 0 }
   self.temps = {}
+  local saved_scan = self.scan
+  self.scan = scan_function(fn.node)
+  self:setup_regs(fn.node, self.cb.temp_regs)
   f.pos = fn.node.pos
   f:line(self.line_col(fn.node.pos))
   f:mov(R9, R10)
@@ -1187,8 +1514,9 @@ function G:function_body(fn, f, is_prog, prefix)
       else
         p.slot = self:alloc(8)
         p.owner = self.cb
-        f:ldx(8, R1, R8, 8 * i)
-        f:stx(8, R9, p.slot, R1)
+        local vr = self.cb.vreg[p]
+        f:ldx(8, vr or R1, R8, 8 * i)
+        if vr then self:commit_var(p) else f:stx(8, R9, p.slot, R1) end
       end
     end
   end
@@ -1211,6 +1539,7 @@ function G:function_body(fn, f, is_prog, prefix)
   fctx.frame = frame
   local result = fctx
   self.fctx, self.area, self.f, self.cb, self.temps = saved[1], saved[2], saved[3], saved[4], saved[5]
+  self.scan = saved_scan
   return result
 end
 

@@ -28,7 +28,7 @@ Func.__index = Func
 local M = {}
 
 function M.func(name)
-  return setmetatable({ name = name, insns = {}, lines = {}, pos = 1, fact = 0, dead = false }, Func)
+  return setmetatable({ name = name, insns = {}, lines = {}, pos = 1, fact = 0, dead = false, epoch = 0 }, Func)
 end
 
 local function fail(f, msg)
@@ -165,10 +165,14 @@ end
 -- label that some live jump targets is placed. Each label also merges a
 -- "fact" (the proven minimum packet length) over its incoming edges: the
 -- minimum of the facts at every jump to it and at the fall-through.
+-- Every label placed starts a new basic block (f.epoch counts them): codegen
+-- trusts a register copy of a variable only within the block it was made in.
 -- Returns true if the code here is live.
 function Func:place(l)
   if #l.refs == 0 and l.fact == nil then return not self.dead end
   l.at = #self.insns + 1
+  -- a new basic block: register copies of memory are no longer known
+  self.epoch = self.epoch + 1
   for _, r in ipairs(l.refs) do patch(self, r, l.at) end
   l.refs = {}
   if self.dead then
