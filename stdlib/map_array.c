@@ -4,6 +4,8 @@
  * index. Kernel semantics (kernel/bpf/arraymap.c): update out of range is
  * -E2BIG, BPF_NOEXIST is -EEXIST (every element exists), delete is
  * -EINVAL, next_key of a missing or out-of-range key is index 0.
+ * Values are 8-byte aligned, round8(value_size) apart (map_values.c; in
+ * guarded mode further apart, behind guard pages and canaries).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,8 +15,9 @@
 
 struct array_map {
     struct bl_map map;
-    size_t elem_size;    /* value_size rounded up to 8, as the kernel */
+    size_t elem_size;    /* value_size rounded up to 8, as the kernel; more when guarded */
     unsigned char *values;
+    struct bl_map_values store; /* owns values */
 };
 
 static struct array_map *as_array(struct bl_map *m)
@@ -84,13 +87,21 @@ static long array_for_each(struct bl_map *m, bl_map_visit_fn fn, void *ctx)
 
 static void array_free(struct bl_map *m)
 {
-    struct array_map *a = as_array(m);
-    bl_map_area_free(a->values, (size_t)m->def.max_entries * a->elem_size);
+    bl_map_values_free(&as_array(m)->store);
     free(m);
 }
 
+static int array_check(struct bl_map *m)
+{
+    return bl_map_values_check(&as_array(m)->store);
+}
+
 static const struct bl_map_ops array_ops = {
+    array_lookup, array_update, array_delete, array_next_key, array_for_each, array_free, NULL,
+};
+static const struct bl_map_ops array_ops_guarded = {
     array_lookup, array_update, array_delete, array_next_key, array_for_each, array_free,
+    array_check,
 };
 
 int bl_array_check(const struct bl_map_def *d, char **err)
@@ -124,16 +135,15 @@ int bl_array_check(const struct bl_map_def *d, char **err)
 struct bl_map *bl_array_create(const struct bl_map_def *d, char **err)
 {
     struct array_map *a = calloc(1, sizeof *a);
-    if (a) {
-        a->elem_size = bl_round8(d->value_size);
-        a->values = bl_map_area_alloc((size_t)d->max_entries * a->elem_size);
-    }
-    if (!a || !a->values) {
+    int guarded = bl_guard_default();
+    if (!a || bl_map_values_alloc(&a->store, d->value_size, d->max_entries, guarded) < 0) {
         free(a);
         bl_set_err(err, "map '%s': out of memory", d->name);
         return NULL;
     }
+    a->values = a->store.base;
+    a->elem_size = a->store.stride;
     a->map.def = *d;
-    a->map.ops = &array_ops;
+    a->map.ops = guarded ? &array_ops_guarded : &array_ops;
     return &a->map;
 }

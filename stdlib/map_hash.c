@@ -14,6 +14,11 @@
  * Iteration (next_key, for_each) walks the pool in slot order: a deleted
  * element only clears its live mark, so deleting the current element -- or
  * any other -- while iterating is safe.
+ *
+ * An element is its head, key and value, one after the other in the pool;
+ * in guarded mode (map_values.c) the values live apart, behind guard pages
+ * or canaries, so that a write past a value cannot reach the next
+ * element's head.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,6 +46,7 @@ struct hash_map {
     uint32_t free_head;
     uint32_t count;
     uint32_t newest, oldest; /* ends of the LRU list */
+    struct bl_map_values values; /* value i: INLINE in the pool, or guarded apart */
 };
 
 static struct hash_map *as_hash(struct bl_map *m)
@@ -60,7 +66,7 @@ static unsigned char *elem_key(struct hash_map *h, uint32_t i)
 
 static unsigned char *elem_value(struct hash_map *h, uint32_t i)
 {
-    return (unsigned char *)elem(h, i) + h->value_off;
+    return bl_map_value(&h->values, i);
 }
 
 static uint64_t mix64(uint64_t x)
@@ -283,11 +289,20 @@ static void hash_free(struct bl_map *m)
     struct hash_map *h = as_hash(m);
     bl_map_area_free(h->buckets, (size_t)(h->bucket_mask + 1) * sizeof *h->buckets);
     bl_map_area_free(h->pool, (size_t)m->def.max_entries * h->elem_size);
+    bl_map_values_free(&h->values);
     free(h);
 }
 
+static int hash_check(struct bl_map *m)
+{
+    return bl_map_values_check(&as_hash(m)->values);
+}
+
 static const struct bl_map_ops hash_ops = {
-    hash_lookup, hash_update, hash_delete, hash_next_key, hash_for_each, hash_free,
+    hash_lookup, hash_update, hash_delete, hash_next_key, hash_for_each, hash_free, NULL,
+};
+static const struct bl_map_ops hash_ops_guarded = {
+    hash_lookup, hash_update, hash_delete, hash_next_key, hash_for_each, hash_free, hash_check,
 };
 
 #define F_NO_PREALLOC 1u  /* BPF_F_NO_PREALLOC: we preallocate anyway */
@@ -338,24 +353,37 @@ struct bl_map *bl_hash_create(const struct bl_map_def *d, char **err)
 {
     struct hash_map *h = calloc(1, sizeof *h);
     uint32_t n_buckets = bucket_count(d->max_entries);
+    int guarded = bl_guard_default();
+    int values_rc = 0;
     if (h) {
-        h->elem_size = elem_size(d);
+        h->value_off = sizeof(struct elem_head) + bl_round8(d->key_size);
+        /* guarded: the pool holds heads and keys only */
+        h->elem_size = guarded ? h->value_off : elem_size(d);
         h->pool = bl_map_area_alloc((size_t)d->max_entries * h->elem_size);
         h->buckets = bl_map_area_alloc((size_t)n_buckets * sizeof *h->buckets);
+        if (guarded) {
+            values_rc = bl_map_values_alloc(&h->values, d->value_size, d->max_entries, 1);
+        } else if (h->pool) {
+            h->values = (struct bl_map_values){
+                .base = h->pool + h->value_off, .stride = h->elem_size,
+                .value_size = d->value_size, .n = d->max_entries, .layout = BL_VALUES_INLINE,
+            };
+        }
     }
-    if (!h || !h->pool || !h->buckets) {
+    if (!h || !h->pool || !h->buckets || values_rc < 0) {
         if (h) {
             bl_map_area_free(h->pool, (size_t)d->max_entries * h->elem_size);
             bl_map_area_free(h->buckets, (size_t)n_buckets * sizeof *h->buckets);
+            if (values_rc == 0)
+                bl_map_values_free(&h->values);
         }
         free(h);
         bl_set_err(err, "map '%s': out of memory", d->name);
         return NULL;
     }
     h->map.def = *d;
-    h->map.ops = &hash_ops;
+    h->map.ops = guarded ? &hash_ops_guarded : &hash_ops;
     h->lru = d->type == BPFLUA_MAP_LRU_HASH;
-    h->value_off = sizeof(struct elem_head) + bl_round8(d->key_size);
     h->bucket_mask = n_buckets - 1;
     memset(h->buckets, 0xff, (size_t)n_buckets * sizeof *h->buckets);
     /* free list in slot order, so a fresh map iterates in insertion order */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../vm/guard.h"
 #include "../vm/object.h"
 #include "maps.h"
 
@@ -26,6 +27,9 @@ struct bl_map_ops {
     int (*next_key)(struct bl_map *m, const void *key, void *next_key);
     long (*for_each)(struct bl_map *m, bl_map_visit_fn fn, void *ctx);
     void (*free)(struct bl_map *m);
+    /* guarded storage only (else NULL): 0, or -EFAULT if something wrote
+     * outside a value (bl_map_guard_check) */
+    int (*check)(struct bl_map *m);
 };
 
 /* The common head of every map instance. */
@@ -45,6 +49,36 @@ static inline size_t bl_round8(size_t n)
  * with the same size. */
 void *bl_map_area_alloc(size_t size);
 void bl_map_area_free(void *area, size_t size);
+
+/* Value storage (map_values.c): value i at base + i * stride. */
+enum bl_values_layout {
+    BL_VALUES_PLAIN,  /* one area, stride round8(value_size) */
+    BL_VALUES_INLINE, /* inside a hash map's element pool (not owned) */
+    BL_VALUES_PAGES,  /* guarded: each value's rounding ends at a guard page */
+    BL_VALUES_CANARY, /* guarded: one region, an 8-15 byte canary after each value */
+};
+struct bl_map_values {
+    unsigned char *base;
+    size_t stride;
+    size_t tail;          /* canary bytes after each value (guarded layouts) */
+    uint32_t value_size, n;
+    enum bl_values_layout layout;
+    struct bl_guard g;
+};
+/* Per-value guard pages up to this many pages (guards included) per map:
+ * 512 values of up to a page; larger maps get the CANARY layout. */
+#define BL_VALUES_GUARD_PAGES 1024u
+
+static inline unsigned char *bl_map_value(const struct bl_map_values *v, uint32_t i)
+{
+    return v->base + (size_t)i * v->stride;
+}
+/* n zeroed values, PLAIN, or guarded (PAGES or CANARY). 0 or -ENOMEM. */
+int bl_map_values_alloc(struct bl_map_values *v, uint32_t value_size, uint32_t n, int guarded);
+void bl_map_values_free(struct bl_map_values *v);
+/* Guarded layouts: 0, or -EFAULT if a canary or slack byte changed (all
+ * restored). Other layouts: 0. */
+int bl_map_values_check(struct bl_map_values *v);
 
 /* map_array.c, map_hash.c, map_ringbuf.c: check the definition (0 or a
  * negative errno with *err set), and create an instance. */

@@ -123,7 +123,7 @@ static void ringbuf_free(struct bl_map *m)
 
 static const struct bl_map_ops ringbuf_ops = {
     ringbuf_lookup, ringbuf_update, ringbuf_delete, ringbuf_next_key, ringbuf_for_each,
-    ringbuf_free,
+    ringbuf_free, NULL,
 };
 
 int bl_ringbuf_check(const struct bl_map_def *d, char **err)

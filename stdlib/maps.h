@@ -44,6 +44,10 @@ int bl_map_next_key(struct bl_map *m, const void *key, void *next_key);
 long bl_map_for_each(struct bl_map *m,
                      int (*fn)(struct bl_map *m, void *key, void *value, void *ctx),
                      void *ctx);
+/* Guarded maps (created while bl_guard_default(), vm/guard.h): 0, or
+ * -EFAULT if something wrote outside a value since the last check (the
+ * canaries and slack are restored). 0 for unguarded maps. */
+int bl_map_guard_check(struct bl_map *m);
 /* Ring buffer. output: 0, -EAGAIN when the record does not fit (as the
  * kernel), -EINVAL for flags other than BPF_RB_NO_WAKEUP/FORCE_WAKEUP.
  * pop: the oldest record's size (0 if empty; zero-length records are

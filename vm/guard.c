@@ -194,10 +194,16 @@ void bl_guard_free_ptr(void *p, size_t size, enum bl_guard_align align)
     bl_guard_free(&g);
 }
 
+static _Atomic int cached_default = -1;
+
+void bl_guard_set_default(int on)
+{
+    atomic_store_explicit(&cached_default, on < 0 ? -1 : on != 0, memory_order_relaxed);
+}
+
 int bl_guard_default(void)
 {
-    static _Atomic int cached = -1;
-    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    int v = atomic_load_explicit(&cached_default, memory_order_relaxed);
     if (v < 0) {
         const char *e = getenv("BPFLUA_GUARD");
         if (e && *e)
@@ -208,7 +214,7 @@ int bl_guard_default(void)
 #else
             v = 0;
 #endif
-        atomic_store_explicit(&cached, v, memory_order_relaxed);
+        atomic_store_explicit(&cached_default, v, memory_order_relaxed);
     }
     return v;
 }

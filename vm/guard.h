@@ -17,6 +17,8 @@
  * AddressSanitizer in sanitizer builds, and bl_guard_check() reports any
  * write into it.
  *
+ * Map values use it too (stdlib/map_values.c: maps created in guarded mode).
+ *
  * Guarded mode is on by default in sanitizer builds (ASan: the test and
  * fuzz builds) and is switched with the environment variable BPFLUA_GUARD
  * (1 on, 0 off) or per run with bpflua_run_opts.guard.
@@ -68,6 +70,9 @@ void bl_guard_free_ptr(void *p, size_t size, enum bl_guard_align align);
 /* 1 if guarded mode is on by default: BPFLUA_GUARD=1/0 in the environment,
  * else 1 in sanitizer builds and 0 in release builds. */
 int bl_guard_default(void);
+/* Overrides the default for the rest of the process (tests): 1 on, 0 off,
+ * -1 back to the environment and build. */
+void bl_guard_set_default(int on);
 /* Resolves a run option: opt > 0 on, opt < 0 off, 0 the default. */
 static inline int bl_guard_wanted(int opt)
 {

@@ -283,6 +283,15 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
             rc = -EFAULT;
         }
         bl_guard_free(&pg);
+        /* maps created in guarded mode keep their values behind guard pages
+         * and canaries (stdlib/map_values.c); check (and restore) them all */
+        for (uint32_t i = 0; obj->map_rt && i < obj->n_maps; i++) {
+            if (bl_map_guard_check(obj->map_rt[i]) < 0 && rc == 0) {
+                bl_set_err(err, "guard: the program wrote outside a value of map '%s'",
+                           obj->maps[i].name);
+                rc = -EFAULT;
+            }
+        }
     }
     return rc;
 }

@@ -1,6 +1,7 @@
 /* test_maps.c - every map operation with the kernel's errnos: arrays,
  * hash and lru_hash (full maps, eviction order, iteration with deletion),
- * ring buffers, and the public map API of an object. */
+ * ring buffers, and the public map API of an object; all of it with the
+ * values unguarded and guarded (stdlib/map_values.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "vm/guard.h"
 #include "vm/object.h"
 #include "stdlib/maps.h"
 
@@ -518,6 +520,27 @@ static void object_api(void **state)
     bpflua_object_free(obj);
 }
 
+static int unguarded(void **state)
+{
+    (void)state;
+    bl_guard_set_default(0);
+    return 0;
+}
+
+static int guarded(void **state)
+{
+    (void)state;
+    bl_guard_set_default(1);
+    return 0;
+}
+
+static int restore_default(void **state)
+{
+    (void)state;
+    bl_guard_set_default(-1);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,5 +559,9 @@ int main(void)
         cmocka_unit_test(bad_definitions),
         cmocka_unit_test(object_api),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* every test twice: values in one plain area (release builds), and in
+     * guarded storage (test builds: guard pages and canaries, map_values.c) */
+    int failed = cmocka_run_group_tests_name("unguarded", tests, unguarded, restore_default);
+    failed += cmocka_run_group_tests_name("guarded", tests, guarded, restore_default);
+    return failed;
 }
