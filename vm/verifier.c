@@ -75,15 +75,15 @@ static int is_state_visited(struct bl_venv *env, struct bl_vstate *st, uint32_t 
     if (env->n_seen[idx] >= PRUNE_WIDEN_AFTER) /* the hull of all: later states fall inside */
         for (struct bl_seen_state *s = env->seen[idx]; s; s = s->next)
             widen_state(&s->st, st);
-    struct bl_seen_state *n = malloc(sizeof *n);
-    struct bl_vstate *copy = vstate_copy(st);
-    if (!n || !copy) {
-        free(n);
-        vstate_free(copy);
+    struct bl_seen_state *n = arena_alloc(&env->arena, sizeof *n);
+    struct bl_vstate *copy = vstate_copy(env, st);
+    if (!n || !copy)
         return -ENOMEM;
-    }
     n->st = *copy;
-    free(copy); /* the frames now belong to n->st */
+    /* the frames now belong to n->st (explored states are never freed
+     * before the arena is); the bare vstate goes back on its list */
+    memset(copy->frames, 0, sizeof copy->frames);
+    vstate_free(env, copy);
     n->next = env->seen[idx];
     env->seen[idx] = n;
     env->n_seen[idx]++;
@@ -188,19 +188,16 @@ done:
         err = 0;
     if (err < 0 && env->log_level)
         log_state(env, st);
-    vstate_free(st);
+    vstate_free(env, st);
     return err;
 }
 
-static struct bl_vstate *initial_state(void)
+static struct bl_vstate *initial_state(struct bl_venv *env)
 {
-    struct bl_vstate *st = vstate_new();
-    struct bl_frame *f = frame_new();
-    if (!st || !f) {
-        free(st);
-        free(f);
-        return NULL;
-    }
+    struct bl_vstate *st = vstate_new(env);
+    struct bl_frame *f = frame_new(env);
+    if (!st || !f)
+        return NULL; /* the arena frees them */
     st->frames[0] = f;
     mark_reg_ptr(&f->regs[BL_R1], REG_PTR_TO_CTX);
     mark_reg_ptr(&f->regs[BL_R10], REG_PTR_TO_STACK);
@@ -209,7 +206,7 @@ static struct bl_vstate *initial_state(void)
 
 static int walk(struct bl_venv *env)
 {
-    struct bl_vstate *st = initial_state();
+    struct bl_vstate *st = initial_state(env);
     if (!st)
         return -ENOMEM;
     int err = push_state(env, st);
@@ -222,23 +219,9 @@ static int walk(struct bl_venv *env)
 
 static void env_free(struct bl_venv *env)
 {
-    while (env->n_stack)
-        vstate_free(env->stack[--env->n_stack]);
+    /* every state, explored or queued, and every frame is in the arena */
+    arena_release(&env->arena);
     free(env->stack);
-    if (env->seen) {
-        for (uint32_t i = 0; i < env->n_insns; i++) {
-            struct bl_seen_state *s = env->seen[i];
-            while (s) {
-                struct bl_seen_state *next = s->next;
-                for (int f = 0; f < BL_MAX_CALL_DEPTH; f++)
-                    free(s->st.frames[f]);
-                free(s);
-                s = next;
-            }
-        }
-    }
-    for (uint32_t i = 0; i < env->n_cb_entries; i++)
-        vstate_free(env->cb_entries[i]);
     free(env->cb_entries);
     free(env->seen);
     free(env->n_seen);

@@ -854,7 +854,7 @@ int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate
         ((dst.type == REG_PTR_TO_MAP_VALUE_OR_NULL && reg_is_const(&src) && src.var.value == 0) ||
          (src.type == REG_PTR_TO_MAP_VALUE_OR_NULL && reg_is_const(&dst) && dst.var.value == 0))) {
         uint32_t id = dst.type == REG_PTR_TO_MAP_VALUE_OR_NULL ? dst.id : src.id;
-        struct bl_vstate *other = vstate_copy(st);
+        struct bl_vstate *other = vstate_copy(env, st);
         if (!other)
             return -ENOMEM;
         /* JEQ: taken means null */
@@ -883,13 +883,13 @@ int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate
             else
                 can_fall = 0;
         }
-        struct bl_vstate *other = can_take ? vstate_copy(st) : NULL;
+        struct bl_vstate *other = can_take ? vstate_copy(env, st) : NULL;
         if (can_take && !other)
             return -ENOMEM;
         if (!jmp32)
             pkt_compare(other, can_fall ? st : NULL, &dst, &src, op);
         if (!can_fall) {
-            vstate_free(st);
+            vstate_free(env, st);
             *stp = NULL;
         }
         *otherp = other;
@@ -918,7 +918,7 @@ int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate
 
     struct bl_vstate *other = NULL;
     if (can_take) {
-        other = vstate_copy(st);
+        other = vstate_copy(env, st);
         if (!other)
             return -ENOMEM;
         if (exact32) {
@@ -945,7 +945,7 @@ int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate
             }
         }
     } else {
-        vstate_free(st);
+        vstate_free(env, st);
         *stp = NULL;
     }
     *otherp = other;

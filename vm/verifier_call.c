@@ -27,7 +27,7 @@ int push_state(struct bl_venv *env, struct bl_vstate *st)
         uint32_t cap = env->cap_stack ? env->cap_stack * 2 : 64;
         struct bl_vstate **ns = realloc(env->stack, cap * sizeof *ns);
         if (!ns) {
-            vstate_free(st);
+            vstate_free(env, st);
             return -ENOMEM;
         }
         env->stack = ns;
@@ -206,7 +206,7 @@ static int enter_frame(struct bl_venv *env, struct bl_vstate *st, uint32_t targe
     int sp = find_subprog(env, target);
     if (sp < 0)
         return reject(env, "call to invalid destination %u", target);
-    struct bl_frame *f = frame_new();
+    struct bl_frame *f = frame_new(env);
     if (!f)
         return -ENOMEM;
     f->callsite = env->cur_insn;
@@ -245,14 +245,14 @@ static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
     widen_reachable_frames(st, &ctx);
     if ((err = grow_cb_entries(env)))
         return err;
-    struct bl_vstate *snap = vstate_copy(st);
+    struct bl_vstate *snap = vstate_copy(env, st);
     if (!snap)
         return -ENOMEM;
     int32_t entry = (int32_t)env->n_cb_entries;
     env->cb_entries[env->n_cb_entries++] = snap;
 
     /* the caller goes on after any number of iterations */
-    struct bl_vstate *cont = vstate_copy(st);
+    struct bl_vstate *cont = vstate_copy(env, st);
     if (!cont)
         return -ENOMEM;
     struct bl_frame *cf = cur_frame(cont);
@@ -386,7 +386,7 @@ int check_exit(struct bl_venv *env, struct bl_vstate *st)
                 return reject(env, "cannot return stack pointer to the caller frame");
     struct bl_reg ret = *r0;
     uint32_t callsite = f->callsite;
-    free(f);
+    frame_free(env, f);
     st->frames[st->curframe--] = NULL;
     cur_frame(st)->regs[BL_R0] = ret;
     st->insn = callsite + 1;

@@ -62,9 +62,9 @@ static const struct bl_slot *slot_read(const struct bl_frame *f, int off, int *b
 }
 
 /* Grows frame fi so that byte `lo` has a slot; returns the frame. */
-static struct bl_frame *reserve_to(struct bl_vstate *st, int fi, int lo)
+static struct bl_frame *reserve_to(struct bl_venv *env, struct bl_vstate *st, int fi, int lo)
 {
-    if (frame_reserve(st, fi, (-lo - 1) / 8 + 1))
+    if (frame_reserve(env, st, fi, (-lo - 1) / 8 + 1))
         return NULL;
     return st->frames[fi];
 }
@@ -203,7 +203,7 @@ static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct b
     if (reg_is_pointer(val) && size != 8)
         return reject(env, "invalid size of register spill");
     note_depth(env, f, lo);
-    if (!(f = reserve_to(st, reg->frameno, lo)))
+    if (!(f = reserve_to(env, st, reg->frameno, lo)))
         return -ENOMEM;
     int b;
     struct bl_slot *s = slot_at(f, lo, &b);
@@ -448,7 +448,7 @@ int check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, uint6
             (err = stack_bounds(env, reg, regno, 0, sz, " indirect access to", &lo, &hi)))
             return err;
         if (write && tnum_is_const(reg->var)) {
-            if (!(f = reserve_to(st, reg->frameno, lo)))
+            if (!(f = reserve_to(env, st, reg->frameno, lo)))
                 return -ENOMEM;
             for (int a = lo; a < hi; a++) {
                 int b;

@@ -12,12 +12,86 @@
 
 #include "verifier_state.h"
 
-struct bl_frame *frame_new(void)
+/* ---- the arena ------------------------------------------------------------ */
+
+/* Under AddressSanitizer a block on a free list is poisoned (but for the
+ * link word), so a use after vstate_free/frame_free is still reported as
+ * it was with malloc. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+
+#define ARENA_FIRST_CHUNK (16u << 10)
+#define ARENA_MAX_CHUNK (1u << 20)
+
+static size_t align16(size_t n)
 {
-    struct bl_frame *f = calloc(1, sizeof *f);
-    if (f)
-        f->cb_entry = -1;
-    return f;
+    return (n + 15) & ~(size_t)15;
+}
+
+void *arena_alloc(struct bl_arena *a, size_t size)
+{
+    size = align16(size);
+    if ((size_t)(a->end - a->cur) < size) {
+        /* chunks double up to 1 MiB: small programs stay small, big ones
+         * make few calls to malloc */
+        size_t cs = a->chunks ? a->chunks->size * 2 : ARENA_FIRST_CHUNK;
+        if (cs > ARENA_MAX_CHUNK)
+            cs = ARENA_MAX_CHUNK;
+        if (cs < size)
+            cs = size;
+        struct bl_arena_chunk *c = malloc(sizeof *c + cs);
+        if (!c)
+            return NULL;
+        c->next = a->chunks;
+        c->size = cs;
+        a->chunks = c;
+        a->cur = c->data;
+        a->end = c->data + cs;
+        a->chunk_bytes += cs;
+    }
+    void *p = a->cur;
+    a->cur += size;
+    a->n_alloc++;
+    return p;
+}
+
+void arena_release(struct bl_arena *a)
+{
+    struct bl_arena_chunk *c = a->chunks;
+    while (c) {
+        struct bl_arena_chunk *next = c->next;
+        UNPOISON(c->data, c->size);
+        free(c);
+        c = next;
+    }
+    memset(a, 0, sizeof *a);
+}
+
+/* A free block's first word links the list. */
+static void *pop_free(struct bl_arena *a, void **list, size_t size)
+{
+    void *p = *list;
+    if (p) {
+        *list = *(void **)p;
+        UNPOISON(p, size);
+        a->n_alloc++;
+        a->n_reused++;
+    }
+    return p;
+}
+
+static void push_free(void **list, void *p, size_t size)
+{
+    *(void **)p = *list;
+    *list = p;
+    POISON((char *)p + sizeof(void *), size - sizeof(void *));
 }
 
 static size_t frame_size(uint16_t n_slots)
@@ -25,9 +99,31 @@ static size_t frame_size(uint16_t n_slots)
     return sizeof(struct bl_frame) + n_slots * sizeof(struct bl_slot);
 }
 
-struct bl_frame *frame_copy(const struct bl_frame *f)
+static struct bl_frame *frame_alloc(struct bl_venv *env, uint16_t n_slots)
 {
-    struct bl_frame *c = malloc(frame_size(f->n_slots));
+    struct bl_frame *f = pop_free(&env->arena, &env->arena.free_frames[n_slots], frame_size(n_slots));
+    return f ? f : arena_alloc(&env->arena, frame_size(n_slots));
+}
+
+void frame_free(struct bl_venv *env, struct bl_frame *f)
+{
+    if (f)
+        push_free(&env->arena.free_frames[f->n_slots], f, frame_size(f->n_slots));
+}
+
+struct bl_frame *frame_new(struct bl_venv *env)
+{
+    struct bl_frame *f = frame_alloc(env, 0);
+    if (f) {
+        memset(f, 0, sizeof *f);
+        f->cb_entry = -1;
+    }
+    return f;
+}
+
+struct bl_frame *frame_copy(struct bl_venv *env, const struct bl_frame *f)
+{
+    struct bl_frame *c = frame_alloc(env, f->n_slots);
     if (c)
         memcpy(c, f, frame_size(f->n_slots));
     return c;
@@ -39,47 +135,54 @@ const struct bl_slot *frame_slot(const struct bl_frame *f, int i)
     return i < f->n_slots ? &f->stack[i] : &invalid;
 }
 
-int frame_reserve(struct bl_vstate *st, int fi, int n)
+int frame_reserve(struct bl_venv *env, struct bl_vstate *st, int fi, int n)
 {
     struct bl_frame *f = st->frames[fi];
     if (n <= f->n_slots)
         return 0;
     if (n > BL_STACK_SLOTS)
         n = BL_STACK_SLOTS;
-    struct bl_frame *g = realloc(f, frame_size((uint16_t)n));
+    struct bl_frame *g = frame_alloc(env, (uint16_t)n);
     if (!g)
         return -ENOMEM;
-    memset(&g->stack[g->n_slots], 0, (size_t)(n - g->n_slots) * sizeof(struct bl_slot));
+    memcpy(g, f, frame_size(f->n_slots));
+    memset(&g->stack[f->n_slots], 0, (size_t)(n - f->n_slots) * sizeof(struct bl_slot));
     g->n_slots = (uint16_t)n;
+    frame_free(env, f);
     st->frames[fi] = g;
     return 0;
 }
 
-struct bl_vstate *vstate_new(void)
+struct bl_vstate *vstate_new(struct bl_venv *env)
 {
-    return calloc(1, sizeof(struct bl_vstate));
+    struct bl_vstate *st = pop_free(&env->arena, &env->arena.free_vstates, sizeof *st);
+    if (!st)
+        st = arena_alloc(&env->arena, sizeof *st);
+    if (st)
+        memset(st, 0, sizeof *st);
+    return st;
 }
 
-void vstate_free(struct bl_vstate *st)
+void vstate_free(struct bl_venv *env, struct bl_vstate *st)
 {
     if (!st)
         return;
     for (int i = 0; i < BL_MAX_CALL_DEPTH; i++)
-        free(st->frames[i]);
-    free(st);
+        frame_free(env, st->frames[i]);
+    push_free(&env->arena.free_vstates, st, sizeof *st);
 }
 
-struct bl_vstate *vstate_copy(const struct bl_vstate *st)
+struct bl_vstate *vstate_copy(struct bl_venv *env, const struct bl_vstate *st)
 {
-    struct bl_vstate *c = vstate_new();
+    struct bl_vstate *c = vstate_new(env);
     if (!c)
         return NULL;
     c->curframe = st->curframe;
     c->insn = st->insn;
     for (int i = 0; i <= st->curframe; i++) {
-        c->frames[i] = frame_copy(st->frames[i]);
+        c->frames[i] = frame_copy(env, st->frames[i]);
         if (!c->frames[i]) {
-            vstate_free(c);
+            vstate_free(env, c);
             return NULL;
         }
     }

@@ -92,6 +92,30 @@ struct bl_subprog {
     uint8_t is_callback;
 };
 
+/* Where one verification's states live: chunks carved by a bump pointer,
+ * freed frames and vstates kept on free lists (frames by slot count, so a
+ * reused block always has the right size) and handed out again first. The
+ * worklist's states come and go constantly; with the lists they cycle
+ * through the same few hot blocks instead of malloc and fresh pages. The
+ * whole arena is released at the end of the verification. */
+struct bl_arena_chunk {
+    struct bl_arena_chunk *next;
+    size_t size;
+    _Alignas(16) unsigned char data[];
+};
+
+struct bl_arena {
+    struct bl_arena_chunk *chunks;
+    unsigned char *cur, *end;   /* free part of the newest chunk */
+    void *free_frames[BL_STACK_SLOTS + 1];
+    void *free_vstates;
+    size_t chunk_bytes;         /* total of the chunks (tests, stats) */
+    uint64_t n_alloc, n_reused; /* blocks handed out, of them from a free list */
+};
+
+void *arena_alloc(struct bl_arena *a, size_t size);
+void arena_release(struct bl_arena *a);
+
 struct bl_venv {
     bpflua_object *obj;
     struct bl_prog *prog;
@@ -122,6 +146,8 @@ struct bl_venv {
     uint32_t *root_begin, *root_end; /* per subprog: its slice of postorder */
     uint32_t n_cb_entries, cap_cb_entries;
 
+    struct bl_arena arena;  /* every bl_vstate and bl_frame of this verification */
+
     uint32_t id_gen;
     uint64_t insn_processed;
     uint32_t cur_insn;
@@ -138,16 +164,18 @@ void log_state(struct bl_venv *env, const struct bl_vstate *st);
 void log_insn(struct bl_venv *env, uint32_t idx, const struct bl_insn *insn);
 
 /* verifier_state.c */
-struct bl_vstate *vstate_new(void);
-struct bl_vstate *vstate_copy(const struct bl_vstate *st);
-void vstate_free(struct bl_vstate *st);
-struct bl_frame *frame_copy(const struct bl_frame *f);
-struct bl_frame *frame_new(void);
+/* States and frames come from env->arena and go back to it. */
+struct bl_vstate *vstate_new(struct bl_venv *env);
+struct bl_vstate *vstate_copy(struct bl_venv *env, const struct bl_vstate *st);
+void vstate_free(struct bl_venv *env, struct bl_vstate *st);
+struct bl_frame *frame_copy(struct bl_venv *env, const struct bl_frame *f);
+struct bl_frame *frame_new(struct bl_venv *env);
+void frame_free(struct bl_venv *env, struct bl_frame *f);
 struct bl_frame *cur_frame(const struct bl_vstate *st);
 /* Slot i of f (an invalid one beyond n_slots). */
 const struct bl_slot *frame_slot(const struct bl_frame *f, int i);
 /* Makes st->frames[fi] hold at least n slots; 0 or -ENOMEM. */
-int frame_reserve(struct bl_vstate *st, int fi, int n);
+int frame_reserve(struct bl_venv *env, struct bl_vstate *st, int fi, int n);
 void mark_reg_not_init(struct bl_reg *r);
 void mark_reg_unknown(struct bl_reg *r);
 void mark_reg_known(struct bl_reg *r, uint64_t v);
