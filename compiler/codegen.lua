@@ -109,11 +109,21 @@ local read_kind = {
 --            (f.epoch, bumped by every placed label and by nested loop
 --            calls) and written through to the slot on every assignment.
 
+local alu_ops = { ["+"] = "add", ["-"] = "sub", ["*"] = "mul", ["&"] = "and", ["|"] = "or", ["~"] = "xor" }
+local commutative = { ["+"] = true, ["*"] = true, ["&"] = true, ["|"] = true, ["~"] = true }
+
 -- scan(fn node) -> { refs = {[scope] = {[sym] = uses}}, decl = {[sym] = scope},
 -- nscopes = {[sym] = number of scopes referencing it} }; a scope is the
 -- function node or the Fornum/Forin node of a loop body
 local function scan_function(fnnode)
-  local refs, decl, nscopes = {}, {}, {}
+  local refs, decl, nscopes, exprs = {}, {}, {}, {}
+  -- the expressions each scope evaluates (lists evaluated together, as in
+  -- the start, limit and step of a for), for the temporaries estimate
+  local function evals(sc, list)
+    local l = exprs[sc]
+    if not l then l = {}; exprs[sc] = l end
+    l[#l + 1] = list
+  end
   local function use(sc, sym, n)
     local r = refs[sc]
     if not r then r = {}; refs[sc] = r end
@@ -140,18 +150,26 @@ local function scan_function(fnnode)
       if tag == "Local" then
         for _, e in ipairs(s.exprs or {}) do expr(e, sc) end
         for _, id in ipairs(s.names) do declare(id, sc) end
+        evals(sc, s.exprs or {})
       elseif tag == "Set" then
-        for _, t in ipairs(s.targets) do expr(t, sc) end
-        for _, e in ipairs(s.exprs) do expr(e, sc) end
+        local l = {}
+        for _, t in ipairs(s.targets) do
+          expr(t, sc)
+          if t.tag == "Index" then l[#l + 1] = t[2] end
+        end
+        for _, e in ipairs(s.exprs) do expr(e, sc); l[#l + 1] = e end
+        evals(sc, l)
       elseif tag == "CallStat" then
         expr(s[1], sc)
+        evals(sc, { s[1] })
       elseif tag == "If" then
-        for i, c in ipairs(s.conds) do expr(c, sc); block(s.blocks[i], sc) end
+        for i, c in ipairs(s.conds) do expr(c, sc); evals(sc, { c }); block(s.blocks[i], sc) end
         if s.else_block then block(s.else_block, sc) end
       elseif tag == "Do" then
         block(s.body, sc)
       elseif tag == "Fornum" then
         expr(s.start, sc); expr(s.limit, sc); expr(s.step, sc)
+        evals(sc, { s.start, s.limit, s.step })
         declare(s.var, s)
         block(s.body, s)
       elseif tag == "Forin" then
@@ -160,12 +178,125 @@ local function scan_function(fnnode)
         block(s.body, s)
       elseif tag == "Return" then
         for _, e in ipairs(s) do expr(e, sc) end
+        evals(sc, { s[1] })
       end
     end
   end
   for _, p in ipairs(fnnode.params or {}) do declare(p, fnnode) end
   block(fnnode.body, fnnode)
-  return { refs = refs, decl = decl, nscopes = nscopes }
+  return { refs = refs, decl = decl, nscopes = nscopes, exprs = exprs }
+end
+
+-- about how many temporaries evaluating e needs at once (its result
+-- included), following gen_into: a right operand that is a constant, a
+-- variable or a packet read with a simple offset needs none
+local function simple_shape(e)
+  if e.k ~= nil or e.tag == "Id" then return true end
+  if e.tag == "Paren" or (e.tag == "Unop" and not e.pktlen and e.op ~= "not") then return simple_shape(e[1]) end
+  if e.tag == "Op" and (alu_ops[e.op] or e.op == "<<" or e.op == ">>" or e.op == "//" or e.op == "%") then
+    return (e[2].k ~= nil or e[2].tag == "Id") and simple_shape(e[1])
+  end
+  return false
+end
+
+-- Which variables may become "precise" in the kernel verifier (whose exact
+-- value it would track through the iterations of a loop callback): every
+-- variable read anywhere except as an arithmetic operand (+ - * & | ~,
+-- unary - ~, left of a shift by a constant or of // % by a power of two) in
+-- the right side of an assignment to itself (`s = s + x`) or, in a program,
+-- of a return. The kernel compares, indexes or passes such a value only
+-- through the variable itself, so it never needs it exactly; the verifier
+-- widens it at the callback's next entry and no launder is needed
+-- (see G:launder). Returns {[sym] = true} for the others.
+local function precise_vars(fnnode, is_prog)
+  local tainted = {}
+  local function ex(e, ok, ctx)
+    if type(e) ~= "table" or e.k ~= nil then return end
+    local tag = e.tag
+    if tag == "Id" then
+      local sym = e.sym
+      if sym and sym.kind == "var" and not (ok and (ctx == true or ctx == sym)) then tainted[sym] = true end
+      return
+    end
+    if tag == "Paren" or (tag == "Unop" and (e.op == "-" or e.op == "~")) then return ex(e[1], ok, ctx) end
+    if tag == "Op" then
+      local kb = e[2].k
+      if alu_ops[e.op] then
+        ex(e[1], ok, ctx)
+        ex(e[2], ok, ctx)
+        return
+      elseif math_type(kb) == "integer" and ((e.op == "<<" or e.op == ">>")
+          or ((e.op == "//" or e.op == "%") and kb > 0 and (kb & (kb - 1)) == 0)) then
+        return ex(e[1], ok, ctx)
+      end
+    end
+    ex(e[1], false)
+    ex(e[2], false)
+    if e.args then for _, a in ipairs(e.args) do ex(a, false) end end
+  end
+  local function block(b)
+    for _, s in ipairs(b) do
+      local tag = s.tag
+      if tag == "Set" then
+        if #s.targets == 1 and #s.exprs == 1 and s.targets[1].tag == "Id" then
+          ex(s.exprs[1], true, s.targets[1].sym)
+        else
+          for _, t in ipairs(s.targets) do if t.tag == "Index" then ex(t[2], false) end end
+          for _, e in ipairs(s.exprs) do ex(e, false) end
+        end
+      elseif tag == "Local" then
+        for _, e in ipairs(s.exprs or {}) do ex(e, false) end
+      elseif tag == "CallStat" then
+        ex(s[1], false)
+      elseif tag == "If" then
+        for i, c in ipairs(s.conds) do ex(c, false); block(s.blocks[i]) end
+        if s.else_block then block(s.else_block) end
+      elseif tag == "Do" then
+        block(s.body)
+      elseif tag == "Fornum" then
+        ex(s.start, false); ex(s.limit, false); ex(s.step, false)
+        block(s.body)
+      elseif tag == "Forin" then
+        for _, e in ipairs(s.exprs or {}) do ex(e, false) end
+        block(s.body)
+      elseif tag == "Return" then
+        for _, e in ipairs(s) do ex(e, is_prog, true) end
+      end
+    end
+  end
+  block(fnnode.body)
+  return tainted
+end
+
+local function est(e)
+  if type(e) ~= "table" or e.k ~= nil then return 1 end
+  local tag = e.tag
+  if tag == "Paren" or tag == "Unop" then return est(e[1]) end
+  if tag == "Op" then
+    local a, b = est(e[1]), est(e[2])
+    local bt = e[2].tag
+    if simple_shape(e[2]) or (bt == "Invoke" and b <= 1) then b = 0 end
+    if e.op == "and" or e.op == "or" then return math_max(a, b) + 1 end
+    return math_max(a, 1 + b)
+  end
+  if tag == "Invoke" then
+    local o = e.args and e.args[1]
+    if not o or simple_shape(o) then return 1 end
+    return 1 + est(o)
+  end
+  if tag == "Index" then return 1 + est(e[2]) end
+  if tag == "Call" then
+    local n = 1
+    for i, a in ipairs(e.args or {}) do n = math_max(n, i - 1 + est(a)) end
+    return n + 1
+  end
+  return 1
+end
+
+local function demand(list)
+  local n = 0
+  for i, e in ipairs(list) do n = math_max(n, i - 1 + est(e)) end
+  return n
 end
 
 -- chooses the register variables of the current function (scope: its node)
@@ -189,7 +320,10 @@ function G:setup_regs(scope, pool)
     if a.score ~= b.score then return a.score > b.score end
     return a.pos < b.pos
   end)
-  local nvars = math_min(#cands, #pool - 1)
+  -- leave the temporaries the busiest statement of this function needs
+  local need = 1
+  for _, l in ipairs(sc.exprs[scope] or {}) do need = math_max(need, demand(l)) end
+  local nvars = math_max(0, math_min(#cands, #pool - need))
   for i = 1, nvars do
     local c = cands[i]
     cb.vreg[c.sym] = pool[i]
@@ -264,9 +398,6 @@ function G:write_var(sym, reg)
     self.f:stx(8, R9, sym.slot, reg)
   end
 end
-
-local alu_ops = { ["+"] = "add", ["-"] = "sub", ["*"] = "mul", ["&"] = "and", ["|"] = "or", ["~"] = "xor" }
-local commutative = { ["+"] = true, ["*"] = true, ["&"] = true, ["|"] = true, ["~"] = true }
 
 local function mentions(e, sym)
   if type(e) ~= "table" then return false end
@@ -1118,8 +1249,13 @@ end
 -- the kernel, which verifies a bpf_loop callback again for every new state,
 -- follows a counter like `n = n + 1; if n > 3 then break end` through
 -- every value up to its 1M-instruction limit (see docs/compiler.md).
+--
+-- Not needed for an integer variable the kernel never tracks exactly
+-- (precise_vars): it widens such a value itself when the callback is
+-- entered again.
 function G:launder(sym)
   if self.cb.kind == "main" or sym.owner == self.cb then return end
+  if sym.ty == "int" and not self.scan.precise[sym] then return end
   local f = self.f
   f:movi(R0, 0)
   f:atomic_add(R9, sym.slot, R0)
@@ -1346,13 +1482,34 @@ function G:fornum(s)
   local init_slot, step_slot = self:alloc(8), self:alloc(8)
   local var = s.var.sym
   var.slot = self:alloc(8)
+  local step_k = s.step == nil and 1 or s.step.k
+  local skip = f:label()
+  -- the callback reads init and step from their slots unless they are
+  -- 32-bit constants
+  local init_k = s.start.k
+  local need_init = not (math_type(init_k) == "integer" and emit.fits32(init_k))
+  local need_step = not (math_type(step_k) == "integer" and emit.fits32(step_k))
+  local consts = math_type(init_k) == "integer" and math_type(s.limit.k) == "integer"
+    and math_type(step_k) == "integer" and step_k ~= 0
+  local trips = consts and arith.trip_count(init_k, s.limit.k, step_k)
+  if trips and trips >= 1 and trips <= MAX_LOOPS then
+    -- constant bounds: the trip count is known
+    if need_init then
+      f:movi(R3, init_k)
+      f:stx(8, R9, init_slot, R3)
+    end
+    if need_step then
+      f:movi(R5, step_k)
+      f:stx(8, R9, step_slot, R5)
+    end
+    f:movi(R1, trips)
+    return self:fornum_call(s, mark, skip, init_slot, step_slot, step_k)
+  end
   local ts = self:gen(s.start)
   local tl = self:gen(s.limit)
-  local step_k = s.step == nil and 1 or s.step.k
   local tp = s.step and self:gen(s.step)
-  local skip = f:label()
   local rs = self:treg(ts, R3)
-  f:stx(8, R9, init_slot, rs)
+  if need_init then f:stx(8, R9, init_slot, rs) end
   local rl = self:treg(tl, R4)
   local function count_pos(step_imm, step_reg)
     -- R1 = (limit - init) / step, unsigned
@@ -1375,7 +1532,7 @@ function G:fornum(s)
   end
   if math_type(step_k) == "integer" then
     f:movi(R5, step_k)
-    f:stx(8, R9, step_slot, R5)
+    if need_step then f:stx(8, R9, step_slot, R5) end
     if step_k == 0 then
       self:fault()
     elseif step_k > 0 then
@@ -1401,6 +1558,13 @@ function G:fornum(s)
   self:free(ts)
   f:jcc("ge", R1, nil, MAX_LOOPS, self.cb.fault)
   f:alu("add", R1, nil, 1)
+  return self:fornum_call(s, mark, skip, init_slot, step_slot, step_k)
+end
+
+-- the callback of a numeric for and its bpf_loop call (R1 = trip count)
+function G:fornum_call(s, mark, skip, init_slot, step_slot, step_k)
+  local f = self.f
+  local var = s.var.sym
   local line = self.line_col(s.pos)
   local owner = self.fctx.prefix
   local cbf = self:callback(owner .. "__for_L" .. line, nil, function(cf)
@@ -1487,6 +1651,7 @@ function G:function_body(fn, f, is_prog, prefix)
   self.temps = {}
   local saved_scan = self.scan
   self.scan = scan_function(fn.node)
+  self.scan.precise = precise_vars(fn.node, is_prog)
   self:setup_regs(fn.node, self.cb.temp_regs)
   f.pos = fn.node.pos
   f:line(self.line_col(fn.node.pos))
