@@ -26,53 +26,11 @@
 #include "vm/bpflua.h"
 #include "vm/insn.h"
 #include "vm/object.h"
+#include "testutil.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static const char *loop_asm =
-    ".map counts array key=4 value=8 entries=4\n"
-    ".map seen hash key=4 value=8 entries=16\n"
-    "  stw [%r10-4], 1\n"
-    "  mov %r2, %r10\n"
-    "  add %r2, -4\n"
-    "  lddw %r1, map:counts\n"
-    "  call 1\n"
-    "  jeq %r0, 0, skip\n"
-    "  ldxdw %r1, [%r0]\n"
-    "  add %r1, 1\n"
-    "  stxdw [%r0], %r1\n"
-    "skip:\n"
-    "  stdw [%r10-16], 0\n"
-    "  mov %r1, 10\n"
-    "  lddw %r2, func:body\n"
-    "  mov %r3, %r10\n"
-    "  add %r3, -16\n"
-    "  mov %r4, 0\n"
-    "  call 181\n"
-    "  ldxdw %r1, [%r10-16]\n"
-    "  call local double\n"
-    "  and %r0, 3\n"
-    "  exit\n"
-    "body:\n"
-    "  ldxdw %r3, [%r2]\n"
-    "  add %r3, %r1\n"
-    "  stxdw [%r2], %r3\n"
-    "  mov %r0, 0\n"
-    "  exit\n"
-    "double:\n"
-    "  mov %r0, %r1\n"
-    "  lsh %r0, 1\n"
-    "  exit\n";
-
-static bpflua_object *assemble(const char *text, const char *name)
-{
-    char *err = NULL;
-    bpflua_object *obj = bpflua_object_from_asm(text, name, &err);
-    if (!obj)
-        fail_msg("assembler: %s", err ? err : "?");
-    free(err);
-    return obj;
-}
+static const char *loop_asm = TU_LOOP_ASM_HEAD("seen") TU_LOOP_ASM_TAIL;
 
 static bpflua_object *roundtrip(bpflua_object *obj)
 {
@@ -139,7 +97,7 @@ static void assert_same_object(const bpflua_object *a, const bpflua_object *b, i
 /* The assembled loop program again, with line info and source text. */
 static bpflua_object *loop_object_with_lines(void)
 {
-    bpflua_object *as = assemble(loop_asm, "loop_prog");
+    bpflua_object *as = tu_assemble(loop_asm, "loop_prog");
     bpflua_object *obj = bpflua_object_new();
     assert_non_null(obj);
     for (uint32_t m = 0; m < as->n_maps; m++) {
@@ -172,12 +130,22 @@ static bpflua_object *loop_object_with_lines(void)
     return obj;
 }
 
+/* The same, written as ELF: the image (the caller frees it), the object in *obj. */
+static void *loop_elf_with_lines(bpflua_object **obj, size_t *len)
+{
+    *obj = loop_object_with_lines();
+    void *buf = NULL;
+    *len = 0;
+    assert_int_equal(bpflua_object_to_elf(*obj, &buf, len, NULL), 0);
+    return buf;
+}
+
 /* ---- round trips ---------------------------------------------------------------- */
 
 static void test_roundtrip_asm(void **state)
 {
     (void)state;
-    bpflua_object *obj = assemble(loop_asm, "loop_prog");
+    bpflua_object *obj = tu_assemble(loop_asm, "loop_prog");
     assert_int_equal(obj->progs[0].n_funcs, 3);
     bpflua_object *back = roundtrip(obj);
     assert_same_object(obj, back, 0);
@@ -244,8 +212,8 @@ static void test_roundtrip_multi_prog(void **state)
         "  lddw %r2, func:cb\n  mov %r1, 4\n  mov %r3, 0\n  mov %r4, 0\n  call 181\n"
         "  mov %r0, 2\n  exit\ncb:\n  mov %r0, 0\n  exit\n";
     const char *b = "  mov %r1, 5\n  call local cb\n  exit\ncb:\n  mov %r0, %r1\n  exit\n";
-    bpflua_object *pa = assemble(a, "prog_a");
-    bpflua_object *pb = assemble(b, "prog_b");
+    bpflua_object *pa = tu_assemble(a, "prog_a");
+    bpflua_object *pb = tu_assemble(b, "prog_b");
     bpflua_object *obj = bpflua_object_new();
     struct bpflua_map_spec spec = { "signed_keys", BPFLUA_MAP_HASH, 8, 2, 32, 0, 1, 1 };
     assert_int_equal(bpflua_object_add_map(obj, &spec), 0);
@@ -346,7 +314,7 @@ static void test_write_errors(void **state)
     bpflua_object_free(o4);
 
     char *err = NULL;
-    bpflua_object *o5 = assemble("mov %r0, 2\nexit\n", "ok");
+    bpflua_object *o5 = tu_assemble("mov %r0, 2\nexit\n", "ok");
     assert_true(bpflua_object_write_elf(o5, "/nonexistent-dir/x.o", &err) < 0);
     assert_non_null(strstr(err, "/nonexistent-dir/x.o"));
     free(err);
@@ -384,10 +352,9 @@ static const void *find_section(const void *image, size_t len, const char *name,
 static void test_libbpf_parses_written_object(void **state)
 {
     (void)state;
-    bpflua_object *obj = loop_object_with_lines();
-    void *buf = NULL;
-    size_t len = 0;
-    assert_int_equal(bpflua_object_to_elf(obj, &buf, &len, NULL), 0);
+    bpflua_object *obj;
+    size_t len;
+    void *buf = loop_elf_with_lines(&obj, &len);
 
     libbpf_print_fn_t old = libbpf_set_print(NULL);
     LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "t");
@@ -437,28 +404,6 @@ static bpflua_object *open_clang(const char *name)
         fail_msg("%s: %s", path, err ? err : "?");
     free(err);
     return obj;
-}
-
-/* Runs program `prog` in bpflua; 0 and skipped if the engine is missing. */
-static int run_bpflua(bpflua_object *obj, const char *prog, uint8_t *pkt, size_t len,
-                      uint64_t *retval)
-{
-    int idx = bpflua_prog_find(obj, prog);
-    assert_true(idx >= 0);
-    struct bpflua_run_opts opts = { .engine = BPFLUA_ENGINE_INTERP };
-    struct bpflua_run_result res;
-    char *err = NULL;
-    int rc = bpflua_run(obj, (size_t)idx, pkt, len, &opts, &res, &err);
-    if (rc == -ENOSYS) {
-        printf("# skip running %s: %s\n", prog, err ? err : "engine not built");
-        free(err);
-        return 0;
-    }
-    if (rc)
-        fail_msg("bpflua_run %s: %s", prog, err ? err : "?");
-    free(err);
-    *retval = res.retval;
-    return 1;
 }
 
 static void test_clang_loop_maps(void **state)
@@ -512,7 +457,7 @@ static void test_clang_loop_maps(void **state)
 
     uint8_t pkt[64] = {0};
     uint64_t ret;
-    if (run_bpflua(obj, "count_len", pkt, sizeof pkt, &ret)) {
+    if (tu_interp_run(obj, "count_len", pkt, sizeof pkt, &ret)) {
         assert_int_equal(ret, 2); /* XDP_PASS: the loop summed 0..9 = 45 */
         uint32_t key = 1;
         uint64_t count = 0;
@@ -539,10 +484,10 @@ static void test_clang_plain(void **state)
     assert_int_equal(obj->n_maps, 0);
     uint8_t pkt[20] = {0xff};
     uint64_t ret;
-    if (run_bpflua(obj, "first_byte", pkt, sizeof pkt, &ret)) {
+    if (tu_interp_run(obj, "first_byte", pkt, sizeof pkt, &ret)) {
         assert_int_equal(ret, 1); /* XDP_DROP */
         pkt[0] = 0;
-        assert_true(run_bpflua(obj, "first_byte", pkt, sizeof pkt, &ret));
+        assert_true(tu_interp_run(obj, "first_byte", pkt, sizeof pkt, &ret));
         assert_int_equal(ret, 2);
     }
     bpflua_object_free(obj);
@@ -564,7 +509,7 @@ static void test_clang_multi(void **state)
     for (int i = 0; i < 3; i++) {
         uint8_t pkt[20] = {0};
         uint64_t ret;
-        if (run_bpflua(obj, progs[i], pkt, sizeof pkt, &ret))
+        if (tu_interp_run(obj, progs[i], pkt, sizeof pkt, &ret))
             assert_int_equal(ret, want[i]);
     }
     bpflua_object *back = roundtrip(obj);
@@ -661,10 +606,9 @@ static void mutate_all(const uint8_t *good, size_t len, size_t stride)
 static void test_mutations_of_written_object(void **state)
 {
     (void)state;
-    bpflua_object *obj = loop_object_with_lines();
-    void *buf = NULL;
-    size_t len = 0;
-    assert_int_equal(bpflua_object_to_elf(obj, &buf, &len, NULL), 0);
+    bpflua_object *obj;
+    size_t len;
+    void *buf = loop_elf_with_lines(&obj, &len);
     mutate_all(buf, len, 1);
     free(buf);
     bpflua_object_free(obj);

@@ -27,6 +27,7 @@
 #include "vm/object.h"
 #include "stdlib/maps.h"
 #include "jit/jit.h"
+#include "testutil.h"
 
 #define PKT_LEN 64
 
@@ -125,6 +126,21 @@ static void fill(uint8_t *pkt)
 {
     for (int i = 0; i < PKT_LEN; i++)
         pkt[i] = (uint8_t)(i * 3 + 1);
+}
+
+/* A guarded run that must fail with -EFAULT, saying msg. */
+static void expect_guard_error(bpflua_object *obj, enum bpflua_engine engine, const char *msg)
+{
+    uint8_t pkt[PKT_LEN];
+    fill(pkt);
+    struct bpflua_run_opts o = { .engine = engine, .guard = 1 };
+    struct bpflua_run_result res;
+    char *err = NULL;
+    assert_int_equal(bpflua_run(obj, 0, pkt, PKT_LEN, &o, &res, &err), -EFAULT);
+    assert_non_null(err);
+    if (!strstr(err, msg))
+        fail_msg("error \"%s\", want \"%s\"", err, msg);
+    free(err);
 }
 
 /* ---- the allocator --------------------------------------------------------- */
@@ -370,15 +386,7 @@ static void test_packet_underwrite_detected(void **state)
         skip();
     bpflua_object *obj = load_verified(pkt_write);
     patch_off(obj, 0x72, 63, -1);
-    uint8_t pkt[PKT_LEN];
-    fill(pkt);
-    struct bpflua_run_opts o = { .engine = BPFLUA_ENGINE_JIT, .guard = 1 };
-    struct bpflua_run_result res;
-    char *err = NULL;
-    assert_int_equal(bpflua_run(obj, 0, pkt, PKT_LEN, &o, &res, &err), -EFAULT);
-    assert_non_null(err);
-    assert_non_null(strstr(err, "guard: the program wrote outside its packet"));
-    free(err);
+    expect_guard_error(obj, BPFLUA_ENGINE_JIT, "guard: the program wrote outside its packet");
     bpflua_object_free(obj);
 }
 
@@ -392,13 +400,7 @@ static void test_packet_underwrite_detected(void **state)
 
 static struct bl_map *new_map(uint32_t type, uint32_t vs, uint32_t n)
 {
-    struct bl_map_def d;
-    memset(&d, 0, sizeof d);
-    snprintf(d.name, sizeof d.name, "m");
-    d.type = type;
-    d.key_size = 4;
-    d.value_size = vs;
-    d.max_entries = n;
+    struct bl_map_def d = tu_map_def("m", type, 4, vs, n, 0);
     char *err = NULL;
     struct bl_map *m = bl_map_create(&d, &err);
     if (!m)
@@ -488,35 +490,32 @@ static void test_map_value_layout(void **state)
     bl_guard_set_default(-1);
 }
 
+/* Map helper calls in assembly, the key at r10-4 (and the value at r10-32). */
+#define ASM_LOOKUP(map) \
+    "lddw %r1, map:" map "\n" "mov %r2, %r10\n" "add %r2, -4\n" "call 1\n"
+#define ASM_UPDATE(map)                                                       \
+    "lddw %r1, map:" map "\n" "mov %r2, %r10\n" "add %r2, -4\n" "mov %r3, %r10\n" \
+    "add %r3, -32\n" "mov %r4, 0\n" "call 2\n"
+
 /* A program that looks up (after inserting, for hash maps) the value of
- * key 3 and writes its last byte; the store is instruction 16 (stb with
- * offset vs - 1), where a patch sends it outside the value. */
+ * key 3 and writes its last byte (stb with offset vs - 1), where a patch
+ * sends the store outside the value. */
 static const char *map_write_prog(char *buf, size_t cap, const char *type, uint32_t vs, uint32_t n)
 {
-    snprintf(buf, cap,
-             ".map m %s key=4 value=%u entries=%u\n"
-             "stw [%%r10-4], 3\n"
-             "stdw [%%r10-32], 0\n"
-             "stdw [%%r10-24], 0\n"
-             "stdw [%%r10-16], 0\n"
-             "lddw %%r1, map:m\n"
-             "mov %%r2, %%r10\n"
-             "add %%r2, -4\n"
-             "mov %%r3, %%r10\n"
-             "add %%r3, -32\n"
-             "mov %%r4, 0\n"
-             "call 2\n"
-             "lddw %%r1, map:m\n"
-             "mov %%r2, %%r10\n"
-             "add %%r2, -4\n"
-             "call 1\n"
-             "jeq %%r0, 0, out\n"
-             "stb [%%r0+%u], 9\n"
-             "mov %%r0, 1\n"
+    snprintf(buf, cap, ".map m %s key=4 value=%u entries=%u\n%s" "stb [%%r0+%u], 9\n%s", type, vs,
+             n,
+             "stw [%r10-4], 3\n"
+             "stdw [%r10-32], 0\n"
+             "stdw [%r10-24], 0\n"
+             "stdw [%r10-16], 0\n"
+             ASM_UPDATE("m")
+             ASM_LOOKUP("m")
+             "jeq %r0, 0, out\n",
+             vs - 1,
+             "mov %r0, 1\n"
              "exit\n"
-             "out: mov %%r0, 0\n"
-             "exit\n",
-             type, vs, n, vs - 1);
+             "out: mov %r0, 0\n"
+             "exit\n");
     return buf;
 }
 
@@ -605,18 +604,10 @@ static void test_map_canary_write_detected(void **state)
                                                                   type_names[t], cases[c].vs,
                                                                   cases[c].n));
                 patch_off(obj, 0x72, (int16_t)(cases[c].vs - 1), cases[c].new_off);
-                uint8_t pkt[PKT_LEN];
-                fill(pkt);
                 /* twice: the check restores the canaries, and finds the next write */
-                for (int again = 0; again < 2; again++) {
-                    struct bpflua_run_opts o = { .engine = engines[e], .guard = 1 };
-                    struct bpflua_run_result res;
-                    char *err = NULL;
-                    assert_int_equal(bpflua_run(obj, 0, pkt, PKT_LEN, &o, &res, &err), -EFAULT);
-                    assert_non_null(err);
-                    assert_non_null(strstr(err, "guard: the program wrote outside a value of map 'm'"));
-                    free(err);
-                }
+                for (int again = 0; again < 2; again++)
+                    expect_guard_error(obj, engines[e],
+                                       "guard: the program wrote outside a value of map 'm'");
                 bpflua_object_free(obj);
                 ran++;
             }
@@ -647,10 +638,7 @@ static const char *maps_mix =
     "mov %r1, %r7\n"
     "and %r1, 7\n"
     "stxw [%r10-4], %r1\n"
-    "lddw %r1, map:a\n"
-    "mov %r2, %r10\n"
-    "add %r2, -4\n"
-    "call 1\n"
+    ASM_LOOKUP("a")
     "jeq %r0, 0, hash\n"
     "ldxdw %r1, [%r0+0]\n"
     "add %r1, %r8\n"
@@ -661,46 +649,26 @@ static const char *maps_mix =
     "hash: stxw [%r10-4], %r7\n"
     "stxdw [%r10-32], %r8\n"
     "stxdw [%r10-24], %r7\n"
-    "lddw %r1, map:h\n"
-    "mov %r2, %r10\n"
-    "add %r2, -4\n"
-    "mov %r3, %r10\n"
-    "add %r3, -32\n"
-    "mov %r4, 0\n"
-    "call 2\n"
+    ASM_UPDATE("h")
     "lsh %r9, 8\n"
     "add %r9, %r0\n"
-    "lddw %r1, map:l\n"
-    "mov %r2, %r10\n"
-    "add %r2, -4\n"
-    "mov %r3, %r10\n"
-    "add %r3, -32\n"
-    "mov %r4, 0\n"
-    "call 2\n"
+    ASM_UPDATE("l")
     "add %r9, %r0\n"
     /* the value of k - 1 in h, if any, plus 3 if l has it */
     "sub %r7, 1\n"
     "stxw [%r10-4], %r7\n"
-    "lddw %r1, map:h\n"
-    "mov %r2, %r10\n"
-    "add %r2, -4\n"
-    "call 1\n"
+    ASM_LOOKUP("h")
     "jeq %r0, 0, lru\n"
     "ldxw %r1, [%r0+8]\n"
     "add %r9, %r1\n"
-    "lru: lddw %r1, map:l\n"
-    "mov %r2, %r10\n"
-    "add %r2, -4\n"
-    "call 1\n"
+    "lru:\n"
+    ASM_LOOKUP("l")
     "jeq %r0, 0, pcpu\n"
     "add %r9, 3\n"
     /* pc[k & 1] += 1 */
     "pcpu: and %r7, 1\n"
     "stxw [%r10-4], %r7\n"
-    "lddw %r1, map:pc\n"
-    "mov %r2, %r10\n"
-    "add %r2, -4\n"
-    "call 1\n"
+    ASM_LOOKUP("pc")
     "jeq %r0, 0, done\n"
     "ldxdw %r1, [%r0+0]\n"
     "add %r1, 1\n"

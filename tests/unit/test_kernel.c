@@ -20,6 +20,7 @@
 #include "vm/bpflua.h"
 #include "vm/kernel.h"
 #include "vm/object.h"
+#include "testutil.h"
 
 static int kernel_ok;
 
@@ -36,16 +37,6 @@ static int setup(void **state)
 
 #define NEED_KERNEL() do { if (!kernel_ok) { skip(); return; } } while (0)
 
-static bpflua_object *assemble(const char *text, const char *name)
-{
-    char *err = NULL;
-    bpflua_object *obj = bpflua_object_from_asm(text, name, &err);
-    if (!obj)
-        fail_msg("assembler: %s", err ? err : "?");
-    free(err);
-    return obj;
-}
-
 static uint64_t kernel_run(bpflua_object *obj, const char *prog, uint8_t *pkt, size_t len)
 {
     int idx = bpflua_prog_find(obj, prog);
@@ -59,46 +50,8 @@ static uint64_t kernel_run(bpflua_object *obj, const char *prog, uint8_t *pkt, s
     return res.retval;
 }
 
-/* bpflua's interpreter on the same input; 0 if that engine is missing. */
-static int interp_run(bpflua_object *obj, const char *prog, uint8_t *pkt, size_t len,
-                      uint64_t *retval)
-{
-    struct bpflua_run_opts opts = { .engine = BPFLUA_ENGINE_INTERP };
-    struct bpflua_run_result res;
-    char *err = NULL;
-    int rc = bpflua_run(obj, (size_t)bpflua_prog_find(obj, prog), pkt, len, &opts, &res, &err);
-    if (rc == -ENOSYS) {
-        printf("# skip interpreter comparison: %s\n", err ? err : "not built");
-        free(err);
-        return 0;
-    }
-    if (rc)
-        fail_msg("interp run of %s: %s", prog, err ? err : "?");
-    free(err);
-    *retval = res.retval;
-    return 1;
-}
-
-static const char *loop_asm =
-    ".map counts array key=4 value=8 entries=4\n"
-    ".map sums hash key=4 value=8 entries=16\n"
-    "  stw [%r10-4], 1\n"
-    "  mov %r2, %r10\n"
-    "  add %r2, -4\n"
-    "  lddw %r1, map:counts\n"
-    "  call 1\n"
-    "  jeq %r0, 0, skip\n"
-    "  ldxdw %r1, [%r0]\n"
-    "  add %r1, 1\n"
-    "  stxdw [%r0], %r1\n"
-    "skip:\n"
-    "  stdw [%r10-16], 0\n"
-    "  mov %r1, 10\n"
-    "  lddw %r2, func:body\n"
-    "  mov %r3, %r10\n"
-    "  add %r3, -16\n"
-    "  mov %r4, 0\n"
-    "  call 181\n"
+/* test_elf's program, with an update of sums[7] = 45 */
+static const char *loop_asm = TU_LOOP_ASM_HEAD("sums")
     "  ldxdw %r1, [%r10-16]\n"
     "  stxdw [%r10-24], %r1\n"
     "  stw [%r10-28], 7\n"
@@ -109,20 +62,7 @@ static const char *loop_asm =
     "  mov %r4, 0\n"
     "  lddw %r1, map:sums\n"
     "  call 2\n"
-    "  ldxdw %r1, [%r10-16]\n"
-    "  call local double\n"
-    "  and %r0, 3\n"
-    "  exit\n"
-    "body:\n"
-    "  ldxdw %r3, [%r2]\n"
-    "  add %r3, %r1\n"
-    "  stxdw [%r2], %r3\n"
-    "  mov %r0, 0\n"
-    "  exit\n"
-    "double:\n"
-    "  mov %r0, %r1\n"
-    "  lsh %r0, 1\n"
-    "  exit\n";
+    TU_LOOP_ASM_TAIL;
 
 /* A callback, a local call and two maps: same verdict and same map
  * contents in the kernel and in bpflua, over three runs. */
@@ -130,12 +70,12 @@ static void test_loop_maps_parity(void **state)
 {
     (void)state;
     NEED_KERNEL();
-    bpflua_object *obj = assemble(loop_asm, "loop_prog");
+    bpflua_object *obj = tu_assemble(loop_asm, "loop_prog");
     uint8_t pkt[64] = {0};
     for (int run = 0; run < 3; run++) {
         assert_int_equal(kernel_run(obj, "loop_prog", pkt, sizeof pkt), 2); /* 90 & 3 */
         uint64_t ret;
-        if (interp_run(obj, "loop_prog", pkt, sizeof pkt, &ret))
+        if (tu_interp_run(obj, "loop_prog", pkt, sizeof pkt, &ret))
             assert_int_equal(ret, 2);
     }
     int counts_fd = bl_kernel_map_fd(obj, 0), sums_fd = bl_kernel_map_fd(obj, 1);
@@ -161,7 +101,7 @@ static void test_multi_prog_object(void **state)
 {
     (void)state;
     NEED_KERNEL();
-    bpflua_object *a = assemble("  mov %r1, 1\n  call local twice\n  exit\n"
+    bpflua_object *a = tu_assemble("  mov %r1, 1\n  call local twice\n  exit\n"
                                 "twice:\n  mov %r0, %r1\n  lsh %r0, 1\n  exit\n", "a");
     bpflua_object *obj = bpflua_object_new();
     const char *names[] = { "first", "second", "third" };
@@ -202,7 +142,7 @@ static void test_clang_objects_through_writer(void **state)
         uint8_t pkt[60] = { cases[i].first };
         assert_int_equal(kernel_run(obj, cases[i].prog, pkt, sizeof pkt), cases[i].want);
         uint64_t ret;
-        if (interp_run(obj, cases[i].prog, pkt, sizeof pkt, &ret))
+        if (tu_interp_run(obj, cases[i].prog, pkt, sizeof pkt, &ret))
             assert_int_equal(ret, cases[i].want);
         bpflua_object_free(obj);
     }
@@ -217,7 +157,7 @@ static void test_rejection_names_source_line(void **state)
 {
     (void)state;
     NEED_KERNEL();
-    bpflua_object *as = assemble("  mov %r0, 2\n  ldxdw %r0, [%r1+4000]\n  exit\n", "bad");
+    bpflua_object *as = tu_assemble("  mov %r0, 2\n  ldxdw %r0, [%r1+4000]\n  exit\n", "bad");
     bpflua_object *obj = bpflua_object_new();
     struct bpflua_line_info lines[] = { { 0, 1, 1 }, { 1, 2, 3 }, { 2, 3, 3 } };
     assert_true(bpflua_object_add_prog(obj, "bad", "xdp", as->progs[0].insns, 3, NULL, 0,
@@ -248,7 +188,7 @@ static void test_all_map_types(void **state)
 {
     (void)state;
     NEED_KERNEL();
-    bpflua_object *obj = assemble(
+    bpflua_object *obj = tu_assemble(
         ".map h hash key=8 value=16 entries=8\n"
         ".map a array key=4 value=4 entries=2\n"
         ".map pa percpu_array key=4 value=8 entries=2\n"
@@ -290,7 +230,7 @@ static void test_bad_runs(void **state)
 {
     (void)state;
     NEED_KERNEL();
-    bpflua_object *obj = assemble("mov %r0, 2\nexit\n", "pass");
+    bpflua_object *obj = tu_assemble("mov %r0, 2\nexit\n", "pass");
     char *err = NULL;
     uint8_t pkt[13] = {0};
     struct bpflua_run_result res;
@@ -309,7 +249,7 @@ static void test_bad_runs(void **state)
     assert_true(bl_kernel_prog_fd(obj, 0) >= 0);
     bpflua_object_free(obj);
     /* not loaded: no fds */
-    bpflua_object *fresh = assemble("mov %r0, 1\nexit\n", "x");
+    bpflua_object *fresh = tu_assemble("mov %r0, 1\nexit\n", "x");
     assert_true(bl_kernel_map_fd(fresh, 0) < 0);
     bpflua_object_free(fresh);
 }

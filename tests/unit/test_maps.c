@@ -15,17 +15,13 @@
 #include "vm/guard.h"
 #include "vm/object.h"
 #include "stdlib/maps.h"
+#include "testutil.h"
 
 static struct bl_map_def def(uint32_t type, uint32_t ks, uint32_t vs, uint32_t n)
 {
-    struct bl_map_def d;
-    memset(&d, 0, sizeof d);
-    snprintf(d.name, sizeof d.name, "m%u", type);
-    d.type = type;
-    d.key_size = ks;
-    d.value_size = vs;
-    d.max_entries = n;
-    return d;
+    char name[16];
+    snprintf(name, sizeof name, "m%u", type);
+    return tu_map_def(name, type, ks, vs, n, 0);
 }
 
 static struct bl_map *make(uint32_t type, uint32_t ks, uint32_t vs, uint32_t n)

@@ -31,6 +31,7 @@
 #include "vm/object.h"
 #include "stdlib/helpers.h"
 #include "stdlib/maps.h"
+#include "testutil.h"
 
 static const char *skip_reason;      /* no bpf(2) maps at all */
 static const char *prog_skip_reason; /* maps, but no XDP programs with bpf_loop */
@@ -45,15 +46,16 @@ struct pair {
 
 static struct bl_map_def def(uint32_t type, uint32_t ks, uint32_t vs, uint32_t n, uint32_t fl)
 {
-    struct bl_map_def d;
-    memset(&d, 0, sizeof d);
-    snprintf(d.name, sizeof d.name, "parity");
-    d.type = type;
-    d.key_size = ks;
-    d.value_size = vs;
-    d.max_entries = n;
-    d.flags = fl;
-    return d;
+    return tu_map_def("parity", type, ks, vs, n, fl);
+}
+
+/* Skips the test, saying why, when reason is set. */
+static void skip_if(const char *reason)
+{
+    if (reason) {
+        fprintf(stderr, "skipping: %s\n", reason);
+        skip();
+    }
 }
 
 static int kernel_create(const struct bl_map_def *d)
@@ -63,13 +65,12 @@ static int kernel_create(const struct bl_map_def *d)
                           d->max_entries, &opts);
 }
 
-static int open_pair(struct pair *p, uint32_t type, uint32_t ks, uint32_t vs, uint32_t n,
-                     uint32_t flags)
+/* Our map and the kernel's of the same definition (skips the test when
+ * bpf(2) cannot create maps). */
+static void open_pair(struct pair *p, uint32_t type, uint32_t ks, uint32_t vs, uint32_t n,
+                      uint32_t flags)
 {
-    if (skip_reason) {
-        fprintf(stderr, "skipping: %s\n", skip_reason);
-        return -1;
-    }
+    skip_if(skip_reason);
     p->def = def(type, ks, vs, n, flags);
     p->ours = bl_map_create(&p->def, NULL);
     assert_non_null(p->ours);
@@ -78,7 +79,6 @@ static int open_pair(struct pair *p, uint32_t type, uint32_t ks, uint32_t vs, ui
     p->kvalue_size = vs;
     if (type == BPFLUA_MAP_PERCPU_ARRAY)
         p->kvalue_size = ((vs + 7) & ~7u) * (size_t)n_cpus;
-    return 0;
 }
 
 static void close_pair(struct pair *p)
@@ -170,10 +170,7 @@ static void compare_contents(struct pair *p)
 static void array_sequence(uint32_t type)
 {
     struct pair p;
-    if (open_pair(&p, type, 4, 8, 4, 0)) {
-        skip();
-        return;
-    }
+    open_pair(&p, type, 4, 8, 4, 0);
     uint32_t k, next;
     assert_int_equal(update_both(&p, 0, 7, BPF_ANY), 0);
     assert_int_equal(update_both(&p, 3, 9, BPF_EXIST), 0);
@@ -212,10 +209,7 @@ static void percpu_array_parity(void **state)
 static void hash_sequence(uint32_t flags)
 {
     struct pair p;
-    if (open_pair(&p, BPFLUA_MAP_HASH, 4, 8, 3, flags)) {
-        skip();
-        return;
-    }
+    open_pair(&p, BPFLUA_MAP_HASH, 4, 8, 3, flags);
     uint32_t k, next;
     assert_int_equal(next_key_both(&p, NULL, &next), -ENOENT);
     assert_int_equal(lookup_both(&p, 1), -ENOENT);
@@ -252,10 +246,7 @@ static void hash_no_prealloc_parity(void **state)
 static void hash_random_parity(void **state)
 {
     struct pair p;
-    if (open_pair(&p, BPFLUA_MAP_HASH, 4, 8, 64, 0)) {
-        skip();
-        return;
-    }
+    open_pair(&p, BPFLUA_MAP_HASH, 4, 8, 64, 0);
     uint64_t x = 88172645463325252ull; /* a fixed xorshift sequence */
     for (int step = 0; step < 3000; step++) {
         x ^= x << 13;
@@ -279,10 +270,7 @@ static void lru_parity(void **state)
 {
     struct pair p;
     const uint32_t n = 16;
-    if (open_pair(&p, BPFLUA_MAP_LRU_HASH, 4, 8, n, 0)) {
-        skip();
-        return;
-    }
+    open_pair(&p, BPFLUA_MAP_LRU_HASH, 4, 8, n, 0);
     /* flags on a map with room: the same errnos, nothing evicted */
     assert_int_equal(update_both(&p, 1, 1, BPF_NOEXIST), 0);
     assert_int_equal(update_both(&p, 1, 1, BPF_NOEXIST), -EEXIST);
@@ -316,11 +304,7 @@ static void lru_parity(void **state)
 
 static void create_parity(void **state)
 {
-    if (skip_reason) {
-        fprintf(stderr, "skipping: %s\n", skip_reason);
-        skip();
-        return;
-    }
+    skip_if(skip_reason);
     struct bl_map_def cases[] = {
         def(BPFLUA_MAP_ARRAY, 8, 4, 4, 0),
         def(BPFLUA_MAP_ARRAY, 4, 0, 4, 0),
@@ -524,25 +508,67 @@ static void compare_object_map(bpflua_object *obj, size_t map, int fd, const cha
     assert_int_equal(n_ours, n_kernel);
 }
 
+/* Assembles text and runs it once in the kernel (kernel_run): its return
+ * value; the kernel's maps in fds[n_maps] (the caller closes them). */
+static uint32_t kernel_run_asm(const char *text, const char *name, int *fds, size_t n_maps)
+{
+    bpflua_object *probe = tu_assemble(text, name);
+    uint32_t kretval = 0;
+    assert_int_equal(kernel_run(probe, fds, n_maps, &kretval), 0);
+    bpflua_object_free(probe);
+    return kretval;
+}
+
+static const struct engine { enum bpflua_engine engine; const char *name; } engines[] = {
+    {BPFLUA_ENGINE_INTERP, "interp"},
+    {BPFLUA_ENGINE_JIT, "jit"},
+};
+#define N_ENGINES (sizeof engines / sizeof engines[0])
+
+/* Assembles text and runs it once on a zeroed 64-byte packet in engine e:
+ * the object (the caller frees it) with its return value, or NULL when the
+ * engine is not available here (said on stderr). Fails on other errors. */
+static bpflua_object *engine_run_asm(const struct engine *e, const char *text, const char *name,
+                                     uint64_t *retval)
+{
+    bpflua_object *obj = tu_assemble(text, name);
+    unsigned char pkt[64] = {0};
+    struct bpflua_run_opts ro = {.engine = e->engine};
+    struct bpflua_run_result res;
+    char *err = NULL;
+    int rc = bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err);
+    if (rc == -ENOTSUP || rc == -ENOSYS) {
+        fprintf(stderr, "skipping engine %s: %s\n", e->name, err ? err : "");
+        free(err);
+        bpflua_object_free(obj);
+        return NULL;
+    }
+    if (rc != 0)
+        fail_msg("%s: bpflua_run: %d %s", e->name, rc, err ? err : "");
+    free(err);
+    *retval = res.retval;
+    return obj;
+}
+
+/* Values 0..n-1 of u64 array map `map` in obj are want[]. */
+static void assert_out_equal(bpflua_object *obj, size_t map, const uint64_t *want, uint32_t n,
+                             const char *engine)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        uint64_t v;
+        assert_int_equal(bpflua_map_lookup(obj, map, &k, &v), 0);
+        if (v != want[k])
+            fail_msg("%s: out[%u]: bpflua %lld, kernel %lld", engine, k, (long long)v,
+                     (long long)want[k]);
+    }
+}
+
 static void same_program_same_maps(void **state)
 {
-    if (prog_skip_reason) {
-        fprintf(stderr, "skipping: %s\n", prog_skip_reason);
-        skip();
-        return;
-    }
-    char *err = NULL;
-    bpflua_object *probe = bpflua_object_from_asm(diff_asm, "diff", &err);
-    if (!probe) {
-        fprintf(stderr, "assembler: %s\n", err ? err : "?");
-        free(err);
-        fail();
-    }
+    skip_if(prog_skip_reason);
     int fds[3];
-    uint32_t kretval = 0;
-    assert_int_equal(kernel_run(probe, fds, 3, &kretval), 0);
+    uint32_t kretval = kernel_run_asm(diff_asm, "diff", fds, 3);
     assert_int_equal(kretval, 2);
-    bpflua_object_free(probe);
 
     /* the expected contents, from the kernel: 8 even keys, 8 failed inserts */
     uint32_t k = 0;
@@ -554,28 +580,14 @@ static void same_program_same_maps(void **state)
     assert_int_equal(bpf_map_lookup_elem(fds[2], &k, errs), 0);
     assert_int_equal(errs[0], 16);
 
-    const struct { enum bpflua_engine engine; const char *name; } engines[] = {
-        {BPFLUA_ENGINE_INTERP, "interp"},
-        {BPFLUA_ENGINE_JIT, "jit"},
-    };
-    for (size_t e = 0; e < sizeof engines / sizeof engines[0]; e++) {
-        bpflua_object *obj = bpflua_object_from_asm(diff_asm, "diff", NULL);
-        assert_non_null(obj);
-        unsigned char pkt[64] = {0};
-        struct bpflua_run_opts ro = {.engine = engines[e].engine};
-        struct bpflua_run_result res;
-        int rc = bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err);
-        if (rc == -ENOTSUP || rc == -ENOSYS) {
-            fprintf(stderr, "skipping engine %s: %s\n", engines[e].name, err ? err : "");
-        } else {
-            if (rc != 0)
-                fail_msg("%s: bpflua_run: %d %s", engines[e].name, rc, err ? err : "");
-            assert_int_equal(res.retval, kretval);
-            for (size_t m = 0; m < 3; m++)
-                compare_object_map(obj, m, fds[m], engines[e].name);
-        }
-        free(err);
-        err = NULL;
+    for (size_t e = 0; e < N_ENGINES; e++) {
+        uint64_t retval;
+        bpflua_object *obj = engine_run_asm(&engines[e], diff_asm, "diff", &retval);
+        if (!obj)
+            continue;
+        assert_int_equal(retval, kretval);
+        for (size_t m = 0; m < 3; m++)
+            compare_object_map(obj, m, fds[m], engines[e].name);
         bpflua_object_free(obj);
     }
     for (size_t m = 0; m < 3; m++)
@@ -672,20 +684,11 @@ static int collect_record(void *ctx, void *data, size_t size)
 
 static void records_and_printk(void **state)
 {
-    if (prog_skip_reason) {
-        fprintf(stderr, "skipping: %s\n", prog_skip_reason);
-        skip();
-        return;
-    }
-    char *text = records_program(), *err = NULL;
+    skip_if(prog_skip_reason);
+    char *text = records_program();
     assert_non_null(text);
-    bpflua_object *probe = bpflua_object_from_asm(text, "records", &err);
-    if (!probe)
-        fail_msg("assembler: %s", err ? err : "?");
     int fds[2];
-    uint32_t kretval = 0;
-    assert_int_equal(kernel_run(probe, fds, 2, &kretval), 0);
-    bpflua_object_free(probe);
+    kernel_run_asm(text, "records", fds, 2);
 
     uint64_t kout[16];
     for (uint32_t k = 0; k < 16; k++)
@@ -710,43 +713,23 @@ static void records_and_printk(void **state)
     ring_buffer__free(rb);
     assert_int_equal(krec.n, 1 + (int)kout[6]);
 
-    const struct { enum bpflua_engine engine; const char *name; } engines[] = {
-        {BPFLUA_ENGINE_INTERP, "interp"},
-        {BPFLUA_ENGINE_JIT, "jit"},
-    };
-    for (size_t e = 0; e < sizeof engines / sizeof engines[0]; e++) {
-        bpflua_object *obj = bpflua_object_from_asm(text, "records", NULL);
-        assert_non_null(obj);
-        unsigned char pkt[64] = {0};
-        struct bpflua_run_opts ro = {.engine = engines[e].engine};
-        struct bpflua_run_result res;
-        int rc = bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err);
-        if (rc == -ENOTSUP || rc == -ENOSYS) {
-            fprintf(stderr, "skipping engine %s: %s\n", engines[e].name, err ? err : "");
-        } else {
-            if (rc != 0)
-                fail_msg("%s: bpflua_run: %d %s", engines[e].name, rc, err ? err : "");
-            for (uint32_t k = 0; k < 16; k++) {
-                uint64_t v;
-                assert_int_equal(bpflua_map_lookup(obj, 1, &k, &v), 0);
-                if (v != kout[k])
-                    fail_msg("%s: out[%u]: bpflua %lld, kernel %lld", engines[e].name, k,
-                             (long long)v, (long long)kout[k]);
-            }
-            unsigned char buf[64];
-            for (int i = 0; i < krec.n; i++) {
-                uint64_t first = 0;
-                int size = bpflua_ringbuf_pop(obj, 0, buf, sizeof buf);
-                assert_int_equal(size, krec.size[i]);
-                memcpy(&first, buf, 8);
-                assert_int_equal(first, krec.first[i]);
-            }
-            assert_int_equal(bpflua_ringbuf_pop(obj, 0, buf, sizeof buf), 0);
-            /* the formatted line itself */
-            assert_int_equal(strncmp(bpflua_trace_output(obj), "42|ffffffff|255 %\n", 18), 0);
+    for (size_t e = 0; e < N_ENGINES; e++) {
+        uint64_t retval;
+        bpflua_object *obj = engine_run_asm(&engines[e], text, "records", &retval);
+        if (!obj)
+            continue;
+        assert_out_equal(obj, 1, kout, 16, engines[e].name);
+        unsigned char buf[64];
+        for (int i = 0; i < krec.n; i++) {
+            uint64_t first = 0;
+            int size = bpflua_ringbuf_pop(obj, 0, buf, sizeof buf);
+            assert_int_equal(size, krec.size[i]);
+            memcpy(&first, buf, 8);
+            assert_int_equal(first, krec.first[i]);
         }
-        free(err);
-        err = NULL;
+        assert_int_equal(bpflua_ringbuf_pop(obj, 0, buf, sizeof buf), 0);
+        /* the formatted line itself */
+        assert_int_equal(strncmp(bpflua_trace_output(obj), "42|ffffffff|255 %\n", 18), 0);
         bpflua_object_free(obj);
     }
     close(fds[0]);
@@ -778,44 +761,26 @@ static int present(bpflua_object *obj, int fd, uint32_t key)
 
 static void lru_lookup_from_program(void **state)
 {
-    if (prog_skip_reason) {
-        fprintf(stderr, "skipping: %s\n", prog_skip_reason);
-        skip();
-        return;
-    }
-    bpflua_object *probe = bpflua_object_from_asm(lru_asm, "lru", NULL);
-    assert_non_null(probe);
+    skip_if(prog_skip_reason);
     int fd;
-    uint32_t kretval;
-    assert_int_equal(kernel_run(probe, &fd, 1, &kretval), 0);
-    bpflua_object_free(probe);
+    kernel_run_asm(lru_asm, "lru", &fd, 1);
     /* the kernel: the looked-up key survives, the oldest other key goes */
     assert_true(present(NULL, fd, 0) && present(NULL, fd, 100) && !present(NULL, fd, 1));
 
-    const enum bpflua_engine engines[] = {BPFLUA_ENGINE_INTERP, BPFLUA_ENGINE_JIT};
-    for (size_t e = 0; e < 2; e++) {
-        char *err = NULL;
-        bpflua_object *obj = bpflua_object_from_asm(lru_asm, "lru", NULL);
-        unsigned char pkt[64] = {0};
-        struct bpflua_run_opts ro = {.engine = engines[e]};
-        struct bpflua_run_result res;
-        int rc = bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err);
-        if (rc == -ENOTSUP || rc == -ENOSYS) {
-            fprintf(stderr, "skipping engine %d: %s\n", (int)engines[e], err ? err : "");
-        } else {
-            if (rc != 0)
-                fail_msg("engine %d: %d %s", (int)engines[e], rc, err ? err : "");
-            /* exact LRU: only key 1 went; the kernel evicts in batches, never
-             * keeping a key bpflua dropped */
-            assert_true(present(obj, -1, 0) && present(obj, -1, 100) && !present(obj, -1, 1));
-            for (uint32_t k = 2; k < 16; k++) {
-                assert_true(present(obj, -1, k));
-            }
-            for (uint32_t k = 0; k <= 100; k++)
-                if (present(NULL, fd, k) && !present(obj, -1, k))
-                    fail_msg("kernel kept key %u that bpflua evicted", k);
+    for (size_t e = 0; e < N_ENGINES; e++) {
+        uint64_t retval;
+        bpflua_object *obj = engine_run_asm(&engines[e], lru_asm, "lru", &retval);
+        if (!obj)
+            continue;
+        /* exact LRU: only key 1 went; the kernel evicts in batches, never
+         * keeping a key bpflua dropped */
+        assert_true(present(obj, -1, 0) && present(obj, -1, 100) && !present(obj, -1, 1));
+        for (uint32_t k = 2; k < 16; k++) {
+            assert_true(present(obj, -1, k));
         }
-        free(err);
+        for (uint32_t k = 0; k <= 100; k++)
+            if (present(NULL, fd, k) && !present(obj, -1, k))
+                fail_msg("kernel kept key %u that bpflua evicted", k);
         bpflua_object_free(obj);
     }
     close(fd);
@@ -850,11 +815,7 @@ static void generate_format(char *out, size_t cap, uint64_t *x)
 
 static void printk_generated_parity(void **state)
 {
-    if (prog_skip_reason) {
-        fprintf(stderr, "skipping: %s\n", prog_skip_reason);
-        skip();
-        return;
-    }
+    skip_if(prog_skip_reason);
     char formats[N_GEN_FORMATS][24];
     uint64_t x = 0x243f6a8885a308d3ull;
     struct bl_strbuf sb = {0};
@@ -864,14 +825,8 @@ static void printk_generated_parity(void **state)
         emit_printk(&sb, formats[i], (uint32_t)strlen(formats[i]) + 1, i);
     }
     bl_strbuf_printf(&sb, "  mov %%r0, 2\n  exit\n");
-    char *err = NULL;
-    bpflua_object *probe = bpflua_object_from_asm(sb.buf, "gen", &err);
-    if (!probe)
-        fail_msg("assembler: %s", err ? err : "?");
     int fd;
-    uint32_t kretval;
-    assert_int_equal(kernel_run(probe, &fd, 1, &kretval), 0);
-    bpflua_object_free(probe);
+    kernel_run_asm(sb.buf, "gen", &fd, 1);
     int accepted = 0;
     for (uint32_t i = 0; i < N_GEN_FORMATS; i++) {
         uint64_t theirs;
@@ -929,19 +884,9 @@ static const char loop_asm[] =
 
 static void loop_semantics_parity(void **state)
 {
-    if (prog_skip_reason) {
-        fprintf(stderr, "skipping: %s\n", prog_skip_reason);
-        skip();
-        return;
-    }
-    char *err = NULL;
-    bpflua_object *probe = bpflua_object_from_asm(loop_asm, "loops", &err);
-    if (!probe)
-        fail_msg("assembler: %s", err ? err : "?");
+    skip_if(prog_skip_reason);
     int fd;
-    uint32_t kretval;
-    assert_int_equal(kernel_run(probe, &fd, 1, &kretval), 0);
-    bpflua_object_free(probe);
+    kernel_run_asm(loop_asm, "loops", &fd, 1);
     const int64_t want[8] = {3, 1, -E2BIG, 0, 5, 6, 4, 0};
     int64_t kout[8];
     for (uint32_t k = 0; k < 8; k++) {
@@ -953,31 +898,12 @@ static void loop_semantics_parity(void **state)
                      (long long)want[k]);
     }
     close(fd);
-    const struct { enum bpflua_engine engine; const char *name; } engines[] = {
-        {BPFLUA_ENGINE_INTERP, "interp"},
-        {BPFLUA_ENGINE_JIT, "jit"},
-    };
-    for (size_t e = 0; e < sizeof engines / sizeof engines[0]; e++) {
-        bpflua_object *obj = bpflua_object_from_asm(loop_asm, "loops", NULL);
-        unsigned char pkt[64] = {0};
-        struct bpflua_run_opts ro = {.engine = engines[e].engine};
-        struct bpflua_run_result res;
-        int rc = bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err);
-        if (rc == -ENOTSUP || rc == -ENOSYS) {
-            fprintf(stderr, "skipping engine %s: %s\n", engines[e].name, err ? err : "");
-        } else {
-            if (rc != 0)
-                fail_msg("%s: bpflua_run: %d %s", engines[e].name, rc, err ? err : "");
-            for (uint32_t k = 0; k < 8; k++) {
-                int64_t v;
-                assert_int_equal(bpflua_map_lookup(obj, 0, &k, &v), 0);
-                if (v != kout[k])
-                    fail_msg("%s: out[%u]: bpflua %lld, kernel %lld", engines[e].name, k,
-                             (long long)v, (long long)kout[k]);
-            }
-        }
-        free(err);
-        err = NULL;
+    for (size_t e = 0; e < N_ENGINES; e++) {
+        uint64_t retval;
+        bpflua_object *obj = engine_run_asm(&engines[e], loop_asm, "loops", &retval);
+        if (!obj)
+            continue;
+        assert_out_equal(obj, 0, (const uint64_t *)kout, 8, engines[e].name);
         bpflua_object_free(obj);
     }
 }
@@ -988,11 +914,7 @@ static void loop_semantics_parity(void **state)
  * back with libbpf: the same contents as the interpreter's. */
 static void kernel_engine_maps(void **state)
 {
-    if (prog_skip_reason) {
-        fprintf(stderr, "skipping: %s\n", prog_skip_reason);
-        skip();
-        return;
-    }
+    skip_if(prog_skip_reason);
     char *err = NULL;
     bpflua_object *kobj = bpflua_object_from_asm(diff_asm, "diff", NULL);
     bpflua_object *iobj = bpflua_object_from_asm(diff_asm, "diff", NULL);
