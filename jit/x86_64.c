@@ -162,6 +162,10 @@ struct inline_ctx {
     int n_promoted;
     int16_t slot_off[MAX_PROMOTED];
     uint8_t slot_reg[MAX_PROMOTED];
+    /* liveness: registers (bit r = Rr) live after instruction start + k */
+    const uint16_t *live_out;
+    uint32_t cont0_label;     /* continue when the body returned a known 0 */
+    uint32_t skip;            /* an instruction not to emit (the hoisted leading mov), or UINT32_MAX */
 };
 
 #define INLINE_MAX_INSNS 256  /* callbacks longer than this are called */
@@ -1154,6 +1158,176 @@ static int callee_saved(int r)
     return r == RBX || r == RBP || (r >= R12 && r <= R15);
 }
 
+/* ---- liveness in an inlined body ---------------------------------------------
+ *
+ * Registers (bit r = Rr) each instruction reads and writes, and which are
+ * live after it, so that the inlined copy can skip work whose result nobody
+ * reads: a definition of a dead register (an ALU operation, lddw or load:
+ * none of them can fail or touch memory in verified code), setting R1/R2
+ * at the top of an iteration when the body does not read them, and R0 at an
+ * exit that returns a known 0 (the loop then continues without testing it).
+ * Conservative where unsure: a use too many only keeps code, a definition
+ * is counted only where the instruction surely writes the register. */
+
+#define ALL_REGS 0x7ff
+
+/* Does the exit at pc return a constant 0: `mov r0, 0` just before it,
+ * nothing jumping to the exit? */
+static int exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start)
+{
+    if (pc <= start || j->is_target[pc])
+        return 0;
+    const struct bl_insn *prev = &j->insns[pc - 1];
+    return (prev->code == (BL_ALU64 | BL_MOV | BL_K) || prev->code == (BL_ALU | BL_MOV | BL_K)) &&
+           prev->dst == BL_R0 && prev->imm == 0 && prev->off == 0 &&
+           (pc < start + 2 || !bl_is_lddw(&j->insns[pc - 2]));
+}
+
+static void use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
+                    uint16_t *use, uint16_t *def)
+{
+    const struct bl_insn *in = &j->insns[pc];
+    uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
+    int x = BL_SRC(in->code) == BL_X;
+    uint16_t d = (uint16_t)(1u << in->dst), sr = (uint16_t)(1u << in->src);
+    *use = *def = 0;
+    switch (cls) {
+    case BL_ALU:
+    case BL_ALU64:
+        if (op == BL_MOV)
+            *use = x ? sr : 0;
+        else
+            *use = d | (x && op != BL_NEG && op != BL_END ? sr : 0);
+        *def = d;
+        break;
+    case BL_LD:
+        if (bl_is_lddw(in)) {
+            *def = d;
+        } else {                       /* ld_abs / ld_ind: R6 is the skb */
+            *use = (1u << BL_R6) | (mode == BL_IND ? sr : 0);
+            *def = 1u << BL_R0;
+        }
+        break;
+    case BL_LDX:
+        *use = sr;
+        *def = d;
+        break;
+    case BL_ST:
+        *use = d;
+        break;
+    case BL_STX:
+        if (mode == BL_ATOMIC && atomic_is_noop(j, pc, ctx_base, start))
+            break;                     /* emits nothing */
+        *use = d | sr;
+        if (mode == BL_ATOMIC) {
+            if (in->imm == BL_CMPXCHG) {
+                *use |= 1u << BL_R0;
+                *def = 1u << BL_R0;
+            } else if (in->imm & BL_FETCH) {
+                *def = sr;
+            }
+        }
+        break;
+    default:                           /* jumps */
+        if (op == BL_CALL) {
+            *use = 0x3e | (x ? d : 0); /* R1-R5 */
+            *def = 0x3f;               /* R0-R5 */
+        } else if (op == BL_EXIT) {
+            *use = exit_returns_zero(j, pc, start) ? 0 : 1u << BL_R0;
+        } else if (op != BL_JA) {
+            *use = d | (x ? sr : 0);
+        }
+        break;
+    }
+    *use |= 1u << BL_R10;
+    *def &= (uint16_t)~(1u << BL_R10);
+}
+
+/* live_out[k]: registers live after instruction start + k of the callback
+ * [start, end). Returns NULL when out of memory (then nothing is skipped). */
+static uint16_t *body_liveness(const struct jit *j, uint32_t start, uint32_t end, int ctx_base)
+{
+    uint32_t n = end - start;
+    uint16_t *out = calloc(n, sizeof *out), *in = calloc(n + 1, sizeof *in);
+    uint16_t *use = malloc(n * sizeof *use), *def = malloc(n * sizeof *def);
+    if (!out || !in || !use || !def) {
+        free(out);
+        free(in);
+        free(use);
+        free(def);
+        return NULL;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        use_def(j, start + k, start, ctx_base, &use[k], &def[k]);
+        if (bl_is_lddw(&j->insns[start + k]) && k + 1 < n) {
+            k++;
+            use[k] = def[k] = 0;
+        }
+    }
+    in[n] = ALL_REGS;                  /* falling off the end: assume everything */
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (uint32_t k = n; k-- > 0;) {
+            const struct bl_insn *ins = &j->insns[start + k];
+            uint8_t cls = BL_CLASS(ins->code), op = BL_OP(ins->code);
+            uint16_t o = 0;
+            if (k > 0 && bl_is_lddw(&j->insns[start + k - 1]))
+                continue;              /* second slot */
+            if (bl_is_lddw(ins)) {
+                o = in[k + 2 <= n ? k + 2 : n];
+            } else if ((cls == BL_JMP || cls == BL_JMP32) && op != BL_CALL) {
+                if (op != BL_EXIT) {
+                    int64_t t = (int64_t)k + 1 +
+                                ((cls == BL_JMP32 && op == BL_JA) ? ins->imm : ins->off);
+                    o = t >= 0 && t <= (int64_t)n ? in[t] : ALL_REGS;
+                    if (op != BL_JA)
+                        o |= in[k + 1];
+                }
+            } else {
+                o = in[k + 1];
+            }
+            uint16_t i2 = (uint16_t)(use[k] | (o & ~def[k]));
+            if (o != out[k] || i2 != in[k]) {
+                out[k] = o;
+                in[k] = i2;
+                changed = 1;
+            }
+        }
+    }
+    free(in);
+    free(use);
+    free(def);
+    return out;
+}
+
+/* Can the inlined copy skip instruction pc: it only defines a register
+ * nobody reads afterwards, and has no other effect? */
+static int dead_insn(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+{
+    if (!ic->live_out)
+        return 0;
+    const struct bl_insn *in = &j->insns[pc];
+    uint8_t cls = BL_CLASS(in->code);
+    if (in->dst == BL_R10)
+        return 0;                      /* refused by emit_insn */
+    if (cls != BL_ALU && cls != BL_ALU64 && cls != BL_LDX && !(cls == BL_LD && bl_is_lddw(in)))
+        return 0;
+    return !(ic->live_out[pc - ic->start] & (1u << in->dst));
+}
+
+/* i++ of an inlined loop */
+static void emit_next_i(struct jit *j, const struct loop_var *i)
+{
+    struct x86_emit *e = &j->e;
+    if (i->reg >= 0) {
+        x86_inc(e, 0, i->reg);
+    } else {
+        x86_load(e, 8, 0, RDI, RSP, i->disp);
+        x86_inc(e, 0, RDI);
+        x86_store_r(e, 8, RSP, i->disp, RDI);
+    }
+}
+
 /* bpf_loop with the callback's body inlined in the loop: no call, no
  * prologue per iteration. Only in unchecked code, for a callback known at
  * the call site and short enough. On entry the flags and nr checks are
@@ -1176,8 +1350,29 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     struct reg_pool pool = {{0}, 0, 0};
     analyse_body(j, cb, &bi);
     pool_init(&pool, &bi, cb);
-    int i_in_rdi = !bi.calls && !bi.writes[BL_R1];
+    /* the leading `mov Rb, R2` of a callback whose Rb (one of R6-R9, which
+     * nothing in the loop touches) keeps ctx all along is done once, before
+     * the loop */
+    const struct bl_insn *lead = &j->insns[cb->start];
+    int has_lead = is_mov_from_r2(lead);
+    int hoist = has_lead && bi.base == lead->dst && lead->dst >= BL_R6 && lead->dst <= BL_R9 &&
+                !j->is_target[cb->start];
+    uint16_t *live_out = body_liveness(j, cb->start, cb->end, bi.base);
+    /* registers the body reads before writing them */
+    uint16_t top_live = ALL_REGS;
+    if (live_out) {
+        uint32_t first = cb->start + (hoist ? 1 : 0);
+        uint16_t u, d;
+        use_def(j, first, cb->start, bi.base, &u, &d);
+        top_live = (uint16_t)(u | (live_out[first - cb->start] & ~d));
+    }
+    int r1_live = (top_live >> BL_R1) & 1, r2_live = (top_live >> BL_R2) & 1;
+    /* (a leading `mov r1, r2` writes R1 too) */
+    int i_in_rdi = !bi.calls && !bi.writes[BL_R1] && !(has_lead && lead->dst == BL_R1);
     int ctx_in_rsi = !bi.calls && !bi.writes[BL_R2];
+    /* ctx is needed to set R2 each iteration, or (without the hoisted Rb)
+     * to write promoted slots back */
+    int need_ctx = ctx_in_rsi || r2_live || !hoist;
 
     /* loop variables: i, n, ctx */
     struct loop_var vars[3];
@@ -1188,11 +1383,16 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
             vars[v].reg = v == 0 ? RDI : RSI;
             continue;
         }
+        if (v == 2 && !need_ctx) {
+            vars[v].reg = register_map[lead->dst];   /* only for the write-back */
+            continue;
+        }
         vars[v].reg = pool_take(&pool);
         if (vars[v].reg < 0)
             vars[v].disp = 8 * n_mem++;
     }
-    struct inline_ctx ic = {cb->start, cb->end, 0, 0, depth, j->inl, -1, bi.base, 1, 0, {0}, {0}};
+    struct inline_ctx ic = {cb->start, cb->end, 0, 0, depth, j->inl, -1, bi.base, 1, 0, {0}, {0},
+                            live_out, 0, hoist ? cb->start : UINT32_MAX};
     int store_elsewhere = 0;
     for (int r = 0; r < BL_NREGS; r++)
         store_elsewhere |= bi.store_base[r] && r != bi.base && r != BL_R10;
@@ -1263,8 +1463,10 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     x86_mov_rr(e, 1, RAX, RDI);              /* rax = n */
     for (int k = 0; k < ic.n_promoted; k++)
         x86_load(e, 8, 0, ic.slot_reg[k], RSI, ic.slot_off[k]);
-    if (vars[2].reg != RSI)
+    if (vars[2].reg != RSI && need_ctx)
         var_store(j, &vars[2], RSI);
+    if (hoist)
+        x86_mov_rr(e, 1, register_map[lead->dst], RSI);
     var_store(j, &vars[1], RAX);
     if (cb->uses_frame)                      /* the callback's frame: [rbp - 512, rbp) */
         x86_lea(e, RBP, RSP, 8 * n_mem + BL_STACK_SIZE);
@@ -1275,20 +1477,22 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
 
     ic.cont_label = x86_label_new(e);
+    ic.cont0_label = x86_label_new(e);
     ic.first_label = (uint32_t)e->n_labels;
     for (uint32_t i = cb->start; i < cb->end; i++)
         x86_label_new(e);
     x86_align(e, 32);                        /* a small loop fits one fetch block */
     x86_label_bind(e, l_top);
-    if (vars[0].reg != RDI)
+    if (vars[0].reg != RDI && r1_live)
         var_load(j, RDI, &vars[0]);          /* R1 = i */
-    if (vars[2].reg != RSI)
+    if (vars[2].reg != RSI && r2_live)
         var_load(j, RSI, &vars[2]);          /* R2 = ctx */
     const struct inline_ctx *outer = j->inl;
     j->inl = &ic;
     for (uint32_t i = cb->start; i < cb->end && !j->failed; i++) {
         x86_label_bind(e, ic.first_label + (i - cb->start));
-        emit_insn(j, i);
+        if (i != ic.skip && !dead_insn(j, &ic, i))
+            emit_insn(j, i);
         if (bl_is_lddw(&j->insns[i]))
             i++;
     }
@@ -1296,25 +1500,25 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     if (last->code != (BL_JMP | BL_EXIT))
         x86_jmp_fix(e, FIX_LABEL, j->fault_label);   /* falling off the callback */
     j->inl = outer;
-    x86_label_bind(e, ic.cont_label);
-    /* i++; stop when the callback returned nonzero or i == n */
+    /* an exit that returned a known 0 continues at cont0 (the last one
+     * falls through to it), any other exit at cont, which tests R0 */
+    x86_label_bind(e, ic.cont0_label);
+    emit_next_i(j, &vars[0]);
     int ireg = vars[0].reg >= 0 ? vars[0].reg : RDI;
-    if (vars[0].reg >= 0) {
-        x86_inc(e, 0, ireg);
-    } else {
-        x86_load(e, 8, 0, RDI, RSP, vars[0].disp);
-        x86_inc(e, 0, RDI);
-        x86_store_r(e, 8, RSP, vars[0].disp, RDI);
-    }
-    if (!never_breaks(j, cb)) {
-        x86_test_rr(e, 1, RAX, RAX);
-        x86_jcc_fix(e, CC_NE, FIX_LABEL, l_out);
-    }
     if (vars[1].reg >= 0)
         x86_alu_rr(e, 0, ALU_CMP, ireg, vars[1].reg);
     else
         x86_alu_rm(e, 0, ALU_CMP, ireg, RSP, vars[1].disp);
     x86_jcc_fix(e, CC_B, FIX_LABEL, l_top);
+    if (never_breaks(j, cb)) {
+        x86_label_bind(e, ic.cont_label);    /* (unused: every exit returns 0) */
+    } else {
+        x86_jmp_fix(e, FIX_LABEL, l_out);
+        x86_label_bind(e, ic.cont_label);
+        x86_test_rr(e, 1, RAX, RAX);
+        x86_jcc_fix(e, CC_E, FIX_LABEL, ic.cont0_label);
+        emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
+    }
     x86_label_bind(e, l_out);
     var_load(j, RAX, &vars[0]);              /* iterations run */
     if (!ic.write_through && ic.n_promoted) {
@@ -1324,6 +1528,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         for (int k = 0; k < ic.n_promoted; k++)
             x86_store_r(e, 8, RSI, ic.slot_off[k], ic.slot_reg[k]);
     }
+    free(live_out);
     if (alloc)
         x86_alu_ri(e, 1, ALU_ADD, RSP, alloc);
     for (int k = n_saved; k-- > 0;)
@@ -1501,10 +1706,14 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
     if (op == BL_CALL)
         return emit_call(j, pc, in);
     if (op == BL_EXIT) {
-        if (!j->inl)
+        if (!j->inl) {
             emit_epilogue(j, &j->funcs[j->func_of[pc]]);
-        else if (pc + 1 != j->inl->end)     /* the last exit falls through */
+        } else if (exit_returns_zero(j, pc, j->inl->start)) {
+            if (pc + 1 != j->inl->end)      /* the last exit falls through */
+                x86_jmp_fix(e, FIX_LABEL, j->inl->cont0_label);
+        } else {
             x86_jmp_fix(e, FIX_LABEL, j->inl->cont_label);
+        }
         return 0;
     }
     if (j->checked) {                 /* a back-edge: unverified code may loop */

@@ -541,6 +541,77 @@ static void test_bpf_loop_verified(void **state)
     assert_true(trusted_text(busy, NULL, 0) == ((uint64_t)16 << 32) + 440 + 30);
 }
 
+/* What the inlined loop keeps in registers (ctx slots, loop variables) and
+ * what it skips (dead definitions, R1/R2 when the body does not read them,
+ * the leading `mov Rb, r2`, R0 at an exit returning a known 0) must never
+ * be observable: each program runs in the interpreter and the JIT. */
+static void test_inlined_loop_state(void **state)
+{
+    /* a promoted slot written in the loop and read back through a pointer
+     * to it that was spilled to the stack: memory must be current */
+    const char *spilled =
+        "stdw [%r10-32], 0\nmov %r1, %r10\nadd %r1, -32\nstxdw [%r10-24], %r1\n"
+        "stdw [%r10-16], 0\nmov %r1, 10\nlddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -32\n"
+        "mov %r4, 0\ncall 181\nldxdw %r0, [%r10-16]\nmul %r0, 1000\nldxdw %r1, [%r10-32]\n"
+        "add %r0, %r1\nexit\n"
+        "cb:\nmov %r9, %r2\nldxdw %r3, [%r9]\nadd %r3, %r1\nstxdw [%r9], %r3\n"
+        "ldxdw %r4, [%r9+8]\nldxdw %r5, [%r4]\nldxdw %r0, [%r9+16]\nadd %r0, %r5\n"
+        "stxdw [%r9+16], %r0\nmov %r0, 0\nexit\n";
+    /* acc after i = i(i+1)/2; the sum of those for i < 10 is 165 */
+    assert_true(trusted_text(spilled, NULL, 0) == 165 * 1000 + 45);
+    /* the same slot written through the spilled pointer, read directly */
+    const char *spilled_store =
+        "stdw [%r10-32], 0\nmov %r1, %r10\nadd %r1, -32\nstxdw [%r10-24], %r1\n"
+        "stdw [%r10-16], 0\nmov %r1, 10\nlddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -32\n"
+        "mov %r4, 0\ncall 181\nldxdw %r0, [%r10-16]\nmul %r0, 1000\nldxdw %r1, [%r10-32]\n"
+        "add %r0, %r1\nexit\n"
+        "cb:\nmov %r9, %r2\nldxdw %r4, [%r9+8]\nldxdw %r3, [%r9]\nadd %r3, %r1\n"
+        "stxdw [%r4], %r3\nldxdw %r0, [%r9]\nldxdw %r5, [%r9+16]\nadd %r5, %r0\n"
+        "stxdw [%r9+16], %r5\nmov %r0, 0\nexit\n";
+    assert_true(trusted_text(spilled_store, NULL, 0) == 165 * 1000 + 45);
+    /* breaks with dirty promoted slots, from the middle and at the end */
+    const char *brk =
+        "stdw [%r10-32], 0\nstdw [%r10-24], 7\nmov %r1, 100\nlddw %r2, func:cb\n"
+        "mov %r3, %r10\nadd %r3, -32\nmov %r4, 0\ncall 181\nlsh %r0, 32\nldxdw %r1, [%r10-32]\n"
+        "add %r0, %r1\nldxdw %r1, [%r10-24]\nmul %r1, 100000\nadd %r0, %r1\nexit\n"
+        "cb:\nmov %r9, %r2\nldxdw %r3, [%r9]\nadd %r3, %r1\nstxdw [%r9], %r3\n"
+        "ldxdw %r4, [%r9+8]\nadd %r4, 1\nstxdw [%r9+8], %r4\njne %r1, 12, +2\nmov %r0, 1\nexit\n"
+        "mov %r0, 0\njlt %r3, 60, +1\nmov %r0, 1\nexit\n";
+    /* acc reaches 66 at i = 11 (>= 60): break after 12 iterations */
+    assert_true(trusted_text(brk, NULL, 0) == ((uint64_t)12 << 32) + 19 * 100000 + 66);
+    const char *brk_mid =
+        "stdw [%r10-32], 0\nstdw [%r10-24], 7\nmov %r1, 100\nlddw %r2, func:cb\n"
+        "mov %r3, %r10\nadd %r3, -32\nmov %r4, 0\ncall 181\nlsh %r0, 32\nldxdw %r1, [%r10-32]\n"
+        "add %r0, %r1\nldxdw %r1, [%r10-24]\nmul %r1, 100000\nadd %r0, %r1\nexit\n"
+        "cb:\nmov %r9, %r2\nldxdw %r3, [%r9]\nadd %r3, %r1\nstxdw [%r9], %r3\n"
+        "ldxdw %r4, [%r9+8]\nadd %r4, 1\nstxdw [%r9+8], %r4\njne %r1, 12, +2\nmov %r0, 1\nexit\n"
+        "mov %r0, 0\nexit\n";
+    assert_true(trusted_text(brk_mid, NULL, 0) == ((uint64_t)13 << 32) + 20 * 100000 + 78);
+    /* a helper reading the caller's stack inside the loop (the key and
+     * value of a map update live in the ctx area the loop also writes) */
+    const char *helper =
+        ".map h hash key=4 value=8 entries=64\n"
+        "stdw [%r10-16], 0\nstdw [%r10-8], 0\nmov %r1, 20\nlddw %r2, func:cb\nmov %r3, %r10\n"
+        "add %r3, -16\nmov %r4, 0\ncall 181\nstw [%r10-4], 19\nlddw %r1, map:h\nmov %r2, %r10\n"
+        "add %r2, -4\ncall 1\njne %r0, 0, +2\nmov %r0, 99\nexit\nldxdw %r0, [%r0]\nexit\n"
+        "cb:\nmov %r9, %r2\nstxw [%r9], %r1\nldxdw %r3, [%r9+8]\nadd %r3, %r1\nstxdw [%r9+8], %r3\n"
+        "lddw %r1, map:h\nmov %r2, %r9\nmov %r3, %r9\nadd %r3, 8\nmov %r4, 0\ncall 2\n"
+        "mov %r0, 0\nexit\n";
+    assert_true(trusted_text(helper, NULL, 0) == 190);
+    /* nested loops whose bodies do not read i or R2 after the leading mov,
+     * with dead definitions and a known-0 exit in both */
+    const char *nested =
+        "stdw [%r10-16], 0\nstdw [%r10-8], 3\nmov %r1, 6\nlddw %r2, func:outer\nmov %r3, %r10\n"
+        "add %r3, -16\nmov %r4, 0\ncall 181\nldxdw %r0, [%r10-16]\nldxdw %r1, [%r10-8]\n"
+        "mul %r1, 1000\nadd %r0, %r1\nexit\n"
+        "outer:\nmov %r8, %r2\nmov %r1, 5\nlddw %r2, func:inner\nmov %r3, %r8\nmov %r4, 0\n"
+        "call 181\nldxdw %r3, [%r8+8]\nadd %r3, 1\nmov %r3, %r3\nstxdw [%r8+8], %r3\nmov %r0, 7\n"
+        "mov %r0, 0\nexit\n"
+        "inner:\nmov %r7, %r2\nmov %r2, 11\nmov %r1, 3\nldxdw %r3, [%r7]\nadd %r3, %r1\n"
+        "mov %r1, %r3\nstxdw [%r7], %r3\nmov %r0, 0\nexit\n";
+    assert_true(trusted_text(nested, NULL, 0) == 9 * 1000 + 90);
+}
+
 /* loops inside loops inside loops at many call sites: inlining stays
  * bounded (each level would multiply the code by 12 otherwise) */
 static void test_inline_budget(void **state)
@@ -886,6 +957,7 @@ int main(void)
         cmocka_unit_test(test_bpf_loop_raw),
         cmocka_unit_test(test_bpf_loop_verified),
         cmocka_unit_test(test_inline_budget),
+        cmocka_unit_test(test_inlined_loop_state),
         cmocka_unit_test(test_maps_and_for_each),
         cmocka_unit_test(test_env_call),
         cmocka_unit_test(test_code_properties),

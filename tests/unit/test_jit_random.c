@@ -118,6 +118,7 @@ struct fctx {
     int base;          /* register pointing at the 64-byte area's start */
     int16_t base_off;  /* area = [base + base_off, base + base_off + 64) */
     int depth;         /* 0 main, 1 callback, 2 nested callback / subprogram */
+    int early_exits;   /* a callback: may return 0 or 1 from the middle */
 };
 
 static void unit_alu(struct gen *g, const struct fctx *f)
@@ -210,6 +211,50 @@ static void unit_mem(struct gen *g, const struct fctx *f)
     }
 }
 
+/* An access to the area through a copy of the base (mov r, base; add r, d),
+ * which the JIT must not miss while it keeps slots of the area in
+ * registers; r is overwritten right after (its value is an address, which
+ * differs between engines). */
+static void unit_alias(struct gen *g, const struct fctx *f)
+{
+    int r = f->dsts[below((uint32_t)f->n_dsts)], v = f->dsts[below((uint32_t)f->n_dsts)];
+    if (v == r)
+        v = BL_R0 == r ? f->dsts[f->n_dsts - 1] : BL_R0;
+    int16_t delta = (int16_t)(8 * below(8)), off = area_off(f, 8);
+    put(g, BL_ALU64 | BL_MOV | BL_X, r, f->base, 0, 0);
+    put(g, BL_ALU64 | BL_ADD | BL_K, r, 0, 0, delta);
+    if (below(2))
+        put(g, BL_LDX | BL_MEM | BL_DW, v, r, (int16_t)(off - delta), 0);
+    else
+        put(g, BL_STX | BL_MEM | BL_DW, r, v, (int16_t)(off - delta), 0);
+    put(g, BL_ALU64 | BL_MOV | BL_K, r, 0, 0, rnd_imm());
+}
+
+/* The same through a pointer to the area that main spilled at [area - 8]:
+ * the JIT cannot tell it from any other pointer, so slots it keeps in
+ * registers must be in memory when such a load runs. */
+static void unit_spilled_alias(struct gen *g, const struct fctx *f)
+{
+    int r = f->dsts[below((uint32_t)f->n_dsts)], v = f->dsts[below((uint32_t)f->n_dsts)];
+    if (v == r)
+        v = BL_R0 == r ? f->dsts[f->n_dsts - 1] : BL_R0;
+    put(g, BL_LDX | BL_MEM | BL_DW, r, f->base, (int16_t)(f->base_off - 8), 0);
+    if (below(3))
+        put(g, BL_LDX | BL_MEM | BL_DW, v, r, area_off(f, 8), 0);
+    else
+        put(g, BL_STX | BL_MEM | BL_DW, r, v, area_off(f, 8), 0);
+    put(g, BL_ALU64 | BL_MOV | BL_K, r, 0, 0, rnd_imm());
+}
+
+/* a callback returning from the middle: 0 (continue) or 1 (break) */
+static void unit_early_exit(struct gen *g, const struct fctx *f)
+{
+    int r = f->dsts[below((uint32_t)f->n_dsts)];
+    put(g, BL_JMP | BL_JSET | BL_K, r, 0, 2, (int32_t)(1u << below(4)));
+    put(g, BL_ALU64 | BL_MOV | BL_K, BL_R0, 0, 0, below(3) == 0);
+    put(g, BL_JMP | BL_EXIT, 0, 0, 0, 0);
+}
+
 static void unit_branch(struct gen *g, const struct fctx *f, uint32_t n_units_total)
 {
     static const uint8_t ops[] = {BL_JEQ, BL_JGT, BL_JGE, BL_JSET, BL_JNE, BL_JSGT, BL_JSGE,
@@ -257,7 +302,13 @@ static void gen_body(struct gen *g, const struct fctx *f, uint32_t n_units)
     for (uint32_t u = 0; u < n_units; u++) {
         g->units[g->n_units++] = g->n;
         uint32_t k = below(100);
-        if (k < 45)
+        if (f->early_exits && below(10) == 0)
+            unit_early_exit(g, f);
+        else if (f->depth && f->base != BL_R10 && below(12) == 0)
+            unit_alias(g, f);
+        else if (f->depth && f->base != BL_R10 && below(12) == 0)
+            unit_spilled_alias(g, f);
+        else if (k < 45)
             unit_alu(g, f);
         else if (k < 75)
             unit_mem(g, f);
@@ -294,12 +345,22 @@ static void gen_epilogue(struct gen *g, const struct fctx *f, int fold_regs_from
     if (boolean) {
         /* the callback's registers, folded, become visible in the area */
         put(g, BL_STX | BL_MEM | BL_DW, f->base, BL_R0, (int16_t)(f->base_off + 8 * (int)below(8)), 0);
-        /* a callback returns 0 or 1: stop on some iterations */
-        put(g, BL_ALU64 | BL_AND | BL_K, BL_R0, 0, 0, 0x1f);
-        put(g, BL_JMP | BL_JNE | BL_K, BL_R0, 0, 2, 0x17);
-        put(g, BL_ALU64 | BL_MOV | BL_K, BL_R0, 0, 0, 1);
-        put(g, BL_JMP | BL_JA, 0, 0, 1, 0);
-        put(g, BL_ALU64 | BL_MOV | BL_K, BL_R0, 0, 0, 0);
+        switch (below(3)) {
+        case 0: /* a callback returns 0 or 1: stop on some iterations */
+            put(g, BL_ALU64 | BL_AND | BL_K, BL_R0, 0, 0, 0x1f);
+            put(g, BL_JMP | BL_JNE | BL_K, BL_R0, 0, 2, 0x17);
+            put(g, BL_ALU64 | BL_MOV | BL_K, BL_R0, 0, 0, 1);
+            put(g, BL_JMP | BL_JA, 0, 0, 1, 0);
+            put(g, BL_ALU64 | BL_MOV | BL_K, BL_R0, 0, 0, 0);
+            break;
+        case 1: /* a known 0 (the JIT continues without testing R0) */
+            put(g, BL_ALU64 | BL_MOV | BL_K, BL_R0, 0, 0, 0);
+            break;
+        default: /* a computed 0 or 1 */
+            put(g, BL_ALU64 | BL_RSH | BL_K, BL_R0, 0, 0, 7);
+            put(g, BL_ALU64 | BL_AND | BL_K, BL_R0, 0, 0, below(4) == 0);
+            break;
+        }
     } else {
         for (int16_t off = 0; off < 64; off += 8) {
             put(g, BL_LDX | BL_MEM | BL_DW, BL_R1, f->base, (int16_t)(f->base_off + off), 0);
@@ -324,6 +385,12 @@ static void generate(struct gen *g)
         init_reg(g, r);
     for (int16_t off = -64; off < 0; off += 8)
         put(g, BL_ST | BL_MEM | BL_DW, BL_R10, 0, off, rnd_imm());
+    /* [r10 - 72] = the area's address, for unit_spilled_alias (R1 is
+     * overwritten again: no address reaches R0) */
+    put(g, BL_ALU64 | BL_MOV | BL_X, BL_R1, BL_R10, 0, 0);
+    put(g, BL_ALU64 | BL_ADD | BL_K, BL_R1, 0, 0, -64);
+    put(g, BL_STX | BL_MEM | BL_DW, BL_R10, BL_R1, -72, 0);
+    init_reg(g, BL_R1);
     struct fctx fmain = {.dsts = main_dsts, .n_dsts = 10, .base = BL_R10, .base_off = -64};
     gen_body(g, &fmain, 10 + below(40));
     gen_epilogue(g, &fmain, 1, 0);
@@ -333,8 +400,10 @@ static void generate(struct gen *g)
      * R0, R3-R5 and R2 as its base (what the JIT keeps in registers) */
     for (int cb = F_CB1; cb <= F_CB2; cb++) {
         int kind = (int)below(3), light = kind == 1;
+        /* a body that does not read i (R1 dead at its start) */
+        int reads_i = below(4) != 0;
         struct fctx fcb = {.dsts = cb_dsts, .n_dsts = 7, .base = BL_R9,
-                           .depth = cb == F_CB1 ? 1 : 2};
+                           .depth = cb == F_CB1 ? 1 : 2, .early_exits = below(3) == 0};
         if (kind == 2) {
             /* as the compiler writes them: `mov r9, r2`, R1/R2 reused */
             fcb.dsts = compiler_dsts;
@@ -354,10 +423,14 @@ static void generate(struct gen *g)
         g->func_start[cb] = g->n;
         if (!light)
             put(g, BL_ALU64 | BL_MOV | BL_X, BL_R9, BL_R2, 0, 0);
-        put(g, BL_ALU64 | BL_MOV | BL_X, BL_R0, BL_R1, 0, 0);
+        if (reads_i)
+            put(g, BL_ALU64 | BL_MOV | BL_X, BL_R0, BL_R1, 0, 0);
+        else
+            init_reg(g, BL_R0);
         for (int k = 1; k < fcb.n_dsts; k++)
             init_reg(g, fcb.dsts[k]);
-        put(g, BL_ALU64 | BL_ADD | BL_X, BL_R3, BL_R1, 0, 0);
+        if (reads_i)
+            put(g, BL_ALU64 | BL_ADD | BL_X, BL_R3, BL_R1, 0, 0);
         gen_body(g, &fcb, 3 + below(10));
         /* leave a trace of this iteration in the area */
         put(g, BL_STX | BL_MEM | BL_DW, fcb.base, BL_R3, (int16_t)(8 * below(8)), 0);
@@ -419,6 +492,10 @@ static int run_one(struct gen *g, uint64_t index, int also_raw)
         }
         struct bpflua_run_env jenv = {.obj = obj};
         uint64_t r0 = bl_jit_run_mem(p->jit, 0, 0, NULL, 0, &jenv);
+        if (!mode && !jenv.fault && r0 == ir.r0) {
+            /* bl_jit_run: R1 = ctx = 0 as above, through the fast entry */
+            r0 = bl_jit_run(p->jit, NULL, &jenv);
+        }
         if (jenv.fault || r0 != ir.r0) {
             print_message("program %llu (%s): interp 0x%llx jit 0x%llx fault %d\n",
                           (unsigned long long)index, mode ? "raw" : "verified",
