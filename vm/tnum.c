@@ -7,26 +7,6 @@
 
 const struct tnum tnum_unknown = { .value = 0, .mask = UINT64_MAX };
 
-struct tnum tnum_const(uint64_t value)
-{
-    return TNUM(value, 0);
-}
-
-struct tnum tnum_range(uint64_t min, uint64_t max)
-{
-    uint64_t chi = min ^ max;
-    if (min > max)
-        return tnum_unknown;
-    if (chi == 0)
-        return tnum_const(min);
-    /* every bit below the highest differing bit may take any value */
-    int bits = 64 - __builtin_clzll(chi);
-    if (bits > 63)
-        return tnum_unknown;
-    uint64_t delta = (1ULL << bits) - 1;
-    return TNUM(min & ~delta, delta);
-}
-
 struct tnum tnum_lshift(struct tnum a, uint8_t shift)
 {
     if (shift >= 64)
@@ -114,41 +94,6 @@ struct tnum tnum_mul(struct tnum a, struct tnum b)
         b = tnum_lshift(b, 1);
     }
     return tnum_add(TNUM(acc_v, 0), acc_m);
-}
-
-struct tnum tnum_intersect(struct tnum a, struct tnum b)
-{
-    uint64_t v = a.value | b.value;
-    uint64_t mu = a.mask & b.mask;
-    return TNUM(v & ~mu, mu);
-}
-
-struct tnum tnum_union(struct tnum a, struct tnum b)
-{
-    uint64_t mu = a.mask | b.mask | (a.value ^ b.value);
-    return TNUM(a.value & ~mu, mu);
-}
-
-struct tnum tnum_cast(struct tnum a, uint8_t size)
-{
-    if (size >= 8)
-        return a;
-    uint64_t keep = (1ULL << (size * 8)) - 1;
-    return TNUM(a.value & keep, a.mask & keep);
-}
-
-int tnum_in(struct tnum a, struct tnum b)
-{
-    if (b.mask & ~a.mask)
-        return 0;
-    b.value &= ~a.mask;
-    return a.value == b.value;
-}
-
-struct tnum tnum_with_subreg(struct tnum a, struct tnum subreg)
-{
-    struct tnum hi = TNUM(a.value & ~0xffffffffULL, a.mask & ~0xffffffffULL);
-    return tnum_or(hi, tnum_subreg(subreg));
 }
 
 int tnum_str(char *buf, size_t size, struct tnum a)

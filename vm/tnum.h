@@ -22,11 +22,65 @@ struct tnum {
 #define TNUM(v, m) ((struct tnum){ .value = (v), .mask = (m) })
 
 extern const struct tnum tnum_unknown;
+#define TNUM_UNKNOWN TNUM(0, UINT64_MAX)
+
+/* The small operations the verifier runs on every ALU op and comparison
+ * are inline (the file boundary kept them out of the hot loops). */
 
 /* A known constant. */
-struct tnum tnum_const(uint64_t value);
+static inline struct tnum tnum_const(uint64_t value)
+{
+    return TNUM(value, 0);
+}
+
 /* The smallest tnum containing every value in [min, max]. */
-struct tnum tnum_range(uint64_t min, uint64_t max);
+static inline struct tnum tnum_range(uint64_t min, uint64_t max)
+{
+    uint64_t chi = min ^ max;
+    if (min > max)
+        return TNUM_UNKNOWN;
+    if (chi == 0)
+        return tnum_const(min);
+    /* every bit below the highest differing bit may take any value */
+    int bits = 64 - __builtin_clzll(chi);
+    if (bits > 63)
+        return TNUM_UNKNOWN;
+    uint64_t delta = (1ULL << bits) - 1;
+    return TNUM(min & ~delta, delta);
+}
+
+/* Values in both a and b (meaningless if they share no value). */
+static inline struct tnum tnum_intersect(struct tnum a, struct tnum b)
+{
+    uint64_t v = a.value | b.value;
+    uint64_t mu = a.mask & b.mask;
+    return TNUM(v & ~mu, mu);
+}
+
+/* The smallest tnum containing both a and b. */
+static inline struct tnum tnum_union(struct tnum a, struct tnum b)
+{
+    uint64_t mu = a.mask | b.mask | (a.value ^ b.value);
+    return TNUM(a.value & ~mu, mu);
+}
+
+/* The low `size` bytes of a (the rest known zero). */
+static inline struct tnum tnum_cast(struct tnum a, uint8_t size)
+{
+    if (size >= 8)
+        return a;
+    uint64_t keep = (1ULL << (size * 8)) - 1;
+    return TNUM(a.value & keep, a.mask & keep);
+}
+
+/* 1 if every value of b is also a value of a. */
+static inline int tnum_in(struct tnum a, struct tnum b)
+{
+    if (b.mask & ~a.mask)
+        return 0;
+    b.value &= ~a.mask;
+    return a.value == b.value;
+}
 
 struct tnum tnum_lshift(struct tnum a, uint8_t shift);
 struct tnum tnum_rshift(struct tnum a, uint8_t shift);
@@ -41,21 +95,12 @@ struct tnum tnum_or(struct tnum a, struct tnum b);
 struct tnum tnum_xor(struct tnum a, struct tnum b);
 struct tnum tnum_mul(struct tnum a, struct tnum b);
 
-/* Values in both a and b (meaningless if they share no value). */
-struct tnum tnum_intersect(struct tnum a, struct tnum b);
-/* The smallest tnum containing both a and b. */
-struct tnum tnum_union(struct tnum a, struct tnum b);
-/* The low `size` bytes of a (the rest known zero). */
-struct tnum tnum_cast(struct tnum a, uint8_t size);
-
 static inline int tnum_is_const(struct tnum a) { return a.mask == 0; }
 static inline int tnum_equals_const(struct tnum a, uint64_t b)
 {
     return a.mask == 0 && a.value == b;
 }
 static inline int tnum_is_unknown(struct tnum a) { return a.mask == UINT64_MAX; }
-/* 1 if every value of b is also a value of a. */
-int tnum_in(struct tnum a, struct tnum b);
 /* 1 if the concrete value v is a member of a. */
 static inline int tnum_contains(struct tnum a, uint64_t v)
 {
@@ -66,7 +111,13 @@ static inline uint64_t tnum_max(struct tnum a) { return a.value | a.mask; }
 
 /* Low 32 bits only, and the 64-bit tnum with its low 32 bits replaced. */
 static inline struct tnum tnum_subreg(struct tnum a) { return tnum_cast(a, 4); }
-struct tnum tnum_with_subreg(struct tnum a, struct tnum subreg);
+static inline struct tnum tnum_with_subreg(struct tnum a, struct tnum subreg)
+{
+    struct tnum hi = TNUM(a.value & ~0xffffffffULL, a.mask & ~0xffffffffULL);
+    struct tnum lo = tnum_subreg(subreg);
+    uint64_t v = hi.value | lo.value; /* tnum_or(hi, lo) */
+    return TNUM(v, (hi.mask | lo.mask) & ~v);
+}
 
 /* Formats a as "(value; mask)" hex, or the constant; returns the length
  * snprintf would have written. */

@@ -66,7 +66,7 @@ static int is_state_visited(struct bl_venv *env, struct bl_vstate *st, uint32_t 
 {
     clean_dead_regs(env, st, idx);
     for (struct bl_seen_state *s = env->seen[idx]; s; s = s->next)
-        if (states_equal(env, &s->st, st)) {
+        if (states_equal(env, s, st)) {
             verbose(env, "%u: safe (pruned)\n", idx);
             return 1;
         }
@@ -74,16 +74,10 @@ static int is_state_visited(struct bl_venv *env, struct bl_vstate *st, uint32_t 
         return 0;
     if (env->n_seen[idx] >= PRUNE_WIDEN_AFTER) /* the hull of all: later states fall inside */
         for (struct bl_seen_state *s = env->seen[idx]; s; s = s->next)
-            widen_state(&s->st, st);
-    struct bl_seen_state *n = arena_alloc(&env->arena, sizeof *n);
-    struct bl_vstate *copy = vstate_copy(env, st);
-    if (!n || !copy)
+            widen_state(s, st);
+    struct bl_seen_state *n = seen_state_new(env, st);
+    if (!n)
         return -ENOMEM;
-    n->st = *copy;
-    /* the frames now belong to n->st (explored states are never freed
-     * before the arena is); the bare vstate goes back on its list */
-    memset(copy->frames, 0, sizeof copy->frames);
-    vstate_free(env, copy);
     n->next = env->seen[idx];
     env->seen[idx] = n;
     env->n_seen[idx]++;
@@ -223,16 +217,6 @@ static void env_free(struct bl_venv *env)
     arena_release(&env->arena);
     free(env->stack);
     free(env->cb_entries);
-    free(env->seen);
-    free(env->n_seen);
-    free(env->live);
-    free(env->vlive);
-    free(env->prune_point);
-    free(env->base_kind);
-    free(env->postorder);
-    free(env->cb_target);
-    free(env->root_begin);
-    free(env->root_end);
     free(env->subprogs);
     free(env->error);
 }
@@ -260,13 +244,15 @@ int bl_verify_prog(bpflua_object *obj, struct bl_prog *p, int log_level, char **
     bl_prog_reset(p);
     p->aux = calloc(n + 1, sizeof *p->aux);
     env.aux = p->aux;
-    env.live = calloc(n + 1, sizeof *env.live);
-    env.vlive = calloc(n + 1, sizeof *env.vlive);
-    env.prune_point = calloc(n + 2, 1);
-    env.base_kind = calloc(n + 1, 1);
-    env.seen = calloc(n + 1, sizeof *env.seen);
-    env.n_seen = calloc(n + 1, sizeof *env.n_seen);
-    env.cb_target = calloc(n + 1, sizeof *env.cb_target);
+    /* per-insn tables: in the arena, released with it */
+    struct bl_arena *a = &env.arena;
+    env.live = arena_calloc(a, n + 1, sizeof *env.live);
+    env.vlive = arena_calloc(a, n + 1, sizeof *env.vlive);
+    env.prune_point = arena_calloc(a, n + 2, 1);
+    env.base_kind = arena_calloc(a, n + 1, 1);
+    env.seen = arena_calloc(a, n + 1, sizeof *env.seen);
+    env.n_seen = arena_calloc(a, n + 1, sizeof *env.n_seen);
+    env.cb_target = arena_calloc(a, n + 1, sizeof *env.cb_target);
     int err = 0;
     if (!p->aux || !env.live || !env.vlive || !env.prune_point || !env.base_kind || !env.seen || !env.n_seen ||
         !env.cb_target)

@@ -113,10 +113,24 @@ void reg_bounds_sync(struct bl_reg *r)
     /* each pass lets tnum, 64-bit and 32-bit bounds sharpen one another;
      * a second pass catches what the first one's results imply */
     bounds_from_tnum(r);
+    struct bl_reg before = *r;
     deduce_bounds(r);
     tnum_from_bounds(r);
-    bounds_from_tnum(r);
-    deduce_bounds(r);
+    /* The second pass is skipped only where it provably changes nothing
+     * (same result, less work): bounds_from_tnum() again is a no-op when
+     * the tnum did not move, since every bound has only tightened since
+     * the first call, which already applied that same tnum; and then
+     * deduce_bounds() again is a no-op when the first one changed nothing,
+     * because it would start from the very same input. */
+    if (r->var.value != before.var.value || r->var.mask != before.var.mask) {
+        bounds_from_tnum(r);
+        deduce_bounds(r);
+    } else if (r->umin != before.umin || r->umax != before.umax || r->smin != before.smin ||
+               r->smax != before.smax || r->u32min != before.u32min ||
+               r->u32max != before.u32max || r->s32min != before.s32min ||
+               r->s32max != before.s32max) {
+        deduce_bounds(r);
+    }
 }
 
 static int reg_bounds_sane(const struct bl_reg *r)

@@ -122,7 +122,7 @@ static int build_subprogs(struct bl_venv *env, uint8_t *second)
 }
 
 /* Successors of i inside its function (calls continue at i + 1). */
-static int successors(const struct bl_venv *env, uint32_t i, uint32_t out[2])
+static int compute_successors(const struct bl_venv *env, uint32_t i, uint32_t out[2])
 {
     const struct bl_insn *in = &env->insns[i];
     if (is_exit(in))
@@ -142,6 +142,15 @@ static int successors(const struct bl_venv *env, uint32_t i, uint32_t out[2])
     return 1;
 }
 
+/* The same from the table check_cfg fills (every pass after it walks the
+ * flow graph, some several times: decoding each insn once is cheaper). */
+static inline int successors(const struct bl_venv *env, uint32_t i, uint32_t out[2])
+{
+    out[0] = env->succ[i][0];
+    out[1] = env->succ[i][1];
+    return env->n_succ[i];
+}
+
 static int check_regs(struct bl_venv *env, const struct bl_insn *in)
 {
     uint8_t c = BL_CLASS(in->code);
@@ -158,11 +167,17 @@ int check_cfg(struct bl_venv *env)
 {
     uint32_t n = env->n_insns;
     int err = 0;
-    uint8_t *second = calloc(n + 1, 1), *state = calloc(n, 1);
-    uint32_t *stack = malloc((n + 1) * sizeof *stack), *roots = malloc((n + 1) * sizeof *roots);
-    uint8_t *next_edge = calloc(n, 1);
-    env->postorder = malloc(n * sizeof *env->postorder);
-    if (!second || !state || !stack || !roots || !next_edge || !env->postorder) {
+    /* scratch tables too come from the arena (warm memory, freed with it) */
+    struct bl_arena *a = &env->arena;
+    uint8_t *second = arena_calloc(a, n + 1, 1), *state = arena_calloc(a, n, 1);
+    uint32_t *stack = arena_alloc(a, (n + 1) * sizeof *stack);
+    uint32_t *roots = arena_alloc(a, (n + 1) * sizeof *roots);
+    uint8_t *next_edge = arena_calloc(a, n, 1);
+    env->postorder = arena_alloc(&env->arena, n * sizeof *env->postorder);
+    env->succ = arena_calloc(&env->arena, n + 1, sizeof *env->succ);
+    env->n_succ = arena_calloc(&env->arena, n + 1, 1);
+    if (!second || !state || !stack || !roots || !next_edge || !env->postorder || !env->succ ||
+        !env->n_succ) {
         err = -ENOMEM;
         goto out;
     }
@@ -187,11 +202,12 @@ int check_cfg(struct bl_venv *env)
         }
         if ((err = check_regs(env, in)))
             goto out;
+        env->n_succ[i] = (uint8_t)compute_successors(env, i, env->succ[i]);
     }
     if ((err = build_subprogs(env, second)))
         goto out;
-    env->root_begin = calloc(env->n_subprogs, sizeof *env->root_begin);
-    env->root_end = calloc(env->n_subprogs, sizeof *env->root_end);
+    env->root_begin = arena_calloc(&env->arena, env->n_subprogs, sizeof *env->root_begin);
+    env->root_end = arena_calloc(&env->arena, env->n_subprogs, sizeof *env->root_end);
     if (!env->root_begin || !env->root_end) {
         err = -ENOMEM;
         goto out;
@@ -280,11 +296,6 @@ int check_cfg(struct bl_venv *env)
         }
     }
 out:
-    free(second);
-    free(state);
-    free(stack);
-    free(roots);
-    free(next_edge);
     return err;
 }
 
@@ -462,16 +473,11 @@ static uint64_t fn_cost(struct bl_venv *env, uint64_t *cost, uint8_t *done, uint
 
 int compute_max_insns(struct bl_venv *env, uint64_t *out)
 {
-    uint64_t *cost = calloc(env->n_insns, sizeof *cost);
-    uint8_t *done = calloc(env->n_subprogs, 1);
-    if (!cost || !done) {
-        free(cost);
-        free(done);
+    uint64_t *cost = arena_calloc(&env->arena, env->n_insns, sizeof *cost);
+    uint8_t *done = arena_calloc(&env->arena, env->n_subprogs, 1);
+    if (!cost || !done)
         return -ENOMEM;
-    }
     *out = fn_cost(env, cost, done, 0, 0);
-    free(cost);
-    free(done);
     return 0;
 }
 

@@ -7,6 +7,8 @@
  * per stack slot; ids (null-check and packet-range groups, linked scalars)
  * must correspond one-to-one, checked through a small id map. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,76 @@ static size_t align16(size_t n)
     return (n + 15) & ~(size_t)15;
 }
 
+/* Chunks outlive their verification in a small process-wide cache, up to
+ * ARENA_CACHE_MAX bytes: the next verification takes them back instead of
+ * asking malloc, which for blocks this size hands out fresh pages from the
+ * kernel (a page fault each, zeroed) and returns them at free. The kernel's
+ * own verifier allocates from warm slab caches in the same way. */
+#define ARENA_CACHE_MAX (16u << 20)
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct bl_arena_chunk *cache;
+static size_t cache_bytes;
+
+static struct bl_arena_chunk *chunk_get(size_t want)
+{
+    struct bl_arena_chunk *c = NULL, **pp;
+    pthread_mutex_lock(&cache_lock);
+    for (pp = &cache; *pp; pp = &(*pp)->next)
+        if ((*pp)->size >= want) {
+            c = *pp;
+            *pp = c->next;
+            cache_bytes -= c->size;
+            break;
+        }
+    pthread_mutex_unlock(&cache_lock);
+    if (c) {
+        UNPOISON(c->data, c->size);
+        return c;
+    }
+    c = malloc(sizeof *c + want);
+    if (c)
+        c->size = want;
+    return c;
+}
+
+static void chunk_put(struct bl_arena_chunk *c)
+{
+    pthread_mutex_lock(&cache_lock);
+    if (cache_bytes + c->size <= ARENA_CACHE_MAX) {
+        POISON(c->data, c->size); /* unused until handed out again */
+        c->next = cache;
+        cache = c;
+        cache_bytes += c->size;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    free(c);
+}
+
+void arena_trim_cache(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    struct bl_arena_chunk *c = cache;
+    cache = NULL;
+    cache_bytes = 0;
+    pthread_mutex_unlock(&cache_lock);
+    while (c) {
+        struct bl_arena_chunk *next = c->next;
+        UNPOISON(c->data, c->size);
+        free(c);
+        c = next;
+    }
+}
+
+size_t arena_cached_bytes(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    size_t n = cache_bytes;
+    pthread_mutex_unlock(&cache_lock);
+    return n;
+}
+
 void *arena_alloc(struct bl_arena *a, size_t size)
 {
     size = align16(size);
@@ -46,19 +118,28 @@ void *arena_alloc(struct bl_arena *a, size_t size)
             cs = ARENA_MAX_CHUNK;
         if (cs < size)
             cs = size;
-        struct bl_arena_chunk *c = malloc(sizeof *c + cs);
+        struct bl_arena_chunk *c = chunk_get(cs);
         if (!c)
             return NULL;
         c->next = a->chunks;
-        c->size = cs;
         a->chunks = c;
         a->cur = c->data;
-        a->end = c->data + cs;
-        a->chunk_bytes += cs;
+        a->end = c->data + c->size;
+        a->chunk_bytes += c->size;
     }
     void *p = a->cur;
     a->cur += size;
     a->n_alloc++;
+    return p;
+}
+
+void *arena_calloc(struct bl_arena *a, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    void *p = arena_alloc(a, n * size);
+    if (p)
+        memset(p, 0, n * size);
     return p;
 }
 
@@ -67,8 +148,7 @@ void arena_release(struct bl_arena *a)
     struct bl_arena_chunk *c = a->chunks;
     while (c) {
         struct bl_arena_chunk *next = c->next;
-        UNPOISON(c->data, c->size);
-        free(c);
+        chunk_put(c);
         c = next;
     }
     memset(a, 0, sizeof *a);
@@ -338,28 +418,115 @@ int slot_safe(const struct bl_slot *old, const struct bl_slot *cur)
     return slot_safe_ids(old, cur, &m);
 }
 
-int states_equal(struct bl_venv *env, const struct bl_vstate *old, const struct bl_vstate *cur)
+/* ---- explored states, compact ------------------------------------------- */
+
+static const struct bl_slot *cframe_slots(const struct bl_cframe *c)
+{
+    return (const struct bl_slot *)(const void *)&c->regs[c->n_regs];
+}
+
+static const struct bl_slot *cframe_slot(const struct bl_cframe *c, int i)
+{
+    static const struct bl_slot invalid;
+    return i < c->n_slots ? &cframe_slots(c)[i] : &invalid;
+}
+
+/* Which registers of frame f are stored with their value (*keep) and which
+ * only as "a scalar" (*any): in the current frame, a scalar outside
+ * vlive[insn] is compared by its type alone (states_equal below), so its
+ * range would never be read. NOT_INIT registers are not stored at all: an
+ * old NOT_INIT register matches anything. */
+static void cframe_masks(const struct bl_frame *f, uint16_t vlive, uint16_t *keep, uint16_t *any)
+{
+    *keep = *any = 0;
+    for (int i = 0; i < BL_NREGS; i++) {
+        uint8_t t = f->regs[i].type;
+        if (t == REG_NOT_INIT)
+            continue;
+        if (t == REG_SCALAR && !(vlive & (1u << i)))
+            *any |= (uint16_t)(1u << i);
+        else
+            *keep |= (uint16_t)(1u << i);
+    }
+}
+
+static size_t cframe_size(int n_regs, int n_slots)
+{
+    return align16(sizeof(struct bl_cframe) + (size_t)n_regs * sizeof(struct bl_reg) +
+                   (size_t)n_slots * sizeof(struct bl_slot));
+}
+
+struct bl_seen_state *seen_state_new(struct bl_venv *env, const struct bl_vstate *st)
+{
+    uint16_t keep[BL_MAX_CALL_DEPTH], any[BL_MAX_CALL_DEPTH];
+    size_t total = align16(sizeof(struct bl_seen_state));
+    for (int f = 0; f <= st->curframe; f++) {
+        uint16_t vlive = f == st->curframe ? env->vlive[st->insn] : 0xffff;
+        cframe_masks(st->frames[f], vlive, &keep[f], &any[f]);
+        total += cframe_size(__builtin_popcount(keep[f]), st->frames[f]->n_slots);
+    }
+    unsigned char *p = arena_alloc(&env->arena, total);
+    if (!p)
+        return NULL;
+    struct bl_seen_state *s = (struct bl_seen_state *)(void *)p;
+    memset(s, 0, sizeof *s);
+    s->curframe = st->curframe;
+    p += align16(sizeof *s);
+    for (int f = 0; f <= st->curframe; f++) {
+        const struct bl_frame *fr = st->frames[f];
+        struct bl_cframe *c = (struct bl_cframe *)(void *)p;
+        c->callsite = fr->callsite;
+        c->subprog = fr->subprog;
+        c->cb_entry = fr->cb_entry;
+        c->is_callback = fr->is_callback;
+        c->reg_mask = keep[f];
+        c->any_scalar = any[f];
+        c->n_slots = fr->n_slots;
+        c->n_regs = 0;
+        for (int i = 0; i < BL_NREGS; i++)
+            if (keep[f] & (1u << i))
+                c->regs[c->n_regs++] = fr->regs[i];
+        memcpy((void *)cframe_slots(c), fr->stack, fr->n_slots * sizeof(struct bl_slot));
+        s->frames[f] = c;
+        p += cframe_size(c->n_regs, c->n_slots);
+    }
+    return s;
+}
+
+int states_equal(struct bl_venv *env, const struct bl_seen_state *old, const struct bl_vstate *cur)
 {
     struct idmap m = { .n = 0 };
     if (old->curframe != cur->curframe)
         return 0;
     for (int f = 0; f <= old->curframe; f++) {
-        const struct bl_frame *a = old->frames[f], *b = cur->frames[f];
+        const struct bl_cframe *a = old->frames[f];
+        const struct bl_frame *b = cur->frames[f];
         if (a->callsite != b->callsite || a->cb_entry != b->cb_entry ||
             a->subprog != b->subprog)
             return 0;
         /* in the current frame, scalars whose value no longer matters are equal */
         uint16_t vlive = f == cur->curframe ? env->vlive[cur->insn] : 0xffff;
+        int k = 0;
         for (int i = 0; i < BL_NREGS; i++) {
-            if (!(vlive & (1u << i)) && a->regs[i].type == REG_SCALAR &&
-                b->regs[i].type == REG_SCALAR)
+            uint16_t bit = (uint16_t)(1u << i);
+            if (a->any_scalar & bit) {
+                /* old: a scalar outside vlive (same insn, same frame, so
+                 * the same vlive): equal to any scalar, unlike anything else */
+                if (b->regs[i].type != REG_SCALAR)
+                    return 0;
                 continue;
-            if (!regsafe_ids(&a->regs[i], &b->regs[i], &m))
+            }
+            if (!(a->reg_mask & bit))
+                continue; /* old NOT_INIT: never read, or it would have been rejected */
+            const struct bl_reg *ar = &a->regs[k++];
+            if (!(vlive & bit) && ar->type == REG_SCALAR && b->regs[i].type == REG_SCALAR)
+                continue;
+            if (!regsafe_ids(ar, &b->regs[i], &m))
                 return 0;
         }
         int n = a->n_slots > b->n_slots ? a->n_slots : b->n_slots;
         for (int s = 0; s < n; s++)
-            if (!slot_safe_ids(frame_slot(a, s), frame_slot(b, s), &m))
+            if (!slot_safe_ids(cframe_slot(a, s), frame_slot(b, s), &m))
                 return 0;
     }
     return 1;
@@ -415,19 +582,26 @@ static void widen_reg(const struct bl_reg *old, struct bl_reg *cur)
     }
 }
 
-void widen_state(const struct bl_vstate *old, struct bl_vstate *cur)
+void widen_state(const struct bl_seen_state *old, struct bl_vstate *cur)
 {
     if (old->curframe != cur->curframe)
         return;
     for (int f = 0; f <= cur->curframe; f++) {
-        const struct bl_frame *a = old->frames[f];
+        const struct bl_cframe *a = old->frames[f];
         struct bl_frame *b = cur->frames[f];
         if (a->callsite != b->callsite || a->cb_entry != b->cb_entry)
             return;
+        /* Registers old keeps only as "a scalar" have no bounds to widen
+         * towards and are left as they are: widening is an optional
+         * over-approximation (less of it is just as sound), and their
+         * values cannot decide a check from here on. */
+        int k = 0;
         for (int i = 0; i < BL_NREGS; i++)
-            widen_reg(&a->regs[i], &b->regs[i]);
+            if (a->reg_mask & (1u << i))
+                widen_reg(&a->regs[k++], &b->regs[i]);
+        const struct bl_slot *as = cframe_slots(a);
         for (int s = 0; s < a->n_slots && s < b->n_slots; s++)
-            if (a->stack[s].bytes[0] == SLOT_SPILL && b->stack[s].bytes[0] == SLOT_SPILL)
-                widen_reg(&a->stack[s].spilled, &b->stack[s].spilled);
+            if (as[s].bytes[0] == SLOT_SPILL && b->stack[s].bytes[0] == SLOT_SPILL)
+                widen_reg(&as[s].spilled, &b->stack[s].spilled);
     }
 }

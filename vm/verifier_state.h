@@ -80,10 +80,29 @@ struct bl_vstate {
     uint32_t insn;
 };
 
-/* One explored state kept at a prune point. */
+/* One explored state kept at a prune point, in a compact form: most of a
+ * frame is registers (11 x 88 bytes) and at a prune point most of them are
+ * dead (clean_dead_regs made them NOT_INIT) or scalars whose value no
+ * longer matters (not in vlive). Only the others are stored; for the
+ * second kind only the fact "a scalar" is kept, which is all that
+ * states_equal() looks at for them (it skips their ranges). Explored
+ * states are kept by the thousand, so this is most of the verifier's
+ * memory: storing a third of it keeps big programs in the caches. */
+struct bl_cframe {
+    uint32_t callsite, subprog;
+    int32_t cb_entry;
+    uint16_t reg_mask;      /* registers stored in regs[], in register order */
+    uint16_t any_scalar;    /* scalars stored without their value (current frame only) */
+    uint16_t n_slots;
+    uint8_t n_regs;         /* popcount(reg_mask) */
+    uint8_t is_callback;
+    struct bl_reg regs[];   /* n_regs registers, then n_slots struct bl_slot */
+};
+
 struct bl_seen_state {
-    struct bl_vstate st;
     struct bl_seen_state *next;
+    int curframe;
+    struct bl_cframe *frames[BL_MAX_CALL_DEPTH];
 };
 
 struct bl_subprog {
@@ -97,7 +116,9 @@ struct bl_subprog {
  * reused block always has the right size) and handed out again first. The
  * worklist's states come and go constantly; with the lists they cycle
  * through the same few hot blocks instead of malloc and fresh pages. The
- * whole arena is released at the end of the verification. */
+ * per-insn tables of the verification come from it too. The whole arena
+ * is released at the end of the verification, its chunks into a small
+ * cache that the next verification in the process starts from. */
 struct bl_arena_chunk {
     struct bl_arena_chunk *next;
     size_t size;
@@ -114,7 +135,14 @@ struct bl_arena {
 };
 
 void *arena_alloc(struct bl_arena *a, size_t size);
+/* Zeroed, for n elements of size bytes (NULL on overflow). */
+void *arena_calloc(struct bl_arena *a, size_t n, size_t size);
+/* Gives the chunks back: to the process-wide cache (up to 16 MiB, for the
+ * next verification) or to free(). */
 void arena_release(struct bl_arena *a);
+/* Frees the cache (tests, and embedders that want the memory back). */
+void arena_trim_cache(void);
+size_t arena_cached_bytes(void);
 
 struct bl_venv {
     bpflua_object *obj;
@@ -133,6 +161,8 @@ struct bl_venv {
     uint16_t *vlive;        /* per insn: registers whose value may still matter */
     uint8_t *prune_point;
     uint8_t *base_kind;     /* per insn: 1 ctx, 2 other memory (ctx loads are rewritten) */
+    uint32_t (*succ)[2];    /* per insn: its successors inside its function */
+    uint8_t *n_succ;        /* per insn: how many (0 exit, 1, 2 cond jump) */
     uint32_t *postorder;    /* insns, successors first (within each function) */
     uint32_t n_postorder;
     struct bl_seen_state **seen; /* per insn */
@@ -186,11 +216,13 @@ int reg_is_const(const struct bl_reg *r);
 /* 1 if every concrete state of cur is a state of old (old subsumes cur). */
 int regsafe(const struct bl_reg *old, const struct bl_reg *cur);
 int slot_safe(const struct bl_slot *old, const struct bl_slot *cur);
-int states_equal(struct bl_venv *env, const struct bl_vstate *old, const struct bl_vstate *cur);
+/* The compact copy of st (at st->insn, after clean_dead_regs), in the arena. */
+struct bl_seen_state *seen_state_new(struct bl_venv *env, const struct bl_vstate *st);
+int states_equal(struct bl_venv *env, const struct bl_seen_state *old, const struct bl_vstate *cur);
 /* Forgets registers not live at insn (cleaner states prune better). */
 void clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn);
 /* Widens cur towards old at a busy prune point: differing scalars become unknown. */
-void widen_state(const struct bl_vstate *old, struct bl_vstate *cur);
+void widen_state(const struct bl_seen_state *old, struct bl_vstate *cur);
 
 /* verifier_alu.c */
 void reg_bounds_sync(struct bl_reg *r);
