@@ -22,6 +22,7 @@
 #include "vm/bpflua.h"
 #include "vm/object.h"
 #include "vm/verifier.h"
+#include "vm/verifier_state.h"
 #include "tests/verifier/corpus.h"
 
 static int n_files, n_accept, n_reject;
@@ -249,6 +250,87 @@ static void test_raw_insns_without_assembler(void **state)
     bpflua_object_free(obj);
 }
 
+/* The arena (verifier_state.c): freed states and frames are handed out
+ * again, by size; released chunks wait in the cache for the next
+ * verification, which never holds more than its cap. */
+static void test_arena_reuse(void **state)
+{
+    (void)state;
+    struct bl_venv env;
+    memset(&env, 0, sizeof env);
+    struct bl_vstate *a = vstate_new(&env);
+    assert_non_null(a);
+    a->frames[0] = frame_new(&env);
+    assert_non_null(a->frames[0]);
+    assert_int_equal(frame_reserve(&env, a, 0, 3), 0);
+    assert_int_equal(a->frames[0]->n_slots, 3);
+    a->frames[0]->regs[BL_R6].type = REG_SCALAR;
+    a->frames[0]->stack[2].bytes[0] = SLOT_MISC;
+    struct bl_vstate *b = vstate_copy(&env, a);
+    assert_non_null(b);
+    assert_int_equal(b->frames[0]->n_slots, 3);
+    assert_int_equal(b->frames[0]->regs[BL_R6].type, REG_SCALAR);
+    assert_int_equal(b->frames[0]->stack[2].bytes[0], SLOT_MISC);
+    struct bl_frame *bf = b->frames[0];
+    void *bp = b;
+    uint64_t reused = env.arena.n_reused;
+    vstate_free(&env, b);
+    struct bl_vstate *c = vstate_copy(&env, a); /* takes b's blocks back */
+    assert_ptr_equal(c, bp);
+    assert_ptr_equal(c->frames[0], bf);
+    assert_int_equal(env.arena.n_reused, reused + 2);
+    /* a frame of another size does not take that block */
+    vstate_free(&env, c);
+    struct bl_frame *small = frame_new(&env);
+    assert_true(small != bf);
+    frame_free(&env, small);
+    /* many states: the arena grows by chunks and stays consistent */
+    for (int i = 0; i < 20000; i++) {
+        struct bl_vstate *s = vstate_copy(&env, a);
+        assert_non_null(s);
+        assert_int_equal(s->frames[0]->stack[2].bytes[0], SLOT_MISC);
+        if (i % 3)
+            vstate_free(&env, s);
+    }
+    assert_true(env.arena.chunk_bytes > (size_t)20000 / 3 * sizeof(struct bl_frame));
+    arena_release(&env.arena);
+    assert_true(arena_cached_bytes() > 0 && arena_cached_bytes() <= (16u << 20));
+    arena_trim_cache();
+    assert_int_equal(arena_cached_bytes(), 0);
+}
+
+/* N blocks that each branch and meet again (as tests/bench/verifier_bench.c):
+ * pruning (with explored states stored compactly) must keep verification
+ * to one walk per block, as the kernel's does: 11 N + 14 insns processed,
+ * the same count as the kernel reports, and again on a second verification
+ * that starts from the arena cache. */
+static void test_many_states(void **state)
+{
+    (void)state;
+    struct bl_strbuf sb = { 0 };
+    int n = 600;
+    bl_strbuf_printf(&sb, ".map vals hash key=4 value=16 entries=16\n"
+                          "ldxw %%r6, [%%r1+12]\nstw [%%r10-4], 0\nmov %%r2, %%r10\nadd %%r2, -4\n"
+                          "lddw %%r1, map:vals\ncall 1\njne %%r0, 0, go\nmov %%r0, 2\nexit\n"
+                          "go:\nmov %%r9, %%r0\nmov %%r7, 0\n");
+    for (int i = 0; i < n; i++)
+        bl_strbuf_printf(&sb, "mov %%r2, %%r6\nrsh %%r2, %d\nand %%r2, 7\nmov %%r3, %%r9\n"
+                              "add %%r3, %%r2\nldxb %%r4, [%%r3+0]\njgt %%r4, %d, b%d\n"
+                              "add %%r7, %%r4\nja c%d\nb%d:\nxor %%r7, %%r2\nc%d:\n",
+                         i % 24, (i * 37) % 200, i, i, i, i);
+    bl_strbuf_printf(&sb, "mov %%r0, %%r7\nand %%r0, 3\nexit\n");
+    char *err = NULL;
+    bpflua_object *obj = bpflua_object_from_asm(sb.buf, "blocks.asm", &err);
+    assert_non_null(obj);
+    struct bl_prog *p = bl_object_prog(obj, 0);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(bl_verify_prog(obj, p, 0, NULL), 0);
+        assert_int_equal(p->verified_insns, 11u * (uint32_t)n + 14);
+    }
+    bl_strbuf_free(&sb);
+    bpflua_object_free(obj);
+}
+
 int main(void)
 {
     corpus_find_dir(__FILE__);
@@ -259,6 +341,8 @@ int main(void)
         cmocka_unit_test(test_results_cached),
         cmocka_unit_test(test_ctx_field_and_loop_bound_annotations),
         cmocka_unit_test(test_raw_insns_without_assembler),
+        cmocka_unit_test(test_arena_reuse),
+        cmocka_unit_test(test_many_states),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
