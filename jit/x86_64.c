@@ -635,6 +635,19 @@ static void emit_shift_reg(struct jit *j, int w, enum x86_shift op, int dst, int
         x86_mov_rr(e, 0, dst, dst);     /* a count of 0 leaves the upper half */
 }
 
+/* Was R`reg` just loaded by a 16-bit zero-extending load (ldxh, the
+ * previous instruction, which nothing jumps past)? Then its upper 48 bits
+ * are 0 and stay 0 through a 16-bit rotate. */
+static int zext16_loaded(const struct jit *j, uint32_t pc, int reg)
+{
+    if (pc == 0 || j->is_target[pc] || j->is_func_start[pc] || (j->inl && pc == j->inl->start))
+        return 0;
+    if (pc >= 2 && bl_is_lddw(&j->insns[pc - 2]))
+        return 0;
+    const struct bl_insn *prev = &j->insns[pc - 1];
+    return prev->code == (BL_LDX | BL_MEM | BL_H) && prev->dst == reg;
+}
+
 static int emit_alu(struct jit *j, uint32_t pc, const struct bl_insn *in)
 {
     struct x86_emit *e = &j->e;
@@ -657,7 +670,9 @@ static int emit_alu(struct jit *j, uint32_t pc, const struct bl_insn *in)
         break;
     }
     case BL_MUL:
-        if (k)
+        if (k && imm > 1 && (imm & (imm - 1)) == 0)
+            x86_shift_ri(e, w, SHIFT_SHL, dst, (uint8_t)__builtin_ctz((uint32_t)imm));
+        else if (k)
             x86_imul_ri(e, w, dst, dst, imm);
         else
             x86_imul_rr(e, w, dst, src);
@@ -715,7 +730,8 @@ static int emit_alu(struct jit *j, uint32_t pc, const struct bl_insn *in)
                 x86_mov_rr(e, 0, dst, dst);
         } else if (imm == 16) {
             x86_ror16_8(e, dst);
-            x86_movzx16(e, dst, dst);
+            if (!zext16_loaded(j, pc, in->dst))
+                x86_movzx16(e, dst, dst);
         } else {
             x86_bswap(e, imm == 64, dst);
         }
@@ -1682,6 +1698,36 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
     return 0;
 }
 
+/* Where a jump to instruction t of an inlined body really goes: past what
+ * emits no code there (dead definitions, no-op atomics) and unconditional
+ * jumps, straight to cont0 when that reaches an exit returning a known 0.
+ * Returns a label. */
+static uint32_t thread_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t t)
+{
+    for (int steps = 0; steps < 64 && t < ic->end; steps++) {
+        const struct bl_insn *in = &j->insns[t];
+        uint8_t cls = BL_CLASS(in->code);
+        if (t == ic->skip || dead_insn(j, ic, t) ||
+            (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
+             atomic_is_noop(j, t, ic->stack_base, ic->start))) {
+            uint32_t n = t + (bl_is_lddw(in) ? 2 : 1);
+            if (n >= ic->end)
+                break;
+            t = n;
+        } else if (in->code == (BL_JMP | BL_JA) || in->code == (BL_JMP32 | BL_JA)) {
+            int64_t n = (int64_t)t + 1 + (cls == BL_JMP32 ? in->imm : in->off);
+            if (n < ic->start || n >= ic->end)
+                break;
+            t = (uint32_t)n;
+        } else if (in->code == (BL_JMP | BL_EXIT) && exit_returns_zero(j, t, ic->start)) {
+            return ic->cont0_label;
+        } else {
+            break;
+        }
+    }
+    return ic->first_label + (t - ic->start);
+}
+
 /* a jump (cc < 0: unconditional) to instruction `target`, in the function's
  * code or in the inlined copy being emitted */
 static void jump_to(struct jit *j, int cc, uint32_t target)
@@ -1690,7 +1736,7 @@ static void jump_to(struct jit *j, int cc, uint32_t target)
     enum x86_fix_kind kind = FIX_INSN;
     if (j->inl) {
         kind = FIX_LABEL;
-        target = j->inl->first_label + (target - j->inl->start);
+        target = thread_jump(j, j->inl, target);
     }
     if (cc < 0)
         x86_jmp_fix(e, kind, target);

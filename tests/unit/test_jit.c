@@ -290,6 +290,12 @@ static void test_memory(void **state)
     assert_true(raw2("ldxsb %r0, [%r1]\nexit\n", mem, sizeof mem) == (uint64_t)-128);
     assert_true(raw2("ldxsh %r0, [%r1]\nexit\n", mem, sizeof mem) == (uint64_t)(int16_t)0xff80);
     assert_true(raw2("ldxdw %r0, [%r1+8]\nexit\n", mem, sizeof mem) == 0x0d0c0b0a09080706ull);
+    /* be16 right after ldxh needs no second zero-extension; reached by a
+     * jump (upper bits set), it does */
+    assert_true(raw2("lddw %r0, -1\nldxh %r0, [%r1+1]\nbe16 %r0\nexit\n", mem, sizeof mem) == 0xff7f);
+    assert_true(raw2("mov %r0, -1\nja +1\nldxh %r0, [%r1+1]\nbe16 %r0\nexit\n", mem, sizeof mem) ==
+                0xffff);
+    assert_true(raw2("ldxh %r0, [%r1+1]\nmov %r0, -1\nbe16 %r0\nexit\n", mem, sizeof mem) == 0xffff);
     /* out of bounds: the JIT faults (R0 = 0) where the interpreter errors */
     bpflua_object *obj = assemble("ldxdw %r0, [%r1+9]\nexit\n");
     struct both b;
@@ -547,6 +553,9 @@ static void test_bpf_loop_verified(void **state)
  * be observable: each program runs in the interpreter and the JIT. */
 static void test_inlined_loop_state(void **state)
 {
+    uint8_t mem[4] = {0x80, 0xff, 0x7f, 1};
+    assert_true(trusted_text("lddw %r0, -1\nldxh %r0, [%r1+1]\nbe16 %r0\nmul %r0, 8\nexit\n", mem,
+                             sizeof mem) == 0xff7f * 8);
     /* a promoted slot written in the loop and read back through a pointer
      * to it that was spilled to the stack: memory must be current */
     const char *spilled =
