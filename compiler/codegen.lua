@@ -116,7 +116,7 @@ local commutative = { ["+"] = true, ["*"] = true, ["&"] = true, ["|"] = true, ["
 -- nscopes = {[sym] = number of scopes referencing it} }; a scope is the
 -- function node or the Fornum/Forin node of a loop body
 local function scan_function(fnnode)
-  local refs, decl, nscopes, exprs = {}, {}, {}, {}
+  local refs, decl, nscopes, exprs, writes = {}, {}, {}, {}, {}
   -- the expressions each scope evaluates (lists evaluated together, as in
   -- the start, limit and step of a for), for the temporaries estimate
   local function evals(sc, list)
@@ -156,6 +156,7 @@ local function scan_function(fnnode)
         for _, t in ipairs(s.targets) do
           expr(t, sc)
           if t.tag == "Index" then l[#l + 1] = t[2] end
+          if t.tag == "Id" and t.sym then writes[t.sym] = (writes[t.sym] or 0) + 1 end
         end
         for _, e in ipairs(s.exprs) do expr(e, sc); l[#l + 1] = e end
         evals(sc, l)
@@ -184,7 +185,7 @@ local function scan_function(fnnode)
   end
   for _, p in ipairs(fnnode.params or {}) do declare(p, fnnode) end
   block(fnnode.body, fnnode)
-  return { refs = refs, decl = decl, nscopes = nscopes, exprs = exprs }
+  return { refs = refs, decl = decl, nscopes = nscopes, exprs = exprs, writes = writes }
 end
 
 -- about how many temporaries evaluating e needs at once (its result
@@ -310,7 +311,8 @@ function G:setup_regs(scope, pool)
     if (sym.ty == "int" or sym.ty == "bool") and n > 0 then
       local private = sc.decl[sym] == scope and sc.nscopes[sym] == 1
       -- a shared variable gains only from its second read in a block
-      local score = private and n + 1 or n - 2
+      -- (uses here minus assignments anywhere: at most its reads here)
+      local score = private and n + 1 or n - (sc.writes[sym] or 0) - 1
       if score > 0 then
         cands[#cands + 1] = { sym = sym, score = score, private = private, pos = sym.decl and sym.decl.pos or 0 }
       end
@@ -421,8 +423,9 @@ local function safe_target(e, sym)
   return not mentions(e, sym)
 end
 
--- e can be evaluated by gen_into(e, {reg = r}) using register r only (no
--- temporaries, no scratch registers, no calls, no labels)
+-- e can be evaluated by gen_into(e, {reg = r}) using register r only (and
+-- R5 for a right operand that is a variable in the area; no temporaries, no
+-- calls, no labels)
 function G:simple(e)
   if e.k ~= nil then return math_type(e.k) == "integer" or type(e.k) == "boolean" end
   local tag = e.tag
@@ -435,7 +438,11 @@ function G:simple(e)
     local kb = e[2].k
     local kint = math_type(kb) == "integer"
     if alu_ops[e.op] then
-      if not ((kint and emit.fits32(kb)) or self:has_reg(e[2])) then return false end
+      local b = e[2]
+      while b.tag == "Paren" do b = b[1] end
+      local var = b.tag == "Id" and b.k == nil and b.sym and b.sym.kind == "var"
+        and (b.sym.ty == "int" or b.sym.ty == "bool")
+      if not ((kint and emit.fits32(kb)) or var) then return false end
     elseif e.op == "<<" or e.op == ">>" then
       if not kint then return false end
     elseif e.op == "//" or e.op == "%" then
@@ -467,13 +474,15 @@ end
 
 -- the right operand b of a binary operation, evaluated as late as possible:
 -- returns its register and a temporary to free (or nil). The register may
--- be the scratch R0 or R2: use it at once.
-function G:operand(b)
+-- be the scratch R0, R2 or (when the destination is R2, inside a simple
+-- expression, where b is a variable) R5: use it at once.
+function G:operand(b, avoid)
   local vr = self:reg_of(b)
   if vr then return vr end
   if self:simple(b) then
-    self:gen_into(b, { reg = R2 })
-    return R2
+    local r = avoid == R2 and R5 or R2
+    self:gen_into(b, { reg = r })
+    return r
   end
   local bb = b
   while bb.tag == "Paren" do bb = bb[1] end
@@ -838,7 +847,7 @@ function G:gen_into(e, t)
         ra = self:treg(t, R1)
         self:alu_imm(alu_ops[op], ra, kb)
       else
-        local rb, tb = self:operand(b)
+        local rb, tb = self:operand(b, t.reg)
         ra = self:treg(t, R1)
         f:alu(alu_ops[op], ra, rb)
         if tb then self:free(tb) end
@@ -975,9 +984,9 @@ function G:gen_divmod(op, t, b)
       return
     end
   end
-  local tb = self:gen(b)
+  local rb, tb = self:operand(b)
+  if rb == R0 then f:mov(R2, R0); rb = R2 end
   local ra = self:treg(t, R1)
-  local rb = self:treg(tb, R2)
   if not (math_type(kb) == "integer" and kb ~= 0) then
     f:jcc("eq", rb, nil, 0, self.cb.fault)
   end
@@ -1002,7 +1011,7 @@ function G:gen_divmod(op, t, b)
   end
   f:place(done)
   self:tset(t, R0)
-  self:free(tb)
+  if tb then self:free(tb) end
 end
 
 function G:gen_shift(op, t, b)
@@ -1023,9 +1032,9 @@ function G:gen_shift(op, t, b)
     self:tset(t, ra)
     return
   end
-  local tb = self:gen(b)
+  local rb, tb = self:operand(b)
+  if rb == R0 then f:mov(R2, R0); rb = R2 end
   local ra = self:treg(t, R1)
-  local rb = self:treg(tb, R2)
   local done, neg = f:label(), f:label()
   f:movi(R0, 0)
   f:jcc("sge", rb, nil, 64, done)
@@ -1041,7 +1050,7 @@ function G:gen_shift(op, t, b)
   f:alu(right, R0, R5)
   f:place(done)
   self:tset(t, R0)
-  self:free(tb)
+  if tb then self:free(tb) end
 end
 
 -- maps ------------------------------------------------------------------------
@@ -1349,7 +1358,8 @@ function G:stat(s)
       local nxt = f:label()
       self:jump_if(c, false, nxt)
       self:block(s.blocks[i])
-      f:ja(done)
+      -- the last branch without an else falls through to the end
+      if i < #s.conds or s.else_block then f:ja(done) end
       f:place(nxt)
     end
     if s.else_block then self:block(s.else_block) end
@@ -1396,10 +1406,17 @@ function G:return_stat(s)
   local fctx = self.fctx
   if cb.kind == "main" and fctx.is_prog then
     if e then
-      local t = self:gen(e)
-      local r = self:treg(t, R0)
-      f:mov(R0, r)
-      self:free(t)
+      local vr = self:reg_of(e)
+      if vr then
+        f:mov(R0, vr)
+      elseif self:simple(e) then
+        self:gen_into(e, { reg = R0 })
+      else
+        local t = self:gen(e)
+        local r = self:treg(t, R0)
+        f:mov(R0, r)
+        self:free(t)
+      end
     else
       f:movi(R0, 2)
     end
@@ -1438,9 +1455,12 @@ function G:return_stat(s)
     none_exit()
     return
   end
-  local t = self:gen(e)
-  local r = self:treg(t, R1)
-  self:free(t)
+  local r = self:reg_of(e)
+  if not r then
+    local t = self:gen(e)
+    r = self:treg(t, R1)
+    self:free(t)
+  end
   value_exit(r)
 end
 

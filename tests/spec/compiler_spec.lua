@@ -330,6 +330,110 @@ end
   end)
 end)
 
+describe("loop code", function()
+  -- the instructions of function number k (1-based) of a program
+  local function func_insns(p, k)
+    local ins = insns(p)
+    local first = p.funcs[k].insn + 1
+    local last = p.funcs[k + 1] and p.funcs[k + 1].insn or #ins
+    return table.move(ins, first, last, 1, {})
+  end
+  local function cb_of(src, name)
+    local p = must(src).progs[1]
+    for k, fi in ipairs(p.funcs) do
+      if fi.name == name then return func_insns(p, k), p end
+    end
+    error("no function " .. name)
+  end
+  local STXDW, LDXDW, LOCK_ADD, MOV_REG, MOV_IMM, LSH_IMM, MUL_IMM, MUL_REG = 0x7b, 0x79, 0xdb, 0xbf, 0xb7, 0x67, 0x27, 0x2f
+
+  it("keeps the index in a register and loads an outer variable once", function()
+    local cb = cb_of([[
+function xdp.s(pkt)
+  local n = pkt:u8(0)
+  local s = 0
+  for i = 0, n - 1 do s = s + i end
+  return s
+end
+]], "s__for_L4")
+    -- the shape the JIT recognises: ctx moved to R9 first
+    assert.are.same({ MOV_REG, 9, 2 }, { cb[1].code, cb[1].dst, cb[1].src })
+    -- the index is never stored to the area, s loaded and stored once
+    assert.are.equal(0, count(cb, function(i) return i.code == STXDW and i.src == 1 end))
+    assert.are.equal(1, count(cb, function(i) return i.code == LDXDW end))
+    assert.are.equal(1, count(cb, function(i) return i.code == STXDW end))
+    -- s is used only in its own sum and the return: no launder
+    assert.are.equal(0, count(cb, function(i) return i.code == LOCK_ADD end))
+    assert.is_true(#cb <= 7, "callback of " .. #cb .. " instructions")
+  end)
+
+  it("launders a variable that a comparison reads", function()
+    local cb = cb_of([[
+function xdp.s(pkt)
+  local n = 0
+  for i = 1, 100 do
+    n = n + 1
+    if n > 3 then break end
+  end
+  return n
+end
+]], "s__for_L3")
+    assert.are.equal(1, count(cb, function(i) return i.code == LOCK_ADD end))
+    -- still the pattern the JIT elides: mov r0, 0; lock add [r9+off], r0
+    for k, i in ipairs(cb) do
+      if i.code == LOCK_ADD then
+        assert.are.same({ MOV_IMM, 0, 0 }, { cb[k - 1].code, cb[k - 1].dst, cb[k - 1].imm })
+        assert.are.same({ 9, 0 }, { i.dst, i.src })
+      end
+    end
+  end)
+
+  it("stores the index where a nested loop reads it", function()
+    local cb = cb_of([[
+function xdp.s(pkt)
+  local s = 0
+  for i = 0, 3 do
+    for j = 0, 3 do s = s + i * j end
+  end
+  return s
+end
+]], "s__for_L3")
+    assert.are.equal(1, count(cb, function(i) return i.code == STXDW and i.dst == 9 and i.src == 1 end))
+    -- constant bounds: the trip count is a constant, no bounds arithmetic
+    assert.are.equal(1, count(cb, function(i) return i.code == MOV_IMM and i.dst == 1 and i.imm == 4 end))
+    assert.are.equal(0, count(cb, function(i) return i.code == 0x6d or i.code == 0x3f or i.code == 0x37 end))
+  end)
+
+  it("multiplies by a power of two with a shift", function()
+    local cb = cb_of([[
+function xdp.s(pkt)
+  local s = 0
+  for i = 0, 9 do s = s + pkt:u8(i * 4) + i * 1 + i * -8 end
+  return s
+end
+]], "s__for_L3")
+    assert.are.equal(1, count(cb, function(i) return i.code == LSH_IMM and i.imm == 2 end))
+    assert.are.equal(1, count(cb, function(i) return i.code == MUL_IMM and i.imm == -8 end))
+    assert.are.equal(0, count(cb, function(i) return (i.code == MUL_IMM and i.imm ~= -8) or i.code == MUL_REG end))
+  end)
+
+  it("leaves temporaries enough registers and reuses loaded values within a block", function()
+    local cb = cb_of([[
+function xdp.s(pkt)
+  local a, b = pkt:u8(0), pkt:u8(1)
+  local s = 0
+  for i = 0, 9 do
+    s = s + a * b + (a ~ b) + (a & i)
+  end
+  return s
+end
+]], "s__for_L4")
+    -- a (read three times) loaded once per iteration; no temporary spilled
+    assert.is_true(count(cb, function(i) return i.code == LDXDW end) <= 4)
+    assert.are.equal(1, count(cb, function(i) return i.code == STXDW end))
+  end)
+end)
+
 describe("verifier acceptance", function()
   local ok, bpf = pcall(require, "bpf")
   it("every tests/lang program and example passes bpflua's verifier", function()
