@@ -262,8 +262,6 @@ int bl_verify_prog(bpflua_object *obj, struct bl_prog *p, int log_level, char **
     if (!err)
         err = compute_liveness(&env);
     if (!err)
-        err = compute_value_liveness(&env);
-    if (!err)
         err = walk(&env);
     if (!err)
         err = check_stack_depth(&env);

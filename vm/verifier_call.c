@@ -264,7 +264,7 @@ static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
         return err;
 
     /* and the callback runs once, from that same state */
-    struct bl_frame *cb;
+    struct bl_frame *cb = NULL;
     uint32_t map = caller->regs[BL_R1].map;
     if ((err = enter_frame(env, st, meta->func, &cb)))
         return err;
@@ -330,7 +330,7 @@ int check_call(struct bl_venv *env, struct bl_vstate **stp, const struct bl_insn
         return reject(env, "unknown opcode %02x", insn->code);
 
     /* BPF-to-BPF: arguments in R1-R5, which the caller loses */
-    struct bl_frame *caller = cur_frame(st), *callee;
+    struct bl_frame *caller = cur_frame(st), *callee = NULL;
     uint32_t target = (uint32_t)((int64_t)env->cur_insn + insn->imm + 1);
     struct bl_reg args[5];
     memcpy(args, &caller->regs[BL_R1], sizeof args);

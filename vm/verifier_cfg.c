@@ -70,37 +70,25 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* calls: the insns (pseudo calls, callback lddws) check_cfg's first pass
+ * found, in order. */
 static int build_subprogs(struct bl_venv *env, uint8_t *second)
 {
-    uint32_t n = env->n_insns, cap = env->prog->n_funcs + 8, count = 0;
-    uint32_t *starts = malloc(cap * sizeof *starts);
+    uint32_t n = env->n_insns, count = 0;
+    uint32_t *starts = malloc((env->prog->n_funcs + env->n_calls + 1) * sizeof *starts);
     if (!starts)
         return -ENOMEM;
     starts[count++] = 0;
     for (uint32_t i = 0; i < env->prog->n_funcs; i++)
         if (env->prog->funcs[i].insn < n)
             starts[count++] = env->prog->funcs[i].insn;
-    for (uint32_t i = 0; i < n; i++) {
-        if (second[i])
-            continue;
+    for (uint32_t c = 0; c < env->n_calls; c++) {
+        uint32_t i = env->calls[c];
         int64_t t = callee_of(&env->insns[i], i);
-        if (t == -1 && !(BL_CLASS(env->insns[i].code) == BL_JMP &&
-                         BL_OP(env->insns[i].code) == BL_CALL && env->insns[i].src == BL_PSEUDO_CALL) &&
-            !(bl_is_lddw(&env->insns[i]) && env->insns[i].src == BL_PSEUDO_FUNC))
-            continue;
         env->cur_insn = i;
         if (t < 0 || t >= n || second[t]) {
             free(starts);
             return reject(env, "call to invalid destination");
-        }
-        if (count == cap) {
-            cap *= 2;
-            uint32_t *ns = realloc(starts, cap * sizeof *ns);
-            if (!ns) {
-                free(starts);
-                return -ENOMEM;
-            }
-            starts = ns;
         }
         starts[count++] = (uint32_t)t;
     }
@@ -173,11 +161,14 @@ int check_cfg(struct bl_venv *env)
     uint32_t *stack = arena_alloc(a, (n + 1) * sizeof *stack);
     uint32_t *roots = arena_alloc(a, (n + 1) * sizeof *roots);
     uint8_t *next_edge = arena_calloc(a, n, 1);
+    uint32_t *jumps = arena_alloc(a, (n + 1) * sizeof *jumps), n_jumps = 0;
+    env->calls = arena_alloc(a, (n + 1) * sizeof *env->calls);
+    env->n_calls = 0;
     env->postorder = arena_alloc(&env->arena, n * sizeof *env->postorder);
     env->succ = arena_calloc(&env->arena, n + 1, sizeof *env->succ);
     env->n_succ = arena_calloc(&env->arena, n + 1, 1);
     if (!second || !state || !stack || !roots || !next_edge || !env->postorder || !env->succ ||
-        !env->n_succ) {
+        !env->n_succ || !jumps || !env->calls) {
         err = -ENOMEM;
         goto out;
     }
@@ -203,6 +194,12 @@ int check_cfg(struct bl_venv *env)
         if ((err = check_regs(env, in)))
             goto out;
         env->n_succ[i] = (uint8_t)compute_successors(env, i, env->succ[i]);
+        /* the later passes visit only these lists, not every insn again */
+        if ((BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
+             in->src == BL_PSEUDO_CALL) || (bl_is_lddw(in) && in->src == BL_PSEUDO_FUNC))
+            env->calls[env->n_calls++] = i;
+        if (is_jump(in))
+            jumps[n_jumps++] = i;
     }
     if ((err = build_subprogs(env, second)))
         goto out;
@@ -214,13 +211,18 @@ int check_cfg(struct bl_venv *env)
     }
 
     /* jumps stay in their function; functions end in exit or ja */
+    uint32_t next_jump = 0;
+    uint8_t *has_back = arena_calloc(a, env->n_subprogs, 1); /* a jump to itself or before */
+    if (!has_back) {
+        err = -ENOMEM;
+        goto out;
+    }
     for (uint32_t k = 0; k < env->n_subprogs; k++) {
         const struct bl_subprog *sp = &env->subprogs[k];
-        for (uint32_t i = sp->start; i < sp->end; i++) {
+        for (; next_jump < n_jumps && jumps[next_jump] < sp->end; next_jump++) {
+            uint32_t i = jumps[next_jump];
             const struct bl_insn *in = &env->insns[i];
             env->cur_insn = i;
-            if (second[i] || !is_jump(in))
-                continue;
             int64_t t = jump_target(in, i);
             if (t < sp->start || t >= sp->end) {
                 err = reject(env, "jump out of range from insn %u to %lld", i, (long long)t);
@@ -230,6 +232,8 @@ int check_cfg(struct bl_venv *env)
                 err = reject(env, "jump into the middle of ldimm64 insn %lld", (long long)t);
                 goto out;
             }
+            if (t <= i)
+                has_back[k] = 1;
             /* states are kept where paths meet: jump targets (a branch's
              * fall-through meets nothing new; keeping them too would cost
              * memory for no pruning) */
@@ -243,7 +247,8 @@ int check_cfg(struct bl_venv *env)
         }
     }
 
-    /* depth-first walk of each function reached from insn 0 */
+    /* depth-first walk of each function reached from insn 0 (a sweep for
+     * functions without backward jumps) */
     uint32_t n_roots = 0, n_post = 0;
     roots[n_roots++] = 0;
     for (uint32_t r = 0; r < n_roots; r++) {
@@ -252,6 +257,33 @@ int check_cfg(struct bl_venv *env)
         if (state[root])
             continue;
         env->root_begin[sp] = n_post;
+        if (!has_back[sp]) {
+            /* Every jump goes forward: no cycle is possible, and the insns
+             * in reverse order are a post-order (successors first). One
+             * sweep marks what is reachable; no depth-first search. */
+            uint32_t end = env->subprogs[sp].end;
+            state[root] = 1;
+            for (uint32_t t = root; t < end; t++) {
+                if (!state[t])
+                    continue;
+                int64_t c = callee_of(&env->insns[t], t);
+                if (c >= 0) {
+                    roots[n_roots++] = (uint32_t)c;
+                    env->prune_point[t + (bl_is_lddw(&env->insns[t]) ? 2 : 1)] = 1;
+                }
+                if (BL_CLASS(env->insns[t].code) == BL_JMP && BL_OP(env->insns[t].code) == BL_CALL)
+                    env->prune_point[t + 1] = 1;
+                for (int j = 0; j < env->n_succ[t]; j++)
+                    state[env->succ[t][j]] = 1;
+            }
+            for (uint32_t t = end; t-- > root;)
+                if (state[t]) {
+                    state[t] = 2;
+                    env->postorder[n_post++] = t;
+                }
+            env->root_end[sp] = n_post;
+            continue;
+        }
         uint32_t depth = 0;
         stack[depth++] = root;
         state[root] = 1;
@@ -351,20 +383,6 @@ static void use_def(const struct bl_insn *in, uint16_t *use, uint16_t *def)
     }
 }
 
-int compute_liveness(struct bl_venv *env)
-{
-    for (uint32_t k = 0; k < env->n_postorder; k++) {
-        uint32_t i = env->postorder[k], succ[2];
-        uint16_t use, def, out = 0;
-        int ns = successors(env, i, succ);
-        for (int j = 0; j < ns; j++)
-            out |= env->live[succ[j]];
-        use_def(&env->insns[i], &use, &def);
-        env->live[i] = (uint16_t)(use | (out & ~def));
-    }
-    return 0;
-}
-
 /* ---- value liveness ------------------------------------------------------- */
 
 /* Registers whose value (not just their being a scalar) may still decide
@@ -409,16 +427,24 @@ static uint16_t value_transfer(const struct bl_insn *in, uint16_t out, int in_ma
     }
 }
 
-int compute_value_liveness(struct bl_venv *env)
+/* Both backward passes at once, live[] (registers read before written)
+ * and vlive[] (registers whose value matters), over each function's slice
+ * of the post-order: successors come first, and the slices together are
+ * every reachable insn (flow never leaves a function). */
+int compute_liveness(struct bl_venv *env)
 {
     for (uint32_t sp = 0; sp < env->n_subprogs; sp++)
         for (uint32_t k = env->root_begin[sp]; k < env->root_end[sp]; k++) {
-            uint32_t i = env->postorder[k], succ[2];
-            uint16_t out = 0;
-            int ns = successors(env, i, succ);
-            for (int j = 0; j < ns; j++)
-                out |= env->vlive[succ[j]];
-            env->vlive[i] = value_transfer(&env->insns[i], out, sp == 0);
+            uint32_t i = env->postorder[k];
+            uint16_t use, def, out = 0, vout = 0;
+            for (int j = 0; j < env->n_succ[i]; j++) {
+                uint32_t s = env->succ[i][j];
+                out |= env->live[s];
+                vout |= env->vlive[s];
+            }
+            use_def(&env->insns[i], &use, &def);
+            env->live[i] = (uint16_t)(use | (out & ~def));
+            env->vlive[i] = value_transfer(&env->insns[i], vout, sp == 0);
         }
     return 0;
 }
@@ -488,8 +514,9 @@ static uint32_t chain_depth(struct bl_venv *env, uint32_t sp, int level, uint32_
         *frames = (uint32_t)level;
         return own;
     }
-    for (uint32_t i = env->subprogs[sp].start; i < env->subprogs[sp].end; i++) {
-        if (!env->aux[i].seen)
+    for (uint32_t k = 0; k < env->n_calls; k++) {
+        uint32_t i = env->calls[k];
+        if (i < env->subprogs[sp].start || i >= env->subprogs[sp].end || !env->aux[i].seen)
             continue;
         int64_t c = callee_of(&env->insns[i], i);
         if (c < 0)

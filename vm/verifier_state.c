@@ -14,6 +14,8 @@
 
 #include "verifier_state.h"
 
+const struct bl_slot bl_invalid_slot;
+
 /* ---- the arena ------------------------------------------------------------ */
 
 /* Under AddressSanitizer a block on a free list is poisoned (but for the
@@ -27,7 +29,6 @@
 #define POISON(p, n) ((void)(p), (void)(n))
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
-
 
 #define ARENA_FIRST_CHUNK (16u << 10)
 #define ARENA_MAX_CHUNK (1u << 20)
@@ -209,12 +210,6 @@ struct bl_frame *frame_copy(struct bl_venv *env, const struct bl_frame *f)
     return c;
 }
 
-const struct bl_slot *frame_slot(const struct bl_frame *f, int i)
-{
-    static const struct bl_slot invalid;
-    return i < f->n_slots ? &f->stack[i] : &invalid;
-}
-
 int frame_reserve(struct bl_venv *env, struct bl_vstate *st, int fi, int n)
 {
     struct bl_frame *f = st->frames[fi];
@@ -267,56 +262,6 @@ struct bl_vstate *vstate_copy(struct bl_venv *env, const struct bl_vstate *st)
         }
     }
     return c;
-}
-
-struct bl_frame *cur_frame(const struct bl_vstate *st)
-{
-    return st->frames[st->curframe];
-}
-
-void mark_reg_not_init(struct bl_reg *r)
-{
-    memset(r, 0, sizeof *r);
-}
-
-void mark_reg_unknown(struct bl_reg *r)
-{
-    memset(r, 0, sizeof *r);
-    r->type = REG_SCALAR;
-    r->var = tnum_unknown;
-    r->smin = INT64_MIN;
-    r->smax = INT64_MAX;
-    r->umax = UINT64_MAX;
-    r->s32min = INT32_MIN;
-    r->s32max = INT32_MAX;
-    r->u32max = UINT32_MAX;
-}
-
-void mark_reg_known(struct bl_reg *r, uint64_t v)
-{
-    memset(r, 0, sizeof *r);
-    r->type = REG_SCALAR;
-    r->var = tnum_const(v);
-    r->smin = r->smax = (int64_t)v;
-    r->umin = r->umax = v;
-    r->s32min = r->s32max = (int32_t)(uint32_t)v;
-    r->u32min = r->u32max = (uint32_t)v;
-}
-
-void mark_reg_ptr(struct bl_reg *r, enum bl_reg_type t)
-{
-    mark_reg_known(r, 0);
-    r->type = (uint8_t)t;
-}
-
-int reg_is_pointer(const struct bl_reg *r)
-{
-    return r->type != REG_NOT_INIT && r->type != REG_SCALAR;
-}
-
-int reg_is_const(const struct bl_reg *r)
-{
-    return r->type == REG_SCALAR && tnum_is_const(r->var);
 }
 
 /* ---- subsumption --------------------------------------------------------- */

@@ -14,6 +14,7 @@
 #define BPFLUA_VERIFIER_STATE_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "object.h"
 #include "tnum.h"
@@ -161,6 +162,8 @@ struct bl_venv {
     uint16_t *vlive;        /* per insn: registers whose value may still matter */
     uint8_t *prune_point;
     uint8_t *base_kind;     /* per insn: 1 ctx, 2 other memory (ctx loads are rewritten) */
+    uint32_t *calls;        /* pseudo calls and callback lddws, in insn order */
+    uint32_t n_calls;
     uint32_t (*succ)[2];    /* per insn: its successors inside its function */
     uint8_t *n_succ;        /* per insn: how many (0 exit, 1, 2 cond jump) */
     uint32_t *postorder;    /* insns, successors first (within each function) */
@@ -201,18 +204,58 @@ void vstate_free(struct bl_venv *env, struct bl_vstate *st);
 struct bl_frame *frame_copy(struct bl_venv *env, const struct bl_frame *f);
 struct bl_frame *frame_new(struct bl_venv *env);
 void frame_free(struct bl_venv *env, struct bl_frame *f);
-struct bl_frame *cur_frame(const struct bl_vstate *st);
+static inline struct bl_frame *cur_frame(const struct bl_vstate *st)
+{
+    return st->frames[st->curframe];
+}
+extern const struct bl_slot bl_invalid_slot; /* all SLOT_INVALID */
 /* Slot i of f (an invalid one beyond n_slots). */
-const struct bl_slot *frame_slot(const struct bl_frame *f, int i);
+static inline const struct bl_slot *frame_slot(const struct bl_frame *f, int i)
+{
+    return i < f->n_slots ? &f->stack[i] : &bl_invalid_slot;
+}
 /* Makes st->frames[fi] hold at least n slots; 0 or -ENOMEM. */
 int frame_reserve(struct bl_venv *env, struct bl_vstate *st, int fi, int n);
-void mark_reg_not_init(struct bl_reg *r);
-void mark_reg_unknown(struct bl_reg *r);
-void mark_reg_known(struct bl_reg *r, uint64_t v);
+static inline void mark_reg_not_init(struct bl_reg *r)
+{
+    memset(r, 0, sizeof *r);
+}
+static inline void mark_reg_unknown(struct bl_reg *r)
+{
+    memset(r, 0, sizeof *r);
+    r->type = REG_SCALAR;
+    r->var = tnum_unknown;
+    r->smin = INT64_MIN;
+    r->smax = INT64_MAX;
+    r->umax = UINT64_MAX;
+    r->s32min = INT32_MIN;
+    r->s32max = INT32_MAX;
+    r->u32max = UINT32_MAX;
+}
+static inline void mark_reg_known(struct bl_reg *r, uint64_t v)
+{
+    memset(r, 0, sizeof *r);
+    r->type = REG_SCALAR;
+    r->var = tnum_const(v);
+    r->smin = r->smax = (int64_t)v;
+    r->umin = r->umax = v;
+    r->s32min = r->s32max = (int32_t)(uint32_t)v;
+    r->u32min = r->u32max = (uint32_t)v;
+}
 /* A pointer of type t with zero offset. */
-void mark_reg_ptr(struct bl_reg *r, enum bl_reg_type t);
-int reg_is_pointer(const struct bl_reg *r);
-int reg_is_const(const struct bl_reg *r);
+static inline void mark_reg_ptr(struct bl_reg *r, enum bl_reg_type t)
+{
+    mark_reg_known(r, 0);
+    r->type = (uint8_t)t;
+}
+static inline int reg_is_pointer(const struct bl_reg *r)
+{
+    return r->type != REG_NOT_INIT && r->type != REG_SCALAR;
+}
+static inline int reg_is_const(const struct bl_reg *r)
+{
+    return r->type == REG_SCALAR && tnum_is_const(r->var);
+}
 /* 1 if every concrete state of cur is a state of old (old subsumes cur). */
 int regsafe(const struct bl_reg *old, const struct bl_reg *cur);
 int slot_safe(const struct bl_slot *old, const struct bl_slot *cur);
@@ -260,7 +303,6 @@ int verifier_helper_nargs(uint32_t id);
 /* verifier_cfg.c */
 int check_cfg(struct bl_venv *env);
 int compute_liveness(struct bl_venv *env);
-int compute_value_liveness(struct bl_venv *env);
 int compute_max_insns(struct bl_venv *env, uint64_t *out);
 int check_stack_depth(struct bl_venv *env);
 int find_subprog(const struct bl_venv *env, uint32_t insn);

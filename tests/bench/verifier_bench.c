@@ -13,8 +13,8 @@
  * are thread CPU time (user + system, so the kernel's work inside bpf(2)
  * counts and other processes on a busy machine do not); the second kernel
  * column is the kernel's own "verification time" from its BPF_LOG_STATS
- * log, which leaves out the JIT and the program's allocation. Speedups are
- * given against both. Not a ctest test: nothing is timed in the suite.
+ * log, which leaves out the JIT and the program's allocation (wall time:
+ * the fastest run is taken). Speedups are given against both. Not a ctest test: nothing is timed in the suite.
  * The kernel columns print "-" when bpf(2) is unavailable.
  *
  *   verifier_bench --profile N [REPEAT]   verify blocks_N REPEAT times, only
@@ -222,7 +222,11 @@ static void measure_kernel(bpflua_object *obj, struct measure *m)
         }
     }
     m->k_ns = median(t, runs);
-    m->k_verif_ns = nv ? median(v, nv) : 0;
+    /* the fastest run: the kernel measures its verification time in wall
+     * time (ktime), so on a busy machine preemption only ever adds to it;
+     * its minimum is the figure least in bpflua's favour */
+    qsort(v, (size_t)nv, sizeof *v, cmp_u64);
+    m->k_verif_ns = nv ? v[0] : 0;
     free(insns);
     free(fi);
     if (btf_fd >= 0)
@@ -342,11 +346,11 @@ int main(int argc, char **argv)
     if (quick)
         runs = 1;
     printf("# bpflua: bl_verify_prog; kernel: BPF_PROG_LOAD of the same object (maps and BTF made\n"
-           "# beforehand). All times are medians of %d runs. bl_us, k_load_us: thread CPU time\n"
-           "# (user + system) of the call; k_vrf_us: the kernel's own \"verification time\" from\n"
-           "# its BPF_LOG_STATS log (verifier only, no JIT; 1 us resolution). ns/in: time per\n"
-           "# verified insn (bpflua's count for bpflua, the kernel's for the kernel).\n"
-           "# x_load = k_load_us / bl_us, x_verif = k_vrf_us / bl_us.\n", runs);
+           "# beforehand), %d runs each. bl_us, k_load_us: median thread CPU time (user + system)\n"
+           "# of the call; k_vrf_us: the kernel's own \"verification time\" from its BPF_LOG_STATS\n"
+           "# log (bpf_check alone, no JIT; wall time in 1 us steps, so the fastest run is shown).\n"
+           "# ns/in: time per verified insn (bpflua's count for bpflua, the kernel's for the\n"
+           "# kernel). x_load = k_load_us / bl_us, x_verif = k_vrf_us / bl_us.\n", runs);
     if (!kernel)
         printf("# kernel columns skipped: %s\n", why ? why : "bpf(2) unavailable");
     free(why);
