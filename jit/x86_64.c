@@ -174,6 +174,7 @@ struct inline_ctx {
 struct jit {
     struct x86_emit e;
     const struct bl_insn *insns;
+    const struct bl_insn *orig;      /* p->insns: which lddws load a map */
     uint32_t n;
     const struct bl_insn_aux *aux;   /* NULL in raw mode */
     int raw;                         /* nothing is trusted */
@@ -189,6 +190,11 @@ struct jit {
     int fast;                        /* bl_jit_run may skip the run state */
     const struct bpflua_helper *(*helper_find)(uint32_t id);
     const struct inline_ctx *inl;    /* translating an inlined callback */
+    /* where each eBPF register's value is read from while translating
+     * (register_map, but an inlined body may keep a copy elsewhere: see
+     * "copies" below) */
+    uint8_t rmap[BL_NREGS];
+    int8_t alias[BL_NREGS];          /* -1, or the x86 register holding Rr's value */
     uint64_t inline_budget;          /* instructions inlining may still add */
     char **errp;
     int failed;
@@ -653,7 +659,7 @@ static int emit_alu(struct jit *j, uint32_t pc, const struct bl_insn *in)
     struct x86_emit *e = &j->e;
     int w = is_w64(in->code);
     int k = BL_SRC(in->code) == BL_K;
-    int dst = register_map[in->dst], src = register_map[in->src];
+    int dst = j->rmap[in->dst], src = j->rmap[in->src];
     int32_t imm = in->imm;
     uint8_t op = BL_OP(in->code);
 
@@ -749,7 +755,7 @@ static void mem_operand(struct jit *j, uint32_t pc, int reg, int16_t off, int si
                         int *base, int32_t *disp)
 {
     struct x86_emit *e = &j->e;
-    *base = register_map[reg];
+    *base = j->rmap[reg];
     *disp = off;
     if (access_trusted(j, pc))
         return;
@@ -1331,6 +1337,166 @@ static int dead_insn(const struct jit *j, const struct inline_ctx *ic, uint32_t 
     return !(ic->live_out[pc - ic->start] & (1u << in->dst));
 }
 
+/* ---- copies in inlined bodies ------------------------------------------------
+ *
+ * In an inlined body, a 64-bit `mov dst, src`, the load of a ctx slot kept
+ * in a register and R1 = i (R2 = ctx) at the top of an iteration emit no
+ * code: j->alias[dst] records the x86 register that holds dst's value, and
+ * instructions that read dst read it there (j->rmap). The copy is made
+ * (`mov home(dst), alias`) only when needed: before dst is modified in
+ * place, before the x86 register holding it is written, before a jump for
+ * the registers live at its target, before a label for those live there,
+ * before anything else (calls, atomics, division...) for those live then.
+ * Invariant: when alias[r] >= 0, no register is a copy living in r's own
+ * x86 register, so making a copy never destroys another. */
+
+static void alias_clear(struct jit *j)
+{
+    memset(j->alias, -1, sizeof j->alias);
+}
+
+static void alias_materialize(struct jit *j, int r)
+{
+    if (j->alias[r] >= 0) {
+        x86_mov_rr(&j->e, 1, register_map[r], j->alias[r]);
+        j->alias[r] = -1;
+    }
+}
+
+/* x86 register x is about to be written: copies living in it move home */
+static void alias_release(struct jit *j, int x, int except)
+{
+    for (int r = 0; r < BL_NREGS; r++)
+        if (r != except && j->alias[r] == x)
+            alias_materialize(j, r);
+}
+
+/* registers in `live` back in their own registers */
+static void alias_sync(struct jit *j, uint16_t live)
+{
+    for (int r = 0; r < BL_NREGS; r++)
+        if ((live >> r) & 1)
+            alias_materialize(j, r);
+}
+
+static uint16_t live_in_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+{
+    uint16_t u, d;
+    use_def(j, pc, ic->start, ic->stack_base, &u, &d);
+    return (uint16_t)(u | (ic->live_out[pc - ic->start] & ~d));
+}
+
+static int alias_loc(const struct jit *j, int r)
+{
+    return j->alias[r] >= 0 ? j->alias[r] : register_map[r];
+}
+
+/* emit_insn for instruction pc of the inlined body ic, with copies */
+static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+{
+    const struct bl_insn *in = &j->insns[pc];
+    uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
+    int x = BL_SRC(in->code) == BL_X;
+    int8_t *al = j->alias;
+    int d = in->dst;
+    if (!ic->live_out) {
+        emit_insn(j, pc);
+        return;
+    }
+    switch (cls) {
+    case BL_ALU:
+    case BL_ALU64:
+        if (d == BL_R10 || op == BL_DIV || op == BL_MOD ||
+            (x && (op == BL_LSH || op == BL_RSH || op == BL_ARSH)))
+            break;
+        if (cls == BL_ALU64 && op == BL_MOV && x && in->off == 0) {
+            if (in->src == d)
+                return;
+            int loc = alias_loc(j, in->src);
+            alias_release(j, register_map[d], d);
+            al[d] = (int8_t)(loc == register_map[d] ? -1 : loc);
+            return;
+        }
+        alias_release(j, register_map[d], d);
+        if (op != BL_MOV || (x && in->src == d))
+            alias_materialize(j, d);          /* read in place */
+        if (x && op != BL_END && op != BL_NEG)
+            j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
+        j->rmap[d] = register_map[d];
+        emit_insn(j, pc);
+        al[d] = -1;
+        memcpy(j->rmap, register_map, sizeof j->rmap);
+        return;
+    case BL_LDX: {
+        if ((mode != BL_MEM && mode != BL_MEMSX) || d == BL_R10)
+            break;
+        int slot = promoted_reg(j, in->src, mode == BL_MEMSX ? 0 : size_of(in->code), in->off);
+        alias_release(j, register_map[d], d);
+        if (slot >= 0) {
+            al[d] = (int8_t)slot;
+            return;
+        }
+        j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
+        j->rmap[d] = register_map[d];
+        emit_insn(j, pc);
+        al[d] = -1;
+        memcpy(j->rmap, register_map, sizeof j->rmap);
+        return;
+    }
+    case BL_ST:
+    case BL_STX: {
+        if (mode != BL_MEM)
+            break;
+        int slot = promoted_reg(j, d, size_of(in->code), in->off);
+        if (slot >= 0)
+            alias_release(j, slot, -1);
+        j->rmap[d] = (uint8_t)alias_loc(j, d);
+        if (cls == BL_STX)
+            j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
+        emit_insn(j, pc);
+        memcpy(j->rmap, register_map, sizeof j->rmap);
+        return;
+    }
+    case BL_LD:
+        if (!bl_is_lddw(in) || d == BL_R10)
+            break;
+        alias_release(j, register_map[d], d);
+        emit_insn(j, pc);
+        al[d] = -1;
+        return;
+    default:                                  /* jumps */
+        if (op == BL_CALL)
+            break;
+        if (op == BL_EXIT) {
+            if (!exit_returns_zero(j, pc, ic->start))
+                alias_materialize(j, BL_R0);
+            emit_insn(j, pc);
+            alias_clear(j);
+            return;
+        }
+        {
+            int64_t t = (int64_t)pc + 1 + ((cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off);
+            if (t < ic->start || t >= ic->end)
+                break;
+            alias_sync(j, live_in_at(j, ic, (uint32_t)t));
+            if (op != BL_JA) {
+                j->rmap[d] = (uint8_t)alias_loc(j, d);
+                if (x)
+                    j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
+            }
+            emit_insn(j, pc);
+            memcpy(j->rmap, register_map, sizeof j->rmap);
+            if (op == BL_JA)
+                alias_clear(j);
+            return;
+        }
+    }
+    /* anything else: what is live before it, home; the rest forgotten */
+    alias_sync(j, live_in_at(j, ic, pc));
+    alias_clear(j);
+    emit_insn(j, pc);
+}
+
 /* i++ of an inlined loop */
 static void emit_next_i(struct jit *j, const struct loop_var *i)
 {
@@ -1499,19 +1665,41 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         x86_label_new(e);
     x86_align(e, 32);                        /* a small loop fits one fetch block */
     x86_label_bind(e, l_top);
-    if (vars[0].reg != RDI && r1_live)
-        var_load(j, RDI, &vars[0]);          /* R1 = i */
-    if (vars[2].reg != RSI && r2_live)
-        var_load(j, RSI, &vars[2]);          /* R2 = ctx */
+    /* R1 = i, R2 = ctx: as copies when they live in registers (which the
+     * body never writes) */
+    alias_clear(j);
+    int copies = live_out && !j->is_target[cb->start];
+    if (vars[0].reg != RDI && r1_live) {
+        if (copies && vars[0].reg >= 0)
+            j->alias[BL_R1] = (int8_t)vars[0].reg;
+        else
+            var_load(j, RDI, &vars[0]);
+    }
+    if (vars[2].reg != RSI && r2_live) {
+        if (copies && vars[2].reg >= 0)
+            j->alias[BL_R2] = (int8_t)vars[2].reg;
+        else
+            var_load(j, RSI, &vars[2]);
+    }
     const struct inline_ctx *outer = j->inl;
     j->inl = &ic;
     for (uint32_t i = cb->start; i < cb->end && !j->failed; i++) {
+        if (j->is_target[i] && live_out) {   /* a join: live registers home */
+            alias_sync(j, live_in_at(j, &ic, i));
+            alias_clear(j);
+        }
         x86_label_bind(e, ic.first_label + (i - cb->start));
-        if (i != ic.skip && !dead_insn(j, &ic, i))
-            emit_insn(j, i);
+        if (i == ic.skip) {
+            /* hoisted */
+        } else if (dead_insn(j, &ic, i)) {
+            j->alias[j->insns[i].dst] = -1;
+        } else {
+            emit_with_copies(j, &ic, i);
+        }
         if (bl_is_lddw(&j->insns[i]))
             i++;
     }
+    alias_clear(j);
     const struct bl_insn *last = &j->insns[cb->end - 1];
     if (last->code != (BL_JMP | BL_EXIT))
         x86_jmp_fix(e, FIX_LABEL, j->fault_label);   /* falling off the callback */
@@ -1652,6 +1840,149 @@ static void emit_bpf_loop(struct jit *j, uint32_t pc)
     x86_label_bind(e, l_done);
 }
 
+/* ---- array maps without a helper call -------------------------------------------
+ *
+ * bpf_map_lookup_elem and bpf_map_update_elem on an array map known at the
+ * call site (the lddw that loaded R1 is in the same basic block) become a
+ * few instructions, as the kernel's JIT does for arrays: the value of key k
+ * is at values + k * stride. The layout is stdlib's: the JIT learns it from
+ * bl_map_lookup at compile time and uses it only if every element is where
+ * base + k * stride says (arrays are allocated once, values never move).
+ * Semantics are stdlib's array_lookup/array_update: NULL for k >= max;
+ * update: flags > BPF_EXIST -EINVAL, k >= max -E2BIG, BPF_NOEXIST -EEXIST,
+ * else the value is copied (values of 1, 2, 4 or 8 bytes: one load, one store). */
+
+#define INLINE_ARRAY_MAX 4096
+
+struct array_layout {
+    uint64_t base, stride;
+    uint32_t max, value_size;
+};
+
+/* The map R1 holds at the call at pc, when an lddw of a map put it there
+ * in the same basic block; else NULL. */
+static struct bl_map *map_at_call(const struct jit *j, uint32_t pc)
+{
+    uint32_t start = j->funcs[j->func_of[pc]].start;
+    for (uint32_t i = pc; i-- > start;) {
+        if (j->is_target[i + 1])
+            return NULL;
+        if (i > start && bl_is_lddw(&j->insns[i - 1]))
+            continue;                    /* second slot */
+        const struct bl_insn *in = &j->insns[i];
+        if (bl_is_lddw(in)) {
+            if (in->dst != BL_R1)
+                continue;
+            if (!j->orig || j->orig[i].src != BL_PSEUDO_MAP_FD || in->src != 0)
+                return NULL;
+            return (struct bl_map *)(uintptr_t)((uint32_t)in->imm |
+                                                (uint64_t)(uint32_t)in[1].imm << 32);
+        }
+        uint8_t cls = BL_CLASS(in->code);
+        if ((cls == BL_JMP || cls == BL_JMP32) && BL_OP(in->code) != BL_CALL)
+            return NULL;
+        uint16_t u, d;
+        use_def(j, i, start, -1, &u, &d);
+        if (d & (1u << BL_R1))
+            return NULL;
+    }
+    return NULL;
+}
+
+static int array_layout(const struct jit *j, uint32_t pc, struct array_layout *l)
+{
+    if (j->checked || j->helper_find != bl_helper_find)
+        return 0;
+    struct bl_map *m = map_at_call(j, pc);
+    if (!m)
+        return 0;
+    const struct bl_map_def *def = bl_map_def(m);
+    if ((def->type != BPFLUA_MAP_ARRAY && def->type != BPFLUA_MAP_PERCPU_ARRAY) ||
+        def->key_size != 4 || !def->max_entries || def->max_entries > INLINE_ARRAY_MAX)
+        return 0;
+    uint32_t key = 0;
+    uint8_t *v0 = bl_map_lookup(m, &key), *v;
+    if (!v0)
+        return 0;
+    l->base = (uint64_t)(uintptr_t)v0;
+    l->stride = 0;
+    if (def->max_entries > 1) {
+        key = 1;
+        v = bl_map_lookup(m, &key);
+        if (!v || v <= v0 || (uint64_t)(v - v0) > INT32_MAX)
+            return 0;
+        l->stride = (uint64_t)(v - v0);
+    }
+    for (key = 2; key < def->max_entries; key++)
+        if ((uint8_t *)bl_map_lookup(m, &key) != v0 + (uint64_t)key * l->stride)
+            return 0;
+    key = def->max_entries;
+    if (bl_map_lookup(m, &key))
+        return 0;
+    l->max = def->max_entries;
+    l->value_size = def->value_size;
+    return 1;
+}
+
+/* rax = base + (u32)[rsi] * stride, or jump to l_out_of_range */
+static void emit_array_elem(struct jit *j, const struct array_layout *l, uint32_t l_out_of_range)
+{
+    struct x86_emit *e = &j->e;
+    x86_load(e, 4, 0, RAX, RSI, 0);              /* the key (R2) */
+    x86_alu_ri(e, 0, ALU_CMP, RAX, (int32_t)l->max);
+    x86_jcc_fix(e, CC_AE, FIX_LABEL, l_out_of_range);
+    if (l->stride && (l->stride & (l->stride - 1)) == 0)
+        x86_shift_ri(e, 1, SHIFT_SHL, RAX, (uint8_t)__builtin_ctzll(l->stride));
+    else if (l->stride)
+        x86_imul_ri(e, 1, RAX, RAX, (int32_t)l->stride);
+    else
+        x86_alu_rr(e, 0, ALU_XOR, RAX, RAX);
+    x86_mov_ri(e, R11, l->base);
+    x86_alu_rr(e, 1, ALU_ADD, RAX, R11);
+}
+
+/* 1 when the call at pc was emitted inline */
+static int emit_array_helper(struct jit *j, uint32_t pc, int32_t id)
+{
+    struct x86_emit *e = &j->e;
+    struct array_layout l;
+    if ((id != BL_HELPER_MAP_LOOKUP_ELEM && id != BL_HELPER_MAP_UPDATE_ELEM) ||
+        !array_layout(j, pc, &l))
+        return 0;
+    /* one load and one store: right even if the value overlaps the element */
+    if (id == BL_HELPER_MAP_UPDATE_ELEM && l.value_size != 1 && l.value_size != 2 &&
+        l.value_size != 4 && l.value_size != 8)
+        return 0;
+    uint32_t l_done = x86_label_new(e), l_range = x86_label_new(e);
+    if (id == BL_HELPER_MAP_LOOKUP_ELEM) {
+        emit_array_elem(j, &l, l_range);
+        x86_jmp_fix(e, FIX_LABEL, l_done);
+        x86_label_bind(e, l_range);
+        x86_alu_rr(e, 0, ALU_XOR, RAX, RAX);     /* NULL */
+        x86_label_bind(e, l_done);
+        return 1;
+    }
+    /* update(map, key = R2, value = R3, flags = R4) */
+    uint32_t l_exists = x86_label_new(e);
+    x86_mov_ri(e, RAX, (uint64_t)(int64_t)-EINVAL);
+    x86_alu_ri(e, 1, ALU_CMP, RCX, BL_EXIST);
+    x86_jcc_fix(e, CC_A, FIX_LABEL, l_done);
+    emit_array_elem(j, &l, l_range);
+    x86_alu_ri(e, 1, ALU_CMP, RCX, BL_NOEXIST);
+    x86_jcc_fix(e, CC_E, FIX_LABEL, l_exists);
+    x86_load(e, (int)l.value_size, 0, R11, RDX, 0);
+    x86_store_r(e, (int)l.value_size, RAX, 0, R11);
+    x86_alu_rr(e, 0, ALU_XOR, RAX, RAX);
+    x86_jmp_fix(e, FIX_LABEL, l_done);
+    x86_label_bind(e, l_range);
+    x86_mov_ri(e, RAX, (uint64_t)(int64_t)-E2BIG);
+    x86_jmp_fix(e, FIX_LABEL, l_done);
+    x86_label_bind(e, l_exists);
+    x86_mov_ri(e, RAX, (uint64_t)(int64_t)-EEXIST);
+    x86_label_bind(e, l_done);
+    return 1;
+}
+
 static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
 {
     struct x86_emit *e = &j->e;
@@ -1675,6 +2006,8 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
         emit_bpf_loop(j, pc);
         return 0;
     }
+    if (emit_array_helper(j, pc, in->imm))
+        return 0;
     const void *fn;
     if (in->imm == BL_HELPER_FOR_EACH_MAP_ELEM && j->helper_find == bl_helper_find) {
         if (j->raw) {                    /* takes a map: only verified code */
@@ -1774,7 +2107,7 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
     }
     if ((op >> 4) >= 16 || (op != BL_JEQ && !jmp_cc[op >> 4]))
         return fail(j, pc, "unknown jump");
-    int dst = register_map[in->dst], src = register_map[in->src];
+    int dst = j->rmap[in->dst], src = j->rmap[in->src];
     if (BL_SRC(in->code) == BL_K) {
         if (op == BL_JSET)
             x86_test_ri(e, w, dst, in->imm);
@@ -1852,11 +2185,11 @@ static int emit_insn(struct jit *j, uint32_t pc)
             return fail(j, pc, "R10 is read-only");
         int slot = promoted_reg(j, in->src, sign ? 0 : size, in->off);
         if (slot >= 0) {
-            x86_mov_rr(e, 1, register_map[in->dst], slot);
+            x86_mov_rr(e, 1, j->rmap[in->dst], slot);
             return 0;
         }
         mem_operand(j, pc, in->src, in->off, size, &base, &disp);
-        x86_load(e, size, sign, register_map[in->dst], base, disp);
+        x86_load(e, size, sign, j->rmap[in->dst], base, disp);
         return 0;
     }
     case BL_ST:
@@ -1876,12 +2209,12 @@ static int emit_insn(struct jit *j, uint32_t pc)
         if (BL_MODE(in->code) != BL_MEM)
             return fail(j, pc, "unknown store");
         if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0) {
-            x86_mov_rr(e, 1, promoted_reg(j, in->dst, 8, in->off), register_map[in->src]);
+            x86_mov_rr(e, 1, promoted_reg(j, in->dst, 8, in->off), j->rmap[in->src]);
             if (!j->inl->write_through)
                 return 0;
         }
         mem_operand(j, pc, in->dst, in->off, size_of(in->code), &base, &disp);
-        x86_store_r(e, size_of(in->code), base, disp, register_map[in->src]);
+        x86_store_r(e, size_of(in->code), base, disp, j->rmap[in->src]);
         return 0;
     }
     return fail(j, pc, "unknown instruction class");
@@ -1914,10 +2247,13 @@ static int compile(struct bl_prog *p, int raw,
     memset(&j, 0, sizeof j);
     j.errp = err;
     j.helper_find = helper_find ? helper_find : bl_helper_find;
+    memcpy(j.rmap, register_map, sizeof j.rmap);
+    memset(j.alias, -1, sizeof j.alias);
     /* inlined copies may at most double or so the code (nested loops
      * inline at every call site; this keeps compile time linear) */
     j.inline_budget = (uint64_t)p->n_insns + 4096;
     j.insns = p->exec_insns ? p->exec_insns : p->insns;
+    j.orig = p->insns;
     j.n = p->n_insns;
     j.raw = raw || p->verdict != 1 || !p->aux;
     j.aux = j.raw ? NULL : p->aux;

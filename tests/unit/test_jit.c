@@ -621,6 +621,39 @@ static void test_inlined_loop_state(void **state)
     assert_true(trusted_text(nested, NULL, 0) == 9 * 1000 + 90);
 }
 
+/* bpf_map_lookup_elem / bpf_map_update_elem on array maps are inlined:
+ * every outcome (in range, out of range, each flag, value sizes) must be
+ * the helper's */
+static void test_array_inline(void **state)
+{
+    const char *prog =
+        ".map a array key=4 value=8 entries=5\n"
+        ".map w array key=4 value=4 entries=3\n"
+        ".map big array key=4 value=16 entries=2\n"
+        /* r6 accumulates results; keys 0..6 (5, 6 out of range), flags 0..3 */
+        "mov %r6, 0\nmov %r7, 0\n"
+        "stxw [%r10-4], %r7\nmov %r1, %r7\nmul %r1, 1000\nadd %r1, 7\nstxdw [%r10-16], %r1\n"
+        "lddw %r1, map:a\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -16\nmov %r4, %r7\n"
+        "and %r4, 3\ncall 2\nmul %r6, 31\nadd %r6, %r0\n"
+        "lddw %r1, map:w\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 0\n"
+        "call 2\nmul %r6, 31\nadd %r6, %r0\n"
+        "lddw %r1, map:a\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, +3\nldxdw %r1, [%r0]\n"
+        "add %r6, %r1\nja +1\nadd %r6, 1000000\n"
+        "lddw %r1, map:w\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, +2\nldxw %r1, [%r0]\n"
+        "add %r6, %r1\n"
+        "lddw %r1, map:big\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 0\n"
+        "call 2\nmul %r6, 31\nadd %r6, %r0\n"
+        "add %r7, 1\njlt %r7, 7, -56\n"
+        /* the map's contents, read back through lookups */
+        "mov %r7, 0\nstxw [%r10-4], %r7\nlddw %r1, map:a\nmov %r2, %r10\nadd %r2, -4\ncall 1\n"
+        "jeq %r0, 0, +3\nldxdw %r1, [%r0]\nmul %r6, 17\nxor %r6, %r1\nadd %r7, 1\njlt %r7, 5, -12\n"
+        "mov %r0, %r6\nexit\n";
+    bpflua_object *obj = assemble(prog);
+    assert_non_null(obj);
+    trusted2(obj, NULL, 0, 0);
+    bpflua_object_free(obj);
+}
+
 /* loops inside loops inside loops at many call sites: inlining stays
  * bounded (each level would multiply the code by 12 otherwise) */
 static void test_inline_budget(void **state)
@@ -967,6 +1000,7 @@ int main(void)
         cmocka_unit_test(test_bpf_loop_verified),
         cmocka_unit_test(test_inline_budget),
         cmocka_unit_test(test_inlined_loop_state),
+        cmocka_unit_test(test_array_inline),
         cmocka_unit_test(test_maps_and_for_each),
         cmocka_unit_test(test_env_call),
         cmocka_unit_test(test_code_properties),
