@@ -205,8 +205,9 @@ static int walk(struct bl_venv *env)
         return -ENOMEM;
     int err = push_state(env, st);
     while (!err && env->n_stack) {
-        st = env->stack[--env->n_stack];
-        err = do_check(env, st);
+        struct bl_pending *e = &env->stack[--env->n_stack];
+        st = e->full ? e->full : pending_take(env, e->compact);
+        err = st ? do_check(env, st) : -ENOMEM;
     }
     return err;
 }

@@ -21,11 +21,18 @@ uint32_t new_id(struct bl_venv *env)
     return ++env->id_gen;
 }
 
+/* Queues st (consumed). A branch state waits while the other side is
+ * walked to its end, so on long programs most of them wait at once: a
+ * state with a big stack waits in its compact form (pending_new), which
+ * shares unchanged stack slots with the states stored before it and keeps
+ * the worklist (and the cache) small. A small state is cheaper kept as is. */
+#define PENDING_COMPACT_SLOTS 8
+
 int push_state(struct bl_venv *env, struct bl_vstate *st)
 {
     if (env->n_stack == env->cap_stack) {
         uint32_t cap = env->cap_stack ? env->cap_stack * 2 : 64;
-        struct bl_vstate **ns = realloc(env->stack, cap * sizeof *ns);
+        struct bl_pending *ns = realloc(env->stack, cap * sizeof *ns);
         if (!ns) {
             vstate_free(env, st);
             return -ENOMEM;
@@ -33,7 +40,21 @@ int push_state(struct bl_venv *env, struct bl_vstate *st)
         env->stack = ns;
         env->cap_stack = cap;
     }
-    env->stack[env->n_stack++] = st;
+    int slots = 0;
+    for (int f = 0; f <= st->curframe; f++)
+        slots += st->frames[f]->n_slots;
+    struct bl_pending *e = &env->stack[env->n_stack];
+    e->full = NULL;
+    e->compact = NULL;
+    if (slots < PENDING_COMPACT_SLOTS) {
+        e->full = st;
+    } else {
+        e->compact = pending_new(env, st);
+        vstate_free(env, st);
+        if (!e->compact)
+            return -ENOMEM;
+    }
+    env->n_stack++;
     return 0;
 }
 

@@ -365,15 +365,45 @@ int slot_safe(const struct bl_slot *old, const struct bl_slot *cur)
 
 /* ---- explored states, compact ------------------------------------------- */
 
-static const struct bl_slot *cframe_slots(const struct bl_cframe *c)
+/* A stored frame's slots are pointers: a slot equal (byte for byte) to
+ * the one last stored at the same depth and index is shared, not copied.
+ * A spill that stays put across many states is then kept once, which for
+ * stack-heavy programs is most of the explored states' memory and of the
+ * cache misses when they are compared. Sharing identical bytes changes
+ * nothing about what is compared. */
+static const struct bl_slot *const *cframe_slots(const struct bl_cframe *c)
 {
-    return (const struct bl_slot *)(const void *)&c->regs[c->n_regs];
+    return (const struct bl_slot *const *)(const void *)&c->regs[c->n_regs];
 }
 
 static const struct bl_slot *cframe_slot(const struct bl_cframe *c, int i)
 {
-    static const struct bl_slot invalid;
-    return i < c->n_slots ? &cframe_slots(c)[i] : &invalid;
+    return i < c->n_slots ? cframe_slots(c)[i] : &bl_invalid_slot;
+}
+
+static int slot_all_invalid(const struct bl_slot *sl)
+{
+    for (int b = 0; b < 8; b++)
+        if (sl->bytes[b] != SLOT_INVALID)
+            return 0;
+    return 1;
+}
+
+/* The stored copy of slot i at frame depth f. */
+static const struct bl_slot *intern_slot(struct bl_venv *env, int f, int i, const struct bl_slot *sl,
+                                         int exact)
+{
+    if (!exact && slot_all_invalid(sl))
+        return &bl_invalid_slot; /* the rest of it is never read */
+    const struct bl_slot *last = env->last_slot[f][i];
+    if (last && memcmp(last, sl, sizeof *sl) == 0)
+        return last;
+    struct bl_slot *c = arena_alloc(&env->arena, sizeof *c);
+    if (!c)
+        return NULL;
+    memcpy(c, sl, sizeof *c);
+    env->last_slot[f][i] = c;
+    return c;
 }
 
 /* Which registers of frame f are stored with their value (*keep) and which
@@ -398,24 +428,34 @@ static void cframe_masks(const struct bl_frame *f, uint16_t vlive, uint16_t *kee
 static size_t cframe_size(int n_regs, int n_slots)
 {
     return align16(sizeof(struct bl_cframe) + (size_t)n_regs * sizeof(struct bl_reg) +
-                   (size_t)n_slots * sizeof(struct bl_slot));
+                   (size_t)n_slots * sizeof(struct bl_slot *));
 }
 
-struct bl_seen_state *seen_state_new(struct bl_venv *env, const struct bl_vstate *st)
+/* Builds the compact form of st into memory from the arena (or, for a
+ * pending state, its free list). pending: keep every register with its
+ * value and every slot exactly. */
+static struct bl_seen_state *compact_state(struct bl_venv *env, const struct bl_vstate *st, int pending)
 {
     uint16_t keep[BL_MAX_CALL_DEPTH], any[BL_MAX_CALL_DEPTH];
     size_t total = align16(sizeof(struct bl_seen_state));
     for (int f = 0; f <= st->curframe; f++) {
-        uint16_t vlive = f == st->curframe ? env->vlive[st->insn] : 0xffff;
+        uint16_t vlive = pending ? 0xffff : f == st->curframe ? env->vlive[st->insn] : 0xffff;
         cframe_masks(st->frames[f], vlive, &keep[f], &any[f]);
         total += cframe_size(__builtin_popcount(keep[f]), st->frames[f]->n_slots);
     }
-    unsigned char *p = arena_alloc(&env->arena, total);
+    unsigned char *p = NULL;
+    size_t cls = total / 16;
+    if (pending && cls < ARENA_PENDING_CLASSES)
+        p = pop_free(&env->arena, &env->arena.free_pending[cls], total);
+    if (!p)
+        p = arena_alloc(&env->arena, total);
     if (!p)
         return NULL;
     struct bl_seen_state *s = (struct bl_seen_state *)(void *)p;
     memset(s, 0, sizeof *s);
     s->curframe = st->curframe;
+    s->insn = st->insn;
+    s->size = (uint32_t)total;
     p += align16(sizeof *s);
     for (int f = 0; f <= st->curframe; f++) {
         const struct bl_frame *fr = st->frames[f];
@@ -431,11 +471,63 @@ struct bl_seen_state *seen_state_new(struct bl_venv *env, const struct bl_vstate
         for (int i = 0; i < BL_NREGS; i++)
             if (keep[f] & (1u << i))
                 c->regs[c->n_regs++] = fr->regs[i];
-        memcpy((void *)cframe_slots(c), fr->stack, fr->n_slots * sizeof(struct bl_slot));
+        const struct bl_slot **slots = (const struct bl_slot **)(void *)&c->regs[c->n_regs];
+        for (int i = 0; i < fr->n_slots; i++)
+            if (!(slots[i] = intern_slot(env, f, i, &fr->stack[i], pending)))
+                return NULL;
         s->frames[f] = c;
         p += cframe_size(c->n_regs, c->n_slots);
     }
     return s;
+}
+
+struct bl_seen_state *seen_state_new(struct bl_venv *env, const struct bl_vstate *st)
+{
+    return compact_state(env, st, 0);
+}
+
+/* Lossless: every register not stored is NOT_INIT, which is all zero
+ * (mark_reg_not_init, frame_new), and every slot is stored, exactly. */
+struct bl_seen_state *pending_new(struct bl_venv *env, const struct bl_vstate *st)
+{
+    return compact_state(env, st, 1);
+}
+
+struct bl_vstate *pending_take(struct bl_venv *env, struct bl_seen_state *p)
+{
+    struct bl_vstate *st = vstate_new(env);
+    if (!st)
+        return NULL;
+    st->curframe = p->curframe;
+    st->insn = p->insn;
+    for (int f = 0; f <= p->curframe; f++) {
+        const struct bl_cframe *c = p->frames[f];
+        struct bl_frame *fr = frame_alloc(env, c->n_slots);
+        if (!fr) {
+            vstate_free(env, st);
+            return NULL;
+        }
+        fr->callsite = c->callsite;
+        fr->subprog = c->subprog;
+        fr->cb_entry = c->cb_entry;
+        fr->is_callback = c->is_callback;
+        fr->n_slots = c->n_slots;
+        int k = 0;
+        for (int i = 0; i < BL_NREGS; i++) {
+            if (c->reg_mask & (1u << i))
+                fr->regs[i] = c->regs[k++];
+            else
+                mark_reg_not_init(&fr->regs[i]);
+        }
+        const struct bl_slot *const *slots = cframe_slots(c);
+        for (int i = 0; i < c->n_slots; i++)
+            fr->stack[i] = *slots[i];
+        st->frames[f] = fr;
+    }
+    size_t cls = p->size / 16;
+    if (cls < ARENA_PENDING_CLASSES)
+        push_free(&env->arena.free_pending[cls], p, p->size);
+    return st;
 }
 
 int states_equal(struct bl_venv *env, const struct bl_seen_state *old, const struct bl_vstate *cur)
@@ -544,9 +636,9 @@ void widen_state(const struct bl_seen_state *old, struct bl_vstate *cur)
         for (int i = 0; i < BL_NREGS; i++)
             if (a->reg_mask & (1u << i))
                 widen_reg(&a->regs[k++], &b->regs[i]);
-        const struct bl_slot *as = cframe_slots(a);
+        const struct bl_slot *const *as = cframe_slots(a);
         for (int s = 0; s < a->n_slots && s < b->n_slots; s++)
-            if (as[s].bytes[0] == SLOT_SPILL && b->stack[s].bytes[0] == SLOT_SPILL)
-                widen_reg(&as[s].spilled, &b->stack[s].spilled);
+            if (as[s]->bytes[0] == SLOT_SPILL && b->stack[s].bytes[0] == SLOT_SPILL)
+                widen_reg(&as[s]->spilled, &b->stack[s].spilled);
     }
 }

@@ -97,13 +97,22 @@ struct bl_cframe {
     uint16_t n_slots;
     uint8_t n_regs;         /* popcount(reg_mask) */
     uint8_t is_callback;
-    struct bl_reg regs[];   /* n_regs registers, then n_slots struct bl_slot */
+    struct bl_reg regs[];   /* n_regs registers, then n_slots pointers to struct bl_slot */
 };
 
 struct bl_seen_state {
     struct bl_seen_state *next;
     int curframe;
+    uint32_t insn;
+    uint32_t size;          /* bytes of the block (pending states: for the free list) */
     struct bl_cframe *frames[BL_MAX_CALL_DEPTH];
+};
+
+/* A worklist entry: the state itself, or (when its stack is big) its
+ * compact form, see push_state(). */
+struct bl_pending {
+    struct bl_vstate *full;
+    struct bl_seen_state *compact;
 };
 
 struct bl_subprog {
@@ -120,6 +129,8 @@ struct bl_subprog {
  * per-insn tables of the verification come from it too. The whole arena
  * is released at the end of the verification, its chunks into a small
  * cache that the next verification in the process starts from. */
+#define ARENA_PENDING_CLASSES 1024
+
 struct bl_arena_chunk {
     struct bl_arena_chunk *next;
     size_t size;
@@ -131,6 +142,7 @@ struct bl_arena {
     unsigned char *cur, *end;   /* free part of the newest chunk */
     void *free_frames[BL_STACK_SLOTS + 1];
     void *free_vstates;
+    void *free_pending[ARENA_PENDING_CLASSES]; /* pending states by size / 16 */
     size_t chunk_bytes;         /* total of the chunks (tests, stats) */
     uint64_t n_alloc, n_reused; /* blocks handed out, of them from a free list */
 };
@@ -171,7 +183,7 @@ struct bl_venv {
     struct bl_seen_state **seen; /* per insn */
     uint32_t *n_seen;
 
-    struct bl_vstate **stack; /* worklist of branch states */
+    struct bl_pending *stack; /* worklist of branch states */
     uint32_t n_stack, cap_stack;
 
     struct bl_vstate **cb_entries; /* caller snapshots for callback exits */
@@ -180,6 +192,8 @@ struct bl_venv {
     uint32_t n_cb_entries, cap_cb_entries;
 
     struct bl_arena arena;  /* every bl_vstate and bl_frame of this verification */
+    /* per frame depth and slot: the slot an explored state stored last */
+    const struct bl_slot *last_slot[BL_MAX_CALL_DEPTH][BL_STACK_SLOTS];
 
     uint32_t id_gen;
     uint64_t insn_processed;
@@ -259,6 +273,11 @@ static inline int reg_is_const(const struct bl_reg *r)
 /* 1 if every concrete state of cur is a state of old (old subsumes cur). */
 int regsafe(const struct bl_reg *old, const struct bl_reg *cur);
 int slot_safe(const struct bl_slot *old, const struct bl_slot *cur);
+/* The worklist's form of a state: compact like an explored state but
+ * lossless (every initialised register, every slot, shared when equal to
+ * the last one stored); and back. pending_take() frees the compact form. */
+struct bl_seen_state *pending_new(struct bl_venv *env, const struct bl_vstate *st);
+struct bl_vstate *pending_take(struct bl_venv *env, struct bl_seen_state *p);
 /* The compact copy of st (at st->insn, after clean_dead_regs), in the arena. */
 struct bl_seen_state *seen_state_new(struct bl_venv *env, const struct bl_vstate *st);
 int states_equal(struct bl_venv *env, const struct bl_seen_state *old, const struct bl_vstate *cur);

@@ -19,6 +19,7 @@
  *
  *   verifier_bench --profile N [REPEAT]   verify blocks_N REPEAT times, only
  *                                         that (for perf / callgrind)
+ *   verifier_bench --profile-stack N [REPEAT]   the same for stack_N
  *   verifier_bench --runs R               median of R runs (default 7)
  */
 #include <stdint.h>
@@ -89,6 +90,33 @@ static char *gen_blocks(int n)
                               "c%d:\n",
                          i % 24, (i * 37) % 200, i, i, i, i);
     bl_strbuf_printf(&sb, "mov %%r0, %%r7\nand %%r0, 3\nexit\n");
+    return sb.buf;
+}
+
+/* N blocks over a packet and a full stack: each reads a packet byte (in
+ * the 64 bytes a bounds check proved), spills it to one of 32 stack slots,
+ * branches on it, and on one side reloads another slot. States carry the
+ * whole 256-byte stack, so copies and comparisons cost more per insn than
+ * in gen_blocks. */
+static char *gen_stack(int n)
+{
+    struct bl_strbuf sb = { 0 };
+    bl_strbuf_printf(&sb, "ldxw %%r2, [%%r1+0]\nldxw %%r3, [%%r1+4]\nmov %%r7, 0\n");
+    for (int s = 1; s <= 32; s++)
+        bl_strbuf_printf(&sb, "stdw [%%r10-%d], 0\n", 8 * s);
+    bl_strbuf_printf(&sb, "mov %%r6, %%r2\nmov %%r4, %%r2\nadd %%r4, 64\njgt %%r4, %%r3, out\n");
+    for (int i = 0; i < n; i++)
+        bl_strbuf_printf(&sb, "ldxb %%r5, [%%r6+%d]\n"
+                              "stxdw [%%r10-%d], %%r5\n"
+                              "jgt %%r5, %d, b%d\n"
+                              "add %%r7, %%r5\n"
+                              "ja c%d\n"
+                              "b%d:\n"
+                              "ldxdw %%r8, [%%r10-%d]\n"
+                              "xor %%r7, %%r8\n"
+                              "c%d:\n",
+                         i % 64, 8 * (i % 32 + 1), (i * 13) % 250, i, i, i, 8 * ((i + 5) % 32 + 1), i);
+    bl_strbuf_printf(&sb, "out:\nmov %%r0, %%r7\nand %%r0, 3\nexit\n");
     return sb.buf;
 }
 
@@ -303,9 +331,9 @@ static void print_row(const char *name, const struct measure *m)
 
 /* --profile N [REPEAT]: verify blocks_N REPEAT times and nothing else, for
  * perf or callgrind (the assembler runs once, outside the loop). */
-static int profile(int n, int repeat)
+static int profile(int n, int repeat, int stack)
 {
-    char *text = gen_blocks(n), *err = NULL;
+    char *text = stack ? gen_stack(n) : gen_blocks(n), *err = NULL;
     bpflua_object *obj = bpflua_object_from_asm(text, "bench.asm", &err);
     free(text);
     if (!obj) {
@@ -319,7 +347,8 @@ static int profile(int n, int repeat)
     for (int r = 0; r < repeat; r++)
         ok &= bl_verify_prog(obj, p, 0, NULL) == 0;
     uint64_t ns = (cpu_ns() - t0) / (uint64_t)(repeat ? repeat : 1);
-    printf("blocks_%d: %s, verified_insns=%u, %.1f us per verification, %.1f ns per insn\n", n,
+    printf("%s_%d: %s, verified_insns=%u, %.1f us per verification, %.1f ns per insn\n",
+           stack ? "stack" : "blocks", n,
            ok ? "accept" : "reject", p->verified_insns, ns / 1000.0, per_insn(ns, p->verified_insns));
     bpflua_object_free(obj);
     return !ok;
@@ -334,7 +363,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--no-kernel") == 0)
             want_kernel = 0;
         else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc)
-            return profile(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 100);
+            return profile(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 100, 0);
+        else if (strcmp(argv[i], "--profile-stack") == 0 && i + 1 < argc)
+            return profile(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 100, 1);
         else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             runs = atoi(argv[++i]);
             if (runs < 1 || runs > 31)
@@ -364,6 +395,34 @@ int main(int argc, char **argv)
         char name[64];
         snprintf(name, sizeof name, "blocks_%d", blocks[i]);
         char *text = gen_blocks(blocks[i]);
+        struct measure m;
+        if (!measure(text, kernel, &m)) {
+            print_row(name, &m);
+            double npi = per_insn(m.bl_ns, m.bl_verified);
+            if (m.bl_verified >= 1000) {
+                if (!min_npi || npi < min_npi)
+                    min_npi = npi;
+                if (npi > max_npi)
+                    max_npi = npi;
+            }
+            if (m.ok && m.k_ok > 0 && m.bl_ns) {
+                double xl = (double)m.k_ns / m.bl_ns, xv = (double)m.k_verif_ns / m.bl_ns;
+                if (!min_x[0] || xl < min_x[0])
+                    min_x[0] = xl;
+                if (m.k_verif_ns && (!min_x[1] || xv < min_x[1]))
+                    min_x[1] = xv;
+            }
+        }
+        free(text);
+    }
+
+    static const int stacks[] = { 150, 600, 1500, 3500 };
+    for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++) {
+        if (quick && i > 0)
+            break;
+        char name[64];
+        snprintf(name, sizeof name, "stack_%d", stacks[i]);
+        char *text = gen_stack(stacks[i]);
         struct measure m;
         if (!measure(text, kernel, &m)) {
             print_row(name, &m);
