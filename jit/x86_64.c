@@ -195,6 +195,11 @@ struct jit {
      * "copies" below) */
     uint8_t rmap[BL_NREGS];
     int8_t alias[BL_NREGS];          /* -1, or the x86 register holding Rr's value */
+    /* store-to-load forwarding (outside inlined bodies): 8-byte values
+     * stored at [base + off] in this basic block, still held by src (or
+     * the constant imm when src < 0) */
+    struct { int8_t base, src; int16_t off; int32_t imm; } fwd[8];
+    int n_fwd;
     uint64_t inline_budget;          /* instructions inlining may still add */
     char **errp;
     int failed;
@@ -2125,6 +2130,86 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
     return 0;
 }
 
+/* ---- store-to-load forwarding ---------------------------------------------------
+ *
+ * Outside inlined bodies (functions as the compiler writes them keep locals
+ * in stack slots), an 8-byte load from [base + off] right after a store of
+ * register src (or a constant) there, in the same basic block, with base
+ * and src unchanged since and no store that may overlap, calls or atomics
+ * in between, becomes a register move: the store stays, the load's
+ * store-forwarding latency goes. A store through another base register
+ * may alias anything: it forgets everything. */
+
+static void fwd_clear(struct jit *j)
+{
+    j->n_fwd = 0;
+}
+
+static void fwd_kill_reg(struct jit *j, int r)
+{
+    int k = 0;
+    for (int q = 0; q < j->n_fwd; q++)
+        if (j->fwd[q].base != r && j->fwd[q].src != r)
+            j->fwd[k++] = j->fwd[q];
+    j->n_fwd = k;
+}
+
+/* a store of size bytes at [base + off] (before its own entry is added) */
+static void fwd_store(struct jit *j, const struct bl_insn *in)
+{
+    int size = size_of(in->code), k = 0;
+    for (int q = 0; q < j->n_fwd; q++) {
+        int lo = j->fwd[q].off;
+        if (j->fwd[q].base == in->dst && (lo + 8 <= in->off || in->off + size <= lo))
+            j->fwd[k++] = j->fwd[q];
+    }
+    j->n_fwd = k;
+    if (size != 8 || BL_MODE(in->code) != BL_MEM)
+        return;
+    if (j->n_fwd == 8)
+        memmove(&j->fwd[0], &j->fwd[1], 7 * sizeof j->fwd[0]);
+    else
+        j->n_fwd++;
+    j->fwd[j->n_fwd - 1].base = (int8_t)in->dst;
+    j->fwd[j->n_fwd - 1].src = (int8_t)(BL_CLASS(in->code) == BL_STX ? in->src : -1);
+    j->fwd[j->n_fwd - 1].off = in->off;
+    j->fwd[j->n_fwd - 1].imm = in->imm;
+}
+
+/* an 8-byte load forwarded from a store: emits the move, returns 1 */
+static int fwd_load(struct jit *j, const struct bl_insn *in)
+{
+    if (BL_MODE(in->code) != BL_MEM || size_of(in->code) != 8)
+        return 0;
+    for (int q = j->n_fwd; q-- > 0;) {
+        if (j->fwd[q].base != in->src || j->fwd[q].off != in->off)
+            continue;
+        if (j->fwd[q].src < 0)
+            x86_mov_ri(&j->e, register_map[in->dst], (uint64_t)(int64_t)j->fwd[q].imm);
+        else if (j->fwd[q].src != in->dst)
+            x86_mov_rr(&j->e, 1, register_map[in->dst], register_map[j->fwd[q].src]);
+        return 1;
+    }
+    return 0;
+}
+
+/* after instruction pc (outside inlined bodies): what it changed */
+static void fwd_after(struct jit *j, uint32_t pc)
+{
+    const struct bl_insn *in = &j->insns[pc];
+    uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
+    if (((cls == BL_JMP || cls == BL_JMP32) && (op == BL_CALL || op == BL_EXIT || op == BL_JA)) ||
+        (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC) || (cls == BL_LD && !bl_is_lddw(in))) {
+        fwd_clear(j);
+        return;
+    }
+    uint16_t u, d;
+    use_def(j, pc, j->funcs[j->func_of[pc]].start, -1, &u, &d);
+    for (int r = 0; r < BL_NREGS; r++)
+        if ((d >> r) & 1)
+            fwd_kill_reg(j, r);
+}
+
 static int emit_insn(struct jit *j, uint32_t pc)
 {
     struct x86_emit *e = &j->e;
@@ -2188,6 +2273,8 @@ static int emit_insn(struct jit *j, uint32_t pc)
             x86_mov_rr(e, 1, j->rmap[in->dst], slot);
             return 0;
         }
+        if (!j->inl && fwd_load(j, in))
+            return 0;
         mem_operand(j, pc, in->src, in->off, size, &base, &disp);
         x86_load(e, size, sign, j->rmap[in->dst], base, disp);
         return 0;
@@ -2195,6 +2282,8 @@ static int emit_insn(struct jit *j, uint32_t pc)
     case BL_ST:
         if (BL_MODE(in->code) != BL_MEM)
             return fail(j, pc, "unknown store");
+        if (!j->inl)
+            fwd_store(j, in);
         if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0) {
             x86_mov_ri(e, promoted_reg(j, in->dst, 8, in->off), (uint64_t)(int64_t)in->imm);
             if (!j->inl->write_through)
@@ -2208,6 +2297,8 @@ static int emit_insn(struct jit *j, uint32_t pc)
             return emit_atomic(j, pc, in);
         if (BL_MODE(in->code) != BL_MEM)
             return fail(j, pc, "unknown store");
+        if (!j->inl)
+            fwd_store(j, in);
         if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0) {
             x86_mov_rr(e, 1, promoted_reg(j, in->dst, 8, in->off), j->rmap[in->src]);
             if (!j->inl->write_through)
@@ -2281,8 +2372,11 @@ static int compile(struct bl_prog *p, int raw,
         const struct jfunc *fn = &j.funcs[j.func_of[i]];
         if (i == fn->start)
             emit_prologue(&j, fn);
+        if (i == fn->start || j.is_target[i])
+            fwd_clear(&j);
         j.pc_locs[i] = (uint32_t)j.e.len;
         emit_insn(&j, i);
+        fwd_after(&j, i);
         if (bl_is_lddw(&j.insns[i])) {
             i++;
             j.pc_locs[i] = UINT32_MAX;

@@ -290,6 +290,20 @@ static void test_memory(void **state)
     assert_true(raw2("ldxsb %r0, [%r1]\nexit\n", mem, sizeof mem) == (uint64_t)-128);
     assert_true(raw2("ldxsh %r0, [%r1]\nexit\n", mem, sizeof mem) == (uint64_t)(int16_t)0xff80);
     assert_true(raw2("ldxdw %r0, [%r1+8]\nexit\n", mem, sizeof mem) == 0x0d0c0b0a09080706ull);
+    /* store-to-load forwarding: only while nothing may have changed the slot
+     * or the register that was stored */
+    assert_true(raw2("mov %r2, 5\nstxdw [%r10-8], %r2\nstb [%r10-7], 1\nldxdw %r0, [%r10-8]\nexit\n",
+                     NULL, 0) == 0x105);
+    assert_true(raw2("mov %r2, 5\nstxdw [%r10-8], %r2\nmov %r3, %r10\nstw [%r3-4], 2\n"
+                     "ldxdw %r0, [%r10-8]\nexit\n", NULL, 0) == 0x200000005ull);
+    assert_true(raw2("mov %r2, 5\nstxdw [%r10-8], %r2\nadd %r2, 1\nldxdw %r0, [%r10-8]\nexit\n",
+                     NULL, 0) == 5);
+    assert_true(raw2("stdw [%r10-8], -3\nstdw [%r10-16], 4\nldxdw %r0, [%r10-8]\nldxdw %r1, [%r10-16]\n"
+                     "add %r0, %r1\nexit\n", NULL, 0) == 1);
+    assert_true(raw2("mov %r2, 5\nstxdw [%r10-8], %r2\nmov %r1, %r10\nadd %r1, -8\nmov %r3, 1\n"
+                     "lock add [%r1], %r3\nldxdw %r0, [%r10-8]\nexit\n", NULL, 0) == 6);
+    assert_true(raw2("mov %r2, 5\nstxdw [%r10-8], %r2\nja +0\nstb [%r10-8], 9\nldxdw %r0, [%r10-8]\n"
+                     "exit\n", NULL, 0) == 9);
     /* be16 right after ldxh needs no second zero-extension; reached by a
      * jump (upper bits set), it does */
     assert_true(raw2("lddw %r0, -1\nldxh %r0, [%r1+1]\nbe16 %r0\nexit\n", mem, sizeof mem) == 0xff7f);
