@@ -1,16 +1,18 @@
 -- codegen.lua: the checked AST to eBPF, through emit.lua.
 --
 -- Each program (and each local function) has one "area" on its stack frame,
--- addressed through R9 (base = R10 - FRAME). Every variable lives in the
--- area; loop callbacks receive R9 as their bpf_loop context and keep using it,
--- so variables need no copying in and out of loops. Area layout:
+-- addressed through R9 (base = R10 - FRAME). Every variable has a slot in
+-- the area; loop callbacks receive R9 as their bpf_loop context and keep
+-- using it, so variables need no copying in and out of loops (the hottest
+-- ones are also kept in registers: "register variables" below). Area layout:
 --   +0 status  (0 running, 2 returned a value, 3 fault, 4 returned nothing)
 --   +8 return value
 --   +16 data, +24 data_end (programs only: packet pointers spilled once)
 --   +32 ... variables, loop control, spilled temporaries, helper scratch
 -- Registers: R9 area base, R8 the caller's argument block in a local
--- function, R6-R8 expression temporaries (then area slots), R0-R5 scratch
--- within one operation. See docs/compiler.md for the whole design.
+-- function, R6-R8 register variables and expression temporaries (then area
+-- slots), R0-R5 scratch within one operation. See docs/compiler.md for the
+-- whole design.
 
 local emit = require "bpflua.emit"
 local arith = require "bpflua.arith"
@@ -1504,24 +1506,21 @@ function G:fornum(s)
   var.slot = self:alloc(8)
   local step_k = s.step == nil and 1 or s.step.k
   local skip = f:label()
-  -- the callback reads init and step from their slots unless they are
-  -- 32-bit constants
+  -- The callback reads init and step from their slots unless they are
+  -- 32-bit constants, but the slots are written anyway: the enclosing body
+  -- reuses them as scratch after this loop, and without fresh values before
+  -- each bpf_loop the kernel sees the last iteration's scratch values at the
+  -- callback's entry and does not converge (tests/lang/nested_scratch.lua)
   local init_k = s.start.k
-  local need_init = not (math_type(init_k) == "integer" and emit.fits32(init_k))
-  local need_step = not (math_type(step_k) == "integer" and emit.fits32(step_k))
   local consts = math_type(init_k) == "integer" and math_type(s.limit.k) == "integer"
     and math_type(step_k) == "integer" and step_k ~= 0
   local trips = consts and arith.trip_count(init_k, s.limit.k, step_k)
   if trips and trips >= 1 and trips <= MAX_LOOPS then
     -- constant bounds: the trip count is known
-    if need_init then
-      f:movi(R3, init_k)
-      f:stx(8, R9, init_slot, R3)
-    end
-    if need_step then
-      f:movi(R5, step_k)
-      f:stx(8, R9, step_slot, R5)
-    end
+    f:movi(R3, init_k)
+    f:stx(8, R9, init_slot, R3)
+    f:movi(R5, step_k)
+    f:stx(8, R9, step_slot, R5)
     f:movi(R1, trips)
     return self:fornum_call(s, mark, skip, init_slot, step_slot, step_k)
   end
@@ -1529,7 +1528,7 @@ function G:fornum(s)
   local tl = self:gen(s.limit)
   local tp = s.step and self:gen(s.step)
   local rs = self:treg(ts, R3)
-  if need_init then f:stx(8, R9, init_slot, rs) end
+  f:stx(8, R9, init_slot, rs)
   local rl = self:treg(tl, R4)
   local function count_pos(step_imm, step_reg)
     -- R1 = (limit - init) / step, unsigned
@@ -1552,7 +1551,7 @@ function G:fornum(s)
   end
   if math_type(step_k) == "integer" then
     f:movi(R5, step_k)
-    if need_step then f:stx(8, R9, step_slot, R5) end
+    f:stx(8, R9, step_slot, R5)
     if step_k == 0 then
       self:fault()
     elseif step_k > 0 then
@@ -1593,8 +1592,10 @@ function G:fornum_call(s, mark, skip, init_slot, step_slot, step_k)
     var.owner = self.cb
     self:setup_regs(s, { R6, R7, R8 })
     -- i = init + index * step (constants folded in), computed in i's
-    -- register if it has one
+    -- register if it has one; not at all if nothing reads i
+    local unused = (self.scan.refs[s] or {})[var] == 0 and self.scan.nscopes[var] == 1
     local ri = self.cb.vreg[var] or R1
+    if unused then return self:block(s.body) end
     cf:mov(ri, R1)
     if math_type(step_k) == "integer" and emit.fits32(step_k) then
       self:alu_imm("mul", ri, step_k)
