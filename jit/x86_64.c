@@ -146,7 +146,9 @@ struct jfunc {
 
 /* A callback being inlined into a bpf_loop: its jumps go to labels of
  * this copy, its exits to the loop's continue label. */
-#define MAX_PROMOTED 4
+#define MAX_PROMOTED 6
+
+struct loop_var;
 
 struct inline_ctx {
     uint32_t start, end;      /* the callback's instructions */
@@ -162,10 +164,13 @@ struct inline_ctx {
     int n_promoted;
     int16_t slot_off[MAX_PROMOTED];
     uint8_t slot_reg[MAX_PROMOTED];
+    uint8_t slot_dirty[MAX_PROMOTED]; /* the body stores to it */
     /* liveness: registers (bit r = Rr) live after instruction start + k */
     const uint16_t *live_out;
     uint32_t cont0_label;     /* continue when the body returned a known 0 */
     uint32_t skip;            /* an instruction not to emit (the hoisted leading mov), or UINT32_MAX */
+    const struct loop_var *vars;  /* i, n, ctx */
+    uint32_t top_label, out_label;
 };
 
 #define INLINE_MAX_INSNS 256  /* callbacks longer than this are called */
@@ -1151,6 +1156,12 @@ static void pool_init(struct reg_pool *pool, const struct body_info *bi, const s
         if (!touched)
             pool->regs[pool->n++] = callee[k];
     }
+    /* env (only helper calls need it) and the frame pointer (when the body
+     * has no frame): saved around the loop like the others */
+    if (!bi->calls)
+        pool->regs[pool->n++] = R12;
+    if (!cb->uses_frame && !bi->refs[BL_R10])
+        pool->regs[pool->n++] = RBP;
 }
 
 static int pool_take(struct reg_pool *pool)
@@ -1515,6 +1526,22 @@ static void emit_next_i(struct jit *j, const struct loop_var *i)
     }
 }
 
+/* cont0: i++; if (i < n) goto top; goto out */
+static void emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out)
+{
+    struct x86_emit *e = &j->e;
+    const struct loop_var *vi = &ic->vars[0], *vn = &ic->vars[1];
+    emit_next_i(j, vi);
+    int ireg = vi->reg >= 0 ? vi->reg : RDI;
+    if (vn->reg >= 0)
+        x86_alu_rr(e, 0, ALU_CMP, ireg, vn->reg);
+    else
+        x86_alu_rm(e, 0, ALU_CMP, ireg, RSP, vn->disp);
+    x86_jcc_fix(e, CC_B, FIX_LABEL, ic->top_label);
+    if (with_jmp_out)
+        x86_jmp_fix(e, FIX_LABEL, ic->out_label);
+}
+
 /* bpf_loop with the callback's body inlined in the loop: no call, no
  * prologue per iteration. Only in unchecked code, for a callback known at
  * the call site and short enough. On entry the flags and nr checks are
@@ -1578,8 +1605,9 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         if (vars[v].reg < 0)
             vars[v].disp = 8 * n_mem++;
     }
-    struct inline_ctx ic = {cb->start, cb->end, 0, 0, depth, j->inl, -1, bi.base, 1, 0, {0}, {0},
-                            live_out, 0, hoist ? cb->start : UINT32_MAX};
+    struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
+                            .base = -1, .stack_base = bi.base, .write_through = 1,
+                            .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX};
     int store_elsewhere = 0;
     for (int r = 0; r < BL_NREGS; r++)
         store_elsewhere |= bi.store_base[r] && r != bi.base && r != BL_R10;
@@ -1626,6 +1654,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
             if (r < 0)
                 break;
             ic.slot_off[ic.n_promoted] = cand[best].off;
+            ic.slot_dirty[ic.n_promoted] = cand[best].writes > 0;
             ic.slot_reg[ic.n_promoted++] = (uint8_t)r;
             cand[best].score = -1;
         }
@@ -1658,6 +1687,9 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     if (cb->uses_frame)                      /* the callback's frame: [rbp - 512, rbp) */
         x86_lea(e, RBP, RSP, 8 * n_mem + BL_STACK_SIZE);
     uint32_t l_out = x86_label_new(e), l_top = x86_label_new(e);
+    ic.vars = vars;
+    ic.top_label = l_top;
+    ic.out_label = l_out;
     x86_alu_rr(e, 0, ALU_XOR, RDI, RDI);
     var_store(j, &vars[0], RDI);             /* i = 0 */
     x86_test_rr(e, 0, RAX, RAX);             /* n == 0: rax = 0 iterations */
@@ -1712,13 +1744,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     /* an exit that returned a known 0 continues at cont0 (the last one
      * falls through to it), any other exit at cont, which tests R0 */
     x86_label_bind(e, ic.cont0_label);
-    emit_next_i(j, &vars[0]);
-    int ireg = vars[0].reg >= 0 ? vars[0].reg : RDI;
-    if (vars[1].reg >= 0)
-        x86_alu_rr(e, 0, ALU_CMP, ireg, vars[1].reg);
-    else
-        x86_alu_rm(e, 0, ALU_CMP, ireg, RSP, vars[1].disp);
-    x86_jcc_fix(e, CC_B, FIX_LABEL, l_top);
+    emit_loop_tail(j, &ic, 0);
     if (never_breaks(j, cb)) {
         x86_label_bind(e, ic.cont_label);    /* (unused: every exit returns 0) */
     } else {
@@ -1735,7 +1761,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         if (vars[2].reg != RSI)
             var_load(j, RSI, &vars[2]);
         for (int k = 0; k < ic.n_promoted; k++)
-            x86_store_r(e, 8, RSI, ic.slot_off[k], ic.slot_reg[k]);
+            if (ic.slot_dirty[k])
+                x86_store_r(e, 8, RSI, ic.slot_off[k], ic.slot_reg[k]);
     }
     free(live_out);
     if (alloc)
@@ -2075,6 +2102,15 @@ static void jump_to(struct jit *j, int cc, uint32_t target)
     if (j->inl) {
         kind = FIX_LABEL;
         target = thread_jump(j, j->inl, target);
+        if (target == j->inl->cont0_label && j->inl->vars) {
+            /* the next iteration right here (a copy of cont0): the loop's
+             * hot path takes one branch, the back-edge */
+            size_t skip = cc < 0 ? 0 : x86_jcc8(e, (enum x86_cc)(cc ^ 1));
+            emit_loop_tail(j, j->inl, 1);
+            if (cc >= 0)
+                x86_patch8(e, skip);
+            return;
+        }
     }
     if (cc < 0)
         x86_jmp_fix(e, kind, target);
@@ -2094,7 +2130,7 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
             emit_epilogue(j, &j->funcs[j->func_of[pc]]);
         } else if (exit_returns_zero(j, pc, j->inl->start)) {
             if (pc + 1 != j->inl->end)      /* the last exit falls through */
-                x86_jmp_fix(e, FIX_LABEL, j->inl->cont0_label);
+                emit_loop_tail(j, j->inl, 1);   /* (a copy of cont0: no jump to it) */
         } else {
             x86_jmp_fix(e, FIX_LABEL, j->inl->cont_label);
         }
