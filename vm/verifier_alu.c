@@ -113,7 +113,13 @@ void reg_bounds_sync(struct bl_reg *r)
     /* each pass lets tnum, 64-bit and 32-bit bounds sharpen one another;
      * a second pass catches what the first one's results imply */
     bounds_from_tnum(r);
-    struct bl_reg before = *r;
+    /* field by field: a whole-struct copy right after the stores above
+     * defeats store forwarding and stalls */
+    const struct tnum var0 = r->var;
+    const uint64_t umin0 = r->umin, umax0 = r->umax;
+    const int64_t smin0 = r->smin, smax0 = r->smax;
+    const uint32_t u32min0 = r->u32min, u32max0 = r->u32max;
+    const int32_t s32min0 = r->s32min, s32max0 = r->s32max;
     deduce_bounds(r);
     tnum_from_bounds(r);
     /* The second pass is skipped only where it provably changes nothing
@@ -122,13 +128,12 @@ void reg_bounds_sync(struct bl_reg *r)
      * the first call, which already applied that same tnum; and then
      * deduce_bounds() again is a no-op when the first one changed nothing,
      * because it would start from the very same input. */
-    if (r->var.value != before.var.value || r->var.mask != before.var.mask) {
+    if (r->var.value != var0.value || r->var.mask != var0.mask) {
         bounds_from_tnum(r);
         deduce_bounds(r);
-    } else if (r->umin != before.umin || r->umax != before.umax || r->smin != before.smin ||
-               r->smax != before.smax || r->u32min != before.u32min ||
-               r->u32max != before.u32max || r->s32min != before.s32min ||
-               r->s32max != before.s32max) {
+    } else if (r->umin != umin0 || r->umax != umax0 || r->smin != smin0 || r->smax != smax0 ||
+               r->u32min != u32min0 || r->u32max != u32max0 || r->s32min != s32min0 ||
+               r->s32max != s32max0) {
         deduce_bounds(r);
     }
 }

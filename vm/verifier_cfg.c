@@ -139,6 +139,34 @@ static inline int successors(const struct bl_venv *env, uint32_t i, uint32_t out
     return env->n_succ[i];
 }
 
+/* bl_op_decode() is a pure function of the 8 bytes of an insn, and
+ * programs repeat the same insns (mov r3, r9; and r2, 7; exit) many times:
+ * a small direct-mapped cache of its answers (entry 0: empty) saves most
+ * of the table walks. */
+#define DECODE_CACHE 512
+
+struct decode_entry {
+    uint64_t raw;
+    int32_t op_plus_2; /* 0: empty */
+};
+
+/* The op of in, or -1 if it is no instruction the verifier takes (not in
+ * the table, or callx). */
+static int decode_cached(struct decode_entry *cache, const struct bl_insn *in)
+{
+    uint64_t raw;
+    memcpy(&raw, in, sizeof raw);
+    struct decode_entry *e = &cache[(raw * 0x9e3779b97f4a7c15ull) >> 55];
+    if (e->op_plus_2 && e->raw == raw)
+        return e->op_plus_2 - 2;
+    int op = bl_op_decode(in);
+    if (op >= 0 && bl_ops[op].fmt == BL_FMT_CALLX)
+        op = -1;
+    e->raw = raw;
+    e->op_plus_2 = op + 2;
+    return op;
+}
+
 static int check_regs(struct bl_venv *env, const struct bl_insn *in)
 {
     uint8_t c = BL_CLASS(in->code);
@@ -161,14 +189,15 @@ int check_cfg(struct bl_venv *env)
     uint32_t *stack = arena_alloc(a, (n + 1) * sizeof *stack);
     uint32_t *roots = arena_alloc(a, (n + 1) * sizeof *roots);
     uint8_t *next_edge = arena_calloc(a, n, 1);
-    uint32_t *jumps = arena_alloc(a, (n + 1) * sizeof *jumps), n_jumps = 0;
+    uint32_t *jumps = arena_alloc(a, (n + 1) * sizeof *jumps), n_jumps = 0, n_second = 0;
+    struct decode_entry *cache = arena_calloc(a, DECODE_CACHE, sizeof *cache);
     env->calls = arena_alloc(a, (n + 1) * sizeof *env->calls);
     env->n_calls = 0;
     env->postorder = arena_alloc(&env->arena, n * sizeof *env->postorder);
     env->succ = arena_calloc(&env->arena, n + 1, sizeof *env->succ);
     env->n_succ = arena_calloc(&env->arena, n + 1, 1);
     if (!second || !state || !stack || !roots || !next_edge || !env->postorder || !env->succ ||
-        !env->n_succ || !jumps || !env->calls) {
+        !env->n_succ || !jumps || !env->calls || !cache) {
         err = -ENOMEM;
         goto out;
     }
@@ -184,10 +213,11 @@ int check_cfg(struct bl_venv *env)
                 goto out;
             }
             second[i + 1] = 1;
+            n_second++;
         }
         /* one opcode table (ops.def) decides what is an instruction */
-        int op = bl_op_decode(in);
-        if (op < 0 || bl_ops[op].fmt == BL_FMT_CALLX) {
+        int op = decode_cached(cache, in);
+        if (op < 0) {
             err = reject(env, "unknown opcode %02x", in->code);
             goto out;
         }
@@ -320,7 +350,9 @@ int check_cfg(struct bl_venv *env)
         env->root_end[sp] = n_post;
     }
     env->n_postorder = n_post;
-    for (uint32_t i = 0; i < n; i++) {
+    /* every insn but the second halves of lddw is in the post-order once
+     * it is reached: only a shortfall needs the search for the first */
+    for (uint32_t i = 0; n_post + n_second < n && i < n; i++) {
         if (!state[i] && !second[i]) {
             env->cur_insn = i;
             err = reject(env, "unreachable insn %u", i);

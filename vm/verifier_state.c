@@ -15,6 +15,12 @@
 #include "verifier_state.h"
 
 const struct bl_slot bl_invalid_slot;
+const struct bl_reg bl_reg_not_init;
+const struct bl_reg bl_reg_unknown = {
+    .type = REG_SCALAR, .var = { 0, UINT64_MAX }, .smin = INT64_MIN, .smax = INT64_MAX,
+    .umin = 0, .umax = UINT64_MAX, .s32min = INT32_MIN, .s32max = INT32_MAX, .u32min = 0,
+    .u32max = UINT32_MAX,
+};
 
 /* ---- the arena ------------------------------------------------------------ */
 
@@ -328,7 +334,8 @@ static int regsafe_ids(const struct bl_reg *old, const struct bl_reg *cur, struc
 
 int regsafe(const struct bl_reg *old, const struct bl_reg *cur)
 {
-    struct idmap m = { .n = 0 };
+    struct idmap m;
+    m.n = 0; /* the arrays are read below n only: no 512-byte clear per call */
     return regsafe_ids(old, cur, &m);
 }
 
@@ -359,7 +366,8 @@ static int slot_safe_ids(const struct bl_slot *old, const struct bl_slot *cur, s
 
 int slot_safe(const struct bl_slot *old, const struct bl_slot *cur)
 {
-    struct idmap m = { .n = 0 };
+    struct idmap m;
+    m.n = 0; /* the arrays are read below n only: no 512-byte clear per call */
     return slot_safe_ids(old, cur, &m);
 }
 
@@ -441,7 +449,10 @@ static struct bl_seen_state *compact_state(struct bl_venv *env, const struct bl_
     for (int f = 0; f <= st->curframe; f++) {
         uint16_t vlive = pending ? 0xffff : f == st->curframe ? env->vlive[st->insn] : 0xffff;
         cframe_masks(st->frames[f], vlive, &keep[f], &any[f]);
-        total += cframe_size(__builtin_popcount(keep[f]), st->frames[f]->n_slots);
+        int n_keep = 0;
+        for (uint16_t k = keep[f]; k; k &= (uint16_t)(k - 1))
+            n_keep++;
+        total += cframe_size(n_keep, st->frames[f]->n_slots);
     }
     unsigned char *p = NULL;
     size_t cls = total / 16;
@@ -452,7 +463,9 @@ static struct bl_seen_state *compact_state(struct bl_venv *env, const struct bl_
     if (!p)
         return NULL;
     struct bl_seen_state *s = (struct bl_seen_state *)(void *)p;
-    memset(s, 0, sizeof *s);
+    s->next = NULL;
+    for (int f = st->curframe + 1; f < BL_MAX_CALL_DEPTH; f++)
+        s->frames[f] = NULL;
     s->curframe = st->curframe;
     s->insn = st->insn;
     s->size = (uint32_t)total;
@@ -546,7 +559,8 @@ static int slot_same_no_id(const struct bl_slot *a, const struct bl_slot *b)
 
 int states_equal(struct bl_venv *env, const struct bl_seen_state *old, const struct bl_vstate *cur)
 {
-    struct idmap m = { .n = 0 };
+    struct idmap m;
+    m.n = 0; /* the arrays are read below n only: no 512-byte clear per call */
     if (old->curframe != cur->curframe)
         return 0;
     for (int f = 0; f <= old->curframe; f++) {

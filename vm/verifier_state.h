@@ -38,6 +38,7 @@ enum bl_reg_type {
 struct bl_reg {
     uint8_t type;           /* enum bl_reg_type */
     uint8_t frameno;
+    uint8_t pad0[2];        /* explicit, always 0: registers compare byte for byte */
     int32_t off;            /* pointers: the fixed part of the offset */
     struct tnum var;        /* scalars: the value; pointers: variable offset */
     int64_t smin, smax;
@@ -47,6 +48,7 @@ struct bl_reg {
     uint32_t id;            /* copies share it: null checks, packet ranges, scalar links */
     uint32_t map;           /* map index, or callback insn */
     int32_t range;          /* packet pointers */
+    uint32_t pad1;          /* explicit, always 0 */
 };
 
 enum bl_slot_type {
@@ -230,27 +232,23 @@ static inline const struct bl_slot *frame_slot(const struct bl_frame *f, int i)
 }
 /* Makes st->frames[fi] hold at least n slots; 0 or -ENOMEM. */
 int frame_reserve(struct bl_venv *env, struct bl_vstate *st, int fi, int n);
+/* Copies of constant registers and field-by-field stores, not memset:
+ * GCC turns an 88-byte memset into `rep stos`, whose start-up cost showed
+ * in every ALU op and branch. */
+extern const struct bl_reg bl_reg_not_init, bl_reg_unknown;
 static inline void mark_reg_not_init(struct bl_reg *r)
 {
-    memset(r, 0, sizeof *r);
+    *r = bl_reg_not_init;
 }
 static inline void mark_reg_unknown(struct bl_reg *r)
 {
-    memset(r, 0, sizeof *r);
-    r->type = REG_SCALAR;
-    r->var = tnum_unknown;
-    r->smin = INT64_MIN;
-    r->smax = INT64_MAX;
-    r->umax = UINT64_MAX;
-    r->s32min = INT32_MIN;
-    r->s32max = INT32_MAX;
-    r->u32max = UINT32_MAX;
+    *r = bl_reg_unknown;
 }
 static inline void mark_reg_known(struct bl_reg *r, uint64_t v)
 {
-    memset(r, 0, sizeof *r);
+    *r = bl_reg_not_init;
     r->type = REG_SCALAR;
-    r->var = tnum_const(v);
+    r->var.value = v;
     r->smin = r->smax = (int64_t)v;
     r->umin = r->umax = v;
     r->s32min = r->s32max = (int32_t)(uint32_t)v;
