@@ -600,6 +600,18 @@ int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *i
         return ptr_alu(env, insn, dst, &srcval, dst, 0);
 
     dst->id = 0;
+    if (!(env->vlive[env->cur_insn + 1] & (1u << insn->dst))) {
+        /* A scalar result whose value can decide nothing from here on (not
+         * in value liveness: never an address, a helper argument, a branch
+         * operand, stored or returned): any scalar is as good as its exact
+         * range, which pruning ignores for it anyway. Skips the range
+         * arithmetic for sums and hashes that only feed the verdict. */
+        if (width == 32)
+            reg_set_bounds_from_size(dst, 4); /* zero-extended */
+        else
+            mark_reg_unknown(dst);
+        return 0;
+    }
     if (scalar_alu(dst, &srcval, op, insn->off, width))
         return reject(env, "invalid BPF_ALU opcode %x", op);
     return 0;
