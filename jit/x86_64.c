@@ -1526,6 +1526,15 @@ static void emit_next_i(struct jit *j, const struct loop_var *i)
     }
 }
 
+/* Does the body end with an exit that is not known to return 0? Then
+ * `cont` (which tests R0) comes right after the body. */
+static int last_exit_tests_r0(const struct jit *j, const struct inline_ctx *ic)
+{
+    uint32_t last = ic->end - 1;
+    return j->insns[last].code == (BL_JMP | BL_EXIT) && !exit_returns_zero(j, last, ic->start) &&
+           !(last > ic->start && bl_is_lddw(&j->insns[last - 1]));
+}
+
 /* cont0: i++; if (i < n) goto top; goto out */
 static void emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out)
 {
@@ -1741,18 +1750,29 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     if (last->code != (BL_JMP | BL_EXIT))
         x86_jmp_fix(e, FIX_LABEL, j->fault_label);   /* falling off the callback */
     j->inl = outer;
-    /* an exit that returned a known 0 continues at cont0 (the last one
-     * falls through to it), any other exit at cont, which tests R0 */
-    x86_label_bind(e, ic.cont0_label);
-    emit_loop_tail(j, &ic, 0);
-    if (never_breaks(j, cb)) {
-        x86_label_bind(e, ic.cont_label);    /* (unused: every exit returns 0) */
-    } else {
-        x86_jmp_fix(e, FIX_LABEL, l_out);
+    /* an exit that returned a known 0 continues at cont0, any other exit
+     * at cont, which tests R0; the last exit falls through to its own */
+    if (last_exit_tests_r0(j, &ic)) {
+        uint32_t l_break = x86_label_new(e);
         x86_label_bind(e, ic.cont_label);
         x86_test_rr(e, 1, RAX, RAX);
-        x86_jcc_fix(e, CC_E, FIX_LABEL, ic.cont0_label);
+        x86_jcc_fix(e, CC_NE, FIX_LABEL, l_break);
+        x86_label_bind(e, ic.cont0_label);
+        emit_loop_tail(j, &ic, 1);
+        x86_label_bind(e, l_break);
         emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
+    } else {
+        x86_label_bind(e, ic.cont0_label);
+        emit_loop_tail(j, &ic, 0);
+        if (never_breaks(j, cb)) {
+            x86_label_bind(e, ic.cont_label);    /* (unused: every exit returns 0) */
+        } else {
+            x86_jmp_fix(e, FIX_LABEL, l_out);
+            x86_label_bind(e, ic.cont_label);
+            x86_test_rr(e, 1, RAX, RAX);
+            x86_jcc_fix(e, CC_E, FIX_LABEL, ic.cont0_label);
+            emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
+        }
     }
     x86_label_bind(e, l_out);
     var_load(j, RAX, &vars[0]);              /* iterations run */
@@ -2067,7 +2087,8 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
  * emits no code there (dead definitions, no-op atomics) and unconditional
  * jumps, straight to cont0 when that reaches an exit returning a known 0.
  * Returns a label. */
-static uint32_t thread_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t t)
+static uint32_t thread_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t t,
+                            int r0_zero)
 {
     for (int steps = 0; steps < 64 && t < ic->end; steps++) {
         const struct bl_insn *in = &j->insns[t];
@@ -2084,7 +2105,7 @@ static uint32_t thread_jump(const struct jit *j, const struct inline_ctx *ic, ui
             if (n < ic->start || n >= ic->end)
                 break;
             t = (uint32_t)n;
-        } else if (in->code == (BL_JMP | BL_EXIT) && exit_returns_zero(j, t, ic->start)) {
+        } else if (in->code == (BL_JMP | BL_EXIT) && (r0_zero || exit_returns_zero(j, t, ic->start))) {
             return ic->cont0_label;
         } else {
             break;
@@ -2093,22 +2114,41 @@ static uint32_t thread_jump(const struct jit *j, const struct inline_ctx *ic, ui
     return ic->first_label + (t - ic->start);
 }
 
-/* a jump (cc < 0: unconditional) to instruction `target`, in the function's
- * code or in the inlined copy being emitted */
-static void jump_to(struct jit *j, int cc, uint32_t target)
+/* Is R0 a constant 0 at the jump at pc: set by `mov r0, 0` earlier in its
+ * basic block of the inlined body, nothing else writing R0 since? (Then a
+ * jump to an exit continues the loop without testing R0.) */
+static int r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+{
+    for (uint32_t i = pc; i-- > ic->start;) {
+        if (j->is_target[i + 1])
+            return 0;
+        if (i > ic->start && bl_is_lddw(&j->insns[i - 1]))
+            continue;                    /* second slot */
+        uint16_t u, d;
+        use_def(j, i, ic->start, ic->stack_base, &u, &d);
+        if (d & (1u << BL_R0)) {
+            const struct bl_insn *in = &j->insns[i];
+            return (in->code == (BL_ALU64 | BL_MOV | BL_K) || in->code == (BL_ALU | BL_MOV | BL_K)) &&
+                   in->imm == 0 && in->off == 0;
+        }
+    }
+    return 0;
+}
+
+/* a jump (cc < 0: unconditional) at pc to instruction `target`, in the
+ * function's code or in the inlined copy being emitted */
+static void jump_to(struct jit *j, uint32_t pc, int cc, uint32_t target)
 {
     struct x86_emit *e = &j->e;
     enum x86_fix_kind kind = FIX_INSN;
     if (j->inl) {
         kind = FIX_LABEL;
-        target = thread_jump(j, j->inl, target);
-        if (target == j->inl->cont0_label && j->inl->vars) {
-            /* the next iteration right here (a copy of cont0): the loop's
-             * hot path takes one branch, the back-edge */
-            size_t skip = cc < 0 ? 0 : x86_jcc8(e, (enum x86_cc)(cc ^ 1));
+        target = thread_jump(j, j->inl, target, r0_zero_at(j, j->inl, pc));
+        if (target == j->inl->cont0_label && j->inl->vars && cc < 0) {
+            /* the next iteration right here (a copy of cont0). (Not for
+             * conditional jumps: jumping over a copy measured slower than
+             * jumping to cont0 on an AMD EPYC.) */
             emit_loop_tail(j, j->inl, 1);
-            if (cc >= 0)
-                x86_patch8(e, skip);
             return;
         }
     }
@@ -2131,7 +2171,7 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
         } else if (exit_returns_zero(j, pc, j->inl->start)) {
             if (pc + 1 != j->inl->end)      /* the last exit falls through */
                 emit_loop_tail(j, j->inl, 1);   /* (a copy of cont0: no jump to it) */
-        } else {
+        } else if (pc + 1 != j->inl->end) {
             x86_jmp_fix(e, FIX_LABEL, j->inl->cont_label);
         }
         return 0;
@@ -2143,7 +2183,7 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
     }
     if (op == BL_JA) {
         int32_t rel = cls == BL_JMP32 ? in->imm : in->off;
-        jump_to(j, -1, (uint32_t)((int64_t)pc + 1 + rel));
+        jump_to(j, pc, -1, (uint32_t)((int64_t)pc + 1 + rel));
         return 0;
     }
     if ((op >> 4) >= 16 || (op != BL_JEQ && !jmp_cc[op >> 4]))
@@ -2162,7 +2202,7 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
         else
             x86_alu_rr(e, w, ALU_CMP, dst, src);
     }
-    jump_to(j, (int)jmp_cc[op >> 4], (uint32_t)((int64_t)pc + 1 + in->off));
+    jump_to(j, pc, (int)jmp_cc[op >> 4], (uint32_t)((int64_t)pc + 1 + in->off));
     return 0;
 }
 
