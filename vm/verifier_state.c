@@ -8,6 +8,7 @@
  * must correspond one-to-one, checked through a small id map. */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ const struct bl_reg bl_reg_unknown = {
 
 #define ARENA_FIRST_CHUNK (16u << 10)
 #define ARENA_MAX_CHUNK (1u << 20)
+#define ARENA_MAP_MIN (256u << 10)
 
 static size_t align16(size_t n)
 {
@@ -71,10 +73,32 @@ static struct bl_arena_chunk *chunk_get(size_t want)
         UNPOISON(c->data, c->size);
         return c;
     }
-    c = malloc(sizeof *c + want);
-    if (c)
-        c->size = want;
+    if (want >= ARENA_MAP_MIN) {
+        /* Big chunks straight from the kernel, populated in one call: a
+         * first verification in a fresh process would otherwise take a
+         * page fault for every 4 KiB it touches. */
+        void *m = mmap(NULL, sizeof *c + want, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        c = m;
+        c->mapped = 1;
+    } else {
+        c = malloc(sizeof *c + want);
+        if (!c)
+            return NULL;
+        c->mapped = 0;
+    }
+    c->size = want;
     return c;
+}
+
+static void chunk_free(struct bl_arena_chunk *c)
+{
+    if (c && c->mapped)
+        munmap(c, sizeof *c + c->size);
+    else
+        free(c);
 }
 
 static void chunk_put(struct bl_arena_chunk *c)
@@ -88,7 +112,7 @@ static void chunk_put(struct bl_arena_chunk *c)
         c = NULL;
     }
     pthread_mutex_unlock(&cache_lock);
-    free(c);
+    chunk_free(c);
 }
 
 void arena_trim_cache(void)
@@ -101,7 +125,7 @@ void arena_trim_cache(void)
     while (c) {
         struct bl_arena_chunk *next = c->next;
         UNPOISON(c->data, c->size);
-        free(c);
+        chunk_free(c);
         c = next;
     }
 }

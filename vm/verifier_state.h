@@ -136,6 +136,7 @@ struct bl_subprog {
 struct bl_arena_chunk {
     struct bl_arena_chunk *next;
     size_t size;
+    int mapped;             /* from mmap (else malloc) */
     _Alignas(16) unsigned char data[];
 };
 
