@@ -2060,6 +2060,21 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
     }
     if (emit_array_helper(j, pc, in->imm))
         return 0;
+    if (!j->raw && j->helper_find == bl_helper_find &&
+        (in->imm == BL_HELPER_MAP_LOOKUP_ELEM || in->imm == BL_HELPER_MAP_UPDATE_ELEM ||
+         in->imm == BL_HELPER_MAP_DELETE_ELEM)) {
+        /* the map function itself, not the helper that wraps it (as the
+         * kernel calls map->ops->map_lookup_elem): the arguments are
+         * already in place; int results sign-extended */
+        emit_c_call(j, in->imm == BL_HELPER_MAP_LOOKUP_ELEM ? (const void *)bl_map_lookup
+                       : in->imm == BL_HELPER_MAP_UPDATE_ELEM ? (const void *)bl_map_update
+                       : (const void *)bl_map_delete);
+        if (in->imm != BL_HELPER_MAP_LOOKUP_ELEM)
+            x86_movsx_rr(e, 1, 32, RAX, RAX);
+        if (j->checked)
+            emit_fault_test(j);
+        return 0;
+    }
     const void *fn;
     if (in->imm == BL_HELPER_FOR_EACH_MAP_ELEM && j->helper_find == bl_helper_find) {
         if (j->raw) {                    /* takes a map: only verified code */
