@@ -389,6 +389,7 @@ int main(int argc, char **argv)
 
     static const int blocks[] = { 80, 160, 400, 800, 1200, 1600, 2000, 2700 };
     double min_npi = 0, max_npi = 0, min_x[2] = { 0, 0 };
+    char linearity[512] = "";
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
         if (quick && i > 0)
             break;
@@ -416,6 +417,11 @@ int main(int argc, char **argv)
         free(text);
     }
 
+    if (max_npi)
+        snprintf(linearity, sizeof linearity, "# linearity: bpflua ns per verified insn, rows with >= "
+                 "1000 verified insns: blocks_N %.1f to %.1f (ratio %.2f)", min_npi, max_npi,
+                 max_npi / min_npi);
+    min_npi = max_npi = 0;
     static const int stacks[] = { 150, 600, 1500, 3500 };
     for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++) {
         if (quick && i > 0)
@@ -469,9 +475,11 @@ int main(int argc, char **argv)
                kernel_plain_ns / 1000.0, kernel_plain_verif / 1000.0, m.bl_ns / 1000.0,
                (double)kernel_plain_ns / m.bl_ns, (double)kernel_plain_verif / m.bl_ns,
                (unsigned long long)m.max_insns);
+    if (linearity[0])
+        printf("%s%s", linearity, max_npi ? "," : "\n");
     if (max_npi)
-        printf("# linearity: bpflua ns per verified insn from %.1f to %.1f over the rows with >= 1000 "
-               "verified insns (ratio %.2f)\n", min_npi, max_npi, max_npi / min_npi);
+        printf("%sstack_N %.1f to %.1f (ratio %.2f)\n", linearity[0] ? " " : "# linearity: ",
+               min_npi, max_npi, max_npi / min_npi);
     if (kernel && min_x[0])
         printf("# smallest speedup over the kernel's objects: %.1fx against its load time, %.1fx "
                "against its own verification time (target: 10x against both)\n", min_x[0], min_x[1]);
