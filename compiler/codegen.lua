@@ -157,7 +157,7 @@ local function scan_function(fnnode)
         local l = {}
         for _, t in ipairs(s.targets) do
           expr(t, sc)
-          if t.tag == "Index" then l[#l + 1] = t[2] end
+          if t.tag == "Index" and not (#s.targets == 1 and t[2].tag == "Id") then l[#l + 1] = t[2] end
           if t.tag == "Id" and t.sym then writes[t.sym] = (writes[t.sym] or 0) + 1 end
         end
         for _, e in ipairs(s.exprs) do expr(e, sc); l[#l + 1] = e end
@@ -166,7 +166,7 @@ local function scan_function(fnnode)
         expr(s[1], sc)
         evals(sc, { s[1] })
       elseif tag == "If" then
-        for i, c in ipairs(s.conds) do expr(c, sc); evals(sc, { c }); block(s.blocks[i], sc) end
+        for i, c in ipairs(s.conds) do expr(c, sc); evals(sc, { c, cond = true }); block(s.blocks[i], sc) end
         if s.else_block then block(s.else_block, sc) end
       elseif tag == "Do" then
         block(s.body, sc)
@@ -296,8 +296,25 @@ local function est(e)
   return 1
 end
 
+-- the same for a condition (jump_if: and/or/not only branch, a comparison
+-- needs its operands)
+local function est_cond(e)
+  if type(e) ~= "table" or e.k ~= nil then return 0 end
+  local tag = e.tag
+  if tag == "Paren" or (tag == "Unop" and e.op == "not") then return est_cond(e[1]) end
+  if tag == "Op" and (e.op == "and" or e.op == "or") then return math_max(est_cond(e[1]), est_cond(e[2])) end
+  if tag == "Op" and e.ty == "bool" and e[1].ty ~= "nilint" and e[2].ty ~= "nilint" then
+    local a, b = est(e[1]), est(e[2])
+    if e[2].k ~= nil and simple_shape(e[1]) then a = 0 end
+    if simple_shape(e[2]) then b = 0 end
+    return math_max(a, (a > 0 and 1 or 0) + b)
+  end
+  return est(e)
+end
+
 local function demand(list)
   local n = 0
+  if list.cond then return est_cond(list[1]) end
   for i, e in ipairs(list) do n = math_max(n, i - 1 + est(e)) end
   return n
 end
@@ -327,6 +344,9 @@ function G:setup_regs(scope, pool)
   -- leave the temporaries the busiest statement of this function needs
   local need = 1
   for _, l in ipairs(sc.exprs[scope] or {}) do need = math_max(need, demand(l)) end
+  -- a private variable is worth a register even if the busiest statement
+  -- (maybe a rare branch) then spills a temporary
+  if cands[1] and cands[1].private then need = math_min(need, #pool - 1) end
   local nvars = math_max(0, math_min(#cands, #pool - need))
   for i = 1, nvars do
     local c = cands[i]
@@ -1154,7 +1174,11 @@ function G:gen_call(e, t, absent)
   local fn = e.fn
   local targs = {}
   for i, a in ipairs(e.args) do
-    if not fn.pkt_param or fn.pkt_param ~= i then targs[#targs + 1] = { i = i, t = self:gen(a) } end
+    if not fn.pkt_param or fn.pkt_param ~= i then
+      -- a register variable is stored into the block straight from its register
+      local vr = self:has_reg(a) and self:reg_of(a)
+      targs[#targs + 1] = { i = i, t = vr and { reg = vr } or self:gen(a), var = vr and true }
+    end
   end
   -- the block: +0 result, +8i argument i; when the packet is passed, R2
   -- points to this function's area, whose +16/+24 hold data and data_end
@@ -1177,7 +1201,7 @@ function G:gen_call(e, t, absent)
     self:tset(t, R1)
   end
   self:release(block)
-  for i = #targs, 1, -1 do self:free(targs[i].t) end
+  for i = #targs, 1, -1 do if not targs[i].var then self:free(targs[i].t) end end
 end
 
 -- print(fmt, ...): bpf_trace_printk(fmt, size, a, b, c), integers printed as
@@ -1335,7 +1359,12 @@ function G:stat(s)
   elseif tag == "Set" then
     local keys = {}
     for i, t in ipairs(s.targets) do
-      if t.tag == "Index" then keys[i] = self:gen(t[2]) end
+      if t.tag == "Index" then
+        -- a key in a register variable is used where it is (one target: no
+        -- other assignment of this statement can change it first)
+        local vr = #s.targets == 1 and self:reg_of(t[2])
+        keys[i] = vr and { reg = vr, var = true } or self:gen(t[2])
+      end
     end
     local vals = {}
     for i, e in ipairs(s.exprs) do vals[i] = self:eval_value(e) end
@@ -1345,7 +1374,7 @@ function G:stat(s)
       if t.tag == "Index" then self:map_store(t, keys[i], v) else self:store_var(t.sym, v) end
     end
     for i = #vals, 1, -1 do self:free_value(vals[i]) end
-    for i = #s.targets, 1, -1 do if keys[i] then self:free(keys[i]) end end
+    for i = #s.targets, 1, -1 do if keys[i] and not keys[i].var then self:free(keys[i]) end end
   elseif tag == "CallStat" then
     local c = s[1]
     if c.tag == "Invoke" then
@@ -1360,8 +1389,10 @@ function G:stat(s)
       local nxt = f:label()
       self:jump_if(c, false, nxt)
       self:block(s.blocks[i])
-      -- the last branch without an else falls through to the end
-      if i < #s.conds or s.else_block then f:ja(done) end
+      -- also after the last branch without an else, where this is a 'ja +0':
+      -- the kernel prunes loop bodies at that join far better with it
+      -- (randprog seed 509 does not load without it)
+      f:ja(done)
       f:place(nxt)
     end
     if s.else_block then self:block(s.else_block) end
@@ -1485,8 +1516,27 @@ function G:callback(name, kind_args, body)
   f:movi(R0, 0)
   f:exit()
   self:finish_callback_or_main()
+  local slots, seen = {}, {}
+  for sym in pairs(cb.vreg or {}) do
+    if not cb.shared[sym] and sym.slot and not seen[sym.slot] then
+      seen[sym.slot] = true
+      slots[#slots + 1] = sym.slot
+    end
+  end
+  table_sort(slots)
+  f.private_slots = slots
   self.f, self.cb, self.temps = saved_f, saved_cb, saved_temps
   return f
+end
+
+-- Before a bpf_loop / for_each call: the slots of the callback's private
+-- register variables (never written by the callback) get a known value.
+-- They may hold scratch values the enclosing body left there in its last
+-- iteration (it reuses the area after the loop), and the kernel does not
+-- converge on a callback whose entry state keeps changing that way
+-- (tests/lang/nested_scratch.lua; the callback used to overwrite them).
+function G:reset_private_slots(cbf)
+  for _, slot in ipairs(cbf.private_slots or {}) do self.f:st(8, R9, slot, 0) end
 end
 
 -- after bpf_loop / for_each returns: a return or fault inside ends this function
@@ -1613,6 +1663,14 @@ function G:fornum_call(s, mark, skip, init_slot, step_slot, step_k)
     if ri == R1 then cf:stx(8, R9, var.slot, R1) else self:commit_var(var) end
     self:block(s.body)
   end)
+  -- the index's own slot too (written by the callback only when something
+  -- else reads it): the kernel needs it fresh at the first entry as well
+  -- (tests/lang/nested_scratch.lua)
+  local slots = cbf.private_slots
+  local has = false
+  for _, sl in ipairs(slots) do if sl == var.slot then has = true end end
+  if not has then slots[#slots + 1] = var.slot end
+  self:reset_private_slots(cbf)
   f:lddw_func(R2, cbf)
   f:mov(R3, R9)
   f:movi(R4, 0)
@@ -1648,6 +1706,7 @@ function G:forin(s)
     for i = 3, #names do cf:st(8, R9, names[i].sym.slot + 8, 0) end
     self:block(s.body)
   end)
+  self:reset_private_slots(cbf)
   f:lddw_map(R1, m.index)
   f:lddw_func(R2, cbf)
   f:mov(R3, R9)
