@@ -119,6 +119,7 @@ struct fctx {
     int16_t base_off;  /* area = [base + base_off, base + base_off + 64) */
     int depth;         /* 0 main, 1 callback, 2 nested callback / subprogram */
     int early_exits;   /* a callback: may return 0 or 1 from the middle */
+    int no_alias;      /* no accesses through copies of the base (the JIT then keeps slots in registers) */
 };
 
 static void unit_alu(struct gen *g, const struct fctx *f)
@@ -239,7 +240,7 @@ static void unit_spilled_alias(struct gen *g, const struct fctx *f)
     if (v == r)
         v = BL_R0 == r ? f->dsts[f->n_dsts - 1] : BL_R0;
     put(g, BL_LDX | BL_MEM | BL_DW, r, f->base, (int16_t)(f->base_off - 8), 0);
-    if (below(3))
+    if (below(3) || f->no_alias)
         put(g, BL_LDX | BL_MEM | BL_DW, v, r, area_off(f, 8), 0);
     else
         put(g, BL_STX | BL_MEM | BL_DW, r, v, area_off(f, 8), 0);
@@ -304,9 +305,9 @@ static void gen_body(struct gen *g, const struct fctx *f, uint32_t n_units)
         uint32_t k = below(100);
         if (f->early_exits && below(10) == 0)
             unit_early_exit(g, f);
-        else if (f->depth && f->base != BL_R10 && below(12) == 0)
+        else if (f->depth && f->base != BL_R10 && !f->no_alias && below(12) == 0)
             unit_alias(g, f);
-        else if (f->depth && f->base != BL_R10 && below(12) == 0)
+        else if (f->depth && f->base != BL_R10 && (!f->no_alias || below(2)) && below(12) == 0)
             unit_spilled_alias(g, f);
         else if (k < 45)
             unit_alu(g, f);
@@ -399,6 +400,10 @@ static void generate(struct gen *g)
      * the body may use R6-R8, loop and call), or a light body uses only
      * R0, R3-R5 and R2 as its base (what the JIT keeps in registers) */
     for (int cb = F_CB1; cb <= F_CB2; cb++) {
+        /* a function nobody calls would only be dead code glued to the
+         * previous one (hiding what that one does from the JIT's analysis) */
+        if (!g->used[cb])
+            continue;
         int kind = (int)below(3), light = kind == 1;
         /* a body that does not read i (R1 dead at its start) */
         int reads_i = below(4) != 0;
@@ -412,6 +417,9 @@ static void generate(struct gen *g)
             fcb.no_atomics = below(4) != 0;
             fcb.dw_only = below(4) != 0;
             fcb.simple_alu = below(4) != 0;
+            fcb.no_alias = below(2);
+            if (fcb.no_alias)                 /* what lets the JIT keep slots in registers */
+                fcb.no_atomics = fcb.dw_only = 1;
         }
         if (light) {
             fcb.dsts = light_dsts;
@@ -438,16 +446,18 @@ static void generate(struct gen *g)
     }
 
     /* a subprogram with its own frame, R1-R5 as arguments */
-    g->func_start[F_SUB] = g->n;
-    for (int r = 6; r <= 9; r++)
-        init_reg(g, r);
-    put(g, BL_ALU64 | BL_MOV | BL_X, BL_R0, BL_R1, 0, 0);
-    for (int16_t off = -64; off < 0; off += 8)
-        put(g, BL_STX | BL_MEM | BL_DW, BL_R10, (int)(1 + below(5)), off, 0);
-    struct fctx fsub = {.dsts = main_dsts, .n_dsts = 10, .base = BL_R10, .base_off = -64,
-                        .depth = 2};
-    gen_body(g, &fsub, 3 + below(12));
-    gen_epilogue(g, &fsub, 1, 0);
+    if (g->used[F_SUB]) {
+        g->func_start[F_SUB] = g->n;
+        for (int r = 6; r <= 9; r++)
+            init_reg(g, r);
+        put(g, BL_ALU64 | BL_MOV | BL_X, BL_R0, BL_R1, 0, 0);
+        for (int16_t off = -64; off < 0; off += 8)
+            put(g, BL_STX | BL_MEM | BL_DW, BL_R10, (int)(1 + below(5)), off, 0);
+        struct fctx fsub = {.dsts = main_dsts, .n_dsts = 10, .base = BL_R10, .base_off = -64,
+                            .depth = 2};
+        gen_body(g, &fsub, 3 + below(12));
+        gen_epilogue(g, &fsub, 1, 0);
+    }
 
     for (uint32_t k = 0; k < g->n_refs; k++) {
         struct bl_insn *in = &g->insns[g->refs[k].at];
