@@ -279,7 +279,8 @@ local function est(e)
     local a, b = est(e[1]), est(e[2])
     local bt = e[2].tag
     if simple_shape(e[2]) or (bt == "Invoke" and b <= 1) then b = 0 end
-    if e.op == "and" or e.op == "or" then return math_max(a, b) + 1 end
+    if e.op == "or" then return math_max(est(e[1]), est(e[2])) end
+    if e.op == "and" then return math_max(est(e[1]) + 1, est(e[2])) end
     return math_max(a, 1 + b)
   end
   if tag == "Invoke" then
@@ -287,7 +288,7 @@ local function est(e)
     if not o or simple_shape(o) then return 1 end
     return 1 + est(o)
   end
-  if tag == "Index" then return 1 + est(e[2]) end
+  if tag == "Index" then return e[2].tag == "Id" and 1 or 1 + est(e[2]) end
   if tag == "Call" then
     local n = 1
     for i, a in ipairs(e.args or {}) do n = math_max(n, i - 1 + est(a)) end
@@ -901,10 +902,7 @@ function G:gen_logic_int(e, t)
   if e.op == "or" then
     if a.ty == "int" then return self:gen_into(a, t) end
     local other, done = f:label(), f:label()
-    local ta = self:gen_opt(a, other)
-    local r = self:treg(ta, R1)
-    self:tset(t, r)
-    self:free(ta)
+    self:gen_opt(a, other, t)
     f:ja(done)
     f:place(other)
     self:gen_into(b, t)
@@ -917,13 +915,17 @@ function G:gen_logic_int(e, t)
   end
 end
 
--- evaluates a nil-able expression: the value in a new temporary, or a jump
--- to `absent` when it is nil (or false)
-function G:gen_opt(e, absent)
+-- evaluates a nil-able expression: the value in a new temporary (or in
+-- `into`, which the caller then owns), or a jump to `absent` when it is nil
+-- (or false); nothing is written to `into` on the way to `absent`
+function G:gen_opt(e, absent, into)
   local f = self.f
   local ty = e.ty
-  if ty == "int" then return self:gen(e) end
-  local t = self:tmp()
+  if ty == "int" then
+    if into then self:gen_into(e, into); return into end
+    return self:gen(e)
+  end
+  local t = into or self:tmp()
   local tag = e.tag
   if e.k == false then
     f:ja(absent)
@@ -937,8 +939,8 @@ function G:gen_opt(e, absent)
     return t
   end
   if tag == "Paren" then
-    self:free(t)
-    return self:gen_opt(e[1], absent)
+    if not into then self:free(t) end
+    return self:gen_opt(e[1], absent, into)
   end
   if tag == "Id" then
     local sym = e.sym
@@ -952,16 +954,10 @@ function G:gen_opt(e, absent)
     self:gen_call(e, t, absent)
   elseif tag == "Op" and e.op == "or" then
     local other, done = f:label(), f:label()
-    local ta = self:gen_opt(e[1], other)
-    local r = self:treg(ta, R1)
-    self:tset(t, r)
-    self:free(ta)
+    self:gen_opt(e[1], other, t)
     f:ja(done)
     f:place(other)
-    local tb = self:gen_opt(e[2], absent)
-    r = self:treg(tb, R1)
-    self:tset(t, r)
-    self:free(tb)
+    self:gen_opt(e[2], absent, t)
     f:place(done)
   elseif tag == "Op" and e.op == "and" then
     local a = e[1]
@@ -974,10 +970,7 @@ function G:gen_opt(e, absent)
       local ta = self:gen_opt(a, absent)
       self:free(ta)
     end
-    local tb = self:gen_opt(e[2], absent)
-    local r = self:treg(tb, R1)
-    self:tset(t, r)
-    self:free(tb)
+    self:gen_opt(e[2], absent, t)
   else
     cg_error(e.pos, "internal error: nil-able " .. tostring(tag))
   end
@@ -1103,17 +1096,19 @@ end
 function G:map_lookup(e, t, absent)
   local f = self.f
   local m = e.map
-  local tk = self:gen(e[2])
+  local vr = self:reg_of(e[2])
+  local tk = vr and { reg = vr } or self:gen(e[2])
   local slot = self:map_key(m, e[2], tk)
   f:lddw_map(R1, m.index)
   f:mov(R2, R9)
   f:alu("add", R2, nil, slot)
   f:call_helper(helpers.map_lookup_elem.id)
   self:release(slot)
-  self:free(tk)
+  if not vr then self:free(tk) end
   f:jcc("eq", R0, nil, 0, absent)
-  f:ldx(m.value_size, R1, R0, 0, m.value_signed and m.value_size < 8)
-  self:tset(t, R1)
+  local r = t.reg or R1
+  f:ldx(m.value_size, r, R0, 0, m.value_signed and m.value_size < 8)
+  self:tset(t, r)
 end
 
 -- m[k] = value; `v` is an evaluated value (see eval_value)
@@ -1258,10 +1253,7 @@ function G:eval_value(e)
   if ty == "nilint" or ty == "falseint" then
     local t, flag = self:tmp(), self:tmp()
     local absent, done = f:label(), f:label()
-    local tv = self:gen_opt(e, absent)
-    local r = self:treg(tv, R1)
-    self:tset(t, r)
-    self:free(tv)
+    self:gen_opt(e, absent, t)
     self:tconst(flag, 1)
     f:ja(done)
     f:place(absent)
