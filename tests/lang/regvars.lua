@@ -177,3 +177,37 @@ function xdp.pairs_regs(pkt)
   end
   return s
 end
+
+-- nil-able values (lookups, or/and chains) evaluated into register variables
+local h = map.hash { key = u32, value = u32, max_entries = 16 }
+function xdp.opt_values(pkt)
+  for i = 0, 5 do h[i] = pkt:u8(i) + i end
+  local s, last = 0, 0
+  for i = 0, 9 do
+    local a = h[i] or 100
+    local b = (h[i + 1] or h[i + 2]) or (i * 2)
+    local c = h[i] and (h[i + 3] or 7) or 9
+    last = h[i % 4] or last
+    if h[i] and (h[i + 1] or 0) > 3 then s = s + 1 end
+    s = s + a + b * 2 + c + last
+  end
+  h[3] = nil
+  return s + (h[3] or 1000)
+end
+
+-- a local function whose loop keeps its parameter and a local in registers
+local function window(p, start, len)
+  local acc = 0
+  local lim = start + len
+  for i = start, lim - 1 do
+    acc = acc * 31 + p:u8(i % 16)
+  end
+  return acc & 0xffffffff
+end
+
+function xdp.func_regs(pkt)
+  if #pkt < 16 then return 3 end
+  local t = 0
+  for j = 0, 3 do t = t ~ window(pkt, j * 3, 5 + j) end
+  return t & 0xffff
+end
