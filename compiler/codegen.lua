@@ -1077,10 +1077,12 @@ end
 -- treat as one scalar across loop iterations.
 function G:store_truncated(slot, r, size)
   local f = self.f
-  if size < 8 then
+  if size == 4 then
+    f:mov32(R5, r)
+    r = R5
+  elseif size < 8 then
     f:mov(R5, r)
-    if size == 4 then f:zext32(R5)
-    else f:alu("and", R5, nil, (1 << (size * 8)) - 1) end
+    f:alu("and", R5, nil, (1 << (size * 8)) - 1)
     r = R5
   end
   f:stx(8, R9, slot, r)

@@ -109,6 +109,9 @@ function Func:atomic_add(dst, off, src) self:ins(op.LOCK_ADD64, dst, src, off, 0
 -- dst = (u32)dst: zero-extends the low 32 bits
 function Func:zext32(dst) self:ins(op.MOV32_REG, dst, dst, 0, 0) end
 
+-- dst = (u32)src
+function Func:mov32(dst, src) self:ins(op.MOV32_REG, dst, src, 0, 0) end
+
 function Func:lddw_map(dst, index)
   self:ins(op.LDDW, dst, op.PSEUDO_MAP_FD, 0, index)
   self:ins(0, 0, 0, 0, 0)
