@@ -1407,6 +1407,18 @@ static int alias_loc(const struct jit *j, int r)
     return j->alias[r] >= 0 ? j->alias[r] : register_map[r];
 }
 
+/* Is instruction pc (an ALU op on d, a copy of a promoted slot's register)
+ * followed right away by the 8-byte store of d into that same slot? */
+static int updates_own_slot(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+{
+    const struct bl_insn *in = &j->insns[pc], *next = &j->insns[pc + 1];
+    if (pc + 1 >= ic->end || j->is_target[pc + 1] || next->code != (BL_STX | BL_MEM | BL_DW) ||
+        next->src != in->dst || next->dst == in->dst)
+        return 0;
+    int slot = promoted_reg(j, next->dst, 8, next->off);
+    return slot >= 0 && slot == j->alias[in->dst];
+}
+
 /* emit_insn for instruction pc of the inlined body ic, with copies */
 static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
 {
@@ -1431,6 +1443,19 @@ static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_
             int loc = alias_loc(j, in->src);
             alias_release(j, register_map[d], d);
             al[d] = (int8_t)(loc == register_map[d] ? -1 : loc);
+            return;
+        }
+        if (op != BL_MOV && al[d] >= 0 && updates_own_slot(j, ic, pc)) {
+            /* `d op= x; *slot = d` where d is a copy of that slot's
+             * register: compute in the slot's register (nothing reads the
+             * slot in between) */
+            int slot = al[d];
+            alias_release(j, slot, d);
+            if (x && op != BL_END && op != BL_NEG)
+                j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
+            j->rmap[d] = (uint8_t)slot;
+            emit_insn(j, pc);
+            memcpy(j->rmap, register_map, sizeof j->rmap);
             return;
         }
         alias_release(j, register_map[d], d);
@@ -1464,8 +1489,8 @@ static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_
         if (mode != BL_MEM)
             break;
         int slot = promoted_reg(j, d, size_of(in->code), in->off);
-        if (slot >= 0)
-            alias_release(j, slot, -1);
+        if (slot >= 0)   /* (a src living in the slot's register stays: the value does not change) */
+            alias_release(j, slot, cls == BL_STX && al[in->src] == slot ? in->src : -1);
         j->rmap[d] = (uint8_t)alias_loc(j, d);
         if (cls == BL_STX)
             j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
@@ -2391,7 +2416,8 @@ static int emit_insn(struct jit *j, uint32_t pc)
         if (!j->inl)
             fwd_store(j, in);
         if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0) {
-            x86_mov_rr(e, 1, promoted_reg(j, in->dst, 8, in->off), j->rmap[in->src]);
+            if (promoted_reg(j, in->dst, 8, in->off) != j->rmap[in->src])
+                x86_mov_rr(e, 1, promoted_reg(j, in->dst, 8, in->off), j->rmap[in->src]);
             if (!j->inl->write_through)
                 return 0;
         }
