@@ -42,6 +42,16 @@
  * is the native address of the callback's entry (lea rip-relative), so
  * env->call can call it through the trampoline. docs/jit.md has the
  * details.
+ *
+ * What the inlined copy of a loop body may skip or move is decided from
+ * facts about the eBPF code, never from what a compiler usually emits:
+ * register liveness in the body (dead definitions, R1/R2 not read, R0 of
+ * an exit returning a known 0), copies that stay in the register holding
+ * them until the value must be in its own (see "copies in inlined bodies"),
+ * and which ctx slots only the base register reaches. Outside inlined
+ * bodies, an 8-byte load of a slot stored in the same basic block is
+ * forwarded from the stored register. Verified code that needs no run
+ * state is entered through a fast entry with no trampoline.
  */
 #include <errno.h>
 #include <stddef.h>
