@@ -1469,6 +1469,16 @@ static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_
             return;
         }
         alias_release(j, register_map[d], d);
+        if (cls == BL_ALU64 && al[d] >= 0 &&
+            ((op == BL_ADD && (x || in->imm != 0)) || (op == BL_SUB && !x && in->imm != INT32_MIN))) {
+            /* d = copy + x in one lea, no copy first */
+            if (!x)
+                x86_lea(&j->e, register_map[d], al[d], op == BL_ADD ? in->imm : -in->imm);
+            else
+                x86_lea_bi(&j->e, register_map[d], al[d], alias_loc(j, in->src));
+            al[d] = -1;
+            return;
+        }
         if (op != BL_MOV || (x && in->src == d))
             alias_materialize(j, d);          /* read in place */
         if (x && op != BL_END && op != BL_NEG)

@@ -433,6 +433,23 @@ void x86_lea(struct x86_emit *e, int dst, int base, int32_t disp)
     x86_modrm_mem(e, dst, base, disp);
 }
 
+void x86_lea_bi(struct x86_emit *e, int dst, int base, int index)
+{
+    /* index may not be rsp (SIB index 100 without REX.X means none) */
+    if ((index & 7) == 4 && !(index & 8)) {
+        int t = base;
+        base = index;
+        index = t;
+    }
+    x86_rex(e, 1, dst, index, base, 0);
+    x86_emit1(e, 0x8d);
+    int disp8 = (base & 7) == 5;                 /* rbp/r13 as base need a displacement */
+    x86_modrm(e, disp8 ? 1 : 0, dst, 4);
+    x86_emit1(e, (uint8_t)(((index & 7) << 3) | (base & 7)));
+    if (disp8)
+        x86_emit1(e, 0);
+}
+
 void x86_lea_rip(struct x86_emit *e, int dst, uint32_t label)
 {
     x86_rex(e, 1, dst, 0, 0, 0);

@@ -110,6 +110,7 @@ void x86_load(struct x86_emit *e, int size, int sign, int dst, int base, int32_t
 void x86_store_r(struct x86_emit *e, int size, int base, int32_t disp, int src);
 void x86_store_i(struct x86_emit *e, int size, int base, int32_t disp, int32_t imm);
 void x86_lea(struct x86_emit *e, int dst, int base, int32_t disp);
+void x86_lea_bi(struct x86_emit *e, int dst, int base, int index); /* lea dst, [base + index] */
 void x86_lea_rip(struct x86_emit *e, int dst, uint32_t label); /* lea dst, [rip + label] */
 /* atomics on [base + disp]; size 4 or 8 */
 void x86_lock_alu_mr(struct x86_emit *e, int size, enum x86_alu op, int base, int32_t disp, int src);
