@@ -32,12 +32,22 @@ function M.generate(seed)
     if r == 8 and not in_f and rnd(2) == 1 then return "f(" .. expr(depth - 1) .. ", " .. expr(depth - 1) .. ")" end
     return "(" .. expr(depth - 1) .. " " .. pick(binops) .. " " .. expr(depth - 1) .. ")"
   end
-  local function cond(depth)
+  -- cond(depth, as_value): a condition; with as_value, a real boolean (it is
+  -- stored in a boolean variable): a bare nil-able variable is a condition
+  -- but not a boolean (LANGUAGE.md: a value that may be nil can only be
+  -- compared with nil, tested, or be the left side of 'or'), and an and/or
+  -- with one on either side mixes types. The choices draw the same random
+  -- numbers either way, so programs that were valid are unchanged.
+  local function cond(depth, as_value)
     local r = rnd(8)
     if r == 7 and #bools > 0 then return pick(bools) end
-    if r == 8 and #opts > 0 then return "(" .. pick(opts) .. pick { " == nil", " ~= nil", "" } .. ")" end
-    if r == 1 and depth > 0 then return "(" .. cond(depth - 1) .. " and " .. cond(depth - 1) .. ")" end
-    if r == 2 and depth > 0 then return "(" .. cond(depth - 1) .. " or " .. cond(depth - 1) .. ")" end
+    if r == 8 and #opts > 0 then
+      local o, test = pick(opts), pick { " == nil", " ~= nil", "" }
+      if as_value and test == "" then test = " ~= nil" end
+      return "(" .. o .. test .. ")"
+    end
+    if r == 1 and depth > 0 then return "(" .. cond(depth - 1, as_value) .. " and " .. cond(depth - 1, as_value) .. ")" end
+    if r == 2 and depth > 0 then return "(" .. cond(depth - 1, as_value) .. " or " .. cond(depth - 1, as_value) .. ")" end
     if r == 3 and depth > 0 then return "not (" .. cond(depth - 1) .. ")" end
     return expr(2) .. " " .. pick(cmps) .. " " .. expr(2)
   end
@@ -52,7 +62,7 @@ function M.generate(seed)
         local kind = rnd(5)
         if kind == 1 then
           local name = "b" .. nvars
-          emit(indent, "local " .. name .. " = " .. cond(1))
+          emit(indent, "local " .. name .. " = " .. cond(1, true))
           bools[#bools + 1] = name
         elseif kind == 2 then
           local name = "n" .. nvars
@@ -66,7 +76,7 @@ function M.generate(seed)
       elseif r == 3 and #opts > 0 and rnd(2) == 1 then
         emit(indent, pick(opts) .. " = " .. pick { "nil", expr(2), "m[" .. expr(1) .. " & 7]" })
       elseif r == 3 and #bools > 0 and rnd(2) == 1 then
-        emit(indent, pick(bools) .. " = " .. cond(1))
+        emit(indent, pick(bools) .. " = " .. cond(1, true))
       elseif r <= 4 then
         emit(indent, pick(vars) .. " = " .. expr(3))
       elseif r == 5 and depth > 0 then
