@@ -434,6 +434,60 @@ end
   end)
 end)
 
+describe("random programs (tests/lang/randprog.lua)", function()
+  local randprog = dofile(SRC .. "/tests/lang/randprog.lua")
+  -- seeds whose programs once did not compile: a nil-able variable stored in
+  -- a boolean one (2996, 3573, ...), 14101 over the 512 bytes of stack
+  local once = { 272, 612, 980, 1367, 2644, 2938, 2996, 3560, 3561, 3571, 3573, 4575, 4732, 5630,
+    5701, 7026, 7169, 8839, 9007, 9063, 9340, 9711, 10381, 11022, 11061, 11441, 11558, 11739, 12091,
+    12790, 13290, 13440, 14101, 14926, 15775, 15940, 16752, 16903, 17522, 17746, 17752, 17767, 18484,
+    18772, 18797, 19310, 19934 }
+
+  it("all compile (seeds 1..1000 and those that once failed)", function()
+    local seeds = {}
+    for s = 1, 1000 do seeds[#seeds + 1] = s end
+    for _, s in ipairs(once) do seeds[#seeds + 1] = s end
+    for _, s in ipairs(seeds) do
+      local r, msg = compile(randprog.generate(s), "rand" .. s .. ".lua")
+      assert(r, msg)
+    end
+  end)
+
+  it("mutated, fail with file:line:col messages and never crash", function()
+    local state = 4242
+    local function rnd(n) state = (state * 1103515245 + 12345) % 2147483648; return state % n + 1 end
+    local words = { "nil", "true", "m[1]", "#pkt", "pkt", "f", "f(1)", "f(1, 2, 3)", "xdp.PASS", "break",
+      "return", "end", "local", "(", ")", "and", "not", "-", "//", "..", "1.5", "x", "a", "b1", "n1", "i1",
+      "m", "=", ",", "pairs(m)", "math.mininteger", "9223372036854775807", "do", "then" }
+    local failed = 0
+    for s = 1, 200 do
+      local src = randprog.generate(s)
+      local lines = {}
+      for l in src:gmatch("[^\n]*\n") do lines[#lines + 1] = l end
+      local k = rnd(3)
+      if k == 1 then -- replace a word
+        local a, b = src:find("[%w_%.]+", rnd(#src))
+        if a then src = src:sub(1, a - 1) .. words[rnd(#words)] .. src:sub(b + 1) end
+      elseif k == 2 then -- drop a line
+        table.remove(lines, rnd(#lines))
+        src = table.concat(lines)
+      else -- a line copied elsewhere (out of its scope)
+        table.insert(lines, rnd(#lines), lines[rnd(#lines)])
+        src = table.concat(lines)
+      end
+      local ok, r, msg = pcall(compile, src, "mut.lua")
+      assert(ok, "crash on:\n" .. src .. "\n" .. tostring(r))
+      if not r then
+        failed = failed + 1
+        assert.truthy(msg:match("^mut%.lua:%d+:%d+: error: "), msg)
+        assert.falsy(msg:find("traceback", 1, true), msg)
+        assert.falsy(msg:find("internal error", 1, true), msg)
+      end
+    end
+    assert.is_true(failed > 100)
+  end)
+end)
+
 describe("verifier acceptance", function()
   local ok, bpf = pcall(require, "bpf")
   it("every tests/lang program and example passes bpflua's verifier", function()
