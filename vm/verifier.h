@@ -12,9 +12,19 @@ struct bl_insn_aux {
     uint8_t seen;          /* reachable */
     uint8_t ctx_field;     /* ctx load: 1 + index of the xdp_md field (0 = none) */
     uint8_t mem_safe;      /* memory access proven in bounds */
-    uint8_t pad;
+    uint8_t mem_kinds;     /* load/store/atomic: BL_MEMK_* of the memory every
+                            * verified path's access here touched (OR over
+                            * all visits; 0 = never checked, e.g. dead) */
     uint32_t loop_bound;   /* bpf_loop call: proven trip-count upper bound */
 };
+
+/* Kinds of memory (aux.mem_kinds). Distinct kinds never overlap: a packet,
+ * ctx, map value or map key pointer cannot point into an eBPF stack frame. */
+#define BL_MEMK_STACK 0x01
+#define BL_MEMK_CTX 0x02
+#define BL_MEMK_PACKET 0x04      /* packet and packet meta */
+#define BL_MEMK_MAP_VALUE 0x08
+#define BL_MEMK_MAP_KEY 0x10
 
 /* Verifies program p of obj; fills p->verdict, p->aux, p->max_insns, ... */
 int bl_verify_prog(bpflua_object *obj, struct bl_prog *p, int log_level, char **log);

@@ -286,7 +286,7 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
                             struct bl_reg *out, int sext)
 {
     const struct bl_reg *reg = &cur_frame(st)->regs[regno];
-    int err = 0;
+    int err = 0, type = reg->type; /* (a stack write may move the frame, and reg) */
     switch (reg->type) {
     case REG_PTR_TO_STACK:
         err = write ? stack_write(env, st, reg, regno, off, size, val)
@@ -321,8 +321,18 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
     default:
         return reject(env, "R%d invalid mem access '%s'", regno, reg_type_str(reg->type));
     }
-    if (!err)
+    if (!err) {
+        static const uint8_t kind[REG_PTR_TO_FUNC + 1] = {
+            [REG_PTR_TO_STACK] = BL_MEMK_STACK, [REG_PTR_TO_CTX] = BL_MEMK_CTX,
+            [REG_PTR_TO_PACKET] = BL_MEMK_PACKET, [REG_PTR_TO_PACKET_META] = BL_MEMK_PACKET,
+            [REG_PTR_TO_MAP_VALUE] = BL_MEMK_MAP_VALUE, [REG_PTR_TO_MAP_KEY] = BL_MEMK_MAP_KEY,
+        };
         env->aux[env->cur_insn].mem_safe = 1;
+        /* recorded for the JIT (alias analysis), never read here; pruned
+         * paths reach later insns with the same pointer types (regsafe
+         * demands equal types), so the OR covers every path */
+        env->aux[env->cur_insn].mem_kinds |= kind[type];
+    }
     return err;
 }
 

@@ -219,6 +219,51 @@ static void test_ctx_field_and_loop_bound_annotations(void **state)
     bpflua_object_free(obj);
 }
 
+/* aux.mem_kinds: the kinds of memory each access touched, OR-ed over all
+ * paths that reached it; 0 for dead code and non-memory instructions */
+static void test_mem_kinds_annotation(void **state)
+{
+    bpflua_object *obj = assemble(".map a array key=4 value=8 entries=4\n"
+                                  "ldxw %r2, [%r1+0]\n"      /* 0: ctx */
+                                  "ldxw %r3, [%r1+4]\n"      /* 1: ctx */
+                                  "stdw [%r10-8], 0\n"       /* 2: stack */
+                                  "mov %r4, %r2\n"           /* 3 */
+                                  "add %r4, 8\n"             /* 4 */
+                                  "jgt %r4, %r3, +17\n"      /* 5 -> 23 */
+                                  "ldxb %r5, [%r2+1]\n"      /* 6: packet */
+                                  "mov %r6, %r10\n"          /* 7 */
+                                  "add %r6, -8\n"            /* 8 */
+                                  "jeq %r5, 0, +1\n"         /* 9 */
+                                  "mov %r6, %r2\n"           /* 10 */
+                                  "ldxb %r0, [%r6+0]\n"      /* 11: stack or packet */
+                                  "mov %r7, 0\n"             /* 12 */
+                                  "jeq %r7, 0, +1\n"         /* 13: always taken */
+                                  "ldxb %r0, [%r10-8]\n"     /* 14: dead */
+                                  "stw [%r10-4], 1\n"        /* 15: stack */
+                                  "lddw %r1, map:a\n"        /* 16, 17 */
+                                  "mov %r2, %r10\n"          /* 18 */
+                                  "add %r2, -4\n"            /* 19 */
+                                  "call 1\n"                 /* 20 */
+                                  "jeq %r0, 0, +1\n"         /* 21 */
+                                  "ldxdw %r0, [%r0+0]\n"     /* 22: map value */
+                                  "mov %r0, 2\n"             /* 23 */
+                                  "exit\n");                 /* 24 */
+    assert_int_equal(bpflua_verify(obj, 0, 0, NULL, NULL, NULL), 0);
+    struct bl_prog *p = bl_object_prog(obj, 0);
+    assert_int_equal(p->aux[0].mem_kinds, BL_MEMK_CTX);
+    assert_int_equal(p->aux[1].mem_kinds, BL_MEMK_CTX);
+    assert_int_equal(p->aux[2].mem_kinds, BL_MEMK_STACK);
+    assert_int_equal(p->aux[3].mem_kinds, 0);
+    assert_int_equal(p->aux[6].mem_kinds, BL_MEMK_PACKET);
+    assert_int_equal(p->aux[11].mem_kinds, BL_MEMK_STACK | BL_MEMK_PACKET);
+    assert_int_equal(p->aux[14].seen, 0);
+    assert_int_equal(p->aux[14].mem_kinds, 0);
+    assert_int_equal(p->aux[15].mem_kinds, BL_MEMK_STACK);
+    assert_int_equal(p->aux[20].mem_kinds, 0);
+    assert_int_equal(p->aux[22].mem_kinds, BL_MEMK_MAP_VALUE);
+    bpflua_object_free(obj);
+}
+
 static void test_raw_insns_without_assembler(void **state)
 {
     /* r0 = 0; if r0 == 0 goto +0; exit  -- built from struct bl_insn */
@@ -340,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_error_line_and_log),
         cmocka_unit_test(test_results_cached),
         cmocka_unit_test(test_ctx_field_and_loop_bound_annotations),
+        cmocka_unit_test(test_mem_kinds_annotation),
         cmocka_unit_test(test_raw_insns_without_assembler),
         cmocka_unit_test(test_arena_reuse),
         cmocka_unit_test(test_many_states),
