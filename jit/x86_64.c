@@ -1107,6 +1107,51 @@ static void analyse_body(const struct jit *j, const struct jfunc *cb, struct bod
     }
 }
 
+/* The kinds of memory (BL_MEMK_*) the access at pc may touch, as the
+ * verifier recorded them: every kind when it recorded nothing (a dead
+ * instruction, raw mode). */
+static unsigned access_kinds(const struct jit *j, uint32_t pc)
+{
+    if (!j->aux || !j->aux[pc].seen || !j->aux[pc].mem_kinds)
+        return 0xff;
+    return j->aux[pc].mem_kinds;
+}
+
+/* Do loads / stores of the body through a register other than base (the
+ * register holding ctx all along) and R10 (the callback's own frame) maybe
+ * touch the memory of ctx's slots? Only if the verifier saw them touch a
+ * kind of memory that the body's accesses through base also touched: a
+ * packet, map or ctx pointer never points into an eBPF stack frame. */
+static void others_may_alias(const struct jit *j, const struct jfunc *cb, int base, int *loads,
+                             int *stores)
+{
+    unsigned base_kinds = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = cb->start; i < cb->end; i++) {
+            const struct bl_insn *in = &j->insns[i];
+            uint8_t cls = BL_CLASS(in->code);
+            if (bl_is_lddw(in)) {
+                i++;
+                continue;
+            }
+            if (cls != BL_LDX && cls != BL_ST && cls != BL_STX)
+                continue;
+            if (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
+                atomic_is_noop(j, i, base, cb->start))
+                continue;
+            int r = cls == BL_LDX ? in->src : in->dst;
+            if (pass == 0) {
+                if (r == base)
+                    base_kinds |= access_kinds(j, i);
+            } else if (r != base && r != BL_R10 && (access_kinds(j, i) & base_kinds)) {
+                if (cls == BL_LDX)
+                    *loads = 1;
+                else
+                    *stores = 1;
+            }
+        }
+}
+
 /* Is [off, off + 8) accessed only as one 8-byte slot? */
 static int promotable(const struct body_info *bi, int16_t off)
 {
@@ -1662,17 +1707,16 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
                             .base = -1, .stack_base = bi.base, .write_through = 1,
                             .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX};
-    int store_elsewhere = 0;
-    for (int r = 0; r < BL_NREGS; r++)
-        store_elsewhere |= bi.store_base[r] && r != bi.base && r != BL_R10;
+    int store_elsewhere = 0, load_elsewhere = 0;
+    if (bi.base >= 0)
+        others_may_alias(j, cb, bi.base, &load_elsewhere, &store_elsewhere);
     if (bi.base >= 0 && !bi.value_read[bi.base] && !store_elsewhere && !bi.atomics &&
         !bi.calls && !bi.acc_overflow) {
         ic.base = bi.base;
-        /* when nothing in the body loads through another pointer, the
-         * memory of a promoted slot is written back once, after the loop */
-        ic.write_through = 0;
-        for (int r = 0; r < BL_NREGS; r++)
-            ic.write_through |= bi.load_base[r] && r != bi.base && r != BL_R10;
+        /* when nothing in the body loads through another pointer that may
+         * point at a slot, the memory of a promoted slot is written back
+         * once, after the loop */
+        ic.write_through = load_elsewhere;
         /* candidates: slots both read and written first (their
          * store-to-load chain is what a register shortens), then slots
          * only read, by number of reads; a slot only written gains nothing

@@ -72,7 +72,21 @@ struct gen {
     uint32_t n_units;
     uint32_t func_start[N_FUNCS];
     int used[N_FUNCS];
+    /* accesses to the "packet" (pkt_buf, not the stack): the verifier
+     * would record BL_MEMK_PACKET for them, BL_MEMK_STACK for the rest */
+    uint8_t pkt_access[MAX_INSNS];
 };
+
+/* memory that is not the stack, as a packet: read and written by the
+ * programs through a pointer main spills at [r10 - 80] */
+#define PKT_LEN 64
+static uint8_t pkt_buf[PKT_LEN];
+
+static void pkt_reset(void)
+{
+    for (int b = 0; b < PKT_LEN; b++)
+        pkt_buf[b] = (uint8_t)(b * 37 + 11);
+}
 
 static void put(struct gen *g, uint8_t code, int dst, int src, int16_t off, int32_t imm)
 {
@@ -120,6 +134,7 @@ struct fctx {
     int depth;         /* 0 main, 1 callback, 2 nested callback / subprogram */
     int early_exits;   /* a callback: may return 0 or 1 from the middle */
     int no_alias;      /* no accesses through copies of the base (the JIT then keeps slots in registers) */
+    int pkt;           /* [base + base_off - 16] holds the packet pointer */
 };
 
 static void unit_alu(struct gen *g, const struct fctx *f)
@@ -247,6 +262,33 @@ static void unit_spilled_alias(struct gen *g, const struct fctx *f)
     put(g, BL_ALU64 | BL_MOV | BL_K, r, 0, 0, rnd_imm());
 }
 
+/* A load or store through the packet pointer main spilled at [area - 16]:
+ * memory the JIT may treat as apart from the stack slots it keeps in
+ * registers, since the verifier says it is not the stack. */
+static void unit_pkt(struct gen *g, const struct fctx *f)
+{
+    static const int sizes[] = {1, 2, 4, 8};
+    int r = f->dsts[below((uint32_t)f->n_dsts)], v = f->dsts[below((uint32_t)f->n_dsts)];
+    if (v == r)
+        v = BL_R0 == r ? f->dsts[f->n_dsts - 1] : BL_R0;
+    int size = sizes[below(4)];
+    int16_t off = (int16_t)(below(PKT_LEN / (unsigned)size) * (unsigned)size);
+    put(g, BL_LDX | BL_MEM | BL_DW, r, f->base, (int16_t)(f->base_off - 16), 0);
+    g->pkt_access[g->n] = 1;
+    switch (below(4)) {
+    case 0:
+        put(g, BL_STX | BL_MEM | size_code(size), r, v, off, 0);
+        break;
+    case 1:
+        put(g, BL_ST | BL_MEM | size_code(size), r, 0, off, rnd_imm());
+        break;
+    default:
+        put(g, BL_LDX | ((size < 8 && below(2)) ? BL_MEMSX : BL_MEM) | size_code(size), v, r, off, 0);
+        break;
+    }
+    put(g, BL_ALU64 | BL_MOV | BL_K, r, 0, 0, rnd_imm());
+}
+
 /* a callback returning from the middle: 0 (continue) or 1 (break) */
 static void unit_early_exit(struct gen *g, const struct fctx *f)
 {
@@ -309,6 +351,8 @@ static void gen_body(struct gen *g, const struct fctx *f, uint32_t n_units)
             unit_alias(g, f);
         else if (f->depth && f->base != BL_R10 && (!f->no_alias || below(2)) && below(12) == 0)
             unit_spilled_alias(g, f);
+        else if (f->pkt && below(f->depth ? 5 : 12) == 0)
+            unit_pkt(g, f);
         else if (k < 45)
             unit_alu(g, f);
         else if (k < 75)
@@ -391,8 +435,12 @@ static void generate(struct gen *g)
     put(g, BL_ALU64 | BL_MOV | BL_X, BL_R1, BL_R10, 0, 0);
     put(g, BL_ALU64 | BL_ADD | BL_K, BL_R1, 0, 0, -64);
     put(g, BL_STX | BL_MEM | BL_DW, BL_R10, BL_R1, -72, 0);
+    /* [r10 - 80] = the packet's address, for unit_pkt */
+    put_lddw(g, BL_R1, (uint64_t)(uintptr_t)pkt_buf);
+    put(g, BL_STX | BL_MEM | BL_DW, BL_R10, BL_R1, -80, 0);
     init_reg(g, BL_R1);
-    struct fctx fmain = {.dsts = main_dsts, .n_dsts = 10, .base = BL_R10, .base_off = -64};
+    struct fctx fmain = {.dsts = main_dsts, .n_dsts = 10, .base = BL_R10, .base_off = -64,
+                         .pkt = 1};
     gen_body(g, &fmain, 10 + below(40));
     gen_epilogue(g, &fmain, 1, 0);
 
@@ -408,7 +456,8 @@ static void generate(struct gen *g)
         /* a body that does not read i (R1 dead at its start) */
         int reads_i = below(4) != 0;
         struct fctx fcb = {.dsts = cb_dsts, .n_dsts = 7, .base = BL_R9,
-                           .depth = cb == F_CB1 ? 1 : 2, .early_exits = below(3) == 0};
+                           .depth = cb == F_CB1 ? 1 : 2, .early_exits = below(3) == 0,
+                           .pkt = 1};
         if (kind == 2) {
             /* as the compiler writes them: `mov r9, r2`, R1/R2 reused */
             fcb.dsts = compiler_dsts;
@@ -474,10 +523,15 @@ static int run_one(struct gen *g, uint64_t index, int also_raw)
 
     uint64_t args[5] = {0};
     struct bl_interp_opts io = {.raw = 1};
+    io.regions[0] = (struct bl_mem_region){(uint64_t)(uintptr_t)pkt_buf, PKT_LEN};
+    io.n_regions = 1;
     struct bpflua_run_env env = {.obj = obj};
     struct bl_interp_result ir;
     memset(&ir, 0, sizeof ir);
+    pkt_reset();
     int rc = bl_interp_exec(p->insns, p->n_insns, args, &io, &env, &ir);
+    uint8_t pkt_after[PKT_LEN];
+    memcpy(pkt_after, pkt_buf, PKT_LEN);
     if (rc) {
         print_message("program %llu: interpreter: %s\n", (unsigned long long)index, ir.msg);
         bpflua_object_free(obj);
@@ -487,8 +541,19 @@ static int run_one(struct gen *g, uint64_t index, int also_raw)
     p->exec_insns = malloc(p->n_insns * sizeof *p->insns);
     memcpy(p->exec_insns, p->insns, p->n_insns * sizeof *p->insns);
     p->aux = calloc(p->n_insns, sizeof *p->aux);
-    for (uint32_t i = 0; i < p->n_insns; i++)
+    /* what the verifier would record: every access is safe, every one
+     * touches the stack but those through the packet pointer; now and then
+     * some are left as never visited (any kind: the JIT must assume the
+     * worst) */
+    int some_unseen = below(4) == 0;
+    for (uint32_t i = 0; i < p->n_insns; i++) {
+        uint8_t cls = BL_CLASS(p->insns[i].code);
+        int mem = (cls == BL_LDX || cls == BL_ST || cls == BL_STX) && !bl_is_lddw(&p->insns[i]);
         p->aux[i].mem_safe = 1;
+        p->aux[i].seen = !(some_unseen && mem && below(2) == 0);
+        if (mem && p->aux[i].seen)
+            p->aux[i].mem_kinds = g->pkt_access[i] ? BL_MEMK_PACKET : BL_MEMK_STACK;
+    }
     p->verdict = 1;
     char *err = NULL;
     int bad = 0;
@@ -501,15 +566,20 @@ static int run_one(struct gen *g, uint64_t index, int also_raw)
             break;
         }
         struct bpflua_run_env jenv = {.obj = obj};
-        uint64_t r0 = bl_jit_run_mem(p->jit, 0, 0, NULL, 0, &jenv);
-        if (!mode && !jenv.fault && r0 == ir.r0) {
+        pkt_reset();
+        uint64_t r0 = bl_jit_run_mem(p->jit, 0, 0, pkt_buf, PKT_LEN, &jenv);
+        int pkt_differs = memcmp(pkt_buf, pkt_after, PKT_LEN) != 0;
+        if (!mode && !jenv.fault && r0 == ir.r0 && !pkt_differs) {
             /* bl_jit_run: R1 = ctx = 0 as above, through the fast entry */
+            pkt_reset();
             r0 = bl_jit_run(p->jit, NULL, &jenv);
+            pkt_differs = memcmp(pkt_buf, pkt_after, PKT_LEN) != 0;
         }
-        if (jenv.fault || r0 != ir.r0) {
-            print_message("program %llu (%s): interp 0x%llx jit 0x%llx fault %d\n",
+        if (jenv.fault || r0 != ir.r0 || pkt_differs) {
+            print_message("program %llu (%s): interp 0x%llx jit 0x%llx fault %d%s\n",
                           (unsigned long long)index, mode ? "raw" : "verified",
-                          (unsigned long long)ir.r0, (unsigned long long)r0, jenv.fault);
+                          (unsigned long long)ir.r0, (unsigned long long)r0, jenv.fault,
+                          pkt_differs ? ", packets differ" : "");
             char *text = bpflua_disasm(obj, 0, 0);
             if (text)
                 print_message("%s\n", text);
