@@ -10,8 +10,11 @@
  * program would call the kernel's map helpers. mapcount's twin used to
  * count in a private 2048-slot open-addressing array, which measured the
  * difference between that array and a BPF_MAP_TYPE_HASH, not the JIT (lead's
- * decision, docs/jit.md "Benchmarks"). (parse's `seen` counters are
- * still a plain C array, not the program's array map.)
+ * decision, docs/jit.md "Benchmarks"). parse's twin, for the same reason,
+ * counts in an array map like the program's `seen` (BPF_MAP_TYPE_ARRAY,
+ * u32 -> u64, 8 entries) with bl_map_lookup / bl_map_update, where it used
+ * to count in a plain C array (the JIT inlines those two helpers on array
+ * maps, as the kernel's JIT does; a C XDP program calls them).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -109,10 +112,28 @@ uint64_t native_mapcount(const uint8_t *p, size_t len)
     return 2;
 }
 
-static uint64_t seen[8];
+/* parse: `seen[k] = (seen[k] or 0) + 1` on the program's kind of map, an
+ * array of 8 u64 created once and kept across runs: a lookup and an
+ * update, as the program does them */
+static struct bl_map *seen;
+
+static void count(uint32_t k)
+{
+    const uint64_t *old = bl_map_lookup(seen, &k);
+    uint64_t v = (old ? *old : 0) + 1;
+    bl_map_update(seen, &k, &v, BL_ANY);
+}
 
 uint64_t native_parse(const uint8_t *p, size_t len)
 {
+    if (!seen) {
+        struct bl_map_def d = {.name = "seen", .type = BPFLUA_MAP_ARRAY, .key_size = 4,
+                               .value_size = 8, .max_entries = 8};
+        char *err = NULL;
+        seen = bl_map_create(&d, &err);
+        if (!seen)
+            abort();
+    }
     if (len < 14)
         return 0;
     size_t off = 12;
@@ -136,21 +157,21 @@ uint64_t native_parse(const uint8_t *p, size_t len)
         l4 = p[off + 6];
         off += 40;
     } else {
-        seen[0]++;
+        count(0);
         return 2;
     }
     if (l4 != 6 && l4 != 17) {
-        seen[1]++;
+        count(1);
         return 2;
     }
     if (off + 4 > len)
         return 1;
     unsigned dport = be16(p + off + 2);
     if (dport == 23 || dport == 445) {
-        seen[2]++;
+        count(2);
         return 1;
     }
-    seen[3]++;
+    count(3);
     return 2;
 }
 
