@@ -203,6 +203,7 @@ struct jit {
     uint32_t fault_label, tramp_ret_label;
     uint32_t fast_label;             /* the fast entry, when fast */
     int fast;                        /* bl_jit_run may skip the run state */
+    int env_used;                    /* some code reads env (r12) */
     const struct bpflua_helper *(*helper_find)(uint32_t id);
     const struct inline_ctx *inl;    /* translating an inlined callback */
     /* where each eBPF register's value is read from while translating
@@ -436,7 +437,8 @@ static void emit_trampoline(struct jit *j)
 }
 
 /* The fast entry, for verified unchecked code that needs no run state
- * (j->fast): rdi = ctx, rsi = env. Only r12 (env) needs saving: main saves
+ * (j->fast) but reads env (helper calls): rdi = ctx, rsi = env; without
+ * env, main is the fast entry. Only r12 (env) needs saving: main saves
  * what it touches of rbx, rbp, r13-r15 itself. No zeroing of R0/R6-R9 (the
  * verifier proved nothing reads them before writing them), no frame area,
  * no budget, no env->engine: such code cannot reach the fault stub. */
@@ -583,6 +585,7 @@ static void emit_c_call(struct jit *j, const void *fn)
         x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
         x86_store_r(e, 8, R10, ST_CUR_FP, RBP);
     }
+    j->env_used = 1;
     x86_mov_rr(e, 1, R9, ENV_REG);
     x86_mov_ri(e, RAX, (uint64_t)(uintptr_t)fn);
     x86_call_reg(e, RAX);
@@ -591,6 +594,7 @@ static void emit_c_call(struct jit *j, const void *fn)
 static void emit_fault_test(struct jit *j)
 {
     struct x86_emit *e = &j->e;
+    j->env_used = 1;
     x86_alu_mi(e, 0, ALU_CMP, ENV_REG, ENV_FAULT, 0);
     x86_jcc_fix(e, CC_NE, FIX_LABEL, j->fault_label);
 }
@@ -2432,6 +2436,7 @@ static int emit_insn(struct jit *j, uint32_t pc)
                 x86_push(e, keep[k]);
             x86_mov_rr(e, 1, RDI, R11);
             x86_mov_ri(e, RSI, (uint64_t)size);
+            j->env_used = 1;
             x86_mov_rr(e, 1, RDX, ENV_REG);
             x86_mov_ri(e, RAX, (uint64_t)(uintptr_t)jit_ld_abs);
             x86_call_reg(e, RAX);
@@ -2545,10 +2550,6 @@ static int compile(struct bl_prog *p, int raw,
     }
 
     emit_trampoline(&j);
-    if (j.fast) {
-        j.fast_label = x86_label_new(&j.e);
-        emit_fast_entry(&j);
-    }
     for (uint32_t i = 0; i < j.n && !j.failed; i++) {
         const struct jfunc *fn = &j.funcs[j.func_of[i]];
         if (i == fn->start)
@@ -2564,6 +2565,16 @@ static int compile(struct bl_prog *p, int raw,
         }
         if (i + 1 == fn->end)                    /* falling off a function */
             x86_jmp_fix(&j.e, FIX_LABEL, j.fault_label);
+    }
+    if (j.fast && !j.failed) {
+        if (j.env_used) {
+            j.fast_label = x86_label_new(&j.e);
+            emit_fast_entry(&j);
+        } else {
+            /* nothing reads env (r12): bl_jit_run calls main itself, with
+             * env in R2, which main never reads before writing it */
+            j.fast_label = j.funcs[0].entry;
+        }
     }
     if (j.failed) {
         jit_release(&j);
