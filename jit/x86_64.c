@@ -2553,6 +2553,10 @@ static int compile(struct bl_prog *p, int raw,
     }
 
     emit_trampoline(&j);
+    if (j.fast) {
+        j.fast_label = x86_label_new(&j.e);
+        emit_fast_entry(&j);
+    }
     for (uint32_t i = 0; i < j.n && !j.failed; i++) {
         const struct jfunc *fn = &j.funcs[j.func_of[i]];
         if (i == fn->start)
@@ -2569,16 +2573,11 @@ static int compile(struct bl_prog *p, int raw,
         if (i + 1 == fn->end)                    /* falling off a function */
             x86_jmp_fix(&j.e, FIX_LABEL, j.fault_label);
     }
-    if (j.fast && !j.failed) {
-        if (j.env_used) {
-            j.fast_label = x86_label_new(&j.e);
-            emit_fast_entry(&j);
-        } else {
-            /* nothing reads env (r12): bl_jit_run calls main itself, with
-             * env in R2, which main never reads before writing it */
-            j.fast_label = j.funcs[0].entry;
-        }
-    }
+    /* nothing reads env (r12): bl_jit_run calls main itself, with env in
+     * R2, which main never reads before writing it (the stub stays, unused:
+     * emitted first, it keeps the code's layout) */
+    if (j.fast && !j.env_used)
+        j.fast_label = j.funcs[0].entry;
     if (j.failed) {
         jit_release(&j);
         return -EINVAL;
