@@ -1654,10 +1654,12 @@ static void emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_
  * body neither writes them nor calls anything; else they are copied in
  * each iteration from registers of the pool or stack slots. When the
  * register that holds ctx all along (R2, or Rb after a leading `mov Rb,
- * R2`) only serves as a base, every store goes through it or R10 and there
- * are no calls or atomics, 8-byte ctx slots move into pool registers:
- * reads become register moves, writes also go through to memory (so a
- * load through another pointer still sees them). */
+ * R2`) only serves as a base, every store goes through it, R10 or a
+ * pointer the verifier saw touch only other kinds of memory (aux
+ * mem_kinds, others_may_alias) and there are no calls or atomics, 8-byte
+ * ctx slots move into pool registers: reads become register moves, writes
+ * also go through to memory when a load through another pointer might
+ * read them (write-through), else once after the loop (write-back). */
 static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
 {
     struct x86_emit *e = &j->e;
