@@ -9,9 +9,9 @@
  * Part 2, the seed's case: a 1000-iteration loop with a branchy body,
  * written as a plain loop (what the kernel must unroll; bpflua rejects the
  * back-edge) and as bpf_loop (verified once by both).
- * Times are medians of several runs; with the kernel, each bpflua run is
- * made right before a kernel run, so both sides of a ratio see the machine
- * at the same moments. bpflua's and the kernel's load time
+ * Times are medians of several runs; with the kernel, each timed (warm)
+ * bpflua run is made right before a kernel run, so both sides of a ratio
+ * see the machine at the same moments. bpflua's and the kernel's load time
  * are thread CPU time (user + system, so the kernel's work inside bpf(2)
  * counts and other processes on a busy machine do not); the second kernel
  * column is the kernel's own "verification time" from its BPF_LOG_STATS
@@ -233,9 +233,12 @@ static void measure_kernel(bpflua_object *obj, struct measure *m)
         opts.log_buf = logbuf;
         opts.log_size = sizeof logbuf;
         opts.log_level = 4; /* BPF_LOG_STATS: only the summary lines */
-        /* one bpflua run right before each kernel run: this machine's speed
-         * shifts for seconds at a time, so both sides of a ratio are
-         * sampled in the same moments */
+        /* a bpflua run right before each kernel run: this machine's speed
+         * shifts from moment to moment, so both sides of a ratio are
+         * sampled at the same moments. The untimed run first warms the
+         * caches the previous kernel load evicted, as the kernel's own
+         * runs are warm after each other. */
+        bl_verify_prog(obj, p, 0, NULL);
         uint64_t b0 = cpu_ns();
         bl_verify_prog(obj, p, 0, NULL);
         bt[r] = cpu_ns() - b0;
