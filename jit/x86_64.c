@@ -1284,58 +1284,13 @@ static void use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_ba
                     uint16_t *use, uint16_t *def)
 {
     const struct bl_insn *in = &j->insns[pc];
-    uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
-    int x = BL_SRC(in->code) == BL_X;
-    uint16_t d = (uint16_t)(1u << in->dst), sr = (uint16_t)(1u << in->src);
-    *use = *def = 0;
-    switch (cls) {
-    case BL_ALU:
-    case BL_ALU64:
-        if (op == BL_MOV)
-            *use = x ? sr : 0;
-        else
-            *use = d | (x && op != BL_NEG && op != BL_END ? sr : 0);
-        *def = d;
-        break;
-    case BL_LD:
-        if (bl_is_lddw(in)) {
-            *def = d;
-        } else {                       /* ld_abs / ld_ind: R6 is the skb */
-            *use = (1u << BL_R6) | (mode == BL_IND ? sr : 0);
-            *def = 1u << BL_R0;
-        }
-        break;
-    case BL_LDX:
-        *use = sr;
-        *def = d;
-        break;
-    case BL_ST:
-        *use = d;
-        break;
-    case BL_STX:
-        if (mode == BL_ATOMIC && atomic_is_noop(j, pc, ctx_base, start))
-            break;                     /* emits nothing */
-        *use = d | sr;
-        if (mode == BL_ATOMIC) {
-            if (in->imm == BL_CMPXCHG) {
-                *use |= 1u << BL_R0;
-                *def = 1u << BL_R0;
-            } else if (in->imm & BL_FETCH) {
-                *def = sr;
-            }
-        }
-        break;
-    default:                           /* jumps */
-        if (op == BL_CALL) {
-            *use = 0x3e | (x ? d : 0); /* R1-R5 */
-            *def = 0x3f;               /* R0-R5 */
-        } else if (op == BL_EXIT) {
-            *use = exit_returns_zero(j, pc, start) ? 0 : 1u << BL_R0;
-        } else if (op != BL_JA) {
-            *use = d | (x ? sr : 0);
-        }
-        break;
-    }
+    bl_insn_use_def(in, use, def);
+    if (BL_CLASS(in->code) == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
+        atomic_is_noop(j, pc, ctx_base, start))
+        *use = *def = 0;               /* emits nothing */
+    else if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_EXIT &&
+             exit_returns_zero(j, pc, start))
+        *use = 0;                      /* the loop continues without reading R0 */
     *use |= 1u << BL_R10;
     *def &= (uint16_t)~(1u << BL_R10);
 }

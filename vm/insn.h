@@ -126,4 +126,59 @@ static inline int bl_is_lddw(const struct bl_insn *i)
     return i->code == (BL_LD | BL_IMM | BL_DW);
 }
 
+/* The registers an instruction reads (*use) and writes (*def), bit i = Ri,
+ * for liveness in the verifier and the JIT. A call reads
+ * R1-R5 (and the target register of callx) and clobbers R0-R5; callers that
+ * know a helper's argument count narrow *use. */
+static inline void bl_insn_use_def(const struct bl_insn *in, uint16_t *use, uint16_t *def)
+{
+    uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
+    int x = BL_SRC(in->code) == BL_X;
+    uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
+    *use = *def = 0;
+    switch (cls) {
+    case BL_ALU:
+    case BL_ALU64:
+        *use = (op == BL_MOV ? 0 : d) | (x && op != BL_NEG && op != BL_END ? s : 0);
+        *def = d;
+        break;
+    case BL_LD:
+        if (bl_is_lddw(in)) {
+            *def = d;
+        } else { /* legacy ld_abs / ld_ind: R6 holds the skb, the result lands in R0 */
+            *use = (uint16_t)((1u << BL_R6) | (mode == BL_IND ? s : 0));
+            *def = 1u << BL_R0;
+        }
+        break;
+    case BL_LDX:
+        *use = s;
+        *def = d;
+        break;
+    case BL_ST:
+        *use = d;
+        break;
+    case BL_STX:
+        *use = d | s;
+        if (mode == BL_ATOMIC) {
+            if (in->imm == BL_CMPXCHG) {
+                *use |= 1u << BL_R0;
+                *def = 1u << BL_R0;
+            } else if (in->imm & BL_FETCH) {
+                *def = s;
+            }
+        }
+        break;
+    default: /* jumps */
+        if (op == BL_CALL) {
+            *use = (uint16_t)(0x3e | (x ? d : 0)); /* R1-R5 */
+            *def = 0x3f;                           /* R0-R5 */
+        } else if (op == BL_EXIT) {
+            *use = 1u << BL_R0;
+        } else if (op != BL_JA) {
+            *use = d | (x ? s : 0);
+        }
+        break;
+    }
+}
+
 #endif

@@ -367,51 +367,12 @@ out:
 
 static void use_def(const struct bl_insn *in, uint16_t *use, uint16_t *def)
 {
-    uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code);
-    uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
-    *use = *def = 0;
-    switch (c) {
-    case BL_ALU:
-    case BL_ALU64:
-        *def = d;
-        if (op != BL_MOV)
-            *use |= d;
-        if (BL_SRC(in->code) == BL_X && op != BL_NEG && op != BL_END)
-            *use |= s;
-        break;
-    case BL_LDX:
-        *use = s;
-        *def = d;
-        break;
-    case BL_ST:
-        *use = d;
-        break;
-    case BL_STX:
-        *use = d | s;
-        if (BL_MODE(in->code) == BL_ATOMIC) {
-            if (in->imm == BL_CMPXCHG) {
-                *use |= 1;
-                *def = 1;
-            } else if (in->imm & BL_FETCH) {
-                *def = s;
-            }
-        }
-        break;
-    case BL_LD:
-        *def = d;
-        break;
-    default:
-        if (op == BL_EXIT) {
-            *use = 1;
-        } else if (op == BL_CALL) {
-            int nargs = in->src == BL_CALL_HELPER ? verifier_helper_nargs((uint32_t)in->imm) : 5;
-            *use = (uint16_t)(((1u << nargs) - 1) << 1);
-            *def = 0x3f; /* R0-R5 */
-        } else if (op != BL_JA) {
-            *use = d;
-            if (BL_SRC(in->code) == BL_X)
-                *use |= s;
-        }
+    bl_insn_use_def(in, use, def);
+    /* a helper reads only its arguments */
+    if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL && BL_SRC(in->code) == BL_K &&
+        in->src == BL_CALL_HELPER) {
+        int nargs = verifier_helper_nargs((uint32_t)in->imm);
+        *use = (uint16_t)(((1u << nargs) - 1) << 1);
     }
 }
 
