@@ -366,6 +366,48 @@ static int profile(int n, int repeat, int stack)
     return !ok;
 }
 
+/* What a run says in its closing lines: the spread of ns per verified insn
+ * (rows with >= 1000 verified insns) and the smallest speedups. */
+struct summary {
+    double min_npi, max_npi;
+    double min_x[2]; /* against the kernel's load time, its verification time */
+};
+
+static void note_speedup(struct summary *s, const struct measure *m)
+{
+    if (!m->ok || m->k_ok <= 0 || !m->bl_ns)
+        return;
+    double xl = (double)m->k_ns / m->bl_ns, xv = (double)m->k_verif_ns / m->bl_ns;
+    if (!s->min_x[0] || xl < s->min_x[0])
+        s->min_x[0] = xl;
+    if (m->k_verif_ns && (!s->min_x[1] || xv < s->min_x[1]))
+        s->min_x[1] = xv;
+}
+
+/* One family of generated programs at the given sizes, a row each. */
+static void run_family(const char *family, char *(*gen)(int), const int *sizes, size_t n,
+                       int quick, int kernel, struct summary *fam, struct summary *all)
+{
+    for (size_t i = 0; i < n && !(quick && i > 0); i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s_%d", family, sizes[i]);
+        char *text = gen(sizes[i]);
+        struct measure m;
+        if (!measure(text, kernel, &m)) {
+            print_row(name, &m);
+            double npi = per_insn(m.bl_ns, m.bl_verified);
+            if (m.bl_verified >= 1000) {
+                if (!fam->min_npi || npi < fam->min_npi)
+                    fam->min_npi = npi;
+                if (npi > fam->max_npi)
+                    fam->max_npi = npi;
+            }
+            note_speedup(all, &m);
+        }
+        free(text);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int quick = 0, want_kernel = 1;
@@ -400,67 +442,12 @@ int main(int argc, char **argv)
     print_header();
 
     static const int blocks[] = { 80, 160, 400, 800, 1200, 1600, 2000, 2700 };
-    double min_npi = 0, max_npi = 0, min_x[2] = { 0, 0 };
-    char linearity[512] = "";
-    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
-        if (quick && i > 0)
-            break;
-        char name[64];
-        snprintf(name, sizeof name, "blocks_%d", blocks[i]);
-        char *text = gen_blocks(blocks[i]);
-        struct measure m;
-        if (!measure(text, kernel, &m)) {
-            print_row(name, &m);
-            double npi = per_insn(m.bl_ns, m.bl_verified);
-            if (m.bl_verified >= 1000) {
-                if (!min_npi || npi < min_npi)
-                    min_npi = npi;
-                if (npi > max_npi)
-                    max_npi = npi;
-            }
-            if (m.ok && m.k_ok > 0 && m.bl_ns) {
-                double xl = (double)m.k_ns / m.bl_ns, xv = (double)m.k_verif_ns / m.bl_ns;
-                if (!min_x[0] || xl < min_x[0])
-                    min_x[0] = xl;
-                if (m.k_verif_ns && (!min_x[1] || xv < min_x[1]))
-                    min_x[1] = xv;
-            }
-        }
-        free(text);
-    }
-
-    if (max_npi)
-        snprintf(linearity, sizeof linearity, "# linearity: bpflua ns per verified insn, rows with >= "
-                 "1000 verified insns: blocks_N %.1f to %.1f (ratio %.2f)", min_npi, max_npi,
-                 max_npi / min_npi);
-    min_npi = max_npi = 0;
     static const int stacks[] = { 150, 600, 1500, 3500 };
-    for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++) {
-        if (quick && i > 0)
-            break;
-        char name[64];
-        snprintf(name, sizeof name, "stack_%d", stacks[i]);
-        char *text = gen_stack(stacks[i]);
-        struct measure m;
-        if (!measure(text, kernel, &m)) {
-            print_row(name, &m);
-            double npi = per_insn(m.bl_ns, m.bl_verified);
-            if (m.bl_verified >= 1000) {
-                if (!min_npi || npi < min_npi)
-                    min_npi = npi;
-                if (npi > max_npi)
-                    max_npi = npi;
-            }
-            if (m.ok && m.k_ok > 0 && m.bl_ns) {
-                double xl = (double)m.k_ns / m.bl_ns, xv = (double)m.k_verif_ns / m.bl_ns;
-                if (!min_x[0] || xl < min_x[0])
-                    min_x[0] = xl;
-                if (m.k_verif_ns && (!min_x[1] || xv < min_x[1]))
-                    min_x[1] = xv;
-            }
-        }
-        free(text);
-    }
+    struct summary sum_blocks = { 0 }, sum_stack = { 0 }, all = { 0 };
+    run_family("blocks", gen_blocks, blocks, sizeof blocks / sizeof blocks[0], quick, kernel,
+               &sum_blocks, &all);
+    run_family("stack", gen_stack, stacks, sizeof stacks / sizeof stacks[0], quick, kernel,
+               &sum_stack, &all);
 
     int iters = quick ? 50 : 1000;
     char name[64];
@@ -473,13 +460,7 @@ int main(int argc, char **argv)
     snprintf(name, sizeof name, "seed_bpf_loop_%d", iters);
     if (!measure(looped, kernel, &m)) {
         print_row(name, &m);
-        if (m.ok && m.k_ok > 0 && m.bl_ns) {
-            double xl = (double)m.k_ns / m.bl_ns, xv = (double)m.k_verif_ns / m.bl_ns;
-            if (!min_x[0] || xl < min_x[0])
-                min_x[0] = xl;
-            if (m.k_verif_ns && (!min_x[1] || xv < min_x[1]))
-                min_x[1] = xv;
-        }
+        note_speedup(&all, &m);
     }
     if (kernel && m.ok && m.bl_ns)
         printf("# seed case: kernel on the plain loop %.1f us (load) / %.1f us (its verification "
@@ -487,14 +468,20 @@ int main(int argc, char **argv)
                kernel_plain_ns / 1000.0, kernel_plain_verif / 1000.0, m.bl_ns / 1000.0,
                (double)kernel_plain_ns / m.bl_ns, (double)kernel_plain_verif / m.bl_ns,
                (unsigned long long)m.max_insns);
-    if (linearity[0])
-        printf("%s%s", linearity, max_npi ? "," : "\n");
-    if (max_npi)
-        printf("%sstack_N %.1f to %.1f (ratio %.2f)\n", linearity[0] ? " " : "# linearity: ",
-               min_npi, max_npi, max_npi / min_npi);
-    if (kernel && min_x[0])
+    if (sum_blocks.max_npi || sum_stack.max_npi) {
+        printf("# linearity: bpflua ns per verified insn, rows with >= 1000 verified insns:");
+        if (sum_blocks.max_npi)
+            printf(" blocks_N %.1f to %.1f (ratio %.2f)%s", sum_blocks.min_npi, sum_blocks.max_npi,
+                   sum_blocks.max_npi / sum_blocks.min_npi, sum_stack.max_npi ? "," : "");
+        if (sum_stack.max_npi)
+            printf(" stack_N %.1f to %.1f (ratio %.2f)", sum_stack.min_npi, sum_stack.max_npi,
+                   sum_stack.max_npi / sum_stack.min_npi);
+        printf("\n");
+    }
+    if (kernel && all.min_x[0])
         printf("# smallest speedup over the kernel's objects: %.1fx against its load time, %.1fx "
-               "against its own verification time (target: 10x against both)\n", min_x[0], min_x[1]);
+               "against its own verification time (target: 10x against both)\n", all.min_x[0],
+               all.min_x[1]);
     free(plain);
     free(looped);
     return 0;
