@@ -38,14 +38,7 @@ local function count(list, pred)
   return n
 end
 
-local function ls(dir, pattern)
-  local out = {}
-  local p = io.popen('ls "' .. dir .. '" 2>/dev/null')
-  for f in p:lines() do if f:match(pattern) then out[#out + 1] = f end end
-  p:close()
-  table.sort(out)
-  return out
-end
+local ls = require("spec_util").ls
 
 describe("grammar", function()
   it("builds nodes with positions", function()

@@ -12,21 +12,9 @@ local difftest = require "difftest"
 local packets = require "packets"
 local prelude = require "prelude"
 
-local function ls(dir, pattern)
-  local out = {}
-  local p = io.popen('ls "' .. dir .. '" 2>/dev/null')
-  for f in p:lines() do if f:match(pattern) then out[#out + 1] = f end end
-  p:close()
-  table.sort(out)
-  return out
-end
+local ls = require("spec_util").ls
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("spec_util").read
 
 local shared = os.getenv("SHARED_DIR") or (SRC .. "/../shared")
 local examples = shared .. "/examples"
