@@ -218,6 +218,7 @@ static void env_free(struct bl_venv *env)
     arena_release(&env->arena);
     free(env->stack);
     free(env->cb_entries);
+    free(env->cb_info);
     free(env->subprogs);
     free(env->error);
 }

@@ -8,7 +8,10 @@
  * every iteration, the caller's stack that the callback can reach is first
  * widened (spilled numbers and known zeros become plain bytes), the
  * caller continues from that widened state, and at the callback's exit the
- * reachable stack must still be subsumed by it. */
+ * caller's stack must still be subsumed by it. When it is not, the
+ * snapshot is joined with the exit state and the callback (and the
+ * caller's continuation) verified again from the join, up to a fixpoint
+ * (widen_callback). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +174,10 @@ static int grow_cb_entries(struct bl_venv *env)
     if (!n)
         return -ENOMEM;
     env->cb_entries = n;
+    struct bl_cb_info *ci = realloc(env->cb_info, cap * sizeof *ci);
+    if (!ci)
+        return -ENOMEM;
+    env->cb_info = ci;
     env->cap_cb_entries = cap;
     return 0;
 }
@@ -220,7 +227,7 @@ static void widen_reachable_frames(struct bl_vstate *st, const struct bl_reg *ct
 }
 
 static int enter_frame(struct bl_venv *env, struct bl_vstate *st, uint32_t target,
-                       struct bl_frame **out)
+                       uint32_t callsite, struct bl_frame **out)
 {
     if (st->curframe + 1 >= BL_MAX_CALL_DEPTH)
         return reject(env, "the call stack of %d frames is too deep", st->curframe + 2);
@@ -230,7 +237,7 @@ static int enter_frame(struct bl_venv *env, struct bl_vstate *st, uint32_t targe
     struct bl_frame *f = frame_new(env);
     if (!f)
         return -ENOMEM;
-    f->callsite = env->cur_insn;
+    f->callsite = callsite;
     f->subprog = (uint32_t)sp;
     mark_reg_ptr(&f->regs[BL_R10], REG_PTR_TO_STACK);
     f->regs[BL_R10].frameno = (uint8_t)(st->curframe + 1);
@@ -238,6 +245,98 @@ static int enter_frame(struct bl_venv *env, struct bl_vstate *st, uint32_t targe
     st->insn = target;
     *out = f;
     return 0;
+}
+
+/* Queues the caller's state after its bpf_loop/for_each call at callsite,
+ * starting from snapshot snap (the caller frames every iteration starts
+ * from, and so also the state after the last one). */
+static int push_continuation(struct bl_venv *env, const struct bl_vstate *snap, uint32_t callsite)
+{
+    struct bl_vstate *cont = vstate_copy(env, snap);
+    if (!cont)
+        return -ENOMEM;
+    struct bl_frame *cf = cur_frame(cont);
+    for (int r = BL_R1; r <= BL_R5; r++)
+        mark_reg_not_init(&cf->regs[r]);
+    mark_reg_unknown(&cf->regs[BL_R0]);
+    cont->insn = callsite + 1;
+    return push_state(env, cont);
+}
+
+/* ---- widening a callback's snapshot to a fixpoint --------------------------
+ *
+ * A callback is verified once per snapshot S of the caller frames; each of
+ * its exits must leave those frames in a state S subsumes, so that the
+ * next iteration starts inside S. When an exit E does not, the snapshot is
+ * joined with E (per slot, an upper bound of both: see slot_join) into S',
+ * and the callback is verified again from S', and the caller continues
+ * from S' too. The snapshots of one call form a chain S0 <= S1 <= ...; an
+ * exit subsumed by the chain's latest snapshot needs nothing new (that
+ * snapshot is verified, or queued to be). The program is accepted only if
+ * every snapshot's every exit is subsumed by a verified snapshot, so each
+ * iteration starts inside one, by induction from S0 (which the state at
+ * the call is inside). Joins only go up a finite lattice, and the number of
+ * rounds is bounded besides. */
+#define CB_MAX_ROUNDS 8
+
+enum { J_INV, J_ZERO, J_MISC, J_PTR };
+
+static int slot_byte_class(const struct bl_slot *sl, int b)
+{
+    if (sl->bytes[0] == SLOT_SPILL)
+        return sl->spilled.type == REG_SCALAR ? J_MISC : J_PTR;
+    switch (sl->bytes[b]) {
+    case SLOT_INVALID: return J_INV;
+    case SLOT_ZERO: return J_ZERO;
+    case SLOT_MISC: return J_MISC;
+    default: return J_PTR; /* a stray spill byte: nothing can be assumed */
+    }
+}
+
+/* *old becomes an upper bound of *old and *cur: two spilled numbers an
+ * unknown spilled number; per byte, zeros and data plain data; a pointer
+ * against anything else (or two different pointers) a byte never written,
+ * which no later read may use. Returns 0 if the result is not an upper
+ * bound of both (it always is: a check of the check). */
+static int slot_join(struct bl_slot *old, const struct bl_slot *cur)
+{
+    struct bl_slot o = *old, j;
+    memset(&j, 0, sizeof j);
+    if (o.bytes[0] == SLOT_SPILL && cur->bytes[0] == SLOT_SPILL &&
+        o.spilled.type == REG_SCALAR && cur->spilled.type == REG_SCALAR) {
+        memset(j.bytes, SLOT_SPILL, 8);
+        mark_reg_unknown(&j.spilled);
+        j.spilled.id = 0;
+    } else {
+        for (int b = 0; b < 8; b++) {
+            int oc = slot_byte_class(&o, b), cc = slot_byte_class(cur, b);
+            if (oc == J_INV || cc == J_INV || oc == J_PTR || cc == J_PTR)
+                j.bytes[b] = SLOT_INVALID;
+            else if (oc == J_ZERO && cc == J_ZERO)
+                j.bytes[b] = SLOT_ZERO;
+            else
+                j.bytes[b] = SLOT_MISC;
+        }
+    }
+    if (!slot_safe(&j, &o) || !slot_safe(&j, cur))
+        return 0;
+    *old = j;
+    return 1;
+}
+
+/* 1 if the caller frames of st (at a callback's exit) are subsumed by
+ * snap's; else *fi_out and *s_out name the first slot that is not. */
+static int exit_subsumed(const struct bl_vstate *snap, const struct bl_vstate *st,
+                         int *fi_out, int *s_out)
+{
+    for (int fi = 0; fi < st->curframe; fi++)
+        for (int s = 0; s < BL_STACK_SLOTS; s++)
+            if (!slot_safe(frame_slot(snap->frames[fi], s), frame_slot(st->frames[fi], s))) {
+                *fi_out = fi;
+                *s_out = s;
+                return 0;
+            }
+    return 1;
 }
 
 static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
@@ -273,21 +372,13 @@ static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
     env->cb_entries[env->n_cb_entries++] = snap;
 
     /* the caller goes on after any number of iterations */
-    struct bl_vstate *cont = vstate_copy(env, st);
-    if (!cont)
-        return -ENOMEM;
-    struct bl_frame *cf = cur_frame(cont);
-    for (int r = BL_R1; r <= BL_R5; r++)
-        mark_reg_not_init(&cf->regs[r]);
-    mark_reg_unknown(&cf->regs[BL_R0]);
-    cont->insn = idx + 1;
-    if ((err = push_state(env, cont)))
+    if ((err = push_continuation(env, st, idx)))
         return err;
 
     /* and the callback runs once, from that same state */
     struct bl_frame *cb = NULL;
     uint32_t map = caller->regs[BL_R1].map;
-    if ((err = enter_frame(env, st, meta->func, &cb)))
+    if ((err = enter_frame(env, st, meta->func, idx, &cb)))
         return err;
     cb->is_callback = 1;
     cb->cb_entry = entry;
@@ -303,6 +394,12 @@ static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
         cb->regs[BL_R3].map = map;
         cb->regs[BL_R4] = ctx;
     }
+    struct bl_cb_info *ci = &env->cb_info[entry];
+    memcpy(ci->args, &cb->regs[BL_R1], sizeof ci->args);
+    ci->func = meta->func;
+    ci->callsite = idx;
+    ci->round = 0;
+    ci->next = -1;
     verbose(env, "callback at insn %u, loop bound %u\n", meta->func, bound);
     return 0;
 }
@@ -357,7 +454,7 @@ int check_call(struct bl_venv *env, struct bl_vstate **stp, const struct bl_insn
     memcpy(args, &caller->regs[BL_R1], sizeof args);
     for (int r = BL_R1; r <= BL_R5; r++)
         mark_reg_not_init(&caller->regs[r]);
-    int err = enter_frame(env, st, target, &callee);
+    int err = enter_frame(env, st, target, env->cur_insn, &callee);
     if (err)
         return err;
     memcpy(&callee->regs[BL_R1], args, sizeof args);
@@ -367,6 +464,69 @@ int check_call(struct bl_venv *env, struct bl_vstate **stp, const struct bl_insn
 static int points_into(const struct bl_reg *r, int frameno)
 {
     return r->type == REG_PTR_TO_STACK && r->frameno == frameno;
+}
+
+/* A callback exit st, not subsumed by its snapshot (fi, s: the first slot
+ * that is not): covered by a later snapshot of the same call, or widens
+ * the latest one into a new snapshot from which the callback and the
+ * caller's continuation are verified again. 1: this path is done. */
+static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t entry, int fi, int s)
+{
+    int32_t t = entry;
+    while (env->cb_info[t].next >= 0)
+        t = env->cb_info[t].next;
+    if (t != entry && exit_subsumed(env->cb_entries[t], st, &fi, &s))
+        return 1; /* that snapshot's callback and continuation are verified too */
+    if (env->cb_info[t].round >= CB_MAX_ROUNDS)
+        return reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
+                      8 * (s + 1), fi);
+    int err;
+    if ((err = grow_cb_entries(env)))
+        return err;
+    const struct bl_vstate *old = env->cb_entries[t];
+    struct bl_vstate *snap = vstate_copy(env, old);
+    if (!snap)
+        return -ENOMEM;
+    for (int g = 0; g < st->curframe; g++) {
+        struct bl_frame *sf = snap->frames[g];
+        /* slots beyond sf->n_slots are never written in old: they subsume anything */
+        for (int k = 0; k < sf->n_slots; k++) {
+            const struct bl_slot *cur = frame_slot(st->frames[g], k);
+            if (slot_safe(&sf->stack[k], cur))
+                continue;
+            if (!slot_join(&sf->stack[k], cur))
+                return reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
+                              8 * (k + 1), g);
+        }
+    }
+    if (!exit_subsumed(snap, st, &fi, &s))
+        return reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
+                      8 * (s + 1), fi);
+    int32_t n = (int32_t)env->n_cb_entries;
+    env->cb_entries[env->n_cb_entries++] = snap;
+    struct bl_cb_info *ci = &env->cb_info[n];
+    *ci = env->cb_info[t];
+    ci->round = env->cb_info[t].round + 1;
+    ci->next = -1;
+    env->cb_info[t].next = n;
+    verbose(env, "callback at insn %u: snapshot widened (round %u)\n", ci->func, ci->round);
+
+    if ((err = push_continuation(env, snap, ci->callsite)))
+        return err;
+    struct bl_vstate *again = vstate_copy(env, snap);
+    if (!again)
+        return -ENOMEM;
+    struct bl_frame *cb = NULL;
+    if ((err = enter_frame(env, again, ci->func, ci->callsite, &cb))) {
+        vstate_free(env, again);
+        return err;
+    }
+    cb->is_callback = 1;
+    cb->cb_entry = n;
+    memcpy(&cb->regs[BL_R1], ci->args, sizeof ci->args);
+    if ((err = push_state(env, again)))
+        return err;
+    return 1;
 }
 
 int check_exit(struct bl_venv *env, struct bl_vstate *st)
@@ -389,13 +549,10 @@ int check_exit(struct bl_venv *env, struct bl_vstate *st)
         if (r0->umax > 1)
             return reject(env, "At callback return the register R0 has smin=%lld smax=%lld should have been in [0, 1]",
                           (long long)r0->smin, (long long)r0->smax);
-        const struct bl_vstate *snap = env->cb_entries[f->cb_entry];
-        for (int fi = 0; fi < st->curframe; fi++)
-            for (int s = 0; s < BL_STACK_SLOTS; s++)
-                if (!slot_safe(frame_slot(snap->frames[fi], s), frame_slot(st->frames[fi], s)))
-                    return reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
-                                  8 * (s + 1), fi);
-        return 1; /* the caller's continuation was queued at the call */
+        int fi, s;
+        if (exit_subsumed(env->cb_entries[f->cb_entry], st, &fi, &s))
+            return 1; /* the caller's continuation was queued at the call */
+        return widen_callback(env, st, f->cb_entry, fi, s);
     }
     /* return to the caller */
     if (points_into(r0, st->curframe))

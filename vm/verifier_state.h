@@ -117,6 +117,16 @@ struct bl_pending {
     struct bl_seen_state *compact;
 };
 
+/* What re-verifying a callback from a wider snapshot needs (see
+ * check_exit): the callback frame's argument registers, its first insn,
+ * the call insn, and how many times the snapshot was widened. */
+struct bl_cb_info {
+    struct bl_reg args[4];  /* R1-R4 of the callback frame */
+    uint32_t func, callsite;
+    uint32_t round;         /* widenings since the call's first snapshot */
+    int32_t next;           /* the snapshot this one was widened into, or -1 */
+};
+
 struct bl_subprog {
     uint32_t start, end;    /* [start, end) */
     uint32_t stack_depth;   /* deepest stack byte touched */
@@ -190,6 +200,7 @@ struct bl_venv {
     uint32_t n_stack, cap_stack;
 
     struct bl_vstate **cb_entries; /* caller snapshots for callback exits */
+    struct bl_cb_info *cb_info;    /* per snapshot: how to start its callback again */
     uint32_t *cb_target;    /* per insn: 1 + callback start of a bpf_loop/for_each call */
     uint32_t *root_begin, *root_end; /* per subprog: its slice of postorder */
     uint32_t n_cb_entries, cap_cb_entries;

@@ -1,5 +1,6 @@
--- A reproducer for the verifier (not registered as a test): tests/lang/randprog.lua seed 56.
--- bpflua verifier: "callback changes fp-16 of frame 0 in a way the next iteration cannot start from" (the kernel loads it: bpftool prog loadall)
+-- A reproducer for the verifier: tests/lang/randprog.lua seed 56, registered as accepted (tests/unit/test_verifier.c).
+-- bpflua verifier once rejected it: "callback changes fp-16 of frame 0 in a way the next iteration cannot start from"
+-- (the kernel loads it: bpftool prog loadall); the callback's snapshot is now widened to a fixpoint.
 -- Run all programs in order on tests/lang/packets.lua packet 1 (udp_dns).
 local m = map.hash { key = i32, value = i64, max_entries = 16 }
 local function f(x, y)
