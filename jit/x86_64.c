@@ -1228,8 +1228,20 @@ static int pool_take(struct reg_pool *pool)
     return pool->next < pool->n ? pool->regs[pool->next++] : -1;
 }
 
-/* Does every exit of the callback return a constant 0 (`mov r0, 0; exit`,
- * nothing jumping to the exit)? Then the loop never breaks early. */
+/* Does the exit at pc return a constant 0: `mov r0, 0` just before it,
+ * nothing jumping to the exit? */
+static int exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start)
+{
+    if (pc <= start || j->is_target[pc])
+        return 0;
+    const struct bl_insn *prev = &j->insns[pc - 1];
+    return (prev->code == (BL_ALU64 | BL_MOV | BL_K) || prev->code == (BL_ALU | BL_MOV | BL_K)) &&
+           prev->dst == BL_R0 && prev->imm == 0 && prev->off == 0 &&
+           (pc < start + 2 || !bl_is_lddw(&j->insns[pc - 2]));
+}
+
+/* Does every exit of the callback return a constant 0 (exit_returns_zero)?
+ * Then the loop never breaks early. */
 static int never_breaks(const struct jit *j, const struct jfunc *cb)
 {
     for (uint32_t i = cb->start; i < cb->end; i++) {
@@ -1238,13 +1250,7 @@ static int never_breaks(const struct jit *j, const struct jfunc *cb)
             i++;
             continue;
         }
-        if (in->code != (BL_JMP | BL_EXIT))
-            continue;
-        const struct bl_insn *prev = &j->insns[i - 1];
-        if (i == cb->start || j->is_target[i] || i < cb->start + 1 ||
-            (prev->code != (BL_ALU64 | BL_MOV | BL_K) && prev->code != (BL_ALU | BL_MOV | BL_K)) ||
-            prev->dst != BL_R0 || prev->imm != 0 || prev->off != 0 ||
-            (i >= cb->start + 2 && bl_is_lddw(&j->insns[i - 2])))
+        if (in->code == (BL_JMP | BL_EXIT) && !exit_returns_zero(j, i, cb->start))
             return 0;
     }
     return 1;
@@ -1267,18 +1273,6 @@ static int callee_saved(int r)
  * is counted only where the instruction surely writes the register. */
 
 #define ALL_REGS 0x7ff
-
-/* Does the exit at pc return a constant 0: `mov r0, 0` just before it,
- * nothing jumping to the exit? */
-static int exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start)
-{
-    if (pc <= start || j->is_target[pc])
-        return 0;
-    const struct bl_insn *prev = &j->insns[pc - 1];
-    return (prev->code == (BL_ALU64 | BL_MOV | BL_K) || prev->code == (BL_ALU | BL_MOV | BL_K)) &&
-           prev->dst == BL_R0 && prev->imm == 0 && prev->off == 0 &&
-           (pc < start + 2 || !bl_is_lddw(&j->insns[pc - 2]));
-}
 
 static void use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
                     uint16_t *use, uint16_t *def)
