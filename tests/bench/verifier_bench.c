@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function" /* kernel_load_prog: this file times its own loads */
+#pragma GCC diagnostic ignored "-Wunused-function" /* kernel_load_prog: this file times its own loads (with kernel_prepare) */
 #include "tests/verifier/kernel_load.h"
 #pragma GCC diagnostic pop
 #include "vm/bpflua.h"
@@ -197,38 +197,15 @@ struct measure {
 static void measure_kernel(bpflua_object *obj, struct measure *m)
 {
     struct bl_prog *p = bl_object_prog(obj, 0);
-    int fds[64];
-    uint32_t n_maps = obj->n_maps < 64 ? obj->n_maps : 64;
-    for (uint32_t i = 0; i < n_maps; i++) {
-        const struct bl_map_def *d = &obj->maps[i];
-        fds[i] = bpf_map_create((enum bpf_map_type)d->type, NULL, d->key_size, d->value_size,
-                                d->max_entries, NULL);
-        if (fds[i] < 0) {
-            while (i--)
-                close(fds[i]);
-            return;
-        }
-    }
-    struct bl_insn *insns = malloc(p->n_insns * sizeof *insns);
-    memcpy(insns, p->insns, p->n_insns * sizeof *insns);
-    for (uint32_t i = 0; i + 1 < p->n_insns; i++)
-        if (bl_is_lddw(&insns[i]) && insns[i].src == BL_PSEUDO_MAP_FD && insns[i].imm >= 0 &&
-            (uint32_t)insns[i].imm < n_maps)
-            insns[i].imm = fds[insns[i].imm];
-    struct bpf_func_info *fi;
-    uint32_t n_fi;
-    int btf_fd = kernel_btf_for(p, &fi, &n_fi);
+    struct kprep k;
+    if (kernel_prepare(obj, p, &k))
+        return;
     static char logbuf[1 << 16];
     uint64_t t[32], v[32], bt[32];
     int nv = 0;
     for (int r = 0; r < runs; r++) {
         LIBBPF_OPTS(bpf_prog_load_opts, opts);
-        if (btf_fd >= 0) {
-            opts.prog_btf_fd = (uint32_t)btf_fd;
-            opts.func_info = fi;
-            opts.func_info_cnt = n_fi;
-            opts.func_info_rec_size = sizeof *fi;
-        }
+        kernel_prep_opts(&k, &opts);
         logbuf[0] = 0;
         opts.log_buf = logbuf;
         opts.log_size = sizeof logbuf;
@@ -243,7 +220,7 @@ static void measure_kernel(bpflua_object *obj, struct measure *m)
         bl_verify_prog(obj, p, 0, NULL);
         bt[r] = cpu_ns() - b0;
         uint64_t t0 = cpu_ns();
-        int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bl_bench", "GPL", (const struct bpf_insn *)insns,
+        int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bl_bench", "GPL", (const struct bpf_insn *)k.insns,
                                p->n_insns, &opts);
         t[r] = cpu_ns() - t0;
         m->k_ok = fd >= 0;
@@ -267,12 +244,7 @@ static void measure_kernel(bpflua_object *obj, struct measure *m)
      * its minimum is the figure least in bpflua's favour */
     qsort(v, (size_t)nv, sizeof *v, cmp_u64);
     m->k_verif_ns = nv ? v[0] : 0;
-    free(insns);
-    free(fi);
-    if (btf_fd >= 0)
-        close(btf_fd);
-    for (uint32_t i = 0; i < n_maps; i++)
-        close(fds[i]);
+    kernel_release(&k);
 }
 
 static int measure(const char *text, int use_kernel, struct measure *m)

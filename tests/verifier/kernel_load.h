@@ -82,46 +82,86 @@ static int kernel_btf_for(const struct bl_prog *p, struct bpf_func_info **fi, ui
     return fd;
 }
 
+/* What a load needs besides the program: its maps created, a copy of its
+ * instructions with their fds patched in, and the BTF func_info. */
+struct kprep {
+    struct bl_insn *insns;
+    int fds[64];
+    uint32_t n_maps;
+    int btf_fd; /* -1: no BTF needed */
+    struct bpf_func_info *fi;
+    uint32_t n_fi;
+};
+
+/* Returns 0 with *k ready (release it with kernel_release), or a negative
+ * errno if the maps could not be created. */
+static int kernel_prepare(bpflua_object *obj, const struct bl_prog *p, struct kprep *k)
+{
+    memset(k, 0, sizeof *k);
+    k->btf_fd = -1;
+    uint32_t n_maps = obj->n_maps < 64 ? obj->n_maps : 64;
+    for (uint32_t m = 0; m < n_maps; m++) {
+        const struct bl_map_def *d = &obj->maps[m];
+        k->fds[m] = bpf_map_create((enum bpf_map_type)d->type, NULL, d->key_size, d->value_size,
+                                   d->max_entries, NULL);
+        if (k->fds[m] < 0) {
+            int e = k->fds[m];
+            while (m--)
+                close(k->fds[m]);
+            return e;
+        }
+    }
+    k->n_maps = n_maps;
+    k->insns = malloc(p->n_insns * sizeof *k->insns);
+    if (!k->insns) {
+        for (uint32_t m = 0; m < n_maps; m++)
+            close(k->fds[m]);
+        return -ENOMEM;
+    }
+    memcpy(k->insns, p->insns, p->n_insns * sizeof *k->insns);
+    for (uint32_t i = 0; i + 1 < p->n_insns; i++)
+        if (bl_is_lddw(&k->insns[i]) && (k->insns[i].src == BL_PSEUDO_MAP_FD ||
+                                         k->insns[i].src == BL_PSEUDO_MAP_VALUE) &&
+            k->insns[i].imm >= 0 && (uint32_t)k->insns[i].imm < n_maps)
+            k->insns[i].imm = k->fds[k->insns[i].imm];
+    k->btf_fd = kernel_btf_for(p, &k->fi, &k->n_fi);
+    return 0;
+}
+
+static void kernel_prep_opts(const struct kprep *k, struct bpf_prog_load_opts *opts)
+{
+    if (k->btf_fd >= 0) {
+        opts->prog_btf_fd = (uint32_t)k->btf_fd;
+        opts->func_info = k->fi;
+        opts->func_info_cnt = k->n_fi;
+        opts->func_info_rec_size = sizeof *k->fi;
+    }
+}
+
+static void kernel_release(struct kprep *k)
+{
+    free(k->insns);
+    free(k->fi);
+    if (k->btf_fd >= 0)
+        close(k->btf_fd);
+    for (uint32_t m = 0; m < k->n_maps; m++)
+        close(k->fds[m]);
+}
+
 /* Returns 0 with *out filled, or a negative errno if the maps could not be
  * created. log_size 0: no log. */
 static int kernel_load_prog(bpflua_object *obj, size_t prog, size_t log_size, struct kload *out)
 {
     struct bl_prog *p = bl_object_prog(obj, prog);
-    int fds[64];
-    uint32_t n_maps = obj->n_maps < 64 ? obj->n_maps : 64;
+    struct kprep k;
     memset(out, 0, sizeof *out);
     if (!p)
         return -EINVAL;
-    for (uint32_t m = 0; m < n_maps; m++) {
-        const struct bl_map_def *d = &obj->maps[m];
-        fds[m] = bpf_map_create((enum bpf_map_type)d->type, NULL, d->key_size, d->value_size,
-                                d->max_entries, NULL);
-        if (fds[m] < 0) {
-            int e = fds[m];
-            while (m--)
-                close(fds[m]);
-            return e;
-        }
-    }
-    struct bl_insn *insns = malloc(p->n_insns * sizeof *insns);
-    if (!insns)
-        return -ENOMEM;
-    memcpy(insns, p->insns, p->n_insns * sizeof *insns);
-    for (uint32_t i = 0; i + 1 < p->n_insns; i++)
-        if (bl_is_lddw(&insns[i]) && (insns[i].src == BL_PSEUDO_MAP_FD ||
-                                      insns[i].src == BL_PSEUDO_MAP_VALUE) &&
-            insns[i].imm >= 0 && (uint32_t)insns[i].imm < n_maps)
-            insns[i].imm = fds[insns[i].imm];
+    int e = kernel_prepare(obj, p, &k);
+    if (e)
+        return e;
     LIBBPF_OPTS(bpf_prog_load_opts, opts);
-    struct bpf_func_info *fi;
-    uint32_t n_fi;
-    int btf_fd = kernel_btf_for(p, &fi, &n_fi);
-    if (btf_fd >= 0) {
-        opts.prog_btf_fd = (uint32_t)btf_fd;
-        opts.func_info = fi;
-        opts.func_info_cnt = n_fi;
-        opts.func_info_rec_size = sizeof *fi;
-    }
+    kernel_prep_opts(&k, &opts);
     if (log_size) {
         out->log = calloc(1, log_size);
         opts.log_buf = out->log;
@@ -129,7 +169,7 @@ static int kernel_load_prog(bpflua_object *obj, size_t prog, size_t log_size, st
         opts.log_level = 1;
     }
     uint64_t t0 = kload_now_ns();
-    int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bl_verify", "GPL", (const struct bpf_insn *)insns,
+    int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bl_verify", "GPL", (const struct bpf_insn *)k.insns,
                            p->n_insns, &opts);
     out->ns = kload_now_ns() - t0;
     if (fd >= 0) {
@@ -143,12 +183,7 @@ static int kernel_load_prog(bpflua_object *obj, size_t prog, size_t log_size, st
     } else {
         out->err = fd;
     }
-    free(insns);
-    free(fi);
-    if (btf_fd >= 0)
-        close(btf_fd);
-    for (uint32_t m = 0; m < n_maps; m++)
-        close(fds[m]);
+    kernel_release(&k);
     return 0;
 }
 
