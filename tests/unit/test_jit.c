@@ -188,6 +188,23 @@ static int parse_data(const char *path, struct data_file *df)
     return 0;
 }
 
+/* the next "<prefix>*.data" file in d (of directory dir): its name, its
+ * path in path; NULL when there are no more */
+static const char *next_data_file(DIR *d, const char *dir, const char *prefix, char *path,
+                                  size_t size)
+{
+    struct dirent *ent;
+    size_t p = strlen(prefix);
+    while ((ent = readdir(d))) {
+        size_t l = strlen(ent->d_name);
+        if (strncmp(ent->d_name, prefix, p) || l < 6 || strcmp(ent->d_name + l - 5, ".data"))
+            continue;
+        snprintf(path, size, "%s/%s", dir, ent->d_name);
+        return ent->d_name;
+    }
+    return NULL;
+}
+
 static void test_conformance(void **state)
 {
     const char *shared = getenv("SHARED_DIR");
@@ -198,14 +215,10 @@ static void test_conformance(void **state)
         print_message("no conformance directory %s: skipped\n", dir);
         skip();
     }
-    struct dirent *ent;
+    const char *name;
+    char path[2048];
     int files = 0, failed = 0;
-    while ((ent = readdir(d))) {
-        size_t l = strlen(ent->d_name);
-        if (l < 6 || strcmp(ent->d_name + l - 5, ".data"))
-            continue;
-        char path[2048];
-        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+    while ((name = next_data_file(d, dir, "", path, sizeof path))) {
         struct data_file df;
         memset(&df, 0, sizeof df);
         if (parse_data(path, &df) || !df.has_result) {
@@ -214,9 +227,9 @@ static void test_conformance(void **state)
         }
         files++;
         char *err = NULL;
-        bpflua_object *obj = bl_asm_assemble(df.asm_text, ent->d_name, df.asm_line, &err);
+        bpflua_object *obj = bl_asm_assemble(df.asm_text, name, df.asm_line, &err);
         if (!obj) {
-            print_message("%s: %s\n", ent->d_name, err);
+            print_message("%s: %s\n", name, err);
             free(err);
             failed++;
             free(df.asm_text);
@@ -228,7 +241,7 @@ static void test_conformance(void **state)
         int rc = run_both_raw(obj, conf_helper_find, df.mem_len ? mem : NULL, df.mem_len, &b);
         if (rc || b.interp_rc || b.jit_fault || b.jit_r0 != df.result || b.interp_r0 != b.jit_r0) {
             print_message("%s: expected 0x%llx interp 0x%llx (rc %d) jit 0x%llx (fault %d)\n",
-                          ent->d_name, (unsigned long long)df.result,
+                          name, (unsigned long long)df.result,
                           (unsigned long long)b.interp_r0, b.interp_rc,
                           (unsigned long long)b.jit_r0, b.jit_fault);
             failed++;
@@ -863,33 +876,6 @@ static void test_code_properties(void **state)
 
 /* ---- the verifier corpus: every accepted program, both engines -------------- */
 
-static char *read_asm_section(const char *path, unsigned *first_line)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *text = calloc(1, cap), line[1024];
-    int in_asm = 0;
-    unsigned lineno = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        if (!strncmp(line, "-- ", 3)) {
-            in_asm = !strncmp(line + 3, "asm", 3);
-            if (in_asm)
-                *first_line = lineno + 1;
-            continue;
-        }
-        size_t l = strlen(line);
-        if (in_asm && len + l + 1 < cap) {
-            memcpy(text + len, line, l + 1);
-            len += l;
-        }
-    }
-    fclose(f);
-    return text;
-}
-
 /* runs a packet through program 0 of obj; the verdict, then the packet */
 static uint64_t run_engine(bpflua_object *obj, enum bpflua_engine engine, uint8_t *pkt, size_t len)
 {
@@ -999,21 +985,17 @@ static void test_verifier_corpus(void **state)
         print_message("no verifier corpus at %s: skipped\n", dir);
         skip();
     }
-    struct dirent *ent;
+    const char *name;
+    char path[2048];
     int programs = 0, failed = 0;
-    while ((ent = readdir(d))) {
-        size_t l = strlen(ent->d_name);
-        if (strncmp(ent->d_name, "accept_", 7) || l < 6 || strcmp(ent->d_name + l - 5, ".data"))
+    while ((name = next_data_file(d, dir, "accept_", path, sizeof path))) {
+        struct data_file df;
+        memset(&df, 0, sizeof df);
+        if (parse_data(path, &df))
             continue;
-        char path[2048];
-        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
-        unsigned first = 1;
-        char *text = read_asm_section(path, &first);
-        if (!text)
-            continue;
-        bpflua_object *oi = bl_asm_assemble(text, ent->d_name, first, NULL);
-        bpflua_object *oj = bl_asm_assemble(text, ent->d_name, first, NULL);
-        free(text);
+        bpflua_object *oi = bl_asm_assemble(df.asm_text, name, df.asm_line, NULL);
+        bpflua_object *oj = bl_asm_assemble(df.asm_text, name, df.asm_line, NULL);
+        free(df.asm_text);
         if (!oi || !oj || bpflua_verify(oi, 0, 0, NULL, NULL, NULL) ||
             bpflua_verify(oj, 0, 0, NULL, NULL, NULL)) {
             bpflua_object_free(oi);
@@ -1042,7 +1024,7 @@ static void test_verifier_corpus(void **state)
             uint64_t ri = run_engine(oi, BPFLUA_ENGINE_INTERP, pi, lens[k]);
             uint64_t rj = run_engine(oj, BPFLUA_ENGINE_JIT, pj, lens[k]);
             if (ri != rj || memcmp(pi, pj, lens[k])) {
-                print_message("%s, %zu-byte packet: interp %llu jit %llu%s\n", ent->d_name, lens[k],
+                print_message("%s, %zu-byte packet: interp %llu jit %llu%s\n", name, lens[k],
                               (unsigned long long)ri, (unsigned long long)rj,
                               memcmp(pi, pj, lens[k]) ? ", packets differ" : "");
                 failed++;
@@ -1050,7 +1032,7 @@ static void test_verifier_corpus(void **state)
             }
         }
         if (!maps_equal(oi, oj)) {
-            print_message("%s: maps differ\n", ent->d_name);
+            print_message("%s: maps differ\n", name);
             failed++;
         }
         bpflua_object_free(oi);
