@@ -20,31 +20,16 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function" /* only corpus_slurp and corpus_section here */
+#include "tests/verifier/corpus.h"
+#pragma GCC diagnostic pop
 #include "vm/bpflua.h"
 
 static const char *src_dir(void)
 {
     const char *s = getenv("BPFLUA_SRC");
     return s && *s ? s : ".";
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf)
-        buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 struct tally { int progs, runs, unrunnable; uint64_t max_ratio_pct; };
@@ -110,21 +95,6 @@ static void check_object(bpflua_object *obj, const char *what, struct tally *t)
     }
 }
 
-/* the "-- asm" section of a bpf_conformance-style .data file */
-static char *asm_section(const char *text)
-{
-    const char *a = strstr(text, "-- asm\n");
-    if (!a)
-        return NULL;
-    a += 7;
-    const char *e = strstr(a, "\n-- ");
-    size_t n = e ? (size_t)(e - a) + 1 : strlen(a);
-    char *s = malloc(n + 1);
-    memcpy(s, a, n);
-    s[n] = '\0';
-    return s;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
@@ -147,8 +117,8 @@ static void test_verifier_corpus(void **state)
             continue;
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char *text = slurp(path);
-        char *as = text ? asm_section(text) : NULL;
+        char *text = corpus_slurp(path);
+        char *as = text ? corpus_section(text, "asm") : NULL;
         char *err = NULL;
         bpflua_object *obj = as ? bpflua_object_from_asm(as, e->d_name, &err) : NULL;
         if (obj) {
