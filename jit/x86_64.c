@@ -819,16 +819,23 @@ static int size_of(uint8_t code)
     }
 }
 
-/* Is the source of the atomic at pc known to be 0 (set by `mov src, 0`
- * just before, with no jump landing in between)? */
+/* Is Rreg known to be 0 at pc: set by `mov reg, 0` (32 or 64 bits) just
+ * before, in the function starting at start, with no jump landing in
+ * between? */
+static int zeroed_just_before(const struct jit *j, uint32_t pc, uint32_t start, int reg)
+{
+    if (pc <= start || j->is_target[pc])
+        return 0;
+    const struct bl_insn *prev = &j->insns[pc - 1];
+    return (prev->code == (BL_ALU64 | BL_MOV | BL_K) || prev->code == (BL_ALU | BL_MOV | BL_K)) &&
+           prev->dst == reg && prev->imm == 0 && prev->off == 0 &&
+           (pc < start + 2 || !bl_is_lddw(&j->insns[pc - 2]));
+}
+
+/* Is the source of the atomic at pc known to be 0? */
 static int src_known_zero(const struct jit *j, uint32_t pc, uint32_t func_start)
 {
-    if (pc <= func_start || j->is_target[pc])
-        return 0;
-    const struct bl_insn *prev = &j->insns[pc - 1], *in = &j->insns[pc];
-    return (prev->code == (BL_ALU64 | BL_MOV | BL_K) || prev->code == (BL_ALU | BL_MOV | BL_K)) &&
-           prev->imm == 0 && prev->off == 0 && prev->dst == in->src &&
-           (pc < 2 || !bl_is_lddw(&j->insns[pc - 2]));
+    return zeroed_just_before(j, pc, func_start, j->insns[pc].src);
 }
 
 /* An atomic add/or/xor of 0 to the stack changes nothing that anyone can
@@ -1232,12 +1239,7 @@ static int pool_take(struct reg_pool *pool)
  * nothing jumping to the exit? */
 static int exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start)
 {
-    if (pc <= start || j->is_target[pc])
-        return 0;
-    const struct bl_insn *prev = &j->insns[pc - 1];
-    return (prev->code == (BL_ALU64 | BL_MOV | BL_K) || prev->code == (BL_ALU | BL_MOV | BL_K)) &&
-           prev->dst == BL_R0 && prev->imm == 0 && prev->off == 0 &&
-           (pc < start + 2 || !bl_is_lddw(&j->insns[pc - 2]));
+    return zeroed_just_before(j, pc, start, BL_R0);
 }
 
 /* Does every exit of the callback return a constant 0 (exit_returns_zero)?
