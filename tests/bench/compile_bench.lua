@@ -5,14 +5,8 @@
 --
 --   lua5.4 tests/bench/compile_bench.lua [runs]      (from the source tree)
 local SRC = os.getenv("BPFLUA_SRC") or (arg[0]:match("^(.*)/tests/bench/") or ".")
-table.insert(package.searchers, 2, function(name)
-  local stem = name:match("^bpflua%.(.+)$")
-  if stem then
-    local path = SRC .. "/compiler/" .. stem .. ".lua"
-    local f = loadfile(path)
-    if f then return f, path end
-  end
-end)
+package.path = SRC .. "/tests/spec/?.lua;" .. package.path
+require("spec_util").use_source_compiler(SRC)
 local compiler = require "bpflua.compiler"
 
 local function generate(target_lines)

@@ -1,14 +1,7 @@
 -- compiler_spec.lua: the compiler's passes (parser, checker, codegen) and
 -- every case of the negative corpus tests/errors/*.lua.
 local SRC = os.getenv("BPFLUA_SRC") or "."
-table.insert(package.searchers, 2, function(name)
-  local stem = name:match("^bpflua%.(.+)$")
-  if stem then
-    local path = SRC .. "/compiler/" .. stem .. ".lua"
-    local f = loadfile(path)
-    if f then return f, path end
-  end
-end)
+require("spec_util").use_source_compiler(SRC)
 
 local compiler = require "bpflua.compiler"
 local grammar = require "bpflua.grammar"

@@ -18,4 +18,17 @@ function M.read(path)
   return s
 end
 
+-- require "bpflua.X" loads src/compiler/X.lua (the compiler from the
+-- source tree, without the bpf module)
+function M.use_source_compiler(src)
+  table.insert(package.searchers, 2, function(name)
+    local stem = name:match("^bpflua%.(.+)$")
+    if stem then
+      local path = src .. "/compiler/" .. stem .. ".lua"
+      local f = loadfile(path)
+      if f then return f, path end
+    end
+  end)
+end
+
 return M
