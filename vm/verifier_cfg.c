@@ -179,6 +179,20 @@ static int check_regs(struct bl_venv *env, const struct bl_insn *in)
     return 0;
 }
 
+/* On first reaching insn t in the walk: a function it calls (or passes as
+ * a callback) is a root to walk too, and the insn after a call is a prune
+ * point. */
+static void visit_reached(struct bl_venv *env, uint32_t t, uint32_t *roots, uint32_t *n_roots)
+{
+    int64_t c = callee_of(&env->insns[t], t);
+    if (c >= 0) {
+        roots[(*n_roots)++] = (uint32_t)c;
+        env->prune_point[t + (bl_is_lddw(&env->insns[t]) ? 2 : 1)] = 1;
+    }
+    if (BL_CLASS(env->insns[t].code) == BL_JMP && BL_OP(env->insns[t].code) == BL_CALL)
+        env->prune_point[t + 1] = 1;
+}
+
 int check_cfg(struct bl_venv *env)
 {
     uint32_t n = env->n_insns;
@@ -296,13 +310,7 @@ int check_cfg(struct bl_venv *env)
             for (uint32_t t = root; t < end; t++) {
                 if (!state[t])
                     continue;
-                int64_t c = callee_of(&env->insns[t], t);
-                if (c >= 0) {
-                    roots[n_roots++] = (uint32_t)c;
-                    env->prune_point[t + (bl_is_lddw(&env->insns[t]) ? 2 : 1)] = 1;
-                }
-                if (BL_CLASS(env->insns[t].code) == BL_JMP && BL_OP(env->insns[t].code) == BL_CALL)
-                    env->prune_point[t + 1] = 1;
+                visit_reached(env, t, roots, &n_roots);
                 for (int j = 0; j < env->n_succ[t]; j++)
                     state[env->succ[t][j]] = 1;
             }
@@ -320,15 +328,8 @@ int check_cfg(struct bl_venv *env)
         while (depth) {
             uint32_t t = stack[depth - 1], succ[2];
             int ns = successors(env, t, succ);
-            if (next_edge[t] == 0) {
-                int64_t c = callee_of(&env->insns[t], t);
-                if (c >= 0) {
-                    roots[n_roots++] = (uint32_t)c;
-                    env->prune_point[t + (bl_is_lddw(&env->insns[t]) ? 2 : 1)] = 1;
-                }
-                if (BL_CLASS(env->insns[t].code) == BL_JMP && BL_OP(env->insns[t].code) == BL_CALL)
-                    env->prune_point[t + 1] = 1;
-            }
+            if (next_edge[t] == 0)
+                visit_reached(env, t, roots, &n_roots);
             if (next_edge[t] < ns) {
                 uint32_t w = succ[next_edge[t]++];
                 env->cur_insn = t;
