@@ -466,6 +466,14 @@ static int points_into(const struct bl_reg *r, int frameno)
     return r->type == REG_PTR_TO_STACK && r->frameno == frameno;
 }
 
+/* The rejection of a callback exit that leaves slot s of caller frame fi
+ * where no snapshot of the call can cover it. */
+static int reject_cb_stack(struct bl_venv *env, int fi, int s)
+{
+    return reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
+                  8 * (s + 1), fi);
+}
+
 /* A callback exit st, not subsumed by its snapshot (fi, s: the first slot
  * that is not): covered by a later snapshot of the same call, or widens
  * the latest one into a new snapshot from which the callback and the
@@ -478,8 +486,7 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
     if (t != entry && exit_subsumed(env->cb_entries[t], st, &fi, &s))
         return 1; /* that snapshot's callback and continuation are verified too */
     if (env->cb_info[t].round >= CB_MAX_ROUNDS)
-        return reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
-                      8 * (s + 1), fi);
+        return reject_cb_stack(env, fi, s);
     int err;
     if ((err = grow_cb_entries(env)))
         return err;
@@ -495,13 +502,11 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
             if (slot_safe(&sf->stack[k], cur))
                 continue;
             if (!slot_join(&sf->stack[k], cur))
-                return reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
-                              8 * (k + 1), g);
+                return reject_cb_stack(env, g, k);
         }
     }
     if (!exit_subsumed(snap, st, &fi, &s))
-        return reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
-                      8 * (s + 1), fi);
+        return reject_cb_stack(env, fi, s);
     int32_t n = (int32_t)env->n_cb_entries;
     env->cb_entries[env->n_cb_entries++] = snap;
     struct bl_cb_info *ci = &env->cb_info[n];
