@@ -1628,14 +1628,11 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     int hoist = has_lead && bi.base == lead->dst && lead->dst >= BL_R6 && lead->dst <= BL_R9 &&
                 !j->is_target[cb->start];
     uint16_t *live_out = body_liveness(j, cb->start, cb->end, bi.base);
+    struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
+                            .base = -1, .stack_base = bi.base, .write_through = 1,
+                            .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX};
     /* registers the body reads before writing them */
-    uint16_t top_live = ALL_REGS;
-    if (live_out) {
-        uint32_t first = cb->start + (hoist ? 1 : 0);
-        uint16_t u, d;
-        use_def(j, first, cb->start, bi.base, &u, &d);
-        top_live = (uint16_t)(u | (live_out[first - cb->start] & ~d));
-    }
+    uint16_t top_live = live_out ? live_in_at(j, &ic, cb->start + (hoist ? 1 : 0)) : ALL_REGS;
     int r1_live = (top_live >> BL_R1) & 1, r2_live = (top_live >> BL_R2) & 1;
     /* (a leading `mov r1, r2` writes R1 too) */
     int i_in_rdi = !bi.calls && !bi.writes[BL_R1] && !(has_lead && lead->dst == BL_R1);
@@ -1661,9 +1658,6 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         if (vars[v].reg < 0)
             vars[v].disp = 8 * n_mem++;
     }
-    struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
-                            .base = -1, .stack_base = bi.base, .write_through = 1,
-                            .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX};
     int store_elsewhere = 0, load_elsewhere = 0;
     if (bi.base >= 0)
         others_may_alias(j, cb, bi.base, &load_elsewhere, &store_elsewhere);
