@@ -29,31 +29,12 @@
 
 #include "map_impl.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define VALUES_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define VALUES_ASAN 1
-#endif
-#endif
-
-#ifdef VALUES_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) __asan_poison_memory_region((p), (n))
-#define UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
-#define NO_ASAN __attribute__((no_sanitize_address))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#define NO_ASAN
-#endif
-
 #define CANARY 0xcb
 #define CANARY_EXTRA 8 /* CANARY layout: bytes added after each rounded value */
 
 /* Reads and writes the poisoned canaries (ASan would report our own
  * accesses otherwise). A byte loop: the sanitizer intercepts memcmp. */
-NO_ASAN static int tail_fix(volatile unsigned char *t, size_t n)
+BL_NO_ASAN static int tail_fix(volatile unsigned char *t, size_t n)
 {
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -102,7 +83,7 @@ int bl_map_values_alloc(struct bl_map_values *v, uint32_t value_size, uint32_t n
     for (uint32_t i = 0; i < n && v->tail; i++) {
         unsigned char *tail = v->base + (size_t)i * v->stride + value_size;
         memset(tail, CANARY, v->tail);
-        POISON(tail, v->tail);
+        BL_POISON(tail, v->tail);
     }
     return 0;
 }
@@ -112,7 +93,7 @@ void bl_map_values_free(struct bl_map_values *v)
     if (v->layout == BL_VALUES_PLAIN)
         bl_map_area_free(v->base, (size_t)v->n * v->stride);
     else if (v->layout != BL_VALUES_INLINE && v->g.map) {
-        UNPOISON(v->g.map, v->g.map_len); /* the shadow outlives the mapping */
+        BL_UNPOISON(v->g.map, v->g.map_len); /* the shadow outlives the mapping */
         bl_guard_free(&v->g);
     }
     v->base = NULL;

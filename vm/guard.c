@@ -9,23 +9,6 @@
 
 #include "guard.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define BL_GUARD_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BL_GUARD_ASAN 1
-#endif
-#endif
-
-#ifdef BL_GUARD_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) __asan_poison_memory_region((p), (n))
-#define UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
-
 #define FILL 0xa5
 #define REG_SLOTS 256
 
@@ -108,7 +91,7 @@ int bl_guard_alloc(struct bl_guard *g, size_t size, size_t n, enum bl_guard_alig
         size_t sl;
         slack_of(g, i, &lo, &sl);
         memset(lo, FILL, sl);
-        POISON(lo, sl);
+        BL_POISON(lo, sl);
     }
     pthread_mutex_lock(&reg_lock);
     for (int s = 0; s < REG_SLOTS; s++) {
@@ -137,7 +120,7 @@ void bl_guard_free(struct bl_guard *g)
         uint8_t *lo;
         size_t sl;
         slack_of(g, i, &lo, &sl);
-        UNPOISON(lo, sl); /* the shadow outlives the mapping */
+        BL_UNPOISON(lo, sl); /* the shadow outlives the mapping */
     }
     munmap(g->map, g->map_len);
     memset(g, 0, sizeof *g);
@@ -152,7 +135,7 @@ int bl_guard_check_elems(struct bl_guard *g, size_t first, size_t count)
         uint8_t *lo;
         size_t sl;
         slack_of(g, i, &lo, &sl);
-        UNPOISON(lo, sl);
+        BL_UNPOISON(lo, sl);
         for (size_t off = 0; off < sl; off += sizeof fill_page) {
             size_t c = sl - off < sizeof fill_page ? sl - off : sizeof fill_page;
             if (memcmp(lo + off, fill_page, c) != 0) {
@@ -161,7 +144,7 @@ int bl_guard_check_elems(struct bl_guard *g, size_t first, size_t count)
                 break;
             }
         }
-        POISON(lo, sl);
+        BL_POISON(lo, sl);
     }
     return rc;
 }

@@ -29,6 +29,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* AddressSanitizer poisoning of the slack and canaries (no-ops without
+ * ASan), for guard.c and stdlib/map_values.c */
+#if defined(__SANITIZE_ADDRESS__)
+#define BL_GUARD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BL_GUARD_ASAN 1
+#endif
+#endif
+
+#ifdef BL_GUARD_ASAN
+#include <sanitizer/asan_interface.h>
+#define BL_POISON(p, n) __asan_poison_memory_region((p), (n))
+#define BL_UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
+#define BL_NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define BL_POISON(p, n) ((void)(p), (void)(n))
+#define BL_UNPOISON(p, n) ((void)(p), (void)(n))
+#define BL_NO_ASAN
+#endif
+
 enum bl_guard_align {
     BL_GUARD_END = 0,   /* the element's end abuts the guard page above */
     BL_GUARD_START = 1, /* the element's start follows the guard page below */
