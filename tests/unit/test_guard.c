@@ -81,10 +81,8 @@ static const char *stack_loop =
 
 static bpflua_object *load_verified(const char *text)
 {
+    bpflua_object *obj = tu_assemble(text, "g.asm");
     char *err = NULL;
-    bpflua_object *obj = bpflua_object_from_asm(text, "g.asm", &err);
-    if (!obj)
-        fail_msg("asm: %s", err);
     struct bpflua_verify_info info;
     if (bpflua_verify(obj, 0, 0, &info, &err, NULL) != 0)
         fail_msg("verify: %s", err);
