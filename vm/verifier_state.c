@@ -593,8 +593,9 @@ int states_equal(struct bl_venv *env, const struct bl_seen_state *old, const str
         if (a->callsite != b->callsite || a->cb_entry != b->cb_entry ||
             a->subprog != b->subprog)
             return 0;
-        /* in the current frame, scalars whose value no longer matters are equal */
-        uint16_t vlive = f == cur->curframe ? env->vlive[cur->insn] : 0xffff;
+        /* in the current frame, scalars whose value no longer matters are
+         * equal: old keeps those as any_scalar (cframe_masks, same insn so
+         * the same vlive); every register it keeps in regs[] is compared */
         int k = 0;
         for (int i = 0; i < BL_NREGS; i++) {
             uint16_t bit = (uint16_t)(1u << i);
@@ -607,10 +608,7 @@ int states_equal(struct bl_venv *env, const struct bl_seen_state *old, const str
             }
             if (!(a->reg_mask & bit))
                 continue; /* old NOT_INIT: never read, or it would have been rejected */
-            const struct bl_reg *ar = &a->regs[k++];
-            if (!(vlive & bit) && ar->type == REG_SCALAR && b->regs[i].type == REG_SCALAR)
-                continue;
-            if (!regsafe_ids(ar, &b->regs[i], &m))
+            if (!regsafe_ids(&a->regs[k++], &b->regs[i], &m))
                 return 0;
         }
         int n = a->n_slots > b->n_slots ? a->n_slots : b->n_slots;
