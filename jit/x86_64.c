@@ -819,6 +819,13 @@ static int size_of(uint8_t code)
     }
 }
 
+/* `mov reg, 0`, 32 or 64 bits */
+static int is_mov_zero(const struct bl_insn *in)
+{
+    return (in->code == (BL_ALU64 | BL_MOV | BL_K) || in->code == (BL_ALU | BL_MOV | BL_K)) &&
+           in->imm == 0 && in->off == 0;
+}
+
 /* Is Rreg known to be 0 at pc: set by `mov reg, 0` (32 or 64 bits) just
  * before, in the function starting at start, with no jump landing in
  * between? */
@@ -827,8 +834,7 @@ static int zeroed_just_before(const struct jit *j, uint32_t pc, uint32_t start, 
     if (pc <= start || j->is_target[pc])
         return 0;
     const struct bl_insn *prev = &j->insns[pc - 1];
-    return (prev->code == (BL_ALU64 | BL_MOV | BL_K) || prev->code == (BL_ALU | BL_MOV | BL_K)) &&
-           prev->dst == reg && prev->imm == 0 && prev->off == 0 &&
+    return is_mov_zero(prev) && prev->dst == reg &&
            (pc < start + 2 || !bl_is_lddw(&j->insns[pc - 2]));
 }
 
@@ -2184,11 +2190,8 @@ static int r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t
             continue;                    /* second slot */
         uint16_t u, d;
         use_def(j, i, ic->start, ic->stack_base, &u, &d);
-        if (d & (1u << BL_R0)) {
-            const struct bl_insn *in = &j->insns[i];
-            return (in->code == (BL_ALU64 | BL_MOV | BL_K) || in->code == (BL_ALU | BL_MOV | BL_K)) &&
-                   in->imm == 0 && in->off == 0;
-        }
+        if (d & (1u << BL_R0))
+            return is_mov_zero(&j->insns[i]);
     }
     return 0;
 }
