@@ -246,7 +246,7 @@ function M.link(funcs)
         k = k + 4
       end
       local n = last - first + 1
-      parts[#parts + 1] = string_pack(FMT[n] or ("<" .. ("BBhi"):rep(n)), table_unpack(vals, 1, k))
+      parts[#parts + 1] = string_pack(FMT[n], table_unpack(vals, 1, k))
     end
   end
   return table_concat(parts), finfo, lines, total
