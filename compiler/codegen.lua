@@ -37,6 +37,13 @@ local G = {}
 G.__index = G
 
 local function type_is_int(v) return math_type(v) == "integer" end
+-- k (an integer) is a power of two, and its exponent
+local function is_pow2(k) return k > 0 and (k & (k - 1)) == 0 end
+local function log2(k)
+  local sh = 0
+  while (1 << sh) ~= k do sh = sh + 1 end
+  return sh
+end
 
 local function cg_error(pos, msg, hint)
   error({ pos = pos, msg = msg, hint = hint }, 0)
@@ -229,7 +236,7 @@ local function precise_vars(fnnode, is_prog)
         ex(e[2], ok, ctx)
         return
       elseif math_type(kb) == "integer" and ((e.op == "<<" or e.op == ">>")
-          or ((e.op == "//" or e.op == "%") and kb > 0 and (kb & (kb - 1)) == 0)) then
+          or ((e.op == "//" or e.op == "%") and is_pow2(kb))) then
         return ex(e[1], ok, ctx)
       end
     end
@@ -469,7 +476,7 @@ function G:simple(e)
     elseif e.op == "<<" or e.op == ">>" then
       if not kint then return false end
     elseif e.op == "//" or e.op == "%" then
-      if not (kint and emit.fits32(kb) and (kb == -1 or (kb > 0 and (kb & (kb - 1)) == 0))) then return false end
+      if not (kint and emit.fits32(kb) and (kb == -1 or is_pow2(kb))) then return false end
     else
       return false
     end
@@ -483,10 +490,8 @@ function G:alu_imm(name, dst, k)
   local f = self.f
   if name == "mul" then
     if k == 1 then return end
-    if k > 1 and (k & (k - 1)) == 0 then
-      local sh = 0
-      while (1 << sh) ~= k do sh = sh + 1 end
-      f:alu("lsh", dst, nil, sh)
+    if is_pow2(k) then
+      f:alu("lsh", dst, nil, log2(k))
       return
     end
   elseif (name == "add" or name == "sub" or name == "or" or name == "xor") and k == 0 then
@@ -987,10 +992,9 @@ function G:gen_divmod(op, t, b)
       self:tset(t, ra)
       return
     end
-    if kb > 0 and (kb & (kb - 1)) == 0 then
+    if is_pow2(kb) then
       if op == "//" then
-        local sh = 0
-        while (1 << sh) ~= kb do sh = sh + 1 end
+        local sh = log2(kb)
         if sh > 0 then f:alu("arsh", ra, nil, sh) end
       else
         f:alu("and", ra, nil, kb - 1)
