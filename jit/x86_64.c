@@ -2352,7 +2352,7 @@ static int emit_insn(struct jit *j, uint32_t pc)
     struct x86_emit *e = &j->e;
     const struct bl_insn *in = &j->insns[pc];
     uint8_t cls = BL_CLASS(in->code);
-    int base;
+    int base, slot;
     int32_t disp;
 
     switch (cls) {
@@ -2406,7 +2406,7 @@ static int emit_insn(struct jit *j, uint32_t pc)
             return fail(j, pc, "unknown load");
         if (in->dst == BL_R10)
             return fail(j, pc, "R10 is read-only");
-        int slot = promoted_reg(j, in->src, sign ? 0 : size, in->off);
+        slot = promoted_reg(j, in->src, sign ? 0 : size, in->off);
         if (slot >= 0) {
             x86_mov_rr(e, 1, j->rmap[in->dst], slot);
             return 0;
@@ -2422,8 +2422,9 @@ static int emit_insn(struct jit *j, uint32_t pc)
             return fail(j, pc, "unknown store");
         if (!j->inl)
             fwd_store(j, in);
-        if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0) {
-            x86_mov_ri(e, promoted_reg(j, in->dst, 8, in->off), (uint64_t)(int64_t)in->imm);
+        slot = promoted_reg(j, in->dst, size_of(in->code), in->off);
+        if (slot >= 0) {
+            x86_mov_ri(e, slot, (uint64_t)(int64_t)in->imm);
             if (!j->inl->write_through)
                 return 0;
         }
@@ -2437,9 +2438,10 @@ static int emit_insn(struct jit *j, uint32_t pc)
             return fail(j, pc, "unknown store");
         if (!j->inl)
             fwd_store(j, in);
-        if (promoted_reg(j, in->dst, size_of(in->code), in->off) >= 0) {
-            if (promoted_reg(j, in->dst, 8, in->off) != j->rmap[in->src])
-                x86_mov_rr(e, 1, promoted_reg(j, in->dst, 8, in->off), j->rmap[in->src]);
+        slot = promoted_reg(j, in->dst, size_of(in->code), in->off);
+        if (slot >= 0) {
+            if (slot != j->rmap[in->src])
+                x86_mov_rr(e, 1, slot, j->rmap[in->src]);
             if (!j->inl->write_through)
                 return 0;
         }
