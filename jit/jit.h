@@ -19,6 +19,9 @@ void bl_jit_free(struct bl_jit_code *code);
 /* Native code size and time spent compiling, for benchmarks. */
 size_t bl_jit_code_size(const struct bl_jit_code *code);
 uint64_t bl_jit_compile_ns(const struct bl_jit_code *code);
+/* Inlined bpf_loops given a second copy of their body without the bounds
+ * checks one test before the loop decides (jit/loop_checks.h). */
+unsigned bl_jit_versioned_loops(const struct bl_jit_code *code);
 /* The native code (bl_jit_code_size bytes), e.g. to disassemble it. */
 const void *bl_jit_code_bytes(const struct bl_jit_code *code);
 

@@ -62,6 +62,7 @@
 #include <unistd.h>
 
 #include "jit.h"
+#include "loop_checks.h"
 #include "x86_emit.h"
 #include "../vm/asm.h"
 #include "../vm/object.h"
@@ -133,6 +134,7 @@ struct bl_jit_code {
     int raw;              /* compiled unverified */
     const struct bpflua_helper *(*helper_find)(uint32_t id);
     uint64_t compile_ns;
+    uint32_t versioned_loops;   /* inlined loops with a copy free of bounds checks */
     uint64_t *entries;    /* native entries of the functions after main: the */
     size_t n_entries;     /*   callback values env->call accepts */
     uint32_t fast_off;    /* the fast entry, or 0: see emit_fast_entry */
@@ -181,6 +183,9 @@ struct inline_ctx {
     uint32_t skip;            /* an instruction not to emit (the hoisted leading mov), or UINT32_MAX */
     const struct loop_var *vars;  /* i, n, ctx */
     uint32_t top_label, out_label;
+    /* per instruction of the body: 1 for a bounds check this copy drops
+     * (the test before the loop proved it never taken), or NULL */
+    const uint8_t *unchecked;
 };
 
 #define INLINE_MAX_INSNS 256  /* callbacks longer than this are called */
@@ -217,6 +222,7 @@ struct jit {
     struct { int8_t base, src; int16_t off; int32_t imm; } fwd[8];
     int n_fwd;
     uint64_t inline_budget;          /* instructions inlining may still add */
+    uint32_t versioned_loops;
     char **errp;
     int failed;
 };
@@ -1299,7 +1305,8 @@ static void use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_ba
 
 /* live_out[k]: registers live after instruction start + k of the callback
  * [start, end). Returns NULL when out of memory (then nothing is skipped). */
-static uint16_t *body_liveness(const struct jit *j, uint32_t start, uint32_t end, int ctx_base)
+static uint16_t *body_liveness(const struct jit *j, uint32_t start, uint32_t end, int ctx_base,
+                               const uint8_t *unchecked)
 {
     uint32_t n = end - start;
     uint16_t *out = calloc(n, sizeof *out), *in = calloc(n + 1, sizeof *in);
@@ -1313,6 +1320,8 @@ static uint16_t *body_liveness(const struct jit *j, uint32_t start, uint32_t end
     }
     for (uint32_t k = 0; k < n; k++) {
         use_def(j, start + k, start, ctx_base, &use[k], &def[k]);
+        if (unchecked && unchecked[k])
+            use[k] = def[k] = 0;       /* a dropped check: emits nothing */
         if (bl_is_lddw(&j->insns[start + k]) && k + 1 < n) {
             k++;
             use[k] = def[k] = 0;
@@ -1329,6 +1338,8 @@ static uint16_t *body_liveness(const struct jit *j, uint32_t start, uint32_t end
                 continue;              /* second slot */
             if (bl_is_lddw(ins)) {
                 o = in[k + 2 <= n ? k + 2 : n];
+            } else if (unchecked && unchecked[k]) {
+                o = in[k + 1];
             } else if ((cls == BL_JMP || cls == BL_JMP32) && op != BL_CALL) {
                 if (op != BL_EXIT) {
                     int64_t t = (int64_t)k + 1 +
@@ -1414,6 +1425,8 @@ static void alias_sync(struct jit *j, uint16_t live)
 static uint16_t live_in_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
 {
     uint16_t u, d;
+    if (ic->unchecked && ic->unchecked[pc - ic->start])
+        return ic->live_out[pc - ic->start];
     use_def(j, pc, ic->start, ic->stack_base, &u, &d);
     return (uint16_t)(u | (ic->live_out[pc - ic->start] & ~d));
 }
@@ -1602,6 +1615,162 @@ static void emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_
         x86_jmp_fix(e, FIX_LABEL, ic->out_label);
 }
 
+/* Does nothing in the body write the 8 bytes at ctx + off? Stores
+ * through the register holding ctx all along (bi->base) elsewhere, through
+ * R10 (the callback's own frame) and to memory the verifier saw was never
+ * a stack cannot; a call, or any other store, might. */
+static int slot_invariant(const struct jit *j, const struct jfunc *cb,
+                          const struct body_info *bi, int16_t off)
+{
+    if (bi->calls || bi->base < 0)
+        return 0;
+    for (uint32_t i = cb->start; i < cb->end; i++) {
+        const struct bl_insn *in = &j->insns[i];
+        uint8_t cls = BL_CLASS(in->code);
+        if (bl_is_lddw(in)) {
+            i++;
+            continue;
+        }
+        if (cls != BL_ST && cls != BL_STX)
+            continue;
+        if (in->dst == BL_R10)
+            continue;
+        if (in->dst == bi->base) {
+            int lo = in->off, hi = lo + size_of(in->code);
+            if (hi <= off || lo >= off + 8)
+                continue;
+            return 0;
+        }
+        if (access_kinds(j, i) & BL_MEMK_STACK)
+            return 0;
+    }
+    return 1;
+}
+
+/* The checks bl_loop_checks finds whose ctx slots the body never writes. */
+static int loop_checks_kept(const struct jit *j, const struct jfunc *cb,
+                            const struct body_info *bi, struct loop_check *c)
+{
+    int n = bl_loop_checks(j->insns, cb->start, cb->end, j->is_target, c), kept = 0;
+    for (int k = 0; k < n; k++)
+        if (c[k].kind == LC_IMM ||
+            (slot_invariant(j, cb, bi, c[k].lo) && slot_invariant(j, cb, bi, c[k].hi)))
+            c[kept++] = c[k];
+    return kept;
+}
+
+/* Before the loop (n >= 1, rsi = ctx, rax free): jumps to l_slow unless
+ * every check holds for i = n - 1, and so, each side being non-decreasing
+ * in i, for every iteration. */
+static void emit_checks_test(struct jit *j, const struct loop_check *c, int n,
+                             const struct loop_var *vn, uint32_t l_slow)
+{
+    struct x86_emit *e = &j->e;
+    for (int k = 0; k < n; k++) {
+        /* rax = a*(n-1) + b = a*n + (b - a): >= 0, < 2^40, no overflow */
+        if (c[k].a) {
+            var_load(j, RAX, vn);
+            x86_imul_ri(e, 1, RAX, RAX, c[k].a);
+            if (c[k].b != c[k].a)
+                x86_alu_ri(e, 1, ALU_ADD, RAX, c[k].b - c[k].a);
+        } else {
+            x86_mov_ri(e, RAX, (uint64_t)c[k].b);
+        }
+        if (c[k].kind == LC_IMM) {
+            x86_alu_ri(e, 1, ALU_CMP, RAX, c[k].k);  /* as eBPF: imm sign-extended, unsigned */
+        } else {
+            x86_alu_rm(e, 1, ALU_ADD, RAX, RSI, c[k].lo);
+            x86_jcc_fix(e, CC_B, FIX_LABEL, l_slow); /* wrapped around */
+            x86_alu_rm(e, 1, ALU_CMP, RAX, RSI, c[k].hi);
+        }
+        x86_jcc_fix(e, c[k].strict ? CC_AE : CC_A, FIX_LABEL, l_slow);
+    }
+}
+
+/* One copy of an inlined loop, from its top to its tail: with i = 0 set,
+ * it runs the iterations and falls through to the code that leaves the
+ * loop (or jumps to ic->out_label). */
+static void emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
+                           int r1_live, int r2_live)
+{
+    struct x86_emit *e = &j->e;
+    const struct loop_var *vars = ic->vars;
+    ic->top_label = x86_label_new(e);
+    ic->cont_label = x86_label_new(e);
+    ic->cont0_label = x86_label_new(e);
+    ic->first_label = (uint32_t)e->n_labels;
+    for (uint32_t i = cb->start; i < cb->end; i++)
+        x86_label_new(e);
+    /* a small loop fits one 64-byte fetch block: aligned to 32, compiled
+     * scan's loop (1 byte per iteration, two taken branches) straddled
+     * two and ran 771 -> 1,149 ns when the code before it got shorter */
+    x86_align(e, 64);
+    x86_label_bind(e, ic->top_label);
+    /* R1 = i, R2 = ctx: as copies when they live in registers (which the
+     * body never writes) */
+    alias_clear(j);
+    int copies = ic->live_out && !j->is_target[cb->start];
+    if (vars[0].reg != RDI && r1_live) {
+        if (copies && vars[0].reg >= 0)
+            j->alias[BL_R1] = (int8_t)vars[0].reg;
+        else
+            var_load(j, RDI, &vars[0]);
+    }
+    if (vars[2].reg != RSI && r2_live) {
+        if (copies && vars[2].reg >= 0)
+            j->alias[BL_R2] = (int8_t)vars[2].reg;
+        else
+            var_load(j, RSI, &vars[2]);
+    }
+    const struct inline_ctx *outer = j->inl;
+    j->inl = ic;
+    for (uint32_t i = cb->start; i < cb->end && !j->failed; i++) {
+        if (j->is_target[i] && ic->live_out) {   /* a join: live registers home */
+            alias_sync(j, live_in_at(j, ic, i));
+            alias_clear(j);
+        }
+        x86_label_bind(e, ic->first_label + (i - cb->start));
+        if (i == ic->skip || (ic->unchecked && ic->unchecked[i - cb->start])) {
+            /* hoisted, or a check proved never taken */
+        } else if (dead_insn(j, ic, i)) {
+            j->alias[j->insns[i].dst] = -1;
+        } else {
+            emit_with_copies(j, ic, i);
+        }
+        if (bl_is_lddw(&j->insns[i]))
+            i++;
+    }
+    alias_clear(j);
+    const struct bl_insn *last = &j->insns[cb->end - 1];
+    if (last->code != (BL_JMP | BL_EXIT))
+        x86_jmp_fix(e, FIX_LABEL, j->fault_label);   /* falling off the callback */
+    j->inl = outer;
+    /* an exit that returned a known 0 continues at cont0, any other exit
+     * at cont, which tests R0; the last exit falls through to its own */
+    if (last_exit_tests_r0(j, ic)) {
+        uint32_t l_break = x86_label_new(e);
+        x86_label_bind(e, ic->cont_label);
+        x86_test_rr(e, 1, RAX, RAX);
+        x86_jcc_fix(e, CC_NE, FIX_LABEL, l_break);
+        x86_label_bind(e, ic->cont0_label);
+        emit_loop_tail(j, ic, 1);
+        x86_label_bind(e, l_break);
+        emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
+    } else {
+        x86_label_bind(e, ic->cont0_label);
+        emit_loop_tail(j, ic, 0);
+        if (never_breaks(j, cb)) {
+            x86_label_bind(e, ic->cont_label);    /* (unused: every exit returns 0) */
+        } else {
+            x86_jmp_fix(e, FIX_LABEL, ic->out_label);
+            x86_label_bind(e, ic->cont_label);
+            x86_test_rr(e, 1, RAX, RAX);
+            x86_jcc_fix(e, CC_E, FIX_LABEL, ic->cont0_label);
+            emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
+        }
+    }
+}
+
 /* bpf_loop with the callback's body inlined in the loop: no call, no
  * prologue per iteration. Only in unchecked code, for a callback known at
  * the call site and short enough. On entry the flags and nr checks are
@@ -1633,7 +1802,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     int has_lead = is_mov_from_r2(lead);
     int hoist = has_lead && bi.base == lead->dst && lead->dst >= BL_R6 && lead->dst <= BL_R9 &&
                 !j->is_target[cb->start];
-    uint16_t *live_out = body_liveness(j, cb->start, cb->end, bi.base);
+    uint16_t *live_out = body_liveness(j, cb->start, cb->end, bi.base, NULL);
     struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
                             .base = -1, .stack_base = bi.base, .write_through = 1,
                             .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX};
@@ -1741,88 +1910,47 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     var_store(j, &vars[1], RAX);
     if (cb->uses_frame)                      /* the callback's frame: [rbp - 512, rbp) */
         x86_lea(e, RBP, RSP, 8 * n_mem + BL_STACK_SIZE);
-    uint32_t l_out = x86_label_new(e), l_top = x86_label_new(e);
+    uint32_t l_out = x86_label_new(e);
     ic.vars = vars;
-    ic.top_label = l_top;
     ic.out_label = l_out;
     x86_alu_rr(e, 0, ALU_XOR, RDI, RDI);
     var_store(j, &vars[0], RDI);             /* i = 0 */
     x86_test_rr(e, 0, RAX, RAX);             /* n == 0: rax = 0 iterations */
     x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
 
-    ic.cont_label = x86_label_new(e);
-    ic.cont0_label = x86_label_new(e);
-    ic.first_label = (uint32_t)e->n_labels;
-    for (uint32_t i = cb->start; i < cb->end; i++)
-        x86_label_new(e);
-    /* a small loop fits one 64-byte fetch block: aligned to 32, compiled
-     * scan's loop (1 byte per iteration, two taken branches) straddled
-     * two and ran 771 -> 1,149 ns when the code before it got shorter */
-    x86_align(e, 64);
-    x86_label_bind(e, l_top);
-    /* R1 = i, R2 = ctx: as copies when they live in registers (which the
-     * body never writes) */
-    alias_clear(j);
-    int copies = live_out && !j->is_target[cb->start];
-    if (vars[0].reg != RDI && r1_live) {
-        if (copies && vars[0].reg >= 0)
-            j->alias[BL_R1] = (int8_t)vars[0].reg;
-        else
-            var_load(j, RDI, &vars[0]);
-    }
-    if (vars[2].reg != RSI && r2_live) {
-        if (copies && vars[2].reg >= 0)
-            j->alias[BL_R2] = (int8_t)vars[2].reg;
-        else
-            var_load(j, RSI, &vars[2]);
-    }
-    const struct inline_ctx *outer = j->inl;
-    j->inl = &ic;
-    for (uint32_t i = cb->start; i < cb->end && !j->failed; i++) {
-        if (j->is_target[i] && live_out) {   /* a join: live registers home */
-            alias_sync(j, live_in_at(j, &ic, i));
-            alias_clear(j);
-        }
-        x86_label_bind(e, ic.first_label + (i - cb->start));
-        if (i == ic.skip) {
-            /* hoisted */
-        } else if (dead_insn(j, &ic, i)) {
-            j->alias[j->insns[i].dst] = -1;
-        } else {
-            emit_with_copies(j, &ic, i);
-        }
-        if (bl_is_lddw(&j->insns[i]))
-            i++;
-    }
-    alias_clear(j);
-    const struct bl_insn *last = &j->insns[cb->end - 1];
-    if (last->code != (BL_JMP | BL_EXIT))
-        x86_jmp_fix(e, FIX_LABEL, j->fault_label);   /* falling off the callback */
-    j->inl = outer;
-    /* an exit that returned a known 0 continues at cont0, any other exit
-     * at cont, which tests R0; the last exit falls through to its own */
-    if (last_exit_tests_r0(j, &ic)) {
-        uint32_t l_break = x86_label_new(e);
-        x86_label_bind(e, ic.cont_label);
-        x86_test_rr(e, 1, RAX, RAX);
-        x86_jcc_fix(e, CC_NE, FIX_LABEL, l_break);
-        x86_label_bind(e, ic.cont0_label);
-        emit_loop_tail(j, &ic, 1);
-        x86_label_bind(e, l_break);
-        emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
-    } else {
-        x86_label_bind(e, ic.cont0_label);
-        emit_loop_tail(j, &ic, 0);
-        if (never_breaks(j, cb)) {
-            x86_label_bind(e, ic.cont_label);    /* (unused: every exit returns 0) */
-        } else {
-            x86_jmp_fix(e, FIX_LABEL, l_out);
-            x86_label_bind(e, ic.cont_label);
-            x86_test_rr(e, 1, RAX, RAX);
-            x86_jcc_fix(e, CC_E, FIX_LABEL, ic.cont0_label);
-            emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
+    /* loop versioning: when the bounds checks of the body's straight-line
+     * start are decided by the last iteration, test them once here and run
+     * a copy of the body without them */
+    struct loop_check checks[LOOP_CHECKS_MAX];
+    int n_checks = 0;
+    uint8_t *unchecked = NULL;
+    uint16_t *fast_live = NULL;
+    if (live_out && j->inline_budget >= cb->end - cb->start)
+        n_checks = loop_checks_kept(j, cb, &bi, checks);
+    if (n_checks) {
+        unchecked = calloc(cb->end - cb->start, 1);
+        if (unchecked) {
+            for (int k = 0; k < n_checks; k++)
+                unchecked[checks[k].pc - cb->start] = 1;
+            fast_live = body_liveness(j, cb->start, cb->end, bi.base, unchecked);
         }
     }
+    if (fast_live) {
+        uint32_t l_slow = x86_label_new(e);
+        j->inline_budget -= cb->end - cb->start;
+        j->versioned_loops++;
+        emit_checks_test(j, checks, n_checks, &vars[1], l_slow);
+        ic.live_out = fast_live;
+        ic.unchecked = unchecked;
+        emit_loop_copy(j, cb, &ic, r1_live, r2_live);
+        x86_jmp_fix(e, FIX_LABEL, l_out);
+        x86_label_bind(e, l_slow);
+        ic.live_out = live_out;
+        ic.unchecked = NULL;
+    }
+    free(fast_live);
+    free(unchecked);
+    emit_loop_copy(j, cb, &ic, r1_live, r2_live);
     x86_label_bind(e, l_out);
     var_load(j, RAX, &vars[0]);              /* iterations run */
     if (!ic.write_through && ic.n_promoted) {
@@ -2205,11 +2333,21 @@ static void jump_to(struct jit *j, uint32_t pc, int cc, uint32_t target)
     if (j->inl) {
         kind = FIX_LABEL;
         target = thread_jump(j, j->inl, target, r0_zero_at(j, j->inl, pc));
-        if (target == j->inl->cont0_label && j->inl->vars && cc < 0) {
-            /* the next iteration right here (a copy of cont0). (Not for
-             * conditional jumps: jumping over a copy measured slower than
-             * jumping to cont0 on an AMD EPYC.) */
+        if (target == j->inl->cont0_label && j->inl->vars) {
+            /* the next iteration right here (a copy of cont0); a
+             * conditional jump skips the copy on the opposite condition, so
+             * an iteration that goes on takes one branch, the loop's own:
+             * compiled scan (`if pkt:u8(i) == 0 then return i end`) ran
+             * 770 -> 393 ns, as fast as clang's loop, on an AMD EPYC, where
+             * two taken branches per iteration cost a cycle each */
+            uint32_t l_skip = 0;
+            if (cc >= 0) {
+                l_skip = x86_label_new(e);
+                x86_jcc_fix(e, (enum x86_cc)(cc ^ 1), FIX_LABEL, l_skip);
+            }
             emit_loop_tail(j, j->inl, 1);
+            if (cc >= 0)
+                x86_label_bind(e, l_skip);
             return;
         }
     }
@@ -2583,6 +2721,7 @@ static int compile(struct bl_prog *p, int raw,
     code->helper_find = j.helper_find;
     jit_release(&j);
     code->compile_ns = now_ns() - t0;
+    code->versioned_loops = j.versioned_loops;
 
     if (p->jit)
         bl_jit_free(p->jit);
@@ -2710,6 +2849,11 @@ size_t bl_jit_code_size(const struct bl_jit_code *code)
 uint64_t bl_jit_compile_ns(const struct bl_jit_code *code)
 {
     return code ? code->compile_ns : 0;
+}
+
+unsigned bl_jit_versioned_loops(const struct bl_jit_code *code)
+{
+    return code ? code->versioned_loops : 0;
 }
 
 const void *bl_jit_code_bytes(const struct bl_jit_code *code)
