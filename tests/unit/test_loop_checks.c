@@ -1,0 +1,336 @@
+/* test_loop_checks.c - bl_loop_checks on bpf_loop callback bodies.
+ *
+ * Each body is assembled from text (one function: the callback, R1 = i,
+ * R2 = ctx on entry); the jump targets are computed here from the
+ * instructions, and the checks found are compared field by field: kind,
+ * a, b, k (LC_IMM), lo/hi (LC_PTR), strict, pc. The negatives are bodies
+ * where a check must not be found (the form is not affine, not exact, or
+ * not reached along the straight-line start).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jit/loop_checks.h"
+#include "vm/asm.h"
+#include "vm/bpflua.h"
+#include "vm/object.h"
+
+/* assembles text, marks the jump targets, runs bl_loop_checks over the
+ * whole program; returns how many checks it found */
+static int find_checks(const char *text, struct loop_check *out)
+{
+    char *err = NULL;
+    bpflua_object *obj = bl_asm_assemble(text, "body", 1, &err);
+    if (!obj)
+        fail_msg("asm: %s\n%s", err ? err : "?", text);
+    free(err);
+    size_t n;
+    const struct bl_insn *in = bpflua_prog_insns(obj, 0, &n);
+    assert_non_null(in);
+    uint8_t *is_target = calloc(n + 1, 1);
+    assert_non_null(is_target);
+    for (size_t pc = 0; pc < n; pc++) {
+        uint8_t cls = BL_CLASS(in[pc].code), op = BL_OP(in[pc].code);
+        if (bl_is_lddw(&in[pc])) {
+            pc++;
+            continue;
+        }
+        if ((cls != BL_JMP && cls != BL_JMP32) || op == BL_CALL || op == BL_EXIT)
+            continue;
+        int64_t t = (int64_t)pc + 1 + (cls == BL_JMP32 && op == BL_JA ? in[pc].imm : in[pc].off);
+        if (t >= 0 && t <= (int64_t)n)
+            is_target[t] = 1;
+    }
+    memset(out, 0xa5, LOOP_CHECKS_MAX * sizeof *out);
+    int found = bl_loop_checks(in, 0, (uint32_t)n, is_target, out);
+    free(is_target);
+    bpflua_object_free(obj);
+    assert_true(found >= 0 && found <= LOOP_CHECKS_MAX);
+    return found;
+}
+
+static void expect_imm(const struct loop_check *c, uint32_t pc, int32_t a, int32_t b, int32_t k,
+                       int strict)
+{
+    assert_int_equal(c->kind, LC_IMM);
+    assert_int_equal(c->pc, pc);
+    assert_int_equal(c->a, a);
+    assert_int_equal(c->b, b);
+    assert_int_equal(c->k, k);
+    assert_int_equal(c->strict, strict);
+}
+
+static void expect_ptr(const struct loop_check *c, uint32_t pc, int32_t a, int32_t b, int lo,
+                       int hi, int strict)
+{
+    assert_int_equal(c->kind, LC_PTR);
+    assert_int_equal(c->pc, pc);
+    assert_int_equal(c->a, a);
+    assert_int_equal(c->b, b);
+    assert_int_equal(c->lo, lo);
+    assert_int_equal(c->hi, hi);
+    assert_int_equal(c->strict, strict);
+}
+
+/* the compiler's checksum body: i*2 <= 65527, data + i*2 + 2 <= data_end */
+#define CHECKSUM_HEAD                     \
+    "mov %r9, %r2\n"          /* 0 */     \
+    "mov %r6, %r1\n"          /* 1 */     \
+    "ldxdw %r7, [%r9+40]\n"   /* 2 */     \
+    "mov %r3, %r6\n"          /* 3 */     \
+    "lsh %r3, 1\n"            /* 4 */     \
+    "jgt %r3, 65527, out\n"   /* 5 */     \
+    "ldxdw %r1, [%r9+16]\n"   /* 6 */     \
+    "ldxdw %r2, [%r9+24]\n"   /* 7 */     \
+    "add %r1, %r3\n"          /* 8 */     \
+    "mov %r3, %r1\n"          /* 9 */     \
+    "add %r3, 2\n"            /* 10 */
+#define CHECKSUM_TAIL                     \
+    "ldxh %r4, [%r1]\n"                   \
+    "add %r7, %r4\n"                      \
+    "stxdw [%r9+40], %r7\n"               \
+    "mov %r0, 0\n"                        \
+    "exit\n"                              \
+    "out:\n"                              \
+    "mov %r0, 1\n"                        \
+    "exit\n"
+
+static void test_checksum(void **state)
+{
+    struct loop_check c[LOOP_CHECKS_MAX];
+    int n = find_checks(CHECKSUM_HEAD "jgt %r3, %r2, out\n" CHECKSUM_TAIL, c);
+    assert_int_equal(n, 2);
+    expect_imm(&c[0], 5, 2, 0, 65527, 0);
+    expect_ptr(&c[1], 11, 2, 2, 16, 24, 0);
+}
+
+static void test_jge_strict(void **state)
+{
+    struct loop_check c[LOOP_CHECKS_MAX];
+    int n = find_checks("mov %r9, %r2\n"
+                        "mov %r3, %r1\n"
+                        "lsh %r3, 2\n"
+                        "add %r3, 3\n"
+                        "jge %r3, 4000, out\n"             /* 4 */
+                        "ldxdw %r4, [%r9+0]\n"
+                        "ldxdw %r5, [%r9+8]\n"
+                        "add %r4, %r3\n"
+                        "jge %r4, %r5, out\n"               /* 8 */
+                        "mov %r0, 0\nexit\nout:\nmov %r0, 1\nexit\n",
+                        c);
+    assert_int_equal(n, 2);
+    expect_imm(&c[0], 4, 4, 3, 4000, 1);
+    expect_ptr(&c[1], 8, 4, 3, 0, 8, 1);
+}
+
+/* `jlt end, p` is `jgt p, end`; `jle end, p` is `jge p, end` */
+static void test_swapped(void **state)
+{
+    struct loop_check c[LOOP_CHECKS_MAX];
+    int n = find_checks(CHECKSUM_HEAD "jlt %r2, %r3, out\n" CHECKSUM_TAIL, c);
+    assert_int_equal(n, 2);
+    expect_imm(&c[0], 5, 2, 0, 65527, 0);
+    expect_ptr(&c[1], 11, 2, 2, 16, 24, 0);
+    n = find_checks(CHECKSUM_HEAD "jle %r2, %r3, out\n" CHECKSUM_TAIL, c);
+    assert_int_equal(n, 2);
+    expect_ptr(&c[1], 11, 2, 2, 16, 24, 1);
+}
+
+/* ctx used as R2 itself (no copy), the index scaled by mul, then offset:
+ * (i + 1) * 3 = 3i + 3; the slot added to the index (either order) */
+static void test_mul(void **state)
+{
+    struct loop_check c[LOOP_CHECKS_MAX];
+    int n = find_checks("mov %r3, %r1\n"
+                        "add %r3, 1\n"
+                        "mul %r3, 3\n"
+                        "jgt %r3, 300, out\n"               /* 3 */
+                        "ldxdw %r4, [%r2+32]\n"
+                        "mov %r5, %r3\n"
+                        "add %r5, %r4\n"                    /* slot + 3i + 3 */
+                        "add %r5, 5\n"
+                        "ldxdw %r0, [%r2+48]\n"
+                        "jgt %r5, %r0, out\n"               /* 9 */
+                        "mov %r0, 0\nexit\nout:\nmov %r0, 1\nexit\n",
+                        c);
+    assert_int_equal(n, 2);
+    expect_imm(&c[0], 3, 3, 3, 300, 0);
+    expect_ptr(&c[1], 9, 3, 8, 32, 48, 0);
+}
+
+/* a check on the index alone with a = 0 after mul 0, and a k that is
+ * negative as an immediate (a huge bound as a u64) */
+static void test_constant_and_negative_k(void **state)
+{
+    struct loop_check c[LOOP_CHECKS_MAX];
+    int n = find_checks("mov %r3, %r1\n"
+                        "mul %r3, 0\n"
+                        "add %r3, 7\n"
+                        "jgt %r3, -2, out\n"
+                        "mov %r0, 0\nexit\nout:\nmov %r0, 1\nexit\n",
+                        c);
+    assert_int_equal(n, 1);
+    expect_imm(&c[0], 3, 0, 7, -2, 0);
+}
+
+/* one test per case that must find nothing */
+static void expect_none(const char *text)
+{
+    struct loop_check c[LOOP_CHECKS_MAX];
+    int n = find_checks(text, c);
+    if (n)
+        print_message("found %d check(s) (first at pc %u) in:\n%s", n, c[0].pc, text);
+    assert_int_equal(n, 0);
+}
+
+#define TAIL "mov %r0, 0\nexit\nout:\nmov %r0, 1\nexit\n"
+
+static void test_alu32_index(void **state)
+{
+    expect_none("mov %r3, %r1\nlsh32 %r3, 1\njgt %r3, 100, out\n" TAIL);
+    expect_none("mov32 %r3, %r1\njgt %r3, 100, out\n" TAIL);
+    expect_none("mov %r3, %r1\nadd32 %r3, 1\njgt %r3, 100, out\n" TAIL);
+}
+
+static void test_after_join(void **state)
+{
+    /* the check sits at a jump target: along one edge r3 = i, along the
+     * other i + 1 */
+    expect_none("mov %r3, %r1\n"
+                "jeq %r1, 3, j\n"
+                "add %r3, 1\n"
+                "j:\n"
+                "jgt %r3, 100, out\n" TAIL);
+    /* and after one */
+    expect_none("mov %r3, %r1\n"
+                "jeq %r1, 3, j\n"
+                "add %r3, 1\n"
+                "j:\n"
+                "lsh %r3, 1\n"
+                "jgt %r3, 100, out\n" TAIL);
+}
+
+static void test_after_call(void **state)
+{
+    expect_none("mov %r6, %r1\n"
+                "lsh %r6, 1\n"
+                "call 7\n"
+                "jgt %r6, 100, out\n" TAIL);
+    /* a check before the call is found, none after it */
+    struct loop_check c[LOOP_CHECKS_MAX];
+    int n = find_checks("mov %r6, %r1\n"
+                        "jgt %r6, 50, out\n"
+                        "call 7\n"
+                        "jgt %r6, 100, out\n" TAIL,
+                        c);
+    assert_int_equal(n, 1);
+    expect_imm(&c[0], 1, 1, 0, 50, 0);
+}
+
+static void test_shift_by_register(void **state)
+{
+    expect_none("mov %r3, %r1\nmov %r4, 1\nlsh %r3, %r4\njgt %r3, 100, out\n" TAIL);
+    expect_none("mov %r3, %r1\nmov %r4, 3\nmul %r3, %r4\njgt %r3, 100, out\n" TAIL);
+}
+
+static void test_negative_b(void **state)
+{
+    expect_none("mov %r3, %r1\nlsh %r3, 1\nsub %r3, 1\njgt %r3, 100, out\n" TAIL);
+    expect_none("mov %r3, %r1\nadd %r3, -4\njgt %r3, 100, out\n" TAIL);
+    /* and a negative coefficient: 5 - i */
+    expect_none("mov %r3, 5\nsub %r3, %r1\njgt %r3, 100, out\n" TAIL);
+    /* the pointer form too: data + 2i - 1 */
+    expect_none("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nmov %r5, %r1\nlsh %r5, 1\n"
+                "add %r3, %r5\nsub %r3, 1\njgt %r3, %r4, out\n" TAIL);
+}
+
+static void test_jmp32(void **state)
+{
+    expect_none("mov %r3, %r1\nlsh %r3, 1\njgt32 %r3, 100, out\n" TAIL);
+    expect_none("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nadd %r3, %r1\n"
+                "jgt32 %r3, %r4, out\n" TAIL);
+}
+
+static void test_non_ctx_pointer(void **state)
+{
+    /* the start loaded from the stack, not from ctx */
+    expect_none("mov %r9, %r2\nldxdw %r3, [%r10-8]\nldxdw %r4, [%r9+8]\nadd %r3, %r1\n"
+                "jgt %r3, %r4, out\n" TAIL);
+    /* the bound loaded through a pointer read from ctx */
+    expect_none("mov %r9, %r2\nldxdw %r3, [%r9+0]\nldxdw %r5, [%r9+16]\nldxdw %r4, [%r5+8]\n"
+                "add %r3, %r1\njgt %r3, %r4, out\n" TAIL);
+    /* a value loaded through a non-ctx pointer against an immediate */
+    expect_none("ldxdw %r3, [%r10-8]\njgt %r3, 100, out\n" TAIL);
+    /* a 4-byte ctx load is not a slot */
+    expect_none("ldxw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nadd %r3, %r1\njgt %r3, %r4, out\n" TAIL);
+    /* a slot against an immediate */
+    expect_none("ldxdw %r3, [%r2+0]\nadd %r3, %r1\njgt %r3, 100, out\n" TAIL);
+}
+
+static void test_bound_with_offset(void **state)
+{
+    /* data + i > data_end + 1, data + i > data_end - 2, data + i > data_end + i */
+    expect_none("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nadd %r3, %r1\nadd %r4, 1\n"
+                "jgt %r3, %r4, out\n" TAIL);
+    expect_none("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nadd %r3, %r1\nsub %r4, 2\n"
+                "jgt %r3, %r4, out\n" TAIL);
+    expect_none("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nadd %r3, %r1\nadd %r4, %r1\n"
+                "jgt %r3, %r4, out\n" TAIL);
+    /* two slots on one side */
+    expect_none("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nldxdw %r5, [%r2+16]\nadd %r3, %r5\n"
+                "jgt %r3, %r4, out\n" TAIL);
+}
+
+static void test_first_insn_target(void **state)
+{
+    /* the first instruction is reached by a jump back: not a straight line */
+    expect_none("top:\n"
+                "mov %r3, %r1\n"
+                "jgt %r3, 100, out\n"
+                "add %r1, 1\n"
+                "jlt %r1, 4, top\n" TAIL);
+}
+
+/* unsupported compares (jeq, jsgt, jset) and a copy of ctx that is later
+ * overwritten */
+static void test_other_compares(void **state)
+{
+    expect_none("mov %r3, %r1\njsgt %r3, 100, out\n" TAIL);
+    expect_none("mov %r3, %r1\njeq %r3, 100, out\n" TAIL);
+    expect_none("mov %r3, %r1\njlt %r3, 100, out\n" TAIL);
+    expect_none("mov %r9, %r2\nmov %r9, 0\nldxdw %r3, [%r9+0]\nldxdw %r4, [%r2+8]\n"
+                "add %r3, %r1\njgt %r3, %r4, out\n" TAIL);
+    /* R1 overwritten before it is copied: a constant (a = 0), not the index */
+    struct loop_check c[LOOP_CHECKS_MAX];
+    assert_int_equal(find_checks("mov %r1, 3\nmov %r3, %r1\njgt %r3, 100, out\n" TAIL, c), 1);
+    expect_imm(&c[0], 2, 0, 3, 100, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_checksum),
+        cmocka_unit_test(test_jge_strict),
+        cmocka_unit_test(test_swapped),
+        cmocka_unit_test(test_mul),
+        cmocka_unit_test(test_constant_and_negative_k),
+        cmocka_unit_test(test_alu32_index),
+        cmocka_unit_test(test_after_join),
+        cmocka_unit_test(test_after_call),
+        cmocka_unit_test(test_shift_by_register),
+        cmocka_unit_test(test_negative_b),
+        cmocka_unit_test(test_jmp32),
+        cmocka_unit_test(test_non_ctx_pointer),
+        cmocka_unit_test(test_bound_with_offset),
+        cmocka_unit_test(test_first_insn_target),
+        cmocka_unit_test(test_other_compares),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
