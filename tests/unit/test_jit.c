@@ -954,6 +954,116 @@ static void test_packet_loads_in_loops(void **state)
     }
 }
 
+/* Loop versioning: a bpf_loop callback whose straight-line start checks
+ * i*c against a constant and data + i*c + w against data_end gets a copy
+ * without those jumps, run when a test before the loop (at i = n - 1)
+ * says they never fire. Both programs are verified by the real verifier
+ * and run in both engines on packet lengths where that test passes, where
+ * it fails before the first iteration, and where the check fires in the
+ * middle of the loop (the slow copy must stop, or skip, at the right
+ * iteration); n = 0 and n = 1 loops, 0/1/2-byte packets. The ctx of the
+ * callback is a stack struct {data, data_end, sum, count}; R0 folds the
+ * sum, the count of iterations that passed the checks and bpf_loop's
+ * return value. The bodies with `extra` store into the data_end slot or
+ * call a helper: no copy for the scan (its only check reads data_end), a
+ * copy for the checksum's i*2 check alone, the same results. */
+static const char versioning_main[] =
+    "ldxw %%r2, [%%r1+0]\nldxw %%r3, [%%r1+4]\nstxdw [%%r10-40], %%r2\n"
+    "stxdw [%%r10-32], %%r3\nstdw [%%r10-24], 0\nstdw [%%r10-16], 0\n"
+    "mov %%r1, %u\nlddw %%r2, func:cb\nmov %%r3, %%r10\nadd %%r3, -40\nmov %%r4, 0\ncall 181\n"
+    "mov %%r6, %%r0\nldxdw %%r0, [%%r10-24]\nmul %%r0, 31\nldxdw %%r1, [%%r10-16]\n"
+    "mul %%r1, 1000003\nadd %%r0, %%r1\nmul %%r6, 7919\nxor %%r0, %%r6\n"
+    "and %%r0, 0x7fffffff\nexit\n";
+
+/* the compiler's checksum: 2-byte words, i*2 <= 1400, data + 2i + 2 <= data_end */
+static const char versioning_checksum[] =
+    "cb:\nmov %%r9, %%r2\nldxdw %%r3, [%%r9+0]\nldxdw %%r4, [%%r9+8]\nmov %%r5, %%r1\n"
+    "lsh %%r5, 1\njgt %%r5, 1400, out\nadd %%r3, %%r5\nmov %%r6, %%r3\nadd %%r6, 2\n"
+    "jgt %%r6, %%r4, out\nldxh %%r0, [%%r3]\nldxdw %%r7, [%%r9+16]\nadd %%r7, %%r0\n"
+    "stxdw [%%r9+16], %%r7\nldxdw %%r7, [%%r9+24]\nadd %%r7, 1\nstxdw [%%r9+24], %%r7\n"
+    "%smov %%r0, 0\nexit\nout:\nmov %%r0, %d\nexit\n";
+
+/* scan: one byte per iteration (jlt data_end, p + 1), the sum of the bytes
+ * before the first 0x2c, its index in the count slot; i bounded for the
+ * verifier by signed compares, which are no checks the loop can drop */
+static const char versioning_scan[] =
+    "cb:\nmov %%r9, %%r2\njsgt %%r1, 4000, out\njslt %%r1, 0, out\nldxdw %%r3, [%%r9+0]\n"
+    "add %%r3, %%r1\nldxdw %%r4, [%%r9+8]\n"
+    "mov %%r5, %%r3\nadd %%r5, 1\njlt %%r4, %%r5, out\nldxb %%r0, [%%r3]\n"
+    "jeq %%r0, 0x2c, found\nldxdw %%r7, [%%r9+16]\nadd %%r7, %%r0\nstxdw [%%r9+16], %%r7\n"
+    "%smov %%r0, 0\nexit\nfound:\nstxdw [%%r9+24], %%r1\nmov %%r0, 1\nexit\n"
+    "out:\nmov %%r0, %d\nexit\n";
+
+static void test_loop_versioning(void **state)
+{
+    static const char *extras[] = {
+        "",
+        "ldxdw %r4, [%r9+8]\nstxdw [%r9+8], %r4\n",   /* rewrites data_end (the same value) */
+        "call 8\n",                                  /* a helper call */
+    };
+    static const unsigned counts[] = {0, 1, 2, 7, 100, 700, 701, 702, 750};
+    for (int prog = 0; prog < 2; prog++)
+        for (size_t x = 0; x < sizeof extras / sizeof extras[0]; x++)
+            for (int out_ret = 0; out_ret < 2; out_ret++)
+                for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+                    unsigned n = counts[c];
+                    char text[4096];
+                    int len = snprintf(text, sizeof text, versioning_main, n);
+                    snprintf(text + len, sizeof text - (size_t)len,
+                             prog ? versioning_scan : versioning_checksum, extras[x], out_ret);
+                    bpflua_object *oi = assemble(text), *oj = assemble(text);
+                    assert_non_null(oi);
+                    assert_non_null(oj);
+                    char *verr = NULL;
+                    int vrc = bpflua_verify(oi, 0, 0, NULL, &verr, NULL);
+                    if (vrc)
+                        print_message("verifier: %s\n%s\n", verr ? verr : "?", text);
+                    free(verr);
+                    assert_int_equal(vrc, 0);
+                    assert_int_equal(bpflua_verify(oj, 0, 0, NULL, NULL, NULL), 0);
+                    /* lengths around where the test before the loop flips
+                     * (the checksum needs 2n bytes, the scan n) */
+                    unsigned need = prog ? n : 2 * n;
+                    size_t lens[] = {0, 1, 2, 3, 64, 1500, need ? need - 1 : 0, need, need + 1,
+                                     need / 2, need / 2 + 1};
+                    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+                        size_t l = lens[k] > 1500 ? 1500 : lens[k];
+                        uint8_t pi[1500], pj[1500];
+                        for (size_t b = 0; b < l; b++)
+                            pi[b] = pj[b] = (uint8_t)(b * 29 + k + c + 1);
+                        /* the scan stops at a 0x2c near the end, sometimes */
+                        if (prog && (k & 1) && l > 2)
+                            pi[l - 2] = pj[l - 2] = 0x2c;
+                        else
+                            for (size_t b = 0; b < l; b++)
+                                if (pi[b] == 0x2c)
+                                    pi[b] = pj[b] = 0x2d;
+                        uint64_t ri = run_engine(oi, BPFLUA_ENGINE_INTERP, pi, l);
+                        uint64_t rj = run_engine(oj, BPFLUA_ENGINE_JIT, pj, l);
+                        if (ri != rj || memcmp(pi, pj, l))
+                            print_message("%s, extra %zu, out returns %d, n %u, %zu bytes: "
+                                          "interp 0x%llx jit 0x%llx\n%s\n",
+                                          prog ? "scan" : "checksum", x, out_ret, n, l,
+                                          (unsigned long long)ri, (unsigned long long)rj, text);
+                        assert_true(ri == rj);
+                        assert_memory_equal(pi, pj, l);
+                    }
+                    /* the checksum's i*2 <= 1400 needs no ctx slot: its
+                     * copy stays with the store or the call; the scan has
+                     * only the data_end check */
+                    struct bl_prog *p = bl_object_prog(oj, 0);
+                    assert_non_null(p->jit);
+                    unsigned want = x == 0 || prog == 0;
+                    if (bl_jit_versioned_loops(p->jit) != want)
+                        print_message("%s, extra %zu: %u versioned loops\n",
+                                      prog ? "scan" : "checksum", x,
+                                      bl_jit_versioned_loops(p->jit));
+                    assert_int_equal(bl_jit_versioned_loops(p->jit), want);
+                    bpflua_object_free(oi);
+                    bpflua_object_free(oj);
+                }
+}
+
 /* every map entry of both objects agrees */
 static int maps_equal(bpflua_object *a, bpflua_object *b)
 {
@@ -1063,6 +1173,7 @@ int main(void)
         cmocka_unit_test(test_env_call),
         cmocka_unit_test(test_code_properties),
         cmocka_unit_test(test_packet_loads_in_loops),
+        cmocka_unit_test(test_loop_versioning),
         cmocka_unit_test(test_verifier_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
