@@ -216,6 +216,9 @@ struct jit {
      * "copies" below) */
     uint8_t rmap[BL_NREGS];
     int8_t alias[BL_NREGS];          /* -1, or the x86 register holding Rr's value */
+    /* or Rr's value is the address [form[r]] (scale 0: no form), not yet
+     * computed: see "copies in inlined bodies" */
+    struct x86_mem form[BL_NREGS];
     /* store-to-load forwarding (outside inlined bodies): 8-byte values
      * stored at [base + off] in this basic block, still held by src (or
      * the constant imm when src < 0) */
@@ -780,16 +783,21 @@ static int emit_alu(struct jit *j, uint32_t pc, const struct bl_insn *in)
 }
 
 /* The operand of a memory access: emits the bounds check when the access
- * is not trusted; then the access is [*base + *disp]. */
+ * is not trusted; then the access is [*m]. A base register with a form
+ * (inlined bodies) lends its form: one addressing mode, no lea. */
 static void mem_operand(struct jit *j, uint32_t pc, int reg, int16_t off, int size,
-                        int *base, int32_t *disp)
+                        struct x86_mem *m)
 {
     struct x86_emit *e = &j->e;
-    *base = j->rmap[reg];
-    *disp = off;
+    if (j->form[reg].scale) {
+        *m = j->form[reg];
+        m->disp += off;                          /* |form disp| <= 2^30 */
+    } else {
+        *m = (struct x86_mem){(int8_t)j->rmap[reg], -1, 1, off};
+    }
     if (access_trusted(j, pc))
         return;
-    x86_lea(e, R11, *base, off);
+    x86_lea_m(e, R11, m);
     /* in this frame or a caller's: rbp - 512 <= addr <= frames_hi - size
      * (no addr + size: it could wrap around) */
     x86_lea(e, R10, RBP, -BL_STACK_SIZE);
@@ -811,8 +819,7 @@ static void mem_operand(struct jit *j, uint32_t pc, int reg, int16_t off, int si
     x86_alu_rm(e, 1, ALU_CMP, R9, R10, ST_MEM_LEN);
     x86_jcc_fix(e, CC_A, FIX_LABEL, j->fault_label);
     x86_patch8(e, ok);
-    *base = R11;
-    *disp = 0;
+    *m = (struct x86_mem){R11, -1, 1, 0};
 }
 
 static int size_of(uint8_t code)
@@ -870,8 +877,7 @@ static int emit_atomic(struct jit *j, uint32_t pc, const struct bl_insn *in)
     int size = size_of(in->code);
     int w = size == 8;
     int src = register_map[in->src];
-    int base;
-    int32_t disp;
+    struct x86_mem m;
     if (size != 4 && size != 8)
         return fail(j, pc, "atomic access must be 32 or 64 bits");
     if (in->src == BL_R10 && (in->imm & BL_FETCH))
@@ -879,7 +885,13 @@ static int emit_atomic(struct jit *j, uint32_t pc, const struct bl_insn *in)
     if (atomic_is_noop(j, pc, j->inl ? j->inl->stack_base : -1,
                        j->inl ? j->inl->start : j->funcs[j->func_of[pc]].start))
         return 0;
-    mem_operand(j, pc, in->dst, in->off, size, &base, &disp);
+    mem_operand(j, pc, in->dst, in->off, size, &m);
+    if (m.index >= 0 || m.base < 0) {             /* (the lock forms take [base + disp]) */
+        x86_lea_m(e, R11, &m);
+        m = (struct x86_mem){R11, -1, 1, 0};
+    }
+    int base = m.base;
+    int32_t disp = m.disp;
     switch (in->imm) {
     case BL_ADD:
         x86_lock_alu_mr(e, size, ALU_ADD, base, disp, src);
@@ -1391,26 +1403,55 @@ static int dead_insn(const struct jit *j, const struct inline_ctx *ic, uint32_t 
  * the registers live at its target, before a label for those live there,
  * before anything else (calls, atomics, division...) for those live then.
  * Invariant: when alias[r] >= 0, no register is a copy living in r's own
- * x86 register, so making a copy never destroys another. */
+ * x86 register, so making a copy never destroys another.
+ *
+ * An address computed from such values (`r = i << 1`, `r = data + r`,
+ * `r += 2`) is kept the same way, as a form [base + index*scale + disp]
+ * of x86 registers (j->form[r]): a load or store through r uses it as its
+ * addressing mode, and only a read of r as a value computes it (one lea
+ * into r's own register). A form never names r's own register, and
+ * writing an x86 register first computes the forms that name it. */
 
 static void alias_clear(struct jit *j)
 {
     memset(j->alias, -1, sizeof j->alias);
+    memset(j->form, 0, sizeof j->form);
+}
+
+static int has_form(const struct jit *j, int r)
+{
+    return j->form[r].scale != 0;
+}
+
+/* r's value is about to be redefined: forget where it was */
+static void alias_forget(struct jit *j, int r)
+{
+    j->alias[r] = -1;
+    j->form[r].scale = 0;
 }
 
 static void alias_materialize(struct jit *j, int r)
 {
-    if (j->alias[r] >= 0) {
+    if (has_form(j, r)) {
+        x86_lea_m(&j->e, register_map[r], &j->form[r]);
+        j->form[r].scale = 0;
+    } else if (j->alias[r] >= 0) {
         x86_mov_rr(&j->e, 1, register_map[r], j->alias[r]);
         j->alias[r] = -1;
     }
 }
 
-/* x86 register x is about to be written: copies living in it move home */
+static int form_names(const struct x86_mem *f, int x)
+{
+    return f->scale && (f->base == x || f->index == x);
+}
+
+/* x86 register x is about to be written: copies living in it move home,
+ * forms naming it are computed */
 static void alias_release(struct jit *j, int x, int except)
 {
     for (int r = 0; r < BL_NREGS; r++)
-        if (r != except && j->alias[r] == x)
+        if (r != except && (j->alias[r] == x || form_names(&j->form[r], x)))
             alias_materialize(j, r);
 }
 
@@ -1434,6 +1475,82 @@ static uint16_t live_in_at(const struct jit *j, const struct inline_ctx *ic, uin
 static int alias_loc(const struct jit *j, int r)
 {
     return j->alias[r] >= 0 ? j->alias[r] : register_map[r];
+}
+
+/* where r's value can be read as a value (a form is computed first) */
+static int value_loc(struct jit *j, int r)
+{
+    if (has_form(j, r))
+        alias_materialize(j, r);
+    return alias_loc(j, r);
+}
+
+/* r's value as a form: its form, or [x] for the register x holding it */
+static struct x86_mem form_of(const struct jit *j, int r)
+{
+    if (has_form(j, r))
+        return j->form[r];
+    return (struct x86_mem){(int8_t)alias_loc(j, r), -1, 1, 0};
+}
+
+/* Keeps `d op= src/imm` (64-bit add/sub of a constant, add of a register,
+ * shift left by 1-3) as a form, when d's value is a copy or a form and
+ * the result is one addressing mode that does not name d's own register.
+ * Returns 1 when it did (nothing emitted). */
+static int alu_to_form(struct jit *j, const struct bl_insn *in)
+{
+    uint8_t op = BL_OP(in->code);
+    int d = in->dst, x = BL_SRC(in->code) == BL_X, home = register_map[d];
+    if (BL_CLASS(in->code) != BL_ALU64 || (j->alias[d] < 0 && !has_form(j, d)))
+        return 0;
+    struct x86_mem f = form_of(j, d);
+    if (!x && (op == BL_ADD || op == BL_SUB)) {
+        int64_t disp = (int64_t)f.disp + (op == BL_ADD ? (int64_t)in->imm : -(int64_t)in->imm);
+        if (disp < -(1 << 30) || disp > (1 << 30))
+            return 0;
+        f.disp = (int32_t)disp;
+    } else if (!x && op == BL_LSH && in->imm >= 1 && in->imm <= 3) {
+        if (f.index < 0) {                       /* [b + disp] -> [b*2^k + disp*2^k] */
+            f.index = f.base;
+            f.base = -1;
+        }
+        if (f.base >= 0 || f.scale << in->imm > 8 || f.disp > (1 << 26) || f.disp < -(1 << 26))
+            return 0;
+        f.scale = (uint8_t)(f.scale << in->imm);
+        f.disp *= 1 << in->imm;
+    } else if (x && op == BL_ADD && in->src != d && in->src != BL_R10) {
+        /* the terms (register, scale) of both: at most two, one scaled */
+        struct x86_mem g = form_of(j, in->src);
+        int64_t disp = (int64_t)f.disp + g.disp;
+        int reg[4], sc[4], n = 0;
+        const struct x86_mem *both[2] = {&f, &g};
+        for (int k = 0; k < 2; k++) {
+            if (both[k]->base >= 0) {
+                reg[n] = both[k]->base;
+                sc[n++] = 1;
+            }
+            if (both[k]->index >= 0) {
+                reg[n] = both[k]->index;
+                sc[n++] = both[k]->scale;
+            }
+        }
+        if (n != 2 || (sc[0] > 1 && sc[1] > 1) || disp < -(1 << 30) || disp > (1 << 30))
+            return 0;
+        int b = sc[0] == 1 ? 0 : 1;             /* the unscaled term is the base */
+        f = (struct x86_mem){(int8_t)reg[b], (int8_t)reg[1 - b], (uint8_t)sc[1 - b], (int32_t)disp};
+    } else {
+        return 0;
+    }
+    if (f.base < 0 && f.scale == 1) {            /* [i + disp] */
+        f.base = f.index;
+        f.index = -1;
+    }
+    if (f.base == home || f.index == home || f.index == RSP)
+        return 0;
+    alias_release(j, home, d);
+    j->alias[d] = -1;
+    j->form[d] = f;
+    return 1;
 }
 
 /* Is instruction pc (an ALU op on d, a copy of a promoted slot's register)
@@ -1469,8 +1586,16 @@ static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_
         if (cls == BL_ALU64 && op == BL_MOV && x && in->off == 0) {
             if (in->src == d)
                 return;
-            int loc = alias_loc(j, in->src);
+            if (has_form(j, in->src) && !form_names(&j->form[in->src], register_map[d])) {
+                struct x86_mem f = j->form[in->src];
+                alias_release(j, register_map[d], d);
+                alias_forget(j, d);
+                j->form[d] = f;               /* the same address */
+                return;
+            }
+            int loc = value_loc(j, in->src);
             alias_release(j, register_map[d], d);
+            alias_forget(j, d);
             al[d] = (int8_t)(loc == register_map[d] ? -1 : loc);
             return;
         }
@@ -1479,6 +1604,8 @@ static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_
              * register: compute in the slot's register (nothing reads the
              * slot in between) */
             int slot = al[d];
+            if (x && op != BL_END && op != BL_NEG)
+                value_loc(j, in->src);
             alias_release(j, slot, d);
             if (x && op != BL_END && op != BL_NEG)
                 j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
@@ -1487,24 +1614,28 @@ static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_
             memcpy(j->rmap, register_map, sizeof j->rmap);
             return;
         }
+        if (alu_to_form(j, in))
+            return;                           /* an address, computed when read */
         alias_release(j, register_map[d], d);
         if (cls == BL_ALU64 && al[d] >= 0 &&
             ((op == BL_ADD && (x || in->imm != 0)) || (op == BL_SUB && !x && in->imm != INT32_MIN))) {
             /* d = copy + x in one lea, no copy first */
-            if (!x)
+            if (!x) {
                 x86_lea(&j->e, register_map[d], al[d], op == BL_ADD ? in->imm : -in->imm);
-            else
-                x86_lea_bi(&j->e, register_map[d], al[d], alias_loc(j, in->src));
-            al[d] = -1;
+            } else {
+                int src = value_loc(j, in->src);
+                x86_lea_bi(&j->e, register_map[d], al[d], src);
+            }
+            alias_forget(j, d);
             return;
         }
         if (op != BL_MOV || (x && in->src == d))
             alias_materialize(j, d);          /* read in place */
         if (x && op != BL_END && op != BL_NEG)
-            j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
+            j->rmap[in->src] = (uint8_t)value_loc(j, in->src);
         j->rmap[d] = register_map[d];
         emit_insn(j, pc);
-        al[d] = -1;
+        alias_forget(j, d);
         memcpy(j->rmap, register_map, sizeof j->rmap);
         return;
     case BL_LDX: {
@@ -1513,13 +1644,14 @@ static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_
         int slot = promoted_reg(j, in->src, mode == BL_MEMSX ? 0 : size_of(in->code), in->off);
         alias_release(j, register_map[d], d);
         if (slot >= 0) {
+            alias_forget(j, d);
             al[d] = (int8_t)slot;
             return;
         }
-        j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
+        j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);   /* (or its form) */
         j->rmap[d] = register_map[d];
         emit_insn(j, pc);
-        al[d] = -1;
+        alias_forget(j, d);
         memcpy(j->rmap, register_map, sizeof j->rmap);
         return;
     }
@@ -1528,9 +1660,11 @@ static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_
         if (mode != BL_MEM)
             break;
         int slot = promoted_reg(j, d, size_of(in->code), in->off);
+        if (cls == BL_STX)
+            value_loc(j, in->src);
         if (slot >= 0)   /* (a src living in the slot's register stays: the value does not change) */
             alias_release(j, slot, cls == BL_STX && al[in->src] == slot ? in->src : -1);
-        j->rmap[d] = (uint8_t)alias_loc(j, d);
+        j->rmap[d] = (uint8_t)alias_loc(j, d);            /* (or its form) */
         if (cls == BL_STX)
             j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
         emit_insn(j, pc);
@@ -1542,7 +1676,7 @@ static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_
             break;
         alias_release(j, register_map[d], d);
         emit_insn(j, pc);
-        al[d] = -1;
+        alias_forget(j, d);
         return;
     default:                                  /* jumps */
         if (op == BL_CALL)
@@ -1560,6 +1694,9 @@ static void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_
                 break;
             alias_sync(j, live_in_at(j, ic, (uint32_t)t));
             if (op != BL_JA) {
+                value_loc(j, d);
+                if (x)
+                    value_loc(j, in->src);
                 j->rmap[d] = (uint8_t)alias_loc(j, d);
                 if (x)
                     j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
@@ -1733,7 +1870,7 @@ static void emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_
         if (i == ic->skip || (ic->unchecked && ic->unchecked[i - cb->start])) {
             /* hoisted, or a check proved never taken */
         } else if (dead_insn(j, ic, i)) {
-            j->alias[j->insns[i].dst] = -1;
+            alias_forget(j, j->insns[i].dst);
         } else {
             emit_with_copies(j, ic, i);
         }
@@ -2490,8 +2627,8 @@ static int emit_insn(struct jit *j, uint32_t pc)
     struct x86_emit *e = &j->e;
     const struct bl_insn *in = &j->insns[pc];
     uint8_t cls = BL_CLASS(in->code);
-    int base, slot;
-    int32_t disp;
+    int slot;
+    struct x86_mem m;
 
     switch (cls) {
     case BL_ALU:
@@ -2551,8 +2688,8 @@ static int emit_insn(struct jit *j, uint32_t pc)
         }
         if (!j->inl && fwd_load(j, in))
             return 0;
-        mem_operand(j, pc, in->src, in->off, size, &base, &disp);
-        x86_load(e, size, sign, j->rmap[in->dst], base, disp);
+        mem_operand(j, pc, in->src, in->off, size, &m);
+        x86_load_m(e, size, sign, j->rmap[in->dst], &m);
         return 0;
     }
     case BL_ST:
@@ -2566,8 +2703,8 @@ static int emit_insn(struct jit *j, uint32_t pc)
             if (!j->inl->write_through)
                 return 0;
         }
-        mem_operand(j, pc, in->dst, in->off, size_of(in->code), &base, &disp);
-        x86_store_i(e, size_of(in->code), base, disp, in->imm);
+        mem_operand(j, pc, in->dst, in->off, size_of(in->code), &m);
+        x86_store_i_m(e, size_of(in->code), &m, in->imm);
         return 0;
     case BL_STX:
         if (BL_MODE(in->code) == BL_ATOMIC)
@@ -2583,8 +2720,8 @@ static int emit_insn(struct jit *j, uint32_t pc)
             if (!j->inl->write_through)
                 return 0;
         }
-        mem_operand(j, pc, in->dst, in->off, size_of(in->code), &base, &disp);
-        x86_store_r(e, size_of(in->code), base, disp, j->rmap[in->src]);
+        mem_operand(j, pc, in->dst, in->off, size_of(in->code), &m);
+        x86_store_r_m(e, size_of(in->code), &m, j->rmap[in->src]);
         return 0;
     }
     return fail(j, pc, "unknown instruction class");

@@ -97,6 +97,43 @@ void x86_modrm_mem(struct x86_emit *e, int reg, int base, int32_t disp)
         x86_emit4(e, (uint32_t)disp);
 }
 
+/* ModRM (+ SIB + displacement) for [base + index*scale + disp]; base or
+ * index may be -1. Without an index this is x86_modrm_mem. */
+void x86_modrm_m(struct x86_emit *e, int reg, const struct x86_mem *m)
+{
+    if (m->index < 0 && m->base >= 0) {
+        x86_modrm_mem(e, reg, m->base, m->disp);
+        return;
+    }
+    int ss = m->scale == 8 ? 3 : m->scale == 4 ? 2 : m->scale == 2 ? 1 : 0;
+    int index = m->index < 0 ? 4 : m->index;     /* 100 without REX.X: none */
+    if (m->base < 0) {                           /* [index*scale + disp32] */
+        x86_modrm(e, 0, reg, 4);
+        x86_emit1(e, (uint8_t)((ss << 6) | ((index & 7) << 3) | 5));
+        x86_emit4(e, (uint32_t)m->disp);
+        return;
+    }
+    int mod;
+    if (m->disp == 0 && (m->base & 7) != RBP)
+        mod = 0;                                 /* rbp/r13 with mod 0: no base */
+    else if (m->disp >= -128 && m->disp <= 127)
+        mod = 1;
+    else
+        mod = 2;
+    x86_modrm(e, mod, reg, 4);
+    x86_emit1(e, (uint8_t)((ss << 6) | ((index & 7) << 3) | (m->base & 7)));
+    if (mod == 1)
+        x86_emit1(e, (uint8_t)(int8_t)m->disp);
+    else if (mod == 2)
+        x86_emit4(e, (uint32_t)m->disp);
+}
+
+/* REX for an instruction with a memory operand m */
+static void rex_m(struct x86_emit *e, int w, int reg, const struct x86_mem *m, int force)
+{
+    x86_rex(e, w, reg, m->index < 0 ? 0 : m->index, m->base < 0 ? 0 : m->base, force);
+}
+
 /* ---- labels and fixups ---------------------------------------------------- */
 
 uint32_t x86_label_new(struct x86_emit *e)
@@ -377,53 +414,78 @@ void x86_movsx_rr(struct x86_emit *e, int w, int bits, int dst, int src)
     x86_modrm(e, 3, dst, src);
 }
 
-void x86_load(struct x86_emit *e, int size, int sign, int dst, int base, int32_t disp)
+void x86_load_m(struct x86_emit *e, int size, int sign, int dst, const struct x86_mem *m)
 {
     switch (size) {
     case 1:
-        x86_rex(e, sign, dst, 0, base, 0);
+        rex_m(e, sign, dst, m, 0);
         x86_emit1(e, 0x0f);
         x86_emit1(e, sign ? 0xbe : 0xb6);
         break;
     case 2:
-        x86_rex(e, sign, dst, 0, base, 0);
+        rex_m(e, sign, dst, m, 0);
         x86_emit1(e, 0x0f);
         x86_emit1(e, sign ? 0xbf : 0xb7);
         break;
     case 4:
-        x86_rex(e, sign, dst, 0, base, 0);
+        rex_m(e, sign, dst, m, 0);
         x86_emit1(e, sign ? 0x63 : 0x8b);
         break;
     default:
-        x86_rex(e, 1, dst, 0, base, 0);
+        rex_m(e, 1, dst, m, 0);
         x86_emit1(e, 0x8b);
         break;
     }
-    x86_modrm_mem(e, dst, base, disp);
+    x86_modrm_m(e, dst, m);
+}
+
+void x86_load(struct x86_emit *e, int size, int sign, int dst, int base, int32_t disp)
+{
+    struct x86_mem m = {(int8_t)base, -1, 1, disp};
+    x86_load_m(e, size, sign, dst, &m);
+}
+
+void x86_store_r_m(struct x86_emit *e, int size, const struct x86_mem *m, int src)
+{
+    if (size == 2)
+        x86_emit1(e, 0x66);
+    rex_m(e, size == 8, src, m, size == 1 && src >= 4);
+    x86_emit1(e, size == 1 ? 0x88 : 0x89);
+    x86_modrm_m(e, src, m);
 }
 
 void x86_store_r(struct x86_emit *e, int size, int base, int32_t disp, int src)
 {
-    if (size == 2)
-        x86_emit1(e, 0x66);
-    x86_rex(e, size == 8, src, 0, base, size == 1 && src >= 4);
-    x86_emit1(e, size == 1 ? 0x88 : 0x89);
-    x86_modrm_mem(e, src, base, disp);
+    struct x86_mem m = {(int8_t)base, -1, 1, disp};
+    x86_store_r_m(e, size, &m, src);
 }
 
-void x86_store_i(struct x86_emit *e, int size, int base, int32_t disp, int32_t imm)
+void x86_store_i_m(struct x86_emit *e, int size, const struct x86_mem *m, int32_t imm)
 {
     if (size == 2)
         x86_emit1(e, 0x66);
-    x86_rex(e, size == 8, 0, 0, base, 0);
+    rex_m(e, size == 8, 0, m, 0);
     x86_emit1(e, size == 1 ? 0xc6 : 0xc7);
-    x86_modrm_mem(e, 0, base, disp);
+    x86_modrm_m(e, 0, m);
     if (size == 1)
         x86_emit1(e, (uint8_t)imm);
     else if (size == 2)
         x86_emit2(e, (uint16_t)imm);
     else
         x86_emit4(e, (uint32_t)imm);
+}
+
+void x86_store_i(struct x86_emit *e, int size, int base, int32_t disp, int32_t imm)
+{
+    struct x86_mem m = {(int8_t)base, -1, 1, disp};
+    x86_store_i_m(e, size, &m, imm);
+}
+
+void x86_lea_m(struct x86_emit *e, int dst, const struct x86_mem *m)
+{
+    rex_m(e, 1, dst, m, 0);
+    x86_emit1(e, 0x8d);
+    x86_modrm_m(e, dst, m);
 }
 
 void x86_lea(struct x86_emit *e, int dst, int base, int32_t disp)

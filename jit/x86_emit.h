@@ -71,6 +71,14 @@ void x86_emit8(struct x86_emit *e, uint64_t v);
 void x86_rex(struct x86_emit *e, int w, int reg, int index, int rm, int force);
 void x86_modrm(struct x86_emit *e, int mod, int reg, int rm);
 void x86_modrm_mem(struct x86_emit *e, int reg, int base, int32_t disp);
+/* a memory operand [base + index*scale + disp]: base or index -1 for none
+ * (index never rsp; scale 1, 2, 4 or 8) */
+struct x86_mem {
+    int8_t base, index;
+    uint8_t scale;
+    int32_t disp;
+};
+void x86_modrm_m(struct x86_emit *e, int reg, const struct x86_mem *m);
 
 /* labels and fixups */
 uint32_t x86_label_new(struct x86_emit *e);
@@ -110,6 +118,11 @@ void x86_load(struct x86_emit *e, int size, int sign, int dst, int base, int32_t
 void x86_store_r(struct x86_emit *e, int size, int base, int32_t disp, int src);
 void x86_store_i(struct x86_emit *e, int size, int base, int32_t disp, int32_t imm);
 void x86_lea(struct x86_emit *e, int dst, int base, int32_t disp);
+/* the same with a full memory operand */
+void x86_load_m(struct x86_emit *e, int size, int sign, int dst, const struct x86_mem *m);
+void x86_store_r_m(struct x86_emit *e, int size, const struct x86_mem *m, int src);
+void x86_store_i_m(struct x86_emit *e, int size, const struct x86_mem *m, int32_t imm);
+void x86_lea_m(struct x86_emit *e, int dst, const struct x86_mem *m);
 void x86_lea_bi(struct x86_emit *e, int dst, int base, int index); /* lea dst, [base + index] */
 void x86_lea_rip(struct x86_emit *e, int dst, uint32_t label); /* lea dst, [rip + label] */
 /* atomics on [base + disp]; size 4 or 8 */
