@@ -10,7 +10,11 @@
  * mode (which checks every access, so a generator bug cannot go unseen)
  * and in the JIT as verified code (unchecked accesses); every eighth one
  * also through the JIT's raw mode. R0 folds in every register and the
- * whole stack area, so any difference shows.
+ * whole stack area, so any difference shows. Callbacks may start with the
+ * bounds checks the JIT's loop versioning drops from a copy of the body
+ * (affine in i, against a constant or two slots of the area the calling
+ * loop sets so the test before the loop passes, fails, or the check fires
+ * mid-loop); the test counts the loops that got the copy.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -75,6 +79,16 @@ struct gen {
     /* accesses to the "packet" (pkt_buf, not the stack): the verifier
      * would record BL_MEMK_PACKET for them, BL_MEMK_STACK for the rest */
     uint8_t pkt_access[MAX_INSNS];
+    /* the bounds checks a callback starts with (what the JIT's loop
+     * versioning drops from a copy of the body), chosen before main is
+     * written: the loops that call the callback set the slots they read */
+    struct check_plan {
+        int imm, ptr;          /* a*i + b > K; [area+lo] + a*i + b > [area+hi] */
+        int16_t lo, hi, off2;  /* three distinct slots of the area */
+        int protect;           /* the body writes neither lo nor hi */
+        struct { int mul; int32_t sc, a, b; int jop; } f[2];  /* [0] imm, [1] ptr */
+        int32_t k;
+    } chk[N_FUNCS];
 };
 
 /* memory that is not the stack, as a packet: read and written by the
@@ -135,6 +149,7 @@ struct fctx {
     int early_exits;   /* a callback: may return 0 or 1 from the middle */
     int no_alias;      /* no accesses through copies of the base (the JIT then keeps slots in registers) */
     int pkt;           /* [base + base_off - 16] holds the packet pointer */
+    uint8_t protect;   /* 8-byte slots of the area no store may write */
 };
 
 static void unit_alu(struct gen *g, const struct fctx *f)
@@ -179,6 +194,16 @@ static int16_t area_off(const struct fctx *f, int size)
     return (int16_t)(f->base_off + (int)below(64 / (unsigned)size) * size);
 }
 
+/* an offset for a store: never into a protected slot */
+static int16_t store_off(const struct fctx *f, int size)
+{
+    for (;;) {
+        int16_t off = area_off(f, size);
+        if (!(f->protect >> ((off - f->base_off) / 8) & 1))
+            return off;
+    }
+}
+
 static uint8_t size_code(int size)
 {
     return size == 1 ? BL_B : size == 2 ? BL_H : size == 4 ? BL_W : BL_DW;
@@ -196,10 +221,10 @@ static void unit_mem(struct gen *g, const struct fctx *f)
             off, 0);
         break;
     case 1:
-        put(g, BL_STX | BL_MEM | size_code(size), f->base, r, off, 0);
+        put(g, BL_STX | BL_MEM | size_code(size), f->base, r, store_off(f, size), 0);
         break;
     case 2:
-        put(g, BL_ST | BL_MEM | size_code(size), f->base, 0, off, rnd_imm());
+        put(g, BL_ST | BL_MEM | size_code(size), f->base, 0, store_off(f, size), rnd_imm());
         break;
     default: /* atomic */
         if (below(3) == 0) {
@@ -207,7 +232,7 @@ static void unit_mem(struct gen *g, const struct fctx *f)
             static const int32_t noop_ops[] = {BL_ADD, BL_OR, BL_XOR};
             size = below(2) ? 4 : 8;
             put(g, (below(2) ? BL_ALU64 : BL_ALU) | BL_MOV | BL_K, r, 0, 0, 0);
-            put(g, BL_STX | BL_ATOMIC | size_code(size), f->base, r, area_off(f, size),
+            put(g, BL_STX | BL_ATOMIC | size_code(size), f->base, r, store_off(f, size),
                 noop_ops[below(3)]);
             break;
         }
@@ -220,7 +245,7 @@ static void unit_mem(struct gen *g, const struct fctx *f)
                                       BL_OR | BL_FETCH, BL_AND | BL_FETCH, BL_XOR | BL_FETCH,
                                       BL_XCHG, BL_CMPXCHG};
         size = below(2) ? 4 : 8;
-        put(g, BL_STX | BL_ATOMIC | size_code(size), f->base, r, area_off(f, size),
+        put(g, BL_STX | BL_ATOMIC | size_code(size), f->base, r, store_off(f, size),
             ops[below(sizeof ops / sizeof ops[0])]);
         break;
     }
@@ -239,7 +264,7 @@ static void unit_alias(struct gen *g, const struct fctx *f)
     int16_t delta = (int16_t)(8 * below(8)), off = area_off(f, 8);
     put(g, BL_ALU64 | BL_MOV | BL_X, r, f->base, 0, 0);
     put(g, BL_ALU64 | BL_ADD | BL_K, r, 0, 0, delta);
-    if (below(2))
+    if (below(2) || f->protect)
         put(g, BL_LDX | BL_MEM | BL_DW, v, r, (int16_t)(off - delta), 0);
     else
         put(g, BL_STX | BL_MEM | BL_DW, r, v, (int16_t)(off - delta), 0);
@@ -255,7 +280,7 @@ static void unit_spilled_alias(struct gen *g, const struct fctx *f)
     if (v == r)
         v = BL_R0 == r ? f->dsts[f->n_dsts - 1] : BL_R0;
     put(g, BL_LDX | BL_MEM | BL_DW, r, f->base, (int16_t)(f->base_off - 8), 0);
-    if (below(3) || f->no_alias)
+    if (below(3) || f->no_alias || f->protect)
         put(g, BL_LDX | BL_MEM | BL_DW, v, r, area_off(f, 8), 0);
     else
         put(g, BL_STX | BL_MEM | BL_DW, r, v, area_off(f, 8), 0);
@@ -326,15 +351,113 @@ static void reinit_args(struct gen *g)
         put(g, BL_ALU64 | BL_MOV | BL_K, r, 0, 0, rnd_imm());
 }
 
+/* a value for [area + lo]: small, random, or near 2^64 (lo + a*i + b
+ * carries: the JIT's test before the loop must see it) */
+static uint64_t slot_value(void)
+{
+    switch (below(4)) {
+    case 0: return below(1000);
+    case 1: return (uint64_t)0 - 1 - below(200);
+    case 2: return 0x7fffffffffffffffull - below(100);
+    default: return rnd();
+    }
+}
+
 static void unit_loop(struct gen *g, const struct fctx *f, int cb)
 {
-    put(g, BL_ALU64 | BL_MOV | BL_K, BL_R1, 0, 0, (int32_t)below(cb == F_CB1 ? 12 : 5));
+    uint32_t n = below(cb == F_CB1 ? 12 : 5);
+    const struct check_plan *c = &g->chk[cb];
+    if (c->ptr) {
+        /* [area+hi] = [area+lo] + a*m + b + delta: the check never fires
+         * (m = n - 1, delta >= 0), fires on the last iterations, or from
+         * some iteration m on */
+        uint64_t v = slot_value();
+        int64_t m = below(2) ? (int64_t)n - 1 : (int64_t)below(n + 2) - 1;
+        int64_t delta = (int64_t)below(5) - 2;
+        put_lddw(g, BL_R1, v);
+        put(g, BL_STX | BL_MEM | BL_DW, f->base, BL_R1, (int16_t)(f->base_off + c->lo), 0);
+        put_lddw(g, BL_R1, v + (uint64_t)(c->f[1].a * m + c->f[1].b + delta));
+        put(g, BL_STX | BL_MEM | BL_DW, f->base, BL_R1, (int16_t)(f->base_off + c->hi), 0);
+    }
+    put(g, BL_ALU64 | BL_MOV | BL_K, BL_R1, 0, 0, (int32_t)n);
     put_ref(g, BL_LD | BL_IMM | BL_DW, BL_R2, BL_PSEUDO_FUNC, cb);
     put(g, BL_ALU64 | BL_MOV | BL_X, BL_R3, f->base, 0, 0);
     put(g, BL_ALU64 | BL_ADD | BL_K, BL_R3, 0, 0, f->base_off);
     put(g, BL_ALU64 | BL_MOV | BL_K, BL_R4, 0, 0, 0);
     put(g, BL_JMP | BL_CALL, 0, 0, 0, BL_HELPER_LOOP);
     reinit_args(g);
+}
+
+/* the callback's check plan: forms, slots, coefficients */
+static void plan_checks(struct gen *g, int cb)
+{
+    struct check_plan *c = &g->chk[cb];
+    memset(c, 0, sizeof *c);
+    uint32_t form = below(4);                /* none, imm, ptr, both */
+    c->imm = form & 1;
+    c->ptr = form >> 1;
+    int slot[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    for (int k = 0; k < 3; k++) {            /* three distinct slots */
+        int j = k + (int)below(8 - (unsigned)k), t = slot[k];
+        slot[k] = slot[j];
+        slot[j] = t;
+    }
+    c->lo = (int16_t)(8 * slot[0]);
+    c->hi = (int16_t)(8 * slot[1]);
+    c->off2 = (int16_t)(8 * slot[2]);
+    c->protect = below(3) != 0;
+    for (int k = 0; k < 2; k++) {
+        c->f[k].mul = below(3) == 0;
+        c->f[k].sc = c->f[k].mul ? (int32_t)below(20) : (int32_t)below(5);
+        c->f[k].a = c->f[k].mul ? c->f[k].sc : 1 << c->f[k].sc;
+        c->f[k].b = below(4) ? (int32_t)below(17) : (int32_t)below(100000);
+        c->f[k].jop = (int)below(k ? 4 : 2);
+    }
+    /* K: passes or fails the test before the loop depending on n, or
+     * fires from iteration m on */
+    int64_t m = below(cb == F_CB1 ? 13 : 6), delta = (int64_t)below(5) - 2;
+    c->k = (int32_t)(c->f[0].a * m + c->f[0].b + delta);
+}
+
+/* r = a*i + b (R1 = i), by lsh or mul, then + b */
+static void put_affine(struct gen *g, int r, int first_from_r1, int32_t mul, int32_t sc, int32_t b)
+{
+    if (first_from_r1)
+        put(g, BL_ALU64 | BL_MOV | BL_X, r, BL_R1, 0, 0);
+    put(g, BL_ALU64 | (mul ? BL_MUL : BL_LSH) | BL_K, r, 0, 0, sc);
+    if (b || below(2))
+        put(g, BL_ALU64 | BL_ADD | BL_K, r, 0, 0, b);
+}
+
+/* The checks of the plan at the callback's start (R1 = i, base = ctx),
+ * on R3-R5 only; a check that fires skips a store of i to [area+off2] */
+static void put_check_prelude(struct gen *g, const struct check_plan *c, int base)
+{
+    uint32_t imm_jump = 0;
+    if (c->imm) {
+        put_affine(g, BL_R3, 1, c->f[0].mul, c->f[0].sc, c->f[0].b);
+        imm_jump = g->n;
+        put(g, BL_JMP | (c->f[0].jop ? BL_JGE : BL_JGT) | BL_K, BL_R3, 0, 1, c->k);
+    }
+    if (c->ptr) {
+        /* r3 = [base+lo] + (a*i + b in r4), r5 = [base+hi] */
+        put(g, BL_LDX | BL_MEM | BL_DW, BL_R3, base, c->lo, 0);
+        put_affine(g, BL_R4, 1, c->f[1].mul, c->f[1].sc, 0);
+        put(g, BL_ALU64 | BL_ADD | BL_X, BL_R3, BL_R4, 0, 0);
+        if (c->f[1].b || below(2))
+            put(g, BL_ALU64 | BL_ADD | BL_K, BL_R3, 0, 0, c->f[1].b);
+        put(g, BL_LDX | BL_MEM | BL_DW, BL_R5, base, c->hi, 0);
+        switch (c->f[1].jop) {
+        case 0: put(g, BL_JMP | BL_JGT | BL_X, BL_R3, BL_R5, 1, 0); break;
+        case 1: put(g, BL_JMP | BL_JGE | BL_X, BL_R3, BL_R5, 1, 0); break;
+        case 2: put(g, BL_JMP | BL_JLT | BL_X, BL_R5, BL_R3, 1, 0); break;
+        default: put(g, BL_JMP | BL_JLE | BL_X, BL_R5, BL_R3, 1, 0); break;
+        }
+    }
+    if (c->imm || c->ptr)
+        put(g, BL_STX | BL_MEM | BL_DW, base, BL_R1, c->off2, 0);
+    if (c->imm)                              /* past the store */
+        g->insns[imm_jump].off = (int16_t)(g->n - imm_jump - 1);
 }
 
 /* a function body of n_units units, then exit */
@@ -389,7 +512,7 @@ static void gen_epilogue(struct gen *g, const struct fctx *f, int fold_regs_from
             put(g, BL_ALU64 | BL_XOR | BL_X, BL_R0, f->dsts[k], 0, 0);
     if (boolean) {
         /* the callback's registers, folded, become visible in the area */
-        put(g, BL_STX | BL_MEM | BL_DW, f->base, BL_R0, (int16_t)(f->base_off + 8 * (int)below(8)), 0);
+        put(g, BL_STX | BL_MEM | BL_DW, f->base, BL_R0, store_off(f, 8), 0);
         switch (below(3)) {
         case 0: /* a callback returns 0 or 1: stop on some iterations */
             put(g, BL_ALU64 | BL_AND | BL_K, BL_R0, 0, 0, 0x1f);
@@ -423,6 +546,8 @@ static void generate(struct gen *g)
     static const int light_dsts[] = {0, 3, 4, 5};
     static const int compiler_dsts[] = {0, 1, 2, 3, 6, 7};
     memset(g, 0, sizeof *g);
+    for (int cb = F_CB1; cb <= F_CB2; cb++)
+        plan_checks(g, cb);
 
     /* main: initialise R0-R9 and the area [r10-64, r10) */
     g->func_start[F_MAIN] = 0;
@@ -477,9 +602,12 @@ static void generate(struct gen *g)
             fcb.depth = 2;                    /* no calls: R2 must survive */
             fcb.no_atomics = below(4) != 0;
         }
+        if (g->chk[cb].protect && g->chk[cb].ptr)
+            fcb.protect = (uint8_t)(1u << (g->chk[cb].lo / 8) | 1u << (g->chk[cb].hi / 8));
         g->func_start[cb] = g->n;
         if (!light)
             put(g, BL_ALU64 | BL_MOV | BL_X, BL_R9, BL_R2, 0, 0);
+        put_check_prelude(g, &g->chk[cb], fcb.base);
         if (reads_i)
             put(g, BL_ALU64 | BL_MOV | BL_X, BL_R0, BL_R1, 0, 0);
         else
@@ -490,7 +618,7 @@ static void generate(struct gen *g)
             put(g, BL_ALU64 | BL_ADD | BL_X, BL_R3, BL_R1, 0, 0);
         gen_body(g, &fcb, 3 + below(10));
         /* leave a trace of this iteration in the area */
-        put(g, BL_STX | BL_MEM | BL_DW, fcb.base, BL_R3, (int16_t)(8 * below(8)), 0);
+        put(g, BL_STX | BL_MEM | BL_DW, fcb.base, BL_R3, store_off(&fcb, 8), 0);
         gen_epilogue(g, &fcb, 3, 1);
     }
 
@@ -513,6 +641,9 @@ static void generate(struct gen *g)
         in->imm = (int32_t)g->func_start[g->refs[k].func] - (int32_t)(g->refs[k].at + 1);
     }
 }
+
+/* inlined loops that got a copy free of bounds checks, in all programs */
+static uint64_t versioned_loops;
 
 static int run_one(struct gen *g, uint64_t index, int also_raw)
 {
@@ -565,6 +696,8 @@ static int run_one(struct gen *g, uint64_t index, int also_raw)
             bad = 1;
             break;
         }
+        if (!mode)
+            versioned_loops += bl_jit_versioned_loops(p->jit);
         struct bpflua_run_env jenv = {.obj = obj};
         pkt_reset();
         uint64_t r0 = bl_jit_run_mem(p->jit, 0, 0, pkt_buf, PKT_LEN, &jenv);
@@ -600,6 +733,7 @@ static void test_random_programs(void **state)
     static struct gen g;
     int failures = 0;
     uint64_t insns = 0;
+    versioned_loops = 0;
     print_message("seed 0x%llx, %llu programs\n", (unsigned long long)seed,
                   (unsigned long long)count);
     for (uint64_t k = 0; k < count && failures < 3; k++) {
@@ -609,8 +743,12 @@ static void test_random_programs(void **state)
         if (run_one(&g, k, k % 8 == 0))
             failures++;
     }
-    print_message("%llu instructions in all\n", (unsigned long long)insns);
+    print_message("%llu instructions in all, %llu loops versioned (bounds checks dropped from a "
+                  "copy)\n", (unsigned long long)insns, (unsigned long long)versioned_loops);
     assert_int_equal(failures, 0);
+    /* the versioned path must stay exercised: 1 program in 20 at least */
+    if (!failures)
+        assert_true(versioned_loops * 20 >= count);
 }
 
 /* ---- hostile programs in raw mode ------------------------------------------- */
