@@ -166,35 +166,41 @@ local function spread(t)
   return lo, hi
 end
 
-local function run_bpflua(p, b, engine, reps)
-  local samples, result = {}, {}
-  for _ = 1, opts.samples do
-    local total = 0
+-- Each engine is a sampler: one call takes one sample (ns per run, and
+-- the results as "r1,r2,..."). The run takes sample k of every engine
+-- before sample k + 1 of any, so a slow spell of this shared machine (it
+-- comes and goes for seconds) hits every column alike, and each ratio to
+-- native C is the median of the ratios of samples taken side by side.
+
+local function bpflua_sampler(p, b, engine, reps)
+  return function()
+    local total, result = 0, {}
     for i, pk in ipairs(b.packets) do
       local rv, info = p:run(pk, { engine = engine, ["repeat"] = reps, prog = b.name })
       result[i] = rv
       total = total + info.ns_per_run
     end
-    samples[#samples + 1] = total / #b.packets
+    return total / #b.packets, table.concat(result, ",")
   end
-  return samples, table.concat(result, ",")
 end
 
-local function run_lua(src, b, reps)
+local function lua_sampler(src, b, reps)
   local f = lua_program(src, b.name)
-  local samples, result = {}, {}
-  for i, pk in ipairs(b.packets) do result[i] = f(pk) end
-  for _ = 1, opts.samples do
+  return function()
+    local result = {}
+    for i, pk in ipairs(b.packets) do result[i] = f(pk) end
     local t0 = os.clock()
     for _ = 1, reps do
       for _, pk in ipairs(b.packets) do f(pk) end
     end
-    samples[#samples + 1] = (os.clock() - t0) * 1e9 / (reps * #b.packets)
+    return (os.clock() - t0) * 1e9 / (reps * #b.packets), table.concat(result, ",")
   end
-  return samples, table.concat(result, ",")
 end
 
-local function run_native(b, reps)
+-- bench_native once per sample (it times its own loop: the process start
+-- is not in the figure); the packets go to temporary files, removed by
+-- the returned cleanup function
+local function native_sampler(b, reps)
   local f = io.open(opts.native, "rb")
   if not f then return nil, "native baseline not built (" .. opts.native .. ")" end
   f:close()
@@ -206,16 +212,16 @@ local function run_native(b, reps)
     out:close()
     files[i] = path
   end
-  local cmd = string.format("%s %s %d %d %s", opts.native, b.name, reps, opts.samples, table.concat(files, " "))
-  local pipe = assert(io.popen(cmd))
-  local line = pipe:read("a")
-  pipe:close()
-  for _, path in ipairs(files) do os.remove(path) end
-  local samples = {}
-  for v in line:gmatch("ns=([%d.]+)") do samples[#samples + 1] = tonumber(v) end
-  local result = line:match("result=([%d,]+)")
-  if #samples == 0 or not result then return nil, "bench_native failed: " .. line end
-  return samples, result
+  local cmd = string.format("%s %s %d 1 %s", opts.native, b.name, reps, table.concat(files, " "))
+  local function cleanup() for _, path in ipairs(files) do os.remove(path) end end
+  return function()
+    local pipe = assert(io.popen(cmd))
+    local line = pipe:read("a")
+    pipe:close()
+    local ns, result = line:match("ns=([%d.]+)"), line:match("result=([%d,]+)")
+    if not ns or not result then error("bench_native failed: " .. line, 0) end
+    return tonumber(ns), result
+  end, cleanup
 end
 
 -- ---- the run ---------------------------------------------------------------------
@@ -252,20 +258,34 @@ for _, b in ipairs(benches) do
     if not ok then error(b.name .. ": rejected by the verifier: " .. tostring(info)) end
     verify_us[b.name] = (info.verify_ns or 0) / 1e3
     local row = { bench = b, results = {} }
+    local samplers, cleanups = {}, {}
     for _, e in ipairs(engines) do
-      local samples, result
+      row.results[e] = { samples = {}, result = nil }
       if not available[e] then
-        samples, result = nil, "unavailable"
+        row.results[e] = { result = "unavailable" }
       elseif e == "native" then
-        samples, result = run_native(b, reps * 10)
+        local f, c = native_sampler(b, reps * 10)
+        if f then samplers[e], cleanups[#cleanups + 1] = f, c else row.results[e] = { result = c } end
       elseif e == "lua" then
-        samples, result = run_lua(src, b, math.max(1, reps // 10))
+        samplers[e] = lua_sampler(src, b, math.max(1, reps // 10))
       else
-        local okr, s, r = pcall(run_bpflua, p, b, e, reps)
-        if okr then samples, result = s, r else samples, result = nil, tostring(s) end
+        samplers[e] = bpflua_sampler(p, b, e, reps)
       end
-      row.results[e] = { samples = samples, result = result }
     end
+    for _ = 1, opts.samples do
+      for _, e in ipairs(engines) do
+        if samplers[e] then
+          local okr, ns, result = pcall(samplers[e])
+          if okr then
+            local r = row.results[e]
+            r.samples[#r.samples + 1], r.result = ns, result
+          else
+            row.results[e], samplers[e] = { result = tostring(ns) }, nil
+          end
+        end
+      end
+    end
+    for _, c in ipairs(cleanups) do c() end
     local ref = row.results.native.samples and row.results.native.result
     for _, e in ipairs(engines) do
       local r = row.results[e]
@@ -311,19 +331,24 @@ do
   end
 end
 
-print(string.format("bpflua benchmarks, %s (%s); ns per run, median of %d; (x) = ratio to native C",
-  os.date("!%Y-%m-%d"), machine, opts.samples))
+print(string.format("bpflua benchmarks, %s (%s); ns per run, median of %d; (x) = ratio to native C"
+  .. " (median of the ratios of samples taken side by side)", os.date("!%Y-%m-%d"), machine, opts.samples))
 print(string.format("%-10s %16s %16s %16s %16s %16s", "workload", "native C", "bpflua JIT",
   "kernel JIT", "bpflua interp", "Lua 5.4"))
 for _, row in ipairs(rows) do
-  local native = row.results.native.samples and median(row.results.native.samples)
+  local nat = row.results.native.samples
   local cells = {}
   for _, e in ipairs(engines) do
     local r = row.results[e]
     if r.samples then
       local m = median(r.samples)
       local lo, hi = spread(r.samples)
-      local ratio = native and m / native or nil
+      local ratio
+      if nat and #nat == #r.samples then
+        local q = {}
+        for k = 1, #nat do q[k] = r.samples[k] / nat[k] end
+        ratio = median(q)
+      end
       cells[#cells + 1] = ratio and string.format("%s (%.1fx)", fmt_ns(m), ratio) or fmt_ns(m)
       csv:write(string.format("%s,%s,%.1f,%.1f,%.1f,%s,%s\n", row.bench.name, e, m, lo, hi,
         ratio and string.format("%.3f", ratio) or "", r.result))
