@@ -22,6 +22,9 @@ uint64_t bl_jit_compile_ns(const struct bl_jit_code *code);
 /* Inlined bpf_loops given a second copy of their body without the bounds
  * checks one test before the loop decides (jit/loop_checks.h). */
 unsigned bl_jit_versioned_loops(const struct bl_jit_code *code);
+/* Of those, the check-free copies that run the body twice per trip round
+ * the loop (bodies that never break). */
+unsigned bl_jit_unrolled_loops(const struct bl_jit_code *code);
 /* The native code (bl_jit_code_size bytes), e.g. to disassemble it. */
 const void *bl_jit_code_bytes(const struct bl_jit_code *code);
 
