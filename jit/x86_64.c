@@ -1863,10 +1863,11 @@ static uint8_t *body_reach(const struct jit *j, const struct jfunc *cb, const ui
     return reach;
 }
 
-/* The body once, from R1 = i / R2 = ctx to its last instruction; cont and
- * cont0 are left for the caller to bind. */
+/* The body once, from R1 = i (+ i_plus, as a form, when i lives in a
+ * register other than R1's own) / R2 = ctx to its last instruction; cont
+ * and cont0 are left for the caller to bind. */
 static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
-                      int r1_live, int r2_live)
+                      int r1_live, int r2_live, int i_plus)
 {
     struct x86_emit *e = &j->e;
     const struct loop_var *vars = ic->vars;
@@ -1880,10 +1881,14 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
     alias_clear(j);
     int copies = ic->live_out && !j->is_target[cb->start];
     if (vars[0].reg != RDI && r1_live) {
-        if (copies && vars[0].reg >= 0)
+        if (copies && vars[0].reg >= 0 && i_plus)
+            j->form[BL_R1] = (struct x86_mem){(int8_t)vars[0].reg, -1, 1, i_plus};
+        else if (copies && vars[0].reg >= 0)
             j->alias[BL_R1] = (int8_t)vars[0].reg;
         else
             var_load(j, RDI, &vars[0]);
+        if (i_plus && !has_form(j, BL_R1))
+            x86_alu_ri(&j->e, 1, ALU_ADD, RDI, i_plus);
     }
     if (vars[2].reg != RSI && r2_live) {
         if (copies && vars[2].reg >= 0)
@@ -1931,7 +1936,7 @@ static void emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_
      * two and ran 771 -> 1,149 ns when the code before it got shorter */
     x86_align(e, 64);
     x86_label_bind(e, ic->top_label);
-    emit_body(j, cb, ic, r1_live, r2_live);
+    emit_body(j, cb, ic, r1_live, r2_live, 0);
     /* an exit that returned a known 0 continues at cont0, any other exit
      * at cont, which tests R0; the last exit falls through to its own */
     if (last_exit_tests_r0(j, ic)) {
@@ -2023,19 +2028,26 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
     x86_jcc_fix(e, CC_AE, FIX_LABEL, l_rest);
     x86_align(e, 64);
     x86_label_bind(e, ic->top_label);
+    /* the second copy reads i + 1 as a form of i's register (its loads
+     * take the 1 as a displacement), then i += 2; where i is R1 itself or
+     * in memory, i++ after each copy */
+    int plus = vi->reg >= 0 && vi->reg != RDI && ic->live_out && !j->is_target[cb->start];
     for (int copy = 0; copy < 2; copy++) {
-        emit_body(j, cb, ic, r1_live, r2_live);
+        emit_body(j, cb, ic, r1_live, r2_live, plus ? copy : 0);
         x86_label_bind(e, ic->cont0_label);
         x86_label_bind(e, ic->cont_label);       /* (unused: no exit returns nonzero) */
-        emit_next_i(j, vi);
+        if (!plus)
+            emit_next_i(j, vi);
     }
+    if (plus)
+        x86_alu_ri(e, 0, ALU_ADD, vi->reg, 2);
     cmp_i_n(j, vi, vn);
     x86_jcc_fix(e, CC_B, FIX_LABEL, ic->top_label);
     x86_label_bind(e, l_rest);
     var_add(j, vn, 1);
     cmp_i_n(j, vi, vn);
     x86_jcc_fix(e, CC_AE, FIX_LABEL, ic->out_label);
-    emit_body(j, cb, ic, r1_live, r2_live);
+    emit_body(j, cb, ic, r1_live, r2_live, 0);
     x86_label_bind(e, ic->cont0_label);
     x86_label_bind(e, ic->cont_label);
     emit_next_i(j, vi);

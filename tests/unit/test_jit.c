@@ -983,6 +983,16 @@ static const char versioning_checksum[] =
     "stxdw [%%r9+16], %%r7\nldxdw %%r7, [%%r9+24]\nadd %%r7, 1\nstxdw [%%r9+24], %%r7\n"
     "%smov %%r0, 0\nexit\nout:\nmov %%r0, %d\nexit\n";
 
+/* the checksum as the compiler writes it: i moves to R6 and R1 is reused,
+ * so the JIT keeps i in a register of its own and an unrolled copy reads
+ * i + 1 as a displacement */
+static const char versioning_checksum_compiled[] =
+    "cb:\nmov %%r9, %%r2\nmov %%r6, %%r1\nldxdw %%r7, [%%r9+16]\nmov %%r3, %%r6\nlsh %%r3, 1\n"
+    "jgt %%r3, 1400, out\nldxdw %%r1, [%%r9+0]\nldxdw %%r2, [%%r9+8]\nadd %%r1, %%r3\n"
+    "mov %%r3, %%r1\nadd %%r3, 2\njgt %%r3, %%r2, out\nldxh %%r0, [%%r1]\nbe16 %%r0\n"
+    "add %%r7, %%r0\nstxdw [%%r9+16], %%r7\nldxdw %%r7, [%%r9+24]\nadd %%r7, %%r6\n"
+    "stxdw [%%r9+24], %%r7\n%smov %%r0, 0\nexit\nout:\nmov %%r0, %d\nexit\n";
+
 /* scan: one byte per iteration (jlt data_end, p + 1), the sum of the bytes
  * before the first 0x2c, its index in the count slot; i bounded for the
  * verifier by signed compares, which are no checks the loop can drop */
@@ -1002,7 +1012,10 @@ static void test_loop_versioning(void **state)
         "call 8\n",                                  /* a helper call */
     };
     static const unsigned counts[] = {0, 1, 2, 7, 100, 700, 701, 702, 750};
-    for (int prog = 0; prog < 2; prog++)
+    static const char *progs[] = {versioning_checksum, versioning_scan,
+                                  versioning_checksum_compiled};
+    static const char *names[] = {"checksum", "scan", "compiled checksum"};
+    for (int prog = 0; prog < 3; prog++)
         for (size_t x = 0; x < sizeof extras / sizeof extras[0]; x++)
             for (int out_ret = 0; out_ret < 2; out_ret++)
                 for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
@@ -1010,7 +1023,7 @@ static void test_loop_versioning(void **state)
                     char text[4096];
                     int len = snprintf(text, sizeof text, versioning_main, n);
                     snprintf(text + len, sizeof text - (size_t)len,
-                             prog ? versioning_scan : versioning_checksum, extras[x], out_ret);
+                             progs[prog], extras[x], out_ret);
                     bpflua_object *oi = assemble(text), *oj = assemble(text);
                     assert_non_null(oi);
                     assert_non_null(oj);
@@ -1023,7 +1036,7 @@ static void test_loop_versioning(void **state)
                     assert_int_equal(bpflua_verify(oj, 0, 0, NULL, NULL, NULL), 0);
                     /* lengths around where the test before the loop flips
                      * (the checksum needs 2n bytes, the scan n) */
-                    unsigned need = prog ? n : 2 * n;
+                    unsigned need = prog == 1 ? n : 2 * n;
                     size_t lens[] = {0, 1, 2, 3, 64, 1500, need ? need - 1 : 0, need, need + 1,
                                      need / 2, need / 2 + 1};
                     for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
@@ -1032,7 +1045,7 @@ static void test_loop_versioning(void **state)
                         for (size_t b = 0; b < l; b++)
                             pi[b] = pj[b] = (uint8_t)(b * 29 + k + c + 1);
                         /* the scan stops at a 0x2c near the end, sometimes */
-                        if (prog && (k & 1) && l > 2)
+                        if (prog == 1 && (k & 1) && l > 2)
                             pi[l - 2] = pj[l - 2] = 0x2c;
                         else
                             for (size_t b = 0; b < l; b++)
@@ -1043,7 +1056,7 @@ static void test_loop_versioning(void **state)
                         if (ri != rj || memcmp(pi, pj, l))
                             print_message("%s, extra %zu, out returns %d, n %u, %zu bytes: "
                                           "interp 0x%llx jit 0x%llx\n%s\n",
-                                          prog ? "scan" : "checksum", x, out_ret, n, l,
+                                          names[prog], x, out_ret, n, l,
                                           (unsigned long long)ri, (unsigned long long)rj, text);
                         assert_true(ri == rj);
                         assert_memory_equal(pi, pj, l);
@@ -1053,17 +1066,17 @@ static void test_loop_versioning(void **state)
                      * only the data_end check */
                     struct bl_prog *p = bl_object_prog(oj, 0);
                     assert_non_null(p->jit);
-                    unsigned want = x == 0 || prog == 0;
+                    unsigned want = x == 0 || prog != 1;
                     if (bl_jit_versioned_loops(p->jit) != want)
                         print_message("%s, extra %zu: %u versioned loops\n",
-                                      prog ? "scan" : "checksum", x,
+                                      names[prog], x,
                                       bl_jit_versioned_loops(p->jit));
                     assert_int_equal(bl_jit_versioned_loops(p->jit), want);
                     /* the check-free copy runs its body twice per trip when
                      * nothing in it can break the loop: the checksum's, unless
                      * it calls or keeps a check whose exit returns 1; never
                      * the scan's (it stops at the 0x2c) */
-                    unsigned unrolled = prog == 0 && (x == 0 || (x == 1 && out_ret == 0));
+                    unsigned unrolled = prog != 1 && (x == 0 || (x == 1 && out_ret == 0));
                     assert_int_equal(bl_jit_unrolled_loops(p->jit), unrolled);
                     bpflua_object_free(oi);
                     bpflua_object_free(oj);
