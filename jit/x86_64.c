@@ -1161,23 +1161,33 @@ static unsigned access_kinds(const struct jit *j, uint32_t pc)
  * touch the memory of ctx's slots? Only if the verifier saw them touch a
  * kind of memory that the body's accesses through base also touched: a
  * packet, map or ctx pointer never points into an eBPF stack frame. */
+/* The next memory access (load, store or atomic) of the callback at or
+ * after *pc, past lddw's second slots and the no-op launder atomics
+ * through base; NULL at the end. *pc is left on it: ++ for the next. */
+static const struct bl_insn *next_access(const struct jit *j, const struct jfunc *cb, int base,
+                                         uint32_t *pc)
+{
+    for (; *pc < cb->end; ++*pc) {
+        const struct bl_insn *in = &j->insns[*pc];
+        uint8_t cls = BL_CLASS(in->code);
+        if (bl_is_lddw(in))
+            ++*pc;
+        else if ((cls == BL_LDX || cls == BL_ST || cls == BL_STX) &&
+                 !(cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
+                   atomic_is_noop(j, *pc, base, cb->start)))
+            return in;
+    }
+    return NULL;
+}
+
 static void others_may_alias(const struct jit *j, const struct jfunc *cb, int base, int *loads,
                              int *stores)
 {
     unsigned base_kinds = 0;
     for (int pass = 0; pass < 2; pass++)
-        for (uint32_t i = cb->start; i < cb->end; i++) {
+        for (uint32_t i = cb->start; next_access(j, cb, base, &i); i++) {
             const struct bl_insn *in = &j->insns[i];
             uint8_t cls = BL_CLASS(in->code);
-            if (bl_is_lddw(in)) {
-                i++;
-                continue;
-            }
-            if (cls != BL_LDX && cls != BL_ST && cls != BL_STX)
-                continue;
-            if (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
-                atomic_is_noop(j, i, base, cb->start))
-                continue;
             int r = cls == BL_LDX ? in->src : in->dst;
             if (pass == 0) {
                 if (r == base)
@@ -1765,16 +1775,9 @@ static int slot_invariant(const struct jit *j, const struct jfunc *cb,
 {
     if (bi->calls || bi->base < 0)
         return 0;
-    for (uint32_t i = cb->start; i < cb->end; i++) {
+    for (uint32_t i = cb->start; next_access(j, cb, bi->base, &i); i++) {
         const struct bl_insn *in = &j->insns[i];
-        uint8_t cls = BL_CLASS(in->code);
-        if (bl_is_lddw(in)) {
-            i++;
-            continue;
-        }
-        if (cls != BL_ST && cls != BL_STX)
-            continue;
-        if (in->dst == BL_R10)
+        if (BL_CLASS(in->code) == BL_LDX || in->dst == BL_R10)
             continue;
         if (in->dst == bi->base) {
             int lo = in->off, hi = lo + size_of(in->code);
