@@ -1,0 +1,440 @@
+/* inline_copies.c - register liveness and copies in an inlined bpf_loop
+ * body (inline_loop.c): which instructions of a copy of the body emit
+ * nothing (dead definitions), and which register moves and address
+ * computations wait in other x86 registers until a value is needed
+ * (emit_with_copies, which emits one instruction of the body through
+ * emit_insn).
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jit_internal.h"
+#include "x86_emit.h"
+#include "../vm/asm.h"
+
+/* ---- liveness in an inlined body ---------------------------------------------
+ *
+ * Registers (bit r = Rr) each instruction reads and writes, and which are
+ * live after it, so that the inlined copy can skip work whose result nobody
+ * reads: a definition of a dead register (an ALU operation, lddw or load:
+ * none of them can fail or touch memory in verified code), setting R1/R2
+ * at the top of an iteration when the body does not read them, and R0 at an
+ * exit that returns a known 0 (the loop then continues without testing it).
+ * Conservative where unsure: a use too many only keeps code, a definition
+ * is counted only where the instruction surely writes the register. */
+
+void use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
+             uint16_t *use, uint16_t *def)
+{
+    const struct bl_insn *in = &j->insns[pc];
+    bl_insn_use_def(in, use, def);
+    if (BL_CLASS(in->code) == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
+        atomic_is_noop(j, pc, ctx_base, start))
+        *use = *def = 0;               /* emits nothing */
+    else if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_EXIT &&
+             exit_returns_zero(j, pc, start))
+        *use = 0;                      /* the loop continues without reading R0 */
+    *use |= 1u << BL_R10;
+    *def &= (uint16_t)~(1u << BL_R10);
+}
+
+/* live_out[k]: registers live after instruction start + k of the callback
+ * [start, end). Returns NULL when out of memory (then nothing is skipped). */
+uint16_t *body_liveness(const struct jit *j, uint32_t start, uint32_t end, int ctx_base,
+                        const uint8_t *unchecked)
+{
+    uint32_t n = end - start;
+    uint16_t *out = calloc(n, sizeof *out), *in = calloc(n + 1, sizeof *in);
+    uint16_t *use = malloc(n * sizeof *use), *def = malloc(n * sizeof *def);
+    if (!out || !in || !use || !def) {
+        free(out);
+        free(in);
+        free(use);
+        free(def);
+        return NULL;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        use_def(j, start + k, start, ctx_base, &use[k], &def[k]);
+        if (unchecked && unchecked[k])
+            use[k] = def[k] = 0;       /* a dropped check: emits nothing */
+        if (bl_is_lddw(&j->insns[start + k]) && k + 1 < n) {
+            k++;
+            use[k] = def[k] = 0;
+        }
+    }
+    in[n] = ALL_REGS;                  /* falling off the end: assume everything */
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (uint32_t k = n; k-- > 0;) {
+            const struct bl_insn *ins = &j->insns[start + k];
+            uint8_t cls = BL_CLASS(ins->code), op = BL_OP(ins->code);
+            uint16_t o = 0;
+            if (k > 0 && bl_is_lddw(&j->insns[start + k - 1]))
+                continue;              /* second slot */
+            if (bl_is_lddw(ins)) {
+                o = in[k + 2 <= n ? k + 2 : n];
+            } else if (unchecked && unchecked[k]) {
+                o = in[k + 1];
+            } else if ((cls == BL_JMP || cls == BL_JMP32) && op != BL_CALL) {
+                if (op != BL_EXIT) {
+                    int64_t t = (int64_t)k + 1 +
+                                ((cls == BL_JMP32 && op == BL_JA) ? ins->imm : ins->off);
+                    o = t >= 0 && t <= (int64_t)n ? in[t] : ALL_REGS;
+                    if (op != BL_JA)
+                        o |= in[k + 1];
+                }
+            } else {
+                o = in[k + 1];
+            }
+            uint16_t i2 = (uint16_t)(use[k] | (o & ~def[k]));
+            if (o != out[k] || i2 != in[k]) {
+                out[k] = o;
+                in[k] = i2;
+                changed = 1;
+            }
+        }
+    }
+    free(in);
+    free(use);
+    free(def);
+    return out;
+}
+
+/* Can the inlined copy skip instruction pc: it only defines a register
+ * nobody reads afterwards, and has no other effect? */
+int dead_insn(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+{
+    if (!ic->live_out)
+        return 0;
+    const struct bl_insn *in = &j->insns[pc];
+    uint8_t cls = BL_CLASS(in->code);
+    if (in->dst == BL_R10)
+        return 0;                      /* refused by emit_insn */
+    if (cls != BL_ALU && cls != BL_ALU64 && cls != BL_LDX && !(cls == BL_LD && bl_is_lddw(in)))
+        return 0;
+    return !(ic->live_out[pc - ic->start] & (1u << in->dst));
+}
+
+/* ---- copies in inlined bodies ------------------------------------------------
+ *
+ * In an inlined body, a 64-bit `mov dst, src`, the load of a ctx slot kept
+ * in a register and R1 = i (R2 = ctx) at the top of an iteration emit no
+ * code: j->alias[dst] records the x86 register that holds dst's value, and
+ * instructions that read dst read it there (j->rmap). The copy is made
+ * (`mov home(dst), alias`) only when needed: before dst is modified in
+ * place, before the x86 register holding it is written, before a jump for
+ * the registers live at its target, before a label for those live there,
+ * before anything else (calls, atomics, division...) for those live then.
+ * Invariant: when alias[r] >= 0, no register is a copy living in r's own
+ * x86 register, so making a copy never destroys another.
+ *
+ * An address computed from such values (`r = i << 1`, `r = data + r`,
+ * `r += 2`) is kept the same way, as a form [base + index*scale + disp]
+ * of x86 registers (j->form[r]): a load or store through r uses it as its
+ * addressing mode, and only a read of r as a value computes it (one lea
+ * into r's own register). A form never names r's own register, and
+ * writing an x86 register first computes the forms that name it. */
+
+void alias_clear(struct jit *j)
+{
+    memset(j->alias, -1, sizeof j->alias);
+    memset(j->form, 0, sizeof j->form);
+}
+
+int has_form(const struct jit *j, int r)
+{
+    return j->form[r].scale != 0;
+}
+
+/* r's value is about to be redefined: forget where it was */
+void alias_forget(struct jit *j, int r)
+{
+    j->alias[r] = -1;
+    j->form[r].scale = 0;
+}
+
+static void alias_materialize(struct jit *j, int r)
+{
+    if (has_form(j, r)) {
+        x86_lea_m(&j->e, register_map[r], &j->form[r]);
+        j->form[r].scale = 0;
+    } else if (j->alias[r] >= 0) {
+        x86_mov_rr(&j->e, 1, register_map[r], j->alias[r]);
+        j->alias[r] = -1;
+    }
+}
+
+static int form_names(const struct x86_mem *f, int x)
+{
+    return f->scale && (f->base == x || f->index == x);
+}
+
+/* x86 register x is about to be written: copies living in it move home,
+ * forms naming it are computed */
+static void alias_release(struct jit *j, int x, int except)
+{
+    for (int r = 0; r < BL_NREGS; r++)
+        if (r != except && (j->alias[r] == x || form_names(&j->form[r], x)))
+            alias_materialize(j, r);
+}
+
+/* registers in `live` back in their own registers */
+void alias_sync(struct jit *j, uint16_t live)
+{
+    for (int r = 0; r < BL_NREGS; r++)
+        if ((live >> r) & 1)
+            alias_materialize(j, r);
+}
+
+uint16_t live_in_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+{
+    uint16_t u, d;
+    if (ic->unchecked && ic->unchecked[pc - ic->start])
+        return ic->live_out[pc - ic->start];
+    use_def(j, pc, ic->start, ic->stack_base, &u, &d);
+    return (uint16_t)(u | (ic->live_out[pc - ic->start] & ~d));
+}
+
+static int alias_loc(const struct jit *j, int r)
+{
+    return j->alias[r] >= 0 ? j->alias[r] : register_map[r];
+}
+
+/* where r's value can be read as a value (a form is computed first) */
+static int value_loc(struct jit *j, int r)
+{
+    if (has_form(j, r))
+        alias_materialize(j, r);
+    return alias_loc(j, r);
+}
+
+/* r's value as a form: its form, or [x] for the register x holding it */
+static struct x86_mem form_of(const struct jit *j, int r)
+{
+    if (has_form(j, r))
+        return j->form[r];
+    return (struct x86_mem){(int8_t)alias_loc(j, r), -1, 1, 0};
+}
+
+/* Keeps `d op= src/imm` (64-bit add/sub of a constant, add of a register,
+ * shift left by 1-3) as a form, when d's value is a copy or a form and
+ * the result is one addressing mode that does not name d's own register.
+ * Returns 1 when it did (nothing emitted). */
+static int alu_to_form(struct jit *j, const struct bl_insn *in)
+{
+    uint8_t op = BL_OP(in->code);
+    int d = in->dst, x = BL_SRC(in->code) == BL_X, home = register_map[d];
+    if (BL_CLASS(in->code) != BL_ALU64 || (j->alias[d] < 0 && !has_form(j, d)))
+        return 0;
+    struct x86_mem f = form_of(j, d);
+    if (!x && (op == BL_ADD || op == BL_SUB)) {
+        int64_t disp = (int64_t)f.disp + (op == BL_ADD ? (int64_t)in->imm : -(int64_t)in->imm);
+        if (disp < -(1 << 30) || disp > (1 << 30))
+            return 0;
+        f.disp = (int32_t)disp;
+    } else if (!x && op == BL_LSH && in->imm >= 1 && in->imm <= 3) {
+        if (f.index < 0) {                       /* [b + disp] -> [b*2^k + disp*2^k] */
+            f.index = f.base;
+            f.base = -1;
+        }
+        if (f.base >= 0 || f.scale << in->imm > 8 || f.disp > (1 << 26) || f.disp < -(1 << 26))
+            return 0;
+        f.scale = (uint8_t)(f.scale << in->imm);
+        f.disp *= 1 << in->imm;
+    } else if (x && op == BL_ADD && in->src != d && in->src != BL_R10) {
+        /* the terms (register, scale) of both: at most two, one scaled */
+        struct x86_mem g = form_of(j, in->src);
+        int64_t disp = (int64_t)f.disp + g.disp;
+        int reg[4], sc[4], n = 0;
+        const struct x86_mem *both[2] = {&f, &g};
+        for (int k = 0; k < 2; k++) {
+            if (both[k]->base >= 0) {
+                reg[n] = both[k]->base;
+                sc[n++] = 1;
+            }
+            if (both[k]->index >= 0) {
+                reg[n] = both[k]->index;
+                sc[n++] = both[k]->scale;
+            }
+        }
+        if (n != 2 || (sc[0] > 1 && sc[1] > 1) || disp < -(1 << 30) || disp > (1 << 30))
+            return 0;
+        int b = sc[0] == 1 ? 0 : 1;             /* the unscaled term is the base */
+        f = (struct x86_mem){(int8_t)reg[b], (int8_t)reg[1 - b], (uint8_t)sc[1 - b], (int32_t)disp};
+    } else {
+        return 0;
+    }
+    if (f.base < 0 && f.scale == 1) {            /* [i + disp] */
+        f.base = f.index;
+        f.index = -1;
+    }
+    if (f.base == home || f.index == home || f.index == RSP)
+        return 0;
+    alias_release(j, home, d);
+    j->alias[d] = -1;
+    j->form[d] = f;
+    return 1;
+}
+
+/* Is instruction pc (an ALU op on d, a copy of a promoted slot's register)
+ * followed right away by the 8-byte store of d into that same slot? */
+static int updates_own_slot(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+{
+    const struct bl_insn *in = &j->insns[pc], *next = &j->insns[pc + 1];
+    if (pc + 1 >= ic->end || j->is_target[pc + 1] || next->code != (BL_STX | BL_MEM | BL_DW) ||
+        next->src != in->dst || next->dst == in->dst)
+        return 0;
+    int slot = promoted_reg(j, next->dst, 8, next->off);
+    return slot >= 0 && slot == j->alias[in->dst];
+}
+
+/* emit_insn for instruction pc of the inlined body ic, with copies */
+void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+{
+    const struct bl_insn *in = &j->insns[pc];
+    uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
+    int x = BL_SRC(in->code) == BL_X;
+    int8_t *al = j->alias;
+    int d = in->dst;
+    if (!ic->live_out) {
+        emit_insn(j, pc);
+        return;
+    }
+    switch (cls) {
+    case BL_ALU:
+    case BL_ALU64:
+        if (d == BL_R10 || op == BL_DIV || op == BL_MOD ||
+            (x && (op == BL_LSH || op == BL_RSH || op == BL_ARSH)))
+            break;
+        if (cls == BL_ALU64 && op == BL_MOV && x && in->off == 0) {
+            if (in->src == d)
+                return;
+            if (has_form(j, in->src) && !form_names(&j->form[in->src], register_map[d])) {
+                struct x86_mem f = j->form[in->src];
+                alias_release(j, register_map[d], d);
+                alias_forget(j, d);
+                j->form[d] = f;               /* the same address */
+                return;
+            }
+            int loc = value_loc(j, in->src);
+            alias_release(j, register_map[d], d);
+            alias_forget(j, d);
+            al[d] = (int8_t)(loc == register_map[d] ? -1 : loc);
+            return;
+        }
+        if (op != BL_MOV && al[d] >= 0 && updates_own_slot(j, ic, pc)) {
+            /* `d op= x; *slot = d` where d is a copy of that slot's
+             * register: compute in the slot's register (nothing reads the
+             * slot in between) */
+            int slot = al[d];
+            if (x && op != BL_END && op != BL_NEG)
+                value_loc(j, in->src);
+            alias_release(j, slot, d);
+            if (x && op != BL_END && op != BL_NEG)
+                j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
+            j->rmap[d] = (uint8_t)slot;
+            emit_insn(j, pc);
+            memcpy(j->rmap, register_map, sizeof j->rmap);
+            return;
+        }
+        if (alu_to_form(j, in))
+            return;                           /* an address, computed when read */
+        alias_release(j, register_map[d], d);
+        if (cls == BL_ALU64 && al[d] >= 0 &&
+            ((op == BL_ADD && (x || in->imm != 0)) || (op == BL_SUB && !x && in->imm != INT32_MIN))) {
+            /* d = copy + x in one lea, no copy first */
+            if (!x) {
+                x86_lea(&j->e, register_map[d], al[d], op == BL_ADD ? in->imm : -in->imm);
+            } else {
+                int src = value_loc(j, in->src);
+                x86_lea_bi(&j->e, register_map[d], al[d], src);
+            }
+            alias_forget(j, d);
+            return;
+        }
+        if (op != BL_MOV || (x && in->src == d))
+            alias_materialize(j, d);          /* read in place */
+        if (x && op != BL_END && op != BL_NEG)
+            j->rmap[in->src] = (uint8_t)value_loc(j, in->src);
+        j->rmap[d] = register_map[d];
+        emit_insn(j, pc);
+        alias_forget(j, d);
+        memcpy(j->rmap, register_map, sizeof j->rmap);
+        return;
+    case BL_LDX: {
+        if ((mode != BL_MEM && mode != BL_MEMSX) || d == BL_R10)
+            break;
+        int slot = promoted_reg(j, in->src, mode == BL_MEMSX ? 0 : size_of(in->code), in->off);
+        alias_release(j, register_map[d], d);
+        if (slot >= 0) {
+            alias_forget(j, d);
+            al[d] = (int8_t)slot;
+            return;
+        }
+        j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);   /* (or its form) */
+        j->rmap[d] = register_map[d];
+        emit_insn(j, pc);
+        alias_forget(j, d);
+        memcpy(j->rmap, register_map, sizeof j->rmap);
+        return;
+    }
+    case BL_ST:
+    case BL_STX: {
+        if (mode != BL_MEM)
+            break;
+        int slot = promoted_reg(j, d, size_of(in->code), in->off);
+        if (cls == BL_STX)
+            value_loc(j, in->src);
+        if (slot >= 0)   /* (a src living in the slot's register stays: the value does not change) */
+            alias_release(j, slot, cls == BL_STX && al[in->src] == slot ? in->src : -1);
+        j->rmap[d] = (uint8_t)alias_loc(j, d);            /* (or its form) */
+        if (cls == BL_STX)
+            j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
+        emit_insn(j, pc);
+        memcpy(j->rmap, register_map, sizeof j->rmap);
+        return;
+    }
+    case BL_LD:
+        if (!bl_is_lddw(in) || d == BL_R10)
+            break;
+        alias_release(j, register_map[d], d);
+        emit_insn(j, pc);
+        alias_forget(j, d);
+        return;
+    default:                                  /* jumps */
+        if (op == BL_CALL)
+            break;
+        if (op == BL_EXIT) {
+            if (!exit_returns_zero(j, pc, ic->start))
+                alias_materialize(j, BL_R0);
+            emit_insn(j, pc);
+            alias_clear(j);
+            return;
+        }
+        {
+            int64_t t = (int64_t)pc + 1 + ((cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off);
+            if (t < ic->start || t >= ic->end)
+                break;
+            alias_sync(j, live_in_at(j, ic, (uint32_t)t));
+            if (op != BL_JA) {
+                value_loc(j, d);
+                if (x)
+                    value_loc(j, in->src);
+                j->rmap[d] = (uint8_t)alias_loc(j, d);
+                if (x)
+                    j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
+            }
+            emit_insn(j, pc);
+            memcpy(j->rmap, register_map, sizeof j->rmap);
+            if (op == BL_JA)
+                alias_clear(j);
+            return;
+        }
+    }
+    /* anything else: what is live before it, home; the rest forgotten */
+    alias_sync(j, live_in_at(j, ic, pc));
+    alias_clear(j);
+    emit_insn(j, pc);
+}

@@ -1,0 +1,207 @@
+/* jit_internal.h - what the JIT's files share: the register map, the run
+ * state as generated code sees it, the per-compile state (struct jit) and
+ * the functions one file calls in another. x86_64.c is the driver,
+ * translate.c translates one instruction, inline_loop.c and
+ * inline_copies.c inline bpf_loop bodies. The public interface is jit.h.
+ */
+#ifndef BPFLUA_JIT_INTERNAL_H
+#define BPFLUA_JIT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "x86_emit.h"
+#include "../vm/asm.h"
+#include "../vm/object.h"
+#include "../vm/verifier.h"
+
+struct bpflua_helper;
+struct bl_jit_code;
+
+/* ---- register map ----------------------------------------------------------
+ *
+ * R0      rax  the return register of both ABIs: helper results land in it;
+ *              cmpxchg compares against it, as eBPF's cmpxchg uses R0.
+ * R1-R5   rdi, rsi, rdx, rcx, r8: the SysV argument registers in order, so
+ *              helper calls and BPF-to-BPF calls need no argument moves.
+ * R6-R9   rbx, r13, r14, r15: callee-saved in SysV as in eBPF, so they
+ *              survive helper calls for free.
+ * R10     rbp  the frame pointer, callee-saved.
+ * env     r12  callee-saved, so it survives helper calls; copied to r9 (the
+ *              sixth SysV argument) before each helper call.
+ * scratch r9, r10, r11: caller-saved and not eBPF registers (r9 only until
+ *              the next helper call, which loads env into it).
+ */
+extern const uint8_t register_map[BL_NREGS];
+#define ENV_REG R12
+
+/* The run state (env->engine while JIT code runs). Offsets are used by
+ * generated code: keep in sync with the ST_* constants. */
+struct jit_state {
+    uint64_t entry_rsp;   /* rsp in the innermost trampoline */
+    uint64_t rsp_limit;   /* unused */
+    uint64_t mem_lo;      /* the region checked accesses may touch */
+    uint64_t mem_len;
+    uint64_t callx_id;    /* helper id for callx */
+    uint64_t frames_lo;   /* checked code: the eBPF frames live in */
+    uint64_t frames_hi;   /*   [frames_lo, frames_hi), not on the native stack */
+    uint64_t cur_fp;      /* checked code: R10 + 512 at the last helper call */
+    uint64_t budget;      /* checked code: back-edges and calls left before a fault */
+    const struct bl_jit_code *code;
+};
+#define ST_ENTRY_RSP 0
+#define ST_RSP_LIMIT 8
+#define ST_MEM_LO 16
+#define ST_MEM_LEN 24
+#define ST_CALLX_ID 32
+#define ST_FRAMES_LO 40
+#define ST_FRAMES_HI 48
+#define ST_CUR_FP 56
+#define ST_BUDGET 64
+_Static_assert(offsetof(struct jit_state, budget) == ST_BUDGET, "jit_state layout");
+
+#define ENV_ENGINE ((int32_t)offsetof(struct bpflua_run_env, engine))
+#define ENV_FAULT ((int32_t)offsetof(struct bpflua_run_env, fault))
+
+/* ---- per-compile state ------------------------------------------------------ */
+
+struct jfunc {
+    uint32_t start, end;  /* [start, end) instructions */
+    uint32_t entry;       /* label of the prologue */
+    int uses_frame;       /* reserves 512 bytes below rbp */
+    int saves[4];         /* which of R6-R9 it pushes */
+    int n_saves;
+    int makes_calls;
+    int32_t rsp_adjust;   /* frame + alignment padding */
+};
+
+/* Where a loop variable of an inlined bpf_loop lives: a register the
+ * callback does not touch, or a slot at [rsp + 8 * slot]. */
+struct loop_var {
+    int reg;      /* -1: in memory */
+    int32_t disp;
+};
+
+/* A callback being inlined into a bpf_loop: its jumps go to labels of
+ * this copy, its exits to the loop's continue label. */
+#define MAX_PROMOTED 6
+
+struct inline_ctx {
+    uint32_t start, end;      /* the callback's instructions */
+    uint32_t first_label;     /* label of instruction start + k: first_label + k */
+    uint32_t cont_label;
+    int depth;
+    const struct inline_ctx *outer;
+    /* ctx slots kept in registers: 8-byte [base + off] reads come from
+     * slot_reg, writes go to slot_reg and through to memory */
+    int base;
+    int stack_base;           /* the register holding ctx (the caller's stack) all along */
+    int write_through;        /* stores to promoted slots also go to memory */
+    int n_promoted;
+    int16_t slot_off[MAX_PROMOTED];
+    uint8_t slot_reg[MAX_PROMOTED];
+    uint8_t slot_dirty[MAX_PROMOTED]; /* the body stores to it */
+    /* liveness: registers (bit r = Rr) live after instruction start + k */
+    const uint16_t *live_out;
+    uint32_t cont0_label;     /* continue when the body returned a known 0 */
+    uint32_t skip;            /* an instruction not to emit (the hoisted leading mov), or UINT32_MAX */
+    const struct loop_var *vars;  /* i, n, ctx */
+    uint32_t top_label, out_label;
+    /* per instruction of the body: 1 for a bounds check this copy drops
+     * (the test before the loop proved it never taken), or NULL */
+    const uint8_t *unchecked;
+    const uint8_t *reach;     /* what this copy can reach, or NULL: all */
+    int exits_jump;           /* an exit returning 0 jumps to cont0 (unrolled copies) */
+};
+
+struct jit {
+    struct x86_emit e;
+    const struct bl_insn *insns;
+    const struct bl_insn *orig;      /* p->insns: which lddws load a map */
+    uint32_t n;
+    const struct bl_insn_aux *aux;   /* NULL in raw mode */
+    int raw;                         /* nothing is trusted */
+    int checked;                     /* some access is checked */
+    uint32_t *pc_locs;
+    uint32_t *func_of;               /* insn -> function index */
+    uint8_t *is_target;              /* insn is a jump target */
+    uint8_t *is_func_start;
+    struct jfunc *funcs;
+    uint32_t n_funcs;
+    uint32_t fault_label, tramp_ret_label;
+    uint32_t fast_label;             /* the fast entry, when fast */
+    int fast;                        /* bl_jit_run may skip the run state */
+    int env_used;                    /* some code reads env (r12) */
+    const struct bpflua_helper *(*helper_find)(uint32_t id);
+    const struct inline_ctx *inl;    /* translating an inlined callback */
+    /* where each eBPF register's value is read from while translating
+     * (register_map, but an inlined body may keep a copy elsewhere: see
+     * inline_copies.c) */
+    uint8_t rmap[BL_NREGS];
+    int8_t alias[BL_NREGS];          /* -1, or the x86 register holding Rr's value */
+    /* or Rr's value is the address [form[r]] (scale 0: no form), not yet
+     * computed: see inline_copies.c */
+    struct x86_mem form[BL_NREGS];
+    /* store-to-load forwarding (outside inlined bodies): 8-byte values
+     * stored at [base + off] in this basic block, still held by src (or
+     * the constant imm when src < 0) */
+    struct { int8_t base, src; int16_t off; int32_t imm; } fwd[8];
+    int n_fwd;
+    uint64_t inline_budget;          /* instructions inlining may still add */
+    uint32_t versioned_loops, unrolled_loops;
+    char **errp;
+    int failed;
+};
+
+/* every eBPF register (bit r = Rr): what liveness assumes when unsure */
+#define ALL_REGS 0x7ff
+
+/* ---- functions of one file used in another ------------------------------------ */
+
+/* x86_64.c: analysis, entry and exit of functions, C functions the code calls */
+int fail(struct jit *j, uint32_t pc, const char *msg);
+uint32_t func_index(const struct jit *j, uint32_t start);
+int access_trusted(const struct jit *j, uint32_t pc);
+void emit_budget_tick(struct jit *j);
+void emit_epilogue(struct jit *j, const struct jfunc *fn);
+int raw_callable(const struct bpflua_helper *h, int raw,
+                 const struct bpflua_helper *(*find)(uint32_t id));
+uint64_t jit_callx(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                   struct bpflua_run_env *env);
+uint64_t jit_ld_abs(uint64_t off, uint64_t size, struct bpflua_run_env *env);
+uint64_t jit_for_each(uint64_t map, uint64_t callback, uint64_t ctx, uint64_t flags,
+                      uint64_t r5, struct bpflua_run_env *env);
+
+/* translate.c: one instruction, facts about instructions, forwarding */
+int emit_insn(struct jit *j, uint32_t pc);
+int size_of(uint8_t code);
+int is_mov_zero(const struct bl_insn *in);
+int zeroed_just_before(const struct jit *j, uint32_t pc, uint32_t start, int reg);
+int atomic_is_noop(const struct jit *j, uint32_t pc, int ctx_base, uint32_t func_start);
+void fwd_clear(struct jit *j);
+void fwd_after(struct jit *j, uint32_t pc);
+
+/* inline_loop.c: bpf_loop, and what an inlined copy's jumps and exits do */
+void emit_bpf_loop(struct jit *j, uint32_t pc);
+int promoted_reg(const struct jit *j, int base, int size, int16_t off);
+int exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start);
+void emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out);
+uint32_t thread_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t t,
+                     int r0_zero);
+int r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
+int falls_to_end(const struct inline_ctx *ic, uint32_t pc);
+
+/* inline_copies.c: liveness and copies in an inlined body */
+void use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
+             uint16_t *use, uint16_t *def);
+uint16_t *body_liveness(const struct jit *j, uint32_t start, uint32_t end, int ctx_base,
+                        const uint8_t *unchecked);
+int dead_insn(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
+uint16_t live_in_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
+void alias_clear(struct jit *j);
+int has_form(const struct jit *j, int r);
+void alias_forget(struct jit *j, int r);
+void alias_sync(struct jit *j, uint16_t live);
+void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc);
+
+#endif
