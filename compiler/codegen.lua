@@ -121,6 +121,50 @@ local read_kind = {
 local alu_ops = { ["+"] = "add", ["-"] = "sub", ["*"] = "mul", ["&"] = "and", ["|"] = "or", ["~"] = "xor" }
 local commutative = { ["+"] = true, ["*"] = true, ["&"] = true, ["|"] = true, ["~"] = true }
 
+-- walk_function(fn node, v): the one walk over a function's statements
+-- (those of nested blocks and loop bodies included, in source order), for
+-- scan_function and precise_vars: a new statement kind is added here. sc is
+-- the scope a statement is in (the function node or the Fornum/Forin node of
+-- a loop body). Calls
+--   v.eval(list, sc, s)  statement s evaluates the expressions of list
+--                        together (list.cond: an if's condition)
+--   v.set(s, sc)         an assignment (its targets and values)
+--   v.declare(id, sc)    a name declared in scope sc (parameter, local, loop
+--                        variable)
+local function walk_function(fnnode, v)
+  local eval, declare = v.eval, v.declare
+  local function block(b, sc)
+    for _, s in ipairs(b) do
+      local tag = s.tag
+      if tag == "Local" then
+        eval(s.exprs or {}, sc, s)
+        for _, id in ipairs(s.names) do declare(id, sc) end
+      elseif tag == "Set" then
+        v.set(s, sc)
+      elseif tag == "CallStat" then
+        eval({ s[1] }, sc, s)
+      elseif tag == "If" then
+        for i, c in ipairs(s.conds) do eval({ c, cond = true }, sc, s); block(s.blocks[i], sc) end
+        if s.else_block then block(s.else_block, sc) end
+      elseif tag == "Do" then
+        block(s.body, sc)
+      elseif tag == "Fornum" then
+        eval({ s.start, s.limit, s.step }, sc, s)
+        declare(s.var, s)
+        block(s.body, s)
+      elseif tag == "Forin" then
+        eval(s.exprs or {}, sc, s)
+        for _, id in ipairs(s.names) do declare(id, s) end
+        block(s.body, s)
+      elseif tag == "Return" then
+        eval({ s[1] }, sc, s) -- at most one value (check.lua)
+      end
+    end
+  end
+  for _, p in ipairs(fnnode.params or {}) do declare(p, fnnode) end
+  block(fnnode.body, fnnode)
+end
+
 -- scan(fn node) -> { refs = {[scope] = {[sym] = uses}}, decl = {[sym] = scope},
 -- nscopes = {[sym] = number of scopes referencing it} }; a scope is the
 -- function node or the Fornum/Forin node of a loop body
@@ -149,51 +193,26 @@ local function scan_function(fnnode)
     expr(e[2], sc)
     if e.args then for _, a in ipairs(e.args) do expr(a, sc) end end
   end
-  local function declare(id, sc)
-    if id.sym then decl[id.sym] = sc; use(sc, id.sym, 0) end
-  end
-  local block
-  function block(b, sc)
-    for _, s in ipairs(b) do
-      local tag = s.tag
-      if tag == "Local" then
-        for _, e in ipairs(s.exprs or {}) do expr(e, sc) end
-        for _, id in ipairs(s.names) do declare(id, sc) end
-        evals(sc, s.exprs or {})
-      elseif tag == "Set" then
-        local l = {}
-        for _, t in ipairs(s.targets) do
-          expr(t, sc)
-          if t.tag == "Index" and not (#s.targets == 1 and t[2].tag == "Id") then l[#l + 1] = t[2] end
-          if t.tag == "Id" and t.sym then writes[t.sym] = (writes[t.sym] or 0) + 1 end
-        end
-        for _, e in ipairs(s.exprs) do expr(e, sc); l[#l + 1] = e end
-        evals(sc, l)
-      elseif tag == "CallStat" then
-        expr(s[1], sc)
-        evals(sc, { s[1] })
-      elseif tag == "If" then
-        for i, c in ipairs(s.conds) do expr(c, sc); evals(sc, { c, cond = true }); block(s.blocks[i], sc) end
-        if s.else_block then block(s.else_block, sc) end
-      elseif tag == "Do" then
-        block(s.body, sc)
-      elseif tag == "Fornum" then
-        expr(s.start, sc); expr(s.limit, sc); expr(s.step, sc)
-        evals(sc, { s.start, s.limit, s.step })
-        declare(s.var, s)
-        block(s.body, s)
-      elseif tag == "Forin" then
-        for _, e in ipairs(s.exprs or {}) do expr(e, sc) end
-        for _, id in ipairs(s.names) do declare(id, s) end
-        block(s.body, s)
-      elseif tag == "Return" then
-        for _, e in ipairs(s) do expr(e, sc) end
-        evals(sc, { s[1] })
+  walk_function(fnnode, {
+    eval = function(list, sc, s)
+      for _, e in ipairs(list) do expr(e, sc) end
+      -- a for-in's pairs(m) takes no temporaries (G:forin)
+      if s.tag ~= "Forin" then evals(sc, list) end
+    end,
+    set = function(s, sc)
+      local l = {}
+      for _, t in ipairs(s.targets) do
+        expr(t, sc)
+        if t.tag == "Index" and not (#s.targets == 1 and t[2].tag == "Id") then l[#l + 1] = t[2] end
+        if t.tag == "Id" and t.sym then writes[t.sym] = (writes[t.sym] or 0) + 1 end
       end
-    end
-  end
-  for _, p in ipairs(fnnode.params or {}) do declare(p, fnnode) end
-  block(fnnode.body, fnnode)
+      for _, e in ipairs(s.exprs) do expr(e, sc); l[#l + 1] = e end
+      evals(sc, l)
+    end,
+    declare = function(id, sc)
+      if id.sym then decl[id.sym] = sc; use(sc, id.sym, 0) end
+    end,
+  })
   return { refs = refs, decl = decl, nscopes = nscopes, exprs = exprs, writes = writes }
 end
 
@@ -244,37 +263,21 @@ local function precise_vars(fnnode, is_prog)
     ex(e[2], false)
     if e.args then for _, a in ipairs(e.args) do ex(a, false) end end
   end
-  local function block(b)
-    for _, s in ipairs(b) do
-      local tag = s.tag
-      if tag == "Set" then
-        if #s.targets == 1 and #s.exprs == 1 and s.targets[1].tag == "Id" then
-          ex(s.exprs[1], true, s.targets[1].sym)
-        else
-          for _, t in ipairs(s.targets) do if t.tag == "Index" then ex(t[2], false) end end
-          for _, e in ipairs(s.exprs) do ex(e, false) end
-        end
-      elseif tag == "Local" then
-        for _, e in ipairs(s.exprs or {}) do ex(e, false) end
-      elseif tag == "CallStat" then
-        ex(s[1], false)
-      elseif tag == "If" then
-        for i, c in ipairs(s.conds) do ex(c, false); block(s.blocks[i]) end
-        if s.else_block then block(s.else_block) end
-      elseif tag == "Do" then
-        block(s.body)
-      elseif tag == "Fornum" then
-        ex(s.start, false); ex(s.limit, false); ex(s.step, false)
-        block(s.body)
-      elseif tag == "Forin" then
-        for _, e in ipairs(s.exprs or {}) do ex(e, false) end
-        block(s.body)
-      elseif tag == "Return" then
-        for _, e in ipairs(s) do ex(e, is_prog, true) end
+  walk_function(fnnode, {
+    eval = function(list, _, s)
+      local ok = is_prog and s.tag == "Return"
+      for _, e in ipairs(list) do ex(e, ok, true) end
+    end,
+    set = function(s)
+      if #s.targets == 1 and #s.exprs == 1 and s.targets[1].tag == "Id" then
+        ex(s.exprs[1], true, s.targets[1].sym)
+      else
+        for _, t in ipairs(s.targets) do if t.tag == "Index" then ex(t[2], false) end end
+        for _, e in ipairs(s.exprs) do ex(e, false) end
       end
-    end
-  end
-  block(fnnode.body)
+    end,
+    declare = function() end,
+  })
   return tainted
 end
 
