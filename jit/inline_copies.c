@@ -2,8 +2,8 @@
  * body (inline_loop.c): which instructions of a copy of the body emit
  * nothing (dead definitions), and which register moves and address
  * computations wait in other x86 registers until a value is needed
- * (emit_with_copies, which emits one instruction of the body through
- * emit_insn).
+ * (jit_emit_with_copies, which emits one instruction of the body through
+ * jit_emit_insn).
  */
 
 #include <stdint.h>
@@ -25,16 +25,16 @@
  * Conservative where unsure: a use too many only keeps code, a definition
  * is counted only where the instruction surely writes the register. */
 
-void use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
-             uint16_t *use, uint16_t *def)
+void jit_use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
+                 uint16_t *use, uint16_t *def)
 {
     const struct bl_insn *in = &j->insns[pc];
     bl_insn_use_def(in, use, def);
     if (BL_CLASS(in->code) == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
-        atomic_is_noop(j, pc, ctx_base, start))
+        jit_atomic_is_noop(j, pc, ctx_base, start))
         *use = *def = 0;               /* emits nothing */
     else if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_EXIT &&
-             exit_returns_zero(j, pc, start))
+             jit_exit_returns_zero(j, pc, start))
         *use = 0;                      /* the loop continues without reading R0 */
     *use |= 1u << BL_R10;
     *def &= (uint16_t)~(1u << BL_R10);
@@ -42,8 +42,8 @@ void use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
 
 /* live_out[k]: registers live after instruction start + k of the callback
  * [start, end). Returns NULL when out of memory (then nothing is skipped). */
-uint16_t *body_liveness(const struct jit *j, uint32_t start, uint32_t end, int ctx_base,
-                        const uint8_t *unchecked)
+uint16_t *jit_body_liveness(const struct jit *j, uint32_t start, uint32_t end, int ctx_base,
+                            const uint8_t *unchecked)
 {
     uint32_t n = end - start;
     uint16_t *out = calloc(n, sizeof *out), *in = calloc(n + 1, sizeof *in);
@@ -56,7 +56,7 @@ uint16_t *body_liveness(const struct jit *j, uint32_t start, uint32_t end, int c
         return NULL;
     }
     for (uint32_t k = 0; k < n; k++) {
-        use_def(j, start + k, start, ctx_base, &use[k], &def[k]);
+        jit_use_def(j, start + k, start, ctx_base, &use[k], &def[k]);
         if (unchecked && unchecked[k])
             use[k] = def[k] = 0;       /* a dropped check: emits nothing */
         if (bl_is_lddw(&j->insns[start + k]) && k + 1 < n) {
@@ -104,14 +104,14 @@ uint16_t *body_liveness(const struct jit *j, uint32_t start, uint32_t end, int c
 
 /* Can the inlined copy skip instruction pc: it only defines a register
  * nobody reads afterwards, and has no other effect? */
-int dead_insn(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+int jit_dead_insn(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
 {
     if (!ic->live_out)
         return 0;
     const struct bl_insn *in = &j->insns[pc];
     uint8_t cls = BL_CLASS(in->code);
     if (in->dst == BL_R10)
-        return 0;                      /* refused by emit_insn */
+        return 0;                      /* refused by jit_emit_insn */
     if (cls != BL_ALU && cls != BL_ALU64 && cls != BL_LDX && !(cls == BL_LD && bl_is_lddw(in)))
         return 0;
     return !(ic->live_out[pc - ic->start] & (1u << in->dst));
@@ -137,19 +137,19 @@ int dead_insn(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
  * into r's own register). A form never names r's own register, and
  * writing an x86 register first computes the forms that name it. */
 
-void alias_clear(struct jit *j)
+void jit_alias_clear(struct jit *j)
 {
     memset(j->alias, -1, sizeof j->alias);
     memset(j->form, 0, sizeof j->form);
 }
 
-int has_form(const struct jit *j, int r)
+int jit_has_form(const struct jit *j, int r)
 {
     return j->form[r].scale != 0;
 }
 
 /* r's value is about to be redefined: forget where it was */
-void alias_forget(struct jit *j, int r)
+void jit_alias_forget(struct jit *j, int r)
 {
     j->alias[r] = -1;
     j->form[r].scale = 0;
@@ -157,11 +157,11 @@ void alias_forget(struct jit *j, int r)
 
 static void alias_materialize(struct jit *j, int r)
 {
-    if (has_form(j, r)) {
-        x86_lea_m(&j->e, register_map[r], &j->form[r]);
+    if (jit_has_form(j, r)) {
+        x86_lea_m(&j->e, jit_register_map[r], &j->form[r]);
         j->form[r].scale = 0;
     } else if (j->alias[r] >= 0) {
-        x86_mov_rr(&j->e, 1, register_map[r], j->alias[r]);
+        x86_mov_rr(&j->e, 1, jit_register_map[r], j->alias[r]);
         j->alias[r] = -1;
     }
 }
@@ -181,31 +181,31 @@ static void alias_release(struct jit *j, int x, int except)
 }
 
 /* registers in `live` back in their own registers */
-void alias_sync(struct jit *j, uint16_t live)
+void jit_alias_sync(struct jit *j, uint16_t live)
 {
     for (int r = 0; r < BL_NREGS; r++)
         if ((live >> r) & 1)
             alias_materialize(j, r);
 }
 
-uint16_t live_in_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+uint16_t jit_live_in_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
 {
     uint16_t u, d;
     if (ic->unchecked && ic->unchecked[pc - ic->start])
         return ic->live_out[pc - ic->start];
-    use_def(j, pc, ic->start, ic->stack_base, &u, &d);
+    jit_use_def(j, pc, ic->start, ic->stack_base, &u, &d);
     return (uint16_t)(u | (ic->live_out[pc - ic->start] & ~d));
 }
 
 static int alias_loc(const struct jit *j, int r)
 {
-    return j->alias[r] >= 0 ? j->alias[r] : register_map[r];
+    return j->alias[r] >= 0 ? j->alias[r] : jit_register_map[r];
 }
 
 /* where r's value can be read as a value (a form is computed first) */
 static int value_loc(struct jit *j, int r)
 {
-    if (has_form(j, r))
+    if (jit_has_form(j, r))
         alias_materialize(j, r);
     return alias_loc(j, r);
 }
@@ -213,7 +213,7 @@ static int value_loc(struct jit *j, int r)
 /* r's value as a form: its form, or [x] for the register x holding it */
 static struct x86_mem form_of(const struct jit *j, int r)
 {
-    if (has_form(j, r))
+    if (jit_has_form(j, r))
         return j->form[r];
     return (struct x86_mem){(int8_t)alias_loc(j, r), -1, 1, 0};
 }
@@ -225,8 +225,8 @@ static struct x86_mem form_of(const struct jit *j, int r)
 static int alu_to_form(struct jit *j, const struct bl_insn *in)
 {
     uint8_t op = BL_OP(in->code);
-    int d = in->dst, x = BL_SRC(in->code) == BL_X, home = register_map[d];
-    if (BL_CLASS(in->code) != BL_ALU64 || (j->alias[d] < 0 && !has_form(j, d)))
+    int d = in->dst, x = BL_SRC(in->code) == BL_X, home = jit_register_map[d];
+    if (BL_CLASS(in->code) != BL_ALU64 || (j->alias[d] < 0 && !jit_has_form(j, d)))
         return 0;
     struct x86_mem f = form_of(j, d);
     if (!x && (op == BL_ADD || op == BL_SUB)) {
@@ -286,12 +286,12 @@ static int updates_own_slot(const struct jit *j, const struct inline_ctx *ic, ui
     if (pc + 1 >= ic->end || j->is_target[pc + 1] || next->code != (BL_STX | BL_MEM | BL_DW) ||
         next->src != in->dst || next->dst == in->dst)
         return 0;
-    int slot = promoted_reg(j, next->dst, 8, next->off);
+    int slot = jit_promoted_reg(j, next->dst, 8, next->off);
     return slot >= 0 && slot == j->alias[in->dst];
 }
 
-/* emit_insn for instruction pc of the inlined body ic, with copies */
-void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+/* jit_emit_insn for instruction pc of the inlined body ic, with copies */
+void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
 {
     const struct bl_insn *in = &j->insns[pc];
     uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
@@ -299,7 +299,7 @@ void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
     int8_t *al = j->alias;
     int d = in->dst;
     if (!ic->live_out) {
-        emit_insn(j, pc);
+        jit_emit_insn(j, pc);
         return;
     }
     switch (cls) {
@@ -311,17 +311,17 @@ void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
         if (cls == BL_ALU64 && op == BL_MOV && x && in->off == 0) {
             if (in->src == d)
                 return;
-            if (has_form(j, in->src) && !form_names(&j->form[in->src], register_map[d])) {
+            if (jit_has_form(j, in->src) && !form_names(&j->form[in->src], jit_register_map[d])) {
                 struct x86_mem f = j->form[in->src];
-                alias_release(j, register_map[d], d);
-                alias_forget(j, d);
+                alias_release(j, jit_register_map[d], d);
+                jit_alias_forget(j, d);
                 j->form[d] = f;               /* the same address */
                 return;
             }
             int loc = value_loc(j, in->src);
-            alias_release(j, register_map[d], d);
-            alias_forget(j, d);
-            al[d] = (int8_t)(loc == register_map[d] ? -1 : loc);
+            alias_release(j, jit_register_map[d], d);
+            jit_alias_forget(j, d);
+            al[d] = (int8_t)(loc == jit_register_map[d] ? -1 : loc);
             return;
         }
         if (op != BL_MOV && al[d] >= 0 && updates_own_slot(j, ic, pc)) {
@@ -335,56 +335,57 @@ void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
             if (x && op != BL_END && op != BL_NEG)
                 j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
             j->rmap[d] = (uint8_t)slot;
-            emit_insn(j, pc);
-            memcpy(j->rmap, register_map, sizeof j->rmap);
+            jit_emit_insn(j, pc);
+            memcpy(j->rmap, jit_register_map, sizeof j->rmap);
             return;
         }
         if (alu_to_form(j, in))
             return;                           /* an address, computed when read */
-        alias_release(j, register_map[d], d);
+        alias_release(j, jit_register_map[d], d);
         if (cls == BL_ALU64 && al[d] >= 0 &&
             ((op == BL_ADD && (x || in->imm != 0)) || (op == BL_SUB && !x && in->imm != INT32_MIN))) {
             /* d = copy + x in one lea, no copy first */
             if (!x) {
-                x86_lea(&j->e, register_map[d], al[d], op == BL_ADD ? in->imm : -in->imm);
+                x86_lea(&j->e, jit_register_map[d], al[d], op == BL_ADD ? in->imm : -in->imm);
             } else {
                 int src = value_loc(j, in->src);
-                x86_lea_bi(&j->e, register_map[d], al[d], src);
+                x86_lea_bi(&j->e, jit_register_map[d], al[d], src);
             }
-            alias_forget(j, d);
+            jit_alias_forget(j, d);
             return;
         }
         if (op != BL_MOV || (x && in->src == d))
             alias_materialize(j, d);          /* read in place */
         if (x && op != BL_END && op != BL_NEG)
             j->rmap[in->src] = (uint8_t)value_loc(j, in->src);
-        j->rmap[d] = register_map[d];
-        emit_insn(j, pc);
-        alias_forget(j, d);
-        memcpy(j->rmap, register_map, sizeof j->rmap);
+        j->rmap[d] = jit_register_map[d];
+        jit_emit_insn(j, pc);
+        jit_alias_forget(j, d);
+        memcpy(j->rmap, jit_register_map, sizeof j->rmap);
         return;
     case BL_LDX: {
         if ((mode != BL_MEM && mode != BL_MEMSX) || d == BL_R10)
             break;
-        int slot = promoted_reg(j, in->src, mode == BL_MEMSX ? 0 : size_of(in->code), in->off);
-        alias_release(j, register_map[d], d);
+        int slot =
+            jit_promoted_reg(j, in->src, mode == BL_MEMSX ? 0 : jit_size_of(in->code), in->off);
+        alias_release(j, jit_register_map[d], d);
         if (slot >= 0) {
-            alias_forget(j, d);
+            jit_alias_forget(j, d);
             al[d] = (int8_t)slot;
             return;
         }
         j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);   /* (or its form) */
-        j->rmap[d] = register_map[d];
-        emit_insn(j, pc);
-        alias_forget(j, d);
-        memcpy(j->rmap, register_map, sizeof j->rmap);
+        j->rmap[d] = jit_register_map[d];
+        jit_emit_insn(j, pc);
+        jit_alias_forget(j, d);
+        memcpy(j->rmap, jit_register_map, sizeof j->rmap);
         return;
     }
     case BL_ST:
     case BL_STX: {
         if (mode != BL_MEM)
             break;
-        int slot = promoted_reg(j, d, size_of(in->code), in->off);
+        int slot = jit_promoted_reg(j, d, jit_size_of(in->code), in->off);
         if (cls == BL_STX)
             value_loc(j, in->src);
         if (slot >= 0)   /* (a src living in the slot's register stays: the value does not change) */
@@ -392,32 +393,32 @@ void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
         j->rmap[d] = (uint8_t)alias_loc(j, d);            /* (or its form) */
         if (cls == BL_STX)
             j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
-        emit_insn(j, pc);
-        memcpy(j->rmap, register_map, sizeof j->rmap);
+        jit_emit_insn(j, pc);
+        memcpy(j->rmap, jit_register_map, sizeof j->rmap);
         return;
     }
     case BL_LD:
         if (!bl_is_lddw(in) || d == BL_R10)
             break;
-        alias_release(j, register_map[d], d);
-        emit_insn(j, pc);
-        alias_forget(j, d);
+        alias_release(j, jit_register_map[d], d);
+        jit_emit_insn(j, pc);
+        jit_alias_forget(j, d);
         return;
     default:                                  /* jumps */
         if (op == BL_CALL)
             break;
         if (op == BL_EXIT) {
-            if (!exit_returns_zero(j, pc, ic->start))
+            if (!jit_exit_returns_zero(j, pc, ic->start))
                 alias_materialize(j, BL_R0);
-            emit_insn(j, pc);
-            alias_clear(j);
+            jit_emit_insn(j, pc);
+            jit_alias_clear(j);
             return;
         }
         {
             int64_t t = (int64_t)pc + 1 + ((cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off);
             if (t < ic->start || t >= ic->end)
                 break;
-            alias_sync(j, live_in_at(j, ic, (uint32_t)t));
+            jit_alias_sync(j, jit_live_in_at(j, ic, (uint32_t)t));
             if (op != BL_JA) {
                 value_loc(j, d);
                 if (x)
@@ -426,15 +427,15 @@ void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
                 if (x)
                     j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
             }
-            emit_insn(j, pc);
-            memcpy(j->rmap, register_map, sizeof j->rmap);
+            jit_emit_insn(j, pc);
+            memcpy(j->rmap, jit_register_map, sizeof j->rmap);
             if (op == BL_JA)
-                alias_clear(j);
+                jit_alias_clear(j);
             return;
         }
     }
     /* anything else: what is live before it, home; the rest forgotten */
-    alias_sync(j, live_in_at(j, ic, pc));
-    alias_clear(j);
-    emit_insn(j, pc);
+    jit_alias_sync(j, jit_live_in_at(j, ic, pc));
+    jit_alias_clear(j);
+    jit_emit_insn(j, pc);
 }

@@ -20,8 +20,8 @@
  * slot_invariant), where the loop's variables and promoted ctx slots live
  * (the register pool), loop versioning (loop_checks_kept, emit_checks_test,
  * body_reach), the copies of the body (emit_body, emit_loop_copy,
- * emit_unrolled_copy), emit_inlined_loop and emit_bpf_loop, and where a
- * jump inside a body goes (thread_jump). Liveness and copies of registers
+ * emit_unrolled_copy), emit_inlined_loop and jit_emit_bpf_loop, and where a
+ * jump inside a body goes (jit_thread_jump). Liveness and copies of registers
  * inside a body: inline_copies.c.
  */
 
@@ -120,7 +120,7 @@ static void analyse_body(const struct jit *j, const struct jfunc *cb, struct bod
         const struct bl_insn *in = &j->insns[i];
         uint8_t cls = BL_CLASS(in->code), mode = BL_MODE(in->code), op = BL_OP(in->code);
         int x = BL_SRC(in->code) == BL_X;
-        if (cls == BL_STX && mode == BL_ATOMIC && atomic_is_noop(j, i, cand, cb->start)) {
+        if (cls == BL_STX && mode == BL_ATOMIC && jit_atomic_is_noop(j, i, cand, cb->start)) {
             bi->refs[in->dst] = bi->refs[in->src] = 1;
             continue;
         }
@@ -208,7 +208,7 @@ static void analyse_body(const struct jit *j, const struct jfunc *cb, struct bod
             i++;
             continue;
         }
-        if (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC && atomic_is_noop(j, i, bi->base, cb->start))
+        if (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC && jit_atomic_is_noop(j, i, bi->base, cb->start))
             continue;
         if ((cls == BL_LDX && in->src == bi->base) ||
             ((cls == BL_ST || cls == BL_STX) && in->dst == bi->base)) {
@@ -218,7 +218,7 @@ static void analyse_body(const struct jit *j, const struct jfunc *cb, struct bod
             }
             bi->acc[bi->n_acc].off = in->off;
             bi->acc[bi->n_acc].store = cls != BL_LDX;
-            bi->acc[bi->n_acc++].size = (uint8_t)size_of(in->code);
+            bi->acc[bi->n_acc++].size = (uint8_t)jit_size_of(in->code);
         }
     }
 }
@@ -251,7 +251,7 @@ static const struct bl_insn *next_access(const struct jit *j, const struct jfunc
             ++*pc;
         else if ((cls == BL_LDX || cls == BL_ST || cls == BL_STX) &&
                  !(cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
-                   atomic_is_noop(j, *pc, base, cb->start)))
+                   jit_atomic_is_noop(j, *pc, base, cb->start)))
             return in;
     }
     return NULL;
@@ -293,7 +293,7 @@ static int promotable(const struct body_info *bi, int16_t off)
 
 /* A promoted slot's register for an 8-byte access [base + off] in the
  * inlined body being emitted, or -1. */
-int promoted_reg(const struct jit *j, int base, int size, int16_t off)
+int jit_promoted_reg(const struct jit *j, int base, int size, int16_t off)
 {
     const struct inline_ctx *ic = j->inl;
     if (!ic || base != ic->base || size != 8)
@@ -352,12 +352,12 @@ static int pool_take(struct reg_pool *pool)
 
 /* Does the exit at pc return a constant 0: `mov r0, 0` just before it,
  * nothing jumping to the exit? */
-int exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start)
+int jit_exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start)
 {
-    return zeroed_just_before(j, pc, start, BL_R0);
+    return jit_zeroed_just_before(j, pc, start, BL_R0);
 }
 
-/* Does every exit of the callback return a constant 0 (exit_returns_zero)?
+/* Does every exit of the callback return a constant 0 (jit_exit_returns_zero)?
  * Then the loop never breaks early. */
 static int never_breaks(const struct jit *j, const struct jfunc *cb)
 {
@@ -367,7 +367,7 @@ static int never_breaks(const struct jit *j, const struct jfunc *cb)
             i++;
             continue;
         }
-        if (in->code == (BL_JMP | BL_EXIT) && !exit_returns_zero(j, i, cb->start))
+        if (in->code == (BL_JMP | BL_EXIT) && !jit_exit_returns_zero(j, i, cb->start))
             return 0;
     }
     return 1;
@@ -396,12 +396,13 @@ static void emit_next_i(struct jit *j, const struct loop_var *i)
 static int last_exit_tests_r0(const struct jit *j, const struct inline_ctx *ic)
 {
     uint32_t last = ic->end - 1;
-    return j->insns[last].code == (BL_JMP | BL_EXIT) && !exit_returns_zero(j, last, ic->start) &&
+    return j->insns[last].code == (BL_JMP | BL_EXIT) &&
+           !jit_exit_returns_zero(j, last, ic->start) &&
            !(last > ic->start && bl_is_lddw(&j->insns[last - 1]));
 }
 
 /* cont0: i++; if (i < n) goto top; goto out */
-void emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out)
+void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out)
 {
     struct x86_emit *e = &j->e;
     const struct loop_var *vi = &ic->vars[0], *vn = &ic->vars[1];
@@ -430,7 +431,7 @@ static int slot_invariant(const struct jit *j, const struct jfunc *cb,
         if (BL_CLASS(in->code) == BL_LDX || in->dst == BL_R10)
             continue;
         if (in->dst == bi->base) {
-            int lo = in->off, hi = lo + size_of(in->code);
+            int lo = in->off, hi = lo + jit_size_of(in->code);
             if (hi <= off || lo >= off + 8)
                 continue;
             return 0;
@@ -531,7 +532,7 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
         x86_label_new(e);
     /* R1 = i, R2 = ctx: as copies when they live in registers (which the
      * body never writes) */
-    alias_clear(j);
+    jit_alias_clear(j);
     int copies = ic->live_out && !j->is_target[cb->start];
     if (vars[0].reg != RDI && r1_live) {
         if (copies && vars[0].reg >= 0 && i_plus)
@@ -540,7 +541,7 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
             j->alias[BL_R1] = (int8_t)vars[0].reg;
         else
             var_load(j, RDI, &vars[0]);
-        if (i_plus && !has_form(j, BL_R1))
+        if (i_plus && !jit_has_form(j, BL_R1))
             x86_alu_ri(&j->e, 1, ALU_ADD, RDI, i_plus);
     }
     if (vars[2].reg != RSI && r2_live) {
@@ -554,21 +555,21 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
     for (uint32_t i = cb->start; i < cb->end && !j->failed; i++) {
         uint32_t k = i - cb->start;
         if (j->is_target[i] && ic->live_out && !(ic->reach && !ic->reach[k])) {
-            alias_sync(j, live_in_at(j, ic, i));     /* a join: live registers home */
-            alias_clear(j);
+            jit_alias_sync(j, jit_live_in_at(j, ic, i));     /* a join: live registers home */
+            jit_alias_clear(j);
         }
         x86_label_bind(e, ic->first_label + k);
         if (i == ic->skip || (ic->unchecked && ic->unchecked[k]) || (ic->reach && !ic->reach[k])) {
             /* hoisted, a check proved never taken, or unreachable here */
-        } else if (dead_insn(j, ic, i)) {
-            alias_forget(j, j->insns[i].dst);
+        } else if (jit_dead_insn(j, ic, i)) {
+            jit_alias_forget(j, j->insns[i].dst);
         } else {
-            emit_with_copies(j, ic, i);
+            jit_emit_with_copies(j, ic, i);
         }
         if (bl_is_lddw(&j->insns[i]))
             i++;
     }
-    alias_clear(j);
+    jit_alias_clear(j);
     const struct bl_insn *last = &j->insns[cb->end - 1];
     if (last->code != (BL_JMP | BL_EXIT) && !(ic->reach && !ic->reach[cb->end - 1 - cb->start]))
         x86_jmp_fix(e, FIX_LABEL, j->fault_label);   /* falling off the callback */
@@ -598,12 +599,12 @@ static void emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_
         x86_test_rr(e, 1, RAX, RAX);
         x86_jcc_fix(e, CC_NE, FIX_LABEL, l_break);
         x86_label_bind(e, ic->cont0_label);
-        emit_loop_tail(j, ic, 1);
+        jit_emit_loop_tail(j, ic, 1);
         x86_label_bind(e, l_break);
         emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
     } else {
         x86_label_bind(e, ic->cont0_label);
-        emit_loop_tail(j, ic, 0);
+        jit_emit_loop_tail(j, ic, 0);
         if (never_breaks(j, cb)) {
             x86_label_bind(e, ic->cont_label);    /* (unused: every exit returns 0) */
         } else {
@@ -628,7 +629,7 @@ static int unrollable(const struct jit *j, const struct jfunc *cb, const uint8_t
         if (reach[i - cb->start]) {
             if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL)
                 return 0;
-            if (in->code == (BL_JMP | BL_EXIT) && !exit_returns_zero(j, i, cb->start))
+            if (in->code == (BL_JMP | BL_EXIT) && !jit_exit_returns_zero(j, i, cb->start))
                 return 0;
             if (BL_CLASS(in->code) == BL_LD && !bl_is_lddw(in))
                 return 0;                    /* legacy packet loads call out */
@@ -738,12 +739,12 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     int has_lead = is_mov_from_r2(lead);
     int hoist = has_lead && bi.base == lead->dst && lead->dst >= BL_R6 && lead->dst <= BL_R9 &&
                 !j->is_target[cb->start];
-    uint16_t *live_out = body_liveness(j, cb->start, cb->end, bi.base, NULL);
+    uint16_t *live_out = jit_body_liveness(j, cb->start, cb->end, bi.base, NULL);
     struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
                             .base = -1, .stack_base = bi.base, .write_through = 1,
                             .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX};
     /* registers the body reads before writing them */
-    uint16_t top_live = live_out ? live_in_at(j, &ic, cb->start + (hoist ? 1 : 0)) : ALL_REGS;
+    uint16_t top_live = live_out ? jit_live_in_at(j, &ic, cb->start + (hoist ? 1 : 0)) : ALL_REGS;
     int r1_live = (top_live >> BL_R1) & 1, r2_live = (top_live >> BL_R2) & 1;
     /* (a leading `mov r1, r2` writes R1 too) */
     int i_in_rdi = !bi.calls && !bi.writes[BL_R1] && !(has_lead && lead->dst == BL_R1);
@@ -762,7 +763,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
             continue;
         }
         if (v == 2 && !need_ctx) {
-            vars[v].reg = register_map[lead->dst];   /* only for the write-back */
+            vars[v].reg = jit_register_map[lead->dst];   /* only for the write-back */
             continue;
         }
         vars[v].reg = pool_take(&pool);
@@ -842,7 +843,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     if (vars[2].reg != RSI && need_ctx)
         var_store(j, &vars[2], RSI);
     if (hoist)
-        x86_mov_rr(e, 1, register_map[lead->dst], RSI);
+        x86_mov_rr(e, 1, jit_register_map[lead->dst], RSI);
     var_store(j, &vars[1], RAX);
     if (cb->uses_frame)                      /* the callback's frame: [rbp - 512, rbp) */
         x86_lea(e, RBP, RSP, 8 * n_mem + BL_STACK_SIZE);
@@ -868,7 +869,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         if (unchecked) {
             for (int k = 0; k < n_checks; k++)
                 unchecked[checks[k].pc - cb->start] = 1;
-            fast_live = body_liveness(j, cb->start, cb->end, bi.base, unchecked);
+            fast_live = jit_body_liveness(j, cb->start, cb->end, bi.base, unchecked);
         }
     }
     if (fast_live) {
@@ -926,7 +927,7 @@ static const struct jfunc *inline_candidate(const struct jit *j, uint32_t cb)
 {
     if (j->checked || cb == UINT32_MAX || inline_depth(j) >= INLINE_MAX_DEPTH)
         return NULL;
-    uint32_t f = func_index(j, cb);
+    uint32_t f = jit_func_index(j, cb);
     if (f == UINT32_MAX || f == 0)
         return NULL;
     const struct jfunc *fn = &j->funcs[f];
@@ -939,7 +940,7 @@ static const struct jfunc *inline_candidate(const struct jit *j, uint32_t cb)
 }
 
 /* bpf_loop(nr = R1, callback = R2, ctx = R3, flags = R4) as a native loop */
-void emit_bpf_loop(struct jit *j, uint32_t pc)
+void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
 {
     struct x86_emit *e = &j->e;
     uint32_t cb = static_callback(j, pc);
@@ -984,8 +985,8 @@ void emit_bpf_loop(struct jit *j, uint32_t pc)
     x86_label_bind(e, l_top);
     x86_mov_rr(e, 0, RDI, RBX);
     x86_mov_rr(e, 1, RSI, R14);
-    if (cb != UINT32_MAX && func_index(j, cb) != UINT32_MAX) {
-        x86_call_fix(e, FIX_LABEL, j->funcs[func_index(j, cb)].entry);
+    if (cb != UINT32_MAX && jit_func_index(j, cb) != UINT32_MAX) {
+        x86_call_fix(e, FIX_LABEL, j->funcs[jit_func_index(j, cb)].entry);
     } else {
         if (j->checked) {
             /* unverified: the value must be one of this program's functions */
@@ -1023,15 +1024,15 @@ void emit_bpf_loop(struct jit *j, uint32_t pc)
  * emits no code there (dead definitions, no-op atomics) and unconditional
  * jumps, straight to cont0 when that reaches an exit returning a known 0.
  * Returns a label. */
-uint32_t thread_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t t,
-                     int r0_zero)
+uint32_t jit_thread_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t t,
+                         int r0_zero)
 {
     for (int steps = 0; steps < 64 && t < ic->end; steps++) {
         const struct bl_insn *in = &j->insns[t];
         uint8_t cls = BL_CLASS(in->code);
-        if (t == ic->skip || dead_insn(j, ic, t) ||
+        if (t == ic->skip || jit_dead_insn(j, ic, t) ||
             (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
-             atomic_is_noop(j, t, ic->stack_base, ic->start))) {
+             jit_atomic_is_noop(j, t, ic->stack_base, ic->start))) {
             uint32_t n = t + (bl_is_lddw(in) ? 2 : 1);
             if (n >= ic->end)
                 break;
@@ -1041,7 +1042,7 @@ uint32_t thread_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t 
             if (n < ic->start || n >= ic->end)
                 break;
             t = (uint32_t)n;
-        } else if (in->code == (BL_JMP | BL_EXIT) && (r0_zero || exit_returns_zero(j, t, ic->start))) {
+        } else if (in->code == (BL_JMP | BL_EXIT) && (r0_zero || jit_exit_returns_zero(j, t, ic->start))) {
             return ic->cont0_label;
         } else {
             break;
@@ -1053,7 +1054,7 @@ uint32_t thread_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t 
 /* Is R0 a constant 0 at the jump at pc: set by `mov r0, 0` earlier in its
  * basic block of the inlined body, nothing else writing R0 since? (Then a
  * jump to an exit continues the loop without testing R0.) */
-int r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+int jit_r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
 {
     for (uint32_t i = pc; i-- > ic->start;) {
         if (j->is_target[i + 1])
@@ -1061,15 +1062,15 @@ int r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
         if (i > ic->start && bl_is_lddw(&j->insns[i - 1]))
             continue;                    /* second slot */
         uint16_t u, d;
-        use_def(j, i, ic->start, ic->stack_base, &u, &d);
+        jit_use_def(j, i, ic->start, ic->stack_base, &u, &d);
         if (d & (1u << BL_R0))
-            return is_mov_zero(&j->insns[i]);
+            return jit_is_mov_zero(&j->insns[i]);
     }
     return 0;
 }
 
 /* Is pc the last instruction this copy of the body emits? */
-int falls_to_end(const struct inline_ctx *ic, uint32_t pc)
+int jit_falls_to_end(const struct inline_ctx *ic, uint32_t pc)
 {
     for (uint32_t i = pc + 1; i < ic->end; i++)
         if (!ic->reach || ic->reach[i - ic->start])

@@ -32,7 +32,7 @@ struct bl_jit_code;
  * scratch r9, r10, r11: caller-saved and not eBPF registers (r9 only until
  *              the next helper call, which loads env into it).
  */
-extern const uint8_t register_map[BL_NREGS];
+extern const uint8_t jit_register_map[BL_NREGS];
 #define ENV_REG R12
 
 /* The run state (env->engine while JIT code runs). Offsets are used by
@@ -135,7 +135,7 @@ struct jit {
     const struct bpflua_helper *(*helper_find)(uint32_t id);
     const struct inline_ctx *inl;    /* translating an inlined callback */
     /* where each eBPF register's value is read from while translating
-     * (register_map, but an inlined body may keep a copy elsewhere: see
+     * (jit_register_map, but an inlined body may keep a copy elsewhere: see
      * inline_copies.c) */
     uint8_t rmap[BL_NREGS];
     int8_t alias[BL_NREGS];          /* -1, or the x86 register holding Rr's value */
@@ -159,13 +159,13 @@ struct jit {
 /* ---- functions of one file used in another ------------------------------------ */
 
 /* x86_64.c: analysis, entry and exit of functions, C functions the code calls */
-int fail(struct jit *j, uint32_t pc, const char *msg);
-uint32_t func_index(const struct jit *j, uint32_t start);
-int access_trusted(const struct jit *j, uint32_t pc);
-void emit_budget_tick(struct jit *j);
-void emit_epilogue(struct jit *j, const struct jfunc *fn);
-int raw_callable(const struct bpflua_helper *h, int raw,
-                 const struct bpflua_helper *(*find)(uint32_t id));
+int jit_fail(struct jit *j, uint32_t pc, const char *msg);
+uint32_t jit_func_index(const struct jit *j, uint32_t start);
+int jit_access_trusted(const struct jit *j, uint32_t pc);
+void jit_emit_budget_tick(struct jit *j);
+void jit_emit_epilogue(struct jit *j, const struct jfunc *fn);
+int jit_raw_callable(const struct bpflua_helper *h, int raw,
+                     const struct bpflua_helper *(*find)(uint32_t id));
 uint64_t jit_callx(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                    struct bpflua_run_env *env);
 uint64_t jit_ld_abs(uint64_t off, uint64_t size, struct bpflua_run_env *env);
@@ -173,35 +173,35 @@ uint64_t jit_for_each(uint64_t map, uint64_t callback, uint64_t ctx, uint64_t fl
                       uint64_t r5, struct bpflua_run_env *env);
 
 /* translate.c: one instruction, facts about instructions, forwarding */
-int emit_insn(struct jit *j, uint32_t pc);
-int size_of(uint8_t code);
-int is_mov_zero(const struct bl_insn *in);
-int zeroed_just_before(const struct jit *j, uint32_t pc, uint32_t start, int reg);
-int atomic_is_noop(const struct jit *j, uint32_t pc, int ctx_base, uint32_t func_start);
-void fwd_clear(struct jit *j);
-void fwd_after(struct jit *j, uint32_t pc);
+int jit_emit_insn(struct jit *j, uint32_t pc);
+int jit_size_of(uint8_t code);
+int jit_is_mov_zero(const struct bl_insn *in);
+int jit_zeroed_just_before(const struct jit *j, uint32_t pc, uint32_t start, int reg);
+int jit_atomic_is_noop(const struct jit *j, uint32_t pc, int ctx_base, uint32_t func_start);
+void jit_fwd_clear(struct jit *j);
+void jit_fwd_after(struct jit *j, uint32_t pc);
 
 /* inline_loop.c: bpf_loop, and what an inlined copy's jumps and exits do */
-void emit_bpf_loop(struct jit *j, uint32_t pc);
-int promoted_reg(const struct jit *j, int base, int size, int16_t off);
-int exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start);
-void emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out);
-uint32_t thread_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t t,
-                     int r0_zero);
-int r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
-int falls_to_end(const struct inline_ctx *ic, uint32_t pc);
+void jit_emit_bpf_loop(struct jit *j, uint32_t pc);
+int jit_promoted_reg(const struct jit *j, int base, int size, int16_t off);
+int jit_exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start);
+void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out);
+uint32_t jit_thread_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t t,
+                         int r0_zero);
+int jit_r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
+int jit_falls_to_end(const struct inline_ctx *ic, uint32_t pc);
 
 /* inline_copies.c: liveness and copies in an inlined body */
-void use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
-             uint16_t *use, uint16_t *def);
-uint16_t *body_liveness(const struct jit *j, uint32_t start, uint32_t end, int ctx_base,
-                        const uint8_t *unchecked);
-int dead_insn(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
-uint16_t live_in_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
-void alias_clear(struct jit *j);
-int has_form(const struct jit *j, int r);
-void alias_forget(struct jit *j, int r);
-void alias_sync(struct jit *j, uint16_t live);
-void emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc);
+void jit_use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
+                 uint16_t *use, uint16_t *def);
+uint16_t *jit_body_liveness(const struct jit *j, uint32_t start, uint32_t end, int ctx_base,
+                            const uint8_t *unchecked);
+int jit_dead_insn(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
+uint16_t jit_live_in_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
+void jit_alias_clear(struct jit *j);
+int jit_has_form(const struct jit *j, int r);
+void jit_alias_forget(struct jit *j, int r);
+void jit_alias_sync(struct jit *j, uint16_t live);
+void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc);
 
 #endif

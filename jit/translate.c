@@ -1,8 +1,8 @@
-/* translate.c - one eBPF instruction to x86-64 (emit_insn): ALU
+/* translate.c - one eBPF instruction to x86-64 (jit_emit_insn): ALU
  * operations, jumps, loads and stores with their bounds checks, atomics,
  * calls of helpers and of eBPF functions (bpf_loop: inline_loop.c), array
  * maps without a helper call, and store-to-load forwarding. The driver
- * (x86_64.c) calls emit_insn once per instruction; an inlined bpf_loop
+ * (x86_64.c) calls jit_emit_insn once per instruction; an inlined bpf_loop
  * body calls it again for each instruction of each copy of the body
  * (j->inl, and j->rmap / j->form for the copies of inline_copies.c).
  */
@@ -136,7 +136,7 @@ static int emit_alu(struct jit *j, uint32_t pc, const struct bl_insn *in)
     uint8_t op = BL_OP(in->code);
 
     if (in->dst == BL_R10)
-        return fail(j, pc, "R10 is read-only");
+        return jit_fail(j, pc, "R10 is read-only");
     switch (op) {
     case BL_ADD: case BL_SUB: case BL_OR: case BL_AND: case BL_XOR: {
         enum x86_alu a = op == BL_ADD ? ALU_ADD : op == BL_SUB ? ALU_SUB : op == BL_OR ? ALU_OR
@@ -195,12 +195,12 @@ static int emit_alu(struct jit *j, uint32_t pc, const struct bl_insn *in)
         else if (in->off == 8 || in->off == 16 || (in->off == 32 && w))
             x86_movsx_rr(e, w, in->off, dst, src);
         else
-            return fail(j, pc, "bad movsx width");
+            return jit_fail(j, pc, "bad movsx width");
         break;
     case BL_END: {
         int to_le = !w && k;
         if (imm != 16 && imm != 32 && imm != 64)
-            return fail(j, pc, "bad byte-swap width");
+            return jit_fail(j, pc, "bad byte-swap width");
         if (to_le) {
             if (imm == 16)
                 x86_movzx16(e, dst, dst);
@@ -216,7 +216,7 @@ static int emit_alu(struct jit *j, uint32_t pc, const struct bl_insn *in)
         break;
     }
     default:
-        return fail(j, pc, "unknown ALU operation");
+        return jit_fail(j, pc, "unknown ALU operation");
     }
     return 0;
 }
@@ -234,7 +234,7 @@ static void mem_operand(struct jit *j, uint32_t pc, int reg, int16_t off, int si
     } else {
         *m = (struct x86_mem){(int8_t)j->rmap[reg], -1, 1, off};
     }
-    if (access_trusted(j, pc))
+    if (jit_access_trusted(j, pc))
         return;
     x86_lea_m(e, R11, m);
     /* in this frame or a caller's: rbp - 512 <= addr <= frames_hi - size
@@ -261,7 +261,7 @@ static void mem_operand(struct jit *j, uint32_t pc, int reg, int16_t off, int si
     *m = (struct x86_mem){R11, -1, 1, 0};
 }
 
-int size_of(uint8_t code)
+int jit_size_of(uint8_t code)
 {
     switch (BL_SIZE(code)) {
     case BL_B: return 1;
@@ -272,7 +272,7 @@ int size_of(uint8_t code)
 }
 
 /* `mov reg, 0`, 32 or 64 bits */
-int is_mov_zero(const struct bl_insn *in)
+int jit_is_mov_zero(const struct bl_insn *in)
 {
     return (in->code == (BL_ALU64 | BL_MOV | BL_K) || in->code == (BL_ALU | BL_MOV | BL_K)) &&
            in->imm == 0 && in->off == 0;
@@ -281,48 +281,48 @@ int is_mov_zero(const struct bl_insn *in)
 /* Is Rreg known to be 0 at pc: set by `mov reg, 0` (32 or 64 bits) just
  * before, in the function starting at start, with no jump landing in
  * between? */
-int zeroed_just_before(const struct jit *j, uint32_t pc, uint32_t start, int reg)
+int jit_zeroed_just_before(const struct jit *j, uint32_t pc, uint32_t start, int reg)
 {
     if (pc <= start || j->is_target[pc])
         return 0;
     const struct bl_insn *prev = &j->insns[pc - 1];
-    return is_mov_zero(prev) && prev->dst == reg &&
+    return jit_is_mov_zero(prev) && prev->dst == reg &&
            (pc < start + 2 || !bl_is_lddw(&j->insns[pc - 2]));
 }
 
 /* Is the source of the atomic at pc known to be 0? */
 static int src_known_zero(const struct jit *j, uint32_t pc, uint32_t func_start)
 {
-    return zeroed_just_before(j, pc, func_start, j->insns[pc].src);
+    return jit_zeroed_just_before(j, pc, func_start, j->insns[pc].src);
 }
 
 /* An atomic add/or/xor of 0 to the stack changes nothing that anyone can
  * observe (the stack is the run's own): the compiler's "launder" idiom,
  * `mov r0, 0; lock add [r9+off], r0`, which makes the kernel's verifier
  * forget a loop variable, costs nothing here. */
-int atomic_is_noop(const struct jit *j, uint32_t pc, int ctx_base, uint32_t func_start)
+int jit_atomic_is_noop(const struct jit *j, uint32_t pc, int ctx_base, uint32_t func_start)
 {
     const struct bl_insn *in = &j->insns[pc];
     if (in->imm != BL_ADD && in->imm != BL_OR && in->imm != BL_XOR)
         return 0;
     if (in->dst != BL_R10 && in->dst != ctx_base)
         return 0;
-    return access_trusted(j, pc) && src_known_zero(j, pc, func_start);
+    return jit_access_trusted(j, pc) && src_known_zero(j, pc, func_start);
 }
 
 static int emit_atomic(struct jit *j, uint32_t pc, const struct bl_insn *in)
 {
     struct x86_emit *e = &j->e;
-    int size = size_of(in->code);
+    int size = jit_size_of(in->code);
     int w = size == 8;
-    int src = register_map[in->src];
+    int src = jit_register_map[in->src];
     struct x86_mem m;
     if (size != 4 && size != 8)
-        return fail(j, pc, "atomic access must be 32 or 64 bits");
+        return jit_fail(j, pc, "atomic access must be 32 or 64 bits");
     if (in->src == BL_R10 && (in->imm & BL_FETCH))
-        return fail(j, pc, "R10 is read-only");
-    if (atomic_is_noop(j, pc, j->inl ? j->inl->stack_base : -1,
-                       j->inl ? j->inl->start : j->funcs[j->func_of[pc]].start))
+        return jit_fail(j, pc, "R10 is read-only");
+    if (jit_atomic_is_noop(j, pc, j->inl ? j->inl->stack_base : -1,
+                           j->inl ? j->inl->start : j->funcs[j->func_of[pc]].start))
         return 0;
     mem_operand(j, pc, in->dst, in->off, size, &m);
     if (m.index >= 0 || m.base < 0) {             /* (the lock forms take [base + disp]) */
@@ -379,7 +379,7 @@ static int emit_atomic(struct jit *j, uint32_t pc, const struct bl_insn *in)
         break;
     }
     default:
-        return fail(j, pc, "unknown atomic operation");
+        return jit_fail(j, pc, "unknown atomic operation");
     }
     return 0;
 }
@@ -433,7 +433,7 @@ static struct bl_map *map_at_call(const struct jit *j, uint32_t pc)
         if ((cls == BL_JMP || cls == BL_JMP32) && BL_OP(in->code) != BL_CALL)
             return NULL;
         uint16_t u, d;
-        use_def(j, i, start, -1, &u, &d);
+        jit_use_def(j, i, start, -1, &u, &d);
         if (d & (1u << BL_R1))
             return NULL;
     }
@@ -539,22 +539,22 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
     struct x86_emit *e = &j->e;
     if (BL_SRC(in->code) == BL_X) {              /* callx: helper id in dst */
         x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
-        x86_store_r(e, 8, R10, ST_CALLX_ID, register_map[in->dst]);
+        x86_store_r(e, 8, R10, ST_CALLX_ID, jit_register_map[in->dst]);
         emit_c_call(j, (const void *)jit_callx);
         emit_fault_test(j);
         return 0;
     }
     if (in->src == BL_PSEUDO_CALL) {
-        uint32_t f = func_index(j, (uint32_t)((int64_t)pc + 1 + in->imm));
+        uint32_t f = jit_func_index(j, (uint32_t)((int64_t)pc + 1 + in->imm));
         if (f == UINT32_MAX)
-            return fail(j, pc, "call target is not a function");
+            return jit_fail(j, pc, "call target is not a function");
         x86_call_fix(e, FIX_LABEL, j->funcs[f].entry);
         return 0;
     }
     if (in->src != BL_CALL_HELPER)
-        return fail(j, pc, "bad call");
+        return jit_fail(j, pc, "bad call");
     if (in->imm == BL_HELPER_LOOP && j->helper_find == bl_helper_find) {
-        emit_bpf_loop(j, pc);
+        jit_emit_bpf_loop(j, pc);
         return 0;
     }
     if (emit_array_helper(j, pc, in->imm))
@@ -583,9 +583,9 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
         fn = (const void *)jit_for_each;
     } else {
         const struct bpflua_helper *h = j->helper_find((uint32_t)in->imm);
-        if (!h || !h->fn || !raw_callable(h, j->raw, j->helper_find)) {
+        if (!h || !h->fn || !jit_raw_callable(h, j->raw, j->helper_find)) {
             if (!j->raw)
-                return fail(j, pc, "unknown helper");
+                return jit_fail(j, pc, "unknown helper");
             x86_jmp_fix(e, FIX_LABEL, j->fault_label);
             return 0;
         }
@@ -605,7 +605,7 @@ static void jump_to(struct jit *j, uint32_t pc, int cc, uint32_t target)
     enum x86_fix_kind kind = FIX_INSN;
     if (j->inl) {
         kind = FIX_LABEL;
-        target = thread_jump(j, j->inl, target, r0_zero_at(j, j->inl, pc));
+        target = jit_thread_jump(j, j->inl, target, jit_r0_zero_at(j, j->inl, pc));
         if (target == j->inl->cont0_label && j->inl->vars && !j->inl->exits_jump) {
             /* the next iteration right here (a copy of cont0); a
              * conditional jump skips the copy on the opposite condition, so
@@ -618,7 +618,7 @@ static void jump_to(struct jit *j, uint32_t pc, int cc, uint32_t target)
                 l_skip = x86_label_new(e);
                 x86_jcc_fix(e, (enum x86_cc)(cc ^ 1), FIX_LABEL, l_skip);
             }
-            emit_loop_tail(j, j->inl, 1);
+            jit_emit_loop_tail(j, j->inl, 1);
             if (cc >= 0)
                 x86_label_bind(e, l_skip);
             return;
@@ -639,13 +639,13 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
         return emit_call(j, pc, in);
     if (op == BL_EXIT) {
         if (!j->inl) {
-            emit_epilogue(j, &j->funcs[j->func_of[pc]]);
-        } else if (exit_returns_zero(j, pc, j->inl->start)) {
+            jit_emit_epilogue(j, &j->funcs[j->func_of[pc]]);
+        } else if (jit_exit_returns_zero(j, pc, j->inl->start)) {
             if (j->inl->exits_jump) {
-                if (!falls_to_end(j->inl, pc))
+                if (!jit_falls_to_end(j->inl, pc))
                     x86_jmp_fix(e, FIX_LABEL, j->inl->cont0_label);
             } else if (pc + 1 != j->inl->end) { /* the last exit falls through */
-                emit_loop_tail(j, j->inl, 1);   /* (a copy of cont0: no jump to it) */
+                jit_emit_loop_tail(j, j->inl, 1);   /* (a copy of cont0: no jump to it) */
             }
         } else if (pc + 1 != j->inl->end) {
             x86_jmp_fix(e, FIX_LABEL, j->inl->cont_label);
@@ -655,7 +655,7 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
     if (j->checked) {                 /* a back-edge: unverified code may loop */
         int32_t rel = (cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off;
         if (rel < 0)
-            emit_budget_tick(j);
+            jit_emit_budget_tick(j);
     }
     if (op == BL_JA) {
         int32_t rel = cls == BL_JMP32 ? in->imm : in->off;
@@ -663,7 +663,7 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
         return 0;
     }
     if ((op >> 4) >= 16 || (op != BL_JEQ && !jmp_cc[op >> 4]))
-        return fail(j, pc, "unknown jump");
+        return jit_fail(j, pc, "unknown jump");
     int dst = j->rmap[in->dst], src = j->rmap[in->src];
     if (BL_SRC(in->code) == BL_K) {
         if (op == BL_JSET)
@@ -692,7 +692,7 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
  * store-forwarding latency goes. A store through another base register
  * may alias anything: it forgets everything. */
 
-void fwd_clear(struct jit *j)
+void jit_fwd_clear(struct jit *j)
 {
     j->n_fwd = 0;
 }
@@ -709,7 +709,7 @@ static void fwd_kill_reg(struct jit *j, int r)
 /* a store of size bytes at [base + off] (before its own entry is added) */
 static void fwd_store(struct jit *j, const struct bl_insn *in)
 {
-    int size = size_of(in->code), k = 0;
+    int size = jit_size_of(in->code), k = 0;
     for (int q = 0; q < j->n_fwd; q++) {
         int lo = j->fwd[q].off;
         if (j->fwd[q].base == in->dst && (lo + 8 <= in->off || in->off + size <= lo))
@@ -731,38 +731,38 @@ static void fwd_store(struct jit *j, const struct bl_insn *in)
 /* an 8-byte load forwarded from a store: emits the move, returns 1 */
 static int fwd_load(struct jit *j, const struct bl_insn *in)
 {
-    if (BL_MODE(in->code) != BL_MEM || size_of(in->code) != 8)
+    if (BL_MODE(in->code) != BL_MEM || jit_size_of(in->code) != 8)
         return 0;
     for (int q = j->n_fwd; q-- > 0;) {
         if (j->fwd[q].base != in->src || j->fwd[q].off != in->off)
             continue;
         if (j->fwd[q].src < 0)
-            x86_mov_ri(&j->e, register_map[in->dst], (uint64_t)(int64_t)j->fwd[q].imm);
+            x86_mov_ri(&j->e, jit_register_map[in->dst], (uint64_t)(int64_t)j->fwd[q].imm);
         else if (j->fwd[q].src != in->dst)
-            x86_mov_rr(&j->e, 1, register_map[in->dst], register_map[j->fwd[q].src]);
+            x86_mov_rr(&j->e, 1, jit_register_map[in->dst], jit_register_map[j->fwd[q].src]);
         return 1;
     }
     return 0;
 }
 
 /* after instruction pc (outside inlined bodies): what it changed */
-void fwd_after(struct jit *j, uint32_t pc)
+void jit_fwd_after(struct jit *j, uint32_t pc)
 {
     const struct bl_insn *in = &j->insns[pc];
     uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
     if (((cls == BL_JMP || cls == BL_JMP32) && (op == BL_CALL || op == BL_EXIT || op == BL_JA)) ||
         (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC) || (cls == BL_LD && !bl_is_lddw(in))) {
-        fwd_clear(j);
+        jit_fwd_clear(j);
         return;
     }
     uint16_t u, d;
-    use_def(j, pc, j->funcs[j->func_of[pc]].start, -1, &u, &d);
+    jit_use_def(j, pc, j->funcs[j->func_of[pc]].start, -1, &u, &d);
     for (int r = 0; r < BL_NREGS; r++)
         if ((d >> r) & 1)
             fwd_kill_reg(j, r);
 }
 
-int emit_insn(struct jit *j, uint32_t pc)
+int jit_emit_insn(struct jit *j, uint32_t pc)
 {
     struct x86_emit *e = &j->e;
     const struct bl_insn *in = &j->insns[pc];
@@ -780,23 +780,23 @@ int emit_insn(struct jit *j, uint32_t pc)
     case BL_LD:
         if (bl_is_lddw(in)) {
             if (in->dst == BL_R10)
-                return fail(j, pc, "R10 is read-only");
+                return jit_fail(j, pc, "R10 is read-only");
             if (in->src == BL_PSEUDO_FUNC) {
-                uint32_t f = func_index(j, (uint32_t)((int64_t)pc + 1 + in->imm));
-                x86_lea_rip(e, register_map[in->dst], j->funcs[f].entry);
+                uint32_t f = jit_func_index(j, (uint32_t)((int64_t)pc + 1 + in->imm));
+                x86_lea_rip(e, jit_register_map[in->dst], j->funcs[f].entry);
             } else {
                 uint64_t v = (uint32_t)in->imm | (uint64_t)(uint32_t)in[1].imm << 32;
-                x86_mov_ri(e, register_map[in->dst], v);
+                x86_mov_ri(e, jit_register_map[in->dst], v);
             }
             return 0;
         }
         if (BL_MODE(in->code) == BL_ABS || BL_MODE(in->code) == BL_IND) {
-            int size = size_of(in->code);
+            int size = jit_size_of(in->code);
             if (size == 8)
-                return fail(j, pc, "bad legacy packet load");
+                return jit_fail(j, pc, "bad legacy packet load");
             x86_mov_ri(e, R11, (uint64_t)(int64_t)in->imm);
             if (BL_MODE(in->code) == BL_IND) {
-                x86_mov_rr(e, 0, R10, register_map[in->src]);
+                x86_mov_rr(e, 0, R10, jit_register_map[in->src]);
                 x86_alu_rr(e, 1, ALU_ADD, R11, R10);
             }
             static const int keep[] = {RDI, RSI, RDX, RCX, R8, R8};
@@ -813,15 +813,15 @@ int emit_insn(struct jit *j, uint32_t pc)
             emit_fault_test(j);
             return 0;
         }
-        return fail(j, pc, "unknown load");
+        return jit_fail(j, pc, "unknown load");
     case BL_LDX: {
         int sign = BL_MODE(in->code) == BL_MEMSX;
-        int size = size_of(in->code);
+        int size = jit_size_of(in->code);
         if ((BL_MODE(in->code) != BL_MEM && !sign) || (sign && size == 8))
-            return fail(j, pc, "unknown load");
+            return jit_fail(j, pc, "unknown load");
         if (in->dst == BL_R10)
-            return fail(j, pc, "R10 is read-only");
-        slot = promoted_reg(j, in->src, sign ? 0 : size, in->off);
+            return jit_fail(j, pc, "R10 is read-only");
+        slot = jit_promoted_reg(j, in->src, sign ? 0 : size, in->off);
         if (slot >= 0) {
             x86_mov_rr(e, 1, j->rmap[in->dst], slot);
             return 0;
@@ -834,35 +834,35 @@ int emit_insn(struct jit *j, uint32_t pc)
     }
     case BL_ST:
         if (BL_MODE(in->code) != BL_MEM)
-            return fail(j, pc, "unknown store");
+            return jit_fail(j, pc, "unknown store");
         if (!j->inl)
             fwd_store(j, in);
-        slot = promoted_reg(j, in->dst, size_of(in->code), in->off);
+        slot = jit_promoted_reg(j, in->dst, jit_size_of(in->code), in->off);
         if (slot >= 0) {
             x86_mov_ri(e, slot, (uint64_t)(int64_t)in->imm);
             if (!j->inl->write_through)
                 return 0;
         }
-        mem_operand(j, pc, in->dst, in->off, size_of(in->code), &m);
-        x86_store_i_m(e, size_of(in->code), &m, in->imm);
+        mem_operand(j, pc, in->dst, in->off, jit_size_of(in->code), &m);
+        x86_store_i_m(e, jit_size_of(in->code), &m, in->imm);
         return 0;
     case BL_STX:
         if (BL_MODE(in->code) == BL_ATOMIC)
             return emit_atomic(j, pc, in);
         if (BL_MODE(in->code) != BL_MEM)
-            return fail(j, pc, "unknown store");
+            return jit_fail(j, pc, "unknown store");
         if (!j->inl)
             fwd_store(j, in);
-        slot = promoted_reg(j, in->dst, size_of(in->code), in->off);
+        slot = jit_promoted_reg(j, in->dst, jit_size_of(in->code), in->off);
         if (slot >= 0) {
             if (slot != j->rmap[in->src])
                 x86_mov_rr(e, 1, slot, j->rmap[in->src]);
             if (!j->inl->write_through)
                 return 0;
         }
-        mem_operand(j, pc, in->dst, in->off, size_of(in->code), &m);
-        x86_store_r_m(e, size_of(in->code), &m, j->rmap[in->src]);
+        mem_operand(j, pc, in->dst, in->off, jit_size_of(in->code), &m);
+        x86_store_r_m(e, jit_size_of(in->code), &m, j->rmap[in->src]);
         return 0;
     }
-    return fail(j, pc, "unknown instruction class");
+    return jit_fail(j, pc, "unknown instruction class");
 }

@@ -6,7 +6,7 @@
  * code once compiled (the bl_jit_* interface, running it, the C functions
  * it calls). The rest of the JIT:
  *
- *   translate.c      one eBPF instruction to x86 (emit_insn)
+ *   translate.c      one eBPF instruction to x86 (jit_emit_insn)
  *   inline_loop.c    bpf_loop as a native loop, the callback's body inlined
  *   inline_copies.c  liveness and copies of registers in an inlined body
  *   jit_internal.h   what these files share (struct jit, the register map)
@@ -72,7 +72,7 @@
 #include "../stdlib/maps.h"
 
 /* the register map (jit_internal.h) */
-const uint8_t register_map[BL_NREGS] = {
+const uint8_t jit_register_map[BL_NREGS] = {
     RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP,
 };
 
@@ -103,7 +103,7 @@ typedef uint64_t (*fast_fn)(void *ctx, struct bpflua_run_env *env);
 
 typedef uint64_t (*tramp_fn)(const uint64_t *args, struct bpflua_run_env *env, void *fn);
 
-int fail(struct jit *j, uint32_t pc, const char *msg)
+int jit_fail(struct jit *j, uint32_t pc, const char *msg)
 {
     if (!j->failed)
         bl_set_err(j->errp, "jit: insn %u: %s", pc, msg);
@@ -116,7 +116,7 @@ static int reg_ok(int r)
     return r >= 0 && r < BL_NREGS;
 }
 
-uint32_t func_index(const struct jit *j, uint32_t start)
+uint32_t jit_func_index(const struct jit *j, uint32_t start)
 {
     for (uint32_t f = 0; f < j->n_funcs; f++)
         if (j->funcs[f].start == start)
@@ -136,7 +136,7 @@ static int is_mem_access(const struct bl_insn *in)
     return 0;
 }
 
-int access_trusted(const struct jit *j, uint32_t pc)
+int jit_access_trusted(const struct jit *j, uint32_t pc)
 {
     if (j->raw)
         return 0;
@@ -158,16 +158,16 @@ static int analyse(struct jit *j)
         const struct bl_insn *in = &j->insns[i];
         uint8_t cls = BL_CLASS(in->code);
         if (!reg_ok(in->dst) || !reg_ok(in->src))
-            return fail(j, i, "bad register");
+            return jit_fail(j, i, "bad register");
         if (bl_op_decode(in) < 0)
-            return fail(j, i, "invalid instruction");
+            return jit_fail(j, i, "invalid instruction");
         if (bl_is_lddw(in)) {
             if (i + 1 >= n)
-                return fail(j, i, "lddw without its second slot");
+                return jit_fail(j, i, "lddw without its second slot");
             if (in->src == BL_PSEUDO_FUNC) {
                 int64_t t = (int64_t)i + 1 + in->imm;
                 if (t < 0 || t >= n)
-                    return fail(j, i, "callback out of range");
+                    return jit_fail(j, i, "callback out of range");
                 j->is_func_start[t] = 1;
             }
             i++;
@@ -177,17 +177,17 @@ static int analyse(struct jit *j)
             BL_SRC(in->code) == BL_K) {
             int64_t t = (int64_t)i + 1 + in->imm;
             if (t < 0 || t >= n)
-                return fail(j, i, "call target out of range");
+                return jit_fail(j, i, "call target out of range");
             j->is_func_start[t] = 1;
         } else if ((cls == BL_JMP || cls == BL_JMP32) && BL_OP(in->code) != BL_CALL &&
                    BL_OP(in->code) != BL_EXIT) {
             int64_t t = (int64_t)i + 1 +
                         ((cls == BL_JMP32 && BL_OP(in->code) == BL_JA) ? in->imm : in->off);
             if (t < 0 || t >= n)
-                return fail(j, i, "jump out of range");
+                return jit_fail(j, i, "jump out of range");
             j->is_target[t] = 1;
         }
-        if (is_mem_access(in) && !access_trusted(j, i))
+        if (is_mem_access(in) && !jit_access_trusted(j, i))
             j->checked = 1;
     }
     if (j->raw)
@@ -212,7 +212,7 @@ static int analyse(struct jit *j)
     for (uint32_t i = 0; i + 1 < n; i++)
         if (bl_is_lddw(&j->insns[i])) {
             if (j->is_target[i + 1] || j->is_func_start[i + 1])
-                return fail(j, i + 1, "jump into the middle of lddw");
+                return jit_fail(j, i + 1, "jump into the middle of lddw");
             i++;
         }
 
@@ -254,14 +254,14 @@ static int analyse(struct jit *j)
                 int64_t t = (int64_t)i + 1 +
                             ((cls == BL_JMP32 && BL_OP(in->code) == BL_JA) ? in->imm : in->off);
                 if (j->func_of[t] != f)
-                    return fail(j, i, "jump out of its function");
+                    return jit_fail(j, i, "jump out of its function");
             }
         }
         if (touches[BL_R10])
             fn->uses_frame = 1;
         for (int r = BL_R6; r <= BL_R9; r++)
             if (touches[r])
-                fn->saves[fn->n_saves++] = register_map[r];
+                fn->saves[fn->n_saves++] = jit_register_map[r];
         int pushes = fn->uses_frame + fn->n_saves;
         /* checked code keeps its frames in the run's frame area */
         fn->rsp_adjust = fn->uses_frame && !j->checked ? BL_STACK_SIZE : 0;
@@ -336,7 +336,7 @@ static void emit_fast_entry(struct jit *j)
 }
 
 /* checked code: one unit of the run's budget, or a fault */
-void emit_budget_tick(struct jit *j)
+void jit_emit_budget_tick(struct jit *j)
 {
     struct x86_emit *e = &j->e;
     x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
@@ -358,7 +358,7 @@ static void emit_prologue(struct jit *j, const struct jfunc *fn)
         x86_load(e, 8, 0, R10, ENV_REG, ENV_ENGINE);
         x86_alu_rm(e, 1, ALU_CMP, RBP, R10, ST_FRAMES_LO);
         x86_jcc_fix(e, CC_B, FIX_LABEL, j->fault_label);
-        emit_budget_tick(j);
+        jit_emit_budget_tick(j);
     } else if (fn->uses_frame) {
         x86_mov_rr(e, 1, RBP, RSP);   /* R10: the frame is [rbp - 512, rbp) */
     }
@@ -366,7 +366,7 @@ static void emit_prologue(struct jit *j, const struct jfunc *fn)
         x86_alu_ri(e, 1, ALU_SUB, RSP, fn->rsp_adjust);
 }
 
-void emit_epilogue(struct jit *j, const struct jfunc *fn)
+void jit_emit_epilogue(struct jit *j, const struct jfunc *fn)
 {
     struct x86_emit *e = &j->e;
     if (fn->rsp_adjust)
@@ -386,8 +386,8 @@ static uint64_t jit_call_native(struct bpflua_run_env *env, uint64_t fn, uint64_
 /* Unverified code with the kernel's helper ids may only call helpers whose
  * arguments are all scalars: the others trust their pointers, which only
  * the verifier can vouch for (as the interpreter's raw mode). */
-int raw_callable(const struct bpflua_helper *h, int raw,
-                 const struct bpflua_helper *(*find)(uint32_t id))
+int jit_raw_callable(const struct bpflua_helper *h, int raw,
+                     const struct bpflua_helper *(*find)(uint32_t id))
 {
     if (!raw || find != bl_helper_find)
         return 1;
@@ -406,7 +406,7 @@ uint64_t jit_callx(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t 
 {
     struct jit_state *st = env->engine;
     const struct bpflua_helper *h = st->code->helper_find((uint32_t)st->callx_id);
-    if (!h || !h->fn || !raw_callable(h, st->code->raw, st->code->helper_find)) {
+    if (!h || !h->fn || !jit_raw_callable(h, st->code->raw, st->code->helper_find)) {
         env->fault = 1;
         return 0;
     }
@@ -479,7 +479,7 @@ static int compile(struct bl_prog *p, int raw,
     memset(&j, 0, sizeof j);
     j.errp = err;
     j.helper_find = helper_find ? helper_find : bl_helper_find;
-    memcpy(j.rmap, register_map, sizeof j.rmap);
+    memcpy(j.rmap, jit_register_map, sizeof j.rmap);
     memset(j.alias, -1, sizeof j.alias);
     /* inlined copies may at most double or so the code (nested loops
      * inline at every call site; this keeps compile time linear) */
@@ -514,10 +514,10 @@ static int compile(struct bl_prog *p, int raw,
         if (i == fn->start)
             emit_prologue(&j, fn);
         if (i == fn->start || j.is_target[i])
-            fwd_clear(&j);
+            jit_fwd_clear(&j);
         j.pc_locs[i] = (uint32_t)j.e.len;
-        emit_insn(&j, i);
-        fwd_after(&j, i);
+        jit_emit_insn(&j, i);
+        jit_fwd_after(&j, i);
         if (bl_is_lddw(&j.insns[i])) {
             i++;
             j.pc_locs[i] = UINT32_MAX;

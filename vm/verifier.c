@@ -64,18 +64,18 @@ static uint64_t now_ns(void)
  * when `store` (the kernel's economy: not after every short stretch). */
 static int is_state_visited(struct bl_venv *env, struct bl_vstate *st, uint32_t idx, int store)
 {
-    clean_dead_regs(env, st, idx);
+    vf_clean_dead_regs(env, st, idx);
     for (struct bl_seen_state *s = env->seen[idx]; s; s = s->next)
-        if (states_equal(env, s, st)) {
-            verbose(env, "%u: safe (pruned)\n", idx);
+        if (vf_states_equal(env, s, st)) {
+            vf_verbose(env, "%u: safe (pruned)\n", idx);
             return 1;
         }
     if (!store)
         return 0;
     if (env->n_seen[idx] >= PRUNE_WIDEN_AFTER) /* the hull of all: later states fall inside */
         for (struct bl_seen_state *s = env->seen[idx]; s; s = s->next)
-            widen_state(s, st);
-    struct bl_seen_state *n = seen_state_new(env, st);
+            vf_widen_state(s, st);
+    struct bl_seen_state *n = vf_seen_state_new(env, st);
     if (!n)
         return -ENOMEM;
     n->next = env->seen[idx];
@@ -95,12 +95,12 @@ static int do_check(struct bl_venv *env, struct bl_vstate *st)
         uint8_t cls = BL_CLASS(insn->code);
         env->cur_insn = idx;
         if (idx >= env->n_insns) {
-            err = reject(env, "invalid insn idx %u insn_cnt %u", idx, env->n_insns);
+            err = vf_reject(env, "invalid insn idx %u insn_cnt %u", idx, env->n_insns);
             break;
         }
         if (++env->insn_processed > BL_COMPLEXITY_LIMIT) {
-            err = reject(env, "BPF program is too large. Processed %llu insn",
-                         (unsigned long long)env->insn_processed);
+            err = vf_reject(env, "BPF program is too large. Processed %llu insn",
+                            (unsigned long long)env->insn_processed);
             break;
         }
         env->aux[idx].seen = 1;
@@ -115,32 +115,32 @@ static int do_check(struct bl_venv *env, struct bl_vstate *st)
                 insns_since_store = jmps_since_store = 0;
         }
         if (env->log_level) { /* as the kernel's level 1: every insn walked, with its state */
-            log_insn(env, idx, insn);
-            log_state(env, st);
+            vf_log_insn(env, idx, insn);
+            vf_log_state(env, st);
         }
 
         switch (cls) {
         case BL_ALU:
         case BL_ALU64:
-            err = check_alu(env, st, insn);
+            err = vf_check_alu(env, st, insn);
             st->insn = idx + 1;
             break;
         case BL_LDX:
-            err = check_load(env, st, insn);
+            err = vf_check_load(env, st, insn);
             st->insn = idx + 1;
             break;
         case BL_ST:
         case BL_STX:
-            err = check_store(env, st, insn);
+            err = vf_check_store(env, st, insn);
             st->insn = idx + 1;
             break;
         case BL_LD:
             if (bl_is_lddw(insn)) {
-                err = check_lddw(env, st, insn);
+                err = vf_check_lddw(env, st, insn);
                 env->aux[idx + 1].seen = 1;
                 st->insn = idx + 2;
             } else {
-                err = check_load(env, st, insn);
+                err = vf_check_load(env, st, insn);
                 st->insn = idx + 1;
             }
             break;
@@ -148,24 +148,24 @@ static int do_check(struct bl_venv *env, struct bl_vstate *st)
             uint8_t op = BL_OP(insn->code);
             if (op == BL_EXIT && cls == BL_JMP) {
                 if (env->log_level)
-                    log_state(env, st);
-                err = check_exit(env, st);
+                    vf_log_state(env, st);
+                err = vf_check_exit(env, st);
                 if (err == 1) {
                     err = 0;
                     goto done;
                 }
             } else if (op == BL_CALL && cls == BL_JMP) {
                 st->insn = idx + 1;
-                err = check_call(env, &st, insn);
+                err = vf_check_call(env, &st, insn);
             } else if (op == BL_JA) {
                 st->insn = (uint32_t)(cls == BL_JMP32 ? (int64_t)idx + insn->imm + 1
                                                       : (int64_t)idx + insn->off + 1);
             } else {
                 struct bl_vstate *other = NULL;
-                err = check_cond_jmp(env, &st, &other, insn);
+                err = vf_check_cond_jmp(env, &st, &other, insn);
                 if (!err && other) {
                     other->insn = (uint32_t)((int64_t)idx + insn->off + 1);
-                    err = push_state(env, other);
+                    err = vf_push_state(env, other);
                 }
                 if (!err && !st)
                     return 0; /* the fall-through is dead */
@@ -181,15 +181,15 @@ done:
     if (err == 1)
         err = 0;
     if (err < 0 && env->log_level)
-        log_state(env, st);
-    vstate_free(env, st);
+        vf_log_state(env, st);
+    vf_vstate_free(env, st);
     return err;
 }
 
 static struct bl_vstate *initial_state(struct bl_venv *env)
 {
-    struct bl_vstate *st = vstate_new(env);
-    struct bl_frame *f = frame_new(env);
+    struct bl_vstate *st = vf_vstate_new(env);
+    struct bl_frame *f = vf_frame_new(env);
     if (!st || !f)
         return NULL; /* the arena frees them */
     st->frames[0] = f;
@@ -203,10 +203,10 @@ static int walk(struct bl_venv *env)
     struct bl_vstate *st = initial_state(env);
     if (!st)
         return -ENOMEM;
-    int err = push_state(env, st);
+    int err = vf_push_state(env, st);
     while (!err && env->n_stack) {
         struct bl_pending *e = &env->stack[--env->n_stack];
-        st = e->full ? e->full : pending_take(env, e->compact);
+        st = e->full ? e->full : vf_pending_take(env, e->compact);
         err = st ? do_check(env, st) : -ENOMEM;
     }
     return err;
@@ -215,7 +215,7 @@ static int walk(struct bl_venv *env)
 static void env_free(struct bl_venv *env)
 {
     /* every state, explored or queued, and every frame is in the arena */
-    arena_release(&env->arena);
+    vf_arena_release(&env->arena);
     free(env->stack);
     free(env->cb_entries);
     free(env->cb_info);
@@ -248,33 +248,33 @@ int bl_verify_prog(bpflua_object *obj, struct bl_prog *p, int log_level, char **
     env.aux = p->aux;
     /* per-insn tables: in the arena, released with it */
     struct bl_arena *a = &env.arena;
-    env.live = arena_calloc(a, n + 1, sizeof *env.live);
-    env.vlive = arena_calloc(a, n + 1, sizeof *env.vlive);
-    env.prune_point = arena_calloc(a, n + 2, 1);
-    env.base_kind = arena_calloc(a, n + 1, 1);
-    env.seen = arena_calloc(a, n + 1, sizeof *env.seen);
-    env.n_seen = arena_calloc(a, n + 1, sizeof *env.n_seen);
-    env.cb_target = arena_calloc(a, n + 1, sizeof *env.cb_target);
+    env.live = vf_arena_calloc(a, n + 1, sizeof *env.live);
+    env.vlive = vf_arena_calloc(a, n + 1, sizeof *env.vlive);
+    env.prune_point = vf_arena_calloc(a, n + 2, 1);
+    env.base_kind = vf_arena_calloc(a, n + 1, 1);
+    env.seen = vf_arena_calloc(a, n + 1, sizeof *env.seen);
+    env.n_seen = vf_arena_calloc(a, n + 1, sizeof *env.n_seen);
+    env.cb_target = vf_arena_calloc(a, n + 1, sizeof *env.cb_target);
     int err = 0;
     if (!p->aux || !env.live || !env.vlive || !env.prune_point || !env.base_kind || !env.seen || !env.n_seen ||
         !env.cb_target)
         err = -ENOMEM;
     if (!err)
-        err = check_cfg(&env);
+        err = vf_check_cfg(&env);
     if (!err)
-        err = compute_liveness(&env);
+        err = vf_compute_liveness(&env);
     if (!err)
         err = walk(&env);
     if (!err)
-        err = check_stack_depth(&env);
+        err = vf_check_stack_depth(&env);
     if (!err)
-        err = compute_max_insns(&env, &p->max_insns);
+        err = vf_compute_max_insns(&env, &p->max_insns);
 
     p->verified_insns = (uint32_t)env.insn_processed;
     if (err == 0) {
         p->verdict = 1;
-        verbose(&env, "processed %llu insns, max_insns=%llu\n",
-                (unsigned long long)env.insn_processed, (unsigned long long)p->max_insns);
+        vf_verbose(&env, "processed %llu insns, max_insns=%llu\n",
+                   (unsigned long long)env.insn_processed, (unsigned long long)p->max_insns);
     } else {
         p->verdict = -1;
         p->verify_error = format_error(obj, p, env.error ? env.error

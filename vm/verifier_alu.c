@@ -1,7 +1,7 @@
 /* verifier_alu.c - scalar range tracking through ALU ops and branches.
  *
  * A scalar is a tnum plus four ranges (unsigned and signed, 64 and 32 bit);
- * each op computes them independently and reg_bounds_sync() lets each
+ * each op computes them independently and vf_reg_bounds_sync() lets each
  * sharpen the others. ALU32 ops work on the low halves and zero-extend.
  * Pointer arithmetic moves a pointer's fixed offset (constant scalars) or
  * its variable offset, kept in the same tnum/range fields.
@@ -99,7 +99,7 @@ static void tnum_from_bounds(struct bl_reg *r)
     }
 }
 
-void reg_bounds_sync(struct bl_reg *r)
+void vf_reg_bounds_sync(struct bl_reg *r)
 {
     if (tnum_is_const(r->var) && r->umin <= r->var.value && r->var.value <= r->umax &&
         r->smin <= (int64_t)r->var.value && (int64_t)r->var.value <= r->smax) {
@@ -149,17 +149,18 @@ static int reg_bounds_sane(const struct bl_reg *r)
            r->s32min <= r->s32max && (r->var.value & r->var.mask) == 0;
 }
 
-void reg_zext32(struct bl_reg *r)
+/* Narrow r to 32 bits (zero-extension after an ALU32 op or a small load). */
+static void reg_zext32(struct bl_reg *r)
 {
     r->var = tnum_subreg(r->var);
     r->umin = r->u32min;
     r->umax = r->u32max;
     r->smin = r->u32min;
     r->smax = r->u32max;
-    reg_bounds_sync(r);
+    vf_reg_bounds_sync(r);
 }
 
-void reg_set_bounds_from_size(struct bl_reg *r, int size)
+void vf_reg_set_bounds_from_size(struct bl_reg *r, int size)
 {
     mark_reg_unknown(r);
     if (size < 8) {
@@ -168,7 +169,7 @@ void reg_set_bounds_from_size(struct bl_reg *r, int size)
         r->smin = 0;
         r->smax = (int64_t)r->umax;
     }
-    reg_bounds_sync(r);
+    vf_reg_bounds_sync(r);
 }
 
 /* The low `bits` bits of r, sign-extended (movsx, ldsx). */
@@ -186,7 +187,7 @@ static void reg_sext(struct bl_reg *r, int bits)
     mark_reg_unknown(r);
     r->smin = lo;
     r->smax = hi;
-    reg_bounds_sync(r);
+    vf_reg_bounds_sync(r);
 }
 
 /* ---- scalar ops ------------------------------------------------------------ */
@@ -374,7 +375,7 @@ static void reg_from_view(struct bl_reg *r, const struct view *v, int width)
         r->smin = r->u32min;
         r->smax = r->u32max;
     }
-    reg_bounds_sync(r);
+    vf_reg_bounds_sync(r);
 }
 
 static int scalar_alu(struct bl_reg *dst, const struct bl_reg *src, uint8_t op, int16_t off,
@@ -424,7 +425,7 @@ static void scalar_end(struct bl_reg *dst, const struct bl_insn *insn)
     mark_reg_unknown(dst);
     if (bits < 64) {
         dst->var = tnum_cast(t, (uint8_t)(bits / 8));
-        reg_bounds_sync(dst);
+        vf_reg_bounds_sync(dst);
     }
 }
 
@@ -442,43 +443,45 @@ static int ptr_alu(struct bl_venv *env, const struct bl_insn *insn, struct bl_re
                    const struct bl_reg *ptr, const struct bl_reg *off_reg, int dst_is_ptr)
 {
     uint8_t op = BL_OP(insn->code);
-    const char *tn = reg_type_str(ptr->type);
+    const char *tn = vf_reg_type_str(ptr->type);
     if (BL_CLASS(insn->code) == BL_ALU)
-        return reject(env, "R%d 32-bit pointer arithmetic prohibited", insn->dst);
+        return vf_reject(env, "R%d 32-bit pointer arithmetic prohibited", insn->dst);
     switch (ptr->type) {
     case REG_PTR_TO_PACKET_END:
     case REG_CONST_PTR_TO_MAP:
     case REG_PTR_TO_FUNC:
-        return reject(env, "R%d pointer arithmetic on %s prohibited", insn->dst, tn);
+        return vf_reject(env, "R%d pointer arithmetic on %s prohibited", insn->dst, tn);
     case REG_PTR_TO_MAP_VALUE_OR_NULL:
-        return reject(env, "R%d pointer arithmetic on %s prohibited, null-check it first",
-                      insn->dst, tn);
+        return vf_reject(env, "R%d pointer arithmetic on %s prohibited, null-check it first",
+                         insn->dst, tn);
     default:
         break;
     }
     if (op == BL_AND || op == BL_OR || op == BL_XOR)
-        return reject(env, "R%d bitwise operator %s on pointer prohibited", insn->dst, op_name(op));
+        return vf_reject(env, "R%d bitwise operator %s on pointer prohibited", insn->dst,
+                         op_name(op));
     if (op != BL_ADD && op != BL_SUB)
-        return reject(env, "R%d pointer arithmetic with %s operator prohibited", insn->dst,
-                      op_name(op));
+        return vf_reject(env, "R%d pointer arithmetic with %s operator prohibited", insn->dst,
+                         op_name(op));
     if (op == BL_SUB && !dst_is_ptr)
-        return reject(env, "R%d tried to subtract pointer from scalar", insn->dst);
+        return vf_reject(env, "R%d tried to subtract pointer from scalar", insn->dst);
     int known = tnum_is_const(off_reg->var);
     int64_t val = (int64_t)off_reg->var.value;
     if (known && (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF))
-        return reject(env, "value %lld makes %s pointer be out of bounds", (long long)val, tn);
+        return vf_reject(env, "value %lld makes %s pointer be out of bounds", (long long)val, tn);
     if (!known && off_reg->smin == INT64_MIN)
-        return reject(env, "math between %s pointer and register with unbounded min value is not allowed",
-                      tn);
+        return vf_reject(env, "math between %s pointer and register with unbounded min value is not allowed",
+                         tn);
     if (!known && (off_reg->smin >= MAX_VAR_OFF || off_reg->smin <= -MAX_VAR_OFF))
-        return reject(env, "value %lld makes %s pointer be out of bounds",
-                      (long long)off_reg->smin, tn);
+        return vf_reject(env, "value %lld makes %s pointer be out of bounds",
+                         (long long)off_reg->smin, tn);
 
     struct bl_reg res = *ptr;
     if (known) {
         int64_t noff = op == BL_ADD ? (int64_t)ptr->off + val : (int64_t)ptr->off - val;
         if (noff >= MAX_VAR_OFF || noff <= -MAX_VAR_OFF)
-            return reject(env, "value %lld makes %s pointer be out of bounds", (long long)noff, tn);
+            return vf_reject(env, "value %lld makes %s pointer be out of bounds", (long long)noff,
+                             tn);
         res.off = (int32_t)noff;
     } else {
         struct bl_reg var = *ptr;
@@ -495,7 +498,7 @@ static int ptr_alu(struct bl_venv *env, const struct bl_insn *insn, struct bl_re
         res.u32max = var.u32max;
         if (ptr->type == REG_PTR_TO_PACKET || ptr->type == REG_PTR_TO_PACKET_META) {
             /* a new variable offset: earlier range proofs do not carry over */
-            res.id = new_id(env);
+            res.id = vf_new_id(env);
             res.range = 0;
         }
     }
@@ -520,7 +523,7 @@ static int same_object(const struct bl_reg *a, const struct bl_reg *b)
 
 /* ---- the ALU instruction --------------------------------------------------- */
 
-int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
 {
     struct bl_frame *f = cur_frame(st);
     uint8_t op = BL_OP(insn->code);
@@ -531,16 +534,16 @@ int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *i
     int err;
 
     if (insn->dst == BL_R10)
-        return reject(env, "frame pointer is read only");
+        return vf_reject(env, "frame pointer is read only");
     if (op > BL_END)
-        return reject(env, "invalid BPF_ALU opcode %x", op);
+        return vf_reject(env, "invalid BPF_ALU opcode %x", op);
     if ((op == BL_DIV || op == BL_MOD) && !is_x && insn->imm == 0)
-        return reject(env, "div by zero");
+        return vf_reject(env, "div by zero");
     if ((op == BL_LSH || op == BL_RSH || op == BL_ARSH) && !is_x &&
         (insn->imm < 0 || insn->imm >= width))
-        return reject(env, "invalid shift %d", insn->imm);
+        return vf_reject(env, "invalid shift %d", insn->imm);
     if (is_x && op != BL_NEG && op != BL_END) {
-        if ((err = check_reg_read(env, st, insn->src)))
+        if ((err = vf_check_reg_read(env, st, insn->src)))
             return err;
         srcval = f->regs[insn->src];
     } else {
@@ -552,14 +555,14 @@ int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *i
             /* address bits as a number would leak to the host (and differ
              * between engines); the root kernel allows it, bpflua does not */
             if (width == 32 || insn->off)
-                return reject(env, "R%d partial copy of pointer", insn->src);
+                return vf_reject(env, "R%d partial copy of pointer", insn->src);
             *dst = srcval;
             return 0;
         }
         if (is_x && srcval.type == REG_SCALAR && width == 64 && !insn->off && !tnum_is_const(srcval.var)) {
             /* linked copies: a later bounds check on one narrows both */
             if (!f->regs[insn->src].id)
-                f->regs[insn->src].id = new_id(env);
+                f->regs[insn->src].id = vf_new_id(env);
             *dst = f->regs[insn->src];
             return 0;
         }
@@ -572,11 +575,11 @@ int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *i
         return 0;
     }
 
-    if ((err = check_reg_read(env, st, insn->dst)))
+    if ((err = vf_check_reg_read(env, st, insn->dst)))
         return err;
     if (op == BL_NEG || op == BL_END) {
         if (reg_is_pointer(dst))
-            return reject(env, "R%d pointer arithmetic prohibited", insn->dst);
+            return vf_reject(env, "R%d pointer arithmetic prohibited", insn->dst);
         dst->id = 0;
         if (op == BL_NEG)
             scalar_neg(dst, width);
@@ -592,7 +595,7 @@ int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *i
             mark_reg_unknown(dst);
             return 0;
         }
-        return reject(env, "R%d pointer %s pointer prohibited", insn->dst, op_name(op));
+        return vf_reject(env, "R%d pointer %s pointer prohibited", insn->dst, op_name(op));
     }
     if (reg_is_pointer(dst))
         return ptr_alu(env, insn, dst, dst, &srcval, 1);
@@ -607,13 +610,13 @@ int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *i
          * range, which pruning ignores for it anyway. Skips the range
          * arithmetic for sums and hashes that only feed the verdict. */
         if (width == 32)
-            reg_set_bounds_from_size(dst, 4); /* zero-extended */
+            vf_reg_set_bounds_from_size(dst, 4); /* zero-extended */
         else
             mark_reg_unknown(dst);
         return 0;
     }
     if (scalar_alu(dst, &srcval, op, insn->off, width))
-        return reject(env, "invalid BPF_ALU opcode %x", op);
+        return vf_reject(env, "invalid BPF_ALU opcode %x", op);
     return 0;
 }
 
@@ -677,7 +680,7 @@ static int refine(struct bl_reg *a, struct bl_reg *b, uint8_t op, int jset_false
             narrow_u(a, b->umin, b->umax);
             narrow_s(a, b->smin, b->smax);
             a->var = t;
-            reg_bounds_sync(a);
+            vf_reg_bounds_sync(a);
             uint32_t id = b->id;
             *b = *a;
             b->id = id;
@@ -735,8 +738,8 @@ static int refine(struct bl_reg *a, struct bl_reg *b, uint8_t op, int jset_false
     }
     if (a->umin > a->umax || a->smin > a->smax || b->umin > b->umax || b->smin > b->smax)
         return -1;
-    reg_bounds_sync(a);
-    reg_bounds_sync(b);
+    vf_reg_bounds_sync(a);
+    vf_reg_bounds_sync(b);
     return reg_bounds_sane(a) && reg_bounds_sane(b) ? 0 : -1;
 }
 
@@ -848,12 +851,12 @@ static struct bl_reg reg32(const struct bl_reg *r, int is_signed)
     } else {
         reg_zext32(&t);
     }
-    reg_bounds_sync(&t);
+    vf_reg_bounds_sync(&t);
     return t;
 }
 
-int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate **otherp,
-                   const struct bl_insn *insn)
+int vf_check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate **otherp,
+                      const struct bl_insn *insn)
 {
     struct bl_vstate *st = *stp;
     struct bl_frame *f = cur_frame(st);
@@ -864,12 +867,12 @@ int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate
     *otherp = NULL;
 
     if (op > BL_JSLE || op == BL_CALL || op == BL_EXIT)
-        return reject(env, "invalid BPF_JMP/JMP32 opcode %x", op);
-    if ((err = check_reg_read(env, st, insn->dst)))
+        return vf_reject(env, "invalid BPF_JMP/JMP32 opcode %x", op);
+    if ((err = vf_check_reg_read(env, st, insn->dst)))
         return err;
     struct bl_reg src;
     if (is_x) {
-        if ((err = check_reg_read(env, st, insn->src)))
+        if ((err = vf_check_reg_read(env, st, insn->src)))
             return err;
         src = f->regs[insn->src];
     } else {
@@ -885,7 +888,7 @@ int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate
         ((dst.type == REG_PTR_TO_MAP_VALUE_OR_NULL && reg_is_const(&src) && src.var.value == 0) ||
          (src.type == REG_PTR_TO_MAP_VALUE_OR_NULL && reg_is_const(&dst) && dst.var.value == 0))) {
         uint32_t id = dst.type == REG_PTR_TO_MAP_VALUE_OR_NULL ? dst.id : src.id;
-        struct bl_vstate *other = vstate_copy(env, st);
+        struct bl_vstate *other = vf_vstate_copy(env, st);
         if (!other)
             return -ENOMEM;
         /* JEQ: taken means null */
@@ -903,8 +906,8 @@ int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate
         int vs_zero = (reg_is_const(&src) && src.var.value == 0) ||
                       (reg_is_const(&dst) && dst.var.value == 0);
         if (!(vs_zero && (op == BL_JEQ || op == BL_JNE)) && !same_object(&dst, &src))
-            return reject(env, "R%d pointer comparison prohibited",
-                          reg_is_pointer(&dst) ? insn->dst : insn->src);
+            return vf_reject(env, "R%d pointer comparison prohibited",
+                             reg_is_pointer(&dst) ? insn->dst : insn->src);
         /* a non-null pointer against 0 */
         if ((op == BL_JEQ || op == BL_JNE) &&
             ((ptr_never_null(&dst) && reg_is_const(&src) && src.var.value == 0) ||
@@ -914,13 +917,13 @@ int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate
             else
                 can_fall = 0;
         }
-        struct bl_vstate *other = can_take ? vstate_copy(env, st) : NULL;
+        struct bl_vstate *other = can_take ? vf_vstate_copy(env, st) : NULL;
         if (can_take && !other)
             return -ENOMEM;
         if (!jmp32)
             pkt_compare(other, can_fall ? st : NULL, &dst, &src, op);
         if (!can_fall) {
-            vstate_free(env, st);
+            vf_vstate_free(env, st);
             *stp = NULL;
         }
         *otherp = other;
@@ -949,7 +952,7 @@ int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate
 
     struct bl_vstate *other = NULL;
     if (can_take) {
-        other = vstate_copy(env, st);
+        other = vf_vstate_copy(env, st);
         if (!other)
             return -ENOMEM;
         if (exact32) {
@@ -976,7 +979,7 @@ int check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate
             }
         }
     } else {
-        vstate_free(env, st);
+        vf_vstate_free(env, st);
         *stp = NULL;
     }
     *otherp = other;

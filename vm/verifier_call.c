@@ -19,25 +19,25 @@
 #include "helpers.h"
 #include "verifier_state.h"
 
-uint32_t new_id(struct bl_venv *env)
+uint32_t vf_new_id(struct bl_venv *env)
 {
     return ++env->id_gen;
 }
 
 /* Queues st (consumed). A branch state waits while the other side is
  * walked to its end, so on long programs most of them wait at once: a
- * state with a big stack waits in its compact form (pending_new), which
+ * state with a big stack waits in its compact form (vf_pending_new), which
  * shares unchanged stack slots with the states stored before it and keeps
  * the worklist (and the cache) small. A small state is cheaper kept as is. */
 #define PENDING_COMPACT_SLOTS 8
 
-int push_state(struct bl_venv *env, struct bl_vstate *st)
+int vf_push_state(struct bl_venv *env, struct bl_vstate *st)
 {
     if (env->n_stack == env->cap_stack) {
         uint32_t cap = env->cap_stack ? env->cap_stack * 2 : 64;
         struct bl_pending *ns = realloc(env->stack, cap * sizeof *ns);
         if (!ns) {
-            vstate_free(env, st);
+            vf_vstate_free(env, st);
             return -ENOMEM;
         }
         env->stack = ns;
@@ -52,8 +52,8 @@ int push_state(struct bl_venv *env, struct bl_vstate *st)
     if (slots < PENDING_COMPACT_SLOTS) {
         e->full = st;
     } else {
-        e->compact = pending_new(env, st);
-        vstate_free(env, st);
+        e->compact = vf_pending_new(env, st);
+        vf_vstate_free(env, st);
         if (!e->compact)
             return -ENOMEM;
     }
@@ -66,7 +66,7 @@ static const struct bpflua_helper *find_proto(uint32_t id)
     return bl_helper_find(id);
 }
 
-int verifier_helper_nargs(uint32_t id)
+int vf_helper_nargs(uint32_t id)
 {
     const struct bpflua_helper *h = find_proto(id);
     int n = 0;
@@ -87,7 +87,7 @@ static int check_map_compat(struct bl_venv *env, uint32_t helper, const char *na
     uint32_t type = env->obj->maps[map].type;
     int ringbuf_helper = helper == BL_HELPER_RINGBUF_OUTPUT;
     if ((type == BPFLUA_MAP_RINGBUF) != ringbuf_helper)
-        return reject(env, "cannot pass map_type %u into func bpf_%s#%u", type, name, helper);
+        return vf_reject(env, "cannot pass map_type %u into func bpf_%s#%u", type, name, helper);
     return 0;
 }
 
@@ -95,17 +95,18 @@ static int check_size_arg(struct bl_venv *env, struct bl_vstate *st, int regno, 
 {
     const struct bl_reg *r = &cur_frame(st)->regs[regno];
     if (r->type != REG_SCALAR)
-        return reject(env, "R%d type=%s expected=scalar", regno, reg_type_str(r->type));
+        return vf_reject(env, "R%d type=%s expected=scalar", regno, vf_reg_type_str(r->type));
     if (r->smin < 0)
-        return reject(env, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.",
-                      regno);
+        return vf_reject(env, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.",
+                         regno);
     if (r->umin == 0 && !zero_ok)
-        return reject(env, "R%d invalid zero-sized read: u64=[%llu,%llu]", regno,
-                      (unsigned long long)r->umin, (unsigned long long)r->umax);
+        return vf_reject(env, "R%d invalid zero-sized read: u64=[%llu,%llu]", regno,
+                         (unsigned long long)r->umin, (unsigned long long)r->umax);
     if (r->umax >= (1u << 29))
-        return reject(env, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'",
-                      regno);
-    return check_mem_region(env, st, regno - 1, r->umax, 0);
+        return vf_reject(env,
+                         "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'",
+                         regno);
+    return vf_check_mem_region(env, st, regno - 1, r->umax, 0);
 }
 
 static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpflua_helper *h,
@@ -116,50 +117,50 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
     enum bpflua_arg_type kind = h->args[arg];
     if (kind == BPFLUA_ARG_NONE)
         return 0;
-    if ((err = check_reg_read(env, st, regno)))
+    if ((err = vf_check_reg_read(env, st, regno)))
         return err;
     switch (kind) {
     case BPFLUA_ARG_ANYTHING:
         if (reg_is_pointer(r))
-            return reject(env, "R%d leaks addr into helper function", regno);
+            return vf_reject(env, "R%d leaks addr into helper function", regno);
         return 0;
     case BPFLUA_ARG_CONST_MAP_PTR:
         if (r->type != REG_CONST_PTR_TO_MAP)
-            return reject(env, "R%d type=%s expected=map_ptr", regno, reg_type_str(r->type));
+            return vf_reject(env, "R%d type=%s expected=map_ptr", regno, vf_reg_type_str(r->type));
         meta->map = (int)r->map;
         return check_map_compat(env, h->id, h->name, meta->map);
     case BPFLUA_ARG_PTR_TO_MAP_KEY:
     case BPFLUA_ARG_PTR_TO_MAP_VALUE:
         if (meta->map < 0)
-            return reject(env, "invalid map_ptr to access map->%s", kind == BPFLUA_ARG_PTR_TO_MAP_KEY ? "key" : "value");
-        return check_mem_region(env, st, regno,
-                                kind == BPFLUA_ARG_PTR_TO_MAP_KEY ? env->obj->maps[meta->map].key_size
+            return vf_reject(env, "invalid map_ptr to access map->%s", kind == BPFLUA_ARG_PTR_TO_MAP_KEY ? "key" : "value");
+        return vf_check_mem_region(env, st, regno,
+                                   kind == BPFLUA_ARG_PTR_TO_MAP_KEY ? env->obj->maps[meta->map].key_size
                                                                   : env->obj->maps[meta->map].value_size,
                                 0);
     case BPFLUA_ARG_PTR_TO_MEM:
         if (!reg_is_pointer(r))
-            return reject(env, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value",
-                          regno, reg_type_str(r->type));
+            return vf_reject(env, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value",
+                             regno, vf_reg_type_str(r->type));
         return 0; /* its size argument checks the region */
     case BPFLUA_ARG_CONST_SIZE:
     case BPFLUA_ARG_CONST_SIZE_OR_ZERO:
         return check_size_arg(env, st, regno, kind == BPFLUA_ARG_CONST_SIZE_OR_ZERO);
     case BPFLUA_ARG_PTR_TO_FUNC:
         if (r->type != REG_PTR_TO_FUNC)
-            return reject(env, "R%d type=%s expected=func", regno, reg_type_str(r->type));
+            return vf_reject(env, "R%d type=%s expected=func", regno, vf_reg_type_str(r->type));
         meta->func = r->map;
         meta->has_func = 1;
         return 0;
     case BPFLUA_ARG_PTR_TO_STACK_OR_NULL:
         if (r->type == REG_PTR_TO_STACK || (reg_is_const(r) && r->var.value == 0))
             return 0;
-        return reject(env, "R%d type=%s expected=fp", regno, reg_type_str(r->type));
+        return vf_reject(env, "R%d type=%s expected=fp", regno, vf_reg_type_str(r->type));
     case BPFLUA_ARG_PTR_TO_CTX:
         if (r->type != REG_PTR_TO_CTX || r->off || !tnum_equals_const(r->var, 0))
-            return reject(env, "R%d type=%s expected=ctx", regno, reg_type_str(r->type));
+            return vf_reject(env, "R%d type=%s expected=ctx", regno, vf_reg_type_str(r->type));
         return 0;
     default:
-        return reject(env, "helper %u has an unsupported argument kind %d", h->id, kind);
+        return vf_reject(env, "helper %u has an unsupported argument kind %d", h->id, kind);
     }
 }
 
@@ -230,11 +231,11 @@ static int enter_frame(struct bl_venv *env, struct bl_vstate *st, uint32_t targe
                        uint32_t callsite, struct bl_frame **out)
 {
     if (st->curframe + 1 >= BL_MAX_CALL_DEPTH)
-        return reject(env, "the call stack of %d frames is too deep", st->curframe + 2);
-    int sp = find_subprog(env, target);
+        return vf_reject(env, "the call stack of %d frames is too deep", st->curframe + 2);
+    int sp = vf_find_subprog(env, target);
     if (sp < 0)
-        return reject(env, "call to invalid destination %u", target);
-    struct bl_frame *f = frame_new(env);
+        return vf_reject(env, "call to invalid destination %u", target);
+    struct bl_frame *f = vf_frame_new(env);
     if (!f)
         return -ENOMEM;
     f->callsite = callsite;
@@ -252,7 +253,7 @@ static int enter_frame(struct bl_venv *env, struct bl_vstate *st, uint32_t targe
  * from, and so also the state after the last one). */
 static int push_continuation(struct bl_venv *env, const struct bl_vstate *snap, uint32_t callsite)
 {
-    struct bl_vstate *cont = vstate_copy(env, snap);
+    struct bl_vstate *cont = vf_vstate_copy(env, snap);
     if (!cont)
         return -ENOMEM;
     struct bl_frame *cf = cur_frame(cont);
@@ -260,7 +261,7 @@ static int push_continuation(struct bl_venv *env, const struct bl_vstate *snap, 
         mark_reg_not_init(&cf->regs[r]);
     mark_reg_unknown(&cf->regs[BL_R0]);
     cont->insn = callsite + 1;
-    return push_state(env, cont);
+    return vf_push_state(env, cont);
 }
 
 /* ---- widening a callback's snapshot to a fixpoint --------------------------
@@ -318,7 +319,7 @@ static int slot_join(struct bl_slot *old, const struct bl_slot *cur)
                 j.bytes[b] = SLOT_MISC;
         }
     }
-    if (!slot_safe(&j, &o) || !slot_safe(&j, cur))
+    if (!vf_slot_safe(&j, &o) || !vf_slot_safe(&j, cur))
         return 0;
     *old = j;
     return 1;
@@ -331,7 +332,7 @@ static int exit_subsumed(const struct bl_vstate *snap, const struct bl_vstate *s
 {
     for (int fi = 0; fi < st->curframe; fi++)
         for (int s = 0; s < BL_STACK_SLOTS; s++)
-            if (!slot_safe(frame_slot(snap->frames[fi], s), frame_slot(st->frames[fi], s))) {
+            if (!vf_slot_safe(frame_slot(snap->frames[fi], s), frame_slot(st->frames[fi], s))) {
                 *fi_out = fi;
                 *s_out = s;
                 return 0;
@@ -347,7 +348,7 @@ static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
     int err;
     const struct bl_reg *flags = &caller->regs[BL_R4];
     if (!reg_is_const(flags) || flags->var.value != 0)
-        return reject(env, "R4 flags of bpf_%s must be a known 0", h->name);
+        return vf_reject(env, "R4 flags of bpf_%s must be a known 0", h->name);
     if (h->id == BL_HELPER_LOOP) {
         const struct bl_reg *n = &caller->regs[BL_R1];
         bound = n->type == REG_SCALAR ? n->u32max : UINT32_MAX; /* nr_loops is a u32 */
@@ -359,13 +360,13 @@ static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
     env->cb_target[idx] = meta->func + 1;
     if (bound > env->aux[idx].loop_bound)
         env->aux[idx].loop_bound = bound;
-    env->subprogs[find_subprog(env, meta->func)].is_callback = 1;
+    env->subprogs[vf_find_subprog(env, meta->func)].is_callback = 1;
 
     struct bl_reg ctx = caller->regs[BL_R3];
     widen_reachable_frames(st, &ctx);
     if ((err = grow_cb_entries(env)))
         return err;
-    struct bl_vstate *snap = vstate_copy(env, st);
+    struct bl_vstate *snap = vf_vstate_copy(env, st);
     if (!snap)
         return -ENOMEM;
     int32_t entry = (int32_t)env->n_cb_entries;
@@ -400,7 +401,7 @@ static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
     ci->callsite = idx;
     ci->round = 0;
     ci->next = -1;
-    verbose(env, "callback at insn %u, loop bound %u\n", meta->func, bound);
+    vf_verbose(env, "callback at insn %u, loop bound %u\n", meta->func, bound);
     return 0;
 }
 
@@ -411,13 +412,13 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
     struct bl_frame *f = cur_frame(st);
     int err;
     if (!h)
-        return reject(env, "invalid func unknown#%d", insn->imm);
+        return vf_reject(env, "invalid func unknown#%d", insn->imm);
     for (int a = 0; a < 5; a++)
         if ((err = check_arg(env, st, h, a, &meta)))
             return err;
     if (h->id == BL_HELPER_LOOP || h->id == BL_HELPER_FOR_EACH_MAP_ELEM) {
         if (!meta.has_func || (h->id == BL_HELPER_FOR_EACH_MAP_ELEM && meta.map < 0))
-            return reject(env, "bpf_%s needs a callback", h->name);
+            return vf_reject(env, "bpf_%s needs a callback", h->name);
         return check_callback_call(env, st, h, &meta);
     }
     for (int r = BL_R1; r <= BL_R5; r++)
@@ -425,10 +426,10 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
     switch (h->ret) {
     case BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL:
         if (meta.map < 0)
-            return reject(env, "kernel subsystem misconfigured verifier");
+            return vf_reject(env, "kernel subsystem misconfigured verifier");
         mark_reg_ptr(&f->regs[BL_R0], REG_PTR_TO_MAP_VALUE_OR_NULL);
         f->regs[BL_R0].map = (uint32_t)meta.map;
-        f->regs[BL_R0].id = new_id(env);
+        f->regs[BL_R0].id = vf_new_id(env);
         break;
     case BPFLUA_RET_VOID:
         mark_reg_not_init(&f->regs[BL_R0]);
@@ -439,13 +440,13 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
     return 0;
 }
 
-int check_call(struct bl_venv *env, struct bl_vstate **stp, const struct bl_insn *insn)
+int vf_check_call(struct bl_venv *env, struct bl_vstate **stp, const struct bl_insn *insn)
 {
     struct bl_vstate *st = *stp;
     if (insn->src == BL_CALL_HELPER)
         return check_helper_call(env, st, insn);
     if (insn->src != BL_PSEUDO_CALL)
-        return reject(env, "unknown opcode %02x", insn->code);
+        return vf_reject(env, "unknown opcode %02x", insn->code);
 
     /* BPF-to-BPF: arguments in R1-R5, which the caller loses */
     struct bl_frame *caller = cur_frame(st), *callee = NULL;
@@ -470,8 +471,8 @@ static int points_into(const struct bl_reg *r, int frameno)
  * where no snapshot of the call can cover it. */
 static int reject_cb_stack(struct bl_venv *env, int fi, int s)
 {
-    return reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
-                  8 * (s + 1), fi);
+    return vf_reject(env, "callback changes fp-%d of frame %d in a way the next iteration cannot start from",
+                     8 * (s + 1), fi);
 }
 
 /* A callback exit st, not subsumed by its snapshot (fi, s: the first slot
@@ -491,7 +492,7 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
     if ((err = grow_cb_entries(env)))
         return err;
     const struct bl_vstate *old = env->cb_entries[t];
-    struct bl_vstate *snap = vstate_copy(env, old);
+    struct bl_vstate *snap = vf_vstate_copy(env, old);
     if (!snap)
         return -ENOMEM;
     for (int g = 0; g < st->curframe; g++) {
@@ -499,7 +500,7 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
         /* slots beyond sf->n_slots are never written in old: they subsume anything */
         for (int k = 0; k < sf->n_slots; k++) {
             const struct bl_slot *cur = frame_slot(st->frames[g], k);
-            if (slot_safe(&sf->stack[k], cur))
+            if (vf_slot_safe(&sf->stack[k], cur))
                 continue;
             if (!slot_join(&sf->stack[k], cur))
                 return reject_cb_stack(env, g, k);
@@ -514,46 +515,46 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
     ci->round = env->cb_info[t].round + 1;
     ci->next = -1;
     env->cb_info[t].next = n;
-    verbose(env, "callback at insn %u: snapshot widened (round %u)\n", ci->func, ci->round);
+    vf_verbose(env, "callback at insn %u: snapshot widened (round %u)\n", ci->func, ci->round);
 
     if ((err = push_continuation(env, snap, ci->callsite)))
         return err;
-    struct bl_vstate *again = vstate_copy(env, snap);
+    struct bl_vstate *again = vf_vstate_copy(env, snap);
     if (!again)
         return -ENOMEM;
     struct bl_frame *cb = NULL;
     if ((err = enter_frame(env, again, ci->func, ci->callsite, &cb))) {
-        vstate_free(env, again);
+        vf_vstate_free(env, again);
         return err;
     }
     cb->is_callback = 1;
     cb->cb_entry = n;
     memcpy(&cb->regs[BL_R1], ci->args, sizeof ci->args);
-    if ((err = push_state(env, again)))
+    if ((err = vf_push_state(env, again)))
         return err;
     return 1;
 }
 
-int check_exit(struct bl_venv *env, struct bl_vstate *st)
+int vf_check_exit(struct bl_venv *env, struct bl_vstate *st)
 {
     struct bl_frame *f = cur_frame(st);
     struct bl_reg *r0 = &f->regs[BL_R0];
     int err;
-    if ((err = check_reg_read(env, st, BL_R0)))
+    if ((err = vf_check_reg_read(env, st, BL_R0)))
         return err;
     if (st->curframe == 0) {
         if (r0->type != REG_SCALAR)
-            return reject(env, "At program exit the register R0 is not a known value (%s): a pointer would leak to the host",
-                          reg_type_str(r0->type));
+            return vf_reject(env, "At program exit the register R0 is not a known value (%s): a pointer would leak to the host",
+                             vf_reg_type_str(r0->type));
         return 1;
     }
     if (f->is_callback) {
         if (r0->type != REG_SCALAR)
-            return reject(env, "At callback return the register R0 is not a known value (%s)",
-                          reg_type_str(r0->type));
+            return vf_reject(env, "At callback return the register R0 is not a known value (%s)",
+                             vf_reg_type_str(r0->type));
         if (r0->umax > 1)
-            return reject(env, "At callback return the register R0 has smin=%lld smax=%lld should have been in [0, 1]",
-                          (long long)r0->smin, (long long)r0->smax);
+            return vf_reject(env, "At callback return the register R0 has smin=%lld smax=%lld should have been in [0, 1]",
+                             (long long)r0->smin, (long long)r0->smax);
         int fi, s;
         if (exit_subsumed(env->cb_entries[f->cb_entry], st, &fi, &s))
             return 1; /* the caller's continuation was queued at the call */
@@ -561,15 +562,15 @@ int check_exit(struct bl_venv *env, struct bl_vstate *st)
     }
     /* return to the caller */
     if (points_into(r0, st->curframe))
-        return reject(env, "cannot return stack pointer to the caller frame");
+        return vf_reject(env, "cannot return stack pointer to the caller frame");
     for (int fi = 0; fi < st->curframe; fi++)
         for (int s = 0; s < st->frames[fi]->n_slots; s++)
             if (st->frames[fi]->stack[s].bytes[0] == SLOT_SPILL &&
                 points_into(&st->frames[fi]->stack[s].spilled, st->curframe))
-                return reject(env, "cannot return stack pointer to the caller frame");
+                return vf_reject(env, "cannot return stack pointer to the caller frame");
     struct bl_reg ret = *r0;
     uint32_t callsite = f->callsite;
-    frame_free(env, f);
+    vf_frame_free(env, f);
     st->frames[st->curframe--] = NULL;
     cur_frame(st)->regs[BL_R0] = ret;
     st->insn = callsite + 1;

@@ -1,13 +1,13 @@
 /* verifier_cfg.c - the static passes around the path walk.
  *
- * Before: check_cfg() splits the program into subprograms (insn 0, funcs[],
+ * Before: vf_check_cfg() splits the program into subprograms (insn 0, funcs[],
  * every call and callback target), checks that jumps stay inside their
  * function, rejects every back-edge (loops only exist as bpf_loop) and
  * every unreachable insn, and records a post-order of each function's
- * flow graph. compute_liveness() then finds, per insn, the registers that
+ * flow graph. vf_compute_liveness() then finds, per insn, the registers that
  * may still be read: the walk forgets the others at prune points.
- * After: compute_max_insns() turns the proven loop bounds into a bound on
- * instructions per run, and check_stack_depth() applies the kernel's limit
+ * After: vf_compute_max_insns() turns the proven loop bounds into a bound on
+ * instructions per run, and vf_check_stack_depth() applies the kernel's limit
  * on the combined stack of a call chain. */
 #include <errno.h>
 #include <stdlib.h>
@@ -49,7 +49,7 @@ static int64_t callee_of(const struct bl_insn *in, uint32_t i)
     return -1;
 }
 
-int find_subprog(const struct bl_venv *env, uint32_t insn)
+int vf_find_subprog(const struct bl_venv *env, uint32_t insn)
 {
     uint32_t lo = 0, hi = env->n_subprogs;
     while (lo < hi) {
@@ -70,7 +70,7 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* calls: the insns (pseudo calls, callback lddws) check_cfg's first pass
+/* calls: the insns (pseudo calls, callback lddws) vf_check_cfg's first pass
  * found, in order. */
 static int build_subprogs(struct bl_venv *env, uint8_t *second)
 {
@@ -88,7 +88,7 @@ static int build_subprogs(struct bl_venv *env, uint8_t *second)
         env->cur_insn = i;
         if (t < 0 || t >= n || second[t]) {
             free(starts);
-            return reject(env, "call to invalid destination");
+            return vf_reject(env, "call to invalid destination");
         }
         starts[count++] = (uint32_t)t;
     }
@@ -130,7 +130,7 @@ static int compute_successors(const struct bl_venv *env, uint32_t i, uint32_t ou
     return 1;
 }
 
-/* The same from the table check_cfg fills (every pass after it walks the
+/* The same from the table vf_check_cfg fills (every pass after it walks the
  * flow graph, some several times: decoding each insn once is cheaper). */
 static inline int successors(const struct bl_venv *env, uint32_t i, uint32_t out[2])
 {
@@ -171,11 +171,11 @@ static int check_regs(struct bl_venv *env, const struct bl_insn *in)
 {
     uint8_t c = BL_CLASS(in->code);
     if (in->dst >= BL_NREGS)
-        return reject(env, "R%d is invalid", in->dst);
+        return vf_reject(env, "R%d is invalid", in->dst);
     int src_is_reg = (c == BL_LDX || c == BL_STX) ||
                      ((c == BL_ALU || c == BL_ALU64 || is_jump(in)) && BL_SRC(in->code) == BL_X);
     if (src_is_reg && in->src >= BL_NREGS)
-        return reject(env, "R%d is invalid", in->src);
+        return vf_reject(env, "R%d is invalid", in->src);
     return 0;
 }
 
@@ -193,23 +193,23 @@ static void visit_reached(struct bl_venv *env, uint32_t t, uint32_t *roots, uint
         env->prune_point[t + 1] = 1;
 }
 
-int check_cfg(struct bl_venv *env)
+int vf_check_cfg(struct bl_venv *env)
 {
     uint32_t n = env->n_insns;
     int err = 0;
     /* scratch tables too come from the arena (warm memory, freed with it) */
     struct bl_arena *a = &env->arena;
-    uint8_t *second = arena_calloc(a, n + 1, 1), *state = arena_calloc(a, n, 1);
-    uint32_t *stack = arena_alloc(a, (n + 1) * sizeof *stack);
-    uint32_t *roots = arena_alloc(a, (n + 1) * sizeof *roots);
-    uint8_t *next_edge = arena_calloc(a, n, 1);
-    uint32_t *jumps = arena_alloc(a, (n + 1) * sizeof *jumps), n_jumps = 0, n_second = 0;
-    struct decode_entry *cache = arena_calloc(a, DECODE_CACHE, sizeof *cache);
-    env->calls = arena_alloc(a, (n + 1) * sizeof *env->calls);
+    uint8_t *second = vf_arena_calloc(a, n + 1, 1), *state = vf_arena_calloc(a, n, 1);
+    uint32_t *stack = vf_arena_alloc(a, (n + 1) * sizeof *stack);
+    uint32_t *roots = vf_arena_alloc(a, (n + 1) * sizeof *roots);
+    uint8_t *next_edge = vf_arena_calloc(a, n, 1);
+    uint32_t *jumps = vf_arena_alloc(a, (n + 1) * sizeof *jumps), n_jumps = 0, n_second = 0;
+    struct decode_entry *cache = vf_arena_calloc(a, DECODE_CACHE, sizeof *cache);
+    env->calls = vf_arena_alloc(a, (n + 1) * sizeof *env->calls);
     env->n_calls = 0;
-    env->postorder = arena_alloc(&env->arena, n * sizeof *env->postorder);
-    env->succ = arena_calloc(&env->arena, n + 1, sizeof *env->succ);
-    env->n_succ = arena_calloc(&env->arena, n + 1, 1);
+    env->postorder = vf_arena_alloc(&env->arena, n * sizeof *env->postorder);
+    env->succ = vf_arena_calloc(&env->arena, n + 1, sizeof *env->succ);
+    env->n_succ = vf_arena_calloc(&env->arena, n + 1, 1);
     if (!second || !state || !stack || !roots || !next_edge || !env->postorder || !env->succ ||
         !env->n_succ || !jumps || !env->calls || !cache) {
         err = -ENOMEM;
@@ -223,7 +223,7 @@ int check_cfg(struct bl_venv *env)
         if (bl_is_lddw(in)) {
             const struct bl_insn *hi = i + 1 < n ? &env->insns[i + 1] : NULL;
             if (!hi || hi->code || hi->dst || hi->src || hi->off) {
-                err = reject(env, "invalid bpf_ld_imm64 insn");
+                err = vf_reject(env, "invalid bpf_ld_imm64 insn");
                 goto out;
             }
             second[i + 1] = 1;
@@ -232,7 +232,7 @@ int check_cfg(struct bl_venv *env)
         /* one opcode table (ops.def) decides what is an instruction */
         int op = decode_cached(cache, in);
         if (op < 0) {
-            err = reject(env, "unknown opcode %02x", in->code);
+            err = vf_reject(env, "unknown opcode %02x", in->code);
             goto out;
         }
         if ((err = check_regs(env, in)))
@@ -247,8 +247,8 @@ int check_cfg(struct bl_venv *env)
     }
     if ((err = build_subprogs(env, second)))
         goto out;
-    env->root_begin = arena_calloc(&env->arena, env->n_subprogs, sizeof *env->root_begin);
-    env->root_end = arena_calloc(&env->arena, env->n_subprogs, sizeof *env->root_end);
+    env->root_begin = vf_arena_calloc(&env->arena, env->n_subprogs, sizeof *env->root_begin);
+    env->root_end = vf_arena_calloc(&env->arena, env->n_subprogs, sizeof *env->root_end);
     if (!env->root_begin || !env->root_end) {
         err = -ENOMEM;
         goto out;
@@ -256,7 +256,7 @@ int check_cfg(struct bl_venv *env)
 
     /* jumps stay in their function; functions end in exit or ja */
     uint32_t next_jump = 0;
-    uint8_t *has_back = arena_calloc(a, env->n_subprogs, 1); /* a jump to itself or before */
+    uint8_t *has_back = vf_arena_calloc(a, env->n_subprogs, 1); /* a jump to itself or before */
     if (!has_back) {
         err = -ENOMEM;
         goto out;
@@ -269,11 +269,11 @@ int check_cfg(struct bl_venv *env)
             env->cur_insn = i;
             int64_t t = jump_target(in, i);
             if (t < sp->start || t >= sp->end) {
-                err = reject(env, "jump out of range from insn %u to %lld", i, (long long)t);
+                err = vf_reject(env, "jump out of range from insn %u to %lld", i, (long long)t);
                 goto out;
             }
             if (second[t]) {
-                err = reject(env, "jump into the middle of ldimm64 insn %lld", (long long)t);
+                err = vf_reject(env, "jump into the middle of ldimm64 insn %lld", (long long)t);
                 goto out;
             }
             if (t <= i)
@@ -286,7 +286,7 @@ int check_cfg(struct bl_venv *env)
         uint32_t last = sp->end - 1;
         env->cur_insn = last;
         if (second[last] || (!is_exit(&env->insns[last]) && !is_uncond(&env->insns[last]))) {
-            err = reject(env, "last insn is not an exit or jmp");
+            err = vf_reject(env, "last insn is not an exit or jmp");
             goto out;
         }
     }
@@ -297,7 +297,7 @@ int check_cfg(struct bl_venv *env)
     roots[n_roots++] = 0;
     for (uint32_t r = 0; r < n_roots; r++) {
         uint32_t root = roots[r];
-        int sp = find_subprog(env, root);
+        int sp = vf_find_subprog(env, root);
         if (state[root])
             continue;
         env->root_begin[sp] = n_post;
@@ -334,8 +334,8 @@ int check_cfg(struct bl_venv *env)
                 uint32_t w = succ[next_edge[t]++];
                 env->cur_insn = t;
                 if (state[w] == 1) {
-                    err = reject(env, "back-edge from insn %u to %u: loops must be written as `for` loops (bpf_loop)",
-                                 t, w);
+                    err = vf_reject(env, "back-edge from insn %u to %u: loops must be written as `for` loops (bpf_loop)",
+                                    t, w);
                     goto out;
                 }
                 if (state[w] == 0) {
@@ -356,7 +356,7 @@ int check_cfg(struct bl_venv *env)
     for (uint32_t i = 0; n_post + n_second < n && i < n; i++) {
         if (!state[i] && !second[i]) {
             env->cur_insn = i;
-            err = reject(env, "unreachable insn %u", i);
+            err = vf_reject(env, "unreachable insn %u", i);
             goto out;
         }
     }
@@ -372,7 +372,7 @@ static void use_def(const struct bl_insn *in, uint16_t *use, uint16_t *def)
     /* a helper reads only its arguments */
     if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL && BL_SRC(in->code) == BL_K &&
         in->src == BL_CALL_HELPER) {
-        int nargs = verifier_helper_nargs((uint32_t)in->imm);
+        int nargs = vf_helper_nargs((uint32_t)in->imm);
         *use = (uint16_t)(((1u << nargs) - 1) << 1);
     }
 }
@@ -412,7 +412,7 @@ static uint16_t value_transfer(const struct bl_insn *in, uint16_t out, int in_ma
         if (op == BL_EXIT)
             return in_main ? 0 : 1;
         if (op == BL_CALL) {
-            int nargs = in->src == BL_CALL_HELPER ? verifier_helper_nargs((uint32_t)in->imm) : 5;
+            int nargs = in->src == BL_CALL_HELPER ? vf_helper_nargs((uint32_t)in->imm) : 5;
             return (uint16_t)((out & ~0x3fu) | (((1u << nargs) - 1) << 1));
         }
         if (op == BL_JA)
@@ -425,7 +425,7 @@ static uint16_t value_transfer(const struct bl_insn *in, uint16_t out, int in_ma
  * and vlive[] (registers whose value matters), over each function's slice
  * of the post-order: successors come first, and the slices together are
  * every reachable insn (flow never leaves a function). */
-int compute_liveness(struct bl_venv *env)
+int vf_compute_liveness(struct bl_venv *env)
 {
     for (uint32_t sp = 0; sp < env->n_subprogs; sp++)
         for (uint32_t k = env->root_begin[sp]; k < env->root_end[sp]; k++) {
@@ -478,10 +478,10 @@ static uint64_t fn_cost(struct bl_venv *env, uint64_t *cost, uint8_t *done, uint
         int64_t callee = BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
                          in->src == BL_PSEUDO_CALL ? (int64_t)i + in->imm + 1 : -1;
         if (callee >= 0)
-            c = sat_add(c, fn_cost(env, cost, done, (uint32_t)find_subprog(env, (uint32_t)callee),
-                                   depth + 1));
+            c = sat_add(c, fn_cost(env, cost, done,
+                                   (uint32_t)vf_find_subprog(env, (uint32_t)callee), depth + 1));
         if (env->cb_target[i]) {
-            int cb = find_subprog(env, env->cb_target[i] - 1);
+            int cb = vf_find_subprog(env, env->cb_target[i] - 1);
             c = sat_add(c, sat_mul(env->aux[i].loop_bound,
                                    fn_cost(env, cost, done, (uint32_t)cb, depth + 1)));
         }
@@ -491,10 +491,10 @@ static uint64_t fn_cost(struct bl_venv *env, uint64_t *cost, uint8_t *done, uint
     return cost[env->subprogs[sp].start];
 }
 
-int compute_max_insns(struct bl_venv *env, uint64_t *out)
+int vf_compute_max_insns(struct bl_venv *env, uint64_t *out)
 {
-    uint64_t *cost = arena_calloc(&env->arena, env->n_insns, sizeof *cost);
-    uint8_t *done = arena_calloc(&env->arena, env->n_subprogs, 1);
+    uint64_t *cost = vf_arena_calloc(&env->arena, env->n_insns, sizeof *cost);
+    uint8_t *done = vf_arena_calloc(&env->arena, env->n_subprogs, 1);
     if (!cost || !done)
         return -ENOMEM;
     *out = fn_cost(env, cost, done, 0, 0);
@@ -515,7 +515,7 @@ static uint32_t chain_depth(struct bl_venv *env, uint32_t sp, int level, uint32_
         int64_t c = callee_of(&env->insns[i], i);
         if (c < 0)
             continue;
-        uint32_t f = 0, d = chain_depth(env, (uint32_t)find_subprog(env, (uint32_t)c), level + 1, &f);
+        uint32_t f = 0, d = chain_depth(env, (uint32_t)vf_find_subprog(env, (uint32_t)c), level + 1, &f);
         if (d > best) {
             best = d;
             best_frames = f;
@@ -525,12 +525,12 @@ static uint32_t chain_depth(struct bl_venv *env, uint32_t sp, int level, uint32_
     return own + best;
 }
 
-int check_stack_depth(struct bl_venv *env)
+int vf_check_stack_depth(struct bl_venv *env)
 {
     uint32_t frames = 0, total = chain_depth(env, 0, 0, &frames);
     if (total > BL_STACK_SIZE) {
         env->cur_insn = 0;
-        return reject(env, "combined stack size of %u calls is %u. Too large", frames, total);
+        return vf_reject(env, "combined stack size of %u calls is %u. Too large", frames, total);
     }
     return 0;
 }

@@ -1,6 +1,6 @@
 /* verifier_log.c - the verifier's one output sink, and state formatting.
  *
- * verbose() appends to the trace only when a log was asked for; reject()
+ * vf_verbose() appends to the trace only when a log was asked for; vf_reject()
  * records the first rejection message (the driver adds "at insn N"). */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include "asm.h"
 #include "verifier_state.h"
 
-void verbose(struct bl_venv *env, const char *fmt, ...)
+void vf_verbose(struct bl_venv *env, const char *fmt, ...)
 {
     if (!env->log_level || !env->log)
         return;
@@ -23,7 +23,7 @@ void verbose(struct bl_venv *env, const char *fmt, ...)
         bl_strbuf_append(env->log, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
-int reject(struct bl_venv *env, const char *fmt, ...)
+int vf_reject(struct bl_venv *env, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
@@ -34,11 +34,11 @@ int reject(struct bl_venv *env, const char *fmt, ...)
         env->error = bl_asprintf("%s", buf);
         env->error_insn = env->cur_insn;
     }
-    verbose(env, "%s\n", buf);
+    vf_verbose(env, "%s\n", buf);
     return -EACCES;
 }
 
-const char *reg_type_str(enum bl_reg_type t)
+const char *vf_reg_type_str(enum bl_reg_type t)
 {
     switch (t) {
     case REG_NOT_INIT: return "?";
@@ -63,67 +63,67 @@ static void log_reg(struct bl_venv *env, int regno, const struct bl_reg *r)
     if (r->type == REG_NOT_INIT)
         return;
     if (regno >= 0)
-        verbose(env, " R%d=%s", regno, reg_type_str(r->type));
+        vf_verbose(env, " R%d=%s", regno, vf_reg_type_str(r->type));
     else
-        verbose(env, "%s", reg_type_str(r->type));
+        vf_verbose(env, "%s", vf_reg_type_str(r->type));
     if (r->type == REG_SCALAR) {
         if (tnum_is_const(r->var)) {
-            verbose(env, "(%lld)", (long long)r->var.value);
+            vf_verbose(env, "(%lld)", (long long)r->var.value);
             return;
         }
         tnum_str(t, sizeof t, r->var);
-        verbose(env, "(smin=%lld,smax=%lld,umin=%llu,umax=%llu,s32=[%d,%d],u32=[%u,%u],var=%s)",
-                (long long)r->smin, (long long)r->smax, (unsigned long long)r->umin,
-                (unsigned long long)r->umax, r->s32min, r->s32max, r->u32min, r->u32max, t);
+        vf_verbose(env, "(smin=%lld,smax=%lld,umin=%llu,umax=%llu,s32=[%d,%d],u32=[%u,%u],var=%s)",
+                   (long long)r->smin, (long long)r->smax, (unsigned long long)r->umin,
+                   (unsigned long long)r->umax, r->s32min, r->s32max, r->u32min, r->u32max, t);
         return;
     }
-    verbose(env, "(off=%d", r->off);
+    vf_verbose(env, "(off=%d", r->off);
     if (!tnum_equals_const(r->var, 0)) {
         tnum_str(t, sizeof t, r->var);
-        verbose(env, ",var=%s,umax=%llu", t, (unsigned long long)r->umax);
+        vf_verbose(env, ",var=%s,umax=%llu", t, (unsigned long long)r->umax);
     }
     if (r->type == REG_PTR_TO_PACKET)
-        verbose(env, ",r=%d", r->range);
+        vf_verbose(env, ",r=%d", r->range);
     if (r->id)
-        verbose(env, ",id=%u", r->id);
+        vf_verbose(env, ",id=%u", r->id);
     if (r->type == REG_PTR_TO_STACK)
-        verbose(env, ",frame=%u", r->frameno);
-    verbose(env, ")");
+        vf_verbose(env, ",frame=%u", r->frameno);
+    vf_verbose(env, ")");
 }
 
-void log_state(struct bl_venv *env, const struct bl_vstate *st)
+void vf_log_state(struct bl_venv *env, const struct bl_vstate *st)
 {
     if (!env->log_level)
         return;
     for (int f = 0; f <= st->curframe; f++) {
         const struct bl_frame *fr = st->frames[f];
         if (st->curframe)
-            verbose(env, " frame%d:", f);
+            vf_verbose(env, " frame%d:", f);
         for (int i = 0; i < BL_NREGS; i++)
             log_reg(env, i, &fr->regs[i]);
         for (int s = 0; s < fr->n_slots; s++) {
             const struct bl_slot *sl = &fr->stack[s];
             if (sl->bytes[0] == SLOT_SPILL) {
-                verbose(env, " fp-%d=spill", 8 * (s + 1));
+                vf_verbose(env, " fp-%d=spill", 8 * (s + 1));
                 log_reg(env, -1, &sl->spilled);
             } else {
                 int any = 0;
                 for (int b = 0; b < 8; b++)
                     any |= sl->bytes[b];
                 if (any) {
-                    verbose(env, " fp-%d=", 8 * (s + 1));
+                    vf_verbose(env, " fp-%d=", 8 * (s + 1));
                     for (int b = 7; b >= 0; b--)
-                        verbose(env, "%c", "?m0r"[sl->bytes[b] & 3]);
+                        vf_verbose(env, "%c", "?m0r"[sl->bytes[b] & 3]);
                 }
             }
         }
     }
-    verbose(env, "\n");
+    vf_verbose(env, "\n");
 }
 
-void log_insn(struct bl_venv *env, uint32_t idx, const struct bl_insn *insn)
+void vf_log_insn(struct bl_venv *env, uint32_t idx, const struct bl_insn *insn)
 {
     char text[160];
     bl_disasm_insn(env->obj, env->prog, env->insns, env->n_insns, idx, text, sizeof text);
-    verbose(env, "%u: (%02x) %s\n", idx, insn->code, text);
+    vf_verbose(env, "%u: (%02x) %s\n", idx, insn->code, text);
 }

@@ -23,23 +23,23 @@ static int insn_size(uint8_t code)
     }
 }
 
-int check_reg_read(struct bl_venv *env, struct bl_vstate *st, int regno)
+int vf_check_reg_read(struct bl_venv *env, struct bl_vstate *st, int regno)
 {
     if (regno >= BL_NREGS)
-        return reject(env, "R%d is invalid", regno);
+        return vf_reject(env, "R%d is invalid", regno);
     if (cur_frame(st)->regs[regno].type == REG_NOT_INIT)
-        return reject(env, "R%d !read_ok", regno);
+        return vf_reject(env, "R%d !read_ok", regno);
     return 0;
 }
 
 static void sized_unknown(struct bl_reg *r, int size, int sext)
 {
-    reg_set_bounds_from_size(r, size);
+    vf_reg_set_bounds_from_size(r, size);
     if (sext && size < 8) {
         mark_reg_unknown(r);
         r->smin = -(1LL << (8 * size - 1));
         r->smax = (1LL << (8 * size - 1)) - 1;
-        reg_bounds_sync(r);
+        vf_reg_bounds_sync(r);
     }
 }
 
@@ -64,7 +64,7 @@ static const struct bl_slot *slot_read(const struct bl_frame *f, int off, int *b
 /* Grows frame fi so that byte `lo` has a slot; returns the frame. */
 static struct bl_frame *reserve_to(struct bl_venv *env, struct bl_vstate *st, int fi, int lo)
 {
-    if (frame_reserve(env, st, fi, (-lo - 1) / 8 + 1))
+    if (vf_frame_reserve(env, st, fi, (-lo - 1) / 8 + 1))
         return NULL;
     return st->frames[fi];
 }
@@ -86,17 +86,17 @@ static int stack_bounds(struct bl_venv *env, const struct bl_reg *reg, int regno
         *hi = *lo + size;
     } else {
         if (reg->smax >= MAX_VAR_OFF || reg->smin <= -MAX_VAR_OFF)
-            return reject(env, "invalid unbounded variable-offset%s stack R%d", what, regno);
+            return vf_reject(env, "invalid unbounded variable-offset%s stack R%d", what, regno);
         *lo = (int)(reg->smin + reg->off + off);
         *hi = (int)(reg->smax + reg->off + off + size);
     }
     if (*lo < -BL_STACK_SIZE || *hi > 0 || *lo >= 0) {
         if (tnum_is_const(reg->var))
-            return reject(env, "invalid%s stack R%d off=%d size=%d", what, regno, reg->off + off,
-                          size);
+            return vf_reject(env, "invalid%s stack R%d off=%d size=%d", what, regno, reg->off + off,
+                             size);
         tnum_str(tn, sizeof tn, reg->var);
-        return reject(env, "invalid variable-offset%s stack R%d var_off=%s size=%d", what, regno,
-                      tn, size);
+        return vf_reject(env, "invalid variable-offset%s stack R%d var_off=%s size=%d", what, regno,
+                         tn, size);
     }
     return 0;
 }
@@ -108,7 +108,7 @@ static int stack_aligned(struct bl_venv *env, const struct bl_reg *reg, int off,
         return 0;
     int64_t a = (int64_t)reg->off + off + (int64_t)reg->var.value;
     if (a % size)
-        return reject(env, "misaligned stack access off %d+%d size %d", reg->off, off, size);
+        return vf_reject(env, "misaligned stack access off %d+%d size %d", reg->off, off, size);
     return 0;
 }
 
@@ -116,7 +116,7 @@ static int stack_frame(struct bl_venv *env, struct bl_vstate *st, const struct b
                        struct bl_frame **f)
 {
     if (reg->frameno > st->curframe)
-        return reject(env, "invalid stack frame %d", reg->frameno);
+        return vf_reject(env, "invalid stack frame %d", reg->frameno);
     *f = st->frames[reg->frameno];
     return 0;
 }
@@ -132,9 +132,9 @@ static int stack_read_range(struct bl_venv *env, struct bl_frame *f, int lo, int
         const struct bl_slot *s = slot_read(f, a, &b);
         if (s->bytes[b] == SLOT_INVALID) {
             if (regno >= 0)
-                return reject(env, "invalid indirect read from stack R%d off %d+%d size %d", regno,
-                              lo, a - lo, hi - lo);
-            return reject(env, "invalid read from stack off %d+%d size %d", lo, a - lo, hi - lo);
+                return vf_reject(env, "invalid indirect read from stack R%d off %d+%d size %d",
+                                 regno, lo, a - lo, hi - lo);
+            return vf_reject(env, "invalid read from stack off %d+%d size %d", lo, a - lo, hi - lo);
         }
         if (s->bytes[b] != SLOT_ZERO)
             *all_zero = 0;
@@ -152,7 +152,7 @@ static int no_pointer_bytes(struct bl_venv *env, const struct bl_frame *f, int l
         int b;
         const struct bl_slot *s = slot_read(f, a, &b);
         if (s->bytes[b] == SLOT_SPILL && s->spilled.type != REG_SCALAR)
-            return reject(env, "%s", msg);
+            return vf_reject(env, "%s", msg);
     }
     return 0;
 }
@@ -195,13 +195,13 @@ static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct b
         return err;
     if (!tnum_is_const(reg->var)) {
         tnum_str(tn, sizeof tn, reg->var);
-        return reject(env, "variable stack access var_off=%s off=%d size=%d", tn, off, size);
+        return vf_reject(env, "variable stack access var_off=%s off=%d size=%d", tn, off, size);
     }
     if ((err = stack_aligned(env, reg, off, size)) ||
         (err = stack_bounds(env, reg, regno, off, size, " write to", &lo, &hi)))
         return err;
     if (reg_is_pointer(val) && size != 8)
-        return reject(env, "invalid size of register spill");
+        return vf_reject(env, "invalid size of register spill");
     note_depth(env, f, lo);
     if (!(f = reserve_to(env, st, reg->frameno, lo)))
         return -ENOMEM;
@@ -226,10 +226,10 @@ static int ctx_access(struct bl_venv *env, const struct bl_reg *reg, int regno, 
                       int write, int mode, struct bl_reg *out)
 {
     if (reg->off || !tnum_equals_const(reg->var, 0))
-        return reject(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno,
-                      reg->off);
+        return vf_reject(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno,
+                         reg->off);
     if (write || mode != BL_MEM || off < 0 || off >= BL_XDP_MD_SIZE || off % 4 || size != 4)
-        return reject(env, "invalid bpf_context access off=%d size=%d", off, size);
+        return vf_reject(env, "invalid bpf_context access off=%d size=%d", off, size);
     switch (off) {
     case BL_XDP_MD_DATA: mark_reg_ptr(out, REG_PTR_TO_PACKET); break;
     case BL_XDP_MD_DATA_END: mark_reg_ptr(out, REG_PTR_TO_PACKET_END); break;
@@ -243,12 +243,12 @@ static int ctx_access(struct bl_venv *env, const struct bl_reg *reg, int regno, 
 static int pkt_access(struct bl_venv *env, const struct bl_reg *reg, int regno, int off, int size)
 {
     if (reg->smin < 0)
-        return reject(env, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.",
-                      regno);
+        return vf_reject(env, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.",
+                         regno);
     int total = reg->off + off;
     if (total < 0 || total + size > reg->range)
-        return reject(env, "invalid access to packet, off=%d size=%d, R%d(id=%u,off=%d,r=%d)",
-                      total, size, regno, reg->id, reg->off, reg->range);
+        return vf_reject(env, "invalid access to packet, off=%d size=%d, R%d(id=%u,off=%d,r=%d)",
+                         total, size, regno, reg->id, reg->off, reg->range);
     return 0;
 }
 
@@ -256,22 +256,23 @@ static int map_mem_access(struct bl_venv *env, const struct bl_reg *reg, int reg
                           int size, uint32_t mem_size, const char *what)
 {
     if (reg->smin < 0)
-        return reject(env, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.",
-                      regno);
+        return vf_reject(env, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.",
+                         regno);
     if (reg->umax >= MAX_VAR_OFF)
-        return reject(env, "R%d unbounded memory access, make sure to bounds check any such access",
-                      regno);
+        return vf_reject(env,
+                         "R%d unbounded memory access, make sure to bounds check any such access",
+                         regno);
     int64_t lo = (int64_t)reg->off + off + reg->smin;
     int64_t hi = (int64_t)reg->off + off + (int64_t)reg->umax + size;
     if (lo >= 0 && hi <= (int64_t)mem_size)
         return 0;
     if (tnum_is_const(reg->var))
-        return reject(env, "invalid access to %s, %s_size=%u off=%lld size=%d", what,
-                      strcmp(what, "map key") ? "value" : "key", mem_size,
-                      (long long)(reg->off + off + (int64_t)reg->var.value), size);
+        return vf_reject(env, "invalid access to %s, %s_size=%u off=%lld size=%d", what,
+                         strcmp(what, "map key") ? "value" : "key", mem_size,
+                         (long long)(reg->off + off + (int64_t)reg->var.value), size);
     if (lo < 0)
-        return reject(env, "R%d min value is outside of the allowed memory range", regno);
-    return reject(env, "R%d max value is outside of the allowed memory range", regno);
+        return vf_reject(env, "R%d min value is outside of the allowed memory range", regno);
+    return vf_reject(env, "R%d max value is outside of the allowed memory range", regno);
 }
 
 static const struct bl_map_def *reg_map(struct bl_venv *env, const struct bl_reg *reg)
@@ -298,14 +299,14 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
     case REG_PTR_TO_PACKET:
     case REG_PTR_TO_PACKET_META:
         if (write && reg_is_pointer(val))
-            return reject(env, "R%d leaks addr into packet", regno);
+            return vf_reject(env, "R%d leaks addr into packet", regno);
         err = pkt_access(env, reg, regno, off, size);
         if (!err && !write)
             sized_unknown(out, size, sext);
         break;
     case REG_PTR_TO_MAP_VALUE:
         if (write && reg_is_pointer(val))
-            return reject(env, "R%d leaks addr into map", regno);
+            return vf_reject(env, "R%d leaks addr into map", regno);
         err = map_mem_access(env, reg, regno, off, size, reg_map(env, reg)->value_size,
                              "map value");
         if (!err && !write)
@@ -313,13 +314,13 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
         break;
     case REG_PTR_TO_MAP_KEY:
         if (write)
-            return reject(env, "write to change key R%d not allowed", regno);
+            return vf_reject(env, "write to change key R%d not allowed", regno);
         err = map_mem_access(env, reg, regno, off, size, reg_map(env, reg)->key_size, "map key");
         if (!err)
             sized_unknown(out, size, sext);
         break;
     default:
-        return reject(env, "R%d invalid mem access '%s'", regno, reg_type_str(reg->type));
+        return vf_reject(env, "R%d invalid mem access '%s'", regno, vf_reg_type_str(reg->type));
     }
     if (!err) {
         static const uint8_t kind[REG_PTR_TO_FUNC + 1] = {
@@ -329,7 +330,7 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
         };
         env->aux[env->cur_insn].mem_safe = 1;
         /* recorded for the JIT (alias analysis), never read here; pruned
-         * paths reach later insns with the same pointer types (regsafe
+         * paths reach later insns with the same pointer types (vf_regsafe
          * demands equal types), so the OR covers every path */
         env->aux[env->cur_insn].mem_kinds |= kind[type];
     }
@@ -345,25 +346,25 @@ static int check_same_base(struct bl_venv *env, const struct bl_reg *base)
     uint8_t kind = is_ctx ? 1 : 2;
     (void)a;
     if (*seen && *seen != kind)
-        return reject(env, "same insn cannot be used with different pointers");
+        return vf_reject(env, "same insn cannot be used with different pointers");
     *seen = kind;
     return 0;
 }
 
-int check_load(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+int vf_check_load(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
 {
     struct bl_frame *f = cur_frame(st);
     int mode = BL_MODE(insn->code), err;
     if (mode == BL_ABS || mode == BL_IND)
-        return reject(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+        return vf_reject(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
     if (mode != BL_MEM && mode != BL_MEMSX)
-        return reject(env, "unknown opcode %02x", insn->code);
-    if ((err = check_reg_read(env, st, insn->src)))
+        return vf_reject(env, "unknown opcode %02x", insn->code);
+    if ((err = vf_check_reg_read(env, st, insn->src)))
         return err;
     if (insn->dst == BL_R10)
-        return reject(env, "frame pointer is read only");
+        return vf_reject(env, "frame pointer is read only");
     if (insn->dst >= BL_R10)
-        return reject(env, "R%d is invalid", insn->dst);
+        return vf_reject(env, "R%d is invalid", insn->dst);
     if ((err = check_same_base(env, &f->regs[insn->src])))
         return err;
     struct bl_reg out;
@@ -376,23 +377,25 @@ int check_load(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *
     return 0;
 }
 
-int check_store(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+static int check_atomic(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
+
+int vf_check_store(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
 {
     struct bl_frame *f = cur_frame(st);
     int is_st = BL_CLASS(insn->code) == BL_ST, err;
     if (BL_MODE(insn->code) == BL_ATOMIC && !is_st)
         return check_atomic(env, st, insn);
     if (BL_MODE(insn->code) != BL_MEM)
-        return reject(env, "unknown opcode %02x", insn->code);
-    if ((err = check_reg_read(env, st, insn->dst)))
+        return vf_reject(env, "unknown opcode %02x", insn->code);
+    if ((err = vf_check_reg_read(env, st, insn->dst)))
         return err;
     struct bl_reg val;
     if (is_st) {
         mark_reg_known(&val, (uint64_t)(int64_t)insn->imm);
         if (f->regs[insn->dst].type == REG_PTR_TO_CTX)
-            return reject(env, "BPF_ST stores into R%d ctx is not allowed", insn->dst);
+            return vf_reject(env, "BPF_ST stores into R%d ctx is not allowed", insn->dst);
     } else {
-        if ((err = check_reg_read(env, st, insn->src)))
+        if ((err = vf_check_reg_read(env, st, insn->src)))
             return err;
         val = f->regs[insn->src];
     }
@@ -402,29 +405,30 @@ int check_store(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn 
                             &val, NULL, 0);
 }
 
-int check_atomic(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+static int check_atomic(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
 {
     struct bl_frame *f = cur_frame(st);
     int size = insn_size(insn->code), err;
     int op = insn->imm & ~BL_FETCH;
     int fetch = (insn->imm & BL_FETCH) != 0;
     if (size != 4 && size != 8)
-        return reject(env, "invalid atomic operand size");
+        return vf_reject(env, "invalid atomic operand size");
     if (insn->imm != BL_XCHG && insn->imm != BL_CMPXCHG &&
         op != BL_ADD && op != BL_OR && op != BL_AND && op != BL_XOR)
-        return reject(env, "BPF_ATOMIC uses invalid atomic opcode %02x", insn->imm);
-    if ((err = check_reg_read(env, st, insn->src)) || (err = check_reg_read(env, st, insn->dst)))
+        return vf_reject(env, "BPF_ATOMIC uses invalid atomic opcode %02x", insn->imm);
+    if ((err = vf_check_reg_read(env, st, insn->src)) ||
+        (err = vf_check_reg_read(env, st, insn->dst)))
         return err;
-    if (insn->imm == BL_CMPXCHG && (err = check_reg_read(env, st, BL_R0)))
+    if (insn->imm == BL_CMPXCHG && (err = vf_check_reg_read(env, st, BL_R0)))
         return err;
     if (reg_is_pointer(&f->regs[insn->src]))
-        return reject(env, "R%d leaks addr into mem", insn->src);
+        return vf_reject(env, "R%d leaks addr into mem", insn->src);
     if (insn->imm == BL_CMPXCHG && reg_is_pointer(&f->regs[BL_R0]))
-        return reject(env, "R0 leaks addr into mem");
+        return vf_reject(env, "R0 leaks addr into mem");
     int t = f->regs[insn->dst].type;
     if (t != REG_PTR_TO_STACK && t != REG_PTR_TO_MAP_VALUE)
-        return reject(env, "BPF_ATOMIC stores into R%d %s is not allowed", insn->dst,
-                      reg_type_str((enum bl_reg_type)t));
+        return vf_reject(env, "BPF_ATOMIC stores into R%d %s is not allowed", insn->dst,
+                         vf_reg_type_str((enum bl_reg_type)t));
     struct bl_reg old, unknown;
     mark_reg_unknown(&old);
     if ((err = check_mem_access(env, st, insn->dst, insn->off, size, 0, BL_MEM, NULL, &old, 0)))
@@ -442,12 +446,12 @@ int check_atomic(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
 
 /* ---- helper memory arguments ------------------------------------------- */
 
-int check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, uint64_t size,
-                     int write)
+int vf_check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, uint64_t size,
+                        int write)
 {
     const struct bl_reg *reg = &cur_frame(st)->regs[regno];
     if (size > BL_STACK_SIZE * 128)
-        return reject(env, "R%d invalid memory size %llu", regno, (unsigned long long)size);
+        return vf_reject(env, "R%d invalid memory size %llu", regno, (unsigned long long)size);
     if (size == 0)
         return 0;
     int sz = (int)size, err, lo, hi, zero;
@@ -480,21 +484,21 @@ int check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, uint6
         return map_mem_access(env, reg, regno, 0, sz, reg_map(env, reg)->value_size, "map value");
     case REG_PTR_TO_MAP_KEY:
         if (write)
-            return reject(env, "write to change key R%d not allowed", regno);
+            return vf_reject(env, "write to change key R%d not allowed", regno);
         return map_mem_access(env, reg, regno, 0, sz, reg_map(env, reg)->key_size, "map key");
     default:
-        return reject(env, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value", regno,
-                      reg_type_str(reg->type));
+        return vf_reject(env, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value", regno,
+                         vf_reg_type_str(reg->type));
     }
 }
 
-int check_lddw(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+int vf_check_lddw(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
 {
     struct bl_reg *dst = &cur_frame(st)->regs[insn->dst];
     uint32_t idx = env->cur_insn;
     if (insn->dst >= BL_R10)
-        return reject(env, insn->dst == BL_R10 ? "frame pointer is read only" : "R%d is invalid",
-                      insn->dst);
+        return vf_reject(env, insn->dst == BL_R10 ? "frame pointer is read only" : "R%d is invalid",
+                         insn->dst);
     switch (insn->src) {
     case 0:
         mark_reg_known(dst, (uint32_t)insn[0].imm | ((uint64_t)(uint32_t)insn[1].imm << 32));
@@ -502,13 +506,13 @@ int check_lddw(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *
     case BL_PSEUDO_MAP_FD:
     case BL_PSEUDO_MAP_VALUE:
         if (insn->imm < 0 || (uint32_t)insn->imm >= env->obj->n_maps)
-            return reject(env, "fd %d is not pointing to valid bpf_map", insn->imm);
+            return vf_reject(env, "fd %d is not pointing to valid bpf_map", insn->imm);
         if (insn->src == BL_PSEUDO_MAP_FD) {
             mark_reg_ptr(dst, REG_CONST_PTR_TO_MAP);
         } else {
             if (insn[1].imm < 0 || (uint32_t)insn[1].imm >= env->obj->maps[insn->imm].value_size)
-                return reject(env, "invalid access to map value pointer, value_size=%u off=%d",
-                              env->obj->maps[insn->imm].value_size, insn[1].imm);
+                return vf_reject(env, "invalid access to map value pointer, value_size=%u off=%d",
+                                 env->obj->maps[insn->imm].value_size, insn[1].imm);
             mark_reg_ptr(dst, REG_PTR_TO_MAP_VALUE);
             dst->off = insn[1].imm;
         }
@@ -519,6 +523,6 @@ int check_lddw(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *
         dst->map = (uint32_t)((int64_t)idx + insn->imm + 1);
         return 0;
     default:
-        return reject(env, "unrecognized bpf_ld_imm64 insn");
+        return vf_reject(env, "unrecognized bpf_ld_imm64 insn");
     }
 }

@@ -3,7 +3,7 @@
  * Pruning rests on subsumption: an explored state `old` at an insn was
  * proven safe for everything that follows, so a new state `cur` there needs
  * no further work when every concrete machine state cur describes is also
- * described by old. regsafe() and slot_safe() decide that per register and
+ * described by old. vf_regsafe() and vf_slot_safe() decide that per register and
  * per stack slot; ids (null-check and packet-range groups, linked scalars)
  * must correspond one-to-one, checked through a small id map. */
 #include <errno.h>
@@ -26,7 +26,7 @@ const struct bl_reg bl_reg_unknown = {
 /* ---- the arena ------------------------------------------------------------ */
 
 /* Under AddressSanitizer a block on a free list is poisoned (but for the
- * link word), so a use after vstate_free/frame_free is still reported as
+ * link word), so a use after vf_vstate_free/vf_frame_free is still reported as
  * it was with malloc. */
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -115,7 +115,7 @@ static void chunk_put(struct bl_arena_chunk *c)
     chunk_free(c);
 }
 
-void arena_trim_cache(void)
+void vf_arena_trim_cache(void)
 {
     pthread_mutex_lock(&cache_lock);
     struct bl_arena_chunk *c = cache;
@@ -130,7 +130,7 @@ void arena_trim_cache(void)
     }
 }
 
-size_t arena_cached_bytes(void)
+size_t vf_arena_cached_bytes(void)
 {
     pthread_mutex_lock(&cache_lock);
     size_t n = cache_bytes;
@@ -138,7 +138,7 @@ size_t arena_cached_bytes(void)
     return n;
 }
 
-void *arena_alloc(struct bl_arena *a, size_t size)
+void *vf_arena_alloc(struct bl_arena *a, size_t size)
 {
     size = align16(size);
     if ((size_t)(a->end - a->cur) < size) {
@@ -164,17 +164,17 @@ void *arena_alloc(struct bl_arena *a, size_t size)
     return p;
 }
 
-void *arena_calloc(struct bl_arena *a, size_t n, size_t size)
+void *vf_arena_calloc(struct bl_arena *a, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
-    void *p = arena_alloc(a, n * size);
+    void *p = vf_arena_alloc(a, n * size);
     if (p)
         memset(p, 0, n * size);
     return p;
 }
 
-void arena_release(struct bl_arena *a)
+void vf_arena_release(struct bl_arena *a)
 {
     struct bl_arena_chunk *c = a->chunks;
     while (c) {
@@ -213,16 +213,16 @@ static size_t frame_size(uint16_t n_slots)
 static struct bl_frame *frame_alloc(struct bl_venv *env, uint16_t n_slots)
 {
     struct bl_frame *f = pop_free(&env->arena, &env->arena.free_frames[n_slots], frame_size(n_slots));
-    return f ? f : arena_alloc(&env->arena, frame_size(n_slots));
+    return f ? f : vf_arena_alloc(&env->arena, frame_size(n_slots));
 }
 
-void frame_free(struct bl_venv *env, struct bl_frame *f)
+void vf_frame_free(struct bl_venv *env, struct bl_frame *f)
 {
     if (f)
         push_free(&env->arena.free_frames[f->n_slots], f, frame_size(f->n_slots));
 }
 
-struct bl_frame *frame_new(struct bl_venv *env)
+struct bl_frame *vf_frame_new(struct bl_venv *env)
 {
     struct bl_frame *f = frame_alloc(env, 0);
     if (f) {
@@ -232,7 +232,7 @@ struct bl_frame *frame_new(struct bl_venv *env)
     return f;
 }
 
-struct bl_frame *frame_copy(struct bl_venv *env, const struct bl_frame *f)
+static struct bl_frame *frame_copy(struct bl_venv *env, const struct bl_frame *f)
 {
     struct bl_frame *c = frame_alloc(env, f->n_slots);
     if (c)
@@ -240,7 +240,7 @@ struct bl_frame *frame_copy(struct bl_venv *env, const struct bl_frame *f)
     return c;
 }
 
-int frame_reserve(struct bl_venv *env, struct bl_vstate *st, int fi, int n)
+int vf_frame_reserve(struct bl_venv *env, struct bl_vstate *st, int fi, int n)
 {
     struct bl_frame *f = st->frames[fi];
     if (n <= f->n_slots)
@@ -253,33 +253,33 @@ int frame_reserve(struct bl_venv *env, struct bl_vstate *st, int fi, int n)
     memcpy(g, f, frame_size(f->n_slots));
     memset(&g->stack[f->n_slots], 0, (size_t)(n - f->n_slots) * sizeof(struct bl_slot));
     g->n_slots = (uint16_t)n;
-    frame_free(env, f);
+    vf_frame_free(env, f);
     st->frames[fi] = g;
     return 0;
 }
 
-struct bl_vstate *vstate_new(struct bl_venv *env)
+struct bl_vstate *vf_vstate_new(struct bl_venv *env)
 {
     struct bl_vstate *st = pop_free(&env->arena, &env->arena.free_vstates, sizeof *st);
     if (!st)
-        st = arena_alloc(&env->arena, sizeof *st);
+        st = vf_arena_alloc(&env->arena, sizeof *st);
     if (st)
         memset(st, 0, sizeof *st);
     return st;
 }
 
-void vstate_free(struct bl_venv *env, struct bl_vstate *st)
+void vf_vstate_free(struct bl_venv *env, struct bl_vstate *st)
 {
     if (!st)
         return;
     for (int i = 0; i < BL_MAX_CALL_DEPTH; i++)
-        frame_free(env, st->frames[i]);
+        vf_frame_free(env, st->frames[i]);
     push_free(&env->arena.free_vstates, st, sizeof *st);
 }
 
-struct bl_vstate *vstate_copy(struct bl_venv *env, const struct bl_vstate *st)
+struct bl_vstate *vf_vstate_copy(struct bl_venv *env, const struct bl_vstate *st)
 {
-    struct bl_vstate *c = vstate_new(env);
+    struct bl_vstate *c = vf_vstate_new(env);
     if (!c)
         return NULL;
     c->curframe = st->curframe;
@@ -287,7 +287,7 @@ struct bl_vstate *vstate_copy(struct bl_venv *env, const struct bl_vstate *st)
     for (int i = 0; i <= st->curframe; i++) {
         c->frames[i] = frame_copy(env, st->frames[i]);
         if (!c->frames[i]) {
-            vstate_free(env, c);
+            vf_vstate_free(env, c);
             return NULL;
         }
     }
@@ -356,7 +356,7 @@ static int regsafe_ids(const struct bl_reg *old, const struct bl_reg *cur, struc
     }
 }
 
-int regsafe(const struct bl_reg *old, const struct bl_reg *cur)
+int vf_regsafe(const struct bl_reg *old, const struct bl_reg *cur)
 {
     struct idmap m;
     m.n = 0; /* the arrays are read below n only: no 512-byte clear per call */
@@ -388,7 +388,7 @@ static int slot_safe_ids(const struct bl_slot *old, const struct bl_slot *cur, s
     return 1;
 }
 
-int slot_safe(const struct bl_slot *old, const struct bl_slot *cur)
+int vf_slot_safe(const struct bl_slot *old, const struct bl_slot *cur)
 {
     struct idmap m;
     m.n = 0; /* the arrays are read below n only: no 512-byte clear per call */
@@ -430,7 +430,7 @@ static const struct bl_slot *intern_slot(struct bl_venv *env, int f, int i, cons
     const struct bl_slot *last = env->last_slot[f][i];
     if (last && memcmp(last, sl, sizeof *sl) == 0)
         return last;
-    struct bl_slot *c = arena_alloc(&env->arena, sizeof *c);
+    struct bl_slot *c = vf_arena_alloc(&env->arena, sizeof *c);
     if (!c)
         return NULL;
     memcpy(c, sl, sizeof *c);
@@ -440,7 +440,7 @@ static const struct bl_slot *intern_slot(struct bl_venv *env, int f, int i, cons
 
 /* Which registers of frame f are stored with their value (*keep) and which
  * only as "a scalar" (*any): in the current frame, a scalar outside
- * vlive[insn] is compared by its type alone (states_equal below), so its
+ * vlive[insn] is compared by its type alone (vf_states_equal below), so its
  * range would never be read. NOT_INIT registers are not stored at all: an
  * old NOT_INIT register matches anything. */
 static void cframe_masks(const struct bl_frame *f, uint16_t vlive, uint16_t *keep, uint16_t *any)
@@ -483,7 +483,7 @@ static struct bl_seen_state *compact_state(struct bl_venv *env, const struct bl_
     if (pending && cls < ARENA_PENDING_CLASSES)
         p = pop_free(&env->arena, &env->arena.free_pending[cls], total);
     if (!p)
-        p = arena_alloc(&env->arena, total);
+        p = vf_arena_alloc(&env->arena, total);
     if (!p)
         return NULL;
     struct bl_seen_state *s = (struct bl_seen_state *)(void *)p;
@@ -518,21 +518,21 @@ static struct bl_seen_state *compact_state(struct bl_venv *env, const struct bl_
     return s;
 }
 
-struct bl_seen_state *seen_state_new(struct bl_venv *env, const struct bl_vstate *st)
+struct bl_seen_state *vf_seen_state_new(struct bl_venv *env, const struct bl_vstate *st)
 {
     return compact_state(env, st, 0);
 }
 
 /* Lossless: every register not stored is NOT_INIT, which is all zero
- * (mark_reg_not_init, frame_new), and every slot is stored, exactly. */
-struct bl_seen_state *pending_new(struct bl_venv *env, const struct bl_vstate *st)
+ * (mark_reg_not_init, vf_frame_new), and every slot is stored, exactly. */
+struct bl_seen_state *vf_pending_new(struct bl_venv *env, const struct bl_vstate *st)
 {
     return compact_state(env, st, 1);
 }
 
-struct bl_vstate *pending_take(struct bl_venv *env, struct bl_seen_state *p)
+struct bl_vstate *vf_pending_take(struct bl_venv *env, struct bl_seen_state *p)
 {
-    struct bl_vstate *st = vstate_new(env);
+    struct bl_vstate *st = vf_vstate_new(env);
     if (!st)
         return NULL;
     st->curframe = p->curframe;
@@ -541,7 +541,7 @@ struct bl_vstate *pending_take(struct bl_venv *env, struct bl_seen_state *p)
         const struct bl_cframe *c = p->frames[f];
         struct bl_frame *fr = frame_alloc(env, c->n_slots);
         if (!fr) {
-            vstate_free(env, st);
+            vf_vstate_free(env, st);
             return NULL;
         }
         fr->callsite = c->callsite;
@@ -581,7 +581,8 @@ static int slot_same_no_id(const struct bl_slot *a, const struct bl_slot *b)
     return memchr(a->bytes, SLOT_SPILL, sizeof a->bytes) == NULL;
 }
 
-int states_equal(struct bl_venv *env, const struct bl_seen_state *old, const struct bl_vstate *cur)
+int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
+                    const struct bl_vstate *cur)
 {
     struct idmap m;
     m.n = 0; /* the arrays are read below n only: no 512-byte clear per call */
@@ -621,7 +622,7 @@ int states_equal(struct bl_venv *env, const struct bl_seen_state *old, const str
     return 1;
 }
 
-void clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn)
+void vf_clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn)
 {
     struct bl_frame *f = cur_frame(st);
     uint16_t live = env->live[insn];
@@ -654,12 +655,12 @@ static void reg_widen_bounds(const struct bl_reg *old, struct bl_reg *cur)
     if (cur->s32max > old->s32max) cur->s32max = INT32_MAX;
     else cur->s32max = old->s32max;
     cur->id = 0;
-    reg_bounds_sync(cur);
+    vf_reg_bounds_sync(cur);
 }
 
 static void widen_reg(const struct bl_reg *old, struct bl_reg *cur)
 {
-    if (old->type != cur->type || regsafe(old, cur))
+    if (old->type != cur->type || vf_regsafe(old, cur))
         return;
     if (cur->type == REG_SCALAR) {
         reg_widen_bounds(old, cur);
@@ -671,7 +672,7 @@ static void widen_reg(const struct bl_reg *old, struct bl_reg *cur)
     }
 }
 
-void widen_state(const struct bl_seen_state *old, struct bl_vstate *cur)
+void vf_widen_state(const struct bl_seen_state *old, struct bl_vstate *cur)
 {
     if (old->curframe != cur->curframe)
         return;

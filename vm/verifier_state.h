@@ -85,10 +85,10 @@ struct bl_vstate {
 
 /* One explored state kept at a prune point, in a compact form: most of a
  * frame is registers (11 x 88 bytes) and at a prune point most of them are
- * dead (clean_dead_regs made them NOT_INIT) or scalars whose value no
+ * dead (vf_clean_dead_regs made them NOT_INIT) or scalars whose value no
  * longer matters (not in vlive). Only the others are stored; for the
  * second kind only the fact "a scalar" is kept, which is all that
- * states_equal() looks at for them (it skips their ranges). Explored
+ * vf_states_equal() looks at for them (it skips their ranges). Explored
  * states are kept by the thousand, so this is most of the verifier's
  * memory: storing a third of it keeps big programs in the caches. */
 struct bl_cframe {
@@ -111,14 +111,14 @@ struct bl_seen_state {
 };
 
 /* A worklist entry: the state itself, or (when its stack is big) its
- * compact form, see push_state(). */
+ * compact form, see vf_push_state(). */
 struct bl_pending {
     struct bl_vstate *full;
     struct bl_seen_state *compact;
 };
 
 /* What re-verifying a callback from a wider snapshot needs (see
- * check_exit): the callback frame's argument registers, its first insn,
+ * vf_check_exit): the callback frame's argument registers, its first insn,
  * the call insn, and how many times the snapshot was widened. */
 struct bl_cb_info {
     struct bl_reg args[4];  /* R1-R4 of the callback frame */
@@ -160,15 +160,15 @@ struct bl_arena {
     uint64_t n_alloc, n_reused; /* blocks handed out, of them from a free list */
 };
 
-void *arena_alloc(struct bl_arena *a, size_t size);
+void *vf_arena_alloc(struct bl_arena *a, size_t size);
 /* Zeroed, for n elements of size bytes (NULL on overflow). */
-void *arena_calloc(struct bl_arena *a, size_t n, size_t size);
+void *vf_arena_calloc(struct bl_arena *a, size_t n, size_t size);
 /* Gives the chunks back: to the process-wide cache (up to 16 MiB, for the
  * next verification) or to free(). */
-void arena_release(struct bl_arena *a);
+void vf_arena_release(struct bl_arena *a);
 /* Frees the cache (tests, and embedders that want the memory back). */
-void arena_trim_cache(void);
-size_t arena_cached_bytes(void);
+void vf_arena_trim_cache(void);
+size_t vf_arena_cached_bytes(void);
 
 struct bl_venv {
     bpflua_object *obj;
@@ -217,21 +217,20 @@ struct bl_venv {
 #define BL_COMPLEXITY_LIMIT 1000000
 
 /* verifier_log.c */
-void verbose(struct bl_venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vf_verbose(struct bl_venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Records the rejection (first one wins) and returns -EACCES. */
-int reject(struct bl_venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *reg_type_str(enum bl_reg_type t);
-void log_state(struct bl_venv *env, const struct bl_vstate *st);
-void log_insn(struct bl_venv *env, uint32_t idx, const struct bl_insn *insn);
+int vf_reject(struct bl_venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *vf_reg_type_str(enum bl_reg_type t);
+void vf_log_state(struct bl_venv *env, const struct bl_vstate *st);
+void vf_log_insn(struct bl_venv *env, uint32_t idx, const struct bl_insn *insn);
 
 /* verifier_state.c */
 /* States and frames come from env->arena and go back to it. */
-struct bl_vstate *vstate_new(struct bl_venv *env);
-struct bl_vstate *vstate_copy(struct bl_venv *env, const struct bl_vstate *st);
-void vstate_free(struct bl_venv *env, struct bl_vstate *st);
-struct bl_frame *frame_copy(struct bl_venv *env, const struct bl_frame *f);
-struct bl_frame *frame_new(struct bl_venv *env);
-void frame_free(struct bl_venv *env, struct bl_frame *f);
+struct bl_vstate *vf_vstate_new(struct bl_venv *env);
+struct bl_vstate *vf_vstate_copy(struct bl_venv *env, const struct bl_vstate *st);
+void vf_vstate_free(struct bl_venv *env, struct bl_vstate *st);
+struct bl_frame *vf_frame_new(struct bl_venv *env);
+void vf_frame_free(struct bl_venv *env, struct bl_frame *f);
 static inline struct bl_frame *cur_frame(const struct bl_vstate *st)
 {
     return st->frames[st->curframe];
@@ -243,7 +242,7 @@ static inline const struct bl_slot *frame_slot(const struct bl_frame *f, int i)
     return i < f->n_slots ? &f->stack[i] : &bl_invalid_slot;
 }
 /* Makes st->frames[fi] hold at least n slots; 0 or -ENOMEM. */
-int frame_reserve(struct bl_venv *env, struct bl_vstate *st, int fi, int n);
+int vf_frame_reserve(struct bl_venv *env, struct bl_vstate *st, int fi, int n);
 /* Copies of constant registers and field-by-field stores, not memset:
  * GCC turns an 88-byte memset into `rep stos`, whose start-up cost showed
  * in every ALU op and branch. */
@@ -281,59 +280,57 @@ static inline int reg_is_const(const struct bl_reg *r)
     return r->type == REG_SCALAR && tnum_is_const(r->var);
 }
 /* 1 if every concrete state of cur is a state of old (old subsumes cur). */
-int regsafe(const struct bl_reg *old, const struct bl_reg *cur);
-int slot_safe(const struct bl_slot *old, const struct bl_slot *cur);
+int vf_regsafe(const struct bl_reg *old, const struct bl_reg *cur);
+int vf_slot_safe(const struct bl_slot *old, const struct bl_slot *cur);
 /* The worklist's form of a state: compact like an explored state but
  * lossless (every initialised register, every slot, shared when equal to
- * the last one stored); and back. pending_take() frees the compact form. */
-struct bl_seen_state *pending_new(struct bl_venv *env, const struct bl_vstate *st);
-struct bl_vstate *pending_take(struct bl_venv *env, struct bl_seen_state *p);
-/* The compact copy of st (at st->insn, after clean_dead_regs), in the arena. */
-struct bl_seen_state *seen_state_new(struct bl_venv *env, const struct bl_vstate *st);
-int states_equal(struct bl_venv *env, const struct bl_seen_state *old, const struct bl_vstate *cur);
+ * the last one stored); and back. vf_pending_take() frees the compact form. */
+struct bl_seen_state *vf_pending_new(struct bl_venv *env, const struct bl_vstate *st);
+struct bl_vstate *vf_pending_take(struct bl_venv *env, struct bl_seen_state *p);
+/* The compact copy of st (at st->insn, after vf_clean_dead_regs), in the arena. */
+struct bl_seen_state *vf_seen_state_new(struct bl_venv *env, const struct bl_vstate *st);
+int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
+                    const struct bl_vstate *cur);
 /* Forgets registers not live at insn (cleaner states prune better). */
-void clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn);
+void vf_clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn);
 /* Widens cur towards old at a busy prune point: differing scalars become unknown. */
-void widen_state(const struct bl_seen_state *old, struct bl_vstate *cur);
+void vf_widen_state(const struct bl_seen_state *old, struct bl_vstate *cur);
 
 /* verifier_alu.c */
-void reg_bounds_sync(struct bl_reg *r);
-/* Narrow r to 32 bits (zero-extension after an ALU32 op or a small load). */
-void reg_zext32(struct bl_reg *r);
-void reg_set_bounds_from_size(struct bl_reg *r, int size);
-int check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
+void vf_reg_bounds_sync(struct bl_reg *r);
+void vf_reg_set_bounds_from_size(struct bl_reg *r, int size);
+int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
 /* Conditional jump: sets *other to the taken-branch state (NULL when the
  * branch cannot be taken); st becomes the fall-through (NULL when it cannot
  * fall through). */
-int check_cond_jmp(struct bl_venv *env, struct bl_vstate **st, struct bl_vstate **other,
-                   const struct bl_insn *insn);
+int vf_check_cond_jmp(struct bl_venv *env, struct bl_vstate **st, struct bl_vstate **other,
+                      const struct bl_insn *insn);
 
 /* verifier_mem.c */
-int check_load(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
-int check_store(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
-int check_atomic(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
+int vf_check_load(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
+int vf_check_store(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
 /* Helper memory arguments: [reg, reg+size) readable (and initialised). */
-int check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, uint64_t size,
-                     int write);
-int check_reg_read(struct bl_venv *env, struct bl_vstate *st, int regno);
-int check_lddw(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
+int vf_check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, uint64_t size,
+                        int write);
+int vf_check_reg_read(struct bl_venv *env, struct bl_vstate *st, int regno);
+int vf_check_lddw(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
 
 /* verifier_call.c */
 /* Returns 0 and may replace *st (entering a callee) or push the caller's
  * continuation; see the file. */
-int check_call(struct bl_venv *env, struct bl_vstate **st, const struct bl_insn *insn);
+int vf_check_call(struct bl_venv *env, struct bl_vstate **st, const struct bl_insn *insn);
 /* EXIT: returns 1 when the path ends, 0 when it returned into a caller. */
-int check_exit(struct bl_venv *env, struct bl_vstate *st);
-int push_state(struct bl_venv *env, struct bl_vstate *st);
-uint32_t new_id(struct bl_venv *env);
+int vf_check_exit(struct bl_venv *env, struct bl_vstate *st);
+int vf_push_state(struct bl_venv *env, struct bl_vstate *st);
+uint32_t vf_new_id(struct bl_venv *env);
 /* Number of argument registers of helper id (0 if unknown). */
-int verifier_helper_nargs(uint32_t id);
+int vf_helper_nargs(uint32_t id);
 
 /* verifier_cfg.c */
-int check_cfg(struct bl_venv *env);
-int compute_liveness(struct bl_venv *env);
-int compute_max_insns(struct bl_venv *env, uint64_t *out);
-int check_stack_depth(struct bl_venv *env);
-int find_subprog(const struct bl_venv *env, uint32_t insn);
+int vf_check_cfg(struct bl_venv *env);
+int vf_compute_liveness(struct bl_venv *env);
+int vf_compute_max_insns(struct bl_venv *env, uint64_t *out);
+int vf_check_stack_depth(struct bl_venv *env);
+int vf_find_subprog(const struct bl_venv *env, uint32_t insn);
 
 #endif

@@ -101,7 +101,7 @@ static void test_corpus(void **state)
  * rejected although the kernel loads them, compiled and verified by the
  * CLI ($BPFLUA_BUILD/bpflua verify): each must now be accepted. rand56 and
  * rand16517: callbacks that leave a caller's slot in a state the first
- * snapshot does not subsume (check_exit widens it to a fixpoint). */
+ * snapshot does not subsume (vf_check_exit widens it to a fixpoint). */
 static void test_lang_repros_accepted(void **state)
 {
     (void)state;
@@ -333,15 +333,15 @@ static void test_arena_reuse(void **state)
     (void)state;
     struct bl_venv env;
     memset(&env, 0, sizeof env);
-    struct bl_vstate *a = vstate_new(&env);
+    struct bl_vstate *a = vf_vstate_new(&env);
     assert_non_null(a);
-    a->frames[0] = frame_new(&env);
+    a->frames[0] = vf_frame_new(&env);
     assert_non_null(a->frames[0]);
-    assert_int_equal(frame_reserve(&env, a, 0, 3), 0);
+    assert_int_equal(vf_frame_reserve(&env, a, 0, 3), 0);
     assert_int_equal(a->frames[0]->n_slots, 3);
     a->frames[0]->regs[BL_R6].type = REG_SCALAR;
     a->frames[0]->stack[2].bytes[0] = SLOT_MISC;
-    struct bl_vstate *b = vstate_copy(&env, a);
+    struct bl_vstate *b = vf_vstate_copy(&env, a);
     assert_non_null(b);
     assert_int_equal(b->frames[0]->n_slots, 3);
     assert_int_equal(b->frames[0]->regs[BL_R6].type, REG_SCALAR);
@@ -349,29 +349,29 @@ static void test_arena_reuse(void **state)
     struct bl_frame *bf = b->frames[0];
     void *bp = b;
     uint64_t reused = env.arena.n_reused;
-    vstate_free(&env, b);
-    struct bl_vstate *c = vstate_copy(&env, a); /* takes b's blocks back */
+    vf_vstate_free(&env, b);
+    struct bl_vstate *c = vf_vstate_copy(&env, a); /* takes b's blocks back */
     assert_ptr_equal(c, bp);
     assert_ptr_equal(c->frames[0], bf);
     assert_int_equal(env.arena.n_reused, reused + 2);
     /* a frame of another size does not take that block */
-    vstate_free(&env, c);
-    struct bl_frame *small = frame_new(&env);
+    vf_vstate_free(&env, c);
+    struct bl_frame *small = vf_frame_new(&env);
     assert_true(small != bf);
-    frame_free(&env, small);
+    vf_frame_free(&env, small);
     /* many states: the arena grows by chunks and stays consistent */
     for (int i = 0; i < 20000; i++) {
-        struct bl_vstate *s = vstate_copy(&env, a);
+        struct bl_vstate *s = vf_vstate_copy(&env, a);
         assert_non_null(s);
         assert_int_equal(s->frames[0]->stack[2].bytes[0], SLOT_MISC);
         if (i % 3)
-            vstate_free(&env, s);
+            vf_vstate_free(&env, s);
     }
     assert_true(env.arena.chunk_bytes > (size_t)20000 / 3 * sizeof(struct bl_frame));
-    arena_release(&env.arena);
-    assert_true(arena_cached_bytes() > 0 && arena_cached_bytes() <= (16u << 20));
-    arena_trim_cache();
-    assert_int_equal(arena_cached_bytes(), 0);
+    vf_arena_release(&env.arena);
+    assert_true(vf_arena_cached_bytes() > 0 && vf_arena_cached_bytes() <= (16u << 20));
+    vf_arena_trim_cache();
+    assert_int_equal(vf_arena_cached_bytes(), 0);
 }
 
 /* N blocks that each branch and meet again (as tests/bench/verifier_bench.c):
