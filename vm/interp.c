@@ -146,19 +146,36 @@ static int scalar_args_only(const struct bpflua_helper *h)
 
 /* Superinstructions for the pairs the compiler emits most (measured on
  * tests/bench/progs): the first slot of a pair gets a fused handler, the
- * second keeps its own, so a jump into the middle of a pair still works. */
+ * second keeps its own, so a jump into the middle of a pair still works.
+ * One triple, the memory add of a loop body's `s = s + i` (the local's
+ * value goes from load to add to store without a round trip through the
+ * register array: that round trip was the loop-carried latency), and the
+ * loop callback prologue mov+mov. */
 static int is_op(const struct bl_insn *i, uint8_t code)
 {
     return i->code == code && i->off == 0;
 }
 
-static void fuse_pairs(struct interp_state *st, const void *ldxdw_mov, const void *mov_add,
-                       const void *mov_addk, const void *movk_exit, const void *movx_exit,
-                       const void *ldxdw_add, const void *add_stxdw, const void *ldxdw_mul,
-                       const void *mov_ldxdw)
+/* the fused handlers' addresses, from the verified loop */
+struct fused_handlers {
+    const void *ldxdw_mov, *mov_add, *mov_addk, *movk_exit, *movx_exit, *ldxdw_add,
+        *add_stxdw, *ldxdw_mul, *mov_ldxdw, *mov_mov, *ldxdw_add_stxdw, *ldxdw_mulself,
+        *ldxdw_xor, *ldxdw_ldxdw;
+};
+
+/* Decodes the program into st->dcode for the verified loop: each slot gets
+ * its opcode's handler from table, then the fused pairs their own. Out of
+ * line, so the loop's register allocation does not have to serve it. */
+__attribute__((noinline, cold))
+static void decode_program(struct interp_state *st, const void *const *table,
+                           const struct fused_handlers *h)
 {
     const struct bl_insn *in = st->insns;
     struct dinsn *d = st->dcode;
+    for (uint32_t k = 0; k < st->n_insns; k++) {
+        const struct bl_insn *s = &in[k];
+        d[k] = (struct dinsn){ table[s->code], s->dst, s->src, s->off, s->imm };
+    }
     for (uint32_t k = 0; k + 1 < st->n_insns; k++) {
         const struct bl_insn *a = &in[k], *b = &in[k + 1];
         if (bl_is_lddw(a)) {
@@ -166,37 +183,58 @@ static void fuse_pairs(struct interp_state *st, const void *ldxdw_mov, const voi
             continue;
         }
         const uint8_t mov_x = BL_ALU64 | BL_X | BL_MOV, mov_k = BL_ALU64 | BL_K | BL_MOV;
-        if (a->code == (BL_LDX | BL_MEM | BL_DW) && is_op(b, mov_x) && b->src == a->dst) {
-            d[k].handler = ldxdw_mov;          /* ldxdw rA, [..]; mov rC, rA */
+        const uint8_t ldxdw = BL_LDX | BL_MEM | BL_DW, stxdw = BL_STX | BL_MEM | BL_DW;
+        const struct bl_insn *c = k + 2 < st->n_insns ? &in[k + 2] : NULL;
+        if (c && a->code == ldxdw && a->dst != a->src && is_op(b, BL_ALU64 | BL_X | BL_ADD) &&
+            b->dst == a->dst && b->src != a->dst && c->code == stxdw && c->src == a->dst &&
+            c->dst == a->src && c->off == a->off) {
+            d[k].handler = h->ldxdw_add_stxdw; /* ldxdw rA, [rB+o]; add rA, rC; stxdw [rB+o], rA */
+            d[k].imm = b->src;
+        } else if (is_op(a, mov_x) && is_op(b, mov_x)) {
+            d[k].handler = h->mov_mov;     /* mov rA, rB; mov rC, rD */
+            d[k].imm = b->dst | b->src << 8;
+        } else if (a->code == ldxdw && is_op(b, BL_ALU64 | BL_X | BL_MUL) && b->dst == a->dst &&
+                   b->src != a->dst) {
+            d[k].handler = h->ldxdw_mulself; /* ldxdw rA, [..]; mul rA, rC */
+            d[k].imm = b->src;
+        } else if (a->code == ldxdw && b->code == ldxdw) {
+            d[k].handler = h->ldxdw_ldxdw; /* ldxdw rA, [rB+o]; ldxdw rC, [rD+p] */
+            d[k].imm = (int32_t)((uint32_t)b->dst | (uint32_t)b->src << 8 |
+                                 (uint32_t)(uint16_t)b->off << 16);
+        } else if (a->code == ldxdw && is_op(b, BL_ALU64 | BL_X | BL_XOR) && b->src == a->dst) {
+            d[k].handler = h->ldxdw_xor;   /* ldxdw rA, [..]; xor rC, rA */
+            d[k].imm = b->dst;
+        } else if (a->code == (BL_LDX | BL_MEM | BL_DW) && is_op(b, mov_x) && b->src == a->dst) {
+            d[k].handler = h->ldxdw_mov;   /* ldxdw rA, [..]; mov rC, rA */
             d[k].imm = b->dst;
         } else if (is_op(a, mov_x) && is_op(b, BL_ALU64 | BL_X | BL_ADD) && b->src == a->dst) {
-            d[k].handler = mov_add;            /* mov rA, rB; add rC, rA */
+            d[k].handler = h->mov_add;     /* mov rA, rB; add rC, rA */
             d[k].imm = b->dst;
         } else if (is_op(a, mov_x) && is_op(b, BL_ALU64 | BL_K | BL_ADD) && b->dst == a->dst) {
-            d[k].handler = mov_addk;           /* mov rA, rB; add rA, K */
+            d[k].handler = h->mov_addk;    /* mov rA, rB; add rA, K */
             d[k].imm = b->imm;
         } else if (a->code == (BL_LDX | BL_MEM | BL_DW) &&
                    is_op(b, BL_ALU64 | BL_X | BL_ADD) && b->src == a->dst) {
-            d[k].handler = ldxdw_add;          /* ldxdw rA, [..]; add rC, rA */
+            d[k].handler = h->ldxdw_add;   /* ldxdw rA, [..]; add rC, rA */
             d[k].imm = b->dst;
         } else if (a->code == (BL_LDX | BL_MEM | BL_DW) &&
                    is_op(b, BL_ALU64 | BL_X | BL_MUL) && b->src == a->dst) {
-            d[k].handler = ldxdw_mul;          /* ldxdw rA, [..]; mul rC, rA */
+            d[k].handler = h->ldxdw_mul;   /* ldxdw rA, [..]; mul rC, rA */
             d[k].imm = b->dst;
         } else if (is_op(a, mov_x) && b->code == (BL_LDX | BL_MEM | BL_DW) &&
                    b->src == a->dst) {
-            d[k].handler = mov_ldxdw;          /* mov rA, rB; ldxdw rC, [rA+off] */
+            d[k].handler = h->mov_ldxdw;   /* mov rA, rB; ldxdw rC, [rA+off] */
             d[k].off = b->off;
             d[k].imm = b->dst;
         } else if (is_op(a, BL_ALU64 | BL_X | BL_ADD) &&
                    b->code == (BL_STX | BL_MEM | BL_DW) && b->src == a->dst) {
-            d[k].handler = add_stxdw;          /* add rA, rB; stxdw [rC+off], rA */
+            d[k].handler = h->add_stxdw;   /* add rA, rB; stxdw [rC+off], rA */
             d[k].off = b->off;
             d[k].imm = b->dst;
         } else if (is_op(a, mov_k) && b->code == (BL_JMP | BL_EXIT)) {
-            d[k].handler = movk_exit;          /* mov rA, K; exit */
+            d[k].handler = h->movk_exit;   /* mov rA, K; exit */
         } else if (is_op(a, mov_x) && b->code == (BL_JMP | BL_EXIT)) {
-            d[k].handler = movx_exit;          /* mov rA, rB; exit */
+            d[k].handler = h->movx_exit;   /* mov rA, rB; exit */
         }
     }
 }

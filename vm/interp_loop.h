@@ -61,12 +61,15 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #pragma GCC diagnostic pop
 #if INTERP_DIRECT
     if (!st->decoded) {
-        for (uint32_t k = 0; k < st->n_insns; k++) {
-            const struct bl_insn *s = &st->insns[k];
-            st->dcode[k] = (struct dinsn){ table[s->code], s->dst, s->src, s->off, s->imm };
-        }
-        fuse_pairs(st, &&ldxdw_mov, &&mov_add, &&mov_addk, &&movk_exit, &&movx_exit,
-                   &&ldxdw_add, &&add_stxdw, &&ldxdw_mul, &&mov_ldxdw);
+        /* static, like table: nothing of it on this function's stack */
+        static const struct fused_handlers fused = {
+            .ldxdw_mov = &&ldxdw_mov, .mov_add = &&mov_add, .mov_addk = &&mov_addk,
+            .movk_exit = &&movk_exit, .movx_exit = &&movx_exit, .ldxdw_add = &&ldxdw_add,
+            .add_stxdw = &&add_stxdw, .ldxdw_mul = &&ldxdw_mul, .mov_ldxdw = &&mov_ldxdw,
+            .mov_mov = &&mov_mov, .ldxdw_add_stxdw = &&ldxdw_add_stxdw,
+            .ldxdw_mulself = &&ldxdw_mulself, .ldxdw_xor = &&ldxdw_xor,
+            .ldxdw_ldxdw = &&ldxdw_ldxdw };
+        decode_program(st, table, &fused);
         st->decoded = 1;
     }
     const struct dinsn *const base = st->dcode;
@@ -423,8 +426,13 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         if (frames[nframes - 1].loop_cb) {
             struct call_frame *f = &frames[nframes - 1];
             if (reg[0] == 0 && ++f->loop_i < f->loop_n) {
-                reg[1] = f->loop_i;
-                reg[2] = f->loop_ctx;
+                /* separate 8-byte stores: the callback's first instructions
+                 * read R1 and R2 one at a time, and a load from inside a
+                 * wider (vector) store forwards slowly or not at all */
+                uint64_t i = f->loop_i, ctx = f->loop_ctx;
+                __asm__("" : "+r"(i), "+r"(ctx));
+                reg[1] = i;
+                reg[2] = ctx;
                 reg[3] = reg[4] = reg[5] = 0;
                 ip = (const INSN_T *)f->loop_cb;
                 STEP();
@@ -443,7 +451,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         }
 
 #if INTERP_DIRECT
-    /* superinstructions (see fuse_pairs): the second operand's register or
+    /* superinstructions (see decode_program): the second operand's register or
      * immediate is in imm, the pair's second slot is skipped */
     ldxdw_mov: {
         uint64_t v;
@@ -497,6 +505,43 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         DST = SRC;
         ip++;
         goto exit;
+    mov_mov:  /* the second mov's registers in imm: dst in bits 0-7, src in 8-15 */
+        DST = SRC;
+        reg[ip->imm & 0xff] = reg[(ip->imm >> 8) & 0xff];
+        ip += 2;
+        DISPATCH();
+    ldxdw_add_stxdw: {  /* a memory add: one load, one store, no register round trip */
+        void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off);
+        uint64_t v;
+        memcpy(&v, p, sizeof v);
+        v += reg[ip->imm];
+        DST = v;
+        memcpy(p, &v, sizeof v);
+        ip += 3;
+        DISPATCH(); }
+    ldxdw_mulself: {
+        uint64_t v;
+        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
+        DST = v * reg[ip->imm];
+        ip += 2;
+        DISPATCH(); }
+    ldxdw_ldxdw: {  /* the second load's dst, src and off in imm's bytes 0, 1 and 2-3 */
+        uint64_t v;
+        uint32_t b = (uint32_t)ip->imm;
+        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
+        DST = v;
+        memcpy(&v, (const void *)(uintptr_t)(reg[(b >> 8) & 0xff] +
+                                             (uint64_t)(int64_t)(int16_t)(b >> 16)), sizeof v);
+        reg[b & 0xff] = v;
+        ip += 2;
+        DISPATCH(); }
+    ldxdw_xor: {
+        uint64_t v;
+        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
+        DST = v;
+        reg[ip->imm] ^= v;
+        ip += 2;
+        DISPATCH(); }
 #endif
 
     invalid:
