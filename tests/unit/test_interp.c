@@ -18,8 +18,10 @@
 
 struct outcome { int rc; uint64_t r0; uint64_t insns; char msg[200]; };
 
-/* mode 0: verified loop (direct threaded), 2: verified and counting, 1: raw */
-static struct outcome run_text(const char *text, int mode, void *mem, size_t len)
+/* mode 0: verified loop (direct threaded), 2: verified and counting, 1: raw;
+ * max_insns: the instruction limit (0: none) */
+static struct outcome run_text_max(const char *text, int mode, void *mem, size_t len,
+                                   uint64_t max_insns)
 {
     char *err = NULL;
     bpflua_object *obj = bpflua_object_from_asm(text, "t.asm", &err);
@@ -28,7 +30,7 @@ static struct outcome run_text(const char *text, int mode, void *mem, size_t len
     size_t n;
     const struct bl_insn *insns = bpflua_prog_insns(obj, 0, &n);
     struct bl_interp_opts opts = {
-        .raw = mode == 1, .count = mode != 0,
+        .raw = mode == 1, .count = mode != 0, .max_insns = max_insns,
         .regions = { { (uint64_t)(uintptr_t)mem, len } }, .n_regions = mem ? 1 : 0,
     };
     uint64_t args[5] = { (uint64_t)(uintptr_t)mem, len, 0, 0, 0 };
@@ -41,6 +43,11 @@ static struct outcome run_text(const char *text, int mode, void *mem, size_t len
     snprintf(o.msg, sizeof o.msg, "%s", res.msg);
     bpflua_object_free(obj);
     return o;
+}
+
+static struct outcome run_text(const char *text, int mode, void *mem, size_t len)
+{
+    return run_text_max(text, mode, mem, len, 0);
 }
 
 /* Both loops agree and give `want`. */
@@ -190,6 +197,339 @@ static void test_superinstructions(void **state)
     /* the store's base is the add's destination: the sum is the address */
     expect("mov %r2, %r10\nmov %r1, -8\nadd %r2, %r1\nstxdw [%r2], %r2\n"
            "ldxdw %r0, [%r10-8]\nsub %r0, %r10\nexit", (uint64_t)-8);
+}
+
+/* ---- superinstructions of ae39b3a: each fused group where it applies and
+ * its near misses. Every expectation is computed by hand (the raw and
+ * counting loops, which never fuse, must agree with it too). A group is
+ * preceded by an instruction that does not fuse with its first slot, so
+ * the fused handler itself runs. ---------------------------------------- */
+
+/* expect(), and the unfused instruction count `insns` in the counting and
+ * raw loops; a limit of exactly `insns` passes, one less stops the run */
+static void expect_counted(const char *text, uint64_t want, uint64_t insns)
+{
+    expect(text, want);
+    for (int mode = 1; mode <= 2; mode++) {
+        struct outcome o = run_text(text, mode, NULL, 0);
+        if (o.insns != insns)
+            fail_msg("mode %d: '%s' counted %llu instructions, want %llu", mode, text,
+                     (unsigned long long)o.insns, (unsigned long long)insns);
+        o = run_text_max(text, mode, NULL, 0, insns);
+        if (o.rc != 0 || o.r0 != want || o.insns != insns)
+            fail_msg("mode %d, limit %llu: rc %d r0 0x%llx insns %llu (%s)", mode,
+                     (unsigned long long)insns, o.rc, (unsigned long long)o.r0,
+                     (unsigned long long)o.insns, o.msg);
+        o = run_text_max(text, mode, NULL, 0, insns - 1);
+        if (o.rc != -ETIME)
+            fail_msg("mode %d, limit %llu: rc %d, want -ETIME", mode,
+                     (unsigned long long)(insns - 1), o.rc);
+    }
+}
+
+/* ldxdw rA, [rB+o]; add rA, rC; stxdw [rB+o], rA (rA != rB, rA != rC) */
+static void test_fused_memory_add(void **state)
+{
+    (void)state;
+    /* applies: the slot, rA and rC afterwards */
+    expect("stdw [%r10-8], 5\nmov %r2, 3\nldxdw %r1, [%r10-8]\nadd %r1, %r2\n"
+           "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nlsh %r0, 8\nor %r0, %r1\n"
+           "lsh %r0, 8\nor %r0, %r2\nexit", 0x080803);
+    /* applies with a non-zero positive offset from a moved base */
+    expect("stdw [%r10-16], 5\nmov %r9, %r10\nadd %r9, -32\nmov %r2, 3\n"
+           "ldxdw %r1, [%r9+16]\nadd %r1, %r2\nstxdw [%r9+16], %r1\n"
+           "ldxdw %r0, [%r10-16]\nexit", 8);
+    /* applies with rB == rC: the base register is also the addend */
+    expect("mov %r9, %r10\nstdw [%r10-8], 5\nldxdw %r1, [%r9-8]\nadd %r1, %r9\n"
+           "stxdw [%r9-8], %r1\nldxdw %r0, [%r10-8]\nsub %r0, %r10\nsub %r1, %r10\n"
+           "lsh %r0, 8\nor %r0, %r1\nexit", 0x505);
+    /* wraps at 64 bits */
+    expect("lddw %r1, 0xffffffffffffffff\nstxdw [%r10-8], %r1\nmov %r2, 2\n"
+           "ldxdw %r1, [%r10-8]\nadd %r1, %r2\nstxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 1);
+    /* the store's offset differs: the load's slot keeps its value */
+    expect("stdw [%r10-8], 5\nstdw [%r10-16], 100\nmov %r2, 3\nldxdw %r1, [%r10-8]\n"
+           "add %r1, %r2\nstxdw [%r10-16], %r1\nldxdw %r0, [%r10-8]\nlsh %r0, 8\n"
+           "ldxdw %r3, [%r10-16]\nor %r0, %r3\nexit", 0x508);
+    /* the store's base differs, same offset */
+    expect("mov %r9, %r10\nadd %r9, -8\nstdw [%r10-8], 5\nstdw [%r10-16], 100\nmov %r2, 3\n"
+           "ldxdw %r1, [%r10-8]\nadd %r1, %r2\nstxdw [%r9-8], %r1\nldxdw %r0, [%r10-8]\n"
+           "lsh %r0, 8\nldxdw %r3, [%r10-16]\nor %r0, %r3\nexit", 0x508);
+    /* rA == rC: add rA, rA doubles the loaded value, not rA's old one */
+    expect("mov %r1, 1000\nstdw [%r10-8], 5\nldxdw %r1, [%r10-8]\nadd %r1, %r1\n"
+           "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 10);
+    /* rA == rB: the store goes to the new rA, [r10-8] keeps the pointer */
+    expect("mov %r1, %r10\nadd %r1, -16\nstxdw [%r10-8], %r1\nstdw [%r10-24], 0\n"
+           "mov %r1, %r10\nadd %r1, -8\nmov %r2, -8\n"
+           "ldxdw %r1, [%r1]\nadd %r1, %r2\nstxdw [%r1], %r1\n"
+           "ldxdw %r0, [%r10-8]\nsub %r0, %r10\nlsh %r0, 8\n"
+           "ldxdw %r3, [%r10-24]\nsub %r3, %r10\nadd %r0, %r3\nexit", (uint64_t)(-16 * 256 - 24));
+    /* add32: the sum is truncated to 32 bits */
+    expect("lddw %r1, 0xffffffff00000005\nstxdw [%r10-8], %r1\nmov %r2, 3\n"
+           "ldxdw %r1, [%r10-8]\nadd32 %r1, %r2\nstxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 8);
+    /* stxw: only the low half is stored (the carry does not reach memory) */
+    expect("lddw %r1, 0x11111111ffffffff\nstxdw [%r10-8], %r1\nmov %r2, 1\n"
+           "ldxdw %r1, [%r10-8]\nadd %r1, %r2\nstxw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit",
+           0x1111111100000000ull);
+    /* ldxw: only the low half is loaded */
+    expect("lddw %r1, 0x11111111ffffffff\nstxdw [%r10-8], %r1\nmov %r2, 1\n"
+           "ldxw %r1, [%r10-8]\nadd %r1, %r2\nstxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit",
+           0x100000000ull);
+    /* add K (r3 is the would-be register operand) */
+    expect("stdw [%r10-8], 5\nmov %r3, 1000\nldxdw %r1, [%r10-8]\nadd %r1, 3\n"
+           "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 8);
+    /* sub instead of add */
+    expect("stdw [%r10-8], 5\nmov %r2, 3\nldxdw %r1, [%r10-8]\nsub %r1, %r2\n"
+           "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 2);
+    /* the add's destination is not the loaded register */
+    expect("stdw [%r10-8], 5\nmov %r2, 3\nmov %r3, 10\nldxdw %r1, [%r10-8]\nadd %r3, %r2\n"
+           "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nlsh %r0, 8\nor %r0, %r3\nexit", 0x50d);
+    /* the store's source is not the sum */
+    expect("stdw [%r10-8], 5\nmov %r2, 3\nldxdw %r1, [%r10-8]\nadd %r1, %r2\n"
+           "stxdw [%r10-8], %r2\nldxdw %r0, [%r10-8]\nlsh %r0, 8\nor %r0, %r1\nexit", 0x308);
+    /* the third is an immediate store (src 0 == rA) */
+    expect("stdw [%r10-8], 5\nmov %r2, 3\nldxdw %r0, [%r10-8]\nadd %r0, %r2\n"
+           "stdw [%r10-8], 9\nldxdw %r1, [%r10-8]\nlsh %r0, 8\nor %r0, %r1\nexit", 0x809);
+    /* the third is not a store */
+    expect("stdw [%r10-8], 5\nmov %r2, 3\nldxdw %r1, [%r10-8]\nadd %r1, %r2\nmov %r0, %r1\n"
+           "ldxdw %r3, [%r10-8]\nlsh %r0, 8\nor %r0, %r3\nexit", 0x805);
+    /* an intervening instruction after the load, or after the add */
+    expect("stdw [%r10-8], 5\nmov %r2, 3\nldxdw %r1, [%r10-8]\nadd %r1, 100\nadd %r1, %r2\n"
+           "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 108);
+    expect("stdw [%r10-8], 5\nmov %r2, 3\nldxdw %r1, [%r10-8]\nadd %r1, %r2\nadd %r1, 100\n"
+           "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 108);
+    /* a jump onto the add: add and store run on their own, with r1 = 100 */
+    expect("stdw [%r10-8], 5\nmov %r2, 3\nmov %r1, 100\nja +1\nldxdw %r1, [%r10-8]\n"
+           "add %r1, %r2\nstxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 103);
+    /* a jump onto the store */
+    expect("stdw [%r10-8], 5\nmov %r2, 3\nmov %r1, 100\nja +2\nldxdw %r1, [%r10-8]\n"
+           "add %r1, %r2\nstxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 100);
+    /* a loop whose back edge lands on the load: 1 + ... + 10, counted as
+     * 2 + 10 * 5 + 2 unfused instructions */
+    expect_counted("stdw [%r10-8], 0\nmov %r2, 1\n"
+                   "ldxdw %r1, [%r10-8]\nadd %r1, %r2\nstxdw [%r10-8], %r1\n"
+                   "add %r2, 1\njle %r2, 10, -5\nldxdw %r0, [%r10-8]\nexit", 55, 54);
+    /* a loop whose back edge lands on the add (the load runs once):
+     * r1 = 1 + 1 + 2 + ... + 10, 3 + 5 + 9 * 4 + 2 instructions */
+    expect_counted("stdw [%r10-8], 1\nmov %r2, 1\nmov %r3, 0\n"
+                   "ldxdw %r1, [%r10-8]\nadd %r1, %r2\nstxdw [%r10-8], %r1\n"
+                   "add %r2, 1\njle %r2, 10, -4\nldxdw %r0, [%r10-8]\nexit", 56, 46);
+}
+
+/* mov rA, rB; mov rC, rD: in order, the second sees the first's result */
+static void test_fused_mov_mov(void **state)
+{
+    (void)state;
+    expect("mov %r2, 7\nmov %r4, 9\nmov %r1, %r2\nmov %r3, %r4\nmov %r0, %r1\nlsh %r0, 8\n"
+           "or %r0, %r3\nexit", 0x709);
+    /* the second reads the first's destination */
+    expect("mov %r2, 7\nmov %r1, 1\nmov %r1, %r2\nmov %r3, %r1\nlsh %r3, 8\nmov %r0, %r3\nexit",
+           0x700);
+    /* the second writes the first's source: the first read the old value */
+    expect("mov %r1, 5\nmov %r2, 7\nmov %r3, %r1\nmov %r1, %r2\nmov %r0, %r3\nlsh %r0, 8\n"
+           "or %r0, %r1\nexit", 0x507);
+    /* mov r1, r2; mov r2, r1: both end as r2 */
+    expect("mov %r1, 5\nmov %r2, 7\nmov %r1, %r2\nmov %r2, %r1\nmov %r0, %r1\nlsh %r0, 8\n"
+           "or %r0, %r2\nexit", 0x707);
+    /* the same destination twice: the second wins */
+    expect("mov %r1, 5\nmov %r2, 7\nmov %r3, 9\nmov %r1, %r2\nmov %r1, %r3\nlsh %r1, 4\n"
+           "mov %r0, %r1\nexit", 0x90);
+    /* the same register both sides of the first */
+    expect("mov %r1, 5\nmov %r2, 7\nmov %r1, %r1\nmov %r2, %r1\nlsh %r2, 4\nmov %r0, %r2\nexit",
+           0x50);
+    /* a chain of four: overlapping pairs */
+    expect("mov %r2, 7\nmov %r1, %r2\nmov %r3, %r1\nmov %r4, %r3\nmov %r5, %r4\nlsh %r5, 4\n"
+           "mov %r0, %r5\nexit", 0x70);
+    /* mov32 second, or first: zero-extended low halves */
+    expect("lddw %r2, 0x1234567887654321\nmov %r1, %r2\nmov32 %r3, %r1\nlsh %r3, 4\n"
+           "mov %r0, %r3\nexit", 0x876543210ull);
+    expect("lddw %r2, 0x1234567887654321\nmov32 %r1, %r2\nmov %r3, %r1\nlsh %r3, 4\n"
+           "mov %r0, %r3\nexit", 0x876543210ull);
+    /* movsx second (off != 0): sign-extended */
+    expect("mov %r2, 0x80\nmov %r1, %r2\nmovsx864 %r3, %r1\nlsh %r3, 4\nmov %r0, %r3\nexit",
+           0xfffffffffffff800ull);
+    /* mov K second */
+    expect("mov %r4, 11\nmov %r3, %r4\nmov %r5, 9\nmov %r0, %r5\nlsh %r0, 8\nor %r0, %r3\nexit",
+           0x90b);
+    /* a jump onto the second mov: the first does not run */
+    expect("mov %r4, 11\nmov %r3, 1\nmov %r1, 2\nja +1\nmov %r3, %r4\nmov %r0, %r1\nlsh %r0, 8\n"
+           "or %r0, %r3\nexit", 0x201);
+    /* counted: every mov is one instruction */
+    expect_counted("mov %r2, 7\nmov %r1, %r2\nmov %r3, %r1\nmov %r4, %r3\nlsh %r4, 4\n"
+                   "mov %r0, %r4\nexit", 0x70, 7);
+}
+
+/* ldxdw rA, [rB+o]; ldxdw rC, [rD+p]: in order, p a signed 16-bit offset */
+static void test_fused_ldxdw_ldxdw(void **state)
+{
+    (void)state;
+    expect("stdw [%r10-8], 5\nstdw [%r10-16], 7\nldxdw %r1, [%r10-8]\nldxdw %r2, [%r10-16]\n"
+           "lsh %r1, 8\nor %r1, %r2\nmov %r0, %r1\nexit", 0x507);
+    /* the second's base is the first's result (pointer chasing) */
+    expect("mov %r1, %r10\nadd %r1, -16\nstxdw [%r10-8], %r1\nstdw [%r10-16], 42\n"
+           "ldxdw %r2, [%r10-8]\nldxdw %r0, [%r2]\nexit", 42);
+    expect("mov %r1, %r10\nadd %r1, -64\nstxdw [%r10-8], %r1\nstdw [%r10-56], 42\n"
+           "ldxdw %r2, [%r10-8]\nldxdw %r0, [%r2+8]\nexit", 42);
+    expect("mov %r1, %r10\nadd %r1, -16\nstxdw [%r10-8], %r1\nstdw [%r10-48], 43\n"
+           "ldxdw %r2, [%r10-8]\nldxdw %r0, [%r2-32]\nexit", 43);
+    /* the first's base is its own destination, the second's base the first's */
+    expect("mov %r1, %r10\nadd %r1, -16\nstxdw [%r10-8], %r1\nstdw [%r10-16], 44\n"
+           "mov %r2, %r10\nmov %r0, 0\nldxdw %r2, [%r2-8]\nldxdw %r0, [%r2]\nexit", 44);
+    /* offsets wider than a byte, negative and positive */
+    expect("mov %r9, %r10\nstdw [%r10-400], 44\nstdw [%r10-8], 1\n"
+           "ldxdw %r1, [%r10-8]\nldxdw %r0, [%r9-400]\nadd %r0, %r1\nexit", 45);
+    expect("mov %r9, %r10\nadd %r9, -504\nstdw [%r10-8], 46\nstdw [%r10-16], 1\n"
+           "ldxdw %r1, [%r10-16]\nldxdw %r0, [%r9+496]\nadd %r0, %r1\nexit", 47);
+    /* the same destination: the second wins */
+    expect("stdw [%r10-8], 5\nstdw [%r10-16], 7\nldxdw %r1, [%r10-8]\nldxdw %r1, [%r10-16]\n"
+           "lsh %r1, 4\nmov %r0, %r1\nexit", 0x70);
+    /* the second's destination is the first's base */
+    expect("mov %r9, %r10\nstdw [%r10-8], 5\nstdw [%r10-16], 7\nldxdw %r1, [%r9-8]\n"
+           "ldxdw %r9, [%r9-16]\nmov %r0, %r9\nlsh %r0, 8\nor %r0, %r1\nexit", 0x705);
+    /* ldxw second, or first: 4 bytes, zero-extended */
+    expect("lddw %r1, -1\nstxdw [%r10-16], %r1\nstdw [%r10-8], 5\nldxdw %r2, [%r10-8]\n"
+           "ldxw %r3, [%r10-16]\nlsh %r3, 8\nor %r3, %r2\nmov %r0, %r3\nexit", 0xffffffff05ull);
+    expect("lddw %r1, -1\nstxdw [%r10-16], %r1\nstdw [%r10-8], 5\nldxw %r3, [%r10-16]\n"
+           "ldxdw %r2, [%r10-8]\nlsh %r3, 8\nor %r3, %r2\nmov %r0, %r3\nexit", 0xffffffff05ull);
+    /* ldxsw second: sign-extended */
+    expect("lddw %r1, 0xffffffff\nstxdw [%r10-16], %r1\nstdw [%r10-8], 5\nldxdw %r2, [%r10-8]\n"
+           "ldxsw %r3, [%r10-16]\nadd %r3, %r2\nmov %r0, %r3\nexit", 4);
+    /* a jump onto the second load */
+    expect("stdw [%r10-8], 5\nstdw [%r10-16], 7\nmov %r1, 100\nja +1\nldxdw %r1, [%r10-8]\n"
+           "ldxdw %r2, [%r10-16]\nlsh %r1, 8\nor %r1, %r2\nmov %r0, %r1\nexit", 0x6407);
+    /* three in a row, counted one by one */
+    expect_counted("stdw [%r10-8], 1\nstdw [%r10-16], 2\nstdw [%r10-24], 3\n"
+                   "ldxdw %r1, [%r10-8]\nldxdw %r2, [%r10-16]\nldxdw %r3, [%r10-24]\n"
+                   "lsh %r1, 16\nlsh %r2, 8\nor %r1, %r2\nor %r1, %r3\nmov %r0, %r1\nexit",
+                   0x10203, 12);
+}
+
+/* ldxdw rA, [..]; mul rA, rC (rC != rA) */
+static void test_fused_ldxdw_mulself(void **state)
+{
+    (void)state;
+    expect("stdw [%r10-8], 7\nmov %r2, 6\nldxdw %r1, [%r10-8]\nmul %r1, %r2\nmov %r0, %r1\n"
+           "lsh %r0, 8\nor %r0, %r2\nexit", 0x2a06);
+    /* rA == rB: the base register is overwritten by the product */
+    expect("stdw [%r10-8], 7\nmov %r2, 6\nmov %r1, %r10\nmov %r0, 0\nldxdw %r1, [%r1-8]\n"
+           "mul %r1, %r2\nadd %r0, %r1\nexit", 42);
+    /* wraps at 64 bits */
+    expect("lddw %r1, 0x8000000000000001\nstxdw [%r10-8], %r1\nmov %r2, 3\n"
+           "ldxdw %r1, [%r10-8]\nmul %r1, %r2\nmov %r0, %r1\nexit", 0x8000000000000003ull);
+    /* rA == rC: the loaded value squared, not times rA's old value */
+    expect("stdw [%r10-8], 7\nmov %r1, 1000\nldxdw %r1, [%r10-8]\nmul %r1, %r1\nmov %r0, %r1\n"
+           "exit", 49);
+    expect("stdw [%r10-8], 7\nmov %r1, 1000\nmov %r9, %r10\nmov %r0, 0\nldxdw %r1, [%r9-8]\n"
+           "mul %r1, %r1\nadd %r0, %r1\nexit", 49);
+    /* mul32: the product truncated to 32 bits */
+    expect("lddw %r1, 0x100000003\nstxdw [%r10-8], %r1\nmov %r2, 2\nldxdw %r1, [%r10-8]\n"
+           "mul32 %r1, %r2\nmov %r0, %r1\nexit", 6);
+    /* mul K (r6 is the would-be register operand) */
+    expect("stdw [%r10-8], 7\nmov %r6, 1000\nldxdw %r1, [%r10-8]\nmul %r1, 6\nmov %r0, %r1\n"
+           "exit", 42);
+    /* the mul's destination is another register */
+    expect("stdw [%r10-8], 7\nmov %r2, 6\nmov %r3, 5\nldxdw %r1, [%r10-8]\nmul %r3, %r2\n"
+           "mov %r0, %r3\nlsh %r0, 8\nor %r0, %r1\nexit", 0x1e07);
+    /* an intervening instruction */
+    expect("stdw [%r10-8], 7\nmov %r2, 6\nldxdw %r1, [%r10-8]\nadd %r1, 1\nmul %r1, %r2\n"
+           "mov %r0, %r1\nexit", 48);
+    /* a jump onto the mul */
+    expect("stdw [%r10-8], 7\nmov %r2, 6\nmov %r1, 10\nja +1\nldxdw %r1, [%r10-8]\n"
+           "mul %r1, %r2\nmov %r0, %r1\nexit", 60);
+    expect_counted("stdw [%r10-8], 7\nmov %r2, 6\nldxdw %r1, [%r10-8]\nmul %r1, %r2\n"
+                   "mov %r0, %r1\nexit", 42, 6);
+}
+
+/* ldxdw rA, [..]; xor rC, rA */
+static void test_fused_ldxdw_xor(void **state)
+{
+    (void)state;
+    expect("stdw [%r10-8], 0x0f\nmov %r3, 0xf0\nldxdw %r1, [%r10-8]\nxor %r3, %r1\n"
+           "mov %r0, %r3\nlsh %r0, 8\nor %r0, %r1\nexit", 0xff0f);
+    /* rC == rA: zero */
+    expect("stdw [%r10-8], 0x0f\nmov %r1, 0x30\nldxdw %r1, [%r10-8]\nxor %r1, %r1\n"
+           "mov %r0, %r1\nadd %r0, 5\nexit", 5);
+    /* rC == rB: the base register is xored, after the load read through it */
+    expect("stdw [%r10-8], 0x5a\nmov %r9, %r10\nmov %r0, 0\nldxdw %r1, [%r9-8]\nxor %r9, %r1\n"
+           "xor %r9, %r10\nadd %r0, %r9\nexit", 0x5a);
+    /* rA == rB */
+    expect("stdw [%r10-8], 0x5a\nmov %r3, 0xf\nmov %r1, %r10\nmov %r0, 0\nldxdw %r1, [%r1-8]\n"
+           "xor %r3, %r1\nadd %r0, %r3\nexit", 0x55);
+    /* xor32: zero-extended */
+    expect("lddw %r3, -1\nstdw [%r10-8], 0x0f\nldxdw %r1, [%r10-8]\nxor32 %r3, %r1\n"
+           "mov %r0, %r3\nexit", 0xfffffff0ull);
+    /* the xor's source is another register */
+    expect("stdw [%r10-8], 0x0f\nmov %r2, 0x30\nmov %r3, 0xf0\nldxdw %r1, [%r10-8]\n"
+           "xor %r3, %r2\nmov %r0, %r3\nlsh %r0, 8\nor %r0, %r1\nexit", 0xc00f);
+    /* xor K after a load into r0 (src field 0 == rA) */
+    expect("stdw [%r10-8], 0x0f\nmov %r3, 0xf0\nldxdw %r0, [%r10-8]\nxor %r3, 1\n"
+           "lsh %r0, 8\nor %r0, %r3\nexit", 0xff1);
+    /* an intervening instruction */
+    expect("stdw [%r10-8], 0x0f\nmov %r3, 0xf0\nldxdw %r1, [%r10-8]\nadd %r1, 1\n"
+           "xor %r3, %r1\nmov %r0, %r3\nexit", 0xe0);
+    /* a jump onto the xor */
+    expect("stdw [%r10-8], 0x0f\nmov %r3, 0xf0\nmov %r1, 0x100\nja +1\nldxdw %r1, [%r10-8]\n"
+           "xor %r3, %r1\nmov %r0, %r3\nexit", 0x1f0);
+    expect_counted("stdw [%r10-8], 0x0f\nmov %r3, 0xf0\nldxdw %r1, [%r10-8]\nxor %r3, %r1\n"
+                   "mov %r0, %r3\nexit", 0xff, 6);
+}
+
+/* Every new group inside a bpf_loop callback: the loop's re-entry sets R1
+ * (the index) and R2 (ctx) that the mov+mov prologue reads. */
+static void test_fused_in_bpf_loop(void **state)
+{
+    (void)state;
+    /* ctx: [0] sum of 3i^2, [8] xor of 3i^2, [16] 3, [24] iterations, [32] sum of i */
+    const char *text =
+        "stdw [%r10-40], 0\nstdw [%r10-32], 0\nstdw [%r10-24], 3\nstdw [%r10-16], 0\n"
+        "stdw [%r10-8], 0\n"
+        "mov %r1, 10\nlddw %r2, func:body\nmov %r3, %r10\nadd %r3, -40\nmov %r4, 0\n"
+        "call 181\n"
+        "mov %r6, %r0\n"
+        "ldxdw %r0, [%r10-40]\nlsh %r0, 16\nldxdw %r1, [%r10-32]\nor %r0, %r1\n"
+        "lsh %r0, 8\nldxdw %r1, [%r10-16]\nor %r0, %r1\n"
+        "lsh %r0, 8\nldxdw %r1, [%r10-8]\nor %r0, %r1\n"
+        "lsh %r0, 8\nor %r0, %r6\nexit\n"
+        "body:\n"
+        "mov %r6, %r1\nmov %r7, %r2\n"                          /* mov+mov */
+        "ldxdw %r3, [%r7+16]\nmul %r3, %r6\nmul %r3, %r6\n"     /* ldxdw+mul rA */
+        "ldxdw %r4, [%r7]\nadd %r4, %r3\nstxdw [%r7], %r4\n"    /* memory add */
+        "mov %r5, %r3\nldxdw %r4, [%r7+8]\nxor %r5, %r4\nstxdw [%r7+8], %r5\n" /* ldxdw+xor */
+        "ldxdw %r8, [%r7+24]\nldxdw %r9, [%r7+32]\n"            /* ldxdw+ldxdw */
+        "add %r8, 1\nadd %r9, %r6\nstxdw [%r7+24], %r8\nstxdw [%r7+32], %r9\n"
+        "mov %r0, 0\nexit\n";
+    uint64_t s = 0, x = 0, si = 0;
+    for (uint64_t i = 0; i < 10; i++) {
+        s += 3 * i * i;
+        x ^= 3 * i * i;
+        si += i;
+    }
+    uint64_t want = s << 40 | x << 24 | 10u << 16 | si << 8 | 10;
+    /* 11 before the loop, 10 x 20 in the callback, 14 after */
+    expect_counted(text, want, 11 + 10 * 20 + 14);
+
+    /* re-entry straight onto a memory add, then the callback stops the loop
+     * at i == 4: sum 0..4 = 10, bpf_loop returns 5 */
+    const char *stop =
+        "stdw [%r10-8], 0\n"
+        "mov %r1, 10\nlddw %r2, func:body\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\n"
+        "call 181\n"
+        "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit\n"
+        "body:\n"
+        "ldxdw %r3, [%r2]\nadd %r3, %r1\nstxdw [%r2], %r3\n"
+        "mov %r0, 0\njne %r1, 4, +1\nmov %r0, 1\nexit\n";
+    /* 7 + 5 x 6 + 1 (the last iteration's mov) + 4 */
+    expect_counted(stop, (10 << 8) | 5, 7 + 5 * 6 + 1 + 4);
+
+    /* the callback's mov+mov prologue swaps roles: r1 gets ctx, r2 the index */
+    const char *swap =
+        "stdw [%r10-8], 0\n"
+        "mov %r1, 6\nlddw %r2, func:body\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\n"
+        "call 181\n"
+        "ldxdw %r0, [%r10-8]\nexit\n"
+        "body:\n"
+        "mov %r3, %r1\nmov %r1, %r2\nmov %r2, %r3\nmov %r0, 0\n"
+        "ldxdw %r4, [%r1]\nadd %r4, %r2\nstxdw [%r1], %r4\nexit\n";
+    expect_counted(swap, 15, 7 + 6 * 8 + 2);
 }
 
 static void test_call_depth_overflow(void **state)
@@ -585,6 +925,12 @@ int main(void)
         cmocka_unit_test(test_atomics),
         cmocka_unit_test(test_jumps_and_calls),
         cmocka_unit_test(test_superinstructions),
+        cmocka_unit_test(test_fused_memory_add),
+        cmocka_unit_test(test_fused_mov_mov),
+        cmocka_unit_test(test_fused_ldxdw_ldxdw),
+        cmocka_unit_test(test_fused_ldxdw_mulself),
+        cmocka_unit_test(test_fused_ldxdw_xor),
+        cmocka_unit_test(test_fused_in_bpf_loop),
         cmocka_unit_test(test_call_depth_overflow),
         cmocka_unit_test(test_bpf_loop_callback),
         cmocka_unit_test(test_counting),
