@@ -331,18 +331,13 @@ static int emit_atomic(struct jit *j, uint32_t pc, const struct bl_insn *in)
     }
     int base = m.base;
     int32_t disp = m.disp;
+    /* the x86 ALU op of add/or/and/xor, with or without BL_FETCH */
+    static const enum x86_alu alu_of[16] = {[BL_ADD >> 4] = ALU_ADD, [BL_OR >> 4] = ALU_OR,
+                                            [BL_AND >> 4] = ALU_AND, [BL_XOR >> 4] = ALU_XOR};
+    enum x86_alu a = alu_of[(in->imm >> 4) & 15];
     switch (in->imm) {
-    case BL_ADD:
-        x86_lock_alu_mr(e, size, ALU_ADD, base, disp, src);
-        break;
-    case BL_OR:
-        x86_lock_alu_mr(e, size, ALU_OR, base, disp, src);
-        break;
-    case BL_AND:
-        x86_lock_alu_mr(e, size, ALU_AND, base, disp, src);
-        break;
-    case BL_XOR:
-        x86_lock_alu_mr(e, size, ALU_XOR, base, disp, src);
+    case BL_ADD: case BL_OR: case BL_AND: case BL_XOR:
+        x86_lock_alu_mr(e, size, a, base, disp, src);
         break;
     case BL_ADD | BL_FETCH:
         x86_lock_xadd(e, size, base, disp, src);
@@ -356,8 +351,6 @@ static int emit_atomic(struct jit *j, uint32_t pc, const struct bl_insn *in)
             x86_mov_rr(e, 0, RAX, RAX); /* R0 = zero-extended old value */
         break;
     case BL_OR | BL_FETCH: case BL_AND | BL_FETCH: case BL_XOR | BL_FETCH: {
-        enum x86_alu a = in->imm == (BL_OR | BL_FETCH) ? ALU_OR
-                         : in->imm == (BL_AND | BL_FETCH) ? ALU_AND : ALU_XOR;
         if (base != R11) {
             x86_lea(e, R11, base, disp);
             base = R11;
