@@ -65,13 +65,6 @@ struct tnum tnum_and(struct tnum a, struct tnum b)
     return TNUM(v, alpha & beta & ~v);
 }
 
-struct tnum tnum_or(struct tnum a, struct tnum b)
-{
-    uint64_t v = a.value | b.value;
-    uint64_t mu = a.mask | b.mask;
-    return TNUM(v, mu & ~v);
-}
-
 struct tnum tnum_xor(struct tnum a, struct tnum b)
 {
     uint64_t v = a.value ^ b.value;

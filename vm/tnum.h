@@ -91,7 +91,13 @@ struct tnum tnum_add(struct tnum a, struct tnum b);
 struct tnum tnum_sub(struct tnum a, struct tnum b);
 struct tnum tnum_neg(struct tnum a);
 struct tnum tnum_and(struct tnum a, struct tnum b);
-struct tnum tnum_or(struct tnum a, struct tnum b);
+/* Inline: tnum_with_subreg below is built on it. */
+static inline struct tnum tnum_or(struct tnum a, struct tnum b)
+{
+    uint64_t v = a.value | b.value;
+    uint64_t mu = a.mask | b.mask;
+    return TNUM(v, mu & ~v);
+}
 struct tnum tnum_xor(struct tnum a, struct tnum b);
 struct tnum tnum_mul(struct tnum a, struct tnum b);
 
@@ -114,9 +120,7 @@ static inline struct tnum tnum_subreg(struct tnum a) { return tnum_cast(a, 4); }
 static inline struct tnum tnum_with_subreg(struct tnum a, struct tnum subreg)
 {
     struct tnum hi = TNUM(a.value & ~0xffffffffULL, a.mask & ~0xffffffffULL);
-    struct tnum lo = tnum_subreg(subreg);
-    uint64_t v = hi.value | lo.value; /* tnum_or(hi, lo) */
-    return TNUM(v, (hi.mask | lo.mask) & ~v);
+    return tnum_or(hi, tnum_subreg(subreg));
 }
 
 /* Formats a as "(value; mask)" hex, or the constant; returns the length

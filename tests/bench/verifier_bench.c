@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/verifier/gen_blocks.h"
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function" /* kernel_load_prog: this file times its own loads (with kernel_prepare) */
 #include "tests/verifier/kernel_load.h"
@@ -58,41 +59,6 @@ static uint64_t median(uint64_t *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_u64);
     return v[n / 2];
-}
-
-/* N blocks, each: idx = (x >> k) & 7; load value[idx]; branch on it. */
-static char *gen_blocks(int n)
-{
-    struct bl_strbuf sb = { 0 };
-    bl_strbuf_printf(&sb, ".map vals hash key=4 value=16 entries=16\n"
-                          "ldxw %%r6, [%%r1+12]\n"
-                          "stw [%%r10-4], 0\n"
-                          "mov %%r2, %%r10\n"
-                          "add %%r2, -4\n"
-                          "lddw %%r1, map:vals\n"
-                          "call 1\n"
-                          "jne %%r0, 0, go\n"
-                          "mov %%r0, 2\n"
-                          "exit\n"
-                          "go:\n"
-                          "mov %%r9, %%r0\n"
-                          "mov %%r7, 0\n");
-    for (int i = 0; i < n; i++)
-        bl_strbuf_printf(&sb, "mov %%r2, %%r6\n"
-                              "rsh %%r2, %d\n"
-                              "and %%r2, 7\n"
-                              "mov %%r3, %%r9\n"
-                              "add %%r3, %%r2\n"
-                              "ldxb %%r4, [%%r3+0]\n"
-                              "jgt %%r4, %d, b%d\n"
-                              "add %%r7, %%r4\n"
-                              "ja c%d\n"
-                              "b%d:\n"
-                              "xor %%r7, %%r2\n"
-                              "c%d:\n",
-                         i % 24, (i * 37) % 200, i, i, i, i);
-    bl_strbuf_printf(&sb, "mov %%r0, %%r7\nand %%r0, 3\nexit\n");
-    return sb.buf;
 }
 
 /* N blocks over a packet and a full stack: each reads a packet byte (in

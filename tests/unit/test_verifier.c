@@ -24,6 +24,7 @@
 #include "vm/verifier.h"
 #include "vm/verifier_state.h"
 #include "tests/verifier/corpus.h"
+#include "tests/verifier/gen_blocks.h"
 
 static int n_files, n_accept, n_reject;
 
@@ -374,7 +375,8 @@ static void test_arena_reuse(void **state)
     assert_int_equal(vf_arena_cached_bytes(), 0);
 }
 
-/* N blocks that each branch and meet again (as tests/bench/verifier_bench.c):
+/* N blocks that each branch and meet again (gen_blocks, as in
+ * tests/bench/verifier_bench.c):
  * pruning (with explored states stored compactly) must keep verification
  * to one walk per block, as the kernel's does: 11 N + 14 insns processed,
  * the same count as the kernel reports, and again on a second verification
@@ -382,27 +384,17 @@ static void test_arena_reuse(void **state)
 static void test_many_states(void **state)
 {
     (void)state;
-    struct bl_strbuf sb = { 0 };
     int n = 600;
-    bl_strbuf_printf(&sb, ".map vals hash key=4 value=16 entries=16\n"
-                          "ldxw %%r6, [%%r1+12]\nstw [%%r10-4], 0\nmov %%r2, %%r10\nadd %%r2, -4\n"
-                          "lddw %%r1, map:vals\ncall 1\njne %%r0, 0, go\nmov %%r0, 2\nexit\n"
-                          "go:\nmov %%r9, %%r0\nmov %%r7, 0\n");
-    for (int i = 0; i < n; i++)
-        bl_strbuf_printf(&sb, "mov %%r2, %%r6\nrsh %%r2, %d\nand %%r2, 7\nmov %%r3, %%r9\n"
-                              "add %%r3, %%r2\nldxb %%r4, [%%r3+0]\njgt %%r4, %d, b%d\n"
-                              "add %%r7, %%r4\nja c%d\nb%d:\nxor %%r7, %%r2\nc%d:\n",
-                         i % 24, (i * 37) % 200, i, i, i, i);
-    bl_strbuf_printf(&sb, "mov %%r0, %%r7\nand %%r0, 3\nexit\n");
+    char *text = gen_blocks(n);
     char *err = NULL;
-    bpflua_object *obj = bpflua_object_from_asm(sb.buf, "blocks.asm", &err);
+    bpflua_object *obj = bpflua_object_from_asm(text, "blocks.asm", &err);
     assert_non_null(obj);
     struct bl_prog *p = bl_object_prog(obj, 0);
     for (int round = 0; round < 2; round++) {
         assert_int_equal(bl_verify_prog(obj, p, 0, NULL), 0);
         assert_int_equal(p->verified_insns, 11u * (uint32_t)n + 14);
     }
-    bl_strbuf_free(&sb);
+    free(text);
     bpflua_object_free(obj);
 }
 
