@@ -53,18 +53,24 @@ static size_t align16(size_t n)
  * own verifier allocates from warm slab caches in the same way. */
 #define ARENA_CACHE_MAX (16u << 20)
 
+/* An array, most recent last, rather than a list through the chunks:
+ * LeakSanitizer scans static memory but not the mmap'd chunks such a list
+ * runs through, and reported the malloc'd chunks behind them as leaks. */
+#define ARENA_CACHE_SLOTS (ARENA_CACHE_MAX / ARENA_FIRST_CHUNK)
+
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct bl_arena_chunk *cache;
-static size_t cache_bytes;
+static struct bl_arena_chunk *cache[ARENA_CACHE_SLOTS];
+static size_t n_cached, cache_bytes;
 
 static struct bl_arena_chunk *chunk_get(size_t want)
 {
-    struct bl_arena_chunk *c = NULL, **pp;
+    struct bl_arena_chunk *c = NULL;
     pthread_mutex_lock(&cache_lock);
-    for (pp = &cache; *pp; pp = &(*pp)->next)
-        if ((*pp)->size >= want) {
-            c = *pp;
-            *pp = c->next;
+    for (size_t k = n_cached; k-- > 0;)
+        if (cache[k]->size >= want) {
+            c = cache[k];
+            memmove(&cache[k], &cache[k + 1], (n_cached - k - 1) * sizeof *cache);
+            n_cached--;
             cache_bytes -= c->size;
             break;
         }
@@ -104,10 +110,9 @@ static void chunk_free(struct bl_arena_chunk *c)
 static void chunk_put(struct bl_arena_chunk *c)
 {
     pthread_mutex_lock(&cache_lock);
-    if (cache_bytes + c->size <= ARENA_CACHE_MAX) {
+    if (n_cached < ARENA_CACHE_SLOTS && cache_bytes + c->size <= ARENA_CACHE_MAX) {
         POISON(c->data, c->size); /* unused until handed out again */
-        c->next = cache;
-        cache = c;
+        cache[n_cached++] = c;
         cache_bytes += c->size;
         c = NULL;
     }
@@ -118,16 +123,13 @@ static void chunk_put(struct bl_arena_chunk *c)
 void vf_arena_trim_cache(void)
 {
     pthread_mutex_lock(&cache_lock);
-    struct bl_arena_chunk *c = cache;
-    cache = NULL;
-    cache_bytes = 0;
-    pthread_mutex_unlock(&cache_lock);
-    while (c) {
-        struct bl_arena_chunk *next = c->next;
+    while (n_cached) {
+        struct bl_arena_chunk *c = cache[--n_cached];
         UNPOISON(c->data, c->size);
         chunk_free(c);
-        c = next;
     }
+    cache_bytes = 0;
+    pthread_mutex_unlock(&cache_lock);
 }
 
 size_t vf_arena_cached_bytes(void)
