@@ -855,9 +855,9 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     x86_test_rr(e, 0, RAX, RAX);             /* n == 0: rax = 0 iterations */
     x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
 
-    /* loop versioning: when the bounds checks of the body's straight-line
-     * start are decided by the last iteration, test them once here and run
-     * a copy of the body without them */
+    /* loop versioning: when bounds checks of the body are decided by the
+     * last iteration, test them once here and run a copy of the body
+     * without them */
     struct loop_check checks[LOOP_CHECKS_MAX];
     int n_checks = 0;
     uint8_t *unchecked = NULL;

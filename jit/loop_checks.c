@@ -5,13 +5,20 @@
  *
  *     a*i + b   [+ the 8 bytes at ctx + slot]
  *
- * or the ctx pointer itself, or something we do not follow. The walk is
- * forward over one straight line of code, so each form is exact for every
- * execution that reaches the instruction: no joins, no widening. The
- * coefficients stay small (|a| <= 2^16, |b| <= 2^31), and i < 2^23, so no
- * form ever wraps around 2^64: the integers we compute are the register
- * values. */
+ * or the ctx pointer itself, or something we do not follow. A callback's
+ * jumps all go forward (the verifier rejects loops; a jump back ends the
+ * search), so one pass in program order computes, for each instruction,
+ * the forms every path into it agrees on: at a join a form survives only
+ * when all edges bring the same one. Each form is then exact for every
+ * execution that reaches the instruction, and a check anywhere in the body
+ * (in a branch taken for some i only, too) is decided by the last
+ * iteration. The coefficients stay small (|a| <= 2^16, |b| <= 2^31), and
+ * i < 2^23, so no form ever wraps around 2^64: the integers we compute are
+ * the register values. Calls keep R6-R9 and forget R0-R5. */
 #include "loop_checks.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 enum { V_UNKNOWN, V_LIN, V_CTX };
 
@@ -121,23 +128,58 @@ static int as_check(const struct bl_insn *in, struct lin d, struct lin s, struct
     return 1;
 }
 
+static int same(const struct lin *x, const struct lin *y)
+{
+    return x->kind == y->kind && x->has_slot == y->has_slot && x->slot == y->slot &&
+           x->a == y->a && x->b == y->b;
+}
+
+/* what is known on entry to instruction k: the meet over its edges (a
+ * form both edges agree on, else unknown) */
+struct entry {
+    int seen;
+    struct lin r[BL_NREGS];
+};
+
+static void flow_into(struct entry *e, const struct lin *r)
+{
+    if (!e->seen) {
+        e->seen = 1;
+        memcpy(e->r, r, sizeof e->r);
+        return;
+    }
+    for (int k = 0; k < BL_NREGS; k++)
+        if (!same(&e->r[k], &r[k]))
+            e->r[k] = unknown();
+}
+
 int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
                    const uint8_t *is_target, struct loop_check *out)
 {
-    struct lin r[BL_NREGS];
+    uint32_t len = end - start;
     int n = 0;
+    if (!len || is_target[start])
+        return 0;                                /* reached by a jump: a loop inside */
+    struct entry *at = calloc(len, sizeof *at);
+    if (!at)
+        return 0;
+    at[0].seen = 1;
     for (int k = 0; k < BL_NREGS; k++)
-        r[k] = unknown();
-    r[BL_R1] = (struct lin){V_LIN, 0, 0, 1, 0};
-    r[BL_R2] = (struct lin){V_CTX, 0, 0, 0, 0};
-    for (uint32_t pc = start; pc < end; pc++) {
-        const struct bl_insn *in = &insns[pc];
+        at[0].r[k] = unknown();
+    at[0].r[BL_R1] = (struct lin){V_LIN, 0, 0, 1, 0};
+    at[0].r[BL_R2] = (struct lin){V_CTX, 0, 0, 0, 0};
+    /* Forward jumps only (a jump back ends the search with nothing found),
+     * so one pass in order sees every edge into k before k. */
+    for (uint32_t k = 0; k < len; k++) {
+        if (!at[k].seen)
+            continue;                            /* unreachable, or lddw's second slot */
+        const struct bl_insn *in = &insns[start + k];
         uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
-        if (is_target[pc])
-            break;                               /* a join (or a loop back to the
-                                                    start): forms may differ */
+        struct lin r[BL_NREGS];
+        memcpy(r, at[k].r, sizeof r);
+        int64_t next = (int64_t)k + 1, jump = -1;
         if (in->dst >= BL_NREGS || in->src >= BL_NREGS)
-            break;
+            goto give_up;
         switch (cls) {
         case BL_ALU64:
             r[in->dst] = alu64(r[in->dst], r[in->src], in);
@@ -146,13 +188,16 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
             r[in->dst] = unknown();
             break;
         case BL_LD:
-            r[in->dst] = unknown();
-            if (!bl_is_lddw(in))
-                return n;                        /* legacy packet loads: calls */
-            pc++;
+            if (bl_is_lddw(in)) {
+                r[in->dst] = unknown();
+                next = (int64_t)k + 2;
+            } else {                             /* legacy packet loads call out */
+                for (int q = BL_R0; q <= BL_R5; q++)
+                    r[q] = unknown();
+            }
             break;
         case BL_LDX:
-            if (r[in->src].kind == V_CTX && mode == BL_MEM && in->code == (BL_LDX | BL_MEM | BL_DW))
+            if (r[in->src].kind == V_CTX && in->code == (BL_LDX | BL_MEM | BL_DW))
                 r[in->dst] = (struct lin){V_LIN, 1, in->off, 0, 0};
             else
                 r[in->dst] = unknown();
@@ -167,14 +212,30 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
             }
             break;
         default:                                 /* BL_JMP, BL_JMP32 */
-            if (op == BL_CALL || op == BL_EXIT || op == BL_JA)
-                return n;
-            if (n < LOOP_CHECKS_MAX && as_check(in, r[in->dst], r[in->src], &out[n])) {
-                out[n].pc = pc;
-                n++;
+            if (op == BL_EXIT) {
+                next = -1;
+            } else if (op == BL_CALL) {          /* R6-R9 survive a call */
+                for (int q = BL_R0; q <= BL_R5; q++)
+                    r[q] = unknown();
+            } else {
+                jump = (int64_t)k + 1 + ((cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off);
+                if (jump <= (int64_t)k)
+                    goto give_up;                /* a loop inside the body */
+                if (op == BL_JA)
+                    next = -1;
+                else if (n < LOOP_CHECKS_MAX && as_check(in, r[in->dst], r[in->src], &out[n]))
+                    out[n++].pc = start + k;
             }
             break;
         }
+        if (next >= 0 && next < (int64_t)len)
+            flow_into(&at[next], r);
+        if (jump >= 0 && jump < (int64_t)len)
+            flow_into(&at[jump], r);
     }
+    free(at);
     return n;
+give_up:
+    free(at);
+    return 0;
 }

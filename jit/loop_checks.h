@@ -38,11 +38,11 @@ struct loop_check {
 
 #define LOOP_CHECKS_MAX 8
 
-/* Finds the checks in the straight-line start of the callback [start,
- * end): from its first instruction along fall-through edges, up to the
- * first instruction another jump reaches, a call, an exit or an
- * unconditional jump. is_target[pc] marks jump targets. Writes up to
- * LOOP_CHECKS_MAX checks in pc order; returns how many. */
+/* Finds the checks of the callback [start, end), anywhere a form of both
+ * sides is known on every path to the jump; nothing when its first
+ * instruction is a jump target (is_target[pc] marks them) or a jump goes
+ * back. Writes up to LOOP_CHECKS_MAX checks in pc order; returns how many
+ * (0 also when out of memory). */
 int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
                    const uint8_t *is_target, struct loop_check *out);
 

@@ -430,14 +430,24 @@ static void put_affine(struct gen *g, int r, int first_from_r1, int32_t mul, int
 }
 
 /* The checks of the plan at the callback's start (R1 = i, base = ctx),
- * on R3-R5 only; a check that fires skips a store of i to [area+off2] */
+ * on R3-R5 only; a check that fires skips a store of i to [area+off2].
+ * Sometimes after a join (the forms must survive it), and sometimes the
+ * pointer check in a branch only some iterations take. */
 static void put_check_prelude(struct gen *g, const struct check_plan *c, int base)
 {
-    uint32_t imm_jump = 0;
+    uint32_t imm_jump = 0, wrap = UINT32_MAX;
+    if ((c->imm || c->ptr) && below(3) == 0) {
+        put(g, BL_JMP | BL_JSET | BL_K, BL_R1, 0, 1, 1);
+        put(g, BL_ALU64 | BL_MOV | BL_K, BL_R3, 0, 0, 9);
+    }
     if (c->imm) {
         put_affine(g, BL_R3, 1, c->f[0].mul, c->f[0].sc, c->f[0].b);
         imm_jump = g->n;
         put(g, BL_JMP | (c->f[0].jop ? BL_JGE : BL_JGT) | BL_K, BL_R3, 0, 1, c->k);
+    }
+    if (c->ptr && below(4) == 0) {
+        wrap = g->n;                         /* past the store, for i & 2 */
+        put(g, BL_JMP | BL_JSET | BL_K, BL_R1, 0, 0, 2);
     }
     if (c->ptr) {
         /* r3 = [base+lo] + (a*i + b in r4), r5 = [base+hi] */
@@ -458,6 +468,8 @@ static void put_check_prelude(struct gen *g, const struct check_plan *c, int bas
         put(g, BL_STX | BL_MEM | BL_DW, base, BL_R1, c->off2, 0);
     if (c->imm)                              /* past the store */
         g->insns[imm_jump].off = (int16_t)(g->n - imm_jump - 1);
+    if (wrap != UINT32_MAX)
+        g->insns[wrap].off = (int16_t)(g->n - wrap - 1);
 }
 
 /* a function body of n_units units, then exit */

@@ -217,21 +217,76 @@ static void test_after_join(void **state)
                 "jgt %r3, 100, out\n" TAIL);
 }
 
+/* where both edges into a join bring the same form it survives, and a
+ * check in a branch (taken for some i only) is found too */
+static void test_joins_that_agree(void **state)
+{
+    struct loop_check c[LOOP_CHECKS_MAX];
+    int n = find_checks("mov %r3, %r1\n"
+                        "lsh %r3, 1\n"
+                        "jeq %r1, 3, j\n"
+                        "mov %r4, 7\n"                     /* r3 untouched on this edge */
+                        "j:\n"
+                        "jgt %r3, 100, out\n"               /* 4 */
+                        "jset %r1, 1, odd\n"
+                        "add %r3, 4\n"
+                        "jgt %r3, 200, out\n"               /* 7: only for even i */
+                        "odd:\n" TAIL,
+                        c);
+    assert_int_equal(n, 2);
+    expect_imm(&c[0], 4, 2, 0, 100, 0);
+    expect_imm(&c[1], 7, 2, 4, 200, 0);
+    /* the compiler's shape: an if before the packet check */
+    n = find_checks("mov %r9, %r2\n"
+                    "mov %r6, %r1\n"
+                    "jne %r6, 5, skip\n"
+                    "ldxdw %r7, [%r9+32]\n"
+                    "add %r7, 1\n"
+                    "stxdw [%r9+32], %r7\n"
+                    "skip:\n"
+                    "ldxdw %r1, [%r9+16]\n"
+                    "ldxdw %r2, [%r9+24]\n"
+                    "add %r1, %r6\n"
+                    "mov %r3, %r1\n"
+                    "add %r3, 1\n"
+                    "jgt %r3, %r2, out\n"              /* 11 */
+                    TAIL,
+                    c);
+    assert_int_equal(n, 1);
+    expect_ptr(&c[0], 11, 1, 1, 16, 24, 0);
+}
+
+/* a call keeps R6-R9 (checks on them are found after it) and forgets R0-R5 */
 static void test_after_call(void **state)
 {
-    expect_none("mov %r6, %r1\n"
-                "lsh %r6, 1\n"
-                "call 7\n"
-                "jgt %r6, 100, out\n" TAIL);
-    /* a check before the call is found, none after it */
     struct loop_check c[LOOP_CHECKS_MAX];
     int n = find_checks("mov %r6, %r1\n"
-                        "jgt %r6, 50, out\n"
+                        "lsh %r6, 1\n"
                         "call 7\n"
                         "jgt %r6, 100, out\n" TAIL,
                         c);
     assert_int_equal(n, 1);
-    expect_imm(&c[0], 1, 1, 0, 50, 0);
+    expect_imm(&c[0], 3, 2, 0, 100, 0);
+    expect_none("mov %r3, %r1\n"
+                "lsh %r3, 1\n"
+                "call 7\n"
+                "jgt %r3, 100, out\n" TAIL);
+    expect_none("mov %r9, %r2\n"
+                "call 7\n"
+                "ldxdw %r3, [%r2+0]\n"               /* R2 is no longer ctx */
+                "ldxdw %r4, [%r2+8]\n"
+                "add %r3, %r6\n"
+                "jgt %r3, %r4, out\n" TAIL);
+}
+
+/* a jump back anywhere: nothing (the body is no longer a DAG) */
+static void test_jump_back(void **state)
+{
+    expect_none("mov %r3, %r1\n"
+                "jgt %r3, 100, out\n"
+                "top:\n"
+                "add %r3, 1\n"
+                "jlt %r3, 4, top\n" TAIL);
 }
 
 static void test_shift_by_register(void **state)
@@ -324,6 +379,8 @@ int main(void)
         cmocka_unit_test(test_alu32_index),
         cmocka_unit_test(test_after_join),
         cmocka_unit_test(test_after_call),
+        cmocka_unit_test(test_joins_that_agree),
+        cmocka_unit_test(test_jump_back),
         cmocka_unit_test(test_shift_by_register),
         cmocka_unit_test(test_negative_b),
         cmocka_unit_test(test_jmp32),
