@@ -79,32 +79,11 @@ void x86_modrm(struct x86_emit *e, int mod, int reg, int rm)
     x86_emit1(e, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (rm & 7)));
 }
 
-void x86_modrm_mem(struct x86_emit *e, int reg, int base, int32_t disp)
-{
-    int mod;
-    if (disp == 0 && (base & 7) != RBP)
-        mod = 0;              /* rbp/r13 with mod 0 would mean rip/disp32 */
-    else if (disp >= -128 && disp <= 127)
-        mod = 1;
-    else
-        mod = 2;
-    x86_modrm(e, mod, reg, base);
-    if ((base & 7) == RSP)
-        x86_emit1(e, 0x24);   /* SIB: no index, base = rsp/r12 */
-    if (mod == 1)
-        x86_emit1(e, (uint8_t)(int8_t)disp);
-    else if (mod == 2)
-        x86_emit4(e, (uint32_t)disp);
-}
-
 /* ModRM (+ SIB + displacement) for [base + index*scale + disp]; base or
- * index may be -1. Without an index this is x86_modrm_mem. */
+ * index may be -1. A SIB byte comes with an index, and for rsp/r12 as a
+ * base (whose ModRM encoding means "SIB follows"). */
 void x86_modrm_m(struct x86_emit *e, int reg, const struct x86_mem *m)
 {
-    if (m->index < 0 && m->base >= 0) {
-        x86_modrm_mem(e, reg, m->base, m->disp);
-        return;
-    }
     int ss = m->scale == 8 ? 3 : m->scale == 4 ? 2 : m->scale == 2 ? 1 : 0;
     int index = m->index < 0 ? 4 : m->index;     /* 100 without REX.X: none */
     if (m->base < 0) {                           /* [index*scale + disp32] */
@@ -115,17 +94,25 @@ void x86_modrm_m(struct x86_emit *e, int reg, const struct x86_mem *m)
     }
     int mod;
     if (m->disp == 0 && (m->base & 7) != RBP)
-        mod = 0;                                 /* rbp/r13 with mod 0: no base */
+        mod = 0;                                 /* rbp/r13 with mod 0 would mean rip/disp32 */
     else if (m->disp >= -128 && m->disp <= 127)
         mod = 1;
     else
         mod = 2;
-    x86_modrm(e, mod, reg, 4);
-    x86_emit1(e, (uint8_t)((ss << 6) | ((index & 7) << 3) | (m->base & 7)));
+    int sib = m->index >= 0 || (m->base & 7) == RSP;
+    x86_modrm(e, mod, reg, sib ? 4 : m->base);
+    if (sib)
+        x86_emit1(e, (uint8_t)((ss << 6) | ((index & 7) << 3) | (m->base & 7)));
     if (mod == 1)
         x86_emit1(e, (uint8_t)(int8_t)m->disp);
     else if (mod == 2)
         x86_emit4(e, (uint32_t)m->disp);
+}
+
+void x86_modrm_mem(struct x86_emit *e, int reg, int base, int32_t disp)
+{
+    struct x86_mem m = {(int8_t)base, -1, 1, disp};
+    x86_modrm_m(e, reg, &m);
 }
 
 /* REX for an instruction with a memory operand m */
