@@ -357,9 +357,10 @@ int jit_exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start)
     return jit_zeroed_just_before(j, pc, start, BL_R0);
 }
 
-/* Does every exit of the callback return a constant 0 (jit_exit_returns_zero)?
- * Then the loop never breaks early. */
-static int never_breaks(const struct jit *j, const struct jfunc *cb)
+/* Does every exit of the callback (every one a copy can reach: reach,
+ * NULL for all) return a constant 0 (jit_exit_returns_zero)? Then the
+ * loop never breaks early. */
+static int never_breaks(const struct jit *j, const struct jfunc *cb, const uint8_t *reach)
 {
     for (uint32_t i = cb->start; i < cb->end; i++) {
         const struct bl_insn *in = &j->insns[i];
@@ -367,7 +368,8 @@ static int never_breaks(const struct jit *j, const struct jfunc *cb)
             i++;
             continue;
         }
-        if (in->code == (BL_JMP | BL_EXIT) && !jit_exit_returns_zero(j, i, cb->start))
+        if (in->code == (BL_JMP | BL_EXIT) && (!reach || reach[i - cb->start]) &&
+            !jit_exit_returns_zero(j, i, cb->start))
             return 0;
     }
     return 1;
@@ -401,17 +403,22 @@ static int last_exit_tests_r0(const struct jit *j, const struct inline_ctx *ic)
            !(last > ic->start && bl_is_lddw(&j->insns[last - 1]));
 }
 
+/* cmp i, n (32-bit) where i's value is in ireg */
+static void cmp_with_n(struct jit *j, int ireg, const struct loop_var *vn)
+{
+    if (vn->reg >= 0)
+        x86_alu_rr(&j->e, 0, ALU_CMP, ireg, vn->reg);
+    else
+        x86_alu_rm(&j->e, 0, ALU_CMP, ireg, RSP, vn->disp);
+}
+
 /* cont0: i++; if (i < n) goto top; goto out */
 void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out)
 {
     struct x86_emit *e = &j->e;
     const struct loop_var *vi = &ic->vars[0], *vn = &ic->vars[1];
-    emit_next_i(j, vi);
-    int ireg = vi->reg >= 0 ? vi->reg : RDI;
-    if (vn->reg >= 0)
-        x86_alu_rr(e, 0, ALU_CMP, ireg, vn->reg);
-    else
-        x86_alu_rm(e, 0, ALU_CMP, ireg, RSP, vn->disp);
+    emit_next_i(j, vi);                          /* (leaves i in rdi when in memory) */
+    cmp_with_n(j, vi->reg >= 0 ? vi->reg : RDI, vn);
     x86_jcc_fix(e, CC_B, FIX_LABEL, ic->top_label);
     if (with_jmp_out)
         x86_jmp_fix(e, FIX_LABEL, ic->out_label);
@@ -605,7 +612,7 @@ static void emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_
     } else {
         x86_label_bind(e, ic->cont0_label);
         jit_emit_loop_tail(j, ic, 0);
-        if (never_breaks(j, cb)) {
+        if (never_breaks(j, cb, NULL)) {
             x86_label_bind(e, ic->cont_label);    /* (unused: every exit returns 0) */
         } else {
             x86_jmp_fix(e, FIX_LABEL, ic->out_label);
@@ -622,18 +629,13 @@ static void emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_
  * iteration breaks)? */
 static int unrollable(const struct jit *j, const struct jfunc *cb, const uint8_t *reach)
 {
-    if (!reach || cb->end - cb->start > UNROLL_MAX_INSNS)
+    if (!reach || cb->end - cb->start > UNROLL_MAX_INSNS || !never_breaks(j, cb, reach))
         return 0;
     for (uint32_t i = cb->start; i < cb->end; i++) {
         const struct bl_insn *in = &j->insns[i];
-        if (reach[i - cb->start]) {
-            if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL)
-                return 0;
-            if (in->code == (BL_JMP | BL_EXIT) && !jit_exit_returns_zero(j, i, cb->start))
-                return 0;
-            if (BL_CLASS(in->code) == BL_LD && !bl_is_lddw(in))
-                return 0;                    /* legacy packet loads call out */
-        }
+        if (reach[i - cb->start] && ((BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL) ||
+                                     (BL_CLASS(in->code) == BL_LD && !bl_is_lddw(in))))
+            return 0;                        /* calls (legacy packet loads call out too) */
         if (bl_is_lddw(in))
             i++;
     }
@@ -649,15 +651,12 @@ static void var_add(struct jit *j, const struct loop_var *v, int32_t d)
         x86_alu_mi(&j->e, 1, ALU_ADD, RSP, v->disp, d);
 }
 
+/* cmp i, n, i loaded into rdi when it lives in memory */
 static void cmp_i_n(struct jit *j, const struct loop_var *vi, const struct loop_var *vn)
 {
-    int ireg = vi->reg >= 0 ? vi->reg : RDI;
     if (vi->reg < 0)
         x86_load(&j->e, 8, 0, RDI, RSP, vi->disp);
-    if (vn->reg >= 0)
-        x86_alu_rr(&j->e, 0, ALU_CMP, ireg, vn->reg);
-    else
-        x86_alu_rm(&j->e, 0, ALU_CMP, ireg, RSP, vn->disp);
+    cmp_with_n(j, vi->reg >= 0 ? vi->reg : RDI, vn);
 }
 
 /* A copy of a loop that never breaks, its body twice per trip (the loop

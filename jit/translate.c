@@ -826,36 +826,30 @@ int jit_emit_insn(struct jit *j, uint32_t pc)
         return 0;
     }
     case BL_ST:
-        if (BL_MODE(in->code) != BL_MEM)
-            return jit_fail(j, pc, "unknown store");
-        if (!j->inl)
-            fwd_store(j, in);
-        slot = jit_promoted_reg(j, in->dst, jit_size_of(in->code), in->off);
-        if (slot >= 0) {
-            x86_mov_ri(e, slot, (uint64_t)(int64_t)in->imm);
-            if (!j->inl->write_through)
-                return 0;
-        }
-        mem_operand(j, pc, in->dst, in->off, jit_size_of(in->code), &m);
-        x86_store_i_m(e, jit_size_of(in->code), &m, in->imm);
-        return 0;
-    case BL_STX:
-        if (BL_MODE(in->code) == BL_ATOMIC)
+    case BL_STX: {
+        int size = jit_size_of(in->code), imm = cls == BL_ST;
+        if (!imm && BL_MODE(in->code) == BL_ATOMIC)
             return emit_atomic(j, pc, in);
         if (BL_MODE(in->code) != BL_MEM)
             return jit_fail(j, pc, "unknown store");
         if (!j->inl)
             fwd_store(j, in);
-        slot = jit_promoted_reg(j, in->dst, jit_size_of(in->code), in->off);
+        slot = jit_promoted_reg(j, in->dst, size, in->off);
         if (slot >= 0) {
-            if (slot != j->rmap[in->src])
+            if (imm)
+                x86_mov_ri(e, slot, (uint64_t)(int64_t)in->imm);
+            else if (slot != j->rmap[in->src])
                 x86_mov_rr(e, 1, slot, j->rmap[in->src]);
             if (!j->inl->write_through)
                 return 0;
         }
-        mem_operand(j, pc, in->dst, in->off, jit_size_of(in->code), &m);
-        x86_store_r_m(e, jit_size_of(in->code), &m, j->rmap[in->src]);
+        mem_operand(j, pc, in->dst, in->off, size, &m);
+        if (imm)
+            x86_store_i_m(e, size, &m, in->imm);
+        else
+            x86_store_r_m(e, size, &m, j->rmap[in->src]);
         return 0;
+    }
     }
     return jit_fail(j, pc, "unknown instruction class");
 }
