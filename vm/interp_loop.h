@@ -453,27 +453,18 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #if INTERP_DIRECT
     /* superinstructions (see decode_program): the second operand's register or
      * immediate is in imm, the pair's second slot is skipped */
-    ldxdw_mov: {
-        uint64_t v;
-        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
-        DST = v;
-        reg[ip->imm] = v;
-        ip += 2;
+    /* ldxdw rA, [rB+off]; then rC op= rA, C in imm */
+#define LDXDW_THEN(name, op)                                                              \
+    name: {                                                                               \
+        uint64_t v;                                                                       \
+        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v); \
+        DST = v;                                                                          \
+        reg[ip->imm] op v;                                                                \
+        ip += 2;                                                                          \
         DISPATCH(); }
-    ldxdw_add: {
-        uint64_t v;
-        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
-        DST = v;
-        reg[ip->imm] += v;
-        ip += 2;
-        DISPATCH(); }
-    ldxdw_mul: {
-        uint64_t v;
-        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
-        DST = v;
-        reg[ip->imm] *= v;
-        ip += 2;
-        DISPATCH(); }
+    LDXDW_THEN(ldxdw_mov, =)
+    LDXDW_THEN(ldxdw_add, +=)
+    LDXDW_THEN(ldxdw_mul, *=)
     mov_ldxdw: {
         uint64_t v = SRC, w;  /* the mov's own off is 0: off holds the load's */
         DST = v;
@@ -535,13 +526,8 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         reg[b & 0xff] = v;
         ip += 2;
         DISPATCH(); }
-    ldxdw_xor: {
-        uint64_t v;
-        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
-        DST = v;
-        reg[ip->imm] ^= v;
-        ip += 2;
-        DISPATCH(); }
+    LDXDW_THEN(ldxdw_xor, ^=)
+#undef LDXDW_THEN
 #endif
 
     invalid:
