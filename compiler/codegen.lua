@@ -121,6 +121,14 @@ local read_kind = {
 local alu_ops = { ["+"] = "add", ["-"] = "sub", ["*"] = "mul", ["&"] = "and", ["|"] = "or", ["~"] = "xor" }
 local commutative = { ["+"] = true, ["*"] = true, ["&"] = true, ["|"] = true, ["~"] = true }
 
+-- f(x, a, b) for each operand x of expression e (its two sides, a call's
+-- arguments), in source order
+local function each_operand(e, f, a, b)
+  f(e[1], a, b)
+  f(e[2], a, b)
+  if e.args then for _, x in ipairs(e.args) do f(x, a, b) end end
+end
+
 -- walk_function(fn node, v): the one walk over a function's statements
 -- (those of nested blocks and loop bodies included, in source order), for
 -- scan_function and precise_vars: a new statement kind is added here. sc is
@@ -189,9 +197,7 @@ local function scan_function(fnnode)
       if e.sym and e.sym.kind == "var" then use(sc, e.sym, 1) end
       return
     end
-    expr(e[1], sc)
-    expr(e[2], sc)
-    if e.args then for _, a in ipairs(e.args) do expr(a, sc) end end
+    each_operand(e, expr, sc)
   end
   walk_function(fnnode, {
     eval = function(list, sc, s)
@@ -259,9 +265,7 @@ local function precise_vars(fnnode, is_prog)
         return ex(e[1], ok, ctx)
       end
     end
-    ex(e[1], false)
-    ex(e[2], false)
-    if e.args then for _, a in ipairs(e.args) do ex(a, false) end end
+    each_operand(e, ex, false)
   end
   walk_function(fnnode, {
     eval = function(list, _, s)
