@@ -583,13 +583,18 @@ static void test_inlined_loop_state(void **state)
     uint8_t mem[4] = {0x80, 0xff, 0x7f, 1};
     assert_true(trusted_text("lddw %r0, -1\nldxh %r0, [%r1+1]\nbe16 %r0\nmul %r0, 8\nexit\n", mem,
                              sizeof mem) == 0xff7f * 8);
+    /* main for both: ctx = [r10-32] (acc, then a pointer to acc at
+     * [r10-24], then a sum at [r10-16]), 10 iterations; returns
+     * sum * 1000 + acc */
+#define SPILLED_MAIN                                                                       \
+    "stdw [%r10-32], 0\nmov %r1, %r10\nadd %r1, -32\nstxdw [%r10-24], %r1\n"             \
+    "stdw [%r10-16], 0\nmov %r1, 10\nlddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -32\n"    \
+    "mov %r4, 0\ncall 181\nldxdw %r0, [%r10-16]\nmul %r0, 1000\nldxdw %r1, [%r10-32]\n" \
+    "add %r0, %r1\nexit\n"
     /* a promoted slot written in the loop and read back through a pointer
      * to it that was spilled to the stack: memory must be current */
     const char *spilled =
-        "stdw [%r10-32], 0\nmov %r1, %r10\nadd %r1, -32\nstxdw [%r10-24], %r1\n"
-        "stdw [%r10-16], 0\nmov %r1, 10\nlddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -32\n"
-        "mov %r4, 0\ncall 181\nldxdw %r0, [%r10-16]\nmul %r0, 1000\nldxdw %r1, [%r10-32]\n"
-        "add %r0, %r1\nexit\n"
+        SPILLED_MAIN
         "cb:\nmov %r9, %r2\nldxdw %r3, [%r9]\nadd %r3, %r1\nstxdw [%r9], %r3\n"
         "ldxdw %r4, [%r9+8]\nldxdw %r5, [%r4]\nldxdw %r0, [%r9+16]\nadd %r0, %r5\n"
         "stxdw [%r9+16], %r0\nmov %r0, 0\nexit\n";
@@ -597,14 +602,12 @@ static void test_inlined_loop_state(void **state)
     assert_true(trusted_text(spilled, NULL, 0) == 165 * 1000 + 45);
     /* the same slot written through the spilled pointer, read directly */
     const char *spilled_store =
-        "stdw [%r10-32], 0\nmov %r1, %r10\nadd %r1, -32\nstxdw [%r10-24], %r1\n"
-        "stdw [%r10-16], 0\nmov %r1, 10\nlddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -32\n"
-        "mov %r4, 0\ncall 181\nldxdw %r0, [%r10-16]\nmul %r0, 1000\nldxdw %r1, [%r10-32]\n"
-        "add %r0, %r1\nexit\n"
+        SPILLED_MAIN
         "cb:\nmov %r9, %r2\nldxdw %r4, [%r9+8]\nldxdw %r3, [%r9]\nadd %r3, %r1\n"
         "stxdw [%r4], %r3\nldxdw %r0, [%r9]\nldxdw %r5, [%r9+16]\nadd %r5, %r0\n"
         "stxdw [%r9+16], %r5\nmov %r0, 0\nexit\n";
     assert_true(trusted_text(spilled_store, NULL, 0) == 165 * 1000 + 45);
+#undef SPILLED_MAIN
     /* breaks with dirty promoted slots, from the middle and at the end */
     const char *brk =
         "stdw [%r10-32], 0\nstdw [%r10-24], 7\nmov %r1, 100\nlddw %r2, func:cb\n"
