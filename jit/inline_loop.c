@@ -34,7 +34,7 @@
 #include "loop_checks.h"
 #include "x86_emit.h"
 #include "../vm/asm.h"
-#include "../vm/object.h"
+#include "../core/object.h"
 #include "../vm/verifier.h"
 #include "../stdlib/helpers.h"
 

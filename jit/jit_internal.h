@@ -12,7 +12,7 @@
 
 #include "x86_emit.h"
 #include "../vm/asm.h"
-#include "../vm/object.h"
+#include "../core/object.h"
 #include "../vm/verifier.h"
 
 struct bpflua_helper;

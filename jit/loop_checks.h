@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "../vm/insn.h"
+#include "../core/insn.h"
 
 enum loop_check_kind {
     LC_IMM, /* a*i + b  >(=)  k            never taken iff a*(n-1) + b  <(=) k */

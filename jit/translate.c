@@ -14,7 +14,7 @@
 #include "jit_internal.h"
 #include "x86_emit.h"
 #include "../vm/asm.h"
-#include "../vm/object.h"
+#include "../core/object.h"
 #include "../stdlib/helpers.h"
 #include "../stdlib/maps.h"
 

@@ -65,9 +65,9 @@
 #include "jit_internal.h"
 #include "x86_emit.h"
 #include "../vm/asm.h"
-#include "../vm/object.h"
+#include "../core/object.h"
 #include "../vm/verifier.h"
-#include "../vm/xdp.h"
+#include "../core/xdp.h"
 #include "../stdlib/helpers.h"
 #include "../stdlib/maps.h"
 
@@ -589,6 +589,7 @@ static int compile(struct bl_prog *p, int raw,
     if (p->jit)
         bl_jit_free(p->jit);
     p->jit = code;
+    p->jit_free = bl_jit_free;
     return 0;
 }
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../vm/object.h"
+#include "../core/object.h"
 #include "helpers.h"
 #include "maps.h"
 

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../vm/guard.h"
-#include "../vm/object.h"
+#include "../core/guard.h"
+#include "../core/object.h"
 #include "maps.h"
 
 /* Upper bound on one map's memory, so a typo in max_entries is a clear

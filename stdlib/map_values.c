@@ -11,7 +11,7 @@
  *
  *   PAGES   small maps (at most BL_VALUES_GUARD_PAGES pages, guards
  *           included): each value in its own page run, its 8-byte rounding
- *           ending at a PROT_NONE page (vm/guard.h, BL_GUARD_END). A write
+ *           ending at a PROT_NONE page (core/guard.h, BL_GUARD_END). A write
  *           past round8(value_size) faults at once; the bytes between
  *           value_size and its rounding are a canary; a write below the
  *           value lands in the run's slack, which bl_guard_check() watches.

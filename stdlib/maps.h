@@ -21,6 +21,11 @@
 
 struct bl_map_def;
 struct bl_map;
+struct bpflua_object;
+
+/* An object's runtime map instance `map`, created on first use
+ * (map_defs.c); NULL with *err on failure. */
+struct bl_map *bl_object_map(struct bpflua_object *obj, size_t map, char **err);
 
 /* Checks a definition against the kernel's rules for its type and our
  * size limits: 0, or a negative errno with the reason in *err. */
@@ -44,7 +49,7 @@ int bl_map_next_key(struct bl_map *m, const void *key, void *next_key);
 long bl_map_for_each(struct bl_map *m,
                      int (*fn)(struct bl_map *m, void *key, void *value, void *ctx),
                      void *ctx);
-/* Guarded maps (created while bl_guard_default(), vm/guard.h): 0, or
+/* Guarded maps (created while bl_guard_default(), core/guard.h): 0, or
  * -EFAULT if something wrote outside a value since the last check (the
  * canaries and slack are restored). 0 for unguarded maps. */
 int bl_map_guard_check(struct bl_map *m);

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../vm/object.h"
+#include "../core/object.h"
 #include "helpers.h"
 
 #define PRINTK_MAX_ARGS 3

@@ -43,7 +43,7 @@ struct bl_interp_opts {
     struct bl_mem_region regions[BL_INTERP_MAX_REGIONS];
     unsigned n_regions;
     /* verified and counted runs: put each 512-byte BPF stack frame (calls,
-     * bpf_loop and other callback frames) in guarded memory (vm/guard.h),
+     * bpf_loop and other callback frames) in guarded memory (core/guard.h),
      * its lowest byte right after a PROT_NONE page, so an access below a
      * frame faults at once (SIGSEGV) and the space above it up to the next
      * guard page holds no host data; a write there fails the run with
@@ -74,7 +74,7 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
 int bl_run_raw(bpflua_object *obj, size_t prog, void *mem, size_t mem_len,
                uint64_t max_insns, uint64_t *r0, char **err);
 
-/* vm/conformance.c: bpflua_conformance_file in the interpreter's verified
+/* engine/conformance.c: bpflua_conformance_file in the interpreter's verified
  * (unchecked, direct-threaded) loop, for differential tests of programs
  * known to be safe. Only for tests: nothing is checked. */
 int bl_conformance_file_unchecked(const char *path, void *out);

@@ -25,7 +25,7 @@ if(CLANG)
             ${NATIVE_DIR}/algos.c
     COMMAND ${CLANG} -O2 -c -o ${CMAKE_BINARY_DIR}/native_driver.o ${NATIVE_DIR}/bench_native.c
     DEPENDS ${NATIVE_DIR}/algos.c ${NATIVE_DIR}/bench_native.c ${NATIVE_DIR}/algos.h
-            ${CMAKE_SOURCE_DIR}/stdlib/maps.h ${CMAKE_SOURCE_DIR}/vm/object.h
+            ${CMAKE_SOURCE_DIR}/stdlib/maps.h ${CMAKE_SOURCE_DIR}/core/object.h
     COMMENT "Building the native-C benchmark baseline with clang -O2")
   set_source_files_properties(${NATIVE_OBJS} PROPERTIES EXTERNAL_OBJECT TRUE GENERATED TRUE)
   add_executable(bench_native ${NATIVE_OBJS})

@@ -32,7 +32,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "vm/object.h"
+#include "core/object.h"
 #include "stdlib/maps.h"
 
 /* This thread's CPU time (user + system): time spent preempted by other

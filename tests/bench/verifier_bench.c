@@ -35,9 +35,9 @@
 #pragma GCC diagnostic ignored "-Wunused-function" /* kernel_load_prog: this file times its own loads (with kernel_prepare) */
 #include "tests/verifier/kernel_load.h"
 #pragma GCC diagnostic pop
-#include "vm/bpflua.h"
-#include "vm/kernel.h"
-#include "vm/object.h"
+#include "core/bpflua.h"
+#include "engine/kernel.h"
+#include "core/object.h"
 #include "vm/verifier.h"
 
 static int runs = 7;

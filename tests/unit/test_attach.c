@@ -1,4 +1,4 @@
-/* test_attach.c - the error paths of live filters (vm/attach.c): modes,
+/* test_attach.c - the error paths of live filters (engine/attach.c): modes,
  * missing interfaces, bad arguments, detaching from an interface without a
  * program; and the value arithmetic of the live view. Nothing here attaches
  * a program: that is tests/cli/attach.sh, inside its own namespaces. */
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vm/attach.h"
-#include "vm/object.h"
+#include "engine/attach.h"
+#include "core/object.h"
 
 static void test_modes(void **state)
 {

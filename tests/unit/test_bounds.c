@@ -4,7 +4,7 @@
  * program compiled from the .lua files of tests/lang and tests/bench/progs (with
  * the `bpflua` command), runs in the interpreter's counted mode on several
  * packets; the instructions executed must not exceed the verifier's
- * max_insns. Each is also run guarded (vm/guard.h), where bpflua_run itself
+ * max_insns. Each is also run guarded (core/guard.h), where bpflua_run itself
  * holds the first run to the proven bound.
  */
 #include <dirent.h>
@@ -24,7 +24,7 @@
 #pragma GCC diagnostic ignored "-Wunused-function" /* only corpus_slurp and corpus_section here */
 #include "tests/verifier/corpus.h"
 #pragma GCC diagnostic pop
-#include "vm/bpflua.h"
+#include "core/bpflua.h"
 
 static const char *src_dir(void)
 {

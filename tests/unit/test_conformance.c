@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "vm/bpflua.h"
+#include "core/bpflua.h"
 #include "vm/interp.h"
 
 /* The repository root: $BPFLUA_SRC, else from this file's path. */

@@ -23,9 +23,9 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "vm/bpflua.h"
-#include "vm/insn.h"
-#include "vm/object.h"
+#include "core/bpflua.h"
+#include "core/insn.h"
+#include "core/object.h"
 #include "testutil.h"
 
 /* ---- helpers ---------------------------------------------------------------- */

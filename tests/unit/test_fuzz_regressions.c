@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "vm/bpflua.h"
+#include "core/bpflua.h"
 
 static int check_file(const char *path)
 {

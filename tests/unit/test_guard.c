@@ -1,4 +1,4 @@
-/* test_guard.c - guard-page memory (vm/guard.c) and guarded runs.
+/* test_guard.c - guard-page memory (core/guard.c) and guarded runs.
  *
  * A deliberately wrong "verified" program (a correct program patched after
  * the verifier accepted it, so the verifier is bypassed) reads one byte past
@@ -22,9 +22,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "vm/guard.h"
+#include "core/guard.h"
 #include "vm/interp.h"
-#include "vm/object.h"
+#include "core/object.h"
 #include "stdlib/maps.h"
 #include "jit/jit.h"
 #include "testutil.h"

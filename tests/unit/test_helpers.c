@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vm/object.h"
+#include "core/object.h"
 #include "stdlib/helpers.h"
 #include "stdlib/maps.h"
 

@@ -14,7 +14,7 @@
 #include "vm/interp.h"
 #include "stdlib/helpers.h"
 #include "jit/jit.h"
-#include "vm/kernel.h"
+#include "engine/kernel.h"
 
 struct outcome { int rc; uint64_t r0; uint64_t insns; char msg[200]; };
 

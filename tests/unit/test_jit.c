@@ -21,10 +21,10 @@
 #include "stdlib/maps.h"
 #include "vm/asm.h"
 #include "vm/interp.h"
-#include "vm/object.h"
+#include "core/object.h"
 #include "vm/verifier.h"
 
-/* ---- the conformance helpers (as vm/conformance.c) ------------------------- */
+/* ---- the conformance helpers (as engine/conformance.c) ------------------------- */
 
 static uint64_t unwind_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                               struct bpflua_run_env *env)

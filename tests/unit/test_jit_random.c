@@ -30,7 +30,7 @@
 #include "stdlib/helpers.h"
 #include "vm/asm.h"
 #include "vm/interp.h"
-#include "vm/object.h"
+#include "core/object.h"
 #include "vm/verifier.h"
 
 static uint64_t rng;

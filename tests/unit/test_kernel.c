@@ -17,9 +17,9 @@
 
 #include <bpf/bpf.h>
 
-#include "vm/bpflua.h"
-#include "vm/kernel.h"
-#include "vm/object.h"
+#include "core/bpflua.h"
+#include "engine/kernel.h"
+#include "core/object.h"
 #include "testutil.h"
 
 static int kernel_ok;

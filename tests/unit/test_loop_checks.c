@@ -19,8 +19,8 @@
 
 #include "jit/loop_checks.h"
 #include "vm/asm.h"
-#include "vm/bpflua.h"
-#include "vm/object.h"
+#include "core/bpflua.h"
+#include "core/object.h"
 
 /* assembles text, marks the jump targets, runs bl_loop_checks over the
  * whole program; returns how many checks it found */

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vm/guard.h"
-#include "vm/object.h"
+#include "core/guard.h"
+#include "core/object.h"
 #include "stdlib/maps.h"
 #include "testutil.h"
 

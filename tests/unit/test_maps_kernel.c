@@ -26,9 +26,9 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "vm/bpflua.h"
-#include "vm/kernel.h"
-#include "vm/object.h"
+#include "core/bpflua.h"
+#include "engine/kernel.h"
+#include "core/object.h"
 #include "stdlib/helpers.h"
 #include "stdlib/maps.h"
 #include "testutil.h"

@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
-#include "vm/bpflua.h"
-#include "vm/kernel.h"
+#include "core/bpflua.h"
+#include "engine/kernel.h"
 
 #define PROGRAMS 1500
 

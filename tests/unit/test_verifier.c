@@ -19,8 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "vm/bpflua.h"
-#include "vm/object.h"
+#include "core/bpflua.h"
+#include "core/object.h"
 #include "vm/verifier.h"
 #include "vm/verifier_state.h"
 #include "tests/verifier/corpus.h"

@@ -18,8 +18,8 @@
 
 #include "tests/verifier/corpus.h"
 #include "tests/verifier/kernel_load.h"
-#include "vm/bpflua.h"
-#include "vm/kernel.h"
+#include "core/bpflua.h"
+#include "engine/kernel.h"
 
 static int same, differs, bad, checked;
 

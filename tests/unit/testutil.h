@@ -17,8 +17,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vm/bpflua.h"
-#include "vm/object.h"
+#include "core/bpflua.h"
+#include "core/object.h"
 
 /* Assembles text; fails the test with the assembler's message. */
 static inline bpflua_object *tu_assemble(const char *text, const char *name)

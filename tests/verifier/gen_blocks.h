@@ -4,7 +4,7 @@
 #ifndef BPFLUA_TESTS_GEN_BLOCKS_H
 #define BPFLUA_TESTS_GEN_BLOCKS_H
 
-#include "vm/object.h"
+#include "core/object.h"
 
 /* An XDP program: a map lookup, then N blocks, each: idx = (x >> k) & 7;
  * load value[idx]; branch on it, and the two sides meet again. Returns the

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vm/object.h"
+#include "core/object.h"
 
 struct kload {
     int accepted;

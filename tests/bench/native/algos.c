@@ -23,7 +23,7 @@
 
 #include "algos.h"
 #include "stdlib/maps.h"
-#include "vm/object.h"
+#include "core/object.h"
 
 static inline uint64_t keep(uint64_t v)
 {

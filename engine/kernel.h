@@ -19,7 +19,7 @@ int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
 void bl_kernel_close(struct bl_kernel_obj *k);
 /* File descriptors of a loaded object (after bl_kernel_load), owned by the
  * object: the program `prog`'s fd and map `map`'s fd (bpflua indexes), or a
- * negative errno. Used by vm/attach.c (live filters). */
+ * negative errno. Used by engine/attach.c (live filters). */
 int bl_kernel_prog_fd(bpflua_object *obj, size_t prog);
 int bl_kernel_map_fd(bpflua_object *obj, size_t map);
 

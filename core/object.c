@@ -6,9 +6,6 @@
 #include <string.h>
 
 #include "object.h"
-#include "../jit/jit.h"
-#include "../stdlib/maps.h"
-#include "kernel.h"
 
 int bl_strbuf_append(struct bl_strbuf *sb, const char *data, size_t len)
 {
@@ -120,7 +117,7 @@ void bl_prog_reset(struct bl_prog *p)
     free(p->exec_insns);
     p->exec_insns = NULL;
     if (p->jit)
-        bl_jit_free(p->jit);
+        p->jit_free(p->jit);
     p->jit = NULL;
     p->max_insns = 0;
     p->verified_insns = 0;
@@ -132,7 +129,7 @@ void bpflua_object_free(bpflua_object *obj)
     if (!obj)
         return;
     if (obj->kernel)
-        bl_kernel_close(obj->kernel);
+        obj->kernel_close(obj->kernel);
     for (uint32_t i = 0; i < obj->n_progs; i++) {
         struct bl_prog *p = &obj->progs[i];
         bl_prog_reset(p);
@@ -143,7 +140,7 @@ void bpflua_object_free(bpflua_object *obj)
     free(obj->progs);
     if (obj->map_rt)
         for (uint32_t i = 0; i < obj->n_maps; i++)
-            bl_map_free(obj->map_rt[i]);
+            obj->map_free(obj->map_rt[i]);
     free(obj->map_rt);
     free(obj->maps);
     free(obj->source_name);
@@ -208,8 +205,7 @@ const char *bpflua_object_source_line(const bpflua_object *obj, uint32_t line, s
     return s;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int obj_fail(bpflua_object *obj, int rc, const char *fmt, ...)
+int bl_object_fail(bpflua_object *obj, int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -223,85 +219,6 @@ const char *bpflua_object_error(const bpflua_object *obj)
     return obj ? obj->last_error : "";
 }
 
-static uint64_t round8(uint64_t v)
-{
-    return (v + 7) & ~(uint64_t)7;
-}
-
-/* memory a map definition asks for (an estimate of what stdlib allocates) */
-static uint64_t map_bytes(uint32_t type, uint32_t key_size, uint32_t value_size,
-                          uint32_t max_entries)
-{
-    switch (type) {
-    case BPFLUA_MAP_RINGBUF:
-        return max_entries;
-    case BPFLUA_MAP_HASH:
-    case BPFLUA_MAP_LRU_HASH:
-        return (uint64_t)max_entries * (round8(key_size) + round8(value_size) + 16);
-    default:
-        return (uint64_t)max_entries * round8(value_size);
-    }
-}
-
-int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec)
-{
-    if (!obj)
-        return -EINVAL;
-    obj->last_error[0] = '\0';
-    if (!spec || !spec->name || !spec->name[0] || strlen(spec->name) >= BL_NAME_MAX)
-        return obj_fail(obj, -EINVAL, "a map needs a name of 1 to %d bytes", BL_NAME_MAX - 1);
-    if (obj->map_rt)
-        return obj_fail(obj, -EBUSY, "map '%s': maps are fixed once the object has run",
-                        spec->name);
-    for (uint32_t i = 0; i < obj->n_maps; i++)
-        if (strcmp(obj->maps[i].name, spec->name) == 0)
-            return obj_fail(obj, -EEXIST, "map '%s' is defined twice", spec->name);
-    if (obj->n_maps >= BL_MAX_MAPS)
-        return obj_fail(obj, -E2BIG, "map '%s': an object holds at most %u maps", spec->name,
-                        BL_MAX_MAPS);
-    {
-        /* stdlib's per-map size limits now, the kernel's other rules when
-         * the map is created */
-        struct bl_map_def def = { .type = spec->type, .key_size = spec->key_size,
-                                  .value_size = spec->value_size,
-                                  .max_entries = spec->max_entries, .flags = spec->flags };
-        copy_name(def.name, spec->name);
-        char *why = NULL;
-        int rc = bl_map_check_def(&def, &why);
-        if (rc == -E2BIG) {
-            obj_fail(obj, rc, "%s", why ? why : "map too large");
-            free(why);
-            return rc;
-        }
-        free(why);
-        uint64_t total = map_bytes(spec->type, spec->key_size, spec->value_size,
-                                   spec->max_entries);
-        for (uint32_t i = 0; i < obj->n_maps; i++)
-            total += map_bytes(obj->maps[i].type, obj->maps[i].key_size,
-                               obj->maps[i].value_size, obj->maps[i].max_entries);
-        if (total > BL_MAX_TOTAL_MAP_BYTES)
-            return obj_fail(obj, -E2BIG, "map '%s': the object's maps would take %llu MiB, "
-                            "more than the limit of %llu MiB for all maps together",
-                            spec->name, (unsigned long long)(total >> 20),
-                            (unsigned long long)(BL_MAX_TOTAL_MAP_BYTES >> 20));
-    }
-    struct bl_map_def *nm = realloc(obj->maps, (obj->n_maps + 1) * sizeof *nm);
-    if (!nm)
-        return -ENOMEM;
-    obj->maps = nm;
-    struct bl_map_def *d = &obj->maps[obj->n_maps];
-    memset(d, 0, sizeof *d);
-    copy_name(d->name, spec->name);
-    d->type = spec->type;
-    d->key_size = spec->key_size;
-    d->value_size = spec->value_size;
-    d->max_entries = spec->max_entries;
-    d->flags = spec->flags;
-    d->key_signed = spec->key_signed != 0;
-    d->value_signed = spec->value_signed != 0;
-    return (int)obj->n_maps++;
-}
-
 int bpflua_object_add_prog(bpflua_object *obj, const char *name, const char *section,
                            const void *insns, size_t n_insns,
                            const struct bpflua_func_info *funcs, size_t n_funcs,
@@ -311,18 +228,18 @@ int bpflua_object_add_prog(bpflua_object *obj, const char *name, const char *sec
         return -EINVAL;
     obj->last_error[0] = '\0';
     if (!name || strlen(name) >= BL_NAME_MAX)
-        return obj_fail(obj, -EINVAL, "a program needs a name of at most %d bytes",
+        return bl_object_fail(obj, -EINVAL, "a program needs a name of at most %d bytes",
                         BL_NAME_MAX - 1);
     if (!insns || n_insns == 0)
-        return obj_fail(obj, -EINVAL, "program '%s' has no instructions", name);
+        return bl_object_fail(obj, -EINVAL, "program '%s' has no instructions", name);
     if (n_insns > BL_MAX_PROG_INSNS)
-        return obj_fail(obj, -E2BIG, "program '%s' has %zu instructions, more than the limit "
+        return bl_object_fail(obj, -E2BIG, "program '%s' has %zu instructions, more than the limit "
                         "of %u", name, n_insns, BL_MAX_PROG_INSNS);
     if (n_funcs > n_insns || n_lines > BL_MAX_PROG_INSNS)
-        return obj_fail(obj, -E2BIG, "program '%s': %zu functions and %zu line records for %zu "
+        return bl_object_fail(obj, -E2BIG, "program '%s': %zu functions and %zu line records for %zu "
                         "instructions", name, n_funcs, n_lines, n_insns);
     if (obj->n_progs >= BL_MAX_PROGS)
-        return obj_fail(obj, -E2BIG, "program '%s': an object holds at most %u programs", name,
+        return bl_object_fail(obj, -E2BIG, "program '%s': an object holds at most %u programs", name,
                         BL_MAX_PROGS);
     struct bl_prog *np = realloc(obj->progs, (obj->n_progs + 1) * sizeof *np);
     if (!np)
@@ -422,24 +339,6 @@ uint32_t bl_prog_insn_func(const struct bl_prog *p, uint32_t insn)
         if (p->funcs[i].insn <= insn && p->funcs[i].insn >= p->funcs[best].insn)
             best = i;
     return best;
-}
-
-struct bl_map *bl_object_map(bpflua_object *obj, size_t map, char **err)
-{
-    if (!obj || map >= obj->n_maps) {
-        bl_set_err(err, "no map %zu", map);
-        return NULL;
-    }
-    if (!obj->map_rt) {
-        obj->map_rt = calloc(obj->n_maps ? obj->n_maps : 1, sizeof *obj->map_rt);
-        if (!obj->map_rt) {
-            bl_set_err(err, "out of memory");
-            return NULL;
-        }
-    }
-    if (!obj->map_rt[map])
-        obj->map_rt[map] = bl_map_create(&obj->maps[map], err);
-    return obj->map_rt[map];
 }
 
 const char *bpflua_trace_output(const bpflua_object *obj)

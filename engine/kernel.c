@@ -259,6 +259,7 @@ int bl_kernel_load(bpflua_object *obj, char **err)
         return -EPROTO;
     }
     obj->kernel = k;
+    obj->kernel_close = bl_kernel_close;
     return 0;
 }
 

@@ -36,7 +36,7 @@ const char *bl_attach_mode_name(enum bl_attach_mode mode);
 int bl_attach_ifindex(const char *ifname, char **err);
 
 /* Loads `obj` into the kernel (once, through the kernel loader of
- * vm/kernel.h: the object's ELF image through libbpf) and
+ * engine/kernel.h: the object's ELF image through libbpf) and
  * attaches program `prog` to `ifname`. Refuses an interface that already
  * has an XDP program (-EBUSY, with a message naming `bpflua detach`). */
 int bl_attach(bpflua_object *obj, size_t prog, const char *ifname,

@@ -27,7 +27,12 @@
 struct bl_map;          /* stdlib/maps.h: a runtime map instance */
 struct bl_insn_aux;     /* vm/verifier.h: per-instruction annotations */
 struct bl_jit_code;     /* jit/jit.h */
-struct bl_kernel_obj;   /* vm/kernel.h: the object loaded through libbpf */
+struct bl_kernel_obj;   /* engine/kernel.h: the object loaded through libbpf */
+
+/* The object model (core/) is the bottom layer: the runtime parts that
+ * upper layers hang on an object (map instances, JIT code, the kernel's
+ * copy) are freed through the function their maker stored next to them,
+ * so nothing here calls upward (docs/internals.md, 'Layers'). */
 
 struct bl_map_def {
     char name[BL_NAME_MAX];
@@ -59,6 +64,7 @@ struct bl_prog {
     /* filled when first run: executable forms */
     struct bl_insn *exec_insns;  /* maps resolved to pointers, ctx loads rewritten */
     struct bl_jit_code *jit;
+    void (*jit_free)(struct bl_jit_code *code); /* set with jit */
 };
 
 /* growable text buffer (trace_printk output, logs) */
@@ -71,10 +77,12 @@ struct bpflua_object {
     struct bl_map_def *maps;
     uint32_t n_maps;
     struct bl_map **map_rt;      /* n_maps runtime instances, created lazily */
+    void (*map_free)(struct bl_map *m);           /* set with map_rt */
     struct bl_prog *progs;
     uint32_t n_progs;
     struct bl_strbuf trace;
     struct bl_kernel_obj *kernel;
+    void (*kernel_close)(struct bl_kernel_obj *k); /* set with kernel */
     char last_error[256];        /* why the last add_prog/add_map failed */
 };
 
@@ -92,8 +100,9 @@ struct bl_prog *bl_object_prog(bpflua_object *obj, size_t prog);
 uint32_t bl_prog_insn_line(const struct bl_prog *p, uint32_t insn);
 /* Index into funcs[] of the function containing insn. */
 uint32_t bl_prog_insn_func(const struct bl_prog *p, uint32_t insn);
-/* Runtime map instances, created on first use; NULL with *err on failure. */
-struct bl_map *bl_object_map(bpflua_object *obj, size_t map, char **err);
+/* Records why an add_prog/add_map failed (bpflua_object_error); returns rc. */
+int bl_object_fail(bpflua_object *obj, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Drops verification results and executable forms (after editing insns). */
 void bl_prog_reset(struct bl_prog *p);
 

@@ -136,7 +136,7 @@ struct bpflua_run_opts {
     uint64_t repeat;          /* runs; 0 means 1. Maps persist across runs. */
     uint64_t max_insns;       /* 0: no limit beyond the verifier's bound */
     int guard;                /* guard pages around the packet and the interpreter's
-                                 stack frames (vm/guard.h): 1 on, -1 off, 0 the default
+                                 stack frames (core/guard.h): 1 on, -1 off, 0 the default
                                  (on in sanitizer builds or with BPFLUA_GUARD=1) */
 };
 
@@ -212,7 +212,7 @@ struct bpflua_helper {
  * Built-in ids may not be replaced (-EEXIST). */
 int bpflua_register_helper(const struct bpflua_helper *helper);
 
-/* ---- conformance (vm/conformance.c) -------------------------------------- */
+/* ---- conformance (engine/conformance.c) -------------------------------------- */
 
 /* Runs one bpf_conformance .data file; prints one line per failure to
  * `out` (a FILE *). Returns 0 if it passed, 1 if it failed, 2 if unreadable. */

@@ -1,7 +1,7 @@
 /* attach.c - live filters: attach a program to a network interface (XDP)
  * and read its maps from the kernel while it runs.
  *
- * bpflua objects are loaded through the kernel loader of vm/kernel.h
+ * bpflua objects are loaded through the kernel loader of engine/kernel.h
  * (bl_kernel_load, then bl_kernel_prog_fd/bl_kernel_map_fd; the fds are
  * dup'd so the attachment outlives nothing it needs); ELF files are opened
  * with libbpf directly. Attaching is bpf_xdp_attach with XDP_FLAGS_UPDATE_IF_NOEXIST,

@@ -1,0 +1,111 @@
+/* map_defs.c - a map definition entering an object, and the object's map
+ * instances (created on first use).
+ *
+ * This sits in stdlib, not in the object model (core/object.c), because
+ * both need each map type's rules and allocator: core/ is below stdlib and
+ * calls nothing above it (docs/internals.md, 'Layers').
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "map_impl.h"
+
+static uint64_t round8(uint64_t v)
+{
+    return (v + 7) & ~(uint64_t)7;
+}
+
+/* memory a map definition asks for (an estimate of what stdlib allocates) */
+static uint64_t map_bytes(uint32_t type, uint32_t key_size, uint32_t value_size,
+                          uint32_t max_entries)
+{
+    switch (type) {
+    case BPFLUA_MAP_RINGBUF:
+        return max_entries;
+    case BPFLUA_MAP_HASH:
+    case BPFLUA_MAP_LRU_HASH:
+        return (uint64_t)max_entries * (round8(key_size) + round8(value_size) + 16);
+    default:
+        return (uint64_t)max_entries * round8(value_size);
+    }
+}
+
+int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec)
+{
+    if (!obj)
+        return -EINVAL;
+    obj->last_error[0] = '\0';
+    if (!spec || !spec->name || !spec->name[0] || strlen(spec->name) >= BL_NAME_MAX)
+        return bl_object_fail(obj, -EINVAL, "a map needs a name of 1 to %d bytes", BL_NAME_MAX - 1);
+    if (obj->map_rt)
+        return bl_object_fail(obj, -EBUSY, "map '%s': maps are fixed once the object has run",
+                        spec->name);
+    for (uint32_t i = 0; i < obj->n_maps; i++)
+        if (strcmp(obj->maps[i].name, spec->name) == 0)
+            return bl_object_fail(obj, -EEXIST, "map '%s' is defined twice", spec->name);
+    if (obj->n_maps >= BL_MAX_MAPS)
+        return bl_object_fail(obj, -E2BIG, "map '%s': an object holds at most %u maps", spec->name,
+                        BL_MAX_MAPS);
+    {
+        /* stdlib's per-map size limits now, the kernel's other rules when
+         * the map is created */
+        struct bl_map_def def = { .type = spec->type, .key_size = spec->key_size,
+                                  .value_size = spec->value_size,
+                                  .max_entries = spec->max_entries, .flags = spec->flags };
+        snprintf(def.name, sizeof def.name, "%s", spec->name);
+        char *why = NULL;
+        int rc = bl_map_check_def(&def, &why);
+        if (rc == -E2BIG) {
+            bl_object_fail(obj, rc, "%s", why ? why : "map too large");
+            free(why);
+            return rc;
+        }
+        free(why);
+        uint64_t total = map_bytes(spec->type, spec->key_size, spec->value_size,
+                                   spec->max_entries);
+        for (uint32_t i = 0; i < obj->n_maps; i++)
+            total += map_bytes(obj->maps[i].type, obj->maps[i].key_size,
+                               obj->maps[i].value_size, obj->maps[i].max_entries);
+        if (total > BL_MAX_TOTAL_MAP_BYTES)
+            return bl_object_fail(obj, -E2BIG, "map '%s': the object's maps would take %llu MiB, "
+                            "more than the limit of %llu MiB for all maps together",
+                            spec->name, (unsigned long long)(total >> 20),
+                            (unsigned long long)(BL_MAX_TOTAL_MAP_BYTES >> 20));
+    }
+    struct bl_map_def *nm = realloc(obj->maps, (obj->n_maps + 1) * sizeof *nm);
+    if (!nm)
+        return -ENOMEM;
+    obj->maps = nm;
+    struct bl_map_def *d = &obj->maps[obj->n_maps];
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", spec->name);
+    d->type = spec->type;
+    d->key_size = spec->key_size;
+    d->value_size = spec->value_size;
+    d->max_entries = spec->max_entries;
+    d->flags = spec->flags;
+    d->key_signed = spec->key_signed != 0;
+    d->value_signed = spec->value_signed != 0;
+    return (int)obj->n_maps++;
+}
+
+struct bl_map *bl_object_map(bpflua_object *obj, size_t map, char **err)
+{
+    if (!obj || map >= obj->n_maps) {
+        bl_set_err(err, "no map %zu", map);
+        return NULL;
+    }
+    if (!obj->map_rt) {
+        obj->map_rt = calloc(obj->n_maps ? obj->n_maps : 1, sizeof *obj->map_rt);
+        if (!obj->map_rt) {
+            bl_set_err(err, "out of memory");
+            return NULL;
+        }
+        obj->map_free = bl_map_free; /* the object model frees what we made */
+    }
+    if (!obj->map_rt[map])
+        obj->map_rt[map] = bl_map_create(&obj->maps[map], err);
+    return obj->map_rt[map];
+}
