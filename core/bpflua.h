@@ -157,6 +157,23 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
 const char *bpflua_trace_output(const bpflua_object *obj);
 void bpflua_trace_clear(bpflua_object *obj);
 
+/* Events (ring buffer records) of the last bpflua_run, in the order they
+ * were emitted: the records of its first run only (each run's are drained
+ * after it, so a full buffer is one run's). bpflua_run clears them first. */
+struct bpflua_event {
+    uint32_t map;             /* the ring buffer's map index */
+    uint32_t size;            /* bytes */
+    const void *data;         /* valid until the next run or clear */
+};
+size_t bpflua_event_count(const bpflua_object *obj);
+int bpflua_event_get(const bpflua_object *obj, size_t i, struct bpflua_event *out);
+/* Events of the runs after the first (--repeat): counted, not kept. */
+uint64_t bpflua_events_unshown(const bpflua_object *obj);
+/* Emits refused because the buffer was full (interpreter and JIT; the
+ * kernel does not report them). */
+uint64_t bpflua_events_dropped(const bpflua_object *obj);
+void bpflua_events_clear(bpflua_object *obj);
+
 /* ---- maps (stdlib/maps*.c) ---------------------------------------------- */
 
 size_t bpflua_map_count(const bpflua_object *obj);

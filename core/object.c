@@ -146,6 +146,7 @@ void bpflua_object_free(bpflua_object *obj)
     free(obj->source_name);
     free(obj->source_text);
     bl_strbuf_free(&obj->trace);
+    bl_events_free(obj);
     free(obj);
 }
 

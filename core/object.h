@@ -67,6 +67,19 @@ struct bl_prog {
     void (*jit_free)(struct bl_jit_code *code); /* set with jit */
 };
 
+/* Events: records the programs sent to ring buffers, drained after each run
+ * (vm/events.c). Only the first run of a bpflua_run is kept; the events of
+ * its other runs (--repeat) are counted in `unshown`. */
+struct bl_event { uint32_t map, size; unsigned char *data; };
+struct bl_event_log {
+    struct bl_event *ev;
+    size_t n, cap;
+    uint64_t unshown;            /* events of runs after the first */
+    uint64_t dropped;            /* emits refused: the ring buffer was full */
+    unsigned char *buf;          /* drain scratch */
+    size_t buf_cap;
+};
+
 /* growable text buffer (trace_printk output, logs) */
 struct bl_strbuf { char *buf; size_t len, cap; };
 
@@ -81,6 +94,7 @@ struct bpflua_object {
     struct bl_prog *progs;
     uint32_t n_progs;
     struct bl_strbuf trace;
+    struct bl_event_log events;
     struct bl_kernel_obj *kernel;
     void (*kernel_close)(struct bl_kernel_obj *k); /* set with kernel */
     char last_error[256];        /* why the last add_prog/add_map failed */
@@ -103,6 +117,13 @@ uint32_t bl_prog_insn_func(const struct bl_prog *p, uint32_t insn);
 /* Records why an add_prog/add_map failed (bpflua_object_error); returns rc. */
 int bl_object_fail(bpflua_object *obj, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* core/events.c: appends one event (keep) or counts it (unshown); -ENOMEM.
+ * The engines fill the log (engine/events_drain.c, engine/kernel.c). */
+int bl_events_add(bpflua_object *obj, uint32_t map, const void *data, uint32_t size, int keep);
+void bl_events_free(bpflua_object *obj);
+/* 1 if the object has a ring buffer map (events need draining). */
+int bl_object_has_ringbuf(const bpflua_object *obj);
+
 /* Drops verification results and executable forms (after editing insns). */
 void bl_prog_reset(struct bl_prog *p);
 

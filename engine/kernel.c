@@ -7,6 +7,7 @@
  * log carries BTF line info ("; <text> @ file:line"), the source line.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,22 @@
 #define MAX_PACKET     (64u << 10)
 #define LOG_TAIL_LINES 24
 
+/* what a ring buffer callback needs to log an event */
+struct rb_ctx {
+    bpflua_object *obj;
+    uint32_t map;
+    int *keep;
+};
+
 struct bl_kernel_obj {
     struct bpf_object *bpf;
     int *prog_fds;      /* by object program index */
     int *map_fds;       /* by object map index */
     uint32_t n_progs, n_maps;
+    struct ring_buffer *rb;   /* every ring buffer map, read after each run */
+    struct rb_ctx *rb_ctx;    /* by object map index */
+    int rb_keep;              /* log (1) or count (0) what the next read finds */
+    int rb_failed;            /* an event could not be logged */
 };
 
 int bl_kernel_available(char **why)
@@ -54,6 +66,8 @@ void bl_kernel_close(struct bl_kernel_obj *k)
 {
     if (!k)
         return;
+    ring_buffer__free(k->rb);
+    free(k->rb_ctx);
     bpf_object__close(k->bpf);
     free(k->prog_fds);
     free(k->map_fds);
@@ -188,6 +202,42 @@ static void set_xdp_types(struct bpf_object *bpf)
     }
 }
 
+static int on_event(void *ctx, void *data, size_t size)
+{
+    struct rb_ctx *c = ctx;
+    if (bl_events_add(c->obj, c->map, data, (uint32_t)size, *c->keep) < 0)
+        c->obj->kernel->rb_failed = 1;
+    return 0;
+}
+
+/* One libbpf ring_buffer over every RINGBUF map of the object. */
+static int open_ringbufs(bpflua_object *obj, struct bl_kernel_obj *k, char **err)
+{
+    for (uint32_t i = 0; i < obj->n_maps; i++) {
+        if (obj->maps[i].type != BPFLUA_MAP_RINGBUF)
+            continue;
+        if (!k->rb_ctx) {
+            k->rb_ctx = calloc(obj->n_maps, sizeof *k->rb_ctx);
+            if (!k->rb_ctx) {
+                bl_set_err(err, "kernel: out of memory");
+                return -ENOMEM;
+            }
+        }
+        k->rb_ctx[i] = (struct rb_ctx){ obj, i, &k->rb_keep };
+        int rc = k->rb ? ring_buffer__add(k->rb, k->map_fds[i], on_event, &k->rb_ctx[i]) : 0;
+        if (!k->rb) {
+            k->rb = ring_buffer__new(k->map_fds[i], on_event, &k->rb_ctx[i], NULL);
+            rc = k->rb ? 0 : -errno;
+        }
+        if (rc < 0) {
+            bl_set_err(err, "kernel: cannot read ring buffer '%s': %s", obj->maps[i].name,
+                       strerror(-rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int bl_kernel_load(bpflua_object *obj, char **err)
 {
     if (!obj)
@@ -258,6 +308,11 @@ int bl_kernel_load(bpflua_object *obj, char **err)
                    pi, mi, obj->n_progs, obj->n_maps);
         return -EPROTO;
     }
+    rc = open_ringbufs(obj, k, err);
+    if (rc) {
+        bl_kernel_close(k);
+        return rc;
+    }
     obj->kernel = k;
     obj->kernel_close = bl_kernel_close;
     return 0;
@@ -295,22 +350,47 @@ int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
         bl_set_err(err, "kernel: out of memory");
         return -ENOMEM;
     }
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = (uint32_t)len,
-                .data_out = out, .data_size_out = (uint32_t)len + 256,
-                .repeat = (int)(repeat ? repeat : 1));
-    rc = bpf_prog_test_run_opts(obj->kernel->prog_fds[prog], &opts);
-    if (rc) {
-        rc = -errno;
-        bl_set_err(err, "kernel: BPF_PROG_TEST_RUN failed: %s", strerror(errno));
-        free(out);
-        return rc ? rc : -EIO;
+    /* runs on CPU 0, whose slots of per-CPU maps `bpflua run` shows */
+    cpu_set_t old, cpu0;
+    int pinned = sched_getaffinity(0, sizeof old, &old) == 0;
+    CPU_ZERO(&cpu0);
+    CPU_SET(0, &cpu0);
+    if (pinned)
+        pinned = sched_setaffinity(0, sizeof cpu0, &cpu0) == 0;
+    struct bl_kernel_obj *k = obj->kernel;
+    /* with ring buffers, one run per call so that each run's events are
+     * read before the next (the kernel runs `repeat` times back to back) */
+    uint64_t calls = k->rb ? repeat : 1, total_ns = 0;
+    for (uint64_t r = 0; r < calls && rc == 0; r++) {
+        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = (uint32_t)len,
+                    .data_out = out, .data_size_out = (uint32_t)len + 256,
+                    .repeat = k->rb ? 1 : (int)(repeat ? repeat : 1));
+        rc = bpf_prog_test_run_opts(k->prog_fds[prog], &opts);
+        if (rc) {
+            rc = errno ? -errno : -EIO;
+            bl_set_err(err, "kernel: BPF_PROG_TEST_RUN failed: %s", strerror(-rc));
+            break;
+        }
+        if (r == 0)
+            memcpy(pkt, out, opts.data_size_out < len ? opts.data_size_out : len);
+        res->retval = opts.retval;
+        total_ns += opts.duration;
+        if (k->rb) {
+            k->rb_keep = r == 0;
+            int n = ring_buffer__consume(k->rb);
+            if (n < 0 || k->rb_failed) {
+                k->rb_failed = 0;
+                rc = n < 0 ? n : -ENOMEM;
+                bl_set_err(err, "kernel: cannot read the run's events: %s", strerror(-rc));
+            }
+        }
     }
-    memcpy(pkt, out, opts.data_size_out < len ? opts.data_size_out : len);
+    if (pinned)
+        sched_setaffinity(0, sizeof old, &old);
     free(out);
-    res->retval = opts.retval;
-    res->ns_per_run = opts.duration;
+    res->ns_per_run = k->rb ? total_ns / calls : total_ns;
     res->insns = 0;
-    return 0;
+    return rc;
 }
 
 int bl_kernel_map_fd(bpflua_object *obj, size_t map)

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "guard.h"
+#include "events.h"
 #include "helpers.h"
 #include "interp.h"
 #include "jit.h"
@@ -152,6 +153,7 @@ static int run_interp(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *
     /* guarded (test) runs also hold the first run to the verifier's proven
      * bound: going past it would be a verifier bug */
     uint64_t proven = guard && p->max_insns ? p->max_insns : 0;
+    int drain = bl_object_has_ringbuf(obj);
     for (uint64_t r = 0; r < repeat; r++) {
         /* the first run counts instructions; the rest run at full speed
          * unless a limit must be enforced */
@@ -178,6 +180,11 @@ static int run_interp(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *
         if (r == 0)
             res->insns = ir.insns;
         res->retval = ir.r0;
+        if (drain && (rc = bl_events_drain(obj, r == 0)) < 0) {
+            free(code);
+            bl_set_err(err, "cannot keep the run's events: out of memory");
+            return rc;
+        }
     }
     free(code);
     return 0;
@@ -192,11 +199,16 @@ static int run_jit(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *ctx
             return rc;
     }
     struct bpflua_run_env env = { .obj = obj };
+    int drain = bl_object_has_ringbuf(obj);
     for (uint64_t r = 0; r < repeat; r++) {
         env.fault = 0;
         res->retval = bl_jit_run(p->jit, ctx, &env);
         if (env.fault)
             res->retval = 0;
+        if (drain && bl_events_drain(obj, r == 0) < 0) {
+            bl_set_err(err, "cannot keep the run's events: out of memory");
+            return -ENOMEM;
+        }
     }
     return 0;
 }
@@ -214,6 +226,7 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
         opts = &default_opts;
     memset(res, 0, sizeof *res);
     uint64_t repeat = opts->repeat ? opts->repeat : 1;
+    bpflua_events_clear(obj);
 
     int rc = ensure_verified(obj, prog, p, err);
     if (rc < 0)

@@ -22,6 +22,7 @@ struct ringbuf_map {
     struct bl_map map;
     uint64_t mask;
     uint64_t producer, consumer;
+    uint64_t dropped;  /* outputs refused for want of space, since last taken */
     unsigned char *data;
 };
 
@@ -60,8 +61,10 @@ int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, ui
     if (size && !data)
         return -EINVAL;
     uint64_t len = bl_round8(RB_HDR_SIZE + size);
-    if (size > UINT32_MAX / 4 || len > r->mask + 1 - (r->producer - r->consumer))
+    if (size > UINT32_MAX / 4 || len > r->mask + 1 - (r->producer - r->consumer)) {
+        r->dropped++;
         return -EAGAIN;
+    }
     uint32_t hdr[2] = {(uint32_t)size, 0};
     copy_in(r, r->producer, hdr, sizeof hdr);
     copy_in(r, r->producer + RB_HDR_SIZE, data, (size_t)size);
@@ -87,6 +90,14 @@ int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap)
     copy_out(r, r->consumer + RB_HDR_SIZE, buf, hdr[0]);
     r->consumer += bl_round8(RB_HDR_SIZE + hdr[0]);
     return (int)hdr[0];
+}
+
+uint64_t bl_ringbuf_take_dropped_impl(struct bl_map *m)
+{
+    struct ringbuf_map *r = as_ringbuf(m);
+    uint64_t n = r->dropped;
+    r->dropped = 0;
+    return n;
 }
 
 /* A ring buffer has no keys: the element operations are refused. */

@@ -59,5 +59,7 @@ int bl_map_guard_check(struct bl_map *m);
  * skipped), -ENOSPC if cap is too small (the record stays). */
 int bl_ringbuf_output(struct bl_map *m, const void *data, uint64_t size, uint64_t flags);
 int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap);
+/* Outputs refused (-EAGAIN) since the last call; resets the count. */
+uint64_t bl_ringbuf_take_dropped(struct bl_map *m);
 
 #endif

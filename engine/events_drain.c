@@ -1,0 +1,62 @@
+/* events_drain.c - after each run, the records of the object's own ring
+ * buffers go into its event log (core/events.c), with their drop counts. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "events.h"
+#include "maps.h"
+#include "object.h"
+
+#define DRAIN_BUF_MIN 4096u
+
+static int drain_one(bpflua_object *obj, uint32_t i, struct bl_map *m, int keep)
+{
+    struct bl_event_log *l = &obj->events;
+    for (;;) {
+        if (l->buf_cap < DRAIN_BUF_MIN) {
+            unsigned char *b = realloc(l->buf, DRAIN_BUF_MIN);
+            if (!b)
+                return -ENOMEM;
+            l->buf = b;
+            l->buf_cap = DRAIN_BUF_MIN;
+        }
+        int n = bl_ringbuf_pop(m, l->buf, l->buf_cap);
+        if (n == 0)
+            return 0;
+        if (n == -ENOSPC) {
+            /* a record larger than the scratch buffer: grow (at most to
+             * the ring's size, which bounds any record) */
+            size_t cap = l->buf_cap * 2;
+            if (cap > obj->maps[i].max_entries * 2ull)
+                return -EIO;
+            unsigned char *b = realloc(l->buf, cap);
+            if (!b)
+                return -ENOMEM;
+            l->buf = b;
+            l->buf_cap = cap;
+            continue;
+        }
+        if (n < 0)
+            return n;
+        int rc = bl_events_add(obj, i, l->buf, (uint32_t)n, keep);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+int bl_events_drain(bpflua_object *obj, int keep)
+{
+    if (!obj->map_rt)
+        return 0;
+    for (uint32_t i = 0; i < obj->n_maps; i++) {
+        struct bl_map *m = obj->map_rt[i];
+        if (!m || obj->maps[i].type != BPFLUA_MAP_RINGBUF)
+            continue;
+        obj->events.dropped += bl_ringbuf_take_dropped(m);
+        int rc = drain_one(obj, i, m, keep);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
