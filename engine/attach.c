@@ -26,6 +26,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach_tc.h"
 #include "kernel.h"
 #include "object.h"
 
@@ -49,7 +50,18 @@ struct bl_attachment {
     int attached;
     int pinned;
     int slot;                    /* in the emergency table, or -1 */
+    struct bl_tc_state tc;       /* tc modes */
 };
+
+static int is_tc_mode(enum bl_attach_mode m)
+{
+    return m == BL_ATTACH_TC_INGRESS || m == BL_ATTACH_TC_EGRESS;
+}
+
+static int is_tc_section(const char *sec)
+{
+    return !strcmp(sec, "tc") || !strncmp(sec, "tc/", 3) || !strncmp(sec, "classifier", 10);
+}
 
 /* ---- emergency detach table (read from signal handlers) ------------------- */
 
@@ -60,6 +72,8 @@ static struct {
     int ifindex;
     uint32_t flags;
     int prog_fd;
+    int is_tc;
+    struct bl_tc_state tc;
 } g_slots[BL_ATTACH_SLOTS];
 
 /* live attachments made by bl_attach, for bl_attachment_for_object */
@@ -78,6 +92,8 @@ static void slot_add(struct bl_attachment *a)
             g_slots[i].ifindex = a->ifindex;
             g_slots[i].flags = mode_flag(a->mode);
             g_slots[i].prog_fd = a->prog_fd;
+            g_slots[i].is_tc = is_tc_mode(a->mode);
+            g_slots[i].tc = a->tc;
             g_slots[i].active = 1;
             a->slot = i;
             return;
@@ -98,6 +114,10 @@ void bl_attach_emergency_detach(void)
         if (!g_slots[i].active)
             continue;
         g_slots[i].active = 0;
+        if (g_slots[i].is_tc) {
+            bl_tc_detach(&g_slots[i].tc);
+            continue;
+        }
         LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = g_slots[i].prog_fd);
         bpf_xdp_detach(g_slots[i].ifindex, g_slots[i].flags | XDP_FLAGS_REPLACE, &o);
     }
@@ -201,13 +221,41 @@ int bl_attach_parse_mode(const char *s, enum bl_attach_mode *out, char **err)
         *out = BL_ATTACH_NATIVE;
         return 0;
     }
+    if (s && (!strcmp(s, "ingress") || !strcmp(s, "egress"))) {
+        *out = s[0] == 'i' ? BL_ATTACH_TC_INGRESS : BL_ATTACH_TC_EGRESS;
+        return 0;
+    }
     bl_set_err(err, "unknown attach mode '%s': use skb or native", s ? s : "(null)");
     return -EINVAL;
 }
 
 const char *bl_attach_mode_name(enum bl_attach_mode mode)
 {
-    return mode == BL_ATTACH_NATIVE ? "native" : "skb";
+    switch (mode) {
+    case BL_ATTACH_NATIVE: return "native";
+    case BL_ATTACH_TC_INGRESS: return "tc ingress";
+    case BL_ATTACH_TC_EGRESS: return "tc egress";
+    default: return "skb";
+    }
+}
+
+/* The mode a program of section `sec` is attached in, or -EINVAL. */
+static int fit_mode(const char *name, const char *sec, enum bl_attach_mode *mode, char **err)
+{
+    int tc = is_tc_section(sec);
+    if (tc && *mode == BL_ATTACH_SKB)
+        *mode = BL_ATTACH_TC_INGRESS;
+    if (tc && *mode == BL_ATTACH_NATIVE) {
+        bl_set_err(err, "program '%s' is a tc program: attach it with --ingress or --egress, "
+                   "not --mode native", name);
+        return -EINVAL;
+    }
+    if (!tc && is_tc_mode(*mode)) {
+        bl_set_err(err, "program '%s' is not a tc program (section '%s'): --ingress and "
+                   "--egress are for tc programs", name, sec);
+        return -EINVAL;
+    }
+    return 0;
 }
 
 int bl_attach_ifindex(const char *ifname, char **err)
@@ -293,6 +341,24 @@ static struct bl_attachment *attachment_new(const char *ifname, int ifindex,
 /* Attaches a->prog_fd; fills prog_id. */
 static int do_attach(struct bl_attachment *a, char **err)
 {
+    if (is_tc_mode(a->mode)) {
+        char *terr = NULL;
+        int r = bl_tc_attach(&a->tc, a->ifindex, a->mode == BL_ATTACH_TC_EGRESS, a->prog_fd,
+                             &terr);
+        if (r < 0) {
+            if (r == -EPERM || r == -EACCES)
+                bl_set_err(err, "attaching to %s: permission denied: run as root (or with "
+                           "CAP_BPF and CAP_NET_ADMIN)", a->ifname);
+            else
+                bl_set_err(err, "attaching to %s: %s", a->ifname, terr ? terr : strerror(-r));
+            free(terr);
+            return r;
+        }
+        a->attached = 1;
+        a->prog_id = a->tc.prog_id;
+        slot_add(a);
+        return 0;
+    }
     uint32_t flags = mode_flag(a->mode) | XDP_FLAGS_UPDATE_IF_NOEXIST;
     capture_begin();
     int r = bpf_xdp_attach(a->ifindex, a->prog_fd, flags, NULL);
@@ -332,37 +398,41 @@ static int load_libbpf(struct bl_attachment *a, struct bpf_object *lobj, const c
             return -ENOENT;
         }
     } else {
-        bpf_object__for_each_program(p, lobj) {
-            if (bpf_program__type(p) == BPF_PROG_TYPE_XDP) {
-                want = p;
-                break;
-            }
-        }
-        if (!want) {
+        /* the first XDP program, else the first tc program, else an untyped one */
+        enum bpf_prog_type order[] = { BPF_PROG_TYPE_XDP, BPF_PROG_TYPE_SCHED_CLS,
+                                       BPF_PROG_TYPE_UNSPEC };
+        for (size_t k = 0; k < 3 && !want; k++)
             bpf_object__for_each_program(p, lobj) {
-                if (bpf_program__type(p) == BPF_PROG_TYPE_UNSPEC) {
+                if (bpf_program__type(p) == order[k]) {
                     want = p;
                     break;
                 }
             }
-        }
         if (!want) {
-            bl_set_err(err, "%s: no XDP program in this object", what);
+            bl_set_err(err, "%s: no XDP or tc program in this object", what);
             return -ENOENT;
         }
     }
     bpf_object__for_each_program(p, lobj)
         bpf_program__set_autoload(p, p == want);
-    if (bpf_program__type(want) != BPF_PROG_TYPE_XDP) {
-        if (bpf_program__type(want) != BPF_PROG_TYPE_UNSPEC) {
-            bl_set_err(err, "%s: program '%s' is not an XDP program (section '%s')", what,
-                       bpf_program__name(want), bpf_program__section_name(want));
-            return -EINVAL;
-        }
-        bpf_program__set_type(want, BPF_PROG_TYPE_XDP);
+    enum bpf_prog_type type = bpf_program__type(want);
+    if (type == BPF_PROG_TYPE_UNSPEC) {
+        type = is_tc_mode(a->mode) ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP;
+        bpf_program__set_type(want, type);
     }
+    if (type != BPF_PROG_TYPE_XDP && type != BPF_PROG_TYPE_SCHED_CLS) {
+        bl_set_err(err, "%s: program '%s' is not an XDP or tc program (section '%s')", what,
+                   bpf_program__name(want), bpf_program__section_name(want));
+        return -EINVAL;
+    }
+    int r = fit_mode(bpf_program__name(want), type == BPF_PROG_TYPE_SCHED_CLS ? "tc" : "xdp",
+                     &a->mode, err);
+    if (r == 0 && !is_tc_mode(a->mode))
+        r = check_free(a->ifindex, a->ifname, err);
+    if (r < 0)
+        return r;
     capture_begin();
-    int r = bpf_object__load(lobj);
+    r = bpf_object__load(lobj);
     if (r < 0) {
         r = load_error(r, what, err);
         capture_end();
@@ -409,18 +479,18 @@ static void attachment_close(struct bl_attachment *a)
     free(a);
 }
 
-/* The checks both ways of attaching start with: a valid mode, an
- * existing interface without an XDP program. Returns its ifindex. */
-static int attach_target(const char *ifname, enum bl_attach_mode mode, char **err)
+/* The checks both ways of attaching start with: a valid mode, an existing
+ * interface and, for XDP, no XDP program on it yet. Returns its ifindex. */
+static int attach_target(const char *ifname, enum bl_attach_mode mode, int check, char **err)
 {
-    if (mode != BL_ATTACH_SKB && mode != BL_ATTACH_NATIVE) {
+    if (mode != BL_ATTACH_SKB && mode != BL_ATTACH_NATIVE && !is_tc_mode(mode)) {
         bl_set_err(err, "bad attach mode %d", (int)mode);
         return -EINVAL;
     }
     int ifindex = bl_attach_ifindex(ifname, err);
     if (ifindex < 0)
         return ifindex;
-    int r = check_free(ifindex, ifname, err);
+    int r = check && !is_tc_mode(mode) ? check_free(ifindex, ifname, err) : 0;
     return r < 0 ? r : ifindex;
 }
 
@@ -428,7 +498,8 @@ int bl_attach_elf_file(const char *path, const char *prog_name, const char *ifna
                        enum bl_attach_mode mode, struct bl_attachment **out, char **err)
 {
     *out = NULL;
-    int ifindex = attach_target(ifname, mode, err);
+    /* the program's type decides the mode: checked once it is known */
+    int ifindex = attach_target(ifname, mode, 0, err);
     if (ifindex < 0)
         return ifindex;
     capture_begin();
@@ -470,8 +541,8 @@ static int load_kernel_loader(struct bl_attachment *a, bpflua_object *obj, size_
                               char **err)
 {
     const char *sec = obj->progs[prog].section;
-    if (strncmp(sec, "xdp", 3) != 0) {
-        bl_set_err(err, "program '%s' is not an XDP program (section '%s')",
+    if (strncmp(sec, "xdp", 3) != 0 && !is_tc_section(sec)) {
+        bl_set_err(err, "program '%s' is not an XDP or tc program (section '%s')",
                    obj->progs[prog].name, sec);
         return -EINVAL;
     }
@@ -520,7 +591,10 @@ int bl_attach(bpflua_object *obj, size_t prog, const char *ifname, enum bl_attac
         bl_set_err(err, "no program %zu in this object", prog);
         return -EINVAL;
     }
-    int ifindex = attach_target(ifname, mode, err);
+    int r = fit_mode(obj->progs[prog].name, obj->progs[prog].section, &mode, err);
+    if (r < 0)
+        return r;
+    int ifindex = attach_target(ifname, mode, 1, err);
     if (ifindex < 0)
         return ifindex;
     struct bl_attachment *a = attachment_new(ifname, ifindex, mode);
@@ -529,7 +603,7 @@ int bl_attach(bpflua_object *obj, size_t prog, const char *ifname, enum bl_attac
         return -ENOMEM;
     }
     snprintf(a->prog_name, sizeof a->prog_name, "%s", obj->progs[prog].name);
-    int r = load_kernel_loader(a, obj, prog, err);
+    r = load_kernel_loader(a, obj, prog, err);
     if (r == 0)
         r = do_attach(a, err);
     if (r < 0) {
@@ -561,6 +635,16 @@ int bl_detach(struct bl_attachment *a, char **err)
 {
     if (!a || !a->attached)
         return 0;
+    if (is_tc_mode(a->mode)) {
+        slot_remove(a);
+        a->attached = 0;
+        int r = bl_tc_detach(&a->tc);
+        if (r < 0 && r != -ENODEV) {
+            bl_set_err(err, "detaching from %s: %s", a->ifname, strerror(-r));
+            return r;
+        }
+        return 0;
+    }
     LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = a->prog_fd);
     slot_remove(a);
     a->attached = 0;
@@ -592,6 +676,32 @@ int bl_attachment_check(struct bl_attachment *a, char **err)
             bl_set_err(err, "interface %s is gone", a->ifname);
             return -ENODEV;
         }
+    }
+    if (is_tc_mode(a->mode)) {
+        uint32_t id = 0;
+        int r = bl_tc_prog_id(a->ifindex, a->mode == BL_ATTACH_TC_EGRESS, &id);
+        if (r == -ENODEV) {
+            slot_remove(a);
+            a->attached = 0;
+            a->tc.attached = 0;
+            bl_set_err(err, "interface %s is gone", a->ifname);
+            return -ENODEV;
+        }
+        if (r < 0 && r != -ENOENT && r != -EINVAL)
+            return 0; /* cannot tell */
+        if (r < 0 || id != a->prog_id) {
+            slot_remove(a);
+            a->attached = 0;
+            a->tc.attached = 0; /* what is there now is not ours to remove */
+            if (r == 0)
+                bl_set_err(err, "%s's tc hook now has another bpflua program (id %u): ours "
+                           "(id %u) was replaced", a->ifname, id, a->prog_id);
+            else
+                bl_set_err(err, "our tc program (id %u) was detached from %s by someone else",
+                           a->prog_id, a->ifname);
+            return -ESRCH;
+        }
+        return 0;
     }
     LIBBPF_OPTS(bpf_xdp_query_opts, q);
     int r = bpf_xdp_query(a->ifindex, 0, &q);
@@ -768,8 +878,19 @@ int bl_detach_dev(const char *ifname, const char *pin_path, char **err)
         if (r < 0)
             return r;
     }
-    if (!found && !pin_path) {
-        bl_set_err(err, "interface %s has no XDP program attached", ifname);
+    int tc_found = 0;
+    r = bl_tc_detach_dev(ifindex, &tc_found);
+    if (r < 0 && r != -ENODEV) {
+        if (r == -EPERM || r == -EACCES)
+            bl_set_err(err, "detaching from %s: permission denied: run as root (or with "
+                       "CAP_NET_ADMIN)", ifname);
+        else
+            bl_set_err(err, "removing the tc filters of %s: %s", ifname, strerror(-r));
+        return r;
+    }
+    if (!found && !tc_found && !pin_path) {
+        bl_set_err(err, "interface %s has no XDP program attached (nor a bpflua tc program)",
+                   ifname);
         return -ENOENT;
     }
     return 0;

@@ -23,11 +23,16 @@ extern "C" {
 enum bl_attach_mode {
     BL_ATTACH_SKB = 0,      /* generic XDP (XDP_FLAGS_SKB_MODE): works on any device */
     BL_ATTACH_NATIVE = 1,   /* driver XDP (XDP_FLAGS_DRV_MODE) */
+    BL_ATTACH_TC_INGRESS = 2, /* tc program on the clsact qdisc's ingress hook */
+    BL_ATTACH_TC_EGRESS = 3,  /* ... on its egress hook */
 };
 
 struct bl_attachment;
 
-/* "skb" / "generic" -> SKB, "native" / "drv" / "driver" -> NATIVE; else -EINVAL. */
+/* "skb" / "generic" -> SKB, "native" / "drv" / "driver" -> NATIVE, "ingress",
+ * "egress" -> TC_INGRESS, TC_EGRESS; else -EINVAL. A tc program (section
+ * "tc" or "classifier") given SKB (the default) goes on ingress; a tc mode
+ * for an XDP program, or NATIVE for a tc program, is refused. */
 int bl_attach_parse_mode(const char *s, enum bl_attach_mode *out, char **err);
 const char *bl_attach_mode_name(enum bl_attach_mode mode);
 
@@ -62,8 +67,9 @@ int bl_detach(struct bl_attachment *a, char **err);
 /* Detaches unless pinned, closes everything. NULL is fine. */
 void bl_attachment_free(struct bl_attachment *a);
 
-/* Detaches whatever XDP program `ifname` has (any mode). -ENOENT with a
- * message when it has none. If pin_path is not NULL, also removes the pins
+/* Detaches whatever XDP program `ifname` has (any mode) and bpflua's tc
+ * filters (vm/attach_tc.h) on either hook. -ENOENT with a message when it
+ * has none of them. If pin_path is not NULL, also removes the pins
  * bl_attachment_pin made at that path. */
 int bl_detach_dev(const char *ifname, const char *pin_path, char **err);
 

@@ -26,15 +26,18 @@
 static const char attach_help[] =
     "usage: bpflua attach FILTER.lua|FILTER.o --dev IFACE [options]\n"
     "\n"
-    "Loads the filter into the kernel, attaches it to IFACE as an XDP program\n"
-    "and shows its maps live (counters per key and rates per second) until\n"
-    "Ctrl-C. The program is detached when bpflua ends, whatever the reason,\n"
-    "unless --pin is given.\n"
+    "Loads the filter into the kernel, attaches it to IFACE (an XDP program, or a\n"
+    "tc program on the clsact qdisc) and shows its maps live (counters per key\n"
+    "and rates per second) and its events until Ctrl-C. The program is detached\n"
+    "when bpflua ends, whatever the reason, unless --pin is given.\n"
     "\n"
     "options:\n"
     "  --dev IFACE        the interface to attach to (required)\n"
-    "  --prog NAME        the program to attach (default: the first XDP program)\n"
+    "  --prog NAME        the program to attach (default: the first XDP program,\n"
+    "                     else the first tc program)\n"
     "  --mode skb|native  generic XDP (default, any device) or driver XDP\n"
+    "  --ingress          a tc program on the interface's ingress (the default)\n"
+    "  --egress           a tc program on its egress\n"
     "  --interval SEC     refresh period in seconds (default 1; fractions allowed)\n"
     "  --json             one JSON line per interval instead of the live view\n"
     "  --count N          stop (and detach) after N intervals\n"
@@ -51,8 +54,9 @@ static const char attach_help[] =
 static const char detach_help[] =
     "usage: bpflua detach --dev IFACE [--pin PATH]\n"
     "\n"
-    "Removes the XDP program attached to IFACE (in any mode), such as one left\n"
-    "attached by `bpflua attach --pin`. With --pin, also removes the pins that\n"
+    "Removes the XDP program attached to IFACE (in any mode) and bpflua's tc\n"
+    "programs on its ingress and egress, such as one left attached by\n"
+    "`bpflua attach --pin`. With --pin, also removes the pins that\n"
     "`bpflua attach --pin PATH` made.\n";
 
 /* ---- signals ---------------------------------------------------------------------- */
@@ -609,8 +613,8 @@ static int is_elf(const char *path)
 int bl_cmd_attach(lua_State *L, int argc, char **argv)
 {
     const char *file = NULL, *dev = NULL, *prog = NULL, *mode_s = "skb", *pin = NULL;
-    const char *interval_s = NULL, *count_s = NULL;
-    int json = 0;
+    const char *interval_s = NULL, *count_s = NULL, *tc_dir = NULL;
+    int json = 0, mode_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
@@ -619,6 +623,12 @@ int bl_cmd_attach(lua_State *L, int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
+        } else if (!strcmp(argv[i], "--ingress") || !strcmp(argv[i], "--egress")) {
+            if (tc_dir && strcmp(tc_dir, argv[i] + 2)) {
+                fprintf(stderr, "bpflua attach: give one of --ingress and --egress\n");
+                return 2;
+            }
+            tc_dir = argv[i] + 2;
         } else if ((r = opt_value(argc, argv, &i, "--dev", &v)) != 0) {
             if (r < 0)
                 goto missing;
@@ -631,6 +641,7 @@ int bl_cmd_attach(lua_State *L, int argc, char **argv)
             if (r < 0)
                 goto missing;
             mode_s = v;
+            mode_given = 1;
         } else if ((r = opt_value(argc, argv, &i, "--interval", &v)) != 0) {
             if (r < 0)
                 goto missing;
@@ -666,11 +677,20 @@ int bl_cmd_attach(lua_State *L, int argc, char **argv)
     }
     char *err = NULL;
     enum bl_attach_mode mode;
-    if (bl_attach_parse_mode(mode_s, &mode, &err) < 0) {
-        fprintf(stderr, "bpflua attach: %s\n", err);
+    if (bl_attach_parse_mode(mode_s, &mode, &err) < 0 || mode > BL_ATTACH_NATIVE) {
+        fprintf(stderr, "bpflua attach: %s\n",
+                err ? err : "unknown attach mode: use skb or native (tc programs take "
+                            "--ingress or --egress)");
         free(err);
         return 2;
     }
+    if (tc_dir && mode_given) {
+        fprintf(stderr, "bpflua attach: --mode is for XDP programs, --%s for tc programs\n",
+                tc_dir);
+        return 2;
+    }
+    if (tc_dir)
+        mode = tc_dir[0] == 'i' ? BL_ATTACH_TC_INGRESS : BL_ATTACH_TC_EGRESS;
     double interval = 1.0;
     if (interval_s) {
         char *end;
@@ -730,13 +750,17 @@ int bl_cmd_attach(lua_State *L, int argc, char **argv)
                 return 1;
             }
         } else {
+            /* the first XDP program (the first tc program with --ingress/--egress
+             * or when there is no XDP program) */
+            int xdp = -1, tc = -1;
             for (size_t k = 0; k < bpflua_prog_count(obj); k++) {
                 const char *sec = bpflua_prog_section(obj, k);
-                if (sec && !strncmp(sec, "xdp", 3)) {
-                    pi = (int)k;
-                    break;
-                }
+                if (sec && !strncmp(sec, "xdp", 3) && xdp < 0)
+                    xdp = (int)k;
+                if (sec && !strcmp(sec, "tc") && tc < 0)
+                    tc = (int)k;
             }
+            pi = tc >= 0 && (tc_dir || xdp < 0) ? tc : xdp >= 0 ? xdp : 0;
         }
         r = bl_attach(obj, (size_t)pi, dev, mode, &a, &err);
     } else {
@@ -751,7 +775,7 @@ int bl_cmd_attach(lua_State *L, int argc, char **argv)
     }
     fprintf(stderr, "bpflua attach: %s (id %u) attached to %s in %s mode%s\n",
             bl_attachment_prog_name(a), bl_attachment_prog_id(a), dev,
-            bl_attach_mode_name(mode), pin ? "" : "; Ctrl-C detaches");
+            bl_attach_mode_name(bl_attachment_mode(a)), pin ? "" : "; Ctrl-C detaches");
     int status = 0;
     if (pin) {
         if (bl_attachment_pin(a, pin, &err) < 0) {
@@ -826,7 +850,7 @@ int bl_cmd_detach(lua_State *L, int argc, char **argv)
         free(err);
         return 1;
     }
-    fprintf(stderr, "bpflua detach: removed the XDP program from %s%s%s\n", dev,
+    fprintf(stderr, "bpflua detach: removed bpflua's programs from %s%s%s\n", dev,
             pin ? " and the pins at " : "", pin ? pin : "");
     return 0;
 }

@@ -54,6 +54,40 @@ int bl_obj_map_update(bpflua_object *obj, size_t map, const void *key, const voi
 int bl_obj_map_delete(bpflua_object *obj, size_t map, const void *key);
 int bl_obj_map_next_key(bpflua_object *obj, size_t map, const void *key, void *next_key);
 
+/* ---- values.c: keys, values and events as text and Lua values ---------------- */
+
+enum bl_vkind { BL_V_INT, BL_V_RECORD, BL_V_LPM, BL_V_BYTES };
+
+struct bl_vlayout {
+    enum bl_vkind kind;
+    uint32_t size;
+    int is_signed;               /* BL_V_INT */
+    const bpflua_object *obj;    /* BL_V_RECORD: record rec of obj */
+    size_t rec, n_fields;
+};
+
+void bl_key_layout(const bpflua_object *obj, const struct bpflua_map_spec *s,
+                   struct bl_vlayout *l);
+void bl_value_layout(const bpflua_object *obj, const struct bpflua_map_spec *s,
+                     struct bl_vlayout *l);
+/* an event of `size` bytes from ring buffer s */
+void bl_event_layout(const bpflua_object *obj, const struct bpflua_map_spec *s, uint32_t size,
+                     struct bl_vlayout *l);
+
+/* growable text */
+struct bl_text { char *buf; size_t len, cap; };
+int bl_text_printf(struct bl_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends the value: 42, {a=1,b=2}, 10.0.0.0/8 or 0x0a0b (0 or -ENOMEM). */
+int bl_vtext(struct bl_text *t, const struct bl_vlayout *l, const void *buf);
+/* Order of keys in dumps: numeric, field by field, address then length. */
+int bl_vcompare(const struct bl_vlayout *l, const void *a, const void *b);
+/* Lua value <-> bytes (bl_vcheck raises a Lua error naming `what`). Records
+ * are tables keyed by field name, LPM keys "a.b.c.d/len" strings. */
+void bl_vpush(lua_State *L, const struct bl_vlayout *l, const void *buf);
+void bl_vcheck(lua_State *L, int idx, const struct bl_vlayout *l, void *buf, const char *what);
+/* "a.b.c.d[/len]" -> address (host order) and length (32 if absent); -1 if malformed. */
+int bl_parse_prefix(const char *s, uint32_t *addr, uint32_t *len);
+
 /* ---- pcap.c ----------------------------------------------------------------- */
 
 struct bl_packet {
