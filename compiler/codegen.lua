@@ -535,6 +535,19 @@ function G:fault()
   self.f:ja(self.cb.fault)
 end
 
+-- A loop callback returns by falling off its end (r0 = 0: next iteration)
+-- or through one shared exit (r0 = 1: stop); both first zero the area
+-- slots the callback used as scratch (G:callback). The kernel goes back to
+-- the bpf_loop call after every iteration and compares the caller's state,
+-- area included, with the states it saw there: scratch values left by the
+-- last iteration (constants that differ per path) keep that state from
+-- ever matching, and the kernel walks the callback again and again.
+function G:cb_exit1()
+  local cb = self.cb
+  cb.ret1 = cb.ret1 or self.f:label()
+  self.f:ja(cb.ret1)
+end
+
 -- emits the shared exit paths of the current function (at its end)
 function G:finish_callback_or_main()
   local f, cb = self.f, self.cb
@@ -544,19 +557,16 @@ function G:finish_callback_or_main()
       f:exit()
     else
       f:st(8, R9, OFF_STATUS, ST_FAULT)
-      f:movi(R0, 1)
-      f:exit()
+      self:cb_exit1()
     end
   end
   if cb.brk and f:place(cb.brk) then
-    f:movi(R0, 1)
-    f:exit()
+    self:cb_exit1()
   end
   if cb.propagate and f:place(cb.propagate) then
     -- a loop ended with status ~= 0 (R1 holds it)
     if cb.kind ~= "main" then
-      f:movi(R0, 1)
-      f:exit()
+      self:cb_exit1()
     elseif self.fctx.is_prog then
       local none = f:label()
       f:jcc("eq", R1, nil, ST_NONE, none)
@@ -806,6 +816,8 @@ function G:jump_if(e, sense, l)
   self:free(t)
 end
 
+local plain_cmp -- (below, with gen_cmp_value)
+
 -- values ------------------------------------------------------------------------
 
 -- evaluates an int or bool expression into a new temporary
@@ -826,6 +838,7 @@ function G:gen_into(e, t)
   local tag = e.tag
   if tag == "Paren" then return self:gen_into(e[1], t) end
   if e.ty == "bool" and (tag == "Op" or tag == "Unop") then
+    if self:gen_cmp_value(e, t) then return end
     local no, done = f:label(), f:label()
     self:jump_if(e, false, no)
     self:tconst(t, 1)
@@ -905,6 +918,74 @@ function G:gen_into(e, t)
   else
     cg_error(e.pos, "internal error: cannot generate " .. tostring(tag))
   end
+end
+
+-- A comparison of integers (or booleans), or `not` of one, as the value 0
+-- or 1 computed without a branch. A branch would give the kernel verifier
+-- two paths with different constants in t; a test of t later decides its
+-- branch, which makes t precise, and those paths never merge again: inside
+-- a loop body every boolean local doubled the kernel's work (tests/lang/
+-- budget.lua). Computed, t is just a scalar in [0, 1]. Returns false when
+-- e is not of that form.
+local cmp_ops = { ["<"] = true, ["<="] = true, [">"] = true, [">="] = true, ["=="] = true, ["~="] = true }
+function plain_cmp(e)
+  while e.tag == "Paren" do e = e[1] end
+  if e.tag == "Unop" and e.op == "not" then
+    local c = plain_cmp(e[1])
+    return c and { cmp = c.cmp, negate = not c.negate }
+  end
+  if e.tag ~= "Op" or not cmp_ops[e.op] or e.k_sidefx or e.k ~= nil then return nil end
+  local ta, tb = e[1].ty, e[2].ty
+  if not ((ta == "int" and tb == "int") or (ta == "bool" and tb == "bool")) then return nil end
+  if pktlen_cmp(e) then return nil end -- jump_if proves the packet length from it
+  return { cmp = e, negate = false }
+end
+
+function G:gen_cmp_value(e, t)
+  local c = plain_cmp(e)
+  if not c then return false end
+  local f = self.f
+  local cmp = c.cmp
+  local op = cmp.op
+  self:gen_into(cmp[1], t)
+  local rb, tb = self:operand(cmp[2], t.reg)
+  local ra = self:treg(t, R1)
+  -- three scratch registers that hold neither operand
+  local sc = {}
+  for _, r in ipairs({ R3, R4, R5, R0 }) do
+    if r ~= ra and r ~= rb and #sc < 3 then sc[#sc + 1] = r end
+  end
+  local d, u, w = sc[1], sc[2], sc[3]
+  local negate = c.negate
+  if op == "==" or op == "~=" then
+    -- x ~= y is the top bit of (d | -d) with d = x ~ y
+    f:mov(d, ra)
+    f:alu("xor", d, rb)
+    f:mov(u, d)
+    f:neg(u)
+    f:alu("or", d, u)
+    f:alu("rsh", d, nil, 63)
+    if op == "==" then negate = not negate end
+  else
+    -- x < y (signed) is the top bit of d ~ ((x ~ y) & (d ~ x)), d = x - y
+    -- (Hacker's Delight 2-12); > and <= swap the operands, <= and >= negate
+    local x, y = ra, rb
+    if op == ">" or op == "<=" then x, y = rb, ra end
+    if op == "<=" or op == ">=" then negate = not negate end
+    f:mov(d, x)
+    f:alu("sub", d, y)
+    f:mov(u, x)
+    f:alu("xor", u, y)
+    f:mov(w, d)
+    f:alu("xor", w, x)
+    f:alu("and", u, w)
+    f:alu("xor", d, u)
+    f:alu("rsh", d, nil, 63)
+  end
+  if negate then f:alu("xor", d, nil, 1) end
+  if tb then self:free(tb) end
+  self:tset(t, d)
+  return true
 end
 
 -- `a or b` / `a and b` whose result is an integer
@@ -1013,29 +1094,40 @@ function G:gen_divmod(op, t, b)
   local rb, tb = self:operand(b)
   if rb == R0 then f:mov(R2, R0); rb = R2 end
   local ra = self:treg(t, R1)
+  if ra == R0 then f:mov(R1, R0); ra = R1 end -- R0 is the result
   if not (math_type(kb) == "integer" and kb ~= 0) then
     f:jcc("eq", rb, nil, 0, self.cb.fault)
   end
-  local done = f:label()
+  -- Lua's floor division from the truncating sdiv/smod: when the
+  -- remainder r is nonzero and its sign differs from the divisor's, q - 1
+  -- and r + b. Computed without a branch (a mask of all ones when the
+  -- correction applies): branches here would give the kernel verifier
+  -- paths that never merge in a loop body (see gen_cmp_value).
   if op == "//" then
     f:mov(R0, ra)
     f:alu("sdiv", R0, rb)
     f:mov(R5, ra)
     f:alu("smod", R5, rb)
-    f:jcc("eq", R5, nil, 0, done)
-    f:alu("xor", R5, rb)
-    f:jcc("sge", R5, nil, 0, done)
-    f:alu("sub", R0, nil, 1)
   else
     f:mov(R0, ra)
     f:alu("smod", R0, rb)
-    f:jcc("eq", R0, nil, 0, done)
     f:mov(R5, R0)
-    f:alu("xor", R5, rb)
-    f:jcc("sge", R5, nil, 0, done)
-    f:alu("add", R0, rb)
   end
-  f:place(done)
+  -- R3 = r ~= 0 and -1 or 0
+  f:mov(R3, R5)
+  f:neg(R3)
+  f:alu("or", R3, R5)
+  f:alu("arsh", R3, nil, 63)
+  -- R5 = the correction mask
+  f:alu("xor", R5, rb)
+  f:alu("arsh", R5, nil, 63)
+  f:alu("and", R5, R3)
+  if op == "//" then
+    f:alu("add", R0, R5)
+  else
+    f:alu("and", R5, rb)
+    f:alu("add", R0, R5)
+  end
   self:tset(t, R0)
   if tb then self:free(tb) end
 end
@@ -1061,20 +1153,35 @@ function G:gen_shift(op, t, b)
   local rb, tb = self:operand(b)
   if rb == R0 then f:mov(R2, R0); rb = R2 end
   local ra = self:treg(t, R1)
-  local done, neg = f:label(), f:label()
-  f:movi(R0, 0)
-  f:jcc("sge", rb, nil, 64, done)
-  f:jcc("sle", rb, nil, -64, done)
-  f:jcc("slt", rb, nil, 0, neg)
+  if ra == R0 then f:mov(R1, R0); ra = R1 end -- R0 is the result
+  -- Lua's shift (a negative count shifts the other way, |n| >= 64 gives
+  -- 0) without a branch, from the masked eBPF shifts (count & 63): R3 = n <
+  -- 0 and -1 or 0 selects between x <left< n and x <right< -n, and a mask
+  -- clears the result when |n| > 63. Branches would give the kernel four
+  -- paths that never merge in a loop body (see gen_cmp_value).
+  f:mov(R3, rb)
+  f:alu("arsh", R3, nil, 63)
   f:mov(R0, ra)
   f:alu(left, R0, rb)
-  f:ja(done)
-  f:place(neg)
-  f:mov(R5, rb)
+  f:mov(R4, rb)
+  f:neg(R4)
+  f:mov(R5, ra)
+  f:alu(right, R5, R4)
+  f:alu("xor", R5, R0)
+  f:alu("and", R5, R3)
+  f:alu("xor", R0, R5)
+  -- R4 = |n| >> 6 (minint stays negative: nonzero), then 0 if nonzero
+  -- else all ones
+  f:mov(R4, rb)
+  f:alu("xor", R4, R3)
+  f:alu("sub", R4, R3)
+  f:alu("rsh", R4, nil, 6)
+  f:mov(R5, R4)
   f:neg(R5)
-  f:mov(R0, ra)
-  f:alu(right, R0, R5)
-  f:place(done)
+  f:alu("or", R4, R5)
+  f:alu("arsh", R4, nil, 63)
+  f:alu("xor", R4, nil, -1)
+  f:alu("and", R0, R4)
   self:tset(t, R0)
   if tb then self:free(tb) end
 end
@@ -1121,6 +1228,9 @@ function G:map_lookup(e, t, absent)
   f:jcc("eq", R0, nil, 0, absent)
   local r = t.reg or R1
   f:ldx(m.value_size, r, R0, 0, m.value_signed and m.value_size < 8)
+  -- R0 was the value pointer; on the absent path it is 0: make it 0 here
+  -- too, or the kernel cannot merge the two paths after `m[k] or x`
+  f:movi(R0, 0)
   self:tset(t, r)
 end
 
@@ -1469,7 +1579,7 @@ function G:return_stat(s)
     else
       f:stx(8, R9, OFF_RET, r)
       f:st(8, R9, OFF_STATUS, ST_VALUE)
-      f:movi(R0, 1)
+      return self:cb_exit1()
     end
     f:exit()
   end
@@ -1478,7 +1588,7 @@ function G:return_stat(s)
       f:movi(R0, ST_NONE)
     else
       f:st(8, R9, OFF_STATUS, ST_NONE)
-      f:movi(R0, 1)
+      return self:cb_exit1()
     end
     f:exit()
   end
@@ -1516,11 +1626,24 @@ function G:callback(name, kind_args, body)
   if cb.depth > self.fctx.max_depth then self.fctx.max_depth = cb.depth end
   self.f, self.cb, self.temps = f, cb, {}
   self.fctx.funcs[#self.fctx.funcs + 1] = f
+  -- the slots this callback uses as scratch: from the area's top now to
+  -- the highest top its body reaches (nested callbacks included)
+  local area = self.area
+  local saved_max, scratch_from = area.max, area.top
+  area.max = area.top
   body(f)
+  local scratch_to = area.max
+  if saved_max > area.max then area.max = saved_max end
+  local function shared_exit(v)
+    for off = scratch_from, scratch_to - 8, 8 do f:st(8, R9, off, 0) end
+    f:movi(R0, v)
+    f:exit()
+  end
   -- falling off the end: continue with the next iteration
-  f:movi(R0, 0)
-  f:exit()
+  shared_exit(0)
   self:finish_callback_or_main()
+  if cb.ret1 and f:place(cb.ret1) then shared_exit(1) end
+  f.scratch_from, f.scratch_to = scratch_from, scratch_to
   local slots, seen = {}, {}
   for sym in pairs(cb.vreg or {}) do
     if not cb.shared[sym] and sym.slot and not seen[sym.slot] then
@@ -1541,7 +1664,13 @@ end
 -- converge on a callback whose entry state keeps changing that way
 -- (tests/lang/nested_scratch.lua; the callback used to overwrite them).
 function G:reset_private_slots(cbf)
-  for _, slot in ipairs(cbf.private_slots or {}) do self.f:st(8, R9, slot, 0) end
+  local from, to = cbf.scratch_from, cbf.scratch_to
+  for _, slot in ipairs(cbf.private_slots or {}) do
+    if slot < from or slot >= to then self.f:st(8, R9, slot, 0) end
+  end
+  -- and the whole scratch region: the callback leaves it zero, so the
+  -- state at the bpf_loop call is the same before and after an iteration
+  for off = from, to - 8, 8 do self.f:st(8, R9, off, 0) end
 end
 
 -- after bpf_loop / for_each returns: a return or fault inside ends this function

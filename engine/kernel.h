@@ -17,6 +17,19 @@ int bl_kernel_load(bpflua_object *obj, char **err);
 int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
                   uint64_t repeat, struct bpflua_run_result *res, char **err);
 void bl_kernel_close(struct bl_kernel_obj *k);
+
+/* The kernel verifier's cost for each program of obj (engine/kernel_stats.c):
+ * a fresh load at log level BPF_LOG_STATS, closed again. out has
+ * obj->n_progs entries. Returns 0 when every program loaded; else a
+ * negative errno, *err set, and out still filled for the programs the
+ * kernel verified (a rejected one has loaded = 0 and its insns). */
+struct bl_kernel_stat {
+    uint64_t insns;     /* "processed N insns" */
+    uint64_t usec;      /* "verification time N usec" */
+    int verified;       /* the kernel verified it (a stats line exists) */
+    int loaded;         /* and accepted it */
+};
+int bl_kernel_stats(bpflua_object *obj, struct bl_kernel_stat *out, char **err);
 /* File descriptors of a loaded object (after bl_kernel_load), owned by the
  * object: the program `prog`'s fd and map `map`'s fd (bpflua indexes), or a
  * negative errno. Used by engine/attach.c (live filters). */

@@ -14,6 +14,9 @@
  *   p:run(packet [, {engine = "interp"|"jit"|"kernel", prog = NAME, ["repeat"] = N, max_insns = N}])
  *       -> retval (R0 as the kernel's XDP test run reports it: u32),
  *          {ns_per_run=, packet = <rewritten packet>, trace=, insns=, retval64=, engine=}
+ *   p:kernel_cost() -> {NAME = {insns=, usec=, loaded=}, ...} [, err]: the kernel
+ *       verifier's processed instructions and verification time for each program
+ *       of a fresh kernel load (engine/kernel_stats.c); err when one was rejected
  *   p:disasm([prog]), p:elf(), p:write(path), p:progs(), p:license(), p:trace()
  *   p:attach(ifname [, opts]) where live attach is built (lua/attach_lua.c)
  *   p.maps.NAME[key] -> integer or nil; `= v` updates, `= nil` deletes; pairs(), #;
@@ -330,6 +333,34 @@ static void set_int_field(lua_State *L, const char *k, lua_Integer v)
 {
     lua_pushinteger(L, v);
     lua_setfield(L, -2, k);
+}
+
+/* p:kernel_cost() */
+static int object_kernel_cost(lua_State *L)
+{
+    struct lobject *o = check_lobject(L, 1);
+    size_t n = bpflua_prog_count(o->obj);
+    struct bl_kernel_stat *st = calloc(n ? n : 1, sizeof *st);
+    if (!st)
+        return luaL_error(L, "out of memory");
+    char *err = NULL;
+    int rc = bl_kernel_stats(o->obj, st, &err);
+    lua_createtable(L, 0, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        if (!st[i].verified)
+            continue;
+        lua_createtable(L, 0, 3);
+        set_int_field(L, "insns", (lua_Integer)st[i].insns);
+        set_int_field(L, "usec", (lua_Integer)st[i].usec);
+        lua_pushboolean(L, st[i].loaded);
+        lua_setfield(L, -2, "loaded");
+        lua_setfield(L, -2, bpflua_prog_name(o->obj, i));
+    }
+    free(st);
+    if (rc)
+        lua_pushstring(L, err ? err : "kernel: load failed");
+    free(err);
+    return rc ? 2 : 1;
 }
 
 /* p:verify([prog] [, {log = true}]) */
@@ -1104,7 +1135,8 @@ static const luaL_Reg object_methods[] = {
 #endif
     {"verify", object_verify}, {"run", object_run},     {"disasm", object_disasm},
     {"elf", object_elf},       {"write", object_write}, {"progs", object_progs},
-    {"license", object_license}, {"trace", object_trace}, {NULL, NULL},
+    {"license", object_license}, {"trace", object_trace},
+    {"kernel_cost", object_kernel_cost}, {NULL, NULL},
 };
 
 static const luaL_Reg map_methods[] = {

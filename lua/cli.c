@@ -24,12 +24,15 @@ static const char *const usage_compile =
     "the kernel load. OUT defaults to FILE with .lua replaced by .o.\n";
 
 static const char *const usage_verify =
-    "usage: bpflua verify FILE.lua|FILE.o [--prog NAME] [--log]\n"
+    "usage: bpflua verify FILE.lua|FILE.o [--prog NAME] [--log] [--kernel]\n"
     "Verifies every program (or NAME). On acceptance prints, per program,\n"
     "  name=<prog> verified_insns=<n> max_insns=<n> verify_ns=<t>\n"
     "where max_insns is the proven worst-case number of instructions per run.\n"
     "On rejection prints `error: <why> at insn <i> (file:line)` on stderr.\n"
     "  --log   also print the verifier's state trace\n"
+    "  --kernel  also load the object into the kernel and print, per program,\n"
+    "            name=<prog> kernel=accepted|rejected|not_loaded kernel_insns=<n> kernel_verify_us=<t>\n"
+    "            (the kernel verifier's processed instructions and verification time)\n"
     "Exit status: 0 accepted, 1 rejected, 2 unreadable input.\n";
 
 static const char *const usage_run =
@@ -219,21 +222,55 @@ static void show_source_line(bpflua_object *obj, const char *msg)
         fprintf(stderr, "%5lu | %.*s\n", line, (int)len, text);
 }
 
+/* verify --kernel: the kernel verifier's cost per program; 1 if the
+ * kernel is unavailable or rejected a program */
+static int kernel_costs(bpflua_object *obj, int only)
+{
+    char *why = NULL;
+    if (!bl_kernel_available(&why)) {
+        fprintf(stderr, "bpflua verify: %s\n", why ? why : "the kernel is not available");
+        free(why);
+        return 1;
+    }
+    size_t n = bpflua_prog_count(obj);
+    struct bl_kernel_stat *st = calloc(n, sizeof *st);
+    if (!st) {
+        fprintf(stderr, "bpflua verify: out of memory\n");
+        return 1;
+    }
+    char *err = NULL;
+    int rc = bl_kernel_stats(obj, st, &err);
+    for (size_t i = 0; i < n; i++) {
+        if (only >= 0 && (size_t)only != i)
+            continue;
+        const char *verdict = st[i].loaded ? "accepted" : st[i].verified ? "rejected" : "not_loaded";
+        printf("name=%s kernel=%s kernel_insns=%" PRIu64 " kernel_verify_us=%" PRIu64 "\n",
+               bpflua_prog_name(obj, i), verdict, st[i].insns, st[i].usec);
+    }
+    if (rc)
+        fprintf(stderr, "bpflua verify: %s\n", err ? err : "kernel: load failed");
+    free(err);
+    free(st);
+    return rc != 0;
+}
+
 int bl_cmd_verify(lua_State *L, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"prog", required_argument, NULL, 'p'},
         {"log", no_argument, NULL, 'l'},
+        {"kernel", no_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *prog_name = NULL;
-    int want_log = 0, c;
+    int want_log = 0, want_kernel = 0, c;
     optind = 0;
-    while ((c = next_opt(argc, argv, ":p:lh", opts, usage_verify)) != -1) {
+    while ((c = next_opt(argc, argv, ":p:lkh", opts, usage_verify)) != -1) {
         switch (c) {
         case 'p': prog_name = optarg; break;
         case 'l': want_log = 1; break;
+        case 'k': want_kernel = 1; break;
         case 'h': fputs(usage_verify, stdout); return 0;
         default: return EXIT_USAGE;
         }
@@ -283,6 +320,8 @@ int bl_cmd_verify(lua_State *L, int argc, char **argv)
         free(err);
         free(log);
     }
+    if (want_kernel && bpflua_prog_count(obj) > 0 && kernel_costs(obj, only))
+        rc = EXIT_REJECTED;
     bpflua_object_free(obj);
     return rc;
 }
