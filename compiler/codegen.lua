@@ -1313,8 +1313,16 @@ function G:gen_call(e, t, absent)
   f:call_local(self:local_func(fn))
   f:jcc("eq", R0, nil, ST_FAULT, self.cb.fault)
   self.fctx.calls[#self.fctx.calls + 1] = { fn = fn, depth = self.cb.depth }
+  if t and absent then f:jcc("eq", R0, nil, ST_NONE, absent) end
+  -- The kernel verifies the callee again at every call, and each of its
+  -- return paths comes back with its own status in R0 and often its own
+  -- constant in the result slot; in a loop body those paths would never
+  -- merge again (see gen_cmp_value). R0 = 0 and a launder of the result
+  -- slot (an atomic add of 0: the value is unchanged, the verifier forgets
+  -- it) make them one state.
+  f:movi(R0, 0)
+  f:atomic_add(R9, block, R0)
   if t then
-    if absent then f:jcc("eq", R0, nil, ST_NONE, absent) end
     f:ldx(8, R1, R9, block)
     self:tset(t, R1)
   end
