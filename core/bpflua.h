@@ -142,7 +142,9 @@ struct bpflua_run_opts {
 
 struct bpflua_run_result {
     uint64_t retval;          /* R0 at exit (XDP: the verdict) */
-    uint64_t ns_per_run;
+    uint64_t ns_per_run;      /* the runs alone: steady state with repeat > 1 */
+    uint64_t setup_ns;        /* before the first run: verification, linking, JIT
+                                 compile or kernel load, guard pages (0 when done) */
     uint64_t insns;           /* instructions executed by the last run (interp only, else 0) */
 };
 

@@ -120,6 +120,11 @@ enum {
 #define BL_STACK_SIZE   512     /* bytes per frame, as in the kernel */
 #define BL_MAX_CALL_DEPTH 8     /* frames, as in the kernel */
 #define BL_MAX_LOOPS    8388608 /* BPF_MAX_LOOPS: bpf_loop's trip-count limit */
+/* The largest packet an XDP program can see: data_end - data is at most the
+ * kernel's MAX_PACKET_OFF + 1 (0x10000; in practice one page or less). The
+ * verifier bounds #pkt by it (loops counted from #pkt) and the engines
+ * refuse larger packets. Per program type (a descriptor field later). */
+#define BL_XDP_MAX_PACKET 65536
 
 static inline int bl_is_lddw(const struct bl_insn *i)
 {

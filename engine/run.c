@@ -227,6 +227,7 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     memset(res, 0, sizeof *res);
     uint64_t repeat = opts->repeat ? opts->repeat : 1;
     bpflua_events_clear(obj);
+    uint64_t t0 = now_ns();
 
     int rc = ensure_verified(obj, prog, p, err);
     if (rc < 0)
@@ -245,8 +246,15 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
                    engine == BPFLUA_ENGINE_JIT ? "the JIT" : "the kernel");
         return -E2BIG;
     }
-    if (engine == BPFLUA_ENGINE_KERNEL)
-        return bl_kernel_run(obj, prog, pkt, len, repeat, res, err);
+    if (engine == BPFLUA_ENGINE_KERNEL) {
+        /* the load is setup; the kernel times the runs itself */
+        if ((rc = bl_kernel_load(obj, err)) < 0)
+            return rc;
+        uint64_t setup = now_ns() - t0;
+        rc = bl_kernel_run(obj, prog, pkt, len, repeat, res, err);
+        res->setup_ns = setup;
+        return rc;
+    }
     if (engine != BPFLUA_ENGINE_INTERP && engine != BPFLUA_ENGINE_JIT) {
         bl_set_err(err, "unknown engine %d", (int)engine);
         return -EINVAL;
@@ -261,6 +269,13 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
             return -EINVAL;
     }
 
+    if (engine == BPFLUA_ENGINE_JIT && !p->jit && (rc = bl_jit_compile(p, err)) < 0)
+        return rc;
+    /* An XDP program sees at most BL_XDP_MAX_PACKET bytes (the verifier's
+     * bounds assume no more): of a larger packet, only that much is its
+     * data..data_end, as the linear part of a multi-buffer XDP frame; the
+     * rest is left as it was. */
+    size_t seen = len > BL_XDP_MAX_PACKET ? BL_XDP_MAX_PACKET : len;
     /* guarded mode: the program sees a copy of the packet whose last byte
      * is the last byte before a PROT_NONE page (data_end is that page) */
     int guard = bl_guard_wanted(opts->guard);
@@ -268,29 +283,32 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     uint8_t empty[1];
     uint8_t *data = pkt ? pkt : empty;
     if (guard) {
-        if (bl_guard_alloc(&pg, len, 1, BL_GUARD_END) < 0) {
-            bl_set_err(err, "cannot map a guarded packet of %zu bytes", len);
+        if (bl_guard_alloc(&pg, seen, 1, BL_GUARD_END) < 0) {
+            bl_set_err(err, "cannot map a guarded packet of %zu bytes", seen);
             return -ENOMEM;
         }
         data = pg.mem;
-        if (len)
-            memcpy(data, pkt, len);
+        if (seen)
+            memcpy(data, pkt, seen);
     }
     struct bl_xdp_ctx ctx = {
         .data = (uint64_t)(uintptr_t)data,
-        .data_end = (uint64_t)(uintptr_t)(data + len),
+        .data_end = (uint64_t)(uintptr_t)(data + seen),
         .data_meta = (uint64_t)(uintptr_t)data,
         .ingress_ifindex = 1,
     };
+    /* setup (verification, linking, JIT compile, guard pages) is timed
+     * apart: ns_per_run is the runs alone */
     uint64_t start = now_ns();
     if (engine == BPFLUA_ENGINE_INTERP)
         rc = run_interp(obj, p, &ctx, repeat, opts, guard, res, err);
     else
         rc = run_jit(obj, p, &ctx, repeat, res, err);
     res->ns_per_run = (now_ns() - start) / repeat;
+    res->setup_ns = start - t0;
     if (guard) {
-        if (len)
-            memcpy(pkt, data, len);
+        if (seen)
+            memcpy(pkt, data, seen);
         if (bl_guard_check(&pg) < 0 && rc == 0) {
             bl_set_err(err, "guard: the program wrote outside its packet");
             rc = -EFAULT;

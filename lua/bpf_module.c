@@ -13,7 +13,8 @@
  *        | false, "error: ... at insn N (file:line)" [, log]
  *   p:run(packet [, {engine = "interp"|"jit"|"kernel", prog = NAME, ["repeat"] = N, max_insns = N}])
  *       -> retval (R0 as the kernel's XDP test run reports it: u32),
- *          {ns_per_run=, packet = <rewritten packet>, trace=, insns=, retval64=, engine=}
+ *          {ns_per_run=, setup_ns=, packet = <rewritten packet>, trace=, insns=, retval64=, engine=}
+ *          (ns_per_run: the runs alone; setup_ns: verification, JIT compile, kernel load)
  *   p:kernel_cost() -> {NAME = {insns=, usec=, loaded=}, ...} [, err]: the kernel
  *       verifier's processed instructions and verification time for each program
  *       of a fresh kernel load (engine/kernel_stats.c); err when one was rejected
@@ -496,6 +497,7 @@ static int object_run(lua_State *L)
     lua_pushinteger(L, (lua_Integer)(res.retval & 0xffffffffu));
     lua_createtable(L, 0, 5);
     set_int_field(L, "ns_per_run", (lua_Integer)res.ns_per_run);
+    set_int_field(L, "setup_ns", (lua_Integer)res.setup_ns);
     set_int_field(L, "insns", (lua_Integer)res.insns);
     set_int_field(L, "retval64", (lua_Integer)res.retval);
     lua_pushlstring(L, (const char *)buf, len);

@@ -41,7 +41,9 @@ static const char *const usage_run =
     "                  [--max-insns N] [--dump-maps] [--histogram] [--quiet]\n"
     "Runs the XDP programs on each packet (a fresh copy per program and packet;\n"
     "maps persist) and prints per program and packet\n"
-    "  name=<prog> retval=<verdict as u32> ns_per_run=<t> [packet=<i>]\n"
+    "  name=<prog> retval=<verdict as u32> ns_per_run=<t> setup_ns=<t> [packet=<i>]\n"
+    "where ns_per_run is the runs alone (steady state with --repeat) and setup_ns\n"
+    "what came before the first run (verification, JIT compile, kernel load).\n"
     "  --input FILE    one raw packet (an Ethernet frame) read from FILE\n"
     "  --hex HEX       one packet given in hex (spaces and colons allowed)\n"
     "  --pcap FILE     every packet of a classic pcap capture\n"
@@ -826,8 +828,8 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
             uint32_t verdict = (uint32_t)res.retval;
             hist_add(&hists[i], verdict);
             if (!quiet) {
-                printf("name=%s retval=%" PRIu32 " ns_per_run=%" PRIu64, bpflua_prog_name(obj, i),
-                       verdict, res.ns_per_run);
+                printf("name=%s retval=%" PRIu32 " ns_per_run=%" PRIu64 " setup_ns=%" PRIu64,
+                       bpflua_prog_name(obj, i), verdict, res.ns_per_run, res.setup_ns);
                 if (pcap)
                     printf(" packet=%zu", k + 1);
                 putchar('\n');

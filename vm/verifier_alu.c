@@ -592,7 +592,18 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
         /* a distance within one object (packet, a stack frame) is a number
          * every engine agrees on; any other difference is an address */
         if (op == BL_SUB && width == 64 && same_object(dst, &srcval)) {
+            /* data_end - data is the packet's length: at most the largest
+             * packet the program type sees, which bounds loops over it */
+            int pkt_len = dst->type == REG_PTR_TO_PACKET_END && srcval.type == REG_PTR_TO_PACKET &&
+                          srcval.off == 0 && tnum_is_const(srcval.var) && srcval.var.value == 0;
             mark_reg_unknown(dst);
+            if (pkt_len) {
+                dst->var = tnum_range(0, BL_XDP_MAX_PACKET);
+                dst->umax = BL_XDP_MAX_PACKET;
+                dst->smin = 0;
+                dst->smax = BL_XDP_MAX_PACKET;
+                vf_reg_bounds_sync(dst);
+            }
             return 0;
         }
         return vf_reject(env, "R%d pointer %s pointer prohibited", insn->dst, op_name(op));

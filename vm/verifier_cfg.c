@@ -516,10 +516,10 @@ static uint32_t chain_depth(struct bl_venv *env, uint32_t sp, int level, uint32_
         if (c < 0)
             continue;
         uint32_t f = 0, d = chain_depth(env, (uint32_t)vf_find_subprog(env, (uint32_t)c), level + 1, &f);
-        if (d > best) {
+        if (d > best)
             best = d;
+        if (f > best_frames) /* the deepest chain, whatever its stack */
             best_frames = f;
-        }
     }
     *frames = best_frames ? best_frames : (uint32_t)level + 1;
     return own + best;
@@ -528,6 +528,14 @@ static uint32_t chain_depth(struct bl_venv *env, uint32_t sp, int level, uint32_
 int vf_check_stack_depth(struct bl_venv *env)
 {
     uint32_t frames = 0, total = chain_depth(env, 0, 0, &frames);
+    /* As the kernel (check_max_stack_depth): the call graph itself, not the
+     * walk, decides. A recursion the walk followed to a bounded depth has
+     * no static bound (its depth comes from a value), so it is refused as
+     * the kernel refuses it rather than given an infinite max_insns. */
+    if (frames > BL_MAX_CALL_DEPTH) {
+        env->cur_insn = 0;
+        return vf_reject(env, "the call stack of %u frames is too deep", frames);
+    }
     if (total > BL_STACK_SIZE) {
         env->cur_insn = 0;
         return vf_reject(env, "combined stack size of %u calls is %u. Too large", frames, total);

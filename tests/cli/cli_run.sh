@@ -111,7 +111,7 @@ engines="interp"
 for e in $engines; do
     for input in "$F" "$tmp/filter.o"; do
         expect 0 "run $e $(basename "$input")" "$B" run "$input" --pcap "$P" --engine "$e" --dump-maps || continue
-        sed -E 's/ ns_per_run=[0-9]+//' "$tmp/out" | grep '^name=' >"$tmp/verdicts"
+        sed -E 's/ ns_per_run=[0-9]+ setup_ns=[0-9]+//' "$tmp/out" | grep '^name=' >"$tmp/verdicts"
         diff -u "$tmp/oracle.verdicts" "$tmp/verdicts" >/dev/null || fail "run $e: verdicts differ from the oracle"
         grep '^map=' "$tmp/out" >"$tmp/maps"
         diff -u "$tmp/oracle.maps" "$tmp/maps" || fail "run $e: maps differ from the oracle"
@@ -136,13 +136,13 @@ f:close()
 LUA
 lua5.4 "$tmp/first.lua" "$P" "$tmp/first.bin"
 expect 0 "run --input" "$B" run "$tmp/filter.o" --input "$tmp/first.bin" --engine interp &&
-    has out '^name=filter retval=[0-9]+ ns_per_run=[0-9]+$' "result line"
+    has out '^name=filter retval=[0-9]+ ns_per_run=[0-9]+ setup_ns=[0-9]+$' "result line"
 want=$(sed -n 1p "$tmp/oracle.verdicts" | sed -E 's/ packet=1//')
-got=$(sed -E 's/ ns_per_run=[0-9]+//' "$tmp/out")
+got=$(sed -E 's/ ns_per_run=[0-9]+ setup_ns=[0-9]+//' "$tmp/out")
 [ "$want" = "$got" ] || fail "run --input: '$got', want '$want'"
 hex=$(od -An -v -tx1 "$tmp/first.bin" | tr -d ' \n')
 expect 0 "run --hex" "$B" run "$F" --hex "$hex" --prog filter --repeat 5 --engine interp
-got=$(sed -E 's/ ns_per_run=[0-9]+//' "$tmp/out")
+got=$(sed -E 's/ ns_per_run=[0-9]+ setup_ns=[0-9]+//' "$tmp/out")
 [ "$want" = "$got" ] || fail "run --hex: '$got', want '$want'"
 expect 0 "run --max-insns" "$B" run "$F" --hex "$hex" --max-insns 1000000 --engine interp
 expect 2 "run --prog unknown" "$B" run "$F" --hex "$hex" --prog nosuch && has err "no program named 'nosuch'" "unknown prog"
@@ -176,7 +176,7 @@ expect 1 "verify a source with an error" "$B" verify "$tmp/bad.lua"
 # the kernel engine, where bpf(2) works
 if "$B" run "$tmp/filter.o" --hex "$hex" --engine kernel >"$tmp/kout" 2>"$tmp/kerr"; then
     expect 0 "run --engine kernel" "$B" run "$tmp/filter.o" --pcap "$P" --engine kernel --dump-maps
-    sed -E 's/ ns_per_run=[0-9]+//' "$tmp/out" | grep '^name=' >"$tmp/verdicts"
+    sed -E 's/ ns_per_run=[0-9]+ setup_ns=[0-9]+//' "$tmp/out" | grep '^name=' >"$tmp/verdicts"
     diff -u "$tmp/oracle.verdicts" "$tmp/verdicts" >/dev/null || fail "run kernel: verdicts differ from the oracle"
     grep '^map=' "$tmp/out" >"$tmp/maps"
     diff -u "$tmp/oracle.maps" "$tmp/maps" || fail "run kernel: the kernel's maps differ from the oracle"
