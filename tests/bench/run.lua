@@ -97,6 +97,71 @@ local benches = {
     packets = mixed },
 }
 
+-- Loops as users write them (issue 20): each file holds one workload in
+-- several spellings that compute the same thing; every spelling is a row
+-- of its own, NAME_SPELLING, with its own native twin written the same
+-- way in C (tests/bench/native/algos.c).
+local function half_differs(n, at, seed)
+  local a = bytes(n, seed)
+  local c = string.char((a:byte(at + 1) + 1) & 0xff)
+  return a .. a:sub(1, at) .. c .. a:sub(at + 2)
+end
+
+-- TCP-style options (kind, len, data; kind 1 one byte) filling n bytes, a 0 after them
+local function options(n, seed)
+  local x, t, used = seed, {}, 0
+  local function rnd(m)
+    x = x ~ (x << 13) & 0xffffffff
+    x = x ~ (x >> 17)
+    x = x ~ (x << 5) & 0xffffffff
+    return x % m
+  end
+  while used < n - 12 do
+    if rnd(5) == 0 then
+      t[#t + 1] = "\1"
+      used = used + 1
+    else
+      local len = 2 + rnd(9)
+      t[#t + 1] = string.char(2 + rnd(29), len) .. bytes(len - 2, seed + used)
+      used = used + len
+    end
+  end
+  local s = table.concat(t)
+  return s .. zeros(n - #s)
+end
+
+local seeded = "\x5a" .. bytes(63, 6)
+local user_loops = {
+  { file = "csum1000", what = "checksum, first 1000 bytes", repeat_ = 2000,
+    spellings = { "brk", "len", "word" }, packets = { bytes(1000, 21) } },
+  { file = "zscan", what = "first zero of 1500 bytes", repeat_ = 500,
+    spellings = { "brk", "ret", "len" }, packets = { bytes(1400, 22, true) .. "\0" .. bytes(99, 22, true) } },
+  { file = "sum32", what = "sum of be32 words, step 4", repeat_ = 2000,
+    spellings = { "step", "word", "brk" }, packets = { bytes(1024, 23) } },
+  { file = "lastnz", what = "last nonzero byte, negative step", repeat_ = 500,
+    spellings = { "neg", "rev", "brk" }, packets = { bytes(300, 24, true) .. zeros(1200) } },
+  { file = "cmphalf", what = "first difference of two halves", repeat_ = 500,
+    spellings = { "len", "brk" }, packets = { half_differs(700, 650, 25) } },
+  { file = "tri", what = "nested 2 deep, inner bound from outer", repeat_ = 1000,
+    spellings = { "up", "down" }, packets = { seeded } },
+  { file = "nest3", what = "nested 3 deep, bounds from outer", repeat_ = 1000,
+    spellings = { "up", "down" }, packets = { seeded } },
+  { file = "mix32", what = "nested 32 x 32 hash mix", repeat_ = 1000,
+    spellings = { "two", "tmp" }, packets = { seeded } },
+  { file = "ranges", what = "loops in local functions", repeat_ = 2000,
+    spellings = { "fn", "brk" }, packets = { bytes(1000, 26) } },
+  { file = "prefix", what = "map values read and written", repeat_ = 1000,
+    spellings = { "map", "acc" }, packets = { bytes(64, 27) } },
+  { file = "tcpopts", what = "TCP options, data-dependent stride", repeat_ = 1000,
+    spellings = { "brk", "ret" }, packets = { options(1500, 28) } },
+}
+for _, w in ipairs(user_loops) do
+  for _, sp in ipairs(w.spellings) do
+    benches[#benches + 1] = { name = w.file .. "_" .. sp, file = w.file, what = w.what .. " (" .. sp .. ")",
+      repeat_ = w.repeat_, packets = w.packets }
+  end
+end
+
 -- ---- stock Lua 5.4: the same source, plain numeric for loops -----------------
 
 local FAULT = {}
@@ -246,13 +311,13 @@ local rows, failures = {}, 0
 local compile_ms, verify_us = {}, {}
 
 for _, b in ipairs(benches) do
-  if not opts.only or opts.only == b.name then
-    local path = here .. "/progs/" .. b.name .. ".lua"
+  if not opts.only or opts.only == b.name or opts.only == b.file then
+    local path = here .. "/progs/" .. (b.file or b.name) .. ".lua"
     local src = read_file(path)
     local reps = opts.quick and 1 or b.repeat_
     if opts.quick and b.name == "sum1m" then goto continue end
     local t0 = os.clock()
-    local p = bpf.compile(src, { name = b.name .. ".lua" })
+    local p = bpf.compile(src, { name = (b.file or b.name) .. ".lua" })
     compile_ms[b.name] = (os.clock() - t0) * 1e3
     local ok, info = p:verify()
     if not ok then error(b.name .. ": rejected by the verifier: " .. tostring(info)) end
@@ -333,7 +398,7 @@ end
 
 print(string.format("bpflua benchmarks, %s (%s); ns per run, median of %d; (x) = ratio to native C"
   .. " (median of the ratios of samples taken side by side)", os.date("!%Y-%m-%d"), machine, opts.samples))
-print(string.format("%-10s %16s %16s %16s %16s %16s", "workload", "native C", "bpflua JIT",
+print(string.format("%-14s %16s %16s %16s %16s %16s", "workload", "native C", "bpflua JIT",
   "kernel JIT", "bpflua interp", "Lua 5.4"))
 for _, row in ipairs(rows) do
   local nat = row.results.native.samples
@@ -358,7 +423,7 @@ for _, row in ipairs(rows) do
       csv:write(string.format("%s,%s,,,,,%s\n", row.bench.name, e, r.result or ""))
     end
   end
-  print(string.format("%-10s %16s %16s %16s %16s %16s", row.bench.name, table.unpack(cells)))
+  print(string.format("%-14s %16s %16s %16s %16s %16s", row.bench.name, table.unpack(cells)))
 end
 csv:close()
 
