@@ -75,8 +75,11 @@ uint16_t *jit_body_liveness(const struct jit *j, uint32_t start, uint32_t end, i
                 continue;              /* second slot */
             if (bl_is_lddw(ins)) {
                 o = in[k + 2 <= n ? k + 2 : n];
-            } else if (unchecked && unchecked[k]) {
-                o = in[k + 1];
+            } else if (unchecked && unchecked[k] == 1) {
+                o = in[k + 1];                         /* never taken */
+            } else if (unchecked && unchecked[k] == 2) {
+                int64_t t = (int64_t)k + 1 + ins->off; /* always taken */
+                o = t >= 0 && t <= (int64_t)n ? in[t] : ALL_REGS;
             } else if ((cls == BL_JMP || cls == BL_JMP32) && op != BL_CALL) {
                 if (op != BL_EXIT) {
                     int64_t t = (int64_t)k + 1 +

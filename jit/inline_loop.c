@@ -449,44 +449,109 @@ static int slot_invariant(const struct jit *j, const struct jfunc *cb,
     return 1;
 }
 
+static int side_invariant(const struct jit *j, const struct jfunc *cb,
+                          const struct body_info *bi, const struct loop_side *sd)
+{
+    for (int k = 0; k < sd->n_slots; k++)
+        if (!slot_invariant(j, cb, bi, sd->slot[k]))
+            return 0;
+    return 1;
+}
+
 /* The checks bl_loop_checks finds whose ctx slots the body never writes. */
 static int loop_checks_kept(const struct jit *j, const struct jfunc *cb,
                             const struct body_info *bi, struct loop_check *c)
 {
     int n = bl_loop_checks(j->insns, cb->start, cb->end, j->is_target, c), kept = 0;
     for (int k = 0; k < n; k++)
-        if (c[k].kind == LC_IMM ||
-            (slot_invariant(j, cb, bi, c[k].lo) && slot_invariant(j, cb, bi, c[k].hi)))
+        if (side_invariant(j, cb, bi, &c[k].d) && side_invariant(j, cb, bi, &c[k].s))
             c[kept++] = c[k];
     return kept;
 }
 
-/* Before the loop (n >= 1, rsi = ctx, rax free): jumps to l_slow unless
- * every check holds for i = n - 1, and so, each side being non-decreasing
- * in i, for every iteration. */
-static void emit_checks_test(struct jit *j, const struct loop_check *c, int n,
-                             const struct loop_var *vn, uint32_t l_slow)
+/* the x86 condition of `d REL s` after `cmp d, s` */
+static enum x86_cc rel_cc(uint8_t rel, int is_signed)
+{
+    static const enum x86_cc u[4] = {CC_A, CC_AE, CC_B, CC_BE}, sg[4] = {CC_G, CC_GE, CC_L, CC_LE};
+    return is_signed ? sg[rel] : u[rel];
+}
+
+/* reg = a side's value at i = 0: b + its slots (rsi = ctx), mod 2^64 as
+ * the body computes it */
+static void side_at_zero(struct jit *j, int reg, const struct loop_side *sd)
+{
+    x86_mov_ri(&j->e, reg, (uint64_t)(int64_t)sd->b);
+    for (int k = 0; k < sd->n_slots; k++)
+        x86_alu_rm(&j->e, 1, sd->sign[k] > 0 ? ALU_ADD : ALU_SUB, reg, RSI, sd->slot[k]);
+}
+
+/* Before the loop (n >= 1 in vn, rsi = ctx, rax free): rax = T <= n, such
+ * that no check's exit condition holds for any i < T; the real n goes to
+ * *nreal (in memory). For each check, d at i = 0 (rcx) and s (rdx) are
+ * computed as the body computes them; d at i = n - 1 is d0 + a*(n-1), and
+ * when it lies on the right side of d0 (no wrap around 2^64 in the
+ * jump's signedness), d is, as an integer, d0 + a*i for every i: then d -
+ * s is affine in i and the exit condition, a half-line, holds either
+ * nowhere in [0, n) (false at both ends: T stays), from some t on (false
+ * at 0, true at n - 1: t computed by a shift when |a| is a power of 2), or
+ * from 0 (T = 0). */
+static void emit_checks_limit(struct jit *j, const struct loop_check *c, int nc,
+                              const struct loop_var *vn, const struct loop_var *nreal)
 {
     struct x86_emit *e = &j->e;
-    for (int k = 0; k < n; k++) {
-        /* rax = a*(n-1) + b = a*n + (b - a): >= 0, < 2^40, no overflow */
-        if (c[k].a) {
-            var_load(j, RAX, vn);
-            x86_imul_ri(e, 1, RAX, RAX, c[k].a);
-            if (c[k].b != c[k].a)
-                x86_alu_ri(e, 1, ALU_ADD, RAX, c[k].b - c[k].a);
+    var_load(j, RAX, vn);                    /* (before the pushes: vn may be on the stack) */
+    x86_push(e, RCX);
+    x86_push(e, RDX);
+    x86_push(e, RAX);                        /* [rsp + 8] = n */
+    x86_push(e, RAX);                        /* [rsp] = T */
+    for (int k = 0; k < nc; k++) {
+        const struct loop_check *ck = &c[k];
+        uint32_t l_zero = x86_label_new(e), l_next = x86_label_new(e);
+        enum x86_cc bad = rel_cc(ck->rel, ck->is_signed);
+        int32_t a = ck->d.a;
+        side_at_zero(j, RCX, &ck->d);
+        side_at_zero(j, RDX, &ck->s);
+        x86_alu_rr(e, 1, ALU_CMP, RCX, RDX);
+        x86_jcc_fix(e, bad, FIX_LABEL, l_zero);         /* holds at i = 0 */
+        if (a != 0) {
+            x86_load(e, 8, 0, RAX, RSP, 8);
+            x86_imul_ri(e, 1, RAX, RAX, a);
+            x86_alu_ri(e, 1, ALU_SUB, RAX, a);
+            x86_alu_rr(e, 1, ALU_ADD, RAX, RCX);        /* d at i = n - 1 */
+            x86_alu_rr(e, 1, ALU_CMP, RAX, RCX);
+            x86_jcc_fix(e, a > 0 ? (ck->is_signed ? CC_L : CC_B) : (ck->is_signed ? CC_G : CC_A),
+                        FIX_LABEL, l_zero);             /* wrapped around */
+            x86_alu_rr(e, 1, ALU_CMP, RAX, RDX);
+            x86_jcc_fix(e, (enum x86_cc)(bad ^ 1), FIX_LABEL, l_next);   /* holds nowhere */
+            uint32_t m = (uint32_t)(a > 0 ? a : -a);
+            int up = ck->rel == LR_GT || ck->rel == LR_GE;
+            if (up == (a > 0) && !(m & (m - 1))) {
+                /* first i where it holds: t = (|s - d0| - (non-strict)) / |a| + 1 */
+                x86_mov_rr(e, 1, RAX, up ? RDX : RCX);
+                x86_alu_rr(e, 1, ALU_SUB, RAX, up ? RCX : RDX);
+                if (ck->rel == LR_GE || ck->rel == LR_LE)
+                    x86_alu_ri(e, 1, ALU_SUB, RAX, 1);
+                if (m > 1)
+                    x86_shift_ri(e, 1, SHIFT_SHR, RAX, (uint8_t)__builtin_ctz(m));
+                x86_alu_ri(e, 1, ALU_ADD, RAX, 1);
+                x86_alu_rm(e, 1, ALU_CMP, RAX, RSP, 0);
+                x86_jcc_fix(e, CC_AE, FIX_LABEL, l_next);
+                x86_store_r(e, 8, RSP, 0, RAX);
+                x86_jmp_fix(e, FIX_LABEL, l_next);
+            }
         } else {
-            x86_mov_ri(e, RAX, (uint64_t)c[k].b);
+            x86_jmp_fix(e, FIX_LABEL, l_next);          /* invariant, false */
         }
-        if (c[k].kind == LC_IMM) {
-            x86_alu_ri(e, 1, ALU_CMP, RAX, c[k].k);  /* as eBPF: imm sign-extended, unsigned */
-        } else {
-            x86_alu_rm(e, 1, ALU_ADD, RAX, RSI, c[k].lo);
-            x86_jcc_fix(e, CC_B, FIX_LABEL, l_slow); /* wrapped around */
-            x86_alu_rm(e, 1, ALU_CMP, RAX, RSI, c[k].hi);
-        }
-        x86_jcc_fix(e, c[k].strict ? CC_AE : CC_A, FIX_LABEL, l_slow);
+        x86_label_bind(e, l_zero);
+        x86_store_i(e, 8, RSP, 0, 0);
+        x86_label_bind(e, l_next);
     }
+    x86_load(e, 8, 0, RAX, RSP, 8);
+    x86_store_r(e, 8, RSP, 32 + nreal->disp, RAX);
+    x86_pop(e, RAX);
+    x86_lea(e, RSP, RSP, 8);
+    x86_pop(e, RDX);
+    x86_pop(e, RCX);
 }
 
 /* Which instructions of the body a copy can reach from its start, the
@@ -504,8 +569,9 @@ static uint8_t *body_reach(const struct jit *j, const struct jfunc *cb, const ui
         const struct bl_insn *in = &j->insns[cb->start + k];
         uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
         int len = bl_is_lddw(in) ? 2 : 1;
+        int always = unchecked && unchecked[k] == 2;
         int jump = (cls == BL_JMP || cls == BL_JMP32) && op != BL_CALL &&
-                   !(unchecked && unchecked[k]);
+                   !(unchecked && unchecked[k] == 1);
         if (jump && op == BL_EXIT)
             continue;
         if (jump) {
@@ -515,7 +581,7 @@ static uint8_t *body_reach(const struct jit *j, const struct jfunc *cb, const ui
                 return reach;
             }
             reach[t] = 1;
-            if (op == BL_JA)
+            if (op == BL_JA || always)
                 continue;
         }
         if (k + len < n)
@@ -566,7 +632,20 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
             jit_alias_clear(j);
         }
         x86_label_bind(e, ic->first_label + k);
-        if (i == ic->skip || (ic->unchecked && ic->unchecked[k]) || (ic->reach && !ic->reach[k])) {
+        if (ic->unchecked && ic->unchecked[k] == 2 && !(ic->reach && !ic->reach[k])) {
+            /* a check proved always taken: a jump, unless what lies
+             * between it and its target is unreachable here */
+            uint32_t t = (uint32_t)((int64_t)i + 1 + j->insns[i].off);
+            uint32_t m = k + 1;
+            while (ic->reach && m < t - cb->start && !ic->reach[m])
+                m++;
+            if (m < t - cb->start) {
+                jit_alias_sync(j, jit_live_in_at(j, ic, t));
+                jit_emit_jump(j, i, t);
+                jit_alias_clear(j);
+            }
+        } else if (i == ic->skip || (ic->unchecked && ic->unchecked[k]) ||
+                   (ic->reach && !ic->reach[k])) {
             /* hoisted, a check proved never taken, or unreachable here */
         } else if (jit_dead_insn(j, ic, i)) {
             jit_alias_forget(j, j->insns[i].dst);
@@ -586,8 +665,8 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
 /* One copy of an inlined loop, from its top to its tail: with i = 0 set,
  * it runs the iterations and falls through to the code that leaves the
  * loop (or jumps to ic->out_label). */
-static void emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
-                           int r1_live, int r2_live)
+static int emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
+                          int r1_live, int r2_live)
 {
     struct x86_emit *e = &j->e;
     const struct loop_var *vars = ic->vars;
@@ -609,19 +688,20 @@ static void emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_
         jit_emit_loop_tail(j, ic, 1);
         x86_label_bind(e, l_break);
         emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
-    } else {
-        x86_label_bind(e, ic->cont0_label);
-        jit_emit_loop_tail(j, ic, 0);
-        if (never_breaks(j, cb, NULL)) {
-            x86_label_bind(e, ic->cont_label);    /* (unused: every exit returns 0) */
-        } else {
-            x86_jmp_fix(e, FIX_LABEL, ic->out_label);
-            x86_label_bind(e, ic->cont_label);
-            x86_test_rr(e, 1, RAX, RAX);
-            x86_jcc_fix(e, CC_E, FIX_LABEL, ic->cont0_label);
-            emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
-        }
+        return 0;
     }
+    x86_label_bind(e, ic->cont0_label);
+    jit_emit_loop_tail(j, ic, 0);
+    if (never_breaks(j, cb, ic->reach)) {
+        x86_label_bind(e, ic->cont_label);    /* (unused: every exit returns 0) */
+        return 1;
+    }
+    x86_jmp_fix(e, FIX_LABEL, ic->out_label);
+    x86_label_bind(e, ic->cont_label);
+    x86_test_rr(e, 1, RAX, RAX);
+    x86_jcc_fix(e, CC_E, FIX_LABEL, ic->cont0_label);
+    emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
+    return 0;
 }
 
 /* Can the copy with these reachable instructions run twice per trip round
@@ -819,6 +899,26 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
             cand[best].score = -1;
         }
     }
+    /* loop versioning: when tests of the body are settled before the loop
+     * (loop_checks.h), a copy of the body without them runs the first T
+     * iterations, the body as written the rest; the real n waits in memory */
+    struct loop_check checks[LOOP_CHECKS_MAX];
+    int n_checks = 0;
+    uint8_t *unchecked = NULL;
+    uint16_t *fast_live = NULL;
+    if (live_out && j->inline_budget >= cb->end - cb->start)
+        n_checks = loop_checks_kept(j, cb, &bi, checks);
+    if (n_checks) {
+        unchecked = calloc(cb->end - cb->start, 1);
+        if (unchecked) {
+            for (int k = 0; k < n_checks; k++)
+                unchecked[checks[k].pc - cb->start] = checks[k].always ? 2 : 1;
+            fast_live = jit_body_liveness(j, cb->start, cb->end, bi.base, unchecked);
+        }
+    }
+    struct loop_var nreal = {-1, 0};
+    if (fast_live)
+        nreal.disp = 8 * n_mem++;
     /* save the caller's values of what the body or the loop writes */
     if (cb->uses_frame)
         saved[n_saved++] = RBP;
@@ -854,46 +954,43 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     x86_test_rr(e, 0, RAX, RAX);             /* n == 0: rax = 0 iterations */
     x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
 
-    /* loop versioning: when bounds checks of the body are decided by the
-     * last iteration, test them once here and run a copy of the body
-     * without them */
-    struct loop_check checks[LOOP_CHECKS_MAX];
-    int n_checks = 0;
-    uint8_t *unchecked = NULL;
-    uint16_t *fast_live = NULL;
-    if (live_out && j->inline_budget >= cb->end - cb->start)
-        n_checks = loop_checks_kept(j, cb, &bi, checks);
-    if (n_checks) {
-        unchecked = calloc(cb->end - cb->start, 1);
-        if (unchecked) {
-            for (int k = 0; k < n_checks; k++)
-                unchecked[checks[k].pc - cb->start] = 1;
-            fast_live = jit_body_liveness(j, cb->start, cb->end, bi.base, unchecked);
-        }
-    }
     if (fast_live) {
-        uint32_t l_slow = x86_label_new(e);
+        /* n = T (the iterations no test exits in), the copy without the
+         * tests, then n back and the body as written from i on */
+        uint32_t l_fast_done = x86_label_new(e);
         uint8_t *reach = body_reach(j, cb, unchecked);
+        int completes;
         j->inline_budget -= cb->end - cb->start;
         j->versioned_loops++;
-        emit_checks_test(j, checks, n_checks, &vars[1], l_slow);
+        emit_checks_limit(j, checks, n_checks, &vars[1], &nreal);
+        var_store(j, &vars[1], RAX);
+        x86_test_rr(e, 1, RAX, RAX);
+        x86_jcc_fix(e, CC_E, FIX_LABEL, l_fast_done);
         ic.live_out = fast_live;
         ic.unchecked = unchecked;
         ic.reach = reach;
+        ic.out_label = l_fast_done;
         if (unrollable(j, cb, reach) && j->inline_budget >= 2 * (uint64_t)(cb->end - cb->start)) {
             /* without its checks, a body that never breaks runs twice per
              * trip: compiled checksum 220 -> 140 ns (clang unrolls it too) */
             j->inline_budget -= 2 * (uint64_t)(cb->end - cb->start);
             j->unrolled_loops++;
             emit_unrolled_copy(j, cb, &ic, r1_live, r2_live);
+            completes = 1;
         } else {
-            emit_loop_copy(j, cb, &ic, r1_live, r2_live);
+            completes = emit_loop_copy(j, cb, &ic, r1_live, r2_live);
         }
-        x86_jmp_fix(e, FIX_LABEL, l_out);
-        x86_label_bind(e, l_slow);
+        if (!completes)
+            x86_jmp_fix(e, FIX_LABEL, l_out);        /* a break */
+        x86_label_bind(e, l_fast_done);
+        var_load(j, RAX, &nreal);
+        var_store(j, &vars[1], RAX);
+        cmp_i_n(j, &vars[0], &vars[1]);
+        x86_jcc_fix(e, CC_AE, FIX_LABEL, l_out);
         ic.live_out = live_out;
         ic.unchecked = NULL;
         ic.reach = NULL;
+        ic.out_label = l_out;
         free(reach);
     }
     free(fast_live);

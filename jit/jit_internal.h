@@ -107,9 +107,10 @@ struct inline_ctx {
     uint32_t skip;            /* an instruction not to emit (the hoisted leading mov), or UINT32_MAX */
     const struct loop_var *vars;  /* i, n, ctx */
     uint32_t top_label, out_label;
-    /* per instruction of the body: 1 for a bounds check this copy drops
-     * (the test before the loop proved it never taken), or NULL */
-    const uint8_t *unchecked;
+    /* per instruction of the body: 1 for a test this copy drops (the code
+     * before the loop proved it never taken), 2 for one it makes a `ja`
+     * (proved always taken), or NULL */
+    const uint8_t *unchecked;   /* per body insn: 1 a check dropped (never taken), 2 one always taken */
     const uint8_t *reach;     /* what this copy can reach, or NULL: all */
     int exits_jump;           /* an exit returning 0 jumps to cont0 (unrolled copies) */
 };
@@ -174,6 +175,9 @@ uint64_t jit_for_each(uint64_t map, uint64_t callback, uint64_t ctx, uint64_t fl
 
 /* translate.c: one instruction, facts about instructions, forwarding */
 int jit_emit_insn(struct jit *j, uint32_t pc);
+/* an unconditional jump from pc to instruction target (in an inlined copy:
+ * to its label, threaded as a `ja` there would be) */
+void jit_emit_jump(struct jit *j, uint32_t pc, uint32_t target);
 int jit_size_of(uint8_t code);
 int jit_is_mov_zero(const struct bl_insn *in);
 int jit_zeroed_just_before(const struct jit *j, uint32_t pc, uint32_t start, int reg);

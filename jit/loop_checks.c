@@ -1,20 +1,22 @@
-/* loop_checks.c - find the bounds checks of a loop body that one test
+/* loop_checks.c - find the tests of a loop body that one computation
  * before the loop can settle (see loop_checks.h).
  *
  * Each register holds, as far as we know, a value of the form
  *
- *     a*i + b   [+ the 8 bytes at ctx + slot]
+ *     a*i + b  +/- the 8 bytes at ctx + slot  (up to two slots)
  *
- * or the ctx pointer itself, or something we do not follow. A callback's
- * jumps all go forward (the verifier rejects loops; a jump back ends the
- * search), so one pass in program order computes, for each instruction,
- * the forms every path into it agrees on: at a join a form survives only
- * when all edges bring the same one. Each form is then exact for every
- * execution that reaches the instruction, and a check anywhere in the body
- * (in a branch taken for some i only, too) is decided by the last
- * iteration. The coefficients stay small (|a| <= 2^16, |b| <= 2^31), and
- * i < 2^23, so no form ever wraps around 2^64: the integers we compute are
- * the register values. Calls keep R6-R9 and forget R0-R5. */
+ * computed mod 2^64 as the register is, or the ctx pointer itself, or
+ * something we do not follow. A callback's jumps all go forward (the
+ * verifier rejects loops; a jump back ends the search), so one pass in
+ * program order computes, for each instruction, the forms every path into
+ * it agrees on: at a join a form survives only when all edges bring the
+ * same one. Each form is then exact for every execution that reaches the
+ * instruction, and a test anywhere in the body (in a branch taken for some
+ * i only, too) can be settled for all i at once. The coefficients stay
+ * small (|a| <= 2^16, |b| < 2^31) and i < 2^23, so a*i + b never wraps;
+ * whether a side with slots wraps as i runs is for the code before the
+ * loop to check (it compares the side at both ends). Calls keep R6-R9 and
+ * forget R0-R5. */
 #include "loop_checks.h"
 
 #include <stdlib.h>
@@ -24,8 +26,9 @@ enum { V_UNKNOWN, V_LIN, V_CTX };
 
 struct lin {
     uint8_t kind;
-    uint8_t has_slot;
-    int16_t slot;
+    uint8_t n_slots;
+    int8_t sign[2];
+    int16_t slot[2];
     int64_t a, b;
 };
 
@@ -34,7 +37,13 @@ struct lin {
 
 static struct lin unknown(void)
 {
-    struct lin v = {V_UNKNOWN, 0, 0, 0, 0};
+    struct lin v = {V_UNKNOWN, 0, {0, 0}, {0, 0}, 0, 0};
+    return v;
+}
+
+static struct lin constant(int64_t b)
+{
+    struct lin v = {V_LIN, 0, {0, 0}, {0, 0}, 0, b};
     return v;
 }
 
@@ -46,42 +55,63 @@ static struct lin bounded(struct lin v)
     return v;
 }
 
+/* d + sign * (the slots of s): slots that cancel go, more than two give up */
+static int add_slots(struct lin *d, const struct lin *s, int sign)
+{
+    for (int k = 0; k < s->n_slots; k++) {
+        int8_t sg = (int8_t)(s->sign[k] * sign);
+        int q = 0;
+        while (q < d->n_slots && !(d->slot[q] == s->slot[k] && d->sign[q] == -sg))
+            q++;
+        if (q < d->n_slots) {                    /* +x - x */
+            d->n_slots--;
+            d->slot[q] = d->slot[d->n_slots];
+            d->sign[q] = d->sign[d->n_slots];
+            continue;
+        }
+        if (d->n_slots == 2)
+            return 0;
+        d->slot[d->n_slots] = s->slot[k];
+        d->sign[d->n_slots++] = sg;
+    }
+    return 1;
+}
+
 static struct lin alu64(struct lin d, struct lin s, const struct bl_insn *in)
 {
     uint8_t op = BL_OP(in->code);
     int x = BL_SRC(in->code) == BL_X;
-    struct lin k = {V_LIN, 0, 0, 0, in->imm};
     if (!x)
-        s = k;
+        s = constant(in->imm);
     if (op == BL_MOV)
         return x && in->off != 0 ? unknown() : s;    /* (movsx: not followed) */
+    if (op == BL_NEG && d.kind == V_LIN) {
+        d.a = -d.a;
+        d.b = -d.b;
+        for (int k = 0; k < d.n_slots; k++)
+            d.sign[k] = (int8_t)-d.sign[k];
+        return d;
+    }
     if (d.kind != V_LIN || s.kind != V_LIN)
         return unknown();
     switch (op) {
     case BL_ADD:
-        if (d.has_slot && s.has_slot)
+    case BL_SUB: {
+        int sign = op == BL_ADD ? 1 : -1;
+        if (!add_slots(&d, &s, sign))
             return unknown();
-        d.a += s.a;
-        d.b += s.b;
-        if (s.has_slot) {
-            d.has_slot = 1;
-            d.slot = s.slot;
-        }
+        d.a += sign * s.a;
+        d.b += sign * s.b;
         return bounded(d);
-    case BL_SUB:
-        if (s.has_slot)
-            return unknown();
-        d.a -= s.a;
-        d.b -= s.b;
-        return bounded(d);
+    }
     case BL_LSH:
-        if (x || d.has_slot || in->imm < 0 || in->imm > 16)
+        if (x || d.n_slots || in->imm < 0 || in->imm > 16)
             return unknown();
         d.a *= (int64_t)1 << in->imm;
         d.b *= (int64_t)1 << in->imm;
         return bounded(d);
     case BL_MUL:
-        if (x || d.has_slot || in->imm < 0 || in->imm > A_MAX)
+        if (x || d.n_slots || in->imm < -A_MAX || in->imm > A_MAX)
             return unknown();
         d.a *= in->imm;
         d.b *= in->imm;
@@ -91,47 +121,100 @@ static struct lin alu64(struct lin d, struct lin s, const struct bl_insn *in)
     }
 }
 
-/* Is the jump at pc, given the forms of its operands, a check the loop's
- * last iteration decides? Fills c. */
-static int as_check(const struct bl_insn *in, struct lin d, struct lin s, struct loop_check *c)
+/* Does the way from body instruction t go straight to an exit: 1 when it
+ * returns a nonzero constant (stops the loop), 2 when it returns
+ * something else (0: the next iteration), 0 when it does not go straight
+ * there. Stores, loads and ALU on the way are fine (a return stores its
+ * value first); a conditional jump or a call is not straight. */
+static int stops_loop(const struct bl_insn *insns, uint32_t start, uint32_t end, int64_t t)
 {
+    int r0 = 0;                                  /* R0 known nonzero */
+    for (int steps = 0; steps < 16 && t >= (int64_t)start && t < (int64_t)end; steps++) {
+        const struct bl_insn *in = &insns[t];
+        uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
+        if (in->code == (BL_JMP | BL_EXIT))
+            return r0 ? 1 : 2;
+        if (in->code == (BL_JMP | BL_JA) || in->code == (BL_JMP32 | BL_JA)) {
+            t += 1 + (cls == BL_JMP32 ? in->imm : in->off);
+            continue;
+        }
+        if (cls == BL_JMP || cls == BL_JMP32 || cls == BL_LD ||
+            ((cls == BL_STX || cls == BL_ST) && BL_MODE(in->code) == BL_ATOMIC))
+            return 0;
+        if (in->dst == BL_R0 && cls != BL_ST && cls != BL_STX)
+            r0 = cls == BL_ALU64 && op == BL_MOV && BL_SRC(in->code) == BL_K && in->imm != 0;
+        t++;
+    }
+    return 0;
+}
+
+static const uint8_t mirror[4] = {LR_LT, LR_LE, LR_GT, LR_GE};   /* d R s is s R' d */
+static const uint8_t inverse[4] = {LR_LE, LR_LT, LR_GE, LR_GT};  /* not (d R s) */
+
+static struct loop_side side_of(const struct lin *v)
+{
+    struct loop_side sd = {(int32_t)v->a, (int32_t)v->b, v->n_slots,
+                           {v->sign[0], v->sign[1]}, {v->slot[0], v->slot[1]}};
+    return sd;
+}
+
+/* Is the jump at pc (body [start, end)), given the forms of its operands,
+ * a test the code before the loop can settle? Fills c. */
+static int as_check(const struct bl_insn *insns, uint32_t start, uint32_t end, uint32_t pc,
+                    struct lin d, struct lin s, struct loop_check *c)
+{
+    const struct bl_insn *in = &insns[pc];
     uint8_t op = BL_OP(in->code);
-    int x = BL_SRC(in->code) == BL_X;
     if (BL_CLASS(in->code) != BL_JMP)
         return 0;
-    if (x && (op == BL_JLT || op == BL_JLE)) {   /* s < d is d > s */
+    switch (op) {
+    case BL_JGT: c->rel = LR_GT, c->is_signed = 0; break;
+    case BL_JGE: c->rel = LR_GE, c->is_signed = 0; break;
+    case BL_JLT: c->rel = LR_LT, c->is_signed = 0; break;
+    case BL_JLE: c->rel = LR_LE, c->is_signed = 0; break;
+    case BL_JSGT: c->rel = LR_GT, c->is_signed = 1; break;
+    case BL_JSGE: c->rel = LR_GE, c->is_signed = 1; break;
+    case BL_JSLT: c->rel = LR_LT, c->is_signed = 1; break;
+    case BL_JSLE: c->rel = LR_LE, c->is_signed = 1; break;
+    default: return 0;
+    }
+    if (BL_SRC(in->code) == BL_K)
+        s = constant(in->imm);
+    if (d.kind != V_LIN || s.kind != V_LIN)
+        return 0;
+    /* the way that stops the loop (or at least ends the iteration: the
+     * compiler's checks may return 0) is the one whose condition must
+     * not hold; a plain if, whose ways both go on, is no test */
+    int taken = stops_loop(insns, start, end, (int64_t)pc + 1 + in->off);
+    int fall = stops_loop(insns, start, end, (int64_t)pc + 1);
+    if (fall == 1 && taken != 1)
+        c->always = 1;
+    else if (taken && fall != 1)
+        c->always = 0;
+    else
+        return 0;
+    if (c->always)
+        c->rel = inverse[c->rel];
+    if (d.a == 0 && s.a != 0) {                  /* the varying side first */
         struct lin t = d;
         d = s;
         s = t;
-        op = op == BL_JLT ? BL_JGT : BL_JGE;
+        c->rel = mirror[c->rel];
     }
-    if (op != BL_JGT && op != BL_JGE)
+    if (s.a != 0)
         return 0;
-    if (d.kind != V_LIN || d.a < 0 || d.b < 0)
-        return 0;
-    c->strict = op == BL_JGE;
-    c->a = (int32_t)d.a;
-    c->b = (int32_t)d.b;
-    if (!x) {
-        if (d.has_slot)
-            return 0;
-        c->kind = LC_IMM;
-        c->k = in->imm;
-        return 1;
-    }
-    /* pointer + a*i + b against a slot's value as it is */
-    if (!d.has_slot || s.kind != V_LIN || !s.has_slot || s.a != 0 || s.b != 0)
-        return 0;
-    c->kind = LC_PTR;
-    c->lo = d.slot;
-    c->hi = s.slot;
+    c->d = side_of(&d);
+    c->s = side_of(&s);
     return 1;
 }
-
 static int same(const struct lin *x, const struct lin *y)
 {
-    return x->kind == y->kind && x->has_slot == y->has_slot && x->slot == y->slot &&
-           x->a == y->a && x->b == y->b;
+    if (x->kind != y->kind || x->n_slots != y->n_slots || x->a != y->a || x->b != y->b)
+        return 0;
+    for (int k = 0; k < x->n_slots; k++)
+        if (x->slot[k] != y->slot[k] || x->sign[k] != y->sign[k])
+            return 0;
+    return 1;
 }
 
 /* what is known on entry to instruction k: the meet over its edges (a
@@ -166,8 +249,8 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
     at[0].seen = 1;
     for (int k = 0; k < BL_NREGS; k++)
         at[0].r[k] = unknown();
-    at[0].r[BL_R1] = (struct lin){V_LIN, 0, 0, 1, 0};
-    at[0].r[BL_R2] = (struct lin){V_CTX, 0, 0, 0, 0};
+    at[0].r[BL_R1] = (struct lin){V_LIN, 0, {0, 0}, {0, 0}, 1, 0};
+    at[0].r[BL_R2] = (struct lin){V_CTX, 0, {0, 0}, {0, 0}, 0, 0};
     /* Forward jumps only (a jump back ends the search with nothing found),
      * so one pass in order sees every edge into k before k. */
     for (uint32_t k = 0; k < len; k++) {
@@ -198,7 +281,7 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
             break;
         case BL_LDX:
             if (r[in->src].kind == V_CTX && in->code == (BL_LDX | BL_MEM | BL_DW))
-                r[in->dst] = (struct lin){V_LIN, 1, in->off, 0, 0};
+                r[in->dst] = (struct lin){V_LIN, 1, {1, 0}, {in->off, 0}, 0, 0};
             else
                 r[in->dst] = unknown();
             break;
@@ -223,7 +306,8 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
                     goto give_up;                /* a loop inside the body */
                 if (op == BL_JA)
                     next = -1;
-                else if (n < LOOP_CHECKS_MAX && as_check(in, r[in->dst], r[in->src], &out[n]))
+                else if (n < LOOP_CHECKS_MAX &&
+                         as_check(insns, start, end, start + k, r[in->dst], r[in->src], &out[n]))
                     out[n++].pc = start + k;
             }
             break;

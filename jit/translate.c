@@ -623,6 +623,11 @@ static void jump_to(struct jit *j, uint32_t pc, int cc, uint32_t target)
         x86_jcc_fix(e, (enum x86_cc)cc, kind, target);
 }
 
+void jit_emit_jump(struct jit *j, uint32_t pc, uint32_t target)
+{
+    jump_to(j, pc, -1, target);
+}
+
 static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
 {
     struct x86_emit *e = &j->e;

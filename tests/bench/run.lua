@@ -30,8 +30,10 @@ do
     elseif a == "--native" then i = i + 1; opts.native = arg[i]
     elseif a == "--build" then i = i + 1; opts.build = arg[i]
     elseif a == "--samples" then i = i + 1; opts.samples = tonumber(arg[i]) or 7
+    elseif a == "--packets" then i = i + 1; opts.packets = arg[i]
     elseif a == "--help" or a == "-h" then
-      print("usage: bpflua bench [--quick] [--only NAME] [--samples N] [--out DIR] [--native PATH] [--build DIR]")
+      print("usage: bpflua bench [--quick] [--only NAME] [--samples N] [--out DIR] [--native PATH] [--build DIR]\n"
+        .. "       bpflua bench --packets DIR   (write each workload's packets to DIR/NAME.K.bin, run nothing)")
       os.exit(0)
     else
       io.stderr:write("bench: unknown option '" .. tostring(a) .. "' (try --help)\n")
@@ -160,6 +162,18 @@ for _, w in ipairs(user_loops) do
     benches[#benches + 1] = { name = w.file .. "_" .. sp, file = w.file, what = w.what .. " (" .. sp .. ")",
       repeat_ = w.repeat_, packets = w.packets }
   end
+end
+
+if opts.packets then
+  os.execute("mkdir -p '" .. opts.packets .. "'")
+  for _, b in ipairs(benches) do
+    for k, pk in ipairs(b.packets) do
+      local f = assert(io.open(string.format("%s/%s.%d.bin", opts.packets, b.name, k), "wb"))
+      f:write(pk)
+      f:close()
+    end
+  end
+  os.exit(0)
 end
 
 -- ---- stock Lua 5.4: the same source, plain numeric for loops -----------------

@@ -2,10 +2,11 @@
  *
  * Each body is assembled from text (one function: the callback, R1 = i,
  * R2 = ctx on entry); the jump targets are computed here from the
- * instructions, and the checks found are compared field by field: kind,
- * a, b, k (LC_IMM), lo/hi (LC_PTR), strict, pc. The negatives are bodies
- * where a check must not be found (the form is not affine, not exact, or
- * not reached along the straight-line start).
+ * instructions, and the checks found are compared field by field: the
+ * exit condition (relation, signedness, which way of the jump exits), and
+ * both sides' coefficients and slots. The negatives are bodies where a
+ * check must not be found (the form is not affine, not exact, both sides
+ * vary, neither or both ways of the jump stop the loop).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,27 +57,55 @@ static int find_checks(const char *text, struct loop_check *out)
     return found;
 }
 
+/* one side: a*i + b, then up to two slots as "+16", "-24" ("" for none) */
+static void expect_side(const struct loop_side *sd, int32_t a, int32_t b, const char *slots)
+{
+    assert_int_equal(sd->a, a);
+    assert_int_equal(sd->b, b);
+    int n = 0;
+    for (const char *p = slots; *p;) {
+        int sign = *p == '-' ? -1 : 1;
+        char *end;
+        long off = strtol(p + 1, &end, 10);
+        assert_true(n < 2 && n < sd->n_slots);
+        assert_int_equal(sd->sign[n], sign);
+        assert_int_equal(sd->slot[n], off);
+        n++;
+        p = end;
+        while (*p == ' ')
+            p++;
+    }
+    assert_int_equal(sd->n_slots, n);
+}
+
+static void expect_chk(const struct loop_check *c, uint32_t pc, int always, int rel,
+                         int is_signed)
+{
+    assert_int_equal(c->pc, pc);
+    assert_int_equal(c->always, always);
+    assert_int_equal(c->rel, rel);
+    assert_int_equal(c->is_signed, is_signed);
+}
+
+/* the compiler's index check: exits when a*i + b > k (>= when strict), unsigned */
 static void expect_imm(const struct loop_check *c, uint32_t pc, int32_t a, int32_t b, int32_t k,
                        int strict)
 {
-    assert_int_equal(c->kind, LC_IMM);
-    assert_int_equal(c->pc, pc);
-    assert_int_equal(c->a, a);
-    assert_int_equal(c->b, b);
-    assert_int_equal(c->k, k);
-    assert_int_equal(c->strict, strict);
+    expect_chk(c, pc, 0, strict ? LR_GE : LR_GT, 0);
+    expect_side(&c->d, a, b, "");
+    expect_side(&c->s, 0, k, "");
 }
 
+/* the compiler's packet check: exits when [lo] + a*i + b > [hi] */
 static void expect_ptr(const struct loop_check *c, uint32_t pc, int32_t a, int32_t b, int lo,
                        int hi, int strict)
 {
-    assert_int_equal(c->kind, LC_PTR);
-    assert_int_equal(c->pc, pc);
-    assert_int_equal(c->a, a);
-    assert_int_equal(c->b, b);
-    assert_int_equal(c->lo, lo);
-    assert_int_equal(c->hi, hi);
-    assert_int_equal(c->strict, strict);
+    char dl[16], sl[16];
+    snprintf(dl, sizeof dl, "+%d", lo);
+    snprintf(sl, sizeof sl, "+%d", hi);
+    expect_chk(c, pc, 0, strict ? LR_GE : LR_GT, 0);
+    expect_side(&c->d, a, b, dl);
+    expect_side(&c->s, 0, 0, sl);
 }
 
 /* the compiler's checksum body: i*2 <= 65527, data + i*2 + 2 <= data_end */
@@ -295,15 +324,88 @@ static void test_shift_by_register(void **state)
     expect_none("mov %r3, %r1\nmov %r4, 3\nmul %r3, %r4\njgt %r3, 100, out\n" TAIL);
 }
 
+/* negative constants and coefficients (a negative step), mul by a
+ * negative immediate, neg */
 static void test_negative_b(void **state)
 {
-    expect_none("mov %r3, %r1\nlsh %r3, 1\nsub %r3, 1\njgt %r3, 100, out\n" TAIL);
-    expect_none("mov %r3, %r1\nadd %r3, -4\njgt %r3, 100, out\n" TAIL);
-    /* and a negative coefficient: 5 - i */
-    expect_none("mov %r3, 5\nsub %r3, %r1\njgt %r3, 100, out\n" TAIL);
-    /* the pointer form too: data + 2i - 1 */
-    expect_none("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nmov %r5, %r1\nlsh %r5, 1\n"
-                "add %r3, %r5\nsub %r3, 1\njgt %r3, %r4, out\n" TAIL);
+    struct loop_check c[LOOP_CHECKS_MAX];
+    assert_int_equal(find_checks("mov %r3, %r1\nlsh %r3, 1\nsub %r3, 1\njgt %r3, 100, out\n" TAIL, c), 1);
+    expect_imm(&c[0], 3, 2, -1, 100, 0);
+    assert_int_equal(find_checks("mov %r3, %r1\nadd %r3, -4\njgt %r3, 100, out\n" TAIL, c), 1);
+    expect_imm(&c[0], 2, 1, -4, 100, 0);
+    /* 5 - i */
+    assert_int_equal(find_checks("mov %r3, 5\nsub %r3, %r1\njgt %r3, 100, out\n" TAIL, c), 1);
+    expect_imm(&c[0], 2, -1, 5, 100, 0);
+    /* the compiler's negative step: start - i, start a slot, then data + that + 1 */
+    assert_int_equal(find_checks("mov %r9, %r2\nmov %r6, %r1\nmul %r6, -1\nldxdw %r3, [%r9+32]\n"
+                                 "add %r6, %r3\njgt %r6, 65527, out\n"          /* 5 */
+                                 "ldxdw %r1, [%r9+16]\nldxdw %r2, [%r9+24]\nadd %r1, %r6\n"
+                                 "mov %r3, %r1\nadd %r3, 1\njgt %r3, %r2, out\n" /* 11 */ TAIL,
+                                 c),
+                     2);
+    expect_chk(&c[0], 5, 0, LR_GT, 0);
+    expect_side(&c[0].d, -1, 0, "+32");
+    expect_side(&c[0].s, 0, 65527, "");
+    expect_chk(&c[1], 11, 0, LR_GT, 0);
+    expect_side(&c[1].d, -1, 1, "+16 +32");
+    expect_side(&c[1].s, 0, 0, "+24");
+    /* neg: -(i + 1) */
+    assert_int_equal(find_checks("mov %r3, %r1\nadd %r3, 1\nneg %r3\njsgt %r3, -3, out\n" TAIL, c), 1);
+    expect_chk(&c[0], 3, 0, LR_GT, 1);
+    expect_side(&c[0].d, -1, -1, "");
+}
+
+/* a user's own exits: `if i + 2 > #pkt then break end` (the jump skips the
+ * break: the copy makes it a ja), `if i >= n then return x end`, and the
+ * bound on the left (mirrored) */
+static void test_user_exits(void **state)
+{
+    struct loop_check c[LOOP_CHECKS_MAX];
+    int n = find_checks("mov %r9, %r2\n"
+                        "mov %r6, %r1\n"
+                        "lsh %r6, 1\n"
+                        "mov %r7, %r6\n"
+                        "add %r7, 2\n"
+                        "ldxdw %r1, [%r9+16]\n"
+                        "ldxdw %r2, [%r9+24]\n"
+                        "sub %r2, %r1\n"
+                        "mov %r8, %r2\n"
+                        "jsle %r7, %r8, +1\n"              /* 9 */
+                        "ja brk\n"
+                        "mov %r0, 0\nexit\n"
+                        "brk:\nmov %r0, 1\nexit\n",
+                        c);
+    assert_int_equal(n, 1);
+    expect_chk(&c[0], 9, 1, LR_GT, 1);                    /* exits on 2i + 2 > len */
+    expect_side(&c[0].d, 2, 2, "");
+    expect_side(&c[0].s, 0, 0, "+24 -16");
+    n = find_checks("mov %r9, %r2\n"
+                    "ldxdw %r3, [%r9+40]\n"
+                    "jlt %r1, %r3, go\n"                  /* 2: exits on i >= n */
+                    "stxdw [%r9+8], %r1\n"
+                    "stdw [%r9], 2\n"
+                    "mov %r0, 1\nexit\n"
+                    "go:\n"
+                    "jge %r3, %r1, ok\n"                  /* 7: n >= i, the bound first */
+                    "mov %r0, 1\nexit\n"
+                    "ok:\n"
+                    "mov %r0, 0\nexit\n",
+                    c);
+    assert_int_equal(n, 2);
+    expect_chk(&c[0], 2, 1, LR_GE, 0);
+    expect_side(&c[0].d, 1, 0, "");
+    expect_side(&c[0].s, 0, 0, "+40");
+    expect_chk(&c[1], 7, 1, LR_GT, 0);                    /* not (n >= i) is i > n */
+    expect_side(&c[1].d, 1, 0, "");
+    expect_side(&c[1].s, 0, 0, "+40");
+    /* neither way goes straight to an exit (a plain if), or both stop the loop */
+    expect_none("jgt %r1, 10, skip\nmov %r3, 1\nskip:\nmov %r3, 2\njeq %r3, 1, skip2\n"
+                "skip2:\nmov %r0, 0\nexit\n");
+    expect_none("jgt %r1, 10, a\nmov %r0, 1\nexit\na:\nmov %r0, 2\nexit\n");
+    /* the fall-through returns what R0 held (not known to stop the loop),
+     * the jump goes into more code: no test */
+    expect_none("ldxdw %r0, [%r2+0]\njgt %r1, 10, a\nexit\na:\njeq %r0, 3, b\nb:\n"
+                "mov %r0, 0\nexit\n");
 }
 
 static void test_jmp32(void **state)
@@ -325,22 +427,31 @@ static void test_non_ctx_pointer(void **state)
     expect_none("ldxdw %r3, [%r10-8]\njgt %r3, 100, out\n" TAIL);
     /* a 4-byte ctx load is not a slot */
     expect_none("ldxw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nadd %r3, %r1\njgt %r3, %r4, out\n" TAIL);
-    /* a slot against an immediate */
-    expect_none("ldxdw %r3, [%r2+0]\nadd %r3, %r1\njgt %r3, 100, out\n" TAIL);
 }
 
 static void test_bound_with_offset(void **state)
 {
-    /* data + i > data_end + 1, data + i > data_end - 2, data + i > data_end + i */
-    expect_none("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nadd %r3, %r1\nadd %r4, 1\n"
-                "jgt %r3, %r4, out\n" TAIL);
-    expect_none("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nadd %r3, %r1\nsub %r4, 2\n"
-                "jgt %r3, %r4, out\n" TAIL);
+    struct loop_check c[LOOP_CHECKS_MAX];
+    /* data + i > data_end - 2; a slot against an immediate; two slots on one side */
+    assert_int_equal(find_checks("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nadd %r3, %r1\nsub %r4, 2\n"
+                                 "jgt %r3, %r4, out\n" TAIL, c), 1);
+    expect_side(&c[0].d, 1, 0, "+0");
+    expect_side(&c[0].s, 0, -2, "+8");
+    assert_int_equal(find_checks("ldxdw %r3, [%r2+0]\nadd %r3, %r1\njgt %r3, 100, out\n" TAIL, c), 1);
+    expect_side(&c[0].d, 1, 0, "+0");
+    expect_side(&c[0].s, 0, 100, "");
+    assert_int_equal(find_checks("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nldxdw %r5, [%r2+16]\n"
+                                 "add %r3, %r5\njgt %r3, %r4, out\n" TAIL, c), 1);
+    expect_side(&c[0].d, 0, 0, "+0 +16");
+    /* x - x cancels */
+    assert_int_equal(find_checks("ldxdw %r3, [%r2+0]\nmov %r4, %r3\nsub %r4, %r3\nadd %r4, %r1\n"
+                                 "jgt %r4, 9, out\n" TAIL, c), 1);
+    expect_side(&c[0].d, 1, 0, "");
+    /* both sides vary with i; three slots */
     expect_none("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nadd %r3, %r1\nadd %r4, %r1\n"
                 "jgt %r3, %r4, out\n" TAIL);
-    /* two slots on one side */
     expect_none("ldxdw %r3, [%r2+0]\nldxdw %r4, [%r2+8]\nldxdw %r5, [%r2+16]\nadd %r3, %r5\n"
-                "jgt %r3, %r4, out\n" TAIL);
+                "add %r3, %r4\njgt %r3, 7, out\n" TAIL);
 }
 
 static void test_first_insn_target(void **state)
@@ -353,17 +464,23 @@ static void test_first_insn_target(void **state)
                 "jlt %r1, 4, top\n" TAIL);
 }
 
-/* unsupported compares (jeq, jsgt, jset) and a copy of ctx that is later
- * overwritten */
+/* signed and less-than compares are found; jeq, jne, jset not; a copy of
+ * ctx that is later overwritten */
 static void test_other_compares(void **state)
 {
-    expect_none("mov %r3, %r1\njsgt %r3, 100, out\n" TAIL);
+    struct loop_check c[LOOP_CHECKS_MAX];
+    assert_int_equal(find_checks("mov %r3, %r1\njsgt %r3, 100, out\n" TAIL, c), 1);
+    expect_chk(&c[0], 1, 0, LR_GT, 1);
+    assert_int_equal(find_checks("mov %r3, %r1\njlt %r3, 100, out\n" TAIL, c), 1);
+    expect_chk(&c[0], 1, 0, LR_LT, 0);
+    assert_int_equal(find_checks("mov %r3, %r1\njsle %r3, 100, out\n" TAIL, c), 1);
+    expect_chk(&c[0], 1, 0, LR_LE, 1);
     expect_none("mov %r3, %r1\njeq %r3, 100, out\n" TAIL);
-    expect_none("mov %r3, %r1\njlt %r3, 100, out\n" TAIL);
+    expect_none("mov %r3, %r1\njne %r3, 100, out\n" TAIL);
+    expect_none("mov %r3, %r1\njset %r3, 100, out\n" TAIL);
     expect_none("mov %r9, %r2\nmov %r9, 0\nldxdw %r3, [%r9+0]\nldxdw %r4, [%r2+8]\n"
                 "add %r3, %r1\njgt %r3, %r4, out\n" TAIL);
     /* R1 overwritten before it is copied: a constant (a = 0), not the index */
-    struct loop_check c[LOOP_CHECKS_MAX];
     assert_int_equal(find_checks("mov %r1, 3\nmov %r3, %r1\njgt %r3, 100, out\n" TAIL, c), 1);
     expect_imm(&c[0], 2, 0, 3, 100, 0);
 }
@@ -383,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_jump_back),
         cmocka_unit_test(test_shift_by_register),
         cmocka_unit_test(test_negative_b),
+        cmocka_unit_test(test_user_exits),
         cmocka_unit_test(test_jmp32),
         cmocka_unit_test(test_non_ctx_pointer),
         cmocka_unit_test(test_bound_with_offset),
