@@ -14,7 +14,14 @@
  * bounds checks the JIT's loop versioning drops from a copy of the body
  * (affine in i, against a constant or two slots of the area the calling
  * loop sets so the test before the loop passes, fails, or the check fires
- * mid-loop); the test counts the loops that got the copy.
+ * mid-loop), and a user's exit: `if E then break end` with E any of the
+ * eight compares of a*i + b (+ a slot; a negative, zero or odd step a)
+ * against an immediate or a slot, the exit written as the jump's target
+ * or as its fall-through, the two sides set to meet near the last
+ * iteration or anywhere in the loop, slots near 2^63 and 2^64 (so the
+ * test before the loop must see the wrap). Making T one too large, or
+ * dropping the wrap test, fails this. The test counts the loops that got
+ * the copy.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -88,6 +95,13 @@ struct gen {
         int protect;           /* the body writes neither lo nor hi */
         struct { int mul; int32_t sc, a, b; int jop; } f[2];  /* [0] imm, [1] ptr */
         int32_t k;
+        /* a user's exit (`if i*a + b [+ [ulo]] REL s then break end`, s
+         * an immediate uk or [uhi]): any of the eight compares, either
+         * way of the jump leaving, negative steps, near the bound */
+        int user, uslot, uimm, ualways, uswap, uret;
+        uint8_t uop;           /* BL_JGT .. BL_JSLE: the exit condition */
+        int16_t ulo, uhi;
+        int32_t ua, ub, uk, um;
     } chk[N_FUNCS];
 };
 
@@ -367,6 +381,26 @@ static void unit_loop(struct gen *g, const struct fctx *f, int cb)
 {
     uint32_t n = below(cb == F_CB1 ? 12 : 5);
     const struct check_plan *c = &g->chk[cb];
+    if (c->user && (c->uslot || !c->uimm)) {
+        /* the exit's two sides meet near i = m (m around n - 1 or
+         * anywhere in the loop), off by delta */
+        int64_t m = below(2) ? (int64_t)n - 1 : (int64_t)below(n + 2) - 1;
+        int64_t delta = (int64_t)below(5) - 2, at_m = (int64_t)c->ua * m + c->ub;
+        uint64_t v = slot_value();
+        if (c->uslot && c->uimm) {
+            v = (uint64_t)c->uk - (uint64_t)at_m - (uint64_t)delta;
+        }
+        if (c->uslot) {
+            put_lddw(g, BL_R1, v);
+            put(g, BL_STX | BL_MEM | BL_DW, f->base, BL_R1, (int16_t)(f->base_off + c->ulo), 0);
+        } else {
+            v = 0;
+        }
+        if (!c->uimm) {
+            put_lddw(g, BL_R1, v + (uint64_t)at_m + (uint64_t)delta);
+            put(g, BL_STX | BL_MEM | BL_DW, f->base, BL_R1, (int16_t)(f->base_off + c->uhi), 0);
+        }
+    }
     if (c->ptr) {
         /* [area+hi] = [area+lo] + a*m + b + delta: the check never fires
          * (m = n - 1, delta >= 0), fires on the last iterations, or from
@@ -397,7 +431,7 @@ static void plan_checks(struct gen *g, int cb)
     c->imm = form & 1;
     c->ptr = form >> 1;
     int slot[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-    for (int k = 0; k < 3; k++) {            /* three distinct slots */
+    for (int k = 0; k < 5; k++) {            /* five distinct slots */
         int j = k + (int)below(8 - (unsigned)k), t = slot[k];
         slot[k] = slot[j];
         slot[j] = t;
@@ -417,6 +451,89 @@ static void plan_checks(struct gen *g, int cb)
      * fires from iteration m on */
     int64_t m = below(cb == F_CB1 ? 13 : 6), delta = (int64_t)below(5) - 2;
     c->k = (int32_t)(c->f[0].a * m + c->f[0].b + delta);
+    /* the user's exit, on two more slots */
+    static const int32_t steps[] = {1, 2, 4, -1, -2, -4, 3, 0, 8, -3};
+    static const uint8_t ops[] = {BL_JGT, BL_JGE, BL_JLT, BL_JLE, BL_JSGT, BL_JSGE, BL_JSLT, BL_JSLE};
+    c->user = below(2);
+    c->ulo = (int16_t)(8 * slot[3]);
+    c->uhi = (int16_t)(8 * slot[4]);
+    c->ua = steps[below(10)];
+    c->ub = (int32_t)below(21) - 10;
+    c->uop = ops[below(8)];
+    c->uslot = below(2);
+    c->uimm = below(3) == 0;
+    c->ualways = below(2);
+    c->uswap = below(2);
+    c->uret = below(5) ? 1 : (int)below(3);
+    c->um = (int32_t)below(cb == F_CB1 ? 14 : 7) - 1;
+    c->uk = (int32_t)(c->ua * c->um + c->ub + (int64_t)below(5) - 2);
+}
+
+/* the jump op whose condition is the negation of op's, and the one for
+ * the operands swapped */
+static uint8_t op_not(uint8_t op)
+{
+    switch (op) {
+    case BL_JGT: return BL_JLE;
+    case BL_JGE: return BL_JLT;
+    case BL_JLT: return BL_JGE;
+    case BL_JLE: return BL_JGT;
+    case BL_JSGT: return BL_JSLE;
+    case BL_JSGE: return BL_JSLT;
+    case BL_JSLT: return BL_JSGE;
+    default: return BL_JSGT;
+    }
+}
+
+static uint8_t op_swap(uint8_t op)
+{
+    switch (op) {
+    case BL_JGT: return BL_JLT;
+    case BL_JGE: return BL_JLE;
+    case BL_JLT: return BL_JGT;
+    case BL_JLE: return BL_JGE;
+    case BL_JSGT: return BL_JSLT;
+    case BL_JSGE: return BL_JSLE;
+    case BL_JSLT: return BL_JSGT;
+    default: return BL_JSGE;
+    }
+}
+
+/* The user's exit at the callback's start (R3-R5 only): r3 = a*i + b
+ * (+ [ulo]), against uk or r5 = [uhi]; the loop stops with R0 = uret when
+ * it holds, written as `if E then exit` (a jump to the exit) or as `if
+ * not E then skip the exit` (the exit in the fall-through) */
+static void put_user_exit(struct gen *g, const struct check_plan *c, int base)
+{
+    put(g, BL_ALU64 | BL_MOV | BL_X, BL_R3, BL_R1, 0, 0);
+    if (c->ua == -1 && below(2))
+        put(g, BL_ALU64 | BL_NEG, BL_R3, 0, 0, 0);
+    else
+        put(g, BL_ALU64 | BL_MUL | BL_K, BL_R3, 0, 0, c->ua);
+    put(g, BL_ALU64 | BL_ADD | BL_K, BL_R3, 0, 0, c->ub);
+    if (c->uslot) {
+        put(g, BL_LDX | BL_MEM | BL_DW, BL_R4, base, c->ulo, 0);
+        put(g, BL_ALU64 | BL_ADD | BL_X, BL_R3, BL_R4, 0, 0);
+    }
+    uint8_t op = c->ualways ? op_not(c->uop) : c->uop;
+    int dst = BL_R3, src = BL_R5;
+    if (!c->uimm) {
+        put(g, BL_LDX | BL_MEM | BL_DW, BL_R5, base, c->uhi, 0);
+        if (c->uswap) {
+            dst = BL_R5;
+            src = BL_R3;
+            op = op_swap(op);
+        }
+    }
+    uint8_t code = (uint8_t)(BL_JMP | op | (c->uimm ? BL_K : BL_X));
+    if (c->ualways) {
+        put(g, code, dst, c->uimm ? 0 : src, 2, c->uimm ? c->uk : 0);
+    } else {
+        put(g, code, dst, c->uimm ? 0 : src, 1, c->uimm ? c->uk : 0);
+        put(g, BL_JMP | BL_JA, 0, 0, 2, 0);
+    }
+    put(g, BL_ALU64 | BL_MOV | BL_K, BL_R0, 0, 0, c->uret);
+    put(g, BL_JMP | BL_EXIT, 0, 0, 0, 0);
 }
 
 /* r = a*i + b (R1 = i), by lsh or mul, then + b */
@@ -616,10 +733,17 @@ static void generate(struct gen *g)
         }
         if (g->chk[cb].protect && g->chk[cb].ptr)
             fcb.protect = (uint8_t)(1u << (g->chk[cb].lo / 8) | 1u << (g->chk[cb].hi / 8));
+        if (g->chk[cb].protect && g->chk[cb].user)
+            fcb.protect |= (uint8_t)(1u << (g->chk[cb].ulo / 8) | 1u << (g->chk[cb].uhi / 8));
         g->func_start[cb] = g->n;
         if (!light)
             put(g, BL_ALU64 | BL_MOV | BL_X, BL_R9, BL_R2, 0, 0);
+        int user_first = below(2);
+        if (g->chk[cb].user && user_first)
+            put_user_exit(g, &g->chk[cb], fcb.base);
         put_check_prelude(g, &g->chk[cb], fcb.base);
+        if (g->chk[cb].user && !user_first)
+            put_user_exit(g, &g->chk[cb], fcb.base);
         if (reads_i)
             put(g, BL_ALU64 | BL_MOV | BL_X, BL_R0, BL_R1, 0, 0);
         else
