@@ -419,6 +419,9 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
         }
         {
             int64_t t = (int64_t)pc + 1 + ((cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off);
+            uint32_t fused = op == BL_JA ? UINT32_MAX : jit_fused_ja_target(j, pc);
+            if (fused != UINT32_MAX)
+                t = fused;                    /* the jump goes where the `ja` after it went */
             if (t < ic->start || t >= ic->end)
                 break;
             jit_alias_sync(j, jit_live_in_at(j, ic, (uint32_t)t));

@@ -150,6 +150,7 @@ struct jit {
     int n_fwd;
     uint64_t inline_budget;          /* instructions inlining may still add */
     uint32_t versioned_loops, unrolled_loops;
+    uint32_t fused_ja;               /* a `ja` the jump just emitted took over, or UINT32_MAX */
     char **errp;
     int failed;
 };
@@ -178,6 +179,7 @@ int jit_emit_insn(struct jit *j, uint32_t pc);
 /* an unconditional jump from pc to instruction target (in an inlined copy:
  * to its label, threaded as a `ja` there would be) */
 void jit_emit_jump(struct jit *j, uint32_t pc, uint32_t target);
+uint32_t jit_fused_ja_target(const struct jit *j, uint32_t pc);
 int jit_size_of(uint8_t code);
 int jit_is_mov_zero(const struct bl_insn *in);
 int jit_zeroed_just_before(const struct jit *j, uint32_t pc, uint32_t start, int reg);

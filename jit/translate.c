@@ -623,6 +623,30 @@ static void jump_to(struct jit *j, uint32_t pc, int cc, uint32_t target)
         x86_jcc_fix(e, (enum x86_cc)cc, kind, target);
 }
 
+/* `if c goto L1; goto L2; L1:` (the compiler's `if c then break end`,
+ * and every if whose other way jumps on) is one jump, `if not c goto L2`:
+ * an iteration that goes on takes no branch instead of one taken. Returns
+ * L2 when the jump at pc is such a pair (the `ja` at pc + 1 then emits
+ * nothing), else UINT32_MAX. Not in checked code, whose back-edges tick a
+ * budget, and only for a forward `ja` no other jump reaches. */
+uint32_t jit_fused_ja_target(const struct jit *j, uint32_t pc)
+{
+    const struct bl_insn *in = &j->insns[pc];
+    uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
+    if (j->checked || (cls != BL_JMP && cls != BL_JMP32) || op == BL_JA || op == BL_CALL ||
+        op == BL_EXIT || in->off != 1 || pc + 2 >= j->n)
+        return UINT32_MAX;
+    const struct bl_insn *nx = &j->insns[pc + 1];
+    if (nx->code != (BL_JMP | BL_JA) || nx->off < 0 || j->is_target[pc + 1])
+        return UINT32_MAX;
+    uint32_t t = pc + 2 + (uint32_t)nx->off;
+    if (j->inl ? (pc + 1 >= j->inl->end || t >= j->inl->end)
+               : (j->func_of[pc + 1] != j->func_of[pc] || t >= j->n ||
+                  j->func_of[t] != j->func_of[pc]))
+        return UINT32_MAX;
+    return t;
+}
+
 void jit_emit_jump(struct jit *j, uint32_t pc, uint32_t target)
 {
     jump_to(j, pc, -1, target);
@@ -675,6 +699,12 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
             x86_test_rr(e, w, dst, src);
         else
             x86_alu_rr(e, w, ALU_CMP, dst, src);
+    }
+    uint32_t fused = jit_fused_ja_target(j, pc);
+    if (fused != UINT32_MAX) {
+        j->fused_ja = pc + 1;
+        jump_to(j, pc, (int)jmp_cc[op >> 4] ^ 1, fused);
+        return 0;
     }
     jump_to(j, pc, (int)jmp_cc[op >> 4], (uint32_t)((int64_t)pc + 1 + in->off));
     return 0;
@@ -768,6 +798,11 @@ int jit_emit_insn(struct jit *j, uint32_t pc)
     int slot;
     struct x86_mem m;
 
+    if (pc == j->fused_ja) {            /* the `ja` the jump before it took over */
+        j->fused_ja = UINT32_MAX;
+        return 0;
+    }
+    j->fused_ja = UINT32_MAX;
     switch (cls) {
     case BL_ALU:
     case BL_ALU64:
