@@ -33,6 +33,11 @@ struct call_frame {
     const void *loop_cb;
     uint64_t loop_ctx;
     uint32_t loop_i, loop_n;
+    /* the verified loop's next iteration (movk0_exit): the callback's
+     * leading register movs (`mov r9, r2; mov r6, r1`), done by the loop,
+     * and where the callback goes on after them */
+    const void *loop_entry;
+    uint8_t pro_n, pro_dst[2], pro_src[2];
 };
 
 struct interp_state {
@@ -160,7 +165,11 @@ static int is_op(const struct bl_insn *i, uint8_t code)
 struct fused_handlers {
     const void *ldxdw_mov, *mov_add, *mov_addk, *movk_exit, *movx_exit, *ldxdw_add,
         *add_stxdw, *ldxdw_mul, *mov_ldxdw, *mov_mov, *ldxdw_add_stxdw, *ldxdw_mulself,
-        *ldxdw_xor, *ldxdw_ldxdw;
+        *ldxdw_xor, *ldxdw_ldxdw, *movk0_exit;
+    const void *ldxdw_sub, *ldxdw_and, *ldxdw_or;
+    const void *mov_opk[16];        /* by BL_OP >> 4: mov rA, rB; op rA, K */
+    const void *op_stxdw[16];       /* by BL_OP >> 4: op rA, rB; stxdw [rC+o], rA */
+    const void *ldxdw_jeq0, *ldxdw_jne0;
 };
 
 /* Decodes the program into st->dcode for the verified loop: each slot gets
@@ -231,6 +240,31 @@ static void decode_program(struct interp_state *st, const void *const *table,
             d[k].handler = h->add_stxdw;   /* add rA, rB; stxdw [rC+off], rA */
             d[k].off = b->off;
             d[k].imm = b->dst;
+        } else if (is_op(a, mov_x) && (b->code & 0x0f) == (BL_ALU64 | BL_K) && b->dst == a->dst &&
+                   b->off == 0 && h->mov_opk[BL_OP(b->code) >> 4] &&
+                   !((BL_OP(b->code) == BL_LSH || BL_OP(b->code) == BL_RSH) &&
+                     (b->imm < 0 || b->imm > 63))) {
+            d[k].handler = h->mov_opk[BL_OP(b->code) >> 4];   /* mov rA, rB; op rA, K */
+            d[k].imm = b->imm;
+        } else if ((a->code & 0x0f) == (BL_ALU64 | BL_X) && a->off == 0 &&
+                   h->op_stxdw[BL_OP(a->code) >> 4] && b->code == stxdw && b->src == a->dst) {
+            d[k].handler = h->op_stxdw[BL_OP(a->code) >> 4]; /* op rA, rB; stxdw [rC+o], rA */
+            d[k].off = b->off;
+            d[k].imm = b->dst;
+        } else if (a->code == ldxdw && b->src == a->dst && b->dst != a->dst &&
+                   (is_op(b, BL_ALU64 | BL_X | BL_SUB) || is_op(b, BL_ALU64 | BL_X | BL_AND) ||
+                    is_op(b, BL_ALU64 | BL_X | BL_OR))) {
+            d[k].handler = BL_OP(b->code) == BL_SUB ? h->ldxdw_sub   /* ldxdw rA, [..]; op rC, rA */
+                         : BL_OP(b->code) == BL_AND ? h->ldxdw_and : h->ldxdw_or;
+            d[k].imm = b->dst;
+        } else if (a->code == ldxdw && a->dst != a->src && b->dst == a->dst && b->imm == 0 &&
+                   (b->code == (BL_JMP | BL_JEQ | BL_K) || b->code == (BL_JMP | BL_JNE | BL_K))) {
+            /* ldxdw rA, [rB+o]; jeq/jne rA, 0, +off (the jump slot keeps its off) */
+            d[k].handler = b->code == (BL_JMP | BL_JEQ | BL_K) ? h->ldxdw_jeq0 : h->ldxdw_jne0;
+            d[k].imm = b->off;
+        } else if (is_op(a, mov_k) && a->dst == BL_R0 && a->imm == 0 &&
+                   b->code == (BL_JMP | BL_EXIT)) {
+            d[k].handler = h->movk0_exit;  /* mov r0, 0; exit: a loop's next iteration */
         } else if (is_op(a, mov_k) && b->code == (BL_JMP | BL_EXIT)) {
             d[k].handler = h->movk_exit;   /* mov rA, K; exit */
         } else if (is_op(a, mov_x) && b->code == (BL_JMP | BL_EXIT)) {

@@ -68,7 +68,16 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             .add_stxdw = &&add_stxdw, .ldxdw_mul = &&ldxdw_mul, .mov_ldxdw = &&mov_ldxdw,
             .mov_mov = &&mov_mov, .ldxdw_add_stxdw = &&ldxdw_add_stxdw,
             .ldxdw_mulself = &&ldxdw_mulself, .ldxdw_xor = &&ldxdw_xor,
-            .ldxdw_ldxdw = &&ldxdw_ldxdw };
+            .ldxdw_ldxdw = &&ldxdw_ldxdw, .movk0_exit = &&movk0_exit,
+            .ldxdw_sub = &&ldxdw_sub, .ldxdw_and = &&ldxdw_and, .ldxdw_or = &&ldxdw_or,
+            .mov_opk = { [BL_ADD >> 4] = &&mov_addk, [BL_SUB >> 4] = &&mov_subk,
+                         [BL_MUL >> 4] = &&mov_mulk, [BL_LSH >> 4] = &&mov_lshk,
+                         [BL_RSH >> 4] = &&mov_rshk, [BL_AND >> 4] = &&mov_andk,
+                         [BL_OR >> 4] = &&mov_ork, [BL_XOR >> 4] = &&mov_xork },
+            .op_stxdw = { [BL_ADD >> 4] = &&add_stxdw, [BL_SUB >> 4] = &&sub_stxdw,
+                          [BL_MUL >> 4] = &&mul_stxdw, [BL_AND >> 4] = &&and_stxdw,
+                          [BL_OR >> 4] = &&or_stxdw, [BL_XOR >> 4] = &&xor_stxdw },
+            .ldxdw_jeq0 = &&ldxdw_jeq0, .ldxdw_jne0 = &&ldxdw_jne0 };
         decode_program(st, table, &fused);
         st->decoded = 1;
     }
@@ -409,6 +418,21 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         f->loop_ctx = reg[3];
         f->loop_i = 0;
         f->loop_n = n;
+#if INTERP_DIRECT
+        {   /* up to two leading register movs of the callback, for movk0_exit */
+            const struct bl_insn *q = &st->insns[reg[2]];
+            uint32_t room = st->n_insns - (uint32_t)reg[2];
+            f->pro_n = 0;
+            while (f->pro_n < 2 && f->pro_n < room &&
+                   q[f->pro_n].code == (BL_ALU64 | BL_X | BL_MOV) && q[f->pro_n].off == 0 &&
+                   q[f->pro_n].dst != BL_R10) {
+                f->pro_dst[f->pro_n] = q[f->pro_n].dst;
+                f->pro_src[f->pro_n] = q[f->pro_n].src;
+                f->pro_n++;
+            }
+            f->loop_entry = (const INSN_T *)f->loop_cb + f->pro_n;
+        }
+#endif
         reg[10] = frame_top(st, st->depth);
         st->depth++;
         if (st->depth > st->max_depth)
@@ -465,6 +489,48 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     LDXDW_THEN(ldxdw_mov, =)
     LDXDW_THEN(ldxdw_add, +=)
     LDXDW_THEN(ldxdw_mul, *=)
+    LDXDW_THEN(ldxdw_sub, -=)
+    LDXDW_THEN(ldxdw_and, &=)
+    LDXDW_THEN(ldxdw_or, |=)
+    /* mov rA, rB; rA op= K (shift counts checked at decode) */
+#define MOV_OPK(name, expr)                                                               \
+    name: {                                                                               \
+        uint64_t v = SRC, k = UIMM;                                                       \
+        DST = (expr);                                                                     \
+        ip += 2;                                                                          \
+        DISPATCH(); }
+    MOV_OPK(mov_subk, v - k)
+    MOV_OPK(mov_mulk, v * k)
+    MOV_OPK(mov_lshk, v << (k & 63))
+    MOV_OPK(mov_rshk, v >> (k & 63))
+    MOV_OPK(mov_andk, v & k)
+    MOV_OPK(mov_ork, v | k)
+    MOV_OPK(mov_xork, v ^ k)
+    /* rA op= rB; stxdw [rC+off], rA (the op's own off is 0: off holds the store's) */
+#define OP_STXDW(name, op)                                                                \
+    name: {                                                                               \
+        uint64_t v = DST op SRC;                                                          \
+        DST = v;                                                                          \
+        memcpy((void *)(uintptr_t)(reg[ip->imm] + (uint64_t)(int64_t)ip->off), &v, sizeof v); \
+        ip += 2;                                                                          \
+        DISPATCH(); }
+    OP_STXDW(sub_stxdw, -)
+    OP_STXDW(mul_stxdw, *)
+    OP_STXDW(and_stxdw, &)
+    OP_STXDW(or_stxdw, |)
+    OP_STXDW(xor_stxdw, ^)
+    /* ldxdw rA, [rB+off]; jeq/jne rA, 0, +imm (relative to the jump's slot) */
+#define LDXDW_J0(name, cond)                                                              \
+    name: {                                                                               \
+        uint64_t v;                                                                       \
+        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v); \
+        DST = v;                                                                          \
+        ip += 2;                                                                          \
+        if (cond)                                                                         \
+            ip += ip[-1].off;                                                             \
+        DISPATCH(); }
+    LDXDW_J0(ldxdw_jeq0, v == 0)
+    LDXDW_J0(ldxdw_jne0, v != 0)
     mov_ldxdw: {
         uint64_t v = SRC, w;  /* the mov's own off is 0: off holds the load's */
         DST = v;
@@ -490,6 +556,30 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         DISPATCH();
     movk_exit:
         DST = UIMM;
+        ip++;
+        goto exit;
+    movk0_exit:
+        /* `mov r0, 0; exit` in a loop callback: the next iteration right
+         * here, R1 = i and R2 = ctx stored separately (see exit), the
+         * callback's leading movs done from them, R3-R5 left alone (the
+         * verifier holds a callback to never read them before writing) */
+        reg[0] = 0;
+        if (nframes) {
+            struct call_frame *f = &frames[nframes - 1];
+            if (f->loop_cb && f->loop_i + 1 < f->loop_n) {
+                uint64_t i = ++f->loop_i, ctx = f->loop_ctx;
+                __asm__("" : "+r"(i), "+r"(ctx));
+                reg[1] = i;
+                reg[2] = ctx;
+                if (f->pro_n) {
+                    reg[f->pro_dst[0]] = reg[f->pro_src[0]];
+                    if (f->pro_n > 1)
+                        reg[f->pro_dst[1]] = reg[f->pro_src[1]];
+                }
+                ip = (const INSN_T *)f->loop_entry;
+                DISPATCH();
+            }
+        }
         ip++;
         goto exit;
     movx_exit:
