@@ -1733,10 +1733,15 @@ function G:fornum(s)
       f:alu("div", R1, nil, step_imm)
     end
   end
-  local function count_neg(rstep)
+  local function count_neg(rstep, step_imm)
     f:jcc("slt", rs, rl, nil, skip)
     f:mov(R1, rs)
     f:alu("sub", R1, rl)
+    if step_imm then
+      -- a constant step: (init - limit) / -step by an immediate (none for -1)
+      if step_imm ~= -1 then f:alu("div", R1, nil, -step_imm) end
+      return
+    end
     f:mov(R2, rstep)
     f:neg(R2)
     f:alu("div", R1, R2)
@@ -1748,6 +1753,8 @@ function G:fornum(s)
       self:fault()
     elseif step_k > 0 then
       if emit.fits32(step_k) then count_pos(step_k) else count_pos(nil, R5) end
+    elseif emit.fits32(-step_k) then
+      count_neg(R5, step_k)
     else
       count_neg(R5)
     end

@@ -164,6 +164,17 @@ static int emit_alu(struct jit *j, uint32_t pc, const struct bl_insn *in)
                 x86_mov_rr(e, 0, dst, dst);
             break;
         }
+        if (k && !is_signed && imm > 0 && (imm & (imm - 1)) == 0) {
+            /* unsigned by 2^s: a shift or a mask (a loop's trip count
+             * with step 2 or 4), not a div of 10-40 cycles */
+            if (is_mod)
+                x86_alu_ri(e, w, ALU_AND, dst, imm - 1);
+            else if (imm > 1)
+                x86_shift_ri(e, w, SHIFT_SHR, dst, (uint8_t)__builtin_ctz((uint32_t)imm));
+            else if (!w)
+                x86_mov_rr(e, 0, dst, dst);
+            break;
+        }
         if (k)
             x86_mov_ri(e, R11, w ? (uint64_t)(int64_t)imm : (uint32_t)imm);
         else
