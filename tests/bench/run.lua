@@ -250,6 +250,11 @@ end
 -- before sample k + 1 of any, so a slow spell of this shared machine (it
 -- comes and goes for seconds) hits every column alike, and each ratio to
 -- native C is the median of the ratios of samples taken side by side.
+-- Samples are short and of about the same length in every column (native
+-- and JIT run `repeat_` times, the interpreter and stock Lua a tenth of
+-- that): on a loaded VM a sample longer than a scheduler slice is cut by
+-- other jobs, so a column with long samples (native C used to run ten
+-- times more often than the JIT) measured the load, not the code.
 
 local function bpflua_sampler(p, b, engine, reps)
   return function()
@@ -263,16 +268,22 @@ local function bpflua_sampler(p, b, engine, reps)
   end
 end
 
+-- stock Lua's samples are CPU time (os.clock): they are long (the same
+-- source is 10-300x slower than the engines), and on a loaded VM a long
+-- sample on the wall clock measures the other jobs (one run: checksum
+-- 92 us on CPU time, 851 us on the wall clock)
+local function clock_ns() return os.clock() * 1e9 end
+
 local function lua_sampler(src, b, reps)
   local f = lua_program(src, b.name)
   return function()
     local result = {}
     for i, pk in ipairs(b.packets) do result[i] = f(pk) end
-    local t0 = os.clock()
+    local t0 = clock_ns()
     for _ = 1, reps do
       for _, pk in ipairs(b.packets) do f(pk) end
     end
-    return (os.clock() - t0) * 1e9 / (reps * #b.packets), table.concat(result, ",")
+    return (clock_ns() - t0) / (reps * #b.packets), table.concat(result, ",")
   end
 end
 
@@ -343,12 +354,12 @@ for _, b in ipairs(benches) do
       if not available[e] then
         row.results[e] = { result = "unavailable" }
       elseif e == "native" then
-        local f, c = native_sampler(b, reps * 10)
+        local f, c = native_sampler(b, reps)
         if f then samplers[e], cleanups[#cleanups + 1] = f, c else row.results[e] = { result = c } end
       elseif e == "lua" then
         samplers[e] = lua_sampler(src, b, math.max(1, reps // 10))
       else
-        samplers[e] = bpflua_sampler(p, b, e, reps)
+        samplers[e] = bpflua_sampler(p, b, e, e == "interp" and math.max(2, reps // 10) or reps)
       end
     end
     for _ = 1, opts.samples do
