@@ -169,7 +169,7 @@ struct fused_handlers {
     const void *ldxdw_sub, *ldxdw_and, *ldxdw_or;
     const void *mov_opk[16];        /* by BL_OP >> 4: mov rA, rB; op rA, K */
     const void *op_stxdw[16];       /* by BL_OP >> 4: op rA, rB; stxdw [rC+o], rA */
-    const void *ldxdw_jeq0, *ldxdw_jne0;
+    const void *ldxdw_jeq0, *ldxdw_jne0, *stdw0_stdw0, *movk_stxdw, *mov_movk;
 };
 
 /* Decodes the program into st->dcode for the verified loop: each slot gets
@@ -262,6 +262,23 @@ static void decode_program(struct interp_state *st, const void *const *table,
             /* ldxdw rA, [rB+o]; jeq/jne rA, 0, +off (the jump slot keeps its off) */
             d[k].handler = b->code == (BL_JMP | BL_JEQ | BL_K) ? h->ldxdw_jeq0 : h->ldxdw_jne0;
             d[k].imm = b->off;
+        } else if (a->code == (BL_ST | BL_MEM | BL_DW) && b->code == a->code && a->imm == 0 &&
+                   b->imm == 0 && b->dst == a->dst) {
+            /* stdw [rA+o], 0; stdw [rA+p], 0 (a loop body clearing its
+             * scratch slots): p in imm */
+            d[k].handler = h->stdw0_stdw0;
+            d[k].imm = b->off;
+        } else if (is_op(a, mov_k) && b->code == stxdw && b->src == a->dst) {
+            /* mov rA, K; stxdw [rB+o], rA (a loop's start and step
+             * slots): rB in src, the store's o in off */
+            d[k].handler = h->movk_stxdw;
+            d[k].src = b->dst;
+            d[k].off = b->off;
+        } else if (is_op(a, mov_x) && is_op(b, mov_k) && b->dst != a->dst) {
+            /* mov rA, rB; mov rC, K (bpf_loop's ctx and flags): C in off */
+            d[k].handler = h->mov_movk;
+            d[k].off = b->dst;
+            d[k].imm = b->imm;
         } else if (is_op(a, mov_k) && a->dst == BL_R0 && a->imm == 0 &&
                    b->code == (BL_JMP | BL_EXIT)) {
             d[k].handler = h->movk0_exit;  /* mov r0, 0; exit: a loop's next iteration */

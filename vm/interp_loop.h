@@ -77,7 +77,8 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             .op_stxdw = { [BL_ADD >> 4] = &&add_stxdw, [BL_SUB >> 4] = &&sub_stxdw,
                           [BL_MUL >> 4] = &&mul_stxdw, [BL_AND >> 4] = &&and_stxdw,
                           [BL_OR >> 4] = &&or_stxdw, [BL_XOR >> 4] = &&xor_stxdw },
-            .ldxdw_jeq0 = &&ldxdw_jeq0, .ldxdw_jne0 = &&ldxdw_jne0 };
+            .ldxdw_jeq0 = &&ldxdw_jeq0, .ldxdw_jne0 = &&ldxdw_jne0,
+            .stdw0_stdw0 = &&stdw0_stdw0, .movk_stxdw = &&movk_stxdw, .mov_movk = &&mov_movk };
         decode_program(st, table, &fused);
         st->decoded = 1;
     }
@@ -531,6 +532,23 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         DISPATCH(); }
     LDXDW_J0(ldxdw_jeq0, v == 0)
     LDXDW_J0(ldxdw_jne0, v != 0)
+    stdw0_stdw0: {  /* the second store's offset in imm */
+        const uint64_t z = 0;
+        memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->off), &z, sizeof z);
+        memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->imm), &z, sizeof z);
+        ip += 2;
+        DISPATCH(); }
+    movk_stxdw: {   /* the store's base register in src, its offset in off */
+        uint64_t v = UIMM;
+        DST = v;
+        memcpy((void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), &v, sizeof v);
+        ip += 2;
+        DISPATCH(); }
+    mov_movk:       /* the second mov's register in off */
+        DST = SRC;
+        reg[ip->off] = UIMM;
+        ip += 2;
+        DISPATCH();
     mov_ldxdw: {
         uint64_t v = SRC, w;  /* the mov's own off is 0: off holds the load's */
         DST = v;
