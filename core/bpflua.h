@@ -35,9 +35,18 @@ enum bpflua_engine {
 enum bpflua_map_type {
     BPFLUA_MAP_HASH = 1,
     BPFLUA_MAP_ARRAY = 2,
+    BPFLUA_MAP_PERCPU_HASH = 5,
     BPFLUA_MAP_PERCPU_ARRAY = 6,
     BPFLUA_MAP_LRU_HASH = 9,
+    BPFLUA_MAP_LPM_TRIE = 11,
     BPFLUA_MAP_RINGBUF = 27,
+};
+
+/* What a ring buffer's events are (bpflua_map_spec.event_type). */
+enum bpflua_event_type {
+    BPFLUA_EVENT_RAW = 0,     /* unknown: bytes (objects from other compilers) */
+    BPFLUA_EVENT_INT = 1,     /* 8-byte integers (emit of an integer: a u64) */
+    BPFLUA_EVENT_RECORD = 2,  /* the record value_record names */
 };
 
 struct bpflua_map_spec {
@@ -49,6 +58,18 @@ struct bpflua_map_spec {
     uint32_t flags;
     int key_signed;          /* read keys back sign-extended (i8..i64) */
     int value_signed;
+    /* version 1 (zero for integer keys and values): */
+    uint32_t key_record;     /* 1 + record index when the key is a record, else 0 */
+    uint32_t value_record;   /* the same for the value; a ringbuf's event record */
+    uint32_t event_type;     /* ringbuf: enum bpflua_event_type */
+};
+
+/* A record type (a C struct of integer fields; LANGUAGE.md "Records"). */
+struct bpflua_field {
+    const char *name;
+    uint32_t offset;         /* bytes from the record's start */
+    uint32_t size;           /* 1, 2, 4 or 8 */
+    int is_signed;           /* i8..i64: read back sign-extended */
 };
 
 struct bpflua_func_info { uint32_t insn; const char *name; };
@@ -67,8 +88,37 @@ const char *bpflua_object_source_name(const bpflua_object *obj);
 /* Line `line` (1-based) of the source text, without its newline, or NULL. */
 const char *bpflua_object_source_line(const bpflua_object *obj, uint32_t line, size_t *len);
 
-/* Adds a map; returns its index (>= 0) or a negative errno. */
+/* Adds a map; returns its index (>= 0) or a negative errno. A key_record
+ * or value_record must name a record of the object whose size is the
+ * key_size / value_size. */
 int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec);
+
+/* ---- records and initial map contents (vm/records.c, docs/internals.md) -- */
+
+/* Adds a record type: size bytes (1..65535), fields inside it, each 1, 2, 4
+ * or 8 bytes, names unique. Returns its index (>= 0) or a negative errno
+ * (the reason in bpflua_object_error()). Map specs refer to it as index+1. */
+int bpflua_object_add_record(bpflua_object *obj, const char *name, uint32_t size,
+                             const struct bpflua_field *fields, size_t n_fields);
+size_t bpflua_record_count(const bpflua_object *obj);
+/* The record's name (NULL if rec is out of range), its size and field count. */
+const char *bpflua_record_info(const bpflua_object *obj, size_t rec, uint32_t *size,
+                               size_t *n_fields);
+/* Field i of record rec, in declaration order; -ENOENT when out of range.
+ * out->name stays valid while obj lives. */
+int bpflua_record_field(const bpflua_object *obj, size_t rec, size_t i,
+                        struct bpflua_field *out);
+
+/* Initial contents (`init = {...}`): appends the entry key -> value to map
+ * `map` (key_size and value_size bytes, as the kernel takes them: an LPM
+ * key is { u32 prefixlen; u8 addr[4] }). Whoever creates the map instance
+ * (every engine, the kernel loader) stores the entries, in order, right
+ * after creating it; per-CPU maps get the value in every CPU's slot. */
+int bpflua_map_add_init(bpflua_object *obj, size_t map, const void *key, const void *value);
+size_t bpflua_map_init_count(const bpflua_object *obj, size_t map);
+/* Entry i of the map's initial contents; -ENOENT when out of range. */
+int bpflua_map_init_entry(const bpflua_object *obj, size_t map, size_t i,
+                          const void **key, const void **value);
 
 /* Adds a program. `insns` are n_insns 8-byte slots in RFC 9669 layout
  * (little endian), subprograms appended after the main function; map

@@ -142,6 +142,7 @@ void bpflua_object_free(bpflua_object *obj)
         for (uint32_t i = 0; i < obj->n_maps; i++)
             obj->map_free(obj->map_rt[i]);
     free(obj->map_rt);
+    bl_object_free_records(obj);
     free(obj->maps);
     free(obj->source_name);
     free(obj->source_text);

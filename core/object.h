@@ -38,6 +38,27 @@ struct bl_map_def {
     char name[BL_NAME_MAX];
     uint32_t type, key_size, value_size, max_entries, flags;
     uint8_t key_signed, value_signed;
+    /* version 1: records (1 + index into bpflua_object.records, 0 for an
+     * integer), the ringbuf event type, initial contents */
+    uint32_t key_record, value_record;
+    uint32_t event_type;         /* enum bpflua_event_type (ringbuf) */
+    uint8_t *init;               /* n_init entries of key_size + value_size bytes */
+    uint32_t n_init;
+};
+
+/* A record type: a struct of integer fields, laid out by its producer (the
+ * compiler: source order, C alignment). docs/internals.md "Records". */
+struct bl_field {
+    char name[BL_NAME_MAX];
+    uint32_t offset, size;       /* bytes; size 1, 2, 4 or 8 */
+    uint8_t is_signed;
+};
+
+struct bl_record {
+    char name[BL_NAME_MAX];
+    uint32_t size;
+    uint32_t n_fields;
+    struct bl_field *fields;
 };
 
 struct bl_func_info { uint32_t insn; char name[BL_NAME_MAX]; };
@@ -91,6 +112,8 @@ struct bpflua_object {
     uint32_t n_maps;
     struct bl_map **map_rt;      /* n_maps runtime instances, created lazily */
     void (*map_free)(struct bl_map *m);           /* set with map_rt */
+    struct bl_record *records;   /* record types the maps refer to */
+    uint32_t n_records;
     struct bl_prog *progs;
     uint32_t n_progs;
     struct bl_strbuf trace;
@@ -123,6 +146,10 @@ int bl_events_add(bpflua_object *obj, uint32_t map, const void *data, uint32_t s
 void bl_events_free(bpflua_object *obj);
 /* 1 if the object has a ring buffer map (events need draining). */
 int bl_object_has_ringbuf(const bpflua_object *obj);
+/* The record of a map's key or value (def->key_record etc.), or NULL. */
+const struct bl_record *bl_object_record(const bpflua_object *obj, uint32_t ref);
+/* Frees records and init entries (object.c's bpflua_object_free). */
+void bl_object_free_records(bpflua_object *obj);
 
 /* Drops verification results and executable forms (after editing insns). */
 void bl_prog_reset(struct bl_prog *p);

@@ -854,6 +854,82 @@ static int field_bool(lua_State *L, int t, const char *k)
     return v;
 }
 
+/* records = { { name =, size =, fields = { { name =, offset =, size =, signed = } } } },
+ * in order: maps refer to them as key_record / value_record = index (1-based) */
+static void add_records(lua_State *L, bpflua_object *obj, int out)
+{
+    lua_getfield(L, out, "records");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    luaL_checktype(L, -1, LUA_TTABLE);
+    int recs = lua_gettop(L);
+    lua_Integer n = luaL_len(L, recs);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, recs, i);
+        int r = lua_gettop(L);
+        luaL_checktype(L, r, LUA_TTABLE);
+        const char *name = field_str(L, r, "name", NULL);
+        if (!name)
+            luaL_error(L, "compiler output: record #%d has no name", (int)i);
+        uint32_t size = (uint32_t)field_int(L, r, "size", 0);
+        lua_getfield(L, r, "fields");
+        luaL_checktype(L, -1, LUA_TTABLE);
+        int ft = lua_gettop(L);
+        size_t nf = (size_t)luaL_len(L, ft);
+        struct bpflua_field *fs = lua_newuserdatauv(L, (nf ? nf : 1) * sizeof *fs, 0);
+        for (size_t f = 0; f < nf; f++) {
+            lua_geti(L, ft, (lua_Integer)f + 1);
+            int e = lua_gettop(L);
+            luaL_checktype(L, e, LUA_TTABLE);
+            fs[f].name = field_str(L, e, "name", "");
+            fs[f].offset = (uint32_t)field_int(L, e, "offset", 0);
+            fs[f].size = (uint32_t)field_int(L, e, "size", 0);
+            fs[f].is_signed = field_bool(L, e, "signed");
+            /* the name string stays referenced by the fields table */
+            lua_settop(L, e - 1);
+        }
+        if (bpflua_object_add_record(obj, name, size, fs, nf) < 0)
+            luaL_error(L, "cannot add record '%s': %s", name, bpflua_object_error(obj));
+        lua_settop(L, recs);
+    }
+    lua_pop(L, 1);
+}
+
+/* init = { { key = "<key bytes>", value = "<value bytes>" }, ... } */
+static void add_init(lua_State *L, bpflua_object *obj, int map_idx, int m, const char *name)
+{
+    lua_getfield(L, m, "init");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    luaL_checktype(L, -1, LUA_TTABLE);
+    int t = lua_gettop(L);
+    struct bpflua_map_spec spec;
+    bpflua_map_spec(obj, (size_t)map_idx, &spec);
+    lua_Integer n = luaL_len(L, t);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, t, i);
+        int e = lua_gettop(L);
+        luaL_checktype(L, e, LUA_TTABLE);
+        size_t kl = 0, vl = 0;
+        lua_getfield(L, e, "key");
+        const char *k = lua_tolstring(L, -1, &kl);
+        lua_getfield(L, e, "value");
+        const char *v = lua_tolstring(L, -1, &vl);
+        if (!k || !v || kl != spec.key_size || vl != spec.value_size)
+            luaL_error(L, "compiler output: map '%s': init entry #%d is not key/value bytes "
+                       "of the map's sizes", name, (int)i);
+        int rc = bpflua_map_add_init(obj, (size_t)map_idx, k, v);
+        if (rc < 0)
+            luaL_error(L, "map '%s': cannot add init entry #%d: %s", name, (int)i, strerror(-rc));
+        lua_settop(L, t);
+    }
+    lua_pop(L, 1);
+}
+
 static void add_maps(lua_State *L, bpflua_object *obj, int out)
 {
     lua_getfield(L, out, "maps");
@@ -879,9 +955,14 @@ static void add_maps(lua_State *L, bpflua_object *obj, int out)
         spec.flags = (uint32_t)field_int(L, m, "flags", 0);
         spec.key_signed = field_bool(L, m, "key_signed");
         spec.value_signed = field_bool(L, m, "value_signed");
+        spec.key_record = (uint32_t)field_int(L, m, "key_record", 0);
+        spec.value_record = (uint32_t)field_int(L, m, "value_record", 0);
+        spec.event_type = (uint32_t)field_int(L, m, "event_type", 0);
         int rc = bpflua_object_add_map(obj, &spec);
         if (rc < 0)
-            luaL_error(L, "cannot add map '%s': %s", spec.name, strerror(-rc));
+            luaL_error(L, "cannot add map '%s': %s", spec.name,
+                       bpflua_object_error(obj)[0] ? bpflua_object_error(obj) : strerror(-rc));
+        add_init(L, obj, rc, m, spec.name);
         lua_settop(L, maps);
     }
     lua_pop(L, 1);
@@ -989,6 +1070,7 @@ static int compile_object(lua_State *L)
     if (bpflua_object_set_source(obj, sname, stext) < 0)
         return luaL_error(L, "out of memory");
     lua_settop(L, ud);
+    add_records(L, obj, out);
     add_maps(L, obj, out);
     add_progs(L, obj, out);
     lua_settop(L, ud);

@@ -74,6 +74,20 @@ int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec
                             spec->name, (unsigned long long)(total >> 20),
                             (unsigned long long)(BL_MAX_TOTAL_MAP_BYTES >> 20));
     }
+    {
+        const struct bl_record *kr = bl_object_record(obj, spec->key_record);
+        const struct bl_record *vr = bl_object_record(obj, spec->value_record);
+        if ((spec->key_record && (!kr || kr->size != spec->key_size)) ||
+            (spec->value_record && (!vr || (spec->type != BPFLUA_MAP_RINGBUF &&
+                                            vr->size != spec->value_size))))
+            return bl_object_fail(obj, -EINVAL, "map '%s': its key or value record is not one "
+                                  "of the object's records of the key/value size", spec->name);
+        if (spec->event_type > BPFLUA_EVENT_RECORD ||
+            (spec->event_type == BPFLUA_EVENT_RECORD) != (spec->type == BPFLUA_MAP_RINGBUF &&
+                                                          spec->value_record != 0))
+            return bl_object_fail(obj, -EINVAL, "map '%s': event_type %u does not fit the map",
+                                  spec->name, spec->event_type);
+    }
     struct bl_map_def *nm = realloc(obj->maps, (obj->n_maps + 1) * sizeof *nm);
     if (!nm)
         return -ENOMEM;
@@ -88,6 +102,9 @@ int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec
     d->flags = spec->flags;
     d->key_signed = spec->key_signed != 0;
     d->value_signed = spec->value_signed != 0;
+    d->key_record = spec->key_record;
+    d->value_record = spec->value_record;
+    d->event_type = spec->event_type;
     return (int)obj->n_maps++;
 }
 

@@ -199,6 +199,9 @@ int bpflua_map_spec(const bpflua_object *obj, size_t map, struct bpflua_map_spec
     out->flags = d->flags;
     out->key_signed = d->key_signed;
     out->value_signed = d->value_signed;
+    out->key_record = d->key_record;
+    out->value_record = d->value_record;
+    out->event_type = d->event_type;
     return 0;
 }
 

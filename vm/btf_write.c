@@ -12,6 +12,7 @@
  * bpftool and the kernel verifier log show Lua source.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,9 @@ struct base_types {
     int int_id, u32_id, long_id, proto_main, proto_sub;
     int ints[2][9];   /* [signed][size] for sizes 1, 2, 4, 8 */
     int uchar_id;
+    const bpflua_object *obj;
+    int *rec_ids;     /* BTF id of each record's struct, 0 until added */
+    int lpm_key;      /* struct bpflua_lpm_key, 0 until added */
 };
 
 static int btf_err(int rc)
@@ -80,11 +84,71 @@ static int uint_field_type(struct btf *btf, struct base_types *bt, uint32_t valu
     return arr > 0 ? btf__add_ptr(btf, arr) : arr;
 }
 
-/* `T *`, the type of __type(name, T) */
-static int type_field_type(struct btf *btf, struct base_types *bt, uint32_t size, int is_signed)
+/* A record as the C struct its layout describes, named as the record
+ * (bpftool prints map entries field by field from it). */
+static int record_type(struct btf *btf, struct base_types *bt, uint32_t ref)
 {
-    int t = int_type(btf, bt, size, is_signed);
+    const struct bl_record *r = bl_object_record(bt->obj, ref);
+    if (!r)
+        return -EINVAL;
+    if (bt->rec_ids[ref - 1])
+        return bt->rec_ids[ref - 1];
+    for (uint32_t i = 0; i < r->n_fields; i++) {
+        int t = int_type(btf, bt, r->fields[i].size, r->fields[i].is_signed);
+        if (t < 0)
+            return t;
+    }
+    int st = btf__add_struct(btf, r->name, r->size);
+    for (uint32_t i = 0; i < r->n_fields && st > 0; i++) {
+        const struct bl_field *f = &r->fields[i];
+        int rc = btf__add_field(btf, f->name, int_type(btf, bt, f->size, f->is_signed),
+                                f->offset * 8, 0);
+        if (rc < 0)
+            return rc;
+    }
+    if (st > 0)
+        bt->rec_ids[ref - 1] = st;
+    return st;
+}
+
+/* struct bpflua_lpm_key { __u32 prefixlen; __u8 addr[4]; }: the kernel
+ * wants an LPM trie's BTF key to be a struct */
+static int lpm_key_type(struct btf *btf, struct base_types *bt)
+{
+    if (bt->lpm_key)
+        return bt->lpm_key;
+    int u8 = int_type(btf, bt, 1, 0);
+    int arr = u8 > 0 ? btf__add_array(btf, bt->int_id, u8, 4) : u8;
+    int st = arr > 0 ? btf__add_struct(btf, "bpflua_lpm_key", 8) : arr;
+    int rc = st > 0 ? btf__add_field(btf, "prefixlen", bt->u32_id, 0, 0) : st;
+    rc = rc >= 0 ? btf__add_field(btf, "addr", arr, 32, 0) : rc;
+    if (rc < 0)
+        return rc;
+    bt->lpm_key = st;
+    return st;
+}
+
+/* `T *`, the type of __type(name, T): a record, the LPM key, or an integer */
+static int type_field_type(struct btf *btf, struct base_types *bt, uint32_t size, int is_signed,
+                           uint32_t record, int lpm)
+{
+    int t = record ? record_type(btf, bt, record)
+                   : lpm ? lpm_key_type(btf, bt) : int_type(btf, bt, size, is_signed);
     return t > 0 ? btf__add_ptr(btf, t) : t;
+}
+
+/* The marker that says what a ring buffer's events are:
+ * `typedef <record struct | unsigned long long> __bpflua_event__<map>`. */
+static int add_event_marker(struct btf *btf, struct base_types *bt, const struct bl_map_def *m,
+                            const char *name)
+{
+    if (m->type != BPFLUA_MAP_RINGBUF || m->event_type == BPFLUA_EVENT_RAW)
+        return 0;
+    int t = m->event_type == BPFLUA_EVENT_RECORD ? record_type(btf, bt, m->value_record)
+                                                 : int_type(btf, bt, 8, 0);
+    char tname[BL_NAME_MAX + 32];
+    snprintf(tname, sizeof tname, "%s%s", BL_BTF_EVENT_PREFIX, name);
+    return t > 0 ? btf_err(btf__add_typedef(btf, tname, t)) : t;
 }
 
 static uint32_t map_fields(const struct bl_map_def *m)
@@ -103,11 +167,13 @@ static int add_map(struct btf *btf, struct base_types *bt, const struct bl_map_d
     types[n++] = uint_field_type(btf, bt, m->type);
     if (m->key_size) {
         names[n] = "key";
-        types[n++] = type_field_type(btf, bt, m->key_size, m->key_signed);
+        types[n++] = type_field_type(btf, bt, m->key_size, m->key_signed, m->key_record,
+                                     m->type == BPFLUA_MAP_LPM_TRIE);
     }
     if (m->value_size) {
         names[n] = "value";
-        types[n++] = type_field_type(btf, bt, m->value_size, m->value_signed);
+        types[n++] = type_field_type(btf, bt, m->value_size, m->value_signed, m->value_record,
+                                     0);
     }
     names[n] = "max_entries";
     types[n++] = uint_field_type(btf, bt, m->max_entries);
@@ -323,15 +389,26 @@ static int build(struct btf *btf, const bpflua_object *obj, const struct bl_plac
 {
     struct base_types bt;
     memset(&bt, 0, sizeof bt);
+    bt.obj = obj;
+    bt.rec_ids = calloc(obj->n_records ? obj->n_records : 1, sizeof *bt.rec_ids);
+    if (!bt.rec_ids)
+        return -ENOMEM;
     int rc = add_base_types(btf, &bt);
-    if (rc)
+    for (uint32_t i = 0; i < obj->n_records && !rc; i++)
+        rc = btf_err(record_type(btf, &bt, i + 1));
+    for (uint32_t i = 0; i < obj->n_maps && !rc; i++)
+        rc = add_event_marker(btf, &bt, &obj->maps[i], map_names[i]);
+    if (rc) {
+        free(bt.rec_ids);
         return rc;
+    }
 
     /* maps: VARs, then the DATASEC placing them */
     int *vars = calloc(obj->n_maps ? obj->n_maps : 1, sizeof *vars);
     img->map_sizes = calloc(obj->n_maps ? obj->n_maps : 1, sizeof *img->map_sizes);
     if (!vars || !img->map_sizes) {
         free(vars);
+        free(bt.rec_ids);
         return -ENOMEM;
     }
     uint32_t maps_size = 0;
@@ -341,6 +418,8 @@ static int build(struct btf *btf, const bpflua_object *obj, const struct bl_plac
         img->map_sizes[i] = map_fields(&obj->maps[i]) * 8;
         maps_size += img->map_sizes[i];
     }
+    free(bt.rec_ids);
+    bt.rec_ids = NULL;
     if (!rc && obj->n_maps) {
         rc = btf_err(btf__add_datasec(btf, ".maps", maps_size));
         uint32_t off = 0;

@@ -9,6 +9,7 @@
  * checked against the section size.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,6 +193,33 @@ static int map_member(const struct btf *btf, const char *map, const char *field,
     return 0;
 }
 
+/* The definition struct of the map VAR `name` in the .maps DATASEC.
+ * clang leaves DATASEC offsets 0 (libbpf fixes them from the symbols):
+ * the VAR is found by name. */
+static const struct btf_type *map_struct(const struct btf *btf, const struct btf_type *sec,
+                                         const char *name, uint32_t offset, char **err)
+{
+    const struct btf_var_secinfo *vi = btf_var_secinfos(sec);
+    for (uint16_t i = 0; i < btf_vlen(sec); i++, vi++) {
+        const struct btf_type *var = type_by_id(btf, vi->type);
+        if (!var || btf_kind(var) != BTF_KIND_VAR) {
+            bl_set_err(err, "elf: map '%s': .maps DATASEC entry is not a variable", name);
+            return NULL;
+        }
+        const char *var_name = btf__name_by_offset(btf, var->name_off);
+        if (!var_name || strcmp(var_name, name) != 0)
+            continue;
+        const struct btf_type *st = skip_mods(btf, var->type, NULL);
+        if (!st || btf_kind(st) != BTF_KIND_STRUCT) {
+            bl_set_err(err, "elf: map '%s': definition is not a struct", name);
+            return NULL;
+        }
+        return st;
+    }
+    bl_set_err(err, "elf: map '%s' (.maps offset %u) has no BTF definition", name, offset);
+    return NULL;
+}
+
 int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *def, char **err)
 {
     if (!btf) {
@@ -204,38 +232,106 @@ int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *de
         bl_set_err(err, "elf: no .maps DATASEC in .BTF");
         return -EINVAL;
     }
-    /* clang leaves DATASEC offsets 0 (libbpf fixes them from the symbols):
-     * find the map's VAR by name */
-    const struct btf_var_secinfo *vi = btf_var_secinfos(sec);
-    for (uint16_t i = 0; i < btf_vlen(sec); i++, vi++) {
-        const struct btf_type *var = type_by_id(btf, vi->type);
-        if (!var || btf_kind(var) != BTF_KIND_VAR) {
-            bl_set_err(err, "elf: map '%s': .maps DATASEC entry is not a variable", def->name);
+    const struct btf_type *st = map_struct(btf, sec, def->name, offset, err);
+    if (!st)
+        return -EINVAL;
+    const struct btf_member *m = btf_members(st);
+    for (uint16_t j = 0; j < btf_vlen(st); j++, m++) {
+        const char *field = btf__name_by_offset(btf, m->name_off);
+        if (!field) {
+            bl_set_err(err, "elf: map '%s': bad member name in BTF", def->name);
             return -EINVAL;
         }
-        const char *var_name = btf__name_by_offset(btf, var->name_off);
-        if (!var_name || strcmp(var_name, def->name) != 0)
-            continue;
-        const struct btf_type *st = skip_mods(btf, var->type, NULL);
-        if (!st || btf_kind(st) != BTF_KIND_STRUCT) {
-            bl_set_err(err, "elf: map '%s': definition is not a struct", def->name);
-            return -EINVAL;
-        }
-        const struct btf_member *m = btf_members(st);
-        for (uint16_t j = 0; j < btf_vlen(st); j++, m++) {
-            const char *field = btf__name_by_offset(btf, m->name_off);
-            if (!field) {
-                bl_set_err(err, "elf: map '%s': bad member name in BTF", def->name);
-                return -EINVAL;
-            }
-            int rc = map_member(btf, def->name, field, m->type, def, err);
-            if (rc)
-                return rc;
-        }
-        return 0;
+        int rc = map_member(btf, def->name, field, m->type, def, err);
+        if (rc)
+            return rc;
     }
-    bl_set_err(err, "elf: map '%s' (.maps offset %u) has no BTF definition", def->name, offset);
-    return -EINVAL;
+    return 0;
+}
+
+/* A struct of 1, 2, 4 or 8-byte integer members at byte offsets, no
+ * bitfields: a record. Added to obj (once per BTF id); returns 1 + its
+ * index, 0 when the type is not one. */
+static uint32_t btf_record(const struct btf *btf, bpflua_object *obj, uint32_t id,
+                           uint32_t *seen_ids)
+{
+    const struct btf_type *t = skip_mods(btf, id, &id);
+    if (!t || btf_kind(t) != BTF_KIND_STRUCT || btf_vlen(t) == 0 || btf_kflag(t))
+        return 0;
+    for (uint32_t i = 0; i < obj->n_records; i++)
+        if (seen_ids[i] == id)
+            return i + 1;
+    const char *name = btf__name_by_offset(btf, t->name_off);
+    struct bpflua_field fields[64];
+    uint16_t n = btf_vlen(t);
+    if (!name || !name[0] || n > 64)
+        return 0;
+    const struct btf_member *m = btf_members(t);
+    for (uint16_t i = 0; i < n; i++, m++) {
+        const struct btf_type *ft = skip_mods(btf, m->type, NULL);
+        if (!ft || btf_kind(ft) != BTF_KIND_INT || m->offset % 8 || btf_int_offset(ft) ||
+            btf_int_bits(ft) != ft->size * 8)
+            return 0;
+        fields[i].name = btf__name_by_offset(btf, m->name_off);
+        fields[i].offset = m->offset / 8;
+        fields[i].size = ft->size;
+        fields[i].is_signed = (btf_int_encoding(ft) & BTF_INT_SIGNED) != 0;
+    }
+    int idx = bpflua_object_add_record(obj, name, t->size, fields, n);
+    if (idx < 0)
+        return 0;
+    seen_ids[idx] = id;
+    return (uint32_t)idx + 1;
+}
+
+int bl_btf_map_records(const struct btf *btf, bpflua_object *obj, struct bl_map_def *def,
+                       char **err)
+{
+    /* records added for this object so far, by BTF id (a small object:
+     * records are few) */
+    uint32_t seen[BL_MAX_MAPS * 2];
+    if (!btf || obj->n_records >= BL_MAX_MAPS * 2)
+        return 0;
+    memset(seen, 0, sizeof seen);
+    /* the BTF ids of records already added are those of their names */
+    for (uint32_t i = 0; i < obj->n_records; i++) {
+        int id = btf__find_by_name_kind(btf, obj->records[i].name, BTF_KIND_STRUCT);
+        seen[i] = id > 0 ? (uint32_t)id : 0;
+    }
+    const struct btf_type *sec = find_maps_datasec(btf);
+    const struct btf_type *st = sec ? map_struct(btf, sec, def->name, 0, err) : NULL;
+    if (!st)
+        return -EINVAL;
+    const struct btf_member *m = btf_members(st);
+    for (uint16_t j = 0; j < btf_vlen(st); j++, m++) {
+        const char *field = btf__name_by_offset(btf, m->name_off);
+        uint32_t pointee = 0;
+        if (!field || member_type(btf, m->type, &pointee))
+            continue;
+        if (strcmp(field, "key") == 0)
+            def->key_record = btf_record(btf, obj, pointee, seen);
+        else if (strcmp(field, "value") == 0)
+            def->value_record = btf_record(btf, obj, pointee, seen);
+    }
+    if (def->key_record && bl_object_record(obj, def->key_record)->size != def->key_size)
+        def->key_record = 0;
+    if (def->value_record && bl_object_record(obj, def->value_record)->size != def->value_size)
+        def->value_record = 0;
+    if (def->type == BPFLUA_MAP_RINGBUF) {
+        char tname[BL_NAME_MAX + 32];
+        snprintf(tname, sizeof tname, "%s%s", BL_BTF_EVENT_PREFIX, def->name);
+        int id = btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
+        const struct btf_type *t = id > 0 ? type_by_id(btf, (uint32_t)id) : NULL;
+        if (t) {
+            def->value_record = btf_record(btf, obj, t->type, seen);
+            const struct btf_type *it = skip_mods(btf, t->type, NULL);
+            if (def->value_record)
+                def->event_type = BPFLUA_EVENT_RECORD;
+            else if (it && btf_kind(it) == BTF_KIND_INT && it->size == 8)
+                def->event_type = BPFLUA_EVENT_INT;
+        }
+    }
+    return 0;
 }
 
 /* ---- .BTF.ext ---------------------------------------------------------------- */

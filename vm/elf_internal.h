@@ -42,6 +42,11 @@ struct bl_btf_line_rec { uint32_t insn_off, file_name_off, line_off, line_col; }
 #define BL_LINE_COL(line_col) ((line_col) & 0x3ff)
 #define BL_LINE_COL_MAKE(line, col) (((line) << 10) | ((col) > 0x3ff ? 0x3ff : (col)))
 
+/* The BTF typedef naming a ring buffer's event type: PREFIX + map name. */
+#define BL_BTF_EVENT_PREFIX "__bpflua_event__"
+/* The section of initial map contents (vm/elf_init.c). */
+#define BL_INIT_SECTION ".bpflua.init"
+
 /* ---- reading (vm/elf_btf.c) ---------------------------------------------- */
 
 struct btf;
@@ -78,6 +83,21 @@ void bl_ext_info_free(struct bl_ext_info *info);
 /* A map definition read from the .maps DATASEC variable named def->name
  * (filled by the caller; `offset` in .maps is only for messages). */
 int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *def, char **err);
+
+/* Version 1 data of a map read with bl_btf_map_def: a record key/value
+ * (a struct of integer members becomes a record of obj) and the ringbuf
+ * event marker. Leaves integers and other types alone. */
+int bl_btf_map_records(const struct btf *btf, bpflua_object *obj, struct bl_map_def *def,
+                       char **err);
+
+/* ---- .bpflua.init (vm/elf_init.c) ---------------------------------------- */
+
+/* The section's bytes for obj's initial contents (malloc'd; *len 0 and
+ * *buf NULL when no map has any). */
+int bl_init_encode(const bpflua_object *obj, const char *const *map_names, void **buf,
+                   size_t *len);
+/* Adds the entries of a .bpflua.init section to obj's maps (by name). */
+int bl_init_decode(bpflua_object *obj, const void *data, size_t len, char **err);
 
 /* ---- libbpf message capture (vm/elf_log.c) -------------------------------- */
 

@@ -413,12 +413,16 @@ static int load_maps(struct reader *r)
             return -EINVAL;
         }
         int rc = bl_btf_map_def(r->btf, (uint32_t)sym->st_value, &def, r->err);
+        if (!rc)
+            rc = bl_btf_map_records(r->btf, r->obj, &def, r->err);
         if (rc)
             return rc;
         struct bpflua_map_spec spec = {
             .name = def.name, .type = def.type, .key_size = def.key_size,
             .value_size = def.value_size, .max_entries = def.max_entries, .flags = def.flags,
             .key_signed = def.key_signed, .value_signed = def.value_signed,
+            .key_record = def.key_record, .value_record = def.value_record,
+            .event_type = def.event_type,
         };
         int idx = bpflua_object_add_map(r->obj, &spec);
         if (idx < 0) {
@@ -806,6 +810,17 @@ static int rebuild_source(struct reader *r, const char *file)
     return rc;
 }
 
+/* initial map contents (vm/elf_init.c), after the maps exist */
+static int load_init(struct reader *r)
+{
+    for (size_t i = 1; i < r->n_secs; i++) {
+        const struct section *s = &r->secs[i];
+        if (strcmp(s->name, BL_INIT_SECTION) == 0 && s->data)
+            return bl_init_decode(r->obj, s->data, s->size, r->err);
+    }
+    return 0;
+}
+
 static int load_license(struct reader *r)
 {
     for (size_t i = 1; i < r->n_secs; i++) {
@@ -855,6 +870,7 @@ static int read_object(struct reader *r)
     if (!rc) rc = load_license(r);
     if (!rc) rc = collect_functions(r);
     if (!rc) rc = load_maps(r);
+    if (!rc) rc = load_init(r);
     if (rc)
         return rc;
     const char *file = r->ext.n_lines ? r->ext.lines[0].file : NULL;

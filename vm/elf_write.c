@@ -436,6 +436,10 @@ static int write_image(struct writer *w, struct func_slot **slots, uint32_t *n_s
                                               SHF_ALLOC | SHF_EXECINSTR, 8, 0);
     int license = add_shdr(&im, "license", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 1, 0);
     int maps = obj->n_maps ? add_shdr(&im, ".maps", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 8, 0) : 0;
+    void *init_data = NULL;
+    size_t init_len = 0;
+    rc = bl_init_encode(obj, (const char *const *)w->map_names, &init_data, &init_len);
+    int init = rc ? -ENOMEM : init_len ? add_shdr(&im, BL_INIT_SECTION, SHT_PROGBITS, 0, 1, 0) : 0;
     int btf = add_shdr(&im, ".BTF", SHT_PROGBITS, 0, 4, 0);
     int ext = add_shdr(&im, ".BTF.ext", SHT_PROGBITS, 0, 4, 0);
     int symtab = add_shdr(&im, ".symtab", SHT_SYMTAB, 0, 8, sizeof(Elf64_Sym));
@@ -445,8 +449,10 @@ static int write_image(struct writer *w, struct func_slot **slots, uint32_t *n_s
         w->secs[i].rel_shndx = (uint32_t)add_shdr(&im, name, SHT_REL, SHF_INFO_LINK, 8,
                                                   sizeof(Elf64_Rel));
     }
-    if (!im.shdrs || strtab < 0 || license < 0 || maps < 0 || btf < 0 || ext < 0 || symtab < 0) {
+    if (!im.shdrs || strtab < 0 || license < 0 || maps < 0 || btf < 0 || ext < 0 || symtab < 0 ||
+        init < 0) {
         image_free(&im);
+        free(init_data);
         return -ENOMEM;
     }
 
@@ -476,6 +482,7 @@ static int write_image(struct writer *w, struct func_slot **slots, uint32_t *n_s
                       w->license_name, &bimg, w->err);
     if (rc) {
         image_free(&im);
+        free(init_data);
         return rc;
     }
     uint32_t *map_syms = calloc(obj->n_maps ? obj->n_maps : 1, sizeof *map_syms);
@@ -518,6 +525,8 @@ static int write_image(struct writer *w, struct func_slot **slots, uint32_t *n_s
         rc = zeros ? put_data(&im, (uint32_t)maps, zeros, maps_size) : -ENOMEM;
         free(zeros);
     }
+    if (!rc && init)
+        rc = put_data(&im, (uint32_t)init, init_data, init_len);
     if (!rc)
         rc = put_data(&im, (uint32_t)btf, bimg.btf, bimg.btf_len);
     if (!rc)
@@ -557,6 +566,7 @@ static int write_image(struct writer *w, struct func_slot **slots, uint32_t *n_s
         im.data.buf = NULL;
     }
     free(map_syms);
+    free(init_data);
     bl_btf_image_free(&bimg);
     image_free(&im);
     return rc;
