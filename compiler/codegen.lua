@@ -29,6 +29,7 @@ _ENV = nil
 local R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 local ST_RUN, ST_VALUE, ST_FAULT, ST_NONE = 0, 2, 3, 4
 local OFF_STATUS, OFF_RET, OFF_DATA, OFF_END, OFF_FIRST = 0, 8, 16, 24, 32
+local OFF_CTX = 32 -- tc programs: the __sk_buff pointer (their variables start at 40)
 local MAX_PKT = 0xffff
 local MAX_LOOPS = 8388608
 local STACK_LIMIT = 512
@@ -36,6 +37,11 @@ local STACK_LIMIT = 512
 local G = {}
 G.__index = G
 
+local function is_rec(ty) return ty == "rec" or ty == "nilrec" end
+local function strip(e)
+  while e.tag == "Paren" do e = e[1] end
+  return e
+end
 local function type_is_int(v) return math_type(v) == "integer" end
 -- k (an integer) is a power of two, and its exponent
 local function is_pow2(k) return k > 0 and (k & (k - 1)) == 0 end
@@ -124,6 +130,11 @@ local commutative = { ["+"] = true, ["*"] = true, ["&"] = true, ["|"] = true, ["
 -- f(x, a, b) for each operand x of expression e (its two sides, a call's
 -- arguments), in source order
 local function each_operand(e, f, a, b)
+  if e.tag == "Table" then
+    -- a record constructor's fields
+    for _, fld in ipairs(e.fields) do f(fld.value, a, b) end
+    return
+  end
   f(e[1], a, b)
   f(e[2], a, b)
   if e.args then for _, x in ipairs(e.args) do f(x, a, b) end end
@@ -441,6 +452,10 @@ end
 local function mentions(e, sym)
   if type(e) ~= "table" then return false end
   if e.tag == "Id" then return e.sym == sym end
+  if e.tag == "Table" then
+    for _, fld in ipairs(e.fields) do if mentions(fld.value, sym) then return true end end
+    return false
+  end
   if mentions(e[1], sym) or mentions(e[2], sym) then return true end
   if e.args then for _, a in ipairs(e.args) do if mentions(a, sym) then return true end end end
   return false
@@ -548,12 +563,16 @@ function G:cb_exit1()
   self.f:ja(cb.ret1)
 end
 
+-- a program's verdict when it returns nothing, and when it faults
+function G:default_verdict() return self.is_tc and 0 or 2 end   -- tc.OK, xdp.PASS
+function G:fault_verdict() return self.is_tc and 2 or 0 end     -- tc.SHOT, xdp.ABORTED
+
 -- emits the shared exit paths of the current function (at its end)
 function G:finish_callback_or_main()
   local f, cb = self.f, self.cb
   if f:place(cb.fault) then
     if cb.kind == "main" then
-      if self.fctx.is_prog then f:movi(R0, 0) else f:movi(R0, ST_FAULT) end
+      if self.fctx.is_prog then f:movi(R0, self:fault_verdict()) else f:movi(R0, ST_FAULT) end
       f:exit()
     else
       f:st(8, R9, OFF_STATUS, ST_FAULT)
@@ -575,10 +594,10 @@ function G:finish_callback_or_main()
       f:ldx(8, R0, R9, OFF_RET)
       f:exit()
       f:place(none)
-      f:movi(R0, 2)
+      f:movi(R0, self:default_verdict())
       f:exit()
       f:place(flt)
-      f:movi(R0, 0)
+      f:movi(R0, self:fault_verdict())
       f:exit()
     else
       local other = f:label()
@@ -713,6 +732,31 @@ function G:jump_if(e, sense, l)
       self:jump_if(e[2], sense, l)
     end
     return
+  end
+  if is_rec(e.ty) then
+    -- a record is true; a nil-able reference when present
+    local x = strip(e)
+    if x.tag == "Index" then
+      self:map_lookup_ptr(x)
+      f:jcc(sense and "ne" or "eq", R0, nil, 0, l)
+    elseif x.tag == "Id" and x.sym.rclass ~= "own" then
+      if sense then
+        local skip = f:label()
+        self:rec_var_present(x.sym, skip)
+        f:ja(l)
+        f:place(skip)
+      else
+        self:rec_var_present(x.sym, l)
+      end
+    elseif sense then
+      f:ja(l)
+    end
+    return
+  end
+  if tag == "Op" and e.ty == "bool" and (e.op == "==" or e.op == "~=")
+    and (is_rec(e[1].ty) or is_rec(e[2].ty)) then
+    local x = is_rec(e[1].ty) and e[1] or e[2]
+    return self:jump_if(x, (e.op == "~=") == sense, l)
   end
   if tag == "Op" and e.ty == "bool" and (e.op == "==" or e.op == "~=") then
     local ta, tb = e[1].ty, e[2].ty
@@ -912,6 +956,10 @@ function G:gen_into(e, t)
     self:pkt_read(e, t)
   elseif tag == "Call" then
     self:gen_call(e, t, nil)
+  elseif tag == "Index" and e.field then
+    self:field_read(e, t)
+  elseif tag == "Index" and e.skb then
+    self:skb_read(e, t)
   elseif tag == "Index" then
     -- an int-typed index cannot happen (lookups are nil-able)
     cg_error(e.pos, "internal error: map lookup used as an integer")
@@ -1001,9 +1049,11 @@ function G:gen_logic_int(e, t)
     self:gen_into(b, t)
     f:place(done)
   else
-    -- a is an integer (always true): the result is b
-    local ta = self:gen(a)
-    self:free(ta)
+    -- a is an integer or a record (always true): the result is b
+    if not is_rec(a.ty) then
+      local ta = self:gen(a)
+      self:free(ta)
+    end
     self:gen_into(b, t)
   end
 end
@@ -1054,7 +1104,7 @@ function G:gen_opt(e, absent, into)
     f:place(done)
   elseif tag == "Op" and e.op == "and" then
     local a = e[1]
-    if a.ty == "bool" then
+    if is_rec(a.ty) or a.ty == "bool" then
       self:jump_if(a, false, absent)
     elseif a.ty == "int" then
       local ta = self:gen(a)
@@ -1216,6 +1266,14 @@ end
 function G:map_lookup(e, t, absent)
   local f = self.f
   local m = e.map
+  if m.key_rec or m.kind == "lpm" then
+    self:map_lookup_ptr(e)
+    f:jcc("eq", R0, nil, 0, absent)
+    local r = t.reg or R1
+    f:ldx(m.value_size, r, R0, 0, m.value_signed and m.value_size < 8)
+    self:tset(t, r)
+    return
+  end
   local vr = self:reg_of(e[2])
   local tk = vr and { reg = vr } or self:gen(e[2])
   local slot = self:map_key(m, e[2], tk)
@@ -1238,28 +1296,47 @@ end
 function G:map_store(target, tk, v)
   local f = self.f
   local m = target.map
+  -- the key: an area slot holding the integer key, or (record keys) the
+  -- record's address in tk; set_key puts its address in R2
+  local function key()
+    if m.key_rec then return nil end
+    return self:map_key(m, target[2], tk)
+  end
+  local function set_key(kslot)
+    if kslot then
+      f:mov(R2, R9)
+      f:alu("add", R2, nil, kslot)
+    else
+      self:operand_reg(tk, R2)
+    end
+  end
   local function update()
-    local kslot = self:map_key(m, target[2], tk)
-    local vslot = self:alloc(8)
-    local r = self:treg(v.t, R1)
-    self:store_truncated(vslot, r, m.value_size)
+    local kslot = key()
+    local vslot
+    if not v.op then
+      vslot = self:alloc(8)
+      local r = self:treg(v.t, R1)
+      self:store_truncated(vslot, r, m.value_size)
+    end
     f:lddw_map(R1, m.index)
-    f:mov(R2, R9)
-    f:alu("add", R2, nil, kslot)
-    f:mov(R3, R9)
-    f:alu("add", R3, nil, vslot)
+    set_key(kslot)
+    if vslot then
+      f:mov(R3, R9)
+      f:alu("add", R3, nil, vslot)
+    else
+      self:operand_reg(v.op, R3)
+    end
     f:movi(R4, 0)
     f:call_helper(helpers.map_update_elem.id)
-    self:release(kslot)
+    if kslot then self:release(kslot) elseif vslot then self:release(vslot) end
   end
   local function delete()
-    if m.type == 2 then return end -- array entries cannot be deleted
-    local kslot = self:map_key(m, target[2], tk)
+    if m.type == 2 or m.type == 6 then return end -- array entries cannot be deleted
+    local kslot = key()
     f:lddw_map(R1, m.index)
-    f:mov(R2, R9)
-    f:alu("add", R2, nil, kslot)
+    set_key(kslot)
     f:call_helper(helpers.map_delete_elem.id)
-    self:release(kslot)
+    if kslot then self:release(kslot) end
   end
   if v.isnil then
     delete()
@@ -1275,6 +1352,479 @@ function G:map_store(target, tk, v)
   else
     update()
   end
+end
+
+-- records ---------------------------------------------------------------------
+--
+-- Where a record lives (rec_classes, per variable):
+--   own    only ever made by constructors (or other own records): a buffer
+--          of the record's size in the area ("home"), its address R9 + home
+--   ref    only ever a map value (a lookup, a pairs key or value): the
+--          address in the variable's 8-byte slot, 0 for nil
+--   mixed  both (`m[k] or R { ... }`): slot = map address, slot + 8 = 1
+--          when the record is the home buffer instead, both 0 for nil
+-- A loop body may not spill an address of the stack into its caller's
+-- frame (the kernel refuses it), so stack records are never stored as
+-- addresses: they are always R9 + a constant. A constructor used directly
+-- (a key, a stored value, an event) fills a scratch buffer of the
+-- statement. Every dereference of a map address is preceded by a null
+-- test to the fault path (the checker proved it present; the test is for
+-- the verifiers).
+
+-- the class of each record variable of a function
+local function rec_classes(fnnode, recvars)
+  local assigns = {}
+  for _, sym in ipairs(recvars or {}) do assigns[sym] = {} end
+  local function add(sym, e) if assigns[sym] and e then local l = assigns[sym]; l[#l + 1] = e end end
+  walk_function(fnnode, {
+    eval = function(_, _, s)
+      if s.tag == "Local" then
+        for i, id in ipairs(s.names) do add(id.sym, (s.exprs or {})[i]) end
+      end
+    end,
+    set = function(s)
+      for i, t in ipairs(s.targets) do if t.rec_target then add(t.sym, s.exprs[i]) end end
+    end,
+    declare = function() end,
+  })
+  local cls = {}
+  local function combine(a, b)
+    if a == nil then return b end
+    if b == nil or a == b then return a end
+    return "mixed"
+  end
+  local function class(e)
+    e = strip(e)
+    if e.ctor then return "own" end
+    if e.tag == "Id" then return cls[e.sym] end
+    if e.tag == "Index" then return "ref" end
+    if e.tag == "Op" and e.op == "or" then return combine(class(e[1]), class(e[2])) end
+    if e.tag == "Op" and e.op == "and" then
+      local c = class(e[2])
+      return c == "own" and "mixed" or c
+    end
+    return "ref"
+  end
+  for sym, list in pairs(assigns) do if #list == 0 then cls[sym] = "ref" end end -- pairs variables
+  local changed = true
+  while changed do
+    changed = false
+    for sym, list in pairs(assigns) do
+      local c = cls[sym]
+      for _, e in ipairs(list) do c = combine(c, class(e)) end
+      if c ~= cls[sym] then cls[sym] = c; changed = true end
+    end
+  end
+  for sym, list in pairs(assigns) do
+    sym.rclass = cls[sym] or "own"
+    -- `local b = a` of an own record, b never assigned again: the same buffer
+    local only = #list == 1 and strip(list[1])
+    if sym.rclass == "own" and only and only.tag == "Id" and only.sym ~= sym
+      and cls[only.sym] == "own" then
+      sym.alias_of = only.sym
+    end
+  end
+end
+
+-- homes and slots of the record variables, for the whole function
+function G:place_records(recvars)
+  for _, sym in ipairs(recvars or {}) do
+    local c = sym.rclass
+    if c ~= "own" then sym.slot = self:alloc(c == "mixed" and 16 or 8) end
+    if c ~= "ref" and not sym.alias_of then sym.home = self:alloc(sym.rec.size) end
+  end
+  for _, sym in ipairs(recvars or {}) do
+    local a = sym.alias_of
+    while a and a.alias_of do a = a.alias_of end
+    if a then sym.home = a.home end
+  end
+end
+
+-- copies `size` bytes of the area from offset src to offset dst
+function G:copy_area(dst, src, size)
+  local f = self.f
+  local o = 0
+  while o < size do
+    local n = (size - o >= 8) and 8 or (size - o >= 4) and 4 or (size - o >= 2) and 2 or 1
+    f:ldx(n, R1, R9, src + o)
+    f:stx(n, R9, dst + o, R1)
+    o = o + n
+  end
+end
+
+-- zeroes then fills buffer `buf` of the area with constructor e; the
+-- field values are evaluated first (they may read the record that the
+-- buffer holds)
+function G:fill_ctor(e, buf)
+  local f = self.f
+  local rec = e.rec
+  local vals = {}
+  for i, it in ipairs(e.inits) do
+    if it.value.k == nil then vals[i] = self:gen(it.value) end
+  end
+  local o = 0
+  while o < rec.size do
+    local n = (rec.size - o >= 8) and 8 or (rec.size - o >= 4) and 4 or (rec.size - o >= 2) and 2 or 1
+    f:st(n, R9, buf + o, 0)
+    o = o + n
+  end
+  for i, it in ipairs(e.inits) do
+    local fld = it.field
+    local k = it.value.k
+    if k ~= nil then
+      if k == true then k = 1 elseif k == false then k = 0 end
+      local v = fld.size == 8 and k or (k & ((1 << (fld.size * 8)) - 1))
+      if v ~= 0 then
+        if fld.size < 4 or (fld.size == 4 and v < 0x80000000) or (fld.size == 8 and emit.fits32(v)) then
+          f:st(fld.size, R9, buf + fld.offset, v)
+        else
+          f:movi(R1, v)
+          f:stx(fld.size, R9, buf + fld.offset, R1)
+        end
+      end
+    else
+      local r = self:treg(vals[i], R1)
+      f:stx(fld.size, R9, buf + fld.offset, r)
+    end
+  end
+  for i = #e.inits, 1, -1 do if vals[i] then self:free(vals[i]) end end
+end
+
+-- jumps to `absent` when record variable sym is nil
+function G:rec_var_present(sym, absent)
+  local f = self.f
+  local c = sym.rclass
+  if c == "own" then return end
+  if c == "mixed" then
+    local present = f:label()
+    f:ldx(8, R1, R9, sym.slot + 8)
+    f:jcc("ne", R1, nil, 0, present)
+    f:ldx(8, R1, R9, sym.slot)
+    f:jcc("eq", R1, nil, 0, absent)
+    f:place(present)
+  else
+    f:ldx(8, R1, R9, sym.slot)
+    f:jcc("eq", R1, nil, 0, absent)
+  end
+end
+
+-- register r := the address of record variable sym (nil: to `absent`, or
+-- the fault path)
+function G:rec_var_addr(sym, r, absent)
+  local f = self.f
+  local c = sym.rclass
+  if c == "own" then
+    f:mov(r, R9)
+    f:alu("add", r, nil, sym.home)
+  elseif c == "ref" then
+    f:ldx(8, r, R9, sym.slot)
+    f:jcc("eq", r, nil, 0, absent or self.cb.fault)
+  else
+    local own, done = f:label(), f:label()
+    f:ldx(8, r, R9, sym.slot + 8)
+    f:jcc("ne", r, nil, 0, own)
+    f:ldx(8, r, R9, sym.slot)
+    f:jcc("eq", r, nil, 0, absent or self.cb.fault)
+    f:ja(done)
+    f:place(own)
+    f:mov(r, R9)
+    f:alu("add", r, nil, sym.home)
+    f:place(done)
+  end
+end
+
+-- a record operand (a key, a stored value, an event, a field's record):
+-- {buf = area offset} | {sym = variable} | {t = temporary holding a map
+-- address}; `absent` is where a nil-able one jumps when nil
+function G:rec_operand(e, absent)
+  local f = self.f
+  e = strip(e)
+  if e.ctor then
+    local buf = self:alloc(e.rec.size)
+    self:fill_ctor(e, buf)
+    return { buf = buf }
+  elseif e.tag == "Id" then
+    local sym = e.sym
+    if sym.rclass == "own" then return { buf = sym.home } end
+    if absent then self:rec_var_present(sym, absent) end
+    return { sym = sym }
+  elseif e.tag == "Index" then
+    self:map_lookup_ptr(e)
+    f:jcc("eq", R0, nil, 0, absent or self.cb.fault)
+    local t = self:tmp()
+    self:tset(t, R0)
+    return { t = t }
+  end
+  cg_error(e.pos, "this record expression must be given a name first",
+    "assign it to a local: local r = " .. "(...); then use r")
+end
+
+-- register r := the operand's address
+function G:operand_reg(op, r)
+  local f = self.f
+  if op.buf then
+    f:mov(r, R9)
+    f:alu("add", r, nil, op.buf)
+  elseif op.t then
+    local x = self:treg(op.t, r)
+    if x ~= r then f:mov(r, x) end
+  else
+    self:rec_var_addr(op.sym, r)
+  end
+end
+
+function G:free_operand(op)
+  if op.t then self:free(op.t) end
+end
+
+-- record variable sym := record expression e
+function G:assign_rec(sym, e)
+  local f = self.f
+  e = strip(e)
+  local c = sym.rclass
+  if e.ctor then
+    self:fill_ctor(e, sym.home)
+    if c == "mixed" then f:st(8, R9, sym.slot + 8, 1) end
+  elseif e.tag == "Id" then
+    local y = e.sym
+    if y == sym then return end
+    local yc = y.rclass
+    if yc == "own" then
+      if sym.home ~= y.home then self:copy_area(sym.home, y.home, sym.rec.size) end
+      if c == "mixed" then f:st(8, R9, sym.slot + 8, 1) end
+    elseif yc == "ref" then
+      f:ldx(8, R1, R9, y.slot)
+      f:stx(8, R9, sym.slot, R1)
+      if c == "mixed" then f:st(8, R9, sym.slot + 8, 0) end
+    else
+      local done = f:label()
+      f:ldx(8, R1, R9, y.slot)
+      f:stx(8, R9, sym.slot, R1)
+      f:ldx(8, R1, R9, y.slot + 8)
+      f:stx(8, R9, sym.slot + 8, R1)
+      f:jcc("eq", R1, nil, 0, done)
+      self:copy_area(sym.home, y.home, sym.rec.size)
+      f:place(done)
+    end
+  elseif e.tag == "Index" then
+    self:map_lookup_ptr(e)
+    f:stx(8, R9, sym.slot, R0) -- 0 when absent: nil
+    if c == "mixed" then f:st(8, R9, sym.slot + 8, 0) end
+  elseif e.tag == "Op" and e.op == "or" then
+    local other, done = f:label(), f:label()
+    self:assign_rec_opt(sym, e[1], other)
+    f:ja(done)
+    f:place(other)
+    self:assign_rec(sym, e[2])
+    f:place(done)
+  elseif e.tag == "Op" and e.op == "and" then
+    local none, done = f:label(), f:label()
+    self:jump_if(e[1], false, none)
+    self:assign_rec(sym, e[2])
+    f:ja(done)
+    f:place(none)
+    f:st(8, R9, sym.slot, 0)
+    if c == "mixed" then f:st(8, R9, sym.slot + 8, 0) end
+    f:place(done)
+  else
+    cg_error(e.pos, "internal error: record expression " .. tostring(e.tag))
+  end
+end
+
+-- sym := e when e is present, else a jump to `absent` (sym unchanged)
+function G:assign_rec_opt(sym, e, absent)
+  local f = self.f
+  e = strip(e)
+  if e.tag == "Index" then
+    self:map_lookup_ptr(e)
+    f:jcc("eq", R0, nil, 0, absent)
+    f:stx(8, R9, sym.slot, R0)
+    if sym.rclass == "mixed" then f:st(8, R9, sym.slot + 8, 0) end
+  elseif e.tag == "Id" then
+    self:rec_var_present(e.sym, absent)
+    self:assign_rec(sym, e)
+  elseif e.tag == "Op" and e.op == "or" then
+    local other, done = f:label(), f:label()
+    self:assign_rec_opt(sym, e[1], other)
+    f:ja(done)
+    f:place(other)
+    self:assign_rec_opt(sym, e[2], absent)
+    f:place(done)
+  elseif e.tag == "Op" and e.op == "and" then
+    self:jump_if(e[1], false, absent)
+    self:assign_rec_opt(sym, e[2], absent)
+  else
+    self:assign_rec(sym, e)
+  end
+end
+
+-- r.field (e.field set by the checker) into temporary t
+function G:field_read(e, t)
+  local f = self.f
+  local fld = e.field
+  local op = self:rec_operand(e[1])
+  local dst = t.reg or R0
+  if op.buf then
+    f:ldx(fld.size, dst, R9, op.buf + fld.offset, fld.signed and fld.size < 8)
+  else
+    self:operand_reg(op, R1)
+    f:ldx(fld.size, dst, R1, fld.offset, fld.signed and fld.size < 8)
+  end
+  self:free_operand(op)
+  self:tset(t, dst)
+end
+
+-- the key of map m for expression key_e: R2 = its address; returns what
+-- release_key frees
+function G:key_addr(m, key_e)
+  local f = self.f
+  if m.key_rec then
+    local op = self:rec_operand(key_e)
+    self:operand_reg(op, R2)
+    return { op = op }
+  end
+  local vr = self:reg_of(key_e)
+  local tk = vr and { reg = vr } or self:gen(key_e)
+  local slot
+  if m.kind == "lpm" then
+    -- { u32 prefixlen = 32; u8 addr[4] } with the address in network order
+    slot = self:alloc(8)
+    local r = self:treg(tk, R1)
+    f:mov(R2, r)
+    f:endian("be", R2, 32)
+    f:alu("lsh", R2, nil, 32)
+    f:alu("or", R2, nil, 32)
+    f:stx(8, R9, slot, R2)
+  else
+    slot = self:map_key(m, key_e, tk)
+  end
+  if not vr then self:free(tk) end
+  f:mov(R2, R9)
+  f:alu("add", R2, nil, slot)
+  return { slot = slot }
+end
+
+function G:release_key(k)
+  if k.op then self:free_operand(k.op) end
+  if k.slot then self:release(k.slot) end
+end
+
+-- R0 = bpf_map_lookup_elem(m, key of e) (NULL when absent)
+function G:map_lookup_ptr(e)
+  local f = self.f
+  local k = self:key_addr(e.map, e[2])
+  f:lddw_map(R1, e.map.index)
+  f:call_helper(helpers.map_lookup_elem.id)
+  self:release_key(k)
+end
+
+-- m:set(addr, len, v) on an LPM map: the key { len, addr & mask }; a len
+-- outside 0..32 drops the update (the kernel's update fails)
+function G:lpm_set(c)
+  local f = self.f
+  local m = c.map
+  local a, l, v = c.args[1], c.args[2], c.args[3]
+  local ta = self:gen(a)
+  local tl = self:gen(l)
+  local val = not c.delete and self:eval_value(v)
+  local skip = f:label()
+  local rl = self:treg(tl, R3)
+  f:mov(R3, rl)
+  f:jcc("gt", R3, nil, 32, skip)
+  -- mask = (0xffffffff << (32 - len)) & 0xffffffff (0 for len 0)
+  f:movi(R4, 32)
+  f:alu("sub", R4, R3)
+  f:movi(R2, 0xffffffff)
+  f:alu("lsh", R2, R4)
+  local r = self:treg(ta, R1)
+  f:alu("and", R2, r)
+  f:mov32(R2, R2)
+  f:endian("be", R2, 32)
+  f:alu("lsh", R2, nil, 32)
+  f:alu("or", R2, R3)
+  local kslot = self:alloc(8)
+  f:stx(8, R9, kslot, R2)
+  local function update()
+    local vslot
+    if val.op then
+      self:operand_reg(val.op, R3)
+    else
+      vslot = self:alloc(8)
+      local rv = self:treg(val.t, R1)
+      self:store_truncated(vslot, rv, m.value_size)
+      f:mov(R3, R9)
+      f:alu("add", R3, nil, vslot)
+    end
+    f:lddw_map(R1, m.index)
+    f:mov(R2, R9)
+    f:alu("add", R2, nil, kslot)
+    f:movi(R4, 0)
+    f:call_helper(helpers.map_update_elem.id)
+    if vslot then self:release(vslot) end
+  end
+  local function delete()
+    f:lddw_map(R1, m.index)
+    f:mov(R2, R9)
+    f:alu("add", R2, nil, kslot)
+    f:call_helper(helpers.map_delete_elem.id)
+  end
+  if c.delete or val.isnil then
+    delete()
+  elseif val.flag then
+    local gone, done = f:label(), f:label()
+    local rf = self:treg(val.flag, R1)
+    f:jcc("eq", rf, nil, 0, gone)
+    update()
+    f:ja(done)
+    f:place(gone)
+    delete()
+    f:place(done)
+  else
+    update()
+  end
+  self:release(kslot)
+  f:place(skip)
+  if val then self:free_value(val) end
+  self:free(tl)
+  self:free(ta)
+end
+
+-- events:emit(x): bpf_ringbuf_output(map, &x, size, 0); a full buffer
+-- drops the event (the helper's error is ignored)
+function G:emit_event(c)
+  local f = self.f
+  local m = c.map
+  local a = c.args[1]
+  if a.ty == "rec" then
+    local op = self:rec_operand(a)
+    self:operand_reg(op, R2)
+    self:free_operand(op)
+    f:movi(R3, a.rec.size)
+  else
+    local t = self:gen(a)
+    local slot = self:alloc(8)
+    local r = self:treg(t, R1)
+    f:stx(8, R9, slot, r)
+    self:free(t)
+    f:mov(R2, R9)
+    f:alu("add", R2, nil, slot)
+    f:movi(R3, 8)
+    self:release(slot)
+  end
+  f:lddw_map(R1, m.index)
+  f:movi(R4, 0)
+  f:call_helper(helpers.ringbuf_output.id)
+end
+
+-- tc programs: R1 = the __sk_buff pointer (spilled at OFF_CTX)
+function G:skb_read(e, t)
+  local f = self.f
+  local fld = e.skb
+  local r = t.reg or R0
+  f:ldx(8, R1, R9, OFF_CTX)
+  f:ldx(4, r, R1, fld.off)
+  if fld.be16 then f:endian("be", r, 16) end
+  self:tset(t, r)
 end
 
 -- calls -------------------------------------------------------------------------
@@ -1377,6 +1927,10 @@ end
 function G:eval_value(e)
   local f = self.f
   local ty = e.ty
+  if is_rec(ty) then
+    -- a record stored into a map: its operand (present: checked)
+    return { op = self:rec_operand(e), rec = true }
+  end
   if ty == "nil" then
     if e.tag ~= "Nil" then local t = self:gen_opt(e, f:label()); self:free(t) end
     return { isnil = true }
@@ -1397,6 +1951,7 @@ function G:eval_value(e)
 end
 
 function G:free_value(v)
+  if v.op then self:free_operand(v.op) end
   if v.flag then self:free(v.flag) end
   if v.t then self:free(v.t) end
 end
@@ -1412,7 +1967,7 @@ end
 -- (precise_vars): it widens such a value itself when the callback is
 -- entered again.
 function G:launder(sym)
-  if self.cb.kind == "main" or sym.owner == self.cb then return end
+  if self.cb.kind == "main" or sym.owner == self.cb or is_rec(sym.ty) then return end
   if sym.ty == "int" and not self.scan.precise[sym] then return end
   local f = self.f
   f:movi(R0, 0)
@@ -1467,7 +2022,21 @@ function G:stat(s)
   if (tag == "Local" or tag == "Set") and self:direct_assign(s) then
     return
   end
-  if tag == "Local" then
+  if tag == "Local" and self:has_rec_names(s) then
+    -- records (their homes and slots are the function's): one at a time
+    for i, id in ipairs(s.names) do
+      local e = (s.exprs or {})[i]
+      if is_rec(id.sym.ty) then
+        self:assign_rec(id.sym, e)
+      else
+        id.sym.slot = self:alloc(var_size(id.sym))
+        id.sym.owner = self.cb
+        local v = e and self:eval_value(e) or { isnil = true }
+        self:store_var(id.sym, v)
+        self:free_value(v)
+      end
+    end
+  elseif tag == "Local" then
     local slots = {}
     for i, id in ipairs(s.names) do slots[i] = self:alloc(var_size(id.sym)) end
     local vals = {}
@@ -1482,7 +2051,13 @@ function G:stat(s)
   elseif tag == "Set" then
     local keys = {}
     for i, t in ipairs(s.targets) do
-      if t.tag == "Index" then
+      if t.field then
+        keys[i] = self:rec_operand(t[1]) -- the record
+      elseif t.map and t.map.key_rec then
+        keys[i] = self:rec_operand(t[2])
+      elseif t.rec_target then
+        -- assigned below, in order
+      elseif t.tag == "Index" and not t.skb then
         -- a key in a register variable is used where it is (one target: no
         -- other assignment of this statement can change it first)
         local vr = #s.targets == 1 and self:reg_of(t[2])
@@ -1490,17 +2065,42 @@ function G:stat(s)
       end
     end
     local vals = {}
-    for i, e in ipairs(s.exprs) do vals[i] = self:eval_value(e) end
+    for i, e in ipairs(s.exprs) do
+      if not (s.targets[i] and s.targets[i].rec_target) then vals[i] = self:eval_value(e) end
+    end
     for i = #s.targets, 1, -1 do
       local t = s.targets[i]
       local v = vals[i] or { isnil = true }
-      if t.tag == "Index" then self:map_store(t, keys[i], v) else self:store_var(t.sym, v) end
+      if t.rec_target then
+        self:assign_rec(t.sym, s.exprs[i])
+      elseif t.field then
+        local rv = self:treg(v.t, R1)
+        local op = keys[i]
+        if op.buf then
+          f:stx(t.field.size, R9, op.buf + t.field.offset, rv)
+        else
+          if rv == R1 then f:mov(R3, R1); rv = R3 end
+          self:operand_reg(op, R2)
+          f:stx(t.field.size, R2, t.field.offset, rv)
+        end
+      elseif t.skb then
+        local rv = self:treg(v.t, R2)
+        f:ldx(8, R1, R9, OFF_CTX)
+        f:stx(4, R1, t.skb.off, rv)
+      elseif t.tag == "Index" then self:map_store(t, keys[i], v) else self:store_var(t.sym, v) end
     end
-    for i = #vals, 1, -1 do self:free_value(vals[i]) end
-    for i = #s.targets, 1, -1 do if keys[i] and not keys[i].var then self:free(keys[i]) end end
+    for i = #s.exprs, 1, -1 do if vals[i] then self:free_value(vals[i]) end end
+    for i = #s.targets, 1, -1 do
+      local k, t = keys[i], s.targets[i]
+      if k and (t.field or (t.map and t.map.key_rec)) then
+        self:free_operand(k)
+      elseif k and not k.var then self:free(k) end
+    end
   elseif tag == "CallStat" then
     local c = s[1]
-    if c.tag == "Invoke" then
+    if c.tag == "Invoke" and c.map then
+      if c.method == "set" then self:lpm_set(c) else self:emit_event(c) end
+    elseif c.tag == "Invoke" then
       if c.method:sub(1, 4) == "set_" then self:pkt_write(c)
       else local t = self:gen(c); self:free(t) end
     else
@@ -1534,6 +2134,11 @@ function G:stat(s)
   else
     cg_error(s.pos, "internal error: statement " .. tostring(tag))
   end
+end
+
+function G:has_rec_names(s)
+  for _, id in ipairs(s.names) do if id.sym and is_rec(id.sym.ty) then return true end end
+  return false
 end
 
 -- `x = e` / `local x = e` with x in a register here: e is evaluated
@@ -1574,7 +2179,7 @@ function G:return_stat(s)
         self:free(t)
       end
     else
-      f:movi(R0, 2)
+      f:movi(R0, self:default_verdict())
     end
     f:exit()
     return
@@ -1834,7 +2439,9 @@ function G:forin(s)
   local m = s.map
   local mark = self.area.top
   local names = s.names
-  for _, id in ipairs(names) do id.sym.slot = self:alloc(var_size(id.sym)) end
+  for _, id in ipairs(names) do
+    if not is_rec(id.sym.ty) then id.sym.slot = self:alloc(var_size(id.sym)) end
+  end
   local line = self.line_col(s.pos)
   local cbf = self:callback(self.fctx.prefix .. "__pairs_L" .. line, nil, function(cf)
     cf:line(self.line_col(s.pos))
@@ -1844,13 +2451,21 @@ function G:forin(s)
     local vreg = self.cb.vreg
     if names[1] then
       local sym = names[1].sym
-      cf:ldx(m.key_size, vreg[sym] or R1, R2, 0, m.key_signed and m.key_size < 8)
-      if vreg[sym] then self:commit_var(sym) else cf:stx(8, R9, sym.slot, R1) end
+      if m.key_rec then
+        cf:stx(8, R9, sym.slot, R2) -- the key's address
+      else
+        cf:ldx(m.key_size, vreg[sym] or R1, R2, 0, m.key_signed and m.key_size < 8)
+        if vreg[sym] then self:commit_var(sym) else cf:stx(8, R9, sym.slot, R1) end
+      end
     end
     if names[2] then
       local sym = names[2].sym
-      cf:ldx(m.value_size, vreg[sym] or R1, R3, 0, m.value_signed and m.value_size < 8)
-      if vreg[sym] then self:commit_var(sym) else cf:stx(8, R9, sym.slot, R1) end
+      if m.value_rec then
+        cf:stx(8, R9, sym.slot, R3) -- the value's address: writes change the entry
+      else
+        cf:ldx(m.value_size, vreg[sym] or R1, R3, 0, m.value_signed and m.value_size < 8)
+        if vreg[sym] then self:commit_var(sym) else cf:stx(8, R9, sym.slot, R1) end
+      end
     end
     for i = 3, #names do cf:st(8, R9, names[i].sym.slot + 8, 0) end
     self:block(s.body)
@@ -1874,7 +2489,10 @@ function G:function_body(fn, f, is_prog, prefix)
   }
   local saved = { self.fctx, self.area, self.f, self.cb, self.temps }
   self.fctx = fctx
-  self.area = { top = OFF_FIRST, max = OFF_FIRST }
+  local is_tc = is_prog and fn.kind == "tc"
+  local first = is_tc and OFF_CTX + 8 or OFF_FIRST
+  self.area = { top = first, max = first }
+  self.is_tc = is_tc
   self.f = f
   self.cb = { kind = "main", fault = f:label(), temp_regs = is_prog and { R6, R7, R8 } or { R6, R7 }, depth = 0 }
   self.temps = {}
@@ -1889,7 +2507,15 @@ function G:function_body(fn, f, is_prog, prefix)
   f:alu("add", R9, nil, -8)
   f:st(8, R9, OFF_STATUS, ST_RUN)
   f:st(8, R9, OFF_RET, 0)
-  if is_prog then
+  if is_tc then
+    -- __sk_buff: data at 76, data_end at 80; the context itself is kept
+    -- for the socket-buffer fields
+    f:stx(8, R9, OFF_CTX, R1)
+    f:ldx(4, R2, R1, 76)
+    f:ldx(4, R3, R1, 80)
+    f:stx(8, R9, OFF_DATA, R2)
+    f:stx(8, R9, OFF_END, R3)
+  elseif is_prog then
     f:ldx(4, R2, R1, 0)
     f:ldx(4, R3, R1, 4)
     f:stx(8, R9, OFF_DATA, R2)
@@ -1914,11 +2540,14 @@ function G:function_body(fn, f, is_prog, prefix)
       end
     end
   end
+  -- record variables: homes and slots for the whole function
+  rec_classes(fn.node, fn.recvars)
+  self:place_records(fn.recvars)
   local init_at = f:here() + 1
   local prologue_end = self.area.top
   self:block(fn.node.body)
   -- falling off the end
-  if is_prog then f:movi(R0, 2) else f:movi(R0, ST_NONE) end
+  if is_prog then f:movi(R0, self:default_verdict()) else f:movi(R0, ST_NONE) end
   f:exit()
   self:finish_callback_or_main()
   local frame = ((self.area.max + 7) // 8) * 8
@@ -2032,7 +2661,7 @@ function M.generate(model, line_col)
     end
     local insns, finfo, lines, n = emit.link(funcs)
     if n > 1000000 then cg_error(prog.node.pos, "program '" .. prog.name .. "' is too large") end
-    out[#out + 1] = { name = prog.name, section = "xdp", insns = insns, funcs = finfo, lines = lines,
+    out[#out + 1] = { name = prog.name, section = prog.kind == "tc" and "tc" or "xdp", insns = insns, funcs = finfo, lines = lines,
       stack = total }
   end
   return out

@@ -193,14 +193,27 @@ function M.compile(source, filename, opts)
     return nil, format_errors({ progs }, source, filename)
   end
   dump("progs", progs)
+  local recs = {}
+  for i, r in ipairs(model.records) do
+    local fields = {}
+    for j, f in ipairs(r.fields) do
+      fields[j] = { name = f.name, offset = f.offset, size = f.size, signed = f.signed }
+    end
+    recs[i] = { name = r.name, size = r.size, fields = fields }
+  end
   local maps = {}
   for i, m in ipairs(model.maps) do
+    local ev = m.event
     maps[i] = { name = m.name, type = m.type, key_size = m.key_size, value_size = m.value_size,
       max_entries = m.max_entries, flags = m.flags, key_signed = m.key_signed,
-      value_signed = m.value_signed }
+      value_signed = m.value_signed,
+      key_record = m.key_rec and m.key_rec.index or nil,
+      value_record = (m.value_rec and m.value_rec.index) or (type(ev) == "table" and ev.index) or nil,
+      event_type = m.kind == "ringbuf" and (ev == "int" and 1 or ev and 2 or 0) or nil,
+      init = m.init }
   end
   return { license = model.license, source_name = filename, source_text = source,
-    maps = maps, progs = progs }
+    records = recs, maps = maps, progs = progs }
 end
 
 return M

@@ -11,6 +11,7 @@ return {
   trace_printk = { id = 6, args = { "mem", "size", "anything", "anything", "anything" }, ret = "int" },
   get_prandom_u32 = { id = 7, args = {}, ret = "int" },
   get_smp_processor_id = { id = 8, args = {}, ret = "int" },
+  ringbuf_output = { id = 130, args = { "map", "mem", "size", "flags" }, ret = "int" },
   for_each_map_elem = { id = 164, args = { "map", "func", "stack_or_null", "flags" }, ret = "int" },
   loop = { id = 181, args = { "count", "func", "stack_or_null", "flags" }, ret = "int" },
 }

@@ -13,6 +13,85 @@ local function hex(s)
   return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
 end
 
+-- Map contents of a compiled object as the prelude's obj:dump_maps() gives
+-- them ("map=NAME key=K value=V", --dump-maps' format), read through the
+-- Lua module's p.maps. Keys and values may come as integers, as raw bytes
+-- (decoded with the compiler's record layouts) or as tables of fields;
+-- per-CPU maps as a list of slots (CPU 0's is compared, as `bpflua run`).
+local function fmt_int(size, signed, v)
+  if size == 8 and not signed then return string.format("%u", v) end
+  return tostring(v)
+end
+
+local function fmt_rec(rec, v)
+  local parts = {}
+  if math.type(v) == "integer" then v = string.pack("<i8", v):sub(1, rec.size) end
+  for _, f in ipairs(rec.fields) do
+    local x
+    if type(v) == "string" then
+      x = string.unpack("<" .. (f.signed and "i" or "I") .. f.size, v, f.offset + 1)
+    else
+      x = v[f.name]
+    end
+    parts[#parts + 1] = f.name .. "=" .. fmt_int(f.size, f.signed, x)
+  end
+  return "{" .. table.concat(parts, ",") .. "}"
+end
+
+local function fmt_prefix(k)
+  if type(k) == "string" and k:match("^%d+%.%d+%.%d+%.%d+/%d+$") then return k end
+  local len, a, b, c, d = string.unpack("<I4BBBB", k)
+  return string.format("%d.%d.%d.%d/%d", a, b, c, d, len)
+end
+
+local function compiled_dump(obj, model)
+  local out = {}
+  for _, m in ipairs(model.maps) do
+    if m.type ~= 27 then
+      local recs = model.records or {}
+      local krec, vrec = m.key_record and recs[m.key_record], m.value_record and recs[m.value_record]
+      local list = {}
+      for k, v in pairs(obj.maps[m.name]) do
+        if (m.type == 5 or m.type == 6) and type(v) == "table" and v[1] ~= nil then v = v[1] end
+        local ks
+        if m.type == 11 then ks = fmt_prefix(k)
+        elseif krec then ks = fmt_rec(krec, k)
+        else ks = fmt_int(m.key_size, m.key_signed, k) end
+        local vs = vrec and fmt_rec(vrec, v) or fmt_int(m.value_size, m.value_signed, v)
+        list[#list + 1] = "map=" .. m.name .. " key=" .. ks .. " value=" .. vs
+      end
+      for _, l in ipairs(list) do out[#out + 1] = l end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+local function sorted_copy(t)
+  local c = {}
+  for i, v in ipairs(t) do c[i] = v end
+  table.sort(c)
+  return c
+end
+
+-- events of a compiled run (info.events, once the module returns them) in
+-- the prelude's text form
+local function compiled_events(info, model)
+  if type(info) ~= "table" or type(info.events) ~= "table" then return nil end
+  local out = {}
+  for _, e in ipairs(info.events) do
+    local m
+    for _, mm in ipairs(model.maps) do if mm.name == e.map then m = mm end end
+    local rec = m and m.value_record and (model.records or {})[m.value_record]
+    if rec then
+      out[#out + 1] = "event=" .. tostring(e.map) .. " " .. fmt_rec(rec, e.fields or e)
+    else
+      out[#out + 1] = "event=" .. tostring(e.map) .. " value=" .. string.format("%u", e.value or 0)
+    end
+  end
+  return out
+end
+
 function M.run_file(source, name, packets, engines)
   local bpf = require "bpf"
   local problems, runs = {}, 0
@@ -24,12 +103,20 @@ function M.run_file(source, name, packets, engines)
     if not ok then return { name .. ": compile: " .. tostring(obj) }, 0 end
     objs[eng] = obj
   end
+  -- the compiler's output: map declarations and record layouts
+  local model = require("bpflua.compiler").compile(source, name)
+  local opts_tc = { mark = 0x2a, priority = 3, ifindex = 1 }
   for _, prog in ipairs(oracle.order) do
+    local is_tc = oracle.kinds[prog] == "tc"
     for _, pk in ipairs(packets) do
-      local want, want_pkt = oracle:run(prog, pk.bytes)
+      local want, want_pkt, want_info = oracle:run(prog, pk.bytes, is_tc and opts_tc or nil)
+      local want_events = {}
+      for _, e in ipairs(want_info.events) do want_events[#want_events + 1] = e.text end
       for _, eng in ipairs(engines) do
         runs = runs + 1
-        local ok, got, info = pcall(objs[eng].run, objs[eng], pk.bytes, { engine = eng, prog = prog })
+        local ropts = { engine = eng, prog = prog }
+        if is_tc then for k, v in pairs(opts_tc) do ropts[k] = v end end
+        local ok, got, info = pcall(objs[eng].run, objs[eng], pk.bytes, ropts)
         local where = string.format("%s %s on %s [%s]", name, prog, pk.name, eng)
         if not ok then
           problems[#problems + 1] = where .. ": " .. tostring(got)
@@ -38,7 +125,30 @@ function M.run_file(source, name, packets, engines)
         elseif info.packet ~= want_pkt then
           problems[#problems + 1] = string.format("%s: packet after the run differs\n  got  %s\n  want %s",
             where, hex(info.packet), hex(want_pkt))
+        else
+          local ev = compiled_events(info, model)
+          if ev and table.concat(ev, "\n") ~= table.concat(want_events, "\n") then
+            problems[#problems + 1] = string.format("%s: events differ\n  got  %s\n  want %s", where,
+              table.concat(ev, "; "), table.concat(want_events, "; "))
+          end
+          if is_tc and info.mark ~= nil and (info.mark ~= want_info.mark or info.priority ~= want_info.priority) then
+            problems[#problems + 1] = string.format("%s: mark=%s priority=%s, prelude says mark=%d priority=%d",
+              where, tostring(info.mark), tostring(info.priority), want_info.mark, want_info.priority)
+          end
         end
+      end
+    end
+  end
+  -- map contents after all runs (every engine ran the same sequence)
+  if model then
+    local want = table.concat(sorted_copy(oracle:dump_maps()), "\n")
+    for _, eng in ipairs(engines) do
+      local ok, got = pcall(compiled_dump, objs[eng], model)
+      if not ok then
+        problems[#problems + 1] = string.format("%s [%s]: reading the maps: %s", name, eng, tostring(got))
+      elseif table.concat(got, "\n") ~= want then
+        problems[#problems + 1] = string.format("%s [%s]: map contents differ\n  got  %s\n  want %s", name, eng,
+          table.concat(got, "\n       "), want:gsub("\n", "\n       "))
       end
     end
   end
