@@ -474,8 +474,10 @@ function Checker:index_expr(e)
       return "err"
     end
     if t == "nilrec" then
-      self:err(obj, "this record reference may be nil",
-        "test it first: if r then ... end, or write (m[k] or " .. obj.rec.name .. " { ... })")
+      self:err(obj, (obj.tag == "Id" and ("'" .. obj.name .. "'") or "this record reference")
+        .. " may be nil here (a map lookup)",
+        "test it first: if " .. (obj.tag == "Id" and obj.name or "r") .. " then ... end, or write (m[k] or "
+        .. obj.rec.name .. " { ... })")
       return "err"
     end
     e.field = fld
@@ -1254,8 +1256,10 @@ function Checker:target(t)
         self:err(t[2], "record " .. (obj.rec and obj.rec.name or "?") .. " has no field '" .. tostring(name or "?") .. "'",
           "its fields: " .. (obj.rec and obj.rec.field_list or ""))
       elseif ty == "nilrec" then
-        self:err(obj, "this record reference may be nil",
-          "test it first: if r then ... end, or write (m[k] or " .. obj.rec.name .. " { ... })")
+        self:err(obj, (obj.tag == "Id" and ("'" .. obj.name .. "'") or "this record reference")
+          .. " may be nil here (a map lookup)",
+          "test it first: if " .. (obj.tag == "Id" and obj.name or "r") .. " then ... end, or write (m[k] or "
+          .. obj.rec.name .. " { ... })")
       elseif rec_var(obj) and rec_var(obj).readonly then
         self:err(t, "the key of pairs cannot be written", "copy it: " .. obj.rec.name .. " { ... }")
       else
@@ -1324,12 +1328,15 @@ function Checker:record_decl(id, e)
     return
   end
   local rec = { name = id.name, fields = {}, by_name = {} }
+  local seen = {}
   for _, f in ipairs(spec.fields) do
     local name = f.key and f.key.tag == "String" and f.key.value
     local v = f.value
+    local dup = name and seen[name]
+    if name then seen[name] = true end
     if not name then
       self:err(f, "record fields are named with their type", "record { x = u32, y = u16 }")
-    elseif rec.by_name[name] then
+    elseif dup then
       self:err(f.key, "field '" .. name .. "' is declared twice in record " .. id.name, "give each field its own name")
     else
       local t = v.tag == "Id" and type_names[v.name]
