@@ -61,7 +61,9 @@ int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, ui
     if (size && !data)
         return -EINVAL;
     uint64_t len = bl_round8(RB_HDR_SIZE + size);
-    if (size > UINT32_MAX / 4 || len > r->mask + 1 - (r->producer - r->consumer)) {
+    /* as the kernel: the producer stays at most size - 1 bytes ahead of
+     * the consumer, so a buffer never holds a full size of records */
+    if (size > UINT32_MAX / 4 || len > r->mask - (r->producer - r->consumer)) {
         r->dropped++;
         return -EAGAIN;
     }

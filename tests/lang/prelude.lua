@@ -314,7 +314,8 @@ local function new_lpm(spec, name)
 end
 
 -- map.ringbuf: events, with the kernel's capacity (8-byte header + size
--- rounded up to 8 per event); drained after every run
+-- rounded up to 8 per event, at most size - 1 bytes held); drained after
+-- every run
 local function new_ringbuf(spec, name, obj)
   local size = assert(spec.size)
   local m = { name = name, kind = "ringbuf" }
@@ -325,7 +326,8 @@ local function new_ringbuf(spec, name, obj)
     local bytes = rt and rt.size or 8
     if not rt then check_int(x) end
     local need = 8 + ((bytes + 7) // 8) * 8
-    if used + need > size then
+    -- the kernel's producer stays at most size - 1 bytes ahead
+    if used + need > size - 1 then
       obj.run_dropped = obj.run_dropped + 1
       return
     end

@@ -63,6 +63,91 @@ function xdp.ok(pkt) for i = 1, 8388608 do break end return 1 end
   end)
 end)
 
+describe("the prelude, version 1", function()
+  local pk = ("\0"):rep(12) .. "\8\0" .. ("\1"):rep(20)
+
+  it("wraps record fields to their types and keeps references into maps", function()
+    local obj = assert(prelude.load([[
+local R = record { a = u8, b = i16, c = u64 }
+local m = map.hash { key = R, value = R, max_entries = 2 }
+function xdp.p(pkt)
+  local r = R { a = 257, b = 40000, c = -1 }
+  if r.a ~= 1 or r.b ~= -25536 or r.c ~= -1 then return 1 end
+  m[r] = r
+  r.a = 9                      -- the map holds a copy
+  local s = m[R { a = 1, b = -25536, c = -1 }]
+  if not s or s.a ~= 1 then return 2 end
+  s.c = 5                      -- a reference: the entry changes
+  local t = m[R { a = 1, b = -25536, c = -1 }]
+  if t.c ~= 5 then return 3 end
+  m[R { a = 2 }] = R { }
+  m[R { a = 3 }] = R { }       -- full: dropped
+  if m[R { a = 3 }] ~= nil then return 4 end
+  return 7
+end]], "t.lua"))
+    assert.are.equal(7, (obj:run("p", pk)))
+    assert.are.same({ "map=m key={a=1,b=-25536,c=18446744073709551615} value={a=1,b=-25536,c=5}",
+      "map=m key={a=2,b=0,c=0} value={a=0,b=0,c=0}" }, obj:dump_maps())
+  end)
+
+  it("matches the longest prefix, ignores host bits and drops bad lengths", function()
+    local obj = assert(prelude.load([[
+local b = map.lpm { value = u32, max_entries = 3, init = { ["10.0.0.0/8"] = 1, ["10.1.2.255/24"] = 2 } }
+function xdp.p(pkt)
+  local r = (b[0x0a010203] or 0) * 100 + (b[0x0a020304] or 0) * 10 + (b[0x0b000000] or 0)
+  b:set(0x0a010203, 33, 5)
+  b:set(0x0a010203, -1, 5)
+  b:set(0xc0a80001, 16, 4)
+  b:set(0x01000000, 8, 4)      -- full
+  b:set(0x0a000000, 8, nil)
+  return r * 10 + (b[0xc0a8ffff] or 0) + (b[0x0a020304] or 0) * 1000 + (b[0x01000001] or 0)
+end]], "t.lua"))
+    assert.are.equal(2104, (obj:run("p", pk)))
+    assert.are.same({ "map=b key=192.168.0.0/16 value=4", "map=b key=10.1.2.0/24 value=2" }, obj:dump_maps())
+  end)
+
+  it("counts ring buffer space as the kernel does and drains it after each run", function()
+    local obj = assert(prelude.load([[
+local E = record { a = u32, b = u8 }
+local ev = map.ringbuf { size = 4096 }
+function xdp.p(pkt)
+  for i = 1, 300 do ev:emit(E { a = i, b = 1 }) end
+  return 1
+end
+function xdp.q(pkt) ev:emit(pkt:u8(12)) return 2 end]], "t.lua"))
+    local v, _, info = obj:run("p", pk)
+    assert.are.equal(1, v)
+    -- each event: an 8-byte header and 8 bytes of record; the kernel's
+    -- producer stays at most size - 1 bytes ahead: 255 fit
+    assert.are.equal(255, #info.events)
+    assert.are.equal(45, info.dropped)
+    assert.are.equal("event=ev {a=1,b=1}", info.events[1].text)
+    local _, _, info2 = obj:run("q", pk)
+    assert.are.same({ "event=ev value=8" }, { info2.events[1].text })
+    assert.are.equal(0, info2.dropped)
+  end)
+
+  it("gives tc programs their socket-buffer fields and verdicts", function()
+    local obj = assert(prelude.load([[
+function tc.a(pkt) pkt.mark = pkt.mark + 0x100000000 + 1; pkt.priority = -1 end
+function tc.b(pkt) return pkt:u8(100) end
+function tc.c(pkt) return tc.UNSPEC end
+function tc.d(pkt) return pkt.protocol * 100 + pkt.ifindex + pkt.ingress_ifindex end]], "t.lua"))
+    local v, _, info = obj:run("a", pk, { mark = 7 })
+    assert.are.equal(0, v)
+    assert.are.equal(8, info.mark)
+    assert.are.equal(0xffffffff, info.priority)
+    assert.are.equal(2, (obj:run("b", pk)))               -- a fault: tc.SHOT
+    assert.are.equal(4294967295, (obj:run("c", pk)))
+    assert.are.equal(0x0800 * 100 + 6, (obj:run("d", pk, { ifindex = 3 })))
+    -- 802.3 frames: 1 when the payload starts ff ff, else 4; 0 below 14 bytes
+    local p8023 = ("\0"):rep(12) .. "\0\50\255\255" .. ("\0"):rep(40)
+    assert.are.equal(100 + 2, (obj:run("d", p8023)))
+    assert.are.equal(400 + 2, (obj:run("d", ("\0"):rep(12) .. "\0\50\66\66" .. ("\0"):rep(40))))
+    assert.are.equal(0 + 2, (obj:run("d", ("\0"):rep(13))))
+  end)
+end)
+
 describe("compiled examples", function()
   it("give the verdicts of expected.tsv (interp, jit, and the kernel where it works)", function()
     if not has_examples then pending("no ../shared/examples here") return end

@@ -415,6 +415,13 @@ static void ringbuf_records(void **state)
         assert_int_equal(bl_ringbuf_pop(m, out, sizeof out), 100);
     assert_int_equal(out[99], 'A' + 199 % 26);
     assert_int_equal(bl_ringbuf_pop(m, out, sizeof out), 0);
+    /* the kernel's capacity: size - 1 bytes of records (255 of 16 bytes) */
+    int small = 0;
+    while (bl_ringbuf_output(m, buf, 8, 0) == 0)
+        small++;
+    assert_int_equal(small, 255);
+    while (bl_ringbuf_pop(m, out, sizeof out) > 0)
+        ;
     /* no keys */
     uint32_t k = 0;
     assert_null(bl_map_lookup(m, &k));

@@ -17,7 +17,7 @@ function xdp.learn(pkt)
   if #pkt < 34 then return 0 end
   local len = pkt:u8(22) & 31      -- the TTL picks a prefix length
   blocked:set(pkt:be32(30), len, len + 100)
-  blocked:set(pkt:be32(26), 33, 1)  -- a length above 32: dropped
+  blocked:set(pkt:be32(26), 30 + (pkt:u8(22) & 7), 1)  -- lengths above 32 are dropped
   if pkt:u8(23) == 6 then blocked:set(0x0a000000, 8, nil) end
   return blocked[pkt:be32(30)] or 0
 end
