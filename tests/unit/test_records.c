@@ -17,8 +17,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "vm/bpflua.h"
-#include "vm/object.h"
+#include "core/bpflua.h"
+#include "core/object.h"
 #include "testutil.h"
 
 /* Flow { saddr u32, daddr u32, sport u16, dport u16, proto u8 }: 16 bytes */
