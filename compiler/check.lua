@@ -305,6 +305,7 @@ function Checker:expr_inner(e)
   elseif tag == "Paren" then
     local ty = self:expr(e[1])
     e.k = e[1].k
+    e.rec, e.origin = e[1].rec, e[1].origin
     return ty
   elseif tag == "Id" then
     return self:id_expr(e)

@@ -1555,8 +1555,19 @@ function G:rec_operand(e, absent)
     self:tset(t, R0)
     return { t = t }
   end
-  cg_error(e.pos, "this record expression must be given a name first",
-    "assign it to a local: local r = " .. "(...); then use r")
+  -- `m[k] or R { ... }` and the like: a hidden variable of class mixed
+  -- (its slots and buffer are the statement's)
+  local tmpvar = { rclass = "mixed", rec = e.rec, ty = "rec" }
+  tmpvar.slot = self:alloc(16)
+  tmpvar.home = self:alloc(e.rec.size)
+  f:st(8, R9, tmpvar.slot, 0)
+  f:st(8, R9, tmpvar.slot + 8, 0)
+  if absent then
+    self:assign_rec_opt(tmpvar, e, absent)
+  else
+    self:assign_rec(tmpvar, e)
+  end
+  return { sym = tmpvar }
 end
 
 -- register r := the operand's address
