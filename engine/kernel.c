@@ -202,6 +202,48 @@ static void set_xdp_types(struct bpf_object *bpf)
     }
 }
 
+static int is_percpu(uint32_t type)
+{
+    return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
+           type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+/* The maps' initial contents, stored once libbpf has created them (per-CPU
+ * maps: the value in every CPU's slot, as bpf(2) takes them). */
+static int place_init(bpflua_object *obj, struct bl_kernel_obj *k, char **err)
+{
+    for (uint32_t i = 0; i < obj->n_maps; i++) {
+        size_t n = bpflua_map_init_count(obj, i);
+        if (!n)
+            continue;
+        uint32_t vs = obj->maps[i].value_size, stride = (vs + 7) & ~7u;
+        int ncpu = is_percpu(obj->maps[i].type) ? libbpf_num_possible_cpus() : 1;
+        if (ncpu < 1)
+            ncpu = 1;
+        unsigned char *buf = calloc((size_t)ncpu, stride ? stride : 8);
+        if (!buf) {
+            bl_set_err(err, "kernel: out of memory");
+            return -ENOMEM;
+        }
+        for (size_t e = 0; e < n; e++) {
+            const void *key, *value;
+            int rc = bpflua_map_init_entry(obj, i, e, &key, &value);
+            for (int c = 0; rc == 0 && c < ncpu; c++)
+                memcpy(buf + (size_t)c * stride, value, vs);
+            if (rc == 0 && bpf_map_update_elem(k->map_fds[i], key, buf, BPF_ANY) < 0)
+                rc = errno ? -errno : -EIO;
+            if (rc < 0) {
+                free(buf);
+                bl_set_err(err, "kernel: map '%s': cannot store initial entry %zu: %s",
+                           obj->maps[i].name, e + 1, strerror(-rc));
+                return rc;
+            }
+        }
+        free(buf);
+    }
+    return 0;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
     struct rb_ctx *c = ctx;
@@ -308,7 +350,9 @@ int bl_kernel_load(bpflua_object *obj, char **err)
                    pi, mi, obj->n_progs, obj->n_maps);
         return -EPROTO;
     }
-    rc = open_ringbufs(obj, k, err);
+    rc = place_init(obj, k, err);
+    if (rc == 0)
+        rc = open_ringbufs(obj, k, err);
     if (rc) {
         bl_kernel_close(k);
         return rc;

@@ -20,6 +20,7 @@
 #include <lauxlib.h>
 
 #include "attach.h"
+#include "attach_events.h"
 #include "bl_lua.h"
 #include "object.h"
 
@@ -344,6 +345,15 @@ static void fmt_value(char *out, const struct bl_attach_map_info *m, const struc
         snprintf(out, TEXT_MAX, "%llu", (unsigned long long)e->value);
 }
 
+#define RECENT 8
+
+struct ev_out {
+    FILE *f;
+    int json, tty;
+    char recent[RECENT][256]; /* the terminal view shows the last few */
+    unsigned long n;
+};
+
 static void json_str(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -360,7 +370,7 @@ static void json_str(FILE *f, const char *s)
 }
 
 static void print_json(FILE *f, const struct bl_attachment *a, const struct snap *snaps,
-                       unsigned long interval, double elapsed)
+                       unsigned long interval, double elapsed, const struct bl_event_reader *ev)
 {
     fprintf(f, "{\"interval\":%lu,\"elapsed\":%.3f,\"dev\":", interval, elapsed);
     json_str(f, bl_attachment_ifname(a));
@@ -387,6 +397,13 @@ static void print_json(FILE *f, const struct bl_attachment *a, const struct snap
         }
         fprintf(f, "],\"truncated\":%zu}", snaps[i].truncated);
     }
+    fputs("},\"events\":{", f);
+    for (size_t i = 0; i < bl_event_reader_count(ev); i++) {
+        fputs(i ? "," : "", f);
+        json_str(f, bl_event_reader_name(ev, i));
+        fprintf(f, ":{\"received\":%llu}",
+                (unsigned long long)bl_event_reader_received(ev, i));
+    }
     fputs("}}\n", f);
 }
 
@@ -412,7 +429,8 @@ static void fmt_rate(char *buf, size_t n, double r)
 }
 
 static void print_view(FILE *f, const struct bl_attachment *a, struct snap *snaps,
-                       unsigned long interval, double elapsed, int tty)
+                       unsigned long interval, double elapsed, int tty,
+                       const struct bl_event_reader *ev, const struct ev_out *eo)
 {
     int rows = tty ? term_rows() : 1 << 30;
     size_t nmaps = bl_attachment_map_count(a);
@@ -437,7 +455,14 @@ static void print_view(FILE *f, const struct bl_attachment *a, struct snap *snap
         fprintf(f, "\n%s (%s, %zu %s)\n", m->name, map_type_name(m->type), s->n,
                 m->type == 2 || m->type == 6 ? "nonzero" : "entries");
         if (m->type == 27) {
-            fputs("  (ring buffer: not shown)\n", f);
+            for (size_t k = 0; k < bl_event_reader_count(ev); k++)
+                if (!strcmp(bl_event_reader_name(ev, k), m->name))
+                    fprintf(f, "  %llu events received\n",
+                            (unsigned long long)bl_event_reader_received(ev, k));
+            /* on a terminal the view is redrawn: the last events go with it */
+            for (unsigned long k = eo->n > RECENT ? eo->n - RECENT : 0; tty && k < eo->n; k++)
+                if (!strncmp(eo->recent[k % RECENT] + 6, m->name, strlen(m->name)))
+                    fprintf(f, "  %s\n", eo->recent[k % RECENT]);
             continue;
         }
         size_t show = s->n;
@@ -487,7 +512,8 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_until(double t)
+/* Sleeps until t, delivering events as they come. */
+static void sleep_until(double t, struct bl_event_reader *ev)
 {
     while (!g_stop) {
         double left = t - now_s();
@@ -495,17 +521,63 @@ static void sleep_until(double t)
             return;
         if (left > 0.1)
             left = 0.1;
+        if (bl_event_reader_count(ev)) {
+            int ms = (int)(left * 1000);
+            bl_event_reader_poll(ev, ms > 0 ? ms : 1);
+            continue;
+        }
         struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
         nanosleep(&ts, NULL);
     }
 }
 
+/* ---- events, as they come ------------------------------------------------------------ */
+
+static int print_event(void *ud, const char *map, const struct bl_vlayout *l, const void *data)
+{
+    struct ev_out *o = ud;
+    struct bl_text t = {0};
+    int rc = o->json ? bl_vjson(&t, l, data) : bl_vtext(&t, l, data);
+    if (rc == 0 && o->json) {
+        fputs("{\"event\":", o->f);
+        json_str(o->f, map);
+        fprintf(o->f, ",\"value\":%s}\n", t.buf ? t.buf : "null");
+        fflush(o->f);
+    } else if (rc == 0) {
+        char line[256];
+        snprintf(line, sizeof line, "event=%s %s%s", map, l->kind == BL_V_RECORD ? "" : "value=",
+                 t.buf ? t.buf : "");
+        if (o->tty) {
+            memcpy(o->recent[o->n % RECENT], line, sizeof line);
+        } else {
+            fprintf(o->f, "%s\n", line);
+            fflush(o->f);
+        }
+    }
+    o->n++;
+    free(t.buf);
+    return 0;
+}
+
 /* Shows the maps until stopped or `count` intervals (0: no limit). */
-static int live_loop(struct bl_attachment *a, double interval, unsigned long count, int json)
+static int live_loop(struct bl_attachment *a, const bpflua_object *layouts, double interval,
+                     unsigned long count, int json)
 {
     FILE *f = stdout;
     int tty = !json && isatty(STDOUT_FILENO);
     size_t nmaps = bl_attachment_map_count(a);
+    struct ev_out *eo = calloc(1, sizeof *eo);
+    char *everr = NULL;
+    struct bl_event_reader *ev = eo ? bl_event_reader_new(a, layouts, print_event, eo, &everr) : NULL;
+    if (!ev) {
+        fprintf(stderr, "bpflua attach: %s\n", everr ? everr : "out of memory");
+        free(everr);
+        free(eo);
+        return 1;
+    }
+    eo->f = f;
+    eo->json = json;
+    eo->tty = tty;
     struct snap *prev = calloc(nmaps ? nmaps : 1, sizeof *prev);
     struct snap *cur = calloc(nmaps ? nmaps : 1, sizeof *cur);
     int status = 0;
@@ -527,7 +599,7 @@ static int live_loop(struct bl_attachment *a, double interval, unsigned long cou
     }
     double start = now_s(), last = start;
     for (unsigned long n = 1; !g_stop && (!count || n <= count); n++) {
-        sleep_until(start + interval * (double)n);
+        sleep_until(start + interval * (double)n, ev);
         if (g_stop)
             break;
         double t = now_s();
@@ -548,10 +620,11 @@ static int live_loop(struct bl_attachment *a, double interval, unsigned long cou
             }
             snap_rates(&cur[i], &prev[i], t - last);
         }
+        bl_event_reader_poll(ev, 0);
         if (json)
-            print_json(f, a, cur, n, t - start);
+            print_json(f, a, cur, n, t - start, ev);
         else
-            print_view(f, a, cur, n, t - start, tty);
+            print_view(f, a, cur, n, t - start, tty, ev, eo);
         if (fflush(f) == EOF || ferror(f)) {
             status = g_stop ? 0 : 1; /* a closed pipe ends the view */
             break;
@@ -573,6 +646,9 @@ out:
     }
     free(prev);
     free(cur);
+    bl_event_reader_poll(ev, 0); /* what came in last */
+    bl_event_reader_free(ev);
+    free(eo);
     return status;
 }
 
@@ -723,7 +799,7 @@ int bl_cmd_attach(lua_State *L, int argc, char **argv)
     install_signals();
     g_stop = 0;
     struct bl_attachment *a = NULL;
-    bpflua_object *obj = NULL;
+    bpflua_object *obj = NULL, *layouts = NULL;
     int r;
     if (!is_elf(file)) {
         if (!L) {
@@ -765,7 +841,14 @@ int bl_cmd_attach(lua_State *L, int argc, char **argv)
         r = bl_attach(obj, (size_t)pi, dev, mode, &a, &err);
     } else {
         r = bl_attach_elf_file(file, prog, dev, mode, &a, &err);
+        /* bpflua's own reading of the file, for the event records' fields */
+        if (r == 0)
+            layouts = bpflua_object_open_elf(file, NULL);
     }
+    if (!layouts)
+        layouts = obj;
+    else
+        obj = layouts; /* freed with the rest */
     if (r < 0) {
         fprintf(stderr, "bpflua attach: %s\n", err ? err : strerror(-r));
         free(err);
@@ -790,7 +873,7 @@ int bl_cmd_attach(lua_State *L, int argc, char **argv)
                 "`bpflua detach --dev %s --pin %s`\n", pin, dev, pin);
     }
     if (!pin || count)
-        status = live_loop(a, interval, count, json);
+        status = live_loop(a, layouts, interval, count, json);
     if (!pin) {
         int was_attached = bl_attachment_is_attached(a);
         if (!was_attached) {

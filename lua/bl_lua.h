@@ -79,6 +79,8 @@ struct bl_text { char *buf; size_t len, cap; };
 int bl_text_printf(struct bl_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends the value: 42, {a=1,b=2}, 10.0.0.0/8 or 0x0a0b (0 or -ENOMEM). */
 int bl_vtext(struct bl_text *t, const struct bl_vlayout *l, const void *buf);
+/* The same as JSON: numbers, {"field":n,...}, strings for prefixes and bytes. */
+int bl_vjson(struct bl_text *t, const struct bl_vlayout *l, const void *buf);
 /* Order of keys in dumps: numeric, field by field, address then length. */
 int bl_vcompare(const struct bl_vlayout *l, const void *a, const void *b);
 /* Lua value <-> bytes (bl_vcheck raises a Lua error naming `what`). Records

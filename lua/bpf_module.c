@@ -13,7 +13,10 @@
  *        | false, "error: ... at insn N (file:line)" [, log]
  *   p:run(packet [, {engine = "interp"|"jit"|"kernel", prog = NAME, ["repeat"] = N, max_insns = N}])
  *       -> retval (R0 as the kernel's XDP test run reports it: u32),
- *          {ns_per_run=, setup_ns=, packet = <rewritten packet>, trace=, insns=, retval64=, engine=}
+ *          events (the run's ring buffer records in order: records as tables
+ *          keyed by field name, integer events as integers),
+ *          {ns_per_run=, setup_ns=, packet = <rewritten packet>, trace=, insns=, retval64=, engine=,
+ *           events =, events_not_shown=, events_dropped=}
  *          (ns_per_run: the runs alone; setup_ns: verification, JIT compile, kernel load)
  *   p:kernel_cost() -> {NAME = {insns=, usec=, loaded=}, ...} [, err]: the kernel
  *       verifier's processed instructions and verification time for each program
@@ -48,6 +51,7 @@
 #if defined(__has_include)
 #if __has_include("attach_cmd.h")
 #include "attach_cmd.h"
+#include "attach_events.h"
 #define HAVE_ATTACH 1
 #endif
 #endif
@@ -438,6 +442,24 @@ static int object_verify(lua_State *L)
     return 2;
 }
 
+/* The last run's events, in order: a record as a table keyed by field name,
+ * an integer event as an integer, other (raw) events as strings. */
+static void push_events(lua_State *L, bpflua_object *obj)
+{
+    size_t n = bpflua_event_count(obj);
+    lua_createtable(L, (int)(n < INT32_MAX ? n : 0), 0);
+    for (size_t i = 0; i < n; i++) {
+        struct bpflua_event ev;
+        struct bpflua_map_spec spec;
+        if (bpflua_event_get(obj, i, &ev) < 0 || bpflua_map_spec(obj, ev.map, &spec) < 0)
+            continue;
+        struct bl_vlayout l;
+        bl_event_layout(obj, &spec, ev.size, &l);
+        bl_vpush(L, &l, ev.data);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
 /* p:run(packet [, opts]) */
 static int object_run(lua_State *L)
 {
@@ -495,7 +517,10 @@ static int object_run(lua_State *L)
     }
     free(err);
     lua_pushinteger(L, (lua_Integer)(res.retval & 0xffffffffu));
-    lua_createtable(L, 0, 5);
+    push_events(L, o->obj);
+    lua_createtable(L, 0, 7);
+    set_int_field(L, "events_not_shown", (lua_Integer)bpflua_events_unshown(o->obj));
+    set_int_field(L, "events_dropped", (lua_Integer)bpflua_events_dropped(o->obj));
     set_int_field(L, "ns_per_run", (lua_Integer)res.ns_per_run);
     set_int_field(L, "setup_ns", (lua_Integer)res.setup_ns);
     set_int_field(L, "insns", (lua_Integer)res.insns);
@@ -508,7 +533,7 @@ static int object_run(lua_State *L)
     lua_setfield(L, -2, "trace");
     lua_pushstring(L, bl_engine_name(opts.engine));
     lua_setfield(L, -2, "engine");
-    return 2;
+    return 3;
 }
 
 /* p:disasm([prog]) */
@@ -571,10 +596,53 @@ static int object_trace(lua_State *L)
     return 1;
 }
 
+/* p.records.NAME(t): checks that t is a record NAME (fields by name,
+ * integers; missing ones are 0) and returns it: a key or value for p.maps. */
+static int record_ctor(lua_State *L)
+{
+    struct lobject *o = check_lobject(L, lua_upvalueindex(1));
+    struct bl_vlayout l;
+    memset(&l, 0, sizeof l);
+    size_t rec = (size_t)lua_tointeger(L, lua_upvalueindex(2));
+    uint32_t size;
+    size_t nf;
+    if (!bpflua_record_info(o->obj, rec, &size, &nf) || size > KEY_MAX)
+        return luaL_error(L, "no such record");
+    l.kind = BL_V_RECORD;
+    l.size = size;
+    l.obj = o->obj;
+    l.rec = rec;
+    l.n_fields = nf;
+    unsigned char buf[KEY_MAX];
+    if (lua_isnoneornil(L, 1)) {
+        lua_settop(L, 0);
+        lua_newtable(L);
+    }
+    bl_vcheck(L, 1, &l, buf, bpflua_record_info(o->obj, rec, &size, &nf));
+    lua_settop(L, 1);
+    return 1;
+}
+
 static int object_index(lua_State *L)
 {
-    check_lobject(L, 1);
+    struct lobject *o = check_lobject(L, 1);
     const char *k = lua_tostring(L, 2);
+    if (k && !strcmp(k, "records")) {
+        size_t n = bpflua_record_count(o->obj);
+        lua_createtable(L, 0, (int)(n < 1024 ? n : 0));
+        for (size_t i = 0; i < n; i++) {
+            uint32_t size;
+            size_t nf;
+            const char *name = bpflua_record_info(o->obj, i, &size, &nf);
+            if (!name)
+                continue;
+            lua_pushvalue(L, 1);
+            lua_pushinteger(L, (lua_Integer)i);
+            lua_pushcclosure(L, record_ctor, 2);
+            lua_setfield(L, -2, name);
+        }
+        return 1;
+    }
     if (k && !strcmp(k, "maps")) {
         lua_getiuservalue(L, 1, 1);
         if (!lua_istable(L, -1)) {
@@ -614,43 +682,6 @@ static void check_map(lua_State *L, int idx, struct map_ctx *mc)
         luaL_error(L, "no such map");
 }
 
-static int int_sized(uint32_t size)
-{
-    return size == 1 || size == 2 || size == 4 || size == 8;
-}
-
-/* Lua value at idx -> bytes of `size`: integers (also integral floats) for
- * 1, 2, 4 and 8 bytes; strings of exactly `size` bytes for other sizes
- * (struct keys of ELF objects). */
-static void to_bytes(lua_State *L, int idx, uint32_t size, void *buf, const char *what)
-{
-    if (size > KEY_MAX)
-        luaL_error(L, "%s size %d not supported", what, (int)size);
-    if (!int_sized(size)) {
-        size_t len = 0;
-        const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
-        if (!s || len != size)
-            luaL_error(L, "%s must be a string of %d bytes", what, (int)size);
-        memcpy(buf, s, len);
-        return;
-    }
-    int isint = 0;
-    lua_Integer v = lua_type(L, idx) == LUA_TNUMBER ? lua_tointegerx(L, idx, &isint) : 0;
-    if (!isint)
-        luaL_error(L, "%s must be an integer (got %s)", what,
-                   lua_type(L, idx) == LUA_TNUMBER ? "a float" : luaL_typename(L, idx));
-    bl_int_to_bytes(v, size, buf);
-}
-
-static void push_bytes(lua_State *L, const void *buf, uint32_t size, int is_signed)
-{
-    int64_t v;
-    if (bl_bytes_to_int(buf, size, is_signed, &v) == 0)
-        lua_pushinteger(L, (lua_Integer)v);
-    else
-        lua_pushlstring(L, buf, size);
-}
-
 static int map_index(lua_State *L)
 {
     struct map_ctx mc;
@@ -667,14 +698,17 @@ static int map_index(lua_State *L)
     if (mc.spec.type == BPFLUA_MAP_RINGBUF)
         return luaL_error(L, "map '%s' is a ring buffer: use :pop()", mc.spec.name);
     unsigned char key[KEY_MAX], value[KEY_MAX];
-    if (mc.spec.value_size > KEY_MAX)
-        return luaL_error(L, "value size %d not supported", (int)mc.spec.value_size);
-    to_bytes(L, 2, mc.spec.key_size, key, "key");
+    if (mc.spec.value_size > KEY_MAX || mc.spec.key_size > KEY_MAX)
+        return luaL_error(L, "key or value size not supported");
+    struct bl_vlayout kl, vl;
+    bl_key_layout(mc.obj, &mc.spec, &kl);
+    bl_value_layout(mc.obj, &mc.spec, &vl);
+    bl_vcheck(L, 2, &kl, key, "key");
     if (bl_obj_map_lookup(mc.obj, (size_t)mc.index, key, value) < 0) {
         lua_pushnil(L);
         return 1;
     }
-    push_bytes(L, value, mc.spec.value_size, mc.spec.value_signed);
+    bl_vpush(L, &vl, value);
     return 1;
 }
 
@@ -685,7 +719,12 @@ static int map_newindex(lua_State *L)
     if (mc.spec.type == BPFLUA_MAP_RINGBUF)
         return luaL_error(L, "map '%s' is a ring buffer", mc.spec.name);
     unsigned char key[KEY_MAX], value[KEY_MAX];
-    to_bytes(L, 2, mc.spec.key_size, key, "key");
+    if (mc.spec.value_size > KEY_MAX || mc.spec.key_size > KEY_MAX)
+        return luaL_error(L, "key or value size not supported");
+    struct bl_vlayout kl, vl;
+    bl_key_layout(mc.obj, &mc.spec, &kl);
+    bl_value_layout(mc.obj, &mc.spec, &vl);
+    bl_vcheck(L, 2, &kl, key, "key");
     if (lua_isnil(L, 3)) {
         int rc = bl_obj_map_delete(mc.obj, (size_t)mc.index, key);
         if (rc < 0 && rc != -ENOENT && mc.spec.type != BPFLUA_MAP_ARRAY &&
@@ -693,7 +732,7 @@ static int map_newindex(lua_State *L)
             return luaL_error(L, "cannot delete from map '%s': %s", mc.spec.name, strerror(-rc));
         return 0;
     }
-    to_bytes(L, 3, mc.spec.value_size, value, "value");
+    bl_vcheck(L, 3, &vl, value, "value");
     int rc = bl_obj_map_update(mc.obj, (size_t)mc.index, key, value, 0);
     if (rc < 0)
         return luaL_error(L, "cannot update map '%s': %s", mc.spec.name,
@@ -708,11 +747,14 @@ static int map_next(lua_State *L)
     unsigned char key[KEY_MAX], next[KEY_MAX], value[KEY_MAX];
     if (mc.spec.key_size > KEY_MAX || mc.spec.value_size > KEY_MAX)
         return luaL_error(L, "key or value too large");
+    struct bl_vlayout kl, vl;
+    bl_key_layout(mc.obj, &mc.spec, &kl);
+    bl_value_layout(mc.obj, &mc.spec, &vl);
     int rc;
     if (lua_isnoneornil(L, 2)) {
         rc = bl_obj_map_next_key(mc.obj, (size_t)mc.index, NULL, next);
     } else {
-        to_bytes(L, 2, mc.spec.key_size, key, "key");
+        bl_vcheck(L, 2, &kl, key, "key");
         rc = bl_obj_map_next_key(mc.obj, (size_t)mc.index, key, next);
     }
     for (;;) {
@@ -725,8 +767,8 @@ static int map_next(lua_State *L)
         memcpy(key, next, mc.spec.key_size);
         rc = bl_obj_map_next_key(mc.obj, (size_t)mc.index, key, next);
     }
-    push_bytes(L, next, mc.spec.key_size, mc.spec.key_signed);
-    push_bytes(L, value, mc.spec.value_size, mc.spec.value_signed);
+    bl_vpush(L, &kl, next);
+    bl_vpush(L, &vl, value);
     return 2;
 }
 
@@ -1213,10 +1255,99 @@ static int object_attach(lua_State *L)
 }
 #endif
 
+/* The object's user value table (with maps, handlers), pushed. */
+static void push_uservalue(lua_State *L, int idx)
+{
+    lua_getiuservalue(L, idx, 1);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        refresh_maps(L, idx);
+        lua_getiuservalue(L, idx, 1);
+    }
+}
+
+/* p:on_event(ringbuf_name, fn | nil): fn(event) is called for each event
+ * of that ring buffer that p:poll() reads while p is attached. */
+static int object_on_event(lua_State *L)
+{
+    struct lobject *o = check_lobject(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    if (!lua_isnil(L, 3))
+        luaL_checktype(L, 3, LUA_TFUNCTION);
+    int mi = bpflua_map_find(o->obj, name);
+    struct bpflua_map_spec spec;
+    if (mi < 0 || bpflua_map_spec(o->obj, (size_t)mi, &spec) < 0 ||
+        spec.type != BPFLUA_MAP_RINGBUF)
+        return luaL_error(L, "'%s' is not a ring buffer of this object", name);
+    push_uservalue(L, 1);
+    if (lua_getfield(L, -1, "handlers") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, "handlers");
+    }
+    lua_pushvalue(L, 3);
+    lua_setfield(L, -2, name);
+    lua_settop(L, 1);
+    return 1;
+}
+
+#ifdef HAVE_ATTACH
+struct poll_ctx { lua_State *L; int handlers; int failed; };
+
+static int deliver(void *ud, const char *map, const struct bl_vlayout *l, const void *data)
+{
+    struct poll_ctx *c = ud;
+    lua_State *L = c->L;
+    if (c->failed)
+        return 1;
+    if (lua_getfield(L, c->handlers, map) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    bl_vpush(L, l, data);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        c->failed = 1; /* the error stays on the stack */
+        return 1;
+    }
+    return 0;
+}
+
+/* p:poll([timeout_ms]): reads the events of the attached program, calls
+ * the p:on_event handlers; returns how many events were read. */
+static int object_poll(lua_State *L)
+{
+    struct lobject *o = check_lobject(L, 1);
+    lua_Integer ms = luaL_optinteger(L, 2, 0);
+    struct bl_attachment *a = bl_attachment_for_object(o->obj);
+    if (!a)
+        return luaL_error(L, "not attached: p:poll() reads the events of p:attach(...)");
+    push_uservalue(L, 1);
+    if (lua_getfield(L, -1, "handlers") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
+    struct poll_ctx c = { L, lua_gettop(L), 0 };
+    char *err = NULL;
+    struct bl_event_reader *r = bl_event_reader_new(a, o->obj, deliver, &c, &err);
+    if (!r)
+        return raise_err(L, err, "cannot read the events");
+    int n = bl_event_reader_poll(r, ms > 0 ? (int)(ms > INT32_MAX ? INT32_MAX : ms) : 0);
+    bl_event_reader_free(r);
+    if (c.failed)
+        return lua_error(L);
+    if (n < 0)
+        return luaL_error(L, "reading events: %s", strerror(-n));
+    lua_pushinteger(L, n);
+    return 1;
+}
+#endif
+
 static const luaL_Reg object_methods[] = {
 #ifdef HAVE_ATTACH
-    {"attach", object_attach},
+    {"attach", object_attach}, {"poll", object_poll},
 #endif
+    {"on_event", object_on_event},
     {"verify", object_verify}, {"run", object_run},     {"disasm", object_disasm},
     {"elf", object_elf},       {"write", object_write}, {"progs", object_progs},
     {"license", object_license}, {"trace", object_trace},

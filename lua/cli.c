@@ -431,40 +431,12 @@ struct dump_entry {
     char *text;
 };
 
-static const struct bpflua_map_spec *sort_spec;
+static const struct bl_vlayout *sort_layout;
 
 static int cmp_entry(const void *a, const void *b)
 {
     const struct dump_entry *x = a, *y = b;
-    int64_t u, v;
-    if (bl_bytes_to_int(x->key, sort_spec->key_size, sort_spec->key_signed, &u) == 0) {
-        bl_bytes_to_int(y->key, sort_spec->key_size, sort_spec->key_signed, &v);
-        if (sort_spec->key_signed || sort_spec->key_size < 8)
-            return u < v ? -1 : u > v;
-        return (uint64_t)u < (uint64_t)v ? -1 : (uint64_t)u > (uint64_t)v;
-    }
-    return memcmp(x->key, y->key, sort_spec->key_size);
-}
-
-static char *format_value(const void *buf, uint32_t size, int is_signed)
-{
-    int64_t v;
-    if (bl_bytes_to_int(buf, size, is_signed, &v) == 0) {
-        char tmp[32];
-        if (is_signed || size < 8)
-            snprintf(tmp, sizeof tmp, "%" PRId64, v);
-        else
-            snprintf(tmp, sizeof tmp, "%" PRIu64, (uint64_t)v);
-        return strdup(tmp);
-    }
-    char *s = malloc(2 * (size_t)size + 3);
-    if (!s)
-        return NULL;
-    const unsigned char *b = buf;
-    strcpy(s, "0x");
-    for (uint32_t i = 0; i < size; i++)
-        sprintf(s + 2 + 2 * i, "%02x", b[i]);
-    return s;
+    return bl_vcompare(sort_layout, x->key, y->key);
 }
 
 static int cmp_map_name(const void *a, const void *b)
@@ -488,25 +460,28 @@ static int is_zero(const unsigned char *b, size_t n)
     return 1;
 }
 
+/* malloc'd text of a key or value */
+static char *vtext(const struct bl_vlayout *l, const void *buf)
+{
+    struct bl_text t = {0};
+    if (bl_vtext(&t, l, buf) < 0) {
+        free(t.buf);
+        return NULL;
+    }
+    return t.buf ? t.buf : strdup("");
+}
+
 static int dump_one_map(bpflua_object *obj, const struct map_sel *m)
 {
     const struct bpflua_map_spec *s = &m->spec;
-    if (s->type == BPFLUA_MAP_RINGBUF) {
-        size_t cap = s->max_entries ? s->max_entries : 4096;
-        unsigned char *buf = malloc(cap);
-        if (!buf)
-            return -ENOMEM;
-        int n, rec = 0;
-        while ((n = bpflua_ringbuf_pop(obj, m->index, buf, cap)) > 0) {
-            char *v = format_value(buf, (uint32_t)n, 0);
-            printf("map=%s record=%d value=%s\n", s->name, rec++, v ? v : "?");
-            free(v);
-        }
-        free(buf);
+    /* ring buffers are drained into events after every run */
+    if (s->type == BPFLUA_MAP_RINGBUF)
         return 0;
-    }
     if (s->key_size == 0 || s->key_size > 4096 || s->value_size > 1 << 20)
         return 0;
+    struct bl_vlayout kl, vl;
+    bl_key_layout(obj, s, &kl);
+    bl_value_layout(obj, s, &vl);
     size_t cap = 64, n = 0;
     struct dump_entry *e = malloc(cap * sizeof *e);
     unsigned char *key = malloc(s->key_size), *next = malloc(s->key_size);
@@ -532,7 +507,7 @@ static int dump_one_map(bpflua_object *obj, const struct map_sel *m)
                 e = ne;
             }
             e[n].key = malloc(s->key_size);
-            e[n].text = format_value(value, s->value_size, s->value_signed);
+            e[n].text = vtext(&vl, value);
             if (!e[n].key) {
                 free(e[n].text);
                 rc = -ENOMEM;
@@ -544,10 +519,10 @@ static int dump_one_map(bpflua_object *obj, const struct map_sel *m)
         memcpy(key, next, s->key_size);
         r = bl_obj_map_next_key(obj, m->index, key, next);
     }
-    sort_spec = s;
+    sort_layout = &kl;
     qsort(e, n, sizeof *e, cmp_entry);
     for (size_t i = 0; i < n; i++) {
-        char *k = format_value(e[i].key, s->key_size, s->key_signed);
+        char *k = vtext(&kl, e[i].key);
         printf("map=%s key=%s value=%s\n", s->name, k ? k : "?", e[i].text ? e[i].text : "?");
         free(k);
     }
@@ -561,6 +536,27 @@ out:
     free(next);
     free(value);
     return rc;
+}
+
+/* The events of the last run, after its program's line: `event=<map> {f=v,...}`,
+ * `event=<map> value=<n>` for integers; then what was not shown or dropped. */
+static void print_events(bpflua_object *obj)
+{
+    size_t n = bpflua_event_count(obj);
+    for (size_t i = 0; i < n; i++) {
+        struct bpflua_event ev;
+        struct bpflua_map_spec spec;
+        if (bpflua_event_get(obj, i, &ev) < 0 || bpflua_map_spec(obj, ev.map, &spec) < 0)
+            continue;
+        struct bl_vlayout l;
+        bl_event_layout(obj, &spec, ev.size, &l);
+        char *t = vtext(&l, ev.data);
+        printf("event=%s %s%s\n", spec.name, l.kind == BL_V_RECORD ? "" : "value=", t ? t : "?");
+        free(t);
+    }
+    uint64_t unshown = bpflua_events_unshown(obj), dropped = bpflua_events_dropped(obj);
+    if (unshown || dropped)
+        printf("events_not_shown=%" PRIu64 " events_dropped=%" PRIu64 "\n", unshown, dropped);
 }
 
 static void dump_maps(bpflua_object *obj)
@@ -833,6 +829,7 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
                 if (pcap)
                     printf(" packet=%zu", k + 1);
                 putchar('\n');
+                print_events(obj);
             }
         }
     }

@@ -470,6 +470,28 @@ static int run_prog(struct repl *r, int prog, uint64_t *ret)
     return 0;
 }
 
+/* The last run's events, as `bpflua run` prints them. */
+static void show_events(struct repl *r)
+{
+    bpflua_object *obj = r->state;
+    size_t n = bpflua_event_count(obj);
+    for (size_t i = 0; i < n; i++) {
+        struct bpflua_event ev;
+        struct bpflua_map_spec spec;
+        if (bpflua_event_get(obj, i, &ev) < 0 || bpflua_map_spec(obj, ev.map, &spec) < 0)
+            continue;
+        struct bl_vlayout l;
+        struct bl_text t = {0};
+        bl_event_layout(obj, &spec, ev.size, &l);
+        if (bl_vtext(&t, &l, ev.data) == 0)
+            say(r, "event=%s %s%s\n", spec.name, l.kind == BL_V_RECORD ? "" : "value=",
+                t.buf ? t.buf : "");
+        free(t.buf);
+    }
+    if (bpflua_events_dropped(obj))
+        say(r, "events_dropped=%" PRIu64 "\n", bpflua_events_dropped(obj));
+}
+
 static void show_verdict(struct repl *r, uint64_t v)
 {
     uint32_t u = (uint32_t)v;
@@ -538,6 +560,7 @@ static void eval_statement(struct repl *r, const char *text)
         show_value(r, ret);
     else if (has_return(text))
         show_verdict(r, ret);
+    show_events(r);
 }
 
 static void add_definition(struct repl *r, enum def_kind kind, const char *name, const char *text)
@@ -643,8 +666,10 @@ static void cmd_run(struct repl *r, const char *name)
         return;
     }
     uint64_t ret;
-    if (run_prog(r, prog, &ret) == 0)
+    if (run_prog(r, prog, &ret) == 0) {
         show_verdict(r, ret);
+        show_events(r);
+    }
 }
 
 static void cmd_disasm(struct repl *r, const char *name)

@@ -260,7 +260,7 @@ local function bpflua_sampler(p, b, engine, reps)
   return function()
     local total, result = 0, {}
     for i, pk in ipairs(b.packets) do
-      local rv, info = p:run(pk, { engine = engine, ["repeat"] = reps, prog = b.name })
+      local rv, _, info = p:run(pk, { engine = engine, ["repeat"] = reps, prog = b.name })
       result[i] = rv
       total = total + info.ns_per_run
     end

@@ -116,7 +116,7 @@ function M.run_file(source, name, packets, engines)
         runs = runs + 1
         local ropts = { engine = eng, prog = prog }
         if is_tc then for k, v in pairs(opts_tc) do ropts[k] = v end end
-        local ok, got, info = pcall(objs[eng].run, objs[eng], pk.bytes, ropts)
+        local ok, got, _, info = pcall(objs[eng].run, objs[eng], pk.bytes, ropts)
         local where = string.format("%s %s on %s [%s]", name, prog, pk.name, eng)
         if not ok then
           problems[#problems + 1] = where .. ": " .. tostring(got)
