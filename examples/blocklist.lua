@@ -12,8 +12,8 @@ local drops = map.ringbuf { size = 4096 }
 function xdp.blocklist(pkt)
   if #pkt < 34 or pkt:be16(12) ~= 0x0800 then return xdp.PASS end
   local src = pkt:be32(26)
-  local rule = blocked[src]
-  if rule then
+  local rule = blocked[src] or 0     -- rules are numbered from 1
+  if rule ~= 0 then
     drops:emit(Drop { saddr = src, rule = rule, len = #pkt })
     return xdp.DROP
   end

@@ -443,8 +443,10 @@ static int object_verify(lua_State *L)
 }
 
 /* The last run's events, in order: a record as a table keyed by field name,
- * an integer event as an integer, other (raw) events as strings. */
-static void push_events(lua_State *L, bpflua_object *obj)
+ * an integer event as an integer, other (raw) events as strings. With
+ * `tagged`, each is { map = NAME, fields = t } or { map = NAME, value = v }
+ * (info.events: which ring buffer each came from). */
+static void push_events(lua_State *L, bpflua_object *obj, int tagged)
 {
     size_t n = bpflua_event_count(obj);
     lua_createtable(L, (int)(n < INT32_MAX ? n : 0), 0);
@@ -455,7 +457,14 @@ static void push_events(lua_State *L, bpflua_object *obj)
             continue;
         struct bl_vlayout l;
         bl_event_layout(obj, &spec, ev.size, &l);
+        if (tagged) {
+            lua_createtable(L, 0, 2);
+            lua_pushstring(L, spec.name);
+            lua_setfield(L, -2, "map");
+        }
         bl_vpush(L, &l, ev.data);
+        if (tagged)
+            lua_setfield(L, -2, l.kind == BL_V_RECORD ? "fields" : "value");
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
 }
@@ -517,8 +526,10 @@ static int object_run(lua_State *L)
     }
     free(err);
     lua_pushinteger(L, (lua_Integer)(res.retval & 0xffffffffu));
-    push_events(L, o->obj);
-    lua_createtable(L, 0, 7);
+    push_events(L, o->obj, 0);
+    lua_createtable(L, 0, 8);
+    push_events(L, o->obj, 1);
+    lua_setfield(L, -2, "events");
     set_int_field(L, "events_not_shown", (lua_Integer)bpflua_events_unshown(o->obj));
     set_int_field(L, "events_dropped", (lua_Integer)bpflua_events_dropped(o->obj));
     set_int_field(L, "ns_per_run", (lua_Integer)res.ns_per_run);

@@ -108,6 +108,25 @@ int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec
     return (int)obj->n_maps++;
 }
 
+/* A new instance gets the map's initial contents (`init`), in order, as
+ * bpf(2) updates: a per-CPU map's value in every CPU's slot. */
+static int place_init(bpflua_object *obj, size_t map, struct bl_map *m, char **err)
+{
+    size_t n = bpflua_map_init_count(obj, map);
+    for (size_t i = 0; i < n; i++) {
+        const void *key, *value;
+        int rc = bpflua_map_init_entry(obj, map, i, &key, &value);
+        if (rc == 0)
+            rc = bl_map_update(m, key, value, BL_ANY);
+        if (rc < 0) {
+            bl_set_err(err, "map '%s': cannot store initial entry %zu: %s",
+                       obj->maps[map].name, i + 1, strerror(-rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
 struct bl_map *bl_object_map(bpflua_object *obj, size_t map, char **err)
 {
     if (!obj || map >= obj->n_maps) {
@@ -122,7 +141,12 @@ struct bl_map *bl_object_map(bpflua_object *obj, size_t map, char **err)
         }
         obj->map_free = bl_map_free; /* the object model frees what we made */
     }
-    if (!obj->map_rt[map])
+    if (!obj->map_rt[map]) {
         obj->map_rt[map] = bl_map_create(&obj->maps[map], err);
+        if (obj->map_rt[map] && place_init(obj, map, obj->map_rt[map], err) < 0) {
+            bl_map_free(obj->map_rt[map]);
+            obj->map_rt[map] = NULL;
+        }
+    }
     return obj->map_rt[map];
 }

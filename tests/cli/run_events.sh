@@ -11,7 +11,7 @@ BPFLUA=${BPFLUA:-$B/bpflua}
 OBJ=$B/tests/elf/events.o
 [ -f "$OBJ" ] || { echo "SKIP: no $OBJ (no clang at build time)"; exit 77; }
 
-# Ethernet + IPv4 UDP 10.0.0.1 -> 10.0.0.2, ports 54321 -> 53, 56 bytes
+# Ethernet + IPv4 UDP 10.0.0.1 -> 10.0.0.2, ports 54321 -> 53, 58 bytes
 PKT=000000000000000000000000080045000028000000004011
 PKT=${PKT}00000a0000010a000002d43100350016000000000000000000000000000000000000
 engines="interp jit"
@@ -26,25 +26,25 @@ strip() { sed -E 's/ ns_per_run=[0-9]+//' "$tmp/out"; }
 for e in $engines; do
     expect 0 "$e: run" "$BPFLUA" run "$OBJ" --hex "$PKT" --engine "$e" --dump-maps || continue
     want="name=account retval=2
-event=events {saddr=16777226,len=56,diff=-5,rule=7}
+event=events {saddr=16777226,len=58,diff=-5,rule=7}
 event=counts value=18446744073709551615
 event=counts value=42
-map=flows key={saddr=16777226,dport=5632,proto=17} value={packets=1,bytes=56,delta=-3}"
+map=flows key={saddr=16777226,dport=13568,proto=17} value={packets=1,bytes=58,delta=-3}"
     [ "$(strip)" = "$want" ] || { fail "$e: output"; diff <(echo "$want") <(strip); }
 
     expect 0 "$e: --repeat 4" "$BPFLUA" run "$OBJ" --hex "$PKT" --engine "$e" --repeat 4 --dump-maps || continue
     want="name=account retval=2
-event=events {saddr=16777226,len=56,diff=-5,rule=7}
+event=events {saddr=16777226,len=58,diff=-5,rule=7}
 event=counts value=18446744073709551615
 event=counts value=42
 events_not_shown=9 events_dropped=0
-map=flows key={saddr=16777226,dport=5632,proto=17} value={packets=4,bytes=224,delta=-12}"
+map=flows key={saddr=16777226,dport=13568,proto=17} value={packets=4,bytes=232,delta=-12}"
     [ "$(strip)" = "$want" ] || { fail "$e: --repeat output"; diff <(echo "$want") <(strip); }
 
     # --quiet: no per-packet lines, so no events either
     printf "$(echo "$PKT" | sed 's/../\\x&/g')" >"$tmp/p.bin"
     expect 0 "$e: --quiet" "$BPFLUA" run "$OBJ" --input "$tmp/p.bin" --engine "$e" --quiet --dump-maps &&
-        [ "$(cat "$tmp/out")" = "map=flows key={saddr=16777226,dport=5632,proto=17} value={packets=1,bytes=56,delta=-3}" ] ||
+        [ "$(cat "$tmp/out")" = "map=flows key={saddr=16777226,dport=13568,proto=17} value={packets=1,bytes=58,delta=-3}" ] ||
         fail "$e: --quiet prints only the dump: $(cat "$tmp/out")"
 done
 
