@@ -23,6 +23,15 @@ struct {
     __uint(max_entries, 4096);
 } events SEC(".maps");
 
+/* bpflua's marker of integer events (a subprogram's signature carries it
+ * into BTF): `bpflua attach` then shows them as integers */
+typedef __u64 __bpflua_event__events;
+
+static __attribute__((noinline)) int emit(__bpflua_event__events *v)
+{
+    return bpf_ringbuf_output(&events, v, sizeof *v, 0);
+}
+
 static void bump(__u32 k)
 {
     __u64 *v = bpf_map_lookup_elem(&counts, &k);
@@ -45,8 +54,8 @@ int tc_drop_udp(struct __sk_buff *skb)
     if ((void *)(udp + 1) > end || udp->dest != bpf_htons(9999))
         return TC_ACT_OK;
     bump(0);
-    __u64 src = ip->saddr;
-    bpf_ringbuf_output(&events, &src, sizeof src, 0);
+    __bpflua_event__events src = ip->saddr;
+    emit(&src);
     return TC_ACT_SHOT;
 }
 

@@ -139,6 +139,13 @@ if start "$TMP/tc_drop.o" --dev "$DEVA" --egress --json --interval 0.1; then
     sleep 0.2
     [ "$(noports "$NSB")" -eq "$before" ] && ok "egress: none of the $N left A" ||
         fail "egress: $(($(noports "$NSB") - before)) of $N reached B"
+    # one event per drop, live: the source address as the wire has it
+    # (10.198.0.1 read as a little-endian u64 = 16827914), then the count
+    n=$(grep -c '^{"event":"events","value":16827914}$' "$TMP/out.json")
+    [ "$n" -eq $N ] && ok "egress: $N events, one JSON line each" ||
+        fail "egress: $n event lines: $(grep event "$TMP/out.json" | head -3)"
+    wait_json "\"events\":\{\"events\":\{\"received\":$N\}\}" && ok "egress: the interval line counts $N events" ||
+        fail "egress: no event count: $(tail -1 "$TMP/out.json")"
     stop TERM && ok "egress: SIGTERM exits 0" || fail "egress: SIGTERM: exit $?"
     has_clsact && fail "egress: the qdisc bpflua added stayed" || ok "egress: detach removes the filter and the qdisc"
     before=$(noports "$NSB")
@@ -147,6 +154,18 @@ if start "$TMP/tc_drop.o" --dev "$DEVA" --egress --json --interval 0.1; then
         ok "egress: traffic flows again after the detach" || fail "egress: still dropped after detach"
 else
     fail "egress attach did not start"
+fi
+
+# ---- 1b. events in the text view (not a terminal: printed as they come) ------------------
+if start "$TMP/tc_drop.o" --dev "$DEVA" --egress --interval 0.1; then
+    a_to_b 2
+    for _ in $(seq 100); do [ "$(grep -c '^event=events value=16827914$' "$TMP/out.json")" -ge 2 ] && break; sleep 0.05; done
+    [ "$(grep -c '^event=events value=16827914$' "$TMP/out.json")" -eq 2 ] && ok "text view: event lines" ||
+        fail "text view: $(grep -c event "$TMP/out.json") event lines: $(head -5 "$TMP/out.json")"
+    for _ in $(seq 100); do grep -q '2 events received' "$TMP/out.json" && break; sleep 0.05; done
+    grep -q '2 events received' "$TMP/out.json" && ok "text view: events received per ring buffer" ||
+        fail "text view: no count"
+    stop TERM || fail "stop: $?"
 fi
 
 # ---- 2. ingress is the default for a tc program ----------------------------------------------
