@@ -53,6 +53,11 @@ int bl_events_drain(bpflua_object *obj, int keep)
         if (!m || obj->maps[i].type != BPFLUA_MAP_RINGBUF)
             continue;
         obj->events.dropped += bl_ringbuf_take_dropped(m);
+        if (!keep) {
+            /* runs after the first: only counted */
+            obj->events.unshown += bl_ringbuf_discard(m);
+            continue;
+        }
         int rc = drain_one(obj, i, m, keep);
         if (rc < 0)
             return rc;

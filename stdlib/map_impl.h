@@ -91,5 +91,6 @@ struct bl_map *bl_ringbuf_create(const struct bl_map_def *d, char **err);
 int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, uint64_t flags);
 int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap);
 uint64_t bl_ringbuf_take_dropped_impl(struct bl_map *m);
+uint64_t bl_ringbuf_discard_impl(struct bl_map *m);
 
 #endif

@@ -67,9 +67,17 @@ int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, ui
         r->dropped++;
         return -EAGAIN;
     }
+    /* positions are multiples of 8 and the size of 4096s: a header never
+     * wraps; the data wraps only at the end of the area */
     uint32_t hdr[2] = {(uint32_t)size, 0};
-    copy_in(r, r->producer, hdr, sizeof hdr);
-    copy_in(r, r->producer + RB_HDR_SIZE, data, (size_t)size);
+    size_t off = (size_t)(r->producer & r->mask);
+    memcpy(r->data + off, hdr, sizeof hdr);
+    if (off + RB_HDR_SIZE + size > r->mask + 1)
+        copy_in(r, r->producer + RB_HDR_SIZE, data, (size_t)size);
+    else if (size == 8)
+        memcpy(r->data + off + RB_HDR_SIZE, data, 8); /* integer events: one store */
+    else
+        memcpy(r->data + off + RB_HDR_SIZE, data, (size_t)size);
     r->producer += len;
     return 0;
 }
@@ -80,7 +88,7 @@ int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap)
     uint32_t hdr[2] = {0, 0};
     /* zero-length records carry nothing and would read as "empty": skip them */
     while (r->consumer != r->producer) {
-        copy_out(r, r->consumer, hdr, sizeof hdr);
+        memcpy(hdr, r->data + (r->consumer & r->mask), sizeof hdr);
         if (hdr[0])
             break;
         r->consumer += RB_HDR_SIZE;
@@ -92,6 +100,19 @@ int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap)
     copy_out(r, r->consumer + RB_HDR_SIZE, buf, hdr[0]);
     r->consumer += bl_round8(RB_HDR_SIZE + hdr[0]);
     return (int)hdr[0];
+}
+
+uint64_t bl_ringbuf_discard_impl(struct bl_map *m)
+{
+    struct ringbuf_map *r = as_ringbuf(m);
+    uint64_t n = 0;
+    while (r->consumer != r->producer) {
+        uint32_t hdr[2];
+        memcpy(hdr, r->data + (r->consumer & r->mask), sizeof hdr);
+        n += hdr[0] != 0;
+        r->consumer += bl_round8(RB_HDR_SIZE + hdr[0]);
+    }
+    return n;
 }
 
 uint64_t bl_ringbuf_take_dropped_impl(struct bl_map *m)

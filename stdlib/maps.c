@@ -149,6 +149,13 @@ int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap)
     return bl_ringbuf_pop_impl(m, buf, cap);
 }
 
+uint64_t bl_ringbuf_discard(struct bl_map *m)
+{
+    if (!m || m->def.type != BPFLUA_MAP_RINGBUF)
+        return 0;
+    return bl_ringbuf_discard_impl(m);
+}
+
 uint64_t bl_ringbuf_take_dropped(struct bl_map *m)
 {
     if (!m || m->def.type != BPFLUA_MAP_RINGBUF)

@@ -61,5 +61,7 @@ int bl_ringbuf_output(struct bl_map *m, const void *data, uint64_t size, uint64_
 int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap);
 /* Outputs refused (-EAGAIN) since the last call; resets the count. */
 uint64_t bl_ringbuf_take_dropped(struct bl_map *m);
+/* Empties the buffer; returns how many (nonempty) records it held. */
+uint64_t bl_ringbuf_discard(struct bl_map *m);
 
 #endif

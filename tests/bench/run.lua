@@ -97,6 +97,9 @@ local benches = {
     packets = { bytes(64, 8) } },
   { name = "parse", what = "header-parsing filter, mixed traffic", repeat_ = 5000,
     packets = mixed },
+  -- stock Lua has no records (the prelude's emulation would measure itself)
+  { name = "flows", what = "flow accounting (record key, record value, hash map)", repeat_ = 5000,
+    packets = mixed, no_lua = true },
 }
 
 -- Loops as users write them (issue 20): each file holds one workload in
@@ -351,7 +354,7 @@ for _, b in ipairs(benches) do
     local samplers, cleanups = {}, {}
     for _, e in ipairs(engines) do
       row.results[e] = { samples = {}, result = nil }
-      if not available[e] then
+      if not available[e] or (e == "lua" and b.no_lua) then
         row.results[e] = { result = "unavailable" }
       elseif e == "native" then
         local f, c = native_sampler(b, reps)
@@ -562,6 +565,41 @@ if not opts.quick and not opts.only then
   section("compile time of a 1,000-line program",
     string.format("BPFLUA_SRC='%s' lua5.4 '%s/compile_bench.lua'", src_dir, here))
 end
+
+-- ---- the cost of one event: 64 emits a run, minus the same loop without them ----
+-- (each run's events are drained after it, as `bpflua run` does: the figure
+-- is emit + reading the event back, per event)
+
+local function emit_cost()
+  local N = 64
+  local with = ([[
+local events = map.ringbuf { size = 65536 }
+function xdp.emit(pkt)
+  local s = 0
+  for i = 1, %d do s = s + i; events:emit(s) end
+  return s & 3
+end]]):format(N)
+  local without = with:gsub("; events:emit%(s%)", "")
+  local reps = opts.quick and 10 or 20000
+  local pe, pb = bpf.compile(with, { name = "emit.lua" }), bpf.compile(without, { name = "noemit.lua" })
+  local pkt = string.rep("\0", 64)
+  local out = {}
+  for _, eng in ipairs { "jit", "interp", "kernel" } do
+    if available[eng] then
+      local de = {}
+      for k = 1, opts.samples do
+        local _, _, ie = pe:run(pkt, { engine = eng, ["repeat"] = reps })
+        local _, _, ib = pb:run(pkt, { engine = eng, ["repeat"] = reps })
+        de[k] = (ie.ns_per_run - ib.ns_per_run) / N
+      end
+      out[#out + 1] = string.format("%s %.1f ns", eng, median(de))
+      csv = io.open(opts.out .. "/bench.csv", "a")
+      if csv then csv:write(string.format("emit,%s,%.1f,,,,\n", eng, median(de))) csv:close() end
+    end
+  end
+  print("one event (emit + drain), per event: " .. table.concat(out, ", "))
+end
+if not opts.only or opts.only == "emit" then emit_cost() end
 
 if failures > 0 then
   io.stderr:write(string.format("bench: %d result mismatches\n", failures))

@@ -530,7 +530,49 @@ uint64_t native_tcpopts_ret(const uint8_t *p, size_t len)
     return s & 0xffffff;
 }
 
+/* flows: the compiled program's record key and value as C structs (source
+ * order, C alignment: the layout the compiler gives Flow and Stats), the
+ * same hash map type, bl_map_lookup and an in-place update or bl_map_update,
+ * as a C XDP program does with the kernel's helpers. */
+struct flow_key { uint32_t saddr, daddr; uint16_t sport, dport; uint8_t proto; };
+struct flow_stats { uint64_t packets, bytes; };
+static struct bl_map *flows;
+
+uint64_t native_flows(const uint8_t *p, size_t len)
+{
+    if (len < 34 || be16(p + 12) != 0x0800)
+        return 2;
+    if (!flows) {
+        struct bl_map_def d = {.name = "flows", .type = BPFLUA_MAP_HASH,
+                               .key_size = sizeof(struct flow_key),
+                               .value_size = sizeof(struct flow_stats), .max_entries = 4096};
+        char *err = NULL;
+        flows = bl_map_create(&d, &err);
+        if (!flows)
+            abort();
+    }
+    struct flow_key k;
+    memset(&k, 0, sizeof k);
+    k.saddr = be32(p + 26);
+    k.daddr = be32(p + 30);
+    k.proto = p[23];
+    if ((k.proto == 6 || k.proto == 17) && len >= 38) {
+        k.sport = (uint16_t)be16(p + 34);
+        k.dport = (uint16_t)be16(p + 36);
+    }
+    struct flow_stats *s = bl_map_lookup(flows, &k);
+    if (s) {
+        s->packets++;
+        s->bytes += len;
+    } else {
+        struct flow_stats n = {1, len};
+        bl_map_update(flows, &k, &n, BL_ANY);
+    }
+    return 2;
+}
+
 const struct native_algo native_algos[] = {
+    {"flows", native_flows},
     {"sum1k", native_sum1k},       {"sum1m", native_sum1m},
     {"checksum", native_checksum}, {"scan", native_scan},
     {"nested", native_nested},     {"mapcount", native_mapcount},
