@@ -67,10 +67,12 @@ else
 fi
 
 # ---- ratelimit.lua (tc): at most 5 frames per destination pass in one second ----
-if "$BPFLUA" run "$SRC/examples/ratelimit.lua" --pcap "$PCAP" --quiet >/dev/null 2>"$tmp/tc.err"; then
+RL=$SRC/examples/ratelimit.lua
+[ -f "$RL" ] || RL=$SRC/examples/pending/ratelimit.lua
+if "$BPFLUA" run "$RL" --pcap "$PCAP" --quiet >/dev/null 2>"$tmp/tc.err"; then
     want=$(awk '$1 == 2048 { n[$3]++ } END { s = 0; for (d in n) if (n[d] > 5) s += n[d] - 5; print s }' "$tmp/frames")
     for e in $engines; do
-        expect 0 "ratelimit ($e)" "$BPFLUA" run "$SRC/examples/ratelimit.lua" --pcap "$PCAP" --engine "$e" || continue
+        expect 0 "ratelimit ($e)" "$BPFLUA" run "$RL" --pcap "$PCAP" --engine "$e" || continue
         got=$(grep -c ' retval=2 ' "$tmp/out")   # tc.SHOT
         [ "$got" -eq "$want" ] || fail "ratelimit ($e): $got dropped, want $want"
     done
