@@ -21,7 +21,7 @@ else
     echo "# the kernel engine is not available here: skipping it"
 fi
 
-strip() { sed -E 's/ ns_per_run=[0-9]+//' "$tmp/out"; }
+strip() { sed -E "s/ ns_per_run=[0-9]+( setup_ns=[0-9]+)?//" "$tmp/out"; }
 
 for e in $engines; do
     expect 0 "$e: run" "$BPFLUA" run "$OBJ" --hex "$PKT" --engine "$e" --dump-maps || continue
