@@ -76,7 +76,7 @@ int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, ui
         copy_in(r, r->producer + RB_HDR_SIZE, data, (size_t)size);
     else if (size == 8)
         memcpy(r->data + off + RB_HDR_SIZE, data, 8); /* integer events: one store */
-    else
+    else if (size)
         memcpy(r->data + off + RB_HDR_SIZE, data, (size_t)size);
     r->producer += len;
     return 0;
