@@ -35,10 +35,22 @@ enum bpflua_engine {
 enum bpflua_map_type {
     BPFLUA_MAP_HASH = 1,
     BPFLUA_MAP_ARRAY = 2,
+    BPFLUA_MAP_PROG_ARRAY = 3,
+    BPFLUA_MAP_PERF_EVENT_ARRAY = 4,
     BPFLUA_MAP_PERCPU_HASH = 5,
     BPFLUA_MAP_PERCPU_ARRAY = 6,
     BPFLUA_MAP_LRU_HASH = 9,
-    BPFLUA_MAP_LPM_TRIE = 11,
+    BPFLUA_MAP_LRU_PERCPU_HASH = 10,
+    BPFLUA_MAP_LPM_TRIE = 11,     /* key { u32 prefixlen; u8 data[key_size - 4] }, BPF_F_NO_PREALLOC */
+    BPFLUA_MAP_STACK_TRACE = 7,
+    BPFLUA_MAP_ARRAY_OF_MAPS = 12,
+    BPFLUA_MAP_HASH_OF_MAPS = 13,
+    BPFLUA_MAP_DEVMAP = 14,
+    BPFLUA_MAP_CPUMAP = 16,
+    BPFLUA_MAP_XSKMAP = 17,
+    BPFLUA_MAP_QUEUE = 22,
+    BPFLUA_MAP_STACK = 23,
+    BPFLUA_MAP_DEVMAP_HASH = 25,
     BPFLUA_MAP_RINGBUF = 27,
 };
 
@@ -185,6 +197,8 @@ struct bpflua_run_opts {
     enum bpflua_engine engine;
     uint64_t repeat;          /* runs; 0 means 1. Maps persist across runs. */
     uint64_t max_insns;       /* 0: no limit beyond the verifier's bound */
+    uint32_t cpu;             /* the CPU the run is on: per-CPU map slots and
+                                 bpf_get_smp_processor_id (< bpflua_num_possible_cpus()) */
     int guard;                /* guard pages around the packet and the interpreter's
                                  stack frames (core/guard.h): 1 on, -1 off, 0 the default
                                  (on in sanitizer builds or with BPFLUA_GUARD=1) */
@@ -237,6 +251,23 @@ int bpflua_map_update(bpflua_object *obj, size_t map, const void *key, const voi
 int bpflua_map_delete(bpflua_object *obj, size_t map, const void *key);
 /* key == NULL: first key. Returns -ENOENT after the last one. */
 int bpflua_map_next_key(bpflua_object *obj, size_t map, const void *key, void *next_key);
+/* Per-CPU maps (percpu_array, percpu_hash, lru_percpu_hash) hold one slot
+ * per possible CPU, as the kernel's: bpflua_num_possible_cpus() of them
+ * (libbpf_num_possible_cpus()). Programs see the slot of the CPU they run
+ * on (bpflua_run_opts.cpu). On these maps bpflua_map_lookup gives CPU 0's
+ * slot and bpflua_map_update writes the value into every CPU's slot;
+ * _percpu reads or writes all slots in the kernel's bpf(2) layout (each
+ * slot round8(value_size) bytes, n_cpus of them); _cpu one CPU's slot
+ * (update_cpu as a program on that CPU: a new element's other slots are
+ * zeroed). -EINVAL for other map types (lookup_cpu: any map, CPU 0). */
+int bpflua_num_possible_cpus(void);
+int bpflua_map_lookup_percpu(bpflua_object *obj, size_t map, const void *key, void *values);
+int bpflua_map_update_percpu(bpflua_object *obj, size_t map, const void *key,
+                             const void *values, uint64_t flags);
+int bpflua_map_lookup_cpu(bpflua_object *obj, size_t map, const void *key, uint32_t cpu,
+                          void *value);
+int bpflua_map_update_cpu(bpflua_object *obj, size_t map, const void *key, uint32_t cpu,
+                          const void *value, uint64_t flags);
 /* Ring buffer: pops the oldest record into buf; returns its size, 0 if empty. */
 int bpflua_ringbuf_pop(bpflua_object *obj, size_t map, void *buf, size_t cap);
 

@@ -107,6 +107,29 @@ bpflua_object *bpflua_object_new(void)
     return obj;
 }
 
+/* indexed by enum bpf_map_type */
+static const char *const map_type_names[] = {
+    [1] = "hash", [2] = "array", [3] = "prog_array", [4] = "perf_event_array",
+    [5] = "percpu_hash", [6] = "percpu_array", [7] = "stack_trace", [9] = "lru_hash",
+    [10] = "lru_percpu_hash", [11] = "lpm_trie", [12] = "array_of_maps", [13] = "hash_of_maps",
+    [14] = "devmap", [16] = "cpumap", [17] = "xskmap", [22] = "queue", [23] = "stack",
+    [25] = "devmap_hash", [27] = "ringbuf",
+};
+#define N_MAP_TYPE_NAMES (sizeof map_type_names / sizeof map_type_names[0])
+
+const char *bl_map_type_name(uint32_t type)
+{
+    return type < N_MAP_TYPE_NAMES ? map_type_names[type] : NULL;
+}
+
+uint32_t bl_map_type_by_name(const char *name)
+{
+    for (uint32_t t = 1; name && t < N_MAP_TYPE_NAMES; t++)
+        if (map_type_names[t] && strcmp(map_type_names[t], name) == 0)
+            return t;
+    return 0;
+}
+
 void bl_prog_reset(struct bl_prog *p)
 {
     p->verdict = 0;

@@ -131,6 +131,10 @@ void bl_strbuf_free(struct bl_strbuf *sb);
 /* malloc'd printf, for *err messages */
 char *bl_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bl_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The kernel's name of a map type (enum bpf_map_type without its prefix,
+ * lower case: "hash", "lpm_trie") or NULL; and back (0 if unknown). */
+const char *bl_map_type_name(uint32_t type);
+uint32_t bl_map_type_by_name(const char *name);
 
 struct bl_prog *bl_object_prog(bpflua_object *obj, size_t prog);
 /* The source line of an instruction, or 0 when there is no line info. */

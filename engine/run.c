@@ -228,6 +228,11 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     uint64_t repeat = opts->repeat ? opts->repeat : 1;
     bpflua_events_clear(obj);
     uint64_t t0 = now_ns();
+    if (opts->cpu >= bl_num_cpus()) {
+        bl_set_err(err, "CPU %u: this machine has CPUs 0 to %u", opts->cpu, bl_num_cpus() - 1);
+        return -EINVAL;
+    }
+    bl_set_run_cpu(opts->cpu);
 
     int rc = ensure_verified(obj, prog, p, err);
     if (rc < 0)

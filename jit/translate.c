@@ -454,7 +454,8 @@ static int array_layout(const struct jit *j, uint32_t pc, struct array_layout *l
     if (!m)
         return 0;
     const struct bl_map_def *def = bl_map_def(m);
-    if ((def->type != BPFLUA_MAP_ARRAY && def->type != BPFLUA_MAP_PERCPU_ARRAY) ||
+    /* not percpu_array: its slot depends on the CPU of the run */
+    if (def->type != BPFLUA_MAP_ARRAY ||
         def->key_size != 4 || !def->max_entries || def->max_entries > INLINE_ARRAY_MAX)
         return 0;
     uint32_t key = 0;

@@ -282,16 +282,8 @@ static void snap_rates(struct snap *now, const struct snap *prev, double dt)
 
 static const char *map_type_name(uint32_t t)
 {
-    switch (t) {
-    case 1: return "hash";
-    case 2: return "array";
-    case 5: return "percpu_hash";
-    case 6: return "percpu_array";
-    case 9: return "lru_hash";
-    case 10: return "lru_percpu_hash";
-    case 27: return "ringbuf";
-    default: return "other";
-    }
+    const char *name = bl_map_type_name(t);
+    return name ? name : "other";
 }
 
 /* Keys and values as text: integers for 1/2/4/8-byte fields, else hex. */

@@ -49,6 +49,8 @@ const char *bl_xdp_verdict_name(uint64_t v);
 /* As bpflua_map_lookup/update/delete/next_key, but once the object has been
  * loaded into the kernel (the kernel engine), on the kernel's maps. */
 int bl_obj_map_lookup(bpflua_object *obj, size_t map, const void *key, void *value);
+/* per-CPU maps: every CPU's slot, round8(value_size) apart; -EINVAL for other maps */
+int bl_obj_map_lookup_percpu(bpflua_object *obj, size_t map, const void *key, void *values);
 int bl_obj_map_update(bpflua_object *obj, size_t map, const void *key, const void *value,
                       uint64_t flags);
 int bl_obj_map_delete(bpflua_object *obj, size_t map, const void *key);

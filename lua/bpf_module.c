@@ -11,7 +11,10 @@
  *   p:verify([prog] [, {log = true}])
  *       -> true, {max_insns=, verified_insns=, verify_ns=, progs = {NAME = {...}}, log=}
  *        | false, "error: ... at insn N (file:line)" [, log]
- *   p:run(packet [, {engine = "interp"|"jit"|"kernel", prog = NAME, ["repeat"] = N, max_insns = N}])
+ *   p:run(packet [, {engine = "interp"|"jit"|"kernel", prog = NAME, ["repeat"] = N, max_insns = N,
+ *                    cpu = N}])   (cpu: whose per-CPU map slots the run sees; default 0)
+ *   m:cpus(key)             -> per-CPU maps: { CPU 0's value, CPU 1's, ... } or nil
+ *   bpf.num_possible_cpus() -> slots per element of a per-CPU map
  *       -> retval (R0 as the kernel's XDP test run reports it: u32),
  *          events (the run's ring buffer records in order: records as tables
  *          keyed by field name, integer events as integers),
@@ -501,9 +504,16 @@ static int object_run(lua_State *L)
                 return luaL_error(L, "max_insns must not be negative");
             opts.max_insns = (uint64_t)m;
         }
+        lua_getfield(L, 3, "cpu");
+        if (!lua_isnil(L, -1)) {
+            lua_Integer c = luaL_checkinteger(L, -1);
+            if (c < 0 || c >= bpflua_num_possible_cpus())
+                return luaL_error(L, "cpu must be 0 to %d", bpflua_num_possible_cpus() - 1);
+            opts.cpu = (uint32_t)c;
+        }
         lua_getfield(L, 3, "prog");
         prog = opt_prog(L, o->obj, lua_gettop(L), 0);
-        lua_pop(L, 4);
+        lua_pop(L, 5);
     } else {
         prog = opt_prog(L, o->obj, 4, 0);
     }
@@ -832,6 +842,43 @@ static int map_pop(lua_State *L)
     }
     lua_pushlstring(L, buf, (size_t)n);
     free(buf);
+    return 1;
+}
+
+/* m:cpus(key) for per-CPU maps: { CPU 0's value, CPU 1's, ... }, or nil */
+static int map_cpus(lua_State *L)
+{
+    struct map_ctx mc;
+    check_map(L, 1, &mc);
+    if (mc.spec.key_size > KEY_MAX || mc.spec.value_size > KEY_MAX)
+        return luaL_error(L, "key or value too large");
+    unsigned char key[KEY_MAX];
+    to_bytes(L, 2, mc.spec.key_size, key, "key");
+    int n = bpflua_num_possible_cpus();
+    size_t stride = ((size_t)mc.spec.value_size + 7) & ~(size_t)7;
+    unsigned char *values = malloc(stride * (size_t)n);
+    if (!values)
+        return luaL_error(L, "out of memory");
+    int rc = bl_obj_map_lookup_percpu(mc.obj, (size_t)mc.index, key, values);
+    if (rc < 0) {
+        free(values);
+        if (rc == -EINVAL)
+            return luaL_error(L, "map '%s' is not a per-CPU map", mc.spec.name);
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_createtable(L, n, 0);
+    for (int c = 0; c < n; c++) {
+        push_bytes(L, values + (size_t)c * stride, mc.spec.value_size, mc.spec.value_signed);
+        lua_rawseti(L, -2, c + 1);
+    }
+    free(values);
+    return 1;
+}
+
+static int l_num_possible_cpus(lua_State *L)
+{
+    lua_pushinteger(L, bpflua_num_possible_cpus());
     return 1;
 }
 
@@ -1366,12 +1413,14 @@ static const luaL_Reg object_methods[] = {
 };
 
 static const luaL_Reg map_methods[] = {
-    {"pop", map_pop}, {"name", map_name}, {"spec", map_spec}, {NULL, NULL},
+    {"pop", map_pop}, {"name", map_name}, {"spec", map_spec}, {"cpus", map_cpus},
+    {NULL, NULL},
 };
 
 static const luaL_Reg module_funcs[] = {
     {"compile", l_compile}, {"load", l_load}, {"elf", l_from_elf}, {"asm", l_asm},
     {"jit_available", l_jit_available}, {"kernel_available", l_kernel_available},
+    {"num_possible_cpus", l_num_possible_cpus},
 #ifdef HAVE_ATTACH
     {"attach_file", bl_lua_attach_file}, {"detach", bl_lua_detach_dev},
 #endif

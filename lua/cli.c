@@ -38,7 +38,7 @@ static const char *const usage_verify =
 static const char *const usage_run =
     "usage: bpflua run FILE.lua|FILE.o (--input PKT.bin | --hex HEX | --pcap FILE.pcap)\n"
     "                  [--engine interp|jit|kernel] [--repeat N] [--prog NAME]\n"
-    "                  [--max-insns N] [--dump-maps] [--histogram] [--quiet]\n"
+    "                  [--max-insns N] [--cpu N] [--dump-maps] [--histogram] [--quiet]\n"
     "Runs the XDP programs on each packet (a fresh copy per program and packet;\n"
     "maps persist) and prints per program and packet\n"
     "  name=<prog> retval=<verdict as u32> ns_per_run=<t> setup_ns=<t> [packet=<i>]\n"
@@ -51,7 +51,9 @@ static const char *const usage_run =
     "  --repeat N      run each program N times per packet, report the mean time\n"
     "  --prog NAME     run only program NAME (default: all)\n"
     "  --max-insns N   stop a run after N instructions (interpreter)\n"
+    "  --cpu N         run on CPU N: per-CPU map slots, bpf_get_smp_processor_id (default 0)\n"
     "  --dump-maps     afterwards print `map=<name> key=<k> value=<v>` lines\n"
+    "                  (per-CPU maps: CPU 0's slot)\n"
     "  --histogram     afterwards print the count of each verdict per program\n"
     "  --quiet         do not print the per-packet lines\n"
     "Text from bpf_trace_printk (print in the language) is shown as `trace: ...`.\n";
@@ -656,7 +658,8 @@ static void print_trace(bpflua_object *obj)
 
 int bl_cmd_run(lua_State *L, int argc, char **argv)
 {
-    enum { O_INPUT = 1000, O_HEX, O_PCAP, O_ENGINE, O_REPEAT, O_PROG, O_DUMP, O_HIST, O_MAXI, O_QUIET };
+    enum { O_INPUT = 1000, O_HEX, O_PCAP, O_ENGINE, O_REPEAT, O_PROG, O_DUMP, O_HIST, O_MAXI, O_QUIET,
+           O_CPU };
     static const struct option opts[] = {
         {"input", required_argument, NULL, O_INPUT},
         {"hex", required_argument, NULL, O_HEX},
@@ -668,10 +671,12 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
         {"histogram", no_argument, NULL, O_HIST},
         {"max-insns", required_argument, NULL, O_MAXI},
         {"quiet", no_argument, NULL, O_QUIET},
+        {"cpu", required_argument, NULL, O_CPU},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *input = NULL, *hex = NULL, *pcap = NULL, *prog_name = NULL, *file = NULL;
+    uint64_t cpu = 0;
     struct bpflua_run_opts ro = {.engine = BPFLUA_ENGINE_DEFAULT, .repeat = 1};
     int dump = 0, hist = 0, quiet = 0, sources = 0, c;
     optind = 0;
@@ -701,6 +706,13 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
             if (parse_u64(optarg, &ro.max_insns) < 0 || ro.max_insns == 0)
                 return usage_error("run", usage_run, "--max-insns needs a count >= 1, not '%s'",
                                    optarg);
+            break;
+        case O_CPU:
+            if (parse_u64(optarg, &cpu) < 0 || cpu >= (uint64_t)bpflua_num_possible_cpus())
+                return usage_error("run", usage_run,
+                                   "--cpu needs a possible CPU's number (see "
+                                   "/sys/devices/system/cpu/possible), not '%s'", optarg);
+            ro.cpu = (uint32_t)cpu;
             break;
         case O_PROG: prog_name = optarg; break;
         case O_DUMP: dump = 1; break;

@@ -85,7 +85,7 @@ static uint64_t helper_get_prandom_u32(uint64_t r1, uint64_t r2, uint64_t r3,
 static uint64_t helper_get_smp_processor_id(uint64_t r1, uint64_t r2, uint64_t r3,
                                             uint64_t r4, uint64_t r5, struct bpflua_run_env *env)
 {
-    return 0; /* the sandbox is one CPU */
+    return bl_run_cpu(); /* the CPU whose per-CPU map slots the run sees */
 }
 
 static uint64_t helper_ringbuf_output(uint64_t map, uint64_t data, uint64_t size,

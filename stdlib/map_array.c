@@ -1,5 +1,8 @@
-/* map_array.c - BPF_MAP_TYPE_ARRAY and PERCPU_ARRAY (one CPU here).
+/* map_array.c - BPF_MAP_TYPE_ARRAY and PERCPU_ARRAY.
  *
+ * A percpu_array holds max_entries values per CPU, CPU by CPU: CPU c's
+ * slot of element i is CPU 0's plus c * max_entries values (maps.c picks
+ * the slot).
  * All max_entries values exist from creation, zeroed; the key is a u32
  * index. Kernel semantics (kernel/bpf/arraymap.c): update out of range is
  * -E2BIG, BPF_NOEXIST is -EEXIST (every element exists), delete is
@@ -123,8 +126,9 @@ int bl_array_check(const struct bl_map_def *d, char **err)
         bl_set_err(err, "map '%s': percpu_array values are at most 32768 bytes", d->name);
         return -E2BIG;
     }
+    uint64_t ncpus = d->type == BPFLUA_MAP_PERCPU_ARRAY ? bl_num_cpus() : 1;
     if (d->value_size > BL_MAP_MAX_VALUE_SIZE ||
-        (uint64_t)d->max_entries * bl_round8(d->value_size) > BL_MAP_MAX_BYTES) {
+        (uint64_t)d->max_entries * bl_round8(d->value_size) * ncpus > BL_MAP_MAX_BYTES) {
         bl_set_err(err, "map '%s': %u entries of %u bytes exceed the %llu MiB limit per map",
                    d->name, d->max_entries, d->value_size, BL_MAP_MAX_BYTES >> 20);
         return -E2BIG;
@@ -136,7 +140,8 @@ struct bl_map *bl_array_create(const struct bl_map_def *d, char **err)
 {
     struct array_map *a = calloc(1, sizeof *a);
     int guarded = bl_guard_default();
-    if (!a || bl_map_values_alloc(&a->store, d->value_size, d->max_entries, guarded) < 0) {
+    uint32_t ncpus = d->type == BPFLUA_MAP_PERCPU_ARRAY ? bl_num_cpus() : 1;
+    if (!a || bl_map_values_alloc(&a->store, d->value_size, d->max_entries * ncpus, guarded) < 0) {
         free(a);
         bl_set_err(err, "map '%s': out of memory", d->name);
         return NULL;
@@ -145,5 +150,7 @@ struct bl_map *bl_array_create(const struct bl_map_def *d, char **err)
     a->elem_size = a->store.stride;
     a->map.def = *d;
     a->map.ops = guarded ? &array_ops_guarded : &array_ops;
+    a->map.ncpus = ncpus;
+    a->map.cpu_stride = ncpus > 1 ? (size_t)d->max_entries * a->elem_size : 0;
     return &a->map;
 }

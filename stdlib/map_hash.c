@@ -1,4 +1,4 @@
-/* map_hash.c - BPF_MAP_TYPE_HASH and LRU_HASH.
+/* map_hash.c - BPF_MAP_TYPE_HASH, LRU_HASH, PERCPU_HASH and LRU_PERCPU_HASH.
  *
  * All max_entries elements are allocated at creation in one pool and kept
  * on a free list, as the kernel's preallocated maps do. Buckets hold the
@@ -18,7 +18,9 @@
  * An element is its head, key and value, one after the other in the pool;
  * in guarded mode (map_values.c) the values live apart, behind guard pages
  * or canaries, so that a write past a value cannot reach the next
- * element's head.
+ * element's head. Per-CPU maps keep their values apart too, n_cpus
+ * slots per element, CPU by CPU (CPU c's slot of element i is value
+ * c * max_entries + i); maps.c picks the slot.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -323,7 +325,7 @@ static size_t elem_size(const struct bl_map_def *d)
 
 int bl_hash_check(const struct bl_map_def *d, char **err)
 {
-    int lru = d->type == BPFLUA_MAP_LRU_HASH;
+    int lru = d->type == BPFLUA_MAP_LRU_HASH || d->type == BPFLUA_MAP_LRU_PERCPU_HASH;
     if (d->key_size == 0 || d->value_size == 0 || d->max_entries == 0) {
         bl_set_err(err, "map '%s': key_size, value_size and max_entries must be > 0", d->name);
         return -EINVAL;
@@ -333,6 +335,21 @@ int bl_hash_check(const struct bl_map_def *d, char **err)
         bl_set_err(err, "map '%s': unsupported %s map flags 0x%x", d->name,
                    lru ? "lru_hash" : "hash", d->flags);
         return -EINVAL;
+    }
+    uint64_t ncpus = bl_map_type_percpu(d->type) ? bl_num_cpus() : 1;
+    /* the kernel's per-CPU allocator unit (PCPU_MIN_UNIT_SIZE) */
+    if (bl_map_type_percpu(d->type)) {
+        if (d->value_size > 32768) {
+            bl_set_err(err, "map '%s': per-CPU values are at most 32768 bytes", d->name);
+            return -E2BIG;
+        }
+        if ((uint64_t)d->max_entries * (sizeof(struct elem_head) + bl_round8(d->key_size) +
+                                        ncpus * bl_round8(d->value_size)) > BL_MAP_MAX_BYTES) {
+            bl_set_err(err, "map '%s': %u entries of %u+%u bytes on %u CPUs exceed the %llu "
+                       "MiB limit per map", d->name, d->max_entries, d->key_size,
+                       d->value_size, (unsigned)ncpus, BL_MAP_MAX_BYTES >> 20);
+            return -E2BIG;
+        }
     }
     if (d->key_size > BL_MAP_MAX_KEY_SIZE) {
         bl_set_err(err, "map '%s': key_size %u exceeds %u bytes", d->name, d->key_size,
@@ -355,14 +372,17 @@ struct bl_map *bl_hash_create(const struct bl_map_def *d, char **err)
     uint32_t n_buckets = bucket_count(d->max_entries);
     int guarded = bl_guard_default();
     int values_rc = 0;
+    uint32_t ncpus = bl_map_type_percpu(d->type) ? bl_num_cpus() : 1;
+    int apart = guarded || bl_map_type_percpu(d->type);
     if (h) {
         h->value_off = sizeof(struct elem_head) + bl_round8(d->key_size);
-        /* guarded: the pool holds heads and keys only */
-        h->elem_size = guarded ? h->value_off : elem_size(d);
+        /* values apart: the pool holds heads and keys only */
+        h->elem_size = apart ? h->value_off : elem_size(d);
         h->pool = bl_map_area_alloc((size_t)d->max_entries * h->elem_size);
         h->buckets = bl_map_area_alloc((size_t)n_buckets * sizeof *h->buckets);
-        if (guarded) {
-            values_rc = bl_map_values_alloc(&h->values, d->value_size, d->max_entries, 1);
+        if (apart) {
+            values_rc = bl_map_values_alloc(&h->values, d->value_size, d->max_entries * ncpus,
+                                            guarded);
         } else if (h->pool) {
             h->values = (struct bl_map_values){
                 .base = h->pool + h->value_off, .stride = h->elem_size,
@@ -383,7 +403,9 @@ struct bl_map *bl_hash_create(const struct bl_map_def *d, char **err)
     }
     h->map.def = *d;
     h->map.ops = guarded ? &hash_ops_guarded : &hash_ops;
-    h->lru = d->type == BPFLUA_MAP_LRU_HASH;
+    h->lru = d->type == BPFLUA_MAP_LRU_HASH || d->type == BPFLUA_MAP_LRU_PERCPU_HASH;
+    h->map.ncpus = ncpus;
+    h->map.cpu_stride = ncpus > 1 ? (size_t)d->max_entries * h->values.stride : 0;
     h->bucket_mask = n_buckets - 1;
     memset(h->buckets, 0xff, (size_t)n_buckets * sizeof *h->buckets);
     /* free list in slot order, so a fresh map iterates in insertion order */

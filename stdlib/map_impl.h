@@ -32,11 +32,19 @@ struct bl_map_ops {
     int (*check)(struct bl_map *m);
 };
 
-/* The common head of every map instance. */
+/* The common head of every map instance. Per-CPU maps (ncpus > 1, or
+ * any percpu type) keep CPU c's slot of an element at the slot ops->lookup
+ * returns (CPU 0's) plus c * cpu_stride; maps.c picks the slot of the CPU
+ * a run is on (bl_run_cpu), so the types only ever deal with CPU 0's. */
 struct bl_map {
     struct bl_map_def def;
     const struct bl_map_ops *ops;
+    uint32_t ncpus;      /* slots per element: 1, or bl_num_cpus() for percpu types */
+    size_t cpu_stride;   /* bytes from one CPU's slot of an element to the next's */
 };
+
+/* 1 for the per-CPU map types */
+int bl_map_type_percpu(uint32_t type);
 
 static inline size_t bl_round8(size_t n)
 {
@@ -86,6 +94,8 @@ int bl_array_check(const struct bl_map_def *d, char **err);
 struct bl_map *bl_array_create(const struct bl_map_def *d, char **err);
 int bl_hash_check(const struct bl_map_def *d, char **err);
 struct bl_map *bl_hash_create(const struct bl_map_def *d, char **err);
+int bl_lpm_check(const struct bl_map_def *d, char **err);
+struct bl_map *bl_lpm_create(const struct bl_map_def *d, char **err);
 int bl_ringbuf_check(const struct bl_map_def *d, char **err);
 struct bl_map *bl_ringbuf_create(const struct bl_map_def *d, char **err);
 int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, uint64_t flags);

@@ -1,15 +1,55 @@
 /* maps.c - map instances by type, and the public map API of bpflua.h.
  *
- * Each type (map_array.c, map_hash.c, map_ringbuf.c) fills a struct
- * bl_map_ops; this file checks definitions, dispatches, and reaches an
- * object's instances through bl_object_map (created on first use).
+ * Each type (map_array.c, map_hash.c, map_lpm.c, map_ringbuf.c) fills a
+ * struct bl_map_ops; this file checks definitions, dispatches, and reaches
+ * an object's instances through bl_object_map (created on first use).
+ *
+ * Per-CPU maps: the types store every CPU's slot of an element at a fixed
+ * distance (bl_map.cpu_stride) from CPU 0's and know nothing else about
+ * CPUs; choosing the run's CPU slot, and the kernel's rule that a
+ * program's insert zeroes the other CPUs' slots, are done here once.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <bpf/libbpf.h>
 
 #include "map_impl.h"
+
+/* ---- CPUs ------------------------------------------------------------------ */
+
+#define MAX_CPUS 8192 /* the kernel's NR_CPUS ceiling; beyond it the count is suspect */
+
+static _Thread_local uint32_t run_cpu;
+
+uint32_t bl_num_cpus(void)
+{
+    static uint32_t n; /* libbpf caches it too; computed once, same value from any thread */
+    uint32_t cached = __atomic_load_n(&n, __ATOMIC_RELAXED);
+    if (!cached) {
+        int c = libbpf_num_possible_cpus();
+        cached = c < 1 ? 1 : c > MAX_CPUS ? MAX_CPUS : (uint32_t)c;
+        __atomic_store_n(&n, cached, __ATOMIC_RELAXED);
+    }
+    return cached;
+}
+
+void bl_set_run_cpu(uint32_t cpu)
+{
+    run_cpu = cpu < bl_num_cpus() ? cpu : 0;
+}
+
+uint32_t bl_run_cpu(void)
+{
+    return run_cpu;
+}
+
+int bl_map_type_percpu(uint32_t type)
+{
+    return type == BPFLUA_MAP_PERCPU_ARRAY || type == BPFLUA_MAP_PERCPU_HASH ||
+           type == BPFLUA_MAP_LRU_PERCPU_HASH;
+}
 
 #define HUGE_PAGE (2ul << 20)
 
@@ -60,12 +100,17 @@ int bl_map_check_def(const struct bl_map_def *d, char **err)
         return bl_array_check(d, err);
     case BPFLUA_MAP_HASH:
     case BPFLUA_MAP_LRU_HASH:
+    case BPFLUA_MAP_PERCPU_HASH:
+    case BPFLUA_MAP_LRU_PERCPU_HASH:
         return bl_hash_check(d, err);
+    case BPFLUA_MAP_LPM_TRIE:
+        return bl_lpm_check(d, err);
     case BPFLUA_MAP_RINGBUF:
         return bl_ringbuf_check(d, err);
     default:
-        bl_set_err(err, "map '%s': unsupported map type %u (hash 1, array 2, percpu_array 6, "
-                   "lru_hash 9, ringbuf 27)", d->name, d->type);
+        bl_set_err(err, "map '%s': unsupported map type %u (hash 1, array 2, percpu_hash 5, "
+                   "percpu_array 6, lru_hash 9, lru_percpu_hash 10, lpm_trie 11, ringbuf 27)",
+                   d->name, d->type);
         return -EINVAL;
     }
 }
@@ -80,7 +125,11 @@ struct bl_map *bl_map_create(const struct bl_map_def *d, char **err)
         return bl_array_create(d, err);
     case BPFLUA_MAP_HASH:
     case BPFLUA_MAP_LRU_HASH:
+    case BPFLUA_MAP_PERCPU_HASH:
+    case BPFLUA_MAP_LRU_PERCPU_HASH:
         return bl_hash_create(d, err);
+    case BPFLUA_MAP_LPM_TRIE:
+        return bl_lpm_create(d, err);
     default:
         return bl_ringbuf_create(d, err);
     }
@@ -99,7 +148,66 @@ const struct bl_map_def *bl_map_def(const struct bl_map *m)
 
 void *bl_map_lookup(struct bl_map *m, const void *key)
 {
-    return m && key ? m->ops->lookup(m, key, 1) : NULL;
+    if (!m || !key)
+        return NULL;
+    unsigned char *v = m->ops->lookup(m, key, 1);
+    if (v && m->cpu_stride)
+        v += run_cpu * m->cpu_stride;
+    return v;
+}
+
+void *bl_map_lookup_cpu(struct bl_map *m, const void *key, uint32_t cpu)
+{
+    if (!m || !key || cpu >= m->ncpus)
+        return NULL;
+    unsigned char *v = m->ops->lookup(m, key, 0);
+    return v ? v + cpu * m->cpu_stride : NULL;
+}
+
+/* A per-CPU update: one CPU's slot (cpu >= 0, a program's update: a new
+ * element's other slots are zeroed), or every slot from values (cpu < 0:
+ * ncpus slots round8(value_size) apart, or one value for all if
+ * all_same). The type inserts (with its errors and LRU eviction); the
+ * slots are written here. */
+static int percpu_update(struct bl_map *m, const void *key, const void *values, uint64_t flags,
+                         int cpu, int all_same)
+{
+    uint32_t vs = m->def.value_size;
+    if (flags > BL_EXIST)
+        return -EINVAL;
+    int fresh = 0;
+    unsigned char *base = m->ops->lookup(m, key, 1);
+    if (base && flags == BL_NOEXIST)
+        return -EEXIST;
+    if (!base) {
+        int rc = m->ops->update(m, key, values, flags);
+        if (rc)
+            return rc;
+        base = m->ops->lookup(m, key, 0);
+        if (!base)
+            return -ENOMEM; /* a type that does not keep what it inserted: cannot happen */
+        fresh = 1;
+    }
+    for (uint32_t c = 0; c < m->ncpus; c++) {
+        unsigned char *slot = base + c * m->cpu_stride;
+        if (cpu < 0)
+            memmove(slot, (const unsigned char *)values + (all_same ? 0 : c * bl_round8(vs)), vs);
+        else if (c == (uint32_t)cpu)
+            memmove(slot, values, vs);
+        else if (fresh)
+            memset(slot, 0, vs);
+    }
+    return 0;
+}
+
+int bl_map_update_cpus(struct bl_map *m, const void *key, const void *values, uint64_t flags,
+                       int all_same)
+{
+    if (!m || !key || !values)
+        return -EINVAL;
+    if (!bl_map_type_percpu(m->def.type))
+        return m->ops->update(m, key, values, flags);
+    return percpu_update(m, key, values, flags, -1, all_same);
 }
 
 void *bl_map_lookup_sys(struct bl_map *m, const void *key)
@@ -111,6 +219,8 @@ int bl_map_update(struct bl_map *m, const void *key, const void *value, uint64_t
 {
     if (!m || !key || !value)
         return -EINVAL;
+    if (m->cpu_stride)
+        return percpu_update(m, key, value, flags, (int)run_cpu, 0);
     return m->ops->update(m, key, value, flags);
 }
 
@@ -128,10 +238,28 @@ int bl_map_next_key(struct bl_map *m, const void *key, void *next_key)
     return m->ops->next_key(m, key, next_key);
 }
 
+struct cpu_visit {
+    bl_map_visit_fn fn;
+    void *ctx;
+};
+
+/* for_each on a per-CPU map hands the callback the run's CPU slot */
+static int visit_run_cpu(struct bl_map *m, void *key, void *value, void *arg)
+{
+    struct cpu_visit *v = arg;
+    return v->fn(m, key, (unsigned char *)value + run_cpu * m->cpu_stride, v->ctx);
+}
+
 long bl_map_for_each(struct bl_map *m, bl_map_visit_fn fn, void *ctx)
 {
     if (!m || !fn)
         return -EINVAL;
+    if (!m->ops->for_each)
+        return -EOPNOTSUPP;
+    if (m->cpu_stride) {
+        struct cpu_visit v = {fn, ctx};
+        return m->ops->for_each(m, visit_run_cpu, &v);
+    }
     return m->ops->for_each(m, fn, ctx);
 }
 
@@ -234,7 +362,83 @@ int bpflua_map_update(bpflua_object *obj, size_t map, const void *key, const voi
 {
     int rc = 0;
     struct bl_map *m = object_map(obj, map, &rc);
+    if (m && bl_map_type_percpu(m->def.type))
+        return bl_map_update_cpus(m, key, value, flags, 1);
     return m ? bl_map_update(m, key, value, flags) : rc;
+}
+
+int bpflua_num_possible_cpus(void)
+{
+    return (int)bl_num_cpus();
+}
+
+/* The instance of a per-CPU map, or NULL with the reason in *rc. */
+static struct bl_map *percpu_map(bpflua_object *obj, size_t map, int *rc)
+{
+    struct bl_map *m = object_map(obj, map, rc);
+    if (m && !bl_map_type_percpu(m->def.type)) {
+        *rc = -EINVAL;
+        return NULL;
+    }
+    return m;
+}
+
+int bpflua_map_lookup_percpu(bpflua_object *obj, size_t map, const void *key, void *values)
+{
+    int rc = 0;
+    struct bl_map *m = percpu_map(obj, map, &rc);
+    if (!m)
+        return rc;
+    if (!key || !values)
+        return -EINVAL;
+    size_t stride = bl_round8(m->def.value_size);
+    for (uint32_t c = 0; c < m->ncpus; c++) {
+        const void *v = bl_map_lookup_cpu(m, key, c);
+        if (!v)
+            return -ENOENT;
+        memcpy((unsigned char *)values + c * stride, v, m->def.value_size);
+        memset((unsigned char *)values + c * stride + m->def.value_size, 0,
+               stride - m->def.value_size);
+    }
+    return 0;
+}
+
+int bpflua_map_update_percpu(bpflua_object *obj, size_t map, const void *key,
+                             const void *values, uint64_t flags)
+{
+    int rc = 0;
+    struct bl_map *m = percpu_map(obj, map, &rc);
+    return m ? bl_map_update_cpus(m, key, values, flags, 0) : rc;
+}
+
+int bpflua_map_lookup_cpu(bpflua_object *obj, size_t map, const void *key, uint32_t cpu,
+                          void *value)
+{
+    int rc = 0;
+    struct bl_map *m = object_map(obj, map, &rc);
+    if (!m)
+        return rc;
+    if (!key || !value || cpu >= m->ncpus)
+        return -EINVAL;
+    if (m->def.type == BPFLUA_MAP_RINGBUF)
+        return -EOPNOTSUPP;
+    const void *v = bl_map_lookup_cpu(m, key, cpu);
+    if (!v)
+        return -ENOENT;
+    memcpy(value, v, m->def.value_size);
+    return 0;
+}
+
+int bpflua_map_update_cpu(bpflua_object *obj, size_t map, const void *key, uint32_t cpu,
+                          const void *value, uint64_t flags)
+{
+    int rc = 0;
+    struct bl_map *m = percpu_map(obj, map, &rc);
+    if (!m)
+        return rc;
+    if (!key || !value || cpu >= m->ncpus)
+        return -EINVAL;
+    return percpu_update(m, key, value, flags, (int)cpu, 0);
 }
 
 int bpflua_map_delete(bpflua_object *obj, size_t map, const void *key)

@@ -53,6 +53,23 @@ long bl_map_for_each(struct bl_map *m,
  * -EFAULT if something wrote outside a value since the last check (the
  * canaries and slack are restored). 0 for unguarded maps. */
 int bl_map_guard_check(struct bl_map *m);
+/* Per-CPU maps (percpu_array, percpu_hash, lru_percpu_hash) hold one
+ * slot per possible CPU (bl_num_cpus(), libbpf_num_possible_cpus() as the
+ * kernel counts them). A program's lookup and update see the slot of the
+ * CPU the run is on (bl_run_cpu(), set by bpflua_run; CPU 0 unless told);
+ * bl_map_lookup_sys gives CPU 0's slot. A program's update that inserts a
+ * new element zeroes the other CPUs' slots, as the kernel does. */
+uint32_t bl_num_cpus(void);
+void bl_set_run_cpu(uint32_t cpu);
+uint32_t bl_run_cpu(void);
+/* CPU cpu's slot of key's value (any map: non-percpu maps have one slot,
+ * CPU 0's), or NULL if key is absent or cpu out of range. */
+void *bl_map_lookup_cpu(struct bl_map *m, const void *key, uint32_t cpu);
+/* bpf(2)'s per-CPU update: values holds bl_num_cpus() slots, each
+ * round8(value_size) bytes apart (the kernel's layout). all_same: values
+ * is one value written to every CPU's slot. Non-percpu maps: one value. */
+int bl_map_update_cpus(struct bl_map *m, const void *key, const void *values, uint64_t flags,
+                       int all_same);
 /* Ring buffer. output: 0, -EAGAIN when the record does not fit (as the
  * kernel), -EINVAL for flags other than BPF_RB_NO_WAKEUP/FORCE_WAKEUP.
  * pop: the oldest record's size (0 if empty; zero-length records are

@@ -556,24 +556,16 @@ static int assemble_insn(struct assembler *as, char *s)
 /* .map NAME TYPE key=K value=V entries=N [flags=F] */
 static int directive_map(struct assembler *as, char *s)
 {
-    static const struct { const char *name; uint32_t type; } types[] = {
-        { "hash", BPFLUA_MAP_HASH }, { "array", BPFLUA_MAP_ARRAY },
-        { "lru_hash", BPFLUA_MAP_LRU_HASH }, { "percpu_array", BPFLUA_MAP_PERCPU_ARRAY },
-        { "ringbuf", BPFLUA_MAP_RINGBUF },
-    };
     char *save = NULL;
     char *name = strtok_r(s, " \t", &save);
     char *type = strtok_r(NULL, " \t", &save);
     if (!name || !type)
         return fail(as, "'.map' needs NAME TYPE key=K value=V entries=N");
     struct bpflua_map_spec spec = { .name = name };
-    size_t t;
-    for (t = 0; t < sizeof types / sizeof types[0]; t++)
-        if (strcmp(type, types[t].name) == 0)
-            break;
-    if (t == sizeof types / sizeof types[0])
-        return fail(as, "unknown map type '%s' (hash, array, lru_hash, percpu_array, ringbuf)", type);
-    spec.type = types[t].type;
+    spec.type = bl_map_type_by_name(type);
+    if (!spec.type)
+        return fail(as, "unknown map type '%s' (the kernel's names: hash, array, lru_hash, "
+                    "percpu_array, percpu_hash, lpm_trie, ringbuf, ...)", type);
     for (char *kv; (kv = strtok_r(NULL, " \t", &save));) {
         char *eq = strchr(kv, '=');
         int64_t v;

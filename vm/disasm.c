@@ -226,11 +226,7 @@ static int disasm_maps(const bpflua_object *obj, struct bl_strbuf *sb)
     int rc = 0;
     for (uint32_t i = 0; i < obj->n_maps; i++) {
         const struct bl_map_def *m = &obj->maps[i];
-        const char *type = m->type == BPFLUA_MAP_HASH ? "hash"
-                         : m->type == BPFLUA_MAP_ARRAY ? "array"
-                         : m->type == BPFLUA_MAP_LRU_HASH ? "lru_hash"
-                         : m->type == BPFLUA_MAP_PERCPU_ARRAY ? "percpu_array"
-                         : m->type == BPFLUA_MAP_RINGBUF ? "ringbuf" : NULL;
+        const char *type = bl_map_type_name(m->type);
         if (!type) {
             rc |= bl_strbuf_printf(sb, "; map %s has type %u, which the assembler cannot declare\n",
                                    m->name, m->type);

@@ -82,11 +82,64 @@ struct call_meta {
     int has_func;
 };
 
+/* The kernel's check_map_func_compatibility, both halves: map types only
+ * some helpers take, and helpers that take only some map types. */
+static int map_takes(uint32_t type, uint32_t helper)
+{
+    switch (type) {
+    case BPFLUA_MAP_PROG_ARRAY:
+        return helper == BL_HELPER_TAIL_CALL;
+    case BPFLUA_MAP_PERF_EVENT_ARRAY:
+        return helper == BL_HELPER_PERF_EVENT_READ || helper == BL_HELPER_PERF_EVENT_OUTPUT ||
+               helper == BL_HELPER_PERF_EVENT_READ_VALUE || helper == BL_HELPER_SKB_OUTPUT ||
+               helper == BL_HELPER_XDP_OUTPUT;
+    case BPFLUA_MAP_RINGBUF:
+        return helper == BL_HELPER_RINGBUF_OUTPUT || helper == BL_HELPER_RINGBUF_RESERVE ||
+               helper == BL_HELPER_RINGBUF_QUERY;
+    case BPFLUA_MAP_STACK_TRACE:
+        return helper == BL_HELPER_GET_STACKID;
+    case BPFLUA_MAP_ARRAY_OF_MAPS:
+    case BPFLUA_MAP_HASH_OF_MAPS:
+        return helper == BL_HELPER_MAP_LOOKUP_ELEM;
+    case BPFLUA_MAP_DEVMAP:
+    case BPFLUA_MAP_DEVMAP_HASH:
+    case BPFLUA_MAP_XSKMAP:
+        return helper == BL_HELPER_REDIRECT_MAP || helper == BL_HELPER_MAP_LOOKUP_ELEM;
+    case BPFLUA_MAP_CPUMAP:
+        return helper == BL_HELPER_REDIRECT_MAP;
+    case BPFLUA_MAP_QUEUE:
+    case BPFLUA_MAP_STACK:
+        return helper == BL_HELPER_MAP_PUSH_ELEM || helper == BL_HELPER_MAP_POP_ELEM ||
+               helper == BL_HELPER_MAP_PEEK_ELEM;
+    }
+    switch (helper) {
+    case BL_HELPER_TAIL_CALL:
+    case BL_HELPER_PERF_EVENT_READ:
+    case BL_HELPER_PERF_EVENT_OUTPUT:
+    case BL_HELPER_PERF_EVENT_READ_VALUE:
+    case BL_HELPER_SKB_OUTPUT:
+    case BL_HELPER_XDP_OUTPUT:
+    case BL_HELPER_RINGBUF_OUTPUT:
+    case BL_HELPER_RINGBUF_RESERVE:
+    case BL_HELPER_RINGBUF_QUERY:
+    case BL_HELPER_GET_STACKID:
+    case BL_HELPER_REDIRECT_MAP:
+    case BL_HELPER_MAP_PUSH_ELEM:
+    case BL_HELPER_MAP_POP_ELEM:
+    case BL_HELPER_MAP_PEEK_ELEM:
+        return 0; /* their map types returned above */
+    case BL_HELPER_FOR_EACH_MAP_ELEM: /* the types with a map_for_each_callback */
+        return type == BPFLUA_MAP_HASH || type == BPFLUA_MAP_LRU_HASH ||
+               type == BPFLUA_MAP_PERCPU_HASH || type == BPFLUA_MAP_LRU_PERCPU_HASH ||
+               type == BPFLUA_MAP_ARRAY || type == BPFLUA_MAP_PERCPU_ARRAY;
+    }
+    return 1;
+}
+
 static int check_map_compat(struct bl_venv *env, uint32_t helper, const char *name, int map)
 {
     uint32_t type = env->obj->maps[map].type;
-    int ringbuf_helper = helper == BL_HELPER_RINGBUF_OUTPUT;
-    if ((type == BPFLUA_MAP_RINGBUF) != ringbuf_helper)
+    if (!map_takes(type, helper))
         return vf_reject(env, "cannot pass map_type %u into func bpf_%s#%u", type, name, helper);
     return 0;
 }

@@ -274,6 +274,34 @@ describe("the bpf module", function()
       assert.has_error(function() small[5] = 5 end, "cannot update map 'small': map is full")
     end)
 
+    it("show every CPU's slot of a per-CPU map", function()
+      -- pc[0] += 1 on the CPU of the run; key 1 set from Lua: every slot
+      local p = bpf.asm(".map pc percpu_hash key=4 value=8 entries=4\n" ..
+        "stw [%r10-4], 0\nlddw %r1, map:pc\nmov %r2, %r10\nadd %r2, -4\ncall 1\n" ..
+        "jne %r0, 0, +10\nstdw [%r10-16], 1\nlddw %r1, map:pc\nmov %r2, %r10\nadd %r2, -4\n" ..
+        "mov %r3, %r10\nadd %r3, -16\nmov %r4, 0\ncall 2\nja +3\n" ..
+        "ldxdw %r1, [%r0]\nadd %r1, 1\nstxdw [%r0], %r1\nmov %r0, 2\nexit\n", "pc")
+      local n = bpf.num_possible_cpus()
+      assert.is_true(n >= 1)
+      local last = n - 1
+      p:run(PKT60, { engine = "interp" })
+      p:run(PKT60, { engine = "interp", cpu = last })
+      p:run(PKT60, { engine = "interp", cpu = last })
+      local slots = p.maps.pc:cpus(0)
+      assert.equal(n, #slots)
+      if n > 1 then
+        assert.equal(1, slots[1])
+        assert.equal(2, slots[n])
+      else
+        assert.equal(3, slots[1])
+      end
+      assert.equal(slots[1], p.maps.pc[0])      -- plain indexing: CPU 0's slot
+      p.maps.pc[1] = 7                           -- a write from Lua: every slot
+      for _, v in ipairs(p.maps.pc:cpus(1)) do assert.equal(7, v) end
+      assert.is_nil(p.maps.pc:cpus(2))
+      assert.has_error(function() p:run(PKT60, { cpu = n }) end)
+    end)
+
     it("keep their object alive", function()
       local hits = bpf.compile(COUNTER).maps.hits
       collectgarbage()

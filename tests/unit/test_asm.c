@@ -255,7 +255,7 @@ static void test_errors(void **state)
     expect_error("a:\na:\nexit", "t.asm:2: label 'a' defined twice");
     expect_error("lddw %r1, map:nope\nexit", "t.asm:1: undefined map 'nope'");
     expect_error(".map m tree key=4 value=4 entries=1\nexit",
-                 "t.asm:1: unknown map type 'tree' (hash, array, lru_hash, percpu_array, ringbuf)");
+                 "t.asm:1: unknown map type 'tree' (the kernel's names: hash, array, lru_hash, percpu_array, percpu_hash, lpm_trie, ringbuf, ...)");
     expect_error("ldxw %r0, [%r1+70000]\nexit",
                  "t.asm:1: bad offset in memory operand '[%r1+70000]'");
     expect_error("ldxw %r0, %r1\nexit",

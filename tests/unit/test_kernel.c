@@ -5,6 +5,7 @@
  * Skips (with the reason) where bpf(2) cannot load programs.
  */
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include <bpf/bpf.h>
+#include <linux/bpf.h>
 
 #include "core/bpflua.h"
 #include "engine/kernel.h"
@@ -152,6 +154,95 @@ static void test_clang_objects_through_writer(void **state)
 #endif
 }
 
+/* The kernel's and our engines' slots of per-CPU map m agree, key by key. */
+static void same_percpu_slots(bpflua_object *kobj, bpflua_object *obj, size_t m, const char *engine)
+{
+    int fd = bl_kernel_map_fd(kobj, m), n = bpflua_num_possible_cpus(), keys = 0;
+    uint64_t kv[256], ov[256];
+    assert_true(fd >= 0 && n <= 256);
+    uint32_t key;
+    for (int r = bpf_map_get_next_key(fd, NULL, &key); r == 0;
+         r = bpf_map_get_next_key(fd, &key, &key)) {
+        keys++;
+        assert_int_equal(bpf_map_lookup_elem(fd, &key, kv), 0);
+        assert_int_equal(bpflua_map_lookup_percpu(obj, m, &key, ov), 0);
+        if (memcmp(kv, ov, (size_t)n * 8) != 0)
+            fail_msg("%s: map %zu key %u: the slots differ from the kernel's", engine, m, key);
+    }
+    for (int r = bpflua_map_next_key(obj, m, NULL, &key); r == 0;
+         r = bpflua_map_next_key(obj, m, &key, &key))
+        keys--;
+    assert_int_equal(keys, 0);
+}
+
+/* percpu_lpm.o (clang): the same verdicts and the same per-CPU slots and
+ * routes in the kernel (BPF_PROG_TEST_RUN on the CPU this test is pinned
+ * to) and in the interpreter and the JIT told to run on that CPU. */
+static void test_percpu_lpm_object(void **state)
+{
+    (void)state;
+    NEED_KERNEL();
+#ifdef BPFLUA_ELF_OBJ_DIR
+    cpu_set_t set;
+    uint32_t cpu = 0;
+    assert_int_equal(sched_getaffinity(0, sizeof set, &set), 0);
+    while (!CPU_ISSET(cpu, &set))
+        cpu++;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    assert_int_equal(sched_setaffinity(0, sizeof set, &set), 0);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/percpu_lpm.o", BPFLUA_ELF_OBJ_DIR);
+    bpflua_object *kobj = bpflua_object_open_elf(path, NULL);
+    assert_non_null(kobj);
+    static const uint8_t pkts[4][5] = {
+        {6, 10, 1, 2, 3}, {17, 10, 9, 9, 9}, {6, 11, 0, 0, 0}, {1, 10, 1, 255, 255},
+    };
+    static const uint64_t want[4] = {XDP_DROP, XDP_PASS, XDP_TX, XDP_DROP};
+    for (int i = 0; i < 4; i++) {
+        uint8_t pkt[40] = {0};
+        memcpy(pkt, pkts[i], 5);
+        assert_int_equal(kernel_run(kobj, "route", pkt, sizeof pkt - (size_t)i), want[i]);
+    }
+    static const enum bpflua_engine engines[2] = {BPFLUA_ENGINE_INTERP, BPFLUA_ENGINE_JIT};
+    for (int e = 0; e < 2; e++) {
+        bpflua_object *obj = bpflua_object_open_elf(path, NULL);
+        assert_non_null(obj);
+        struct bpflua_run_opts ro = {.engine = engines[e], .cpu = cpu};
+        struct bpflua_run_result res;
+        int rc = 0;
+        for (int i = 0; i < 4 && rc == 0; i++) {
+            uint8_t pkt[40] = {0};
+            memcpy(pkt, pkts[i], 5);
+            rc = bpflua_run(obj, 0, pkt, sizeof pkt - (size_t)i, &ro, &res, NULL);
+            if (rc == 0)
+                assert_int_equal(res.retval, want[i]);
+        }
+        if (rc == -ENOTSUP) { /* no JIT here */
+            bpflua_object_free(obj);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        const char *name = e ? "jit" : "interp";
+        same_percpu_slots(kobj, obj, 0, name);
+        same_percpu_slots(kobj, obj, 1, name);
+        /* the routes, in the same next_key order */
+        int fd = bl_kernel_map_fd(kobj, 2);
+        struct { uint32_t len; uint8_t a[4]; } kk, ok;
+        int kr = bpf_map_get_next_key(fd, NULL, &kk), orc = bpflua_map_next_key(obj, 2, NULL, &ok);
+        for (; kr == 0 && orc == 0;
+             kr = bpf_map_get_next_key(fd, &kk, &kk), orc = bpflua_map_next_key(obj, 2, &ok, &ok))
+            assert_memory_equal(&kk, &ok, sizeof kk);
+        assert_int_equal(kr, orc);
+        bpflua_object_free(obj);
+    }
+    bpflua_object_free(kobj);
+#else
+    printf("# skip: no clang-built objects\n");
+    skip();
+#endif
+}
+
 /* A program the kernel rejects: the error names the source line. */
 static void test_rejection_names_source_line(void **state)
 {
@@ -194,15 +285,31 @@ static void test_all_map_types(void **state)
         ".map pa percpu_array key=4 value=8 entries=2\n"
         ".map lru lru_hash key=2 value=2 entries=4\n"
         ".map rb ringbuf key=0 value=0 entries=4096\n"
+        ".map ph percpu_hash key=4 value=8 entries=4\n"
+        ".map lph lru_percpu_hash key=4 value=12 entries=4\n"
+        ".map lpm lpm_trie key=20 value=3 entries=4 flags=1\n"
         "  lddw %r1, map:h\n  lddw %r1, map:a\n  lddw %r1, map:pa\n  lddw %r1, map:lru\n"
+        "  lddw %r1, map:ph\n  lddw %r1, map:lph\n  lddw %r1, map:lpm\n"
         "  stdw [%r10-8], 42\n"
         "  lddw %r1, map:rb\n  mov %r2, %r10\n  add %r2, -8\n  mov %r3, 8\n  mov %r4, 0\n"
         "  call 130\n"
         "  mov %r0, 2\n  exit\n", "maps");
     uint8_t pkt[14] = {0};
     assert_int_equal(kernel_run(obj, "maps", pkt, sizeof pkt), 2);
-    for (uint32_t m = 0; m < 5; m++)
+    for (uint32_t m = 0; m < 8; m++)
         assert_true(bl_kernel_map_fd(obj, m) >= 0);
+    static const uint32_t types[8] = {BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY,
+        BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_RINGBUF,
+        BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE};
+    for (uint32_t m = 0; m < 8; m++) {
+        struct bpf_map_info mi;
+        uint32_t mlen = sizeof mi;
+        memset(&mi, 0, sizeof mi);
+        assert_int_equal(bpf_obj_get_info_by_fd(bl_kernel_map_fd(obj, m), &mi, &mlen), 0);
+        assert_int_equal(mi.type, types[m]);
+        if (m == 7) /* created with our BTF: the lpm key is a struct, as the kernel insists */
+            assert_true(mi.btf_key_type_id != 0);
+    }
     struct bpf_map_info info;
     uint32_t len = sizeof info;
     memset(&info, 0, sizeof info);
@@ -258,6 +365,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loop_maps_parity),
+        cmocka_unit_test(test_percpu_lpm_object),
         cmocka_unit_test(test_multi_prog_object),
         cmocka_unit_test(test_clang_objects_through_writer),
         cmocka_unit_test(test_rejection_names_source_line),

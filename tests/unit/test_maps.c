@@ -1,6 +1,7 @@
 /* test_maps.c - every map operation with the kernel's errnos: arrays,
  * hash and lru_hash (full maps, eviction order, iteration with deletion),
- * ring buffers, and the public map API of an object; all of it with the
+ * per-CPU maps (a slot per CPU, the run's CPU's slot), lpm_trie (longest
+ * match, exact update/delete, post-order next_key), ring buffers, and the public map API of an object; all of it with the
  * values unguarded and guarded (stdlib/map_values.c). */
 #include <errno.h>
 #include <setjmp.h>
@@ -429,6 +430,188 @@ static void ringbuf_records(void **state)
     bl_map_free(m);
 }
 
+/* ---- per-CPU maps ----------------------------------------------------------- */
+
+/* CPU cpu's u64 slot of key k, or -1 if absent */
+static int64_t slot(struct bl_map *m, uint32_t k, uint32_t cpu)
+{
+    const uint64_t *v = bl_map_lookup_cpu(m, &k, cpu);
+    return v ? (int64_t)*v : -1;
+}
+
+static int sum_visit(struct bl_map *m, void *key, void *value, void *ctx)
+{
+    *(uint64_t *)ctx += *(uint64_t *)value;
+    return 0;
+}
+
+static void percpu_type(uint32_t type)
+{
+    uint32_t n = bl_num_cpus(), last = n - 1;
+    struct bl_map *m = make(type, 4, 8, 4);
+    uint64_t v;
+    bl_set_run_cpu(0);
+    assert_int_equal(put(m, 1, 10, BL_ANY), 0);
+    assert_int_equal(slot(m, 1, 0), 10);
+    for (uint32_t c = 1; c < n; c++)
+        assert_int_equal(slot(m, 1, c), 0);      /* a program's insert zeroes the others */
+    assert_int_equal(slot(m, 1, n), -1);         /* no such CPU */
+    /* the run on the last CPU sees and writes its own slot only */
+    bl_set_run_cpu(last);
+    assert_int_equal(bl_run_cpu(), last);
+    assert_int_equal(get(m, 1, &v), 0);
+    assert_int_equal(v, n > 1 ? 0 : 10);
+    assert_int_equal(put(m, 1, 20, BL_EXIST), 0);
+    assert_int_equal(slot(m, 1, last), 20);
+    assert_int_equal(slot(m, 1, 0), n > 1 ? 10 : 20);
+    assert_int_equal(put(m, 1, 30, BL_NOEXIST), -EEXIST);
+    assert_int_equal(put(m, 1, 30, 4), -EINVAL);
+    uint64_t sum = 0;
+    assert_int_equal(bl_map_for_each(m, sum_visit, &sum), type == BPFLUA_MAP_PERCPU_ARRAY ? 4 : 1);
+    assert_int_equal(sum, 20);                   /* the run's CPU's slots */
+    /* bpf(2)'s layout: one slot per CPU, 8 bytes apart */
+    uint64_t all[64];
+    assert_true(n <= 64);
+    for (uint32_t c = 0; c < n; c++)
+        all[c] = 100 + c;
+    uint32_t k = 2;
+    assert_int_equal(bl_map_update_cpus(m, &k, all, BL_ANY, 0), 0);
+    for (uint32_t c = 0; c < n; c++)
+        assert_int_equal(slot(m, 2, c), 100 + c);
+    assert_int_equal(bl_map_update_cpus(m, &k, all, BL_ANY, 1), 0);
+    for (uint32_t c = 0; c < n; c++)
+        assert_int_equal(slot(m, 2, c), 100);
+    bl_set_run_cpu(0);
+    assert_int_equal(*(uint64_t *)bl_map_lookup_sys(m, &k), 100); /* CPU 0's */
+    if (type == BPFLUA_MAP_PERCPU_ARRAY) {
+        assert_int_equal(put(m, 4, 1, BL_ANY), -E2BIG);
+        assert_int_equal(bl_map_delete(m, &k), -EINVAL);
+    } else {
+        assert_int_equal(put(m, 3, 1, BL_EXIST), -ENOENT);
+        assert_int_equal(put(m, 3, 1, BL_ANY), 0);
+        assert_int_equal(put(m, 4, 1, BL_ANY), 0);
+        /* full: the plain hash refuses, the LRU one evicts its oldest (key 1) */
+        if (type == BPFLUA_MAP_PERCPU_HASH) {
+            assert_int_equal(put(m, 5, 1, BL_ANY), -E2BIG);
+        } else {
+            assert_int_equal(put(m, 5, 7, BL_ANY), 0);
+            assert_int_equal(slot(m, 1, 0), -1);
+            /* the reused element's other slots do not leak the evicted values */
+            for (uint32_t c = 1; c < n; c++)
+                assert_int_equal(slot(m, 5, c), 0);
+        }
+        assert_int_equal(bl_map_delete(m, &k), 0);
+        assert_int_equal(slot(m, 2, last), -1);
+    }
+    bl_map_free(m);
+}
+
+static void percpu_maps(void **state)
+{
+    assert_true(bl_num_cpus() >= 1);
+    percpu_type(BPFLUA_MAP_PERCPU_ARRAY);
+    percpu_type(BPFLUA_MAP_PERCPU_HASH);
+    percpu_type(BPFLUA_MAP_LRU_PERCPU_HASH);
+}
+
+/* ---- lpm_trie ---------------------------------------------------------------- */
+
+struct v4key { uint32_t len; uint8_t a[4]; };
+
+static struct v4key v4(uint32_t len, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+    struct v4key k = {len, {a, b, c, d}};
+    return k;
+}
+
+static int lpm_put(struct bl_map *m, struct v4key k, uint64_t v, uint64_t flags)
+{
+    return bl_map_update(m, &k, &v, flags);
+}
+
+static int64_t lpm_get(struct bl_map *m, struct v4key k)
+{
+    const uint64_t *v = bl_map_lookup(m, &k);
+    return v ? (int64_t)*v : -1;
+}
+
+static void lpm_ops(void **state)
+{
+    struct bl_map_def d = tu_map_def("lpm", BPFLUA_MAP_LPM_TRIE, 8, 8, 6, 1);
+    struct bl_map *m = bl_map_create(&d, NULL);
+    assert_non_null(m);
+    assert_int_equal(lpm_put(m, v4(8, 10, 0, 0, 0), 1, BL_NOEXIST), 0);
+    assert_int_equal(lpm_put(m, v4(16, 10, 1, 0, 0), 2, BL_ANY), 0);
+    assert_int_equal(lpm_put(m, v4(24, 10, 1, 2, 0), 3, BL_ANY), 0);
+    assert_int_equal(lpm_put(m, v4(0, 0, 0, 0, 0), 4, BL_ANY), 0);
+    assert_int_equal(lpm_put(m, v4(9, 10, 128, 0, 0), 5, BL_ANY), 0);
+    assert_int_equal(lpm_get(m, v4(32, 10, 1, 2, 3)), 3);
+    assert_int_equal(lpm_get(m, v4(32, 10, 1, 3, 3)), 2);
+    assert_int_equal(lpm_get(m, v4(32, 10, 2, 0, 0)), 1);
+    assert_int_equal(lpm_get(m, v4(32, 10, 200, 0, 0)), 5);
+    assert_int_equal(lpm_get(m, v4(32, 11, 0, 0, 0)), 4);
+    assert_int_equal(lpm_get(m, v4(16, 10, 1, 2, 3)), 2);   /* the key's own length bounds it */
+    assert_int_equal(lpm_get(m, v4(33, 10, 1, 2, 3)), -1);  /* beyond 32: none, as 6.18 */
+    /* exact prefixes: host bits ignored, lengths past 32 refused */
+    assert_int_equal(lpm_put(m, v4(24, 10, 1, 2, 99), 6, BL_NOEXIST), -EEXIST);
+    assert_int_equal(lpm_put(m, v4(24, 10, 1, 2, 99), 6, BL_EXIST), 0);
+    assert_int_equal(lpm_get(m, v4(32, 10, 1, 2, 3)), 6);
+    assert_int_equal(lpm_put(m, v4(25, 10, 1, 2, 0), 7, BL_EXIST), -ENOENT);
+    assert_int_equal(lpm_put(m, v4(33, 10, 1, 2, 0), 7, BL_ANY), -EINVAL);
+    assert_int_equal(lpm_put(m, v4(8, 10, 1, 2, 0), 7, 3), -EINVAL);
+    struct v4key k = v4(33, 0, 0, 0, 0);
+    assert_int_equal(bl_map_delete(m, &k), -EINVAL);
+    k = v4(0, 0, 0, 0, 0);
+    assert_int_equal(bl_map_delete(m, &k), 0);
+    assert_int_equal(bl_map_delete(m, &k), -ENOENT);
+    assert_int_equal(lpm_get(m, v4(32, 11, 0, 0, 0)), -1);
+    assert_int_equal(lpm_put(m, v4(16, 192, 168, 0, 0), 8, BL_ANY), 0);
+    assert_int_equal(lpm_put(m, v4(32, 1, 2, 3, 4), 9, BL_ANY), 0);
+    assert_int_equal(lpm_put(m, v4(32, 1, 2, 3, 5), 9, BL_ANY), -ENOSPC); /* full */
+    assert_int_equal(lpm_put(m, v4(32, 1, 2, 3, 4), 10, BL_ANY), 0);     /* in place: fine */
+    /* next_key in the kernel's post-order */
+    static const struct { uint32_t len; uint8_t a[4]; } order[] = {
+        {32, {1, 2, 3, 4}}, {24, {10, 1, 2, 99}}, {16, {10, 1, 0, 0}}, {9, {10, 128, 0, 0}},
+        {8, {10, 0, 0, 0}}, {16, {192, 168, 0, 0}},
+    };
+    struct v4key cur, next;
+    int rc = bl_map_next_key(m, NULL, &next);
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        assert_int_equal(rc, 0);
+        assert_int_equal(next.len, order[i].len);
+        assert_memory_equal(next.a, order[i].a, 4);
+        cur = next;
+        rc = bl_map_next_key(m, &cur, &next);
+    }
+    assert_int_equal(rc, -ENOENT);
+    k = v4(20, 7, 7, 7, 7); /* missing: restart from the first */
+    assert_int_equal(bl_map_next_key(m, &k, &next), 0);
+    assert_int_equal(next.len, 32);
+    assert_int_equal(bl_map_for_each(m, sum_visit, &(uint64_t){0}), -EOPNOTSUPP);
+    bl_map_free(m);
+
+    /* any data size: 1 byte and 16 bytes (IPv6) */
+    d = tu_map_def("lpm1", BPFLUA_MAP_LPM_TRIE, 5, 1, 2, 1);
+    m = bl_map_create(&d, NULL);
+    assert_non_null(m);
+    uint8_t k1[5] = {3, 0, 0, 0, 0xa0}, q1[5] = {8, 0, 0, 0, 0xbf}, val = 42;
+    assert_int_equal(bl_map_update(m, k1, &val, BL_ANY), 0);
+    assert_non_null(bl_map_lookup(m, q1));
+    q1[4] = 0x40;
+    assert_null(bl_map_lookup(m, q1));
+    bl_map_free(m);
+    d = tu_map_def("lpm6", BPFLUA_MAP_LPM_TRIE, 20, 4, 8, 1);
+    m = bl_map_create(&d, NULL);
+    assert_non_null(m);
+    uint8_t k6[20] = {64, 0, 0, 0, 0x20, 0x01, 0x0d, 0xb8}, q6[20] = {128, 0, 0, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 1};
+    uint32_t v6 = 6;
+    assert_int_equal(bl_map_update(m, k6, &v6, BL_ANY), 0);
+    assert_int_equal(*(uint32_t *)bl_map_lookup(m, q6), 6);
+    q6[7] = 0xb9;
+    assert_null(bl_map_lookup(m, q6));
+    bl_map_free(m);
+}
+
 /* ---- definitions ----------------------------------------------------------- */
 
 static void bad_definitions(void **state)
@@ -449,6 +632,16 @@ static void bad_definitions(void **state)
         {def(BPFLUA_MAP_RINGBUF, 0, 0, 5000), -EINVAL},
         {def(BPFLUA_MAP_RINGBUF, 0, 0, 1024), -EINVAL},
         {def(BPFLUA_MAP_RINGBUF, 4, 0, 4096), -EINVAL},
+        {def(BPFLUA_MAP_PERCPU_HASH, 4, 40000, 1), -E2BIG},
+        {def(BPFLUA_MAP_LRU_PERCPU_HASH, 4, 0, 1), -EINVAL},
+        {def(BPFLUA_MAP_PERCPU_HASH, 8, 8, 100000000), -E2BIG},
+        {def(BPFLUA_MAP_LPM_TRIE, 8, 8, 16), -EINVAL},          /* no BPF_F_NO_PREALLOC */
+        {tu_map_def("lpm4", BPFLUA_MAP_LPM_TRIE, 4, 8, 16, 1), -EINVAL},   /* no data */
+        {tu_map_def("lpm261", BPFLUA_MAP_LPM_TRIE, 261, 8, 16, 1), -EINVAL},
+        {tu_map_def("lpmv0", BPFLUA_MAP_LPM_TRIE, 8, 0, 16, 1), -EINVAL},
+        {tu_map_def("lpmn0", BPFLUA_MAP_LPM_TRIE, 8, 8, 0, 1), -EINVAL},
+        {tu_map_def("lpmfl", BPFLUA_MAP_LPM_TRIE, 8, 8, 16, 3), -EINVAL},
+        {tu_map_def("lpmbig", BPFLUA_MAP_LPM_TRIE, 260, 8, 100000000, 1), -E2BIG},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *err = NULL;
@@ -559,6 +752,8 @@ int main(void)
         cmocka_unit_test(lru_long_run),
         cmocka_unit_test(lru_matches_model),
         cmocka_unit_test(ringbuf_records),
+        cmocka_unit_test(percpu_maps),
+        cmocka_unit_test(lpm_ops),
         cmocka_unit_test(bad_definitions),
         cmocka_unit_test(object_api),
     };

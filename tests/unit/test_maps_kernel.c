@@ -36,6 +36,7 @@
 static const char *skip_reason;      /* no bpf(2) maps at all */
 static const char *prog_skip_reason; /* maps, but no XDP programs with bpf_loop */
 static int n_cpus = 1;
+static uint32_t pinned_cpu; /* the CPU main() pins the test to: the kernel's runs are there */
 
 struct pair {
     struct bl_map *ours;
@@ -77,7 +78,8 @@ static void open_pair(struct pair *p, uint32_t type, uint32_t ks, uint32_t vs, u
     p->fd = kernel_create(&p->def);
     assert_true(p->fd >= 0);
     p->kvalue_size = vs;
-    if (type == BPFLUA_MAP_PERCPU_ARRAY)
+    if (type == BPFLUA_MAP_PERCPU_ARRAY || type == BPFLUA_MAP_PERCPU_HASH ||
+        type == BPFLUA_MAP_LRU_PERCPU_HASH)
         p->kvalue_size = ((vs + 7) & ~7u) * (size_t)n_cpus;
 }
 
@@ -129,7 +131,7 @@ static int next_key_both(struct pair *p, const uint32_t *key, uint32_t *ours_nex
     if (ours != theirs)
         fail_msg("next_key: bpflua %d, kernel %d", ours, theirs);
     /* hash iteration order is the map's own business; arrays agree */
-    if (ours == 0 && p->def.type != BPFLUA_MAP_HASH && p->def.type != BPFLUA_MAP_LRU_HASH)
+    if (ours == 0 && (p->def.type == BPFLUA_MAP_ARRAY || p->def.type == BPFLUA_MAP_PERCPU_ARRAY))
         assert_int_equal(*ours_next, theirs_next);
     return ours;
 }
@@ -300,6 +302,142 @@ static void lru_parity(void **state)
     close_pair(&p);
 }
 
+/* ---- per-CPU maps: every slot --------------------------------------------------- */
+
+/* Distinct values per CPU through bpf(2)'s layout, and a program-style
+ * update on one CPU: both maps hold the same slots. */
+static void percpu_slots_sequence(uint32_t type)
+{
+    struct pair p;
+    open_pair(&p, type, 4, 8, 4, 0);
+    uint64_t vals[64], kvals[64], ours[64];
+    for (int c = 0; c < n_cpus; c++)
+        vals[c] = 1000 + (uint64_t)c;
+    uint32_t k = 2;
+    int o = bl_map_update_cpus(p.ours, &k, vals, BPF_ANY, 0);
+    assert_int_equal(o, bpf_map_update_elem(p.fd, &k, vals, BPF_ANY));
+    assert_int_equal(bl_map_update_cpus(p.ours, &k, vals, BPF_NOEXIST, 0),
+                     bpf_map_update_elem(p.fd, &k, vals, BPF_NOEXIST));
+    k = 9;
+    assert_int_equal(bl_map_update_cpus(p.ours, &k, vals, BPF_EXIST, 0),
+                     bpf_map_update_elem(p.fd, &k, vals, BPF_EXIST));
+    for (k = 0; k < 10; k++) {
+        int theirs = bpf_map_lookup_elem(p.fd, &k, kvals);
+        int found = 1;
+        for (int c = 0; c < n_cpus; c++) {
+            const uint64_t *v = bl_map_lookup_cpu(p.ours, &k, (uint32_t)c);
+            found &= v != NULL;
+            ours[c] = v ? *v : 0;
+        }
+        assert_int_equal(found ? 0 : -ENOENT, theirs);
+        if (found)
+            assert_memory_equal(ours, kvals, (size_t)n_cpus * 8);
+    }
+    compare_contents(&p);
+    close_pair(&p);
+}
+
+static void percpu_slots_parity(void **state)
+{
+    percpu_slots_sequence(BPFLUA_MAP_PERCPU_ARRAY);
+    percpu_slots_sequence(BPFLUA_MAP_PERCPU_HASH);
+    percpu_slots_sequence(BPFLUA_MAP_LRU_PERCPU_HASH);
+}
+
+static void percpu_hash_parity(void **state)
+{
+    struct pair p;
+    open_pair(&p, BPFLUA_MAP_PERCPU_HASH, 4, 8, 3, 0);
+    uint32_t next;
+    assert_int_equal(update_both(&p, 1, 10, BPF_EXIST), -ENOENT);
+    assert_int_equal(update_both(&p, 1, 10, BPF_NOEXIST), 0);
+    assert_int_equal(update_both(&p, 1, 11, BPF_NOEXIST), -EEXIST);
+    assert_int_equal(update_both(&p, 2, 20, BPF_ANY), 0);
+    assert_int_equal(update_both(&p, 3, 30, BPF_ANY), 0);
+    assert_int_equal(update_both(&p, 4, 40, BPF_ANY), -E2BIG);
+    assert_int_equal(update_both(&p, 3, 31, BPF_ANY), 0);
+    assert_int_equal(update_both(&p, 5, 1, 3), -EINVAL);
+    assert_int_equal(delete_both(&p, 2), 0);
+    assert_int_equal(delete_both(&p, 2), -ENOENT);
+    assert_int_equal(next_key_both(&p, NULL, &next), 0);
+    compare_contents(&p);
+    close_pair(&p);
+}
+
+/* ---- lpm_trie ---------------------------------------------------------------------- */
+
+struct v4key { uint32_t len; uint8_t a[4]; };
+
+static void lpm_step(struct bl_map *ours, int fd, int op, struct v4key k, uint64_t v,
+                     uint64_t flags)
+{
+    int o, t;
+    uint64_t kv = 0;
+    if (op == 0) {
+        o = bl_map_update(ours, &k, &v, flags);
+        t = bpf_map_update_elem(fd, &k, &v, flags);
+    } else if (op == 1) {
+        o = bl_map_delete(ours, &k);
+        t = bpf_map_delete_elem(fd, &k);
+    } else {
+        const uint64_t *ov = bl_map_lookup_sys(ours, &k);
+        o = ov ? 0 : -ENOENT;
+        t = bpf_map_lookup_elem(fd, &k, &kv);
+        if (ov && t == 0 && *ov != kv)
+            fail_msg("lpm lookup %u.%u.%u.%u/%u: bpflua %llu, kernel %llu", k.a[0], k.a[1],
+                     k.a[2], k.a[3], k.len, (unsigned long long)*ov, (unsigned long long)kv);
+    }
+    if (o != t)
+        fail_msg("lpm op %d %u.%u.%u.%u/%u flags %llu: bpflua %d, kernel %d", op, k.a[0],
+                 k.a[1], k.a[2], k.a[3], k.len, (unsigned long long)flags, o, t);
+}
+
+/* A random sequence of updates, deletes and lookups over a few prefixes
+ * of 10.x/8, with random lengths (some past 32), then the same next_key
+ * walk, key by key. */
+static void lpm_parity(void **state)
+{
+    skip_if(skip_reason);
+    struct bl_map_def d = def(BPFLUA_MAP_LPM_TRIE, 8, 8, 12, BPF_F_NO_PREALLOC);
+    struct bl_map *ours = bl_map_create(&d, NULL);
+    assert_non_null(ours);
+    int fd = kernel_create(&d);
+    assert_true(fd >= 0);
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    for (int step = 0; step < 4000; step++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        struct v4key k = {(uint32_t)(x % 36), {10, (uint8_t)((x >> 8) & 0xc3),
+                                               (uint8_t)((x >> 16) & 0x81), (uint8_t)(x >> 24)}};
+        int op = (int)((x >> 32) % 6);
+        lpm_step(ours, fd, op < 3 ? 0 : op == 3 ? 1 : 2, k, x >> 40, op < 3 ? (uint64_t)op : 0);
+    }
+    struct v4key ok, tk;
+    int orc = bl_map_next_key(ours, NULL, &ok), trc = bpf_map_get_next_key(fd, NULL, &tk);
+    int n = 0;
+    for (;;) {
+        assert_int_equal(orc, trc);
+        if (orc)
+            break;
+        n++;
+        /* the same prefix, in the same order (host bits are whatever was stored) */
+        assert_int_equal(ok.len, tk.len);
+        struct v4key ol = ok, tl = tk;
+        for (uint32_t b = ok.len; b < 32; b++) {
+            ol.a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+            tl.a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+        }
+        assert_memory_equal(ol.a, tl.a, 4);
+        lpm_step(ours, fd, 2, ok, 0, 0);
+        orc = bl_map_next_key(ours, &ok, &ok);
+        trc = bpf_map_get_next_key(fd, &tk, &tk);
+    }
+    assert_true(n > 0);
+    bl_map_free(ours);
+    close(fd);
+}
+
 /* ---- definitions --------------------------------------------------------------- */
 
 static void create_parity(void **state)
@@ -322,6 +460,19 @@ static void create_parity(void **state)
         def(BPFLUA_MAP_HASH, 4, 8, 1000, BPF_F_NO_PREALLOC),
         def(BPFLUA_MAP_LRU_HASH, 4, 8, 1000, BPF_F_NO_COMMON_LRU),
         def(BPFLUA_MAP_ARRAY, 4, 8, 10, 0),
+        def(BPFLUA_MAP_PERCPU_HASH, 4, 40000, 4, 0),
+        def(BPFLUA_MAP_PERCPU_HASH, 4, 32768, 4, 0),
+        def(BPFLUA_MAP_PERCPU_HASH, 4, 8, 4, BPF_F_NO_PREALLOC),
+        def(BPFLUA_MAP_LRU_PERCPU_HASH, 4, 8, 4, BPF_F_NO_COMMON_LRU),
+        def(BPFLUA_MAP_LRU_PERCPU_HASH, 4, 0, 4, 0),
+        def(BPFLUA_MAP_LPM_TRIE, 8, 8, 4, 0),
+        def(BPFLUA_MAP_LPM_TRIE, 8, 8, 4, BPF_F_NO_PREALLOC),
+        def(BPFLUA_MAP_LPM_TRIE, 4, 8, 4, BPF_F_NO_PREALLOC),
+        def(BPFLUA_MAP_LPM_TRIE, 5, 1, 4, BPF_F_NO_PREALLOC),
+        def(BPFLUA_MAP_LPM_TRIE, 260, 8, 4, BPF_F_NO_PREALLOC),
+        def(BPFLUA_MAP_LPM_TRIE, 261, 8, 4, BPF_F_NO_PREALLOC),
+        def(BPFLUA_MAP_LPM_TRIE, 8, 0, 4, BPF_F_NO_PREALLOC),
+        def(BPFLUA_MAP_LPM_TRIE, 8, 8, 0, BPF_F_NO_PREALLOC),
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int ours = bl_map_check_def(&cases[i], NULL);
@@ -922,6 +1073,112 @@ static void loop_semantics_parity(void **state)
     }
 }
 
+/* ---- per-CPU maps and lpm_trie from a program ---------------------------------- */
+
+/* pa[1] += 5; ph[cpu] = cpu + 100; ph[7] = 7 (BPF_NOEXIST); lpm gets
+ * 10.0.0.0/8 = 1 and 10.1.2.0/24 = 3, then out[0] = lpm[10.1.2.3],
+ * out[1] = lpm[10.9.9.9], out[2] = lpm[11.0.0.0] (99 when absent). */
+static const char percpu_asm[] =
+    ".map pa percpu_array key=4 value=8 entries=4\n"
+    ".map ph percpu_hash key=4 value=8 entries=8\n"
+    ".map lpm lpm_trie key=8 value=8 entries=8 flags=1\n"
+    ".map out array key=4 value=8 entries=4\n"
+    "  stw [%r10-4], 1\n  lddw %r1, map:pa\n  mov %r2, %r10\n  add %r2, -4\n  call 1\n"
+    "  jeq %r0, 0, +3\n  ldxdw %r1, [%r0]\n  add %r1, 5\n  stxdw [%r0], %r1\n"
+    "  call 8\n  stxw [%r10-4], %r0\n  add %r0, 100\n  stxdw [%r10-16], %r0\n"
+    "  lddw %r1, map:ph\n  mov %r2, %r10\n  add %r2, -4\n  mov %r3, %r10\n  add %r3, -16\n"
+    "  mov %r4, 0\n  call 2\n"
+    "  stw [%r10-4], 7\n  stdw [%r10-16], 7\n"
+    "  lddw %r1, map:ph\n  mov %r2, %r10\n  add %r2, -4\n  mov %r3, %r10\n  add %r3, -16\n"
+    "  mov %r4, 1\n  call 2\n"
+    "  stw [%r10-8], 8\n  stw [%r10-4], 0x0000000a\n  stdw [%r10-16], 1\n"
+    "  lddw %r1, map:lpm\n  mov %r2, %r10\n  add %r2, -8\n  mov %r3, %r10\n  add %r3, -16\n"
+    "  mov %r4, 0\n  call 2\n"
+    "  stw [%r10-8], 24\n  stw [%r10-4], 0x0002010a\n  stdw [%r10-16], 3\n"
+    "  lddw %r1, map:lpm\n  mov %r2, %r10\n  add %r2, -8\n  mov %r3, %r10\n  add %r3, -16\n"
+    "  mov %r4, 0\n  call 2\n"
+    "  mov %r7, 0\n"
+    "  stw [%r10-8], 32\n  stw [%r10-4], 0x0302010a\n  call lookup\n"
+    "  mov %r7, 1\n"
+    "  stw [%r10-8], 32\n  stw [%r10-4], 0x0909090a\n  call lookup\n"
+    "  mov %r7, 2\n"
+    "  stw [%r10-8], 32\n  stw [%r10-4], 0x0000000b\n  call lookup\n"
+    "  mov %r0, 2\n  exit\n";
+
+static const char percpu_lookup_asm[] =
+    "lookup:\n"
+    "  lddw %r1, map:lpm\n  mov %r2, %r10\n  add %r2, -8\n  call 1\n"
+    "  mov %r6, 99\n  jeq %r0, 0, +1\n  ldxdw %r6, [%r0]\n"
+    "  stxw [%r10-4], %r7\n  lddw %r1, map:out\n  mov %r2, %r10\n  add %r2, -4\n  call 1\n"
+    "  jeq %r0, 0, +1\n  stxdw [%r0], %r6\n  mov %r0, 0\n  exit\n";
+
+static void percpu_lpm_program_parity(void **state)
+{
+    skip_if(prog_skip_reason);
+    /* percpu_lookup_asm's body pasted at each 'call lookup' */
+    struct bl_strbuf sb = {0};
+    const char *src = percpu_asm;
+    for (const char *at; (at = strstr(src, "  call lookup\n")); src = at + 14) {
+        bl_strbuf_append(&sb, src, (size_t)(at - src));
+        const char *body = strchr(percpu_lookup_asm, '\n') + 1;
+        size_t blen = strlen(body) - strlen("  mov %r0, 0\n  exit\n");
+        bl_strbuf_append(&sb, body, blen);
+    }
+    bl_strbuf_append(&sb, src, strlen(src));
+    bl_strbuf_append(&sb, "", 1);
+    int fds[4];
+    uint32_t kretval = kernel_run_asm(sb.buf, "percpu", fds, 4);
+    assert_int_equal(kretval, 2);
+    uint64_t want[3];
+    for (uint32_t k = 0; k < 3; k++)
+        assert_int_equal(bpf_map_lookup_elem(fds[3], &k, &want[k]), 0);
+    assert_int_equal(want[0], 3);
+    assert_int_equal(want[1], 1);
+    assert_int_equal(want[2], 99);
+    for (size_t e = 0; e < N_ENGINES; e++) {
+        bpflua_object *obj = tu_assemble(sb.buf, "percpu");
+        unsigned char pkt[64] = {0};
+        struct bpflua_run_opts ro = {.engine = engines[e].engine, .cpu = pinned_cpu};
+        struct bpflua_run_result res;
+        char *err = NULL;
+        int rc = bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err);
+        if (rc == -ENOTSUP) {
+            fprintf(stderr, "skipping engine %s: %s\n", engines[e].name, err ? err : "");
+            free(err);
+            bpflua_object_free(obj);
+            continue;
+        }
+        if (rc)
+            fail_msg("%s: %d %s", engines[e].name, rc, err ? err : "");
+        assert_int_equal(res.retval, kretval);
+        assert_out_equal(obj, 3, want, 3, engines[e].name);
+        /* every CPU's slot of both per-CPU maps, as bpf(2) reads them */
+        for (size_t m = 0; m < 2; m++) {
+            uint32_t key, n_kernel = 0, n_ours = 0;
+            uint64_t kv[64], ov[64];
+            for (int r = bpf_map_get_next_key(fds[m], NULL, &key); r == 0;
+                 r = bpf_map_get_next_key(fds[m], &key, &key)) {
+                n_kernel++;
+                assert_int_equal(bpf_map_lookup_elem(fds[m], &key, kv), 0);
+                assert_int_equal(bpflua_map_lookup_percpu(obj, m, &key, ov), 0);
+                if (memcmp(kv, ov, (size_t)n_cpus * 8) != 0)
+                    fail_msg("%s: map %zu key %u: slots differ (CPU %u: bpflua %llu, kernel %llu)",
+                             engines[e].name, m, key, pinned_cpu,
+                             (unsigned long long)ov[pinned_cpu], (unsigned long long)kv[pinned_cpu]);
+            }
+            for (int r = bpflua_map_next_key(obj, m, NULL, &key); r == 0;
+                 r = bpflua_map_next_key(obj, m, &key, &key))
+                n_ours++;
+            assert_int_equal(n_ours, n_kernel);
+        }
+        free(err);
+        bpflua_object_free(obj);
+    }
+    bl_strbuf_free(&sb);
+    for (size_t m = 0; m < 4; m++)
+        close(fds[m]);
+}
+
 /* ---- the kernel engine of bpflua_run (ELF image through libbpf) -------------- */
 
 /* Runs the differential program with BPFLUA_ENGINE_KERNEL and reads its maps
@@ -966,6 +1223,7 @@ int main(void)
                 CPU_ZERO(&set);
                 CPU_SET(cpu, &set);
                 sched_setaffinity(0, sizeof set, &set); /* the first CPU we may use */
+                pinned_cpu = (uint32_t)cpu;
                 break;
             }
     }
@@ -994,6 +1252,10 @@ int main(void)
         cmocka_unit_test(hash_random_parity),
         cmocka_unit_test(lru_parity),
         cmocka_unit_test(create_parity),
+        cmocka_unit_test(percpu_slots_parity),
+        cmocka_unit_test(percpu_hash_parity),
+        cmocka_unit_test(lpm_parity),
+        cmocka_unit_test(percpu_lpm_program_parity),
         cmocka_unit_test(same_program_same_maps),
         cmocka_unit_test(records_and_printk),
         cmocka_unit_test(lru_lookup_from_program),

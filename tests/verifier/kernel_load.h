@@ -102,8 +102,9 @@ static int kernel_prepare(bpflua_object *obj, const struct bl_prog *p, struct kp
     uint32_t n_maps = obj->n_maps < 64 ? obj->n_maps : 64;
     for (uint32_t m = 0; m < n_maps; m++) {
         const struct bl_map_def *d = &obj->maps[m];
+        LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = d->flags);
         k->fds[m] = bpf_map_create((enum bpf_map_type)d->type, NULL, d->key_size, d->value_size,
-                                   d->max_entries, NULL);
+                                   d->max_entries, &mo);
         if (k->fds[m] < 0) {
             int e = k->fds[m];
             while (m--)
