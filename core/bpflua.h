@@ -193,12 +193,22 @@ int bpflua_verify(bpflua_object *obj, size_t prog, int log_level,
 
 /* ---- running ------------------------------------------------------------ */
 
+/* Memory a run may read with bpf_probe_read*: len bytes at data, seen by
+ * the program at address addr (a kernel address in a tracing context). */
+struct bpflua_mem_region {
+    uint64_t addr;
+    const void *data;
+    size_t len;
+};
+
 struct bpflua_run_opts {
     enum bpflua_engine engine;
     uint64_t repeat;          /* runs; 0 means 1. Maps persist across runs. */
     uint64_t max_insns;       /* 0: no limit beyond the verifier's bound */
     uint32_t cpu;             /* the CPU the run is on: per-CPU map slots and
                                  bpf_get_smp_processor_id (< bpflua_num_possible_cpus()) */
+    const struct bpflua_mem_region *mem; /* what probe_read may read; else -EFAULT */
+    size_t n_mem;
     int guard;                /* guard pages around the packet and the interpreter's
                                  stack frames (core/guard.h): 1 on, -1 off, 0 the default
                                  (on in sanitizer builds or with BPFLUA_GUARD=1) */
@@ -210,6 +220,8 @@ struct bpflua_run_result {
     uint64_t setup_ns;        /* before the first run: verification, linking, JIT
                                  compile or kernel load, guard pages (0 when done) */
     uint64_t insns;           /* instructions executed by the last run (interp only, else 0) */
+    uint32_t tail_calls;      /* bpf_tail_calls taken by the last run */
+    int64_t redirect_key;     /* bpf_redirect_map's key when it returned XDP_REDIRECT, else -1 */
 };
 
 /* Runs a verified program (it is verified first if it has not been; a
@@ -268,7 +280,11 @@ int bpflua_map_lookup_cpu(bpflua_object *obj, size_t map, const void *key, uint3
                           void *value);
 int bpflua_map_update_cpu(bpflua_object *obj, size_t map, const void *key, uint32_t cpu,
                           const void *value, uint64_t flags);
-/* Ring buffer: pops the oldest record into buf; returns its size, 0 if empty. */
+/* Queue and stack maps: takes the next value (-ENOENT when empty). */
+int bpflua_map_pop(bpflua_object *obj, size_t map, void *value);
+/* Ring buffer (and perf_event_array: the records bpf_perf_event_output
+ * wrote, every CPU's): pops the oldest record into buf; returns its size,
+ * 0 if empty. */
 int bpflua_ringbuf_pop(bpflua_object *obj, size_t map, void *buf, size_t cap);
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -286,6 +302,9 @@ enum bpflua_arg_type {
     BPFLUA_ARG_PTR_TO_FUNC,      /* a callback (lddw pseudo func) */
     BPFLUA_ARG_PTR_TO_STACK_OR_NULL, /* bpf_loop/for_each ctx */
     BPFLUA_ARG_PTR_TO_CTX,
+    BPFLUA_ARG_PTR_TO_UNINIT_MEM,    /* memory the helper writes; size in the next argument */
+    BPFLUA_ARG_PTR_TO_UNINIT_MAP_VALUE, /* the map's value_size, written by the helper */
+    BPFLUA_ARG_PTR_TO_MEM_OR_NULL,   /* readable memory or NULL (then its size is 0) */
 };
 
 enum bpflua_ret_type {

@@ -142,48 +142,83 @@ static int ensure_verified(bpflua_object *obj, size_t prog, struct bl_prog *p, c
     return 0;
 }
 
+/* The program a bpf_tail_call chose (env->tail_prog, cleared), verified,
+ * linked and, for the JIT, compiled; NULL with *err set if it cannot run
+ * (in the kernel a prog_array holds only loaded programs). */
+static struct bl_prog *tail_target(bpflua_object *obj, struct bpflua_run_env *env, int jit,
+                                   char **err)
+{
+    size_t idx = env->tail_prog - 1;
+    struct bl_prog *t = bl_object_prog(obj, idx);
+    env->tail_prog = 0;
+    env->fault = 0;
+    char *why = NULL;
+    if (!t || ensure_verified(obj, idx, t, &why) < 0 ||
+        (!t->exec_insns && !(t->exec_insns = link_insns(obj, t, 1, &why))) ||
+        (jit && !t->jit && bl_jit_compile(t, &why) < 0)) {
+        bl_set_err(err, "bpf_tail_call into program %zu (%s): %s", idx, t ? t->name : "none",
+                   why ? why : "cannot run it");
+        free(why);
+        return NULL;
+    }
+    return t;
+}
+
 static int run_interp(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *ctx,
                       uint64_t repeat, const struct bpflua_run_opts *opts, int guard,
-                      struct bpflua_run_result *res, char **err)
+                      struct bpflua_run_env *env, struct bpflua_run_result *res, char **err)
 {
     const uint64_t args[5] = { (uint64_t)(uintptr_t)ctx, 0, 0, 0, 0 };
-    struct bpflua_run_env env = { .obj = obj };
     struct bl_interp_result ir;
     void *code = NULL;  /* decoded once, reused by every fast run */
-    /* guarded (test) runs also hold the first run to the verifier's proven
-     * bound: going past it would be a verifier bug */
-    uint64_t proven = guard && p->max_insns ? p->max_insns : 0;
     int drain = bl_object_has_ringbuf(obj);
     for (uint64_t r = 0; r < repeat; r++) {
-        /* the first run counts instructions; the rest run at full speed
-         * unless a limit must be enforced */
-        uint64_t limit = opts->max_insns;
-        if (r == 0 && proven && (!limit || proven < limit))
-            limit = proven;
-        struct bl_interp_opts io = { .count = r == 0, .max_insns = limit,
-                                     .code_cache = &code, .guard = guard };
-        int rc = bl_interp_exec(p->exec_insns, p->n_insns, args, &io, &env, &ir);
-        if (rc < 0) {
-            free(code);
-            if (rc == -ETIME && limit == proven && limit != opts->max_insns)
-                bl_set_err(err, "%s: the run went past the verifier's proven bound of "
-                           "%llu instructions (a verifier bug)", ir.msg,
-                           (unsigned long long)proven);
-            else if (rc == -ETIME)
-                bl_set_err(err, "%s: the run needs more than the --max-insns limit of %llu "
-                           "instructions (the verifier's proven bound is %llu)", ir.msg,
-                           (unsigned long long)limit, (unsigned long long)p->max_insns);
-            else
-                bl_set_err(err, "%s", ir.msg);
-            return rc;
+        struct bl_prog *cur = p;
+        uint64_t insns = 0;
+        env->tail_calls = 0;
+        env->redirect_key = 0;
+        for (;;) {
+            /* the first run counts instructions; the rest run at full speed
+             * unless a limit must be enforced. Guarded (test) runs also hold
+             * the first run to the verifier's proven bound: going past it
+             * would be a verifier bug */
+            uint64_t proven = guard && cur->max_insns ? cur->max_insns : 0;
+            uint64_t limit = opts->max_insns;
+            if (r == 0 && proven && (!limit || proven < limit))
+                limit = proven;
+            struct bl_interp_opts io = { .count = r == 0, .max_insns = limit,
+                                         .code_cache = cur == p ? &code : NULL, .guard = guard };
+            int rc = bl_interp_exec(cur->exec_insns, cur->n_insns, args, &io, env, &ir);
+            if (rc < 0) {
+                free(code);
+                if (rc == -ETIME && limit == proven && limit != opts->max_insns)
+                    bl_set_err(err, "%s: the run went past the verifier's proven bound of "
+                               "%llu instructions (a verifier bug)", ir.msg,
+                               (unsigned long long)proven);
+                else if (rc == -ETIME)
+                    bl_set_err(err, "%s: the run needs more than the --max-insns limit of %llu "
+                               "instructions (the verifier's proven bound is %llu)", ir.msg,
+                               (unsigned long long)limit, (unsigned long long)cur->max_insns);
+                else
+                    bl_set_err(err, "%s", ir.msg);
+                return rc;
+            }
+            insns += ir.insns;
+            if (!env->tail_prog)
+                break;
+            if (!(cur = tail_target(obj, env, 0, err))) {
+                free(code);
+                return -EACCES;
+            }
         }
         if (r == 0)
-            res->insns = ir.insns;
+            res->insns = insns;
         res->retval = ir.r0;
-        if (drain && (rc = bl_events_drain(obj, r == 0)) < 0) {
+        int drc = drain ? bl_events_drain(obj, r == 0) : 0;
+        if (drc < 0) {
             free(code);
             bl_set_err(err, "cannot keep the run's events: out of memory");
-            return rc;
+            return drc;
         }
     }
     free(code);
@@ -191,19 +226,27 @@ static int run_interp(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *
 }
 
 static int run_jit(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *ctx, uint64_t repeat,
-                   struct bpflua_run_result *res, char **err)
+                   struct bpflua_run_env *env, struct bpflua_run_result *res, char **err)
 {
     if (!p->jit) {
         int rc = bl_jit_compile(p, err);
         if (rc < 0)
             return rc;
     }
-    struct bpflua_run_env env = { .obj = obj };
     int drain = bl_object_has_ringbuf(obj);
     for (uint64_t r = 0; r < repeat; r++) {
-        env.fault = 0;
-        res->retval = bl_jit_run(p->jit, ctx, &env);
-        if (env.fault)
+        struct bl_prog *cur = p;
+        env->tail_calls = 0;
+        env->redirect_key = 0;
+        for (;;) {
+            env->fault = 0;
+            res->retval = bl_jit_run(cur->jit, ctx, env);
+            if (!env->tail_prog)
+                break;
+            if (!(cur = tail_target(obj, env, 1, err)))
+                return -EACCES;
+        }
+        if (env->fault)
             res->retval = 0;
         if (drain && bl_events_drain(obj, r == 0) < 0) {
             bl_set_err(err, "cannot keep the run's events: out of memory");
@@ -225,6 +268,7 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     if (!opts)
         opts = &default_opts;
     memset(res, 0, sizeof *res);
+    res->redirect_key = -1;
     uint64_t repeat = opts->repeat ? opts->repeat : 1;
     bpflua_events_clear(obj);
     uint64_t t0 = now_ns();
@@ -304,11 +348,14 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     };
     /* setup (verification, linking, JIT compile, guard pages) is timed
      * apart: ns_per_run is the runs alone */
+    struct bpflua_run_env env = { .obj = obj, .mem = opts->mem, .n_mem = opts->n_mem };
     uint64_t start = now_ns();
     if (engine == BPFLUA_ENGINE_INTERP)
-        rc = run_interp(obj, p, &ctx, repeat, opts, guard, res, err);
+        rc = run_interp(obj, p, &ctx, repeat, opts, guard, &env, res, err);
     else
-        rc = run_jit(obj, p, &ctx, repeat, res, err);
+        rc = run_jit(obj, p, &ctx, repeat, &env, res, err);
+    res->tail_calls = env.tail_calls;
+    res->redirect_key = res->retval == 4 && env.redirect_key ? (int64_t)env.redirect_key - 1 : -1;
     res->ns_per_run = (now_ns() - start) / repeat;
     res->setup_ns = start - t0;
     if (guard) {

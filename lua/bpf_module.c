@@ -823,12 +823,25 @@ static int map_len(lua_State *L)
     return 1;
 }
 
-/* m:pop() for ring buffers: the oldest record as a string, or nil */
+/* m:pop() for ring buffers and perf_event_arrays: the oldest record as a
+ * string, or nil; for queue and stack maps: the next value, or nil */
 static int map_pop(lua_State *L)
 {
     struct map_ctx mc;
     check_map(L, 1, &mc);
-    size_t cap = mc.spec.max_entries ? mc.spec.max_entries : 4096;
+    if (mc.spec.type == BPFLUA_MAP_QUEUE || mc.spec.type == BPFLUA_MAP_STACK) {
+        unsigned char value[KEY_MAX];
+        if (mc.spec.value_size > KEY_MAX)
+            return luaL_error(L, "value size %d not supported", (int)mc.spec.value_size);
+        if (bpflua_map_pop(mc.obj, (size_t)mc.index, value) < 0) {
+            lua_pushnil(L);
+            return 1;
+        }
+        push_bytes(L, value, mc.spec.value_size, mc.spec.value_signed);
+        return 1;
+    }
+    size_t cap = mc.spec.type == BPFLUA_MAP_RINGBUF && mc.spec.max_entries ? mc.spec.max_entries
+                                                                          : 1 << 20;
     char *buf = malloc(cap);
     if (!buf)
         return luaL_error(L, "out of memory");

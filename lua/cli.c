@@ -476,8 +476,8 @@ static char *vtext(const struct bl_vlayout *l, const void *buf)
 static int dump_one_map(bpflua_object *obj, const struct map_sel *m)
 {
     const struct bpflua_map_spec *s = &m->spec;
-    /* ring buffers are drained into events after every run */
-    if (s->type == BPFLUA_MAP_RINGBUF)
+    /* ring buffers (and perf_event_arrays) are drained into events after every run */
+    if (s->type == BPFLUA_MAP_RINGBUF || s->type == BPFLUA_MAP_PERF_EVENT_ARRAY)
         return 0;
     if (s->key_size == 0 || s->key_size > 4096 || s->value_size > 1 << 20)
         return 0;

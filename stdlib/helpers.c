@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "../core/object.h"
+#include "helper_impl.h"
 #include "helpers.h"
 #include "maps.h"
 
@@ -165,6 +166,50 @@ static const struct bpflua_helper builtin_helpers[] = {
      {A(CONST_MAP_PTR), A(PTR_TO_FUNC), A(PTR_TO_STACK_OR_NULL), A(ANYTHING)}},
     {BL_HELPER_LOOP, "loop", helper_loop, BPFLUA_RET_INTEGER,
      {A(ANYTHING), A(PTR_TO_FUNC), A(PTR_TO_STACK_OR_NULL), A(ANYTHING)}},
+    /* helpers_maps.c */
+    {BL_HELPER_TAIL_CALL, "tail_call", bl_helper_tail_call, BPFLUA_RET_VOID,
+     {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(ANYTHING)}},
+    {BL_HELPER_PERF_EVENT_OUTPUT, "perf_event_output", bl_helper_perf_event_output,
+     BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(ANYTHING), A(PTR_TO_MEM), A(CONST_SIZE_OR_ZERO)}},
+    {BL_HELPER_REDIRECT_MAP, "redirect_map", bl_helper_redirect_map, BPFLUA_RET_INTEGER,
+     {A(CONST_MAP_PTR), A(ANYTHING), A(ANYTHING)}},
+    {BL_HELPER_GET_STACKID, "get_stackid", bl_helper_get_stackid, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(ANYTHING)}},
+    {BL_HELPER_MAP_PUSH_ELEM, "map_push_elem", bl_helper_map_push_elem, BPFLUA_RET_INTEGER,
+     {A(CONST_MAP_PTR), A(PTR_TO_MAP_VALUE), A(ANYTHING)}},
+    {BL_HELPER_MAP_POP_ELEM, "map_pop_elem", bl_helper_map_pop_elem, BPFLUA_RET_INTEGER,
+     {A(CONST_MAP_PTR), A(PTR_TO_UNINIT_MAP_VALUE)}},
+    {BL_HELPER_MAP_PEEK_ELEM, "map_peek_elem", bl_helper_map_peek_elem, BPFLUA_RET_INTEGER,
+     {A(CONST_MAP_PTR), A(PTR_TO_UNINIT_MAP_VALUE)}},
+    /* helpers_trace.c */
+    {BL_HELPER_GET_CURRENT_PID_TGID, "get_current_pid_tgid", bl_helper_get_current_pid_tgid,
+     BPFLUA_RET_INTEGER, {0}},
+    {BL_HELPER_GET_CURRENT_UID_GID, "get_current_uid_gid", bl_helper_get_current_uid_gid,
+     BPFLUA_RET_INTEGER, {0}},
+    {BL_HELPER_GET_CURRENT_COMM, "get_current_comm", bl_helper_get_current_comm,
+     BPFLUA_RET_INTEGER, {A(PTR_TO_UNINIT_MEM), A(CONST_SIZE)}},
+    {BL_HELPER_PROBE_READ, "probe_read", bl_helper_probe_read, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_UNINIT_MEM), A(CONST_SIZE_OR_ZERO), A(ANYTHING)}},
+    {BL_HELPER_PROBE_READ_USER, "probe_read_user", bl_helper_probe_read, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_UNINIT_MEM), A(CONST_SIZE_OR_ZERO), A(ANYTHING)}},
+    {BL_HELPER_PROBE_READ_KERNEL, "probe_read_kernel", bl_helper_probe_read, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_UNINIT_MEM), A(CONST_SIZE_OR_ZERO), A(ANYTHING)}},
+    {BL_HELPER_PROBE_READ_STR, "probe_read_str", bl_helper_probe_read_str, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_UNINIT_MEM), A(CONST_SIZE_OR_ZERO), A(ANYTHING)}},
+    {BL_HELPER_PROBE_READ_USER_STR, "probe_read_user_str", bl_helper_probe_read_str,
+     BPFLUA_RET_INTEGER, {A(PTR_TO_UNINIT_MEM), A(CONST_SIZE_OR_ZERO), A(ANYTHING)}},
+    {BL_HELPER_PROBE_READ_KERNEL_STR, "probe_read_kernel_str", bl_helper_probe_read_str,
+     BPFLUA_RET_INTEGER, {A(PTR_TO_UNINIT_MEM), A(CONST_SIZE_OR_ZERO), A(ANYTHING)}},
+    {BL_HELPER_KTIME_GET_BOOT_NS, "ktime_get_boot_ns", bl_helper_ktime_get_boot_ns,
+     BPFLUA_RET_INTEGER, {0}},
+    {BL_HELPER_KTIME_GET_COARSE_NS, "ktime_get_coarse_ns", bl_helper_ktime_get_coarse_ns,
+     BPFLUA_RET_INTEGER, {0}},
+    {BL_HELPER_GET_NUMA_NODE_ID, "get_numa_node_id", bl_helper_get_numa_node_id,
+     BPFLUA_RET_INTEGER, {0}},
+    {BL_HELPER_CSUM_DIFF, "csum_diff", bl_helper_csum_diff, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_MEM_OR_NULL), A(CONST_SIZE_OR_ZERO), A(PTR_TO_MEM_OR_NULL), A(CONST_SIZE_OR_ZERO),
+      A(ANYTHING)}},
 };
 
 #undef A
@@ -193,7 +238,7 @@ static const struct bpflua_helper *find_builtin(uint32_t id)
 
 static int valid_arg(enum bpflua_arg_type a)
 {
-    return a >= BPFLUA_ARG_NONE && a <= BPFLUA_ARG_PTR_TO_CTX;
+    return a >= BPFLUA_ARG_NONE && a <= BPFLUA_ARG_PTR_TO_MEM_OR_NULL;
 }
 
 int bpflua_register_helper(const struct bpflua_helper *h)

@@ -22,22 +22,35 @@ enum {
     BL_HELPER_TRACE_PRINTK = 6,
     BL_HELPER_GET_PRANDOM_U32 = 7,
     BL_HELPER_GET_SMP_PROCESSOR_ID = 8,
+    BL_HELPER_PROBE_READ = 4,
     BL_HELPER_TAIL_CALL = 12,
+    BL_HELPER_GET_CURRENT_PID_TGID = 14,
+    BL_HELPER_GET_CURRENT_UID_GID = 15,
+    BL_HELPER_GET_CURRENT_COMM = 16,
     BL_HELPER_PERF_EVENT_READ = 22,
     BL_HELPER_PERF_EVENT_OUTPUT = 25,
     BL_HELPER_GET_STACKID = 27,
+    BL_HELPER_CSUM_DIFF = 28,
+    BL_HELPER_GET_NUMA_NODE_ID = 42,
+    BL_HELPER_PROBE_READ_STR = 45,
     BL_HELPER_REDIRECT_MAP = 51,
     BL_HELPER_PERF_EVENT_READ_VALUE = 55,
     BL_HELPER_MAP_PUSH_ELEM = 87,
     BL_HELPER_MAP_POP_ELEM = 88,
     BL_HELPER_MAP_PEEK_ELEM = 89,
     BL_HELPER_SKB_OUTPUT = 111,
+    BL_HELPER_PROBE_READ_USER = 112,
+    BL_HELPER_PROBE_READ_KERNEL = 113,
+    BL_HELPER_PROBE_READ_USER_STR = 114,
+    BL_HELPER_PROBE_READ_KERNEL_STR = 115,
     BL_HELPER_XDP_OUTPUT = 121,
+    BL_HELPER_KTIME_GET_BOOT_NS = 125,
     BL_HELPER_RINGBUF_OUTPUT = 130,
     BL_HELPER_RINGBUF_RESERVE = 131,
     BL_HELPER_RINGBUF_SUBMIT = 132,
     BL_HELPER_RINGBUF_DISCARD = 133,
     BL_HELPER_RINGBUF_QUERY = 134,
+    BL_HELPER_KTIME_GET_COARSE_NS = 160,
     BL_HELPER_FOR_EACH_MAP_ELEM = 164,
     BL_HELPER_LOOP = 181,
 };
@@ -52,6 +65,12 @@ struct bpflua_run_env {
                      uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
     void *engine;            /* the engine's own state */
     int fault;               /* set nonzero by an engine to end the run with verdict 0 */
+    /* bpf_tail_call: the program (index + 1) that replaces the running one,
+     * which then ends as a fault does; the runner starts it (vm/run.c) */
+    uint32_t tail_prog, tail_calls;
+    uint64_t redirect_key;   /* bpf_redirect_map: key + 1 of the last redirect */
+    const struct bpflua_mem_region *mem; /* what probe_read may read */
+    size_t n_mem;
 };
 
 /* The prototype of helper `id`, or NULL if there is none. */

@@ -107,10 +107,25 @@ int bl_map_check_def(const struct bl_map_def *d, char **err)
         return bl_lpm_check(d, err);
     case BPFLUA_MAP_RINGBUF:
         return bl_ringbuf_check(d, err);
+    case BPFLUA_MAP_PROG_ARRAY:
+    case BPFLUA_MAP_PERF_EVENT_ARRAY:
+    case BPFLUA_MAP_STACK_TRACE:
+    case BPFLUA_MAP_DEVMAP:
+    case BPFLUA_MAP_CPUMAP:
+    case BPFLUA_MAP_XSKMAP:
+        return bl_slots_check(d, err);
+    case BPFLUA_MAP_DEVMAP_HASH:
+        if (d->key_size != 4 || (d->value_size != 4 && d->value_size != 8)) {
+            bl_set_err(err, "map '%s': devmap_hash keys are 4 bytes, values 4 or 8", d->name);
+            return -EINVAL;
+        }
+        return bl_hash_check(d, err);
+    case BPFLUA_MAP_QUEUE:
+    case BPFLUA_MAP_STACK:
+        return bl_queue_check(d, err);
     default:
-        bl_set_err(err, "map '%s': unsupported map type %u (hash 1, array 2, percpu_hash 5, "
-                   "percpu_array 6, lru_hash 9, lru_percpu_hash 10, lpm_trie 11, ringbuf 27)",
-                   d->name, d->type);
+        bl_set_err(err, "map '%s': unsupported map type %u (%s)", d->name, d->type,
+                   bl_map_type_name(d->type) ? bl_map_type_name(d->type) : "unknown");
         return -EINVAL;
     }
 }
@@ -130,8 +145,15 @@ struct bl_map *bl_map_create(const struct bl_map_def *d, char **err)
         return bl_hash_create(d, err);
     case BPFLUA_MAP_LPM_TRIE:
         return bl_lpm_create(d, err);
-    default:
+    case BPFLUA_MAP_DEVMAP_HASH:
+        return bl_hash_create(d, err);
+    case BPFLUA_MAP_QUEUE:
+    case BPFLUA_MAP_STACK:
+        return bl_queue_create(d, err);
+    case BPFLUA_MAP_RINGBUF:
         return bl_ringbuf_create(d, err);
+    default:
+        return bl_slots_create(d, err);
     }
 }
 
@@ -272,6 +294,8 @@ int bl_ringbuf_output(struct bl_map *m, const void *data, uint64_t size, uint64_
 
 int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap)
 {
+    if (m && m->def.type == BPFLUA_MAP_PERF_EVENT_ARRAY)
+        return bl_perf_pop_impl(m, buf, cap, NULL);
     if (!m || m->def.type != BPFLUA_MAP_RINGBUF)
         return -EINVAL;
     return bl_ringbuf_pop_impl(m, buf, cap);
@@ -289,6 +313,40 @@ uint64_t bl_ringbuf_take_dropped(struct bl_map *m)
     if (!m || m->def.type != BPFLUA_MAP_RINGBUF)
         return 0;
     return bl_ringbuf_take_dropped_impl(m);
+}
+
+int bl_perf_output(struct bl_map *m, uint64_t flags, const void *data, uint64_t size)
+{
+    if (!m || m->def.type != BPFLUA_MAP_PERF_EVENT_ARRAY || (size && !data))
+        return -EINVAL;
+    return bl_perf_output_impl(m, flags, data, size);
+}
+
+int bl_perf_pop(struct bl_map *m, void *buf, size_t cap, uint32_t *cpu)
+{
+    if (!m || m->def.type != BPFLUA_MAP_PERF_EVENT_ARRAY)
+        return -EINVAL;
+    return bl_perf_pop_impl(m, buf, cap, cpu);
+}
+
+static int is_queue(const struct bl_map *m)
+{
+    return m && (m->def.type == BPFLUA_MAP_QUEUE || m->def.type == BPFLUA_MAP_STACK);
+}
+
+int bl_map_push(struct bl_map *m, const void *value, uint64_t flags)
+{
+    return is_queue(m) && value ? bl_queue_push_impl(m, value, flags) : -EINVAL;
+}
+
+int bl_map_pop(struct bl_map *m, void *value)
+{
+    return is_queue(m) && value ? bl_queue_take_impl(m, value, 1) : -EINVAL;
+}
+
+int bl_map_peek(struct bl_map *m, void *value)
+{
+    return is_queue(m) && value ? bl_queue_take_impl(m, value, 0) : -EINVAL;
 }
 
 /* ---- the public API: maps of an object ---------------------------------- */
@@ -460,4 +518,11 @@ int bpflua_ringbuf_pop(bpflua_object *obj, size_t map, void *buf, size_t cap)
     int rc = 0;
     struct bl_map *m = object_map(obj, map, &rc);
     return m ? bl_ringbuf_pop(m, buf, cap) : rc;
+}
+
+int bpflua_map_pop(bpflua_object *obj, size_t map, void *value)
+{
+    int rc = 0;
+    struct bl_map *m = object_map(obj, map, &rc);
+    return m ? bl_map_pop(m, value) : rc;
 }

@@ -80,5 +80,17 @@ int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap);
 uint64_t bl_ringbuf_take_dropped(struct bl_map *m);
 /* Empties the buffer; returns how many (nonempty) records it held. */
 uint64_t bl_ringbuf_discard(struct bl_map *m);
+/* perf_event_array: bpf_perf_event_output's record into the slot named by
+ * flags (an index, or BPF_F_CURRENT_CPU: the run's CPU); 0, -E2BIG (index
+ * past max_entries), -ENOENT (no event open there), -ENOSPC (the reader's
+ * queue is full), -EINVAL (other flags). pop: the oldest record's size
+ * and its CPU (0 if none), as bl_ringbuf_pop. */
+int bl_perf_output(struct bl_map *m, uint64_t flags, const void *data, uint64_t size);
+int bl_perf_pop(struct bl_map *m, void *buf, size_t cap, uint32_t *cpu);
+/* queue and stack maps: push (flags 0 or BPF_EXIST: drop the oldest when
+ * full), pop and peek (-ENOENT when empty). -EINVAL for other maps. */
+int bl_map_push(struct bl_map *m, const void *value, uint64_t flags);
+int bl_map_pop(struct bl_map *m, void *value);
+int bl_map_peek(struct bl_map *m, void *value);
 
 #endif

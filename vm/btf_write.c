@@ -151,6 +151,20 @@ static int add_event_marker(struct btf *btf, struct base_types *bt, const struct
     return t > 0 ? btf_err(btf__add_typedef(btf, tname, t)) : t;
 }
 
+/* Map types whose key and value the kernel accepts as BTF types; the
+ * others (prog_array, perf_event_array, devmap, queue, ...) are declared
+ * by size, as C programs write them (__uint(key_size, 4)). */
+static int btf_typed(uint32_t type)
+{
+    switch (type) {
+    case BPFLUA_MAP_HASH: case BPFLUA_MAP_ARRAY: case BPFLUA_MAP_PERCPU_HASH:
+    case BPFLUA_MAP_PERCPU_ARRAY: case BPFLUA_MAP_LRU_HASH: case BPFLUA_MAP_LRU_PERCPU_HASH:
+    case BPFLUA_MAP_LPM_TRIE: case BPFLUA_MAP_RINGBUF:
+        return 1;
+    }
+    return 0;
+}
+
 static uint32_t map_fields(const struct bl_map_def *m)
 {
     return 2 + (m->key_size ? 1 : 0) + (m->value_size ? 1 : 0) + (m->flags ? 1 : 0);
@@ -165,15 +179,18 @@ static int add_map(struct btf *btf, struct base_types *bt, const struct bl_map_d
     int types[5], n = 0;
     names[n] = "type";
     types[n++] = uint_field_type(btf, bt, m->type);
+    int typed = btf_typed(m->type);
     if (m->key_size) {
-        names[n] = "key";
-        types[n++] = type_field_type(btf, bt, m->key_size, m->key_signed, m->key_record,
-                                     m->type == BPFLUA_MAP_LPM_TRIE);
+        names[n] = typed ? "key" : "key_size";
+        types[n++] = !typed ? uint_field_type(btf, bt, m->key_size)
+                            : type_field_type(btf, bt, m->key_size, m->key_signed, m->key_record,
+                                              m->type == BPFLUA_MAP_LPM_TRIE);
     }
     if (m->value_size) {
-        names[n] = "value";
-        types[n++] = type_field_type(btf, bt, m->value_size, m->value_signed, m->value_record,
-                                     0);
+        names[n] = typed ? "value" : "value_size";
+        types[n++] = typed ? type_field_type(btf, bt, m->value_size, m->value_signed,
+                                             m->value_record, 0)
+                           : uint_field_type(btf, bt, m->value_size);
     }
     names[n] = "max_entries";
     types[n++] = uint_field_type(btf, bt, m->max_entries);

@@ -144,9 +144,14 @@ static int check_map_compat(struct bl_venv *env, uint32_t helper, const char *na
     return 0;
 }
 
-static int check_size_arg(struct bl_venv *env, struct bl_vstate *st, int regno, int zero_ok)
+/* a size argument: bounds the memory of the argument before it, read or
+ * (prev_kind PTR_TO_UNINIT_MEM) written by the helper; NULL memory
+ * (PTR_TO_MEM_OR_NULL) needs a size of 0 */
+static int check_size_arg(struct bl_venv *env, struct bl_vstate *st, int regno, int zero_ok,
+                          enum bpflua_arg_type prev_kind)
 {
     const struct bl_reg *r = &cur_frame(st)->regs[regno];
+    const struct bl_reg *mem = &cur_frame(st)->regs[regno - 1];
     if (r->type != REG_SCALAR)
         return vf_reject(env, "R%d type=%s expected=scalar", regno, vf_reg_type_str(r->type));
     if (r->smin < 0)
@@ -159,7 +164,14 @@ static int check_size_arg(struct bl_venv *env, struct bl_vstate *st, int regno, 
         return vf_reject(env,
                          "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'",
                          regno);
-    return vf_check_mem_region(env, st, regno - 1, r->umax, 0);
+    if (prev_kind == BPFLUA_ARG_PTR_TO_MEM_OR_NULL && mem->type == REG_SCALAR) {
+        if (r->umax != 0)
+            return vf_reject(env, "R%d type=scalar expected=fp, pkt, pkt_meta, map_value (NULL "
+                             "memory with a nonzero size R%d)", regno - 1, regno);
+        return 0;
+    }
+    return vf_check_mem_region(env, st, regno - 1, r->umax,
+                               prev_kind == BPFLUA_ARG_PTR_TO_UNINIT_MEM);
 }
 
 static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpflua_helper *h,
@@ -184,20 +196,27 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
         return check_map_compat(env, h->id, h->name, meta->map);
     case BPFLUA_ARG_PTR_TO_MAP_KEY:
     case BPFLUA_ARG_PTR_TO_MAP_VALUE:
+    case BPFLUA_ARG_PTR_TO_UNINIT_MAP_VALUE:
         if (meta->map < 0)
             return vf_reject(env, "invalid map_ptr to access map->%s", kind == BPFLUA_ARG_PTR_TO_MAP_KEY ? "key" : "value");
         return vf_check_mem_region(env, st, regno,
                                    kind == BPFLUA_ARG_PTR_TO_MAP_KEY ? env->obj->maps[meta->map].key_size
                                                                   : env->obj->maps[meta->map].value_size,
-                                0);
+                                kind == BPFLUA_ARG_PTR_TO_UNINIT_MAP_VALUE);
+    case BPFLUA_ARG_PTR_TO_MEM_OR_NULL:
+        if (reg_is_const(r) && r->var.value == 0)
+            return 0; /* NULL: its size must be 0 */
+        /* fall through */
     case BPFLUA_ARG_PTR_TO_MEM:
-        if (!reg_is_pointer(r))
+    case BPFLUA_ARG_PTR_TO_UNINIT_MEM:
+        if (!reg_is_pointer(r) || r->type == REG_PTR_TO_CTX || r->type == REG_CONST_PTR_TO_MAP)
             return vf_reject(env, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value",
                              regno, vf_reg_type_str(r->type));
         return 0; /* its size argument checks the region */
     case BPFLUA_ARG_CONST_SIZE:
     case BPFLUA_ARG_CONST_SIZE_OR_ZERO:
-        return check_size_arg(env, st, regno, kind == BPFLUA_ARG_CONST_SIZE_OR_ZERO);
+        return check_size_arg(env, st, regno, kind == BPFLUA_ARG_CONST_SIZE_OR_ZERO,
+                              arg ? h->args[arg - 1] : BPFLUA_ARG_NONE);
     case BPFLUA_ARG_PTR_TO_FUNC:
         if (r->type != REG_PTR_TO_FUNC)
             return vf_reject(env, "R%d type=%s expected=func", regno, vf_reg_type_str(r->type));
@@ -469,6 +488,10 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
     for (int a = 0; a < 5; a++)
         if ((err = check_arg(env, st, h, a, &meta)))
             return err;
+    /* the runner starts the next program from the main function's frame */
+    if (h->id == BL_HELPER_TAIL_CALL && st->curframe != 0)
+        return vf_reject(env, "bpf_tail_call from a subprogram or a callback is not supported "
+                         "(bpflua runs tail calls from the main function only)");
     if (h->id == BL_HELPER_LOOP || h->id == BL_HELPER_FOR_EACH_MAP_ELEM) {
         if (!meta.has_func || (h->id == BL_HELPER_FOR_EACH_MAP_ELEM && meta.map < 0))
             return vf_reject(env, "bpf_%s needs a callback", h->name);

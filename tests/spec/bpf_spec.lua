@@ -302,6 +302,25 @@ describe("the bpf module", function()
       assert.has_error(function() p:run(PKT60, { cpu = n }) end)
     end)
 
+    it("hand perf_event_output records and queue values to Lua", function()
+      -- push 5 and 6 to a queue; a perf record of 8 bytes on the run's CPU
+      local p = bpf.asm(".map q queue key=0 value=8 entries=4\n" ..
+        ".map ev perf_event_array key=4 value=4 entries=0\n" ..
+        "mov %r6, %r1\nstdw [%r10-8], 5\nlddw %r1, map:q\nmov %r2, %r10\nadd %r2, -8\n" ..
+        "mov %r3, 0\ncall 87\nstdw [%r10-8], 6\nlddw %r1, map:q\nmov %r2, %r10\n" ..
+        "add %r2, -8\nmov %r3, 0\ncall 87\nstdw [%r10-8], 0x41424344\nmov %r1, %r6\n" ..
+        "lddw %r2, map:ev\nlddw %r3, 0xffffffff\nmov %r4, %r10\nadd %r4, -8\nmov %r5, 8\n" ..
+        "call 25\nexit\n", "ev")
+      local ok, r = pcall(function() return p:run(PKT60, { engine = "interp" }) end)
+      assert.is_true(ok, r)
+      assert.equal(0, r)                                    -- perf_event_output's result
+      assert.equal("DCBA\0\0\0\0", p.maps.ev:pop())
+      assert.is_nil(p.maps.ev:pop())
+      assert.equal(5, p.maps.q:pop())
+      assert.equal(6, p.maps.q:pop())
+      assert.is_nil(p.maps.q:pop())
+    end)
+
     it("keep their object alive", function()
       local hits = bpf.compile(COUNTER).maps.hits
       collectgarbage()

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "core/object.h"
@@ -108,8 +109,23 @@ static void prototypes(void **state)
         assert_ptr_equal(bl_helper_at(i), h);
     }
     assert_null(bl_helper_find(0));
-    assert_null(bl_helper_find(4));
+    assert_null(bl_helper_find(9));
     assert_null(bl_helper_find(99999));
+    /* the kernel's prototypes of the map-type and tracing helpers */
+    h = bl_helper_find(12);
+    assert_string_equal(h->name, "tail_call");
+    assert_int_equal(h->ret, BPFLUA_RET_VOID);
+    assert_int_equal(h->args[0], BPFLUA_ARG_PTR_TO_CTX);
+    assert_int_equal(h->args[1], BPFLUA_ARG_CONST_MAP_PTR);
+    h = bl_helper_find(4);
+    assert_string_equal(h->name, "probe_read");
+    assert_int_equal(h->args[0], BPFLUA_ARG_PTR_TO_UNINIT_MEM);
+    assert_int_equal(h->args[1], BPFLUA_ARG_CONST_SIZE_OR_ZERO);
+    h = bl_helper_find(88);
+    assert_int_equal(h->args[1], BPFLUA_ARG_PTR_TO_UNINIT_MAP_VALUE);
+    h = bl_helper_find(28);
+    assert_int_equal(h->args[0], BPFLUA_ARG_PTR_TO_MEM_OR_NULL);
+    assert_int_equal(h->args[4], BPFLUA_ARG_ANYTHING);
 }
 
 /* ---- bpf_loop -------------------------------------------------------------- */
@@ -368,6 +384,69 @@ static void prandom_ktime_smp(void **state)
     assert_int_equal(call_helper(8, 0, 0, 0, 0, 0, &f.env), 0);
 }
 
+/* ---- task, memory and checksum helpers -------------------------------------- */
+
+static void trace_helpers(void **state)
+{
+    struct fake f;
+    fake_init(&f, NULL);
+    uint64_t pid_tgid = call_helper(14, 0, 0, 0, 0, 0, &f.env);
+    assert_int_equal(pid_tgid >> 32, (uint64_t)getpid());
+    uint64_t uid_gid = call_helper(15, 0, 0, 0, 0, 0, &f.env);
+    assert_int_equal((uint32_t)uid_gid, getuid());
+    char comm[16];
+    memset(comm, 'x', sizeof comm);
+    assert_int_equal(call_helper(16, ptr(comm), sizeof comm, 0, 0, 0, &f.env), 0);
+    assert_true(strlen(comm) > 0 && strlen(comm) < 16);
+    char small[4];
+    call_helper(16, ptr(small), sizeof small, 0, 0, 0, &f.env);
+    assert_int_equal(small[3], 0);
+
+    /* probe_read: only the memory the run was given */
+    static const char kmem[] = "kernel\0tail";
+    struct bpflua_mem_region mem = {0xffff888000001000ull, kmem, sizeof kmem};
+    f.env.mem = &mem;
+    f.env.n_mem = 1;
+    char buf[8];
+    assert_int_equal(call_helper(4, ptr(buf), 6, mem.addr, 0, 0, &f.env), 0);
+    assert_memory_equal(buf, "kernel", 6);
+    assert_int_equal(call_helper(113, ptr(buf), 4, mem.addr + 8, 0, 0, &f.env), 0);
+    assert_memory_equal(buf, "ail", 4);
+    memset(buf, 'x', sizeof buf);
+    /* one byte past the region, an address nowhere, the host's own memory */
+    assert_int_equal((int64_t)call_helper(4, ptr(buf), 8, mem.addr + 5, 0, 0, &f.env), -EFAULT);
+    assert_memory_equal(buf, "\0\0\0\0\0\0\0\0", 8);
+    assert_int_equal((int64_t)call_helper(112, ptr(buf), 1, 16, 0, 0, &f.env), -EFAULT);
+    assert_int_equal((int64_t)call_helper(4, ptr(buf), 4, ptr(kmem), 0, 0, &f.env), -EFAULT);
+    assert_int_equal(call_helper(4, ptr(buf), 0, 16, 0, 0, &f.env), 0); /* nothing to read */
+    /* _str: up to the NUL, the length with it; truncated with a NUL */
+    assert_int_equal(call_helper(45, ptr(buf), sizeof buf, mem.addr, 0, 0, &f.env), 7);
+    assert_string_equal(buf, "kernel");
+    assert_int_equal(call_helper(115, ptr(buf), 4, mem.addr, 0, 0, &f.env), 4);
+    assert_string_equal(buf, "ker");
+    assert_int_equal((int64_t)call_helper(114, ptr(buf), 8, 99, 0, 0, &f.env), -EFAULT);
+    assert_int_equal(buf[0], 0);
+    assert_int_equal(call_helper(45, ptr(buf), 0, mem.addr, 0, 0, &f.env), 0);
+    f.env.mem = NULL;
+    f.env.n_mem = 0;
+
+    /* csum_diff: words removed (from) and added (to), the seed folded in */
+    uint32_t from[2] = {0x11223344, 0x55667788}, to[1] = {0x01020304};
+    assert_int_equal(call_helper(28, 0, 0, ptr(to), 4, 0, &f.env), 0x01020304);
+    assert_int_equal(call_helper(28, ptr(from), 4, 0, 0, 0, &f.env), (uint32_t)~0x11223344u);
+    uint64_t d = call_helper(28, ptr(from), 8, ptr(to), 4, 7, &f.env);
+    uint64_t want = 7ull + (uint32_t)~from[0] + (uint32_t)~from[1] + to[0];
+    while (want >> 32)
+        want = (want & 0xffffffffu) + (want >> 32);
+    assert_int_equal(d, want);
+    assert_int_equal((int64_t)call_helper(28, ptr(from), 3, 0, 0, 0, &f.env), -EINVAL);
+    assert_int_equal((int64_t)call_helper(28, ptr(from), 512, ptr(to), 4, 0, &f.env), -EINVAL);
+    assert_int_equal(call_helper(42, 0, 0, 0, 0, 0, &f.env), 0);
+    uint64_t mono = call_helper(5, 0, 0, 0, 0, 0, &f.env);
+    uint64_t boot = call_helper(125, 0, 0, 0, 0, 0, &f.env);
+    assert_true(boot >= mono); /* boot time also counts suspended time */
+}
+
 static uint64_t custom_fn(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                           struct bpflua_run_env *env)
 {
@@ -497,6 +576,7 @@ int main(void)
         cmocka_unit_test(printk_rejects),
         cmocka_unit_test(printk_random_formats),
         cmocka_unit_test(prandom_ktime_smp),
+        cmocka_unit_test(trace_helpers),
         cmocka_unit_test(registered_helper_in_programs),
         cmocka_unit_test(register_helper),
     };

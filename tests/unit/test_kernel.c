@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
 #include "core/bpflua.h"
@@ -243,6 +244,110 @@ static void test_percpu_lpm_object(void **state)
 #endif
 }
 
+struct perf_seen { int n; uint32_t first[2]; };
+
+static void on_sample(void *ctx, int cpu, void *data, uint32_t size)
+{
+    struct perf_seen *p = ctx;
+    if (p->n++ == 0 && size >= 8)
+        memcpy(p->first, data, 8);
+}
+
+/* tail_calls.o (clang): 33 tail calls and no more, a queue, a perf event
+ * record and bpf_redirect_map, in the kernel (with a perf buffer open, as
+ * the sandbox assumes) and in the interpreter and the JIT: the same
+ * verdict, counters, queue contents and record. */
+static void test_tail_calls_object(void **state)
+{
+    (void)state;
+    NEED_KERNEL();
+#ifdef BPFLUA_ELF_OBJ_DIR
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tail_calls.o", BPFLUA_ELF_OBJ_DIR);
+    bpflua_object *kobj = bpflua_object_open_elf(path, NULL);
+    assert_non_null(kobj);
+    char *err = NULL;
+    if (bl_kernel_load(kobj, &err) < 0)
+        fail_msg("kernel load: %s", err);
+    int entry = bpflua_prog_find(kobj, "entry"), again = bpflua_prog_find(kobj, "again");
+    int jmp = bpflua_map_find(kobj, "jmp"), out = bpflua_map_find(kobj, "out");
+    int events = bpflua_map_find(kobj, "events"), ports = bpflua_map_find(kobj, "ports");
+    int fifo = bpflua_map_find(kobj, "fifo");
+    assert_true(entry >= 0 && again >= 0 && jmp >= 0 && out >= 0 && events >= 0 && ports >= 0 &&
+                fifo >= 0);
+    uint32_t k1 = 1, k2 = 2, lo = 1;
+    int again_fd = bl_kernel_prog_fd(kobj, (size_t)again);
+    assert_int_equal(bpf_map_update_elem(bl_kernel_map_fd(kobj, (size_t)jmp), &k1, &again_fd, 0), 0);
+    assert_int_equal(bpf_map_update_elem(bl_kernel_map_fd(kobj, (size_t)ports), &k2, &lo, 0), 0);
+    struct perf_seen kseen = {0};
+    struct perf_buffer *pb = perf_buffer__new(bl_kernel_map_fd(kobj, (size_t)events), 1,
+                                              on_sample, NULL, &kseen, NULL);
+    assert_non_null(pb);
+    uint8_t pkt[64] = {0};
+    uint64_t kret = kernel_run(kobj, "entry", pkt, sizeof pkt);
+    perf_buffer__consume(pb);
+    perf_buffer__free(pb);
+    assert_int_equal(kret, XDP_REDIRECT);
+    uint64_t kout[8];
+    for (uint32_t k = 0; k < 8; k++)
+        assert_int_equal(bpf_map_lookup_elem(bl_kernel_map_fd(kobj, (size_t)out), &k, &kout[k]), 0);
+    assert_int_equal(kout[0], 1);
+    assert_int_equal(kout[1], 33);   /* again ran 33 times: the 34th tail call failed */
+    assert_int_equal(kout[7], 0);
+    assert_int_equal(kseen.n, 1);
+    uint64_t kfifo[4];
+    int kfifo_n = 0;
+    while (kfifo_n < 4 && bpf_map_lookup_and_delete_elem(bl_kernel_map_fd(kobj, (size_t)fifo),
+                                                         NULL, &kfifo[kfifo_n]) == 0)
+        kfifo_n++;
+
+    static const enum bpflua_engine engines[2] = {BPFLUA_ENGINE_INTERP, BPFLUA_ENGINE_JIT};
+    for (int e = 0; e < 2; e++) {
+        bpflua_object *obj = bpflua_object_open_elf(path, NULL);
+        assert_non_null(obj);
+        uint32_t again_idx = (uint32_t)again;
+        assert_int_equal(bpflua_map_update(obj, (size_t)jmp, &k1, &again_idx, 0), 0);
+        assert_int_equal(bpflua_map_update(obj, (size_t)ports, &k2, &lo, 0), 0);
+        struct bpflua_run_opts ro = {.engine = engines[e]};
+        struct bpflua_run_result res;
+        uint8_t p2[64] = {0};
+        int rc = bpflua_run(obj, (size_t)entry, p2, sizeof p2, &ro, &res, &err);
+        if (rc == -ENOTSUP) {
+            bpflua_object_free(obj);
+            continue;
+        }
+        if (rc)
+            fail_msg("engine %d: %s", e, err ? err : "?");
+        assert_int_equal(res.retval, kret);
+        assert_int_equal(res.tail_calls, 33);
+        assert_int_equal(res.redirect_key, 2);
+        for (uint32_t k = 0; k < 8; k++) {
+            uint64_t v;
+            assert_int_equal(bpflua_map_lookup(obj, (size_t)out, &k, &v), 0);
+            if (v != kout[k])
+                fail_msg("engine %d: out[%u] = %llu, kernel %llu", e, k, (unsigned long long)v,
+                         (unsigned long long)kout[k]);
+        }
+        uint32_t rec[2];
+        assert_int_equal(bpflua_ringbuf_pop(obj, (size_t)events, rec, sizeof rec), 8);
+        assert_memory_equal(rec, kseen.first, 8);
+        assert_int_equal(bpflua_ringbuf_pop(obj, (size_t)events, rec, sizeof rec), 0);
+        uint64_t v;
+        for (int i = 0; i < kfifo_n; i++) {
+            assert_int_equal(bpflua_map_pop(obj, (size_t)fifo, &v), 0);
+            assert_int_equal(v, kfifo[i]);
+        }
+        assert_int_equal(bpflua_map_pop(obj, (size_t)fifo, &v), -ENOENT);
+        bpflua_object_free(obj);
+    }
+    free(err);
+    bpflua_object_free(kobj);
+#else
+    printf("# skip: no clang-built objects\n");
+    skip();
+#endif
+}
+
 /* A program the kernel rejects: the error names the source line. */
 static void test_rejection_names_source_line(void **state)
 {
@@ -366,6 +471,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loop_maps_parity),
         cmocka_unit_test(test_percpu_lpm_object),
+        cmocka_unit_test(test_tail_calls_object),
         cmocka_unit_test(test_multi_prog_object),
         cmocka_unit_test(test_clang_objects_through_writer),
         cmocka_unit_test(test_rejection_names_source_line),

@@ -612,6 +612,125 @@ static void lpm_ops(void **state)
     bl_map_free(m);
 }
 
+/* ---- slot maps, queues, stacks ---------------------------------------------- */
+
+static void slot_maps(void **state)
+{
+    uint32_t k, v = 3, next;
+    /* prog_array: BPF_ANY only, -E2BIG past the end, -ENOENT deleting an empty slot */
+    struct bl_map *m = make(BPFLUA_MAP_PROG_ARRAY, 4, 4, 4);
+    k = 1;
+    assert_null(bl_map_lookup_sys(m, &k));
+    assert_int_equal(bl_map_update(m, &k, &v, BL_NOEXIST), -EINVAL);
+    assert_int_equal(bl_map_update(m, &k, &v, BL_ANY), 0);
+    assert_int_equal(*(uint32_t *)bl_map_lookup_sys(m, &k), 3);
+    k = 4;
+    assert_int_equal(bl_map_update(m, &k, &v, BL_ANY), -E2BIG);
+    assert_int_equal(bl_map_delete(m, &k), -E2BIG);
+    k = 2;
+    assert_int_equal(bl_map_delete(m, &k), -ENOENT);
+    k = 1;
+    assert_int_equal(bl_map_delete(m, &k), 0);
+    assert_null(bl_map_lookup_sys(m, &k));
+    assert_int_equal(bl_map_next_key(m, NULL, &next), 0);   /* every index, as arrays */
+    assert_int_equal(next, 0);
+    k = 3;
+    assert_int_equal(bl_map_next_key(m, &k, &next), -ENOENT);
+    bl_map_free(m);
+    /* devmap: every index exists (NOEXIST -EEXIST); delete never fails in range */
+    m = make(BPFLUA_MAP_DEVMAP, 4, 4, 2);
+    k = 0;
+    assert_int_equal(bl_map_update(m, &k, &v, BL_NOEXIST), -EEXIST);
+    assert_int_equal(bl_map_update(m, &k, &v, BL_EXIST), 0);
+    assert_int_equal(bl_map_delete(m, &k), 0);
+    assert_int_equal(bl_map_delete(m, &k), 0);
+    k = 2;
+    assert_int_equal(bl_map_delete(m, &k), -EINVAL);
+    bl_map_free(m);
+    /* cpumap: a queue size of 0 is no entry */
+    m = make(BPFLUA_MAP_CPUMAP, 4, 4, 2);
+    k = 1;
+    v = 0;
+    assert_int_equal(bl_map_update(m, &k, &v, BL_ANY), 0);
+    assert_null(bl_map_lookup_sys(m, &k));
+    v = 192;
+    assert_int_equal(bl_map_update(m, &k, &v, BL_ANY), 0);
+    assert_non_null(bl_map_lookup_sys(m, &k));
+    bl_map_free(m);
+    /* xskmap: NOEXIST and EXIST by presence */
+    m = make(BPFLUA_MAP_XSKMAP, 4, 4, 2);
+    assert_int_equal(bl_map_update(m, &k, &v, BL_EXIST), -ENOENT);
+    assert_int_equal(bl_map_update(m, &k, &v, BL_NOEXIST), 0);
+    assert_int_equal(bl_map_update(m, &k, &v, BL_NOEXIST), -EEXIST);
+    bl_map_free(m);
+    /* stack_trace: only bpf_get_stackid fills it; next_key walks filled ids */
+    m = make(BPFLUA_MAP_STACK_TRACE, 4, 64, 8);
+    uint64_t ips[8] = {0};
+    assert_int_equal(bl_map_update(m, &k, ips, BL_ANY), -EINVAL);
+    assert_int_equal(bl_map_next_key(m, NULL, &next), -ENOENT);
+    assert_int_equal(bl_map_delete(m, &k), -ENOENT);
+    bl_map_free(m);
+    /* perf_event_array: 0 entries is one per CPU, all open; records oldest first */
+    struct bl_map_def pd = def(BPFLUA_MAP_PERF_EVENT_ARRAY, 4, 4, 0);
+    m = bl_map_create(&pd, NULL);
+    assert_non_null(m);
+    assert_int_equal(bl_map_def(m)->max_entries, bl_num_cpus());
+    assert_int_equal(bl_perf_output(m, 0xffffffffull, "abcd", 4), 0);
+    assert_int_equal(bl_perf_output(m, 0, "xy", 2), 0);
+    assert_int_equal(bl_perf_output(m, bl_num_cpus(), "z", 1), -E2BIG);
+    assert_int_equal(bl_perf_output(m, 1ull << 32, "z", 1), -EINVAL);
+    k = 0;
+    assert_int_equal(bl_map_delete(m, &k), 0);
+    assert_int_equal(bl_perf_output(m, 0, "z", 1), -ENOENT);   /* closed by the delete */
+    char rec[8];
+    uint32_t cpu = 99;
+    assert_int_equal(bl_perf_pop(m, rec, sizeof rec, &cpu), 4);
+    assert_memory_equal(rec, "abcd", 4);
+    assert_int_equal(cpu, 0);
+    assert_int_equal(bl_ringbuf_pop(m, rec, sizeof rec), 2);
+    assert_int_equal(bl_ringbuf_pop(m, rec, sizeof rec), 0);
+    bl_map_free(m);
+}
+
+static void queue_stack(void **state)
+{
+    for (int type = BPFLUA_MAP_QUEUE; type <= BPFLUA_MAP_STACK; type++) {
+        struct bl_map_def d = def((uint32_t)type, 0, 8, 3);
+        struct bl_map *m = bl_map_create(&d, NULL);
+        assert_non_null(m);
+        uint64_t v, x;
+        assert_int_equal(bl_map_pop(m, &x), -ENOENT);
+        assert_int_equal(bl_map_peek(m, &x), -ENOENT);
+        for (v = 1; v <= 3; v++)
+            assert_int_equal(bl_map_push(m, &v, 0), 0);
+        assert_int_equal(bl_map_push(m, &v, 0), -E2BIG);
+        assert_int_equal(bl_map_push(m, &v, 1), -EINVAL);        /* BPF_NOEXIST */
+        v = 4;
+        assert_int_equal(bl_map_push(m, &v, BL_EXIST), 0);       /* drops the oldest, 1 */
+        assert_int_equal(bl_map_peek(m, &x), 0);
+        assert_int_equal(x, type == BPFLUA_MAP_QUEUE ? 2 : 4);
+        static const uint64_t fifo[3] = {2, 3, 4}, lifo[3] = {4, 3, 2};
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(bl_map_pop(m, &x), 0);
+            assert_int_equal(x, type == BPFLUA_MAP_QUEUE ? fifo[i] : lifo[i]);
+        }
+        assert_int_equal(bl_map_pop(m, &x), -ENOENT);
+        /* bpf(2): update pushes, lookup peeks; delete and next_key refused */
+        v = 9;
+        assert_int_equal(bl_map_update(m, &v, &v, BL_ANY), 0);
+        assert_int_equal(*(uint64_t *)bl_map_lookup_sys(m, &v), 9);
+        assert_int_equal(bl_map_delete(m, &v), -EINVAL);
+        assert_int_equal(bl_map_next_key(m, NULL, &x), -EINVAL);
+        assert_int_equal(bl_map_push(NULL, &v, 0), -EINVAL);
+        bl_map_free(m);
+    }
+    struct bl_map *h = make(BPFLUA_MAP_HASH, 4, 8, 2);
+    uint64_t v = 1;
+    assert_int_equal(bl_map_push(h, &v, 0), -EINVAL);
+    assert_int_equal(bl_map_pop(h, &v), -EINVAL);
+    bl_map_free(h);
+}
+
 /* ---- definitions ----------------------------------------------------------- */
 
 static void bad_definitions(void **state)
@@ -620,7 +739,14 @@ static void bad_definitions(void **state)
         struct bl_map_def d;
         int rc;
     } cases[] = {
-        {def(3, 4, 4, 4), -EINVAL},                    /* prog_array: unsupported */
+        {def(3, 4, 8, 4), -EINVAL},                    /* prog_array: 4-byte values */
+        {def(BPFLUA_MAP_PROG_ARRAY, 4, 4, 0), -EINVAL},
+        {def(BPFLUA_MAP_DEVMAP, 4, 12, 4), -EINVAL},
+        {def(BPFLUA_MAP_STACK_TRACE, 4, 12, 4), -EINVAL},   /* 8 bytes a frame */
+        {def(BPFLUA_MAP_QUEUE, 4, 8, 4), -EINVAL},          /* no keys */
+        {def(BPFLUA_MAP_STACK, 0, 0, 4), -EINVAL},
+        {def(BPFLUA_MAP_DEVMAP_HASH, 8, 4, 4), -EINVAL},
+        {def(30, 4, 4, 4), -EINVAL},                        /* an unknown type */
         {def(BPFLUA_MAP_ARRAY, 8, 4, 4), -EINVAL},     /* array key is u32 */
         {def(BPFLUA_MAP_ARRAY, 4, 0, 4), -EINVAL},
         {def(BPFLUA_MAP_HASH, 4, 4, 0), -EINVAL},
@@ -754,6 +880,8 @@ int main(void)
         cmocka_unit_test(ringbuf_records),
         cmocka_unit_test(percpu_maps),
         cmocka_unit_test(lpm_ops),
+        cmocka_unit_test(slot_maps),
+        cmocka_unit_test(queue_stack),
         cmocka_unit_test(bad_definitions),
         cmocka_unit_test(object_api),
     };

@@ -1,0 +1,33 @@
+/* helper_impl.h - helper bodies defined outside helpers.c, whose table
+ * names them. Internal to stdlib/. */
+#ifndef BPFLUA_HELPER_IMPL_H
+#define BPFLUA_HELPER_IMPL_H
+
+#include <stdint.h>
+
+#include "helpers.h"
+
+#define BL_HELPER_FN(name) \
+    uint64_t bl_helper_##name(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, \
+                              struct bpflua_run_env *env)
+
+/* helpers_maps.c */
+BL_HELPER_FN(tail_call);
+BL_HELPER_FN(perf_event_output);
+BL_HELPER_FN(redirect_map);
+BL_HELPER_FN(get_stackid);
+BL_HELPER_FN(map_push_elem);
+BL_HELPER_FN(map_pop_elem);
+BL_HELPER_FN(map_peek_elem);
+/* helpers_trace.c */
+BL_HELPER_FN(get_current_pid_tgid);
+BL_HELPER_FN(get_current_uid_gid);
+BL_HELPER_FN(get_current_comm);
+BL_HELPER_FN(probe_read);
+BL_HELPER_FN(probe_read_str);
+BL_HELPER_FN(ktime_get_boot_ns);
+BL_HELPER_FN(ktime_get_coarse_ns);
+BL_HELPER_FN(get_numa_node_id);
+BL_HELPER_FN(csum_diff);
+
+#endif

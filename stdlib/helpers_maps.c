@@ -1,0 +1,97 @@
+/* helpers_maps.c - the helpers that act on the special map types:
+ * bpf_tail_call (prog_array), bpf_perf_event_output (perf_event_array),
+ * bpf_redirect_map (devmap, devmap_hash, cpumap, xskmap), bpf_get_stackid
+ * (stack_trace) and bpf_map_push/pop/peek_elem (queue, stack).
+ * Their prototypes are in helpers.c's table.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "../vm/object.h"
+#include "helper_impl.h"
+#include "maps.h"
+
+#define MAX_TAIL_CALLS 33 /* MAX_TAIL_CALL_CNT */
+
+/* The program at prog_array[index] replaces the running one: recorded in
+ * env, the engine ends the run (env->fault) and the runner starts that
+ * program on the same context. A missing slot, a slot naming no program,
+ * or the 34th tail call of a run fail, and the program goes on, as in
+ * the kernel. */
+uint64_t bl_helper_tail_call(uint64_t ctx, uint64_t map, uint64_t index, uint64_t r4,
+                             uint64_t r5, struct bpflua_run_env *env)
+{
+    struct bl_map *m = (struct bl_map *)(uintptr_t)map;
+    uint32_t key = (uint32_t)index;
+    if (!env || !env->obj || bl_map_def(m)->type != BPFLUA_MAP_PROG_ARRAY ||
+        env->tail_calls >= MAX_TAIL_CALLS)
+        return (uint64_t)(int64_t)-ENOENT;
+    const uint32_t *prog = bl_map_lookup_sys(m, &key);
+    if (!prog || *prog >= env->obj->n_progs)
+        return (uint64_t)(int64_t)-ENOENT;
+    env->tail_calls++;
+    env->tail_prog = *prog + 1;
+    env->fault = 1;
+    return 0;
+}
+
+uint64_t bl_helper_perf_event_output(uint64_t ctx, uint64_t map, uint64_t flags, uint64_t data,
+                                     uint64_t size, struct bpflua_run_env *env)
+{
+    return (uint64_t)(int64_t)bl_perf_output((struct bl_map *)(uintptr_t)map, flags,
+                                             (const void *)(uintptr_t)data, size);
+}
+
+#define XDP_ACTION_MASK 3ull      /* XDP_ABORTED, DROP, PASS, TX: the fallback */
+#define F_BROADCAST (1ull << 3)   /* BPF_F_BROADCAST */
+#define F_EXCLUDE_INGRESS (1ull << 4)
+#define XDP_REDIRECT 4
+
+uint64_t bl_helper_redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_t r4,
+                                uint64_t r5, struct bpflua_run_env *env)
+{
+    struct bl_map *m = (struct bl_map *)(uintptr_t)map;
+    uint32_t type = bl_map_def(m)->type;
+    int devmap = type == BPFLUA_MAP_DEVMAP || type == BPFLUA_MAP_DEVMAP_HASH;
+    uint64_t allowed = XDP_ACTION_MASK | (devmap ? F_BROADCAST | F_EXCLUDE_INGRESS : 0);
+    if (flags & ~allowed)
+        return 0; /* XDP_ABORTED */
+    uint32_t k = (uint32_t)key;
+    const void *target = bl_map_lookup_sys(m, &k);
+    if (!target && !(flags & F_BROADCAST))
+        return flags & XDP_ACTION_MASK;
+    if (env)
+        env->redirect_key = (uint64_t)k + 1;
+    return XDP_REDIRECT;
+}
+
+#define STACK_FLAGS 0x7ffull /* skip count, BPF_F_USER_STACK, FAST_STACK_CMP, REUSE_STACKID */
+
+/* The sandbox has no kernel or user stack to walk: -EFAULT, what the
+ * kernel returns when it finds no frames. */
+uint64_t bl_helper_get_stackid(uint64_t ctx, uint64_t map, uint64_t flags, uint64_t r4,
+                               uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(int64_t)(flags & ~STACK_FLAGS ? -EINVAL : -EFAULT);
+}
+
+uint64_t bl_helper_map_push_elem(uint64_t map, uint64_t value, uint64_t flags, uint64_t r4,
+                                 uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(int64_t)bl_map_push((struct bl_map *)(uintptr_t)map,
+                                          (const void *)(uintptr_t)value, flags);
+}
+
+uint64_t bl_helper_map_pop_elem(uint64_t map, uint64_t value, uint64_t r3, uint64_t r4,
+                                uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(int64_t)bl_map_pop((struct bl_map *)(uintptr_t)map,
+                                         (void *)(uintptr_t)value);
+}
+
+uint64_t bl_helper_map_peek_elem(uint64_t map, uint64_t value, uint64_t r3, uint64_t r4,
+                                 uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(int64_t)bl_map_peek((struct bl_map *)(uintptr_t)map,
+                                          (void *)(uintptr_t)value);
+}
