@@ -29,5 +29,24 @@ BL_HELPER_FN(ktime_get_boot_ns);
 BL_HELPER_FN(ktime_get_coarse_ns);
 BL_HELPER_FN(get_numa_node_id);
 BL_HELPER_FN(csum_diff);
+BL_HELPER_FN(perf_event_read);
+BL_HELPER_FN(perf_event_read_value);
+BL_HELPER_FN(get_stack);
+BL_HELPER_FN(probe_write_user);
+BL_HELPER_FN(ktime_get_tai_ns);
+BL_HELPER_FN(ringbuf_query);
+/* helpers_pkt.c */
+BL_HELPER_FN(skb_load_bytes);
+BL_HELPER_FN(skb_store_bytes);
+BL_HELPER_FN(l3_csum_replace);
+BL_HELPER_FN(l4_csum_replace);
+BL_HELPER_FN(csum_update);
+BL_HELPER_FN(redirect);
+BL_HELPER_FN(clone_redirect);
+BL_HELPER_FN(xdp_get_buff_len);
+BL_HELPER_FN(get_socket_cookie);
+BL_HELPER_FN(get_socket_uid);
+BL_HELPER_FN(zero);
+BL_HELPER_FN(fib_lookup);
 
 #endif

@@ -210,11 +210,59 @@ static const struct bpflua_helper builtin_helpers[] = {
     {BL_HELPER_CSUM_DIFF, "csum_diff", bl_helper_csum_diff, BPFLUA_RET_INTEGER,
      {A(PTR_TO_MEM_OR_NULL), A(CONST_SIZE_OR_ZERO), A(PTR_TO_MEM_OR_NULL), A(CONST_SIZE_OR_ZERO),
       A(ANYTHING)}},
+    {22, "perf_event_read", bl_helper_perf_event_read, BPFLUA_RET_INTEGER,
+     {A(CONST_MAP_PTR), A(ANYTHING)}},
+    {55, "perf_event_read_value", bl_helper_perf_event_read_value, BPFLUA_RET_INTEGER,
+     {A(CONST_MAP_PTR), A(ANYTHING), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE)}},
+    {67, "get_stack", bl_helper_get_stack, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE_OR_ZERO), A(ANYTHING)}},
+    {36, "probe_write_user", bl_helper_probe_write_user, BPFLUA_RET_INTEGER,
+     {A(ANYTHING), A(PTR_TO_MEM), A(CONST_SIZE)}},
+    {35, "get_current_task", bl_helper_zero, BPFLUA_RET_INTEGER, {0}},
+    {80, "get_current_cgroup_id", bl_helper_zero, BPFLUA_RET_INTEGER, {0}},
+    {173, "get_func_ip", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {174, "get_attach_cookie", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {208, "ktime_get_tai_ns", bl_helper_ktime_get_tai_ns, BPFLUA_RET_INTEGER, {0}},
+    {BL_HELPER_RINGBUF_QUERY, "ringbuf_query", bl_helper_ringbuf_query, BPFLUA_RET_INTEGER,
+     {A(CONST_MAP_PTR), A(ANYTHING)}},
+    /* helpers_pkt.c: packet contexts (the types that may call them: core descriptors) */
+    {26, "skb_load_bytes", bl_helper_skb_load_bytes, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE)}},
+    {9, "skb_store_bytes", bl_helper_skb_store_bytes, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(PTR_TO_MEM), A(CONST_SIZE), A(ANYTHING)}},
+    {10, "l3_csum_replace", bl_helper_l3_csum_replace, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING), A(ANYTHING), A(ANYTHING)}},
+    {11, "l4_csum_replace", bl_helper_l4_csum_replace, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING), A(ANYTHING), A(ANYTHING)}},
+    {40, "csum_update", bl_helper_csum_update, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING)}},
+    {23, "redirect", bl_helper_redirect, BPFLUA_RET_INTEGER, {A(ANYTHING), A(ANYTHING)}},
+    {13, "clone_redirect", bl_helper_clone_redirect, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING)}},
+    {188, "xdp_get_buff_len", bl_helper_xdp_get_buff_len, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX)}},
+    {46, "get_socket_cookie", bl_helper_get_socket_cookie, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX)}},
+    {47, "get_socket_uid", bl_helper_get_socket_uid, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {17, "get_cgroup_classid", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {24, "get_route_realm", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {69, "fib_lookup", bl_helper_fib_lookup, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(PTR_TO_MEM), A(CONST_SIZE), A(ANYTHING)}},
 };
 
 #undef A
 
 #define N_BUILTIN (sizeof builtin_helpers / sizeof builtin_helpers[0])
+
+int bl_helper_changes_pkt_data(uint32_t id)
+{
+    /* the kernel's bpf_helper_changes_pkt_data, for the helpers we have */
+    static const uint32_t ids[] = {9, 10, 11, 13};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (ids[i] == id)
+            return 1;
+    return 0;
+}
 
 /* ---- the registry of embedder helpers ------------------------------------ */
 

@@ -68,13 +68,17 @@ struct bpflua_run_env {
     /* bpf_tail_call: the program (index + 1) that replaces the running one,
      * which then ends as a fault does; the runner starts it (vm/run.c) */
     uint32_t tail_prog, tail_calls;
-    uint64_t redirect_key;   /* bpf_redirect_map: key + 1 of the last redirect */
+    uint64_t redirect_key;   /* bpf_redirect(_map): key or ifindex + 1 of the last redirect */
+    uint32_t prog_type;      /* enum bpf_prog_type of the run (redirect's verdicts), 0 unknown */
     const struct bpflua_mem_region *mem; /* what probe_read may read */
     size_t n_mem;
 };
 
 /* The prototype of helper `id`, or NULL if there is none. */
 const struct bpflua_helper *bl_helper_find(uint32_t id);
+/* 1 if helper `id` may move or resize the packet (the verifier then
+ * forgets every packet pointer), as the kernel's bpf_helper_changes_pkt_data. */
+int bl_helper_changes_pkt_data(uint32_t id);
 /* Every helper in turn (built-ins, then registered ones): index 0, 1, ...
  * until NULL. For listings (the compiler's helper names, docs). */
 const struct bpflua_helper *bl_helper_at(size_t index);

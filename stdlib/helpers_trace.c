@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "helper_impl.h"
+#include "maps.h"
 
 uint64_t bl_helper_get_current_pid_tgid(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
                                         uint64_t r5, struct bpflua_run_env *env)
@@ -110,8 +111,8 @@ uint64_t bl_helper_get_numa_node_id(uint64_t r1, uint64_t r2, uint64_t r3, uint6
     return 0; /* the sandbox is one node */
 }
 
-/* 32-bit one's-complement sum of 32-bit words (as stored), carries folded
- * back in: what the kernel's csum_partial computes on x86-64 */
+/* one's-complement sum of 32-bit words (as stored); bpf_csum_diff folds
+ * it to 16 bits (not inverted), as Linux 6.18 does on every architecture */
 static uint64_t add_words(uint64_t acc, const unsigned char *p, uint64_t n, int invert)
 {
     for (uint64_t i = 0; i < n; i += 4) {
@@ -130,7 +131,52 @@ uint64_t bl_helper_csum_diff(uint64_t from, uint64_t from_size, uint64_t to, uin
     uint64_t acc = (uint32_t)seed;
     acc = add_words(acc, (const unsigned char *)(uintptr_t)from, from_size, 1);
     acc = add_words(acc, (const unsigned char *)(uintptr_t)to, to_size, 0);
-    while (acc >> 32)
-        acc = (acc & 0xffffffffu) + (acc >> 32);
+    while (acc >> 16) /* 6.18 folds the sum to 16 bits on every architecture */
+        acc = (acc & 0xffffu) + (acc >> 16);
     return acc;
+}
+
+/* perf_event_array slots hold no counters in the sandbox (only the
+ * reader's output events): reading one is -EINVAL, as the kernel says of
+ * an event it cannot read; _value zeroes its buffer */
+uint64_t bl_helper_perf_event_read(uint64_t map, uint64_t flags, uint64_t r3, uint64_t r4,
+                                   uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(int64_t)-EINVAL;
+}
+
+uint64_t bl_helper_perf_event_read_value(uint64_t map, uint64_t flags, uint64_t buf,
+                                         uint64_t size, uint64_t r5, struct bpflua_run_env *env)
+{
+    memset((void *)(uintptr_t)buf, 0, size);
+    return (uint64_t)(int64_t)-EINVAL;
+}
+
+/* no stack to walk: a zeroed buffer and -EFAULT, as get_stackid */
+uint64_t bl_helper_get_stack(uint64_t ctx, uint64_t buf, uint64_t size, uint64_t flags,
+                             uint64_t r5, struct bpflua_run_env *env)
+{
+    memset((void *)(uintptr_t)buf, 0, size);
+    return (uint64_t)(int64_t)-EFAULT;
+}
+
+/* the sandbox gives a run no user memory to write */
+uint64_t bl_helper_probe_write_user(uint64_t dst, uint64_t src, uint64_t size, uint64_t r4,
+                                    uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(int64_t)-EFAULT;
+}
+
+uint64_t bl_helper_ktime_get_tai_ns(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                    uint64_t r5, struct bpflua_run_env *env)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_TAI, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bl_helper_ringbuf_query(uint64_t map, uint64_t flags, uint64_t r3, uint64_t r4,
+                                 uint64_t r5, struct bpflua_run_env *env)
+{
+    return bl_ringbuf_query((struct bl_map *)(uintptr_t)map, flags);
 }

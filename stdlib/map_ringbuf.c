@@ -123,6 +123,20 @@ uint64_t bl_ringbuf_take_dropped_impl(struct bl_map *m)
     return n;
 }
 
+uint64_t bl_ringbuf_query(struct bl_map *m, uint64_t flags)
+{
+    if (!m || m->def.type != BPFLUA_MAP_RINGBUF)
+        return 0;
+    struct ringbuf_map *r = as_ringbuf(m);
+    switch (flags) {
+    case 0: return r->producer - r->consumer;
+    case 1: return r->mask + 1;
+    case 2: return r->consumer;
+    case 3: return r->producer;
+    default: return 0;
+    }
+}
+
 /* A ring buffer has no keys: the element operations are refused. */
 static void *ringbuf_lookup(struct bl_map *m, const void *key, int touch)
 {

@@ -80,6 +80,9 @@ int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap);
 uint64_t bl_ringbuf_take_dropped(struct bl_map *m);
 /* Empties the buffer; returns how many (nonempty) records it held. */
 uint64_t bl_ringbuf_discard(struct bl_map *m);
+/* bpf_ringbuf_query: flags 0 bytes waiting, 1 the size, 2 the consumer's
+ * position, 3 the producer's; 0 for other flags or maps */
+uint64_t bl_ringbuf_query(struct bl_map *m, uint64_t flags);
 /* perf_event_array: bpf_perf_event_output's record into the slot named by
  * flags (an index, or BPF_F_CURRENT_CPU: the run's CPU); 0, -E2BIG (index
  * past max_entries), -ENOENT (no event open there), -ENOSPC (the reader's

@@ -477,6 +477,29 @@ static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
     return 0;
 }
 
+static int is_pkt_pointer(const struct bl_reg *r)
+{
+    return r->type == REG_PTR_TO_PACKET || r->type == REG_PTR_TO_PACKET_META ||
+           r->type == REG_PTR_TO_PACKET_END;
+}
+
+/* After a helper that may move the packet (bpf_helper_changes_pkt_data in
+ * the kernel) no packet pointer is one any more, in registers or spilled,
+ * in any frame: they become unknown numbers, as the kernel's
+ * clear_all_pkt_pointers makes them. */
+static void forget_pkt_pointers(struct bl_vstate *st)
+{
+    for (int fi = 0; fi <= st->curframe; fi++) {
+        struct bl_frame *f = st->frames[fi];
+        for (int r = 0; r < BL_R10; r++)
+            if (is_pkt_pointer(&f->regs[r]))
+                mark_reg_unknown(&f->regs[r]);
+        for (int sl = 0; sl < f->n_slots; sl++)
+            if (f->stack[sl].bytes[0] == SLOT_SPILL && is_pkt_pointer(&f->stack[sl].spilled))
+                mark_reg_unknown(&f->stack[sl].spilled);
+    }
+}
+
 static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
 {
     const struct bpflua_helper *h = find_proto((uint32_t)insn->imm);
@@ -499,6 +522,8 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
     }
     for (int r = BL_R1; r <= BL_R5; r++)
         mark_reg_not_init(&f->regs[r]);
+    if (bl_helper_changes_pkt_data(h->id))
+        forget_pkt_pointers(st);
     switch (h->ret) {
     case BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL:
         if (meta.map < 0)

@@ -109,7 +109,7 @@ static void prototypes(void **state)
         assert_ptr_equal(bl_helper_at(i), h);
     }
     assert_null(bl_helper_find(0));
-    assert_null(bl_helper_find(9));
+    assert_null(bl_helper_find(99)); /* skc_lookup_tcp: not in the sandbox */
     assert_null(bl_helper_find(99999));
     /* the kernel's prototypes of the map-type and tracing helpers */
     h = bl_helper_find(12);
@@ -432,12 +432,13 @@ static void trace_helpers(void **state)
 
     /* csum_diff: words removed (from) and added (to), the seed folded in */
     uint32_t from[2] = {0x11223344, 0x55667788}, to[1] = {0x01020304};
-    assert_int_equal(call_helper(28, 0, 0, ptr(to), 4, 0, &f.env), 0x01020304);
-    assert_int_equal(call_helper(28, ptr(from), 4, 0, 0, 0, &f.env), (uint32_t)~0x11223344u);
+    /* the sum folded to 16 bits, not inverted (Linux 6.18) */
+    assert_int_equal(call_helper(28, 0, 0, ptr(to), 4, 0, &f.env), 0x0102 + 0x0304);
+    assert_int_equal(call_helper(28, ptr(from), 4, 0, 0, 0, &f.env), 0xbb99); /* ~0x11223344 */
     uint64_t d = call_helper(28, ptr(from), 8, ptr(to), 4, 7, &f.env);
     uint64_t want = 7ull + (uint32_t)~from[0] + (uint32_t)~from[1] + to[0];
-    while (want >> 32)
-        want = (want & 0xffffffffu) + (want >> 32);
+    while (want >> 16)
+        want = (want & 0xffffu) + (want >> 16);
     assert_int_equal(d, want);
     assert_int_equal((int64_t)call_helper(28, ptr(from), 3, 0, 0, 0, &f.env), -EINVAL);
     assert_int_equal((int64_t)call_helper(28, ptr(from), 512, ptr(to), 4, 0, &f.env), -EINVAL);
@@ -445,6 +446,86 @@ static void trace_helpers(void **state)
     uint64_t mono = call_helper(5, 0, 0, 0, 0, 0, &f.env);
     uint64_t boot = call_helper(125, 0, 0, 0, 0, 0, &f.env);
     assert_true(boot >= mono); /* boot time also counts suspended time */
+}
+
+/* ---- packet helpers ------------------------------------------------------------ */
+
+/* RFC 1071 over 16-bit words as stored */
+static uint16_t ip_checksum(const uint8_t *p, size_t n)
+{
+    uint32_t s = 0;
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        uint16_t w;
+        memcpy(&w, p + i, 2);
+        s += w;
+    }
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)~s;
+}
+
+static void pkt_helpers(void **state)
+{
+    struct fake f;
+    fake_init(&f, NULL);
+    uint8_t pkt[48] = {0};
+    /* an IPv4 header at 14 with its checksum at 24 */
+    static const uint8_t ip[20] = {0x45, 0, 0, 34, 0x12, 0x34, 0x40, 0, 64, 17, 0, 0,
+                                   10, 0, 0, 1, 192, 168, 1, 2};
+    memcpy(pkt + 14, ip, sizeof ip);
+    uint16_t sum = ip_checksum(pkt + 14, 20);
+    memcpy(pkt + 24, &sum, 2);
+    uint64_t ctx[2] = {ptr(pkt), ptr(pkt + sizeof pkt)};
+    /* TTL 64 -> 63 in the 16-bit word at 22 (TTL, protocol): as stored */
+    uint16_t old_w, new_w;
+    memcpy(&old_w, pkt + 22, 2);
+    pkt[22] = 63;
+    memcpy(&new_w, pkt + 22, 2);
+    assert_int_equal(call_helper(10, ptr(ctx), 24, old_w, new_w, 2, &f.env), 0);
+    memcpy(&sum, pkt + 24, 2);
+    pkt[24] = pkt[25] = 0;
+    assert_int_equal(sum, ip_checksum(pkt + 14, 20));
+    memcpy(pkt + 24, &sum, 2);
+    /* a 4-byte change (the source address) */
+    uint32_t old_a, new_a = 0x0a0b0c0d;
+    memcpy(&old_a, pkt + 26, 4);
+    memcpy(pkt + 26, &new_a, 4);
+    assert_int_equal(call_helper(10, ptr(ctx), 24, old_a, new_a, 4, &f.env), 0);
+    memcpy(&sum, pkt + 24, 2);
+    pkt[24] = pkt[25] = 0;
+    assert_int_equal(sum, ip_checksum(pkt + 14, 20));
+    memcpy(pkt + 24, &sum, 2);
+    /* bad flags and offsets */
+    assert_int_equal((int64_t)call_helper(10, ptr(ctx), 24, 0, 0, 3, &f.env), -EINVAL);
+    assert_int_equal((int64_t)call_helper(10, ptr(ctx), 24, 1, 0, 0, &f.env), -EINVAL);
+    assert_int_equal((int64_t)call_helper(10, ptr(ctx), 47, 0, 0, 2, &f.env), -EFAULT);
+    assert_int_equal((int64_t)call_helper(11, ptr(ctx), 40, 0, 0, 0x102, &f.env), -EINVAL);
+    /* l4 with BPF_F_MARK_MANGLED_0: a zero UDP checksum stays zero */
+    pkt[40] = pkt[41] = 0;
+    assert_int_equal(call_helper(11, ptr(ctx), 40, 1, 2, 0x20 | 2, &f.env), 0);
+    assert_int_equal(pkt[40] | pkt[41], 0);
+    /* skb_load_bytes / skb_store_bytes inside the packet only */
+    uint8_t buf[4];
+    assert_int_equal(call_helper(26, ptr(ctx), 26, ptr(buf), 4, 0, &f.env), 0);
+    assert_memory_equal(buf, &new_a, 4);
+    assert_int_equal((int64_t)call_helper(26, ptr(ctx), 46, ptr(buf), 4, 0, &f.env), -EFAULT);
+    assert_memory_equal(buf, "\0\0\0\0", 4);
+    assert_int_equal(call_helper(9, ptr(ctx), 0, ptr("abcd"), 4, 0, &f.env), 0);
+    assert_memory_equal(pkt, "abcd", 4);
+    assert_int_equal((int64_t)call_helper(9, ptr(ctx), 46, ptr("abcd"), 4, 0, &f.env), -EFAULT);
+    assert_int_equal((int64_t)call_helper(9, ptr(ctx), 0, ptr("abcd"), 4, 4, &f.env), -EINVAL);
+    assert_int_equal((int64_t)call_helper(9, ptr(ctx), 0xffffffffu, ptr("ab"), 2, 0, &f.env),
+                     -EFAULT);
+    assert_int_equal(call_helper(188, ptr(ctx), 0, 0, 0, 0, &f.env), sizeof pkt);
+    /* redirect: the verdict of the run's type */
+    f.env.prog_type = 6; /* XDP */
+    assert_int_equal(call_helper(23, 3, 0, 0, 0, 0, &f.env), 4);
+    assert_int_equal(call_helper(23, 3, 1, 0, 0, 0, &f.env), 0);
+    f.env.prog_type = 3; /* sched_cls */
+    assert_int_equal(call_helper(23, 3, 1, 0, 0, 0, &f.env), 7);
+    assert_int_equal(call_helper(23, 3, 2, 0, 0, 0, &f.env), 2);
+    assert_int_equal(call_helper(13, ptr(ctx), 3, 0, 0, 0, &f.env), 0);
+    assert_int_equal((int64_t)call_helper(13, ptr(ctx), 0, 0, 0, 0, &f.env), -EINVAL);
 }
 
 static uint64_t custom_fn(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -577,6 +658,7 @@ int main(void)
         cmocka_unit_test(printk_random_formats),
         cmocka_unit_test(prandom_ktime_smp),
         cmocka_unit_test(trace_helpers),
+        cmocka_unit_test(pkt_helpers),
         cmocka_unit_test(registered_helper_in_programs),
         cmocka_unit_test(register_helper),
     };

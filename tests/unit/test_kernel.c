@@ -244,6 +244,69 @@ static void test_percpu_lpm_object(void **state)
 #endif
 }
 
+/* csum_diff over packet bytes (as stored), xdp_get_buff_len, and
+ * redirect's verdict, in each engine: out[0..2]; returns redirect's */
+#define STORE_OUT(k) \
+    "  stw [%r10-4], " #k "\n  stxdw [%r10-16], %r0\n  lddw %r1, map:out\n  mov %r2, %r10\n" \
+    "  add %r2, -4\n  mov %r3, %r10\n  add %r3, -16\n  mov %r4, 0\n  call 2\n"
+static const char *pkt_helpers_asm =
+    ".map out array key=4 value=8 entries=4\n"
+    "  ldxw %r6, [%r1+0]\n  ldxw %r7, [%r1+4]\n  mov %r9, %r1\n"
+    "  mov %r2, %r6\n  add %r2, 16\n  jgt %r2, %r7, short\n"
+    "  mov %r1, %r6\n  mov %r2, 8\n  mov %r3, %r6\n  add %r3, 8\n  mov %r4, 8\n"
+    "  mov %r5, 0x1234\n  call 28\n" STORE_OUT(0)
+    "  mov %r1, %r9\n  call 188\n" STORE_OUT(1)
+    "  ldxw %r6, [%r9+0]\n  ldxw %r7, [%r9+4]\n  mov %r2, %r6\n  add %r2, 16\n"
+    "  jgt %r2, %r7, short\n"
+    "  mov %r1, %r6\n  mov %r2, 4\n  mov %r3, 0\n  mov %r4, 0\n  mov %r5, 7\n  call 28\n"
+    STORE_OUT(2)
+    "  mov %r1, 5\n  mov %r2, 0\n  call 23\n  exit\n"
+    "short:\n  mov %r0, 1\n  exit\n";
+
+static void test_pkt_helpers_parity(void **state)
+{
+    (void)state;
+    NEED_KERNEL();
+    uint8_t pkt[64];
+    for (int i = 0; i < 64; i++)
+        pkt[i] = (uint8_t)(i * 37 + 11);
+    bpflua_object *obj = tu_assemble(pkt_helpers_asm, "pkt_helpers");
+    uint8_t kp[64];
+    memcpy(kp, pkt, sizeof kp);
+    uint64_t kret = kernel_run(obj, "pkt_helpers", kp, sizeof kp);
+    assert_int_equal(kret, 4); /* XDP_REDIRECT */
+    int fd = bl_kernel_map_fd(obj, 0);
+    uint64_t kout[3];
+    for (uint32_t k = 0; k < 3; k++)
+        assert_int_equal(bpf_map_lookup_elem(fd, &k, &kout[k]), 0);
+    assert_int_equal(kout[1], 64);
+    static const enum bpflua_engine engines[2] = {BPFLUA_ENGINE_INTERP, BPFLUA_ENGINE_JIT};
+    for (int e = 0; e < 2; e++) {
+        bpflua_object *o = tu_assemble(pkt_helpers_asm, "pkt_helpers");
+        struct bpflua_run_opts ro = {.engine = engines[e]};
+        struct bpflua_run_result res;
+        uint8_t p2[64];
+        memcpy(p2, pkt, sizeof p2);
+        int rc = bpflua_run(o, 0, p2, sizeof p2, &ro, &res, NULL);
+        if (rc == -ENOTSUP) {
+            bpflua_object_free(o);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(res.retval, kret);
+        assert_int_equal(res.redirect_key, 5);
+        for (uint32_t k = 0; k < 3; k++) {
+            uint64_t v;
+            assert_int_equal(bpflua_map_lookup(o, 0, &k, &v), 0);
+            if (v != kout[k])
+                fail_msg("engine %d: out[%u] = 0x%llx, kernel 0x%llx", e, k,
+                         (unsigned long long)v, (unsigned long long)kout[k]);
+        }
+        bpflua_object_free(o);
+    }
+    bpflua_object_free(obj);
+}
+
 struct perf_seen { int n; uint32_t first[2]; };
 
 static void on_sample(void *ctx, int cpu, void *data, uint32_t size)
@@ -472,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_loop_maps_parity),
         cmocka_unit_test(test_percpu_lpm_object),
         cmocka_unit_test(test_tail_calls_object),
+        cmocka_unit_test(test_pkt_helpers_parity),
         cmocka_unit_test(test_multi_prog_object),
         cmocka_unit_test(test_clang_objects_through_writer),
         cmocka_unit_test(test_rejection_names_source_line),
