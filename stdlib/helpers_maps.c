@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../vm/object.h"
+#include "../core/object.h"
 #include "helper_impl.h"
 #include "maps.h"
 

@@ -1087,7 +1087,8 @@ static void test_loop_versioning(void **state)
                 }
 }
 
-/* every map entry of both objects agrees */
+/* every map entry of both objects agrees (a key whose slot is empty in
+ * both, as in a prog_array or devmap, agrees too) */
 static int maps_equal(bpflua_object *a, bpflua_object *b)
 {
     for (size_t m = 0; m < bpflua_map_count(a); m++) {
@@ -1100,8 +1101,8 @@ static int maps_equal(bpflua_object *a, bpflua_object *b)
         while (bpflua_map_next_key(a, m, k, next) == 0) {
             memcpy(key, next, spec.key_size);
             k = key;
-            if (bpflua_map_lookup(a, m, key, va) || bpflua_map_lookup(b, m, key, vb) ||
-                memcmp(va, vb, spec.value_size))
+            int ra = bpflua_map_lookup(a, m, key, va), rb = bpflua_map_lookup(b, m, key, vb);
+            if (ra != rb || (ra == 0 && memcmp(va, vb, spec.value_size)))
                 return 0;
         }
     }
