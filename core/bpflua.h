@@ -43,6 +43,9 @@ enum bpflua_map_type {
     BPFLUA_MAP_LRU_PERCPU_HASH = 10,
     BPFLUA_MAP_LPM_TRIE = 11,     /* key { u32 prefixlen; u8 data[key_size - 4] }, BPF_F_NO_PREALLOC */
     BPFLUA_MAP_STACK_TRACE = 7,
+    BPFLUA_MAP_CGROUP_ARRAY = 8,
+    BPFLUA_MAP_SOCKMAP = 15,
+    BPFLUA_MAP_SOCKHASH = 18,
     BPFLUA_MAP_ARRAY_OF_MAPS = 12,
     BPFLUA_MAP_HASH_OF_MAPS = 13,
     BPFLUA_MAP_DEVMAP = 14,

@@ -18,6 +18,7 @@
  * loop to check (it compares the side at both ends). Calls keep R6-R9 and
  * forget R0-R5. */
 #include "loop_checks.h"
+#include "helpers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +299,10 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
             if (op == BL_EXIT) {
                 next = -1;
             } else if (op == BL_CALL) {          /* R6-R9 survive a call */
+                /* a helper that moves the packet changes what the ctx
+                 * slots hold: no test before the loop can stand for it */
+                if (in->src == BL_CALL_HELPER && bl_helper_changes_pkt_data((uint32_t)in->imm))
+                    goto give_up;
                 for (int q = BL_R0; q <= BL_R5; q++)
                     r[q] = unknown();
             } else {

@@ -48,5 +48,16 @@ BL_HELPER_FN(get_socket_cookie);
 BL_HELPER_FN(get_socket_uid);
 BL_HELPER_FN(zero);
 BL_HELPER_FN(fib_lookup);
+/* helpers_sandbox.c */
+BL_HELPER_FN(unsupported);
+BL_HELPER_FN(sk_drop);
+BL_HELPER_FN(skb_get_tunnel);
+BL_HELPER_FN(skb_pull_data);
+BL_HELPER_FN(skb_load_bytes_relative);
+BL_HELPER_FN(skb_under_cgroup);
+BL_HELPER_FN(current_task_under_cgroup);
+BL_HELPER_FN(xdp_adjust_head);
+BL_HELPER_FN(xdp_adjust_tail);
+BL_HELPER_FN(xdp_adjust_meta);
 
 #endif

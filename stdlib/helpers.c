@@ -248,6 +248,60 @@ static const struct bpflua_helper builtin_helpers[] = {
     {24, "get_route_realm", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
     {69, "fib_lookup", bl_helper_fib_lookup, BPFLUA_RET_INTEGER,
      {A(PTR_TO_CTX), A(PTR_TO_MEM), A(CONST_SIZE), A(ANYTHING)}},
+    /* helpers_sandbox.c: objects the sandbox does not have */
+    {44, "xdp_adjust_head", bl_helper_xdp_adjust_head, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING)}},
+    {65, "xdp_adjust_tail", bl_helper_xdp_adjust_tail, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING)}},
+    {54, "xdp_adjust_meta", bl_helper_xdp_adjust_meta, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING)}},
+    {39, "skb_pull_data", bl_helper_skb_pull_data, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING)}},
+    {68, "skb_load_bytes_relative", bl_helper_skb_load_bytes_relative, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE), A(ANYTHING)}},
+    {18, "skb_vlan_push", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING)}},
+    {19, "skb_vlan_pop", bl_helper_unsupported, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {31, "skb_change_proto", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING)}},
+    {32, "skb_change_type", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING)}},
+    {38, "skb_change_tail", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING)}},
+    {43, "skb_change_head", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING)}},
+    {50, "skb_adjust_room", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING), A(ANYTHING)}},
+    {20, "skb_get_tunnel_key", bl_helper_skb_get_tunnel, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE), A(ANYTHING)}},
+    {21, "skb_set_tunnel_key", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(PTR_TO_MEM), A(CONST_SIZE), A(ANYTHING)}},
+    {29, "skb_get_tunnel_opt", bl_helper_skb_get_tunnel, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE)}},
+    {30, "skb_set_tunnel_opt", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(PTR_TO_MEM), A(CONST_SIZE)}},
+    {34, "get_hash_recalc", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {41, "set_hash_invalid", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {48, "set_hash", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX), A(ANYTHING)}},
+    {79, "skb_cgroup_id", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {97, "skb_ecn_set_ce", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {58, "override_return", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX), A(ANYTHING)}},
+    {33, "skb_under_cgroup", bl_helper_skb_under_cgroup, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(ANYTHING)}},
+    {37, "current_task_under_cgroup", bl_helper_current_task_under_cgroup, BPFLUA_RET_INTEGER,
+     {A(CONST_MAP_PTR), A(ANYTHING)}},
+    {52, "sk_redirect_map", bl_helper_sk_drop, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(ANYTHING), A(ANYTHING)}},
+    {60, "msg_redirect_map", bl_helper_sk_drop, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(ANYTHING), A(ANYTHING)}},
+    {72, "sk_redirect_hash", bl_helper_sk_drop, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(PTR_TO_MAP_KEY), A(ANYTHING)}},
+    {71, "msg_redirect_hash", bl_helper_sk_drop, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(PTR_TO_MAP_KEY), A(ANYTHING)}},
+    {53, "sock_map_update", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(PTR_TO_MAP_KEY), A(ANYTHING)}},
+    {70, "sock_hash_update", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(PTR_TO_MAP_KEY), A(ANYTHING)}},
 };
 
 #undef A
@@ -257,7 +311,7 @@ static const struct bpflua_helper builtin_helpers[] = {
 int bl_helper_changes_pkt_data(uint32_t id)
 {
     /* the kernel's bpf_helper_changes_pkt_data, for the helpers we have */
-    static const uint32_t ids[] = {9, 10, 11, 13};
+    static const uint32_t ids[] = {9, 10, 11, 13, 18, 19, 31, 38, 39, 43, 44, 50, 54, 65};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (ids[i] == id)
             return 1;

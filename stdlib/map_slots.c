@@ -9,7 +9,8 @@
  * of a program of the same object, a devmap slot an ifindex, a cpumap slot
  * a queue size, ...), and a slot is filled or empty. Errnos are the
  * kernel's per type (kernel/bpf/arraymap.c fd arrays, devmap.c, cpumap.c,
- * xskmap.c, stackmap.c). perf_event_array slots 0 to n_cpus-1 start filled,
+ * xskmap.c, stackmap.c); cgroup_array (cgroups for bpf_skb_under_cgroup)
+ * and sockmap (sockets for bpf_sk_redirect_map) behave as fd arrays do. perf_event_array slots 0 to n_cpus-1 start filled,
  * as after libbpf's perf_buffer__new: the sandbox's reader is always
  * there, and records go to a queue the command and the Lua module drain
  * (bl_ringbuf_pop). next_key walks every index, filled or not, as the
@@ -44,7 +45,8 @@ static uint32_t key_index(const void *key)
 
 static int fd_array(uint32_t type)
 {
-    return type == BPFLUA_MAP_PROG_ARRAY || type == BPFLUA_MAP_PERF_EVENT_ARRAY;
+    return type == BPFLUA_MAP_PROG_ARRAY || type == BPFLUA_MAP_PERF_EVENT_ARRAY ||
+           type == BPFLUA_MAP_CGROUP_ARRAY || type == BPFLUA_MAP_SOCKMAP;
 }
 
 static void *slots_lookup(struct bl_map *m, const void *key, int touch)
@@ -147,7 +149,8 @@ int bl_slots_check(const struct bl_map_def *d, char **err)
         return -EINVAL;
     }
     int value_ok = type == BPFLUA_MAP_STACK_TRACE ? vs && vs % 8 == 0 && vs <= 8 * 127
-                 : type == BPFLUA_MAP_DEVMAP || type == BPFLUA_MAP_CPUMAP ? vs == 4 || vs == 8
+                 : type == BPFLUA_MAP_DEVMAP || type == BPFLUA_MAP_CPUMAP ||
+                   type == BPFLUA_MAP_SOCKMAP ? vs == 4 || vs == 8
                  : vs == 4;
     if (!value_ok) {
         bl_set_err(err, "map '%s': %s values cannot be %u bytes (%s)", d->name, name, vs,

@@ -113,7 +113,15 @@ int bl_map_check_def(const struct bl_map_def *d, char **err)
     case BPFLUA_MAP_DEVMAP:
     case BPFLUA_MAP_CPUMAP:
     case BPFLUA_MAP_XSKMAP:
+    case BPFLUA_MAP_CGROUP_ARRAY:
+    case BPFLUA_MAP_SOCKMAP:
         return bl_slots_check(d, err);
+    case BPFLUA_MAP_SOCKHASH:
+        if (d->value_size != 4 && d->value_size != 8) {
+            bl_set_err(err, "map '%s': sockhash values are 4 or 8 bytes (a socket)", d->name);
+            return -EINVAL;
+        }
+        return bl_hash_check(d, err);
     case BPFLUA_MAP_DEVMAP_HASH:
         if (d->key_size != 4 || (d->value_size != 4 && d->value_size != 8)) {
             bl_set_err(err, "map '%s': devmap_hash keys are 4 bytes, values 4 or 8", d->name);
@@ -146,6 +154,7 @@ struct bl_map *bl_map_create(const struct bl_map_def *d, char **err)
     case BPFLUA_MAP_LPM_TRIE:
         return bl_lpm_create(d, err);
     case BPFLUA_MAP_DEVMAP_HASH:
+    case BPFLUA_MAP_SOCKHASH:
         return bl_hash_create(d, err);
     case BPFLUA_MAP_QUEUE:
     case BPFLUA_MAP_STACK:

@@ -111,6 +111,12 @@ static int map_takes(uint32_t type, uint32_t helper)
     case BPFLUA_MAP_STACK:
         return helper == BL_HELPER_MAP_PUSH_ELEM || helper == BL_HELPER_MAP_POP_ELEM ||
                helper == BL_HELPER_MAP_PEEK_ELEM;
+    case BPFLUA_MAP_CGROUP_ARRAY:
+        return helper == 33 || helper == 37; /* skb_under_cgroup, current_task_under_cgroup */
+    case BPFLUA_MAP_SOCKMAP: /* (the kernel also allows lookup, typed as a socket) */
+        return helper == 52 || helper == 60 || helper == 53 || helper == BL_HELPER_MAP_DELETE_ELEM;
+    case BPFLUA_MAP_SOCKHASH:
+        return helper == 72 || helper == 71 || helper == 70 || helper == BL_HELPER_MAP_DELETE_ELEM;
     }
     switch (helper) {
     case BL_HELPER_TAIL_CALL:
@@ -127,6 +133,7 @@ static int map_takes(uint32_t type, uint32_t helper)
     case BL_HELPER_MAP_PUSH_ELEM:
     case BL_HELPER_MAP_POP_ELEM:
     case BL_HELPER_MAP_PEEK_ELEM:
+    case 33: case 37: case 52: case 53: case 60: case 70: case 71: case 72:
         return 0; /* their map types returned above */
     case BL_HELPER_FOR_EACH_MAP_ELEM: /* the types with a map_for_each_callback */
         return type == BPFLUA_MAP_HASH || type == BPFLUA_MAP_LRU_HASH ||
