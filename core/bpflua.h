@@ -242,7 +242,7 @@ void bpflua_trace_clear(bpflua_object *obj);
  * were emitted: the records of its first run only (each run's are drained
  * after it, so a full buffer is one run's). bpflua_run clears them first. */
 struct bpflua_event {
-    uint32_t map;             /* the ring buffer's map index */
+    uint32_t map;             /* the ring buffer's (or perf_event_array's) map index */
     uint32_t size;            /* bytes */
     const void *data;         /* valid until the next run or clear */
 };

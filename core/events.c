@@ -39,7 +39,8 @@ int bl_events_add(bpflua_object *obj, uint32_t map, const void *data, uint32_t s
 int bl_object_has_ringbuf(const bpflua_object *obj)
 {
     for (uint32_t i = 0; i < obj->n_maps; i++)
-        if (obj->maps[i].type == BPFLUA_MAP_RINGBUF)
+        if (obj->maps[i].type == BPFLUA_MAP_RINGBUF ||
+            obj->maps[i].type == BPFLUA_MAP_PERF_EVENT_ARRAY)
             return 1;
     return 0;
 }

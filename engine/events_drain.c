@@ -1,5 +1,6 @@
 /* events_drain.c - after each run, the records of the object's own ring
- * buffers go into its event log (core/events.c), with their drop counts. */
+ * buffers and perf_event_arrays go into its event log (core/events.c),
+ * with their drop counts. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -27,7 +28,9 @@ static int drain_one(bpflua_object *obj, uint32_t i, struct bl_map *m, int keep)
             /* a record larger than the scratch buffer: grow (at most to
              * the ring's size, which bounds any record) */
             size_t cap = l->buf_cap * 2;
-            if (cap > obj->maps[i].max_entries * 2ull)
+            uint64_t most = obj->maps[i].type == BPFLUA_MAP_RINGBUF ? obj->maps[i].max_entries
+                                                                   : 1u << 20; /* a perf record */
+            if (cap > most * 2)
                 return -EIO;
             unsigned char *b = realloc(l->buf, cap);
             if (!b)
@@ -50,7 +53,8 @@ int bl_events_drain(bpflua_object *obj, int keep)
         return 0;
     for (uint32_t i = 0; i < obj->n_maps; i++) {
         struct bl_map *m = obj->map_rt[i];
-        if (!m || obj->maps[i].type != BPFLUA_MAP_RINGBUF)
+        if (!m || (obj->maps[i].type != BPFLUA_MAP_RINGBUF &&
+                   obj->maps[i].type != BPFLUA_MAP_PERF_EVENT_ARRAY))
             continue;
         obj->events.dropped += bl_ringbuf_take_dropped(m);
         if (!keep) {
