@@ -77,6 +77,10 @@ struct bpflua_map_spec {
     uint32_t key_record;     /* 1 + record index when the key is a record, else 0 */
     uint32_t value_record;   /* the same for the value; a ringbuf's event record */
     uint32_t event_type;     /* ringbuf: enum bpflua_event_type */
+    /* array/hash_of_maps: 1 + index of an earlier map of the object whose
+     * definition every inner map must have (the template); values are the
+     * indexes of the object's maps put there (the kernel: map fds). 0: none */
+    uint32_t inner_map;
 };
 
 /* A record type (a C struct of integer fields; LANGUAGE.md "Records"). */

@@ -44,6 +44,9 @@ struct bl_map_def {
     uint32_t event_type;         /* enum bpflua_event_type (ringbuf) */
     uint8_t *init;               /* n_init entries of key_size + value_size bytes */
     uint32_t n_init;
+    /* array/hash_of_maps: 1 + index of the map whose definition the inner
+     * maps follow (the kernel's inner map template); 0 for other maps */
+    uint32_t inner_map;
 };
 
 /* A record type: a struct of integer fields, laid out by its producer (the

@@ -48,6 +48,24 @@ int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec
     if (obj->n_maps >= BL_MAX_MAPS)
         return bl_object_fail(obj, -E2BIG, "map '%s': an object holds at most %u maps", spec->name,
                         BL_MAX_MAPS);
+    int of_maps = spec->type == BPFLUA_MAP_ARRAY_OF_MAPS || spec->type == BPFLUA_MAP_HASH_OF_MAPS;
+    if (of_maps != (spec->inner_map != 0))
+        return bl_object_fail(obj, -EINVAL, "map '%s': %s", spec->name,
+                              of_maps ? "a map of maps needs an inner map template"
+                                      : "only maps of maps have an inner map template");
+    if (of_maps) {
+        const struct bl_map_def *t = spec->inner_map <= obj->n_maps ? &obj->maps[spec->inner_map - 1]
+                                                                     : NULL;
+        if (!t)
+            return bl_object_fail(obj, -EINVAL, "map '%s': its inner map template %u is not an "
+                                  "earlier map of the object", spec->name, spec->inner_map - 1);
+        /* as the kernel's bpf_map_meta_alloc: no maps of maps of maps, no
+         * maps of kernel objects inside */
+        if (t->type == BPFLUA_MAP_ARRAY_OF_MAPS || t->type == BPFLUA_MAP_HASH_OF_MAPS ||
+            t->type == BPFLUA_MAP_PROG_ARRAY || t->type == BPFLUA_MAP_PERF_EVENT_ARRAY)
+            return bl_object_fail(obj, -ENOTSUP, "map '%s': a %s cannot be an inner map",
+                                  spec->name, bl_map_type_name(t->type));
+    }
     {
         /* stdlib's per-map size limits now, the kernel's other rules when
          * the map is created */
@@ -105,6 +123,7 @@ int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec
     d->key_record = spec->key_record;
     d->value_record = spec->value_record;
     d->event_type = spec->event_type;
+    d->inner_map = spec->inner_map;
     return (int)obj->n_maps++;
 }
 

@@ -41,6 +41,7 @@ struct bl_map {
     const struct bl_map_ops *ops;
     uint32_t ncpus;      /* slots per element: 1, or bl_num_cpus() for percpu types */
     size_t cpu_stride;   /* bytes from one CPU's slot of an element to the next's */
+    uint8_t of_maps;     /* array/hash_of_maps: a value is a struct bl_map * (8 bytes) */
 };
 
 /* 1 for the per-CPU map types */

@@ -131,6 +131,20 @@ int bl_map_check_def(const struct bl_map_def *d, char **err)
     case BPFLUA_MAP_QUEUE:
     case BPFLUA_MAP_STACK:
         return bl_queue_check(d, err);
+    case BPFLUA_MAP_ARRAY_OF_MAPS:
+    case BPFLUA_MAP_HASH_OF_MAPS: {
+        /* values are map references (4-byte fds in the kernel); stored as
+         * the inner map's address, so the storage's own rules see 8 bytes */
+        if (d->value_size != 4) {
+            bl_set_err(err, "map '%s': %s values are 4 bytes (a map), not %u", d->name,
+                       bl_map_type_name(d->type), d->value_size);
+            return -EINVAL;
+        }
+        struct bl_map_def st = *d;
+        st.value_size = 8;
+        st.type = d->type == BPFLUA_MAP_ARRAY_OF_MAPS ? BPFLUA_MAP_ARRAY : BPFLUA_MAP_HASH;
+        return st.type == BPFLUA_MAP_ARRAY ? bl_array_check(&st, err) : bl_hash_check(&st, err);
+    }
     default:
         bl_set_err(err, "map '%s': unsupported map type %u (%s)", d->name, d->type,
                    bl_map_type_name(d->type) ? bl_map_type_name(d->type) : "unknown");
@@ -161,6 +175,16 @@ struct bl_map *bl_map_create(const struct bl_map_def *d, char **err)
         return bl_queue_create(d, err);
     case BPFLUA_MAP_RINGBUF:
         return bl_ringbuf_create(d, err);
+    case BPFLUA_MAP_ARRAY_OF_MAPS:
+    case BPFLUA_MAP_HASH_OF_MAPS: {
+        struct bl_map_def st = *d;
+        st.value_size = 8; /* the inner map's address */
+        struct bl_map *m = d->type == BPFLUA_MAP_ARRAY_OF_MAPS ? bl_array_create(&st, err)
+                                                               : bl_hash_create(&st, err);
+        if (m)
+            m->of_maps = 1;
+        return m;
+    }
     default:
         return bl_slots_create(d, err);
     }
@@ -184,6 +208,8 @@ void *bl_map_lookup(struct bl_map *m, const void *key)
     unsigned char *v = m->ops->lookup(m, key, 1);
     if (v && m->cpu_stride)
         v += run_cpu * m->cpu_stride;
+    else if (v && m->of_maps) /* a map of maps gives the inner map itself */
+        memcpy(&v, v, sizeof v);
     return v;
 }
 
@@ -404,7 +430,45 @@ int bpflua_map_spec(const bpflua_object *obj, size_t map, struct bpflua_map_spec
     out->key_record = d->key_record;
     out->value_record = d->value_record;
     out->event_type = d->event_type;
+    out->inner_map = d->inner_map;
     return 0;
+}
+
+/* maps of maps from outside: a value is the index of one of the object's
+ * maps, stored as that map's instance (what a program's lookup returns) */
+static int of_maps_lookup(bpflua_object *obj, struct bl_map *m, const void *key, void *value)
+{
+    const void *v = bl_map_lookup_sys(m, key);
+    if (!v)
+        return -ENOENT;
+    struct bl_map *inner;
+    memcpy(&inner, v, sizeof inner);
+    for (uint32_t i = 0; inner && i < obj->n_maps; i++)
+        if (obj->map_rt[i] == inner) {
+            memcpy(value, &i, 4);
+            return 0;
+        }
+    return -ENOENT;
+}
+
+static int of_maps_update(bpflua_object *obj, struct bl_map *m, const void *key,
+                          const void *value, uint64_t flags)
+{
+    uint32_t idx;
+    memcpy(&idx, value, 4);
+    const struct bl_map_def *t = &obj->maps[m->def.inner_map - 1];
+    if (idx >= obj->n_maps)
+        return -EBADF; /* not a map: the kernel's answer to a bad fd */
+    const struct bl_map_def *d = &obj->maps[idx];
+    /* the kernel's bpf_map_meta_equal (max_entries may differ only with
+     * BPF_F_INNER_MAP on the template) */
+    if (d->type != t->type || d->key_size != t->key_size || d->value_size != t->value_size ||
+        d->flags != t->flags || (!(t->flags & 0x1000u) && d->max_entries != t->max_entries))
+        return -EINVAL;
+    struct bl_map *inner = bl_object_map(obj, idx, NULL);
+    if (!inner)
+        return -ENOMEM;
+    return m->ops->update(m, key, &inner, flags);
 }
 
 int bpflua_map_lookup(bpflua_object *obj, size_t map, const void *key, void *value)
@@ -417,6 +481,8 @@ int bpflua_map_lookup(bpflua_object *obj, size_t map, const void *key, void *val
         return -EINVAL;
     if (m->def.type == BPFLUA_MAP_RINGBUF)
         return -EOPNOTSUPP;
+    if (m->of_maps)
+        return of_maps_lookup(obj, m, key, value);
     const void *v = bl_map_lookup_sys(m, key);
     if (!v)
         return -ENOENT;
@@ -431,6 +497,8 @@ int bpflua_map_update(bpflua_object *obj, size_t map, const void *key, const voi
     struct bl_map *m = object_map(obj, map, &rc);
     if (m && bl_map_type_percpu(m->def.type))
         return bl_map_update_cpus(m, key, value, flags, 1);
+    if (m && m->of_maps)
+        return key && value ? of_maps_update(obj, m, key, value, flags) : -EINVAL;
     return m ? bl_map_update(m, key, value, flags) : rc;
 }
 
@@ -489,6 +557,8 @@ int bpflua_map_lookup_cpu(bpflua_object *obj, size_t map, const void *key, uint3
         return -EINVAL;
     if (m->def.type == BPFLUA_MAP_RINGBUF)
         return -EOPNOTSUPP;
+    if (m->of_maps)
+        return cpu ? -EINVAL : of_maps_lookup(obj, m, key, value);
     const void *v = bl_map_lookup_cpu(m, key, cpu);
     if (!v)
         return -ENOENT;
@@ -512,6 +582,18 @@ int bpflua_map_delete(bpflua_object *obj, size_t map, const void *key)
 {
     int rc = 0;
     struct bl_map *m = object_map(obj, map, &rc);
+    if (m && key && m->def.type == BPFLUA_MAP_ARRAY_OF_MAPS) {
+        /* the kernel empties the slot (fd arrays): -ENOENT if it was */
+        const void *v = bl_map_lookup_sys(m, key);
+        struct bl_map *inner = NULL;
+        if (!v)
+            return -E2BIG;
+        memcpy(&inner, v, sizeof inner);
+        if (!inner)
+            return -ENOENT;
+        inner = NULL;
+        return m->ops->update(m, key, &inner, BL_ANY);
+    }
     return m ? bl_map_delete(m, key) : rc;
 }
 

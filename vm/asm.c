@@ -553,7 +553,7 @@ static int assemble_insn(struct assembler *as, char *s)
     return encode(as, op, ops, n);
 }
 
-/* .map NAME TYPE key=K value=V entries=N [flags=F] */
+/* .map NAME TYPE key=K value=V entries=N [flags=F] [inner=MAP] */
 static int directive_map(struct assembler *as, char *s)
 {
     char *save = NULL;
@@ -570,6 +570,13 @@ static int directive_map(struct assembler *as, char *s)
         char *eq = strchr(kv, '=');
         int64_t v;
         int wide;
+        if (eq && strncmp(kv, "inner=", 6) == 0) { /* maps of maps: the template's name */
+            int t = bpflua_map_find(as->obj, eq + 1);
+            if (t < 0)
+                return fail(as, "inner map '%s' is not defined before", eq + 1);
+            spec.inner_map = (uint32_t)t + 1;
+            continue;
+        }
         if (!eq || parse_number(eq + 1, &v, &wide) < 0 || v < 0 || wide)
             return fail(as, "bad map attribute '%s'", kv);
         *eq = '\0';

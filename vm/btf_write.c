@@ -172,11 +172,26 @@ static uint32_t map_fields(const struct bl_map_def *m)
 
 /* The map's definition struct and VAR; returns the VAR id. The member
  * types come first: a struct's fields must follow it directly. */
+static int def_struct(struct btf *btf, struct base_types *bt, const struct bl_map_def *m,
+                      const struct bl_map_def *inner);
+
+/* A map's definition struct and VAR; returns the VAR id. inner: a map of
+ * maps' template, written as `__array(values, struct {...})` as libbpf
+ * reads it. */
 static int add_map(struct btf *btf, struct base_types *bt, const struct bl_map_def *m,
-                   const char *name)
+                   const struct bl_map_def *inner, const char *name)
 {
-    const char *names[5];
-    int types[5], n = 0;
+    int st = def_struct(btf, bt, m, inner);
+    return st < 0 ? st : btf__add_var(btf, name, BTF_VAR_GLOBAL_ALLOCATED, st);
+}
+
+/* The struct of a map definition; the member types come first: a struct's
+ * fields must follow it directly. */
+static int def_struct(struct btf *btf, struct base_types *bt, const struct bl_map_def *m,
+                      const struct bl_map_def *inner)
+{
+    const char *names[6];
+    int types[6], n = 0;
     names[n] = "type";
     types[n++] = uint_field_type(btf, bt, m->type);
     int typed = btf_typed(m->type);
@@ -198,10 +213,17 @@ static int add_map(struct btf *btf, struct base_types *bt, const struct bl_map_d
         names[n] = "map_flags";
         types[n++] = uint_field_type(btf, bt, m->flags);
     }
+    if (inner) {
+        int ist = def_struct(btf, bt, inner, NULL);
+        int ptr = ist > 0 ? btf__add_ptr(btf, ist) : ist;
+        names[n] = "values";
+        types[n++] = ptr > 0 ? btf__add_array(btf, bt->int_id, ptr, 0) : ptr;
+    }
     for (int i = 0; i < n; i++)
         if (types[i] < 0)
             return types[i];
-    int st = btf__add_struct(btf, NULL, (uint32_t)n * 8);
+    /* a zero-length `values` array last: the struct's size stops before it */
+    int st = btf__add_struct(btf, NULL, (uint32_t)(n - (inner != NULL)) * 8);
     if (st < 0)
         return st;
     for (int i = 0; i < n; i++) {
@@ -209,7 +231,7 @@ static int add_map(struct btf *btf, struct base_types *bt, const struct bl_map_d
         if (rc < 0)
             return rc;
     }
-    return btf__add_var(btf, name, BTF_VAR_GLOBAL_ALLOCATED, st);
+    return st;
 }
 
 /* ---- .BTF.ext records ------------------------------------------------------ */
@@ -430,7 +452,11 @@ static int build(struct btf *btf, const bpflua_object *obj, const struct bl_plac
     }
     uint32_t maps_size = 0;
     for (uint32_t i = 0; i < obj->n_maps && !rc; i++) {
-        vars[i] = add_map(btf, &bt, &obj->maps[i], map_names[i]);
+        const struct bl_map_def *m = &obj->maps[i];
+        vars[i] = add_map(btf, &bt, m,
+                          m->inner_map && m->inner_map <= obj->n_maps ? &obj->maps[m->inner_map - 1]
+                                                                      : NULL,
+                          map_names[i]);
         rc = btf_err(vars[i]);
         img->map_sizes[i] = map_fields(&obj->maps[i]) * 8;
         maps_size += img->map_sizes[i];

@@ -234,7 +234,11 @@ static int disasm_maps(const bpflua_object *obj, struct bl_strbuf *sb)
         }
         rc |= bl_strbuf_printf(sb, ".map %s %s key=%u value=%u entries=%u", m->name, type,
                                m->key_size, m->value_size, m->max_entries);
-        rc |= m->flags ? bl_strbuf_printf(sb, " flags=%u\n", m->flags) : bl_strbuf_printf(sb, "\n");
+        if (m->flags)
+            rc |= bl_strbuf_printf(sb, " flags=%u", m->flags);
+        if (m->inner_map && m->inner_map <= obj->n_maps)
+            rc |= bl_strbuf_printf(sb, " inner=%s", obj->maps[m->inner_map - 1].name);
+        rc |= bl_strbuf_printf(sb, "\n");
     }
     return rc;
 }

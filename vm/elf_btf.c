@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <bpf/btf.h>
@@ -156,10 +157,47 @@ static const struct btf_type *find_maps_datasec(const struct btf *btf)
 }
 
 static int map_member(const struct btf *btf, const char *map, const char *field,
-                      uint32_t type_id, struct bl_map_def *def, char **err)
+                      uint32_t type_id, struct bl_map_def *def, struct bl_map_def *inner,
+                      char **err);
+
+/* `__array(values, struct { ... })` of a map of maps: the inner map
+ * template, a struct of the same members. Other `values` (a prog_array's
+ * initial programs) describe no map: ignored. */
+static int inner_def(const struct btf *btf, const char *map, uint32_t type_id,
+                     struct bl_map_def *inner, char **err)
+{
+    const struct btf_type *arr = skip_mods(btf, type_id, NULL);
+    if (!arr || btf_kind(arr) != BTF_KIND_ARRAY)
+        return 0;
+    const struct btf_type *ptr = skip_mods(btf, btf_array(arr)->type, NULL);
+    const struct btf_type *st = ptr && btf_kind(ptr) == BTF_KIND_PTR
+                                    ? skip_mods(btf, ptr->type, NULL) : NULL;
+    if (!st || btf_kind(st) != BTF_KIND_STRUCT)
+        return 0;
+    memset(inner, 0, sizeof *inner);
+    snprintf(inner->name, sizeof inner->name, "%.*s__inner", BL_NAME_MAX - 8, map);
+    const struct btf_member *m = btf_members(st);
+    for (uint16_t j = 0; j < btf_vlen(st); j++, m++) {
+        const char *field = btf__name_by_offset(btf, m->name_off);
+        if (!field) {
+            bl_set_err(err, "elf: map '%s': bad member name in BTF", map);
+            return -EINVAL;
+        }
+        int rc = map_member(btf, inner->name, field, m->type, inner, NULL, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int map_member(const struct btf *btf, const char *map, const char *field,
+                      uint32_t type_id, struct bl_map_def *def, struct bl_map_def *inner,
+                      char **err)
 {
     uint32_t pointee = 0;
     int rc = 0;
+    if (strcmp(field, "values") == 0 && inner)
+        return inner_def(btf, map, type_id, inner, err);
     if (strcmp(field, "type") == 0)
         rc = member_uint(btf, type_id, &def->type);
     else if (strcmp(field, "max_entries") == 0)
@@ -193,6 +231,7 @@ static int map_member(const struct btf *btf, const char *map, const char *field,
     return 0;
 }
 
+<<<<<<< HEAD
 /* The definition struct of the map VAR `name` in the .maps DATASEC.
  * clang leaves DATASEC offsets 0 (libbpf fixes them from the symbols):
  * the VAR is found by name. */
@@ -221,7 +260,13 @@ static const struct btf_type *map_struct(const struct btf *btf, const struct btf
 }
 
 int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *def, char **err)
+=======
+int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *def,
+                   struct bl_map_def *inner, char **err)
+>>>>>>> acfab9a (stdlib, verifier, ELF: array_of_maps and hash_of_maps with an inner map template (from __array(values, ...), written back for libbpf), lookups typed map_ptr_or_null and then map pointers; verifier: re-read the frame after helper arguments the helper writes (ASan: a write to the stack may grow the frame))
 {
+    if (inner)
+        memset(inner, 0, sizeof *inner);
     if (!btf) {
         bl_set_err(err, "elf: map '%s': .maps needs BTF, but the object has no .BTF section",
                    def->name);
@@ -242,9 +287,32 @@ int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *de
             bl_set_err(err, "elf: map '%s': bad member name in BTF", def->name);
             return -EINVAL;
         }
+<<<<<<< HEAD
         int rc = map_member(btf, def->name, field, m->type, def, err);
         if (rc)
             return rc;
+=======
+        const char *var_name = btf__name_by_offset(btf, var->name_off);
+        if (!var_name || strcmp(var_name, def->name) != 0)
+            continue;
+        const struct btf_type *st = skip_mods(btf, var->type, NULL);
+        if (!st || btf_kind(st) != BTF_KIND_STRUCT) {
+            bl_set_err(err, "elf: map '%s': definition is not a struct", def->name);
+            return -EINVAL;
+        }
+        const struct btf_member *m = btf_members(st);
+        for (uint16_t j = 0; j < btf_vlen(st); j++, m++) {
+            const char *field = btf__name_by_offset(btf, m->name_off);
+            if (!field) {
+                bl_set_err(err, "elf: map '%s': bad member name in BTF", def->name);
+                return -EINVAL;
+            }
+            int rc = map_member(btf, def->name, field, m->type, def, inner, err);
+            if (rc)
+                return rc;
+        }
+        return 0;
+>>>>>>> acfab9a (stdlib, verifier, ELF: array_of_maps and hash_of_maps with an inner map template (from __array(values, ...), written back for libbpf), lookups typed map_ptr_or_null and then map pointers; verifier: re-read the frame after helper arguments the helper writes (ASan: a write to the stack may grow the frame))
     }
     return 0;
 }

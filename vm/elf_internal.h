@@ -82,7 +82,10 @@ void bl_ext_info_free(struct bl_ext_info *info);
 
 /* A map definition read from the .maps DATASEC variable named def->name
  * (filled by the caller; `offset` in .maps is only for messages). */
-int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *def, char **err);
+/* inner (may be NULL): a map of maps' inner template from its `values`
+ * member (inner->type 0 if there is none) */
+int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *def,
+                   struct bl_map_def *inner, char **err);
 
 /* Version 1 data of a map read with bl_btf_map_def: a record key/value
  * (a struct of integer members becomes a record of obj) and the ringbuf

@@ -412,11 +412,20 @@ static int load_maps(struct reader *r)
             bl_set_err(r->err, "elf: map '%s' is outside .maps", name);
             return -EINVAL;
         }
+<<<<<<< HEAD
         int rc = bl_btf_map_def(r->btf, (uint32_t)sym->st_value, &def, r->err);
         if (!rc)
             rc = bl_btf_map_records(r->btf, r->obj, &def, r->err);
+=======
+        struct bl_map_def inner;
+        int rc = bl_btf_map_def(r->btf, (uint32_t)sym->st_value, &def, &inner, r->err);
+>>>>>>> acfab9a (stdlib, verifier, ELF: array_of_maps and hash_of_maps with an inner map template (from __array(values, ...), written back for libbpf), lookups typed map_ptr_or_null and then map pointers; verifier: re-read the frame after helper arguments the helper writes (ASan: a write to the stack may grow the frame))
         if (rc)
             return rc;
+        /* a map of maps holds map fds: libbpf sets 4-byte values itself */
+        if ((def.type == BPFLUA_MAP_ARRAY_OF_MAPS || def.type == BPFLUA_MAP_HASH_OF_MAPS) &&
+            !def.value_size)
+            def.value_size = 4;
         struct bpflua_map_spec spec = {
             .name = def.name, .type = def.type, .key_size = def.key_size,
             .value_size = def.value_size, .max_entries = def.max_entries, .flags = def.flags,
@@ -424,12 +433,45 @@ static int load_maps(struct reader *r)
             .key_record = def.key_record, .value_record = def.value_record,
             .event_type = def.event_type,
         };
-        int idx = bpflua_object_add_map(r->obj, &spec);
+        if ((def.type == BPFLUA_MAP_ARRAY_OF_MAPS || def.type == BPFLUA_MAP_HASH_OF_MAPS) &&
+            inner.type) {
+            /* the template goes in first, as a map of its own that no
+             * symbol names; the map of maps refers to it */
+            struct bpflua_map_spec ts = {
+                .name = inner.name, .type = inner.type, .key_size = inner.key_size,
+                .value_size = inner.value_size, .max_entries = inner.max_entries,
+                .flags = inner.flags, .key_signed = inner.key_signed,
+                .value_signed = inner.value_signed,
+            };
+            /* a writer (bpflua's own) may also have written the template as a
+             * map of its own: one map either way */
+            int ti = bpflua_map_find(r->obj, inner.name);
+            if (ti < 0)
+                ti = bpflua_object_add_map(r->obj, &ts);
+            if (ti < 0) {
+                bl_set_err(r->err, "elf: map '%s': inner map: %s", name,
+                           *bpflua_object_error(r->obj) ? bpflua_object_error(r->obj)
+                                                        : strerror(-ti));
+                return ti;
+            }
+            if ((uint32_t)ti + 1 == r->obj->n_maps) {
+                uint32_t *no = realloc(r->map_offsets, (size_t)r->obj->n_maps * sizeof *no);
+                if (!no)
+                    return -ENOMEM;
+                r->map_offsets = no;
+                no[ti] = UINT32_MAX; /* no symbol (yet) */
+            }
+            spec.inner_map = (uint32_t)ti + 1;
+        }
+        /* the map a map of maps' `values` already brought in as its template */
+        int idx = bpflua_map_find(r->obj, def.name);
+        if (idx < 0 || r->map_offsets[idx] != UINT32_MAX)
+            idx = bpflua_object_add_map(r->obj, &spec);
         if (idx < 0) {
             bl_set_err(r->err, "elf: map '%s': %s", name, strerror(-idx));
             return idx;
         }
-        uint32_t *no = realloc(r->map_offsets, (size_t)(idx + 1) * sizeof *no);
+        uint32_t *no = realloc(r->map_offsets, (size_t)r->obj->n_maps * sizeof *no);
         if (!no)
             return -ENOMEM;
         r->map_offsets = no;

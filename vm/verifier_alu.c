@@ -452,6 +452,7 @@ static int ptr_alu(struct bl_venv *env, const struct bl_insn *insn, struct bl_re
     case REG_PTR_TO_FUNC:
         return vf_reject(env, "R%d pointer arithmetic on %s prohibited", insn->dst, tn);
     case REG_PTR_TO_MAP_VALUE_OR_NULL:
+    case REG_MAP_PTR_OR_NULL:
         return vf_reject(env, "R%d pointer arithmetic on %s prohibited, null-check it first",
                          insn->dst, tn);
     default:
@@ -794,6 +795,11 @@ static void mark_pkt_range(struct bl_vstate *st, const struct bl_reg *p, int rig
     }
 }
 
+static int reg_or_null(const struct bl_reg *r)
+{
+    return r->type == REG_PTR_TO_MAP_VALUE_OR_NULL || r->type == REG_MAP_PTR_OR_NULL;
+}
+
 static void mark_null_check(struct bl_vstate *st, uint32_t id, int is_null)
 {
     for (int fi = 0; fi <= st->curframe; fi++) {
@@ -806,12 +812,14 @@ static void mark_null_check(struct bl_vstate *st, uint32_t id, int is_null)
                 r = &f->stack[i - BL_NREGS].spilled;
             else
                 continue;
-            if (r->type != REG_PTR_TO_MAP_VALUE_OR_NULL || r->id != id)
+            if (!reg_or_null(r) || r->id != id)
                 continue;
             if (is_null) {
                 mark_reg_known(r, 0);
             } else {
-                r->type = REG_PTR_TO_MAP_VALUE;
+                /* a map of maps' lookup: the inner map, typed as its template */
+                r->type = r->type == REG_MAP_PTR_OR_NULL ? REG_CONST_PTR_TO_MAP
+                                                         : REG_PTR_TO_MAP_VALUE;
                 r->id = 0;
             }
         }
@@ -847,7 +855,7 @@ static void pkt_compare(struct bl_vstate *taken, struct bl_vstate *fall, const s
 
 static int ptr_never_null(const struct bl_reg *r)
 {
-    return reg_is_pointer(r) && r->type != REG_PTR_TO_MAP_VALUE_OR_NULL;
+    return reg_is_pointer(r) && !reg_or_null(r);
 }
 
 /* A scalar view of the low 32 bits for JMP32, signed or not. */
@@ -896,9 +904,9 @@ int vf_check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vst
 
     /* map_value_or_null against 0: the null check */
     if (!jmp32 && (op == BL_JEQ || op == BL_JNE) &&
-        ((dst.type == REG_PTR_TO_MAP_VALUE_OR_NULL && reg_is_const(&src) && src.var.value == 0) ||
-         (src.type == REG_PTR_TO_MAP_VALUE_OR_NULL && reg_is_const(&dst) && dst.var.value == 0))) {
-        uint32_t id = dst.type == REG_PTR_TO_MAP_VALUE_OR_NULL ? dst.id : src.id;
+        ((reg_or_null(&dst) && reg_is_const(&src) && src.var.value == 0) ||
+         (reg_or_null(&src) && reg_is_const(&dst) && dst.var.value == 0))) {
+        uint32_t id = reg_or_null(&dst) ? dst.id : src.id;
         struct bl_vstate *other = vf_vstate_copy(env, st);
         if (!other)
             return -ENOMEM;

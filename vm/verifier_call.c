@@ -511,13 +511,14 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
 {
     const struct bpflua_helper *h = find_proto((uint32_t)insn->imm);
     struct call_meta meta = { .map = -1 };
-    struct bl_frame *f = cur_frame(st);
     int err;
     if (!h)
         return vf_reject(env, "invalid func unknown#%d", insn->imm);
     for (int a = 0; a < 5; a++)
         if ((err = check_arg(env, st, h, a, &meta)))
             return err;
+    /* only now: an argument the helper writes may have grown the frame */
+    struct bl_frame *f = cur_frame(st);
     /* the runner starts the next program from the main function's frame */
     if (h->id == BL_HELPER_TAIL_CALL && st->curframe != 0)
         return vf_reject(env, "bpf_tail_call from a subprogram or a callback is not supported "
@@ -535,8 +536,14 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
     case BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL:
         if (meta.map < 0)
             return vf_reject(env, "kernel subsystem misconfigured verifier");
-        mark_reg_ptr(&f->regs[BL_R0], REG_PTR_TO_MAP_VALUE_OR_NULL);
-        f->regs[BL_R0].map = (uint32_t)meta.map;
+        if (env->obj->maps[meta.map].inner_map) {
+            /* a map of maps gives an inner map, typed as its template */
+            mark_reg_ptr(&f->regs[BL_R0], REG_MAP_PTR_OR_NULL);
+            f->regs[BL_R0].map = env->obj->maps[meta.map].inner_map - 1;
+        } else {
+            mark_reg_ptr(&f->regs[BL_R0], REG_PTR_TO_MAP_VALUE_OR_NULL);
+            f->regs[BL_R0].map = (uint32_t)meta.map;
+        }
         f->regs[BL_R0].id = vf_new_id(env);
         break;
     case BPFLUA_RET_VOID:

@@ -51,6 +51,7 @@ const char *vf_reg_type_str(enum bl_reg_type t)
     case REG_CONST_PTR_TO_MAP: return "map_ptr";
     case REG_PTR_TO_MAP_VALUE: return "map_value";
     case REG_PTR_TO_MAP_VALUE_OR_NULL: return "map_value_or_null";
+    case REG_MAP_PTR_OR_NULL: return "map_ptr_or_null";
     case REG_PTR_TO_MAP_KEY: return "map_key";
     case REG_PTR_TO_FUNC: return "func";
     }

@@ -33,6 +33,7 @@ enum bl_reg_type {
     REG_PTR_TO_MAP_VALUE_OR_NULL,
     REG_PTR_TO_MAP_KEY,     /* for_each_map_elem callback's key, read-only */
     REG_PTR_TO_FUNC,        /* map: the callback's first insn */
+    REG_MAP_PTR_OR_NULL,    /* map: the inner template; a map of maps' lookup */
 };
 
 struct bl_reg {

@@ -603,6 +603,96 @@ static uint64_t triple_plus(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, 
     return r1 * 3 + r2;
 }
 
+/* ---- maps of maps ------------------------------------------------------------ */
+
+/* outer[0] names an inner array; inner[2] += 5 through it: 2, or 1 when
+ * a lookup finds nothing */
+#define OF_MAPS_HEAD \
+    ".map tmpl array key=4 value=8 entries=4\n" \
+    ".map second array key=4 value=8 entries=4\n" \
+    ".map other hash key=4 value=8 entries=4\n" \
+    ".map outer array_of_maps key=4 value=4 entries=2 inner=tmpl\n"
+static const char of_maps_asm[] = OF_MAPS_HEAD
+    "  stw [%r10-4], 0\n  lddw %r1, map:outer\n  mov %r2, %r10\n  add %r2, -4\n  call 1\n"
+    "  jeq %r0, 0, none\n"
+    "  mov %r1, %r0\n  stw [%r10-8], 2\n  mov %r2, %r10\n  add %r2, -8\n  call 1\n"
+    "  jeq %r0, 0, none\n  ldxdw %r1, [%r0]\n  add %r1, 5\n  stxdw [%r0], %r1\n"
+    "  mov %r0, 2\n  exit\n"
+    "none:\n  mov %r0, 1\n  exit\n";
+
+static void maps_of_maps(void **state)
+{
+    const enum bpflua_engine engines[] = {BPFLUA_ENGINE_INTERP, BPFLUA_ENGINE_JIT};
+    for (size_t e = 0; e < 2; e++) {
+        char *err = NULL;
+        bpflua_object *obj = bpflua_object_from_asm(of_maps_asm, "of_maps", &err);
+        if (!obj)
+            fail_msg("%s", err);
+        unsigned char pkt[64] = {0};
+        struct bpflua_run_opts ro = {.engine = engines[e]};
+        struct bpflua_run_result res;
+        /* an empty slot: the lookup gives NULL */
+        int rc = bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, &err);
+        if (rc == -ENOTSUP) {
+            free(err);
+            bpflua_object_free(obj);
+            continue;
+        }
+        if (rc)
+            fail_msg("%s", err ? err : "?");
+        assert_int_equal(res.retval, 1);
+        uint32_t k0 = 0, second = 1, other = 2, got = 99, k2 = 2;
+        assert_int_equal(bpflua_map_update(obj, 3, &k0, &other, 0), -EINVAL); /* not like tmpl */
+        assert_int_equal(bpflua_map_update(obj, 3, &k0, &(uint32_t){77}, 0), -EBADF);
+        assert_int_equal(bpflua_map_lookup(obj, 3, &k0, &got), -ENOENT);
+        assert_int_equal(bpflua_map_update(obj, 3, &k0, &second, 0), 0);
+        assert_int_equal(bpflua_map_lookup(obj, 3, &k0, &got), 0);
+        assert_int_equal(got, 1);
+        for (int run = 0; run < 2; run++) {
+            assert_int_equal(bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, NULL), 0);
+            assert_int_equal(res.retval, 2);
+        }
+        uint64_t v = 0;
+        assert_int_equal(bpflua_map_lookup(obj, 1, &k2, &v), 0);
+        assert_int_equal(v, 10);                     /* second[2], through outer[0] */
+        assert_int_equal(bpflua_map_lookup(obj, 0, &k2, &v), 0);
+        assert_int_equal(v, 0);                      /* the template is only a shape */
+        assert_int_equal(bpflua_map_delete(obj, 3, &k0), 0);
+        assert_int_equal(bpflua_map_delete(obj, 3, &k0), -ENOENT);
+        assert_int_equal(bpflua_map_delete(obj, 3, &(uint32_t){5}), -E2BIG);
+        assert_int_equal(bpflua_run(obj, 0, pkt, sizeof pkt, &ro, &res, NULL), 0);
+        assert_int_equal(res.retval, 1);             /* emptied: the lookup finds nothing */
+        free(err);
+        bpflua_object_free(obj);
+    }
+    /* the verifier: the inner map needs its null check; programs do not
+     * update a map of maps; a map of maps needs its template */
+    const char *bad[] = {
+        OF_MAPS_HEAD "  stw [%r10-4], 0\n  lddw %r1, map:outer\n  mov %r2, %r10\n"
+        "  add %r2, -4\n  call 1\n  mov %r1, %r0\n  stw [%r10-8], 2\n  mov %r2, %r10\n"
+        "  add %r2, -8\n  call 1\n  mov %r0, 2\n  exit\n",
+        OF_MAPS_HEAD "  stw [%r10-4], 0\n  stw [%r10-8], 1\n  lddw %r1, map:outer\n"
+        "  mov %r2, %r10\n  add %r2, -4\n  mov %r3, %r10\n  add %r3, -8\n  mov %r4, 0\n"
+        "  call 2\n  mov %r0, 2\n  exit\n",
+    };
+    const char *why[] = {"expected=map_ptr", "cannot pass map_type 12"};
+    for (size_t i = 0; i < 2; i++) {
+        bpflua_object *obj = bpflua_object_from_asm(bad[i], "bad", NULL);
+        assert_non_null(obj);
+        char *err = NULL;
+        assert_int_equal(bpflua_verify(obj, 0, 0, NULL, &err, NULL), -EACCES);
+        if (!strstr(err, why[i]))
+            fail_msg("case %zu: %s", i, err);
+        free(err);
+        bpflua_object_free(obj);
+    }
+    char *err = NULL;
+    assert_null(bpflua_object_from_asm(".map o array_of_maps key=4 value=4 entries=2\nexit\n",
+                                       "noinner", &err));
+    assert_non_null(strstr(err, "inner map template"));
+    free(err);
+}
+
 static void registered_helper_in_programs(void **state)
 {
     struct bpflua_helper h = {3000, "triple_plus", triple_plus, BPFLUA_RET_INTEGER,
@@ -659,6 +749,7 @@ int main(void)
         cmocka_unit_test(prandom_ktime_smp),
         cmocka_unit_test(trace_helpers),
         cmocka_unit_test(pkt_helpers),
+        cmocka_unit_test(maps_of_maps),
         cmocka_unit_test(registered_helper_in_programs),
         cmocka_unit_test(register_helper),
     };

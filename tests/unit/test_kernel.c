@@ -364,6 +364,35 @@ static void test_xdp_adjust_parity(void **state)
     bpflua_object_free(obj);
 }
 
+/* map_in_map.o through bpflua's writer: libbpf creates the array of maps
+ * from the `values` template we write; the kernel's answers before and
+ * after outer[0] holds counters are the sandbox's (test_elf) */
+static void test_map_in_map_object(void **state)
+{
+    (void)state;
+    NEED_KERNEL();
+#ifdef BPFLUA_ELF_OBJ_DIR
+    char path[1024];
+    snprintf(path, sizeof path, "%s/map_in_map.o", BPFLUA_ELF_OBJ_DIR);
+    bpflua_object *obj = bpflua_object_open_elf(path, NULL);
+    assert_non_null(obj);
+    uint8_t pkt[64] = {0};
+    assert_int_equal(kernel_run(obj, "via_outer", pkt, sizeof pkt), XDP_DROP);
+    int outer = bpflua_map_find(obj, "outer"), counters = bpflua_map_find(obj, "counters");
+    int cfd = bl_kernel_map_fd(obj, (size_t)counters);
+    uint32_t k0 = 0, k1 = 1;
+    assert_int_equal(bpf_map_update_elem(bl_kernel_map_fd(obj, (size_t)outer), &k0, &cfd, 0), 0);
+    assert_int_equal(kernel_run(obj, "via_outer", pkt, sizeof pkt), XDP_PASS);
+    uint64_t v = 0;
+    assert_int_equal(bpf_map_lookup_elem(cfd, &k1, &v), 0);
+    assert_int_equal(v, 1);
+    bpflua_object_free(obj);
+#else
+    printf("# skip: no clang-built objects\n");
+    skip();
+#endif
+}
+
 struct perf_seen { int n; uint32_t first[2]; };
 
 static void on_sample(void *ctx, int cpu, void *data, uint32_t size)
@@ -597,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_tail_calls_object),
         cmocka_unit_test(test_pkt_helpers_parity),
         cmocka_unit_test(test_xdp_adjust_parity),
+        cmocka_unit_test(test_map_in_map_object),
         cmocka_unit_test(test_multi_prog_object),
         cmocka_unit_test(test_clang_objects_through_writer),
         cmocka_unit_test(test_rejection_names_source_line),
