@@ -1,7 +1,8 @@
 /* map_queue.c - BPF_MAP_TYPE_QUEUE (first in, first out) and STACK (last
  * in, first out), as kernel/bpf/queue_stack_maps.c: no keys (key_size 0),
  * max_entries values; push with BPF_EXIST into a full map drops the
- * oldest value, without it -E2BIG; pop and peek of an empty map -ENOENT.
+ * oldest value, without it -E2BIG; pop and peek of an empty map -ENOENT
+ * with the value zeroed.
  * From bpf(2), update is push, lookup is peek and lookup-and-delete is
  * pop; delete and next_key are -EINVAL. Programs use bpf_map_push_elem,
  * bpf_map_pop_elem and bpf_map_peek_elem (stdlib/helpers.c).
@@ -53,8 +54,10 @@ int bl_queue_push_impl(struct bl_map *m, const void *value, uint64_t flags)
 int bl_queue_take_impl(struct bl_map *m, void *value, int remove)
 {
     struct queue_map *q = as_queue(m);
-    if (!q->count)
+    if (!q->count) {
+        memset(value, 0, m->def.value_size); /* as the kernel: a zeroed value */
         return -ENOENT;
+    }
     uint32_t at = front(q);
     memmove(value, bl_map_value(&q->values, at), m->def.value_size);
     if (remove) {

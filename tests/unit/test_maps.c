@@ -698,8 +698,9 @@ static void queue_stack(void **state)
         struct bl_map_def d = def((uint32_t)type, 0, 8, 3);
         struct bl_map *m = bl_map_create(&d, NULL);
         assert_non_null(m);
-        uint64_t v, x;
+        uint64_t v, x = 77;
         assert_int_equal(bl_map_pop(m, &x), -ENOENT);
+        assert_int_equal(x, 0); /* zeroed, as the kernel does */
         assert_int_equal(bl_map_peek(m, &x), -ENOENT);
         for (v = 1; v <= 3; v++)
             assert_int_equal(bl_map_push(m, &v, 0), 0);
