@@ -231,7 +231,6 @@ static int map_member(const struct btf *btf, const char *map, const char *field,
     return 0;
 }
 
-<<<<<<< HEAD
 /* The definition struct of the map VAR `name` in the .maps DATASEC.
  * clang leaves DATASEC offsets 0 (libbpf fixes them from the symbols):
  * the VAR is found by name. */
@@ -259,11 +258,8 @@ static const struct btf_type *map_struct(const struct btf *btf, const struct btf
     return NULL;
 }
 
-int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *def, char **err)
-=======
 int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *def,
                    struct bl_map_def *inner, char **err)
->>>>>>> acfab9a (stdlib, verifier, ELF: array_of_maps and hash_of_maps with an inner map template (from __array(values, ...), written back for libbpf), lookups typed map_ptr_or_null and then map pointers; verifier: re-read the frame after helper arguments the helper writes (ASan: a write to the stack may grow the frame))
 {
     if (inner)
         memset(inner, 0, sizeof *inner);
@@ -287,32 +283,9 @@ int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *de
             bl_set_err(err, "elf: map '%s': bad member name in BTF", def->name);
             return -EINVAL;
         }
-<<<<<<< HEAD
-        int rc = map_member(btf, def->name, field, m->type, def, err);
+        int rc = map_member(btf, def->name, field, m->type, def, inner, err);
         if (rc)
             return rc;
-=======
-        const char *var_name = btf__name_by_offset(btf, var->name_off);
-        if (!var_name || strcmp(var_name, def->name) != 0)
-            continue;
-        const struct btf_type *st = skip_mods(btf, var->type, NULL);
-        if (!st || btf_kind(st) != BTF_KIND_STRUCT) {
-            bl_set_err(err, "elf: map '%s': definition is not a struct", def->name);
-            return -EINVAL;
-        }
-        const struct btf_member *m = btf_members(st);
-        for (uint16_t j = 0; j < btf_vlen(st); j++, m++) {
-            const char *field = btf__name_by_offset(btf, m->name_off);
-            if (!field) {
-                bl_set_err(err, "elf: map '%s': bad member name in BTF", def->name);
-                return -EINVAL;
-            }
-            int rc = map_member(btf, def->name, field, m->type, def, inner, err);
-            if (rc)
-                return rc;
-        }
-        return 0;
->>>>>>> acfab9a (stdlib, verifier, ELF: array_of_maps and hash_of_maps with an inner map template (from __array(values, ...), written back for libbpf), lookups typed map_ptr_or_null and then map pointers; verifier: re-read the frame after helper arguments the helper writes (ASan: a write to the stack may grow the frame))
     }
     return 0;
 }

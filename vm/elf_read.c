@@ -412,14 +412,10 @@ static int load_maps(struct reader *r)
             bl_set_err(r->err, "elf: map '%s' is outside .maps", name);
             return -EINVAL;
         }
-<<<<<<< HEAD
-        int rc = bl_btf_map_def(r->btf, (uint32_t)sym->st_value, &def, r->err);
-        if (!rc)
-            rc = bl_btf_map_records(r->btf, r->obj, &def, r->err);
-=======
         struct bl_map_def inner;
         int rc = bl_btf_map_def(r->btf, (uint32_t)sym->st_value, &def, &inner, r->err);
->>>>>>> acfab9a (stdlib, verifier, ELF: array_of_maps and hash_of_maps with an inner map template (from __array(values, ...), written back for libbpf), lookups typed map_ptr_or_null and then map pointers; verifier: re-read the frame after helper arguments the helper writes (ASan: a write to the stack may grow the frame))
+        if (!rc)
+            rc = bl_btf_map_records(r->btf, r->obj, &def, r->err);
         if (rc)
             return rc;
         /* a map of maps holds map fds: libbpf sets 4-byte values itself */

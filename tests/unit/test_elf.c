@@ -102,17 +102,12 @@ static bpflua_object *loop_object_with_lines(void)
     assert_non_null(obj);
     for (uint32_t m = 0; m < as->n_maps; m++) {
         const struct bl_map_def *d = &as->maps[m];
-<<<<<<< HEAD
         struct bpflua_map_spec spec = { .name = d->name, .type = d->type,
                                         .key_size = d->key_size, .value_size = d->value_size,
                                         .max_entries = d->max_entries, .flags = d->flags,
                                         .key_signed = d->key_signed,
-                                        .value_signed = d->value_signed };
-=======
-        struct bpflua_map_spec spec = { d->name, d->type, d->key_size, d->value_size,
-                                        d->max_entries, d->flags, d->key_signed, d->value_signed,
-                                        d->inner_map };
->>>>>>> acfab9a (stdlib, verifier, ELF: array_of_maps and hash_of_maps with an inner map template (from __array(values, ...), written back for libbpf), lookups typed map_ptr_or_null and then map pointers; verifier: re-read the frame after helper arguments the helper writes (ASan: a write to the stack may grow the frame))
+                                        .value_signed = d->value_signed,
+                                        .inner_map = d->inner_map };
         assert_true(bpflua_object_add_map(obj, &spec) >= 0);
     }
     const struct bl_prog *p = &as->progs[0];
@@ -224,18 +219,12 @@ static void test_roundtrip_multi_prog(void **state)
     bpflua_object *pa = tu_assemble(a, "prog_a");
     bpflua_object *pb = tu_assemble(b, "prog_b");
     bpflua_object *obj = bpflua_object_new();
-<<<<<<< HEAD
     struct bpflua_map_spec spec = { .name = "signed_keys", .type = BPFLUA_MAP_HASH, .key_size = 8,
                                     .value_size = 2, .max_entries = 32, .key_signed = 1,
                                     .value_signed = 1 };
     assert_int_equal(bpflua_object_add_map(obj, &spec), 0);
     struct bpflua_map_spec odd = { .name = "odd_sizes", .type = BPFLUA_MAP_HASH, .key_size = 12,
                                    .value_size = 20, .max_entries = 8, .flags = 1 };
-=======
-    struct bpflua_map_spec spec = { "signed_keys", BPFLUA_MAP_HASH, 8, 2, 32, 0, 1, 1, 0 };
-    assert_int_equal(bpflua_object_add_map(obj, &spec), 0);
-    struct bpflua_map_spec odd = { "odd_sizes", BPFLUA_MAP_HASH, 12, 20, 8, 1, 0, 0, 0 };
->>>>>>> acfab9a (stdlib, verifier, ELF: array_of_maps and hash_of_maps with an inner map template (from __array(values, ...), written back for libbpf), lookups typed map_ptr_or_null and then map pointers; verifier: re-read the frame after helper arguments the helper writes (ASan: a write to the stack may grow the frame))
     assert_int_equal(bpflua_object_add_map(obj, &odd), 1);
     const char *sections[] = { "xdp", "xdp/second", "xdp" };
     bpflua_object *srcs[] = { pa, pb, pa };

@@ -544,7 +544,7 @@ static void test_all_map_types(void **state)
         ".map rb ringbuf key=0 value=0 entries=4096\n"
         ".map ph percpu_hash key=4 value=8 entries=4\n"
         ".map lph lru_percpu_hash key=4 value=12 entries=4\n"
-        ".map lpm lpm_trie key=20 value=3 entries=4 flags=1\n"
+        ".map lpm lpm_trie key=8 value=3 entries=4 flags=1\n"
         "  lddw %r1, map:h\n  lddw %r1, map:a\n  lddw %r1, map:pa\n  lddw %r1, map:lru\n"
         "  lddw %r1, map:ph\n  lddw %r1, map:lph\n  lddw %r1, map:lpm\n"
         "  stdw [%r10-8], 42\n"
