@@ -837,7 +837,9 @@ static int map_pop(lua_State *L)
             lua_pushnil(L);
             return 1;
         }
-        push_bytes(L, value, mc.spec.value_size, mc.spec.value_signed);
+        struct bl_vlayout vl;
+        bl_value_layout(mc.obj, &mc.spec, &vl);
+        bl_vpush(L, &vl, value);
         return 1;
     }
     size_t cap = mc.spec.type == BPFLUA_MAP_RINGBUF && mc.spec.max_entries ? mc.spec.max_entries
@@ -866,7 +868,10 @@ static int map_cpus(lua_State *L)
     if (mc.spec.key_size > KEY_MAX || mc.spec.value_size > KEY_MAX)
         return luaL_error(L, "key or value too large");
     unsigned char key[KEY_MAX];
-    to_bytes(L, 2, mc.spec.key_size, key, "key");
+    struct bl_vlayout kl, vl;
+    bl_key_layout(mc.obj, &mc.spec, &kl);
+    bl_value_layout(mc.obj, &mc.spec, &vl);
+    bl_vcheck(L, 2, &kl, key, "key");
     int n = bpflua_num_possible_cpus();
     size_t stride = ((size_t)mc.spec.value_size + 7) & ~(size_t)7;
     unsigned char *values = malloc(stride * (size_t)n);
@@ -882,7 +887,7 @@ static int map_cpus(lua_State *L)
     }
     lua_createtable(L, n, 0);
     for (int c = 0; c < n; c++) {
-        push_bytes(L, values + (size_t)c * stride, mc.spec.value_size, mc.spec.value_signed);
+        bl_vpush(L, &vl, values + (size_t)c * stride);
         lua_rawseti(L, -2, c + 1);
     }
     free(values);
