@@ -64,9 +64,12 @@ struct bl_record {
 struct bl_func_info { uint32_t insn; char name[BL_NAME_MAX]; };
 struct bl_line_info { uint32_t insn; uint32_t line; uint32_t col; };
 
+struct bl_prog_type;     /* core/progtype.h */
+
 struct bl_prog {
     char name[BL_NAME_MAX];
     char section[BL_NAME_MAX];
+    const struct bl_prog_type *type; /* from the section, or set (never NULL) */
     struct bl_insn *insns;
     uint32_t n_insns;
     struct bl_func_info *funcs;

@@ -10,7 +10,7 @@
  * interpreter and the JIT. */
 struct bl_insn_aux {
     uint8_t seen;          /* reachable */
-    uint8_t ctx_field;     /* ctx load: 1 + index of the xdp_md field (0 = none) */
+    uint8_t ctx_field;     /* ctx access: 1 + index into prog->type->fields (0 = none) */
     uint8_t mem_safe;      /* memory access proven in bounds */
     uint8_t mem_kinds;     /* load/store/atomic: BL_MEMK_* of the memory every
                             * verified path's access here touched (OR over

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "verifier_state.h"
-#include "xdp.h"
+#include "progtype.h"
 
 #define MAX_VAR_OFF (1 << 29)
 
@@ -223,20 +223,26 @@ static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct b
 /* ---- ctx, packet, map values ---------------------------------------------- */
 
 static int ctx_access(struct bl_venv *env, const struct bl_reg *reg, int regno, int off, int size,
-                      int write, int mode, struct bl_reg *out)
+                      int write, int mode, const struct bl_reg *val, struct bl_reg *out)
 {
     if (reg->off || !tnum_equals_const(reg->var, 0))
         return vf_reject(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno,
                          reg->off);
-    if (write || mode != BL_MEM || off < 0 || off >= BL_XDP_MD_SIZE || off % 4 || size != 4)
+    const struct bl_prog_type *t = env->prog->type;
+    const struct bl_ctx_field *f = mode == BL_MEM ? bl_ctx_field_at(t, off, size, write) : NULL;
+    if (!f)
         return vf_reject(env, "invalid bpf_context access off=%d size=%d", off, size);
-    switch (off) {
-    case BL_XDP_MD_DATA: mark_reg_ptr(out, REG_PTR_TO_PACKET); break;
-    case BL_XDP_MD_DATA_END: mark_reg_ptr(out, REG_PTR_TO_PACKET_END); break;
-    case BL_XDP_MD_DATA_META: mark_reg_ptr(out, REG_PTR_TO_PACKET_META); break;
-    default: sized_unknown(out, 4, 0);
+    if (write && val && val->type != REG_SCALAR)
+        return vf_reject(env, "R%d leaks addr into ctx", regno);
+    if (!write) {
+        switch (f->kind) {
+        case BL_CTX_PKT: mark_reg_ptr(out, REG_PTR_TO_PACKET); break;
+        case BL_CTX_PKT_END: mark_reg_ptr(out, REG_PTR_TO_PACKET_END); break;
+        case BL_CTX_PKT_META: mark_reg_ptr(out, REG_PTR_TO_PACKET_META); break;
+        default: sized_unknown(out, size, 0);
+        }
     }
-    env->aux[env->cur_insn].ctx_field = (uint8_t)(1 + off / 4);
+    env->aux[env->cur_insn].ctx_field = (uint8_t)(1 + (f - t->fields));
     return 0;
 }
 
@@ -294,7 +300,7 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
                     : stack_read(env, st, reg, regno, off, size, out, sext);
         break;
     case REG_PTR_TO_CTX:
-        err = ctx_access(env, reg, regno, off, size, write, mode, out);
+        err = ctx_access(env, reg, regno, off, size, write, mode, val, out);
         break;
     case REG_PTR_TO_PACKET:
     case REG_PTR_TO_PACKET_META:

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Program types against the kernel (core/type_*.c, docs/progtypes.md):
+#  1. which __sk_buff fields each skb type may read and write: a one-line
+#     program per (field, access, type), generated here, gets the same
+#     verdict from `bpflua verify` as from the kernel (bpftool prog load);
+#  2. tests/progtypes/skb_fields.c runs with the same retval, mark and
+#     priority in the interpreter, the JIT and the kernel's
+#     BPF_PROG_TEST_RUN, over several packets and --mark/--priority/--ifindex.
+# Skips (77) with the reason when clang, bpftool or bpf(2) is missing.
+set -u
+SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+B=${BPFLUA:-$SRC/build/bpflua}
+. "$SRC/tests/cli/common.bash"
+skip() { echo "SKIP: $*"; exit 77; }
+command -v clang >/dev/null || skip "no clang to build the test programs"
+command -v bpftool >/dev/null || skip "no bpftool to ask the kernel"
+[ "$(id -u)" = 0 ] || skip "needs root to load BPF programs"
+CL=(clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu)
+pin=/sys/fs/bpf/bpflua_progtypes_$$
+kernel_loads() { # OBJ -> 0 if the kernel loads it
+    rm -f "$pin"
+    bpftool prog load "$1" "$pin" >/dev/null 2>&1
+    local rc=$?
+    rm -f "$pin"
+    return $rc
+}
+
+# a program the kernel surely loads, or bpf(2) does not work here
+printf '#include <linux/bpf.h>\n__attribute__((section("tc"), used)) int f(struct __sk_buff *s) { return 0; }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' >"$tmp/ok.c"
+"${CL[@]}" -c "$tmp/ok.c" -o "$tmp/ok.o" || { fail "clang cannot build a tc program"; exit 1; }
+kernel_loads "$tmp/ok.o" || skip "the kernel does not load BPF programs here (bpf(2) unavailable?)"
+
+# 1. field rights
+n=0
+for sec in tc socket cgroup_skb/ingress sk_skb/stream_verdict lwt_in lwt_xmit action; do
+    for f in len pkt_type mark queue_mapping protocol priority ingress_ifindex ifindex tc_index \
+             'cb[0]' 'cb[4]' hash tc_classid napi_id family remote_ip4 local_ip4 remote_port \
+             tstamp wire_len gso_segs gso_size hwtstamp; do
+        for op in read write; do
+            if [ $op = read ]; then body="return skb->$f & 1;"; else body="skb->$f = 1; return 1;"; fi
+            printf '#include <linux/bpf.h>\n__attribute__((section("%s"), used)) int f(struct __sk_buff *skb) { %s }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' \
+                "$sec" "$body" >"$tmp/f.c"
+            "${CL[@]}" -c "$tmp/f.c" -o "$tmp/f.o" 2>/dev/null || continue
+            kernel_loads "$tmp/f.o" && k=accept || k=reject
+            "$B" verify "$tmp/f.o" >"$tmp/out" 2>"$tmp/err" && o=accept || o=reject
+            grep -q "AddressSanitizer\|runtime error" "$tmp/err" && fail "$sec $op $f: sanitizer report"
+            [ "$k" = "$o" ] || fail "$sec: $op of $f: kernel ${k}s, bpflua ${o}s ($(head -c 200 "$tmp/err"))"
+            n=$((n + 1))
+        done
+    done
+done
+echo "field rights: $n (type, field, access) cases agree with the kernel"
+[ "$n" -gt 200 ] || fail "only $n field cases were built"
+
+# 2. skb runs: interp == jit == kernel
+"${CL[@]}" -c "$SRC/tests/progtypes/skb_fields.c" -o "$tmp/skb.o" || { fail "cannot build skb_fields.c"; exit 1; }
+expect 0 "skb_fields verifies" "$B" verify "$tmp/skb.o"
+has out 'name=fields .* type=sched_cls section=tc$' "verify prints type and section"
+has out 'name=sockf .* type=socket_filter section=socket$' "socket filter type"
+has out 'name=cgf .* type=cgroup_skb section=cgroup_skb/ingress$' "cgroup_skb type"
+pkts=(
+    # IPv4/UDP to a multicast MAC, IPv4/TCP to an all-zero MAC, IPv6, ARP to another host
+    "01005e000001aabbccddeeff080045000028000100004011f00dc0a80001e0000001303900350014000068656c6c6f"
+    "000000000000aabbccddeeff08004500002800010000400600000a0000010a000002303900500000000100000000"
+    "020000000001aabbccddeeff86dd6000000000081140fe800000000000000000000000000001ff020000000000000000000000000001"
+    "020000000001aabbccddeeff0806000108000604000102000000000100000000000000000000"
+)
+runs=0
+for pkt in "${pkts[@]}"; do
+    for flags in "" "--mark 7 --priority 0x10" "--ifindex 1 --mark 4294967295"; do
+        for prog in fields sockf cgf; do
+            want=""
+            for e in kernel interp jit; do
+                # shellcheck disable=SC2086
+                expect 0 "$prog $e $flags" "$B" run "$tmp/skb.o" --prog "$prog" --hex "$pkt" \
+                    --engine $e $flags || continue
+                got=$(grep -o 'retval=[0-9]* mark=[0-9]* priority=[0-9]*' "$tmp/out")
+                [ -n "$got" ] || fail "$prog $e: no retval/mark/priority line: $(cat "$tmp/out")"
+                if [ -z "$want" ]; then want=$got
+                elif [ "$got" != "$want" ]; then fail "$prog $e $flags ${pkt:0:28}: $got, kernel $want"; fi
+                runs=$((runs + 1))
+            done
+        done
+    done
+done
+echo "skb runs: $runs (program, packet, flags, engine) results equal the kernel's"
+
+# the command's checks
+expect 2 "bad --mark" "$B" run "$tmp/skb.o" --hex "${pkts[0]}" --mark 12x
+expect 2 "--mark beyond 32 bits" "$B" run "$tmp/skb.o" --hex "${pkts[0]}" --mark 0x100000000
+expect 2 "octal-looking --ifindex" "$B" run "$tmp/skb.o" --hex "${pkts[0]}" --ifindex 010
+expect 2 "unknown --type" "$B" verify "$tmp/skb.o" --type nosuch
+has err 'unknown program type .nosuch.' "names the bad type"
+expect 2 "unknown --section" "$B" verify "$tmp/skb.o" --section nosuch
+expect 0 "--section picks one section" "$B" verify "$tmp/skb.o" --section socket
+has out '^name=sockf ' "the socket program"
+[ "$(wc -l <"$tmp/out")" = 1 ] || fail "--section socket verified more than one program"
+# --type: the socket filter's program read as sched_cls is accepted, the tc
+# program (which writes mark) as a socket filter is not
+expect 1 "tc program as socket_filter" "$B" verify "$tmp/skb.o" --prog fields --type socket_filter
+has out 'name=fields rejected type=socket_filter' "rejection names the type"
+expect 0 "socket program as sched_cls" "$B" verify "$tmp/skb.o" --prog sockf --type sched_cls
+expect 1 "short frame" "$B" run "$tmp/skb.o" --prog fields --hex 0000000000
+exit $((fails > 0))
