@@ -62,6 +62,13 @@ struct bpflua_map_spec {
     uint32_t key_record;     /* 1 + record index when the key is a record, else 0 */
     uint32_t value_record;   /* the same for the value; a ringbuf's event record */
     uint32_t event_type;     /* ringbuf: enum bpflua_event_type */
+    /* global data (.rodata, .data, .bss as libbpf maps them): an array of
+     * one element whose value starts as init[0..init_len) (the rest zero) */
+    const void *init;
+    uint32_t init_len;
+    int rdonly_prog;         /* programs may not write it (.rodata: libbpf freezes it) */
+    uint32_t inner_map;      /* array/hash of maps: 1 + index of the map inner maps
+                                look like (legacy inner_map_idx), 0 none */
 };
 
 /* A record type (a C struct of integer fields; LANGUAGE.md "Records"). */

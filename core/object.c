@@ -144,7 +144,10 @@ void bpflua_object_free(bpflua_object *obj)
             obj->map_free(obj->map_rt[i]);
     free(obj->map_rt);
     bl_object_free_records(obj);
+    for (uint32_t i = 0; i < obj->n_maps; i++)
+        free(obj->maps[i].data_init);
     free(obj->maps);
+    free(obj->elf_image);
     free(obj->source_name);
     free(obj->source_text);
     bl_strbuf_free(&obj->trace);
@@ -176,6 +179,7 @@ int bpflua_object_set_source(bpflua_object *obj, const char *name, const char *t
         free(t);
         return -ENOMEM;
     }
+    free(obj->elf_image);
     free(obj->source_name);
     free(obj->source_text);
     obj->source_name = n;

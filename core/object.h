@@ -44,6 +44,10 @@ struct bl_map_def {
     uint32_t event_type;         /* enum bpflua_event_type (ringbuf) */
     uint8_t *init;               /* n_init entries of key_size + value_size bytes */
     uint32_t n_init;
+    uint8_t rdonly_prog;         /* programs may not write values (.rodata) */
+    uint32_t inner_map;          /* 1 + index of the inner maps' template, 0 none */
+    uint8_t *data_init;          /* element 0's first bytes (global data), owned */
+    uint32_t data_init_len;
 };
 
 /* A record type: a struct of integer fields, laid out by its producer (the
@@ -124,6 +128,9 @@ struct bpflua_object {
     struct bl_kernel_obj *kernel;
     void (*kernel_close)(struct bl_kernel_obj *k); /* set with kernel */
     char last_error[256];        /* why the last add_prog/add_map failed */
+    void *elf_image;             /* the ELF file as read, kept when it has global data
+                                    (the kernel engine loads it as it is) */
+    size_t elf_len;
 };
 
 /* object.c */

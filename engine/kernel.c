@@ -296,7 +296,18 @@ int bl_kernel_load(bpflua_object *obj, char **err)
         return 0;
     void *image = NULL;
     size_t len = 0;
-    int rc = bpflua_object_to_elf(obj, &image, &len, err);
+    int rc = 0;
+    if (obj->elf_image) {
+        image = malloc(obj->elf_len);
+        if (!image) {
+            bl_set_err(err, "kernel: out of memory");
+            return -ENOMEM;
+        }
+        memcpy(image, obj->elf_image, obj->elf_len);
+        len = obj->elf_len;
+    } else {
+        rc = bpflua_object_to_elf(obj, &image, &len, err);
+    }
     if (rc)
         return rc;
     struct bl_kernel_obj *k = calloc(1, sizeof *k);

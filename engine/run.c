@@ -110,6 +110,10 @@ static struct bl_insn *link_insns(bpflua_object *obj, const struct bl_prog *p, i
             }
         } else if (rewrite_ctx && p->aux && p->aux[pc].ctx_field) {
             rc = rewrite_ctx_access(p->type, &x[pc], p->aux[pc].ctx_field, err);
+        } else if (p->aux && p->aux[pc].zero_args) {
+            /* helper call: off (0 in the kernel's encoding) carries the
+             * registers the engines zero before calling (BL_CALL_ZERO_ARGS) */
+            x[pc].off = (int16_t)p->aux[pc].zero_args;
         }
         if (rc < 0) {
             free(x);

@@ -597,6 +597,9 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
         }
         fn = (const void *)h->fn;
     }
+    for (int r = 3; r <= 5; r++) /* the linker's zero_args (engine/run.c) */
+        if (in->off & (1 << r))
+            x86_mov_ri(e, jit_register_map[r], 0);
     emit_c_call(j, fn);
     if (j->checked)
         emit_fault_test(j);

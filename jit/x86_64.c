@@ -159,7 +159,10 @@ static int analyse(struct jit *j)
         uint8_t cls = BL_CLASS(in->code);
         if (!reg_ok(in->dst) || !reg_ok(in->src))
             return jit_fail(j, i, "bad register");
-        if (bl_op_decode(in) < 0)
+        struct bl_insn plain = *in;
+        if (in->code == (BL_JMP | BL_CALL) && in->src == BL_CALL_HELPER)
+            plain.off = 0; /* the linker's zero_args mask (engine/run.c) */
+        if (bl_op_decode(&plain) < 0)
             return jit_fail(j, i, "invalid instruction");
         if (bl_is_lddw(in)) {
             if (i + 1 >= n)

@@ -379,6 +379,10 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #if INTERP_COUNT
             st->count = count;
 #endif
+            if (ip->off) /* the linker's zero_args (engine/run.c): unwritten R3-R5 */
+                for (int r = 3; r <= 5; r++)
+                    if (ip->off & (1 << r))
+                        reg[r] = 0;
             reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], st->env);
 #if INTERP_COUNT
             count = st->count;

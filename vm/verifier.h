@@ -16,6 +16,8 @@ struct bl_insn_aux {
                             * verified path's access here touched (OR over
                             * all visits; 0 = never checked, e.g. dead) */
     uint32_t loop_bound;   /* bpf_loop call: proven trip-count upper bound */
+    uint8_t zero_args;     /* helper call: bit r set if Rr (3..5) is unwritten on some
+                            * path and must be passed as 0 (bpf_trace_printk) */
 };
 
 /* Kinds of memory (aux.mem_kinds). Distinct kinds never overlap: a packet,

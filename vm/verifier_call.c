@@ -118,6 +118,12 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
     enum bpflua_arg_type kind = h->args[arg];
     if (kind == BPFLUA_ARG_NONE)
         return 0;
+    if (h->id == BL_HELPER_TRACE_PRINTK && arg >= 2 && r->type == REG_NOT_INIT) {
+        /* the kernel declares two arguments and passes R3-R5 unchecked;
+         * we zero the unwritten ones at the call (aux.zero_args) */
+        env->aux[env->cur_insn].zero_args |= (uint8_t)(1u << regno);
+        return 0;
+    }
     if ((err = vf_check_reg_read(env, st, regno)))
         return err;
     switch (kind) {
@@ -544,7 +550,10 @@ int vf_check_exit(struct bl_venv *env, struct bl_vstate *st)
     struct bl_frame *f = cur_frame(st);
     struct bl_reg *r0 = &f->regs[BL_R0];
     int err;
-    if ((err = vf_check_reg_read(env, st, BL_R0)))
+    /* a subprogram (void in C) may return without setting R0: the caller
+     * gets R0 unwritten, and only reading it is an error (the kernel's
+     * prepare_func_exit) */
+    if ((st->curframe == 0 || f->is_callback) && (err = vf_check_reg_read(env, st, BL_R0)))
         return err;
     if (st->curframe == 0) {
         if (r0->type != REG_SCALAR)

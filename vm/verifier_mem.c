@@ -185,18 +185,52 @@ static int stack_read(struct bl_venv *env, struct bl_vstate *st, const struct bl
     return 0;
 }
 
+/* A store at a bounded variable offset (buf[i & 15] = 9), as the kernel
+ * (check_stack_write_var_off) takes it: no pointers; every byte it may
+ * touch that held data stays readable but unknown (zero only if it was
+ * zero and zero is stored), spills there are gone. Bytes never written
+ * stay unreadable: we do not know which one this store wrote. */
+static int stack_write_var(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *reg,
+                           int regno, int off, int size, const struct bl_reg *val)
+{
+    struct bl_frame *f = NULL;
+    int lo, hi, err;
+    char tn[48];
+    if (reg_is_pointer(val))
+        return vf_reject(env, "spilled ptr in range of var-offset stack write");
+    if ((reg->var.mask & (uint64_t)(size - 1)) ||
+        ((int64_t)reg->off + off + (int64_t)reg->var.value) % size) {
+        tnum_str(tn, sizeof tn, reg->var);
+        return vf_reject(env, "misaligned stack access off (%s)+%d+%d size %d", tn, reg->off, off,
+                         size);
+    }
+    if ((err = stack_frame(env, st, reg, &f)) ||
+        (err = stack_bounds(env, reg, regno, off, size, " write to", &lo, &hi)))
+        return err;
+    note_depth(env, f, lo);
+    if (!(f = reserve_to(env, st, reg->frameno, lo)))
+        return -ENOMEM;
+    int zero = reg_is_const(val) && val->var.value == 0;
+    for (int a = lo; a < hi; a++) {
+        int b;
+        struct bl_slot *s = slot_at(f, a, &b);
+        if (s->bytes[0] == SLOT_SPILL)
+            memset(s->bytes, s->spilled.type == REG_SCALAR ? SLOT_MISC : SLOT_INVALID, 8);
+        if (s->bytes[b] == SLOT_MISC || (s->bytes[b] == SLOT_ZERO && !zero))
+            s->bytes[b] = SLOT_MISC;
+    }
+    return 0;
+}
+
 static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *reg,
                        int regno, int off, int size, const struct bl_reg *val)
 {
     struct bl_frame *f = NULL;
     int lo, hi, err;
-    char tn[48];
     if ((err = stack_frame(env, st, reg, &f)))
         return err;
-    if (!tnum_is_const(reg->var)) {
-        tnum_str(tn, sizeof tn, reg->var);
-        return vf_reject(env, "variable stack access var_off=%s off=%d size=%d", tn, off, size);
-    }
+    if (!tnum_is_const(reg->var))
+        return stack_write_var(env, st, reg, regno, off, size, val);
     if ((err = stack_aligned(env, reg, off, size)) ||
         (err = stack_bounds(env, reg, regno, off, size, " write to", &lo, &hi)))
         return err;
@@ -313,6 +347,9 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
     case REG_PTR_TO_MAP_VALUE:
         if (write && reg_is_pointer(val))
             return vf_reject(env, "R%d leaks addr into map", regno);
+        if (write && reg_map(env, reg)->rdonly_prog)
+            return vf_reject(env, "write into map forbidden, value_size=%u off=%d size=%d",
+                             reg_map(env, reg)->value_size, off, size);
         err = map_mem_access(env, reg, regno, off, size, reg_map(env, reg)->value_size,
                              "map value");
         if (!err && !write)
@@ -487,6 +524,9 @@ int vf_check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, ui
     case REG_PTR_TO_PACKET_META:
         return pkt_access(env, reg, regno, 0, sz);
     case REG_PTR_TO_MAP_VALUE:
+        if (write && reg_map(env, reg)->rdonly_prog)
+            return vf_reject(env, "write into map forbidden, value_size=%u off=%d size=%d",
+                             reg_map(env, reg)->value_size, 0, sz);
         return map_mem_access(env, reg, regno, 0, sz, reg_map(env, reg)->value_size, "map value");
     case REG_PTR_TO_MAP_KEY:
         if (write)

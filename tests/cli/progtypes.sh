@@ -85,6 +85,55 @@ for pkt in "${pkts[@]}"; do
 done
 echo "skb runs: $runs (program, packet, flags, engine) results equal the kernel's"
 
+# 3. verdicts the verifier once got wrong: the kernel loads them, so must we,
+# and every engine gives the kernel's result
+"${CL[@]}" -c "$SRC/tests/progtypes/false_verdicts.c" -o "$tmp/fv.o" || { fail "cannot build false_verdicts.c"; exit 1; }
+rm -rf "$pin"; mkdir -p "$pin"
+bpftool prog loadall "$tmp/fv.o" "$pin" >/dev/null 2>&1 || fail "the kernel does not load false_verdicts.o"
+rm -rf "$pin"
+expect 0 "false_verdicts verifies" "$B" verify "$tmp/fv.o"
+for prog in caller_stack var_offset_write printk_args; do
+    has out "^name=$prog verified_insns=" "$prog accepted"
+done
+for pkt in 05000000000000000000000000000000 02aa00000000000000000000000000ff; do
+    for prog in caller_stack var_offset_write printk_args; do
+        want=""
+        for e in kernel interp jit; do
+            expect 0 "$prog $e" "$B" run "$tmp/fv.o" --prog $prog --hex $pkt --engine $e || continue
+            got=$(grep -o 'retval=[0-9]*' "$tmp/out")
+            [ -z "$want" ] && want=$got
+            [ "$got" = "$want" ] || fail "$prog $e on $pkt: $got, kernel $want"
+        done
+    done
+done
+expect 0 "printk with one argument" "$B" run "$tmp/fv.o" --prog printk_args --hex 00 --engine interp
+has out '^trace: n=42$' "printk formats its one argument"
+
+# 4. an object as samples/bpf wrote them: legacy "maps" definitions (28
+# bytes), static programs in old section names, .rodata/.data/.bss and a
+# string literal, a static subprogram in .text
+"${CL[@]}" -c "$SRC/tests/progtypes/legacy_maps.c" -o "$tmp/lm.o" || { fail "cannot build legacy_maps.c"; exit 1; }
+expect 0 "legacy object verifies" "$B" verify "$tmp/lm.o"
+has out '^name=count_len .* type=socket_filter section=socket1$' "socket1 is a socket filter"
+has out '^name=tc_old .* type=sched_cls section=classifier/egress$' "classifier/x is sched_cls"
+for e in interp jit; do
+    # len 33 (47-byte frame less the Ethernet header): weigh = 33 * scale(3) + 1
+    expect 0 "legacy run $e" "$B" run "$tmp/lm.o" --prog count_len --engine $e --dump-maps \
+        --hex 000000000000aabbccddeeff080045000028000100004011f00dc0a80001e0000001303900350014000068656c6c6f
+    has out '^name=count_len retval=39 ' "$e: calls (5 + 1) + last_len (33)"
+    has out '^trace: len 33$' "$e: the .rodata.str1.1 format"
+    has out '^map=counters key=1 value=100$' "$e: legacy array map, static subprogram, .rodata"
+    has out '^map=seen key=33 value=1$' "$e: legacy hash map"
+    has out '^map=\.data key=0 value=6$' "$e: .data starts at the file's 5"
+    has out '^map=\.bss key=0 value=33$' "$e: .bss"
+done
+# .rodata is read-only to programs: a store into it is rejected
+printf '#include <linux/bpf.h>\nstatic volatile const int k = 1;\n__attribute__((section("xdp"), used)) int w(struct xdp_md *c) { *(volatile int *)&k = 2; return k; }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' >"$tmp/ro.c"
+"${CL[@]}" -c "$tmp/ro.c" -o "$tmp/ro.o" 2>/dev/null
+expect 1 "store into .rodata" "$B" verify "$tmp/ro.o"
+has err 'write into map forbidden' "says why"
+kernel_loads "$tmp/ro.o" && fail "the kernel loads a store into .rodata"
+
 # the command's checks
 expect 2 "bad --mark" "$B" run "$tmp/skb.o" --hex "${pkts[0]}" --mark 12x
 expect 2 "--mark beyond 32 bits" "$B" run "$tmp/skb.o" --hex "${pkts[0]}" --mark 0x100000000
