@@ -276,7 +276,8 @@ static int build_skb(const struct bl_prog_type *t, uint8_t *pkt, size_t len,
                      const struct bpflua_run_opts *opts, struct bl_skb_ctx *c, char **err)
 {
     memset(c, 0, sizeof *c);
-    if (len < 14) {
+    int l2 = t->kernel_type == 3 || t->kernel_type == 4; /* sched_cls, sched_act */
+    if (len < 14 && !l2) {
         bl_set_err(err, "a %s packet needs an Ethernet header (14 bytes), this one has %zu",
                    t->name, len);
         return -EINVAL;
@@ -297,13 +298,14 @@ static int build_skb(const struct bl_prog_type *t, uint8_t *pkt, size_t len,
     /* eth_type_trans on lo: a group address is multicast (lo's broadcast
      * address is all zero), other host unless it is lo's all-zero address */
     static const uint8_t zero[6];
-    uint32_t pkt_type = (pkt[0] & 1) ? 2 : memcmp(pkt, zero, 6) == 0 ? 0 : 3;
+    uint32_t pkt_type = len < 6 ? 0 : (pkt[0] & 1) ? 2 : memcmp(pkt, zero, 6) == 0 ? 0 : 3;
     put32(md, BL_SKB_PKT_TYPE, pkt_type);
-    uint16_t proto = (uint16_t)get_be(pkt + 12, 2);
-    if (proto < 0x600) /* an 802.3 length: raw IPX (0xffff) or 802.2 LLC */
+    /* (the kernel refuses frames shorter than 15 bytes; tc programs of the
+     * language run on them with protocol 0: LANGUAGE.md 'tc programs') */
+    uint16_t proto = len < 14 ? 0 : (uint16_t)get_be(pkt + 12, 2);
+    if (len >= 14 && proto < 0x600) /* an 802.3 length: raw IPX (0xffff) or 802.2 LLC */
         proto = len >= 16 && pkt[14] == 0xff && pkt[15] == 0xff ? 1 : 4;
     put32(md, BL_SKB_PROTOCOL, (uint32_t)(uint16_t)((proto >> 8) | (proto << 8))); /* __be16 */
-    int l2 = t->kernel_type == 3 || t->kernel_type == 4; /* sched_cls, sched_act */
     uint8_t *data = l2 ? pkt : pkt + 14;
     size_t dlen = l2 ? len : len - 14;
     put32(md, BL_SKB_LEN, (uint32_t)dlen);
@@ -312,7 +314,7 @@ static int build_skb(const struct bl_prog_type *t, uint8_t *pkt, size_t len,
     if (!wire)
         put32(md, BL_SKB_WIRE_LEN, (uint32_t)dlen);
     const uint8_t *ip = pkt + 14;
-    size_t iplen = len - 14;
+    size_t iplen = len < 14 ? 0 : len - 14;
     if (proto == 0x0800 && iplen >= 20) {
         put32(md, BL_SKB_FAMILY, 2);                      /* AF_INET */
         memcpy(md + BL_SKB_LOCAL_IP4, ip + 12, 4);        /* sk_rcv_saddr = saddr */

@@ -394,12 +394,41 @@ static int check_same_base(struct bl_venv *env, const struct bl_reg *base)
     return 0;
 }
 
+/* Legacy packet loads (socket filters and tc): R0 = the big-endian bytes at
+ * imm (+ src) of the packet of the skb in R6; out of bounds the program
+ * ends returning 0. R1-R5 are clobbered, as by a call. */
+static int check_ld_abs(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+{
+    struct bl_frame *f = cur_frame(st);
+    int size = insn_size(insn->code), err;
+    if (!env->prog->type->ld_abs)
+        return vf_reject(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    if (size == 8 || insn->dst != 0 || insn->off != 0 ||
+        (BL_MODE(insn->code) == BL_ABS && insn->src != 0))
+        return vf_reject(env, "BPF_LD_[ABS|IND] uses reserved fields");
+    if ((err = vf_check_reg_read(env, st, BL_R6)))
+        return err;
+    if (f->regs[BL_R6].type != REG_PTR_TO_CTX || f->regs[BL_R6].off ||
+        !tnum_equals_const(f->regs[BL_R6].var, 0))
+        return vf_reject(env, "at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+    if (BL_MODE(insn->code) == BL_IND) {
+        if ((err = vf_check_reg_read(env, st, insn->src)))
+            return err;
+        if (f->regs[insn->src].type != REG_SCALAR)
+            return vf_reject(env, "R%d pointer in BPF_LD_IND", insn->src);
+    }
+    for (int r = BL_R1; r <= BL_R5; r++)
+        mark_reg_not_init(&f->regs[r]);
+    sized_unknown(&f->regs[BL_R0], size, 0);
+    return 0;
+}
+
 int vf_check_load(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
 {
     struct bl_frame *f = cur_frame(st);
     int mode = BL_MODE(insn->code), err;
     if (mode == BL_ABS || mode == BL_IND)
-        return vf_reject(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+        return check_ld_abs(env, st, insn);
     if (mode != BL_MEM && mode != BL_MEMSX)
         return vf_reject(env, "unknown opcode %02x", insn->code);
     if ((err = vf_check_reg_read(env, st, insn->src)))

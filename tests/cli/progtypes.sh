@@ -134,6 +134,26 @@ expect 1 "store into .rodata" "$B" verify "$tmp/ro.o"
 has err 'write into map forbidden' "says why"
 kernel_loads "$tmp/ro.o" && fail "the kernel loads a store into .rodata"
 
+# 5. LD_ABS/LD_IND: socket filters and tc, big-endian, an out-of-bounds
+# load ends the program with 0; interp == JIT == kernel
+"${CL[@]}" -c "$SRC/tests/progtypes/ld_abs.c" -o "$tmp/la.o" || { fail "cannot build ld_abs.c"; exit 1; }
+expect 0 "ld_abs verifies" "$B" verify "$tmp/la.o"
+for pkt in "${pkts[0]}" "${pkts[1]}" 000000000000aabbccddeeff0800450000140000000040110000c0a80001c0a80002; do
+    for prog in ip_proto far_load tc_ld; do
+        want=""
+        for e in kernel interp jit; do
+            expect 0 "$prog $e" "$B" run "$tmp/la.o" --prog $prog --hex $pkt --engine $e || continue
+            got=$(grep -o 'retval=[0-9]*' "$tmp/out")
+            [ -z "$want" ] && want=$got
+            [ "$got" = "$want" ] || fail "$prog $e on ${pkt:0:28}: $got, kernel $want"
+        done
+    done
+done
+expect 0 "far load" "$B" run "$tmp/la.o" --prog far_load --hex "${pkts[0]}" --engine jit
+has out 'retval=0 ' "a load past the end returns 0"
+expect 1 "ld_abs in xdp" "$B" verify "$tmp/la.o" --prog ip_proto --type xdp
+has err 'BPF_LD_\[ABS\|IND\] instructions not allowed' "says LD_ABS is not for xdp"
+
 # the command's checks
 expect 2 "bad --mark" "$B" run "$tmp/skb.o" --hex "${pkts[0]}" --mark 12x
 expect 2 "--mark beyond 32 bits" "$B" run "$tmp/skb.o" --hex "${pkts[0]}" --mark 0x100000000
@@ -149,5 +169,10 @@ has out '^name=sockf ' "the socket program"
 expect 1 "tc program as socket_filter" "$B" verify "$tmp/skb.o" --prog fields --type socket_filter
 has out 'name=fields rejected type=socket_filter' "rejection names the type"
 expect 0 "socket program as sched_cls" "$B" verify "$tmp/skb.o" --prog sockf --type sched_cls
-expect 1 "short frame" "$B" run "$tmp/skb.o" --prog fields --hex 0000000000
+# frames the kernel refuses (under 15 bytes): tc runs them (protocol 0,
+# LANGUAGE.md), the types that start at the network header cannot
+expect 0 "short tc frame" "$B" run "$tmp/skb.o" --prog fields --hex 0000000000
+has out 'retval=2 ' "the tc program sees 5 bytes"
+expect 1 "short socket frame" "$B" run "$tmp/skb.o" --prog sockf --hex 0000000000
+has err 'needs an Ethernet header' "says why"
 exit $((fails > 0))
