@@ -409,7 +409,7 @@ int bl_kernel_run_opts(bpflua_object *obj, size_t prog, void *pkt, size_t len,
                        const struct bpflua_run_opts *ro, struct bpflua_run_result *res,
                        char **err)
 {
-    uint64_t repeat = ro->repeat;
+    uint64_t repeat = ro->repeat ? ro->repeat : 1;
     if (!obj || !res || (!pkt && len)) {
         bl_set_err(err, "kernel: bad arguments");
         return -EINVAL;
