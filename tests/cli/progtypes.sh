@@ -127,6 +127,23 @@ for e in interp jit; do
     has out '^map=\.data key=0 value=6$' "$e: .data starts at the file's 5"
     has out '^map=\.bss key=0 value=33$' "$e: .bss"
 done
+# hostile legacy definitions: a clear error, no crash
+legacy() { # NAME DEFS: an object whose "maps" section holds DEFS (C initialisers)
+    printf '#include <linux/bpf.h>\nstruct d5 { unsigned int t, k, v, m, f; };\nstruct d7 { unsigned int t, k, v, m, f, inner, numa; };\n%s\n__attribute__((section("socket"), used)) int p(struct __sk_buff *s) { return 0; }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' "$2" >"$tmp/$1.c"
+    "${CL[@]}" -c "$tmp/$1.c" -o "$tmp/$1.o" || fail "cannot build $1"
+}
+legacy mixed 'struct d5 __attribute__((section("maps"), used)) a = {2, 4, 4, 1}; struct d7 __attribute__((section("maps"), used)) b = {2, 4, 4, 1};'
+expect 2 "definitions of two sizes" "$B" verify "$tmp/mixed.o"
+has err 'legacy map|one size' "names the legacy maps"
+legacy forward 'struct d7 __attribute__((section("maps"), used)) outer = {12, 4, 4, 1, 0, 1}; struct d7 __attribute__((section("maps"), used)) inner = {2, 4, 4, 1};'
+expect 2 "inner map defined after its outer map" "$B" verify "$tmp/forward.o"
+has err 'inner map index 1 is not an earlier definition' "names the inner map index"
+legacy huge 'struct d5 __attribute__((section("maps"), used)) big = {2, 4, 0x7fffffff, 0x7fffffff};'
+expect 2 "a huge legacy map" "$B" verify "$tmp/huge.o"
+has err "map 'big'" "names the map"
+legacy short 'struct d2 { unsigned int t, k; }; struct d2 __attribute__((section("maps"), used)) tiny = {2, 4};'
+expect 2 "an 8-byte definition" "$B" verify "$tmp/short.o"
+
 # .rodata is read-only to programs: a store into it is rejected
 printf '#include <linux/bpf.h>\nstatic volatile const int k = 1;\n__attribute__((section("xdp"), used)) int w(struct xdp_md *c) { *(volatile int *)&k = 2; return k; }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' >"$tmp/ro.c"
 "${CL[@]}" -c "$tmp/ro.c" -o "$tmp/ro.o" 2>/dev/null
