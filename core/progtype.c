@@ -4,14 +4,14 @@
 
 #include "progtype.h"
 
-/* Order matters where one type's section prefix starts another's
- * ("cgroup/sock" before nothing longer; "sockops" is its own name). */
+/* Section names pick the longest matching pattern; by name, the first. */
 static const struct bl_prog_type *const types[] = {
     &bl_type_xdp,
     &bl_type_sched_cls,
     &bl_type_sched_act,
     &bl_type_socket_filter,
-    &bl_type_cgroup_skb,
+    &bl_type_cgroup_skb,         /* first: --type cgroup_skb is the ingress one */
+    &bl_type_cgroup_skb_egress,
     &bl_type_cgroup_sock,
     &bl_type_cgroup_device,
     &bl_type_sock_ops,
@@ -50,11 +50,16 @@ static int section_matches(const char *pattern, const char *section)
 
 const struct bl_prog_type *bl_prog_type_for_section(const char *section)
 {
+    /* the longest pattern that matches: "cgroup_skb/egress" over "cgroup_skb*" */
+    const struct bl_prog_type *best = NULL;
+    size_t best_len = 0;
     for (size_t i = 0; section && i < sizeof types / sizeof types[0]; i++)
         for (const char *const *s = types[i]->sections; s && *s; s++)
-            if (section_matches(*s, section))
-                return types[i];
-    return NULL;
+            if (section_matches(*s, section) && strlen(*s) > best_len) {
+                best = types[i];
+                best_len = strlen(*s);
+            }
+    return best;
 }
 
 /* What every type may call (the kernel's bpf_base_func_proto). */

@@ -83,6 +83,7 @@ static const char *const tc_sections[] = { "tc", "classifier*", "tcx*", "netkit*
 static const char *const act_sections[] = { "action*", NULL };
 static const char *const filter_sections[] = { "socket*", NULL };
 static const char *const cgroup_sections[] = { "cgroup_skb*", "cgroup/skb*", NULL };
+static const char *const cgroup_egress_sections[] = { "cgroup_skb/egress", NULL };
 static const char *const sk_skb_sections[] = { "sk_skb*", NULL };
 static const char *const lwt_in_sections[] = { "lwt_in*", NULL };
 static const char *const lwt_out_sections[] = { "lwt_out*", NULL };
@@ -100,9 +101,15 @@ const struct bl_prog_type bl_type_sched_act = {
     SKB_TYPE("sched_act", 4, act_sections, tc_fields, tc_helpers, 1) };
 const struct bl_prog_type bl_type_socket_filter = {
     SKB_TYPE("socket_filter", 1, filter_sections, filter_fields, filter_helpers, 1) };
+/* the kernel's return range depends on the attach point: [0, 1] on
+ * ingress (and for libbpf's "cgroup/skb"), [0, 3] on egress (congestion
+ * notification bits); so egress is its own descriptor of the same type */
 const struct bl_prog_type bl_type_cgroup_skb = {
     SKB_TYPE("cgroup_skb", 8, cgroup_sections, cgroup_fields, cgroup_helpers, 0),
-    .ret_check = 1, .ret_min = 0, .ret_max = 3 };
+    .attach_type = 0 /* BPF_CGROUP_INET_INGRESS */, .ret_check = 1, .ret_min = 0, .ret_max = 1 };
+const struct bl_prog_type bl_type_cgroup_skb_egress = {
+    SKB_TYPE("cgroup_skb", 8, cgroup_egress_sections, cgroup_fields, cgroup_helpers, 0),
+    .attach_type = 1 /* BPF_CGROUP_INET_EGRESS */, .ret_check = 1, .ret_min = 0, .ret_max = 3 };
 const struct bl_prog_type bl_type_sk_skb = {
     SKB_TYPE("sk_skb", 14, sk_skb_sections, sk_skb_fields, sk_skb_helpers, 0) };
 const struct bl_prog_type bl_type_lwt_in = {

@@ -206,7 +206,7 @@ static void set_types(struct bpf_object *bpf, const bpflua_object *obj)
         if (bp->type->kernel_type == BPF_PROG_TYPE_XDP)
             bpf_program__set_expected_attach_type(p, BPF_XDP);
         else if (bp->type->kernel_type == BPF_PROG_TYPE_CGROUP_SKB)
-            bpf_program__set_expected_attach_type(p, BPF_CGROUP_INET_INGRESS);
+            bpf_program__set_expected_attach_type(p, (enum bpf_attach_type)bp->type->attach_type);
     }
 }
 

@@ -50,6 +50,17 @@ for sec in tc socket cgroup_skb/ingress sk_skb/stream_verdict lwt_in lwt_xmit ac
     done
 done
 echo "field rights: $n (type, field, access) cases agree with the kernel"
+# return ranges: cgroup_skb ingress [0, 1], egress [0, 3]
+for sec in cgroup_skb/ingress cgroup_skb/egress cgroup/skb cgroup/dev sockops; do
+    for ret in 0 1 2 3 4; do
+        printf '#include <linux/bpf.h>\n__attribute__((section("%s"), used)) int f(void *c) { return %s; }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' \
+            "$sec" "$ret" >"$tmp/f.c"
+        "${CL[@]}" -c "$tmp/f.c" -o "$tmp/f.o" || continue
+        kernel_loads "$tmp/f.o" && k=accept || k=reject
+        "$B" verify "$tmp/f.o" >"$tmp/out" 2>"$tmp/err" && o=accept || o=reject
+        [ "$k" = "$o" ] || fail "$sec returning $ret: kernel ${k}s, bpflua ${o}s"
+    done
+done
 [ "$n" -gt 200 ] || fail "only $n field cases were built"
 
 # 2. skb runs: interp == jit == kernel
