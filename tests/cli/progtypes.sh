@@ -119,6 +119,10 @@ for pkt in 05000000000000000000000000000000 02aa00000000000000000000000000ff; do
 done
 expect 0 "printk with one argument" "$B" run "$tmp/fv.o" --prog printk_args --hex 00 --engine interp
 has out '^trace: n=42$' "printk formats its one argument"
+for e in interp jit; do
+    expect 0 "printk unwritten $e" "$B" run "$tmp/fv.o" --prog printk_unwritten --hex 00 --engine $e
+    has out '^trace: a=42 b=0$' "$e passes the unwritten R4 as 0"
+done
 
 # 4. an object as samples/bpf wrote them: legacy "maps" definitions (28
 # bytes), static programs in old section names, .rodata/.data/.bss and a

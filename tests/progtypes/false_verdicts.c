@@ -42,4 +42,14 @@ int printk_args(struct xdp_md *ctx)
     return 2;
 }
 
+/* the format reads an argument the program never wrote: the kernel prints
+ * whatever R4 held, the sandbox 0 */
+SEC("xdp")
+int printk_unwritten(struct xdp_md *ctx)
+{
+    char fmt[] = "a=%d b=%d\n";
+    bpf_trace_printk(fmt, sizeof fmt, 42);
+    return 2;
+}
+
 char _license[] SEC("license") = "GPL";
