@@ -77,10 +77,13 @@ struct bpflua_map_spec {
     uint32_t key_record;     /* 1 + record index when the key is a record, else 0 */
     uint32_t value_record;   /* the same for the value; a ringbuf's event record */
     uint32_t event_type;     /* ringbuf: enum bpflua_event_type */
-    /* array/hash_of_maps: 1 + index of an earlier map of the object whose
-     * definition every inner map must have (the template); values are the
-     * indexes of the object's maps put there (the kernel: map fds). 0: none */
-    uint32_t inner_map;
+    /* global data (.rodata, .data, .bss as libbpf maps them): an array of
+     * one element whose value starts as init[0..init_len) (the rest zero) */
+    const void *init;
+    uint32_t init_len;
+    int rdonly_prog;         /* programs may not write it (.rodata: libbpf freezes it) */
+    uint32_t inner_map;      /* array/hash of maps: 1 + index of the map inner maps
+                                look like (legacy inner_map_idx), 0 none */
 };
 
 /* A record type (a C struct of integer fields; LANGUAGE.md "Records"). */
@@ -161,6 +164,12 @@ const char *bpflua_object_error(const bpflua_object *obj);
 size_t bpflua_prog_count(const bpflua_object *obj);
 const char *bpflua_prog_name(const bpflua_object *obj, size_t prog);
 const char *bpflua_prog_section(const bpflua_object *obj, size_t prog);
+/* The program's type ("xdp", "sched_cls", "kprobe", ...: core/progtype.h),
+ * chosen from its section name as libbpf does (a section no type claims is
+ * "xdp"); set_type overrides it (-EINVAL for an unknown type name) and
+ * drops any verification result. */
+const char *bpflua_prog_type(const bpflua_object *obj, size_t prog);
+int bpflua_prog_set_type(bpflua_object *obj, size_t prog, const char *type);
 /* Index of the program called `name`, or -1. */
 int bpflua_prog_find(const bpflua_object *obj, const char *name);
 /* The program's instructions (8-byte slots), valid while obj lives. */
@@ -219,6 +228,13 @@ struct bpflua_run_opts {
     int guard;                /* guard pages around the packet and the interpreter's
                                  stack frames (core/guard.h): 1 on, -1 off, 0 the default
                                  (on in sanitizer builds or with BPFLUA_GUARD=1) */
+    /* the context (core/progtype.h says how each type builds it) */
+    const void *ctx;          /* bytes in the program's view (--ctx FILE): tracing types get
+                                 them as they are, skb types take the fields the kernel's
+                                 test run takes from a struct __sk_buff */
+    size_t ctx_len;
+    uint32_t mark, priority;  /* skb types: __sk_buff fields (0: from ctx, else 0) */
+    uint32_t ifindex;         /* skb: ifindex and ingress_ifindex; xdp: ingress_ifindex (0 = 1) */
 };
 
 struct bpflua_run_result {
@@ -229,11 +245,13 @@ struct bpflua_run_result {
     uint64_t insns;           /* instructions executed by the last run (interp only, else 0) */
     uint32_t tail_calls;      /* bpf_tail_calls taken by the last run */
     int64_t redirect_key;     /* bpf_redirect_map's key when it returned XDP_REDIRECT, else -1 */
+    uint32_t mark, priority;  /* skb types: the __sk_buff fields after the run */
 };
 
 /* Runs a verified program (it is verified first if it has not been; a
- * rejected program is refused with -EACCES) on an XDP context built over
- * pkt[0..len), which the program may rewrite in place. */
+ * rejected program is refused with -EACCES) on the context its type builds:
+ * XDP and skb types over pkt[0..len) (which the program may rewrite in
+ * place), tracing types from opts->ctx. */
 int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
                const struct bpflua_run_opts *opts, struct bpflua_run_result *res,
                char **err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "object.h"
+#include "progtype.h"
 
 int bl_strbuf_append(struct bl_strbuf *sb, const char *data, size_t len)
 {
@@ -167,7 +168,10 @@ void bpflua_object_free(bpflua_object *obj)
             obj->map_free(obj->map_rt[i]);
     free(obj->map_rt);
     bl_object_free_records(obj);
+    for (uint32_t i = 0; i < obj->n_maps; i++)
+        free(obj->maps[i].data_init);
     free(obj->maps);
+    free(obj->elf_image);
     free(obj->source_name);
     free(obj->source_text);
     bl_strbuf_free(&obj->trace);
@@ -199,6 +203,7 @@ int bpflua_object_set_source(bpflua_object *obj, const char *name, const char *t
         free(t);
         return -ENOMEM;
     }
+    free(obj->elf_image);
     free(obj->source_name);
     free(obj->source_text);
     obj->source_name = n;
@@ -275,6 +280,11 @@ int bpflua_object_add_prog(bpflua_object *obj, const char *name, const char *sec
     memset(p, 0, sizeof *p);
     copy_name(p->name, name);
     copy_name(p->section, section ? section : "xdp");
+    /* a section no type claims runs as XDP, as before types existed;
+     * bpflua_prog_set_type (--type) overrides */
+    p->type = bl_prog_type_for_section(p->section);
+    if (!p->type)
+        p->type = &bl_type_xdp;
     p->insns = malloc(n_insns * sizeof *p->insns);
     p->funcs = calloc(n_funcs ? n_funcs : 1, sizeof *p->funcs);
     p->lines = n_lines ? malloc(n_lines * sizeof *p->lines) : NULL;
@@ -308,6 +318,23 @@ int bpflua_object_add_prog(bpflua_object *obj, const char *name, const char *sec
 size_t bpflua_prog_count(const bpflua_object *obj)
 {
     return obj ? obj->n_progs : 0;
+}
+
+const char *bpflua_prog_type(const bpflua_object *obj, size_t prog)
+{
+    return obj && prog < obj->n_progs ? obj->progs[prog].type->name : NULL;
+}
+
+int bpflua_prog_set_type(bpflua_object *obj, size_t prog, const char *type)
+{
+    const struct bl_prog_type *t = bl_prog_type_by_name(type);
+    if (!obj || prog >= obj->n_progs || !t)
+        return -EINVAL;
+    if (obj->progs[prog].type != t) {
+        bl_prog_reset(&obj->progs[prog]);
+        obj->progs[prog].type = t;
+    }
+    return 0;
 }
 
 struct bl_prog *bl_object_prog(bpflua_object *obj, size_t prog)

@@ -44,9 +44,10 @@ struct bl_map_def {
     uint32_t event_type;         /* enum bpflua_event_type (ringbuf) */
     uint8_t *init;               /* n_init entries of key_size + value_size bytes */
     uint32_t n_init;
-    /* array/hash_of_maps: 1 + index of the map whose definition the inner
-     * maps follow (the kernel's inner map template); 0 for other maps */
-    uint32_t inner_map;
+    uint8_t rdonly_prog;         /* programs may not write values (.rodata) */
+    uint32_t inner_map;          /* 1 + index of the inner maps' template, 0 none */
+    uint8_t *data_init;          /* element 0's first bytes (global data), owned */
+    uint32_t data_init_len;
 };
 
 /* A record type: a struct of integer fields, laid out by its producer (the
@@ -67,9 +68,12 @@ struct bl_record {
 struct bl_func_info { uint32_t insn; char name[BL_NAME_MAX]; };
 struct bl_line_info { uint32_t insn; uint32_t line; uint32_t col; };
 
+struct bl_prog_type;     /* core/progtype.h */
+
 struct bl_prog {
     char name[BL_NAME_MAX];
     char section[BL_NAME_MAX];
+    const struct bl_prog_type *type; /* from the section, or set (never NULL) */
     struct bl_insn *insns;
     uint32_t n_insns;
     struct bl_func_info *funcs;
@@ -124,6 +128,9 @@ struct bpflua_object {
     struct bl_kernel_obj *kernel;
     void (*kernel_close)(struct bl_kernel_obj *k); /* set with kernel */
     char last_error[256];        /* why the last add_prog/add_map failed */
+    void *elf_image;             /* the ELF file as read, kept when it has global data
+                                    (the kernel engine loads it as it is) */
+    size_t elf_len;
 };
 
 /* object.c */

@@ -18,6 +18,7 @@
 
 #include "elf_internal.h"
 #include "kernel.h"
+#include "progtype.h"
 #include "object.h"
 
 #define XDP_MIN_PACKET 14
@@ -188,17 +189,24 @@ static char *rejection_message(const char *captured)
     return msg;
 }
 
-/* libbpf 1.x knows section "xdp" but no longer "xdp/<name>": such
- * programs are XDP programs all the same. */
-static void set_xdp_types(struct bpf_object *bpf)
+/* Each program gets the type bpflua gave it (its section, or --type):
+ * libbpf 1.x no longer knows some old section names ("xdp/<name>",
+ * "socket1", "classifier/x" ...) and would leave those unloadable. */
+static void set_types(struct bpf_object *bpf, const bpflua_object *obj)
 {
     struct bpf_program *p;
     bpf_object__for_each_program(p, bpf) {
-        const char *sec = bpf_program__section_name(p);
-        if (bpf_program__type(p) == BPF_PROG_TYPE_UNSPEC && strncmp(sec, "xdp/", 4) == 0) {
-            bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
+        const struct bl_prog *bp = NULL;
+        for (uint32_t i = 0; i < obj->n_progs && !bp; i++)
+            if (strcmp(obj->progs[i].name, bpf_program__name(p)) == 0)
+                bp = &obj->progs[i];
+        if (!bp || bpf_program__type(p) == (enum bpf_prog_type)bp->type->kernel_type)
+            continue;
+        bpf_program__set_type(p, (enum bpf_prog_type)bp->type->kernel_type);
+        if (bp->type->kernel_type == BPF_PROG_TYPE_XDP)
             bpf_program__set_expected_attach_type(p, BPF_XDP);
-        }
+        else if (bp->type->kernel_type == BPF_PROG_TYPE_CGROUP_SKB)
+            bpf_program__set_expected_attach_type(p, (enum bpf_attach_type)bp->type->attach_type);
     }
 }
 
@@ -288,7 +296,18 @@ int bl_kernel_load(bpflua_object *obj, char **err)
         return 0;
     void *image = NULL;
     size_t len = 0;
-    int rc = bpflua_object_to_elf(obj, &image, &len, err);
+    int rc = 0;
+    if (obj->elf_image) {
+        image = malloc(obj->elf_len);
+        if (!image) {
+            bl_set_err(err, "kernel: out of memory");
+            return -ENOMEM;
+        }
+        memcpy(image, obj->elf_image, obj->elf_len);
+        len = obj->elf_len;
+    } else {
+        rc = bpflua_object_to_elf(obj, &image, &len, err);
+    }
     if (rc)
         return rc;
     struct bl_kernel_obj *k = calloc(1, sizeof *k);
@@ -312,7 +331,7 @@ int bl_kernel_load(bpflua_object *obj, char **err)
         bl_set_err(err, "kernel: libbpf cannot open the object: %s%s%s", strerror(-rc),
                    log.len ? "\n" : "", log.len ? log.buf : "");
     } else {
-        set_xdp_types(k->bpf);
+        set_types(k->bpf, obj);
         rc = bpf_object__load(k->bpf);
         if (rc) {
             char *msg = rejection_message(log.buf);
@@ -365,6 +384,32 @@ int bl_kernel_load(bpflua_object *obj, char **err)
 int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
                   uint64_t repeat, struct bpflua_run_result *res, char **err)
 {
+    struct bpflua_run_opts ro = { .repeat = repeat };
+    return bl_kernel_run_opts(obj, prog, pkt, len, &ro, res, err);
+}
+
+/* The __sk_buff a test run starts from: --ctx's fields, then the options */
+static void skb_ctx_in(struct __sk_buff *in, const struct bpflua_run_opts *ro)
+{
+    memset(in, 0, sizeof *in);
+    if (ro->ctx && ro->ctx_len)
+        memcpy(in, ro->ctx, ro->ctx_len < sizeof *in ? ro->ctx_len : sizeof *in);
+    uint32_t ifindex = ro->ifindex ? ro->ifindex : 1;
+    if (!in->ifindex || ro->ifindex)
+        in->ifindex = ifindex;
+    if (!in->ingress_ifindex || ro->ifindex)
+        in->ingress_ifindex = ifindex;
+    if (ro->mark)
+        in->mark = ro->mark;
+    if (ro->priority)
+        in->priority = ro->priority;
+}
+
+int bl_kernel_run_opts(bpflua_object *obj, size_t prog, void *pkt, size_t len,
+                       const struct bpflua_run_opts *ro, struct bpflua_run_result *res,
+                       char **err)
+{
+    uint64_t repeat = ro->repeat ? ro->repeat : 1;
     if (!obj || !res || (!pkt && len)) {
         bl_set_err(err, "kernel: bad arguments");
         return -EINVAL;
@@ -373,10 +418,15 @@ int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
         bl_set_err(err, "kernel: no program %zu", prog);
         return -EINVAL;
     }
-    if (len < XDP_MIN_PACKET && strncmp(obj->progs[prog].section, "xdp", 3) == 0) {
+    const struct bl_prog_type *t = obj->progs[prog].type;
+    if (len < XDP_MIN_PACKET && t->build == BL_BUILD_XDP) {
         bl_set_err(err, "kernel: XDP test runs need a packet of at least %d bytes (got %zu)",
                    XDP_MIN_PACKET, len);
         return -EINVAL;
+    }
+    if (!t->kernel_test_run && t->build != BL_BUILD_RAW) {
+        bl_set_err(err, "kernel: %s programs cannot be test-run", t->name);
+        return -ENOTSUP;
     }
     if (len > MAX_PACKET) {
         bl_set_err(err, "kernel: packet too large (%zu bytes)", len);
@@ -402,6 +452,10 @@ int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     if (pinned)
         pinned = sched_setaffinity(0, sizeof cpu0, &cpu0) == 0;
     struct bl_kernel_obj *k = obj->kernel;
+    struct __sk_buff skb_in, skb_out;
+    memset(&skb_out, 0, sizeof skb_out);
+    if (t->build == BL_BUILD_SKB)
+        skb_ctx_in(&skb_in, ro);
     /* with ring buffers, one run per call so that each run's events are
      * read before the next (the kernel runs `repeat` times back to back) */
     uint64_t calls = k->rb ? repeat : 1, total_ns = 0;
@@ -409,13 +463,28 @@ int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
         LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = (uint32_t)len,
                     .data_out = out, .data_size_out = (uint32_t)len + 256,
                     .repeat = k->rb ? 1 : (int)(repeat ? repeat : 1));
+        if (t->build == BL_BUILD_SKB) {
+            /* a struct __sk_buff in and out: mark, priority, ifindex */
+            opts.ctx_in = &skb_in;
+            opts.ctx_size_in = sizeof skb_in;
+            opts.ctx_out = &skb_out;
+            opts.ctx_size_out = sizeof skb_out;
+        } else if (t->build == BL_BUILD_RAW) {
+            /* tracing types: the context's bytes, no packet */
+            opts.data_in = NULL;
+            opts.data_size_in = 0;
+            opts.data_out = NULL;
+            opts.data_size_out = 0;
+            opts.ctx_in = ro->ctx;
+            opts.ctx_size_in = (uint32_t)ro->ctx_len;
+        }
         rc = bpf_prog_test_run_opts(k->prog_fds[prog], &opts);
         if (rc) {
             rc = errno ? -errno : -EIO;
             bl_set_err(err, "kernel: BPF_PROG_TEST_RUN failed: %s", strerror(-rc));
             break;
         }
-        if (r == 0)
+        if (r == 0 && opts.data_out)
             memcpy(pkt, out, opts.data_size_out < len ? opts.data_size_out : len);
         res->retval = opts.retval;
         total_ns += opts.duration;
@@ -434,6 +503,10 @@ int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     free(out);
     res->ns_per_run = k->rb ? total_ns / calls : total_ns;
     res->insns = 0;
+    if (rc == 0 && t->build == BL_BUILD_SKB) {
+        res->mark = skb_out.mark;
+        res->priority = skb_out.priority;
+    }
     return rc;
 }
 

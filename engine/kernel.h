@@ -16,6 +16,12 @@ int bl_kernel_load(bpflua_object *obj, char **err);
 /* BPF_PROG_TEST_RUN of program `prog` on pkt; pkt is updated in place. */
 int bl_kernel_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
                   uint64_t repeat, struct bpflua_run_result *res, char **err);
+/* The same with the run's options: the context of skb types (a struct
+ * __sk_buff in ctx_in/ctx_out: mark, priority, ifindex) and tracing types
+ * (opts->ctx as it is). */
+int bl_kernel_run_opts(bpflua_object *obj, size_t prog, void *pkt, size_t len,
+                       const struct bpflua_run_opts *opts, struct bpflua_run_result *res,
+                       char **err);
 void bl_kernel_close(struct bl_kernel_obj *k);
 
 /* The kernel verifier's cost for each program of obj (engine/kernel_stats.c):

@@ -2,8 +2,9 @@
  *
  * Linking makes p->exec_insns from p->insns: map lddws carry the runtime
  * map's address (src_reg 0), map-value lddws the value's address, and ctx
- * loads the verifier marked (aux[i].ctx_field) read struct bl_xdp_ctx
- * instead of struct xdp_md. Callback lddws (src_reg 4) stay pc-relative:
+ * accesses the verifier marked (aux[i].ctx_field) use the sandbox's context
+ * struct of the program's type (core/progtype.h) instead of the kernel's
+ * view (struct xdp_md, struct __sk_buff, ...). Callback lddws (src_reg 4) stay pc-relative:
  * each engine turns them into its own callback value.
  */
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include "kernel.h"
 #include "maps.h"
 #include "verifier.h"
+#include "progtype.h"
+#include "skb.h"
 #include "xdp.h"
 
 /* ---- linking ------------------------------------------------------------ */
@@ -57,32 +60,29 @@ static int link_lddw(bpflua_object *obj, struct bl_insn *i, char **err)
     return 0;
 }
 
-/* xdp_md field (1-based, as aux.ctx_field) -> offset in struct bl_xdp_ctx */
-static const struct { uint8_t md_off, ctx_off, is_pointer; } ctx_fields[] = {
-    [1] = { BL_XDP_MD_DATA, 0, 1 },
-    [2] = { BL_XDP_MD_DATA_END, 8, 1 },
-    [3] = { BL_XDP_MD_DATA_META, 16, 1 },
-    [4] = { BL_XDP_MD_INGRESS_IFINDEX, 24, 0 },
-    [5] = { BL_XDP_MD_RX_QUEUE_INDEX, 28, 0 },
-    [6] = { BL_XDP_MD_EGRESS_IFINDEX, 32, 0 },
-};
-
-static int rewrite_ctx_load(struct bl_insn *i, unsigned field, char **err)
+/* A ctx access the verifier marked (aux.ctx_field: 1 + index of the field
+ * in the type's table) made to read or write the sandbox's context struct:
+ * packet pointers become 64-bit loads, other fields keep their size and
+ * their byte offset within the field. */
+static int rewrite_ctx_access(const struct bl_prog_type *t, struct bl_insn *i, unsigned field,
+                              char **err)
 {
-    if (field == 0 || field >= sizeof ctx_fields / sizeof ctx_fields[0]) {
+    if (field == 0 || field > t->n_fields) {
         bl_set_err(err, "bad ctx field %u", field);
         return -EINVAL;
     }
-    if (BL_CLASS(i->code) != BL_LDX) {
-        bl_set_err(err, "ctx field %u accessed by a non-load", field);
+    const struct bl_ctx_field *f = &t->fields[field - 1];
+    if (BL_CLASS(i->code) != BL_LDX && BL_CLASS(i->code) != BL_STX) {
+        bl_set_err(err, "ctx field %s accessed by an instruction that is no load or store",
+                   f->name);
         return -EINVAL;
     }
-    int within = i->off - ctx_fields[field].md_off; /* narrow loads keep their byte offset */
-    if (ctx_fields[field].is_pointer) {
+    int within = i->off - f->off;
+    if (f->kind != BL_CTX_SCALAR) {
         i->code = BL_LDX | BL_MEM | BL_DW;
-        i->off = (int16_t)ctx_fields[field].ctx_off;
+        i->off = (int16_t)f->sb_off;
     } else {
-        i->off = (int16_t)(ctx_fields[field].ctx_off + within);
+        i->off = (int16_t)(f->sb_off + within);
     }
     return 0;
 }
@@ -109,7 +109,11 @@ static struct bl_insn *link_insns(bpflua_object *obj, const struct bl_prog *p, i
                 pc++;
             }
         } else if (rewrite_ctx && p->aux && p->aux[pc].ctx_field) {
-            rc = rewrite_ctx_load(&x[pc], p->aux[pc].ctx_field, err);
+            rc = rewrite_ctx_access(p->type, &x[pc], p->aux[pc].ctx_field, err);
+        } else if (p->aux && p->aux[pc].zero_args) {
+            /* helper call: off (0 in the kernel's encoding) carries the
+             * registers the engines zero before calling (BL_CALL_ZERO_ARGS) */
+            x[pc].off = (int16_t)p->aux[pc].zero_args;
         }
         if (rc < 0) {
             free(x);
@@ -164,7 +168,7 @@ static struct bl_prog *tail_target(bpflua_object *obj, struct bpflua_run_env *en
     return t;
 }
 
-static int run_interp(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *ctx,
+static int run_interp(bpflua_object *obj, struct bl_prog *p, void *ctx,
                       uint64_t repeat, const struct bpflua_run_opts *opts, int guard,
                       struct bpflua_run_env *env, struct bpflua_run_result *res, char **err)
 {
@@ -225,7 +229,7 @@ static int run_interp(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *
     return 0;
 }
 
-static int run_jit(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *ctx, uint64_t repeat,
+static int run_jit(bpflua_object *obj, struct bl_prog *p, void *ctx, uint64_t repeat,
                    struct bpflua_run_env *env, struct bpflua_run_result *res, char **err)
 {
     if (!p->jit) {
@@ -254,6 +258,149 @@ static int run_jit(bpflua_object *obj, struct bl_prog *p, struct bl_xdp_ctx *ctx
         }
     }
     return 0;
+}
+
+/* ---- contexts ------------------------------------------------------------ */
+
+union sandbox_ctx {
+    struct bl_xdp_ctx xdp;
+    struct bl_skb_ctx skb;
+    uint8_t raw[BL_MAX_RAW_CTX];
+};
+
+static void put32(uint8_t *md, int off, uint32_t v)
+{
+    memcpy(md + off, &v, 4);
+}
+
+/* __sk_buff fields the kernel's test run takes from ctx_in; any other
+ * nonzero byte makes it fail with EINVAL, and so do we */
+static int skb_ctx_in(uint8_t *md, const uint8_t *in, size_t len, char **err)
+{
+    static const struct { uint16_t off, size; } allowed[] = {
+        { BL_SKB_MARK, 4 }, { BL_SKB_PRIORITY, 4 }, { BL_SKB_INGRESS_IFINDEX, 4 },
+        { BL_SKB_IFINDEX, 4 }, { BL_SKB_CB, 20 }, { BL_SKB_TSTAMP, 8 },
+        { BL_SKB_WIRE_LEN, 4 }, { BL_SKB_GSO_SEGS, 4 }, { BL_SKB_GSO_SIZE, 4 },
+        { BL_SKB_HWTSTAMP, 8 },
+    };
+    if (len > BL_SKB_SIZE) {
+        bl_set_err(err, "the context is %zu bytes, struct __sk_buff has %d", len, BL_SKB_SIZE);
+        return -EINVAL;
+    }
+    for (size_t b = 0; b < len; b++) {
+        int ok = 0;
+        for (size_t k = 0; k < sizeof allowed / sizeof allowed[0]; k++)
+            ok |= b >= allowed[k].off && b < (size_t)allowed[k].off + allowed[k].size;
+        if (!ok && in[b]) {
+            bl_set_err(err, "byte %zu of the __sk_buff context is not zero: a test run may set "
+                       "only mark, priority, ingress_ifindex, ifindex, cb, tstamp, wire_len, "
+                       "gso_segs, gso_size and hwtstamp (as the kernel's)", b);
+            return -EINVAL;
+        }
+        if (ok)
+            md[b] = in[b];
+    }
+    return 0;
+}
+
+static uint32_t get_be(const uint8_t *p, int n)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* struct __sk_buff over pkt as the kernel's BPF_PROG_TEST_RUN builds it on
+ * the loopback device: tc types see the Ethernet header, the others start
+ * at the network header; protocol and pkt_type as eth_type_trans sets
+ * them; family and addresses from the IP header (its fake socket). */
+static int build_skb(const struct bl_prog_type *t, uint8_t *pkt, size_t len,
+                     const struct bpflua_run_opts *opts, struct bl_skb_ctx *c, char **err)
+{
+    memset(c, 0, sizeof *c);
+    int l2 = t->kernel_type == 3 || t->kernel_type == 4; /* sched_cls, sched_act */
+    if (len < 14 && !l2) {
+        bl_set_err(err, "a %s packet needs an Ethernet header (14 bytes), this one has %zu",
+                   t->name, len);
+        return -EINVAL;
+    }
+    uint8_t *md = c->md;
+    uint32_t ifindex = opts->ifindex ? opts->ifindex : 1;
+    put32(md, BL_SKB_INGRESS_IFINDEX, ifindex);
+    put32(md, BL_SKB_IFINDEX, ifindex);
+    if (opts->ctx && opts->ctx_len) {
+        int rc = skb_ctx_in(md, opts->ctx, opts->ctx_len, err);
+        if (rc < 0)
+            return rc;
+    }
+    if (opts->mark)
+        put32(md, BL_SKB_MARK, opts->mark);
+    if (opts->priority)
+        put32(md, BL_SKB_PRIORITY, opts->priority);
+    /* eth_type_trans on lo: a group address is multicast (lo's broadcast
+     * address is all zero), other host unless it is lo's all-zero address */
+    static const uint8_t zero[6];
+    uint32_t pkt_type = len < 6 ? 0 : (pkt[0] & 1) ? 2 : memcmp(pkt, zero, 6) == 0 ? 0 : 3;
+    put32(md, BL_SKB_PKT_TYPE, pkt_type);
+    /* (the kernel refuses frames shorter than 15 bytes; tc programs of the
+     * language run on them with protocol 0: LANGUAGE.md 'tc programs') */
+    uint16_t proto = len < 14 ? 0 : (uint16_t)get_be(pkt + 12, 2);
+    if (len >= 14 && proto < 0x600) /* an 802.3 length: raw IPX (0xffff) or 802.2 LLC */
+        proto = len >= 16 && pkt[14] == 0xff && pkt[15] == 0xff ? 1 : 4;
+    put32(md, BL_SKB_PROTOCOL, (uint32_t)(uint16_t)((proto >> 8) | (proto << 8))); /* __be16 */
+    uint8_t *data = l2 ? pkt : pkt + 14;
+    size_t dlen = l2 ? len : len - 14;
+    put32(md, BL_SKB_LEN, (uint32_t)dlen);
+    uint32_t wire;
+    memcpy(&wire, md + BL_SKB_WIRE_LEN, 4);
+    if (!wire)
+        put32(md, BL_SKB_WIRE_LEN, (uint32_t)dlen);
+    const uint8_t *ip = pkt + 14;
+    size_t iplen = len < 14 ? 0 : len - 14;
+    if (proto == 0x0800 && iplen >= 20) {
+        put32(md, BL_SKB_FAMILY, 2);                      /* AF_INET */
+        memcpy(md + BL_SKB_LOCAL_IP4, ip + 12, 4);        /* sk_rcv_saddr = saddr */
+        memcpy(md + BL_SKB_REMOTE_IP4, ip + 16, 4);       /* sk_daddr = daddr */
+    } else if (proto == 0x86dd && iplen >= 40) {
+        put32(md, BL_SKB_FAMILY, 10);                     /* AF_INET6 */
+        memcpy(md + BL_SKB_LOCAL_IP6, ip + 8, 16);
+        memcpy(md + BL_SKB_REMOTE_IP6, ip + 24, 16);
+    }
+    c->data = (uint64_t)(uintptr_t)data;
+    c->data_end = (uint64_t)(uintptr_t)(data + dlen);
+    c->data_meta = c->data;
+    return 0;
+}
+
+static int build_ctx(const struct bl_prog_type *t, uint8_t *data, size_t len,
+                     const struct bpflua_run_opts *opts, union sandbox_ctx *ctx, char **err)
+{
+    memset(ctx, 0, sizeof *ctx);
+    switch (t->build) {
+    case BL_BUILD_XDP:
+        ctx->xdp = (struct bl_xdp_ctx){
+            .data = (uint64_t)(uintptr_t)data,
+            .data_end = (uint64_t)(uintptr_t)(data + len),
+            .data_meta = (uint64_t)(uintptr_t)data,
+            .ingress_ifindex = opts->ifindex ? opts->ifindex : 1,
+        };
+        return 0;
+    case BL_BUILD_SKB:
+        return build_skb(t, data, len, opts, &ctx->skb, err);
+    case BL_BUILD_RAW:
+        if (opts->ctx_len > t->sb_ctx_size || opts->ctx_len > sizeof ctx->raw) {
+            bl_set_err(err, "the context is %zu bytes, a %s context has %u", opts->ctx_len,
+                       t->name, t->sb_ctx_size);
+            return -EINVAL;
+        }
+        if (opts->ctx_len)
+            memcpy(ctx->raw, opts->ctx, opts->ctx_len);
+        return 0;
+    default:
+        bl_set_err(err, "the sandbox cannot run %s programs (verify only)", t->name);
+        return -ENOTSUP;
+    }
 }
 
 int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
@@ -300,7 +447,7 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
         if ((rc = bl_kernel_load(obj, err)) < 0)
             return rc;
         uint64_t setup = now_ns() - t0;
-        rc = bl_kernel_run(obj, prog, pkt, len, repeat, res, err);
+        rc = bl_kernel_run_opts(obj, prog, pkt, len, opts, res, err);
         res->setup_ns = setup;
         return rc;
     }
@@ -324,7 +471,8 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
      * bounds assume no more): of a larger packet, only that much is its
      * data..data_end, as the linear part of a multi-buffer XDP frame; the
      * rest is left as it was. */
-    size_t seen = len > BL_XDP_MAX_PACKET ? BL_XDP_MAX_PACKET : len;
+    size_t seen = p->type->build == BL_BUILD_XDP && len > BL_XDP_MAX_PACKET ? BL_XDP_MAX_PACKET
+                                                                            : len;
     /* guarded mode: the program sees a copy of the packet whose last byte
      * is the last byte before a PROT_NONE page (data_end is that page) */
     int guard = bl_guard_wanted(opts->guard);
@@ -340,16 +488,17 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
         if (seen)
             memcpy(data, pkt, seen);
     }
-    struct bl_xdp_ctx ctx = {
-        .data = (uint64_t)(uintptr_t)data,
-        .data_end = (uint64_t)(uintptr_t)(data + seen),
-        .data_meta = (uint64_t)(uintptr_t)data,
-        .ingress_ifindex = 1,
-    };
+    union sandbox_ctx ctx;
+    rc = build_ctx(p->type, data, seen, opts, &ctx, err);
+    if (rc < 0) {
+        if (guard)
+            bl_guard_free(&pg);
+        return rc;
+    }
     /* setup (verification, linking, JIT compile, guard pages) is timed
      * apart: ns_per_run is the runs alone */
     struct bpflua_run_env env = { .obj = obj, .mem = opts->mem, .n_mem = opts->n_mem,
-                                  .prog_type = 6 /* BPF_PROG_TYPE_XDP: what runs today */ };
+                                  .prog_type = p->type->kernel_type };
     uint64_t start = now_ns();
     if (engine == BPFLUA_ENGINE_INTERP)
         rc = run_interp(obj, p, &ctx, repeat, opts, guard, &env, res, err);
@@ -359,6 +508,10 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     res->redirect_key = res->retval == 4 && env.redirect_key ? (int64_t)env.redirect_key - 1 : -1;
     res->ns_per_run = (now_ns() - start) / repeat;
     res->setup_ns = start - t0;
+    if (p->type->build == BL_BUILD_SKB) {
+        memcpy(&res->mark, ctx.skb.md + BL_SKB_MARK, 4);
+        memcpy(&res->priority, ctx.skb.md + BL_SKB_PRIORITY, 4);
+    }
     if (guard) {
         if (seen)
             memcpy(pkt, data, seen);

@@ -171,6 +171,7 @@ int jit_raw_callable(const struct bpflua_helper *h, int raw,
 uint64_t jit_callx(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                    struct bpflua_run_env *env);
 uint64_t jit_ld_abs(uint64_t off, uint64_t size, struct bpflua_run_env *env);
+uint64_t jit_ld_abs_skb(uint64_t off, uint64_t size, struct bpflua_run_env *env, uint64_t ctx);
 uint64_t jit_for_each(uint64_t map, uint64_t callback, uint64_t ctx, uint64_t flags,
                       uint64_t r5, struct bpflua_run_env *env);
 

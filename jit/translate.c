@@ -598,6 +598,9 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
         }
         fn = (const void *)h->fn;
     }
+    for (int r = 3; r <= 5; r++) /* the linker's zero_args (engine/run.c) */
+        if (in->off & (1 << r))
+            x86_mov_ri(e, jit_register_map[r], 0);
     emit_c_call(j, fn);
     if (j->checked) {
         emit_fault_test(j);
@@ -862,7 +865,10 @@ int jit_emit_insn(struct jit *j, uint32_t pc)
             x86_mov_ri(e, RSI, (uint64_t)size);
             j->env_used = 1;
             x86_mov_rr(e, 1, RDX, ENV_REG);
-            x86_mov_ri(e, RAX, (uint64_t)(uintptr_t)jit_ld_abs);
+            if (!j->raw) /* verified: the packet of the skb context in R6 */
+                x86_mov_rr(e, 1, RCX, jit_register_map[BL_R6]);
+            x86_mov_ri(e, RAX, (uint64_t)(uintptr_t)(j->raw ? (const void *)jit_ld_abs
+                                                            : (const void *)jit_ld_abs_skb));
             x86_call_reg(e, RAX);
             for (int k = 6; k-- > 0;)
                 x86_pop(e, keep[k]);

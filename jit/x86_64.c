@@ -159,7 +159,10 @@ static int analyse(struct jit *j)
         uint8_t cls = BL_CLASS(in->code);
         if (!reg_ok(in->dst) || !reg_ok(in->src))
             return jit_fail(j, i, "bad register");
-        if (bl_op_decode(in) < 0)
+        struct bl_insn plain = *in;
+        if (in->code == (BL_JMP | BL_CALL) && in->src == BL_CALL_HELPER)
+            plain.off = 0; /* the linker's zero_args mask (engine/run.c) */
+        if (bl_op_decode(&plain) < 0)
             return jit_fail(j, i, "invalid instruction");
         if (bl_is_lddw(in)) {
             if (i + 1 >= n)
@@ -206,6 +209,10 @@ static int analyse(struct jit *j)
         if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
             (BL_SRC(in->code) == BL_X ||
              (in->src == BL_CALL_HELPER && in->imm == BL_HELPER_FOR_EACH_MAP_ELEM)))
+            j->fast = 0;
+        /* legacy packet loads end the run through the fault stub */
+        if (BL_CLASS(in->code) == BL_LD && (BL_MODE(in->code) == BL_ABS ||
+                                            BL_MODE(in->code) == BL_IND))
             j->fast = 0;
     }
     /* a jump into the second slot of an lddw is not an instruction */
@@ -422,6 +429,24 @@ uint64_t jit_ld_abs(uint64_t off, uint64_t size, struct bpflua_run_env *env)
         return 0;
     }
     const uint8_t *p = (const uint8_t *)(uintptr_t)st->mem_lo + off;
+    uint64_t v = 0;
+    for (uint64_t k = 0; k < size; k++)
+        v = v << 8 | p[k];
+    return v;
+}
+
+/* the same in a verified run: from the packet of the skb context in R6
+ * (data at 0, data_end at 8); out of bounds the run ends with R0 = 0 (the
+ * kernel's implicit exit), through the fault path */
+uint64_t jit_ld_abs_skb(uint64_t off, uint64_t size, struct bpflua_run_env *env, uint64_t ctx)
+{
+    const uint64_t *c = (const uint64_t *)(uintptr_t)ctx;
+    uint64_t len = c[1] - c[0];
+    if (off >= len || size > len - off) {
+        env->fault = 1;
+        return 0;
+    }
+    const uint8_t *p = (const uint8_t *)(uintptr_t)c[0] + off;
     uint64_t v = 0;
     for (uint64_t k = 0; k < size; k++)
         v = v << 8 | p[k];

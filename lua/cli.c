@@ -14,6 +14,7 @@
 
 #include "bl_lua.h"
 #include "kernel.h"
+#include "progtype.h"
 
 #define EXIT_REJECTED 1
 #define EXIT_USAGE 2
@@ -24,11 +25,15 @@ static const char *const usage_compile =
     "the kernel load. OUT defaults to FILE with .lua replaced by .o.\n";
 
 static const char *const usage_verify =
-    "usage: bpflua verify FILE.lua|FILE.o [--prog NAME] [--log] [--kernel]\n"
+    "usage: bpflua verify FILE.lua|FILE.o [--prog NAME] [--section NAME] [--type TYPE] [--log]\n"
+    "                     [--kernel]\n"
     "Verifies every program (or NAME). On acceptance prints, per program,\n"
-    "  name=<prog> verified_insns=<n> max_insns=<n> verify_ns=<t>\n"
+    "  name=<prog> verified_insns=<n> max_insns=<n> verify_ns=<t> type=<type> section=<sec>\n"
     "where max_insns is the proven worst-case number of instructions per run.\n"
     "On rejection prints `error: <why> at insn <i> (file:line)` on stderr.\n"
+    "  --section NAME  only the programs of ELF section NAME\n"
+    "  --type TYPE     verify as TYPE (xdp, sched_cls, socket_filter, kprobe, ...)\n"
+    "                  instead of the type the section name gives\n"
     "  --log   also print the verifier's state trace\n"
     "  --kernel  also load the object into the kernel and print, per program,\n"
     "            name=<prog> kernel=accepted|rejected|not_loaded kernel_insns=<n> kernel_verify_us=<t>\n"
@@ -36,17 +41,26 @@ static const char *const usage_verify =
     "Exit status: 0 accepted, 1 rejected, 2 unreadable input.\n";
 
 static const char *const usage_run =
-    "usage: bpflua run FILE.lua|FILE.o (--input PKT.bin | --hex HEX | --pcap FILE.pcap)\n"
+    "usage: bpflua run FILE.lua|FILE.o (--input PKT.bin | --hex HEX | --pcap FILE.pcap | --ctx FILE)\n"
     "                  [--engine interp|jit|kernel] [--repeat N] [--prog NAME]\n"
+    "                  [--section NAME] [--type TYPE] [--mark N] [--priority N] [--ifindex N]\n"
     "                  [--max-insns N] [--cpu N] [--dump-maps] [--histogram] [--quiet]\n"
-    "Runs the XDP programs on each packet (a fresh copy per program and packet;\n"
+    "Runs the programs on each packet (a fresh copy per program and packet;\n"
     "maps persist) and prints per program and packet\n"
-    "  name=<prog> retval=<verdict as u32> ns_per_run=<t> setup_ns=<t> [packet=<i>]\n"
+    "  name=<prog> retval=<verdict as u32> [mark=<n> priority=<n>] ns_per_run=<t> setup_ns=<t>\n"
+    "  [packet=<i>]\n"
+    "(mark and priority for the socket-buffer types: sched_cls, socket_filter, ...)\n"
     "where ns_per_run is the runs alone (steady state with --repeat) and setup_ns\n"
     "what came before the first run (verification, JIT compile, kernel load).\n"
     "  --input FILE    one raw packet (an Ethernet frame) read from FILE\n"
     "  --hex HEX       one packet given in hex (spaces and colons allowed)\n"
     "  --pcap FILE     every packet of a classic pcap capture\n"
+    "  --ctx FILE      the context's bytes: a struct __sk_buff for skb types, the\n"
+    "                  whole context of tracing types (kprobe, tracepoint, ...)\n"
+    "  --mark N, --priority N, --ifindex N   __sk_buff fields (decimal or 0x hex;\n"
+    "                  ifindex 1 by default, for ifindex and ingress_ifindex)\n"
+    "  --section NAME  only the programs of ELF section NAME\n"
+    "  --type TYPE     run as TYPE instead of the type the section name gives\n"
     "  --engine E      interp, jit or kernel (default: jit where available)\n"
     "  --repeat N      run each program N times per packet, report the mean time\n"
     "  --prog NAME     run only program NAME (default: all)\n"
@@ -59,7 +73,7 @@ static const char *const usage_run =
     "Text from bpf_trace_printk (print in the language) is shown as `trace: ...`.\n";
 
 static const char *const usage_disasm =
-    "usage: bpflua disasm FILE.lua|FILE.o [--prog NAME]\n"
+    "usage: bpflua disasm FILE.lua|FILE.o [--prog NAME] [--section NAME]\n"
     "Prints each program's instructions with its source lines interleaved.\n";
 
 static const char *const usage_conformance =
@@ -150,6 +164,65 @@ static int pick_prog(const char *cmd, bpflua_object *obj, const char *name)
     return i;
 }
 
+/* Which programs a command works on: --prog NAME, --section NAME (every
+ * program of that ELF section), and --type TYPE (overrides the type the
+ * section names, for the selected programs). */
+struct selection {
+    int only;            /* program index, or -1 for all */
+    const char *section; /* or NULL */
+};
+
+static int is_selected(bpflua_object *obj, const struct selection *s, size_t i)
+{
+    if (s->only >= 0 && (size_t)s->only != i)
+        return 0;
+    return !s->section || strcmp(bpflua_prog_section(obj, i), s->section) == 0;
+}
+
+/* 0, or EXIT_USAGE after printing why */
+static int select_progs(const char *cmd, bpflua_object *obj, const char *prog_name,
+                        const char *section, const char *type, struct selection *s)
+{
+    s->only = pick_prog(cmd, obj, prog_name);
+    s->section = section;
+    if (s->only == -2)
+        return EXIT_USAGE;
+    size_t n = 0;
+    for (size_t i = 0; i < bpflua_prog_count(obj); i++)
+        n += is_selected(obj, s, i);
+    if (section && n == 0) {
+        fprintf(stderr, "bpflua %s: no program in section '%s' (sections:", cmd, section);
+        for (size_t k = 0; k < bpflua_prog_count(obj); k++)
+            fprintf(stderr, " %s", bpflua_prog_section(obj, k));
+        fprintf(stderr, ")\n");
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; type && i < bpflua_prog_count(obj); i++) {
+        if (is_selected(obj, s, i) && bpflua_prog_set_type(obj, i, type) < 0) {
+            fprintf(stderr, "bpflua %s: unknown program type '%s' (types:", cmd, type);
+            for (size_t k = 0; bl_prog_type_at(k); k++)
+                fprintf(stderr, " %s", bl_prog_type_at(k)->name);
+            fprintf(stderr, ")\n");
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* decimal or 0x hex, at most 32 bits */
+static int parse_u32(const char *s, uint32_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+' || (s[0] == '0' && s[1] && s[1] != 'x' && s[1] != 'X'))
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, s[0] == '0' && s[1] ? 16 : 10);
+    if (errno || *end || v > UINT32_MAX || end == s)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
 /* ---- compile ------------------------------------------------------------------- */
 
 int bl_cmd_compile(lua_State *L, int argc, char **argv)
@@ -228,7 +301,7 @@ static void show_source_line(bpflua_object *obj, const char *msg)
 
 /* verify --kernel: the kernel verifier's cost per program; 1 if the
  * kernel is unavailable or rejected a program */
-static int kernel_costs(bpflua_object *obj, int only)
+static int kernel_costs(bpflua_object *obj, const struct selection *sel)
 {
     char *why = NULL;
     if (!bl_kernel_available(&why)) {
@@ -245,7 +318,7 @@ static int kernel_costs(bpflua_object *obj, int only)
     char *err = NULL;
     int rc = bl_kernel_stats(obj, st, &err);
     for (size_t i = 0; i < n; i++) {
-        if (only >= 0 && (size_t)only != i)
+        if (!is_selected(obj, sel, i))
             continue;
         const char *verdict = st[i].loaded ? "accepted" : st[i].verified ? "rejected" : "not_loaded";
         printf("name=%s kernel=%s kernel_insns=%" PRIu64 " kernel_verify_us=%" PRIu64 "\n",
@@ -264,17 +337,21 @@ int bl_cmd_verify(lua_State *L, int argc, char **argv)
         {"prog", required_argument, NULL, 'p'},
         {"log", no_argument, NULL, 'l'},
         {"kernel", no_argument, NULL, 'k'},
+        {"section", required_argument, NULL, 's'},
+        {"type", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *prog_name = NULL;
+    const char *prog_name = NULL, *section = NULL, *type = NULL;
     int want_log = 0, want_kernel = 0, c;
     optind = 0;
-    while ((c = next_opt(argc, argv, ":p:lkh", opts, usage_verify)) != -1) {
+    while ((c = next_opt(argc, argv, ":p:s:t:lkh", opts, usage_verify)) != -1) {
         switch (c) {
         case 'p': prog_name = optarg; break;
         case 'l': want_log = 1; break;
         case 'k': want_kernel = 1; break;
+        case 's': section = optarg; break;
+        case 't': type = optarg; break;
         case 'h': fputs(usage_verify, stdout); return 0;
         default: return EXIT_USAGE;
         }
@@ -286,8 +363,8 @@ int bl_cmd_verify(lua_State *L, int argc, char **argv)
     bpflua_object *obj = open_input(L, "verify", argv[optind], &status);
     if (!obj)
         return status;
-    int only = pick_prog("verify", obj, prog_name);
-    if (only == -2) {
+    struct selection sel;
+    if (select_progs("verify", obj, prog_name, section, type, &sel)) {
         bpflua_object_free(obj);
         return EXIT_USAGE;
     }
@@ -297,7 +374,7 @@ int bl_cmd_verify(lua_State *L, int argc, char **argv)
         rc = EXIT_REJECTED;
     }
     for (size_t i = 0; i < bpflua_prog_count(obj); i++) {
-        if (only >= 0 && (size_t)only != i)
+        if (!is_selected(obj, &sel, i))
             continue;
         struct bpflua_verify_info info = {0};
         char *err = NULL, *log = NULL;
@@ -310,6 +387,9 @@ int bl_cmd_verify(lua_State *L, int argc, char **argv)
         if (v < 0) {
             if (bpflua_prog_count(obj) > 1)
                 fprintf(stderr, "%s: ", bpflua_prog_name(obj, i));
+            /* the type and section on stdout, as for an accepted program */
+            printf("name=%s rejected type=%s section=%s\n", bpflua_prog_name(obj, i),
+                   bpflua_prog_type(obj, i), bpflua_prog_section(obj, i));
             if (err) {
                 print_err(NULL, err, "");
                 show_source_line(obj, err);
@@ -318,13 +398,15 @@ int bl_cmd_verify(lua_State *L, int argc, char **argv)
             }
             rc = EXIT_REJECTED;
         } else {
-            printf("name=%s verified_insns=%" PRIu32 " max_insns=%" PRIu64 " verify_ns=%" PRIu64 "\n",
-                   bpflua_prog_name(obj, i), info.verified_insns, info.max_insns, info.verify_ns);
+            printf("name=%s verified_insns=%" PRIu32 " max_insns=%" PRIu64 " verify_ns=%" PRIu64
+                   " type=%s section=%s\n", bpflua_prog_name(obj, i), info.verified_insns,
+                   info.max_insns, info.verify_ns, bpflua_prog_type(obj, i),
+                   bpflua_prog_section(obj, i));
         }
         free(err);
         free(log);
     }
-    if (want_kernel && bpflua_prog_count(obj) > 0 && kernel_costs(obj, only))
+    if (want_kernel && bpflua_prog_count(obj) > 0 && kernel_costs(obj, &sel))
         rc = EXIT_REJECTED;
     bpflua_object_free(obj);
     return rc;
@@ -336,15 +418,17 @@ int bl_cmd_disasm(lua_State *L, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"prog", required_argument, NULL, 'p'},
+        {"section", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *prog_name = NULL;
+    const char *prog_name = NULL, *section = NULL;
     int c;
     optind = 0;
-    while ((c = next_opt(argc, argv, ":p:h", opts, usage_disasm)) != -1) {
+    while ((c = next_opt(argc, argv, ":p:s:h", opts, usage_disasm)) != -1) {
         switch (c) {
         case 'p': prog_name = optarg; break;
+        case 's': section = optarg; break;
         case 'h': fputs(usage_disasm, stdout); return 0;
         default: return EXIT_USAGE;
         }
@@ -356,10 +440,10 @@ int bl_cmd_disasm(lua_State *L, int argc, char **argv)
     bpflua_object *obj = open_input(L, "disasm", argv[optind], &status);
     if (!obj)
         return status;
-    int only = pick_prog("disasm", obj, prog_name);
-    int rc = only == -2 ? EXIT_USAGE : 0;
+    struct selection sel;
+    int rc = select_progs("disasm", obj, prog_name, section, NULL, &sel);
     for (size_t i = 0; rc == 0 && i < bpflua_prog_count(obj); i++) {
-        if (only >= 0 && (size_t)only != i)
+        if (!is_selected(obj, &sel, i))
             continue;
         char *text = bpflua_disasm(obj, i, 1);
         if (!text) {
@@ -367,8 +451,8 @@ int bl_cmd_disasm(lua_State *L, int argc, char **argv)
             rc = EXIT_REJECTED;
             break;
         }
-        printf("%s; program %s, section %s\n", i ? "\n" : "", bpflua_prog_name(obj, i),
-               bpflua_prog_section(obj, i));
+        printf("%s; program %s, section %s, type %s\n", i ? "\n" : "",
+               bpflua_prog_name(obj, i), bpflua_prog_section(obj, i), bpflua_prog_type(obj, i));
         fputs(text, stdout);
         if (*text && text[strlen(text) - 1] != '\n')
             fputc('\n', stdout);
@@ -659,7 +743,7 @@ static void print_trace(bpflua_object *obj)
 int bl_cmd_run(lua_State *L, int argc, char **argv)
 {
     enum { O_INPUT = 1000, O_HEX, O_PCAP, O_ENGINE, O_REPEAT, O_PROG, O_DUMP, O_HIST, O_MAXI, O_QUIET,
-           O_CPU };
+           O_CPU, O_SECTION, O_TYPE, O_MARK, O_PRIO, O_IFINDEX, O_CTX };
     static const struct option opts[] = {
         {"input", required_argument, NULL, O_INPUT},
         {"hex", required_argument, NULL, O_HEX},
@@ -672,11 +756,18 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
         {"max-insns", required_argument, NULL, O_MAXI},
         {"quiet", no_argument, NULL, O_QUIET},
         {"cpu", required_argument, NULL, O_CPU},
+        {"section", required_argument, NULL, O_SECTION},
+        {"type", required_argument, NULL, O_TYPE},
+        {"mark", required_argument, NULL, O_MARK},
+        {"priority", required_argument, NULL, O_PRIO},
+        {"ifindex", required_argument, NULL, O_IFINDEX},
+        {"ctx", required_argument, NULL, O_CTX},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *input = NULL, *hex = NULL, *pcap = NULL, *prog_name = NULL, *file = NULL;
     uint64_t cpu = 0;
+    const char *section = NULL, *type = NULL, *ctx_file = NULL;
     struct bpflua_run_opts ro = {.engine = BPFLUA_ENGINE_DEFAULT, .repeat = 1};
     int dump = 0, hist = 0, quiet = 0, sources = 0, c;
     optind = 0;
@@ -715,6 +806,17 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
             ro.cpu = (uint32_t)cpu;
             break;
         case O_PROG: prog_name = optarg; break;
+        case O_SECTION: section = optarg; break;
+        case O_TYPE: type = optarg; break;
+        case O_CTX: ctx_file = optarg; break;
+        case O_MARK: case O_PRIO: case O_IFINDEX: {
+            uint32_t *dst = c == O_MARK ? &ro.mark : c == O_PRIO ? &ro.priority : &ro.ifindex;
+            if (parse_u32(optarg, dst) < 0)
+                return usage_error("run", usage_run,
+                                   "--mark, --priority and --ifindex take a 32-bit number "
+                                   "(decimal or 0x hex), not '%s'", optarg);
+            break;
+        }
         case O_DUMP: dump = 1; break;
         case O_HIST: hist = 1; break;
         case 'q': case O_QUIET: quiet = 1; break;
@@ -724,7 +826,7 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
     }
     if (!file)
         return usage_error("run", usage_run, "no program file given%s", NULL);
-    if (sources != 1)
+    if (sources > 1 || (sources == 0 && !ctx_file))
         return usage_error("run", usage_run,
                            sources ? "give only one of --input, --hex and --pcap%s"
                                    : "no packet: give --input FILE, --hex HEX or --pcap FILE%s",
@@ -735,10 +837,29 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
     /* the packets first: unreadable input is a usage-class error */
     struct bl_packet_list pk = {0};
     char *err = NULL;
-    if (pcap) {
+    char *ctx_bytes = NULL;
+    if (ctx_file) {
+        ctx_bytes = bl_read_file(ctx_file, &ro.ctx_len, &err);
+        if (!ctx_bytes) {
+            print_err("run", err, "cannot read the context");
+            free(err);
+            return EXIT_USAGE;
+        }
+        ro.ctx = ctx_bytes;
+    }
+    if (sources == 0) {
+        /* a tracing program: the context is all there is, no packet */
+        pk.pkts = calloc(1, sizeof *pk.pkts);
+        if (!pk.pkts) {
+            free(ctx_bytes);
+            return EXIT_REJECTED;
+        }
+        pk.n = 1;
+    } else if (pcap) {
         if (bl_pcap_read(pcap, &pk, &err) < 0) {
             print_err("run", err, "cannot read the pcap file");
             free(err);
+            free(ctx_bytes);
             return EXIT_USAGE;
         }
     } else {
@@ -749,16 +870,19 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
             if (!data) {
                 print_err("run", err, "cannot read the packet");
                 free(err);
+                free(ctx_bytes);
                 return EXIT_USAGE;
             }
         } else if (bl_hex_decode(hex, &data, &len, &err) < 0) {
             print_err("run", err, "bad hex");
             free(err);
+            free(ctx_bytes);
             return usage_error("run", usage_run, "--hex needs pairs of hex digits%s", NULL);
         }
         pk.pkts = malloc(sizeof *pk.pkts);
         if (!pk.pkts) {
             free(data);
+            free(ctx_bytes);
             return EXIT_REJECTED;
         }
         pk.pkts[0].data = data;
@@ -770,12 +894,13 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
     bpflua_object *obj = open_input(L, "run", file, &status);
     if (!obj) {
         bl_packet_list_free(&pk);
+        free(ctx_bytes);
         return status;
     }
     int rc = 0;
-    int only = pick_prog("run", obj, prog_name);
+    struct selection sel;
     size_t nprogs = bpflua_prog_count(obj);
-    if (only == -2) {
+    if (select_progs("run", obj, prog_name, section, type, &sel)) {
         rc = EXIT_USAGE;
         goto out;
     }
@@ -813,9 +938,10 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
     bpflua_trace_clear(obj);
     for (size_t k = 0; k < pk.n && rc == 0; k++) {
         for (size_t i = 0; i < nprogs; i++) {
-            if (only >= 0 && (size_t)only != i)
+            if (!is_selected(obj, &sel, i))
                 continue;
-            memcpy(buf, pk.pkts[k].data, pk.pkts[k].len);
+            if (pk.pkts[k].len)
+                memcpy(buf, pk.pkts[k].data, pk.pkts[k].len);
             struct bpflua_run_result res = {0};
             char *rerr = NULL;
             int r = bpflua_run(obj, i, buf, pk.pkts[k].len, &ro, &res, &rerr);
@@ -836,8 +962,10 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
             uint32_t verdict = (uint32_t)res.retval;
             hist_add(&hists[i], verdict);
             if (!quiet) {
-                printf("name=%s retval=%" PRIu32 " ns_per_run=%" PRIu64 " setup_ns=%" PRIu64,
-                       bpflua_prog_name(obj, i), verdict, res.ns_per_run, res.setup_ns);
+                printf("name=%s retval=%" PRIu32, bpflua_prog_name(obj, i), verdict);
+                if (bl_prog_type_by_name(bpflua_prog_type(obj, i))->build == BL_BUILD_SKB)
+                    printf(" mark=%" PRIu32 " priority=%" PRIu32, res.mark, res.priority);
+                printf(" ns_per_run=%" PRIu64 " setup_ns=%" PRIu64, res.ns_per_run, res.setup_ns);
                 if (pcap)
                     printf(" packet=%zu", k + 1);
                 putchar('\n');
@@ -848,7 +976,7 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
     free(buf);
     if (rc == 0 && hist)
         for (size_t i = 0; i < nprogs; i++)
-            if (only < 0 || (size_t)only == i)
+            if (is_selected(obj, &sel, i))
                 hist_print(bpflua_prog_name(obj, i), &hists[i], pk.n);
     for (size_t i = 0; i < nprogs; i++) {
         free(hists[i].values);
@@ -860,5 +988,6 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
 out:
     bpflua_object_free(obj);
     bl_packet_list_free(&pk);
+    free(ctx_bytes);
     return rc;
 }

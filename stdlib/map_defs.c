@@ -106,9 +106,25 @@ int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec
             return bl_object_fail(obj, -EINVAL, "map '%s': event_type %u does not fit the map",
                                   spec->name, spec->event_type);
     }
+    if (spec->init_len && (!spec->init || spec->type != BPFLUA_MAP_ARRAY ||
+                           spec->max_entries != 1 || spec->init_len > spec->value_size))
+        return bl_object_fail(obj, -EINVAL, "map '%s': initial bytes are for an array of one "
+                              "element, at most value_size of them", spec->name);
+    if (spec->inner_map > obj->n_maps)
+        return bl_object_fail(obj, -EINVAL, "map '%s': inner map %u is not defined before it",
+                              spec->name, spec->inner_map - 1);
+    uint8_t *init = NULL;
+    if (spec->init_len) {
+        init = malloc(spec->init_len);
+        if (!init)
+            return -ENOMEM;
+        memcpy(init, spec->init, spec->init_len);
+    }
     struct bl_map_def *nm = realloc(obj->maps, (obj->n_maps + 1) * sizeof *nm);
-    if (!nm)
+    if (!nm) {
+        free(init);
         return -ENOMEM;
+    }
     obj->maps = nm;
     struct bl_map_def *d = &obj->maps[obj->n_maps];
     memset(d, 0, sizeof *d);
@@ -123,7 +139,10 @@ int bpflua_object_add_map(bpflua_object *obj, const struct bpflua_map_spec *spec
     d->key_record = spec->key_record;
     d->value_record = spec->value_record;
     d->event_type = spec->event_type;
+    d->rdonly_prog = spec->rdonly_prog != 0;
     d->inner_map = spec->inner_map;
+    d->data_init = init;
+    d->data_init_len = spec->init_len;
     return (int)obj->n_maps++;
 }
 
@@ -161,11 +180,18 @@ struct bl_map *bl_object_map(bpflua_object *obj, size_t map, char **err)
         obj->map_free = bl_map_free; /* the object model frees what we made */
     }
     if (!obj->map_rt[map]) {
-        obj->map_rt[map] = bl_map_create(&obj->maps[map], err);
+        const struct bl_map_def *d = &obj->maps[map];
+        obj->map_rt[map] = bl_map_create(d, err);
         if (obj->map_rt[map] && place_init(obj, map, obj->map_rt[map], err) < 0) {
             bl_map_free(obj->map_rt[map]);
             obj->map_rt[map] = NULL;
         }
+        /* global data starts as the section's bytes */
+        uint32_t key = 0;
+        uint8_t *v = obj->map_rt[map] && d->data_init_len
+                   ? bl_map_lookup_sys(obj->map_rt[map], &key) : NULL;
+        if (v)
+            memcpy(v, d->data_init, d->data_init_len);
     }
     return obj->map_rt[map];
 }

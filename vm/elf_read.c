@@ -31,6 +31,8 @@
 #define MAX_ELF_SIZE   (256u << 20)
 #define MAX_PROG_INSNS 1000000u
 #define MAX_SRC_LINES  200000u
+#define KERNEL_ARRAY_OF_MAPS 12 /* enum bpf_map_type */
+#define KERNEL_HASH_OF_MAPS  13
 
 struct section {
     const char *name;
@@ -63,12 +65,14 @@ struct reader {
     size_t n_syms;
     size_t text;           /* .text section index, 0 if none */
     size_t maps_sec;       /* .maps section index, 0 if none */
+    size_t legacy_maps;    /* "maps" section (struct bpf_map_def), 0 if none */
     struct function *funcs;
     size_t n_funcs;
     uint32_t gen;          /* one per program linked */
     struct btf *btf;
     struct bl_ext_info ext;
-    uint32_t *map_offsets; /* .maps offset of each object map */
+    uint32_t *map_offsets; /* offset of each object map in its section */
+    size_t *map_secs;      /* the section each object map comes from */
     bpflua_object *obj;
     char **err;
 };
@@ -212,6 +216,8 @@ static int load_code(struct reader *r)
             r->text = i;
         if (strcmp(s->name, ".maps") == 0)
             r->maps_sec = i;
+        if (strcmp(s->name, "maps") == 0 && s->shdr.sh_type == SHT_PROGBITS)
+            r->legacy_maps = i;
         if (!is_code_section(s))
             continue;
         if (s->size % sizeof(struct bl_insn) || s->size / 8 > MAX_PROG_INSNS) {
@@ -323,6 +329,44 @@ static int add_function(struct reader *r, size_t sym, size_t sec, uint32_t start
     return 0;
 }
 
+/* Older clang (and hand-written objects) leave a program section without a
+ * global function: the program is then the section's code from its first
+ * instruction, named by a local function starting there or else by the
+ * section (as libbpf names legacy programs). */
+static int whole_section_programs(struct reader *r)
+{
+    size_t n_before = r->n_funcs;
+    for (size_t sec = 1; sec < r->n_secs; sec++) {
+        if (!r->secs[sec].is_code || sec == r->text)
+            continue;
+        struct function *at0 = NULL;
+        uint32_t first_start = r->secs[sec].n_insns;
+        int has_global = 0;
+        for (size_t i = 0; i < n_before; i++) {
+            struct function *f = &r->funcs[i];
+            if (f->sec != sec)
+                continue;
+            has_global |= f->global;
+            if (f->start == 0)
+                at0 = f;
+            if (f->start < first_start)
+                first_start = f->start;
+        }
+        if (has_global)
+            continue;
+        if (at0) {
+            at0->global = 1;
+            continue;
+        }
+        int rc = add_function(r, r->n_syms + sec, sec, 0, first_start, r->secs[sec].name, 1);
+        if (rc)
+            return rc;
+    }
+    if (r->n_funcs != n_before)
+        qsort(r->funcs, r->n_funcs, sizeof *r->funcs, cmp_func);
+    return 0;
+}
+
 static int collect_functions(struct reader *r)
 {
     for (size_t i = 1; i < r->n_syms; i++) {
@@ -367,20 +411,20 @@ static int collect_functions(struct reader *r)
             f->len = end - f->start;
         }
     }
-    return 0;
+    return whole_section_programs(r);
 }
 
-/* The .text function containing insn (funcs[] is sorted by section and
- * start), or NULL. */
-static struct function *text_func_containing(struct reader *r, uint32_t insn)
+/* The function of section sec containing insn (funcs[] is sorted by
+ * section and start), or NULL. */
+static struct function *func_containing(struct reader *r, size_t sec, uint32_t insn)
 {
     size_t lo = 0, hi = r->n_funcs;
     struct function *best = NULL;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         struct function *f = &r->funcs[mid];
-        if (f->sec < r->text || (f->sec == r->text && f->start <= insn)) {
-            if (f->sec == r->text)
+        if (f->sec < sec || (f->sec == sec && f->start <= insn)) {
+            if (f->sec == sec)
                 best = f;
             lo = mid + 1;
         } else {
@@ -392,7 +436,38 @@ static struct function *text_func_containing(struct reader *r, uint32_t insn)
 
 /* ---- maps -------------------------------------------------------------- */
 
-static int load_maps(struct reader *r)
+/* Remembers where object map idx came from, for relocations. */
+static int note_map(struct reader *r, int idx, size_t sec, uint64_t offset)
+{
+    /* one entry per object map: never shrink when an earlier map is noted */
+    size_t n = r->obj->n_maps > (uint32_t)idx + 1 ? r->obj->n_maps : (size_t)idx + 1;
+    uint32_t *no = realloc(r->map_offsets, n * sizeof *no);
+    if (!no)
+        return -ENOMEM;
+    r->map_offsets = no;
+    size_t *ns = realloc(r->map_secs, n * sizeof *ns);
+    if (!ns)
+        return -ENOMEM;
+    r->map_secs = ns;
+    no[idx] = (uint32_t)offset;
+    ns[idx] = sec;
+    return 0;
+}
+
+static int add_map(struct reader *r, const struct bpflua_map_spec *spec, size_t sec,
+                   uint64_t offset)
+{
+    int idx = bpflua_object_add_map(r->obj, spec);
+    if (idx < 0) {
+        const char *why = bpflua_object_error(r->obj);
+        bl_set_err(r->err, "elf: map '%s': %s", spec->name, *why ? why : strerror(-idx));
+        return idx;
+    }
+    int rc = note_map(r, idx, sec, offset);
+    return rc ? rc : idx;
+}
+
+static int load_btf_maps(struct reader *r)
 {
     if (!r->maps_sec)
         return 0;
@@ -432,54 +507,172 @@ static int load_maps(struct reader *r)
         if ((def.type == BPFLUA_MAP_ARRAY_OF_MAPS || def.type == BPFLUA_MAP_HASH_OF_MAPS) &&
             inner.type) {
             /* the template goes in first, as a map of its own that no
-             * symbol names; the map of maps refers to it */
+             * symbol names; the map of maps refers to it. A writer (bpflua's
+             * own) may also have written the template as a map of its own:
+             * one map either way */
             struct bpflua_map_spec ts = {
                 .name = inner.name, .type = inner.type, .key_size = inner.key_size,
                 .value_size = inner.value_size, .max_entries = inner.max_entries,
                 .flags = inner.flags, .key_signed = inner.key_signed,
                 .value_signed = inner.value_signed,
             };
-            /* a writer (bpflua's own) may also have written the template as a
-             * map of its own: one map either way */
             int ti = bpflua_map_find(r->obj, inner.name);
-            if (ti < 0)
-                ti = bpflua_object_add_map(r->obj, &ts);
             if (ti < 0) {
-                bl_set_err(r->err, "elf: map '%s': inner map: %s", name,
-                           *bpflua_object_error(r->obj) ? bpflua_object_error(r->obj)
-                                                        : strerror(-ti));
-                return ti;
-            }
-            if ((uint32_t)ti + 1 == r->obj->n_maps) {
-                uint32_t *no = realloc(r->map_offsets, (size_t)r->obj->n_maps * sizeof *no);
-                if (!no)
-                    return -ENOMEM;
-                r->map_offsets = no;
-                no[ti] = UINT32_MAX; /* no symbol (yet) */
+                ti = add_map(r, &ts, r->maps_sec, UINT32_MAX); /* no symbol (yet) */
+                if (ti < 0)
+                    return ti;
             }
             spec.inner_map = (uint32_t)ti + 1;
         }
         /* the map a map of maps' `values` already brought in as its template */
         int idx = bpflua_map_find(r->obj, def.name);
-        if (idx < 0 || r->map_offsets[idx] != UINT32_MAX)
-            idx = bpflua_object_add_map(r->obj, &spec);
-        if (idx < 0) {
-            bl_set_err(r->err, "elf: map '%s': %s", name, strerror(-idx));
-            return idx;
-        }
-        uint32_t *no = realloc(r->map_offsets, (size_t)r->obj->n_maps * sizeof *no);
-        if (!no)
-            return -ENOMEM;
-        r->map_offsets = no;
-        no[idx] = (uint32_t)sym->st_value;
+        if (idx >= 0 && r->map_secs[idx] == r->maps_sec && r->map_offsets[idx] == UINT32_MAX)
+            rc = note_map(r, idx, r->maps_sec, sym->st_value);
+        else
+            rc = add_map(r, &spec, r->maps_sec, sym->st_value);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
 
-static int map_index_at(struct reader *r, uint64_t offset)
+static int cmp_sym_value(const void *a, const void *b)
+{
+    const GElf_Sym *x = *(const GElf_Sym *const *)a, *y = *(const GElf_Sym *const *)b;
+    return x->st_value < y->st_value ? -1 : x->st_value > y->st_value;
+}
+
+/* The legacy "maps" section: one struct bpf_map_def per symbol, all the
+ * same size (section size / symbols, as libbpf reads it), at least the
+ * first four u32 fields (type, key_size, value_size, max_entries), then
+ * map_flags, inner_map_idx, numa_node and whatever a loader added. */
+static int load_legacy_maps(struct reader *r)
+{
+    if (!r->legacy_maps)
+        return 0;
+    const struct section *s = &r->secs[r->legacy_maps];
+    size_t n = 0;
+    for (size_t i = 1; i < r->n_syms; i++)
+        if (r->syms[i].st_shndx == r->legacy_maps &&
+            GELF_ST_TYPE(r->syms[i].st_info) != STT_SECTION)
+            n++;
+    if (n == 0)
+        return 0;
+    if (!s->data || s->size % n || s->size / n < 16) {
+        bl_set_err(r->err, "elf: legacy 'maps' section of %zu bytes does not hold %zu map "
+                   "definitions of one size", s->size, n);
+        return -EINVAL;
+    }
+    size_t def_size = s->size / n;
+    const GElf_Sym **order = malloc(n * sizeof *order);
+    if (!order)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 1; i < r->n_syms; i++)
+        if (r->syms[i].st_shndx == r->legacy_maps &&
+            GELF_ST_TYPE(r->syms[i].st_info) != STT_SECTION)
+            order[k++] = &r->syms[i];
+    qsort(order, n, sizeof *order, cmp_sym_value);
+    int first = (int)r->obj->n_maps, rc = 0;
+    for (k = 0; k < n && rc >= 0; k++) {
+        const GElf_Sym *sym = order[k];
+        const char *name = sym_name(r, sym);
+        if (sym->st_value % def_size || sym->st_value / def_size != k) {
+            bl_set_err(r->err, "elf: legacy map '%s' at offset %llu is not definition %zu of %zu "
+                       "bytes", name, (unsigned long long)sym->st_value, k, def_size);
+            rc = -EINVAL;
+            break;
+        }
+        if (!name[0] || strlen(name) >= BL_NAME_MAX) {
+            bl_set_err(r->err, "elf: legacy map symbol at offset %llu has a bad name",
+                       (unsigned long long)sym->st_value);
+            rc = -EINVAL;
+            break;
+        }
+        uint32_t f[6] = { 0 };
+        memcpy(f, s->data + sym->st_value, def_size < sizeof f ? def_size : sizeof f);
+        struct bpflua_map_spec spec = {
+            .name = name, .type = f[0], .key_size = f[1], .value_size = f[2],
+            .max_entries = f[3], .flags = f[4],
+        };
+        /* inner_map_idx counts definitions in this section */
+        if (def_size >= 24 && (f[0] == KERNEL_ARRAY_OF_MAPS ||
+                               f[0] == KERNEL_HASH_OF_MAPS)) {
+            if (f[5] >= k) {
+                bl_set_err(r->err, "elf: legacy map '%s': inner map index %u is not an "
+                           "earlier definition", name, f[5]);
+                rc = -EINVAL;
+                break;
+            }
+            spec.inner_map = (uint32_t)first + f[5] + 1;
+        }
+        rc = add_map(r, &spec, r->legacy_maps, sym->st_value);
+    }
+    free(order);
+    return rc < 0 ? rc : 0;
+}
+
+/* Global data as libbpf maps it: each .rodata*, .data* and .bss* section
+ * is an array of one element holding the section's bytes; .rodata* is
+ * read-only for programs (libbpf freezes it). */
+static int is_data_section(const struct section *s, int *rdonly)
+{
+    static const char *const prefixes[] = { ".rodata", ".data", ".bss" };
+    if (s->is_code || s->shdr.sh_size == 0 || s->shdr.sh_size > (1u << 28) ||
+        (s->shdr.sh_type != SHT_PROGBITS && s->shdr.sh_type != SHT_NOBITS) ||
+        !(s->shdr.sh_flags & SHF_ALLOC))
+        return 0;
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(s->name, prefixes[i], n) == 0 && (s->name[n] == '\0' || s->name[n] == '.')) {
+            *rdonly = i == 0;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int load_data_maps(struct reader *r)
+{
+    for (size_t i = 1; i < r->n_secs; i++) {
+        const struct section *s = &r->secs[i];
+        int rdonly;
+        if (!is_data_section(s, &rdonly))
+            continue;
+        if (strlen(s->name) >= BL_NAME_MAX) {
+            bl_set_err(r->err, "elf: data section name '%.40s...' is too long", s->name);
+            return -EINVAL;
+        }
+        struct bpflua_map_spec spec = {
+            .name = s->name, .type = BPFLUA_MAP_ARRAY, .key_size = 4,
+            .value_size = (uint32_t)s->shdr.sh_size, .max_entries = 1,
+            .init = s->shdr.sh_type == SHT_NOBITS ? NULL : s->data,
+            .init_len = s->shdr.sh_type == SHT_NOBITS || !s->data ? 0 : (uint32_t)s->size,
+            /* (PROGBITS: load_sections checked size == sh_size within the file) */
+            .rdonly_prog = rdonly,
+        };
+        int rc = add_map(r, &spec, i, 0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int load_maps(struct reader *r)
+{
+    int rc = load_btf_maps(r);
+    if (!rc)
+        rc = load_legacy_maps(r);
+    if (!rc)
+        rc = load_data_maps(r);
+    return rc;
+}
+
+/* The map defined at offset in section sec, or -1. */
+static int map_index_at(struct reader *r, size_t sec, uint64_t offset)
 {
     for (uint32_t i = 0; i < r->obj->n_maps; i++)
-        if (r->map_offsets[i] == offset)
+        if (r->map_secs[i] == sec && r->map_offsets[i] == offset)
             return (int)i;
     return -1;
 }
@@ -535,16 +728,19 @@ static int link_append(struct reader *r, struct link *l, const struct function *
     return 0;
 }
 
-/* Output position of .text instruction `target`, appending its function if
- * this program does not have it yet; negative errno if it starts no function. */
-static int64_t text_target(struct reader *r, struct link *l, uint32_t target, const char *prog)
+/* Output position of instruction `target` of section sec (.text, or the
+ * program's own section for static subprograms kept there), appending its
+ * function if this program does not have it yet; negative errno if it
+ * starts no function. */
+static int64_t func_target(struct reader *r, struct link *l, size_t sec, uint32_t target,
+                           const char *prog)
 {
-    struct function *f = text_func_containing(r, target);
+    struct function *f = func_containing(r, sec, target);
     if (f && f->placed_gen == r->gen)
         return f->placed_at + (target - f->start);
     if (!f || f->start != target) {
-        bl_set_err(r->err, "elf: program '%s': call or callback target .text+%u is not a function",
-                   prog, target * 8);
+        bl_set_err(r->err, "elf: program '%s': call or callback target %s+%u is not a function",
+                   prog, r->secs[sec].name, target * 8);
         return -EINVAL;
     }
     uint32_t at = l->n;
@@ -566,6 +762,7 @@ static int relocate_insn(struct reader *r, struct link *l, uint32_t i, const cha
     uint32_t orig = l->origin_idx[i];
     const GElf_Rel *rel = find_rel(s, orig);
     int is_call = in->code == (BL_JMP | BL_CALL);
+    size_t call_sec = r->text;
     int is_lddw = bl_is_lddw(in);
 
     if (is_lddw && orig + 1 >= s->n_insns) {
@@ -594,15 +791,17 @@ static int relocate_insn(struct reader *r, struct link *l, uint32_t i, const cha
                 return -EINVAL;
             }
         } else {
-            /* a call inside .text needs no relocation: pc-relative already */
+            /* a call inside one section needs no relocation: pc-relative
+             * already (.text, or a static function in the program's section) */
             target = (int64_t)orig + in->imm + 1;
-            if (l->origin_sec[i] != r->text || target < 0 || target >= s->n_insns) {
+            call_sec = l->origin_sec[i];
+            if (target < 0 || target >= s->n_insns) {
                 bl_set_err(r->err, "elf: program '%s': call at insn %u of '%s' has no relocation",
                            prog, orig, s->name);
                 return -EINVAL;
             }
         }
-        int64_t out = text_target(r, l, (uint32_t)target, prog);
+        int64_t out = func_target(r, l, call_sec, (uint32_t)target, prog);
         if (out < 0)
             return (int)out;
         l->insns[i].imm = (int32_t)(out - (int64_t)i - 1);
@@ -644,7 +843,7 @@ static int relocate_insn(struct reader *r, struct link *l, uint32_t i, const cha
                        prog, orig, s->name);
             return -EINVAL;
         }
-        int64_t out = text_target(r, l, (uint32_t)(off / 8), prog);
+        int64_t out = func_target(r, l, r->text, (uint32_t)(off / 8), prog);
         if (out < 0)
             return (int)out;
         l->insns[i].src = BL_PSEUDO_FUNC;
@@ -652,8 +851,13 @@ static int relocate_insn(struct reader *r, struct link *l, uint32_t i, const cha
         l->insns[i + 1].imm = 0;
         return 0;
     }
-    if (r->maps_sec && sym->st_shndx == r->maps_sec) {
-        int map = map_index_at(r, sym->st_value);
+    int is_section_sym = GELF_ST_TYPE(sym->st_info) == STT_SECTION;
+    if (sym->st_shndx != SHN_UNDEF && sym->st_shndx < r->n_secs &&
+        ((r->maps_sec && sym->st_shndx == r->maps_sec) ||
+         (r->legacy_maps && sym->st_shndx == r->legacy_maps))) {
+        /* a map: its symbol, or (older clang) the section plus the offset in imm */
+        uint64_t off = sym->st_value + (is_section_sym ? (uint64_t)(uint32_t)in->imm : 0);
+        int map = map_index_at(r, sym->st_shndx, off);
         if (map < 0) {
             bl_set_err(r->err, "elf: program '%s': insn %u of '%s' refers to unknown map '%s'",
                        prog, orig, s->name, sym_name(r, sym));
@@ -669,14 +873,25 @@ static int relocate_insn(struct reader *r, struct link *l, uint32_t i, const cha
                    prog, orig, s->name, sym_name(r, sym));
         return -EINVAL;
     }
-    const char *target = r->secs[sym->st_shndx].name;
-    if (strcmp(target, "maps") == 0) {
-        bl_set_err(r->err, "elf: program '%s': map '%s' is in the legacy 'maps' section; define maps with BTF in '.maps'",
-                   prog, sym_name(r, sym));
-        return -EINVAL;
+    int map = map_index_at(r, sym->st_shndx, 0);
+    if (map >= 0 && r->map_secs[map] != r->maps_sec && r->map_secs[map] != r->legacy_maps) {
+        /* global data: a pointer into the section's map value, as libbpf
+         * relocates it (BPF_PSEUDO_MAP_VALUE, offset = symbol + imm) */
+        int64_t off = (int64_t)sym->st_value + in->imm;
+        if (off < 0 || (uint64_t)off >= r->obj->maps[map].value_size) {
+            bl_set_err(r->err, "elf: program '%s': insn %u of '%s' points %lld bytes into '%s', "
+                       "which has %u", prog, orig, s->name, (long long)off,
+                       r->secs[sym->st_shndx].name, r->obj->maps[map].value_size);
+            return -EINVAL;
+        }
+        l->insns[i].src = BL_PSEUDO_MAP_VALUE;
+        l->insns[i].imm = map;
+        l->insns[i + 1].imm = (int32_t)off;
+        return 0;
     }
-    bl_set_err(r->err, "elf: program '%s': insn %u of '%s' refers to '%s' in section '%s': global variables are not supported",
-               prog, orig, s->name, sym_name(r, sym), target);
+    bl_set_err(r->err, "elf: program '%s': insn %u of '%s' refers to '%s' in section '%s', "
+               "which holds no map or global data", prog, orig, s->name, sym_name(r, sym),
+               r->secs[sym->st_shndx].name);
     return -EINVAL;
 }
 
@@ -952,6 +1167,7 @@ static void reader_free(struct reader *r)
     free(r->syms);
     free(r->funcs);
     free(r->map_offsets);
+    free(r->map_secs);
     bl_ext_info_free(&r->ext);
     if (r->btf)
         btf__free(r->btf);
@@ -1010,8 +1226,20 @@ bpflua_object *bpflua_object_from_elf(const void *buf, size_t len, const char *n
         if (rc == -ENOMEM && err && !*err)
             bl_set_err(err, "elf: out of memory");
     }
+    int has_data = 0;
+    for (uint32_t i = 0; !rc && i < r.obj->n_maps; i++)
+        has_data |= r.map_secs[i] != r.maps_sec && r.map_secs[i] != r.legacy_maps;
     reader_free(&r);
     free(image);
+    if (!rc && has_data) {
+        /* the kernel engine loads global data from the file as it is (the
+         * writer has no .rodata/.data/.bss to give libbpf) */
+        r.obj->elf_image = malloc(len);
+        if (r.obj->elf_image) {
+            memcpy(r.obj->elf_image, buf, len);
+            r.obj->elf_len = len;
+        }
+    }
     if (rc) {
         if (err && !*err)
             bl_set_err(err, "elf: %s", strerror(-rc));

@@ -36,6 +36,8 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         [0xc4] = &&arsh32_imm, [0xcc] = &&arsh32_reg, [0xd4] = &&le, [0xdc] = &&be,
         /* loads and stores */
         [0x18] = &&lddw,
+        [0x20] = &&ldabsw, [0x28] = &&ldabsh, [0x30] = &&ldabsb,
+        [0x40] = &&ldindw, [0x48] = &&ldindh, [0x50] = &&ldindb,
         [0x61] = &&ldxw, [0x69] = &&ldxh, [0x71] = &&ldxb, [0x79] = &&ldxdw,
         [0x81] = &&ldxsw, [0x89] = &&ldxsh, [0x91] = &&ldxsb,
         [0x62] = &&stw, [0x6a] = &&sth, [0x72] = &&stb, [0x7a] = &&stdw,
@@ -255,6 +257,24 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip++;
         NEXT(); }
 
+    /* legacy socket-filter loads: big-endian from the packet of the context
+     * in R6 (the sandbox's skb context: data at 0, data_end at 8); out of
+     * bounds the program ends with R0 = 0, as the kernel's implicit exit */
+#define LDPKT(name, size, ind) \
+    name: { const uint64_t *c = (const uint64_t *)(uintptr_t)reg[6]; \
+            uint64_t off = UIMM + ((ind) ? SRC : 0), len = c[1] - c[0]; \
+            if (off >= len || (size) > len - off) { reg[0] = 0; nframes = 0; goto out; } \
+            const uint8_t *p = (const uint8_t *)(uintptr_t)(c[0] + off); \
+            uint64_t v = 0; \
+            for (int k = 0; k < (size); k++) v = v << 8 | p[k]; \
+            reg[0] = v; NEXT(); }
+    LDPKT(ldabsw, 4, 0)
+    LDPKT(ldabsh, 2, 0)
+    LDPKT(ldabsb, 1, 0)
+    LDPKT(ldindw, 4, 1)
+    LDPKT(ldindh, 2, 1)
+    LDPKT(ldindb, 1, 1)
+#undef LDPKT
     LOAD(ldxb, uint8_t, uint8_t)
     LOAD(ldxh, uint16_t, uint16_t)
     LOAD(ldxw, uint32_t, uint32_t)
@@ -379,6 +399,10 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #if INTERP_COUNT
             st->count = count;
 #endif
+            if (ip->off) /* the linker's zero_args (engine/run.c): unwritten R3-R5 */
+                for (int r = 3; r <= 5; r++)
+                    if (ip->off & (1 << r))
+                        reg[r] = 0;
             reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], st->env);
 #if INTERP_COUNT
             count = st->count;

@@ -10,12 +10,14 @@
  * interpreter and the JIT. */
 struct bl_insn_aux {
     uint8_t seen;          /* reachable */
-    uint8_t ctx_field;     /* ctx load: 1 + index of the xdp_md field (0 = none) */
+    uint8_t ctx_field;     /* ctx access: 1 + index into prog->type->fields (0 = none) */
     uint8_t mem_safe;      /* memory access proven in bounds */
     uint8_t mem_kinds;     /* load/store/atomic: BL_MEMK_* of the memory every
                             * verified path's access here touched (OR over
                             * all visits; 0 = never checked, e.g. dead) */
     uint32_t loop_bound;   /* bpf_loop call: proven trip-count upper bound */
+    uint8_t zero_args;     /* helper call: bit r set if Rr (3..5) is unwritten on some
+                            * path and must be passed as 0 (bpf_trace_printk) */
 };
 
 /* Kinds of memory (aux.mem_kinds). Distinct kinds never overlap: a packet,

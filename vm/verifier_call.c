@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "progtype.h"
 #include "verifier_state.h"
 
 uint32_t vf_new_id(struct bl_venv *env)
@@ -189,6 +190,12 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
     enum bpflua_arg_type kind = h->args[arg];
     if (kind == BPFLUA_ARG_NONE)
         return 0;
+    if (h->id == BL_HELPER_TRACE_PRINTK && arg >= 2 && r->type == REG_NOT_INIT) {
+        /* the kernel declares two arguments and passes R3-R5 unchecked;
+         * we zero the unwritten ones at the call (aux.zero_args) */
+        env->aux[env->cur_insn].zero_args |= (uint8_t)(1u << regno);
+        return 0;
+    }
     if ((err = vf_check_reg_read(env, st, regno)))
         return err;
     switch (kind) {
@@ -514,6 +521,9 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
     int err;
     if (!h)
         return vf_reject(env, "invalid func unknown#%d", insn->imm);
+    if (h->id < BL_KERNEL_HELPER_IDS && !bl_prog_type_allows(env->prog->type, h->id))
+        return vf_reject(env, "unknown func bpf_%s#%u (not allowed in %s programs)", h->name,
+                         h->id, env->prog->type->name);
     for (int a = 0; a < 5; a++)
         if ((err = check_arg(env, st, h, a, &meta)))
             return err;
@@ -655,12 +665,25 @@ int vf_check_exit(struct bl_venv *env, struct bl_vstate *st)
     struct bl_frame *f = cur_frame(st);
     struct bl_reg *r0 = &f->regs[BL_R0];
     int err;
-    if ((err = vf_check_reg_read(env, st, BL_R0)))
+    /* a subprogram (void in C) may return without setting R0: the caller
+     * gets R0 unwritten, and only reading it is an error (the kernel's
+     * prepare_func_exit) */
+    if ((st->curframe == 0 || f->is_callback) && (err = vf_check_reg_read(env, st, BL_R0)))
         return err;
     if (st->curframe == 0) {
         if (r0->type != REG_SCALAR)
             return vf_reject(env, "At program exit the register R0 is not a known value (%s): a pointer would leak to the host",
                              vf_reg_type_str(r0->type));
+        /* the type's range (all are within [0, 3]): the largest value the
+         * bounds or the known bits allow must fit */
+        const struct bl_prog_type *t = env->prog->type;
+        uint64_t hi = r0->umax, bits = r0->var.value | r0->var.mask;
+        if (bits < hi)
+            hi = bits;
+        if (t->ret_check && hi > (uint64_t)t->ret_max)
+            return vf_reject(env, "At program exit the register R0 has umax=%llu should have been in [%lld, %lld]",
+                             (unsigned long long)hi, (long long)t->ret_min,
+                             (long long)t->ret_max);
         return 1;
     }
     if (f->is_callback) {

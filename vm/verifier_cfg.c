@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "asm.h"
+#include "progtype.h"
 #include "verifier_state.h"
 
 static int is_jump(const struct bl_insn *in)
@@ -384,8 +385,10 @@ static void use_def(const struct bl_insn *in, uint16_t *use, uint16_t *def)
  * memory or returned to a caller, and whatever flows into those. Like the
  * kernel's precision marks, but computed statically: two states that differ
  * only in scalars outside this set are equally safe. The main function's
- * R0 at exit is not among them: XDP accepts any scalar verdict. */
-static uint16_t value_transfer(const struct bl_insn *in, uint16_t out, int in_main)
+ * R0 at exit is not among them when the type accepts any scalar (XDP);
+ * it is when the type checks its range (cgroup_skb: ret_check). */
+static uint16_t value_transfer(const struct bl_insn *in, uint16_t out, int in_main,
+                               int ret_check)
 {
     uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code);
     uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
@@ -410,7 +413,7 @@ static uint16_t value_transfer(const struct bl_insn *in, uint16_t out, int in_ma
         return out & (uint16_t)~d;
     default:
         if (op == BL_EXIT)
-            return in_main ? 0 : 1;
+            return in_main && !ret_check ? 0 : 1;
         if (op == BL_CALL) {
             int nargs = in->src == BL_CALL_HELPER ? vf_helper_nargs((uint32_t)in->imm) : 5;
             return (uint16_t)((out & ~0x3fu) | (((1u << nargs) - 1) << 1));
@@ -438,7 +441,8 @@ int vf_compute_liveness(struct bl_venv *env)
             }
             use_def(&env->insns[i], &use, &def);
             env->live[i] = (uint16_t)(use | (out & ~def));
-            env->vlive[i] = value_transfer(&env->insns[i], vout, sp == 0);
+            env->vlive[i] = value_transfer(&env->insns[i], vout, sp == 0,
+                                           env->prog->type->ret_check);
         }
     return 0;
 }

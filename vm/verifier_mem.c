@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "verifier_state.h"
-#include "xdp.h"
+#include "progtype.h"
 
 #define MAX_VAR_OFF (1 << 29)
 
@@ -185,18 +185,52 @@ static int stack_read(struct bl_venv *env, struct bl_vstate *st, const struct bl
     return 0;
 }
 
+/* A store at a bounded variable offset (buf[i & 15] = 9), as the kernel
+ * (check_stack_write_var_off) takes it: no pointers; every byte it may
+ * touch that held data stays readable but unknown (zero only if it was
+ * zero and zero is stored), spills there are gone. Bytes never written
+ * stay unreadable: we do not know which one this store wrote. */
+static int stack_write_var(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *reg,
+                           int regno, int off, int size, const struct bl_reg *val)
+{
+    struct bl_frame *f = NULL;
+    int lo, hi, err;
+    char tn[48];
+    if (reg_is_pointer(val))
+        return vf_reject(env, "spilled ptr in range of var-offset stack write");
+    if ((reg->var.mask & (uint64_t)(size - 1)) ||
+        ((int64_t)reg->off + off + (int64_t)reg->var.value) % size) {
+        tnum_str(tn, sizeof tn, reg->var);
+        return vf_reject(env, "misaligned stack access off (%s)+%d+%d size %d", tn, reg->off, off,
+                         size);
+    }
+    if ((err = stack_frame(env, st, reg, &f)) ||
+        (err = stack_bounds(env, reg, regno, off, size, " write to", &lo, &hi)))
+        return err;
+    note_depth(env, f, lo);
+    if (!(f = reserve_to(env, st, reg->frameno, lo)))
+        return -ENOMEM;
+    int zero = reg_is_const(val) && val->var.value == 0;
+    for (int a = lo; a < hi; a++) {
+        int b;
+        struct bl_slot *s = slot_at(f, a, &b);
+        if (s->bytes[0] == SLOT_SPILL)
+            memset(s->bytes, s->spilled.type == REG_SCALAR ? SLOT_MISC : SLOT_INVALID, 8);
+        if (s->bytes[b] == SLOT_MISC || (s->bytes[b] == SLOT_ZERO && !zero))
+            s->bytes[b] = SLOT_MISC;
+    }
+    return 0;
+}
+
 static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *reg,
                        int regno, int off, int size, const struct bl_reg *val)
 {
     struct bl_frame *f = NULL;
     int lo, hi, err;
-    char tn[48];
     if ((err = stack_frame(env, st, reg, &f)))
         return err;
-    if (!tnum_is_const(reg->var)) {
-        tnum_str(tn, sizeof tn, reg->var);
-        return vf_reject(env, "variable stack access var_off=%s off=%d size=%d", tn, off, size);
-    }
+    if (!tnum_is_const(reg->var))
+        return stack_write_var(env, st, reg, regno, off, size, val);
     if ((err = stack_aligned(env, reg, off, size)) ||
         (err = stack_bounds(env, reg, regno, off, size, " write to", &lo, &hi)))
         return err;
@@ -223,20 +257,26 @@ static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct b
 /* ---- ctx, packet, map values ---------------------------------------------- */
 
 static int ctx_access(struct bl_venv *env, const struct bl_reg *reg, int regno, int off, int size,
-                      int write, int mode, struct bl_reg *out)
+                      int write, int mode, const struct bl_reg *val, struct bl_reg *out)
 {
     if (reg->off || !tnum_equals_const(reg->var, 0))
         return vf_reject(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno,
                          reg->off);
-    if (write || mode != BL_MEM || off < 0 || off >= BL_XDP_MD_SIZE || off % 4 || size != 4)
+    const struct bl_prog_type *t = env->prog->type;
+    const struct bl_ctx_field *f = mode == BL_MEM ? bl_ctx_field_at(t, off, size, write) : NULL;
+    if (!f)
         return vf_reject(env, "invalid bpf_context access off=%d size=%d", off, size);
-    switch (off) {
-    case BL_XDP_MD_DATA: mark_reg_ptr(out, REG_PTR_TO_PACKET); break;
-    case BL_XDP_MD_DATA_END: mark_reg_ptr(out, REG_PTR_TO_PACKET_END); break;
-    case BL_XDP_MD_DATA_META: mark_reg_ptr(out, REG_PTR_TO_PACKET_META); break;
-    default: sized_unknown(out, 4, 0);
+    if (write && val && val->type != REG_SCALAR)
+        return vf_reject(env, "R%d leaks addr into ctx", regno);
+    if (!write) {
+        switch (f->kind) {
+        case BL_CTX_PKT: mark_reg_ptr(out, REG_PTR_TO_PACKET); break;
+        case BL_CTX_PKT_END: mark_reg_ptr(out, REG_PTR_TO_PACKET_END); break;
+        case BL_CTX_PKT_META: mark_reg_ptr(out, REG_PTR_TO_PACKET_META); break;
+        default: sized_unknown(out, size, 0);
+        }
     }
-    env->aux[env->cur_insn].ctx_field = (uint8_t)(1 + off / 4);
+    env->aux[env->cur_insn].ctx_field = (uint8_t)(1 + (f - t->fields));
     return 0;
 }
 
@@ -294,7 +334,7 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
                     : stack_read(env, st, reg, regno, off, size, out, sext);
         break;
     case REG_PTR_TO_CTX:
-        err = ctx_access(env, reg, regno, off, size, write, mode, out);
+        err = ctx_access(env, reg, regno, off, size, write, mode, val, out);
         break;
     case REG_PTR_TO_PACKET:
     case REG_PTR_TO_PACKET_META:
@@ -307,6 +347,9 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
     case REG_PTR_TO_MAP_VALUE:
         if (write && reg_is_pointer(val))
             return vf_reject(env, "R%d leaks addr into map", regno);
+        if (write && reg_map(env, reg)->rdonly_prog)
+            return vf_reject(env, "write into map forbidden, value_size=%u off=%d size=%d",
+                             reg_map(env, reg)->value_size, off, size);
         err = map_mem_access(env, reg, regno, off, size, reg_map(env, reg)->value_size,
                              "map value");
         if (!err && !write)
@@ -351,12 +394,41 @@ static int check_same_base(struct bl_venv *env, const struct bl_reg *base)
     return 0;
 }
 
+/* Legacy packet loads (socket filters and tc): R0 = the big-endian bytes at
+ * imm (+ src) of the packet of the skb in R6; out of bounds the program
+ * ends returning 0. R1-R5 are clobbered, as by a call. */
+static int check_ld_abs(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
+{
+    struct bl_frame *f = cur_frame(st);
+    int size = insn_size(insn->code), err;
+    if (!env->prog->type->ld_abs)
+        return vf_reject(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    if (size == 8 || insn->dst != 0 || insn->off != 0 ||
+        (BL_MODE(insn->code) == BL_ABS && insn->src != 0))
+        return vf_reject(env, "BPF_LD_[ABS|IND] uses reserved fields");
+    if ((err = vf_check_reg_read(env, st, BL_R6)))
+        return err;
+    if (f->regs[BL_R6].type != REG_PTR_TO_CTX || f->regs[BL_R6].off ||
+        !tnum_equals_const(f->regs[BL_R6].var, 0))
+        return vf_reject(env, "at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+    if (BL_MODE(insn->code) == BL_IND) {
+        if ((err = vf_check_reg_read(env, st, insn->src)))
+            return err;
+        if (f->regs[insn->src].type != REG_SCALAR)
+            return vf_reject(env, "R%d pointer in BPF_LD_IND", insn->src);
+    }
+    for (int r = BL_R1; r <= BL_R5; r++)
+        mark_reg_not_init(&f->regs[r]);
+    sized_unknown(&f->regs[BL_R0], size, 0);
+    return 0;
+}
+
 int vf_check_load(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
 {
     struct bl_frame *f = cur_frame(st);
     int mode = BL_MODE(insn->code), err;
     if (mode == BL_ABS || mode == BL_IND)
-        return vf_reject(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+        return check_ld_abs(env, st, insn);
     if (mode != BL_MEM && mode != BL_MEMSX)
         return vf_reject(env, "unknown opcode %02x", insn->code);
     if ((err = vf_check_reg_read(env, st, insn->src)))
@@ -481,6 +553,9 @@ int vf_check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, ui
     case REG_PTR_TO_PACKET_META:
         return pkt_access(env, reg, regno, 0, sz);
     case REG_PTR_TO_MAP_VALUE:
+        if (write && reg_map(env, reg)->rdonly_prog)
+            return vf_reject(env, "write into map forbidden, value_size=%u off=%d size=%d",
+                             reg_map(env, reg)->value_size, 0, sz);
         return map_mem_access(env, reg, regno, 0, sz, reg_map(env, reg)->value_size, "map value");
     case REG_PTR_TO_MAP_KEY:
         if (write)

@@ -10,7 +10,7 @@ printf 'mov %%r0, 2\nexit\n' >"$tmp/ok.asm"
 printf 'mov %%r0, 1\nmov %%r0, %%r3\nexit\n' >"$tmp/uninit.asm"
 printf 'mov %%r0, 0\nadd %%r0, 1\nja -2\nexit\n' >"$tmp/loop.asm"
 
-expect 0 "accepted" "$B" verify "$tmp/ok.asm" && has out '^name=ok verified_insns=[0-9]+ max_insns=2 verify_ns=[0-9]+$' "accept line"
+expect 0 "accepted" "$B" verify "$tmp/ok.asm" && has out '^name=ok verified_insns=[0-9]+ max_insns=2 verify_ns=[0-9]+ type=xdp section=xdp$' "accept line"
 expect 1 "uninitialised register" "$B" verify "$tmp/uninit.asm" &&
     { has err '^error: .*R3.* at insn 1 \(.*uninit\.asm:2\)' "reject line";
       has err 'mov %r0, %r3' "the source line is quoted"; }

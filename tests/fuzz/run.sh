@@ -18,7 +18,7 @@ seed() { # seed TARGET DIR: fill the corpus from the project's test inputs
   case $t in
     fuzz_asm) for f in "$shared"/conformance/*.data tests/verifier/*.data; do
                 [ -f "$f" ] && awk '/^-- asm/{on=1;next} /^-- /{on=0} on' "$f" > "$d/$(basename "$f").s"; done ;;
-    fuzz_elf) for f in tests/elf/*.c tests/verifier/*.c; do
+    fuzz_elf) for f in tests/elf/*.c tests/verifier/*.c tests/progtypes/*.c; do
                 [ -f "$f" ] && clang -O2 -g -target bpf -I/usr/include/$(uname -m)-linux-gnu -c "$f" -o "$d/$(basename "$f" .c).o" 2>/dev/null || true
               done
               for f in tests/bad/elf/*; do [ -f "$f" ] && cp "$f" "$d/"; done ;;

@@ -1,0 +1,109 @@
+/* progtype.c - the registry of program types and the lookups every
+ * component shares (section names, helpers, context fields). */
+#include <string.h>
+
+#include "progtype.h"
+
+/* Section names pick the longest matching pattern; by name, the first. */
+static const struct bl_prog_type *const types[] = {
+    &bl_type_xdp,
+    &bl_type_sched_cls,
+    &bl_type_sched_act,
+    &bl_type_socket_filter,
+    &bl_type_cgroup_skb,         /* first: --type cgroup_skb is the ingress one */
+    &bl_type_cgroup_skb_egress,
+    &bl_type_cgroup_sock,
+    &bl_type_cgroup_device,
+    &bl_type_sock_ops,
+    &bl_type_sk_skb,
+    &bl_type_sk_msg,
+    &bl_type_lwt_in,
+    &bl_type_lwt_out,
+    &bl_type_lwt_xmit,
+    &bl_type_kprobe,
+    &bl_type_tracepoint,
+    &bl_type_raw_tracepoint,
+    &bl_type_perf_event,
+};
+
+const struct bl_prog_type *bl_prog_type_at(size_t index)
+{
+    return index < sizeof types / sizeof types[0] ? types[index] : NULL;
+}
+
+const struct bl_prog_type *bl_prog_type_by_name(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i]->name, name) == 0)
+            return types[i];
+    return NULL;
+}
+
+/* "tc" matches "tc" and "tc/..."; "classifier*" matches any "classifier..." */
+static int section_matches(const char *pattern, const char *section)
+{
+    size_t n = strlen(pattern);
+    if (n && pattern[n - 1] == '*')
+        return strncmp(pattern, section, n - 1) == 0;
+    return strncmp(pattern, section, n) == 0 && (section[n] == '\0' || section[n] == '/');
+}
+
+const struct bl_prog_type *bl_prog_type_for_section(const char *section)
+{
+    /* the longest pattern that matches: "cgroup_skb/egress" over "cgroup_skb*" */
+    const struct bl_prog_type *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; section && i < sizeof types / sizeof types[0]; i++)
+        for (const char *const *s = types[i]->sections; s && *s; s++)
+            if (section_matches(*s, section) && strlen(*s) > best_len) {
+                best = types[i];
+                best_len = strlen(*s);
+            }
+    return best;
+}
+
+/* What every type may call (the kernel's bpf_base_func_proto). */
+static const uint32_t base_helpers[] = {
+    1, 2, 3,        /* map_lookup/update/delete_elem */
+    5, 6, 7, 8,     /* ktime_get_ns, trace_printk, get_prandom_u32, get_smp_processor_id */
+    12,             /* tail_call */
+    42,             /* get_numa_node_id */
+    87, 88, 89,     /* map_push/pop/peek_elem */
+    93, 94,         /* spin_lock/unlock */
+    112, 113, 114, 115, /* probe_read_user/kernel(_str) (CAP_PERFMON, which root has) */
+    118,            /* jiffies64 */
+    125,            /* ktime_get_boot_ns */
+    130, 131, 132, 133, 134, /* ringbuf_* */
+    160,            /* ktime_get_coarse_ns */
+    164,            /* for_each_map_elem */
+    165,            /* snprintf */
+    181,            /* loop */
+};
+
+int bl_prog_type_allows(const struct bl_prog_type *t, uint32_t id)
+{
+    for (size_t i = 0; i < sizeof base_helpers / sizeof base_helpers[0]; i++)
+        if (base_helpers[i] == id)
+            return 1;
+    for (uint32_t i = 0; t && i < t->n_helpers; i++)
+        if (t->helpers[i] == id)
+            return 1;
+    return 0;
+}
+
+const struct bl_ctx_field *bl_ctx_field_at(const struct bl_prog_type *t, int off, int size,
+                                           int write)
+{
+    if (!t || off < 0 || size <= 0 || (uint32_t)off >= t->ctx_size || off % size)
+        return NULL;
+    for (uint32_t i = 0; i < t->n_fields; i++) {
+        const struct bl_ctx_field *f = &t->fields[i];
+        if (off < f->off || off >= f->off + f->size)
+            continue;
+        if (off + size > f->off + f->size)
+            return NULL; /* straddles into the next field */
+        uint8_t sizes = write ? f->write : f->read;
+        return (sizes & (unsigned)size) ? f : NULL;
+    }
+    return NULL;
+}

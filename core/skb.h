@@ -1,0 +1,61 @@
+/* skb.h - the socket-buffer context (struct __sk_buff) of the packet types:
+ * sched_cls, sched_act, socket_filter, cgroup_skb, sk_skb, lwt_*.
+ *
+ * The sandbox's struct keeps the three packet pointers first (as
+ * struct bl_xdp_ctx does: the JIT and the interpreter find the packet at
+ * offsets 0 and 8 of any packet context), then the program's view of
+ * struct __sk_buff byte for byte, so a scalar field at view offset o lives
+ * at 24 + o and the linker rewrites data/data_end/data_meta to 64-bit loads.
+ */
+#ifndef BPFLUA_SKB_H
+#define BPFLUA_SKB_H
+
+#include <stdint.h>
+
+/* offsets in struct __sk_buff (uapi/linux/bpf.h) */
+#define BL_SKB_LEN             0
+#define BL_SKB_PKT_TYPE        4
+#define BL_SKB_MARK            8
+#define BL_SKB_QUEUE_MAPPING   12
+#define BL_SKB_PROTOCOL        16
+#define BL_SKB_VLAN_PRESENT    20
+#define BL_SKB_VLAN_TCI        24
+#define BL_SKB_VLAN_PROTO      28
+#define BL_SKB_PRIORITY        32
+#define BL_SKB_INGRESS_IFINDEX 36
+#define BL_SKB_IFINDEX         40
+#define BL_SKB_TC_INDEX        44
+#define BL_SKB_CB              48  /* u32 cb[5] */
+#define BL_SKB_HASH            68
+#define BL_SKB_TC_CLASSID      72
+#define BL_SKB_DATA            76
+#define BL_SKB_DATA_END        80
+#define BL_SKB_NAPI_ID         84
+#define BL_SKB_FAMILY          88
+#define BL_SKB_REMOTE_IP4      92
+#define BL_SKB_LOCAL_IP4       96
+#define BL_SKB_REMOTE_IP6      100 /* u32[4] */
+#define BL_SKB_LOCAL_IP6       116 /* u32[4] */
+#define BL_SKB_REMOTE_PORT     132
+#define BL_SKB_LOCAL_PORT      136
+#define BL_SKB_DATA_META       140
+#define BL_SKB_FLOW_KEYS       144 /* pointer, 8 bytes */
+#define BL_SKB_TSTAMP          152 /* u64 */
+#define BL_SKB_WIRE_LEN        160
+#define BL_SKB_GSO_SEGS        164
+#define BL_SKB_SK              168 /* pointer, 8 bytes */
+#define BL_SKB_GSO_SIZE        176
+#define BL_SKB_TSTAMP_TYPE     180 /* u8 + 3 bytes padding */
+#define BL_SKB_HWTSTAMP        184 /* u64 */
+#define BL_SKB_SIZE            192
+
+#define BL_SKB_VIEW 24 /* where the view starts in struct bl_skb_ctx */
+
+struct bl_skb_ctx {
+    uint64_t data;
+    uint64_t data_end;
+    uint64_t data_meta;
+    uint8_t md[BL_SKB_SIZE]; /* struct __sk_buff as the program sees it */
+};
+
+#endif

@@ -1,0 +1,96 @@
+/* type_sock.c - socket and cgroup types the sandbox verifies but does not
+ * run (no packet to build their context from): cgroup_sock (struct
+ * bpf_sock), cgroup_device (struct bpf_cgroup_dev_ctx), sock_ops (struct
+ * bpf_sock_ops), sk_msg (struct sk_msg_md). Their views are the kernel's;
+ * sb_off = off, as a run would get the view's bytes as they are. */
+#include "progtype.h"
+
+#define R32 (BL_SZ_1 | BL_SZ_2 | BL_SZ_4)
+#define S(name, off, size, rd, wr) { #name, off, size, rd, wr, BL_CTX_SCALAR, size, off }
+#define N(a) (uint32_t)(sizeof a / sizeof a[0])
+
+static const struct bl_ctx_field sock_fields[] = {
+    S(bound_dev_if, 0, 4, R32, BL_SZ_4),
+    S(family, 4, 4, R32, 0),
+    S(type, 8, 4, R32, 0),
+    S(protocol, 12, 4, R32, 0),
+    S(mark, 16, 4, R32, BL_SZ_4),
+    S(priority, 20, 4, R32, BL_SZ_4),
+    S(src_ip4, 24, 4, R32, 0),
+    S(src_ip6, 28, 16, R32, 0),
+    S(src_port, 44, 4, R32, 0),
+    S(dst_port, 48, 4, R32, 0),
+    S(dst_ip4, 52, 4, R32, 0),
+    S(dst_ip6, 56, 16, R32, 0),
+    S(state, 72, 4, R32, 0),
+    S(rx_queue_mapping, 76, 4, R32, 0),
+};
+static const uint32_t sock_helpers[] = { 14, 15, 16, 35, 46, 80, 81, 122, 123, 128, 129 };
+static const char *const sock_sections[] = { "cgroup/sock*", "cgroup/post_bind*", NULL };
+
+const struct bl_prog_type bl_type_cgroup_sock = {
+    .name = "cgroup_sock", .kernel_type = 9, .sections = sock_sections, .ctx_size = 80,
+    .fields = sock_fields, .n_fields = N(sock_fields),
+    .helpers = sock_helpers, .n_helpers = N(sock_helpers),
+    .ret_check = 1, .ret_min = 0, .ret_max = 1, .build = BL_BUILD_RAW, .sb_ctx_size = 80,
+};
+
+static const struct bl_ctx_field dev_fields[] = {
+    S(access_type, 0, 4, R32, 0),
+    S(major, 4, 4, R32, 0),
+    S(minor, 8, 4, R32, 0),
+};
+static const uint32_t dev_helpers[] = { 14, 15, 35, 80, 81 };
+static const char *const dev_sections[] = { "cgroup/dev", NULL };
+
+const struct bl_prog_type bl_type_cgroup_device = {
+    .name = "cgroup_device", .kernel_type = 15, .sections = dev_sections, .ctx_size = 12,
+    .fields = dev_fields, .n_fields = N(dev_fields),
+    .helpers = dev_helpers, .n_helpers = N(dev_helpers),
+    .ret_check = 1, .ret_min = 0, .ret_max = 1, .build = BL_BUILD_RAW, .sb_ctx_size = 12,
+};
+
+/* struct bpf_sock_ops: u32 fields read whole; args/reply and sk_txhash
+ * writable; two u64 counters */
+static const struct bl_ctx_field sock_ops_fields[] = {
+    S(op, 0, 4, BL_SZ_4, 0),
+    S(reply, 4, 16, BL_SZ_4, BL_SZ_4),
+    S(fields, 20, 144, BL_SZ_4, 0),
+    S(sk_txhash, 164, 4, BL_SZ_4, BL_SZ_4),
+    S(bytes_received, 168, 8, BL_SZ_8, 0),
+    S(bytes_acked, 176, 8, BL_SZ_8, 0),
+};
+static const uint32_t sock_ops_helpers[] = { 14, 15, 35, 46, 49, 53, 57, 59, 70, 80, 107, 108,
+                                             25, 122 };
+static const char *const sock_ops_sections[] = { "sockops*", "cgroup/sock_ops*", NULL };
+
+const struct bl_prog_type bl_type_sock_ops = {
+    .name = "sock_ops", .kernel_type = 13, .sections = sock_ops_sections, .ctx_size = 184,
+    .fields = sock_ops_fields, .n_fields = N(sock_ops_fields),
+    .helpers = sock_ops_helpers, .n_helpers = N(sock_ops_helpers),
+    .ret_check = 1, .ret_min = 0, .ret_max = 1, .build = BL_BUILD_RAW, .sb_ctx_size = 184,
+};
+
+/* struct sk_msg_md: data and data_end are 8-byte pointers in the view */
+static const struct bl_ctx_field sk_msg_fields[] = {
+    { "data", 0, 8, BL_SZ_8, 0, BL_CTX_PKT, 8, 0 },
+    { "data_end", 8, 8, BL_SZ_8, 0, BL_CTX_PKT_END, 8, 8 },
+    S(family, 16, 4, R32, 0),
+    S(remote_ip4, 20, 4, R32, 0),
+    S(local_ip4, 24, 4, R32, 0),
+    S(remote_ip6, 28, 16, R32, 0),
+    S(local_ip6, 44, 16, R32, 0),
+    S(remote_port, 60, 4, R32, 0),
+    S(local_port, 64, 4, R32, 0),
+    S(size, 68, 4, R32, 0),
+};
+static const uint32_t sk_msg_helpers[] = { 14, 15, 16, 25, 35, 46, 60, 61, 62, 63, 71, 80,
+                                           90, 91, 107, 108 };
+static const char *const sk_msg_sections[] = { "sk_msg*", NULL };
+
+const struct bl_prog_type bl_type_sk_msg = {
+    .name = "sk_msg", .kernel_type = 16, .sections = sk_msg_sections, .ctx_size = 80,
+    .fields = sk_msg_fields, .n_fields = N(sk_msg_fields),
+    .helpers = sk_msg_helpers, .n_helpers = N(sk_msg_helpers), .packet = 1,
+    .build = BL_BUILD_NONE, .sb_ctx_size = 80,
+};
