@@ -22,8 +22,7 @@ static const uint32_t helpers[] = {
     69,  /* fib_lookup */
     84, 85, 86, 99, 100, 110, /* sk_lookup_tcp/udp, sk_release, skc_lookup_tcp, syncookies */
     121, /* xdp_output */
-    189, 190, /* xdp_get_buff_len, xdp_load_bytes */
-    191, /* xdp_store_bytes */
+    188, 189, 190, /* xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes */
 };
 
 static const char *const sections[] = { "xdp*", NULL };
