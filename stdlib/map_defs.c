@@ -155,7 +155,7 @@ static int place_init(bpflua_object *obj, size_t map, struct bl_map *m, char **e
         const void *key, *value;
         int rc = bpflua_map_init_entry(obj, map, i, &key, &value);
         if (rc == 0)
-            rc = bl_map_update(m, key, value, BL_ANY);
+            rc = bl_map_update_cpus(m, key, value, BL_ANY, 1);
         if (rc < 0) {
             bl_set_err(err, "map '%s': cannot store initial entry %zu: %s",
                        obj->maps[map].name, i + 1, strerror(-rc));
