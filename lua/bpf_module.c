@@ -12,14 +12,16 @@
  *       -> true, {max_insns=, verified_insns=, verify_ns=, progs = {NAME = {...}}, log=}
  *        | false, "error: ... at insn N (file:line)" [, log]
  *   p:run(packet [, {engine = "interp"|"jit"|"kernel", prog = NAME, ["repeat"] = N, max_insns = N,
- *                    cpu = N}])   (cpu: whose per-CPU map slots the run sees; default 0)
+ *                    cpu = N, mark = N, priority = N, ifindex = N}])
+ *       (cpu: whose per-CPU map slots the run sees; default 0; mark, priority,
+ *       ifindex: the __sk_buff fields of socket-buffer programs, as --mark etc.)
  *   m:cpus(key)             -> per-CPU maps: { CPU 0's value, CPU 1's, ... } or nil
  *   bpf.num_possible_cpus() -> slots per element of a per-CPU map
  *       -> retval (R0 as the kernel's XDP test run reports it: u32),
  *          events (the run's ring buffer records in order: records as tables
  *          keyed by field name, integer events as integers),
  *          {ns_per_run=, setup_ns=, packet = <rewritten packet>, trace=, insns=, retval64=, engine=,
- *           events =, events_not_shown=, events_dropped=}
+ *           events =, events_not_shown=, events_dropped=, mark=, priority= (socket-buffer types)}
  *          (ns_per_run: the runs alone; setup_ns: verification, JIT compile, kernel load)
  *   p:kernel_cost() -> {NAME = {insns=, usec=, loaded=}, ...} [, err]: the kernel
  *       verifier's processed instructions and verification time for each program
@@ -49,6 +51,7 @@
 #include "bpflua.h"
 #include "jit.h"
 #include "kernel.h"
+#include "progtype.h"
 
 /* live attach (lua/attach_lua.c) belongs to its own component */
 #if defined(__has_include)
@@ -511,6 +514,18 @@ static int object_run(lua_State *L)
                 return luaL_error(L, "cpu must be 0 to %d", bpflua_num_possible_cpus() - 1);
             opts.cpu = (uint32_t)c;
         }
+        static const char *const skb_fields[] = {"mark", "priority", "ifindex"};
+        uint32_t *skb_dst[] = {&opts.mark, &opts.priority, &opts.ifindex};
+        for (int f = 0; f < 3; f++) {
+            lua_getfield(L, 3, skb_fields[f]);
+            if (!lua_isnil(L, -1)) {
+                lua_Integer v = luaL_checkinteger(L, -1);
+                if (v < 0 || v > 0xffffffff)
+                    return luaL_error(L, "%s must be a 32-bit number (0 to 4294967295)", skb_fields[f]);
+                *skb_dst[f] = (uint32_t)v;
+            }
+            lua_pop(L, 1);
+        }
         lua_getfield(L, 3, "prog");
         prog = opt_prog(L, o->obj, lua_gettop(L), 0);
         lua_pop(L, 5);
@@ -546,6 +561,10 @@ static int object_run(lua_State *L)
     set_int_field(L, "setup_ns", (lua_Integer)res.setup_ns);
     set_int_field(L, "insns", (lua_Integer)res.insns);
     set_int_field(L, "retval64", (lua_Integer)res.retval);
+    if (bl_prog_type_by_name(bpflua_prog_type(o->obj, (size_t)prog))->build == BL_BUILD_SKB) {
+        set_int_field(L, "mark", (lua_Integer)res.mark);
+        set_int_field(L, "priority", (lua_Integer)res.priority);
+    }
     lua_pushlstring(L, (const char *)buf, len);
     lua_setfield(L, -2, "packet");
     free(buf);

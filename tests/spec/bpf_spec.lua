@@ -179,6 +179,25 @@ describe("the bpf module", function()
       assert.has_error(function() p:run(PKT60, "interp") end)
     end)
 
+    it("passes mark, priority and ifindex to tc programs and reports mark and priority", function()
+      local p = bpf.compile([[
+function tc.m(pkt) pkt.mark = pkt.mark + pkt.ifindex; pkt.priority = pkt.priority * 2 end
+function xdp.x(pkt) return 2 end]])
+      local eng = { "interp" }
+      if bpf.kernel_available() then eng[2] = "kernel" end
+      for _, e in ipairs(eng) do
+        local ret, _, info = p:run(PKT60, { engine = e, prog = "m", mark = 40, priority = 5, ifindex = 2 })
+        assert.equal(0, ret)
+        assert.equal(42, info.mark, e)
+        assert.equal(10, info.priority, e)
+      end
+      local _, _, info = p:run(PKT60, { engine = "interp", prog = "x" })
+      assert.is_nil(info.mark)
+      assert.has_error(function() p:run(PKT60, { prog = "m", mark = -1 }) end,
+        "mark must be a 32-bit number (0 to 4294967295)")
+      assert.has_error(function() p:run(PKT60, { prog = "m", ifindex = 1 << 32 }) end)
+    end)
+
     it("collects trace_printk output", function()
       local p = bpf.compile('license "GPL"\nfunction xdp.t(pkt)\n  print("n %d %d %d", #pkt, 2, 3)\n  return 2\nend\n')
       local _, _, info = p:run(PKT60, { engine = "interp" })
