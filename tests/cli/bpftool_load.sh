@@ -36,12 +36,20 @@ probe="$tmp/probe.o"
 fail=0
 checked=0
 
+# loadall OBJ DIR: as XDP programs, else with the types their sections name
+# (tc programs: sched_cls, whose __sk_buff the XDP type cannot read)
+loadall() {
+    bpftool prog loadall "$1" "$2" type xdp 2>&1 && return
+    rm -rf "$2"
+    bpftool prog loadall "$1" "$2" 2>&1
+}
+
 # load_object OBJ NAME EXPECTED_TEXT: loadall, then look for the text in
 # the translated dump of any of its programs
 load_object() {
     local obj=$1 name=$2 text=$3
     local dir="$pin/$name" out
-    if ! out=$(bpftool prog loadall "$obj" "$dir" type xdp 2>&1); then
+    if ! out=$(loadall "$obj" "$dir"); then
         echo "FAIL: bpftool prog loadall $name: $out"
         fail=1
         return
@@ -58,7 +66,7 @@ load_object() {
     # bpftool's static linker and skeleton generator take it too, and the
     # linked object still loads
     if ! out=$(bpftool gen object "$tmp/linked.o" "$obj" 2>&1) ||
-       ! out=$(bpftool prog loadall "$tmp/linked.o" "$dir" type xdp 2>&1); then
+       ! out=$(loadall "$tmp/linked.o" "$dir"); then
         echo "FAIL: bpftool gen object / load of the linked $name: $out"
         fail=1
     fi

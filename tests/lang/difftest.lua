@@ -67,6 +67,17 @@ local function compiled_dump(obj, model)
   return out
 end
 
+-- The kernel's BPF_PROG_TEST_RUN of socket-buffer programs refuses (EINVAL)
+-- an IPv4 frame shorter than its IP header (34 bytes) and an IPv6 one shorter
+-- than 54 (Linux 6.18, measured): such packets are left out of a tc file's
+-- runs, prelude included, when the kernel is among the engines, so the map
+-- contents still evolve alike. interp and JIT run them in their own call.
+local function kernel_refuses(bytes)
+  if #bytes < 14 then return true end
+  local et = bytes:byte(13) * 256 + bytes:byte(14)
+  return (et == 0x0800 and #bytes < 34) or (et == 0x86DD and #bytes < 54)
+end
+
 local function sorted_copy(t)
   local c = {}
   for i, v in ipairs(t) do c[i] = v end
@@ -106,34 +117,38 @@ function M.run_file(source, name, packets, engines)
   -- the compiler's output: map declarations and record layouts
   local model = require("bpflua.compiler").compile(source, name)
   local opts_tc = { mark = 0x2a, priority = 3, ifindex = 1 }
+  local with_kernel = false
+  for _, eng in ipairs(engines) do with_kernel = with_kernel or eng == "kernel" end
   for _, prog in ipairs(oracle.order) do
     local is_tc = oracle.kinds[prog] == "tc"
     for _, pk in ipairs(packets) do
-      local want, want_pkt, want_info = oracle:run(prog, pk.bytes, is_tc and opts_tc or nil)
-      local want_events = {}
-      for _, e in ipairs(want_info.events) do want_events[#want_events + 1] = e.text end
-      for _, eng in ipairs(engines) do
-        runs = runs + 1
-        local ropts = { engine = eng, prog = prog }
-        if is_tc then for k, v in pairs(opts_tc) do ropts[k] = v end end
-        local ok, got, _, info = pcall(objs[eng].run, objs[eng], pk.bytes, ropts)
-        local where = string.format("%s %s on %s [%s]", name, prog, pk.name, eng)
-        if not ok then
-          problems[#problems + 1] = where .. ": " .. tostring(got)
-        elseif got ~= want then
-          problems[#problems + 1] = string.format("%s: verdict %d, prelude says %d", where, got, want)
-        elseif info.packet ~= want_pkt then
-          problems[#problems + 1] = string.format("%s: packet after the run differs\n  got  %s\n  want %s",
-            where, hex(info.packet), hex(want_pkt))
-        else
-          local ev = compiled_events(info, model)
-          if ev and table.concat(ev, "\n") ~= table.concat(want_events, "\n") then
-            problems[#problems + 1] = string.format("%s: events differ\n  got  %s\n  want %s", where,
-              table.concat(ev, "; "), table.concat(want_events, "; "))
-          end
-          if is_tc and info.mark ~= nil and (info.mark ~= want_info.mark or info.priority ~= want_info.priority) then
-            problems[#problems + 1] = string.format("%s: mark=%s priority=%s, prelude says mark=%d priority=%d",
-              where, tostring(info.mark), tostring(info.priority), want_info.mark, want_info.priority)
+      if not (is_tc and with_kernel and kernel_refuses(pk.bytes)) then
+        local want, want_pkt, want_info = oracle:run(prog, pk.bytes, is_tc and opts_tc or nil)
+        local want_events = {}
+        for _, e in ipairs(want_info.events) do want_events[#want_events + 1] = e.text end
+        for _, eng in ipairs(engines) do
+          runs = runs + 1
+          local ropts = { engine = eng, prog = prog }
+          if is_tc then for k, v in pairs(opts_tc) do ropts[k] = v end end
+          local ok, got, _, info = pcall(objs[eng].run, objs[eng], pk.bytes, ropts)
+          local where = string.format("%s %s on %s [%s]", name, prog, pk.name, eng)
+          if not ok then
+            problems[#problems + 1] = where .. ": " .. tostring(got)
+          elseif got ~= want then
+            problems[#problems + 1] = string.format("%s: verdict %d, prelude says %d", where, got, want)
+          elseif info.packet ~= want_pkt then
+            problems[#problems + 1] = string.format("%s: packet after the run differs\n  got  %s\n  want %s",
+              where, hex(info.packet), hex(want_pkt))
+          else
+            local ev = compiled_events(info, model)
+            if ev and table.concat(ev, "\n") ~= table.concat(want_events, "\n") then
+              problems[#problems + 1] = string.format("%s: events differ\n  got  %s\n  want %s", where,
+                table.concat(ev, "; "), table.concat(want_events, "; "))
+            end
+            if is_tc and info.mark ~= nil and (info.mark ~= want_info.mark or info.priority ~= want_info.priority) then
+              problems[#problems + 1] = string.format("%s: mark=%s priority=%s, prelude says mark=%d priority=%d",
+                where, tostring(info.mark), tostring(info.priority), want_info.mark, want_info.priority)
+            end
           end
         end
       end

@@ -1,11 +1,10 @@
 -- ratelimit.lua: an egress rate limiter (tc): at most LIMIT IPv4 packets per
 -- destination address in each one-second window; the rest are dropped.
--- (In examples/pending/ until the engines run tc programs: the verifier
--- does not take a tc program's __sk_buff yet. tests/fuzz seeds from
--- examples/*.lua and must not meet a program that does not verify.)
+-- Every engine runs it (tests/cli/examples_v1.sh checks the drops against
+-- the capture):
 --
---   bpflua run examples/pending/ratelimit.lua --pcap examples/traffic.pcap --histogram --quiet
---   bpflua attach examples/pending/ratelimit.lua --dev eth0 --egress
+--   bpflua run examples/ratelimit.lua --pcap examples/traffic.pcap --histogram --quiet
+--   bpflua attach examples/ratelimit.lua --dev eth0 --egress
 license "GPL"
 
 local LIMIT = 5
