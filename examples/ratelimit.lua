@@ -3,7 +3,7 @@
 -- Every engine runs it (tests/cli/examples_v1.sh checks the drops against
 -- the capture):
 --
---   bpflua run examples/ratelimit.lua --pcap examples/traffic.pcap --histogram --quiet
+--   bpflua run examples/ratelimit.lua --pcap examples/traffic.pcap   (retval=2: tc.SHOT)
 --   bpflua attach examples/ratelimit.lua --dev eth0 --egress
 license "GPL"
 
