@@ -43,6 +43,8 @@ enum bpflua_engine bl_engine_default(void);
 
 /* Name of an XDP verdict ("XDP_PASS"), or NULL for other values. */
 const char *bl_xdp_verdict_name(uint64_t v);
+/* the name of a program type's return value (XDP_*, TC_ACT_*), NULL if none */
+const char *bl_verdict_name(const char *prog_type, uint64_t v);
 
 /* ---- mapview.c: maps wherever the object's data lives ------------------------ */
 

@@ -134,6 +134,22 @@ const char *bl_xdp_verdict_name(uint64_t v)
     return v < 5 ? names[v] : NULL;
 }
 
+const char *bl_verdict_name(const char *prog_type, uint64_t v)
+{
+    /* tc's TC_ACT_* as the kernel reports them: an unsigned 32-bit retval */
+    static const char *const tc_names[] = {"TC_ACT_OK", "TC_ACT_RECLASSIFY", "TC_ACT_SHOT",
+                                           "TC_ACT_PIPE", "TC_ACT_STOLEN", "TC_ACT_QUEUED",
+                                           "TC_ACT_REPEAT", "TC_ACT_REDIRECT"};
+    if (!prog_type || !strcmp(prog_type, "xdp"))
+        return bl_xdp_verdict_name(v);
+    if (!strcmp(prog_type, "sched_cls") || !strcmp(prog_type, "sched_act")) {
+        if (v == UINT32_MAX)
+            return "TC_ACT_UNSPEC";
+        return v < 8 ? tc_names[v] : NULL;
+    }
+    return NULL; /* other types' return values are plain numbers */
+}
+
 /* ---- the compiler's Lua modules ------------------------------------------------ */
 
 static int embedded_loader(lua_State *L)

@@ -695,7 +695,7 @@ static void hist_add(struct histogram *h, uint32_t v)
     h->n++;
 }
 
-static void hist_print(const char *prog, struct histogram *h, size_t total)
+static void hist_print(const char *prog, const char *type, struct histogram *h, size_t total)
 {
     /* sort by verdict value (small n: insertion sort) */
     for (size_t i = 1; i < h->n; i++)
@@ -709,8 +709,8 @@ static void hist_print(const char *prog, struct histogram *h, size_t total)
         }
     printf("histogram name=%s packets=%zu\n", prog, total);
     for (size_t i = 0; i < h->n; i++) {
-        const char *vn = bl_xdp_verdict_name(h->values[i]);
-        char label[32];
+        const char *vn = bl_verdict_name(type, h->values[i]);
+        char label[40];
         if (vn)
             snprintf(label, sizeof label, "%s(%" PRIu32 ")", vn, h->values[i]);
         else
@@ -977,7 +977,7 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
     if (rc == 0 && hist)
         for (size_t i = 0; i < nprogs; i++)
             if (is_selected(obj, &sel, i))
-                hist_print(bpflua_prog_name(obj, i), &hists[i], pk.n);
+                hist_print(bpflua_prog_name(obj, i), bpflua_prog_type(obj, i), &hists[i], pk.n);
     for (size_t i = 0; i < nprogs; i++) {
         free(hists[i].values);
         free(hists[i].counts);

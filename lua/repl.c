@@ -492,10 +492,10 @@ static void show_events(struct repl *r)
         say(r, "events_dropped=%" PRIu64 "\n", bpflua_events_dropped(obj));
 }
 
-static void show_verdict(struct repl *r, uint64_t v)
+static void show_verdict(struct repl *r, bpflua_object *obj, int prog, uint64_t v)
 {
     uint32_t u = (uint32_t)v;
-    const char *name = bl_xdp_verdict_name(u);
+    const char *name = bl_verdict_name(bpflua_prog_type(obj, (size_t)prog), u);
     if (name)
         say(r, "%s (%" PRIu32 ")\n", name, u);
     else
@@ -559,7 +559,7 @@ static void eval_statement(struct repl *r, const char *text)
     if (expr)
         show_value(r, ret);
     else if (has_return(text))
-        show_verdict(r, ret);
+        show_verdict(r, obj, prog, ret);
     show_events(r);
 }
 
@@ -667,7 +667,7 @@ static void cmd_run(struct repl *r, const char *name)
     }
     uint64_t ret;
     if (run_prog(r, prog, &ret) == 0) {
-        show_verdict(r, ret);
+        show_verdict(r, obj, prog, ret);
         show_events(r);
     }
 }

@@ -124,6 +124,18 @@ expect 0 "run --histogram" "$B" run "$tmp/filter.o" --pcap "$P" --histogram &&
       has out 'XDP_DROP\(1\) +16 ' "histogram drop count";
       has out 'XDP_PASS\(2\) +32 ' "histogram pass count"; }
 expect 0 "run --quiet" "$B" run "$tmp/filter.o" --pcap "$P" --histogram --quiet
+# a tc program's histogram names tc's verdicts, not XDP's
+cat >"$tmp/tcv.lua" <<'LUA'
+function tc.v(pkt)
+  if #pkt < 60 then return tc.SHOT end
+  if #pkt < 100 then return tc.UNSPEC end
+  return tc.OK
+end
+LUA
+expect 0 "run --histogram (tc)" "$B" run "$tmp/tcv.lua" --pcap "$P" --histogram --quiet &&
+    { has out 'TC_ACT_SHOT\(2\) ' "tc histogram: SHOT";
+      grep -q 'XDP_' "$tmp/out" && fail "tc histogram uses XDP names";
+      grep -Eq 'TC_ACT_(OK\(0\)|UNSPEC\(4294967295\)) ' "$tmp/out" || fail "tc histogram: OK/UNSPEC"; }
 grep -q '^name=' "$tmp/out" && fail "--quiet still printed per-packet lines"
 
 # one packet: --input, --hex, --prog, --repeat, --max-insns
