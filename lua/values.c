@@ -122,6 +122,23 @@ int bl_text_printf(struct bl_text *t, const char *fmt, ...)
     return 0;
 }
 
+/* {f=v,...} (text) or {"f":v,...} (JSON: field names are identifiers,
+ * nothing to escape), integers as each field's type reads them */
+static int put_record(struct bl_text *t, const struct bl_vlayout *l, const unsigned char *b,
+                      int json)
+{
+    int rc = bl_text_printf(t, "{");
+    for (size_t i = 0; rc == 0 && i < l->n_fields; i++) {
+        struct bpflua_field f;
+        if (field(l, i, &f) < 0)
+            return -EINVAL;
+        rc = bl_text_printf(t, json ? "%s\"%s\":" : "%s%s=", i ? "," : "", f.name);
+        if (rc == 0)
+            rc = put_int(t, b + f.offset, f.size, f.is_signed);
+    }
+    return rc ? rc : bl_text_printf(t, "}");
+}
+
 int bl_vtext(struct bl_text *t, const struct bl_vlayout *l, const void *buf)
 {
     const unsigned char *b = buf;
@@ -134,18 +151,8 @@ int bl_vtext(struct bl_text *t, const struct bl_vlayout *l, const void *buf)
         return bl_text_printf(t, "%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
                               a & 255, len);
     }
-    case BL_V_RECORD: {
-        int rc = bl_text_printf(t, "{");
-        for (size_t i = 0; rc == 0 && i < l->n_fields; i++) {
-            struct bpflua_field f;
-            if (field(l, i, &f) < 0)
-                return -EINVAL;
-            rc = bl_text_printf(t, "%s%s=", i ? "," : "", f.name);
-            if (rc == 0)
-                rc = put_int(t, b + f.offset, f.size, f.is_signed);
-        }
-        return rc ? rc : bl_text_printf(t, "}");
-    }
+    case BL_V_RECORD:
+        return put_record(t, l, b, 0);
     default: {
         int rc = bl_text_printf(t, "0x");
         for (uint32_t i = 0; rc == 0 && i < l->size; i++)
@@ -161,19 +168,8 @@ int bl_vjson(struct bl_text *t, const struct bl_vlayout *l, const void *buf)
     switch (l->kind) {
     case BL_V_INT:
         return put_int(t, b, l->size, l->is_signed);
-    case BL_V_RECORD: {
-        int rc = bl_text_printf(t, "{");
-        for (size_t i = 0; rc == 0 && i < l->n_fields; i++) {
-            struct bpflua_field f;
-            if (field(l, i, &f) < 0)
-                return -EINVAL;
-            /* field names are identifiers: nothing to escape */
-            rc = bl_text_printf(t, "%s\"%s\":", i ? "," : "", f.name);
-            if (rc == 0)
-                rc = put_int(t, b + f.offset, f.size, f.is_signed);
-        }
-        return rc ? rc : bl_text_printf(t, "}");
-    }
+    case BL_V_RECORD:
+        return put_record(t, l, b, 1);
     default: {
         int rc = bl_text_printf(t, "\"");
         if (rc == 0)
