@@ -1007,35 +1007,46 @@ static int field_bool(lua_State *L, int t, const char *k)
     return v;
 }
 
+/* Pushes t[k], a list of tables, and returns its length. An optional list
+ * that is absent pushes nothing and returns -1. */
+static lua_Integer push_list(lua_State *L, int t, const char *k, int optional)
+{
+    lua_getfield(L, t, k);
+    if (optional && lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return -1;
+    }
+    luaL_checktype(L, -1, LUA_TTABLE);
+    return luaL_len(L, -1);
+}
+
+/* Pushes list[i], which must be a table, and returns its stack index. */
+static int push_item(lua_State *L, int list, lua_Integer i)
+{
+    lua_geti(L, list, i);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    return lua_gettop(L);
+}
+
 /* records = { { name =, size =, fields = { { name =, offset =, size =, signed = } } } },
  * in order: maps refer to them as key_record / value_record = index (1-based) */
 static void add_records(lua_State *L, bpflua_object *obj, int out)
 {
-    lua_getfield(L, out, "records");
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
+    lua_Integer n = push_list(L, out, "records", 1);
+    if (n < 0)
         return;
-    }
-    luaL_checktype(L, -1, LUA_TTABLE);
     int recs = lua_gettop(L);
-    lua_Integer n = luaL_len(L, recs);
     for (lua_Integer i = 1; i <= n; i++) {
-        lua_geti(L, recs, i);
-        int r = lua_gettop(L);
-        luaL_checktype(L, r, LUA_TTABLE);
+        int r = push_item(L, recs, i);
         const char *name = field_str(L, r, "name", NULL);
         if (!name)
             luaL_error(L, "compiler output: record #%d has no name", (int)i);
         uint32_t size = (uint32_t)field_int(L, r, "size", 0);
-        lua_getfield(L, r, "fields");
-        luaL_checktype(L, -1, LUA_TTABLE);
+        size_t nf = (size_t)push_list(L, r, "fields", 0);
         int ft = lua_gettop(L);
-        size_t nf = (size_t)luaL_len(L, ft);
         struct bpflua_field *fs = lua_newuserdatauv(L, (nf ? nf : 1) * sizeof *fs, 0);
         for (size_t f = 0; f < nf; f++) {
-            lua_geti(L, ft, (lua_Integer)f + 1);
-            int e = lua_gettop(L);
-            luaL_checktype(L, e, LUA_TTABLE);
+            int e = push_item(L, ft, (lua_Integer)f + 1);
             fs[f].name = field_str(L, e, "name", "");
             fs[f].offset = (uint32_t)field_int(L, e, "offset", 0);
             fs[f].size = (uint32_t)field_int(L, e, "size", 0);
@@ -1053,20 +1064,14 @@ static void add_records(lua_State *L, bpflua_object *obj, int out)
 /* init = { { key = "<key bytes>", value = "<value bytes>" }, ... } */
 static void add_init(lua_State *L, bpflua_object *obj, int map_idx, int m, const char *name)
 {
-    lua_getfield(L, m, "init");
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
+    lua_Integer n = push_list(L, m, "init", 1);
+    if (n < 0)
         return;
-    }
-    luaL_checktype(L, -1, LUA_TTABLE);
     int t = lua_gettop(L);
     struct bpflua_map_spec spec;
     bpflua_map_spec(obj, (size_t)map_idx, &spec);
-    lua_Integer n = luaL_len(L, t);
     for (lua_Integer i = 1; i <= n; i++) {
-        lua_geti(L, t, i);
-        int e = lua_gettop(L);
-        luaL_checktype(L, e, LUA_TTABLE);
+        int e = push_item(L, t, i);
         size_t kl = 0, vl = 0;
         lua_getfield(L, e, "key");
         const char *k = lua_tolstring(L, -1, &kl);
@@ -1085,18 +1090,12 @@ static void add_init(lua_State *L, bpflua_object *obj, int map_idx, int m, const
 
 static void add_maps(lua_State *L, bpflua_object *obj, int out)
 {
-    lua_getfield(L, out, "maps");
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
+    lua_Integer n = push_list(L, out, "maps", 1);
+    if (n < 0)
         return;
-    }
-    luaL_checktype(L, -1, LUA_TTABLE);
     int maps = lua_gettop(L);
-    lua_Integer n = luaL_len(L, maps);
     for (lua_Integer i = 1; i <= n; i++) {
-        lua_geti(L, maps, i);
-        int m = lua_gettop(L);
-        luaL_checktype(L, m, LUA_TTABLE);
+        int m = push_item(L, maps, i);
         struct bpflua_map_spec spec = {0};
         spec.name = field_str(L, m, "name", NULL);
         if (!spec.name)
@@ -1123,14 +1122,10 @@ static void add_maps(lua_State *L, bpflua_object *obj, int out)
 
 static void add_progs(lua_State *L, bpflua_object *obj, int out)
 {
-    lua_getfield(L, out, "progs");
-    luaL_checktype(L, -1, LUA_TTABLE);
+    lua_Integer n = push_list(L, out, "progs", 0);
     int progs = lua_gettop(L);
-    lua_Integer n = luaL_len(L, progs);
     for (lua_Integer i = 1; i <= n; i++) {
-        lua_geti(L, progs, i);
-        int p = lua_gettop(L);
-        luaL_checktype(L, p, LUA_TTABLE);
+        int p = push_item(L, progs, i);
         const char *name = field_str(L, p, "name", NULL);
         if (!name)
             luaL_error(L, "compiler output: program #%d has no name", (int)i);
@@ -1141,14 +1136,12 @@ static void add_progs(lua_State *L, bpflua_object *obj, int out)
         if (!insns || ilen % 8 != 0)
             luaL_error(L, "compiler output: program '%s' has no insns string of 8-byte slots", name);
         /* funcs */
-        lua_getfield(L, p, "funcs");
-        size_t nf = lua_istable(L, -1) ? (size_t)luaL_len(L, -1) : 0;
+        lua_Integer fl = push_list(L, p, "funcs", 1);
+        size_t nf = fl < 0 ? 0 : (size_t)fl;
         int ft = lua_gettop(L);
         struct bpflua_func_info *funcs = lua_newuserdatauv(L, (nf ? nf : 1) * sizeof *funcs, 0);
         for (size_t f = 0; f < nf; f++) {
-            lua_geti(L, ft, (lua_Integer)f + 1);
-            int e = lua_gettop(L);
-            luaL_checktype(L, e, LUA_TTABLE);
+            int e = push_item(L, ft, (lua_Integer)f + 1);
             funcs[f].insn = (uint32_t)field_int(L, e, "insn", 0);
             funcs[f].name = field_str(L, e, "name", "");
             /* keep the name string referenced from the funcs table entry */
@@ -1157,14 +1150,12 @@ static void add_progs(lua_State *L, bpflua_object *obj, int out)
         }
         struct bpflua_func_info main_func = {0, name};
         /* lines */
-        lua_getfield(L, p, "lines");
-        size_t nl = lua_istable(L, -1) ? (size_t)luaL_len(L, -1) : 0;
+        lua_Integer ll = push_list(L, p, "lines", 1);
+        size_t nl = ll < 0 ? 0 : (size_t)ll;
         int lt = lua_gettop(L);
         struct bpflua_line_info *lines = lua_newuserdatauv(L, (nl ? nl : 1) * sizeof *lines, 0);
         for (size_t l = 0; l < nl; l++) {
-            lua_geti(L, lt, (lua_Integer)l + 1);
-            int e = lua_gettop(L);
-            luaL_checktype(L, e, LUA_TTABLE);
+            int e = push_item(L, lt, (lua_Integer)l + 1);
             lines[l].insn = (uint32_t)field_int(L, e, "insn", 0);
             lines[l].line = (uint32_t)field_int(L, e, "line", 0);
             lines[l].col = (uint32_t)field_int(L, e, "col", 0);

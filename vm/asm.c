@@ -659,7 +659,7 @@ static int apply_fixups(struct assembler *as)
     for (uint32_t k = 0; k < as->n_fixups; k++) {
         const struct fixup *f = &as->fixups[k];
         as->line = f->line;
-        int64_t dest;
+        int64_t dest = 0;
         if (resolve(as, f, &dest) < 0)
             return -EINVAL;
         int64_t rel = dest - ((int64_t)f->pc + 1);
