@@ -12,134 +12,33 @@
 # namespaces or BPF are not available.
 set -u
 
-SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-BPFLUA=${BPFLUA:-$SRC/build/bpflua}
-
-skip() { echo "SKIP: $*"; exit 77; }
-
-[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces and load BPF"
-command -v ip >/dev/null || skip "no ip(8) (iproute2)"
-command -v clang >/dev/null || skip "no clang to build the test filters"
-[ -x "$BPFLUA" ] || skip "no bpflua binary at $BPFLUA"
-"$BPFLUA" attach --help 2>/dev/null | grep -q -- '--dev' || skip "this bpflua has no attach command"
-
-TMP=$(mktemp -d /tmp/bpflua-attach.XXXXXX)
-NSA=blat$$a
-NSB=blat$$b
-DEVA=blat$$x
-DEVB=blat$$y
-BG=
+TAG=blat
+NET=10.199.0
 BPFFS=
-
-cleanup() {
-    if [ -n "$BG" ]; then kill -TERM "$BG" 2>/dev/null; wait "$BG" 2>/dev/null; fi
+extra_cleanup() {
     # whatever is still attached in our namespace goes too
     ip netns exec "$NSA" "$BPFLUA" detach --dev "$DEVA" >/dev/null 2>&1
     [ -n "$BPFFS" ] && umount "$BPFFS" 2>/dev/null
-    ip netns del "$NSA" 2>/dev/null
-    ip netns del "$NSB" 2>/dev/null
-    rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-PASSES=0
-ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
-
-# ---- namespaces and the veth pair ------------------------------------------------
-ip netns add "$NSA" 2>"$TMP/ns.err" || skip "cannot create a network namespace: $(cat "$TMP/ns.err")"
-ip netns add "$NSB" 2>"$TMP/ns.err" || skip "cannot create a network namespace: $(cat "$TMP/ns.err")"
-ip link add "$DEVA" netns "$NSA" type veth peer name "$DEVB" netns "$NSB" 2>"$TMP/ns.err" ||
-    skip "cannot create a veth pair: $(cat "$TMP/ns.err")"
-ip -n "$NSA" addr add 10.199.0.1/30 dev "$DEVA"
-ip -n "$NSB" addr add 10.199.0.2/30 dev "$DEVB"
-ip -n "$NSA" link set lo up
-ip -n "$NSB" link set lo up
-ip -n "$NSA" link set "$DEVA" up
-ip -n "$NSB" link set "$DEVB" up
-mac() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
-# static neighbours: no ARP, so the only IPv4 traffic is what we send
-ip -n "$NSA" neigh replace 10.199.0.2 lladdr "$(mac "$NSB" "$DEVB")" dev "$DEVA" nud permanent
-ip -n "$NSB" neigh replace 10.199.0.1 lladdr "$(mac "$NSA" "$DEVA")" dev "$DEVB" nud permanent
-
-ina() { ip netns exec "$NSA" "$@"; }
-inb() { ip netns exec "$NSB" "$@"; }
+. "$(dirname "$0")/netns_pair.bash"
+"$BPFLUA" attach --help 2>/dev/null | grep -q -- '--dev' || skip "this bpflua has no attach command"
 
 # N UDP datagrams of 2 bytes ("x\n") from B to A port 9999
-send() { inb bash -c "for i in \$(seq $1); do echo x > /dev/udp/10.199.0.1/9999; done" 2>/dev/null; }
-# UDP datagrams A's stack saw for a closed port (they passed the filter)
-noports() { ina awk '/^Udp:/ { n++; if (n == 2) print $3 }' /proc/net/snmp; }
+send() { inb bash -c "for i in \$(seq $1); do echo x > /dev/udp/$NET.1/9999; done" 2>/dev/null; }
 has_xdp() { ip -n "$NSA" link show "$DEVA" | grep -q ' xdp'; }
-# Waits (up to 5 s) until noports reaches $1; prints its last value.
-wait_noports() {
-    local v
-    for _ in $(seq 100); do
-        v=$(noports)
-        [ "$v" -ge "$1" ] && break
-        sleep 0.05
-    done
-    echo "$v"
-}
 
 # ---- the filters ---------------------------------------------------------------------
-for f in count drop; do
-    clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
-        -c "$SRC/tests/attach/$f.c" -o "$TMP/$f.o" 2>"$TMP/clang.err" ||
-        skip "clang cannot build BPF objects: $(head -3 "$TMP/clang.err")"
-done
+for f in count drop; do build_filter $f; done
 
 # can this machine load and attach BPF at all?
-ina "$BPFLUA" attach "$TMP/count.o" --dev "$DEVA" --count 1 --interval 0.01 --json \
-    >/dev/null 2>"$TMP/probe.err"
-if [ $? -ne 0 ]; then
-    if grep -qiE 'permission denied|no BPF support|Operation not permitted|Function not implemented' "$TMP/probe.err"; then
-        skip "cannot load BPF programs here: $(head -1 "$TMP/probe.err")"
-    fi
-    fail "probe attach failed: $(cat "$TMP/probe.err")"
-    exit 1
-fi
+probe_attach "$TMP/count.o"
 has_xdp && fail "the probe left a program attached" || ok "--count 1 ends and detaches"
-
-# Starts `bpflua attach ARGS...` in namespace A in the background, waits
-# until it reports being attached.
-start() {
-    : >"$TMP/out.json"
-    : >"$TMP/err.txt"
-    # not through ina: $! must be the process that becomes bpflua
-    ip netns exec "$NSA" "$BPFLUA" attach "$@" >"$TMP/out.json" 2>"$TMP/err.txt" &
-    BG=$!
-    for _ in $(seq 200); do
-        grep -q 'attached to' "$TMP/err.txt" && return 0
-        kill -0 "$BG" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "attach did not start: $(cat "$TMP/err.txt")"
-    return 1
-}
-# Stops it with a signal; returns its exit status.
-stop() {
-    kill "-$1" "$BG"
-    wait "$BG"
-    local rc=$?
-    BG=
-    return $rc
-}
-# Waits until the JSON output has a line matching the regex.
-wait_json() {
-    for _ in $(seq 200); do
-        grep -qE "$1" "$TMP/out.json" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 
 # ---- 1. counting filter, generic (skb) mode, stopped with SIGTERM ---------------------
 N1=25
 if start "$TMP/count.o" --dev "$DEVA" --mode skb --json --interval 0.1; then
     has_xdp && ok "count filter attached (skb mode)" || fail "no XDP program on $DEVA after attach"
-    before=$(noports)
+    before=$(noports "$NSA")
     send $N1
     if wait_json "\"key\":0,\"value\":$N1,"; then
         ok "counts[0] == $N1 UDP datagrams sent"
@@ -150,7 +49,7 @@ if start "$TMP/count.o" --dev "$DEVA" --mode skb --json --interval 0.1; then
     [ -n "$all" ] && [ "$all" -ge $N1 ] && ok "counts[1] (every packet) = $all >= $N1" ||
         fail "counts[1] = '$all'"
     grep -q '"rate":' "$TMP/out.json" && ok "JSON lines carry rates" || fail "no rates"
-    after=$(wait_noports $((before + N1)))
+    after=$(wait_noports "$NSA" $((before + N1)))
     [ $((after - before)) -eq $N1 ] && ok "all $N1 passed to the stack" ||
         fail "the stack saw $((after - before)) of $N1"
     stop TERM && ok "SIGTERM: exit 0" || fail "SIGTERM: exit status $?"
@@ -165,7 +64,7 @@ N2=17
 if start "$TMP/drop.o" --dev "$DEVA" --mode native --json --interval 0.1; then
     ip -n "$NSA" link show "$DEVA" | grep -q ' xdp ' && ok "drop filter attached (native mode)" ||
         fail "not attached in native mode: $(ip -n "$NSA" link show "$DEVA" | head -1)"
-    before=$(noports)
+    before=$(noports "$NSA")
     send $N2
     # key: 10.199.0.2 as the wire has it, read as a little-endian u32
     if wait_json "\"key\":33605386,\"value\":$N2,"; then
@@ -174,7 +73,7 @@ if start "$TMP/drop.o" --dev "$DEVA" --mode native --json --interval 0.1; then
         fail "drops never reached $N2: $(tail -1 "$TMP/out.json")"
     fi
     sleep 0.2
-    after=$(noports)
+    after=$(noports "$NSA")
     [ "$after" -eq "$before" ] && ok "none of the $N2 reached the stack" ||
         fail "$((after - before)) of $N2 got through"
 
@@ -187,9 +86,9 @@ if start "$TMP/drop.o" --dev "$DEVA" --mode native --json --interval 0.1; then
 
     stop INT && ok "SIGINT: exit 0" || fail "SIGINT: exit status $?"
     has_xdp && fail "SIGINT left the program attached" || ok "SIGINT detaches"
-    before=$(noports)
+    before=$(noports "$NSA")
     send 3
-    [ $(($(wait_noports $((before + 3))) - before)) -eq 3 ] && ok "traffic flows again after the detach" ||
+    [ $(($(wait_noports "$NSA" $((before + 3))) - before)) -eq 3 ] && ok "traffic flows again after the detach" ||
         fail "traffic still dropped after the detach"
 else
     fail "drop filter did not attach"
@@ -302,14 +201,14 @@ if "$BPFLUA" compile "$SRC/tests/attach/count.lua" -o "$TMP/count_lua.o" >/dev/n
         fi
     done
     if start "$SRC/tests/attach/drop.lua" --dev "$DEVA" --mode native --json --interval 0.1; then
-        before=$(noports)
+        before=$(noports "$NSA")
         send 4
         # the key is pkt:be32(26): 10.199.0.2 = 0x0ac70002 = 180813826
         wait_json '"key":180813826,"value":4,' && ok "bpflua filter (drop.lua, native): drops 4" ||
             fail "drop.lua: $(tail -1 "$TMP/out.json") $(cat "$TMP/err.txt")"
         sleep 0.2
-        [ "$(noports)" -eq "$before" ] && ok "drop.lua: none reached the stack" ||
-            fail "drop.lua: $(($(noports) - before)) got through"
+        [ "$(noports "$NSA")" -eq "$before" ] && ok "drop.lua: none reached the stack" ||
+            fail "drop.lua: $(($(noports "$NSA") - before)) got through"
         stop TERM || fail "stop: $?"
         has_xdp && fail "drop.lua left attached"
     else

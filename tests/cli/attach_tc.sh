@@ -13,117 +13,23 @@
 # namespaces, clang or BPF are not available.
 set -u
 
-SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-BPFLUA=${BPFLUA:-$SRC/build/bpflua}
-
-skip() { echo "SKIP: $*"; exit 77; }
-
-[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces and load BPF"
-command -v ip >/dev/null || skip "no ip(8) (iproute2)"
+TAG=bltc
+NET=10.198.0
+. "$(dirname "$0")/netns_pair.bash"
 command -v tc >/dev/null || skip "no tc(8) (iproute2)"
-command -v clang >/dev/null || skip "no clang to build the test filter"
-[ -x "$BPFLUA" ] || skip "no bpflua binary at $BPFLUA"
 "$BPFLUA" attach --help 2>/dev/null | grep -q -- '--egress' || skip "this bpflua has no tc attach"
 
-TMP=$(mktemp -d /tmp/bpflua-tc.XXXXXX)
-NSA=bltc$$a
-NSB=bltc$$b
-DEVA=bltc$$x
-DEVB=bltc$$y
-BG=
-
-cleanup() {
-    if [ -n "$BG" ]; then kill -TERM "$BG" 2>/dev/null; wait "$BG" 2>/dev/null; fi
-    ip netns del "$NSA" 2>/dev/null
-    ip netns del "$NSB" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-PASSES=0
-ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
-
-ip netns add "$NSA" 2>"$TMP/ns.err" || skip "cannot create a network namespace: $(cat "$TMP/ns.err")"
-ip netns add "$NSB" 2>"$TMP/ns.err" || skip "cannot create a network namespace: $(cat "$TMP/ns.err")"
-ip link add "$DEVA" netns "$NSA" type veth peer name "$DEVB" netns "$NSB" 2>"$TMP/ns.err" ||
-    skip "cannot create a veth pair: $(cat "$TMP/ns.err")"
-ip -n "$NSA" addr add 10.198.0.1/30 dev "$DEVA"
-ip -n "$NSB" addr add 10.198.0.2/30 dev "$DEVB"
-for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
-ip -n "$NSA" link set "$DEVA" up
-ip -n "$NSB" link set "$DEVB" up
-mac() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
-ip -n "$NSA" neigh replace 10.198.0.2 lladdr "$(mac "$NSB" "$DEVB")" dev "$DEVA" nud permanent
-ip -n "$NSB" neigh replace 10.198.0.1 lladdr "$(mac "$NSA" "$DEVA")" dev "$DEVB" nud permanent
-
-ina() { ip netns exec "$NSA" "$@"; }
-inb() { ip netns exec "$NSB" "$@"; }
 # N datagrams to port 9999: a_to_b from A to B, b_to_a from B to A
-a_to_b() { ina bash -c "for i in \$(seq $1); do echo x > /dev/udp/10.198.0.2/9999; done" 2>/dev/null; }
-b_to_a() { inb bash -c "for i in \$(seq $1); do echo x > /dev/udp/10.198.0.1/9999; done" 2>/dev/null; }
-# UDP datagrams a namespace's stack received for a closed port
-noports() { ip netns exec "$1" awk '/^Udp:/ { n++; if (n == 2) print $3 }' /proc/net/snmp; }
-wait_noports() {
-    local v
-    for _ in $(seq 100); do
-        v=$(noports "$1")
-        [ "$v" -ge "$2" ] && break
-        sleep 0.05
-    done
-    echo "$v"
-}
+a_to_b() { ina bash -c "for i in \$(seq $1); do echo x > /dev/udp/$NET.2/9999; done" 2>/dev/null; }
+b_to_a() { inb bash -c "for i in \$(seq $1); do echo x > /dev/udp/$NET.1/9999; done" 2>/dev/null; }
 has_clsact() { tc -n "$NSA" qdisc show dev "$DEVA" | grep -q clsact; }
 # bpflua's filter (handle 0xb1f) on a hook
 has_ours() { tc -n "$NSA" filter show dev "$DEVA" "$1" | grep -q 'handle 0xb1f'; }
 
-clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
-    -c "$SRC/tests/attach/tc_drop.c" -o "$TMP/tc_drop.o" 2>"$TMP/clang.err" ||
-    skip "clang cannot build BPF objects: $(head -3 "$TMP/clang.err")"
-clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
-    -c "$SRC/tests/attach/count.c" -o "$TMP/count.o" 2>"$TMP/clang.err" ||
-    skip "clang cannot build BPF objects: $(head -3 "$TMP/clang.err")"
-
-ina "$BPFLUA" attach "$TMP/tc_drop.o" --dev "$DEVA" --count 1 --interval 0.01 --json \
-    >/dev/null 2>"$TMP/probe.err"
-if [ $? -ne 0 ]; then
-    if grep -qiE 'permission denied|no BPF support|Operation not permitted|Function not implemented' "$TMP/probe.err"; then
-        skip "cannot load BPF programs here: $(head -1 "$TMP/probe.err")"
-    fi
-    fail "probe attach failed: $(cat "$TMP/probe.err")"
-    exit 1
-fi
+build_filter tc_drop
+build_filter count
+probe_attach "$TMP/tc_drop.o"
 has_clsact && fail "the probe left its clsact qdisc" || ok "--count 1 ends and removes the qdisc it added"
-
-start() {
-    : >"$TMP/out.json"
-    : >"$TMP/err.txt"
-    ip netns exec "$NSA" "$BPFLUA" attach "$@" >"$TMP/out.json" 2>"$TMP/err.txt" &
-    BG=$!
-    for _ in $(seq 200); do
-        grep -q 'attached to' "$TMP/err.txt" && return 0
-        kill -0 "$BG" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "attach did not start: $(cat "$TMP/err.txt")"
-    return 1
-}
-stop() {
-    kill "-$1" "$BG"
-    { wait "$BG"; } 2>/dev/null
-    local rc=$?
-    BG=
-    return $rc
-}
-wait_json() {
-    for _ in $(seq 200); do
-        grep -qE "$1" "$TMP/out.json" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 
 # ---- 1. egress: drops seen as drops --------------------------------------------------------
 N=9
