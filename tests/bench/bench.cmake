@@ -32,4 +32,8 @@ if(CLANG)
   set_target_properties(bench_native PROPERTIES LINKER_LANGUAGE C
                         RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
   target_link_libraries(bench_native PRIVATE bpflua_engine)
+  # the JIT and the native twin alternating in one process (docs/jit.md)
+  add_executable(side_bench ${NATIVE_DIR}/side_bench.c ${CMAKE_BINARY_DIR}/native_algos.o)
+  target_include_directories(side_bench PRIVATE ${CMAKE_SOURCE_DIR})
+  target_link_libraries(side_bench PRIVATE bpflua_engine)
 endif()
