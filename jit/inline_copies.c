@@ -91,7 +91,12 @@ uint16_t *jit_body_liveness(const struct jit *j, uint32_t start, uint32_t end, i
             } else {
                 o = in[k + 1];
             }
-            uint16_t i2 = (uint16_t)(use[k] | (o & ~def[k]));
+            /* what jit_dead_insn skips uses nothing (faint, not only
+             * dead: a chain that feeds only a dropped check goes too) */
+            int pure = (cls == BL_ALU || cls == BL_ALU64 || cls == BL_LDX || bl_is_lddw(ins)) &&
+                       ins->dst != BL_R10 && !(unchecked && unchecked[k]);
+            uint16_t i2 = pure && !(o & (1u << ins->dst)) ? o
+                                                          : (uint16_t)(use[k] | (o & ~def[k]));
             if (o != out[k] || i2 != in[k]) {
                 out[k] = o;
                 in[k] = i2;

@@ -485,71 +485,105 @@ static void side_at_zero(struct jit *j, int reg, const struct loop_side *sd)
         x86_alu_rm(&j->e, 1, sd->sign[k] > 0 ? ALU_ADD : ALU_SUB, reg, RSI, sd->slot[k]);
 }
 
-/* Before the loop (n >= 1 in vn, rsi = ctx, rax free): rax = T <= n, such
- * that no check's exit condition holds for any i < T; the real n goes to
- * *nreal (in memory). For each check, d at i = 0 (rcx) and s (rdx) are
- * computed as the body computes them; d at i = n - 1 is d0 + a*(n-1), and
- * when it lies on the right side of d0 (no wrap around 2^64 in the
- * jump's signedness), d is, as an integer, d0 + a*i for every i: then d -
- * s is affine in i and the exit condition, a half-line, holds either
- * nowhere in [0, n) (false at both ends: T stays), from some t on (false
- * at 0, true at n - 1: t computed by a shift when |a| is a power of 2), or
- * from 0 (T = 0). */
+/* Before the loop (n >= 1 in vn, rsi = ctx, rax free): the range [T0, T1)
+ * of iterations in which no check's exit condition holds: rax = T0, *t1 =
+ * T1, *nreal = n (both in memory). For each check, d at i = 0 (rcx) and s
+ * (rdx) are computed as the body computes them; d at i = n - 1 is d0 +
+ * a*(n-1), and when it lies on the right side of d0 (no wrap around 2^64
+ * in the jump's signedness), d is, as an integer, d0 + a*i for every i:
+ * then d - s is affine in i and the exit condition, a half-line, holds
+ * either nowhere in [0, n) (false at both ends), from some t on (false at
+ * 0, true at n - 1: T1 = min(T1, t)), up to some t (true at 0, false at
+ * n - 1: T0 = max(T0, t)), or everywhere; t is computed by a shift when
+ * |a| is a power of 2. Anything else leaves no fast range (T1 = 0). The
+ * range is empty when T0 >= T1. */
 static void emit_checks_limit(struct jit *j, const struct loop_check *c, int nc,
-                              const struct loop_var *vn, const struct loop_var *nreal)
+                              const struct loop_var *vn, const struct loop_var *t1,
+                              const struct loop_var *nreal)
 {
     struct x86_emit *e = &j->e;
     var_load(j, RAX, vn);                    /* (before the pushes: vn may be on the stack) */
     x86_push(e, RCX);
     x86_push(e, RDX);
-    x86_push(e, RAX);                        /* [rsp + 8] = n */
-    x86_push(e, RAX);                        /* [rsp] = T */
+    x86_push(e, RAX);                        /* [rsp + 16] = n */
+    x86_push(e, RAX);                        /* [rsp + 8] = T1 */
+    x86_push(e, RAX);
+    x86_store_i(e, 8, RSP, 0, 0);            /* [rsp] = T0 */
     for (int k = 0; k < nc; k++) {
         const struct loop_check *ck = &c[k];
-        uint32_t l_zero = x86_label_new(e), l_next = x86_label_new(e);
+        uint32_t l_holds0 = x86_label_new(e), l_next = x86_label_new(e);
+        uint32_t l_nofast = x86_label_new(e);
         enum x86_cc bad = rel_cc(ck->rel, ck->is_signed);
         int32_t a = ck->d.a;
+        uint32_t m = (uint32_t)(a > 0 ? a : -a);
+        int up = ck->rel == LR_GT || ck->rel == LR_GE;
+        int strict = ck->rel == LR_GT || ck->rel == LR_LT;
         side_at_zero(j, RCX, &ck->d);
         side_at_zero(j, RDX, &ck->s);
         x86_alu_rr(e, 1, ALU_CMP, RCX, RDX);
-        x86_jcc_fix(e, bad, FIX_LABEL, l_zero);         /* holds at i = 0 */
-        if (a != 0) {
-            x86_load(e, 8, 0, RAX, RSP, 8);
+        x86_jcc_fix(e, bad, FIX_LABEL, l_holds0);       /* holds at i = 0 */
+        if (a == 0) {
+            x86_jmp_fix(e, FIX_LABEL, l_next);          /* invariant, false */
+        } else {
+            x86_load(e, 8, 0, RAX, RSP, 16);
             x86_imul_ri(e, 1, RAX, RAX, a);
             x86_alu_ri(e, 1, ALU_SUB, RAX, a);
             x86_alu_rr(e, 1, ALU_ADD, RAX, RCX);        /* d at i = n - 1 */
             x86_alu_rr(e, 1, ALU_CMP, RAX, RCX);
             x86_jcc_fix(e, a > 0 ? (ck->is_signed ? CC_L : CC_B) : (ck->is_signed ? CC_G : CC_A),
-                        FIX_LABEL, l_zero);             /* wrapped around */
+                        FIX_LABEL, l_nofast);           /* wrapped around */
             x86_alu_rr(e, 1, ALU_CMP, RAX, RDX);
             x86_jcc_fix(e, (enum x86_cc)(bad ^ 1), FIX_LABEL, l_next);   /* holds nowhere */
-            uint32_t m = (uint32_t)(a > 0 ? a : -a);
-            int up = ck->rel == LR_GT || ck->rel == LR_GE;
             if (up == (a > 0) && !(m & (m - 1))) {
                 /* first i where it holds: t = (|s - d0| - (non-strict)) / |a| + 1 */
                 x86_mov_rr(e, 1, RAX, up ? RDX : RCX);
                 x86_alu_rr(e, 1, ALU_SUB, RAX, up ? RCX : RDX);
-                if (ck->rel == LR_GE || ck->rel == LR_LE)
+                if (!strict)
                     x86_alu_ri(e, 1, ALU_SUB, RAX, 1);
                 if (m > 1)
                     x86_shift_ri(e, 1, SHIFT_SHR, RAX, (uint8_t)__builtin_ctz(m));
                 x86_alu_ri(e, 1, ALU_ADD, RAX, 1);
-                x86_alu_rm(e, 1, ALU_CMP, RAX, RSP, 0);
+                x86_alu_rm(e, 1, ALU_CMP, RAX, RSP, 8);
                 x86_jcc_fix(e, CC_AE, FIX_LABEL, l_next);
-                x86_store_r(e, 8, RSP, 0, RAX);
+                x86_store_r(e, 8, RSP, 8, RAX);          /* T1 = min(T1, t) */
                 x86_jmp_fix(e, FIX_LABEL, l_next);
             }
-        } else {
-            x86_jmp_fix(e, FIX_LABEL, l_next);          /* invariant, false */
+            x86_jmp_fix(e, FIX_LABEL, l_nofast);
         }
-        x86_label_bind(e, l_zero);
-        x86_store_i(e, 8, RSP, 0, 0);
+        x86_label_bind(e, l_holds0);
+        if (a != 0 && up != (a > 0) && !(m & (m - 1))) {
+            x86_load(e, 8, 0, RAX, RSP, 16);
+            x86_imul_ri(e, 1, RAX, RAX, a);
+            x86_alu_ri(e, 1, ALU_SUB, RAX, a);
+            x86_alu_rr(e, 1, ALU_ADD, RAX, RCX);        /* d at i = n - 1 */
+            x86_alu_rr(e, 1, ALU_CMP, RAX, RCX);
+            x86_jcc_fix(e, a > 0 ? (ck->is_signed ? CC_L : CC_B) : (ck->is_signed ? CC_G : CC_A),
+                        FIX_LABEL, l_nofast);           /* wrapped around */
+            x86_alu_rr(e, 1, ALU_CMP, RAX, RDX);
+            x86_jcc_fix(e, bad, FIX_LABEL, l_nofast);   /* holds everywhere */
+            /* first i where it no longer holds: t = (|d0 - s| - (strict)) / |a| + 1 */
+            x86_mov_rr(e, 1, RAX, up ? RCX : RDX);
+            x86_alu_rr(e, 1, ALU_SUB, RAX, up ? RDX : RCX);
+            if (strict)
+                x86_alu_ri(e, 1, ALU_SUB, RAX, 1);
+            if (m > 1)
+                x86_shift_ri(e, 1, SHIFT_SHR, RAX, (uint8_t)__builtin_ctz(m));
+            x86_alu_ri(e, 1, ALU_ADD, RAX, 1);
+            x86_alu_rm(e, 1, ALU_CMP, RAX, RSP, 0);
+            x86_jcc_fix(e, CC_BE, FIX_LABEL, l_next);
+            x86_store_r(e, 8, RSP, 0, RAX);              /* T0 = max(T0, t) */
+            x86_jmp_fix(e, FIX_LABEL, l_next);
+        }
+        x86_label_bind(e, l_nofast);
+        x86_store_i(e, 8, RSP, 8, 0);                    /* no fast range */
         x86_label_bind(e, l_next);
     }
+    x86_load(e, 8, 0, RAX, RSP, 16);
+    x86_store_r(e, 8, RSP, 40 + nreal->disp, RAX);
     x86_load(e, 8, 0, RAX, RSP, 8);
-    x86_store_r(e, 8, RSP, 32 + nreal->disp, RAX);
+    x86_store_r(e, 8, RSP, 40 + t1->disp, RAX);
     x86_pop(e, RAX);
-    x86_lea(e, RSP, RSP, 8);
+    x86_lea(e, RSP, RSP, 16);
     x86_pop(e, RDX);
     x86_pop(e, RCX);
 }
@@ -706,7 +740,11 @@ static int emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_c
 
 /* Can the copy with these reachable instructions run twice per trip round
  * the loop: no calls, and every exit it reaches returns a known 0 (so no
- * iteration breaks)? */
+ * iteration breaks)? (A copy that may break could run twice per trip too,
+ * emit_unrolled_copy handles it, but its exits in the middle of the body
+ * then cost a taken branch per iteration where the single copy takes none
+ * (a copy of the loop's tail follows the inverted jump): compiled scan
+ * 450 -> 1,230 ns, zscan_brk 1.0 -> 2.1x native.) */
 static int unrollable(const struct jit *j, const struct jfunc *cb, const uint8_t *reach)
 {
     if (!reach || cb->end - cb->start > UNROLL_MAX_INSNS || !never_breaks(j, cb, reach))
@@ -739,21 +777,25 @@ static void cmp_i_n(struct jit *j, const struct loop_var *vi, const struct loop_
     cmp_with_n(j, vi->reg >= 0 ? vi->reg : RDI, vn);
 }
 
-/* A copy of a loop that never breaks, its body twice per trip (the loop
- * overhead and the loop's taken branch halved):
+/* A copy of a loop, its body twice per trip (the loop overhead and the
+ * loop's taken branch halved):
  *
- *     n--; if (i >= n) goto rest       ; n >= 1 here; i = 0
+ *     n--; if (i >= n) goto rest       ; i < n here
  * top: body(i); i++; body(i); i++; if (i < n) goto top
  * rest: n++; if (i >= n) goto out; body(i); i++; goto out
  *
- * Exits of each body copy jump to the code right after it (the last one
- * falls through). */
+ * Exits returning a known 0 of each body copy jump to the code right
+ * after it (the last one falls through). An exit that may return nonzero
+ * goes to its copy's `cont`, out of line: if R0 != 0, i += the iterations
+ * that copy completed, and the loop ends (at l_break). */
 static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
-                               int r1_live, int r2_live)
+                               int r1_live, int r2_live, uint32_t l_break)
 {
     struct x86_emit *e = &j->e;
     const struct loop_var *vi = &ic->vars[0], *vn = &ic->vars[1];
     uint32_t l_rest = x86_label_new(e);
+    uint32_t cont[3], cont0[3], brk[3];
+    int breaks = !never_breaks(j, cb, ic->reach), tests_last = breaks && last_exit_tests_r0(j, ic);
     ic->top_label = x86_label_new(e);
     ic->exits_jump = 1;
     var_add(j, vn, -1);
@@ -765,25 +807,48 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
      * take the 1 as a displacement), then i += 2; where i is R1 itself or
      * in memory, i++ after each copy */
     int plus = vi->reg >= 0 && vi->reg != RDI && ic->live_out && !j->is_target[cb->start];
-    for (int copy = 0; copy < 2; copy++) {
-        emit_body(j, cb, ic, r1_live, r2_live, plus ? copy : 0);
+    for (int copy = 0; copy < 3; copy++) {
+        if (copy == 2) {
+            if (plus)
+                x86_alu_ri(e, 0, ALU_ADD, vi->reg, 2);
+            cmp_i_n(j, vi, vn);
+            x86_jcc_fix(e, CC_B, FIX_LABEL, ic->top_label);
+            x86_label_bind(e, l_rest);
+            var_add(j, vn, 1);
+            cmp_i_n(j, vi, vn);
+            x86_jcc_fix(e, CC_AE, FIX_LABEL, ic->out_label);
+        }
+        emit_body(j, cb, ic, r1_live, r2_live, plus && copy < 2 ? copy : 0);
+        cont[copy] = ic->cont_label;
+        cont0[copy] = ic->cont0_label;
+        brk[copy] = x86_label_new(e);
+        if (tests_last) {                        /* the last exit falls through */
+            x86_label_bind(e, ic->cont_label);
+            x86_test_rr(e, 1, RAX, RAX);
+            x86_jcc_fix(e, CC_NE, FIX_LABEL, brk[copy]);
+        } else if (!breaks) {
+            x86_label_bind(e, ic->cont_label);   /* (unused: no exit returns nonzero) */
+        }
         x86_label_bind(e, ic->cont0_label);
-        x86_label_bind(e, ic->cont_label);       /* (unused: no exit returns nonzero) */
-        if (!plus)
+        if (!plus || copy == 2)
             emit_next_i(j, vi);
     }
-    if (plus)
-        x86_alu_ri(e, 0, ALU_ADD, vi->reg, 2);
-    cmp_i_n(j, vi, vn);
-    x86_jcc_fix(e, CC_B, FIX_LABEL, ic->top_label);
-    x86_label_bind(e, l_rest);
-    var_add(j, vn, 1);
-    cmp_i_n(j, vi, vn);
-    x86_jcc_fix(e, CC_AE, FIX_LABEL, ic->out_label);
-    emit_body(j, cb, ic, r1_live, r2_live, 0);
-    x86_label_bind(e, ic->cont0_label);
-    x86_label_bind(e, ic->cont_label);
-    emit_next_i(j, vi);
+    if (breaks) {
+        x86_jmp_fix(e, FIX_LABEL, ic->out_label);
+        for (int copy = 0; copy < 3; copy++) {
+            if (!tests_last) {
+                x86_label_bind(e, cont[copy]);
+                x86_test_rr(e, 1, RAX, RAX);
+                x86_jcc_fix(e, CC_E, FIX_LABEL, cont0[copy]);
+            }
+            x86_label_bind(e, brk[copy]);    /* a break at i ran i + 1 iterations */
+            if (plus && copy < 2)
+                x86_alu_ri(e, 0, ALU_ADD, vi->reg, copy + 1);
+            else
+                emit_next_i(j, vi);
+            x86_jmp_fix(e, FIX_LABEL, l_break);
+        }
+    }
     ic->exits_jump = 0;
 }
 
@@ -916,9 +981,11 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
             fast_live = jit_body_liveness(j, cb->start, cb->end, bi.base, unchecked);
         }
     }
-    struct loop_var nreal = {-1, 0};
-    if (fast_live)
+    struct loop_var nreal = {-1, 0}, t1 = {-1, 0};
+    if (fast_live) {
         nreal.disp = 8 * n_mem++;
+        t1.disp = 8 * n_mem++;
+    }
     /* save the caller's values of what the body or the loop writes */
     if (cb->uses_frame)
         saved[n_saved++] = RBP;
@@ -955,17 +1022,30 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
     x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
 
     if (fast_live) {
-        /* n = T (the iterations no test exits in), the copy without the
-         * tests, then n back and the body as written from i on */
-        uint32_t l_fast_done = x86_label_new(e);
+        /* iterations [T0, T1) run in a copy without the tests (no test
+         * exits in them), the others in the body as written:
+         *
+         *         if (T0 != 0) { n = T0; goto slow }
+         * fast:   n = T1; if (i < n) <copy without the tests>
+         *         n = nreal
+         * slow:   if (i >= n) goto out; <the body as written>
+         *         if (i < nreal) goto fast      ; (it ran up to T0)
+         */
+        uint32_t l_fast = x86_label_new(e), l_fast_done = x86_label_new(e);
+        uint32_t l_slow = x86_label_new(e), l_slow_first = x86_label_new(e);
+        uint32_t l_slow_done = x86_label_new(e);
         uint8_t *reach = body_reach(j, cb, unchecked);
         int completes;
         j->inline_budget -= cb->end - cb->start;
         j->versioned_loops++;
-        emit_checks_limit(j, checks, n_checks, &vars[1], &nreal);
-        var_store(j, &vars[1], RAX);
+        emit_checks_limit(j, checks, n_checks, &vars[1], &t1, &nreal);
         x86_test_rr(e, 1, RAX, RAX);
-        x86_jcc_fix(e, CC_E, FIX_LABEL, l_fast_done);
+        x86_jcc_fix(e, CC_NE, FIX_LABEL, l_slow_first);
+        x86_label_bind(e, l_fast);
+        var_load(j, RAX, &t1);
+        var_store(j, &vars[1], RAX);
+        cmp_i_n(j, &vars[0], &vars[1]);
+        x86_jcc_fix(e, CC_AE, FIX_LABEL, l_fast_done);
         ic.live_out = fast_live;
         ic.unchecked = unchecked;
         ic.reach = reach;
@@ -975,7 +1055,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
              * trip: compiled checksum 220 -> 140 ns (clang unrolls it too) */
             j->inline_budget -= 2 * (uint64_t)(cb->end - cb->start);
             j->unrolled_loops++;
-            emit_unrolled_copy(j, cb, &ic, r1_live, r2_live);
+            emit_unrolled_copy(j, cb, &ic, r1_live, r2_live, l_out);
             completes = 1;
         } else {
             completes = emit_loop_copy(j, cb, &ic, r1_live, r2_live);
@@ -985,17 +1065,30 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         x86_label_bind(e, l_fast_done);
         var_load(j, RAX, &nreal);
         var_store(j, &vars[1], RAX);
+        x86_label_bind(e, l_slow);
         cmp_i_n(j, &vars[0], &vars[1]);
         x86_jcc_fix(e, CC_AE, FIX_LABEL, l_out);
         ic.live_out = live_out;
         ic.unchecked = NULL;
         ic.reach = NULL;
-        ic.out_label = l_out;
+        ic.out_label = l_slow_done;
         free(reach);
+        free(fast_live);
+        free(unchecked);
+        if (!emit_loop_copy(j, cb, &ic, r1_live, r2_live))
+            x86_jmp_fix(e, FIX_LABEL, l_out);        /* a break */
+        x86_label_bind(e, l_slow_done);
+        cmp_i_n(j, &vars[0], &nreal);
+        x86_jcc_fix(e, CC_B, FIX_LABEL, l_fast);
+        x86_jmp_fix(e, FIX_LABEL, l_out);
+        x86_label_bind(e, l_slow_first);         /* rax = T0 */
+        var_store(j, &vars[1], RAX);
+        x86_jmp_fix(e, FIX_LABEL, l_slow);
+    } else {
+        free(fast_live);
+        free(unchecked);
+        emit_loop_copy(j, cb, &ic, r1_live, r2_live);
     }
-    free(fast_live);
-    free(unchecked);
-    emit_loop_copy(j, cb, &ic, r1_live, r2_live);
     x86_label_bind(e, l_out);
     var_load(j, RAX, &vars[0]);              /* iterations run */
     if (!ic.write_through && ic.n_promoted) {

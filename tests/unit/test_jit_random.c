@@ -99,6 +99,12 @@ struct gen {
          * an immediate uk or [uhi]): any of the eight compares, either
          * way of the jump leaving, negative steps, near the bound */
         int user, uslot, uimm, ualways, uswap, uret;
+        /* a guard on i that skips the exit's test (`if i >= g and E then
+         * break end`): an exit condition that holds up to some iteration
+         * then runs in the checked copy below T0, the fast copy above */
+        int uguard;
+        uint8_t ugop;
+        int32_t ugk;
         uint8_t uop;           /* BL_JGT .. BL_JSLE: the exit condition */
         int16_t ulo, uhi;
         int32_t ua, ub, uk, um;
@@ -467,6 +473,10 @@ static void plan_checks(struct gen *g, int cb)
     c->uret = below(5) ? 1 : (int)below(3);
     c->um = (int32_t)below(cb == F_CB1 ? 14 : 7) - 1;
     c->uk = (int32_t)(c->ua * c->um + c->ub + (int64_t)below(5) - 2);
+    static const uint8_t gops[] = {BL_JLT, BL_JGE, BL_JSLT, BL_JLE};
+    c->uguard = below(3) == 0;
+    c->ugop = gops[below(4)];
+    c->ugk = (int32_t)below(cb == F_CB1 ? 16 : 9) - 1;
 }
 
 /* the jump op whose condition is the negation of op's, and the one for
@@ -526,6 +536,8 @@ static void put_user_exit(struct gen *g, const struct check_plan *c, int base)
         }
     }
     uint8_t code = (uint8_t)(BL_JMP | op | (c->uimm ? BL_K : BL_X));
+    if (c->uguard)                           /* skip the test: to after the exit */
+        put(g, BL_JMP | c->ugop | BL_K, BL_R1, 0, c->ualways ? 3 : 4, c->ugk);
     if (c->ualways) {
         put(g, code, dst, c->uimm ? 0 : src, 2, c->uimm ? c->uk : 0);
     } else {

@@ -16,6 +16,8 @@
 
 #include "algos.h"
 #include "core/bpflua.h"
+#include "core/object.h"
+#include "jit/jit.h"
 
 static uint64_t now_ns(void)
 {
@@ -90,6 +92,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "side_bench: JIT %llu, native %llu\n", (unsigned long long)res.retval,
                     (unsigned long long)want);
             return 1;
+        }
+    }
+    if (getenv("SIDE_DUMP")) { /* SIDE_DUMP=file: the JIT's code, for objdump -b binary */
+        const struct bl_prog *p = &obj->progs[prog];
+        FILE *f = p->jit ? fopen(getenv("SIDE_DUMP"), "wb") : NULL;
+        if (f) {
+            fwrite(bl_jit_code_bytes(p->jit), 1, bl_jit_code_size(p->jit), f);
+            fclose(f);
         }
     }
     double *ratio = calloc((size_t)rounds, sizeof *ratio), nmin = 1e300, jmin = 1e300;
