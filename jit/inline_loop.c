@@ -70,6 +70,8 @@ static uint32_t static_callback(const struct jit *j, uint32_t pc)
 
 static void var_load(struct jit *j, int dst, const struct loop_var *v)
 {
+    if (v->reg == dst)
+        return;
     if (v->reg >= 0)
         x86_mov_rr(&j->e, 1, dst, v->reg);
     else
@@ -78,10 +80,82 @@ static void var_load(struct jit *j, int dst, const struct loop_var *v)
 
 static void var_store(struct jit *j, const struct loop_var *v, int src)
 {
+    if (v->reg == src)
+        return;
     if (v->reg >= 0)
         x86_mov_rr(&j->e, 1, v->reg, src);
     else
         x86_store_r(&j->e, 8, RSP, v->disp, src);
+}
+
+/* The instruction that last wrote reg before pc in pc's basic block (no
+ * jump lands in between), or UINT32_MAX. */
+static uint32_t block_def(const struct jit *j, uint32_t pc, uint32_t start, int reg)
+{
+    for (uint32_t i = pc; i > start;) {
+        if (j->is_target[i])
+            return UINT32_MAX;
+        i--;
+        if (i > start && bl_is_lddw(&j->insns[i - 1]))
+            i--;                             /* an lddw's second slot */
+        uint16_t use, def;
+        jit_use_def(j, i, start, -1, &use, &def);
+        if (def & (1u << reg))
+            return i;
+    }
+    return UINT32_MAX;
+}
+
+/* Is reg a constant 0 at pc (set by `mov reg, 0` in pc's basic block)? */
+static int block_zero(const struct jit *j, uint32_t pc, uint32_t start, int reg)
+{
+    uint32_t d = block_def(j, pc, start, reg);
+    return d != UINT32_MAX && jit_is_mov_zero(&j->insns[d]) && j->insns[d].dst == reg;
+}
+
+/* Does R3 hold Rr's value at pc: `mov r3, rR` in pc's basic block, rR not
+ * written since? */
+static int block_r3_is(const struct jit *j, uint32_t pc, uint32_t start, int r)
+{
+    uint32_t d = block_def(j, pc, start, BL_R3);
+    const struct bl_insn *in = d != UINT32_MAX ? &j->insns[d] : NULL;
+    return in && in->code == (BL_ALU64 | BL_MOV | BL_X) && in->off == 0 && in->src == r &&
+           block_def(j, pc, d + 1, r) == UINT32_MAX;
+}
+
+/* The x86 registers (bit x86 number) whose values the code around a
+ * bpf_loop at pc needs after it, as far as a loop inlined there could
+ * clobber them. In an inlined body with liveness: of R6-R9, those live
+ * after the call, and those the enclosing callback never writes (they
+ * hold values of the code around its loop, which that loop did not save);
+ * every register of the enclosing loops (their i, n, ctx and promoted
+ * slots); rbp and r12 (frame, env) always. Anywhere else, every
+ * callee-saved register. */
+static unsigned regs_needed_after(const struct jit *j, uint32_t pc)
+{
+    const struct inline_ctx *ic = j->inl;
+    unsigned need = 1u << RBP | 1u << R12;
+    if (!ic || !ic->live_out)
+        return need | 1u << RBX | 1u << R13 | 1u << R14 | 1u << R15;
+    uint16_t live = ic->live_out[pc - ic->start];
+    uint32_t f = jit_func_index(j, ic->start);
+    for (int r = BL_R6; r <= BL_R9; r++) {
+        int x = jit_register_map[r], touched = 0;
+        for (int k = 0; f != UINT32_MAX && k < j->funcs[f].n_saves; k++)
+            touched |= j->funcs[f].saves[k] == x;
+        if (!touched || (live & (1u << r)))
+            need |= 1u << x;
+    }
+    for (const struct inline_ctx *o = ic; o; o = o->outer) {
+        for (int v = 0; v < 3 && o->vars; v++)
+            if (o->vars[v].reg >= 0)
+                need |= 1u << o->vars[v].reg;
+        for (int k = 0; k < o->n_promoted; k++)
+            need |= 1u << o->slot_reg[k];
+        if (!o->live_out)
+            need |= 1u << RBX | 1u << R13 | 1u << R14 | 1u << R15;
+    }
+    return need;
 }
 
 /* What an inlined body does, for choosing where loop variables live. */
@@ -867,7 +941,7 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
  * ctx slots move into pool registers: reads become register moves, writes
  * also go through to memory when a load through another pointer might
  * read them (write-through), else once after the loop (write-back). */
-static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
+static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, uint32_t call_pc)
 {
     struct x86_emit *e = &j->e;
     j->inline_budget -= cb->end - cb->start;
@@ -986,13 +1060,21 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         nreal.disp = 8 * n_mem++;
         t1.disp = 8 * n_mem++;
     }
-    /* save the caller's values of what the body or the loop writes */
+    /* save the caller's values of what the body or the loop writes, those
+     * the code around the loop needs afterwards (regs_needed_after); the
+     * hoisted Rb ends the loop holding ctx, which it held before when the
+     * caller passed its own Rb as ctx (`mov r3, rb` before the call) */
+    unsigned need = regs_needed_after(j, call_pc);
+    uint32_t caller_start = j->inl ? j->inl->start : j->funcs[j->func_of[call_pc]].start;
+    if (hoist && block_r3_is(j, call_pc, caller_start, lead->dst))
+        need &= ~(1u << jit_register_map[lead->dst]);
     if (cb->uses_frame)
         saved[n_saved++] = RBP;
     for (int k = 0; k < cb->n_saves; k++)
-        saved[n_saved++] = cb->saves[k];
+        if (need & (1u << cb->saves[k]))
+            saved[n_saved++] = cb->saves[k];
     for (int k = 0; k < pool.next; k++)
-        if (callee_saved(pool.regs[k]))
+        if (callee_saved(pool.regs[k]) && (need & (1u << pool.regs[k])))
             saved[n_saved++] = pool.regs[k];
     for (int k = 0; k < n_saved; k++)
         x86_push(e, saved[k]);
@@ -1090,7 +1172,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth)
         emit_loop_copy(j, cb, &ic, r1_live, r2_live);
     }
     x86_label_bind(e, l_out);
-    var_load(j, RAX, &vars[0]);              /* iterations run */
+    if (!j->inl || !j->inl->live_out || (j->inl->live_out[call_pc - j->inl->start] & 1u << BL_R0))
+        var_load(j, RAX, &vars[0]);          /* iterations run (R0, when read) */
     if (!ic.write_through && ic.n_promoted) {
         /* write the promoted slots back (R2 is dead here: rsi is free) */
         if (vars[2].reg != RSI)
@@ -1134,15 +1217,20 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
     struct x86_emit *e = &j->e;
     uint32_t cb = static_callback(j, pc);
     const struct jfunc *inl = inline_candidate(j, cb);
+    /* flags set to 0 just before (`mov r4, 0`, as compiled): no test */
+    uint32_t caller_start = j->inl ? j->inl->start : j->funcs[j->func_of[pc]].start;
+    int flags_zero = block_zero(j, pc, caller_start, BL_R4);
     if (inl) {
         uint32_t l_done = x86_label_new(e), l_bad = x86_label_new(e);
-        x86_mov_ri(e, RAX, (uint64_t)(int64_t)-EINVAL);
-        x86_test_rr(e, 1, RCX, RCX);
-        x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
+        if (!flags_zero) {
+            x86_mov_ri(e, RAX, (uint64_t)(int64_t)-EINVAL);
+            x86_test_rr(e, 1, RCX, RCX);
+            x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
+        }
         x86_mov_rr(e, 0, RDI, RDI);
         x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
         x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
-        emit_inlined_loop(j, inl, inline_depth(j) + 1);
+        emit_inlined_loop(j, inl, inline_depth(j) + 1, pc);
         x86_jmp_fix(e, FIX_LABEL, l_done);
         x86_label_bind(e, l_bad);
         x86_mov_ri(e, RAX, (uint64_t)(int64_t)-E2BIG);

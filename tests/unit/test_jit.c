@@ -542,6 +542,21 @@ static void test_bpf_loop_verified(void **state)
         "mov %r4, 0\ncall 181\nldxdw %r0, [%r10-8]\nsub %r0, 1\nexit\n"
         "inner:\nldxdw %r3, [%r2]\nadd %r3, %r1\nstxdw [%r2], %r3\nmov %r0, 0\nexit\n";
     assert_true(trusted_text(nested, NULL, 0) == 7 * 36 * 1000 + 165);
+    /* three deep: c writes R6/R7, which b never touches (they hold main's
+     * values there, live after main's loop: c's loop must save them even
+     * though nothing in b reads them); b writes R9, which a never touches;
+     * each passes its own Rb as ctx (the hoisted Rb needs no saving) */
+    const char *deep3 =
+        "mov %r6, 66\nmov %r7, 77\nmov %r8, 88\nmov %r9, 99\nstdw [%r10-8], 0\nmov %r1, 3\n"
+        "lddw %r2, func:a\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r0, [%r10-8]\nmul %r0, 1000\nadd %r0, %r6\nadd %r0, %r7\nadd %r0, %r8\n"
+        "add %r0, %r9\nexit\n"
+        "a:\nmov %r8, %r2\nmov %r1, 4\nlddw %r2, func:b\nmov %r3, %r8\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r3, [%r8]\nadd %r3, 1\nstxdw [%r8], %r3\nmov %r0, 0\nexit\n"
+        "b:\nmov %r9, %r2\nmov %r1, 5\nlddw %r2, func:c\nmov %r3, %r9\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r3, [%r9]\nstxdw [%r9], %r3\nmov %r0, 0\nexit\n"
+        "c:\nmov %r6, %r2\nldxdw %r7, [%r6]\nadd %r7, %r1\nstxdw [%r6], %r7\nmov %r0, 0\nexit\n";
+    assert_int_equal(trusted_text(deep3, NULL, 0), 123 * 1000 + 66 + 77 + 88 + 99);
     /* a packet scan with early exit: the first zero byte at 1400 */
     static uint8_t pkt[1500];
     memset(pkt, 1, sizeof pkt);
