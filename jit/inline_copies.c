@@ -267,6 +267,25 @@ static int alu_to_form(struct jit *j, const struct bl_insn *in)
                 sc[n++] = both[k]->scale;
             }
         }
+        if (n == 3 && f.index < 0 && jit_has_form(j, in->src) && f.base != jit_register_map[in->src] &&
+            jit_register_map[in->src] != home) {
+            /* [b] + [x + y]: compute the source's form into its own
+             * register (it is read as a value anyway), then [b + src] */
+            value_loc(j, in->src);
+            g = form_of(j, in->src);
+            disp = (int64_t)f.disp + g.disp;
+            n = 0;
+            for (int k = 0; k < 2; k++) {
+                if (both[k]->base >= 0) {
+                    reg[n] = both[k]->base;
+                    sc[n++] = 1;
+                }
+                if (both[k]->index >= 0) {
+                    reg[n] = both[k]->index;
+                    sc[n++] = both[k]->scale;
+                }
+            }
+        }
         if (n != 2 || (sc[0] > 1 && sc[1] > 1) || disp < -(1 << 30) || disp > (1 << 30))
             return 0;
         int b = sc[0] == 1 ? 0 : 1;             /* the unscaled term is the base */
