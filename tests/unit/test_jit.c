@@ -557,6 +557,22 @@ static void test_bpf_loop_verified(void **state)
         "ldxdw %r3, [%r9]\nstxdw [%r9], %r3\nmov %r0, 0\nexit\n"
         "c:\nmov %r6, %r2\nldxdw %r7, [%r6]\nadd %r7, %r1\nstxdw [%r6], %r7\nmov %r0, 0\nexit\n";
     assert_int_equal(trusted_text(deep3, NULL, 0), 123 * 1000 + 66 + 77 + 88 + 99);
+    /* data + (i + a), all three in registers (ctx slots and i): the
+     * address is [data + r6] once r6 = i + a is computed */
+    static uint8_t bytes[32];
+    for (int k = 0; k < 32; k++)
+        bytes[k] = (uint8_t)(k * 7 + 3);
+    const char *three =
+        "stxdw [%r10-24], %r1\nstdw [%r10-16], 5\nstdw [%r10-8], 0\nmov %r1, 8\n"
+        "lddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -24\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r0, [%r10-8]\nexit\n"
+        "cb:\nmov %r9, %r2\nmov %r6, %r1\nldxdw %r3, [%r9+8]\nadd %r6, %r3\nldxdw %r1, [%r9]\n"
+        "add %r1, %r6\nldxb %r0, [%r1]\nldxdw %r7, [%r9+16]\nadd %r7, %r0\nstxdw [%r9+16], %r7\n"
+        "mov %r0, 0\nexit\n";
+    uint64_t want3 = 0;
+    for (int k = 5; k < 13; k++)
+        want3 += bytes[k];
+    assert_int_equal(trusted_text(three, bytes, sizeof bytes), want3);
     /* a packet scan with early exit: the first zero byte at 1400 */
     static uint8_t pkt[1500];
     memset(pkt, 1, sizeof pkt);
