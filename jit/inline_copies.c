@@ -469,3 +469,40 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
     jit_alias_clear(j);
     jit_emit_insn(j, pc);
 }
+
+/* instruction pc of the body as inline_hoist.c planned it: dst becomes a
+ * copy of the value computed before the loop, nothing (folded into
+ * another), or dst op= that value */
+void jit_emit_hoisted(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+{
+    const struct bl_insn *in = &j->insns[pc];
+    uint8_t kind = ic->hkind[pc - ic->start];
+    int d = in->dst, home = jit_register_map[d], h = ic->hreg[pc - ic->start];
+    if (kind == HOIST_SKIP)
+        return;
+    alias_release(j, home, d);
+    if (kind == HOIST_ALIAS) {
+        jit_alias_forget(j, d);
+        j->alias[d] = (int8_t)h;
+        return;
+    }
+    alias_materialize(j, d);                  /* d op= h, in d's own register */
+    switch (BL_OP(in->code)) {
+    case BL_MUL:
+        x86_imul_rr(&j->e, 1, home, h);
+        break;
+    case BL_ADD:
+        x86_alu_rr(&j->e, 1, ALU_ADD, home, h);
+        break;
+    case BL_OR:
+        x86_alu_rr(&j->e, 1, ALU_OR, home, h);
+        break;
+    case BL_AND:
+        x86_alu_rr(&j->e, 1, ALU_AND, home, h);
+        break;
+    default:
+        x86_alu_rr(&j->e, 1, ALU_XOR, home, h);
+        break;
+    }
+    jit_alias_forget(j, d);
+}

@@ -757,6 +757,8 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
             /* hoisted, a check proved never taken, or unreachable here */
         } else if (jit_dead_insn(j, ic, i)) {
             jit_alias_forget(j, j->insns[i].dst);
+        } else if (ic->hkind && ic->hkind[k]) {
+            jit_emit_hoisted(j, ic, i);
         } else {
             jit_emit_with_copies(j, ic, i);
         }
@@ -1038,6 +1040,17 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
             cand[best].score = -1;
         }
     }
+    /* values the body computes the same way every time: before the loop,
+     * in spare registers of the pool (inline_hoist.c) */
+    struct hoist_plan hp;
+    memset(&hp, 0, sizeof hp);
+    if (ic.n_promoted && pool.next < pool.n) {
+        pool.next += jit_hoist_plan(j, &ic, cb->start + (hoist ? 1 : 0), pool.regs + pool.next,
+                                    pool.n - pool.next, &hp);
+        ic.hkind = hp.kind;
+        ic.hreg = hp.reg;
+        j->hoisted_values += (uint32_t)hp.n_ops;
+    }
     /* loop versioning: when tests of the body are settled before the loop
      * (loop_checks.h), a copy of the body without them runs the first T
      * iterations, the body as written the rest; the real n waits in memory */
@@ -1088,6 +1101,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     x86_mov_rr(e, 1, RAX, RDI);              /* rax = n */
     for (int k = 0; k < ic.n_promoted; k++)
         x86_load(e, 8, 0, ic.slot_reg[k], RSI, ic.slot_off[k]);
+    jit_hoist_emit(j, &hp);
     if (vars[2].reg != RSI && need_ctx)
         var_store(j, &vars[2], RSI);
     if (hoist)
@@ -1183,6 +1197,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
                 x86_store_r(e, 8, RSI, ic.slot_off[k], ic.slot_reg[k]);
     }
     free(live_out);
+    jit_hoist_free(&hp);
     if (alloc)
         x86_alu_ri(e, 1, ALU_ADD, RSP, alloc);
     for (int k = n_saved; k-- > 0;)

@@ -25,6 +25,9 @@ unsigned bl_jit_versioned_loops(const struct bl_jit_code *code);
 /* Of those, the check-free copies that run the body twice per trip round
  * the loop (bodies that never break). */
 unsigned bl_jit_unrolled_loops(const struct bl_jit_code *code);
+/* Values of inlined loop bodies computed once before the loop
+ * (jit/inline_hoist.c), counted per copy of a loop. */
+unsigned bl_jit_hoisted_values(const struct bl_jit_code *code);
 /* The native code (bl_jit_code_size bytes), e.g. to disassemble it. */
 const void *bl_jit_code_bytes(const struct bl_jit_code *code);
 

@@ -113,6 +113,22 @@ struct inline_ctx {
     const uint8_t *unchecked;   /* per body insn: 1 a check dropped (never taken), 2 one always taken */
     const uint8_t *reach;     /* what this copy can reach, or NULL: all */
     int exits_jump;           /* an exit returning 0 jumps to cont0 (unrolled copies) */
+    /* per body insn: what inline_hoist.c made of it (HOIST_*), and the
+     * register of the value computed before the loop; NULL: nothing */
+    const uint8_t *hkind;
+    const int8_t *hreg;
+};
+
+/* inline_hoist.c: invariant values of an inlined body, computed before the loop */
+enum { HOIST_NONE, HOIST_ALIAS /* dst is a copy of reg */, HOIST_SKIP /* folded into
+       another */, HOIST_APPLY /* dst op= reg */ };
+#define HOIST_MAX 6
+struct hoist_plan {
+    uint8_t *kind;
+    int8_t *reg;
+    int n_regs;                 /* spare registers used (avail[0..n_regs)) */
+    int n_ops;
+    struct hoist_op { int8_t dst; uint8_t op, a_imm, b_imm; int32_t a, b; } ops[HOIST_MAX];
 };
 
 struct jit {
@@ -149,7 +165,7 @@ struct jit {
     struct { int8_t base, src; int16_t off; int32_t imm; } fwd[8];
     int n_fwd;
     uint64_t inline_budget;          /* instructions inlining may still add */
-    uint32_t versioned_loops, unrolled_loops;
+    uint32_t versioned_loops, unrolled_loops, hoisted_values;
     uint32_t fused_ja;               /* a `ja` the jump just emitted took over, or UINT32_MAX */
     char **errp;
     int failed;
@@ -198,6 +214,11 @@ uint32_t jit_thread_jump(const struct jit *j, const struct inline_ctx *ic, uint3
 int jit_r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
 int jit_falls_to_end(const struct inline_ctx *ic, uint32_t pc);
 
+int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t first,
+                   const int *avail, int n_avail, struct hoist_plan *hp);
+void jit_hoist_emit(struct jit *j, const struct hoist_plan *hp);
+void jit_hoist_free(struct hoist_plan *hp);
+
 /* inline_copies.c: liveness and copies in an inlined body */
 void jit_use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
                  uint16_t *use, uint16_t *def);
@@ -210,5 +231,6 @@ int jit_has_form(const struct jit *j, int r);
 void jit_alias_forget(struct jit *j, int r);
 void jit_alias_sync(struct jit *j, uint16_t live);
 void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc);
+void jit_emit_hoisted(struct jit *j, const struct inline_ctx *ic, uint32_t pc);
 
 #endif

@@ -94,6 +94,7 @@ struct bl_jit_code {
     uint64_t compile_ns;
     uint32_t versioned_loops;   /* inlined loops with a copy free of bounds checks */
     uint32_t unrolled_loops;    /* of those, the copies running the body twice per trip */
+    uint32_t hoisted_values;    /* loop-invariant values computed before inlined loops */
     uint64_t *entries;    /* native entries of the functions after main: the */
     size_t n_entries;     /*   callback values env->call accepts */
     uint32_t fast_off;    /* the fast entry, or 0: see emit_fast_entry */
@@ -611,6 +612,7 @@ static int compile(struct bl_prog *p, int raw,
     code->compile_ns = now_ns() - t0;
     code->versioned_loops = j.versioned_loops;
     code->unrolled_loops = j.unrolled_loops;
+    code->hoisted_values = j.hoisted_values;
 
     if (p->jit)
         bl_jit_free(p->jit);
@@ -749,6 +751,11 @@ unsigned bl_jit_versioned_loops(const struct bl_jit_code *code)
 unsigned bl_jit_unrolled_loops(const struct bl_jit_code *code)
 {
     return code ? code->unrolled_loops : 0;
+}
+
+unsigned bl_jit_hoisted_values(const struct bl_jit_code *code)
+{
+    return code ? code->hoisted_values : 0;
 }
 
 const void *bl_jit_code_bytes(const struct bl_jit_code *code)

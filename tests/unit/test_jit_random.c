@@ -792,7 +792,7 @@ static void generate(struct gen *g)
 
 /* inlined loops that got a copy free of bounds checks, in all programs,
  * and of those the copies that run their body twice per trip */
-static uint64_t versioned_loops, unrolled_loops;
+static uint64_t versioned_loops, unrolled_loops, hoisted_values;
 
 static int run_one(struct gen *g, uint64_t index, int also_raw)
 {
@@ -847,6 +847,7 @@ static int run_one(struct gen *g, uint64_t index, int also_raw)
         }
         if (!mode) {
             versioned_loops += bl_jit_versioned_loops(p->jit);
+            hoisted_values += bl_jit_hoisted_values(p->jit);
             unrolled_loops += bl_jit_unrolled_loops(p->jit);
         }
         struct bpflua_run_env jenv = {.obj = obj};
@@ -884,7 +885,7 @@ static void test_random_programs(void **state)
     static struct gen g;
     int failures = 0;
     uint64_t insns = 0;
-    versioned_loops = unrolled_loops = 0;
+    versioned_loops = unrolled_loops = hoisted_values = 0;
     print_message("seed 0x%llx, %llu programs\n", (unsigned long long)seed,
                   (unsigned long long)count);
     for (uint64_t k = 0; k < count && failures < 3; k++) {
@@ -895,14 +896,16 @@ static void test_random_programs(void **state)
             failures++;
     }
     print_message("%llu instructions in all, %llu loops versioned (bounds checks dropped from a "
-                  "copy), %llu of them unrolled\n", (unsigned long long)insns,
-                  (unsigned long long)versioned_loops, (unsigned long long)unrolled_loops);
+                  "copy), %llu of them unrolled, %llu values hoisted out of loops\n",
+                  (unsigned long long)insns, (unsigned long long)versioned_loops,
+                  (unsigned long long)unrolled_loops, (unsigned long long)hoisted_values);
     assert_int_equal(failures, 0);
     /* the versioned and unrolled paths must stay exercised: 1 program in
      * 20, and in 200, at least */
     if (!failures) {
         assert_true(versioned_loops * 20 >= count);
         assert_true(unrolled_loops * 200 >= count);
+        assert_true(hoisted_values * 200 >= count);
     }
 }
 
