@@ -113,6 +113,29 @@ static int block_zero(const struct jit *j, uint32_t pc, uint32_t start, int reg)
     return d != UINT32_MAX && jit_is_mov_zero(&j->insns[d]) && j->insns[d].dst == reg;
 }
 
+/* Is nr (R1) at the bpf_loop at pc known to be at most BL_MAX_LOOPS (so
+ * neither the u32 truncation nor the E2BIG test can change or stop it)?
+ * Yes when its last write in the block is `add r1, c` (0 <= c) after an
+ * unsigned `if r1 >= K goto` / `if r1 > K goto` whose fall-through leads
+ * there, with K + c small enough: the compiler's trip count. */
+static int block_nr_small(const struct jit *j, uint32_t pc, uint32_t start)
+{
+    uint32_t d = block_def(j, pc, start, BL_R1);
+    if (d == UINT32_MAX || d == start)
+        return 0;
+    const struct bl_insn *add = &j->insns[d];
+    if (add->code != (BL_ALU64 | BL_ADD | BL_K) || add->imm < 0)
+        return 0;
+    const struct bl_insn *jmp = &j->insns[d - 1];
+    if (j->is_target[d] || (d >= start + 2 && bl_is_lddw(&j->insns[d - 2])) ||
+        jmp->dst != BL_R1 || BL_SRC(jmp->code) != BL_K || jmp->imm < 0 ||
+        (jmp->code != (BL_JMP | BL_JGE | BL_K) && jmp->code != (BL_JMP | BL_JGT | BL_K)))
+        return 0;
+    /* falling through: r1 < K (jge) or r1 <= K (jgt), unsigned */
+    int64_t max = (int64_t)jmp->imm - (jmp->code == (BL_JMP | BL_JGE | BL_K)) + add->imm;
+    return max <= BL_MAX_LOOPS;
+}
+
 /* Does R3 hold Rr's value at pc: `mov r3, rR` in pc's basic block, rR not
  * written since? */
 static int block_r3_is(const struct jit *j, uint32_t pc, uint32_t start, int r)
@@ -1242,9 +1265,11 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
             x86_test_rr(e, 1, RCX, RCX);
             x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
         }
-        x86_mov_rr(e, 0, RDI, RDI);
-        x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
-        x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
+        if (!block_nr_small(j, pc, caller_start)) {
+            x86_mov_rr(e, 0, RDI, RDI);
+            x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
+            x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
+        }
         emit_inlined_loop(j, inl, inline_depth(j) + 1, pc);
         x86_jmp_fix(e, FIX_LABEL, l_done);
         x86_label_bind(e, l_bad);

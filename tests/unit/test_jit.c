@@ -573,6 +573,13 @@ static void test_bpf_loop_verified(void **state)
     for (int k = 5; k < 13; k++)
         want3 += bytes[k];
     assert_int_equal(trusted_text(three, bytes, sizeof bytes), want3);
+    /* nr bounded by a test before it: the JIT drops the E2BIG test only
+     * when the bound proves it cannot fire (here it can: 9,000,000) */
+    const char *big =
+        "stdw [%r10-8], 0\nmov %r1, 9000000\njge %r1, 9000001, skip\nadd %r1, 0\n"
+        "lddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\nexit\n"
+        "skip:\nmov %r0, 5\nexit\ncb:\nmov %r0, 0\nexit\n";
+    assert_int_equal(trusted_text(big, NULL, 0), (uint64_t)-E2BIG);
     /* a packet scan with early exit: the first zero byte at 1400 */
     static uint8_t pkt[1500];
     memset(pkt, 1, sizeof pkt);
