@@ -1438,6 +1438,22 @@ function G:place_records(recvars)
     while a and a.alias_of do a = a.alias_of end
     if a then sym.home = a.home end
   end
+  -- a mixed variable's slot (the map address) is not written when it
+  -- holds its own record and its buffer is not written when it holds a
+  -- map entry: both start zeroed, so that no verifier that merges the two
+  -- paths (ours, or the kernel's in a loop) reads them uninitialised
+  local f = self.f
+  for _, sym in ipairs(recvars or {}) do
+    if sym.rclass == "mixed" then
+      for o = 0, 8, 8 do f:st(8, R9, sym.slot + o, 0) end
+      local o = 0
+      while o < sym.rec.size do
+        local n = (sym.rec.size - o >= 8) and 8 or (sym.rec.size - o >= 4) and 4 or (sym.rec.size - o >= 2) and 2 or 1
+        f:st(n, R9, sym.home + o, 0)
+        o = o + n
+      end
+    end
+  end
 end
 
 -- copies `size` bytes of the area from offset src to offset dst
@@ -1520,13 +1536,13 @@ function G:rec_var_addr(sym, r, absent)
     f:ldx(8, r, R9, sym.slot)
     f:jcc("eq", r, nil, 0, absent or self.cb.fault)
   else
-    local own, done = f:label(), f:label()
-    f:ldx(8, r, R9, sym.slot + 8)
-    f:jcc("ne", r, nil, 0, own)
+    -- the map address when there is one, else the home buffer: one test
+    -- of one slot, so that a verifier that merges states at joins (ours in
+    -- loop bodies) never has to relate the slot to the flag at slot + 8
+    local done = f:label()
+    if absent then self:rec_var_present(sym, absent) end
     f:ldx(8, r, R9, sym.slot)
-    f:jcc("eq", r, nil, 0, absent or self.cb.fault)
-    f:ja(done)
-    f:place(own)
+    f:jcc("ne", r, nil, 0, done)
     f:mov(r, R9)
     f:alu("add", r, nil, sym.home)
     f:place(done)
@@ -1595,14 +1611,14 @@ function G:assign_rec(sym, e)
   local c = sym.rclass
   if e.ctor then
     self:fill_ctor(e, sym.home)
-    if c == "mixed" then f:st(8, R9, sym.slot + 8, 1) end
+    if c == "mixed" then f:st(8, R9, sym.slot, 0); f:st(8, R9, sym.slot + 8, 1) end
   elseif e.tag == "Id" then
     local y = e.sym
     if y == sym then return end
     local yc = y.rclass
     if yc == "own" then
       if sym.home ~= y.home then self:copy_area(sym.home, y.home, sym.rec.size) end
-      if c == "mixed" then f:st(8, R9, sym.slot + 8, 1) end
+      if c == "mixed" then f:st(8, R9, sym.slot, 0); f:st(8, R9, sym.slot + 8, 1) end
     elseif yc == "ref" then
       f:ldx(8, R1, R9, y.slot)
       f:stx(8, R9, sym.slot, R1)

@@ -10,7 +10,8 @@
 
 #define DRAIN_BUF_MIN 4096u
 
-static int drain_one(bpflua_object *obj, uint32_t i, struct bl_map *m, int keep)
+/* pops map i's oldest record into the log; 0 when empty, 1 when taken */
+static int pop_one(bpflua_object *obj, uint32_t i, struct bl_map *m, int keep)
 {
     struct bl_event_log *l = &obj->events;
     for (;;) {
@@ -42,6 +43,39 @@ static int drain_one(bpflua_object *obj, uint32_t i, struct bl_map *m, int keep)
         if (n < 0)
             return n;
         int rc = bl_events_add(obj, i, l->buf, (uint32_t)n, keep);
+        return rc < 0 ? rc : 1;
+    }
+}
+
+static int drain_one(bpflua_object *obj, uint32_t i, struct bl_map *m, int keep)
+{
+    int rc;
+    while ((rc = pop_one(obj, i, m, keep)) > 0) {
+    }
+    return rc;
+}
+
+/* the ring buffers' records in emit order: always the one with the
+ * oldest output sequence number next (numbers compared modulo 2^32) */
+static int drain_rings_in_order(bpflua_object *obj, int keep)
+{
+    for (;;) {
+        uint32_t best = 0, best_seq = 0;
+        int found = 0;
+        for (uint32_t i = 0; i < obj->n_maps; i++) {
+            struct bl_map *m = obj->map_rt[i];
+            uint32_t seq;
+            if (!m || obj->maps[i].type != BPFLUA_MAP_RINGBUF || !bl_ringbuf_next_seq(m, &seq))
+                continue;
+            if (!found || (int32_t)(seq - best_seq) < 0) {
+                best = i;
+                best_seq = seq;
+                found = 1;
+            }
+        }
+        if (!found)
+            return 0;
+        int rc = pop_one(obj, best, obj->map_rt[best], keep);
         if (rc < 0)
             return rc;
     }
@@ -62,10 +96,11 @@ int bl_events_drain(bpflua_object *obj, int keep)
             obj->events.unshown += bl_ringbuf_discard(m);
             continue;
         }
+        if (obj->maps[i].type == BPFLUA_MAP_RINGBUF)
+            continue; /* below, all buffers together */
         int rc = drain_one(obj, i, m, keep);
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return keep ? drain_rings_in_order(obj, keep) : 0;
 }
-

@@ -111,5 +111,6 @@ int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, ui
 int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap);
 uint64_t bl_ringbuf_take_dropped_impl(struct bl_map *m);
 uint64_t bl_ringbuf_discard_impl(struct bl_map *m);
+int bl_ringbuf_next_seq_impl(struct bl_map *m, uint32_t *seq);
 
 #endif

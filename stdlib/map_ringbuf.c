@@ -18,6 +18,12 @@
 #define RB_NO_WAKEUP 1u    /* BPF_RB_NO_WAKEUP */
 #define RB_FORCE_WAKEUP 2u /* BPF_RB_FORCE_WAKEUP */
 
+/* The order of outputs across every ring buffer of the thread: each
+ * record's second header word (the kernel's page offset, unused here)
+ * holds it, so a drain can give a run's events in emit order even when
+ * they went into several buffers (LANGUAGE.md: events "in order"). */
+static _Thread_local uint32_t rb_seq;
+
 struct ringbuf_map {
     struct bl_map map;
     uint64_t mask;
@@ -69,7 +75,7 @@ int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, ui
     }
     /* positions are multiples of 8 and the size of 4096s: a header never
      * wraps; the data wraps only at the end of the area */
-    uint32_t hdr[2] = {(uint32_t)size, 0};
+    uint32_t hdr[2] = {(uint32_t)size, ++rb_seq};
     size_t off = (size_t)(r->producer & r->mask);
     memcpy(r->data + off, hdr, sizeof hdr);
     if (off + RB_HDR_SIZE + size > r->mask + 1)
@@ -100,6 +106,21 @@ int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap)
     copy_out(r, r->consumer + RB_HDR_SIZE, buf, hdr[0]);
     r->consumer += bl_round8(RB_HDR_SIZE + hdr[0]);
     return (int)hdr[0];
+}
+
+int bl_ringbuf_next_seq_impl(struct bl_map *m, uint32_t *seq)
+{
+    struct ringbuf_map *r = as_ringbuf(m);
+    uint32_t hdr[2] = {0, 0};
+    while (r->consumer != r->producer) {
+        memcpy(hdr, r->data + (r->consumer & r->mask), sizeof hdr);
+        if (hdr[0]) {
+            *seq = hdr[1];
+            return 1;
+        }
+        r->consumer += RB_HDR_SIZE;
+    }
+    return 0;
 }
 
 uint64_t bl_ringbuf_discard_impl(struct bl_map *m)

@@ -336,6 +336,13 @@ int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap)
     return bl_ringbuf_pop_impl(m, buf, cap);
 }
 
+int bl_ringbuf_next_seq(struct bl_map *m, uint32_t *seq)
+{
+    if (!m || m->def.type != BPFLUA_MAP_RINGBUF)
+        return 0;
+    return bl_ringbuf_next_seq_impl(m, seq);
+}
+
 uint64_t bl_ringbuf_discard(struct bl_map *m)
 {
     if (!m || m->def.type != BPFLUA_MAP_RINGBUF)

@@ -76,6 +76,10 @@ int bl_map_update_cpus(struct bl_map *m, const void *key, const void *values, ui
  * skipped), -ENOSPC if cap is too small (the record stays). */
 int bl_ringbuf_output(struct bl_map *m, const void *data, uint64_t size, uint64_t flags);
 int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap);
+/* 1 and the oldest record's output sequence number (a count of outputs
+ * into every ring buffer of the thread) when one waits, else 0: a drain
+ * of several buffers takes their records in emit order. */
+int bl_ringbuf_next_seq(struct bl_map *m, uint32_t *seq);
 /* Outputs refused (-EAGAIN) since the last call; resets the count. */
 uint64_t bl_ringbuf_take_dropped(struct bl_map *m);
 /* Empties the buffer; returns how many (nonempty) records it held. */
