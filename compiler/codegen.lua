@@ -739,7 +739,7 @@ function G:jump_if(e, sense, l)
     if x.tag == "Index" then
       self:map_lookup_ptr(x)
       f:jcc(sense and "ne" or "eq", R0, nil, 0, l)
-    elseif x.tag == "Id" and x.sym.rclass ~= "own" then
+    elseif x.tag == "Id" and x.sym.rclass ~= "own" and x.sym.rclass ~= "shared" then
       if sense then
         local skip = f:label()
         self:rec_var_present(x.sym, skip)
@@ -1415,12 +1415,55 @@ local function rec_classes(fnnode, recvars)
       if c ~= cls[sym] then cls[sym] = c; changed = true end
     end
   end
-  for sym, list in pairs(assigns) do
-    sym.rclass = cls[sym] or "own"
-    -- `local b = a` of an own record, b never assigned again: the same buffer
+  for sym in pairs(assigns) do sym.rclass = cls[sym] or "own" end
+  -- Own records that take one another's value (`b = a`) name one record,
+  -- as Lua's tables: a field write through one is seen through the other,
+  -- and a later `a = R {...}` gives `a` a new record that `b` does not see.
+  -- A group of such variables whose every link is a declaration
+  -- `local b = a` where neither side is assigned anywhere else always names
+  -- one record: one buffer (alias_of). Any other group is "shared": each
+  -- member has a buffer and a slot holding the index of the member's buffer
+  -- its record is in now; a new record goes into a buffer that no other
+  -- member names (there is always one: n members, n buffers).
+  local parent = {}
+  local function find(x)
+    while parent[x] ~= x do x = parent[x] end
+    return x
+  end
+  local links = {}
+  for _, sym in ipairs(recvars or {}) do
+    if sym.rclass == "own" then
+      for _, e in ipairs(assigns[sym]) do
+        local x = strip(e)
+        if x.tag == "Id" and x.sym ~= sym and x.sym.rclass == "own" then
+          parent[sym] = parent[sym] or sym
+          parent[x.sym] = parent[x.sym] or x.sym
+          local ra, rb = find(sym), find(x.sym)
+          if ra ~= rb then parent[ra] = rb end
+          links[#links + 1] = { sym, x.sym }
+        end
+      end
+    end
+  end
+  local inexact = {}
+  for _, l in ipairs(links) do
+    if #assigns[l[1]] ~= 1 or #assigns[l[2]] ~= 1 then inexact[find(l[1])] = true end
+  end
+  local groups = {}
+  for _, sym in ipairs(recvars or {}) do
+    local root = parent[sym] and find(sym)
+    if root and inexact[root] then
+      local g = groups[root] or {}
+      groups[root] = g
+      g[#g + 1] = sym
+      sym.rclass, sym.group, sym.index = "shared", g, #g - 1
+    end
+  end
+  for _, sym in ipairs(recvars or {}) do
+    local list = assigns[sym]
     local only = #list == 1 and strip(list[1])
     if sym.rclass == "own" and only and only.tag == "Id" and only.sym ~= sym
-      and cls[only.sym] == "own" then
+      and only.sym.rclass == "own" then
       sym.alias_of = only.sym
     end
   end
@@ -1431,6 +1474,7 @@ function G:place_records(recvars)
   for _, sym in ipairs(recvars or {}) do
     local c = sym.rclass
     if c ~= "own" then sym.slot = self:alloc(c == "mixed" and 16 or 8) end
+    if c == "shared" then self.f:st(8, R9, sym.slot, sym.index) end
     if c ~= "ref" and not sym.alias_of then sym.home = self:alloc(sym.rec.size) end
   end
   for _, sym in ipairs(recvars or {}) do
@@ -1444,8 +1488,10 @@ function G:place_records(recvars)
   -- paths (ours, or the kernel's in a loop) reads them uninitialised
   local f = self.f
   for _, sym in ipairs(recvars or {}) do
-    if sym.rclass == "mixed" then
-      for o = 0, 8, 8 do f:st(8, R9, sym.slot + o, 0) end
+    if sym.rclass == "mixed" or sym.rclass == "shared" then
+      -- (shared: a member's buffer may be read through another member
+      -- before its own declaration has run, as far as a verifier knows)
+      if sym.rclass == "mixed" then for o = 0, 8, 8 do f:st(8, R9, sym.slot + o, 0) end end
       local o = 0
       while o < sym.rec.size do
         local n = (sym.rec.size - o >= 8) and 8 or (sym.rec.size - o >= 4) and 4 or (sym.rec.size - o >= 2) and 2 or 1
@@ -1510,7 +1556,7 @@ end
 function G:rec_var_present(sym, absent)
   local f = self.f
   local c = sym.rclass
-  if c == "own" then return end
+  if c == "own" or c == "shared" then return end
   if c == "mixed" then
     local present = f:label()
     f:ldx(8, R1, R9, sym.slot + 8)
@@ -1532,6 +1578,21 @@ function G:rec_var_addr(sym, r, absent)
   if c == "own" then
     f:mov(r, R9)
     f:alu("add", r, nil, sym.home)
+  elseif c == "shared" then
+    -- the buffer of the member whose index the slot holds
+    local g, done = sym.group, f:label()
+    f:ldx(8, r, R9, sym.slot)
+    for k = 1, #g - 1 do
+      local nxt = f:label()
+      f:jcc("ne", r, nil, k - 1, nxt)
+      f:mov(r, R9)
+      f:alu("add", r, nil, g[k].home)
+      f:ja(done)
+      f:place(nxt)
+    end
+    f:mov(r, R9)
+    f:alu("add", r, nil, g[#g].home)
+    f:place(done)
   elseif c == "ref" then
     f:ldx(8, r, R9, sym.slot)
     f:jcc("eq", r, nil, 0, absent or self.cb.fault)
@@ -1604,11 +1665,68 @@ function G:free_operand(op)
   if op.t then self:free(op.t) end
 end
 
+-- shared record variable sym: its slot := the index of a buffer of its
+-- group that no other member names
+function G:choose_buffer(sym)
+  local f = self.f
+  local g, chosen = sym.group, f:label()
+  for k = 0, #g - 1 do
+    local nxt = f:label()
+    for _, u in ipairs(g) do
+      if u ~= sym then
+        f:ldx(8, R1, R9, u.slot)
+        f:jcc("eq", R1, nil, k, nxt)
+      end
+    end
+    f:st(8, R9, sym.slot, k)
+    f:ja(chosen)
+    f:place(nxt)
+  end
+  f:st(8, R9, sym.slot, sym.index) -- not reached: n - 1 others name at most n - 1 buffers
+  f:place(chosen)
+end
+
+-- copies `size` bytes from the address in register src to area offset dst
+function G:copy_from_reg(dst, src, size)
+  local f = self.f
+  local o = 0
+  while o < size do
+    local n = (size - o >= 8) and 8 or (size - o >= 4) and 4 or (size - o >= 2) and 2 or 1
+    f:ldx(n, R1, src, o)
+    f:stx(n, R9, dst + o, R1)
+    o = o + n
+  end
+end
+
 -- record variable sym := record expression e
 function G:assign_rec(sym, e)
   local f = self.f
   e = strip(e)
   local c = sym.rclass
+  if c == "shared" then
+    if e.tag == "Id" then
+      -- the same record: the other member's buffer index
+      if e.sym ~= sym then
+        f:ldx(8, R1, R9, e.sym.slot)
+        f:stx(8, R9, sym.slot, R1)
+      end
+      return
+    end
+    -- a new record: built in a scratch buffer (its fields may read sym),
+    -- then copied into a buffer no other member names
+    local buf = self:alloc(sym.rec.size)
+    self:fill_ctor(e, buf)
+    self:choose_buffer(sym)
+    self:rec_var_addr(sym, R2)
+    local o, size = 0, sym.rec.size
+    while o < size do
+      local n = (size - o >= 8) and 8 or (size - o >= 4) and 4 or (size - o >= 2) and 2 or 1
+      f:ldx(n, R1, R9, buf + o)
+      f:stx(n, R2, o, R1)
+      o = o + n
+    end
+    return
+  end
   if e.ctor then
     self:fill_ctor(e, sym.home)
     if c == "mixed" then f:st(8, R9, sym.slot, 0); f:st(8, R9, sym.slot + 8, 1) end
@@ -1616,8 +1734,13 @@ function G:assign_rec(sym, e)
     local y = e.sym
     if y == sym then return end
     local yc = y.rclass
-    if yc == "own" then
-      if sym.home ~= y.home then self:copy_area(sym.home, y.home, sym.rec.size) end
+    if yc == "own" or yc == "shared" then
+      if yc == "shared" then
+        self:rec_var_addr(y, R2)
+        self:copy_from_reg(sym.home, R2, sym.rec.size)
+      elseif sym.home ~= y.home then
+        self:copy_area(sym.home, y.home, sym.rec.size)
+      end
       if c == "mixed" then f:st(8, R9, sym.slot, 0); f:st(8, R9, sym.slot + 8, 1) end
     elseif yc == "ref" then
       f:ldx(8, R1, R9, y.slot)
@@ -2095,11 +2218,27 @@ function G:stat(s)
     for i, e in ipairs(s.exprs) do
       if not (s.targets[i] and s.targets[i].rec_target) then vals[i] = self:eval_value(e) end
     end
+    -- `a, b = b, a` of records: every right side is read before any
+    -- record target changes (a copy of the slot of each variable read)
+    local snap = {}
+    local nrec = 0
+    for _, t in ipairs(s.targets) do if t.rec_target then nrec = nrec + 1 end end
+    if nrec > 1 then
+      for i, t in ipairs(s.targets) do
+        local x = t.rec_target and s.exprs[i] and strip(s.exprs[i])
+        if x and x.tag == "Id" and (x.sym.rclass == "shared" or x.sym.rclass == "ref") then
+          local tmp = self:alloc(8)
+          f:ldx(8, R1, R9, x.sym.slot)
+          f:stx(8, R9, tmp, R1)
+          snap[i] = { tag = "Id", sym = setmetatable({ slot = tmp }, { __index = x.sym }) }
+        end
+      end
+    end
     for i = #s.targets, 1, -1 do
       local t = s.targets[i]
       local v = vals[i] or { isnil = true }
       if t.rec_target then
-        self:assign_rec(t.sym, s.exprs[i])
+        self:assign_rec(t.sym, snap[i] or s.exprs[i])
       elseif t.field then
         local rv = self:treg(v.t, R1)
         local op = keys[i]

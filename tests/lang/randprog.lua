@@ -452,7 +452,7 @@ function M.generate_v1(seed)
         if rnd(2) == 1 then
           out(indent, "hi[" .. name .. "." .. pick(KR.fields).name .. " & 7] = (hk[" .. name .. "] and 1 or 0) + " .. expr(1))
         end
-      elseif r == 19 and #orecs > 0 and loops == 0 then
+      elseif r == 19 and #orecs > 0 then
         -- `local b = a`: another name for the same record
         local o = pick(orecs)
         local name = "r" .. nv
