@@ -452,6 +452,11 @@ function Checker:index_expr(e)
       if fld and self.fn and self.fn.kind == "tc" and not sym.param then
         e.skb = fld
         return "int"
+      elseif fld and self.fn and sym.param and not self.fn.is_prog then
+        -- a local function's packet: its callers must be tc programs
+        e.skb = fld
+        self.fn.skb_use = self.fn.skb_use or name
+        return "int"
       elseif fld then
         self:err(e, "pkt." .. name .. " is a field of tc programs' socket buffer",
           sym.param and "read it in the program and pass it as an argument"
@@ -622,6 +627,16 @@ function Checker:call(e, as_stat)
       self.fn.calls[#self.fn.calls + 1] = { fn = fn, node = e, depth = self.loop_depth }
     end
     self:check_args(e, e.args, #fn.params, "'" .. fn.name .. "'", fn.params)
+    if fn.skb_use and self.fn and fn ~= self.fn then
+      -- the callee reads or writes socket-buffer fields of its packet
+      if not self.fn.is_prog then
+        self.fn.skb_use = self.fn.skb_use or fn.skb_use
+      elseif self.fn.kind ~= "tc" then
+        self:err(e, "'" .. fn.name .. "' uses the socket-buffer field " .. fn.skb_use
+          .. " of its packet, which only tc programs have",
+          "call it from a function tc.NAME(pkt), or pass the value as an argument")
+      end
+    end
     if fn == self.fn then
       self:err(e, "recursion is not allowed", "eBPF has no recursion: rewrite it with a for loop")
       return "err"
@@ -1236,11 +1251,13 @@ function Checker:target(t)
       obj.sym = sym
       local name = t[2].tag == "String" and t[2].value
       local fld = name and skb_fields[name]
-      if fld and self.fn and self.fn.kind == "tc" and not sym.param then
+      local in_func = fld and self.fn and sym.param and not self.fn.is_prog
+      if fld and self.fn and (self.fn.kind == "tc" and not sym.param or in_func) then
         if not fld.rw then
-          self:err(t, "pkt." .. name .. " is read-only", "only pkt.mark and pkt.priority can be written")
+          self:err(t, obj.name .. "." .. name .. " is read-only", "only pkt.mark and pkt.priority can be written")
           return
         end
+        if in_func then self.fn.skb_use = self.fn.skb_use or name end
         t.skb = fld
         t.target_ty = "int"
         t.name = "pkt." .. name
@@ -1599,14 +1616,26 @@ function Checker:map_decl(id, e)
 end
 
 -- is `name` used as a packet (name:method(...) or #name) anywhere in `node`?
-local function uses_as_packet(node, name)
+local function uses_as_packet(node, name, scope)
   if type(node) ~= "table" then return false end
+  -- passed on as the packet argument of a local function declared before
+  if node.tag == "Call" and node[1] and node[1].tag == "Id" and scope then
+    local callee = scope[node[1].name]
+    local pi = callee and callee.kind == "fn" and callee.fn and callee.fn.pkt_param
+    local a = pi and node.args and node.args[pi]
+    if a and a.tag == "Id" and a.name == name then return true end
+  end
   if (node.tag == "Invoke" or (node.tag == "Unop" and node.op == "#"))
     and node[1] and node[1].tag == "Id" and node[1].name == name then
     return true
   end
+  -- p.mark and the other socket-buffer fields (tc programs' packets)
+  if node.tag == "Index" and node[1] and node[1].tag == "Id" and node[1].name == name
+    and node[2] and node[2].tag == "String" and skb_fields[node[2].value] then
+    return true
+  end
   for k, v in pairs(node) do
-    if type(v) == "table" and k ~= "sym" and uses_as_packet(v, name) then return true end
+    if type(v) == "table" and k ~= "sym" and uses_as_packet(v, name, scope) then return true end
   end
   return false
 end
@@ -1636,7 +1665,7 @@ function Checker:func(s, is_prog, name, sym, kind)
     for _, p in ipairs(s.params) do
       if p.tag == "Vararg" then
         self:err(p, "'...' is not supported", "declare the parameters by name")
-      elseif uses_as_packet(s.body, p.name) and not fn.pkt_param then
+      elseif uses_as_packet(s.body, p.name, self.scope) and not fn.pkt_param then
         -- a parameter read with p:u8(...) or #p is the packet
         fn.params[#fn.params + 1] = self:declare(p, { kind = "pkt", param = true })
         fn.pkt_param = #fn.params

@@ -2656,7 +2656,11 @@ function G:function_body(fn, f, is_prog, prefix)
   local saved = { self.fctx, self.area, self.f, self.cb, self.temps }
   self.fctx = fctx
   local is_tc = is_prog and fn.kind == "tc"
-  local first = is_tc and OFF_CTX + 8 or OFF_FIRST
+  -- a local function that reads or writes its packet's socket-buffer
+  -- fields (called from tc programs only) keeps the context pointer at
+  -- OFF_CTX too, copied from its caller's area
+  local skb_func = not is_prog and fn.pkt_param and fn.skb_use
+  local first = (is_tc or skb_func) and OFF_CTX + 8 or OFF_FIRST
   self.area = { top = first, max = first }
   self.is_tc = is_tc
   self.f = f
@@ -2693,6 +2697,10 @@ function G:function_body(fn, f, is_prog, prefix)
       f:stx(8, R9, OFF_DATA, R3)
       f:ldx(8, R3, R2, OFF_END)
       f:stx(8, R9, OFF_END, R3)
+      if skb_func then
+        f:ldx(8, R3, R2, OFF_CTX)
+        f:stx(8, R9, OFF_CTX, R3)
+      end
     end
     for i, p in ipairs(fn.params) do
       if p.kind == "pkt" then

@@ -241,6 +241,11 @@ function M.generate_v1(seed)
   out(0, "local evn = map.ringbuf { size = 4096 }")
   out(0, "local evv = map.ringbuf { size = " .. pick { 4096, 16384 } .. " }")
 
+  -- a local function using its packet's socket-buffer fields (tc callers only)
+  out(0, "local function sk(p, a)")
+  out(1, "p." .. pick { "mark", "priority" } .. " = p." .. pick { "mark", "priority" } .. " " .. pick { "+", "~", "*" } .. " a")
+  out(1, "return p." .. pick { "mark", "priority", "protocol", "ifindex" } .. " " .. pick { "+", "-", "|" } .. " #p")
+  out(0, "end")
   local vars, orecs -- integer variables, own record variables {name=, rt=}
   local is_tc = false
   local loops = 0
@@ -412,7 +417,7 @@ function M.generate_v1(seed)
         out(indent, "evn:emit(" .. expr(2) .. ")")
       elseif r == 16 and is_tc then
         local fld = pick { "mark", "priority" }
-        out(indent, "pkt." .. fld .. " = " .. pick { expr(2), "pkt." .. fld .. " + " .. expr(1) })
+        out(indent, "pkt." .. fld .. " = " .. pick { expr(2), "pkt." .. fld .. " + " .. expr(1), "sk(pkt, " .. expr(1) .. ")" })
       elseif r == 17 and hval_rec and rnd(2) == 1 then
         local acc = pick(vars)
         local kf, vf = pick(KR.fields).name, pick(VR.fields).name
