@@ -163,14 +163,39 @@ static int cmp_value_desc(const void *a, const void *b)
     return cmp_key(a, b);
 }
 
+/* The object the maps' records and LPM keys come from (set by live_loop):
+ * such keys and values are shown as --dump-maps shows them. */
+static const bpflua_object *g_layouts;
+
+/* the layouts of map m's keys and values; 0 when the object does not
+ * describe the map as the kernel has it */
+static int map_layouts(const struct bl_attach_map_info *m, struct bl_vlayout *kl,
+                       struct bl_vlayout *vl)
+{
+    struct bpflua_map_spec spec;
+    int mi = g_layouts ? bpflua_map_find(g_layouts, m->name) : -1;
+    if (mi < 0 || bpflua_map_spec(g_layouts, (size_t)mi, &spec) != 0 ||
+        spec.key_size != m->key_size || spec.value_size != m->value_size)
+        return 0;
+    bl_key_layout(g_layouts, &spec, kl);
+    bl_value_layout(g_layouts, &spec, vl);
+    return 1;
+}
+
 static int value_is_int(const struct bl_attach_map_info *m)
 {
+    struct bl_vlayout kl, vl;
+    if (map_layouts(m, &kl, &vl) && vl.kind == BL_V_RECORD)
+        return 0;
     return m->value_size == 1 || m->value_size == 2 || m->value_size == 4 ||
            m->value_size == 8;
 }
 
 static int key_is_int(const struct bl_attach_map_info *m)
 {
+    struct bl_vlayout kl, vl;
+    if (map_layouts(m, &kl, &vl) && (kl.kind == BL_V_RECORD || kl.kind == BL_V_LPM))
+        return 0;
     return m->key_size == 1 || m->key_size == 2 || m->key_size == 4 || m->key_size == 8;
 }
 
@@ -303,9 +328,26 @@ static void fmt_hex(char *out, const unsigned char *p, size_t n, int quoted)
     *o = '\0';
 }
 
+/* a record or LPM key as --dump-maps prints it (JSON: an object or a
+ * string); 0 when the layout does not say */
+static int fmt_layout(char *out, const struct bl_vlayout *l, const void *buf, int json)
+{
+    if (l->kind != BL_V_RECORD && l->kind != BL_V_LPM)
+        return 0;
+    struct bl_text t = {0};
+    int rc = json ? bl_vjson(&t, l, buf) : bl_vtext(&t, l, buf);
+    if (rc == 0 && t.buf)
+        snprintf(out, TEXT_MAX, "%s", t.buf);
+    free(t.buf);
+    return rc == 0 && t.buf;
+}
+
 static void fmt_key(char *out, const struct bl_attach_map_info *m, const unsigned char *k,
                     int json)
 {
+    struct bl_vlayout kl, vl;
+    if (map_layouts(m, &kl, &vl) && fmt_layout(out, &kl, k, json))
+        return;
     if (!key_is_int(m)) {
         fmt_hex(out, k, m->key_size, json);
         return;
@@ -324,6 +366,9 @@ static void fmt_key(char *out, const struct bl_attach_map_info *m, const unsigne
 static void fmt_value(char *out, const struct bl_attach_map_info *m, const struct entry *e,
                       int json)
 {
+    struct bl_vlayout kl, vl;
+    if (e->raw && map_layouts(m, &kl, &vl) && fmt_layout(out, &vl, e->raw, json))
+        return;
     if (!value_is_int(m)) {
         if (e->raw)
             fmt_hex(out, e->raw, m->value_size, json);
@@ -558,6 +603,7 @@ static int live_loop(struct bl_attachment *a, const bpflua_object *layouts, doub
     FILE *f = stdout;
     int tty = !json && isatty(STDOUT_FILENO);
     size_t nmaps = bl_attachment_map_count(a);
+    g_layouts = layouts;
     struct ev_out *eo = calloc(1, sizeof *eo);
     char *everr = NULL;
     struct bl_event_reader *ev = eo ? bl_event_reader_new(a, layouts, print_event, eo, &everr) : NULL;

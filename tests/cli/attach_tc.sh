@@ -74,6 +74,27 @@ if start "$TMP/tc_drop.o" --dev "$DEVA" --egress --interval 0.1; then
     stop TERM || fail "stop: $?"
 fi
 
+# ---- 1c. record keys and values, LPM keys: shown field by field, as --dump-maps ---------------
+# 10.198.0.2 as pkt:be32 reads it is 180748290; UDP is protocol 17
+if start "$SRC/tests/attach/tc_flows.lua" --dev "$DEVA" --egress --json --interval 0.1; then
+    a_to_b 3
+    wait_json '"key":\{"daddr":180748290,"proto":17\},"value":\{"packets":3,"bytes":[0-9]+\}' &&
+        ok "record keys and values field by field (JSON)" ||
+        fail "records: $(tail -1 "$TMP/out.json")"
+    grep -q '"key":"10.198.0.0/30","value":7' "$TMP/out.json" && ok "LPM key as a.b.c.d/len (JSON)" ||
+        fail "lpm: $(tail -1 "$TMP/out.json")"
+    stop TERM || fail "stop: $?"
+fi
+if start "$SRC/tests/attach/tc_flows.lua" --dev "$DEVA" --egress --interval 0.1; then
+    a_to_b 2
+    for _ in $(seq 100); do grep -q '{daddr=180748290,proto=17}  *{packets=2,' "$TMP/out.json" && break; sleep 0.05; done
+    grep -q '{daddr=180748290,proto=17}  *{packets=2,' "$TMP/out.json" && ok "record keys and values field by field (text)" ||
+        fail "records (text): $(grep -A3 flows "$TMP/out.json" | tail -4)"
+    grep -qE '10.198.0.0/30 +7( |$)' "$TMP/out.json" && ok "LPM key as a.b.c.d/len (text)" ||
+        fail "lpm (text): $(grep -A3 nets "$TMP/out.json" | tail -4)"
+    stop TERM || fail "stop: $?"
+fi
+
 # ---- 2. ingress is the default for a tc program ----------------------------------------------
 N=6
 if start "$TMP/tc_drop.o" --dev "$DEVA" --json --interval 0.1; then
