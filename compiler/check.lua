@@ -133,19 +133,26 @@ local function rec_var(e)
   return e and e.tag == "Id" and e.sym and e.sym.kind == "var" and is_rec(e.sym.ty) and e.sym or nil
 end
 
+-- a record variable or a nil-able integer variable (tests prove both present)
+local function nilable_var(e)
+  e = strip(e)
+  return e and e.tag == "Id" and e.sym and e.sym.kind == "var"
+    and (is_rec(e.sym.ty) or e.sym.ty == "nilint") and e.sym or nil
+end
+
 -- the record variables proven present when condition c is `sense`
 function Checker:cond_facts(c, sense, out)
   out = out or {}
   c = strip(c)
   if not c then return out end
-  local sym = rec_var(c)
+  local sym = nilable_var(c)
   if sym then
     if sense then out[#out + 1] = sym end
   elseif c.tag == "Unop" and c.op == "not" then
     self:cond_facts(c[1], not sense, out)
   elseif c.tag == "Op" and (c.op == "==" or c.op == "~=") then
     local a, b = strip(c[1]), strip(c[2])
-    local v = (b.tag == "Nil" and rec_var(a)) or (a.tag == "Nil" and rec_var(b))
+    local v = (b.tag == "Nil" and nilable_var(a)) or (a.tag == "Nil" and nilable_var(b))
     if v and (c.op == "~=") == sense then out[#out + 1] = v end
   elseif c.tag == "Op" and c.op == "and" and sense then
     self:cond_facts(c[1], true, out)
@@ -362,6 +369,9 @@ function Checker:id_expr(e)
       end
       if sym.ty == "nilrec" and self.flow.nonnil[sym] then return "rec" end
     end
+    -- a nil-able integer that a test proved present is an integer there
+    -- (`local n = m[k]; if n then m[k] = n + 1 end`), as Lua runs it
+    if sym.ty == "nilint" and self.flow.nonnil[sym] and not e.nil_test then return "int" end
     return sym.ty
   elseif k == "const" then
     e.k = sym.value
@@ -1070,8 +1080,12 @@ function Checker:stat(s)
         end
       end
     end
-    for _, t in ipairs(s.targets) do
+    for i, t in ipairs(s.targets) do
       if t.map_target then self:stored(t.map, s) end
+      -- a nil-able integer variable is present after it is given an integer
+      if t.tag == "Id" and t.sym and t.sym.kind == "var" and t.sym.ty == "nilint" then
+        self.flow.nonnil[t.sym] = (types[i] == "int") or nil
+      end
     end
   elseif tag == "CallStat" then
     local c = s[1]
