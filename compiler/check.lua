@@ -371,6 +371,7 @@ function Checker:id_expr(e)
     end
     -- a nil-able integer that a test proved present is an integer there
     -- (`local n = m[k]; if n then m[k] = n + 1 end`), as Lua runs it
+    if sym.untyped then sym.used_untyped = true end
     if sym.ty == "nilint" and self.flow.nonnil[sym] and not e.nil_test then return "int" end
     return sym.ty
   elseif k == "const" then
@@ -1021,6 +1022,9 @@ function Checker:stat(s)
         self:err(id, "attribute <" .. id.attrib .. "> is not supported", "only <const> is accepted (and ignored)")
       end
       local sym = self:new_var(id, types[i] or "nilint")
+      -- `local s` with no value: it takes the type of its first assignment
+      -- when that is a record (`if c then s = m[a] else s = m[b] end`)
+      if not (s.exprs and s.exprs[i]) then sym.untyped = true end
       if is_rec(types[i]) then
         sym.rec = s.exprs[i].rec
         self:bind_ref(sym, s.exprs[i], types[i])
@@ -1067,6 +1071,15 @@ function Checker:stat(s)
           self:err(e or t, "cannot assign " .. describe(ty) .. " to '" .. (t.name or "?") .. "', which holds " .. describe("nilint"),
             "a variable keeps the type of its first value; declare a new local")
         end
+      elseif t.target_ty and is_rec(ty) and t.tag == "Id" and t.sym and t.sym.untyped
+        and not t.sym.used_untyped and t.sym.fn == self.fn then
+        -- the first value of a `local s` declared without one: a record variable
+        local sym = t.sym
+        sym.ty, sym.rec, sym.untyped, sym.decl_nil = "nilrec", e.rec, nil, true
+        t.rec_target, t.target_ty = true, nil
+        sym.reassigned = true
+        self.fn.recvars[#self.fn.recvars + 1] = sym
+        self:bind_ref(sym, e, ty)
       elseif t.target_ty and is_rec(ty) then
         self:err(e, "cannot assign a record to '" .. (t.name or "?") .. "', which holds " .. describe(t.target_ty),
           "declare a new local for the record")
@@ -1085,6 +1098,7 @@ function Checker:stat(s)
       -- a nil-able integer variable is present after it is given an integer
       if t.tag == "Id" and t.sym and t.sym.kind == "var" and t.sym.ty == "nilint" then
         self.flow.nonnil[t.sym] = (types[i] == "int") or nil
+        if types[i] == "int" or types[i] == "nilint" then t.sym.untyped = nil end
       end
     end
   elseif tag == "CallStat" then

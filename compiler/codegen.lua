@@ -1406,6 +1406,8 @@ local function rec_classes(fnnode, recvars)
     return "ref"
   end
   for sym, list in pairs(assigns) do if #list == 0 then cls[sym] = "ref" end end -- pairs variables
+  -- `local s` declared without a value: nil until assigned, so never "own"
+  for sym in pairs(assigns) do if sym.decl_nil then cls[sym] = "ref" end end
   local changed = true
   while changed do
     changed = false
@@ -1701,8 +1703,14 @@ end
 -- record variable sym := record expression e
 function G:assign_rec(sym, e)
   local f = self.f
-  e = strip(e)
+  e = e and strip(e)
   local c = sym.rclass
+  if e == nil then
+    -- `local s` without a value: nil
+    f:st(8, R9, sym.slot, 0)
+    if c == "mixed" then f:st(8, R9, sym.slot + 8, 0) end
+    return
+  end
   if c == "shared" then
     if e.tag == "Id" then
       -- the same record: the other member's buffer index
