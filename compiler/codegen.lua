@@ -2167,7 +2167,27 @@ local function var_size(sym) return sym.ty == "nilint" and 16 or 8 end
 
 function G:block(b)
   local mark = self.area.top
-  for _, s in ipairs(b) do self:stat(s) end
+  local refs
+  for _, s in ipairs(b) do
+    self:stat(s)
+    if s.tag == "Local" then
+      for _, id in ipairs(s.names) do
+        local sym = id.sym
+        if sym and is_rec(sym.ty) and (sym.rclass == "ref" or sym.rclass == "mixed") then
+          refs = refs or {}
+          refs[#refs + 1] = sym
+        end
+      end
+    end
+  end
+  -- record references end with their block: their slots go back to 0, so
+  -- that the paths where the lookup found an entry and where it did not
+  -- meet again in one state (the kernel compares dead slots too, and a
+  -- loop body would be verified once per combination otherwise)
+  for _, sym in ipairs(refs or {}) do
+    self.f:st(8, R9, sym.slot, 0)
+    if sym.rclass == "mixed" then self.f:st(8, R9, sym.slot + 8, 0) end
+  end
   self.area.top = mark
 end
 

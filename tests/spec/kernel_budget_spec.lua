@@ -1,7 +1,8 @@
 -- kernel_budget_spec.lua: the Linux verifier's cost for compiled programs
 -- stays within a budget of 100,000 processed instructions, a tenth of its
 -- 1,000,000 limit, for every program in tests/lang/ and every program that
--- tests/lang/randprog.lua generates for seeds 1..200. The count is the
+-- tests/lang/randprog.lua generates for seeds 1..200 (and generate_v1,
+-- the version-1 programs, for seeds 1..100). The count is the
 -- kernel's own ("processed N insns" of a load at log level BPF_LOG_STATS,
 -- p:kernel_cost()).
 --
@@ -16,6 +17,7 @@ package.path = SRC .. "/tests/lang/?.lua;" .. package.path
 
 local BUDGET = 100000
 local SEEDS = 200
+local V1_SEEDS = 100
 
 local okb, bpf = pcall(require, "bpf")
 local have_bpf = okb and type(bpf) == "table" and bpf.compile ~= nil
@@ -87,5 +89,16 @@ describe("the kernel verifier's cost", function()
       if w > worst then worst, at = w, "seed " .. seed .. " " .. prog end
     end
     print(string.format("randprog 1..%d: largest %d insns (%s), kernel %s", SEEDS, worst, at, release()))
+  end)
+
+  it("stays within " .. BUDGET .. " processed insns for version-1 randprog seeds 1.." .. V1_SEEDS, function()
+    if skip() then return end
+    local randprog = require "randprog"
+    local worst, at = 0, "-"
+    for seed = 1, V1_SEEDS do
+      local w, prog = check(randprog.generate_v1(seed), "v1rand" .. seed .. ".lua")
+      if w > worst then worst, at = w, "seed " .. seed .. " " .. prog end
+    end
+    print(string.format("randprog v1 1..%d: largest %d insns (%s), kernel %s", V1_SEEDS, worst, at, release()))
   end)
 end)
