@@ -422,6 +422,12 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
             break;
         int slot =
             jit_promoted_reg(j, in->src, mode == BL_MEMSX ? 0 : jit_size_of(in->code), in->off);
+        if (in->src == d && al[d] >= 0 && slot < 0) {
+            /* `ldx d, [d]` with d a copy: the address as a form, so that
+             * the base is read where it lives and d lands in its own */
+            j->form[d] = (struct x86_mem){al[d], -1, 1, 0};
+            al[d] = -1;
+        }
         alias_release(j, jit_register_map[d], d);
         if (slot >= 0) {
             jit_alias_forget(j, d);
@@ -500,14 +506,31 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
 /* instruction pc of the body as inline_hoist.c planned it: dst becomes a
  * copy of the value computed before the loop, nothing (folded into
  * another), or dst op= that value */
-void jit_emit_hoisted(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+void jit_emit_hoisted(struct jit *j, const struct inline_ctx *ic, uint32_t pc, int i_plus)
 {
     const struct bl_insn *in = &j->insns[pc];
-    uint8_t kind = ic->hkind[pc - ic->start];
-    int d = in->dst, home = jit_register_map[d], h = ic->hreg[pc - ic->start];
+    uint8_t kind = ic->hoist->kind[pc - ic->start];
+    int d = in->dst, home = jit_register_map[d], h = ic->hoist->reg[pc - ic->start];
     if (kind == HOIST_SKIP)
         return;
     alias_release(j, home, d);
+    if (kind == HOIST_IV) {
+        /* the induction variable's register; in an unrolled copy reading
+         * i + 1, that plus one step, as a form */
+        const struct hoist_iv *iv = &ic->hoist->iv[h];
+        jit_alias_forget(j, d);
+        if (!i_plus) {
+            j->alias[d] = iv->v;
+        } else if (iv->coef_reg < 0) {
+            j->form[d] = (struct x86_mem){iv->v, -1, 1, iv->coef * i_plus};
+        } else if (!iv->coef_neg) {
+            j->form[d] = (struct x86_mem){iv->v, iv->coef_reg, 1, 0};
+        } else {                              /* v - c: no addressing mode */
+            x86_mov_rr(&j->e, 1, home, iv->v);
+            x86_alu_rr(&j->e, 1, ALU_SUB, home, iv->coef_reg);
+        }
+        return;
+    }
     if (kind == HOIST_ALIAS) {
         jit_alias_forget(j, d);
         j->alias[d] = (int8_t)h;

@@ -97,6 +97,198 @@ static int only_chain_reads(const struct hoist_plan *hp, const struct operand *i
     return 1;
 }
 
+/* ---- induction variables --------------------------------------------------
+ *
+ * A value of the form coef * i + base (coef a constant or an invariant,
+ * base invariant), built in the straight-line top of the body from i (R1)
+ * by mov, neg, mul, add, sub and lsh, becomes a register of its own that
+ * the loop keeps up to date: set to coef * i + base where a copy of the
+ * loop starts, += coef wherever i is incremented. The body reads it there,
+ * and the instructions that only built it emit nothing: `j = i0 - i`
+ * (a negative step) costs one add per iteration instead of mov, neg and
+ * add, `i * j` (j the index, i invariant) an add instead of an imul. */
+
+#define COEF_MAX (1 << 20)
+#define OP_NONE 0xff    /* (BL_ADD is 0) */
+
+struct affine {
+    int ok;
+    int coef_is_reg;
+    int32_t coef;
+    int coef_reg;
+    int coef_neg;       /* the coefficient is minus coef_reg */
+    struct operand base;
+    int lazy;           /* base is la lop lb, computed where the loop starts */
+    uint8_t lop;
+    struct operand la, lb;
+    uint32_t def;       /* the instruction that set it; UINT32_MAX: R1 itself */
+};
+
+/* a op b as an operand: folded when both are constants and it fits,
+ * else computed before the loop (ok = 0 when out of registers) */
+static struct operand opnd(struct hoist_plan *hp, uint8_t op, struct operand a, struct operand b,
+                           const int *avail, int n_avail)
+{
+    if (a.is_imm && b.is_imm) {
+        int64_t v;
+        switch (op) {
+        case BL_ADD: v = (int64_t)a.imm + b.imm; break;
+        case BL_SUB: v = (int64_t)a.imm - b.imm; break;
+        case BL_MUL: v = (int64_t)a.imm * b.imm; break;
+        default: v = INT64_MAX; break;
+        }
+        if (v >= INT32_MIN && v <= INT32_MAX)
+            return (struct operand){1, 1, -1, (int32_t)v, 0};
+    }
+    if (op == BL_ADD && a.is_imm && a.imm == 0)
+        return b;
+    if ((op == BL_ADD || op == BL_SUB) && b.is_imm && b.imm == 0)
+        return a;
+    if (op == BL_MUL && ((a.is_imm && a.imm == 0) || (b.is_imm && b.imm == 0)))
+        return (struct operand){1, 1, -1, 0, 0};
+    if (op == BL_MUL && b.is_imm && b.imm == 1)
+        return a;
+    if (op == BL_MUL && a.is_imm && a.imm == 1)
+        return b;
+    if (!hp)
+        return (struct operand){0};              /* (only asking whether it folds) */
+    int r = plan_op(hp, op, a, b, avail, n_avail);
+    return r < 0 ? (struct operand){0} : (struct operand){1, 0, r, 0, 0};
+}
+
+/* base = a op b: folded if it can be, else left to compute where the loop
+ * starts (a lazy base before it is computed first) */
+static int set_base(struct hoist_plan *hp, struct affine *x, uint8_t op, struct operand a,
+                    struct operand b, const int *avail, int n_avail)
+{
+    struct operand f = opnd(NULL, op, a, b, avail, n_avail);
+    x->lazy = 0;
+    if (f.ok) {
+        x->base = f;
+        return 1;
+    }
+    x->lazy = 1;
+    x->lop = op;
+    x->la = a;
+    x->lb = b;
+    x->base = (struct operand){1, 1, -1, 0, 0};
+    (void)hp;
+    return 1;
+}
+
+/* a lazy base computed now (before the loop), to build on it */
+static int force_base(struct hoist_plan *hp, struct affine *x, const int *avail, int n_avail)
+{
+    if (!x->lazy)
+        return 1;
+    x->base = opnd(hp, x->lop, x->la, x->lb, avail, n_avail);
+    x->lazy = 0;
+    return x->base.ok;
+}
+
+/* a * k for an invariant k (a constant or a register) */
+static int affine_mul(struct hoist_plan *hp, struct affine a, struct operand k, struct affine *out,
+                      const int *avail, int n_avail)
+{
+    if (!force_base(hp, &a, avail, n_avail))
+        return 0;
+    *out = a;
+    if (!a.coef_is_reg && k.is_imm) {
+        int64_t c = (int64_t)a.coef * k.imm;
+        if (c < -COEF_MAX || c > COEF_MAX)
+            return 0;
+        out->coef = (int32_t)c;
+    } else if (!a.coef_is_reg && (a.coef == 1 || a.coef == -1)) {
+        out->coef_is_reg = 1;
+        out->coef_reg = k.reg;
+        out->coef_neg = a.coef < 0;
+    } else if (a.coef_is_reg && k.is_imm && k.imm == -1) {
+        out->coef_neg = !a.coef_neg;
+    } else {
+        if (a.coef_is_reg && a.coef_neg)
+            return 0;
+        struct operand c = a.coef_is_reg ? (struct operand){1, 0, a.coef_reg, 0, 0}
+                                         : (struct operand){1, 1, -1, a.coef, 0};
+        c = opnd(hp, BL_MUL, c, k, avail, n_avail);
+        if (!c.ok)
+            return 0;
+        out->coef_neg = 0;
+        if (c.is_imm) {
+            if (c.imm < -COEF_MAX || c.imm > COEF_MAX)
+                return 0;
+            out->coef_is_reg = 0;
+            out->coef = c.imm;
+        } else {
+            out->coef_is_reg = 1;
+            out->coef_reg = c.reg;
+        }
+    }
+    return set_base(hp, out, BL_MUL, a.base, k, avail, n_avail);
+}
+
+/* The affine value instruction `in` leaves in its dst, when it makes one
+ * from affine and invariant operands (1), else 0. */
+static int affine_step(struct hoist_plan *hp, const struct bl_insn *in, const struct affine *aff,
+                       const struct operand *inv, struct affine *out, const int *avail,
+                       int n_avail)
+{
+    uint8_t op = BL_OP(in->code);
+    int x = BL_SRC(in->code) == BL_X, d = in->dst;
+    if (BL_CLASS(in->code) != BL_ALU64 || (x && in->src == d))
+        return 0;
+    struct affine A = aff[d], S = x ? aff[in->src] : (struct affine){0};
+    struct operand I = x ? inv[in->src] : (struct operand){1, 1, -1, in->imm, 0};
+    struct operand D = inv[d];
+    switch (op) {
+    case BL_MOV:
+        if (!x || in->off != 0 || !S.ok)
+            return 0;
+        *out = S;
+        return 1;
+    case BL_NEG:
+        return A.ok && affine_mul(hp, A, (struct operand){1, 1, -1, -1, 0}, out, avail, n_avail);
+    case BL_MUL:
+        if (A.ok && I.ok)
+            return affine_mul(hp, A, I, out, avail, n_avail);
+        if (D.ok && S.ok)
+            return affine_mul(hp, S, D, out, avail, n_avail);
+        return 0;
+    case BL_LSH:
+        if (!A.ok || x || in->imm < 0 || in->imm > 20)
+            return 0;
+        return affine_mul(hp, A, (struct operand){1, 1, -1, 1 << in->imm, 0}, out, avail, n_avail);
+    case BL_ADD:
+    case BL_SUB:
+        if (A.ok && I.ok) {
+            if (!force_base(hp, &A, avail, n_avail))
+                return 0;
+            *out = A;
+            return set_base(hp, out, op, A.base, I, avail, n_avail);
+        }
+        if (D.ok && S.ok) {                      /* invariant +- affine */
+            if (op == BL_SUB &&
+                !affine_mul(hp, S, (struct operand){1, 1, -1, -1, 0}, &S, avail, n_avail))
+                return 0;
+            if (!force_base(hp, &S, avail, n_avail))
+                return 0;
+            *out = S;
+            return set_base(hp, out, BL_ADD, D, S.base, avail, n_avail);
+        }
+        if (A.ok && S.ok && !A.coef_is_reg && !S.coef_is_reg) {
+            int64_t c = op == BL_ADD ? (int64_t)A.coef + S.coef : (int64_t)A.coef - S.coef;
+            if (c < -COEF_MAX || c > COEF_MAX || !force_base(hp, &A, avail, n_avail) ||
+                !force_base(hp, &S, avail, n_avail))
+                return 0;
+            *out = A;
+            out->coef = (int32_t)c;
+            return set_base(hp, out, op, A.base, S.base, avail, n_avail);
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t first,
                    const int *avail, int n_avail, struct hoist_plan *hp)
 {
@@ -112,14 +304,54 @@ int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t fi
     }
     struct operand inv[BL_NREGS];
     struct chain ch[BL_NREGS];
+    struct affine aff[BL_NREGS];
     memset(inv, 0, sizeof inv);
     memset(ch, 0, sizeof ch);
+    memset(aff, 0, sizeof aff);
+    /* R1 = i at the top (when nothing jumps there, checked above) */
+    aff[BL_R1] = (struct affine){.ok = 1, .coef = 1, .coef_reg = -1,
+                                 .base = {1, 1, -1, 0, 0}, .def = UINT32_MAX};
+    struct affine *adef = calloc(n, sizeof *adef);  /* the affine value each insn makes */
+    uint8_t *used = calloc(n, 1);                     /* read other than to make another */
+    if (!adef || !used) {
+        free(adef);
+        free(used);
+        jit_hoist_free(hp);
+        return 0;
+    }
+    uint32_t stop = ic->end;
     for (uint32_t pc = first; pc < ic->end; pc++) {
         const struct bl_insn *in = &j->insns[pc];
         uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
         int x = BL_SRC(in->code) == BL_X, d = in->dst;
-        if ((pc > first && j->is_target[pc]) || cls == BL_JMP || cls == BL_JMP32)
+        if ((pc > first && j->is_target[pc]) || cls == BL_JMP || cls == BL_JMP32) {
+            stop = pc;
             break;
+        }
+        {
+            /* affine values of i: made from others, or read (used) */
+            struct affine na;
+            uint16_t u, df;
+            bl_insn_use_def(in, &u, &df);
+            int prop = !bl_is_lddw(in) && affine_step(hp, in, aff, inv, &na, avail, n_avail);
+            for (int r = 0; r < BL_NREGS; r++)
+                if (((u >> r) & 1) && aff[r].ok && aff[r].def != UINT32_MAX && !prop)
+                    used[aff[r].def - ic->start] = 1;
+            for (int r = 0; r < BL_NREGS; r++)
+                if ((df >> r) & 1)
+                    aff[r].ok = 0;
+            if (prop) {
+                na.def = pc;
+                aff[d] = na;
+                adef[pc - ic->start] = na;
+                inv[d].ok = 0;
+                for (int r = 0; r < BL_NREGS; r++)      /* (reads end chains, as below) */
+                    if (((u >> r) & 1) && ch[r].active)
+                        ch[r].active = 0;
+                ch[d].active = 0;
+                continue;
+            }
+        }
         if (bl_is_lddw(in)) {
             inv[d].ok = 0;
             ch[d].active = 0;
@@ -211,45 +443,127 @@ int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t fi
                 }
         }
     }
+    /* what is live where the straight line ends reads it too */
+    uint16_t live = stop < ic->end ? jit_live_in_at(j, ic, stop) : ALL_REGS;
+    for (int r = 0; r < BL_NREGS; r++)
+        if (((live >> r) & 1) && aff[r].ok && aff[r].def != UINT32_MAX)
+            used[aff[r].def - ic->start] = 1;
+    /* a register for each value read; the others (steps on the way) emit
+     * nothing. Without enough registers, none (the code stays as it is) */
+    int need = 0;
+    for (uint32_t k = 0; k < n; k++)
+        need += adef[k].ok && used[k];
+    if (need && need <= IV_MAX && hp->n_regs + need <= n_avail) {
+        for (uint32_t k = 0; k < n; k++) {
+            if (!adef[k].ok)
+                continue;
+            if (!used[k]) {
+                hp->kind[k] = HOIST_SKIP;
+                continue;
+            }
+            struct hoist_iv *iv = &hp->iv[hp->n_iv];
+            iv->v = (int8_t)avail[hp->n_regs++];
+            iv->coef_reg = (int8_t)(adef[k].coef_is_reg ? adef[k].coef_reg : -1);
+            iv->coef_neg = (uint8_t)(adef[k].coef_is_reg && adef[k].coef_neg);
+            iv->coef = adef[k].coef;
+            struct operand ba = adef[k].lazy ? adef[k].la : adef[k].base;
+            iv->lop = adef[k].lazy ? adef[k].lop : OP_NONE;
+            iv->a_imm = (uint8_t)ba.is_imm;
+            iv->a = ba.is_imm ? ba.imm : ba.reg;
+            iv->b_imm = (uint8_t)adef[k].lb.is_imm;
+            iv->b = adef[k].lb.is_imm ? adef[k].lb.imm : adef[k].lb.reg;
+            hp->kind[k] = HOIST_IV;
+            hp->reg[k] = (int8_t)hp->n_iv++;
+        }
+    }
+    free(adef);
+    free(used);
     return hp->n_regs;
+}
+
+/* v = a op b, as jit_hoist_emit computes its values */
+static void emit_op(struct jit *j, int r, uint8_t op, int a_imm, int32_t a, int b_imm, int32_t b)
+{
+    struct x86_emit *e = &j->e;
+    if (a_imm)
+        x86_mov_ri(e, r, (uint64_t)(int64_t)a);
+    else if (a != r)
+        x86_mov_rr(e, 1, r, a);
+    static const enum x86_alu alu[16] = {[BL_ADD >> 4] = ALU_ADD, [BL_SUB >> 4] = ALU_SUB,
+                                         [BL_OR >> 4] = ALU_OR, [BL_AND >> 4] = ALU_AND,
+                                         [BL_XOR >> 4] = ALU_XOR};
+    switch (op) {
+    case OP_NONE:
+        break;
+    case BL_MUL:
+        if (b_imm)
+            x86_imul_ri(e, 1, r, r, b);
+        else
+            x86_imul_rr(e, 1, r, b);
+        break;
+    case BL_LSH:
+        x86_shift_ri(e, 1, SHIFT_SHL, r, (uint8_t)(b & 63));
+        break;
+    case BL_RSH:
+        x86_shift_ri(e, 1, SHIFT_SHR, r, (uint8_t)(b & 63));
+        break;
+    case BL_ARSH:
+        x86_shift_ri(e, 1, SHIFT_SAR, r, (uint8_t)(b & 63));
+        break;
+    default:
+        if (b_imm)
+            x86_alu_ri(e, 1, alu[op >> 4], r, b);
+        else
+            x86_alu_rr(e, 1, alu[op >> 4], r, b);
+        break;
+    }
+}
+
+/* where a copy of the loop starts (i in i_reg, or at [rsp + i_disp]):
+ * v = coef * i + base, with rax (free there: R0 is unset at the top of
+ * an iteration) for coef * i */
+void jit_iv_init(struct jit *j, const struct hoist_plan *hp, int i_reg, int32_t i_disp)
+{
+    struct x86_emit *e = &j->e;
+    for (int q = 0; q < hp->n_iv; q++) {
+        const struct hoist_iv *iv = &hp->iv[q];
+        int v = iv->v, src = i_reg;
+        if (src < 0) {
+            x86_load(e, 8, 0, RAX, RSP, i_disp);
+            src = RAX;
+        }
+        if (iv->coef_reg >= 0) {
+            if (src != RAX)
+                x86_mov_rr(e, 1, RAX, src);
+            x86_imul_rr(e, 1, RAX, iv->coef_reg);
+        } else {
+            x86_imul_ri(e, 1, RAX, src, iv->coef);
+        }
+        emit_op(j, v, iv->lop, iv->a_imm, iv->a, iv->b_imm, iv->b);   /* base */
+        x86_alu_rr(e, 1, iv->coef_neg ? ALU_SUB : ALU_ADD, v, RAX);
+    }
+}
+
+/* where i += times (1 or 2): v += times * coef */
+void jit_iv_step(struct jit *j, const struct hoist_plan *hp, int times)
+{
+    for (int q = 0; hp && q < hp->n_iv; q++) {
+        const struct hoist_iv *iv = &hp->iv[q];
+        if (iv->coef_reg < 0)
+            x86_alu_ri(&j->e, 1, ALU_ADD, iv->v, iv->coef * times);
+        else if (times == 2 && !iv->coef_neg)
+            x86_lea_m(&j->e, iv->v, &(struct x86_mem){iv->v, iv->coef_reg, 2, 0});
+        else
+            for (int t = 0; t < times; t++)
+                x86_alu_rr(&j->e, 1, iv->coef_neg ? ALU_SUB : ALU_ADD, iv->v, iv->coef_reg);
+    }
 }
 
 void jit_hoist_emit(struct jit *j, const struct hoist_plan *hp)
 {
-    struct x86_emit *e = &j->e;
-    for (int k = 0; k < hp->n_ops; k++) {
-        int r = hp->ops[k].dst, b = hp->ops[k].b;
-        if (hp->ops[k].a_imm)
-            x86_mov_ri(e, r, (uint64_t)(int64_t)hp->ops[k].a);
-        else
-            x86_mov_rr(e, 1, r, hp->ops[k].a);
-        static const enum x86_alu alu[16] = {[BL_ADD >> 4] = ALU_ADD, [BL_SUB >> 4] = ALU_SUB,
-                                             [BL_OR >> 4] = ALU_OR, [BL_AND >> 4] = ALU_AND,
-                                             [BL_XOR >> 4] = ALU_XOR};
-        switch (hp->ops[k].op) {
-        case BL_MUL:
-            if (hp->ops[k].b_imm)
-                x86_imul_ri(e, 1, r, r, b);
-            else
-                x86_imul_rr(e, 1, r, b);
-            break;
-        case BL_LSH:
-            x86_shift_ri(e, 1, SHIFT_SHL, r, (uint8_t)(b & 63));
-            break;
-        case BL_RSH:
-            x86_shift_ri(e, 1, SHIFT_SHR, r, (uint8_t)(b & 63));
-            break;
-        case BL_ARSH:
-            x86_shift_ri(e, 1, SHIFT_SAR, r, (uint8_t)(b & 63));
-            break;
-        default:
-            if (hp->ops[k].b_imm)
-                x86_alu_ri(e, 1, alu[hp->ops[k].op >> 4], r, b);
-            else
-                x86_alu_rr(e, 1, alu[hp->ops[k].op >> 4], r, b);
-            break;
-        }
-    }
+    for (int k = 0; k < hp->n_ops; k++)
+        emit_op(j, hp->ops[k].dst, hp->ops[k].op, hp->ops[k].a_imm, hp->ops[k].a,
+                hp->ops[k].b_imm, hp->ops[k].b);
 }
 
 void jit_hoist_free(struct hoist_plan *hp)

@@ -515,6 +515,7 @@ void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp
     struct x86_emit *e = &j->e;
     const struct loop_var *vi = &ic->vars[0], *vn = &ic->vars[1];
     emit_next_i(j, vi);                          /* (leaves i in rdi when in memory) */
+    jit_iv_step(j, ic->hoist, 1);
     cmp_with_n(j, vi->reg >= 0 ? vi->reg : RDI, vn);
     x86_jcc_fix(e, CC_B, FIX_LABEL, ic->top_label);
     if (with_jmp_out)
@@ -780,8 +781,8 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
             /* hoisted, a check proved never taken, or unreachable here */
         } else if (jit_dead_insn(j, ic, i)) {
             jit_alias_forget(j, j->insns[i].dst);
-        } else if (ic->hkind && ic->hkind[k]) {
-            jit_emit_hoisted(j, ic, i);
+        } else if (ic->hoist && ic->hoist->kind && ic->hoist->kind[k]) {
+            jit_emit_hoisted(j, ic, i, i_plus);
         } else {
             jit_emit_with_copies(j, ic, i);
         }
@@ -804,6 +805,8 @@ static int emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_c
     struct x86_emit *e = &j->e;
     const struct loop_var *vars = ic->vars;
     ic->top_label = x86_label_new(e);
+    if (ic->hoist)
+        jit_iv_init(j, ic->hoist, vars[0].reg, vars[0].disp);
     /* a small loop fits one 64-byte fetch block: aligned to 32, compiled
      * scan's loop (1 byte per iteration, two taken branches) straddled
      * two and ran 771 -> 1,149 ns when the code before it got shorter */
@@ -897,6 +900,8 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
     int breaks = !never_breaks(j, cb, ic->reach), tests_last = breaks && last_exit_tests_r0(j, ic);
     ic->top_label = x86_label_new(e);
     ic->exits_jump = 1;
+    if (ic->hoist)
+        jit_iv_init(j, ic->hoist, vi->reg, vi->disp);
     var_add(j, vn, -1);
     cmp_i_n(j, vi, vn);
     x86_jcc_fix(e, CC_AE, FIX_LABEL, l_rest);
@@ -908,8 +913,10 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
     int plus = vi->reg >= 0 && vi->reg != RDI && ic->live_out && !j->is_target[cb->start];
     for (int copy = 0; copy < 3; copy++) {
         if (copy == 2) {
-            if (plus)
+            if (plus) {
                 x86_alu_ri(e, 0, ALU_ADD, vi->reg, 2);
+                jit_iv_step(j, ic->hoist, 2);
+            }
             cmp_i_n(j, vi, vn);
             x86_jcc_fix(e, CC_B, FIX_LABEL, ic->top_label);
             x86_label_bind(e, l_rest);
@@ -931,6 +938,8 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
         x86_label_bind(e, ic->cont0_label);
         if (!plus || copy == 2)
             emit_next_i(j, vi);
+        if (!plus && copy < 2)
+            jit_iv_step(j, ic->hoist, 1);
     }
     if (breaks) {
         x86_jmp_fix(e, FIX_LABEL, ic->out_label);
@@ -1070,9 +1079,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     if (ic.n_promoted && pool.next < pool.n) {
         pool.next += jit_hoist_plan(j, &ic, cb->start + (hoist ? 1 : 0), pool.regs + pool.next,
                                     pool.n - pool.next, &hp);
-        ic.hkind = hp.kind;
-        ic.hreg = hp.reg;
-        j->hoisted_values += (uint32_t)hp.n_ops;
+        ic.hoist = &hp;
+        j->hoisted_values += (uint32_t)(hp.n_ops + hp.n_iv);
     }
     /* loop versioning: when tests of the body are settled before the loop
      * (loop_checks.h), a copy of the body without them runs the first T

@@ -115,20 +115,27 @@ struct inline_ctx {
     int exits_jump;           /* an exit returning 0 jumps to cont0 (unrolled copies) */
     /* per body insn: what inline_hoist.c made of it (HOIST_*), and the
      * register of the value computed before the loop; NULL: nothing */
-    const uint8_t *hkind;
-    const int8_t *hreg;
+    const struct hoist_plan *hoist;
 };
 
 /* inline_hoist.c: invariant values of an inlined body, computed before the loop */
 enum { HOIST_NONE, HOIST_ALIAS /* dst is a copy of reg */, HOIST_SKIP /* folded into
-       another */, HOIST_APPLY /* dst op= reg */ };
-#define HOIST_MAX 6
+       another */, HOIST_APPLY /* dst op= reg */, HOIST_IV /* dst is induction variable reg */ };
+#define HOIST_MAX 10
+#define IV_MAX 3
 struct hoist_plan {
     uint8_t *kind;
-    int8_t *reg;
+    int8_t *reg;                /* the value's register, or (HOIST_IV) its iv[] index */
     int n_regs;                 /* spare registers used (avail[0..n_regs)) */
     int n_ops;
     struct hoist_op { int8_t dst; uint8_t op, a_imm, b_imm; int32_t a, b; } ops[HOIST_MAX];
+    /* induction variables: v = coef * i + base, kept in reg v, += coef per iteration */
+    int n_iv;
+    struct hoist_iv {
+        int8_t v, coef_reg;      /* coef: coef_reg (minus it when coef_neg), or the constant coef */
+        uint8_t coef_neg, lop, a_imm, b_imm;   /* base = a lop b (lop 0xff: a) */
+        int32_t coef, a, b;
+    } iv[IV_MAX];
 };
 
 struct jit {
@@ -217,6 +224,8 @@ int jit_falls_to_end(const struct inline_ctx *ic, uint32_t pc);
 int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t first,
                    const int *avail, int n_avail, struct hoist_plan *hp);
 void jit_hoist_emit(struct jit *j, const struct hoist_plan *hp);
+void jit_iv_init(struct jit *j, const struct hoist_plan *hp, int i_reg, int32_t i_disp);
+void jit_iv_step(struct jit *j, const struct hoist_plan *hp, int times);
 void jit_hoist_free(struct hoist_plan *hp);
 
 /* inline_copies.c: liveness and copies in an inlined body */
@@ -231,6 +240,6 @@ int jit_has_form(const struct jit *j, int r);
 void jit_alias_forget(struct jit *j, int r);
 void jit_alias_sync(struct jit *j, uint16_t live);
 void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc);
-void jit_emit_hoisted(struct jit *j, const struct inline_ctx *ic, uint32_t pc);
+void jit_emit_hoisted(struct jit *j, const struct inline_ctx *ic, uint32_t pc, int i_plus);
 
 #endif

@@ -580,6 +580,36 @@ static void test_bpf_loop_verified(void **state)
         "lddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\nexit\n"
         "skip:\nmov %r0, 5\nexit\ncb:\nmov %r0, 0\nexit\n";
     assert_int_equal(trusted_text(big, NULL, 0), (uint64_t)-E2BIG);
+    /* induction variables: acc += (m * (k - i)) ^ s with m, k, s ctx slots
+     * the body never writes (a triangle's inner loop, counting down): m *
+     * (k - i) is kept in a register stepped by -m; with `if i > 1000 goto
+     * out` the loop is versioned and its check-free copy unrolled, whose
+     * second body reads the value one step on */
+    /* the checks after the body's work: never taken (the copy without
+     * them runs all iterations, unrolled), or taken from i = 21 on to an
+     * exit that goes on (the body as written runs 21..36: its copy starts
+     * the variable at i = 21); `mov r1, 0` moves i out of R1's register
+     * (the unrolled copy's second body then reads i + 1 as a form) */
+    static const char *checks[] = {"", "jgt %r1, 1000, out\n", "jgt %r1, 20, cont\n"};
+    for (int sign = -1; sign <= 1; sign += 2)
+        for (int check = 0; check < 3; check++)
+            for (int r1 = 0; r1 < 2; r1++) {
+                char tri[1024];
+                snprintf(tri, sizeof tri,
+                         "stdw [%%r10-32], 7\nstdw [%%r10-24], 40\nstdw [%%r10-16], 5\n"
+                         "stdw [%%r10-8], 0\nmov %%r1, 37\nlddw %%r2, func:cb\nmov %%r3, %%r10\n"
+                         "add %%r3, -32\nmov %%r4, 0\ncall 181\nldxdw %%r0, [%%r10-8]\nexit\n"
+                         "cb:\nmov %%r9, %%r2\nmov %%r6, %%r1\nmul %%r6, %d\nldxdw %%r3, [%%r9+8]\n"
+                         "add %%r6, %%r3\nldxdw %%r2, [%%r9]\nmul %%r2, %%r6\nldxdw %%r5, [%%r9+16]\n"
+                         "xor %%r2, %%r5\nldxdw %%r7, [%%r9+24]\nadd %%r7, %%r2\n"
+                         "stxdw [%%r9+24], %%r7\n%s%smov %%r0, 0\nexit\nout:\nmov %%r0, 1\nexit\n"
+                         "cont:\nmov %%r0, 0\nexit\n",
+                         sign, checks[check], r1 ? "mov %r1, 0\n" : "");
+                uint64_t want_tri = 0;
+                for (int64_t i = 0; i < 37; i++)
+                    want_tri += (uint64_t)((7 * (40 + sign * i)) ^ 5);
+                assert_int_equal(trusted_text(tri, NULL, 0), want_tri);
+            }
     /* a packet scan with early exit: the first zero byte at 1400 */
     static uint8_t pkt[1500];
     memset(pkt, 1, sizeof pkt);
