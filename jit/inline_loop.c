@@ -777,7 +777,7 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
                 jit_alias_clear(j);
             }
         } else if (i == ic->skip || (ic->unchecked && ic->unchecked[k]) ||
-                   (ic->reach && !ic->reach[k])) {
+                   (ic->reach && !ic->reach[k]) || (ic->noop_st && ic->noop_st[k])) {
             /* hoisted, a check proved never taken, or unreachable here */
         } else if (jit_dead_insn(j, ic, i)) {
             jit_alias_forget(j, j->insns[i].dst);
@@ -960,6 +960,91 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
     ic->exits_jump = 0;
 }
 
+/* Stores of the body that write what their slot already holds (NULL:
+ * none): the compiler zeroes its scratch slots of the area before a loop
+ * and at every exit of the body, for the kernel's verifier. A store
+ * `[base + off] = K` is a no-op when every store of the body that touches
+ * those bytes is that same store, nothing else can write them (no call, no
+ * atomic, no other pointer that may reach the stack: store_elsewhere) and
+ * the caller stored K there just before the call, through the register it
+ * passes as ctx (`[rx + off] = K ... mov r3, rx; call`). */
+static uint8_t *noop_stores(const struct jit *j, const struct jfunc *cb, const struct body_info *bi,
+                            uint32_t call_pc, uint32_t caller_start)
+{
+    if (bi->base < 0 || bi->calls || bi->atomics || bi->acc_overflow)
+        return NULL;
+    uint32_t d3 = block_def(j, call_pc, caller_start, BL_R3);
+    if (d3 == UINT32_MAX || j->insns[d3].code != (BL_ALU64 | BL_MOV | BL_X) || j->insns[d3].off)
+        return NULL;
+    int rx = j->insns[d3].src;
+    uint8_t *noop = NULL;
+    for (uint32_t i = cb->start; i < cb->end; i++) {
+        const struct bl_insn *in = &j->insns[i];
+        if (bl_is_lddw(in)) {
+            i++;
+            continue;
+        }
+        if (in->code != (BL_ST | BL_MEM | BL_DW) && in->code != (BL_ST | BL_MEM | BL_W) &&
+            in->code != (BL_ST | BL_MEM | BL_H) && in->code != (BL_ST | BL_MEM | BL_B))
+            continue;
+        if (in->dst != bi->base)
+            continue;
+        int lo = in->off, hi = lo + jit_size_of(in->code), ok = 1;
+        for (uint32_t q = cb->start; q < cb->end && ok; q++) {   /* the body's other stores */
+            const struct bl_insn *o = &j->insns[q];
+            uint8_t c = BL_CLASS(o->code);
+            if (bl_is_lddw(o)) {
+                q++;
+                continue;
+            }
+            if ((c != BL_ST && c != BL_STX) || o->dst != bi->base || o->code == (BL_STX | BL_ATOMIC | BL_DW) ||
+                o->code == (BL_STX | BL_ATOMIC | BL_W))
+                continue;
+            int l2 = o->off, h2 = l2 + jit_size_of(o->code);
+            if (h2 <= lo || l2 >= hi)
+                continue;
+            ok = o->code == in->code && o->off == in->off && o->imm == in->imm;
+        }
+        /* the caller's store of the same value, nothing in between */
+        int found = 0;
+        for (uint32_t q = call_pc; ok && !found && q > caller_start;) {
+            if (j->is_target[q])
+                break;
+            q--;
+            if (q > caller_start && bl_is_lddw(&j->insns[q - 1]))
+                q--;
+            const struct bl_insn *o = &j->insns[q];
+            uint8_t c = BL_CLASS(o->code);
+            uint16_t use, def;
+            jit_use_def(j, q, caller_start, -1, &use, &def);
+            if ((def >> rx) & 1)
+                break;
+            if (c == BL_JMP || c == BL_JMP32) {
+                if (BL_OP(o->code) == BL_CALL)
+                    break;
+                continue;
+            }
+            if (c != BL_ST && c != BL_STX)
+                continue;
+            if (o->dst != rx || BL_MODE(o->code) != BL_MEM)
+                break;                           /* another pointer, or an atomic */
+            int l2 = o->off, h2 = l2 + jit_size_of(o->code);
+            if (h2 <= lo || l2 >= hi)
+                continue;
+            found = o->code == in->code && o->off == in->off && o->imm == in->imm;
+            if (!found)
+                break;
+        }
+        if (!ok || !found)
+            continue;
+        if (!noop)
+            noop = calloc(cb->end - cb->start, 1);
+        if (noop)
+            noop[i - cb->start] = 1;
+    }
+    return noop;
+}
+
 /* bpf_loop with the callback's body inlined in the loop: no call, no
  * prologue per iteration. Only in unchecked code, for a callback known at
  * the call site and short enough. On entry the flags and nr checks are
@@ -1025,6 +1110,11 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     int store_elsewhere = 0, load_elsewhere = 0;
     if (bi.base >= 0)
         others_may_alias(j, cb, bi.base, &load_elsewhere, &store_elsewhere);
+    uint8_t *noop_st = NULL;
+    if (!store_elsewhere && live_out)
+        noop_st = noop_stores(j, cb, &bi, call_pc,
+                              j->inl ? j->inl->start : j->funcs[j->func_of[call_pc]].start);
+    ic.noop_st = noop_st;
     if (bi.base >= 0 && !bi.value_read[bi.base] && !store_elsewhere && !bi.atomics &&
         !bi.calls && !bi.acc_overflow) {
         ic.base = bi.base;
@@ -1228,6 +1318,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
                 x86_store_r(e, 8, RSI, ic.slot_off[k], ic.slot_reg[k]);
     }
     free(live_out);
+    free(noop_st);
     jit_hoist_free(&hp);
     if (alloc)
         x86_alu_ri(e, 1, ALU_ADD, RSP, alloc);
@@ -1355,7 +1446,7 @@ uint32_t jit_thread_jump(const struct jit *j, const struct inline_ctx *ic, uint3
     for (int steps = 0; steps < 64 && t < ic->end; steps++) {
         const struct bl_insn *in = &j->insns[t];
         uint8_t cls = BL_CLASS(in->code);
-        if (t == ic->skip || jit_dead_insn(j, ic, t) ||
+        if (t == ic->skip || jit_dead_insn(j, ic, t) || (ic->noop_st && ic->noop_st[t - ic->start]) ||
             (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
              jit_atomic_is_noop(j, t, ic->stack_base, ic->start))) {
             uint32_t n = t + (bl_is_lddw(in) ? 2 : 1);

@@ -116,6 +116,7 @@ struct inline_ctx {
     /* per body insn: what inline_hoist.c made of it (HOIST_*), and the
      * register of the value computed before the loop; NULL: nothing */
     const struct hoist_plan *hoist;
+    const uint8_t *noop_st;   /* per body insn: a store of what the slot holds, or NULL */
 };
 
 /* inline_hoist.c: invariant values of an inlined body, computed before the loop */

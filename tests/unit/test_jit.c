@@ -580,6 +580,22 @@ static void test_bpf_loop_verified(void **state)
         "lddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\nexit\n"
         "skip:\nmov %r0, 5\nexit\ncb:\nmov %r0, 0\nexit\n";
     assert_int_equal(trusted_text(big, NULL, 0), (uint64_t)-E2BIG);
+    /* a store of the body that writes what the slot holds (the caller
+     * stored the same value there) emits nothing; one the caller did not
+     * make, or next to another store of other bytes, stays */
+    static const struct { int caller_k, other; uint64_t want; } st[] = {
+        {7, 0, 7 << 8 | 10}, {5, 0, 7 << 8 | 10}, {7, 1, 7 << 8 | 10}};
+    for (size_t t = 0; t < sizeof st / sizeof st[0]; t++) {
+        char prog[1024];
+        snprintf(prog, sizeof prog,
+                 "mov %%r9, %%r10\nadd %%r9, -16\nstdw [%%r9+8], 0\nstdw [%%r9], %d\nmov %%r1, 5\n"
+                 "lddw %%r2, func:cb\nmov %%r3, %%r9\nmov %%r4, 0\ncall 181\nldxdw %%r0, [%%r9]\n"
+                 "ldxdw %%r1, [%%r9+8]\nlsh %%r0, 8\nadd %%r0, %%r1\nexit\n"
+                 "cb:\nmov %%r8, %%r2\nldxdw %%r3, [%%r8+8]\nadd %%r3, %%r1\nstxdw [%%r8+8], %%r3\n"
+                 "stdw [%%r8], 7\n%smov %%r0, 0\nexit\n",
+                 st[t].caller_k, st[t].other ? "jne %r1, 2, +1\nstdw [%r8], 9\n" : "");
+        assert_int_equal(trusted_text(prog, NULL, 0), st[t].want);
+    }
     /* induction variables: acc += (m * (k - i)) ^ s with m, k, s ctx slots
      * the body never writes (a triangle's inner loop, counting down): m *
      * (k - i) is kept in a register stepped by -m; with `if i > 1000 goto
