@@ -119,9 +119,12 @@ int main(int argc, char **argv)
         jmin = jit < jmin ? jit : jmin;
     }
     qsort(ratio, (size_t)rounds, sizeof *ratio, cmp_double);
-    printf("%-14s ratio=%.2f (q1 %.2f q3 %.2f) native_min=%.1f jit_min=%.1f sink=%llu\n", argv[3],
+    const struct bl_prog *bp = &obj->progs[prog];
+    printf("%-14s ratio=%.2f (q1 %.2f q3 %.2f) native_min=%.1f jit_min=%.1f sink=%llu "
+           "compile=%llu ns for %u insns\n", argv[3],
            ratio[rounds / 2], ratio[rounds / 4], ratio[3 * rounds / 4], nmin, jmin,
-           (unsigned long long)(sink & 1));
+           (unsigned long long)(sink & 1),
+           (unsigned long long)(bp->jit ? bl_jit_compile_ns(bp->jit) : 0), bp->n_insns);
     bpflua_object_free(obj);
     return 0;
 }
