@@ -609,21 +609,24 @@ static void test_bpf_loop_verified(void **state)
     static const char *checks[] = {"", "jgt %r1, 1000, out\n", "jgt %r1, 20, cont\n"};
     for (int sign = -1; sign <= 1; sign += 2)
         for (int check = 0; check < 3; check++)
-            for (int r1 = 0; r1 < 2; r1++) {
+            for (int r1 = 0; r1 < 4; r1++) {
+                /* r1 & 2: times a constant (3) instead of the slot m */
+                const char *times = r1 & 2 ? "mov %r2, %r6\nmul %r2, 3\n"
+                                           : "ldxdw %r2, [%r9]\nmul %r2, %r6\n";
                 char tri[1024];
                 snprintf(tri, sizeof tri,
                          "stdw [%%r10-32], 7\nstdw [%%r10-24], 40\nstdw [%%r10-16], 5\n"
                          "stdw [%%r10-8], 0\nmov %%r1, 37\nlddw %%r2, func:cb\nmov %%r3, %%r10\n"
                          "add %%r3, -32\nmov %%r4, 0\ncall 181\nldxdw %%r0, [%%r10-8]\nexit\n"
                          "cb:\nmov %%r9, %%r2\nmov %%r6, %%r1\nmul %%r6, %d\nldxdw %%r3, [%%r9+8]\n"
-                         "add %%r6, %%r3\nldxdw %%r2, [%%r9]\nmul %%r2, %%r6\nldxdw %%r5, [%%r9+16]\n"
+                         "add %%r6, %%r3\n%sldxdw %%r5, [%%r9+16]\n"
                          "xor %%r2, %%r5\nldxdw %%r7, [%%r9+24]\nadd %%r7, %%r2\n"
                          "stxdw [%%r9+24], %%r7\n%s%smov %%r0, 0\nexit\nout:\nmov %%r0, 1\nexit\n"
                          "cont:\nmov %%r0, 0\nexit\n",
-                         sign, checks[check], r1 ? "mov %r1, 0\n" : "");
+                         sign, times, checks[check], r1 & 1 ? "mov %r1, 0\n" : "");
                 uint64_t want_tri = 0;
                 for (int64_t i = 0; i < 37; i++)
-                    want_tri += (uint64_t)((7 * (40 + sign * i)) ^ 5);
+                    want_tri += (uint64_t)(((r1 & 2 ? 3 : 7) * (40 + sign * i)) ^ 5);
                 assert_int_equal(trusted_text(tri, NULL, 0), want_tri);
             }
     /* a packet scan with early exit: the first zero byte at 1400 */
