@@ -170,6 +170,9 @@ const char *bpflua_prog_section(const bpflua_object *obj, size_t prog);
  * drops any verification result. */
 const char *bpflua_prog_type(const bpflua_object *obj, size_t prog);
 int bpflua_prog_set_type(bpflua_object *obj, size_t prog, const char *type);
+/* 1 when the program's section names no type, so verification chose it
+ * (the first of xdp, sched_cls, kprobe that accepts the program). */
+int bpflua_prog_type_guessed(const bpflua_object *obj, size_t prog);
 /* Index of the program called `name`, or -1. */
 int bpflua_prog_find(const bpflua_object *obj, const char *name);
 /* The program's instructions (8-byte slots), valid while obj lives. */

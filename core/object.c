@@ -283,8 +283,11 @@ int bpflua_object_add_prog(bpflua_object *obj, const char *name, const char *sec
     /* a section no type claims runs as XDP, as before types existed;
      * bpflua_prog_set_type (--type) overrides */
     p->type = bl_prog_type_for_section(p->section);
-    if (!p->type)
+    p->unsupported = bl_prog_type_unsupported(p->section);
+    if (!p->type) {
         p->type = &bl_type_xdp;
+        p->type_guessed = !p->unsupported;
+    }
     p->insns = malloc(n_insns * sizeof *p->insns);
     p->funcs = calloc(n_funcs ? n_funcs : 1, sizeof *p->funcs);
     p->lines = n_lines ? malloc(n_lines * sizeof *p->lines) : NULL;
@@ -322,7 +325,14 @@ size_t bpflua_prog_count(const bpflua_object *obj)
 
 const char *bpflua_prog_type(const bpflua_object *obj, size_t prog)
 {
-    return obj && prog < obj->n_progs ? obj->progs[prog].type->name : NULL;
+    if (!obj || prog >= obj->n_progs)
+        return NULL;
+    return obj->progs[prog].unsupported ? obj->progs[prog].unsupported : obj->progs[prog].type->name;
+}
+
+int bpflua_prog_type_guessed(const bpflua_object *obj, size_t prog)
+{
+    return obj && prog < obj->n_progs && obj->progs[prog].type_guessed;
 }
 
 int bpflua_prog_set_type(bpflua_object *obj, size_t prog, const char *type)
@@ -330,10 +340,13 @@ int bpflua_prog_set_type(bpflua_object *obj, size_t prog, const char *type)
     const struct bl_prog_type *t = bl_prog_type_by_name(type);
     if (!obj || prog >= obj->n_progs || !t)
         return -EINVAL;
-    if (obj->progs[prog].type != t) {
-        bl_prog_reset(&obj->progs[prog]);
-        obj->progs[prog].type = t;
+    struct bl_prog *p = &obj->progs[prog];
+    if (p->type != t || p->type_guessed || p->unsupported) {
+        bl_prog_reset(p);
+        p->type = t;
     }
+    p->type_guessed = 0;
+    p->unsupported = NULL;
     return 0;
 }
 

@@ -74,6 +74,9 @@ struct bl_prog {
     char name[BL_NAME_MAX];
     char section[BL_NAME_MAX];
     const struct bl_prog_type *type; /* from the section, or set (never NULL) */
+    uint8_t type_guessed;        /* the section names no type: verification tries
+                                  * bl_prog_type_guesses and keeps the first that passes */
+    const char *unsupported;     /* the section's type is one bpflua lacks (static string) */
     struct bl_insn *insns;
     uint32_t n_insns;
     struct bl_func_info *funcs;

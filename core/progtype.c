@@ -50,6 +50,8 @@ static int section_matches(const char *pattern, const char *section)
 
 const struct bl_prog_type *bl_prog_type_for_section(const char *section)
 {
+    if (bl_prog_type_unsupported(section))
+        return NULL;
     /* the longest pattern that matches: "cgroup_skb/egress" over "cgroup_skb*" */
     const struct bl_prog_type *best = NULL;
     size_t best_len = 0;
@@ -61,6 +63,39 @@ const struct bl_prog_type *bl_prog_type_for_section(const char *section)
             }
     return best;
 }
+
+/* Sections of types the kernel has and bpflua does not (libbpf's names):
+ * a clear error rather than a guess. */
+static const struct {
+    const char *pattern, *type;
+} unsupported[] = {
+    { "fentry*", "tracing" },       { "fexit*", "tracing" },       { "fmod_ret*", "tracing" },
+    { "tp_btf*", "tracing" },       { "iter*", "tracing" },        { "freplace*", "ext" },
+    { "lsm*", "lsm" },              { "struct_ops*", "struct_ops" }, { "syscall", "syscall" },
+    { "sk_lookup*", "sk_lookup" },  { "sk_reuseport*", "sk_reuseport" },
+    { "flow_dissector*", "flow_dissector" }, { "lirc_mode2*", "lirc_mode2" },
+    { "lwt_seg6local*", "lwt_seg6local" }, { "netfilter*", "netfilter" },
+    { "cgroup/bind*", "cgroup_sock_addr" }, { "cgroup/connect*", "cgroup_sock_addr" },
+    { "cgroup/sendmsg*", "cgroup_sock_addr" }, { "cgroup/recvmsg*", "cgroup_sock_addr" },
+    { "cgroup/getpeername*", "cgroup_sock_addr" }, { "cgroup/getsockname*", "cgroup_sock_addr" },
+    { "cgroup/sysctl*", "cgroup_sysctl" }, { "cgroup/getsockopt*", "cgroup_sockopt" },
+    { "cgroup/setsockopt*", "cgroup_sockopt" }, { "raw_tracepoint.w*", "raw_tracepoint_writable" },
+    { "raw_tp.w*", "raw_tracepoint_writable" },
+};
+
+const char *bl_prog_type_unsupported(const char *section)
+{
+    for (size_t i = 0; section && i < sizeof unsupported / sizeof unsupported[0]; i++)
+        if (section_matches(unsupported[i].pattern, section))
+            return unsupported[i].type;
+    return NULL;
+}
+
+/* xdp first (what such sections meant before types existed), then the
+ * socket-buffer type that allows the most (tc), then plain tracing bytes */
+const struct bl_prog_type *const bl_prog_type_guesses[] = {
+    &bl_type_xdp, &bl_type_sched_cls, &bl_type_kprobe, NULL,
+};
 
 /* What every type may call (the kernel's bpf_base_func_proto). */
 static const uint32_t base_helpers[] = {

@@ -93,6 +93,12 @@ struct bl_prog_type {
 
 /* The type a section name selects, or NULL. */
 const struct bl_prog_type *bl_prog_type_for_section(const char *section);
+/* The kernel's name of a program type a section selects that bpflua does
+ * not support (fentry/..., lsm/..., cgroup/connect4, ...), or NULL. */
+const char *bl_prog_type_unsupported(const char *section);
+/* The types tried, in order, for a program whose section names no type
+ * (Cilium's "2/1", OVS's "tail-3", PREVAIL's ".text"): NULL-terminated. */
+extern const struct bl_prog_type *const bl_prog_type_guesses[];
 /* The type called `name` ("xdp", "sched_cls", ...), or NULL. */
 const struct bl_prog_type *bl_prog_type_by_name(const char *name);
 /* Every type in turn: index 0, 1, ... until NULL. */

@@ -402,6 +402,11 @@ int bl_cmd_verify(lua_State *L, int argc, char **argv)
                    " type=%s section=%s\n", bpflua_prog_name(obj, i), info.verified_insns,
                    info.max_insns, info.verify_ns, bpflua_prog_type(obj, i),
                    bpflua_prog_section(obj, i));
+            if (bpflua_prog_type_guessed(obj, i))
+                fprintf(stderr, "bpflua verify: %s: section '%s' names no program type; verified "
+                        "as %s, the first of xdp, sched_cls, kprobe that accepts it (--type sets "
+                        "it)\n", bpflua_prog_name(obj, i), bpflua_prog_section(obj, i),
+                        bpflua_prog_type(obj, i));
         }
         free(err);
         free(log);

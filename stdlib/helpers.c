@@ -302,6 +302,23 @@ static const struct bpflua_helper builtin_helpers[] = {
      {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(PTR_TO_MAP_KEY), A(ANYTHING)}},
     {70, "sock_hash_update", bl_helper_unsupported, BPFLUA_RET_INTEGER,
      {A(PTR_TO_CTX), A(CONST_MAP_PTR), A(PTR_TO_MAP_KEY), A(ANYTHING)}},
+    /* socket options, sk_msg and forwarding helpers real objects call
+     * (sock_ops, sk_msg, Cilium's tc): verified with the kernel's
+     * prototypes; the sandbox has no socket or neighbour to act on */
+    {49, "setsockopt", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING), A(PTR_TO_MEM), A(CONST_SIZE)}},
+    {57, "getsockopt", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE)}},
+    {59, "sock_ops_cb_flags_set", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING)}},
+    {61, "msg_apply_bytes", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX), A(ANYTHING)}},
+    {62, "msg_cork_bytes", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX), A(ANYTHING)}},
+    {63, "msg_pull_data", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING), A(ANYTHING)}},
+    {122, "get_netns_cookie", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {152, "redirect_neigh", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(ANYTHING), A(PTR_TO_MEM_OR_NULL), A(CONST_SIZE_OR_ZERO), A(ANYTHING)}},
+    {155, "redirect_peer", bl_helper_unsupported, BPFLUA_RET_INTEGER, {A(ANYTHING), A(ANYTHING)}},
 };
 
 #undef A

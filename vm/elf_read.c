@@ -1111,6 +1111,36 @@ static int load_btf(struct reader *r)
     return 0;
 }
 
+/* An object whose code is all in .text (PREVAIL's test programs are built
+ * without a section attribute): its global functions are the programs, or
+ * the function at the start of .text when none is global. Their section
+ * ".text" names no type, so verification chooses one. */
+static int text_programs(struct reader *r, const char *file)
+{
+    if (!r->text || r->text >= r->n_secs || !r->secs[r->text].n_insns)
+        return 0;
+    const struct function *first = NULL;
+    int any_global = 0;
+    for (size_t i = 0; i < r->n_funcs; i++) {
+        const struct function *f = &r->funcs[i];
+        if (f->sec != r->text)
+            continue;
+        any_global |= f->global;
+        if (f->start == 0)
+            first = f;
+    }
+    for (size_t i = 0; i < r->n_funcs; i++) {
+        const struct function *f = &r->funcs[i];
+        if (f->sec != r->text || !(any_global ? f->global : f == first))
+            continue;
+        r->gen++;
+        int rc = link_program(r, f, file);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* ---- the whole object ---------------------------------------------------------- */
 
 static int read_object(struct reader *r)
@@ -1146,6 +1176,10 @@ static int read_object(struct reader *r)
             return rc;
         next_sym = f->sym + 1;
     }
+    if (rc)
+        return rc;
+    if (r->obj->n_progs == 0)
+        rc = text_programs(r, file);
     if (rc)
         return rc;
     if (r->obj->n_progs == 0) {

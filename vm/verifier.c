@@ -49,6 +49,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "progtype.h"
 #include "verifier_state.h"
 
 #define PRUNE_WIDEN_AFTER 32 /* states kept at one prune point before widening */
@@ -232,10 +233,8 @@ static char *format_error(bpflua_object *obj, struct bl_prog *p, const char *msg
     return bl_asprintf("error: %s at insn %u", msg, insn);
 }
 
-int bl_verify_prog(bpflua_object *obj, struct bl_prog *p, int log_level, char **log)
+static int verify_as_typed(bpflua_object *obj, struct bl_prog *p, int log_level, char **log)
 {
-    if (!obj || !p || !p->insns || !p->n_insns)
-        return -EINVAL;
     uint64_t t0 = now_ns();
     struct bl_strbuf logbuf = { 0 };
     struct bl_venv env = {
@@ -291,6 +290,74 @@ int bl_verify_prog(bpflua_object *obj, struct bl_prog *p, int log_level, char **
     else
         bl_strbuf_free(&logbuf);
     return err;
+}
+
+static int reject_unsupported(bpflua_object *obj, struct bl_prog *p, char **log)
+{
+    bl_prog_reset(p);
+    p->verdict = -1;
+    p->verify_error = bl_asprintf("error: section '%s' is a program of type %s, which bpflua does "
+                                  "not support (see docs/progtypes.md)", p->section, p->unsupported);
+    (void)obj;
+    if (log)
+        *log = bl_asprintf("%s\n", p->verify_error);
+    return -EACCES;
+}
+
+/* A section that names no type (Cilium's "2/1", OVS's "tail-3", a
+ * PREVAIL test's ".text"): the loader that made it knew the type, the file
+ * does not. Each type of bl_prog_type_guesses is tried; the first that
+ * accepts the program is kept (a program safe as that type runs as that
+ * type). If none does, the first one's error is reported, saying so. */
+static int verify_guessing(bpflua_object *obj, struct bl_prog *p, int log_level, char **log)
+{
+    char *first_error = NULL, *first_log = NULL;
+    uint64_t ns = 0;
+    int rc = -EACCES;
+    for (size_t i = 0; bl_prog_type_guesses[i]; i++) {
+        p->type = bl_prog_type_guesses[i];
+        char *one_log = NULL;
+        rc = verify_as_typed(obj, p, log_level, log ? &one_log : NULL);
+        ns += p->verify_ns;
+        if (rc == 0 || rc == -ENOMEM) {
+            free(first_error);
+            free(first_log);
+            if (log)
+                *log = one_log;
+            p->verify_ns = ns;
+            return rc;
+        }
+        if (!first_error) {
+            first_error = p->verify_error;
+            p->verify_error = NULL;
+            first_log = one_log;
+        } else {
+            free(one_log);
+        }
+    }
+    p->type = bl_prog_type_guesses[0];
+    free(p->verify_error);
+    p->verify_error = bl_asprintf("%s (section '%s' names no program type; rejected as each of "
+                                  "xdp, sched_cls and kprobe, the error shown is xdp's: --type sets the "
+                                  "type)", first_error ? first_error : "error", p->section);
+    free(first_error);
+    if (log)
+        *log = first_log;
+    else
+        free(first_log);
+    p->verify_ns = ns;
+    return rc;
+}
+
+int bl_verify_prog(bpflua_object *obj, struct bl_prog *p, int log_level, char **log)
+{
+    if (!obj || !p || !p->insns || !p->n_insns)
+        return -EINVAL;
+    if (p->unsupported)
+        return reject_unsupported(obj, p, log);
+    if (p->type_guessed)
+        return verify_guessing(obj, p, log_level, log);
+    return verify_as_typed(obj, p, log_level, log);
 }
 
 int bpflua_verify(bpflua_object *obj, size_t prog, int log_level,

@@ -8,6 +8,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdint.h>
@@ -100,15 +101,29 @@ static int kernel_prepare(bpflua_object *obj, const struct bl_prog *p, struct kp
     memset(k, 0, sizeof *k);
     k->btf_fd = -1;
     uint32_t n_maps = obj->n_maps < 64 ? obj->n_maps : 64;
+    for (uint32_t m = 0; m < n_maps; m++)
+        k->fds[m] = -1;
+    /* two rounds: maps of maps after every inner template */
+    for (uint32_t round = 0; round < 2; round++)
     for (uint32_t m = 0; m < n_maps; m++) {
         const struct bl_map_def *d = &obj->maps[m];
-        LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = d->flags);
+        if ((d->inner_map != 0) != (round == 1))
+            continue;
+        /* .rodata is read-only to programs, as libbpf creates it; a map of
+         * maps gets its inner template's fd */
+        LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = d->flags | (d->rdonly_prog ? BPF_F_RDONLY_PROG : 0));
+        if (d->inner_map && d->inner_map - 1 < n_maps)
+            mo.inner_map_fd = (uint32_t)k->fds[d->inner_map - 1];
+        uint32_t entries = d->max_entries;
+        if (!entries && d->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY)
+            entries = (uint32_t)libbpf_num_possible_cpus();
         k->fds[m] = bpf_map_create((enum bpf_map_type)d->type, NULL, d->key_size, d->value_size,
-                                   d->max_entries, &mo);
+                                   entries, &mo);
         if (k->fds[m] < 0) {
             int e = k->fds[m];
-            while (m--)
-                close(k->fds[m]);
+            for (uint32_t c = 0; c < n_maps; c++)
+                if (k->fds[c] >= 0)
+                    close(k->fds[c]);
             return e;
         }
     }
@@ -151,7 +166,8 @@ static void kernel_release(struct kprep *k)
 
 /* Returns 0 with *out filled, or a negative errno if the maps could not be
  * created. log_size 0: no log. */
-static int kernel_load_prog(bpflua_object *obj, size_t prog, size_t log_size, struct kload *out)
+static int kernel_load_prog_as(bpflua_object *obj, size_t prog, size_t log_size, struct kload *out,
+                               enum bpf_prog_type type, enum bpf_attach_type attach)
 {
     struct bl_prog *p = bl_object_prog(obj, prog);
     struct kprep k;
@@ -161,7 +177,7 @@ static int kernel_load_prog(bpflua_object *obj, size_t prog, size_t log_size, st
     int e = kernel_prepare(obj, p, &k);
     if (e)
         return e;
-    LIBBPF_OPTS(bpf_prog_load_opts, opts);
+    LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
     kernel_prep_opts(&k, &opts);
     if (log_size) {
         out->log = calloc(1, log_size);
@@ -170,7 +186,7 @@ static int kernel_load_prog(bpflua_object *obj, size_t prog, size_t log_size, st
         opts.log_level = 1;
     }
     uint64_t t0 = kload_now_ns();
-    int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bl_verify", "GPL", (const struct bpf_insn *)k.insns,
+    int fd = bpf_prog_load(type, "bl_verify", "GPL", (const struct bpf_insn *)k.insns,
                            p->n_insns, &opts);
     out->ns = kload_now_ns() - t0;
     if (fd >= 0) {
@@ -186,6 +202,11 @@ static int kernel_load_prog(bpflua_object *obj, size_t prog, size_t log_size, st
     }
     kernel_release(&k);
     return 0;
+}
+
+static int kernel_load_prog(bpflua_object *obj, size_t prog, size_t log_size, struct kload *out)
+{
+    return kernel_load_prog_as(obj, prog, log_size, out, BPF_PROG_TYPE_XDP, 0);
 }
 
 #endif

@@ -1,0 +1,42 @@
+# The real-world-shapes corpus (tests/corpus/README.md): each NAME.c is
+# built twice with clang -O2 -g -target bpf, as written (NAME.o: every
+# program safe) and with -DUNSAFE (NAME.unsafe.o: the twin of the programs
+# its header lists under "unsafe:"), into ${CMAKE_BINARY_DIR}/corpus.
+# test_corpus checks bpflua's verdicts and the kernel's on both.
+find_program(CLANG_BPF NAMES clang clang-14)
+file(GLOB CORPUS_C CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/corpus/*.c)
+if(CLANG_BPF AND CORPUS_C)
+  if(CMAKE_LIBRARY_ARCHITECTURE)
+    set(CORPUS_ARCH_INC /usr/include/${CMAKE_LIBRARY_ARCHITECTURE})
+  else()
+    set(CORPUS_ARCH_INC /usr/include/${CMAKE_SYSTEM_PROCESSOR}-linux-gnu)
+  endif()
+  set(CORPUS_OBJS)
+  foreach(src ${CORPUS_C})
+    get_filename_component(name ${src} NAME_WE)
+    foreach(variant safe unsafe)
+      if(variant STREQUAL "safe")
+        set(obj ${CMAKE_BINARY_DIR}/corpus/${name}.o)
+        set(def)
+      else()
+        set(obj ${CMAKE_BINARY_DIR}/corpus/${name}.unsafe.o)
+        set(def -DUNSAFE)
+      endif()
+      add_custom_command(
+        OUTPUT ${obj}
+        COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/corpus
+        COMMAND ${CLANG_BPF} -O2 -g -target bpf ${def} -I${CORPUS_ARCH_INC} -c ${src} -o ${obj}
+        DEPENDS ${src} ${CMAKE_SOURCE_DIR}/tests/corpus/common.h
+        COMMENT "clang -target bpf ${name}.c (${variant})")
+      list(APPEND CORPUS_OBJS ${obj})
+    endforeach()
+  endforeach()
+  add_custom_target(corpus_objects ALL DEPENDS ${CORPUS_OBJS})
+  foreach(t test_corpus verifier_bench)
+    if(TARGET ${t})
+      add_dependencies(${t} corpus_objects)
+    endif()
+  endforeach()
+else()
+  message(STATUS "no clang: the real-world-shapes corpus is not built")
+endif()
