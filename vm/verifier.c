@@ -308,10 +308,14 @@ static int reject_unsupported(bpflua_object *obj, struct bl_prog *p, char **log)
  * PREVAIL test's ".text"): the loader that made it knew the type, the file
  * does not. Each type of bl_prog_type_guesses is tried; the first that
  * accepts the program is kept (a program safe as that type runs as that
- * type). If none does, the first one's error is reported, saying so. */
+ * type). If none does, the error of the type under which verification went
+ * furthest (most instructions verified: the likeliest intended type) is
+ * reported, saying so. */
 static int verify_guessing(bpflua_object *obj, struct bl_prog *p, int log_level, char **log)
 {
     char *first_error = NULL, *first_log = NULL;
+    const struct bl_prog_type *best = bl_prog_type_guesses[0];
+    uint32_t best_insns = 0;
     uint64_t ns = 0;
     int rc = -EACCES;
     for (size_t i = 0; bl_prog_type_guesses[i]; i++) {
@@ -327,19 +331,24 @@ static int verify_guessing(bpflua_object *obj, struct bl_prog *p, int log_level,
             p->verify_ns = ns;
             return rc;
         }
-        if (!first_error) {
+        if (!first_error || p->verified_insns > best_insns) {
+            free(first_error);
+            free(first_log);
             first_error = p->verify_error;
             p->verify_error = NULL;
             first_log = one_log;
+            best = p->type;
+            best_insns = p->verified_insns;
         } else {
             free(one_log);
         }
     }
-    p->type = bl_prog_type_guesses[0];
+    p->type = best;
     free(p->verify_error);
     p->verify_error = bl_asprintf("%s (section '%s' names no program type; rejected as each of "
-                                  "xdp, sched_cls and kprobe, the error shown is xdp's: --type sets the "
-                                  "type)", first_error ? first_error : "error", p->section);
+                                  "xdp, sched_cls and kprobe; this is the error as %s, the type "
+                                  "verified furthest: --type sets the type)",
+                                  first_error ? first_error : "error", p->section, best->name);
     free(first_error);
     if (log)
         *log = first_log;

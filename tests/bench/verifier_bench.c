@@ -1,6 +1,6 @@
 /* verifier_bench.c - bpflua's verifier against the kernel's, same programs.
  *
- *   verifier_bench [--quick] [--no-kernel] [--runs R]
+ *   verifier_bench [--quick] [--no-kernel] [--runs R] [--corpus DIR]
  *
  * Part 1: generated XDP programs (a map lookup, then N blocks of masked
  * index, map-value load, branch) at sizes from about 1k to 30k verified
@@ -23,12 +23,15 @@
  *                                         that (for perf / callgrind)
  *   verifier_bench --profile-stack N [REPEAT]   the same for stack_N
  *   verifier_bench --runs R               median of R runs (default 7)
+ *   verifier_bench --corpus DIR           every program of DIR/NAME.o (build/corpus:
+ *                                         tests/corpus built), median and smallest speedups
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
 
 #include "tests/verifier/gen_blocks.h"
 #pragma GCC diagnostic push
@@ -38,6 +41,7 @@
 #include "core/bpflua.h"
 #include "engine/kernel.h"
 #include "core/object.h"
+#include "core/progtype.h"
 #include "vm/verifier.h"
 
 static int runs = 7;
@@ -160,9 +164,9 @@ struct measure {
  * reads the kernel's own "verification time N usec" from its
  * BPF_LOG_STATS log (log_level 4): the time bpf_check() measured around
  * the verification alone, the fairest figure to set against bpflua's. */
-static void measure_kernel(bpflua_object *obj, struct measure *m)
+static void measure_kernel(bpflua_object *obj, size_t prog, struct measure *m)
 {
-    struct bl_prog *p = bl_object_prog(obj, 0);
+    struct bl_prog *p = bl_object_prog(obj, prog);
     struct kprep k;
     if (kernel_prepare(obj, p, &k))
         return;
@@ -170,7 +174,8 @@ static void measure_kernel(bpflua_object *obj, struct measure *m)
     uint64_t t[32], v[32], bt[32];
     int nv = 0;
     for (int r = 0; r < runs; r++) {
-        LIBBPF_OPTS(bpf_prog_load_opts, opts);
+        LIBBPF_OPTS(bpf_prog_load_opts, opts,
+                    .expected_attach_type = (enum bpf_attach_type)p->type->attach_type);
         kernel_prep_opts(&k, &opts);
         logbuf[0] = 0;
         opts.log_buf = logbuf;
@@ -186,7 +191,7 @@ static void measure_kernel(bpflua_object *obj, struct measure *m)
         bl_verify_prog(obj, p, 0, NULL);
         bt[r] = cpu_ns() - b0;
         uint64_t t0 = cpu_ns();
-        int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bl_bench", "GPL", (const struct bpf_insn *)k.insns,
+        int fd = bpf_prog_load((enum bpf_prog_type)p->type->kernel_type, "bl_bench", "GPL", (const struct bpf_insn *)k.insns,
                                p->n_insns, &opts);
         t[r] = cpu_ns() - t0;
         m->k_ok = fd >= 0;
@@ -236,7 +241,7 @@ static int measure(const char *text, int use_kernel, struct measure *m)
     m->bl_verified = p->verified_insns;
     m->max_insns = p->max_insns;
     if (use_kernel)
-        measure_kernel(obj, m);
+        measure_kernel(obj, 0, m);
     bpflua_object_free(obj);
     return 0;
 }
@@ -304,6 +309,95 @@ static int profile(int n, int repeat, int stack)
     return !ok;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* --corpus DIR: every program of every DIR/NAME.o (the real-world-shapes
+ * corpus the build puts in build/corpus; *.unsafe.o twins are left out),
+ * a row each, then the median and smallest speedups over the programs
+ * both verifiers accept. The kernel loads each program alone with the
+ * type bpflua verified it as, from bpflua's reading of the object. */
+static int run_corpus(const char *dir, int kernel)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "verifier_bench: cannot open %s\n", dir);
+        return 1;
+    }
+    char *names[512];
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < 512) {
+        size_t l = strlen(de->d_name);
+        if (l > 2 && strcmp(de->d_name + l - 2, ".o") == 0 && !strstr(de->d_name, ".unsafe."))
+            names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, cmp_name);
+    double xl[1024], xv[1024];
+    int nx = 0, nv = 0, n_progs = 0;
+    uint64_t bl_total = 0, k_total = 0;
+    for (int i = 0; i < n; i++) {
+        char path[4096], *err = NULL;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        bpflua_object *obj = bpflua_object_open_elf(path, &err);
+        if (!obj) {
+            printf("# %s: %s\n", names[i], err ? err : "?");
+            free(err);
+            free(names[i]);
+            continue;
+        }
+        for (size_t j = 0; j < bpflua_prog_count(obj); j++) {
+            struct bl_prog *p = bl_object_prog(obj, j);
+            struct measure m = { .k_ok = -1, .insns = p->n_insns };
+            uint64_t t[32];
+            for (int r = 0; r < runs; r++) {
+                uint64_t t0 = cpu_ns();
+                m.ok = bl_verify_prog(obj, p, 0, NULL) == 0;
+                t[r] = cpu_ns() - t0;
+            }
+            m.bl_ns = median(t, runs);
+            m.bl_verified = p->verified_insns;
+            if (!p->unsupported && kernel)
+                measure_kernel(obj, j, &m);
+            char row[96];
+            snprintf(row, sizeof row, "%.40s:%.40s", names[i], p->section);
+            print_row(row, &m);
+            n_progs++;
+            if (m.ok && m.k_ok > 0 && m.bl_ns) {
+                xl[nx++] = (double)m.k_ns / m.bl_ns;
+                bl_total += m.bl_ns;
+                k_total += m.k_ns;
+                if (m.k_verif_ns)
+                    xv[nv++] = (double)m.k_verif_ns / m.bl_ns;
+            }
+            if (nx >= 1024 || nv >= 1024)
+                break;
+        }
+        bpflua_object_free(obj);
+        free(names[i]);
+    }
+    qsort(xl, (size_t)nx, sizeof *xl, cmp_double);
+    qsort(xv, (size_t)nv, sizeof *xv, cmp_double);
+    printf("# corpus: %d programs from %d objects; %d accepted by both\n", n_progs, n, nx);
+    if (nx)
+        printf("# speedup over the kernel's BPF_PROG_LOAD: median %.1fx, smallest %.1fx; whole corpus "
+               "%.1f ms (kernel) / %.2f ms (bpflua) = %.1fx\n", xl[nx / 2], xl[0], k_total / 1e6,
+               bl_total / 1e6, (double)k_total / (double)(bl_total ? bl_total : 1));
+    if (nv)
+        printf("# speedup over the kernel's own verification time: median %.1fx, smallest %.1fx\n",
+               xv[nv / 2], xv[0]);
+    return 0;
+}
+
 /* What a run says in its closing lines: the spread of ns per verified insn
  * (rows with >= 1000 verified insns) and the smallest speedups. */
 struct summary {
@@ -349,6 +443,7 @@ static void run_family(const char *family, char *(*gen)(int), const int *sizes, 
 int main(int argc, char **argv)
 {
     int quick = 0, want_kernel = 1;
+    const char *corpus = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
@@ -358,6 +453,8 @@ int main(int argc, char **argv)
             return profile(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 100, 0);
         else if (strcmp(argv[i], "--profile-stack") == 0 && i + 1 < argc)
             return profile(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 100, 1);
+        else if (strcmp(argv[i], "--corpus") == 0 && i + 1 < argc)
+            corpus = argv[++i];
         else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             runs = atoi(argv[++i]);
             if (runs < 1 || runs > 31)
@@ -378,6 +475,8 @@ int main(int argc, char **argv)
         printf("# kernel columns skipped: %s\n", why ? why : "bpf(2) unavailable");
     free(why);
     print_header();
+    if (corpus)
+        return run_corpus(corpus, kernel);
 
     static const int blocks[] = { 80, 160, 400, 800, 1200, 1600, 2000, 2700 };
     static const int stacks[] = { 150, 600, 1500, 3500 };

@@ -14,6 +14,13 @@ if(CLANG_BPF AND CORPUS_C)
   set(CORPUS_OBJS)
   foreach(src ${CORPUS_C})
     get_filename_component(name ${src} NAME_WE)
+    # a "cflags: ..." line in the header adds compiler flags (-mcpu=v3)
+    file(STRINGS ${src} cflags_line REGEX "^ \\* cflags: ")
+    set(extra)
+    if(cflags_line)
+      string(REGEX REPLACE "^ \\* cflags: " "" extra "${cflags_line}")
+      separate_arguments(extra)
+    endif()
     foreach(variant safe unsafe)
       if(variant STREQUAL "safe")
         set(obj ${CMAKE_BINARY_DIR}/corpus/${name}.o)
@@ -25,7 +32,7 @@ if(CLANG_BPF AND CORPUS_C)
       add_custom_command(
         OUTPUT ${obj}
         COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/corpus
-        COMMAND ${CLANG_BPF} -O2 -g -target bpf ${def} -I${CORPUS_ARCH_INC} -c ${src} -o ${obj}
+        COMMAND ${CLANG_BPF} -O2 -g -target bpf ${extra} ${def} -I${CORPUS_ARCH_INC} -c ${src} -o ${obj}
         DEPENDS ${src} ${CMAKE_SOURCE_DIR}/tests/corpus/common.h
         COMMENT "clang -target bpf ${name}.c (${variant})")
       list(APPEND CORPUS_OBJS ${obj})

@@ -7,7 +7,9 @@
  * rejected by both and the others still accepted. "kernel-differs: SEC"
  * marks a twin the kernel accepts though bpflua rejects it (a documented
  * difference: README, "stricter than the kernel"); the kernel must then
- * really accept it. "unsupported: all" files are rejected by bpflua with
+ * really accept it. "back-edge: SEC" marks a program with a loop clang did
+ * not unroll: bpflua rejects it (both builds) with its back-edge hint, the
+ * kernel accepts it (README counts these). "unsupported: all" files are rejected by bpflua with
  * the "does not support" error and not given to the kernel.
  *
  * The kernel loads each program alone, with the type bpflua verified it as
@@ -36,7 +38,7 @@
 #include "engine/kernel.h"
 
 static int kernel_ok;
-static int n_programs, n_bad, n_kernel, n_differs, n_guessed;
+static int n_programs, n_bad, n_kernel, n_differs, n_guessed, n_loops;
 
 static int silent(enum libbpf_print_level l, const char *f, va_list ap)
 {
@@ -113,13 +115,15 @@ static void check_object(const char *name, const char *text, int unsafe)
     }
     char *bad = corpus_c_field(text, "unsafe"), *differs = corpus_c_field(text, "kernel-differs");
     char *unsupported = corpus_c_field(text, "unsupported");
+    char *loops = corpus_c_field(text, "back-edge");
     char *err = NULL;
     bpflua_object *obj = bpflua_object_open_elf(path, &err);
     if (!obj)
         fail_msg("%s: %s", path, err ? err : "?");
     for (size_t i = 0; i < bpflua_prog_count(obj); i++) {
         const char *sec = bpflua_prog_section(obj, i);
-        int want = !(unsupported || (unsafe && listed(bad, sec)));
+        int loop = listed(loops, sec);
+        int want = !(unsupported || loop || (unsafe && listed(bad, sec)));
         char *verr = NULL;
         int ours = bpflua_verify(obj, i, 0, NULL, &verr, NULL) == 0;
         n_programs++;
@@ -134,10 +138,15 @@ static void check_object(const char *name, const char *text, int unsafe)
             print_message("BPFLUA %s %s: no clear 'does not support' error: %s\n", path, sec,
                           verr ? verr : "(none)");
         }
+        if (loop && !(verr && strstr(verr, "back-edge"))) {
+            n_bad++;
+            print_message("BPFLUA %s %s: no back-edge hint: %s\n", path, sec, verr ? verr : "(none)");
+        }
+        n_loops += loop;
         free(verr);
         if (!kernel_ok || unsupported)
             continue;
-        int kwant = unsafe && listed(differs, sec) ? !want : want;
+        int kwant = (unsafe && listed(differs, sec)) || loop ? !want : want;
         int k = kernel_verdict(path, obj, i);
         n_kernel++;
         n_differs += kwant != want;
@@ -153,6 +162,7 @@ static void check_object(const char *name, const char *text, int unsafe)
     free(bad);
     free(differs);
     free(unsupported);
+    free(loops);
 }
 
 static void test_corpus_verdicts(void **state)
@@ -176,9 +186,9 @@ static void test_corpus_verdicts(void **state)
         free(text);
         free(names[i]);
     }
-    print_message("corpus: %d programs verified, %d with a chosen type, %d also by the kernel "
-                  "(%d documented differences), %d wrong verdicts\n",
-                  n_programs, n_guessed, n_kernel, n_differs, n_bad);
+    print_message("corpus: %d programs verified, %d with a chosen type, %d rejected for a "
+                  "back-edge, %d also by the kernel (%d documented differences), %d wrong verdicts\n",
+                  n_programs, n_guessed, n_loops, n_kernel, n_differs, n_bad);
     if (!kernel_ok)
         print_message("kernel verdicts skipped: bpf(2) cannot load programs here\n");
     assert_true(n_programs >= 40);
