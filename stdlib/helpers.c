@@ -319,6 +319,10 @@ static const struct bpflua_helper builtin_helpers[] = {
     {152, "redirect_neigh", bl_helper_unsupported, BPFLUA_RET_INTEGER,
      {A(ANYTHING), A(PTR_TO_MEM_OR_NULL), A(CONST_SIZE_OR_ZERO), A(ANYTHING)}},
     {155, "redirect_peer", bl_helper_unsupported, BPFLUA_RET_INTEGER, {A(ANYTHING), A(ANYTHING)}},
+    /* perf_event's counter values: no event behind a sandbox run, so a
+     * zeroed buffer and an error, as get_stack (same argument places) */
+    {56, "perf_prog_read_value", bl_helper_get_stack, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE)}},
 };
 
 #undef A

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/btf.h>
@@ -73,6 +74,8 @@ struct reader {
     struct bl_ext_info ext;
     uint32_t *map_offsets; /* offset of each object map in its section */
     size_t *map_secs;      /* the section each object map comes from */
+    uint32_t *kconfig;     /* per symbol: 1 + its 8-byte slot in .kconfig, 0 none */
+    int kconfig_map;       /* the .kconfig map's index, -1 none */
     bpflua_object *obj;
     char **err;
 };
@@ -658,6 +661,68 @@ static int load_data_maps(struct reader *r)
     return 0;
 }
 
+/* libbpf's __kconfig externs (LINUX_KERNEL_VERSION, CONFIG_*): a
+ * read-only map ".kconfig" of one element, 8 bytes per extern, holding
+ * what libbpf would put there for this machine: the running kernel's
+ * version, LINUX_HAS_SYSCALL_WRAPPER and LINUX_HAS_BPF_COOKIE 1 (x86-64,
+ * 6.x), every CONFIG_* 0 (as libbpf gives a __weak one it cannot find).
+ * Other externs (.ksyms, functions) stay unsupported. */
+static int is_kconfig_extern(const struct reader *r, const GElf_Sym *sym)
+{
+    int type = GELF_ST_TYPE(sym->st_info);
+    const char *name = sym_name(r, sym);
+    return sym->st_shndx == SHN_UNDEF && (type == STT_OBJECT || type == STT_NOTYPE) &&
+           GELF_ST_BIND(sym->st_info) != STB_LOCAL &&
+           (strncmp(name, "CONFIG_", 7) == 0 || strncmp(name, "LINUX_", 6) == 0);
+}
+
+static uint64_t kconfig_value(const char *name)
+{
+    if (strcmp(name, "LINUX_HAS_SYSCALL_WRAPPER") == 0 || strcmp(name, "LINUX_HAS_BPF_COOKIE") == 0)
+        return 1;
+    if (strcmp(name, "LINUX_KERNEL_VERSION") != 0)
+        return 0;
+    struct utsname u;
+    unsigned a = 0, b = 0, c = 0;
+    if (uname(&u) == 0)
+        sscanf(u.release, "%u.%u.%u", &a, &b, &c);
+    return ((uint64_t)a << 16) + ((uint64_t)b << 8) + (c > 255 ? 255 : c);
+}
+
+static int load_kconfig(struct reader *r)
+{
+    uint32_t n = 0;
+    r->kconfig_map = -1;
+    for (size_t i = 1; i < r->n_syms; i++)
+        n += is_kconfig_extern(r, &r->syms[i]);
+    if (!n)
+        return 0;
+    r->kconfig = calloc(r->n_syms, sizeof *r->kconfig);
+    uint8_t *bytes = calloc(n, 8);
+    if (!r->kconfig || !bytes) {
+        free(bytes);
+        return -ENOMEM;
+    }
+    uint32_t slot = 0;
+    for (size_t i = 1; i < r->n_syms; i++) {
+        if (!is_kconfig_extern(r, &r->syms[i]))
+            continue;
+        uint64_t v = kconfig_value(sym_name(r, &r->syms[i]));
+        memcpy(bytes + 8 * slot, &v, 8);
+        r->kconfig[i] = ++slot;
+    }
+    struct bpflua_map_spec spec = {
+        .name = ".kconfig", .type = BPFLUA_MAP_ARRAY, .key_size = 4, .value_size = 8 * n,
+        .max_entries = 1, .init = bytes, .init_len = 8 * n, .rdonly_prog = 1,
+    };
+    int rc = add_map(r, &spec, 0, 0);
+    free(bytes);
+    if (rc < 0)
+        return rc;
+    r->kconfig_map = rc;
+    return 0;
+}
+
 static int load_maps(struct reader *r)
 {
     int rc = load_btf_maps(r);
@@ -665,6 +730,8 @@ static int load_maps(struct reader *r)
         rc = load_legacy_maps(r);
     if (!rc)
         rc = load_data_maps(r);
+    if (!rc)
+        rc = load_kconfig(r);
     return rc;
 }
 
@@ -866,6 +933,19 @@ static int relocate_insn(struct reader *r, struct link *l, uint32_t i, const cha
         l->insns[i].src = BL_PSEUDO_MAP_FD;
         l->insns[i].imm = map;
         l->insns[i + 1].imm = 0;
+        return 0;
+    }
+    size_t sym_idx = GELF_R_SYM(rel->r_info);
+    if (sym->st_shndx == SHN_UNDEF && r->kconfig && r->kconfig[sym_idx] && r->kconfig_map >= 0) {
+        int64_t off = 8 * (int64_t)(r->kconfig[sym_idx] - 1) + in->imm;
+        if (off < 0 || (uint64_t)off >= r->obj->maps[r->kconfig_map].value_size) {
+            bl_set_err(r->err, "elf: program '%s': insn %u of '%s' points outside kconfig '%s'",
+                       prog, orig, s->name, sym_name(r, sym));
+            return -EINVAL;
+        }
+        l->insns[i].src = BL_PSEUDO_MAP_VALUE;
+        l->insns[i].imm = r->kconfig_map;
+        l->insns[i + 1].imm = (int32_t)off;
         return 0;
     }
     if (sym->st_shndx == SHN_UNDEF || sym->st_shndx >= r->n_secs) {
@@ -1202,6 +1282,7 @@ static void reader_free(struct reader *r)
     free(r->funcs);
     free(r->map_offsets);
     free(r->map_secs);
+    free(r->kconfig);
     bl_ext_info_free(&r->ext);
     if (r->btf)
         btf__free(r->btf);

@@ -182,6 +182,59 @@ static int check_size_arg(struct bl_venv *env, struct bl_vstate *st, int regno, 
                                prev_kind == BPFLUA_ARG_PTR_TO_UNINIT_MEM);
 }
 
+/* Byte k of a constant string at R1 (a read-only map value with its
+ * file bytes, or stack slots holding spilled constants), or -1. */
+static int format_byte(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *r, int64_t k)
+{
+    int64_t off = r->off + (int64_t)r->var.value + k;
+    if (r->type == REG_PTR_TO_MAP_VALUE) {
+        const struct bl_map_def *m = &env->obj->maps[r->map];
+        if (!m->rdonly_prog || off < 0 || off >= (int64_t)m->data_init_len)
+            return -1;
+        return m->data_init[off];
+    }
+    if (r->type != REG_PTR_TO_STACK || off >= 0 || off < -BL_STACK_SIZE)
+        return -1;
+    const struct bl_frame *f = st->frames[r->frameno];
+    int64_t slot = (-off - 1) / 8, byte = off + 8 * (slot + 1);
+    if (slot >= f->n_slots)
+        return -1;
+    const struct bl_slot *s = &f->stack[slot];
+    for (int b = 0; b < 8; b++)
+        if (s->bytes[b] != SLOT_SPILL)
+            return s->bytes[byte] == SLOT_ZERO ? 0 : -1;
+    if (s->spilled.type != REG_SCALAR || !tnum_is_const(s->spilled.var))
+        return -1;
+    return (int)((s->spilled.var.value >> (8 * byte)) & 0xff);
+}
+
+/* How many arguments bpf_trace_printk's format converts ("%%" is none),
+ * or -1 when the verifier does not know the format's bytes. */
+static int printk_conversions(struct bl_venv *env, struct bl_vstate *st)
+{
+    const struct bl_reg *fmt = &cur_frame(st)->regs[1], *size = &cur_frame(st)->regs[2];
+    if (!reg_is_const(size) || size->var.value > 256 || !tnum_is_const(fmt->var))
+        return -1;
+    int n = 0;
+    for (int64_t k = 0; k < (int64_t)size->var.value; k++) {
+        int c = format_byte(env, st, fmt, k);
+        if (c < 0)
+            return -1;
+        if (c == 0)
+            break;
+        if (c == '%') {
+            int next = k + 1 < (int64_t)size->var.value ? format_byte(env, st, fmt, k + 1) : 0;
+            if (next < 0)
+                return -1;
+            if (next == '%')
+                k++;
+            else
+                n++;
+        }
+    }
+    return n;
+}
+
 /* bpf_probe_read*(dst, size, src): the sandbox compares src with the
  * regions the run was given and reads nothing else, so a pointer there
  * (tracing programs pass &ctx->field or a stack address) reaches no host
@@ -200,11 +253,13 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
     if (kind == BPFLUA_ARG_NONE)
         return 0;
     if (h->id == BL_HELPER_TRACE_PRINTK && arg >= 2 &&
-        (r->type == REG_NOT_INIT || reg_is_pointer(r))) {
+        (r->type == REG_NOT_INIT ||
+         (reg_is_pointer(r) && printk_conversions(env, st) >= 0 &&
+          arg - 2 >= printk_conversions(env, st)))) {
         /* the kernel declares two arguments and passes R3-R5 unchecked;
          * we zero the unwritten ones at the call (aux.zero_args), and
-         * pointers too (a format's unused argument registers often hold
-         * one; printed, it would show a host address) */
+         * pointers the format (when the verifier knows its bytes) has no
+         * conversion for: registers clang left a pointer in */
         env->aux[env->cur_insn].zero_args |= (uint8_t)(1u << regno);
         return 0;
     }
