@@ -45,6 +45,7 @@
  * flags are rejected; a callback is verified once, not once per iteration.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -237,10 +238,16 @@ static int verify_as_typed(bpflua_object *obj, struct bl_prog *p, int log_level,
 {
     uint64_t t0 = now_ns();
     struct bl_strbuf logbuf = { 0 };
-    struct bl_venv env = {
-        .obj = obj, .prog = p, .insns = p->insns, .n_insns = p->n_insns,
-        .log_level = log ? log_level : 0, .log = &logbuf,
-    };
+    /* cleared up to the arena's free_pending: the tables after it are
+     * valid below their high-water marks only (verifier_state.h) */
+    struct bl_venv env;
+    memset(&env, 0, offsetof(struct bl_venv, arena.free_pending));
+    env.obj = obj;
+    env.prog = p;
+    env.insns = p->insns;
+    env.n_insns = p->n_insns;
+    env.log_level = log ? log_level : 0;
+    env.log = &logbuf;
     uint32_t n = p->n_insns;
     bl_prog_reset(p);
     p->aux = calloc(n + 1, sizeof *p->aux);

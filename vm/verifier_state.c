@@ -7,6 +7,7 @@
  * per stack slot; ids (null-check and packet-range groups, linked scalars)
  * must correspond one-to-one, checked through a small id map. */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <stdint.h>
@@ -184,7 +185,7 @@ void vf_arena_release(struct bl_arena *a)
         chunk_put(c);
         c = next;
     }
-    memset(a, 0, sizeof *a);
+    memset(a, 0, offsetof(struct bl_arena, free_pending)); /* pending_hi = 0: the rest unused */
 }
 
 /* A free block's first word links the list. */
@@ -429,14 +430,18 @@ static const struct bl_slot *intern_slot(struct bl_venv *env, int f, int i, cons
 {
     if (!exact && slot_all_invalid(sl))
         return &bl_invalid_slot; /* the rest of it is never read */
-    const struct bl_slot *last = env->last_slot[f][i];
+    const struct bl_slot *last = i < env->last_slot_n[f] ? env->last_slot[f][i] : NULL;
     if (last && memcmp(last, sl, sizeof *sl) == 0)
         return last;
     struct bl_slot *c = vf_arena_alloc(&env->arena, sizeof *c);
     if (!c)
         return NULL;
     memcpy(c, sl, sizeof *c);
+    while (env->last_slot_n[f] < i)
+        env->last_slot[f][env->last_slot_n[f]++] = NULL;
     env->last_slot[f][i] = c;
+    if (env->last_slot_n[f] == i)
+        env->last_slot_n[f]++;
     return c;
 }
 
@@ -482,7 +487,7 @@ static struct bl_seen_state *compact_state(struct bl_venv *env, const struct bl_
     }
     unsigned char *p = NULL;
     size_t cls = total / 16;
-    if (pending && cls < ARENA_PENDING_CLASSES)
+    if (pending && cls < env->arena.pending_hi)
         p = pop_free(&env->arena, &env->arena.free_pending[cls], total);
     if (!p)
         p = vf_arena_alloc(&env->arena, total);
@@ -564,8 +569,12 @@ struct bl_vstate *vf_pending_take(struct bl_venv *env, struct bl_seen_state *p)
         st->frames[f] = fr;
     }
     size_t cls = p->size / 16;
-    if (cls < ARENA_PENDING_CLASSES)
-        push_free(&env->arena.free_pending[cls], p, p->size);
+    if (cls < ARENA_PENDING_CLASSES) {
+        struct bl_arena *a = &env->arena;
+        while (a->pending_hi <= cls)
+            a->free_pending[a->pending_hi++] = NULL;
+        push_free(&a->free_pending[cls], p, p->size);
+    }
     return st;
 }
 

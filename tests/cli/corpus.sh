@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The command on objects shaped like real projects' (tests/corpus, built
+# by the build into $BPFLUA_BUILD/corpus; test_corpus checks every verdict
+# against the kernel): what `bpflua verify` says about a section that names
+# no type, a type bpflua does not support, a .text-only object, and that a
+# __kconfig extern holds the running kernel's version.
+# Skips (77) when the corpus was not built (no clang).
+set -u
+SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+B=${BPFLUA:-$SRC/build/bpflua}
+C=${BPFLUA_BUILD:-$SRC/build}/corpus
+. "$SRC/tests/cli/common.bash"
+[ -f "$C/ovs_tail.o" ] || { echo "SKIP: $C/ovs_tail.o not built (no clang?)"; exit 77; }
+
+# sections named "ingress", "tail-1", "egress": the first type that accepts
+expect 0 "OVS-style sections verify" "$B" verify "$C/ovs_tail.o"
+has out '^name=dp_actions verified_insns=[0-9]+ .* type=sched_cls section=tail-1$' "tail-1 chosen as sched_cls"
+has err "dp_actions: section 'tail-1' names no program type; verified as sched_cls, the first of xdp, sched_cls, kprobe" "the choice is said"
+# --type decides instead: tail-1 reads __sk_buff fields XDP lacks
+expect 1 "--type xdp is not second-guessed" "$B" verify "$C/ovs_tail.o" --section tail-1 --type xdp
+has out 'name=dp_actions rejected type=xdp section=tail-1' "rejected as xdp"
+grep -q "names no program type" "$tmp/err" && fail "--type: no guessing message expected"
+# rejected under every type: the error of the type that went furthest
+expect 1 "unsafe twin rejected" "$B" verify "$C/ovs_tail.unsafe.o" --section tail-1
+has err "names no program type; rejected as each of xdp, sched_cls and kprobe; this is the error as [a-z_]+, the type verified furthest" "the furthest type's error"
+
+# BTF-attached tracing and LSM: a clear error, and their kernel type named
+expect 1 "unsupported types are refused" "$B" verify "$C/odd_sections.o"
+has out '^name=on_entry rejected type=tracing section=fentry/do_nanosleep$' "fentry is tracing"
+has out '^name=on_open rejected type=lsm section=lsm/file_open$' "lsm"
+has err "section 'tp_btf/sched_switch' is a program of type tracing, which bpflua does not support" "the reason"
+
+# an object with its only function in .text (as PREVAIL's tests are built)
+expect 0 ".text-only object" "$B" verify "$C/text_only.o"
+has out '^name=pick .* section=\.text$' "the .text function is the program"
+
+# LINUX_KERNEL_VERSION from a __kconfig extern: the running kernel's
+head -c 168 /dev/zero >"$tmp/regs.bin"
+expect 0 "kconfig program runs" "$B" run "$C/kconfig.o" --ctx "$tmp/regs.bin"
+IFS=.- read -r maj min pat _ <<<"$(uname -r)"
+want=$(( (maj << 16) + (min << 8) + (pat > 255 ? 255 : pat) ))
+has out "retval=$want " "LINUX_KERNEL_VERSION is $(uname -r)"
+
+echo "corpus command checks: $fails failures"
+[ "$fails" = 0 ]
