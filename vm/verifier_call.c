@@ -182,8 +182,8 @@ static int check_size_arg(struct bl_venv *env, struct bl_vstate *st, int regno, 
                                prev_kind == BPFLUA_ARG_PTR_TO_UNINIT_MEM);
 }
 
-/* Byte k of a constant string at R1 (a read-only map value with its
- * file bytes, or stack slots holding spilled constants), or -1. */
+/* Byte k of constant memory at r (a read-only map value with its file
+ * bytes, or stack slots holding spilled constants or known zeros), or -1. */
 static int format_byte(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *r, int64_t k)
 {
     int64_t off = r->off + (int64_t)r->var.value + k;
@@ -233,6 +233,29 @@ static int printk_conversions(struct bl_venv *env, struct bl_vstate *st)
         }
     }
     return n;
+}
+
+/* An array (or per-CPU array) lookup whose key the verifier knows (a
+ * constant on the stack: spilled, or zero bytes) and is below max_entries
+ * cannot fail: R0 is the value, not "value or NULL" (as Linux 6.x's
+ * const_map_key). bpflua's arrays hand out a value for every index. */
+static int const_key_in_array(struct bl_venv *env, struct bl_vstate *st, int map)
+{
+    const struct bl_reg *key = &cur_frame(st)->regs[2];
+    if (map < 0)
+        return 0;
+    const struct bl_map_def *m = &env->obj->maps[map];
+    if ((m->type != BPFLUA_MAP_ARRAY && m->type != BPFLUA_MAP_PERCPU_ARRAY) || m->key_size != 4 ||
+        key->type != REG_PTR_TO_STACK || !tnum_is_const(key->var))
+        return 0;
+    uint32_t k = 0;
+    for (int b = 0; b < 4; b++) {
+        int c = format_byte(env, st, key, b);
+        if (c < 0)
+            return 0;
+        k |= (uint32_t)c << (8 * b);
+    }
+    return k < m->max_entries;
 }
 
 /* bpf_probe_read*(dst, size, src): the sandbox compares src with the
@@ -605,6 +628,7 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
             return vf_reject(env, "bpf_%s needs a callback", h->name);
         return check_callback_call(env, st, h, &meta);
     }
+    int never_null = h->id == 1 /* map_lookup_elem */ && const_key_in_array(env, st, meta.map);
     for (int r = BL_R1; r <= BL_R5; r++)
         mark_reg_not_init(&f->regs[r]);
     if (bl_helper_changes_pkt_data(h->id))
@@ -617,6 +641,10 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
             /* a map of maps gives an inner map, typed as its template */
             mark_reg_ptr(&f->regs[BL_R0], REG_MAP_PTR_OR_NULL);
             f->regs[BL_R0].map = env->obj->maps[meta.map].inner_map - 1;
+        } else if (never_null) {
+            mark_reg_ptr(&f->regs[BL_R0], REG_PTR_TO_MAP_VALUE);
+            f->regs[BL_R0].map = (uint32_t)meta.map;
+            break;
         } else {
             mark_reg_ptr(&f->regs[BL_R0], REG_PTR_TO_MAP_VALUE_OR_NULL);
             f->regs[BL_R0].map = (uint32_t)meta.map;
