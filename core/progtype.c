@@ -6,13 +6,16 @@
 
 /* Section names pick the longest matching pattern; by name, the first. */
 static const struct bl_prog_type *const types[] = {
-    &bl_type_xdp,
+    &bl_type_xdp,                /* first: --type xdp is the plain one */
+    &bl_type_xdp_devmap,
     &bl_type_sched_cls,
     &bl_type_sched_act,
     &bl_type_socket_filter,
     &bl_type_cgroup_skb,         /* first: --type cgroup_skb is the ingress one */
     &bl_type_cgroup_skb_egress,
     &bl_type_cgroup_sock,
+    &bl_type_cgroup_sock_bind4,
+    &bl_type_cgroup_sock_bind6,
     &bl_type_cgroup_device,
     &bl_type_sock_ops,
     &bl_type_sk_skb,

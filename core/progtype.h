@@ -116,6 +116,7 @@ extern const struct bl_prog_type bl_type_xdp, bl_type_sched_cls, bl_type_sched_a
     bl_type_socket_filter, bl_type_cgroup_skb, bl_type_cgroup_sock, bl_type_cgroup_device,
     bl_type_sock_ops, bl_type_sk_skb, bl_type_sk_msg, bl_type_lwt_in, bl_type_lwt_out,
     bl_type_lwt_xmit, bl_type_kprobe, bl_type_tracepoint, bl_type_raw_tracepoint,
-    bl_type_perf_event, bl_type_cgroup_skb_egress;
+    bl_type_perf_event, bl_type_cgroup_skb_egress, bl_type_xdp_devmap, bl_type_cgroup_sock_bind4,
+    bl_type_cgroup_sock_bind6;
 
 #endif

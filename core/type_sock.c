@@ -9,31 +9,44 @@
 #define S(name, off, size, rd, wr) { #name, off, size, rd, wr, BL_CTX_SCALAR, size, off }
 #define N(a) (uint32_t)(sizeof a / sizeof a[0])
 
-static const struct bl_ctx_field sock_fields[] = {
-    S(bound_dev_if, 0, 4, R32, BL_SZ_4),
-    S(family, 4, 4, R32, 0),
-    S(type, 8, 4, R32, 0),
-    S(protocol, 12, 4, R32, 0),
-    S(mark, 16, 4, R32, BL_SZ_4),
-    S(priority, 20, 4, R32, BL_SZ_4),
-    S(src_ip4, 24, 4, R32, 0),
-    S(src_ip6, 28, 16, R32, 0),
-    S(src_port, 44, 4, R32, 0),
-    S(dst_port, 48, 4, R32, 0),
-    S(dst_ip4, 52, 4, R32, 0),
-    S(dst_ip6, 56, 16, R32, 0),
-    S(state, 72, 4, R32, 0),
-    S(rx_queue_mapping, 76, 4, R32, 0),
-};
+/* struct bpf_sock as the kernel's __sock_filter_check_attach_type has it:
+ * socket creation and release may set bound_dev_if, mark and priority;
+ * post_bind4 reads src_ip4 and src_port, post_bind6 src_ip6 and src_port,
+ * and neither sees the first three */
+#define SOCK_FIELDS(own, ip4, ip6, port) \
+    S(bound_dev_if, 0, 4, own, own & BL_SZ_4), \
+    S(family, 4, 4, R32, 0), \
+    S(type, 8, 4, R32, 0), \
+    S(protocol, 12, 4, R32, 0), \
+    S(mark, 16, 4, own, own & BL_SZ_4), \
+    S(priority, 20, 4, own, own & BL_SZ_4), \
+    S(src_ip4, 24, 4, ip4, 0), \
+    S(src_ip6, 28, 16, ip6, 0), \
+    S(src_port, 44, 4, port, 0), \
+    S(dst_port, 48, 4, R32, 0), \
+    S(dst_ip4, 52, 4, R32, 0), \
+    S(dst_ip6, 56, 16, R32, 0), \
+    S(state, 72, 4, R32, 0), \
+    S(rx_queue_mapping, 76, 4, R32, 0)
+static const struct bl_ctx_field sock_fields[] = { SOCK_FIELDS(R32, 0, 0, 0) };
+static const struct bl_ctx_field bind4_fields[] = { SOCK_FIELDS(0, R32, 0, R32) };
+static const struct bl_ctx_field bind6_fields[] = { SOCK_FIELDS(0, 0, R32, R32) };
 static const uint32_t sock_helpers[] = { 14, 15, 16, 35, 46, 80, 81, 122, 123, 128, 129 };
-static const char *const sock_sections[] = { "cgroup/sock*", "cgroup/post_bind*", NULL };
+static const char *const sock_sections[] = { "cgroup/sock*", NULL };
+static const char *const bind4_sections[] = { "cgroup/post_bind4*", NULL };
+static const char *const bind6_sections[] = { "cgroup/post_bind6*", NULL };
 
-const struct bl_prog_type bl_type_cgroup_sock = {
-    .name = "cgroup_sock", .kernel_type = 9, .sections = sock_sections, .ctx_size = 80,
-    .fields = sock_fields, .n_fields = N(sock_fields),
-    .helpers = sock_helpers, .n_helpers = N(sock_helpers),
-    .ret_check = 1, .ret_min = 0, .ret_max = 1, .build = BL_BUILD_RAW, .sb_ctx_size = 80,
-};
+#define SOCK_TYPE(secs, flds, attach) \
+    .name = "cgroup_sock", .kernel_type = 9, .attach_type = attach, .sections = secs, \
+    .ctx_size = 80, .fields = flds, .n_fields = N(flds), \
+    .helpers = sock_helpers, .n_helpers = N(sock_helpers), \
+    .ret_check = 1, .ret_min = 0, .ret_max = 1, .build = BL_BUILD_RAW, .sb_ctx_size = 80
+
+/* expected attach types: BPF_CGROUP_INET_SOCK_CREATE (2, what the kernel
+ * assumes for 0; release has the same rights), INET4/6_POST_BIND (13, 14) */
+const struct bl_prog_type bl_type_cgroup_sock = { SOCK_TYPE(sock_sections, sock_fields, 2) };
+const struct bl_prog_type bl_type_cgroup_sock_bind4 = { SOCK_TYPE(bind4_sections, bind4_fields, 13) };
+const struct bl_prog_type bl_type_cgroup_sock_bind6 = { SOCK_TYPE(bind6_sections, bind6_fields, 14) };
 
 static const struct bl_ctx_field dev_fields[] = {
     S(access_type, 0, 4, R32, 0),
@@ -54,21 +67,25 @@ const struct bl_prog_type bl_type_cgroup_device = {
  * writable; two u64 counters */
 static const struct bl_ctx_field sock_ops_fields[] = {
     S(op, 0, 4, BL_SZ_4, 0),
-    S(reply, 4, 16, BL_SZ_4, BL_SZ_4),
+    S(reply, 4, 4, BL_SZ_4, BL_SZ_4),  /* = args[0], replylong[0]: the only one written */
+    S(args, 8, 12, BL_SZ_4, 0),        /* args[1..3], replylong[1..3] */
     S(fields, 20, 144, BL_SZ_4, 0),
     S(sk_txhash, 164, 4, BL_SZ_4, BL_SZ_4),
     S(bytes_received, 168, 8, BL_SZ_8, 0),
     S(bytes_acked, 176, 8, BL_SZ_8, 0),
+    /* 184..207: sk, skb_data, skb_data_end (pointers bpflua does not give) */
+    S(skb_len, 208, 4, BL_SZ_4, 0),
+    S(skb_tcp_flags, 212, 4, BL_SZ_4, 0),
 };
 static const uint32_t sock_ops_helpers[] = { 14, 15, 35, 46, 49, 53, 57, 59, 70, 80, 107, 108,
                                              25, 122 };
 static const char *const sock_ops_sections[] = { "sockops*", "cgroup/sock_ops*", NULL };
 
 const struct bl_prog_type bl_type_sock_ops = {
-    .name = "sock_ops", .kernel_type = 13, .sections = sock_ops_sections, .ctx_size = 184,
+    .name = "sock_ops", .kernel_type = 13, .sections = sock_ops_sections, .ctx_size = 224,
     .fields = sock_ops_fields, .n_fields = N(sock_ops_fields),
     .helpers = sock_ops_helpers, .n_helpers = N(sock_ops_helpers),
-    .ret_check = 1, .ret_min = 0, .ret_max = 1, .build = BL_BUILD_RAW, .sb_ctx_size = 184,
+    .ret_check = 1, .ret_min = 0, .ret_max = 1, .build = BL_BUILD_RAW, .sb_ctx_size = 224,
 };
 
 /* struct sk_msg_md: data and data_end are 8-byte pointers in the view */

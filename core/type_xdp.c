@@ -2,14 +2,19 @@
 #include "progtype.h"
 #include "xdp.h"
 
-static const struct bl_ctx_field fields[] = {
-    { "data", BL_XDP_MD_DATA, 4, BL_SZ_4, 0, BL_CTX_PKT, 8, 0 },
-    { "data_end", BL_XDP_MD_DATA_END, 4, BL_SZ_4, 0, BL_CTX_PKT_END, 8, 8 },
-    { "data_meta", BL_XDP_MD_DATA_META, 4, BL_SZ_4, 0, BL_CTX_PKT_META, 8, 16 },
-    { "ingress_ifindex", BL_XDP_MD_INGRESS_IFINDEX, 4, BL_SZ_4, 0, BL_CTX_SCALAR, 4, 24 },
-    { "rx_queue_index", BL_XDP_MD_RX_QUEUE_INDEX, 4, BL_SZ_4, 0, BL_CTX_SCALAR, 4, 28 },
-    { "egress_ifindex", BL_XDP_MD_EGRESS_IFINDEX, 4, BL_SZ_4, 0, BL_CTX_SCALAR, 4, 32 },
-};
+/* egress_ifindex is readable only by programs run from a devmap entry
+ * (expected attach type BPF_XDP_DEVMAP: sections xdp/devmap...); the
+ * kernel refuses it to the others */
+#define XDP_FIELDS(egress_read) \
+    { "data", BL_XDP_MD_DATA, 4, BL_SZ_4, 0, BL_CTX_PKT, 8, 0 }, \
+    { "data_end", BL_XDP_MD_DATA_END, 4, BL_SZ_4, 0, BL_CTX_PKT_END, 8, 8 }, \
+    { "data_meta", BL_XDP_MD_DATA_META, 4, BL_SZ_4, 0, BL_CTX_PKT_META, 8, 16 }, \
+    { "ingress_ifindex", BL_XDP_MD_INGRESS_IFINDEX, 4, BL_SZ_4, 0, BL_CTX_SCALAR, 4, 24 }, \
+    { "rx_queue_index", BL_XDP_MD_RX_QUEUE_INDEX, 4, BL_SZ_4, 0, BL_CTX_SCALAR, 4, 28 }, \
+    { "egress_ifindex", BL_XDP_MD_EGRESS_IFINDEX, 4, egress_read, 0, BL_CTX_SCALAR, 4, 32 }
+
+static const struct bl_ctx_field fields[] = { XDP_FIELDS(0) };
+static const struct bl_ctx_field devmap_fields[] = { XDP_FIELDS(BL_SZ_4) };
 
 static const uint32_t helpers[] = {
     23,  /* redirect */
@@ -27,10 +32,14 @@ static const uint32_t helpers[] = {
 
 static const char *const sections[] = { "xdp*", NULL };
 
-const struct bl_prog_type bl_type_xdp = {
-    .name = "xdp", .kernel_type = 6, .sections = sections,
-    .ctx_size = BL_XDP_MD_SIZE, .fields = fields, .n_fields = sizeof fields / sizeof fields[0],
-    .helpers = helpers, .n_helpers = sizeof helpers / sizeof helpers[0],
-    .packet = 1, .max_packet = 4096 - 256,
-    .build = BL_BUILD_XDP, .sb_ctx_size = sizeof(struct bl_xdp_ctx), .kernel_test_run = 1,
-};
+#define XDP_TYPE(secs, flds, attach) \
+    .name = "xdp", .kernel_type = 6, .attach_type = attach, .sections = secs, \
+    .ctx_size = BL_XDP_MD_SIZE, .fields = flds, .n_fields = sizeof flds / sizeof flds[0], \
+    .helpers = helpers, .n_helpers = sizeof helpers / sizeof helpers[0], \
+    .packet = 1, .max_packet = 4096 - 256, \
+    .build = BL_BUILD_XDP, .sb_ctx_size = sizeof(struct bl_xdp_ctx), .kernel_test_run = 1
+
+const struct bl_prog_type bl_type_xdp = { XDP_TYPE(sections, fields, 0) };
+
+static const char *const devmap_sections[] = { "xdp/devmap*", "xdp.frags/devmap*", NULL };
+const struct bl_prog_type bl_type_xdp_devmap = { XDP_TYPE(devmap_sections, devmap_fields, 39) };

@@ -49,6 +49,40 @@ for sec in tc socket cgroup_skb/ingress sk_skb/stream_verdict lwt_in lwt_xmit ac
         done
     done
 done
+# the other contexts: struct bpf_sock by attach type (socket creation,
+# post_bind4/6), struct bpf_sock_ops, struct xdp_md (egress_ifindex only
+# from a devmap), struct bpf_cgroup_dev_ctx
+ctx_case() { # SECTION STRUCT FIELD read|write
+    local body
+    if [ "$4" = read ]; then body="return c->$3 & 1;"; else body="c->$3 = 1; return 1;"; fi
+    printf '#include <linux/bpf.h>\n__attribute__((section("%s"), used)) int f(struct %s *c) { %s }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' \
+        "$1" "$2" "$body" >"$tmp/f.c"
+    "${CL[@]}" -c "$tmp/f.c" -o "$tmp/f.o" 2>/dev/null || return 0
+    kernel_loads "$tmp/f.o" && k=accept || k=reject
+    "$B" verify "$tmp/f.o" >"$tmp/out" 2>"$tmp/err" && o=accept || o=reject
+    grep -q "AddressSanitizer\|runtime error" "$tmp/err" && fail "$1 $4 $3: sanitizer report"
+    [ "$k" = "$o" ] || fail "$1: $4 of $3: kernel ${k}s, bpflua ${o}s ($(head -c 200 "$tmp/err"))"
+    n=$((n + 1))
+}
+for sec in cgroup/sock cgroup/post_bind4 cgroup/post_bind6; do
+    for f in bound_dev_if family type protocol mark priority src_ip4 'src_ip6[0]' 'src_ip6[3]' \
+             src_port dst_port dst_ip4 'dst_ip6[1]' state rx_queue_mapping; do
+        for op in read write; do ctx_case "$sec" bpf_sock "$f" $op; done
+    done
+done
+for f in op 'args[0]' 'args[3]' reply 'replylong[1]' family remote_ip4 'remote_ip6[2]' remote_port \
+         local_port is_fullsock snd_cwnd state mss_cache sk_txhash bytes_received bytes_acked \
+         skb_len skb_tcp_flags; do
+    for op in read write; do ctx_case sockops bpf_sock_ops "$f" $op; done
+done
+for sec in xdp xdp/devmap; do
+    for f in data data_end data_meta ingress_ifindex rx_queue_index egress_ifindex; do
+        for op in read write; do ctx_case "$sec" xdp_md "$f" $op; done
+    done
+done
+for f in access_type major minor; do
+    for op in read write; do ctx_case cgroup/dev bpf_cgroup_dev_ctx "$f" $op; done
+done
 echo "field rights: $n (type, field, access) cases agree with the kernel"
 # return ranges: cgroup_skb ingress [0, 1], egress [0, 3]
 for sec in cgroup_skb/ingress cgroup_skb/egress cgroup/skb cgroup/dev sockops; do
@@ -61,7 +95,7 @@ for sec in cgroup_skb/ingress cgroup_skb/egress cgroup/skb cgroup/dev sockops; d
         [ "$k" = "$o" ] || fail "$sec returning $ret: kernel ${k}s, bpflua ${o}s"
     done
 done
-[ "$n" -gt 200 ] || fail "only $n field cases were built"
+[ "$n" -gt 400 ] || fail "only $n field cases were built"
 
 # 2. skb runs: interp == jit == kernel
 "${CL[@]}" -c "$SRC/tests/progtypes/skb_fields.c" -o "$tmp/skb.o" || { fail "cannot build skb_fields.c"; exit 1; }
