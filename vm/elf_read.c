@@ -667,7 +667,7 @@ static int load_data_maps(struct reader *r)
  * version, LINUX_HAS_SYSCALL_WRAPPER and LINUX_HAS_BPF_COOKIE 1 (x86-64,
  * 6.x), every CONFIG_* 0 (as libbpf gives a __weak one it cannot find).
  * Other externs (.ksyms, functions) stay unsupported. */
-static int is_kconfig_extern(const struct reader *r, const GElf_Sym *sym)
+static int is_kconfig_extern(struct reader *r, const GElf_Sym *sym)
 {
     int type = GELF_ST_TYPE(sym->st_info);
     const char *name = sym_name(r, sym);

@@ -592,9 +592,11 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
     if (reg_is_pointer(dst) && reg_is_pointer(&srcval)) {
         /* a distance within one object (packet, a stack frame) is a number
          * every engine agrees on; any other difference is an address */
-        if (op == BL_SUB && width == 64 && same_object(dst, &srcval)) {
+        if (op == BL_SUB && same_object(dst, &srcval)) {
             /* data_end - data is the packet's length: at most the largest
-             * packet the program type sees, which bounds loops over it */
+             * packet the program type sees, which bounds loops over it.
+             * sub32 (clang -mcpu=v3 computes `(u32)(end - p)` so) gives the
+             * distance's low half: the same number for a packet length */
             int pkt_len = dst->type == REG_PTR_TO_PACKET_END && srcval.type == REG_PTR_TO_PACKET &&
                           srcval.off == 0 && tnum_is_const(srcval.var) && srcval.var.value == 0;
             mark_reg_unknown(dst);
@@ -604,6 +606,8 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
                 dst->smin = 0;
                 dst->smax = BL_XDP_MAX_PACKET;
                 vf_reg_bounds_sync(dst);
+            } else if (width == 32) {
+                vf_reg_set_bounds_from_size(dst, 4); /* zero-extended */
             }
             return 0;
         }

@@ -321,7 +321,8 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* --corpus DIR: every program of every DIR/NAME.o (the real-world-shapes
- * corpus the build puts in build/corpus; *.unsafe.o twins are left out),
+ * corpus the build puts in build/corpus; the *.unsafe.o twins and *.v3.o
+ * builds are left out),
  * a row each, then the median and smallest speedups over the programs
  * both verifiers accept. The kernel loads each program alone with the
  * type bpflua verified it as, from bpflua's reading of the object. */
@@ -337,7 +338,8 @@ static int run_corpus(const char *dir, int kernel)
     struct dirent *de;
     while ((de = readdir(d)) && n < 512) {
         size_t l = strlen(de->d_name);
-        if (l > 2 && strcmp(de->d_name + l - 2, ".o") == 0 && !strstr(de->d_name, ".unsafe."))
+        if (l > 2 && strcmp(de->d_name + l - 2, ".o") == 0 && !strstr(de->d_name, ".unsafe.") &&
+            !strstr(de->d_name, ".v3."))
             names[n++] = strdup(de->d_name);
     }
     closedir(d);

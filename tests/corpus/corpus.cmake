@@ -1,7 +1,8 @@
 # The real-world-shapes corpus (tests/corpus/README.md): each NAME.c is
-# built twice with clang -O2 -g -target bpf, as written (NAME.o: every
-# program safe) and with -DUNSAFE (NAME.unsafe.o: the twin of the programs
-# its header lists under "unsafe:"), into ${CMAKE_BINARY_DIR}/corpus.
+# built three times with clang -O2 -g -target bpf, as written (NAME.o: every
+# program safe), with -DUNSAFE (NAME.unsafe.o: the twin of the programs its
+# header lists under "unsafe:") and as written with -mcpu=v3 (NAME.v3.o:
+# 32-bit subregisters, as Cilium builds), into ${CMAKE_BINARY_DIR}/corpus.
 # test_corpus checks bpflua's verdicts and the kernel's on both.
 find_program(CLANG_BPF NAMES clang clang-14)
 file(GLOB CORPUS_C CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/corpus/*.c)
@@ -21,10 +22,13 @@ if(CLANG_BPF AND CORPUS_C)
       string(REGEX REPLACE "^ \\* cflags: " "" extra "${cflags_line}")
       separate_arguments(extra)
     endif()
-    foreach(variant safe unsafe)
+    foreach(variant safe unsafe v3)
       if(variant STREQUAL "safe")
         set(obj ${CMAKE_BINARY_DIR}/corpus/${name}.o)
         set(def)
+      elseif(variant STREQUAL "v3")
+        set(obj ${CMAKE_BINARY_DIR}/corpus/${name}.v3.o)
+        set(def -mcpu=v3)
       else()
         set(obj ${CMAKE_BINARY_DIR}/corpus/${name}.unsafe.o)
         set(def -DUNSAFE)
