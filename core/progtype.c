@@ -141,6 +141,10 @@ const struct bl_ctx_field *bl_ctx_field_at(const struct bl_prog_type *t, int off
         if (off + size > f->off + f->size)
             return NULL; /* straddles into the next field */
         uint8_t sizes = write ? f->write : f->read;
+        int at = (off - f->off) % 4; /* where in its 4-byte element a narrow load starts */
+        if (!write && size < 4 && (((sizes & BL_NARROW_START) && at) ||
+                                   ((sizes & BL_NARROW_HALF) && at >= 2)))
+            return NULL;
         return (sizes & (unsigned)size) ? f : NULL;
     }
     return NULL;

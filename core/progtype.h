@@ -33,6 +33,11 @@
 #define BL_SZ_4 4u
 #define BL_SZ_8 8u
 #define BL_SZ_ANY (BL_SZ_1 | BL_SZ_2 | BL_SZ_4 | BL_SZ_8)
+/* with a read mask: narrow (1-, 2-byte) loads only at the first byte of
+ * each 4-byte element, or within its first two bytes (struct bpf_sock's
+ * fields and dst_port, the kernel's bpf_sock_is_valid_access) */
+#define BL_NARROW_START 0x10u
+#define BL_NARROW_HALF 0x20u
 
 /* what a ctx load gives the verifier */
 enum bl_ctx_kind {

@@ -9,26 +9,34 @@
 #define S(name, off, size, rd, wr) { #name, off, size, rd, wr, BL_CTX_SCALAR, size, off }
 #define N(a) (uint32_t)(sizeof a / sizeof a[0])
 
+/* bpf_sock_is_valid_access: narrow loads only at the start of a field (or
+ * array element), of dst_port in its first two bytes; bound_dev_if, mark
+ * and priority whole only */
+#define SN(name, off, size, rd, at) { #name, off, size, (rd) ? (rd) | (at) : 0, 0, BL_CTX_SCALAR, size, off }
+#define SW(name, off, rd) { #name, off, 4, rd, (rd) & BL_SZ_4, BL_CTX_SCALAR, 4, off }
+#define START BL_NARROW_START
+#define HALF BL_NARROW_HALF
+
 /* struct bpf_sock as the kernel's __sock_filter_check_attach_type has it:
  * socket creation and release may set bound_dev_if, mark and priority;
  * post_bind4 reads src_ip4 and src_port, post_bind6 src_ip6 and src_port,
  * and neither sees the first three */
 #define SOCK_FIELDS(own, ip4, ip6, port) \
-    S(bound_dev_if, 0, 4, own, own & BL_SZ_4), \
-    S(family, 4, 4, R32, 0), \
-    S(type, 8, 4, R32, 0), \
-    S(protocol, 12, 4, R32, 0), \
-    S(mark, 16, 4, own, own & BL_SZ_4), \
-    S(priority, 20, 4, own, own & BL_SZ_4), \
-    S(src_ip4, 24, 4, ip4, 0), \
-    S(src_ip6, 28, 16, ip6, 0), \
-    S(src_port, 44, 4, port, 0), \
-    S(dst_port, 48, 4, R32, 0), \
-    S(dst_ip4, 52, 4, R32, 0), \
-    S(dst_ip6, 56, 16, R32, 0), \
-    S(state, 72, 4, R32, 0), \
-    S(rx_queue_mapping, 76, 4, R32, 0)
-static const struct bl_ctx_field sock_fields[] = { SOCK_FIELDS(R32, 0, 0, 0) };
+    SW(bound_dev_if, 0, own), \
+    SN(family, 4, 4, R32, START), \
+    SN(type, 8, 4, R32, START), \
+    SN(protocol, 12, 4, R32, START), \
+    SW(mark, 16, own), \
+    SW(priority, 20, own), \
+    SN(src_ip4, 24, 4, ip4, START), \
+    SN(src_ip6, 28, 16, ip6, START), \
+    SN(src_port, 44, 4, port, START), \
+    SN(dst_port, 48, 4, R32, HALF), \
+    SN(dst_ip4, 52, 4, R32, START), \
+    SN(dst_ip6, 56, 16, R32, START), \
+    SN(state, 72, 4, R32, START), \
+    SN(rx_queue_mapping, 76, 4, R32, START)
+static const struct bl_ctx_field sock_fields[] = { SOCK_FIELDS(BL_SZ_4, 0, 0, 0) };
 static const struct bl_ctx_field bind4_fields[] = { SOCK_FIELDS(0, R32, 0, R32) };
 static const struct bl_ctx_field bind6_fields[] = { SOCK_FIELDS(0, 0, R32, R32) };
 static const uint32_t sock_helpers[] = { 14, 15, 16, 35, 46, 80, 81, 122, 123, 128, 129 };

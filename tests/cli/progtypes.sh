@@ -83,6 +83,23 @@ done
 for f in access_type major minor; do
     for op in read write; do ctx_case cgroup/dev bpf_cgroup_dev_ctx "$f" $op; done
 done
+# narrow loads inside a field: any aligned byte of a __sk_buff field, only a
+# bpf_sock field's first (dst_port: its first two)
+narrow_case() { # SECTION STRUCT FIELD TYPE BYTE
+    printf '#include <linux/bpf.h>\n__attribute__((section("%s"), used)) int f(struct %s *c) { return *(volatile %s *)((char *)&c->%s + %s) & 1; }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' \
+        "$1" "$2" "$4" "$3" "$5" >"$tmp/f.c"
+    "${CL[@]}" -c "$tmp/f.c" -o "$tmp/f.o" 2>/dev/null || return 0
+    kernel_loads "$tmp/f.o" && k=accept || k=reject
+    "$B" verify "$tmp/f.o" >"$tmp/out" 2>"$tmp/err" && o=accept || o=reject
+    [ "$k" = "$o" ] || fail "$1: $4 load at $3+$5: kernel ${k}s, bpflua ${o}s"
+    n=$((n + 1))
+}
+for w in "__u8 0" "__u8 1" "__u8 3" "__u16 2"; do
+    set -- $w
+    for f in len mark protocol vlan_tci priority hash 'cb[1]' remote_port; do narrow_case tc __sk_buff "$f" "$1" "$2"; done
+    for f in family type mark dst_port state 'src_ip6[1]'; do narrow_case cgroup/sock bpf_sock "$f" "$1" "$2"; done
+    narrow_case xdp xdp_md rx_queue_index "$1" "$2"
+done
 echo "field rights: $n (type, field, access) cases agree with the kernel"
 # return ranges: cgroup_skb ingress [0, 1], egress [0, 3]
 for sec in cgroup_skb/ingress cgroup_skb/egress cgroup/skb cgroup/dev sockops; do
@@ -95,7 +112,7 @@ for sec in cgroup_skb/ingress cgroup_skb/egress cgroup/skb cgroup/dev sockops; d
         [ "$k" = "$o" ] || fail "$sec returning $ret: kernel ${k}s, bpflua ${o}s"
     done
 done
-[ "$n" -gt 400 ] || fail "only $n field cases were built"
+[ "$n" -gt 450 ] || fail "only $n field cases were built"
 
 # 2. skb runs: interp == jit == kernel
 "${CL[@]}" -c "$SRC/tests/progtypes/skb_fields.c" -o "$tmp/skb.o" || { fail "cannot build skb_fields.c"; exit 1; }
