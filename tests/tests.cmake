@@ -48,6 +48,11 @@ endforeach()
 if(TEST cli/fuzz_smoke)
   set_tests_properties(cli/fuzz_smoke PROPERTIES TIMEOUT 1800)
 endif()
+# progtypes builds and loads ~600 one-line programs (clang, bpftool and
+# bpflua each): ~9 min under the shared machine's load, past 600 s
+if(TEST cli/progtypes)
+  set_tests_properties(cli/progtypes PROPERTIES TIMEOUT 1800)
+endif()
 
 # the conformance suite from ../shared, in every engine
 if(EXISTS ${SHARED_DIR}/conformance)

@@ -569,8 +569,10 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
         }
         *dst = srcval;
         dst->id = 0;
-        if (insn->off == 8 || insn->off == 16 || insn->off == 32)
+        if (insn->off == 8 || insn->off == 16 || insn->off == 32) {
             reg_sext(dst, insn->off);
+            dst->range = 0;
+        }
         if (width == 32)
             reg_zext32(dst);
         return 0;
@@ -582,6 +584,7 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
         if (reg_is_pointer(dst))
             return vf_reject(env, "R%d pointer arithmetic prohibited", insn->dst);
         dst->id = 0;
+        dst->range = 0; /* no longer the packet's length */
         if (op == BL_NEG)
             scalar_neg(dst, width);
         else
@@ -606,6 +609,7 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
                 dst->smin = 0;
                 dst->smax = BL_XDP_MAX_PACKET;
                 vf_reg_bounds_sync(dst);
+                dst->range = BL_PKT_LEN;
             } else if (width == 32) {
                 vf_reg_set_bounds_from_size(dst, 4); /* zero-extended */
             }
@@ -619,6 +623,7 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
         return ptr_alu(env, insn, dst, &srcval, dst, 0);
 
     dst->id = 0;
+    dst->range = 0; /* a computed number is no longer the packet's length */
     if (!(env->vlive[env->cur_insn + 1] & (1u << insn->dst))) {
         /* A scalar result whose value can decide nothing from here on (not
          * in value liveness: never an address, a helper argument, a branch
@@ -794,6 +799,32 @@ static void mark_pkt_range(struct bl_vstate *st, const struct bl_reg *p, int rig
             struct bl_reg *r = &f->stack[s].spilled;
             if (f->stack[s].bytes[0] == SLOT_SPILL && r->type == p->type && r->id == p->id &&
                 r->range < range)
+                r->range = range;
+        }
+    }
+}
+
+/* len is data_end - data (BL_PKT_LEN) and now at least umin: the packet
+ * has that many bytes, so packet pointers at a fixed offset from data (id
+ * 0, no variable part) may read below it; as mark_pkt_range, at most
+ * MAX_PACKET_OFF. */
+static void pkt_len_bound(struct bl_vstate *st, const struct bl_reg *len)
+{
+    if (len->type != REG_SCALAR || len->range != BL_PKT_LEN || len->umin == 0)
+        return;
+    int32_t range = len->umin > 0xffff ? 0xffff : (int32_t)len->umin;
+    for (int fi = 0; fi <= st->curframe; fi++) {
+        struct bl_frame *f = st->frames[fi];
+        for (int i = 0; i < BL_NREGS; i++) {
+            struct bl_reg *r = &f->regs[i];
+            if (r->type == REG_PTR_TO_PACKET && r->id == 0 && tnum_is_const(r->var) &&
+                r->var.value == 0 && r->range < range)
+                r->range = range;
+        }
+        for (int s = 0; s < f->n_slots; s++) {
+            struct bl_reg *r = &f->stack[s].spilled;
+            if (f->stack[s].bytes[0] == SLOT_SPILL && r->type == REG_PTR_TO_PACKET && r->id == 0 &&
+                tnum_is_const(r->var) && r->var.value == 0 && r->range < range)
                 r->range = range;
         }
     }
@@ -983,10 +1014,12 @@ int vf_check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vst
             ta.id = dst.id;
             of->regs[insn->dst] = ta;
             sync_linked(other, &ta);
+            pkt_len_bound(other, &ta);
             if (is_x) {
                 tb.id = src.id;
                 of->regs[insn->src] = tb;
                 sync_linked(other, &tb);
+                pkt_len_bound(other, &tb);
             }
         }
     }
@@ -995,10 +1028,12 @@ int vf_check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vst
             fa.id = dst.id;
             f->regs[insn->dst] = fa;
             sync_linked(st, &fa);
+            pkt_len_bound(st, &fa);
             if (is_x) {
                 fb.id = src.id;
                 f->regs[insn->src] = fb;
                 sync_linked(st, &fb);
+                pkt_len_bound(st, &fb);
             }
         }
     } else {

@@ -595,12 +595,21 @@ static void forget_pkt_pointers(struct bl_vstate *st)
 {
     for (int fi = 0; fi <= st->curframe; fi++) {
         struct bl_frame *f = st->frames[fi];
-        for (int r = 0; r < BL_R10; r++)
+        for (int r = 0; r < BL_R10; r++) {
             if (is_pkt_pointer(&f->regs[r]))
                 mark_reg_unknown(&f->regs[r]);
-        for (int sl = 0; sl < f->n_slots; sl++)
-            if (f->stack[sl].bytes[0] == SLOT_SPILL && is_pkt_pointer(&f->stack[sl].spilled))
-                mark_reg_unknown(&f->stack[sl].spilled);
+            else if (f->regs[r].type == REG_SCALAR && f->regs[r].range == BL_PKT_LEN)
+                f->regs[r].range = 0; /* the old length */
+        }
+        for (int sl = 0; sl < f->n_slots; sl++) {
+            struct bl_reg *s = &f->stack[sl].spilled;
+            if (f->stack[sl].bytes[0] != SLOT_SPILL)
+                continue;
+            if (is_pkt_pointer(s))
+                mark_reg_unknown(s);
+            else if (s->type == REG_SCALAR && s->range == BL_PKT_LEN)
+                s->range = 0;
+        }
     }
 }
 

@@ -343,6 +343,8 @@ static int regsafe_ids(const struct bl_reg *old, const struct bl_reg *cur, struc
         return 0;
     switch (old->type) {
     case REG_SCALAR:
+        if (old->range == BL_PKT_LEN && cur->range != BL_PKT_LEN)
+            return 0; /* old may prove packet bytes from it; cur could not */
         return range_within(old, cur) && (!old->id || check_ids(m, old->id, cur->id));
     case REG_PTR_TO_FUNC:
     case REG_CONST_PTR_TO_MAP:

@@ -226,6 +226,14 @@ struct bl_venv {
 
 #define BL_COMPLEXITY_LIMIT 1000000
 
+/* A scalar whose range field is BL_PKT_LEN is exactly data_end - data (of
+ * the packet as it is: helpers that move the packet drop the mark, any
+ * ALU on it too). A branch that bounds it below by K proves the packet
+ * has K bytes, so every packet pointer at a fixed offset from data may
+ * read below K (PREVAIL's packet_size; the kernel learns it only from
+ * comparing pointers): `if (data_end - data < 14) return; eth->h_proto`. */
+#define BL_PKT_LEN (-1)
+
 /* verifier_log.c */
 void vf_verbose(struct bl_venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Records the rejection (first one wins) and returns -EACCES. */

@@ -8,7 +8,8 @@
  * rejected by both and the others still accepted. "kernel-differs: SEC"
  * marks a twin the kernel accepts though bpflua rejects it (a documented
  * difference: README, "stricter than the kernel"); the kernel must then
- * really accept it. "back-edge: SEC" marks a program with a loop clang did
+ * really accept it. "kernel-rejects: SEC" marks a safe program the kernel
+ * rejects and bpflua accepts (shapes PREVAIL accepts; README). "back-edge: SEC" marks a program with a loop clang did
  * not unroll: bpflua rejects it (both builds) with its back-edge hint, the
  * kernel accepts it (README counts these). "unsupported: all" files are rejected by bpflua with
  * the "does not support" error and not given to the kernel.
@@ -119,6 +120,7 @@ static void check_object(const char *name, const char *text, const char *variant
     char *bad = corpus_c_field(text, "unsafe"), *differs = corpus_c_field(text, "kernel-differs");
     char *unsupported = corpus_c_field(text, "unsupported");
     char *loops = corpus_c_field(text, "back-edge");
+    char *krejects = corpus_c_field(text, "kernel-rejects");
     char *err = NULL;
     bpflua_object *obj = bpflua_object_open_elf(path, &err);
     if (!obj)
@@ -150,6 +152,8 @@ static void check_object(const char *name, const char *text, const char *variant
         if (!kernel_ok || unsupported)
             continue;
         int kwant = (unsafe && listed(differs, sec)) || loop ? !want : want;
+        if (!unsafe && listed(krejects, sec))
+            kwant = 0;
         int k = kernel_verdict(path, obj, i);
         n_kernel++;
         n_differs += kwant != want;
@@ -166,6 +170,7 @@ static void check_object(const char *name, const char *text, const char *variant
     free(differs);
     free(unsupported);
     free(loops);
+    free(krejects);
 }
 
 static void test_corpus_verdicts(void **state)
