@@ -333,12 +333,21 @@ enum bpflua_arg_type {
     BPFLUA_ARG_PTR_TO_UNINIT_MEM,    /* memory the helper writes; size in the next argument */
     BPFLUA_ARG_PTR_TO_UNINIT_MAP_VALUE, /* the map's value_size, written by the helper */
     BPFLUA_ARG_PTR_TO_MEM_OR_NULL,   /* readable memory or NULL (then its size is 0) */
+    /* kinds of the built-in helpers only (bpflua_register_helper refuses them) */
+    BPFLUA_ARG_CONST_ALLOC_SIZE_OR_ZERO, /* a known constant size of memory the helper allocates */
+    BPFLUA_ARG_PTR_TO_ALLOC_MEM_RELEASE, /* a ring buffer record, released by the call */
+    BPFLUA_ARG_PTR_TO_SOCK_RELEASE,  /* a socket from a lookup, released by the call */
+    BPFLUA_ARG_PTR_TO_SPIN_LOCK,     /* the struct bpf_spin_lock of a map value */
 };
 
 enum bpflua_ret_type {
     BPFLUA_RET_INTEGER = 0,
     BPFLUA_RET_VOID,
     BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL,
+    /* built-in helpers only: the result is a reference the program must release */
+    BPFLUA_RET_PTR_TO_ALLOC_MEM_OR_NULL, /* ring buffer record of the size argument */
+    BPFLUA_RET_PTR_TO_SOCKET_OR_NULL,    /* struct bpf_sock */
+    BPFLUA_RET_PTR_TO_SOCK_COMMON_OR_NULL,
 };
 
 struct bpflua_run_env; /* opaque to helpers; passed through */

@@ -48,6 +48,7 @@ struct bl_map_def {
     uint32_t inner_map;          /* 1 + index of the inner maps' template, 0 none */
     uint8_t *data_init;          /* element 0's first bytes (global data), owned */
     uint32_t data_init_len;
+    uint32_t spin_lock_off;      /* 1 + offset of the value's struct bpf_spin_lock (BTF), 0 none */
 };
 
 /* A record type: a struct of integer fields, laid out by its producer (the

@@ -604,9 +604,13 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
     emit_c_call(j, fn);
     if (j->checked) {
         emit_fault_test(j);
+    } else if (in->imm == BL_HELPER_TAIL_CALL && j->helper_find == bl_helper_find &&
+               (j->func_of[pc] || j->inl)) {
+        /* taken in a subprogram or a callback: every frame unwinds (the
+         * fault stub, which returns 0; the runner starts the next program) */
+        emit_fault_test(j);
     } else if (in->imm == BL_HELPER_TAIL_CALL && j->helper_find == bl_helper_find) {
-        /* a taken tail call ends the program (the verifier allows it in
-         * the main function only); the runner starts the next one */
+        /* a taken tail call ends the program; the runner starts the next one */
         uint32_t l_failed = x86_label_new(e);
         x86_alu_mi(e, 0, ALU_CMP, ENV_REG, ENV_FAULT, 0);
         x86_jcc_fix(e, CC_E, FIX_LABEL, l_failed);

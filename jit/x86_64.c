@@ -240,6 +240,14 @@ static int analyse(struct jit *j)
         j->func_of[i] = f - 1;
     }
     j->funcs[f - 1].end = n;
+    /* a tail call taken in a subprogram or a callback unwinds every frame
+     * through the fault stub, which the fast entry lacks */
+    for (uint32_t i = 0; i < n && j->fast; i++) {
+        const struct bl_insn *in = &j->insns[i];
+        if (j->func_of[i] && BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
+            in->src == BL_CALL_HELPER && in->imm == BL_HELPER_TAIL_CALL)
+            j->fast = 0;
+    }
 
     for (f = 0; f < j->n_funcs; f++) {
         struct jfunc *fn = &j->funcs[f];

@@ -48,6 +48,14 @@ BL_HELPER_FN(get_socket_cookie);
 BL_HELPER_FN(get_socket_uid);
 BL_HELPER_FN(zero);
 BL_HELPER_FN(fib_lookup);
+/* helpers_refs.c */
+BL_HELPER_FN(ringbuf_reserve);
+BL_HELPER_FN(ringbuf_submit);
+BL_HELPER_FN(ringbuf_discard);
+BL_HELPER_FN(spin_lock);
+BL_HELPER_FN(spin_unlock);
+BL_HELPER_FN(sk_lookup);
+BL_HELPER_FN(sk_release);
 /* helpers_sandbox.c */
 BL_HELPER_FN(unsupported);
 BL_HELPER_FN(sk_drop);

@@ -109,6 +109,7 @@ int bl_ringbuf_check(const struct bl_map_def *d, char **err);
 struct bl_map *bl_ringbuf_create(const struct bl_map_def *d, char **err);
 int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, uint64_t flags);
 int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap);
+void *bl_ringbuf_reserve_impl(struct bl_map *m, uint64_t size, uint64_t flags);
 uint64_t bl_ringbuf_take_dropped_impl(struct bl_map *m);
 uint64_t bl_ringbuf_discard_impl(struct bl_map *m);
 int bl_ringbuf_next_seq_impl(struct bl_map *m, uint32_t *seq);

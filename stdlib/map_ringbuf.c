@@ -6,6 +6,16 @@
  * to 8 bytes; a record that does not fit in the free space is refused with
  * -EAGAIN. The producer and consumer positions only grow; an offset into
  * the data is position & mask, and a record may wrap around the end.
+ *
+ * bpf_ringbuf_reserve hands the program a record to fill in place: its
+ * length word carries the kernel's busy bit (the consumer stops there)
+ * until submit clears it or discard turns it into the discard bit (the
+ * consumer skips the record). A reserved record is contiguous, as with the
+ * kernel's double mapping: the data area has a second copy's worth of room
+ * after the end, where a record that wraps is written; submit copies that
+ * tail to the start. Submit finds a record's buffer in the thread's table
+ * of outstanding reservations (the verifier proves each is submitted or
+ * discarded once, in the run that reserved it).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,12 +34,23 @@
  * they went into several buffers (LANGUAGE.md: events "in order"). */
 static _Thread_local uint32_t rb_seq;
 
+#define RB_BUSY 0x80000000u    /* length word: reserved, not yet submitted */
+#define RB_DISCARD 0x40000000u /* length word: discarded, the consumer skips it */
+#define RB_LEN_MASK 0x3fffffffu
+
+/* outstanding reservations of this thread: the record and its buffer */
+#define RB_MAX_RESERVED 64
+static _Thread_local struct reserved {
+    void *sample;
+    struct bl_map *map;
+} rb_reserved[RB_MAX_RESERVED];
+
 struct ringbuf_map {
     struct bl_map map;
     uint64_t mask;
     uint64_t producer, consumer;
     uint64_t dropped;  /* outputs refused for want of space, since last taken */
-    unsigned char *data;
+    unsigned char *data;  /* mask + 1 bytes, then as many for wrapping records */
 };
 
 static struct ringbuf_map *as_ringbuf(struct bl_map *m)
@@ -88,18 +109,70 @@ int bl_ringbuf_output_impl(struct bl_map *m, const void *data, uint64_t size, ui
     return 0;
 }
 
+void *bl_ringbuf_reserve_impl(struct bl_map *m, uint64_t size, uint64_t flags)
+{
+    struct ringbuf_map *r = as_ringbuf(m);
+    struct reserved *slot = NULL;
+    for (size_t i = 0; i < RB_MAX_RESERVED && !slot; i++)
+        if (!rb_reserved[i].sample)
+            slot = &rb_reserved[i];
+    if (flags || size > UINT32_MAX / 4 || !slot)
+        return NULL;
+    uint64_t len = bl_round8(RB_HDR_SIZE + size);
+    if (len > r->mask - (r->producer - r->consumer)) {
+        r->dropped++;
+        return NULL;
+    }
+    size_t off = (size_t)(r->producer & r->mask);
+    uint32_t hdr[2] = {(uint32_t)size | RB_BUSY, ++rb_seq};
+    memcpy(r->data + off, hdr, sizeof hdr);
+    r->producer += len;
+    slot->sample = r->data + off + RB_HDR_SIZE;
+    slot->map = m;
+    return slot->sample;
+}
+
+void bl_ringbuf_commit(void *sample, int discard)
+{
+    struct reserved *slot = NULL;
+    for (size_t i = 0; i < RB_MAX_RESERVED && !slot; i++)
+        if (rb_reserved[i].sample == sample)
+            slot = &rb_reserved[i];
+    if (!slot)
+        return; /* not a reserved record (the verifier's proof says it is) */
+    struct ringbuf_map *r = as_ringbuf(slot->map);
+    unsigned char *h = (unsigned char *)sample - RB_HDR_SIZE;
+    uint32_t hdr[2];
+    memcpy(hdr, h, sizeof hdr);
+    size_t len = hdr[0] & RB_LEN_MASK, end = (size_t)(h - r->data) + RB_HDR_SIZE + len;
+    if (!discard && end > r->mask + 1) /* the wrapped tail goes to the start */
+        memcpy(r->data, r->data + r->mask + 1, end - (r->mask + 1));
+    hdr[0] = (uint32_t)len | (discard ? RB_DISCARD : 0);
+    memcpy(h, hdr, sizeof hdr);
+    slot->sample = NULL;
+}
+
+/* Moves past discarded and zero-length records; 1 if a submitted record
+ * waits (its header in hdr), 0 if none or the next is still reserved. */
+static int next_record(struct ringbuf_map *r, uint32_t hdr[2])
+{
+    while (r->consumer != r->producer) {
+        memcpy(hdr, r->data + (r->consumer & r->mask), 2 * sizeof *hdr);
+        if (hdr[0] & RB_BUSY)
+            return 0;
+        if (hdr[0] && !(hdr[0] & RB_DISCARD))
+            return 1;
+        r->consumer += bl_round8(RB_HDR_SIZE + (hdr[0] & RB_LEN_MASK));
+    }
+    return 0;
+}
+
 int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap)
 {
     struct ringbuf_map *r = as_ringbuf(m);
     uint32_t hdr[2] = {0, 0};
-    /* zero-length records carry nothing and would read as "empty": skip them */
-    while (r->consumer != r->producer) {
-        memcpy(hdr, r->data + (r->consumer & r->mask), sizeof hdr);
-        if (hdr[0])
-            break;
-        r->consumer += RB_HDR_SIZE;
-    }
-    if (r->consumer == r->producer)
+    /* zero-length and discarded records carry nothing: skip them */
+    if (!next_record(r, hdr))
         return 0;
     if (hdr[0] > cap || (hdr[0] && !buf))
         return -ENOSPC;
@@ -110,17 +183,11 @@ int bl_ringbuf_pop_impl(struct bl_map *m, void *buf, size_t cap)
 
 int bl_ringbuf_next_seq_impl(struct bl_map *m, uint32_t *seq)
 {
-    struct ringbuf_map *r = as_ringbuf(m);
     uint32_t hdr[2] = {0, 0};
-    while (r->consumer != r->producer) {
-        memcpy(hdr, r->data + (r->consumer & r->mask), sizeof hdr);
-        if (hdr[0]) {
-            *seq = hdr[1];
-            return 1;
-        }
-        r->consumer += RB_HDR_SIZE;
-    }
-    return 0;
+    if (!next_record(as_ringbuf(m), hdr))
+        return 0;
+    *seq = hdr[1];
+    return 1;
 }
 
 uint64_t bl_ringbuf_discard_impl(struct bl_map *m)
@@ -130,8 +197,8 @@ uint64_t bl_ringbuf_discard_impl(struct bl_map *m)
     while (r->consumer != r->producer) {
         uint32_t hdr[2];
         memcpy(hdr, r->data + (r->consumer & r->mask), sizeof hdr);
-        n += hdr[0] != 0;
-        r->consumer += bl_round8(RB_HDR_SIZE + hdr[0]);
+        n += hdr[0] != 0 && !(hdr[0] & (RB_BUSY | RB_DISCARD));
+        r->consumer += bl_round8(RB_HDR_SIZE + (hdr[0] & RB_LEN_MASK));
     }
     return n;
 }
@@ -219,7 +286,7 @@ struct bl_map *bl_ringbuf_create(const struct bl_map_def *d, char **err)
 {
     struct ringbuf_map *r = calloc(1, sizeof *r);
     if (r)
-        r->data = calloc(1, d->max_entries);
+        r->data = calloc(1, 2 * (size_t)d->max_entries);
     if (!r || !r->data) {
         free(r);
         bl_set_err(err, "map '%s': out of memory", d->name);

@@ -327,6 +327,13 @@ int bl_ringbuf_output(struct bl_map *m, const void *data, uint64_t size, uint64_
     return bl_ringbuf_output_impl(m, data, size, flags);
 }
 
+void *bl_ringbuf_reserve(struct bl_map *m, uint64_t size, uint64_t flags)
+{
+    if (!m || m->def.type != BPFLUA_MAP_RINGBUF)
+        return NULL;
+    return bl_ringbuf_reserve_impl(m, size, flags);
+}
+
 int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap)
 {
     if (m && m->def.type == BPFLUA_MAP_PERF_EVENT_ARRAY)

@@ -80,6 +80,11 @@ int bl_ringbuf_pop(struct bl_map *m, void *buf, size_t cap);
  * into every ring buffer of the thread) when one waits, else 0: a drain
  * of several buffers takes their records in emit order. */
 int bl_ringbuf_next_seq(struct bl_map *m, uint32_t *seq);
+/* bpf_ringbuf_reserve: a record of size bytes to fill in place, or NULL
+ * (no room, flags not 0, not a ring buffer); commit: submit it (discard 0)
+ * or drop it. Records stay unread until every earlier one is committed. */
+void *bl_ringbuf_reserve(struct bl_map *m, uint64_t size, uint64_t flags);
+void bl_ringbuf_commit(void *sample, int discard);
 /* Outputs refused (-EAGAIN) since the last call; resets the count. */
 uint64_t bl_ringbuf_take_dropped(struct bl_map *m);
 /* Empties the buffer; returns how many (nonempty) records it held. */

@@ -119,6 +119,28 @@ static int type_signed(const struct btf *btf, uint32_t id)
     return 0;
 }
 
+static int is_spin_lock(const struct btf *btf, const struct btf_type *t)
+{
+    const char *n = t ? btf__name_by_offset(btf, t->name_off) : NULL;
+    return t && btf_kind(t) == BTF_KIND_STRUCT && n && strcmp(n, "bpf_spin_lock") == 0;
+}
+
+/* 1 + the offset of a value's struct bpf_spin_lock (the value itself or
+ * a member of it, as the kernel looks for it), 0 if it has none. */
+static uint32_t spin_lock_off(const struct btf *btf, uint32_t id)
+{
+    const struct btf_type *t = skip_mods(btf, id, NULL);
+    if (is_spin_lock(btf, t))
+        return 1;
+    if (!t || btf_kind(t) != BTF_KIND_STRUCT)
+        return 0;
+    const struct btf_member *m = btf_members(t);
+    for (uint16_t i = 0; i < btf_vlen(t); i++, m++)
+        if (is_spin_lock(btf, skip_mods(btf, m->type, NULL)) && !btf_kflag(t) && m->offset % 8 == 0)
+            return m->offset / 8 + 1;
+    return 0;
+}
+
 /* __uint(name, val) is `int (*name)[val]`: the value is the array length. */
 static int member_uint(const struct btf *btf, uint32_t type_id, uint32_t *val)
 {
@@ -221,6 +243,9 @@ static int map_member(const struct btf *btf, const char *map, const char *field,
         } else {
             def->value_size = (uint32_t)size;
             def->value_signed = (uint8_t)type_signed(btf, pointee);
+            def->spin_lock_off = spin_lock_off(btf, pointee);
+            if (def->spin_lock_off && def->spin_lock_off - 1 + 4 > def->value_size)
+                def->spin_lock_off = 0;
         }
     }
     /* other members (pinning, numa_node, ...): nothing the engine needs */

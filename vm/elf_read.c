@@ -535,6 +535,8 @@ static int load_btf_maps(struct reader *r)
             rc = add_map(r, &spec, r->maps_sec, sym->st_value);
         if (rc < 0)
             return rc;
+        if (idx < 0)
+            r->obj->maps[rc].spin_lock_off = def.spin_lock_off;
     }
     return 0;
 }
@@ -1343,12 +1345,14 @@ bpflua_object *bpflua_object_from_elf(const void *buf, size_t len, const char *n
     }
     int has_data = 0;
     for (uint32_t i = 0; !rc && i < r.obj->n_maps; i++)
-        has_data |= r.map_secs[i] != r.maps_sec && r.map_secs[i] != r.legacy_maps;
+        has_data |= (r.map_secs[i] != r.maps_sec && r.map_secs[i] != r.legacy_maps) ||
+                    r.obj->maps[i].spin_lock_off; /* the kernel needs the value's BTF */
     reader_free(&r);
     free(image);
     if (!rc && has_data) {
-        /* the kernel engine loads global data from the file as it is (the
-         * writer has no .rodata/.data/.bss to give libbpf) */
+        /* the kernel engine loads global data (and values with a
+         * bpf_spin_lock) from the file as it is (the writer has no
+         * .rodata/.data/.bss or value BTF to give libbpf) */
         r.obj->elf_image = malloc(len);
         if (r.obj->elf_image) {
             memcpy(r.obj->elf_image, buf, len);

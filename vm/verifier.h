@@ -27,6 +27,7 @@ struct bl_insn_aux {
 #define BL_MEMK_PACKET 0x04      /* packet and packet meta */
 #define BL_MEMK_MAP_VALUE 0x08
 #define BL_MEMK_MAP_KEY 0x10
+#define BL_MEMK_OTHER 0x20        /* ring buffer records, sockets */
 
 /* Verifies program p of obj; fills p->verdict, p->aux, p->max_insns, ... */
 int bl_verify_prog(bpflua_object *obj, struct bl_prog *p, int log_level, char **log);

@@ -453,8 +453,14 @@ static int ptr_alu(struct bl_venv *env, const struct bl_insn *insn, struct bl_re
         return vf_reject(env, "R%d pointer arithmetic on %s prohibited", insn->dst, tn);
     case REG_PTR_TO_MAP_VALUE_OR_NULL:
     case REG_MAP_PTR_OR_NULL:
+    case REG_PTR_TO_MEM_OR_NULL:
+    case REG_PTR_TO_SOCKET_OR_NULL:
+    case REG_PTR_TO_SOCK_COMMON_OR_NULL:
         return vf_reject(env, "R%d pointer arithmetic on %s prohibited, null-check it first",
                          insn->dst, tn);
+    case REG_PTR_TO_SOCKET:
+    case REG_PTR_TO_SOCK_COMMON:
+        return vf_reject(env, "R%d pointer arithmetic on %s prohibited", insn->dst, tn);
     default:
         break;
     }
@@ -832,10 +838,30 @@ static void pkt_len_bound(struct bl_vstate *st, const struct bl_reg *len)
 
 static int reg_or_null(const struct bl_reg *r)
 {
-    return r->type == REG_PTR_TO_MAP_VALUE_OR_NULL || r->type == REG_MAP_PTR_OR_NULL;
+    switch (r->type) {
+    case REG_PTR_TO_MAP_VALUE_OR_NULL:
+    case REG_MAP_PTR_OR_NULL:
+    case REG_PTR_TO_MEM_OR_NULL:
+    case REG_PTR_TO_SOCKET_OR_NULL:
+    case REG_PTR_TO_SOCK_COMMON_OR_NULL:
+        return 1;
+    }
+    return 0;
 }
 
-static void mark_null_check(struct bl_vstate *st, uint32_t id, int is_null)
+/* The type a null-checked pointer has on its non-null side. */
+static uint8_t not_null_type(uint8_t t)
+{
+    switch (t) {
+    case REG_MAP_PTR_OR_NULL: return REG_CONST_PTR_TO_MAP; /* the inner map, typed as its template */
+    case REG_PTR_TO_MEM_OR_NULL: return REG_PTR_TO_MEM;
+    case REG_PTR_TO_SOCKET_OR_NULL: return REG_PTR_TO_SOCKET;
+    case REG_PTR_TO_SOCK_COMMON_OR_NULL: return REG_PTR_TO_SOCK_COMMON;
+    default: return REG_PTR_TO_MAP_VALUE;
+    }
+}
+
+static void mark_null_check(struct bl_venv *env, struct bl_vstate *st, uint32_t id, int is_null)
 {
     for (int fi = 0; fi <= st->curframe; fi++) {
         struct bl_frame *f = st->frames[fi];
@@ -852,13 +878,19 @@ static void mark_null_check(struct bl_vstate *st, uint32_t id, int is_null)
             if (is_null) {
                 mark_reg_known(r, 0);
             } else {
-                /* a map of maps' lookup: the inner map, typed as its template */
-                r->type = r->type == REG_MAP_PTR_OR_NULL ? REG_CONST_PTR_TO_MAP
-                                                         : REG_PTR_TO_MAP_VALUE;
-                r->id = 0;
+                int keep_id = r->type == REG_PTR_TO_MAP_VALUE_OR_NULL &&
+                              env->obj->maps[r->map].spin_lock_off;
+                r->type = not_null_type(r->type);
+                /* a value with a bpf_spin_lock keeps its id: unlock must
+                 * name the element that was locked */
+                if (!keep_id)
+                    r->id = 0;
             }
         }
     }
+    /* NULL: nothing was acquired (the kernel's release on the null branch) */
+    if (is_null)
+        vf_ref_drop(st, id);
 }
 
 static int is_pkt_pair(const struct bl_reg *p, const struct bl_reg *end)
@@ -946,8 +978,8 @@ int vf_check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vst
         if (!other)
             return -ENOMEM;
         /* JEQ: taken means null */
-        mark_null_check(other, id, op == BL_JEQ);
-        mark_null_check(st, id, op != BL_JEQ);
+        mark_null_check(env, other, id, op == BL_JEQ);
+        mark_null_check(env, st, id, op != BL_JEQ);
         *otherp = other;
         return 0;
     }

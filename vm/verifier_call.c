@@ -81,7 +81,83 @@ struct call_meta {
     int map;              /* from the CONST_MAP_PTR argument, or -1 */
     uint32_t func;        /* callback insn */
     int has_func;
+    uint32_t release;     /* the reference a release argument passes, 0 none */
+    int release_reg;
+    uint64_t alloc_size;  /* CONST_ALLOC_SIZE_OR_ZERO */
+    struct bl_vlock lock; /* PTR_TO_SPIN_LOCK: the lock it names */
 };
+
+/* ---- references ------------------------------------------------------------ */
+
+void vf_ref_drop(struct bl_vstate *st, uint32_t id)
+{
+    for (uint32_t i = 0; i < st->n_refs; i++)
+        if (st->refs[i].id == id) {
+            memmove(&st->refs[i], &st->refs[i + 1], (st->n_refs - i - 1) * sizeof st->refs[0]);
+            st->n_refs--;
+            return;
+        }
+}
+
+static int acquire_ref(struct bl_venv *env, struct bl_vstate *st, uint32_t *id)
+{
+    if (st->n_refs == BL_MAX_REFS)
+        return vf_reject(env, "more than %d references held at once", BL_MAX_REFS);
+    *id = vf_new_id(env);
+    st->refs[st->n_refs].id = *id;
+    st->refs[st->n_refs].insn = env->cur_insn;
+    st->refs[st->n_refs].frame = st->curframe;
+    st->n_refs++;
+    return 0;
+}
+
+/* The innermost callback frame of st, or -1: what a callback acquires it
+ * must release, and it may not release what its caller holds (the loop
+ * may run it any number of times). */
+static int callback_frame(const struct bl_vstate *st)
+{
+    for (int fi = st->curframe; fi > 0; fi--)
+        if (st->frames[fi]->is_callback)
+            return fi;
+    return -1;
+}
+
+/* Releases reference id: every register and spill of it becomes a number
+ * (the kernel's release_reference). */
+static int release_ref(struct bl_venv *env, struct bl_vstate *st, uint32_t id, int regno)
+{
+    uint32_t i;
+    for (i = 0; i < st->n_refs && st->refs[i].id != id; i++)
+        ;
+    if (i == st->n_refs)
+        return vf_reject(env, "R%d must be referenced when passed to release function", regno);
+    int cbf = callback_frame(st);
+    if (cbf > 0 && st->refs[i].frame < cbf)
+        return vf_reject(env, "R%d: a callback cannot release a reference its caller acquired",
+                         regno);
+    vf_ref_drop(st, id);
+    for (int fi = 0; fi <= st->curframe; fi++) {
+        struct bl_frame *f = st->frames[fi];
+        for (int r = 0; r < BL_NREGS; r++)
+            if (f->regs[r].ref == id)
+                mark_reg_unknown(&f->regs[r]);
+        for (int sl = 0; sl < f->n_slots; sl++)
+            if (f->stack[sl].bytes[0] == SLOT_SPILL && f->stack[sl].spilled.ref == id)
+                mark_reg_unknown(&f->stack[sl].spilled);
+    }
+    return 0;
+}
+
+/* At an exit: references still held that the exiting frame must have
+ * released (all of them at the program's end; a callback's own). */
+static int check_reference_leak(struct bl_venv *env, const struct bl_vstate *st, int from_frame)
+{
+    for (uint32_t i = 0; i < st->n_refs; i++)
+        if (st->refs[i].frame >= from_frame)
+            return vf_reject(env, "Unreleased reference id=%u alloc_insn=%u", st->refs[i].id,
+                             st->refs[i].insn);
+    return 0;
+}
 
 /* The kernel's check_map_func_compatibility, both halves: map types only
  * some helpers take, and helpers that take only some map types. */
@@ -335,6 +411,40 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
         if (r->type != REG_PTR_TO_CTX || r->off || !tnum_equals_const(r->var, 0))
             return vf_reject(env, "R%d type=%s expected=ctx", regno, vf_reg_type_str(r->type));
         return 0;
+    case BPFLUA_ARG_CONST_ALLOC_SIZE_OR_ZERO:
+        if (!reg_is_const(r))
+            return vf_reject(env, "R%d is not a known constant'", regno);
+        meta->alloc_size = r->var.value;
+        return 0;
+    case BPFLUA_ARG_PTR_TO_ALLOC_MEM_RELEASE:
+    case BPFLUA_ARG_PTR_TO_SOCK_RELEASE:
+        if (kind == BPFLUA_ARG_PTR_TO_ALLOC_MEM_RELEASE ? r->type != REG_PTR_TO_MEM
+            : r->type != REG_PTR_TO_SOCKET && r->type != REG_PTR_TO_SOCK_COMMON)
+            return vf_reject(env, "R%d type=%s expected=%s", regno, vf_reg_type_str(r->type),
+                             kind == BPFLUA_ARG_PTR_TO_ALLOC_MEM_RELEASE ? "alloc_mem" : "sock");
+        if (!r->ref)
+            return vf_reject(env, "R%d must be referenced when passed to release function", regno);
+        if (r->off || !tnum_equals_const(r->var, 0))
+            return vf_reject(env, "R%d must have zero offset when passed to release func", regno);
+        meta->release = r->ref;
+        meta->release_reg = regno;
+        return 0;
+    case BPFLUA_ARG_PTR_TO_SPIN_LOCK: {
+        if (r->type != REG_PTR_TO_MAP_VALUE)
+            return vf_reject(env, "R%d type=%s expected=map_value", regno, vf_reg_type_str(r->type));
+        const struct bl_map_def *m = &env->obj->maps[r->map];
+        if (!m->spin_lock_off)
+            return vf_reject(env, "map '%s' has no valid bpf_spin_lock", m->name);
+        if (!tnum_is_const(r->var))
+            return vf_reject(env, "R%d doesn't have constant offset. bpf_spin_lock has to be at the constant offset", regno);
+        int64_t off = r->off + (int64_t)r->var.value;
+        if (off != (int64_t)m->spin_lock_off - 1)
+            return vf_reject(env, "off %lld doesn't point to 'struct bpf_spin_lock' that is at %u",
+                             (long long)off, m->spin_lock_off - 1);
+        meta->lock.map = r->map + 1;
+        meta->lock.id = r->id;
+        return 0;
+    }
     default:
         return vf_reject(env, "helper %u has an unsupported argument kind %d", h->id, kind);
     }
@@ -623,15 +733,33 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
     if (h->id < BL_KERNEL_HELPER_IDS && !bl_prog_type_allows(env->prog->type, h->id))
         return vf_reject(env, "unknown func bpf_%s#%u (not allowed in %s programs)", h->name,
                          h->id, env->prog->type->name);
+    if (st->lock.map && h->id != BL_HELPER_SPIN_UNLOCK)
+        return vf_reject(env, "function calls are not allowed while holding a lock");
     for (int a = 0; a < 5; a++)
         if ((err = check_arg(env, st, h, a, &meta)))
             return err;
     /* only now: an argument the helper writes may have grown the frame */
     struct bl_frame *f = cur_frame(st);
-    /* the runner starts the next program from the main function's frame */
-    if (h->id == BL_HELPER_TAIL_CALL && st->curframe != 0)
-        return vf_reject(env, "bpf_tail_call from a subprogram or a callback is not supported "
-                         "(bpflua runs tail calls from the main function only)");
+    if (h->id == BL_HELPER_TAIL_CALL && st->n_refs)
+        return vf_reject(env, "tail_call would lead to reference leak");
+    /* from a subprogram it is allowed (chain_depth bounds the stack
+     * above it); from a callback the kernel (6.18) refuses it */
+    if (h->id == BL_HELPER_TAIL_CALL && callback_frame(st) > 0)
+        return vf_reject(env, "bpf_tail_call in a callback is not allowed (the kernel refuses it: "
+                         "\"callback unexpected regs\")");
+    if (h->id == BL_HELPER_SPIN_LOCK) {
+        if (st->lock.map)
+            return vf_reject(env, "Locking two bpf_spin_locks are not allowed");
+        st->lock = meta.lock;
+    } else if (h->id == BL_HELPER_SPIN_UNLOCK) {
+        if (!st->lock.map)
+            return vf_reject(env, "bpf_spin_unlock without taking a lock");
+        if (st->lock.map != meta.lock.map || st->lock.id != meta.lock.id)
+            return vf_reject(env, "bpf_spin_unlock of different lock");
+        st->lock.map = st->lock.id = 0;
+    }
+    if (meta.release && (err = release_ref(env, st, meta.release, meta.release_reg)))
+        return err;
     if (h->id == BL_HELPER_LOOP || h->id == BL_HELPER_FOR_EACH_MAP_ELEM) {
         if (!meta.has_func || (h->id == BL_HELPER_FOR_EACH_MAP_ELEM && meta.map < 0))
             return vf_reject(env, "bpf_%s needs a callback", h->name);
@@ -663,6 +791,26 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
     case BPFLUA_RET_VOID:
         mark_reg_not_init(&f->regs[BL_R0]);
         break;
+    case BPFLUA_RET_PTR_TO_ALLOC_MEM_OR_NULL:
+    case BPFLUA_RET_PTR_TO_SOCKET_OR_NULL:
+    case BPFLUA_RET_PTR_TO_SOCK_COMMON_OR_NULL: {
+        uint32_t id = 0;
+        if ((err = acquire_ref(env, st, &id)))
+            return err;
+        static const uint8_t types[] = {
+            [BPFLUA_RET_PTR_TO_ALLOC_MEM_OR_NULL] = REG_PTR_TO_MEM_OR_NULL,
+            [BPFLUA_RET_PTR_TO_SOCKET_OR_NULL] = REG_PTR_TO_SOCKET_OR_NULL,
+            [BPFLUA_RET_PTR_TO_SOCK_COMMON_OR_NULL] = REG_PTR_TO_SOCK_COMMON_OR_NULL,
+        };
+        mark_reg_ptr(&f->regs[BL_R0], (enum bl_reg_type)types[h->ret]);
+        f->regs[BL_R0].id = f->regs[BL_R0].ref = id;
+        if (h->ret == BPFLUA_RET_PTR_TO_ALLOC_MEM_OR_NULL) {
+            if (meta.alloc_size > (1u << 29))
+                return vf_reject(env, "R2 size %llu too large", (unsigned long long)meta.alloc_size);
+            f->regs[BL_R0].range = (int32_t)meta.alloc_size;
+        }
+        break;
+    }
     default:
         mark_reg_unknown(&f->regs[BL_R0]);
     }
@@ -677,6 +825,8 @@ int vf_check_call(struct bl_venv *env, struct bl_vstate **stp, const struct bl_i
     if (insn->src != BL_PSEUDO_CALL)
         return vf_reject(env, "unknown opcode %02x", insn->code);
 
+    if (st->lock.map)
+        return vf_reject(env, "function calls are not allowed while holding a lock");
     /* BPF-to-BPF: arguments in R1-R5, which the caller loses */
     struct bl_frame *caller = cur_frame(st), *callee = NULL;
     uint32_t target = (uint32_t)((int64_t)env->cur_insn + insn->imm + 1);
@@ -773,6 +923,11 @@ int vf_check_exit(struct bl_venv *env, struct bl_vstate *st)
      * gets R0 unwritten, and only reading it is an error (the kernel's
      * prepare_func_exit) */
     if ((st->curframe == 0 || f->is_callback) && (err = vf_check_reg_read(env, st, BL_R0)))
+        return err;
+    if (st->lock.map)
+        return vf_reject(env, "bpf_spin_unlock is missing: BPF_EXIT cannot be used inside bpf_spin_lock-ed region");
+    if ((st->curframe == 0 || f->is_callback) &&
+        (err = check_reference_leak(env, st, st->curframe)))
         return err;
     if (st->curframe == 0) {
         if (r0->type != REG_SCALAR)

@@ -509,9 +509,28 @@ int vf_compute_max_insns(struct bl_venv *env, uint64_t *out)
     return 0;
 }
 
-static uint32_t chain_depth(struct bl_venv *env, uint32_t sp, int level, uint32_t *frames)
+/* 1 if subprogram sp calls bpf_tail_call on some verified path */
+static int has_tail_call(const struct bl_venv *env, uint32_t sp)
+{
+    for (uint32_t i = env->subprogs[sp].start; i < env->subprogs[sp].end; i++) {
+        const struct bl_insn *in = &env->insns[i];
+        if (env->aux[i].seen && BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
+            in->src == BL_CALL_HELPER && in->imm == 12)
+            return 1;
+    }
+    return 0;
+}
+
+/* above: the stack of the frames calling sp. *tail_bad: the stack above
+ * a subprogram that tail-calls, when the kernel's limit refuses it */
+static uint32_t chain_depth(struct bl_venv *env, uint32_t sp, int level, uint32_t *frames,
+                            uint32_t above, uint32_t *tail_bad)
 {
     uint32_t own = (env->subprogs[sp].stack_depth + 15) & ~15u, best = 0, best_frames = 0;
+    /* a tail call leaves its caller frames' stacks in place: the kernel
+     * bounds them by 256 bytes (33 calls x 256 = 8 KiB at worst) */
+    if (sp && above >= 256 && !*tail_bad && has_tail_call(env, sp))
+        *tail_bad = above;
     if (level >= BL_MAX_CALL_DEPTH + 1) {
         *frames = (uint32_t)level;
         return own;
@@ -523,7 +542,8 @@ static uint32_t chain_depth(struct bl_venv *env, uint32_t sp, int level, uint32_
         int64_t c = callee_of(&env->insns[i], i);
         if (c < 0)
             continue;
-        uint32_t f = 0, d = chain_depth(env, (uint32_t)vf_find_subprog(env, (uint32_t)c), level + 1, &f);
+        uint32_t f = 0, d = chain_depth(env, (uint32_t)vf_find_subprog(env, (uint32_t)c),
+                                        level + 1, &f, above + own, tail_bad);
         if (d > best)
             best = d;
         if (f > best_frames) /* the deepest chain, whatever its stack */
@@ -535,7 +555,7 @@ static uint32_t chain_depth(struct bl_venv *env, uint32_t sp, int level, uint32_
 
 int vf_check_stack_depth(struct bl_venv *env)
 {
-    uint32_t frames = 0, total = chain_depth(env, 0, 0, &frames);
+    uint32_t frames = 0, tail_bad = 0, total = chain_depth(env, 0, 0, &frames, 0, &tail_bad);
     /* As the kernel (check_max_stack_depth): the call graph itself, not the
      * walk, decides. A recursion the walk followed to a bounded depth has
      * no static bound (its depth comes from a value), so it is refused as
@@ -547,6 +567,11 @@ int vf_check_stack_depth(struct bl_venv *env)
     if (total > BL_STACK_SIZE) {
         env->cur_insn = 0;
         return vf_reject(env, "combined stack size of %u calls is %u. Too large", frames, total);
+    }
+    if (tail_bad) {
+        env->cur_insn = 0;
+        return vf_reject(env, "tail_calls are not allowed when call stack of previous frames is %u bytes. Too large",
+                         tail_bad);
     }
     return 0;
 }

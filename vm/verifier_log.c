@@ -54,6 +54,12 @@ const char *vf_reg_type_str(enum bl_reg_type t)
     case REG_MAP_PTR_OR_NULL: return "map_ptr_or_null";
     case REG_PTR_TO_MAP_KEY: return "map_key";
     case REG_PTR_TO_FUNC: return "func";
+    case REG_PTR_TO_MEM: return "mem";
+    case REG_PTR_TO_MEM_OR_NULL: return "mem_or_null";
+    case REG_PTR_TO_SOCKET: return "sock";
+    case REG_PTR_TO_SOCKET_OR_NULL: return "sock_or_null";
+    case REG_PTR_TO_SOCK_COMMON: return "sock_common";
+    case REG_PTR_TO_SOCK_COMMON_OR_NULL: return "sock_common_or_null";
     }
     return "?";
 }
@@ -87,6 +93,8 @@ static void log_reg(struct bl_venv *env, int regno, const struct bl_reg *r)
         vf_verbose(env, ",r=%d", r->range);
     if (r->id)
         vf_verbose(env, ",id=%u", r->id);
+    if (r->ref)
+        vf_verbose(env, ",ref_obj_id=%u", r->ref);
     if (r->type == REG_PTR_TO_STACK)
         vf_verbose(env, ",frame=%u", r->frameno);
     vf_verbose(env, ")");

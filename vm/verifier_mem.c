@@ -320,6 +320,44 @@ static const struct bl_map_def *reg_map(struct bl_venv *env, const struct bl_reg
     return &env->obj->maps[reg->map];
 }
 
+/* A map value's struct bpf_spin_lock is the helpers' alone. */
+static int lock_overlap(struct bl_venv *env, const struct bl_reg *reg, int off, int size)
+{
+    uint32_t lk = reg_map(env, reg)->spin_lock_off;
+    if (!lk)
+        return 0;
+    int64_t lo = (int64_t)reg->off + off + reg->smin, hi = (int64_t)reg->off + off + (int64_t)reg->umax + size;
+    if (lo < (int64_t)lk - 1 + 4 && (int64_t)lk - 1 < hi)
+        return vf_reject(env, "bpf_spin_lock cannot be accessed directly by load/store");
+    return 0;
+}
+
+/* struct bpf_sock (80 bytes) as the kernel's bpf_sock_is_valid_access:
+ * aligned reads; narrow ones of the fields listed; sock_common (from
+ * skc_lookup) lacks type, protocol, mark and priority. */
+static int sock_access(struct bl_venv *env, const struct bl_reg *reg, int regno, int off,
+                       int size, int write)
+{
+    int o = reg->off + off, ok;
+    if (write)
+        return vf_reject(env, "R%d cannot write into %s", regno, vf_reg_type_str(reg->type));
+    if (!tnum_equals_const(reg->var, 0) || o < 0 || o >= 80 || o % size)
+        ok = 0;
+    else if (reg->type == REG_PTR_TO_SOCK_COMMON && o >= 8 && o < 24)
+        ok = 0;
+    else if (o == 72 || o == 4 || o == 8 || o == 12 || o == 44 || o == 76 ||
+             (o >= 24 && o < 44) || (o >= 52 && o < 72))
+        ok = size <= 4; /* state, family, type, protocol, src_port, rx_queue_mapping, addresses */
+    else if (o >= 48 && o < 52)
+        ok = size == 4 || (o < 50 && size <= 2); /* dst_port, then its padding */
+    else
+        ok = size == 4;
+    if (!ok)
+        return vf_reject(env, "R%d invalid %s access off=%d size=%d", regno,
+                         vf_reg_type_str(reg->type), o, size);
+    return 0;
+}
+
 /* One load or store of `size` bytes at reg+off. val: the stored value
  * (writes); out: the loaded value (reads). */
 static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno, int off,
@@ -352,8 +390,23 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
                              reg_map(env, reg)->value_size, off, size);
         err = map_mem_access(env, reg, regno, off, size, reg_map(env, reg)->value_size,
                              "map value");
+        if (!err)
+            err = lock_overlap(env, reg, off, size);
         if (!err && !write)
             sized_unknown(out, size, sext);
+        break;
+    case REG_PTR_TO_MEM:
+        if (write && reg_is_pointer(val))
+            return vf_reject(env, "R%d leaks addr into mem", regno);
+        err = map_mem_access(env, reg, regno, off, size, (uint32_t)reg->range, "mem");
+        if (!err && !write)
+            sized_unknown(out, size, sext);
+        break;
+    case REG_PTR_TO_SOCKET:
+    case REG_PTR_TO_SOCK_COMMON:
+        err = sock_access(env, reg, regno, off, size, write);
+        if (!err)
+            sized_unknown(out, size, 0);
         break;
     case REG_PTR_TO_MAP_KEY:
         if (write)
@@ -366,7 +419,9 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
         return vf_reject(env, "R%d invalid mem access '%s'", regno, vf_reg_type_str(reg->type));
     }
     if (!err) {
-        static const uint8_t kind[REG_PTR_TO_FUNC + 1] = {
+        static const uint8_t kind[REG_PTR_TO_SOCK_COMMON_OR_NULL + 1] = {
+            [REG_PTR_TO_MEM] = BL_MEMK_OTHER, [REG_PTR_TO_SOCKET] = BL_MEMK_OTHER,
+            [REG_PTR_TO_SOCK_COMMON] = BL_MEMK_OTHER,
             [REG_PTR_TO_STACK] = BL_MEMK_STACK, [REG_PTR_TO_CTX] = BL_MEMK_CTX,
             [REG_PTR_TO_PACKET] = BL_MEMK_PACKET, [REG_PTR_TO_PACKET_META] = BL_MEMK_PACKET,
             [REG_PTR_TO_MAP_VALUE] = BL_MEMK_MAP_VALUE, [REG_PTR_TO_MAP_KEY] = BL_MEMK_MAP_KEY,
@@ -403,6 +458,11 @@ static int check_ld_abs(struct bl_venv *env, struct bl_vstate *st, const struct 
     int size = insn_size(insn->code), err;
     if (!env->prog->type->ld_abs)
         return vf_reject(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    /* it may end the program: nothing may be held then */
+    if (st->n_refs)
+        return vf_reject(env, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
+    if (st->lock.map)
+        return vf_reject(env, "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region");
     if (size == 8 || insn->dst != 0 || insn->off != 0 ||
         (BL_MODE(insn->code) == BL_ABS && insn->src != 0))
         return vf_reject(env, "BPF_LD_[ABS|IND] uses reserved fields");
@@ -556,7 +616,12 @@ int vf_check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, ui
         if (write && reg_map(env, reg)->rdonly_prog)
             return vf_reject(env, "write into map forbidden, value_size=%u off=%d size=%d",
                              reg_map(env, reg)->value_size, 0, sz);
-        return map_mem_access(env, reg, regno, 0, sz, reg_map(env, reg)->value_size, "map value");
+        if ((err = map_mem_access(env, reg, regno, 0, sz, reg_map(env, reg)->value_size,
+                                  "map value")))
+            return err;
+        return lock_overlap(env, reg, 0, sz);
+    case REG_PTR_TO_MEM:
+        return map_mem_access(env, reg, regno, 0, sz, (uint32_t)reg->range, "mem");
     case REG_PTR_TO_MAP_KEY:
         if (write)
             return vf_reject(env, "write to change key R%d not allowed", regno);

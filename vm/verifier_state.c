@@ -287,6 +287,9 @@ struct bl_vstate *vf_vstate_copy(struct bl_venv *env, const struct bl_vstate *st
         return NULL;
     c->curframe = st->curframe;
     c->insn = st->insn;
+    c->lock = st->lock;
+    c->n_refs = st->n_refs;
+    memcpy(c->refs, st->refs, st->n_refs * sizeof st->refs[0]);
     for (int i = 0; i <= st->curframe; i++) {
         c->frames[i] = frame_copy(env, st->frames[i]);
         if (!c->frames[i]) {
@@ -355,9 +358,12 @@ static int regsafe_ids(const struct bl_reg *old, const struct bl_reg *cur, struc
             return 0;
         /* fall through */
     default:
+        if ((old->type == REG_PTR_TO_MEM || old->type == REG_PTR_TO_MEM_OR_NULL) &&
+            old->range != cur->range)
+            return 0;
         return old->off == cur->off && old->map == cur->map &&
                old->frameno == cur->frameno && range_within(old, cur) &&
-               check_ids(m, old->id, cur->id);
+               check_ids(m, old->id, cur->id) && check_ids(m, old->ref, cur->ref);
     }
 }
 
@@ -487,6 +493,8 @@ static struct bl_seen_state *compact_state(struct bl_venv *env, const struct bl_
             n_keep++;
         total += cframe_size(n_keep, st->frames[f]->n_slots);
     }
+    size_t refs_at = total;
+    total += align16(st->n_refs * sizeof st->refs[0]);
     unsigned char *p = NULL;
     size_t cls = total / 16;
     if (pending && cls < env->arena.pending_hi)
@@ -502,6 +510,13 @@ static struct bl_seen_state *compact_state(struct bl_venv *env, const struct bl_
     s->curframe = st->curframe;
     s->insn = st->insn;
     s->size = (uint32_t)total;
+    s->lock = st->lock;
+    s->n_refs = st->n_refs;
+    s->refs = NULL;
+    if (st->n_refs) {
+        s->refs = (struct bl_vref *)(void *)(p + refs_at);
+        memcpy(s->refs, st->refs, st->n_refs * sizeof st->refs[0]);
+    }
     p += align16(sizeof *s);
     for (int f = 0; f <= st->curframe; f++) {
         const struct bl_frame *fr = st->frames[f];
@@ -546,6 +561,10 @@ struct bl_vstate *vf_pending_take(struct bl_venv *env, struct bl_seen_state *p)
         return NULL;
     st->curframe = p->curframe;
     st->insn = p->insn;
+    st->lock = p->lock;
+    st->n_refs = p->n_refs;
+    if (p->n_refs)
+        memcpy(st->refs, p->refs, p->n_refs * sizeof st->refs[0]);
     for (int f = 0; f <= p->curframe; f++) {
         const struct bl_cframe *c = p->frames[f];
         struct bl_frame *fr = frame_alloc(env, c->n_slots);
@@ -590,7 +609,7 @@ static int slot_same_no_id(const struct bl_slot *a, const struct bl_slot *b)
     if (memcmp(a, b, sizeof *a))
         return 0;
     if (a->bytes[0] == SLOT_SPILL)
-        return a->spilled.id == 0;
+        return a->spilled.id == 0 && a->spilled.ref == 0;
     return memchr(a->bytes, SLOT_SPILL, sizeof a->bytes) == NULL;
 }
 
@@ -601,6 +620,13 @@ int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
     m.n = 0; /* the arrays are read below n only: no 512-byte clear per call */
     if (old->curframe != cur->curframe)
         return 0;
+    /* the same references held (ids paired as the registers' are) and the same lock */
+    if (old->n_refs != cur->n_refs || old->lock.map != cur->lock.map ||
+        !check_ids(&m, old->lock.id, cur->lock.id))
+        return 0;
+    for (uint32_t i = 0; i < old->n_refs; i++)
+        if (!check_ids(&m, old->refs[i].id, cur->refs[i].id))
+            return 0;
     for (int f = 0; f <= old->curframe; f++) {
         const struct bl_cframe *a = old->frames[f];
         const struct bl_frame *b = cur->frames[f];

@@ -34,6 +34,13 @@ enum bl_reg_type {
     REG_PTR_TO_MAP_KEY,     /* for_each_map_elem callback's key, read-only */
     REG_PTR_TO_FUNC,        /* map: the callback's first insn */
     REG_MAP_PTR_OR_NULL,    /* map: the inner template; a map of maps' lookup */
+    /* references (ref: the id the state's refs[] holds until released) */
+    REG_PTR_TO_MEM,         /* range: bytes of a ring buffer record */
+    REG_PTR_TO_MEM_OR_NULL,
+    REG_PTR_TO_SOCKET,      /* struct bpf_sock, read-only */
+    REG_PTR_TO_SOCKET_OR_NULL,
+    REG_PTR_TO_SOCK_COMMON, /* struct bpf_sock, its sock_common part */
+    REG_PTR_TO_SOCK_COMMON_OR_NULL,
 };
 
 struct bl_reg {
@@ -48,8 +55,8 @@ struct bl_reg {
     uint32_t u32min, u32max;
     uint32_t id;            /* copies share it: null checks, packet ranges, scalar links */
     uint32_t map;           /* map index, or callback insn */
-    int32_t range;          /* packet pointers */
-    uint32_t pad1;          /* explicit, always 0 */
+    int32_t range;          /* packet pointers; bytes of PTR_TO_MEM */
+    uint32_t ref;           /* the reference it belongs to (ringbuf record, socket), 0 none */
 };
 
 enum bl_slot_type {
@@ -78,10 +85,29 @@ struct bl_frame {
     struct bl_slot stack[];
 };
 
+/* References a path holds (a reserved ring buffer record, a socket from a
+ * lookup): each must be released (submit/discard, sk_release) or found
+ * NULL on every path before the program exits, as the kernel's
+ * acquired_refs. At most BL_MAX_REFS at once. */
+#define BL_MAX_REFS 16
+struct bl_vref {
+    uint32_t id;            /* the registers' ref */
+    uint32_t insn;          /* the call that acquired it (for the message) */
+    int32_t frame;          /* the frame that acquired it (callbacks must release theirs) */
+};
+
+struct bl_vlock {
+    uint32_t map;           /* 1 + map index of the held bpf_spin_lock, 0 none */
+    uint32_t id;            /* the map value pointer's id */
+};
+
 struct bl_vstate {
     struct bl_frame *frames[BL_MAX_CALL_DEPTH];
     int curframe;
     uint32_t insn;
+    struct bl_vlock lock;
+    uint32_t n_refs;
+    struct bl_vref refs[BL_MAX_REFS];
 };
 
 /* One explored state kept at a prune point, in a compact form: most of a
@@ -108,6 +134,9 @@ struct bl_seen_state {
     int curframe;
     uint32_t insn;
     uint32_t size;          /* bytes of the block (pending states: for the free list) */
+    struct bl_vlock lock;
+    uint32_t n_refs;
+    struct bl_vref *refs;   /* n_refs, in the same block (NULL when none) */
     struct bl_cframe *frames[BL_MAX_CALL_DEPTH];
 };
 
@@ -341,6 +370,8 @@ int vf_check_call(struct bl_venv *env, struct bl_vstate **st, const struct bl_in
 int vf_check_exit(struct bl_venv *env, struct bl_vstate *st);
 int vf_push_state(struct bl_venv *env, struct bl_vstate *st);
 uint32_t vf_new_id(struct bl_venv *env);
+/* Forgets reference id (found NULL: nothing was acquired). */
+void vf_ref_drop(struct bl_vstate *st, uint32_t id);
 /* Number of argument registers of helper id (0 if unknown). */
 int vf_helper_nargs(uint32_t id);
 

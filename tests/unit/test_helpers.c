@@ -109,7 +109,12 @@ static void prototypes(void **state)
         assert_ptr_equal(bl_helper_at(i), h);
     }
     assert_null(bl_helper_find(0));
-    assert_null(bl_helper_find(99)); /* skc_lookup_tcp: not in the sandbox */
+    h = bl_helper_find(99); /* skc_lookup_tcp: a reference to release, or NULL */
+    assert_int_equal(h->ret, BPFLUA_RET_PTR_TO_SOCK_COMMON_OR_NULL);
+    assert_int_equal(bl_helper_find(86)->args[0], BPFLUA_ARG_PTR_TO_SOCK_RELEASE);
+    assert_int_equal(bl_helper_find(131)->ret, BPFLUA_RET_PTR_TO_ALLOC_MEM_OR_NULL);
+    assert_int_equal(bl_helper_find(132)->args[0], BPFLUA_ARG_PTR_TO_ALLOC_MEM_RELEASE);
+    assert_int_equal(bl_helper_find(93)->args[0], BPFLUA_ARG_PTR_TO_SPIN_LOCK);
     assert_null(bl_helper_find(99999));
     /* the kernel's prototypes of the map-type and tracing helpers */
     h = bl_helper_find(12);

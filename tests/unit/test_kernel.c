@@ -500,6 +500,74 @@ static void test_tail_calls_object(void **state)
 #endif
 }
 
+/* tail_sub.o: bpf_tail_call taken two subprogram calls deep unwinds every
+ * frame; 33 of them and no more, then the call fails and the subprograms
+ * return; an empty slot fails at once. Kernel, interpreter and JIT: the
+ * same verdicts and run counts. */
+static void test_tail_call_in_subprogram(void **state)
+{
+    (void)state;
+    NEED_KERNEL();
+#ifdef BPFLUA_ELF_OBJ_DIR
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tail_sub.o", BPFLUA_ELF_OBJ_DIR);
+    bpflua_object *kobj = bpflua_object_open_elf(path, NULL);
+    assert_non_null(kobj);
+    char *err = NULL;
+    if (bl_kernel_load(kobj, &err) < 0)
+        fail_msg("kernel load: %s", err);
+    int chain = bpflua_prog_find(kobj, "chain"), jmp = bpflua_map_find(kobj, "jmp");
+    int cnt = bpflua_map_find(kobj, "cnt");
+    assert_true(chain >= 0 && jmp >= 0 && cnt >= 0);
+    uint32_t k0 = 0, k1 = 1;
+    int chain_fd = bl_kernel_prog_fd(kobj, (size_t)chain);
+    assert_int_equal(bpf_map_update_elem(bl_kernel_map_fd(kobj, (size_t)jmp), &k0, &chain_fd, 0), 0);
+    uint8_t pkt[64] = {0};
+    uint64_t kchain = kernel_run(kobj, "chain", pkt, sizeof pkt);
+    uint64_t kmissing = kernel_run(kobj, "missing", pkt, sizeof pkt);
+    uint64_t kc0, kc1;
+    assert_int_equal(bpf_map_lookup_elem(bl_kernel_map_fd(kobj, (size_t)cnt), &k0, &kc0), 0);
+    assert_int_equal(bpf_map_lookup_elem(bl_kernel_map_fd(kobj, (size_t)cnt), &k1, &kc1), 0);
+    assert_int_equal(kchain, 9);      /* deeper 7, hop + 1, chain + 1 */
+    assert_int_equal(kmissing, 8);
+    assert_int_equal(kc0, 34);        /* the first run and 33 tail calls */
+    assert_int_equal(kc1, 1);
+    static const enum bpflua_engine engines[2] = {BPFLUA_ENGINE_INTERP, BPFLUA_ENGINE_JIT};
+    for (int e = 0; e < 2; e++) {
+        bpflua_object *obj = bpflua_object_open_elf(path, NULL);
+        assert_non_null(obj);
+        uint32_t chain_idx = (uint32_t)chain;
+        assert_int_equal(bpflua_map_update(obj, (size_t)jmp, &k0, &chain_idx, 0), 0);
+        struct bpflua_run_opts ro = {.engine = engines[e]};
+        struct bpflua_run_result res;
+        uint8_t p2[64] = {0};
+        int rc = bpflua_run(obj, (size_t)chain, p2, sizeof p2, &ro, &res, &err);
+        if (rc == -ENOTSUP) {
+            bpflua_object_free(obj);
+            continue;
+        }
+        if (rc)
+            fail_msg("engine %d: %s", e, err ? err : "?");
+        assert_int_equal(res.retval, kchain);
+        assert_int_equal(res.tail_calls, 33);
+        assert_int_equal(bpflua_run(obj, (size_t)bpflua_prog_find(obj, "missing"), p2, sizeof p2,
+                                    &ro, &res, &err), 0);
+        assert_int_equal(res.retval, kmissing);
+        uint64_t c0, c1;
+        assert_int_equal(bpflua_map_lookup(obj, (size_t)cnt, &k0, &c0), 0);
+        assert_int_equal(bpflua_map_lookup(obj, (size_t)cnt, &k1, &c1), 0);
+        assert_int_equal(c0, kc0);
+        assert_int_equal(c1, kc1);
+        bpflua_object_free(obj);
+    }
+    free(err);
+    bpflua_object_free(kobj);
+#else
+    printf("# skip: no clang-built objects\n");
+    skip();
+#endif
+}
+
 /* A program the kernel rejects: the error names the source line. */
 static void test_rejection_names_source_line(void **state)
 {
@@ -624,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_loop_maps_parity),
         cmocka_unit_test(test_percpu_lpm_object),
         cmocka_unit_test(test_tail_calls_object),
+        cmocka_unit_test(test_tail_call_in_subprogram),
         cmocka_unit_test(test_pkt_helpers_parity),
         cmocka_unit_test(test_xdp_adjust_parity),
         cmocka_unit_test(test_map_in_map_object),
