@@ -122,8 +122,9 @@ enum {
 #define BL_MAX_LOOPS    8388608 /* BPF_MAX_LOOPS: bpf_loop's trip-count limit */
 /* The largest packet an XDP program can see: data_end - data is at most the
  * kernel's MAX_PACKET_OFF + 1 (0x10000; in practice one page or less). The
- * verifier bounds #pkt by it (loops counted from #pkt) and the engines
- * refuse larger packets. Per program type (a descriptor field later). */
+ * verifier bounds #pkt by the type's max_packet (core/progtype.h): this for
+ * XDP, 65,535 for the socket-buffer types; a run shows a program that much
+ * of a longer packet. */
 #define BL_XDP_MAX_PACKET 65536
 
 static inline int bl_is_lddw(const struct bl_insn *i)

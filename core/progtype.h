@@ -89,7 +89,9 @@ struct bl_prog_type {
 
     int packet;                  /* the context points to packet data */
     int ld_abs;                  /* LD_ABS/LD_IND allowed (socket filter and skb types) */
-    uint32_t max_packet;         /* the largest packet a run may be given */
+    uint32_t max_packet;         /* the most packet bytes a program sees (data_end - data):
+                                    the verifier bounds the length by it, a run shows the
+                                    program that much of a longer packet (0: no packet) */
 
     enum bl_ctx_build build;     /* how the sandbox builds a context */
     uint32_t sb_ctx_size;        /* bytes of the sandbox's context struct */

@@ -63,21 +63,34 @@ static const struct bl_ctx_field filter_fields[] =
 #undef data_ok
 #define N(a) (uint32_t)(sizeof a / sizeof a[0])
 
-/* what every skb type may call (the kernel's bpf_sk_base_func_proto and
- * sk_filter_func_proto) */
-#define SKB_COMMON 26, 68, 25, 46, 47, 14, 15, 16, 35, 80, 4, 45, 27, 67, 17, 79, 83, 34, 48
-static const uint32_t filter_helpers[] = { SKB_COMMON };
-static const uint32_t tc_helpers[] = {
-    SKB_COMMON,
-    9, 10, 11, 13, 18, 19, 20, 21, 23, 28, 29, 30, 31, 32, 33, 38, 39, 40, 41, 43, 50,
-    51, 66, 69, 84, 85, 86, 95, 96, 97, 98, 99, 100, 110, 111, 124, 135, 152, 153, 154, 155,
+/* per type, beyond the base set (core/progtype.c): probed as the base set */
+static const uint32_t filter_helpers[] = {
+    26, 46, 47, 68, 122, 136, 137, 138, 139, 140, 160, 178, 196
 };
-static const uint32_t cgroup_helpers[] = { SKB_COMMON, 81, 84, 85, 86, 95, 96, 97, 98, 99,
-                                           107, 108, 111, 128, 129 };
-static const uint32_t lwt_helpers[] = { SKB_COMMON, 9, 10, 11, 13, 23, 28, 38, 39, 40, 41,
-                                        48, 73, 74, 75, 76 };
-static const uint32_t sk_skb_helpers[] = { SKB_COMMON, 9, 28, 31, 38, 39, 43, 50, 52, 53,
-                                           70, 72, 84, 85, 86, 99 };
+static const uint32_t tc_helpers[] = {
+    9, 10, 11, 13, 18, 19, 20, 21, 23, 24, 26, 28, 29, 30, 31, 32, 33, 34, 38, 39, 40, 41, 43,
+    46, 47, 48, 50, 66, 68, 69, 79, 83, 84, 85, 86, 95, 96, 97, 98, 99, 100, 107, 108, 110,
+    122, 124, 135, 136, 137, 138, 139, 140, 151, 152, 155, 160, 163, 178, 192, 196, 204, 205,
+    206, 207
+};
+static const uint32_t cgroup_helpers[] = {
+    26, 46, 47, 68, 79, 81, 83, 84, 85, 86, 95, 96, 97, 98, 99, 107, 108, 122, 128, 129, 136,
+    137, 138, 139, 140, 160, 178, 196
+};
+static const uint32_t lwt_in_helpers[] = {
+    24, 26, 28, 33, 34, 39, 73, 136, 137, 138, 139, 140, 160, 178, 196
+};
+static const uint32_t lwt_out_helpers[] = {
+    24, 26, 28, 33, 34, 39, 136, 137, 138, 139, 140, 160, 178, 196
+};
+static const uint32_t lwt_xmit_helpers[] = {
+    9, 10, 11, 13, 20, 21, 23, 24, 26, 28, 29, 30, 33, 34, 38, 39, 40, 41, 43, 73, 135, 136,
+    137, 138, 139, 140, 160, 178, 196
+};
+static const uint32_t sk_skb_helpers[] = {
+    9, 26, 38, 39, 43, 46, 47, 50, 52, 72, 84, 85, 86, 99, 136, 137, 138, 139, 140, 160, 178,
+    196
+};
 
 static const char *const tc_sections[] = { "tc", "classifier*", "tcx*", "netkit*", NULL };
 static const char *const act_sections[] = { "action*", NULL };
@@ -113,8 +126,8 @@ const struct bl_prog_type bl_type_cgroup_skb_egress = {
 const struct bl_prog_type bl_type_sk_skb = {
     SKB_TYPE("sk_skb", 14, sk_skb_sections, sk_skb_fields, sk_skb_helpers, 0) };
 const struct bl_prog_type bl_type_lwt_in = {
-    SKB_TYPE("lwt_in", 10, lwt_in_sections, lwt_fields, lwt_helpers, 0) };
+    SKB_TYPE("lwt_in", 10, lwt_in_sections, lwt_fields, lwt_in_helpers, 0) };
 const struct bl_prog_type bl_type_lwt_out = {
-    SKB_TYPE("lwt_out", 11, lwt_out_sections, lwt_fields, lwt_helpers, 0) };
+    SKB_TYPE("lwt_out", 11, lwt_out_sections, lwt_fields, lwt_out_helpers, 0) };
 const struct bl_prog_type bl_type_lwt_xmit = {
-    SKB_TYPE("lwt_xmit", 12, lwt_xmit_sections, lwt_fields, lwt_helpers, 0) };
+    SKB_TYPE("lwt_xmit", 12, lwt_xmit_sections, lwt_fields, lwt_xmit_helpers, 0) };

@@ -39,7 +39,8 @@
 static const struct bl_ctx_field sock_fields[] = { SOCK_FIELDS(BL_SZ_4, 0, 0, 0) };
 static const struct bl_ctx_field bind4_fields[] = { SOCK_FIELDS(0, R32, 0, R32) };
 static const struct bl_ctx_field bind6_fields[] = { SOCK_FIELDS(0, 0, R32, R32) };
-static const uint32_t sock_helpers[] = { 14, 15, 16, 35, 46, 80, 81, 122, 123, 128, 129 };
+/* beyond the base set (core/progtype.c), probed on 6.18 */
+static const uint32_t sock_helpers[] = { 46, 81, 107, 122, 160, 186, 187 };
 static const char *const sock_sections[] = { "cgroup/sock*", NULL };
 static const char *const bind4_sections[] = { "cgroup/post_bind4*", NULL };
 static const char *const bind6_sections[] = { "cgroup/post_bind6*", NULL };
@@ -61,7 +62,9 @@ static const struct bl_ctx_field dev_fields[] = {
     S(major, 4, 4, R32, 0),
     S(minor, 8, 4, R32, 0),
 };
-static const uint32_t dev_helpers[] = { 14, 15, 35, 80, 81 };
+static const uint32_t dev_helpers[] = {
+    81
+};
 static const char *const dev_sections[] = { "cgroup/dev", NULL };
 
 const struct bl_prog_type bl_type_cgroup_device = {
@@ -85,8 +88,10 @@ static const struct bl_ctx_field sock_ops_fields[] = {
     S(skb_len, 208, 4, BL_SZ_4, 0),
     S(skb_tcp_flags, 212, 4, BL_SZ_4, 0),
 };
-static const uint32_t sock_ops_helpers[] = { 14, 15, 35, 46, 49, 53, 57, 59, 70, 80, 107, 108,
-                                             25, 122 };
+static const uint32_t sock_ops_helpers[] = {
+    46, 49, 53, 57, 59, 70, 81, 96, 107, 108, 122, 136, 137, 138, 139, 140, 142, 143, 144, 160,
+    178, 196
+};
 static const char *const sock_ops_sections[] = { "sockops*", "cgroup/sock_ops*", NULL };
 
 const struct bl_prog_type bl_type_sock_ops = {
@@ -109,8 +114,9 @@ static const struct bl_ctx_field sk_msg_fields[] = {
     S(local_port, 64, 4, R32, 0),
     S(size, 68, 4, R32, 0),
 };
-static const uint32_t sk_msg_helpers[] = { 14, 15, 16, 25, 35, 46, 60, 61, 62, 63, 71, 80,
-                                           90, 91, 107, 108 };
+static const uint32_t sk_msg_helpers[] = {
+    60, 61, 62, 63, 71, 90, 91, 107, 108, 122, 136, 137, 138, 139, 140, 160, 178, 196
+};
 static const char *const sk_msg_sections[] = { "sk_msg*", NULL };
 
 const struct bl_prog_type bl_type_sk_msg = {

@@ -1,4 +1,5 @@
 /* type_xdp.c - XDP: struct xdp_md over the packet (core/xdp.h). */
+#include "insn.h"
 #include "progtype.h"
 #include "xdp.h"
 
@@ -17,17 +18,8 @@ static const struct bl_ctx_field fields[] = { XDP_FIELDS(0) };
 static const struct bl_ctx_field devmap_fields[] = { XDP_FIELDS(BL_SZ_4) };
 
 static const uint32_t helpers[] = {
-    23,  /* redirect */
-    25,  /* perf_event_output */
-    28,  /* csum_diff */
-    44,  /* xdp_adjust_head */
-    51,  /* redirect_map */
-    54,  /* xdp_adjust_meta */
-    65,  /* xdp_adjust_tail */
-    69,  /* fib_lookup */
-    84, 85, 86, 99, 100, 110, /* sk_lookup_tcp/udp, sk_release, skc_lookup_tcp, syncookies */
-    121, /* xdp_output */
-    188, 189, 190, /* xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes */
+    23, 28, 44, 51, 54, 65, 69, 84, 85, 86, 99, 100, 110, 136, 137, 138, 139, 140, 160, 163,
+    178, 188, 189, 190, 196, 204, 205, 206, 207
 };
 
 static const char *const sections[] = { "xdp*", NULL };
@@ -36,7 +28,7 @@ static const char *const sections[] = { "xdp*", NULL };
     .name = "xdp", .kernel_type = 6, .attach_type = attach, .sections = secs, \
     .ctx_size = BL_XDP_MD_SIZE, .fields = flds, .n_fields = sizeof flds / sizeof flds[0], \
     .helpers = helpers, .n_helpers = sizeof helpers / sizeof helpers[0], \
-    .packet = 1, .max_packet = 4096 - 256, \
+    .packet = 1, .max_packet = BL_XDP_MAX_PACKET, \
     .build = BL_BUILD_XDP, .sb_ctx_size = sizeof(struct bl_xdp_ctx), .kernel_test_run = 1
 
 const struct bl_prog_type bl_type_xdp = { XDP_TYPE(sections, fields, 0) };

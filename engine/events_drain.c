@@ -91,8 +91,9 @@ int bl_events_drain(bpflua_object *obj, int keep)
                    obj->maps[i].type != BPFLUA_MAP_PERF_EVENT_ARRAY))
             continue;
         obj->events.dropped += bl_ringbuf_take_dropped(m);
-        if (!keep) {
-            /* runs after the first: only counted */
+        if (!keep && obj->maps[i].type == BPFLUA_MAP_RINGBUF) {
+            /* runs after the first: only counted (perf records below, one
+             * by one: bl_events_add counts them when keep is 0) */
             obj->events.unshown += bl_ringbuf_discard(m);
             continue;
         }

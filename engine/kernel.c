@@ -37,7 +37,9 @@ struct bl_kernel_obj {
     int *prog_fds;      /* by object program index */
     int *map_fds;       /* by object map index */
     uint32_t n_progs, n_maps;
+    int own_fds;              /* loaded without libbpf (kernel_direct.c): close the fds */
     struct ring_buffer *rb;   /* every ring buffer map, read after each run */
+    struct perf_buffer **pb;  /* by object map index: perf_event_array maps' readers */
     struct rb_ctx *rb_ctx;    /* by object map index */
     int rb_keep;              /* log (1) or count (0) what the next read finds */
     int rb_failed;            /* an event could not be logged */
@@ -68,8 +70,13 @@ void bl_kernel_close(struct bl_kernel_obj *k)
     if (!k)
         return;
     ring_buffer__free(k->rb);
+    for (uint32_t i = 0; k->pb && i < k->n_maps; i++)
+        perf_buffer__free(k->pb[i]);
+    free(k->pb);
     free(k->rb_ctx);
     bpf_object__close(k->bpf);
+    if (k->own_fds)
+        bl_kernel_close_fds(k->map_fds, k->n_maps, k->prog_fds, k->n_progs);
     free(k->prog_fds);
     free(k->map_fds);
     free(k);
@@ -260,11 +267,37 @@ static int on_event(void *ctx, void *data, size_t size)
     return 0;
 }
 
-/* One libbpf ring_buffer over every RINGBUF map of the object. */
+static void on_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+    on_event(ctx, data, size);
+}
+
+/* A perf buffer on every CPU's slot of a perf_event_array map (libbpf's
+ * perf_buffer, which fills the slots), as the sandbox's slots start open:
+ * bpf_perf_event_output's records reach the run's events. */
+static int open_perfbuf(bpflua_object *obj, struct bl_kernel_obj *k, uint32_t i, char **err)
+{
+    if (!k->pb && !(k->pb = calloc(obj->n_maps, sizeof *k->pb))) {
+        bl_set_err(err, "kernel: out of memory");
+        return -ENOMEM;
+    }
+    k->pb[i] = perf_buffer__new(k->map_fds[i], 8, on_sample, NULL, &k->rb_ctx[i], NULL);
+    if (!k->pb[i]) {
+        int rc = errno ? -errno : -EINVAL;
+        bl_set_err(err, "kernel: cannot read perf_event_array '%s': %s", obj->maps[i].name,
+                   strerror(-rc));
+        return rc;
+    }
+    return 0;
+}
+
+/* One libbpf ring_buffer over every RINGBUF map of the object, a perf
+ * buffer per perf_event_array map. */
 static int open_ringbufs(bpflua_object *obj, struct bl_kernel_obj *k, char **err)
 {
     for (uint32_t i = 0; i < obj->n_maps; i++) {
-        if (obj->maps[i].type != BPFLUA_MAP_RINGBUF)
+        int perf = obj->maps[i].type == BPFLUA_MAP_PERF_EVENT_ARRAY;
+        if (obj->maps[i].type != BPFLUA_MAP_RINGBUF && !perf)
             continue;
         if (!k->rb_ctx) {
             k->rb_ctx = calloc(obj->n_maps, sizeof *k->rb_ctx);
@@ -274,6 +307,12 @@ static int open_ringbufs(bpflua_object *obj, struct bl_kernel_obj *k, char **err
             }
         }
         k->rb_ctx[i] = (struct rb_ctx){ obj, i, &k->rb_keep };
+        if (perf) {
+            int rc = open_perfbuf(obj, k, i, err);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         int rc = k->rb ? ring_buffer__add(k->rb, k->map_fds[i], on_event, &k->rb_ctx[i]) : 0;
         if (!k->rb) {
             k->rb = ring_buffer__new(k->map_fds[i], on_event, &k->rb_ctx[i], NULL);
@@ -326,6 +365,22 @@ int bl_kernel_load(bpflua_object *obj, char **err)
     bl_libbpf_capture_begin(&log);
     k->bpf = bpf_object__open_mem(image, len, &opts);
     rc = k->bpf ? 0 : (errno ? -errno : -EINVAL);
+    if (rc && obj->elf_image) {
+        /* a file libbpf 1.x will not open (legacy maps, static programs):
+         * bpflua creates its maps and loads its programs itself */
+        k->bpf = NULL;
+        bl_libbpf_capture_end();
+        bl_strbuf_free(&log);
+        free(image);
+        k->n_progs = obj->n_progs;
+        k->n_maps = obj->n_maps;
+        if ((rc = bl_kernel_load_direct(obj, k->map_fds, k->prog_fds, err)) < 0) {
+            bl_kernel_close(k);
+            return rc;
+        }
+        k->own_fds = 1;
+        goto loaded;
+    }
     if (rc) {
         k->bpf = NULL;
         bl_set_err(err, "kernel: libbpf cannot open the object: %s%s%s", strerror(-rc),
@@ -351,24 +406,35 @@ int bl_kernel_load(bpflua_object *obj, char **err)
     k->n_progs = obj->n_progs;
     k->n_maps = obj->n_maps;
     uint32_t pi = 0, mi = 0;
+    char **pnames = NULL, **mnames = NULL;
+    if (!obj->elf_image && bl_elf_written_names(obj, &pnames, &mnames) < 0) {
+        bl_kernel_close(k);
+        bl_set_err(err, "kernel: out of memory");
+        return -ENOMEM;
+    }
     for (; pi < obj->n_progs; pi++) {
-        struct bpf_program *bp = bpf_object__find_program_by_name(k->bpf, obj->progs[pi].name);
+        struct bpf_program *bp = bpf_object__find_program_by_name(
+            k->bpf, pnames ? pnames[pi] : obj->progs[pi].name);
         if (!bp)
             break;
         k->prog_fds[pi] = bpf_program__fd(bp);
     }
     for (; mi < obj->n_maps; mi++) {
-        struct bpf_map *bm = bpf_object__find_map_by_name(k->bpf, obj->maps[mi].name);
+        struct bpf_map *bm = bpf_object__find_map_by_name(
+            k->bpf, mnames ? mnames[mi] : obj->maps[mi].name);
         if (!bm)
             break;
         k->map_fds[mi] = bpf_map__fd(bm);
     }
+    bl_elf_names_free(pnames, obj->n_progs);
+    bl_elf_names_free(mnames, obj->n_maps);
     if (pi != obj->n_progs || mi != obj->n_maps) {
         bl_kernel_close(k);
         bl_set_err(err, "kernel: libbpf loaded %u programs and %u maps, expected %u and %u",
                    pi, mi, obj->n_progs, obj->n_maps);
         return -EPROTO;
     }
+loaded:
     rc = place_init(obj, k, err);
     if (rc == 0)
         rc = open_ringbufs(obj, k, err);
@@ -458,11 +524,11 @@ int bl_kernel_run_opts(bpflua_object *obj, size_t prog, void *pkt, size_t len,
         skb_ctx_in(&skb_in, ro);
     /* with ring buffers, one run per call so that each run's events are
      * read before the next (the kernel runs `repeat` times back to back) */
-    uint64_t calls = k->rb ? repeat : 1, total_ns = 0;
+    uint64_t calls = (k->rb || k->pb) ? repeat : 1, total_ns = 0;
     for (uint64_t r = 0; r < calls && rc == 0; r++) {
         LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = (uint32_t)len,
                     .data_out = out, .data_size_out = (uint32_t)len + 256,
-                    .repeat = k->rb ? 1 : (int)(repeat ? repeat : 1));
+                    .repeat = (k->rb || k->pb) ? 1 : (int)(repeat ? repeat : 1));
         if (t->build == BL_BUILD_SKB) {
             /* a struct __sk_buff in and out: mark, priority, ifindex */
             opts.ctx_in = &skb_in;
@@ -488,9 +554,12 @@ int bl_kernel_run_opts(bpflua_object *obj, size_t prog, void *pkt, size_t len,
             memcpy(pkt, out, opts.data_size_out < len ? opts.data_size_out : len);
         res->retval = opts.retval;
         total_ns += opts.duration;
-        if (k->rb) {
-            k->rb_keep = r == 0;
-            int n = ring_buffer__consume(k->rb);
+        k->rb_keep = r == 0;
+        for (uint32_t i = 0; k->pb && i < k->n_maps; i++)
+            if (k->pb[i] && perf_buffer__consume(k->pb[i]) < 0)
+                k->rb_failed = 1;
+        if (k->rb || k->rb_failed) {
+            int n = k->rb ? ring_buffer__consume(k->rb) : 0;
             if (n < 0 || k->rb_failed) {
                 k->rb_failed = 0;
                 rc = n < 0 ? n : -ENOMEM;
@@ -501,7 +570,7 @@ int bl_kernel_run_opts(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     if (pinned)
         sched_setaffinity(0, sizeof old, &old);
     free(out);
-    res->ns_per_run = k->rb ? total_ns / calls : total_ns;
+    res->ns_per_run = (k->rb || k->pb) ? total_ns / calls : total_ns;
     res->insns = 0;
     if (rc == 0 && t->build == BL_BUILD_SKB) {
         res->mark = skb_out.mark;

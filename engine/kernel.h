@@ -23,6 +23,12 @@ int bl_kernel_run_opts(bpflua_object *obj, size_t prog, void *pkt, size_t len,
                        const struct bpflua_run_opts *opts, struct bpflua_run_result *res,
                        char **err);
 void bl_kernel_close(struct bl_kernel_obj *k);
+/* engine/kernel_direct.c: creates obj's maps and loads its programs with
+ * bpf(2) alone (objects libbpf will not open: legacy maps, static
+ * programs); fds by object index, -1 where none. 0, or a negative errno
+ * with *err set and nothing left open. */
+int bl_kernel_load_direct(const bpflua_object *obj, int *map_fds, int *prog_fds, char **err);
+void bl_kernel_close_fds(int *map_fds, uint32_t n_maps, int *prog_fds, uint32_t n_progs);
 
 /* The kernel verifier's cost for each program of obj (engine/kernel_stats.c):
  * a fresh load at log level BPF_LOG_STATS, closed again. out has

@@ -54,9 +54,16 @@ int bl_kernel_stats(bpflua_object *obj, struct bl_kernel_stat *out, char **err)
     memset(out, 0, obj->n_progs * sizeof *out);
     void *image = NULL;
     size_t len = 0;
+    char **pnames = NULL, **mnames = NULL;
     int rc = bpflua_object_to_elf(obj, &image, &len, err);
     if (rc)
         return rc;
+    if ((rc = bl_elf_written_names(obj, &pnames, &mnames)) < 0) {
+        free(image);
+        bl_set_err(err, "kernel: out of memory");
+        return rc;
+    }
+    bl_elf_names_free(mnames, obj->n_maps);
     char **logs = calloc(obj->n_progs ? obj->n_progs : 1, sizeof *logs);
     int nomem = !logs;
     for (uint32_t i = 0; !nomem && i < obj->n_progs; i++)
@@ -66,6 +73,7 @@ int bl_kernel_stats(bpflua_object *obj, struct bl_kernel_stat *out, char **err)
             free(logs[i]);
         free(logs);
         free(image);
+        bl_elf_names_free(pnames, obj->n_progs);
         bl_set_err(err, "kernel: out of memory");
         return -ENOMEM;
     }
@@ -79,7 +87,7 @@ int bl_kernel_stats(bpflua_object *obj, struct bl_kernel_stat *out, char **err)
     } else {
         set_types(bpf);
         for (uint32_t i = 0; i < obj->n_progs; i++) {
-            struct bpf_program *bp = bpf_object__find_program_by_name(bpf, obj->progs[i].name);
+            struct bpf_program *bp = bpf_object__find_program_by_name(bpf, pnames[i]);
             if (!bp)
                 continue;
             bpf_program__set_log_level(bp, getenv("W17LVL") ? atoi(getenv("W17LVL")) : LOG_LEVEL_STATS);
@@ -87,7 +95,7 @@ int bl_kernel_stats(bpflua_object *obj, struct bl_kernel_stat *out, char **err)
         }
         rc = bpf_object__load(bpf);
         for (uint32_t i = 0; i < obj->n_progs; i++) {
-            struct bpf_program *bp = bpf_object__find_program_by_name(bpf, obj->progs[i].name);
+            struct bpf_program *bp = bpf_object__find_program_by_name(bpf, pnames[i]);
             const char *log = logs[i];
             out[i].loaded = bp && bpf_program__fd(bp) >= 0;
             out[i].verified = log[0] != '\0';
@@ -104,5 +112,6 @@ int bl_kernel_stats(bpflua_object *obj, struct bl_kernel_stat *out, char **err)
         free(logs[i]);
     free(logs);
     free(image);
+    bl_elf_names_free(pnames, obj->n_progs);
     return rc;
 }

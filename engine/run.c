@@ -467,12 +467,12 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
 
     if (engine == BPFLUA_ENGINE_JIT && !p->jit && (rc = bl_jit_compile(p, err)) < 0)
         return rc;
-    /* An XDP program sees at most BL_XDP_MAX_PACKET bytes (the verifier's
-     * bounds assume no more): of a larger packet, only that much is its
-     * data..data_end, as the linear part of a multi-buffer XDP frame; the
-     * rest is left as it was. */
-    size_t seen = p->type->build == BL_BUILD_XDP && len > BL_XDP_MAX_PACKET ? BL_XDP_MAX_PACKET
-                                                                            : len;
+    /* A program sees at most its type's max_packet bytes (the verifier's
+     * bounds on data_end - data assume no more): of a larger packet, only
+     * that much is its data..data_end, as the linear part of a multi-buffer
+     * frame; the rest is left as it was. */
+    size_t seen = p->type->packet && p->type->max_packet && len > p->type->max_packet
+                      ? p->type->max_packet : len;
     /* guarded mode: the program sees a copy of the packet whose last byte
      * is the last byte before a PROT_NONE page (data_end is that page) */
     int guard = bl_guard_wanted(opts->guard);

@@ -44,7 +44,8 @@ static const char *const usage_run =
     "usage: bpflua run FILE.lua|FILE.o (--input PKT.bin | --hex HEX | --pcap FILE.pcap | --ctx FILE)\n"
     "                  [--engine interp|jit|kernel] [--repeat N] [--prog NAME]\n"
     "                  [--section NAME] [--type TYPE] [--mark N] [--priority N] [--ifindex N]\n"
-    "                  [--max-insns N] [--cpu N] [--dump-maps] [--histogram] [--quiet]\n"
+    "                  [--max-insns N] [--cpu N] [--mem ADDR=FILE] [--dump-maps]\n"
+    "                  [--histogram] [--quiet]\n"
     "Runs the programs on each packet (a fresh copy per program and packet;\n"
     "maps persist) and prints per program and packet\n"
     "  name=<prog> retval=<verdict as u32> [mark=<n> priority=<n>] ns_per_run=<t> setup_ns=<t>\n"
@@ -57,6 +58,9 @@ static const char *const usage_run =
     "  --pcap FILE     every packet of a classic pcap capture\n"
     "  --ctx FILE      the context's bytes: a struct __sk_buff for skb types, the\n"
     "                  whole context of tracing types (kprobe, tracepoint, ...)\n"
+    "  --mem ADDR=FILE memory bpf_probe_read* may read: FILE's bytes at address ADDR\n"
+    "                  (decimal or 0x hex; up to 16 regions); any other address fails\n"
+    "                  with -EFAULT, as an unmapped one in the kernel (interp, jit)\n"
     "  --mark N, --priority N, --ifindex N   __sk_buff fields (decimal or 0x hex;\n"
     "                  ifindex 1 by default, for ifindex and ingress_ifindex)\n"
     "  --section NAME  only the programs of ELF section NAME\n"
@@ -745,10 +749,61 @@ static void print_trace(bpflua_object *obj)
     bpflua_trace_clear(obj);
 }
 
+/* --mem ADDR=FILE: the regions probe_read may read */
+#define MAX_MEM_ARGS 16
+struct mem_args {
+    size_t n;
+    uint64_t addr[MAX_MEM_ARGS];
+    const char *file[MAX_MEM_ARGS];
+    char *bytes[MAX_MEM_ARGS];
+    struct bpflua_mem_region regions[MAX_MEM_ARGS];
+};
+
+static int mem_arg(struct mem_args *m, char *arg)
+{
+    char *eq = strchr(arg, '=');
+    if (!eq || !eq[1] || m->n == MAX_MEM_ARGS)
+        return -1;
+    *eq = '\0';
+    int rc = parse_u64(arg, &m->addr[m->n]);
+    *eq = '=';
+    if (rc < 0)
+        return -1;
+    m->file[m->n++] = eq + 1;
+    return 0;
+}
+
+static int mem_read(struct mem_args *m, struct bpflua_run_opts *ro)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        size_t len = 0;
+        char *err = NULL;
+        if (!(m->bytes[i] = bl_read_file(m->file[i], &len, &err))) {
+            print_err("run", err, "cannot read the --mem file");
+            free(err);
+            m->n = i; /* the caller frees the ones before */
+            return -1;
+        }
+        if (len && m->addr[i] + (len - 1) < m->addr[i]) {
+            fprintf(stderr, "bpflua run: --mem %s: the region wraps past address 2^64\n",
+                    m->file[i]);
+            free(m->bytes[i]);
+            m->n = i; /* the caller frees the ones before */
+            return -1;
+        }
+        m->regions[i].addr = m->addr[i];
+        m->regions[i].data = m->bytes[i];
+        m->regions[i].len = len;
+    }
+    ro->mem = m->regions;
+    ro->n_mem = m->n;
+    return 0;
+}
+
 int bl_cmd_run(lua_State *L, int argc, char **argv)
 {
     enum { O_INPUT = 1000, O_HEX, O_PCAP, O_ENGINE, O_REPEAT, O_PROG, O_DUMP, O_HIST, O_MAXI, O_QUIET,
-           O_CPU, O_SECTION, O_TYPE, O_MARK, O_PRIO, O_IFINDEX, O_CTX };
+           O_CPU, O_SECTION, O_TYPE, O_MARK, O_PRIO, O_IFINDEX, O_CTX, O_MEM };
     static const struct option opts[] = {
         {"input", required_argument, NULL, O_INPUT},
         {"hex", required_argument, NULL, O_HEX},
@@ -767,6 +822,7 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
         {"priority", required_argument, NULL, O_PRIO},
         {"ifindex", required_argument, NULL, O_IFINDEX},
         {"ctx", required_argument, NULL, O_CTX},
+        {"mem", required_argument, NULL, O_MEM},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -774,6 +830,7 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
     uint64_t cpu = 0;
     const char *section = NULL, *type = NULL, *ctx_file = NULL;
     struct bpflua_run_opts ro = {.engine = BPFLUA_ENGINE_DEFAULT, .repeat = 1};
+    struct mem_args mem = {0};
     int dump = 0, hist = 0, quiet = 0, sources = 0, c;
     optind = 0;
     while ((c = next_opt(argc, argv, "-:qh", opts, usage_run)) != -1) {
@@ -814,6 +871,11 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
         case O_SECTION: section = optarg; break;
         case O_TYPE: type = optarg; break;
         case O_CTX: ctx_file = optarg; break;
+        case O_MEM:
+            if (mem_arg(&mem, optarg) < 0)
+                return usage_error("run", usage_run,
+                                   "--mem takes ADDR=FILE (at most 16), not '%s'", optarg);
+            break;
         case O_MARK: case O_PRIO: case O_IFINDEX: {
             uint32_t *dst = c == O_MARK ? &ro.mark : c == O_PRIO ? &ro.priority : &ro.ifindex;
             if (parse_u32(optarg, dst) < 0)
@@ -909,6 +971,10 @@ int bl_cmd_run(lua_State *L, int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
+    if (mem_read(&mem, &ro) < 0) {
+        rc = EXIT_USAGE;
+        goto out;
+    }
     if (nprogs == 0) {
         fprintf(stderr, "bpflua run: %s holds no programs\n", file);
         rc = EXIT_REJECTED;
@@ -994,5 +1060,7 @@ out:
     bpflua_object_free(obj);
     bl_packet_list_free(&pk);
     free(ctx_bytes);
+    for (size_t i = 0; i < mem.n; i++)
+        free(mem.bytes[i]);
     return rc;
 }

@@ -196,6 +196,73 @@ uint64_t bl_helper_xdp_get_buff_len(uint64_t ctx, uint64_t r2, uint64_t r3, uint
     return packet_of(ctx).len;
 }
 
+/* bpf_xdp_load_bytes/store_bytes: as the kernel, -EFAULT for an offset or
+ * length past 16 bits, -EINVAL outside the packet (load: a zeroed buffer,
+ * where the kernel leaves it as it was) */
+static unsigned char *xdp_bytes(uint64_t ctx, uint64_t off, uint64_t len, int *err)
+{
+    unsigned char *p = (off > 0xffff || len > 0xffff) ? NULL : pkt_at(ctx, off, len);
+    *err = off > 0xffff || len > 0xffff ? -EFAULT : -EINVAL;
+    return p;
+}
+
+uint64_t bl_helper_xdp_load_bytes(uint64_t ctx, uint64_t off, uint64_t to, uint64_t len,
+                                  uint64_t r5, struct bpflua_run_env *env)
+{
+    int e;
+    const unsigned char *from = xdp_bytes(ctx, off, len, &e);
+    if (!from) {
+        memset((void *)(uintptr_t)to, 0, len);
+        return (uint64_t)(int64_t)e;
+    }
+    memmove((void *)(uintptr_t)to, from, len);
+    return 0;
+}
+
+uint64_t bl_helper_xdp_store_bytes(uint64_t ctx, uint64_t off, uint64_t from, uint64_t len,
+                                   uint64_t r5, struct bpflua_run_env *env)
+{
+    int e;
+    unsigned char *to = xdp_bytes(ctx, off, len, &e);
+    if (!to)
+        return (uint64_t)(int64_t)e;
+    memmove(to, (const void *)(uintptr_t)from, len);
+    return 0;
+}
+
+/* bpf_redirect_neigh(ifindex, params, plen, flags) and
+ * bpf_redirect_peer(ifindex, flags): a redirect as bpf_redirect's, refused
+ * (TC_ACT_SHOT) for flags or a neighbour shorter than struct
+ * bpf_redir_neigh (20 bytes) */
+uint64_t bl_helper_redirect_neigh(uint64_t ifindex, uint64_t params, uint64_t plen,
+                                  uint64_t flags, uint64_t r5, struct bpflua_run_env *env)
+{
+    if (flags || (plen && plen < 20))
+        return TC_ACT_SHOT;
+    if (env)
+        env->redirect_key = (uint32_t)ifindex + 1ull;
+    return TC_ACT_REDIRECT;
+}
+
+uint64_t bl_helper_redirect_peer(uint64_t ifindex, uint64_t flags, uint64_t r3, uint64_t r4,
+                                 uint64_t r5, struct bpflua_run_env *env)
+{
+    if (flags)
+        return TC_ACT_SHOT;
+    if (env)
+        env->redirect_key = (uint32_t)ifindex + 1ull;
+    return TC_ACT_REDIRECT;
+}
+
+/* no IPsec state on the sandbox's packets: a zeroed buffer and -EINVAL,
+ * as bpf_skb_get_xfrm_state without a sec path */
+uint64_t bl_helper_skb_get_xfrm_state(uint64_t ctx, uint64_t index, uint64_t to, uint64_t size,
+                                      uint64_t flags, struct bpflua_run_env *env)
+{
+    memset((void *)(uintptr_t)to, 0, size);
+    return (uint64_t)(int64_t)-EINVAL;
+}
+
 /* no socket behind the sandbox's packets: cookie 0, the overflow uid */
 uint64_t bl_helper_get_socket_cookie(uint64_t ctx, uint64_t r2, uint64_t r3, uint64_t r4,
                                      uint64_t r5, struct bpflua_run_env *env)

@@ -97,6 +97,17 @@ uint64_t bl_helper_ktime_get_boot_ns(uint64_t r1, uint64_t r2, uint64_t r3, uint
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* jiffies at the HZ of Debian's kernels (250), from the monotonic clock:
+ * the kernel's counter also starts 5 minutes before 0 (INITIAL_JIFFIES),
+ * which a program can only see as a difference between two reads */
+uint64_t bl_helper_jiffies64(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                             struct bpflua_run_env *env)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 250u + (uint64_t)ts.tv_nsec / 4000000u;
+}
+
 uint64_t bl_helper_ktime_get_coarse_ns(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
                                        uint64_t r5, struct bpflua_run_env *env)
 {

@@ -230,7 +230,10 @@ int bl_perf_output_impl(struct bl_map *m, uint64_t flags, const void *data, uint
         return -ENOENT;
     if (size > PERF_QUEUE_BYTES - 16)
         return -E2BIG;
-    unsigned char *rec = malloc(size + 4);
+    /* a reader gets the kernel's raw sample: its size rounded so that the
+     * size word and the data fill whole 8-byte units, zero-padded */
+    uint64_t padded = ((size + 4 + 7) & ~(uint64_t)7) - 4;
+    unsigned char *rec = calloc(1, padded + 4);
     if (!rec)
         return -ENOMEM;
     uint32_t cpu = (uint32_t)index;
@@ -238,7 +241,7 @@ int bl_perf_output_impl(struct bl_map *m, uint64_t flags, const void *data, uint
     if (size)
         memcpy(rec + 4, data, size);
     /* a full queue loses the record, as a full perf buffer does */
-    int rc = bl_ringbuf_output(s->records, rec, size + 4, 0);
+    int rc = bl_ringbuf_output(s->records, rec, padded + 4, 0);
     free(rec);
     return rc == -EAGAIN ? -ENOSPC : rc;
 }

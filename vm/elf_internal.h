@@ -139,4 +139,11 @@ int bl_btf_build(const bpflua_object *obj, const struct bl_placed_func *funcs, s
                  struct bl_btf_image *img, char **err);
 void bl_btf_image_free(struct bl_btf_image *img);
 
+/* elf_write.c: the symbol names bpflua_object_to_elf gives each program
+ * (its main function) and map: C identifiers, unique across programs and
+ * maps (a program named like a map becomes NAME__2). Free with
+ * bl_elf_names_free. */
+int bl_elf_written_names(const bpflua_object *obj, char ***progs, char ***maps);
+void bl_elf_names_free(char **names, size_t n);
+
 #endif

@@ -641,6 +641,43 @@ int bpflua_object_to_elf(bpflua_object *obj, void **buf, size_t *len, char **err
     return rc;
 }
 
+/* The names the writer gives programs' main functions and maps (see
+ * unique_name: maps first, then LICENSE, then programs in order), for the
+ * kernel engine's lookups in what libbpf loaded from the written image. */
+int bl_elf_written_names(const bpflua_object *obj, char ***progs, char ***maps)
+{
+    struct writer w = { .obj = (bpflua_object *)obj };
+    char **pn = calloc(obj->n_progs ? obj->n_progs : 1, sizeof *pn);
+    char **mn = calloc(obj->n_maps ? obj->n_maps : 1, sizeof *mn);
+    int rc = pn && mn ? 0 : -ENOMEM;
+    for (uint32_t m = 0; m < obj->n_maps && !rc; m++) {
+        const char *n = unique_name(&w, obj->maps[m].name, 1);
+        rc = n && (mn[m] = strdup(n)) ? 0 : -ENOMEM;
+    }
+    if (!rc && !unique_name(&w, "LICENSE", 1))
+        rc = -ENOMEM;
+    for (uint32_t pi = 0; pi < obj->n_progs && !rc; pi++) {
+        const char *n = unique_name(&w, obj->progs[pi].name, 1);
+        rc = n && (pn[pi] = strdup(n)) ? 0 : -ENOMEM;
+    }
+    writer_free(&w);
+    if (rc) {
+        bl_elf_names_free(pn, obj->n_progs);
+        bl_elf_names_free(mn, obj->n_maps);
+        return rc;
+    }
+    *progs = pn;
+    *maps = mn;
+    return 0;
+}
+
+void bl_elf_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
 int bpflua_object_write_elf(bpflua_object *obj, const char *path, char **err)
 {
     void *buf = NULL;

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "progtype.h"
 #include "verifier_state.h"
 
 #define MAX_VAR_OFF (1 << 29) /* as the kernel's BPF_MAX_VAR_OFF */
@@ -610,10 +611,12 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
                           srcval.off == 0 && tnum_is_const(srcval.var) && srcval.var.value == 0;
             mark_reg_unknown(dst);
             if (pkt_len) {
-                dst->var = tnum_range(0, BL_XDP_MAX_PACKET);
-                dst->umax = BL_XDP_MAX_PACKET;
+                uint32_t max = env->prog->type->max_packet ? env->prog->type->max_packet
+                                                           : BL_XDP_MAX_PACKET;
+                dst->var = tnum_range(0, max);
+                dst->umax = max;
                 dst->smin = 0;
-                dst->smax = BL_XDP_MAX_PACKET;
+                dst->smax = max;
                 vf_reg_bounds_sync(dst);
                 dst->range = BL_PKT_LEN;
             } else if (width == 32) {

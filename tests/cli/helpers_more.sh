@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Helpers gained with the per-type tables (tests/progtypes/helpers_more.c):
+# interp == JIT == the kernel's test run, each verdict folding the helpers'
+# answers; and `bpflua run --mem ADDR=FILE` (tests/progtypes/probe_mem.c):
+# bpf_probe_read_kernel(_str) read the given memory at the given address,
+# and fail with -EFAULT elsewhere (interp and JIT). Skips (77) without clang.
+set -u
+SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+B=${BPFLUA:-$SRC/build/bpflua}
+. "$SRC/tests/cli/common.bash"
+skip() { echo "SKIP: $*"; exit 77; }
+command -v clang >/dev/null || skip "no clang to build the test programs"
+CL=(clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu)
+"${CL[@]}" -c "$SRC/tests/progtypes/helpers_more.c" -o "$tmp/hm.o" 2>/dev/null ||
+    { fail "cannot build helpers_more.c"; exit 1; }
+"${CL[@]}" -c "$SRC/tests/progtypes/probe_mem.c" -o "$tmp/pm.o" || { fail "cannot build probe_mem.c"; exit 1; }
+
+# 1. helpers: the verdicts the programs compute when every helper answers as
+# the kernel's does (xdp_bytes 1: 0x08 ^ 0x00 % 7; redirects 255: all 8 bits)
+tcp=000000000000aabbccddeeff08004500002800010000400600000a0000010a000002303900500000000100000000
+engines="interp jit"
+if [ "$(id -u)" = 0 ] && "$B" run "$tmp/hm.o" --engine kernel --hex "$tcp" >/dev/null 2>&1; then
+    engines="kernel $engines"
+else
+    echo "note: kernel runs skipped (needs root and bpf(2))"
+fi
+for e in $engines; do
+    expect 0 "helpers_more $e" "$B" run "$tmp/hm.o" --engine $e --hex "$tcp" || continue
+    has out '^name=xdp_bytes retval=1 ' "$e: xdp_load_bytes/store_bytes"
+    has out '^name=redirects retval=255 ' "$e: redirect_neigh/peer, xfrm state, cgroup classid, jiffies64"
+done
+
+# 2. --mem: pt_regs with di = 0xffff888000001000, si = 0xffff888000002000
+python3 - "$tmp" <<'PY'
+import struct, sys
+d = sys.argv[1]
+regs = bytearray(168)
+struct.pack_into("<Q", regs, 112, 0xffff888000001000)  # di
+struct.pack_into("<Q", regs, 104, 0xffff888000002000)  # si
+open(d + "/regs", "wb").write(regs)
+open(d + "/u64", "wb").write(struct.pack("<Q", 0x1234567807))
+open(d + "/str", "wb").write(b"bpflua\0tail")
+PY
+for e in interp jit; do
+    expect 0 "--mem $e" "$B" run "$tmp/pm.o" --engine $e --ctx "$tmp/regs" \
+        --mem 0xffff888000001000="$tmp/u64" --mem 0xffff888000002000="$tmp/str"
+    has out '^name=rd retval=771 ' "$e: u64 7, a 7-byte string from 'b'"    # 7*100 + 7*10 + 1
+    expect 0 "--mem missing $e" "$B" run "$tmp/pm.o" --engine $e --ctx "$tmp/regs" \
+        --mem 0xffff888000001000="$tmp/u64"
+    has out '^name=rd retval=3 ' "$e: the string's address is not given: -EFAULT"
+    expect 0 "no --mem $e" "$B" run "$tmp/pm.o" --engine $e --ctx "$tmp/regs"
+    has out '^name=rd retval=1 ' "$e: no memory given: -EFAULT"
+    # a region one byte short of the u64
+    head -c 7 "$tmp/u64" >"$tmp/u64short"
+    expect 0 "--mem short $e" "$B" run "$tmp/pm.o" --engine $e --ctx "$tmp/regs" \
+        --mem 0xffff888000001000="$tmp/u64short" --mem 0xffff888000002000="$tmp/str"
+    has out '^name=rd retval=1 ' "$e: a read past the region fails"
+done
+# bad --mem arguments: usage errors, never a crash
+expect 2 "--mem without =" "$B" run "$tmp/pm.o" --ctx "$tmp/regs" --mem 0x1000
+expect 2 "--mem bad address" "$B" run "$tmp/pm.o" --ctx "$tmp/regs" --mem zz="$tmp/u64"
+expect 2 "--mem missing file" "$B" run "$tmp/pm.o" --ctx "$tmp/regs" --mem 0x1000="$tmp/nope"
+expect 2 "--mem wrapping" "$B" run "$tmp/pm.o" --ctx "$tmp/regs" --mem 0xfffffffffffffffc="$tmp/u64"
+args=()
+for i in $(seq 17); do args+=(--mem "$i=$tmp/u64"); done
+expect 2 "17 --mem" "$B" run "$tmp/pm.o" --ctx "$tmp/regs" "${args[@]}"
+"$B" run --help | grep -q -- '--mem ADDR=FILE' || fail "--help lacks --mem"
+[ "$fails" = 0 ] && echo "helpers and --mem: all checks passed"
+exit $((fails > 0))
