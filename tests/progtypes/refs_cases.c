@@ -357,6 +357,37 @@ SEC("xdp") int f(struct xdp_md *ctx)
     buf[ctx->ingress_ifindex & 127] = 1;
     return jump(ctx) + buf[3];
 }
+#elif defined(CASE_OK_RINGBUF_IN_MAP) || defined(CASE_BAD_RINGBUF_LOOKUP)
+/* a ring buffer as the inner map of an array of maps (PREVAIL's
+ * ringbuf_in_map.c shape): reserve on the inner map is fine; a lookup in a
+ * ring buffer, as that sample does, is not */
+struct inner_rb {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 4096);
+} inner SEC(".maps");
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __array(values, struct inner_rb);
+} outer SEC(".maps") = { .values = { &inner } };
+SEC("xdp") int f(struct xdp_md *ctx)
+{
+    __u32 k = 0;
+    void *rbm = bpf_map_lookup_elem(&outer, &k);
+    if (!rbm)
+        return 1;
+#if defined(CASE_OK_RINGBUF_IN_MAP)
+    __u32 *e = bpf_ringbuf_reserve(rbm, 4, 0);
+    if (!e)
+        return 3;
+    *e = ctx->ingress_ifindex;
+    bpf_ringbuf_submit(e, 0);
+    return 2;
+#else
+    return bpf_map_lookup_elem(rbm, &k) ? 2 : 3;
+#endif
+}
 #else
 #error "no CASE_"
 #endif
