@@ -245,6 +245,18 @@ static int place_init(bpflua_object *obj, struct bl_kernel_obj *k, char **err)
             int rc = bpflua_map_init_entry(obj, i, e, &key, &value);
             for (int c = 0; rc == 0 && c < ncpu; c++)
                 memcpy(buf + (size_t)c * stride, value, vs);
+            uint32_t t = obj->maps[i].type, idx;
+            if (rc == 0 && vs == 4 && (t == BPF_MAP_TYPE_ARRAY_OF_MAPS ||
+                                       t == BPF_MAP_TYPE_HASH_OF_MAPS || t == BPF_MAP_TYPE_PROG_ARRAY)) {
+                /* bpflua's values name a map or program of the object: the
+                 * kernel takes its fd */
+                memcpy(&idx, value, 4);
+                int fd = t == BPF_MAP_TYPE_PROG_ARRAY ? (idx < k->n_progs ? k->prog_fds[idx] : -1)
+                                                      : (idx < k->n_maps ? k->map_fds[idx] : -1);
+                if (fd < 0)
+                    rc = -EINVAL;
+                memcpy(buf, &fd, 4);
+            }
             if (rc == 0 && bpf_map_update_elem(k->map_fds[i], key, buf, BPF_ANY) < 0)
                 rc = errno ? -errno : -EIO;
             if (rc < 0) {
@@ -256,6 +268,15 @@ static int place_init(bpflua_object *obj, struct bl_kernel_obj *k, char **err)
         }
         free(buf);
     }
+    return 0;
+}
+
+/* 1 if map i is only the template of a map of maps */
+static int is_template(const bpflua_object *obj, uint32_t i)
+{
+    for (uint32_t j = 0; j < obj->n_maps; j++)
+        if (obj->maps[j].inner_map == i + 1)
+            return 1;
     return 0;
 }
 
@@ -297,7 +318,7 @@ static int open_ringbufs(bpflua_object *obj, struct bl_kernel_obj *k, char **err
 {
     for (uint32_t i = 0; i < obj->n_maps; i++) {
         int perf = obj->maps[i].type == BPFLUA_MAP_PERF_EVENT_ARRAY;
-        if (obj->maps[i].type != BPFLUA_MAP_RINGBUF && !perf)
+        if ((obj->maps[i].type != BPFLUA_MAP_RINGBUF && !perf) || k->map_fds[i] < 0)
             continue;
         if (!k->rb_ctx) {
             k->rb_ctx = calloc(obj->n_maps, sizeof *k->rb_ctx);
@@ -422,6 +443,10 @@ int bl_kernel_load(bpflua_object *obj, char **err)
     for (; mi < obj->n_maps; mi++) {
         struct bpf_map *bm = bpf_object__find_map_by_name(
             k->bpf, mnames ? mnames[mi] : obj->maps[mi].name);
+        if (!bm && is_template(obj, mi)) {
+            k->map_fds[mi] = -1; /* an inner map template: no map of its own in the file */
+            continue;
+        }
         if (!bm)
             break;
         k->map_fds[mi] = bpf_map__fd(bm);

@@ -65,6 +65,7 @@ BL_HELPER_FN(sk_release);
 /* helpers_sandbox.c */
 BL_HELPER_FN(unsupported);
 BL_HELPER_FN(sk_drop);
+BL_HELPER_FN(getsockopt);
 BL_HELPER_FN(skb_get_tunnel);
 BL_HELPER_FN(skb_pull_data);
 BL_HELPER_FN(skb_load_bytes_relative);

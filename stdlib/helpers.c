@@ -346,7 +346,7 @@ static const struct bpflua_helper builtin_helpers[] = {
      * prototypes; the sandbox has no socket or neighbour to act on */
     {49, "setsockopt", bl_helper_unsupported, BPFLUA_RET_INTEGER,
      {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING), A(PTR_TO_MEM), A(CONST_SIZE)}},
-    {57, "getsockopt", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+    {57, "getsockopt", bl_helper_getsockopt, BPFLUA_RET_INTEGER,
      {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE)}},
     {59, "sock_ops_cb_flags_set", bl_helper_unsupported, BPFLUA_RET_INTEGER,
      {A(PTR_TO_CTX), A(ANYTHING)}},

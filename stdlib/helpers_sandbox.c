@@ -46,6 +46,16 @@ uint64_t bl_helper_skb_get_tunnel(uint64_t ctx, uint64_t to, uint64_t size, uint
     return err(ENOENT);
 }
 
+/* bpf_getsockopt: no socket option to read (sock_ops and the other
+ * socket types are verified, not run, in the sandbox): a zeroed buffer
+ * and -EINVAL, the kernel's answer for an option it does not know */
+uint64_t bl_helper_getsockopt(uint64_t ctx, uint64_t level, uint64_t optname, uint64_t optval,
+                              uint64_t optlen, struct bpflua_run_env *env)
+{
+    memset((void *)(uintptr_t)optval, 0, optlen);
+    return err(EINVAL);
+}
+
 /* the packet's socket buffer is linear: any length it holds is pulled */
 uint64_t bl_helper_skb_pull_data(uint64_t ctx, uint64_t len, uint64_t r3, uint64_t r4,
                                  uint64_t r5, struct bpflua_run_env *env)

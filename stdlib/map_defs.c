@@ -154,8 +154,12 @@ static int place_init(bpflua_object *obj, size_t map, struct bl_map *m, char **e
     for (size_t i = 0; i < n; i++) {
         const void *key, *value;
         int rc = bpflua_map_init_entry(obj, map, i, &key, &value);
+        /* a map of maps' value names a map of the object (its index):
+         * bpflua_map_update checks it against the template and stores the
+         * instance (the map being made is already obj->map_rt[map]) */
         if (rc == 0)
-            rc = bl_map_update_cpus(m, key, value, BL_ANY, 1);
+            rc = m->of_maps ? bpflua_map_update(obj, map, key, value, BL_ANY)
+                            : bl_map_update_cpus(m, key, value, BL_ANY, 1);
         if (rc < 0) {
             bl_set_err(err, "map '%s': cannot store initial entry %zu: %s",
                        obj->maps[map].name, i + 1, strerror(-rc));

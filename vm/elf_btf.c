@@ -315,6 +315,23 @@ int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *de
     return 0;
 }
 
+int bl_btf_map_values_off(const struct btf *btf, const char *map, uint32_t *off)
+{
+    const struct btf_type *sec = btf ? find_maps_datasec(btf) : NULL;
+    const struct btf_type *st = sec ? map_struct(btf, sec, map, 0, NULL) : NULL;
+    if (!st)
+        return -ENOENT;
+    const struct btf_member *m = btf_members(st);
+    for (uint16_t j = 0; j < btf_vlen(st); j++, m++) {
+        const char *field = btf__name_by_offset(btf, m->name_off);
+        if (field && strcmp(field, "values") == 0 && !btf_kflag(st) && m->offset % 8 == 0) {
+            *off = m->offset / 8;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
 /* A struct of 1, 2, 4 or 8-byte integer members at byte offsets, no
  * bitfields: a record. Added to obj (once per BTF id); returns 1 + its
  * index, 0 when the type is not one. */

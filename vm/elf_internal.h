@@ -90,6 +90,9 @@ int bl_btf_map_def(const struct btf *btf, uint32_t offset, struct bl_map_def *de
 /* Version 1 data of a map read with bl_btf_map_def: a record key/value
  * (a struct of integer members becomes a record of obj) and the ringbuf
  * event marker. Leaves integers and other types alone. */
+/* The byte offset of the `values` member in map `map`'s .maps definition
+ * (its initial slots), or -ENOENT. */
+int bl_btf_map_values_off(const struct btf *btf, const char *map, uint32_t *off);
 int bl_btf_map_records(const struct btf *btf, bpflua_object *obj, struct bl_map_def *def,
                        char **err);
 

@@ -264,7 +264,7 @@ static int load_relocations(struct reader *r)
             return -EINVAL;
         }
         struct section *ts = &r->secs[target];
-        if (!ts->is_code)
+        if (!ts->is_code && target != r->maps_sec)
             continue; /* debug info and .BTF relocations are not needed */
         if (rs->shdr.sh_link != r->symtab || rs->shdr.sh_entsize != sizeof(Elf64_Rel) ||
             rs->size % sizeof(Elf64_Rel)) {
@@ -293,7 +293,8 @@ static int load_relocations(struct reader *r)
                            k, ts->name, (unsigned long long)sym);
                 return -EINVAL;
             }
-            if (type != R_BPF_64_64 && type != R_BPF_64_32) {
+            /* 2: R_BPF_64_ABS64, a pointer in data (.maps' `values`) */
+            if (type != R_BPF_64_64 && type != R_BPF_64_32 && !(type == 2 && !ts->is_code)) {
                 bl_set_err(r->err, "elf: relocation %zu of '%s': unsupported type %llu",
                            k, ts->name, (unsigned long long)type);
                 return -EINVAL;
@@ -496,9 +497,10 @@ static int load_btf_maps(struct reader *r)
             rc = bl_btf_map_records(r->btf, r->obj, &def, r->err);
         if (rc)
             return rc;
-        /* a map of maps holds map fds: libbpf sets 4-byte values itself */
-        if ((def.type == BPFLUA_MAP_ARRAY_OF_MAPS || def.type == BPFLUA_MAP_HASH_OF_MAPS) &&
-            !def.value_size)
+        /* a map of maps holds map fds, a prog_array program fds: libbpf
+         * sets 4-byte values itself (`__array(values, ...)` gives no size) */
+        if ((def.type == BPFLUA_MAP_ARRAY_OF_MAPS || def.type == BPFLUA_MAP_HASH_OF_MAPS ||
+             def.type == BPFLUA_MAP_PROG_ARRAY) && !def.value_size)
             def.value_size = 4;
         struct bpflua_map_spec spec = {
             .name = def.name, .type = def.type, .key_size = def.key_size,
@@ -537,6 +539,55 @@ static int load_btf_maps(struct reader *r)
             return rc;
         if (idx < 0)
             r->obj->maps[rc].spin_lock_off = def.spin_lock_off;
+    }
+    return 0;
+}
+
+/* `.values = { [i] = &inner }` of a map of maps and `{ [i] = &prog }` of
+ * a prog_array (libbpf's initial slots): relocations in .maps at the
+ * `values` member, slot i at 8 * i; they become the maps' initial entries
+ * (key i, value the map's or program's index). Programs are read by now. */
+static int load_map_values(struct reader *r)
+{
+    if (!r->maps_sec || !r->secs[r->maps_sec].n_rels)
+        return 0;
+    const struct section *ms = &r->secs[r->maps_sec];
+    for (uint32_t m = 0; m < r->obj->n_maps; m++) {
+        const struct bl_map_def *d = &r->obj->maps[m];
+        int progs = d->type == BPFLUA_MAP_PROG_ARRAY;
+        if ((!progs && !d->inner_map) || r->map_secs[m] != r->maps_sec ||
+            r->map_offsets[m] == UINT32_MAX || d->key_size != 4 || d->value_size != 4)
+            continue;
+        uint32_t voff;
+        if (bl_btf_map_values_off(r->btf, d->name, &voff) < 0)
+            continue;
+        uint64_t lo = (uint64_t)r->map_offsets[m] + voff, hi = lo + 8ull * d->max_entries;
+        for (size_t k = 0; k < ms->n_rels; k++) {
+            const GElf_Rel *rel = &ms->rels[k];
+            if (rel->r_offset < lo || rel->r_offset >= hi)
+                continue;
+            uint32_t slot = (uint32_t)((rel->r_offset - lo) / 8);
+            const GElf_Sym *sym = &r->syms[GELF_R_SYM(rel->r_info)];
+            int target = -1;
+            if (progs)
+                target = bpflua_prog_find(r->obj, sym_name(r, sym));
+            else if (sym->st_shndx == r->maps_sec)
+                for (uint32_t j = 0; j < r->obj->n_maps && target < 0; j++)
+                    if (r->map_secs[j] == r->maps_sec && r->map_offsets[j] == sym->st_value)
+                        target = (int)j;
+            if (target < 0) {
+                bl_set_err(r->err, "elf: map '%s': slot %u names '%s', not a %s of the object",
+                           d->name, slot, sym_name(r, sym), progs ? "program" : "map");
+                return -EINVAL;
+            }
+            uint32_t v = (uint32_t)target;
+            int rc = bpflua_map_add_init(r->obj, m, &slot, &v);
+            if (rc < 0) {
+                bl_set_err(r->err, "elf: map '%s': cannot hold initial slot %u: %s", d->name, slot,
+                           strerror(-rc));
+                return rc;
+            }
+        }
     }
     return 0;
 }
@@ -1268,6 +1319,8 @@ static int read_object(struct reader *r)
         bl_set_err(r->err, "elf: no programs (no global function in a program section)");
         return -ENOENT;
     }
+    if ((rc = load_map_values(r)))
+        return rc;
     if (file && file[0])
         rc = rebuild_source(r, file);
     return rc;

@@ -65,5 +65,28 @@ args=()
 for i in $(seq 17); do args+=(--mem "$i=$tmp/u64"); done
 expect 2 "17 --mem" "$B" run "$tmp/pm.o" --ctx "$tmp/regs" "${args[@]}"
 "$B" run --help | grep -q -- '--mem ADDR=FILE' || fail "--help lacks --mem"
+
+# a ring buffer record filled in place by get_current_comm and probe_read_kernel_str (--mem)
+"${CL[@]}" -c "$SRC/tests/progtypes/trace_ringbuf.c" -o "$tmp/trb.o" || { fail "cannot build trace_ringbuf.c"; exit 1; }
+printf '/etc/passwd\0' >"$tmp/path"
+for e in interp jit; do
+    expect 0 "trace ringbuf $e" "$B" run "$tmp/trb.o" --engine $e --ctx "$tmp/regs" \
+        --mem 0xffff888000002000="$tmp/path"
+    has out '^name=open_ev retval=2 ' "$e: the record was submitted"
+    has out '^event=rb value=0x.{8}[0-9a-f]{32}2f6574632f706173737764000' "$e: the path read into the record"
+    expect 0 "trace ringbuf no mem $e" "$B" run "$tmp/trb.o" --engine $e --ctx "$tmp/regs"
+    has out '^name=open_ev retval=1 ' "$e: unreadable path: the record discarded"
+    grep -q '^event=' "$tmp/out" && fail "$e: a discarded record was read"
+done
+
+# 3. sock_ops helpers (verified only): bpflua and, where it loads programs, the kernel accept
+"${CL[@]}" -c "$SRC/tests/progtypes/sockops.c" -o "$tmp/so.o" || { fail "cannot build sockops.c"; exit 1; }
+expect 0 "sockops.c verifies" "$B" verify "$tmp/so.o"
+has out '^name=bpf_clamp .* type=sock_ops section=sockops$' "sock_ops with set/getsockopt"
+if command -v bpftool >/dev/null && [ "$(id -u)" = 0 ]; then
+    pin=/sys/fs/bpf/bpflua_helpers_more_$$
+    bpftool prog load "$tmp/so.o" "$pin" >/dev/null 2>&1 && rm -f "$pin" ||
+        fail "the kernel refuses sockops.c"
+fi
 [ "$fails" = 0 ] && echo "helpers and --mem: all checks passed"
 exit $((fails > 0))

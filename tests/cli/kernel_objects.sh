@@ -9,7 +9,10 @@
 #    with bpf(2) itself;
 #  - tests/progtypes/perf_events.c: bpf_perf_event_output records reach the
 #    command's events from the kernel (a perf buffer per perf_event_array),
-#    with the kernel's raw-sample padding, as from the sandbox.
+#    with the kernel's raw-sample padding, as from the sandbox;
+#  - tests/progtypes/map_values.c: `.values = { ... }` initial slots of an
+#    array of maps and a prog_array, placed by the sandbox and by the kernel
+#    engine (as fds) alike.
 # Skips (77) with the reason without clang, root or bpf(2).
 set -u
 SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -62,5 +65,22 @@ has kernel '^event=perf value=0x2e0000000000000000000000$' "the 5-byte record, p
 has kernel '^events_not_shown=4 ' "later runs' records counted"
 cmp -s "$tmp/kernel" "$tmp/interp" || { fail "perf: interp differs from the kernel"; diff "$tmp/kernel" "$tmp/interp" | head; }
 cmp -s "$tmp/kernel" "$tmp/jit" || { fail "perf: jit differs from the kernel"; diff "$tmp/kernel" "$tmp/jit" | head; }
+
+"${CL[@]}" -c "$SRC/tests/progtypes/map_values.c" -o "$tmp/mv.o" || { fail "cannot build map_values.c"; exit 1; }
+for e in kernel interp jit; do
+    : >"$tmp/$e"
+    for h in 00 01 03; do
+        expect 0 "map values: $e $h" "$B" run "$tmp/mv.o" --engine $e --hex "${h}${pkt:2}" --dump-maps ||
+            continue
+        # slots of maps of maps and prog arrays read back as kernel ids there, indexes here
+        grep -v '^map=by_parity\|^map=jumps' "$tmp/out" | sed 's/ ns_per_run=.*//' >>"$tmp/$e"
+    done
+done
+has interp '^map=even key=0 value=1$' "packet 00 counted in the inner map of slot 0"
+has interp '^map=odd key=3 value=1$' "packet 03 counted in the inner map of slot 1"
+[ "$(grep -c '^name=jump retval=3$' "$tmp/interp")" = 1 ] || fail "jump: slot 0 tail-calls target (XDP_TX)"
+[ "$(grep -c '^name=jump retval=1$' "$tmp/interp")" = 2 ] || fail "jump: slot 1 is empty (XDP_DROP)"
+cmp -s "$tmp/kernel" "$tmp/interp" || { fail "map values: interp differs from the kernel"; diff "$tmp/kernel" "$tmp/interp" | head; }
+cmp -s "$tmp/kernel" "$tmp/jit" || { fail "map values: jit differs from the kernel"; diff "$tmp/kernel" "$tmp/jit" | head; }
 [ "$fails" = 0 ] && echo "kernel objects: all checks passed"
 exit $((fails > 0))

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -70,6 +71,14 @@ static void test_allow_lists_match_the_kernel(void **state)
         return;
     }
     free(why);
+    /* the tables are Linux 6.18's answers; other kernels allow other sets */
+    struct utsname u;
+    if (uname(&u) == 0 &&
+        (strncmp(u.release, "6.18", 4) != 0 || (u.release[4] >= '0' && u.release[4] <= '9'))) {
+        printf("# skip: the tables were probed on Linux 6.18, this kernel is %s\n", u.release);
+        skip();
+        return;
+    }
     int mismatches = 0, checked = 0, allowed = 0;
     const struct bl_prog_type *t;
     for (size_t i = 0; (t = bl_prog_type_at(i)); i++) {
