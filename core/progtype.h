@@ -45,6 +45,7 @@ enum bl_ctx_kind {
     BL_CTX_PKT,          /* the packet's first byte */
     BL_CTX_PKT_END,      /* one past its last byte */
     BL_CTX_PKT_META,     /* the metadata before the packet */
+    BL_CTX_SOCKET,       /* a struct bpf_sock * (never NULL; cgroup_sock_addr's sk) */
 };
 
 struct bl_ctx_field {
@@ -124,6 +125,11 @@ extern const struct bl_prog_type bl_type_xdp, bl_type_sched_cls, bl_type_sched_a
     bl_type_sock_ops, bl_type_sk_skb, bl_type_sk_msg, bl_type_lwt_in, bl_type_lwt_out,
     bl_type_lwt_xmit, bl_type_kprobe, bl_type_tracepoint, bl_type_raw_tracepoint,
     bl_type_perf_event, bl_type_cgroup_skb_egress, bl_type_xdp_devmap, bl_type_cgroup_sock_bind4,
-    bl_type_cgroup_sock_bind6;
+    bl_type_cgroup_sock_bind6,
+    bl_type_sock_addr_connect4,
+    bl_type_sock_addr_connect6, bl_type_sock_addr_bind4, bl_type_sock_addr_bind6,
+    bl_type_sock_addr_sendmsg4, bl_type_sock_addr_sendmsg6, bl_type_sock_addr_recvmsg4,
+    bl_type_sock_addr_recvmsg6, bl_type_sock_addr_getpeername4, bl_type_sock_addr_getpeername6,
+    bl_type_sock_addr_getsockname4, bl_type_sock_addr_getsockname6;
 
 #endif

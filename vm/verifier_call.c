@@ -939,10 +939,10 @@ int vf_check_exit(struct bl_venv *env, struct bl_vstate *st)
         uint64_t hi = r0->umax, bits = r0->var.value | r0->var.mask;
         if (bits < hi)
             hi = bits;
-        if (t->ret_check && hi > (uint64_t)t->ret_max)
-            return vf_reject(env, "At program exit the register R0 has umax=%llu should have been in [%lld, %lld]",
-                             (unsigned long long)hi, (long long)t->ret_min,
-                             (long long)t->ret_max);
+        if (t->ret_check && (hi > (uint64_t)t->ret_max || r0->umin < (uint64_t)t->ret_min))
+            return vf_reject(env, "At program exit the register R0 has umin=%llu umax=%llu should have been in [%lld, %lld]",
+                             (unsigned long long)r0->umin, (unsigned long long)hi,
+                             (long long)t->ret_min, (long long)t->ret_max);
         return 1;
     }
     if (f->is_callback) {

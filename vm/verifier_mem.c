@@ -273,6 +273,7 @@ static int ctx_access(struct bl_venv *env, const struct bl_reg *reg, int regno, 
         case BL_CTX_PKT: mark_reg_ptr(out, REG_PTR_TO_PACKET); break;
         case BL_CTX_PKT_END: mark_reg_ptr(out, REG_PTR_TO_PACKET_END); break;
         case BL_CTX_PKT_META: mark_reg_ptr(out, REG_PTR_TO_PACKET_META); break;
+        case BL_CTX_SOCKET: mark_reg_ptr(out, REG_PTR_TO_SOCKET); break;
         default: sized_unknown(out, size, 0);
         }
     }
