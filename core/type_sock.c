@@ -52,10 +52,10 @@ static const char *const bind6_sections[] = { "cgroup/post_bind6*", NULL };
     .ret_check = 1, .ret_min = 0, .ret_max = 1, .build = BL_BUILD_RAW, .sb_ctx_size = 80
 
 /* expected attach types: BPF_CGROUP_INET_SOCK_CREATE (2, what the kernel
- * assumes for 0; release has the same rights), INET4/6_POST_BIND (13, 14) */
+ * assumes for 0; release has the same rights), INET4/6_POST_BIND (12, 13) */
 const struct bl_prog_type bl_type_cgroup_sock = { SOCK_TYPE(sock_sections, sock_fields, 2) };
-const struct bl_prog_type bl_type_cgroup_sock_bind4 = { SOCK_TYPE(bind4_sections, bind4_fields, 13) };
-const struct bl_prog_type bl_type_cgroup_sock_bind6 = { SOCK_TYPE(bind6_sections, bind6_fields, 14) };
+const struct bl_prog_type bl_type_cgroup_sock_bind4 = { SOCK_TYPE(bind4_sections, bind4_fields, 12) };
+const struct bl_prog_type bl_type_cgroup_sock_bind6 = { SOCK_TYPE(bind6_sections, bind6_fields, 13) };
 
 static const struct bl_ctx_field dev_fields[] = {
     S(access_type, 0, 4, R32, 0),

@@ -34,4 +34,4 @@ static const char *const sections[] = { "xdp*", NULL };
 const struct bl_prog_type bl_type_xdp = { XDP_TYPE(sections, fields, 0) };
 
 static const char *const devmap_sections[] = { "xdp/devmap*", "xdp.frags/devmap*", NULL };
-const struct bl_prog_type bl_type_xdp_devmap = { XDP_TYPE(devmap_sections, devmap_fields, 39) };
+const struct bl_prog_type bl_type_xdp_devmap = { XDP_TYPE(devmap_sections, devmap_fields, 33) };
