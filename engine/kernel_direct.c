@@ -107,8 +107,9 @@ static int load_prog(const bpflua_object *obj, uint32_t pi, const int *map_fds, 
         if (in->code == (BPF_LD | BPF_IMM | BPF_DW) &&
             (in->src_reg == BL_PSEUDO_MAP_FD || in->src_reg == BL_PSEUDO_MAP_VALUE)) {
             if (in->imm < 0 || (uint32_t)in->imm >= obj->n_maps) {
+                int bad = in->imm;
                 free(x);
-                bl_set_err(err, "kernel: program '%s' refers to no map %d", p->name, in->imm);
+                bl_set_err(err, "kernel: program '%s' refers to no map %d", p->name, bad);
                 return -EINVAL;
             }
             in->src_reg = in->src_reg == BL_PSEUDO_MAP_FD ? BPF_PSEUDO_MAP_FD : BPF_PSEUDO_MAP_VALUE;

@@ -195,6 +195,7 @@ static int run_interp(bpflua_object *obj, struct bl_prog *p, void *ctx,
             int rc = bl_interp_exec(cur->exec_insns, cur->n_insns, args, &io, env, &ir);
             if (rc < 0) {
                 free(code);
+                bl_ringbuf_release_outstanding();
                 if (rc == -ETIME && limit == proven && limit != opts->max_insns)
                     bl_set_err(err, "%s: the run went past the verifier's proven bound of "
                                "%llu instructions (a verifier bug)", ir.msg,

@@ -152,6 +152,16 @@ void bl_ringbuf_commit(void *sample, int discard)
     slot->sample = NULL;
 }
 
+/* A run that stopped early (--max-insns, an engine error) never reached
+ * its submit or discard: drop what it still holds, or its busy records
+ * would hide every later record of their buffers from the consumer. */
+void bl_ringbuf_release_outstanding(void)
+{
+    for (size_t i = 0; i < RB_MAX_RESERVED; i++)
+        if (rb_reserved[i].sample)
+            bl_ringbuf_commit(rb_reserved[i].sample, 1);
+}
+
 /* Moves past discarded and zero-length records; 1 if a submitted record
  * waits (its header in hdr), 0 if none or the next is still reserved. */
 static int next_record(struct ringbuf_map *r, uint32_t hdr[2])
@@ -253,6 +263,10 @@ static long ringbuf_for_each(struct bl_map *m, bl_map_visit_fn fn, void *ctx)
 
 static void ringbuf_free(struct bl_map *m)
 {
+    /* a reservation left in a freed buffer must not match a later one */
+    for (size_t i = 0; i < RB_MAX_RESERVED; i++)
+        if (rb_reserved[i].map == m)
+            rb_reserved[i].sample = NULL, rb_reserved[i].map = NULL;
     free(as_ringbuf(m)->data);
     free(m);
 }

@@ -85,6 +85,9 @@ int bl_ringbuf_next_seq(struct bl_map *m, uint32_t *seq);
  * or drop it. Records stay unread until every earlier one is committed. */
 void *bl_ringbuf_reserve(struct bl_map *m, uint64_t size, uint64_t flags);
 void bl_ringbuf_commit(void *sample, int discard);
+/* Discards every record this thread reserved and has not committed (after
+ * a run that stopped before its submit/discard). */
+void bl_ringbuf_release_outstanding(void);
 /* Outputs refused (-EAGAIN) since the last call; resets the count. */
 uint64_t bl_ringbuf_take_dropped(struct bl_map *m);
 /* Empties the buffer; returns how many (nonempty) records it held. */

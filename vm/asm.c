@@ -541,7 +541,7 @@ static int assemble_insn(struct assembler *as, char *s)
     /* aliases: swapN = bswapN; "call %rN" = callx */
     char alias[64];
     if (strncmp(mnem, "swap", 4) == 0) {
-        snprintf(alias, sizeof alias, "b%s", mnem);
+        snprintf(alias, sizeof alias, "b%.62s", mnem);
         memcpy(mnem, alias, strlen(alias) + 1);
     }
     if (strcmp(mnem, "call") == 0 && n == 1 && ops[0].kind == OPND_REG)
