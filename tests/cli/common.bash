@@ -6,6 +6,11 @@
 #                                  it did not crash or trip a sanitizer
 #   has FILE REGEX DESCRIPTION     $tmp/FILE matches REGEX
 #   fail MESSAGE                   count a failure
+#   skip REASON                    exit 77 (ctest's skip) with the reason
+#   need_clang / need_bpftool / need_root   skip without them
+#   CL                             clang's command line for BPF objects
+#   kernel_loads OBJ               0 if `bpftool prog load` takes OBJ (pins
+#                                  under /sys/fs/bpf/bpflua_<test>_<pid>)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
@@ -34,4 +39,18 @@ has() {
         fail "$3: $1 lacks /$2/"
         sed "s/^/  $1: /" "$tmp/$1" | head -5
     fi
+}
+
+skip() { echo "SKIP: $*"; exit 77; }
+need_clang() { command -v clang >/dev/null || skip "no clang to build the test programs"; }
+need_bpftool() { command -v bpftool >/dev/null || skip "no bpftool to ask the kernel"; }
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root to load BPF programs"; }
+CL=(clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu)
+pin=/sys/fs/bpf/bpflua_$(basename "$0" .sh)_$$
+kernel_loads() {
+    rm -rf "$pin"
+    bpftool prog load "$1" "$pin" >/dev/null 2>&1
+    local rc=$?
+    rm -rf "$pin"
+    return $rc
 }

@@ -8,9 +8,7 @@ set -u
 SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${BPFLUA:-$SRC/build/bpflua}
 . "$SRC/tests/cli/common.bash"
-skip() { echo "SKIP: $*"; exit 77; }
-command -v clang >/dev/null || skip "no clang to build the test programs"
-CL=(clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu)
+need_clang
 "${CL[@]}" -c "$SRC/tests/progtypes/helpers_more.c" -o "$tmp/hm.o" 2>/dev/null ||
     { fail "cannot build helpers_more.c"; exit 1; }
 "${CL[@]}" -c "$SRC/tests/progtypes/probe_mem.c" -o "$tmp/pm.o" || { fail "cannot build probe_mem.c"; exit 1; }
@@ -84,8 +82,7 @@ done
 expect 0 "sockops.c verifies" "$B" verify "$tmp/so.o"
 has out '^name=bpf_clamp .* type=sock_ops section=sockops$' "sock_ops with set/getsockopt"
 if command -v bpftool >/dev/null && [ "$(id -u)" = 0 ]; then
-    pin=/sys/fs/bpf/bpflua_helpers_more_$$
-    bpftool prog load "$tmp/so.o" "$pin" >/dev/null 2>&1 && rm -f "$pin" ||
+        bpftool prog load "$tmp/so.o" "$pin" >/dev/null 2>&1 && rm -f "$pin" ||
         fail "the kernel refuses sockops.c"
 fi
 [ "$fails" = 0 ] && echo "helpers and --mem: all checks passed"

@@ -18,9 +18,8 @@ set -u
 SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${BPFLUA:-$SRC/build/bpflua}
 . "$SRC/tests/cli/common.bash"
-skip() { echo "SKIP: $*"; exit 77; }
-command -v clang >/dev/null || skip "no clang to build the test programs"
-[ "$(id -u)" = 0 ] || skip "needs root to load BPF programs"
+need_clang
+need_root
 pkt=000000000000aabbccddeeff08004500002800010000400600000a0000010a000002303900500000000100000000
 
 cat >"$tmp/same.lua" <<'LUA'
@@ -42,7 +41,6 @@ done
 expect 0 "verify --kernel of the same" "$B" verify "$tmp/same.lua" --kernel
 has out '^name=hits kernel=accepted' "the kernel's cost is read under the written name"
 
-CL=(clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu)
 "${CL[@]}" -c "$SRC/tests/progtypes/legacy_maps.c" -o "$tmp/lm.o" || { fail "cannot build legacy_maps.c"; exit 1; }
 for e in kernel interp jit; do
     expect 0 "legacy maps: $e" "$B" run "$tmp/lm.o" --engine $e --hex "$pkt" --dump-maps || continue

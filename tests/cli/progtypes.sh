@@ -11,19 +11,9 @@ set -u
 SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${BPFLUA:-$SRC/build/bpflua}
 . "$SRC/tests/cli/common.bash"
-skip() { echo "SKIP: $*"; exit 77; }
-command -v clang >/dev/null || skip "no clang to build the test programs"
-command -v bpftool >/dev/null || skip "no bpftool to ask the kernel"
-[ "$(id -u)" = 0 ] || skip "needs root to load BPF programs"
-CL=(clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu)
-pin=/sys/fs/bpf/bpflua_progtypes_$$
-kernel_loads() { # OBJ -> 0 if the kernel loads it
-    rm -f "$pin"
-    bpftool prog load "$1" "$pin" >/dev/null 2>&1
-    local rc=$?
-    rm -f "$pin"
-    return $rc
-}
+need_clang
+need_bpftool
+need_root
 
 # a program the kernel surely loads, or bpf(2) does not work here
 printf '#include <linux/bpf.h>\n__attribute__((section("tc"), used)) int f(struct __sk_buff *s) { return 0; }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' >"$tmp/ok.c"

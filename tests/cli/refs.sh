@@ -12,19 +12,9 @@ set -u
 SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${BPFLUA:-$SRC/build/bpflua}
 . "$SRC/tests/cli/common.bash"
-skip() { echo "SKIP: $*"; exit 77; }
-command -v clang >/dev/null || skip "no clang to build the test programs"
-command -v bpftool >/dev/null || skip "no bpftool to ask the kernel"
-[ "$(id -u)" = 0 ] || skip "needs root to load BPF programs"
-CL=(clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu)
-pin=/sys/fs/bpf/bpflua_refs_$$
-kernel_loads() { # OBJ -> 0 if the kernel loads it
-    rm -rf "$pin"
-    bpftool prog load "$1" "$pin" >/dev/null 2>&1
-    local rc=$?
-    rm -rf "$pin"
-    return $rc
-}
+need_clang
+need_bpftool
+need_root
 "${CL[@]}" -c "$SRC/tests/progtypes/refs.c" -o "$tmp/refs.o" || { fail "cannot build refs.c"; exit 1; }
 rm -rf "$pin"; mkdir -p "$pin"
 bpftool prog loadall "$tmp/refs.o" "$pin" >/dev/null 2>&1 ||

@@ -10,19 +10,9 @@ set -u
 SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${BPFLUA:-$SRC/build/bpflua}
 . "$SRC/tests/cli/common.bash"
-skip() { echo "SKIP: $*"; exit 77; }
-command -v clang >/dev/null || skip "no clang to build the test programs"
-command -v bpftool >/dev/null || skip "no bpftool to ask the kernel"
-[ "$(id -u)" = 0 ] || skip "needs root to load BPF programs"
-CL=(clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu)
-pin=/sys/fs/bpf/bpflua_sock_addr_$$
-kernel_loads() { # OBJ -> 0 if the kernel loads it
-    rm -f "$pin"
-    bpftool prog load "$1" "$pin" >/dev/null 2>&1
-    local rc=$?
-    rm -f "$pin"
-    return $rc
-}
+need_clang
+need_bpftool
+need_root
 prog() { # SECTION BODY -> $tmp/f.o
     printf '#include <linux/bpf.h>\n__attribute__((section("%s"), used)) int f(struct bpf_sock_addr *ctx) { %s }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' \
         "$1" "$2" >"$tmp/f.c"
