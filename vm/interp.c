@@ -4,6 +4,7 @@
  * bpf_loop through env->call.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,16 +29,14 @@ struct dinsn {
 struct call_frame {
     const void *ret;           /* the instruction after the call */
     uint64_t saved[4];         /* r6..r9 */
-    /* bpf_loop run inside the interpreter: the callback frame is reused
-     * for every iteration (NULL loop_cb: a BPF-to-BPF call frame) */
-    const void *loop_cb;
-    uint64_t loop_ctx;
-    uint32_t loop_i, loop_n;
-    /* the verified loop's next iteration (movk0_exit): the callback's
-     * leading register movs (`mov r9, r2; mov r6, r1`), done by the loop,
-     * and where the callback goes on after them */
-    const void *loop_entry;
-    uint8_t pro_n, pro_dst[2], pro_src[2];
+    /* a bpf_loop frame (the callback frame, reused for every iteration):
+     * the enclosing loop's state, which the loop keeps in locals of the
+     * dispatch loop while it runs, restored when this loop ends */
+    const void *o_cb, *o_entry;
+    uint64_t o_ctx;
+    uint32_t o_i, o_n;
+    unsigned o_top;
+    uint8_t o_pi, o_pc, o_npro;
 };
 
 struct interp_state {
@@ -294,15 +293,27 @@ static void decode_program(struct interp_state *st, const void *const *table,
 #define INTERP_FN exec_verified
 #define INTERP_RAW 0
 #define INTERP_COUNT 0
+#define INTERP_BUDGET 0
 #define INTERP_DIRECT 1
+#include "interp_loop.h"
+#undef INTERP_FN
+#undef INTERP_COUNT
+
+/* verified, counting with no limit (run statistics: the first run of
+ * bpflua_run), direct threaded like exec_verified */
+#define INTERP_FN exec_counted_direct
+#define INTERP_COUNT 1
 #include "interp_loop.h"
 #undef INTERP_FN
 #undef INTERP_RAW
 #undef INTERP_COUNT
+#undef INTERP_BUDGET
 #undef INTERP_DIRECT
 #define INTERP_DIRECT 0
+#define INTERP_BUDGET 1
 
-/* verified, counting (--max-insns, run statistics) */
+/* verified, counting against a limit (--max-insns, guarded runs' proven
+ * bound): one instruction per dispatch, so a run stops exactly at it */
 #define INTERP_FN exec_counted
 #define INTERP_RAW 0
 #define INTERP_COUNT 1
@@ -454,11 +465,12 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
             st->budget = BL_INTERP_RAW_BUDGET;
         st->exec = exec_raw;
     } else {
-        st->exec = opts->count || opts->max_insns ? exec_counted : exec_verified;
+        st->exec = opts->max_insns ? exec_counted
+                 : opts->count ? exec_counted_direct : exec_verified;
         if (st->exec == exec_verified && opts->code_cache && *opts->code_cache) {
             st->dcode = *opts->code_cache;
             st->decoded = 1;
-        } else if (st->exec == exec_verified) {
+        } else if (st->exec != exec_counted) {
             st->dcode = malloc((size_t)n * sizeof *st->dcode);
             if (!st->dcode) {
                 if (frames)
@@ -485,7 +497,8 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
     env->engine = saved_engine;
     env->call = saved_call;
     free(copy);
-    if (opts->code_cache && st->dcode && !rc)
+    /* the cache holds exec_verified's decoding (its handler addresses) */
+    if (opts->code_cache && st->dcode && !rc && st->exec == exec_verified)
         *opts->code_cache = st->dcode;
     else if (!opts->code_cache || *opts->code_cache != st->dcode)
         free(st->dcode);

@@ -95,13 +95,27 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #define DISPATCH() goto *table[ip->code]
 #endif
 #define PC ((long)(ip - base))
-    uint64_t reg[BL_NREGS];
+    uint64_t reg[BL_NREGS + 1];  /* reg[BL_NREGS]: a scratch slot (l_pi, l_pc) */
     struct call_frame frames[BL_MAX_CALL_DEPTH];
     unsigned nframes = 0;      /* BPF-to-BPF frames pushed by this invocation */
+    /* the innermost bpf_loop run by this invocation, in locals (registers)
+     * rather than in its frame: l_top is nframes while its callback frame
+     * is on top (UINT_MAX: no loop), l_i the iteration, l_n the count,
+     * l_cb the callback, l_ctx its context; for the next iteration without
+     * exit's frame work (movk0_exit), the callback's leading `mov rX, r1`
+     * and `mov rY, r2` are done as stores of i to reg[l_pi] and ctx to
+     * reg[l_pc] (the scratch slot when absent) and it goes on at l_entry,
+     * after those l_npro movs. An enclosing loop's are in the frame. */
+    const INSN_T *l_cb = NULL, *l_entry = NULL;
+    uint64_t l_ctx = 0;
+    uint32_t l_i = 0, l_n = 0;
+    unsigned l_top = UINT_MAX, l_pi = BL_NREGS, l_pc = BL_NREGS, l_npro = 0;
     uint64_t d64;              /* divisor of div/mod, shared by their imm/reg entries */
     uint32_t d32;
 #if INTERP_COUNT
     uint64_t count = st->count;
+#endif
+#if INTERP_COUNT && INTERP_BUDGET
     const uint64_t budget = st->budget;
 #endif
 
@@ -124,10 +138,15 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #define UIMM ((uint64_t)(int64_t)ip->imm)
 #define U32(x) ((uint32_t)(x))
 #define S32(x) ((int32_t)(uint32_t)(x))
-#if INTERP_COUNT
+#if INTERP_COUNT && INTERP_BUDGET
 #define STEP() do { if (++count > budget) goto out_budget; } while (0)
+#define STEPN(n) do { count += (n); if (count > budget) goto out_budget; } while (0)
+#elif INTERP_COUNT
+#define STEP() do { count++; } while (0)
+#define STEPN(n) do { count += (n); } while (0)
 #else
 #define STEP() do { } while (0)
+#define STEPN(n) do { } while (0)
 #endif
 #define NEXT() do { ip++; STEP(); DISPATCH(); } while (0)
 #define JUMP(cond) do { ip += (cond) ? ip->off + 1 : 1; STEP(); DISPATCH(); } while (0)
@@ -367,7 +386,6 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             }
             struct call_frame *f = &frames[nframes++];
             f->ret = ip + 1;
-            f->loop_cb = NULL;
             memcpy(f->saved, &reg[6], sizeof f->saved);
             reg[10] = frame_top(st, st->depth);
             st->depth++;
@@ -439,55 +457,83 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         struct call_frame *f = &frames[nframes++];
         f->ret = ip + 1;
         memcpy(f->saved, &reg[6], sizeof f->saved);
-        f->loop_cb = base + reg[2];
-        f->loop_ctx = reg[3];
-        f->loop_i = 0;
-        f->loop_n = n;
-#if INTERP_DIRECT
-        {   /* up to two leading register movs of the callback, for movk0_exit */
+        f->o_cb = l_cb;
+        f->o_entry = l_entry;
+        f->o_ctx = l_ctx;
+        f->o_i = l_i;
+        f->o_n = l_n;
+        f->o_top = l_top;
+        f->o_pi = (uint8_t)l_pi;
+        f->o_pc = (uint8_t)l_pc;
+        f->o_npro = (uint8_t)l_npro;
+        l_cb = base + reg[2];
+        l_ctx = reg[3];
+        l_i = 0;
+        l_n = n;
+        l_top = nframes;
+        {   /* the callback's leading `mov rX, r1` / `mov rY, r2` (at most one
+             * of each, X and Y distinct and not R1, R2 or R10), done by
+             * movk0_exit from i and ctx */
             const struct bl_insn *q = &st->insns[reg[2]];
             uint32_t room = st->n_insns - (uint32_t)reg[2];
-            f->pro_n = 0;
-            while (f->pro_n < 2 && f->pro_n < room &&
-                   q[f->pro_n].code == (BL_ALU64 | BL_X | BL_MOV) && q[f->pro_n].off == 0 &&
-                   q[f->pro_n].dst != BL_R10) {
-                f->pro_dst[f->pro_n] = q[f->pro_n].dst;
-                f->pro_src[f->pro_n] = q[f->pro_n].src;
-                f->pro_n++;
+            l_pi = l_pc = BL_NREGS;
+            l_npro = 0;
+            while (l_npro < 2 && l_npro < room) {
+                const struct bl_insn *m = &q[l_npro];
+                if (m->code != (BL_ALU64 | BL_X | BL_MOV) || m->off != 0 ||
+                    m->dst == BL_R1 || m->dst == BL_R2 || m->dst >= BL_R10 ||
+                    m->dst == l_pi || m->dst == l_pc)
+                    break;
+                if (m->src == BL_R1 && l_pi == BL_NREGS)
+                    l_pi = m->dst;
+                else if (m->src == BL_R2 && l_pc == BL_NREGS)
+                    l_pc = m->dst;
+                else
+                    break;
+                l_npro++;
             }
-            f->loop_entry = (const INSN_T *)f->loop_cb + f->pro_n;
+            l_entry = l_cb + l_npro;
         }
-#endif
         reg[10] = frame_top(st, st->depth);
         st->depth++;
         if (st->depth > st->max_depth)
             st->max_depth = st->depth;
         reg[1] = 0;
-        reg[2] = f->loop_ctx;
+        reg[2] = l_ctx;
         reg[3] = reg[4] = reg[5] = 0;
-        ip = (const INSN_T *)f->loop_cb;
+        ip = l_cb;
         STEP();
         DISPATCH(); }
 
     exit:
         if (nframes == 0)
             goto out;
-        if (frames[nframes - 1].loop_cb) {
-            struct call_frame *f = &frames[nframes - 1];
-            if (reg[0] == 0 && ++f->loop_i < f->loop_n) {
+        if (nframes == l_top) {
+            if (reg[0] == 0 && ++l_i < l_n) {
                 /* separate 8-byte stores: the callback's first instructions
                  * read R1 and R2 one at a time, and a load from inside a
                  * wider (vector) store forwards slowly or not at all */
-                uint64_t i = f->loop_i, ctx = f->loop_ctx;
+                uint64_t i = l_i, ctx = l_ctx;
                 __asm__("" : "+r"(i), "+r"(ctx));
                 reg[1] = i;
                 reg[2] = ctx;
                 reg[3] = reg[4] = reg[5] = 0;
-                ip = (const INSN_T *)f->loop_cb;
+                ip = l_cb;
                 STEP();
                 DISPATCH();
             }
-            reg[0] = reg[0] ? (uint64_t)f->loop_i + 1 : f->loop_i;
+            reg[0] = reg[0] ? (uint64_t)l_i + 1 : l_i;
+            /* the enclosing loop's state back */
+            const struct call_frame *f = &frames[nframes - 1];
+            l_cb = f->o_cb;
+            l_entry = f->o_entry;
+            l_ctx = f->o_ctx;
+            l_i = f->o_i;
+            l_n = f->o_n;
+            l_top = f->o_top;
+            l_pi = f->o_pi;
+            l_pc = f->o_pc;
+            l_npro = f->o_npro;
         }
         {
             struct call_frame *f = &frames[--nframes];
@@ -510,6 +556,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         DST = v;                                                                          \
         reg[ip->imm] op v;                                                                \
         ip += 2;                                                                          \
+        STEPN(2);                                                                         \
         DISPATCH(); }
     LDXDW_THEN(ldxdw_mov, =)
     LDXDW_THEN(ldxdw_add, +=)
@@ -523,6 +570,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         uint64_t v = SRC, k = UIMM;                                                       \
         DST = (expr);                                                                     \
         ip += 2;                                                                          \
+        STEPN(2);                                                                         \
         DISPATCH(); }
     MOV_OPK(mov_subk, v - k)
     MOV_OPK(mov_mulk, v * k)
@@ -538,6 +586,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         DST = v;                                                                          \
         memcpy((void *)(uintptr_t)(reg[ip->imm] + (uint64_t)(int64_t)ip->off), &v, sizeof v); \
         ip += 2;                                                                          \
+        STEPN(2);                                                                         \
         DISPATCH(); }
     OP_STXDW(sub_stxdw, -)
     OP_STXDW(mul_stxdw, *)
@@ -551,6 +600,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v); \
         DST = v;                                                                          \
         ip += 2;                                                                          \
+        STEPN(2);                                                                         \
         if (cond)                                                                         \
             ip += ip[-1].off;                                                             \
         DISPATCH(); }
@@ -561,17 +611,20 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->off), &z, sizeof z);
         memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->imm), &z, sizeof z);
         ip += 2;
+        STEPN(2);
         DISPATCH(); }
     movk_stxdw: {   /* the store's base register in src, its offset in off */
         uint64_t v = UIMM;
         DST = v;
         memcpy((void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), &v, sizeof v);
         ip += 2;
+        STEPN(2);
         DISPATCH(); }
     mov_movk:       /* the second mov's register in off */
         DST = SRC;
         reg[ip->off] = UIMM;
         ip += 2;
+        STEPN(2);
         DISPATCH();
     mov_ldxdw: {
         uint64_t v = SRC, w;  /* the mov's own off is 0: off holds the load's */
@@ -579,26 +632,31 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         memcpy(&w, (const void *)(uintptr_t)(v + (uint64_t)(int64_t)ip->off), sizeof w);
         reg[ip->imm] = w;
         ip += 2;
+        STEPN(2);
         DISPATCH(); }
     add_stxdw: {
         uint64_t v = DST + SRC;  /* the add's own off is 0: off holds the store's */
         DST = v;
         memcpy((void *)(uintptr_t)(reg[ip->imm] + (uint64_t)(int64_t)ip->off), &v, sizeof v);
         ip += 2;
+        STEPN(2);
         DISPATCH(); }
     mov_add: {
         uint64_t v = SRC;
         DST = v;
         reg[ip->imm] += v;
         ip += 2;
+        STEPN(2);
         DISPATCH(); }
     mov_addk:
         DST = SRC + UIMM;
         ip += 2;
+        STEPN(2);
         DISPATCH();
     movk_exit:
         DST = UIMM;
         ip++;
+        STEPN(1);
         goto exit;
     movk0_exit:
         /* `mov r0, 0; exit` in a loop callback: the next iteration right
@@ -606,32 +664,30 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
          * callback's leading movs done from them, R3-R5 left alone (the
          * verifier holds a callback to never read them before writing) */
         reg[0] = 0;
-        if (nframes) {
-            struct call_frame *f = &frames[nframes - 1];
-            if (f->loop_cb && f->loop_i + 1 < f->loop_n) {
-                uint64_t i = ++f->loop_i, ctx = f->loop_ctx;
-                __asm__("" : "+r"(i), "+r"(ctx));
-                reg[1] = i;
-                reg[2] = ctx;
-                if (f->pro_n) {
-                    reg[f->pro_dst[0]] = reg[f->pro_src[0]];
-                    if (f->pro_n > 1)
-                        reg[f->pro_dst[1]] = reg[f->pro_src[1]];
-                }
-                ip = (const INSN_T *)f->loop_entry;
-                DISPATCH();
-            }
+        if (nframes == l_top && l_i + 1 < l_n) {
+            uint64_t i = ++l_i, ctx = l_ctx;
+            __asm__("" : "+r"(i), "+r"(ctx));
+            reg[1] = i;
+            reg[2] = ctx;
+            reg[l_pi] = i;
+            reg[l_pc] = ctx;
+            ip = l_entry;
+            STEPN(2 + l_npro);
+            DISPATCH();
         }
         ip++;
+        STEPN(1);
         goto exit;
     movx_exit:
         DST = SRC;
         ip++;
+        STEPN(1);
         goto exit;
     mov_mov:  /* the second mov's registers in imm: dst in bits 0-7, src in 8-15 */
         DST = SRC;
         reg[ip->imm & 0xff] = reg[(ip->imm >> 8) & 0xff];
         ip += 2;
+        STEPN(2);
         DISPATCH();
     ldxdw_add_stxdw: {  /* a memory add: one load, one store, no register round trip */
         void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off);
@@ -641,12 +697,14 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         DST = v;
         memcpy(p, &v, sizeof v);
         ip += 3;
+        STEPN(3);
         DISPATCH(); }
     ldxdw_mulself: {
         uint64_t v;
         memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
         DST = v * reg[ip->imm];
         ip += 2;
+        STEPN(2);
         DISPATCH(); }
     ldxdw_ldxdw: {  /* the second load's dst, src and off in imm's bytes 0, 1 and 2-3 */
         uint64_t v;
@@ -657,6 +715,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                                              (uint64_t)(int64_t)(int16_t)(b >> 16)), sizeof v);
         reg[b & 0xff] = v;
         ip += 2;
+        STEPN(2);
         DISPATCH(); }
     LDXDW_THEN(ldxdw_xor, ^=)
 #undef LDXDW_THEN
@@ -665,7 +724,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     invalid:
         interp_fail(st, PC, -EFAULT, "invalid instruction 0x%02x", st->insns[PC].code);
         goto out;
-#if INTERP_COUNT
+#if INTERP_COUNT && INTERP_BUDGET
     out_budget:
         interp_fail(st, PC, -ETIME, "instruction limit of %llu reached",
                     (unsigned long long)budget);
@@ -688,6 +747,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #undef INSN_T
 #undef PC
 #undef STEP
+#undef STEPN
 #undef NEXT
 #undef JUMP
 #undef CHECK_MEM

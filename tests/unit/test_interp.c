@@ -18,7 +18,9 @@
 
 struct outcome { int rc; uint64_t r0; uint64_t insns; char msg[200]; };
 
-/* mode 0: verified loop (direct threaded), 2: verified and counting, 1: raw;
+/* mode 0: verified loop (direct threaded), 1: raw, 2: verified and counting
+ * (direct threaded, counting fused groups), 3: verified, counting against a
+ * limit (one instruction per dispatch; 2^40 unless max_insns is given);
  * max_insns: the instruction limit (0: none) */
 static struct outcome run_text_max(const char *text, int mode, void *mem, size_t len,
                                    uint64_t max_insns)
@@ -30,7 +32,8 @@ static struct outcome run_text_max(const char *text, int mode, void *mem, size_t
     size_t n;
     const struct bl_insn *insns = bpflua_prog_insns(obj, 0, &n);
     struct bl_interp_opts opts = {
-        .raw = mode == 1, .count = mode != 0, .max_insns = max_insns,
+        .raw = mode == 1, .count = mode != 0,
+        .max_insns = mode == 3 && !max_insns ? (uint64_t)1 << 40 : max_insns,
         .regions = { { (uint64_t)(uintptr_t)mem, len } }, .n_regions = mem ? 1 : 0,
     };
     uint64_t args[5] = { (uint64_t)(uintptr_t)mem, len, 0, 0, 0 };
@@ -50,11 +53,11 @@ static struct outcome run_text(const char *text, int mode, void *mem, size_t len
     return run_text_max(text, mode, mem, len, 0);
 }
 
-/* Both loops agree and give `want`. */
+/* Every loop agrees and gives `want`. */
 static void expect(const char *text, uint64_t want)
 {
-    static const char *const modes[] = { "verified", "raw", "counting" };
-    for (int mode = 0; mode <= 2; mode++) {
+    static const char *const modes[] = { "verified", "raw", "counting", "limited" };
+    for (int mode = 0; mode <= 3; mode++) {
         struct outcome o = run_text(text, mode, NULL, 0);
         if (o.rc != 0)
             fail_msg("%s mode: '%s' failed: %s", modes[mode], text, o.msg);
@@ -210,7 +213,7 @@ static void test_superinstructions(void **state)
 static void expect_counted(const char *text, uint64_t want, uint64_t insns)
 {
     expect(text, want);
-    for (int mode = 1; mode <= 2; mode++) {
+    for (int mode = 1; mode <= 3; mode++) {
         struct outcome o = run_text(text, mode, NULL, 0);
         if (o.insns != insns)
             fail_msg("mode %d: '%s' counted %llu instructions, want %llu", mode, text,
@@ -532,6 +535,121 @@ static void test_fused_in_bpf_loop(void **state)
     expect_counted(swap, 15, 7 + 6 * 8 + 2);
 }
 
+/* expect(), and the same instruction count in the raw, counting and
+ * limited loops (the counting loop counts fused groups by their size) */
+static void expect_agree(const char *text, uint64_t want)
+{
+    expect(text, want);
+    struct outcome raw = run_text(text, 1, NULL, 0);
+    for (int mode = 2; mode <= 3; mode++) {
+        struct outcome o = run_text(text, mode, NULL, 0);
+        if (o.insns != raw.insns)
+            fail_msg("mode %d: '%s' counted %llu instructions, raw %llu", mode, text,
+                     (unsigned long long)o.insns, (unsigned long long)raw.insns);
+    }
+    expect_counted(text, want, raw.insns);
+}
+
+/* The innermost bpf_loop's state lives in the dispatch loop's locals, an
+ * enclosing loop's in the frame; a callback's leading `mov rX, r1` and
+ * `mov rY, r2` are done by the next iteration's entry (movk0_exit). */
+static void test_loop_state(void **state)
+{
+    (void)state;
+    /* nested: sum of 10 i + j over i < 3, j < 4 (138) in ctx[0], the inner
+     * loop's return in ctx[16], the outer's in r0 */
+    expect_agree(
+        "stdw [%r10-24], 0\nstdw [%r10-16], 0\nstdw [%r10-8], 0\n"
+        "mov %r1, 3\nlddw %r2, func:outer\nmov %r3, %r10\nadd %r3, -24\nmov %r4, 0\n"
+        "call 181\n"
+        "ldxdw %r1, [%r10-24]\nlsh %r1, 16\nor %r0, %r1\n"
+        "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit\n"
+        "outer:\n"
+        "mov %r9, %r2\nmov %r6, %r1\nstxdw [%r9+8], %r6\n"
+        "mov %r1, 4\nlddw %r2, func:inner\nmov %r3, %r9\nmov %r4, 0\ncall 181\n"
+        "stxdw [%r9+16], %r0\nmov %r0, 0\nexit\n"
+        "inner:\n"
+        "mov %r9, %r2\nmov %r6, %r1\n"
+        "ldxdw %r3, [%r9+8]\nmul %r3, 10\nadd %r3, %r6\n"
+        "ldxdw %r4, [%r9]\nadd %r4, %r3\nstxdw [%r9], %r4\nmov %r0, 0\nexit\n",
+        138 << 16 | 4 << 8 | 3);
+
+    /* one-level loops of 5 over prologue shapes; each body adds
+     * 1000 + i * 7 to ctx[0]: 5070 in all, then r0 = ctx[0] << 8 | loop's r0 */
+    static const char *const bodies[] = {
+        /* only `mov rX, r1` */
+        "mov %r6, %r1\nmul %r6, 7\nadd %r6, 1000\n"
+        "ldxdw %r4, [%r2]\nadd %r4, %r6\nstxdw [%r2], %r4\n",
+        /* only `mov rY, r2` */
+        "mov %r9, %r2\nmov %r6, %r1\nmul %r6, 7\nadd %r6, 1000\n"
+        "ldxdw %r4, [%r9]\nadd %r4, %r6\nstxdw [%r9], %r4\n",
+        /* the same register twice: the second mov is not prologue */
+        "mov %r6, %r1\nmov %r6, %r2\nmul %r1, 7\nadd %r1, 1000\n"
+        "ldxdw %r4, [%r6]\nadd %r4, %r1\nstxdw [%r6], %r4\n",
+        /* ctx first, then the index, into registers other than r6/r9 */
+        "mov %r7, %r2\nmov %r8, %r1\nmul %r8, 7\nadd %r8, 1000\n"
+        "ldxdw %r4, [%r7]\nadd %r4, %r8\nstxdw [%r7], %r4\n",
+        /* a mov into r1: not prologue (r6 must read the new r1) */
+        "mov %r5, %r1\nmov %r1, %r2\nmov %r6, %r1\nmul %r5, 7\nadd %r5, 1000\n"
+        "ldxdw %r4, [%r6]\nadd %r4, %r5\nstxdw [%r6], %r4\n",
+        /* a mov into r1 first: the next mov reads ctx through r1 */
+        "mov %r1, %r2\nmov %r6, %r1\nldxdw %r4, [%r6]\nadd %r4, 1014\nstxdw [%r6], %r4\n",
+        /* a sign-extending mov (off 8) is not prologue */
+        "movsx864 %r6, %r1\nmov %r9, %r2\nmul %r6, 7\nadd %r6, 1000\n"
+        "ldxdw %r4, [%r9]\nadd %r4, %r6\nstxdw [%r9], %r4\n",
+    };
+    char text[1024];
+    for (size_t k = 0; k < sizeof bodies / sizeof *bodies; k++) {
+        snprintf(text, sizeof text,
+                 "stdw [%%r10-8], 0\n"
+                 "mov %%r1, 5\nlddw %%r2, func:body\nmov %%r3, %%r10\nadd %%r3, -8\nmov %%r4, 0\n"
+                 "call 181\n"
+                 "ldxdw %%r1, [%%r10-8]\nlsh %%r1, 8\nor %%r0, %%r1\nexit\n"
+                 "body:\n%smov %%r0, 0\nexit\n", bodies[k]);
+        expect_agree(text, 5070 << 8 | 5);
+    }
+
+    /* a loop run by a function called from a loop's callback, and a
+     * function called from the inner callback ending in `mov r0, 0; exit`
+     * (a call's exit, not the loop's next iteration): outer 2 x inner 3,
+     * each inner iteration adds 1 + the helper's 100 + j */
+    expect_agree(
+        "stdw [%r10-8], 0\n"
+        "mov %r1, 2\nlddw %r2, func:outer\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\n"
+        "call 181\n"
+        "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit\n"
+        "outer:\n"
+        "mov %r9, %r2\nmov %r1, %r9\ncall local run_inner\n"
+        "ldxdw %r1, [%r9]\nadd %r1, %r0\nstxdw [%r9], %r1\nmov %r0, 0\nexit\n"
+        "run_inner:\n"
+        "mov %r3, %r1\nmov %r1, 3\nlddw %r2, func:inner\nmov %r4, 0\ncall 181\n"
+        "mov %r0, 0\nexit\n"
+        "inner:\n"
+        "mov %r9, %r2\nmov %r6, %r1\nmov %r1, %r9\ncall local bump\n"
+        "ldxdw %r4, [%r9]\nadd %r4, %r6\nadd %r4, 1\nstxdw [%r9], %r4\nmov %r0, 0\nexit\n"
+        "bump:\n"
+        "ldxdw %r2, [%r1]\nadd %r2, 100\nstxdw [%r1], %r2\nmov %r0, 0\nexit\n",
+        (2 * (3 * 101 + 0 + 1 + 2)) << 8 | 2);
+
+    /* nested loops, the inner one stopped by its callback at j == 2 every
+     * time (returns 3), the outer one at i == 1 (returns 2): 2 x (0+1+2) */
+    expect_agree(
+        "stdw [%r10-8], 0\n"
+        "mov %r1, 9\nlddw %r2, func:outer\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\n"
+        "call 181\n"
+        "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit\n"
+        "outer:\n"
+        "mov %r9, %r2\nmov %r6, %r1\n"
+        "mov %r1, 7\nlddw %r2, func:inner\nmov %r3, %r9\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r1, [%r9]\nlsh %r0, 16\nadd %r1, %r0\nstxdw [%r9], %r1\n"
+        "mov %r0, 0\njne %r6, 1, +1\nmov %r0, 1\nexit\n"
+        "inner:\n"
+        "mov %r9, %r2\nmov %r6, %r1\n"
+        "ldxdw %r4, [%r9]\nadd %r4, %r6\nstxdw [%r9], %r4\n"
+        "mov %r0, 0\njne %r6, 2, +1\nmov %r0, 1\nexit\n",
+        (uint64_t)(2 * 3 + (2 * (3 << 16))) << 8 | 2);
+}
+
 static void test_call_depth_overflow(void **state)
 {
     (void)state;
@@ -805,16 +923,22 @@ static void test_differential_random(void **state)
     for (int iter = 0; iter < 3000; iter++) {
         uint32_t n = random_program(prog, 120);
         uint64_t args[5] = { 0 };
-        uint64_t r0[3];
-        for (int mode = 0; mode <= 2; mode++) {
-            struct bl_interp_opts opts = { .raw = mode == 1, .count = mode == 2 };
+        uint64_t r0[4], counted[4] = { 0 };
+        for (int mode = 0; mode <= 3; mode++) {
+            struct bl_interp_opts opts = { .raw = mode == 1, .count = mode >= 2,
+                                           .max_insns = mode == 3 ? (uint64_t)1 << 40 : 0 };
             struct bl_interp_result res;
             int rc = bl_interp_exec(prog, n, args, &opts, NULL, &res);
             if (rc != 0)
                 fail_msg("program %d, mode %d: %s", iter, mode, res.msg);
             r0[mode] = res.r0;
+            counted[mode] = res.insns;
         }
-        if (r0[0] != r0[1] || r0[2] != r0[1])
+        if (counted[2] != counted[1] || counted[3] != counted[1])
+            fail_msg("program %d: raw counted %llu, counting %llu, limited %llu", iter,
+                     (unsigned long long)counted[1], (unsigned long long)counted[2],
+                     (unsigned long long)counted[3]);
+        if (r0[0] != r0[1] || r0[2] != r0[1] || r0[3] != r0[1])
             fail_msg("program %d: verified 0x%llx raw 0x%llx counting 0x%llx", iter,
                      (unsigned long long)r0[0], (unsigned long long)r0[1], (unsigned long long)r0[2]);
         if (!bl_jit_available() || iter % 10)
@@ -931,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_fused_ldxdw_mulself),
         cmocka_unit_test(test_fused_ldxdw_xor),
         cmocka_unit_test(test_fused_in_bpf_loop),
+        cmocka_unit_test(test_loop_state),
         cmocka_unit_test(test_call_depth_overflow),
         cmocka_unit_test(test_bpf_loop_callback),
         cmocka_unit_test(test_counting),
