@@ -575,8 +575,15 @@ int bl_kernel_run_opts(bpflua_object *obj, size_t prog, void *pkt, size_t len,
             bl_set_err(err, "kernel: BPF_PROG_TEST_RUN failed: %s", strerror(-rc));
             break;
         }
-        if (r == 0 && opts.data_out)
+        /* run r + 1 starts where run r ended, as the kernel's own repeat
+         * does: the packet as written, mark, priority and cb[] as set */
+        if (opts.data_out)
             memcpy(pkt, out, opts.data_size_out < len ? opts.data_size_out : len);
+        if (t->build == BL_BUILD_SKB) {
+            skb_in.mark = skb_out.mark;
+            skb_in.priority = skb_out.priority;
+            memcpy(skb_in.cb, skb_out.cb, sizeof skb_in.cb);
+        }
         res->retval = opts.retval;
         total_ns += opts.duration;
         k->rb_keep = r == 0;

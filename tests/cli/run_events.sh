@@ -48,4 +48,30 @@ map=flows key={saddr=16777226,dport=13568,proto=17} value={packets=4,bytes=232,d
         fail "$e: --quiet prints only the dump: $(cat "$tmp/out")"
 done
 
+# --repeat: run r + 1 starts from run r's packet, mark and priority, as the
+# kernel's own repeat does (the kernel engine, which reads events after
+# every run, makes one test run per repetition and must chain them)
+cat >"$tmp/chain.lua" <<'EOF'
+local ev = map.ringbuf { size = 4096 }
+function xdp.p(pkt)
+  pkt:set_u8(0, pkt:u8(0) + 1)
+  ev:emit(pkt:u8(0))
+  return pkt:u8(0)
+end
+function tc.t(pkt)
+  pkt:set_u8(0, pkt:u8(0) + 1)
+  pkt.mark = pkt.mark + 1
+  pkt.priority = pkt.priority + pkt:u8(0)
+  return pkt:u8(0)
+end
+EOF
+for e in $engines; do
+    expect 0 "$e: --repeat chains runs" "$BPFLUA" run "$tmp/chain.lua" --hex "$PKT" --engine "$e" --repeat 3 --mark 7 || continue
+    want="name=p retval=3
+event=ev value=1
+events_not_shown=2 events_dropped=0
+name=t retval=3 mark=10 priority=6"
+    [ "$(strip)" = "$want" ] || { fail "$e: --repeat chain output"; diff <(echo "$want") <(strip); }
+done
+
 [ "$fails" -eq 0 ] && echo "ok - run_events" || exit 1
