@@ -1463,9 +1463,28 @@ function Checker:map_init(m, spec_e)
     self:err(spec_e, "init is a table of initial entries", "init = { [1] = 10, [7] = 70 }")
     return
   end
-  local out, keys, pos = {}, {}, 0
+  -- the order in which Lua's table constructor stores the fields: a keyed
+  -- field at once, positional ones in batches of 50 (LFIELDS_PER_FLUSH),
+  -- flushed before the field after the 50th and at the end; so
+  -- { 5, [1] = 7 } holds 5 at key 1, as in Lua
+  local order, pending, npos = {}, {}, 0
   for _, f in ipairs(spec_e.fields) do
-    local kb, vb
+    if #pending == 50 then
+      for _, x in ipairs(pending) do order[#order + 1] = x end
+      pending = {}
+    end
+    if f.key then
+      order[#order + 1] = { f = f }
+    else
+      npos = npos + 1
+      pending[#pending + 1] = { f = f, pos = npos }
+    end
+  end
+  for _, x in ipairs(pending) do order[#order + 1] = x end
+  local out, keys, lua_key = {}, {}, {}
+  for _, it in ipairs(order) do
+    local f = it.f
+    local kb, vb, lk
     local ke = f.key
     if m.kind == "lpm" then
       if not ke or ke.tag ~= "String" then
@@ -1478,6 +1497,7 @@ function Checker:map_init(m, spec_e)
             'write it as "10.0.0.0/8" (four bytes 0..255, a length 0..32)')
         else
           kb = records.lpm_key(addr, len)
+          lk = "s" .. ke.value
         end
       end
     elseif m.key_rec then
@@ -1489,8 +1509,7 @@ function Checker:map_init(m, spec_e)
     else
       local k
       if not ke then
-        pos = pos + 1
-        k = pos
+        k = it.pos
       elseif ke.tag == "String" then
         self:err(ke, "the keys of map '" .. m.name .. "' are integers", "init = { [1] = 10 }")
       else
@@ -1505,6 +1524,7 @@ function Checker:map_init(m, spec_e)
             or "use a key that fits " .. m.key_name)
         else
           kb = records.pack_int(k, m.key_size)
+          lk = "i" .. k
         end
       end
     end
@@ -1515,8 +1535,19 @@ function Checker:map_init(m, spec_e)
       if v then vb = records.pack_int(v, m.value_size) end
     end
     if kb and vb then
-      if not keys[kb] then keys[kb] = true; keys[#keys + 1] = kb end
-      out[#out + 1] = { key = kb, value = vb }
+      -- the same integer or string twice is one Lua table key (the later
+      -- field wins, as in Lua); two records, or two strings naming one
+      -- prefix, are two keys of the Lua table, stored in an order Lua
+      -- leaves open: the map would get either value
+      if keys[kb] and (not lk or keys[kb] ~= lk) then
+        self:err(ke or f, "this init " .. (m.kind == "lpm" and "prefix" or "key") .. " repeats an earlier entry's;"
+          .. " Lua keeps both table keys in an open order, so either value could win",
+          m.kind == "lpm" and "write each prefix once (host bits are cleared: 10.1.0.0/8 is 10.0.0.0/8)"
+          or "write each key once")
+      else
+        if not keys[kb] then keys[kb] = lk or true; keys[#keys + 1] = kb end
+        out[#out + 1] = { key = kb, value = vb }
+      end
     end
   end
   if #keys > m.max_entries then
