@@ -28,8 +28,8 @@
 local arith = require "bpflua.arith"
 local records = require "bpflua.records"
 
-local ipairs, pairs, type, math_type, tostring, string_format, table_concat, setmetatable =
-  ipairs, pairs, type, math.type, tostring, string.format, table.concat, setmetatable
+local ipairs, pairs, type, math_type, tostring, string_format, table_concat, setmetatable, select, table_sort =
+  ipairs, pairs, type, math.type, tostring, string.format, table.concat, setmetatable, select, table.sort
 
 _ENV = nil
 
@@ -98,18 +98,21 @@ end
 
 -- record references: flow facts ----------------------------------------------
 --
--- self.flow = { nonnil = {[sym] = true}, stale = {[sym] = line} } for the
--- record variables of the current function: which nil-able references a
--- test has proven present here, and which point into a map that a later
--- statement stored into (LANGUAGE.md "Records"). Branches get copies;
--- joins keep what every incoming path proves (nonnil) and what any path
--- made stale.
+-- self.flow = { nonnil = {[sym] = true}, stale = {[sym] = line},
+-- own = {[sym] = true} } for the record variables of the current function:
+-- which nil-able references a test has proven present here, which point
+-- into a map that a later statement stored into (LANGUAGE.md "Records"),
+-- and which hold a record of their own here (made by a constructor, or
+-- another name of such a record): a store into a map does not touch those.
+-- Branches get copies; joins keep what every incoming path proves (nonnil,
+-- own) and what any path made stale.
 
 local function copy_flow(fl)
-  local n, st = {}, {}
+  local n, st, o = {}, {}, {}
   for k, v in pairs(fl.nonnil) do n[k] = v end
   for k, v in pairs(fl.stale) do st[k] = v end
-  return { nonnil = n, stale = st }
+  for k, v in pairs(fl.own) do o[k] = v end
+  return { nonnil = n, stale = st, own = o }
 end
 
 local function merge_flows(list, base)
@@ -118,7 +121,22 @@ local function merge_flows(list, base)
   for i = 2, #list do
     local fl = list[i]
     for k in pairs(out.nonnil) do if not fl.nonnil[k] then out.nonnil[k] = nil end end
+    for k in pairs(out.own) do if not fl.own[k] then out.own[k] = nil end end
     for k, v in pairs(fl.stale) do out.stale[k] = out.stale[k] or v end
+  end
+  return out
+end
+
+-- the maps whose entries a record expression may be: the union of the
+-- expressions' origin (one map) and origins (a set)
+local function origins_of(...)
+  local out
+  for i = 1, select("#", ...) do
+    local e = select(i, ...)
+    if e then
+      if e.origin then out = out or {}; out[e.origin] = true end
+      for m in pairs(e.origins or {}) do out = out or {}; out[m] = true end
+    end
   end
   return out
 end
@@ -184,16 +202,21 @@ end
 -- after a statement that stores into or deletes from map m
 function Checker:stored(m, node)
   local line = self.line_of(node.pos)
-  for sym in pairs(self.refs_by_map[m] or {}) do self.flow.stale[sym] = line end
+  for sym in pairs(self.refs_by_map[m] or {}) do
+    if not self.flow.own[sym] then self.flow.stale[sym] = line end
+  end
 end
 
--- a record variable now refers to e's record (from map e.origin, or fresh)
+-- a record variable now refers to e's record (an entry of the maps of
+-- origins_of(e), or a record of its own: a constructor's, or another name's
+-- that is one here)
 function Checker:bind_ref(sym, e, ty)
   sym.rec = sym.rec or e.rec
   self.flow.stale[sym] = nil
   self.flow.nonnil[sym] = (ty == "rec") or nil
-  local m = e.origin
-  if m then
+  local origins = origins_of(e)
+  self.flow.own[sym] = not origins or nil
+  for m in pairs(origins or {}) do
     local set = self.refs_by_map[m]
     if not set then set = {}; self.refs_by_map[m] = set end
     set[sym] = true
@@ -312,7 +335,7 @@ function Checker:expr_inner(e)
   elseif tag == "Paren" then
     local ty = self:expr(e[1])
     e.k = e[1].k
-    e.rec, e.origin = e[1].rec, e[1].origin
+    e.rec, e.origin, e.origins = e[1].rec, e[1].origin, e[1].origins
     return ty
   elseif tag == "Id" then
     return self:id_expr(e)
@@ -358,10 +381,13 @@ function Checker:id_expr(e)
     end
     if is_rec(sym.ty) then
       e.rec = sym.rec
+      -- another name of this record shares its maps (unless it is its own)
+      if not self.flow.own[sym] then e.origins = sym.origins end
       local stale = self.flow.stale[sym]
       if stale and not e.nil_test then
         local names = {}
         for m in pairs(sym.origins or {}) do names[#names + 1] = "'" .. m.name .. "'" end
+        table_sort(names)
         self:err(e, "'" .. e.name .. "' refers into map " .. table_concat(names, " or ")
           .. ", which line " .. stale .. " stores into (the entry may have been replaced)",
           "look it up again after the store: " .. e.name .. " = m[k]")
@@ -930,22 +956,22 @@ function Checker:rec_binop(e, op, a, b, ta, tb)
     return "err"
   end
   if op == "or" then
-    if ta == "rec" then e.rec = a.rec; e.origin = a.origin; return "rec" end
+    if ta == "rec" then e.rec = a.rec; e.origins = origins_of(a); return "rec" end
     if ta == "nilrec" and is_rec(tb) then
       if b.rec ~= a.rec then
         self:err(b, "both sides of 'or' must be " .. a.rec.name .. " records", a.rec.name .. " { ... }")
         return "err"
       end
       e.rec = a.rec
-      e.origin = a.origin or b.origin
+      e.origins = origins_of(a, b)
       return tb
     end
-    if ta == "nilrec" and tb == "nil" then e.rec = a.rec; e.origin = a.origin; return "nilrec" end
+    if ta == "nilrec" and tb == "nil" then e.rec = a.rec; e.origins = origins_of(a); return "nilrec" end
     return "mixed"
   elseif op == "and" then
     if is_rec(ta) then
       if tb == "int" or tb == "nilint" then return ta == "rec" and tb or "nilint" end
-      if is_rec(tb) then e.rec = b.rec; e.origin = b.origin; return ta == "rec" and tb or "nilrec" end
+      if is_rec(tb) then e.rec = b.rec; e.origins = origins_of(b); return ta == "rec" and tb or "nilrec" end
       return "mixed"
     end
     return "mixed"
@@ -1215,9 +1241,11 @@ function Checker:loop(s, declare, after)
   self:block_effects(s.body, stores, assigns)
   local entry = copy_flow(self.flow)
   for m, line in pairs(stores) do
-    for sym in pairs(self.refs_by_map[m] or {}) do entry.stale[sym] = entry.stale[sym] or line end
+    for sym in pairs(self.refs_by_map[m] or {}) do
+      if not (entry.own[sym] and not assigns[sym]) then entry.stale[sym] = entry.stale[sym] or line end
+    end
   end
-  for sym in pairs(assigns) do entry.nonnil[sym] = nil end
+  for sym in pairs(assigns) do entry.nonnil[sym] = nil; entry.own[sym] = nil end
   self.flow = copy_flow(entry)
   self.loop_depth = self.loop_depth + 1
   if self.fn then
@@ -1707,7 +1735,7 @@ function Checker:func(s, is_prog, name, sym, kind)
   if sym then sym.fn = fn end
   local saved_fn, saved_depth, saved_nvars = self.fn, self.loop_depth, self.nvars
   self.fn, self.loop_depth, self.nvars = fn, 0, 0
-  self.flow = { nonnil = {}, stale = {} }
+  self.flow = { nonnil = {}, stale = {}, own = {} }
   self.refs_by_map = {}
   self:push_scope()
   if is_prog then
@@ -1926,7 +1954,7 @@ function M.check(chunk, errors, source)
   local self = setmetatable({
     errors = errors, scope = root, parents = {}, loop_depth = 0, nvars = 0,
     model = { license = "GPL", maps = {}, funcs = {}, progs = {}, records = {} },
-    prog_names = {}, flow = { nonnil = {}, stale = {} }, refs_by_map = {},
+    prog_names = {}, flow = { nonnil = {}, stale = {}, own = {} }, refs_by_map = {},
   }, Checker)
   -- line of a position (binary search over line starts)
   local starts = { 1 }
