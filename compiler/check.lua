@@ -1413,8 +1413,10 @@ function Checker:record_decl(id, e)
     elseif dup then
       self:err(f.key, "field '" .. name .. "' is declared twice in record " .. id.name, "give each field its own name")
     else
-      local t = v.tag == "Id" and type_names[v.name]
+      -- a type name as Lua sees it here: a local (a record, a constant)
+      -- may hide it, as in `local u32 = record { ... }`
       local sym = v.tag == "Id" and self.scope[v.name]
+      local t = sym and sym.kind == "type" and type_names[v.name]
       if t then
         local fld = { name = name, size = t.size, signed = t.signed, type_name = v.name }
         rec.fields[#rec.fields + 1] = fld
@@ -1422,6 +1424,9 @@ function Checker:record_decl(id, e)
       elseif sym and sym.kind == "record" then
         self:err(v, "records cannot be nested (field '" .. name .. "' is a " .. v.name .. " record)",
           "copy the fields of " .. v.name .. " into " .. id.name)
+      elseif sym and type_names[v.name] then
+        self:err(v, "'" .. v.name .. "' is a local declared above here, not the type " .. v.name,
+          "rename that local: Lua would use it here")
       else
         self:err(v, "unknown field type" .. (v.tag == "Id" and (" '" .. v.name .. "'") or ""),
           "field types are u8 u16 u32 u64 i8 i16 i32 i64")
@@ -1624,8 +1629,8 @@ function Checker:map_decl(id, e)
       seen[key] = true
       if key == "key" or key == "value" then
         local v = f.value
-        local t = v.tag == "Id" and type_names[v.name]
         local sym = v.tag == "Id" and self.scope[v.name]
+        local t = sym and sym.kind == "type" and type_names[v.name]
         if t then
           m[key] = t
           m[key .. "_name"] = v.name
@@ -1633,6 +1638,9 @@ function Checker:map_decl(id, e)
           m[key .. "_rec"] = sym.rec
           m[key] = { size = sym.rec.size, signed = false }
           m[key .. "_name"] = v.name
+        elseif sym and type_names[v.name] then
+          self:err(v, "'" .. v.name .. "' is a local declared above here, not the type " .. v.name,
+            "rename that local: Lua would use it here")
         else
           self:err(v, "the " .. key .. " type must be one of u8 u16 u32 u64 i8 i16 i32 i64",
             key .. " = u32, or a record type declared above: " .. key .. " = Flow")
