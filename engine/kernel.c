@@ -223,11 +223,73 @@ static int is_percpu(uint32_t type)
            type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
+/* 1 if bpflua's own instance of data map i exists (the Lua module wrote or
+ * read it, or a sandbox run used it) and so holds the map's contents: its
+ * init entries and every change since, which the kernel's map starts with */
+static int own_instance(const bpflua_object *obj, uint32_t i)
+{
+    if (!obj->map_rt || !obj->map_rt[i] || obj->maps[i].rdonly_prog || obj->maps[i].data_init_len)
+        return 0;
+    switch (obj->maps[i].type) {
+    case BPF_MAP_TYPE_HASH: case BPF_MAP_TYPE_ARRAY: case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_PERCPU_ARRAY: case BPF_MAP_TYPE_LRU_HASH: case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_LPM_TRIE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Copies bpflua's own instance of map i into the kernel's map (every CPU's
+ * slot of a per-CPU map; arrays: the entries that are not zero). */
+static int copy_instance(bpflua_object *obj, struct bl_kernel_obj *k, uint32_t i, char **err)
+{
+    const struct bl_map_def *d = &obj->maps[i];
+    int percpu = is_percpu(d->type), is_array = d->type == BPF_MAP_TYPE_ARRAY ||
+                                                d->type == BPF_MAP_TYPE_PERCPU_ARRAY;
+    int ncpu = percpu ? bpflua_num_possible_cpus() : 1;
+    size_t stride = percpu ? ((size_t)d->value_size + 7) & ~(size_t)7 : d->value_size;
+    size_t vlen = (size_t)(ncpu < 1 ? 1 : ncpu) * (stride ? stride : 8);
+    unsigned char *cur = calloc(1, d->key_size ? d->key_size : 1);
+    unsigned char *next = calloc(1, d->key_size ? d->key_size : 1);
+    unsigned char *val = calloc(1, vlen);
+    int rc = cur && next && val ? 0 : -ENOMEM;
+    uint64_t guard = (uint64_t)d->max_entries + 1;
+    int r = rc ? rc : bpflua_map_next_key(obj, i, NULL, next);
+    while (rc == 0 && r == 0 && guard-- > 0) {
+        memcpy(cur, next, d->key_size);
+        rc = percpu ? bpflua_map_lookup_percpu(obj, i, cur, val) : bpflua_map_lookup(obj, i, cur, val);
+        if (rc == -ENOENT) {
+            rc = 0;
+        } else if (rc == 0) {
+            int zero = 1;
+            for (size_t b = 0; is_array && zero && b < vlen; b++)
+                zero = val[b] == 0;
+            if (!(is_array && zero) && bpf_map_update_elem(k->map_fds[i], cur, val, BPF_ANY) < 0)
+                rc = errno ? -errno : -EIO;
+        }
+        r = bpflua_map_next_key(obj, i, cur, next);
+    }
+    if (rc)
+        bl_set_err(err, "kernel: map '%s': cannot store its contents: %s", d->name, strerror(-rc));
+    free(cur);
+    free(next);
+    free(val);
+    return rc;
+}
+
 /* The maps' initial contents, stored once libbpf has created them (per-CPU
- * maps: the value in every CPU's slot, as bpf(2) takes them). */
+ * maps: the value in every CPU's slot, as bpf(2) takes them); a map that
+ * bpflua's own instance already holds gets that instance's contents. */
 static int place_init(bpflua_object *obj, struct bl_kernel_obj *k, char **err)
 {
     for (uint32_t i = 0; i < obj->n_maps; i++) {
+        if (own_instance(obj, i)) {
+            int rc = copy_instance(obj, k, i, err);
+            if (rc)
+                return rc;
+            continue;
+        }
         size_t n = bpflua_map_init_count(obj, i);
         if (!n)
             continue;

@@ -324,6 +324,10 @@ void bl_vcheck(lua_State *L, int idx, const struct bl_vlayout *l, void *buf, con
         } else {
             addr = (uint32_t)check_int(L, idx, what, NULL);
         }
+        /* host bits cleared, as m:set and init do (the kernel would keep
+         * them in a stored key; lookups and deletes ignore them anyway) */
+        if (len < 32)
+            addr &= len ? ~(uint32_t)0 << (32 - len) : 0;
         memcpy(b, &len, 4);
         b[4] = (unsigned char)(addr >> 24);
         b[5] = (unsigned char)(addr >> 16);

@@ -226,6 +226,35 @@ function xdp.x(pkt) return 2 end]])
       assert.equal(bpf.xdp.DROP, (p:run(PKT60, { engine = "kernel" })))
       assert.equal(2, p.maps.hits[17])
     end)
+
+    it("gives the kernel the maps as the Lua module left them before its first run", function()
+      if not bpf.kernel_available() then return end
+      local p = bpf.compile([[
+local R = record { a = u32, b = i16 }
+local h = map.hash { key = R, value = R, max_entries = 8, init = { [R { a = 1 }] = R { b = -1 } } }
+local l = map.lpm { value = u32, max_entries = 8, init = { ["10.0.0.0/8"] = 1, ["11.0.0.0/8"] = 3 } }
+local pc = map.percpu_array { value = u64, max_entries = 4, init = { [1] = 5 } }
+function xdp.p(pkt)
+  local s = h[R { a = 2 }]
+  local t = h[R { a = 1 }]
+  local r = (l[0x0a010203] or 0) * 1000 + (l[0x0b000001] or 0) * 100 + (pc[2] or 0) * 10 + (pc[1] or 0)
+  if s and not t then return r + s.b * 100000 end
+  return 1
+end]])
+      p.maps.h[p.records.R { a = 2 }] = { b = 7 }
+      p.maps.h[p.records.R { a = 1 }] = nil
+      p.maps.l["10.1.2.3/16"] = 9         -- host bits cleared, as m:set and init do
+      p.maps.l["11.0.0.0/8"] = nil
+      p.maps.pc[2] = 4
+      p.maps.pc[1] = 0
+      for _, e in ipairs { "kernel", "interp" } do
+        assert.equal(709040, (p:run(PKT60, { engine = e })), e)
+      end
+      local keys = {}
+      for k in pairs(p.maps.l) do keys[#keys + 1] = k end
+      table.sort(keys)
+      assert.same({ "10.0.0.0/8", "10.1.0.0/16" }, keys)
+    end)
   end)
 
   describe("maps", function()
