@@ -29,6 +29,7 @@
 
 #include "bl_lua.h"
 #include "kernel.h"
+#include "progtype.h"
 
 #define REPL_PROG "_repl"
 #define REPL_SOURCE "repl"
@@ -55,6 +56,7 @@ struct repl {
     struct bl_packet_list pcap;  /* the packets of the last :pcap */
     char *pcap_name;
     size_t pcap_at;              /* index of the current packet in it */
+    uint32_t mark, priority;     /* of the last run of a socket-buffer program */
 };
 
 /* A 60-byte Ethernet/IPv4/UDP frame to 10.0.0.1:53 with a little payload. */
@@ -467,6 +469,8 @@ static int run_prog(struct repl *r, int prog, uint64_t *ret)
     }
     free(buf);
     *ret = res.retval;
+    r->mark = res.mark;
+    r->priority = res.priority;
     return 0;
 }
 
@@ -495,11 +499,18 @@ static void show_events(struct repl *r)
 static void show_verdict(struct repl *r, bpflua_object *obj, int prog, uint64_t v)
 {
     uint32_t u = (uint32_t)v;
-    const char *name = bl_verdict_name(bpflua_prog_type(obj, (size_t)prog), u);
+    const char *type = bpflua_prog_type(obj, (size_t)prog);
+    const char *name = bl_verdict_name(type, u);
     if (name)
-        say(r, "%s (%" PRIu32 ")\n", name, u);
+        say(r, "%s (%" PRIu32 ")", name, u);
     else
-        say(r, "%" PRIu32 "\n", u);
+        say(r, "%" PRIu32, u);
+    /* tc programs: the socket buffer's mark and priority after the run,
+     * as `bpflua run` prints them */
+    const struct bl_prog_type *t = type ? bl_prog_type_by_name(type) : NULL;
+    if (t && t->build == BL_BUILD_SKB)
+        say(r, " mark=%" PRIu32 " priority=%" PRIu32, r->mark, r->priority);
+    say(r, "\n");
 }
 
 static void show_value(struct repl *r, uint64_t v)
@@ -704,15 +715,38 @@ static void cmd_disasm(struct repl *r, const char *name)
     }
 }
 
-struct entry { int64_t key, value; int kint, vint; };
+struct entry { unsigned char *key; char *text; };
+
+static const struct bl_vlayout *g_key_layout;
 
 static int cmp_entry(const void *a, const void *b)
 {
     const struct entry *x = a, *y = b;
-    return x->key < y->key ? -1 : x->key > y->key;
+    return bl_vcompare(g_key_layout, x->key, y->key);
 }
 
-/* :maps: each map's entries sorted by key (array maps: those not 0) */
+/* malloc'd text of a key or value, as --dump-maps prints it */
+static char *entry_text(const struct bl_vlayout *l, const void *buf)
+{
+    struct bl_text t = {0};
+    if (bl_vtext(&t, l, buf) < 0) {
+        free(t.buf);
+        return NULL;
+    }
+    return t.buf ? t.buf : strdup("");
+}
+
+static int all_zero(const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return 0;
+    return 1;
+}
+
+/* :maps: each map's entries sorted by key (array maps: those not 0), keys
+ * and values as --dump-maps shows them (records field by field, LPM keys
+ * as a.b.c.d/len, u64 unsigned) */
 static void cmd_maps(struct repl *r)
 {
     bpflua_object *obj = r->state;
@@ -725,6 +759,9 @@ static void cmd_maps(struct repl *r)
         if (bpflua_map_spec(obj, i, &s) < 0 || s.type == BPFLUA_MAP_RINGBUF || s.key_size == 0 ||
             s.key_size > 512 || s.value_size > 4096)
             continue;
+        struct bl_vlayout kl, vl;
+        bl_key_layout(obj, &s, &kl);
+        bl_value_layout(obj, &s, &vl);
         unsigned char key[512], next[512], value[4096];
         int is_array = s.type == BPFLUA_MAP_ARRAY || s.type == BPFLUA_MAP_PERCPU_ARRAY;
         size_t n = 0, cap = 16;
@@ -734,35 +771,33 @@ static void cmd_maps(struct repl *r)
         int rc = bl_obj_map_next_key(obj, i, NULL, next);
         size_t guard = (size_t)s.max_entries + 1;
         while (rc == 0 && guard-- > 0) {
-            struct entry en = {0, 0, 0, 0};
-            if (bl_obj_map_lookup(obj, i, next, value) == 0) {
-                en.kint = bl_bytes_to_int(next, s.key_size, s.key_signed, &en.key) == 0;
-                en.vint = bl_bytes_to_int(value, s.value_size, s.value_signed, &en.value) == 0;
-                if (!(is_array && en.vint && en.value == 0)) {
-                    if (n == cap) {
-                        struct entry *ne = realloc(e, 2 * cap * sizeof *e);
-                        if (!ne)
-                            break;
-                        e = ne;
-                        cap *= 2;
-                    }
-                    e[n++] = en;
+            if (bl_obj_map_lookup(obj, i, next, value) == 0 && !(is_array && all_zero(value, s.value_size))) {
+                if (n == cap) {
+                    struct entry *ne = realloc(e, 2 * cap * sizeof *e);
+                    if (!ne)
+                        break;
+                    e = ne;
+                    cap *= 2;
                 }
+                e[n].key = malloc(s.key_size);
+                if (!e[n].key)
+                    break;
+                memcpy(e[n].key, next, s.key_size);
+                e[n].text = entry_text(&vl, value);
+                n++;
             }
             memcpy(key, next, s.key_size);
             rc = bl_obj_map_next_key(obj, i, key, next);
         }
+        g_key_layout = &kl;
         qsort(e, n, sizeof *e, cmp_entry);
         say(r, "%s:", s.name);
         for (size_t k = 0; k < n; k++) {
-            if (e[k].kint)
-                say(r, " [%" PRId64 "]=", e[k].key);
-            else
-                say(r, " [?]=");
-            if (e[k].vint)
-                say(r, "%" PRId64, e[k].value);
-            else
-                say(r, "?");
+            char *kt = entry_text(&kl, e[k].key);
+            say(r, " [%s]=%s", kt ? kt : "?", e[k].text ? e[k].text : "?");
+            free(kt);
+            free(e[k].key);
+            free(e[k].text);
         }
         say(r, "%s\n", n ? "" : " (empty)");
         free(e);

@@ -129,6 +129,34 @@ drops: [1]=1
 OUT
 diff -u "$tmp/lwant" "$tmp/lout" || fail ":load / :pcap / :next session"
 
+# ---- version 1: events, record and LPM maps as --dump-maps shows them, tc ---------
+cat >"$tmp/v1" <<'IN'
+:engine interp
+local R = record { a = u8, b = i16 }
+local m = map.hash { key = R, value = R, max_entries = 4, init = { [R { a = 1 }] = R { b = -2 } } }
+local l = map.lpm { value = u8, max_entries = 4, init = { ["10.0.0.0/8"] = 3 } }
+local big = map.hash { key = u32, value = u64, max_entries = 2, init = { [1] = -1 } }
+local ev = map.ringbuf { size = 4096 }
+ev:emit(R { a = 5, b = -1 })
+m[R { a = 2 }] = R { a = 3 }
+:maps
+function tc.t(pkt)
+  pkt.mark = 5
+  return tc.SHOT
+end
+:run t
+IN
+"$B" repl <"$tmp/v1" >"$tmp/v1out" 2>&1
+cat >"$tmp/v1want" <<'OUT'
+engine interp
+event=ev {a=5,b=-1}
+m: [{a=1,b=0}]={a=0,b=-2} [{a=2,b=0}]={a=3,b=0}
+l: [10.0.0.0/8]=3
+big: [1]=18446744073709551615
+TC_ACT_SHOT (2) mark=5 priority=0
+OUT
+diff -u "$tmp/v1want" "$tmp/v1out" || fail "version 1 session (events, :maps of records and prefixes, tc)"
+
 # ---- the kernel engine keeps map contents too (where bpf(2) works) ---------------
 if "$B" run "$tmp/probe.lua" --hex 000102030405060708090a0b0c0d --engine kernel >/dev/null 2>&1; then
     printf ':engine kernel\nlocal c = map.array { value = u64, max_entries = 2 }\nc[0] = (c[0] or 0) + 1\nc[0] = (c[0] or 0) + 1\n(c[0] or 0)\n:maps\n:engine interp\n(c[0] or 0)\n' |
