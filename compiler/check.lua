@@ -500,7 +500,7 @@ function Checker:index_expr(e)
           or "declare the program as function tc.NAME(pkt)")
         return "err"
       end
-      self:err(e, "a packet is not indexed with []",
+      self:err(e, name and ("the packet has no field '" .. name .. "'") or "a packet is not indexed with []",
         "read bytes with " .. obj.name .. ":u8(off); tc programs also have pkt.mark, pkt.priority, "
         .. "pkt.ifindex, pkt.ingress_ifindex, pkt.protocol")
       return "err"
