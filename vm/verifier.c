@@ -208,6 +208,16 @@ static int walk(struct bl_venv *env)
     int err = vf_push_state(env, st);
     while (!err && env->n_stack) {
         struct bl_pending *e = &env->stack[--env->n_stack];
+        /* the continuation after a callback whose snapshot was widened:
+         * the wider snapshot's continuation (queued later, so walked
+         * already) covers it */
+        if (e->cont_of >= 0 && env->cb_info[e->cont_of].next >= 0) {
+            if (e->full)
+                vf_vstate_free(env, e->full);
+            else
+                vf_vstate_free(env, vf_pending_take(env, e->compact));
+            continue;
+        }
         st = e->full ? e->full : vf_pending_take(env, e->compact);
         err = st ? do_check(env, st) : -ENOMEM;
     }
@@ -221,6 +231,7 @@ static void env_free(struct bl_venv *env)
     free(env->stack);
     free(env->cb_entries);
     free(env->cb_info);
+    free(env->cb_hints);
     free(env->subprogs);
     free(env->error);
 }

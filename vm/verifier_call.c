@@ -5,13 +5,13 @@
  * bpf_for_each_map_elem are the only loops: their callback is verified as
  * a subprogram, once per call-site state, in a new frame with R1 = index
  * (or map, key, value) and the loop context. For that one pass to hold for
- * every iteration, the caller's stack that the callback can reach is first
- * widened (spilled numbers and known zeros become plain bytes), the
- * caller continues from that widened state, and at the callback's exit the
- * caller's stack must still be subsumed by it. When it is not, the
- * snapshot is joined with the exit state and the callback (and the
- * caller's continuation) verified again from the join, up to a fixpoint
- * (widen_callback). */
+ * every iteration, the caller continues from the state at the call, and
+ * at the callback's exit the caller's stack must still be subsumed by it.
+ * When it is not, the snapshot is joined with the exit state and the
+ * callback (and the caller's continuation) verified again from the join,
+ * up to a fixpoint (widen_callback); from the second join on, the whole
+ * stack the callback can reach is widened (spilled numbers and known
+ * zeros become plain bytes). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +50,7 @@ int vf_push_state(struct bl_venv *env, struct bl_vstate *st)
     struct bl_pending *e = &env->stack[env->n_stack];
     e->full = NULL;
     e->compact = NULL;
+    e->cont_of = -1;
     if (slots < PENDING_COMPACT_SLOTS) {
         e->full = st;
     } else {
@@ -513,6 +514,57 @@ static void widen_reachable_frames(struct bl_vstate *st, const struct bl_reg *ct
     }
 }
 
+/* The hint of call site callsite (made when missing), or NULL on ENOMEM */
+static struct bl_cb_hint *cb_hint(struct bl_venv *env, uint32_t callsite, int make)
+{
+    for (uint32_t i = 0; i < env->n_cb_hints; i++)
+        if (env->cb_hints[i].callsite == callsite)
+            return &env->cb_hints[i];
+    if (!make)
+        return NULL;
+    if (env->n_cb_hints == env->cap_cb_hints) {
+        uint32_t cap = env->cap_cb_hints ? env->cap_cb_hints * 2 : 8;
+        struct bl_cb_hint *nh = realloc(env->cb_hints, cap * sizeof *nh);
+        if (!nh)
+            return NULL;
+        env->cb_hints = nh;
+        env->cap_cb_hints = cap;
+    }
+    struct bl_cb_hint *h = &env->cb_hints[env->n_cb_hints++];
+    memset(h, 0, sizeof *h);
+    h->callsite = callsite;
+    return h;
+}
+
+/* Widens, in the caller frames of st (st->curframe is the caller's), the
+ * slots the hint of the call site names: a spilled number or known zeros
+ * become plain bytes, as widen_reachable_frames does to every slot. */
+static void widen_hinted(struct bl_venv *env, struct bl_vstate *st, uint32_t callsite,
+                         const struct bl_reg *ctx)
+{
+    const struct bl_cb_hint *h = cb_hint(env, callsite, 0);
+    if (h && h->all) {
+        widen_reachable_frames(st, ctx);
+        return;
+    }
+    for (int r = 0; h && r <= st->curframe; r++) {
+        struct bl_frame *f = st->frames[st->curframe - r];
+        for (int s = 0; h->changed[r] >> s && s < f->n_slots && s < 64; s++) {
+            if (!(h->changed[r] >> s & 1))
+                continue;
+            struct bl_slot *sl = &f->stack[s];
+            if (sl->bytes[0] == SLOT_SPILL) {
+                if (sl->spilled.type == REG_SCALAR)
+                    memset(sl->bytes, SLOT_MISC, 8);
+                continue;
+            }
+            for (int b = 0; b < 8; b++)
+                if (sl->bytes[b] == SLOT_ZERO)
+                    sl->bytes[b] = SLOT_MISC;
+        }
+    }
+}
+
 static int enter_frame(struct bl_venv *env, struct bl_vstate *st, uint32_t target,
                        uint32_t callsite, struct bl_frame **out)
 {
@@ -537,7 +589,8 @@ static int enter_frame(struct bl_venv *env, struct bl_vstate *st, uint32_t targe
 /* Queues the caller's state after its bpf_loop/for_each call at callsite,
  * starting from snapshot snap (the caller frames every iteration starts
  * from, and so also the state after the last one). */
-static int push_continuation(struct bl_venv *env, const struct bl_vstate *snap, uint32_t callsite)
+static int push_continuation(struct bl_venv *env, const struct bl_vstate *snap, uint32_t callsite,
+                             int32_t entry)
 {
     struct bl_vstate *cont = vf_vstate_copy(env, snap);
     if (!cont)
@@ -547,7 +600,10 @@ static int push_continuation(struct bl_venv *env, const struct bl_vstate *snap, 
         mark_reg_not_init(&cf->regs[r]);
     mark_reg_unknown(&cf->regs[BL_R0]);
     cont->insn = callsite + 1;
-    return vf_push_state(env, cont);
+    int err = vf_push_state(env, cont);
+    if (!err)
+        env->stack[env->n_stack - 1].cont_of = entry;
+    return err;
 }
 
 /* ---- widening a callback's snapshot to a fixpoint --------------------------
@@ -565,6 +621,7 @@ static int push_continuation(struct bl_venv *env, const struct bl_vstate *snap, 
  * the call is inside). Joins only go up a finite lattice, and the number of
  * rounds is bounded besides. */
 #define CB_MAX_ROUNDS 8
+#define CB_EAGER_ROUND 2
 
 enum { J_INV, J_ZERO, J_MISC, J_PTR };
 
@@ -648,8 +705,12 @@ static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
         env->aux[idx].loop_bound = bound;
     env->subprogs[vf_find_subprog(env, meta->func)].is_callback = 1;
 
+    /* the first snapshot is the caller's state as it is: slots the body
+     * changes are widened when an exit shows it (widen_callback), so a
+     * number the body never writes stays known in every iteration (the
+     * kernel keeps it too) */
     struct bl_reg ctx = caller->regs[BL_R3];
-    widen_reachable_frames(st, &ctx);
+    widen_hinted(env, st, idx, &ctx);
     if ((err = grow_cb_entries(env)))
         return err;
     struct bl_vstate *snap = vf_vstate_copy(env, st);
@@ -659,7 +720,7 @@ static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
     env->cb_entries[env->n_cb_entries++] = snap;
 
     /* the caller goes on after any number of iterations */
-    if ((err = push_continuation(env, st, idx)))
+    if ((err = push_continuation(env, st, idx, entry)))
         return err;
 
     /* and the callback runs once, from that same state */
@@ -687,6 +748,7 @@ static int check_callback_call(struct bl_venv *env, struct bl_vstate *st,
     ci->callsite = idx;
     ci->round = 0;
     ci->next = -1;
+    ci->ctx_arg = h->id == BL_HELPER_LOOP ? 1 : 3;
     vf_verbose(env, "callback at insn %u, loop bound %u\n", meta->func, bound);
     return 0;
 }
@@ -883,7 +945,23 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
                 continue;
             if (!slot_join(&sf->stack[k], cur))
                 return reject_cb_stack(env, g, k);
+            /* remembered for the next time the call site is reached */
+            struct bl_cb_hint *h = cb_hint(env, env->cb_info[t].callsite, 1);
+            if (!h)
+                return -ENOMEM;
+            if (k < 64)
+                h->changed[st->curframe - 1 - g] |= (uint64_t)1 << k;
         }
+    }
+    /* from the second widening on, everything the body could change goes
+     * at once (as all of it did before the first pass, once): the chain
+     * stays short whatever the body does */
+    if (env->cb_info[t].round + 1 >= CB_EAGER_ROUND) {
+        widen_reachable_frames(snap, &env->cb_info[t].args[env->cb_info[t].ctx_arg]);
+        struct bl_cb_hint *h = cb_hint(env, env->cb_info[t].callsite, 1);
+        if (!h)
+            return -ENOMEM;
+        h->all = 1;
     }
     if (!exit_subsumed(snap, st, &fi, &s))
         return reject_cb_stack(env, fi, s);
@@ -896,7 +974,7 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
     env->cb_info[t].next = n;
     vf_verbose(env, "callback at insn %u: snapshot widened (round %u)\n", ci->func, ci->round);
 
-    if ((err = push_continuation(env, snap, ci->callsite)))
+    if ((err = push_continuation(env, snap, ci->callsite, n)))
         return err;
     struct bl_vstate *again = vf_vstate_copy(env, snap);
     if (!again)

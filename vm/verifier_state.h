@@ -145,6 +145,8 @@ struct bl_seen_state {
 struct bl_pending {
     struct bl_vstate *full;
     struct bl_seen_state *compact;
+    int32_t cont_of;        /* a caller's continuation after the callback of this
+                             * snapshot (cb_entries index), or -1 */
 };
 
 /* What re-verifying a callback from a wider snapshot needs (see
@@ -154,6 +156,7 @@ struct bl_cb_info {
     struct bl_reg args[4];  /* R1-R4 of the callback frame */
     uint32_t func, callsite;
     uint32_t round;         /* widenings since the call's first snapshot */
+    uint8_t ctx_arg;        /* which of args is the loop context (R2 or R4) */
     int32_t next;           /* the snapshot this one was widened into, or -1 */
 };
 
@@ -238,6 +241,16 @@ struct bl_venv {
     uint32_t *cb_target;    /* per insn: 1 + callback start of a bpf_loop/for_each call */
     uint32_t *root_begin, *root_end; /* per subprog: its slice of postorder */
     uint32_t n_cb_entries, cap_cb_entries;
+    /* per bpf_loop/for_each call site: the caller-stack slots its callback
+     * was seen to change (bit s of frame curframe - r in changed[r]), widened
+     * at once when the site is reached again (a nested loop's site is
+     * reached once per snapshot of the outer loop) */
+    struct bl_cb_hint {
+        uint32_t callsite;
+        uint8_t all;        /* the callback needed the whole stack widened */
+        uint64_t changed[BL_MAX_CALL_DEPTH];
+    } *cb_hints;
+    uint32_t n_cb_hints, cap_cb_hints;
 
     uint32_t id_gen;
     uint64_t insn_processed;
