@@ -36,6 +36,8 @@ void jit_use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
     else if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_EXIT &&
              jit_exit_returns_zero(j, pc, start))
         *use = 0;                      /* the loop continues without reading R0 */
+    else if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL)
+        *use &= (uint16_t)~jit_loop_unread(j, pc, start);
     *use |= 1u << BL_R10;
     *def &= (uint16_t)~(1u << BL_R10);
 }

@@ -320,6 +320,9 @@ int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t fi
         return 0;
     }
     uint32_t stop = ic->end;
+    /* read_since_def[r]: something read Rr since its last definition (a
+     * chain folded at that definition would change what it read) */
+    uint8_t read_since_def[BL_NREGS] = {0};
     for (uint32_t pc = first; pc < ic->end; pc++) {
         const struct bl_insn *in = &j->insns[pc];
         uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
@@ -327,6 +330,17 @@ int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t fi
         if ((pc > first && j->is_target[pc]) || cls == BL_JMP || cls == BL_JMP32) {
             stop = pc;
             break;
+        }
+        int d_read = read_since_def[d];
+        {
+            uint16_t u0, d0;
+            bl_insn_use_def(in, &u0, &d0);
+            for (int r = 0; r < BL_NREGS; r++) {
+                if ((u0 >> r) & 1)
+                    read_since_def[r] = 1;
+                if ((d0 >> r) & 1)
+                    read_since_def[r] = 0;
+            }
         }
         {
             /* affine values of i: made from others, or read (used) */
@@ -431,7 +445,7 @@ int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t fi
             if (from_inv) {
                 const struct bl_insn *dd = &j->insns[inv[d].def];
                 uint8_t dc = BL_CLASS(dd->code);
-                if (dd->dst != d || !(dc == BL_LDX || dc == BL_ALU64))
+                if (dd->dst != d || !(dc == BL_LDX || dc == BL_ALU64) || d_read)
                     ch[d].active = 0;
             }
             inv[d].ok = 0;
@@ -535,12 +549,17 @@ static void emit_op(struct jit *j, int r, uint8_t op, int a_imm, int32_t a, int 
 /* where a copy of the loop starts (i in i_reg, or at [rsp + i_disp]):
  * v = coef * i + base, with rax (free there: R0 is unset at the top of
  * an iteration) for coef * i */
-void jit_iv_init(struct jit *j, const struct hoist_plan *hp, int i_reg, int32_t i_disp)
+void jit_iv_init(struct jit *j, const struct hoist_plan *hp, int i_reg, int32_t i_disp,
+                 int i_zero)
 {
     struct x86_emit *e = &j->e;
     for (int q = 0; q < hp->n_iv; q++) {
         const struct hoist_iv *iv = &hp->iv[q];
         int v = iv->v, src = i_reg;
+        if (i_zero) {                        /* (a copy starting at i = 0: the base) */
+            emit_op(j, v, iv->lop, iv->a_imm, iv->a, iv->b_imm, iv->b);
+            continue;
+        }
         if (src < 0) {
             x86_load(e, 8, 0, RAX, RSP, i_disp);
             src = RAX;

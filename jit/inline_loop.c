@@ -175,6 +175,7 @@ static unsigned regs_needed_after(const struct jit *j, uint32_t pc)
                 need |= 1u << o->vars[v].reg;
         for (int k = 0; k < o->n_promoted; k++)
             need |= 1u << o->slot_reg[k];
+        need |= o->regs;                         /* (hoisted values, induction variables) */
         if (!o->live_out)
             need |= 1u << RBX | 1u << R13 | 1u << R14 | 1u << R15;
     }
@@ -193,8 +194,17 @@ struct body_info {
     int load_base[BL_NREGS];   /* bases of its loads */
     int base;                  /* the register holding ctx all along, or -1 */
     int n_acc;
-    struct { int16_t off; uint8_t size, store; } acc[64]; /* accesses through base */
+    /* accesses through base; weight: 1 in this body, 16 per level of
+     * nested loops deeper (what they cost, for choosing slots) */
+    struct { int16_t off; uint8_t size, store; uint16_t weight; } acc[64];
     int acc_overflow;
+    /* every call is a bpf_loop with a callback known at the call site,
+     * passed base as ctx, whose body could keep the same slots in the
+     * same registers (nest_ok, recursively): its accesses through its base
+     * are in acc[] too */
+    int nest_only;
+    unsigned nest_regs;        /* x86 registers the nested callbacks name (R6-R9, rbp) */
+    int nest_loads;            /* a nested body loads through a pointer that may reach a slot */
 };
 
 static int is_mov_from_r2(const struct bl_insn *in)
@@ -203,7 +213,46 @@ static int is_mov_from_r2(const struct bl_insn *in)
            in->dst != BL_R2 && in->dst != BL_R10;
 }
 
-static void analyse_body(const struct jit *j, const struct jfunc *cb, struct body_info *bi)
+static uint32_t static_callback(const struct jit *j, uint32_t pc);
+static int block_r3_is(const struct jit *j, uint32_t pc, uint32_t start, int r);
+static void others_may_alias(const struct jit *j, const struct jfunc *cb, int base, int *loads,
+                             int *stores);
+static void analyse_nests(const struct jit *j, const struct jfunc *cb, struct body_info *bi,
+                          int level);
+
+/* Is the instruction at pc `mov r3, rX` whose R3 only a bpf_loop call
+ * reads (passed as ctx: nothing else reads R3 before it, no jump or label
+ * in between)? Such a copy of the base is no alias of it: the nested loop
+ * is analysed as part of the body (analyse_nests) or, when it cannot be,
+ * it counts as a call. */
+static int ctx_for_loop(const struct jit *j, const struct jfunc *cb, uint32_t pc)
+{
+    const struct bl_insn *in = &j->insns[pc];
+    if (in->code != (BL_ALU64 | BL_MOV | BL_X) || in->off != 0 || in->dst != BL_R3)
+        return 0;
+    for (uint32_t k = pc + 1; k < cb->end; k++) {
+        const struct bl_insn *o = &j->insns[k];
+        uint8_t cls = BL_CLASS(o->code);
+        if (j->is_target[k])
+            return 0;
+        if (cls == BL_JMP && BL_OP(o->code) == BL_CALL)
+            return o->src == 0 && o->imm == BL_HELPER_LOOP;
+        if (cls == BL_JMP || cls == BL_JMP32)
+            return 0;
+        uint16_t use, def;
+        bl_insn_use_def(o, &use, &def);
+        if ((use >> BL_R3) & 1)
+            return 0;
+        if ((def >> BL_R3) & 1)
+            return 1;
+        if (bl_is_lddw(o))
+            k++;
+    }
+    return 0;
+}
+
+static void analyse_body_at(const struct jit *j, const struct jfunc *cb, struct body_info *bi,
+                            int level)
 {
     memset(bi, 0, sizeof *bi);
     /* the compiler's callbacks start with `mov Rb, R2` and use Rb as ctx */
@@ -230,7 +279,8 @@ static void analyse_body(const struct jit *j, const struct jfunc *cb, struct bod
                 bi->value_read[in->dst] = 1;
             if (x && op != BL_END && op != BL_NEG) {
                 bi->refs[in->src] = 1;
-                bi->value_read[in->src] = 1;
+                if (!ctx_for_loop(j, cb, i))
+                    bi->value_read[in->src] = 1;
             }
             if (op == BL_DIV || op == BL_MOD || (x && (op == BL_LSH || op == BL_RSH || op == BL_ARSH)))
                 bi->scratch = 1;
@@ -315,9 +365,96 @@ static void analyse_body(const struct jit *j, const struct jfunc *cb, struct bod
             }
             bi->acc[bi->n_acc].off = in->off;
             bi->acc[bi->n_acc].store = cls != BL_LDX;
+            bi->acc[bi->n_acc].weight = 1;
             bi->acc[bi->n_acc++].size = (uint8_t)jit_size_of(in->code);
         }
     }
+    if (bi->calls)
+        analyse_nests(j, cb, bi, level);
+}
+
+static void analyse_body(const struct jit *j, const struct jfunc *cb, struct body_info *bi)
+{
+    analyse_body_at(j, cb, bi, 0);
+}
+
+/* Could a loop whose body bi describes keep ctx slots in registers
+ * (emit_inlined_loop's condition), store_elsewhere aside? */
+static int body_promotes(const struct body_info *bi)
+{
+    return bi->base >= 0 && !bi->value_read[bi->base] && !bi->atomics &&
+           (!bi->calls || bi->nest_only) && !bi->acc_overflow;
+}
+
+/* Nested loops (bi->calls set): is every call of the body a bpf_loop of a
+ * callback known at the call site, short enough to inline, passed the
+ * body's base as ctx (`mov r3, base` in the call's block), whose own body
+ * keeps slots in registers (body_promotes, no store through another
+ * pointer that may reach a slot)? Then the loops can share the slots'
+ * registers (nest_only) and their accesses through base join bi->acc,
+ * weighted by depth. Up to INLINE_MAX_DEPTH levels. */
+static void analyse_nests(const struct jit *j, const struct jfunc *cb, struct body_info *bi,
+                          int level)
+{
+    if (bi->base < BL_R6 || bi->base > BL_R9 || level + 1 >= INLINE_MAX_DEPTH)
+        return;
+    int n_loops = 0;
+    for (uint32_t i = cb->start; i < cb->end; i++) {
+        const struct bl_insn *in = &j->insns[i];
+        if (bl_is_lddw(in)) {
+            i++;
+            continue;
+        }
+        uint8_t cls = BL_CLASS(in->code);
+        if (cls == BL_LD)
+            return;                              /* legacy packet loads call out */
+        if (cls != BL_JMP || BL_OP(in->code) != BL_CALL)
+            continue;
+        if (in->src != 0 || in->imm != BL_HELPER_LOOP)
+            return;
+        uint32_t t = static_callback(j, i);
+        uint32_t f = t == UINT32_MAX ? UINT32_MAX : jit_func_index(j, t);
+        if (f == UINT32_MAX || f == 0 || t == cb->start)
+            return;
+        const struct jfunc *fn = &j->funcs[f];
+        if (fn->end - fn->start > INLINE_MAX_INSNS || !block_r3_is(j, i, cb->start, bi->base))
+            return;
+        for (const struct inline_ctx *o = j->inl; o; o = o->outer)
+            if (o->start == fn->start)
+                return;
+        struct body_info *nb = malloc(sizeof *nb);
+        if (!nb)
+            return;
+        analyse_body_at(j, fn, nb, level + 1);
+        int loads = 0, stores = 0;
+        if (nb->base >= 0)
+            others_may_alias(j, fn, nb->base, &loads, &stores);
+        int ok = body_promotes(nb) && !stores;
+        if (ok) {
+            for (int k = 0; k < nb->n_acc && ok; k++) {
+                if (bi->n_acc == 64) {
+                    ok = 0;
+                    break;
+                }
+                bi->acc[bi->n_acc] = nb->acc[k];
+                bi->acc[bi->n_acc++].weight = (uint16_t)(nb->acc[k].weight * 16);
+            }
+            for (int q = 0; q < fn->n_saves; q++)
+                bi->nest_regs |= 1u << fn->saves[q];
+            if (fn->uses_frame || nb->refs[BL_R10])
+                bi->nest_regs |= 1u << RBP;
+            bi->nest_regs |= nb->nest_regs;
+            bi->nest_loads |= loads | nb->nest_loads;
+        }
+        free(nb);
+        if (!ok) {
+            if (bi->n_acc == 64)
+                bi->acc_overflow = 1;
+            return;
+        }
+        n_loops++;
+    }
+    bi->nest_only = n_loops > 0;
 }
 
 /* The kinds of memory (BL_MEMK_*) the access at pc may touch, as the
@@ -388,6 +525,15 @@ static int promotable(const struct body_info *bi, int16_t off)
     return 1;
 }
 
+/* The index of the slot at off among ic's promoted ones, or -1. */
+static int jit_promoted_slot(const struct inline_ctx *ic, int16_t off)
+{
+    for (int k = 0; k < ic->n_promoted; k++)
+        if (ic->slot_off[k] == off)
+            return k;
+    return -1;
+}
+
 /* A promoted slot's register for an 8-byte access [base + off] in the
  * inlined body being emitted, or -1. */
 int jit_promoted_reg(const struct jit *j, int base, int size, int16_t off)
@@ -426,9 +572,12 @@ static void pool_init(struct reg_pool *pool, const struct body_info *bi, const s
         if (!bi->refs[BL_R3])
             pool->regs[pool->n++] = RDX;
     }
+    /* (with nested loops, not what their callbacks name either: a slot's
+     * register is shared with them) */
+    unsigned nest = bi->nest_only ? bi->nest_regs : 0;
     static const int callee[4] = {RBX, R13, R14, R15};
     for (int k = 0; k < 4; k++) {
-        int touched = 0;
+        int touched = (nest >> callee[k]) & 1;
         for (int q = 0; q < cb->n_saves; q++)
             touched |= cb->saves[q] == callee[k];
         if (!touched)
@@ -436,10 +585,21 @@ static void pool_init(struct reg_pool *pool, const struct body_info *bi, const s
     }
     /* env (only helper calls need it) and the frame pointer (when the body
      * has no frame): saved around the loop like the others */
-    if (!bi->calls)
+    if (!bi->calls || bi->nest_only)
         pool->regs[pool->n++] = R12;
-    if (!cb->uses_frame && !bi->refs[BL_R10])
+    if (!cb->uses_frame && !bi->refs[BL_R10] && !((nest >> RBP) & 1))
         pool->regs[pool->n++] = RBP;
+}
+
+/* Take the registers of mask out of the pool (slots shared with the
+ * enclosing loop). */
+static void pool_remove(struct reg_pool *pool, unsigned mask)
+{
+    int m = 0;
+    for (int k = 0; k < pool->n; k++)
+        if (!((mask >> pool->regs[k]) & 1))
+            pool->regs[m++] = pool->regs[k];
+    pool->n = m;
 }
 
 static int pool_take(struct reg_pool *pool)
@@ -576,11 +736,18 @@ static enum x86_cc rel_cc(uint8_t rel, int is_signed)
 
 /* reg = a side's value at i = 0: b + its slots (rsi = ctx), mod 2^64 as
  * the body computes it */
-static void side_at_zero(struct jit *j, int reg, const struct loop_side *sd)
+static void side_at_zero(struct jit *j, const struct inline_ctx *ic, int reg,
+                         const struct loop_side *sd)
 {
     x86_mov_ri(&j->e, reg, (uint64_t)(int64_t)sd->b);
-    for (int k = 0; k < sd->n_slots; k++)
-        x86_alu_rm(&j->e, 1, sd->sign[k] > 0 ? ALU_ADD : ALU_SUB, reg, RSI, sd->slot[k]);
+    for (int k = 0; k < sd->n_slots; k++) {
+        /* a slot shared with the enclosing loop is in its register only */
+        int q = jit_promoted_slot(ic, sd->slot[k]);
+        if (q >= 0 && ic->slot_shared[q])
+            x86_alu_rr(&j->e, 1, sd->sign[k] > 0 ? ALU_ADD : ALU_SUB, reg, ic->slot_reg[q]);
+        else
+            x86_alu_rm(&j->e, 1, sd->sign[k] > 0 ? ALU_ADD : ALU_SUB, reg, RSI, sd->slot[k]);
+    }
 }
 
 /* Before the loop (n >= 1 in vn, rsi = ctx, rax free): the range [T0, T1)
@@ -595,7 +762,8 @@ static void side_at_zero(struct jit *j, int reg, const struct loop_side *sd)
  * n - 1: T0 = max(T0, t)), or everywhere; t is computed by a shift when
  * |a| is a power of 2. Anything else leaves no fast range (T1 = 0). The
  * range is empty when T0 >= T1. */
-static void emit_checks_limit(struct jit *j, const struct loop_check *c, int nc,
+static void emit_checks_limit(struct jit *j, const struct inline_ctx *ic,
+                              const struct loop_check *c, int nc,
                               const struct loop_var *vn, const struct loop_var *t1,
                               const struct loop_var *nreal)
 {
@@ -616,8 +784,8 @@ static void emit_checks_limit(struct jit *j, const struct loop_check *c, int nc,
         uint32_t m = (uint32_t)(a > 0 ? a : -a);
         int up = ck->rel == LR_GT || ck->rel == LR_GE;
         int strict = ck->rel == LR_GT || ck->rel == LR_LT;
-        side_at_zero(j, RCX, &ck->d);
-        side_at_zero(j, RDX, &ck->s);
+        side_at_zero(j, ic, RCX, &ck->d);
+        side_at_zero(j, ic, RDX, &ck->s);
         x86_alu_rr(e, 1, ALU_CMP, RCX, RDX);
         x86_jcc_fix(e, bad, FIX_LABEL, l_holds0);       /* holds at i = 0 */
         if (a == 0) {
@@ -800,13 +968,13 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
  * it runs the iterations and falls through to the code that leaves the
  * loop (or jumps to ic->out_label). */
 static int emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
-                          int r1_live, int r2_live)
+                          int r1_live, int r2_live, int i_zero)
 {
     struct x86_emit *e = &j->e;
     const struct loop_var *vars = ic->vars;
     ic->top_label = x86_label_new(e);
     if (ic->hoist)
-        jit_iv_init(j, ic->hoist, vars[0].reg, vars[0].disp);
+        jit_iv_init(j, ic->hoist, vars[0].reg, vars[0].disp, i_zero);
     /* a small loop fits one 64-byte fetch block: aligned to 32, compiled
      * scan's loop (1 byte per iteration, two taken branches) straddled
      * two and ran 771 -> 1,149 ns when the code before it got shorter */
@@ -901,7 +1069,7 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
     ic->top_label = x86_label_new(e);
     ic->exits_jump = 1;
     if (ic->hoist)
-        jit_iv_init(j, ic->hoist, vi->reg, vi->disp);
+        jit_iv_init(j, ic->hoist, vi->reg, vi->disp, 0);
     var_add(j, vn, -1);
     cmp_i_n(j, vi, vn);
     x86_jcc_fix(e, CC_AE, FIX_LABEL, l_rest);
@@ -1045,6 +1213,24 @@ static uint8_t *noop_stores(const struct jit *j, const struct jfunc *cb, const s
     return noop;
 }
 
+/* The promoted slots of the loop ic to memory (before a loop that reads
+ * them there), or back from it (after one that may have written them).
+ * ic holds ctx in its base register, one of R6-R9 (a body with calls has
+ * no other base: analyse_nests). */
+static void flush_slots(struct jit *j, const struct inline_ctx *ic)
+{
+    int b = jit_register_map[ic->base];
+    for (int k = 0; k < ic->n_promoted; k++)
+        x86_store_r(&j->e, 8, b, ic->slot_off[k], ic->slot_reg[k]);
+}
+
+static void reload_slots(struct jit *j, const struct inline_ctx *ic)
+{
+    int b = jit_register_map[ic->base];
+    for (int k = 0; k < ic->n_promoted; k++)
+        x86_load(&j->e, 8, 0, ic->slot_reg[k], b, ic->slot_off[k]);
+}
+
 /* bpf_loop with the callback's body inlined in the loop: no call, no
  * prologue per iteration. Only in unchecked code, for a callback known at
  * the call site and short enough. On entry the flags and nr checks are
@@ -1090,76 +1276,144 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
      * to write promoted slots back */
     int need_ctx = ctx_in_rsi || r2_live || !hoist;
 
-    /* loop variables: i, n, ctx */
-    struct loop_var vars[3];
-    int n_mem = 0;
-    for (int v = 0; v < 3; v++) {
-        vars[v].disp = 0;
-        if ((v == 0 && i_in_rdi) || (v == 2 && ctx_in_rsi)) {
-            vars[v].reg = v == 0 ? RDI : RSI;
-            continue;
-        }
-        if (v == 2 && !need_ctx) {
-            vars[v].reg = jit_register_map[lead->dst];   /* only for the write-back */
-            continue;
-        }
-        vars[v].reg = pool_take(&pool);
-        if (vars[v].reg < 0)
-            vars[v].disp = 8 * n_mem++;
-    }
+    /* Slots of the enclosing loop (oc, write-back or through) that this
+     * body reaches through the ctx the caller passed it, its own base
+     * (`mov r3, base; call`): when this body keeps slots in registers too,
+     * it keeps those in the enclosing loop's registers (shared: no load
+     * before the loop, no write-back after unless oc writes through, not
+     * saved around it). Else oc's slots go to memory before the loop and
+     * come back after it (flush). */
+    const struct inline_ctx *oc = j->inl;
     int store_elsewhere = 0, load_elsewhere = 0;
     if (bi.base >= 0)
         others_may_alias(j, cb, bi.base, &load_elsewhere, &store_elsewhere);
+    load_elsewhere |= bi.nest_loads;
+    int promotes = body_promotes(&bi) && !store_elsewhere;
+    int flush = 0;
+    unsigned shared_regs = 0;
+    if (oc && oc->n_promoted) {
+        int share = promotes && oc->base >= 0 &&
+                    block_r3_is(j, call_pc, oc->start, oc->base);
+        for (int k = 0; share && k < oc->n_promoted; k++) {
+            unsigned r = oc->slot_reg[k];
+            for (int q = 0; q < cb->n_saves; q++)
+                share &= cb->saves[q] != (int)r;
+            if (r == RBP && (cb->uses_frame || bi.refs[BL_R10]))
+                share = 0;
+            if (!promotable(&bi, oc->slot_off[k]))
+                share = 0;
+            shared_regs |= 1u << r;
+        }
+        if (!share) {
+            flush = 1;
+            shared_regs = 0;
+        } else {
+            pool_remove(&pool, shared_regs);
+        }
+    }
     uint8_t *noop_st = NULL;
     if (!store_elsewhere && live_out)
         noop_st = noop_stores(j, cb, &bi, call_pc,
                               j->inl ? j->inl->start : j->funcs[j->func_of[call_pc]].start);
     ic.noop_st = noop_st;
-    if (bi.base >= 0 && !bi.value_read[bi.base] && !store_elsewhere && !bi.atomics &&
-        !bi.calls && !bi.acc_overflow) {
-        ic.base = bi.base;
-        /* when nothing in the body loads through another pointer that may
-         * point at a slot, the memory of a promoted slot is written back
-         * once, after the loop */
-        ic.write_through = load_elsewhere;
-        /* candidates: slots both read and written first (their
-         * store-to-load chain is what a register shortens), then slots
-         * only read, by number of reads; a slot only written gains nothing
-         * (writes go through to memory anyway) */
-        struct { int16_t off; int reads, writes, score; } cand[64];
-        int n_cand = 0;
-        for (int k = 0; k < bi.n_acc; k++) {
-            int q = 0;
-            while (q < n_cand && cand[q].off != bi.acc[k].off)
-                q++;
-            if (q == n_cand) {
-                if (bi.acc[k].size != 8 || !promotable(&bi, bi.acc[k].off))
+    if (flush)
+        flush_slots(j, oc);
+    else if (oc && oc->n_promoted && load_elsewhere && !oc->write_through)
+        flush_slots(j, oc);                  /* (this body loads them from memory) */
+
+    struct loop_var vars[3];
+    int n_mem = 0;
+    for (int phase = 0; phase < 3; phase++) {
+        /* loop variables first, then slots; a body that nests loops: i,
+         * then slots, then n and ctx (a slot the inner loops read and
+         * write, as a sum, is worth more than the outer loop's n) */
+        if (phase == 0 || phase == 2) {
+            int v0 = phase == 0 ? 0 : bi.nest_only ? 1 : 3, v1 = phase == 0 && bi.nest_only ? 1 : 3;
+            for (int v = v0; v < v1; v++) {
+                vars[v].disp = 0;
+                if ((v == 0 && i_in_rdi) || (v == 2 && ctx_in_rsi)) {
+                    vars[v].reg = v == 0 ? RDI : RSI;
                     continue;
-                cand[n_cand].off = bi.acc[k].off;
-                cand[n_cand].reads = cand[n_cand].writes = 0;
-                n_cand++;
+                }
+                if (v == 2 && !need_ctx) {
+                    vars[v].reg = jit_register_map[lead->dst];   /* only for the write-back */
+                    continue;
+                }
+                vars[v].reg = pool_take(&pool);
+                if (vars[v].reg < 0)
+                    vars[v].disp = 8 * n_mem++;
             }
-            if (bi.acc[k].store)
-                cand[q].writes++;
-            else
-                cand[q].reads++;
+            continue;
         }
-        for (int q = 0; q < n_cand; q++)
-            cand[q].score = !cand[q].reads ? -1 : cand[q].reads + (cand[q].writes ? 1000 : 0);
-        while (ic.n_promoted < MAX_PROMOTED) {
-            int best = -1;
+        if (promotes && phase == 1) {
+            ic.base = bi.base;
+            /* when nothing in the body loads through another pointer that may
+             * point at a slot, the memory of a promoted slot is written back
+             * once, after the loop */
+            ic.write_through = load_elsewhere;
+            /* candidates: slots both read and written first (their
+             * store-to-load chain is what a register shortens), then slots
+             * only read, by number of reads; a slot only written gains nothing
+             * (writes go through to memory anyway) */
+            struct { int16_t off; int reads, writes, score; } cand[64];
+            /* shared slots first: every slot of the enclosing loop this body
+             * reaches */
+            for (int k = 0; oc && !flush && k < oc->n_promoted; k++) {
+                int reached = 0, written = 0;
+                for (int q = 0; q < bi.n_acc; q++)
+                    if (bi.acc[q].off == oc->slot_off[k]) {
+                        reached = 1;
+                        written |= bi.acc[q].store;
+                    }
+                if (!reached)
+                    continue;
+                ic.slot_off[ic.n_promoted] = oc->slot_off[k];
+                ic.slot_dirty[ic.n_promoted] = (uint8_t)written;
+                ic.slot_shared[ic.n_promoted] = 1;
+                ic.slot_reg[ic.n_promoted++] = oc->slot_reg[k];
+            }
+            if (ic.n_promoted)
+                j->shared_loops++;
+            int n_cand = 0;
+            for (int k = 0; k < bi.n_acc; k++) {
+                int q = 0;
+                while (q < n_cand && cand[q].off != bi.acc[k].off)
+                    q++;
+                if (q == n_cand) {
+                    if (bi.acc[k].size != 8 || !promotable(&bi, bi.acc[k].off) ||
+                        jit_promoted_slot(&ic, bi.acc[k].off) >= 0)
+                        continue;
+                    cand[n_cand].off = bi.acc[k].off;
+                    cand[n_cand].reads = cand[n_cand].writes = 0;
+                    n_cand++;
+                }
+                if (bi.acc[k].store)
+                    cand[q].writes += bi.acc[k].weight;
+                else
+                    cand[q].reads += bi.acc[k].weight;
+            }
+            /* (a slot read and written where it is read most: its chain) */
             for (int q = 0; q < n_cand; q++)
-                if (cand[q].score >= 0 && (best < 0 || cand[q].score > cand[best].score))
-                    best = q;
-            if (best < 0)
-                break;
-            int r = pool_take(&pool);
-            if (r < 0)
-                break;
-            ic.slot_off[ic.n_promoted] = cand[best].off;
-            ic.slot_dirty[ic.n_promoted] = cand[best].writes > 0;
-            ic.slot_reg[ic.n_promoted++] = (uint8_t)r;
-            cand[best].score = -1;
+                cand[q].score = !cand[q].reads ? -1
+                                : !bi.nest_only ? cand[q].reads + (cand[q].writes ? 1000 : 0)
+                                : cand[q].reads + 1000 * (cand[q].writes < cand[q].reads
+                                                              ? cand[q].writes : cand[q].reads);
+            while (ic.n_promoted < MAX_PROMOTED) {
+                int best = -1;
+                for (int q = 0; q < n_cand; q++)
+                    if (cand[q].score >= 0 && (best < 0 || cand[q].score > cand[best].score))
+                        best = q;
+                if (best < 0)
+                    break;
+                int r = pool_take(&pool);
+                if (r < 0)
+                    break;
+                ic.slot_off[ic.n_promoted] = cand[best].off;
+                ic.slot_dirty[ic.n_promoted] = cand[best].writes > 0;
+                ic.slot_shared[ic.n_promoted] = 0;
+                ic.slot_reg[ic.n_promoted++] = (uint8_t)r;
+                cand[best].score = -1;
+            }
         }
     }
     /* values the body computes the same way every time: before the loop,
@@ -1172,6 +1426,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         ic.hoist = &hp;
         j->hoisted_values += (uint32_t)(hp.n_ops + hp.n_iv);
     }
+    for (int k = 0; k < pool.next; k++)
+        ic.regs |= 1u << pool.regs[k];
     /* loop versioning: when tests of the body are settled before the loop
      * (loop_checks.h), a copy of the body without them runs the first T
      * iterations, the body as written the rest; the real n waits in memory */
@@ -1221,7 +1477,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     x86_mov_rr(e, 1, RSI, RDX);              /* rsi = ctx */
     x86_mov_rr(e, 1, RAX, RDI);              /* rax = n */
     for (int k = 0; k < ic.n_promoted; k++)
-        x86_load(e, 8, 0, ic.slot_reg[k], RSI, ic.slot_off[k]);
+        if (!ic.slot_shared[k])
+            x86_load(e, 8, 0, ic.slot_reg[k], RSI, ic.slot_off[k]);
     jit_hoist_emit(j, &hp);
     if (vars[2].reg != RSI && need_ctx)
         var_store(j, &vars[2], RSI);
@@ -1255,7 +1512,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         int completes;
         j->inline_budget -= cb->end - cb->start;
         j->versioned_loops++;
-        emit_checks_limit(j, checks, n_checks, &vars[1], &t1, &nreal);
+        emit_checks_limit(j, &ic, checks, n_checks, &vars[1], &t1, &nreal);
         x86_test_rr(e, 1, RAX, RAX);
         x86_jcc_fix(e, CC_NE, FIX_LABEL, l_slow_first);
         x86_label_bind(e, l_fast);
@@ -1275,7 +1532,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
             emit_unrolled_copy(j, cb, &ic, r1_live, r2_live, l_out);
             completes = 1;
         } else {
-            completes = emit_loop_copy(j, cb, &ic, r1_live, r2_live);
+            completes = emit_loop_copy(j, cb, &ic, r1_live, r2_live, 0);
         }
         if (!completes)
             x86_jmp_fix(e, FIX_LABEL, l_out);        /* a break */
@@ -1292,7 +1549,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         free(reach);
         free(fast_live);
         free(unchecked);
-        if (!emit_loop_copy(j, cb, &ic, r1_live, r2_live))
+        if (!emit_loop_copy(j, cb, &ic, r1_live, r2_live, 0))
             x86_jmp_fix(e, FIX_LABEL, l_out);        /* a break */
         x86_label_bind(e, l_slow_done);
         cmp_i_n(j, &vars[0], &nreal);
@@ -1304,7 +1561,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     } else {
         free(fast_live);
         free(unchecked);
-        emit_loop_copy(j, cb, &ic, r1_live, r2_live);
+        emit_loop_copy(j, cb, &ic, r1_live, r2_live, 1);   /* (from i = 0) */
     }
     x86_label_bind(e, l_out);
     if (!j->inl || !j->inl->live_out || (j->inl->live_out[call_pc - j->inl->start] & 1u << BL_R0))
@@ -1314,7 +1571,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         if (vars[2].reg != RSI)
             var_load(j, RSI, &vars[2]);
         for (int k = 0; k < ic.n_promoted; k++)
-            if (ic.slot_dirty[k])
+            if (ic.slot_dirty[k] && (!ic.slot_shared[k] || oc->write_through))
                 x86_store_r(e, 8, RSI, ic.slot_off[k], ic.slot_reg[k]);
     }
     free(live_out);
@@ -1324,6 +1581,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         x86_alu_ri(e, 1, ALU_ADD, RSP, alloc);
     for (int k = n_saved; k-- > 0;)
         x86_pop(e, saved[k]);
+    if (flush)
+        reload_slots(j, oc);
 }
 
 static int inline_depth(const struct jit *j)
@@ -1346,6 +1605,24 @@ static const struct jfunc *inline_candidate(const struct jit *j, uint32_t cb)
         if (o->start == fn->start)
             return NULL;                     /* already inside this callback */
     return fn;
+}
+
+/* The arguments a bpf_loop at pc (a call; start: its function's or
+ * inlined body's first instruction) never reads (bit r = Rr): R2 when the
+ * callback is known at the call site (called or inlined by its address),
+ * R4 when `mov r4, 0` in the call's block settles the flags. */
+uint16_t jit_loop_unread(const struct jit *j, uint32_t pc, uint32_t start)
+{
+    const struct bl_insn *in = &j->insns[pc];
+    if (in->src != 0 || in->imm != BL_HELPER_LOOP || j->checked)
+        return 0;
+    uint16_t m = 0;
+    uint32_t cb = static_callback(j, pc);
+    if (cb != UINT32_MAX && jit_func_index(j, cb) != UINT32_MAX)
+        m |= 1u << BL_R2;
+    if (block_zero(j, pc, start, BL_R4))
+        m |= 1u << BL_R4;
+    return m;
 }
 
 /* bpf_loop(nr = R1, callback = R2, ctx = R3, flags = R4) as a native loop */
@@ -1379,9 +1656,17 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
     uint32_t l_done = x86_label_new(e), l_out = x86_label_new(e);
     uint32_t l_top = x86_label_new(e), l_bad = x86_label_new(e);
 
-    x86_mov_ri(e, RAX, (uint64_t)(int64_t)-EINVAL);
-    x86_test_rr(e, 1, RCX, RCX);
-    x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
+    /* inside an inlined body keeping slots in registers (its nested
+     * loops would share them, but this one could not be inlined after
+     * all: the inlining budget): the callback reads and writes memory */
+    const struct inline_ctx *oc = j->inl && j->inl->n_promoted ? j->inl : NULL;
+    if (oc)
+        flush_slots(j, oc);
+    if (!flags_zero || j->checked) {
+        x86_mov_ri(e, RAX, (uint64_t)(int64_t)-EINVAL);
+        x86_test_rr(e, 1, RCX, RCX);
+        x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
+    }
     x86_mov_rr(e, 0, RDI, RDI);                  /* nr is a u32 */
     x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
     x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
@@ -1432,6 +1717,8 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
     x86_label_bind(e, l_bad);
     x86_mov_ri(e, RAX, (uint64_t)(int64_t)-E2BIG);
     x86_label_bind(e, l_done);
+    if (oc)
+        reload_slots(j, oc);
 }
 
 /* ---- jumps in inlined bodies ---------------------------------------------------- */

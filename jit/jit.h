@@ -28,6 +28,9 @@ unsigned bl_jit_unrolled_loops(const struct bl_jit_code *code);
 /* Values of inlined loop bodies computed once before the loop
  * (jit/inline_hoist.c), counted per copy of a loop. */
 unsigned bl_jit_hoisted_values(const struct bl_jit_code *code);
+/* Inlined loops nested in another that keep ctx slots in the enclosing
+ * loop's registers (jit/inline_loop.c), counted per copy. */
+unsigned bl_jit_shared_loops(const struct bl_jit_code *code);
 /* The native code (bl_jit_code_size bytes), e.g. to disassemble it. */
 const void *bl_jit_code_bytes(const struct bl_jit_code *code);
 
@@ -42,6 +45,9 @@ struct bl_jit_opts {
     int raw;
     /* helper lookup (also for callx at run time); NULL = bl_helper_find */
     const struct bpflua_helper *(*helper_find)(uint32_t id);
+    /* tests: instructions inlining may add (0 = the default, the
+     * program's length + 4096); a small one leaves some loops called */
+    uint32_t inline_budget;
 };
 int bl_jit_compile_opts(struct bl_prog *p, const struct bl_jit_opts *opts, char **err);
 /* Runs with R1 = r1, R2 = r2; checked accesses may also touch mem[0..len).

@@ -101,6 +101,8 @@ struct inline_ctx {
     int16_t slot_off[MAX_PROMOTED];
     uint8_t slot_reg[MAX_PROMOTED];
     uint8_t slot_dirty[MAX_PROMOTED]; /* the body stores to it */
+    uint8_t slot_shared[MAX_PROMOTED]; /* the enclosing loop's register for the slot */
+    unsigned regs;            /* x86 registers of the pool this loop took (bit x86 number) */
     /* liveness: registers (bit r = Rr) live after instruction start + k */
     const uint16_t *live_out;
     uint32_t cont0_label;     /* continue when the body returned a known 0 */
@@ -173,7 +175,7 @@ struct jit {
     struct { int8_t base, src; int16_t off; int32_t imm; } fwd[8];
     int n_fwd;
     uint64_t inline_budget;          /* instructions inlining may still add */
-    uint32_t versioned_loops, unrolled_loops, hoisted_values;
+    uint32_t versioned_loops, unrolled_loops, hoisted_values, shared_loops;
     uint32_t fused_ja;               /* a `ja` the jump just emitted took over, or UINT32_MAX */
     char **errp;
     int failed;
@@ -214,6 +216,7 @@ void jit_fwd_after(struct jit *j, uint32_t pc);
 
 /* inline_loop.c: bpf_loop, and what an inlined copy's jumps and exits do */
 void jit_emit_bpf_loop(struct jit *j, uint32_t pc);
+uint16_t jit_loop_unread(const struct jit *j, uint32_t pc, uint32_t start);
 int jit_promoted_reg(const struct jit *j, int base, int size, int16_t off);
 int jit_exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start);
 void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out);
@@ -225,7 +228,8 @@ int jit_falls_to_end(const struct inline_ctx *ic, uint32_t pc);
 int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t first,
                    const int *avail, int n_avail, struct hoist_plan *hp);
 void jit_hoist_emit(struct jit *j, const struct hoist_plan *hp);
-void jit_iv_init(struct jit *j, const struct hoist_plan *hp, int i_reg, int32_t i_disp);
+void jit_iv_init(struct jit *j, const struct hoist_plan *hp, int i_reg, int32_t i_disp,
+                 int i_zero);
 void jit_iv_step(struct jit *j, const struct hoist_plan *hp, int times);
 void jit_hoist_free(struct hoist_plan *hp);
 

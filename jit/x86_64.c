@@ -95,6 +95,7 @@ struct bl_jit_code {
     uint32_t versioned_loops;   /* inlined loops with a copy free of bounds checks */
     uint32_t unrolled_loops;    /* of those, the copies running the body twice per trip */
     uint32_t hoisted_values;    /* loop-invariant values computed before inlined loops */
+    uint32_t shared_loops;      /* inlined loops keeping slots in their enclosing loop's registers */
     uint64_t *entries;    /* native entries of the functions after main: the */
     size_t n_entries;     /*   callback values env->call accepts */
     uint32_t fast_off;    /* the fast entry, or 0: see emit_fast_entry */
@@ -506,7 +507,8 @@ static void jit_release(struct jit *j)
 }
 
 static int compile(struct bl_prog *p, int raw,
-                   const struct bpflua_helper *(*helper_find)(uint32_t id), char **err)
+                   const struct bpflua_helper *(*helper_find)(uint32_t id), uint32_t budget,
+                   char **err)
 {
     uint64_t t0 = now_ns();
     struct jit j;
@@ -518,7 +520,7 @@ static int compile(struct bl_prog *p, int raw,
     memset(j.alias, -1, sizeof j.alias);
     /* inlined copies may at most double or so the code (nested loops
      * inline at every call site; this keeps compile time linear) */
-    j.inline_budget = (uint64_t)p->n_insns + 4096;
+    j.inline_budget = budget ? budget : (uint64_t)p->n_insns + 4096;
     j.insns = p->exec_insns ? p->exec_insns : p->insns;
     j.orig = p->insns;
     j.n = p->n_insns;
@@ -621,6 +623,7 @@ static int compile(struct bl_prog *p, int raw,
     code->versioned_loops = j.versioned_loops;
     code->unrolled_loops = j.unrolled_loops;
     code->hoisted_values = j.hoisted_values;
+    code->shared_loops = j.shared_loops;
 
     if (p->jit)
         bl_jit_free(p->jit);
@@ -646,7 +649,7 @@ int bl_jit_compile(struct bl_prog *p, char **err)
         bl_set_err(err, "jit: not available on this machine");
         return -ENOSYS;
     }
-    return compile(p, 0, NULL, err);
+    return compile(p, 0, NULL, 0, err);
 }
 
 int bl_jit_compile_opts(struct bl_prog *p, const struct bl_jit_opts *opts, char **err)
@@ -655,7 +658,8 @@ int bl_jit_compile_opts(struct bl_prog *p, const struct bl_jit_opts *opts, char 
         bl_set_err(err, "jit: not available on this machine");
         return -ENOSYS;
     }
-    return compile(p, opts && opts->raw, opts ? opts->helper_find : NULL, err);
+    return compile(p, opts && opts->raw, opts ? opts->helper_find : NULL,
+                   opts ? opts->inline_budget : 0, err);
 }
 
 static uint64_t enter(const struct bl_jit_code *code, struct bpflua_run_env *env,
@@ -764,6 +768,11 @@ unsigned bl_jit_unrolled_loops(const struct bl_jit_code *code)
 unsigned bl_jit_hoisted_values(const struct bl_jit_code *code)
 {
     return code ? code->hoisted_values : 0;
+}
+
+unsigned bl_jit_shared_loops(const struct bl_jit_code *code)
+{
+    return code ? code->shared_loops : 0;
 }
 
 const void *bl_jit_code_bytes(const struct bl_jit_code *code)

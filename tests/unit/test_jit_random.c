@@ -170,6 +170,7 @@ struct fctx {
     int no_alias;      /* no accesses through copies of the base (the JIT then keeps slots in registers) */
     int pkt;           /* [base + base_off - 16] holds the packet pointer */
     uint8_t protect;   /* 8-byte slots of the area no store may write */
+    int nests;         /* a compiler-style callback that runs loops more often */
 };
 
 static void unit_alu(struct gen *g, const struct fctx *f)
@@ -422,7 +423,8 @@ static void unit_loop(struct gen *g, const struct fctx *f, int cb)
     put(g, BL_ALU64 | BL_MOV | BL_K, BL_R1, 0, 0, (int32_t)n);
     put_ref(g, BL_LD | BL_IMM | BL_DW, BL_R2, BL_PSEUDO_FUNC, cb);
     put(g, BL_ALU64 | BL_MOV | BL_X, BL_R3, f->base, 0, 0);
-    put(g, BL_ALU64 | BL_ADD | BL_K, BL_R3, 0, 0, f->base_off);
+    if (f->base_off || below(2))             /* (the compiler's: `mov r3, r9` only) */
+        put(g, BL_ALU64 | BL_ADD | BL_K, BL_R3, 0, 0, f->base_off);
     put(g, BL_ALU64 | BL_MOV | BL_K, BL_R4, 0, 0, 0);
     put(g, BL_JMP | BL_CALL, 0, 0, 0, BL_HELPER_LOOP);
     reinit_args(g);
@@ -625,7 +627,7 @@ static void gen_body(struct gen *g, const struct fctx *f, uint32_t n_units)
             unit_branch(g, f, n_units);
         else if (k < 95 && f->depth == 0)
             unit_loop(g, f, F_CB1);
-        else if (k < 95 && f->depth == 1)
+        else if (k < (f->nests ? 99 : 95) && f->depth == 1)
             unit_loop(g, f, F_CB2);
         else if (f->depth == 0) {
             put_ref(g, BL_JMP | BL_CALL, 0, BL_PSEUDO_CALL, F_SUB);
@@ -729,6 +731,12 @@ static void generate(struct gen *g)
             fcb.dsts = compiler_dsts;
             fcb.n_dsts = 6;
             fcb.depth = 2;
+            if (cb == F_CB1 && below(2)) {
+                /* loops inside, which may keep the slots in this loop's
+                 * registers (shared slots) */
+                fcb.depth = 1;
+                fcb.nests = 1;
+            }
             fcb.no_atomics = below(4) != 0;
             fcb.dw_only = below(4) != 0;
             fcb.simple_alu = below(4) != 0;
@@ -792,7 +800,7 @@ static void generate(struct gen *g)
 
 /* inlined loops that got a copy free of bounds checks, in all programs,
  * and of those the copies that run their body twice per trip */
-static uint64_t versioned_loops, unrolled_loops, hoisted_values;
+static uint64_t versioned_loops, unrolled_loops, hoisted_values, shared_loops;
 
 static int run_one(struct gen *g, uint64_t index, int also_raw)
 {
@@ -839,6 +847,11 @@ static int run_one(struct gen *g, uint64_t index, int also_raw)
     int bad = 0;
     for (int mode = 0; mode < 1 + also_raw && !bad; mode++) {
         struct bl_jit_opts jo = {.raw = mode};
+        /* now and then a small inlining budget: some loops inside inlined
+         * ones are called (their enclosing loop's slots go to memory
+         * around them) */
+        if (below(4) == 0)
+            jo.inline_budget = 20 + below(200);
         if (bl_jit_compile_opts(p, &jo, &err)) {
             print_message("program %llu: jit: %s\n", (unsigned long long)index, err);
             free(err);
@@ -848,6 +861,7 @@ static int run_one(struct gen *g, uint64_t index, int also_raw)
         if (!mode) {
             versioned_loops += bl_jit_versioned_loops(p->jit);
             hoisted_values += bl_jit_hoisted_values(p->jit);
+            shared_loops += bl_jit_shared_loops(p->jit);
             unrolled_loops += bl_jit_unrolled_loops(p->jit);
         }
         struct bpflua_run_env jenv = {.obj = obj};
@@ -865,6 +879,13 @@ static int run_one(struct gen *g, uint64_t index, int also_raw)
                           (unsigned long long)index, mode ? "raw" : "verified",
                           (unsigned long long)ir.r0, (unsigned long long)r0, jenv.fault,
                           pkt_differs ? ", packets differ" : "");
+            if (getenv("BPFLUA_JIT_DUMP")) {  /* the failing program's code, for objdump */
+                FILE *df = fopen(getenv("BPFLUA_JIT_DUMP"), "wb");
+                if (df) {
+                    fwrite(bl_jit_code_bytes(p->jit), 1, bl_jit_code_size(p->jit), df);
+                    fclose(df);
+                }
+            }
             char *text = bpflua_disasm(obj, 0, 0);
             if (text)
                 print_message("%s\n", text);
@@ -885,7 +906,7 @@ static void test_random_programs(void **state)
     static struct gen g;
     int failures = 0;
     uint64_t insns = 0;
-    versioned_loops = unrolled_loops = hoisted_values = 0;
+    versioned_loops = unrolled_loops = hoisted_values = shared_loops = 0;
     print_message("seed 0x%llx, %llu programs\n", (unsigned long long)seed,
                   (unsigned long long)count);
     for (uint64_t k = 0; k < count && failures < 3; k++) {
@@ -896,9 +917,11 @@ static void test_random_programs(void **state)
             failures++;
     }
     print_message("%llu instructions in all, %llu loops versioned (bounds checks dropped from a "
-                  "copy), %llu of them unrolled, %llu values hoisted out of loops\n",
+                  "copy), %llu of them unrolled, %llu values hoisted out of loops, %llu nested "
+                  "loops sharing slots' registers\n",
                   (unsigned long long)insns, (unsigned long long)versioned_loops,
-                  (unsigned long long)unrolled_loops, (unsigned long long)hoisted_values);
+                  (unsigned long long)unrolled_loops, (unsigned long long)hoisted_values,
+                  (unsigned long long)shared_loops);
     assert_int_equal(failures, 0);
     /* the versioned and unrolled paths must stay exercised: 1 program in
      * 20, and in 200, at least */
