@@ -424,6 +424,21 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
             break;
         int slot =
             jit_promoted_reg(j, in->src, mode == BL_MEMSX ? 0 : jit_size_of(in->code), in->off);
+        const struct bl_insn *st = pc > ic->start ? &j->insns[pc - 1] : NULL;
+        if (slot < 0 && mode == BL_MEM && in->code == (BL_LDX | BL_MEM | BL_DW) && st &&
+            !j->is_target[pc] && st->code == (BL_STX | BL_MEM | BL_DW) && st->dst == in->src &&
+            st->off == in->off) {
+            /* right after `*(u64 *)(b + off) = s`, the load of those 8
+             * bytes through b is a copy of s (the compiler stores a loop
+             * index to its slot and loads it back) */
+            if (st->src != d) {
+                int loc = value_loc(j, st->src);
+                alias_release(j, jit_register_map[d], d);
+                jit_alias_forget(j, d);
+                al[d] = (int8_t)(loc == jit_register_map[d] ? -1 : loc);
+            }
+            return;
+        }
         if (in->src == d && al[d] >= 0 && slot < 0) {
             /* `ldx d, [d]` with d a copy: the address as a form, so that
              * the base is read where it lives and d lands in its own */

@@ -161,11 +161,8 @@ static unsigned regs_needed_after(const struct jit *j, uint32_t pc)
     if (!ic || !ic->live_out)
         return need | 1u << RBX | 1u << R13 | 1u << R14 | 1u << R15;
     uint16_t live = ic->live_out[pc - ic->start];
-    uint32_t f = jit_func_index(j, ic->start);
     for (int r = BL_R6; r <= BL_R9; r++) {
-        int x = jit_register_map[r], touched = 0;
-        for (int k = 0; f != UINT32_MAX && k < j->funcs[f].n_saves; k++)
-            touched |= j->funcs[f].saves[k] == x;
+        int x = jit_register_map[r], touched = (ic->writes >> x) & 1;
         if (!touched || (live & (1u << r)))
             need |= 1u << x;
     }
@@ -547,6 +544,36 @@ int jit_promoted_reg(const struct jit *j, int base, int size, int16_t off)
     return -1;
 }
 
+/* The x86 registers of R6-R9 that an inlined copy of the body writes
+ * (bit x86 number): those of its instructions that are not dead (an ALU
+ * op, load or lddw whose result nobody reads emits nothing), the hoisted
+ * leading `mov Rb, R2` included; without liveness, every one the
+ * function saves. A register written only dead (the compiler's `mov r8,
+ * -1` of a loop nobody reads) is free for the loop's pool. */
+static unsigned body_callee_writes(const struct jit *j, const struct jfunc *cb,
+                                   const struct inline_ctx *ic)
+{
+    unsigned w = 0;
+    if (!ic->live_out) {
+        for (int q = 0; q < cb->n_saves; q++)
+            w |= 1u << cb->saves[q];
+        return w;
+    }
+    for (uint32_t i = cb->start; i < cb->end; i++) {
+        const struct bl_insn *in = &j->insns[i];
+        uint16_t use, def;
+        jit_use_def(j, i, cb->start, ic->stack_base, &use, &def);
+        if (i != ic->skip && jit_dead_insn(j, ic, i))
+            def = 0;
+        for (int r = BL_R6; r <= BL_R9; r++)
+            if ((def >> r) & 1)
+                w |= 1u << jit_register_map[r];
+        if (bl_is_lddw(in))
+            i++;
+    }
+    return w;
+}
+
 /* Registers an inlined loop may use for its own variables and promoted
  * slots: first caller-saved ones the body leaves alone (no save needed:
  * bpf_loop is a call, R1-R5 are dead after it), then callee-saved ones
@@ -556,7 +583,8 @@ struct reg_pool {
     int n, next;
 };
 
-static void pool_init(struct reg_pool *pool, const struct body_info *bi, const struct jfunc *cb)
+static void pool_init(struct reg_pool *pool, const struct body_info *bi, const struct jfunc *cb,
+                      unsigned writes)
 {
     pool->n = pool->next = 0;
     if (!bi->calls) {
@@ -576,13 +604,9 @@ static void pool_init(struct reg_pool *pool, const struct body_info *bi, const s
      * register is shared with them) */
     unsigned nest = bi->nest_only ? bi->nest_regs : 0;
     static const int callee[4] = {RBX, R13, R14, R15};
-    for (int k = 0; k < 4; k++) {
-        int touched = (nest >> callee[k]) & 1;
-        for (int q = 0; q < cb->n_saves; q++)
-            touched |= cb->saves[q] == callee[k];
-        if (!touched)
+    for (int k = 0; k < 4; k++)
+        if (!(((nest | writes) >> callee[k]) & 1))
             pool->regs[pool->n++] = callee[k];
-    }
     /* env (only helper calls need it) and the frame pointer (when the body
      * has no frame): saved around the loop like the others */
     if (!bi->calls || bi->nest_only)
@@ -1139,7 +1163,7 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
 static uint8_t *noop_stores(const struct jit *j, const struct jfunc *cb, const struct body_info *bi,
                             uint32_t call_pc, uint32_t caller_start)
 {
-    if (bi->base < 0 || bi->calls || bi->atomics || bi->acc_overflow)
+    if (bi->base < 0 || (bi->calls && !bi->nest_only) || bi->atomics || bi->acc_overflow)
         return NULL;
     uint32_t d3 = block_def(j, call_pc, caller_start, BL_R3);
     if (d3 == UINT32_MAX || j->insns[d3].code != (BL_ALU64 | BL_MOV | BL_X) || j->insns[d3].off)
@@ -1158,6 +1182,10 @@ static uint8_t *noop_stores(const struct jit *j, const struct jfunc *cb, const s
         if (in->dst != bi->base)
             continue;
         int lo = in->off, hi = lo + jit_size_of(in->code), ok = 1;
+        for (int k = 0; k < bi->n_acc && ok; k++)    /* nested loops' stores (analyse_nests) */
+            if (bi->acc[k].weight > 1 && bi->acc[k].store &&
+                bi->acc[k].off < hi && bi->acc[k].off + bi->acc[k].size > lo)
+                ok = 0;
         for (uint32_t q = cb->start; q < cb->end && ok; q++) {   /* the body's other stores */
             const struct bl_insn *o = &j->insns[q];
             uint8_t c = BL_CLASS(o->code);
@@ -1254,7 +1282,6 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     struct body_info bi;
     struct reg_pool pool = {{0}, 0, 0};
     analyse_body(j, cb, &bi);
-    pool_init(&pool, &bi, cb);
     /* the leading `mov Rb, R2` of a callback whose Rb (one of R6-R9, which
      * nothing in the loop touches) keeps ctx all along is done once, before
      * the loop */
@@ -1266,6 +1293,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
                             .base = -1, .stack_base = bi.base, .write_through = 1,
                             .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX};
+    ic.writes = body_callee_writes(j, cb, &ic);
+    pool_init(&pool, &bi, cb, ic.writes);
     /* registers the body reads before writing them */
     uint16_t top_live = live_out ? jit_live_in_at(j, &ic, cb->start + (hoist ? 1 : 0)) : ALL_REGS;
     int r1_live = (top_live >> BL_R1) & 1, r2_live = (top_live >> BL_R2) & 1;
@@ -1456,13 +1485,19 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
      * caller passed its own Rb as ctx (`mov r3, rb` before the call) */
     unsigned need = regs_needed_after(j, call_pc);
     uint32_t caller_start = j->inl ? j->inl->start : j->funcs[j->func_of[call_pc]].start;
-    if (hoist && block_r3_is(j, call_pc, caller_start, lead->dst))
+    int rb_passed = hoist && block_r3_is(j, call_pc, caller_start, lead->dst);
+    if (rb_passed)
         need &= ~(1u << jit_register_map[lead->dst]);
+    /* Rb's own register holds ctx already: the caller passed Rb, and Rb is
+     * no copy living elsewhere (outside inlined bodies, or the enclosing
+     * body's base, which it never writes) */
+    int rb_holds_ctx = rb_passed && (!oc || oc->stack_base == lead->dst);
     if (cb->uses_frame)
         saved[n_saved++] = RBP;
-    for (int k = 0; k < cb->n_saves; k++)
-        if (need & (1u << cb->saves[k]))
-            saved[n_saved++] = cb->saves[k];
+    static const int callee_regs[4] = {RBX, R13, R14, R15};
+    for (int k = 0; k < 4; k++)
+        if ((need & ic.writes) & (1u << callee_regs[k]))
+            saved[n_saved++] = callee_regs[k];
     for (int k = 0; k < pool.next; k++)
         if (callee_saved(pool.regs[k]) && (need & (1u << pool.regs[k])))
             saved[n_saved++] = pool.regs[k];
@@ -1482,7 +1517,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     jit_hoist_emit(j, &hp);
     if (vars[2].reg != RSI && need_ctx)
         var_store(j, &vars[2], RSI);
-    if (hoist)
+    if (hoist && !rb_holds_ctx)
         x86_mov_rr(e, 1, jit_register_map[lead->dst], RSI);
     var_store(j, &vars[1], RAX);
     if (cb->uses_frame)                      /* the callback's frame: [rbp - 512, rbp) */
@@ -1566,7 +1601,10 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     x86_label_bind(e, l_out);
     if (!j->inl || !j->inl->live_out || (j->inl->live_out[call_pc - j->inl->start] & 1u << BL_R0))
         var_load(j, RAX, &vars[0]);          /* iterations run (R0, when read) */
-    if (!ic.write_through && ic.n_promoted) {
+    int back = 0;
+    for (int k = 0; k < ic.n_promoted; k++)
+        back |= ic.slot_dirty[k] && (!ic.slot_shared[k] || oc->write_through);
+    if (!ic.write_through && back) {
         /* write the promoted slots back (R2 is dead here: rsi is free) */
         if (vars[2].reg != RSI)
             var_load(j, RSI, &vars[2]);

@@ -103,6 +103,7 @@ struct inline_ctx {
     uint8_t slot_dirty[MAX_PROMOTED]; /* the body stores to it */
     uint8_t slot_shared[MAX_PROMOTED]; /* the enclosing loop's register for the slot */
     unsigned regs;            /* x86 registers of the pool this loop took (bit x86 number) */
+    unsigned writes;          /* x86 registers of R6-R9 the inlined copy writes (bit x86 number) */
     /* liveness: registers (bit r = Rr) live after instruction start + k */
     const uint16_t *live_out;
     uint32_t cont0_label;     /* continue when the body returned a known 0 */
