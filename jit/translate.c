@@ -813,11 +813,13 @@ void jit_fwd_after(struct jit *j, uint32_t pc)
         jit_fwd_clear(j);
         return;
     }
-    uint16_t u, d;
-    jit_use_def(j, pc, j->funcs[j->func_of[pc]].start, -1, &u, &d);
-    for (int r = 0; r < BL_NREGS; r++)
-        if ((d >> r) & 1)
-            fwd_kill_reg(j, r);
+    if (!j->n_fwd)
+        return;                          /* (nothing recorded to forget) */
+    /* what the instruction defines (atomics, calls, legacy loads and
+     * exits cleared everything above): an ALU op's, a load's or an
+     * lddw's dst */
+    if (cls == BL_ALU || cls == BL_ALU64 || cls == BL_LDX || cls == BL_LD)
+        fwd_kill_reg(j, in->dst);
 }
 
 int jit_emit_insn(struct jit *j, uint32_t pc)

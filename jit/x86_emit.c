@@ -38,7 +38,7 @@ static int reserve(struct x86_emit *e, size_t n)
     return 1;
 }
 
-void x86_emit1(struct x86_emit *e, uint8_t b)
+void x86_emit1_slow(struct x86_emit *e, uint8_t b)
 {
     if (reserve(e, 1))
         e->buf[e->len++] = b;
@@ -50,7 +50,7 @@ void x86_emit2(struct x86_emit *e, uint16_t v)
     x86_emit1(e, (uint8_t)(v >> 8));
 }
 
-void x86_emit4(struct x86_emit *e, uint32_t v)
+void x86_emit4_slow(struct x86_emit *e, uint32_t v)
 {
     if (!reserve(e, 4))
         return;

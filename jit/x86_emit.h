@@ -61,9 +61,27 @@ void x86_init(struct x86_emit *e);
 void x86_free(struct x86_emit *e);
 
 /* layer 1 */
-void x86_emit1(struct x86_emit *e, uint8_t b);
+void x86_emit1_slow(struct x86_emit *e, uint8_t b);
+void x86_emit4_slow(struct x86_emit *e, uint32_t v);
+/* (the common case inline: room in the buffer; after an error the bytes
+ * written no longer matter) */
+static inline void x86_emit1(struct x86_emit *e, uint8_t b)
+{
+    if (e->len < e->cap)
+        e->buf[e->len++] = b;
+    else
+        x86_emit1_slow(e, b);
+}
+static inline void x86_emit4(struct x86_emit *e, uint32_t v)
+{
+    if (e->len + 4 <= e->cap) {
+        for (int i = 0; i < 4; i++)
+            e->buf[e->len++] = (uint8_t)(v >> (8 * i));
+    } else {
+        x86_emit4_slow(e, v);
+    }
+}
 void x86_emit2(struct x86_emit *e, uint16_t v);
-void x86_emit4(struct x86_emit *e, uint32_t v);
 void x86_emit8(struct x86_emit *e, uint64_t v);
 
 /* layer 2: REX (w = 64-bit operand; force = emit even when 0x40, for
