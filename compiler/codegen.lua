@@ -1947,8 +1947,35 @@ function G:lpm_set(c)
   self:free(ta)
 end
 
+-- A refused output (full buffer) adds one to the ring buffer's slot of the
+-- hidden per-CPU array DROPS_MAP, so every engine, the kernel and a live
+-- attach count dropped events alike (the kernel reports none itself). Both
+-- paths leave the same state at the join (key slot written, r0 = r1 = 0,
+-- r2-r5 clobbered by a call): the kernel's loop verification merges them.
+function G:count_drop(m)
+  local f = self.f
+  local key = self:alloc(8)
+  local join, none = f:label(), f:label()
+  f:st(8, R9, key, m.drop_slot) -- the whole slot: a u32 key, the rest 0
+  f:movi(R1, 0)
+  f:jcc("eq", R0, nil, 0, join)
+  f:lddw_map(R1, m.drops.index)
+  f:mov(R2, R9)
+  f:alu("add", R2, nil, key)
+  f:call_helper(helpers.map_lookup_elem.id)
+  f:jcc("eq", R0, nil, 0, none)
+  f:ldx(8, R1, R0, 0)
+  f:alu("add", R1, nil, 1)
+  f:stx(8, R0, 0, R1)
+  f:place(none)
+  f:movi(R0, 0)
+  f:movi(R1, 0)
+  f:place(join)
+  self:release(key)
+end
+
 -- events:emit(x): bpf_ringbuf_output(map, &x, size, 0); a full buffer
--- drops the event (the helper's error is ignored)
+-- drops the event, counted (count_drop); the program goes on
 function G:emit_event(c)
   local f = self.f
   local m = c.map
@@ -1972,6 +1999,7 @@ function G:emit_event(c)
   f:lddw_map(R1, m.index)
   f:movi(R4, 0)
   f:call_helper(helpers.ringbuf_output.id)
+  if m.drops then self:count_drop(m) end
 end
 
 -- tc programs: R1 = the __sk_buff pointer (spilled at OFF_CTX)

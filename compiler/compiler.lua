@@ -21,6 +21,11 @@ _ENV = nil
 
 local M = {}
 
+-- bpflua's own maps: the hidden per-CPU count of dropped events
+local RESERVED = "__bpflua"
+local DROPS_MAP = "__bpflua_drops"
+M.DROPS_MAP = DROPS_MAP
+
 -- line starts of a source, and pos -> line, col
 local function line_index(source)
   local starts = { 1 }
@@ -183,8 +188,27 @@ function M.compile(source, filename, opts)
   local errors = {}
   local model = check.check(tree, errors, source)
   dump("model", model)
+  for _, m in ipairs(model.maps) do
+    if m.name:sub(1, #RESERVED) == RESERVED then
+      errors[#errors + 1] = { pos = m.node.pos, end_pos = m.node.end_pos,
+        msg = "map names starting with '" .. RESERVED .. "' are bpflua's own",
+        hint = "choose another name" }
+    end
+  end
   if #errors > 0 then
     return nil, format_errors(errors, source, filename)
+  end
+  -- dropped events: one u64 per ring buffer in a hidden per-CPU array
+  -- (codegen's count_drop; engines and attach read it, nothing shows it)
+  local rings = {}
+  for _, m in ipairs(model.maps) do
+    if m.kind == "ringbuf" then rings[#rings + 1] = m end
+  end
+  if #rings > 0 then
+    local d = { name = DROPS_MAP, kind = "drops", type = 6, key_size = 4, value_size = 8,
+      max_entries = #rings, flags = 0, key_signed = false, value_signed = false, index = #model.maps }
+    model.maps[#model.maps + 1] = d
+    for i, m in ipairs(rings) do m.drops, m.drop_slot = d, i - 1 end
   end
   local line_col = line_index(source)
   local ok, progs = pcall(codegen.generate, model, line_col)

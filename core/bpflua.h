@@ -284,6 +284,9 @@ void bpflua_events_clear(bpflua_object *obj);
 
 size_t bpflua_map_count(const bpflua_object *obj);
 int bpflua_map_find(const bpflua_object *obj, const char *name);
+/* 1 for bpflua's own maps (names starting "__bpflua", e.g. the count of
+ * dropped events a compiled program keeps): listings leave them out. */
+int bpflua_map_is_internal(const char *name);
 int bpflua_map_spec(const bpflua_object *obj, size_t map, struct bpflua_map_spec *out);
 int bpflua_map_lookup(bpflua_object *obj, size_t map, const void *key, void *value);
 int bpflua_map_update(bpflua_object *obj, size_t map, const void *key, const void *value,

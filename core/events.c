@@ -36,6 +36,22 @@ int bl_events_add(bpflua_object *obj, uint32_t map, const void *data, uint32_t s
     return 0;
 }
 
+int bpflua_map_is_internal(const char *name)
+{
+    return name && strncmp(name, BL_INTERNAL_MAP_PREFIX, sizeof BL_INTERNAL_MAP_PREFIX - 1) == 0;
+}
+
+int bl_object_drops_map(const bpflua_object *obj)
+{
+    for (uint32_t i = 0; i < obj->n_maps; i++) {
+        const struct bl_map_def *d = &obj->maps[i];
+        if (d->type == BPFLUA_MAP_PERCPU_ARRAY && d->key_size == 4 && d->value_size == 8 &&
+            strcmp(d->name, BL_DROPS_MAP) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
 int bl_object_has_ringbuf(const bpflua_object *obj)
 {
     for (uint32_t i = 0; i < obj->n_maps; i++)

@@ -164,6 +164,14 @@ int bl_events_add(bpflua_object *obj, uint32_t map, const void *data, uint32_t s
 void bl_events_free(bpflua_object *obj);
 /* 1 if the object has a ring buffer map (events need draining). */
 int bl_object_has_ringbuf(const bpflua_object *obj);
+/* Maps named "__bpflua..." are bpflua's own (compiler/compiler.lua):
+ * listings (--dump-maps, p.maps, attach) leave them out. The one there
+ * is: "__bpflua_drops", a per-CPU array with one u64 per ring buffer that
+ * compiled programs add to when an emit finds the buffer full. */
+#define BL_INTERNAL_MAP_PREFIX "__bpflua"
+#define BL_DROPS_MAP "__bpflua_drops"
+/* The index of the object's drops map (a per-CPU array of u64), or -1. */
+int bl_object_drops_map(const bpflua_object *obj);
 /* The record of a map's key or value (def->key_record etc.), or NULL. */
 const struct bl_record *bl_object_record(const bpflua_object *obj, uint32_t ref);
 /* Frees records and init entries (object.c's bpflua_object_free). */

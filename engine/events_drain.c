@@ -81,16 +81,41 @@ static int drain_rings_in_order(bpflua_object *obj, int keep)
     }
 }
 
+/* A compiled program counts its own refused emits in the drops map
+ * (every CPU's slot, one u64 per ring buffer): take them, leaving zeros. */
+static uint64_t take_counted_drops(bpflua_object *obj, int d)
+{
+    struct bl_map *m = obj->map_rt[d];
+    uint64_t n = 0;
+    if (!m)
+        return 0;
+    for (uint32_t k = 0; k < obj->maps[d].max_entries; k++)
+        for (uint32_t cpu = 0; cpu < bl_num_cpus(); cpu++) {
+            uint64_t *v = bl_map_lookup_cpu(m, &k, cpu);
+            if (v) {
+                n += *v;
+                *v = 0;
+            }
+        }
+    return n;
+}
+
 int bl_events_drain(bpflua_object *obj, int keep)
 {
     if (!obj->map_rt)
         return 0;
+    /* the program's own count when it keeps one; else the buffers' */
+    int d = bl_object_drops_map(obj);
+    if (d >= 0)
+        obj->events.dropped += take_counted_drops(obj, d);
     for (uint32_t i = 0; i < obj->n_maps; i++) {
         struct bl_map *m = obj->map_rt[i];
         if (!m || (obj->maps[i].type != BPFLUA_MAP_RINGBUF &&
                    obj->maps[i].type != BPFLUA_MAP_PERF_EVENT_ARRAY))
             continue;
-        obj->events.dropped += bl_ringbuf_take_dropped(m);
+        uint64_t refused = bl_ringbuf_take_dropped(m);
+        if (d < 0)
+            obj->events.dropped += refused;
         if (!keep && obj->maps[i].type == BPFLUA_MAP_RINGBUF) {
             /* runs after the first: only counted (perf records below, one
              * by one: bl_events_add counts them when keep is 0) */

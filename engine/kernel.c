@@ -374,6 +374,33 @@ static int open_perfbuf(bpflua_object *obj, struct bl_kernel_obj *k, uint32_t i,
     return 0;
 }
 
+/* The refused emits a compiled program counted in the drops map (the
+ * kernel reports none): every CPU's count, then zeros in their place. */
+static int take_kernel_drops(bpflua_object *obj, struct bl_kernel_obj *k, int d, uint64_t *n)
+{
+    int ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0 || k->map_fds[d] < 0)
+        return ncpu <= 0 ? ncpu : 0;
+    uint64_t *v = calloc((size_t)ncpu, sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    int rc = 0;
+    for (uint32_t key = 0; key < obj->maps[d].max_entries && rc == 0; key++) {
+        if (bpf_map_lookup_elem(k->map_fds[d], &key, v) < 0) {
+            rc = -errno;
+            break;
+        }
+        for (int c = 0; c < ncpu; c++) {
+            *n += v[c];
+            v[c] = 0;
+        }
+        if (bpf_map_update_elem(k->map_fds[d], &key, v, BPF_ANY) < 0)
+            rc = -errno;
+    }
+    free(v);
+    return rc;
+}
+
 /* One libbpf ring_buffer over every RINGBUF map of the object, a perf
  * buffer per perf_event_array map. */
 static int open_ringbufs(bpflua_object *obj, struct bl_kernel_obj *k, char **err)
@@ -660,6 +687,14 @@ int bl_kernel_run_opts(bpflua_object *obj, size_t prog, void *pkt, size_t len,
                 bl_set_err(err, "kernel: cannot read the run's events: %s", strerror(-rc));
             }
         }
+    }
+    int drops = k->rb ? bl_object_drops_map(obj) : -1;
+    if (rc == 0 && drops >= 0) {
+        uint64_t n = 0;
+        rc = take_kernel_drops(obj, k, drops, &n);
+        if (rc < 0)
+            bl_set_err(err, "kernel: cannot read the dropped-event count: %s", strerror(-rc));
+        obj->events.dropped += n;
     }
     if (pinned)
         sched_setaffinity(0, sizeof old, &old);

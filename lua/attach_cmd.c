@@ -416,9 +416,11 @@ static void print_json(FILE *f, const struct bl_attachment *a, const struct snap
     fprintf(f, ",\"prog_id\":%u,\"mode\":\"%s\",\"attached\":%s,\"maps\":{",
             bl_attachment_prog_id(a), bl_attach_mode_name(bl_attachment_mode(a)),
             bl_attachment_is_attached(a) ? "true" : "false");
-    for (size_t i = 0; i < bl_attachment_map_count(a); i++) {
+    for (size_t i = 0, shown = 0; i < bl_attachment_map_count(a); i++) {
         const struct bl_attach_map_info *m = bl_attachment_map(a, i);
-        if (i)
+        if (bpflua_map_is_internal(m->name))
+            continue; /* bpflua's own (its counts show under "events") */
+        if (shown++)
             fputc(',', f);
         json_str(f, m->name);
         fprintf(f, ":{\"type\":\"%s\",\"entries\":[", map_type_name(m->type));
@@ -438,8 +440,11 @@ static void print_json(FILE *f, const struct bl_attachment *a, const struct snap
     for (size_t i = 0; i < bl_event_reader_count(ev); i++) {
         fputs(i ? "," : "", f);
         json_str(f, bl_event_reader_name(ev, i));
-        fprintf(f, ":{\"received\":%llu}",
-                (unsigned long long)bl_event_reader_received(ev, i));
+        fprintf(f, ":{\"received\":%llu", (unsigned long long)bl_event_reader_received(ev, i));
+        uint64_t dropped;
+        if (bl_event_reader_dropped(ev, i, &dropped) > 0)
+            fprintf(f, ",\"dropped\":%llu", (unsigned long long)dropped);
+        fputc('}', f);
     }
     fputs("}}\n", f);
 }
@@ -489,13 +494,20 @@ static void print_view(FILE *f, const struct bl_attachment *a, struct snap *snap
     for (size_t i = 0; i < nmaps; i++) {
         const struct bl_attach_map_info *m = bl_attachment_map(a, i);
         struct snap *s = &snaps[i];
+        if (bpflua_map_is_internal(m->name))
+            continue;
         fprintf(f, "\n%s (%s, %zu %s)\n", m->name, map_type_name(m->type), s->n,
                 m->type == 2 || m->type == 6 ? "nonzero" : "entries");
         if (m->type == 27) {
             for (size_t k = 0; k < bl_event_reader_count(ev); k++)
-                if (!strcmp(bl_event_reader_name(ev, k), m->name))
-                    fprintf(f, "  %llu events received\n",
+                if (!strcmp(bl_event_reader_name(ev, k), m->name)) {
+                    uint64_t dropped;
+                    fprintf(f, "  %llu events received",
                             (unsigned long long)bl_event_reader_received(ev, k));
+                    if (bl_event_reader_dropped(ev, k, &dropped) > 0)
+                        fprintf(f, ", %llu dropped (buffer full)", (unsigned long long)dropped);
+                    fputc('\n', f);
+                }
             /* on a terminal the view is redrawn: the last events go with it */
             for (unsigned long k = eo->n > RECENT ? eo->n - RECENT : 0; tty && k < eo->n; k++)
                 if (!strncmp(eo->recent[k % RECENT] + 6, m->name, strlen(m->name)))

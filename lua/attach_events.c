@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "object.h"
@@ -23,6 +24,7 @@ struct ev_source {
     struct bpflua_map_spec spec;
     int has_spec;
     uint64_t received;
+    uint32_t drop_slot;  /* its key in the drops map: ring buffers in map order */
 };
 
 struct bl_event_reader {
@@ -32,6 +34,7 @@ struct bl_event_reader {
     const bpflua_object *layouts;
     bl_event_fn fn;
     void *ud;
+    const struct bl_attach_map_info *drops; /* bpflua-compiled programs' count, or NULL */
 };
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -67,9 +70,13 @@ struct bl_event_reader *bl_event_reader_new(const struct bl_attachment *a,
     r->ud = ud;
     for (size_t i = 0; i < nmaps; i++) {
         const struct bl_attach_map_info *m = bl_attachment_map(a, i);
+        if (m->type == BPFLUA_MAP_PERCPU_ARRAY && m->key_size == 4 && m->value_size == 8 &&
+            strcmp(m->name, BL_DROPS_MAP) == 0)
+            r->drops = m;
         if (m->type != BPFLUA_MAP_RINGBUF)
             continue;
-        struct ev_source *s = &r->src[r->n++];
+        struct ev_source *s = &r->src[r->n];
+        s->drop_slot = (uint32_t)r->n++;
         s->r = r;
         s->name = m->name;
         int mi = layouts ? bpflua_map_find(layouts, m->name) : -1;
@@ -112,6 +119,26 @@ const char *bl_event_reader_name(const struct bl_event_reader *r, size_t i)
 uint64_t bl_event_reader_received(const struct bl_event_reader *r, size_t i)
 {
     return r && i < r->n ? r->src[i].received : 0;
+}
+
+int bl_event_reader_dropped(const struct bl_event_reader *r, size_t i, uint64_t *n)
+{
+    *n = 0;
+    if (!r || i >= r->n || !r->drops || r->src[i].drop_slot >= r->drops->max_entries)
+        return 0;
+    const struct bl_attach_map_info *d = r->drops;
+    uint32_t ncpu = d->n_cpus ? d->n_cpus : 1, stride = d->value_stride ? d->value_stride : 8;
+    unsigned char *v = calloc(ncpu, stride);
+    if (!v)
+        return -ENOMEM;
+    int rc = bpf_map_lookup_elem(d->fd, &r->src[i].drop_slot, v) < 0 ? -errno : 1;
+    for (uint32_t c = 0; rc > 0 && c < ncpu; c++) {
+        uint64_t x;
+        memcpy(&x, v + (size_t)c * stride, sizeof x);
+        *n += x;
+    }
+    free(v);
+    return rc;
 }
 
 void bl_event_reader_free(struct bl_event_reader *r)

@@ -26,6 +26,10 @@ int bl_event_reader_poll(struct bl_event_reader *r, int timeout_ms);
 size_t bl_event_reader_count(const struct bl_event_reader *r);
 const char *bl_event_reader_name(const struct bl_event_reader *r, size_t i);
 uint64_t bl_event_reader_received(const struct bl_event_reader *r, size_t i);
+/* Events of buffer i the program could not emit (full buffer), as a
+ * bpflua-compiled program counts them in its drops map: 1 and *n, 0 when
+ * the program keeps no count (the kernel reports none), or -errno. */
+int bl_event_reader_dropped(const struct bl_event_reader *r, size_t i, uint64_t *n);
 void bl_event_reader_free(struct bl_event_reader *r);
 
 #endif

@@ -245,6 +245,8 @@ static void push_maps(lua_State *L, int hidx)
     struct bl_attachment *a = live(L, hidx);
     lua_newtable(L);
     for (size_t i = 0; i < bl_attachment_map_count(a); i++) {
+        if (bpflua_map_is_internal(bl_attachment_map(a, i)->name))
+            continue;
         struct map_proxy *p = lua_newuserdatauv(L, sizeof *p, 1);
         p->idx = i;
         luaL_setmetatable(L, MAP_MT);

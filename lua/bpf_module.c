@@ -284,7 +284,7 @@ static void refresh_maps(lua_State *L, int idx)
     size_t n = bpflua_map_count(o->obj);
     for (size_t i = 0; i < n; i++) {
         struct bpflua_map_spec spec;
-        if (bpflua_map_spec(o->obj, i, &spec) < 0 || !spec.name)
+        if (bpflua_map_spec(o->obj, i, &spec) < 0 || !spec.name || bpflua_map_is_internal(spec.name))
             continue;
         push_map_proxy(L, idx, (int)i);
         lua_setfield(L, -2, spec.name);

@@ -274,9 +274,13 @@ int bl_cmd_compile(lua_State *L, int argc, char **argv)
         print_err("compile", err, "cannot write the ELF object");
         rc = EXIT_REJECTED;
     } else {
+        size_t maps = 0; /* the program's own: bpflua's internal ones not counted */
+        for (size_t i = 0; i < bpflua_map_count(obj); i++) {
+            struct bpflua_map_spec spec;
+            maps += bpflua_map_spec(obj, i, &spec) == 0 && !bpflua_map_is_internal(spec.name);
+        }
         printf("%s: %zu program%s, %zu map%s\n", out, bpflua_prog_count(obj),
-               bpflua_prog_count(obj) == 1 ? "" : "s", bpflua_map_count(obj),
-               bpflua_map_count(obj) == 1 ? "" : "s");
+               bpflua_prog_count(obj) == 1 ? "" : "s", maps, maps == 1 ? "" : "s");
     }
     free(err);
     free(deflt);
@@ -662,7 +666,8 @@ static void dump_maps(bpflua_object *obj)
         return;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (bpflua_map_spec(obj, i, &sel[k].spec) == 0 && sel[k].spec.name) {
+        if (bpflua_map_spec(obj, i, &sel[k].spec) == 0 && sel[k].spec.name &&
+            !bpflua_map_is_internal(sel[k].spec.name)) {
             sel[k].index = i;
             k++;
         }

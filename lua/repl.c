@@ -756,7 +756,8 @@ static void cmd_maps(struct repl *r)
     }
     for (size_t i = 0; i < bpflua_map_count(obj); i++) {
         struct bpflua_map_spec s;
-        if (bpflua_map_spec(obj, i, &s) < 0 || s.type == BPFLUA_MAP_RINGBUF || s.key_size == 0 ||
+        if (bpflua_map_spec(obj, i, &s) < 0 || s.type == BPFLUA_MAP_RINGBUF ||
+            bpflua_map_is_internal(s.name) || s.key_size == 0 ||
             s.key_size > 512 || s.value_size > 4096)
             continue;
         struct bl_vlayout kl, vl;

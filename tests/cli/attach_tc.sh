@@ -74,6 +74,31 @@ if start "$TMP/tc_drop.o" --dev "$DEVA" --egress --interval 0.1; then
     stop TERM || fail "stop: $?"
 fi
 
+# ---- 1b'. dropped events: a compiled program counts the emits the kernel refused ------------
+if start "$SRC/tests/attach/tc_flood.lua" --dev "$DEVA" --egress --json --interval 0.1; then
+    a_to_b 1
+    re='"events":\{"events":\{"received":([0-9]+),"dropped":([1-9][0-9]*)\}\}'
+    wait_json "$re" || fail "flood: no dropped count: $(tail -1 "$TMP/out.json")"
+    sleep 0.3 # every packet's events in (the stack may send a few of its own)
+    last=$(grep -E "$re" "$TMP/out.json" | tail -1)
+    got=$(echo "$last" | sed -E "s/.*$re.*/\1 \2/")
+    set -- $got
+    [ -n "${2:-}" ] && [ $((($1 + $2) % 2000)) -eq 0 ] && [ "$2" -gt 0 ] &&
+        ok "flood: received $1 + dropped $2, 2000 a packet" || fail "flood: '$last'"
+    stop TERM || fail "flood: stop: $?"
+    grep -q '__bpflua' "$TMP/out.json" && fail "flood: bpflua's own map is listed" ||
+        ok "flood: bpflua's own map is not listed"
+else
+    fail "flood attach did not start"
+fi
+if start "$SRC/tests/attach/tc_flood.lua" --dev "$DEVA" --egress --interval 0.1; then
+    a_to_b 1
+    for _ in $(seq 100); do grep -q 'dropped (buffer full)' "$TMP/out.json" && break; sleep 0.05; done
+    grep -qE '[0-9]+ events received, [1-9][0-9]* dropped \(buffer full\)' "$TMP/out.json" &&
+        ok "text view: dropped events beside those received" || fail "text view: no dropped count"
+    stop TERM || fail "flood text: stop: $?"
+fi
+
 # ---- 1c. record keys and values, LPM keys: shown field by field, as --dump-maps ---------------
 # 10.198.0.2 as pkt:be32 reads it is 180748290; UDP is protocol 17
 if start "$SRC/tests/attach/tc_flows.lua" --dev "$DEVA" --egress --json --interval 0.1; then
