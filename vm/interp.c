@@ -169,7 +169,37 @@ struct fused_handlers {
     const void *mov_opk[16];        /* by BL_OP >> 4: mov rA, rB; op rA, K */
     const void *op_stxdw[16];       /* by BL_OP >> 4: op rA, rB; stxdw [rC+o], rA */
     const void *ldxdw_jeq0, *ldxdw_jne0, *stdw0_stdw0, *movk_stxdw, *mov_movk;
+    const void *mov_reg0, *call_loop;  /* single: mov rA, rB (off 0); call 181 */
+    const void *ldxdw_opk[16];     /* by BL_OP >> 4: ldxdw rA, [..]; op rA, K */
+    const void *ldxdw_opx[16];     /* by BL_OP >> 4: ldxdw rA, [..]; op rA, rC */
+    const void *opx_mov[16];       /* by BL_OP >> 4: op rA, rB; mov rC, rA */
+    const void *mov_opx[16];       /* by BL_OP >> 4: mov rA, rB; op rA, rC */
+    const void *movk_movk, *stxdw_ldxdw, *mulk_ldxdw_add;
 };
+
+/* A loop callback's leading `mov rX, r1` and `mov rY, r2` (at most one of
+ * each, X and Y distinct and none of R1, R2, R10: each mov's source still
+ * holds i or ctx), which the next iteration's entry does as two stores:
+ * X | Y << 4 | their count << 8, X or Y BL_NREGS (a scratch slot) when
+ * absent. */
+static unsigned callback_prologue(const struct bl_insn *q, uint32_t room)
+{
+    unsigned pi = BL_NREGS, pc = BL_NREGS, n = 0;
+    while (n < 2 && n < room) {
+        const struct bl_insn *m = &q[n];
+        if (m->code != (BL_ALU64 | BL_X | BL_MOV) || m->off != 0 || m->dst == BL_R1 ||
+            m->dst == BL_R2 || m->dst >= BL_R10 || m->dst == pi || m->dst == pc)
+            break;
+        if (m->src == BL_R1 && pi == BL_NREGS)
+            pi = m->dst;
+        else if (m->src == BL_R2 && pc == BL_NREGS)
+            pc = m->dst;
+        else
+            break;
+        n++;
+    }
+    return pi | pc << 4 | n << 8;
+}
 
 /* Decodes the program into st->dcode for the verified loop: each slot gets
  * its opcode's handler from table, then the fused pairs their own. Out of
@@ -183,7 +213,13 @@ static void decode_program(struct interp_state *st, const void *const *table,
     for (uint32_t k = 0; k < st->n_insns; k++) {
         const struct bl_insn *s = &in[k];
         d[k] = (struct dinsn){ table[s->code], s->dst, s->src, s->off, s->imm };
+        if (s->code == (BL_ALU64 | BL_X | BL_MOV) && s->off == 0)
+            d[k].handler = h->mov_reg0;
+        else if (s->code == (BL_JMP | BL_CALL) && s->src == 0 && s->imm == BL_HELPER_LOOP)
+            d[k].handler = h->call_loop;
     }
+    /* the side table of callback prologues, found at a loop's first entry */
+    memset(d + st->n_insns, 0xff, st->n_insns * sizeof(uint16_t));
     for (uint32_t k = 0; k + 1 < st->n_insns; k++) {
         const struct bl_insn *a = &in[k], *b = &in[k + 1];
         if (bl_is_lddw(a)) {
@@ -193,7 +229,17 @@ static void decode_program(struct interp_state *st, const void *const *table,
         const uint8_t mov_x = BL_ALU64 | BL_X | BL_MOV, mov_k = BL_ALU64 | BL_K | BL_MOV;
         const uint8_t ldxdw = BL_LDX | BL_MEM | BL_DW, stxdw = BL_STX | BL_MEM | BL_DW;
         const struct bl_insn *c = k + 2 < st->n_insns ? &in[k + 2] : NULL;
-        if (c && a->code == ldxdw && a->dst != a->src && is_op(b, BL_ALU64 | BL_X | BL_ADD) &&
+        if (c && is_op(a, BL_ALU64 | BL_K | BL_MUL) && b->code == ldxdw && b->dst != a->dst &&
+            is_op(c, BL_ALU64 | BL_X | BL_ADD) && c->dst == a->dst && c->src == b->dst) {
+            d[k].handler = h->mulk_ldxdw_add; /* mul rA, K; ldxdw rB, [rC+o]; add rA, rB */
+        } else if (is_op(a, mov_x) && (b->code & 0x0f) == (BL_ALU64 | BL_X) && b->off == 0 &&
+                   b->dst == a->dst && b->src != a->dst && h->mov_opx[BL_OP(b->code) >> 4]) {
+            d[k].handler = h->mov_opx[BL_OP(b->code) >> 4]; /* mov rA, rB; op rA, rC */
+        } else if (is_op(a, mov_k) && is_op(b, mov_k)) {
+            d[k].handler = h->movk_movk;   /* mov rA, K; mov rC, L */
+        } else if (a->code == stxdw && b->code == ldxdw && b->src == a->dst && b->off == a->off) {
+            d[k].handler = h->stxdw_ldxdw; /* stxdw [rB+o], rA; ldxdw rC, [rB+o] */
+        } else if (c && a->code == ldxdw && a->dst != a->src && is_op(b, BL_ALU64 | BL_X | BL_ADD) &&
             b->dst == a->dst && b->src != a->dst && c->code == stxdw && c->src == a->dst &&
             c->dst == a->src && c->off == a->off) {
             d[k].handler = h->ldxdw_add_stxdw; /* ldxdw rA, [rB+o]; add rA, rC; stxdw [rB+o], rA */
@@ -278,6 +324,20 @@ static void decode_program(struct interp_state *st, const void *const *table,
             d[k].handler = h->mov_movk;
             d[k].off = b->dst;
             d[k].imm = b->imm;
+        } else if (a->code == ldxdw && (b->code & 0x0f) == (BL_ALU64 | BL_K) && b->off == 0 &&
+                   b->dst == a->dst && h->ldxdw_opk[BL_OP(b->code) >> 4] &&
+                   !((BL_OP(b->code) == BL_LSH || BL_OP(b->code) == BL_RSH) &&
+                     (b->imm < 0 || b->imm > 63))) {
+            d[k].handler = h->ldxdw_opk[BL_OP(b->code) >> 4]; /* ldxdw rA, [..]; op rA, K */
+            d[k].imm = b->imm;
+        } else if (a->code == ldxdw && (b->code & 0x0f) == (BL_ALU64 | BL_X) && b->off == 0 &&
+                   b->dst == a->dst && b->src != a->dst && h->ldxdw_opx[BL_OP(b->code) >> 4]) {
+            d[k].handler = h->ldxdw_opx[BL_OP(b->code) >> 4]; /* ldxdw rA, [..]; op rA, rC */
+            d[k].imm = b->src;
+        } else if ((a->code & 0x0f) == (BL_ALU64 | BL_X) && a->off == 0 &&
+                   h->opx_mov[BL_OP(a->code) >> 4] && is_op(b, mov_x) && b->src == a->dst) {
+            d[k].handler = h->opx_mov[BL_OP(a->code) >> 4]; /* op rA, rB; mov rC, rA */
+            d[k].imm = b->dst;
         } else if (is_op(a, mov_k) && a->dst == BL_R0 && a->imm == 0 &&
                    b->code == (BL_JMP | BL_EXIT)) {
             d[k].handler = h->movk0_exit;  /* mov r0, 0; exit: a loop's next iteration */
@@ -471,7 +531,8 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
             st->dcode = *opts->code_cache;
             st->decoded = 1;
         } else if (st->exec != exec_counted) {
-            st->dcode = malloc((size_t)n * sizeof *st->dcode);
+            /* n slots, then a side table of n callback prologues (decode_program) */
+            st->dcode = malloc((size_t)n * (sizeof *st->dcode + sizeof(uint16_t)));
             if (!st->dcode) {
                 if (frames)
                     guard_frames_put(frames, &own_frames, 0);

@@ -80,7 +80,23 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                           [BL_MUL >> 4] = &&mul_stxdw, [BL_AND >> 4] = &&and_stxdw,
                           [BL_OR >> 4] = &&or_stxdw, [BL_XOR >> 4] = &&xor_stxdw },
             .ldxdw_jeq0 = &&ldxdw_jeq0, .ldxdw_jne0 = &&ldxdw_jne0,
-            .stdw0_stdw0 = &&stdw0_stdw0, .movk_stxdw = &&movk_stxdw, .mov_movk = &&mov_movk };
+            .stdw0_stdw0 = &&stdw0_stdw0, .movk_stxdw = &&movk_stxdw, .mov_movk = &&mov_movk,
+            .mov_reg0 = &&mov64_reg0, .call_loop = &&call_loop,
+            .ldxdw_opk = { [BL_ADD >> 4] = &&ldxdw_addk, [BL_SUB >> 4] = &&ldxdw_subk,
+                           [BL_MUL >> 4] = &&ldxdw_mulk, [BL_AND >> 4] = &&ldxdw_andk,
+                           [BL_OR >> 4] = &&ldxdw_ork, [BL_XOR >> 4] = &&ldxdw_xork,
+                           [BL_LSH >> 4] = &&ldxdw_lshk, [BL_RSH >> 4] = &&ldxdw_rshk },
+            .ldxdw_opx = { [BL_ADD >> 4] = &&ldxdw_addx, [BL_SUB >> 4] = &&ldxdw_subx,
+                           [BL_MUL >> 4] = &&ldxdw_mulx, [BL_AND >> 4] = &&ldxdw_andx,
+                           [BL_OR >> 4] = &&ldxdw_orx, [BL_XOR >> 4] = &&ldxdw_xorx },
+            .movk_movk = &&movk_movk, .stxdw_ldxdw = &&stxdw_ldxdw,
+            .mulk_ldxdw_add = &&mulk_ldxdw_add,
+            .mov_opx = { [BL_ADD >> 4] = &&mov_addx, [BL_SUB >> 4] = &&mov_subx,
+                         [BL_MUL >> 4] = &&mov_mulx, [BL_AND >> 4] = &&mov_andx,
+                         [BL_OR >> 4] = &&mov_orx, [BL_XOR >> 4] = &&mov_xorx },
+            .opx_mov = { [BL_ADD >> 4] = &&addx_mov, [BL_SUB >> 4] = &&subx_mov,
+                         [BL_MUL >> 4] = &&mulx_mov, [BL_AND >> 4] = &&andx_mov,
+                         [BL_OR >> 4] = &&orx_mov, [BL_XOR >> 4] = &&xorx_mov } };
         decode_program(st, table, &fused);
         st->decoded = 1;
     }
@@ -190,6 +206,9 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     ALU64(xor64, DST ^ b)
     ALU64(arsh64, (uint64_t)((int64_t)DST >> (b & 63)))
     mov64_imm: DST = UIMM; NEXT();
+#if INTERP_DIRECT
+    mov64_reg0: DST = SRC; NEXT();   /* off 0 (decode_program) */
+#endif
     mov64_reg:
         switch (ip->off) {
         case 0: DST = SRC; break;
@@ -432,6 +451,12 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             NEXT();
         }
 
+#if INTERP_DIRECT
+    call_loop:   /* call 181 (decode_program) */
+        if (st->inline_loop)
+            goto loop;
+        goto call;
+#endif
     loop: {
         /* bpf_loop(nr_loops, callback, ctx, flags) as stdlib/helpers.c
          * defines it, without a C call per iteration: the callback runs in a
@@ -471,27 +496,20 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         l_i = 0;
         l_n = n;
         l_top = nframes;
-        {   /* the callback's leading `mov rX, r1` / `mov rY, r2` (at most one
-             * of each, X and Y distinct and not R1, R2 or R10), done by
-             * movk0_exit from i and ctx */
-            const struct bl_insn *q = &st->insns[reg[2]];
-            uint32_t room = st->n_insns - (uint32_t)reg[2];
-            l_pi = l_pc = BL_NREGS;
-            l_npro = 0;
-            while (l_npro < 2 && l_npro < room) {
-                const struct bl_insn *m = &q[l_npro];
-                if (m->code != (BL_ALU64 | BL_X | BL_MOV) || m->off != 0 ||
-                    m->dst == BL_R1 || m->dst == BL_R2 || m->dst >= BL_R10 ||
-                    m->dst == l_pi || m->dst == l_pc)
-                    break;
-                if (m->src == BL_R1 && l_pi == BL_NREGS)
-                    l_pi = m->dst;
-                else if (m->src == BL_R2 && l_pc == BL_NREGS)
-                    l_pc = m->dst;
-                else
-                    break;
-                l_npro++;
-            }
+        {   /* the callback's leading movs from R1/R2 (callback_prologue),
+             * found once per callback in the decoded form's side table */
+#if INTERP_DIRECT
+            uint16_t *memo = (uint16_t *)(base + st->n_insns) + reg[2];
+            unsigned pro = *memo;
+            if (pro == UINT16_MAX)
+                *memo = (uint16_t)(pro = callback_prologue(st->insns + reg[2],
+                                                            st->n_insns - (uint32_t)reg[2]));
+#else
+            unsigned pro = callback_prologue(st->insns + reg[2], st->n_insns - (uint32_t)reg[2]);
+#endif
+            l_pi = pro & 0xf;
+            l_pc = (pro >> 4) & 0xf;
+            l_npro = pro >> 8;
             l_entry = l_cb + l_npro;
         }
         reg[10] = frame_top(st, st->depth);
@@ -719,6 +737,95 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         DISPATCH(); }
     LDXDW_THEN(ldxdw_xor, ^=)
 #undef LDXDW_THEN
+    /* ldxdw rA, [rB+off]; rA op= K (K in imm; shift counts checked at decode) */
+#define LDXDW_OPK(name, expr)                                                             \
+    name: {                                                                               \
+        uint64_t v, k = UIMM;                                                             \
+        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v); \
+        DST = (expr);                                                                     \
+        ip += 2;                                                                          \
+        STEPN(2);                                                                         \
+        DISPATCH(); }
+    LDXDW_OPK(ldxdw_addk, v + k)
+    LDXDW_OPK(ldxdw_subk, v - k)
+    LDXDW_OPK(ldxdw_mulk, v * k)
+    LDXDW_OPK(ldxdw_andk, v & k)
+    LDXDW_OPK(ldxdw_ork, v | k)
+    LDXDW_OPK(ldxdw_xork, v ^ k)
+    LDXDW_OPK(ldxdw_lshk, v << (k & 63))
+    LDXDW_OPK(ldxdw_rshk, v >> (k & 63))
+#undef LDXDW_OPK
+    /* ldxdw rA, [rB+off]; rA op= rC (C != A, in imm) */
+#define LDXDW_OPX(name, expr)                                                             \
+    name: {                                                                               \
+        uint64_t v, k = reg[ip->imm];                                                     \
+        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v); \
+        DST = (expr);                                                                     \
+        ip += 2;                                                                          \
+        STEPN(2);                                                                         \
+        DISPATCH(); }
+    LDXDW_OPX(ldxdw_addx, v + k)
+    LDXDW_OPX(ldxdw_subx, v - k)
+    LDXDW_OPX(ldxdw_mulx, v * k)
+    LDXDW_OPX(ldxdw_andx, v & k)
+    LDXDW_OPX(ldxdw_orx, v | k)
+    LDXDW_OPX(ldxdw_xorx, v ^ k)
+#undef LDXDW_OPX
+    /* rA op= rB; mov rC, rA (C in imm) */
+#define OPX_MOV(name, op)                                                                 \
+    name: {                                                                               \
+        uint64_t v = DST op SRC;                                                          \
+        DST = v;                                                                          \
+        reg[ip->imm] = v;                                                                 \
+        ip += 2;                                                                          \
+        STEPN(2);                                                                         \
+        DISPATCH(); }
+    OPX_MOV(addx_mov, +)
+    OPX_MOV(subx_mov, -)
+    OPX_MOV(mulx_mov, *)
+    OPX_MOV(andx_mov, &)
+    OPX_MOV(orx_mov, |)
+    OPX_MOV(xorx_mov, ^)
+#undef OPX_MOV
+    /* mov rA, rB; rA op= rC (C != A): the op's fields in the second slot */
+#define MOV_OPX(name, op)                                                                 \
+    name: {                                                                               \
+        uint64_t v = SRC op reg[ip[1].src];                                               \
+        DST = v;                                                                          \
+        ip += 2;                                                                          \
+        STEPN(2);                                                                         \
+        DISPATCH(); }
+    MOV_OPX(mov_addx, +)
+    MOV_OPX(mov_subx, -)
+    MOV_OPX(mov_mulx, *)
+    MOV_OPX(mov_andx, &)
+    MOV_OPX(mov_orx, |)
+    MOV_OPX(mov_xorx, ^)
+#undef MOV_OPX
+    movk_movk:      /* mov rA, K; mov rC, L: the second in its own slot */
+        DST = UIMM;
+        reg[ip[1].dst] = (uint64_t)(int64_t)ip[1].imm;
+        ip += 2;
+        STEPN(2);
+        DISPATCH();
+    stxdw_ldxdw: {  /* stxdw [rB+o], rA; ldxdw rC, [rB+o]: rC gets rA's value */
+        uint64_t v = SRC;
+        memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->off), &v, sizeof v);
+        reg[ip[1].dst] = v;
+        ip += 2;
+        STEPN(2);
+        DISPATCH(); }
+    mulk_ldxdw_add: {  /* mul rA, K; ldxdw rB, [rC+o]; add rA, rB (B != A): a
+                        * down-counting loop's index from its start slot */
+        uint64_t v = DST * UIMM, w;
+        DST = v;
+        memcpy(&w, (const void *)(uintptr_t)(reg[ip[1].src] + (uint64_t)(int64_t)ip[1].off),
+               sizeof w);
+        reg[ip[1].dst] = w;
+        DST = v + w;
+        ip += 3;
+        STEPN(3);
+        DISPATCH(); }
 #endif
 
     invalid:

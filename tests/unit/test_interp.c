@@ -650,6 +650,56 @@ static void test_loop_state(void **state)
         (uint64_t)(2 * 3 + (2 * (3 << 16))) << 8 | 2);
 }
 
+/* load-op, op-mov, mov-op, mov-mov K, store-load and the down loop's
+ * index triple: each where it applies and near misses */
+static void test_fused_load_ops(void **state)
+{
+    (void)state;
+    /* ldxdw rA, [..]; op rA, K */
+    expect_agree("stdw [%r10-8], 6\nmov %r1, 1\nldxdw %r1, [%r10-8]\nmul %r1, 7\n"
+                 "mov %r0, %r1\nexit", 42);
+    expect_agree("stdw [%r10-8], 6\nja +0\nldxdw %r1, [%r10-8]\nlsh %r1, 3\nmov %r0, %r1\nexit", 48);
+    expect_agree("stdw [%r10-8], 6\nja +0\nldxdw %r1, [%r10-8]\nsub %r1, -4\nmov %r0, %r1\nexit", 10);
+    expect_agree("stdw [%r10-8], 6\nmov %r1, %r10\nadd %r1, -8\nldxdw %r1, [%r1]\nadd %r1, 5\n"
+                 "mov %r0, %r1\nexit", 11);
+    /* a 32-bit op or another register: not fused, still right */
+    expect_agree("stdw [%r10-8], -1\nja +0\nldxdw %r1, [%r10-8]\nadd32 %r1, 1\nmov %r0, %r1\nexit", 0);
+    expect_agree("stdw [%r10-8], 6\nmov %r2, 1\nldxdw %r1, [%r10-8]\nadd %r2, 5\nmov %r0, %r2\nexit", 6);
+    /* ldxdw rA, [..]; op rA, rC */
+    expect_agree("stdw [%r10-8], 6\nmov %r2, 9\nldxdw %r1, [%r10-8]\nsub %r1, %r2\nmov %r0, %r1\nexit",
+                 (uint64_t)-3);
+    expect_agree("stdw [%r10-8], 6\nmov %r2, 9\nldxdw %r1, [%r10-8]\nsub %r1, %r1\nmov %r0, %r1\nexit", 0);
+    expect_agree("stdw [%r10-8], 6\nmov %r2, 9\nldxdw %r1, [%r10-8]\nxor %r1, %r2\nmov %r0, %r1\nexit", 15);
+    /* op rA, rB; mov rC, rA (and mov rA, K; mov rC, L before it) */
+    expect_agree("mov %r1, 5\nmov %r2, 3\nxor %r1, %r2\nmov %r3, %r1\nmov %r0, %r3\nlsh %r0, 8\n"
+                 "or %r0, %r1\nexit", 0x606);
+    expect_agree("mov %r1, 5\nja +0\nmul %r1, %r1\nmov %r1, %r1\nmov %r0, %r1\nexit", 25);
+    /* mov rA, rB; op rA, rC */
+    expect_agree("mov %r1, 7\nmov %r2, 5\nja +0\nmov %r3, %r1\nsub %r3, %r2\nmov %r0, %r3\n"
+                 "lsh %r0, 8\nor %r0, %r1\nexit", 0x207);
+    expect_agree("mov %r1, 7\nmov %r2, 5\nja +0\nmov %r3, %r1\nsub %r3, %r3\nmov %r0, %r3\nexit", 0);
+    expect_agree("mov %r1, 7\nja +0\nmov %r2, %r1\nand %r2, %r1\nmov %r0, %r2\nexit", 7);
+    /* mov rA, K; mov rC, L (sign-extended), the same register twice */
+    expect_agree("mov %r1, -1\nmov %r2, 7\nmov %r0, %r1\nadd %r0, %r2\nexit", 6);
+    expect_agree("mov %r1, -1\nmov %r1, 7\nmov %r0, %r1\nexit", 7);
+    /* stxdw [rB+o], rA; ldxdw rC, [rB+o]; the base overwritten; another slot */
+    expect_agree("mov %r1, 11\nstxdw [%r10-8], %r1\nldxdw %r2, [%r10-8]\nmov %r0, %r2\nexit", 11);
+    expect_agree("mov %r9, %r10\nmov %r1, 11\nstxdw [%r9-8], %r1\nldxdw %r9, [%r9-8]\n"
+                 "mov %r0, %r9\nexit", 11);
+    expect_agree("stdw [%r10-16], 4\nmov %r1, 11\nstxdw [%r10-8], %r1\nldxdw %r2, [%r10-16]\n"
+                 "mov %r0, %r2\nexit", 4);
+    expect_agree("mov %r1, 11\nstxw [%r10-8], %r1\nldxw %r2, [%r10-8]\nmov %r0, %r2\nexit", 11);
+    /* mul rA, K; ldxdw rB, [rC+o]; add rA, rB: 15 - 3, and the loaded 15 */
+    expect_agree("stdw [%r10-8], 15\nmov %r6, 3\nja +0\nmul %r6, -1\nldxdw %r3, [%r10-8]\n"
+                 "add %r6, %r3\nmov %r0, %r6\nlsh %r0, 8\nor %r0, %r3\nexit", 0xc0f);
+    /* the load's base is rA, read after the mul */
+    expect_agree("stdw [%r10-8], 15\nmov %r6, %r10\nja +0\nmul %r6, 1\nldxdw %r3, [%r6-8]\n"
+                 "add %r6, %r3\nsub %r6, %r10\nmov %r0, %r6\nexit", 15);
+    /* rB == rA: not the triple */
+    expect_agree("stdw [%r10-8], 15\nmov %r6, 3\nja +0\nmul %r6, -1\nldxdw %r6, [%r10-8]\n"
+                 "add %r6, %r6\nmov %r0, %r6\nexit", 30);
+}
+
 static void test_call_depth_overflow(void **state)
 {
     (void)state;
@@ -1056,6 +1106,7 @@ int main(void)
         cmocka_unit_test(test_fused_ldxdw_xor),
         cmocka_unit_test(test_fused_in_bpf_loop),
         cmocka_unit_test(test_loop_state),
+        cmocka_unit_test(test_fused_load_ops),
         cmocka_unit_test(test_call_depth_overflow),
         cmocka_unit_test(test_bpf_loop_callback),
         cmocka_unit_test(test_counting),
