@@ -27,7 +27,8 @@
  *       verifier's processed instructions and verification time for each program
  *       of a fresh kernel load (engine/kernel_stats.c); err when one was rejected
  *   p:disasm([prog]), p:elf(), p:write(path), p:progs(), p:license(), p:trace()
- *   p:attach(ifname [, opts]) where live attach is built (lua/attach_lua.c)
+ *   p:attach(ifname [, opts]) where live attach is built (lua/attach_lua.c);
+ *   p:poll([ms]) -> events read, {RINGBUF = dropped so far} (compiled programs)
  *   p.maps.NAME[key] -> integer or nil; `= v` updates, `= nil` deletes; pairs(), #;
  *       :name(), :spec(), :pop() (ring buffers). Keys and values of 1, 2, 4 or 8
  *       bytes are integers (truncated on write, sign-extended on read per the
@@ -1416,7 +1417,9 @@ static int deliver(void *ud, const char *map, const struct bl_vlayout *l, const 
 }
 
 /* p:poll([timeout_ms]): reads the events of the attached program, calls
- * the p:on_event handlers; returns how many events were read. */
+ * the p:on_event handlers; returns how many events were read and a table
+ * of the events each ring buffer's program could not emit (full buffer)
+ * so far, {NAME = n}, for programs that count them (bpflua-compiled). */
 static int object_poll(lua_State *L)
 {
     struct lobject *o = check_lobject(L, 1);
@@ -1435,13 +1438,25 @@ static int object_poll(lua_State *L)
     if (!r)
         return raise_err(L, err, "cannot read the events");
     int n = bl_event_reader_poll(r, ms > 0 ? (int)(ms > INT32_MAX ? INT32_MAX : ms) : 0);
-    bl_event_reader_free(r);
-    if (c.failed)
+    if (c.failed) {
+        bl_event_reader_free(r);
         return lua_error(L);
-    if (n < 0)
+    }
+    if (n < 0) {
+        bl_event_reader_free(r);
         return luaL_error(L, "reading events: %s", strerror(-n));
+    }
     lua_pushinteger(L, n);
-    return 1;
+    lua_newtable(L);
+    for (size_t i = 0; i < bl_event_reader_count(r); i++) {
+        uint64_t dropped;
+        if (bl_event_reader_dropped(r, i, &dropped) > 0) {
+            lua_pushinteger(L, (lua_Integer)dropped);
+            lua_setfield(L, -2, bl_event_reader_name(r, i));
+        }
+    }
+    bl_event_reader_free(r);
+    return 2;
 }
 #endif
 

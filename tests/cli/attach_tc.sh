@@ -93,10 +93,25 @@ else
 fi
 if start "$SRC/tests/attach/tc_flood.lua" --dev "$DEVA" --egress --interval 0.1; then
     a_to_b 1
-    for _ in $(seq 100); do grep -q 'dropped (buffer full)' "$TMP/out.json" && break; sleep 0.05; done
-    grep -qE '[0-9]+ events received, [1-9][0-9]* dropped \(buffer full\)' "$TMP/out.json" &&
-        ok "text view: dropped events beside those received" || fail "text view: no dropped count"
+    re='[0-9]+ events received, [1-9][0-9]* dropped \(buffer full\)'
+    for _ in $(seq 100); do grep -qE "$re" "$TMP/out.json" && break; sleep 0.05; done
+    grep -qE "$re" "$TMP/out.json" &&
+        ok "text view: dropped events beside those received" ||
+        fail "text view: no dropped count: $(grep -v "^event=" "$TMP/out.json" | tail -5)"
     stop TERM || fail "flood text: stop: $?"
+fi
+
+SO=${BPFLUA_BUILD:-$(dirname "$BPFLUA")}/bpf.so
+if command -v lua5.4 >/dev/null && [ -f "$SO" ]; then
+    if ina lua5.4 "$SRC/tests/attach/flood_lua.lua" "$SO" "$SRC/tests/attach/tc_flood.lua" "$DEVA" \
+        "ip netns exec $NSA bash -c 'echo x > /dev/udp/$NET.2/9999'" >"$TMP/lua.out" 2>&1; then
+        ok "Lua p:poll: $(grep -c '^ok - lua' "$TMP/lua.out") checks ($(grep -o 'received.*packet' "$TMP/lua.out"))"
+    else
+        fail "Lua p:poll: $(cat "$TMP/lua.out")"
+    fi
+    has_ours egress && fail "the Lua test left its filter"
+else
+    echo "# skipping p:poll from Lua: no lua5.4 or no $SO"
 fi
 
 # ---- 1c. record keys and values, LPM keys: shown field by field, as --dump-maps ---------------
