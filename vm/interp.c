@@ -175,7 +175,16 @@ struct fused_handlers {
     const void *opx_mov[16];       /* by BL_OP >> 4: op rA, rB; mov rC, rA */
     const void *mov_opx[16];       /* by BL_OP >> 4: mov rA, rB; op rA, rC */
     const void *movk_movk, *stxdw_ldxdw, *mulk_ldxdw_add;
+    /* the same groups (and a lone stxdw) followed by `mov r0, 0; exit` */
+    const void *ldxdw_add_stxdw_next, *add_stxdw_next, *stxdw_next;
 };
+
+/* in[k], in[k + 1]: `mov r0, 0; exit` */
+static int is_movk0_exit(const struct bl_insn *in, uint32_t n, uint32_t k)
+{
+    return k + 1 < n && is_op(&in[k], BL_ALU64 | BL_K | BL_MOV) && in[k].dst == BL_R0 &&
+           in[k].imm == 0 && in[k + 1].code == (BL_JMP | BL_EXIT);
+}
 
 /* A loop callback's leading `mov rX, r1` and `mov rY, r2` (at most one of
  * each, X and Y distinct and none of R1, R2, R10: each mov's source still
@@ -346,6 +355,16 @@ static void decode_program(struct interp_state *st, const void *const *table,
         } else if (is_op(a, mov_x) && b->code == (BL_JMP | BL_EXIT)) {
             d[k].handler = h->movx_exit;   /* mov rA, rB; exit */
         }
+    }
+    /* groups ending in a store that a loop body's `mov r0, 0; exit` follows */
+    for (uint32_t k = 0; k < st->n_insns; k++) {
+        if (d[k].handler == h->ldxdw_add_stxdw && is_movk0_exit(in, st->n_insns, k + 3))
+            d[k].handler = h->ldxdw_add_stxdw_next;
+        else if (d[k].handler == h->add_stxdw && is_movk0_exit(in, st->n_insns, k + 2))
+            d[k].handler = h->add_stxdw_next;
+        else if (in[k].code == (BL_STX | BL_MEM | BL_DW) && d[k].handler != h->stxdw_ldxdw &&
+                 is_movk0_exit(in, st->n_insns, k + 1))
+            d[k].handler = h->stxdw_next;
     }
 }
 

@@ -91,6 +91,8 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                            [BL_OR >> 4] = &&ldxdw_orx, [BL_XOR >> 4] = &&ldxdw_xorx },
             .movk_movk = &&movk_movk, .stxdw_ldxdw = &&stxdw_ldxdw,
             .mulk_ldxdw_add = &&mulk_ldxdw_add,
+            .ldxdw_add_stxdw_next = &&ldxdw_add_stxdw_next, .add_stxdw_next = &&add_stxdw_next,
+            .stxdw_next = &&stxdw_next,
             .mov_opx = { [BL_ADD >> 4] = &&mov_addx, [BL_SUB >> 4] = &&mov_subx,
                          [BL_MUL >> 4] = &&mov_mulx, [BL_AND >> 4] = &&mov_andx,
                          [BL_OR >> 4] = &&mov_orx, [BL_XOR >> 4] = &&mov_xorx },
@@ -717,6 +719,32 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip += 3;
         STEPN(3);
         DISPATCH(); }
+    /* a loop body's last store and its `mov r0, 0; exit` (decode_program):
+     * the group, then straight into movk0_exit (a direct jump, not a
+     * dispatch), ip on the `mov r0, 0` */
+    ldxdw_add_stxdw_next: {
+        void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off);
+        uint64_t v;
+        memcpy(&v, p, sizeof v);
+        v += reg[ip->imm];
+        DST = v;
+        memcpy(p, &v, sizeof v);
+        ip += 3;
+        STEPN(3);
+        goto movk0_exit; }
+    add_stxdw_next: {
+        uint64_t v = DST + SRC;
+        DST = v;
+        memcpy((void *)(uintptr_t)(reg[ip->imm] + (uint64_t)(int64_t)ip->off), &v, sizeof v);
+        ip += 2;
+        STEPN(2);
+        goto movk0_exit; }
+    stxdw_next: {
+        uint64_t v = SRC;
+        memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->off), &v, sizeof v);
+        ip += 1;
+        STEPN(1);
+        goto movk0_exit; }
     ldxdw_mulself: {
         uint64_t v;
         memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);

@@ -648,6 +648,25 @@ static void test_loop_state(void **state)
         "ldxdw %r4, [%r9]\nadd %r4, %r6\nstxdw [%r9], %r4\n"
         "mov %r0, 0\njne %r6, 2, +1\nmov %r0, 1\nexit\n",
         (uint64_t)(2 * 3 + (2 * (3 << 16))) << 8 | 2);
+
+    /* a body's last store (after an add, alone) and `mov r0, 0; exit` run
+     * as one group: in a loop, in a called function, at the program's end */
+    expect_agree(
+        "stdw [%r10-16], 0\nstdw [%r10-8], 0\n"
+        "mov %r1, 6\nlddw %r2, func:body\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 0\n"
+        "call 181\n"
+        "mov %r6, %r0\nmov %r1, %r10\ncall local fn\n"
+        "ldxdw %r0, [%r10-16]\nlsh %r0, 16\nldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\n"
+        "or %r0, %r6\nmov %r1, 1\nmov %r2, 2\nadd %r1, %r2\nstxdw [%r10-24], %r1\n"
+        "stxdw [%r10-24], %r0\nldxdw %r0, [%r10-24]\nexit\n"
+        "body:\n"
+        "mov %r9, %r2\nmov %r6, %r1\nldxdw %r4, [%r9]\nja +0\nadd %r4, %r6\nstxdw [%r9], %r4\n"
+        "mov %r0, 0\nexit\n"
+        "fn:\n"
+        "ldxdw %r2, [%r1-8]\nmov %r3, 7\nadd %r2, %r3\nstxdw [%r1-8], %r2\nmov %r0, 0\nexit\n",
+        15 << 16 | 7 << 8 | 6);
+    expect_agree("mov %r1, 5\nmov %r2, 3\nadd %r1, %r2\nstxdw [%r10-8], %r1\nmov %r0, 0\nexit", 0);
+    expect_agree("mov %r1, 5\nja +0\nstxdw [%r10-8], %r1\nmov %r0, 0\nexit", 0);
 }
 
 /* load-op, op-mov, mov-op, mov-mov K, store-load and the down loop's
