@@ -2325,6 +2325,10 @@ function G:stat(s)
     elseif c.tag == "Invoke" then
       if c.method:sub(1, 4) == "set_" then self:pkt_write(c)
       else local t = self:gen(c); self:free(t) end
+    elseif c.ctor then
+      -- `R { ... }` as a statement (a call in Lua): its fields are
+      -- evaluated (they may fault) and the record dropped
+      self:rec_operand(c)
     else
       self:gen_call(c, nil, nil)
     end
