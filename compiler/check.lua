@@ -701,7 +701,7 @@ function Checker:map_method(e, m, as_stat)
         "write " .. m.name .. "[k] = v")
       return "void"
     end
-    if #e.args ~= 3 then
+    if #e.args ~= 3 and #e.args ~= 2 then
       for _, a in ipairs(e.args) do self:expr(a) end
       self:err(e, m.name .. ":set takes 3 arguments (address, prefix length, value or nil)",
         m.name .. ":set(addr, 24, 1)")
@@ -713,7 +713,8 @@ function Checker:map_method(e, m, as_stat)
     if math_type(l.k) == "integer" and (l.k < 0 or l.k > 32) then
       self:err(l, "the prefix length " .. l.k .. " is outside 0..32", "IPv4 prefixes are 0 to 32 bits long")
     end
-    local vt = self:expr(v)
+    -- m:set(addr, len) is m:set(addr, len, nil) in Lua: a delete
+    local vt = v and self:expr(v) or "nil"
     if vt == "nil" then
       e.delete = true
     elseif m.value_rec then
