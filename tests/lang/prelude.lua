@@ -522,14 +522,22 @@ function M.load(source, filename)
   local tc = namespace({ OK = 0, RECLASSIFY = 1, SHOT = 2, PIPE = 3, STOLEN = 4, REDIRECT = 7, UNSPEC = -1 }, "tc")
   -- the names of maps and the field order of records, in declaration
   -- order (a Lua table constructor does not keep it)
+  -- (comments blanked first, strings kept: `-- a = b` inside a record's
+  -- braces is no field; `record({ ... })` and `["f"] = u8` are Lua too)
+  local function uncomment(src)
+    src = src:gsub("%-%-%[(=*)%[.-%]%1%]", function(eq) return " " end)
+    return (src:gsub("%-%-[^\n]*", ""))
+  end
+  local scan = uncomment(source)
   local map_names, rec_decls = {}, {}
-  for what, rest in source:gmatch("local%s+([%a_][%w_]*)%s*=%s*()") do
-    local tail = source:sub(rest, rest + 200)
+  for what, rest in scan:gmatch("local%s+([%a_][%w_]*)%s*=%s*()") do
+    local tail = scan:sub(rest, rest + 200)
     if tail:match("^map%s*%.") then map_names[#map_names + 1] = what
-    elseif tail:match("^record%s*{") then
-      local body = source:match("^record%s*(%b{})", rest)
+    elseif tail:match("^record%s*%(?%s*{") then
+      local body = scan:match("^record%s*%(?%s*(%b{})", rest) or ""
+      body = body:gsub("%[%s*([\"'])([%a_][%w_]*)%1%s*%]", "%2")
       local fields = {}
-      for fname in (body or ""):gmatch("([%a_][%w_]*)%s*=") do fields[#fields + 1] = fname end
+      for fname in body:gmatch("([%a_][%w_]*)%s*=") do fields[#fields + 1] = fname end
       rec_decls[#rec_decls + 1] = { name = what, fields = fields }
     end
   end
