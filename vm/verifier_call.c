@@ -668,6 +668,44 @@ static int slot_join(struct bl_slot *old, const struct bl_slot *cur)
     return 1;
 }
 
+/* 1 if old, a spilled map value pointer that may be NULL, covers cur: the
+ * same pointer after a null test made in the callback (the map value, or
+ * the number 0). That holds when no other register or slot of the
+ * snapshot's frames carries old's id, so that nothing else was linked to
+ * the test. A callback that tests and uses a nil-able map reference of its
+ * caller leaves its slot so in every iteration (the kernel accepts such
+ * loops: it keeps both states). */
+static int or_null_covers(const struct bl_vstate *snap, int nframes, const struct bl_slot *old,
+                          const struct bl_slot *cur)
+{
+    if (old->bytes[0] != SLOT_SPILL || cur->bytes[0] != SLOT_SPILL ||
+        old->spilled.type != REG_PTR_TO_MAP_VALUE_OR_NULL || !old->spilled.id)
+        return 0;
+    const struct bl_reg *o = &old->spilled, *c = &cur->spilled;
+    if (c->type == REG_SCALAR) {
+        if (!tnum_is_const(c->var) || c->var.value != 0)
+            return 0;
+    } else if (c->type == REG_PTR_TO_MAP_VALUE) {
+        struct bl_reg as = *c;
+        as.type = REG_PTR_TO_MAP_VALUE_OR_NULL;
+        as.id = o->id;
+        if (!vf_regsafe(o, &as))
+            return 0;
+    } else {
+        return 0;
+    }
+    int uses = 0;
+    for (int fi = 0; fi < nframes; fi++) {
+        const struct bl_frame *f = snap->frames[fi];
+        for (int r = 0; r < BL_NREGS; r++)
+            uses += f->regs[r].type != REG_SCALAR && f->regs[r].id == o->id;
+        for (int k = 0; k < f->n_slots; k++)
+            uses += f->stack[k].bytes[0] == SLOT_SPILL && f->stack[k].spilled.type != REG_SCALAR &&
+                    f->stack[k].spilled.id == o->id;
+    }
+    return uses == 1;
+}
+
 /* 1 if the caller frames of st (at a callback's exit) are subsumed by
  * snap's; else *fi_out and *s_out name the first slot that is not. */
 static int exit_subsumed(const struct bl_vstate *snap, const struct bl_vstate *st,
@@ -675,7 +713,9 @@ static int exit_subsumed(const struct bl_vstate *snap, const struct bl_vstate *s
 {
     for (int fi = 0; fi < st->curframe; fi++)
         for (int s = 0; s < BL_STACK_SLOTS; s++)
-            if (!vf_slot_safe(frame_slot(snap->frames[fi], s), frame_slot(st->frames[fi], s))) {
+            if (!vf_slot_safe(frame_slot(snap->frames[fi], s), frame_slot(st->frames[fi], s)) &&
+                !or_null_covers(snap, st->curframe, frame_slot(snap->frames[fi], s),
+                                frame_slot(st->frames[fi], s))) {
                 *fi_out = fi;
                 *s_out = s;
                 return 0;
@@ -941,7 +981,7 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
         /* slots beyond sf->n_slots are never written in old: they subsume anything */
         for (int k = 0; k < sf->n_slots; k++) {
             const struct bl_slot *cur = frame_slot(st->frames[g], k);
-            if (vf_slot_safe(&sf->stack[k], cur))
+            if (vf_slot_safe(&sf->stack[k], cur) || or_null_covers(old, st->curframe, &sf->stack[k], cur))
                 continue;
             if (!slot_join(&sf->stack[k], cur))
                 return reject_cb_stack(env, g, k);
