@@ -9,9 +9,10 @@
  * at the callback's exit the caller's stack must still be subsumed by it.
  * When it is not, the snapshot is joined with the exit state and the
  * callback (and the caller's continuation) verified again from the join,
- * up to a fixpoint (widen_callback); from the second join on, the whole
- * stack the callback can reach is widened (spilled numbers and known
- * zeros become plain bytes). */
+ * up to a fixpoint (widen_callback); from the second join on a changed
+ * number becomes plain bytes, and from the fourth on the whole stack the
+ * callback can reach is widened (spilled numbers and known zeros become
+ * plain bytes). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -621,7 +622,8 @@ static int push_continuation(struct bl_venv *env, const struct bl_vstate *snap, 
  * the call is inside). Joins only go up a finite lattice, and the number of
  * rounds is bounded besides. */
 #define CB_MAX_ROUNDS 8
-#define CB_EAGER_ROUND 2
+#define CB_STRONG_ROUND 2 /* from this widening on, a changed number becomes plain bytes */
+#define CB_EAGER_ROUND 4  /* from this one on, everything the callback can reach is widened */
 
 enum { J_INV, J_ZERO, J_MISC, J_PTR };
 
@@ -642,11 +644,13 @@ static int slot_byte_class(const struct bl_slot *sl, int b)
  * against anything else (or two different pointers) a byte never written,
  * which no later read may use. Returns 0 if the result is not an upper
  * bound of both (it always is: a check of the check). */
-static int slot_join(struct bl_slot *old, const struct bl_slot *cur)
+static int slot_join(struct bl_slot *old, const struct bl_slot *cur, int strong)
 {
     struct bl_slot o = *old, j;
     memset(&j, 0, sizeof j);
-    if (o.bytes[0] == SLOT_SPILL && cur->bytes[0] == SLOT_SPILL &&
+    /* strong: two numbers give plain bytes, which also cover a number
+     * widened to bytes by a nested loop's snapshot or stored in parts */
+    if (!strong && o.bytes[0] == SLOT_SPILL && cur->bytes[0] == SLOT_SPILL &&
         o.spilled.type == REG_SCALAR && cur->spilled.type == REG_SCALAR) {
         memset(j.bytes, SLOT_SPILL, 8);
         mark_reg_unknown(&j.spilled);
@@ -685,7 +689,9 @@ static int or_null_covers(const struct bl_vstate *snap, int nframes, const struc
     if (c->type == REG_SCALAR) {
         if (!tnum_is_const(c->var) || c->var.value != 0)
             return 0;
-    } else if (c->type == REG_PTR_TO_MAP_VALUE) {
+    } else if (c->type == REG_PTR_TO_MAP_VALUE || c->type == REG_PTR_TO_MAP_VALUE_OR_NULL) {
+        /* (a maybe-NULL cur may share its id with others: old promises
+         * no such link, so it is the more general) */
         struct bl_reg as = *c;
         as.type = REG_PTR_TO_MAP_VALUE_OR_NULL;
         as.id = o->id;
@@ -704,6 +710,49 @@ static int or_null_covers(const struct bl_vstate *snap, int nframes, const struc
                     f->stack[k].spilled.id == o->id;
     }
     return uses == 1;
+}
+
+/* Joins, into *old, a spilled map value pointer (maybe NULL or not) with
+ * cur, the same kind of pointer into the same map at the same offset or
+ * the number 0: the result is a maybe-NULL pointer with an id of its own,
+ * which covers both (or_null_covers). A compiled record variable that is
+ * sometimes a map entry and sometimes its own record (slot 0), or that a
+ * loop body sets to another lookup of the map, has such a slot. 1 if
+ * joined so. */
+static int or_null_join(struct bl_venv *env, struct bl_slot *old, const struct bl_slot *cur)
+{
+    if (old->bytes[0] != SLOT_SPILL || cur->bytes[0] != SLOT_SPILL)
+        return 0;
+    const struct bl_reg *a = &old->spilled, *b = &cur->spilled;
+    const struct bl_reg *p = NULL, *q = NULL;
+    int ap = a->type == REG_PTR_TO_MAP_VALUE || a->type == REG_PTR_TO_MAP_VALUE_OR_NULL;
+    int bp = b->type == REG_PTR_TO_MAP_VALUE || b->type == REG_PTR_TO_MAP_VALUE_OR_NULL;
+    int a0 = a->type == REG_SCALAR && tnum_is_const(a->var) && a->var.value == 0;
+    int b0 = b->type == REG_SCALAR && tnum_is_const(b->var) && b->var.value == 0;
+    if (ap && bp) {
+        p = a;
+        q = b;
+    } else if (ap && b0) {
+        p = a;
+    } else if (a0 && bp) {
+        p = b;
+    } else {
+        return 0;
+    }
+    struct bl_reg j = *p;
+    j.type = REG_PTR_TO_MAP_VALUE_OR_NULL;
+    j.id = vf_new_id(env);
+    j.ref = 0;
+    if (q) {
+        struct bl_reg k = *q;
+        k.type = REG_PTR_TO_MAP_VALUE_OR_NULL;
+        k.id = j.id;
+        k.ref = 0;
+        if (!vf_regsafe(&j, &k) || !vf_regsafe(&k, &j))
+            return 0; /* another map, offset or range */
+    }
+    old->spilled = j;
+    return 1;
 }
 
 /* 1 if the caller frames of st (at a callback's exit) are subsumed by
@@ -969,7 +1018,7 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
         return 1; /* that snapshot's callback and continuation are verified too */
     if (env->cb_info[t].round >= CB_MAX_ROUNDS)
         return reject_cb_stack(env, fi, s);
-    int err;
+    int err, why_fi = fi, why_s = s;
     if ((err = grow_cb_entries(env)))
         return err;
     const struct bl_vstate *old = env->cb_entries[t];
@@ -983,7 +1032,9 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
             const struct bl_slot *cur = frame_slot(st->frames[g], k);
             if (vf_slot_safe(&sf->stack[k], cur) || or_null_covers(old, st->curframe, &sf->stack[k], cur))
                 continue;
-            if (!slot_join(&sf->stack[k], cur))
+            if (or_null_join(env, &sf->stack[k], cur))
+                continue; /* a pointer or 0: not for the hint, which makes bytes of numbers */
+            if (!slot_join(&sf->stack[k], cur, env->cb_info[t].round + 1 >= CB_STRONG_ROUND))
                 return reject_cb_stack(env, g, k);
             /* remembered for the next time the call site is reached */
             struct bl_cb_hint *h = cb_hint(env, env->cb_info[t].callsite, 1);
@@ -993,7 +1044,7 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
                 h->changed[st->curframe - 1 - g] |= (uint64_t)1 << k;
         }
     }
-    /* from the second widening on, everything the body could change goes
+    /* from the fourth widening on, everything the body could change goes
      * at once (as all of it did before the first pass, once): the chain
      * stays short whatever the body does */
     if (env->cb_info[t].round + 1 >= CB_EAGER_ROUND) {
@@ -1012,7 +1063,8 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
     ci->round = env->cb_info[t].round + 1;
     ci->next = -1;
     env->cb_info[t].next = n;
-    vf_verbose(env, "callback at insn %u: snapshot widened (round %u)\n", ci->func, ci->round);
+    vf_verbose(env, "callback at insn %u: snapshot widened (round %u; fp-%d of frame %d changed first)\n",
+               ci->func, ci->round, 8 * (why_s + 1), why_fi);
 
     if ((err = push_continuation(env, snap, ci->callsite, n)))
         return err;
