@@ -176,7 +176,9 @@ struct fused_handlers {
     const void *mov_opx[16];       /* by BL_OP >> 4: mov rA, rB; op rA, rC */
     const void *movk_movk, *stxdw_ldxdw, *mulk_ldxdw_add;
     /* the same groups (and a lone stxdw) followed by `mov r0, 0; exit` */
-    const void *ldxdw_add_stxdw_next, *add_stxdw_next, *stxdw_next;
+    const void *ldxdw_add_stxdw_next, *add_stxdw_next, *stxdw_next, *stdw_next;
+    /* by the first op's BL_OP >> 4: op rA, rB; ldxdw rC, [..]; add/xor rA, rC */
+    const void *opx_ldxdw_addx[16], *opx_ldxdw_xorx[16];
 };
 
 /* in[k], in[k + 1]: `mov r0, 0; exit` */
@@ -241,6 +243,15 @@ static void decode_program(struct interp_state *st, const void *const *table,
         if (c && is_op(a, BL_ALU64 | BL_K | BL_MUL) && b->code == ldxdw && b->dst != a->dst &&
             is_op(c, BL_ALU64 | BL_X | BL_ADD) && c->dst == a->dst && c->src == b->dst) {
             d[k].handler = h->mulk_ldxdw_add; /* mul rA, K; ldxdw rB, [rC+o]; add rA, rB */
+        } else if (c && (a->code & 0x0f) == (BL_ALU64 | BL_X) && a->off == 0 &&
+                   b->code == ldxdw && b->dst != a->dst &&
+                   (is_op(c, BL_ALU64 | BL_X | BL_ADD) || is_op(c, BL_ALU64 | BL_X | BL_XOR)) &&
+                   c->dst == a->dst && c->src == b->dst &&
+                   (BL_OP(c->code) == BL_ADD ? h->opx_ldxdw_addx
+                                             : h->opx_ldxdw_xorx)[BL_OP(a->code) >> 4]) {
+            /* op rA, rB; ldxdw rC, [rD+o]; add/xor rA, rC */
+            d[k].handler = (BL_OP(c->code) == BL_ADD ? h->opx_ldxdw_addx
+                                                     : h->opx_ldxdw_xorx)[BL_OP(a->code) >> 4];
         } else if (is_op(a, mov_x) && (b->code & 0x0f) == (BL_ALU64 | BL_X) && b->off == 0 &&
                    b->dst == a->dst && b->src != a->dst && h->mov_opx[BL_OP(b->code) >> 4]) {
             d[k].handler = h->mov_opx[BL_OP(b->code) >> 4]; /* mov rA, rB; op rA, rC */
@@ -365,6 +376,8 @@ static void decode_program(struct interp_state *st, const void *const *table,
         else if (in[k].code == (BL_STX | BL_MEM | BL_DW) && d[k].handler != h->stxdw_ldxdw &&
                  is_movk0_exit(in, st->n_insns, k + 1))
             d[k].handler = h->stxdw_next;
+        else if (in[k].code == (BL_ST | BL_MEM | BL_DW) && is_movk0_exit(in, st->n_insns, k + 1))
+            d[k].handler = h->stdw_next;
     }
 }
 

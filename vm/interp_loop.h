@@ -92,7 +92,11 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             .movk_movk = &&movk_movk, .stxdw_ldxdw = &&stxdw_ldxdw,
             .mulk_ldxdw_add = &&mulk_ldxdw_add,
             .ldxdw_add_stxdw_next = &&ldxdw_add_stxdw_next, .add_stxdw_next = &&add_stxdw_next,
-            .stxdw_next = &&stxdw_next,
+            .stxdw_next = &&stxdw_next, .stdw_next = &&stdw_next,
+            .opx_ldxdw_addx = { [BL_ADD >> 4] = &&addx_ldxdw_addx, [BL_MUL >> 4] = &&mulx_ldxdw_addx,
+                                [BL_XOR >> 4] = &&xorx_ldxdw_addx },
+            .opx_ldxdw_xorx = { [BL_ADD >> 4] = &&addx_ldxdw_xorx, [BL_MUL >> 4] = &&mulx_ldxdw_xorx,
+                                [BL_XOR >> 4] = &&xorx_ldxdw_xorx },
             .mov_opx = { [BL_ADD >> 4] = &&mov_addx, [BL_SUB >> 4] = &&mov_subx,
                          [BL_MUL >> 4] = &&mov_mulx, [BL_AND >> 4] = &&mov_andx,
                          [BL_OR >> 4] = &&mov_orx, [BL_XOR >> 4] = &&mov_xorx },
@@ -521,8 +525,16 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         reg[1] = 0;
         reg[2] = l_ctx;
         reg[3] = reg[4] = reg[5] = 0;
+#if INTERP_DIRECT
+        /* the first iteration too enters past the callback's prologue */
+        reg[l_pi] = 0;
+        reg[l_pc] = l_ctx;
+        ip = l_entry;
+        STEPN(1 + l_npro);
+#else
         ip = l_cb;
         STEP();
+#endif
         DISPATCH(); }
 
     exit:
@@ -739,6 +751,12 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip += 2;
         STEPN(2);
         goto movk0_exit; }
+    stdw_next: {
+        uint64_t v = UIMM;
+        memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->off), &v, sizeof v);
+        ip += 1;
+        STEPN(1);
+        goto movk0_exit; }
     stxdw_next: {
         uint64_t v = SRC;
         memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->off), &v, sizeof v);
@@ -830,6 +848,27 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     MOV_OPX(mov_orx, |)
     MOV_OPX(mov_xorx, ^)
 #undef MOV_OPX
+    /* rA op1= rB; ldxdw rC, [rD+o]; rA op2= rC (C != A): a chain of
+     * arithmetic through a loaded value (`(i * j) ~ seed`, `i ~ j ~ k`),
+     * the second and third instructions' fields in their own slots */
+#define OPX_LDXDW_OPX(name, op1, op2)                                                      \
+    name: {                                                                               \
+        uint64_t v = DST op1 SRC, w;                                                      \
+        DST = v;                                                                          \
+        memcpy(&w, (const void *)(uintptr_t)(reg[ip[1].src] + (uint64_t)(int64_t)ip[1].off), \
+               sizeof w);                                                                 \
+        reg[ip[1].dst] = w;                                                               \
+        DST = v op2 w;                                                                    \
+        ip += 3;                                                                          \
+        STEPN(3);                                                                         \
+        DISPATCH(); }
+    OPX_LDXDW_OPX(addx_ldxdw_addx, +, +)
+    OPX_LDXDW_OPX(mulx_ldxdw_addx, *, +)
+    OPX_LDXDW_OPX(xorx_ldxdw_addx, ^, +)
+    OPX_LDXDW_OPX(addx_ldxdw_xorx, +, ^)
+    OPX_LDXDW_OPX(mulx_ldxdw_xorx, *, ^)
+    OPX_LDXDW_OPX(xorx_ldxdw_xorx, ^, ^)
+#undef OPX_LDXDW_OPX
     movk_movk:      /* mov rA, K; mov rC, L: the second in its own slot */
         DST = UIMM;
         reg[ip[1].dst] = (uint64_t)(int64_t)ip[1].imm;

@@ -667,6 +667,18 @@ static void test_loop_state(void **state)
         15 << 16 | 7 << 8 | 6);
     expect_agree("mov %r1, 5\nmov %r2, 3\nadd %r1, %r2\nstxdw [%r10-8], %r1\nmov %r0, 0\nexit", 0);
     expect_agree("mov %r1, 5\nja +0\nstxdw [%r10-8], %r1\nmov %r0, 0\nexit", 0);
+    expect_agree("mov %r1, 5\nja +0\nstdw [%r10-8], 9\nmov %r0, 0\nexit", 0);
+    /* a body ending in a store of a constant: sum of i < 6 and the constant */
+    expect_agree(
+        "stdw [%r10-16], 0\nstdw [%r10-8], 0\n"
+        "mov %r1, 6\nlddw %r2, func:body\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 0\n"
+        "call 181\n"
+        "ldxdw %r1, [%r10-16]\nlsh %r1, 16\nldxdw %r2, [%r10-8]\nlsh %r2, 8\nor %r0, %r1\n"
+        "or %r0, %r2\nexit\n"
+        "body:\n"
+        "mov %r9, %r2\nmov %r6, %r1\nldxdw %r4, [%r9]\nadd %r4, %r6\nstxdw [%r9], %r4\n"
+        "stdw [%r9+8], 7\nmov %r0, 0\nexit\n",
+        15 << 16 | 7 << 8 | 6);
 }
 
 /* load-op, op-mov, mov-op, mov-mov K, store-load and the down loop's
@@ -714,6 +726,26 @@ static void test_fused_load_ops(void **state)
     /* the load's base is rA, read after the mul */
     expect_agree("stdw [%r10-8], 15\nmov %r6, %r10\nja +0\nmul %r6, 1\nldxdw %r3, [%r6-8]\n"
                  "add %r6, %r3\nsub %r6, %r10\nmov %r0, %r6\nexit", 15);
+    /* op rA, rB; ldxdw rC, [..]; add/xor rA, rC (mul, add, xor first) */
+    expect_agree("mov %r1, 3\nmov %r2, 5\nstdw [%r10-8], 6\nja +0\nmul %r1, %r2\n"
+                 "ldxdw %r3, [%r10-8]\nxor %r1, %r3\nmov %r0, %r1\nlsh %r0, 8\nor %r0, %r3\nexit",
+                 0x906);
+    expect_agree("mov %r1, 3\nmov %r2, 5\nstdw [%r10-8], 6\nja +0\nadd %r1, %r2\n"
+                 "ldxdw %r3, [%r10-8]\nadd %r1, %r3\nmov %r0, %r1\nlsh %r0, 8\nor %r0, %r3\nexit",
+                 0xe06);
+    expect_agree("mov %r1, 3\nmov %r2, 5\nstdw [%r10-8], 6\nja +0\nxor %r1, %r2\n"
+                 "ldxdw %r3, [%r10-8]\nxor %r1, %r3\nmov %r0, %r1\nlsh %r0, 8\nor %r0, %r3\nexit",
+                 0x006);
+    expect_agree("mov %r1, 3\nmov %r2, 5\nstdw [%r10-8], 6\nja +0\nxor %r1, %r2\n"
+                 "ldxdw %r3, [%r10-8]\nadd %r1, %r3\nmov %r0, %r1\nexit", 12);
+    /* the load's base is rA, read after the first op */
+    expect_agree("stdw [%r10-8], 6\nmov %r1, %r10\nmov %r2, 0\nja +0\nadd %r1, %r2\n"
+                 "ldxdw %r3, [%r1-8]\nadd %r1, %r3\nsub %r1, %r10\nmov %r0, %r1\nexit", 6);
+    /* near misses: rC == rA; a first op without a handler (sub) */
+    expect_agree("mov %r1, 3\nmov %r2, 5\nstdw [%r10-8], 6\nja +0\nmul %r1, %r2\n"
+                 "ldxdw %r1, [%r10-8]\nxor %r1, %r1\nmov %r0, %r1\nexit", 0);
+    expect_agree("mov %r1, 3\nmov %r2, 5\nstdw [%r10-8], 6\nja +0\nsub %r1, %r2\n"
+                 "ldxdw %r3, [%r10-8]\nxor %r1, %r3\nmov %r0, %r1\nexit", (uint64_t)-2 ^ 6);
     /* rB == rA: not the triple */
     expect_agree("stdw [%r10-8], 15\nmov %r6, 3\nja +0\nmul %r6, -1\nldxdw %r6, [%r10-8]\n"
                  "add %r6, %r6\nmov %r0, %r6\nexit", 30);
