@@ -1051,7 +1051,8 @@ function Checker:stat(s)
       local sym = self:new_var(id, types[i] or "nilint")
       -- `local s` with no value: it takes the type of its first assignment
       -- when that is a record (`if c then s = m[a] else s = m[b] end`)
-      if not (s.exprs and s.exprs[i]) then sym.untyped = true end
+      -- (`local s = nil` is the same in Lua)
+      if not (s.exprs and s.exprs[i]) or strip(s.exprs[i]).tag == "Nil" then sym.untyped = true end
       if is_rec(types[i]) then
         sym.rec = s.exprs[i].rec
         self:bind_ref(sym, s.exprs[i], types[i])
@@ -1086,7 +1087,11 @@ function Checker:stat(s)
         if ty == "nil" then
           -- a delete
         elseif m.value_rec then
-          if ty ~= "rec" or e.rec ~= m.value_rec then
+          if ty == "nilrec" and e.rec == m.value_rec then
+            -- Lua would delete the entry when it is nil
+            self:err(e, "this record reference may be nil here (a map lookup)",
+              "test it first: local r = " .. m.name .. "[k2]; if r then " .. m.name .. "[k] = r end")
+          elseif ty ~= "rec" or e.rec ~= m.value_rec then
             if ty ~= "err" then
               self:err(e or t, "the value of map '" .. m.name .. "' is a " .. m.value_rec.name .. " record",
                 "store " .. m.name .. "[k] = " .. m.value_rec.name .. " { ... }, or nil to delete")

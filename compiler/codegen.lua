@@ -1379,7 +1379,11 @@ local function rec_classes(fnnode, recvars)
   walk_function(fnnode, {
     eval = function(_, _, s)
       if s.tag == "Local" then
-        for i, id in ipairs(s.names) do add(id.sym, (s.exprs or {})[i]) end
+        for i, id in ipairs(s.names) do
+          local e = (s.exprs or {})[i]
+          -- `local s = nil` is `local s`
+          if not (e and strip(e).tag == "Nil") then add(id.sym, e) end
+        end
       end
     end,
     set = function(s)
@@ -2233,6 +2237,7 @@ function G:stat(s)
     for i, id in ipairs(s.names) do
       local e = (s.exprs or {})[i]
       if is_rec(id.sym.ty) then
+        if e and strip(e).tag == "Nil" then e = nil end -- `local s = nil` is `local s`
         self:assign_rec(id.sym, e)
       else
         id.sym.slot = self:alloc(var_size(id.sym))
