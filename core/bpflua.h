@@ -94,7 +94,9 @@ struct bpflua_field {
     int is_signed;           /* i8..i64: read back sign-extended */
 };
 
-struct bpflua_func_info { uint32_t insn; const char *name; };
+/* section: the ELF section a subprogram came from when not the program's
+ * own (".text"), else NULL */
+struct bpflua_func_info { uint32_t insn; const char *name; const char *section; };
 struct bpflua_line_info { uint32_t insn; uint32_t line; uint32_t col; };
 
 /* ---- objects ---------------------------------------------------------- */

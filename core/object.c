@@ -163,6 +163,7 @@ void bpflua_object_free(bpflua_object *obj)
         free(p->lines);
     }
     free(obj->progs);
+    free(obj->uncalled);
     if (obj->map_rt)
         for (uint32_t i = 0; i < obj->n_maps; i++)
             obj->map_free(obj->map_rt[i]);
@@ -306,6 +307,8 @@ int bpflua_object_add_prog(bpflua_object *obj, const char *name, const char *sec
         for (size_t i = 0; i < n_funcs; i++) {
             p->funcs[i].insn = funcs[i].insn;
             copy_name(p->funcs[i].name, funcs[i].name);
+            if (funcs[i].section && strcmp(funcs[i].section, p->section))
+                copy_name(p->funcs[i].section, funcs[i].section);
         }
         p->n_funcs = (uint32_t)n_funcs;
     }

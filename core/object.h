@@ -66,7 +66,9 @@ struct bl_record {
     struct bl_field *fields;
 };
 
-struct bl_func_info { uint32_t insn; char name[BL_NAME_MAX]; };
+/* section: where a subprogram came from when not the program's section
+ * (".text": `verify --section .text` verifies it in its callers), else "" */
+struct bl_func_info { uint32_t insn; char name[BL_NAME_MAX]; char section[BL_NAME_MAX]; };
 struct bl_line_info { uint32_t insn; uint32_t line; uint32_t col; };
 
 struct bl_prog_type;     /* core/progtype.h */
@@ -132,6 +134,9 @@ struct bpflua_object {
     struct bl_kernel_obj *kernel;
     void (*kernel_close)(struct bl_kernel_obj *k); /* set with kernel */
     char last_error[256];        /* why the last add_prog/add_map failed */
+    struct bl_func_info *uncalled; /* .text functions no program calls (name, section):
+                                    `verify --section .text` reports them */
+    uint32_t n_uncalled;
     void *elf_image;             /* the ELF file as read, kept when it has global data
                                     (the kernel engine loads it as it is) */
     size_t elf_len;

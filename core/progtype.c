@@ -129,6 +129,14 @@ int bl_prog_type_allows(const struct bl_prog_type *t, uint32_t id)
     for (uint32_t i = 0; t && i < t->n_helpers; i++)
         if (t->helpers[i] == id)
             return 1;
+    return bl_prog_type_config_helper(t, id);
+}
+
+int bl_prog_type_config_helper(const struct bl_prog_type *t, uint32_t id)
+{
+    for (uint32_t i = 0; t && i < t->n_config_helpers; i++)
+        if (t->config_helpers[i] == id)
+            return 1;
     return 0;
 }
 

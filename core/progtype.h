@@ -84,6 +84,13 @@ struct bl_prog_type {
     /* helpers beyond the ones every type may call (bl_prog_type_allows) */
     const uint32_t *helpers;
     uint32_t n_helpers;
+    /* helpers the type may call in kernels configured for them, which the
+     * kernel these tables were probed on refuses: probe_write_user (36)
+     * where lockdown is off, override_return (58) with
+     * CONFIG_BPF_KPROBE_OVERRIDE; samples/bpf and PREVAIL's corpus call
+     * them. Allowed too (test_helper_types knows them). */
+    const uint32_t *config_helpers;
+    uint32_t n_config_helpers;
 
     int ret_check;               /* the kernel checks R0 at exit against [ret_min, ret_max] */
     int64_t ret_min, ret_max;
@@ -113,6 +120,9 @@ const struct bl_prog_type *bl_prog_type_by_name(const char *name);
 const struct bl_prog_type *bl_prog_type_at(size_t index);
 /* 1 if programs of type t may call helper `id`. */
 int bl_prog_type_allows(const struct bl_prog_type *t, uint32_t id);
+/* 1 if `id` is one of t's config_helpers (allowed, though the kernel the
+ * tables were probed on refuses it). */
+int bl_prog_type_config_helper(const struct bl_prog_type *t, uint32_t id);
 /* The field an access of `size` bytes at `off` touches, or NULL if the
  * access is not allowed (outside the view, straddling fields, a size the
  * field does not take, a store to a read-only field). */

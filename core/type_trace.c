@@ -15,6 +15,13 @@ static const uint32_t trace_helpers[] = {
     4, 27, 45, 67, 173, 174, 56, 119
 };
 
+/* allowed where the kernel is configured for them (core/progtype.h):
+ * probe_write_user (36, off under lockdown) in every tracing type, and
+ * override_return (58, CONFIG_BPF_KPROBE_OVERRIDE) for kprobes */
+static const uint32_t kprobe_config_helpers[] = { 36, 58 };
+static const uint32_t trace_config_helpers[] = { 36 };
+#define CONFIG(a) .config_helpers = a, .n_config_helpers = N(a)
+
 #define PT_REGS_SIZE 168 /* x86-64 */
 static const struct bl_ctx_field kprobe_fields[] = RAW(0, PT_REGS_SIZE);
 static const char *const kprobe_sections[] = {
@@ -24,6 +31,7 @@ const struct bl_prog_type bl_type_kprobe = {
     .name = "kprobe", .kernel_type = 2, .sections = kprobe_sections, .ctx_size = PT_REGS_SIZE,
     .fields = kprobe_fields, .n_fields = 1, .helpers = trace_helpers,
     .n_helpers = N(trace_helpers) - 2, .build = BL_BUILD_RAW, .sb_ctx_size = PT_REGS_SIZE,
+    CONFIG(kprobe_config_helpers),
 };
 
 /* the kernel checks the record's size when attaching; at load any offset
@@ -34,6 +42,7 @@ const struct bl_prog_type bl_type_tracepoint = {
     .name = "tracepoint", .kernel_type = 5, .sections = tp_sections, .ctx_size = 2048,
     .fields = tp_fields, .n_fields = 1, .helpers = trace_helpers,
     .n_helpers = N(trace_helpers) - 2, .build = BL_BUILD_RAW, .sb_ctx_size = 2048,
+    CONFIG(trace_config_helpers),
 };
 
 /* u64 args[MAX_BPF_FUNC_ARGS] */
@@ -43,6 +52,7 @@ const struct bl_prog_type bl_type_raw_tracepoint = {
     .name = "raw_tracepoint", .kernel_type = 17, .sections = raw_tp_sections, .ctx_size = 96,
     .fields = raw_tp_fields, .n_fields = 1, .helpers = trace_helpers,
     .n_helpers = N(trace_helpers) - 2, .build = BL_BUILD_RAW, .sb_ctx_size = 96,
+    CONFIG(trace_config_helpers),
 };
 
 /* struct bpf_perf_event_data: pt_regs, sample_period, addr */
@@ -52,5 +62,5 @@ const struct bl_prog_type bl_type_perf_event = {
     .name = "perf_event", .kernel_type = 7, .sections = perf_sections,
     .ctx_size = PT_REGS_SIZE + 16, .fields = perf_fields, .n_fields = 1,
     .helpers = trace_helpers, .n_helpers = N(trace_helpers), .build = BL_BUILD_RAW,
-    .sb_ctx_size = PT_REGS_SIZE + 16,
+    .sb_ctx_size = PT_REGS_SIZE + 16, CONFIG(trace_config_helpers),
 };

@@ -1149,7 +1149,7 @@ static void add_progs(lua_State *L, bpflua_object *obj, int out)
             lua_settop(L, e);
             lua_pop(L, 1);
         }
-        struct bpflua_func_info main_func = {0, name};
+        struct bpflua_func_info main_func = {0, name, NULL};
         /* lines */
         lua_Integer ll = push_list(L, p, "lines", 1);
         size_t nl = ll < 0 ? 0 : (size_t)ll;

@@ -14,6 +14,7 @@
 
 #include "bl_lua.h"
 #include "kernel.h"
+#include "object.h"
 #include "progtype.h"
 
 #define EXIT_REJECTED 1
@@ -339,6 +340,84 @@ static int kernel_costs(bpflua_object *obj, const struct selection *sel)
     return rc != 0;
 }
 
+/* 1 if program i calls a subprogram of section `section` (not its own) */
+static int calls_into(bpflua_object *obj, size_t i, const char *section)
+{
+    const struct bl_prog *p = bl_object_prog(obj, i);
+    for (uint32_t f = 0; p && f < p->n_funcs; f++)
+        if (p->funcs[f].section[0] && strcmp(p->funcs[f].section, section) == 0)
+            return 1;
+    return 0;
+}
+
+/* `verify --section S` where S holds no program, only subprograms (.text
+ * of an object whose programs have sections of their own; PREVAIL checks
+ * such a section as a program): a subprogram does not run alone, so each
+ * is verified in every program that calls it, and accepted when they all
+ * are; a .text function no program calls never runs (old clang left
+ * global functions there that it had also inlined). *handled = 0 when S
+ * holds no such function either. */
+static int verify_subprogs(bpflua_object *obj, const char *section, int *handled)
+{
+    *handled = 0;
+    int rc = 0;
+    for (size_t i = 0; i < bpflua_prog_count(obj); i++) {
+        if (!calls_into(obj, i, section))
+            continue;
+        *handled = 1;
+        char *err = NULL;
+        if (bpflua_verify(obj, i, 0, NULL, &err, NULL) < 0) {
+            fprintf(stderr, "%s: ", bpflua_prog_name(obj, i));
+            print_err(NULL, err ? err : "error: verification failed", "");
+            rc = EXIT_REJECTED;
+        }
+        free(err);
+    }
+    /* one line per function of the section, with the programs it ran in */
+    for (size_t i = 0; i < bpflua_prog_count(obj); i++) {
+        const struct bl_prog *p = bl_object_prog(obj, i);
+        for (uint32_t f = 0; f < p->n_funcs; f++) {
+            const char *fn = p->funcs[f].name;
+            if (strcmp(p->funcs[f].section, section))
+                continue;
+            int seen = 0; /* printed for an earlier program */
+            for (size_t k = 0; k < i && !seen; k++) {
+                const struct bl_prog *q = bl_object_prog(obj, k);
+                for (uint32_t g = 0; g < q->n_funcs && !seen; g++)
+                    seen = strcmp(q->funcs[g].section, section) == 0 &&
+                           strcmp(q->funcs[g].name, fn) == 0;
+            }
+            if (seen)
+                continue;
+            int ok = 1;
+            printf("name=%s subprogram section=%s callers=", fn, section);
+            const char *sep = "";
+            for (size_t k = i; k < bpflua_prog_count(obj); k++) {
+                const struct bl_prog *q = bl_object_prog(obj, k);
+                for (uint32_t g = 0; g < q->n_funcs; g++)
+                    if (strcmp(q->funcs[g].section, section) == 0 &&
+                        strcmp(q->funcs[g].name, fn) == 0) {
+                        printf("%s%s", sep, q->name);
+                        sep = ",";
+                        ok &= q->verdict > 0;
+                        break;
+                    }
+            }
+            printf(" %s\n", ok ? "accepted" : "rejected");
+        }
+    }
+    for (uint32_t u = 0; u < obj->n_uncalled; u++) {
+        if (strcmp(obj->uncalled[u].section, section))
+            continue;
+        *handled = 1;
+        printf("name=%s subprogram section=%s callers=none accepted\n", obj->uncalled[u].name,
+               section);
+        fprintf(stderr, "bpflua verify: %s: a function of section '%s' no program calls: it "
+                "never runs\n", obj->uncalled[u].name, section);
+    }
+    return rc;
+}
+
 int bl_cmd_verify(lua_State *L, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -372,6 +451,16 @@ int bl_cmd_verify(lua_State *L, int argc, char **argv)
     if (!obj)
         return status;
     struct selection sel;
+    if (section && !prog_name && !type && !want_kernel) {
+        int handled = 0, n = 0;
+        for (size_t i = 0; i < bpflua_prog_count(obj); i++)
+            n += strcmp(bpflua_prog_section(obj, i), section) == 0;
+        int rc = n ? 0 : verify_subprogs(obj, section, &handled);
+        if (handled) {
+            bpflua_object_free(obj);
+            return rc;
+        }
+    }
     if (select_progs("verify", obj, prog_name, section, type, &sel)) {
         bpflua_object_free(obj);
         return EXIT_USAGE;

@@ -716,7 +716,7 @@ static int collect_funcs(struct assembler *as, const char *main_name,
         return fail(as, "out of memory");
     }
     size_t n = 0;
-    funcs[n++] = (struct bpflua_func_info){ 0, main_name };
+    funcs[n++] = (struct bpflua_func_info){ 0, main_name, NULL };
     for (uint32_t pc = 0; pc < as->n; pc++) {
         const struct bl_insn *i = &as->insns[pc];
         int is_call = i->code == (BL_JMP | BL_CALL) && i->src == BL_PSEUDO_CALL;
@@ -736,7 +736,7 @@ static int collect_funcs(struct assembler *as, const char *main_name,
                 snprintf(as->func_names[n], BL_NAME_MAX, "func_%u", dest);
                 name = as->func_names[n];
             }
-            funcs[n++] = (struct bpflua_func_info){ dest, name };
+            funcs[n++] = (struct bpflua_func_info){ dest, name, NULL };
         }
         if (is_func)
             pc++;

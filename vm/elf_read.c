@@ -645,15 +645,36 @@ static int load_legacy_maps(struct reader *r)
             rc = -EINVAL;
             break;
         }
-        uint32_t f[6] = { 0 };
+        uint32_t f[9] = { 0 };
         memcpy(f, s->data + sym->st_value, def_size < sizeof f ? def_size : sizeof f);
         struct bpflua_map_spec spec = {
             .name = name, .type = f[0], .key_size = f[1], .value_size = f[2],
             .max_entries = f[3], .flags = f[4],
         };
-        /* inner_map_idx counts definitions in this section */
-        if (def_size >= 24 && (f[0] == KERNEL_ARRAY_OF_MAPS ||
-                               f[0] == KERNEL_HASH_OF_MAPS)) {
+        /* iproute2's struct bpf_elf_map (Cilium, tc samples): type, size_key,
+         * size_value, max_elem, flags, id, pinning, inner_id, inner_idx; its
+         * map of maps names its template by id (inner_id == the template's
+         * id). Else (samples/bpf's struct bpf_map_def) inner_map_idx counts
+         * definitions in this section; in other maps field 5 means nothing
+         * here (an iproute2 id, a pin name's number) */
+        uint32_t of_maps = f[0] == KERNEL_ARRAY_OF_MAPS || f[0] == KERNEL_HASH_OF_MAPS;
+        if (of_maps && def_size >= 36 && f[7]) {
+            size_t t = 0;
+            uint32_t g[9];
+            for (t = 0; t < k; t++) {
+                memset(g, 0, sizeof g);
+                memcpy(g, s->data + order[t]->st_value, sizeof g);
+                if (g[5] == f[7])
+                    break;
+            }
+            if (t == k) {
+                bl_set_err(r->err, "elf: legacy map '%s': inner_id %u names no earlier map's id",
+                           name, f[7]);
+                rc = -EINVAL;
+                break;
+            }
+            spec.inner_map = (uint32_t)first + (uint32_t)t + 1;
+        } else if (def_size >= 24 && of_maps) {
             if (f[5] >= k) {
                 bl_set_err(r->err, "elf: legacy map '%s': inner map index %u is not an "
                            "earlier definition", name, f[5]);
@@ -837,7 +858,7 @@ static int link_append(struct reader *r, struct link *l, const struct function *
         l->placed = np;
     if (!nf || !np)
         return -ENOMEM;
-    l->funcs[l->n_funcs] = (struct bpflua_func_info){ l->n, f->name };
+    l->funcs[l->n_funcs] = (struct bpflua_func_info){ l->n, f->name, r->secs[f->sec].name };
     l->placed[l->n_funcs++] = f;
     memcpy(l->insns + l->n, r->secs[f->sec].insns + f->start, f->len * sizeof *l->insns);
     for (uint32_t i = 0; i < f->len; i++) {
@@ -1274,6 +1295,29 @@ static int text_programs(struct reader *r, const char *file)
     return 0;
 }
 
+/* .text functions that no program reached (old clang emitted a global
+ * function both inlined into its callers and on its own: prototype-kernel's
+ * xdp_ddos01_blacklist): noted so that `verify --section .text` can say
+ * that they never run rather than that the section holds nothing */
+static int note_uncalled(struct reader *r)
+{
+    for (size_t i = 0; i < r->n_funcs; i++) {
+        const struct function *f = &r->funcs[i];
+        if (f->sec != r->text || f->placed_gen || !f->name || strlen(f->name) >= BL_NAME_MAX)
+            continue;
+        struct bl_func_info *n = realloc(r->obj->uncalled,
+                                         (r->obj->n_uncalled + 1) * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        r->obj->uncalled = n;
+        memset(&n[r->obj->n_uncalled], 0, sizeof *n);
+        strcpy(n[r->obj->n_uncalled].name, f->name);
+        snprintf(n[r->obj->n_uncalled].section, BL_NAME_MAX, "%s", r->secs[f->sec].name);
+        r->obj->n_uncalled++;
+    }
+    return 0;
+}
+
 /* ---- the whole object ---------------------------------------------------------- */
 
 static int read_object(struct reader *r)
@@ -1314,6 +1358,8 @@ static int read_object(struct reader *r)
     if (r->obj->n_progs == 0)
         rc = text_programs(r, file);
     if (rc)
+        return rc;
+    if ((rc = note_uncalled(r)))
         return rc;
     if (r->obj->n_progs == 0) {
         bl_set_err(r->err, "elf: no programs (no global function in a program section)");

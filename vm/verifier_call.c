@@ -940,6 +940,15 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
         f->regs[BL_R0].id = vf_new_id(env);
         break;
     case BPFLUA_RET_VOID:
+        if (h->id == BL_HELPER_TAIL_CALL) {
+            /* a tail call that fails goes on with its error code in R0
+             * (-ENOENT: the sandbox's helper returns it, interpreter and
+             * JIT alike). The kernel leaves R0 unreadable; PREVAIL and
+             * code written against libbpf's `long bpf_tail_call(...)`
+             * return it (README, "kinder than the kernel"). */
+            mark_reg_unknown(&f->regs[BL_R0]);
+            break;
+        }
         mark_reg_not_init(&f->regs[BL_R0]);
         break;
     case BPFLUA_RET_PTR_TO_ALLOC_MEM_OR_NULL:

@@ -34,6 +34,22 @@ has err "section 'tp_btf/sched_switch' is a program of type tracing, which bpflu
 expect 0 ".text-only object" "$B" verify "$C/text_only.o"
 has out '^name=pick .* section=\.text$' "the .text function is the program"
 
+# --section .text of an object whose programs have sections: the .text
+# function is verified in the program that calls it (PREVAIL checks such a
+# section as a program of its own)
+expect 0 ".text subprogram verified in its caller" "$B" verify "$C/xdp_blacklist.o" --section .text
+has out '^name=filter_port subprogram section=\.text callers=xdp_blacklist accepted$' "the caller named"
+expect 1 ".text subprogram of the unsafe twin" "$B" verify "$C/xdp_blacklist.unsafe.o" --section .text
+has out '^name=filter_port subprogram section=\.text callers=xdp_blacklist rejected$' "rejected with its caller"
+has err '^xdp_blacklist: error: invalid access to packet' "the caller's error"
+expect 2 "a section that is not there" "$B" verify "$C/xdp_blacklist.o" --section .data
+has err "no program in section '.data'" "said so"
+
+# iproute2's struct bpf_elf_map with ids, and a map of maps naming its
+# template by inner_id: the object reads, every program verifies
+expect 0 "bpf_elf_map object" "$B" verify "$C/cilium_legacy.o" --section 2/3
+has out '^name=tail_policy verified_insns=[0-9]+ .* type=sched_cls section=2/3$' "2/3 as sched_cls"
+
 # LINUX_KERNEL_VERSION from a __kconfig extern: the running kernel's
 head -c 168 /dev/zero >"$tmp/regs.bin"
 expect 0 "kconfig program runs" "$B" run "$C/kconfig.o" --ctx "$tmp/regs.bin"

@@ -22,6 +22,12 @@ struct legacy_map_inner {
     unsigned int type, key_size, value_size, max_entries, map_flags, inner_map_idx, numa_node;
 };
 #define LEGACY_MAP __attribute__((section("maps"), used))
+/* iproute2's struct bpf_elf_map (tc's loader, Cilium before libbpf): an id
+ * other maps of maps name as inner_id, a pinning scope, the slot an inner
+ * map takes in its outer map */
+struct elf_map {
+    unsigned int type, size_key, size_value, max_elem, flags, id, pinning, inner_id, inner_idx;
+};
 
 #ifdef UNSAFE
 #define BAD(x) x

@@ -71,7 +71,7 @@ static void test_missing_interface(void **state)
 
     bpflua_object *obj = bpflua_object_new();
     static const uint64_t insns[2] = { 0x00000002000000b7ull /* r0 = 2 */, 0x95 /* exit */ };
-    struct bpflua_func_info f = { 0, "pass" };
+    struct bpflua_func_info f = { 0, "pass", NULL };
     assert_int_equal(bpflua_object_add_prog(obj, "pass", "xdp", insns, 2, &f, 1, NULL, 0), 0);
     a = (void *)1;
     assert_int_equal(bl_attach(obj, 0, "bl_nosuch0", BL_ATTACH_SKB, &a, &err), -ENODEV);
@@ -100,7 +100,7 @@ static void test_bad_arguments(void **state)
     free(err);
     err = NULL;
     static const uint64_t insns[2] = { 0x00000002000000b7ull, 0x95 };
-    struct bpflua_func_info f = { 0, "pass" };
+    struct bpflua_func_info f = { 0, "pass", NULL };
     assert_int_equal(bpflua_object_add_prog(obj, "pass", "xdp", insns, 2, &f, 1, NULL, 0), 0);
     /* a mode that is neither skb nor native */
     assert_int_equal(bl_attach(obj, 0, "lo", (enum bl_attach_mode)7, &a, &err), -EINVAL);

@@ -114,7 +114,7 @@ static bpflua_object *loop_object_with_lines(void)
     struct bpflua_func_info funcs[8];
     assert_true(p->n_funcs <= 8);
     for (uint32_t f = 0; f < p->n_funcs; f++)
-        funcs[f] = (struct bpflua_func_info){ p->funcs[f].insn, p->funcs[f].name };
+        funcs[f] = (struct bpflua_func_info){ p->funcs[f].insn, p->funcs[f].name, NULL };
     /* a record at every function start and at a few insns in between,
      * none on the second half of an lddw */
     struct bpflua_line_info lines[16];
@@ -233,7 +233,7 @@ static void test_roundtrip_multi_prog(void **state)
         const struct bl_prog *p = &srcs[i]->progs[0];
         struct bpflua_func_info funcs[4];
         for (uint32_t f = 0; f < p->n_funcs; f++)
-            funcs[f] = (struct bpflua_func_info){ p->funcs[f].insn, f ? p->funcs[f].name : names[i] };
+            funcs[f] = (struct bpflua_func_info){ p->funcs[f].insn, f ? p->funcs[f].name : names[i], NULL };
         assert_true(bpflua_object_add_prog(obj, names[i], sections[i], p->insns, p->n_insns,
                                            funcs, p->n_funcs, NULL, 0) >= 0);
     }

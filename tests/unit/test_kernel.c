@@ -110,7 +110,7 @@ static void test_multi_prog_object(void **state)
     const char *names[] = { "first", "second", "third" };
     const char *secs[] = { "xdp", "xdp", "xdp/other" };
     for (int i = 0; i < 3; i++) {
-        struct bpflua_func_info funcs[2] = { { 0, names[i] }, { a->progs[0].funcs[1].insn, "twice" } };
+        struct bpflua_func_info funcs[2] = { { 0, names[i], NULL }, { a->progs[0].funcs[1].insn, "twice", NULL } };
         assert_true(bpflua_object_add_prog(obj, names[i], secs[i], a->progs[0].insns,
                                            a->progs[0].n_insns, funcs, 2, NULL, 0) >= 0);
     }

@@ -44,7 +44,7 @@ static void test_prog_size(void **state)
     assert_int_equal(res.insns, BL_MAX_PROG_INSNS);
     free(insns);
     /* more function records than instructions */
-    struct bpflua_func_info f[3] = { { 0, "a" }, { 1, "b" }, { 1, "c" } };
+    struct bpflua_func_info f[3] = { { 0, "a", NULL }, { 1, "b", NULL }, { 1, "c", NULL } };
     assert_int_equal(bpflua_object_add_prog(obj, "funcs", "xdp", ret0, 2, f, 3, NULL, 0), -E2BIG);
     assert_int_equal(bpflua_object_add_prog(obj, NULL, "xdp", ret0, 2, NULL, 0, NULL, 0), -EINVAL);
     assert_non_null(strstr(bpflua_object_error(obj), "name"));
