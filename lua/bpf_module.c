@@ -1145,6 +1145,7 @@ static void add_progs(lua_State *L, bpflua_object *obj, int out)
             int e = push_item(L, ft, (lua_Integer)f + 1);
             funcs[f].insn = (uint32_t)field_int(L, e, "insn", 0);
             funcs[f].name = field_str(L, e, "name", "");
+            funcs[f].section = NULL;
             /* keep the name string referenced from the funcs table entry */
             lua_settop(L, e);
             lua_pop(L, 1);
