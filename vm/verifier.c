@@ -267,19 +267,23 @@ static int verify_as_typed(bpflua_object *obj, struct bl_prog *p, int log_level,
     struct bl_arena *a = &env.arena;
     env.live = vf_arena_calloc(a, n + 1, sizeof *env.live);
     env.vlive = vf_arena_calloc(a, n + 1, sizeof *env.vlive);
+    env.flive = vf_arena_calloc(a, n + 1, sizeof *env.flive);
+    env.slive = vf_arena_calloc(a, n + 1, sizeof *env.slive);
     env.prune_point = vf_arena_calloc(a, n + 2, 1);
     env.base_kind = vf_arena_calloc(a, n + 1, 1);
     env.seen = vf_arena_calloc(a, n + 1, sizeof *env.seen);
     env.n_seen = vf_arena_calloc(a, n + 1, sizeof *env.n_seen);
     env.cb_target = vf_arena_calloc(a, n + 1, sizeof *env.cb_target);
     int err = 0;
-    if (!p->aux || !env.live || !env.vlive || !env.prune_point || !env.base_kind || !env.seen || !env.n_seen ||
+    if (!p->aux || !env.live || !env.vlive || !env.flive || !env.slive || !env.prune_point || !env.base_kind || !env.seen || !env.n_seen ||
         !env.cb_target)
         err = -ENOMEM;
     if (!err)
         err = vf_check_cfg(&env);
     if (!err)
         err = vf_compute_liveness(&env);
+    if (!err)
+        err = vf_compute_forget(&env);
     if (!err)
         err = walk(&env);
     if (!err)

@@ -575,3 +575,356 @@ int vf_check_stack_depth(struct bl_venv *env)
     }
     return 0;
 }
+
+/* ---- forgetting: values no check can read --------------------------------- */
+
+/* Where a register may point, for the current frame's stack: nowhere,
+ * somewhere unknown in it, or fp + a known offset (-512..0). */
+#define FP_NONE 0x7fff
+#define FP_ANY 0x7ffe
+#define FP_UNSET 0x7ffd
+#define ALL_SLOTS (~0ull)
+
+static int16_t fp_merge(int16_t a, int16_t b)
+{
+    if (a == FP_UNSET)
+        return b;
+    if (b == FP_UNSET || a == b)
+        return a;
+    return a == FP_NONE && b == FP_NONE ? FP_NONE : FP_ANY;
+}
+
+static int fp_ish(int16_t v)
+{
+    return v != FP_NONE && v != FP_UNSET;
+}
+
+static int is_callback_helper(int32_t id)
+{
+    return id == 164 || id == 170 || id == 180 || id == 181 || id == 209;
+}
+
+/* The map an lddw put in R1 for the call at insn i, found by looking back
+ * along the straight line before it (no jump lands in between), or -1:
+ * clang loads the map right before the call. */
+static int map_in_r1(const struct bl_venv *env, uint32_t i)
+{
+    uint32_t k = i;
+    for (int steps = 0; steps < 16 && k > 0; steps++) {
+        if (env->prune_point[k])
+            return -1; /* another path may arrive here */
+        if (k >= 2 && bl_is_lddw(&env->insns[k - 2])) {
+            const struct bl_insn *l = &env->insns[k - 2];
+            if (l->dst == BL_R1)
+                return l->src == BL_PSEUDO_MAP_FD ? l->imm : -1;
+            k -= 2;
+            continue;
+        }
+        const struct bl_insn *p = &env->insns[k - 1];
+        uint8_t c = BL_CLASS(p->code);
+        if (c == BL_JMP || c == BL_JMP32)
+            return -1;
+        uint16_t use, def;
+        bl_insn_use_def(p, &use, &def);
+        if (def & (1u << BL_R1))
+            return -1;
+        k--;
+    }
+    return -1;
+}
+
+/* forward: out-state of insn i from its in-state r[]; returns 1 if it
+ * stores a register that may point into the stack */
+static int fp_transfer(const struct bl_insn *in, int16_t *r, int spills)
+{
+    uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
+    int x = BL_SRC(in->code) == BL_X;
+    int16_t loaded = spills ? FP_ANY : FP_NONE;
+    switch (c) {
+    case BL_ALU64:
+        if (op == BL_MOV) {
+            r[in->dst] = x ? r[in->src] : FP_NONE;
+        } else if ((op == BL_ADD || op == BL_SUB) && !x) {
+            int16_t v = r[in->dst];
+            if (v != FP_NONE && v != FP_ANY) {
+                int32_t nv = op == BL_ADD ? v + in->imm : v - in->imm;
+                r[in->dst] = nv >= -BL_STACK_SIZE && nv <= 0 ? (int16_t)nv : FP_ANY;
+            }
+        } else if (r[in->dst] != FP_NONE || (x && r[in->src] != FP_NONE)) {
+            r[in->dst] = FP_ANY;
+        }
+        return 0;
+    case BL_ALU:
+        if (r[in->dst] != FP_NONE && op != BL_MOV)
+            r[in->dst] = FP_ANY;
+        else if (x && r[in->src] != FP_NONE)
+            r[in->dst] = FP_ANY;
+        else
+            r[in->dst] = op == BL_MOV || r[in->dst] == FP_NONE ? FP_NONE : FP_ANY;
+        return 0;
+    case BL_LD:
+        if (bl_is_lddw(in))
+            r[in->dst] = FP_NONE;
+        else
+            for (int k = 0; k <= 5; k++)
+                r[k] = FP_NONE;
+        return 0;
+    case BL_LDX:
+        r[in->dst] = loaded;
+        return 0;
+    case BL_ST:
+        return 0;
+    case BL_STX: {
+        int st = fp_ish(r[in->src]);
+        if (mode == BL_ATOMIC) {
+            if (in->imm == BL_CMPXCHG)
+                r[BL_R0] = loaded;
+            else if (in->imm & BL_FETCH)
+                r[in->src] = loaded;
+        }
+        return st;
+    }
+    default:
+        if (op == BL_CALL) {
+            int any = 0;
+            for (int k = 1; k <= 5; k++)
+                any |= fp_ish(r[k]);
+            for (int k = 1; k <= 5; k++)
+                r[k] = FP_NONE;
+            /* helpers return no stack pointer but dynptr_data's (its
+             * memory may be a stack buffer); a subprogram may return one
+             * it was given */
+            int helper = in->src == BL_CALL_HELPER && BL_SRC(in->code) == BL_K;
+            r[BL_R0] = any && (!helper || in->imm == 203) ? FP_ANY : FP_NONE;
+        }
+        return 0;
+    }
+}
+
+/* Helper arguments pointing at memory whose contents never decide a check:
+ * data the helper only copies (a map value, an event, bytes to store or
+ * checksum) or only writes (probe_read's and load_bytes' destinations).
+ * Keys (an array index may make a lookup non-NULL), format strings and
+ * everything else keep the stack above them. */
+static int content_free_arg(int32_t id, int arg)
+{
+    static const struct { uint8_t id, arg; } free_args[] = {
+        { 2, 2 },   { 2, 3 },   { 3, 2 },   { 4, 1 },   { 9, 3 },   { 16, 1 },  { 20, 2 },  { 21, 2 },  { 25, 4 },
+        { 26, 3 },  { 28, 1 },  { 28, 3 },  { 29, 2 },  { 30, 2 },  { 36, 2 },  { 45, 1 },
+        { 55, 3 },  { 56, 2 },  { 67, 2 },  { 68, 3 },  { 112, 1 }, { 113, 1 }, { 114, 1 },
+        { 115, 1 }, { 130, 2 }, { 189, 3 }, { 190, 3 },
+    };
+    for (size_t i = 0; i < sizeof free_args / sizeof free_args[0]; i++)
+        if (free_args[i].id == id && free_args[i].arg == arg)
+            return 1;
+    return 0;
+}
+
+/* the slots holding bytes [at, at + size) of the frame, all if outside it */
+static uint64_t slots_of(int32_t at, int32_t size)
+{
+    if (size <= 0 || at < -BL_STACK_SIZE || at + size > 0)
+        return ALL_SLOTS;
+    int hi = (-at - 1) / 8, lo = (-(at + size - 1) - 1) / 8;
+    uint64_t m = 0;
+    for (int s = lo; s <= hi; s++)
+        m |= 1ull << s;
+    return m;
+}
+
+/* the slots at or above fp + at (what a helper reading from there may reach) */
+static uint64_t slots_above(int32_t at)
+{
+    if (at >= 0)
+        return 0;
+    int hi = (-at - 1) / 8;
+    return hi >= 63 ? ALL_SLOTS : (1ull << (hi + 1)) - 1;
+}
+
+static int access_size(const struct bl_insn *in)
+{
+    static const int sz[4] = { 4, 2, 1, 8 };
+    return sz[BL_SIZE(in->code) >> 3];
+}
+
+/* backward: flive/slive before insn i from vo/so after it; fp = its in-state */
+static void forget_transfer(const struct bl_venv *env, uint32_t i, const int16_t *fp,
+                            int in_main, int callee_masks, uint16_t vo,
+                            uint64_t so, uint16_t *vi, uint64_t *si)
+{
+    const struct bl_insn *in = &env->insns[i];
+    uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
+    uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
+    int x = BL_SRC(in->code) == BL_X;
+    *si = so;
+    switch (c) {
+    case BL_ALU:
+    case BL_ALU64:
+        if (!(vo & d))
+            *vi = vo & (uint16_t)~d;
+        else if (op == BL_MOV)
+            *vi = (uint16_t)((vo & ~d) | (x ? s : 0));
+        else
+            *vi = (uint16_t)(vo | d | (x && op != BL_NEG && op != BL_END ? s : 0));
+        return;
+    case BL_LD:
+        if (bl_is_lddw(in))
+            *vi = vo & (uint16_t)~d;
+        else
+            *vi = (uint16_t)((vo & ~0x3fu) | (1u << BL_R6) | (mode == BL_IND ? s : 0));
+        return;
+    case BL_LDX: {
+        int16_t b = fp[in->src];
+        *vi = (uint16_t)((vo & ~d) | s);
+        if (vo & d)
+            *si = so | (b == FP_ANY ? ALL_SLOTS
+                        : b == FP_NONE || b == FP_UNSET ? 0 : slots_of(b + in->off, access_size(in)));
+        return;
+    }
+    case BL_ST:
+    case BL_STX: {
+        int16_t b = fp[in->dst];
+        int size = access_size(in);
+        if (c == BL_STX && mode == BL_ATOMIC) {
+            *vi = (uint16_t)(vo | d | s | 1u);
+            *si = so | (b == FP_ANY ? ALL_SLOTS
+                        : b == FP_NONE || b == FP_UNSET ? 0 : slots_of(b + in->off, size));
+            return;
+        }
+        int rel;
+        if (b == FP_ANY) {
+            rel = 1;
+        } else if (b == FP_NONE || b == FP_UNSET) {
+            /* memory that is not this frame's stack: ctx, a map value, the
+             * packet (whose contents the verifier does not track), or, in a
+             * subprogram, maybe its caller's stack */
+            rel = !in_main;
+        } else {
+            uint64_t cov = slots_of(b + in->off, size);
+            rel = (so & cov) != 0;
+            if (size == 8 && (b + in->off) % 8 == 0 && cov != ALL_SLOTS)
+                *si = so & ~cov;
+        }
+        *vi = (uint16_t)(vo | d | (c == BL_STX && rel ? s : 0));
+        return;
+    }
+    default:
+        if (op == BL_CALL) {
+            if (in->src == BL_CALL_HELPER && BL_SRC(in->code) == BL_K) {
+                int nargs = vf_helper_nargs((uint32_t)in->imm);
+                *vi = (uint16_t)((vo & ~0x3fu) | (((1u << nargs) - 1) << 1));
+                /* a lookup's key decides only in an array (a constant
+                 * index gives a value, not NULL: const_key_in_array) */
+                int map = in->imm == 1 ? map_in_r1(env, i) : -1;
+                int key_free = map >= 0 && (uint32_t)map < env->obj->n_maps &&
+                               env->obj->maps[map].type != BPFLUA_MAP_ARRAY &&
+                               env->obj->maps[map].type != BPFLUA_MAP_PERCPU_ARRAY;
+                for (int k = 1; k <= nargs; k++) {
+                    if (fp[k] == FP_ANY || (fp_ish(fp[k]) && is_callback_helper(in->imm)))
+                        *si = ALL_SLOTS;
+                    else if (fp_ish(fp[k]) && !content_free_arg(in->imm, k) &&
+                             !(key_free && k == 2))
+                        *si |= slots_above(fp[k]);
+                }
+            } else {
+                /* a subprogram: the arguments its entry keeps (an earlier
+                 * round's answer, itself an over-approximation), all of
+                 * them for anything else */
+                uint16_t args = 0x3eu;
+                if (in->src == BL_PSEUDO_CALL && BL_SRC(in->code) == BL_K) {
+                    int64_t t = (int64_t)i + in->imm + 1;
+                    if (callee_masks && t >= 0 && t < env->n_insns)
+                        args = env->flive[t] & 0x3eu;
+                }
+                *vi = (uint16_t)((vo & ~0x3fu) | args);
+                for (int k = 1; k <= 5; k++)
+                    if (fp_ish(fp[k]))
+                        *si = ALL_SLOTS;
+            }
+            return;
+        }
+        if (op == BL_EXIT) {
+            *vi = in_main && !env->prog->type->ret_check ? 0 : 1;
+            *si = 0;
+            return;
+        }
+        if (op == BL_JA) {
+            *vi = vo;
+            return;
+        }
+        *vi = (uint16_t)(vo | d | (x ? s : 0));
+        return;
+    }
+}
+
+int vf_compute_forget(struct bl_venv *env)
+{
+    uint32_t n = env->n_insns;
+    /* per insn in-states, from the arena (released with it); an insn
+     * whose in-state is not set yet has set[i] == 0 */
+    int16_t(*fp)[BL_NREGS] = vf_arena_alloc(&env->arena, (size_t)(n + 1) * sizeof *fp);
+    uint8_t *set = vf_arena_alloc(&env->arena, n + 1);
+    if (!fp || !set)
+        return -ENOMEM;
+    /* forward, twice at most: once more if some store may put a stack
+     * pointer on the stack (then every load may give one back) */
+    int spills = 0, local_calls = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        int stored_fp = 0;
+        memset(set, 0, n + 1);
+        for (uint32_t sp = 0; sp < env->n_subprogs; sp++) {
+            uint32_t b = env->root_begin[sp], e = env->root_end[sp];
+            if (e <= b)
+                continue;
+            uint32_t entry = env->postorder[e - 1]; /* the root is last in post-order */
+            for (int k = 0; k < BL_NREGS; k++)
+                fp[entry][k] = FP_NONE;
+            fp[entry][BL_R10] = 0;
+            set[entry] = 1;
+            for (uint32_t k = e; k-- > b;) {
+                uint32_t i = env->postorder[k];
+                const struct bl_insn *in = &env->insns[i];
+                int16_t r[BL_NREGS];
+                memcpy(r, fp[i], sizeof r);
+                stored_fp |= fp_transfer(in, r, spills);
+                local_calls |= BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
+                               in->src != BL_CALL_HELPER;
+                for (int j = 0; j < env->n_succ[i]; j++) {
+                    uint32_t s = env->succ[i][j];
+                    uint16_t lv = env->live[s];
+                    if (!set[s]) {
+                        set[s] = 1;
+                        /* a dead register points nowhere */
+                        for (int q = 0; q < BL_NREGS; q++)
+                            fp[s][q] = q == BL_R10 || (lv & (1u << q)) ? r[q] : FP_NONE;
+                        continue;
+                    }
+                    for (int q = 0; q < BL_NREGS; q++)
+                        fp[s][q] = fp_merge(fp[s][q], q == BL_R10 || (lv & (1u << q)) ? r[q]
+                                                                               : FP_NONE);
+                }
+            }
+        }
+        if (!stored_fp || spills)
+            break;
+        spills = 1;
+    }
+    /* backward; with subprogram calls twice: the second round takes a
+     * subprogram's arguments from its entry's mask (the first round's,
+     * which assumed all) */
+    for (int round = 0; round < 1 + local_calls; round++)
+        for (uint32_t sp = 0; sp < env->n_subprogs; sp++)
+            for (uint32_t k = env->root_begin[sp]; k < env->root_end[sp]; k++) {
+                uint32_t i = env->postorder[k];
+                uint16_t vo = 0;
+                uint64_t so = 0;
+                for (int j = 0; j < env->n_succ[i]; j++) {
+                    uint32_t s = env->succ[i][j];
+                    vo |= env->flive[s];
+                    so |= env->slive[s];
+                }
+                forget_transfer(env, i, fp[i], sp == 0, round, vo, so, &env->flive[i],
+                                &env->slive[i]);
+            }
+    return 0;
+}

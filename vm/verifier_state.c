@@ -661,13 +661,49 @@ int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
     return 1;
 }
 
+/* A slot's scalar contents become "some initialised bytes": a spilled
+ * scalar or known zeros read back as an unknown scalar. Pointers and
+ * unwritten bytes stay as they are. */
+static void forget_slot(struct bl_slot *sl)
+{
+    if (sl->bytes[0] == SLOT_SPILL) {
+        if (sl->spilled.type != REG_SCALAR)
+            return;
+        sl->spilled = bl_reg_not_init;
+        memset(sl->bytes, SLOT_MISC, sizeof sl->bytes);
+        return;
+    }
+    for (int b = 0; b < 8; b++)
+        if (sl->bytes[b] == SLOT_SPILL)
+            return;
+    for (int b = 0; b < 8; b++)
+        if (sl->bytes[b] == SLOT_ZERO)
+            sl->bytes[b] = SLOT_MISC;
+}
+
+/* Dead registers become NOT_INIT; live scalars and stack slots of the
+ * current frame whose value no check can read from here (flive, slive:
+ * vf_compute_forget) become unknown. Forgetting only widens the state,
+ * so it is sound whatever those tables say; it lets states that differ
+ * in such values (a counter, a hash, a flag stored to skb->cb) prune one
+ * another, as the kernel's precision tracking does. */
 void vf_clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn)
 {
     struct bl_frame *f = cur_frame(st);
-    uint16_t live = env->live[insn];
-    for (int i = 0; i < BL_NREGS; i++)
-        if (!(live & (1u << i)) && f->regs[i].type != REG_NOT_INIT)
-            mark_reg_not_init(&f->regs[i]);
+    uint16_t live = env->live[insn], keep = env->flive[insn];
+    for (int i = 0; i < BL_NREGS; i++) {
+        struct bl_reg *r = &f->regs[i];
+        if (!(live & (1u << i))) {
+            if (r->type != REG_NOT_INIT)
+                mark_reg_not_init(r);
+        } else if (r->type == REG_SCALAR && !(keep & (1u << i)) && i != BL_R10) {
+            mark_reg_unknown(r);
+        }
+    }
+    uint64_t skeep = env->slive[insn];
+    for (int s = 0; s < f->n_slots && s < 64; s++)
+        if (!(skeep & (1ull << s)))
+            forget_slot(&f->stack[s]);
 }
 
 /* ---- widening ------------------------------------------------------------ */

@@ -222,6 +222,9 @@ struct bl_venv {
     uint32_t n_subprogs;
     uint16_t *live;         /* per insn: registers read before written (bit i = Ri) */
     uint16_t *vlive;        /* per insn: registers whose value may still matter */
+    uint16_t *flive;        /* per insn: registers whose value is kept at a prune point;
+                             * other scalars are forgotten (vf_compute_forget) */
+    uint64_t *slive;        /* per insn: stack slots of the current frame kept likewise */
     uint8_t *prune_point;
     uint8_t *base_kind;     /* per insn: 1 ctx, 2 other memory (ctx loads are rewritten) */
     uint32_t *calls;        /* pseudo calls and callback lddws, in insn order */
@@ -391,6 +394,10 @@ int vf_helper_nargs(uint32_t id);
 /* verifier_cfg.c */
 int vf_check_cfg(struct bl_venv *env);
 int vf_compute_liveness(struct bl_venv *env);
+/* flive[] and slive[]: the registers and stack slots whose scalar value
+ * may still be read where it matters; vf_clean_dead_regs forgets the rest
+ * (an over-approximation: sound whatever these say) */
+int vf_compute_forget(struct bl_venv *env);
 int vf_compute_max_insns(struct bl_venv *env, uint64_t *out);
 int vf_check_stack_depth(struct bl_venv *env);
 int vf_find_subprog(const struct bl_venv *env, uint32_t insn);
