@@ -66,6 +66,12 @@ static uint64_t now_ns(void)
  * when `store` (the kernel's economy: not after every short stretch). */
 static int is_state_visited(struct bl_venv *env, struct bl_vstate *st, uint32_t idx, int store)
 {
+    if (!env->forget_ready) { /* at the first prune point: a walk that fails before costs nothing */
+        int err = vf_compute_forget(env);
+        if (err)
+            return err;
+        env->forget_ready = 1;
+    }
     vf_clean_dead_regs(env, st, idx);
     for (struct bl_seen_state *s = env->seen[idx]; s; s = s->next)
         if (vf_states_equal(env, s, st)) {
@@ -282,8 +288,6 @@ static int verify_as_typed(bpflua_object *obj, struct bl_prog *p, int log_level,
         err = vf_check_cfg(&env);
     if (!err)
         err = vf_compute_liveness(&env);
-    if (!err)
-        err = vf_compute_forget(&env);
     if (!err)
         err = walk(&env);
     if (!err)

@@ -666,6 +666,10 @@ int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
  * unwritten bytes stay as they are. */
 static void forget_slot(struct bl_slot *sl)
 {
+    uint64_t w;
+    memcpy(&w, sl->bytes, 8);
+    if (w == 0 || w == 0x0101010101010101ull * SLOT_MISC)
+        return; /* unwritten, or already just initialised bytes */
     if (sl->bytes[0] == SLOT_SPILL) {
         if (sl->spilled.type != REG_SCALAR)
             return;
@@ -700,10 +704,11 @@ void vf_clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn
             mark_reg_unknown(r);
         }
     }
-    uint64_t skeep = env->slive[insn];
-    for (int s = 0; s < f->n_slots && s < 64; s++)
-        if (!(skeep & (1ull << s)))
-            forget_slot(&f->stack[s]);
+    uint64_t drop = ~env->slive[insn];
+    if (f->n_slots < 64)
+        drop &= (1ull << f->n_slots) - 1;
+    for (; drop; drop &= drop - 1)
+        forget_slot(&f->stack[__builtin_ctzll(drop)]);
 }
 
 /* ---- widening ------------------------------------------------------------ */

@@ -225,6 +225,7 @@ struct bl_venv {
     uint16_t *flive;        /* per insn: registers whose value is kept at a prune point;
                              * other scalars are forgotten (vf_compute_forget) */
     uint64_t *slive;        /* per insn: stack slots of the current frame kept likewise */
+    int forget_ready;       /* flive/slive computed (at the first prune point) */
     uint8_t *prune_point;
     uint8_t *base_kind;     /* per insn: 1 ctx, 2 other memory (ctx loads are rewritten) */
     uint32_t *calls;        /* pseudo calls and callback lddws, in insn order */
