@@ -15,6 +15,7 @@
 #include "elf_internal.h"
 #include "kernel.h"
 #include "object.h"
+#include "progtype.h"
 
 /* Level 4 still writes some messages before the statistics, and the kernel
  * returns ENOSPC when its log overflows (even though it keeps the tail): a
@@ -90,6 +91,17 @@ int bl_kernel_stats(bpflua_object *obj, struct bl_kernel_stat *out, char **err)
             struct bpf_program *bp = bpf_object__find_program_by_name(bpf, pnames[i]);
             if (!bp)
                 continue;
+            /* the type bpflua verified it as: its section's, --type, or the
+             * one chosen for a section that names none (Cilium's "2/1",
+             * OVS's "tail-3"), which libbpf cannot know */
+            const struct bl_prog_type *t = obj->progs[i].type;
+            if (t && !obj->progs[i].unsupported &&
+                bpf_program__type(bp) != (enum bpf_prog_type)t->kernel_type) {
+                bpf_program__set_type(bp, (enum bpf_prog_type)t->kernel_type);
+                bpf_program__set_expected_attach_type(
+                    bp, t->kernel_type == BPF_PROG_TYPE_XDP ? BPF_XDP
+                                                            : (enum bpf_attach_type)t->attach_type);
+            }
             bpf_program__set_log_level(bp, getenv("W17LVL") ? atoi(getenv("W17LVL")) : LOG_LEVEL_STATS);
             bpf_program__set_log_buf(bp, logs[i], STATS_LOG_SIZE);
         }

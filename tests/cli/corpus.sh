@@ -24,6 +24,23 @@ grep -q "names no program type" "$tmp/err" && fail "--type: no guessing message 
 expect 1 "unsafe twin rejected" "$B" verify "$C/ovs_tail.unsafe.o" --section tail-1
 has err "names no program type; rejected as each of xdp, sched_cls and kprobe; this is the error as [a-z_]+, the type verified furthest" "the furthest type's error"
 
+# --kernel loads each program with the type bpflua verified it as, also
+# one chosen for a section that names none (libbpf cannot tell)
+if "$B" verify "$C/xdp_parse.o" --kernel >/dev/null 2>&1; then
+    expect 0 "kernel costs of untyped sections" "$B" verify "$C/ovs_tail.o" --kernel
+    has out '^name=dp_actions kernel=accepted kernel_insns=[0-9]+ ' "tail-1 loaded as sched_cls"
+fi
+
+# perf_event_output from a tc program with the packet's first bytes
+# appended (flags: length << 32, as Cilium's drop notifications and OVS's
+# upcalls send them): the record is the struct, then the packet
+pkt=00112233445566778899aabb0800450000280000000040060000c0a80001c0a800021f9000500000000000000000500200000000000000000000
+for e in interp jit; do
+    expect 0 "cilium_big runs ($e)" "$B" run "$C/cilium_big.o" --hex "$pkt" --engine "$e"
+    has out '^name=handle_xgress retval=2 ' "dropped by policy ($e)"
+    has out "^event=events value=0x[0-9a-f]{64}${pkt}" "the packet follows the notification ($e)"
+done
+
 # BTF-attached tracing and LSM: a clear error, and their kernel type named
 expect 1 "unsupported types are refused" "$B" verify "$C/odd_sections.o"
 has out '^name=on_entry rejected type=tracing section=fentry/do_nanosleep$' "fentry is tracing"
