@@ -337,6 +337,52 @@ static int reject_unsupported(bpflua_object *obj, struct bl_prog *p, char **log)
  * type). If none does, the error of the type under which verification went
  * furthest (most instructions verified: the likeliest intended type) is
  * reported, saying so. */
+/* 1 if the program's first straight line (run on every path) accesses its
+ * context where type t has no field, or uses LD_ABS that t lacks: the
+ * verifier would reject it as t at that insn, so trying t can be skipped
+ * (a Cilium tc program reads __sk_buff fields XDP lacks first thing). */
+static int entry_excludes(const struct bl_prog *p, const struct bl_prog_type *t)
+{
+    static const int sizes[4] = { 4, 2, 1, 8 };
+    uint16_t ctx = 1u << BL_R1;
+    for (uint32_t i = 0; i < p->n_insns; i++) {
+        const struct bl_insn *in = &p->insns[i];
+        uint8_t c = BL_CLASS(in->code), mode = BL_MODE(in->code);
+        int size = sizes[BL_SIZE(in->code) >> 3];
+        switch (c) {
+        case BL_LDX:
+            if ((ctx & (1u << in->src)) && mode == BL_MEM && !bl_ctx_field_at(t, in->off, size, 0))
+                return 1;
+            ctx &= (uint16_t)~(1u << in->dst);
+            break;
+        case BL_ST:
+        case BL_STX:
+            if (mode != BL_MEM)
+                return 0;
+            if ((ctx & (1u << in->dst)) && !bl_ctx_field_at(t, in->off, size, 1))
+                return 1;
+            break;
+        case BL_ALU64:
+        case BL_ALU:
+            if (c == BL_ALU64 && BL_OP(in->code) == BL_MOV && BL_SRC(in->code) == BL_X &&
+                (ctx & (1u << in->src)))
+                ctx |= (uint16_t)(1u << in->dst);
+            else
+                ctx &= (uint16_t)~(1u << in->dst);
+            break;
+        case BL_LD:
+            if (!bl_is_lddw(in))
+                return !t->ld_abs;
+            ctx &= (uint16_t)~(1u << in->dst);
+            i++;
+            break;
+        default: /* a jump, call or exit ends the straight line */
+            return 0;
+        }
+    }
+    return 0;
+}
+
 static int verify_guessing(bpflua_object *obj, struct bl_prog *p, int log_level, char **log)
 {
     char *first_error = NULL, *first_log = NULL;
@@ -344,7 +390,14 @@ static int verify_guessing(bpflua_object *obj, struct bl_prog *p, int log_level,
     uint32_t best_insns = 0;
     uint64_t ns = 0;
     int rc = -EACCES;
+    /* types the first insns already rule out are skipped, unless all are
+     * (then each is verified, for its error) */
+    int excluded[8] = { 0 }, n_guesses = 0, n_excluded = 0;
+    for (size_t i = 0; bl_prog_type_guesses[i] && i < 8; i++, n_guesses++)
+        n_excluded += excluded[i] = entry_excludes(p, bl_prog_type_guesses[i]);
     for (size_t i = 0; bl_prog_type_guesses[i]; i++) {
+        if (i < 8 && excluded[i] && n_excluded < n_guesses)
+            continue;
         p->type = bl_prog_type_guesses[i];
         char *one_log = NULL;
         rc = verify_as_typed(obj, p, log_level, log ? &one_log : NULL);
