@@ -1952,7 +1952,7 @@ function G:lpm_set(c)
 end
 
 -- A refused output (full buffer) adds one to the ring buffer's slot of the
--- hidden per-CPU array DROPS_MAP, so every engine, the kernel and a live
+-- hidden per-CPU array __bpflua_drops (compiler.lua), so every engine, the kernel and a live
 -- attach count dropped events alike (the kernel reports none itself). Both
 -- paths leave the same state at the join (key slot written, r0 = r1 = 0,
 -- r2-r5 clobbered by a call): the kernel's loop verification merges them.

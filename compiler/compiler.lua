@@ -24,7 +24,6 @@ local M = {}
 -- bpflua's own maps: the hidden per-CPU count of dropped events
 local RESERVED = "__bpflua"
 local DROPS_MAP = "__bpflua_drops"
-M.DROPS_MAP = DROPS_MAP
 
 -- line starts of a source, and pos -> line, col
 local function line_index(source)

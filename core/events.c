@@ -41,12 +41,17 @@ int bpflua_map_is_internal(const char *name)
     return name && strncmp(name, BL_INTERNAL_MAP_PREFIX, sizeof BL_INTERNAL_MAP_PREFIX - 1) == 0;
 }
 
+int bl_map_is_drops(const char *name, uint32_t type, uint32_t key_size, uint32_t value_size)
+{
+    return type == BPFLUA_MAP_PERCPU_ARRAY && key_size == 4 && value_size == 8 && name &&
+           strcmp(name, BL_DROPS_MAP) == 0;
+}
+
 int bl_object_drops_map(const bpflua_object *obj)
 {
     for (uint32_t i = 0; i < obj->n_maps; i++) {
         const struct bl_map_def *d = &obj->maps[i];
-        if (d->type == BPFLUA_MAP_PERCPU_ARRAY && d->key_size == 4 && d->value_size == 8 &&
-            strcmp(d->name, BL_DROPS_MAP) == 0)
+        if (bl_map_is_drops(d->name, d->type, d->key_size, d->value_size))
             return (int)i;
     }
     return -1;

@@ -175,7 +175,10 @@ int bl_object_has_ringbuf(const bpflua_object *obj);
  * compiled programs add to when an emit finds the buffer full. */
 #define BL_INTERNAL_MAP_PREFIX "__bpflua"
 #define BL_DROPS_MAP "__bpflua_drops"
-/* The index of the object's drops map (a per-CPU array of u64), or -1. */
+/* 1 if a map of this name and shape is the drops map (a per-CPU array of
+ * u32 keys and u64 values named BL_DROPS_MAP); the index of the object's,
+ * or -1. */
+int bl_map_is_drops(const char *name, uint32_t type, uint32_t key_size, uint32_t value_size);
 int bl_object_drops_map(const bpflua_object *obj);
 /* The record of a map's key or value (def->key_record etc.), or NULL. */
 const struct bl_record *bl_object_record(const bpflua_object *obj, uint32_t ref);

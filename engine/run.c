@@ -499,7 +499,9 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
     /* setup (verification, linking, JIT compile, guard pages) is timed
      * apart: ns_per_run is the runs alone */
     struct bpflua_run_env env = { .obj = obj, .mem = opts->mem, .n_mem = opts->n_mem,
-                                  .prog_type = p->type->kernel_type };
+                                  .prog_type = p->type->kernel_type,
+                                  .packet_ctx = p->type->build == BL_BUILD_XDP ||
+                                                p->type->build == BL_BUILD_SKB };
     uint64_t start = now_ns();
     if (engine == BPFLUA_ENGINE_INTERP)
         rc = run_interp(obj, p, &ctx, repeat, opts, guard, &env, res, err);

@@ -70,8 +70,7 @@ struct bl_event_reader *bl_event_reader_new(const struct bl_attachment *a,
     r->ud = ud;
     for (size_t i = 0; i < nmaps; i++) {
         const struct bl_attach_map_info *m = bl_attachment_map(a, i);
-        if (m->type == BPFLUA_MAP_PERCPU_ARRAY && m->key_size == 4 && m->value_size == 8 &&
-            strcmp(m->name, BL_DROPS_MAP) == 0)
+        if (bl_map_is_drops(m->name, m->type, m->key_size, m->value_size))
             r->drops = m;
         if (m->type != BPFLUA_MAP_RINGBUF)
             continue;

@@ -76,6 +76,8 @@ struct bpflua_run_env {
     uint32_t tail_prog, tail_calls;
     uint64_t redirect_key;   /* bpf_redirect(_map): key or ifindex + 1 of the last redirect */
     uint32_t prog_type;      /* enum bpf_prog_type of the run (redirect's verdicts), 0 unknown */
+    int packet_ctx;          /* the context starts with the packet's data, data_end (the
+                              * descriptor builds XDP or socket-buffer contexts) */
     const struct bpflua_mem_region *mem; /* what probe_read may read */
     size_t n_mem;
 };

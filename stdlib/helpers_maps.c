@@ -39,18 +39,13 @@ uint64_t bl_helper_tail_call(uint64_t ctx, uint64_t map, uint64_t index, uint64_
 /* The packet types (the kernel's bpf_skb_event_output / bpf_xdp_event_output)
  * may append the first (flags >> 32) bytes of the packet to the record: OVS
  * and Cilium send headers with their events this way. The sandbox's context
- * structs of those types start with the packet's data and data_end. */
-static int packet_ctx_type(uint32_t t)
-{
-    return t == 1 || t == 3 || t == 4 || t == 6 || t == 8 || t == 10 || t == 11 || t == 12 ||
-           t == 14;
-}
-
+ * structs of those types start with the packet's data and data_end
+ * (env->packet_ctx). */
 uint64_t bl_helper_perf_event_output(uint64_t ctx, uint64_t map, uint64_t flags, uint64_t data,
                                      uint64_t size, struct bpflua_run_env *env)
 {
     uint64_t ctx_len = flags >> 32;
-    if (!ctx_len || !env || !packet_ctx_type(env->prog_type) || !ctx)
+    if (!ctx_len || !env || !env->packet_ctx || !ctx)
         return (uint64_t)(int64_t)bl_perf_output((struct bl_map *)(uintptr_t)map, flags,
                                                  (const void *)(uintptr_t)data, size);
     if (ctx_len > 0xfffff) /* BPF_F_CTXLEN_MASK: 20 bits */
