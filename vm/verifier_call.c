@@ -471,21 +471,6 @@ static int grow_cb_entries(struct bl_venv *env)
     return 0;
 }
 
-/* A slot an iteration may rewrite: a spilled number becomes plain bytes
- * (any part of it may change: a 4-byte counter in a u64 slot), known
- * zeros become unknown bytes. */
-static void widen_slot(struct bl_slot *sl)
-{
-    if (sl->bytes[0] == SLOT_SPILL) {
-        if (sl->spilled.type == REG_SCALAR)
-            memset(sl->bytes, SLOT_MISC, 8);
-        return;
-    }
-    for (int b = 0; b < 8; b++)
-        if (sl->bytes[b] == SLOT_ZERO)
-            sl->bytes[b] = SLOT_MISC;
-}
-
 /* Every iteration must start from the same caller stack: forget what one
  * iteration could change (values of spilled scalars, known zeros) in the
  * frames the callback can reach through stack pointers. */
@@ -515,7 +500,7 @@ static void widen_reachable_frames(struct bl_vstate *st, const struct bl_reg *ct
             continue;
         struct bl_frame *f = st->frames[fi];
         for (int s = 0; s < f->n_slots; s++) {
-            widen_slot(&f->stack[s]);
+            vf_widen_slot(&f->stack[s]);
         }
     }
 }
@@ -558,7 +543,7 @@ static void widen_hinted(struct bl_venv *env, struct bl_vstate *st, uint32_t cal
         for (int s = 0; h->changed[r] >> s && s < f->n_slots && s < 64; s++) {
             if (!(h->changed[r] >> s & 1))
                 continue;
-            widen_slot(&f->stack[s]);
+            vf_widen_slot(&f->stack[s]);
         }
     }
 }

@@ -663,8 +663,11 @@ int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
 
 /* A slot's scalar contents become "some initialised bytes": a spilled
  * scalar or known zeros read back as an unknown scalar. Pointers and
- * unwritten bytes stay as they are. */
-static void forget_slot(struct bl_slot *sl)
+ * unwritten bytes stay as they are. Used where a value may be forgotten
+ * (a dead slot at a prune point) and where it must be (a slot a loop
+ * iteration may rewrite: any part of a spilled number may change, a
+ * 4-byte counter in a u64 slot). */
+void vf_widen_slot(struct bl_slot *sl)
 {
     uint64_t w;
     memcpy(&w, sl->bytes, 8);
@@ -677,9 +680,6 @@ static void forget_slot(struct bl_slot *sl)
         memset(sl->bytes, SLOT_MISC, sizeof sl->bytes);
         return;
     }
-    for (int b = 0; b < 8; b++)
-        if (sl->bytes[b] == SLOT_SPILL)
-            return;
     for (int b = 0; b < 8; b++)
         if (sl->bytes[b] == SLOT_ZERO)
             sl->bytes[b] = SLOT_MISC;
@@ -708,7 +708,7 @@ void vf_clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn
     if (f->n_slots < 64)
         drop &= (1ull << f->n_slots) - 1;
     for (; drop; drop &= drop - 1)
-        forget_slot(&f->stack[__builtin_ctzll(drop)]);
+        vf_widen_slot(&f->stack[__builtin_ctzll(drop)]);
 }
 
 /* ---- widening ------------------------------------------------------------ */
