@@ -343,6 +343,10 @@ enum bpflua_arg_type {
     BPFLUA_ARG_PTR_TO_ALLOC_MEM_RELEASE, /* a ring buffer record, released by the call */
     BPFLUA_ARG_PTR_TO_SOCK_RELEASE,  /* a socket from a lookup, released by the call */
     BPFLUA_ARG_PTR_TO_SPIN_LOCK,     /* the struct bpf_spin_lock of a map value */
+    BPFLUA_ARG_PTR_TO_CONST_STR,     /* a NUL-terminated string in a read-only map value */
+    BPFLUA_ARG_PTR_TO_INT,           /* 4 initialised, aligned bytes the helper may rewrite */
+    BPFLUA_ARG_PTR_TO_LONG,          /* 8 aligned bytes the helper writes */
+    BPFLUA_ARG_PTR_TO_UNINIT_MEM_OR_NULL, /* memory the helper writes, or NULL (size 0) */
 };
 
 enum bpflua_ret_type {

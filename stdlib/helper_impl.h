@@ -75,4 +75,19 @@ BL_HELPER_FN(xdp_adjust_head);
 BL_HELPER_FN(xdp_adjust_tail);
 BL_HELPER_FN(xdp_adjust_meta);
 
+/* helpers_net.c */
+BL_HELPER_FN(get_hash_recalc);
+BL_HELPER_FN(set_hash);
+BL_HELPER_FN(set_hash_invalid);
+BL_HELPER_FN(csum_level);
+BL_HELPER_FN(check_mtu);
+/* helpers_str.c */
+BL_HELPER_FN(snprintf);
+BL_HELPER_FN(trace_vprintk);
+BL_HELPER_FN(strncmp);
+BL_HELPER_FN(strtol);
+BL_HELPER_FN(strtoul);
+BL_HELPER_FN(get_ns_current_pid_tgid);
+BL_HELPER_FN(map_lookup_percpu_elem);
+
 #endif

@@ -319,9 +319,43 @@ static const struct bpflua_helper builtin_helpers[] = {
      {A(PTR_TO_CTX), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE)}},
     {30, "skb_set_tunnel_opt", bl_helper_unsupported, BPFLUA_RET_INTEGER,
      {A(PTR_TO_CTX), A(PTR_TO_MEM), A(CONST_SIZE)}},
-    {34, "get_hash_recalc", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
-    {41, "set_hash_invalid", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
-    {48, "set_hash", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX), A(ANYTHING)}},
+    /* helpers_net.c */
+    {34, "get_hash_recalc", bl_helper_get_hash_recalc, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {41, "set_hash_invalid", bl_helper_set_hash_invalid, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
+    {48, "set_hash", bl_helper_set_hash, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX), A(ANYTHING)}},
+    {135, "csum_level", bl_helper_csum_level, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX), A(ANYTHING)}},
+    {163, "check_mtu", bl_helper_check_mtu, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(PTR_TO_INT), A(ANYTHING), A(ANYTHING)}},
+    /* helpers_str.c */
+    {165, "snprintf", bl_helper_snprintf, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_UNINIT_MEM_OR_NULL), A(CONST_SIZE_OR_ZERO), A(PTR_TO_CONST_STR),
+      A(PTR_TO_MEM_OR_NULL), A(CONST_SIZE_OR_ZERO)}},
+    {177, "trace_vprintk", bl_helper_trace_vprintk, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_MEM), A(CONST_SIZE), A(PTR_TO_MEM_OR_NULL), A(CONST_SIZE_OR_ZERO)}},
+    {182, "strncmp", bl_helper_strncmp, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_MEM), A(CONST_SIZE), A(PTR_TO_CONST_STR)}},
+    {105, "strtol", bl_helper_strtol, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_MEM), A(CONST_SIZE), A(ANYTHING), A(PTR_TO_LONG)}},
+    {106, "strtoul", bl_helper_strtoul, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_MEM), A(CONST_SIZE), A(ANYTHING), A(PTR_TO_LONG)}},
+    {120, "get_ns_current_pid_tgid", bl_helper_get_ns_current_pid_tgid, BPFLUA_RET_INTEGER,
+     {A(ANYTHING), A(ANYTHING), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE)}},
+    {195, "map_lookup_percpu_elem", bl_helper_map_lookup_percpu_elem,
+     BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL, {A(CONST_MAP_PTR), A(PTR_TO_MAP_KEY), A(ANYTHING)}},
+    /* cgroup types' return value: the sandbox does not run them */
+    {186, "get_retval", bl_helper_zero, BPFLUA_RET_INTEGER, {0}},
+    {187, "set_retval", bl_helper_zero, BPFLUA_RET_INTEGER, {A(ANYTHING)}},
+    /* objects the sandbox does not have (helpers_sandbox.c's convention) */
+    {109, "send_signal", bl_helper_unsupported, BPFLUA_RET_INTEGER, {A(ANYTHING)}},
+    {117, "send_signal_thread", bl_helper_unsupported, BPFLUA_RET_INTEGER, {A(ANYTHING)}},
+    {64, "bind", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(PTR_TO_MEM), A(CONST_SIZE)}},
+    {73, "lwt_push_encap", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(PTR_TO_MEM), A(CONST_SIZE)}},
+    {90, "msg_push_data", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING), A(ANYTHING)}},
+    {91, "msg_pop_data", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(ANYTHING), A(ANYTHING), A(ANYTHING)}},
     {79, "skb_cgroup_id", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
     {97, "skb_ecn_set_ce", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX)}},
     {58, "override_return", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_CTX), A(ANYTHING)}},
@@ -368,7 +402,8 @@ static const struct bpflua_helper builtin_helpers[] = {
 int bl_helper_changes_pkt_data(uint32_t id)
 {
     /* the kernel's bpf_helper_changes_pkt_data, for the helpers we have */
-    static const uint32_t ids[] = {9, 10, 11, 13, 18, 19, 31, 38, 39, 43, 44, 50, 54, 65};
+    static const uint32_t ids[] = {9,  10, 11, 13, 18, 19, 31, 38, 39, 43,
+                                   44, 50, 54, 63, 65, 73, 90, 91};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (ids[i] == id)
             return 1;

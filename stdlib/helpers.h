@@ -105,5 +105,15 @@ int bl_printk_format(struct bl_strbuf *out, const char *fmt, uint32_t fmt_size,
  * returns the formatted length or a negative errno. */
 int bl_trace_printk(struct bl_strbuf *trace, const char *fmt, uint32_t fmt_size,
                     const uint64_t args[3]);
+/* bpf_snprintf's and bpf_trace_vprintk's formatting (printk.c): at most
+ * n_args (<= 12) conversions from args, also %s, %pks, %pus, %pI4/%pi4,
+ * %pI6/%pi6, which read only memory the run was given (env->mem; env may
+ * be NULL: nothing given). The formatted length or -EINVAL. */
+int bl_bprintf(struct bl_strbuf *out, const char *fmt, uint32_t fmt_size, const uint64_t *args,
+               uint32_t n_args, const struct bpflua_run_env *env);
+/* bl_trace_printk with bl_bprintf's rules when deref (bpf_trace_vprintk) */
+int bl_trace_bprintf(struct bl_strbuf *trace, const char *fmt, uint32_t fmt_size,
+                     const uint64_t *args, uint32_t n_args, const struct bpflua_run_env *env,
+                     int deref);
 
 #endif

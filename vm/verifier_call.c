@@ -214,6 +214,9 @@ static int map_takes(uint32_t type, uint32_t helper)
     case BL_HELPER_MAP_PEEK_ELEM:
     case 33: case 37: case 52: case 53: case 60: case 70: case 71: case 72:
         return 0; /* their map types returned above */
+    case 195: /* map_lookup_percpu_elem */
+        return type == BPFLUA_MAP_PERCPU_ARRAY || type == BPFLUA_MAP_PERCPU_HASH ||
+               type == BPFLUA_MAP_LRU_PERCPU_HASH;
     case BL_HELPER_FOR_EACH_MAP_ELEM: /* the types with a map_for_each_callback */
         return type == BPFLUA_MAP_HASH || type == BPFLUA_MAP_LRU_HASH ||
                type == BPFLUA_MAP_PERCPU_HASH || type == BPFLUA_MAP_LRU_PERCPU_HASH ||
@@ -256,8 +259,15 @@ static int check_size_arg(struct bl_venv *env, struct bl_vstate *st, int regno, 
                              "memory with a nonzero size R%d)", regno - 1, regno);
         return 0;
     }
+    if (prev_kind == BPFLUA_ARG_PTR_TO_UNINIT_MEM_OR_NULL && mem->type == REG_SCALAR) {
+        if (r->umax != 0)
+            return vf_reject(env, "R%d type=scalar expected=fp, pkt, pkt_meta, map_value (NULL "
+                             "memory with a nonzero size R%d)", regno - 1, regno);
+        return 0;
+    }
     return vf_check_mem_region(env, st, regno - 1, r->umax,
-                               prev_kind == BPFLUA_ARG_PTR_TO_UNINIT_MEM);
+                               prev_kind == BPFLUA_ARG_PTR_TO_UNINIT_MEM ||
+                               prev_kind == BPFLUA_ARG_PTR_TO_UNINIT_MEM_OR_NULL);
 }
 
 /* Byte k of constant memory at r (a read-only map value with its file
@@ -284,6 +294,54 @@ static int format_byte(struct bl_venv *env, struct bl_vstate *st, const struct b
     if (s->spilled.type != REG_SCALAR || !tnum_is_const(s->spilled.var))
         return -1;
     return (int)((s->spilled.var.value >> (8 * byte)) & 0xff);
+}
+
+/* A string the kernel's ARG_PTR_TO_CONST_STR takes: in a read-only map
+ * value (.rodata), at a known offset, with a NUL before the value ends. */
+static int check_const_str(struct bl_venv *env, struct bl_vstate *st, int regno)
+{
+    const struct bl_reg *r = &cur_frame(st)->regs[regno];
+    if (r->type != REG_PTR_TO_MAP_VALUE)
+        return vf_reject(env, "R%d type=%s expected=map_value", regno, vf_reg_type_str(r->type));
+    const struct bl_map_def *m = &env->obj->maps[r->map];
+    if (!m->rdonly_prog)
+        return vf_reject(env, "R%d does not point to a readonly map'", regno);
+    if (!tnum_is_const(r->var))
+        return vf_reject(env, "R%d is not a constant address'", regno);
+    int64_t off = r->off + (int64_t)r->var.value;
+    if (off < 0 || off >= (int64_t)m->value_size)
+        return vf_reject(env, "invalid access to map value, value_size=%u off=%lld size=1",
+                         m->value_size, (long long)off);
+    for (int64_t k = 0; off + k < (int64_t)m->value_size; k++)
+        if (format_byte(env, st, r, k) == 0)
+            return 0;
+    return vf_reject(env, "string is not zero-terminated");
+}
+
+/* bpf_snprintf: the kernel checks the format at load, against the number
+ * of u64 arguments R5 gives (a constant multiple of 8, at most 12 of them) */
+static int check_snprintf(struct bl_venv *env, struct bl_vstate *st)
+{
+    const struct bl_reg *fmt = &cur_frame(st)->regs[3], *len = &cur_frame(st)->regs[5];
+    if (!reg_is_const(len) || len->var.value % 8 || len->var.value > 12 * 8)
+        return vf_reject(env, "R5 (data_len) must be a constant multiple of 8, at most 96");
+    char buf[1024];
+    int64_t n = 0;
+    for (; n < (int64_t)sizeof buf; n++) {
+        int c = format_byte(env, st, fmt, n);
+        if (c < 0)
+            return vf_reject(env, "Invalid format string");
+        buf[n] = (char)c;
+        if (!c)
+            break;
+    }
+    if (n == (int64_t)sizeof buf)
+        return vf_reject(env, "Invalid format string");
+    struct bl_strbuf out = {0};
+    uint64_t zero[12] = {0};
+    int rc = bl_bprintf(&out, buf, (uint32_t)n + 1, zero, (uint32_t)(len->var.value / 8), NULL);
+    bl_strbuf_free(&out);
+    return rc < 0 ? vf_reject(env, "Invalid format string") : 0;
 }
 
 /* How many arguments bpf_trace_printk's format converts ("%%" is none),
@@ -386,6 +444,7 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
                                                                   : env->obj->maps[meta->map].value_size,
                                 kind == BPFLUA_ARG_PTR_TO_UNINIT_MAP_VALUE);
     case BPFLUA_ARG_PTR_TO_MEM_OR_NULL:
+    case BPFLUA_ARG_PTR_TO_UNINIT_MEM_OR_NULL:
         if (reg_is_const(r) && r->var.value == 0)
             return 0; /* NULL: its size must be 0 */
         /* fall through */
@@ -431,6 +490,22 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
         meta->release = r->ref;
         meta->release_reg = regno;
         return 0;
+    case BPFLUA_ARG_PTR_TO_CONST_STR:
+        return check_const_str(env, st, regno);
+    case BPFLUA_ARG_PTR_TO_INT:
+    case BPFLUA_ARG_PTR_TO_LONG: {
+        int size = kind == BPFLUA_ARG_PTR_TO_INT ? 4 : 8;
+        if (!reg_is_pointer(r) || r->type == REG_PTR_TO_CTX || r->type == REG_CONST_PTR_TO_MAP)
+            return vf_reject(env, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value",
+                             regno, vf_reg_type_str(r->type));
+        if ((((uint64_t)r->off + r->var.value) | r->var.mask) & (uint64_t)(size - 1))
+            return vf_reject(env, "misaligned access off %lld size %d",
+                             (long long)(r->off + (int64_t)r->var.value), size);
+        /* PTR_TO_INT is read (the helper's input) and then written */
+        if (kind == BPFLUA_ARG_PTR_TO_INT && (err = vf_check_mem_region(env, st, regno, 4, 0)))
+            return err;
+        return vf_check_mem_region(env, st, regno, (uint64_t)size, 1);
+    }
     case BPFLUA_ARG_PTR_TO_SPIN_LOCK: {
         if (r->type != REG_PTR_TO_MAP_VALUE)
             return vf_reject(env, "R%d type=%s expected=map_value", regno, vf_reg_type_str(r->type));
@@ -871,6 +946,8 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
     for (int a = 0; a < 5; a++)
         if ((err = check_arg(env, st, h, a, &meta)))
             return err;
+    if (h->id == 165 /* snprintf */ && (err = check_snprintf(env, st)))
+        return err;
     /* only now: an argument the helper writes may have grown the frame */
     struct bl_frame *f = cur_frame(st);
     if (h->id == BL_HELPER_TAIL_CALL && st->n_refs)

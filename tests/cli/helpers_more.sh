@@ -85,5 +85,45 @@ if command -v bpftool >/dev/null && [ "$(id -u)" = 0 ]; then
         bpftool prog load "$tmp/so.o" "$pin" >/dev/null 2>&1 && rm -f "$pin" ||
         fail "the kernel refuses sockops.c"
 fi
+# 4. newer helpers (tests/corpus/helpers_recent.c; test_corpus checks the
+# kernel's verdicts): snprintf, trace_vprintk, strncmp, strtol/strtoul,
+# check_mtu, csum_level, the flow hash, map_lookup_percpu_elem; every bit
+# of each verdict set, in the interpreter, the JIT and the kernel's test run
+"${CL[@]}" -c "$SRC/tests/corpus/helpers_recent.c" -o "$tmp/hr.o" ||
+    { fail "cannot build helpers_recent.c"; exit 1; }
+for e in $engines; do
+    for s in tc/str:1023 tc/mtu:1023 xdp/mtu:8 tc/percpu:3; do
+        expect 0 "helpers_recent $e ${s%%:*}" "$B" run "$tmp/hr.o" --engine $e --section "${s%%:*}" \
+            --hex "$tcp" || continue
+        has out "retval=${s##*:} " "$e: ${s%%:*} answers as the kernel's helpers"
+    done
+done
+python3 - "$tmp" <<'PY'
+import os, struct, sys
+d = sys.argv[1]
+s = os.stat("/proc/self/ns/pid")  # the pid namespace bpflua runs in (as the test)
+regs = bytearray(168)
+struct.pack_into("<Q", regs, 112, os.major(s.st_dev) << 20 | os.minor(s.st_dev))  # di: dev
+struct.pack_into("<Q", regs, 104, s.st_ino)                                      # si: ino
+open(d + "/nsregs", "wb").write(regs)
+regs = bytearray(168)
+struct.pack_into("<Q", regs, 112, 0xffff888000002000)
+struct.pack_into("<Q", regs, 104, 0xffff888000003000)
+open(d + "/fmtregs", "wb").write(regs)
+open(d + "/ip", "wb").write(bytes([10, 0, 0, 7]))
+PY
+for e in interp jit; do
+    expect 0 "ns pid $e" "$B" run "$tmp/hr.o" --engine $e --section kprobe/ns --ctx "$tmp/nsregs"
+    has out '^name=ns retval=1 ' "$e: get_ns_current_pid_tgid in bpflua's pid namespace"
+    expect 0 "ns other $e" "$B" run "$tmp/hr.o" --engine $e --section kprobe/ns --ctx /dev/null
+    has out '^name=ns retval=2 ' "$e: another namespace: -EINVAL and a zeroed struct"
+    expect 0 "fmt mem $e" "$B" run "$tmp/hr.o" --engine $e --section kprobe/fmt --ctx "$tmp/fmtregs" \
+        --mem 0xffff888000002000="$tmp/str" --mem 0xffff888000003000="$tmp/ip"
+    has out '^trace: bpflua[|]10[.]0[.]0[.]7[|]5[|]18$' "$e: %s and %pI4 of given memory"
+    has out '^name=fmt retval=18 ' "$e: snprintf's length with the NUL"
+    expect 0 "fmt no mem $e" "$B" run "$tmp/hr.o" --engine $e --section kprobe/fmt --ctx "$tmp/fmtregs"
+    has out '^trace: [|]0[.]0[.]0[.]0[|]5[|]11$' "$e: memory not given reads as the kernel's failed copy"
+done
+
 [ "$fails" = 0 ] && echo "helpers and --mem: all checks passed"
 exit $((fails > 0))
