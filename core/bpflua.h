@@ -347,6 +347,8 @@ enum bpflua_arg_type {
     BPFLUA_ARG_PTR_TO_INT,           /* 4 initialised, aligned bytes the helper may rewrite */
     BPFLUA_ARG_PTR_TO_LONG,          /* 8 aligned bytes the helper writes */
     BPFLUA_ARG_PTR_TO_UNINIT_MEM_OR_NULL, /* memory the helper writes, or NULL (size 0) */
+    BPFLUA_ARG_PTR_TO_SOCK_COMMON,   /* a socket (sock_common, sock or tcp_sock), not NULL */
+    BPFLUA_ARG_PTR_TO_SOCK_COMMON_OR_NULL,
 };
 
 enum bpflua_ret_type {
@@ -357,6 +359,12 @@ enum bpflua_ret_type {
     BPFLUA_RET_PTR_TO_ALLOC_MEM_OR_NULL, /* ring buffer record of the size argument */
     BPFLUA_RET_PTR_TO_SOCKET_OR_NULL,    /* struct bpf_sock */
     BPFLUA_RET_PTR_TO_SOCK_COMMON_OR_NULL,
+    /* views of a socket argument (sk_fullsock, tcp_sock, get_listener_sock):
+     * no new reference; sk_fullsock's and tcp_sock's result belongs to the
+     * argument's (released with it) */
+    BPFLUA_RET_PTR_TO_FULLSOCK_OR_NULL,
+    BPFLUA_RET_PTR_TO_TCP_SOCK_OR_NULL,
+    BPFLUA_RET_PTR_TO_LISTENER_OR_NULL,
 };
 
 struct bpflua_run_env; /* opaque to helpers; passed through */

@@ -46,6 +46,8 @@ enum bl_ctx_kind {
     BL_CTX_PKT_END,      /* one past its last byte */
     BL_CTX_PKT_META,     /* the metadata before the packet */
     BL_CTX_SOCKET,       /* a struct bpf_sock * (never NULL; cgroup_sock_addr's sk) */
+    BL_CTX_SOCK_COMMON_OR_NULL, /* __sk_buff's sk: a struct bpf_sock * or NULL (the
+                                   sandbox's: the test run's socket, struct bl_skb_ctx) */
 };
 
 struct bl_ctx_field {

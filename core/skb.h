@@ -51,11 +51,26 @@
 
 #define BL_SKB_VIEW 24 /* where the view starts in struct bl_skb_ctx */
 
+/* struct bpf_sock: what skb->sk points to (PTR_TO_SOCK_COMMON loads and
+ * the socket helpers read it as it is, no rewrite) */
+#define BL_SOCK_FAMILY      4
+#define BL_SOCK_SRC_IP4     24
+#define BL_SOCK_SRC_IP6     28
+#define BL_SOCK_DST_IP4     52
+#define BL_SOCK_DST_IP6     56
+#define BL_SOCK_STATE       72
+#define BL_SOCK_RX_QUEUE    76
+#define BL_SOCK_SIZE        80
+
 struct bl_skb_ctx {
     uint64_t data;
     uint64_t data_end;
     uint64_t data_meta;
     uint8_t md[BL_SKB_SIZE]; /* struct __sk_buff as the program sees it */
+    /* the socket md's sk points to: the kernel's BPF_PROG_TEST_RUN gives
+     * every packet a socket of no protocol (family and addresses from the
+     * IP header, state TCP_CLOSE, no receive queue) */
+    uint8_t sock[BL_SOCK_SIZE];
 };
 
 #endif

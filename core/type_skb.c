@@ -42,6 +42,7 @@
     S(tstamp, BL_SKB_TSTAMP, 8, (tstamp) ? BL_SZ_8 : 0, (tstamp) ? BL_SZ_8 : 0),              \
     S(wire_len, BL_SKB_WIRE_LEN, 4, (wire) ? R32 : 0, 0),                                     \
     S(gso_segs, BL_SKB_GSO_SEGS, 4, R32, 0),                                                  \
+    { "sk", BL_SKB_SK, 8, BL_SZ_8, 0, BL_CTX_SOCK_COMMON_OR_NULL, 8, BL_SKB_VIEW + BL_SKB_SK }, \
     S(gso_size, BL_SKB_GSO_SIZE, 4, R32, 0),                                                  \
     S(hwtstamp, BL_SKB_HWTSTAMP, 8, (tstamp) ? BL_SZ_8 : 0, 0),                               \
 }

@@ -368,6 +368,16 @@ static int build_skb(const struct bl_prog_type *t, uint8_t *pkt, size_t len,
         memcpy(md + BL_SKB_LOCAL_IP6, ip + 8, 16);
         memcpy(md + BL_SKB_REMOTE_IP6, ip + 24, 16);
     }
+    /* its socket (struct bpf_sock): the same family and addresses */
+    memcpy(c->sock + BL_SOCK_FAMILY, md + BL_SKB_FAMILY, 4);
+    memcpy(c->sock + BL_SOCK_SRC_IP4, md + BL_SKB_LOCAL_IP4, 4);
+    memcpy(c->sock + BL_SOCK_DST_IP4, md + BL_SKB_REMOTE_IP4, 4);
+    memcpy(c->sock + BL_SOCK_SRC_IP6, md + BL_SKB_LOCAL_IP6, 16);
+    memcpy(c->sock + BL_SOCK_DST_IP6, md + BL_SKB_REMOTE_IP6, 16);
+    put32(c->sock, BL_SOCK_STATE, 7);             /* TCP_CLOSE */
+    put32(c->sock, BL_SOCK_RX_QUEUE, UINT32_MAX); /* -1: none */
+    uint64_t sk = (uint64_t)(uintptr_t)c->sock;
+    memcpy(md + BL_SKB_SK, &sk, 8);
     c->data = (uint64_t)(uintptr_t)data;
     c->data_end = (uint64_t)(uintptr_t)(data + dlen);
     c->data_meta = c->data;

@@ -74,6 +74,7 @@ BL_HELPER_FN(current_task_under_cgroup);
 BL_HELPER_FN(xdp_adjust_head);
 BL_HELPER_FN(xdp_adjust_tail);
 BL_HELPER_FN(xdp_adjust_meta);
+BL_HELPER_FN(sk_fullsock);
 
 /* helpers_net.c */
 BL_HELPER_FN(get_hash_recalc);

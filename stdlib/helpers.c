@@ -342,6 +342,22 @@ static const struct bpflua_helper builtin_helpers[] = {
      {A(ANYTHING), A(ANYTHING), A(PTR_TO_UNINIT_MEM), A(CONST_SIZE)}},
     {195, "map_lookup_percpu_elem", bl_helper_map_lookup_percpu_elem,
      BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL, {A(CONST_MAP_PTR), A(PTR_TO_MAP_KEY), A(ANYTHING)}},
+    /* sockets: skb->sk is the test run's socket of no protocol (engine/run.c:
+     * a full socket, no TCP, not listening); lookups find nothing */
+    {95, "sk_fullsock", bl_helper_sk_fullsock, BPFLUA_RET_PTR_TO_FULLSOCK_OR_NULL,
+     {A(PTR_TO_SOCK_COMMON)}},
+    {96, "tcp_sock", bl_helper_zero, BPFLUA_RET_PTR_TO_TCP_SOCK_OR_NULL, {A(PTR_TO_SOCK_COMMON)}},
+    {98, "get_listener_sock", bl_helper_zero, BPFLUA_RET_PTR_TO_LISTENER_OR_NULL,
+     {A(PTR_TO_SOCK_COMMON)}},
+    {128, "sk_cgroup_id", bl_helper_zero, BPFLUA_RET_INTEGER, {A(PTR_TO_SOCK_COMMON)}},
+    {129, "sk_ancestor_cgroup_id", bl_helper_zero, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_SOCK_COMMON), A(ANYTHING)}},
+    {100, "tcp_check_syncookie", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_SOCK_COMMON), A(PTR_TO_MEM), A(CONST_SIZE), A(PTR_TO_MEM), A(CONST_SIZE)}},
+    {110, "tcp_gen_syncookie", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_SOCK_COMMON), A(PTR_TO_MEM), A(CONST_SIZE), A(PTR_TO_MEM), A(CONST_SIZE)}},
+    {124, "sk_assign", bl_helper_unsupported, BPFLUA_RET_INTEGER,
+     {A(PTR_TO_CTX), A(PTR_TO_SOCK_COMMON_OR_NULL), A(ANYTHING)}},
     /* cgroup types' return value: the sandbox does not run them */
     {186, "get_retval", bl_helper_zero, BPFLUA_RET_INTEGER, {0}},
     {187, "set_retval", bl_helper_zero, BPFLUA_RET_INTEGER, {A(ANYTHING)}},

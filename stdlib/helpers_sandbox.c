@@ -150,3 +150,11 @@ uint64_t bl_helper_xdp_adjust_meta(uint64_t ctx, uint64_t delta, uint64_t r3, ui
     }
     return err(EINVAL);
 }
+
+/* the sandbox's one socket (skb->sk, as the kernel's test run's) is a
+ * full one (state TCP_CLOSE) */
+uint64_t bl_helper_sk_fullsock(uint64_t sk, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                               struct bpflua_run_env *env)
+{
+    return sk;
+}

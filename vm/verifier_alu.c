@@ -457,10 +457,12 @@ static int ptr_alu(struct bl_venv *env, const struct bl_insn *insn, struct bl_re
     case REG_PTR_TO_MEM_OR_NULL:
     case REG_PTR_TO_SOCKET_OR_NULL:
     case REG_PTR_TO_SOCK_COMMON_OR_NULL:
+    case REG_PTR_TO_TCP_SOCK_OR_NULL:
         return vf_reject(env, "R%d pointer arithmetic on %s prohibited, null-check it first",
                          insn->dst, tn);
     case REG_PTR_TO_SOCKET:
     case REG_PTR_TO_SOCK_COMMON:
+    case REG_PTR_TO_TCP_SOCK:
         return vf_reject(env, "R%d pointer arithmetic on %s prohibited", insn->dst, tn);
     default:
         break;
@@ -847,6 +849,7 @@ static int reg_or_null(const struct bl_reg *r)
     case REG_PTR_TO_MEM_OR_NULL:
     case REG_PTR_TO_SOCKET_OR_NULL:
     case REG_PTR_TO_SOCK_COMMON_OR_NULL:
+    case REG_PTR_TO_TCP_SOCK_OR_NULL:
         return 1;
     }
     return 0;
@@ -860,6 +863,7 @@ static uint8_t not_null_type(uint8_t t)
     case REG_PTR_TO_MEM_OR_NULL: return REG_PTR_TO_MEM;
     case REG_PTR_TO_SOCKET_OR_NULL: return REG_PTR_TO_SOCKET;
     case REG_PTR_TO_SOCK_COMMON_OR_NULL: return REG_PTR_TO_SOCK_COMMON;
+    case REG_PTR_TO_TCP_SOCK_OR_NULL: return REG_PTR_TO_TCP_SOCK;
     default: return REG_PTR_TO_MAP_VALUE;
     }
 }

@@ -87,6 +87,7 @@ struct call_meta {
     int release_reg;
     uint64_t alloc_size;  /* CONST_ALLOC_SIZE_OR_ZERO */
     struct bl_vlock lock; /* PTR_TO_SPIN_LOCK: the lock it names */
+    uint32_t sock_ref;    /* PTR_TO_SOCK_COMMON: the reference the socket belongs to */
 };
 
 /* ---- references ------------------------------------------------------------ */
@@ -492,6 +493,19 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
         return 0;
     case BPFLUA_ARG_PTR_TO_CONST_STR:
         return check_const_str(env, st, regno);
+    case BPFLUA_ARG_PTR_TO_SOCK_COMMON_OR_NULL:
+        if (reg_is_const(r) && r->var.value == 0)
+            return 0;
+        /* fall through */
+    case BPFLUA_ARG_PTR_TO_SOCK_COMMON:
+        if (r->type != REG_PTR_TO_SOCK_COMMON && r->type != REG_PTR_TO_SOCKET &&
+            r->type != REG_PTR_TO_TCP_SOCK)
+            return vf_reject(env, "R%d type=%s expected=sock_common, sock, tcp_sock", regno,
+                             vf_reg_type_str(r->type));
+        if (r->off || !tnum_equals_const(r->var, 0))
+            return vf_reject(env, "R%d: a socket argument must have zero offset", regno);
+        meta->sock_ref = r->ref;
+        return 0;
     case BPFLUA_ARG_PTR_TO_INT:
     case BPFLUA_ARG_PTR_TO_LONG: {
         int size = kind == BPFLUA_ARG_PTR_TO_INT ? 4 : 8;
@@ -1030,6 +1044,19 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
         }
         break;
     }
+    case BPFLUA_RET_PTR_TO_FULLSOCK_OR_NULL:
+    case BPFLUA_RET_PTR_TO_TCP_SOCK_OR_NULL:
+    case BPFLUA_RET_PTR_TO_LISTENER_OR_NULL:
+        /* a view of the argument's socket: its own id for the null check
+         * (the NULL side releases nothing), the argument's reference for
+         * sk_fullsock and tcp_sock (released with it, as the kernel's
+         * pointer casts); a listener is not counted */
+        mark_reg_ptr(&f->regs[BL_R0], h->ret == BPFLUA_RET_PTR_TO_TCP_SOCK_OR_NULL
+                                          ? REG_PTR_TO_TCP_SOCK_OR_NULL
+                                          : REG_PTR_TO_SOCKET_OR_NULL);
+        f->regs[BL_R0].id = vf_new_id(env);
+        f->regs[BL_R0].ref = h->ret == BPFLUA_RET_PTR_TO_LISTENER_OR_NULL ? 0 : meta.sock_ref;
+        break;
     default:
         mark_reg_unknown(&f->regs[BL_R0]);
     }

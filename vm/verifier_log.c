@@ -60,6 +60,8 @@ const char *vf_reg_type_str(enum bl_reg_type t)
     case REG_PTR_TO_SOCKET_OR_NULL: return "sock_or_null";
     case REG_PTR_TO_SOCK_COMMON: return "sock_common";
     case REG_PTR_TO_SOCK_COMMON_OR_NULL: return "sock_common_or_null";
+    case REG_PTR_TO_TCP_SOCK: return "tcp_sock";
+    case REG_PTR_TO_TCP_SOCK_OR_NULL: return "tcp_sock_or_null";
     }
     return "?";
 }

@@ -274,6 +274,10 @@ static int ctx_access(struct bl_venv *env, const struct bl_reg *reg, int regno, 
         case BL_CTX_PKT_END: mark_reg_ptr(out, REG_PTR_TO_PACKET_END); break;
         case BL_CTX_PKT_META: mark_reg_ptr(out, REG_PTR_TO_PACKET_META); break;
         case BL_CTX_SOCKET: mark_reg_ptr(out, REG_PTR_TO_SOCKET); break;
+        case BL_CTX_SOCK_COMMON_OR_NULL:
+            mark_reg_ptr(out, REG_PTR_TO_SOCK_COMMON_OR_NULL);
+            out->id = vf_new_id(env);
+            break;
         default: sized_unknown(out, size, 0);
         }
     }
@@ -330,6 +334,21 @@ static int lock_overlap(struct bl_venv *env, const struct bl_reg *reg, int off, 
     int64_t lo = (int64_t)reg->off + off + reg->smin, hi = (int64_t)reg->off + off + (int64_t)reg->umax + size;
     if (lo < (int64_t)lk - 1 + 4 && (int64_t)lk - 1 < hi)
         return vf_reject(env, "bpf_spin_lock cannot be accessed directly by load/store");
+    return 0;
+}
+
+/* struct bpf_tcp_sock (112 bytes) as the kernel's bpf_tcp_sock_is_valid_access:
+ * aligned reads, 8 bytes for bytes_received and bytes_acked, 4 for the rest */
+static int tcp_sock_access(struct bl_venv *env, const struct bl_reg *reg, int regno, int off,
+                           int size, int write)
+{
+    int o = reg->off + off;
+    if (write)
+        return vf_reject(env, "R%d cannot write into %s", regno, vf_reg_type_str(reg->type));
+    if (!tnum_equals_const(reg->var, 0) || o < 0 || o >= 112 || o % size ||
+        size != ((o == 80 || o == 88) ? 8 : 4))
+        return vf_reject(env, "R%d invalid %s access off=%d size=%d", regno,
+                         vf_reg_type_str(reg->type), o, size);
     return 0;
 }
 
@@ -409,6 +428,11 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
         if (!err)
             sized_unknown(out, size, 0);
         break;
+    case REG_PTR_TO_TCP_SOCK:
+        err = tcp_sock_access(env, reg, regno, off, size, write);
+        if (!err)
+            sized_unknown(out, size, 0);
+        break;
     case REG_PTR_TO_MAP_KEY:
         if (write)
             return vf_reject(env, "write to change key R%d not allowed", regno);
@@ -420,9 +444,9 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
         return vf_reject(env, "R%d invalid mem access '%s'", regno, vf_reg_type_str(reg->type));
     }
     if (!err) {
-        static const uint8_t kind[REG_PTR_TO_SOCK_COMMON_OR_NULL + 1] = {
+        static const uint8_t kind[REG_PTR_TO_TCP_SOCK_OR_NULL + 1] = {
             [REG_PTR_TO_MEM] = BL_MEMK_OTHER, [REG_PTR_TO_SOCKET] = BL_MEMK_OTHER,
-            [REG_PTR_TO_SOCK_COMMON] = BL_MEMK_OTHER,
+            [REG_PTR_TO_SOCK_COMMON] = BL_MEMK_OTHER, [REG_PTR_TO_TCP_SOCK] = BL_MEMK_OTHER,
             [REG_PTR_TO_STACK] = BL_MEMK_STACK, [REG_PTR_TO_CTX] = BL_MEMK_CTX,
             [REG_PTR_TO_PACKET] = BL_MEMK_PACKET, [REG_PTR_TO_PACKET_META] = BL_MEMK_PACKET,
             [REG_PTR_TO_MAP_VALUE] = BL_MEMK_MAP_VALUE, [REG_PTR_TO_MAP_KEY] = BL_MEMK_MAP_KEY,

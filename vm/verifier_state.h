@@ -41,6 +41,8 @@ enum bl_reg_type {
     REG_PTR_TO_SOCKET_OR_NULL,
     REG_PTR_TO_SOCK_COMMON, /* struct bpf_sock, its sock_common part */
     REG_PTR_TO_SOCK_COMMON_OR_NULL,
+    REG_PTR_TO_TCP_SOCK,    /* struct bpf_tcp_sock, read-only (bpf_tcp_sock) */
+    REG_PTR_TO_TCP_SOCK_OR_NULL,
 };
 
 struct bl_reg {

@@ -98,6 +98,17 @@ for e in $engines; do
         has out "retval=${s##*:} " "$e: ${s%%:*} answers as the kernel's helpers"
     done
 done
+# the socket behind a test run's packet (tests/corpus/sk_views.c): skb->sk,
+# bpf_sk_fullsock, bpf_tcp_sock, bpf_get_listener_sock as the kernel's
+"${CL[@]}" -c "$SRC/tests/corpus/sk_views.c" -o "$tmp/sv.o" || { fail "cannot build sk_views.c"; exit 1; }
+for e in $engines; do
+    expect 0 "sk_views $e" "$B" run "$tmp/sv.o" --engine $e --section tc/fields --hex "$tcp" ||
+        continue
+    has out '^name=sock_fields retval=1022 ' "$e: the test run's socket, field by field"
+    expect 0 "sk_views hbm $e" "$B" run "$tmp/sv.o" --engine $e --section cgroup_skb/egress \
+        --hex "$tcp" || continue
+    has out '^name=hbm_out retval=1 ' "$e: a socket of no protocol is not TCP"
+done
 python3 - "$tmp" <<'PY'
 import os, struct, sys
 d = sys.argv[1]
