@@ -32,6 +32,10 @@ uint32_t vf_new_id(struct bl_venv *env)
  * shares unchanged stack slots with the states stored before it and keeps
  * the worklist (and the cache) small. A small state is cheaper kept as is. */
 #define PENDING_COMPACT_SLOTS 8
+/* ... and only once this many wait: the first few are taken back soon
+ * (a branch's other side), and compacting one and taking it back costs
+ * about two state copies */
+#define PENDING_COMPACT_DEPTH 16
 
 int vf_push_state(struct bl_venv *env, struct bl_vstate *st)
 {
@@ -52,7 +56,7 @@ int vf_push_state(struct bl_venv *env, struct bl_vstate *st)
     e->full = NULL;
     e->compact = NULL;
     e->cont_of = -1;
-    if (slots < PENDING_COMPACT_SLOTS) {
+    if (slots < PENDING_COMPACT_SLOTS || env->n_stack < PENDING_COMPACT_DEPTH) {
         e->full = st;
     } else {
         e->compact = vf_pending_new(env, st);

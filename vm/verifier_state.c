@@ -419,11 +419,6 @@ static const struct bl_slot *const *cframe_slots(const struct bl_cframe *c)
     return (const struct bl_slot *const *)(const void *)&c->regs[c->n_regs];
 }
 
-static const struct bl_slot *cframe_slot(const struct bl_cframe *c, int i)
-{
-    return i < c->n_slots ? cframe_slots(c)[i] : &bl_invalid_slot;
-}
-
 static int slot_all_invalid(const struct bl_slot *sl)
 {
     for (int b = 0; b < 8; b++)
@@ -432,12 +427,24 @@ static int slot_all_invalid(const struct bl_slot *sl)
     return 1;
 }
 
+/* eight bytes of initialised data: what a dead slot is widened to
+ * (vf_clean_dead_regs), so the commonest slot of a stored state */
+static const struct bl_slot misc_slot = {
+    .bytes = { SLOT_MISC, SLOT_MISC, SLOT_MISC, SLOT_MISC, SLOT_MISC, SLOT_MISC, SLOT_MISC,
+               SLOT_MISC },
+};
+
 /* The stored copy of slot i at frame depth f. */
 static const struct bl_slot *intern_slot(struct bl_venv *env, int f, int i, const struct bl_slot *sl,
                                          int exact)
 {
+    /* a stored slot's register is read only when its first byte says
+     * spill (compare, widen): any slot of unwritten or initialised bytes
+     * alone can be the one shared copy */
     if (!exact && slot_all_invalid(sl))
-        return &bl_invalid_slot; /* the rest of it is never read */
+        return &bl_invalid_slot;
+    if (!exact && memcmp(sl->bytes, misc_slot.bytes, sizeof sl->bytes) == 0)
+        return &misc_slot;
     const struct bl_slot *last = i < env->last_slot_n[f] ? env->last_slot[f][i] : NULL;
     if (last && memcmp(last, sl, sizeof *sl) == 0)
         return last;
@@ -613,6 +620,9 @@ static int slot_same_no_id(const struct bl_slot *a, const struct bl_slot *b)
     return memchr(a->bytes, SLOT_SPILL, sizeof a->bytes) == NULL;
 }
 
+_Static_assert(SLOT_INVALID == 0 && SLOT_MISC == 1 && SLOT_ZERO == 2 && SLOT_SPILL == 3,
+               "vf_states_equal finds SLOT_SPILL bytes as the ones with both low bits set");
+
 int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
                     const struct bl_vstate *cur)
 {
@@ -651,11 +661,28 @@ int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
             if (!regsafe_ids(&a->regs[k++], &b->regs[i], &m))
                 return 0;
         }
-        int n = a->n_slots > b->n_slots ? a->n_slots : b->n_slots;
-        for (int s = 0; s < n; s++) {
-            const struct bl_slot *os = cframe_slot(a, s), *cs = frame_slot(b, s);
-            if (!slot_same_no_id(os, cs) && !slot_safe_ids(os, cs, &m))
+        /* old's slots past its n_slots are unwritten, as are the ones it
+         * stored as bl_invalid_slot: safe against anything. An old slot
+         * that is no spill is judged by its bytes alone (slot_safe_ids
+         * pairs no id there), without the byte-for-byte look first. */
+        const struct bl_slot *const *olds = cframe_slots(a);
+        for (int s = 0; s < a->n_slots; s++) {
+            const struct bl_slot *os = olds[s], *cs;
+            if (os == &bl_invalid_slot)
+                continue;
+            cs = frame_slot(b, s);
+            if (os->bytes[0] != SLOT_SPILL) {
+                uint64_t ow, cw;
+                memcpy(&ow, os->bytes, 8);
+                memcpy(&cw, cs->bytes, 8);
+                /* the same bytes, none of them SLOT_SPILL (3): safe */
+                if (ow == cw && !(ow & (ow >> 1) & 0x0101010101010101ull))
+                    continue;
+                if (!slot_safe_ids(os, cs, &m))
+                    return 0;
+            } else if (!slot_same_no_id(os, cs) && !slot_safe_ids(os, cs, &m)) {
                 return 0;
+            }
         }
     }
     return 1;
