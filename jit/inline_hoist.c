@@ -290,11 +290,12 @@ static int affine_step(struct hoist_plan *hp, const struct bl_insn *in, const st
 }
 
 int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t first,
-                   const int *avail, int n_avail, struct hoist_plan *hp)
+                   const int *avail, int n_avail, const int *iv_extra, int n_extra,
+                   struct hoist_plan *hp)
 {
     uint32_t n = ic->end - ic->start;
     memset(hp, 0, sizeof *hp);
-    if (!ic->live_out || j->is_target[ic->start] || n_avail <= 0)
+    if (!ic->live_out || j->is_target[ic->start] || n_avail + n_extra <= 0)
         return 0;
     hp->kind = calloc(n, 1);
     hp->reg = calloc(n, 1);
@@ -479,7 +480,9 @@ int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t fi
         }
         need += adef[k].ok && used[k];
     }
-    if (need && need <= IV_MAX && hp->n_regs + need <= n_avail) {
+    /* (iv_extra: registers of promoted slots the caller frees for
+     * induction variables when nothing in the loop reads them) */
+    if (need && need <= IV_MAX && hp->n_regs + need <= n_avail + n_extra) {
         for (uint32_t k = 0; k < n; k++) {
             if (!adef[k].ok)
                 continue;
@@ -489,7 +492,8 @@ int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t fi
                 continue;
             }
             struct hoist_iv *iv = &hp->iv[hp->n_iv];
-            iv->v = (int8_t)avail[hp->n_regs++];
+            iv->v = (int8_t)(hp->n_regs < n_avail ? avail[hp->n_regs++]
+                                                  : iv_extra[hp->n_extra++]);
             iv->coef_reg = (int8_t)(adef[k].coef_is_reg ? adef[k].coef_reg : -1);
             iv->coef_neg = (uint8_t)(adef[k].coef_is_reg && adef[k].coef_neg);
             iv->coef = adef[k].coef;

@@ -1274,6 +1274,104 @@ static void reload_slots(struct jit *j, const struct inline_ctx *ic)
  * ctx slots move into pool registers: reads become register moves, writes
  * also go through to memory when a load through another pointer might
  * read them (write-through), else once after the loop (write-back). */
+/* Is every read of the promoted slot at off in the body one whose value
+ * only feeds what hp computes before the loop: loads in the straight-line
+ * top (from first up to the first jump or jump target) whose register,
+ * until it is written again, is read only by instructions hp folded
+ * (skipped, or copies of a hoisted value or an induction variable), and
+ * is dead where the straight line ends? Then the slot's register is not
+ * read inside the loop; its loads are marked skipped in hp. */
+static int slot_reads_hoisted(const struct jit *j, const struct inline_ctx *ic,
+                              struct hoist_plan *hp, uint32_t first, int16_t off)
+{
+    uint32_t stop = ic->end;
+    for (uint32_t pc = first; pc < ic->end; pc++) {
+        uint8_t cls = BL_CLASS(j->insns[pc].code);
+        if ((pc > first && j->is_target[pc]) || cls == BL_JMP || cls == BL_JMP32) {
+            stop = pc;
+            break;
+        }
+        if (bl_is_lddw(&j->insns[pc]))
+            pc++;
+    }
+    if (stop == ic->end)
+        return 0;
+    uint16_t live_stop = jit_live_in_at(j, ic, stop);
+    uint32_t loads[16];
+    int n_loads = 0;
+    for (uint32_t pc = ic->start; pc < ic->end; pc++) {
+        const struct bl_insn *in = &j->insns[pc];
+        if (bl_is_lddw(in)) {
+            pc++;
+            continue;
+        }
+        uint8_t cls = BL_CLASS(in->code);
+        if (cls != BL_LDX && cls != BL_ST && cls != BL_STX)
+            continue;
+        int r = cls == BL_LDX ? in->src : in->dst;
+        if (r != ic->base)
+            continue;
+        int lo = in->off, hi = lo + jit_size_of(in->code);
+        if (hi <= off || lo >= off + 8)
+            continue;
+        if (in->code != (BL_LDX | BL_MEM | BL_DW) || in->off != off || pc < first || pc >= stop)
+            return 0;
+        uint8_t kind = hp->kind[pc - ic->start];
+        if (kind != HOIST_NONE)
+            return 0;
+        int d = in->dst, redefined = 0;
+        for (uint32_t q = pc + 1; q < stop && !redefined; q++) {
+            uint16_t use, def;
+            bl_insn_use_def(&j->insns[q], &use, &def);
+            uint8_t kq = hp->kind[q - ic->start];
+            if (((use >> d) & 1) && kq != HOIST_SKIP && kq != HOIST_ALIAS && kq != HOIST_IV)
+                return 0;
+            redefined = (def >> d) & 1;
+            if (bl_is_lddw(&j->insns[q]))
+                q++;
+        }
+        if (!redefined && ((live_stop >> d) & 1))
+            return 0;
+        if (n_loads == 16)
+            return 0;
+        loads[n_loads++] = pc;
+    }
+    for (int k = 0; k < n_loads; k++)
+        hp->kind[loads[k] - ic->start] = HOIST_SKIP;
+    return 1;
+}
+
+/* The registers of extra (promoted slots' registers) that hp may give its
+ * induction variables: slots whose every read only feeds values hp
+ * computes before the loop (slot_reads_hoisted), none an induction
+ * variable's base or coefficient. Returns how many, in ok[]. */
+static int free_slot_regs(const struct jit *j, const struct inline_ctx *ic,
+                          const struct hoist_plan *hp, uint32_t first, const int *extra,
+                          int n_extra, int *ok)
+{
+    int n_ok = 0;
+    uint32_t n = ic->end - ic->start;
+    struct hoist_plan probe = *hp;
+    probe.kind = malloc(n);
+    if (!probe.kind)
+        return 0;
+    for (int x = 0; x < n_extra; x++) {
+        int r = extra[x], k = 0, used = 0;
+        while (k < ic->n_promoted && ic->slot_reg[k] != r)
+            k++;
+        for (int q = 0; q < hp->n_iv; q++) {
+            const struct hoist_iv *iv = &hp->iv[q];
+            used |= iv->coef_reg == r || (!iv->a_imm && iv->a == r) ||
+                    (iv->lop != 0xff && !iv->b_imm && iv->b == r);
+        }
+        memcpy(probe.kind, hp->kind, n);
+        if (k < ic->n_promoted && !used && slot_reads_hoisted(j, ic, &probe, first, ic->slot_off[k]))
+            ok[n_ok++] = r;
+    }
+    free(probe.kind);
+    return n_ok;
+}
+
 static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, uint32_t call_pc)
 {
     struct x86_emit *e = &j->e;
@@ -1449,9 +1547,69 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
      * in spare registers of the pool (inline_hoist.c) */
     struct hoist_plan hp;
     memset(&hp, 0, sizeof hp);
-    if (ic.n_promoted && pool.next < pool.n) {
-        pool.next += jit_hoist_plan(j, &ic, cb->start + (hoist ? 1 : 0), pool.regs + pool.next,
-                                    pool.n - pool.next, &hp);
+    /* registers of slots the body only reads (not shared with the
+     * enclosing loop): when every read of one only feeds values computed
+     * before the loop, its register is free inside the loop, for an
+     * induction variable (the slots i, j and seed of `acc + (i ~ j ~ k ~
+     * seed)` in a loop on k = j - index: i ~ j ~ seed before the loop, k
+     * in a register of its own) */
+    int extra[MAX_PROMOTED], n_extra = 0;
+    struct { int reg; int16_t off; } preload[MAX_PROMOTED];
+    int n_preload = 0;
+    for (int k = 0; k < ic.n_promoted; k++)
+        if (!ic.slot_dirty[k] && !ic.slot_shared[k])
+            extra[n_extra++] = ic.slot_reg[k];
+    if (ic.n_promoted && (pool.next < pool.n || n_extra)) {
+        uint32_t first = cb->start + (hoist ? 1 : 0);
+        int got = jit_hoist_plan(j, &ic, first, pool.regs + pool.next, pool.n - pool.next, extra,
+                                 n_extra, &hp);
+        /* (a plan whose variables took registers that are not free: again
+         * with those that are, else without any) */
+        for (int tries = 0; hp.n_extra && tries < 2; tries++) {
+            int ok[MAX_PROMOTED];
+            int n_ok = free_slot_regs(j, &ic, &hp, first, extra, n_extra, ok), all = 1;
+            for (int q = 0; q < hp.n_iv; q++) {
+                int in_ok = 0;
+                for (int x = 0; x < n_ok; x++)
+                    in_ok |= ok[x] == hp.iv[q].v;
+                int is_extra = 0;
+                for (int x = 0; x < n_extra; x++)
+                    is_extra |= extra[x] == hp.iv[q].v;
+                all &= in_ok || !is_extra;
+            }
+            if (all)
+                break;
+            memcpy(extra, ok, sizeof ok[0] * (size_t)n_ok);
+            n_extra = tries == 0 ? n_ok : 0;
+            jit_hoist_free(&hp);
+            got = jit_hoist_plan(j, &ic, first, pool.regs + pool.next, pool.n - pool.next, extra,
+                                 n_extra, &hp);
+        }
+        if (hp.n_extra) {
+            for (int q = 0; q < hp.n_iv; q++)     /* (their loads: skipped) */
+                for (int k = 0; k < ic.n_promoted; k++)
+                    if (ic.slot_reg[k] == hp.iv[q].v)
+                        slot_reads_hoisted(j, &ic, &hp, first, ic.slot_off[k]);
+            /* the slots whose registers the induction variables took: loaded
+             * before the hoisted values, no longer promoted in the loop */
+            int m = 0;
+            for (int k = 0; k < ic.n_promoted; k++) {
+                int taken = 0;
+                for (int q = 0; q < hp.n_iv; q++)
+                    taken |= hp.iv[q].v == ic.slot_reg[k];
+                if (taken) {
+                    preload[n_preload].reg = ic.slot_reg[k];
+                    preload[n_preload++].off = ic.slot_off[k];
+                    continue;
+                }
+                ic.slot_off[m] = ic.slot_off[k];
+                ic.slot_reg[m] = ic.slot_reg[k];
+                ic.slot_dirty[m] = ic.slot_dirty[k];
+                ic.slot_shared[m++] = ic.slot_shared[k];
+            }
+            ic.n_promoted = m;
+        }
+        pool.next += got;
         ic.hoist = &hp;
         j->hoisted_values += (uint32_t)(hp.n_ops + hp.n_iv);
     }
@@ -1514,6 +1672,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     for (int k = 0; k < ic.n_promoted; k++)
         if (!ic.slot_shared[k])
             x86_load(e, 8, 0, ic.slot_reg[k], RSI, ic.slot_off[k]);
+    for (int k = 0; k < n_preload; k++)
+        x86_load(e, 8, 0, preload[k].reg, RSI, preload[k].off);
     jit_hoist_emit(j, &hp);
     if (vars[2].reg != RSI && need_ctx)
         var_store(j, &vars[2], RSI);

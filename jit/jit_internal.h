@@ -131,6 +131,7 @@ struct hoist_plan {
     uint8_t *kind;
     int8_t *reg;                /* the value's register, or (HOIST_IV) its iv[] index */
     int n_regs;                 /* spare registers used (avail[0..n_regs)) */
+    int n_extra;                /* induction variables in iv_extra[0..n_extra) */
     int n_ops;
     struct hoist_op { int8_t dst; uint8_t op, a_imm, b_imm; int32_t a, b; } ops[HOIST_MAX];
     /* induction variables: v = coef * i + base, kept in reg v, += coef per iteration */
@@ -227,7 +228,8 @@ int jit_r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc
 int jit_falls_to_end(const struct inline_ctx *ic, uint32_t pc);
 
 int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t first,
-                   const int *avail, int n_avail, struct hoist_plan *hp);
+                   const int *avail, int n_avail, const int *iv_extra, int n_extra,
+                   struct hoist_plan *hp);
 void jit_hoist_emit(struct jit *j, const struct hoist_plan *hp);
 void jit_iv_init(struct jit *j, const struct hoist_plan *hp, int i_reg, int32_t i_disp,
                  int i_zero);

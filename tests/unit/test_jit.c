@@ -629,6 +629,33 @@ static void test_bpf_loop_verified(void **state)
                     want_tri += (uint64_t)(((r1 & 2 ? 3 : 7) * (40 + sign * i)) ^ 5);
                 assert_int_equal(trusted_text(tri, NULL, 0), want_tri);
             }
+    /* an induction variable in the register of a slot the body only reads
+     * to feed a hoisted value: acc += (a ~ b ~ c) ~ k, k = k0 +- i, with
+     * R4 read and R8 written (fewer registers for the loop: without the
+     * slots' registers, no room for k), k0 a constant or a slot, and the
+     * checks above (a copy starting at i = 21 sets k from i there) */
+    for (int sign = -1; sign <= 1; sign += 2)
+        for (int check = 0; check < 3; check++)
+            for (int v = 0; v < 8; v++) {
+                const char *k0 = v & 1 ? "ldxdw %r3, [%r9+8]\nadd %r6, %r3\n" : "add %r6, 40\n";
+                char body[1536];
+                snprintf(body, sizeof body,
+                         "stdw [%%r10-48], 0\nstdw [%%r10-40], 40\nstdw [%%r10-32], 0x55\n"
+                         "stdw [%%r10-24], 0x1234\nstdw [%%r10-16], 0x7000\nmov %%r1, 37\n"
+                         "lddw %%r2, func:cb\nmov %%r3, %%r10\nadd %%r3, -48\nmov %%r4, 0\n"
+                         "call 181\nldxdw %%r0, [%%r10-48]\nexit\n"
+                         "cb:\nmov %%r9, %%r2\nmov %%r6, %%r1\nmul %%r6, %d\n%s"
+                         "ldxdw %%r2, [%%r9+16]\nldxdw %%r5, [%%r9+24]\nxor %%r2, %%r5\n"
+                         "xor %%r2, %%r6\nldxdw %%r5, [%%r9+32]\nxor %%r2, %%r5\n"
+                         "ldxdw %%r7, [%%r9]\nadd %%r7, %%r2\n%s%sstxdw [%%r9], %%r7\n%s"
+                         "mov %%r0, 0\nexit\nout:\nmov %%r0, 1\nexit\ncont:\nmov %%r0, 0\nexit\n",
+                         sign, k0, v & 2 ? "mov %r8, %r7\nadd %r7, %r8\nsub %r7, %r8\n" : "",
+                         v & 4 ? "mov %r4, %r1\nand %r4, 0\nadd %r7, %r4\n" : "", checks[check]);
+                uint64_t want = 0;
+                for (int64_t i = 0; i < 37; i++)
+                    want += (uint64_t)((0x55 ^ 0x1234 ^ 0x7000) ^ (40 + sign * i));
+                assert_int_equal(trusted_text(body, NULL, 0), want);
+            }
     /* a packet scan with early exit: the first zero byte at 1400 */
     static uint8_t pkt[1500];
     memset(pkt, 1, sizeof pkt);
