@@ -38,6 +38,8 @@ void jit_use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
         *use = 0;                      /* the loop continues without reading R0 */
     else if (BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL)
         *use &= (uint16_t)~jit_loop_unread(j, pc, start);
+    if (j->dead_store && j->dead_store[pc])
+        *use = *def = 0;               /* a store nothing reads: emits nothing */
     *use |= 1u << BL_R10;
     *def &= (uint16_t)~(1u << BL_R10);
 }

@@ -118,12 +118,18 @@ static int block_zero(const struct jit *j, uint32_t pc, uint32_t start, int reg)
  * Yes when its last write in the block is `add r1, c` (0 <= c) after an
  * unsigned `if r1 >= K goto` / `if r1 > K goto` whose fall-through leads
  * there, with K + c small enough: the compiler's trip count. */
-static int block_nr_small(const struct jit *j, uint32_t pc, uint32_t start)
+static int block_nr_small(const struct jit *j, uint32_t pc, uint32_t start, int *nonzero)
 {
     uint32_t d = block_def(j, pc, start, BL_R1);
+    *nonzero = 0;
     if (d == UINT32_MAX || d == start)
         return 0;
     const struct bl_insn *add = &j->insns[d];
+    if (add->code == (BL_ALU64 | BL_MOV | BL_K)) {
+        /* a constant trip count */
+        *nonzero = add->imm > 0 && add->imm <= BL_MAX_LOOPS;
+        return *nonzero;
+    }
     if (add->code != (BL_ALU64 | BL_ADD | BL_K) || add->imm < 0)
         return 0;
     const struct bl_insn *jmp = &j->insns[d - 1];
@@ -131,8 +137,10 @@ static int block_nr_small(const struct jit *j, uint32_t pc, uint32_t start)
         jmp->dst != BL_R1 || BL_SRC(jmp->code) != BL_K || jmp->imm < 0 ||
         (jmp->code != (BL_JMP | BL_JGE | BL_K) && jmp->code != (BL_JMP | BL_JGT | BL_K)))
         return 0;
-    /* falling through: r1 < K (jge) or r1 <= K (jgt), unsigned */
+    /* falling through: r1 < K (jge) or r1 <= K (jgt), unsigned; then
+     * r1 + c >= c, without wrapping */
     int64_t max = (int64_t)jmp->imm - (jmp->code == (BL_JMP | BL_JGE | BL_K)) + add->imm;
+    *nonzero = max <= BL_MAX_LOOPS && add->imm > 0;
     return max <= BL_MAX_LOOPS;
 }
 
@@ -969,8 +977,10 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
                 jit_alias_clear(j);
             }
         } else if (i == ic->skip || (ic->unchecked && ic->unchecked[k]) ||
-                   (ic->reach && !ic->reach[k]) || (ic->noop_st && ic->noop_st[k])) {
-            /* hoisted, a check proved never taken, or unreachable here */
+                   (ic->reach && !ic->reach[k]) || (ic->noop_st && ic->noop_st[k]) ||
+                   (j->dead_store && j->dead_store[i])) {
+            /* hoisted, a check proved never taken, unreachable here, or a
+             * store nothing reads */
         } else if (jit_dead_insn(j, ic, i)) {
             jit_alias_forget(j, j->insns[i].dst);
         } else if (ic->hoist && ic->hoist->kind && ic->hoist->kind[k]) {
@@ -1372,7 +1382,8 @@ static int free_slot_regs(const struct jit *j, const struct inline_ctx *ic,
     return n_ok;
 }
 
-static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, uint32_t call_pc)
+static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, uint32_t call_pc,
+                              int n_nonzero)
 {
     struct x86_emit *e = &j->e;
     j->inline_budget -= cb->end - cb->start;
@@ -1687,8 +1698,10 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     ic.out_label = l_out;
     x86_alu_rr(e, 0, ALU_XOR, RDI, RDI);
     var_store(j, &vars[0], RDI);             /* i = 0 */
-    x86_test_rr(e, 0, RAX, RAX);             /* n == 0: rax = 0 iterations */
-    x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
+    if (!n_nonzero) {                        /* n == 0: rax = 0 iterations */
+        x86_test_rr(e, 0, RAX, RAX);
+        x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
+    }
 
     if (fast_live) {
         /* iterations [T0, T1) run in a copy without the tests (no test
@@ -1783,6 +1796,16 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         reload_slots(j, oc);
 }
 
+uint32_t jit_static_callback(const struct jit *j, uint32_t pc)
+{
+    return static_callback(j, pc);
+}
+
+int jit_block_r3_is(const struct jit *j, uint32_t pc, uint32_t start, int r)
+{
+    return block_r3_is(j, pc, start, r);
+}
+
 static int inline_depth(const struct jit *j)
 {
     return j->inl ? j->inl->depth : 0;
@@ -1820,7 +1843,7 @@ uint16_t jit_loop_unread(const struct jit *j, uint32_t pc, uint32_t start)
         m |= 1u << BL_R2;
     if (block_zero(j, pc, start, BL_R4))
         m |= 1u << BL_R4;
-    return m;
+    return m | 1u << BL_R5;                  /* (bpf_loop has four arguments) */
 }
 
 /* bpf_loop(nr = R1, callback = R2, ctx = R3, flags = R4) as a native loop */
@@ -1839,15 +1862,18 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
             x86_test_rr(e, 1, RCX, RCX);
             x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
         }
-        if (!block_nr_small(j, pc, caller_start)) {
+        int nonzero, small = block_nr_small(j, pc, caller_start, &nonzero);
+        if (!small) {
             x86_mov_rr(e, 0, RDI, RDI);
             x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
             x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
         }
-        emit_inlined_loop(j, inl, inline_depth(j) + 1, pc);
-        x86_jmp_fix(e, FIX_LABEL, l_done);
-        x86_label_bind(e, l_bad);
-        x86_mov_ri(e, RAX, (uint64_t)(int64_t)-E2BIG);
+        emit_inlined_loop(j, inl, inline_depth(j) + 1, pc, nonzero);
+        if (!small) {                        /* (no jump to l_bad otherwise) */
+            x86_jmp_fix(e, FIX_LABEL, l_done);
+            x86_label_bind(e, l_bad);
+            x86_mov_ri(e, RAX, (uint64_t)(int64_t)-E2BIG);
+        }
         x86_label_bind(e, l_done);
         return;
     }
@@ -1932,6 +1958,7 @@ uint32_t jit_thread_jump(const struct jit *j, const struct inline_ctx *ic, uint3
         const struct bl_insn *in = &j->insns[t];
         uint8_t cls = BL_CLASS(in->code);
         if (t == ic->skip || jit_dead_insn(j, ic, t) || (ic->noop_st && ic->noop_st[t - ic->start]) ||
+            (j->dead_store && j->dead_store[t]) ||
             (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
              jit_atomic_is_noop(j, t, ic->stack_base, ic->start))) {
             uint32_t n = t + (bl_is_lddw(in) ? 2 : 1);

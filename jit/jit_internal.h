@@ -178,6 +178,7 @@ struct jit {
     int n_fwd;
     uint64_t inline_budget;          /* instructions inlining may still add */
     uint32_t versioned_loops, unrolled_loops, hoisted_values, shared_loops;
+    uint8_t *dead_store;             /* per insn: a store nothing reads (dead_stores.c), or NULL */
     uint32_t fused_ja;               /* a `ja` the jump just emitted took over, or UINT32_MAX */
     char **errp;
     int failed;
@@ -226,6 +227,11 @@ uint32_t jit_thread_jump(const struct jit *j, const struct inline_ctx *ic, uint3
                          int r0_zero);
 int jit_r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
 int jit_falls_to_end(const struct inline_ctx *ic, uint32_t pc);
+
+/* dead_stores.c */
+uint8_t *jit_dead_stores(const struct jit *j);
+uint32_t jit_static_callback(const struct jit *j, uint32_t pc);
+int jit_block_r3_is(const struct jit *j, uint32_t pc, uint32_t start, int r);
 
 int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t first,
                    const int *avail, int n_avail, const int *iv_extra, int n_extra,

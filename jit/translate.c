@@ -835,6 +835,8 @@ int jit_emit_insn(struct jit *j, uint32_t pc)
         return 0;
     }
     j->fused_ja = UINT32_MAX;
+    if (j->dead_store && j->dead_store[pc])
+        return 0;                           /* a store nothing reads */
     switch (cls) {
     case BL_ALU:
     case BL_ALU64:

@@ -287,6 +287,7 @@ static int analyse(struct jit *j)
             fn->rsp_adjust += 8;
         fn->entry = x86_label_new(&j->e);
     }
+    j->dead_store = jit_dead_stores(j);
     return 0;
 }
 
@@ -504,6 +505,7 @@ static void jit_release(struct jit *j)
     free(j->is_target);
     free(j->is_func_start);
     free(j->funcs);
+    free(j->dead_store);
 }
 
 static int compile(struct bl_prog *p, int raw,

@@ -656,6 +656,33 @@ static void test_bpf_loop_verified(void **state)
                     want += (uint64_t)((0x55 ^ 0x1234 ^ 0x7000) ^ (40 + sign * i));
                 assert_int_equal(trusted_text(body, NULL, 0), want);
             }
+    /* stores to the area (R9 = R10 - 32, the callback's R9 = ctx) that
+     * something reads stay: through R10 in main at the area's offset, a
+     * wider load overlapping a narrower store, an atomic, a pointer other
+     * than R9 / R10 (then no store is dead anywhere); [r9+24] is read by
+     * nothing (the callback's store emits nothing); the area's last
+     * 8 bytes at [r10-8] = [r9+24] */
+    static const struct { const char *cb_store, *main_read; uint64_t want; } ds[] = {
+        {"stxdw [%r9+8], %r1\n", "ldxdw %r0, [%r10-24]\n", 5},
+        {"stxw [%r9+12], %r1\n", "ldxdw %r0, [%r9+8]\nrsh %r0, 32\n", 5},
+        {"stxb [%r9+9], %r1\n", "ldxh %r0, [%r10-24]\nrsh %r0, 8\n", 5},
+        {"stxdw [%r9+8], %r1\n", "mov %r0, 0\nlock fetch add [%r9+8], %r0\n", 5},
+        {"stxdw [%r9+8], %r1\n", "mov %r4, %r9\nadd %r4, 8\nldxdw %r0, [%r4]\n", 5},
+        {"stxdw [%r9+24], %r1\n", "ldxdw %r0, [%r10-24]\n", 0},
+        {"stxdw [%r9+24], %r1\n", "ldxdw %r0, [%r10-8]\n", 5},
+    };
+    for (size_t t = 0; t < sizeof ds / sizeof ds[0]; t++) {
+        char prog[1024];
+        snprintf(prog, sizeof prog,
+                 "mov %%r9, %%r10\nadd %%r9, -32\nstdw [%%r9], 0\nstdw [%%r9+8], 0\n"
+                 "stdw [%%r9+16], 0\nstdw [%%r9+24], 0\nmov %%r1, 6\nlddw %%r2, func:cb\n"
+                 "mov %%r3, %%r9\nmov %%r4, 0\ncall 181\n%sldxdw %%r1, [%%r9]\nlsh %%r1, 8\n"
+                 "add %%r0, %%r1\nexit\n"
+                 "cb:\nmov %%r9, %%r2\n%sldxdw %%r3, [%%r9]\nadd %%r3, 1\nstxdw [%%r9], %%r3\n"
+                 "mov %%r5, 9\nstxdw [%%r9+16], %%r5\nstdw [%%r9+16], 0\nmov %%r0, 0\nexit\n",
+                 ds[t].main_read, ds[t].cb_store);
+        assert_int_equal(trusted_text(prog, NULL, 0), ds[t].want + (6 << 8));
+    }
     /* a packet scan with early exit: the first zero byte at 1400 */
     static uint8_t pkt[1500];
     memset(pkt, 1, sizeof pkt);

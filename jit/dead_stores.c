@@ -1,0 +1,169 @@
+/* dead_stores.c - stores to the compiler's variable area that nothing reads.
+ *
+ * The compiler keeps a function's variables in an area of its frame that
+ * R9 points at (`mov r9, r10; add r9, -N` where the function starts), and
+ * hands the area to each loop's callback as bpf_loop's ctx (`mov r3, r9`
+ * before the call, `mov r9, r2` where the callback starts). It writes
+ * slots nobody reads in the JIT's view of the program: a loop's start and
+ * step where the callback folds them in as constants, the zeroes it
+ * leaves in a callback's scratch slots so the kernel's verifier sees the
+ * same state at every iteration. Those stores emit nothing here.
+ *
+ * A store `[r9 + off] = x` is dead when no instruction of the program may
+ * read those bytes: every load and atomic through R9 reads [off, off +
+ * size) of the area (every area at once: offsets of all functions' areas
+ * share one map, which only adds reads), through R10 in a function with an
+ * area the same bytes at off - N, through R10 in a callback its own frame
+ * (no area); any other access the verifier saw reach a stack, any helper
+ * but bpf_loop (a helper may read memory a pointer argument reaches), a
+ * call of a callback as a function, a bpf_loop whose callback or ctx is
+ * not as above, or another write of R9: nothing is dead in the program.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jit_internal.h"
+#include "../core/insn.h"
+#include "../stdlib/helpers.h"
+#include "../vm/verifier.h"
+
+#define AREA_LO (-1024)
+#define AREA_HI 1024
+
+enum { F_NONE, F_AREA, F_CALLBACK };
+
+static int is_mov_x(const struct bl_insn *in, int dst, int src)
+{
+    return in->code == (BL_ALU64 | BL_MOV | BL_X) && in->dst == dst && in->src == src &&
+           in->off == 0;
+}
+
+/* the function's kind from its first instructions; *head = how many of
+ * them set R9 */
+static int func_kind(const struct jit *j, const struct jfunc *fn, int32_t *area, uint32_t *head)
+{
+    const struct bl_insn *in = &j->insns[fn->start];
+    if (fn->end - fn->start >= 2 && is_mov_x(in, BL_R9, BL_R10) &&
+        in[1].code == (BL_ALU64 | BL_ADD | BL_K) && in[1].dst == BL_R9 &&
+        !j->is_target[fn->start + 1]) {
+        *area = in[1].imm;
+        *head = 2;
+        return F_AREA;
+    }
+    if (fn->end - fn->start >= 1 && is_mov_x(in, BL_R9, BL_R2)) {
+        *head = 1;
+        return F_CALLBACK;
+    }
+    *head = 0;
+    return F_NONE;
+}
+
+static int mark(uint8_t *read, int64_t lo, int size)
+{
+    if (lo < AREA_LO || lo + size > AREA_HI)
+        return 0;
+    memset(read + (lo - AREA_LO), 1, (size_t)size);
+    return 1;
+}
+
+uint8_t *jit_dead_stores(const struct jit *j)
+{
+    if (j->raw || !j->aux || j->checked)
+        return NULL;
+    uint8_t *read = calloc(AREA_HI - AREA_LO, 1);
+    int *kind = calloc(j->n_funcs, sizeof *kind);
+    int32_t *area = calloc(j->n_funcs, sizeof *area);
+    uint8_t *dead = NULL;
+    if (!read || !kind || !area)
+        goto out;
+    for (uint32_t f = 0; f < j->n_funcs; f++) {
+        uint32_t head;
+        kind[f] = func_kind(j, &j->funcs[f], &area[f], &head);
+        if (kind[f] == F_CALLBACK && (f == 0 || j->is_target[j->funcs[f].start]))
+            goto out;                            /* (main's R2 is no area) */
+    }
+    for (uint32_t f = 0; f < j->n_funcs; f++) {
+        const struct jfunc *fn = &j->funcs[f];
+        uint32_t head;
+        func_kind(j, fn, &area[f], &head);
+        for (uint32_t pc = fn->start; pc < fn->end; pc++) {
+            const struct bl_insn *in = &j->insns[pc];
+            uint8_t cls = BL_CLASS(in->code), mode = BL_MODE(in->code);
+            if (bl_is_lddw(in)) {
+                if (in->dst == BL_R9)
+                    goto out;
+                pc++;
+                continue;
+            }
+            uint16_t use, def;
+            bl_insn_use_def(in, &use, &def);
+            if (((def >> BL_R9) & 1) && pc >= fn->start + head)
+                goto out;                        /* R9 written elsewhere */
+            if (cls == BL_JMP && BL_OP(in->code) == BL_CALL) {
+                if (in->src == BL_PSEUDO_CALL) {
+                    uint32_t t = jit_func_index(j, (uint32_t)((int64_t)pc + 1 + in->imm));
+                    if (t == UINT32_MAX || kind[t] == F_CALLBACK)
+                        goto out;
+                    continue;
+                }
+                if (in->src != 0 || in->imm != BL_HELPER_LOOP)
+                    goto out;
+                /* bpf_loop: a callback of this program, the area as ctx */
+                uint32_t cb = jit_static_callback(j, pc);
+                uint32_t t = cb == UINT32_MAX ? UINT32_MAX : jit_func_index(j, cb);
+                if (t == UINT32_MAX || kind[t] != F_CALLBACK || kind[f] == F_NONE ||
+                    !jit_block_r3_is(j, pc, fn->start, BL_R9))
+                    goto out;
+                continue;
+            }
+            if (cls == BL_JMP || cls == BL_JMP32 || cls == BL_ALU || cls == BL_ALU64 ||
+                (cls == BL_LD && (mode == BL_ABS || mode == BL_IND)))
+                continue;
+            int size = jit_size_of(in->code);
+            int is_read = cls == BL_LDX || (cls == BL_STX && mode == BL_ATOMIC);
+            if (cls == BL_LD || (cls == BL_LDX && mode != BL_MEM && mode != BL_MEMSX) ||
+                ((cls == BL_ST || cls == BL_STX) && mode != BL_MEM && mode != BL_ATOMIC))
+                goto out;
+            if (!is_read)
+                continue;                        /* a store reads nothing */
+            int base = cls == BL_LDX ? in->src : in->dst;
+            if (base == BL_R9) {
+                if (kind[f] == F_NONE || !mark(read, in->off, size))
+                    goto out;
+            } else if (base == BL_R10) {
+                /* (a frame without an area is no area) */
+                if (kind[f] == F_AREA && !mark(read, (int64_t)in->off - area[f], size))
+                    goto out;
+            } else {
+                unsigned k = j->aux[pc].seen && j->aux[pc].mem_kinds ? j->aux[pc].mem_kinds : 0xff;
+                if (k & BL_MEMK_STACK)
+                    goto out;
+            }
+        }
+    }
+    for (uint32_t pc = 0; pc < j->n; pc++) {
+        const struct bl_insn *in = &j->insns[pc];
+        uint8_t cls = BL_CLASS(in->code);
+        if (bl_is_lddw(in)) {
+            pc++;
+            continue;
+        }
+        if ((cls != BL_ST && cls != BL_STX) || BL_MODE(in->code) != BL_MEM || in->dst != BL_R9 ||
+            kind[j->func_of[pc]] == F_NONE)
+            continue;
+        int64_t lo = in->off;
+        int size = jit_size_of(in->code), unread = lo >= AREA_LO && lo + size <= AREA_HI;
+        for (int b = 0; unread && b < size; b++)
+            unread = !read[lo + b - AREA_LO];
+        if (!unread)
+            continue;
+        if (!dead && !(dead = calloc(j->n, 1)))
+            goto out;
+        dead[pc] = 1;
+    }
+out:
+    free(read);
+    free(kind);
+    free(area);
+    return dead;
+}
