@@ -104,10 +104,13 @@ const char *bl_prog_type_unsupported(const char *section)
 }
 
 /* xdp first (what such sections meant before types existed), then the
- * socket-buffer type that allows the most (tc), then plain tracing bytes */
+ * socket-buffer type that allows the most (tc), then plain tracing bytes,
+ * then lwt_xmit, whose encapsulation helpers tc lacks (samples/bpf's
+ * test_lwt_bpf names its sections after what they test) */
 const struct bl_prog_type *const bl_prog_type_guesses[] = {
-    &bl_type_xdp, &bl_type_sched_cls, &bl_type_kprobe, NULL,
+    &bl_type_xdp, &bl_type_sched_cls, &bl_type_kprobe, &bl_type_lwt_xmit, NULL,
 };
+const char bl_prog_type_guess_names[] = "xdp, sched_cls, kprobe, lwt_xmit";
 
 /* What every type may call: the helpers the kernel (6.18) allows in every
  * program type, probed id by id (tests/unit/test_helper_types.c checks

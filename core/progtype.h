@@ -116,6 +116,8 @@ const char *bl_prog_type_unsupported(const char *section);
 /* The types tried, in order, for a program whose section names no type
  * (Cilium's "2/1", OVS's "tail-3", PREVAIL's ".text"): NULL-terminated. */
 extern const struct bl_prog_type *const bl_prog_type_guesses[];
+/* their names, in that order: "xdp, sched_cls, ..." (messages) */
+extern const char bl_prog_type_guess_names[];
 /* The type called `name` ("xdp", "sched_cls", ...), or NULL. */
 const struct bl_prog_type *bl_prog_type_by_name(const char *name);
 /* Every type in turn: index 0, 1, ... until NULL. */

@@ -501,9 +501,9 @@ int bl_cmd_verify(lua_State *L, int argc, char **argv)
                    bpflua_prog_section(obj, i));
             if (bpflua_prog_type_guessed(obj, i))
                 fprintf(stderr, "bpflua verify: %s: section '%s' names no program type; verified "
-                        "as %s, the first of xdp, sched_cls, kprobe that accepts it (--type sets "
-                        "it)\n", bpflua_prog_name(obj, i), bpflua_prog_section(obj, i),
-                        bpflua_prog_type(obj, i));
+                        "as %s, the first of %s that accepts it (--type sets it)\n",
+                        bpflua_prog_name(obj, i), bpflua_prog_section(obj, i),
+                        bpflua_prog_type(obj, i), bl_prog_type_guess_names);
         }
         free(err);
         free(log);

@@ -7,10 +7,12 @@
  * `struct bl_map *` in R1 (the loader put it in the map lddw).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
 #include "../core/object.h"
+#include "../core/progtype.h"
 #include "helper_impl.h"
 #include "helpers.h"
 #include "maps.h"
@@ -438,8 +440,25 @@ static struct custom_helper {
 } custom_helpers[BL_MAX_CUSTOM_HELPERS];
 static size_t n_custom_helpers;
 
+/* the built-ins by kernel id, indexed once: the verifier's static passes
+ * and each call it checks look a prototype up (the first entry of an id
+ * wins, as a scan of the table would find it) */
+static const struct bpflua_helper *builtin_by_id[BL_KERNEL_HELPER_IDS];
+static pthread_once_t builtin_indexed = PTHREAD_ONCE_INIT;
+
+static void index_builtins(void)
+{
+    for (size_t i = N_BUILTIN; i-- > 0;)
+        if (builtin_helpers[i].id < BL_KERNEL_HELPER_IDS)
+            builtin_by_id[builtin_helpers[i].id] = &builtin_helpers[i];
+}
+
 static const struct bpflua_helper *find_builtin(uint32_t id)
 {
+    if (id < BL_KERNEL_HELPER_IDS) {
+        pthread_once(&builtin_indexed, index_builtins);
+        return builtin_by_id[id];
+    }
     for (size_t i = 0; i < N_BUILTIN; i++)
         if (builtin_helpers[i].id == id)
             return &builtin_helpers[i];

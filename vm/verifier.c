@@ -425,9 +425,10 @@ static int verify_guessing(bpflua_object *obj, struct bl_prog *p, int log_level,
     p->type = best;
     free(p->verify_error);
     p->verify_error = bl_asprintf("%s (section '%s' names no program type; rejected as each of "
-                                  "xdp, sched_cls and kprobe; this is the error as %s, the type "
-                                  "verified furthest: --type sets the type)",
-                                  first_error ? first_error : "error", p->section, best->name);
+                                  "%s; this is the error as %s, the type verified furthest: "
+                                  "--type sets the type)",
+                                  first_error ? first_error : "error", p->section,
+                                  bl_prog_type_guess_names, best->name);
     free(first_error);
     if (log)
         *log = first_log;

@@ -22,7 +22,11 @@ has out 'name=dp_actions rejected type=xdp section=tail-1' "rejected as xdp"
 grep -q "names no program type" "$tmp/err" && fail "--type: no guessing message expected"
 # rejected under every type: the error of the type that went furthest
 expect 1 "unsafe twin rejected" "$B" verify "$C/ovs_tail.unsafe.o" --section tail-1
-has err "names no program type; rejected as each of xdp, sched_cls and kprobe; this is the error as [a-z_]+, the type verified furthest" "the furthest type's error"
+has err "names no program type; rejected as each of xdp, sched_cls, kprobe, lwt_xmit; this is the error as [a-z_]+, the type verified furthest" "the furthest type's error"
+# a helper only the lwt types have: the guess goes on to lwt_xmit
+expect 0 "lwt sections verify" "$B" verify "$C/lwt_encap.o"
+has out '^name=do_encap_gre verified_insns=[0-9]+ .* type=lwt_xmit section=encap_gre$' "encap_gre chosen as lwt_xmit"
+has out '^name=do_len_check verified_insns=[0-9]+ .* type=sched_cls section=len_check$' "len_check stays sched_cls"
 
 # --kernel loads each program with the type bpflua verified it as, also
 # one chosen for a section that names none (libbpf cannot tell)
