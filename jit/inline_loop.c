@@ -70,6 +70,10 @@ static uint32_t static_callback(const struct jit *j, uint32_t pc)
 
 static void var_load(struct jit *j, int dst, const struct loop_var *v)
 {
+    if (v->imm) {
+        x86_mov_ri(&j->e, dst, (uint64_t)(int64_t)v->disp);
+        return;
+    }
     if (v->reg == dst)
         return;
     if (v->reg >= 0)
@@ -80,7 +84,7 @@ static void var_load(struct jit *j, int dst, const struct loop_var *v)
 
 static void var_store(struct jit *j, const struct loop_var *v, int src)
 {
-    if (v->reg == src)
+    if (v->reg == src || v->imm)
         return;
     if (v->reg >= 0)
         x86_mov_rr(&j->e, 1, v->reg, src);
@@ -118,16 +122,19 @@ static int block_zero(const struct jit *j, uint32_t pc, uint32_t start, int reg)
  * Yes when its last write in the block is `add r1, c` (0 <= c) after an
  * unsigned `if r1 >= K goto` / `if r1 > K goto` whose fall-through leads
  * there, with K + c small enough: the compiler's trip count. */
-static int block_nr_small(const struct jit *j, uint32_t pc, uint32_t start, int *nonzero)
+static int block_nr_small(const struct jit *j, uint32_t pc, uint32_t start, int *nonzero,
+                          int32_t *k)
 {
     uint32_t d = block_def(j, pc, start, BL_R1);
     *nonzero = 0;
+    *k = 0;
     if (d == UINT32_MAX || d == start)
         return 0;
     const struct bl_insn *add = &j->insns[d];
     if (add->code == (BL_ALU64 | BL_MOV | BL_K)) {
         /* a constant trip count */
         *nonzero = add->imm > 0 && add->imm <= BL_MAX_LOOPS;
+        *k = *nonzero ? add->imm : 0;
         return *nonzero;
     }
     if (add->code != (BL_ALU64 | BL_ADD | BL_K) || add->imm < 0)
@@ -695,7 +702,9 @@ static int last_exit_tests_r0(const struct jit *j, const struct inline_ctx *ic)
 /* cmp i, n (32-bit) where i's value is in ireg */
 static void cmp_with_n(struct jit *j, int ireg, const struct loop_var *vn)
 {
-    if (vn->reg >= 0)
+    if (vn->imm)
+        x86_alu_ri(&j->e, 0, ALU_CMP, ireg, vn->disp);
+    else if (vn->reg >= 0)
         x86_alu_rr(&j->e, 0, ALU_CMP, ireg, vn->reg);
     else
         x86_alu_rm(&j->e, 0, ALU_CMP, ireg, RSP, vn->disp);
@@ -1012,6 +1021,10 @@ static int emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_c
     /* a small loop fits one 64-byte fetch block: aligned to 32, compiled
      * scan's loop (1 byte per iteration, two taken branches) straddled
      * two and ran 771 -> 1,149 ns when the code before it got shorter */
+    /* (inside another loop, where the padding runs at every start: over
+     * it, when longer than a jump) */
+    if (j->inl && ((64 - (e->len & 63)) & 63) > 16)
+        x86_jmp_fix(e, FIX_LABEL, ic->top_label);
     x86_align(e, 64);
     x86_label_bind(e, ic->top_label);
     emit_body(j, cb, ic, r1_live, r2_live, 0);
@@ -1383,7 +1396,7 @@ static int free_slot_regs(const struct jit *j, const struct inline_ctx *ic,
 }
 
 static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, uint32_t call_pc,
-                              int n_nonzero)
+                              int n_nonzero, int32_t n_const)
 {
     struct x86_emit *e = &j->e;
     j->inline_budget -= cb->end - cb->start;
@@ -1459,6 +1472,12 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     else if (oc && oc->n_promoted && load_elsewhere && !oc->write_through)
         flush_slots(j, oc);                  /* (this body loads them from memory) */
 
+    /* loop versioning (below) when tests of the body are settled before
+     * the loop */
+    struct loop_check checks[LOOP_CHECKS_MAX];
+    int n_checks = 0;
+    if (live_out && j->inline_budget >= cb->end - cb->start)
+        n_checks = loop_checks_kept(j, cb, &bi, checks);
     struct loop_var vars[3];
     int n_mem = 0;
     for (int phase = 0; phase < 3; phase++) {
@@ -1469,6 +1488,15 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
             int v0 = phase == 0 ? 0 : bi.nest_only ? 1 : 3, v1 = phase == 0 && bi.nest_only ? 1 : 3;
             for (int v = v0; v < v1; v++) {
                 vars[v].disp = 0;
+                vars[v].imm = 0;
+                if (v == 1 && n_const && !n_checks) {
+                    /* a constant trip count, in a loop that never changes
+                     * n (no versioning): compared as an immediate */
+                    vars[v].reg = -1;
+                    vars[v].disp = n_const;
+                    vars[v].imm = 1;
+                    continue;
+                }
                 if ((v == 0 && i_in_rdi) || (v == 2 && ctx_in_rsi)) {
                     vars[v].reg = v == 0 ? RDI : RSI;
                     continue;
@@ -1629,12 +1657,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     /* loop versioning: when tests of the body are settled before the loop
      * (loop_checks.h), a copy of the body without them runs the first T
      * iterations, the body as written the rest; the real n waits in memory */
-    struct loop_check checks[LOOP_CHECKS_MAX];
-    int n_checks = 0;
     uint8_t *unchecked = NULL;
     uint16_t *fast_live = NULL;
-    if (live_out && j->inline_budget >= cb->end - cb->start)
-        n_checks = loop_checks_kept(j, cb, &bi, checks);
     if (n_checks) {
         unchecked = calloc(cb->end - cb->start, 1);
         if (unchecked) {
@@ -1643,7 +1667,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
             fast_live = jit_body_liveness(j, cb->start, cb->end, bi.base, unchecked);
         }
     }
-    struct loop_var nreal = {-1, 0}, t1 = {-1, 0};
+    struct loop_var nreal = {-1, 0, 0}, t1 = {-1, 0, 0};
     if (fast_live) {
         nreal.disp = 8 * n_mem++;
         t1.disp = 8 * n_mem++;
@@ -1862,13 +1886,15 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
             x86_test_rr(e, 1, RCX, RCX);
             x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
         }
-        int nonzero, small = block_nr_small(j, pc, caller_start, &nonzero);
+        int nonzero;
+        int32_t k;
+        int small = block_nr_small(j, pc, caller_start, &nonzero, &k);
         if (!small) {
             x86_mov_rr(e, 0, RDI, RDI);
             x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
             x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
         }
-        emit_inlined_loop(j, inl, inline_depth(j) + 1, pc, nonzero);
+        emit_inlined_loop(j, inl, inline_depth(j) + 1, pc, nonzero, k);
         if (!small) {                        /* (no jump to l_bad otherwise) */
             x86_jmp_fix(e, FIX_LABEL, l_done);
             x86_label_bind(e, l_bad);

@@ -79,7 +79,8 @@ struct jfunc {
  * callback does not touch, or a slot at [rsp + 8 * slot]. */
 struct loop_var {
     int reg;      /* -1: in memory */
-    int32_t disp;
+    int32_t disp; /* (imm: the value) */
+    int imm;      /* a constant (n of a loop with a constant trip count) */
 };
 
 /* A callback being inlined into a bpf_loop: its jumps go to labels of
