@@ -1703,7 +1703,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         x86_alu_ri(e, 1, ALU_SUB, RSP, alloc);
     /* rdi = n, rdx = ctx: place them (the pool may include rdx) */
     x86_mov_rr(e, 1, RSI, RDX);              /* rsi = ctx */
-    x86_mov_rr(e, 1, RAX, RDI);              /* rax = n */
+    if (!n_nonzero)
+        x86_mov_rr(e, 1, RAX, RDI);          /* rax = n, tested below */
     for (int k = 0; k < ic.n_promoted; k++)
         if (!ic.slot_shared[k])
             x86_load(e, 8, 0, ic.slot_reg[k], RSI, ic.slot_off[k]);
@@ -1714,7 +1715,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         var_store(j, &vars[2], RSI);
     if (hoist && !rb_holds_ctx)
         x86_mov_rr(e, 1, jit_register_map[lead->dst], RSI);
-    var_store(j, &vars[1], RAX);
+    var_store(j, &vars[1], RDI);             /* (rdi = n until i = 0 below) */
     if (cb->uses_frame)                      /* the callback's frame: [rbp - 512, rbp) */
         x86_lea(e, RBP, RSP, 8 * n_mem + BL_STACK_SIZE);
     uint32_t l_out = x86_label_new(e);
