@@ -230,8 +230,11 @@ static int run_interp(bpflua_object *obj, struct bl_prog *p, void *ctx,
     return 0;
 }
 
-static int run_jit(bpflua_object *obj, struct bl_prog *p, void *ctx, uint64_t repeat,
-                   struct bpflua_run_env *env, struct bpflua_run_result *res, char **err)
+/* apart from bpflua_run (noinline): the loop of repeated runs keeps its
+ * state in registers; the first program's fast entry is called directly */
+static __attribute__((noinline)) int run_jit(bpflua_object *obj, struct bl_prog *p, void *ctx,
+                                             uint64_t repeat, struct bpflua_run_env *env,
+                                             struct bpflua_run_result *res, char **err)
 {
     if (!p->jit) {
         int rc = bl_jit_compile(p, err);
@@ -239,17 +242,35 @@ static int run_jit(bpflua_object *obj, struct bl_prog *p, void *ctx, uint64_t re
             return rc;
     }
     int drain = bl_object_has_ringbuf(obj);
-    for (uint64_t r = 0; r < repeat; r++) {
-        struct bl_prog *cur = p;
-        env->tail_calls = 0;
-        env->redirect_key = 0;
-        for (;;) {
+    bl_jit_fast_fn fast = bl_jit_fast_entry(p->jit);
+    uint64_t r = 0;
+    int resume = 0;
+    if (fast && !drain) {
+        /* no events to drain, no run state, and fast code never faults:
+         * until a tail call, a run is its call */
+        for (; r < repeat; r++) {
+            env->tail_calls = 0;
+            env->redirect_key = 0;
             env->fault = 0;
-            res->retval = bl_jit_run(cur->jit, ctx, env);
-            if (!env->tail_prog)
+            res->retval = fast(ctx, env);
+            if (env->tail_prog)
                 break;
+        }
+        resume = 1;              /* run r (if any) goes on at its tail call */
+    }
+    for (; r < repeat; r++) {
+        if (!resume) {
+            env->tail_calls = 0;
+            env->redirect_key = 0;
+            env->fault = 0;
+            res->retval = fast ? fast(ctx, env) : bl_jit_run(p->jit, ctx, env);
+        }
+        resume = 0;
+        for (struct bl_prog *cur; env->tail_prog;) {
             if (!(cur = tail_target(obj, env, 1, err)))
                 return -EACCES;
+            env->fault = 0;
+            res->retval = bl_jit_run(cur->jit, ctx, env);
         }
         if (env->fault)
             res->retval = 0;

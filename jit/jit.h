@@ -15,6 +15,11 @@ int bl_jit_available(void);
 int bl_jit_compile(struct bl_prog *p, char **err);
 /* Runs the compiled code: R1 = ctx. Returns R0. */
 uint64_t bl_jit_run(const struct bl_jit_code *code, void *ctx, struct bpflua_run_env *env);
+/* The code's fast entry (verified code that needs no run state), or NULL:
+ * fn(ctx, env) is then what bl_jit_run(code, ctx, env) does, without its
+ * test and jump, for a runner's loop of repeated runs. */
+typedef uint64_t (*bl_jit_fast_fn)(void *ctx, struct bpflua_run_env *env);
+bl_jit_fast_fn bl_jit_fast_entry(const struct bl_jit_code *code);
 void bl_jit_free(struct bl_jit_code *code);
 /* Native code size and time spent compiling, for benchmarks. */
 size_t bl_jit_code_size(const struct bl_jit_code *code);

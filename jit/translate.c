@@ -571,10 +571,24 @@ static int emit_call(struct jit *j, uint32_t pc, const struct bl_insn *in)
          in->imm == BL_HELPER_MAP_DELETE_ELEM)) {
         /* the map function itself, not the helper that wraps it (as the
          * kernel calls map->ops->map_lookup_elem): the arguments are
-         * already in place; int results sign-extended */
-        emit_c_call(j, in->imm == BL_HELPER_MAP_LOOKUP_ELEM ? (const void *)bl_map_lookup
-                       : in->imm == BL_HELPER_MAP_UPDATE_ELEM ? (const void *)bl_map_update
-                       : (const void *)bl_map_delete);
+         * already in place; int results sign-extended. A lookup in a map
+         * known here calls the type's lookup for it (a hash map's with
+         * its key size a constant: bl_map_prog_lookup). The map functions
+         * take no env: unchecked code passes none, so a program whose
+         * only calls are these keeps the fast entry without its stub. */
+        const void *fn = in->imm == BL_HELPER_MAP_LOOKUP_ELEM ? (const void *)bl_map_lookup
+                         : in->imm == BL_HELPER_MAP_UPDATE_ELEM ? (const void *)bl_map_update
+                         : (const void *)bl_map_delete;
+        struct bl_map *m = in->imm == BL_HELPER_MAP_LOOKUP_ELEM ? map_at_call(j, pc) : NULL;
+        bl_map_prog_lookup_fn direct = m ? bl_map_prog_lookup(m) : NULL;
+        if (direct)
+            fn = (const void *)direct;
+        if (j->checked) {
+            emit_c_call(j, fn);
+        } else {
+            x86_mov_ri(e, RAX, (uint64_t)(uintptr_t)fn);
+            x86_call_reg(e, RAX);
+        }
         if (in->imm != BL_HELPER_MAP_LOOKUP_ELEM)
             x86_movsx_rr(e, 1, 32, RAX, RAX);
         if (j->checked)

@@ -717,10 +717,11 @@ static uint64_t run(const struct bl_jit_code *code, uint64_t r1, uint64_t r2,
     return ret;
 }
 
-uint64_t bl_jit_run(const struct bl_jit_code *code, void *ctx, struct bpflua_run_env *env)
+/* the run with its state (trampoline, checked frames): apart from
+ * bl_jit_run, so that the fast entry's path saves no registers */
+static __attribute__((noinline)) uint64_t run_slow(const struct bl_jit_code *code, void *ctx,
+                                                   struct bpflua_run_env *env)
 {
-    if (code->fast_off)
-        return ((fast_fn)(void *)(code->mem + code->fast_off))(ctx, env);
     uint64_t lo = 0, len = 0;
     if (code->checked && !code->raw && ctx) { /* checked accesses may touch the packet */
         const struct bl_xdp_ctx *x = ctx;
@@ -730,6 +731,18 @@ uint64_t bl_jit_run(const struct bl_jit_code *code, void *ctx, struct bpflua_run
         }
     }
     return run(code, (uint64_t)(uintptr_t)ctx, 0, lo, len, env);
+}
+
+bl_jit_fast_fn bl_jit_fast_entry(const struct bl_jit_code *code)
+{
+    return code && code->fast_off ? (bl_jit_fast_fn)(void *)(code->mem + code->fast_off) : NULL;
+}
+
+uint64_t bl_jit_run(const struct bl_jit_code *code, void *ctx, struct bpflua_run_env *env)
+{
+    if (code->fast_off)
+        return ((fast_fn)(void *)(code->mem + code->fast_off))(ctx, env);
+    return run_slow(code, ctx, env);
 }
 
 uint64_t bl_jit_run_mem(const struct bl_jit_code *code, uint64_t r1, uint64_t r2,

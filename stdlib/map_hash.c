@@ -79,9 +79,35 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
+#define BL_INLINE static inline __attribute__((always_inline))
+
+/* The n (< 8) bytes at p as a little-endian word, zero-extended: up to
+ * three loads, no memcpy call of a variable size. */
+BL_INLINE uint64_t tail_word(const unsigned char *p, uint32_t n)
+{
+    uint64_t w = 0;
+    uint32_t at = 0;
+    if (n & 4) {
+        uint32_t x;
+        memcpy(&x, p, 4);
+        w = x;
+        at = 4;
+    }
+    if (n & 2) {
+        uint16_t x;
+        memcpy(&x, p + at, 2);
+        w |= (uint64_t)x << (8 * at);
+        at += 2;
+    }
+    if (n & 1)
+        w |= (uint64_t)p[at] << (8 * at);
+    return w;
+}
+
 /* A 64-bit multiply-xorshift mix over the key words. The common u32 and
- * u64 keys skip the byte loop and its memcpy calls. */
-static uint32_t hash_key(const void *key, uint32_t n)
+ * u64 keys skip the word loop; with a constant n (the sized lookups
+ * below) the loop unrolls into straight loads. */
+BL_INLINE uint32_t hash_key_n(const void *key, uint32_t n)
 {
     const unsigned char *p = key;
     uint64_t x = 0x9e3779b97f4a7c15ull ^ n;
@@ -101,12 +127,14 @@ static uint32_t hash_key(const void *key, uint32_t n)
         x = (x ^ w) * 0xff51afd7ed558ccdull;
         x ^= x >> 32;
     }
-    if (n) {
-        uint64_t w = 0;
-        memcpy(&w, p, n);
-        x = (x ^ w) * 0xc4ceb9fe1a85ec53ull;
-    }
+    if (n)
+        x = (x ^ tail_word(p, n)) * 0xc4ceb9fe1a85ec53ull;
     return (uint32_t)mix64(x);
+}
+
+static uint32_t hash_key(const void *key, uint32_t n)
+{
+    return hash_key_n(key, n);
 }
 
 /* Fixed-size copies compile to single loads, alignment-safe. */
@@ -125,6 +153,26 @@ static int key_equal(const void *a, const void *b, uint32_t n)
         return x == y;
     }
     return memcmp(a, b, n) == 0;
+}
+
+/* The same for a constant n (the sized lookups): word by word, no memcmp
+ * call. (With a variable n the compiler vectorises the loop behind a long
+ * set-up that every call would pay: the generic path keeps key_equal.) */
+BL_INLINE int key_equal_n(const void *a, const void *b, uint32_t n)
+{
+    const unsigned char *p = a, *q = b;
+    if (n > 64)
+        return memcmp(a, b, n) == 0;
+    uint64_t d = 0;
+    for (; n >= 8; p += 8, q += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, p, 8);
+        memcpy(&y, q, 8);
+        d |= x ^ y;
+    }
+    if (n)
+        d |= tail_word(p, n) ^ tail_word(q, n);
+    return d == 0;
 }
 
 /* ---- the LRU list -------------------------------------------------------- */
@@ -205,6 +253,61 @@ static void *hash_lookup(struct bl_map *m, const void *key, int touch)
     if (touch)
         lru_touch(h, i);
     return elem_value(h, i);
+}
+
+/* hash_lookup(m, key, 1) for a constant key size n */
+BL_INLINE void *lookup_n(struct bl_map *m, const void *key, uint32_t n)
+{
+    struct hash_map *h = as_hash(m);
+    uint32_t hash = hash_key_n(key, n);
+    uint32_t i = h->buckets[hash & h->bucket_mask];
+    while (i != NONE) {
+        struct elem_head *e = elem(h, i);
+        if (e->hash == hash && key_equal_n(e + 1, key, n))
+            break;
+        i = e->chain;
+    }
+    if (i == NONE)
+        return NULL;
+    lru_touch(h, i);
+    return elem_value(h, i);
+}
+
+/* A program's lookup with the key size a constant: what the JIT calls for
+ * a map it knows at the call (bl_map_prog_lookup), as the kernel's JIT
+ * has the verifier inline a hash map's lookup. The common key sizes (u32,
+ * u64 and records of up to 32 bytes) hash and compare in straight-line
+ * loads; the others take the generic one. */
+#define SIZED_LOOKUP(N)                                                  \
+    static void *hash_lookup_k##N(struct bl_map *m, const void *key)      \
+    {                                                                     \
+        return lookup_n(m, key, N);                                       \
+    }
+SIZED_LOOKUP(4)
+SIZED_LOOKUP(8)
+SIZED_LOOKUP(12)
+SIZED_LOOKUP(16)
+SIZED_LOOKUP(20)
+SIZED_LOOKUP(24)
+SIZED_LOOKUP(32)
+
+static void *hash_lookup_prog(struct bl_map *m, const void *key)
+{
+    return hash_lookup(m, key, 1);
+}
+
+static bl_map_prog_lookup_fn sized_lookup(uint32_t key_size)
+{
+    switch (key_size) {
+    case 4: return hash_lookup_k4;
+    case 8: return hash_lookup_k8;
+    case 12: return hash_lookup_k12;
+    case 16: return hash_lookup_k16;
+    case 20: return hash_lookup_k20;
+    case 24: return hash_lookup_k24;
+    case 32: return hash_lookup_k32;
+    default: return hash_lookup_prog;
+    }
 }
 
 static int hash_update(struct bl_map *m, const void *key, const void *value, uint64_t flags)
@@ -403,6 +506,7 @@ struct bl_map *bl_hash_create(const struct bl_map_def *d, char **err)
     }
     h->map.def = *d;
     h->map.ops = guarded ? &hash_ops_guarded : &hash_ops;
+    h->map.prog_lookup = sized_lookup(d->key_size);
     h->lru = d->type == BPFLUA_MAP_LRU_HASH || d->type == BPFLUA_MAP_LRU_PERCPU_HASH;
     h->map.ncpus = ncpus;
     h->map.cpu_stride = ncpus > 1 ? (size_t)d->max_entries * h->values.stride : 0;

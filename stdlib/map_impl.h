@@ -42,6 +42,9 @@ struct bl_map {
     uint32_t ncpus;      /* slots per element: 1, or bl_num_cpus() for percpu types */
     size_t cpu_stride;   /* bytes from one CPU's slot of an element to the next's */
     uint8_t of_maps;     /* array/hash_of_maps: a value is a struct bl_map * (8 bytes) */
+    /* a program's lookup with the type's fast path for this map's key
+     * size (ops->lookup with touch = 1), or NULL: see bl_map_prog_lookup */
+    bl_map_prog_lookup_fn prog_lookup;
 };
 
 /* 1 for the per-CPU map types */

@@ -213,6 +213,11 @@ void *bl_map_lookup(struct bl_map *m, const void *key)
     return v;
 }
 
+bl_map_prog_lookup_fn bl_map_prog_lookup(const struct bl_map *m)
+{
+    return m && !bl_map_type_percpu(m->def.type) && !m->of_maps ? m->prog_lookup : NULL;
+}
+
 void *bl_map_lookup_cpu(struct bl_map *m, const void *key, uint32_t cpu)
 {
     if (!m || !key || cpu >= m->ncpus)

@@ -41,6 +41,14 @@ void *bl_map_lookup(struct bl_map *m, const void *key);
  * count as a use for LRU eviction, as in the kernel. */
 void *bl_map_lookup_sys(struct bl_map *m, const void *key);
 int bl_map_update(struct bl_map *m, const void *key, const void *value, uint64_t flags);
+/* A function that does what bl_map_lookup(m, key) does for this map,
+ * specialised for it (a hash map's key size a constant), or NULL when the
+ * map has none (per-CPU maps, maps of maps, types without one). The JIT
+ * calls it directly for a map it knows at the call, as the kernel's
+ * verifier has the JIT call (or inline) the map type's lookup instead of
+ * the helper. m must be non-NULL; the function takes a non-NULL key. */
+typedef void *(*bl_map_prog_lookup_fn)(struct bl_map *m, const void *key);
+bl_map_prog_lookup_fn bl_map_prog_lookup(const struct bl_map *m);
 int bl_map_delete(struct bl_map *m, const void *key);
 int bl_map_next_key(struct bl_map *m, const void *key, void *next_key);
 /* Calls fn(map, key, value, ctx) for each element until it returns nonzero;

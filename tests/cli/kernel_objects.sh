@@ -80,5 +80,19 @@ has interp '^map=odd key=3 value=1$' "packet 03 counted in the inner map of slot
 [ "$(grep -c '^name=jump retval=1$' "$tmp/interp")" = 2 ] || fail "jump: slot 1 is empty (XDP_DROP)"
 cmp -s "$tmp/kernel" "$tmp/interp" || { fail "map values: interp differs from the kernel"; diff "$tmp/kernel" "$tmp/interp" | head; }
 cmp -s "$tmp/kernel" "$tmp/jit" || { fail "map values: jit differs from the kernel"; diff "$tmp/kernel" "$tmp/jit" | head; }
+# runs repeated (--repeat 3): the tail call taken in each, also from the
+# JIT's loop of runs (engine/run.c: the fast entry's loop, left at a tail call)
+for e in kernel interp jit; do
+    : >"$tmp/r3_$e"
+    for h in 00 01; do
+        expect 0 "map values, 3 runs: $e $h" "$B" run "$tmp/mv.o" --engine $e --hex "${h}${pkt:2}" \
+            --repeat 3 --dump-maps || continue
+        grep -v '^map=by_parity\|^map=jumps' "$tmp/out" | sed 's/ ns_per_run=.*//' >>"$tmp/r3_$e"
+    done
+done
+has r3_jit '^map=even key=0 value=3$' "3 runs of packet 00 counted"
+[ "$(grep -c '^name=jump retval=3$' "$tmp/r3_jit")" = 1 ] || fail "jump x3: slot 0 tail-calls target"
+cmp -s "$tmp/r3_kernel" "$tmp/r3_interp" || { fail "3 runs: interp differs from the kernel"; diff "$tmp/r3_kernel" "$tmp/r3_interp" | head; }
+cmp -s "$tmp/r3_kernel" "$tmp/r3_jit" || { fail "3 runs: jit differs from the kernel"; diff "$tmp/r3_kernel" "$tmp/r3_jit" | head; }
 [ "$fails" = 0 ] && echo "kernel objects: all checks passed"
 exit $((fails > 0))

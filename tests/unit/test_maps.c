@@ -178,6 +178,83 @@ static void hash_many_keys(void **state)
     bl_map_free(m);
 }
 
+/* key j of size ks: byte 0 is j, the last byte j ^ 0x5a, the middle
+ * bytes a pattern of ks; one byte of the buffer is left before it (the
+ * keys a program passes need not be 8-byte aligned) */
+static unsigned char *sized_key(unsigned char *buf, uint32_t ks, uint32_t j)
+{
+    unsigned char *k = buf + 1;
+    for (uint32_t b = 0; b < ks; b++)
+        k[b] = (unsigned char)(ks * 3 + b);
+    k[0] = (unsigned char)j;
+    k[ks - 1] = (unsigned char)(j ^ 0x5a);
+    return k;
+}
+
+/* bl_map_prog_lookup, the lookup the JIT calls for a map it knows (a hash
+ * map's specialised for its key size), finds exactly what bl_map_lookup
+ * finds for every key size from 1 to 72 bytes: keys that differ only in
+ * their first or their last byte, chains of colliding keys (48 keys in
+ * 64 buckets), deleted keys, keys never inserted; lru_hash too */
+static void hash_prog_lookup_sizes(void **state)
+{
+    static const uint32_t types[] = {BPFLUA_MAP_HASH, BPFLUA_MAP_LRU_HASH};
+    unsigned char buf[80];
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        for (uint32_t ks = 1; ks <= 72; ks++) {
+            struct bl_map *m = make(types[t], ks, 8, 64);
+            bl_map_prog_lookup_fn fn = bl_map_prog_lookup(m);
+            assert_non_null(fn);
+            for (uint32_t j = 0; j < 48; j++) {
+                uint64_t v = j * 1000 + ks;
+                assert_int_equal(bl_map_update(m, sized_key(buf, ks, j), &v, BL_NOEXIST), 0);
+            }
+            for (uint32_t j = 0; j < 48; j += 3)
+                assert_int_equal(bl_map_delete(m, sized_key(buf, ks, j)), 0);
+            for (uint32_t j = 0; j < 256; j++) {
+                const unsigned char *k = sized_key(buf, ks, j);
+                uint64_t *want = bl_map_lookup(m, k), *got = fn(m, k);
+                assert_ptr_equal(got, want);
+                if (j < 48 && j % 3) {
+                    assert_non_null(got);
+                    assert_int_equal(*got, j * 1000 + ks);
+                } else {
+                    assert_null(got);
+                }
+            }
+            /* a key that differs from a present one in one middle byte */
+            if (ks > 2) {
+                unsigned char *k = sized_key(buf, ks, 1);
+                k[ks / 2] ^= 0x80;
+                assert_null(fn(m, k));
+            }
+            bl_map_free(m);
+        }
+    }
+    /* lru_hash: the program's lookup counts as a use, as bl_map_lookup's */
+    struct bl_map *m = make(BPFLUA_MAP_LRU_HASH, 16, 8, 4);
+    bl_map_prog_lookup_fn fn = bl_map_prog_lookup(m);
+    for (uint32_t j = 0; j < 4; j++) {
+        uint64_t v = j;
+        assert_int_equal(bl_map_update(m, sized_key(buf, 16, j), &v, BL_ANY), 0);
+    }
+    assert_non_null(fn(m, sized_key(buf, 16, 0)));   /* 1 is now the oldest */
+    uint64_t v = 9;
+    assert_int_equal(bl_map_update(m, sized_key(buf, 16, 9), &v, BL_ANY), 0);
+    assert_non_null(fn(m, sized_key(buf, 16, 0)));
+    assert_null(fn(m, sized_key(buf, 16, 1)));
+    assert_non_null(fn(m, sized_key(buf, 16, 9)));
+    bl_map_free(m);
+    /* no direct lookup where bl_map_lookup does more than the type's:
+     * per-CPU maps (the run's CPU's slot) */
+    m = make(BPFLUA_MAP_PERCPU_HASH, 16, 8, 4);
+    assert_null(bl_map_prog_lookup(m));
+    bl_map_free(m);
+    m = make(BPFLUA_MAP_ARRAY, 4, 8, 4);
+    assert_null(bl_map_prog_lookup(m));
+    bl_map_free(m);
+}
+
 static void hash_next_key(void **state)
 {
     struct bl_map *m = make(BPFLUA_MAP_HASH, 4, 8, 8);
@@ -875,6 +952,7 @@ int main(void)
         cmocka_unit_test(array_for_each),
         cmocka_unit_test(hash_ops),
         cmocka_unit_test(hash_many_keys),
+        cmocka_unit_test(hash_prog_lookup_sizes),
         cmocka_unit_test(hash_next_key),
         cmocka_unit_test(hash_for_each_delete),
         cmocka_unit_test(big_maps),
