@@ -96,7 +96,6 @@ static int is_state_visited(struct bl_venv *env, struct bl_vstate *st, uint32_t 
 static int do_check(struct bl_venv *env, struct bl_vstate *st)
 {
     int err = 0;
-    uint32_t insns_since_store = 0, jmps_since_store = 0;
     for (;;) {
         uint32_t idx = st->insn;
         const struct bl_insn *insn = &env->insns[idx];
@@ -112,15 +111,15 @@ static int do_check(struct bl_venv *env, struct bl_vstate *st)
             break;
         }
         env->aux[idx].seen = 1;
-        insns_since_store++;
+        env->insns_since_store++;
         if (env->prune_point[idx]) {
-            jmps_since_store++;
-            int store = insns_since_store >= 8 || jmps_since_store >= 2;
+            env->jmps_since_store++;
+            int store = env->insns_since_store >= 8 || env->jmps_since_store >= 2;
             err = is_state_visited(env, st, idx, store);
             if (err)
                 break; /* 1: pruned */
             if (store)
-                insns_since_store = jmps_since_store = 0;
+                env->insns_since_store = env->jmps_since_store = 0;
         }
         if (env->log_level) { /* as the kernel's level 1: every insn walked, with its state */
             vf_log_insn(env, idx, insn);

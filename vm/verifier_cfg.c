@@ -911,9 +911,14 @@ int vf_compute_forget(struct bl_venv *env)
     }
     /* backward; with subprogram calls twice: the second round takes a
      * subprogram's arguments from its entry's mask (the first round's,
-     * which assumed all) */
+     * which assumed all, or this round's for a callee walked before its
+     * caller). The second round walks the functions last to first: a
+     * callee usually follows its callers (clang's order), so a chain of
+     * calls (main -> send_drop_notify -> update_metrics) gets each
+     * callee's answer of this round. Every round is sound on its own. */
     for (int round = 0; round < 1 + local_calls; round++)
-        for (uint32_t sp = 0; sp < env->n_subprogs; sp++)
+        for (uint32_t q = 0; q < env->n_subprogs; q++) {
+            uint32_t sp = round ? env->n_subprogs - 1 - q : q;
             for (uint32_t k = env->root_begin[sp]; k < env->root_end[sp]; k++) {
                 uint32_t i = env->postorder[k];
                 uint16_t vo = 0;
@@ -926,5 +931,6 @@ int vf_compute_forget(struct bl_venv *env)
                 forget_transfer(env, i, fp[i], sp == 0, round, vo, so, &env->flive[i],
                                 &env->slive[i]);
             }
+        }
     return 0;
 }

@@ -712,6 +712,41 @@ void vf_widen_slot(struct bl_slot *sl)
             sl->bytes[b] = SLOT_MISC;
 }
 
+/* The frames of the callers, inside a BPF-to-BPF call: each waits at its
+ * call site c, and what of it the rest of the program can read is what is
+ * live after the call: R6-R9 as live[c + 1] and flive[c + 1] say (R0 is
+ * the callee's on return, R1-R5 were lost at the call), its stack slots as
+ * slive[c] says (every slot when the call is passed a pointer into this
+ * frame: the callee may read them). The kernel gets the same from its
+ * liveness and precision marks, which reach the callers' frames. Not
+ * inside a callback: its exits are compared with the caller frames'
+ * snapshot (exit_subsumed), which forgetting there would only widen. */
+static void clean_caller_frames(struct bl_venv *env, struct bl_vstate *st)
+{
+    for (int fi = 1; fi <= st->curframe; fi++)
+        if (st->frames[fi]->is_callback)
+            return;
+    for (int fi = 0; fi < st->curframe; fi++) {
+        struct bl_frame *f = st->frames[fi];
+        uint32_t c = st->frames[fi + 1]->callsite;
+        uint16_t live = env->live[c + 1], keep = env->flive[c + 1];
+        for (int i = 0; i < BL_NREGS; i++) {
+            struct bl_reg *r = &f->regs[i];
+            if (i == BL_R10 || r->type == REG_NOT_INIT)
+                continue;
+            if (i < BL_R6 || !(live & (1u << i)))
+                mark_reg_not_init(r);
+            else if (r->type == REG_SCALAR && !(keep & (1u << i)))
+                mark_reg_unknown(r);
+        }
+        uint64_t drop = ~env->slive[c];
+        if (f->n_slots < 64)
+            drop &= (1ull << f->n_slots) - 1;
+        for (; drop; drop &= drop - 1)
+            vf_widen_slot(&f->stack[__builtin_ctzll(drop)]);
+    }
+}
+
 /* Dead registers become NOT_INIT; live scalars and stack slots of the
  * current frame whose value no check can read from here (flive, slive:
  * vf_compute_forget) become unknown. Forgetting only widens the state,
@@ -736,6 +771,8 @@ void vf_clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn
         drop &= (1ull << f->n_slots) - 1;
     for (; drop; drop &= drop - 1)
         vf_widen_slot(&f->stack[__builtin_ctzll(drop)]);
+    if (st->curframe)
+        clean_caller_frames(env, st);
 }
 
 /* ---- widening ------------------------------------------------------------ */

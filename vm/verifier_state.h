@@ -229,6 +229,12 @@ struct bl_venv {
     uint64_t *slive;        /* per insn: stack slots of the current frame kept likewise */
     int forget_ready;       /* flive/slive computed (at the first prune point) */
     uint8_t *prune_point;
+    /* insns and prune points walked since a state was last stored, over the
+     * whole walk as the kernel counts them (not from each popped branch: a
+     * branch that starts at a prune point would never store its first
+     * state there, and a chain of lookups whose NULL sides all jump to one
+     * label would walk that label once per branch) */
+    uint32_t insns_since_store, jmps_since_store;
     uint8_t *base_kind;     /* per insn: 1 ctx, 2 other memory (ctx loads are rewritten) */
     uint32_t *calls;        /* pseudo calls and callback lddws, in insn order */
     uint32_t n_calls;
