@@ -102,7 +102,7 @@ int bl_kernel_stats(bpflua_object *obj, struct bl_kernel_stat *out, char **err)
                     bp, t->kernel_type == BPF_PROG_TYPE_XDP ? BPF_XDP
                                                             : (enum bpf_attach_type)t->attach_type);
             }
-            bpf_program__set_log_level(bp, getenv("W17LVL") ? atoi(getenv("W17LVL")) : LOG_LEVEL_STATS);
+            bpf_program__set_log_level(bp, LOG_LEVEL_STATS);
             bpf_program__set_log_buf(bp, logs[i], STATS_LOG_SIZE);
         }
         rc = bpf_object__load(bpf);
@@ -112,7 +112,6 @@ int bl_kernel_stats(bpflua_object *obj, struct bl_kernel_stat *out, char **err)
             out[i].loaded = bp && bpf_program__fd(bp) >= 0;
             out[i].verified = log[0] != '\0';
             parse_stats(log, &out[i]);
-            if (getenv("W17DUMP")) { char fn[256]; snprintf(fn, sizeof fn, "%s.%s", getenv("W17DUMP"), obj->progs[i].name); FILE *fp = fopen(fn, "w"); if (fp) { fputs(log, fp); fclose(fp);} }
         }
         if (rc)
             bl_set_err(err, "kernel: load failed: %s", strerror(-rc));
