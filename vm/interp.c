@@ -26,17 +26,41 @@ struct dinsn {
     int32_t imm;
 };
 
+/* What a loop's entry does for its callback instead of the callback's
+ * first instructions (callback_prologue): its leading `mov rX, r1` and
+ * `mov rY, r2` (pi = X, pc = Y; BL_NREGS, a scratch slot, when absent),
+ * then, kind 1 or 2, the index transform the compiler puts after them:
+ * rZ = i * mul + add (kind 1: `mul rZ, K` or `lsh rZ, K`, then `add rZ, K`,
+ * either optional), or rZ = i * mul + rW where rW = the 8 bytes at ctx + off
+ * (kind 2: `ldxdw rW, [ctx+off]; add rZ, rW` after the optional mul); Z is
+ * X, or R1 without the first mov. npro instructions in all. */
+struct loop_pro {
+    uint8_t pi, pc, npro, kind;
+    uint8_t x, y;
+    int16_t off;
+    uint64_t mul, add;
+    /* the iterations after the first (whose entry does all of the above)
+     * store only what the callback may read and change (callback_trim):
+     * `next` is the dispatch loop's code for that, a the register
+     * (or the scratch slot) that gets i besides x */
+    const void *next;
+    uint8_t a;
+};
+
+/* a callback entered as it is (no prologue done for it) */
+static const struct loop_pro plain_pro = { .pi = BL_NREGS, .pc = BL_NREGS, .mul = 1 };
+
 struct call_frame {
     const void *ret;           /* the instruction after the call */
     uint64_t saved[4];         /* r6..r9 */
     /* a bpf_loop frame (the callback frame, reused for every iteration):
      * the enclosing loop's state, which the loop keeps in locals of the
      * dispatch loop while it runs, restored when this loop ends */
-    const void *o_cb, *o_entry;
+    const void *o_entry;
+    const struct loop_pro *o_pro;
     uint64_t o_ctx;
     uint32_t o_i, o_n;
     unsigned o_top;
-    uint8_t o_pi, o_pc, o_npro;
 };
 
 struct interp_state {
@@ -179,6 +203,13 @@ struct fused_handlers {
     const void *ldxdw_add_stxdw_next, *add_stxdw_next, *stxdw_next, *stdw_next;
     /* by the first op's BL_OP >> 4: op rA, rB; ldxdw rC, [..]; add/xor rA, rC */
     const void *opx_ldxdw_addx[16], *opx_ldxdw_xorx[16];
+    /* lddw r2, func; mov r3, rX; mov r4, 0; call 181 */
+    const void *loop_call;
+    /* a loop's trip count: jsgt/jslt rA, rB, +o; mov rC, rX; sub rC, rY;
+     * [div rC, K;] jge rC, L, +p; add rC, M */
+    const void *trip_sgt, *trip_slt, *trip_sgt_div, *trip_slt_div;
+    /* a loop's next iteration (struct loop_pro) */
+    const void *nx_full, *nx_i, *nx_k1, *nx_k2;
 };
 
 /* in[k], in[k + 1]: `mov r0, 0; exit` */
@@ -190,26 +221,191 @@ static int is_movk0_exit(const struct bl_insn *in, uint32_t n, uint32_t k)
 
 /* A loop callback's leading `mov rX, r1` and `mov rY, r2` (at most one of
  * each, X and Y distinct and none of R1, R2, R10: each mov's source still
- * holds i or ctx), which the next iteration's entry does as two stores:
- * X | Y << 4 | their count << 8, X or Y BL_NREGS (a scratch slot) when
- * absent. */
-static unsigned callback_prologue(const struct bl_insn *q, uint32_t room)
+ * holds i or ctx) and the index transform after them (struct loop_pro),
+ * which a loop's entry does for the callback as stores of values it has. */
+static struct loop_pro callback_prologue(const struct bl_insn *q, uint32_t room)
 {
-    unsigned pi = BL_NREGS, pc = BL_NREGS, n = 0;
+    struct loop_pro p = { .pi = BL_NREGS, .pc = BL_NREGS, .mul = 1 };
+    unsigned n = 0;
     while (n < 2 && n < room) {
         const struct bl_insn *m = &q[n];
         if (m->code != (BL_ALU64 | BL_X | BL_MOV) || m->off != 0 || m->dst == BL_R1 ||
-            m->dst == BL_R2 || m->dst >= BL_R10 || m->dst == pi || m->dst == pc)
+            m->dst == BL_R2 || m->dst >= BL_R10 || m->dst == p.pi || m->dst == p.pc)
             break;
-        if (m->src == BL_R1 && pi == BL_NREGS)
-            pi = m->dst;
-        else if (m->src == BL_R2 && pc == BL_NREGS)
-            pc = m->dst;
+        if (m->src == BL_R1 && p.pi == BL_NREGS)
+            p.pi = m->dst;
+        else if (m->src == BL_R2 && p.pc == BL_NREGS)
+            p.pc = m->dst;
         else
             break;
         n++;
     }
-    return pi | pc << 4 | n << 8;
+    /* the index (still i): in X, or in R1 without `mov rX, r1` */
+    p.x = p.pi != BL_NREGS ? p.pi : BL_R1;
+    const struct bl_insn *m = &q[n];
+    if (n < room && is_op(m, BL_ALU64 | BL_K | BL_MUL) && m->dst == p.x) {
+        p.mul = (uint64_t)(int64_t)m->imm;
+        p.kind = 1;
+        m++, n++;
+    } else if (n < room && is_op(m, BL_ALU64 | BL_K | BL_LSH) && m->dst == p.x && m->imm >= 0 &&
+               m->imm < 64) {
+        p.mul = (uint64_t)1 << m->imm;
+        p.kind = 1;
+        m++, n++;
+    }
+    if (n < room && is_op(m, BL_ALU64 | BL_K | BL_ADD) && m->dst == p.x) {
+        p.add = (uint64_t)(int64_t)m->imm;
+        p.kind = 1;
+        n++;
+    } else if (n + 1 < room && m->code == (BL_LDX | BL_MEM | BL_DW) &&
+               (m->src == BL_R2 || m->src == p.pc) && m->dst != p.x && m->dst < BL_R10 &&
+               is_op(&m[1], BL_ALU64 | BL_X | BL_ADD) && m[1].dst == p.x && m[1].src == m->dst) {
+        /* ldxdw rW, [ctx+off]; add rZ, rW */
+        p.y = m->dst;
+        p.off = m->off;
+        p.kind = 2;
+        n += 2;
+    }
+    p.npro = (uint8_t)n;
+    return p;
+}
+
+/* The registers of `want` that the code from insn `entry` on may read before
+ * writing them (*live) and the registers any instruction it reaches may
+ * write (*written), following jumps to its exits (a BPF-to-BPF or helper
+ * call reads R1-R5 and writes R0-R5, as the verifier holds code to assume;
+ * the callee's own code is not followed: R6-R9 come back unchanged). -1
+ * when it leaves the program or the walk cannot allocate. */
+static int callback_liveness(const struct bl_insn *in, uint32_t n, uint32_t entry, uint16_t want,
+                             uint16_t *live, uint16_t *written)
+{
+    /* seen[k]: the not-yet-written sets k was reached with (their union:
+     * a subset of it finds no read the union did not) */
+    uint16_t *seen = calloc(n, sizeof *seen);
+    struct { uint32_t k; uint16_t m; } *todo = malloc((size_t)n * 2 * sizeof *todo);
+    size_t top = 0, cap = (size_t)n * 2;
+    int rc = 0;
+    *live = *written = 0;
+    if (!seen || !todo || entry >= n) {
+        rc = -1;
+        goto done;
+    }
+    todo[top].k = entry;
+    todo[top++].m = want;
+    while (top > 0) {
+        uint32_t k = todo[--top].k;
+        uint16_t m = todo[top].m;
+        for (;;) {
+            if (k >= n) {
+                rc = -1;
+                goto done;
+            }
+            /* 0x8000: k was walked (register bits are below it) */
+            if (seen[k] && (m & ~seen[k]) == 0)
+                break;
+            seen[k] |= m | 0x8000;
+            const struct bl_insn *q = &in[k];
+            uint16_t use, def;
+            bl_insn_use_def(q, &use, &def);
+            *live |= use & m;
+            *written |= def;
+            m &= (uint16_t)~def;
+            uint8_t cls = BL_CLASS(q->code), op = BL_OP(q->code);
+            if (bl_is_lddw(q)) {
+                k += 2;
+                continue;
+            }
+            if (cls != BL_JMP && cls != BL_JMP32) {
+                k++;
+                continue;
+            }
+            if (op == BL_EXIT)
+                break;
+            if (op == BL_CALL) {
+                k++;
+                continue;
+            }
+            int64_t t = (int64_t)k + 1 + (cls == BL_JMP32 && op == BL_JA ? q->imm : q->off);
+            if (t < 0 || t >= n) {
+                rc = -1;
+                goto done;
+            }
+            if (op == BL_JA) {
+                k = (uint32_t)t;
+                continue;
+            }
+            if (top == cap) {
+                void *more = realloc(todo, cap * 2 * sizeof *todo);
+                if (!more) {
+                    rc = -1;
+                    goto done;
+                }
+                todo = more;
+                cap *= 2;
+            }
+            todo[top].k = (uint32_t)t;
+            todo[top++].m = m;
+            k++;
+        }
+    }
+done:
+    free(seen);
+    free(todo);
+    return rc;
+}
+
+/* Picks the code for a callback's iterations after the first (struct
+ * loop_pro's next and a) from what the callback reads of the registers its
+ * prologue sets and whether it changes those that hold ctx. */
+static void callback_trim(struct loop_pro *p, const struct bl_insn *in, uint32_t n,
+                          uint32_t cb, const struct fused_handlers *h)
+{
+    p->next = h->nx_full;
+    p->a = BL_R1;
+    uint16_t want = 1u << BL_R1 | 1u << BL_R2, live, written;
+    if (p->pi != BL_NREGS)
+        want |= (uint16_t)(1u << p->pi);
+    if (p->pc != BL_NREGS)
+        want |= (uint16_t)(1u << p->pc);
+    if (p->kind == 2)
+        want |= (uint16_t)(1u << p->y);
+    if (callback_liveness(in, n, cb + p->npro, want, &live, &written) < 0)
+        return;
+#define BIT(r) (1u << (r))
+    unsigned y = p->kind == 2 ? p->y : BL_NREGS, x = p->kind ? p->x : BL_NREGS;
+    int need_r1 = (live & BIT(BL_R1)) && x != BL_R1 && y != BL_R1;
+    int need_r2 = (live & written & BIT(BL_R2)) && y != BL_R2;
+    int need_pi = p->pi != BL_NREGS && (live & BIT(p->pi)) && x != p->pi && y != p->pi;
+    int need_pc = p->pc != BL_NREGS && (live & written & BIT(p->pc)) && y != p->pc;
+    int need_y = y != BL_NREGS && (live & BIT(y));
+#undef BIT
+    if (need_r2 || need_pc || need_y || (need_r1 && need_pi))
+        return;
+    p->a = need_r1 ? BL_R1 : need_pi ? p->pi : BL_NREGS;
+    p->next = p->kind == 2 ? h->nx_k2 : p->kind == 1 ? h->nx_k1 : h->nx_i;
+}
+
+/* The decoded form (st->dcode): n slots, then n uint16_t indexes into the
+ * table of callback prologues (0: none known, the plain entry), then the
+ * table, from the offset this gives. */
+static size_t pro_table_offset(uint32_t n)
+{
+    size_t off = (size_t)n * (sizeof(struct dinsn) + sizeof(uint16_t));
+    size_t al = _Alignof(struct loop_pro);
+    return (off + al - 1) / al * al;
+}
+
+/* how many callbacks the program names (lddw rX, func:..), at most the
+ * table's index range */
+static uint32_t count_callbacks(const struct bl_insn *in, uint32_t n)
+{
+    uint32_t c = 0;
+    for (uint32_t k = 0; k + 1 < n && c < UINT16_MAX - 1; k++)
+        if (bl_is_lddw(&in[k])) {
+            c += in[k].src == BL_PSEUDO_FUNC;
+            k++;
+        }
+    return c;
 }
 
 /* Decodes the program into st->dcode for the verified loop: each slot gets
@@ -229,17 +425,68 @@ static void decode_program(struct interp_state *st, const void *const *table,
         else if (s->code == (BL_JMP | BL_CALL) && s->src == 0 && s->imm == BL_HELPER_LOOP)
             d[k].handler = h->call_loop;
     }
-    /* the side table of callback prologues, found at a loop's first entry */
-    memset(d + st->n_insns, 0xff, st->n_insns * sizeof(uint16_t));
-    for (uint32_t k = 0; k + 1 < st->n_insns; k++) {
+    /* the callbacks' prologues: every callback the program names (its
+     * index in memo), entry 0 the plain entry for any other */
+    const uint32_t n = st->n_insns;
+    uint16_t *memo = (uint16_t *)(d + n);
+    struct loop_pro *pros = (struct loop_pro *)((char *)d + pro_table_offset(n));
+    memset(memo, 0, n * sizeof *memo);
+    pros[0] = plain_pro;
+    pros[0].next = h->nx_full;
+    uint32_t npros = 1, named = 0;
+    for (uint32_t k = 0; k + 1 < n && named < UINT16_MAX - 1; k++) {
+        if (!bl_is_lddw(&in[k]))
+            continue;
+        if (in[k].src == BL_PSEUDO_FUNC) {
+            named++;
+            int64_t t = (int64_t)k + 1 + in[k].imm;
+            if (t >= 0 && t < n && memo[t] == 0) {
+                pros[npros] = callback_prologue(in + t, n - (uint32_t)t);
+                callback_trim(&pros[npros], in, n, (uint32_t)t, h);
+                memo[t] = (uint16_t)npros++;
+            }
+        }
+        k++;
+    }
+    const uint8_t mov_x = BL_ALU64 | BL_X | BL_MOV, mov_k = BL_ALU64 | BL_K | BL_MOV;
+    const uint8_t ldxdw = BL_LDX | BL_MEM | BL_DW, stxdw = BL_STX | BL_MEM | BL_DW;
+    for (uint32_t k = 0; k + 1 < n; k++) {
         const struct bl_insn *a = &in[k], *b = &in[k + 1];
         if (bl_is_lddw(a)) {
+            /* lddw r2, func; mov r3, rX; mov r4, 0; call 181: the callback's
+             * index in imm, its prologue's in off, X in src */
+            int64_t t = (int64_t)k + 1 + a->imm;
+            if (a->src == BL_PSEUDO_FUNC && a->dst == BL_R2 && k + 4 < n && t >= 0 && t < n &&
+                t <= INT32_MAX &&
+                is_op(&in[k + 2], mov_x) && in[k + 2].dst == BL_R3 &&
+                is_op(&in[k + 3], mov_k) && in[k + 3].dst == BL_R4 && in[k + 3].imm == 0 &&
+                in[k + 4].code == (BL_JMP | BL_CALL) && in[k + 4].src == 0 &&
+                in[k + 4].imm == BL_HELPER_LOOP) {
+                d[k].handler = h->loop_call;
+                d[k].imm = (int32_t)t;
+                d[k].off = (int16_t)memo[t];
+                d[k].src = in[k + 2].src;
+            }
             k++;
             continue;
         }
-        const uint8_t mov_x = BL_ALU64 | BL_X | BL_MOV, mov_k = BL_ALU64 | BL_K | BL_MOV;
-        const uint8_t ldxdw = BL_LDX | BL_MEM | BL_DW, stxdw = BL_STX | BL_MEM | BL_DW;
-        const struct bl_insn *c = k + 2 < st->n_insns ? &in[k + 2] : NULL;
+        const struct bl_insn *c = k + 2 < n ? &in[k + 2] : NULL;
+        if (k + 5 < n && (a->code == (BL_JMP | BL_X | BL_JSGT) ||
+                          a->code == (BL_JMP | BL_X | BL_JSLT)) &&
+            is_op(b, mov_x) && is_op(c, BL_ALU64 | BL_X | BL_SUB) && c->dst == b->dst &&
+            c->src != b->dst) {
+            /* a loop's trip count (the division for steps other than 1) */
+            const struct bl_insn *j = &in[k + 3];
+            int div = is_op(j, BL_ALU64 | BL_K | BL_DIV) && j->dst == b->dst && j->imm != 0;
+            j += div;
+            if (k + 4 + (uint32_t)div < n && j->code == (BL_JMP | BL_K | BL_JGE) &&
+                j->dst == b->dst && is_op(&j[1], BL_ALU64 | BL_K | BL_ADD) && j[1].dst == b->dst) {
+                int sgt = a->code == (BL_JMP | BL_X | BL_JSGT);
+                d[k].handler = div ? (sgt ? h->trip_sgt_div : h->trip_slt_div)
+                                   : (sgt ? h->trip_sgt : h->trip_slt);
+                continue;
+            }
+        }
         if (c && is_op(a, BL_ALU64 | BL_K | BL_MUL) && b->code == ldxdw && b->dst != a->dst &&
             is_op(c, BL_ALU64 | BL_X | BL_ADD) && c->dst == a->dst && c->src == b->dst) {
             d[k].handler = h->mulk_ldxdw_add; /* mul rA, K; ldxdw rB, [rC+o]; add rA, rB */
@@ -563,8 +810,9 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
             st->dcode = *opts->code_cache;
             st->decoded = 1;
         } else if (st->exec != exec_counted) {
-            /* n slots, then a side table of n callback prologues (decode_program) */
-            st->dcode = malloc((size_t)n * (sizeof *st->dcode + sizeof(uint16_t)));
+            /* n slots, n indexes, the callbacks' prologues (decode_program) */
+            st->dcode = malloc(pro_table_offset(n) +
+                               (count_callbacks(insns, n) + 1) * sizeof(struct loop_pro));
             if (!st->dcode) {
                 if (frames)
                     guard_frames_put(frames, &own_frames, 0);

@@ -97,6 +97,9 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                                 [BL_XOR >> 4] = &&xorx_ldxdw_addx },
             .opx_ldxdw_xorx = { [BL_ADD >> 4] = &&addx_ldxdw_xorx, [BL_MUL >> 4] = &&mulx_ldxdw_xorx,
                                 [BL_XOR >> 4] = &&xorx_ldxdw_xorx },
+            .loop_call = &&loop_call, .trip_sgt = &&trip_sgt, .trip_slt = &&trip_slt,
+            .trip_sgt_div = &&trip_sgt_div, .trip_slt_div = &&trip_slt_div,
+            .nx_full = &&nx_full, .nx_i = &&nx_i, .nx_k1 = &&nx_k1, .nx_k2 = &&nx_k2,
             .mov_opx = { [BL_ADD >> 4] = &&mov_addx, [BL_SUB >> 4] = &&mov_subx,
                          [BL_MUL >> 4] = &&mov_mulx, [BL_AND >> 4] = &&mov_andx,
                          [BL_OR >> 4] = &&mov_orx, [BL_XOR >> 4] = &&mov_xorx },
@@ -108,6 +111,10 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     }
     const struct dinsn *const base = st->dcode;
     const struct dinsn *ip = base + start;
+    /* decode_program's side tables: callback index -> prologue */
+    const uint16_t *const memo = (const uint16_t *)(base + st->n_insns);
+    const struct loop_pro *const pros =
+        (const struct loop_pro *)((const char *)base + pro_table_offset(st->n_insns));
 #define INSN_T struct dinsn
 #define DISPATCH() goto *ip->handler
 #else
@@ -123,15 +130,26 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     /* the innermost bpf_loop run by this invocation, in locals (registers)
      * rather than in its frame: l_top is nframes while its callback frame
      * is on top (UINT_MAX: no loop), l_i the iteration, l_n the count,
-     * l_cb the callback, l_ctx its context; for the next iteration without
-     * exit's frame work (movk0_exit), the callback's leading `mov rX, r1`
-     * and `mov rY, r2` are done as stores of i to reg[l_pi] and ctx to
-     * reg[l_pc] (the scratch slot when absent) and it goes on at l_entry,
-     * after those l_npro movs. An enclosing loop's are in the frame. */
-    const INSN_T *l_cb = NULL, *l_entry = NULL;
+     * l_ctx the context; each iteration (movk0_exit: without exit's frame
+     * work) does the callback's prologue l_pro itself (its leading movs
+     * as stores of i and ctx, the index transform) and goes on at l_entry,
+     * after those l_pro->npro instructions (none in the loops that do not
+     * decode: l_entry is the callback). An enclosing loop's state is in
+     * the frame. */
+    const INSN_T *l_entry = NULL;
+    const struct loop_pro *l_pro = &plain_pro;
     uint64_t l_ctx = 0;
     uint32_t l_i = 0, l_n = 0;
-    unsigned l_top = UINT_MAX, l_pi = BL_NREGS, l_pc = BL_NREGS, l_npro = 0;
+    unsigned l_top = UINT_MAX;
+    /* a loop being entered (loop_enter): callback index, count, ctx, prologue */
+    uint64_t lp_cb, lp_ctx;
+    uint32_t lp_n;
+    const struct loop_pro *lp_pro;
+#if INTERP_DIRECT
+    /* the next iteration's i and prologue (nx_*) */
+    uint64_t it_i = 0;
+    const struct loop_pro *it_p = &plain_pro;
+#endif
     uint64_t d64;              /* divisor of div/mod, shared by their imm/reg entries */
     uint32_t d32;
 #if INTERP_COUNT
@@ -184,6 +202,25 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #define ALU32(name, expr) \
     name##_imm: { uint32_t a = U32(DST), b = U32(ip->imm); DST = U32(expr); NEXT(); } \
     name##_reg: { uint32_t a = U32(DST), b = U32(SRC); DST = U32(expr); NEXT(); }
+/* the callback's prologue for iteration i (struct loop_pro) */
+#define LOOP_PROLOGUE(i, ctx, p)                                                          \
+    do {                                                                                  \
+        reg[1] = (i);                                                                     \
+        reg[2] = (ctx);                                                                   \
+        reg[(p)->pi] = (i);                                                               \
+        reg[(p)->pc] = (ctx);                                                             \
+        if ((p)->kind) {                                                                  \
+            uint64_t v_ = (i) * (p)->mul + (p)->add;                                      \
+            if ((p)->kind == 2) {                                                         \
+                uint64_t w_;                                                              \
+                memcpy(&w_, (const void *)(uintptr_t)((ctx) + (uint64_t)(int64_t)(p)->off), \
+                       sizeof w_);                                                        \
+                reg[(p)->y] = w_;                                                         \
+                v_ += w_;                                                                 \
+            }                                                                             \
+            reg[(p)->x] = v_;                                                             \
+        }                                                                                 \
+    } while (0)
 #define JMP64(name, cond) \
     name##_imm: { uint64_t a = DST, b = UIMM; JUMP(cond); } \
     name##_reg: { uint64_t a = DST, b = SRC; JUMP(cond); }
@@ -462,6 +499,29 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         if (st->inline_loop)
             goto loop;
         goto call;
+    loop_call: { /* lddw r2, func; mov r3, rX; mov r4, 0; call 181 (decode_program):
+                  * the callback's index in imm, its prologue's in off */
+        if (!st->inline_loop) {
+            DST = (uint64_t)(uint32_t)ip->imm;   /* the lddw alone */
+            ip += 2;
+            STEP();
+            DISPATCH();
+        }
+        uint32_t n = U32(reg[1]);
+        lp_cb = (uint32_t)ip->imm;
+        lp_pro = pros + (uint16_t)ip->off;
+        lp_ctx = reg[ip->src];
+        ip += 4;
+        STEPN(3);
+        if (n - 1 < BL_MAX_LOOPS) {
+            lp_n = n;
+            goto loop_enter;
+        }
+        reg[2] = lp_cb;
+        reg[3] = lp_ctx;
+        reg[4] = 0;
+        reg[0] = n ? (uint64_t)(int64_t)-E2BIG : 0;
+        NEXT(); }
 #endif
     loop: {
         /* bpf_loop(nr_loops, callback, ctx, flags) as stdlib/helpers.c
@@ -480,6 +540,17 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             goto out;
         }
 #endif
+        lp_cb = reg[2];
+        lp_ctx = reg[3];
+        lp_n = n;
+#if INTERP_DIRECT
+        lp_pro = pros + (reg[2] < st->n_insns ? memo[reg[2]] : 0);
+#else
+        lp_pro = &plain_pro;
+#endif
+        goto loop_enter;
+    }
+    loop_enter: {  /* ip on the call */
         if (st->depth >= BL_MAX_CALL_DEPTH) {
             interp_fail(st, PC, -E2BIG, "the call stack of %d frames is too deep",
                         BL_MAX_CALL_DEPTH + 1);
@@ -488,84 +559,69 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         struct call_frame *f = &frames[nframes++];
         f->ret = ip + 1;
         memcpy(f->saved, &reg[6], sizeof f->saved);
-        f->o_cb = l_cb;
         f->o_entry = l_entry;
+        f->o_pro = l_pro;
         f->o_ctx = l_ctx;
         f->o_i = l_i;
         f->o_n = l_n;
         f->o_top = l_top;
-        f->o_pi = (uint8_t)l_pi;
-        f->o_pc = (uint8_t)l_pc;
-        f->o_npro = (uint8_t)l_npro;
-        l_cb = base + reg[2];
-        l_ctx = reg[3];
+        l_pro = lp_pro;
+        l_entry = base + lp_cb + lp_pro->npro;
+        l_ctx = lp_ctx;
         l_i = 0;
-        l_n = n;
+        l_n = lp_n;
         l_top = nframes;
-        {   /* the callback's leading movs from R1/R2 (callback_prologue),
-             * found once per callback in the decoded form's side table */
-#if INTERP_DIRECT
-            uint16_t *memo = (uint16_t *)(base + st->n_insns) + reg[2];
-            unsigned pro = *memo;
-            if (pro == UINT16_MAX)
-                *memo = (uint16_t)(pro = callback_prologue(st->insns + reg[2],
-                                                            st->n_insns - (uint32_t)reg[2]));
-#else
-            unsigned pro = callback_prologue(st->insns + reg[2], st->n_insns - (uint32_t)reg[2]);
-#endif
-            l_pi = pro & 0xf;
-            l_pc = (pro >> 4) & 0xf;
-            l_npro = pro >> 8;
-            l_entry = l_cb + l_npro;
-        }
         reg[10] = frame_top(st, st->depth);
         st->depth++;
         if (st->depth > st->max_depth)
             st->max_depth = st->depth;
-        reg[1] = 0;
-        reg[2] = l_ctx;
+#if !INTERP_DIRECT
         reg[3] = reg[4] = reg[5] = 0;
-#if INTERP_DIRECT
-        /* the first iteration too enters past the callback's prologue */
-        reg[l_pi] = 0;
-        reg[l_pc] = l_ctx;
-        ip = l_entry;
-        STEPN(1 + l_npro);
-#else
-        ip = l_cb;
-        STEP();
 #endif
+        /* the verified loops leave R3-R5 alone: the verifier holds a
+         * callback to never read them before writing */
+        LOOP_PROLOGUE((uint64_t)0, l_ctx, l_pro);
+        ip = l_entry;
+        STEPN(1 + l_pro->npro);
         DISPATCH(); }
 
     exit:
         if (nframes == 0)
             goto out;
         if (nframes == l_top) {
-            if (reg[0] == 0 && ++l_i < l_n) {
+            if (reg[0] == 0 && l_i + 1 < l_n) {
                 /* separate 8-byte stores: the callback's first instructions
                  * read R1 and R2 one at a time, and a load from inside a
                  * wider (vector) store forwards slowly or not at all */
-                uint64_t i = l_i, ctx = l_ctx;
+#if INTERP_DIRECT
+                it_i = ++l_i;
+                it_p = l_pro;
+                ip = l_entry;
+                STEPN(1 + it_p->npro);
+                goto *it_p->next;
+#else
+                uint64_t i = ++l_i, ctx = l_ctx;
                 __asm__("" : "+r"(i), "+r"(ctx));
-                reg[1] = i;
-                reg[2] = ctx;
                 reg[3] = reg[4] = reg[5] = 0;
-                ip = l_cb;
-                STEP();
+                LOOP_PROLOGUE(i, ctx, l_pro);
+                ip = l_entry;
+                STEPN(1);
                 DISPATCH();
+#endif
             }
-            reg[0] = reg[0] ? (uint64_t)l_i + 1 : l_i;
-            /* the enclosing loop's state back */
-            const struct call_frame *f = &frames[nframes - 1];
-            l_cb = f->o_cb;
-            l_entry = f->o_entry;
-            l_ctx = f->o_ctx;
-            l_i = f->o_i;
-            l_n = f->o_n;
-            l_top = f->o_top;
-            l_pi = f->o_pi;
-            l_pc = f->o_pc;
-            l_npro = f->o_npro;
+            reg[0] = (uint64_t)l_i + 1;   /* the iterations run */
+#if INTERP_DIRECT
+    loop_done:
+#endif
+            {   /* the enclosing loop's state back */
+                const struct call_frame *f = &frames[nframes - 1];
+                l_entry = f->o_entry;
+                l_pro = f->o_pro;
+                l_ctx = f->o_ctx;
+                l_i = f->o_i;
+                l_n = f->o_n;
+                l_top = f->o_top;
+            }
         }
         {
             struct call_frame *f = &frames[--nframes];
@@ -692,24 +748,45 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         goto exit;
     movk0_exit:
         /* `mov r0, 0; exit` in a loop callback: the next iteration right
-         * here, R1 = i and R2 = ctx stored separately (see exit), the
-         * callback's leading movs done from them, R3-R5 left alone (the
-         * verifier holds a callback to never read them before writing) */
-        reg[0] = 0;
-        if (nframes == l_top && l_i + 1 < l_n) {
-            uint64_t i = ++l_i, ctx = l_ctx;
-            __asm__("" : "+r"(i), "+r"(ctx));
-            reg[1] = i;
-            reg[2] = ctx;
-            reg[l_pi] = i;
-            reg[l_pc] = ctx;
-            ip = l_entry;
-            STEPN(2 + l_npro);
-            DISPATCH();
+         * here (R0 is not set: the verifier holds a callback to write it
+         * before its exit, and R3-R5 before reading them) */
+        if (nframes == l_top) {
+            if (l_i + 1 < l_n) {
+                it_i = ++l_i;
+                it_p = l_pro;
+                ip = l_entry;
+                STEPN(2 + it_p->npro);
+                goto *it_p->next;
+            }
+            reg[0] = l_n;   /* the last iteration: bpf_loop returns the count */
+            ip++;
+            STEPN(1);
+            goto loop_done;
         }
+        reg[0] = 0;
         ip++;
         STEPN(1);
         goto exit;
+    /* the next iteration's prologue (struct loop_pro, callback_trim): it_i
+     * is i, it_p the prologue, ip on the callback past it */
+    nx_full: {
+        uint64_t i = it_i, ctx = l_ctx;
+        __asm__("" : "+r"(i), "+r"(ctx));
+        LOOP_PROLOGUE(i, ctx, it_p);
+        DISPATCH(); }
+    nx_i:
+        reg[it_p->a] = it_i;
+        DISPATCH();
+    nx_k1:
+        reg[it_p->a] = it_i;
+        reg[it_p->x] = it_i * it_p->mul + it_p->add;
+        DISPATCH();
+    nx_k2: {
+        uint64_t w;
+        memcpy(&w, (const void *)(uintptr_t)(l_ctx + (uint64_t)(int64_t)it_p->off), sizeof w);
+        reg[it_p->a] = it_i;
+        reg[it_p->x] = it_i * it_p->mul + w;
+        DISPATCH(); }
     movx_exit:
         DST = SRC;
         ip++;
@@ -893,6 +970,36 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip += 3;
         STEPN(3);
         DISPATCH(); }
+    /* a loop's trip count: jsgt/jslt rA, rB, +o (the empty loop); mov rC, rX;
+     * sub rC, rY (Y != C); [div rC, K;] jge rC, L, +p (too many); add rC, M,
+     * each after the first in its own slot */
+#define TRIP(name, cond, div)                                                             \
+    name: {                                                                               \
+        int64_t a = (int64_t)DST, b = (int64_t)SRC;                                       \
+        if (cond) {                                                                       \
+            ip += ip->off + 1;                                                            \
+            STEP();                                                                       \
+            DISPATCH();                                                                   \
+        }                                                                                 \
+        uint64_t v = reg[ip[1].src] - reg[ip[2].src];                                     \
+        if (div)                                                                          \
+            v /= (uint64_t)(int64_t)ip[3].imm;                                            \
+        const INSN_T *j = ip + 3 + (div);                                                 \
+        if (v >= (uint64_t)(int64_t)j->imm) {                                             \
+            reg[ip[1].dst] = v;                                                           \
+            ip = j + j->off + 1;                                                          \
+            STEPN(4 + (div));                                                             \
+            DISPATCH();                                                                   \
+        }                                                                                 \
+        reg[ip[1].dst] = v + (uint64_t)(int64_t)j[1].imm;                                 \
+        ip = j + 2;                                                                       \
+        STEPN(5 + (div));                                                                 \
+        DISPATCH(); }
+    TRIP(trip_sgt, a > b, 0)
+    TRIP(trip_slt, a < b, 0)
+    TRIP(trip_sgt_div, a > b, 1)
+    TRIP(trip_slt_div, a < b, 1)
+#undef TRIP
 #endif
 
     invalid:
@@ -931,4 +1038,5 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #undef JMP32
 #undef LOAD
 #undef STORE
+#undef LOOP_PROLOGUE
 }

@@ -18,6 +18,14 @@
 
 struct outcome { int rc; uint64_t r0; uint64_t insns; char msg[200]; };
 
+/* the kernel's helpers through another lookup function: the interpreter
+ * then calls bpf_loop as a helper instead of running it inline */
+static int wrap_helpers;
+static const struct bpflua_helper *wrapped_find(uint32_t id)
+{
+    return bl_helper_find(id);
+}
+
 /* mode 0: verified loop (direct threaded), 1: raw, 2: verified and counting
  * (direct threaded, counting fused groups), 3: verified, counting against a
  * limit (one instruction per dispatch; 2^40 unless max_insns is given);
@@ -35,6 +43,7 @@ static struct outcome run_text_max(const char *text, int mode, void *mem, size_t
         .raw = mode == 1, .count = mode != 0,
         .max_insns = mode == 3 && !max_insns ? (uint64_t)1 << 40 : max_insns,
         .regions = { { (uint64_t)(uintptr_t)mem, len } }, .n_regions = mem ? 1 : 0,
+        .helper_find = wrap_helpers ? wrapped_find : NULL,
     };
     uint64_t args[5] = { (uint64_t)(uintptr_t)mem, len, 0, 0, 0 };
     struct bpflua_run_env env = { .obj = obj };
@@ -751,6 +760,176 @@ static void test_fused_load_ops(void **state)
                  "add %r6, %r6\nmov %r0, %r6\nexit", 30);
 }
 
+/* a loop as the compiler writes it, from ctx[8] (start) to ctx[16] (stop)
+ * by `step`, its callback `body`; r0 = ctx[0] << 8 | bpf_loop's return,
+ * 77 for an empty loop, the trip count less one when too many */
+static void expect_for(const char *head, const char *body, int64_t start, int64_t stop,
+                       uint64_t want)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "mov %%r9, %%r10\nadd %%r9, -24\nstdw [%%r9], 0\nstdw [%%r9+8], %lld\n"
+             "stdw [%%r9+16], %lld\nldxdw %%r6, [%%r9+8]\nldxdw %%r7, [%%r9+16]\n%s"
+             "lddw %%r2, func:body\nmov %%r3, %%r9\nmov %%r4, 0\ncall 181\n"
+             "ldxdw %%r1, [%%r9]\nlsh %%r1, 8\nor %%r0, %%r1\nexit\n"
+             "empty:\nmov %%r0, 77\nexit\n"
+             "big:\nmov %%r0, %%r1\nexit\n"
+             "body:\n%smov %%r0, 0\nexit\n",
+             (long long)start, (long long)stop, head, body);
+    for (wrap_helpers = 0; wrap_helpers <= 1; wrap_helpers++)
+        expect_agree(text, want);
+    wrap_helpers = 0;
+}
+
+/* A loop's trip count (jsgt/jslt; mov; sub; [div;] jge; add), bpf_loop's
+ * call (lddw r2, func; mov r3, rX; mov r4, 0; call 181) as one dispatch
+ * each, and the callback's index transform done by the loop's entry, with
+ * only what the callback reads stored again for the next iteration */
+static void test_loop_bookkeeping(void **state)
+{
+    (void)state;
+    const char *up = "jsgt %r6, %r7, empty\nmov %r1, %r7\nsub %r1, %r6\n"
+                     "jge %r1, 8388608, big\nadd %r1, 1\n";
+    const char *down = "jslt %r6, %r7, empty\nmov %r1, %r6\nsub %r1, %r7\n"
+                       "jge %r1, 8388608, big\nadd %r1, 1\n";
+    const char *down3 = "jslt %r6, %r7, empty\nmov %r1, %r6\nsub %r1, %r7\ndiv %r1, 3\n"
+                        "jge %r1, 8388608, big\nadd %r1, 1\n";
+    const char *add_i = "ldxdw %r4, [%r9]\nadd %r4, %r6\nstxdw [%r9], %r4\n";
+    char body[512];
+    /* up: i + start (the start loaded), the sums and counts */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nldxdw %%r3, [%%r9+8]\n"
+             "add %%r6, %%r3\n%s", add_i);
+    expect_for(up, body, 0, 9, 45 << 8 | 10);
+    expect_for(up, body, 5, 5, 5 << 8 | 1);
+    expect_for(up, body, 6, 5, 77);
+    expect_for(up, body, -3, 4, 4 << 8 | 8);
+    expect_for(up, body, 0, 8388608, 8388608);   /* the limit: too many by one */
+    expect_for(up, body, -8388608, 0, 8388608);
+    /* down: start - i (mul -1, the start loaded) */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nmul %%r6, -1\n"
+             "ldxdw %%r3, [%%r9+8]\nadd %%r6, %%r3\n%s", add_i);
+    expect_for(down, body, 9, 0, 45 << 8 | 10);
+    expect_for(down, body, 0, 1, 77);
+    expect_for(down, body, 2, -2, 0 << 8 | 5);
+    /* by -3: 10, 7, 4, 1 */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nmul %%r6, -3\n"
+             "ldxdw %%r3, [%%r9+8]\nadd %%r6, %%r3\n%s", add_i);
+    expect_for(down3, body, 10, 0, 22 << 8 | 4);
+    expect_for(down3, body, 10, 10, 10 << 8 | 1);
+    expect_for(down3, body, 10, 11, 77);
+    /* by 2 up: 1, 3, 5, 7 (lsh, the start loaded) */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nlsh %%r6, 1\n"
+             "ldxdw %%r3, [%%r9+8]\nadd %%r6, %%r3\n%s", add_i);
+    const char *up2 = "jsgt %r6, %r7, empty\nmov %r1, %r7\nsub %r1, %r6\ndiv %r1, 2\n"
+                      "jge %r1, 8388608, big\nadd %r1, 1\n";
+    expect_for(up2, body, 1, 8, 16 << 8 | 4);
+    expect_for(up2, body, 1, 7, 16 << 8 | 4);
+    expect_for(up2, body, 1, 0, 77);
+    /* the index in R1 itself (no mov), a constant start: 2i + 100 by lsh and add */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nlsh %%r1, 1\nadd %%r1, 100\n"
+             "ldxdw %%r4, [%%r9]\nadd %%r4, %%r1\nstxdw [%%r9], %%r4\n");
+    expect_for(up, body, 0, 4, 520 << 8 | 5);
+    /* mul alone, add alone */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nmul %%r6, 7\n%s", add_i);
+    expect_for(up, body, 0, 4, 70 << 8 | 5);
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nadd %%r6, -2\n%s", add_i);
+    expect_for(up, body, 0, 4, 0 << 8 | 5);
+    /* an lsh by 64 or more is no transform */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nlsh %%r6, 64\n%s", add_i);
+    expect_for(up, body, 0, 4, 10 << 8 | 5);
+    /* the loaded register aliases: the ctx register (ctx through r2 after),
+     * r2, r1; and read again by the body */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nldxdw %%r9, [%%r9+8]\n"
+             "add %%r6, %%r9\nldxdw %%r4, [%%r2]\nadd %%r4, %%r6\nstxdw [%%r2], %%r4\n");
+    expect_for(up, body, 3, 5, 12 << 8 | 3);
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nldxdw %%r2, [%%r9+8]\n"
+             "add %%r6, %%r2\n%s", add_i);
+    expect_for(up, body, 3, 5, 12 << 8 | 3);
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nldxdw %%r1, [%%r2+8]\n"
+             "add %%r6, %%r1\n%sldxdw %%r4, [%%r9]\nadd %%r4, %%r1\nstxdw [%%r9], %%r4\n",
+             add_i);
+    expect_for(up, body, 3, 5, 21 << 8 | 3);
+    /* near misses: the load not from ctx, the add of another register */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nmov %%r5, %%r9\n"
+             "ldxdw %%r3, [%%r5+8]\nadd %%r6, %%r3\n%s", add_i);
+    expect_for(up, body, 3, 5, 12 << 8 | 3);
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nldxdw %%r3, [%%r9+8]\n"
+             "add %%r6, %%r6\nadd %%r6, %%r3\n%s", add_i);
+    expect_for(up, body, 3, 5, 15 << 8 | 3);
+    /* the body reads what the entry stores: R1 late; R2 changed on one
+     * iteration (ctx again at the next); the loaded register; ctx's
+     * register changed after its last use */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nldxdw %%r4, [%%r9]\n"
+             "add %%r4, %%r1\nadd %%r4, %%r6\nstxdw [%%r9], %%r4\n");
+    expect_for(up, body, 0, 4, 20 << 8 | 5);
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nldxdw %%r4, [%%r9]\nadd %%r4, %%r1\n"
+             "stxdw [%%r9], %%r4\n");
+    expect_for(up, body, 0, 4, 10 << 8 | 5);
+    snprintf(body, sizeof body, "mov %%r6, %%r1\nldxdw %%r4, [%%r2]\nadd %%r4, %%r6\n"
+             "stxdw [%%r2], %%r4\njne %%r6, 2, +2\nadd %%r2, 16\nstxdw [%%r2], %%r4\n");
+    expect_for(up, body, 0, 4, 10 << 8 | 5);
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nmul %%r6, 7\n"
+             "ldxdw %%r3, [%%r9+8]\nadd %%r6, %%r3\n%sldxdw %%r4, [%%r9]\nadd %%r4, %%r3\n"
+             "stxdw [%%r9], %%r4\n", add_i);
+    expect_for(up, body, 1, 3, (21 + 3 + 3) << 8 | 3);
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\n%sjne %%r6, 1, +1\n"
+             "mov %%r9, 0\n", add_i);
+    expect_for(up, body, 0, 4, 10 << 8 | 5);
+    /* a helper call in the body, and a jump back into the prologue's
+     * transform (r6 = 3 r6 + 1 until above 50) */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\ncall 8\n%s", add_i);
+    expect_for(up, body, 0, 4, 10 << 8 | 5);
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nagain:\nmul %%r6, 3\n"
+             "add %%r6, 1\njgt %%r6, 50, +1\nja again\n%s", add_i);
+    /* i = 0..2: 0 -> 1 4 13 40 121; 1 -> 4 13 40 121; 2 -> 7 22 67 */
+    expect_for(up, body, 0, 2, (121 + 121 + 67) << 8 | 3);
+
+    /* jumps into the middle of the trip count: past the first jump, past
+     * the mov (r1 = 9 from before), onto the jge */
+    expect_agree("mov %r6, 5\nmov %r7, 2\nmov %r1, 9\nja mid\njsgt %r6, %r7, +5\n"
+                 "mid: mov %r1, %r7\nsub %r1, %r6\njge %r1, 100, big\nadd %r1, 1\n"
+                 "mov %r0, %r1\nexit\nbig: mov %r0, 1000\nexit", 1000);
+    expect_agree("mov %r6, 5\nmov %r7, 2\nmov %r1, 9\nja mid\njsgt %r6, %r7, +5\n"
+                 "mov %r1, %r7\nmid: sub %r1, %r6\njge %r1, 100, big\nadd %r1, 1\n"
+                 "mov %r0, %r1\nexit\nbig: mov %r0, 1000\nexit", 5);
+    expect_agree("mov %r6, 1\nmov %r7, 2\nmov %r1, 9\nja mid\njslt %r6, %r7, +5\n"
+                 "mov %r1, %r6\nsub %r1, %r7\nmid: jge %r1, 100, big\nadd %r1, 1\n"
+                 "mov %r0, %r1\nexit\nbig: mov %r0, 1000\nexit", 10);
+    /* the sub of the mov's own register (0), a 32-bit jge: no trip count */
+    expect_agree("mov %r6, 5\nmov %r7, 2\njsgt %r7, %r6, +5\nmov %r1, %r7\nsub %r1, %r1\n"
+                 "jge %r1, 100, +2\nadd %r1, 1\nmov %r0, %r1\nexit\nmov %r0, 1000\nexit", 1);
+    expect_agree("mov %r6, 5\nmov %r7, 2\njslt %r6, %r7, +5\nmov %r1, %r6\nsub %r1, %r7\n"
+                 "jge32 %r1, 100, +2\nadd %r1, 1\nmov %r0, %r1\nexit\nmov %r0, 1000\nexit", 4);
+
+    /* bpf_loop's call: entered past its lddw (r2 from another one), a
+     * count of 0 or above the limit, flags not 0 */
+    const char *mid =
+        "stdw [%r10-8], 0\nmov %r9, %r10\nadd %r9, -8\nmov %r1, 4\n"
+        "lddw %r2, func:body\nja mid\nlddw %r2, func:other\n"
+        "mid: mov %r3, %r9\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit\n"
+        "body:\nldxdw %r4, [%r2]\nadd %r4, 1\nstxdw [%r2], %r4\nmov %r0, 0\nexit\n"
+        "other:\nldxdw %r4, [%r2]\nadd %r4, 100\nstxdw [%r2], %r4\nmov %r0, 0\nexit\n";
+    static const struct { const char *count, *flags; uint64_t want; } calls[] = {
+        { "4", "0", 400 << 8 | 4 }, { "0", "0", 0 }, { "-1", "0", (uint64_t)-E2BIG },
+        { "8388609", "0", (uint64_t)-E2BIG }, { "8388608", "1", (uint64_t)-EINVAL },
+    };
+    char text[1024];
+    for (wrap_helpers = 0; wrap_helpers <= 1; wrap_helpers++) {
+        expect_agree(mid, 4 << 8 | 4);
+        for (size_t k = 0; k < sizeof calls / sizeof *calls; k++) {
+            snprintf(text, sizeof text,
+                     "stdw [%%r10-8], 0\nmov %%r9, %%r10\nadd %%r9, -8\nmov %%r1, %s\n"
+                     "lddw %%r2, func:other\nmov %%r3, %%r9\nmov %%r4, %s\ncall 181\n"
+                     "ldxdw %%r1, [%%r10-8]\nlsh %%r1, 8\nor %%r0, %%r1\nexit\n"
+                     "other:\nldxdw %%r4, [%%r2]\nadd %%r4, 100\nstxdw [%%r2], %%r4\n"
+                     "mov %%r0, 0\nexit\n", calls[k].count, calls[k].flags);
+            expect_agree(text, calls[k].want);
+        }
+    }
+    wrap_helpers = 0;
+}
+
 static void test_call_depth_overflow(void **state)
 {
     (void)state;
@@ -1158,6 +1337,7 @@ int main(void)
         cmocka_unit_test(test_fused_in_bpf_loop),
         cmocka_unit_test(test_loop_state),
         cmocka_unit_test(test_fused_load_ops),
+        cmocka_unit_test(test_loop_bookkeeping),
         cmocka_unit_test(test_call_depth_overflow),
         cmocka_unit_test(test_bpf_loop_callback),
         cmocka_unit_test(test_counting),
