@@ -41,14 +41,14 @@ struct loop_pro {
     uint64_t mul, add;
     /* the iterations after the first (whose entry does all of the above)
      * store only what the callback may read and change (callback_trim):
-     * `next` is the dispatch loop's code for that, a the register
-     * (or the scratch slot) that gets i besides x */
+     * i into reg[a] (a register or the scratch slot), then `next`, the
+     * dispatch loop's code for the rest (nx_none: nothing more) */
     const void *next;
     uint8_t a;
 };
 
 /* a callback entered as it is (no prologue done for it) */
-static const struct loop_pro plain_pro = { .pi = BL_NREGS, .pc = BL_NREGS, .mul = 1 };
+static const struct loop_pro plain_pro = { .pi = BL_NREGS, .pc = BL_NREGS, .mul = 1, .a = BL_R1 };
 
 struct call_frame {
     const void *ret;           /* the instruction after the call */
@@ -209,7 +209,8 @@ struct fused_handlers {
      * [div rC, K;] jge rC, L, +p; add rC, M */
     const void *trip_sgt, *trip_slt, *trip_sgt_div, *trip_slt_div;
     /* a loop's next iteration (struct loop_pro) */
-    const void *nx_full, *nx_i, *nx_k1, *nx_k2;
+    const void *nx_full, *nx_k1, *nx_k2, *nx_none;
+    const void *stxdw_movk, *ldxdw_stxdw, *stdw_loop_call;
 };
 
 /* in[k], in[k + 1]: `mov r0, 0; exit` */
@@ -382,7 +383,7 @@ static void callback_trim(struct loop_pro *p, const struct bl_insn *in, uint32_t
     if (need_r2 || need_pc || need_y || (need_r1 && need_pi))
         return;
     p->a = need_r1 ? BL_R1 : need_pi ? p->pi : BL_NREGS;
-    p->next = p->kind == 2 ? h->nx_k2 : p->kind == 1 ? h->nx_k1 : h->nx_i;
+    p->next = p->kind == 2 ? h->nx_k2 : p->kind == 1 ? h->nx_k1 : h->nx_none;
 }
 
 /* The decoded form (st->dcode): n slots, then n uint16_t indexes into the
@@ -520,8 +521,6 @@ static void decode_program(struct interp_state *st, const void *const *table,
             d[k].imm = b->src;
         } else if (a->code == ldxdw && b->code == ldxdw) {
             d[k].handler = h->ldxdw_ldxdw; /* ldxdw rA, [rB+o]; ldxdw rC, [rD+p] */
-            d[k].imm = (int32_t)((uint32_t)b->dst | (uint32_t)b->src << 8 |
-                                 (uint32_t)(uint16_t)b->off << 16);
         } else if (a->code == ldxdw && is_op(b, BL_ALU64 | BL_X | BL_XOR) && b->src == a->dst) {
             d[k].handler = h->ldxdw_xor;   /* ldxdw rA, [..]; xor rC, rA */
             d[k].imm = b->dst;
@@ -612,6 +611,10 @@ static void decode_program(struct interp_state *st, const void *const *table,
             d[k].handler = h->movk_exit;   /* mov rA, K; exit */
         } else if (is_op(a, mov_x) && b->code == (BL_JMP | BL_EXIT)) {
             d[k].handler = h->movx_exit;   /* mov rA, rB; exit */
+        } else if (a->code == stxdw && is_op(b, mov_k)) {
+            d[k].handler = h->stxdw_movk;  /* stxdw [rB+o], rA; mov rC, K (a loop's header) */
+        } else if (a->code == ldxdw && b->code == stxdw) {
+            d[k].handler = h->ldxdw_stxdw; /* ldxdw rA, [rB+o]; stxdw [rC+p], rD */
         }
     }
     /* groups ending in a store that a loop body's `mov r0, 0; exit` follows */
@@ -625,6 +628,9 @@ static void decode_program(struct interp_state *st, const void *const *table,
             d[k].handler = h->stxdw_next;
         else if (in[k].code == (BL_ST | BL_MEM | BL_DW) && is_movk0_exit(in, st->n_insns, k + 1))
             d[k].handler = h->stdw_next;
+        else if (in[k].code == (BL_ST | BL_MEM | BL_DW) && k + 1 < n &&
+                 d[k + 1].handler == h->loop_call)
+            d[k].handler = h->stdw_loop_call;  /* a slot cleared, then bpf_loop's call */
     }
 }
 

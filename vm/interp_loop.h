@@ -99,7 +99,9 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                                 [BL_XOR >> 4] = &&xorx_ldxdw_xorx },
             .loop_call = &&loop_call, .trip_sgt = &&trip_sgt, .trip_slt = &&trip_slt,
             .trip_sgt_div = &&trip_sgt_div, .trip_slt_div = &&trip_slt_div,
-            .nx_full = &&nx_full, .nx_i = &&nx_i, .nx_k1 = &&nx_k1, .nx_k2 = &&nx_k2,
+            .nx_full = &&nx_full, .nx_k1 = &&nx_k1, .nx_k2 = &&nx_k2, .nx_none = &&nx_none,
+            .stxdw_movk = &&stxdw_movk, .ldxdw_stxdw = &&ldxdw_stxdw,
+            .stdw_loop_call = &&stdw_loop_call,
             .mov_opx = { [BL_ADD >> 4] = &&mov_addx, [BL_SUB >> 4] = &&mov_subx,
                          [BL_MUL >> 4] = &&mov_mulx, [BL_AND >> 4] = &&mov_andx,
                          [BL_OR >> 4] = &&mov_orx, [BL_XOR >> 4] = &&mov_xorx },
@@ -501,6 +503,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         goto call;
     loop_call: { /* lddw r2, func; mov r3, rX; mov r4, 0; call 181 (decode_program):
                   * the callback's index in imm, its prologue's in off */
+    loop_call_at:
         if (!st->inline_loop) {
             DST = (uint64_t)(uint32_t)ip->imm;   /* the lddw alone */
             ip += 2;
@@ -596,6 +599,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #if INTERP_DIRECT
                 it_i = ++l_i;
                 it_p = l_pro;
+                reg[it_p->a] = it_i;
                 ip = l_entry;
                 STEPN(1 + it_p->npro);
                 goto *it_p->next;
@@ -754,6 +758,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             if (l_i + 1 < l_n) {
                 it_i = ++l_i;
                 it_p = l_pro;
+                reg[it_p->a] = it_i;
                 ip = l_entry;
                 STEPN(2 + it_p->npro);
                 goto *it_p->next;
@@ -767,24 +772,22 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip++;
         STEPN(1);
         goto exit;
-    /* the next iteration's prologue (struct loop_pro, callback_trim): it_i
-     * is i, it_p the prologue, ip on the callback past it */
+    /* the rest of the next iteration's prologue (struct loop_pro,
+     * callback_trim) after i's store to reg[a]: it_i is i, it_p the
+     * prologue, ip on the callback past it */
     nx_full: {
         uint64_t i = it_i, ctx = l_ctx;
         __asm__("" : "+r"(i), "+r"(ctx));
         LOOP_PROLOGUE(i, ctx, it_p);
         DISPATCH(); }
-    nx_i:
-        reg[it_p->a] = it_i;
+    nx_none:
         DISPATCH();
     nx_k1:
-        reg[it_p->a] = it_i;
         reg[it_p->x] = it_i * it_p->mul + it_p->add;
         DISPATCH();
     nx_k2: {
         uint64_t w;
         memcpy(&w, (const void *)(uintptr_t)(l_ctx + (uint64_t)(int64_t)it_p->off), sizeof w);
-        reg[it_p->a] = it_i;
         reg[it_p->x] = it_i * it_p->mul + w;
         DISPATCH(); }
     movx_exit:
@@ -847,14 +850,13 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip += 2;
         STEPN(2);
         DISPATCH(); }
-    ldxdw_ldxdw: {  /* the second load's dst, src and off in imm's bytes 0, 1 and 2-3 */
+    ldxdw_ldxdw: {  /* the second load in its own slot (a load slot keeps its fields) */
         uint64_t v;
-        uint32_t b = (uint32_t)ip->imm;
         memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
         DST = v;
-        memcpy(&v, (const void *)(uintptr_t)(reg[(b >> 8) & 0xff] +
-                                             (uint64_t)(int64_t)(int16_t)(b >> 16)), sizeof v);
-        reg[b & 0xff] = v;
+        memcpy(&v, (const void *)(uintptr_t)(reg[ip[1].src] + (uint64_t)(int64_t)ip[1].off),
+               sizeof v);
+        reg[ip[1].dst] = v;
         ip += 2;
         STEPN(2);
         DISPATCH(); }
@@ -970,6 +972,28 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip += 3;
         STEPN(3);
         DISPATCH(); }
+    stxdw_movk: {   /* stxdw [rB+o], rA; mov rC, K: the mov in its own slot */
+        uint64_t v = SRC;
+        memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->off), &v, sizeof v);
+        reg[ip[1].dst] = (uint64_t)(int64_t)ip[1].imm;
+        ip += 2;
+        STEPN(2);
+        DISPATCH(); }
+    ldxdw_stxdw: {  /* ldxdw rA, [rB+o]; stxdw [rC+p], rD: the store in its own slot */
+        uint64_t v;
+        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v);
+        DST = v;
+        v = reg[ip[1].src];
+        memcpy((void *)(uintptr_t)(reg[ip[1].dst] + (uint64_t)(int64_t)ip[1].off), &v, sizeof v);
+        ip += 2;
+        STEPN(2);
+        DISPATCH(); }
+    stdw_loop_call: {  /* stdw [rA+o], K, then bpf_loop's call group (loop_call) */
+        uint64_t v = UIMM;
+        memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->off), &v, sizeof v);
+        ip++;
+        STEP();
+        goto loop_call_at; }
     /* a loop's trip count: jsgt/jslt rA, rB, +o (the empty loop); mov rC, rX;
      * sub rC, rY (Y != C); [div rC, K;] jge rC, L, +p (too many); add rC, M,
      * each after the first in its own slot */

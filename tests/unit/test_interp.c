@@ -928,6 +928,45 @@ static void test_loop_bookkeeping(void **state)
         }
     }
     wrap_helpers = 0;
+
+    /* a slot cleared right before bpf_loop's call (one dispatch), and
+     * entered at the lddw (the clearing store skipped) */
+    for (wrap_helpers = 0; wrap_helpers <= 1; wrap_helpers++) {
+        const char *clear =
+            "stdw [%r10-16], 9\nstdw [%r10-8], 0\nmov %r9, %r10\nadd %r9, -8\nmov %r1, 3\n"
+            "stdw [%r9-8], 5\nlddw %r2, func:body\nmov %r3, %r9\nmov %r4, 0\ncall 181\n"
+            "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit\n"
+            "body:\nldxdw %r4, [%r2]\nldxdw %r5, [%r2-8]\nadd %r4, %r5\nstxdw [%r2], %r4\n"
+            "mov %r0, 0\nexit\n";
+        expect_agree(clear, 15 << 8 | 3);
+        const char *skip =
+            "stdw [%r10-16], 9\nstdw [%r10-8], 0\nmov %r9, %r10\nadd %r9, -8\nmov %r1, 3\n"
+            "ja +1\nstdw [%r9-8], 5\nlddw %r2, func:body\nmov %r3, %r9\nmov %r4, 0\n"
+            "call 181\nldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit\n"
+            "body:\nldxdw %r4, [%r2]\nldxdw %r5, [%r2-8]\nadd %r4, %r5\nstxdw [%r2], %r4\n"
+            "mov %r0, 0\nexit\n";
+        expect_agree(skip, 27 << 8 | 3);
+    }
+    wrap_helpers = 0;
+    /* stxdw [rB+o], rA; mov rC, K: C the stored register, C the base, a
+     * jump onto the mov */
+    expect_agree("mov %r1, 11\nstxdw [%r10-8], %r1\nmov %r1, 5\nldxdw %r0, [%r10-8]\n"
+                 "add %r0, %r1\nexit", 16);
+    expect_agree("mov %r2, %r10\nmov %r1, 3\nstxdw [%r2-8], %r1\nmov %r2, 7\n"
+                 "ldxdw %r0, [%r10-8]\nadd %r0, %r2\nexit", 10);
+    expect_agree("mov %r1, 11\nja +1\nstxdw [%r10-8], %r1\nmov %r1, 5\nstdw [%r10-8], 1\n"
+                 "ldxdw %r0, [%r10-8]\nadd %r0, %r1\nexit", 6);
+    /* ldxdw rA, [rB+o]; stxdw [rC+p], rD: D == A, C == A, the same slot,
+     * B == A */
+    expect_agree("stdw [%r10-8], 6\nldxdw %r1, [%r10-8]\nstxdw [%r10-16], %r1\n"
+                 "ldxdw %r0, [%r10-16]\nexit", 6);
+    expect_agree("mov %r1, %r10\nstxdw [%r10-8], %r1\nldxdw %r2, [%r10-8]\n"
+                 "stxdw [%r2-16], %r2\nldxdw %r0, [%r10-16]\nsub %r0, %r10\nexit", 0);
+    expect_agree("stdw [%r10-8], 6\nmov %r3, 4\nldxdw %r1, [%r10-8]\nstxdw [%r10-8], %r3\n"
+                 "ldxdw %r0, [%r10-8]\nlsh %r0, 8\nor %r0, %r1\nexit", 0x406);
+    expect_agree("mov %r1, %r10\nadd %r1, -16\nstxdw [%r10-16], %r1\nstdw [%r10-8], 3\n"
+                 "ldxdw %r1, [%r1]\nstxdw [%r1+8], %r1\nldxdw %r0, [%r10-8]\nsub %r0, %r10\n"
+                 "exit", (uint64_t)-16);
 }
 
 static void test_call_depth_overflow(void **state)
