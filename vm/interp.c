@@ -271,40 +271,46 @@ static struct loop_pro callback_prologue(const struct bl_insn *q, uint32_t room)
     return p;
 }
 
+/* callback_liveness's buffers, shared by a program's callbacks: seen[k] is
+ * valid while stamp[k] is the walk's number */
+struct walk_bufs {
+    uint32_t *stamp, walk;
+    uint16_t *seen;
+    struct walk_item { uint32_t k; uint16_t m; } *todo;
+    size_t cap;
+};
+
 /* The registers of `want` that the code from insn `entry` on may read before
  * writing them (*live) and the registers any instruction it reaches may
  * write (*written), following jumps to its exits (a BPF-to-BPF or helper
  * call reads R1-R5 and writes R0-R5, as the verifier holds code to assume;
  * the callee's own code is not followed: R6-R9 come back unchanged). -1
- * when it leaves the program or the walk cannot allocate. */
+ * when it leaves the program or cannot allocate. */
 static int callback_liveness(const struct bl_insn *in, uint32_t n, uint32_t entry, uint16_t want,
-                             uint16_t *live, uint16_t *written)
+                             struct walk_bufs *w, uint16_t *live, uint16_t *written)
 {
-    /* seen[k]: the not-yet-written sets k was reached with (their union:
-     * a subset of it finds no read the union did not) */
-    uint16_t *seen = calloc(n, sizeof *seen);
-    struct { uint32_t k; uint16_t m; } *todo = malloc((size_t)n * 2 * sizeof *todo);
-    size_t top = 0, cap = (size_t)n * 2;
-    int rc = 0;
     *live = *written = 0;
-    if (!seen || !todo || entry >= n) {
-        rc = -1;
-        goto done;
-    }
-    todo[top].k = entry;
-    todo[top++].m = want;
+    if (!w->stamp || !w->seen || !w->todo || entry >= n)
+        return -1;
+    /* seen[k]: the union of the not-yet-written sets k was reached with (a
+     * subset of it finds no read the union did not); 0x8000: walked */
+    uint32_t id = ++w->walk;
+    size_t top = 0;
+    w->todo[top].k = entry;
+    w->todo[top++].m = want;
     while (top > 0) {
-        uint32_t k = todo[--top].k;
-        uint16_t m = todo[top].m;
+        uint32_t k = w->todo[--top].k;
+        uint16_t m = w->todo[top].m;
         for (;;) {
-            if (k >= n) {
-                rc = -1;
-                goto done;
+            if (k >= n)
+                return -1;
+            if (w->stamp[k] != id) {
+                w->stamp[k] = id;
+                w->seen[k] = 0;
             }
-            /* 0x8000: k was walked (register bits are below it) */
-            if (seen[k] && (m & ~seen[k]) == 0)
+            if (w->seen[k] && (m & ~w->seen[k]) == 0)
                 break;
-            seen[k] |= m | 0x8000;
+            w->seen[k] |= m | 0x8000;
             const struct bl_insn *q = &in[k];
             uint16_t use, def;
             bl_insn_use_def(q, &use, &def);
@@ -327,39 +333,32 @@ static int callback_liveness(const struct bl_insn *in, uint32_t n, uint32_t entr
                 continue;
             }
             int64_t t = (int64_t)k + 1 + (cls == BL_JMP32 && op == BL_JA ? q->imm : q->off);
-            if (t < 0 || t >= n) {
-                rc = -1;
-                goto done;
-            }
+            if (t < 0 || t >= n)
+                return -1;
             if (op == BL_JA) {
                 k = (uint32_t)t;
                 continue;
             }
-            if (top == cap) {
-                void *more = realloc(todo, cap * 2 * sizeof *todo);
-                if (!more) {
-                    rc = -1;
-                    goto done;
-                }
-                todo = more;
-                cap *= 2;
+            if (top == w->cap) {
+                void *more = realloc(w->todo, w->cap * 2 * sizeof *w->todo);
+                if (!more)
+                    return -1;
+                w->todo = more;
+                w->cap *= 2;
             }
-            todo[top].k = (uint32_t)t;
-            todo[top++].m = m;
+            w->todo[top].k = (uint32_t)t;
+            w->todo[top++].m = m;
             k++;
         }
     }
-done:
-    free(seen);
-    free(todo);
-    return rc;
+    return 0;
 }
 
 /* Picks the code for a callback's iterations after the first (struct
  * loop_pro's next and a) from what the callback reads of the registers its
  * prologue sets and whether it changes those that hold ctx. */
 static void callback_trim(struct loop_pro *p, const struct bl_insn *in, uint32_t n,
-                          uint32_t cb, const struct fused_handlers *h)
+                          uint32_t cb, struct walk_bufs *w, const struct fused_handlers *h)
 {
     p->next = h->nx_full;
     p->a = BL_R1;
@@ -370,7 +369,7 @@ static void callback_trim(struct loop_pro *p, const struct bl_insn *in, uint32_t
         want |= (uint16_t)(1u << p->pc);
     if (p->kind == 2)
         want |= (uint16_t)(1u << p->y);
-    if (callback_liveness(in, n, cb + p->npro, want, &live, &written) < 0)
+    if (callback_liveness(in, n, cb + p->npro, want, w, &live, &written) < 0)
         return;
 #define BIT(r) (1u << (r))
     unsigned y = p->kind == 2 ? p->y : BL_NREGS, x = p->kind ? p->x : BL_NREGS;
@@ -435,6 +434,8 @@ static void decode_program(struct interp_state *st, const void *const *table,
     pros[0] = plain_pro;
     pros[0].next = h->nx_full;
     uint32_t npros = 1, named = 0;
+    struct walk_bufs w = { .stamp = calloc(n, sizeof *w.stamp), .seen = malloc(n * sizeof *w.seen),
+                           .todo = malloc(2 * (size_t)n * sizeof *w.todo), .cap = 2 * (size_t)n };
     for (uint32_t k = 0; k + 1 < n && named < UINT16_MAX - 1; k++) {
         if (!bl_is_lddw(&in[k]))
             continue;
@@ -443,12 +444,15 @@ static void decode_program(struct interp_state *st, const void *const *table,
             int64_t t = (int64_t)k + 1 + in[k].imm;
             if (t >= 0 && t < n && memo[t] == 0) {
                 pros[npros] = callback_prologue(in + t, n - (uint32_t)t);
-                callback_trim(&pros[npros], in, n, (uint32_t)t, h);
+                callback_trim(&pros[npros], in, n, (uint32_t)t, &w, h);
                 memo[t] = (uint16_t)npros++;
             }
         }
         k++;
     }
+    free(w.stamp);
+    free(w.seen);
+    free(w.todo);
     const uint8_t mov_x = BL_ALU64 | BL_X | BL_MOV, mov_k = BL_ALU64 | BL_K | BL_MOV;
     const uint8_t ldxdw = BL_LDX | BL_MEM | BL_DW, stxdw = BL_STX | BL_MEM | BL_DW;
     for (uint32_t k = 0; k + 1 < n; k++) {
