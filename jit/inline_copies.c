@@ -354,7 +354,10 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
     int x = BL_SRC(in->code) == BL_X;
     int8_t *al = j->alias;
     int d = in->dst;
-    if (!ic->live_out) {
+    if (!ic->live_out || pc == j->fused_ja) {
+        /* (a `ja` the jump before it took over emits nothing, and the
+         * copies go on to pc + 1: that jump's fall-through, whose live
+         * values the ja's own target does not name) */
         jit_emit_insn(j, pc);
         return;
     }
