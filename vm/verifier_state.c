@@ -712,6 +712,16 @@ void vf_widen_slot(struct bl_slot *sl)
             sl->bytes[b] = SLOT_MISC;
 }
 
+/* The slots of f outside slive (no check can read their value) widened */
+static void widen_dead_slots(struct bl_frame *f, uint64_t slive)
+{
+    uint64_t drop = ~slive;
+    if (f->n_slots < 64)
+        drop &= (1ull << f->n_slots) - 1;
+    for (; drop; drop &= drop - 1)
+        vf_widen_slot(&f->stack[__builtin_ctzll(drop)]);
+}
+
 /* The frames of the callers, inside a BPF-to-BPF call: each waits at its
  * call site c, and what of it the rest of the program can read is what is
  * live after the call: R6-R9 as live[c + 1] and flive[c + 1] say (R0 is
@@ -739,11 +749,7 @@ static void clean_caller_frames(struct bl_venv *env, struct bl_vstate *st)
             else if (r->type == REG_SCALAR && !(keep & (1u << i)))
                 mark_reg_unknown(r);
         }
-        uint64_t drop = ~env->slive[c];
-        if (f->n_slots < 64)
-            drop &= (1ull << f->n_slots) - 1;
-        for (; drop; drop &= drop - 1)
-            vf_widen_slot(&f->stack[__builtin_ctzll(drop)]);
+        widen_dead_slots(f, env->slive[c]);
     }
 }
 
@@ -766,11 +772,7 @@ void vf_clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn
             mark_reg_unknown(r);
         }
     }
-    uint64_t drop = ~env->slive[insn];
-    if (f->n_slots < 64)
-        drop &= (1ull << f->n_slots) - 1;
-    for (; drop; drop &= drop - 1)
-        vf_widen_slot(&f->stack[__builtin_ctzll(drop)]);
+    widen_dead_slots(f, env->slive[insn]);
     if (st->curframe)
         clean_caller_frames(env, st);
 }
