@@ -862,40 +862,31 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         DISPATCH(); }
     LDXDW_THEN(ldxdw_xor, ^=)
 #undef LDXDW_THEN
-    /* ldxdw rA, [rB+off]; rA op= K (K in imm; shift counts checked at decode) */
-#define LDXDW_OPK(name, expr)                                                             \
+    /* ldxdw rA, [rB+off]; rA op= K (K in imm; shift counts checked at decode),
+     * or rA op= rC (C != A, in imm) */
+#define LDXDW_OP(name, K, expr)                                                           \
     name: {                                                                               \
-        uint64_t v, k = UIMM;                                                             \
+        uint64_t v, k = (K);                                                              \
         memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v); \
         DST = (expr);                                                                     \
         ip += 2;                                                                          \
         STEPN(2);                                                                         \
         DISPATCH(); }
-    LDXDW_OPK(ldxdw_addk, v + k)
-    LDXDW_OPK(ldxdw_subk, v - k)
-    LDXDW_OPK(ldxdw_mulk, v * k)
-    LDXDW_OPK(ldxdw_andk, v & k)
-    LDXDW_OPK(ldxdw_ork, v | k)
-    LDXDW_OPK(ldxdw_xork, v ^ k)
-    LDXDW_OPK(ldxdw_lshk, v << (k & 63))
-    LDXDW_OPK(ldxdw_rshk, v >> (k & 63))
-#undef LDXDW_OPK
-    /* ldxdw rA, [rB+off]; rA op= rC (C != A, in imm) */
-#define LDXDW_OPX(name, expr)                                                             \
-    name: {                                                                               \
-        uint64_t v, k = reg[ip->imm];                                                     \
-        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v); \
-        DST = (expr);                                                                     \
-        ip += 2;                                                                          \
-        STEPN(2);                                                                         \
-        DISPATCH(); }
-    LDXDW_OPX(ldxdw_addx, v + k)
-    LDXDW_OPX(ldxdw_subx, v - k)
-    LDXDW_OPX(ldxdw_mulx, v * k)
-    LDXDW_OPX(ldxdw_andx, v & k)
-    LDXDW_OPX(ldxdw_orx, v | k)
-    LDXDW_OPX(ldxdw_xorx, v ^ k)
-#undef LDXDW_OPX
+    LDXDW_OP(ldxdw_addk, UIMM, v + k)
+    LDXDW_OP(ldxdw_subk, UIMM, v - k)
+    LDXDW_OP(ldxdw_mulk, UIMM, v * k)
+    LDXDW_OP(ldxdw_andk, UIMM, v & k)
+    LDXDW_OP(ldxdw_ork, UIMM, v | k)
+    LDXDW_OP(ldxdw_xork, UIMM, v ^ k)
+    LDXDW_OP(ldxdw_lshk, UIMM, v << (k & 63))
+    LDXDW_OP(ldxdw_rshk, UIMM, v >> (k & 63))
+    LDXDW_OP(ldxdw_addx, reg[ip->imm], v + k)
+    LDXDW_OP(ldxdw_subx, reg[ip->imm], v - k)
+    LDXDW_OP(ldxdw_mulx, reg[ip->imm], v * k)
+    LDXDW_OP(ldxdw_andx, reg[ip->imm], v & k)
+    LDXDW_OP(ldxdw_orx, reg[ip->imm], v | k)
+    LDXDW_OP(ldxdw_xorx, reg[ip->imm], v ^ k)
+#undef LDXDW_OP
     /* rA op= rB; mov rC, rA (C in imm) */
 #define OPX_MOV(name, op)                                                                 \
     name: {                                                                               \
