@@ -585,15 +585,6 @@ int vf_check_stack_depth(struct bl_venv *env)
 #define FP_UNSET 0x7ffd
 #define ALL_SLOTS (~0ull)
 
-static int16_t fp_merge(int16_t a, int16_t b)
-{
-    if (a == FP_UNSET)
-        return b;
-    if (b == FP_UNSET || a == b)
-        return a;
-    return a == FP_NONE && b == FP_NONE ? FP_NONE : FP_ANY;
-}
-
 static int fp_ish(int16_t v)
 {
     return v != FP_NONE && v != FP_UNSET;
@@ -634,33 +625,42 @@ static int map_in_r1(const struct bl_venv *env, uint32_t i)
 }
 
 /* forward: out-state of insn i from its in-state r[]; returns 1 if it
- * stores a register that may point into the stack */
-static int fp_transfer(const struct bl_insn *in, int16_t *r, int spills)
+ * stores a register that may point into the stack. The in-state keeps
+ * whatever a dead register last held (copying it to each successor
+ * unmasked is what makes the pass cheap); every read goes through
+ * FP_READ, which takes a register outside live (live[i]) as pointing
+ * nowhere. Registers an insn uses are live there, so only the call's
+ * scan of R1-R5 and an odd encoding's source need it, and the values of
+ * live registers are the ones a pass masking at every copy would find. */
+#define FP_READ(q) ((q) == BL_R10 || (live & (1u << (q))) ? r[q] : FP_NONE)
+static int fp_transfer(const struct bl_insn *in, int16_t *r, uint16_t live, int spills)
 {
     uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
     int x = BL_SRC(in->code) == BL_X;
     int16_t loaded = spills ? FP_ANY : FP_NONE;
+    int16_t rd = FP_READ(in->dst), rs = FP_READ(in->src);
     switch (c) {
     case BL_ALU64:
         if (op == BL_MOV) {
-            r[in->dst] = x ? r[in->src] : FP_NONE;
+            r[in->dst] = x ? rs : FP_NONE;
         } else if ((op == BL_ADD || op == BL_SUB) && !x) {
-            int16_t v = r[in->dst];
-            if (v != FP_NONE && v != FP_ANY) {
-                int32_t nv = op == BL_ADD ? v + in->imm : v - in->imm;
+            if (rd != FP_NONE && rd != FP_ANY) {
+                int32_t nv = op == BL_ADD ? rd + in->imm : rd - in->imm;
                 r[in->dst] = nv >= -BL_STACK_SIZE && nv <= 0 ? (int16_t)nv : FP_ANY;
+            } else {
+                r[in->dst] = rd;
             }
-        } else if (r[in->dst] != FP_NONE || (x && r[in->src] != FP_NONE)) {
-            r[in->dst] = FP_ANY;
+        } else {
+            r[in->dst] = rd != FP_NONE || (x && rs != FP_NONE) ? FP_ANY : FP_NONE;
         }
         return 0;
     case BL_ALU:
-        if (r[in->dst] != FP_NONE && op != BL_MOV)
+        if (rd != FP_NONE && op != BL_MOV)
             r[in->dst] = FP_ANY;
-        else if (x && r[in->src] != FP_NONE)
+        else if (x && rs != FP_NONE)
             r[in->dst] = FP_ANY;
         else
-            r[in->dst] = op == BL_MOV || r[in->dst] == FP_NONE ? FP_NONE : FP_ANY;
+            r[in->dst] = op == BL_MOV || rd == FP_NONE ? FP_NONE : FP_ANY;
         return 0;
     case BL_LD:
         if (bl_is_lddw(in))
@@ -675,7 +675,7 @@ static int fp_transfer(const struct bl_insn *in, int16_t *r, int spills)
     case BL_ST:
         return 0;
     case BL_STX: {
-        int st = fp_ish(r[in->src]);
+        int st = fp_ish(rs);
         if (mode == BL_ATOMIC) {
             if (in->imm == BL_CMPXCHG)
                 r[BL_R0] = loaded;
@@ -688,7 +688,7 @@ static int fp_transfer(const struct bl_insn *in, int16_t *r, int spills)
         if (op == BL_CALL) {
             int any = 0;
             for (int k = 1; k <= 5; k++)
-                any |= fp_ish(r[k]);
+                any |= fp_ish(FP_READ(k));
             for (int k = 1; k <= 5; k++)
                 r[k] = FP_NONE;
             /* helpers return no stack pointer but dynptr_data's (its
@@ -886,22 +886,20 @@ int vf_compute_forget(struct bl_venv *env)
                 const struct bl_insn *in = &env->insns[i];
                 int16_t r[BL_NREGS];
                 memcpy(r, fp[i], sizeof r);
-                stored_fp |= fp_transfer(in, r, spills);
+                stored_fp |= fp_transfer(in, r, env->live[i], spills);
                 local_calls |= BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
                                in->src != BL_CALL_HELPER;
                 for (int j = 0; j < env->n_succ[i]; j++) {
                     uint32_t s = env->succ[i][j];
-                    uint16_t lv = env->live[s];
                     if (!set[s]) {
                         set[s] = 1;
-                        /* a dead register points nowhere */
-                        for (int q = 0; q < BL_NREGS; q++)
-                            fp[s][q] = q == BL_R10 || (lv & (1u << q)) ? r[q] : FP_NONE;
+                        memcpy(fp[s], r, sizeof r);
                         continue;
                     }
+                    /* two paths agree or the register may point anywhere
+                     * (FP_UNSET never reaches a row: set[] guards them) */
                     for (int q = 0; q < BL_NREGS; q++)
-                        fp[s][q] = fp_merge(fp[s][q], q == BL_R10 || (lv & (1u << q)) ? r[q]
-                                                                               : FP_NONE);
+                        fp[s][q] = fp[s][q] == r[q] ? r[q] : FP_ANY;
                 }
             }
         }

@@ -309,6 +309,127 @@ static int profile(int n, int repeat, int stack)
     return !ok;
 }
 
+static int corpus_names(const char *dir, char **names, int max);
+static int cmp_name(const void *a, const void *b);
+
+/* --profile-object FILE|DIR [REPEAT]: verify every program of one ELF
+ * object (the corpus's cilium_big.o, say), or of every object run_corpus
+ * would time in DIR, REPEAT times and nothing else, for callgrind; prints
+ * the time per round. */
+static int profile_object(const char *path, int repeat)
+{
+    char *names[512];
+    int n = corpus_names(path, names, 512);
+    if (n >= 0) {
+        int bad = 0;
+        for (int i = 0; i < n; i++) {
+            char file[4096];
+            snprintf(file, sizeof file, "%s/%s", path, names[i]);
+            bad |= profile_object(file, repeat);
+            free(names[i]);
+        }
+        return bad;
+    }
+    char *err = NULL;
+    bpflua_object *obj = bpflua_object_open_elf(path, &err);
+    if (!obj) {
+        fprintf(stderr, "verifier_bench: %s\n", err ? err : "cannot open");
+        free(err);
+        return 1;
+    }
+    uint64_t t0 = cpu_ns();
+    unsigned verified = 0;
+    int accepted = 0;
+    for (int r = 0; r < repeat; r++) {
+        accepted = 0;
+        verified = 0;
+        for (size_t j = 0; j < bpflua_prog_count(obj); j++) {
+            struct bl_prog *p = bl_object_prog(obj, j);
+            accepted += bl_verify_prog(obj, p, 0, NULL) == 0;
+            verified += p->verified_insns;
+        }
+    }
+    uint64_t ns = (cpu_ns() - t0) / (uint64_t)(repeat > 0 ? repeat : 1);
+    printf("%s: %d of %zu programs accepted, verified_insns=%u, %.1f us per round\n", path,
+           accepted, bpflua_prog_count(obj), verified, ns / 1000.0);
+    bpflua_object_free(obj);
+    return 0;
+}
+
+/* One object of --verdicts: an ELF file, or a tests/verifier .data case
+ * (its `-- asm` part assembled); NULL with a message if unreadable. */
+static bpflua_object *open_any(const char *path)
+{
+    char *err = NULL;
+    bpflua_object *obj = NULL;
+    size_t l = strlen(path);
+    if (l > 5 && strcmp(path + l - 5, ".data") == 0) {
+        FILE *f = fopen(path, "rb");
+        static char text[1 << 16];
+        size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        if (f)
+            fclose(f);
+        text[n] = 0;
+        char *asm_at = strstr(text, "-- asm\n");
+        if (asm_at) {
+            asm_at += 7;
+            char *end = strstr(asm_at, "\n-- ");
+            if (end)
+                end[1] = 0;
+            obj = bpflua_object_from_asm(asm_at, path, &err);
+        }
+    } else {
+        obj = bpflua_object_open_elf(path, &err);
+    }
+    if (!obj)
+        printf("%s: unreadable: %s\n", path, err ? err : "?");
+    free(err);
+    return obj;
+}
+
+/* --verdicts PATH...: each program's verdict, verified_insns and max_insns
+ * (ELF objects, every .o of a directory with the unsafe twins and v3
+ * builds, .data cases): two builds' outputs compared show a change that
+ * moves a verdict or a count. */
+static int verdicts(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        DIR *d = opendir(argv[i]);
+        if (d) {
+            char *names[1024];
+            int n = 0;
+            struct dirent *de;
+            while ((de = readdir(d)) && n < 1024) {
+                size_t l = strlen(de->d_name);
+                if ((l > 2 && strcmp(de->d_name + l - 2, ".o") == 0) ||
+                    (l > 5 && strcmp(de->d_name + l - 5, ".data") == 0))
+                    names[n++] = strdup(de->d_name);
+            }
+            closedir(d);
+            qsort(names, (size_t)n, sizeof *names, cmp_name);
+            for (int j = 0; j < n; j++) {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", argv[i], names[j]);
+                char *one[1] = { path };
+                verdicts(1, one);
+                free(names[j]);
+            }
+            continue;
+        }
+        bpflua_object *obj = open_any(argv[i]);
+        if (!obj)
+            continue;
+        for (size_t j = 0; j < bpflua_prog_count(obj); j++) {
+            struct bl_prog *p = bl_object_prog(obj, j);
+            int ok = bl_verify_prog(obj, p, 0, NULL) == 0;
+            printf("%s:%s %s verified=%u max=%llu\n", argv[i], p->section,
+                   ok ? "accept" : "reject", p->verified_insns, (unsigned long long)p->max_insns);
+        }
+        bpflua_object_free(obj);
+    }
+    return 0;
+}
+
 static int cmp_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -320,6 +441,26 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The NAME.o files of dir, sorted (not the .unsafe.o twins nor the .v3.o
+ * builds); -1 if dir is no directory. */
+static int corpus_names(const char *dir, char **names, int max)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < max) {
+        size_t l = strlen(de->d_name);
+        if (l > 2 && strcmp(de->d_name + l - 2, ".o") == 0 && !strstr(de->d_name, ".unsafe.") &&
+            !strstr(de->d_name, ".v3."))
+            names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, cmp_name);
+    return n;
+}
+
 /* --corpus DIR: every program of every DIR/NAME.o (the real-world-shapes
  * corpus the build puts in build/corpus; the *.unsafe.o twins and *.v3.o
  * builds are left out),
@@ -328,22 +469,12 @@ static int cmp_double(const void *a, const void *b)
  * type bpflua verified it as, from bpflua's reading of the object. */
 static int run_corpus(const char *dir, int kernel)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
+    char *names[512];
+    int n = corpus_names(dir, names, 512);
+    if (n < 0) {
         fprintf(stderr, "verifier_bench: cannot open %s\n", dir);
         return 1;
     }
-    char *names[512];
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && n < 512) {
-        size_t l = strlen(de->d_name);
-        if (l > 2 && strcmp(de->d_name + l - 2, ".o") == 0 && !strstr(de->d_name, ".unsafe.") &&
-            !strstr(de->d_name, ".v3."))
-            names[n++] = strdup(de->d_name);
-    }
-    closedir(d);
-    qsort(names, (size_t)n, sizeof *names, cmp_name);
     double xl[1024], xv[1024];
     int nx = 0, nv = 0, n_progs = 0;
     uint64_t bl_total = 0, k_total = 0;
@@ -455,6 +586,10 @@ int main(int argc, char **argv)
             return profile(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 100, 0);
         else if (strcmp(argv[i], "--profile-stack") == 0 && i + 1 < argc)
             return profile(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 100, 1);
+        else if (strcmp(argv[i], "--profile-object") == 0 && i + 1 < argc)
+            return profile_object(argv[i + 1], i + 2 < argc ? atoi(argv[i + 2]) : 100);
+        else if (strcmp(argv[i], "--verdicts") == 0)
+            return verdicts(argc - i - 1, argv + i + 1);
         else if (strcmp(argv[i], "--corpus") == 0 && i + 1 < argc)
             corpus = argv[++i];
         else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
