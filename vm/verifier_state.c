@@ -419,12 +419,11 @@ static const struct bl_slot *const *cframe_slots(const struct bl_cframe *c)
     return (const struct bl_slot *const *)(const void *)&c->regs[c->n_regs];
 }
 
-static int slot_all_invalid(const struct bl_slot *sl)
+static uint64_t slot_bytes(const struct bl_slot *sl)
 {
-    for (int b = 0; b < 8; b++)
-        if (sl->bytes[b] != SLOT_INVALID)
-            return 0;
-    return 1;
+    uint64_t w;
+    memcpy(&w, sl->bytes, 8);
+    return w;
 }
 
 /* eight bytes of initialised data: what a dead slot is widened to
@@ -441,12 +440,13 @@ static const struct bl_slot *intern_slot(struct bl_venv *env, int f, int i, cons
     /* a stored slot's register is read only when its first byte says
      * spill (compare, widen): any slot of unwritten or initialised bytes
      * alone can be the one shared copy */
-    if (!exact && slot_all_invalid(sl))
+    uint64_t w = slot_bytes(sl);
+    if (!exact && w == 0) /* SLOT_INVALID bytes */
         return &bl_invalid_slot;
-    if (!exact && memcmp(sl->bytes, misc_slot.bytes, sizeof sl->bytes) == 0)
+    if (!exact && w == slot_bytes(&misc_slot))
         return &misc_slot;
     const struct bl_slot *last = i < env->last_slot_n[f] ? env->last_slot[f][i] : NULL;
-    if (last && memcmp(last, sl, sizeof *sl) == 0)
+    if (last && slot_bytes(last) == w && memcmp(last, sl, sizeof *sl) == 0)
         return last;
     struct bl_slot *c = vf_arena_alloc(&env->arena, sizeof *c);
     if (!c)
@@ -694,12 +694,9 @@ int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
  * (a dead slot at a prune point) and where it must be (a slot a loop
  * iteration may rewrite: any part of a spilled number may change, a
  * 4-byte counter in a u64 slot). */
-void vf_widen_slot(struct bl_slot *sl)
+void vf_widen_slot_rest(struct bl_slot *sl)
 {
-    uint64_t w;
-    memcpy(&w, sl->bytes, 8);
-    if (w == 0 || w == 0x0101010101010101ull * SLOT_MISC)
-        return; /* unwritten, or already just initialised bytes */
+    /* unwritten, or already just initialised bytes: vf_widen_slot */
     if (sl->bytes[0] == SLOT_SPILL) {
         if (sl->spilled.type != REG_SCALAR)
             return;
