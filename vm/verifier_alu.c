@@ -10,6 +10,7 @@
  * a contradiction means that side of the branch is dead, which is how
  * "always taken" is found without a separate predicate.
  */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -161,7 +162,7 @@ static void reg_zext32(struct bl_reg *r)
     vf_reg_bounds_sync(r);
 }
 
-void vf_reg_set_bounds_from_size(struct bl_reg *r, int size)
+static void bounds_from_size(struct bl_reg *r, int size)
 {
     mark_reg_unknown(r);
     if (size < 8) {
@@ -171,6 +172,35 @@ void vf_reg_set_bounds_from_size(struct bl_reg *r, int size)
         r->smax = (int64_t)r->umax;
     }
     vf_reg_bounds_sync(r);
+}
+
+/* Some number of `size` bytes, zero-extended: what every load of a number
+ * gives. The answer depends on size alone, so the common sizes are
+ * constants (what bounds_from_size computes; debug builds check that at
+ * every use). */
+#define SIZED(m, s32lo, s32hi)                                                                      \
+    { .type = REG_SCALAR, .var = { 0, m }, .smin = 0, .smax = m, .umin = 0, .umax = m,               \
+      .s32min = s32lo, .s32max = s32hi, .u32min = 0, .u32max = m }
+static const struct bl_reg sized_scalar[3] = {
+    SIZED(0xff, 0, 0xff),
+    SIZED(0xffff, 0, 0xffff),
+    SIZED(0xffffffff, INT32_MIN, INT32_MAX),
+};
+#undef SIZED
+
+void vf_reg_set_bounds_from_size(struct bl_reg *r, int size)
+{
+    int k = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : -1;
+    if (k < 0) {
+        bounds_from_size(r, size);
+        return;
+    }
+    *r = sized_scalar[k];
+#ifndef NDEBUG
+    struct bl_reg slow;
+    bounds_from_size(&slow, size);
+    assert(memcmp(&slow, r, sizeof slow) == 0);
+#endif
 }
 
 /* The low `bits` bits of r, sign-extended (movsx, ldsx). */

@@ -446,7 +446,9 @@ static const struct bl_slot *intern_slot(struct bl_venv *env, int f, int i, cons
     if (!exact && w == slot_bytes(&misc_slot))
         return &misc_slot;
     const struct bl_slot *last = i < env->last_slot_n[f] ? env->last_slot[f][i] : NULL;
-    if (last && slot_bytes(last) == w && memcmp(last, sl, sizeof *sl) == 0)
+    /* the same bytes, none a spill: its register is never read (see above) */
+    if (last && slot_bytes(last) == w &&
+        ((!exact && sl->bytes[0] != SLOT_SPILL) || memcmp(last, sl, sizeof *sl) == 0))
         return last;
     struct bl_slot *c = vf_arena_alloc(&env->arena, sizeof *c);
     if (!c)
