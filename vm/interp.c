@@ -211,6 +211,11 @@ struct fused_handlers {
     /* a loop's next iteration (struct loop_pro) */
     const void *nx_full, *nx_k1, *nx_k2, *nx_none;
     const void *stxdw_movk, *ldxdw_stxdw, *stdw_loop_call;
+    /* the compiler's launder (mov r0, 0; lock add [rB+o], r0: adds 0), alone,
+     * after a store or the memory add, and followed by `mov r0, 0; exit` */
+    const void *launder, *stxdw_launder, *ldxdw_add_stxdw_launder, *launder_next;
+    /* by BL_OP >> 4: ldxdw rA, [rB+o]; op rA, rC (or K); stxdw [rB+o], rA */
+    const void *mem_opx[16], *mem_opk[16];
 };
 
 /* in[k], in[k + 1]: `mov r0, 0; exit` */
@@ -218,6 +223,18 @@ static int is_movk0_exit(const struct bl_insn *in, uint32_t n, uint32_t k)
 {
     return k + 1 < n && is_op(&in[k], BL_ALU64 | BL_K | BL_MOV) && in[k].dst == BL_R0 &&
            in[k].imm == 0 && in[k + 1].code == (BL_JMP | BL_EXIT);
+}
+
+/* in[k], in[k + 1]: `mov r0, 0; lock add [rB+o], r0` (32 or 64 bits, no
+ * fetch), how the compiler makes the kernel verifier forget a variable
+ * written in a loop body (compiler/codegen.lua, G:launder): the memory
+ * keeps its value, so only R0 = 0 is left to do */
+static int is_launder(const struct bl_insn *in, uint32_t n, uint32_t k)
+{
+    return k + 1 < n && is_op(&in[k], BL_ALU64 | BL_K | BL_MOV) && in[k].dst == BL_R0 &&
+           in[k].imm == 0 && (in[k + 1].code == (BL_STX | BL_ATOMIC | BL_DW) ||
+                              in[k + 1].code == (BL_STX | BL_ATOMIC | BL_W)) &&
+           in[k + 1].imm == BL_ADD && in[k + 1].src == BL_R0;
 }
 
 /* A loop callback's leading `mov rX, r1` and `mov rY, r2` (at most one of
@@ -492,7 +509,11 @@ static void decode_program(struct interp_state *st, const void *const *table,
                 continue;
             }
         }
-        if (c && is_op(a, BL_ALU64 | BL_K | BL_MUL) && b->code == ldxdw && b->dst != a->dst &&
+        if (is_launder(in, n, k)) {
+            d[k].handler = h->launder;        /* mov r0, 0; lock add [rB+o], r0 */
+        } else if (a->code == stxdw && is_launder(in, n, k + 1)) {
+            d[k].handler = h->stxdw_launder;  /* stxdw [rB+o], rA; the launder */
+        } else if (c && is_op(a, BL_ALU64 | BL_K | BL_MUL) && b->code == ldxdw && b->dst != a->dst &&
             is_op(c, BL_ALU64 | BL_X | BL_ADD) && c->dst == a->dst && c->src == b->dst) {
             d[k].handler = h->mulk_ldxdw_add; /* mul rA, K; ldxdw rB, [rC+o]; add rA, rB */
         } else if (c && (a->code & 0x0f) == (BL_ALU64 | BL_X) && a->off == 0 &&
@@ -516,6 +537,19 @@ static void decode_program(struct interp_state *st, const void *const *table,
             c->dst == a->src && c->off == a->off) {
             d[k].handler = h->ldxdw_add_stxdw; /* ldxdw rA, [rB+o]; add rA, rC; stxdw [rB+o], rA */
             d[k].imm = b->src;
+        } else if (c && a->code == ldxdw && a->dst != a->src && b->dst == a->dst && b->off == 0 &&
+                   c->code == stxdw && c->src == a->dst && c->dst == a->src && c->off == a->off &&
+                   (((b->code & 0x0f) == (BL_ALU64 | BL_X) && b->src != a->dst &&
+                     h->mem_opx[BL_OP(b->code) >> 4]) ||
+                    ((b->code & 0x0f) == (BL_ALU64 | BL_K) && h->mem_opk[BL_OP(b->code) >> 4] &&
+                     !((BL_OP(b->code) == BL_LSH || BL_OP(b->code) == BL_RSH) &&
+                       (b->imm < 0 || b->imm > 63))))) {
+            /* the memory op: ldxdw rA, [rB+o]; op rA, rC or K; stxdw [rB+o], rA
+             * (a Lua local updated in place, `t = t ~ s`, `n = n + 1`): C or K
+             * in imm */
+            int x = (b->code & 0x0f) == (BL_ALU64 | BL_X);
+            d[k].handler = (x ? h->mem_opx : h->mem_opk)[BL_OP(b->code) >> 4];
+            d[k].imm = x ? b->src : b->imm;
         } else if (is_op(a, mov_x) && is_op(b, mov_x)) {
             d[k].handler = h->mov_mov;     /* mov rA, rB; mov rC, rD */
             d[k].imm = b->dst | b->src << 8;
@@ -625,6 +659,10 @@ static void decode_program(struct interp_state *st, const void *const *table,
     for (uint32_t k = 0; k < st->n_insns; k++) {
         if (d[k].handler == h->ldxdw_add_stxdw && is_movk0_exit(in, st->n_insns, k + 3))
             d[k].handler = h->ldxdw_add_stxdw_next;
+        else if (d[k].handler == h->ldxdw_add_stxdw && is_launder(in, st->n_insns, k + 3))
+            d[k].handler = h->ldxdw_add_stxdw_launder;
+        else if (d[k].handler == h->launder && is_movk0_exit(in, st->n_insns, k + 2))
+            d[k].handler = h->launder_next;
         else if (d[k].handler == h->add_stxdw && is_movk0_exit(in, st->n_insns, k + 2))
             d[k].handler = h->add_stxdw_next;
         else if (in[k].code == (BL_STX | BL_MEM | BL_DW) && d[k].handler != h->stxdw_ldxdw &&

@@ -102,6 +102,15 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             .nx_full = &&nx_full, .nx_k1 = &&nx_k1, .nx_k2 = &&nx_k2, .nx_none = &&nx_none,
             .stxdw_movk = &&stxdw_movk, .ldxdw_stxdw = &&ldxdw_stxdw,
             .stdw_loop_call = &&stdw_loop_call,
+            .launder = &&launder, .stxdw_launder = &&stxdw_launder,
+            .ldxdw_add_stxdw_launder = &&ldxdw_add_stxdw_launder, .launder_next = &&launder_next,
+            .mem_opx = { [BL_ADD >> 4] = &&ldxdw_add_stxdw, [BL_SUB >> 4] = &&mem_subx,
+                         [BL_MUL >> 4] = &&mem_mulx, [BL_AND >> 4] = &&mem_andx,
+                         [BL_OR >> 4] = &&mem_orx, [BL_XOR >> 4] = &&mem_xorx },
+            .mem_opk = { [BL_ADD >> 4] = &&mem_addk, [BL_SUB >> 4] = &&mem_subk,
+                         [BL_MUL >> 4] = &&mem_mulk, [BL_AND >> 4] = &&mem_andk,
+                         [BL_OR >> 4] = &&mem_ork, [BL_XOR >> 4] = &&mem_xork,
+                         [BL_LSH >> 4] = &&mem_lshk, [BL_RSH >> 4] = &&mem_rshk },
             .mov_opx = { [BL_ADD >> 4] = &&mov_addx, [BL_SUB >> 4] = &&mov_subx,
                          [BL_MUL >> 4] = &&mov_mulx, [BL_AND >> 4] = &&mov_andx,
                          [BL_OR >> 4] = &&mov_orx, [BL_XOR >> 4] = &&mov_xorx },
@@ -985,6 +994,63 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip++;
         STEP();
         goto loop_call_at; }
+    /* ldxdw rA, [rB+o]; rA op= rC or K; stxdw [rB+o], rA (C or K in imm;
+     * shift counts checked at decode), like ldxdw_add_stxdw: the value goes
+     * from the load to the store without a round trip through reg[] */
+#define MEM_OP(name, K, expr)                                                             \
+    name: {                                                                               \
+        void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off);                  \
+        uint64_t v, k = (K);                                                              \
+        memcpy(&v, p, sizeof v);                                                          \
+        v = (expr);                                                                       \
+        DST = v;                                                                          \
+        memcpy(p, &v, sizeof v);                                                          \
+        ip += 3;                                                                          \
+        STEPN(3);                                                                         \
+        DISPATCH(); }
+    MEM_OP(mem_subx, reg[ip->imm], v - k)
+    MEM_OP(mem_mulx, reg[ip->imm], v * k)
+    MEM_OP(mem_andx, reg[ip->imm], v & k)
+    MEM_OP(mem_orx, reg[ip->imm], v | k)
+    MEM_OP(mem_xorx, reg[ip->imm], v ^ k)
+    MEM_OP(mem_addk, UIMM, v + k)
+    MEM_OP(mem_subk, UIMM, v - k)
+    MEM_OP(mem_mulk, UIMM, v * k)
+    MEM_OP(mem_andk, UIMM, v & k)
+    MEM_OP(mem_ork, UIMM, v | k)
+    MEM_OP(mem_xork, UIMM, v ^ k)
+    MEM_OP(mem_lshk, UIMM, v << (k & 63))
+    MEM_OP(mem_rshk, UIMM, v >> (k & 63))
+#undef MEM_OP
+    /* the launder (is_launder): adding 0 leaves the memory as it is */
+    launder:
+        reg[0] = 0;
+        ip += 2;
+        STEPN(2);
+        DISPATCH();
+    launder_next:   /* followed by `mov r0, 0; exit` */
+        reg[0] = 0;
+        ip += 2;
+        STEPN(2);
+        goto movk0_exit;
+    stxdw_launder: {
+        uint64_t v = SRC;
+        memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->off), &v, sizeof v);
+        reg[0] = 0;
+        ip += 3;
+        STEPN(3);
+        DISPATCH(); }
+    ldxdw_add_stxdw_launder: {
+        void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off);
+        uint64_t v;
+        memcpy(&v, p, sizeof v);
+        v += reg[ip->imm];
+        DST = v;
+        memcpy(p, &v, sizeof v);
+        reg[0] = 0;
+        ip += 5;
+        STEPN(5);
+        DISPATCH(); }
     /* a loop's trip count: jsgt/jslt rA, rB, +o (the empty loop); mov rC, rX;
      * sub rC, rY (Y != C); [div rC, K;] jge rC, L, +p (too many); add rC, M,
      * each after the first in its own slot */

@@ -760,6 +760,118 @@ static void test_fused_load_ops(void **state)
                  "add %r6, %r6\nmov %r0, %r6\nexit", 30);
 }
 
+/* The compiler's launder (mov r0, 0; lock add [rB+o], r0), alone, after a
+ * store, after the memory add and before a loop body's `mov r0, 0; exit`;
+ * the memory op ldxdw rA, [rB+o]; op rA, rC or K; stxdw [rB+o], rA for
+ * every op; their near misses, and jumps into the middle of each group */
+static void test_fused_launder_memop(void **state)
+{
+    (void)state;
+    /* the launder: the slot keeps its value, R0 becomes 0 (R0 was 9) */
+    expect_agree("stdw [%r10-8], 5\nmov %r0, 9\nja +0\nmov %r0, 0\nlock add [%r10-8], %r0\n"
+                 "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit", 0x500);
+    expect_agree("lddw %r1, 0x1ffffffff\nstxdw [%r10-8], %r1\nja +0\nmov %r0, 0\n"
+                 "lock add32 [%r10-8], %r0\nldxdw %r0, [%r10-8]\nexit", 0x1ffffffffull);
+    /* near misses: a fetch (R0 gets the old value), another register, not 0,
+     * another op */
+    expect_agree("stdw [%r10-8], 5\nja +0\nmov %r0, 0\nlock fetch add [%r10-8], %r0\nexit", 5);
+    expect_agree("stdw [%r10-8], 5\nmov %r1, 3\nmov %r0, 0\nlock add [%r10-8], %r1\n"
+                 "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit", 0x800);
+    expect_agree("stdw [%r10-8], 5\nja +0\nmov %r0, 2\nlock add [%r10-8], %r0\n"
+                 "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit", 0x702);
+    expect_agree("stdw [%r10-8], 5\nja +0\nmov %r0, 0\nlock and [%r10-8], %r0\n"
+                 "ldxdw %r0, [%r10-8]\nexit", 0);
+    /* a store, then the launder of its slot; a jump past the store into it */
+    expect_agree("mov %r1, 7\nmov %r0, 9\nstxdw [%r10-8], %r1\nmov %r0, 0\nlock add [%r10-8], %r0\n"
+                 "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit", 0x700);
+    expect_agree("stdw [%r10-8], 4\nmov %r1, 7\nmov %r0, 9\nja +1\nstxdw [%r10-8], %r1\n"
+                 "mov %r0, 0\nlock add [%r10-8], %r0\n"
+                 "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit", 0x400);
+    /* ... and straight onto the atomic: R0 (9) is added */
+    expect_agree("stdw [%r10-8], 4\nmov %r1, 7\nmov %r0, 9\nja +2\nstxdw [%r10-8], %r1\n"
+                 "mov %r0, 0\nlock add [%r10-8], %r0\n"
+                 "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit", 0xd09);
+    /* the memory add, then the launder */
+    expect_agree("stdw [%r10-8], 5\nmov %r2, 3\nmov %r0, 9\nldxdw %r1, [%r10-8]\nadd %r1, %r2\n"
+                 "stxdw [%r10-8], %r1\nmov %r0, 0\nlock add [%r10-8], %r0\n"
+                 "ldxdw %r2, [%r10-8]\nlsh %r2, 8\nor %r0, %r2\nlsh %r0, 8\nor %r0, %r1\nexit",
+                 0x80008);
+    /* the memory op: every op with a register (13) and with a constant (3),
+     * from a slot holding 6; r0 = the slot after it, less rA, plus rA */
+    static const struct { const char *op; uint64_t x, k; } ops[] = {
+        { "add", 19, 9 }, { "sub", (uint64_t)-7, 3 }, { "mul", 78, 18 },
+        { "and", 4, 2 }, { "or", 15, 7 }, { "xor", 11, 5 },
+        { "lsh", 6 << 13, 6 << 3 }, { "rsh", 0, 0 },
+    };
+    for (size_t t = 0; t < sizeof ops / sizeof ops[0]; t++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "stdw [%%r10-16], 6\nmov %%r3, 13\nja +0\nldxdw %%r1, [%%r10-16]\n%s %%r1, %%r3\n"
+                 "stxdw [%%r10-16], %%r1\nldxdw %%r0, [%%r10-16]\nsub %%r0, %%r1\nadd %%r0, %%r1\n"
+                 "exit", ops[t].op);
+        expect_agree(text, ops[t].x);
+        snprintf(text, sizeof text,
+                 "stdw [%%r10-16], 6\nja +0\nldxdw %%r1, [%%r10-16]\n%s %%r1, 3\n"
+                 "stxdw [%%r10-16], %%r1\nldxdw %%r0, [%%r10-16]\nsub %%r0, %%r1\nadd %%r0, %%r1\n"
+                 "exit", ops[t].op);
+        expect_agree(text, ops[t].k);
+    }
+    /* K sign-extended; a count of 64 is no memory op (masked to 0) */
+    expect_agree("stdw [%r10-8], 6\nja +0\nldxdw %r1, [%r10-8]\nand %r1, -2\nstxdw [%r10-8], %r1\n"
+                 "ldxdw %r0, [%r10-8]\nexit", 6);
+    expect_agree("stdw [%r10-8], 6\nja +0\nldxdw %r1, [%r10-8]\nlsh %r1, 64\nstxdw [%r10-8], %r1\n"
+                 "ldxdw %r0, [%r10-8]\nexit", 6);
+    /* near misses: rC == rA; the store to another slot; another base; rA the
+     * base; a 32-bit op */
+    expect_agree("stdw [%r10-8], 6\nja +0\nldxdw %r1, [%r10-8]\nxor %r1, %r1\nstxdw [%r10-8], %r1\n"
+                 "ldxdw %r0, [%r10-8]\nexit", 0);
+    expect_agree("stdw [%r10-8], 6\nstdw [%r10-16], 1\nja +0\nldxdw %r1, [%r10-8]\nsub %r1, 2\n"
+                 "stxdw [%r10-16], %r1\nldxdw %r0, [%r10-8]\nlsh %r0, 8\nldxdw %r1, [%r10-16]\n"
+                 "or %r0, %r1\nexit", 0x604);
+    expect_agree("stdw [%r10-8], 6\nmov %r2, %r10\nadd %r2, -8\nldxdw %r1, [%r10-8]\nsub %r1, 2\n"
+                 "stxdw [%r2], %r1\nldxdw %r0, [%r10-8]\nexit", 4);
+    expect_agree("stdw [%r10-8], 0\nmov %r1, %r10\nja +0\nldxdw %r1, [%r1-8]\nor %r1, 3\n"
+                 "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 3);
+    expect_agree("stdw [%r10-8], -1\nja +0\nldxdw %r1, [%r10-8]\nadd32 %r1, 2\n"
+                 "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 1);
+    /* a jump onto the op (the load skipped: r1 is 40) and onto the store */
+    expect_agree("stdw [%r10-8], 6\nmov %r1, 40\nja +1\nldxdw %r1, [%r10-8]\nxor %r1, 3\n"
+                 "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 43);
+    expect_agree("stdw [%r10-8], 6\nmov %r1, 40\nja +2\nldxdw %r1, [%r10-8]\nxor %r1, 3\n"
+                 "stxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 40);
+
+    /* in a loop body, Lua locals laundered every iteration, then the next
+     * iteration: s = s + i (laundered); t = t ~ s; n = n + 1 (laundered) */
+    const char *body =
+        "stdw [%r10-24], 0\nstdw [%r10-16], 0\nstdw [%r10-8], 0\n"
+        "mov %r1, 10\nlddw %r2, func:body\nmov %r3, %r10\nadd %r3, -24\nmov %r4, 0\n"
+        "call 181\n"
+        "mov %r6, %r0\nldxdw %r0, [%r10-24]\nlsh %r0, 8\nldxdw %r1, [%r10-16]\nor %r0, %r1\n"
+        "lsh %r0, 8\nldxdw %r1, [%r10-8]\nor %r0, %r1\nlsh %r0, 8\nor %r0, %r6\nexit\n"
+        "body:\n"
+        "mov %r9, %r2\nmov %r6, %r1\n"
+        "ldxdw %r7, [%r9]\nadd %r7, %r6\nstxdw [%r9], %r7\nmov %r0, 0\nlock add [%r9], %r0\n"
+        "ldxdw %r8, [%r9+8]\nxor %r8, %r7\nstxdw [%r9+8], %r8\n"
+        "ldxdw %r8, [%r9+16]\nadd %r8, 1\nstxdw [%r9+16], %r8\nmov %r0, 0\nlock add [%r9+16], %r0\n"
+        "mov %r0, 0\nexit\n";
+    uint64_t s = 0, x = 0;
+    for (uint64_t i = 0; i < 10; i++) {
+        s += i;
+        x ^= s;
+    }
+    expect_agree(body, s << 24 | x << 16 | 10 << 8 | 10);
+    /* the loop stopped at i == 3 by a callback returning 1 after its launder */
+    const char *stop =
+        "stdw [%r10-8], 0\n"
+        "mov %r1, 10\nlddw %r2, func:body\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\n"
+        "call 181\n"
+        "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit\n"
+        "body:\n"
+        "mov %r6, %r1\nstxdw [%r2], %r6\nmov %r0, 0\nlock add [%r2], %r0\n"
+        "jeq %r6, 3, +2\nmov %r0, 0\nexit\nmov %r0, 1\nexit\n";
+    expect_agree(stop, 3 << 8 | 4);
+}
+
 /* a loop as the compiler writes it, from ctx[8] (start) to ctx[16] (stop)
  * by `step`, its callback `body`; r0 = ctx[0] << 8 | bpf_loop's return,
  * 77 for an empty loop, the trip count less one when too many */
@@ -1376,6 +1488,7 @@ int main(void)
         cmocka_unit_test(test_fused_in_bpf_loop),
         cmocka_unit_test(test_loop_state),
         cmocka_unit_test(test_fused_load_ops),
+        cmocka_unit_test(test_fused_launder_memop),
         cmocka_unit_test(test_loop_bookkeeping),
         cmocka_unit_test(test_call_depth_overflow),
         cmocka_unit_test(test_bpf_loop_callback),
