@@ -46,6 +46,8 @@ enum bpflua_map_type {
     BPFLUA_MAP_CGROUP_ARRAY = 8,
     BPFLUA_MAP_SOCKMAP = 15,
     BPFLUA_MAP_SOCKHASH = 18,
+    BPFLUA_MAP_CGROUP_STORAGE = 19, /* one value per cgroup: bpf_get_local_storage */
+    BPFLUA_MAP_PERCPU_CGROUP_STORAGE = 21,
     BPFLUA_MAP_ARRAY_OF_MAPS = 12,
     BPFLUA_MAP_HASH_OF_MAPS = 13,
     BPFLUA_MAP_DEVMAP = 14,

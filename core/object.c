@@ -112,7 +112,8 @@ bpflua_object *bpflua_object_new(void)
 static const char *const map_type_names[] = {
     [1] = "hash", [2] = "array", [3] = "prog_array", [4] = "perf_event_array",
     [5] = "percpu_hash", [6] = "percpu_array", [7] = "stack_trace", [8] = "cgroup_array",
-    [9] = "lru_hash", [15] = "sockmap", [18] = "sockhash",
+    [9] = "lru_hash", [15] = "sockmap", [18] = "sockhash", [19] = "cgroup_storage",
+    [21] = "percpu_cgroup_storage",
     [10] = "lru_percpu_hash", [11] = "lpm_trie", [12] = "array_of_maps", [13] = "hash_of_maps",
     [14] = "devmap", [16] = "cpumap", [17] = "xskmap", [22] = "queue", [23] = "stack",
     [25] = "devmap_hash", [27] = "ringbuf",

@@ -17,6 +17,7 @@ BL_HELPER_FN(perf_event_output);
 BL_HELPER_FN(redirect_map);
 BL_HELPER_FN(get_stackid);
 BL_HELPER_FN(map_push_elem);
+BL_HELPER_FN(get_local_storage);
 BL_HELPER_FN(map_pop_elem);
 BL_HELPER_FN(map_peek_elem);
 /* helpers_trace.c */

@@ -184,6 +184,9 @@ static const struct bpflua_helper builtin_helpers[] = {
      {A(CONST_MAP_PTR), A(PTR_TO_UNINIT_MAP_VALUE)}},
     {BL_HELPER_MAP_PEEK_ELEM, "map_peek_elem", bl_helper_map_peek_elem, BPFLUA_RET_INTEGER,
      {A(CONST_MAP_PTR), A(PTR_TO_UNINIT_MAP_VALUE)}},
+    /* never NULL (the verifier knows; flags must be 0) */
+    {BL_HELPER_GET_LOCAL_STORAGE, "get_local_storage", bl_helper_get_local_storage,
+     BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL, {A(CONST_MAP_PTR), A(ANYTHING)}},
     /* helpers_trace.c */
     {BL_HELPER_GET_CURRENT_PID_TGID, "get_current_pid_tgid", bl_helper_get_current_pid_tgid,
      BPFLUA_RET_INTEGER, {0}},

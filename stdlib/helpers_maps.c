@@ -1,7 +1,8 @@
 /* helpers_maps.c - the helpers that act on the special map types:
  * bpf_tail_call (prog_array), bpf_perf_event_output (perf_event_array),
  * bpf_redirect_map (devmap, devmap_hash, cpumap, xskmap), bpf_get_stackid
- * (stack_trace) and bpf_map_push/pop/peek_elem (queue, stack).
+ * (stack_trace), bpf_map_push/pop/peek_elem (queue, stack) and
+ * bpf_get_local_storage (cgroup_storage, percpu_cgroup_storage).
  * Their prototypes are in helpers.c's table.
  */
 #include <errno.h>
@@ -117,4 +118,16 @@ uint64_t bl_helper_map_peek_elem(uint64_t map, uint64_t value, uint64_t r3, uint
 {
     return (uint64_t)(int64_t)bl_map_peek((struct bl_map *)(uintptr_t)map,
                                           (void *)(uintptr_t)value);
+}
+
+/* The storage of the cgroup the program runs for: the sandbox's one
+ * cgroup, id 0 (map_cgroup.c); for the per-CPU type, the run's CPU's copy.
+ * The verifier checked the map's type and that flags are 0, and types the
+ * result as never NULL, as the kernel's is: a map created for the object
+ * always has that storage. */
+uint64_t bl_helper_get_local_storage(uint64_t map, uint64_t flags, uint64_t r3, uint64_t r4,
+                                     uint64_t r5, struct bpflua_run_env *env)
+{
+    static const uint64_t key[2]; /* cgroup id 0 (struct bpf_cgroup_storage_key) */
+    return (uint64_t)(uintptr_t)bl_map_lookup((struct bl_map *)(uintptr_t)map, key);
 }

@@ -48,7 +48,7 @@ uint32_t bl_run_cpu(void)
 int bl_map_type_percpu(uint32_t type)
 {
     return type == BPFLUA_MAP_PERCPU_ARRAY || type == BPFLUA_MAP_PERCPU_HASH ||
-           type == BPFLUA_MAP_LRU_PERCPU_HASH;
+           type == BPFLUA_MAP_LRU_PERCPU_HASH || type == BPFLUA_MAP_PERCPU_CGROUP_STORAGE;
 }
 
 #define HUGE_PAGE (2ul << 20)
@@ -105,6 +105,9 @@ int bl_map_check_def(const struct bl_map_def *d, char **err)
         return bl_hash_check(d, err);
     case BPFLUA_MAP_LPM_TRIE:
         return bl_lpm_check(d, err);
+    case BPFLUA_MAP_CGROUP_STORAGE:
+    case BPFLUA_MAP_PERCPU_CGROUP_STORAGE:
+        return bl_cgroup_storage_check(d, err);
     case BPFLUA_MAP_RINGBUF:
         return bl_ringbuf_check(d, err);
     case BPFLUA_MAP_PROG_ARRAY:
@@ -167,6 +170,9 @@ struct bl_map *bl_map_create(const struct bl_map_def *d, char **err)
         return bl_hash_create(d, err);
     case BPFLUA_MAP_LPM_TRIE:
         return bl_lpm_create(d, err);
+    case BPFLUA_MAP_CGROUP_STORAGE:
+    case BPFLUA_MAP_PERCPU_CGROUP_STORAGE:
+        return bl_cgroup_storage_create(d, err);
     case BPFLUA_MAP_DEVMAP_HASH:
     case BPFLUA_MAP_SOCKHASH:
         return bl_hash_create(d, err);

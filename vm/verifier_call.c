@@ -204,6 +204,9 @@ static int map_takes(uint32_t type, uint32_t helper)
         return helper == 52 || helper == 60 || helper == 53 || helper == BL_HELPER_MAP_DELETE_ELEM;
     case BPFLUA_MAP_SOCKHASH:
         return helper == 72 || helper == 71 || helper == 70 || helper == BL_HELPER_MAP_DELETE_ELEM;
+    case BPFLUA_MAP_CGROUP_STORAGE:
+    case BPFLUA_MAP_PERCPU_CGROUP_STORAGE:
+        return helper == BL_HELPER_GET_LOCAL_STORAGE;
     }
     switch (helper) {
     case BL_HELPER_TAIL_CALL:
@@ -220,6 +223,7 @@ static int map_takes(uint32_t type, uint32_t helper)
     case BL_HELPER_MAP_PUSH_ELEM:
     case BL_HELPER_MAP_POP_ELEM:
     case BL_HELPER_MAP_PEEK_ELEM:
+    case BL_HELPER_GET_LOCAL_STORAGE:
     case 33: case 37: case 52: case 53: case 60: case 70: case 71: case 72:
         return 0; /* their map types returned above */
     case 195: /* map_lookup_percpu_elem */
@@ -969,6 +973,10 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
             return err;
     if (h->id == 165 /* snprintf */ && (err = check_snprintf(env, st)))
         return err;
+    /* its result cannot be an error code, so flags are reserved as 0 */
+    if (h->id == BL_HELPER_GET_LOCAL_STORAGE && !(reg_is_const(&cur_frame(st)->regs[BL_R2]) &&
+                                                  cur_frame(st)->regs[BL_R2].var.value == 0))
+        return vf_reject(env, "get_local_storage() doesn't support non-zero flags");
     /* only now: an argument the helper writes may have grown the frame */
     struct bl_frame *f = cur_frame(st);
     if (h->id == BL_HELPER_TAIL_CALL && st->n_refs)
@@ -996,7 +1004,9 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
             return vf_reject(env, "bpf_%s needs a callback", h->name);
         return check_callback_call(env, st, h, &meta);
     }
-    int never_null = h->id == 1 /* map_lookup_elem */ && const_key_in_array(env, st, meta.map);
+    /* a constant index into an array, and the cgroup's storage, always exist */
+    int never_null = (h->id == 1 /* map_lookup_elem */ && const_key_in_array(env, st, meta.map)) ||
+                     h->id == BL_HELPER_GET_LOCAL_STORAGE;
     for (int r = BL_R1; r <= BL_R5; r++)
         mark_reg_not_init(&f->regs[r]);
     if (bl_helper_changes_pkt_data(h->id))

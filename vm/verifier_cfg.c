@@ -195,9 +195,27 @@ static void visit_reached(struct bl_venv *env, uint32_t t, uint32_t *roots, uint
         env->prune_point[t + 1] = 1;
 }
 
+/* The kernel gives a program one storage of each cgroup storage type (the
+ * value bpf_get_local_storage returns): a second map of a type it already
+ * uses is refused at load. used[] holds 1 + the map of each type. */
+static int check_cgroup_storage(struct bl_venv *env, const struct bl_insn *in, uint32_t used[2])
+{
+    if ((in->src != BL_PSEUDO_MAP_FD && in->src != BL_PSEUDO_MAP_VALUE) || in->imm < 0 ||
+        (uint32_t)in->imm >= env->obj->n_maps)
+        return 0;
+    uint32_t type = env->obj->maps[in->imm].type;
+    int k = type == BPFLUA_MAP_CGROUP_STORAGE ? 0 : type == BPFLUA_MAP_PERCPU_CGROUP_STORAGE ? 1 : -1;
+    if (k < 0)
+        return 0;
+    if (used[k] && used[k] != (uint32_t)in->imm + 1)
+        return vf_reject(env, "only one cgroup storage of each type is allowed");
+    used[k] = (uint32_t)in->imm + 1;
+    return 0;
+}
+
 int vf_check_cfg(struct bl_venv *env)
 {
-    uint32_t n = env->n_insns;
+    uint32_t n = env->n_insns, storage[2] = { 0, 0 };
     int err = 0;
     /* scratch tables too come from the arena (warm memory, freed with it) */
     struct bl_arena *a = &env->arena;
@@ -233,6 +251,8 @@ int vf_check_cfg(struct bl_venv *env)
             }
             second[i + 1] = 1;
             n_second++;
+            if ((err = check_cgroup_storage(env, in, storage)))
+                goto out;
         }
         /* one opcode table (ops.def) decides what is an instruction */
         int op = decode_cached(cache, cache_bits, in);

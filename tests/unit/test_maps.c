@@ -869,6 +869,58 @@ static void bad_definitions(void **state)
     assert_int_equal(bl_map_check_def(NULL, NULL), -EINVAL);
 }
 
+/* ---- cgroup storage --------------------------------------------------------- */
+
+/* One value, the sandbox's cgroup's (id 0), under struct
+ * bpf_cgroup_storage_key or a bare u64 id; the kernel's syscall-side rules */
+static void cgroup_storage(void **state)
+{
+    struct bl_map *m = make(BPFLUA_MAP_CGROUP_STORAGE, 16, 8, 0);
+    uint64_t key[2] = { 0, 3 /* attach type: not compared */ }, other[2] = { 7, 0 }, v = 5;
+    uint64_t *p = bl_map_lookup(m, key);
+    assert_non_null(p);
+    assert_int_equal(*p, 0); /* a new cgroup's storage is zeroed */
+    assert_int_equal(bl_map_update(m, key, &v, 0), 0);
+    assert_int_equal(*(uint64_t *)bl_map_lookup(m, key), 5);
+    assert_int_equal(bl_map_update(m, key, &v, 2 /* BPF_EXIST */), 0);
+    assert_int_equal(bl_map_update(m, key, &v, 1 /* BPF_NOEXIST */), -EINVAL);
+    assert_null(bl_map_lookup(m, other));
+    assert_int_equal(bl_map_update(m, other, &v, 0), -ENOENT);
+    assert_int_equal(bl_map_delete(m, key), -EINVAL);
+    uint64_t next[2] = { 9, 9 };
+    assert_int_equal(bl_map_next_key(m, NULL, next), 0);
+    assert_int_equal(next[0], 0);
+    assert_int_equal(next[1], 0);
+    assert_int_equal(bl_map_next_key(m, next, next), -ENOENT);
+    bl_map_free(m);
+
+    /* per CPU: each CPU's own copy */
+    m = make(BPFLUA_MAP_PERCPU_CGROUP_STORAGE, 8, 8, 0);
+    uint64_t id = 0;
+    for (uint32_t c = 0; c < bl_num_cpus() && c < 4; c++) {
+        bl_set_run_cpu(c);
+        *(uint64_t *)bl_map_lookup(m, &id) = 100 + c;
+    }
+    for (uint32_t c = 0; c < bl_num_cpus() && c < 4; c++)
+        assert_int_equal(*(uint64_t *)bl_map_lookup_cpu(m, &id, c), 100 + c);
+    bl_set_run_cpu(0);
+    bl_map_free(m);
+
+    struct { struct bl_map_def d; } bad[] = {
+        { def(BPFLUA_MAP_CGROUP_STORAGE, 12, 8, 0) },       /* the key is 16 bytes or 8 */
+        { def(BPFLUA_MAP_CGROUP_STORAGE, 16, 8, 1) },       /* max_entries is 0 */
+        { def(BPFLUA_MAP_CGROUP_STORAGE, 16, 0, 0) },
+        { def(BPFLUA_MAP_CGROUP_STORAGE, 16, 4097, 0) },    /* at most a page */
+        { def(BPFLUA_MAP_PERCPU_CGROUP_STORAGE, 8, 32769, 0) },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *err = NULL;
+        assert_int_equal(bl_map_check_def(&bad[i].d, &err), -EINVAL);
+        assert_non_null(err);
+        free(err);
+    }
+}
+
 /* ---- the public API -------------------------------------------------------- */
 
 static void object_api(void **state)
@@ -964,6 +1016,7 @@ int main(void)
         cmocka_unit_test(lpm_ops),
         cmocka_unit_test(slot_maps),
         cmocka_unit_test(queue_stack),
+        cmocka_unit_test(cgroup_storage),
         cmocka_unit_test(bad_definitions),
         cmocka_unit_test(object_api),
     };
