@@ -48,6 +48,7 @@ enum bpflua_map_type {
     BPFLUA_MAP_SOCKHASH = 18,
     BPFLUA_MAP_CGROUP_STORAGE = 19, /* one value per cgroup: bpf_get_local_storage */
     BPFLUA_MAP_PERCPU_CGROUP_STORAGE = 21,
+    BPFLUA_MAP_SK_STORAGE = 24,   /* a value per socket: bpf_sk_storage_get/delete */
     BPFLUA_MAP_ARRAY_OF_MAPS = 12,
     BPFLUA_MAP_HASH_OF_MAPS = 13,
     BPFLUA_MAP_DEVMAP = 14,
@@ -351,6 +352,7 @@ enum bpflua_arg_type {
     BPFLUA_ARG_PTR_TO_UNINIT_MEM_OR_NULL, /* memory the helper writes, or NULL (size 0) */
     BPFLUA_ARG_PTR_TO_SOCK_COMMON,   /* a socket (sock_common, sock or tcp_sock), not NULL */
     BPFLUA_ARG_PTR_TO_SOCK_COMMON_OR_NULL,
+    BPFLUA_ARG_PTR_TO_MAP_VALUE_OR_NULL, /* NULL, or initialised memory of the map's value_size */
 };
 
 enum bpflua_ret_type {

@@ -116,7 +116,7 @@ static const char *const map_type_names[] = {
     [21] = "percpu_cgroup_storage",
     [10] = "lru_percpu_hash", [11] = "lpm_trie", [12] = "array_of_maps", [13] = "hash_of_maps",
     [14] = "devmap", [16] = "cpumap", [17] = "xskmap", [22] = "queue", [23] = "stack",
-    [25] = "devmap_hash", [27] = "ringbuf",
+    [24] = "sk_storage", [25] = "devmap_hash", [27] = "ringbuf",
 };
 #define N_MAP_TYPE_NAMES (sizeof map_type_names / sizeof map_type_names[0])
 

@@ -546,6 +546,11 @@ int bpflua_run(bpflua_object *obj, size_t prog, void *pkt, size_t len,
         memcpy(&res->mark, ctx.skb.md + BL_SKB_MARK, 4);
         memcpy(&res->priority, ctx.skb.md + BL_SKB_PRIORITY, 4);
     }
+    /* the run's socket (skb->sk) is gone, and with it its sk_storage, as
+     * the kernel's test run frees the socket it made */
+    for (uint32_t i = 0; obj->map_rt && i < obj->n_maps; i++)
+        if (obj->maps[i].type == BPFLUA_MAP_SK_STORAGE)
+            bl_sk_storage_clear(obj->map_rt[i]);
     if (guard) {
         if (seen)
             memcpy(pkt, data, seen);

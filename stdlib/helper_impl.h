@@ -18,6 +18,8 @@ BL_HELPER_FN(redirect_map);
 BL_HELPER_FN(get_stackid);
 BL_HELPER_FN(map_push_elem);
 BL_HELPER_FN(get_local_storage);
+BL_HELPER_FN(sk_storage_get);
+BL_HELPER_FN(sk_storage_delete);
 BL_HELPER_FN(map_pop_elem);
 BL_HELPER_FN(map_peek_elem);
 /* helpers_trace.c */

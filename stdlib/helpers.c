@@ -187,6 +187,11 @@ static const struct bpflua_helper builtin_helpers[] = {
     /* never NULL (the verifier knows; flags must be 0) */
     {BL_HELPER_GET_LOCAL_STORAGE, "get_local_storage", bl_helper_get_local_storage,
      BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL, {A(CONST_MAP_PTR), A(ANYTHING)}},
+    {BL_HELPER_SK_STORAGE_GET, "sk_storage_get", bl_helper_sk_storage_get,
+     BPFLUA_RET_PTR_TO_MAP_VALUE_OR_NULL,
+     {A(CONST_MAP_PTR), A(PTR_TO_SOCK_COMMON), A(PTR_TO_MAP_VALUE_OR_NULL), A(ANYTHING)}},
+    {BL_HELPER_SK_STORAGE_DELETE, "sk_storage_delete", bl_helper_sk_storage_delete,
+     BPFLUA_RET_INTEGER, {A(CONST_MAP_PTR), A(PTR_TO_SOCK_COMMON)}},
     /* helpers_trace.c */
     {BL_HELPER_GET_CURRENT_PID_TGID, "get_current_pid_tgid", bl_helper_get_current_pid_tgid,
      BPFLUA_RET_INTEGER, {0}},

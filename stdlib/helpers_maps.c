@@ -2,7 +2,8 @@
  * bpf_tail_call (prog_array), bpf_perf_event_output (perf_event_array),
  * bpf_redirect_map (devmap, devmap_hash, cpumap, xskmap), bpf_get_stackid
  * (stack_trace), bpf_map_push/pop/peek_elem (queue, stack) and
- * bpf_get_local_storage (cgroup_storage, percpu_cgroup_storage).
+ * bpf_get_local_storage (cgroup_storage, percpu_cgroup_storage),
+ * bpf_sk_storage_get/delete (sk_storage).
  * Their prototypes are in helpers.c's table.
  */
 #include <errno.h>
@@ -130,4 +131,19 @@ uint64_t bl_helper_get_local_storage(uint64_t map, uint64_t flags, uint64_t r3, 
 {
     static const uint64_t key[2]; /* cgroup id 0 (struct bpf_cgroup_storage_key) */
     return (uint64_t)(uintptr_t)bl_map_lookup((struct bl_map *)(uintptr_t)map, key);
+}
+
+/* sk's value in an sk_storage map (map_sk_storage.c): the sandbox's
+ * sockets are the run's (skb->sk), and their storage goes with the run */
+uint64_t bl_helper_sk_storage_get(uint64_t map, uint64_t sk, uint64_t value, uint64_t flags,
+                                  uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(uintptr_t)bl_sk_storage_get((struct bl_map *)(uintptr_t)map, sk,
+                                                  (const void *)(uintptr_t)value, flags);
+}
+
+uint64_t bl_helper_sk_storage_delete(uint64_t map, uint64_t sk, uint64_t r3, uint64_t r4,
+                                     uint64_t r5, struct bpflua_run_env *env)
+{
+    return (uint64_t)(int64_t)bl_sk_storage_delete((struct bl_map *)(uintptr_t)map, sk);
 }

@@ -108,6 +108,8 @@ int bl_queue_push_impl(struct bl_map *m, const void *value, uint64_t flags);
 int bl_queue_take_impl(struct bl_map *m, void *value, int remove);
 int bl_cgroup_storage_check(const struct bl_map_def *d, char **err);
 struct bl_map *bl_cgroup_storage_create(const struct bl_map_def *d, char **err);
+int bl_sk_storage_check(const struct bl_map_def *d, char **err);
+struct bl_map *bl_sk_storage_create(const struct bl_map_def *d, char **err);
 int bl_lpm_check(const struct bl_map_def *d, char **err);
 struct bl_map *bl_lpm_create(const struct bl_map_def *d, char **err);
 int bl_ringbuf_check(const struct bl_map_def *d, char **err);

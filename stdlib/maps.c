@@ -108,6 +108,8 @@ int bl_map_check_def(const struct bl_map_def *d, char **err)
     case BPFLUA_MAP_CGROUP_STORAGE:
     case BPFLUA_MAP_PERCPU_CGROUP_STORAGE:
         return bl_cgroup_storage_check(d, err);
+    case BPFLUA_MAP_SK_STORAGE:
+        return bl_sk_storage_check(d, err);
     case BPFLUA_MAP_RINGBUF:
         return bl_ringbuf_check(d, err);
     case BPFLUA_MAP_PROG_ARRAY:
@@ -173,6 +175,8 @@ struct bl_map *bl_map_create(const struct bl_map_def *d, char **err)
     case BPFLUA_MAP_CGROUP_STORAGE:
     case BPFLUA_MAP_PERCPU_CGROUP_STORAGE:
         return bl_cgroup_storage_create(d, err);
+    case BPFLUA_MAP_SK_STORAGE:
+        return bl_sk_storage_create(d, err);
     case BPFLUA_MAP_DEVMAP_HASH:
     case BPFLUA_MAP_SOCKHASH:
         return bl_hash_create(d, err);

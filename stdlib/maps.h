@@ -92,6 +92,12 @@ int bl_ringbuf_next_seq(struct bl_map *m, uint32_t *seq);
  * (no room, flags not 0, not a ring buffer); commit: submit it (discard 0)
  * or drop it. Records stay unread until every earlier one is committed. */
 void *bl_ringbuf_reserve(struct bl_map *m, uint64_t size, uint64_t flags);
+/* sk_storage (map_sk_storage.c): socket sk's value (made from init, or
+ * zeroed, when flags has BPF_SK_STORAGE_GET_F_CREATE), or NULL; delete
+ * (-ENOENT when sk has none); clear: the run's sockets are gone. */
+void *bl_sk_storage_get(struct bl_map *m, uint64_t sk, const void *init, uint64_t flags);
+int bl_sk_storage_delete(struct bl_map *m, uint64_t sk);
+void bl_sk_storage_clear(struct bl_map *m);
 void bl_ringbuf_commit(void *sample, int discard);
 /* Discards every record this thread reserved and has not committed (after
  * a run that stopped before its submit/discard). */

@@ -207,6 +207,8 @@ static int map_takes(uint32_t type, uint32_t helper)
     case BPFLUA_MAP_CGROUP_STORAGE:
     case BPFLUA_MAP_PERCPU_CGROUP_STORAGE:
         return helper == BL_HELPER_GET_LOCAL_STORAGE;
+    case BPFLUA_MAP_SK_STORAGE:
+        return helper == BL_HELPER_SK_STORAGE_GET || helper == BL_HELPER_SK_STORAGE_DELETE;
     }
     switch (helper) {
     case BL_HELPER_TAIL_CALL:
@@ -224,6 +226,8 @@ static int map_takes(uint32_t type, uint32_t helper)
     case BL_HELPER_MAP_POP_ELEM:
     case BL_HELPER_MAP_PEEK_ELEM:
     case BL_HELPER_GET_LOCAL_STORAGE:
+    case BL_HELPER_SK_STORAGE_GET:
+    case BL_HELPER_SK_STORAGE_DELETE:
     case 33: case 37: case 52: case 53: case 60: case 70: case 71: case 72:
         return 0; /* their map types returned above */
     case 195: /* map_lookup_percpu_elem */
@@ -446,6 +450,11 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
             return vf_reject(env, "R%d type=%s expected=map_ptr", regno, vf_reg_type_str(r->type));
         meta->map = (int)r->map;
         return check_map_compat(env, h->id, h->name, meta->map);
+    case BPFLUA_ARG_PTR_TO_MAP_VALUE_OR_NULL:
+        if (reg_is_const(r) && r->var.value == 0)
+            return 0;
+        kind = BPFLUA_ARG_PTR_TO_MAP_VALUE;
+        /* fall through */
     case BPFLUA_ARG_PTR_TO_MAP_KEY:
     case BPFLUA_ARG_PTR_TO_MAP_VALUE:
     case BPFLUA_ARG_PTR_TO_UNINIT_MAP_VALUE:

@@ -5,7 +5,7 @@
  * BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, from a legacy `maps` section), and a
  * socket-creation hook counting sockets per cgroup. The kernel's test run
  * gives each BPF_PROG_TEST_RUN fresh, zeroed storage that its repeats
- * share, as a `bpflua run` gets a fresh object's: tests/cli/cgroup_storage.sh
+ * share, as a `bpflua run` gets a fresh object's: tests/cli/local_storage.sh
  * compares interp, JIT and kernel over one and two runs.
  * unsafe: cgroup_skb/egress cgroup_skb/ingress cgroup/sock_create
  */

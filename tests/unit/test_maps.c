@@ -921,6 +921,44 @@ static void cgroup_storage(void **state)
     }
 }
 
+/* sk_storage: values by socket (bl_sk_storage_get), none reachable by fd */
+static void sk_storage(void **state)
+{
+    struct bl_map_def d = tu_map_def("socks", BPFLUA_MAP_SK_STORAGE, 4, 8, 0, 1);
+    struct bl_map *m = bl_map_create(&d, NULL);
+    assert_non_null(m);
+    uint64_t init = 7, sk1 = 0x1000, sk2 = 0x2000;
+    assert_null(bl_sk_storage_get(m, sk1, NULL, 0));     /* none without F_CREATE */
+    assert_null(bl_sk_storage_get(m, sk1, NULL, 2));     /* an unknown flag */
+    assert_null(bl_sk_storage_get(m, 0, NULL, 1));       /* no socket */
+    uint64_t *a = bl_sk_storage_get(m, sk1, &init, 1);
+    assert_non_null(a);
+    assert_int_equal(*a, 7);
+    uint64_t *b = bl_sk_storage_get(m, sk2, NULL, 1);
+    assert_non_null(b);
+    assert_int_equal(*b, 0);
+    assert_ptr_equal(bl_sk_storage_get(m, sk1, NULL, 0), a);
+    assert_int_equal(bl_sk_storage_delete(m, sk1), 0);
+    assert_int_equal(bl_sk_storage_delete(m, sk1), -ENOENT);
+    assert_null(bl_sk_storage_get(m, sk1, NULL, 0));
+    uint32_t fd = 3;
+    uint64_t v = 1, next;
+    assert_null(bl_map_lookup_sys(m, &fd));
+    assert_int_equal(bl_map_update(m, &fd, &v, 0), -EBADF);
+    assert_int_equal(bl_map_next_key(m, NULL, &next), -EOPNOTSUPP);
+    bl_sk_storage_clear(m); /* the run's sockets are gone */
+    assert_null(bl_sk_storage_get(m, sk2, NULL, 0));
+    bl_map_free(m);
+    struct bl_map_def bad[] = {
+        tu_map_def("noflag", BPFLUA_MAP_SK_STORAGE, 4, 8, 0, 0), /* BPF_F_NO_PREALLOC required */
+        tu_map_def("key8", BPFLUA_MAP_SK_STORAGE, 8, 8, 0, 1),
+        tu_map_def("entries", BPFLUA_MAP_SK_STORAGE, 4, 8, 16, 1),
+        tu_map_def("empty", BPFLUA_MAP_SK_STORAGE, 4, 0, 0, 1),
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(bl_map_check_def(&bad[i], NULL), -EINVAL);
+}
+
 /* ---- the public API -------------------------------------------------------- */
 
 static void object_api(void **state)
@@ -1017,6 +1055,7 @@ int main(void)
         cmocka_unit_test(slot_maps),
         cmocka_unit_test(queue_stack),
         cmocka_unit_test(cgroup_storage),
+        cmocka_unit_test(sk_storage),
         cmocka_unit_test(bad_definitions),
         cmocka_unit_test(object_api),
     };

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Cgroup storage (tests/corpus/cgroup_storage.c): bpf_get_local_storage gives
+# Local storage. Cgroup storage (tests/corpus/cgroup_storage.c): bpf_get_local_storage gives
 # a cgroup_skb program the value of its cgroup in a cgroup_storage map
 # (samples/bpf's hbm) or its CPU's copy in a percpu_cgroup_storage one
 # (netcnt); the verdicts depend on what an earlier run left there. interp ==
 # JIT == the kernel's test run, over one run (fresh storage) and two (the
-# second finds the first's writes), and the map as --dump-maps shows it.
+# second finds the first's writes), and the map as --dump-maps shows it;
+# then socket storage (tests/corpus/sk_storage.c), the same way.
 # Skips (77) when the corpus was not built (no clang).
 set -u
 SRC=${BPFLUA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -50,6 +51,38 @@ for e in interp jit; do
         --section cgroup_skb/ingress --dump-maps --cpu 1
     has out '^map=netcnt key=0x0{32} value=0$' "$e: CPU 1 counted in its own copy"
 done
+# sk_storage (tests/corpus/sk_storage.c): a value in the run's socket
+# (skb->sk), made on the first get with F_CREATE and gone with the socket:
+# each run (kernel: each BPF_PROG_TEST_RUN) has a socket of its own, its
+# repeats share it
+[ -f "$C/sk_storage.o" ] || { fail "$C/sk_storage.o not built"; exit 1; }
+python3 - "$tmp/two.pcap" "$ip" <<'PY'
+import struct, sys
+pkt = bytes.fromhex(sys.argv[2])
+rec = struct.pack("<IIII", 0, 0, len(pkt), len(pkt)) + pkt
+open(sys.argv[1], "wb").write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1) + rec + rec)
+PY
+for e in $engines; do
+    expect 0 "count_sock once $e" "$B" run "$C/sk_storage.o" --engine $e --hex "$ip" \
+        --section cgroup_skb/egress
+    has out '^name=count_sock retval=1 ' "$e: the socket's first packet"
+    expect 0 "count_sock twice $e" "$B" run "$C/sk_storage.o" --engine $e --hex "$ip" \
+        --section cgroup_skb/egress --repeat 2
+    has out '^name=count_sock retval=0 ' "$e: the socket's second packet"
+    # each packet of a capture is a run of its own, with a new socket
+    expect 0 "count_sock pcap $e" "$B" run "$C/sk_storage.o" --engine $e --pcap "$tmp/two.pcap" \
+        --section cgroup_skb/egress
+    [ "$(grep -c '^name=count_sock retval=1 ' "$tmp/out")" = 2 ] ||
+        fail "$e: each packet's socket counts from 1: $(cat "$tmp/out")"
+    # get from an initial value, delete, get without F_CREATE: nothing
+    expect 0 "tag_and_forget $e" "$B" run "$C/sk_storage.o" --engine $e --hex "$ip" --section tc
+    has out '^name=tag_and_forget retval=3 ' "$e: made from the stack value, deleted, gone"
+done
+expect 1 "sk_storage twins" "$B" verify "$C/sk_storage.unsafe.o"
+has err "count_sock: error: R1 type=sock_common_or_null expected=sock_common, sock, tcp_sock" "a socket that may be NULL"
+has err "tag_and_forget: error: invalid indirect access to stack R3 off=-4 size=16" "an initial value smaller than the map's"
+has err "tag_connect: error: R0 invalid mem access 'map_value_or_null'" "the value unchecked"
+
 # the verifier: flags must be 0, the map only get_local_storage's, the
 # value bounded by its size (the kernel says the same: test_corpus)
 expect 1 "unsafe twins" "$B" verify "$C/cgroup_storage.unsafe.o"
