@@ -1396,7 +1396,7 @@ static int free_slot_regs(const struct jit *j, const struct inline_ctx *ic,
 }
 
 static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, uint32_t call_pc,
-                              int n_nonzero, int32_t n_const)
+                              int n_nonzero, int32_t n_const, const struct range_node *rn)
 {
     struct x86_emit *e = &j->e;
     j->inline_budget -= cb->end - cb->start;
@@ -1411,11 +1411,23 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     int has_lead = is_mov_from_r2(lead);
     int hoist = has_lead && bi.base == lead->dst && lead->dst >= BL_R6 && lead->dst <= BL_R9 &&
                 !j->is_target[cb->start];
-    uint16_t *live_out = jit_body_liveness(j, cb->start, cb->end, bi.base, NULL);
+    /* tests the enclosing loops' facts decide (inline_ranges.c): dropped
+     * from every copy, with what only fed them */
+    const uint8_t *proved = jit_ranges_proved(rn);
+    uint16_t *live_out = jit_body_liveness(j, cb->start, cb->end, bi.base, proved);
+    uint8_t *proved_reach = proved ? body_reach(j, cb, proved) : NULL;
     struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
                             .base = -1, .stack_base = bi.base, .write_through = 1,
-                            .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX};
+                            .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX,
+                            .ranges = rn, .unchecked = proved, .reach = proved_reach};
+    for (uint32_t k = 0; proved && k < cb->end - cb->start; k++)
+        j->proved_tests += proved[k] != 0 && (!proved_reach || proved_reach[k]);
     ic.writes = body_callee_writes(j, cb, &ic);
+    /* R6-R9 that nested loops write: saved once around this loop, not
+     * around each start of theirs (they are no values of this body's
+     * unless live at the call) */
+    if (bi.nest_only)
+        ic.writes |= bi.nest_regs & (1u << RBX | 1u << R13 | 1u << R14 | 1u << R15);
     pool_init(&pool, &bi, cb, ic.writes);
     /* registers the body reads before writing them */
     uint16_t top_live = live_out ? jit_live_in_at(j, &ic, cb->start + (hoist ? 1 : 0)) : ALL_REGS;
@@ -1664,6 +1676,9 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         if (unchecked) {
             for (int k = 0; k < n_checks; k++)
                 unchecked[checks[k].pc - cb->start] = checks[k].always ? 2 : 1;
+            for (uint32_t k = 0; proved && k < cb->end - cb->start; k++)
+                if (proved[k])
+                    unchecked[k] = proved[k];   /* (true of every iteration) */
             fast_live = jit_body_liveness(j, cb->start, cb->end, bi.base, unchecked);
         }
     }
@@ -1776,8 +1791,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         cmp_i_n(j, &vars[0], &vars[1]);
         x86_jcc_fix(e, CC_AE, FIX_LABEL, l_out);
         ic.live_out = live_out;
-        ic.unchecked = NULL;
-        ic.reach = NULL;
+        ic.unchecked = proved;
+        ic.reach = proved_reach;
         ic.out_label = l_slow_done;
         free(reach);
         free(fast_live);
@@ -1811,6 +1826,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
                 x86_store_r(e, 8, RSI, ic.slot_off[k], ic.slot_reg[k]);
     }
     free(live_out);
+    free(proved_reach);
     free(noop_st);
     jit_hoist_free(&hp);
     if (alloc)
@@ -1871,6 +1887,33 @@ uint16_t jit_loop_unread(const struct jit *j, uint32_t pc, uint32_t start)
     return m | 1u << BL_R5;                  /* (bpf_loop has four arguments) */
 }
 
+/* What the values of the body of the bpf_loop at pc are known to be
+ * (inline_ranges.c): from the enclosing inlined body's facts, or from
+ * those of the function the call is in (analysed once, when first asked). */
+static const struct range_node *loop_ranges(struct jit *j, uint32_t pc)
+{
+    if (j->inl)
+        return jit_ranges_kid(j->inl->ranges, pc);
+    uint32_t f = j->func_of[pc];
+    if (!j->ranges) {
+        j->ranges = calloc(j->n_funcs, sizeof *j->ranges);
+        j->ranges_done = calloc(j->n_funcs, 1);
+        if (!j->ranges || !j->ranges_done)
+            return NULL;
+    }
+    if (!j->ranges_done[f]) {
+        /* (not for a callback's own copy, which runs only where a loop
+         * of it is not inlined) */
+        int callback = 0;
+        for (uint32_t i = 0; i + 1 < j->n && !callback; i++)
+            callback = bl_is_lddw(&j->insns[i]) && j->insns[i].src == BL_PSEUDO_FUNC &&
+                       (int64_t)i + 1 + j->insns[i].imm == (int64_t)j->funcs[f].start;
+        j->ranges_done[f] = 1;
+        j->ranges[f] = callback ? NULL : jit_ranges_function(j, f);
+    }
+    return jit_ranges_kid(j->ranges[f], pc);
+}
+
 /* bpf_loop(nr = R1, callback = R2, ctx = R3, flags = R4) as a native loop */
 void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
 {
@@ -1887,15 +1930,19 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
             x86_test_rr(e, 1, RCX, RCX);
             x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
         }
-        int nonzero;
+        int nonzero, r_small, r_nonzero;
         int32_t k;
         int small = block_nr_small(j, pc, caller_start, &nonzero, &k);
+        const struct range_node *rn = loop_ranges(j, pc);
+        jit_ranges_trip(rn, &r_small, &r_nonzero);
+        small |= r_small;
+        nonzero |= r_nonzero;
         if (!small) {
             x86_mov_rr(e, 0, RDI, RDI);
             x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
             x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
         }
-        emit_inlined_loop(j, inl, inline_depth(j) + 1, pc, nonzero, k);
+        emit_inlined_loop(j, inl, inline_depth(j) + 1, pc, nonzero, k, rn);
         if (!small) {                        /* (no jump to l_bad otherwise) */
             x86_jmp_fix(e, FIX_LABEL, l_done);
             x86_label_bind(e, l_bad);

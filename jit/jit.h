@@ -36,6 +36,10 @@ unsigned bl_jit_hoisted_values(const struct bl_jit_code *code);
 /* Inlined loops nested in another that keep ctx slots in the enclosing
  * loop's registers (jit/inline_loop.c), counted per copy. */
 unsigned bl_jit_shared_loops(const struct bl_jit_code *code);
+/* Tests of inlined loop bodies dropped because the values reaching them
+ * (the enclosing loops' ranges, jit/inline_ranges.c) decide them, counted
+ * per copy of a loop. */
+unsigned bl_jit_proved_tests(const struct bl_jit_code *code);
 /* The native code (bl_jit_code_size bytes), e.g. to disassemble it. */
 const void *bl_jit_code_bytes(const struct bl_jit_code *code);
 

@@ -121,6 +121,7 @@ struct inline_ctx {
      * register of the value computed before the loop; NULL: nothing */
     const struct hoist_plan *hoist;
     const uint8_t *noop_st;   /* per body insn: a store of what the slot holds, or NULL */
+    const struct range_node *ranges;   /* what values this body holds (inline_ranges.c), or NULL */
 };
 
 /* inline_hoist.c: invariant values of an inlined body, computed before the loop */
@@ -181,6 +182,9 @@ struct jit {
     uint32_t versioned_loops, unrolled_loops, hoisted_values, shared_loops;
     uint8_t *dead_store;             /* per insn: a store nothing reads (dead_stores.c), or NULL */
     uint32_t fused_ja;               /* a `ja` the jump just emitted took over, or UINT32_MAX */
+    struct range_node **ranges;      /* per function: its values (inline_ranges.c), when asked */
+    uint8_t *ranges_done;            /* per function: ranges[f] computed */
+    uint32_t proved_tests;           /* tests of inlined copies dropped by inline_ranges.c */
     char **errp;
     int failed;
 };
@@ -242,6 +246,15 @@ void jit_iv_init(struct jit *j, const struct hoist_plan *hp, int i_reg, int32_t 
                  int i_zero);
 void jit_iv_step(struct jit *j, const struct hoist_plan *hp, int times);
 void jit_hoist_free(struct hoist_plan *hp);
+
+/* inline_ranges.c: the values of a function and of the loop bodies it
+ * runs; tests of inlined bodies that always go one way */
+struct range_node;
+struct range_node *jit_ranges_function(const struct jit *j, uint32_t f);
+const struct range_node *jit_ranges_kid(const struct range_node *nd, uint32_t call_pc);
+const uint8_t *jit_ranges_proved(const struct range_node *nd);
+void jit_ranges_trip(const struct range_node *nd, int *small, int *nonzero);
+void jit_ranges_free(struct range_node *nd);
 
 /* inline_copies.c: liveness and copies in an inlined body */
 void jit_use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,

@@ -482,4 +482,88 @@ function M.generate_v1(seed)
   return table.concat(lines, "\n") .. "\n"
 end
 
+-- generate_nest(seed): loops nested 2 or 3 deep whose bounds are affine in
+-- the enclosing indices (i, i + c, c - i, 2 * i - c) or come from the
+-- packet, steps of +-1, 2, 3, bodies that update an accumulator and a map
+-- value and test the index at and around its bounds (== stop, == stop +- 1,
+-- > stop, < start) with break, return or a count: what the JIT's range
+-- proofs (jit/inline_ranges.c) drop or keep.
+function M.generate_nest(seed)
+  local state = seed * 2654435761 + 17
+  local function rnd(n)
+    state = (state * 6364136223846793005 + 1442695040888963407)
+    return ((state >> 33) % n) + 1
+  end
+  local function pick(t) return t[rnd(#t)] end
+  local lines = {}
+  local function out(ind, s) lines[#lines + 1] = string.rep("  ", ind) .. s end
+  out(0, 'license "GPL"')
+  out(0, "local m = map.array { key = u32, value = u64, max_entries = 4 }")
+  local function bound(outer)
+    local c = rnd(7) - 3
+    if not outer then return tostring(rnd(13) - 4) end
+    local k = rnd(6)
+    if k == 1 then return tostring(rnd(9) - 2)
+    elseif k == 2 then return outer
+    elseif k == 3 then return outer .. " + " .. c
+    elseif k == 4 then return c + 6 .. " - " .. outer
+    elseif k == 5 then return "2 * " .. outer .. " - " .. (c + 3)
+    else return outer .. " // 2" end
+  end
+  local function body(ind, iv, lo, hi, depth, vars)
+    local n = 1 + rnd(3)
+    for _ = 1, n do
+      local k = rnd(9)
+      local other = vars[rnd(#vars)]
+      if k == 1 then
+        out(ind, "if " .. iv .. " == " .. hi .. " then acc = acc + " .. rnd(50) .. " end")
+      elseif k == 2 then
+        out(ind, "if " .. iv .. " == " .. hi .. pick { " + 1", " - 1" } .. " then acc = acc + " .. rnd(50) .. " end")
+      elseif k == 3 then
+        out(ind, "if " .. iv .. pick { " > ", " < " } .. pick { hi, lo } .. " then acc = acc + 1000 end")
+      elseif k == 4 then
+        out(ind, "if " .. iv .. " + " .. (rnd(5) - 1) .. " >= " .. other .. " + s % 4 then " ..
+          pick { "break", "return acc & 0xffff", "acc = acc + 3" } .. " end")
+      elseif k == 5 then
+        out(ind, "m[" .. (rnd(3) - 1) .. "] = ((m[" .. (rnd(3) - 1) .. "] or 0) + " .. iv .. " * " .. rnd(9) .. ") & 0xffffff")
+      elseif k == 6 and depth < 3 then
+        local jv = "i" .. (#vars + 1)
+        local a, b = bound(pick(vars)), bound(pick(vars))
+        local step = pick { "", "", ", 2", ", 3", ", -1", ", -1", ", -2" }
+        if step:find("-") then a, b = b, a end
+        out(ind, "for " .. jv .. " = " .. a .. ", " .. b .. step .. " do")
+        local v2 = {}
+        for i, v in ipairs(vars) do v2[i] = v end
+        v2[#v2 + 1] = jv
+        if step:find("-") then body(ind + 1, jv, b, a, depth + 1, v2)
+        else body(ind + 1, jv, a, b, depth + 1, v2) end
+        out(ind, "end")
+      else
+        out(ind, "acc = acc + ((" .. iv .. " * " .. other .. ") ~ s) " .. pick { "+", "-", "~" } .. " " .. rnd(20))
+      end
+    end
+  end
+  for p = 1, 2 do
+    out(0, "function xdp.n" .. p .. "(pkt)")
+    out(1, "if #pkt < 4 then return xdp.PASS end")
+    out(1, "local s, acc = pkt:u8(0) ~ pkt:u8(1), 0")
+    local a, b = tostring(rnd(5) - 2), pick { tostring(rnd(12)), "pkt:u8(2) & " .. pick { "7", "15" } }
+    local step = pick { "", "", ", 2", ", -1" }
+    if step == ", -1" then a, b = b, a end
+    out(1, "for i1 = " .. a .. ", " .. b .. step .. " do")
+    local jv = "i2"
+    local c, d = bound("i1"), bound("i1")
+    local step2 = pick { "", "", ", 2", ", -1", ", -2", ", 3" }
+    if step2:find("-") then c, d = d, c end
+    out(2, "for " .. jv .. " = " .. c .. ", " .. d .. step2 .. " do")
+    if step2:find("-") then body(3, jv, d, c, 2, { "i1", "i2" })
+    else body(3, jv, c, d, 2, { "i1", "i2" }) end
+    out(2, "end")
+    out(1, "end")
+    out(1, "return (acc + (m[0] or 0) + (m[1] or 0)) & 0xffff")
+    out(0, "end")
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
 return M

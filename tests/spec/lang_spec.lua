@@ -218,4 +218,17 @@ describe("differential: prelude vs compiled", function()
       assert.are.same({}, real, src)
     end
   end)
+
+  it("agrees on 40 random nests (randprog.generate_nest; interp, jit, and kernel for 10)", function()
+    if not have_bpf then pending("the bpf module is not available: " .. tostring(bpf)) return end
+    local randprog = require "randprog"
+    local small = { packets[1], packets[2], packets[9], packets[12] }
+    for seed = 1, 40 do
+      local engines = { "interp", "jit" }
+      if kernel_ok and seed <= 10 then engines[3] = "kernel" end
+      local src = randprog.generate_nest(seed)
+      local problems = difftest.run_file(src, "nest" .. seed .. ".lua", small, engines)
+      assert.are.same({}, problems, src)
+    end
+  end)
 end)

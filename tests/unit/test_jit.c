@@ -1228,6 +1228,91 @@ static void test_loop_versioning(void **state)
                 }
 }
 
+/* Nested loops as the compiler writes them (jit/inline_ranges.c): the
+ * outer body tests the inner range (`if K > i goto skip`), the trip count
+ * (`if i - K >= 2^23 goto fault`) and, after the inner loop, the status
+ * slot; the inner body tests j == i (true at its last iteration only) and
+ * may return when j == seed & 7. The outer index counts up or down (i =
+ * n - 1 - index), K is 0 (all three outer tests decided), 1 or 3 (the
+ * range test stays: empty inner loops). Verified by the real verifier,
+ * run in both engines on packets with several seeds; and the number of
+ * tests the JIT dropped. Area at r10-64: status, acc, seed, i. */
+static const char nest_main[] =
+    "stdw [%%r10-64], 0\nstdw [%%r10-56], 0\nstdw [%%r10-48], 0\nstdw [%%r10-40], 0\n"
+    "ldxw %%r2, [%%r1+0]\nldxw %%r3, [%%r1+4]\nmov %%r4, %%r2\nadd %%r4, 1\n"
+    "jgt %%r4, %%r3, noseed\nldxb %%r5, [%%r2]\nstxdw [%%r10-48], %%r5\nnoseed:\n"
+    "mov %%r9, %%r10\nadd %%r9, -64\n"
+    "mov %%r1, %u\nlddw %%r2, func:outer\nmov %%r3, %%r9\nmov %%r4, 0\ncall 181\n"
+    "ldxdw %%r1, [%%r9]\njne %%r1, 0, left\nldxdw %%r0, [%%r9+8]\nexit\n"
+    "left:\nldxdw %%r0, [%%r9+8]\nadd %%r0, 1000000\nexit\n"
+    "outer:\nmov %%r9, %%r2\n%s"
+    "mov %%r6, %d\nldxdw %%r7, [%%r9+24]\n"
+    "jsgt %%r6, %%r7, skip\nmov %%r1, %%r7\nsub %%r1, %%r6\njge %%r1, 8388608, big\nadd %%r1, 1\n"
+    "lddw %%r2, func:inner\nmov %%r3, %%r9\nmov %%r4, 0\ncall 181\n"
+    "ldxdw %%r1, [%%r9]\njne %%r1, 0, brk\nskip:\nmov %%r0, 0\nexit\n"
+    "big:\nstdw [%%r9], 3\nbrk:\nmov %%r0, 1\nexit\n"
+    "inner:\nmov %%r9, %%r2\nmov %%r6, %%r1\nadd %%r6, %d\nldxdw %%r7, [%%r9+24]\n"
+    "ldxdw %%r8, [%%r9+8]\njne %%r6, %%r7, notlast\nadd %%r8, 100\nnotlast:\n"
+    "ldxdw %%r3, [%%r9+16]\nmov %%r4, %%r3\nxor %%r3, %%r6\nadd %%r8, %%r3\n"
+    "stxdw [%%r9+8], %%r8\n%smov %%r0, 0\nexit\n";
+
+static void test_nest_ranges(void **state)
+{
+    static const char *outer_i[] = {"stxdw [%r9+24], %r1\n", NULL};
+    static const int ks[] = {0, 1, 3};
+    static const unsigned ns[] = {1, 2, 9, 16};
+    static const char *ret = "and %r4, 7\njne %r4, %r6, goon\nstdw [%r9], 2\nmov %r0, 1\nexit\ngoon:\n";
+    for (int down = 0; down < 2; down++)
+        for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++)
+            for (size_t c = 0; c < sizeof ns / sizeof ns[0]; c++)
+                for (int brk = 0; brk < 2; brk++) {
+                    char oi[64], text[4096];
+                    if (down)
+                        snprintf(oi, sizeof oi, "mul %%r1, -1\nadd %%r1, %u\nstxdw [%%r9+24], %%r1\n",
+                                 ns[c] - 1);
+                    snprintf(text, sizeof text, nest_main, ns[c], down ? oi : outer_i[0], ks[k],
+                             ks[k], brk ? ret : "");
+                    bpflua_object *o1 = assemble(text), *o2 = assemble(text);
+                    assert_non_null(o1);
+                    assert_non_null(o2);
+                    char *verr = NULL;
+                    int vrc = bpflua_verify(o1, 0, 0, NULL, &verr, NULL);
+                    if (vrc)
+                        print_message("verifier: %s\n%s\n", verr ? verr : "?", text);
+                    free(verr);
+                    assert_int_equal(vrc, 0);
+                    assert_int_equal(bpflua_verify(o2, 0, 0, NULL, NULL, NULL), 0);
+                    for (int seed = 0; seed < 12; seed++) {
+                        uint8_t pi[4] = {(uint8_t)(seed * 37 + 2), 1, 2, 3}, pj[4];
+                        memcpy(pj, pi, sizeof pi);
+                        size_t len = seed == 11 ? 0 : sizeof pi;
+                        uint64_t ri = run_engine(o1, BPFLUA_ENGINE_INTERP, pi, len);
+                        uint64_t rj = run_engine(o2, BPFLUA_ENGINE_JIT, pj, len);
+                        if (ri != rj)
+                            print_message("down %d K %d n %u return %d seed %d: interp %llu jit %llu\n",
+                                          down, ks[k], ns[c], brk, seed, (unsigned long long)ri,
+                                          (unsigned long long)rj);
+                        assert_true(ri == rj);
+                    }
+                    struct bl_prog *p = bl_object_prog(o2, 0);
+                    assert_non_null(p->jit);
+                    /* K = 0: the range test, the trip-count limit and
+                     * (when the inner loop cannot return) the status test;
+                     * j == i too when n = 1. Else the range test when it
+                     * always skips (i < K everywhere: all else unreached),
+                     * or the status test alone */
+                    unsigned n = ns[c], want = ks[k] == 0          ? 2 + !brk + (n == 1)
+                                               : n <= (unsigned)ks[k] ? 1
+                                                                      : !brk;
+                    if (bl_jit_proved_tests(p->jit) != want)
+                        print_message("down %d K %d n %u return %d: %u tests dropped\n", down,
+                                      ks[k], n, brk, bl_jit_proved_tests(p->jit));
+                    assert_int_equal(bl_jit_proved_tests(p->jit), want);
+                    bpflua_object_free(o1);
+                    bpflua_object_free(o2);
+                }
+}
+
 /* every map entry of both objects agrees (a key whose slot is empty in
  * both, as in a prog_array or devmap, agrees too) */
 static int maps_equal(bpflua_object *a, bpflua_object *b)
@@ -1339,6 +1424,7 @@ int main(void)
         cmocka_unit_test(test_code_properties),
         cmocka_unit_test(test_packet_loads_in_loops),
         cmocka_unit_test(test_loop_versioning),
+        cmocka_unit_test(test_nest_ranges),
         cmocka_unit_test(test_verifier_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

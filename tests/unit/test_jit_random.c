@@ -800,7 +800,7 @@ static void generate(struct gen *g)
 
 /* inlined loops that got a copy free of bounds checks, in all programs,
  * and of those the copies that run their body twice per trip */
-static uint64_t versioned_loops, unrolled_loops, hoisted_values, shared_loops;
+static uint64_t versioned_loops, unrolled_loops, hoisted_values, shared_loops, proved_tests;
 
 static int run_one(struct gen *g, uint64_t index, int also_raw)
 {
@@ -863,6 +863,7 @@ static int run_one(struct gen *g, uint64_t index, int also_raw)
             hoisted_values += bl_jit_hoisted_values(p->jit);
             shared_loops += bl_jit_shared_loops(p->jit);
             unrolled_loops += bl_jit_unrolled_loops(p->jit);
+            proved_tests += bl_jit_proved_tests(p->jit);
         }
         struct bpflua_run_env jenv = {.obj = obj};
         pkt_reset();
@@ -906,7 +907,7 @@ static void test_random_programs(void **state)
     static struct gen g;
     int failures = 0;
     uint64_t insns = 0;
-    versioned_loops = unrolled_loops = hoisted_values = shared_loops = 0;
+    versioned_loops = unrolled_loops = hoisted_values = shared_loops = proved_tests = 0;
     print_message("seed 0x%llx, %llu programs\n", (unsigned long long)seed,
                   (unsigned long long)count);
     for (uint64_t k = 0; k < count && failures < 3; k++) {
@@ -918,15 +919,17 @@ static void test_random_programs(void **state)
     }
     print_message("%llu instructions in all, %llu loops versioned (bounds checks dropped from a "
                   "copy), %llu of them unrolled, %llu values hoisted out of loops, %llu nested "
-                  "loops sharing slots' registers\n",
+                  "loops sharing slots' registers, %llu tests decided by the enclosing loops' "
+                  "ranges\n",
                   (unsigned long long)insns, (unsigned long long)versioned_loops,
                   (unsigned long long)unrolled_loops, (unsigned long long)hoisted_values,
-                  (unsigned long long)shared_loops);
+                  (unsigned long long)shared_loops, (unsigned long long)proved_tests);
     assert_int_equal(failures, 0);
     /* the versioned and unrolled paths must stay exercised: 1 program in
      * 20, and in 200, at least */
     if (!failures) {
         assert_true(versioned_loops * 20 >= count);
+        assert_true(proved_tests * 20 >= count);     /* (inline_ranges.c: ~1 a program) */
         assert_true(unrolled_loops * 200 >= count);
         assert_true(hoisted_values * 200 >= count);
     }
