@@ -42,7 +42,8 @@ struct loop_pro {
     /* the iterations after the first (whose entry does all of the above)
      * store only what the callback may read and change (callback_trim):
      * i into reg[a] (a register or the scratch slot), then `next`, the
-     * dispatch loop's code for the rest (nx_none: nothing more) */
+     * dispatch loop's code for the rest (nx_none: nothing more; then
+     * the handler of the callback's first instruction after the prologue) */
     const void *next;
     uint8_t a;
 };
@@ -673,6 +674,14 @@ static void decode_program(struct interp_state *st, const void *const *table,
         else if (in[k].code == (BL_ST | BL_MEM | BL_DW) && k + 1 < n &&
                  d[k + 1].handler == h->loop_call)
             d[k].handler = h->stdw_loop_call;  /* a slot cleared, then bpf_loop's call */
+    }
+    /* a callback that needs nothing stored but i (nx_none): its next
+     * iteration goes straight to the handler of its first instruction
+     * after the prologue, one indirect jump instead of two */
+    for (uint32_t t = 0; t < n; t++) {
+        struct loop_pro *p = &pros[memo[t]];
+        if (memo[t] && p->next == h->nx_none && t + p->npro < n)
+            p->next = d[t + p->npro].handler;
     }
 }
 

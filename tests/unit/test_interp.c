@@ -870,7 +870,21 @@ static void test_fused_launder_memop(void **state)
         "mov %r6, %r1\nstxdw [%r2], %r6\nmov %r0, 0\nlock add [%r2], %r0\n"
         "jeq %r6, 3, +2\nmov %r0, 0\nexit\nmov %r0, 1\nexit\n";
     expect_agree(stop, 3 << 8 | 4);
+    /* a callback that needs only i (nx_none: the next iteration goes
+     * straight to its first handler after the prologue), the body's first
+     * group also the target of a jump back inside the body */
+    const char *back =
+        "stdw [%r10-8], 0\n"
+        "mov %r1, 5\nlddw %r2, func:body\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\n"
+        "call 181\n"
+        "ldxdw %r1, [%r10-8]\nlsh %r1, 8\nor %r0, %r1\nexit\n"
+        "body:\n"
+        "mov %r6, %r1\n"
+        "ldxdw %r3, [%r2]\nadd %r3, %r6\nstxdw [%r2], %r3\nadd %r6, 100\njlt %r6, 250, -5\n"
+        "mov %r0, 0\nexit\n";
+    expect_agree(back, 1530 << 8 | 5);
 }
+
 
 /* a loop as the compiler writes it, from ctx[8] (start) to ctx[16] (stop)
  * by `step`, its callback `body`; r0 = ctx[0] << 8 | bpf_loop's return,
