@@ -151,6 +151,8 @@ local user_loops = {
     spellings = { "up", "down" }, packets = { seeded } },
   { file = "nest3", what = "nested 3 deep, bounds from outer", repeat_ = 1000,
     spellings = { "up", "down" }, packets = { seeded } },
+  { file = "short", what = "nested, inner loops of 1-4", repeat_ = 1000,
+    spellings = { "up", "down", "ret" }, packets = { seeded } },
   { file = "mix32", what = "nested 32 x 32 hash mix", repeat_ = 1000,
     spellings = { "two", "tmp" }, packets = { seeded } },
   { file = "ranges", what = "loops in local functions", repeat_ = 2000,

@@ -355,6 +355,42 @@ uint64_t native_tri_down(const uint8_t *p, size_t len)
     return (uint64_t)acc & 0xffffff;
 }
 
+uint64_t native_short_up(const uint8_t *p, size_t len)
+{
+    if (len < 1)
+        return 0;
+    int64_t seed = p[0], acc = 0;
+    for (int64_t i = 0; i <= 199; i++)
+        for (int64_t j = 0; j <= (i & 3); j++)
+            acc = (int64_t)keep((uint64_t)(acc + (i ^ j ^ seed)));
+    return (uint64_t)acc & 0xffffff;
+}
+
+uint64_t native_short_down(const uint8_t *p, size_t len)
+{
+    if (len < 1)
+        return 0;
+    int64_t seed = p[0], acc = 0;
+    for (int64_t i = 199; i >= 0; i--)
+        for (int64_t j = i & 3; j >= 0; j--)
+            acc = (int64_t)keep((uint64_t)(acc + (i ^ j ^ seed)));
+    return (uint64_t)acc & 0xffffff;
+}
+
+uint64_t native_short_ret(const uint8_t *p, size_t len)
+{
+    if (len < 1)
+        return 0;
+    int64_t seed = p[0], acc = 0;
+    for (int64_t i = 0; i <= 199; i++)
+        for (int64_t j = 0; j <= (i & 3); j++) {
+            acc = (int64_t)keep((uint64_t)(acc + (i ^ j ^ seed)));
+            if (acc > 0xfffffff)
+                return 1;
+        }
+    return (uint64_t)acc & 0xffffff;
+}
+
 uint64_t native_nest3_up(const uint8_t *p, size_t len)
 {
     if (len < 1)
@@ -592,6 +628,9 @@ const struct native_algo native_algos[] = {
     {"cmphalf_brk", native_cmphalf_brk},
     {"tri_up", native_tri_up},
     {"tri_down", native_tri_down},
+    {"short_up", native_short_up},
+    {"short_down", native_short_down},
+    {"short_ret", native_short_ret},
     {"nest3_up", native_nest3_up},
     {"nest3_down", native_nest3_down},
     {"mix32_two", native_mix32_two},
