@@ -208,7 +208,8 @@ struct fused_handlers {
     const void *loop_call;
     /* a loop's trip count: jsgt/jslt rA, rB, +o; mov rC, rX; sub rC, rY;
      * [div rC, K;] jge rC, L, +p; add rC, M */
-    const void *trip_sgt, *trip_slt, *trip_sgt_div, *trip_slt_div;
+    const void *trip[4];            /* by trip_kind - 1 */
+    const void *stxdw_trip[4];      /* stxdw [rB+o], rA (the step's slot), then the trip count */
     /* a loop's next iteration (struct loop_pro) */
     const void *nx_full, *nx_k1, *nx_k2, *nx_none;
     const void *stxdw_movk, *ldxdw_stxdw, *stdw_loop_call;
@@ -413,6 +414,27 @@ static size_t pro_table_offset(uint32_t n)
     return (off + al - 1) / al * al;
 }
 
+/* in[k..]: a loop's trip count, `jsgt/jslt rA, rB, +o; mov rC, rX; sub rC,
+ * rY (Y != C); [div rC, K;] jge rC, L, +p; add rC, M` (the division for
+ * steps other than 1): 1 + (jslt) + 2 * (div), 0 if it is not one */
+static int trip_kind(const struct bl_insn *in, uint32_t n, uint32_t k)
+{
+    if (k + 5 >= n || (in[k].code != (BL_JMP | BL_X | BL_JSGT) &&
+                       in[k].code != (BL_JMP | BL_X | BL_JSLT)))
+        return 0;
+    const struct bl_insn *b = &in[k + 1], *c = &in[k + 2];
+    if (!is_op(b, BL_ALU64 | BL_X | BL_MOV) || !is_op(c, BL_ALU64 | BL_X | BL_SUB) ||
+        c->dst != b->dst || c->src == b->dst)
+        return 0;
+    const struct bl_insn *j = &in[k + 3];
+    int div = is_op(j, BL_ALU64 | BL_K | BL_DIV) && j->dst == b->dst && j->imm != 0;
+    j += div;
+    if (k + 4 + (uint32_t)div >= n || j->code != (BL_JMP | BL_K | BL_JGE) || j->dst != b->dst ||
+        !is_op(&j[1], BL_ALU64 | BL_K | BL_ADD) || j[1].dst != b->dst)
+        return 0;
+    return 1 + (in[k].code == (BL_JMP | BL_X | BL_JSLT)) + 2 * div;
+}
+
 /* how many callbacks the program names (lddw rX, func:..), at most the
  * table's index range */
 static uint32_t count_callbacks(const struct bl_insn *in, uint32_t n)
@@ -494,23 +516,14 @@ static void decode_program(struct interp_state *st, const void *const *table,
             continue;
         }
         const struct bl_insn *c = k + 2 < n ? &in[k + 2] : NULL;
-        if (k + 5 < n && (a->code == (BL_JMP | BL_X | BL_JSGT) ||
-                          a->code == (BL_JMP | BL_X | BL_JSLT)) &&
-            is_op(b, mov_x) && is_op(c, BL_ALU64 | BL_X | BL_SUB) && c->dst == b->dst &&
-            c->src != b->dst) {
-            /* a loop's trip count (the division for steps other than 1) */
-            const struct bl_insn *j = &in[k + 3];
-            int div = is_op(j, BL_ALU64 | BL_K | BL_DIV) && j->dst == b->dst && j->imm != 0;
-            j += div;
-            if (k + 4 + (uint32_t)div < n && j->code == (BL_JMP | BL_K | BL_JGE) &&
-                j->dst == b->dst && is_op(&j[1], BL_ALU64 | BL_K | BL_ADD) && j[1].dst == b->dst) {
-                int sgt = a->code == (BL_JMP | BL_X | BL_JSGT);
-                d[k].handler = div ? (sgt ? h->trip_sgt_div : h->trip_slt_div)
-                                   : (sgt ? h->trip_sgt : h->trip_slt);
-                continue;
-            }
+        int trip = trip_kind(in, n, k);
+        if (trip) {
+            d[k].handler = h->trip[trip - 1];   /* a loop's trip count */
+            continue;
         }
-        if (is_launder(in, n, k)) {
+        if (a->code == stxdw && (trip = trip_kind(in, n, k + 1)) != 0) {
+            d[k].handler = h->stxdw_trip[trip - 1];  /* a store, then the trip count */
+        } else if (is_launder(in, n, k)) {
             d[k].handler = h->launder;        /* mov r0, 0; lock add [rB+o], r0 */
         } else if (a->code == stxdw && is_launder(in, n, k + 1)) {
             d[k].handler = h->stxdw_launder;  /* stxdw [rB+o], rA; the launder */

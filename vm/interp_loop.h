@@ -97,8 +97,10 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                                 [BL_XOR >> 4] = &&xorx_ldxdw_addx },
             .opx_ldxdw_xorx = { [BL_ADD >> 4] = &&addx_ldxdw_xorx, [BL_MUL >> 4] = &&mulx_ldxdw_xorx,
                                 [BL_XOR >> 4] = &&xorx_ldxdw_xorx },
-            .loop_call = &&loop_call, .trip_sgt = &&trip_sgt, .trip_slt = &&trip_slt,
-            .trip_sgt_div = &&trip_sgt_div, .trip_slt_div = &&trip_slt_div,
+            .loop_call = &&loop_call,
+            .trip = { &&trip_sgt, &&trip_slt, &&trip_sgt_div, &&trip_slt_div },
+            .stxdw_trip = { &&stxdw_trip_sgt, &&stxdw_trip_slt, &&stxdw_trip_sgt_div,
+                            &&stxdw_trip_slt_div },
             .nx_full = &&nx_full, .nx_k1 = &&nx_k1, .nx_k2 = &&nx_k2, .nx_none = &&nx_none,
             .stxdw_movk = &&stxdw_movk, .ldxdw_stxdw = &&ldxdw_stxdw,
             .stdw_loop_call = &&stdw_loop_call,
@@ -587,15 +589,28 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         st->depth++;
         if (st->depth > st->max_depth)
             st->max_depth = st->depth;
-#if !INTERP_DIRECT
-        reg[3] = reg[4] = reg[5] = 0;
-#endif
         /* the verified loops leave R3-R5 alone: the verifier holds a
          * callback to never read them before writing */
+#if INTERP_DIRECT
+        /* the first iteration as the next ones (callback_trim: i into
+         * reg[a], then `next`), with ctx in R2 and the prologue's ctx
+         * register, which those do not store again (the callback does
+         * not change them) */
+        reg[2] = l_ctx;
+        reg[l_pro->pc] = l_ctx;
+        it_i = 0;
+        it_p = l_pro;
+        reg[it_p->a] = 0;
+        ip = l_entry;
+        STEPN(1 + l_pro->npro);
+        goto *it_p->next; }
+#else
+        reg[3] = reg[4] = reg[5] = 0;
         LOOP_PROLOGUE((uint64_t)0, l_ctx, l_pro);
         ip = l_entry;
         STEPN(1 + l_pro->npro);
         DISPATCH(); }
+#endif
 
     exit:
         if (nframes == 0)
@@ -1051,11 +1066,18 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip += 5;
         STEPN(5);
         DISPATCH(); }
-    /* a loop's trip count: jsgt/jslt rA, rB, +o (the empty loop); mov rC, rX;
+    /* a loop's trip count (trip_kind), after a store for stxdw_trip_*:
+     * jsgt/jslt rA, rB, +o (the empty loop); mov rC, rX;
      * sub rC, rY (Y != C); [div rC, K;] jge rC, L, +p (too many); add rC, M,
      * each after the first in its own slot */
-#define TRIP(name, cond, div)                                                             \
+#define TRIP(name, cond, div, st)                                                         \
     name: {                                                                               \
+        if (st) {  /* stxdw [rB+o], rA first */                                           \
+            uint64_t s_ = SRC;                                                            \
+            memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->off), &s_, sizeof s_); \
+            ip++;                                                                         \
+            STEP();                                                                       \
+        }                                                                                 \
         int64_t a = (int64_t)DST, b = (int64_t)SRC;                                       \
         if (cond) {                                                                       \
             ip += ip->off + 1;                                                            \
@@ -1076,10 +1098,14 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip = j + 2;                                                                       \
         STEPN(5 + (div));                                                                 \
         DISPATCH(); }
-    TRIP(trip_sgt, a > b, 0)
-    TRIP(trip_slt, a < b, 0)
-    TRIP(trip_sgt_div, a > b, 1)
-    TRIP(trip_slt_div, a < b, 1)
+    TRIP(trip_sgt, a > b, 0, 0)
+    TRIP(trip_slt, a < b, 0, 0)
+    TRIP(trip_sgt_div, a > b, 1, 0)
+    TRIP(trip_slt_div, a < b, 1, 0)
+    TRIP(stxdw_trip_sgt, a > b, 0, 1)
+    TRIP(stxdw_trip_slt, a < b, 0, 1)
+    TRIP(stxdw_trip_sgt_div, a > b, 1, 1)
+    TRIP(stxdw_trip_slt_div, a < b, 1, 1)
 #undef TRIP
 #endif
 

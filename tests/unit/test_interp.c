@@ -1010,6 +1010,29 @@ static void test_loop_bookkeeping(void **state)
     /* i = 0..2: 0 -> 1 4 13 40 121; 1 -> 4 13 40 121; 2 -> 7 22 67 */
     expect_for(up, body, 0, 2, (121 + 121 + 67) << 8 | 3);
 
+    /* a store right before the trip count (the step's slot, stxdw_trip):
+     * ctx[0] = 100 first; with the division; an empty loop; a 32-bit store
+     * (no fusion); a jump past the store onto the trip count */
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nldxdw %%r3, [%%r9+8]\n"
+             "add %%r6, %%r3\n%s", add_i);
+    char head[512];
+    snprintf(head, sizeof head, "mov %%r5, 100\nja +0\nstxdw [%%r9], %%r5\n%s", up);
+    expect_for(head, body, 0, 9, 145 << 8 | 10);
+    expect_for(head, body, 0, 8388608, 8388608);
+    expect_for(head, body, 1, 0, 77);
+    snprintf(head, sizeof head, "mov %%r5, 100\nja +0\nstxdw [%%r9], %%r5\n%s", up2);
+    snprintf(body, sizeof body, "mov %%r9, %%r2\nmov %%r6, %%r1\nlsh %%r6, 1\n"
+             "ldxdw %%r3, [%%r9+8]\nadd %%r6, %%r3\n%s", add_i);
+    expect_for(head, body, 1, 8, 116 << 8 | 4);
+    snprintf(head, sizeof head, "mov %%r5, 100\nja +0\nstxw [%%r9], %%r5\n%s", up2);
+    expect_for(head, body, 1, 8, 116 << 8 | 4);
+    snprintf(head, sizeof head, "mov %%r5, 100\nja +1\nstxdw [%%r9], %%r5\n%s", up2);
+    expect_for(head, body, 1, 8, 16 << 8 | 4);
+    /* the store writes the trip's own operand registers' source (the
+     * stop's slot, read before) and uses the compared register as base */
+    snprintf(head, sizeof head, "mov %%r5, 3\nja +0\nstxdw [%%r9+16], %%r5\n%s", up2);
+    expect_for(head, body, 1, 8, 16 << 8 | 4);
+
     /* jumps into the middle of the trip count: past the first jump, past
      * the mov (r1 = 9 from before), onto the jge */
     expect_agree("mov %r6, 5\nmov %r7, 2\nmov %r1, 9\nja mid\njsgt %r6, %r7, +5\n"
