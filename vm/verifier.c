@@ -382,19 +382,46 @@ static int entry_excludes(const struct bl_prog *p, const struct bl_prog_type *t)
     return 0;
 }
 
+/* 1 if the program calls, anywhere, a kernel helper type t does not allow:
+ * the walk would reject it there as t, unless no path reaches the call
+ * (a branch the verifier decides), so such a type is tried after the
+ * others rather than skipped (lwt_encap's bpf_lwt_push_encap, which only
+ * the lwt types have, rules out xdp, sched_cls and kprobe). */
+static int calls_disallowed(const struct bl_prog *p, const struct bl_prog_type *t)
+{
+    for (uint32_t i = 0; i < p->n_insns; i++) {
+        const struct bl_insn *in = &p->insns[i];
+        if (in->code == (BL_JMP | BL_CALL) && in->src == BL_CALL_HELPER && in->imm >= 0 &&
+            in->imm < BL_KERNEL_HELPER_IDS && !bl_prog_type_allows(t, (uint32_t)in->imm))
+            return 1;
+    }
+    return 0;
+}
+
 static int verify_guessing(bpflua_object *obj, struct bl_prog *p, int log_level, char **log)
 {
     char *first_error = NULL, *first_log = NULL;
     const struct bl_prog_type *best = bl_prog_type_guesses[0];
-    uint32_t best_insns = 0;
+    uint32_t best_insns = 0, last_insns = 0;
+    size_t best_i = 0, last_i = 0;
     uint64_t ns = 0;
     int rc = -EACCES;
     /* types the first insns already rule out are skipped, unless all are
-     * (then each is verified, for its error) */
-    int excluded[8] = { 0 }, n_guesses = 0, n_excluded = 0;
-    for (size_t i = 0; bl_prog_type_guesses[i] && i < 8; i++, n_guesses++)
+     * (then each is verified, for its error); types whose helpers the
+     * program calls go last (see calls_disallowed): the same types accept,
+     * and the first of them is found without a try that fails */
+    int excluded[8] = { 0 }, late[8] = { 0 }, n_guesses = 0, n_excluded = 0;
+    for (size_t i = 0; bl_prog_type_guesses[i] && i < 8; i++, n_guesses++) {
         n_excluded += excluded[i] = entry_excludes(p, bl_prog_type_guesses[i]);
-    for (size_t i = 0; bl_prog_type_guesses[i]; i++) {
+        late[i] = calls_disallowed(p, bl_prog_type_guesses[i]);
+    }
+    size_t order[16], n_order = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; bl_prog_type_guesses[i]; i++)
+            if ((i >= 8 ? pass == 0 : late[i] == pass) && n_order < 16)
+                order[n_order++] = i;
+    for (size_t o = 0; o < n_order; o++) {
+        size_t i = order[o];
         if (i < 8 && excluded[i] && n_excluded < n_guesses)
             continue;
         p->type = bl_prog_type_guesses[i];
@@ -409,19 +436,28 @@ static int verify_guessing(bpflua_object *obj, struct bl_prog *p, int log_level,
             p->verify_ns = ns;
             return rc;
         }
-        if (!first_error || p->verified_insns > best_insns) {
+        /* as if tried in list order: the furthest, the earliest of equals;
+         * the count left is the list's last type's */
+        if (!o || i > last_i) {
+            last_i = i;
+            last_insns = p->verified_insns;
+        }
+        if (!first_error || p->verified_insns > best_insns ||
+            (p->verified_insns == best_insns && i < best_i)) {
             free(first_error);
             free(first_log);
             first_error = p->verify_error;
             p->verify_error = NULL;
             first_log = one_log;
             best = p->type;
+            best_i = i;
             best_insns = p->verified_insns;
         } else {
             free(one_log);
         }
     }
     p->type = best;
+    p->verified_insns = last_insns;
     free(p->verify_error);
     p->verify_error = bl_asprintf("%s (section '%s' names no program type; rejected as each of "
                                   "%s; this is the error as %s, the type verified furthest: "
