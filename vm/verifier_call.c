@@ -518,6 +518,15 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
             return 0;
         /* fall through */
     case BPFLUA_ARG_PTR_TO_SOCK_COMMON:
+        /* a cgroup_sock program's context is its socket: the kernel's
+         * bpf_sk_storage_get of that type takes the context instead */
+        if (h->id == BL_HELPER_SK_STORAGE_GET && env->prog->type->kernel_type == 9 &&
+            r->type == REG_PTR_TO_CTX) {
+            if (r->off || !tnum_equals_const(r->var, 0))
+                return vf_reject(env, "dereference of modified ctx ptr R%d off=%d disallowed",
+                                 regno, r->off);
+            return 0;
+        }
         if (r->type != REG_PTR_TO_SOCK_COMMON && r->type != REG_PTR_TO_SOCKET &&
             r->type != REG_PTR_TO_TCP_SOCK)
             return vf_reject(env, "R%d type=%s expected=sock_common, sock, tcp_sock", regno,

@@ -78,10 +78,18 @@ for e in $engines; do
     expect 0 "tag_and_forget $e" "$B" run "$C/sk_storage.o" --engine $e --hex "$ip" --section tc
     has out '^name=tag_and_forget retval=3 ' "$e: made from the stack value, deleted, gone"
 done
+# cgroup_sock: the context is the socket (the kernel cannot test-run the type)
+head -c 80 /dev/zero >"$tmp/sock"
+for e in interp jit; do
+    expect 0 "stamp_socket $e" "$B" run "$C/sk_storage.o" --engine $e --ctx "$tmp/sock" \
+        --section cgroup/sock_create
+    has out '^name=stamp_socket retval=1 ' "$e: a cgroup_sock context as the socket"
+done
 expect 1 "sk_storage twins" "$B" verify "$C/sk_storage.unsafe.o"
 has err "count_sock: error: R1 type=sock_common_or_null expected=sock_common, sock, tcp_sock" "a socket that may be NULL"
 has err "tag_and_forget: error: invalid indirect access to stack R3 off=-4 size=16" "an initial value smaller than the map's"
 has err "tag_connect: error: R0 invalid mem access 'map_value_or_null'" "the value unchecked"
+has err "stamp_socket: error: dereference of modified ctx ptr R2 off=8 disallowed" "a moved context"
 
 # the verifier: flags must be 0, the map only get_local_storage's, the
 # value bounded by its size (the kernel says the same: test_corpus)

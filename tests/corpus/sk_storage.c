@@ -4,10 +4,12 @@
  * BPF_SK_STORAGE_GET_F_CREATE), a tc program starting a socket's record
  * from a stack value and deleting it (bpf_sk_storage_delete), and a
  * cgroup/connect4 hook tagging the socket it connects (socket_cookie's
- * ctx->sk). The kernel's test run gives each run a socket of its own,
- * whose storage goes with it, as the sandbox's: tests/cli/local_storage.sh
- * runs the first two in the interpreter, the JIT and the kernel.
- * unsafe: cgroup_skb/egress tc cgroup/connect4
+ * ctx->sk) and a socket-creation hook stamping the socket it is given as
+ * its context (cgroup_sock's bpf_sk_storage_get takes the context). The
+ * kernel's test run gives each run a socket of its own, whose storage goes
+ * with it, as the sandbox's: tests/cli/local_storage.sh runs the first two
+ * in the interpreter, the JIT and the kernel.
+ * unsafe: cgroup_skb/egress tc cgroup/connect4 cgroup/sock_create
  */
 #include "common.h"
 
@@ -78,5 +80,22 @@ int tag_connect(struct bpf_sock_addr *ctx)
     __u32 *tag = bpf_sk_storage_get(&sk_tag, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
     GOOD(if (tag))
         *tag = ctx->user_port; /* the twin: NULL when the socket has no room */
+    return 1;
+}
+
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, __u64);
+} created SEC(".maps");
+
+SEC("cgroup/sock_create")
+int stamp_socket(struct bpf_sock *sk)
+{
+    __u64 *t = bpf_sk_storage_get(&created, BAD((char *)) sk BAD(+ 8), 0,
+                                  BPF_SK_STORAGE_GET_F_CREATE);
+    if (t)
+        *t = bpf_ktime_get_ns();
     return 1;
 }
