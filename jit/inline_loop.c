@@ -1712,7 +1712,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     for (int k = 0; k < n_saved; k++)
         x86_push(e, saved[k]);
     int32_t alloc = 8 * n_mem + (cb->uses_frame ? BL_STACK_SIZE : 0);
-    if ((n_saved + n_mem) % 2)
+    if ((n_saved + n_mem) % 2 && bi.calls)
         alloc += 8;                          /* the body may call: keep rsp 16-aligned */
     if (alloc)
         x86_alu_ri(e, 1, ALU_SUB, RSP, alloc);

@@ -149,6 +149,8 @@ local user_loops = {
     spellings = { "len", "brk" }, packets = { half_differs(700, 650, 25) } },
   { file = "tri", what = "nested 2 deep, inner bound from outer", repeat_ = 1000,
     spellings = { "up", "down" }, packets = { seeded } },
+  { file = "nest2", what = "nested 2 deep, steps, affine bounds", repeat_ = 1000,
+    spellings = { "step", "affine" }, packets = { seeded } },
   { file = "nest3", what = "nested 3 deep, bounds from outer", repeat_ = 1000,
     spellings = { "up", "down" }, packets = { seeded } },
   { file = "short", what = "nested, inner loops of 1-4", repeat_ = 1000,

@@ -15,7 +15,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$B/bpflua" bench --packets "$tmp/pk" --build "$B" >/dev/null
 all="sum1k checksum scan nested csum1000_brk csum1000_len csum1000_word zscan_brk zscan_ret zscan_len
      sum32_step sum32_word sum32_brk lastnz_neg lastnz_rev lastnz_brk cmphalf_len cmphalf_brk
-     tri_up tri_down nest3_up nest3_down mix32_two mix32_tmp ranges_fn ranges_brk prefix_map
+     tri_up tri_down nest2_step nest2_affine nest3_up nest3_down mix32_two mix32_tmp ranges_fn ranges_brk prefix_map
      prefix_acc tcpopts_brk tcpopts_ret"
 for n in ${*:-$all}; do
   case $n in sum1k|checksum|scan|nested|mapcount|parse) f=$n ;; *) f=${n%_*} ;; esac

@@ -607,6 +607,30 @@ uint64_t native_flows(const uint8_t *p, size_t len)
     return 2;
 }
 
+/* (added after the others: a twin's code placed before them moves theirs,
+ * and their loops' speed moves with it) */
+uint64_t native_nest2_step(const uint8_t *p, size_t len)
+{
+    if (len < 1)
+        return 0;
+    int64_t seed = p[0], acc = 0;
+    for (int64_t i = 0; i <= 60; i += 2)
+        for (int64_t j = i; j <= 90; j += 3)
+            acc = (int64_t)keep((uint64_t)(acc + ((i + j) ^ seed)));
+    return (uint64_t)acc & 0xffffff;
+}
+
+uint64_t native_nest2_affine(const uint8_t *p, size_t len)
+{
+    if (len < 1)
+        return 0;
+    int64_t seed = p[0], acc = 0;
+    for (int64_t i = 40; i >= 1; i--)
+        for (int64_t j = 40 - i; j <= 2 * i; j += 2)
+            acc = (int64_t)keep((uint64_t)(acc + ((i * j) ^ seed)));
+    return (uint64_t)acc & 0xffffff;
+}
+
 const struct native_algo native_algos[] = {
     {"flows", native_flows},
     {"sum1k", native_sum1k},       {"sum1m", native_sum1m},
@@ -631,6 +655,8 @@ const struct native_algo native_algos[] = {
     {"short_up", native_short_up},
     {"short_down", native_short_down},
     {"short_ret", native_short_ret},
+    {"nest2_step", native_nest2_step},
+    {"nest2_affine", native_nest2_affine},
     {"nest3_up", native_nest3_up},
     {"nest3_down", native_nest3_down},
     {"mix32_two", native_mix32_two},
