@@ -387,14 +387,27 @@ static int entry_excludes(const struct bl_prog *p, const struct bl_prog_type *t)
  * (a branch the verifier decides), so such a type is tried after the
  * others rather than skipped (lwt_encap's bpf_lwt_push_encap, which only
  * the lwt types have, rules out xdp, sched_cls and kprobe). */
-static int calls_disallowed(const struct bl_prog *p, const struct bl_prog_type *t)
+struct called {
+    uint64_t ids[BL_KERNEL_HELPER_IDS / 64]; /* kernel helper ids the program calls */
+};
+
+static void find_called(const struct bl_prog *p, struct called *c)
 {
+    memset(c, 0, sizeof *c);
     for (uint32_t i = 0; i < p->n_insns; i++) {
         const struct bl_insn *in = &p->insns[i];
         if (in->code == (BL_JMP | BL_CALL) && in->src == BL_CALL_HELPER && in->imm >= 0 &&
-            in->imm < BL_KERNEL_HELPER_IDS && !bl_prog_type_allows(t, (uint32_t)in->imm))
-            return 1;
+            in->imm < BL_KERNEL_HELPER_IDS)
+            c->ids[in->imm / 64] |= 1ull << (in->imm % 64);
     }
+}
+
+static int calls_disallowed(const struct called *c, const struct bl_prog_type *t)
+{
+    for (uint32_t w = 0; w < BL_KERNEL_HELPER_IDS / 64; w++)
+        for (uint64_t m = c->ids[w]; m; m &= m - 1)
+            if (!bl_prog_type_allows(t, w * 64 + (uint32_t)__builtin_ctzll(m)))
+                return 1;
     return 0;
 }
 
@@ -411,9 +424,11 @@ static int verify_guessing(bpflua_object *obj, struct bl_prog *p, int log_level,
      * program calls go last (see calls_disallowed): the same types accept,
      * and the first of them is found without a try that fails */
     int excluded[8] = { 0 }, late[8] = { 0 }, n_guesses = 0, n_excluded = 0;
+    struct called called;
+    find_called(p, &called);
     for (size_t i = 0; bl_prog_type_guesses[i] && i < 8; i++, n_guesses++) {
         n_excluded += excluded[i] = entry_excludes(p, bl_prog_type_guesses[i]);
-        late[i] = calls_disallowed(p, bl_prog_type_guesses[i]);
+        late[i] = calls_disallowed(&called, bl_prog_type_guesses[i]);
     }
     size_t order[16], n_order = 0;
     for (int pass = 0; pass < 2; pass++)
