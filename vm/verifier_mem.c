@@ -123,11 +123,39 @@ static int stack_frame(struct bl_venv *env, struct bl_vstate *st, const struct b
 
 /* Reads [lo, hi) of a frame's stack, all initialised, for helpers and
  * variable-offset loads. */
+/* The 8 type bytes of a slot as one word (bytes[0] lowest) */
+static uint64_t slot_word(const struct bl_slot *s)
+{
+    uint64_t w;
+    memcpy(&w, s->bytes, 8);
+    return w;
+}
+
+#define BYTES_OF(t) (0x0101010101010101ull * (t))
+
+/* 1 if some byte of w is 0 (SLOT_INVALID) */
+static int has_invalid_byte(uint64_t w)
+{
+    return ((w - BYTES_OF(1)) & ~w & BYTES_OF(0x80)) != 0;
+}
+
 static int stack_read_range(struct bl_venv *env, struct bl_frame *f, int lo, int hi, int regno,
                             const char *what, int *all_zero)
 {
     *all_zero = 1;
-    for (int a = lo; a < hi; a++) {
+    /* whole slots a word at a time; the byte loop below finds the first
+     * unwritten byte (for its message) and does the partial slots */
+    int a = lo;
+    while (a < hi && a % 8 == 0 && hi - a >= 8) {
+        int b;
+        uint64_t w = slot_word(slot_read(f, a, &b));
+        if (has_invalid_byte(w))
+            break;
+        if (w != BYTES_OF(SLOT_ZERO))
+            *all_zero = 0;
+        a += 8;
+    }
+    for (; a < hi; a++) {
         int b;
         const struct bl_slot *s = slot_read(f, a, &b);
         if (s->bytes[b] == SLOT_INVALID) {
@@ -148,7 +176,16 @@ static int stack_read_range(struct bl_venv *env, struct bl_frame *f, int lo, int
 static int no_pointer_bytes(struct bl_venv *env, const struct bl_frame *f, int lo, int hi,
                             const char *msg)
 {
-    for (int a = lo; a < hi; a++) {
+    int a = lo;
+    while (a < hi && a % 8 == 0 && hi - a >= 8) { /* whole slots: no spill, or a number's */
+        int b;
+        const struct bl_slot *s = slot_read(f, a, &b);
+        uint64_t w = slot_word(s);
+        if ((w & (w >> 1) & BYTES_OF(1)) && s->spilled.type != REG_SCALAR)
+            break; /* some SLOT_SPILL (3) byte of a pointer: the byte loop says so */
+        a += 8;
+    }
+    for (; a < hi; a++) {
         int b;
         const struct bl_slot *s = slot_read(f, a, &b);
         if (s->bytes[b] == SLOT_SPILL && s->spilled.type != REG_SCALAR)
