@@ -32,6 +32,7 @@
 
 #include "jit_internal.h"
 #include "loop_checks.h"
+#include "range_facts.h"
 #include "x86_emit.h"
 #include "../vm/asm.h"
 #include "../core/object.h"
@@ -1411,17 +1412,27 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     int has_lead = is_mov_from_r2(lead);
     int hoist = has_lead && bi.base == lead->dst && lead->dst >= BL_R6 && lead->dst <= BL_R9 &&
                 !j->is_target[cb->start];
-    /* tests the enclosing loops' facts decide (inline_ranges.c): dropped
-     * from every copy, with what only fed them */
+    /* tests the enclosing loops' facts decide (inline_ranges.c) and tests
+     * that earlier tests of the same iteration decide (range_facts.h):
+     * dropped, or made a `ja`, from every copy, with what only fed them */
     const uint8_t *proved = jit_ranges_proved(rn);
-    uint16_t *live_out = jit_body_liveness(j, cb->start, cb->end, bi.base, proved);
-    uint8_t *proved_reach = proved ? body_reach(j, cb, proved) : NULL;
+    uint8_t *decided = j->aux ? calloc(cb->end - cb->start, 1) : NULL;
+    if (decided && !bl_range_facts(j->insns, j->aux, cb->start, cb->end, decided)) {
+        free(decided);
+        decided = NULL;
+    }
+    for (uint32_t k = 0; decided && proved && k < cb->end - cb->start; k++)
+        if (proved[k])
+            decided[k] = proved[k];
+    const uint8_t *dropped = decided ? decided : proved;
+    uint16_t *live_out = jit_body_liveness(j, cb->start, cb->end, bi.base, dropped);
+    uint8_t *dropped_reach = dropped ? body_reach(j, cb, dropped) : NULL;
     struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
                             .base = -1, .stack_base = bi.base, .write_through = 1,
                             .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX,
-                            .ranges = rn, .unchecked = proved, .reach = proved_reach};
+                            .ranges = rn, .unchecked = dropped, .reach = dropped_reach};
     for (uint32_t k = 0; proved && k < cb->end - cb->start; k++)
-        j->proved_tests += proved[k] != 0 && (!proved_reach || proved_reach[k]);
+        j->proved_tests += proved[k] != 0 && (!dropped_reach || dropped_reach[k]);
     ic.writes = body_callee_writes(j, cb, &ic);
     /* R6-R9 that nested loops write: saved once around this loop, not
      * around each start of theirs (they are no values of this body's
@@ -1674,8 +1685,11 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     if (n_checks) {
         unchecked = calloc(cb->end - cb->start, 1);
         if (unchecked) {
+            if (dropped)
+                memcpy(unchecked, dropped, cb->end - cb->start);
             for (int k = 0; k < n_checks; k++)
-                unchecked[checks[k].pc - cb->start] = checks[k].always ? 2 : 1;
+                if (!unchecked[checks[k].pc - cb->start])
+                    unchecked[checks[k].pc - cb->start] = checks[k].always ? 2 : 1;
             for (uint32_t k = 0; proved && k < cb->end - cb->start; k++)
                 if (proved[k])
                     unchecked[k] = proved[k];   /* (true of every iteration) */
@@ -1791,8 +1805,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         cmp_i_n(j, &vars[0], &vars[1]);
         x86_jcc_fix(e, CC_AE, FIX_LABEL, l_out);
         ic.live_out = live_out;
-        ic.unchecked = proved;
-        ic.reach = proved_reach;
+        ic.unchecked = dropped;
+        ic.reach = dropped_reach;
         ic.out_label = l_slow_done;
         free(reach);
         free(fast_live);
@@ -1826,7 +1840,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
                 x86_store_r(e, 8, RSI, ic.slot_off[k], ic.slot_reg[k]);
     }
     free(live_out);
-    free(proved_reach);
+    free(decided);
+    free(dropped_reach);
     free(noop_st);
     jit_hoist_free(&hp);
     if (alloc)

@@ -11,7 +11,8 @@
  *   inline_copies.c  liveness and copies of registers in an inlined body
  *   jit_internal.h   what these files share (struct jit, the register map)
  *   x86_emit.[ch]    the emitter; loop_checks.[ch] the analysis behind loop
- *                    versioning
+ *                    versioning; range_facts.[ch] the tests of a body its
+ *                    earlier tests decide
  *
  * How a program becomes code
  * --------------------------

@@ -18,7 +18,17 @@ struct bl_insn_aux {
     uint32_t loop_bound;   /* bpf_loop call: proven trip-count upper bound */
     uint8_t zero_args;     /* helper call: bit r set if Rr (3..5) is unwritten on some
                             * path and must be passed as 0 (bpf_trace_printk) */
+    uint8_t ld_val;        /* load: BL_LDV_* of the value every verified path
+                            * loaded here (OR over all visits; 0 = never) */
 };
+
+/* What a load loaded (aux.ld_val), for the JIT's range facts
+ * (jit/range_facts.c): the packet's start exactly (offset 0), its end, or
+ * anything else. Only a load that loads one of the first two on every
+ * path is known to hold it. */
+#define BL_LDV_DATA 0x01
+#define BL_LDV_DATA_END 0x02
+#define BL_LDV_OTHER 0x04
 
 /* Kinds of memory (aux.mem_kinds). Distinct kinds never overlap: a packet,
  * ctx, map value or map key pointer cannot point into an eBPF stack frame. */

@@ -568,6 +568,13 @@ int vf_check_load(struct bl_venv *env, struct bl_vstate *st, const struct bl_ins
     if (err)
         return err;
     f->regs[insn->dst] = out;
+    /* pruned paths reach here with the same pointer at the same offset
+     * (vf_regsafe), so the OR covers every path */
+    int data = out.type == REG_PTR_TO_PACKET && out.off == 0 && tnum_is_const(out.var) &&
+               out.var.value == 0;
+    env->aux[env->cur_insn].ld_val |= data ? BL_LDV_DATA
+                                      : out.type == REG_PTR_TO_PACKET_END ? BL_LDV_DATA_END
+                                                                          : BL_LDV_OTHER;
     return 0;
 }
 
