@@ -18,6 +18,13 @@
  * but bpf_loop (a helper may read memory a pointer argument reaches), a
  * call of a callback as a function, a bpf_loop whose callback or ctx is
  * not as above, or another write of R9: nothing is dead in the program.
+ *
+ * A store in a callback to bytes that only that callback reads is dead
+ * too when the callback cannot read them before writing them again, from
+ * the store to its exit and, at the next iteration, from its start: the
+ * zeroes the compiler leaves in a body's scratch slots (`kind`, `len` of
+ * a TLV walk) at every exit, which a JIT copy keeping those slots in
+ * registers paid as two moves per iteration.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,19 +65,77 @@ static int func_kind(const struct jit *j, const struct jfunc *fn, int32_t *area,
     return F_NONE;
 }
 
-static int mark(uint8_t *read, int64_t lo, int size)
+#define MULTI 0xffff
+
+/* bytes [lo, lo + size) of the area are read by function f */
+static int mark(uint16_t *read, int64_t lo, int size, uint32_t f)
 {
     if (lo < AREA_LO || lo + size > AREA_HI)
         return 0;
-    memset(read + (lo - AREA_LO), 1, (size_t)size);
+    for (int b = 0; b < size; b++) {
+        uint16_t *r = &read[lo + b - AREA_LO];
+        *r = *r == 0 || *r == f + 1 ? (uint16_t)(f + 1) : MULTI;
+    }
     return 1;
+}
+
+/* Can callback fn read bytes [lo, lo + size) of the area, from
+ * instruction `from` on, before a store writes all of them? An exit goes
+ * on at fn's start (the next iteration: the same callback) when
+ * exit_live. 1 yes (or unsure), 0 no. Callbacks jump forward only (a jump
+ * back: unsure); nothing but fn reads those bytes (the caller checked),
+ * so the bytes fn leaves at its last iteration are never read. */
+static int read_after(const struct jit *j, const struct jfunc *fn, uint32_t from, int64_t lo,
+                      int size, int exit_live)
+{
+    uint32_t n = fn->end - fn->start;
+    uint8_t *reach = calloc(n + 1, 1);
+    int found = 0;
+    if (!reach)
+        return 1;
+    reach[from - fn->start] = 1;
+    for (uint32_t k = from - fn->start; k < n && !found; k++) {
+        if (!reach[k])
+            continue;
+        const struct bl_insn *in = &j->insns[fn->start + k];
+        uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
+        int len = bl_is_lddw(in) ? 2 : 1, go_on = 1;
+        int64_t a = in->off, b = a + jit_size_of(in->code);
+        if ((cls == BL_LDX && in->src == BL_R9) ||
+            (cls == BL_STX && mode == BL_ATOMIC && in->dst == BL_R9)) {
+            if (a < lo + size && lo < b)
+                found = 1;                       /* read */
+        } else if ((cls == BL_ST || cls == BL_STX) && mode == BL_MEM && in->dst == BL_R9) {
+            if (a <= lo && lo + size <= b)
+                go_on = 0;                       /* all written: this way is done */
+        } else if (cls == BL_JMP || cls == BL_JMP32) {
+            if (op == BL_EXIT) {
+                found = exit_live;
+                go_on = 0;
+            } else if (op != BL_CALL) {
+                int64_t t = (int64_t)k + 1 + ((cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off);
+                if (t <= (int64_t)k || t > (int64_t)n)
+                    found = 1;                   /* (unsure) */
+                else
+                    reach[t] = 1;
+                if (op == BL_JA)
+                    go_on = 0;
+            }
+        }
+        if (go_on && k + len <= n)
+            reach[k + len] = 1;
+        if (go_on && k + len == n)
+            found = 1;                           /* (falls off: unsure) */
+    }
+    free(reach);
+    return found;
 }
 
 uint8_t *jit_dead_stores(const struct jit *j)
 {
     if (j->raw || !j->aux || j->checked)
         return NULL;
-    uint8_t *read = calloc(AREA_HI - AREA_LO, 1);
+    uint16_t *read = calloc(AREA_HI - AREA_LO, sizeof *read);
     int *kind = calloc(j->n_funcs, sizeof *kind);
     int32_t *area = calloc(j->n_funcs, sizeof *area);
     uint8_t *dead = NULL;
@@ -128,11 +193,11 @@ uint8_t *jit_dead_stores(const struct jit *j)
                 continue;                        /* a store reads nothing */
             int base = cls == BL_LDX ? in->src : in->dst;
             if (base == BL_R9) {
-                if (kind[f] == F_NONE || !mark(read, in->off, size))
+                if (kind[f] == F_NONE || !mark(read, in->off, size, f))
                     goto out;
             } else if (base == BL_R10) {
                 /* (a frame without an area is no area) */
-                if (kind[f] == F_AREA && !mark(read, (int64_t)in->off - area[f], size))
+                if (kind[f] == F_AREA && !mark(read, (int64_t)in->off - area[f], size, f))
                     goto out;
             } else {
                 unsigned k = j->aux[pc].seen && j->aux[pc].mem_kinds ? j->aux[pc].mem_kinds : 0xff;
@@ -152,10 +217,18 @@ uint8_t *jit_dead_stores(const struct jit *j)
             kind[j->func_of[pc]] == F_NONE)
             continue;
         int64_t lo = in->off;
-        int size = jit_size_of(in->code), unread = lo >= AREA_LO && lo + size <= AREA_HI;
-        for (int b = 0; unread && b < size; b++)
-            unread = !read[lo + b - AREA_LO];
-        if (!unread)
+        uint32_t f = j->func_of[pc];
+        int size = jit_size_of(in->code), in_area = lo >= AREA_LO && lo + size <= AREA_HI;
+        int unread = in_area, own = in_area && kind[f] == F_CALLBACK;
+        for (int b = 0; in_area && b < size; b++) {
+            unread &= !read[lo + b - AREA_LO];
+            own &= !read[lo + b - AREA_LO] || read[lo + b - AREA_LO] == f + 1;
+        }
+        /* bytes only this callback reads: dead when it cannot read them
+         * before writing them again, in this iteration or the next (it
+         * writes them before reading them at its start) */
+        if (!unread && !(own && !read_after(j, &j->funcs[f], j->funcs[f].start, lo, size, 0) &&
+                         !read_after(j, &j->funcs[f], pc + 1, lo, size, 0)))
             continue;
         if (!dead && !(dead = calloc(j->n, 1)))
             goto out;
