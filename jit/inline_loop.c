@@ -932,6 +932,115 @@ static uint8_t *body_reach(const struct jit *j, const struct jfunc *cb, const ui
     return reach;
 }
 
+/* instruction i of the body, in the copy ic */
+static void emit_one(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic, uint32_t i,
+                     int i_plus)
+{
+    uint32_t k = i - cb->start;
+    if (ic->unchecked && ic->unchecked[k] == 2 && !(ic->reach && !ic->reach[k])) {
+        /* a check proved always taken: a jump, unless what lies
+         * between it and its target is unreachable here */
+        uint32_t t = (uint32_t)((int64_t)i + 1 + j->insns[i].off);
+        uint32_t m = k + 1;
+        while (ic->reach && m < t - cb->start && !ic->reach[m])
+            m++;
+        if (m < t - cb->start) {
+            jit_alias_sync(j, jit_live_in_at(j, ic, t));
+            jit_emit_jump(j, i, t);
+            jit_alias_clear(j);
+        }
+    } else if (i == ic->skip || (ic->unchecked && ic->unchecked[k]) ||
+               (ic->reach && !ic->reach[k]) || (ic->noop_st && ic->noop_st[k]) ||
+               (j->dead_store && j->dead_store[i])) {
+        /* hoisted, a check proved never taken, unreachable here, or a
+         * store nothing reads */
+    } else if (jit_dead_insn(j, ic, i)) {
+        jit_alias_forget(j, j->insns[i].dst);
+    } else if (ic->hoist && ic->hoist->kind && ic->hoist->kind[k]) {
+        jit_emit_hoisted(j, ic, i, i_plus);
+    } else {
+        jit_emit_with_copies(j, ic, i);
+    }
+}
+
+/* Does the way not taken of the conditional jump at i leave the loop:
+ * straight-line code [i + 1, t) no other jump enters, ending in an exit
+ * that may return nonzero or a `ja` that leads straight to one (a return
+ * or a break)? Returns t, else 0. Such code runs once per loop at most:
+ * emit_body puts it out of line (emit_cold) and inverts the jump, so the
+ * iteration that goes on falls through instead of jumping over it
+ * (tcpopts_ret: `if opt + 2 > #pkt then return s end` three times). */
+static uint32_t cold_block(const struct jit *j, const struct inline_ctx *ic, uint32_t i)
+{
+    const struct bl_insn *in = &j->insns[i];
+    uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
+    uint32_t k = i - ic->start;
+    if ((cls != BL_JMP && cls != BL_JMP32) || op == BL_JA || op == BL_CALL || op == BL_EXIT ||
+        in->off < 2 || i == ic->skip || (ic->unchecked && ic->unchecked[k]) ||
+        (ic->reach && (!ic->reach[k] || !ic->reach[k + 1])) ||
+        jit_fused_ja_target(j, i) != UINT32_MAX || ic->n_cold == COLD_MAX)
+        return 0;
+    uint32_t t = i + 1 + (uint32_t)in->off;
+    if (t >= ic->end)
+        return 0;
+    for (uint32_t m = i + 1; m < t; m++) {
+        const struct bl_insn *x = &j->insns[m];
+        uint8_t c = BL_CLASS(x->code);
+        if (j->is_target[m] || (c == BL_LD && !bl_is_lddw(x)))
+            return 0;
+        if ((c == BL_JMP || c == BL_JMP32) && m + 1 != t)
+            return 0;
+        if (bl_is_lddw(x))
+            m++;
+    }
+    /* from i + 1 on, a straight way to an exit returning a nonzero constant
+     * (R0 = 1 after a break, the compiler's return code), leaving [i + 1,
+     * t) by its last instruction */
+    int r0_nonzero = 0;
+    uint32_t x = i + 1;
+    for (int steps = 0; steps < 32 && x < ic->end; steps++) {
+        const struct bl_insn *y = &j->insns[x];
+        uint8_t c = BL_CLASS(y->code);
+        int leaves = y->code == (BL_JMP | BL_EXIT) || (y->code == (BL_JMP | BL_JA) && y->off > 0);
+        if (x < t && (leaves != (x == t - 1)))
+            return 0;
+        if (y->code == (BL_JMP | BL_EXIT))
+            return r0_nonzero ? t : 0;
+        if (leaves) {
+            x = x + 1 + (uint32_t)y->off;
+            continue;
+        }
+        if (c == BL_JMP || c == BL_JMP32 || (c == BL_LD && !bl_is_lddw(y)) ||
+            (c == BL_STX && BL_MODE(y->code) == BL_ATOMIC))
+            return 0;
+        if (y->dst == BL_R0 && c != BL_ST && c != BL_STX)
+            r0_nonzero = y->code == (BL_ALU64 | BL_MOV | BL_K) && y->imm != 0;
+        x += bl_is_lddw(y) ? 2 : 1;
+    }
+    return 0;
+}
+
+/* the blocks emit_body put out of line, after code that never falls
+ * through; every value they read is in its own register (the jump into
+ * them put them there) */
+static void emit_cold(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic)
+{
+    const struct inline_ctx *outer = j->inl;
+    j->inl = ic;
+    for (int q = 0; q < ic->n_cold && !j->failed; q++) {
+        jit_alias_clear(j);
+        for (uint32_t i = ic->cold[q][0]; i < ic->cold[q][1]; i++) {
+            x86_label_bind(&j->e, ic->first_label + (i - cb->start));
+            emit_one(j, cb, ic, i, 0);
+            if (bl_is_lddw(&j->insns[i]))
+                i++;
+        }
+    }
+    jit_alias_clear(j);
+    ic->n_cold = 0;
+    j->inl = outer;
+}
+
 /* The body once, from R1 = i (+ i_plus, as a form, when i lives in a
  * register other than R1's own) / R2 = ctx to its last instruction; cont
  * and cont0 are left for the caller to bind. */
@@ -968,36 +1077,23 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
     const struct inline_ctx *outer = j->inl;
     j->inl = ic;
     for (uint32_t i = cb->start; i < cb->end && !j->failed; i++) {
-        uint32_t k = i - cb->start;
+        uint32_t k = i - cb->start, cold_end = ic->cold_ok ? cold_block(j, ic, i) : 0;
         if (j->is_target[i] && ic->live_out && !(ic->reach && !ic->reach[k])) {
             jit_alias_sync(j, jit_live_in_at(j, ic, i));     /* a join: live registers home */
             jit_alias_clear(j);
         }
         x86_label_bind(e, ic->first_label + k);
-        if (ic->unchecked && ic->unchecked[k] == 2 && !(ic->reach && !ic->reach[k])) {
-            /* a check proved always taken: a jump, unless what lies
-             * between it and its target is unreachable here */
-            uint32_t t = (uint32_t)((int64_t)i + 1 + j->insns[i].off);
-            uint32_t m = k + 1;
-            while (ic->reach && m < t - cb->start && !ic->reach[m])
-                m++;
-            if (m < t - cb->start) {
-                jit_alias_sync(j, jit_live_in_at(j, ic, t));
-                jit_emit_jump(j, i, t);
-                jit_alias_clear(j);
-            }
-        } else if (i == ic->skip || (ic->unchecked && ic->unchecked[k]) ||
-                   (ic->reach && !ic->reach[k]) || (ic->noop_st && ic->noop_st[k]) ||
-                   (j->dead_store && j->dead_store[i])) {
-            /* hoisted, a check proved never taken, unreachable here, or a
-             * store nothing reads */
-        } else if (jit_dead_insn(j, ic, i)) {
-            jit_alias_forget(j, j->insns[i].dst);
-        } else if (ic->hoist && ic->hoist->kind && ic->hoist->kind[k]) {
-            jit_emit_hoisted(j, ic, i, i_plus);
-        } else {
+        if (cold_end) {
+            /* the way that leaves the loop, out of line (emit_cold) */
+            j->cold_jump = i;
             jit_emit_with_copies(j, ic, i);
+            j->cold_jump = UINT32_MAX;
+            ic->cold[ic->n_cold][0] = i + 1;
+            ic->cold[ic->n_cold++][1] = cold_end;
+            i = cold_end - 1;
+            continue;
         }
+        emit_one(j, cb, ic, i, i_plus);
         if (bl_is_lddw(&j->insns[i]))
             i++;
     }
@@ -1028,7 +1124,10 @@ static int emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_c
         x86_jmp_fix(e, FIX_LABEL, ic->top_label);
     x86_align(e, 64);
     x86_label_bind(e, ic->top_label);
+    ic->cold_ok = 1;
+    ic->n_cold = 0;
     emit_body(j, cb, ic, r1_live, r2_live, 0);
+    ic->cold_ok = 0;
     /* an exit that returned a known 0 continues at cont0, any other exit
      * at cont, which tests R0; the last exit falls through to its own */
     if (last_exit_tests_r0(j, ic)) {
@@ -1038,17 +1137,19 @@ static int emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_c
         x86_jcc_fix(e, CC_NE, FIX_LABEL, l_break);
         x86_label_bind(e, ic->cont0_label);
         jit_emit_loop_tail(j, ic, 1);
+        emit_cold(j, cb, ic);
         x86_label_bind(e, l_break);
         emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
         return 0;
     }
     x86_label_bind(e, ic->cont0_label);
     jit_emit_loop_tail(j, ic, 0);
-    if (never_breaks(j, cb, ic->reach)) {
+    if (never_breaks(j, cb, ic->reach) && !ic->n_cold) {
         x86_label_bind(e, ic->cont_label);    /* (unused: every exit returns 0) */
         return 1;
     }
     x86_jmp_fix(e, FIX_LABEL, ic->out_label);
+    emit_cold(j, cb, ic);
     x86_label_bind(e, ic->cont_label);
     x86_test_rr(e, 1, RAX, RAX);
     x86_jcc_fix(e, CC_E, FIX_LABEL, ic->cont0_label);

@@ -87,6 +87,7 @@ struct loop_var {
  * this copy, its exits to the loop's continue label. */
 #define MAX_PROMOTED 6
 
+#define COLD_MAX 8
 struct inline_ctx {
     uint32_t start, end;      /* the callback's instructions */
     uint32_t first_label;     /* label of instruction start + k: first_label + k */
@@ -122,6 +123,10 @@ struct inline_ctx {
     const struct hoist_plan *hoist;
     const uint8_t *noop_st;   /* per body insn: a store of what the slot holds, or NULL */
     const struct range_node *ranges;   /* what values this body holds (inline_ranges.c), or NULL */
+    /* blocks [cold[q][0], cold[q][1]) that leave the loop, put out of line
+     * by emit_body (when cold_ok) for emit_cold */
+    int cold_ok, n_cold;
+    uint32_t cold[COLD_MAX][2];
 };
 
 /* inline_hoist.c: invariant values of an inlined body, computed before the loop */
@@ -185,6 +190,7 @@ struct jit {
     struct range_node **ranges;      /* per function: its values (inline_ranges.c), when asked */
     uint8_t *ranges_done;            /* per function: ranges[f] computed */
     uint32_t proved_tests;           /* tests of inlined copies dropped by inline_ranges.c */
+    uint32_t cold_jump;              /* a jump whose fall-through is out of line, or UINT32_MAX */
     char **errp;
     int failed;
 };

@@ -725,6 +725,8 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
     }
     if (op == BL_JA) {
         int32_t rel = cls == BL_JMP32 ? in->imm : in->off;
+        if (rel == 0)
+            return 0;                 /* (the next instruction's code follows) */
         jump_to(j, pc, -1, (uint32_t)((int64_t)pc + 1 + rel));
         return 0;
     }
@@ -743,6 +745,10 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
             x86_test_rr(e, w, dst, src);
         else
             x86_alu_rr(e, w, ALU_CMP, dst, src);
+    }
+    if (pc == j->cold_jump) {         /* the fall-through is out of line */
+        jump_to(j, pc, (int)jmp_cc[op >> 4] ^ 1, pc + 1);
+        return 0;
     }
     uint32_t fused = jit_fused_ja_target(j, pc);
     if (fused != UINT32_MAX) {

@@ -522,6 +522,7 @@ static int compile(struct bl_prog *p, int raw,
     struct jit j;
     memset(&j, 0, sizeof j);
     j.fused_ja = UINT32_MAX;
+    j.cold_jump = UINT32_MAX;
     j.errp = err;
     j.helper_find = helper_find ? helper_find : bl_helper_find;
     memcpy(j.rmap, jit_register_map, sizeof j.rmap);
