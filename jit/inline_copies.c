@@ -444,6 +444,24 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
             }
             return;
         }
+        const struct bl_insn *nx = pc + 1 < ic->end ? &j->insns[pc + 1] : NULL;
+        int into = slot < 0 && mode == BL_MEM && nx && !j->is_target[pc + 1] &&
+                           nx->code == (BL_STX | BL_MEM | BL_DW) && nx->src == d && nx->dst != d
+                       ? jit_promoted_reg(j, nx->dst, 8, nx->off)
+                       : -1;
+        if (into >= 0) {
+            /* `ldx d, [..]; *slot = d`: loaded straight into the slot's
+             * register, d a copy of it (the store then moves nothing) */
+            alias_release(j, into, -1);
+            alias_release(j, jit_register_map[d], d);   /* (d becomes a copy) */
+            j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);   /* (or its form) */
+            j->rmap[d] = (uint8_t)into;
+            jit_emit_insn(j, pc);
+            memcpy(j->rmap, jit_register_map, sizeof j->rmap);
+            jit_alias_forget(j, d);
+            al[d] = (int8_t)into;
+            return;
+        }
         if (in->src == d && al[d] >= 0 && slot < 0) {
             /* `ldx d, [d]` with d a copy: the address as a form, so that
              * the base is read where it lives and d lands in its own */
