@@ -519,11 +519,11 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
             uint32_t fused = op == BL_JA ? UINT32_MAX : jit_fused_ja_target(j, pc);
             if (fused != UINT32_MAX)
                 t = fused;                    /* the jump goes where the `ja` after it went */
-            if (pc == j->cold_jump)
-                t = pc + 1;                   /* (inverted: to the code out of line) */
             if (t < ic->start || t >= ic->end)
                 break;
-            jit_alias_sync(j, jit_live_in_at(j, ic, (uint32_t)t));
+            /* (a jump to code out of line takes the copies with it) */
+            if (pc != j->cold_jump)
+                jit_alias_sync(j, jit_live_in_at(j, ic, (uint32_t)t));
             if (op != BL_JA) {
                 value_loc(j, d);
                 if (x)

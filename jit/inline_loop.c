@@ -1021,14 +1021,16 @@ static uint32_t cold_block(const struct jit *j, const struct inline_ctx *ic, uin
 }
 
 /* the blocks emit_body put out of line, after code that never falls
- * through; every value they read is in its own register (the jump into
- * them put them there) */
+ * through; each starts with the copies of the jump into it (the block
+ * runs right after that jump, the x86 registers unchanged) */
 static void emit_cold(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic)
 {
     const struct inline_ctx *outer = j->inl;
     j->inl = ic;
     for (int q = 0; q < ic->n_cold && !j->failed; q++) {
-        jit_alias_clear(j);
+        x86_label_bind(&j->e, ic->cold_label[q]);
+        memcpy(j->alias, ic->cold_alias[q], sizeof j->alias);
+        memcpy(j->form, ic->cold_form[q], sizeof j->form);
         for (uint32_t i = ic->cold[q][0]; i < ic->cold[q][1]; i++) {
             x86_label_bind(&j->e, ic->first_label + (i - cb->start));
             emit_one(j, cb, ic, i, 0);
@@ -1085,11 +1087,15 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
         x86_label_bind(e, ic->first_label + k);
         if (cold_end) {
             /* the way that leaves the loop, out of line (emit_cold) */
+            int q = ic->n_cold++;
             j->cold_jump = i;
+            j->cold_label = ic->cold_label[q] = x86_label_new(e);
             jit_emit_with_copies(j, ic, i);
             j->cold_jump = UINT32_MAX;
-            ic->cold[ic->n_cold][0] = i + 1;
-            ic->cold[ic->n_cold++][1] = cold_end;
+            memcpy(ic->cold_alias[q], j->alias, sizeof j->alias);
+            memcpy(ic->cold_form[q], j->form, sizeof j->form);
+            ic->cold[q][0] = i + 1;
+            ic->cold[q][1] = cold_end;
             i = cold_end - 1;
             continue;
         }

@@ -127,6 +127,11 @@ struct inline_ctx {
      * by emit_body (when cold_ok) for emit_cold */
     int cold_ok, n_cold;
     uint32_t cold[COLD_MAX][2];
+    uint32_t cold_label[COLD_MAX];
+    /* where each register's value was at the jump into the block: the
+     * block runs right after it, with those registers unchanged */
+    int8_t cold_alias[COLD_MAX][BL_NREGS];
+    struct x86_mem cold_form[COLD_MAX][BL_NREGS];
 };
 
 /* inline_hoist.c: invariant values of an inlined body, computed before the loop */
@@ -191,6 +196,7 @@ struct jit {
     uint8_t *ranges_done;            /* per function: ranges[f] computed */
     uint32_t proved_tests;           /* tests of inlined copies dropped by inline_ranges.c */
     uint32_t cold_jump;              /* a jump whose fall-through is out of line, or UINT32_MAX */
+    uint32_t cold_label;             /* ... the label of that code */
     char **errp;
     int failed;
 };

@@ -747,7 +747,7 @@ static int emit_jump(struct jit *j, uint32_t pc, const struct bl_insn *in)
             x86_alu_rr(e, w, ALU_CMP, dst, src);
     }
     if (pc == j->cold_jump) {         /* the fall-through is out of line */
-        jump_to(j, pc, (int)jmp_cc[op >> 4] ^ 1, pc + 1);
+        x86_jcc_fix(e, (enum x86_cc)(jmp_cc[op >> 4] ^ 1), FIX_LABEL, j->cold_label);
         return 0;
     }
     uint32_t fused = jit_fused_ja_target(j, pc);
