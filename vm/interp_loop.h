@@ -825,29 +825,31 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip += 2;
         STEPN(2);
         DISPATCH();
-    ldxdw_add_stxdw: {  /* a memory add: one load, one store, no register round trip */
-        void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off);
-        uint64_t v;
-        memcpy(&v, p, sizeof v);
-        v += reg[ip->imm];
-        DST = v;
-        memcpy(p, &v, sizeof v);
+    /* ldxdw rA, [rB+o]; rA op= rC or K; stxdw [rB+o], rA (C or K in imm;
+     * shift counts checked at decode): the value goes from the load to the
+     * store without a round trip through reg[] */
+#define MEM_UPDATE(K, expr)                                                               \
+    do {                                                                                  \
+        void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off);                  \
+        uint64_t v, k = (K);                                                              \
+        memcpy(&v, p, sizeof v);                                                          \
+        v = (expr);                                                                       \
+        DST = v;                                                                          \
+        memcpy(p, &v, sizeof v);                                                          \
+    } while (0)
+    ldxdw_add_stxdw:  /* the memory add */
+        MEM_UPDATE(reg[ip->imm], v + k);
         ip += 3;
         STEPN(3);
-        DISPATCH(); }
+        DISPATCH();
     /* a loop body's last store and its `mov r0, 0; exit` (decode_program):
      * the group, then straight into movk0_exit (a direct jump, not a
      * dispatch), ip on the `mov r0, 0` */
-    ldxdw_add_stxdw_next: {
-        void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off);
-        uint64_t v;
-        memcpy(&v, p, sizeof v);
-        v += reg[ip->imm];
-        DST = v;
-        memcpy(p, &v, sizeof v);
+    ldxdw_add_stxdw_next:
+        MEM_UPDATE(reg[ip->imm], v + k);
         ip += 3;
         STEPN(3);
-        goto movk0_exit; }
+        goto movk0_exit;
     add_stxdw_next: {
         uint64_t v = DST + SRC;
         DST = v;
@@ -1009,20 +1011,13 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip++;
         STEP();
         goto loop_call_at; }
-    /* ldxdw rA, [rB+o]; rA op= rC or K; stxdw [rB+o], rA (C or K in imm;
-     * shift counts checked at decode), like ldxdw_add_stxdw: the value goes
-     * from the load to the store without a round trip through reg[] */
+    /* the other operators of ldxdw_add_stxdw's group (mem_opx) */
 #define MEM_OP(name, K, expr)                                                             \
-    name: {                                                                               \
-        void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off);                  \
-        uint64_t v, k = (K);                                                              \
-        memcpy(&v, p, sizeof v);                                                          \
-        v = (expr);                                                                       \
-        DST = v;                                                                          \
-        memcpy(p, &v, sizeof v);                                                          \
+    name:                                                                                 \
+        MEM_UPDATE(K, expr);                                                              \
         ip += 3;                                                                          \
         STEPN(3);                                                                         \
-        DISPATCH(); }
+        DISPATCH();
     MEM_OP(mem_subx, reg[ip->imm], v - k)
     MEM_OP(mem_mulx, reg[ip->imm], v * k)
     MEM_OP(mem_andx, reg[ip->imm], v & k)
@@ -1055,17 +1050,13 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         ip += 3;
         STEPN(3);
         DISPATCH(); }
-    ldxdw_add_stxdw_launder: {
-        void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off);
-        uint64_t v;
-        memcpy(&v, p, sizeof v);
-        v += reg[ip->imm];
-        DST = v;
-        memcpy(p, &v, sizeof v);
+    ldxdw_add_stxdw_launder:
+        MEM_UPDATE(reg[ip->imm], v + k);
         reg[0] = 0;
         ip += 5;
         STEPN(5);
-        DISPATCH(); }
+        DISPATCH();
+#undef MEM_UPDATE
     /* a loop's trip count (trip_kind), after a store for stxdw_trip_*:
      * jsgt/jslt rA, rB, +o (the empty loop); mov rC, rX;
      * sub rC, rY (Y != C); [div rC, K;] jge rC, L, +p (too many); add rC, M,
