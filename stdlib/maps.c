@@ -218,8 +218,11 @@ void *bl_map_lookup(struct bl_map *m, const void *key)
     unsigned char *v = m->ops->lookup(m, key, 1);
     if (v && m->cpu_stride)
         v += run_cpu * m->cpu_stride;
-    else if (v && m->of_maps) /* a map of maps gives the inner map itself */
-        memcpy(&v, v, sizeof v);
+    else if (v && m->of_maps) { /* a map of maps gives the inner map itself */
+        void *inner;
+        memcpy(&inner, v, sizeof inner);
+        v = inner;
+    }
     return v;
 }
 

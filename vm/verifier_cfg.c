@@ -174,7 +174,9 @@ static int check_regs(struct bl_venv *env, const struct bl_insn *in)
     uint8_t c = BL_CLASS(in->code);
     if (in->dst >= BL_NREGS)
         return vf_reject(env, "R%d is invalid", in->dst);
+    /* LD_IND reads its offset from src: the static passes index by it */
     int src_is_reg = (c == BL_LDX || c == BL_STX) ||
+                     (c == BL_LD && BL_MODE(in->code) == BL_IND) ||
                      ((c == BL_ALU || c == BL_ALU64 || is_jump(in)) && BL_SRC(in->code) == BL_X);
     if (src_is_reg && in->src >= BL_NREGS)
         return vf_reject(env, "R%d is invalid", in->src);
@@ -652,7 +654,7 @@ static int map_in_r1(const struct bl_venv *env, uint32_t i)
  * nowhere. Registers an insn uses are live there, so only the call's
  * scan of R1-R5 and an odd encoding's source need it, and the values of
  * live registers are the ones a pass masking at every copy would find. */
-#define FP_READ(q) ((q) == BL_R10 || (live & (1u << (q))) ? r[q] : FP_NONE)
+#define FP_READ(q) ((q) == BL_R10 || ((q) < BL_NREGS && (live & (1u << (q)))) ? r[q] : FP_NONE)
 static int fp_transfer(const struct bl_insn *in, int16_t *r, uint16_t live, int spills)
 {
     uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
