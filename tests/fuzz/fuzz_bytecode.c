@@ -45,16 +45,31 @@ static int run(bpflua_object *obj, enum bpflua_engine engine, uint8_t *pkt, uint
     return rc;
 }
 
-/* Programs whose results depend on the clock or on random numbers
- * (bpf_ktime_get_ns 5, bpf_get_prandom_u32 7, or a helper id chosen at run
- * time by callx) cannot be compared across engines; they still run. */
+/* Programs whose results depend on the clock or on random numbers (the
+ * helpers below, or a helper id chosen at run time by callx) cannot be
+ * compared across engines; they still run. */
+static int clock_or_random(int32_t helper)
+{
+    switch (helper) {
+    case 5:   /* ktime_get_ns */
+    case 7:   /* get_prandom_u32 */
+    case 118: /* jiffies64 */
+    case 125: /* ktime_get_boot_ns */
+    case 160: /* ktime_get_coarse_ns */
+    case 208: /* ktime_get_tai_ns */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static int deterministic(const uint8_t *data, size_t n_insns)
 {
     for (size_t i = 0; i < n_insns; i++) {
         const uint8_t *in = data + 8 * i;
         int32_t imm;
         memcpy(&imm, in + 4, 4);
-        if (in[0] == 0x8d || (in[0] == 0x85 && (in[1] >> 4) == 0 && (imm == 5 || imm == 7)))
+        if (in[0] == 0x8d || (in[0] == 0x85 && (in[1] >> 4) == 0 && clock_or_random(imm)))
             return 0;
     }
     return 1;

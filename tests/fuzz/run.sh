@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for SECONDS (default 60).
 #   bash tests/fuzz/run.sh [SECONDS] [TARGET...]
+# FUZZ_SEED=N fixes libFuzzer's seed (the CI smoke test does, so a red run
+# can be replayed); unset, every run explores differently.
 # Seeds come from the project's own test programs; findings land in
 # build-fuzz/findings/<target>/. Exit status non-zero on any crash.
 set -euo pipefail
@@ -37,7 +39,7 @@ for t in "${targets[@]}"; do
   seed "$t" "$corpus"
   mkdir -p "$build/findings/$t"
   echo "fuzz: $t for ${secs}s"
-  if ! "$build/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  if ! "$build/$t" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$build/findings/$t/" "$corpus" >"$build/findings/$t.log" 2>&1; then
     echo "fuzz: $t FAILED (see $build/findings/$t.log)"; tail -30 "$build/findings/$t.log"; fail=1
   else
