@@ -667,7 +667,8 @@ static int fp_transfer(const struct bl_insn *in, int16_t *r, uint16_t live, int 
             r[in->dst] = x ? rs : FP_NONE;
         } else if ((op == BL_ADD || op == BL_SUB) && !x) {
             if (rd != FP_NONE && rd != FP_ANY) {
-                int32_t nv = op == BL_ADD ? rd + in->imm : rd - in->imm;
+                /* 64-bit: subtracting INT32_MIN must not overflow */
+                int64_t nv = op == BL_ADD ? (int64_t)rd + in->imm : (int64_t)rd - in->imm;
                 r[in->dst] = nv >= -BL_STACK_SIZE && nv <= 0 ? (int16_t)nv : FP_ANY;
             } else {
                 r[in->dst] = rd;
