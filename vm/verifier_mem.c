@@ -719,9 +719,14 @@ int vf_check_lddw(struct bl_venv *env, struct bl_vstate *st, const struct bl_ins
         if (insn->src == BL_PSEUDO_MAP_FD) {
             mark_reg_ptr(dst, REG_CONST_PTR_TO_MAP);
         } else {
-            if (insn[1].imm < 0 || (uint32_t)insn[1].imm >= env->obj->maps[insn->imm].value_size)
+            /* as the kernel: only an array map of one element has a value
+             * address known at load (global data is such a map) */
+            const struct bl_map_def *m = &env->obj->maps[insn->imm];
+            if (m->type != BPFLUA_MAP_ARRAY)
+                return vf_reject(env, "no direct value access support for this map type");
+            if (m->max_entries != 1 || insn[1].imm < 0 || (uint32_t)insn[1].imm >= m->value_size)
                 return vf_reject(env, "invalid access to map value pointer, value_size=%u off=%d",
-                                 env->obj->maps[insn->imm].value_size, insn[1].imm);
+                                 m->value_size, insn[1].imm);
             mark_reg_ptr(dst, REG_PTR_TO_MAP_VALUE);
             dst->off = insn[1].imm;
         }
