@@ -11,8 +11,8 @@
  * A forward pass over a function (its jumps all go forward: loops are
  * bpf_loop callbacks) and, at each bpf_loop with a callback known at the
  * call site, over the callback's body (a node, recursively). A register
- * holds an affine form c + sum coef * sym over symbols with known
- * intervals: the body's index I (in [0, n - 1], where n is itself a form
+ * holds an affine form (affine.h) c + sum coef * sym over symbols with
+ * known intervals (the node's table: a symbol is its index there): the body's index I (in [0, n - 1], where n is itself a form
  * of the body's symbols when the caller's trip count is one), the values
  * the slots of the body's ctx held at the call (slots invariant across
  * iterations), and fresh symbols for what is only known as an interval (a
@@ -39,12 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "affine.h"
 #include "jit_internal.h"
 #include "../core/insn.h"
 #include "../stdlib/helpers.h"
 
-#define TERMS 3            /* symbols per form */
-#define WIDE 8             /* symbols of a form being combined */
 #define MAX_SYMS 160
 #define MAX_SLOTS 24
 #define MAX_WRITES 32
@@ -57,37 +56,19 @@
 #define WORK 60000                /* instructions analysed per function, nests included */
 #define PASSES 4
 
-enum { V_TOP, V_VAL, V_PTR };
-/* function frame, body's ctx, body's own frame, a function's arguments
- * R1-R5 (pointers into its caller's memory, maybe the same memory: no
- * slots are kept for them, their writes are noted) */
-enum { P_FP, P_CTX, P_OWN, P_A1 };
-#define IS_ARG(p) ((p) >= P_A1)
-
-struct form {
-    uint8_t kind, nt, ptr;
-    int16_t sym[TERMS];
-    int32_t coef[TERMS];
-    int64_t c;                     /* constant, or the pointer's offset */
-};
-
-struct slot {
-    uint8_t ptr;
-    int16_t off;
-    struct form v;
-};
+/* Registers and slots hold affine forms (affine.h) whose symbols index a
+ * node's interval table; a pointer's base is one of: the function's frame,
+ * the body's ctx, the body's own frame, a function's arguments R1-R5
+ * (pointers into its caller's memory, maybe the same memory: no slots are
+ * kept for them, their writes are noted) */
+enum { P_FP = 1, P_CTX, P_OWN, P_A1 };
+#define IS_ARG(p) ((p) >= P_A1 && (p) != AFF_TOP)
+#define IS_PTR(f) ((f)->base != 0 && (f)->base != AFF_TOP)
 
 struct state {
-    struct form r[BL_NREGS];
+    struct aff r[BL_NREGS];
     int n_slots;
-    struct slot s[MAX_SLOTS];
-};
-
-struct lin {
-    int n;
-    int16_t sym[WIDE];
-    int64_t coef[WIDE];
-    int64_t c;
+    struct aff_slot s[MAX_SLOTS];
 };
 
 struct range_node {
@@ -110,7 +91,7 @@ struct range_node {
     int n_syms;
     int64_t lo[MAX_SYMS], hi[MAX_SYMS];
     int i_rel;                     /* I <= nm1 (a form without I) */
-    struct form nm1;
+    struct aff nm1;
     int n_cand;
     int16_t cand[MAX_SLOTS];       /* assumed invariant: symbol cand_sym[k] */
     int16_t cand_sym[MAX_SLOTS];
@@ -122,16 +103,6 @@ struct ra {
     uint32_t stack[MAX_DEPTH + 1];
     int depth;
 };
-
-static const struct form TOP = {V_TOP, 0, 0, {0}, {0}, 0};
-
-static struct form f_const(int64_t c)
-{
-    struct form f = TOP;
-    f.kind = V_VAL;
-    f.c = c;
-    return f;
-}
 
 static int in_lim(int64_t v)
 {
@@ -147,78 +118,46 @@ static int new_sym(struct range_node *nd, int64_t lo, int64_t hi)
     return nd->n_syms++;
 }
 
-/* ---- linear combinations ------------------------------------------------------ */
+/* ---- forms -------------------------------------------------------------------- */
 
-static void lin_of(struct lin *l, const struct form *f)
+static void sym_range(void *env, uint64_t sym, aff_i128 *lo, aff_i128 *hi)
 {
-    l->n = f->nt;
-    l->c = f->c;
-    for (int k = 0; k < f->nt; k++) {
-        l->sym[k] = f->sym[k];
-        l->coef[k] = f->coef[k];
-    }
+    const struct range_node *nd = env;
+    *lo = nd->lo[sym];
+    *hi = nd->hi[sym];
 }
 
-/* l += m * f; 0 when it does not fit */
-static int lin_add(struct lin *l, const struct lin *f, int64_t m)
+/* l += m * f within this analysis's limits */
+static int lin_add(struct aff_sum *l, const struct aff *f, int64_t m)
 {
-    if (m > COEF || m < -COEF || !in_lim(f->c))
-        return 0;
-    l->c += m * f->c;
-    for (int k = 0; k < f->n; k++) {
-        int q = 0;
-        while (q < l->n && l->sym[q] != f->sym[k])
-            q++;
-        if (q == l->n) {
-            if (l->n == WIDE)
-                return 0;
-            l->sym[l->n] = f->sym[k];
-            l->coef[l->n++] = 0;
-        }
-        l->coef[q] += m * f->coef[k];
-        if (l->coef[q] > COEF2 || l->coef[q] < -COEF2)
-            return 0;
-        if (l->coef[q] == 0) {
-            l->sym[q] = l->sym[l->n - 1];
-            l->coef[q] = l->coef[--l->n];
-        }
-    }
-    return l->c >= -SUM && l->c <= SUM;
+    return m <= COEF && m >= -COEF && in_lim(f->k) && aff_sum_add_form(l, f, m) &&
+           aff_sum_within(l, COEF2, SUM);
 }
 
 /* the interval of l with every symbol free in its own interval */
-static int plain_iv(const struct range_node *nd, const struct lin *l, int64_t *lo, int64_t *hi)
+static int plain_iv(const struct range_node *nd, const struct aff_sum *l, int64_t *lo, int64_t *hi)
 {
-    /* (terms up to 2^60, sums up to 2^61: no overflow) */
-    *lo = *hi = l->c;
-    for (int k = 0; k < l->n; k++) {
-        int64_t a = l->coef[k];
-        if (a > COEF2 || a < -COEF2 || *lo < -SUM || *hi > SUM)
-            return 0;
-        int64_t x = a * nd->lo[l->sym[k]], y = a * nd->hi[l->sym[k]];
-        *lo += x < y ? x : y;
-        *hi += x < y ? y : x;
-    }
-    return *lo >= -SUM && *hi <= SUM;
+    aff_i128 a, b;
+    aff_sum_range(l, sym_range, (void *)nd, &a, &b);
+    if (a < -SUM || b > SUM)
+        return 0;
+    *lo = (int64_t)a;
+    *hi = (int64_t)b;
+    return 1;
 }
 
 /* the interval of l: I at both ends of [0, n - 1] when n is a form */
-static int lin_iv(const struct range_node *nd, const struct lin *l, int64_t *lo, int64_t *hi)
+static int lin_iv(const struct range_node *nd, const struct aff_sum *l, int64_t *lo, int64_t *hi)
 {
-    int q = -1;
-    for (int k = 0; k < l->n; k++)
-        if (l->sym[k] == 0 && nd->body)
-            q = k;
-    if (q < 0 || !nd->i_rel)
-        return plain_iv(nd, l, lo, hi);
-    struct lin l0 = *l, l1, nm1;
-    int64_t a = l->coef[q];
-    l0.sym[q] = l0.sym[l0.n - 1];
-    l0.coef[q] = l0.coef[--l0.n];
-    l1 = l0;
-    lin_of(&nm1, &nd->nm1);
+    if (!nd->body || !nd->i_rel || l->n == 0 || l->sym[0] != 0)
+        return plain_iv(nd, l, lo, hi);      /* (I, symbol 0, comes first) */
+    int64_t a = l->c[0];
+    struct aff_sum l0 = *l, l1;
     int64_t lo0, hi0, lo1, hi1;
-    if (!lin_add(&l1, &nm1, a) || !plain_iv(nd, &l0, &lo0, &hi0) ||
+    if (!aff_sum_add_form(&l0, &(struct aff){1, 0, {1}, {0}, 0}, -a))
+        return plain_iv(nd, l, lo, hi);
+    l1 = l0;
+    if (!lin_add(&l1, &nd->nm1, a) || !plain_iv(nd, &l0, &lo0, &hi0) ||
         !plain_iv(nd, &l1, &lo1, &hi1))
         return plain_iv(nd, l, lo, hi);
     *lo = lo0 < lo1 ? lo0 : lo1;
@@ -226,99 +165,54 @@ static int lin_iv(const struct range_node *nd, const struct lin *l, int64_t *lo,
     return 1;
 }
 
-static int form_iv(const struct range_node *nd, const struct form *f, int64_t *lo, int64_t *hi)
+static int form_iv(const struct range_node *nd, const struct aff *f, int64_t *lo, int64_t *hi)
 {
-    if (f->kind != V_VAL)
+    if (f->base != 0)
         return 0;
-    struct lin l;
-    lin_of(&l, f);
+    struct aff_sum l;
+    aff_sum_of(&l, f);
     return lin_iv(nd, &l, lo, hi);
 }
 
 /* a value known only as [lo, hi]: a fresh symbol */
-static struct form f_range(struct range_node *nd, int64_t lo, int64_t hi)
+static struct aff f_range(struct range_node *nd, int64_t lo, int64_t hi)
 {
     if (lo == hi && in_lim(lo))
-        return f_const(lo);
+        return aff_num(lo);
     int s = new_sym(nd, lo, hi);
-    if (s < 0)
-        return TOP;
-    struct form f = f_const(0);
-    f.nt = 1;
-    f.sym[0] = (int16_t)s;
-    f.coef[0] = 1;
-    return f;
+    return s < 0 ? aff_top : aff_sym((uint64_t)s);
 }
 
 /* l as a form: as it is when small, else its interval, else unknown */
-static struct form form_of(struct range_node *nd, const struct lin *l)
+static struct aff form_of(struct range_node *nd, const struct aff_sum *l)
 {
     int64_t lo, hi;
+    struct aff f;
     if (!lin_iv(nd, l, &lo, &hi) || !in_lim(lo) || !in_lim(hi))
-        return TOP;
-    int fits = l->n <= TERMS && in_lim(l->c);
-    for (int k = 0; k < l->n; k++)
-        fits &= l->coef[k] <= COEF && l->coef[k] >= -COEF;
-    if (!fits)
-        return f_range(nd, lo, hi);
-    struct form f = f_const(l->c);
-    f.nt = (uint8_t)l->n;
-    for (int k = 0; k < l->n; k++) {
-        f.sym[k] = l->sym[k];
-        f.coef[k] = (int32_t)l->coef[k];
+        return aff_top;
+    return aff_narrow(l, &f, COEF, LIM) ? f : f_range(nd, lo, hi);
+}
+
+/* a + m * b (m = +-1) */
+static struct aff f_add(struct range_node *nd, const struct aff *a, const struct aff *b, int m)
+{
+    if (IS_PTR(a) && aff_is_num(b)) {
+        struct aff f = *a;
+        f.k += m * b->k;
+        return in_lim(f.k) ? f : aff_top;
     }
-    return f;
-}
-
-static int form_eq(const struct form *a, const struct form *b)
-{
-    if (a->kind != b->kind || a->c != b->c || a->nt != b->nt || a->ptr != b->ptr)
-        return 0;
-    for (int k = 0; k < a->nt; k++)
-        if (a->sym[k] != b->sym[k] || a->coef[k] != b->coef[k])
-            return 0;
-    return 1;
-}
-
-/* a + m * b, both values */
-static struct form f_add(struct range_node *nd, const struct form *a, const struct form *b,
-                         int64_t m)
-{
-    if (a->kind == V_PTR && b->kind == V_VAL && b->nt == 0 && m >= -1 && m <= 1) {
-        struct form f = *a;
-        f.c += m * b->c;
-        return in_lim(f.c) ? f : TOP;
-    }
-    if (a->kind != V_VAL || b->kind != V_VAL)
-        return TOP;
-    struct lin l, lb;
-    lin_of(&l, a);
-    lin_of(&lb, b);
-    if (!lin_add(&l, &lb, m))
-        return TOP;
-    return form_of(nd, &l);
-}
-
-static struct form f_scale(struct range_node *nd, const struct form *a, int64_t m)
-{
-    if (a->kind != V_VAL || m > COEF || m < -COEF)
-        return TOP;
-    struct lin l = {0, {0}, {0}, 0};
-    struct lin la;
-    lin_of(&la, a);
-    if (!lin_add(&l, &la, m))
-        return TOP;
-    return form_of(nd, &l);
+    struct aff_sum l;
+    if (a->base || b->base)
+        return aff_top;
+    aff_sum_of(&l, a);
+    return lin_add(&l, b, m) ? form_of(nd, &l) : aff_top;
 }
 
 /* ---- states ------------------------------------------------------------------- */
 
 static int slot_find(const struct state *s, uint8_t ptr, int64_t off)
 {
-    for (int k = 0; k < s->n_slots; k++)
-        if (s->s[k].ptr == ptr && s->s[k].off == off)
-            return k;
-    return -1;
+    return aff_slot_find(s->s, s->n_slots, ptr, off);
 }
 
 static void slot_drop(struct state *s, int k)
@@ -326,20 +220,13 @@ static void slot_drop(struct state *s, int k)
     s->s[k] = s->s[--s->n_slots];
 }
 
-/* bytes [off, off + size) of ptr's memory change */
-static void slots_clobber(struct state *s, uint8_t ptr, int64_t off, int size)
+static void slot_set(struct state *s, uint8_t ptr, int64_t off, const struct aff *v)
 {
-    for (int k = s->n_slots; k-- > 0;)
-        if (s->s[k].ptr == ptr && s->s[k].off < off + size && off < s->s[k].off + 8)
-            slot_drop(s, k);
-}
-
-static void slot_set(struct state *s, uint8_t ptr, int64_t off, const struct form *v)
-{
-    slots_clobber(s, ptr, off, 8);
-    if (v->kind == V_TOP || IS_ARG(ptr) || s->n_slots == MAX_SLOTS || off < -32768 || off > 32767)
+    aff_slot_clobber(s->s, &s->n_slots, ptr, off, 8);
+    if (v->base == AFF_TOP || IS_ARG(ptr) || s->n_slots == MAX_SLOTS || off < -32768 ||
+        off > 32767)
         return;
-    s->s[s->n_slots].ptr = ptr;
+    s->s[s->n_slots].base = ptr;
     s->s[s->n_slots].off = (int16_t)off;
     s->s[s->n_slots++].v = *v;
 }
@@ -359,19 +246,19 @@ static void note_write(struct range_node *nd, uint8_t ptr, int64_t off, int size
 
 /* a store of size bytes at ptr + off */
 static void store_at(struct range_node *nd, struct state *s, uint8_t ptr, int64_t off, int size,
-                     const struct form *v)
+                     const struct aff *v)
 {
     if (ptr == P_OWN)
         return;
     note_write(nd, ptr, off, size);
     if (IS_ARG(ptr)) {
         for (int k = s->n_slots; k-- > 0;)
-            if (IS_ARG(s->s[k].ptr))
+            if (IS_ARG(s->s[k].base))
                 slot_drop(s, k);
     } else if (v && size == 8) {
         slot_set(s, ptr, off, v);
     } else {
-        slots_clobber(s, ptr, off, size);
+        aff_slot_clobber(s->s, &s->n_slots, ptr, off, size);
     }
 }
 
@@ -379,19 +266,19 @@ static void store_at(struct range_node *nd, struct state *s, uint8_t ptr, int64_
 static void merge(struct range_node *nd, struct state *into, const struct state *s)
 {
     for (int r = 0; r < BL_NREGS; r++) {
-        struct form *a = &into->r[r];
-        const struct form *b = &s->r[r];
-        if (form_eq(a, b))
+        struct aff *a = &into->r[r];
+        const struct aff *b = &s->r[r];
+        if (aff_equal(a, b))
             continue;
         int64_t la, ha, lb, hb;
         if (form_iv(nd, a, &la, &ha) && form_iv(nd, b, &lb, &hb))
             *a = f_range(nd, la < lb ? la : lb, ha > hb ? ha : hb);
         else
-            *a = TOP;
+            *a = aff_top;
     }
     for (int k = into->n_slots; k-- > 0;) {
-        int q = slot_find(s, into->s[k].ptr, into->s[k].off);
-        if (q < 0 || !form_eq(&into->s[k].v, &s->s[q].v))
+        int q = slot_find(s, into->s[k].base, into->s[k].off);
+        if (q < 0 || !aff_equal(&into->s[k].v, &s->s[q].v))
             slot_drop(into, k);
     }
 }
@@ -415,36 +302,32 @@ static void unknown_store(struct range_node *nd, struct state *s, const struct j
     nd->writes_all = 1;
 }
 
-static struct form alu(struct range_node *nd, const struct bl_insn *in, const struct form *d,
-                       const struct form *src)
+static struct aff alu(struct range_node *nd, const struct bl_insn *in, const struct aff *d,
+                      const struct aff *src)
 {
     uint8_t op = BL_OP(in->code);
     int is_k = BL_SRC(in->code) == BL_K;
-    struct form kf = f_const(in->imm);
-    const struct form *b = is_k ? &kf : src;
+    struct aff kf = aff_num(in->imm);
+    const struct aff *b = is_k ? &kf : src;
     int64_t lo, hi, blo, bhi;
     int d_iv = form_iv(nd, d, &lo, &hi), b_iv = form_iv(nd, b, &blo, &bhi);
+    struct aff_sum l;
     if (BL_CLASS(in->code) == BL_ALU) {            /* 32-bit: zero-extended */
         if (op == BL_MOV && is_k && in->off == 0)
-            return f_const((int64_t)(uint32_t)in->imm);
+            return aff_num((int64_t)(uint32_t)in->imm);
         if (op == BL_MOV && in->off == 0 && d_iv && b_iv && blo >= 0 && bhi <= 0xffffffffLL)
             return *b;
-        return op == BL_END ? TOP : f_range(nd, 0, 0xffffffffLL);
+        return op == BL_END ? aff_top : f_range(nd, 0, 0xffffffffLL);
     }
     switch (op) {
     case BL_MOV:
-        return in->off == 0 ? *b : TOP;
+        return in->off == 0 ? *b : aff_top;
     case BL_ADD:
-        return f_add(nd, d, b, 1);
     case BL_SUB:
-        return f_add(nd, d, b, -1);
-    case BL_NEG:
-        return f_scale(nd, d, -1);
+        return f_add(nd, d, b, op == BL_ADD ? 1 : -1);
     case BL_MUL:
-        if (b->kind == V_VAL && b->nt == 0)
-            return f_scale(nd, d, b->c);
-        if (d->kind == V_VAL && d->nt == 0)
-            return f_scale(nd, b, d->c);
+        if (aff_alu64(in, d, b, &l) || aff_is_num(b) || aff_is_num(d))
+            break;
         if (d_iv && b_iv && lo >= -(1 << 20) && hi <= 1 << 20 && blo >= -(1 << 20) &&
             bhi <= 1 << 20) {
             int64_t p[4] = {lo * blo, lo * bhi, hi * blo, hi * bhi}, mn = p[0], mx = p[0];
@@ -454,22 +337,21 @@ static struct form alu(struct range_node *nd, const struct bl_insn *in, const st
             }
             return f_range(nd, mn, mx);
         }
-        return TOP;
+        return aff_top;
+    case BL_NEG:
     case BL_LSH:
-        if (is_k && in->imm >= 0 && in->imm <= 16)
-            return f_scale(nd, d, (int64_t)1 << in->imm);
-        return TOP;
+        break;
     case BL_RSH:
     case BL_ARSH:
         if (is_k && in->imm >= 0 && in->imm < 64 && d_iv && lo >= 0)
             return f_range(nd, lo >> in->imm, hi >> in->imm);
         if (op == BL_RSH && is_k && in->imm >= 24 && in->imm < 64)
             return f_range(nd, 0, (int64_t)(UINT64_MAX >> in->imm));
-        return TOP;
+        return aff_top;
     case BL_DIV:
     case BL_MOD:
         if (in->off != 0 || !d_iv || lo < 0 || !b_iv || blo <= 0)
-            return TOP;
+            return aff_top;
         if (op == BL_DIV)
             return f_range(nd, lo / bhi, hi / blo);
         return f_range(nd, 0, hi < bhi - 1 ? hi : bhi - 1);
@@ -478,7 +360,7 @@ static struct form alu(struct range_node *nd, const struct bl_insn *in, const st
             return f_range(nd, 0, d_iv && lo >= 0 && hi < bhi ? hi : bhi);
         if (d_iv && lo >= 0)
             return f_range(nd, 0, hi);
-        return TOP;
+        return aff_top;
     case BL_OR:
     case BL_XOR:
         if (d_iv && b_iv && lo >= 0 && blo >= 0) {
@@ -487,23 +369,26 @@ static struct form alu(struct range_node *nd, const struct bl_insn *in, const st
                 p <<= 1;
             return f_range(nd, 0, p - 1);
         }
-        return TOP;
+        return aff_top;
     default:
-        return TOP;
+        return aff_top;
     }
+    /* multiply by a constant, negate, shift left: affine */
+    if (!aff_alu64(in, d, b, &l) || !aff_sum_within(&l, COEF2, SUM))
+        return aff_top;
+    return form_of(nd, &l);
 }
 
 /* 1: the jump at in is never taken, 2: always, 0: either */
-static int decide(const struct range_node *nd, const struct bl_insn *in, const struct form *a,
-                  const struct form *b)
+static int decide(const struct range_node *nd, const struct bl_insn *in, const struct aff *a,
+                  const struct aff *b)
 {
     int64_t alo, ahi, blo, bhi, lo, hi;
     if (!form_iv(nd, a, &alo, &ahi) || !form_iv(nd, b, &blo, &bhi))
         return 0;
-    struct lin l, lb;
-    lin_of(&l, a);
-    lin_of(&lb, b);
-    if (!lin_add(&l, &lb, -1) || !lin_iv(nd, &l, &lo, &hi))
+    struct aff_sum l;
+    aff_sum_of(&l, a);
+    if (!lin_add(&l, b, -1) || !lin_iv(nd, &l, &lo, &hi))
         return 0;
     uint8_t op = BL_OP(in->code);
     int is32 = BL_CLASS(in->code) == BL_JMP32;
@@ -513,17 +398,7 @@ static int decide(const struct range_node *nd, const struct bl_insn *in, const s
     int unsig = op == BL_JGT || op == BL_JGE || op == BL_JLT || op == BL_JLE;
     if (unsig && !nonneg && !neg)
         return 0;
-    int t, f;                                  /* always, never: of a - b's sign */
-    switch (op) {
-    case BL_JEQ: t = lo == 0 && hi == 0; f = lo > 0 || hi < 0; break;
-    case BL_JNE: t = lo > 0 || hi < 0; f = lo == 0 && hi == 0; break;
-    case BL_JGT: case BL_JSGT: t = lo > 0; f = hi <= 0; break;
-    case BL_JGE: case BL_JSGE: t = lo >= 0; f = hi < 0; break;
-    case BL_JLT: case BL_JSLT: t = hi < 0; f = lo >= 0; break;
-    case BL_JLE: case BL_JSLE: t = hi <= 0; f = lo > 0; break;
-    default: return 0;
-    }
-    return t ? 2 : f ? 1 : 0;
+    return aff_decide(op, lo, hi);             /* (no wrap: every form within 2^40) */
 }
 
 static void free_node(struct range_node *nd);
@@ -533,7 +408,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
 static void call_effects(struct range_node *nd, struct state *s, int all)
 {
     for (int r = BL_R0; r <= BL_R5; r++)
-        s->r[r] = TOP;
+        s->r[r] = aff_top;
     if (all) {
         s->n_slots = 0;
         nd->writes_all = 1;
@@ -568,11 +443,11 @@ static int callee_writes(struct ra *ra, struct range_node *nd, struct state *s, 
     ra->depth--;
     int ok = cn && cn->known && !cn->writes_all;
     for (int k = 0; ok && k < cn->n_writes; k++) {
-        const struct form *a = &s->r[BL_R1 + cn->writes[k].ptr - P_A1];
-        if (a->kind != V_PTR)
+        const struct aff *a = &s->r[BL_R1 + cn->writes[k].ptr - P_A1];
+        if (!IS_PTR(a))
             ok = 0;
         else
-            store_at(nd, s, a->ptr, a->c + cn->writes[k].off, cn->writes[k].size, NULL);
+            store_at(nd, s, a->base, a->k + cn->writes[k].off, cn->writes[k].size, NULL);
     }
     free_node(cn);
     return ok;
@@ -588,11 +463,11 @@ static void step(struct ra *ra, struct range_node *nd, struct state *s, uint32_t
     int size = jit_size_of(in->code);
     *take = 1;
     if (bl_is_lddw(in)) {
-        s->r[in->dst] = in->src == 0 ? f_const((int64_t)((uint64_t)(uint32_t)in->imm |
+        s->r[in->dst] = in->src == 0 ? aff_num((int64_t)((uint64_t)(uint32_t)in->imm |
                                                          (uint64_t)in[1].imm << 32))
-                                     : TOP;
-        if (s->r[in->dst].kind == V_VAL && !in_lim(s->r[in->dst].c))
-            s->r[in->dst] = TOP;
+                                     : aff_top;
+        if (s->r[in->dst].base == 0 && !in_lim(s->r[in->dst].k))
+            s->r[in->dst] = aff_top;
         return;
     }
     switch (cls) {
@@ -601,40 +476,40 @@ static void step(struct ra *ra, struct range_node *nd, struct state *s, uint32_t
         s->r[in->dst] = alu(nd, in, &s->r[in->dst], &s->r[in->src]);
         return;
     case BL_LDX: {
-        const struct form *p = &s->r[in->src];
-        int q = p->kind == V_PTR && size == 8 && mode == BL_MEM
-                    ? slot_find(s, p->ptr, p->c + in->off)
+        const struct aff *p = &s->r[in->src];
+        int q = IS_PTR(p) && size == 8 && mode == BL_MEM
+                    ? slot_find(s, p->base, p->k + in->off)
                     : -1;
         if (q >= 0)
             s->r[in->dst] = s->s[q].v;
         else if (mode == BL_MEM && size < 8)
             s->r[in->dst] = f_range(nd, 0, ((int64_t)1 << (8 * size)) - 1);
         else
-            s->r[in->dst] = TOP;
+            s->r[in->dst] = aff_top;
         return;
     }
     case BL_ST:
     case BL_STX: {
-        const struct form *p = &s->r[in->dst];
-        if (p->kind != V_PTR) {
+        const struct aff *p = &s->r[in->dst];
+        if (!IS_PTR(p)) {
             unknown_store(nd, s, j, pc);
         } else {
-            int64_t off = p->c + in->off;
+            int64_t off = p->k + in->off;
             if (mode == BL_ATOMIC) {
                 int64_t lo, hi;
                 int noop = (in->imm == BL_ADD || in->imm == BL_OR || in->imm == BL_XOR) &&
                            form_iv(nd, &s->r[in->src], &lo, &hi) && lo == 0 && hi == 0;
                 if (!noop)
-                    store_at(nd, s, p->ptr, off, size, NULL);
+                    store_at(nd, s, p->base, off, size, NULL);
             } else {
-                struct form v = cls == BL_ST ? f_const(in->imm) : s->r[in->src];
-                store_at(nd, s, p->ptr, off, size, mode == BL_MEM ? &v : NULL);
+                struct aff v = cls == BL_ST ? aff_num(in->imm) : s->r[in->src];
+                store_at(nd, s, p->base, off, size, mode == BL_MEM ? &v : NULL);
             }
         }
         if (mode == BL_ATOMIC && in->imm == BL_CMPXCHG)
-            s->r[BL_R0] = TOP;
+            s->r[BL_R0] = aff_top;
         else if (mode == BL_ATOMIC && (in->imm & BL_FETCH))
-            s->r[in->src] = TOP;
+            s->r[in->src] = aff_top;
         return;
     }
     case BL_LD:                                  /* legacy packet loads: a call */
@@ -660,7 +535,7 @@ static void step(struct ra *ra, struct range_node *nd, struct state *s, uint32_t
         call_effects(nd, s, !keeps);
         return;
     }
-    struct form kf = f_const(in->imm);
+    struct aff kf = aff_num(in->imm);
     int d = decide(nd, in, &s->r[in->dst], BL_SRC(in->code) == BL_K ? &kf : &s->r[in->src]);
     if (nd->body && nd->proved)
         nd->proved[pc - nd->start] = (uint8_t)d;
@@ -736,11 +611,11 @@ static void exit_state(struct range_node *nd, const struct state *s, uint8_t *ba
         return;                                /* a break: the loop ends */
     for (int c = 0; c < nd->n_cand; c++) {
         int q = slot_find(s, P_CTX, nd->cand[c]);
-        const struct form *v = q >= 0 ? &s->s[q].v : NULL;
+        const struct aff *v = q >= 0 ? &s->s[q].v : NULL;
         int sym = nd->cand_sym[c];
-        int same = v && v->kind == V_VAL &&
-                   ((v->nt == 1 && v->sym[0] == sym && v->coef[0] == 1 && v->c == 0) ||
-                    (v->nt == 0 && nd->lo[sym] == v->c && nd->hi[sym] == v->c));
+        struct aff sv = aff_sym((uint64_t)sym);
+        int same = v && (aff_equal(v, &sv) ||
+                         (aff_is_num(v) && nd->lo[sym] == v->k && nd->hi[sym] == v->k));
         if (!same)
             bad[c] = 1;
     }
@@ -893,7 +768,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
     /* the trip count: its interval, and as a form of the body's symbols
      * when the (u32) trip count is that value */
     int64_t nlo = 0, nhi = BL_MAX_LOOPS;
-    const struct form *nr = &s->r[BL_R1];
+    const struct aff *nr = &s->r[BL_R1];
     int n_exact = form_iv(nd, nr, &nlo, &nhi) && nlo >= 0 && nhi <= BL_MAX_LOOPS;
     if (!n_exact) {
         nlo = 0;
@@ -907,17 +782,13 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
     kid->n_syms = 1;
     /* ctx: R3, a pointer this pass follows; its slots are the body's
      * candidates, each a symbol with the interval its form has here */
-    struct form ctx = s->r[BL_R3];
+    struct aff ctx = s->r[BL_R3];
     memset(e, 0, sizeof *e);
     for (int r = 0; r < BL_NREGS; r++)
-        e->r[r] = TOP;
-    e->r[BL_R1] = f_const(0);
-    e->r[BL_R1].nt = 1;
-    e->r[BL_R1].coef[0] = 1;                /* I: symbol 0 */
-    e->r[BL_R2].kind = V_PTR;
-    e->r[BL_R2].ptr = P_CTX;
-    e->r[BL_R10].kind = V_PTR;
-    e->r[BL_R10].ptr = P_OWN;
+        e->r[r] = aff_top;
+    e->r[BL_R1] = aff_sym(0);                /* I: symbol 0 */
+    e->r[BL_R2] = aff_ptr(P_CTX, 0);
+    e->r[BL_R10] = aff_ptr(P_OWN, 0);
     /* (the slots this call's body changed in the caller's last pass are
      * no candidates: with less known now, it changes them again) */
     const struct range_node *prev = NULL;
@@ -925,10 +796,10 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
         if (nd->old[k]->call_pc == pc && nd->old[k]->known)
             prev = nd->old[k];
     int16_t pslot[MAX_SLOTS];                 /* the caller's slot of each candidate */
-    for (int k = 0; ctx.kind == V_PTR && ctx.ptr != P_OWN && k < s->n_slots; k++) {
-        const struct slot *sl = &s->s[k];
-        int64_t lo, hi, off = sl->off - ctx.c;
-        if (sl->ptr != ctx.ptr || !form_iv(nd, &sl->v, &lo, &hi) || off < -32768 || off > 32767)
+    for (int k = 0; IS_PTR(&ctx) && ctx.base != P_OWN && k < s->n_slots; k++) {
+        const struct aff_slot *sl = &s->s[k];
+        int64_t lo, hi, off = sl->off - ctx.k;
+        if (sl->base != ctx.base || !form_iv(nd, &sl->v, &lo, &hi) || off < -32768 || off > 32767)
             continue;
         int was = !prev;
         for (int q = 0; prev && q < prev->n_inv; q++)
@@ -938,7 +809,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
         /* (slots holding the same value get the same symbol: they cancel) */
         int sym = -1;
         for (int c = 0; c < kid->n_cand && sym < 0; c++)
-            if (form_eq(&s->s[pslot[c]].v, &sl->v))
+            if (aff_equal(&s->s[pslot[c]].v, &sl->v))
                 sym = kid->cand_sym[c];
         if (sym < 0)
             sym = new_sym(kid, lo, hi);
@@ -947,37 +818,34 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
         pslot[kid->n_cand] = (int16_t)k;
         kid->cand[kid->n_cand] = (int16_t)off;
         kid->cand_sym[kid->n_cand++] = (int16_t)sym;
-        struct form v = f_const(0);
-        v.nt = 1;
-        v.sym[0] = (int16_t)sym;
-        v.coef[0] = 1;
+        struct aff v = aff_sym((uint64_t)sym);
         slot_set(e, P_CTX, off, &v);
     }
     /* n - 1 in the body's symbols: each of the caller's symbols in n's
      * form must be the value of a candidate slot (+-1 times it plus a
      * constant) */
     int whole = -1, wm = 1;                   /* n = wm * (a slot's value) + d */
-    for (int c = 0; n_exact && nr->kind == V_VAL && nr->nt && c < kid->n_cand && whole < 0; c++)
+    for (int c = 0; n_exact && nr->base == 0 && nr->n && c < kid->n_cand && whole < 0; c++)
         for (int m = -1; m <= 1 && whole < 0; m += 2) {
-            struct form d = f_add(nd, nr, &s->s[pslot[c]].v, -m);
-            if (d.kind == V_VAL && d.nt == 0) {
+            struct aff d = f_add(nd, nr, &s->s[pslot[c]].v, -m);
+            if (aff_is_num(&d)) {
                 whole = c;
                 wm = m;
             }
         }
     if (whole >= 0) {
-        struct form d = f_add(nd, nr, &s->s[pslot[whole]].v, -wm);
-        struct lin l = {1, {kid->cand_sym[whole]}, {wm}, d.c - 1};
+        struct aff d = f_add(nd, nr, &s->s[pslot[whole]].v, -wm);
+        struct aff_sum l = {1, {wm}, {(uint64_t)kid->cand_sym[whole]}, (aff_i128)d.k - 1};
         kid->nm1 = form_of(kid, &l);
-        kid->i_rel = kid->nm1.kind == V_VAL;
-    } else if (n_exact && nr->kind == V_VAL) {
-        struct lin l = {0, {0}, {0}, nr->c - 1};
+        kid->i_rel = kid->nm1.base == 0;
+    } else if (n_exact && nr->base == 0) {
+        struct aff_sum l = {0, {0}, {0}, (aff_i128)nr->k - 1};
         int ok = 1;
-        for (int t = 0; ok && t < nr->nt; t++) {
+        for (int t = 0; ok && t < nr->n; t++) {
             int found = -1;
             for (int c = 0; c < kid->n_cand && found < 0; c++) {
-                const struct form *v = &s->s[pslot[c]].v;
-                if (v->nt == 1 && v->sym[0] == nr->sym[t] && (v->coef[0] == 1 || v->coef[0] == -1))
+                const struct aff *v = &s->s[pslot[c]].v;
+                if (v->n == 1 && v->sym[0] == nr->sym[t] && (v->c[0] == 1 || v->c[0] == -1))
                     found = c;
             }
             if (found < 0) {
@@ -985,14 +853,16 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
                 break;
             }
             /* the slot holds v = m * sym + d (m = +-1): sym = m * (S - d) */
-            const struct form *v = &s->s[pslot[found]].v;
-            struct lin ls = {1, {kid->cand_sym[found]}, {v->coef[0]}, -v->coef[0] * v->c};
-            ok = lin_add(&l, &ls, nr->coef[t]);
+            const struct aff *v = &s->s[pslot[found]].v;
+            struct aff ls = aff_sym((uint64_t)kid->cand_sym[found]);
+            ls.c[0] = v->c[0];
+            ls.k = -v->c[0] * v->k;
+            ok = lin_add(&l, &ls, nr->c[t]);
         }
         if (ok) {
             kid->nm1 = form_of(kid, &l);
-            kid->i_rel = kid->nm1.kind == V_VAL && kid->nm1.nt <= TERMS;
-            for (int t = 0; t < kid->nm1.nt; t++)
+            kid->i_rel = kid->nm1.base == 0;
+            for (int t = 0; t < kid->nm1.n; t++)
                 kid->i_rel &= kid->nm1.sym[t] != 0;
         }
     }
@@ -1003,17 +873,17 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
     /* after the loop: R0 = the iterations run, R1-R5 clobbered, the slots
      * the body may change forgotten */
     for (int r = BL_R0; r <= BL_R5; r++)
-        s->r[r] = TOP;
-    int followed = ctx.kind == V_PTR && ctx.ptr != P_OWN;
-    if (!kid->known || kid->writes_all || (ctx.kind != V_PTR && kid->n_writes)) {
+        s->r[r] = aff_top;
+    int followed = IS_PTR(&ctx) && ctx.base != P_OWN;
+    if (!kid->known || kid->writes_all || (!IS_PTR(&ctx) && kid->n_writes)) {
         s->n_slots = 0;                      /* it may write anything */
         nd->writes_all = 1;
     } else if (followed) {
         for (int k = s->n_slots; k-- > 0;)
-            if (s->s[k].ptr == ctx.ptr && !kid_keeps(kid, s->s[k].off - ctx.c))
+            if (s->s[k].base == ctx.base && !kid_keeps(kid, s->s[k].off - ctx.k))
                 slot_drop(s, k);
         for (int k = 0; k < kid->n_writes; k++)
-            note_write(nd, ctx.ptr, kid->writes[k].off + ctx.c, kid->writes[k].size);
+            note_write(nd, ctx.base, kid->writes[k].off + ctx.k, kid->writes[k].size);
     }
     return kid;
 }
@@ -1039,15 +909,11 @@ static struct range_node *analyse_function(struct ra *ra, uint32_t f, int args)
     nd->end = fn->end;
     nd->n_syms = 1;                          /* (symbol 0: no index here) */
     for (int r = 0; r < BL_NREGS; r++)
-        e->r[r] = TOP;
+        e->r[r] = aff_top;
     e->n_slots = 0;
-    e->r[BL_R10].kind = V_PTR;
-    e->r[BL_R10].ptr = P_FP;
-    e->r[BL_R10].c = 0;
-    for (int r = BL_R1; args && r <= BL_R5; r++) {
-        e->r[r].kind = V_PTR;
-        e->r[r].ptr = (uint8_t)(P_A1 + r - BL_R1);
-    }
+    e->r[BL_R10] = aff_ptr(P_FP, 0);
+    for (int r = BL_R1; args && r <= BL_R5; r++)
+        e->r[r] = aff_ptr((uint8_t)(P_A1 + r - BL_R1), 0);
     analyse_node(ra, nd, e);
     free(e);
     return nd;

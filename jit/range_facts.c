@@ -1,8 +1,8 @@
 /* range_facts.c - decide the tests of a loop body that earlier tests of the
  * same iteration settle (see range_facts.h).
  *
- * Each register holds a linear form sum(c * s) + k (mod 2^64, as the
- * register computes it) over symbols s: the loop index, the packet's start
+ * Each register holds a linear form sum(c * s) + k (affine.h; mod 2^64, as
+ * the register computes it) over symbols s, tags naming what defined them: the loop index, the packet's start
  * and length, the value a ctx slot held on entry, and a fresh symbol for
  * every other value an instruction or a join defines (a byte loaded from
  * the packet, a product, ...). A symbol stands for an integer: the
@@ -30,21 +30,22 @@
  * call, an atomic, a store through a pointer the verifier saw reach a
  * stack) forgets every slot. */
 #include "range_facts.h"
+#include "affine.h"
 #include "helpers.h"
 #include "../vm/verifier.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef __int128 i128;
+typedef aff_i128 i128;
 
-#define T_MAX 3                       /* terms of a register's form */
-#define F_MAX (2 * T_MAX)             /* terms of a fact */
 #define SLOTS_MAX 12
 #define CONDS_MAX 12
 #define IV_MAX 48
 #define C_MAX (1 << 20)
 #define K_MAX ((int64_t)1 << 62)
+#define B_CTX 1                       /* the base of the ctx pointer (k = 0) */
+#define IS_CTX(f) ((f).base == B_CTX)
 
 enum { SYM_I = 1, SYM_DATA, SYM_LEN };
 enum { TAG_ENTRY = 1, TAG_DEF, TAG_JOIN, TAG_SLOTJOIN, TAG_CLOBBER };
@@ -53,40 +54,17 @@ enum { TAG_ENTRY = 1, TAG_DEF, TAG_JOIN, TAG_SLOTJOIN, TAG_CLOBBER };
 #define SYM_K(s) ((uint32_t)((s) >> 16))
 #define SYM_X(s) ((unsigned)((s) & 0xffff))
 
-struct form {
-    uint8_t n;                        /* terms, by increasing symbol */
-    uint8_t ctx;                      /* the ctx pointer itself (no terms) */
-    int32_t c[T_MAX];
-    uint64_t sym[T_MAX];
-    int64_t k;
-};
-
 /* x < y (strict) or x <= y, compared as 64-bit signed or unsigned */
 struct cond {
-    struct form x, y;
+    struct aff x, y;
     uint8_t strict, sg;
 };
 
 struct st {
-    struct form r[BL_NREGS];
+    struct aff r[BL_NREGS];
     uint8_t n_slots, havoc, n_conds; /* havoc: slots not listed are unknown */
-    int16_t slot_off[SLOTS_MAX];
-    struct form slot[SLOTS_MAX];
+    struct aff_slot slot[SLOTS_MAX];
     struct cond cond[CONDS_MAX];
-};
-
-/* sum(c * s) + k <= 0, as integers */
-struct fact {
-    int n;
-    int64_t c[F_MAX];
-    uint64_t sym[F_MAX];
-    i128 k;
-};
-
-struct facts {
-    int n, n_iv;
-    struct fact f[2 * CONDS_MAX];
-    struct { uint64_t sym; i128 lo, hi; } iv[IV_MAX];
 };
 
 struct rf {
@@ -95,75 +73,22 @@ struct rf {
     uint32_t start;
 };
 
-static struct form fconst(int64_t k)
-{
-    struct form f;
-    memset(&f, 0, sizeof f);
-    f.k = k;
-    return f;
-}
-
-static struct form fsym(uint64_t s)
-{
-    struct form f = fconst(0);
-    f.n = 1;
-    f.c[0] = 1;
-    f.sym[0] = s;
-    return f;
-}
-
-static int fequal(const struct form *a, const struct form *b)
-{
-    if (a->n != b->n || a->ctx != b->ctx || a->k != b->k)
-        return 0;
-    for (int q = 0; q < a->n; q++)
-        if (a->c[q] != b->c[q] || a->sym[q] != b->sym[q])
-            return 0;
-    return 1;
-}
+/* facts sum(c * s) + k <= 0, as integers, and the intervals they give */
+struct facts {
+    const struct rf *rf;
+    int n, n_iv;
+    struct aff_sum f[2 * CONDS_MAX];
+    struct { uint64_t sym; i128 lo, hi; } iv[IV_MAX];
+};
 
 /* d += m * s: 0 when the result leaves the forms we keep */
-static int fadd(struct form *d, const struct form *s, int64_t m)
+static int fadd(struct aff *d, const struct aff *s, int64_t m)
 {
-    if (d->ctx || s->ctx)
+    struct aff_sum l;
+    if (d->base || s->base)
         return 0;
-    struct form r = fconst(0);
-    int p = 0, q = 0;
-    while (p < d->n || q < s->n) {
-        uint64_t sy;
-        int64_t c;
-        if (q == s->n || (p < d->n && d->sym[p] < s->sym[q])) {
-            sy = d->sym[p];
-            c = d->c[p++];
-        } else if (p == d->n || s->sym[q] < d->sym[p]) {
-            sy = s->sym[q];
-            c = m * s->c[q++];
-        } else {
-            sy = d->sym[p];
-            c = d->c[p++] + m * s->c[q++];
-        }
-        if (c == 0)
-            continue;
-        if (r.n == T_MAX || c > C_MAX || c < -C_MAX)
-            return 0;
-        r.sym[r.n] = sy;
-        r.c[r.n++] = (int32_t)c;
-    }
-    i128 k = (i128)d->k + (i128)m * s->k;
-    if (k > K_MAX || k < -K_MAX)
-        return 0;
-    r.k = (int64_t)k;
-    *d = r;
-    return 1;
-}
-
-static int fscale(struct form *d, int64_t m)
-{
-    struct form z = fconst(0);
-    if (!fadd(&z, d, m))
-        return 0;
-    *d = z;
-    return 1;
+    aff_sum_of(&l, d);
+    return aff_sum_add_form(&l, s, m) && aff_narrow(&l, d, C_MAX, K_MAX);
 }
 
 /* ---- intervals and facts ---------------------------------------------------- */
@@ -211,7 +136,7 @@ static void base_range(const struct rf *rf, uint64_t s, i128 *lo, i128 *hi)
     }
 }
 
-static int iv_find(struct facts *F, const struct rf *rf, uint64_t s)
+static int iv_find(struct facts *F, uint64_t s)
 {
     for (int q = 0; q < F->n_iv; q++)
         if (F->iv[q].sym == s)
@@ -219,70 +144,32 @@ static int iv_find(struct facts *F, const struct rf *rf, uint64_t s)
     if (F->n_iv == IV_MAX)
         return -1;
     F->iv[F->n_iv].sym = s;
-    base_range(rf, s, &F->iv[F->n_iv].lo, &F->iv[F->n_iv].hi);
+    base_range(F->rf, s, &F->iv[F->n_iv].lo, &F->iv[F->n_iv].hi);
     return F->n_iv++;
 }
 
-static void range_of(struct facts *F, const struct rf *rf, uint64_t s, i128 *lo, i128 *hi)
+/* (an aff_range_fn: env is the facts) */
+static void range_of(void *env, uint64_t s, i128 *lo, i128 *hi)
 {
-    int q = iv_find(F, rf, s);
+    struct facts *F = env;
+    int q = iv_find(F, s);
     if (q >= 0) {
         *lo = F->iv[q].lo;
         *hi = F->iv[q].hi;
     } else {
-        base_range(rf, s, lo, hi);
+        base_range(F->rf, s, lo, hi);
     }
 }
 
-/* the integer range of sum(c * s) + k */
-static void lin_range(struct facts *F, const struct rf *rf, int n, const int64_t *c,
-                      const uint64_t *sym, i128 k, i128 *lo, i128 *hi)
+/* x - y + extra */
+static void diff(const struct aff *x, const struct aff *y, i128 extra, struct aff_sum *d)
 {
-    *lo = *hi = k;
-    for (int q = 0; q < n; q++) {
-        i128 a, b;
-        range_of(F, rf, sym[q], &a, &b);
-        *lo += c[q] > 0 ? c[q] * a : c[q] * b;
-        *hi += c[q] > 0 ? c[q] * b : c[q] * a;
-    }
+    aff_sum_of(d, x);
+    aff_sum_add_form(d, y, -1);     /* (at most 2 * AFF_TERMS terms within 2^21: it fits) */
+    d->k += extra;
 }
 
-static void form_range(struct facts *F, const struct rf *rf, const struct form *f, i128 *lo,
-                       i128 *hi)
-{
-    int64_t c[T_MAX];
-    for (int q = 0; q < f->n; q++)
-        c[q] = f->c[q];
-    lin_range(F, rf, f->n, c, f->sym, f->k, lo, hi);
-}
-
-/* x - y + extra as a fact's terms */
-static int diff(const struct form *x, const struct form *y, i128 extra, struct fact *d)
-{
-    int p = 0, q = 0;
-    d->n = 0;
-    while (p < x->n || q < y->n) {
-        if (q == y->n || (p < x->n && x->sym[p] < y->sym[q])) {
-            d->sym[d->n] = x->sym[p];
-            d->c[d->n++] = x->c[p++];
-        } else if (p == x->n || y->sym[q] < x->sym[p]) {
-            d->sym[d->n] = y->sym[q];
-            d->c[d->n++] = -(int64_t)y->c[q++];
-        } else {
-            int64_t c = (int64_t)x->c[p] - y->c[q];
-            if (c) {
-                d->sym[d->n] = x->sym[p];
-                d->c[d->n++] = c;
-            }
-            p++;
-            q++;
-        }
-    }
-    d->k = (i128)x->k - y->k + extra;
-    return 1;
-}
-
-static void add_fact(struct facts *F, const struct fact *f)
+static void add_fact(struct facts *F, const struct aff_sum *f)
 {
     if (F->n < (int)(sizeof F->f / sizeof F->f[0]))
         F->f[F->n++] = *f;
@@ -295,20 +182,20 @@ static i128 floor_div(i128 a, i128 b)     /* b > 0 */
 }
 
 /* each fact bounds each of its symbols by the others' ranges */
-static void tighten(struct facts *F, const struct rf *rf)
+static void tighten(struct facts *F)
 {
     for (int x = 0; x < F->n; x++) {
-        const struct fact *f = &F->f[x];
+        const struct aff_sum *f = &F->f[x];
         for (int j = 0; j < f->n; j++) {
             i128 rest = f->k, a, b;
             for (int q = 0; q < f->n; q++) {
                 if (q == j)
                     continue;
-                range_of(F, rf, f->sym[q], &a, &b);
+                range_of(F, f->sym[q], &a, &b);
                 rest += f->c[q] > 0 ? f->c[q] * a : f->c[q] * b;
             }
             /* c_j * s_j <= -rest */
-            int v = iv_find(F, rf, f->sym[j]);
+            int v = iv_find(F, f->sym[j]);
             if (v < 0)
                 continue;
             if (f->c[j] > 0) {
@@ -331,19 +218,19 @@ static void tighten(struct facts *F, const struct rf *rf)
 /* the integers a compare of x and y sees */
 static int in_domain(i128 lo, i128 hi, int sg)
 {
-    return sg ? lo >= S64_MIN && hi <= S64_MAX : lo >= 0 && hi < ((i128)1 << 64);
+    return sg ? aff_in_s64(lo, hi) : aff_in_u64(lo, hi);
 }
 
 /* A condition as linear facts, when what is known of the ranges of its
  * sides says no side wraps; an unsigned `s + k <= K` bounds s even when
  * nothing is known of it (s is an integer of [-2^63, 2^63): s + k below 0
  * would read as at least 2^64 - 2^62). */
-static int convert(struct facts *F, const struct rf *rf, const struct cond *c)
+static int convert(struct facts *F, const struct cond *c)
 {
     i128 xl, xh, yl, yh;
-    struct fact f;
-    form_range(F, rf, &c->x, &xl, &xh);
-    form_range(F, rf, &c->y, &yl, &yh);
+    struct aff_sum f;
+    aff_range(&c->x, range_of, F, &xl, &xh);
+    aff_range(&c->y, range_of, F, &yl, &yh);
     if (in_domain(xl, xh, c->sg) && in_domain(yl, yh, c->sg)) {
         diff(&c->x, &c->y, c->strict, &f);
         add_fact(F, &f);
@@ -369,23 +256,25 @@ static int convert(struct facts *F, const struct rf *rf, const struct cond *c)
 static void build(struct facts *F, const struct rf *rf, const struct st *s)
 {
     uint8_t done[CONDS_MAX] = {0};
+    F->rf = rf;
     F->n = F->n_iv = 0;
     for (int round = 0; round < 3; round++) {
         int more = 0;
         for (int q = 0; q < s->n_conds; q++)
-            if (!done[q] && convert(F, rf, &s->cond[q]))
+            if (!done[q] && convert(F, &s->cond[q]))
                 done[q] = more = 1;
         if (!more)
             break;
-        tighten(F, rf);
-        tighten(F, rf);
+        tighten(F);
+        tighten(F);
     }
 }
 
 /* Is sum(c * s) + k (d) bounded by the fact f, whose terms it contains
  * (sign 1) or contains negated (sign -1)? Then *rest is what remains of
  * d's terms. */
-static int contains(const struct fact *d, const struct fact *f, int sign, struct fact *rest)
+static int contains(const struct aff_sum *d, const struct aff_sum *f, int sign,
+                    struct aff_sum *rest)
 {
     rest->n = 0;
     int q = 0;
@@ -409,63 +298,60 @@ static int decide(const struct rf *rf, const struct st *s, const struct cond *c)
     struct facts F;
     build(&F, rf, s);
     i128 xl, xh, yl, yh, lo, hi, a, b;
-    form_range(&F, rf, &c->x, &xl, &xh);
-    form_range(&F, rf, &c->y, &yl, &yh);
+    aff_range(&c->x, range_of, &F, &xl, &xh);
+    aff_range(&c->y, range_of, &F, &yl, &yh);
     if (!in_domain(xl, xh, c->sg) || !in_domain(yl, yh, c->sg))
         return 0;
-    struct fact d, rest;
+    struct aff_sum d, rest;
     diff(&c->x, &c->y, 0, &d);
-    lin_range(&F, rf, d.n, d.c, d.sym, d.k, &lo, &hi);
+    aff_sum_range(&d, range_of, &F, &lo, &hi);
     for (int q = 0; q < F.n; q++) {
-        const struct fact *f = &F.f[q];
+        const struct aff_sum *f = &F.f[q];
         if (contains(&d, f, 1, &rest)) {        /* d = f's terms + rest + k */
-            lin_range(&F, rf, rest.n, rest.c, rest.sym, d.k - f->k, &a, &b);
+            rest.k = d.k - f->k;
+            aff_sum_range(&rest, range_of, &F, &a, &b);
             if (b < hi)
                 hi = b;
         }
         if (contains(&d, f, -1, &rest)) {       /* d = -(f's terms) + rest + k */
-            lin_range(&F, rf, rest.n, rest.c, rest.sym, d.k + f->k, &a, &b);
+            rest.k = d.k + f->k;
+            aff_sum_range(&rest, range_of, &F, &a, &b);
             if (a > lo)
                 lo = a;
         }
     }
-    i128 lim = c->strict ? -1 : 0;              /* x - y <= lim */
-    if (hi <= lim)
-        return 1;
-    if (lo > lim)
-        return -1;
-    return 0;
+    int v = aff_decide(c->strict ? BL_JLT : BL_JLE, lo, hi);   /* of x - y against 0 */
+    return v == 2 ? 1 : v == 1 ? -1 : 0;
 }
 
 /* ---- states ------------------------------------------------------------------ */
 
 /* the form slot off holds: 1, or 0 when unknown (forgotten) */
-static int slot_get(const struct st *s, int16_t off, struct form *f)
+static int slot_get(const struct st *s, int16_t off, struct aff *f)
 {
-    for (int q = 0; q < s->n_slots; q++)
-        if (s->slot_off[q] == off) {
-            *f = s->slot[q];
-            return 1;
-        }
+    int q = aff_slot_find(s->slot, s->n_slots, B_CTX, off);
+    if (q >= 0) {
+        *f = s->slot[q].v;
+        return 1;
+    }
     if (s->havoc)
         return 0;
-    *f = fsym(SYM(TAG_ENTRY, 0, off));
+    *f = aff_sym(SYM(TAG_ENTRY, 0, off));
     return 1;
 }
 
-static void slot_set(struct st *s, int16_t off, const struct form *f)
+static void slot_set(struct st *s, int16_t off, const struct aff *f)
 {
-    int q = 0;
-    while (q < s->n_slots && s->slot_off[q] != off)
-        q++;
-    if (q == SLOTS_MAX) {
+    int q = aff_slot_find(s->slot, s->n_slots, B_CTX, off);
+    if (q < 0 && s->n_slots == SLOTS_MAX) {
         s->havoc = 1;                        /* (off: unknown from now on) */
         return;
     }
-    if (q == s->n_slots)
-        s->n_slots++;
-    s->slot_off[q] = off;
-    s->slot[q] = *f;
+    if (q < 0)
+        q = s->n_slots++;
+    s->slot[q].base = B_CTX;
+    s->slot[q].off = off;
+    s->slot[q].v = *f;
 }
 
 static void forget_slots(struct st *s)
@@ -485,45 +371,45 @@ static void add_cond(struct st *s, const struct cond *c)
 
 static int cond_equal(const struct cond *a, const struct cond *b)
 {
-    return a->strict == b->strict && a->sg == b->sg && fequal(&a->x, &b->x) &&
-           fequal(&a->y, &b->y);
+    return a->strict == b->strict && a->sg == b->sg && aff_equal(&a->x, &b->x) &&
+           aff_equal(&a->y, &b->y);
 }
 
 /* d = what both d and s (two edges into body instruction k) agree on */
 static void meet(struct st *d, const struct st *s, uint32_t k)
 {
     for (int r = 0; r < BL_NREGS; r++)
-        if (!fequal(&d->r[r], &s->r[r]))
-            d->r[r] = fsym(SYM(TAG_JOIN, k, r));
+        if (!aff_equal(&d->r[r], &s->r[r]))
+            d->r[r] = aff_sym(SYM(TAG_JOIN, k, r));
     struct st m;
     m.n_slots = 0;
     m.havoc = d->havoc | s->havoc;
     int16_t offs[2 * SLOTS_MAX];
     int n = 0;
     for (int q = 0; q < d->n_slots; q++)
-        offs[n++] = d->slot_off[q];
+        offs[n++] = d->slot[q].off;
     for (int q = 0; q < s->n_slots; q++)
-        offs[n++] = s->slot_off[q];
+        offs[n++] = s->slot[q].off;
     for (int q = 0; q < n; q++) {
         int dup = 0;
         for (int p = 0; p < q; p++)
             dup |= offs[p] == offs[q];
         if (dup)
             continue;
-        struct form a, b;
+        struct aff a, b;
         int ka = slot_get(d, offs[q], &a), kb = slot_get(s, offs[q], &b);
-        if (!(ka && kb && fequal(&a, &b)))
-            a = fsym(SYM(TAG_SLOTJOIN, k, offs[q]));
+        if (!(ka && kb && aff_equal(&a, &b)))
+            a = aff_sym(SYM(TAG_SLOTJOIN, k, offs[q]));
         if (m.n_slots < SLOTS_MAX) {
-            m.slot_off[m.n_slots] = offs[q];
-            m.slot[m.n_slots++] = a;
+            m.slot[m.n_slots].base = B_CTX;
+            m.slot[m.n_slots].off = offs[q];
+            m.slot[m.n_slots++].v = a;
         } else {
             m.havoc = 1;
         }
     }
     d->n_slots = m.n_slots;
     d->havoc = m.havoc;
-    memcpy(d->slot_off, m.slot_off, sizeof m.slot_off);
     memcpy(d->slot, m.slot, sizeof m.slot);
     int nc = 0;
     for (int q = 0; q < d->n_conds; q++) {
@@ -561,36 +447,20 @@ static int may_reach_stack(const struct rf *rf, uint32_t pc)
 
 static int is_slot_access(const struct st *s, const struct bl_insn *in, int base)
 {
-    return s->r[base].ctx && BL_SIZE(in->code) == BL_DW && in->off % 8 == 0;
+    return IS_CTX(s->r[base]) && BL_SIZE(in->code) == BL_DW && in->off % 8 == 0;
 }
 
 static void alu64(struct st *s, const struct bl_insn *in, uint64_t def)
 {
-    struct form *d = &s->r[in->dst];
-    struct form v = BL_SRC(in->code) == BL_X ? s->r[in->src] : fconst(in->imm);
-    int ok = 0;
-    switch (BL_OP(in->code)) {
-    case BL_MOV:
-        if (BL_SRC(in->code) == BL_K || in->off == 0) {
-            *d = v;
-            return;
-        }
-        break;
-    case BL_ADD: ok = fadd(d, &v, 1); break;
-    case BL_SUB: ok = fadd(d, &v, -1); break;
-    case BL_NEG: ok = fscale(d, -1); break;
-    case BL_MUL:
-        ok = BL_SRC(in->code) == BL_K && in->imm >= -C_MAX && in->imm <= C_MAX && fscale(d, in->imm);
-        break;
-    case BL_LSH:
-        ok = BL_SRC(in->code) == BL_K && in->imm >= 0 && in->imm <= 16 &&
-             fscale(d, (int64_t)1 << in->imm);
-        break;
-    default:
-        break;
-    }
-    if (!ok)
-        *d = fsym(def);
+    struct aff *d = &s->r[in->dst];
+    struct aff v = BL_SRC(in->code) == BL_X ? s->r[in->src] : aff_num(in->imm);
+    struct aff_sum l;
+    if (BL_OP(in->code) == BL_MOV && (BL_SRC(in->code) == BL_K || in->off == 0))
+        *d = v;
+    else if (BL_OP(in->code) == BL_MUL && BL_SRC(in->code) == BL_X)   /* (by an immediate only) */
+        *d = aff_sym(def);
+    else if (!aff_alu64(in, d, &v, &l) || !aff_narrow(&l, d, C_MAX, K_MAX))
+        *d = aff_sym(def);
 }
 
 int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, uint32_t start,
@@ -604,10 +474,9 @@ int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, u
         goto done;
     memset(cur, 0, sizeof *cur);
     for (int r = 0; r < BL_NREGS; r++)
-        cur->r[r] = fsym(SYM(TAG_JOIN, n, r));   /* entry values, unknown */
-    cur->r[BL_R1] = fsym(SYM_I);
-    cur->r[BL_R2] = fconst(0);
-    cur->r[BL_R2].ctx = 1;
+        cur->r[r] = aff_sym(SYM(TAG_JOIN, n, r));   /* entry values, unknown */
+    cur->r[BL_R1] = aff_sym(SYM_I);
+    cur->r[BL_R2] = aff_ptr(B_CTX, 0);
     for (uint32_t k = 0; k < n; k++) {
         if (at[k]) {                             /* a join */
             if (live)
@@ -631,36 +500,36 @@ int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, u
             break;
         case BL_ALU:
             if (op == BL_MOV && BL_SRC(in->code) == BL_K && in->off == 0)
-                cur->r[in->dst] = fconst((int64_t)(uint32_t)in->imm);
+                cur->r[in->dst] = aff_num((int64_t)(uint32_t)in->imm);
             else
-                cur->r[in->dst] = fsym(def);
+                cur->r[in->dst] = aff_sym(def);
             break;
         case BL_LD:
             if (bl_is_lddw(in)) {
                 int64_t v = (int64_t)(((uint64_t)(uint32_t)in[1].imm << 32) | (uint32_t)in->imm);
-                cur->r[in->dst] = in->src == 0 && v > -K_MAX && v < K_MAX ? fconst(v) : fsym(def);
+                cur->r[in->dst] = in->src == 0 && v > -K_MAX && v < K_MAX ? aff_num(v) : aff_sym(def);
                 k++;                             /* (its second slot) */
             } else {                             /* legacy packet loads call out */
                 for (int r = BL_R0; r <= BL_R5; r++)
-                    cur->r[r] = fsym(SYM(TAG_DEF, k, r));
+                    cur->r[r] = aff_sym(SYM(TAG_DEF, k, r));
             }
             break;
         case BL_LDX: {
             uint8_t lv = aux && aux[pc].seen ? aux[pc].ld_val : 0;
-            struct form f;
+            struct aff f;
             if (lv == BL_LDV_DATA) {
-                f = fsym(SYM_DATA);
+                f = aff_sym(SYM_DATA);
             } else if (lv == BL_LDV_DATA_END) {
-                f = fsym(SYM_DATA);
-                struct form len = fsym(SYM_LEN);
+                f = aff_sym(SYM_DATA);
+                struct aff len = aff_sym(SYM_LEN);
                 fadd(&f, &len, 1);
             } else if (mode == BL_MEM && is_slot_access(cur, in, in->src)) {
                 if (!slot_get(cur, in->off, &f)) {
-                    f = fsym(SYM(TAG_CLOBBER, k, in->off));
+                    f = aff_sym(SYM(TAG_CLOBBER, k, in->off));
                     slot_set(cur, in->off, &f);
                 }
             } else {
-                f = fsym(def);
+                f = aff_sym(def);
             }
             cur->r[in->dst] = f;
             break;
@@ -668,21 +537,20 @@ int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, u
         case BL_ST:
         case BL_STX:
             if (mode == BL_ATOMIC) {
-                int noop = cls == BL_STX && cur->r[in->src].n == 0 && !cur->r[in->src].ctx &&
-                           cur->r[in->src].k == 0 &&
+                int noop = cls == BL_STX && aff_is_num(&cur->r[in->src]) && cur->r[in->src].k == 0 &&
                            (in->imm == BL_ADD || in->imm == BL_OR || in->imm == BL_XOR);
                 if (!noop)
                     forget_slots(cur);
                 if (in->imm == BL_CMPXCHG)
-                    cur->r[BL_R0] = fsym(SYM(TAG_DEF, k, BL_R0));
+                    cur->r[BL_R0] = aff_sym(SYM(TAG_DEF, k, BL_R0));
                 else if (in->imm & BL_FETCH)
-                    cur->r[in->src] = fsym(SYM(TAG_DEF, k, in->src));
-            } else if (cur->r[in->dst].ctx) {
-                struct form v = cls == BL_ST ? fconst(in->imm) : cur->r[in->src];
-                if (is_slot_access(cur, in, in->dst) && !v.ctx) {
+                    cur->r[in->src] = aff_sym(SYM(TAG_DEF, k, in->src));
+            } else if (IS_CTX(cur->r[in->dst])) {
+                struct aff v = cls == BL_ST ? aff_num(in->imm) : cur->r[in->src];
+                if (is_slot_access(cur, in, in->dst) && !IS_CTX(v)) {
                     slot_set(cur, in->off, &v);
                 } else if (is_slot_access(cur, in, in->dst)) {
-                    v = fsym(SYM(TAG_CLOBBER, k, in->off));
+                    v = aff_sym(SYM(TAG_CLOBBER, k, in->off));
                     slot_set(cur, in->off, &v);
                 } else {
                     forget_slots(cur);
@@ -698,7 +566,7 @@ int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, u
                 if (in->src == BL_CALL_HELPER && bl_helper_changes_pkt_data((uint32_t)in->imm))
                     goto give_up;
                 for (int r = BL_R0; r <= BL_R5; r++)
-                    cur->r[r] = fsym(SYM(TAG_DEF, k, r));
+                    cur->r[r] = aff_sym(SYM(TAG_DEF, k, r));
                 forget_slots(cur);
             } else {
                 int64_t t = (int64_t)k + 1 + ((cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off);
@@ -721,8 +589,8 @@ int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, u
                 case BL_JLE: case BL_JSLE: rel = 3; break;
                 default: break;
                 }
-                struct form y = BL_SRC(in->code) == BL_X ? cur->r[in->src] : fconst(in->imm);
-                if (cls != BL_JMP || rel < 0 || cur->r[in->dst].ctx || y.ctx) {
+                struct aff y = BL_SRC(in->code) == BL_X ? cur->r[in->src] : aff_num(in->imm);
+                if (cls != BL_JMP || rel < 0 || IS_CTX(cur->r[in->dst]) || IS_CTX(y)) {
                     if (!flow(at, (uint32_t)t, cur))
                         goto give_up;
                     break;
