@@ -9,55 +9,6 @@
 
 const struct aff aff_top = {0, AFF_TOP, {0}, {0}, 0};
 
-struct aff aff_num(int64_t k)
-{
-    struct aff f;
-    memset(&f, 0, sizeof f);
-    f.k = k;
-    return f;
-}
-
-struct aff aff_sym(uint64_t sym)
-{
-    struct aff f = aff_num(0);
-    f.n = 1;
-    f.c[0] = 1;
-    f.sym[0] = sym;
-    return f;
-}
-
-struct aff aff_ptr(uint8_t base, int64_t off)
-{
-    struct aff f = aff_num(off);
-    f.base = base;
-    return f;
-}
-
-int aff_equal(const struct aff *a, const struct aff *b)
-{
-    if (a->n != b->n || a->base != b->base || a->k != b->k)
-        return 0;
-    for (int q = 0; q < a->n; q++)
-        if (a->c[q] != b->c[q] || a->sym[q] != b->sym[q])
-            return 0;
-    return 1;
-}
-
-int aff_is_num(const struct aff *f)
-{
-    return f->base == 0 && f->n == 0;
-}
-
-void aff_sum_of(struct aff_sum *s, const struct aff *f)
-{
-    s->n = f->n;
-    s->k = f->k;
-    for (int q = 0; q < f->n; q++) {
-        s->c[q] = f->c[q];
-        s->sym[q] = f->sym[q];
-    }
-}
-
 int aff_sum_add(struct aff_sum *d, const struct aff_sum *s, int64_t m)
 {
     if (m > MUL_MAX || m < -MUL_MAX)
@@ -89,8 +40,10 @@ int aff_sum_add(struct aff_sum *d, const struct aff_sum *s, int64_t m)
         r.sym[r.n] = sy;
         r.c[r.n++] = c;
     }
-    r.k = d->k + (aff_i128)m * s->k;
-    *d = r;
+    d->k += (aff_i128)m * s->k;
+    d->n = r.n;
+    memcpy(d->c, r.c, sizeof r.c[0] * (size_t)r.n);
+    memcpy(d->sym, r.sym, sizeof r.sym[0] * (size_t)r.n);
     return 1;
 }
 

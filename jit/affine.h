@@ -45,14 +45,52 @@ struct aff_sum {
 /* the interval of symbol sym, [*lo, *hi] (within +-2^64) */
 typedef void aff_range_fn(void *env, uint64_t sym, aff_i128 *lo, aff_i128 *hi);
 
-struct aff aff_num(int64_t k);
-struct aff aff_sym(uint64_t sym);
-struct aff aff_ptr(uint8_t base, int64_t off);
 extern const struct aff aff_top;
-int aff_equal(const struct aff *a, const struct aff *b);
-int aff_is_num(const struct aff *f);        /* a number without symbols */
 
-void aff_sum_of(struct aff_sum *s, const struct aff *f);   /* (f a number) */
+/* (small and called at every instruction of the walks: inline) */
+static inline struct aff aff_num(int64_t k)
+{
+    struct aff f = {0, 0, {0}, {0}, k};
+    return f;
+}
+
+static inline struct aff aff_sym(uint64_t sym)
+{
+    struct aff f = {1, 0, {1}, {sym}, 0};
+    return f;
+}
+
+static inline struct aff aff_ptr(uint8_t base, int64_t off)
+{
+    struct aff f = {0, base, {0}, {0}, off};
+    return f;
+}
+
+static inline int aff_is_num(const struct aff *f)   /* a number without symbols */
+{
+    return f->base == 0 && f->n == 0;
+}
+
+static inline int aff_equal(const struct aff *a, const struct aff *b)
+{
+    if (a->n != b->n || a->base != b->base || a->k != b->k)
+        return 0;
+    for (int q = 0; q < a->n; q++)
+        if (a->c[q] != b->c[q] || a->sym[q] != b->sym[q])
+            return 0;
+    return 1;
+}
+
+static inline void aff_sum_of(struct aff_sum *s, const struct aff *f)   /* (f a number) */
+{
+    s->n = f->n;
+    s->k = f->k;
+    for (int q = 0; q < f->n; q++) {
+        s->c[q] = f->c[q];
+        s->sym[q] = f->sym[q];
+    }
+}
+
 /* d += m * s: 0 (d unchanged) when d would need more than AFF_WIDE terms
  * or a coefficient over 2^42, or |m| > 2^22 */
 int aff_sum_add(struct aff_sum *d, const struct aff_sum *s, int64_t m);

@@ -457,8 +457,6 @@ static void alu64(struct st *s, const struct bl_insn *in, uint64_t def)
     struct aff_sum l;
     if (BL_OP(in->code) == BL_MOV && (BL_SRC(in->code) == BL_K || in->off == 0))
         *d = v;
-    else if (BL_OP(in->code) == BL_MUL && BL_SRC(in->code) == BL_X)   /* (by an immediate only) */
-        *d = aff_sym(def);
     else if (!aff_alu64(in, d, &v, &l) || !aff_narrow(&l, d, C_MAX, K_MAX))
         *d = aff_sym(def);
 }

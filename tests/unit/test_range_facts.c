@@ -188,6 +188,37 @@ static void test_index_and_always(void **state)
     (void)state;
 }
 
+/* 2 * i spelled with the constant in the destination register (`mov r6, 2;
+ * mul r6, r1`, as compiled for `2 * x`) and as a shift: 2i + 2 <= n
+ * decides 2i + 1 > n never, 2i + 3 > n either way */
+static void test_product(void **state)
+{
+    uint8_t d[64];
+    char text[1024];
+    const char *fmt = "mov %%r9, %%r2\n"          /* 0 */
+                      "ldxdw %%r4, [%%r9+40]\n"   /* 1: n */
+                      "and %%r4, 65535\n"         /* 2 */
+                      "mov %%r6, 2\n"             /* 3 */
+                      "mul %%r6, %%r1\n"          /* 4: 2i */
+                      "add %%r6, 2\n"             /* 5 */
+                      "jgt %%r6, %%r4, out\n"     /* 6 */
+                      "mov %%r5, %%r1\n"          /* 7 */
+                      "lsh %%r5, 1\n"             /* 8 */
+                      "add %%r5, %d\n"            /* 9 */
+                      "jgt %%r5, %%r4, out\n"     /* 10 */
+                      "mov %%r0, 0\n"
+                      "exit\n"
+                      "out:\n"
+                      "mov %%r0, 1\n"
+                      "exit\n";
+    snprintf(text, sizeof text, fmt, 1);
+    assert_int_equal(decide(text, 1, d, sizeof d), 1);
+    assert_int_equal(d[10], 1);
+    snprintf(text, sizeof text, fmt, 3);
+    assert_int_equal(decide(text, 1, d, sizeof d), 0);
+    (void)state;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_not_proved),
         cmocka_unit_test(test_needs_bound),
         cmocka_unit_test(test_index_and_always),
+        cmocka_unit_test(test_product),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
