@@ -7,9 +7,9 @@
 #define MUL_MAX ((int64_t)1 << 22) /* |multiplier| of a sum's add */
 #define SCALE_MAX ((int64_t)1 << 20)
 
-const struct aff aff_top = {0, AFF_TOP, {0}, {0}, 0};
+const struct aff jit_aff_top = {0, AFF_TOP, {0}, {0}, 0};
 
-int aff_sum_add(struct aff_sum *d, const struct aff_sum *s, int64_t m)
+int jit_aff_sum_add(struct aff_sum *d, const struct aff_sum *s, int64_t m)
 {
     if (m > MUL_MAX || m < -MUL_MAX)
         return 0;
@@ -47,14 +47,14 @@ int aff_sum_add(struct aff_sum *d, const struct aff_sum *s, int64_t m)
     return 1;
 }
 
-int aff_sum_add_form(struct aff_sum *d, const struct aff *f, int64_t m)
+int jit_aff_sum_add_form(struct aff_sum *d, const struct aff *f, int64_t m)
 {
     struct aff_sum s;
-    aff_sum_of(&s, f);
-    return aff_sum_add(d, &s, m);
+    jit_aff_sum_of(&s, f);
+    return jit_aff_sum_add(d, &s, m);
 }
 
-int aff_sum_within(const struct aff_sum *s, int64_t cmax, aff_i128 kmax)
+int jit_aff_sum_within(const struct aff_sum *s, int64_t cmax, aff_i128 kmax)
 {
     for (int q = 0; q < s->n; q++)
         if (s->c[q] > cmax || s->c[q] < -cmax)
@@ -62,11 +62,11 @@ int aff_sum_within(const struct aff_sum *s, int64_t cmax, aff_i128 kmax)
     return s->k <= kmax && s->k >= -kmax;
 }
 
-int aff_narrow(const struct aff_sum *s, struct aff *f, int64_t cmax, int64_t kmax)
+int jit_aff_narrow(const struct aff_sum *s, struct aff *f, int64_t cmax, int64_t kmax)
 {
-    if (s->n > AFF_TERMS || !aff_sum_within(s, cmax, kmax))
+    if (s->n > AFF_TERMS || !jit_aff_sum_within(s, cmax, kmax))
         return 0;
-    *f = aff_num((int64_t)s->k);
+    *f = jit_aff_num((int64_t)s->k);
     f->n = (uint8_t)s->n;
     for (int q = 0; q < s->n; q++) {
         f->c[q] = (int32_t)s->c[q];
@@ -77,7 +77,7 @@ int aff_narrow(const struct aff_sum *s, struct aff *f, int64_t cmax, int64_t kma
 
 /* ---- intervals ------------------------------------------------------------------ */
 
-void aff_sum_range(const struct aff_sum *s, aff_range_fn *range, void *env, aff_i128 *lo,
+void jit_aff_sum_range(const struct aff_sum *s, aff_range_fn *range, void *env, aff_i128 *lo,
                    aff_i128 *hi)
 {
     /* (|c| <= 2^42, intervals within 2^64, 8 terms: far from 2^127) */
@@ -90,16 +90,16 @@ void aff_sum_range(const struct aff_sum *s, aff_range_fn *range, void *env, aff_
     }
 }
 
-void aff_range(const struct aff *f, aff_range_fn *range, void *env, aff_i128 *lo, aff_i128 *hi)
+void jit_aff_range(const struct aff *f, aff_range_fn *range, void *env, aff_i128 *lo, aff_i128 *hi)
 {
     struct aff_sum s;
-    aff_sum_of(&s, f);
-    aff_sum_range(&s, range, env, lo, hi);
+    jit_aff_sum_of(&s, f);
+    jit_aff_sum_range(&s, range, env, lo, hi);
 }
 
 /* ---- instructions --------------------------------------------------------------- */
 
-int aff_alu64(const struct bl_insn *in, const struct aff *d, const struct aff *b,
+int jit_aff_alu64(const struct bl_insn *in, const struct aff *d, const struct aff *b,
               struct aff_sum *out)
 {
     if (d->base || b->base)
@@ -110,27 +110,27 @@ int aff_alu64(const struct bl_insn *in, const struct aff *d, const struct aff *b
     switch (BL_OP(in->code)) {
     case BL_ADD:
     case BL_SUB:
-        aff_sum_of(out, d);
-        return aff_sum_add_form(out, b, BL_OP(in->code) == BL_ADD ? 1 : -1);
+        jit_aff_sum_of(out, d);
+        return jit_aff_sum_add_form(out, b, BL_OP(in->code) == BL_ADD ? 1 : -1);
     case BL_NEG:
-        return aff_sum_add_form(out, d, -1);
+        return jit_aff_sum_add_form(out, d, -1);
     case BL_MUL:
         if (b->n == 0 && b->k <= SCALE_MAX && b->k >= -SCALE_MAX)
-            return aff_sum_add_form(out, d, b->k);
+            return jit_aff_sum_add_form(out, d, b->k);
         if (d->n == 0 && d->k <= SCALE_MAX && d->k >= -SCALE_MAX)
-            return aff_sum_add_form(out, b, d->k);
+            return jit_aff_sum_add_form(out, b, d->k);
         return 0;
     case BL_LSH:
         if (BL_SRC(in->code) != BL_K || in->imm < 0 || in->imm > 16)
             return 0;
         m = (int64_t)1 << in->imm;
-        return aff_sum_add_form(out, d, m);
+        return jit_aff_sum_add_form(out, d, m);
     default:
         return 0;
     }
 }
 
-int aff_decide(uint8_t op, aff_i128 lo, aff_i128 hi)
+int jit_aff_decide(uint8_t op, aff_i128 lo, aff_i128 hi)
 {
     int t, f;                                  /* always, never */
     switch (op) {
@@ -145,19 +145,19 @@ int aff_decide(uint8_t op, aff_i128 lo, aff_i128 hi)
     return t ? 2 : f ? 1 : 0;
 }
 
-int aff_in_s64(aff_i128 lo, aff_i128 hi)
+int jit_aff_in_s64(aff_i128 lo, aff_i128 hi)
 {
     return lo >= -((aff_i128)1 << 63) && hi < ((aff_i128)1 << 63);
 }
 
-int aff_in_u64(aff_i128 lo, aff_i128 hi)
+int jit_aff_in_u64(aff_i128 lo, aff_i128 hi)
 {
     return lo >= 0 && hi < ((aff_i128)1 << 64);
 }
 
 /* ---- slots ---------------------------------------------------------------------- */
 
-int aff_slot_find(const struct aff_slot *s, int n, uint8_t base, int64_t off)
+int jit_aff_slot_find(const struct aff_slot *s, int n, uint8_t base, int64_t off)
 {
     for (int k = 0; k < n; k++)
         if (s[k].base == base && s[k].off == off)
@@ -165,7 +165,7 @@ int aff_slot_find(const struct aff_slot *s, int n, uint8_t base, int64_t off)
     return -1;
 }
 
-void aff_slot_clobber(struct aff_slot *s, int *n, uint8_t base, int64_t off, int size)
+void jit_aff_slot_clobber(struct aff_slot *s, int *n, uint8_t base, int64_t off, int size)
 {
     for (int k = *n; k-- > 0;)
         if (s[k].base == base && s[k].off < off + size && off < s[k].off + 8)

@@ -45,33 +45,33 @@ struct aff_sum {
 /* the interval of symbol sym, [*lo, *hi] (within +-2^64) */
 typedef void aff_range_fn(void *env, uint64_t sym, aff_i128 *lo, aff_i128 *hi);
 
-extern const struct aff aff_top;
+extern const struct aff jit_aff_top;
 
 /* (small and called at every instruction of the walks: inline) */
-static inline struct aff aff_num(int64_t k)
+static inline struct aff jit_aff_num(int64_t k)
 {
     struct aff f = {0, 0, {0}, {0}, k};
     return f;
 }
 
-static inline struct aff aff_sym(uint64_t sym)
+static inline struct aff jit_aff_sym(uint64_t sym)
 {
     struct aff f = {1, 0, {1}, {sym}, 0};
     return f;
 }
 
-static inline struct aff aff_ptr(uint8_t base, int64_t off)
+static inline struct aff jit_aff_ptr(uint8_t base, int64_t off)
 {
     struct aff f = {0, base, {0}, {0}, off};
     return f;
 }
 
-static inline int aff_is_num(const struct aff *f)   /* a number without symbols */
+static inline int jit_aff_is_num(const struct aff *f)   /* a number without symbols */
 {
     return f->base == 0 && f->n == 0;
 }
 
-static inline int aff_equal(const struct aff *a, const struct aff *b)
+static inline int jit_aff_equal(const struct aff *a, const struct aff *b)
 {
     if (a->n != b->n || a->base != b->base || a->k != b->k)
         return 0;
@@ -81,7 +81,7 @@ static inline int aff_equal(const struct aff *a, const struct aff *b)
     return 1;
 }
 
-static inline void aff_sum_of(struct aff_sum *s, const struct aff *f)   /* (f a number) */
+static inline void jit_aff_sum_of(struct aff_sum *s, const struct aff *f)   /* (f a number) */
 {
     s->n = f->n;
     s->k = f->k;
@@ -93,32 +93,33 @@ static inline void aff_sum_of(struct aff_sum *s, const struct aff *f)   /* (f a 
 
 /* d += m * s: 0 (d unchanged) when d would need more than AFF_WIDE terms
  * or a coefficient over 2^42, or |m| > 2^22 */
-int aff_sum_add(struct aff_sum *d, const struct aff_sum *s, int64_t m);
-int aff_sum_add_form(struct aff_sum *d, const struct aff *f, int64_t m);
+int jit_aff_sum_add(struct aff_sum *d, const struct aff_sum *s, int64_t m);
+int jit_aff_sum_add_form(struct aff_sum *d, const struct aff *f, int64_t m);
 /* every |coefficient| <= cmax and |k| <= kmax */
-int aff_sum_within(const struct aff_sum *s, int64_t cmax, aff_i128 kmax);
+int jit_aff_sum_within(const struct aff_sum *s, int64_t cmax, aff_i128 kmax);
 /* s as a form when it has at most AFF_TERMS terms and is within cmax, kmax */
-int aff_narrow(const struct aff_sum *s, struct aff *f, int64_t cmax, int64_t kmax);
+int jit_aff_narrow(const struct aff_sum *s, struct aff *f, int64_t cmax, int64_t kmax);
 
 /* the integers s (f) takes with every symbol free in its interval */
-void aff_sum_range(const struct aff_sum *s, aff_range_fn *range, void *env, aff_i128 *lo,
+void jit_aff_sum_range(const struct aff_sum *s, aff_range_fn *range, void *env, aff_i128 *lo,
                    aff_i128 *hi);
-void aff_range(const struct aff *f, aff_range_fn *range, void *env, aff_i128 *lo, aff_i128 *hi);
+void jit_aff_range(const struct aff *f, aff_range_fn *range, void *env, aff_i128 *lo,
+                   aff_i128 *hi);
 
 /* The 64-bit ALU instruction in (add, sub, neg, a multiply with either
  * side a constant, a left shift by 0..16) on the numbers d and b (b the
  * source register's form or the immediate): 1 and the result in *out, or
  * 0 when it is no affine function of them the forms can hold. */
-int aff_alu64(const struct bl_insn *in, const struct aff *d, const struct aff *b,
+int jit_aff_alu64(const struct bl_insn *in, const struct aff *d, const struct aff *b,
               struct aff_sum *out);
 
 /* The jump `x op y` (op one of BL_JEQ, BL_JNE, BL_J[S]{GT,GE,LT,LE}) with
  * x - y in [lo, hi] as integers (the caller has checked that the compare
  * sees the integers, no wrap): 2 always taken, 1 never, 0 either. */
-int aff_decide(uint8_t op, aff_i128 lo, aff_i128 hi);
+int jit_aff_decide(uint8_t op, aff_i128 lo, aff_i128 hi);
 /* [lo, hi] lies in the range a 64-bit compare reads, signed or unsigned */
-int aff_in_s64(aff_i128 lo, aff_i128 hi);
-int aff_in_u64(aff_i128 lo, aff_i128 hi);
+int jit_aff_in_s64(aff_i128 lo, aff_i128 hi);
+int jit_aff_in_u64(aff_i128 lo, aff_i128 hi);
 
 /* 8-byte values stored in memory, by pointer base and offset */
 struct aff_slot {
@@ -126,8 +127,8 @@ struct aff_slot {
     int16_t off;
     struct aff v;
 };
-int aff_slot_find(const struct aff_slot *s, int n, uint8_t base, int64_t off);
+int jit_aff_slot_find(const struct aff_slot *s, int n, uint8_t base, int64_t off);
 /* bytes [off, off + size) of base's memory change: the slots they overlap go */
-void aff_slot_clobber(struct aff_slot *s, int *n, uint8_t base, int64_t off, int size);
+void jit_aff_slot_clobber(struct aff_slot *s, int *n, uint8_t base, int64_t off, int size);
 
 #endif

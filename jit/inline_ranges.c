@@ -12,8 +12,9 @@
  * bpf_loop callbacks) and, at each bpf_loop with a callback known at the
  * call site, over the callback's body (a node, recursively). A register
  * holds an affine form (affine.h) c + sum coef * sym over symbols with
- * known intervals (the node's table: a symbol is its index there): the body's index I (in [0, n - 1], where n is itself a form
- * of the body's symbols when the caller's trip count is one), the values
+ * known intervals (the node's table: a symbol is its index there): the
+ * body's index I (in [0, n - 1], where n is itself a form of the body's
+ * symbols when the caller's trip count is one), the values
  * the slots of the body's ctx held at the call (slots invariant across
  * iterations), and fresh symbols for what is only known as an interval (a
  * byte load, x & 255, x / 3, a join of two forms). Every form's value
@@ -130,15 +131,15 @@ static void sym_range(void *env, uint64_t sym, aff_i128 *lo, aff_i128 *hi)
 /* l += m * f within this analysis's limits */
 static int lin_add(struct aff_sum *l, const struct aff *f, int64_t m)
 {
-    return m <= COEF && m >= -COEF && in_lim(f->k) && aff_sum_add_form(l, f, m) &&
-           aff_sum_within(l, COEF2, SUM);
+    return m <= COEF && m >= -COEF && in_lim(f->k) && jit_aff_sum_add_form(l, f, m) &&
+           jit_aff_sum_within(l, COEF2, SUM);
 }
 
 /* the interval of l with every symbol free in its own interval */
 static int plain_iv(const struct range_node *nd, const struct aff_sum *l, int64_t *lo, int64_t *hi)
 {
     aff_i128 a, b;
-    aff_sum_range(l, sym_range, (void *)nd, &a, &b);
+    jit_aff_sum_range(l, sym_range, (void *)nd, &a, &b);
     if (a < -SUM || b > SUM)
         return 0;
     *lo = (int64_t)a;
@@ -154,7 +155,7 @@ static int lin_iv(const struct range_node *nd, const struct aff_sum *l, int64_t 
     int64_t a = l->c[0];
     struct aff_sum l0 = *l, l1;
     int64_t lo0, hi0, lo1, hi1;
-    if (!aff_sum_add_form(&l0, &(struct aff){1, 0, {1}, {0}, 0}, -a))
+    if (!jit_aff_sum_add_form(&l0, &(struct aff){1, 0, {1}, {0}, 0}, -a))
         return plain_iv(nd, l, lo, hi);
     l1 = l0;
     if (!lin_add(&l1, &nd->nm1, a) || !plain_iv(nd, &l0, &lo0, &hi0) ||
@@ -170,7 +171,7 @@ static int form_iv(const struct range_node *nd, const struct aff *f, int64_t *lo
     if (f->base != 0)
         return 0;
     struct aff_sum l;
-    aff_sum_of(&l, f);
+    jit_aff_sum_of(&l, f);
     return lin_iv(nd, &l, lo, hi);
 }
 
@@ -178,9 +179,9 @@ static int form_iv(const struct range_node *nd, const struct aff *f, int64_t *lo
 static struct aff f_range(struct range_node *nd, int64_t lo, int64_t hi)
 {
     if (lo == hi && in_lim(lo))
-        return aff_num(lo);
+        return jit_aff_num(lo);
     int s = new_sym(nd, lo, hi);
-    return s < 0 ? aff_top : aff_sym((uint64_t)s);
+    return s < 0 ? jit_aff_top : jit_aff_sym((uint64_t)s);
 }
 
 /* l as a form: as it is when small, else its interval, else unknown */
@@ -189,30 +190,30 @@ static struct aff form_of(struct range_node *nd, const struct aff_sum *l)
     int64_t lo, hi;
     struct aff f;
     if (!lin_iv(nd, l, &lo, &hi) || !in_lim(lo) || !in_lim(hi))
-        return aff_top;
-    return aff_narrow(l, &f, COEF, LIM) ? f : f_range(nd, lo, hi);
+        return jit_aff_top;
+    return jit_aff_narrow(l, &f, COEF, LIM) ? f : f_range(nd, lo, hi);
 }
 
 /* a + m * b (m = +-1) */
 static struct aff f_add(struct range_node *nd, const struct aff *a, const struct aff *b, int m)
 {
-    if (IS_PTR(a) && aff_is_num(b)) {
+    if (IS_PTR(a) && jit_aff_is_num(b)) {
         struct aff f = *a;
         f.k += m * b->k;
-        return in_lim(f.k) ? f : aff_top;
+        return in_lim(f.k) ? f : jit_aff_top;
     }
     struct aff_sum l;
     if (a->base || b->base)
-        return aff_top;
-    aff_sum_of(&l, a);
-    return lin_add(&l, b, m) ? form_of(nd, &l) : aff_top;
+        return jit_aff_top;
+    jit_aff_sum_of(&l, a);
+    return lin_add(&l, b, m) ? form_of(nd, &l) : jit_aff_top;
 }
 
 /* ---- states ------------------------------------------------------------------- */
 
 static int slot_find(const struct state *s, uint8_t ptr, int64_t off)
 {
-    return aff_slot_find(s->s, s->n_slots, ptr, off);
+    return jit_aff_slot_find(s->s, s->n_slots, ptr, off);
 }
 
 static void slot_drop(struct state *s, int k)
@@ -222,7 +223,7 @@ static void slot_drop(struct state *s, int k)
 
 static void slot_set(struct state *s, uint8_t ptr, int64_t off, const struct aff *v)
 {
-    aff_slot_clobber(s->s, &s->n_slots, ptr, off, 8);
+    jit_aff_slot_clobber(s->s, &s->n_slots, ptr, off, 8);
     if (v->base == AFF_TOP || IS_ARG(ptr) || s->n_slots == MAX_SLOTS || off < -32768 ||
         off > 32767)
         return;
@@ -258,7 +259,7 @@ static void store_at(struct range_node *nd, struct state *s, uint8_t ptr, int64_
     } else if (v && size == 8) {
         slot_set(s, ptr, off, v);
     } else {
-        aff_slot_clobber(s->s, &s->n_slots, ptr, off, size);
+        jit_aff_slot_clobber(s->s, &s->n_slots, ptr, off, size);
     }
 }
 
@@ -268,17 +269,17 @@ static void merge(struct range_node *nd, struct state *into, const struct state 
     for (int r = 0; r < BL_NREGS; r++) {
         struct aff *a = &into->r[r];
         const struct aff *b = &s->r[r];
-        if (aff_equal(a, b))
+        if (jit_aff_equal(a, b))
             continue;
         int64_t la, ha, lb, hb;
         if (form_iv(nd, a, &la, &ha) && form_iv(nd, b, &lb, &hb))
             *a = f_range(nd, la < lb ? la : lb, ha > hb ? ha : hb);
         else
-            *a = aff_top;
+            *a = jit_aff_top;
     }
     for (int k = into->n_slots; k-- > 0;) {
         int q = slot_find(s, into->s[k].base, into->s[k].off);
-        if (q < 0 || !aff_equal(&into->s[k].v, &s->s[q].v))
+        if (q < 0 || !jit_aff_equal(&into->s[k].v, &s->s[q].v))
             slot_drop(into, k);
     }
 }
@@ -307,26 +308,26 @@ static struct aff alu(struct range_node *nd, const struct bl_insn *in, const str
 {
     uint8_t op = BL_OP(in->code);
     int is_k = BL_SRC(in->code) == BL_K;
-    struct aff kf = aff_num(in->imm);
+    struct aff kf = jit_aff_num(in->imm);
     const struct aff *b = is_k ? &kf : src;
     int64_t lo, hi, blo, bhi;
     int d_iv = form_iv(nd, d, &lo, &hi), b_iv = form_iv(nd, b, &blo, &bhi);
     struct aff_sum l;
     if (BL_CLASS(in->code) == BL_ALU) {            /* 32-bit: zero-extended */
         if (op == BL_MOV && is_k && in->off == 0)
-            return aff_num((int64_t)(uint32_t)in->imm);
+            return jit_aff_num((int64_t)(uint32_t)in->imm);
         if (op == BL_MOV && in->off == 0 && d_iv && b_iv && blo >= 0 && bhi <= 0xffffffffLL)
             return *b;
-        return op == BL_END ? aff_top : f_range(nd, 0, 0xffffffffLL);
+        return op == BL_END ? jit_aff_top : f_range(nd, 0, 0xffffffffLL);
     }
     switch (op) {
     case BL_MOV:
-        return in->off == 0 ? *b : aff_top;
+        return in->off == 0 ? *b : jit_aff_top;
     case BL_ADD:
     case BL_SUB:
         return f_add(nd, d, b, op == BL_ADD ? 1 : -1);
     case BL_MUL:
-        if (aff_alu64(in, d, b, &l) || aff_is_num(b) || aff_is_num(d))
+        if (jit_aff_alu64(in, d, b, &l) || jit_aff_is_num(b) || jit_aff_is_num(d))
             break;
         if (d_iv && b_iv && lo >= -(1 << 20) && hi <= 1 << 20 && blo >= -(1 << 20) &&
             bhi <= 1 << 20) {
@@ -337,7 +338,7 @@ static struct aff alu(struct range_node *nd, const struct bl_insn *in, const str
             }
             return f_range(nd, mn, mx);
         }
-        return aff_top;
+        return jit_aff_top;
     case BL_NEG:
     case BL_LSH:
         break;
@@ -347,11 +348,11 @@ static struct aff alu(struct range_node *nd, const struct bl_insn *in, const str
             return f_range(nd, lo >> in->imm, hi >> in->imm);
         if (op == BL_RSH && is_k && in->imm >= 24 && in->imm < 64)
             return f_range(nd, 0, (int64_t)(UINT64_MAX >> in->imm));
-        return aff_top;
+        return jit_aff_top;
     case BL_DIV:
     case BL_MOD:
         if (in->off != 0 || !d_iv || lo < 0 || !b_iv || blo <= 0)
-            return aff_top;
+            return jit_aff_top;
         if (op == BL_DIV)
             return f_range(nd, lo / bhi, hi / blo);
         return f_range(nd, 0, hi < bhi - 1 ? hi : bhi - 1);
@@ -360,7 +361,7 @@ static struct aff alu(struct range_node *nd, const struct bl_insn *in, const str
             return f_range(nd, 0, d_iv && lo >= 0 && hi < bhi ? hi : bhi);
         if (d_iv && lo >= 0)
             return f_range(nd, 0, hi);
-        return aff_top;
+        return jit_aff_top;
     case BL_OR:
     case BL_XOR:
         if (d_iv && b_iv && lo >= 0 && blo >= 0) {
@@ -369,13 +370,13 @@ static struct aff alu(struct range_node *nd, const struct bl_insn *in, const str
                 p <<= 1;
             return f_range(nd, 0, p - 1);
         }
-        return aff_top;
+        return jit_aff_top;
     default:
-        return aff_top;
+        return jit_aff_top;
     }
     /* multiply by a constant, negate, shift left: affine */
-    if (!aff_alu64(in, d, b, &l) || !aff_sum_within(&l, COEF2, SUM))
-        return aff_top;
+    if (!jit_aff_alu64(in, d, b, &l) || !jit_aff_sum_within(&l, COEF2, SUM))
+        return jit_aff_top;
     return form_of(nd, &l);
 }
 
@@ -387,7 +388,7 @@ static int decide(const struct range_node *nd, const struct bl_insn *in, const s
     if (!form_iv(nd, a, &alo, &ahi) || !form_iv(nd, b, &blo, &bhi))
         return 0;
     struct aff_sum l;
-    aff_sum_of(&l, a);
+    jit_aff_sum_of(&l, a);
     if (!lin_add(&l, b, -1) || !lin_iv(nd, &l, &lo, &hi))
         return 0;
     uint8_t op = BL_OP(in->code);
@@ -398,7 +399,7 @@ static int decide(const struct range_node *nd, const struct bl_insn *in, const s
     int unsig = op == BL_JGT || op == BL_JGE || op == BL_JLT || op == BL_JLE;
     if (unsig && !nonneg && !neg)
         return 0;
-    return aff_decide(op, lo, hi);             /* (no wrap: every form within 2^40) */
+    return jit_aff_decide(op, lo, hi);             /* (no wrap: every form within 2^40) */
 }
 
 static void free_node(struct range_node *nd);
@@ -408,7 +409,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
 static void call_effects(struct range_node *nd, struct state *s, int all)
 {
     for (int r = BL_R0; r <= BL_R5; r++)
-        s->r[r] = aff_top;
+        s->r[r] = jit_aff_top;
     if (all) {
         s->n_slots = 0;
         nd->writes_all = 1;
@@ -463,11 +464,11 @@ static void step(struct ra *ra, struct range_node *nd, struct state *s, uint32_t
     int size = jit_size_of(in->code);
     *take = 1;
     if (bl_is_lddw(in)) {
-        s->r[in->dst] = in->src == 0 ? aff_num((int64_t)((uint64_t)(uint32_t)in->imm |
+        s->r[in->dst] = in->src == 0 ? jit_aff_num((int64_t)((uint64_t)(uint32_t)in->imm |
                                                          (uint64_t)in[1].imm << 32))
-                                     : aff_top;
+                                     : jit_aff_top;
         if (s->r[in->dst].base == 0 && !in_lim(s->r[in->dst].k))
-            s->r[in->dst] = aff_top;
+            s->r[in->dst] = jit_aff_top;
         return;
     }
     switch (cls) {
@@ -485,7 +486,7 @@ static void step(struct ra *ra, struct range_node *nd, struct state *s, uint32_t
         else if (mode == BL_MEM && size < 8)
             s->r[in->dst] = f_range(nd, 0, ((int64_t)1 << (8 * size)) - 1);
         else
-            s->r[in->dst] = aff_top;
+            s->r[in->dst] = jit_aff_top;
         return;
     }
     case BL_ST:
@@ -502,14 +503,14 @@ static void step(struct ra *ra, struct range_node *nd, struct state *s, uint32_t
                 if (!noop)
                     store_at(nd, s, p->base, off, size, NULL);
             } else {
-                struct aff v = cls == BL_ST ? aff_num(in->imm) : s->r[in->src];
+                struct aff v = cls == BL_ST ? jit_aff_num(in->imm) : s->r[in->src];
                 store_at(nd, s, p->base, off, size, mode == BL_MEM ? &v : NULL);
             }
         }
         if (mode == BL_ATOMIC && in->imm == BL_CMPXCHG)
-            s->r[BL_R0] = aff_top;
+            s->r[BL_R0] = jit_aff_top;
         else if (mode == BL_ATOMIC && (in->imm & BL_FETCH))
-            s->r[in->src] = aff_top;
+            s->r[in->src] = jit_aff_top;
         return;
     }
     case BL_LD:                                  /* legacy packet loads: a call */
@@ -535,7 +536,7 @@ static void step(struct ra *ra, struct range_node *nd, struct state *s, uint32_t
         call_effects(nd, s, !keeps);
         return;
     }
-    struct aff kf = aff_num(in->imm);
+    struct aff kf = jit_aff_num(in->imm);
     int d = decide(nd, in, &s->r[in->dst], BL_SRC(in->code) == BL_K ? &kf : &s->r[in->src]);
     if (nd->body && nd->proved)
         nd->proved[pc - nd->start] = (uint8_t)d;
@@ -613,9 +614,9 @@ static void exit_state(struct range_node *nd, const struct state *s, uint8_t *ba
         int q = slot_find(s, P_CTX, nd->cand[c]);
         const struct aff *v = q >= 0 ? &s->s[q].v : NULL;
         int sym = nd->cand_sym[c];
-        struct aff sv = aff_sym((uint64_t)sym);
-        int same = v && (aff_equal(v, &sv) ||
-                         (aff_is_num(v) && nd->lo[sym] == v->k && nd->hi[sym] == v->k));
+        struct aff sv = jit_aff_sym((uint64_t)sym);
+        int same = v && (jit_aff_equal(v, &sv) ||
+                         (jit_aff_is_num(v) && nd->lo[sym] == v->k && nd->hi[sym] == v->k));
         if (!same)
             bad[c] = 1;
     }
@@ -785,10 +786,10 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
     struct aff ctx = s->r[BL_R3];
     memset(e, 0, sizeof *e);
     for (int r = 0; r < BL_NREGS; r++)
-        e->r[r] = aff_top;
-    e->r[BL_R1] = aff_sym(0);                /* I: symbol 0 */
-    e->r[BL_R2] = aff_ptr(P_CTX, 0);
-    e->r[BL_R10] = aff_ptr(P_OWN, 0);
+        e->r[r] = jit_aff_top;
+    e->r[BL_R1] = jit_aff_sym(0);                /* I: symbol 0 */
+    e->r[BL_R2] = jit_aff_ptr(P_CTX, 0);
+    e->r[BL_R10] = jit_aff_ptr(P_OWN, 0);
     /* (the slots this call's body changed in the caller's last pass are
      * no candidates: with less known now, it changes them again) */
     const struct range_node *prev = NULL;
@@ -809,7 +810,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
         /* (slots holding the same value get the same symbol: they cancel) */
         int sym = -1;
         for (int c = 0; c < kid->n_cand && sym < 0; c++)
-            if (aff_equal(&s->s[pslot[c]].v, &sl->v))
+            if (jit_aff_equal(&s->s[pslot[c]].v, &sl->v))
                 sym = kid->cand_sym[c];
         if (sym < 0)
             sym = new_sym(kid, lo, hi);
@@ -818,7 +819,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
         pslot[kid->n_cand] = (int16_t)k;
         kid->cand[kid->n_cand] = (int16_t)off;
         kid->cand_sym[kid->n_cand++] = (int16_t)sym;
-        struct aff v = aff_sym((uint64_t)sym);
+        struct aff v = jit_aff_sym((uint64_t)sym);
         slot_set(e, P_CTX, off, &v);
     }
     /* n - 1 in the body's symbols: each of the caller's symbols in n's
@@ -828,7 +829,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
     for (int c = 0; n_exact && nr->base == 0 && nr->n && c < kid->n_cand && whole < 0; c++)
         for (int m = -1; m <= 1 && whole < 0; m += 2) {
             struct aff d = f_add(nd, nr, &s->s[pslot[c]].v, -m);
-            if (aff_is_num(&d)) {
+            if (jit_aff_is_num(&d)) {
                 whole = c;
                 wm = m;
             }
@@ -854,7 +855,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
             }
             /* the slot holds v = m * sym + d (m = +-1): sym = m * (S - d) */
             const struct aff *v = &s->s[pslot[found]].v;
-            struct aff ls = aff_sym((uint64_t)kid->cand_sym[found]);
+            struct aff ls = jit_aff_sym((uint64_t)kid->cand_sym[found]);
             ls.c[0] = v->c[0];
             ls.k = -v->c[0] * v->k;
             ok = lin_add(&l, &ls, nr->c[t]);
@@ -873,7 +874,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
     /* after the loop: R0 = the iterations run, R1-R5 clobbered, the slots
      * the body may change forgotten */
     for (int r = BL_R0; r <= BL_R5; r++)
-        s->r[r] = aff_top;
+        s->r[r] = jit_aff_top;
     int followed = IS_PTR(&ctx) && ctx.base != P_OWN;
     if (!kid->known || kid->writes_all || (!IS_PTR(&ctx) && kid->n_writes)) {
         s->n_slots = 0;                      /* it may write anything */
@@ -909,11 +910,11 @@ static struct range_node *analyse_function(struct ra *ra, uint32_t f, int args)
     nd->end = fn->end;
     nd->n_syms = 1;                          /* (symbol 0: no index here) */
     for (int r = 0; r < BL_NREGS; r++)
-        e->r[r] = aff_top;
+        e->r[r] = jit_aff_top;
     e->n_slots = 0;
-    e->r[BL_R10] = aff_ptr(P_FP, 0);
+    e->r[BL_R10] = jit_aff_ptr(P_FP, 0);
     for (int r = BL_R1; args && r <= BL_R5; r++)
-        e->r[r] = aff_ptr((uint8_t)(P_A1 + r - BL_R1), 0);
+        e->r[r] = jit_aff_ptr((uint8_t)(P_A1 + r - BL_R1), 0);
     analyse_node(ra, nd, e);
     free(e);
     return nd;

@@ -2,14 +2,14 @@
  * same iteration settle (see range_facts.h).
  *
  * Each register holds a linear form sum(c * s) + k (affine.h; mod 2^64, as
- * the register computes it) over symbols s, tags naming what defined them: the loop index, the packet's start
- * and length, the value a ctx slot held on entry, and a fresh symbol for
- * every other value an instruction or a join defines (a byte loaded from
- * the packet, a product, ...). A symbol stands for an integer: the
- * register's bits read as signed, or a smaller range when the instruction
- * that defines it says so (a 1-byte load is 0..255). ctx slots hold forms
- * too: a load of a slot gives the form stored there last in this
- * iteration, or the slot's entry symbol.
+ * the register computes it) over symbols s, tags naming what defined them:
+ * the loop index, the packet's start and length, the value a ctx slot held
+ * on entry, and a fresh symbol for every other value an instruction or a
+ * join defines (a byte loaded from the packet, a product, ...). A symbol
+ * stands for an integer: the register's bits read as signed, or a smaller
+ * range when the instruction that defines it says so (a 1-byte load is
+ * 0..255). ctx slots hold forms too: a load of a slot gives the form
+ * stored there last in this iteration, or the slot's entry symbol.
  *
  * A conditional jump adds its condition to the state of the way taken and
  * its negation to the other, as a 64-bit compare of two forms. Such a
@@ -87,8 +87,8 @@ static int fadd(struct aff *d, const struct aff *s, int64_t m)
     struct aff_sum l;
     if (d->base || s->base)
         return 0;
-    aff_sum_of(&l, d);
-    return aff_sum_add_form(&l, s, m) && aff_narrow(&l, d, C_MAX, K_MAX);
+    jit_aff_sum_of(&l, d);
+    return jit_aff_sum_add_form(&l, s, m) && jit_aff_narrow(&l, d, C_MAX, K_MAX);
 }
 
 /* ---- intervals and facts ---------------------------------------------------- */
@@ -164,8 +164,8 @@ static void range_of(void *env, uint64_t s, i128 *lo, i128 *hi)
 /* x - y + extra */
 static void diff(const struct aff *x, const struct aff *y, i128 extra, struct aff_sum *d)
 {
-    aff_sum_of(d, x);
-    aff_sum_add_form(d, y, -1);     /* (at most 2 * AFF_TERMS terms within 2^21: it fits) */
+    jit_aff_sum_of(d, x);
+    jit_aff_sum_add_form(d, y, -1);     /* (at most 2 * AFF_TERMS terms within 2^21: it fits) */
     d->k += extra;
 }
 
@@ -218,7 +218,7 @@ static void tighten(struct facts *F)
 /* the integers a compare of x and y sees */
 static int in_domain(i128 lo, i128 hi, int sg)
 {
-    return sg ? aff_in_s64(lo, hi) : aff_in_u64(lo, hi);
+    return sg ? jit_aff_in_s64(lo, hi) : jit_aff_in_u64(lo, hi);
 }
 
 /* A condition as linear facts, when what is known of the ranges of its
@@ -229,8 +229,8 @@ static int convert(struct facts *F, const struct cond *c)
 {
     i128 xl, xh, yl, yh;
     struct aff_sum f;
-    aff_range(&c->x, range_of, F, &xl, &xh);
-    aff_range(&c->y, range_of, F, &yl, &yh);
+    jit_aff_range(&c->x, range_of, F, &xl, &xh);
+    jit_aff_range(&c->y, range_of, F, &yl, &yh);
     if (in_domain(xl, xh, c->sg) && in_domain(yl, yh, c->sg)) {
         diff(&c->x, &c->y, c->strict, &f);
         add_fact(F, &f);
@@ -298,29 +298,29 @@ static int decide(const struct rf *rf, const struct st *s, const struct cond *c)
     struct facts F;
     build(&F, rf, s);
     i128 xl, xh, yl, yh, lo, hi, a, b;
-    aff_range(&c->x, range_of, &F, &xl, &xh);
-    aff_range(&c->y, range_of, &F, &yl, &yh);
+    jit_aff_range(&c->x, range_of, &F, &xl, &xh);
+    jit_aff_range(&c->y, range_of, &F, &yl, &yh);
     if (!in_domain(xl, xh, c->sg) || !in_domain(yl, yh, c->sg))
         return 0;
     struct aff_sum d, rest;
     diff(&c->x, &c->y, 0, &d);
-    aff_sum_range(&d, range_of, &F, &lo, &hi);
+    jit_aff_sum_range(&d, range_of, &F, &lo, &hi);
     for (int q = 0; q < F.n; q++) {
         const struct aff_sum *f = &F.f[q];
         if (contains(&d, f, 1, &rest)) {        /* d = f's terms + rest + k */
             rest.k = d.k - f->k;
-            aff_sum_range(&rest, range_of, &F, &a, &b);
+            jit_aff_sum_range(&rest, range_of, &F, &a, &b);
             if (b < hi)
                 hi = b;
         }
         if (contains(&d, f, -1, &rest)) {       /* d = -(f's terms) + rest + k */
             rest.k = d.k + f->k;
-            aff_sum_range(&rest, range_of, &F, &a, &b);
+            jit_aff_sum_range(&rest, range_of, &F, &a, &b);
             if (a > lo)
                 lo = a;
         }
     }
-    int v = aff_decide(c->strict ? BL_JLT : BL_JLE, lo, hi);   /* of x - y against 0 */
+    int v = jit_aff_decide(c->strict ? BL_JLT : BL_JLE, lo, hi);   /* of x - y against 0 */
     return v == 2 ? 1 : v == 1 ? -1 : 0;
 }
 
@@ -329,20 +329,20 @@ static int decide(const struct rf *rf, const struct st *s, const struct cond *c)
 /* the form slot off holds: 1, or 0 when unknown (forgotten) */
 static int slot_get(const struct st *s, int16_t off, struct aff *f)
 {
-    int q = aff_slot_find(s->slot, s->n_slots, B_CTX, off);
+    int q = jit_aff_slot_find(s->slot, s->n_slots, B_CTX, off);
     if (q >= 0) {
         *f = s->slot[q].v;
         return 1;
     }
     if (s->havoc)
         return 0;
-    *f = aff_sym(SYM(TAG_ENTRY, 0, off));
+    *f = jit_aff_sym(SYM(TAG_ENTRY, 0, off));
     return 1;
 }
 
 static void slot_set(struct st *s, int16_t off, const struct aff *f)
 {
-    int q = aff_slot_find(s->slot, s->n_slots, B_CTX, off);
+    int q = jit_aff_slot_find(s->slot, s->n_slots, B_CTX, off);
     if (q < 0 && s->n_slots == SLOTS_MAX) {
         s->havoc = 1;                        /* (off: unknown from now on) */
         return;
@@ -371,16 +371,16 @@ static void add_cond(struct st *s, const struct cond *c)
 
 static int cond_equal(const struct cond *a, const struct cond *b)
 {
-    return a->strict == b->strict && a->sg == b->sg && aff_equal(&a->x, &b->x) &&
-           aff_equal(&a->y, &b->y);
+    return a->strict == b->strict && a->sg == b->sg && jit_aff_equal(&a->x, &b->x) &&
+           jit_aff_equal(&a->y, &b->y);
 }
 
 /* d = what both d and s (two edges into body instruction k) agree on */
 static void meet(struct st *d, const struct st *s, uint32_t k)
 {
     for (int r = 0; r < BL_NREGS; r++)
-        if (!aff_equal(&d->r[r], &s->r[r]))
-            d->r[r] = aff_sym(SYM(TAG_JOIN, k, r));
+        if (!jit_aff_equal(&d->r[r], &s->r[r]))
+            d->r[r] = jit_aff_sym(SYM(TAG_JOIN, k, r));
     struct st m;
     m.n_slots = 0;
     m.havoc = d->havoc | s->havoc;
@@ -398,8 +398,8 @@ static void meet(struct st *d, const struct st *s, uint32_t k)
             continue;
         struct aff a, b;
         int ka = slot_get(d, offs[q], &a), kb = slot_get(s, offs[q], &b);
-        if (!(ka && kb && aff_equal(&a, &b)))
-            a = aff_sym(SYM(TAG_SLOTJOIN, k, offs[q]));
+        if (!(ka && kb && jit_aff_equal(&a, &b)))
+            a = jit_aff_sym(SYM(TAG_SLOTJOIN, k, offs[q]));
         if (m.n_slots < SLOTS_MAX) {
             m.slot[m.n_slots].base = B_CTX;
             m.slot[m.n_slots].off = offs[q];
@@ -453,12 +453,12 @@ static int is_slot_access(const struct st *s, const struct bl_insn *in, int base
 static void alu64(struct st *s, const struct bl_insn *in, uint64_t def)
 {
     struct aff *d = &s->r[in->dst];
-    struct aff v = BL_SRC(in->code) == BL_X ? s->r[in->src] : aff_num(in->imm);
+    struct aff v = BL_SRC(in->code) == BL_X ? s->r[in->src] : jit_aff_num(in->imm);
     struct aff_sum l;
     if (BL_OP(in->code) == BL_MOV && (BL_SRC(in->code) == BL_K || in->off == 0))
         *d = v;
-    else if (!aff_alu64(in, d, &v, &l) || !aff_narrow(&l, d, C_MAX, K_MAX))
-        *d = aff_sym(def);
+    else if (!jit_aff_alu64(in, d, &v, &l) || !jit_aff_narrow(&l, d, C_MAX, K_MAX))
+        *d = jit_aff_sym(def);
 }
 
 int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, uint32_t start,
@@ -472,9 +472,9 @@ int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, u
         goto done;
     memset(cur, 0, sizeof *cur);
     for (int r = 0; r < BL_NREGS; r++)
-        cur->r[r] = aff_sym(SYM(TAG_JOIN, n, r));   /* entry values, unknown */
-    cur->r[BL_R1] = aff_sym(SYM_I);
-    cur->r[BL_R2] = aff_ptr(B_CTX, 0);
+        cur->r[r] = jit_aff_sym(SYM(TAG_JOIN, n, r));   /* entry values, unknown */
+    cur->r[BL_R1] = jit_aff_sym(SYM_I);
+    cur->r[BL_R2] = jit_aff_ptr(B_CTX, 0);
     for (uint32_t k = 0; k < n; k++) {
         if (at[k]) {                             /* a join */
             if (live)
@@ -498,36 +498,37 @@ int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, u
             break;
         case BL_ALU:
             if (op == BL_MOV && BL_SRC(in->code) == BL_K && in->off == 0)
-                cur->r[in->dst] = aff_num((int64_t)(uint32_t)in->imm);
+                cur->r[in->dst] = jit_aff_num((int64_t)(uint32_t)in->imm);
             else
-                cur->r[in->dst] = aff_sym(def);
+                cur->r[in->dst] = jit_aff_sym(def);
             break;
         case BL_LD:
             if (bl_is_lddw(in)) {
                 int64_t v = (int64_t)(((uint64_t)(uint32_t)in[1].imm << 32) | (uint32_t)in->imm);
-                cur->r[in->dst] = in->src == 0 && v > -K_MAX && v < K_MAX ? aff_num(v) : aff_sym(def);
+                cur->r[in->dst] =
+                    in->src == 0 && v > -K_MAX && v < K_MAX ? jit_aff_num(v) : jit_aff_sym(def);
                 k++;                             /* (its second slot) */
             } else {                             /* legacy packet loads call out */
                 for (int r = BL_R0; r <= BL_R5; r++)
-                    cur->r[r] = aff_sym(SYM(TAG_DEF, k, r));
+                    cur->r[r] = jit_aff_sym(SYM(TAG_DEF, k, r));
             }
             break;
         case BL_LDX: {
             uint8_t lv = aux && aux[pc].seen ? aux[pc].ld_val : 0;
             struct aff f;
             if (lv == BL_LDV_DATA) {
-                f = aff_sym(SYM_DATA);
+                f = jit_aff_sym(SYM_DATA);
             } else if (lv == BL_LDV_DATA_END) {
-                f = aff_sym(SYM_DATA);
-                struct aff len = aff_sym(SYM_LEN);
+                f = jit_aff_sym(SYM_DATA);
+                struct aff len = jit_aff_sym(SYM_LEN);
                 fadd(&f, &len, 1);
             } else if (mode == BL_MEM && is_slot_access(cur, in, in->src)) {
                 if (!slot_get(cur, in->off, &f)) {
-                    f = aff_sym(SYM(TAG_CLOBBER, k, in->off));
+                    f = jit_aff_sym(SYM(TAG_CLOBBER, k, in->off));
                     slot_set(cur, in->off, &f);
                 }
             } else {
-                f = aff_sym(def);
+                f = jit_aff_sym(def);
             }
             cur->r[in->dst] = f;
             break;
@@ -535,20 +536,21 @@ int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, u
         case BL_ST:
         case BL_STX:
             if (mode == BL_ATOMIC) {
-                int noop = cls == BL_STX && aff_is_num(&cur->r[in->src]) && cur->r[in->src].k == 0 &&
+                int noop = cls == BL_STX && jit_aff_is_num(&cur->r[in->src]) &&
+                           cur->r[in->src].k == 0 &&
                            (in->imm == BL_ADD || in->imm == BL_OR || in->imm == BL_XOR);
                 if (!noop)
                     forget_slots(cur);
                 if (in->imm == BL_CMPXCHG)
-                    cur->r[BL_R0] = aff_sym(SYM(TAG_DEF, k, BL_R0));
+                    cur->r[BL_R0] = jit_aff_sym(SYM(TAG_DEF, k, BL_R0));
                 else if (in->imm & BL_FETCH)
-                    cur->r[in->src] = aff_sym(SYM(TAG_DEF, k, in->src));
+                    cur->r[in->src] = jit_aff_sym(SYM(TAG_DEF, k, in->src));
             } else if (IS_CTX(cur->r[in->dst])) {
-                struct aff v = cls == BL_ST ? aff_num(in->imm) : cur->r[in->src];
+                struct aff v = cls == BL_ST ? jit_aff_num(in->imm) : cur->r[in->src];
                 if (is_slot_access(cur, in, in->dst) && !IS_CTX(v)) {
                     slot_set(cur, in->off, &v);
                 } else if (is_slot_access(cur, in, in->dst)) {
-                    v = aff_sym(SYM(TAG_CLOBBER, k, in->off));
+                    v = jit_aff_sym(SYM(TAG_CLOBBER, k, in->off));
                     slot_set(cur, in->off, &v);
                 } else {
                     forget_slots(cur);
@@ -564,7 +566,7 @@ int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, u
                 if (in->src == BL_CALL_HELPER && bl_helper_changes_pkt_data((uint32_t)in->imm))
                     goto give_up;
                 for (int r = BL_R0; r <= BL_R5; r++)
-                    cur->r[r] = aff_sym(SYM(TAG_DEF, k, r));
+                    cur->r[r] = jit_aff_sym(SYM(TAG_DEF, k, r));
                 forget_slots(cur);
             } else {
                 int64_t t = (int64_t)k + 1 + ((cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off);
@@ -587,7 +589,7 @@ int bl_range_facts(const struct bl_insn *insns, const struct bl_insn_aux *aux, u
                 case BL_JLE: case BL_JSLE: rel = 3; break;
                 default: break;
                 }
-                struct aff y = BL_SRC(in->code) == BL_X ? cur->r[in->src] : aff_num(in->imm);
+                struct aff y = BL_SRC(in->code) == BL_X ? cur->r[in->src] : jit_aff_num(in->imm);
                 if (cls != BL_JMP || rel < 0 || IS_CTX(cur->r[in->dst]) || IS_CTX(y)) {
                     if (!flow(at, (uint32_t)t, cur))
                         goto give_up;
