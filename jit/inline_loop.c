@@ -1043,6 +1043,33 @@ static void emit_cold(struct jit *j, const struct jfunc *cb, struct inline_ctx *
     j->inl = outer;
 }
 
+/* Does a jump reach the label of body instruction i in this copy: one
+ * emitted so far (jumped[], from the fixups: jumps in a body go forward)
+ * or the `ja` ending a block put out of line (emitted later, from the
+ * code before i)? Else i is reached only by falling into it, and the
+ * copies of registers the code before it made still hold. */
+static int jumped_into(struct jit *j, const struct inline_ctx *ic, uint32_t i, uint8_t *jumped,
+                       size_t *seen)
+{
+    const struct x86_emit *e = &j->e;
+    uint32_t n = ic->end - ic->start;
+    for (; *seen < e->n_fix; (*seen)++) {
+        const struct x86_fixup *f = &e->fix[*seen];
+        if (f->kind == FIX_LABEL && f->target >= ic->first_label &&
+            f->target - ic->first_label < n)
+            jumped[f->target - ic->first_label] = 1;
+    }
+    if (jumped[i - ic->start])
+        return 1;
+    for (int q = 0; q < ic->n_cold; q++) {
+        const struct bl_insn *last = &j->insns[ic->cold[q][1] - 1];
+        if (BL_OP(last->code) == BL_JA &&
+            (int64_t)ic->cold[q][1] + (BL_CLASS(last->code) == BL_JMP32 ? last->imm : last->off) <= i)
+            return 1;                        /* (threaded on from its target: maybe i) */
+    }
+    return 0;
+}
+
 /* The body once, from R1 = i (+ i_plus, as a form, when i lives in a
  * register other than R1's own) / R2 = ctx to its last instruction; cont
  * and cont0 are left for the caller to bind. */
@@ -1078,9 +1105,13 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
     }
     const struct inline_ctx *outer = j->inl;
     j->inl = ic;
+    /* (without memory for jumped[]: every jump target is taken for a join) */
+    uint8_t *jumped = calloc(cb->end - cb->start, 1);
+    size_t seen = e->n_fix;
     for (uint32_t i = cb->start; i < cb->end && !j->failed; i++) {
         uint32_t k = i - cb->start, cold_end = ic->cold_ok ? cold_block(j, ic, i) : 0;
-        if (j->is_target[i] && ic->live_out && !(ic->reach && !ic->reach[k])) {
+        int join = jumped ? jumped_into(j, ic, i, jumped, &seen) : j->is_target[i];
+        if (join && ic->live_out && !(ic->reach && !ic->reach[k])) {
             jit_alias_sync(j, jit_live_in_at(j, ic, i));     /* a join: live registers home */
             jit_alias_clear(j);
         }
@@ -1103,6 +1134,7 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
         if (bl_is_lddw(&j->insns[i]))
             i++;
     }
+    free(jumped);
     jit_alias_clear(j);
     const struct bl_insn *last = &j->insns[cb->end - 1];
     if (last->code != (BL_JMP | BL_EXIT) && !(ic->reach && !ic->reach[cb->end - 1 - cb->start]))
