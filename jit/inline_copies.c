@@ -524,6 +524,13 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
             /* (a jump to code out of line takes the copies with it) */
             if (pc != j->cold_jump)
                 jit_alias_sync(j, jit_live_in_at(j, ic, (uint32_t)t));
+            /* an operand kept as a form is computed into its own register
+             * for the compare and stays a form too: an access through it
+             * later (`if opt + 1 > 65527 goto fault` before a read at data
+             * + opt + 1) still uses the addressing mode, not the register
+             * the compare waited for (tcpopts: a lea less on the chain
+             * from one option's length to the next's) */
+            struct x86_mem fd = j->form[d], fs = x ? j->form[in->src] : (struct x86_mem){0};
             if (op != BL_JA) {
                 value_loc(j, d);
                 if (x)
@@ -534,6 +541,11 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
             }
             jit_emit_insn(j, pc);
             memcpy(j->rmap, jit_register_map, sizeof j->rmap);
+            if (op != BL_JA) {
+                j->form[d] = fd;
+                if (x)
+                    j->form[in->src] = fs;
+            }
             if (op == BL_JA)
                 jit_alias_clear(j);
             return;
