@@ -880,6 +880,27 @@ static void forget_transfer(const struct bl_venv *env, uint32_t i, const int16_t
     }
 }
 
+/* 1 if every BPF-to-BPF call goes to a function after its caller's (so
+ * walked before it when the functions are walked last to first) */
+static int callees_follow_callers(const struct bl_venv *env)
+{
+    uint32_t sp = 0;
+    for (uint32_t k = 0; k < env->n_calls; k++) { /* calls and subprograms in insn order */
+        uint32_t i = env->calls[k];
+        const struct bl_insn *in = &env->insns[i];
+        if (BL_CLASS(in->code) != BL_JMP || BL_OP(in->code) != BL_CALL ||
+            in->src != BL_PSEUDO_CALL || BL_SRC(in->code) != BL_K)
+            continue;
+        while (sp + 1 < env->n_subprogs && env->subprogs[sp + 1].start <= i)
+            sp++;
+        int64_t t = (int64_t)i + in->imm + 1;
+        int callee = t >= 0 && t < env->n_insns ? vf_find_subprog(env, (uint32_t)t) : -1;
+        if (callee <= (int)sp)
+            return 0;
+    }
+    return 1;
+}
+
 int vf_compute_forget(struct bl_venv *env)
 {
     uint32_t n = env->n_insns;
@@ -936,8 +957,11 @@ int vf_compute_forget(struct bl_venv *env)
      * caller). The second round walks the functions last to first: a
      * callee usually follows its callers (clang's order), so a chain of
      * calls (main -> send_drop_notify -> update_metrics) gets each
-     * callee's answer of this round. Every round is sound on its own. */
-    for (int round = 0; round < 1 + local_calls; round++)
+     * callee's answer of this round. Every round is sound on its own.
+     * When every call goes to a later function, the second round reads
+     * only its own answers: it alone gives the same tables. */
+    int first_round = local_calls && callees_follow_callers(env) ? 1 : 0;
+    for (int round = first_round; round < 1 + local_calls; round++)
         for (uint32_t q = 0; q < env->n_subprogs; q++) {
             uint32_t sp = round ? env->n_subprogs - 1 - q : q;
             for (uint32_t k = env->root_begin[sp]; k < env->root_end[sp]; k++) {
