@@ -1162,6 +1162,7 @@ static int widen_callback(struct bl_venv *env, struct bl_vstate *st, int32_t ent
             const struct bl_slot *cur = frame_slot(st->frames[g], k);
             if (vf_slot_safe(&sf->stack[k], cur) || or_null_covers(old, st->curframe, &sf->stack[k], cur))
                 continue;
+            sf->may_widen |= 1ull << k; /* a join below may make a spill or zeros */
             if (or_null_join(env, &sf->stack[k], cur))
                 continue; /* a pointer or 0: not for the hint, which makes bytes of numbers */
             if (!slot_join(&sf->stack[k], cur, env->cb_info[t].round + 1 >= CB_STRONG_ROUND))

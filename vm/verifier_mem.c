@@ -51,6 +51,7 @@ static struct bl_slot *slot_at(struct bl_frame *f, int off, int *byte)
 {
     int i = (-off - 1) / 8;
     *byte = off + 8 * (i + 1);
+    f->may_widen |= 1ull << i; /* the caller writes it */
     return &f->stack[i];
 }
 

@@ -6,6 +6,7 @@
  * described by old. vf_regsafe() and vf_slot_safe() decide that per register and
  * per stack slot; ids (null-check and packet-range groups, linked scalars)
  * must correspond one-to-one, checked through a small id map. */
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <pthread.h>
@@ -594,8 +595,12 @@ struct bl_vstate *vf_pending_take(struct bl_venv *env, struct bl_seen_state *p)
                 mark_reg_not_init(&fr->regs[i]);
         }
         const struct bl_slot *const *slots = cframe_slots(c);
-        for (int i = 0; i < c->n_slots; i++)
+        fr->may_widen = 0;
+        for (int i = 0; i < c->n_slots; i++) {
             fr->stack[i] = *slots[i];
+            if (vf_slot_may_widen(&fr->stack[i]))
+                fr->may_widen |= 1ull << i;
+        }
         st->frames[f] = fr;
     }
     size_t cls = p->size / 16;
@@ -714,11 +719,19 @@ void vf_widen_slot_rest(struct bl_slot *sl)
 /* The slots of f outside slive (no check can read their value) widened */
 static void widen_dead_slots(struct bl_frame *f, uint64_t slive)
 {
-    uint64_t drop = ~slive;
+#ifndef NDEBUG
+    for (int i = 0; i < f->n_slots; i++) /* the promise of a clear may_widen bit */
+        assert((f->may_widen >> i & 1) || !vf_slot_may_widen(&f->stack[i]));
+#endif
+    uint64_t drop = ~slive & f->may_widen;
     if (f->n_slots < 64)
         drop &= (1ull << f->n_slots) - 1;
-    for (; drop; drop &= drop - 1)
-        vf_widen_slot(&f->stack[__builtin_ctzll(drop)]);
+    for (; drop; drop &= drop - 1) {
+        int i = __builtin_ctzll(drop);
+        vf_widen_slot(&f->stack[i]);
+        if (!vf_slot_may_widen(&f->stack[i])) /* plain bytes now (a pointer's spill stays) */
+            f->may_widen &= ~(1ull << i);
+    }
 }
 
 /* The frames of the callers, inside a BPF-to-BPF call: each waits at its

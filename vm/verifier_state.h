@@ -82,6 +82,11 @@ struct bl_frame {
     int32_t cb_entry;       /* callback frames: index of the caller snapshot, else -1 */
     uint8_t is_callback;
     uint16_t n_slots;       /* slots in stack[]; deeper ones are all SLOT_INVALID */
+    /* slots that may hold a known zero or a spill (bit i: stack[i]), the
+     * only ones vf_widen_slot can change: set by every write through
+     * slot_at and every join that makes one; a clear bit is a promise the
+     * dead-slot widening at prune points relies on to skip the slot */
+    uint64_t may_widen;
     /* slot i covers fp-8*(i+1) .. fp-8*i-1; only as deep as the function
      * writes, so copying and comparing states costs what the stack uses */
     struct bl_slot stack[];
@@ -368,6 +373,14 @@ void vf_widen_slot_rest(struct bl_slot *sl);
 /* vf_widen_slot (verifier_state.c) with its commonest answer inline: a
  * slot of unwritten or plain initialised bytes stays as it is (most of a
  * frame's dead slots at every prune point) */
+/* 1 if some byte of sl is a known zero or a spill (SLOT_ZERO 2, SLOT_SPILL 3) */
+static inline int vf_slot_may_widen(const struct bl_slot *sl)
+{
+    uint64_t w;
+    memcpy(&w, sl->bytes, 8);
+    return (w & 0x0202020202020202ull) != 0;
+}
+
 static inline void vf_widen_slot(struct bl_slot *sl)
 {
     uint64_t w;
