@@ -41,11 +41,17 @@ struct loop_pro {
     uint64_t mul, add;
     /* the iterations after the first (whose entry does all of the above)
      * store only what the callback may read and change (callback_trim):
-     * i into reg[a] (a register or the scratch slot), then `next`, the
-     * dispatch loop's code for the rest (nx_none: nothing more; then
-     * the handler of the callback's first instruction after the prologue) */
+     * i into reg[a] (a register or the scratch slot), the index
+     * transform when step is 1 (reg[x] = i * mul + add) or 2 (reg[x] =
+     * i * mul + the 8 bytes at ctx + off), then `next`: nx_full, the
+     * dispatch loop's code for all of the prologue, or the handler of
+     * the callback's first instruction after it */
     const void *next;
-    uint8_t a;
+    uint8_t a, step;
+    /* the callback never reads R10: it runs in no stack frame of its own,
+     * so a loop's start and end leave R10 and the frame depth alone (a
+     * call it makes takes the frame the callback would have had) */
+    uint8_t light;
 };
 
 /* a callback entered as it is (no prologue done for it) */
@@ -211,7 +217,7 @@ struct fused_handlers {
     const void *trip[4];            /* by trip_kind - 1 */
     const void *stxdw_trip[4];      /* stxdw [rB+o], rA (the step's slot), then the trip count */
     /* a loop's next iteration (struct loop_pro) */
-    const void *nx_full, *nx_k1, *nx_k2, *nx_none;
+    const void *nx_full, *nx_none;
     const void *stxdw_movk, *ldxdw_stxdw, *stdw_loop_call;
     /* the compiler's launder (mov r0, 0; lock add [rB+o], r0: adds 0), alone,
      * after a store or the memory add, and followed by `mov r0, 0; exit` */
@@ -401,7 +407,8 @@ static void callback_trim(struct loop_pro *p, const struct bl_insn *in, uint32_t
     if (need_r2 || need_pc || need_y || (need_r1 && need_pi))
         return;
     p->a = need_r1 ? BL_R1 : need_pi ? p->pi : BL_NREGS;
-    p->next = p->kind == 2 ? h->nx_k2 : p->kind == 1 ? h->nx_k1 : h->nx_none;
+    p->next = h->nx_none;
+    p->step = p->kind;
 }
 
 /* The decoded form (st->dcode): n slots, then n uint16_t indexes into the
@@ -485,6 +492,10 @@ static void decode_program(struct interp_state *st, const void *const *table,
             if (t >= 0 && t < n && memo[t] == 0) {
                 pros[npros] = callback_prologue(in + t, n - (uint32_t)t);
                 callback_trim(&pros[npros], in, n, (uint32_t)t, &w, h);
+                uint16_t live, written;
+                pros[npros].light = callback_liveness(in, n, (uint32_t)t, 1u << BL_R10, &w, &live,
+                                                      &written) == 0 &&
+                                    !(live & 1u << BL_R10);
                 memo[t] = (uint16_t)npros++;
             }
         }
@@ -688,9 +699,9 @@ static void decode_program(struct interp_state *st, const void *const *table,
                  d[k + 1].handler == h->loop_call)
             d[k].handler = h->stdw_loop_call;  /* a slot cleared, then bpf_loop's call */
     }
-    /* a callback that needs nothing stored but i (nx_none): its next
-     * iteration goes straight to the handler of its first instruction
-     * after the prologue, one indirect jump instead of two */
+    /* a callback that needs nothing stored but i and its index transform
+     * (nx_none): its next iteration goes straight to the handler of its
+     * first instruction after the prologue, one indirect jump instead of two */
     for (uint32_t t = 0; t < n; t++) {
         struct loop_pro *p = &pros[memo[t]];
         if (memo[t] && p->next == h->nx_none && t + p->npro < n)

@@ -101,7 +101,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             .trip = { &&trip_sgt, &&trip_slt, &&trip_sgt_div, &&trip_slt_div },
             .stxdw_trip = { &&stxdw_trip_sgt, &&stxdw_trip_slt, &&stxdw_trip_sgt_div,
                             &&stxdw_trip_slt_div },
-            .nx_full = &&nx_full, .nx_k1 = &&nx_k1, .nx_k2 = &&nx_k2, .nx_none = &&nx_none,
+            .nx_full = &&nx_full, .nx_none = &&nx_none,
             .stxdw_movk = &&stxdw_movk, .ldxdw_stxdw = &&ldxdw_stxdw,
             .stdw_loop_call = &&stdw_loop_call,
             .launder = &&launder, .stxdw_launder = &&stxdw_launder,
@@ -158,11 +158,6 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     uint64_t lp_cb, lp_ctx;
     uint32_t lp_n;
     const struct loop_pro *lp_pro;
-#if INTERP_DIRECT
-    /* the next iteration's i and prologue (nx_*) */
-    uint64_t it_i = 0;
-    const struct loop_pro *it_p = &plain_pro;
-#endif
     uint64_t d64;              /* divisor of div/mod, shared by their imm/reg entries */
     uint32_t d32;
 #if INTERP_COUNT
@@ -181,7 +176,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         reg[1 + k] = args[k];
     reg[6] = reg[7] = reg[8] = reg[9] = 0;
     reg[10] = frame_top(st, st->depth);
-    st->depth++;
+    const unsigned depth0 = st->depth++;
     if (st->depth > st->max_depth)
         st->max_depth = st->depth;
 
@@ -215,6 +210,36 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #define ALU32(name, expr) \
     name##_imm: { uint32_t a = U32(DST), b = U32(ip->imm); DST = U32(expr); NEXT(); } \
     name##_reg: { uint32_t a = U32(DST), b = U32(SRC); DST = U32(expr); NEXT(); }
+/* R6-R9 saved or restored one register at a time (the empty asm keeps
+ * GCC from merging the moves into 16-byte ones): a wide load of registers
+ * the code just stored one by one cannot be forwarded from those stores
+ * and waits for them to reach the cache, and the code's 8-byte loads
+ * after a wide store may forward slowly */
+#define COPY_R6_R9(to, from)                                                              \
+    do {                                                                                  \
+        for (int r_ = 0; r_ < 4; r_++) {                                                  \
+            uint64_t v_ = (from)[r_];                                                     \
+            __asm__("" : "+r"(v_));                                                       \
+            (to)[r_] = v_;                                                                \
+        }                                                                                 \
+    } while (0)
+/* the innermost loop's iteration l_i, ip past the callback's prologue
+ * (struct loop_pro, callback_trim): i into reg[a], the index transform,
+ * then `next` (nx_full or the callback's own code) */
+#define ITER_GO()                                                                         \
+    do {                                                                                  \
+        const struct loop_pro *p_ = l_pro;                                                \
+        uint64_t i_ = l_i;                                                                \
+        reg[p_->a] = i_;                                                                  \
+        if (p_->step) {                                                                   \
+            uint64_t k_ = p_->add;                                                        \
+            if (p_->step == 2)                                                            \
+                memcpy(&k_, (const void *)(uintptr_t)(l_ctx + (uint64_t)(int64_t)p_->off), \
+                       sizeof k_);                                                        \
+            reg[p_->x] = i_ * p_->mul + k_;                                               \
+        }                                                                                 \
+        goto *p_->next;                                                                   \
+    } while (0)
 /* the callback's prologue for iteration i (struct loop_pro) */
 #define LOOP_PROLOGUE(i, ctx, p)                                                          \
     do {                                                                                  \
@@ -454,14 +479,14 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 
     call:
         if (ip->src == BL_PSEUDO_CALL) {
-            if (st->depth >= BL_MAX_CALL_DEPTH) {
+            if (st->depth >= BL_MAX_CALL_DEPTH || nframes >= BL_MAX_CALL_DEPTH - 1) {
                 interp_fail(st, PC, -E2BIG, "the call stack of %d frames is too deep",
                             BL_MAX_CALL_DEPTH + 1);
                 goto out;
             }
             struct call_frame *f = &frames[nframes++];
             f->ret = ip + 1;
-            memcpy(f->saved, &reg[6], sizeof f->saved);
+            COPY_R6_R9(f->saved, &reg[6]);
             reg[10] = frame_top(st, st->depth);
             st->depth++;
             if (st->depth > st->max_depth)
@@ -565,14 +590,14 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         goto loop_enter;
     }
     loop_enter: {  /* ip on the call */
-        if (st->depth >= BL_MAX_CALL_DEPTH) {
+        if (st->depth >= BL_MAX_CALL_DEPTH || nframes >= BL_MAX_CALL_DEPTH - 1) {
             interp_fail(st, PC, -E2BIG, "the call stack of %d frames is too deep",
                         BL_MAX_CALL_DEPTH + 1);
             goto out;
         }
         struct call_frame *f = &frames[nframes++];
         f->ret = ip + 1;
-        memcpy(f->saved, &reg[6], sizeof f->saved);
+        COPY_R6_R9(f->saved, &reg[6]);
         f->o_entry = l_entry;
         f->o_pro = l_pro;
         f->o_ctx = l_ctx;
@@ -585,10 +610,12 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         l_i = 0;
         l_n = lp_n;
         l_top = nframes;
-        reg[10] = frame_top(st, st->depth);
-        st->depth++;
-        if (st->depth > st->max_depth)
-            st->max_depth = st->depth;
+        if (!l_pro->light) {  /* a callback that reads R10 gets a stack frame */
+            reg[10] = frame_top(st, st->depth);
+            st->depth++;
+            if (st->depth > st->max_depth)
+                st->max_depth = st->depth;
+        }
         /* the verified loops leave R3-R5 alone: the verifier holds a
          * callback to never read them before writing */
 #if INTERP_DIRECT
@@ -598,12 +625,9 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
          * not change them) */
         reg[2] = l_ctx;
         reg[l_pro->pc] = l_ctx;
-        it_i = 0;
-        it_p = l_pro;
-        reg[it_p->a] = 0;
         ip = l_entry;
         STEPN(1 + l_pro->npro);
-        goto *it_p->next; }
+        ITER_GO(); }
 #else
         reg[3] = reg[4] = reg[5] = 0;
         LOOP_PROLOGUE((uint64_t)0, l_ctx, l_pro);
@@ -621,12 +645,10 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                  * read R1 and R2 one at a time, and a load from inside a
                  * wider (vector) store forwards slowly or not at all */
 #if INTERP_DIRECT
-                it_i = ++l_i;
-                it_p = l_pro;
-                reg[it_p->a] = it_i;
+                ++l_i;
                 ip = l_entry;
-                STEPN(1 + it_p->npro);
-                goto *it_p->next;
+                STEPN(1 + l_pro->npro);
+                ITER_GO();
 #else
                 uint64_t i = ++l_i, ctx = l_ctx;
                 __asm__("" : "+r"(i), "+r"(ctx));
@@ -641,19 +663,29 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #if INTERP_DIRECT
     loop_done:
 #endif
-            {   /* the enclosing loop's state back */
-                const struct call_frame *f = &frames[nframes - 1];
+            {   /* the enclosing loop's state back, then the frame's pop (a
+                 * light loop's leaves R10 and the depth as they are) */
+                const struct call_frame *f = &frames[--nframes];
+                int light = l_pro->light;
                 l_entry = f->o_entry;
                 l_pro = f->o_pro;
                 l_ctx = f->o_ctx;
                 l_i = f->o_i;
                 l_n = f->o_n;
                 l_top = f->o_top;
+                COPY_R6_R9(&reg[6], f->saved);
+                if (!light) {
+                    st->depth--;
+                    reg[10] = frame_top(st, st->depth - 1);
+                }
+                ip = (const INSN_T *)f->ret;
+                STEP();
+                DISPATCH();
             }
         }
         {
             struct call_frame *f = &frames[--nframes];
-            memcpy(&reg[6], f->saved, sizeof f->saved);
+            COPY_R6_R9(&reg[6], f->saved);
             st->depth--;
             reg[10] = frame_top(st, st->depth - 1);
             ip = (const INSN_T *)f->ret;
@@ -780,12 +812,10 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
          * before its exit, and R3-R5 before reading them) */
         if (nframes == l_top) {
             if (l_i + 1 < l_n) {
-                it_i = ++l_i;
-                it_p = l_pro;
-                reg[it_p->a] = it_i;
+                ++l_i;
                 ip = l_entry;
-                STEPN(2 + it_p->npro);
-                goto *it_p->next;
+                STEPN(2 + l_pro->npro);
+                ITER_GO();
             }
             reg[0] = l_n;   /* the last iteration: bpf_loop returns the count */
             ip++;
@@ -797,23 +827,15 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         STEPN(1);
         goto exit;
     /* the rest of the next iteration's prologue (struct loop_pro,
-     * callback_trim) after i's store to reg[a]: it_i is i, it_p the
+     * callback_trim) after i's store to reg[a]: l_i is i, l_pro the
      * prologue, ip on the callback past it */
     nx_full: {
-        uint64_t i = it_i, ctx = l_ctx;
+        uint64_t i = l_i, ctx = l_ctx;
         __asm__("" : "+r"(i), "+r"(ctx));
-        LOOP_PROLOGUE(i, ctx, it_p);
+        LOOP_PROLOGUE(i, ctx, l_pro);
         DISPATCH(); }
     nx_none:
         DISPATCH();
-    nx_k1:
-        reg[it_p->x] = it_i * it_p->mul + it_p->add;
-        DISPATCH();
-    nx_k2: {
-        uint64_t w;
-        memcpy(&w, (const void *)(uintptr_t)(l_ctx + (uint64_t)(int64_t)it_p->off), sizeof w);
-        reg[it_p->x] = it_i * it_p->mul + w;
-        DISPATCH(); }
     movx_exit:
         DST = SRC;
         ip++;
@@ -1113,7 +1135,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #if INTERP_COUNT
     st->count = count;
 #endif
-    st->depth -= 1 + nframes;
+    st->depth = depth0;
     return st->error ? 0 : reg[0];
 
 #undef DST
@@ -1137,4 +1159,6 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #undef LOAD
 #undef STORE
 #undef LOOP_PROLOGUE
+#undef COPY_R6_R9
+#undef ITER_GO
 }

@@ -690,6 +690,95 @@ static void test_loop_state(void **state)
         15 << 16 | 7 << 8 | 6);
 }
 
+/* A callback that never reads R10 runs in no frame of its own (struct
+ * loop_pro's light): a function it calls takes the next frame, not its
+ * caller's, R10 and the depth are back when the loop ends, a callback that
+ * reads R10 still gets its own frame, and nesting is bounded as before. */
+static void test_light_loop_frames(void **state)
+{
+    (void)state;
+    /* main's [r10-8] = 42 survives: a function called from the light body
+     * and one called after the loop each write 7 to their own [r10-8];
+     * ctx[0] sums the calls' 7 + i over i < 3 (24) */
+    static const char *const sub =
+        "sub:\n"
+        "stdw [%r10-8], 7\nldxdw %r0, [%r10-8]\nadd %r0, %r1\nexit\n";
+    char text[1024];
+    snprintf(text, sizeof text,
+             "stdw [%%r10-8], 42\nstdw [%%r10-16], 0\n"
+             "mov %%r1, 3\nlddw %%r2, func:body\nmov %%r3, %%r10\nadd %%r3, -16\nmov %%r4, 0\n"
+             "call 181\n"
+             "mov %%r1, 0\ncall local sub\n"
+             "ldxdw %%r1, [%%r10-8]\nlsh %%r1, 8\nldxdw %%r2, [%%r10-16]\nor %%r1, %%r2\n"
+             "lsh %%r1, 8\nor %%r0, %%r1\nexit\n"
+             "body:\n"
+             "mov %%r9, %%r2\nmov %%r6, %%r1\nmov %%r1, %%r6\ncall local sub\n"
+             "ldxdw %%r4, [%%r9]\nadd %%r4, %%r0\nstxdw [%%r9], %%r4\nmov %%r0, 0\nexit\n%s", sub);
+    expect_agree(text, (uint64_t)42 << 16 | 24 << 8 | 7);
+
+    /* a body that reads R10 (its own [r10-8]) has a frame: main's 42 stays */
+    expect_agree(
+        "stdw [%r10-8], 42\nstdw [%r10-16], 0\n"
+        "mov %r1, 3\nlddw %r2, func:body\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 0\n"
+        "call 181\n"
+        "ldxdw %r1, [%r10-8]\nlsh %r1, 16\nldxdw %r2, [%r10-16]\nor %r1, %r2\nmov %r0, %r1\nexit\n"
+        "body:\n"
+        "mov %r9, %r2\nstxdw [%r10-8], %r1\nldxdw %r4, [%r10-8]\n"
+        "ldxdw %r5, [%r9]\nadd %r5, %r4\nadd %r5, 99\nstxdw [%r9], %r5\nmov %r0, 0\nexit\n",
+        (uint64_t)42 << 16 | (3 * 99 + 3));
+
+    /* light and framed loops nested both ways, the inner ones stopped at
+     * j == 1 by their callback (an exit with r0 = 1, not movk0_exit): outer
+     * light over 3, middle framed over 4 (stops at 1), inner light over 5
+     * (stops at 1); each inner iteration adds 1 to ctx[0] and writes its
+     * frame's [r10-8] when it has one; main's [r10-8] = 5 stays */
+    expect_agree(
+        "stdw [%r10-8], 5\nstdw [%r10-16], 0\n"
+        "mov %r1, 3\nlddw %r2, func:outer\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 0\n"
+        "call 181\n"
+        "ldxdw %r1, [%r10-8]\nlsh %r1, 16\nldxdw %r2, [%r10-16]\nlsh %r2, 8\nor %r1, %r2\n"
+        "or %r0, %r1\nexit\n"
+        "outer:\n"
+        "mov %r9, %r2\nmov %r1, 4\nlddw %r2, func:middle\nmov %r3, %r9\nmov %r4, 0\n"
+        "call 181\nmov %r0, 0\nexit\n"
+        "middle:\n"
+        "mov %r7, %r1\nmov %r9, %r2\nstdw [%r10-8], 77\n"
+        "mov %r1, 5\nlddw %r2, func:inner\nmov %r3, %r9\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r0, [%r10-8]\nsub %r0, 77\njne %r7, 1, +1\nmov %r0, 1\nexit\n"
+        "inner:\n"
+        "mov %r6, %r1\nldxdw %r4, [%r2]\nadd %r4, 1\nstxdw [%r2], %r4\n"
+        "mov %r0, 0\njne %r6, 1, +1\nmov %r0, 1\nexit\n",
+        (uint64_t)5 << 16 | (3 * 2 * 2) << 8 | 3);
+
+    /* nesting: main and 7 loops (8 frames) run, main and 8 loops do not,
+     * in every loop whether the callbacks have frames or not */
+    for (int depth = 7; depth <= 8; depth++) {
+        for (int framed = 0; framed <= 1; framed++) {
+            char prog[2048];
+            size_t len = (size_t)snprintf(prog, sizeof prog, "mov %%r1, 1\nlddw %%r2, func:l1\n"
+                                          "mov %%r3, 0\nmov %%r4, 0\ncall 181\nexit\n");
+            for (int k = 1; k <= depth; k++) {
+                len += (size_t)snprintf(prog + len, sizeof prog - len, "l%d:\n%s", k,
+                                        framed ? "stdw [%r10-8], 1\n" : "");
+                if (k < depth)
+                    len += (size_t)snprintf(prog + len, sizeof prog - len,
+                                            "mov %%r1, 2\nlddw %%r2, func:l%d\nmov %%r3, 0\n"
+                                            "mov %%r4, 0\ncall 181\n", k + 1);
+                len += (size_t)snprintf(prog + len, sizeof prog - len, "mov %%r0, 0\nexit\n");
+            }
+            for (int mode = 0; mode <= 3; mode++) {
+                struct outcome o = run_text(prog, mode, NULL, 0);
+                if (depth == 7 && (o.rc != 0 || o.r0 != 1))
+                    fail_msg("mode %d, %d loops: rc %d r0 %llu %s", mode, depth, o.rc,
+                             (unsigned long long)o.r0, o.msg);
+                if (depth == 8 && (o.rc != -E2BIG ||
+                                   !strstr(o.msg, "the call stack of 9 frames is too deep")))
+                    fail_msg("mode %d, %d loops: rc %d '%s'", mode, depth, o.rc, o.msg);
+            }
+        }
+    }
+}
+
 /* load-op, op-mov, mov-op, mov-mov K, store-load and the down loop's
  * index triple: each where it applies and near misses */
 static void test_fused_load_ops(void **state)
@@ -1524,6 +1613,7 @@ int main(void)
         cmocka_unit_test(test_fused_ldxdw_xor),
         cmocka_unit_test(test_fused_in_bpf_loop),
         cmocka_unit_test(test_loop_state),
+        cmocka_unit_test(test_light_loop_frames),
         cmocka_unit_test(test_fused_load_ops),
         cmocka_unit_test(test_fused_launder_memop),
         cmocka_unit_test(test_loop_bookkeeping),
