@@ -52,10 +52,15 @@ struct loop_pro {
      * so a loop's start and end leave R10 and the frame depth alone (a
      * call it makes takes the frame the callback would have had) */
     uint8_t light;
+    /* the registers the callback may change (bit r: Rr), its prologue's
+     * mov into pc aside (which changes nothing when the caller passes ctx
+     * in that register); 0xffff when unknown */
+    uint16_t clob;
 };
 
 /* a callback entered as it is (no prologue done for it) */
-static const struct loop_pro plain_pro = { .pi = BL_NREGS, .pc = BL_NREGS, .mul = 1, .a = BL_R1 };
+static const struct loop_pro plain_pro = { .pi = BL_NREGS, .pc = BL_NREGS, .mul = 1, .a = BL_R1,
+                                           .clob = 0xffff };
 
 struct call_frame {
     const void *ret;           /* the instruction after the call */
@@ -63,6 +68,7 @@ struct call_frame {
     /* a bpf_loop frame (the callback frame, reused for every iteration):
      * the enclosing loop's state, which the loop keeps in locals of the
      * dispatch loop while it runs, restored when this loop ends */
+    uint8_t keep;              /* a loop's: R6-R9 saved at all (bits 0-3) */
     const void *o_entry;
     const struct loop_pro *o_pro;
     uint64_t o_ctx;
@@ -299,6 +305,7 @@ static struct loop_pro callback_prologue(const struct bl_insn *q, uint32_t room)
 /* callback_liveness's buffers, shared by a program's callbacks: seen[k] is
  * valid while stamp[k] is the walk's number */
 struct walk_bufs {
+    uint16_t kept;             /* R6-R9 any bpf_loop the walk meets keeps (loop_keep) */
     uint32_t *stamp, walk;
     uint16_t *seen;
     struct walk_item { uint32_t k; uint16_t m; } *todo;
@@ -354,6 +361,10 @@ static int callback_liveness(const struct bl_insn *in, uint32_t n, uint32_t entr
             if (op == BL_EXIT)
                 break;
             if (op == BL_CALL) {
+                /* a bpf_loop run here keeps only some of R6-R9 (loop_keep):
+                 * its callback may change the others */
+                if (BL_SRC(q->code) == BL_X || (q->src == 0 && q->imm == BL_HELPER_LOOP))
+                    *written |= (uint16_t)(0xf << BL_R6 & ~w->kept);
                 k++;
                 continue;
             }
@@ -394,8 +405,12 @@ static void callback_trim(struct loop_pro *p, const struct bl_insn *in, uint32_t
         want |= (uint16_t)(1u << p->pc);
     if (p->kind == 2)
         want |= (uint16_t)(1u << p->y);
+    p->clob = 0xffff;
     if (callback_liveness(in, n, cb + p->npro, want, w, &live, &written) < 0)
         return;
+    p->clob = (uint16_t)(written | 1u << p->pi | 1u << p->x);
+    if (p->kind == 2)
+        p->clob |= (uint16_t)(1u << p->y);
 #define BIT(r) (1u << (r))
     unsigned y = p->kind == 2 ? p->y : BL_NREGS, x = p->kind ? p->x : BL_NREGS;
     int need_r1 = (live & BIT(BL_R1)) && x != BL_R1 && y != BL_R1;
@@ -409,6 +424,28 @@ static void callback_trim(struct loop_pro *p, const struct bl_insn *in, uint32_t
     p->a = need_r1 ? BL_R1 : need_pi ? p->pi : BL_NREGS;
     p->next = h->nx_none;
     p->step = p->kind;
+}
+
+/* Which of R6-R9 (bits 0-3) a loop started at a call returning to insn
+ * `ret` must save and restore around its callback p, ctx passed in rX:
+ * those the callback may change that the code after the call may read
+ * before writing them, and the prologue registers of the callbacks
+ * whose code has the call (w->kept), which their later iterations may
+ * read as the first one set them (callback_trim). The rest of R6-R9 are dead at any exit: a callback
+ * writes them before reading (the verifier holds it to), and a
+ * function's caller gets its own back from the call's frame. */
+static uint8_t loop_keep(const struct loop_pro *p, const struct bl_insn *in, uint32_t n,
+                         uint32_t ret, unsigned x, struct walk_bufs *w)
+{
+    if (p->clob == 0xffff)
+        return 0xf;
+    const uint16_t r6_r9 = 0xf << BL_R6;
+    uint16_t live, written, clob = p->clob;
+    if (p->pc != x && p->pc < BL_NREGS)
+        clob |= (uint16_t)(1u << p->pc);
+    if (callback_liveness(in, n, ret, r6_r9, w, &live, &written) < 0)
+        return 0xf;
+    return (uint8_t)((clob & (live | w->kept) & r6_r9) >> BL_R6);
 }
 
 /* The decoded form (st->dcode): n slots, then n uint16_t indexes into the
@@ -440,6 +477,20 @@ static int trip_kind(const struct bl_insn *in, uint32_t n, uint32_t k)
         !is_op(&j[1], BL_ALU64 | BL_K | BL_ADD) || j[1].dst != b->dst)
         return 0;
     return 1 + (in[k].code == (BL_JMP | BL_X | BL_JSLT)) + 2 * div;
+}
+
+/* in[k..k+4]: `lddw r2, func; mov r3, rX; mov r4, 0; call 181`, the
+ * compiler's bpf_loop call with a callback inside the program */
+static int is_loop_call(const struct bl_insn *in, uint32_t n, uint32_t k)
+{
+    if (k + 4 >= n || !bl_is_lddw(&in[k]) || in[k].src != BL_PSEUDO_FUNC || in[k].dst != BL_R2)
+        return 0;
+    int64_t t = (int64_t)k + 1 + in[k].imm;
+    return t >= 0 && t < n && t <= INT32_MAX && is_op(&in[k + 2], BL_ALU64 | BL_X | BL_MOV) &&
+           in[k + 2].dst == BL_R3 && is_op(&in[k + 3], BL_ALU64 | BL_K | BL_MOV) &&
+           in[k + 3].dst == BL_R4 && in[k + 3].imm == 0 &&
+           in[k + 4].code == (BL_JMP | BL_CALL) && in[k + 4].src == 0 &&
+           in[k + 4].imm == BL_HELPER_LOOP;
 }
 
 /* how many callbacks the program names (lddw rX, func:..), at most the
@@ -490,20 +541,37 @@ static void decode_program(struct interp_state *st, const void *const *table,
             named++;
             int64_t t = (int64_t)k + 1 + in[k].imm;
             if (t >= 0 && t < n && memo[t] == 0) {
-                pros[npros] = callback_prologue(in + t, n - (uint32_t)t);
-                callback_trim(&pros[npros], in, n, (uint32_t)t, &w, h);
-                uint16_t live, written;
-                pros[npros].light = callback_liveness(in, n, (uint32_t)t, 1u << BL_R10, &w, &live,
-                                                      &written) == 0 &&
-                                    !(live & 1u << BL_R10);
+                struct loop_pro *p = &pros[npros];
+                *p = callback_prologue(in + t, n - (uint32_t)t);
+                w.kept |= (uint16_t)(1u << p->pi | 1u << p->pc | (p->kind == 2 ? 1u << p->y : 0));
                 memo[t] = (uint16_t)npros++;
             }
         }
         k++;
     }
-    free(w.stamp);
-    free(w.seen);
-    free(w.todo);
+    /* the callbacks' walks; kept[k]: the prologue registers among R6-R9
+     * of the callbacks whose code has the bpf_loop call at k (a loop
+     * started there keeps them, loop_keep) */
+    uint16_t *kept = calloc(n, sizeof *kept);
+    uint32_t *sites = malloc(n * sizeof *sites), nsites = 0;
+    for (uint32_t k = 0; sites && k + 4 < n; k++)
+        if (is_loop_call(in, n, k))
+            sites[nsites++] = k + 4;
+    for (uint32_t t = 0; t < n; t++) {
+        if (!memo[t])
+            continue;
+        struct loop_pro *p = &pros[memo[t]];
+        w.kept = (uint16_t)((1u << p->pi | 1u << p->pc | (p->kind == 2 ? 1u << p->y : 0)) &
+                            0xf << BL_R6);
+        callback_trim(p, in, n, t, &w, h);
+        for (uint32_t s = 0; kept && s < nsites; s++)
+            if (p->clob == 0xffff || (w.stamp && w.stamp[sites[s]] == w.walk))
+                kept[sites[s]] |= w.kept;
+        uint16_t live, written;
+        p->light = callback_liveness(in, n, t, 1u << BL_R10, &w, &live, &written) == 0 &&
+                   !(live & 1u << BL_R10);
+    }
+    free(sites);
     const uint8_t mov_x = BL_ALU64 | BL_X | BL_MOV, mov_k = BL_ALU64 | BL_K | BL_MOV;
     const uint8_t ldxdw = BL_LDX | BL_MEM | BL_DW, stxdw = BL_STX | BL_MEM | BL_DW;
     for (uint32_t k = 0; k + 1 < n; k++) {
@@ -512,16 +580,14 @@ static void decode_program(struct interp_state *st, const void *const *table,
             /* lddw r2, func; mov r3, rX; mov r4, 0; call 181: the callback's
              * index in imm, its prologue's in off, X in src */
             int64_t t = (int64_t)k + 1 + a->imm;
-            if (a->src == BL_PSEUDO_FUNC && a->dst == BL_R2 && k + 4 < n && t >= 0 && t < n &&
-                t <= INT32_MAX &&
-                is_op(&in[k + 2], mov_x) && in[k + 2].dst == BL_R3 &&
-                is_op(&in[k + 3], mov_k) && in[k + 3].dst == BL_R4 && in[k + 3].imm == 0 &&
-                in[k + 4].code == (BL_JMP | BL_CALL) && in[k + 4].src == 0 &&
-                in[k + 4].imm == BL_HELPER_LOOP) {
+            if (is_loop_call(in, n, k)) {
                 d[k].handler = h->loop_call;
                 d[k].imm = (int32_t)t;
                 d[k].off = (int16_t)memo[t];
                 d[k].src = in[k + 2].src;
+                /* R6-R9 to keep, in the lddw's second slot (never run) */
+                w.kept = kept ? kept[k + 4] : 0xf << BL_R6;
+                d[k + 1].dst = loop_keep(&pros[memo[t]], in, n, k + 5, in[k + 2].src, &w);
             }
             k++;
             continue;
@@ -707,6 +773,10 @@ static void decode_program(struct interp_state *st, const void *const *table,
         if (memo[t] && p->next == h->nx_none && t + p->npro < n)
             p->next = d[t + p->npro].handler;
     }
+    free(w.stamp);
+    free(w.seen);
+    free(w.todo);
+    free(kept);
 }
 
 /* verified: nothing checked, nothing counted, direct threaded */

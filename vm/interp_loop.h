@@ -157,6 +157,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     /* a loop being entered (loop_enter): callback index, count, ctx, prologue */
     uint64_t lp_cb, lp_ctx;
     uint32_t lp_n;
+    uint8_t lp_keep;
     const struct loop_pro *lp_pro;
     uint64_t d64;              /* divisor of div/mod, shared by their imm/reg entries */
     uint32_t d32;
@@ -550,6 +551,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         lp_cb = (uint32_t)ip->imm;
         lp_pro = pros + (uint16_t)ip->off;
         lp_ctx = reg[ip->src];
+        lp_keep = ip[1].dst;   /* R6-R9 to keep (loop_keep), in the lddw's second slot */
         ip += 4;
         STEPN(3);
         if (n - 1 < BL_MAX_LOOPS) {
@@ -582,6 +584,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         lp_cb = reg[2];
         lp_ctx = reg[3];
         lp_n = n;
+        lp_keep = 0xf;
 #if INTERP_DIRECT
         lp_pro = pros + (reg[2] < st->n_insns ? memo[reg[2]] : 0);
 #else
@@ -597,7 +600,9 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         }
         struct call_frame *f = &frames[nframes++];
         f->ret = ip + 1;
-        COPY_R6_R9(f->saved, &reg[6]);
+        f->keep = lp_keep;
+        if (lp_keep)
+            COPY_R6_R9(f->saved, &reg[6]);
         f->o_entry = l_entry;
         f->o_pro = l_pro;
         f->o_ctx = l_ctx;
@@ -673,7 +678,8 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                 l_i = f->o_i;
                 l_n = f->o_n;
                 l_top = f->o_top;
-                COPY_R6_R9(&reg[6], f->saved);
+                if (f->keep)
+                    COPY_R6_R9(&reg[6], f->saved);
                 if (!light) {
                     st->depth--;
                     reg[10] = frame_top(st, st->depth - 1);

@@ -779,6 +779,66 @@ static void test_light_loop_frames(void **state)
     }
 }
 
+/* A loop saves and restores only the R6-R9 its callback may change that
+ * are read after the call (loop_keep), and the prologue registers of the
+ * callbacks around the call, whose later iterations read them as their
+ * first one set them; a loop's callback changes what its own loops do not
+ * restore. */
+static void test_loop_keeps_registers(void **state)
+{
+    (void)state;
+    /* each call in the compiler's shape (lddw r2, func; mov r3, rX; mov r4,
+     * 0; call 181), which loop_keep looks at; r7 read after the loop,
+     * changed by its callback: restored */
+    expect_agree(
+        "stdw [%r10-8], 0\nmov %r7, 5\nmov %r6, 6\nmov %r8, %r10\nadd %r8, -8\n"
+        "mov %r1, 3\nlddw %r2, func:body\nmov %r3, %r8\nmov %r4, 0\ncall 181\n"
+        "mov %r0, %r7\nlsh %r0, 8\nor %r0, %r6\nexit\n"
+        "body:\n"
+        "mov %r6, %r1\nmov %r7, 99\nmov %r8, %r2\nstxdw [%r8], %r7\nmov %r0, 0\nexit\n",
+        5 << 8 | 6);
+    /* the outer callback's r9 (ctx, set by its first iteration only) is
+     * not read after the inner loop, whose callback moves it to ctx + 8:
+     * kept all the same, or the outer's next iterations count in ctx[8] */
+    expect_agree(
+        "stdw [%r10-16], 0\nstdw [%r10-8], 0\nmov %r8, %r10\nadd %r8, -16\n"
+        "mov %r1, 3\nlddw %r2, func:outer\nmov %r3, %r8\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r0, [%r10-16]\nlsh %r0, 8\nldxdw %r1, [%r10-8]\nor %r0, %r1\nexit\n"
+        "outer:\n"
+        "mov %r9, %r2\nldxdw %r4, [%r9]\nadd %r4, 1\nstxdw [%r9], %r4\n"
+        "mov %r5, %r9\nadd %r5, 8\nmov %r1, 2\nlddw %r2, func:inner\nmov %r3, %r5\n"
+        "mov %r4, 0\ncall 181\nmov %r0, 0\nexit\n"
+        "inner:\n"
+        "mov %r9, %r2\nldxdw %r4, [%r9]\nadd %r4, 10\nstxdw [%r9], %r4\nmov %r0, 0\nexit\n",
+        3 << 8 | 60);
+    /* main's r7 across an outer loop whose callback never writes it but
+     * runs an inner loop that does (and reads nothing after it) */
+    expect_agree(
+        "stdw [%r10-8], 0\nmov %r7, 5\nmov %r8, %r10\nadd %r8, -8\n"
+        "mov %r1, 2\nlddw %r2, func:outer\nmov %r3, %r8\nmov %r4, 0\ncall 181\n"
+        "mov %r0, %r7\nexit\n"
+        "outer:\n"
+        "mov %r9, %r2\nmov %r1, 2\nlddw %r2, func:inner\nmov %r3, %r9\nmov %r4, 0\ncall 181\n"
+        "mov %r0, 0\nexit\n"
+        "inner:\n"
+        "mov %r7, 99\nmov %r0, 0\nexit\n",
+        5);
+    /* the same through a function the outer callback calls: the call's
+     * frame gives main's r7 back */
+    expect_agree(
+        "stdw [%r10-8], 0\nmov %r7, 5\nmov %r8, %r10\nadd %r8, -8\n"
+        "mov %r1, 2\nlddw %r2, func:outer\nmov %r3, %r8\nmov %r4, 0\ncall 181\n"
+        "mov %r0, %r7\nexit\n"
+        "outer:\n"
+        "mov %r9, %r2\nmov %r1, %r9\ncall local run\nmov %r0, 0\nexit\n"
+        "run:\n"
+        "mov %r6, %r1\nmov %r1, 2\nlddw %r2, func:inner\nmov %r3, %r6\nmov %r4, 0\ncall 181\n"
+        "mov %r0, 0\nexit\n"
+        "inner:\n"
+        "mov %r7, 99\nmov %r0, 0\nexit\n",
+        5);
+}
+
 /* load-op, op-mov, mov-op, mov-mov K, store-load and the down loop's
  * index triple: each where it applies and near misses */
 static void test_fused_load_ops(void **state)
@@ -1614,6 +1674,7 @@ int main(void)
         cmocka_unit_test(test_fused_in_bpf_loop),
         cmocka_unit_test(test_loop_state),
         cmocka_unit_test(test_light_loop_frames),
+        cmocka_unit_test(test_loop_keeps_registers),
         cmocka_unit_test(test_fused_load_ops),
         cmocka_unit_test(test_fused_launder_memop),
         cmocka_unit_test(test_loop_bookkeeping),
