@@ -290,7 +290,7 @@ static int affine_step(struct hoist_plan *hp, const struct bl_insn *in, const st
 }
 
 int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t first,
-                   const int *avail, int n_avail, const int *iv_extra, int n_extra,
+                   const int *avail, int n_avail, int n_cheap, const int *iv_extra, int n_extra,
                    struct hoist_plan *hp)
 {
     uint32_t n = ic->end - ic->start;
@@ -492,8 +492,9 @@ int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t fi
                 continue;
             }
             struct hoist_iv *iv = &hp->iv[hp->n_iv];
-            iv->v = (int8_t)(hp->n_regs < n_avail ? avail[hp->n_regs++]
-                                                  : iv_extra[hp->n_extra++]);
+            int from_pool = hp->n_regs < n_avail &&
+                            (hp->n_regs < n_cheap || hp->n_extra == n_extra);
+            iv->v = (int8_t)(from_pool ? avail[hp->n_regs++] : iv_extra[hp->n_extra++]);
             iv->coef_reg = (int8_t)(adef[k].coef_is_reg ? adef[k].coef_reg : -1);
             iv->coef_neg = (uint8_t)(adef[k].coef_is_reg && adef[k].coef_neg);
             iv->coef = adef[k].coef;

@@ -594,6 +594,8 @@ static unsigned body_callee_writes(const struct jit *j, const struct jfunc *cb,
  * slots: first caller-saved ones the body leaves alone (no save needed:
  * bpf_loop is a call, R1-R5 are dead after it), then callee-saved ones
  * the callback does not touch (saved around the loop). */
+static int callee_saved(int r);
+
 struct reg_pool {
     int regs[12];
     int n, next;
@@ -640,6 +642,24 @@ static void pool_remove(struct reg_pool *pool, unsigned mask)
         if (!((mask >> pool->regs[k]) & 1))
             pool->regs[m++] = pool->regs[k];
     pool->n = m;
+}
+
+/* Order the registers not taken yet so that those of mask that are
+ * callee-saved (what the code around the loop needs after it: saved
+ * around it) come last; returns how many come before them. */
+static int pool_cheap_first(struct reg_pool *pool, unsigned mask)
+{
+    int cheap[12], dear[12], n_cheap = 0, n_dear = 0;
+    for (int k = pool->next; k < pool->n; k++) {
+        int r = pool->regs[k];
+        if (((mask >> r) & 1) && callee_saved(r))
+            dear[n_dear++] = r;
+        else
+            cheap[n_cheap++] = r;
+    }
+    memcpy(pool->regs + pool->next, cheap, sizeof cheap[0] * (size_t)n_cheap);
+    memcpy(pool->regs + pool->next + n_cheap, dear, sizeof dear[0] * (size_t)n_dear);
+    return n_cheap;
 }
 
 static int pool_take(struct reg_pool *pool)
@@ -1760,10 +1780,15 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     for (int k = 0; k < ic.n_promoted; k++)
         if (!ic.slot_dirty[k] && !ic.slot_shared[k])
             extra[n_extra++] = ic.slot_reg[k];
+    /* inside another loop, registers the enclosing loops hold are pushed
+     * and popped at every start of this one: last, after those free to
+     * use and (for induction variables) the slots' registers above
+     * (short_down's inner index took the outer index's register) */
+    int n_cheap = pool_cheap_first(&pool, j->inl ? regs_needed_after(j, call_pc) : 0);
     if (ic.n_promoted && (pool.next < pool.n || n_extra)) {
         uint32_t first = cb->start + (hoist ? 1 : 0);
-        int got = jit_hoist_plan(j, &ic, first, pool.regs + pool.next, pool.n - pool.next, extra,
-                                 n_extra, &hp);
+        int got = jit_hoist_plan(j, &ic, first, pool.regs + pool.next, pool.n - pool.next,
+                                 n_cheap, extra, n_extra, &hp);
         /* (a plan whose variables took registers that are not free: again
          * with those that are, else without any) */
         for (int tries = 0; hp.n_extra && tries < 2; tries++) {
@@ -1783,8 +1808,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
             memcpy(extra, ok, sizeof ok[0] * (size_t)n_ok);
             n_extra = tries == 0 ? n_ok : 0;
             jit_hoist_free(&hp);
-            got = jit_hoist_plan(j, &ic, first, pool.regs + pool.next, pool.n - pool.next, extra,
-                                 n_extra, &hp);
+            got = jit_hoist_plan(j, &ic, first, pool.regs + pool.next, pool.n - pool.next,
+                                 n_cheap, extra, n_extra, &hp);
         }
         if (hp.n_extra) {
             for (int q = 0; q < hp.n_iv; q++)     /* (their loads: skipped) */

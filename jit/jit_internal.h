@@ -250,8 +250,12 @@ uint8_t *jit_dead_stores(const struct jit *j);
 uint32_t jit_static_callback(const struct jit *j, uint32_t pc);
 int jit_block_r3_is(const struct jit *j, uint32_t pc, uint32_t start, int r);
 
+/* avail: pool registers, the n_cheap first free to use, the rest saved
+ * around every start of the loop (held by an enclosing one): induction
+ * variables take iv_extra (registers of slots only hoisted code reads)
+ * before those */
 int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t first,
-                   const int *avail, int n_avail, const int *iv_extra, int n_extra,
+                   const int *avail, int n_avail, int n_cheap, const int *iv_extra, int n_extra,
                    struct hoist_plan *hp);
 void jit_hoist_emit(struct jit *j, const struct hoist_plan *hp);
 void jit_iv_init(struct jit *j, const struct hoist_plan *hp, int i_reg, int32_t i_disp,
