@@ -483,6 +483,11 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
     }
     case BL_ST:
     case BL_STX: {
+        /* the compiler's launder (`lock add [slot], 0`) emits nothing and
+         * changes no value: the copies stay (short_ret's `acc > K` after
+         * it read acc's copy where it lives, no move per iteration) */
+        if (cls == BL_STX && mode == BL_ATOMIC && jit_atomic_is_noop(j, pc, ic->stack_base, ic->start))
+            return;
         if (mode != BL_MEM)
             break;
         int slot = jit_promoted_reg(j, d, jit_size_of(in->code), in->off);

@@ -790,6 +790,28 @@ static void test_inlined_loop_state(void **state)
         "inner:\nmov %r7, %r2\nmov %r2, 11\nmov %r1, 3\nldxdw %r3, [%r7]\nadd %r3, %r1\n"
         "mov %r1, %r3\nstxdw [%r7], %r3\nmov %r0, 0\nexit\n";
     assert_true(trusted_text(nested, NULL, 0) == 9 * 1000 + 90);
+    /* atomics after copies: the compiler's launder (`lock add [slot], 0`,
+     * which emits nothing) keeps the copy r3 of the slot's register for
+     * the test after it; a fetch-add whose source is a copy of i writes
+     * that register itself, so the copy must not outlive it */
+#define ATOMIC_MAIN                                                                           \
+    "stdw [%r10-16], 0\nstdw [%r10-8], 0\nmov %r1, 40\nlddw %r2, func:cb\nmov %r3, %r10\n" \
+    "add %r3, -16\nmov %r4, 0\ncall 181\nlsh %r0, 32\nldxdw %r1, [%r10-16]\nadd %r0, %r1\n"  \
+    "ldxdw %r1, [%r10-8]\nlsh %r1, 16\nadd %r0, %r1\nexit\n"
+    const char *launder =
+        ATOMIC_MAIN
+        "cb:\nmov %r9, %r2\nldxdw %r3, [%r9]\nadd %r3, %r1\nstxdw [%r9], %r3\nmov %r0, 0\n"
+        "lock add [%r9], %r0\njsgt %r3, 300, +2\nmov %r0, 0\nexit\nmov %r0, 1\nexit\n";
+    /* sum of i reaches 325 > 300 at i = 25: 26 iterations */
+    assert_true(trusted_text(launder, NULL, 0) == ((uint64_t)26 << 32) + 325);
+    const char *fetch =
+        ATOMIC_MAIN
+        "cb:\nmov %r9, %r2\nmov %r3, %r1\nlock fetch add [%r9+8], %r3\nldxdw %r4, [%r9]\n"
+        "add %r4, %r3\nstxdw [%r9], %r4\nmov %r0, 0\nexit\n";
+    /* [r9+8] = sum of i < 40 = 780; [r9] = sum of the values before each
+     * add: sum over i of i(i-1)/2 = 9880 */
+    assert_true(trusted_text(fetch, NULL, 0) == ((uint64_t)40 << 32) + (780 << 16) + 9880);
+#undef ATOMIC_MAIN
 }
 
 /* bpf_map_lookup_elem / bpf_map_update_elem on array maps are inlined:
