@@ -367,6 +367,9 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
         if (d == BL_R10 || op == BL_DIV || op == BL_MOD ||
             (x && (op == BL_LSH || op == BL_RSH || op == BL_ARSH)))
             break;
+        if (cls == BL_ALU64 && !x && in->imm == 0 &&
+            (op == BL_ADD || op == BL_SUB || op == BL_OR || op == BL_XOR))
+            return;                           /* d unchanged, wherever it lives */
         if (cls == BL_ALU64 && op == BL_MOV && x && in->off == 0) {
             if (in->src == d)
                 return;

@@ -167,6 +167,8 @@ struct jit {
     uint32_t *func_of;               /* insn -> function index */
     uint8_t *is_target;              /* insn is a jump target */
     uint8_t *is_func_start;
+    struct bl_insn *own_insns;       /* insns when const_operands.c rewrote some, else NULL */
+    uint32_t n_callbacks;            /* lddws of a callback's address */
     struct jfunc *funcs;
     uint32_t n_funcs;
     uint32_t fault_label, tramp_ret_label;
@@ -244,6 +246,11 @@ uint32_t jit_thread_jump(const struct jit *j, const struct inline_ctx *ic, uint3
                          int r0_zero);
 int jit_r0_zero_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
 int jit_falls_to_end(const struct inline_ctx *ic, uint32_t pc);
+
+/* const_operands.c: a copy of insns with the register operands whose value
+ * is a known constant as immediates, or NULL (none, or out of memory) */
+struct bl_insn *jit_const_operands(const struct bl_insn *insns, uint32_t n,
+                                   const uint8_t *is_target, const uint8_t *is_func_start);
 
 /* dead_stores.c */
 uint8_t *jit_dead_stores(const struct jit *j);

@@ -141,6 +141,8 @@ static int emit_alu(struct jit *j, uint32_t pc, const struct bl_insn *in)
     case BL_ADD: case BL_SUB: case BL_OR: case BL_AND: case BL_XOR: {
         enum x86_alu a = op == BL_ADD ? ALU_ADD : op == BL_SUB ? ALU_SUB : op == BL_OR ? ALU_OR
                          : op == BL_AND ? ALU_AND : ALU_XOR;
+        if (k && w && imm == 0 && op != BL_AND)
+            break;                      /* (a constant operand 0: const_operands.c) */
         if (k)
             x86_alu_ri(e, w, a, dst, imm);
         else

@@ -176,6 +176,7 @@ static int analyse(struct jit *j)
                 if (t < 0 || t >= n)
                     return jit_fail(j, i, "callback out of range");
                 j->is_func_start[t] = 1;
+                j->n_callbacks++;
             }
             i++;
             continue;
@@ -506,6 +507,7 @@ static void jit_release(struct jit *j)
     free(j->func_of);
     free(j->is_target);
     free(j->is_func_start);
+    free(j->own_insns);
     free(j->funcs);
     free(j->dead_store);
     for (uint32_t f = 0; j->ranges && f < j->n_funcs; f++)
@@ -550,6 +552,12 @@ static int compile(struct bl_prog *p, int raw,
         return rc;
     }
 
+    /* (loop starts are what it shortens: not for programs without loops) */
+    if (!j.raw && j.n_callbacks) {
+        j.own_insns = jit_const_operands(j.insns, j.n, j.is_target, j.is_func_start);
+        if (j.own_insns)
+            j.insns = j.own_insns;
+    }
     emit_trampoline(&j);
     if (j.fast) {
         j.fast_label = x86_label_new(&j.e);

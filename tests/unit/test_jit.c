@@ -814,6 +814,43 @@ static void test_inlined_loop_state(void **state)
 #undef ATOMIC_MAIN
 }
 
+/* Register operands whose value is a known constant become immediates
+ * (jit/const_operands.c): only where the value is known on the straight
+ * path, with the widths right. Each part folds into r0; the JIT must
+ * agree with the interpreter (trusted_text asserts it). */
+static void test_const_operands(void **state)
+{
+    /* 64-bit ops: a small negative constant (rewritten), one above 2^31
+     * (mov32 -1: 0xffffffff, kept) and one above 2^32 (lddw, kept), each
+     * also through 32-bit ops and jumps (their low 32 bits) */
+    const char *widths =
+        "mov %r6, -5\nmov32 %r8, -1\nlddw %r7, 0x100000003\nmov %r0, 100\nadd %r0, %r6\n"
+        "mul %r0, %r6\nsub32 %r0, %r7\nxor %r0, %r8\nadd %r0, %r7\nor %r0, %r6\n"
+        "and32 %r0, %r8\nmov %r1, %r8\nadd %r0, %r1\njsgt %r0, %r6, +1\nadd %r0, 1000\n"
+        "jne32 %r0, %r7, +1\nadd %r0, 2000\njgt %r8, %r0, +1\nadd %r0, 4000\n"
+        "mov32 %r2, %r7\nlsh %r2, 40\nadd %r0, %r2\nsub %r0, %r6\nadd %r0, %r8\n"
+        "exit\n";
+    trusted_text(widths, NULL, 0);
+    /* a jump target forgets what the straight path knew: r1 is 7 or 9
+     * there; a load and an atomic fetch redefine their registers */
+    const char *joins =
+        "mov %r0, 0\nstdw [%r10-8], 40\nmov %r1, 7\njeq %r0, 0, +1\nmov %r1, 9\n"
+        "add %r0, %r1\nmov %r3, 4\nlock fetch add [%r10-8], %r3\nadd %r0, %r3\nmov %r4, 2\n"
+        "ldxdw %r4, [%r10-8]\nmul %r0, %r4\nmov %r5, 3\njne %r0, 0, +1\nmov %r5, 6\n"
+        "add %r0, %r5\nexit\n";
+    /* (7 + 40) * 44 + 3 */
+    assert_true(trusted_text(joins, NULL, 0) == 47 * 44 + 3);
+    /* the compiler's loop start: stop a constant, read by the range test
+     * and the trip count, in a callback inlined into a loop */
+    const char *loop =
+        "stdw [%r10-8], 0\nmov %r1, 5\nlddw %r2, func:cb\nmov %r3, %r10\nadd %r3, -8\n"
+        "mov %r4, 0\ncall 181\nldxdw %r0, [%r10-8]\nexit\n"
+        "cb:\nmov %r9, %r2\nmov %r6, %r1\nmov %r7, 2\njslt %r6, %r7, +5\nmov %r1, %r6\n"
+        "sub %r1, %r7\nldxdw %r3, [%r9]\nadd %r3, %r1\nstxdw [%r9], %r3\nmov %r0, 0\nexit\n";
+    /* i - 2 for i = 2..4 */
+    assert_true(trusted_text(loop, NULL, 0) == 0 + 1 + 2);
+}
+
 /* bpf_map_lookup_elem / bpf_map_update_elem on array maps are inlined:
  * every outcome (in range, out of range, each flag, value sizes) must be
  * the helper's */
@@ -1435,6 +1472,7 @@ int main(void)
         cmocka_unit_test(test_shifts),
         cmocka_unit_test(test_memory),
         cmocka_unit_test(test_atomics),
+        cmocka_unit_test(test_const_operands),
         cmocka_unit_test(test_calls),
         cmocka_unit_test(test_bpf_loop_raw),
         cmocka_unit_test(test_bpf_loop_verified),
