@@ -731,17 +731,47 @@ static void cmp_with_n(struct jit *j, int ireg, const struct loop_var *vn)
         x86_alu_rm(&j->e, 0, ALU_CMP, ireg, RSP, vn->disp);
 }
 
-/* cont0: i++; if (i < n) goto top; goto out */
+/* cont0: i++; if (i < n) goto top; goto out
+ * (counting down: n -= 1; if (n != 0) goto top; goto out) */
 void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out)
 {
     struct x86_emit *e = &j->e;
     const struct loop_var *vi = &ic->vars[0], *vn = &ic->vars[1];
+    if (ic->count_down) {
+        jit_iv_step(j, ic->hoist, 1);
+        x86_alu_ri(e, 0, ALU_SUB, vn->reg, 1);
+        x86_jcc_fix(e, CC_NE, FIX_LABEL, ic->top_label);
+        if (with_jmp_out)
+            x86_jmp_fix(e, FIX_LABEL, ic->out_label);
+        return;
+    }
     emit_next_i(j, vi);                          /* (leaves i in rdi when in memory) */
     jit_iv_step(j, ic->hoist, 1);
     cmp_with_n(j, vi->reg >= 0 ? vi->reg : RDI, vn);
     x86_jcc_fix(e, CC_B, FIX_LABEL, ic->top_label);
     if (with_jmp_out)
         x86_jmp_fix(e, FIX_LABEL, ic->out_label);
+}
+
+/* Does the inlined copy never read i? Every instruction it emits that
+ * reads R1 (R1 = i at the top) is one the hoist plan folded: what builds
+ * an induction variable or a value computed before the loop. Then only
+ * the trip count matters, and it can count down: no i = 0 at the start,
+ * no compare per iteration (short_down's inner loop, whose j is an
+ * induction variable). */
+static int i_unread(const struct jit *j, const struct inline_ctx *ic)
+{
+    for (uint32_t pc = ic->start; pc < ic->end; pc++) {
+        uint16_t use, def;
+        jit_use_def(j, pc, ic->start, ic->stack_base, &use, &def);
+        uint8_t kind = ic->hoist && ic->hoist->kind ? ic->hoist->kind[pc - ic->start] : HOIST_NONE;
+        int folded = kind == HOIST_SKIP || kind == HOIST_IV || kind == HOIST_ALIAS;
+        if (((use >> BL_R1) & 1) && !folded && pc != ic->skip && !jit_dead_insn(j, ic, pc))
+            return 0;
+        if (bl_is_lddw(&j->insns[pc]))
+            pc++;
+    }
+    return 1;
 }
 
 /* Does nothing in the body write the 8 bytes at ctx + off? Stores
@@ -1914,8 +1944,16 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     uint32_t l_out = x86_label_new(e);
     ic.vars = vars;
     ic.out_label = l_out;
-    x86_alu_rr(e, 0, ALU_XOR, RDI, RDI);
-    var_store(j, &vars[0], RDI);             /* i = 0 */
+    /* an inner loop that never breaks and whose body reads no i (nor the
+     * code after it the iterations run) counts n down */
+    int r0_read = !j->inl || !j->inl->live_out ||
+                  (j->inl->live_out[call_pc - j->inl->start] & 1u << BL_R0);
+    ic.count_down = !fast_live && !bi.calls && vars[1].reg >= 0 && !r0_read && live_out &&
+                    never_breaks(j, cb, dropped_reach) && i_unread(j, &ic);
+    if (!ic.count_down) {
+        x86_alu_rr(e, 0, ALU_XOR, RDI, RDI);
+        var_store(j, &vars[0], RDI);         /* i = 0 */
+    }
     if (!n_nonzero) {                        /* n == 0: rax = 0 iterations */
         x86_test_rr(e, 0, RAX, RAX);
         x86_jcc_fix(e, CC_E, FIX_LABEL, l_out);
@@ -1987,10 +2025,10 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     } else {
         free(fast_live);
         free(unchecked);
-        emit_loop_copy(j, cb, &ic, r1_live, r2_live, 1);   /* (from i = 0) */
+        emit_loop_copy(j, cb, &ic, r1_live && !ic.count_down, r2_live, 1);   /* (from i = 0) */
     }
     x86_label_bind(e, l_out);
-    if (!j->inl || !j->inl->live_out || (j->inl->live_out[call_pc - j->inl->start] & 1u << BL_R0))
+    if (r0_read)
         var_load(j, RAX, &vars[0]);          /* iterations run (R0, when read) */
     int back = 0;
     for (int k = 0; k < ic.n_promoted; k++)

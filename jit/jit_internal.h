@@ -111,6 +111,7 @@ struct inline_ctx {
     uint32_t cont0_label;     /* continue when the body returned a known 0 */
     uint32_t skip;            /* an instruction not to emit (the hoisted leading mov), or UINT32_MAX */
     const struct loop_var *vars;  /* i, n, ctx */
+    int count_down;           /* nothing reads i: n counts the iterations left (n -= 1, != 0) */
     uint32_t top_label, out_label;
     /* per instruction of the body: 1 for a test this copy drops (the code
      * before the loop proved it never taken), 2 for one it makes a `ja`

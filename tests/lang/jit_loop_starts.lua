@@ -119,3 +119,27 @@ function xdp.three_map(pkt)
   hits[1] = v
   return v & 0xffffff
 end
+
+-- a random nest (randprog.generate_nest seed 14) whose inner loops keep
+-- slots in registers with no register left to hoist into: counting down
+-- must not read a hoist plan that was never made (it crashed the JIT)
+function xdp.no_plan(pkt)
+  if #pkt < 4 then return xdp.PASS end
+  local s, acc = pkt:u8(0) ~ pkt:u8(1), 0
+  for i1 = pkt:u8(2) & 7, 0, -1 do
+    for i2 = i1 // 2, i1, -2 do
+      if i2 == i1 // 2 + 1 then acc = acc + 30 end
+      for i3 = i1 + -2, 2 * i2 - 7, 3 do
+        acc = acc + ((i3 * i3) ~ s) - 15
+        if i3 > i1 + -2 then acc = acc + 1000 end
+        if i3 + 3 >= i3 + s % 4 then acc = acc + 3 end
+      end
+      for i3 = 5 - i1, 3, -1 do
+        if i3 == 5 - i1 + 1 then acc = acc + 27 end
+        acc = acc + ((i3 * i2) ~ s) + 15
+        if i3 == 5 - i1 - 1 then acc = acc + 25 end
+      end
+    end
+  end
+  return acc & 0xffff
+end
