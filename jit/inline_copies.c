@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "jit_internal.h"
+#include "../stdlib/helpers.h"
 #include "x86_emit.h"
 #include "../vm/asm.h"
 
@@ -513,6 +514,18 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
         jit_alias_forget(j, d);
         return;
     default:                                  /* jumps */
+        if (op == BL_CALL && !x && in->src == 0 && in->imm == BL_HELPER_LOOP && al[BL_R3] >= 0 &&
+            !jit_has_form(j, BL_R3) &&
+            (al[BL_R3] == RBX || (al[BL_R3] >= R13 && al[BL_R3] <= R15))) {
+            /* bpf_loop's ctx a copy of R6-R9's register (`mov r3, r9`):
+             * the loop takes it from there, no move into rdx first */
+            jit_alias_sync(j, jit_live_in_at(j, ic, pc) & (uint16_t)~(1u << BL_R3));
+            j->loop_ctx = al[BL_R3];
+            jit_alias_clear(j);
+            jit_emit_insn(j, pc);
+            j->loop_ctx = 0;
+            return;
+        }
         if (op == BL_CALL)
             break;
         if (op == BL_EXIT) {

@@ -1475,7 +1475,8 @@ static void reload_slots(struct jit *j, const struct inline_ctx *ic)
 /* bpf_loop with the callback's body inlined in the loop: no call, no
  * prologue per iteration. Only in unchecked code, for a callback known at
  * the call site and short enough. On entry the flags and nr checks are
- * done (rdi = nr as u32, rdx = ctx); leaves the iterations run in rax.
+ * done (rdi = nr as u32, ctx in ctx_reg: rdx, or the
+ * callee-saved register R3 was a copy of); leaves the iterations run in rax.
  *
  * Where the loop lives: i stays in rdi (R1) and ctx in rsi (R2) when the
  * body neither writes them nor calls anything; else they are copied in
@@ -1586,7 +1587,8 @@ static int free_slot_regs(const struct jit *j, const struct inline_ctx *ic,
 }
 
 static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, uint32_t call_pc,
-                              int n_nonzero, int32_t n_const, const struct range_node *rn)
+                              int n_nonzero, int32_t n_const, const struct range_node *rn,
+                              int ctx_reg)
 {
     struct x86_emit *e = &j->e;
     j->inline_budget -= cb->end - cb->start;
@@ -1925,17 +1927,21 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     if (alloc)
         x86_alu_ri(e, 1, ALU_SUB, RSP, alloc);
     /* rdi = n, rdx = ctx: place them (the pool may include rdx) */
-    x86_mov_rr(e, 1, RSI, RDX);              /* rsi = ctx */
+    /* ctx for what is loaded before the loop: rsi, or Rb when it holds
+     * ctx already and nothing needs rsi (no versioning, ctx not in rsi) */
+    int cr = rb_holds_ctx && !fast_live && vars[2].reg != RSI ? jit_register_map[lead->dst] : RSI;
+    if (cr == RSI)
+        x86_mov_rr(e, 1, RSI, ctx_reg);
     if (!n_nonzero)
         x86_mov_rr(e, 1, RAX, RDI);          /* rax = n, tested below */
     for (int k = 0; k < ic.n_promoted; k++)
         if (!ic.slot_shared[k])
-            x86_load(e, 8, 0, ic.slot_reg[k], RSI, ic.slot_off[k]);
+            x86_load(e, 8, 0, ic.slot_reg[k], cr, ic.slot_off[k]);
     for (int k = 0; k < n_preload; k++)
-        x86_load(e, 8, 0, preload[k].reg, RSI, preload[k].off);
+        x86_load(e, 8, 0, preload[k].reg, cr, preload[k].off);
     jit_hoist_emit(j, &hp);
     if (vars[2].reg != RSI && need_ctx)
-        var_store(j, &vars[2], RSI);
+        var_store(j, &vars[2], cr);
     if (hoist && !rb_holds_ctx)
         x86_mov_rr(e, 1, jit_register_map[lead->dst], RSI);
     var_store(j, &vars[1], RDI);             /* (rdi = n until i = 0 below) */
@@ -2140,6 +2146,9 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
     /* flags set to 0 just before (`mov r4, 0`, as compiled): no test */
     uint32_t caller_start = j->inl ? j->inl->start : j->funcs[j->func_of[pc]].start;
     int flags_zero = block_zero(j, pc, caller_start, BL_R4);
+    /* ctx: rdx, or the register R3 is a copy of (jit_emit_with_copies) */
+    int ctx_reg = j->loop_ctx ? j->loop_ctx : RDX;
+    j->loop_ctx = 0;
     if (inl) {
         uint32_t l_done = x86_label_new(e), l_bad = x86_label_new(e);
         if (!flags_zero) {
@@ -2159,7 +2168,7 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
             x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
             x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
         }
-        emit_inlined_loop(j, inl, inline_depth(j) + 1, pc, nonzero, k, rn);
+        emit_inlined_loop(j, inl, inline_depth(j) + 1, pc, nonzero, k, rn, ctx_reg);
         if (!small) {                        /* (no jump to l_bad otherwise) */
             x86_jmp_fix(e, FIX_LABEL, l_done);
             x86_label_bind(e, l_bad);
@@ -2175,6 +2184,8 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
      * loops would share them, but this one could not be inlined after
      * all: the inlining budget): the callback reads and writes memory */
     const struct inline_ctx *oc = j->inl && j->inl->n_promoted ? j->inl : NULL;
+    if (ctx_reg != RDX)
+        x86_mov_rr(e, 1, RDX, ctx_reg);
     if (oc)
         flush_slots(j, oc);
     if (!flags_zero || j->checked) {

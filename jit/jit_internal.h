@@ -199,6 +199,7 @@ struct jit {
     uint8_t *ranges_done;            /* per function: ranges[f] computed */
     uint32_t proved_tests;           /* tests of inlined copies dropped by inline_ranges.c */
     uint32_t cold_jump;              /* a jump whose fall-through is out of line, or UINT32_MAX */
+    int loop_ctx;                    /* the next bpf_loop's ctx is in this callee-saved register, not rdx (0: rdx) */
     uint32_t cold_label;             /* ... the label of that code */
     char **errp;
     int failed;
