@@ -37,30 +37,6 @@ static int rewritable(const struct bl_insn *in)
     return 0;
 }
 
-/* The registers instruction in writes (as bl_insn_use_def's def, without
- * its use half: this pass runs over every instruction of the program). */
-static uint16_t defs(const struct bl_insn *in)
-{
-    uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
-    switch (cls) {
-    case BL_ALU:
-    case BL_ALU64:
-    case BL_LDX:
-        return (uint16_t)(1u << in->dst);
-    case BL_LD:
-        return (uint16_t)(bl_is_lddw(in) ? 1u << in->dst : 1u << BL_R0);
-    case BL_STX:
-        if (BL_MODE(in->code) != BL_ATOMIC)
-            return 0;
-        return (uint16_t)(in->imm == BL_CMPXCHG ? 1u << BL_R0
-                          : (in->imm & BL_FETCH) ? 1u << in->src : 0);
-    case BL_JMP:
-        return op == BL_CALL ? 0x3f : 0;
-    default:
-        return 0;
-    }
-}
-
 struct bl_insn *jit_const_operands(const struct bl_insn *insns, uint32_t n,
                                    const uint8_t *is_target, const uint8_t *is_func_start)
 {
@@ -87,7 +63,9 @@ struct bl_insn *jit_const_operands(const struct bl_insn *insns, uint32_t n,
                 out[i].imm = (int32_t)(uint32_t)(uint64_t)v;
             }
         }
-        known &= (uint16_t)~defs(in);
+        uint16_t use, def;
+        bl_insn_use_def(in, &use, &def);
+        known &= (uint16_t)~def;
         if (bl_is_lddw(in)) {
             if (in->src == 0 && i + 1 < n) {
                 val[in->dst & 15] = (int64_t)((uint64_t)(uint32_t)in->imm |
