@@ -543,7 +543,6 @@ static void decode_program(struct interp_state *st, const void *const *table,
             if (t >= 0 && t < n && memo[t] == 0) {
                 struct loop_pro *p = &pros[npros];
                 *p = callback_prologue(in + t, n - (uint32_t)t);
-                w.kept |= (uint16_t)(1u << p->pi | 1u << p->pc | (p->kind == 2 ? 1u << p->y : 0));
                 memo[t] = (uint16_t)npros++;
             }
         }
@@ -562,7 +561,7 @@ static void decode_program(struct interp_state *st, const void *const *table,
             continue;
         struct loop_pro *p = &pros[memo[t]];
         w.kept = (uint16_t)((1u << p->pi | 1u << p->pc | (p->kind == 2 ? 1u << p->y : 0)) &
-                            0xf << BL_R6);
+                            0xf << BL_R6); /* its prologue's registers among R6-R9 */
         callback_trim(p, in, n, t, &w, h);
         for (uint32_t s = 0; kept && s < nsites; s++)
             if (p->clob == 0xffff || (w.stamp && w.stamp[sites[s]] == w.walk))

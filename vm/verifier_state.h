@@ -368,11 +368,7 @@ struct bl_vstate *vf_pending_take(struct bl_venv *env, struct bl_seen_state *p);
 struct bl_seen_state *vf_seen_state_new(struct bl_venv *env, const struct bl_vstate *st);
 int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
                     const struct bl_vstate *cur);
-/* Forgets registers not live at insn (cleaner states prune better). */
 void vf_widen_slot_rest(struct bl_slot *sl);
-/* vf_widen_slot (verifier_state.c) with its commonest answer inline: a
- * slot of unwritten or plain initialised bytes stays as it is (most of a
- * frame's dead slots at every prune point) */
 /* 1 if some byte of sl is a known zero or a spill (SLOT_ZERO 2, SLOT_SPILL 3) */
 static inline int vf_slot_may_widen(const struct bl_slot *sl)
 {
@@ -381,6 +377,9 @@ static inline int vf_slot_may_widen(const struct bl_slot *sl)
     return (w & 0x0202020202020202ull) != 0;
 }
 
+/* vf_widen_slot (verifier_state.c) with its commonest answer inline: a
+ * slot of unwritten or plain initialised bytes stays as it is (most of a
+ * frame's dead slots at every prune point) */
 static inline void vf_widen_slot(struct bl_slot *sl)
 {
     uint64_t w;
@@ -388,6 +387,7 @@ static inline void vf_widen_slot(struct bl_slot *sl)
     if (w != 0 && w != 0x0101010101010101ull * SLOT_MISC)
         vf_widen_slot_rest(sl);
 }
+/* Forgets registers not live at insn (cleaner states prune better). */
 void vf_clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn);
 /* Widens cur towards old at a busy prune point: differing scalars become unknown. */
 void vf_widen_state(const struct bl_seen_state *old, struct bl_vstate *cur);
