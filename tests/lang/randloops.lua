@@ -8,15 +8,11 @@
 -- the test and the read: what the JIT's range facts (jit/range_facts.c)
 -- and loop versioning (jit/loop_checks.c) must get right.
 -- randloops.generate(seed) -> source text
+local randprog = require "randprog"
 local M = {}
 
 function M.generate(seed)
-  local state = seed * 2654435761 + 12345
-  local function rnd(n)
-    state = (state * 6364136223846793005 + 1442695040888963407)
-    return ((state >> 33) % n) + 1
-  end
-  local function pick(t) return t[rnd(#t)] end
+  local rnd, pick = randprog.rng(seed * 2654435761 + 12345)
   local out = { 'license "GPL"', "" }
   local function emit(s) out[#out + 1] = s end
 

@@ -4,13 +4,18 @@
 -- differential oracle. randprog.generate(seed) -> source text
 local M = {}
 
-function M.generate(seed)
-  local state = seed
+-- The generators' random numbers: a 64-bit linear congruential sequence
+-- (wrapping) from state; rnd(n) is 1..n, pick(t) one element of t.
+function M.rng(state)
   local function rnd(n)
-    state = (state * 6364136223846793005 + 1442695040888963407)
+    state = state * 6364136223846793005 + 1442695040888963407
     return ((state >> 33) % n) + 1
   end
-  local function pick(t) return t[rnd(#t)] end
+  return rnd, function(t) return t[rnd(#t)] end
+end
+
+function M.generate(seed)
+  local rnd, pick = M.rng(seed)
   local consts = { "0", "1", "2", "3", "7", "-1", "-2", "-7", "63", "64", "65", "-64", "100", "255", "0xff",
     "0x7fffffff", "0x80000000", "math.maxinteger", "math.mininteger", "0x123456789", "(1 << 62)" }
   local binops = { "+", "-", "*", "//", "%", "&", "|", "~", "<<", ">>" }
@@ -159,12 +164,7 @@ end
 -- programs with skb fields and tc verdicts. References are used right after
 -- their lookup, inside a `do ... end`, before any store to the same map.
 function M.generate_v1(seed)
-  local state = seed * 2654435761 + 99
-  local function rnd(n)
-    state = (state * 6364136223846793005 + 1442695040888963407)
-    return ((state >> 33) % n) + 1
-  end
-  local function pick(t) return t[rnd(#t)] end
+  local rnd, pick = M.rng(seed * 2654435761 + 99)
   local tnames = { "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64" }
   local consts = { "0", "1", "2", "3", "7", "-1", "-7", "63", "64", "100", "255", "0xff", "0xffff",
     "0x7fffffff", "0x80000000", "0xffffffff", "math.maxinteger", "math.mininteger", "0x123456789", "(1 << 40)" }
@@ -489,12 +489,7 @@ end
 -- > stop, < start) with break, return or a count: what the JIT's range
 -- proofs (jit/inline_ranges.c) drop or keep.
 function M.generate_nest(seed)
-  local state = seed * 2654435761 + 17
-  local function rnd(n)
-    state = (state * 6364136223846793005 + 1442695040888963407)
-    return ((state >> 33) % n) + 1
-  end
-  local function pick(t) return t[rnd(#t)] end
+  local rnd, pick = M.rng(seed * 2654435761 + 17)
   local lines = {}
   local function out(ind, s) lines[#lines + 1] = string.rep("  ", ind) .. s end
   out(0, 'license "GPL"')
