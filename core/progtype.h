@@ -124,8 +124,9 @@ const struct bl_prog_type *bl_prog_type_by_name(const char *name);
 const struct bl_prog_type *bl_prog_type_at(size_t index);
 /* 1 if programs of type t may call helper `id`. */
 int bl_prog_type_allows(const struct bl_prog_type *t, uint32_t id);
-/* 1 if `id` is one of t's config_helpers (allowed, though the kernel the
- * tables were probed on refuses it). */
+/* 1 if `id` is one of t's config_helpers (allowed by bpflua, as by a
+ * kernel built with everything; some kernels refuse it: a config option
+ * off, lockdown, or a patched build). */
 int bl_prog_type_config_helper(const struct bl_prog_type *t, uint32_t id);
 /* The field an access of `size` bytes at `off` touches, or NULL if the
  * access is not allowed (outside the view, straddling fields, a size the

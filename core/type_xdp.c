@@ -22,6 +22,12 @@ static const uint32_t helpers[] = {
     178, 188, 189, 190, 196, 204, 205, 206, 207
 };
 
+/* allowed where the kernel is built for it (core/progtype.h): mainline
+ * 6.18 lets every XDP program call xdp_adjust_meta (54), but some kernel
+ * builds refuse it (seen: 6.18.44-fc-v1300, "program of this type cannot
+ * use helper"); bpflua follows mainline */
+static const uint32_t config_helpers[] = { 54 };
+
 static const char *const sections[] = { "xdp*", NULL };
 
 #define XDP_TYPE(secs, flds, attach) \
@@ -29,7 +35,8 @@ static const char *const sections[] = { "xdp*", NULL };
     .ctx_size = BL_XDP_MD_SIZE, .fields = flds, .n_fields = sizeof flds / sizeof flds[0], \
     .helpers = helpers, .n_helpers = sizeof helpers / sizeof helpers[0], \
     .packet = 1, .max_packet = BL_XDP_MAX_PACKET, \
-    .build = BL_BUILD_XDP, .sb_ctx_size = sizeof(struct bl_xdp_ctx), .kernel_test_run = 1
+    .build = BL_BUILD_XDP, .sb_ctx_size = sizeof(struct bl_xdp_ctx), .kernel_test_run = 1, \
+    .config_helpers = config_helpers, .n_config_helpers = 1
 
 const struct bl_prog_type bl_type_xdp = { XDP_TYPE(sections, fields, 0) };
 

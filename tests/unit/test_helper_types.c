@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -27,37 +26,17 @@
 #include "core/progtype.h"
 #include "engine/kernel.h"
 #include "stdlib/helpers.h"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function" /* shared test helpers this file does not use */
+#include "tests/verifier/kernel_load.h"
+#pragma GCC diagnostic pop
 
 #define MAX_ID 211
-
-static char logbuf[1 << 16];
 
 /* 1 if the kernel lets a program of type t call helper id */
 static int kernel_allows(const struct bl_prog_type *t, int id)
 {
-    struct bpf_insn insns[] = {
-        { .code = BPF_JMP | BPF_CALL, .imm = id },
-        { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
-        { .code = BPF_JMP | BPF_EXIT },
-    };
-    union bpf_attr a;
-    memset(&a, 0, sizeof a);
-    a.prog_type = t->kernel_type;
-    a.expected_attach_type = t->attach_type;
-    a.insns = (uintptr_t)insns;
-    a.insn_cnt = 3;
-    a.license = (uintptr_t)"GPL";
-    a.log_buf = (uintptr_t)logbuf;
-    a.log_size = sizeof logbuf;
-    a.log_level = 1;
-    logbuf[0] = 0;
-    int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
-    if (fd >= 0) {
-        close(fd);
-        return 1;
-    }
-    return !strstr(logbuf, "cannot use helper") && !strstr(logbuf, "unknown func") &&
-           !strstr(logbuf, "invalid func") && !strstr(logbuf, "might sleep");
+    return kernel_allows_helper(t->kernel_type, t->attach_type, id);
 }
 
 static void test_allow_lists_match_the_kernel(void **state)

@@ -204,6 +204,31 @@ static int kernel_load_prog_as(bpflua_object *obj, size_t prog, size_t log_size,
     return 0;
 }
 
+/* 1 if the running kernel lets a program of kernel type `type` (expected
+ * attach type `attach`) call helper `id`: a three-instruction program
+ * calling it is loaded; "cannot use helper", "unknown func", "invalid
+ * func" or "might sleep" mean no, anything else (loaded, or an argument
+ * error) yes. */
+static int kernel_allows_helper(uint32_t type, uint32_t attach, int id)
+{
+    static char log[1 << 16];
+    struct bpf_insn insns[] = {
+        { .code = BPF_JMP | BPF_CALL, .imm = id },
+        { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+        { .code = BPF_JMP | BPF_EXIT },
+    };
+    LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = (enum bpf_attach_type)attach,
+                .log_buf = log, .log_size = sizeof log, .log_level = 1);
+    log[0] = 0;
+    int fd = bpf_prog_load((enum bpf_prog_type)type, NULL, "GPL", insns, 3, &o);
+    if (fd >= 0) {
+        close(fd);
+        return 1;
+    }
+    return !strstr(log, "cannot use helper") && !strstr(log, "unknown func") &&
+           !strstr(log, "invalid func") && !strstr(log, "might sleep");
+}
+
 static int kernel_load_prog(bpflua_object *obj, size_t prog, size_t log_size, struct kload *out)
 {
     return kernel_load_prog_as(obj, prog, log_size, out, BPF_PROG_TYPE_XDP, 0);
