@@ -41,13 +41,13 @@ struct loop_pro {
     uint64_t mul, add;
     /* the iterations after the first (whose entry does all of the above)
      * store only what the callback may read and change (callback_trim):
-     * i into reg[a] (a register or the scratch slot), the index
-     * transform when step is 1 (reg[x] = i * mul + add) or 2 (reg[x] =
-     * i * mul + the 8 bytes at ctx + off), then `next`: nx_full, the
-     * dispatch loop's code for all of the prologue, or the handler of
-     * the callback's first instruction after it */
+     * i into reg[a] (a register or the scratch slot), then `next`, the
+     * dispatch loop's code for the rest: nx_full (all of the prologue),
+     * nx_k1 and nx_k2 (the index transform of kind 1 and 2: reg[x] = i *
+     * mul + add, or + the 8 bytes at ctx + off), or, with nothing more
+     * to do, the handler of the callback's first instruction after it */
     const void *next;
-    uint8_t a, step;
+    uint8_t a;
     /* the callback never reads R10: it runs in no stack frame of its own,
      * so a loop's start and end leave R10 and the frame depth alone (a
      * call it makes takes the frame the callback would have had) */
@@ -223,7 +223,7 @@ struct fused_handlers {
     const void *trip[4];            /* by trip_kind - 1 */
     const void *stxdw_trip[4];      /* stxdw [rB+o], rA (the step's slot), then the trip count */
     /* a loop's next iteration (struct loop_pro) */
-    const void *nx_full, *nx_none;
+    const void *nx_full, *nx_k1, *nx_k2, *nx_none;
     const void *stxdw_movk, *ldxdw_stxdw, *stdw_loop_call;
     /* the compiler's launder (mov r0, 0; lock add [rB+o], r0: adds 0), alone,
      * after a store or the memory add, and followed by `mov r0, 0; exit` */
@@ -422,8 +422,7 @@ static void callback_trim(struct loop_pro *p, const struct bl_insn *in, uint32_t
     if (need_r2 || need_pc || need_y || (need_r1 && need_pi))
         return;
     p->a = need_r1 ? BL_R1 : need_pi ? p->pi : BL_NREGS;
-    p->next = h->nx_none;
-    p->step = p->kind;
+    p->next = p->kind == 2 ? h->nx_k2 : p->kind == 1 ? h->nx_k1 : h->nx_none;
 }
 
 /* Which of R6-R9 (bits 0-3) a loop started at a call returning to insn
@@ -764,8 +763,7 @@ static void decode_program(struct interp_state *st, const void *const *table,
                  d[k + 1].handler == h->loop_call)
             d[k].handler = h->stdw_loop_call;  /* a slot cleared, then bpf_loop's call */
     }
-    /* a callback that needs nothing stored but i and its index transform
-     * (nx_none): its next iteration goes straight to the handler of its
+    /* a callback that needs nothing stored but i (nx_none): its next iteration goes straight to the handler of its
      * first instruction after the prologue, one indirect jump instead of two */
     for (uint32_t t = 0; t < n; t++) {
         struct loop_pro *p = &pros[memo[t]];

@@ -101,7 +101,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             .trip = { &&trip_sgt, &&trip_slt, &&trip_sgt_div, &&trip_slt_div },
             .stxdw_trip = { &&stxdw_trip_sgt, &&stxdw_trip_slt, &&stxdw_trip_sgt_div,
                             &&stxdw_trip_slt_div },
-            .nx_full = &&nx_full, .nx_none = &&nx_none,
+            .nx_full = &&nx_full, .nx_k1 = &&nx_k1, .nx_k2 = &&nx_k2, .nx_none = &&nx_none,
             .stxdw_movk = &&stxdw_movk, .ldxdw_stxdw = &&ldxdw_stxdw,
             .stdw_loop_call = &&stdw_loop_call,
             .launder = &&launder, .stxdw_launder = &&stxdw_launder,
@@ -225,20 +225,12 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         }                                                                                 \
     } while (0)
 /* the innermost loop's iteration l_i, ip past the callback's prologue
- * (struct loop_pro, callback_trim): i into reg[a], the index transform,
- * then `next` (nx_full or the callback's own code) */
+ * (struct loop_pro, callback_trim): i into reg[a], then `next` (nx_*, or
+ * the callback's own code) */
 #define ITER_GO()                                                                         \
     do {                                                                                  \
         const struct loop_pro *p_ = l_pro;                                                \
-        uint64_t i_ = l_i;                                                                \
-        reg[p_->a] = i_;                                                                  \
-        if (p_->step) {                                                                   \
-            uint64_t k_ = p_->add;                                                        \
-            if (p_->step == 2)                                                            \
-                memcpy(&k_, (const void *)(uintptr_t)(l_ctx + (uint64_t)(int64_t)p_->off), \
-                       sizeof k_);                                                        \
-            reg[p_->x] = i_ * p_->mul + k_;                                               \
-        }                                                                                 \
+        reg[p_->a] = l_i;                                                                 \
         goto *p_->next;                                                                   \
     } while (0)
 /* the callback's prologue for iteration i (struct loop_pro) */
@@ -842,6 +834,14 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         DISPATCH(); }
     nx_none:
         DISPATCH();
+    nx_k1:   /* the index transform, kind 1 and 2 (struct loop_pro) */
+        reg[l_pro->x] = (uint64_t)l_i * l_pro->mul + l_pro->add;
+        DISPATCH();
+    nx_k2: {
+        uint64_t w;
+        memcpy(&w, (const void *)(uintptr_t)(l_ctx + (uint64_t)(int64_t)l_pro->off), sizeof w);
+        reg[l_pro->x] = (uint64_t)l_i * l_pro->mul + w;
+        DISPATCH(); }
     movx_exit:
         DST = SRC;
         ip++;
