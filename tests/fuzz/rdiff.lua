@@ -3,7 +3,7 @@
 -- program of seeds LO..HI runs under the prelude and in the given engines
 -- (tests/lang/difftest.lua), and each disagreement is printed with its seed.
 --
---   LUA_CPATH='BUILD/?.so;;' lua5.4 tests/lang/rdiff.lua KIND LO HI [ENGINE...]
+--   LUA_CPATH='BUILD/?.so;;' lua5.4 tests/fuzz/rdiff.lua KIND LO HI [ENGINE...]
 --
 -- KIND: v0 (randprog.generate), v1 (generate_v1), nest (generate_nest),
 -- loops (randloops.generate). ENGINE: interp, jit, kernel (default interp
@@ -16,7 +16,7 @@ package.path = SRC .. "/tests/lang/?.lua;" .. SRC .. "/lua/?.lua;" .. SRC .. "/c
 local kind, lo, hi = arg[1], tonumber(arg[2]), tonumber(arg[3])
 local generators = { v0 = "generate", v1 = "generate_v1", nest = "generate_nest", loops = "loops" }
 if not (kind and generators[kind] and lo and hi) then
-  io.stderr:write("usage: lua5.4 tests/lang/rdiff.lua v0|v1|nest|loops LO HI [interp|jit|kernel ...]\n")
+  io.stderr:write("usage: lua5.4 tests/fuzz/rdiff.lua v0|v1|nest|loops LO HI [interp|jit|kernel ...]\n")
   os.exit(2)
 end
 local engines = {}
