@@ -1694,6 +1694,24 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         n_checks = loop_checks_kept(j, cb, &bi, checks);
     struct loop_var vars[3];
     int n_mem = 0;
+    /* A loop that will count down (no i read, no break, no versioning,
+     * the iterations run unread) with i in rdi keeps n there: it arrives
+     * in rdi, and nothing else in the loop needs rdi (no mov to a pool
+     * register per start, one register more for the body). Whether i is
+     * read is known only once the hoist plan is made: when it is, the
+     * registers are chosen again without this. */
+    int r0_read = !j->inl || !j->inl->live_out ||
+                  (j->inl->live_out[call_pc - j->inl->start] & 1u << BL_R0);
+    int n_in_rdi = i_in_rdi && !n_checks && live_out && !r0_read &&
+                   never_breaks(j, cb, dropped_reach);
+    const struct reg_pool pool0 = pool;
+    const struct inline_ctx ic0 = ic;
+    const uint32_t hoisted0 = j->hoisted_values, shared0 = j->shared_loops;
+    struct hoist_plan hp;
+    int extra[MAX_PROMOTED], n_extra;
+    struct { int reg; int16_t off; } preload[MAX_PROMOTED];
+    int n_preload;
+again:
     for (int phase = 0; phase < 3; phase++) {
         /* loop variables first, then slots; a body that nests loops: i,
          * then slots, then n and ctx (a slot the inner loops read and
@@ -1703,6 +1721,10 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
             for (int v = v0; v < v1; v++) {
                 vars[v].disp = 0;
                 vars[v].imm = 0;
+                if (v == 1 && n_in_rdi) {
+                    vars[v].reg = RDI;
+                    continue;
+                }
                 if (v == 1 && n_const && !n_checks) {
                     /* a constant trip count, in a loop that never changes
                      * n (no versioning): compared as an immediate */
@@ -1798,7 +1820,6 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     }
     /* values the body computes the same way every time: before the loop,
      * in spare registers of the pool (inline_hoist.c) */
-    struct hoist_plan hp;
     memset(&hp, 0, sizeof hp);
     /* registers of slots the body only reads (not shared with the
      * enclosing loop): when every read of one only feeds values computed
@@ -1806,9 +1827,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
      * induction variable (the slots i, j and seed of `acc + (i ~ j ~ k ~
      * seed)` in a loop on k = j - index: i ~ j ~ seed before the loop, k
      * in a register of its own) */
-    int extra[MAX_PROMOTED], n_extra = 0;
-    struct { int reg; int16_t off; } preload[MAX_PROMOTED];
-    int n_preload = 0;
+    n_extra = n_preload = 0;
     for (int k = 0; k < ic.n_promoted; k++)
         if (!ic.slot_dirty[k] && !ic.slot_shared[k])
             extra[n_extra++] = ic.slot_reg[k];
@@ -1870,6 +1889,15 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         pool.next += got;
         ic.hoist = &hp;
         j->hoisted_values += (uint32_t)(hp.n_ops + hp.n_iv);
+    }
+    if (n_in_rdi && !i_unread(j, &ic)) {
+        jit_hoist_free(&hp);
+        pool = pool0;
+        ic = ic0;
+        j->hoisted_values = hoisted0;
+        j->shared_loops = shared0;
+        n_mem = n_in_rdi = 0;
+        goto again;
     }
     for (int k = 0; k < pool.next; k++)
         ic.regs |= 1u << pool.regs[k];
@@ -1952,10 +1980,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     ic.out_label = l_out;
     /* an inner loop that never breaks and whose body reads no i (nor the
      * code after it the iterations run) counts n down */
-    int r0_read = !j->inl || !j->inl->live_out ||
-                  (j->inl->live_out[call_pc - j->inl->start] & 1u << BL_R0);
-    ic.count_down = !fast_live && !bi.calls && vars[1].reg >= 0 && !r0_read && live_out &&
-                    never_breaks(j, cb, dropped_reach) && i_unread(j, &ic);
+    ic.count_down = n_in_rdi || (!fast_live && !bi.calls && vars[1].reg >= 0 && !r0_read && live_out &&
+                                  never_breaks(j, cb, dropped_reach) && i_unread(j, &ic));
     if (!ic.count_down) {
         x86_alu_rr(e, 0, ALU_XOR, RDI, RDI);
         var_store(j, &vars[0], RDI);         /* i = 0 */

@@ -143,3 +143,20 @@ function xdp.no_plan(pkt)
   end
   return acc & 0xffff
 end
+
+-- inner loops that count down keep their trip count in rdi, where i is
+-- when the body reads it: here the body reads i (j * j, i ~ j are no
+-- induction variables), so n must live elsewhere; and one whose j only
+-- feeds an induction variable, with a constant trip count
+function xdp.n_in_rdi(pkt)
+  local s, acc = seed(pkt), 0
+  for i = 0, 39 do
+    for j = 0, i & 3 do
+      acc = acc + ((j * j) ~ s) + (i * j)
+    end
+    for j = 7, 0, -1 do
+      acc = acc + (j ~ s)
+    end
+  end
+  return acc & 0xffffff
+end
