@@ -1,5 +1,6 @@
 /* progtype.c - the registry of program types and the lookups every
  * component shares (section names, helpers, context fields). */
+#include <pthread.h>
 #include <string.h>
 
 #include "progtype.h"
@@ -124,7 +125,7 @@ static const uint32_t base_helpers[] = {
     194, 195, 197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211
 };
 
-int bl_prog_type_allows(const struct bl_prog_type *t, uint32_t id)
+static int allows_listed(const struct bl_prog_type *t, uint32_t id)
 {
     for (size_t i = 0; i < sizeof base_helpers / sizeof base_helpers[0]; i++)
         if (base_helpers[i] == id)
@@ -133,6 +134,55 @@ int bl_prog_type_allows(const struct bl_prog_type *t, uint32_t id)
         if (t->helpers[i] == id)
             return 1;
     return bl_prog_type_config_helper(t, id);
+}
+
+/* The verifier asks at every helper call it checks and, for a section that
+ * names no type, for each helper the program calls and each type tried:
+ * the lists above cost some 400 instructions a question, a bitmap per
+ * registered type (built once) a few. Found by the type's address in a
+ * small hash table; a type not registered (none today) takes the lists. */
+#define N_TYPES (sizeof types / sizeof types[0])
+#define ALLOWED_HASH 128
+static uint64_t allowed_bits[N_TYPES][BL_KERNEL_HELPER_IDS / 64];
+static uint8_t allowed_slot[ALLOWED_HASH]; /* 1 + index into types[], 0 empty */
+static pthread_once_t allowed_once = PTHREAD_ONCE_INIT;
+
+static uint32_t type_hash(const struct bl_prog_type *t)
+{
+    return (uint32_t)(((uintptr_t)t * 0x9e3779b97f4a7c15ull) >> 57) % ALLOWED_HASH;
+}
+
+static void set_ids(uint64_t *bits, const uint32_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < BL_KERNEL_HELPER_IDS)
+            bits[ids[i] / 64] |= 1ull << (ids[i] % 64);
+}
+
+static void build_allowed(void)
+{
+    _Static_assert(N_TYPES < 255 && N_TYPES < ALLOWED_HASH, "hash table too small");
+    for (size_t i = 0; i < N_TYPES; i++) {
+        const struct bl_prog_type *t = types[i];
+        set_ids(allowed_bits[i], base_helpers, sizeof base_helpers / sizeof base_helpers[0]);
+        set_ids(allowed_bits[i], t->helpers, t->n_helpers);
+        set_ids(allowed_bits[i], t->config_helpers, t->n_config_helpers);
+        uint32_t h = type_hash(t);
+        while (allowed_slot[h])
+            h = (h + 1) % ALLOWED_HASH;
+        allowed_slot[h] = (uint8_t)(i + 1);
+    }
+}
+
+int bl_prog_type_allows(const struct bl_prog_type *t, uint32_t id)
+{
+    if (t && id < BL_KERNEL_HELPER_IDS) {
+        pthread_once(&allowed_once, build_allowed);
+        for (uint32_t h = type_hash(t); allowed_slot[h]; h = (h + 1) % ALLOWED_HASH)
+            if (types[allowed_slot[h] - 1] == t)
+                return (int)(allowed_bits[allowed_slot[h] - 1][id / 64] >> (id % 64) & 1);
+    }
+    return allows_listed(t, id);
 }
 
 int bl_prog_type_config_helper(const struct bl_prog_type *t, uint32_t id)

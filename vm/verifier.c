@@ -233,11 +233,9 @@ static void env_free(struct bl_venv *env)
 {
     /* every state, explored or queued, and every frame is in the arena */
     vf_arena_release(&env->arena);
-    free(env->stack);
     free(env->cb_entries);
     free(env->cb_info);
     free(env->cb_hints);
-    free(env->subprogs);
     free(env->error);
 }
 

@@ -43,12 +43,16 @@ uint32_t vf_new_id(struct bl_venv *env)
 int vf_push_state(struct bl_venv *env, struct bl_vstate *st)
 {
     if (env->n_stack == env->cap_stack) {
+        /* from the arena (warm, no malloc per verification); the old
+         * array stays there until the arena goes */
         uint32_t cap = env->cap_stack ? env->cap_stack * 2 : 64;
-        struct bl_pending *ns = realloc(env->stack, cap * sizeof *ns);
+        struct bl_pending *ns = vf_arena_alloc(&env->arena, cap * sizeof *ns);
         if (!ns) {
             vf_vstate_free(env, st);
             return -ENOMEM;
         }
+        if (env->n_stack)
+            memcpy(ns, env->stack, env->n_stack * sizeof *ns);
         env->stack = ns;
         env->cap_stack = cap;
     }

@@ -76,7 +76,7 @@ static int cmp_u32(const void *a, const void *b)
 static int build_subprogs(struct bl_venv *env, uint8_t *second)
 {
     uint32_t n = env->n_insns, count = 0;
-    uint32_t *starts = malloc((env->prog->n_funcs + env->n_calls + 1) * sizeof *starts);
+    uint32_t *starts = vf_arena_alloc(&env->arena, (env->prog->n_funcs + env->n_calls + 1) * sizeof *starts);
     if (!starts)
         return -ENOMEM;
     starts[count++] = 0;
@@ -87,18 +87,15 @@ static int build_subprogs(struct bl_venv *env, uint8_t *second)
         uint32_t i = env->calls[c];
         int64_t t = callee_of(&env->insns[i], i);
         env->cur_insn = i;
-        if (t < 0 || t >= n || second[t]) {
-            free(starts);
+        if (t < 0 || t >= n || second[t])
             return vf_reject(env, "call to invalid destination");
-        }
         starts[count++] = (uint32_t)t;
     }
-    qsort(starts, count, sizeof *starts, cmp_u32);
-    env->subprogs = calloc(count, sizeof *env->subprogs);
-    if (!env->subprogs) {
-        free(starts);
+    if (count > 1)
+        qsort(starts, count, sizeof *starts, cmp_u32);
+    env->subprogs = vf_arena_calloc(&env->arena, count, sizeof *env->subprogs);
+    if (!env->subprogs)
         return -ENOMEM;
-    }
     for (uint32_t i = 0; i < count; i++) {
         if (env->n_subprogs && env->subprogs[env->n_subprogs - 1].start == starts[i])
             continue;
@@ -106,32 +103,11 @@ static int build_subprogs(struct bl_venv *env, uint8_t *second)
     }
     for (uint32_t k = 0; k < env->n_subprogs; k++)
         env->subprogs[k].end = k + 1 < env->n_subprogs ? env->subprogs[k + 1].start : n;
-    free(starts);
     return 0;
 }
 
-/* Successors of i inside its function (calls continue at i + 1). */
-static int compute_successors(const struct bl_venv *env, uint32_t i, uint32_t out[2])
-{
-    const struct bl_insn *in = &env->insns[i];
-    if (is_exit(in))
-        return 0;
-    if (bl_is_lddw(in)) {
-        out[0] = i + 2;
-        return 1;
-    }
-    if (is_jump(in)) {
-        out[0] = (uint32_t)jump_target(in, i);
-        if (BL_OP(in->code) == BL_JA)
-            return 1;
-        out[1] = i + 1;
-        return 2;
-    }
-    out[0] = i + 1;
-    return 1;
-}
-
-/* The same from the table vf_check_cfg fills (every pass after it walks the
+/* Successors of i inside its function (calls continue at i + 1), from the
+ * table vf_check_cfg fills (every pass after it walks the
  * flow graph, some several times: decoding each insn once is cheaper). */
 static inline int successors(const struct bl_venv *env, uint32_t i, uint32_t out[2])
 {
@@ -241,12 +217,13 @@ int vf_check_cfg(struct bl_venv *env)
         goto out;
     }
     for (uint32_t i = 0; i < n; i++) {
-        const struct bl_insn *in = &env->insns[i];
-        env->cur_insn = i;
         if (second[i])
             continue;
+        const struct bl_insn *in = &env->insns[i];
+        uint8_t c = BL_CLASS(in->code);
         if (bl_is_lddw(in)) {
             const struct bl_insn *hi = i + 1 < n ? &env->insns[i + 1] : NULL;
+            env->cur_insn = i;
             if (!hi || hi->code || hi->dst || hi->src || hi->off) {
                 err = vf_reject(env, "invalid bpf_ld_imm64 insn");
                 goto out;
@@ -259,18 +236,46 @@ int vf_check_cfg(struct bl_venv *env)
         /* one opcode table (ops.def) decides what is an instruction */
         int op = decode_cached(cache, cache_bits, in);
         if (op < 0) {
+            env->cur_insn = i;
             err = vf_reject(env, "unknown opcode %02x", in->code);
             goto out;
         }
-        if ((err = check_regs(env, in)))
-            goto out;
-        env->n_succ[i] = (uint8_t)compute_successors(env, i, env->succ[i]);
-        /* the later passes visit only these lists, not every insn again */
-        if ((BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
-             in->src == BL_PSEUDO_CALL) || (bl_is_lddw(in) && in->src == BL_PSEUDO_FUNC))
-            env->calls[env->n_calls++] = i;
-        if (is_jump(in))
-            jumps[n_jumps++] = i;
+        if (in->dst >= BL_NREGS || (in->src >= BL_NREGS && c != BL_ST)) {
+            env->cur_insn = i; /* the rare case: the full check says which */
+            if ((err = check_regs(env, in)))
+                goto out;
+        }
+        /* successors, and the lists the later passes visit instead of
+         * every insn again */
+        uint32_t *succ = env->succ[i];
+        if (c == BL_JMP || c == BL_JMP32) {
+            uint8_t o = BL_OP(in->code);
+            if (o == BL_EXIT && c == BL_JMP) {
+                env->n_succ[i] = 0;
+            } else if (o == BL_CALL || o == BL_EXIT) {
+                succ[0] = i + 1;
+                env->n_succ[i] = 1;
+                if (c == BL_JMP && o == BL_CALL && in->src == BL_PSEUDO_CALL)
+                    env->calls[env->n_calls++] = i;
+            } else {
+                succ[0] = (uint32_t)jump_target(in, i);
+                if (o == BL_JA) {
+                    env->n_succ[i] = 1;
+                } else {
+                    succ[1] = i + 1;
+                    env->n_succ[i] = 2;
+                }
+                jumps[n_jumps++] = i;
+            }
+        } else if (bl_is_lddw(in)) {
+            succ[0] = i + 2;
+            env->n_succ[i] = 1;
+            if (in->src == BL_PSEUDO_FUNC)
+                env->calls[env->n_calls++] = i;
+        } else {
+            succ[0] = i + 1;
+            env->n_succ[i] = 1;
+        }
     }
     if ((err = build_subprogs(env, second)))
         goto out;
@@ -337,9 +342,15 @@ int vf_check_cfg(struct bl_venv *env)
             for (uint32_t t = root; t < end; t++) {
                 if (!state[t])
                     continue;
-                visit_reached(env, t, roots, &n_roots);
-                for (int j = 0; j < env->n_succ[t]; j++)
-                    state[env->succ[t][j]] = 1;
+                uint8_t code = env->insns[t].code;
+                if (code == (BL_JMP | BL_CALL) || code == (BL_JMP | BL_CALL | BL_X) ||
+                    code == (BL_LD | BL_IMM | BL_DW))
+                    visit_reached(env, t, roots, &n_roots);
+                uint8_t ns = env->n_succ[t];
+                if (ns)
+                    state[env->succ[t][0]] = 1;
+                if (ns == 2)
+                    state[env->succ[t][1]] = 1;
             }
             for (uint32_t t = end; t-- > root;)
                 if (state[t]) {
