@@ -2,6 +2,12 @@
 -- process (issue 20's measure: interpreter / Lua on every workload).
 --
 --   lua5.4 tests/bench/interp_lua.lua BUILD [ROUNDS [NAME...]]
+--   lua5.4 tests/bench/interp_lua.lua BUILD ROUNDS --spellings [NAME...]
+--
+-- --spellings runs the survey of tests/bench/progs/spellings/ instead: more
+-- spellings of the bench's loop shapes (one program NAME in NAME.lua, all on
+-- one 256-byte packet, 100 runs a round), to check that no other way of
+-- writing them is slower than stock Lua. The last line names the worst.
 --
 -- Each round times one `p:run` of the interpreter (a tenth of the bench's
 -- repeat count, at least 2; the first run of each counts instructions, as
@@ -18,11 +24,26 @@ local f = assert(io.open(here .. "/run.lua"))
 local src = f:read("a")
 f:close()
 local head = src:sub(1, assert(src:find("%-%- %-%-%-%- measuring")) - 1)
-  .. "\nreturn benches, lua_program\n"
+  .. "\nreturn benches, lua_program, bytes\n"
 local saved = arg
 arg = { [0] = here .. "/run.lua" }
-local benches, lua_program = assert(load(head, "=run.lua"))()
+local benches, lua_program, bytes = assert(load(head, "=run.lua"))()
 arg = saved
+
+local first = 3
+if arg[3] == "--spellings" then
+  first = 4
+  benches = {}
+  local ls = assert(io.popen("ls '" .. here .. "/progs/spellings'"))
+  for f in ls:lines() do
+    local name = f:match("^(.*)%.lua$")
+    if name then
+      benches[#benches + 1] = { name = name, file = "spellings/" .. name, repeat_ = 1000,
+        packets = { "\x5a" .. bytes(255, 6) } }
+    end
+  end
+  ls:close()
+end
 
 local function median(t)
   table.sort(t)
@@ -30,15 +51,15 @@ local function median(t)
   return n % 2 == 1 and t[(n + 1) // 2] or (t[n // 2] + t[n // 2 + 1]) / 2
 end
 
-local want = {}
-for i = 3, #arg do want[arg[i]] = true end
+local want, worst = {}, nil
+for i = first, #arg do want[arg[i]] = true end
 for _, b in ipairs(benches) do
   if (next(want) == nil and not b.no_lua) or want[b.name] or want[b.file or ""] then
     local path = here .. "/progs/" .. (b.file or b.name) .. ".lua"
     local sf = assert(io.open(path))
     local s = sf:read("a")
     sf:close()
-    local p = bpf.compile(s, { name = (b.file or b.name) .. ".lua" })
+    local p = bpf.compile(s, { name = (b.file or b.name):gsub("^.*/", "") .. ".lua" })
     assert(p:verify())
     local lf = lua_program(s, b.name)
     for _, pk in ipairs(b.packets) do
@@ -61,7 +82,12 @@ for _, b in ipairs(benches) do
       local c = (t2 - t1) / (reps * #b.packets) * 1e9
       ratios[#ratios + 1], it[#it + 1], lu[#lu + 1] = a / c, a, c
     end
+    local r = median(ratios)
     print(string.format("%-14s interp %10.0f ns   Lua %10.0f ns   interp / Lua %.2f",
-      b.name, median(it), median(lu), median(ratios)))
+      b.name, median(it), median(lu), r))
+    if not worst or r > worst.r then worst = { name = b.name, r = r } end
   end
+end
+if worst then
+  print(string.format("worst: %s %.2f%s", worst.name, worst.r, worst.r >= 1 and "  (NOT faster than Lua)" or ""))
 end
