@@ -65,6 +65,7 @@ static const struct loop_pro plain_pro = { .pi = BL_NREGS, .pc = BL_NREGS, .mul 
 struct call_frame {
     const void *ret;           /* the instruction after the call */
     uint64_t saved[4];         /* r6..r9 */
+    uint64_t r10;              /* the caller's R10 (a call's, a framed loop's) */
     /* a bpf_loop frame (the callback frame, reused for every iteration):
      * the enclosing loop's state, which the loop keeps in locals of the
      * dispatch loop while it runs, restored when this loop ends */
@@ -207,6 +208,7 @@ struct fused_handlers {
     const void *op_stxdw[16];       /* by BL_OP >> 4: op rA, rB; stxdw [rC+o], rA */
     const void *ldxdw_jeq0, *ldxdw_jne0, *stdw0_stdw0, *movk_stxdw, *mov_movk;
     const void *mov_reg0, *call_loop;  /* single: mov rA, rB (off 0); call 181 */
+    const void *call_local;            /* a BPF-to-BPF call */
     const void *ldxdw_opk[16];     /* by BL_OP >> 4: ldxdw rA, [..]; op rA, K */
     const void *ldxdw_opx[16];     /* by BL_OP >> 4: ldxdw rA, [..]; op rA, rC */
     const void *opx_mov[16];       /* by BL_OP >> 4: op rA, rB; mov rC, rA */
@@ -306,6 +308,9 @@ static struct loop_pro callback_prologue(const struct bl_insn *q, uint32_t room)
  * valid while stamp[k] is the walk's number */
 struct walk_bufs {
     uint16_t kept;             /* R6-R9 any bpf_loop the walk meets keeps (loop_keep) */
+    /* args[k], a BPF-to-BPF call at k: the registers of R1-R5 its callee
+     * may read before writing them (NULL: all five) */
+    const uint8_t *args;
     uint32_t *stamp, walk;
     uint16_t *seen;
     struct walk_item { uint32_t k; uint16_t m; } *todo;
@@ -317,7 +322,8 @@ struct walk_bufs {
  * write (*written), following jumps to its exits (a BPF-to-BPF or helper
  * call reads R1-R5 and writes R0-R5, as the verifier holds code to assume;
  * the callee's own code is not followed: R6-R9 come back unchanged). -1
- * when it leaves the program or cannot allocate. */
+ * when it leaves the program or cannot allocate. A BPF-to-BPF call reads
+ * only the arguments its callee reads (w->args) when those are known. */
 static int callback_liveness(const struct bl_insn *in, uint32_t n, uint32_t entry, uint16_t want,
                              struct walk_bufs *w, uint16_t *live, uint16_t *written)
 {
@@ -346,6 +352,8 @@ static int callback_liveness(const struct bl_insn *in, uint32_t n, uint32_t entr
             const struct bl_insn *q = &in[k];
             uint16_t use, def;
             bl_insn_use_def(q, &use, &def);
+            if (w->args && q->code == (BL_JMP | BL_CALL) && q->src == BL_PSEUDO_CALL)
+                use = w->args[k];
             *live |= use & m;
             *written |= def;
             m &= (uint16_t)~def;
@@ -521,6 +529,8 @@ static void decode_program(struct interp_state *st, const void *const *table,
             d[k].handler = h->mov_reg0;
         else if (s->code == (BL_JMP | BL_CALL) && s->src == 0 && s->imm == BL_HELPER_LOOP)
             d[k].handler = h->call_loop;
+        else if (s->code == (BL_JMP | BL_CALL) && s->src == BL_PSEUDO_CALL)
+            d[k].handler = h->call_local;
     }
     /* the callbacks' prologues: every callback the program names (its
      * index in memo), entry 0 the plain entry for any other */
@@ -547,6 +557,18 @@ static void decode_program(struct interp_state *st, const void *const *table,
         }
         k++;
     }
+    /* the arguments each BPF-to-BPF call's callee reads (walk_bufs.args;
+     * the calls inside a callee count as reading all five) */
+    uint8_t *args = malloc(n);
+    for (uint32_t k = 0; args && k < n; k++) {
+        args[k] = 0x3e;
+        int64_t t = (int64_t)k + 1 + in[k].imm;
+        uint16_t live, written;
+        if (in[k].code == (BL_JMP | BL_CALL) && in[k].src == BL_PSEUDO_CALL && t >= 0 && t < n &&
+            callback_liveness(in, n, (uint32_t)t, 0x3e, &w, &live, &written) == 0)
+            args[k] = (uint8_t)(live & 0x3e);
+    }
+    w.args = args;
     /* the callbacks' walks; kept[k]: the prologue registers among R6-R9
      * of the callbacks whose code has the bpf_loop call at k (a loop
      * started there keeps them, loop_keep) */
@@ -774,6 +796,7 @@ static void decode_program(struct interp_state *st, const void *const *table,
     free(w.seen);
     free(w.todo);
     free(kept);
+    free(args);
 }
 
 /* verified: nothing checked, nothing counted, direct threaded */

@@ -81,7 +81,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                           [BL_OR >> 4] = &&or_stxdw, [BL_XOR >> 4] = &&xor_stxdw },
             .ldxdw_jeq0 = &&ldxdw_jeq0, .ldxdw_jne0 = &&ldxdw_jne0,
             .stdw0_stdw0 = &&stdw0_stdw0, .movk_stxdw = &&movk_stxdw, .mov_movk = &&mov_movk,
-            .mov_reg0 = &&mov64_reg0, .call_loop = &&call_loop,
+            .mov_reg0 = &&mov64_reg0, .call_loop = &&call_loop, .call_local = &&call_local,
             .ldxdw_opk = { [BL_ADD >> 4] = &&ldxdw_addk, [BL_SUB >> 4] = &&ldxdw_subk,
                            [BL_MUL >> 4] = &&ldxdw_mulk, [BL_AND >> 4] = &&ldxdw_andk,
                            [BL_OR >> 4] = &&ldxdw_ork, [BL_XOR >> 4] = &&ldxdw_xork,
@@ -472,6 +472,9 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 
     call:
         if (ip->src == BL_PSEUDO_CALL) {
+#if INTERP_DIRECT
+    call_local:  /* decode_program: a BPF-to-BPF call */
+#endif
             if (st->depth >= BL_MAX_CALL_DEPTH || nframes >= BL_MAX_CALL_DEPTH - 1) {
                 interp_fail(st, PC, -E2BIG, "the call stack of %d frames is too deep",
                             BL_MAX_CALL_DEPTH + 1);
@@ -480,6 +483,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             struct call_frame *f = &frames[nframes++];
             f->ret = ip + 1;
             COPY_R6_R9(f->saved, &reg[6]);
+            f->r10 = reg[10];
             reg[10] = frame_top(st, st->depth);
             st->depth++;
             if (st->depth > st->max_depth)
@@ -608,6 +612,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         l_n = lp_n;
         l_top = nframes;
         if (!l_pro->light) {  /* a callback that reads R10 gets a stack frame */
+            f->r10 = reg[10];
             reg[10] = frame_top(st, st->depth);
             st->depth++;
             if (st->depth > st->max_depth)
@@ -674,7 +679,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                     COPY_R6_R9(&reg[6], f->saved);
                 if (!light) {
                     st->depth--;
-                    reg[10] = frame_top(st, st->depth - 1);
+                    reg[10] = f->r10;
                 }
                 ip = (const INSN_T *)f->ret;
                 STEP();
@@ -685,7 +690,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
             struct call_frame *f = &frames[--nframes];
             COPY_R6_R9(&reg[6], f->saved);
             st->depth--;
-            reg[10] = frame_top(st, st->depth - 1);
+            reg[10] = f->r10;
             ip = (const INSN_T *)f->ret;
             STEP();
             DISPATCH();

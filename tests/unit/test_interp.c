@@ -839,6 +839,36 @@ static void test_loop_keeps_registers(void **state)
         5);
 }
 
+/* A loop's callback that calls a function: the call reads only the
+ * arguments its callee reads (walk_bufs.args), so R2 need not be stored
+ * again for the next iteration unless the callee reads it. */
+static void test_loop_callee_args(void **state)
+{
+    (void)state;
+    /* the callee reads R2 (ctx) and moves it: each iteration must see ctx
+     * again in R2 (ctx[0] = 3, ctx[8] untouched) */
+    expect_agree(
+        "stdw [%r10-16], 0\nstdw [%r10-8], 0\nmov %r8, %r10\nadd %r8, -16\n"
+        "mov %r1, 3\nlddw %r2, func:body\nmov %r3, %r8\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r0, [%r10-16]\nlsh %r0, 8\nldxdw %r1, [%r10-8]\nor %r0, %r1\nexit\n"
+        "body:\n"
+        "mov %r6, %r1\ncall local f\nmov %r0, 0\nexit\n"
+        "f:\n"
+        "ldxdw %r3, [%r2]\nadd %r3, 1\nstxdw [%r2], %r3\nadd %r2, 8\nmov %r0, 0\nexit\n",
+        3 << 8);
+    /* the callee reads only R1 (i): R2 changes in the call, unread */
+    expect_agree(
+        "stdw [%r10-8], 0\nmov %r8, %r10\nadd %r8, -8\n"
+        "mov %r1, 4\nlddw %r2, func:body\nmov %r3, %r8\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r0, [%r10-8]\nexit\n"
+        "body:\n"
+        "mov %r9, %r2\ncall local f\nldxdw %r3, [%r9]\nadd %r3, %r0\nstxdw [%r9], %r3\n"
+        "mov %r0, 0\nexit\n"
+        "f:\n"
+        "mov %r0, %r1\nmul %r0, 10\nmov %r2, 0\nexit\n",
+        60);
+}
+
 /* load-op, op-mov, mov-op, mov-mov K, store-load and the down loop's
  * index triple: each where it applies and near misses */
 static void test_fused_load_ops(void **state)
@@ -1675,6 +1705,7 @@ int main(void)
         cmocka_unit_test(test_loop_state),
         cmocka_unit_test(test_light_loop_frames),
         cmocka_unit_test(test_loop_keeps_registers),
+        cmocka_unit_test(test_loop_callee_args),
         cmocka_unit_test(test_fused_load_ops),
         cmocka_unit_test(test_fused_launder_memop),
         cmocka_unit_test(test_loop_bookkeeping),
