@@ -48,6 +48,8 @@ enum bl_ctx_kind {
     BL_CTX_SOCKET,       /* a struct bpf_sock * (never NULL; cgroup_sock_addr's sk) */
     BL_CTX_SOCK_COMMON_OR_NULL, /* __sk_buff's sk: a struct bpf_sock * or NULL (the
                                    sandbox's: the test run's socket, struct bl_skb_ctx) */
+    BL_CTX_SOCKET_OR_NULL, /* bpf_sock_ops's sk: a full socket or NULL, not a reference
+                              (NULL in a sandbox run) */
 };
 
 struct bl_ctx_field {
@@ -98,6 +100,9 @@ struct bl_prog_type {
     int64_t ret_min, ret_max;
 
     int packet;                  /* the context points to packet data */
+    int packet_ro;               /* the packet may be read, not written (cgroup_skb, lwt_in,
+                                    lwt_out, sock_ops: the kernel's may_access_direct_pkt_data):
+                                    stores and helpers writing into it are refused */
     int ld_abs;                  /* LD_ABS/LD_IND allowed (socket filter and skb types) */
     uint32_t max_packet;         /* the most packet bytes a program sees (data_end - data):
                                     the verifier bounds the length by it, a run shows the

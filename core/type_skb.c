@@ -120,15 +120,17 @@ const struct bl_prog_type bl_type_socket_filter = {
  * notification bits); so egress is its own descriptor of the same type */
 const struct bl_prog_type bl_type_cgroup_skb = {
     SKB_TYPE("cgroup_skb", 8, cgroup_sections, cgroup_fields, cgroup_helpers, 0),
-    .attach_type = 0 /* BPF_CGROUP_INET_INGRESS */, .ret_check = 1, .ret_min = 0, .ret_max = 1 };
+    .attach_type = 0 /* BPF_CGROUP_INET_INGRESS */, .ret_check = 1, .ret_min = 0, .ret_max = 1,
+    .packet_ro = 1 };
 const struct bl_prog_type bl_type_cgroup_skb_egress = {
     SKB_TYPE("cgroup_skb", 8, cgroup_egress_sections, cgroup_fields, cgroup_helpers, 0),
-    .attach_type = 1 /* BPF_CGROUP_INET_EGRESS */, .ret_check = 1, .ret_min = 0, .ret_max = 3 };
+    .attach_type = 1 /* BPF_CGROUP_INET_EGRESS */, .ret_check = 1, .ret_min = 0, .ret_max = 3,
+    .packet_ro = 1 };
 const struct bl_prog_type bl_type_sk_skb = {
     SKB_TYPE("sk_skb", 14, sk_skb_sections, sk_skb_fields, sk_skb_helpers, 0) };
 const struct bl_prog_type bl_type_lwt_in = {
-    SKB_TYPE("lwt_in", 10, lwt_in_sections, lwt_fields, lwt_in_helpers, 0) };
+    SKB_TYPE("lwt_in", 10, lwt_in_sections, lwt_fields, lwt_in_helpers, 0), .packet_ro = 1 };
 const struct bl_prog_type bl_type_lwt_out = {
-    SKB_TYPE("lwt_out", 11, lwt_out_sections, lwt_fields, lwt_out_helpers, 0) };
+    SKB_TYPE("lwt_out", 11, lwt_out_sections, lwt_fields, lwt_out_helpers, 0), .packet_ro = 1 };
 const struct bl_prog_type bl_type_lwt_xmit = {
     SKB_TYPE("lwt_xmit", 12, lwt_xmit_sections, lwt_fields, lwt_xmit_helpers, 0) };

@@ -74,8 +74,13 @@ const struct bl_prog_type bl_type_cgroup_device = {
     .ret_check = 1, .ret_min = 0, .ret_max = 1, .build = BL_BUILD_RAW, .sb_ctx_size = 12,
 };
 
-/* struct bpf_sock_ops: u32 fields read whole; args/reply and sk_txhash
- * writable; two u64 counters */
+/* struct bpf_sock_ops (sock_ops_is_valid_access): u32 fields read whole
+ * (skb_tcp_flags also in part); args/reply and sk_txhash writable; u64
+ * counters and skb_hwtstamp; sk, a full socket or NULL (tcp_rtt's
+ * bpf_sk_storage_get, bpf_tcp_sock), and the TCP header of the segment
+ * between skb_data and skb_data_end (the header-option callbacks), which
+ * is read, not written. A sandbox run gives sk NULL and an empty header
+ * (engine/run.c). */
 static const struct bl_ctx_field sock_ops_fields[] = {
     S(op, 0, 4, BL_SZ_4, 0),
     S(reply, 4, 4, BL_SZ_4, BL_SZ_4),  /* = args[0], replylong[0]: the only one written */
@@ -84,9 +89,12 @@ static const struct bl_ctx_field sock_ops_fields[] = {
     S(sk_txhash, 164, 4, BL_SZ_4, BL_SZ_4),
     S(bytes_received, 168, 8, BL_SZ_8, 0),
     S(bytes_acked, 176, 8, BL_SZ_8, 0),
-    /* 184..207: sk, skb_data, skb_data_end (pointers bpflua does not give) */
+    { "sk", 184, 8, BL_SZ_8, 0, BL_CTX_SOCKET_OR_NULL, 8, 184 },
+    { "skb_data", 192, 8, BL_SZ_8, 0, BL_CTX_PKT, 8, 192 },
+    { "skb_data_end", 200, 8, BL_SZ_8, 0, BL_CTX_PKT_END, 8, 200 },
     S(skb_len, 208, 4, BL_SZ_4, 0),
-    S(skb_tcp_flags, 212, 4, BL_SZ_4, 0),
+    S(skb_tcp_flags, 212, 4, R32, 0),
+    S(skb_hwtstamp, 216, 8, BL_SZ_8, 0),
 };
 static const uint32_t sock_ops_helpers[] = {
     46, 49, 53, 57, 59, 70, 81, 96, 107, 108, 122, 136, 137, 138, 139, 140, 142, 143, 144, 160,
@@ -98,7 +106,8 @@ const struct bl_prog_type bl_type_sock_ops = {
     .name = "sock_ops", .kernel_type = 13, .sections = sock_ops_sections, .ctx_size = 224,
     .fields = sock_ops_fields, .n_fields = N(sock_ops_fields),
     .helpers = sock_ops_helpers, .n_helpers = N(sock_ops_helpers),
-    .ret_check = 1, .ret_min = 0, .ret_max = 1, .build = BL_BUILD_RAW, .sb_ctx_size = 224,
+    .ret_check = 1, .ret_min = 0, .ret_max = 1, .packet_ro = 1, .max_packet = 65535,
+    .build = BL_BUILD_RAW, .sb_ctx_size = 224,
 };
 
 /* struct sk_msg_md: data and data_end are 8-byte pointers in the view */

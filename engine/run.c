@@ -405,6 +405,23 @@ static int build_skb(const struct bl_prog_type *t, uint8_t *pkt, size_t len,
     return 0;
 }
 
+/* The pointers of a raw context (sock_ops' sk, skb_data, skb_data_end) are
+ * the sandbox's, never the --ctx bytes: no socket (NULL, which the verifier
+ * made the program test) and an empty packet. */
+static void raw_ctx_pointers(const struct bl_prog_type *t, uint8_t *raw)
+{
+    static uint8_t empty_packet[1];
+    for (uint32_t i = 0; i < t->n_fields; i++) {
+        const struct bl_ctx_field *f = &t->fields[i];
+        if (f->kind == BL_CTX_SCALAR)
+            continue;
+        uint64_t v = 0;
+        if (f->kind == BL_CTX_PKT || f->kind == BL_CTX_PKT_END || f->kind == BL_CTX_PKT_META)
+            v = (uint64_t)(uintptr_t)empty_packet;
+        memcpy(raw + f->sb_off, &v, 8);
+    }
+}
+
 static int build_ctx(const struct bl_prog_type *t, uint8_t *data, size_t len,
                      const struct bpflua_run_opts *opts, union sandbox_ctx *ctx, char **err)
 {
@@ -428,6 +445,7 @@ static int build_ctx(const struct bl_prog_type *t, uint8_t *data, size_t len,
         }
         if (opts->ctx_len)
             memcpy(ctx->raw, opts->ctx, opts->ctx_len);
+        raw_ctx_pointers(t, ctx->raw);
         return 0;
     default:
         bl_set_err(err, "the sandbox cannot run %s programs (verify only)", t->name);

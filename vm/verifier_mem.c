@@ -316,6 +316,10 @@ static int ctx_access(struct bl_venv *env, const struct bl_reg *reg, int regno, 
             mark_reg_ptr(out, REG_PTR_TO_SOCK_COMMON_OR_NULL);
             out->id = vf_new_id(env);
             break;
+        case BL_CTX_SOCKET_OR_NULL:
+            mark_reg_ptr(out, REG_PTR_TO_SOCKET_OR_NULL);
+            out->id = vf_new_id(env);
+            break;
         default: sized_unknown(out, size, 0);
         }
     }
@@ -434,6 +438,8 @@ static int check_mem_access(struct bl_venv *env, struct bl_vstate *st, int regno
         break;
     case REG_PTR_TO_PACKET:
     case REG_PTR_TO_PACKET_META:
+        if (write && env->prog->type->packet_ro)
+            return vf_reject(env, "cannot write into packet");
         if (write && reg_is_pointer(val))
             return vf_reject(env, "R%d leaks addr into packet", regno);
         err = pkt_access(env, reg, regno, off, size);
@@ -681,6 +687,8 @@ int vf_check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, ui
         return no_pointer_bytes(env, f, lo, hi, "leaks addr into helper function");
     case REG_PTR_TO_PACKET:
     case REG_PTR_TO_PACKET_META:
+        if (write && env->prog->type->packet_ro)
+            return vf_reject(env, "helper access to the packet is not allowed");
         return pkt_access(env, reg, regno, 0, sz);
     case REG_PTR_TO_MAP_VALUE:
         if (write && reg_map(env, reg)->rdonly_prog)

@@ -78,5 +78,17 @@ IFS=.- read -r maj min pat _ <<<"$(uname -r)"
 want=$(( (maj << 16) + (min << 8) + (pat > 255 ? 255 : pat) ))
 has out "retval=$want " "LINUX_KERNEL_VERSION is $(uname -r)"
 
+# sock_ops runs: sk, skb_data and skb_data_end are the sandbox's whatever
+# the --ctx bytes hold there (0xff here): no socket, an empty header
+for op in 12 13; do
+    python3 -c "import sys; b = bytearray(224); b[0] = $op; b[184:208] = b'\xff' * 24; sys.stdout.buffer.write(b)" >"$tmp/ops.bin"
+    for e in interp jit; do
+        for p in track_rtt parse_hdr count_flags; do
+            expect 0 "sock_ops $p runs (op $op, $e)" "$B" run "$C/sockops_sk.o" --prog $p --ctx "$tmp/ops.bin" --engine $e
+            has out "^name=$p retval=[01] " "$p returns"
+        done
+    done
+done
+
 echo "corpus command checks: $fails failures"
 [ "$fails" = 0 ]
