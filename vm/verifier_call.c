@@ -99,6 +99,7 @@ struct call_meta {
     uint64_t alloc_size;  /* CONST_ALLOC_SIZE_OR_ZERO */
     struct bl_vlock lock; /* PTR_TO_SPIN_LOCK: the lock it names */
     uint32_t sock_ref;    /* PTR_TO_SOCK_COMMON: the reference the socket belongs to */
+    uint64_t msize_max;   /* the largest value of the last CONST_SIZE(_OR_ZERO) argument */
 };
 
 /* ---- references ------------------------------------------------------------ */
@@ -481,6 +482,7 @@ static int check_arg(struct bl_venv *env, struct bl_vstate *st, const struct bpf
         return 0; /* its size argument checks the region */
     case BPFLUA_ARG_CONST_SIZE:
     case BPFLUA_ARG_CONST_SIZE_OR_ZERO:
+        meta->msize_max = r->umax;
         return check_size_arg(env, st, regno, kind == BPFLUA_ARG_CONST_SIZE_OR_ZERO,
                               arg ? h->args[arg - 1] : BPFLUA_ARG_NONE);
     case BPFLUA_ARG_PTR_TO_FUNC:
@@ -978,6 +980,27 @@ static void forget_pkt_pointers(struct bl_vstate *st)
     }
 }
 
+/* Helpers whose result is the number of bytes they wrote into their
+ * buffer, or an error: bpf_probe_read_str (45), _user_str (114),
+ * _kernel_str (115), bpf_get_stack (67), bpf_get_task_stack (141). */
+static int returns_length(uint32_t id)
+{
+    return id == 45 || id == 114 || id == 115 || id == 67 || id == 141;
+}
+
+/* As the kernel's do_refine_retval_range: such a result lies in
+ * [-MAX_ERRNO, the size argument's largest value], so a program may give it
+ * on as the length of what was written (Falco's fillers send a string's
+ * length so) once it has tested it positive. */
+static void bound_length(struct bl_reg *r, uint64_t size_max)
+{
+    r->smin = -4095;
+    r->smax = (int64_t)size_max;
+    r->s32min = -4095;
+    r->s32max = (int32_t)size_max;
+    vf_reg_bounds_sync(r);
+}
+
 static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)
 {
     const struct bpflua_helper *h = find_proto((uint32_t)insn->imm);
@@ -1098,6 +1121,8 @@ static int check_helper_call(struct bl_venv *env, struct bl_vstate *st, const st
         break;
     default:
         mark_reg_unknown(&f->regs[BL_R0]);
+        if (returns_length(h->id))
+            bound_length(&f->regs[BL_R0], meta.msize_max);
     }
     return 0;
 }
