@@ -18,7 +18,8 @@ endforeach()
 find_program(CLANG clang)
 if(CLANG)
   set(NATIVE_DIR ${CMAKE_SOURCE_DIR}/tests/bench/native)
-  set(NATIVE_OBJS ${CMAKE_BINARY_DIR}/native_algos.o ${CMAKE_BINARY_DIR}/native_driver.o)
+  set(NATIVE_OBJS ${CMAKE_BINARY_DIR}/native_algos.o ${CMAKE_BINARY_DIR}/native_driver.o
+                  ${CMAKE_BINARY_DIR}/native_spellings.o)
   # Each twin starts a 64-byte line (-falign-functions=64): on this AMD
   # core a loop's speed moves with where it sits among 64-byte lines (native
   # nested 353 -> 667 ns when .text started 272 bytes later), and where the
@@ -29,7 +30,10 @@ if(CLANG)
             -o ${CMAKE_BINARY_DIR}/native_algos.o
             ${NATIVE_DIR}/algos.c
     COMMAND ${CLANG} -O2 -c -o ${CMAKE_BINARY_DIR}/native_driver.o ${NATIVE_DIR}/bench_native.c
+    COMMAND ${CLANG} -O2 -falign-functions=64 -D_GNU_SOURCE -I${CMAKE_SOURCE_DIR} -c
+            -o ${CMAKE_BINARY_DIR}/native_spellings.o ${NATIVE_DIR}/spellings.c
     DEPENDS ${NATIVE_DIR}/algos.c ${NATIVE_DIR}/bench_native.c ${NATIVE_DIR}/algos.h
+            ${NATIVE_DIR}/spellings.c
             ${CMAKE_SOURCE_DIR}/stdlib/maps.h ${CMAKE_SOURCE_DIR}/core/object.h
     COMMENT "Building the native-C benchmark baseline with clang -O2")
   set_source_files_properties(${NATIVE_OBJS} PROPERTIES EXTERNAL_OBJECT TRUE GENERATED TRUE)
@@ -38,7 +42,8 @@ if(CLANG)
                         RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
   target_link_libraries(bench_native PRIVATE bpflua_engine)
   # the JIT and the native twin alternating in one process (docs/jit.md)
-  add_executable(side_bench ${NATIVE_DIR}/side_bench.c ${CMAKE_BINARY_DIR}/native_algos.o)
+  add_executable(side_bench ${NATIVE_DIR}/side_bench.c ${CMAKE_BINARY_DIR}/native_algos.o
+                 ${CMAKE_BINARY_DIR}/native_spellings.o)
   target_include_directories(side_bench PRIVATE ${CMAKE_SOURCE_DIR})
   target_link_libraries(side_bench PRIVATE bpflua_engine)
 endif()

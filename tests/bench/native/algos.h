@@ -7,4 +7,6 @@ struct native_algo {
     uint64_t (*fn)(const uint8_t *p, size_t len);
 };
 extern const struct native_algo native_algos[];
+/* tests/bench/progs/spellings/NAME.lua's twins (spellings.c) */
+extern const struct native_algo native_spellings[];
 #endif

@@ -52,6 +52,9 @@ int main(int argc, char **argv)
     const struct native_algo *a = native_algos;
     while (a->name && strcmp(a->name, argv[3]) != 0)
         a++;
+    if (!a->name) /* the survey's twins (spellings.c) */
+        for (a = native_spellings; a->name && strcmp(a->name, argv[3]) != 0;)
+            a++;
     if (!a->name) {
         fprintf(stderr, "side_bench: no algorithm '%s'\n", argv[3]);
         return 2;
