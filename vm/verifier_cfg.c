@@ -257,6 +257,8 @@ int vf_check_cfg(struct bl_venv *env)
                 env->n_succ[i] = 1;
                 if (c == BL_JMP && o == BL_CALL && in->src == BL_PSEUDO_CALL)
                     env->calls[env->n_calls++] = i;
+                if (c == BL_JMP && o == BL_CALL && in->src != BL_CALL_HELPER)
+                    env->local_calls = 1; /* for vf_compute_forget */
             } else {
                 succ[0] = (uint32_t)jump_target(in, i);
                 if (o == BL_JA) {
@@ -461,25 +463,94 @@ static uint16_t value_transfer(const struct bl_insn *in, uint16_t out, int in_ma
     }
 }
 
+/* live[] and vlive[] before in from out and vout after it: use_def() and
+ * value_transfer() in one switch (the same answers; this pass runs once
+ * per insn of every program, and the two decoded each insn apart). */
+static void live_transfer(const struct bl_insn *in, uint16_t out, uint16_t vout, int in_main,
+                          int ret_check, uint16_t *live, uint16_t *vlive)
+{
+    uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code);
+    uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
+    int x = BL_SRC(in->code) == BL_X;
+    switch (c) {
+    case BL_ALU:
+    case BL_ALU64: {
+        uint16_t xs = x && op != BL_NEG && op != BL_END ? s : 0;
+        *live = (uint16_t)((op == BL_MOV ? 0 : d) | xs | (out & ~d));
+        if (!(vout & d))
+            *vlive = vout & (uint16_t)~d;
+        else if (op == BL_MOV)
+            *vlive = (uint16_t)((vout & ~d) | (x ? s : 0));
+        else
+            *vlive = (uint16_t)(vout | d | xs);
+        return;
+    }
+    case BL_LDX:
+        *live = (uint16_t)(s | (out & ~d));
+        *vlive = (uint16_t)((vout & ~d) | s);
+        return;
+    case BL_ST:
+        *live = out | d;
+        *vlive = vout | d;
+        return;
+    case BL_STX:
+    case BL_LD: {
+        uint16_t use, def;
+        use_def(in, &use, &def);
+        *live = (uint16_t)(use | (out & ~def));
+        *vlive = value_transfer(in, vout, in_main, ret_check);
+        return;
+    }
+    default:
+        if (op == BL_CALL) {
+            uint16_t use = (uint16_t)(0x3e | (x ? d : 0));
+            int nargs = 5;
+            if (in->src == BL_CALL_HELPER) {
+                nargs = vf_helper_nargs((uint32_t)in->imm);
+                if (c == BL_JMP && !x)
+                    use = (uint16_t)(((1u << nargs) - 1) << 1);
+            }
+            *live = (uint16_t)(use | (out & ~0x3fu));
+            *vlive = (uint16_t)((vout & ~0x3fu) | (((1u << nargs) - 1) << 1));
+        } else if (op == BL_EXIT) {
+            *live = (uint16_t)((1u << BL_R0) | out);
+            *vlive = in_main && !ret_check ? 0 : 1;
+        } else if (op == BL_JA) {
+            *live = out;
+            *vlive = vout;
+        } else {
+            uint16_t use = (uint16_t)(d | (x ? s : 0));
+            *live = use | out;
+            *vlive = vout | use;
+        }
+        return;
+    }
+}
+
 /* Both backward passes at once, live[] (registers read before written)
  * and vlive[] (registers whose value matters), over each function's slice
  * of the post-order: successors come first, and the slices together are
  * every reachable insn (flow never leaves a function). */
 int vf_compute_liveness(struct bl_venv *env)
 {
+    int ret_check = env->prog->type->ret_check;
     for (uint32_t sp = 0; sp < env->n_subprogs; sp++)
         for (uint32_t k = env->root_begin[sp]; k < env->root_end[sp]; k++) {
             uint32_t i = env->postorder[k];
-            uint16_t use, def, out = 0, vout = 0;
-            for (int j = 0; j < env->n_succ[i]; j++) {
-                uint32_t s = env->succ[i][j];
-                out |= env->live[s];
-                vout |= env->vlive[s];
+            uint16_t out = 0, vout = 0;
+            int ns = env->n_succ[i];
+            if (ns) {
+                uint32_t s0 = env->succ[i][0];
+                out = env->live[s0];
+                vout = env->vlive[s0];
+                if (ns == 2) {
+                    uint32_t s1 = env->succ[i][1];
+                    out |= env->live[s1];
+                    vout |= env->vlive[s1];
+                }
             }
-            use_def(&env->insns[i], &use, &def);
-            env->live[i] = (uint16_t)(use | (out & ~def));
-            env->vlive[i] = value_transfer(&env->insns[i], vout, sp == 0,
-                                           env->prog->type->ret_check);
+            live_transfer(&env->insns[i], out, vout, sp == 0, ret_check, &env->live[i],
+                          &env->vlive[i]);
         }
     return 0;
 }
@@ -671,12 +742,13 @@ static int fp_transfer(const struct bl_insn *in, int16_t *r, uint16_t live, int 
     uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
     int x = BL_SRC(in->code) == BL_X;
     int16_t loaded = spills ? FP_ANY : FP_NONE;
-    int16_t rd = FP_READ(in->dst), rs = FP_READ(in->src);
+    int16_t rd, rs; /* read where used: most insns need one or none */
     switch (c) {
     case BL_ALU64:
         if (op == BL_MOV) {
-            r[in->dst] = x ? rs : FP_NONE;
+            r[in->dst] = x ? FP_READ(in->src) : FP_NONE;
         } else if ((op == BL_ADD || op == BL_SUB) && !x) {
+            rd = FP_READ(in->dst);
             if (rd != FP_NONE && rd != FP_ANY) {
                 /* 64-bit: subtracting INT32_MIN must not overflow */
                 int64_t nv = op == BL_ADD ? (int64_t)rd + in->imm : (int64_t)rd - in->imm;
@@ -685,10 +757,14 @@ static int fp_transfer(const struct bl_insn *in, int16_t *r, uint16_t live, int 
                 r[in->dst] = rd;
             }
         } else {
-            r[in->dst] = rd != FP_NONE || (x && rs != FP_NONE) ? FP_ANY : FP_NONE;
+            rd = FP_READ(in->dst);
+            rs = x ? FP_READ(in->src) : FP_NONE;
+            r[in->dst] = rd != FP_NONE || rs != FP_NONE ? FP_ANY : FP_NONE;
         }
         return 0;
     case BL_ALU:
+        rd = FP_READ(in->dst);
+        rs = FP_READ(in->src);
         if (rd != FP_NONE && op != BL_MOV)
             r[in->dst] = FP_ANY;
         else if (x && rs != FP_NONE)
@@ -709,7 +785,7 @@ static int fp_transfer(const struct bl_insn *in, int16_t *r, uint16_t live, int 
     case BL_ST:
         return 0;
     case BL_STX: {
-        int st = fp_ish(rs);
+        int st = fp_ish(FP_READ(in->src));
         if (mode == BL_ATOMIC) {
             if (in->imm == BL_CMPXCHG)
                 r[BL_R0] = loaded;
@@ -788,29 +864,31 @@ static void forget_transfer(const struct bl_venv *env, uint32_t i, const int16_t
 {
     const struct bl_insn *in = &env->insns[i];
     uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
-    uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
-    int x = BL_SRC(in->code) == BL_X;
+    /* the register masks as each case needs them: this runs for every insn */
+#define DST_BIT ((uint16_t)(1u << in->dst))
+#define SRC_BIT ((uint16_t)(1u << in->src))
+#define SRC_X (BL_SRC(in->code) == BL_X)
     *si = so;
     switch (c) {
     case BL_ALU:
     case BL_ALU64:
-        if (!(vo & d))
-            *vi = vo & (uint16_t)~d;
+        if (!(vo & DST_BIT))
+            *vi = vo & (uint16_t)~DST_BIT;
         else if (op == BL_MOV)
-            *vi = (uint16_t)((vo & ~d) | (x ? s : 0));
+            *vi = (uint16_t)((vo & ~DST_BIT) | (SRC_X ? SRC_BIT : 0));
         else
-            *vi = (uint16_t)(vo | d | (x && op != BL_NEG && op != BL_END ? s : 0));
+            *vi = (uint16_t)(vo | DST_BIT | (SRC_X && op != BL_NEG && op != BL_END ? SRC_BIT : 0));
         return;
     case BL_LD:
         if (bl_is_lddw(in))
-            *vi = vo & (uint16_t)~d;
+            *vi = vo & (uint16_t)~DST_BIT;
         else
-            *vi = (uint16_t)((vo & ~0x3fu) | (1u << BL_R6) | (mode == BL_IND ? s : 0));
+            *vi = (uint16_t)((vo & ~0x3fu) | (1u << BL_R6) | (mode == BL_IND ? SRC_BIT : 0));
         return;
     case BL_LDX: {
         int16_t b = fp[in->src];
-        *vi = (uint16_t)((vo & ~d) | s);
-        if (vo & d)
+        *vi = (uint16_t)((vo & ~DST_BIT) | SRC_BIT);
+        if (vo & DST_BIT)
             *si = so | (b == FP_ANY ? ALL_SLOTS
                         : b == FP_NONE || b == FP_UNSET ? 0 : slots_of(b + in->off, access_size(in)));
         return;
@@ -820,7 +898,7 @@ static void forget_transfer(const struct bl_venv *env, uint32_t i, const int16_t
         int16_t b = fp[in->dst];
         int size = access_size(in);
         if (c == BL_STX && mode == BL_ATOMIC) {
-            *vi = (uint16_t)(vo | d | s | 1u);
+            *vi = (uint16_t)(vo | DST_BIT | SRC_BIT | 1u);
             *si = so | (b == FP_ANY ? ALL_SLOTS
                         : b == FP_NONE || b == FP_UNSET ? 0 : slots_of(b + in->off, size));
             return;
@@ -839,7 +917,7 @@ static void forget_transfer(const struct bl_venv *env, uint32_t i, const int16_t
             if (size == 8 && (b + in->off) % 8 == 0 && cov != ALL_SLOTS)
                 *si = so & ~cov;
         }
-        *vi = (uint16_t)(vo | d | (c == BL_STX && rel ? s : 0));
+        *vi = (uint16_t)(vo | DST_BIT | (c == BL_STX && rel ? SRC_BIT : 0));
         return;
     }
     default:
@@ -886,9 +964,12 @@ static void forget_transfer(const struct bl_venv *env, uint32_t i, const int16_t
             *vi = vo;
             return;
         }
-        *vi = (uint16_t)(vo | d | (x ? s : 0));
+        *vi = (uint16_t)(vo | DST_BIT | (SRC_X ? SRC_BIT : 0));
         return;
     }
+#undef DST_BIT
+#undef SRC_BIT
+#undef SRC_X
 }
 
 /* 1 if every BPF-to-BPF call goes to a function after its caller's (so
@@ -923,7 +1004,7 @@ int vf_compute_forget(struct bl_venv *env)
         return -ENOMEM;
     /* forward, twice at most: once more if some store may put a stack
      * pointer on the stack (then every load may give one back) */
-    int spills = 0, local_calls = 0;
+    int spills = 0, local_calls = env->local_calls;
     for (int pass = 0; pass < 2; pass++) {
         int stored_fp = 0;
         memset(set, 0, n + 1);
@@ -942,8 +1023,6 @@ int vf_compute_forget(struct bl_venv *env)
                 int16_t r[BL_NREGS];
                 memcpy(r, fp[i], sizeof r);
                 stored_fp |= fp_transfer(in, r, env->live[i], spills);
-                local_calls |= BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
-                               in->src != BL_CALL_HELPER;
                 for (int j = 0; j < env->n_succ[i]; j++) {
                     uint32_t s = env->succ[i][j];
                     if (!set[s]) {
@@ -979,10 +1058,16 @@ int vf_compute_forget(struct bl_venv *env)
                 uint32_t i = env->postorder[k];
                 uint16_t vo = 0;
                 uint64_t so = 0;
-                for (int j = 0; j < env->n_succ[i]; j++) {
-                    uint32_t s = env->succ[i][j];
-                    vo |= env->flive[s];
-                    so |= env->slive[s];
+                int ns = env->n_succ[i];
+                if (ns) {
+                    uint32_t s0 = env->succ[i][0];
+                    vo = env->flive[s0];
+                    so = env->slive[s0];
+                    if (ns == 2) {
+                        uint32_t s1 = env->succ[i][1];
+                        vo |= env->flive[s1];
+                        so |= env->slive[s1];
+                    }
                 }
                 forget_transfer(env, i, fp[i], sp == 0, round, vo, so, &env->flive[i],
                                 &env->slive[i]);

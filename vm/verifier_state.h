@@ -243,6 +243,7 @@ struct bl_venv {
     uint8_t *base_kind;     /* per insn: 1 ctx, 2 other memory (ctx loads are rewritten) */
     uint32_t *calls;        /* pseudo calls and callback lddws, in insn order */
     uint32_t n_calls;
+    int local_calls;        /* some call is not a helper's (a subprogram, a kfunc) */
     uint32_t (*succ)[2];    /* per insn: its successors inside its function */
     uint8_t *n_succ;        /* per insn: how many (0 exit, 1, 2 cond jump) */
     uint32_t *postorder;    /* insns, successors first (within each function) */
