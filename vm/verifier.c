@@ -267,19 +267,15 @@ static int verify_as_typed(bpflua_object *obj, struct bl_prog *p, int log_level,
     p->aux = calloc(n + 1, sizeof *p->aux);
     env.aux = p->aux;
     /* per-insn tables: in the arena, released with it */
-    struct bl_arena *a = &env.arena;
-    env.live = vf_arena_calloc(a, n + 1, sizeof *env.live);
-    env.vlive = vf_arena_calloc(a, n + 1, sizeof *env.vlive);
-    env.flive = vf_arena_calloc(a, n + 1, sizeof *env.flive);
-    env.slive = vf_arena_calloc(a, n + 1, sizeof *env.slive);
-    env.prune_point = vf_arena_calloc(a, n + 2, 1);
-    env.base_kind = vf_arena_calloc(a, n + 1, 1);
-    env.seen = vf_arena_calloc(a, n + 1, sizeof *env.seen);
-    env.n_seen = vf_arena_calloc(a, n + 1, sizeof *env.n_seen);
-    env.cb_target = vf_arena_calloc(a, n + 1, sizeof *env.cb_target);
-    int err = 0;
-    if (!p->aux || !env.live || !env.vlive || !env.flive || !env.slive || !env.prune_point || !env.base_kind || !env.seen || !env.n_seen ||
-        !env.cb_target)
+    size_t m = (size_t)n + 1;
+    void **tabs[] = { (void **)&env.live, (void **)&env.vlive, (void **)&env.flive,
+                      (void **)&env.slive, (void **)&env.prune_point, (void **)&env.base_kind,
+                      (void **)&env.seen, (void **)&env.n_seen, (void **)&env.cb_target };
+    const size_t bytes[] = { m * sizeof *env.live, m * sizeof *env.vlive, m * sizeof *env.flive,
+                             m * sizeof *env.slive, m + 1, m, m * sizeof *env.seen,
+                             m * sizeof *env.n_seen, m * sizeof *env.cb_target };
+    int err = vf_arena_tables(&env.arena, 1, 9, tabs, bytes);
+    if (!p->aux)
         err = -ENOMEM;
     if (!err)
         err = vf_check_cfg(&env);

@@ -91,8 +91,16 @@ static int build_subprogs(struct bl_venv *env, uint8_t *second)
             return vf_reject(env, "call to invalid destination");
         starts[count++] = (uint32_t)t;
     }
-    if (count > 1)
+    if (count > 16) {
         qsort(starts, count, sizeof *starts, cmp_u32);
+    } else { /* the usual handful: no qsort call */
+        for (uint32_t i = 1; i < count; i++)
+            for (uint32_t j = i; j > 0 && starts[j - 1] > starts[j]; j--) {
+                uint32_t t = starts[j];
+                starts[j] = starts[j - 1];
+                starts[j - 1] = t;
+            }
+    }
     env->subprogs = vf_arena_calloc(&env->arena, count, sizeof *env->subprogs);
     if (!env->subprogs)
         return -ENOMEM;
@@ -197,22 +205,24 @@ int vf_check_cfg(struct bl_venv *env)
     int err = 0;
     /* scratch tables too come from the arena (warm memory, freed with it) */
     struct bl_arena *a = &env->arena;
-    uint8_t *second = vf_arena_calloc(a, n + 1, 1), *state = vf_arena_calloc(a, n, 1);
-    uint32_t *stack = vf_arena_alloc(a, (n + 1) * sizeof *stack);
-    uint32_t *roots = vf_arena_alloc(a, (n + 1) * sizeof *roots);
-    uint8_t *next_edge = vf_arena_calloc(a, n, 1);
-    uint32_t *jumps = vf_arena_alloc(a, (n + 1) * sizeof *jumps), n_jumps = 0, n_second = 0;
+    uint8_t *second, *state, *next_edge;
+    uint32_t *stack, *roots, *jumps, n_jumps = 0, n_second = 0;
     int cache_bits = 4;
     while (cache_bits < DECODE_CACHE_BITS_MAX && (1u << cache_bits) < n)
         cache_bits++;
-    struct decode_entry *cache = vf_arena_calloc(a, (size_t)1 << cache_bits, sizeof *cache);
-    env->calls = vf_arena_alloc(a, (n + 1) * sizeof *env->calls);
+    struct decode_entry *cache;
+    size_t m = (size_t)n + 1;
+    /* the zeroed tables in one block, the others in another */
+    void **zeroed[] = { (void **)&second, (void **)&state, (void **)&next_edge, (void **)&cache,
+                        (void **)&env->succ, (void **)&env->n_succ };
+    const size_t zbytes[] = { m, m, m, ((size_t)1 << cache_bits) * sizeof *cache,
+                              m * sizeof *env->succ, m };
+    void **plain[] = { (void **)&stack, (void **)&roots, (void **)&jumps, (void **)&env->calls,
+                       (void **)&env->postorder };
+    const size_t pbytes[] = { m * sizeof *stack, m * sizeof *roots, m * sizeof *jumps,
+                              m * sizeof *env->calls, m * sizeof *env->postorder };
     env->n_calls = 0;
-    env->postorder = vf_arena_alloc(&env->arena, n * sizeof *env->postorder);
-    env->succ = vf_arena_calloc(&env->arena, n + 1, sizeof *env->succ);
-    env->n_succ = vf_arena_calloc(&env->arena, n + 1, 1);
-    if (!second || !state || !stack || !roots || !next_edge || !env->postorder || !env->succ ||
-        !env->n_succ || !jumps || !env->calls || !cache) {
+    if (vf_arena_tables(a, 1, 6, zeroed, zbytes) || vf_arena_tables(a, 0, 5, plain, pbytes)) {
         err = -ENOMEM;
         goto out;
     }

@@ -178,6 +178,24 @@ void *vf_arena_calloc(struct bl_arena *a, size_t n, size_t size)
     return p;
 }
 
+int vf_arena_tables(struct bl_arena *a, int zero, int n, void **tabs[], const size_t bytes[])
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        if (bytes[i] > SIZE_MAX / 2 - total)
+            return -ENOMEM;
+        total += align16(bytes[i]);
+    }
+    unsigned char *p = zero ? vf_arena_calloc(a, 1, total) : vf_arena_alloc(a, total);
+    if (!p)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        *tabs[i] = p;
+        p += align16(bytes[i]);
+    }
+    return 0;
+}
+
 void vf_arena_release(struct bl_arena *a)
 {
     struct bl_arena_chunk *c = a->chunks;

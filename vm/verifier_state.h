@@ -207,6 +207,10 @@ struct bl_arena {
 void *vf_arena_alloc(struct bl_arena *a, size_t size);
 /* Zeroed, for n elements of size bytes (NULL on overflow). */
 void *vf_arena_calloc(struct bl_arena *a, size_t n, size_t size);
+/* One block cut into n tables, *tabs[i] of bytes[i] bytes (each 16-byte
+ * aligned), zeroed when `zero`: the tables of one verification in one
+ * allocation (a small program pays for each call). 0 or -ENOMEM. */
+int vf_arena_tables(struct bl_arena *a, int zero, int n, void **tabs[], const size_t bytes[]);
 /* Gives the chunks back: to the process-wide cache (up to 16 MiB, for the
  * next verification) or to free(). */
 void vf_arena_release(struct bl_arena *a);
