@@ -73,6 +73,18 @@ static inline struct tnum tnum_cast(struct tnum a, uint8_t size)
     return TNUM(a.value & keep, a.mask & keep);
 }
 
+/* The low `size` (2, 4 or 8) bytes of a in reverse order: a byte's known
+ * bits stay known where the byte lands. */
+static inline struct tnum tnum_bswap(struct tnum a, uint8_t size)
+{
+    a = tnum_cast(a, size);
+    if (size == 2)
+        return TNUM(__builtin_bswap16((uint16_t)a.value), __builtin_bswap16((uint16_t)a.mask));
+    if (size == 4)
+        return TNUM(__builtin_bswap32((uint32_t)a.value), __builtin_bswap32((uint32_t)a.mask));
+    return TNUM(__builtin_bswap64(a.value), __builtin_bswap64(a.mask));
+}
+
 /* 1 if every value of b is also a value of a. */
 static inline int tnum_in(struct tnum a, struct tnum b)
 {

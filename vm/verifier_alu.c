@@ -450,14 +450,17 @@ static void scalar_end(struct bl_reg *dst, const struct bl_insn *insn)
         mark_reg_known(dst, v);
         return;
     }
-    if (!swap && bits == 64)
-        return; /* to-little-endian on a little-endian machine: a no-op */
-    struct tnum t = swap ? tnum_unknown : dst->var;
+    /* to-little-endian on a little-endian machine keeps the low bits: a
+     * no-op on a value that fits */
+    if (!swap && (bits == 64 || dst->umax <= (1ULL << bits) - 1))
+        return;
+    /* else the known bits move with their byte, as the kernel's
+     * scalar_byte_swap (6.x): be16 of a masked packet field is bounded */
+    struct tnum t = swap ? tnum_bswap(dst->var, (uint8_t)(bits / 8))
+                         : tnum_cast(dst->var, (uint8_t)(bits / 8));
     mark_reg_unknown(dst);
-    if (bits < 64) {
-        dst->var = tnum_cast(t, (uint8_t)(bits / 8));
-        vf_reg_bounds_sync(dst);
-    }
+    dst->var = t;
+    vf_reg_bounds_sync(dst);
 }
 
 /* ---- pointer arithmetic ---------------------------------------------------- */
