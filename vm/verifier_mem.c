@@ -23,7 +23,7 @@ static int insn_size(uint8_t code)
     }
 }
 
-int vf_check_reg_read(struct bl_venv *env, struct bl_vstate *st, int regno)
+int vf_reg_read_error(struct bl_venv *env, struct bl_vstate *st, int regno)
 {
     if (regno >= BL_NREGS)
         return vf_reject(env, "R%d is invalid", regno);

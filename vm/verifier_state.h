@@ -204,7 +204,19 @@ struct bl_arena {
     void *free_pending[ARENA_PENDING_CLASSES];
 };
 
-void *vf_arena_alloc(struct bl_arena *a, size_t size);
+void *vf_arena_alloc_slow(struct bl_arena *a, size_t size);
+/* size bytes (16-byte aligned) from the arena; NULL when out of memory.
+ * The bump of the pointer inline, a new chunk out of line. */
+static inline void *vf_arena_alloc(struct bl_arena *a, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    if ((size_t)(a->end - a->cur) < size)
+        return vf_arena_alloc_slow(a, size);
+    void *p = a->cur;
+    a->cur += size;
+    a->n_alloc++;
+    return p;
+}
 /* Zeroed, for n elements of size bytes (NULL on overflow). */
 void *vf_arena_calloc(struct bl_arena *a, size_t n, size_t size);
 /* One block cut into n tables, *tabs[i] of bytes[i] bytes (each 16-byte
@@ -413,7 +425,15 @@ int vf_check_store(struct bl_venv *env, struct bl_vstate *st, const struct bl_in
 /* Helper memory arguments: [reg, reg+size) readable (and initialised). */
 int vf_check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, uint64_t size,
                         int write);
-int vf_check_reg_read(struct bl_venv *env, struct bl_vstate *st, int regno);
+/* Register regno may be read: 0, or the rejection. Inline (every ALU op,
+ * branch and memory access asks), the messages out of line. */
+int vf_reg_read_error(struct bl_venv *env, struct bl_vstate *st, int regno);
+static inline int vf_check_reg_read(struct bl_venv *env, struct bl_vstate *st, int regno)
+{
+    if (regno >= 0 && regno < BL_NREGS && cur_frame(st)->regs[regno].type != REG_NOT_INIT)
+        return 0;
+    return vf_reg_read_error(env, st, regno);
+}
 int vf_check_lddw(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
 
 /* verifier_call.c */
