@@ -218,6 +218,7 @@ struct body_info {
     int nest_only;
     unsigned nest_regs;        /* x86 registers the nested callbacks name (R6-R9, rbp) */
     int nest_loads;            /* a nested body loads through a pointer that may reach a slot */
+    int nest_scratch;          /* a nested body needs r9-r11 (bi->scratch, at any depth) */
 };
 
 static int is_mov_from_r2(const struct bl_insn *in)
@@ -458,6 +459,7 @@ static void analyse_nests(const struct jit *j, const struct jfunc *cb, struct bo
                 bi->nest_regs |= 1u << RBP;
             bi->nest_regs |= nb->nest_regs;
             bi->nest_loads |= loads | nb->nest_loads;
+            bi->nest_scratch |= nb->scratch | nb->nest_scratch;
         }
         free(nb);
         if (!ok) {
@@ -594,7 +596,6 @@ static unsigned body_callee_writes(const struct jit *j, const struct jfunc *cb,
  * slots: first caller-saved ones the body leaves alone (no save needed:
  * bpf_loop is a call, R1-R5 are dead after it), then callee-saved ones
  * the callback does not touch (saved around the loop). */
-static int callee_saved(int r);
 
 struct reg_pool {
     int regs[12];
@@ -631,6 +632,15 @@ static void pool_init(struct reg_pool *pool, const struct body_info *bi, const s
         pool->regs[pool->n++] = R12;
     if (!cb->uses_frame && !bi->refs[BL_R10] && !((nest >> RBP) & 1))
         pool->regs[pool->n++] = RBP;
+    /* a body whose only calls are loops (inlined, whose pools leave these
+     * alone or save them; or called, saved around the call): r9-r11,
+     * which no eBPF register is, last (the inner loops' pools take them
+     * first, free) */
+    if (bi->calls && bi->nest_only && !bi->scratch && !bi->nest_scratch) {
+        pool->regs[pool->n++] = R11;
+        pool->regs[pool->n++] = R10;
+        pool->regs[pool->n++] = R9;
+    }
 }
 
 /* Take the registers of mask out of the pool (slots shared with the
@@ -644,15 +654,15 @@ static void pool_remove(struct reg_pool *pool, unsigned mask)
     pool->n = m;
 }
 
-/* Order the registers not taken yet so that those of mask that are
- * callee-saved (what the code around the loop needs after it: saved
- * around it) come last; returns how many come before them. */
+/* Order the registers not taken yet so that those of mask (what the
+ * code around the loop needs after it: saved around it) come last;
+ * returns how many come before them. */
 static int pool_cheap_first(struct reg_pool *pool, unsigned mask)
 {
     int cheap[12], dear[12], n_cheap = 0, n_dear = 0;
     for (int k = pool->next; k < pool->n; k++) {
         int r = pool->regs[k];
-        if (((mask >> r) & 1) && callee_saved(r))
+        if ((mask >> r) & 1)
             dear[n_dear++] = r;
         else
             cheap[n_cheap++] = r;
@@ -692,10 +702,6 @@ static int never_breaks(const struct jit *j, const struct jfunc *cb, const uint8
     return 1;
 }
 
-static int callee_saved(int r)
-{
-    return r == RBX || r == RBP || (r >= R12 && r <= R15);
-}
 
 /* i++ of an inlined loop */
 static void emit_next_i(struct jit *j, const struct loop_var *i)
@@ -1592,7 +1598,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
 {
     struct x86_emit *e = &j->e;
     j->inline_budget -= cb->end - cb->start;
-    int saved[8], n_saved = 0;
+    int saved[16], n_saved = 0;
     struct body_info bi;
     struct reg_pool pool = {{0}, 0, 0};
     analyse_body(j, cb, &bi);
@@ -1704,6 +1710,10 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
                   (j->inl->live_out[call_pc - j->inl->start] & 1u << BL_R0);
     int n_in_rdi = i_in_rdi && !n_checks && live_out && !r0_read &&
                    never_breaks(j, cb, dropped_reach);
+    /* inside another loop, registers the enclosing loops hold are pushed
+     * and popped at every start of this one: last */
+    unsigned dear = j->inl ? regs_needed_after(j, call_pc) : 0;
+    pool_cheap_first(&pool, dear);
     const struct reg_pool pool0 = pool;
     const struct inline_ctx ic0 = ic;
     const uint32_t hoisted0 = j->hoisted_values, shared0 = j->shared_loops;
@@ -1835,7 +1845,7 @@ again:
      * and popped at every start of this one: last, after those free to
      * use and (for induction variables) the slots' registers above
      * (short_down's inner index took the outer index's register) */
-    int n_cheap = pool_cheap_first(&pool, j->inl ? regs_needed_after(j, call_pc) : 0);
+    int n_cheap = pool_cheap_first(&pool, dear);
     if (ic.n_promoted && (pool.next < pool.n || n_extra)) {
         uint32_t first = cb->start + (hoist ? 1 : 0);
         int got = jit_hoist_plan(j, &ic, first, pool.regs + pool.next, pool.n - pool.next,
@@ -1945,7 +1955,7 @@ again:
         if ((need & ic.writes) & (1u << callee_regs[k]))
             saved[n_saved++] = callee_regs[k];
     for (int k = 0; k < pool.next; k++)
-        if (callee_saved(pool.regs[k]) && (need & (1u << pool.regs[k])))
+        if (need & (1u << pool.regs[k]))
             saved[n_saved++] = pool.regs[k];
     for (int k = 0; k < n_saved; k++)
         x86_push(e, saved[k]);
@@ -2210,8 +2220,19 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
      * loops would share them, but this one could not be inlined after
      * all: the inlining budget): the callback reads and writes memory */
     const struct inline_ctx *oc = j->inl && j->inl->n_promoted ? j->inl : NULL;
+    /* (and the enclosing loops' values in r9-r11, which the callback may
+     * change: popped before the slots come back from memory) */
+    unsigned keep = j->inl ? regs_needed_after(j, pc) & (1u << R9 | 1u << R10 | 1u << R11) : 0;
+    int kept[3], n_kept = 0;
+    for (int r = R9; r <= R11; r++)
+        if ((keep >> r) & 1)
+            kept[n_kept++] = r;
     if (ctx_reg != RDX)
         x86_mov_rr(e, 1, RDX, ctx_reg);
+    for (int k = 0; k < n_kept; k++)
+        x86_push(e, kept[k]);
+    if (n_kept % 2)
+        x86_alu_ri(e, 1, ALU_SUB, RSP, 8);
     if (oc)
         flush_slots(j, oc);
     if (!flags_zero || j->checked) {
@@ -2269,6 +2290,10 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
     x86_label_bind(e, l_bad);
     x86_mov_ri(e, RAX, (uint64_t)(int64_t)-E2BIG);
     x86_label_bind(e, l_done);
+    if (n_kept % 2)
+        x86_alu_ri(e, 1, ALU_ADD, RSP, 8);
+    for (int k = n_kept; k-- > 0;)
+        x86_pop(e, kept[k]);
     if (oc)
         reload_slots(j, oc);
 }

@@ -909,6 +909,61 @@ static void test_inline_budget(void **state)
     assert_true(trusted_text(text, NULL, 0) == 12 * 12 * 12);
 }
 
+static uint64_t run_engine(bpflua_object *obj, enum bpflua_engine engine, uint8_t *pkt,
+                           size_t len);
+
+/* An outer loop whose body calls only loops keeps values in r9-r11
+ * after the callee-saved registers: here its n and an induction variable
+ * (5 * i + 3, read after the inner loop). With a small inlining budget
+ * the inner loop is called, and the innermost one, inlined into the inner
+ * callback's own code, takes r9-r11 for its slots: what the enclosing
+ * loops keep there is saved around the call (not saving it fails). */
+static void test_nest_scratch_regs(void **state)
+{
+    static const char text[] =
+        "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r4, %r2\nadd %r4, 1\nmov %r0, 0\n"
+        "jgt %r4, %r3, out\nldxb %r6, [%r2]\n"
+        "mov %r9, %r10\nadd %r9, -64\n"
+        "stdw [%r9+8], 0\nstdw [%r9+48], 0\nstdw [%r9+56], 0\n"
+        "mov %r1, %r6\nand %r1, 7\nadd %r1, 5\nlddw %r2, func:outer\nmov %r3, %r9\nmov %r4, 0\n"
+        "call 181\nldxdw %r0, [%r9+8]\nout:\nexit\n"
+        "outer:\nmov %r9, %r2\n"
+        "mov %r6, %r1\nmul %r6, 5\nadd %r6, 3\n"
+        "mov %r1, 3\nlddw %r2, func:inner\nmov %r3, %r9\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r5, [%r9+8]\nmul %r5, 3\nadd %r5, %r6\n"
+        "stxdw [%r9+8], %r5\nmov %r0, 0\nexit\n"
+        "inner:\nmov %r9, %r2\nmov %r6, %r1\nmul %r6, 7\nstxdw [%r9+56], %r6\n"
+        "mov %r1, 4\nlddw %r2, func:inn\nmov %r3, %r9\nmov %r4, 0\ncall 181\n"
+        "mov %r0, 0\nexit\n"
+        "inn:\nmov %r9, %r2\nldxdw %r7, [%r9+8]\nadd %r7, %r1\nldxdw %r8, [%r9+56]\n"
+        "xor %r7, %r8\nstxdw [%r9+8], %r7\nmov %r0, 0\nexit\n";
+    uint64_t want = 0;
+    for (uint32_t budget = 0; budget < 80; budget += budget ? 1 : 10) {
+        bpflua_object *obj = assemble(text);
+        assert_non_null(obj);
+        assert_int_equal(bpflua_verify(obj, 0, 0, NULL, NULL, NULL), 0);
+        struct bl_prog *p = bl_object_prog(obj, 0);
+        uint8_t pkt[16] = {6};
+        uint64_t ri = run_engine(obj, BPFLUA_ENGINE_INTERP, pkt, sizeof pkt);
+        if (p->jit) {
+            bl_jit_free(p->jit);
+            p->jit = NULL;
+        }
+        char *err = NULL;
+        struct bl_jit_opts jo = {.inline_budget = budget};
+        assert_int_equal(bl_jit_compile_opts(p, &jo, &err), 0);
+        uint8_t pkt2[16] = {6};
+        uint64_t rj = run_engine(obj, BPFLUA_ENGINE_JIT, pkt2, sizeof pkt2);
+        if (ri != rj)
+            print_message("budget %u: interp %llu jit %llu\n", budget, (unsigned long long)ri,
+                          (unsigned long long)rj);
+        assert_true(ri == rj);
+        assert_true(!want || ri == want);
+        want = ri;
+        bpflua_object_free(obj);
+    }
+}
+
 static void test_maps_and_for_each(void **state)
 {
     /* fill an array map in a bpf_loop (helper calls from a callback: the
@@ -1477,6 +1532,7 @@ int main(void)
         cmocka_unit_test(test_bpf_loop_raw),
         cmocka_unit_test(test_bpf_loop_verified),
         cmocka_unit_test(test_inline_budget),
+        cmocka_unit_test(test_nest_scratch_regs),
         cmocka_unit_test(test_inlined_loop_state),
         cmocka_unit_test(test_array_inline),
         cmocka_unit_test(test_maps_and_for_each),
