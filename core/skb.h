@@ -71,6 +71,47 @@ struct bl_skb_ctx {
      * every packet a socket of no protocol (family and addresses from the
      * IP header, state TCP_CLOSE, no receive queue) */
     uint8_t sock[BL_SOCK_SIZE];
+    /* 1 when data is the Ethernet header (tc), 0 when it is the network
+     * header 14 bytes further (the other types): where LD_ABS's
+     * SKF_LL_OFF and SKF_NET_OFF offsets point (bl_skb_ld_abs) */
+    uint32_t l2;
+    uint32_t pad;
 };
+
+#define BL_SKF_NET_OFF (-0x100000) /* linux/filter.h's SKF_NET_OFF */
+#define BL_SKF_LL_OFF (-0x200000)  /* SKF_LL_OFF */
+
+/* LD_ABS / LD_IND of size (1, 2, 4) bytes at offset k (imm, or src + imm,
+ * taken as the kernel's helpers take it: a 32-bit int) of the skb c: the
+ * big-endian bytes in *v and 0, or -1 where the kernel's
+ * bpf_skb_load_helper fails (the program then ends returning 0). A
+ * negative offset is relative to the network header from SKF_NET_OFF on,
+ * to the MAC header from SKF_LL_OFF on (Suricata's filters read the IP
+ * header at SKF_LL_OFF + 14 + ...); the bytes must lie between the MAC
+ * header and the packet's end. */
+static inline int bl_skb_ld_abs(const struct bl_skb_ctx *c, uint32_t k, unsigned size,
+                                uint64_t *v)
+{
+    int64_t off = (int32_t)k;
+    uint64_t mac = c->l2 ? c->data : c->data - 14, net = mac + 14, base = c->data;
+    if (off < 0 && off >= BL_SKF_NET_OFF) {
+        base = net;
+        off -= BL_SKF_NET_OFF;
+    } else if (off < 0 && off >= BL_SKF_LL_OFF) {
+        base = mac;
+        off -= BL_SKF_LL_OFF;
+    } else if (off < 0) {
+        return -1;
+    }
+    uint64_t p = base + (uint64_t)off;
+    if (p < mac || p > c->data_end || size > c->data_end - p)
+        return -1;
+    const uint8_t *b = (const uint8_t *)(uintptr_t)p;
+    uint64_t x = 0;
+    for (unsigned i = 0; i < size; i++)
+        x = x << 8 | b[i];
+    *v = x;
+    return 0;
+}
 
 #endif

@@ -402,6 +402,7 @@ static int build_skb(const struct bl_prog_type *t, uint8_t *pkt, size_t len,
     c->data = (uint64_t)(uintptr_t)data;
     c->data_end = (uint64_t)(uintptr_t)(data + dlen);
     c->data_meta = c->data;
+    c->l2 = (uint32_t)l2;
     return 0;
 }
 

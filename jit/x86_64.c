@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "jit.h"
+#include "skb.h"
 #include "jit_internal.h"
 #include "x86_emit.h"
 #include "../vm/asm.h"
@@ -450,20 +451,17 @@ uint64_t jit_ld_abs(uint64_t off, uint64_t size, struct bpflua_run_env *env)
 }
 
 /* the same in a verified run: from the packet of the skb context in R6
- * (data at 0, data_end at 8); out of bounds the run ends with R0 = 0 (the
- * kernel's implicit exit), through the fault path */
+ * (core/skb.h's bl_skb_ld_abs, as the interpreter); where the kernel's
+ * load fails the run ends with R0 = 0 (the kernel's implicit exit),
+ * through the fault path */
 uint64_t jit_ld_abs_skb(uint64_t off, uint64_t size, struct bpflua_run_env *env, uint64_t ctx)
 {
-    const uint64_t *c = (const uint64_t *)(uintptr_t)ctx;
-    uint64_t len = c[1] - c[0];
-    if (off >= len || size > len - off) {
+    uint64_t v;
+    if (bl_skb_ld_abs((const struct bl_skb_ctx *)(uintptr_t)ctx, (uint32_t)off, (unsigned)size,
+                      &v)) {
         env->fault = 1;
         return 0;
     }
-    const uint8_t *p = (const uint8_t *)(uintptr_t)c[0] + off;
-    uint64_t v = 0;
-    for (uint64_t k = 0; k < size; k++)
-        v = v << 8 | p[k];
     return v;
 }
 

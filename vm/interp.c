@@ -14,6 +14,7 @@
 #include "guard.h"
 #include "helpers.h"
 #include "interp.h"
+#include "skb.h"
 
 /* The verified loop runs a pre-decoded, direct-threaded copy: each slot
  * holds its handler's address and whole-byte register numbers, so dispatch

@@ -373,12 +373,10 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
      * in R6 (the sandbox's skb context: data at 0, data_end at 8); out of
      * bounds the program ends with R0 = 0, as the kernel's implicit exit */
 #define LDPKT(name, size, ind) \
-    name: { const uint64_t *c = (const uint64_t *)(uintptr_t)reg[6]; \
-            uint64_t off = UIMM + ((ind) ? SRC : 0), len = c[1] - c[0]; \
-            if (off >= len || (size) > len - off) { reg[0] = 0; nframes = 0; goto out; } \
-            const uint8_t *p = (const uint8_t *)(uintptr_t)(c[0] + off); \
-            uint64_t v = 0; \
-            for (int k = 0; k < (size); k++) v = v << 8 | p[k]; \
+    name: { uint64_t v; \
+            if (bl_skb_ld_abs((const struct bl_skb_ctx *)(uintptr_t)reg[6], \
+                              (uint32_t)(UIMM + ((ind) ? SRC : 0)), (size), &v)) \
+                { reg[0] = 0; nframes = 0; goto out; } \
             reg[0] = v; NEXT(); }
     LDPKT(ldabsw, 4, 0)
     LDPKT(ldabsh, 2, 0)

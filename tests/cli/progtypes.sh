@@ -212,7 +212,7 @@ kernel_loads "$tmp/ro.o" && fail "the kernel loads a store into .rodata"
 "${CL[@]}" -c "$SRC/tests/progtypes/ld_abs.c" -o "$tmp/la.o" || { fail "cannot build ld_abs.c"; exit 1; }
 expect 0 "ld_abs verifies" "$B" verify "$tmp/la.o"
 for pkt in "${pkts[0]}" "${pkts[1]}" 000000000000aabbccddeeff0800450000140000000040110000c0a80001c0a80002; do
-    for prog in ip_proto far_load tc_ld; do
+    for prog in ip_proto far_load tc_ld neg_offsets below_mac tc_net_off wide_ind; do
         want=""
         for e in kernel interp jit; do
             expect 0 "$prog $e" "$B" run "$tmp/la.o" --prog $prog --hex $pkt --engine $e || continue
@@ -224,6 +224,10 @@ for pkt in "${pkts[0]}" "${pkts[1]}" 000000000000aabbccddeeff0800450000140000000
 done
 expect 0 "far load" "$B" run "$tmp/la.o" --prog far_load --hex "${pkts[0]}" --engine jit
 has out 'retval=0 ' "a load past the end returns 0"
+for e in interp jit; do
+    expect 0 "SKF_LL_OFF/SKF_NET_OFF ($e)" "$B" run "$tmp/la.o" --prog tc_net_off --hex 000000000000aabbccddeeff0800450000140000000040110000c0a80001c0a80002 --engine $e
+    has out 'retval=1017 ' "UDP through the network header, IPv4 through the MAC header"
+done
 expect 1 "ld_abs in xdp" "$B" verify "$tmp/la.o" --prog ip_proto --type xdp
 has err 'BPF_LD_\[ABS\|IND\] instructions not allowed' "says LD_ABS is not for xdp"
 
