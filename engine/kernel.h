@@ -29,6 +29,14 @@ void bl_kernel_close(struct bl_kernel_obj *k);
  * with *err set and nothing left open. */
 int bl_kernel_load_direct(const bpflua_object *obj, int *map_fds, int *prog_fds, char **err);
 void bl_kernel_close_fds(int *map_fds, uint32_t n_maps, int *prog_fds, uint32_t n_progs);
+struct bl_kernel_stat;
+/* The same maps, then each program loaded alone at log_level into log
+ * (log_size bytes) and closed again; parse fills its entry of out from the
+ * log. 0 when every program loaded, else the first refusal's errno with
+ * *err set (every program is still tried). */
+int bl_kernel_stats_direct(const bpflua_object *obj, struct bl_kernel_stat *out, char *log,
+                           uint32_t log_size, uint32_t log_level,
+                           void (*parse)(const char *log, struct bl_kernel_stat *st), char **err);
 
 /* The kernel verifier's cost for each program of obj (engine/kernel_stats.c):
  * a fresh load at log level BPF_LOG_STATS, closed again. out has

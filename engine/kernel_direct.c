@@ -92,8 +92,8 @@ static const char *log_tail(const char *log, int lines)
     return p;
 }
 
-static int load_prog(const bpflua_object *obj, uint32_t pi, const int *map_fds, char *log,
-                     char **err)
+static int load_prog_log(const bpflua_object *obj, uint32_t pi, const int *map_fds, char *log,
+                         uint32_t log_size, uint32_t log_level, char **err)
 {
     const struct bl_prog *p = &obj->progs[pi];
     struct bpf_insn *x = malloc((p->n_insns ? p->n_insns : 1) * sizeof *x);
@@ -119,7 +119,8 @@ static int load_prog(const bpflua_object *obj, uint32_t pi, const int *map_fds, 
     char name[16];
     kernel_name(name, p->name);
     const struct bl_prog_type *t = p->type;
-    LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = LOG_SIZE, .log_level = 1,
+    LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = log_size,
+                .log_level = log_level,
                 .expected_attach_type = t->kernel_type == BPF_PROG_TYPE_XDP
                                             ? BPF_XDP : (enum bpf_attach_type)t->attach_type);
     log[0] = '\0';
@@ -132,6 +133,12 @@ static int load_prog(const bpflua_object *obj, uint32_t pi, const int *map_fds, 
                    tail[0] ? "\n" : "", tail);
     }
     return fd;
+}
+
+static int load_prog(const bpflua_object *obj, uint32_t pi, const int *map_fds, char *log,
+                     char **err)
+{
+    return load_prog_log(obj, pi, map_fds, log, LOG_SIZE, 1, err);
 }
 
 int bl_kernel_load_direct(const bpflua_object *obj, int *map_fds, int *prog_fds, char **err)
@@ -170,4 +177,39 @@ void bl_kernel_close_fds(int *map_fds, uint32_t n_maps, int *prog_fds, uint32_t 
             close(prog_fds[i]);
             prog_fds[i] = -1;
         }
+}
+
+int bl_kernel_stats_direct(const bpflua_object *obj, struct bl_kernel_stat *out, char *log,
+                           uint32_t log_size, uint32_t log_level,
+                           void (*parse)(const char *log, struct bl_kernel_stat *st), char **err)
+{
+    int *map_fds = calloc(obj->n_maps ? obj->n_maps : 1, sizeof *map_fds);
+    if (!map_fds) {
+        bl_set_err(err, "kernel: out of memory");
+        return -ENOMEM;
+    }
+    int rc = 0;
+    for (uint32_t i = 0; i < obj->n_maps; i++)
+        map_fds[i] = -1;
+    for (uint32_t i = 0; i < obj->n_maps && rc >= 0; i++)
+        rc = map_fds[i] = create_map(obj, i, map_fds, err);
+    int first = 0; /* the first refusal, returned after every program was tried */
+    for (uint32_t i = 0; rc >= 0 && i < obj->n_progs; i++) {
+        char *why = NULL;
+        log[0] = '\0';
+        int fd = load_prog_log(obj, i, map_fds, log, log_size, log_level, &why);
+        out[i].loaded = fd >= 0;
+        out[i].verified = log[0] != '\0';
+        parse(log, &out[i]);
+        if (fd >= 0)
+            close(fd);
+        else if (!first) {
+            first = fd;
+            bl_set_err(err, "%s", why ? why : "kernel: load failed");
+        }
+        free(why);
+    }
+    bl_kernel_close_fds(map_fds, obj->n_maps, NULL, 0);
+    free(map_fds);
+    return rc < 0 ? rc : first;
 }

@@ -57,8 +57,24 @@ int bl_kernel_stats(bpflua_object *obj, struct bl_kernel_stat *out, char **err)
     size_t len = 0;
     char **pnames = NULL, **mnames = NULL;
     int rc = bpflua_object_to_elf(obj, &image, &len, err);
-    if (rc)
+    if (rc) {
+        /* what the writer cannot express (global data, legacy objects):
+         * each program alone from bpflua's reading, as the kernel engine
+         * loads such objects (kernel_direct.c) */
+        if (err) {
+            free(*err);
+            *err = NULL;
+        }
+        char *log = calloc(1, STATS_LOG_SIZE);
+        if (!log) {
+            bl_set_err(err, "kernel: out of memory");
+            return -ENOMEM;
+        }
+        rc = bl_kernel_stats_direct(obj, out, log, STATS_LOG_SIZE, LOG_LEVEL_STATS, parse_stats,
+                                    err);
+        free(log);
         return rc;
+    }
     if ((rc = bl_elf_written_names(obj, &pnames, &mnames)) < 0) {
         free(image);
         bl_set_err(err, "kernel: out of memory");

@@ -78,6 +78,15 @@ IFS=.- read -r maj min pat _ <<<"$(uname -r)"
 want=$(( (maj << 16) + (min << 8) + (pat > 255 ? 255 : pat) ))
 has out "retval=$want " "LINUX_KERNEL_VERSION is $(uname -r)"
 
+# verify --kernel on an object the ELF writer cannot write again (global
+# data): each program loaded alone from bpflua's reading
+if [ "$(id -u)" = 0 ]; then
+    expect 0 "verify --kernel with .rodata/.data/.bss" "$B" verify "$C/global_data.o" --kernel
+    has out '^name=xdp_cfg kernel=accepted kernel_insns=[1-9][0-9]* ' "the kernel's verdict and count"
+    expect 1 "verify --kernel of the twin" "$B" verify "$C/global_data.unsafe.o" --kernel
+    has out '^name=xdp_cfg kernel=rejected ' "the kernel rejects the store into .rodata"
+fi
+
 # sock_ops runs: sk, skb_data and skb_data_end are the sandbox's whatever
 # the --ctx bytes hold there (0xff here): no socket, an empty header
 for op in 12 13; do
