@@ -594,8 +594,8 @@ static uint64_t fn_cost(struct bl_venv *env, uint64_t *cost, uint8_t *done, uint
         }
         uint64_t best = 0, c = 1;
         int ns = successors(env, i, succ);
-        for (int j = 0; j < ns; j++)
-            if (env->aux[succ[j]].seen && cost[succ[j]] > best)
+        for (int j = 0; j < ns; j++) /* an unseen successor's cost is 0 (set above) */
+            if (cost[succ[j]] > best)
                 best = cost[succ[j]];
         int64_t callee = BL_CLASS(in->code) == BL_JMP && BL_OP(in->code) == BL_CALL &&
                          in->src == BL_PSEUDO_CALL ? (int64_t)i + in->imm + 1 : -1;

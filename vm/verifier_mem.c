@@ -65,7 +65,10 @@ static const struct bl_slot *slot_read(const struct bl_frame *f, int off, int *b
 /* Grows frame fi so that byte `lo` has a slot; returns the frame. */
 static struct bl_frame *reserve_to(struct bl_venv *env, struct bl_vstate *st, int fi, int lo)
 {
-    if (vf_frame_reserve(env, st, fi, (-lo - 1) / 8 + 1))
+    int n = (-lo - 1) / 8 + 1;
+    if (n <= st->frames[fi]->n_slots) /* the usual case, without the call */
+        return st->frames[fi];
+    if (vf_frame_reserve(env, st, fi, n))
         return NULL;
     return st->frames[fi];
 }
