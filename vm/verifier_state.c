@@ -267,6 +267,13 @@ int vf_frame_reserve(struct bl_venv *env, struct bl_vstate *st, int fi, int n)
     struct bl_frame *f = st->frames[fi];
     if (n <= f->n_slots)
         return 0;
+    /* growing again: four slots at a time. A function that writes its
+     * stack deeper slot by slot (filling a key or a struct) copied its
+     * frame at each slot; one that writes a slot or two does not pay for
+     * more. The slots added are unwritten, which every reader takes as it
+     * takes those past n_slots. */
+    if (f->n_slots)
+        n = (n + 3) & ~3;
     if (n > BL_STACK_SLOTS)
         n = BL_STACK_SLOTS;
     struct bl_frame *g = frame_alloc(env, (uint16_t)n);
