@@ -981,6 +981,29 @@ static struct bl_reg reg32(const struct bl_reg *r, int is_signed)
     return t;
 }
 
+/* After a 32-bit compare of a register whose upper half may be nonzero:
+ * what the compare proved about its low half (r32: reg32's view, refined)
+ * goes into r's 32-bit bounds and the low half of its tnum, the upper half
+ * stays as it was (the kernel refines the subregister's bounds so). A
+ * later mov32 or 32-bit ALU op then starts from the refined half:
+ * `if w0 < w8` with w8 at most 63 bounds `w1 = w0` by 62. */
+static void apply_low_half(struct bl_reg *r, const struct bl_reg *r32, int is_signed)
+{
+    if (is_signed) {
+        if (r32->smin > r->s32min)
+            r->s32min = (int32_t)r32->smin;
+        if (r32->smax < r->s32max)
+            r->s32max = (int32_t)r32->smax;
+    } else {
+        if (r32->umin > r->u32min)
+            r->u32min = (uint32_t)r32->umin;
+        if (r32->umax < r->u32max)
+            r->u32max = (uint32_t)r32->umax;
+    }
+    r->var = tnum_with_subreg(r->var, tnum_intersect(tnum_subreg(r->var), tnum_subreg(r32->var)));
+    vf_reg_bounds_sync(r);
+}
+
 int vf_check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vstate **otherp,
                       const struct bl_insn *insn)
 {
@@ -1073,8 +1096,10 @@ int vf_check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vst
     }
     can_take = refine(&ta, &tb, op, 0) == 0;
     can_fall = refine(&fa, &fb, op == BL_JSET ? BL_JSET : nop, op == BL_JSET) == 0;
+    /* the low halves' refinements, for registers wider than 32 bits */
+    int low32 = jmp32 && !exact32;
     if (!can_take && !can_fall) /* impossible: the state itself is inconsistent */
-        can_fall = 1, fa = dst, fb = src;
+        can_fall = 1, fa = dst, fb = src, low32 = 0;
 
     struct bl_vstate *other = NULL;
     if (can_take) {
@@ -1093,6 +1118,14 @@ int vf_check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vst
                 sync_linked(other, &tb);
                 pkt_len_bound(other, &tb);
             }
+        } else if (low32) {
+            struct bl_frame *of = cur_frame(other);
+            apply_low_half(&of->regs[insn->dst], &ta, is_signed);
+            sync_linked(other, &of->regs[insn->dst]);
+            if (is_x) {
+                apply_low_half(&of->regs[insn->src], &tb, is_signed);
+                sync_linked(other, &of->regs[insn->src]);
+            }
         }
     }
     if (can_fall) {
@@ -1106,6 +1139,13 @@ int vf_check_cond_jmp(struct bl_venv *env, struct bl_vstate **stp, struct bl_vst
                 f->regs[insn->src] = fb;
                 sync_linked(st, &fb);
                 pkt_len_bound(st, &fb);
+            }
+        } else if (low32) {
+            apply_low_half(&f->regs[insn->dst], &fa, is_signed);
+            sync_linked(st, &f->regs[insn->dst]);
+            if (is_x) {
+                apply_low_half(&f->regs[insn->src], &fb, is_signed);
+                sync_linked(st, &f->regs[insn->src]);
             }
         }
     } else {
