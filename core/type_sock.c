@@ -110,7 +110,8 @@ const struct bl_prog_type bl_type_sock_ops = {
     .build = BL_BUILD_RAW, .sb_ctx_size = 224,
 };
 
-/* struct sk_msg_md: data and data_end are 8-byte pointers in the view */
+/* struct sk_msg_md: data and data_end are 8-byte pointers in the view,
+ * sk (72) the socket */
 static const struct bl_ctx_field sk_msg_fields[] = {
     { "data", 0, 8, BL_SZ_8, 0, BL_CTX_PKT, 8, 0 },
     { "data_end", 8, 8, BL_SZ_8, 0, BL_CTX_PKT_END, 8, 8 },
@@ -122,6 +123,8 @@ static const struct bl_ctx_field sk_msg_fields[] = {
     S(remote_port, 60, 4, R32, 0),
     S(local_port, 64, 4, R32, 0),
     S(size, 68, 4, R32, 0),
+    /* the socket the message is sent on: never NULL (PTR_TO_SOCKET) */
+    { "sk", 72, 8, BL_SZ_8, 0, BL_CTX_SOCKET, 8, 72 },
 };
 static const uint32_t sk_msg_helpers[] = {
     60, 61, 62, 63, 71, 90, 91, 107, 108, 122, 136, 137, 138, 139, 140, 160, 178, 196

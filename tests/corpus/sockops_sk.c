@@ -4,8 +4,11 @@
  * tests it) given to bpf_sk_storage_get and bpf_tcp_sock to keep each
  * connection's smoothed RTT and delivery counters, the TCP header of the
  * segment between skb_data and skb_data_end parsed in the header-option
- * callback (read only), one byte of skb_tcp_flags and the u64 counters.
- * unsafe: sockops/rtt sockops/hdr sockops/flags
+ * callback (read only), one byte of skb_tcp_flags and the u64 counters;
+ * and an sk_msg program keeping each socket's message bytes in the same
+ * storage through msg->sk (never NULL there; bpflua refused the field
+ * until session 10).
+ * unsafe: sockops/rtt sockops/hdr sockops/flags sk_msg
  */
 #include "common.h"
 
@@ -72,4 +75,16 @@ int count_flags(struct bpf_sock_ops *ops)
         return 1;
     BAD(th->window = 0;) /* the segment is read only here */
     return (flags & 0x10) && ops->bytes_received > 0;
+}
+
+SEC("sk_msg")
+int msg_bytes(struct sk_msg_md *msg)
+{
+    struct bpf_sock *sk = msg->sk;
+    struct conn *c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (!c)
+        return SK_PASS;
+    c->acked += msg->size;
+    BAD(sk->mark = 1;) /* the socket is read only here */
+    return sk->family == 2 /* AF_INET */ ? SK_PASS : SK_DROP;
 }
