@@ -1290,6 +1290,87 @@ static void cmp_i_n(struct jit *j, const struct loop_var *vi, const struct loop_
     cmp_with_n(j, vi->reg >= 0 ? vi->reg : RDI, vn);
 }
 
+/* A promoted slot the copy (reach, live: its reachable instructions and
+ * liveness) only accumulates into: one 8-byte load of it into d, one
+ * store of d back, and in between d changed only by 64-bit add or sub of
+ * other values and read by nothing else, no jump from before the load
+ * landing in between, d dead after the store (the compiler's no-op
+ * launders of the slot aside). Whatever the iteration adds, the slot ends
+ * it as its value plus an amount that does not depend on it, so an
+ * unrolled copy may sum its second body's amounts in a register of its
+ * own and add that back after the loop (mod 2^64, in any order): two
+ * addition chains instead of one. Returns the slot's index, or -1. */
+static int accum_slot(const struct jit *j, const struct inline_ctx *ic, const uint8_t *reach,
+                      const uint16_t *live)
+{
+    if (ic->write_through || ic->base < 0 || !live)
+        return -1;
+    for (int k = 0; k < ic->n_promoted; k++) {
+        int16_t off = ic->slot_off[k];
+        uint32_t pl = UINT32_MAX, ps = UINT32_MAX;
+        int d = -1, bad = !ic->slot_dirty[k];
+        for (uint32_t pc = ic->start; pc < ic->end && !bad; pc++) {
+            const struct bl_insn *in = &j->insns[pc];
+            uint8_t cls = BL_CLASS(in->code);
+            int skip = reach && !reach[pc - ic->start];
+            if (bl_is_lddw(in))
+                pc++;
+            if (skip || (cls != BL_LDX && cls != BL_ST && cls != BL_STX))
+                continue;
+            int b = cls == BL_LDX ? in->src : in->dst, lo = in->off;
+            if (b != ic->base || lo + jit_size_of(in->code) <= off || lo >= off + 8)
+                continue;
+            if (cls == BL_STX && BL_MODE(in->code) == BL_ATOMIC &&
+                jit_atomic_is_noop(j, pc, ic->stack_base, ic->start))
+                continue;
+            if (in->code == (BL_LDX | BL_MEM | BL_DW) && lo == off && pl == UINT32_MAX) {
+                pl = pc;
+                d = in->dst;
+            } else if (in->code == (BL_STX | BL_MEM | BL_DW) && lo == off && pl != UINT32_MAX &&
+                       ps == UINT32_MAX && in->src == d) {
+                ps = pc;
+            } else {
+                bad = 1;
+            }
+        }
+        if (bad || ps == UINT32_MAX || d == BL_R10 || ((live[ps - ic->start] >> d) & 1))
+            continue;
+        for (uint32_t pc = ic->start; pc < ps && !bad; pc++) {
+            const struct bl_insn *in = &j->insns[pc];
+            uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
+            int skip = reach && !reach[pc - ic->start];
+            int lddw = bl_is_lddw(in);
+            if (skip) {
+                pc += lddw;
+                continue;
+            }
+            if (pc < pl) {
+                /* (a jump over the load into the chain) */
+                if ((cls == BL_JMP || cls == BL_JMP32) && op != BL_CALL && op != BL_EXIT) {
+                    int64_t t = (int64_t)pc + 1 + (cls == BL_JMP32 && op == BL_JA ? in->imm : in->off);
+                    bad = t > (int64_t)pl && t <= (int64_t)ps;
+                }
+                pc += lddw;
+                continue;
+            }
+            if (pc == pl)
+                continue;
+            uint16_t use, def;
+            jit_use_def(j, pc, ic->start, ic->stack_base, &use, &def);
+            if (!(((use | def) >> d) & 1)) {
+                pc += lddw;
+                continue;
+            }
+            bad = !((in->code == (BL_ALU64 | BL_ADD | BL_X) || in->code == (BL_ALU64 | BL_SUB | BL_X) ||
+                     in->code == (BL_ALU64 | BL_ADD | BL_K) || in->code == (BL_ALU64 | BL_SUB | BL_K)) &&
+                    in->dst == d && (BL_SRC(in->code) == BL_K || in->src != d));
+        }
+        if (!bad)
+            return k;
+    }
+    return -1;
+}
+
 /* A copy of a loop, its body twice per trip (the loop overhead and the
  * loop's taken branch halved):
  *
@@ -1313,6 +1394,9 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
     ic->exits_jump = 1;
     if (ic->hoist)
         jit_iv_init(j, ic->hoist, vi->reg, vi->disp, 0);
+    int acc = ic->acc_slot >= 0 ? accum_slot(j, ic, ic->reach, ic->live_out) : -1;
+    if (acc >= 0)
+        x86_alu_rr(e, 0, ALU_XOR, ic->acc_reg, ic->acc_reg);
     var_add(j, vn, -1);
     cmp_i_n(j, vi, vn);
     x86_jcc_fix(e, CC_AE, FIX_LABEL, l_rest);
@@ -1331,11 +1415,18 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
             cmp_i_n(j, vi, vn);
             x86_jcc_fix(e, CC_B, FIX_LABEL, ic->top_label);
             x86_label_bind(e, l_rest);
+            if (acc >= 0)                        /* (the second body's part) */
+                x86_alu_rr(e, 1, ALU_ADD, ic->slot_reg[acc], ic->acc_reg);
             var_add(j, vn, 1);
             cmp_i_n(j, vi, vn);
             x86_jcc_fix(e, CC_AE, FIX_LABEL, ic->out_label);
         }
+        uint8_t home = acc >= 0 ? ic->slot_reg[acc] : 0;
+        if (acc >= 0 && copy == 1)
+            ic->slot_reg[acc] = (uint8_t)ic->acc_reg;
         emit_body(j, cb, ic, r1_live, r2_live, plus && copy < 2 ? copy : 0);
+        if (acc >= 0)
+            ic->slot_reg[acc] = home;
         cont[copy] = ic->cont_label;
         cont0[copy] = ic->cont0_label;
         brk[copy] = x86_label_new(e);
@@ -1627,7 +1718,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
                             .base = -1, .stack_base = bi.base, .write_through = 1,
                             .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX,
-                            .ranges = rn, .unchecked = dropped, .reach = dropped_reach};
+                            .ranges = rn, .unchecked = dropped, .reach = dropped_reach,
+                            .acc_slot = -1, .acc_reg = -1};
     for (uint32_t k = 0; proved && k < cb->end - cb->start; k++)
         j->proved_tests += proved[k] != 0 && (!dropped_reach || dropped_reach[k]);
     ic.writes = body_callee_writes(j, cb, &ic);
@@ -1930,6 +2022,21 @@ again:
             fast_live = jit_body_liveness(j, cb->start, cb->end, bi.base, unchecked);
         }
     }
+    /* a register for the second accumulator of an unrolled copy
+     * (accum_slot): one left in the pool that costs nothing at each
+     * start (outside other loops, a push and a pop per loop) */
+    uint8_t *fast_reach = fast_live ? body_reach(j, cb, unchecked) : NULL;
+    if (fast_reach && j->inline_budget >= 3 * (uint64_t)(cb->end - cb->start) &&
+        pool.next < pool.n) {
+        int alt = pool.regs[pool.next];
+        if (unrollable(j, cb, fast_reach) && accum_slot(j, &ic, fast_reach, fast_live) >= 0 &&
+            (!j->inl || !((regs_needed_after(j, call_pc) >> alt) & 1))) {
+            pool.next++;
+            ic.regs |= 1u << alt;
+            ic.acc_slot = 0;
+            ic.acc_reg = alt;
+        }
+    }
     struct loop_var nreal = {-1, 0, 0}, t1 = {-1, 0, 0};
     if (fast_live) {
         nreal.disp = 8 * n_mem++;
@@ -2014,7 +2121,7 @@ again:
         uint32_t l_fast = x86_label_new(e), l_fast_done = x86_label_new(e);
         uint32_t l_slow = x86_label_new(e), l_slow_first = x86_label_new(e);
         uint32_t l_slow_done = x86_label_new(e);
-        uint8_t *reach = body_reach(j, cb, unchecked);
+        uint8_t *reach = fast_reach;
         int completes;
         j->inline_budget -= cb->end - cb->start;
         j->versioned_loops++;

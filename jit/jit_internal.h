@@ -112,6 +112,10 @@ struct inline_ctx {
     uint32_t skip;            /* an instruction not to emit (the hoisted leading mov), or UINT32_MAX */
     const struct loop_var *vars;  /* i, n, ctx */
     int count_down;           /* nothing reads i: n counts the iterations left (n -= 1, != 0) */
+    /* an unrolled copy sums the second body's part of promoted slot
+     * acc_slot (an accumulator) in acc_reg, added back after the loop
+     * (acc_slot < 0: none) */
+    int acc_slot, acc_reg;
     uint32_t top_label, out_label;
     /* per instruction of the body: 1 for a test this copy drops (the code
      * before the loop proved it never taken), 2 for one it makes a `ja`
