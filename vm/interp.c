@@ -57,6 +57,9 @@ struct loop_pro {
      * mov into pc aside (which changes nothing when the caller passes ctx
      * in that register); 0xffff when unknown */
     uint16_t clob;
+    /* pros[0] only: where the helper table starts (decode_program), in
+     * loop_pro entries from pros */
+    uint32_t aux;
 };
 
 /* a callback entered as it is (no prologue done for it) */
@@ -210,6 +213,7 @@ struct fused_handlers {
     const void *ldxdw_jeq0, *ldxdw_jne0, *stdw0_stdw0, *movk_stxdw, *mov_movk;
     const void *mov_reg0, *call_loop;  /* single: mov rA, rB (off 0); call 181 */
     const void *call_local;            /* a BPF-to-BPF call */
+    const void *call_helper;           /* a helper found at decode (its table index in imm) */
     const void *ldxdw_opk[16];     /* by BL_OP >> 4: ldxdw rA, [..]; op rA, K */
     const void *ldxdw_opx[16];     /* by BL_OP >> 4: ldxdw rA, [..]; op rA, rC */
     const void *opx_mov[16];       /* by BL_OP >> 4: op rA, rB; mov rC, rA */
@@ -233,6 +237,12 @@ struct fused_handlers {
     const void *launder, *stxdw_launder, *ldxdw_add_stxdw_launder, *launder_next;
     /* by BL_OP >> 4: ldxdw rA, [rB+o]; op rA, rC (or K); stxdw [rB+o], rA */
     const void *mem_opx[16], *mem_opk[16];
+    /* the memory ops above whose base register holds the loop's ctx
+     * (ctx_bases): based on the dispatch loop's l_ctx instead */
+    const void *c_ldxdw, *c_stxdw, *c_stdw, *c_stxdw_next, *c_stdw_next, *c_ldxdw_ldxdw,
+        *c_stdw0_stdw0, *c_add_stxdw, *c_add_stxdw_next, *c_movk_stxdw, *c_stxdw_ldxdw,
+        *c_ldxdw_add_stxdw, *c_ldxdw_add_stxdw_next, *c_ldxdw_jeq0, *c_ldxdw_jne0;
+    const void *c_ldxdw_opk[16], *c_ldxdw_opx[16], *c_opx_ldxdw_addx[16], *c_opx_ldxdw_xorx[16];
 };
 
 /* in[k], in[k + 1]: `mov r0, 0; exit` */
@@ -501,6 +511,92 @@ static int is_loop_call(const struct bl_insn *in, uint32_t n, uint32_t k)
            in[k + 4].imm == BL_HELPER_LOOP;
 }
 
+/* ctx_bases: a walk's instructions (those stamped by it) get `v` (a
+ * register + 1) where they have none or the same, 0xff (no) otherwise */
+static void mark_walk(uint8_t *cb, uint32_t n, const struct walk_bufs *w, uint8_t v)
+{
+    for (uint32_t k = 0; k < n; k++)
+        if (w->stamp[k] == w->walk)
+            cb[k] = cb[k] == 0 || cb[k] == v ? v : 0xff;
+}
+
+/* Which instructions can address ctx through the innermost loop's l_ctx:
+ * cb[k] = r + 1 when insn k is reached only from the entries of loop
+ * callbacks whose prologue puts ctx in r (pc) and that never write r
+ * afterwards (nothing they reach does, no loop they run leaves it
+ * changed), so r holds the loop's ctx whenever k runs; 0 otherwise. A
+ * callback counts only when every lddw naming it is the compiler's
+ * bpf_loop call (is_loop_call) and loops run inline (st->inline_loop:
+ * nothing else can run it); the program's entry, the functions' and any
+ * other callback's mark what they reach as not. NULL when it cannot tell
+ * (no memory, a walk leaving the program, or too much work). */
+static uint8_t *ctx_bases(const struct bl_insn *in, uint32_t n, const uint16_t *memo,
+                          const struct loop_pro *pros, struct walk_bufs *w)
+{
+    uint8_t *cb = calloc(n, 1), *other = calloc(n, 1);
+    uint32_t entries = 1;
+    for (uint32_t k = 0; cb && other && k < n; k++) {
+        int64_t t = (int64_t)k + 1 + in[k].imm;
+        if (t < 0 || t >= n)
+            continue;
+        if (in[k].code == (BL_JMP | BL_CALL) && in[k].src == BL_PSEUDO_CALL)
+            other[t] = 1, entries++;
+        if (bl_is_lddw(&in[k])) {
+            if (in[k].src == BL_PSEUDO_FUNC) {
+                if (!is_loop_call(in, n, k) || !memo[t])
+                    other[t] = 1;
+                entries++;
+            }
+            k++;
+        }
+    }
+    if (!cb || !other || !w->stamp || (uint64_t)entries * n > (1u << 26))
+        goto none;
+    uint16_t live, written;
+    other[0] = 1;
+    for (uint32_t t = 0; t < n; t++) {
+        if (other[t]) {
+            if (callback_liveness(in, n, t, 0, w, &live, &written) < 0)
+                goto none;
+            mark_walk(cb, n, w, 0xff);
+        } else if (memo[t]) {
+            const struct loop_pro *p = &pros[memo[t]];
+            int clean = p->pc < BL_NREGS && p->clob != 0xffff && !(p->clob & 1u << p->pc);
+            if (callback_liveness(in, n, t, 0, w, &live, &written) < 0)
+                goto none;
+            mark_walk(cb, n, w, clean ? (uint8_t)(p->pc + 1) : 0xff);
+        }
+    }
+    for (uint32_t k = 0; k < n; k++)
+        if (cb[k] == 0xff)
+            cb[k] = 0;
+    free(other);
+    return cb;
+none:
+    free(cb);
+    free(other);
+    return NULL;
+}
+
+/* in[k]: a call of a helper other than bpf_loop */
+static int is_helper_call(const struct bl_insn *in)
+{
+    return in->code == (BL_JMP | BL_CALL) && in->src == 0 && in->imm != BL_HELPER_LOOP;
+}
+
+/* the decoded form's size: n slots and indexes, the prologues of the
+ * callbacks the program names (count_callbacks), one for the plain entry,
+ * and a helper pointer per helper call */
+static uint32_t count_callbacks(const struct bl_insn *in, uint32_t n);
+static size_t decoded_size(const struct bl_insn *in, uint32_t n)
+{
+    size_t calls = 0;
+    for (uint32_t k = 0; k < n; k++)
+        calls += is_helper_call(&in[k]);
+    return pro_table_offset(n) + (count_callbacks(in, n) + 1) * sizeof(struct loop_pro) +
+           calls * sizeof(const struct bpflua_helper *);
+}
+
 /* how many callbacks the program names (lddw rX, func:..), at most the
  * table's index range */
 static uint32_t count_callbacks(const struct bl_insn *in, uint32_t n)
@@ -560,7 +656,7 @@ static void decode_program(struct interp_state *st, const void *const *table,
     }
     /* the arguments each BPF-to-BPF call's callee reads (walk_bufs.args;
      * the calls inside a callee count as reading all five) */
-    uint8_t *args = malloc(n);
+    uint8_t *args = npros > 1 ? malloc(n) : NULL;   /* only callbacks' walks ask */
     for (uint32_t k = 0; args && k < n; k++) {
         args[k] = 0x3e;
         int64_t t = (int64_t)k + 1 + in[k].imm;
@@ -786,6 +882,74 @@ static void decode_program(struct interp_state *st, const void *const *table,
                  d[k + 1].handler == h->loop_call)
             d[k].handler = h->stdw_loop_call;  /* a slot cleared, then bpf_loop's call */
     }
+    /* helper calls with the prototype looked up once, in a table after the
+     * prologues (a helper unknown now keeps the call's own error path) */
+    const struct bpflua_helper **helpers = (const struct bpflua_helper **)(pros + npros);
+    pros[0].aux = npros;
+    for (uint32_t k = 0, nh = 0; k < n; k++) {
+        if (bl_is_lddw(&in[k])) {
+            k++;
+            continue;
+        }
+        const struct bpflua_helper *hp = is_helper_call(&in[k]) ? st->helper_find((uint32_t)in[k].imm) : NULL;
+        if (hp && hp->fn) {
+            helpers[nh] = hp;
+            d[k].handler = h->call_helper;
+            d[k].imm = (int32_t)nh++;
+        }
+    }
+    /* memory ops based on a register that holds the loop's ctx (ctx_bases) */
+    uint8_t *cbase = st->inline_loop && npros > 1 ? ctx_bases(in, n, memo, pros, &w) : NULL;
+    for (uint32_t k = 0; cbase && k + 1 < n; k++) {
+        if (!cbase[k])
+            continue;
+        const unsigned r = cbase[k] - 1u;
+        const struct bl_insn *a = &in[k], *b = &in[k + 1];
+        const void *hd = d[k].handler, *to = NULL;
+        if (hd == table[ldxdw] && a->src == r)
+            to = h->c_ldxdw;
+        else if (hd == table[stxdw] && a->dst == r)
+            to = h->c_stxdw;
+        else if (hd == table[BL_ST | BL_MEM | BL_DW] && a->dst == r)
+            to = h->c_stdw;
+        else if (hd == h->stxdw_next && a->dst == r)
+            to = h->c_stxdw_next;
+        else if (hd == h->stdw_next && a->dst == r)
+            to = h->c_stdw_next;
+        else if (hd == h->ldxdw_ldxdw && a->src == r && b->src == r)
+            to = h->c_ldxdw_ldxdw;
+        else if (hd == h->stdw0_stdw0 && a->dst == r)
+            to = h->c_stdw0_stdw0;
+        else if (hd == h->add_stxdw && b->dst == r)
+            to = h->c_add_stxdw;
+        else if (hd == h->add_stxdw_next && b->dst == r)
+            to = h->c_add_stxdw_next;
+        else if (hd == h->movk_stxdw && b->dst == r)
+            to = h->c_movk_stxdw;
+        else if (hd == h->stxdw_ldxdw && a->dst == r)
+            to = h->c_stxdw_ldxdw;
+        else if (hd == h->ldxdw_add_stxdw && a->src == r)
+            to = h->c_ldxdw_add_stxdw;
+        else if (hd == h->ldxdw_add_stxdw_next && a->src == r)
+            to = h->c_ldxdw_add_stxdw_next;
+        else if (hd == h->ldxdw_jeq0 && a->src == r)
+            to = h->c_ldxdw_jeq0;
+        else if (hd == h->ldxdw_jne0 && a->src == r)
+            to = h->c_ldxdw_jne0;
+        for (int j = 0; !to && j < 16; j++) {
+            if (h->ldxdw_opk[j] && hd == h->ldxdw_opk[j] && a->src == r)
+                to = h->c_ldxdw_opk[j];
+            else if (h->ldxdw_opx[j] && hd == h->ldxdw_opx[j] && a->src == r)
+                to = h->c_ldxdw_opx[j];
+            else if (h->opx_ldxdw_addx[j] && hd == h->opx_ldxdw_addx[j] && b->src == r)
+                to = h->c_opx_ldxdw_addx[j];
+            else if (h->opx_ldxdw_xorx[j] && hd == h->opx_ldxdw_xorx[j] && b->src == r)
+                to = h->c_opx_ldxdw_xorx[j];
+        }
+        if (to)
+            d[k].handler = to;
+    }
+    free(cbase);
     /* a callback that needs nothing stored but i (nx_none): its next iteration goes straight to the handler of its
      * first instruction after the prologue, one indirect jump instead of two */
     for (uint32_t t = 0; t < n; t++) {
@@ -983,8 +1147,7 @@ int bl_interp_exec(const struct bl_insn *insns, uint32_t n, const uint64_t args[
             st->decoded = 1;
         } else if (st->exec != exec_counted) {
             /* n slots, n indexes, the callbacks' prologues (decode_program) */
-            st->dcode = malloc(pro_table_offset(n) +
-                               (count_callbacks(insns, n) + 1) * sizeof(struct loop_pro));
+            st->dcode = malloc(decoded_size(insns, n));
             if (!st->dcode) {
                 if (frames)
                     guard_frames_put(frames, &own_frames, 0);

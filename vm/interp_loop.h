@@ -81,7 +81,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                           [BL_OR >> 4] = &&or_stxdw, [BL_XOR >> 4] = &&xor_stxdw },
             .ldxdw_jeq0 = &&ldxdw_jeq0, .ldxdw_jne0 = &&ldxdw_jne0,
             .stdw0_stdw0 = &&stdw0_stdw0, .movk_stxdw = &&movk_stxdw, .mov_movk = &&mov_movk,
-            .mov_reg0 = &&mov64_reg0, .call_loop = &&call_loop, .call_local = &&call_local,
+            .mov_reg0 = &&mov64_reg0, .call_loop = &&call_loop, .call_local = &&call_local, .call_helper = &&call_helper,
             .ldxdw_opk = { [BL_ADD >> 4] = &&ldxdw_addk, [BL_SUB >> 4] = &&ldxdw_subk,
                            [BL_MUL >> 4] = &&ldxdw_mulk, [BL_AND >> 4] = &&ldxdw_andk,
                            [BL_OR >> 4] = &&ldxdw_ork, [BL_XOR >> 4] = &&ldxdw_xork,
@@ -118,7 +118,28 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                          [BL_OR >> 4] = &&mov_orx, [BL_XOR >> 4] = &&mov_xorx },
             .opx_mov = { [BL_ADD >> 4] = &&addx_mov, [BL_SUB >> 4] = &&subx_mov,
                          [BL_MUL >> 4] = &&mulx_mov, [BL_AND >> 4] = &&andx_mov,
-                         [BL_OR >> 4] = &&orx_mov, [BL_XOR >> 4] = &&xorx_mov } };
+                         [BL_OR >> 4] = &&orx_mov, [BL_XOR >> 4] = &&xorx_mov },
+            .c_ldxdw = &&c_ldxdw, .c_stxdw = &&c_stxdw, .c_stdw = &&c_stdw,
+            .c_stxdw_next = &&c_stxdw_next, .c_stdw_next = &&c_stdw_next,
+            .c_ldxdw_ldxdw = &&c_ldxdw_ldxdw, .c_stdw0_stdw0 = &&c_stdw0_stdw0,
+            .c_add_stxdw = &&c_add_stxdw, .c_add_stxdw_next = &&c_add_stxdw_next,
+            .c_movk_stxdw = &&c_movk_stxdw, .c_stxdw_ldxdw = &&c_stxdw_ldxdw,
+            .c_ldxdw_add_stxdw = &&c_ldxdw_add_stxdw,
+            .c_ldxdw_add_stxdw_next = &&c_ldxdw_add_stxdw_next,
+            .c_ldxdw_jeq0 = &&c_ldxdw_jeq0, .c_ldxdw_jne0 = &&c_ldxdw_jne0,
+            .c_ldxdw_opk = { [BL_ADD >> 4] = &&c_ldxdw_addk, [BL_SUB >> 4] = &&c_ldxdw_subk,
+                             [BL_MUL >> 4] = &&c_ldxdw_mulk, [BL_AND >> 4] = &&c_ldxdw_andk,
+                             [BL_OR >> 4] = &&c_ldxdw_ork, [BL_XOR >> 4] = &&c_ldxdw_xork,
+                             [BL_LSH >> 4] = &&c_ldxdw_lshk, [BL_RSH >> 4] = &&c_ldxdw_rshk },
+            .c_ldxdw_opx = { [BL_ADD >> 4] = &&c_ldxdw_addx, [BL_SUB >> 4] = &&c_ldxdw_subx,
+                             [BL_MUL >> 4] = &&c_ldxdw_mulx, [BL_AND >> 4] = &&c_ldxdw_andx,
+                             [BL_OR >> 4] = &&c_ldxdw_orx, [BL_XOR >> 4] = &&c_ldxdw_xorx },
+            .c_opx_ldxdw_addx = { [BL_ADD >> 4] = &&c_addx_ldxdw_addx,
+                                  [BL_MUL >> 4] = &&c_mulx_ldxdw_addx,
+                                  [BL_XOR >> 4] = &&c_xorx_ldxdw_addx },
+            .c_opx_ldxdw_xorx = { [BL_ADD >> 4] = &&c_addx_ldxdw_xorx,
+                                  [BL_MUL >> 4] = &&c_mulx_ldxdw_xorx,
+                                  [BL_XOR >> 4] = &&c_xorx_ldxdw_xorx } };
         decode_program(st, table, &fused);
         st->decoded = 1;
     }
@@ -128,6 +149,9 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     const uint16_t *const memo = (const uint16_t *)(base + st->n_insns);
     const struct loop_pro *const pros =
         (const struct loop_pro *)((const char *)base + pro_table_offset(st->n_insns));
+    /* the helpers the calls name (call_helper), after the prologues */
+    const struct bpflua_helper *const *const helpers =
+        (const struct bpflua_helper *const *)(pros + pros[0].aux);
 #define INSN_T struct dinsn
 #define DISPATCH() goto *ip->handler
 #else
@@ -160,6 +184,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     uint8_t lp_keep;
     const struct loop_pro *lp_pro;
     uint64_t d64;              /* divisor of div/mod, shared by their imm/reg entries */
+    const struct bpflua_helper *hp;  /* the helper being called */
     uint32_t d32;
 #if INTERP_COUNT
     uint64_t count = st->count;
@@ -498,16 +523,22 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     helper: ;
             if (id == BL_HELPER_LOOP && st->inline_loop)
                 goto loop;
-            const struct bpflua_helper *h = st->helper_find(id);
-            if (!h || !h->fn) {
+            hp = st->helper_find(id);
+            if (!hp || !hp->fn) {
                 interp_fail(st, PC, -EFAULT, "unknown helper %u", id);
                 goto out;
             }
 #if INTERP_RAW
-            if (st->inline_loop && !scalar_args_only(h)) {
+            if (st->inline_loop && !scalar_args_only(hp)) {
                 interp_fail(st, PC, -EFAULT, "helper %u takes pointers: not callable unverified", id);
                 goto out;
             }
+#endif
+#if INTERP_DIRECT
+            goto helper_run;
+    call_helper:   /* decode_program: the prototype looked up once, helpers[imm] */
+            hp = helpers[ip->imm];
+    helper_run:
 #endif
 #if INTERP_COUNT
             st->count = count;
@@ -516,7 +547,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
                 for (int r = 3; r <= 5; r++)
                     if (ip->off & (1 << r))
                         reg[r] = 0;
-            reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], st->env);
+            reg[0] = hp->fn(reg[1], reg[2], reg[3], reg[4], reg[5], st->env);
 #if INTERP_COUNT
             count = st->count;
 #endif
@@ -743,18 +774,20 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     OP_STXDW(or_stxdw, |)
     OP_STXDW(xor_stxdw, ^)
     /* ldxdw rA, [rB+off]; jeq/jne rA, 0, +imm (relative to the jump's slot) */
-#define LDXDW_J0(name, cond)                                                              \
+#define LDXDW_J0(name, cond, B)                                                           \
     name: {                                                                               \
         uint64_t v;                                                                       \
-        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v); \
+        memcpy(&v, (const void *)(uintptr_t)((B) + (uint64_t)(int64_t)ip->off), sizeof v); \
         DST = v;                                                                          \
         ip += 2;                                                                          \
         STEPN(2);                                                                         \
         if (cond)                                                                         \
             ip += ip[-1].off;                                                             \
         DISPATCH(); }
-    LDXDW_J0(ldxdw_jeq0, v == 0)
-    LDXDW_J0(ldxdw_jne0, v != 0)
+    LDXDW_J0(ldxdw_jeq0, v == 0, SRC)
+    LDXDW_J0(ldxdw_jne0, v != 0, SRC)
+    LDXDW_J0(c_ldxdw_jeq0, v == 0, l_ctx)
+    LDXDW_J0(c_ldxdw_jne0, v != 0, l_ctx)
     stdw0_stdw0: {  /* the second store's offset in imm */
         const uint64_t z = 0;
         memcpy((void *)(uintptr_t)(DST + (uint64_t)(int64_t)ip->off), &z, sizeof z);
@@ -859,9 +892,10 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     /* ldxdw rA, [rB+o]; rA op= rC or K; stxdw [rB+o], rA (C or K in imm;
      * shift counts checked at decode): the value goes from the load to the
      * store without a round trip through reg[] */
-#define MEM_UPDATE(K, expr)                                                               \
+#define MEM_UPDATE(K, expr) MEM_UPDATE_B(K, expr, SRC)
+#define MEM_UPDATE_B(K, expr, B)                                                          \
     do {                                                                                  \
-        void *p = (void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off);                  \
+        void *p = (void *)(uintptr_t)((B) + (uint64_t)(int64_t)ip->off);                  \
         uint64_t v, k = (K);                                                              \
         memcpy(&v, p, sizeof v);                                                          \
         v = (expr);                                                                       \
@@ -921,10 +955,12 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
 #undef LDXDW_THEN
     /* ldxdw rA, [rB+off]; rA op= K (K in imm; shift counts checked at decode),
      * or rA op= rC (C != A, in imm) */
-#define LDXDW_OP(name, K, expr)                                                           \
+#define LDXDW_OP(name, K, expr) LDXDW_OP_B(name, K, expr, SRC) \
+                                LDXDW_OP_B(c_##name, K, expr, l_ctx)
+#define LDXDW_OP_B(name, K, expr, B)                                                      \
     name: {                                                                               \
         uint64_t v, k = (K);                                                              \
-        memcpy(&v, (const void *)(uintptr_t)(SRC + (uint64_t)(int64_t)ip->off), sizeof v); \
+        memcpy(&v, (const void *)(uintptr_t)((B) + (uint64_t)(int64_t)ip->off), sizeof v); \
         DST = (expr);                                                                     \
         ip += 2;                                                                          \
         STEPN(2);                                                                         \
@@ -944,6 +980,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     LDXDW_OP(ldxdw_orx, reg[ip->imm], v | k)
     LDXDW_OP(ldxdw_xorx, reg[ip->imm], v ^ k)
 #undef LDXDW_OP
+#undef LDXDW_OP_B
     /* rA op= rB; mov rC, rA (C in imm) */
 #define OPX_MOV(name, op)                                                                 \
     name: {                                                                               \
@@ -978,11 +1015,13 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     /* rA op1= rB; ldxdw rC, [rD+o]; rA op2= rC (C != A): a chain of
      * arithmetic through a loaded value (`(i * j) ~ seed`, `i ~ j ~ k`),
      * the second and third instructions' fields in their own slots */
-#define OPX_LDXDW_OPX(name, op1, op2)                                                      \
+#define OPX_LDXDW_OPX(name, op1, op2) OPX_LDXDW_OPX_B(name, op1, op2, reg[ip[1].src]) \
+                                      OPX_LDXDW_OPX_B(c_##name, op1, op2, l_ctx)
+#define OPX_LDXDW_OPX_B(name, op1, op2, B)                                                \
     name: {                                                                               \
         uint64_t v = DST op1 SRC, w;                                                      \
         DST = v;                                                                          \
-        memcpy(&w, (const void *)(uintptr_t)(reg[ip[1].src] + (uint64_t)(int64_t)ip[1].off), \
+        memcpy(&w, (const void *)(uintptr_t)((B) + (uint64_t)(int64_t)ip[1].off),         \
                sizeof w);                                                                 \
         reg[ip[1].dst] = w;                                                               \
         DST = v op2 w;                                                                    \
@@ -996,6 +1035,91 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
     OPX_LDXDW_OPX(mulx_ldxdw_xorx, *, ^)
     OPX_LDXDW_OPX(xorx_ldxdw_xorx, ^, ^)
 #undef OPX_LDXDW_OPX
+#undef OPX_LDXDW_OPX_B
+    /* single and fused memory ops whose base register holds the innermost
+     * loop's ctx all the time they can run (decode_program, ctx_base):
+     * l_ctx is the base, no register is read for it */
+#define CTXP(o) ((void *)(uintptr_t)(l_ctx + (uint64_t)(int64_t)(o)))
+    c_ldxdw: {
+        uint64_t v;
+        memcpy(&v, CTXP(ip->off), sizeof v);
+        DST = v;
+        NEXT(); }
+    c_stxdw: {
+        uint64_t v = SRC;
+        memcpy(CTXP(ip->off), &v, sizeof v);
+        NEXT(); }
+    c_stdw: {
+        uint64_t v = UIMM;
+        memcpy(CTXP(ip->off), &v, sizeof v);
+        NEXT(); }
+    c_stxdw_next: {
+        uint64_t v = SRC;
+        memcpy(CTXP(ip->off), &v, sizeof v);
+        ip += 1;
+        STEPN(1);
+        goto movk0_exit; }
+    c_stdw_next: {
+        uint64_t v = UIMM;
+        memcpy(CTXP(ip->off), &v, sizeof v);
+        ip += 1;
+        STEPN(1);
+        goto movk0_exit; }
+    c_ldxdw_ldxdw: {  /* both loads from ctx */
+        uint64_t v;
+        memcpy(&v, CTXP(ip->off), sizeof v);
+        DST = v;
+        memcpy(&v, CTXP(ip[1].off), sizeof v);
+        reg[ip[1].dst] = v;
+        ip += 2;
+        STEPN(2);
+        DISPATCH(); }
+    c_stdw0_stdw0: {
+        const uint64_t z = 0;
+        memcpy(CTXP(ip->off), &z, sizeof z);
+        memcpy(CTXP(ip->imm), &z, sizeof z);
+        ip += 2;
+        STEPN(2);
+        DISPATCH(); }
+    c_add_stxdw: {
+        uint64_t v = DST + SRC;
+        DST = v;
+        memcpy(CTXP(ip->off), &v, sizeof v);
+        ip += 2;
+        STEPN(2);
+        DISPATCH(); }
+    c_add_stxdw_next: {
+        uint64_t v = DST + SRC;
+        DST = v;
+        memcpy(CTXP(ip->off), &v, sizeof v);
+        ip += 2;
+        STEPN(2);
+        goto movk0_exit; }
+    c_movk_stxdw: {
+        uint64_t v = UIMM;
+        DST = v;
+        memcpy(CTXP(ip->off), &v, sizeof v);
+        ip += 2;
+        STEPN(2);
+        DISPATCH(); }
+    c_stxdw_ldxdw: {
+        uint64_t v = SRC;
+        memcpy(CTXP(ip->off), &v, sizeof v);
+        reg[ip[1].dst] = v;
+        ip += 2;
+        STEPN(2);
+        DISPATCH(); }
+    c_ldxdw_add_stxdw:
+        MEM_UPDATE_B(reg[ip->imm], v + k, l_ctx);
+        ip += 3;
+        STEPN(3);
+        DISPATCH();
+    c_ldxdw_add_stxdw_next:
+        MEM_UPDATE_B(reg[ip->imm], v + k, l_ctx);
+        ip += 3;
+        STEPN(3);
+        goto movk0_exit;
+#undef CTXP
     movk_movk:      /* mov rA, K; mov rC, L: the second in its own slot */
         DST = UIMM;
         reg[ip[1].dst] = (uint64_t)(int64_t)ip[1].imm;
@@ -1088,6 +1212,7 @@ static uint64_t INTERP_FN(struct interp_state *st, uint32_t start, const uint64_
         STEPN(5);
         DISPATCH();
 #undef MEM_UPDATE
+#undef MEM_UPDATE_B
     /* a loop's trip count (trip_kind), after a store for stxdw_trip_*:
      * jsgt/jslt rA, rB, +o (the empty loop); mov rC, rX;
      * sub rC, rY (Y != C); [div rC, K;] jge rC, L, +p (too many); add rC, M,

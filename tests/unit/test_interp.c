@@ -869,6 +869,62 @@ static void test_loop_callee_args(void **state)
         60);
 }
 
+/* Memory ops whose base register holds the loop's ctx use the dispatch
+ * loop's l_ctx (ctx_bases) only where that is so: in a callback that
+ * never writes the register its prologue put ctx in, reached from no
+ * other entry, with loops run inline. */
+static void test_ctx_based_ops(void **state)
+{
+    (void)state;
+    /* the compiler's shape: ctx in r9, memory adds, loads, stores and a
+     * load-op on it, an inner loop on the same ctx; ctx[0] = sum of i * 3
+     * + 1 over i < 4 and the inner loop's 2 per outer iteration (8 + 26) */
+    static const char *const shape =
+        "stdw [%r10-16], 0\nstdw [%r10-8], 0\nmov %r8, %r10\nadd %r8, -16\n"
+        "mov %r1, 4\nlddw %r2, func:body\nmov %r3, %r8\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r0, [%r10-16]\nexit\n"
+        "body:\n"
+        "mov %r9, %r2\nmov %r6, %r1\nstxdw [%r9+8], %r6\nldxdw %r7, [%r9+8]\nmul %r7, 3\n"
+        "ldxdw %r4, [%r9]\nadd %r4, %r7\nstxdw [%r9], %r4\nldxdw %r5, [%r9]\nadd %r5, 1\n"
+        "stxdw [%r9], %r5\n"
+        "mov %r1, 2\nlddw %r2, func:inner\nmov %r3, %r9\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r1, [%r9+8]\njne %r1, 0, +1\nstdw [%r9+8], 0\nmov %r0, 0\nexit\n"
+        "inner:\n"
+        "mov %r9, %r2\nldxdw %r4, [%r9]\nadd %r4, 1\nstxdw [%r9], %r4\nmov %r0, 0\nexit\n";
+    expect_agree(shape, 6 * 3 + 4 + 8);
+    /* the same with bpf_loop as a helper (not inline): the callback runs in
+     * a run of its own, where l_ctx is no loop's */
+    wrap_helpers = 1;
+    expect(shape, 6 * 3 + 4 + 8);
+    wrap_helpers = 0;
+
+    /* a callback that moves r9 away from ctx on one iteration (to its own
+     * stack): that iteration's memory add goes there, ctx[0] = 0 + 2 */
+    expect_agree(
+        "stdw [%r10-8], 0\nmov %r8, %r10\nadd %r8, -8\n"
+        "mov %r1, 3\nlddw %r2, func:body\nmov %r3, %r8\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r0, [%r10-8]\nexit\n"
+        "body:\n"
+        "mov %r9, %r2\nmov %r6, %r1\njne %r6, 1, +3\nmov %r9, %r10\nadd %r9, -32\n"
+        "stdw [%r9], 0\nldxdw %r4, [%r9]\nadd %r4, %r6\nstxdw [%r9], %r4\nmov %r0, 0\nexit\n",
+        2);
+
+    /* a callback's code also called as a function, from another loop's
+     * callback (whose ctx B is l_ctx then) with r2 = B + 8 = A: the call
+     * adds 5 to A, not to B; the loop before it adds 0 + 1 to A */
+    expect_agree(
+        "stdw [%r10-8], 0\nstdw [%r10-16], 0\nmov %r8, %r10\nadd %r8, -8\n"
+        "mov %r1, 2\nlddw %r2, func:body\nmov %r3, %r8\nmov %r4, 0\ncall 181\n"
+        "mov %r8, %r10\nadd %r8, -16\n"
+        "mov %r1, 1\nlddw %r2, func:outer\nmov %r3, %r8\nmov %r4, 0\ncall 181\n"
+        "ldxdw %r0, [%r10-8]\nlsh %r0, 8\nldxdw %r1, [%r10-16]\nor %r0, %r1\nexit\n"
+        "outer:\n"
+        "mov %r9, %r2\nmov %r2, %r9\nadd %r2, 8\nmov %r1, 5\ncall local body\nmov %r0, 0\nexit\n"
+        "body:\n"
+        "mov %r9, %r2\nldxdw %r4, [%r9]\nadd %r4, %r1\nstxdw [%r9], %r4\nmov %r0, 0\nexit\n",
+        6 << 8);
+}
+
 /* load-op, op-mov, mov-op, mov-mov K, store-load and the down loop's
  * index triple: each where it applies and near misses */
 static void test_fused_load_ops(void **state)
@@ -1706,6 +1762,7 @@ int main(void)
         cmocka_unit_test(test_light_loop_frames),
         cmocka_unit_test(test_loop_keeps_registers),
         cmocka_unit_test(test_loop_callee_args),
+        cmocka_unit_test(test_ctx_based_ops),
         cmocka_unit_test(test_fused_load_ops),
         cmocka_unit_test(test_fused_launder_memop),
         cmocka_unit_test(test_loop_bookkeeping),
