@@ -814,15 +814,27 @@ static int side_invariant(const struct jit *j, const struct jfunc *cb,
     return 1;
 }
 
-/* The checks bl_loop_checks finds whose ctx slots the body never writes. */
+/* The checks bl_loop_checks finds whose ctx slots the body never writes;
+ * of those, the ones every copy drops anyway (dropped: decided for every
+ * iteration) need no T computed at each start, unless none is left (the
+ * versioned copy is then what gets unrolled) */
 static int loop_checks_kept(const struct jit *j, const struct jfunc *cb,
-                            const struct body_info *bi, struct loop_check *c)
+                            const struct body_info *bi, const uint8_t *dropped,
+                            struct loop_check *c)
 {
-    int n = bl_loop_checks(j->insns, cb->start, cb->end, j->is_target, c), kept = 0;
+    int n = bl_loop_checks(j->insns, cb->start, cb->end, j->is_target, c), kept = 0, open = 0;
     for (int k = 0; k < n; k++)
-        if (side_invariant(j, cb, bi, &c[k].d) && side_invariant(j, cb, bi, &c[k].s))
+        if (side_invariant(j, cb, bi, &c[k].d) && side_invariant(j, cb, bi, &c[k].s)) {
             c[kept++] = c[k];
-    return kept;
+            open += !(dropped && dropped[c[k].pc - cb->start]);
+        }
+    if (open == 0 || open == kept)
+        return kept;
+    int m = 0;
+    for (int k = 0; k < kept; k++)
+        if (!dropped[c[k].pc - cb->start])
+            c[m++] = c[k];
+    return m;
 }
 
 /* the x86 condition of `d REL s` after `cmp d, s` */
@@ -1789,7 +1801,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     struct loop_check checks[LOOP_CHECKS_MAX];
     int n_checks = 0;
     if (live_out && j->inline_budget >= cb->end - cb->start)
-        n_checks = loop_checks_kept(j, cb, &bi, checks);
+        n_checks = loop_checks_kept(j, cb, &bi, dropped, checks);
     struct loop_var vars[3];
     int n_mem = 0;
     /* A loop that will count down (no i read, no break, no versioning,

@@ -56,6 +56,16 @@
 #define MAX_FUNC_INSNS 4096
 #define WORK 60000                /* instructions analysed per function, nests included */
 #define PASSES 4
+#define MAX_FACTS 6               /* linear facts a state carries */
+#define PLIM ((int64_t)1 << 58)   /* |value| of a form with the packet's start */
+/* Symbols every node has: the packet's start (a user-space address: it
+ * makes a form's value larger than LIM, never larger than PLIM) and its
+ * length; data_end is SYM_DATA + SYM_LEN. One value for the whole program
+ * when no helper moves the packet, so a slot holding a form of these two
+ * holds the same form in a loop body. */
+#define SYM_DATA 1
+#define SYM_LEN 2
+#define SYMS0 3
 
 /* Registers and slots hold affine forms (affine.h) whose symbols index a
  * node's interval table; a pointer's base is one of: the function's frame,
@@ -70,6 +80,8 @@ struct state {
     struct aff r[BL_NREGS];
     int n_slots;
     struct aff_slot s[MAX_SLOTS];
+    int n_facts;                   /* facts[k] <= 0 as integers: relations */
+    struct aff facts[MAX_FACTS];   /* between symbols (never invalidated) */
 };
 
 struct range_node {
@@ -95,19 +107,56 @@ struct range_node {
     struct aff nm1;
     int n_cand;
     int16_t cand[MAX_SLOTS];       /* assumed invariant: symbol cand_sym[k] */
-    int16_t cand_sym[MAX_SLOTS];
+    int16_t cand_sym[MAX_SLOTS];   /* (-1: a form of the packet's symbols) */
+    struct aff cand_form[MAX_SLOTS];   /* what the slot holds at entry */
 };
 
 struct ra {
     const struct jit *j;
+    int pkt;                       /* the packet never moves: SYM_DATA, SYM_LEN */
     long work;
     uint32_t stack[MAX_DEPTH + 1];
     int depth;
+    int n_free;                    /* states to reuse: ~2 KiB each, past */
+    struct state *free_st[32];     /* malloc's small-size caches */
 };
+
+static struct state *st_new(struct ra *ra)
+{
+    return ra->n_free ? ra->free_st[--ra->n_free] : malloc(sizeof(struct state));
+}
+
+static void st_free(struct ra *ra, struct state *s)
+{
+    if (s && ra->n_free < (int)(sizeof ra->free_st / sizeof ra->free_st[0]))
+        ra->free_st[ra->n_free++] = s;
+    else
+        free(s);
+}
 
 static int in_lim(int64_t v)
 {
     return v >= -LIM && v <= LIM;
+}
+
+static void init_syms(struct range_node *nd)
+{
+    nd->lo[SYM_DATA] = 1;
+    nd->hi[SYM_DATA] = (int64_t)1 << 56;
+    nd->lo[SYM_LEN] = 0;
+    nd->hi[SYM_LEN] = 0xffffffffLL;
+    nd->n_syms = SYMS0;
+}
+
+/* a form of the packet's symbols only */
+static int pkt_form(const struct aff *f)
+{
+    if (f->base != 0 || f->n == 0)
+        return 0;
+    for (int q = 0; q < f->n; q++)
+        if (f->sym[q] != SYM_DATA && f->sym[q] != SYM_LEN)
+            return 0;
+    return 1;
 }
 
 static int new_sym(struct range_node *nd, int64_t lo, int64_t hi)
@@ -175,6 +224,121 @@ static int form_iv(const struct range_node *nd, const struct aff *f, int64_t *lo
     return lin_iv(nd, &l, lo, hi);
 }
 
+/* ---- facts ------------------------------------------------------------------------
+ * A state carries linear facts `f <= 0` over the node's symbols, from the
+ * compares on the way to it (`if n - 8 < 0 goto skip`), a division's
+ * quotient (8q <= x <= 8q + 7) and, in a body, from the caller's facts at
+ * the call (its symbols the body's slot symbols, `m * (n - 1)` becoming `m
+ * * I`). Symbols are values, so a fact once true stays true on its path;
+ * at a join only the facts both ways bring survive. They narrow the
+ * interval of a form that contains a fact's terms (times m): `j + 1 - len`
+ * with `j0 + 8 - len <= 0` and j = j0 + I, I <= 7, is never above 0. */
+
+static void fact_add(struct state *s, const struct aff_sum *l)
+{
+    struct aff f;
+    if (l->n == 0 || s->n_facts == MAX_FACTS || !jit_aff_narrow(l, &f, COEF, LIM))
+        return;
+    for (int k = 0; k < s->n_facts; k++)
+        if (jit_aff_equal(&s->facts[k], &f))
+            return;
+    s->facts[s->n_facts++] = f;
+}
+
+/* m with l's terms on f's symbols m times f's (0: none) */
+static int64_t fact_multiple(const struct aff_sum *l, const struct aff *f)
+{
+    int64_t m = 0;
+    for (int q = 0; q < f->n; q++) {
+        int64_t c = 0;
+        for (int p = 0; p < l->n; p++)
+            if (l->sym[p] == f->sym[q])
+                c = l->c[p];
+        if (q == 0) {
+            if (c == 0 || c % f->c[0] != 0)
+                return 0;
+            m = c / f->c[0];
+        } else if (c != m * f->c[q]) {
+            return 0;
+        }
+    }
+    return m;
+}
+
+/* the interval of l, narrowed by the facts of s */
+static int fact_iv(const struct range_node *nd, const struct state *s, const struct aff_sum *l,
+                   int64_t *lo, int64_t *hi)
+{
+    int known = lin_iv(nd, l, lo, hi);
+    if (!known) {
+        *lo = INT64_MIN;
+        *hi = INT64_MAX;
+    }
+    for (int k = 0; s && k < s->n_facts; k++) {
+        const struct aff *f = &s->facts[k];
+        int64_t m = fact_multiple(l, f), a, b;
+        struct aff_sum rest = *l;
+        /* l = rest + m * f, f <= 0 */
+        if (m == 0 || !lin_add(&rest, f, -m) || !lin_iv(nd, &rest, &a, &b))
+            continue;
+        if (m > 0 && b < *hi)
+            *hi = b;
+        if (m < 0 && a > *lo)
+            *lo = a;
+    }
+    return *lo >= -SUM && *hi <= SUM && *lo <= *hi;
+}
+
+static int form_fiv(const struct range_node *nd, const struct state *s, const struct aff *f,
+                    int64_t *lo, int64_t *hi)
+{
+    if (f->base != 0)
+        return 0;
+    struct aff_sum l;
+    jit_aff_sum_of(&l, f);
+    return fact_iv(nd, s, &l, lo, hi);
+}
+
+/* the facts of the way a conditional jump goes (taken or not) */
+static void jump_facts(const struct range_node *nd, struct state *s, const struct bl_insn *in,
+                       int taken)
+{
+    uint8_t op = BL_OP(in->code);
+    struct aff kf = jit_aff_num(in->imm);
+    const struct aff *x = &s->r[in->dst], *y = BL_SRC(in->code) == BL_K ? &kf : &s->r[in->src];
+    int64_t xl, xh, yl, yh;
+    if (BL_CLASS(in->code) != BL_JMP || !form_iv(nd, x, &xl, &xh) || !form_iv(nd, y, &yl, &yh))
+        return;
+    int unsig = op == BL_JGT || op == BL_JGE || op == BL_JLT || op == BL_JLE;
+    if (unsig && !(xl >= 0 && yl >= 0) && !(xh < 0 && yh < 0))
+        return;                                /* (the unsigned compare is not the integers') */
+    /* x - y > 0 (gt), >= 0 (ge), < 0, <= 0, == 0 */
+    enum { GT, GE, LT, LE, EQ, NE } rel;
+    switch (op) {
+    case BL_JGT: case BL_JSGT: rel = GT; break;
+    case BL_JGE: case BL_JSGE: rel = GE; break;
+    case BL_JLT: case BL_JSLT: rel = LT; break;
+    case BL_JLE: case BL_JSLE: rel = LE; break;
+    case BL_JEQ: rel = EQ; break;
+    case BL_JNE: rel = NE; break;
+    default: return;
+    }
+    if (!taken)
+        rel = rel == GT ? LE : rel == GE ? LT : rel == LT ? GE : rel == LE ? GT : rel == EQ ? NE : EQ;
+    struct aff_sum l, nl = {0};
+    jit_aff_sum_of(&l, x);
+    if (rel == NE || !lin_add(&l, y, -1) || !jit_aff_sum_add(&nl, &l, -1))
+        return;
+    if (rel == GT || rel == GE || rel == EQ) {   /* -(x - y) (+ 1) <= 0 */
+        nl.k += rel == GT;
+        fact_add(s, &nl);
+    }
+    if (rel == LT || rel == LE || rel == EQ) {   /* x - y (+ 1) <= 0 */
+        l.k += rel == LT;
+        fact_add(s, &l);
+    }
+}
+
 /* a value known only as [lo, hi]: a fresh symbol */
 static struct aff f_range(struct range_node *nd, int64_t lo, int64_t hi)
 {
@@ -189,7 +353,7 @@ static struct aff form_of(struct range_node *nd, const struct aff_sum *l)
 {
     int64_t lo, hi;
     struct aff f;
-    if (!lin_iv(nd, l, &lo, &hi) || !in_lim(lo) || !in_lim(hi))
+    if (!lin_iv(nd, l, &lo, &hi) || lo < -PLIM || hi > PLIM)
         return jit_aff_top;
     return jit_aff_narrow(l, &f, COEF, LIM) ? f : f_range(nd, lo, hi);
 }
@@ -282,6 +446,13 @@ static void merge(struct range_node *nd, struct state *into, const struct state 
         if (q < 0 || !jit_aff_equal(&into->s[k].v, &s->s[q].v))
             slot_drop(into, k);
     }
+    for (int k = into->n_facts; k-- > 0;) {
+        int q = 0;
+        while (q < s->n_facts && !jit_aff_equal(&into->facts[k], &s->facts[q]))
+            q++;
+        if (q == s->n_facts)
+            into->facts[k] = into->facts[--into->n_facts];
+    }
 }
 
 /* ---- instructions ------------------------------------------------------------- */
@@ -303,8 +474,8 @@ static void unknown_store(struct range_node *nd, struct state *s, const struct j
     nd->writes_all = 1;
 }
 
-static struct aff alu(struct range_node *nd, const struct bl_insn *in, const struct aff *d,
-                      const struct aff *src)
+static struct aff alu(struct range_node *nd, const struct state *s, const struct bl_insn *in,
+                      const struct aff *d, const struct aff *src)
 {
     uint8_t op = BL_OP(in->code);
     int is_k = BL_SRC(in->code) == BL_K;
@@ -351,6 +522,7 @@ static struct aff alu(struct range_node *nd, const struct bl_insn *in, const str
         return jit_aff_top;
     case BL_DIV:
     case BL_MOD:
+        d_iv = form_fiv(nd, s, d, &lo, &hi);     /* (x >= 0 may be a fact) */
         if (in->off != 0 || !d_iv || lo < 0 || !b_iv || blo <= 0)
             return jit_aff_top;
         if (op == BL_DIV)
@@ -381,15 +553,15 @@ static struct aff alu(struct range_node *nd, const struct bl_insn *in, const str
 }
 
 /* 1: the jump at in is never taken, 2: always, 0: either */
-static int decide(const struct range_node *nd, const struct bl_insn *in, const struct aff *a,
-                  const struct aff *b)
+static int decide(const struct range_node *nd, const struct state *s, const struct bl_insn *in,
+                  const struct aff *a, const struct aff *b)
 {
     int64_t alo, ahi, blo, bhi, lo, hi;
     if (!form_iv(nd, a, &alo, &ahi) || !form_iv(nd, b, &blo, &bhi))
         return 0;
     struct aff_sum l;
     jit_aff_sum_of(&l, a);
-    if (!lin_add(&l, b, -1) || !lin_iv(nd, &l, &lo, &hi))
+    if (!lin_add(&l, b, -1) || !fact_iv(nd, s, &l, &lo, &hi))
         return 0;
     uint8_t op = BL_OP(in->code);
     int is32 = BL_CLASS(in->code) == BL_JMP32;
@@ -454,6 +626,29 @@ static int callee_writes(struct ra *ra, struct range_node *nd, struct state *s, 
     return ok;
 }
 
+/* q = x / K (or x >> k), x >= 0, q a fresh symbol: K * q <= x <= K * q + K - 1 */
+static void div_facts(const struct range_node *nd, struct state *s, const struct bl_insn *in,
+                      const struct aff *x)
+{
+    const struct aff *q = &s->r[in->dst];
+    uint8_t op = BL_OP(in->code);
+    int64_t k = op == BL_DIV ? in->imm : op == BL_RSH && in->imm >= 0 && in->imm <= 16
+                                             ? (int64_t)1 << in->imm : 0;
+    if (BL_CLASS(in->code) != BL_ALU64 || BL_SRC(in->code) != BL_K || in->off != 0 || k <= 1 ||
+        x->base != 0 || q->base != 0 || q->n != 1 || q->c[0] != 1 || q->k != 0 || x->n == 0)
+        return;
+    (void)nd;
+    struct aff_sum l = {0};
+    if (!jit_aff_sum_add_form(&l, q, k) || !jit_aff_sum_add_form(&l, x, -1))
+        return;
+    fact_add(s, &l);                             /* K q - x <= 0 */
+    struct aff_sum h = {0};
+    if (!jit_aff_sum_add(&h, &l, -1))
+        return;
+    h.k -= k - 1;
+    fact_add(s, &h);                             /* x - K q - (K - 1) <= 0 */
+}
+
 /* One instruction: s becomes the state after it. *take: which way a
  * conditional jump goes (bit 0: falls through, bit 1: taken). */
 static void step(struct ra *ra, struct range_node *nd, struct state *s, uint32_t pc, int *take)
@@ -474,14 +669,22 @@ static void step(struct ra *ra, struct range_node *nd, struct state *s, uint32_t
     switch (cls) {
     case BL_ALU:
     case BL_ALU64:
-        s->r[in->dst] = alu(nd, in, &s->r[in->dst], &s->r[in->src]);
+    {
+        struct aff x = s->r[in->dst];
+        s->r[in->dst] = alu(nd, s, in, &s->r[in->dst], &s->r[in->src]);
+        div_facts(nd, s, in, &x);
         return;
+    }
     case BL_LDX: {
         const struct aff *p = &s->r[in->src];
         int q = IS_PTR(p) && size == 8 && mode == BL_MEM
                     ? slot_find(s, p->base, p->k + in->off)
                     : -1;
-        if (q >= 0)
+        uint8_t lv = ra->pkt && j->aux[pc].seen ? j->aux[pc].ld_val : 0;
+        if (lv == BL_LDV_DATA || lv == BL_LDV_DATA_END)
+            s->r[in->dst] = (struct aff){lv == BL_LDV_DATA ? 1 : 2, 0, {1, 1},
+                                         {SYM_DATA, SYM_LEN}, 0};
+        else if (q >= 0)
             s->r[in->dst] = s->s[q].v;
         else if (mode == BL_MEM && size < 8)
             s->r[in->dst] = f_range(nd, 0, ((int64_t)1 << (8 * size)) - 1);
@@ -537,7 +740,7 @@ static void step(struct ra *ra, struct range_node *nd, struct state *s, uint32_t
         return;
     }
     struct aff kf = jit_aff_num(in->imm);
-    int d = decide(nd, in, &s->r[in->dst], BL_SRC(in->code) == BL_K ? &kf : &s->r[in->src]);
+    int d = decide(nd, s, in, &s->r[in->dst], BL_SRC(in->code) == BL_K ? &kf : &s->r[in->src]);
     if (nd->body && nd->proved)
         nd->proved[pc - nd->start] = (uint8_t)d;
     *take = d == 1 ? 1 : d == 2 ? 2 : 3;
@@ -614,9 +817,9 @@ static void exit_state(struct range_node *nd, const struct state *s, uint8_t *ba
         int q = slot_find(s, P_CTX, nd->cand[c]);
         const struct aff *v = q >= 0 ? &s->s[q].v : NULL;
         int sym = nd->cand_sym[c];
-        struct aff sv = jit_aff_sym((uint64_t)sym);
-        int same = v && (jit_aff_equal(v, &sv) ||
-                         (jit_aff_is_num(v) && nd->lo[sym] == v->k && nd->hi[sym] == v->k));
+        int same = v && (jit_aff_equal(v, &nd->cand_form[c]) ||
+                         (sym >= 0 && jit_aff_is_num(v) && nd->lo[sym] == v->k &&
+                          nd->hi[sym] == v->k));
         if (!same)
             bad[c] = 1;
     }
@@ -630,7 +833,7 @@ static int run_pass(struct ra *ra, struct range_node *nd, const struct state *en
     struct state **in = calloc(n + 1, sizeof *in);
     int ok = in != NULL;
     if (ok) {
-        in[0] = malloc(sizeof *in[0]);
+        in[0] = st_new(ra);
         ok = in[0] != NULL;
         if (ok)
             *in[0] = *entry;
@@ -641,7 +844,7 @@ static int run_pass(struct ra *ra, struct range_node *nd, const struct state *en
             continue;
         in[k] = NULL;
         if (++ra->work > WORK) {
-            free(cur);
+            st_free(ra, cur);
             ok = 0;
             break;
         }
@@ -651,6 +854,7 @@ static int run_pass(struct ra *ra, struct range_node *nd, const struct state *en
         step(ra, nd, cur, pc, &take);
         uint32_t succ[2] = {UINT32_MAX, UINT32_MAX};
         uint8_t cls = BL_CLASS(ins->code);
+        struct state *tk = NULL;                /* the way taken, when both may be */
         if (ins->code == (BL_JMP | BL_EXIT)) {
             if (nd->body)
                 exit_state(nd, cur, bad);
@@ -661,30 +865,38 @@ static int run_pass(struct ra *ra, struct range_node *nd, const struct state *en
                 ok = 0;                        /* (not a body of forward jumps) */
             succ[0] = (take & 2) ? (uint32_t)t : UINT32_MAX;
             succ[1] = (take & 1) ? k + 1 : UINT32_MAX;
+            if (take == 3 && ok && BL_OP(ins->code) != BL_JA && t < (int64_t)n &&
+                (tk = st_new(ra)) != NULL) {
+                *tk = *cur;
+                jump_facts(nd, tk, ins, 1);
+                jump_facts(nd, cur, ins, 0);
+            }
         } else {
             succ[1] = k + (bl_is_lddw(ins) ? 2 : 1);
         }
         for (int q = 0; ok && q < 2; q++) {
             uint32_t t = succ[q];
+            struct state **src = q == 0 && tk ? &tk : &cur;
             if (t >= n)
                 continue;                      /* (falling off the end: verified code does not) */
             if (in[t]) {
-                merge(nd, in[t], cur);
-            } else if (q == 0 && succ[1] < n) {
-                in[t] = malloc(sizeof *cur);
+                merge(nd, in[t], *src);
+            } else if (!tk && q == 0 && succ[1] < n) {
+                in[t] = st_new(ra);
                 if (!in[t])
                     ok = 0;
                 else
                     *in[t] = *cur;
             } else {
-                in[t] = cur;                   /* (the last use: handed on) */
-                cur = NULL;
+                in[t] = *src;                  /* (the last use: handed on) */
+                *src = NULL;
             }
         }
-        free(cur);
+        st_free(ra, tk);
+        st_free(ra, cur);
     }
     for (uint32_t k = 0; in && k <= n; k++)
-        free(in[k]);
+        st_free(ra, in[k]);
     free(in);
     return ok;
 }
@@ -722,6 +934,7 @@ static void analyse_node(struct ra *ra, struct range_node *nd, struct state *ent
                 if (q >= 0)
                     slot_drop(entry, q);
                 nd->cand[c] = nd->cand[nd->n_cand - 1];
+                nd->cand_form[c] = nd->cand_form[nd->n_cand - 1];
                 nd->cand_sym[c] = nd->cand_sym[--nd->n_cand];
                 bad[c] = bad[nd->n_cand];
             }
@@ -731,6 +944,53 @@ static void analyse_node(struct ra *ra, struct range_node *nd, struct state *ent
     if (nd->proved)
         memset(nd->proved, 0, nd->end - nd->start);
     nd->known = 0;
+}
+
+/* The caller's facts at the call as facts of the body's entry e: each
+ * symbol the value of a candidate slot (c * sym + d, c dividing the fact's
+ * coefficient), and m * (n - 1) (m > 0, n the trip count's form) as m * I:
+ * I <= n - 1 in every iteration. */
+static void call_facts(const struct range_node *nd, const struct range_node *kid,
+                       const struct state *s, struct state *e, const int16_t *pslot, int n_exact)
+{
+    const struct aff *nr = &s->r[BL_R1];
+    for (int k = 0; k < s->n_facts; k++) {
+        struct aff f = s->facts[k];
+        struct aff_sum l = {0}, rest;
+        jit_aff_sum_of(&rest, &f);
+        int64_t m = n_exact && nr->base == 0 && nr->n ? fact_multiple(&rest, nr) : 0;
+        if (m > 0) {                             /* f = m * (n - 1) + (f - m * (n - 1)) */
+            struct aff_sum nm1;
+            jit_aff_sum_of(&nm1, nr);
+            nm1.k -= 1;
+            struct aff i = jit_aff_sym(0);
+            if (!jit_aff_sum_add(&rest, &nm1, -m) || !lin_add(&l, &i, m))
+                continue;
+        }
+        l.k = rest.k;
+        int ok = 1;
+        for (int t = 0; ok && t < rest.n; t++) {
+            ok = 0;
+            if (rest.sym[t] == SYM_DATA || rest.sym[t] == SYM_LEN) {
+                struct aff g = jit_aff_sym(rest.sym[t]);   /* (the same in every node) */
+                ok = lin_add(&l, &g, rest.c[t]);
+                continue;
+            }
+            for (int c = 0; c < kid->n_cand && !ok; c++) {
+                const struct aff *v = &s->s[pslot[c]].v;
+                if (kid->cand_sym[c] < 0 || v->base != 0 || v->n != 1 || v->sym[0] != rest.sym[t] ||
+                    rest.c[t] % v->c[0] != 0)
+                    continue;
+                int64_t mc = rest.c[t] / v->c[0];  /* c * sym = S - d */
+                struct aff sc = jit_aff_sym((uint64_t)kid->cand_sym[c]);
+                ok = lin_add(&l, &sc, mc);
+                l.k -= (aff_i128)mc * v->k;
+            }
+        }
+        if (ok && jit_aff_sum_within(&l, COEF2, SUM))
+            fact_add(e, &l);
+    }
+    (void)nd;
 }
 
 /* The bpf_loop at pc in nd, reached with state s: its body's node (added
@@ -750,14 +1010,14 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
     const struct jfunc *fn = &j->funcs[f];
     struct range_node *kid = calloc(1, sizeof *kid);
     struct range_node **kids = realloc(nd->kids, (size_t)(nd->n_kids + 1) * sizeof *kids);
-    struct state *e = malloc(sizeof *e);
+    struct state *e = st_new(ra);
     if (kid)
         kid->proved = calloc(fn->end - fn->start, 1);
     if (!kid || !kids || !e || !kid->proved) {
         if (kids)
             nd->kids = kids;
         free_node(kid);
-        free(e);
+        st_free(ra, e);
         return NULL;
     }
     nd->kids = kids;
@@ -770,7 +1030,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
      * when the (u32) trip count is that value */
     int64_t nlo = 0, nhi = BL_MAX_LOOPS;
     const struct aff *nr = &s->r[BL_R1];
-    int n_exact = form_iv(nd, nr, &nlo, &nhi) && nlo >= 0 && nhi <= BL_MAX_LOOPS;
+    int n_exact = form_fiv(nd, s, nr, &nlo, &nhi) && nlo >= 0 && nhi <= BL_MAX_LOOPS;
     if (!n_exact) {
         nlo = 0;
         nhi = BL_MAX_LOOPS;
@@ -780,7 +1040,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
     kid->n_hi = nhi;
     kid->lo[0] = 0;
     kid->hi[0] = nhi > 0 ? nhi - 1 : 0;
-    kid->n_syms = 1;
+    init_syms(kid);
     /* ctx: R3, a pointer this pass follows; its slots are the body's
      * candidates, each a symbol with the interval its form has here */
     struct aff ctx = s->r[BL_R3];
@@ -807,19 +1067,21 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
             was |= prev->inv[q] == off;
         if (!was)
             continue;
-        /* (slots holding the same value get the same symbol: they cancel) */
-        int sym = -1;
-        for (int c = 0; c < kid->n_cand && sym < 0; c++)
-            if (jit_aff_equal(&s->s[pslot[c]].v, &sl->v))
+        /* (slots holding the same value get the same symbol: they cancel;
+         * a form of the packet's symbols stays that form) */
+        int sym = -1, glob = pkt_form(&sl->v);
+        for (int c = 0; c < kid->n_cand && sym < 0 && !glob; c++)
+            if (kid->cand_sym[c] >= 0 && jit_aff_equal(&s->s[pslot[c]].v, &sl->v))
                 sym = kid->cand_sym[c];
-        if (sym < 0)
+        if (sym < 0 && !glob)
             sym = new_sym(kid, lo, hi);
-        if (sym < 0)
+        if (sym < 0 && !glob)
             break;
+        struct aff v = glob ? sl->v : jit_aff_sym((uint64_t)sym);
         pslot[kid->n_cand] = (int16_t)k;
         kid->cand[kid->n_cand] = (int16_t)off;
+        kid->cand_form[kid->n_cand] = v;
         kid->cand_sym[kid->n_cand++] = (int16_t)sym;
-        struct aff v = jit_aff_sym((uint64_t)sym);
         slot_set(e, P_CTX, off, &v);
     }
     /* n - 1 in the body's symbols: each of the caller's symbols in n's
@@ -827,7 +1089,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
      * constant) */
     int whole = -1, wm = 1;                   /* n = wm * (a slot's value) + d */
     for (int c = 0; n_exact && nr->base == 0 && nr->n && c < kid->n_cand && whole < 0; c++)
-        for (int m = -1; m <= 1 && whole < 0; m += 2) {
+        for (int m = -1; m <= 1 && whole < 0 && kid->cand_sym[c] >= 0; m += 2) {
             struct aff d = f_add(nd, nr, &s->s[pslot[c]].v, -m);
             if (jit_aff_is_num(&d)) {
                 whole = c;
@@ -846,7 +1108,8 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
             int found = -1;
             for (int c = 0; c < kid->n_cand && found < 0; c++) {
                 const struct aff *v = &s->s[pslot[c]].v;
-                if (v->n == 1 && v->sym[0] == nr->sym[t] && (v->c[0] == 1 || v->c[0] == -1))
+                if (v->n == 1 && v->sym[0] == nr->sym[t] && (v->c[0] == 1 || v->c[0] == -1) &&
+                    kid->cand_sym[c] >= 0)
                     found = c;
             }
             if (found < 0) {
@@ -867,10 +1130,11 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
                 kid->i_rel &= kid->nm1.sym[t] != 0;
         }
     }
+    call_facts(nd, kid, s, e, pslot, n_exact);
     ra->stack[++ra->depth] = cb;
     analyse_node(ra, kid, e);
     ra->depth--;
-    free(e);
+    st_free(ra, e);
     /* after the loop: R0 = the iterations run, R1-R5 clobbered, the slots
      * the body may change forgotten */
     for (int r = BL_R0; r <= BL_R5; r++)
@@ -900,30 +1164,40 @@ static struct range_node *analyse_function(struct ra *ra, uint32_t f, int args)
     if (j->checked || !j->aux || fn->end - fn->start > MAX_FUNC_INSNS)
         return NULL;
     struct range_node *nd = calloc(1, sizeof *nd);
-    struct state *e = malloc(sizeof *e);
+    struct state *e = st_new(ra);
     if (!nd || !e) {
         free(nd);
-        free(e);
+        st_free(ra, e);
         return NULL;
     }
     nd->start = fn->start;
     nd->end = fn->end;
-    nd->n_syms = 1;                          /* (symbol 0: no index here) */
+    init_syms(nd);                           /* (symbol 0: no index here) */
     for (int r = 0; r < BL_NREGS; r++)
         e->r[r] = jit_aff_top;
     e->n_slots = 0;
+    e->n_facts = 0;
     e->r[BL_R10] = jit_aff_ptr(P_FP, 0);
     for (int r = BL_R1; args && r <= BL_R5; r++)
         e->r[r] = jit_aff_ptr((uint8_t)(P_A1 + r - BL_R1), 0);
     analyse_node(ra, nd, e);
-    free(e);
+    st_free(ra, e);
     return nd;
 }
 
 struct range_node *jit_ranges_function(const struct jit *j, uint32_t f)
 {
-    struct ra ra = {j, 0, {j->funcs[f].start}, 0};
-    return analyse_function(&ra, f, 0);
+    struct ra ra = {j, 1, 0, {j->funcs[f].start}, 0, 0, {0}};
+    for (uint32_t pc = 0; pc < j->n; pc++) {   /* (a helper that moves the packet) */
+        const struct bl_insn *in = &j->insns[pc];
+        if (in->code == (BL_JMP | BL_CALL) && in->src == 0 &&
+            bl_helper_changes_pkt_data((uint32_t)in->imm))
+            ra.pkt = 0;
+    }
+    struct range_node *nd = analyse_function(&ra, f, 0);
+    while (ra.n_free)
+        free(ra.free_st[--ra.n_free]);
+    return nd;
 }
 
 const struct range_node *jit_ranges_kid(const struct range_node *nd, uint32_t call_pc)
