@@ -529,7 +529,8 @@ static void mark_walk(uint8_t *cb, uint32_t n, const struct walk_bufs *w, uint8_
  * bpf_loop call (is_loop_call) and loops run inline (st->inline_loop:
  * nothing else can run it); the program's entry, the functions' and any
  * other callback's mark what they reach as not. NULL when it cannot tell
- * (no memory, a walk leaving the program, or too much work). */
+ * (no memory, a walk leaving the program, or more than 2^22 steps of
+ * marking: entries x instructions, a few ms of decoding). */
 static uint8_t *ctx_bases(const struct bl_insn *in, uint32_t n, const uint16_t *memo,
                           const struct loop_pro *pros, struct walk_bufs *w)
 {
@@ -550,7 +551,7 @@ static uint8_t *ctx_bases(const struct bl_insn *in, uint32_t n, const uint16_t *
             k++;
         }
     }
-    if (!cb || !other || !w->stamp || (uint64_t)entries * n > (1u << 26))
+    if (!cb || !other || !w->stamp || (uint64_t)entries * n > (1u << 22))
         goto none;
     uint16_t live, written;
     other[0] = 1;
