@@ -611,6 +611,7 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
         }
         *dst = srcval;
         dst->id = 0;
+        dst->off = 0; /* a scalar's off is its delta in a link (sync_linked) */
         if (insn->off == 8 || insn->off == 16 || insn->off == 32) {
             reg_sext(dst, insn->off);
             dst->range = 0;
@@ -626,6 +627,7 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
         if (reg_is_pointer(dst))
             return vf_reject(env, "R%d pointer arithmetic prohibited", insn->dst);
         dst->id = 0;
+        dst->off = 0;
         dst->range = 0; /* no longer the packet's length */
         if (op == BL_NEG)
             scalar_neg(dst, width);
@@ -666,7 +668,22 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
     if (reg_is_pointer(&srcval))
         return ptr_alu(env, insn, dst, &srcval, dst, 0);
 
+    /* dst += K keeps dst linked to its copies, K further apart (the
+     * kernel's BPF_ADD_CONST links, 6.18: negative K and sub too): clang
+     * checks a range as `r1 = r0; r1 += -1; if r1 > 30` and then uses r0 */
+    uint32_t link_id = 0;
+    int32_t link_off = 0;
+    if (dst->id && width == 64 && (op == BL_ADD || op == BL_SUB) && reg_is_const(&srcval) &&
+        !insn->off) {
+        int64_t k = (int64_t)srcval.var.value;
+        if (k > -(1 << 29) && k < (1 << 29)) {
+            int64_t o = (int64_t)dst->off + (op == BL_ADD ? k : -k);
+            if (o > -(1 << 29) && o < (1 << 29))
+                link_id = dst->id, link_off = (int32_t)o;
+        }
+    }
     dst->id = 0;
+    dst->off = 0;
     dst->range = 0; /* a computed number is no longer the packet's length */
     if (!(env->vlive[env->cur_insn + 1] & (1u << insn->dst))) {
         /* A scalar result whose value can decide nothing from here on (not
@@ -682,6 +699,8 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
     }
     if (scalar_alu(dst, &srcval, op, insn->off, width))
         return vf_reject(env, "invalid BPF_ALU opcode %x", op);
+    dst->id = link_id;
+    dst->off = link_off;
     return 0;
 }
 
@@ -809,19 +828,39 @@ static int refine(struct bl_reg *a, struct bl_reg *b, uint8_t op, int jset_false
 }
 
 /* Copies a refined scalar to every register and spill linked to it. */
-static void sync_linked(struct bl_vstate *st, const struct bl_reg *r)
+/* What the registers linked to r (same id) know once r is refined: r's
+ * state, moved by the difference of their deltas (a scalar's off: value =
+ * the link's base + off, modulo 2^64, so the sum is exact) */
+static void linked_copy(struct bl_reg *to, const struct bl_reg *r)
 {
-    if (r->type != REG_SCALAR || !r->id)
+    if (to->off == r->off) {
+        *to = *r;
         return;
+    }
+    int32_t off = to->off;
+    struct bl_reg delta, t = *r;
+    mark_reg_known(&delta, (uint64_t)((int64_t)off - r->off));
+    scalar_alu(&t, &delta, BL_ADD, 0, 64);
+    t.id = r->id;
+    t.off = off;
+    t.range = 0; /* not the packet's length moved */
+    *to = t;
+}
+
+static void sync_linked(struct bl_vstate *st, const struct bl_reg *r0)
+{
+    if (r0->type != REG_SCALAR || !r0->id)
+        return;
+    const struct bl_reg r = *r0; /* r0 may be one of the registers written */
     for (int fi = 0; fi <= st->curframe; fi++) {
         struct bl_frame *f = st->frames[fi];
         for (int i = 0; i < BL_NREGS; i++)
-            if (f->regs[i].type == REG_SCALAR && f->regs[i].id == r->id)
-                f->regs[i] = *r;
+            if (f->regs[i].type == REG_SCALAR && f->regs[i].id == r.id)
+                linked_copy(&f->regs[i], &r);
         for (int s = 0; s < f->n_slots; s++)
             if (f->stack[s].bytes[0] == SLOT_SPILL && f->stack[s].spilled.type == REG_SCALAR &&
-                f->stack[s].spilled.id == r->id)
-                f->stack[s].spilled = *r;
+                f->stack[s].spilled.id == r.id)
+                linked_copy(&f->stack[s].spilled, &r);
     }
 }
 

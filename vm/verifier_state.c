@@ -379,7 +379,9 @@ static int regsafe_ids(const struct bl_reg *old, const struct bl_reg *cur, struc
     case REG_SCALAR:
         if (old->range == BL_PKT_LEN && cur->range != BL_PKT_LEN)
             return 0; /* old may prove packet bytes from it; cur could not */
-        return range_within(old, cur) && (!old->id || check_ids(m, old->id, cur->id));
+        /* linked scalars: the same links, with the same deltas */
+        return range_within(old, cur) &&
+               (!old->id || (old->off == cur->off && check_ids(m, old->id, cur->id)));
     case REG_PTR_TO_FUNC:
     case REG_CONST_PTR_TO_MAP:
         return old->map == cur->map;
@@ -843,6 +845,7 @@ static void reg_widen_bounds(const struct bl_reg *old, struct bl_reg *cur)
     if (cur->s32max > old->s32max) cur->s32max = INT32_MAX;
     else cur->s32max = old->s32max;
     cur->id = 0;
+    cur->off = 0;
     vf_reg_bounds_sync(cur);
 }
 
