@@ -1285,6 +1285,32 @@ static int unrollable(const struct jit *j, const struct jfunc *cb, const uint8_t
     return 1;
 }
 
+/* A loop that counts down (it never breaks, reads no i) with a constant
+ * trip count n of at most FULL_MAX and a body unrollable() takes: the
+ * body n times in a row, induction variables stepped between the copies,
+ * no loop (no compare, no taken branch, no padding to jump over at each
+ * start of an inner loop: nest3_brk's `for k = 0, 3`). Exits returning 0
+ * go to the code after their copy. */
+#define FULL_MAX 4
+static void emit_full_copy(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
+                           int r2_live, int n)
+{
+    struct x86_emit *e = &j->e;
+    ic->top_label = x86_label_new(e);
+    x86_label_bind(e, ic->top_label);        /* (no jump goes back to it) */
+    ic->exits_jump = 1;
+    if (ic->hoist)
+        jit_iv_init(j, ic->hoist, ic->vars[0].reg, ic->vars[0].disp, 1);
+    for (int c = 0; c < n; c++) {
+        if (c)
+            jit_iv_step(j, ic->hoist, 1);
+        emit_body(j, cb, ic, 0, r2_live, 0);
+        x86_label_bind(e, ic->cont_label);   /* (unused: no exit returns nonzero) */
+        x86_label_bind(e, ic->cont0_label);
+    }
+    ic->exits_jump = 0;
+}
+
 /* n - 1 <-> n in the loop variable n */
 static void var_add(struct jit *j, const struct loop_var *v, int32_t d)
 {
@@ -2183,6 +2209,14 @@ again:
         x86_label_bind(e, l_slow_first);         /* rax = T0 */
         var_store(j, &vars[1], RAX);
         x86_jmp_fix(e, FIX_LABEL, l_slow);
+    } else if (ic.count_down && n_const >= 2 && n_const <= FULL_MAX &&
+               unrollable(j, cb, dropped_reach) &&
+               j->inline_budget >= (uint64_t)n_const * (cb->end - cb->start)) {
+        free(fast_live);
+        free(unchecked);
+        j->inline_budget -= (uint64_t)(n_const - 1) * (cb->end - cb->start);
+        j->unrolled_loops++;
+        emit_full_copy(j, cb, &ic, r2_live, n_const);
     } else {
         free(fast_live);
         free(unchecked);
