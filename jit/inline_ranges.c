@@ -481,8 +481,17 @@ static struct aff alu(struct range_node *nd, const struct state *s, const struct
     int is_k = BL_SRC(in->code) == BL_K;
     struct aff kf = jit_aff_num(in->imm);
     const struct aff *b = is_k ? &kf : src;
-    int64_t lo, hi, blo, bhi;
-    int d_iv = form_iv(nd, d, &lo, &hi), b_iv = form_iv(nd, b, &blo, &bhi);
+    int64_t lo = 0, hi = 0, blo = 0, bhi = 0;
+    int d_iv = 0, b_iv = 0;
+    /* (the operands' intervals only where they are read: not for the
+     * affine mov, add, sub, neg and lsh, most of a body) */
+    int need = BL_CLASS(in->code) == BL_ALU
+                   ? op == BL_MOV && in->off == 0 && !is_k
+                   : op != BL_MOV && op != BL_ADD && op != BL_SUB && op != BL_NEG && op != BL_LSH;
+    if (need) {
+        d_iv = form_iv(nd, d, &lo, &hi);
+        b_iv = form_iv(nd, b, &blo, &bhi);
+    }
     struct aff_sum l;
     if (BL_CLASS(in->code) == BL_ALU) {            /* 32-bit: zero-extended */
         if (op == BL_MOV && is_k && in->off == 0)
@@ -557,18 +566,22 @@ static int decide(const struct range_node *nd, const struct state *s, const stru
                   const struct aff *a, const struct aff *b)
 {
     int64_t alo, ahi, blo, bhi, lo, hi;
-    if (!form_iv(nd, a, &alo, &ahi) || !form_iv(nd, b, &blo, &bhi))
-        return 0;
+    if (a->base != 0 || b->base != 0)
+        return 0;                                  /* (a pointer, or unknown) */
     struct aff_sum l;
     jit_aff_sum_of(&l, a);
     if (!lin_add(&l, b, -1) || !fact_iv(nd, s, &l, &lo, &hi))
         return 0;
     uint8_t op = BL_OP(in->code);
     int is32 = BL_CLASS(in->code) == BL_JMP32;
+    int unsig = op == BL_JGT || op == BL_JGE || op == BL_JLT || op == BL_JLE;
+    if (!is32 && !unsig)
+        return jit_aff_decide(op, lo, hi);         /* (signed, or equal: the integers) */
+    if (!form_iv(nd, a, &alo, &ahi) || !form_iv(nd, b, &blo, &bhi))
+        return 0;
     int nonneg = alo >= 0 && blo >= 0, neg = ahi < 0 && bhi < 0;
     if (is32 && !(nonneg && ahi <= INT32_MAX && bhi <= INT32_MAX))
         return 0;
-    int unsig = op == BL_JGT || op == BL_JGE || op == BL_JLT || op == BL_JLE;
     if (unsig && !nonneg && !neg)
         return 0;
     return jit_aff_decide(op, lo, hi);             /* (no wrap: every form within 2^40) */
