@@ -80,3 +80,39 @@ function xdp.win_gap(pkt)
   end
   return acc & 0xffffff
 end
+
+-- the window's index from 0, the read at i + j
+function xdp.win_rel(pkt)
+  local acc = 0
+  for i = 0, #pkt - 16, 16 do
+    local w = 0
+    for j = 0, 15 do
+      w = w + pkt:u8(i + j)
+    end
+    acc = acc ~ w
+  end
+  return acc & 0xffffff
+end
+
+-- the count of windows from #pkt // 8, the start from the window number
+function xdp.win_count(pkt)
+  local acc = 0
+  for b = 1, #pkt // 8 do
+    local base = (b - 1) * 8
+    for j = base, base + 7 do
+      acc = acc + pkt:u8(j)
+    end
+  end
+  return acc & 0xffffff
+end
+
+-- one window more than fits: the last one reads past the end
+function xdp.win_count_over(pkt)
+  local acc = 0
+  for b = 0, #pkt // 8 do
+    for j = b * 8, b * 8 + 7 do
+      acc = acc + pkt:u8(j)
+    end
+  end
+  return acc & 0xffffff
+end
