@@ -17,7 +17,10 @@
 #include <cmocka.h>
 
 #include "tests/verifier/corpus.h"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function" /* shared test helpers this file does not use */
 #include "tests/verifier/kernel_load.h"
+#pragma GCC diagnostic pop
 #include "core/bpflua.h"
 #include "engine/kernel.h"
 
