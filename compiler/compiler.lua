@@ -13,6 +13,7 @@ local grammar = require "bpflua.grammar"
 local ast = require "bpflua.ast"
 local check = require "bpflua.check"
 local codegen = require "bpflua.codegen"
+local inline = require "bpflua.inline"
 
 local type, ipairs, pcall, error, tostring, table_sort, table_concat, math_max, math_min, string_format =
   type, ipairs, pcall, error, tostring, table.sort, table.concat, math.max, math.min, string.format
@@ -172,9 +173,27 @@ function M.parse(source, filename)
   return nil, format_errors({ e }, source, filename)
 end
 
+-- the programs of a checked model; pcall's results
+local function generate(model, line_col)
+  -- dropped events: one u64 per ring buffer in a hidden per-CPU array
+  -- (codegen's count_drop; engines and attach read it, nothing shows it)
+  local rings = {}
+  for _, m in ipairs(model.maps) do
+    if m.kind == "ringbuf" then rings[#rings + 1] = m end
+  end
+  if #rings > 0 then
+    local d = { name = DROPS_MAP, kind = "drops", type = 6, key_size = 4, value_size = 8,
+      max_entries = #rings, flags = 0, key_signed = false, value_signed = false, index = #model.maps }
+    model.maps[#model.maps + 1] = d
+    for i, m in ipairs(rings) do m.drops, m.drop_slot = d, i - 1 end
+  end
+  return pcall(codegen.generate, model, line_col)
+end
+
 -- opts (optional): { dump = function(pass, data) } is called after each
 -- pass with "ast" (the Chunk), "model" (the checked model) and "progs" (the
--- generated programs), for debugging and the REPL.
+-- generated programs), for debugging and the REPL; "inlined" (the inlined
+-- Chunk) when inlining was used. { inline = false } turns inlining off.
 function M.compile(source, filename, opts)
   filename = filename or "input.lua"
   local dump = type(opts) == "table" and opts.dump or function() end
@@ -184,6 +203,13 @@ function M.compile(source, filename, opts)
   local tree, msg, errs = M.parse(source, filename)
   if not tree then return nil, msg, errs end
   dump("ast", tree)
+  -- a copy for the inliner (the checker annotates the tree it checks); a
+  -- tree too deep to copy is left to the checker's own error
+  local inlined
+  if not (type(opts) == "table" and opts.inline == false) then
+    local ok, c = pcall(inline.copy, tree)
+    inlined = ok and c
+  end
   local errors = {}
   local model = check.check(tree, errors, source)
   dump("model", model)
@@ -197,23 +223,28 @@ function M.compile(source, filename, opts)
   if #errors > 0 then
     return nil, format_errors(errors, source, filename)
   end
-  -- dropped events: one u64 per ring buffer in a hidden per-CPU array
-  -- (codegen's count_drop; engines and attach read it, nothing shows it)
-  local rings = {}
-  for _, m in ipairs(model.maps) do
-    if m.kind == "ringbuf" then rings[#rings + 1] = m end
+  -- small local functions inlined (inline.lua): the inlined tree is
+  -- checked and generated again; when either fails, the source as written
+  -- is compiled, so errors and limits are always the original program's
+  local progs
+  local ok_run, n_inlined = false, 0
+  if inlined then ok_run, n_inlined = pcall(inline.run, inlined) end
+  if ok_run and n_inlined > 0 then
+    local errs2 = {}
+    local ok, m2 = pcall(check.check, inlined, errs2, source)
+    if ok and #errs2 == 0 then
+      dump("inlined", inlined)
+      local ok2, p2 = generate(m2, line_index(source))
+      if ok2 then model, progs = m2, p2 end
+    end
   end
-  if #rings > 0 then
-    local d = { name = DROPS_MAP, kind = "drops", type = 6, key_size = 4, value_size = 8,
-      max_entries = #rings, flags = 0, key_signed = false, value_signed = false, index = #model.maps }
-    model.maps[#model.maps + 1] = d
-    for i, m in ipairs(rings) do m.drops, m.drop_slot = d, i - 1 end
-  end
-  local line_col = line_index(source)
-  local ok, progs = pcall(codegen.generate, model, line_col)
-  if not ok then
-    if type(progs) ~= "table" then error(progs, 0) end
-    return nil, format_errors({ progs }, source, filename)
+  if not progs then
+    local ok
+    ok, progs = generate(model, line_index(source))
+    if not ok then
+      if type(progs) ~= "table" then error(progs, 0) end
+      return nil, format_errors({ progs }, source, filename)
+    end
   end
   dump("progs", progs)
   local recs = {}

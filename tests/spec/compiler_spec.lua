@@ -245,7 +245,10 @@ function xdp.b(pkt) return 1 end
   it("uses for_each_map_elem for pairs and BPF-to-BPF calls for local functions", function()
     local r = must([[
 local m = map.array { value = u64, max_entries = 4 }
-local function f(a, b) return a + b end
+local function f(a, b)
+  if a > 100 then return a end -- an early return: not inlined
+  return a + b
+end
 function xdp.p(pkt)
   local s = 0
   for k, v in pairs(m) do s = s + v end
@@ -258,7 +261,7 @@ end
     local names = {}
     for _, fi in ipairs(p.funcs) do names[#names + 1] = fi.name end
     table.sort(names)
-    assert.are.same({ "p", "p__f", "p__pairs_L5" }, names)
+    assert.are.same({ "p", "p__f", "p__pairs_L8" }, names)
     local calls = 0
     for n, i in ipairs(ins) do
       if i.code == 0x85 and i.src == 1 then
@@ -270,6 +273,32 @@ end
       end
     end
     assert.are.equal(1, calls)
+  end)
+
+  it("inlines small local functions (inline.lua) and leaves the others calls", function()
+    local r = must([[
+local function mix(i, seed)
+  local s = 0
+  for j = 0, i & 3 do s = s + (i ~ j ~ seed) end
+  return s
+end
+local function early(a)
+  if a > 9 then return 1 end
+  return 2
+end
+function xdp.p(pkt)
+  local acc = 0
+  for i = 0, 9 do acc = acc + mix(i, 7) end
+  return acc + early(acc)
+end
+]])
+    local p = r.progs[1]
+    local names = {}
+    for _, fi in ipairs(p.funcs) do names[#names + 1] = fi.name end
+    table.sort(names)
+    -- mix's loop is a callback of the program's loop body, from mix's line
+    assert.are.same({ "p", "p__early", "p__for_L12", "p__for_L3" }, names)
+    assert.are.equal(1, count(insns(p), function(i) return i.code == 0x85 and i.src == 1 end))
   end)
 
   it("elides packet checks proven by an earlier #pkt test", function()
