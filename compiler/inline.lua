@@ -15,7 +15,7 @@
 --     must mean the same there at the call site (not shadowed by a caller's
 --     local, not redeclared at the top level since)
 --   - sites: `local x = E`, `x = E`, `m[k] = E` (k a local or a constant),
---     `return E` and a call statement, where E reaches the call through
+--     `return E`, `if E then` (the first condition) and a call statement, where E reaches the call through
 --     arithmetic, comparisons and parentheses (never `and`/`or`, which may
 --     skip it) and every operand evaluated before the call is a constant or
 --     an expression of the caller's locals that cannot fail (so reading it
@@ -368,6 +368,17 @@ function Inliner:stat(s, scope, out)
       end
     elseif tag == "Return" and #s == 1 then
       local call, info, set = self:find(s[1], scope, function(v) s[1] = v end)
+      if call then
+        self.depth = self.depth + 1
+        local ret = self:expand(call, info, scope, out)
+        set(ret[1])
+        self.depth = self.depth - 1
+        return self:stat(s, scope, out)
+      end
+    elseif tag == "If" then
+      -- the first condition is always evaluated: the body goes before the
+      -- `if` (in the same block, so an `if` that ends a function stays last)
+      local call, info, set = self:find(s.conds[1], scope, function(v) s.conds[1] = v end)
       if call then
         self.depth = self.depth + 1
         local ret = self:expand(call, info, scope, out)

@@ -181,3 +181,20 @@ function xdp.more(pkt)
   local n = #pkt > 20 and 9 or 0
   return (r + acc + twice(pkt_sum(pkt, n)) + get(1)) & 0xffffff
 end
+
+-- calls in conditions: the first one is always evaluated, elseif ones not
+function xdp.conds(pkt)
+  local b = pkt:u8(8)
+  local r = 0
+  if sq(b & 15) > 100 then r = 1 elseif bump(2) > 3 then r = 2 else r = 3 end
+  if bump(b & 3) + (m[b & 3] or 0) > 4 then r = r + 10 end
+  if (m[1] or 0) > 2 and get(1) > 0 then r = r + 100 end
+  for i = 0, 3 do
+    if mix(i, b) > 300 then r = r + 1000 end
+  end
+  if twice(b) > 70000 then
+    return r + 5
+  else
+    return r + (m[2] or 0)
+  end
+end
