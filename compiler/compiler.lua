@@ -207,8 +207,11 @@ function M.compile(source, filename, opts)
   -- tree too deep to copy is left to the checker's own error
   local inlined
   if not (type(opts) == "table" and opts.inline == false) then
-    local ok, c = pcall(inline.copy, tree)
-    inlined = ok and c
+    local okw, wanted = pcall(inline.wanted, tree)
+    if okw and wanted then
+      local ok, c = pcall(inline.copy, tree)
+      inlined = ok and c
+    end
   end
   local errors = {}
   local model = check.check(tree, errors, source)

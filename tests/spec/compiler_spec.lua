@@ -301,6 +301,49 @@ end
     assert.are.equal(1, count(insns(p), function(i) return i.code == 0x85 and i.src == 1 end))
   end)
 
+  it("asks the inliner first whether it would inline (inline.wanted), without changing the tree", function()
+    local inline = require "bpflua.inline"
+    local function dump(t, seen)
+      if type(t) ~= "table" then return tostring(t) end
+      local keys = {}
+      for k in pairs(t) do keys[#keys + 1] = tostring(k) end
+      table.sort(keys)
+      local out = {}
+      for _, k in ipairs(keys) do
+        local v = t[k] ~= nil and t[k] or t[tonumber(k)]
+        out[#out + 1] = k .. "=" .. dump(v)
+      end
+      return "{" .. table.concat(out, ",") .. "}"
+    end
+    local with_call = [[
+local function add3(a) return a + 3 end
+local function early(a)
+  if a > 9 then return 1 end
+  return 2
+end
+function xdp.p(pkt)
+  local x = add3(#pkt)
+  return x + early(x)
+end
+]]
+    local only_early = with_call:gsub("add3%(#pkt%)", "#pkt")
+    local map_first = [[
+local m = map.array { value = u64, max_entries = 4 }
+local function bump(k) m[k] = (m[k] or 0) + 1 return 1 end
+function xdp.p(pkt)
+  local y = (m[1] or 0) + bump(1)
+  return y
+end
+]]
+    for _, case in ipairs({ { with_call, true }, { only_early, false }, { map_first, false } }) do
+      local tree = assert(compiler.parse(case[1], "t.lua"))
+      local before = dump(tree)
+      assert.are.equal(case[2], inline.wanted(tree))
+      assert.are.equal(before, dump(tree)) -- the probe changed nothing
+      assert.are.equal(case[2], inline.run(inline.copy(tree)) > 0)
+    end
+  end)
+
   it("elides packet checks proven by an earlier #pkt test", function()
     local guarded = must([[
 function xdp.p(pkt)
