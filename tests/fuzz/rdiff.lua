@@ -29,7 +29,10 @@ local randloops = require "randloops"
 local packets = require "packets"
 
 local pkts = packets
-if kind == "loops" then pkts = randloops.packets() end
+local kernel = false
+for _, e in ipairs(engines) do kernel = kernel or e == "kernel" end
+-- the kernel test-runs XDP only on packets of 14 bytes or more
+if kind == "loops" then pkts = randloops.packets(kernel and 14 or nil) end
 if kind == "v0" then pkts = { packets[1], packets[2], packets[7], packets[9], packets[12] } end
 if kind == "nest" then pkts = { packets[1], packets[2], packets[9], packets[12] } end
 
