@@ -2846,6 +2846,9 @@ function M.generate(model, line_col)
           end
         end
         copy(cached.main, item.func)
+        -- a later program copying a function that calls this one finds it
+        -- through this copy (the relocation targets this program's func)
+        func_owner[item.func] = item.fn
         funcs[#funcs + 1] = item.func
         for _, cf in ipairs(cached.subs) do
           copy(cf, copies[cf])
