@@ -363,9 +363,12 @@ function G:setup_regs(scope, pool)
       end
     end
   end
+  -- a total order (pairs' order differs from run to run): an inlined
+  -- callee's locals share their declaration's position in every copy
   table_sort(cands, function(a, b)
     if a.score ~= b.score then return a.score > b.score end
-    return a.pos < b.pos
+    if a.pos ~= b.pos then return a.pos < b.pos end
+    return a.sym.id < b.sym.id
   end)
   -- leave the temporaries the busiest statement of this function needs
   local need = 1
