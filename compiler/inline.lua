@@ -343,12 +343,25 @@ function Inliner:expand(call, info, scope, out)
   return ret
 end
 
+-- Where s holds the one expression a call in which is expanded right
+-- before s, in the same block (t[k]), or nil: `local x = E`, `return E`,
+-- and an `if`'s first condition, which is always evaluated (an `if` that
+-- ends a function stays last).
+local function value_slot(s)
+  local tag = s.tag
+  if tag == "Local" and #s.names == 1 and s.exprs and #s.exprs == 1 then return s.exprs, 1 end
+  if tag == "Return" and #s == 1 then return s, 1 end
+  if tag == "If" then return s.conds, 1 end
+  return nil
+end
+
 -- Appends s, or what replaces it, to out.
 function Inliner:stat(s, scope, out)
   local tag = s.tag
   if self.depth < MAX_DEPTH then
-    if tag == "Local" and #s.names == 1 and s.exprs and #s.exprs == 1 then
-      local call, info, set = self:find(s.exprs[1], scope, function(v) s.exprs[1] = v end)
+    local t, k = value_slot(s)
+    if t then
+      local call, info, set = self:find(t[k], scope, function(v) t[k] = v end)
       if call then
         self.depth = self.depth + 1
         local ret = self:expand(call, info, scope, out)
@@ -368,26 +381,6 @@ function Inliner:stat(s, scope, out)
         self.depth = self.depth - 1
         out[#out + 1] = { tag = "Do", body = body, pos = s.pos, end_pos = s.end_pos }
         return
-      end
-    elseif tag == "Return" and #s == 1 then
-      local call, info, set = self:find(s[1], scope, function(v) s[1] = v end)
-      if call then
-        self.depth = self.depth + 1
-        local ret = self:expand(call, info, scope, out)
-        set(ret[1])
-        self.depth = self.depth - 1
-        return self:stat(s, scope, out)
-      end
-    elseif tag == "If" then
-      -- the first condition is always evaluated: the body goes before the
-      -- `if` (in the same block, so an `if` that ends a function stays last)
-      local call, info, set = self:find(s.conds[1], scope, function(v) s.conds[1] = v end)
-      if call then
-        self.depth = self.depth + 1
-        local ret = self:expand(call, info, scope, out)
-        set(ret[1])
-        self.depth = self.depth - 1
-        return self:stat(s, scope, out)
       end
     elseif tag == "CallStat" then
       local info = self:target(s[1], scope, false)
