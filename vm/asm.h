@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "object.h"
 
@@ -57,6 +58,40 @@ extern const struct bl_opinfo bl_ops[BL_OP_COUNT];
  * fields are not a valid RFC 9669 encoding. Does not look at lddw's
  * second slot. */
 int bl_op_decode(const struct bl_insn *i);
+
+/* The same question as a table, for passes that ask it of every insn and
+ * only want to know whether bl_op_decode would find an op (callx left
+ * out): per opcode byte, the bits of the insn's 8 bytes its ops fix
+ * (`mask`: unused fields, the field that tells ops apart) and the values
+ * those bits may have (vals[first .. first + n)). slow: the byte's ops fix
+ * different fields, ask bl_op_decode (no opcode of ops.def does). */
+struct bl_enc_rule {
+    uint64_t mask;
+    uint16_t first;
+    uint8_t n, slow;
+};
+struct bl_enc_rules {
+    struct bl_enc_rule code[256];
+    uint64_t vals[BL_OP_COUNT + 8];
+};
+const struct bl_enc_rules *bl_enc_rules(void);
+
+/* bl_op_decode(i) >= 0 and i is no callx, from the table */
+static inline int bl_op_known(const struct bl_enc_rules *t, const struct bl_insn *i)
+{
+    uint64_t raw;
+    memcpy(&raw, i, sizeof raw);
+    const struct bl_enc_rule *r = &t->code[raw & 0xff];
+    if (r->slow) {
+        int op = bl_op_decode(i);
+        return op >= 0 && bl_ops[op].fmt != BL_FMT_CALLX;
+    }
+    uint64_t v = raw & r->mask;
+    for (unsigned k = r->first; k < (unsigned)r->first + r->n; k++)
+        if (t->vals[k] == v)
+            return 1;
+    return 0;
+}
 
 /* Formats the instruction at insns[pc] (without index or newline) into
  * buf. obj and p (either may be NULL) name maps and functions. Returns the

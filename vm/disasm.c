@@ -67,6 +67,93 @@ int bl_op_decode(const struct bl_insn *i)
     return -1;
 }
 
+/* ---- the encodings as a table (bl_op_known) ------------------------------- */
+
+#define ENC_DST (0x0full << 8)
+#define ENC_SRC (0xf0ull << 8)
+#define ENC_OFF (0xffffull << 16)
+#define ENC_IMM (0xffffffffull << 32)
+
+/* the bits fields_match() fixes for op o, and the values it demands there */
+static uint64_t enc_mask(const struct bl_opinfo *o)
+{
+    switch (o->fmt) {
+    case BL_FMT_ALU_K: return ENC_SRC | ENC_OFF;
+    case BL_FMT_ALU_X: return ENC_IMM | ENC_OFF;
+    case BL_FMT_NEG:
+    case BL_FMT_END: return ENC_SRC | ENC_OFF | ENC_IMM;
+    case BL_FMT_LDDW: return ENC_OFF | ENC_SRC;
+    case BL_FMT_LDABS: return ENC_SRC | ENC_DST | ENC_OFF;
+    case BL_FMT_LDIND: return ENC_DST | ENC_OFF;
+    case BL_FMT_LDX:
+    case BL_FMT_STX:
+    case BL_FMT_ATOMIC:
+    case BL_FMT_JMP_X: return ENC_IMM;
+    case BL_FMT_ST:
+    case BL_FMT_JMP_K: return ENC_SRC;
+    case BL_FMT_JA: return ENC_SRC | ENC_DST | ENC_IMM;
+    case BL_FMT_JA32:
+    case BL_FMT_CALL:
+    case BL_FMT_CALL_LOCAL:
+    case BL_FMT_CALLX: return ENC_SRC | ENC_DST | ENC_OFF;
+    case BL_FMT_EXIT: return ENC_SRC | ENC_DST | ENC_OFF | ENC_IMM;
+    }
+    return ~0ull;
+}
+
+static uint64_t enc_value(const struct bl_opinfo *o)
+{
+    switch (o->fmt) {
+    case BL_FMT_ALU_K:
+    case BL_FMT_ALU_X: return (uint64_t)(uint16_t)o->disc << 16;
+    case BL_FMT_END:
+    case BL_FMT_ATOMIC: return (uint64_t)(uint32_t)o->disc << 32;
+    case BL_FMT_CALL:
+    case BL_FMT_CALL_LOCAL: return (uint64_t)(o->disc & 15) << 12;
+    default: return 0;
+    }
+}
+
+static struct bl_enc_rules enc_rules;
+static pthread_once_t enc_once = PTHREAD_ONCE_INIT;
+
+static void build_enc_rules(void)
+{
+    pthread_once(&index_once, build_index);
+    uint16_t nv = 0;
+    for (int c = 0; c < 256; c++) {
+        struct bl_enc_rule *r = &enc_rules.code[c];
+        r->first = nv;
+        r->mask = 0;
+        int any = 0;
+        for (int op = first_op[c]; op >= 0; op = next_op[op]) {
+            const struct bl_opinfo *o = &bl_ops[op];
+            if (o->fmt == BL_FMT_CALLX)
+                continue;
+            uint64_t m = enc_mask(o);
+            if (any && m != r->mask)
+                r->slow = 1;
+            r->mask = m;
+            any = 1;
+            if (o->fmt == BL_FMT_LDDW) { /* off 0, src 0..6 */
+                for (uint64_t src = 0; src <= 6 && nv < BL_OP_COUNT + 8; src++)
+                    enc_rules.vals[nv++] = src << 12;
+            } else if (nv < BL_OP_COUNT + 8) {
+                enc_rules.vals[nv++] = enc_value(o);
+            } else {
+                r->slow = 1;
+            }
+        }
+        r->n = (uint8_t)(nv - r->first);
+    }
+}
+
+const struct bl_enc_rules *bl_enc_rules(void)
+{
+    pthread_once(&enc_once, build_enc_rules);
+    return &enc_rules;
+}
+
 /* ---- formatting ---------------------------------------------------------- */
 
 static const char *func_name_at(const struct bl_prog *p, int64_t insn)

@@ -124,35 +124,6 @@ static inline int successors(const struct bl_venv *env, uint32_t i, uint32_t out
     return env->n_succ[i];
 }
 
-/* bl_op_decode() is a pure function of the 8 bytes of an insn, and
- * programs repeat the same insns (mov r3, r9; and r2, 7; exit) many times:
- * a small direct-mapped cache of its answers (entry 0: empty) saves most
- * of the table walks. Its size follows the program's (16 to 512 entries):
- * clearing 8 KiB for a 20-insn program cost more than it saved. */
-#define DECODE_CACHE_BITS_MAX 9
-
-struct decode_entry {
-    uint64_t raw;
-    int32_t op_plus_2; /* 0: empty */
-};
-
-/* The op of in, or -1 if it is no instruction the verifier takes (not in
- * the table, or callx). */
-static int decode_cached(struct decode_entry *cache, int bits, const struct bl_insn *in)
-{
-    uint64_t raw;
-    memcpy(&raw, in, sizeof raw);
-    struct decode_entry *e = &cache[(raw * 0x9e3779b97f4a7c15ull) >> (64 - bits)];
-    if (e->op_plus_2 && e->raw == raw)
-        return e->op_plus_2 - 2;
-    int op = bl_op_decode(in);
-    if (op >= 0 && bl_ops[op].fmt == BL_FMT_CALLX)
-        op = -1;
-    e->raw = raw;
-    e->op_plus_2 = op + 2;
-    return op;
-}
-
 static int check_regs(struct bl_venv *env, const struct bl_insn *in)
 {
     uint8_t c = BL_CLASS(in->code);
@@ -207,22 +178,18 @@ int vf_check_cfg(struct bl_venv *env)
     struct bl_arena *a = &env->arena;
     uint8_t *second, *state, *next_edge;
     uint32_t *stack, *roots, *jumps, n_jumps = 0, n_second = 0;
-    int cache_bits = 4;
-    while (cache_bits < DECODE_CACHE_BITS_MAX && (1u << cache_bits) < n)
-        cache_bits++;
-    struct decode_entry *cache;
+    const struct bl_enc_rules *enc = bl_enc_rules();
     size_t m = (size_t)n + 1;
     /* the zeroed tables in one block, the others in another */
-    void **zeroed[] = { (void **)&second, (void **)&state, (void **)&next_edge, (void **)&cache,
+    void **zeroed[] = { (void **)&second, (void **)&state, (void **)&next_edge,
                         (void **)&env->succ, (void **)&env->n_succ };
-    const size_t zbytes[] = { m, m, m, ((size_t)1 << cache_bits) * sizeof *cache,
-                              m * sizeof *env->succ, m };
+    const size_t zbytes[] = { m, m, m, m * sizeof *env->succ, m };
     void **plain[] = { (void **)&stack, (void **)&roots, (void **)&jumps, (void **)&env->calls,
                        (void **)&env->postorder };
     const size_t pbytes[] = { m * sizeof *stack, m * sizeof *roots, m * sizeof *jumps,
                               m * sizeof *env->calls, m * sizeof *env->postorder };
     env->n_calls = 0;
-    if (vf_arena_tables(a, 1, 6, zeroed, zbytes) || vf_arena_tables(a, 0, 5, plain, pbytes)) {
+    if (vf_arena_tables(a, 1, 5, zeroed, zbytes) || vf_arena_tables(a, 0, 5, plain, pbytes)) {
         err = -ENOMEM;
         goto out;
     }
@@ -244,8 +211,7 @@ int vf_check_cfg(struct bl_venv *env)
                 goto out;
         }
         /* one opcode table (ops.def) decides what is an instruction */
-        int op = decode_cached(cache, cache_bits, in);
-        if (op < 0) {
+        if (!bl_op_known(enc, in)) {
             env->cur_insn = i;
             err = vf_reject(env, "unknown opcode %02x", in->code);
             goto out;
@@ -704,6 +670,44 @@ static int fp_ish(int16_t v)
     return v != FP_NONE && v != FP_UNSET;
 }
 
+/* One insn's in-state: R0-R10's values, four 16-bit lanes a word (R0-R3
+ * in a, R4-R7 in b, R8-R10 in c; lane 11 unused, always 0). Rows are read
+ * and written a word at a time, and a row being transferred stays in
+ * registers: with an int16_t per register, a row copied with wide loads
+ * right after one register of it was set (a 2-byte store) stalled on
+ * store forwarding at every insn, half of this pass's time. */
+struct fp_row {
+    uint64_t a, b, c;
+};
+
+static inline int16_t fp_get(const struct fp_row *r, unsigned q)
+{
+    uint64_t w = q < 4 ? r->a : q < 8 ? r->b : r->c;
+    return (int16_t)(uint16_t)(w >> ((q & 3) * 16));
+}
+
+static inline void fp_set(struct fp_row *r, unsigned q, int16_t v)
+{
+    unsigned sh = (q & 3) * 16;
+    uint64_t keep = ~(0xffffull << sh), x = (uint64_t)(uint16_t)v << sh;
+    if (q < 4)
+        r->a = (r->a & keep) | x;
+    else if (q < 8)
+        r->b = (r->b & keep) | x;
+    else
+        r->c = (r->c & keep) | x;
+}
+
+/* lane by lane: a where a == b, FP_ANY where they differ */
+static inline uint64_t fp_join_word(uint64_t a, uint64_t b)
+{
+    const uint64_t lo15 = 0x7fff7fff7fff7fffull, any = 0x0001000100010001ull * FP_ANY;
+    uint64_t x = a ^ b;
+    uint64_t differ = (((x & lo15) + lo15) | x) & ~lo15; /* a lane's top bit: x != 0 there */
+    uint64_t m = (differ >> 15) * 0xffff;
+    return (a & ~m) | (any & m);
+}
+
 static int is_callback_helper(int32_t id)
 {
     return id == 164 || id == 170 || id == 180 || id == 181 || id == 209;
@@ -746,8 +750,8 @@ static int map_in_r1(const struct bl_venv *env, uint32_t i)
  * nowhere. Registers an insn uses are live there, so only the call's
  * scan of R1-R5 and an odd encoding's source need it, and the values of
  * live registers are the ones a pass masking at every copy would find. */
-#define FP_READ(q) ((q) == BL_R10 || ((q) < BL_NREGS && (live & (1u << (q)))) ? r[q] : FP_NONE)
-static int fp_transfer(const struct bl_insn *in, int16_t *r, uint16_t live, int spills)
+#define FP_READ(q) ((q) == BL_R10 || ((q) < BL_NREGS && (live & (1u << (q)))) ? fp_get(r, q) : FP_NONE)
+static int fp_transfer(const struct bl_insn *in, struct fp_row *r, uint16_t live, int spills)
 {
     uint8_t c = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
     int x = BL_SRC(in->code) == BL_X;
@@ -756,41 +760,41 @@ static int fp_transfer(const struct bl_insn *in, int16_t *r, uint16_t live, int 
     switch (c) {
     case BL_ALU64:
         if (op == BL_MOV) {
-            r[in->dst] = x ? FP_READ(in->src) : FP_NONE;
+            fp_set(r, in->dst, x ? FP_READ(in->src) : FP_NONE);
         } else if ((op == BL_ADD || op == BL_SUB) && !x) {
             rd = FP_READ(in->dst);
             if (rd != FP_NONE && rd != FP_ANY) {
                 /* 64-bit: subtracting INT32_MIN must not overflow */
                 int64_t nv = op == BL_ADD ? (int64_t)rd + in->imm : (int64_t)rd - in->imm;
-                r[in->dst] = nv >= -BL_STACK_SIZE && nv <= 0 ? (int16_t)nv : FP_ANY;
+                fp_set(r, in->dst, nv >= -BL_STACK_SIZE && nv <= 0 ? (int16_t)nv : FP_ANY);
             } else {
-                r[in->dst] = rd;
+                fp_set(r, in->dst, rd);
             }
         } else {
             rd = FP_READ(in->dst);
             rs = x ? FP_READ(in->src) : FP_NONE;
-            r[in->dst] = rd != FP_NONE || rs != FP_NONE ? FP_ANY : FP_NONE;
+            fp_set(r, in->dst, rd != FP_NONE || rs != FP_NONE ? FP_ANY : FP_NONE);
         }
         return 0;
     case BL_ALU:
         rd = FP_READ(in->dst);
         rs = FP_READ(in->src);
         if (rd != FP_NONE && op != BL_MOV)
-            r[in->dst] = FP_ANY;
+            fp_set(r, in->dst, FP_ANY);
         else if (x && rs != FP_NONE)
-            r[in->dst] = FP_ANY;
+            fp_set(r, in->dst, FP_ANY);
         else
-            r[in->dst] = op == BL_MOV || rd == FP_NONE ? FP_NONE : FP_ANY;
+            fp_set(r, in->dst, op == BL_MOV || rd == FP_NONE ? FP_NONE : FP_ANY);
         return 0;
     case BL_LD:
         if (bl_is_lddw(in))
-            r[in->dst] = FP_NONE;
+            fp_set(r, in->dst, FP_NONE);
         else
             for (int k = 0; k <= 5; k++)
-                r[k] = FP_NONE;
+                fp_set(r, k, FP_NONE);
         return 0;
     case BL_LDX:
-        r[in->dst] = loaded;
+        fp_set(r, in->dst, loaded);
         return 0;
     case BL_ST:
         return 0;
@@ -798,9 +802,9 @@ static int fp_transfer(const struct bl_insn *in, int16_t *r, uint16_t live, int 
         int st = fp_ish(FP_READ(in->src));
         if (mode == BL_ATOMIC) {
             if (in->imm == BL_CMPXCHG)
-                r[BL_R0] = loaded;
+                fp_set(r, BL_R0, loaded);
             else if (in->imm & BL_FETCH)
-                r[in->src] = loaded;
+                fp_set(r, in->src, loaded);
         }
         return st;
     }
@@ -810,12 +814,12 @@ static int fp_transfer(const struct bl_insn *in, int16_t *r, uint16_t live, int 
             for (int k = 1; k <= 5; k++)
                 any |= fp_ish(FP_READ(k));
             for (int k = 1; k <= 5; k++)
-                r[k] = FP_NONE;
+                fp_set(r, k, FP_NONE);
             /* helpers return no stack pointer but dynptr_data's (its
              * memory may be a stack buffer); a subprogram may return one
              * it was given */
             int helper = in->src == BL_CALL_HELPER && BL_SRC(in->code) == BL_K;
-            r[BL_R0] = any && (!helper || in->imm == 203) ? FP_ANY : FP_NONE;
+            fp_set(r, BL_R0, any && (!helper || in->imm == 203) ? FP_ANY : FP_NONE);
         }
         return 0;
     }
@@ -868,7 +872,7 @@ static int access_size(const struct bl_insn *in)
 }
 
 /* backward: flive/slive before insn i from vo/so after it; fp = its in-state */
-static void forget_transfer(const struct bl_venv *env, uint32_t i, const int16_t *fp,
+static void forget_transfer(const struct bl_venv *env, uint32_t i, const struct fp_row *fp,
                             int in_main, int callee_masks, uint16_t vo,
                             uint64_t so, uint16_t *vi, uint64_t *si)
 {
@@ -896,7 +900,7 @@ static void forget_transfer(const struct bl_venv *env, uint32_t i, const int16_t
             *vi = (uint16_t)((vo & ~0x3fu) | (1u << BL_R6) | (mode == BL_IND ? SRC_BIT : 0));
         return;
     case BL_LDX: {
-        int16_t b = fp[in->src];
+        int16_t b = fp_get(fp, in->src);
         *vi = (uint16_t)((vo & ~DST_BIT) | SRC_BIT);
         if (vo & DST_BIT)
             *si = so | (b == FP_ANY ? ALL_SLOTS
@@ -905,7 +909,7 @@ static void forget_transfer(const struct bl_venv *env, uint32_t i, const int16_t
     }
     case BL_ST:
     case BL_STX: {
-        int16_t b = fp[in->dst];
+        int16_t b = fp_get(fp, in->dst);
         int size = access_size(in);
         if (c == BL_STX && mode == BL_ATOMIC) {
             *vi = (uint16_t)(vo | DST_BIT | SRC_BIT | 1u);
@@ -942,11 +946,11 @@ static void forget_transfer(const struct bl_venv *env, uint32_t i, const int16_t
                                env->obj->maps[map].type != BPFLUA_MAP_ARRAY &&
                                env->obj->maps[map].type != BPFLUA_MAP_PERCPU_ARRAY;
                 for (int k = 1; k <= nargs; k++) {
-                    if (fp[k] == FP_ANY || (fp_ish(fp[k]) && is_callback_helper(in->imm)))
+                    int16_t a = fp_get(fp, (unsigned)k);
+                    if (a == FP_ANY || (fp_ish(a) && is_callback_helper(in->imm)))
                         *si = ALL_SLOTS;
-                    else if (fp_ish(fp[k]) && !content_free_arg(in->imm, k) &&
-                             !(key_free && k == 2))
-                        *si |= slots_above(fp[k]);
+                    else if (fp_ish(a) && !content_free_arg(in->imm, k) && !(key_free && k == 2))
+                        *si |= slots_above(a);
                 }
             } else {
                 /* a subprogram: the arguments its entry keeps (an earlier
@@ -960,7 +964,7 @@ static void forget_transfer(const struct bl_venv *env, uint32_t i, const int16_t
                 }
                 *vi = (uint16_t)((vo & ~0x3fu) | args);
                 for (int k = 1; k <= 5; k++)
-                    if (fp_ish(fp[k]))
+                    if (fp_ish(fp_get(fp, (unsigned)k)))
                         *si = ALL_SLOTS;
             }
             return;
@@ -1008,7 +1012,7 @@ int vf_compute_forget(struct bl_venv *env)
     uint32_t n = env->n_insns;
     /* per insn in-states, from the arena (released with it); an insn
      * whose in-state is not set yet has set[i] == 0 */
-    int16_t(*fp)[BL_NREGS] = vf_arena_alloc(&env->arena, (size_t)(n + 1) * sizeof *fp);
+    struct fp_row *fp = vf_arena_alloc(&env->arena, (size_t)(n + 1) * sizeof *fp);
     uint8_t *set = vf_arena_alloc(&env->arena, n + 1);
     if (!fp || !set)
         return -ENOMEM;
@@ -1023,27 +1027,29 @@ int vf_compute_forget(struct bl_venv *env)
             if (e <= b)
                 continue;
             uint32_t entry = env->postorder[e - 1]; /* the root is last in post-order */
-            for (int k = 0; k < BL_NREGS; k++)
-                fp[entry][k] = FP_NONE;
-            fp[entry][BL_R10] = 0;
+            const uint64_t none4 = 0x0001000100010001ull * FP_NONE;
+            fp[entry] = (struct fp_row){ none4, none4, none4 & 0xffffffffull };
+            fp_set(&fp[entry], BL_R10, 0);
             set[entry] = 1;
             for (uint32_t k = e; k-- > b;) {
                 uint32_t i = env->postorder[k];
                 const struct bl_insn *in = &env->insns[i];
-                int16_t r[BL_NREGS];
-                memcpy(r, fp[i], sizeof r);
-                stored_fp |= fp_transfer(in, r, env->live[i], spills);
+                struct fp_row r = { fp[i].a, fp[i].b, fp[i].c };
+                stored_fp |= fp_transfer(in, &r, env->live[i], spills);
                 for (int j = 0; j < env->n_succ[i]; j++) {
                     uint32_t s = env->succ[i][j];
                     if (!set[s]) {
                         set[s] = 1;
-                        memcpy(fp[s], r, sizeof r);
+                        fp[s].a = r.a;
+                        fp[s].b = r.b;
+                        fp[s].c = r.c;
                         continue;
                     }
                     /* two paths agree or the register may point anywhere
                      * (FP_UNSET never reaches a row: set[] guards them) */
-                    for (int q = 0; q < BL_NREGS; q++)
-                        fp[s][q] = fp[s][q] == r[q] ? r[q] : FP_ANY;
+                    fp[s].a = fp_join_word(fp[s].a, r.a);
+                    fp[s].b = fp_join_word(fp[s].b, r.b);
+                    fp[s].c = fp_join_word(fp[s].c, r.c);
                 }
             }
         }
@@ -1079,7 +1085,7 @@ int vf_compute_forget(struct bl_venv *env)
                         so |= env->slive[s1];
                     }
                 }
-                forget_transfer(env, i, fp[i], sp == 0, round, vo, so, &env->flive[i],
+                forget_transfer(env, i, &fp[i], sp == 0, round, vo, so, &env->flive[i],
                                 &env->slive[i]);
             }
         }

@@ -347,7 +347,12 @@ static inline void mark_reg_not_init(struct bl_reg *r)
 }
 static inline void mark_reg_unknown(struct bl_reg *r)
 {
-    *r = bl_reg_unknown;
+    /* where GCC sees the constant's initializer (verifier_state.c) it
+     * stores it field by field after a `rep stos` of the whole: copied
+     * from memory instead */
+    const struct bl_reg *u = &bl_reg_unknown;
+    __asm__("" : "+r"(u));
+    *r = *u;
 }
 static inline void mark_reg_known(struct bl_reg *r, uint64_t v)
 {

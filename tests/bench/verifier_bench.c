@@ -302,7 +302,7 @@ static void print_header(void)
 
 static void print_row(const char *name, const struct measure *m)
 {
-    printf("%-20s %6u %7s %7u %9.1f %6.1f |", name, m->insns, m->ok ? "accept" : "reject",
+    printf("%-20s %6u %7s %7u %9.2f %6.1f |", name, m->insns, m->ok ? "accept" : "reject",
            m->bl_verified, m->bl_ns / 1000.0, per_insn(m->bl_ns, m->bl_verified));
     if (m->k_ok < 0) {
         printf(" %7s %7s %9s %6s %9s %6s | %7s %7s\n", "-", "-", "-", "-", "-", "-", "-", "-");

@@ -95,6 +95,35 @@ static void test_ops_unique(void **state)
     assert_int_equal(bl_op_decode(&none), -1);
 }
 
+/* bl_op_known (the verifier's table) answers as bl_op_decode, callx aside,
+ * over every opcode byte with fields near every op's discriminators */
+static void test_enc_rules_agree(void **state)
+{
+    (void)state;
+    const struct bl_enc_rules *t = bl_enc_rules();
+    static const int16_t offs[] = { 0, 1, 8, 16, 32, -1 };
+    static const int32_t imms[] = { 0, 1, 16, 32, 64, 65, 241, -1, 181 };
+    static const uint8_t dsts[] = { 0, 3, 15 };
+    int known = 0;
+    for (int c = 0; c < 256; c++) {
+        assert_false(t->code[c].slow);
+        for (size_t d = 0; d < sizeof dsts; d++)
+            for (int src = 0; src < 16; src++)
+                for (size_t o = 0; o < sizeof offs / sizeof offs[0]; o++)
+                    for (size_t k = 0; k < sizeof imms / sizeof imms[0]; k++) {
+                        struct bl_insn in = { .code = (uint8_t)c, .dst = dsts[d], .src = (uint8_t)src,
+                                              .off = offs[o], .imm = imms[k] };
+                        int op = bl_op_decode(&in);
+                        int want = op >= 0 && bl_ops[op].fmt != BL_FMT_CALLX;
+                        if (bl_op_known(t, &in) != want)
+                            fail_msg("code %02x dst %d src %d off %d imm %d: table says %d, decode %d",
+                                     c, dsts[d], src, offs[o], imms[k], !want, op);
+                        known += want;
+                    }
+    }
+    assert_true(known > 1000);
+}
+
 static const struct bl_insn *assemble1(const char *text, bpflua_object **obj)
 {
     char *err = NULL;
@@ -273,6 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_op_round_trips),
         cmocka_unit_test(test_ops_unique),
+        cmocka_unit_test(test_enc_rules_agree),
         cmocka_unit_test(test_conformance_spellings),
         cmocka_unit_test(test_labels_and_exit),
         cmocka_unit_test(test_extensions),
