@@ -221,6 +221,44 @@ static void reg_sext(struct bl_reg *r, int bits)
     vf_reg_bounds_sync(r);
 }
 
+/* r's low `size` bytes, zero- (or sign-) extended: what a fill of the
+ * first bytes of a spilled number gives, as the kernel's
+ * coerce_reg_to_size(_sx). A number that fits keeps its bounds and link;
+ * one that does not keeps the known bits of its low bytes. */
+void vf_reg_coerce(struct bl_reg *r, int size, int sext)
+{
+    if (size >= 8 || r->type != REG_SCALAR)
+        return;
+    int bits = 8 * size;
+    uint64_t mask = (1ULL << bits) - 1;
+    if (sext) {
+        int64_t lo = -(1LL << (bits - 1)), hi = (1LL << (bits - 1)) - 1;
+        if (tnum_is_const(r->var) || r->smin < lo || r->smax > hi) {
+            r->id = 0;
+            r->off = 0;
+        }
+        reg_sext(r, bits);
+        r->range = 0;
+        return;
+    }
+    if (r->umax <= mask)
+        return;
+    struct tnum t = tnum_cast(r->var, (uint8_t)size);
+    uint64_t umin = r->umin, umax = r->umax;
+    mark_reg_unknown(r);
+    r->var = t;
+    if ((umin & ~mask) == (umax & ~mask)) {
+        r->umin = umin & mask;
+        r->umax = umax & mask;
+    } else {
+        r->umin = 0;
+        r->umax = mask;
+    }
+    r->smin = (int64_t)r->umin;
+    r->smax = (int64_t)r->umax;
+    vf_reg_bounds_sync(r);
+}
+
 /* ---- scalar ops ------------------------------------------------------------ */
 
 /* A view of one operand at `width` bits: for 32, the zero-extended low half,
@@ -602,8 +640,11 @@ int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn
             *dst = srcval;
             return 0;
         }
-        if (is_x && srcval.type == REG_SCALAR && width == 64 && !insn->off && !tnum_is_const(srcval.var)) {
-            /* linked copies: a later bounds check on one narrows both */
+        if (is_x && srcval.type == REG_SCALAR && !insn->off && !tnum_is_const(srcval.var) &&
+            (width == 64 || (srcval.umax <= UINT32_MAX))) {
+            /* linked copies: a later bounds check on one narrows both (a
+             * 32-bit copy only of a number that fits, which it leaves
+             * unchanged: the kernel's mov32 link) */
             if (!f->regs[insn->src].id)
                 f->regs[insn->src].id = vf_new_id(env);
             *dst = f->regs[insn->src];
@@ -858,8 +899,8 @@ static void sync_linked(struct bl_vstate *st, const struct bl_reg *r0)
             if (f->regs[i].type == REG_SCALAR && f->regs[i].id == r.id)
                 linked_copy(&f->regs[i], &r);
         for (int s = 0; s < f->n_slots; s++)
-            if (f->stack[s].bytes[0] == SLOT_SPILL && f->stack[s].spilled.type == REG_SCALAR &&
-                f->stack[s].spilled.id == r.id)
+            if ((f->stack[s].bytes[0] == SLOT_SPILL || f->stack[s].bytes[0] == SLOT_NARROW) &&
+                f->stack[s].spilled.type == REG_SCALAR && f->stack[s].spilled.id == r.id)
                 linked_copy(&f->stack[s].spilled, &r);
     }
 }

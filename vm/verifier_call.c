@@ -740,7 +740,8 @@ static int slot_byte_class(const struct bl_slot *sl, int b)
     switch (sl->bytes[b]) {
     case SLOT_INVALID: return J_INV;
     case SLOT_ZERO: return J_ZERO;
-    case SLOT_MISC: return J_MISC;
+    case SLOT_MISC:
+    case SLOT_NARROW: return J_MISC; /* a narrow spill is a number's bytes */
     default: return J_PTR; /* a stray spill byte: nothing can be assumed */
     }
 }
@@ -970,7 +971,7 @@ static void forget_pkt_pointers(struct bl_vstate *st)
         }
         for (int sl = 0; sl < f->n_slots; sl++) {
             struct bl_reg *s = &f->stack[sl].spilled;
-            if (f->stack[sl].bytes[0] != SLOT_SPILL)
+            if (f->stack[sl].bytes[0] != SLOT_SPILL && f->stack[sl].bytes[0] != SLOT_NARROW)
                 continue;
             if (is_pkt_pointer(s))
                 mark_reg_unknown(s);

@@ -215,6 +215,22 @@ static int stack_read(struct bl_venv *env, struct bl_vstate *st, const struct bl
             return 0;
         }
     }
+    if (tnum_is_const(reg->var) && size < 8 && lo % 8 == 0 && lo < 0) {
+        /* the first bytes of a spilled number (whole or narrow), as the
+         * kernel's narrow fill: its low bytes come back */
+        int b, n = 0;
+        const struct bl_slot *s = slot_read(f, lo, &b);
+        uint8_t t = s->bytes[0];
+        if ((t == SLOT_SPILL || t == SLOT_NARROW) && s->spilled.type == REG_SCALAR)
+            while (n < size && s->bytes[n] == t)
+                n++;
+        if (n == size) {
+            note_depth(env, f, lo);
+            *out = s->spilled;
+            vf_reg_coerce(out, size, sext);
+            return 0;
+        }
+    }
     if ((err = stack_read_range(env, f, lo, hi, -1, " read from", &zero)))
         return err;
     if ((err = no_pointer_bytes(env, f, lo, hi, "invalid size of register fill")))
@@ -257,7 +273,8 @@ static int stack_write_var(struct bl_venv *env, struct bl_vstate *st, const stru
         struct bl_slot *s = slot_at(f, a, &b);
         if (s->bytes[0] == SLOT_SPILL)
             memset(s->bytes, s->spilled.type == REG_SCALAR ? SLOT_MISC : SLOT_INVALID, 8);
-        if (s->bytes[b] == SLOT_MISC || (s->bytes[b] == SLOT_ZERO && !zero))
+        if (s->bytes[b] == SLOT_MISC || s->bytes[b] == SLOT_NARROW ||
+            (s->bytes[b] == SLOT_ZERO && !zero))
             s->bytes[b] = SLOT_MISC;
     }
     return 0;
@@ -289,8 +306,23 @@ static int stack_write(struct bl_venv *env, struct bl_vstate *st, const struct b
     }
     if (s->bytes[0] == SLOT_SPILL) /* a partial overwrite leaves plain bytes, */
         memset(s->bytes, s->spilled.type == REG_SCALAR ? SLOT_MISC : SLOT_INVALID, 8);
-    /* but what is left of a pointer must not be read back as a number */
+    /* but what is left of a pointer must not be read back as a number;
+     * an earlier narrow spill is plain bytes now */
+    vf_slot_drop_narrow(s);
     uint8_t t = reg_is_const(val) && val->var.value == 0 ? SLOT_ZERO : SLOT_MISC;
+    if (b == 0 && t == SLOT_MISC && val->type == REG_SCALAR) {
+        /* a number at the slot's start: a narrow spill, as the kernel's
+         * (a fill of its first bytes gives them back). Linked to its
+         * register only while it fits (vf_check_store); never the
+         * packet's length, which a helper that moves the packet forgets */
+        t = SLOT_NARROW;
+        s->spilled = *val;
+        s->spilled.range = 0;
+        if (s->spilled.umax >> (8 * size)) {
+            s->spilled.id = 0;
+            s->spilled.off = 0;
+        }
+    }
     memset(&s->bytes[b], t, (size_t)size);
     return 0;
 }
@@ -612,8 +644,18 @@ int vf_check_store(struct bl_venv *env, struct bl_vstate *st, const struct bl_in
     }
     if ((err = check_same_base(env, &f->regs[insn->dst])))
         return err;
-    return check_mem_access(env, st, insn->dst, insn->off, insn_size(insn->code), 1, BL_MEM,
-                            &val, NULL, 0);
+    const struct bl_reg *base = &f->regs[insn->dst];
+    int size = insn_size(insn->code);
+    if (!is_st && val.type == REG_SCALAR && !val.id && !tnum_is_const(val.var) &&
+        base->type == REG_PTR_TO_STACK && tnum_is_const(base->var) &&
+        ((int64_t)base->off + insn->off + (int64_t)base->var.value) % 8 == 0 &&
+        (size == 8 || !(val.umax >> (8 * size)))) {
+        /* a number spilled at a slot's start stays linked to its register
+         * (the kernel's assign_scalar_id_before_mov): a check of either
+         * after the spill bounds the other (sync_linked) */
+        val.id = f->regs[insn->src].id = vf_new_id(env);
+    }
+    return check_mem_access(env, st, insn->dst, insn->off, size, 1, BL_MEM, &val, NULL, 0);
 }
 
 static int check_atomic(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn)

@@ -414,7 +414,18 @@ static int slot_safe_ids(const struct bl_slot *old, const struct bl_slot *cur, s
             return 0;
         return regsafe_ids(&old->spilled, &cur->spilled, m);
     }
-    for (int b = 0; b < 8; b++) {
+    int b = 0;
+    if (old->bytes[0] == SLOT_NARROW) {
+        /* a narrow spill: cur holds one at least as long, within old's
+         * range (the low bytes of numbers within old's are within old's
+         * low bytes) */
+        for (; b < 8 && old->bytes[b] == SLOT_NARROW; b++)
+            if (cur->bytes[b] != SLOT_NARROW)
+                return 0;
+        if (!regsafe_ids(&old->spilled, &cur->spilled, m))
+            return 0;
+    }
+    for (; b < 8; b++) {
         switch (old->bytes[b]) {
         case SLOT_INVALID:
             break;
@@ -422,7 +433,7 @@ static int slot_safe_ids(const struct bl_slot *old, const struct bl_slot *cur, s
             if (cur->bytes[b] != SLOT_ZERO)
                 return 0;
             break;
-        default: /* MISC: any initialised non-pointer data */
+        default: /* MISC (or a stray NARROW byte): any initialised non-pointer data */
             if (cur->bytes[b] == SLOT_INVALID)
                 return 0;
             if (cur->bytes[b] == SLOT_SPILL && cur->spilled.type != REG_SCALAR)
@@ -481,7 +492,8 @@ static const struct bl_slot *intern_slot(struct bl_venv *env, int f, int i, cons
     const struct bl_slot *last = i < env->last_slot_n[f] ? env->last_slot[f][i] : NULL;
     /* the same bytes, none a spill: its register is never read (see above) */
     if (last && slot_bytes(last) == w &&
-        ((!exact && sl->bytes[0] != SLOT_SPILL) || memcmp(last, sl, sizeof *sl) == 0))
+        ((!exact && sl->bytes[0] != SLOT_SPILL && sl->bytes[0] != SLOT_NARROW) ||
+         memcmp(last, sl, sizeof *sl) == 0))
         return last;
     struct bl_slot *c = vf_arena_alloc(&env->arena, sizeof *c);
     if (!c)
@@ -654,13 +666,15 @@ static int slot_same_no_id(const struct bl_slot *a, const struct bl_slot *b)
 {
     if (memcmp(a, b, sizeof *a))
         return 0;
-    if (a->bytes[0] == SLOT_SPILL)
+    if (a->bytes[0] == SLOT_SPILL || a->bytes[0] == SLOT_NARROW)
         return a->spilled.id == 0 && a->spilled.ref == 0;
     return memchr(a->bytes, SLOT_SPILL, sizeof a->bytes) == NULL;
 }
 
-_Static_assert(SLOT_INVALID == 0 && SLOT_MISC == 1 && SLOT_ZERO == 2 && SLOT_SPILL == 3,
-               "vf_states_equal finds SLOT_SPILL bytes as the ones with both low bits set");
+_Static_assert(SLOT_INVALID == 0 && SLOT_MISC == 1 && SLOT_ZERO == 2 && SLOT_SPILL == 3 &&
+                   SLOT_NARROW == 7,
+               "vf_states_equal finds SLOT_SPILL and SLOT_NARROW bytes as the ones with both "
+               "low bits set");
 
 int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
                     const struct bl_vstate *cur)
@@ -714,7 +728,7 @@ int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
                 uint64_t ow, cw;
                 memcpy(&ow, os->bytes, 8);
                 memcpy(&cw, cs->bytes, 8);
-                /* the same bytes, none of them SLOT_SPILL (3): safe */
+                /* the same bytes, none of them SLOT_SPILL (3) or SLOT_NARROW (7): safe */
                 if (ow == cw && !(ow & (ow >> 1) & 0x0101010101010101ull))
                     continue;
                 if (!slot_safe_ids(os, cs, &m))
@@ -743,8 +757,10 @@ void vf_widen_slot_rest(struct bl_slot *sl)
         memset(sl->bytes, SLOT_MISC, sizeof sl->bytes);
         return;
     }
+    if (sl->bytes[0] == SLOT_NARROW)
+        sl->spilled = bl_reg_not_init;
     for (int b = 0; b < 8; b++)
-        if (sl->bytes[b] == SLOT_ZERO)
+        if (sl->bytes[b] == SLOT_ZERO || sl->bytes[b] == SLOT_NARROW)
             sl->bytes[b] = SLOT_MISC;
 }
 
@@ -803,6 +819,72 @@ static void clean_caller_frames(struct bl_venv *env, struct bl_vstate *st)
  * so it is sound whatever those tables say; it lets states that differ
  * in such values (a counter, a hash, a flag stored to skb->cb) prune one
  * another, as the kernel's precision tracking does. */
+/* A scalar id that no other register or spilled number of the state
+ * shares links nothing: dropped (with its delta), as the kernel's
+ * clear_singular_ids, so that it does not keep apart states that differ
+ * only in such ids (a number spilled and linked to a register that has
+ * since been overwritten, vf_check_store). Optional: with more ids than
+ * fit the table nothing is dropped. */
+#define SINGULAR_MAX 64
+static struct bl_reg *scalar_with_id(struct bl_frame *f, int i)
+{
+    struct bl_reg *r;
+    if (i < BL_NREGS) {
+        r = &f->regs[i];
+    } else {
+        struct bl_slot *sl = &f->stack[i - BL_NREGS];
+        if (sl->bytes[0] != SLOT_SPILL && sl->bytes[0] != SLOT_NARROW)
+            return NULL;
+        r = &sl->spilled;
+    }
+    return r->type == REG_SCALAR && r->id ? r : NULL;
+}
+
+static void clear_singular_ids(struct bl_vstate *st)
+{
+    uint32_t ids[SINGULAR_MAX];
+    uint8_t cnt[SINGULAR_MAX];
+    int n = 0;
+    for (int fi = 0; fi <= st->curframe; fi++) {
+        struct bl_frame *f = st->frames[fi];
+        for (int i = 0; i < BL_NREGS + f->n_slots; i++) {
+            struct bl_reg *r = scalar_with_id(f, i);
+            if (!r)
+                continue;
+            int k = 0;
+            while (k < n && ids[k] != r->id)
+                k++;
+            if (k == n) {
+                if (n == SINGULAR_MAX)
+                    return;
+                ids[n] = r->id;
+                cnt[n++] = 0;
+            }
+            if (cnt[k] < 2)
+                cnt[k]++;
+        }
+    }
+    int any = 0;
+    for (int k = 0; k < n; k++)
+        any |= cnt[k] == 1;
+    if (!any)
+        return;
+    for (int fi = 0; fi <= st->curframe; fi++) {
+        struct bl_frame *f = st->frames[fi];
+        for (int i = 0; i < BL_NREGS + f->n_slots; i++) {
+            struct bl_reg *r = scalar_with_id(f, i);
+            if (!r)
+                continue;
+            for (int k = 0; k < n; k++)
+                if (ids[k] == r->id) {
+                    if (cnt[k] == 1)
+                        r->id = 0, r->off = 0;
+                    break;
+                }
+        }
+    }
+}
+
 void vf_clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn)
 {
     struct bl_frame *f = cur_frame(st);
@@ -819,6 +901,7 @@ void vf_clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn
     widen_dead_slots(f, env->slive[insn]);
     if (st->curframe)
         clean_caller_frames(env, st);
+    clear_singular_ids(st);
 }
 
 /* ---- widening ------------------------------------------------------------ */
@@ -881,8 +964,12 @@ void vf_widen_state(const struct bl_seen_state *old, struct bl_vstate *cur)
             if (a->reg_mask & (1u << i))
                 widen_reg(&a->regs[k++], &b->regs[i]);
         const struct bl_slot *const *as = cframe_slots(a);
-        for (int s = 0; s < a->n_slots && s < b->n_slots; s++)
-            if (as[s]->bytes[0] == SLOT_SPILL && b->stack[s].bytes[0] == SLOT_SPILL)
+        for (int s = 0; s < a->n_slots && s < b->n_slots; s++) {
+            uint8_t ot = as[s]->bytes[0], ct = b->stack[s].bytes[0];
+            if ((ot == SLOT_SPILL && ct == SLOT_SPILL) || (ot == SLOT_NARROW && ct == SLOT_NARROW))
                 widen_reg(&as[s]->spilled, &b->stack[s].spilled);
+            else if (ct == SLOT_NARROW) /* old has plain bytes there */
+                vf_slot_drop_narrow(&b->stack[s]);
+        }
     }
 }

@@ -66,13 +66,20 @@ enum bl_slot_type {
     SLOT_MISC,              /* some initialised bytes */
     SLOT_ZERO,              /* known zero bytes */
     SLOT_SPILL,             /* part of a spilled register */
+    /* byte b of a scalar spilled in fewer than 8 bytes at the slot's start
+     * (`spilled`, as the kernel's narrow spill): a fill of the first n
+     * bytes, all of them SLOT_NARROW, gives back spilled's low n bytes.
+     * Any other write of the byte makes it SLOT_MISC. 7: both low bits
+     * set, so the word tests that look for spill bytes find these too,
+     * and bit 1 (vf_slot_may_widen) */
+    SLOT_NARROW = 7,
 };
 
 #define BL_STACK_SLOTS (BL_STACK_SIZE / 8)
 
 struct bl_slot {
     uint8_t bytes[8];       /* enum bl_slot_type per byte, [0] = lowest address */
-    struct bl_reg spilled;  /* when all 8 bytes are SLOT_SPILL */
+    struct bl_reg spilled;  /* when all 8 bytes are SLOT_SPILL, or bytes[0] is SLOT_NARROW */
 };
 
 struct bl_frame {
@@ -391,7 +398,16 @@ struct bl_seen_state *vf_seen_state_new(struct bl_venv *env, const struct bl_vst
 int vf_states_equal(struct bl_venv *env, const struct bl_seen_state *old,
                     const struct bl_vstate *cur);
 void vf_widen_slot_rest(struct bl_slot *sl);
-/* 1 if some byte of sl is a known zero or a spill (SLOT_ZERO 2, SLOT_SPILL 3) */
+/* A narrow spill's bytes become plain initialised bytes (its register is forgotten). */
+static inline void vf_slot_drop_narrow(struct bl_slot *sl)
+{
+    if (sl->bytes[0] == SLOT_NARROW)
+        sl->spilled = bl_reg_not_init;
+    for (int b = 0; b < 8; b++)
+        if (sl->bytes[b] == SLOT_NARROW)
+            sl->bytes[b] = SLOT_MISC;
+}
+/* 1 if some byte of sl is a known zero or a spill (SLOT_ZERO 2, SLOT_SPILL 3, SLOT_NARROW 7) */
 static inline int vf_slot_may_widen(const struct bl_slot *sl)
 {
     uint64_t w;
@@ -417,6 +433,7 @@ void vf_widen_state(const struct bl_seen_state *old, struct bl_vstate *cur);
 /* verifier_alu.c */
 void vf_reg_bounds_sync(struct bl_reg *r);
 void vf_reg_set_bounds_from_size(struct bl_reg *r, int size);
+void vf_reg_coerce(struct bl_reg *r, int size, int sext);
 int vf_check_alu(struct bl_venv *env, struct bl_vstate *st, const struct bl_insn *insn);
 /* Conditional jump: sets *other to the taken-branch state (NULL when the
  * branch cannot be taken); st becomes the fall-through (NULL when it cannot
