@@ -46,9 +46,12 @@ void jit_use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
 }
 
 /* live_out[k]: registers live after instruction start + k of the callback
- * [start, end). Returns NULL when out of memory (then nothing is skipped). */
+ * [start, end). Returns NULL when out of memory (then nothing is skipped).
+ * folded (a hoist plan's kinds, or NULL): instructions the plan made a
+ * copy of a value kept elsewhere read no register, those it made nothing
+ * neither read nor write one. */
 uint16_t *jit_body_liveness(const struct jit *j, uint32_t start, uint32_t end, int ctx_base,
-                            const uint8_t *unchecked)
+                            const uint8_t *unchecked, const uint8_t *folded)
 {
     uint32_t n = end - start;
     uint16_t *out = calloc(n, sizeof *out), *in = calloc(n + 1, sizeof *in);
@@ -64,6 +67,11 @@ uint16_t *jit_body_liveness(const struct jit *j, uint32_t start, uint32_t end, i
         jit_use_def(j, start + k, start, ctx_base, &use[k], &def[k]);
         if (unchecked && unchecked[k])
             use[k] = def[k] = 0;       /* a dropped check: emits nothing */
+        if (folded && (folded[k] == HOIST_IV || folded[k] == HOIST_ALIAS))
+            use[k] = 0;                /* a copy of a value kept elsewhere */
+        if (folded && folded[k] == HOIST_SKIP)
+            use[k] = def[k] = 0;       /* nothing: a chain's skipped link leaves
+                                          the register as the link before made it */
         if (bl_is_lddw(&j->insns[start + k]) && k + 1 < n) {
             k++;
             use[k] = def[k] = 0;

@@ -289,6 +289,242 @@ static int affine_step(struct hoist_plan *hp, const struct bl_insn *in, const st
     }
 }
 
+/* what an instruction past the top made of affine values: the values it
+ * read (adef indices, -1 none, -2 i itself) and whether it is cheap as
+ * written (a move, plus or minus a constant or an invariant register, a
+ * shift by 1-3: an address form or one lea of its operand) */
+struct made {
+    int16_t from[2];
+    uint8_t cheap;
+};
+
+static int free_coef(const struct affine *a)
+{
+    return !a->coef_is_reg && (a->coef == 1 || a->coef == 2 || a->coef == 4 || a->coef == 8);
+}
+
+/* how many induction variables the plan needs: the values read (used)
+ * but for the free forms, i * 2^s + c (s <= 3), which stay as written
+ * (a form of i's register is free as part of an address, a register of
+ * its own would only add a step to the loop: compiled checksum's i * 2,
+ * 172 -> 181 ns), and then so does everything in the top that builds on
+ * i (*free_forms). Past the top (index top on, made[] from walk_rest), a
+ * value read whose instruction is cheap as written stays as written (the
+ * address `data + j` of lastnz_neg's read, j = start - i a variable of
+ * its own), and what it is made from is read: the product `i * j` gets
+ * a register of its own, a move of j on the way to it nothing. */
+static int plan_need(struct affine *adef, uint8_t *used, uint32_t n, uint32_t top,
+                     const struct made *made, int *free_forms)
+{
+    int need = 0;
+    *free_forms = 0;
+    for (uint32_t k = n; made && k-- > top;) {
+        if (!adef[k].ok || !made[k].cheap || !used[k])
+            continue;
+        adef[k].ok = 0;                      /* (as written) */
+        for (int q = 0; q < 2; q++)
+            if (made[k].from[q] >= 0)
+                used[made[k].from[q]] = 1;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        struct affine *a = &adef[k];
+        if (k < top && a->ok && used[k] && !a->lazy && a->base.is_imm && free_coef(a)) {
+            a->ok = 0;
+            *free_forms = 1;
+        }
+        need += a->ok && used[k];
+    }
+    return need;
+}
+
+/* ---- past the straight-line top ---------------------------------------------
+ *
+ * An induction variable is a value, not a place: `coef * i + base` holds
+ * on every path through the body, so the instruction that makes one after
+ * an if/else or a break (`i * j` in one arm, j the index + 1) can read it
+ * from the variable's register as well as one in the top. walk_rest
+ * follows the rest of the body in program order (its jumps all go
+ * forward), each register naming the instruction whose affine value it
+ * holds (rstate.a); where ways join, a register keeps that name only when
+ * every way brings the same one, and one live there with different names
+ * is read (each of them gets its register). The blocks that only lead out
+ * of the loop (a return, a break: once per loop at most) make no value:
+ * a step per iteration for them would cost more than they save. */
+struct rstate {
+    int has;
+    int16_t a[BL_NREGS];           /* -1 none, -2 i itself (R1), else adef index */
+    struct operand inv[BL_NREGS];
+};
+
+static struct affine aff_of(const struct affine *adef, int16_t a)
+{
+    if (a == -2)
+        return (struct affine){.ok = 1, .coef = 1, .coef_reg = -1, .base = {1, 1, -1, 0, 0},
+                               .def = UINT32_MAX};
+    return a >= 0 ? adef[a] : (struct affine){0};
+}
+
+static void rs_merge(const struct jit *j, const struct inline_ctx *ic, struct rstate *to,
+                     const struct rstate *from, uint32_t at, uint8_t *used)
+{
+    if (!to->has) {
+        *to = *from;
+        return;
+    }
+    uint16_t live = jit_live_in_at(j, ic, at);
+    for (int r = 0; r < BL_NREGS; r++) {
+        if (to->a[r] != from->a[r]) {
+            if ((live >> r) & 1) {
+                if (to->a[r] >= 0)
+                    used[to->a[r]] = 1;
+                if (from->a[r] >= 0)
+                    used[from->a[r]] = 1;
+            }
+            to->a[r] = -1;
+        }
+        const struct operand *x = &to->inv[r], *y = &from->inv[r];
+        if (x->ok && !(y->ok && x->is_imm == y->is_imm &&
+                       (x->is_imm ? x->imm == y->imm : x->reg == y->reg)))
+            to->inv[r].ok = 0;
+    }
+}
+
+static int walk_rest(struct hoist_plan *hp, const struct jit *j, const struct inline_ctx *ic,
+                     uint32_t stop, const struct affine *aff0, const struct operand *inv0,
+                     struct affine *adef, uint8_t *used, struct made *made,
+                     const int *avail, int n_avail)
+{
+    uint32_t n = ic->end - ic->start;
+    int16_t *pend = malloc(n * sizeof *pend);
+    uint8_t *stays = calloc(n + 1, 1);       /* can reach an exit that goes on */
+    int n_pend = 0;
+    for (uint32_t pc = stop; pend && pc < ic->end; pc++)
+        n_pend += j->is_target[pc];
+    struct rstate *ps = calloc((size_t)n_pend + 1, sizeof *ps), cur;
+    int ok = pend && stays && ps;
+    for (uint32_t k = 0; ok && k < n; k++)
+        pend[k] = -1;
+    for (uint32_t pc = stop, q = 0; ok && pc < ic->end; pc++)
+        if (j->is_target[pc])
+            pend[pc - ic->start] = (int16_t)q++;
+    /* stays[], backwards (jumps go forward) */
+    for (uint32_t pc = ic->end; ok && pc-- > stop;) {
+        const struct bl_insn *in = &j->insns[pc];
+        uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
+        uint32_t k = pc - ic->start, t = pc + 1 + (uint32_t)(int32_t)in->off;
+        int jmp = (cls == BL_JMP || cls == BL_JMP32) && op != BL_CALL && op != BL_EXIT;
+        if (jmp && (in->off < 0 || t >= ic->end || (cls == BL_JMP32 && op == BL_JA)))
+            ok = 0;
+        else if (cls == BL_JMP && op == BL_EXIT)
+            stays[k] = (uint8_t)jit_exit_returns_zero(j, pc, ic->start);
+        else if (jmp && op == BL_JA)
+            stays[k] = stays[t - ic->start];
+        else if (jmp)
+            stays[k] = stays[k + 1] | stays[t - ic->start];
+        else
+            stays[k] = stays[k + 1];
+        if (pc > stop && bl_is_lddw(&j->insns[pc - 1]))
+            stays[k - 1] = stays[k], pc--;
+    }
+    cur.has = 1;
+    for (int r = 0; r < BL_NREGS; r++) {
+        cur.a[r] = !aff0[r].ok ? -1 : aff0[r].def == UINT32_MAX ? -2
+                                                                : (int16_t)(aff0[r].def - ic->start);
+        cur.inv[r] = inv0[r];
+    }
+    for (uint32_t pc = stop; ok && pc < ic->end; pc++) {
+        const struct bl_insn *in = &j->insns[pc];
+        uint32_t k = pc - ic->start;
+        if (pend[k] >= 0) {
+            struct rstate *p = &ps[pend[k]];
+            if (cur.has)
+                rs_merge(j, ic, p, &cur, pc, used);
+            cur = *p;
+        }
+        int lddw = bl_is_lddw(in);
+        if (!cur.has) {
+            pc += lddw;
+            continue;
+        }
+        uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
+        uint16_t u, df;
+        jit_use_def(j, pc, ic->start, ic->stack_base, &u, &df);
+        uint8_t chk = ic->unchecked ? ic->unchecked[k] : 0;
+        if (chk)
+            u = df = 0;
+        struct affine na;
+        int prop = 0;
+        if (!lddw && cls == BL_ALU64 && stays[k]) {
+            struct affine aff[BL_NREGS];
+            for (int r = 0; r < BL_NREGS; r++)
+                aff[r] = aff_of(adef, cur.a[r]);
+            prop = affine_step(NULL, in, aff, cur.inv, &na, avail, n_avail);
+        }
+        int d = in->dst;
+        if (prop) {                          /* (what it is made from) */
+            int x = BL_SRC(in->code) == BL_X;
+            made[k].from[0] = op == BL_MOV ? -1 : cur.a[d];
+            made[k].from[1] = x ? cur.a[in->src] : -1;
+            int d_aff = cur.a[d] != -1, s_aff = x && cur.a[in->src] != -1;
+            made[k].cheap = (uint8_t)(op == BL_MOV || (op == BL_LSH && in->imm <= 3) ||
+                                      ((op == BL_ADD || op == BL_SUB) && (!x || !s_aff)) ||
+                                      (op == BL_ADD && x && !d_aff));
+        }
+        for (int r = 0; r < BL_NREGS; r++) {
+            if (((u >> r) & 1) && cur.a[r] >= 0 && !prop)
+                used[cur.a[r]] = 1;
+            if ((df >> r) & 1)
+                cur.a[r] = -1;
+        }
+        if (prop) {
+            na.def = pc;
+            adef[k] = na;
+            cur.a[d] = (int16_t)k;
+        }
+        /* invariant operands, as in the top (nothing planned from them) */
+        int slot = -1;
+        if (cls == BL_LDX && BL_MODE(in->code) == BL_MEM && in->src == ic->base &&
+            jit_size_of(in->code) == 8)
+            for (int s = 0; s < ic->n_promoted; s++)
+                if (ic->slot_off[s] == in->off)
+                    slot = s;
+        if (slot >= 0)
+            cur.inv[d] = (struct operand){!ic->slot_dirty[slot], 0, ic->slot_reg[slot], 0, pc};
+        else if (cls == BL_ALU64 && op == BL_MOV && in->off == 0 && BL_SRC(in->code) == BL_K)
+            cur.inv[d] = (struct operand){1, 1, -1, in->imm, pc};
+        else if (cls == BL_ALU64 && op == BL_MOV && in->off == 0 && in->src != d)
+            cur.inv[d] = cur.inv[in->src];
+        else
+            for (int r = 0; r < BL_NREGS; r++)
+                if ((df >> r) & 1)
+                    cur.inv[r].ok = 0;
+        if (lddw) {
+            cur.inv[d].ok = 0;
+            pc++;
+            continue;
+        }
+        if (cls != BL_JMP && cls != BL_JMP32)
+            continue;
+        if (op == BL_EXIT) {
+            cur.has = 0;
+            continue;
+        }
+        if (op == BL_CALL || chk == 1)
+            continue;
+        uint32_t t = pc + 1 + (uint32_t)(int32_t)in->off;
+        if (t < ic->end && pend[t - ic->start] >= 0)
+            rs_merge(j, ic, &ps[pend[t - ic->start]], &cur, t, used);
+        else
+            ok = 0;
+        if (op == BL_JA || chk == 2)
+            cur.has = 0;
+    }
+    free(pend);
+    free(stays);
+    free(ps);
+    return ok;
+}
+
 int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t first,
                    const int *avail, int n_avail, int n_cheap, const int *iv_extra, int n_extra,
                    struct hoist_plan *hp)
@@ -458,28 +694,43 @@ int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t fi
                 }
         }
     }
-    /* what is live where the straight line ends reads it too */
+    /* what is live where the straight line ends reads it too (the plan
+     * of the top alone), or, better, the reads of the rest of the body,
+     * walked (walk_rest); the plan of the top alone when the walk fails
+     * or finds more values than there are registers */
+    uint8_t *used_top = malloc(n), *ok_top = malloc(n);
+    struct made *made = malloc(n * sizeof *made);
+    int n_ops0 = hp->n_ops, n_regs0 = hp->n_regs;
+    int rest = 0;
+    if (used_top && ok_top && made) {
+        memcpy(used_top, used, n);
+        for (uint32_t k = 0; k < n; k++)
+            ok_top[k] = (uint8_t)adef[k].ok;
+        rest = stop < ic->end &&
+               walk_rest(hp, j, ic, stop, aff, inv, adef, used, made, avail, n_avail);
+    }
+    uint8_t *u_top = used_top ? used_top : used;
     uint16_t live = stop < ic->end ? jit_live_in_at(j, ic, stop) : ALL_REGS;
     for (int r = 0; r < BL_NREGS; r++)
         if (((live >> r) & 1) && aff[r].ok && aff[r].def != UINT32_MAX)
-            used[aff[r].def - ic->start] = 1;
-    /* a register for each value read; the others (steps on the way) emit
-     * nothing. Without enough registers, none (the code stays as it is) */
-    /* i * 2^s + c (s <= 3) is free as part of an address (a form of i's
-     * register): a register of its own would only add a step to the loop
-     * (compiled checksum's i * 2: 172 -> 181 ns). Those stay as written,
-     * and then so does everything that builds on i */
-    int need = 0, free_forms = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        const struct affine *a = &adef[k];
-        int free_form = a->ok && !a->coef_is_reg && !a->lazy && a->base.is_imm &&
-                        (a->coef == 1 || a->coef == 2 || a->coef == 4 || a->coef == 8);
-        if (a->ok && used[k] && free_form) {
-            adef[k].ok = 0;
-            free_forms = 1;
+            u_top[aff[r].def - ic->start] = 1;
+    int free_forms = 0, need = 0;
+    for (int pass = rest ? 0 : 1; pass < 2; pass++) {
+        if (pass == 1 && used_top) {
+            hp->n_ops = n_ops0;
+            hp->n_regs = n_regs0;
+            for (uint32_t k = 0; k < n; k++)
+                adef[k].ok = ok_top[k];
+            memcpy(used, used_top, n);
         }
-        need += adef[k].ok && used[k];
+        need = plan_need(adef, used, n, stop - ic->start, pass == 0 ? made : NULL,
+                         &free_forms);
+        if (need <= IV_MAX && hp->n_regs + need <= n_avail + n_extra)
+            break;
     }
+    free(used_top);
+    free(ok_top);
+    free(made);
     /* (iv_extra: registers of promoted slots the caller frees for
      * induction variables when nothing in the loop reads them) */
     if (need && need <= IV_MAX && hp->n_regs + need <= n_avail + n_extra) {

@@ -1752,7 +1752,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         if (proved[k])
             decided[k] = proved[k];
     const uint8_t *dropped = decided ? decided : proved;
-    uint16_t *live_out = jit_body_liveness(j, cb->start, cb->end, bi.base, dropped);
+    uint16_t *live_out = jit_body_liveness(j, cb->start, cb->end, bi.base, dropped, NULL);
     uint8_t *dropped_reach = dropped ? body_reach(j, cb, dropped) : NULL;
     struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
                             .base = -1, .stack_base = bi.base, .write_through = 1,
@@ -2040,6 +2040,17 @@ again:
         n_mem = n_in_rdi = 0;
         goto again;
     }
+    /* what the plan folded reads no register: the liveness again, for the
+     * copies (the index + 1 of `i * j` in one arm of an if, which only
+     * the folded product read there, is no longer live into that arm) */
+    if (ic.hoist && (hp.n_iv || hp.n_ops) && live_out) {
+        uint16_t *lf = jit_body_liveness(j, cb->start, cb->end, bi.base, dropped, hp.kind);
+        if (lf) {
+            free(live_out);
+            live_out = lf;
+            ic.live_out = lf;
+        }
+    }
     for (int k = 0; k < pool.next; k++)
         ic.regs |= 1u << pool.regs[k];
     /* loop versioning: when tests of the body are settled before the loop
@@ -2058,7 +2069,8 @@ again:
             for (uint32_t k = 0; proved && k < cb->end - cb->start; k++)
                 if (proved[k])
                     unchecked[k] = proved[k];   /* (true of every iteration) */
-            fast_live = jit_body_liveness(j, cb->start, cb->end, bi.base, unchecked);
+            fast_live = jit_body_liveness(j, cb->start, cb->end, bi.base, unchecked,
+                                          ic.hoist ? ic.hoist->kind : NULL);
         }
     }
     /* a register for the second accumulator of an unrolled copy

@@ -289,7 +289,7 @@ void jit_ranges_free(struct range_node *nd);
 void jit_use_def(const struct jit *j, uint32_t pc, uint32_t start, int ctx_base,
                  uint16_t *use, uint16_t *def);
 uint16_t *jit_body_liveness(const struct jit *j, uint32_t start, uint32_t end, int ctx_base,
-                            const uint8_t *unchecked);
+                            const uint8_t *unchecked, const uint8_t *folded);
 int jit_dead_insn(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
 uint16_t jit_live_in_at(const struct jit *j, const struct inline_ctx *ic, uint32_t pc);
 void jit_alias_clear(struct jit *j);
