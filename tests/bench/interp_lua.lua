@@ -6,7 +6,8 @@
 --
 -- --spellings runs the survey of tests/bench/progs/spellings/ instead: more
 -- spellings of the bench's loop shapes (one program NAME in NAME.lua, all on
--- one 256-byte packet, 100 runs a round), to check that no other way of
+-- one 256-byte packet, tcp_* on the bench's 1,500 bytes of TCP-style options;
+-- 100 runs a round), to check that no other way of
 -- writing them is slower than stock Lua. The last line names the worst.
 --
 -- Each round times one `p:run` of the interpreter (a tenth of the bench's
@@ -24,10 +25,10 @@ local f = assert(io.open(here .. "/run.lua"))
 local src = f:read("a")
 f:close()
 local head = src:sub(1, assert(src:find("%-%- %-%-%-%- measuring")) - 1)
-  .. "\nreturn benches, lua_program, bytes\n"
+  .. "\nreturn benches, lua_program, bytes, options\n"
 local saved = arg
 arg = { [0] = here .. "/run.lua" }
-local benches, lua_program, bytes = assert(load(head, "=run.lua"))()
+local benches, lua_program, bytes, options = assert(load(head, "=run.lua"))()
 arg = saved
 
 local first = 3
@@ -38,8 +39,10 @@ if arg[3] == "--spellings" then
   for f in ls:lines() do
     local name = f:match("^(.*)%.lua$")
     if name then
+      -- (the tcp_* programs walk TCP-style options: the bench's tcpopts packet)
+      local pk = name:find("^tcp_") and options(1500, 28) or "\x5a" .. bytes(255, 6)
       benches[#benches + 1] = { name = name, file = "spellings/" .. name, repeat_ = 1000,
-        packets = { "\x5a" .. bytes(255, 6) } }
+        packets = { pk } }
     end
   end
   ls:close()

@@ -195,10 +195,24 @@ local function lua_env()
   env.cpu = function() return 0 end
   for _, t in ipairs { "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64" } do env[t] = t end
   env.xdp = { ABORTED = 0, DROP = 1, PASS = 2, TX = 3, REDIRECT = 4 }
+  -- a record type: a constructor of tables, fields left out 0
+  env.record = function(fields)
+    return function(init)
+      local r = {}
+      for f in pairs(fields) do r[f] = init[f] or 0 end
+      return r
+    end
+  end
+  -- an array's entries exist from the start (0, or a zeroed record, kept)
   local function array(spec)
-    local max = spec.max_entries
-    return setmetatable({}, { __index = function(_, k)
-      if k >= 0 and k < max then return 0 end
+    local max, value = spec.max_entries, spec.value
+    return setmetatable({}, { __index = function(t, k)
+      if k >= 0 and k < max then
+        if type(value) ~= "function" then return 0 end
+        local r = value {}
+        rawset(t, k, r)
+        return r
+      end
     end })
   end
   env.map = { hash = function() return {} end, lru_hash = function() return {} end, array = array }
@@ -216,6 +230,12 @@ function pkt_methods:be32(o)
   local s = self.s; rd(s, o, 4)
   local a, b, c, d = byte(s, o + 1, o + 4)
   return a << 24 | b << 16 | c << 8 | d
+end
+function pkt_methods:le16(o) local s = self.s; rd(s, o, 2); local a, b = byte(s, o + 1, o + 2); return b << 8 | a end
+function pkt_methods:le32(o)
+  local s = self.s; rd(s, o, 4)
+  local a, b, c, d = byte(s, o + 1, o + 4)
+  return d << 24 | c << 16 | b << 8 | a
 end
 local pkt_mt = { __index = pkt_methods, __len = function(p) return #p.s end }
 
