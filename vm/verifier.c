@@ -331,22 +331,37 @@ static int reject_unsupported(bpflua_object *obj, struct bl_prog *p, char **log)
  * furthest (most instructions verified: the likeliest intended type) is
  * reported, saying so. */
 /* 1 if the program's first straight line (run on every path) accesses its
- * context where type t has no field, or uses LD_ABS that t lacks: the
- * verifier would reject it as t at that insn, so trying t can be skipped
- * (a Cilium tc program reads __sk_buff fields XDP lacks first thing). */
+ * context where type t has no field, or uses LD_ABS that t lacks, or ends
+ * in a compare of a packet pointer t's context gave it with a number (not
+ * == / != 0: "pointer comparison prohibited"): the verifier would reject
+ * it as t at that insn, so trying t can be skipped (a Cilium tc program
+ * reads __sk_buff fields XDP lacks first thing; a tc program testing
+ * skb->len or skb->mark reads xdp_md's data or data_meta as XDP). */
+static int ctx_kind_is_pkt(const struct bl_ctx_field *f)
+{
+    return f->kind == BL_CTX_PKT || f->kind == BL_CTX_PKT_END || f->kind == BL_CTX_PKT_META;
+}
+
 static int entry_excludes(const struct bl_prog *p, const struct bl_prog_type *t)
 {
     static const int sizes[4] = { 4, 2, 1, 8 };
-    uint16_t ctx = 1u << BL_R1;
+    uint16_t ctx = 1u << BL_R1, pkt = 0;
     for (uint32_t i = 0; i < p->n_insns; i++) {
         const struct bl_insn *in = &p->insns[i];
         uint8_t c = BL_CLASS(in->code), mode = BL_MODE(in->code);
         int size = sizes[BL_SIZE(in->code) >> 3];
+        uint16_t dst = (uint16_t)(1u << in->dst);
+        if (c == BL_ALU || c == BL_ALU64 || c == BL_LD || c == BL_LDX)
+            pkt &= (uint16_t)~dst; /* written: a load from the ctx sets it again below */
         switch (c) {
         case BL_LDX:
-            if ((ctx & (1u << in->src)) && mode == BL_MEM && !bl_ctx_field_at(t, in->off, size, 0))
-                return 1;
-            ctx &= (uint16_t)~(1u << in->dst);
+            if ((ctx & (1u << in->src)) && mode == BL_MEM) {
+                const struct bl_ctx_field *f = bl_ctx_field_at(t, in->off, size, 0);
+                if (!f)
+                    return 1;
+                pkt = (uint16_t)(ctx_kind_is_pkt(f) ? pkt | dst : pkt & ~dst);
+            }
+            ctx &= (uint16_t)~dst;
             break;
         case BL_ST:
         case BL_STX:
@@ -369,8 +384,12 @@ static int entry_excludes(const struct bl_prog *p, const struct bl_prog_type *t)
             ctx &= (uint16_t)~(1u << in->dst);
             i++;
             break;
-        default: /* a jump, call or exit ends the straight line */
-            return 0;
+        default: { /* a jump, call or exit ends the straight line */
+            uint8_t op = BL_OP(in->code);
+            return op != BL_JA && op != BL_CALL && op != BL_EXIT && op <= BL_JSLE &&
+                   BL_SRC(in->code) == BL_K && (pkt & dst) &&
+                   !(in->imm == 0 && (op == BL_JEQ || op == BL_JNE));
+        }
         }
     }
     return 0;
