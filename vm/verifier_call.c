@@ -292,7 +292,8 @@ static int check_size_arg(struct bl_venv *env, struct bl_vstate *st, int regno, 
 }
 
 /* Byte k of constant memory at r (a read-only map value with its file
- * bytes, or stack slots holding spilled constants or known zeros), or -1. */
+ * bytes, or stack slots holding spilled constants, whole or narrow, or
+ * known zeros), or -1. */
 static int format_byte(struct bl_venv *env, struct bl_vstate *st, const struct bl_reg *r, int64_t k)
 {
     int64_t off = r->off + (int64_t)r->var.value + k;
@@ -309,6 +310,15 @@ static int format_byte(struct bl_venv *env, struct bl_vstate *st, const struct b
     if (slot >= f->n_slots)
         return -1;
     const struct bl_slot *s = &f->stack[slot];
+    if (s->bytes[byte] == SLOT_NARROW && s->bytes[0] == SLOT_NARROW) {
+        /* a leading byte of a narrow spill (bytes up to it all narrow) */
+        for (int b = 1; b < byte; b++)
+            if (s->bytes[b] != SLOT_NARROW)
+                return -1;
+        if (s->spilled.type != REG_SCALAR || !tnum_is_const(s->spilled.var))
+            return -1;
+        return (int)((s->spilled.var.value >> (8 * byte)) & 0xff);
+    }
     for (int b = 0; b < 8; b++)
         if (s->bytes[b] != SLOT_SPILL)
             return s->bytes[byte] == SLOT_ZERO ? 0 : -1;

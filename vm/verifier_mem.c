@@ -727,6 +727,24 @@ int vf_check_mem_region(struct bl_venv *env, struct bl_vstate *st, int regno, ui
             note_depth(env, f, lo);
             return 0;
         }
+        if (write) {
+            /* a variable offset: any byte of [lo, hi) may be written, so
+             * none of them keeps a known value (the kernel's clobber):
+             * spilled numbers and known zeros become plain bytes, what
+             * was a pointer becomes unreadable, unwritten bytes stay so */
+            if (!(f = reserve_to(env, st, reg->frameno, lo)))
+                return -ENOMEM;
+            for (int a = lo; a < hi; a++) {
+                int b;
+                struct bl_slot *s = slot_at(f, a, &b);
+                if (s->bytes[0] == SLOT_SPILL)
+                    memset(s->bytes, s->spilled.type == REG_SCALAR ? SLOT_MISC : SLOT_INVALID, 8);
+                if (s->bytes[b] != SLOT_INVALID)
+                    s->bytes[b] = SLOT_MISC;
+            }
+            note_depth(env, f, lo);
+            return 0;
+        }
         if ((err = stack_read_range(env, f, lo, hi, regno, "", &zero)))
             return err;
         return no_pointer_bytes(env, f, lo, hi, "leaks addr into helper function");
