@@ -143,6 +143,24 @@ static int has_invalid_byte(uint64_t w)
     return ((w - BYTES_OF(1)) & ~w & BYTES_OF(0x80)) != 0;
 }
 
+/* 1 if byte b of slot s is known to be zero: a known zero, or a byte of
+ * a spilled constant (whole, or the leading bytes of a narrow spill)
+ * that is zero there; the kernel reads zeros from a spilled 0 at any
+ * offset of its slot */
+static int byte_is_zero(const struct bl_slot *s, int b)
+{
+    uint8_t t = s->bytes[b];
+    if (t == SLOT_ZERO)
+        return 1;
+    if ((t != SLOT_SPILL && t != SLOT_NARROW) || s->spilled.type != REG_SCALAR ||
+        !tnum_is_const(s->spilled.var) || s->bytes[0] != t)
+        return 0;
+    for (int k = 1; k < b; k++)
+        if (s->bytes[k] != t)
+            return 0;
+    return ((s->spilled.var.value >> (8 * b)) & 0xff) == 0;
+}
+
 static int stack_read_range(struct bl_venv *env, struct bl_frame *f, int lo, int hi, int regno,
                             const char *what, int *all_zero)
 {
@@ -155,8 +173,11 @@ static int stack_read_range(struct bl_venv *env, struct bl_frame *f, int lo, int
         uint64_t w = slot_word(slot_read(f, a, &b));
         if (has_invalid_byte(w))
             break;
-        if (w != BYTES_OF(SLOT_ZERO))
-            *all_zero = 0;
+        if (w != BYTES_OF(SLOT_ZERO) && *all_zero) {
+            const struct bl_slot *s = slot_read(f, a, &b);
+            for (int k = 0; k < 8 && *all_zero; k++)
+                *all_zero = byte_is_zero(s, k);
+        }
         a += 8;
     }
     for (; a < hi; a++) {
@@ -168,7 +189,7 @@ static int stack_read_range(struct bl_venv *env, struct bl_frame *f, int lo, int
                                  regno, lo, a - lo, hi - lo);
             return vf_reject(env, "invalid read from stack off %d+%d size %d", lo, a - lo, hi - lo);
         }
-        if (s->bytes[b] != SLOT_ZERO)
+        if (*all_zero && !byte_is_zero(s, b))
             *all_zero = 0;
     }
     (void)what;
