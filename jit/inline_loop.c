@@ -1000,6 +1000,32 @@ static uint8_t *body_reach(const struct jit *j, const struct jfunc *cb, const ui
     return reach;
 }
 
+/* Is instruction i a conditional jump whose two ways meet right away in
+ * the copy ic: everything between it and its target emits nothing here
+ * (checks the copy drops as never taken, code it cannot reach), or goes
+ * there too (a check the copy makes a `ja` to the same target)? sum_ret's
+ * `b == 0 and i > 200` in the copy where i <= 200 was `jne` to the next
+ * instruction, a branch per byte. */
+static int noop_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t i)
+{
+    const struct bl_insn *in = &j->insns[i];
+    uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
+    if ((cls != BL_JMP && cls != BL_JMP32) || op == BL_JA || op == BL_CALL || op == BL_EXIT ||
+        in->off <= 0 || !ic->unchecked)
+        return 0;
+    uint32_t t = i + 1 + (uint32_t)in->off;
+    for (uint32_t m = i + 1; m < t; m++) {
+        uint32_t k = m - ic->start;
+        if (m >= ic->end)
+            return 0;
+        if (ic->unchecked[k] == 2)           /* (a check always taken: to t too?) */
+            return (int64_t)m + 1 + j->insns[m].off == (int64_t)t;
+        if (!((ic->reach && !ic->reach[k]) || ic->unchecked[k] == 1))
+            return 0;
+    }
+    return 1;
+}
+
 /* instruction i of the body, in the copy ic */
 static void emit_one(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic, uint32_t i,
                      int i_plus)
@@ -1024,6 +1050,8 @@ static void emit_one(struct jit *j, const struct jfunc *cb, struct inline_ctx *i
          * store nothing reads */
     } else if (jit_dead_insn(j, ic, i)) {
         jit_alias_forget(j, j->insns[i].dst);
+    } else if (noop_jump(j, ic, i)) {
+        /* both ways go on to the same code */
     } else if (ic->hoist && ic->hoist->kind && ic->hoist->kind[k]) {
         jit_emit_hoisted(j, ic, i, i_plus);
     } else {

@@ -31,6 +31,7 @@ struct lin {
     int8_t sign[2];
     int16_t slot[2];
     int64_t a, b;
+    uint8_t fwd;        /* made from a value stored in a slot on the way */
 };
 
 #define A_MAX (1 << 16)
@@ -38,13 +39,13 @@ struct lin {
 
 static struct lin unknown(void)
 {
-    struct lin v = {V_UNKNOWN, 0, {0, 0}, {0, 0}, 0, 0};
+    struct lin v = {V_UNKNOWN, 0, {0, 0}, {0, 0}, 0, 0, 0};
     return v;
 }
 
 static struct lin constant(int64_t b)
 {
-    struct lin v = {V_LIN, 0, {0, 0}, {0, 0}, 0, b};
+    struct lin v = {V_LIN, 0, {0, 0}, {0, 0}, 0, b, 0};
     return v;
 }
 
@@ -84,6 +85,8 @@ static struct lin alu64(struct lin d, struct lin s, const struct bl_insn *in)
     int x = BL_SRC(in->code) == BL_X;
     if (!x)
         s = constant(in->imm);
+    if (op != BL_MOV && op != BL_NEG)
+        d.fwd |= s.fwd;
     if (op == BL_MOV)
         return x && in->off != 0 ? unknown() : s;    /* (movsx: not followed) */
     if (op == BL_NEG && d.kind == V_LIN) {
@@ -177,12 +180,25 @@ static int as_check(const struct bl_insn *insns, uint32_t start, uint32_t end, u
     case BL_JSGE: c->rel = LR_GE, c->is_signed = 1; break;
     case BL_JSLT: c->rel = LR_LT, c->is_signed = 1; break;
     case BL_JSLE: c->rel = LR_LE, c->is_signed = 1; break;
+    /* x == 0 is x <= 0 unsigned, x != 0 is x > 0: the null test of a map
+     * value's pointer kept in a slot, made again in every iteration */
+    case BL_JEQ:
+    case BL_JNE:
+        if (BL_SRC(in->code) != BL_K || in->imm != 0)
+            return 0;
+        c->rel = op == BL_JEQ ? LR_LE : LR_GT, c->is_signed = 0;
+        break;
     default: return 0;
     }
     if (BL_SRC(in->code) == BL_K)
         s = constant(in->imm);
     if (d.kind != V_LIN || s.kind != V_LIN)
         return 0;
+    /* (a test on a value stored in a slot on the way, such as the index
+     * of a loop with loops inside, only where it stops the loop: the
+     * compiler's range test that skips an inner loop is no reason to
+     * version the loop around it) */
+    d.fwd |= s.fwd;
     /* the way that stops the loop (or at least ends the iteration: the
      * compiler's checks may return 0) is the one whose condition must
      * not hold; a plain if, whose ways both go on, is no test */
@@ -190,7 +206,7 @@ static int as_check(const struct bl_insn *insns, uint32_t start, uint32_t end, u
     int fall = stops_loop(insns, start, end, (int64_t)pc + 1);
     if (fall == 1 && taken != 1)
         c->always = 1;
-    else if (taken && fall != 1)
+    else if (taken && fall != 1 && !(d.fwd && taken != 1))
         c->always = 0;
     else
         return 0;
@@ -210,7 +226,8 @@ static int as_check(const struct bl_insn *insns, uint32_t start, uint32_t end, u
 }
 static int same(const struct lin *x, const struct lin *y)
 {
-    if (x->kind != y->kind || x->n_slots != y->n_slots || x->a != y->a || x->b != y->b)
+    if (x->kind != y->kind || x->n_slots != y->n_slots || x->a != y->a || x->b != y->b ||
+        x->fwd != y->fwd)
         return 0;
     for (int k = 0; k < x->n_slots; k++)
         if (x->slot[k] != y->slot[k] || x->sign[k] != y->sign[k])
@@ -218,23 +235,72 @@ static int same(const struct lin *x, const struct lin *y)
     return 1;
 }
 
+/* What the body stored in 8-byte ctx slots on the way (the compiler
+ * keeps a loop variable there for the loops inside, `stxdw [r9+56], r1;
+ * ldxdw r3, [r9+56]` before rec_stats's bounds checks): a load of such a
+ * slot reads the stored form, not the slot's value on entry. Forgotten
+ * when anything else may write the slot: a store through ctx that
+ * overlaps it, a store or atomic through any other pointer, a call. */
+#define FWD_MAX 4
+struct fwd {
+    int n;
+    int16_t off[FWD_MAX];
+    struct lin v[FWD_MAX];
+};
+
+static int store_size(uint8_t code)
+{
+    switch (BL_SIZE(code)) {
+    case BL_B: return 1;
+    case BL_H: return 2;
+    case BL_W: return 4;
+    default: return 8;
+    }
+}
+
+static void fwd_forget(struct fwd *f, int lo, int hi)
+{
+    for (int q = 0; q < f->n;)
+        if (f->off[q] < hi && f->off[q] + 8 > lo) {
+            f->n--;
+            f->off[q] = f->off[f->n];
+            f->v[q] = f->v[f->n];
+        } else {
+            q++;
+        }
+}
+
 /* what is known on entry to instruction k: the meet over its edges (a
  * form both edges agree on, else unknown) */
 struct entry {
     int seen;
     struct lin r[BL_NREGS];
+    struct fwd f;
 };
 
-static void flow_into(struct entry *e, const struct lin *r)
+static void flow_into(struct entry *e, const struct lin *r, const struct fwd *f)
 {
     if (!e->seen) {
         e->seen = 1;
         memcpy(e->r, r, sizeof e->r);
+        e->f = *f;
         return;
     }
     for (int k = 0; k < BL_NREGS; k++)
         if (!same(&e->r[k], &r[k]))
             e->r[k] = unknown();
+    for (int q = 0; q < e->f.n;) {
+        int keep = 0;
+        for (int t = 0; t < f->n && !keep; t++)
+            keep = f->off[t] == e->f.off[q] && same(&f->v[t], &e->f.v[q]);
+        if (keep) {
+            q++;
+        } else {
+            e->f.n--;
+            e->f.off[q] = e->f.off[e->f.n];
+            e->f.v[q] = e->f.v[e->f.n];
+        }
+    }
 }
 
 int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
@@ -254,8 +320,16 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
     at[0].seen = 1;
     for (int k = 0; k < BL_NREGS; k++)
         at[0].r[k] = unknown();
-    at[0].r[BL_R1] = (struct lin){V_LIN, 0, {0, 0}, {0, 0}, 1, 0};
-    at[0].r[BL_R2] = (struct lin){V_CTX, 0, {0, 0}, {0, 0}, 0, 0};
+    at[0].r[BL_R1] = (struct lin){V_LIN, 0, {0, 0}, {0, 0}, 1, 0, 0};
+    at[0].r[BL_R2] = (struct lin){V_CTX, 0, {0, 0}, {0, 0}, 0, 0, 0};
+    at[0].f.n = 0;
+    /* (no forwarding in a body that calls: in a nest the stored value is
+     * the index the inner loops read, and the tests it would give are the
+     * compiler's trip-count limits of those loops, which the ranges drop
+     * anyway; versioning the nest's loop for them doubles its code) */
+    int fwd_ok = 1;
+    for (uint32_t k = 0; k < len; k++)
+        fwd_ok &= insns[start + k].code != (BL_JMP | BL_CALL);
     /* Forward jumps only (a jump back ends the search with nothing found),
      * so one pass in order sees every edge into k before k. */
     for (uint32_t k = 0; k < len; k++) {
@@ -265,6 +339,7 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
         uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
         struct lin r[BL_NREGS];
         memcpy(r, at[k].r, sizeof r);
+        struct fwd f = at[k].f;
         int64_t next = (int64_t)k + 1, jump = -1;
         if (in->dst >= BL_NREGS || in->src >= BL_NREGS)
             goto give_up;
@@ -285,13 +360,31 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
             }
             break;
         case BL_LDX:
-            if (r[in->src].kind == V_CTX && in->code == (BL_LDX | BL_MEM | BL_DW))
-                r[in->dst] = (struct lin){V_LIN, 1, {1, 0}, {in->off, 0}, 0, 0};
-            else
+            if (r[in->src].kind == V_CTX && in->code == (BL_LDX | BL_MEM | BL_DW)) {
+                int q = 0;
+                while (q < f.n && f.off[q] != in->off)
+                    q++;
+                r[in->dst] = (struct lin){V_LIN, 1, {1, 0}, {in->off, 0}, 0, 0, 0};
+                if (q < f.n) {
+                    r[in->dst] = f.v[q];
+                    r[in->dst].fwd = 1;
+                }
+            } else {
                 r[in->dst] = unknown();
+            }
             break;
         case BL_ST:
-        case BL_STX:
+        case BL_STX: {
+            struct lin v = cls == BL_ST ? constant(in->imm) : r[in->src];
+            if (r[in->dst].kind != V_CTX || mode == BL_ATOMIC)
+                f.n = 0;
+            else
+                fwd_forget(&f, in->off, in->off + store_size(in->code));
+            if (fwd_ok && r[in->dst].kind == V_CTX && mode == BL_MEM &&
+                BL_SIZE(in->code) == BL_DW && v.kind == V_LIN && f.n < FWD_MAX) {
+                f.off[f.n] = in->off;
+                f.v[f.n++] = v;
+            }
             if (mode == BL_ATOMIC) {
                 if (in->imm == BL_CMPXCHG)
                     r[BL_R0] = unknown();
@@ -299,6 +392,7 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
                     r[in->src] = unknown();
             }
             break;
+        }
         default:                                 /* BL_JMP, BL_JMP32 */
             if (op == BL_EXIT) {
                 next = -1;
@@ -309,6 +403,7 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
                     goto give_up;
                 for (int q = BL_R0; q <= BL_R5; q++)
                     r[q] = unknown();
+                f.n = 0;
             } else {
                 jump = (int64_t)k + 1 + ((cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off);
                 if (jump <= (int64_t)k)
@@ -322,9 +417,9 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
             break;
         }
         if (next >= 0 && next < (int64_t)len)
-            flow_into(&at[next], r);
+            flow_into(&at[next], r, &f);
         if (jump >= 0 && jump < (int64_t)len)
-            flow_into(&at[jump], r);
+            flow_into(&at[jump], r, &f);
     }
     free(at);
     return n;

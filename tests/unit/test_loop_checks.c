@@ -485,6 +485,69 @@ static void test_other_compares(void **state)
     expect_imm(&c[0], 2, 0, 3, 100, 0);
 }
 
+/* a value stored in an 8-byte ctx slot on the way and loaded back is the
+ * stored form (the compiler keeps a loop variable in a slot); a store
+ * that overlaps the slot, a store through another pointer, an atomic, a
+ * join that disagrees or a call forgets it; a test on such a value only
+ * where it stops the loop, and nowhere in a body that calls */
+static void test_stored_slots(void **state)
+{
+    struct loop_check c[LOOP_CHECKS_MAX];
+    assert_int_equal(find_checks("mov %r9, %r2\nstxdw [%r9+56], %r1\nldxdw %r3, [%r9+56]\n"
+                                 "jgt %r3, 65527, out\n" TAIL, c), 1);
+    expect_imm(&c[0], 3, 1, 0, 65527, 0);
+    /* (a form: 2 * i + 3 stored, read back, against a slot) */
+    assert_int_equal(find_checks("mov %r4, %r1\nlsh %r4, 1\nadd %r4, 3\nstxdw [%r2+8], %r4\n"
+                                 "ldxdw %r3, [%r2+8]\nldxdw %r5, [%r2+16]\njgt %r3, %r5, out\n" TAIL,
+                                 c), 1);
+    expect_chk(&c[0], 6, 0, LR_GT, 0);
+    expect_side(&c[0].d, 2, 3, "");
+    expect_side(&c[0].s, 0, 0, "+16");
+    /* a constant stored */
+    assert_int_equal(find_checks("stdw [%r2+8], 7\nldxdw %r3, [%r2+8]\nadd %r3, %r1\n"
+                                 "jgt %r3, 100, out\n" TAIL, c), 1);
+    expect_imm(&c[0], 3, 1, 7, 100, 0);
+    /* overwritten in part, through another pointer, by an atomic: the slot */
+    static const char *forget[] = {"stw [%r2+12], 9\n", "stxdw [%r4+0], %r1\n",
+                                   "mov %r0, 0\nlock add [%r2+8], %r0\n"};
+    for (size_t k = 0; k < sizeof forget / sizeof forget[0]; k++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "mov %%r4, %%r2\nadd %%r4, 8\nstxdw [%%r2+8], %%r1\n%sldxdw %%r3, [%%r2+8]\n"
+                 "jgt %%r3, 100, out\n%s", forget[k], TAIL);
+        assert_int_equal(find_checks(text, c), 1);
+        expect_chk(&c[0], 5 + (k == 2), 0, LR_GT, 0);
+        expect_side(&c[0].d, 0, 0, "+8");
+    }
+    /* stored on one way only: the slot after the join */
+    assert_int_equal(find_checks("jgt %r1, 5, skip\nstxdw [%r2+8], %r1\nskip:\n"
+                                 "ldxdw %r3, [%r2+8]\njgt %r3, 100, out\n" TAIL, c), 1);
+    expect_chk(&c[0], 3, 0, LR_GT, 0);
+    expect_side(&c[0].d, 0, 0, "+8");
+    /* a way that goes on (returns 0) is no test for a stored value */
+    expect_none("stxdw [%r2+8], %r1\nldxdw %r3, [%r2+8]\njgt %r3, 100, skip\n"
+                "mov %r0, 0\nexit\nskip:\nmov %r0, 0\nexit\n");
+    /* a body that calls: nothing forwarded */
+    assert_int_equal(find_checks("mov %r6, %r2\nstxdw [%r6+8], %r1\nldxdw %r3, [%r6+8]\n"
+                                 "jgt %r3, 100, out\ncall 7\n" TAIL, c), 1);
+    expect_side(&c[0].d, 0, 0, "+8");
+}
+
+/* x == 0 and x != 0 are x <= 0 and x > 0 unsigned (a pointer's null test);
+ * against another constant or a register, nothing */
+static void test_null_tests(void **state)
+{
+    struct loop_check c[LOOP_CHECKS_MAX];
+    assert_int_equal(find_checks("ldxdw %r3, [%r2+32]\njeq %r3, 0, out\n" TAIL, c), 1);
+    expect_chk(&c[0], 1, 0, LR_LE, 0);
+    expect_side(&c[0].d, 0, 0, "+32");
+    expect_side(&c[0].s, 0, 0, "");
+    assert_int_equal(find_checks("ldxdw %r3, [%r2+32]\njne %r3, 0, go\nja out\ngo:\n" TAIL, c), 1);
+    expect_chk(&c[0], 1, 1, LR_LE, 0);
+    expect_none("ldxdw %r3, [%r2+32]\njeq %r3, 1, out\n" TAIL);
+    expect_none("ldxdw %r3, [%r2+32]\nmov %r4, 0\njeq %r3, %r4, out\n" TAIL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +569,8 @@ int main(void)
         cmocka_unit_test(test_bound_with_offset),
         cmocka_unit_test(test_first_insn_target),
         cmocka_unit_test(test_other_compares),
+        cmocka_unit_test(test_stored_slots),
+        cmocka_unit_test(test_null_tests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
