@@ -24,7 +24,10 @@
  * the store to its exit and, at the next iteration, from its start: the
  * zeroes the compiler leaves in a body's scratch slots (`kind`, `len` of
  * a TLV walk) at every exit, which a JIT copy keeping those slots in
- * registers paid as two moves per iteration.
+ * registers paid as two moves per iteration. Likewise bytes that only the
+ * callback and the callbacks of the loops it runs read (a nest's inner
+ * start slot, zeroed after the inner loop), a loop whose callbacks read
+ * them counting as a read where it is called.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +88,12 @@ static int mark(uint16_t *read, int64_t lo, int size, uint32_t f)
  * exit_live. 1 yes (or unsure), 0 no. Callbacks jump forward only (a jump
  * back: unsure); nothing but fn reads those bytes (the caller checked),
  * so the bytes fn leaves at its last iteration are never read. */
+static int subtree_reads(const struct jit *j, uint32_t t, const int *kind, const int32_t *area,
+                         const uint32_t *parent, int64_t lo, int size);
+
 static int read_after(const struct jit *j, const struct jfunc *fn, uint32_t from, int64_t lo,
-                      int size, int exit_live)
+                      int size, int exit_live, const int *kind, const int32_t *area,
+                      const uint32_t *parent)
 {
     uint32_t n = fn->end - fn->start;
     uint8_t *reach = calloc(n + 1, 1);
@@ -112,7 +119,16 @@ static int read_after(const struct jit *j, const struct jfunc *fn, uint32_t from
             if (op == BL_EXIT) {
                 found = exit_live;
                 go_on = 0;
-            } else if (op != BL_CALL) {
+            } else if (op == BL_CALL) {
+                /* a nested loop whose callbacks read the bytes (only
+                 * with parent: else no callback reads them) */
+                uint32_t cb = parent && in->src == 0 && in->imm == BL_HELPER_LOOP
+                                  ? jit_static_callback(j, fn->start + k) : UINT32_MAX;
+                uint32_t t = cb == UINT32_MAX ? UINT32_MAX : jit_func_index(j, cb);
+                if (parent && (t == UINT32_MAX ||
+                               subtree_reads(j, t, kind, area, parent, lo, size)))
+                    found = 1;
+            } else {
                 int64_t t = (int64_t)k + 1 + ((cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off);
                 if (t <= (int64_t)k || t > (int64_t)n)
                     found = 1;                   /* (unsure) */
@@ -131,6 +147,66 @@ static int read_after(const struct jit *j, const struct jfunc *fn, uint32_t from
     return found;
 }
 
+/* Does function f read any of the bytes [lo, lo + size) of the area
+ * (through R9, or R10 where its area is)? */
+static int func_reads(const struct jit *j, uint32_t f, const int *kind, const int32_t *area,
+                      int64_t lo, int size)
+{
+    const struct jfunc *fn = &j->funcs[f];
+    for (uint32_t pc = fn->start; pc < fn->end; pc++) {
+        const struct bl_insn *in = &j->insns[pc];
+        uint8_t cls = BL_CLASS(in->code), mode = BL_MODE(in->code);
+        if (bl_is_lddw(in)) {
+            pc++;
+            continue;
+        }
+        if (cls != BL_LDX && !(cls == BL_STX && mode == BL_ATOMIC))
+            continue;
+        int base = cls == BL_LDX ? in->src : in->dst;
+        int64_t a = in->off;
+        if (base == BL_R10 && kind[f] == F_AREA)
+            a -= area[f];
+        else if (base != BL_R9)
+            continue;
+        if (a < lo + size && lo < a + jit_size_of(in->code))
+            return 1;
+    }
+    return 0;
+}
+
+/* Does callback t, or a callback of a loop it runs (at any depth), read
+ * any of those bytes? */
+static int subtree_reads(const struct jit *j, uint32_t t, const int *kind, const int32_t *area,
+                         const uint32_t *parent, int64_t lo, int size)
+{
+    for (uint32_t g = 0; g < j->n_funcs; g++) {
+        uint32_t a = g;
+        for (int d = 0; d < 8 && a != t && a < j->n_funcs; d++)
+            a = parent[a];
+        if (a == t && func_reads(j, g, kind, area, lo, size))
+            return 1;
+    }
+    return 0;
+}
+
+/* Is every function that reads those bytes f itself or a callback of a
+ * loop f runs, at any depth (parent: the one function each callback's
+ * loops are in)? */
+static int read_below(const struct jit *j, uint32_t f, const int *kind, const int32_t *area,
+                      const uint32_t *parent, int64_t lo, int size)
+{
+    for (uint32_t g = 0; g < j->n_funcs; g++) {
+        if (g == f || !func_reads(j, g, kind, area, lo, size))
+            continue;
+        uint32_t a = g;
+        for (int d = 0; d < 8 && a != f && a < j->n_funcs; d++)
+            a = parent[a];
+        if (a != f)
+            return 0;
+    }
+    return 1;
+}
+
 uint8_t *jit_dead_stores(const struct jit *j)
 {
     if (j->raw || !j->aux || j->checked)
@@ -138,9 +214,14 @@ uint8_t *jit_dead_stores(const struct jit *j)
     uint16_t *read = calloc(AREA_HI - AREA_LO, sizeof *read);
     int *kind = calloc(j->n_funcs, sizeof *kind);
     int32_t *area = calloc(j->n_funcs, sizeof *area);
+    /* each callback's caller (the function whose bpf_loop runs it), or
+     * UINT32_MAX: none, or more than one */
+    uint32_t *parent = malloc(j->n_funcs * sizeof *parent);
     uint8_t *dead = NULL;
-    if (!read || !kind || !area)
+    if (!read || !kind || !area || !parent)
         goto out;
+    for (uint32_t f = 0; f < j->n_funcs; f++)
+        parent[f] = UINT32_MAX - 1;              /* (no caller seen yet) */
     for (uint32_t f = 0; f < j->n_funcs; f++) {
         uint32_t head;
         kind[f] = func_kind(j, &j->funcs[f], &area[f], &head);
@@ -179,6 +260,7 @@ uint8_t *jit_dead_stores(const struct jit *j)
                 if (t == UINT32_MAX || kind[t] != F_CALLBACK || kind[f] == F_NONE ||
                     !jit_block_r3_is(j, pc, fn->start, BL_R9))
                     goto out;
+                parent[t] = parent[t] == UINT32_MAX - 1 || parent[t] == f ? f : UINT32_MAX;
                 continue;
             }
             if (cls == BL_JMP || cls == BL_JMP32 || cls == BL_ALU || cls == BL_ALU64 ||
@@ -227,8 +309,15 @@ uint8_t *jit_dead_stores(const struct jit *j)
         /* bytes only this callback reads: dead when it cannot read them
          * before writing them again, in this iteration or the next (it
          * writes them before reading them at its start) */
-        if (!unread && !(own && !read_after(j, &j->funcs[f], j->funcs[f].start, lo, size, 0) &&
-                         !read_after(j, &j->funcs[f], pc + 1, lo, size, 0)))
+        /* bytes only this callback and the loops it runs read (a nest's
+         * zeroing of an inner loop's start after that loop): the same,
+         * each of those loops reading them where it runs */
+        const uint32_t *below = !unread && !own && in_area && kind[f] == F_CALLBACK &&
+                                read_below(j, f, kind, area, parent, lo, size) ? parent : NULL;
+        if (!unread && !((own || below) &&
+                         !read_after(j, &j->funcs[f], j->funcs[f].start, lo, size, 0, kind, area,
+                                     below) &&
+                         !read_after(j, &j->funcs[f], pc + 1, lo, size, 0, kind, area, below)))
             continue;
         if (!dead && !(dead = calloc(j->n, 1)))
             goto out;
@@ -238,5 +327,6 @@ out:
     free(read);
     free(kind);
     free(area);
+    free(parent);
     return dead;
 }

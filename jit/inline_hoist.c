@@ -833,18 +833,30 @@ void jit_iv_init(struct jit *j, const struct hoist_plan *hp, int i_reg, int32_t 
 }
 
 /* where i += times (1 or 2): v += times * coef */
+static void iv_step(struct jit *j, const struct hoist_iv *iv, int times)
+{
+    if (iv->coef_reg < 0)
+        x86_alu_ri(&j->e, 1, ALU_ADD, iv->v, iv->coef * times);
+    else if (times == 2 && !iv->coef_neg)
+        x86_lea_m(&j->e, iv->v, &(struct x86_mem){iv->v, iv->coef_reg, 2, 0});
+    else
+        for (int t = 0; t < times; t++)
+            x86_alu_rr(&j->e, 1, iv->coef_neg ? ALU_SUB : ALU_ADD, iv->v, iv->coef_reg);
+}
+
 void jit_iv_step(struct jit *j, const struct hoist_plan *hp, int times)
 {
-    for (int q = 0; hp && q < hp->n_iv; q++) {
-        const struct hoist_iv *iv = &hp->iv[q];
-        if (iv->coef_reg < 0)
-            x86_alu_ri(&j->e, 1, ALU_ADD, iv->v, iv->coef * times);
-        else if (times == 2 && !iv->coef_neg)
-            x86_lea_m(&j->e, iv->v, &(struct x86_mem){iv->v, iv->coef_reg, 2, 0});
-        else
-            for (int t = 0; t < times; t++)
-                x86_alu_rr(&j->e, 1, iv->coef_neg ? ALU_SUB : ALU_ADD, iv->v, iv->coef_reg);
-    }
+    for (int q = 0; hp && q < hp->n_iv; q++)
+        iv_step(j, &hp->iv[q], times);
+}
+
+void jit_iv_step_last(struct jit *j, const struct hoist_plan *hp, int last)
+{
+    for (int q = 0; hp && q < hp->n_iv; q++)
+        if (q != last)
+            iv_step(j, &hp->iv[q], 1);
+    if (hp && last >= 0 && last < hp->n_iv)
+        iv_step(j, &hp->iv[last], 1);
 }
 
 void jit_hoist_emit(struct jit *j, const struct hoist_plan *hp)

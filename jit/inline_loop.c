@@ -737,6 +737,8 @@ static void cmp_with_n(struct jit *j, int ireg, const struct loop_var *vn)
         x86_alu_rm(&j->e, 0, ALU_CMP, ireg, RSP, vn->disp);
 }
 
+static void layout_end(struct jit *j, int rec);
+
 /* cont0: i++; if (i < n) goto top; goto out
  * (counting down: n -= 1; if (n != 0) goto top; goto out) */
 void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out)
@@ -744,9 +746,14 @@ void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp
     struct x86_emit *e = &j->e;
     const struct loop_var *vi = &ic->vars[0], *vn = &ic->vars[1];
     if (ic->count_down) {
-        jit_iv_step(j, ic->hoist, 1);
-        x86_alu_ri(e, 0, ALU_SUB, vn->reg, 1);
-        x86_jcc_fix(e, CC_NE, FIX_LABEL, ic->top_label);
+        jit_iv_step_last(j, ic->hoist, ic->iv_exit);
+        if (ic->iv_exit < 0) {
+            x86_alu_ri(e, 0, ALU_SUB, vn->reg, 1);
+            x86_jcc_fix(e, CC_NE, FIX_LABEL, ic->top_label);
+        } else {
+            x86_jcc_fix(e, CC_NS, FIX_LABEL, ic->top_label);   /* (its add's sign) */
+        }
+        layout_end(j, ic->layout_rec);
         if (with_jmp_out)
             x86_jmp_fix(e, FIX_LABEL, ic->out_label);
         return;
@@ -755,6 +762,7 @@ void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp
     jit_iv_step(j, ic->hoist, 1);
     cmp_with_n(j, vi->reg >= 0 ? vi->reg : RDI, vn);
     x86_jcc_fix(e, CC_B, FIX_LABEL, ic->top_label);
+    layout_end(j, ic->layout_rec);
     if (with_jmp_out)
         x86_jmp_fix(e, FIX_LABEL, ic->out_label);
 }
@@ -765,19 +773,91 @@ void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp
  * the trip count matters, and it can count down: no i = 0 at the start,
  * no compare per iteration (short_down's inner loop, whose j is an
  * induction variable). */
+/* (A write of R1 in the straight-line top, before any read that is not
+ * folded, ends i there: every later instruction reads that value, an
+ * induction variable's when the plan folded the write, as a nest's outer
+ * body does with `mul r1, -1; add r1, 199; stxdw [r9+64], r1`.) */
 static int i_unread(const struct jit *j, const struct inline_ctx *ic)
 {
+    int straight = 1;
     for (uint32_t pc = ic->start; pc < ic->end; pc++) {
+        const struct bl_insn *in = &j->insns[pc];
         uint16_t use, def;
         jit_use_def(j, pc, ic->start, ic->stack_base, &use, &def);
         uint8_t kind = ic->hoist && ic->hoist->kind ? ic->hoist->kind[pc - ic->start] : HOIST_NONE;
         int folded = kind == HOIST_SKIP || kind == HOIST_IV || kind == HOIST_ALIAS;
+        uint8_t cls = BL_CLASS(in->code);
+        if (pc > ic->start && j->is_target[pc])
+            straight = 0;
         if (((use >> BL_R1) & 1) && !folded && pc != ic->skip && !jit_dead_insn(j, ic, pc))
             return 0;
-        if (bl_is_lddw(&j->insns[pc]))
+        if (straight && ((def >> BL_R1) & 1) && pc != ic->skip)
+            return 1;
+        if (cls == BL_JMP || cls == BL_JMP32)
+            straight = 0;
+        if (bl_is_lddw(in))
             pc++;
     }
     return 1;
+}
+
+/* Outside inlined bodies (no liveness there): is R0 written before it is
+ * read on every way on from the call at pc? (Then the iterations a
+ * bpf_loop ran are unread: compiled code tests its status slot instead.)
+ * A walk of the function's forward jumps, from the instruction after pc. */
+static int r0_unread_after(const struct jit *j, uint32_t pc)
+{
+    const struct jfunc *fn = &j->funcs[j->func_of[pc]];
+    uint32_t n = fn->end - fn->start, *todo = malloc(n * sizeof *todo), top = 0;
+    uint8_t *seen = calloc(n, 1);
+    int unread = todo && seen;
+    if (unread && pc + 1 < fn->end) {
+        todo[top++] = pc + 1;
+        seen[pc + 1 - fn->start] = 1;
+    }
+    while (unread && top) {
+        uint32_t i = todo[--top];
+        const struct bl_insn *in = &j->insns[i];
+        uint16_t use, def;
+        jit_use_def(j, i, fn->start, -1, &use, &def);
+        if ((use >> BL_R0) & 1) {
+            unread = 0;
+            break;
+        }
+        if ((def >> BL_R0) & 1)
+            continue;
+        uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
+        uint32_t next[2] = {UINT32_MAX, UINT32_MAX};
+        if (cls == BL_JMP && op == BL_EXIT)
+            continue;
+        if ((cls == BL_JMP || cls == BL_JMP32) && op != BL_CALL) {
+            int64_t t = (int64_t)i + 1 + (cls == BL_JMP32 && op == BL_JA ? in->imm : in->off);
+            if (t <= (int64_t)i || t >= fn->end) {
+                unread = 0;                      /* (verified code jumps forward only) */
+                break;
+            }
+            next[0] = (uint32_t)t;
+            if (op != BL_JA)
+                next[1] = i + 1;
+        } else {
+            next[0] = i + (bl_is_lddw(in) ? 2 : 1);
+        }
+        for (int q = 0; q < 2; q++) {
+            if (next[q] == UINT32_MAX)
+                continue;
+            if (next[q] >= fn->end) {
+                unread = 0;                      /* (falling off the end) */
+                break;
+            }
+            if (!seen[next[q] - fn->start]) {
+                seen[next[q] - fn->start] = 1;
+                todo[top++] = next[q];
+            }
+        }
+    }
+    free(todo);
+    free(seen);
+    return unread;
 }
 
 /* Does nothing in the body write the 8 bytes at ctx + off? Stores
@@ -1238,31 +1318,101 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
     j->inl = outer;
 }
 
-/* One copy of an inlined loop, from its top to its tail: with i = 0 set,
- * it runs the iterations and falls through to the code that leaves the
- * loop (or jumps to ic->out_label). */
-static int emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
-                          int r1_live, int r2_live, int i_zero)
+/* ---- where loop tops go ----------------------------------------------------
+ *
+ * A small loop fits one 64-byte fetch block: aligned to 32, compiled
+ * scan's loop (1 byte per iteration, two taken branches) straddled two
+ * and ran 771 -> 1,149 ns when the code before it got shorter. So the top
+ * of a loop outside other inlined loops goes to the next 64-byte line
+ * (the NOPs run once per start). Inside one, NOPs before an inner top
+ * would run at every start of the inner loop (or a jump over them:
+ * short_down's four NOPs per start were a tenth of its instructions), so
+ * inner tops get none. Their places are recorded (layout_top, layout_end)
+ * and, once the outermost copy is emitted, its own padding is chosen again
+ * (layout_done): the length that puts the loops of the nest in the fewest
+ * 64-byte blocks, weighted 16 per level of depth, then the deepest one's
+ * top nearest the start of a line. The code of the nest moves as one
+ * (x86_repad), so the inner loops sit where they would have been aligned
+ * and no NOPs run inside the nest. */
+
+/* Before a loop copy's top: returns the record of it (or -1), *outermost
+ * when this copy anchors the padding of its nest. */
+static int layout_top(struct jit *j, const struct inline_ctx *ic, int *outermost)
+{
+    struct x86_emit *e = &j->e;
+    *outermost = 0;
+    if (!j->inl && !j->pad_on) {
+        *outermost = 1;
+        j->pad_on = 1;
+        j->pad_at = (uint32_t)e->len;
+        x86_align(e, 64);
+        j->pad_len = (uint32_t)e->len - j->pad_at;
+        j->n_tops = 0;
+    } else if (!j->pad_on) {
+        x86_align(e, 64);                    /* (no nest around it) */
+        return -1;
+    }
+    if (j->n_tops == (int)(sizeof j->tops / sizeof j->tops[0]))
+        return -1;
+    j->tops[j->n_tops].top = j->tops[j->n_tops].end = (uint32_t)e->len;
+    j->tops[j->n_tops].depth = ic->depth;
+    return j->n_tops++;
+}
+
+/* after a back-edge of a recorded loop: its end is the last one inside
+ * the body, or the tail after it when the body's end is reached (not the
+ * tail of a body whose last instruction, a dropped break, never runs:
+ * the body's own copies of the tail are where it goes on) */
+static void layout_end(struct jit *j, int rec)
+{
+    if (rec >= 0 && j->tops[rec].end < j->e.len)
+        j->tops[rec].end = (uint32_t)j->e.len;
+}
+
+/* the outermost copy is emitted: its padding, chosen for the whole nest */
+static void layout_done(struct jit *j)
+{
+    j->pad_on = 0;
+    if (j->n_tops < 2)
+        return;                              /* no inner loop: 64-aligned */
+    uint32_t old = j->pad_len;
+    int deep = 0;
+    for (int k = 1; k < j->n_tops; k++)
+        if (j->tops[k].depth > j->tops[deep].depth)
+            deep = k;
+    uint64_t best_cost = UINT64_MAX;
+    uint32_t best_pad = old, best_mod = 64;
+    for (uint32_t pad = 0; pad < 64; pad++) {
+        uint64_t cost = 0;
+        for (int k = 0; k < j->n_tops; k++) {
+            uint32_t t = j->tops[k].top - old + pad, en = j->tops[k].end - old + pad;
+            if (en <= t)
+                en = t + 1;
+            int d = j->tops[k].depth < 1 ? 0 : j->tops[k].depth > 8 ? 7 : j->tops[k].depth - 1;
+            cost += (uint64_t)((en - 1) / 64 - t / 64 + 1) << (4 * d);
+        }
+        uint32_t mod = (j->tops[deep].top - old + pad) & 63;
+        if (cost < best_cost || (cost == best_cost && mod < best_mod)) {
+            best_cost = cost;
+            best_pad = pad;
+            best_mod = mod;
+        }
+    }
+    x86_repad(&j->e, j->pad_at, old, best_pad);
+}
+
+static int emit_loop_copy_at(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
+                             int r1_live, int r2_live)
 {
     struct x86_emit *e = &j->e;
     const struct loop_var *vars = ic->vars;
-    ic->top_label = x86_label_new(e);
-    if (ic->hoist)
-        jit_iv_init(j, ic->hoist, vars[0].reg, vars[0].disp, i_zero);
-    /* a small loop fits one 64-byte fetch block: aligned to 32, compiled
-     * scan's loop (1 byte per iteration, two taken branches) straddled
-     * two and ran 771 -> 1,149 ns when the code before it got shorter */
-    /* (inside another loop, where the padding runs at every start: over
-     * it when longer than four 9-byte NOPs; up to four cost less than the
-     * taken jump: short_down 1.68-1.71 -> 1.58-1.61x native, side by side) */
-    if (j->inl && ((64 - (e->len & 63)) & 63) > 36)
-        x86_jmp_fix(e, FIX_LABEL, ic->top_label);
-    x86_align(e, 64);
     x86_label_bind(e, ic->top_label);
     ic->cold_ok = 1;
     ic->n_cold = 0;
     emit_body(j, cb, ic, r1_live, r2_live, 0);
     ic->cold_ok = 0;
+    if (ic->reach && !ic->reach[cb->end - 1 - cb->start])
+        ic->layout_rec = -1;                 /* (layout_end) */
     /* an exit that returned a known 0 continues at cont0, any other exit
      * at cont, which tests R0; the last exit falls through to its own */
     if (last_exit_tests_r0(j, ic)) {
@@ -1290,6 +1440,25 @@ static int emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_c
     x86_jcc_fix(e, CC_E, FIX_LABEL, ic->cont0_label);
     emit_next_i(j, &vars[0]);            /* a break at i ran i + 1 iterations */
     return 0;
+}
+
+/* One copy of an inlined loop, from its top to its tail: with i = 0 set,
+ * it runs the iterations and falls through to the code that leaves the
+ * loop (or jumps to ic->out_label). */
+static int emit_loop_copy(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
+                          int r1_live, int r2_live, int i_zero)
+{
+    const struct loop_var *vars = ic->vars;
+    ic->top_label = x86_label_new(&j->e);
+    if (ic->hoist)
+        jit_iv_init(j, ic->hoist, vars[0].reg, vars[0].disp, i_zero);
+    int outermost, rec = layout_top(j, ic, &outermost);
+    ic->layout_rec = rec;
+    int completes = emit_loop_copy_at(j, cb, ic, r1_live, r2_live);
+    ic->layout_rec = -1;
+    if (outermost)
+        layout_done(j);
+    return completes;
 }
 
 /* Can the copy with these reachable instructions run twice per trip round
@@ -1467,7 +1636,14 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
     var_add(j, vn, -1);
     cmp_i_n(j, vi, vn);
     x86_jcc_fix(e, CC_AE, FIX_LABEL, l_rest);
-    x86_align(e, 64);
+    /* (no loop inside it: outermost only as its nest's, not anchoring) */
+    int rec = -1;
+    if (j->pad_on) {
+        int outermost;
+        rec = layout_top(j, ic, &outermost);
+    } else {
+        x86_align(e, 64);
+    }
     x86_label_bind(e, ic->top_label);
     /* the second copy reads i + 1 as a form of i's register (its loads
      * take the 1 as a displacement), then i += 2; where i is R1 itself or
@@ -1481,6 +1657,7 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
             }
             cmp_i_n(j, vi, vn);
             x86_jcc_fix(e, CC_B, FIX_LABEL, ic->top_label);
+            layout_end(j, rec);
             x86_label_bind(e, l_rest);
             if (acc >= 0)                        /* (the second body's part) */
                 x86_alu_rr(e, 1, ALU_ADD, ic->slot_reg[acc], ic->acc_reg);
@@ -1786,7 +1963,8 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
                             .base = -1, .stack_base = bi.base, .write_through = 1,
                             .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX,
                             .ranges = rn, .unchecked = dropped, .reach = dropped_reach,
-                            .acc_slot = -1, .acc_reg = -1};
+                            .acc_slot = -1, .acc_reg = -1, .layout_rec = -1,
+                            .iv_exit = -1};
     for (uint32_t k = 0; proved && k < cb->end - cb->start; k++)
         j->proved_tests += proved[k] != 0 && (!dropped_reach || dropped_reach[k]);
     ic.writes = body_callee_writes(j, cb, &ic);
@@ -1865,8 +2043,9 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
      * register per start, one register more for the body). Whether i is
      * read is known only once the hoist plan is made: when it is, the
      * registers are chosen again without this. */
-    int r0_read = !j->inl || !j->inl->live_out ||
-                  (j->inl->live_out[call_pc - j->inl->start] & 1u << BL_R0);
+    int r0_read = j->inl ? !j->inl->live_out ||
+                           (j->inl->live_out[call_pc - j->inl->start] & 1u << BL_R0)
+                         : !r0_unread_after(j, call_pc);
     int n_in_rdi = i_in_rdi && !n_checks && live_out && !r0_read &&
                    never_breaks(j, cb, dropped_reach);
     /* inside another loop, registers the enclosing loops hold are pushed
@@ -2176,9 +2355,24 @@ again:
     ic.out_label = l_out;
     /* an inner loop that never breaks and whose body reads no i (nor the
      * code after it the iterations run) counts n down */
-    ic.count_down = n_in_rdi || (!fast_live && !bi.calls && vars[1].reg >= 0 && !r0_read && live_out &&
-                                  never_breaks(j, cb, dropped_reach) && i_unread(j, &ic));
+    int down_ok = !fast_live && (!bi.calls || bi.nest_only) && !r0_read && live_out &&
+                  never_breaks(j, cb, dropped_reach) && i_unread(j, &ic);
+    /* an induction variable `c * i + rest` (c < 0) that the ranges show
+     * is >= 0 up to the last iteration and < 0 after it (`for j = x, 0,
+     * -1`: j = x - i, n = x + 1) ends the loop by the sign of its own
+     * step, clang's `add $-1, j; jns`: no n to count down (short_down's
+     * inner loop, one instruction in five), nor an i to count up (its
+     * outer loop `for i = 199, 0, -1`, whose body runs loops) */
+    for (uint32_t k = 0; (down_ok || n_in_rdi) && hp.kind && k < cb->end - cb->start &&
+                         ic.iv_exit < 0; k++)
+        if (hp.kind[k] == HOIST_IV && hp.iv[hp.reg[k]].coef_reg < 0 &&
+            jit_ranges_iv_ends(rn, cb->start + k, hp.iv[hp.reg[k]].coef))
+            ic.iv_exit = hp.reg[k];
+    /* (a body that runs loops counts down only so: its n would take a
+     * register the inner loops' starts then save) */
+    ic.count_down = n_in_rdi || (down_ok && (ic.iv_exit >= 0 || (!bi.calls && vars[1].reg >= 0)));
     if (!ic.count_down) {
+        ic.iv_exit = -1;
         x86_alu_rr(e, 0, ALU_XOR, RDI, RDI);
         var_store(j, &vars[0], RDI);         /* i = 0 */
     }

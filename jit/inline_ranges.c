@@ -109,6 +109,7 @@ struct range_node {
     int16_t cand[MAX_SLOTS];       /* assumed invariant: symbol cand_sym[k] */
     int16_t cand_sym[MAX_SLOTS];   /* (-1: a form of the packet's symbols) */
     struct aff cand_form[MAX_SLOTS];   /* what the slot holds at entry */
+    struct aff *after;             /* (a body) per instruction: its dst's form after it */
 };
 
 struct ra {
@@ -796,6 +797,7 @@ static void free_node(struct range_node *nd)
     free_kids(nd);
     free_old(nd);
     free(nd->proved);
+    free(nd->after);
     free(nd);
 }
 
@@ -865,6 +867,8 @@ static int run_pass(struct ra *ra, struct range_node *nd, const struct state *en
         const struct bl_insn *ins = &ra->j->insns[pc];
         int take;
         step(ra, nd, cur, pc, &take);
+        if (nd->after)
+            nd->after[k] = cur->r[ins->dst < BL_NREGS ? ins->dst : 0];
         uint32_t succ[2] = {UINT32_MAX, UINT32_MAX};
         uint8_t cls = BL_CLASS(ins->code);
         struct state *tk = NULL;                /* the way taken, when both may be */
@@ -927,6 +931,8 @@ static void analyse_node(struct ra *ra, struct range_node *nd, struct state *ent
         nd->n_writes = 0;
         if (nd->proved)
             memset(nd->proved, 0, nd->end - nd->start);
+        if (nd->after)
+            memset(nd->after, 0, (nd->end - nd->start) * sizeof *nd->after);
         if (!run_pass(ra, nd, entry, bad))
             break;
         int n_bad = 0;
@@ -1024,9 +1030,11 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
     struct range_node *kid = calloc(1, sizeof *kid);
     struct range_node **kids = realloc(nd->kids, (size_t)(nd->n_kids + 1) * sizeof *kids);
     struct state *e = st_new(ra);
-    if (kid)
+    if (kid) {
         kid->proved = calloc(fn->end - fn->start, 1);
-    if (!kid || !kids || !e || !kid->proved) {
+        kid->after = calloc(fn->end - fn->start, sizeof *kid->after);
+    }
+    if (!kid || !kids || !e || !kid->proved || !kid->after) {
         if (kids)
             nd->kids = kids;
         free_node(kid);
@@ -1230,6 +1238,24 @@ void jit_ranges_trip(const struct range_node *nd, int *small, int *nonzero)
 {
     *small = nd && nd->n_known;
     *nonzero = nd && nd->n_known && nd->n_lo >= 1;
+}
+
+int jit_ranges_iv_ends(const struct range_node *nd, uint32_t pc, int64_t c)
+{
+    if (!nd || !nd->known || !nd->body || !nd->i_rel || !nd->after || c >= 0 || c < -COEF ||
+        pc < nd->start || pc >= nd->end)
+        return 0;
+    const struct aff *f = &nd->after[pc - nd->start];
+    if (f->base != 0 || f->n == 0 || f->sym[0] != 0 || f->c[0] != c)
+        return 0;
+    /* rest + c * (n - 1), with rest = f - c * I */
+    struct aff_sum l;
+    int64_t lo, hi;
+    jit_aff_sum_of(&l, f);
+    if (!jit_aff_sum_add_form(&l, &(struct aff){1, 0, {1}, {0}, 0}, -c) ||
+        !lin_add(&l, &nd->nm1, c) || !plain_iv(nd, &l, &lo, &hi))
+        return 0;
+    return lo >= 0 && hi <= -c - 1;
 }
 
 void jit_ranges_free(struct range_node *nd)

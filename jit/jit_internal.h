@@ -112,11 +112,14 @@ struct inline_ctx {
     uint32_t skip;            /* an instruction not to emit (the hoisted leading mov), or UINT32_MAX */
     const struct loop_var *vars;  /* i, n, ctx */
     int count_down;           /* nothing reads i: n counts the iterations left (n -= 1, != 0) */
+    int iv_exit;              /* counting down: the induction variable (hoist->iv[]) whose sign
+                               * ends the loop instead of n (jit_ranges_iv_ends), or -1 */
     /* an unrolled copy sums the second body's part of promoted slot
      * acc_slot (an accumulator) in acc_reg, added back after the loop
      * (acc_slot < 0: none) */
     int acc_slot, acc_reg;
     uint32_t top_label, out_label;
+    int layout_rec;           /* this copy's record in jit.tops (layout_top), or -1 */
     /* per instruction of the body: 1 for a test this copy drops (the code
      * before the loop proved it never taken), 2 for one it makes a `ja`
      * (proved always taken), or NULL */
@@ -205,6 +208,14 @@ struct jit {
     uint32_t cold_jump;              /* a jump whose fall-through is out of line, or UINT32_MAX */
     int loop_ctx;                    /* the next bpf_loop's ctx is in this callee-saved register, not rdx (0: rdx) */
     uint32_t cold_label;             /* ... the label of that code */
+    /* the padding before the top of the outermost inlined loop being
+     * emitted ([pad_at, pad_at + pad_len) when pad_on), and the tops of the
+     * loops inside it, which get none: the padding is chosen once the nest
+     * is emitted, so that the inner loops sit well in 64-byte blocks
+     * (loop_layout in inline_loop.c) */
+    int pad_on, n_tops;
+    uint32_t pad_at, pad_len;
+    struct { uint32_t top, end; int depth; } tops[16];
     char **errp;
     int failed;
 };
@@ -274,6 +285,8 @@ void jit_hoist_emit(struct jit *j, const struct hoist_plan *hp);
 void jit_iv_init(struct jit *j, const struct hoist_plan *hp, int i_reg, int32_t i_disp,
                  int i_zero);
 void jit_iv_step(struct jit *j, const struct hoist_plan *hp, int times);
+/* one step of each, iv[last] last (an `add imm` whose flags the loop tests) */
+void jit_iv_step_last(struct jit *j, const struct hoist_plan *hp, int last);
 void jit_hoist_free(struct hoist_plan *hp);
 
 /* inline_ranges.c: the values of a function and of the loop bodies it
@@ -283,6 +296,11 @@ struct range_node *jit_ranges_function(const struct jit *j, uint32_t f);
 const struct range_node *jit_ranges_kid(const struct range_node *nd, uint32_t call_pc);
 const uint8_t *jit_ranges_proved(const struct range_node *nd);
 void jit_ranges_trip(const struct range_node *nd, int *small, int *nonzero);
+/* Does the register instruction pc of the body nd writes hold c * I +
+ * rest (c < 0, I the index), with rest + c * (n - 1) in [0, -c - 1]: at
+ * least 0 in every iteration, below 0 right after the last? (Its sign
+ * then ends the loop: `add c, v; jns top`.) */
+int jit_ranges_iv_ends(const struct range_node *nd, uint32_t pc, int64_t c);
 void jit_ranges_free(struct range_node *nd);
 
 /* inline_copies.c: liveness and copies in an inlined body */

@@ -620,9 +620,9 @@ void x86_jcc8_back(struct x86_emit *e, enum x86_cc cc, size_t to)
     x86_emit1(e, (uint8_t)(int8_t)rel);
 }
 
-void x86_align(struct x86_emit *e, size_t align)
+/* the recommended NOP forms, 1 to 9 bytes: pad bytes of them at dst */
+static void nops_at(uint8_t *dst, size_t pad)
 {
-    /* the recommended NOP forms, 1 to 9 bytes */
     static const uint8_t nops[9][9] = {
         {0x90},
         {0x66, 0x90},
@@ -634,11 +634,38 @@ void x86_align(struct x86_emit *e, size_t align)
         {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
         {0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
     };
-    size_t pad = (align - (e->len & (align - 1))) & (align - 1);
-    while (pad && !e->err) {
+    while (pad) {
         size_t n = pad > 9 ? 9 : pad;
-        for (size_t k = 0; k < n; k++)
-            x86_emit1(e, nops[n - 1][k]);
+        memcpy(dst, nops[n - 1], n);
+        dst += n;
         pad -= n;
     }
+}
+
+void x86_align(struct x86_emit *e, size_t align)
+{
+    size_t pad = (align - (e->len & (align - 1))) & (align - 1);
+    if (pad && reserve(e, pad)) {
+        nops_at(e->buf + e->len, pad);
+        e->len += pad;
+    }
+}
+
+void x86_repad(struct x86_emit *e, size_t at, size_t old, size_t pad)
+{
+    if (e->err || old == pad || at + old > e->len ||
+        (pad > old && !reserve(e, pad - old)))
+        return;
+    size_t from = at + old;
+    memmove(e->buf + at + pad, e->buf + from, e->len - from);
+    nops_at(e->buf + at, pad);
+    e->len = e->len - old + pad;
+    /* (nothing is bound inside the old padding; a label at its start
+     * stays before the new one) */
+    for (size_t k = 0; k < e->n_labels; k++)
+        if (e->labels[k] != UINT32_MAX && e->labels[k] >= from)
+            e->labels[k] = (uint32_t)(e->labels[k] - old + pad);
+    for (size_t k = 0; k < e->n_fix; k++)
+        if (e->fix[k].at >= from)
+            e->fix[k].at = (uint32_t)(e->fix[k].at - old + pad);
 }

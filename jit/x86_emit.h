@@ -163,6 +163,10 @@ size_t x86_jmp8(struct x86_emit *e);
 void x86_patch8(struct x86_emit *e, size_t at);
 /* multi-byte NOPs up to the next multiple of `align` (a power of 2) */
 void x86_align(struct x86_emit *e, size_t align);
+/* the old bytes of NOPs at `at` become pad bytes of NOPs: the code after
+ * them moves, labels and fixups with it (no rel8 may cross `at`; nothing
+ * else may have recorded a position after it) */
+void x86_repad(struct x86_emit *e, size_t at, size_t old, size_t pad);
 /* a short backward jump to `to` (an offset already emitted) */
 void x86_jcc8_back(struct x86_emit *e, enum x86_cc cc, size_t to);
 

@@ -683,6 +683,33 @@ static void test_bpf_loop_verified(void **state)
                  ds[t].main_read, ds[t].cb_store);
         assert_int_equal(trusted_text(prog, NULL, 0), ds[t].want + (6 << 8));
     }
+    /* a nest: the outer callback's store to [r9+16], which only the inner
+     * loop reads, is dead when every way from it to the next inner loop
+     * (this iteration's, or the next's) writes the bytes first (the
+     * compiler's zeroing of an inner start): here after the inner loop,
+     * with the store before the next one; not when the next iteration's
+     * inner loop reads it first (a nested loop's reads count where it
+     * runs), nor when main reads it after the loop */
+    static const struct { const char *pre, *post, *main_read; uint64_t want; } nd[] = {
+        {"stxdw [%r9+16], %r6\n", "stdw [%r9+16], 0\n", "mov %r0, 0\n", 108},
+        {"", "stxdw [%r9+16], %r6\n", "mov %r0, 0\n", 86},
+        {"stxdw [%r9+16], %r6\n", "stdw [%r9+16], 0\n", "ldxdw %r0, [%r9+16]\n", 108},
+    };
+    for (size_t t = 0; t < sizeof nd / sizeof nd[0]; t++) {
+        char prog[1024];
+        snprintf(prog, sizeof prog,
+                 "mov %%r9, %%r10\nadd %%r9, -32\nstdw [%%r9], 0\nstdw [%%r9+8], 0\n"
+                 "stdw [%%r9+16], 5\nstdw [%%r9+24], 0\nmov %%r1, 6\nlddw %%r2, func:outer\n"
+                 "mov %%r3, %%r9\nmov %%r4, 0\ncall 181\n%sldxdw %%r1, [%%r9]\nlsh %%r1, 8\n"
+                 "add %%r0, %%r1\nexit\n"
+                 "outer:\nmov %%r9, %%r2\nmov %%r6, %%r1\nmul %%r6, 3\nadd %%r6, 1\n%s"
+                 "mov %%r1, 2\nlddw %%r2, func:inner\nmov %%r3, %%r9\nmov %%r4, 0\ncall 181\n"
+                 "%smov %%r0, 0\nexit\n"
+                 "inner:\nmov %%r9, %%r2\nldxdw %%r3, [%%r9]\nldxdw %%r4, [%%r9+16]\n"
+                 "add %%r3, %%r4\nadd %%r3, %%r1\nstxdw [%%r9], %%r3\nmov %%r0, 0\nexit\n",
+                 nd[t].main_read, nd[t].pre, nd[t].post);
+        assert_int_equal(trusted_text(prog, NULL, 0), nd[t].want << 8);
+    }
     /* a packet scan with early exit: the first zero byte at 1400 */
     static uint8_t pkt[1500];
     memset(pkt, 1, sizeof pkt);

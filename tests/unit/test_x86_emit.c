@@ -105,12 +105,72 @@ static void test_no_index_is_base_disp(void **state)
     x86_free(&e);
 }
 
+/* x86_repad: the NOPs before a loop top change length after the code
+ * behind them is emitted (jit/inline_loop.c, layout_done): the code moves,
+ * and with it the labels bound after the NOPs and the fixups there; a
+ * label bound before the NOPs and a jump placed before them stay. */
+static void test_repad(void **state)
+{
+    (void)state;
+    for (size_t pad = 0; pad < 64; pad += 7) {
+        struct x86_emit e;
+        x86_init(&e);
+        uint32_t l_before = x86_label_new(&e), l_top = x86_label_new(&e);
+        uint32_t l_out = x86_label_new(&e), l_unbound = x86_label_new(&e);
+        x86_inc(&e, 0, RAX);                     /* ff c0 */
+        x86_jmp_fix(&e, FIX_LABEL, l_out);       /* e9 rel32: over the loop */
+        x86_label_bind(&e, l_before);
+        size_t at = e.len;
+        x86_align(&e, 64);
+        size_t old = e.len - at;
+        x86_label_bind(&e, l_top);
+        x86_inc(&e, 0, RCX);                     /* ff c1 */
+        x86_jcc_fix(&e, CC_NE, FIX_LABEL, l_top); /* 0f 85 rel32: back to the top */
+        x86_label_bind(&e, l_out);
+        x86_repad(&e, at, old, pad);
+        assert_int_equal(e.err, X86_OK);
+        assert_int_equal(e.len, at + pad + 8);
+        assert_int_equal(e.labels[l_before], at);
+        assert_int_equal(e.labels[l_top], at + pad);
+        assert_int_equal(e.labels[l_out], at + pad + 8);
+        assert_int_equal(e.labels[l_unbound], UINT32_MAX);
+        /* the NOPs: multi-byte forms, each 0x66* 0x0f 0x1f or 0x90 */
+        for (size_t k = at; k < at + pad;) {
+            size_t q = k;
+            while (e.buf[q] == 0x66)
+                q++;
+            if (e.buf[q] == 0x90) {
+                k = q + 1;
+                continue;
+            }
+            assert_int_equal(e.buf[q], 0x0f);
+            assert_int_equal(e.buf[q + 1], 0x1f);
+            k = q + 2 + (e.buf[q + 2] == 0x00 ? 1 : e.buf[q + 2] == 0x40 ? 2
+                        : e.buf[q + 2] == 0x44 ? 3 : e.buf[q + 2] == 0x80 ? 5 : 6);
+            assert_true(k <= at + pad);
+        }
+        e.labels[l_unbound] = 0;                 /* (x86_resolve needs every label) */
+        assert_int_equal(x86_resolve(&e, NULL, 0), 0);
+        int32_t rel;
+        memcpy(&rel, e.buf + 3, 4);              /* the jump over: to l_out */
+        assert_int_equal(7 + rel, at + pad + 8);
+        assert_int_equal(e.buf[at + pad], 0xff);
+        assert_int_equal(e.buf[at + pad + 1], 0xc1);
+        assert_int_equal(e.buf[at + pad + 2], 0x0f);
+        assert_int_equal(e.buf[at + pad + 3], 0x85);
+        memcpy(&rel, e.buf + at + pad + 4, 4);   /* the back-edge: to l_top */
+        assert_int_equal((int64_t)(at + pad + 8) + rel, (int64_t)(at + pad));
+        x86_free(&e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loads_with_index),
         cmocka_unit_test(test_lea_and_stores),
         cmocka_unit_test(test_no_index_is_base_disp),
+        cmocka_unit_test(test_repad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
