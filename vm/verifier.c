@@ -266,19 +266,9 @@ static int verify_as_typed(bpflua_object *obj, struct bl_prog *p, int log_level,
     bl_prog_reset(p);
     p->aux = calloc(n + 1, sizeof *p->aux);
     env.aux = p->aux;
-    /* per-insn tables: in the arena, released with it */
-    size_t m = (size_t)n + 1;
-    void **tabs[] = { (void **)&env.live, (void **)&env.vlive, (void **)&env.flive,
-                      (void **)&env.slive, (void **)&env.prune_point, (void **)&env.base_kind,
-                      (void **)&env.seen, (void **)&env.n_seen, (void **)&env.cb_target };
-    const size_t bytes[] = { m * sizeof *env.live, m * sizeof *env.vlive, m * sizeof *env.flive,
-                             m * sizeof *env.slive, m + 1, m, m * sizeof *env.seen,
-                             m * sizeof *env.n_seen, m * sizeof *env.cb_target };
-    int err = vf_arena_tables(&env.arena, 1, 9, tabs, bytes);
-    if (!p->aux)
-        err = -ENOMEM;
-    if (!err)
-        err = vf_check_cfg(&env);
+    /* the per-insn tables (live, seen, ...) come from the arena with the
+     * static pass's own, in vf_check_cfg */
+    int err = p->aux ? vf_check_cfg(&env) : -ENOMEM;
     if (!err)
         err = vf_compute_liveness(&env);
     if (!err)
@@ -436,11 +426,14 @@ static int verify_guessing(bpflua_object *obj, struct bl_prog *p, int log_level,
      * (then each is verified, for its error); types whose helpers the
      * program calls go last (see calls_disallowed): the same types accept,
      * and the first of them is found without a try that fails */
-    int excluded[8] = { 0 }, late[8] = { 0 }, n_guesses = 0, n_excluded = 0;
+    /* excluded[i]: -1 not looked at yet (the first type tried usually
+     * accepts: the others' exclusion is asked only when one is excluded,
+     * to know whether all are) */
+    int excluded[8], late[8] = { 0 }, n_guesses = 0, all_excluded = -1;
     struct called called;
     find_called(p, &called);
     for (size_t i = 0; bl_prog_type_guesses[i] && i < 8; i++, n_guesses++) {
-        n_excluded += excluded[i] = entry_excludes(p, bl_prog_type_guesses[i]);
+        excluded[i] = -1;
         late[i] = calls_disallowed(&called, bl_prog_type_guesses[i]);
     }
     size_t order[16], n_order = 0;
@@ -450,8 +443,20 @@ static int verify_guessing(bpflua_object *obj, struct bl_prog *p, int log_level,
                 order[n_order++] = i;
     for (size_t o = 0; o < n_order; o++) {
         size_t i = order[o];
-        if (i < 8 && excluded[i] && n_excluded < n_guesses)
-            continue;
+        if (i < 8) {
+            if (excluded[i] < 0)
+                excluded[i] = entry_excludes(p, bl_prog_type_guesses[i]);
+            if (excluded[i] && all_excluded < 0) {
+                all_excluded = 1;
+                for (int k = 0; k < n_guesses; k++) {
+                    if (excluded[k] < 0)
+                        excluded[k] = entry_excludes(p, bl_prog_type_guesses[k]);
+                    all_excluded &= excluded[k];
+                }
+            }
+            if (excluded[i] && !all_excluded)
+                continue;
+        }
         p->type = bl_prog_type_guesses[i];
         char *one_log = NULL;
         rc = verify_as_typed(obj, p, log_level, log ? &one_log : NULL);

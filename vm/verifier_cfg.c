@@ -180,16 +180,24 @@ int vf_check_cfg(struct bl_venv *env)
     uint32_t *stack, *roots, *jumps, n_jumps = 0, n_second = 0;
     const struct bl_enc_rules *enc = bl_enc_rules();
     size_t m = (size_t)n + 1;
-    /* the zeroed tables in one block, the others in another */
+    /* the zeroed tables in one block (the pass's and the verification's
+     * per-insn tables: one allocation and one clear for a small program
+     * instead of several), the others in another */
     void **zeroed[] = { (void **)&second, (void **)&state, (void **)&next_edge,
-                        (void **)&env->succ, (void **)&env->n_succ };
-    const size_t zbytes[] = { m, m, m, m * sizeof *env->succ, m };
+                        (void **)&env->succ, (void **)&env->n_succ,
+                        (void **)&env->live, (void **)&env->vlive, (void **)&env->flive,
+                        (void **)&env->slive, (void **)&env->prune_point, (void **)&env->base_kind,
+                        (void **)&env->seen, (void **)&env->n_seen, (void **)&env->cb_target };
+    const size_t zbytes[] = { m, m, m, m * sizeof *env->succ, m,
+                              m * sizeof *env->live, m * sizeof *env->vlive, m * sizeof *env->flive,
+                              m * sizeof *env->slive, m + 1, m, m * sizeof *env->seen,
+                              m * sizeof *env->n_seen, m * sizeof *env->cb_target };
     void **plain[] = { (void **)&stack, (void **)&roots, (void **)&jumps, (void **)&env->calls,
                        (void **)&env->postorder };
     const size_t pbytes[] = { m * sizeof *stack, m * sizeof *roots, m * sizeof *jumps,
                               m * sizeof *env->calls, m * sizeof *env->postorder };
     env->n_calls = 0;
-    if (vf_arena_tables(a, 1, 5, zeroed, zbytes) || vf_arena_tables(a, 0, 5, plain, pbytes)) {
+    if (vf_arena_tables(a, 1, 14, zeroed, zbytes) || vf_arena_tables(a, 0, 5, plain, pbytes)) {
         err = -ENOMEM;
         goto out;
     }
@@ -257,20 +265,17 @@ int vf_check_cfg(struct bl_venv *env)
     }
     if ((err = build_subprogs(env, second)))
         goto out;
-    env->root_begin = vf_arena_calloc(&env->arena, env->n_subprogs, sizeof *env->root_begin);
-    env->root_end = vf_arena_calloc(&env->arena, env->n_subprogs, sizeof *env->root_end);
-    if (!env->root_begin || !env->root_end) {
+    uint8_t *has_back; /* per subprogram: a jump to itself or before */
+    void **sub[] = { (void **)&env->root_begin, (void **)&env->root_end, (void **)&has_back };
+    const size_t sbytes[] = { env->n_subprogs * sizeof *env->root_begin,
+                              env->n_subprogs * sizeof *env->root_end, env->n_subprogs };
+    if (vf_arena_tables(a, 1, 3, sub, sbytes)) {
         err = -ENOMEM;
         goto out;
     }
 
     /* jumps stay in their function; functions end in exit or ja */
     uint32_t next_jump = 0;
-    uint8_t *has_back = vf_arena_calloc(a, env->n_subprogs, 1); /* a jump to itself or before */
-    if (!has_back) {
-        err = -ENOMEM;
-        goto out;
-    }
     for (uint32_t k = 0; k < env->n_subprogs; k++) {
         const struct bl_subprog *sp = &env->subprogs[k];
         for (; next_jump < n_jumps && jumps[next_jump] < sp->end; next_jump++) {
@@ -581,9 +586,11 @@ static uint64_t fn_cost(struct bl_venv *env, uint64_t *cost, uint8_t *done, uint
 
 int vf_compute_max_insns(struct bl_venv *env, uint64_t *out)
 {
-    uint64_t *cost = vf_arena_calloc(&env->arena, env->n_insns, sizeof *cost);
-    uint8_t *done = vf_arena_calloc(&env->arena, env->n_subprogs, 1);
-    if (!cost || !done)
+    uint64_t *cost;
+    uint8_t *done;
+    void **tabs[] = { (void **)&cost, (void **)&done };
+    const size_t bytes[] = { env->n_insns * sizeof *cost, env->n_subprogs };
+    if (vf_arena_tables(&env->arena, 1, 2, tabs, bytes))
         return -ENOMEM;
     *out = fn_cost(env, cost, done, 0, 0);
     return 0;

@@ -664,10 +664,15 @@ struct bl_vstate *vf_pending_take(struct bl_venv *env, struct bl_seen_state *p)
  * looking at it field by field. Anything else takes the full check. */
 static int slot_same_no_id(const struct bl_slot *a, const struct bl_slot *b)
 {
+    /* the id test first: spilled numbers linked to a register (most, since
+     * spills keep their link) skip the 96-byte compare */
+    if ((a->bytes[0] == SLOT_SPILL || a->bytes[0] == SLOT_NARROW) &&
+        (a->spilled.id != 0 || a->spilled.ref != 0))
+        return 0;
     if (memcmp(a, b, sizeof *a))
         return 0;
     if (a->bytes[0] == SLOT_SPILL || a->bytes[0] == SLOT_NARROW)
-        return a->spilled.id == 0 && a->spilled.ref == 0;
+        return 1;
     return memchr(a->bytes, SLOT_SPILL, sizeof a->bytes) == NULL;
 }
 
@@ -826,18 +831,24 @@ static void clean_caller_frames(struct bl_venv *env, struct bl_vstate *st)
  * since been overwritten, vf_check_store). Optional: with more ids than
  * fit the table nothing is dropped. */
 #define SINGULAR_MAX 64
-static struct bl_reg *scalar_with_id(struct bl_frame *f, int i)
+/* The slots of f that may hold a spill: a clear may_widen bit promises a
+ * slot without SLOT_ZERO, SLOT_SPILL or SLOT_NARROW bytes (an assert
+ * checks it where dead slots are widened), so the id scans below visit only the set
+ * bits instead of every slot of every frame at every prune point. */
+static uint64_t spill_candidates(const struct bl_frame *f)
 {
-    struct bl_reg *r;
-    if (i < BL_NREGS) {
-        r = &f->regs[i];
-    } else {
-        struct bl_slot *sl = &f->stack[i - BL_NREGS];
-        if (sl->bytes[0] != SLOT_SPILL && sl->bytes[0] != SLOT_NARROW)
-            return NULL;
-        r = &sl->spilled;
-    }
-    return r->type == REG_SCALAR && r->id ? r : NULL;
+    uint64_t m = f->may_widen;
+    if (f->n_slots < 64)
+        m &= (1ull << f->n_slots) - 1;
+    return m;
+}
+
+static struct bl_reg *slot_scalar_with_id(struct bl_frame *f, int s)
+{
+    struct bl_slot *sl = &f->stack[s];
+    if (sl->bytes[0] != SLOT_SPILL && sl->bytes[0] != SLOT_NARROW)
+        return NULL;
+    return sl->spilled.type == REG_SCALAR && sl->spilled.id ? &sl->spilled : NULL;
 }
 
 static void clear_singular_ids(struct bl_vstate *st)
@@ -847,10 +858,19 @@ static void clear_singular_ids(struct bl_vstate *st)
     int n = 0;
     for (int fi = 0; fi <= st->curframe; fi++) {
         struct bl_frame *f = st->frames[fi];
-        for (int i = 0; i < BL_NREGS + f->n_slots; i++) {
-            struct bl_reg *r = scalar_with_id(f, i);
-            if (!r)
-                continue;
+        uint64_t slots = spill_candidates(f);
+        for (int i = 0; i < BL_NREGS || slots; i++) {
+            struct bl_reg *r;
+            if (i < BL_NREGS) {
+                r = &f->regs[i];
+                if (r->type != REG_SCALAR || !r->id)
+                    continue;
+            } else {
+                r = slot_scalar_with_id(f, __builtin_ctzll(slots));
+                slots &= slots - 1;
+                if (!r)
+                    continue;
+            }
             int k = 0;
             while (k < n && ids[k] != r->id)
                 k++;
@@ -871,10 +891,19 @@ static void clear_singular_ids(struct bl_vstate *st)
         return;
     for (int fi = 0; fi <= st->curframe; fi++) {
         struct bl_frame *f = st->frames[fi];
-        for (int i = 0; i < BL_NREGS + f->n_slots; i++) {
-            struct bl_reg *r = scalar_with_id(f, i);
-            if (!r)
-                continue;
+        uint64_t slots = spill_candidates(f);
+        for (int i = 0; i < BL_NREGS || slots; i++) {
+            struct bl_reg *r;
+            if (i < BL_NREGS) {
+                r = &f->regs[i];
+                if (r->type != REG_SCALAR || !r->id)
+                    continue;
+            } else {
+                r = slot_scalar_with_id(f, __builtin_ctzll(slots));
+                slots &= slots - 1;
+                if (!r)
+                    continue;
+            }
             for (int k = 0; k < n; k++)
                 if (ids[k] == r->id) {
                     if (cnt[k] == 1)
