@@ -43,43 +43,107 @@ static void bounds_from_tnum(struct bl_reg *r)
         r->s32max = hi;
 }
 
-static void deduce_bounds(struct bl_reg *r)
+static uint32_t umax32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+static uint32_t umin32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static int32_t smax32(int32_t a, int32_t b) { return a > b ? a : b; }
+static int32_t smin32(int32_t a, int32_t b) { return a < b ? a : b; }
+
+/* The 32-bit bounds from one another and from the 64-bit ones, as the
+ * 6.18 kernel's __reg32_deduce_bounds (session 11: the rules for ranges
+ * crossing a sign boundary and for upper halves that differ by one were
+ * missing; a compare the kernel proves never taken was walked). */
+static void deduce_bounds32(struct bl_reg *r)
 {
-    /* a signed range that does not cross zero is also an unsigned one */
-    if (r->smin >= 0 || r->smax < 0) {
-        r->umin = umax64(r->umin, (uint64_t)r->smin);
-        r->umax = umin64(r->umax, (uint64_t)r->smax);
+    if ((r->umin >> 32) == (r->umax >> 32)) {
+        /* the low halves of a u64 range with one upper half */
+        r->u32min = umax32(r->u32min, (uint32_t)r->umin);
+        r->u32max = umin32(r->u32max, (uint32_t)r->umax);
+        if ((int32_t)r->umin <= (int32_t)r->umax) {
+            r->s32min = smax32(r->s32min, (int32_t)r->umin);
+            r->s32max = smin32(r->s32max, (int32_t)r->umax);
+        }
     }
+    if ((r->smin >> 32) == (r->smax >> 32)) {
+        if ((uint32_t)r->smin <= (uint32_t)r->smax) {
+            r->u32min = umax32(r->u32min, (uint32_t)r->smin);
+            r->u32max = umin32(r->u32max, (uint32_t)r->smax);
+        }
+        if ((int32_t)r->smin <= (int32_t)r->smax) {
+            r->s32min = smax32(r->s32min, (int32_t)r->smin);
+            r->s32max = smin32(r->s32max, (int32_t)r->smax);
+        }
+    }
+    /* upper halves that are two consecutive numbers (0xffffffff then 0
+     * too) while the low halves go from negative to positive: a proper
+     * s32 range, [-1, 1] for the s64 range [-1, 1] */
+    if ((uint32_t)(r->umin >> 32) + 1 == (uint32_t)(r->umax >> 32) && (int32_t)r->umin < 0 &&
+        (int32_t)r->umax >= 0) {
+        r->s32min = smax32(r->s32min, (int32_t)r->umin);
+        r->s32max = smin32(r->s32max, (int32_t)r->umax);
+    }
+    if ((uint32_t)((uint64_t)r->smin >> 32) + 1 == (uint32_t)((uint64_t)r->smax >> 32) &&
+        (int32_t)r->smin < 0 && (int32_t)r->smax >= 0) {
+        r->s32min = smax32(r->s32min, (int32_t)r->smin);
+        r->s32max = smin32(r->s32max, (int32_t)r->smax);
+    }
+    /* a u32 range on one side of the sign bit is an s32 range */
+    if ((int32_t)r->u32min <= (int32_t)r->u32max) {
+        r->s32min = smax32(r->s32min, (int32_t)r->u32min);
+        r->s32max = smin32(r->s32max, (int32_t)r->u32max);
+    }
+    if ((uint32_t)r->s32min <= (uint32_t)r->s32max) {
+        /* an s32 range that does not cross the sign boundary is a u32 one */
+        r->u32min = umax32(r->u32min, (uint32_t)r->s32min);
+        r->u32max = umin32(r->u32max, (uint32_t)r->s32max);
+    } else if (r->u32max < (uint32_t)r->s32min) {
+        /* it does, and the u32 range lies in its non-negative part */
+        r->s32min = (int32_t)r->u32min;
+        r->u32max = umin32(r->u32max, (uint32_t)r->s32max);
+    } else if ((uint32_t)r->s32max < r->u32min) {
+        /* ... or in its negative part */
+        r->s32max = (int32_t)r->u32max;
+        r->u32min = umax32(r->u32min, (uint32_t)r->s32min);
+    }
+}
+
+/* The same for the 64-bit bounds (__reg64_deduce_bounds). */
+static void deduce_bounds64(struct bl_reg *r)
+{
     if ((int64_t)r->umin <= (int64_t)r->umax) {
         r->smin = smax64(r->smin, (int64_t)r->umin);
         r->smax = smin64(r->smax, (int64_t)r->umax);
     }
-    if (r->s32min >= 0 || r->s32max < 0) {
-        if ((uint32_t)r->s32min > r->u32min)
-            r->u32min = (uint32_t)r->s32min;
-        if ((uint32_t)r->s32max < r->u32max)
-            r->u32max = (uint32_t)r->s32max;
+    if ((uint64_t)r->smin <= (uint64_t)r->smax) {
+        r->umin = umax64(r->umin, (uint64_t)r->smin);
+        r->umax = umin64(r->umax, (uint64_t)r->smax);
+    } else if (r->umax < (uint64_t)r->smin) {
+        r->smin = (int64_t)r->umin;
+        r->umax = umin64(r->umax, (uint64_t)r->smax);
+    } else if ((uint64_t)r->smax < r->umin) {
+        r->smax = (int64_t)r->umax;
+        r->umin = umax64(r->umin, (uint64_t)r->smin);
     }
-    if ((int32_t)r->u32min <= (int32_t)r->u32max) {
-        if ((int32_t)r->u32min > r->s32min)
-            r->s32min = (int32_t)r->u32min;
-        if ((int32_t)r->u32max < r->s32max)
-            r->s32max = (int32_t)r->u32max;
+}
+
+/* 64-bit bounds from the 32-bit ones (__reg_deduce_mixed_bounds), and
+ * from a known upper half of the tnum */
+static void deduce_bounds_mixed(struct bl_reg *r)
+{
+    /* the u32 range put under the upper halves of both 64-bit ends */
+    r->umin = umax64(r->umin, (r->umin & ~0xffffffffULL) | r->u32min);
+    r->umax = umin64(r->umax, (r->umax & ~0xffffffffULL) | r->u32max);
+    r->smin = smax64(r->smin, (int64_t)(((uint64_t)r->smin & ~0xffffffffULL) | r->u32min));
+    r->smax = smin64(r->smax, (int64_t)(((uint64_t)r->smax & ~0xffffffffULL) | r->u32max));
+    /* a non-negative s32 range of a number within s32 (a sign-extended
+     * load): the 64-bit bounds are the s32 ones */
+    if (r->s32min >= 0 && r->smin >= INT32_MIN && r->smax <= INT32_MAX) {
+        r->smin = r->s32min;
+        r->smax = r->s32max;
+        r->umin = (uint64_t)r->s32min;
+        r->umax = (uint64_t)r->s32max;
+        r->var = tnum_intersect(r->var, tnum_range(r->umin, r->umax));
     }
-    /* 64 -> 32: the low halves, when the upper halves agree */
-    if ((r->umin >> 32) == (r->umax >> 32)) {
-        if ((uint32_t)r->umin > r->u32min)
-            r->u32min = (uint32_t)r->umin;
-        if ((uint32_t)r->umax < r->u32max)
-            r->u32max = (uint32_t)r->umax;
-        if ((int32_t)r->umin <= (int32_t)r->umax) {
-            if ((int32_t)r->umin > r->s32min)
-                r->s32min = (int32_t)r->umin;
-            if ((int32_t)r->umax < r->s32max)
-                r->s32max = (int32_t)r->umax;
-        }
-    }
-    /* 32 -> 64: known upper half */
+    /* a known upper half */
     if ((r->var.mask >> 32) == 0) {
         uint64_t hi = r->var.value & ~0xffffffffULL;
         r->umin = umax64(r->umin, hi | r->u32min);
@@ -89,6 +153,13 @@ static void deduce_bounds(struct bl_reg *r)
             r->smax = smin64(r->smax, (int64_t)r->umax);
         }
     }
+}
+
+static void deduce_bounds(struct bl_reg *r)
+{
+    deduce_bounds32(r);
+    deduce_bounds64(r);
+    deduce_bounds_mixed(r);
 }
 
 static void tnum_from_bounds(struct bl_reg *r)
@@ -108,38 +179,40 @@ void vf_reg_bounds_sync(struct bl_reg *r)
      * function's time) */
     uint64_t v = r->var.value, m = r->var.mask;
     __asm__("" : "+r"(v), "+r"(m));
-    if (!m && r->umin <= v && v <= r->umax && r->smin <= (int64_t)v && (int64_t)v <= r->smax) {
-        /* a constant: every bound is the value */
+    if (!m && r->umin <= v && v <= r->umax && r->smin <= (int64_t)v && (int64_t)v <= r->smax &&
+        r->u32min <= (uint32_t)v && (uint32_t)v <= r->u32max && r->s32min <= (int32_t)v &&
+        (int32_t)v <= r->s32max) {
+        /* a constant within every range: every bound is the value (one
+         * outside a range is a contradiction the general path shows) */
         r->umin = r->umax = v;
         r->smin = r->smax = (int64_t)v;
         r->u32min = r->u32max = (uint32_t)v;
         r->s32min = r->s32max = (int32_t)(uint32_t)v;
         return;
     }
-    /* each pass lets tnum, 64-bit and 32-bit bounds sharpen one another;
-     * a second pass catches what the first one's results imply */
+    /* tnum, 64-bit and 32-bit bounds sharpen one another: as the kernel's
+     * reg_bounds_sync, the deduction runs until it changes nothing (at
+     * most three times), then the bounds give the tnum bits and the tnum
+     * the bounds; a tnum that moved is deduced from once more */
     bounds_from_tnum(r);
-    /* field by field: a whole-struct copy right after the stores above
-     * defeats store forwarding and stalls */
+    for (int k = 0; k < 3; k++) {
+        /* field by field: a whole-struct copy right after the stores
+         * above defeats store forwarding and stalls */
+        const uint64_t umin0 = r->umin, umax0 = r->umax;
+        const int64_t smin0 = r->smin, smax0 = r->smax;
+        const uint32_t u32min0 = r->u32min, u32max0 = r->u32max;
+        const int32_t s32min0 = r->s32min, s32max0 = r->s32max;
+        const struct tnum v0 = r->var;
+        deduce_bounds(r);
+        if (r->umin == umin0 && r->umax == umax0 && r->smin == smin0 && r->smax == smax0 &&
+            r->u32min == u32min0 && r->u32max == u32max0 && r->s32min == s32min0 &&
+            r->s32max == s32max0 && r->var.value == v0.value && r->var.mask == v0.mask)
+            break;
+    }
     const struct tnum var0 = r->var;
-    const uint64_t umin0 = r->umin, umax0 = r->umax;
-    const int64_t smin0 = r->smin, smax0 = r->smax;
-    const uint32_t u32min0 = r->u32min, u32max0 = r->u32max;
-    const int32_t s32min0 = r->s32min, s32max0 = r->s32max;
-    deduce_bounds(r);
     tnum_from_bounds(r);
-    /* The second pass is skipped only where it provably changes nothing
-     * (same result, less work): bounds_from_tnum() again is a no-op when
-     * the tnum did not move, since every bound has only tightened since
-     * the first call, which already applied that same tnum; and then
-     * deduce_bounds() again is a no-op when the first one changed nothing,
-     * because it would start from the very same input. */
     if (r->var.value != var0.value || r->var.mask != var0.mask) {
         bounds_from_tnum(r);
-        deduce_bounds(r);
-    } else if (r->umin != umin0 || r->umax != umax0 || r->smin != smin0 || r->smax != smax0 ||
-               r->u32min != u32min0 || r->u32max != u32max0 || r->s32min != s32min0 ||
-               r->s32max != s32max0) {
         deduce_bounds(r);
     }
 }
@@ -820,6 +893,16 @@ static int refine(struct bl_reg *a, struct bl_reg *b, uint8_t op, int jset_false
             struct tnum t = tnum_intersect(a->var, b->var);
             if ((a->var.value ^ b->var.value) & ~(a->var.mask | b->var.mask))
                 return -1;
+            /* equal numbers have equal low halves: 32-bit bounds that do
+             * not meet make the branch impossible (the kernel's
+             * is_branch_taken looks at them for 64-bit compares too) */
+            if (a->u32min > b->u32max || a->u32max < b->u32min || a->s32min > b->s32max ||
+                a->s32max < b->s32min)
+                return -1;
+            a->u32min = umax32(a->u32min, b->u32min);
+            a->u32max = umin32(a->u32max, b->u32max);
+            a->s32min = smax32(a->s32min, b->s32min);
+            a->s32max = smin32(a->s32max, b->s32max);
             narrow_u(a, b->umin, b->umax);
             narrow_s(a, b->smin, b->smax);
             a->var = t;
