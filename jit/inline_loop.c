@@ -885,11 +885,42 @@ static int slot_invariant(const struct jit *j, const struct jfunc *cb,
     return 1;
 }
 
+/* Are the only writes of the 8 bytes at ctx + off the body's own 8-byte
+ * stores at off through the register holding ctx (the launder's add of
+ * 0 aside)? A slot the body steps (loop_checks.h): bl_loop_checks saw
+ * those stores; anything else (a call, a store elsewhere that overlaps,
+ * through a pointer that may reach a stack) could change it unseen. */
+static int slot_steps(const struct jit *j, const struct jfunc *cb, const struct body_info *bi,
+                      int16_t off)
+{
+    if (bi->calls || bi->base < 0)
+        return 0;
+    for (uint32_t i = cb->start; next_access(j, cb, bi->base, &i); i++) {
+        const struct bl_insn *in = &j->insns[i];
+        if (BL_CLASS(in->code) == BL_LDX || in->dst == BL_R10)
+            continue;
+        if (in->dst == bi->base) {
+            int lo = in->off, hi = lo + jit_size_of(in->code);
+            if (hi <= off || lo >= off + 8)
+                continue;
+            if (BL_MODE(in->code) == BL_MEM && in->off == off && jit_size_of(in->code) == 8)
+                continue;
+            if (BL_MODE(in->code) == BL_ATOMIC && jit_atomic_is_noop(j, i, bi->base, cb->start))
+                continue;
+            return 0;
+        }
+        if (access_kinds(j, i) & BL_MEMK_STACK)
+            return 0;
+    }
+    return 1;
+}
+
 static int side_invariant(const struct jit *j, const struct jfunc *cb,
                           const struct body_info *bi, const struct loop_side *sd)
 {
     for (int k = 0; k < sd->n_slots; k++)
-        if (!slot_invariant(j, cb, bi, sd->slot[k]))
+        if (!((sd->stepped >> k) & 1 ? slot_steps(j, cb, bi, sd->slot[k])
+                                      : slot_invariant(j, cb, bi, sd->slot[k])))
             return 0;
     return 1;
 }

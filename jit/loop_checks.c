@@ -158,7 +158,7 @@ static const uint8_t inverse[4] = {LR_LE, LR_LT, LR_GE, LR_GT};  /* not (d R s) 
 static struct loop_side side_of(const struct lin *v)
 {
     struct loop_side sd = {(int32_t)v->a, (int32_t)v->b, v->n_slots,
-                           {v->sign[0], v->sign[1]}, {v->slot[0], v->slot[1]}};
+                           {v->sign[0], v->sign[1]}, {v->slot[0], v->slot[1]}, 0};
     return sd;
 }
 
@@ -240,12 +240,29 @@ static int same(const struct lin *x, const struct lin *y)
  * ldxdw r3, [r9+56]` before rec_stats's bounds checks): a load of such a
  * slot reads the stored form, not the slot's value on entry. Forgotten
  * when anything else may write the slot: a store through ctx that
- * overlaps it, a store or atomic through any other pointer, a call. */
+ * overlaps it, a store or atomic through any other pointer, a call (an
+ * atomic add of a known 0, the compiler's launder, writes nothing).
+ * Also the byte ranges of ctx any store through it may have written since
+ * the body's start (dirty): a slot loaded there is no longer the value it
+ * had when the iteration began. */
 #define FWD_MAX 4
+#define DIRTY_MAX 8
 struct fwd {
     int n;
     int16_t off[FWD_MAX];
     struct lin v[FWD_MAX];
+    int nd;                     /* -1: any byte */
+    int16_t dlo[DIRTY_MAX], dhi[DIRTY_MAX];
+};
+
+/* slots the body steps: on every way to an exit that goes on, what it
+ * stores there last is the value the slot had when the iteration began
+ * plus c, so in iteration i the slot holds its value before the loop plus
+ * c * i (`off = off + 4` of a while loop written as a for) */
+struct steps {
+    int n;
+    int16_t off[FWD_MAX];
+    int64_t c[FWD_MAX];
 };
 
 static int store_size(uint8_t code)
@@ -268,6 +285,31 @@ static void fwd_forget(struct fwd *f, int lo, int hi)
         } else {
             q++;
         }
+}
+
+static void dirty_add(struct fwd *f, int lo, int hi)
+{
+    if (f->nd < 0)
+        return;
+    for (int q = 0; q < f->nd; q++)
+        if (f->dlo[q] == lo && f->dhi[q] == hi)
+            return;
+    if (f->nd == DIRTY_MAX) {
+        f->nd = -1;
+        return;
+    }
+    f->dlo[f->nd] = (int16_t)lo;
+    f->dhi[f->nd++] = (int16_t)hi;
+}
+
+static int dirty(const struct fwd *f, int lo, int hi)
+{
+    if (f->nd < 0)
+        return 1;
+    for (int q = 0; q < f->nd; q++)
+        if (f->dlo[q] < hi && f->dhi[q] > lo)
+            return 1;
+    return 0;
 }
 
 /* what is known on entry to instruction k: the meet over its edges (a
@@ -301,20 +343,53 @@ static void flow_into(struct entry *e, const struct lin *r, const struct fwd *f)
             e->f.v[q] = e->f.v[e->f.n];
         }
     }
+    if (f->nd < 0)
+        e->f.nd = -1;
+    for (int q = 0; q < f->nd; q++)
+        dirty_add(&e->f, f->dlo[q], f->dhi[q]);
 }
 
-int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
-                   const uint8_t *is_target, struct loop_check *out)
+/* At an exit that goes on (R0 a known 0): the slots whose last store is
+ * their value at the iteration's start plus c; kept in *st only while
+ * every such exit agrees (first: the first exit seen) */
+static void steps_at_exit(const struct fwd *f, struct steps *st, int *first)
+{
+    struct steps here = {0};
+    for (int q = 0; q < f->n; q++) {
+        const struct lin *v = &f->v[q];
+        if (v->kind == V_LIN && v->a == 0 && v->n_slots == 1 && v->slot[0] == f->off[q] &&
+            v->sign[0] == 1 && v->b != 0 && v->b >= -A_MAX && v->b <= A_MAX) {
+            here.off[here.n] = f->off[q];
+            here.c[here.n++] = v->b;
+        }
+    }
+    if (*first) {
+        *st = here;
+        *first = 0;
+        return;
+    }
+    int m = 0;
+    for (int q = 0; q < st->n; q++) {
+        int keep = 0;
+        for (int t = 0; t < here.n && !keep; t++)
+            keep = here.off[t] == st->off[q] && here.c[t] == st->c[q];
+        if (keep) {
+            st->off[m] = st->off[q];
+            st->c[m++] = st->c[q];
+        }
+    }
+    st->n = m;
+}
+
+/* One walk of the body: the checks (out), and (found, when not NULL) the
+ * slots it steps; loads of the slots in *steps (a slot the body steps,
+ * found by an earlier walk) read c * i + the slot's value before the loop
+ * until something may have stored there in this iteration. */
+static int walk(const struct bl_insn *insns, uint32_t start, uint32_t end, struct entry *at,
+                const struct steps *steps, struct steps *found, struct loop_check *out)
 {
     uint32_t len = end - start;
-    int n = 0;
-    if (!len || is_target[start])
-        return 0;                                /* reached by a jump: a loop inside */
-    /* (only seen needs a value: flow_into fills r on the first edge; not
-     * zeroing ~360 bytes per instruction was 5% of a nest's compile) */
-    struct entry *at = malloc(len * sizeof *at);
-    if (!at)
-        return 0;
+    int n = 0, first_exit = 1;
     for (uint32_t k = 1; k < len; k++)
         at[k].seen = 0;
     at[0].seen = 1;
@@ -323,6 +398,7 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
     at[0].r[BL_R1] = (struct lin){V_LIN, 0, {0, 0}, {0, 0}, 1, 0, 0};
     at[0].r[BL_R2] = (struct lin){V_CTX, 0, {0, 0}, {0, 0}, 0, 0, 0};
     at[0].f.n = 0;
+    at[0].f.nd = 0;
     /* (no forwarding in a body that calls: in a nest the stored value is
      * the index the inner loops read, and the tests it would give are the
      * compiler's trip-count limits of those loops, which the ranges drop
@@ -330,6 +406,8 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
     int fwd_ok = 1;
     for (uint32_t k = 0; k < len; k++)
         fwd_ok &= insns[start + k].code != (BL_JMP | BL_CALL);
+    if (found)
+        found->n = 0;
     /* Forward jumps only (a jump back ends the search with nothing found),
      * so one pass in order sees every edge into k before k. */
     for (uint32_t k = 0; k < len; k++) {
@@ -342,7 +420,7 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
         struct fwd f = at[k].f;
         int64_t next = (int64_t)k + 1, jump = -1;
         if (in->dst >= BL_NREGS || in->src >= BL_NREGS)
-            goto give_up;
+            return -1;
         switch (cls) {
         case BL_ALU64:
             r[in->dst] = alu64(r[in->dst], r[in->src], in);
@@ -361,12 +439,19 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
             break;
         case BL_LDX:
             if (r[in->src].kind == V_CTX && in->code == (BL_LDX | BL_MEM | BL_DW)) {
-                int q = 0;
+                int q = 0, t = 0;
                 while (q < f.n && f.off[q] != in->off)
                     q++;
+                while (steps && t < steps->n && steps->off[t] != in->off)
+                    t++;
                 r[in->dst] = (struct lin){V_LIN, 1, {1, 0}, {in->off, 0}, 0, 0, 0};
                 if (q < f.n) {
                     r[in->dst] = f.v[q];
+                    r[in->dst].fwd = 1;
+                } else if (fwd_ok && dirty(&f, in->off, in->off + 8)) {
+                    r[in->dst] = unknown();
+                } else if (fwd_ok && steps && t < steps->n) {
+                    r[in->dst].a = steps->c[t];
                     r[in->dst].fwd = 1;
                 }
             } else {
@@ -376,10 +461,17 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
         case BL_ST:
         case BL_STX: {
             struct lin v = cls == BL_ST ? constant(in->imm) : r[in->src];
-            if (r[in->dst].kind != V_CTX || mode == BL_ATOMIC)
+            struct lin zero = constant(0);
+            if (mode == BL_ATOMIC && in->imm == BL_ADD && same(&r[in->src], &zero))
+                break;                           /* adds 0: the launder */
+            if (r[in->dst].kind != V_CTX || mode == BL_ATOMIC) {
                 f.n = 0;
-            else
+                if (r[in->dst].kind == V_CTX)
+                    dirty_add(&f, in->off, in->off + store_size(in->code));
+            } else {
                 fwd_forget(&f, in->off, in->off + store_size(in->code));
+                dirty_add(&f, in->off, in->off + store_size(in->code));
+            }
             if (fwd_ok && r[in->dst].kind == V_CTX && mode == BL_MEM &&
                 BL_SIZE(in->code) == BL_DW && v.kind == V_LIN && f.n < FWD_MAX) {
                 f.off[f.n] = in->off;
@@ -395,19 +487,23 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
         }
         default:                                 /* BL_JMP, BL_JMP32 */
             if (op == BL_EXIT) {
+                struct lin zero = constant(0);
+                if (found && fwd_ok && same(&r[BL_R0], &zero))
+                    steps_at_exit(&f, found, &first_exit);
                 next = -1;
             } else if (op == BL_CALL) {          /* R6-R9 survive a call */
                 /* a helper that moves the packet changes what the ctx
                  * slots hold: no test before the loop can stand for it */
                 if (in->src == BL_CALL_HELPER && bl_helper_changes_pkt_data((uint32_t)in->imm))
-                    goto give_up;
+                    return -1;
                 for (int q = BL_R0; q <= BL_R5; q++)
                     r[q] = unknown();
                 f.n = 0;
+                f.nd = -1;
             } else {
                 jump = (int64_t)k + 1 + ((cls == BL_JMP32 && op == BL_JA) ? in->imm : in->off);
                 if (jump <= (int64_t)k)
-                    goto give_up;                /* a loop inside the body */
+                    return -1;                   /* a loop inside the body */
                 if (op == BL_JA)
                     next = -1;
                 else if (n < LOOP_CHECKS_MAX &&
@@ -421,9 +517,34 @@ int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
         if (jump >= 0 && jump < (int64_t)len)
             flow_into(&at[jump], r, &f);
     }
-    free(at);
     return n;
-give_up:
+}
+
+int bl_loop_checks(const struct bl_insn *insns, uint32_t start, uint32_t end,
+                   const uint8_t *is_target, struct loop_check *out)
+{
+    uint32_t len = end - start;
+    if (!len || is_target[start])
+        return 0;                                /* reached by a jump: a loop inside */
+    /* (only seen needs a value: flow_into fills r on the first edge; not
+     * zeroing ~360 bytes per instruction was 5% of a nest's compile) */
+    struct entry *at = malloc(len * sizeof *at);
+    if (!at)
+        return 0;
+    struct steps st;
+    int n = walk(insns, start, end, at, NULL, &st, out);
+    if (n >= 0 && st.n)                          /* again, the stepped slots known */
+        n = walk(insns, start, end, at, &st, NULL, out);
     free(at);
-    return 0;
+    if (n > 0 && st.n)
+        for (int k = 0; k < n; k++)
+            for (int q = 0; q < 2; q++) {
+                struct loop_side *sd = q ? &out[k].s : &out[k].d;
+                sd->stepped = 0;
+                for (int m = 0; m < sd->n_slots; m++)
+                    for (int t = 0; t < st.n; t++)
+                        if (sd->slot[m] == st.off[t])
+                            sd->stepped |= (uint8_t)(1u << m);
+            }
+    return n < 0 ? 0 : n;
 }

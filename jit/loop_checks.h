@@ -28,13 +28,19 @@
 
 #include "../core/insn.h"
 
-/* a*i + b + sign[0]*[ctx+slot[0]] + sign[1]*[ctx+slot[1]] (mod 2^64) */
+/* a*i + b + sign[0]*[ctx+slot[0]] + sign[1]*[ctx+slot[1]] (mod 2^64),
+ * the slots' values before the loop */
 struct loop_side {
     int32_t a;
     int32_t b;
     uint8_t n_slots;    /* 0..2 */
     int8_t sign[2];     /* +1 or -1 */
     int16_t slot[2];    /* 8-byte loads from ctx + slot */
+    /* bit k: slot[k] is one the body steps (on every way to an exit that
+     * goes on it stores there its value at the iteration's start plus a
+     * constant, part of a): its only writes must be the body's own 8-byte
+     * stores at that offset. The other slots the body must not write. */
+    uint8_t stepped;
 };
 
 enum loop_rel { LR_GT, LR_GE, LR_LT, LR_LE };

@@ -507,7 +507,9 @@ static void test_stored_slots(void **state)
     assert_int_equal(find_checks("stdw [%r2+8], 7\nldxdw %r3, [%r2+8]\nadd %r3, %r1\n"
                                  "jgt %r3, 100, out\n" TAIL, c), 1);
     expect_imm(&c[0], 3, 1, 7, 100, 0);
-    /* overwritten in part, through another pointer, by an atomic: the slot */
+    /* overwritten in part, through another pointer: what the slot holds
+     * is not known (it was stored in this iteration); the launder (an
+     * atomic add of 0) changes nothing */
     static const char *forget[] = {"stw [%r2+12], 9\n", "stxdw [%r4+0], %r1\n",
                                    "mov %r0, 0\nlock add [%r2+8], %r0\n"};
     for (size_t k = 0; k < sizeof forget / sizeof forget[0]; k++) {
@@ -515,15 +517,17 @@ static void test_stored_slots(void **state)
         snprintf(text, sizeof text,
                  "mov %%r4, %%r2\nadd %%r4, 8\nstxdw [%%r2+8], %%r1\n%sldxdw %%r3, [%%r2+8]\n"
                  "jgt %%r3, 100, out\n%s", forget[k], TAIL);
+        if (k < 2) {
+            expect_none(text);
+            continue;
+        }
         assert_int_equal(find_checks(text, c), 1);
-        expect_chk(&c[0], 5 + (k == 2), 0, LR_GT, 0);
-        expect_side(&c[0].d, 0, 0, "+8");
+        expect_chk(&c[0], 6, 0, LR_GT, 0);
+        expect_side(&c[0].d, 1, 0, "");
     }
-    /* stored on one way only: the slot after the join */
-    assert_int_equal(find_checks("jgt %r1, 5, skip\nstxdw [%r2+8], %r1\nskip:\n"
-                                 "ldxdw %r3, [%r2+8]\njgt %r3, 100, out\n" TAIL, c), 1);
-    expect_chk(&c[0], 3, 0, LR_GT, 0);
-    expect_side(&c[0].d, 0, 0, "+8");
+    /* stored on one way only: nothing known after the join */
+    expect_none("jgt %r1, 5, skip\nstxdw [%r2+8], %r1\nskip:\n"
+                "ldxdw %r3, [%r2+8]\njgt %r3, 100, out\n" TAIL);
     /* a way that goes on (returns 0) is no test for a stored value */
     expect_none("stxdw [%r2+8], %r1\nldxdw %r3, [%r2+8]\njgt %r3, 100, skip\n"
                 "mov %r0, 0\nexit\nskip:\nmov %r0, 0\nexit\n");
@@ -546,6 +550,55 @@ static void test_null_tests(void **state)
     expect_chk(&c[0], 1, 1, LR_LE, 0);
     expect_none("ldxdw %r3, [%r2+32]\njeq %r3, 1, out\n" TAIL);
     expect_none("ldxdw %r3, [%r2+32]\nmov %r4, 0\njeq %r3, %r4, out\n" TAIL);
+}
+
+/* a slot the body steps by a constant on every way that goes on (a while
+ * loop's offset) is c * i + its value before the loop where it is loaded
+ * before any store of the iteration; not when a way that goes on leaves
+ * it alone, steps it by another amount or stores something else there */
+static void test_stepped_slots(void **state)
+{
+    struct loop_check c[LOOP_CHECKS_MAX];
+    static const char *step4 =
+        "ldxdw %r6, [%r2+32]\nmov %r3, %r6\nadd %r3, 4\nldxdw %r4, [%r2+24]\njgt %r3, %r4, out\n"
+        "add %r6, 4\nstxdw [%r2+32], %r6\nmov %r0, 0\nlock add [%r2+32], %r0\n" TAIL;
+    assert_int_equal(find_checks(step4, c), 1);
+    expect_chk(&c[0], 4, 0, LR_GT, 0);
+    expect_side(&c[0].d, 4, 4, "+32");
+    expect_side(&c[0].s, 0, 0, "+24");
+    assert_int_equal(c[0].d.stepped, 1);
+    assert_int_equal(c[0].s.stepped, 0);
+    /* stepped by -3 on both ways of an if, read back after the store */
+    assert_int_equal(find_checks("ldxdw %r6, [%r2+8]\njgt %r1, 5, b\nsub %r6, 3\nstxdw [%r2+8], %r6\n"
+                                 "ja j\nb:\nadd %r6, -3\nstxdw [%r2+8], %r6\nj:\nldxdw %r3, [%r2+8]\n"
+                                 "jsgt %r3, 100, out\n" TAIL, c), 1);
+    expect_chk(&c[0], 8, 0, LR_GT, 1);
+    expect_side(&c[0].d, -3, -3, "+8");
+    assert_int_equal(c[0].d.stepped, 1);
+    /* not stepped: a way that goes on without a store, two amounts, a
+     * store of something else, a store before the load */
+    static const char *not_stepped[] = {
+        "ldxdw %r6, [%r2+8]\njgt %r6, 100, out\njgt %r1, 5, skip\nadd %r6, 4\nstxdw [%r2+8], %r6\n"
+        "skip:\n",
+        "ldxdw %r6, [%r2+8]\njgt %r6, 100, out\njgt %r1, 5, b\nadd %r6, 4\nstxdw [%r2+8], %r6\n"
+        "ja j\nb:\nadd %r6, 8\nstxdw [%r2+8], %r6\nj:\n",
+        "ldxdw %r6, [%r2+8]\njgt %r6, 100, out\nstxdw [%r2+8], %r1\n",
+        "ldxdw %r6, [%r2+8]\njgt %r6, 100, out\nadd %r6, 4\nstxdw [%r2+8], %r6\nstw [%r2+12], 0\n",
+        /* (two exits that go on, each its own amount) */
+        "ldxdw %r6, [%r2+8]\njgt %r6, 100, out\njgt %r1, 5, b\nadd %r6, 4\nstxdw [%r2+8], %r6\n"
+        "mov %r0, 0\nexit\nb:\nadd %r6, 8\nstxdw [%r2+8], %r6\n",
+    };
+    for (size_t k = 0; k < sizeof not_stepped / sizeof not_stepped[0]; k++) {
+        char text[512];
+        snprintf(text, sizeof text, "%s%s", not_stepped[k], TAIL);
+        assert_true(find_checks(text, c) >= 1);   /* (and `jgt r1, 5` to an exit that goes on) */
+        expect_chk(&c[0], 1, 0, LR_GT, 0);
+        expect_side(&c[0].d, 0, 0, "+8");
+        assert_int_equal(c[0].d.stepped, 0);
+    }
+    /* a load after a store on one way only: nothing known there */
+    expect_none("ldxdw %r6, [%r2+8]\njgt %r1, 5, j\nadd %r6, 4\nstxdw [%r2+8], %r6\nj:\n"
+                "ldxdw %r3, [%r2+8]\njgt %r3, 100, out\nadd %r3, 4\nstxdw [%r2+8], %r3\n" TAIL);
 }
 
 int main(void)
@@ -571,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_other_compares),
         cmocka_unit_test(test_stored_slots),
         cmocka_unit_test(test_null_tests),
+        cmocka_unit_test(test_stepped_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -423,6 +423,19 @@ static uint64_t step4_up(const uint8_t *p, size_t len)
     return (uint64_t)acc & 0xffffffff;
 }
 
+static uint64_t off_while(const uint8_t *p, size_t len)
+{
+    int64_t off = 0, n = (int64_t)len;
+    uint64_t s = 0;
+    for (int k = 1; k <= 1000; k++) {
+        if (off + 4 > n)
+            break;
+        s = keep(s + (be32_at(p + off) ^ (uint64_t)off));
+        off += 4;
+    }
+    return s & 0xffffffff;
+}
+
 static uint64_t tri_gt(const uint8_t *p, size_t len)
 {
     if (len < 32)
@@ -449,6 +462,6 @@ const struct native_algo native_spellings[] = {
     {"tcp_for", tcp_for},         {"tcp_find", tcp_find},     {"rec_stats", rec_stats},
     {"map_cols", map_cols},       {"pair_ret", pair_ret},     {"fletch_ge", fletch_ge},
     {"words_lt", words_lt},       {"step4_down", step4_down}, {"step4_up", step4_up},
-    {"tri_gt", tri_gt},
+    {"tri_gt", tri_gt},           {"off_while", off_while},
     {NULL, NULL},
 };
