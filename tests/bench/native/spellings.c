@@ -436,6 +436,41 @@ static uint64_t off_while(const uint8_t *p, size_t len)
     return s & 0xffffffff;
 }
 
+static uint64_t rec_local(const uint8_t *p, size_t len)
+{
+    struct {
+        uint32_t lo, hi;
+        uint64_t n;
+    } a = {0, 0, 0};
+    for (int64_t i = 0; i <= (int64_t)len - 1; i++) {
+        uint32_t b = p[i];
+        if (b < 128)
+            a.lo = (uint32_t)keep(a.lo + b);
+        else
+            a.hi = (uint32_t)keep(a.hi + b);
+        a.n++;
+    }
+    return ((uint64_t)a.lo + (uint64_t)a.hi * 3 + a.n) & 0xffffff;
+}
+
+static int64_t sum_words(const uint8_t *p, int64_t off, int64_t stop)
+{
+    int64_t s = 0;
+    for (int k = 1; k <= 1000; k++) {
+        if (off + 2 > stop)
+            break;
+        s = (int64_t)keep((uint64_t)(s + ((int64_t)p[off] << 8 | p[off + 1])));
+        off += 2;
+    }
+    return s;
+}
+
+static uint64_t fn_words(const uint8_t *p, size_t len)
+{
+    int64_t n = (int64_t)len;
+    return (uint64_t)(sum_words(p, 0, n) * 3 + sum_words(p, 1, n)) & 0xffffff;
+}
+
 static uint64_t tri_gt(const uint8_t *p, size_t len)
 {
     if (len < 32)
@@ -462,6 +497,7 @@ const struct native_algo native_spellings[] = {
     {"tcp_for", tcp_for},         {"tcp_find", tcp_find},     {"rec_stats", rec_stats},
     {"map_cols", map_cols},       {"pair_ret", pair_ret},     {"fletch_ge", fletch_ge},
     {"words_lt", words_lt},       {"step4_down", step4_down}, {"step4_up", step4_up},
-    {"tri_gt", tri_gt},           {"off_while", off_while},
+    {"tri_gt", tri_gt},           {"off_while", off_while},   {"rec_local", rec_local},
+    {"fn_words", fn_words},
     {NULL, NULL},
 };
