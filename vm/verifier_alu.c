@@ -190,29 +190,30 @@ void vf_reg_bounds_sync(struct bl_reg *r)
         r->s32min = r->s32max = (int32_t)(uint32_t)v;
         return;
     }
-    /* tnum, 64-bit and 32-bit bounds sharpen one another: as the kernel's
-     * reg_bounds_sync, the deduction runs until it changes nothing (at
-     * most three times), then the bounds give the tnum bits and the tnum
-     * the bounds; a tnum that moved is deduced from once more */
+    /* each pass lets tnum, 64-bit and 32-bit bounds sharpen one another;
+     * a second pass catches what the first one's results imply */
     bounds_from_tnum(r);
-    for (int k = 0; k < 3; k++) {
-        /* field by field: a whole-struct copy right after the stores
-         * above defeats store forwarding and stalls */
-        const uint64_t umin0 = r->umin, umax0 = r->umax;
-        const int64_t smin0 = r->smin, smax0 = r->smax;
-        const uint32_t u32min0 = r->u32min, u32max0 = r->u32max;
-        const int32_t s32min0 = r->s32min, s32max0 = r->s32max;
-        const struct tnum v0 = r->var;
-        deduce_bounds(r);
-        if (r->umin == umin0 && r->umax == umax0 && r->smin == smin0 && r->smax == smax0 &&
-            r->u32min == u32min0 && r->u32max == u32max0 && r->s32min == s32min0 &&
-            r->s32max == s32max0 && r->var.value == v0.value && r->var.mask == v0.mask)
-            break;
-    }
+    /* field by field: a whole-struct copy right after the stores above
+     * defeats store forwarding and stalls */
     const struct tnum var0 = r->var;
+    const uint64_t umin0 = r->umin, umax0 = r->umax;
+    const int64_t smin0 = r->smin, smax0 = r->smax;
+    const uint32_t u32min0 = r->u32min, u32max0 = r->u32max;
+    const int32_t s32min0 = r->s32min, s32max0 = r->s32max;
+    deduce_bounds(r);
     tnum_from_bounds(r);
+    /* The second pass is skipped only where it provably changes nothing
+     * (same result, less work): bounds_from_tnum() again is a no-op when
+     * the tnum did not move, since every bound has only tightened since
+     * the first call, which already applied that same tnum; and then
+     * deduce_bounds() again is a no-op when the first one changed nothing,
+     * because it would start from the very same input. */
     if (r->var.value != var0.value || r->var.mask != var0.mask) {
         bounds_from_tnum(r);
+        deduce_bounds(r);
+    } else if (r->umin != umin0 || r->umax != umax0 || r->smin != smin0 || r->smax != smax0 ||
+               r->u32min != u32min0 || r->u32max != u32max0 || r->s32min != s32min0 ||
+               r->s32max != s32max0) {
         deduce_bounds(r);
     }
 }

@@ -831,88 +831,83 @@ static void clean_caller_frames(struct bl_venv *env, struct bl_vstate *st)
  * since been overwritten, vf_check_store). Optional: with more ids than
  * fit the table nothing is dropped. */
 #define SINGULAR_MAX 64
-/* The slots of f that may hold a spill: a clear may_widen bit promises a
- * slot without SLOT_ZERO, SLOT_SPILL or SLOT_NARROW bytes (an assert
- * checks it where dead slots are widened), so the id scans below visit only the set
- * bits instead of every slot of every frame at every prune point. */
-static uint64_t spill_candidates(const struct bl_frame *f)
-{
-    uint64_t m = f->may_widen;
-    if (f->n_slots < 64)
-        m &= (1ull << f->n_slots) - 1;
-    return m;
-}
-
-static struct bl_reg *slot_scalar_with_id(struct bl_frame *f, int s)
-{
-    struct bl_slot *sl = &f->stack[s];
-    if (sl->bytes[0] != SLOT_SPILL && sl->bytes[0] != SLOT_NARROW)
-        return NULL;
-    return sl->spilled.type == REG_SCALAR && sl->spilled.id ? &sl->spilled : NULL;
-}
+/* runs the code given on each scalar with an id: registers, and spilled numbers in
+ * the slots may_widen marks (every spill, whole or narrow, is there) */
+#define FOR_SCALAR_IDS(st, r, ...)                                                             \
+    for (int fi_ = 0; fi_ <= (st)->curframe; fi_++) {                                           \
+        struct bl_frame *f_ = (st)->frames[fi_];                                                \
+        for (int i_ = 0; i_ < BL_NREGS; i_++) {                                                 \
+            struct bl_reg *r = &f_->regs[i_];                                                   \
+            if (r->type == REG_SCALAR && r->id)                                                 \
+                __VA_ARGS__                                                                     \
+        }                                                                                       \
+        uint64_t w_ = f_->may_widen;                                                            \
+        if (f_->n_slots < 64)                                                                   \
+            w_ &= (1ull << f_->n_slots) - 1;                                                    \
+        while (w_) {                                                                            \
+            struct bl_slot *sl_ = &f_->stack[__builtin_ctzll(w_)];                              \
+            w_ &= w_ - 1;                                                                       \
+            struct bl_reg *r = &sl_->spilled;                                                   \
+            if ((sl_->bytes[0] == SLOT_SPILL || sl_->bytes[0] == SLOT_NARROW) &&                \
+                r->type == REG_SCALAR && r->id)                                                 \
+                __VA_ARGS__                                                                     \
+        }                                                                                       \
+    }
 
 static void clear_singular_ids(struct bl_vstate *st)
 {
-    uint32_t ids[SINGULAR_MAX];
-    uint8_t cnt[SINGULAR_MAX];
-    int n = 0;
-    for (int fi = 0; fi <= st->curframe; fi++) {
-        struct bl_frame *f = st->frames[fi];
-        uint64_t slots = spill_candidates(f);
-        for (int i = 0; i < BL_NREGS || slots; i++) {
-            struct bl_reg *r;
-            if (i < BL_NREGS) {
-                r = &f->regs[i];
-                if (r->type != REG_SCALAR || !r->id)
-                    continue;
-            } else {
-                r = slot_scalar_with_id(f, __builtin_ctzll(slots));
-                slots &= slots - 1;
-                if (!r)
-                    continue;
-            }
-            int k = 0;
-            while (k < n && ids[k] != r->id)
-                k++;
-            if (k == n) {
-                if (n == SINGULAR_MAX)
-                    return;
-                ids[n] = r->id;
-                cnt[n++] = 0;
-            }
-            if (cnt[k] < 2)
-                cnt[k]++;
+    /* only where some spilled number carries an id (the links that go
+     * singular: a spill linked to a register since overwritten); most
+     * states have none, and then nothing else is looked at */
+    int linked = 0;
+    for (int fi = 0; fi <= st->curframe && !linked; fi++) {
+        const struct bl_frame *f = st->frames[fi];
+        uint64_t w = f->may_widen;
+        if (f->n_slots < 64)
+            w &= (1ull << f->n_slots) - 1;
+        for (; w && !linked; w &= w - 1) {
+            const struct bl_slot *sl = &f->stack[__builtin_ctzll(w)];
+            linked = (sl->bytes[0] == SLOT_SPILL || sl->bytes[0] == SLOT_NARROW) &&
+                     sl->spilled.type == REG_SCALAR && sl->spilled.id;
         }
     }
+    if (!linked)
+        return;
+    uint32_t ids[SINGULAR_MAX];
+    uint8_t cnt[SINGULAR_MAX];
+    int n = 0, overflow = 0;
+    FOR_SCALAR_IDS(st, r, {
+        int k = 0;
+        while (k < n && ids[k] != r->id)
+            k++;
+        if (k == n) {
+            if (n == SINGULAR_MAX) {
+                overflow = 1;
+                continue;
+            }
+            ids[n] = r->id;
+            cnt[n++] = 0;
+        }
+        if (cnt[k] < 2)
+            cnt[k]++;
+    })
+    if (overflow)
+        return;
     int any = 0;
     for (int k = 0; k < n; k++)
         any |= cnt[k] == 1;
     if (!any)
         return;
-    for (int fi = 0; fi <= st->curframe; fi++) {
-        struct bl_frame *f = st->frames[fi];
-        uint64_t slots = spill_candidates(f);
-        for (int i = 0; i < BL_NREGS || slots; i++) {
-            struct bl_reg *r;
-            if (i < BL_NREGS) {
-                r = &f->regs[i];
-                if (r->type != REG_SCALAR || !r->id)
-                    continue;
-            } else {
-                r = slot_scalar_with_id(f, __builtin_ctzll(slots));
-                slots &= slots - 1;
-                if (!r)
-                    continue;
+    FOR_SCALAR_IDS(st, r, {
+        for (int k = 0; k < n; k++)
+            if (ids[k] == r->id) {
+                if (cnt[k] == 1)
+                    r->id = 0, r->off = 0;
+                break;
             }
-            for (int k = 0; k < n; k++)
-                if (ids[k] == r->id) {
-                    if (cnt[k] == 1)
-                        r->id = 0, r->off = 0;
-                    break;
-                }
-        }
-    }
+    })
 }
+#undef FOR_SCALAR_IDS
 
 void vf_clean_dead_regs(struct bl_venv *env, struct bl_vstate *st, uint32_t insn)
 {
