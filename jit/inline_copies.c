@@ -344,14 +344,17 @@ static int mul_by_shift_add(struct jit *j, int d, int32_t k)
 }
 
 /* Is instruction pc (an ALU op on d, a copy of a promoted slot's register)
- * followed right away by the 8-byte store of d into that same slot? */
+ * followed right away by the store of d into that same slot (8 bytes, or
+ * 4 into a 4-byte slot: the store then truncates the slot's register, and
+ * d, if live, is first moved out of it)? */
 static int updates_own_slot(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
 {
     const struct bl_insn *in = &j->insns[pc], *next = &j->insns[pc + 1];
-    if (pc + 1 >= ic->end || j->is_target[pc + 1] || next->code != (BL_STX | BL_MEM | BL_DW) ||
+    if (pc + 1 >= ic->end || j->is_target[pc + 1] ||
+        (next->code != (BL_STX | BL_MEM | BL_DW) && next->code != (BL_STX | BL_MEM | BL_W)) ||
         next->src != in->dst || next->dst == in->dst)
         return 0;
-    int slot = jit_promoted_reg(j, next->dst, 8, next->off);
+    int slot = jit_promoted_reg(j, next->dst, jit_size_of(next->code), next->off);
     return slot >= 0 && slot == j->alias[in->dst];
 }
 
@@ -502,16 +505,26 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
             return;
         if (mode != BL_MEM)
             break;
-        int slot = jit_promoted_reg(j, d, jit_size_of(in->code), in->off);
+        int size = jit_size_of(in->code);
+        int slot = jit_promoted_reg(j, d, size, in->off);
         if (cls == BL_STX)
             value_loc(j, in->src);
-        if (slot >= 0)   /* (a src living in the slot's register stays: the value does not change) */
-            alias_release(j, slot, cls == BL_STX && al[in->src] == slot ? in->src : -1);
+        /* (a src living in the slot's register stays: the value does not
+         * change; a 4-byte slot's store truncates it, so there only a src
+         * dead after the store stays, forgotten after it) */
+        int keep = slot >= 0 && cls == BL_STX && al[in->src] == slot ? in->src : -1;
+        if (keep >= 0 && size != 8 &&
+            (!ic->live_out || ((ic->live_out[pc - ic->start] >> keep) & 1)))
+            keep = -1;
+        if (slot >= 0)
+            alias_release(j, slot, keep);
         j->rmap[d] = (uint8_t)alias_loc(j, d);            /* (or its form) */
         if (cls == BL_STX)
             j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
         jit_emit_insn(j, pc);
         memcpy(j->rmap, jit_register_map, sizeof j->rmap);
+        if (keep >= 0 && size != 8)
+            jit_alias_forget(j, keep);
         return;
     }
     case BL_LD:

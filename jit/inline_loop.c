@@ -527,14 +527,15 @@ static void others_may_alias(const struct jit *j, const struct jfunc *cb, int ba
         }
 }
 
-/* Is [off, off + 8) accessed only as one 8-byte slot? */
-static int promotable(const struct body_info *bi, int16_t off)
+/* Is [off, off + size) accessed only as one slot of that size (8, or 4:
+ * a record's u32 field, loads zero-extending it, stores of its low half)? */
+static int promotable(const struct body_info *bi, int16_t off, int size)
 {
     for (int k = 0; k < bi->n_acc; k++) {
         int lo = bi->acc[k].off, hi = lo + bi->acc[k].size;
-        if (hi <= off || lo >= off + 8)
+        if (hi <= off || lo >= off + size)
             continue;
-        if (lo != off || bi->acc[k].size != 8)
+        if (lo != off || bi->acc[k].size != size)
             return 0;
     }
     return 1;
@@ -554,10 +555,10 @@ static int jit_promoted_slot(const struct inline_ctx *ic, int16_t off)
 int jit_promoted_reg(const struct jit *j, int base, int size, int16_t off)
 {
     const struct inline_ctx *ic = j->inl;
-    if (!ic || base != ic->base || size != 8)
+    if (!ic || base != ic->base)
         return -1;
     for (int k = 0; k < ic->n_promoted; k++)
-        if (ic->slot_off[k] == off)
+        if (ic->slot_off[k] == off && ic->slot_size[k] == size)
             return ic->slot_reg[k];
     return -1;
 }
@@ -1834,14 +1835,14 @@ static void flush_slots(struct jit *j, const struct inline_ctx *ic)
 {
     int b = jit_register_map[ic->base];
     for (int k = 0; k < ic->n_promoted; k++)
-        x86_store_r(&j->e, 8, b, ic->slot_off[k], ic->slot_reg[k]);
+        x86_store_r(&j->e, ic->slot_size[k], b, ic->slot_off[k], ic->slot_reg[k]);
 }
 
 static void reload_slots(struct jit *j, const struct inline_ctx *ic)
 {
     int b = jit_register_map[ic->base];
     for (int k = 0; k < ic->n_promoted; k++)
-        x86_load(&j->e, 8, 0, ic->slot_reg[k], b, ic->slot_off[k]);
+        x86_load(&j->e, ic->slot_size[k], 0, ic->slot_reg[k], b, ic->slot_off[k]);
 }
 
 /* bpf_loop with the callback's body inlined in the loop: no call, no
@@ -2039,7 +2040,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
                 share &= cb->saves[q] != (int)r;
             if (r == RBP && (cb->uses_frame || bi.refs[BL_R10]))
                 share = 0;
-            if (!promotable(&bi, oc->slot_off[k]))
+            if (!promotable(&bi, oc->slot_off[k], oc->slot_size[k]))
                 share = 0;
             shared_regs |= 1u << r;
         }
@@ -2136,7 +2137,7 @@ again:
              * store-to-load chain is what a register shortens), then slots
              * only read, by number of reads; a slot only written gains nothing
              * (writes go through to memory anyway) */
-            struct { int16_t off; int reads, writes, score; } cand[64];
+            struct { int16_t off; int reads, writes, score, size; } cand[64];
             /* shared slots first: every slot of the enclosing loop this body
              * reaches */
             for (int k = 0; oc && !flush && k < oc->n_promoted; k++) {
@@ -2149,6 +2150,7 @@ again:
                 if (!reached)
                     continue;
                 ic.slot_off[ic.n_promoted] = oc->slot_off[k];
+                ic.slot_size[ic.n_promoted] = oc->slot_size[k];
                 ic.slot_dirty[ic.n_promoted] = (uint8_t)written;
                 ic.slot_shared[ic.n_promoted] = 1;
                 ic.slot_reg[ic.n_promoted++] = oc->slot_reg[k];
@@ -2161,10 +2163,12 @@ again:
                 while (q < n_cand && cand[q].off != bi.acc[k].off)
                     q++;
                 if (q == n_cand) {
-                    if (bi.acc[k].size != 8 || !promotable(&bi, bi.acc[k].off) ||
+                    if ((bi.acc[k].size != 8 && bi.acc[k].size != 4) ||
+                        !promotable(&bi, bi.acc[k].off, bi.acc[k].size) ||
                         jit_promoted_slot(&ic, bi.acc[k].off) >= 0)
                         continue;
                     cand[n_cand].off = bi.acc[k].off;
+                    cand[n_cand].size = bi.acc[k].size;
                     cand[n_cand].reads = cand[n_cand].writes = 0;
                     n_cand++;
                 }
@@ -2190,6 +2194,7 @@ again:
                 if (r < 0)
                     break;
                 ic.slot_off[ic.n_promoted] = cand[best].off;
+                ic.slot_size[ic.n_promoted] = (uint8_t)cand[best].size;
                 ic.slot_dirty[ic.n_promoted] = cand[best].writes > 0;
                 ic.slot_shared[ic.n_promoted] = 0;
                 ic.slot_reg[ic.n_promoted++] = (uint8_t)r;
@@ -2259,6 +2264,7 @@ again:
                     continue;
                 }
                 ic.slot_off[m] = ic.slot_off[k];
+                ic.slot_size[m] = ic.slot_size[k];
                 ic.slot_reg[m] = ic.slot_reg[k];
                 ic.slot_dirty[m] = ic.slot_dirty[k];
                 ic.slot_shared[m++] = ic.slot_shared[k];
@@ -2370,7 +2376,7 @@ again:
         x86_mov_rr(e, 1, RAX, RDI);          /* rax = n, tested below */
     for (int k = 0; k < ic.n_promoted; k++)
         if (!ic.slot_shared[k])
-            x86_load(e, 8, 0, ic.slot_reg[k], cr, ic.slot_off[k]);
+            x86_load(e, ic.slot_size[k], 0, ic.slot_reg[k], cr, ic.slot_off[k]);
     for (int k = 0; k < n_preload; k++)
         x86_load(e, 8, 0, preload[k].reg, cr, preload[k].off);
     jit_hoist_emit(j, &hp);
@@ -2500,7 +2506,7 @@ again:
             var_load(j, RSI, &vars[2]);
         for (int k = 0; k < ic.n_promoted; k++)
             if (ic.slot_dirty[k] && (!ic.slot_shared[k] || oc->write_through))
-                x86_store_r(e, 8, RSI, ic.slot_off[k], ic.slot_reg[k]);
+                x86_store_r(e, ic.slot_size[k], RSI, ic.slot_off[k], ic.slot_reg[k]);
     }
     free(live_out);
     free(decided);

@@ -104,6 +104,8 @@ struct inline_ctx {
     uint8_t slot_reg[MAX_PROMOTED];
     uint8_t slot_dirty[MAX_PROMOTED]; /* the body stores to it */
     uint8_t slot_shared[MAX_PROMOTED]; /* the enclosing loop's register for the slot */
+    uint8_t slot_size[MAX_PROMOTED];  /* 8, or 4: a slot accessed only as 4 bytes, its register
+                                         holding them zero-extended (a record's u32 field) */
     unsigned regs;            /* x86 registers of the pool this loop took (bit x86 number) */
     unsigned writes;          /* x86 registers of R6-R9 the inlined copy writes (bit x86 number) */
     /* liveness: registers (bit r = Rr) live after instruction start + k */

@@ -918,6 +918,10 @@ int jit_emit_insn(struct jit *j, uint32_t pc)
             x86_mov_rr(e, 1, j->rmap[in->dst], slot);
             return 0;
         }
+        if (sign && size == 4 && (slot = jit_promoted_reg(j, in->src, 4, in->off)) >= 0) {
+            x86_movsx_rr(e, 1, 32, j->rmap[in->dst], slot);   /* (an i32 field) */
+            return 0;
+        }
         if (!j->inl && fwd_load(j, in))
             return 0;
         mem_operand(j, pc, in->src, in->off, size, &m);
@@ -935,10 +939,11 @@ int jit_emit_insn(struct jit *j, uint32_t pc)
             fwd_store(j, in);
         slot = jit_promoted_reg(j, in->dst, size, in->off);
         if (slot >= 0) {
+            /* (a 4-byte slot's register holds its bytes zero-extended) */
             if (imm)
-                x86_mov_ri(e, slot, (uint64_t)(int64_t)in->imm);
-            else if (slot != j->rmap[in->src])
-                x86_mov_rr(e, 1, slot, j->rmap[in->src]);
+                x86_mov_ri(e, slot, size == 8 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
+            else if (slot != j->rmap[in->src] || size != 8)
+                x86_mov_rr(e, size == 8, slot, j->rmap[in->src]);
             if (!j->inl->write_through)
                 return 0;
         }
