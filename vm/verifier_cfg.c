@@ -592,7 +592,25 @@ int vf_compute_max_insns(struct bl_venv *env, uint64_t *out)
     const size_t bytes[] = { env->n_insns * sizeof *cost, env->n_subprogs };
     if (vf_arena_tables(&env->arena, 1, 2, tabs, bytes))
         return -ENOMEM;
-    *out = fn_cost(env, cost, done, 0, 0);
+    if (env->n_calls) {
+        *out = fn_cost(env, cost, done, 0, 0);
+        return 0;
+    }
+    /* no BPF-to-BPF call and no callback (both are in calls[]): fn_cost of
+     * the main function alone, each insn 1 + its costlier successor */
+    for (uint32_t k = env->root_begin[0]; k < env->root_end[0]; k++) {
+        uint32_t i = env->postorder[k];
+        if (!env->aux[i].seen)
+            continue; /* cost 0 (zeroed) */
+        uint64_t best = 0;
+        int ns = env->n_succ[i];
+        if (ns)
+            best = cost[env->succ[i][0]];
+        if (ns == 2 && cost[env->succ[i][1]] > best)
+            best = cost[env->succ[i][1]];
+        cost[i] = best + 1;
+    }
+    *out = cost[env->subprogs[0].start];
     return 0;
 }
 
