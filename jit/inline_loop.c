@@ -42,6 +42,9 @@
 #define INLINE_MAX_INSNS 256  /* callbacks longer than this are called */
 #define UNROLL_MAX_INSNS 48   /* bodies up to this run twice per trip (three copies) */
 #define INLINE_MAX_DEPTH 4
+/* Packets of at most this many bytes: the compiler's check `x > 65527`
+ * before a read at x in the packet never fires (x + 1 <= len) */
+#define PKT_SHORT 65528
 
 /* The function bpf_loop will call, when the lddw that put it in R2 sits in
  * the same basic block as the call; else UINT32_MAX (call through r15). */
@@ -209,7 +212,7 @@ struct body_info {
     int n_acc;
     /* accesses through base; weight: 1 in this body, 16 per level of
      * nested loops deeper (what they cost, for choosing slots) */
-    struct { int16_t off; uint8_t size, store; uint16_t weight; } acc[64];
+    struct { int16_t off; uint8_t size, store; uint16_t weight; uint32_t pc; } acc[64];
     int acc_overflow;
     /* every call is a bpf_loop with a callback known at the call site,
      * passed base as ctx, whose body could keep the same slots in the
@@ -380,6 +383,7 @@ static void analyse_body_at(const struct jit *j, const struct jfunc *cb, struct 
             bi->acc[bi->n_acc].off = in->off;
             bi->acc[bi->n_acc].store = cls != BL_LDX;
             bi->acc[bi->n_acc].weight = 1;
+            bi->acc[bi->n_acc].pc = i;
             bi->acc[bi->n_acc++].size = (uint8_t)jit_size_of(in->code);
         }
     }
@@ -780,25 +784,47 @@ void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp
  * body does with `mul r1, -1; add r1, 199; stxdw [r9+64], r1`.) */
 static int i_unread(const struct jit *j, const struct inline_ctx *ic)
 {
-    int straight = 1;
-    for (uint32_t pc = ic->start; pc < ic->end; pc++) {
+    /* (only where R1 may still hold i: a body that reuses R1 for another
+     * value, as the compiler's packet pointer, reads that value; its
+     * jumps go forward) */
+    uint32_t n = ic->end - ic->start;
+    uint8_t *may = calloc(n + 1, 1);
+    if (!may)
+        return 0;
+    may[0] = 1;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t pc = ic->start + k;
         const struct bl_insn *in = &j->insns[pc];
+        int len = bl_is_lddw(in) ? 2 : 1;
+        if (!may[k]) {
+            k += (uint32_t)len - 1;
+            continue;
+        }
         uint16_t use, def;
         jit_use_def(j, pc, ic->start, ic->stack_base, &use, &def);
-        uint8_t kind = ic->hoist && ic->hoist->kind ? ic->hoist->kind[pc - ic->start] : HOIST_NONE;
+        uint8_t kind = ic->hoist && ic->hoist->kind ? ic->hoist->kind[k] : HOIST_NONE;
         int folded = kind == HOIST_SKIP || kind == HOIST_IV || kind == HOIST_ALIAS;
-        uint8_t cls = BL_CLASS(in->code);
-        if (pc > ic->start && j->is_target[pc])
-            straight = 0;
-        if (((use >> BL_R1) & 1) && !folded && pc != ic->skip && !jit_dead_insn(j, ic, pc))
+        if (((use >> BL_R1) & 1) && !folded && pc != ic->skip && !jit_dead_insn(j, ic, pc)) {
+            free(may);
             return 0;
-        if (straight && ((def >> BL_R1) & 1) && pc != ic->skip)
-            return 1;
-        if (cls == BL_JMP || cls == BL_JMP32)
-            straight = 0;
-        if (bl_is_lddw(in))
-            pc++;
+        }
+        uint8_t out = !((def >> BL_R1) & 1), cls = BL_CLASS(in->code), op = BL_OP(in->code);
+        if ((cls == BL_JMP || cls == BL_JMP32) && op == BL_EXIT)
+            continue;
+        if ((cls == BL_JMP || cls == BL_JMP32) && op != BL_CALL) {
+            int64_t t = (int64_t)k + 1 + (cls == BL_JMP32 && op == BL_JA ? in->imm : in->off);
+            if (t <= (int64_t)k || t > (int64_t)n) {
+                free(may);
+                return 0;
+            }
+            may[t] |= out;
+            if (op == BL_JA)
+                continue;
+        }
+        may[k + (uint32_t)len <= n ? k + (uint32_t)len : n] |= out;
+        k += (uint32_t)len - 1;
     }
+    free(may);
     return 1;
 }
 
@@ -928,11 +954,14 @@ static int side_invariant(const struct jit *j, const struct jfunc *cb,
 
 /* The checks bl_loop_checks finds whose ctx slots the body never writes;
  * of those, the ones every copy drops anyway (dropped: decided for every
- * iteration) need no T computed at each start, unless none is left (the
- * versioned copy is then what gets unrolled) */
+ * iteration) need no T computed at each start. When every one is dropped
+ * (*all_dropped), none is kept: the body as it is has no checks, and may
+ * run twice per trip without versioning (it used to be versioned on the
+ * dropped checks to get a check-free copy to unroll, a T computed at each
+ * start for nothing) */
 static int loop_checks_kept(const struct jit *j, const struct jfunc *cb,
                             const struct body_info *bi, const uint8_t *dropped,
-                            struct loop_check *c)
+                            int *all_dropped, struct loop_check *c)
 {
     int n = bl_loop_checks(j->insns, cb->start, cb->end, j->is_target, c), kept = 0, open = 0;
     for (int k = 0; k < n; k++)
@@ -940,7 +969,8 @@ static int loop_checks_kept(const struct jit *j, const struct jfunc *cb,
             c[kept++] = c[k];
             open += !(dropped && dropped[c[k].pc - cb->start]);
         }
-    if (open == 0 || open == kept)
+    *all_dropped = kept > 0 && open == 0;
+    if (open == kept)
         return kept;
     int m = 0;
     for (int k = 0; k < kept; k++)
@@ -1516,12 +1546,21 @@ static int unrollable(const struct jit *j, const struct jfunc *cb, const uint8_t
 }
 
 /* A loop that counts down (it never breaks, reads no i) with a constant
- * trip count n of at most FULL_MAX and a body unrollable() takes: the
- * body n times in a row, induction variables stepped between the copies,
+ * trip count n of 2 to FULL_MAX (a body of at most FULL_INSNS / n
+ * instructions) and a body unrollable() takes: the body n times in a row,
  * no loop (no compare, no taken branch, no padding to jump over at each
- * start of an inner loop: nest3_brk's `for k = 0, 3`). Exits returning 0
- * go to the code after their copy. */
-#define FULL_MAX 4
+ * start of an inner loop: nest3_brk's `for k = 0, 3`; pkt_win's 8-byte
+ * windows). Copy c reads an induction variable of constant step as the
+ * form [v + c * step] (a load takes it as its displacement), others are
+ * stepped between the copies. Exits returning 0 go to the code after
+ * their copy. */
+#define FULL_MAX 8
+#define FULL_INSNS 192
+static int full_size(const struct jfunc *cb, int32_t n)
+{
+    return n >= 2 && n <= FULL_MAX && (uint32_t)n * (cb->end - cb->start) <= FULL_INSNS;
+}
+
 static void emit_full_copy(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
                            int r2_live, int n)
 {
@@ -1531,10 +1570,13 @@ static void emit_full_copy(struct jit *j, const struct jfunc *cb, struct inline_
     ic->exits_jump = 1;
     if (ic->hoist)
         jit_iv_init(j, ic->hoist, ic->vars[0].reg, ic->vars[0].disp, 1);
+    int forms = 1;
+    for (int q = 0; ic->hoist && q < ic->hoist->n_iv; q++)
+        forms &= ic->hoist->iv[q].coef_reg < 0;
     for (int c = 0; c < n; c++) {
-        if (c)
+        if (c && !forms)
             jit_iv_step(j, ic->hoist, 1);
-        emit_body(j, cb, ic, 0, r2_live, 0);
+        emit_body(j, cb, ic, 0, r2_live, forms ? c : 0);
         x86_label_bind(e, ic->cont_label);   /* (unused: no exit returns nonzero) */
         x86_label_bind(e, ic->cont0_label);
     }
@@ -1651,7 +1693,7 @@ static int accum_slot(const struct jit *j, const struct inline_ctx *ic, const ui
  * goes to its copy's `cont`, out of line: if R0 != 0, i += the iterations
  * that copy completed, and the loop ends (at l_break). */
 static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
-                               int r1_live, int r2_live, uint32_t l_break)
+                               int r1_live, int r2_live, uint32_t l_break, int i_zero)
 {
     struct x86_emit *e = &j->e;
     const struct loop_var *vi = &ic->vars[0], *vn = &ic->vars[1];
@@ -1661,7 +1703,7 @@ static void emit_unrolled_copy(struct jit *j, const struct jfunc *cb, struct inl
     ic->top_label = x86_label_new(e);
     ic->exits_jump = 1;
     if (ic->hoist)
-        jit_iv_init(j, ic->hoist, vi->reg, vi->disp, 0);
+        jit_iv_init(j, ic->hoist, vi->reg, vi->disp, i_zero);
     int acc = ic->acc_slot >= 0 ? accum_slot(j, ic, ic->reach, ic->live_out) : -1;
     if (acc >= 0)
         x86_alu_rr(e, 0, ALU_XOR, ic->acc_reg, ic->acc_reg);
@@ -1961,9 +2003,11 @@ static int free_slot_regs(const struct jit *j, const struct inline_ctx *ic,
 
 static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, uint32_t call_pc,
                               int n_nonzero, int32_t n_const, const struct range_node *rn,
-                              int ctx_reg)
+                              int ctx_reg, int n_unset)
 {
     struct x86_emit *e = &j->e;
+    const struct range_node *use_rn0 = j->use_rn;
+    j->use_rn = rn;
     j->inline_budget -= cb->end - cb->start;
     int saved[16], n_saved = 0;
     struct body_info bi;
@@ -2065,8 +2109,16 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
      * the loop */
     struct loop_check checks[LOOP_CHECKS_MAX];
     int n_checks = 0;
+    /* a constant trip count the enclosing loops' ranges prove */
+    if (!n_const && full_size(cb, jit_ranges_trip_const(rn)))
+        n_const = jit_ranges_trip_const(rn);
+    int all_dropped = 0;
     if (live_out && j->inline_budget >= cb->end - cb->start)
-        n_checks = loop_checks_kept(j, cb, &bi, dropped, checks);
+        n_checks = loop_checks_kept(j, cb, &bi, dropped, &all_dropped, checks);
+    /* every check dropped: the body runs twice per trip (emit_unrolled_copy,
+     * i counted up), unless written out whole (a small constant n) */
+    int unroll2 = all_dropped && !full_size(cb, n_const) && unrollable(j, cb, dropped_reach) &&
+                  j->inline_budget >= 3 * (uint64_t)(cb->end - cb->start);
     struct loop_var vars[3];
     int n_mem = 0;
     /* A loop that will count down (no i read, no break, no versioning,
@@ -2078,7 +2130,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     int r0_read = j->inl ? !j->inl->live_out ||
                            (j->inl->live_out[call_pc - j->inl->start] & 1u << BL_R0)
                          : !r0_unread_after(j, call_pc);
-    int n_in_rdi = i_in_rdi && !n_checks && live_out && !r0_read &&
+    int n_in_rdi = i_in_rdi && !n_checks && !unroll2 && live_out && !r0_read &&
                    never_breaks(j, cb, dropped_reach);
     /* inside another loop, registers the enclosing loops hold are pushed
      * and popped at every start of this one: last */
@@ -2105,9 +2157,10 @@ again:
                     vars[v].reg = RDI;
                     continue;
                 }
-                if (v == 1 && n_const && !n_checks) {
+                if (v == 1 && n_const && !n_checks && !unroll2) {
                     /* a constant trip count, in a loop that never changes
-                     * n (no versioning): compared as an immediate */
+                     * n (no versioning, no unrolled copy): compared as an
+                     * immediate */
                     vars[v].reg = -1;
                     vars[v].disp = n_const;
                     vars[v].imm = 1;
@@ -2159,6 +2212,15 @@ again:
                 j->shared_loops++;
             int n_cand = 0;
             for (int k = 0; k < bi.n_acc; k++) {
+                /* (not the body's own accesses no copy makes: unreachable
+                 * once the proved tests are dropped, or loads of values
+                 * nothing reads, such as data_end for a dropped check) */
+                uint32_t apc = bi.acc[k].pc;
+                if (bi.acc[k].weight == 1 && apc >= cb->start && apc < cb->end &&
+                    ((dropped_reach && !dropped_reach[apc - cb->start]) ||
+                     (live_out && !bi.acc[k].store &&
+                      !((live_out[apc - cb->start] >> j->insns[apc].dst) & 1))))
+                    continue;
                 int q = 0;
                 while (q < n_cand && cand[q].off != bi.acc[k].off)
                     q++;
@@ -2321,10 +2383,12 @@ again:
      * (accum_slot): one left in the pool that costs nothing at each
      * start (outside other loops, a push and a pop per loop) */
     uint8_t *fast_reach = fast_live ? body_reach(j, cb, unchecked) : NULL;
-    if (fast_reach && j->inline_budget >= 3 * (uint64_t)(cb->end - cb->start) &&
+    const uint8_t *u_reach = fast_live ? fast_reach : unroll2 ? dropped_reach : NULL;
+    const uint16_t *u_live = fast_live ? fast_live : live_out;
+    if (u_reach && j->inline_budget >= 3 * (uint64_t)(cb->end - cb->start) &&
         pool.next < pool.n) {
         int alt = pool.regs[pool.next];
-        if (unrollable(j, cb, fast_reach) && accum_slot(j, &ic, fast_reach, fast_live) >= 0 &&
+        if (unrollable(j, cb, u_reach) && accum_slot(j, &ic, u_reach, u_live) >= 0 &&
             (!j->inl || !((regs_needed_after(j, call_pc) >> alt) & 1))) {
             pool.next++;
             ic.regs |= 1u << alt;
@@ -2384,6 +2448,8 @@ again:
         var_store(j, &vars[2], cr);
     if (hoist && !rb_holds_ctx)
         x86_mov_rr(e, 1, jit_register_map[lead->dst], RSI);
+    if (n_unset && !vars[1].imm)              /* (R1 left unset: n is the constant) */
+        x86_mov_ri(e, RDI, (uint64_t)jit_ranges_trip_const(rn));
     var_store(j, &vars[1], RDI);             /* (rdi = n until i = 0 below) */
     if (cb->uses_frame)                      /* the callback's frame: [rbp - 512, rbp) */
         x86_lea(e, RBP, RSP, 8 * n_mem + BL_STACK_SIZE);
@@ -2392,7 +2458,11 @@ again:
     ic.out_label = l_out;
     /* an inner loop that never breaks and whose body reads no i (nor the
      * code after it the iterations run) counts n down */
-    int down_ok = !fast_live && (!bi.calls || bi.nest_only) && !r0_read && live_out &&
+    /* (a constant n in an immediate: only when the loop is written out
+     * whole, which needs no n) */
+    int full = !fast_live && full_size(cb, n_const) && unrollable(j, cb, dropped_reach) &&
+               j->inline_budget >= (uint64_t)n_const * (cb->end - cb->start);
+    int down_ok = !fast_live && !unroll2 && (!bi.calls || bi.nest_only) && !r0_read && live_out &&
                   never_breaks(j, cb, dropped_reach) && i_unread(j, &ic);
     /* an induction variable `c * i + rest` (c < 0) that the ranges show
      * is >= 0 up to the last iteration and < 0 after it (`for j = x, 0,
@@ -2407,7 +2477,8 @@ again:
             ic.iv_exit = hp.reg[k];
     /* (a body that runs loops counts down only so: its n would take a
      * register the inner loops' starts then save) */
-    ic.count_down = n_in_rdi || (down_ok && (ic.iv_exit >= 0 || (!bi.calls && vars[1].reg >= 0)));
+    ic.count_down = n_in_rdi || (down_ok && (ic.iv_exit >= 0 ||
+                                             (!bi.calls && (vars[1].reg >= 0 || full))));
     if (!ic.count_down) {
         ic.iv_exit = -1;
         x86_alu_rr(e, 0, ALU_XOR, RDI, RDI);
@@ -2452,7 +2523,7 @@ again:
              * trip: compiled checksum 220 -> 140 ns (clang unrolls it too) */
             j->inline_budget -= 2 * (uint64_t)(cb->end - cb->start);
             j->unrolled_loops++;
-            emit_unrolled_copy(j, cb, &ic, r1_live, r2_live, l_out);
+            emit_unrolled_copy(j, cb, &ic, r1_live, r2_live, l_out, 0);
             completes = 1;
         } else {
             completes = emit_loop_copy(j, cb, &ic, r1_live, r2_live, 0);
@@ -2481,14 +2552,18 @@ again:
         x86_label_bind(e, l_slow_first);         /* rax = T0 */
         var_store(j, &vars[1], RAX);
         x86_jmp_fix(e, FIX_LABEL, l_slow);
-    } else if (ic.count_down && n_const >= 2 && n_const <= FULL_MAX &&
-               unrollable(j, cb, dropped_reach) &&
-               j->inline_budget >= (uint64_t)n_const * (cb->end - cb->start)) {
+    } else if (ic.count_down && full) {
         free(fast_live);
         free(unchecked);
         j->inline_budget -= (uint64_t)(n_const - 1) * (cb->end - cb->start);
         j->unrolled_loops++;
         emit_full_copy(j, cb, &ic, r2_live, n_const);
+    } else if (unroll2) {
+        free(fast_live);
+        free(unchecked);
+        j->inline_budget -= 2 * (uint64_t)(cb->end - cb->start);
+        j->unrolled_loops++;
+        emit_unrolled_copy(j, cb, &ic, r1_live, r2_live, l_out, 1);   /* (from i = 0) */
     } else {
         free(fast_live);
         free(unchecked);
@@ -2519,6 +2594,7 @@ again:
         x86_pop(e, saved[k]);
     if (flush)
         reload_slots(j, oc);
+    j->use_rn = use_rn0;
 }
 
 uint32_t jit_static_callback(const struct jit *j, uint32_t pc)
@@ -2556,7 +2632,9 @@ static const struct jfunc *inline_candidate(const struct jit *j, uint32_t cb)
 /* The arguments a bpf_loop at pc (a call; start: its function's or
  * inlined body's first instruction) never reads (bit r = Rr): R2 when the
  * callback is known at the call site (called or inlined by its address),
- * R4 when `mov r4, 0` in the call's block settles the flags. */
+ * R4 when `mov r4, 0` in the call's block settles the flags, R1 when the
+ * body being inlined (j->use_rn) proves the trip count a constant (the
+ * loop sets rdi itself: n_unset). */
 uint16_t jit_loop_unread(const struct jit *j, uint32_t pc, uint32_t start)
 {
     const struct bl_insn *in = &j->insns[pc];
@@ -2568,21 +2646,29 @@ uint16_t jit_loop_unread(const struct jit *j, uint32_t pc, uint32_t start)
         m |= 1u << BL_R2;
     if (block_zero(j, pc, start, BL_R4))
         m |= 1u << BL_R4;
+    if (j->use_rn && jit_ranges_trip_const(jit_ranges_kid(j->use_rn, pc)) > 0)
+        m |= 1u << BL_R1;                    /* (n: the constant the ranges prove) */
     return m | 1u << BL_R5;                  /* (bpf_loop has four arguments) */
 }
 
 /* What the values of the body of the bpf_loop at pc are known to be
  * (inline_ranges.c): from the enclosing inlined body's facts, or from
- * those of the function the call is in (analysed once, when first asked). */
-static const struct range_node *loop_ranges(struct jit *j, uint32_t pc)
+ * those of the function the call is in (analysed once, when first asked).
+ * shrt (outside inlined bodies): the same for packets of at most
+ * PKT_SHORT bytes, when that decides more (else NULL). */
+static const struct range_node *loop_ranges(struct jit *j, uint32_t pc,
+                                            const struct range_node **shrt)
 {
+    if (shrt)
+        *shrt = NULL;
     if (j->inl)
         return jit_ranges_kid(j->inl->ranges, pc);
     uint32_t f = j->func_of[pc];
     if (!j->ranges) {
         j->ranges = calloc(j->n_funcs, sizeof *j->ranges);
+        j->ranges_short = calloc(j->n_funcs, sizeof *j->ranges_short);
         j->ranges_done = calloc(j->n_funcs, 1);
-        if (!j->ranges || !j->ranges_done)
+        if (!j->ranges || !j->ranges_short || !j->ranges_done)
             return NULL;
     }
     if (!j->ranges_done[f]) {
@@ -2593,9 +2679,65 @@ static const struct range_node *loop_ranges(struct jit *j, uint32_t pc)
             callback = bl_is_lddw(&j->insns[i]) && j->insns[i].src == BL_PSEUDO_FUNC &&
                        (int64_t)i + 1 + j->insns[i].imm == (int64_t)j->funcs[f].start;
         j->ranges_done[f] = 1;
-        j->ranges[f] = callback ? NULL : jit_ranges_function(j, f);
+        j->ranges[f] = callback ? NULL : jit_ranges_function(j, f, 0xffffffffLL);
+        if (j->ranges[f])
+            j->ranges_short[f] = jit_ranges_function(j, f, PKT_SHORT);
     }
-    return jit_ranges_kid(j->ranges[f], pc);
+    const struct range_node *rn = jit_ranges_kid(j->ranges[f], pc);
+    if (shrt) {
+        *shrt = jit_ranges_kid(j->ranges_short[f], pc);
+        if (!jit_ranges_gain(rn, *shrt))
+            *shrt = NULL;
+    }
+    return rn;
+}
+
+/* instructions of the bodies of a nest */
+static uint64_t nest_insns(const struct jit *j, uint32_t pc, const struct range_node *rn)
+{
+    uint32_t cb = static_callback(j, pc);
+    uint32_t f = cb == UINT32_MAX ? UINT32_MAX : jit_func_index(j, cb);
+    if (f == UINT32_MAX)
+        return 0;
+    uint64_t n = j->funcs[f].end - j->funcs[f].start;
+    for (uint32_t i = j->funcs[f].start; rn && i < j->funcs[f].end; i++)
+        if (j->insns[i].code == (BL_JMP | BL_CALL) && j->insns[i].src == 0 &&
+            j->insns[i].imm == BL_HELPER_LOOP)
+            n += nest_insns(j, i, jit_ranges_kid(rn, i));
+    return n;
+}
+
+/* The inlined loop of callback inl at the bpf_loop at pc, with what rn
+ * knows of its values */
+static void emit_inlined_call(struct jit *j, uint32_t pc, const struct jfunc *inl,
+                              const struct range_node *rn, int ctx_reg, int flags_zero,
+                              uint32_t caller_start, int n_unset)
+{
+    struct x86_emit *e = &j->e;
+    uint32_t l_done = x86_label_new(e), l_bad = x86_label_new(e);
+    if (!flags_zero) {
+        x86_mov_ri(e, RAX, (uint64_t)(int64_t)-EINVAL);
+        x86_test_rr(e, 1, RCX, RCX);
+        x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
+    }
+    int nonzero, r_small, r_nonzero;
+    int32_t k;
+    int small = block_nr_small(j, pc, caller_start, &nonzero, &k);
+    jit_ranges_trip(rn, &r_small, &r_nonzero);
+    small |= r_small;
+    nonzero |= r_nonzero;
+    if (!small) {
+        x86_mov_rr(e, 0, RDI, RDI);
+        x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
+        x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
+    }
+    emit_inlined_loop(j, inl, inline_depth(j) + 1, pc, nonzero, k, rn, ctx_reg, n_unset);
+    if (!small) {                        /* (no jump to l_bad otherwise) */
+        x86_jmp_fix(e, FIX_LABEL, l_done);
+        x86_label_bind(e, l_bad);
+        x86_mov_ri(e, RAX, (uint64_t)(int64_t)-E2BIG);
+    }
+    x86_label_bind(e, l_done);
 }
 
 /* bpf_loop(nr = R1, callback = R2, ctx = R3, flags = R4) as a native loop */
@@ -2610,32 +2752,39 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
     /* ctx: rdx, or the register R3 is a copy of (jit_emit_with_copies) */
     int ctx_reg = j->loop_ctx ? j->loop_ctx : RDX;
     j->loop_ctx = 0;
+    /* the enclosing body's liveness took R1 as unread (jit_loop_unread):
+     * n is the constant its ranges prove */
+    int32_t nc = j->inl ? jit_ranges_trip_const(jit_ranges_kid(j->inl->ranges, pc)) : 0;
+    int n_unset = nc > 0 && j->use_rn == j->inl->ranges;
+    if (n_unset && !inl)
+        x86_mov_ri(e, RDI, (uint64_t)nc);
     if (inl) {
-        uint32_t l_done = x86_label_new(e), l_bad = x86_label_new(e);
-        if (!flags_zero) {
-            x86_mov_ri(e, RAX, (uint64_t)(int64_t)-EINVAL);
-            x86_test_rr(e, 1, RCX, RCX);
-            x86_jcc_fix(e, CC_NE, FIX_LABEL, l_done);
+        const struct range_node *rs, *rn = loop_ranges(j, pc, &rs);
+        int16_t o_data, o_end;
+        uint64_t budget = j->inline_budget, half = budget / 2;
+        if (!rs || !jit_ranges_pkt_slots(rs, &o_data, &o_end) ||
+            half < 4 * nest_insns(j, pc, rs)) {
+            emit_inlined_call(j, pc, inl, rn, ctx_reg, flags_zero, caller_start, n_unset);
+            return;
         }
-        int nonzero, r_small, r_nonzero;
-        int32_t k;
-        int small = block_nr_small(j, pc, caller_start, &nonzero, &k);
-        const struct range_node *rn = loop_ranges(j, pc);
-        jit_ranges_trip(rn, &r_small, &r_nonzero);
-        small |= r_small;
-        nonzero |= r_nonzero;
-        if (!small) {
-            x86_mov_rr(e, 0, RDI, RDI);
-            x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
-            x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
-        }
-        emit_inlined_loop(j, inl, inline_depth(j) + 1, pc, nonzero, k, rn, ctx_reg);
-        if (!small) {                        /* (no jump to l_bad otherwise) */
-            x86_jmp_fix(e, FIX_LABEL, l_done);
-            x86_label_bind(e, l_bad);
-            x86_mov_ri(e, RAX, (uint64_t)(int64_t)-E2BIG);
-        }
-        x86_label_bind(e, l_done);
+        /* Versioned on the packet's length: for packets of at most
+         * PKT_SHORT bytes, a copy of the nest whose tests the short
+         * packet decides (the compiler's `j > 65527` before a read in
+         * the packet), else the nest as it is. Each copy gets half the
+         * inlining budget, so both inline the same loops. */
+        uint32_t l_long = x86_label_new(e), l_end = x86_label_new(e);
+        x86_load(e, 8, 0, RAX, ctx_reg, o_end);
+        x86_alu_rm(e, 1, ALU_SUB, RAX, ctx_reg, o_data);
+        x86_alu_ri(e, 1, ALU_CMP, RAX, PKT_SHORT);
+        x86_jcc_fix(e, CC_A, FIX_LABEL, l_long);
+        j->pkt_versioned++;
+        j->inline_budget = half;
+        emit_inlined_call(j, pc, inl, rs, ctx_reg, flags_zero, caller_start, n_unset);
+        j->inline_budget += budget - half;
+        x86_jmp_fix(e, FIX_LABEL, l_end);
+        x86_label_bind(e, l_long);
+        emit_inlined_call(j, pc, inl, rn, ctx_reg, flags_zero, caller_start, n_unset);
+        x86_label_bind(e, l_end);
         return;
     }
     uint32_t l_done = x86_label_new(e), l_out = x86_label_new(e);

@@ -115,6 +115,7 @@ struct range_node {
 struct ra {
     const struct jit *j;
     int pkt;                       /* the packet never moves: SYM_DATA, SYM_LEN */
+    int64_t len_hi;                /* the packet's length is at most this */
     long work;
     uint32_t stack[MAX_DEPTH + 1];
     int depth;
@@ -140,12 +141,12 @@ static int in_lim(int64_t v)
     return v >= -LIM && v <= LIM;
 }
 
-static void init_syms(struct range_node *nd)
+static void init_syms(const struct ra *ra, struct range_node *nd)
 {
     nd->lo[SYM_DATA] = 1;
     nd->hi[SYM_DATA] = (int64_t)1 << 56;
     nd->lo[SYM_LEN] = 0;
-    nd->hi[SYM_LEN] = 0xffffffffLL;
+    nd->hi[SYM_LEN] = ra->len_hi;
     nd->n_syms = SYMS0;
 }
 
@@ -211,8 +212,10 @@ static int lin_iv(const struct range_node *nd, const struct aff_sum *l, int64_t 
     if (!lin_add(&l1, &nd->nm1, a) || !plain_iv(nd, &l0, &lo0, &hi0) ||
         !plain_iv(nd, &l1, &lo1, &hi1))
         return plain_iv(nd, l, lo, hi);
-    *lo = lo0 < lo1 ? lo0 : lo1;
-    *hi = hi0 > hi1 ? hi0 : hi1;
+    /* (0 <= I <= n - 1 wherever the body runs: l lies between its
+     * values at both ends, the one at I = 0 the lower when a > 0) */
+    *lo = a > 0 ? lo0 : lo1;
+    *hi = a > 0 ? hi1 : hi0;
     return 1;
 }
 
@@ -275,17 +278,37 @@ static int fact_iv(const struct range_node *nd, const struct state *s, const str
         *lo = INT64_MIN;
         *hi = INT64_MAX;
     }
+    /* l = rest + m * f, f <= 0: for m > 0, l <= max(rest), for m < 0, l
+     * >= min(rest). m cancels a term f shares with l; rest may then hold
+     * terms of f that l has not (`j + 1 - 65528` with `j0 + 16 - len <=
+     * 0`, j = j0 + I: rest is `I + len - 65543`, at most 0 when len <=
+     * 65528 and I <= 15) */
     for (int k = 0; s && k < s->n_facts; k++) {
         const struct aff *f = &s->facts[k];
-        int64_t m = fact_multiple(l, f), a, b;
-        struct aff_sum rest = *l;
-        /* l = rest + m * f, f <= 0 */
-        if (m == 0 || !lin_add(&rest, f, -m) || !lin_iv(nd, &rest, &a, &b))
-            continue;
-        if (m > 0 && b < *hi)
-            *hi = b;
-        if (m < 0 && a > *lo)
-            *lo = a;
+        int64_t tried[AFF_TERMS];
+        int n_tried = 0;
+        for (int q = 0; q < f->n; q++) {
+            int64_t c = 0, m, a, b;
+            for (int p = 0; p < l->n; p++)
+                if (l->sym[p] == f->sym[q])
+                    c = l->c[p];
+            if (c == 0 || c % f->c[q] != 0)
+                continue;
+            m = c / f->c[q];
+            int seen = 0;
+            for (int t = 0; t < n_tried; t++)
+                seen |= tried[t] == m;
+            if (seen)
+                continue;
+            tried[n_tried++] = m;
+            struct aff_sum rest = *l;
+            if (!lin_add(&rest, f, -m) || !lin_iv(nd, &rest, &a, &b))
+                continue;
+            if (m > 0 && b < *hi)
+                *hi = b;
+            if (m < 0 && a > *lo)
+                *lo = a;
+        }
     }
     return *lo >= -SUM && *hi <= SUM && *lo <= *hi;
 }
@@ -308,7 +331,8 @@ static void jump_facts(const struct range_node *nd, struct state *s, const struc
     struct aff kf = jit_aff_num(in->imm);
     const struct aff *x = &s->r[in->dst], *y = BL_SRC(in->code) == BL_K ? &kf : &s->r[in->src];
     int64_t xl, xh, yl, yh;
-    if (BL_CLASS(in->code) != BL_JMP || !form_iv(nd, x, &xl, &xh) || !form_iv(nd, y, &yl, &yh))
+    if (BL_CLASS(in->code) != BL_JMP || !form_fiv(nd, s, x, &xl, &xh) ||
+        !form_fiv(nd, s, y, &yl, &yh))
         return;
     int unsig = op == BL_JGT || op == BL_JGE || op == BL_JLT || op == BL_JLE;
     if (unsig && !(xl >= 0 && yl >= 0) && !(xh < 0 && yh < 0))
@@ -1061,7 +1085,7 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
     kid->n_hi = nhi;
     kid->lo[0] = 0;
     kid->hi[0] = nhi > 0 ? nhi - 1 : 0;
-    init_syms(kid);
+    init_syms(ra, kid);
     /* ctx: R3, a pointer this pass follows; its slots are the body's
      * candidates, each a symbol with the interval its form has here */
     struct aff ctx = s->r[BL_R3];
@@ -1081,7 +1105,8 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
     for (int k = 0; IS_PTR(&ctx) && ctx.base != P_OWN && k < s->n_slots; k++) {
         const struct aff_slot *sl = &s->s[k];
         int64_t lo, hi, off = sl->off - ctx.k;
-        if (sl->base != ctx.base || !form_iv(nd, &sl->v, &lo, &hi) || off < -32768 || off > 32767)
+        if (sl->base != ctx.base || !form_fiv(nd, s, &sl->v, &lo, &hi) || off < -32768 ||
+            off > 32767)
             continue;
         int was = !prev;
         for (int q = 0; prev && q < prev->n_inv; q++)
@@ -1127,6 +1152,11 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
         int ok = 1;
         for (int t = 0; ok && t < nr->n; t++) {
             int found = -1;
+            if (nr->sym[t] == SYM_DATA || nr->sym[t] == SYM_LEN) {
+                struct aff g = jit_aff_sym(nr->sym[t]);   /* (the same in every node) */
+                ok = lin_add(&l, &g, nr->c[t]);
+                continue;
+            }
             for (int c = 0; c < kid->n_cand && found < 0; c++) {
                 const struct aff *v = &s->s[pslot[c]].v;
                 if (v->n == 1 && v->sym[0] == nr->sym[t] && (v->c[0] == 1 || v->c[0] == -1) &&
@@ -1152,6 +1182,12 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
         }
     }
     call_facts(nd, kid, s, e, pslot, n_exact);
+    if (kid->i_rel) {                         /* I - (n - 1) <= 0: for nested bodies */
+        struct aff_sum l = {0};
+        struct aff i = jit_aff_sym(0);
+        if (lin_add(&l, &i, 1) && lin_add(&l, &kid->nm1, -1))
+            fact_add(e, &l);
+    }
     ra->stack[++ra->depth] = cb;
     analyse_node(ra, kid, e);
     ra->depth--;
@@ -1193,7 +1229,7 @@ static struct range_node *analyse_function(struct ra *ra, uint32_t f, int args)
     }
     nd->start = fn->start;
     nd->end = fn->end;
-    init_syms(nd);                           /* (symbol 0: no index here) */
+    init_syms(ra, nd);                       /* (symbol 0: no index here) */
     for (int r = 0; r < BL_NREGS; r++)
         e->r[r] = jit_aff_top;
     e->n_slots = 0;
@@ -1206,15 +1242,17 @@ static struct range_node *analyse_function(struct ra *ra, uint32_t f, int args)
     return nd;
 }
 
-struct range_node *jit_ranges_function(const struct jit *j, uint32_t f)
+struct range_node *jit_ranges_function(const struct jit *j, uint32_t f, int64_t len_hi)
 {
-    struct ra ra = {j, 1, 0, {j->funcs[f].start}, 0, 0, {0}};
+    struct ra ra = {j, 1, len_hi, 0, {j->funcs[f].start}, 0, 0, {0}};
     for (uint32_t pc = 0; pc < j->n; pc++) {   /* (a helper that moves the packet) */
         const struct bl_insn *in = &j->insns[pc];
         if (in->code == (BL_JMP | BL_CALL) && in->src == 0 &&
             bl_helper_changes_pkt_data((uint32_t)in->imm))
             ra.pkt = 0;
     }
+    if (!ra.pkt && len_hi < 0xffffffffLL)
+        return NULL;                           /* (the packet's length changes) */
     struct range_node *nd = analyse_function(&ra, f, 0);
     while (ra.n_free)
         free(ra.free_st[--ra.n_free]);
@@ -1232,6 +1270,52 @@ const struct range_node *jit_ranges_kid(const struct range_node *nd, uint32_t ca
 const uint8_t *jit_ranges_proved(const struct range_node *nd)
 {
     return nd && nd->known ? nd->proved : NULL;
+}
+
+/* Does b, the body of a analysed with a shorter packet, decide a jump or
+ * bound the trip count where a does not, in its body or a nested one? */
+int jit_ranges_gain(const struct range_node *a, const struct range_node *b)
+{
+    if (!b || !b->known)
+        return 0;
+    if (!a || !a->known)
+        a = NULL;
+    for (uint32_t k = 0; b->proved && k < b->end - b->start; k++)
+        if (b->proved[k] && (!a || !a->proved || a->proved[k] != b->proved[k]))
+            return 1;
+    if (b->n_known && (!a || !a->n_known || b->n_lo > a->n_lo || b->n_hi < a->n_hi))
+        return 1;
+    for (int k = 0; k < b->n_kids; k++)
+        if (jit_ranges_gain(jit_ranges_kid(a, b->kids[k]->call_pc), b->kids[k]))
+            return 1;
+    return 0;
+}
+
+/* The offsets from the body's ctx of two slots holding the packet's start
+ * and end at the call (8-byte, the body never changes them): 1, or 0 when
+ * there are none */
+int jit_ranges_pkt_slots(const struct range_node *nd, int16_t *data, int16_t *data_end)
+{
+    int got = 0;
+    for (int c = 0; nd && nd->known && c < nd->n_cand; c++) {
+        const struct aff *f = &nd->cand_form[c];
+        if (nd->cand_sym[c] >= 0 || f->base != 0 || f->k != 0 || f->c[0] != 1 ||
+            f->sym[0] != SYM_DATA)
+            continue;
+        if (f->n == 1) {
+            *data = nd->cand[c];
+            got |= 1;
+        } else if (f->n == 2 && f->c[1] == 1 && f->sym[1] == SYM_LEN) {
+            *data_end = nd->cand[c];
+            got |= 2;
+        }
+    }
+    return got == 3;
+}
+
+int32_t jit_ranges_trip_const(const struct range_node *nd)
+{
+    return nd && nd->n_known && nd->n_lo == nd->n_hi && nd->n_lo <= BL_MAX_LOOPS ? (int32_t)nd->n_lo : 0;
 }
 
 void jit_ranges_trip(const struct range_node *nd, int *small, int *nonzero)

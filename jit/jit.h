@@ -40,6 +40,9 @@ unsigned bl_jit_shared_loops(const struct bl_jit_code *code);
  * (the enclosing loops' ranges, jit/inline_ranges.c) decide them, counted
  * per copy of a loop. */
 unsigned bl_jit_proved_tests(const struct bl_jit_code *code);
+/* Outermost inlined loops given a second copy for packets of at most
+ * 65,528 bytes, whose checks those packets decide (jit/inline_loop.c). */
+unsigned bl_jit_pkt_versioned(const struct bl_jit_code *code);
 /* The native code (bl_jit_code_size bytes), e.g. to disassemble it. */
 const void *bl_jit_code_bytes(const struct bl_jit_code *code);
 

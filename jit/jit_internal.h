@@ -206,7 +206,14 @@ struct jit {
     uint32_t fused_ja;               /* a `ja` the jump just emitted took over, or UINT32_MAX */
     struct range_node **ranges;      /* per function: its values (inline_ranges.c), when asked */
     uint8_t *ranges_done;            /* per function: ranges[f] computed */
+    struct range_node **ranges_short;   /* per function: its values for packets of at most
+                                         * PKT_SHORT bytes, when the program has them */
     uint32_t proved_tests;           /* tests of inlined copies dropped by inline_ranges.c */
+    uint32_t pkt_versioned;          /* nests copied for short packets (inline_loop.c) */
+    /* the values of the inlined body being emitted (inline_ranges.c): a
+     * bpf_loop in it whose trip count they prove one constant reads no R1
+     * (jit_loop_unread; the loop sets n itself) */
+    const struct range_node *use_rn;
     uint32_t cold_jump;              /* a jump whose fall-through is out of line, or UINT32_MAX */
     int loop_ctx;                    /* the next bpf_loop's ctx is in this callee-saved register, not rdx (0: rdx) */
     uint32_t cold_label;             /* ... the label of that code */
@@ -294,7 +301,10 @@ void jit_hoist_free(struct hoist_plan *hp);
 /* inline_ranges.c: the values of a function and of the loop bodies it
  * runs; tests of inlined bodies that always go one way */
 struct range_node;
-struct range_node *jit_ranges_function(const struct jit *j, uint32_t f);
+/* len_hi: the packet's length is at most this (0xffffffff: anything) */
+struct range_node *jit_ranges_function(const struct jit *j, uint32_t f, int64_t len_hi);
+int jit_ranges_gain(const struct range_node *a, const struct range_node *b);
+int jit_ranges_pkt_slots(const struct range_node *nd, int16_t *data, int16_t *data_end);
 const struct range_node *jit_ranges_kid(const struct range_node *nd, uint32_t call_pc);
 const uint8_t *jit_ranges_proved(const struct range_node *nd);
 void jit_ranges_trip(const struct range_node *nd, int *small, int *nonzero);
@@ -303,6 +313,8 @@ void jit_ranges_trip(const struct range_node *nd, int *small, int *nonzero);
  * least 0 in every iteration, below 0 right after the last? (Its sign
  * then ends the loop: `add c, v; jns top`.) */
 int jit_ranges_iv_ends(const struct range_node *nd, uint32_t pc, int64_t c);
+/* the trip count at the call when it is one constant, else 0 */
+int32_t jit_ranges_trip_const(const struct range_node *nd);
 void jit_ranges_free(struct range_node *nd);
 
 /* inline_copies.c: liveness and copies in an inlined body */

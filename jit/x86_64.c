@@ -99,6 +99,7 @@ struct bl_jit_code {
     uint32_t hoisted_values;    /* loop-invariant values computed before inlined loops */
     uint32_t shared_loops;      /* inlined loops keeping slots in their enclosing loop's registers */
     uint32_t proved_tests;      /* tests of inlined bodies proved to go one way (inline_ranges.c) */
+    uint32_t pkt_versioned;     /* loop nests with a copy for short packets */
     uint64_t *entries;    /* native entries of the functions after main: the */
     size_t n_entries;     /*   callback values env->call accepts */
     uint32_t fast_off;    /* the fast entry, or 0: see emit_fast_entry */
@@ -510,7 +511,10 @@ static void jit_release(struct jit *j)
     free(j->dead_store);
     for (uint32_t f = 0; j->ranges && f < j->n_funcs; f++)
         jit_ranges_free(j->ranges[f]);
+    for (uint32_t f = 0; j->ranges_short && f < j->n_funcs; f++)
+        jit_ranges_free(j->ranges_short[f]);
     free(j->ranges);
+    free(j->ranges_short);
     free(j->ranges_done);
 }
 
@@ -640,6 +644,7 @@ static int compile(struct bl_prog *p, int raw,
     code->hoisted_values = j.hoisted_values;
     code->shared_loops = j.shared_loops;
     code->proved_tests = j.proved_tests;
+    code->pkt_versioned = j.pkt_versioned;
 
     if (p->jit)
         bl_jit_free(p->jit);
@@ -807,6 +812,11 @@ unsigned bl_jit_shared_loops(const struct bl_jit_code *code)
 unsigned bl_jit_proved_tests(const struct bl_jit_code *code)
 {
     return code ? code->proved_tests : 0;
+}
+
+unsigned bl_jit_pkt_versioned(const struct bl_jit_code *code)
+{
+    return code ? code->pkt_versioned : 0;
 }
 
 const void *bl_jit_code_bytes(const struct bl_jit_code *code)
