@@ -540,11 +540,27 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
             (al[BL_R3] == RBX || (al[BL_R3] >= R13 && al[BL_R3] <= R15))) {
             /* bpf_loop's ctx a copy of R6-R9's register (`mov r3, r9`):
              * the loop takes it from there, no move into rdx first */
-            jit_alias_sync(j, jit_live_in_at(j, ic, pc) & (uint16_t)~(1u << BL_R3));
+            uint16_t live = jit_live_in_at(j, ic, pc) & (uint16_t)~(1u << BL_R3);
+            /* nr (R1) a copy or a form: computed into rdi only where the
+             * loop reads it (jit_loop_n_home; a loop that ends by an
+             * induction variable's sign never does), unless a register
+             * the sync writes holds part of it */
+            struct x86_mem n = form_of(j, BL_R1);
+            int defer = j->helper_find == bl_helper_find && ((live >> BL_R1) & 1) &&
+                        (al[BL_R1] >= 0 || jit_has_form(j, BL_R1));
+            for (int r = 0; defer && r < BL_NREGS; r++)
+                if (r != BL_R1 && ((live >> r) & 1) && (al[r] >= 0 || jit_has_form(j, r)))
+                    defer = !form_names(&n, jit_register_map[r]);
+            if (defer) {
+                live &= (uint16_t)~(1u << BL_R1);
+                j->loop_n = n;
+            }
+            jit_alias_sync(j, live);
             j->loop_ctx = al[BL_R3];
             jit_alias_clear(j);
             jit_emit_insn(j, pc);
             j->loop_ctx = 0;
+            j->loop_n.scale = 0;
             return;
         }
         if (op == BL_CALL)

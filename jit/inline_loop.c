@@ -603,7 +603,7 @@ static unsigned body_callee_writes(const struct jit *j, const struct jfunc *cb,
  * the callback does not touch (saved around the loop). */
 
 struct reg_pool {
-    int regs[12];
+    int regs[16];
     int n, next;
 };
 
@@ -1392,8 +1392,8 @@ static void emit_body(struct jit *j, const struct jfunc *cb, struct inline_ctx *
  * inner tops get none. Their places are recorded (layout_top, layout_end)
  * and, once the outermost copy is emitted, its own padding is chosen again
  * (layout_done): the length that puts the loops of the nest in the fewest
- * 64-byte blocks, weighted 16 per level of depth, then the deepest one's
- * top nearest the start of a line. The code of the nest moves as one
+ * 64-byte lines (then 32-byte halves of them), weighted 16 per level of
+ * depth, then the deepest one's top nearest the start of a line. The code of the nest moves as one
  * (x86_repad), so the inner loops sit where they would have been aligned
  * and no NOPs run inside the nest. */
 
@@ -1451,7 +1451,9 @@ static void layout_done(struct jit *j)
             if (en <= t)
                 en = t + 1;
             int d = j->tops[k].depth < 1 ? 0 : j->tops[k].depth > 8 ? 7 : j->tops[k].depth - 1;
-            cost += (uint64_t)((en - 1) / 64 - t / 64 + 1) << (4 * d);
+            /* (64-byte lines, and the 32-byte windows fetched of them) */
+            uint64_t lines = (en - 1) / 64 - t / 64 + 1, halves = (en - 1) / 32 - t / 32 + 1;
+            cost += (4 * lines + halves) << (4 * d);
         }
         uint32_t mod = (j->tops[deep].top - old + pad) & 63;
         if (cost < best_cost || (cost == best_cost && mod < best_mod)) {
@@ -2001,6 +2003,31 @@ static int free_slot_regs(const struct jit *j, const struct inline_ctx *ic,
     return n_ok;
 }
 
+/* The induction variable of hp (its iv[] index) whose sign can end the
+ * loop (jit_ranges_iv_ends: `c * i + rest`, c < 0, >= 0 up to the last
+ * iteration, < 0 after it), or -1. */
+static int find_iv_exit(const struct jfunc *cb, const struct hoist_plan *hp,
+                        const struct range_node *rn)
+{
+    for (uint32_t k = 0; hp->kind && k < cb->end - cb->start; k++)
+        if (hp->kind[k] == HOIST_IV && hp->iv[hp->reg[k]].coef_reg < 0 &&
+            jit_ranges_iv_ends(rn, cb->start + k, hp->iv[hp->reg[k]].coef))
+            return hp->reg[k];
+    return -1;
+}
+
+/* Does hp keep a value in a register of mask? */
+static int plan_takes(const struct hoist_plan *hp, unsigned mask)
+{
+    for (int k = 0; k < hp->n_ops; k++)
+        if ((mask >> hp->ops[k].dst) & 1)
+            return 1;
+    for (int q = 0; q < hp->n_iv; q++)
+        if ((mask >> hp->iv[q].v) & 1)
+            return 1;
+    return 0;
+}
+
 static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, uint32_t call_pc,
                               int n_nonzero, int32_t n_const, const struct range_node *rn,
                               int ctx_reg, int n_unset)
@@ -2142,7 +2169,7 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     struct hoist_plan hp;
     int extra[MAX_PROMOTED], n_extra;
     struct { int reg; int16_t off; } preload[MAX_PROMOTED];
-    int n_preload;
+    int n_preload, rdi_free = 0, rdi_tried = 0;
 again:
     for (int phase = 0; phase < 3; phase++) {
         /* loop variables first, then slots; a body that nests loops: i,
@@ -2282,6 +2309,13 @@ again:
      * use and (for induction variables) the slots' registers above
      * (short_down's inner index took the outer index's register) */
     int n_cheap = pool_cheap_first(&pool, dear);
+    if (rdi_free) {                          /* (below: first of the free ones) */
+        memmove(pool.regs + pool.next + 1, pool.regs + pool.next,
+                sizeof pool.regs[0] * (size_t)(pool.n - pool.next));
+        pool.regs[pool.next] = RDI;
+        pool.n++;
+        n_cheap++;
+    }
     if (ic.n_promoted && (pool.next < pool.n || n_extra)) {
         uint32_t first = cb->start + (hoist ? 1 : 0);
         int got = jit_hoist_plan(j, &ic, first, pool.regs + pool.next, pool.n - pool.next,
@@ -2343,7 +2377,27 @@ again:
         ic = ic0;
         j->hoisted_values = hoisted0;
         j->shared_loops = shared0;
-        n_mem = n_in_rdi = 0;
+        n_mem = n_in_rdi = rdi_free = 0;
+        goto again;
+    }
+    /* n in rdi, i unread, and an induction variable's sign ends the loop
+     * (find_iv_exit): nothing in the loop reads rdi then (the body never
+     * writes R1, the loop never counts n). A plan that took a register an
+     * enclosing loop holds (pushed and popped at every start) is made
+     * again with rdi first among the free ones: short_down's inner `i ~
+     * seed` took the outer induction variable's r9. (Made again without
+     * rdi when the new plan has no such variable.) */
+    if (n_in_rdi && j->inl && !n_unset &&
+        ((!rdi_tried && plan_takes(&hp, dear) && find_iv_exit(cb, &hp, rn) >= 0) ||
+         (rdi_free && find_iv_exit(cb, &hp, rn) < 0))) {
+        rdi_free = !rdi_tried;
+        rdi_tried = 1;
+        jit_hoist_free(&hp);
+        pool = pool0;
+        ic = ic0;
+        j->hoisted_values = hoisted0;
+        j->shared_loops = shared0;
+        n_mem = 0;
         goto again;
     }
     /* what the plan folded reads no register: the liveness again, for the
@@ -2423,6 +2477,11 @@ again:
     for (int k = 0; k < pool.next; k++)
         if (need & (1u << pool.regs[k]))
             saved[n_saved++] = pool.regs[k];
+    /* nr into rdi unless nothing reads it: a count-down loop in rdi that
+     * ends by an induction variable's sign and needs no n == 0 test */
+    if (!(n_nonzero && n_in_rdi && find_iv_exit(cb, &hp, rn) >= 0))
+        jit_loop_n_home(j);
+    j->loop_n.scale = 0;
     for (int k = 0; k < n_saved; k++)
         x86_push(e, saved[k]);
     int32_t alloc = 8 * n_mem + (cb->uses_frame ? BL_STACK_SIZE : 0);
@@ -2470,11 +2529,8 @@ again:
      * step, clang's `add $-1, j; jns`: no n to count down (short_down's
      * inner loop, one instruction in five), nor an i to count up (its
      * outer loop `for i = 199, 0, -1`, whose body runs loops) */
-    for (uint32_t k = 0; (down_ok || n_in_rdi) && hp.kind && k < cb->end - cb->start &&
-                         ic.iv_exit < 0; k++)
-        if (hp.kind[k] == HOIST_IV && hp.iv[hp.reg[k]].coef_reg < 0 &&
-            jit_ranges_iv_ends(rn, cb->start + k, hp.iv[hp.reg[k]].coef))
-            ic.iv_exit = hp.reg[k];
+    if (down_ok || n_in_rdi)
+        ic.iv_exit = find_iv_exit(cb, &hp, rn);
     /* (a body that runs loops counts down only so: its n would take a
      * register the inner loops' starts then save) */
     ic.count_down = n_in_rdi || (down_ok && (ic.iv_exit >= 0 ||
@@ -2727,6 +2783,7 @@ static void emit_inlined_call(struct jit *j, uint32_t pc, const struct jfunc *in
     small |= r_small;
     nonzero |= r_nonzero;
     if (!small) {
+        jit_loop_n_home(j);
         x86_mov_rr(e, 0, RDI, RDI);
         x86_alu_ri(e, 1, ALU_CMP, RDI, BL_MAX_LOOPS);
         x86_jcc_fix(e, CC_A, FIX_LABEL, l_bad);
@@ -2738,6 +2795,14 @@ static void emit_inlined_call(struct jit *j, uint32_t pc, const struct jfunc *in
         x86_mov_ri(e, RAX, (uint64_t)(int64_t)-E2BIG);
     }
     x86_label_bind(e, l_done);
+}
+
+/* nr into rdi, where the copies left it elsewhere (j->loop_n) */
+void jit_loop_n_home(struct jit *j)
+{
+    if (j->loop_n.scale)
+        x86_lea_m(&j->e, RDI, &j->loop_n);
+    j->loop_n.scale = 0;
 }
 
 /* bpf_loop(nr = R1, callback = R2, ctx = R3, flags = R4) as a native loop */
@@ -2758,6 +2823,8 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
     int n_unset = nc > 0 && j->use_rn == j->inl->ranges;
     if (n_unset && !inl)
         x86_mov_ri(e, RDI, (uint64_t)nc);
+    if (!inl || !flags_zero)
+        jit_loop_n_home(j);                  /* (rax and rcx are written first) */
     if (inl) {
         const struct range_node *rs, *rn = loop_ranges(j, pc, &rs);
         int16_t o_data, o_end;
@@ -2773,6 +2840,7 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc)
          * the packet), else the nest as it is. Each copy gets half the
          * inlining budget, so both inline the same loops. */
         uint32_t l_long = x86_label_new(e), l_end = x86_label_new(e);
+        jit_loop_n_home(j);                  /* (both copies read rdi) */
         x86_load(e, 8, 0, RAX, ctx_reg, o_end);
         x86_alu_rm(e, 1, ALU_SUB, RAX, ctx_reg, o_data);
         x86_alu_ri(e, 1, ALU_CMP, RAX, PKT_SHORT);

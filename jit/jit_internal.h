@@ -216,6 +216,7 @@ struct jit {
     const struct range_node *use_rn;
     uint32_t cold_jump;              /* a jump whose fall-through is out of line, or UINT32_MAX */
     int loop_ctx;                    /* the next bpf_loop's ctx is in this callee-saved register, not rdx (0: rdx) */
+    struct x86_mem loop_n;           /* the next bpf_loop's nr (R1), not yet in rdi (scale 0: it is) */
     uint32_t cold_label;             /* ... the label of that code */
     /* the padding before the top of the outermost inlined loop being
      * emitted ([pad_at, pad_at + pad_len) when pad_on), and the tops of the
@@ -264,6 +265,7 @@ void jit_fwd_after(struct jit *j, uint32_t pc);
 
 /* inline_loop.c: bpf_loop, and what an inlined copy's jumps and exits do */
 void jit_emit_bpf_loop(struct jit *j, uint32_t pc);
+void jit_loop_n_home(struct jit *j);
 uint16_t jit_loop_unread(const struct jit *j, uint32_t pc, uint32_t start);
 int jit_promoted_reg(const struct jit *j, int base, int size, int16_t off);
 int jit_exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start);

@@ -710,6 +710,18 @@ static void test_bpf_loop_verified(void **state)
                  nd[t].main_read, nd[t].pre, nd[t].post);
         assert_int_equal(trusted_text(prog, NULL, 0), nd[t].want << 8);
     }
+    /* an inner loop whose j = x - 1 - i ends it by its sign (n = x, so
+     * j's last value is 0), with n = 0 possible (x = i & 1): n reaches
+     * rdi for the n == 0 test, though the loop never reads it after */
+    const char *n_zero =
+        "mov %r9, %r10\nadd %r9, -32\nstdw [%r9], 0\nstdw [%r9+8], 0\nstdw [%r9+16], 0\n"
+        "stdw [%r9+24], 0\nmov %r1, 4\nlddw %r2, func:outer\nmov %r3, %r9\nmov %r4, 0\n"
+        "call 181\nldxdw %r0, [%r9]\nexit\n"
+        "outer:\nmov %r9, %r2\nmov %r6, %r1\nand %r6, 1\nstxdw [%r9+8], %r6\nmov %r1, %r6\n"
+        "lddw %r2, func:inner\nmov %r3, %r9\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\n"
+        "inner:\nmov %r9, %r2\nldxdw %r6, [%r9+8]\nadd %r6, -1\nsub %r6, %r1\n"
+        "ldxdw %r3, [%r9]\nadd %r3, %r6\nadd %r3, 10\nstxdw [%r9], %r3\nmov %r0, 0\nexit\n";
+    assert_int_equal(trusted_text(n_zero, NULL, 0), 20);
     /* a packet scan with early exit: the first zero byte at 1400 */
     static uint8_t pkt[1500];
     memset(pkt, 1, sizeof pkt);
