@@ -181,17 +181,27 @@ static unsigned regs_needed_after(const struct jit *j, uint32_t pc)
         return need | 1u << RBX | 1u << R13 | 1u << R14 | 1u << R15;
     uint16_t live = ic->live_out[pc - ic->start];
     for (int r = BL_R6; r <= BL_R9; r++) {
+        /* (one the enclosing loop took for itself it saved around itself:
+         * what it holds inside is that loop's, below) */
         int x = jit_register_map[r], touched = (ic->writes >> x) & 1;
-        if (!touched || (live & (1u << r)))
+        if ((!touched && !((ic->regs >> x) & 1)) || (live & (1u << r)))
             need |= 1u << x;
     }
     for (const struct inline_ctx *o = ic; o; o = o->outer) {
-        for (int v = 0; v < 3 && o->vars; v++)
-            if (o->vars[v].reg >= 0)
+        /* (a loop counting down never reads its i; one ending by an
+         * induction variable's sign, nor its n) */
+        unsigned unused = 0;
+        for (int v = 0; v < 3 && o->vars; v++) {
+            if (o->vars[v].reg < 0)
+                continue;
+            if ((v == 0 && o->count_down) || (v == 1 && o->iv_exit >= 0))
+                unused |= 1u << o->vars[v].reg;
+            else
                 need |= 1u << o->vars[v].reg;
+        }
         for (int k = 0; k < o->n_promoted; k++)
             need |= 1u << o->slot_reg[k];
-        need |= o->regs;                         /* (hoisted values, induction variables) */
+        need |= o->regs & ~unused;               /* (hoisted values, induction variables) */
         if (!o->live_out)
             need |= 1u << RBX | 1u << R13 | 1u << R14 | 1u << R15;
     }
@@ -235,7 +245,8 @@ static int block_r3_is(const struct jit *j, uint32_t pc, uint32_t start, int r);
 static void others_may_alias(const struct jit *j, const struct jfunc *cb, int base, int *loads,
                              int *stores);
 static void analyse_nests(const struct jit *j, const struct jfunc *cb, struct body_info *bi,
-                          int level);
+                          int level, const struct range_node *rn);
+static uint8_t *body_reach(const struct jit *j, const struct jfunc *cb, const uint8_t *unchecked);
 
 /* Is the instruction at pc `mov r3, rX` whose R3 only a bpf_loop call
  * reads (passed as ctx: nothing else reads R3 before it, no jump or label
@@ -268,8 +279,11 @@ static int ctx_for_loop(const struct jit *j, const struct jfunc *cb, uint32_t pc
     return 0;
 }
 
+/* (reach: the instructions the body's copies run, NULL all: an access
+ * no copy makes, on a way the ranges drop, weighs nothing; rn: the
+ * body's ranges, for its nested loops') */
 static void analyse_body_at(const struct jit *j, const struct jfunc *cb, struct body_info *bi,
-                            int level)
+                            int level, const uint8_t *reach, const struct range_node *rn)
 {
     memset(bi, 0, sizeof *bi);
     /* the compiler's callbacks start with `mov Rb, R2` and use Rb as ctx */
@@ -382,18 +396,19 @@ static void analyse_body_at(const struct jit *j, const struct jfunc *cb, struct 
             }
             bi->acc[bi->n_acc].off = in->off;
             bi->acc[bi->n_acc].store = cls != BL_LDX;
-            bi->acc[bi->n_acc].weight = 1;
+            bi->acc[bi->n_acc].weight = !reach || reach[i - cb->start];
             bi->acc[bi->n_acc].pc = i;
             bi->acc[bi->n_acc++].size = (uint8_t)jit_size_of(in->code);
         }
     }
     if (bi->calls)
-        analyse_nests(j, cb, bi, level);
+        analyse_nests(j, cb, bi, level, rn);
 }
 
-static void analyse_body(const struct jit *j, const struct jfunc *cb, struct body_info *bi)
+static void analyse_body(const struct jit *j, const struct jfunc *cb, struct body_info *bi,
+                         const uint8_t *reach, const struct range_node *rn)
 {
-    analyse_body_at(j, cb, bi, 0);
+    analyse_body_at(j, cb, bi, 0, reach, rn);
 }
 
 /* Could a loop whose body bi describes keep ctx slots in registers
@@ -412,7 +427,7 @@ static int body_promotes(const struct body_info *bi)
  * registers (nest_only) and their accesses through base join bi->acc,
  * weighted by depth. Up to INLINE_MAX_DEPTH levels. */
 static void analyse_nests(const struct jit *j, const struct jfunc *cb, struct body_info *bi,
-                          int level)
+                          int level, const struct range_node *rn)
 {
     if (bi->base < BL_R6 || bi->base > BL_R9 || level + 1 >= INLINE_MAX_DEPTH)
         return;
@@ -443,7 +458,11 @@ static void analyse_nests(const struct jit *j, const struct jfunc *cb, struct bo
         struct body_info *nb = malloc(sizeof *nb);
         if (!nb)
             return;
-        analyse_body_at(j, fn, nb, level + 1);
+        const struct range_node *kid = rn ? jit_ranges_kid(rn, i) : NULL;
+        const uint8_t *kid_proved = jit_ranges_proved(kid);
+        uint8_t *kid_reach = kid_proved ? body_reach(j, fn, kid_proved) : NULL;
+        analyse_body_at(j, fn, nb, level + 1, kid_reach, kid);
+        free(kid_reach);
         int loads = 0, stores = 0;
         if (nb->base >= 0)
             others_may_alias(j, fn, nb->base, &loads, &stores);
@@ -2039,14 +2058,6 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
     int saved[16], n_saved = 0;
     struct body_info bi;
     struct reg_pool pool = {{0}, 0, 0};
-    analyse_body(j, cb, &bi);
-    /* the leading `mov Rb, R2` of a callback whose Rb (one of R6-R9, which
-     * nothing in the loop touches) keeps ctx all along is done once, before
-     * the loop */
-    const struct bl_insn *lead = &j->insns[cb->start];
-    int has_lead = is_mov_from_r2(lead);
-    int hoist = has_lead && bi.base == lead->dst && lead->dst >= BL_R6 && lead->dst <= BL_R9 &&
-                !j->is_target[cb->start];
     /* tests the enclosing loops' facts decide (inline_ranges.c) and tests
      * that earlier tests of the same iteration decide (range_facts.h):
      * dropped, or made a `ja`, from every copy, with what only fed them */
@@ -2060,8 +2071,20 @@ static void emit_inlined_loop(struct jit *j, const struct jfunc *cb, int depth, 
         if (proved[k])
             decided[k] = proved[k];
     const uint8_t *dropped = decided ? decided : proved;
-    uint16_t *live_out = jit_body_liveness(j, cb->start, cb->end, bi.base, dropped, NULL);
     uint8_t *dropped_reach = dropped ? body_reach(j, cb, dropped) : NULL;
+    /* (accesses on the ways no copy runs weigh nothing when slots are
+     * chosen: the compiler's status slot, written on its fault paths,
+     * took a register at every level of short_down's and nest3_down's
+     * nests) */
+    analyse_body(j, cb, &bi, dropped_reach, rn);
+    /* the leading `mov Rb, R2` of a callback whose Rb (one of R6-R9, which
+     * nothing in the loop touches) keeps ctx all along is done once, before
+     * the loop */
+    const struct bl_insn *lead = &j->insns[cb->start];
+    int has_lead = is_mov_from_r2(lead);
+    int hoist = has_lead && bi.base == lead->dst && lead->dst >= BL_R6 && lead->dst <= BL_R9 &&
+                !j->is_target[cb->start];
+    uint16_t *live_out = jit_body_liveness(j, cb->start, cb->end, bi.base, dropped, NULL);
     struct inline_ctx ic = {.start = cb->start, .end = cb->end, .depth = depth, .outer = j->inl,
                             .base = -1, .stack_base = bi.base, .write_through = 1,
                             .live_out = live_out, .skip = hoist ? cb->start : UINT32_MAX,
