@@ -429,14 +429,34 @@ static int scalar_op(uint8_t op, int16_t off, struct view *d, const struct view 
             r.smax = b;
         }
         break;
-    case BL_MUL:
+    case BL_MUL: {
         r.var = tnum_mul(d->var, s->var);
         if (!__builtin_mul_overflow(d->umax, s->umax, &t) && fits_u(t, width)) {
             r.umin = d->umin * s->umin;
             r.umax = t;
             view_signed_from_unsigned(&r, width);
         }
+        /* the signed range from the four corner products when none
+         * overflows the width, as the 6.18 kernel's scalar_min_max_mul
+         * (a negative range times -1: session 11) */
+        int64_t p[4];
+        int ok = !__builtin_mul_overflow(d->smin, s->smin, &p[0]) &&
+                 !__builtin_mul_overflow(d->smin, s->smax, &p[1]) &&
+                 !__builtin_mul_overflow(d->smax, s->smin, &p[2]) &&
+                 !__builtin_mul_overflow(d->smax, s->smax, &p[3]);
+        for (int k = 0; ok && k < 4; k++)
+            ok = fits_s(p[k], width);
+        if (ok) {
+            int64_t lo = p[0], hi = p[0];
+            for (int k = 1; k < 4; k++) {
+                lo = smin64(lo, p[k]);
+                hi = smax64(hi, p[k]);
+            }
+            r.smin = smax64(r.smin, lo);
+            r.smax = smin64(r.smax, hi);
+        }
         break;
+    }
     case BL_AND:
         r.var = tnum_and(d->var, s->var);
         r.umin = r.var.value;
