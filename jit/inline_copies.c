@@ -415,6 +415,23 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
         }
         if (alu_to_form(j, in))
             return;                           /* an address, computed when read */
+        if (cls == BL_ALU64 && op == BL_MOV && !x && in->off == 0 && pc + 1 < ic->end &&
+            !j->is_target[pc + 1] && j->insns[pc + 1].code == (BL_STX | BL_MEM | BL_DW) &&
+            j->insns[pc + 1].src == d && j->insns[pc + 1].dst != d) {
+            /* `mov d, K; *slot = d`: K straight into the slot's register,
+             * d a copy of it (the store then moves nothing) */
+            int into = jit_promoted_reg(j, j->insns[pc + 1].dst, 8, j->insns[pc + 1].off);
+            if (into >= 0) {
+                alias_release(j, into, -1);
+                alias_release(j, jit_register_map[d], d);
+                j->rmap[d] = (uint8_t)into;
+                jit_emit_insn(j, pc);
+                memcpy(j->rmap, jit_register_map, sizeof j->rmap);
+                jit_alias_forget(j, d);
+                al[d] = (int8_t)into;
+                return;
+            }
+        }
         alias_release(j, jit_register_map[d], d);
         if (cls == BL_ALU64 && op == BL_MUL && !x && mul_by_shift_add(j, d, in->imm))
             return;
@@ -507,6 +524,18 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
             break;
         int size = jit_size_of(in->code);
         int slot = jit_promoted_reg(j, d, size, in->off);
+        if (cls == BL_STX && slot >= 0 && size == 8 && !ic->write_through && in->src != d &&
+            jit_has_form(j, in->src) && !((ic->live_out[pc - ic->start] >> in->src) & 1)) {
+            /* an address stored into a promoted slot, dead after: computed
+             * straight into the slot's register (`lea r11, [r12*8]`, no
+             * lea into src's own and a move) */
+            alias_release(j, slot, -1);
+            if (jit_has_form(j, in->src)) {
+                x86_lea_m(&j->e, slot, &j->form[in->src]);
+                jit_alias_forget(j, in->src);
+                return;
+            }
+        }
         if (cls == BL_STX)
             value_loc(j, in->src);
         /* (a src living in the slot's register stays: the value does not

@@ -616,6 +616,60 @@ static unsigned body_callee_writes(const struct jit *j, const struct jfunc *cb,
     return w;
 }
 
+/* Of R6-R9's x86 registers, those the copies of a body without calls
+ * and without versioning (reach: what they reach; ic: the plan, the
+ * liveness) really write: an emitted instruction defines them, or one the
+ * hoist plan folded leaves them a copy of a value computed before the
+ * loop (an induction variable's register) that is live where copies go
+ * home (a jump, an exit, a jump target, anything but plain ALU, loads and
+ * stores). The rest hold the caller's values all along: nothing to save
+ * around the loop (pkt_win's window `j = i + k` in R6, an induction
+ * variable: the enclosing loop's R6 stays in rbx across it). */
+static unsigned copy_writes(const struct jit *j, const struct jfunc *cb,
+                            const struct inline_ctx *ic, const uint8_t *reach)
+{
+    uint16_t defs = 0, folded = 0, synced = 0;
+    for (uint32_t i = cb->start; i < cb->end; i++) {
+        uint32_t k = i - cb->start;
+        const struct bl_insn *in = &j->insns[i];
+        uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code), mode = BL_MODE(in->code);
+        int lddw = bl_is_lddw(in);
+        if (reach && !reach[k]) {
+            i += (uint32_t)lddw;
+            continue;
+        }
+        uint16_t use, def;
+        jit_use_def(j, i, cb->start, ic->stack_base, &use, &def);
+        if (j->is_target[i])
+            synced |= jit_live_in_at(j, ic, i);
+        if (ic->unchecked && ic->unchecked[k] == 1)
+            continue;                        /* (a test dropped: nothing) */
+        int plain = lddw || ((cls == BL_ALU || cls == BL_ALU64) && op != BL_DIV && op != BL_MOD &&
+                             !(BL_SRC(in->code) == BL_X &&
+                               (op == BL_LSH || op == BL_RSH || op == BL_ARSH))) ||
+                    (cls == BL_LDX && (mode == BL_MEM || mode == BL_MEMSX)) ||
+                    ((cls == BL_ST || cls == BL_STX) && mode == BL_MEM);
+        if (!plain)
+            synced |= (uint16_t)(use | ic->live_out[k]);
+        /* (the hoisted leading `mov Rb, r2` writes Rb, before the loop) */
+        if (i != ic->skip && ((ic->unchecked && ic->unchecked[k]) || (ic->noop_st && ic->noop_st[k]) ||
+                              (j->dead_store && j->dead_store[i]) || jit_dead_insn(j, ic, i)))
+            def = 0;
+        uint8_t kind = ic->hoist && ic->hoist->kind ? ic->hoist->kind[k] : HOIST_NONE;
+        if (kind == HOIST_IV || kind == HOIST_SKIP || kind == HOIST_ALIAS)
+            folded |= def;
+        else
+            defs |= def;
+        i += (uint32_t)lddw;
+    }
+    uint16_t all = (uint16_t)(defs | (folded & synced));
+    unsigned w = 0;
+    for (int r = BL_R6; r <= BL_R9; r++)
+        if ((all >> r) & 1)
+            w |= 1u << jit_register_map[r];
+    return w;
+}
+
 /* Registers an inlined loop may use for its own variables and promoted
  * slots: first caller-saved ones the body leaves alone (no save needed:
  * bpf_loop is a call, R1-R5 are dead after it), then callee-saved ones
@@ -2494,8 +2548,10 @@ again:
     if (cb->uses_frame)
         saved[n_saved++] = RBP;
     static const int callee_regs[4] = {RBX, R13, R14, R15};
+    unsigned writes = !bi.calls && !fast_live && live_out ? copy_writes(j, cb, &ic, dropped_reach)
+                                                          : ic.writes;
     for (int k = 0; k < 4; k++)
-        if ((need & ic.writes) & (1u << callee_regs[k]))
+        if ((need & writes) & (1u << callee_regs[k]))
             saved[n_saved++] = callee_regs[k];
     for (int k = 0; k < pool.next; k++)
         if (need & (1u << pool.regs[k]))

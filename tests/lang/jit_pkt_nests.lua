@@ -142,3 +142,20 @@ function xdp.win_edge(pkt)
   end
   return acc & 0xffffff
 end
+
+-- a condition in the window: j is read after the branch (the copy puts it
+-- in its own register there, which the enclosing loop's i shares)
+function xdp.win_cond(pkt)
+  local n = #pkt
+  local acc = 0
+  for i = 0, n - 8, 8 do
+    local w = 0
+    for j = i, i + 7 do
+      local b = pkt:u8(j)
+      if b > 100 then w = w + j end
+      w = w + b
+    end
+    acc = acc ~ (w * (i + 1))
+  end
+  return acc & 0xffffff
+end
