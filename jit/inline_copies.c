@@ -358,6 +358,25 @@ static int updates_own_slot(const struct jit *j, const struct inline_ctx *ic, ui
     return slot >= 0 && slot == j->alias[in->dst];
 }
 
+/* Is instruction pc (an ALU op on d, a copy) followed, past instructions
+ * that emit nothing because nothing reads what they define, by the store
+ * of d into another promoted slot (8 bytes)? Its register, or -1. */
+static int stores_to_slot(const struct jit *j, const struct inline_ctx *ic, uint32_t pc)
+{
+    const struct bl_insn *in = &j->insns[pc];
+    uint32_t q = pc + 1;
+    while (q < ic->end && !j->is_target[q] && jit_dead_insn(j, ic, q) &&
+           !bl_is_lddw(&j->insns[q]))
+        q++;
+    if (q >= ic->end || j->is_target[q])
+        return -1;
+    const struct bl_insn *st = &j->insns[q];
+    if (st->code != (BL_STX | BL_MEM | BL_DW) || st->src != in->dst || st->dst == in->dst)
+        return -1;
+    int slot = jit_promoted_reg(j, st->dst, 8, st->off);
+    return slot >= 0 && slot != j->alias[in->dst] ? slot : -1;
+}
+
 /* jit_emit_insn for instruction pc of the inlined body ic, with copies */
 void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
 {
@@ -409,6 +428,28 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
             if (x && op != BL_END && op != BL_NEG)
                 j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
             j->rmap[d] = (uint8_t)slot;
+            jit_emit_insn(j, pc);
+            memcpy(j->rmap, jit_register_map, sizeof j->rmap);
+            return;
+        }
+        int to_slot = op != BL_MOV && op != BL_END && op != BL_NEG && cls == BL_ALU64 &&
+                      al[d] >= 0 ? stores_to_slot(j, ic, pc) : -1;
+        if (to_slot >= 0 && (!x || (in->src != d && !jit_has_form(j, in->src) &&
+                                    alias_loc(j, in->src) != to_slot))) {
+            /* `d = copy; d op= x; (dead code); *other_slot = d`: d is
+             * computed in that slot's register, the store then emits
+             * nothing (`mov r11, rbx; and $3, rbx; mov rbx, rbp`, a nest's
+             * inner start from the outer index, is `mov r11, rbp; and $3,
+             * rbp`). Nothing between reads the slot: only instructions
+             * whose results are dead. */
+            int from = al[d];
+            alias_release(j, to_slot, d);
+            x86_mov_rr(&j->e, 1, to_slot, from);
+            jit_alias_forget(j, d);
+            al[d] = (int8_t)to_slot;
+            if (x)
+                j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);
+            j->rmap[d] = (uint8_t)to_slot;
             jit_emit_insn(j, pc);
             memcpy(j->rmap, jit_register_map, sizeof j->rmap);
             return;
