@@ -1188,6 +1188,35 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
         if (lin_add(&l, &i, 1) && lin_add(&l, &kid->nm1, -1))
             fact_add(e, &l);
     }
+    /* a candidate holding a form with the packet's terms g (a countdown
+     * window's start `#pkt - 8 - 8 * I`): its symbol S minus g lies where
+     * the rest of the form does at the call, lo <= S - g <= hi */
+    for (int c = 0; c < kid->n_cand; c++) {
+        const struct aff *v = &s->s[pslot[c]].v;
+        if (kid->cand_sym[c] < 0 || v->base != 0)
+            continue;
+        struct aff_sum g = {0}, rest;
+        int has = 0;
+        jit_aff_sum_of(&rest, v);
+        for (int q = 0; q < v->n && has >= 0; q++)
+            if (v->sym[q] == SYM_DATA || v->sym[q] == SYM_LEN) {
+                struct aff t = jit_aff_sym(v->sym[q]);
+                has = lin_add(&g, &t, v->c[q]) && lin_add(&rest, &t, -v->c[q]) ? 1 : -1;
+            }
+        int64_t lo, hi;
+        if (has != 1 || !fact_iv(nd, s, &rest, &lo, &hi))
+            continue;
+        struct aff sc = jit_aff_sym((uint64_t)kid->cand_sym[c]);
+        struct aff_sum f1 = {0}, f2 = {0};
+        if (lin_add(&f1, &sc, 1) && jit_aff_sum_add(&f1, &g, -1)) {
+            f1.k -= hi;                           /* S - g - hi <= 0 */
+            fact_add(e, &f1);
+        }
+        if (lin_add(&f2, &sc, -1) && jit_aff_sum_add(&f2, &g, 1)) {
+            f2.k += lo;                           /* g + lo - S <= 0 */
+            fact_add(e, &f2);
+        }
+    }
     ra->stack[++ra->depth] = cb;
     analyse_node(ra, kid, e);
     ra->depth--;

@@ -159,3 +159,15 @@ function xdp.win_cond(pkt)
   end
   return acc & 0xffffff
 end
+
+-- counting down, each window one byte too wide: the first reads past the
+-- end (the relation `i <= #pkt - 4` must not be taken one tighter)
+function xdp.win_down_over(pkt)
+  local acc = 0
+  for i = #pkt - 4, 0, -4 do
+    for j = i + 4, i, -1 do
+      acc = acc + pkt:u8(j)
+    end
+  end
+  return acc & 0xffffff
+end
