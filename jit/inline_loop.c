@@ -1636,6 +1636,36 @@ static int full_size(const struct jfunc *cb, int32_t n)
     return n >= 2 && n <= FULL_MAX && (uint32_t)n * (cb->end - cb->start) <= FULL_INSNS;
 }
 
+/* A loop written out whole whose induction variables all have constant
+ * steps never steps them (copy c reads [v + c * step]): one that starts
+ * as a register nothing in the loop writes (a slot the body only reads,
+ * a value computed before the loop) may be read there, without copying
+ * it into v at the start (pkt_win's window `for j = i, i + 7`: the
+ * loads index the window's start in the outer loop's register). */
+static void iv_onto_base(struct hoist_plan *hp, const struct inline_ctx *ic)
+{
+    for (int q = 0; q < hp->n_iv; q++)
+        if (hp->iv[q].coef_reg >= 0)
+            return;
+    for (int q = 0; q < hp->n_iv; q++) {
+        struct hoist_iv *iv = &hp->iv[q];
+        if (iv->lop != 0xff || iv->a_imm)
+            continue;
+        int fixed = 0;
+        for (int k = 0; k < ic->n_promoted; k++)
+            fixed |= ic->slot_reg[k] == iv->a && !ic->slot_dirty[k];
+        for (int k = 0; k < hp->n_ops; k++)
+            fixed |= hp->ops[k].dst == iv->a;
+        /* (and no other induction variable or slot is kept there) */
+        for (int k = 0; k < ic->n_promoted; k++)
+            fixed &= !(ic->slot_reg[k] == iv->a && ic->slot_dirty[k]);
+        for (int r = 0; r < hp->n_iv; r++)
+            fixed &= hp->iv[r].v != iv->a;
+        if (fixed)
+            iv->v = (int8_t)iv->a;
+    }
+}
+
 static void emit_full_copy(struct jit *j, const struct jfunc *cb, struct inline_ctx *ic,
                            int r2_live, int n)
 {
@@ -2692,6 +2722,8 @@ again:
         free(unchecked);
         j->inline_budget -= (uint64_t)(n_const - 1) * (cb->end - cb->start);
         j->unrolled_loops++;
+        if (ic.hoist)
+            iv_onto_base(&hp, &ic);
         emit_full_copy(j, cb, &ic, r2_live, n_const);
     } else if (unroll2) {
         free(fast_live);
