@@ -1064,15 +1064,47 @@ static enum x86_cc rel_cc(uint8_t rel, int is_signed)
 static void side_at_zero(struct jit *j, const struct inline_ctx *ic, int reg,
                          const struct loop_side *sd)
 {
-    x86_mov_ri(&j->e, reg, (uint64_t)(int64_t)sd->b);
+    /* (b = 0 and a first slot added: that slot moved in) */
+    int mov_first = sd->b == 0 && sd->n_slots > 0 && sd->sign[0] > 0;
+    if (!mov_first)
+        x86_mov_ri(&j->e, reg, (uint64_t)(int64_t)sd->b);
     for (int k = 0; k < sd->n_slots; k++) {
         /* a slot shared with the enclosing loop is in its register only */
         int q = jit_promoted_slot(ic, sd->slot[k]);
-        if (q >= 0 && ic->slot_shared[q])
+        if (k == 0 && mov_first) {
+            if (q >= 0 && ic->slot_shared[q])
+                x86_mov_rr(&j->e, 1, reg, ic->slot_reg[q]);
+            else
+                x86_load(&j->e, 8, 0, reg, RSI, sd->slot[k]);
+        } else if (q >= 0 && ic->slot_shared[q])
             x86_alu_rr(&j->e, 1, sd->sign[k] > 0 ? ALU_ADD : ALU_SUB, reg, ic->slot_reg[q]);
         else
             x86_alu_rm(&j->e, 1, sd->sign[k] > 0 ? ALU_ADD : ALU_SUB, reg, RSI, sd->slot[k]);
     }
+}
+
+/* rax = d at i = n - 1 = a*(n - 1) + d0 (rcx), n in memory at [rsp + off] */
+static void side_at_last(struct x86_emit *e, int32_t a, int32_t off)
+{
+    x86_load(e, 8, 0, RAX, RSP, off);
+    if (a != 1)
+        x86_imul_ri(e, 1, RAX, RAX, a);
+    x86_alu_ri(e, 1, ALU_SUB, RAX, a);
+    x86_alu_rr(e, 1, ALU_ADD, RAX, RCX);
+}
+
+/* rax = t = (rax - (dec)) / m + 1, m a power of 2 */
+static void first_t(struct x86_emit *e, uint32_t m, int dec)
+{
+    if (m == 1) {
+        if (!dec)
+            x86_alu_ri(e, 1, ALU_ADD, RAX, 1);
+        return;
+    }
+    if (dec)
+        x86_alu_ri(e, 1, ALU_SUB, RAX, 1);
+    x86_shift_ri(e, 1, SHIFT_SHR, RAX, (uint8_t)__builtin_ctz(m));
+    x86_alu_ri(e, 1, ALU_ADD, RAX, 1);
 }
 
 /* Before the loop (n >= 1 in vn, rsi = ctx, rax free): the range [T0, T1)
@@ -1086,20 +1118,34 @@ static void side_at_zero(struct jit *j, const struct inline_ctx *ic, int reg,
  * 0, true at n - 1: T1 = min(T1, t)), up to some t (true at 0, false at
  * n - 1: T0 = max(T0, t)), or everywhere; t is computed by a shift when
  * |a| is a power of 2. Anything else leaves no fast range (T1 = 0). The
- * range is empty when T0 >= T1. */
-static void emit_checks_limit(struct jit *j, const struct inline_ctx *ic,
-                              const struct loop_check *c, int nc,
-                              const struct loop_var *vn, const struct loop_var *t1,
-                              const struct loop_var *nreal)
+ * range is empty when T0 >= T1. T1 and n are worked on in their own
+ * slots, T0 in a pushed word only when some check can raise it (else rax
+ * = 0 and the result is 0: the caller needs no test of T0); the first
+ * check's t needs no min/max (1 <= t <= n - 1). Inner starts of tri_gt
+ * and pair_ret paid ~40 instructions here, 5 words pushed and copied. */
+static int emit_checks_limit(struct jit *j, const struct inline_ctx *ic,
+                             const struct loop_check *c, int nc,
+                             const struct loop_var *vn, const struct loop_var *t1,
+                             const struct loop_var *nreal)
 {
     struct x86_emit *e = &j->e;
+    int has_t0 = 0;
+    for (int k = 0; k < nc; k++) {
+        uint32_t m = (uint32_t)(c[k].d.a > 0 ? c[k].d.a : -c[k].d.a);
+        int up = c[k].rel == LR_GT || c[k].rel == LR_GE;
+        has_t0 |= c[k].d.a != 0 && up != (c[k].d.a > 0) && !(m & (m - 1));
+    }
+    int32_t base = 16 + 8 * has_t0;          /* rsp offset of the loop's own words */
+    int32_t on = base + nreal->disp, o1 = base + t1->disp, o0 = 0;
     var_load(j, RAX, vn);                    /* (before the pushes: vn may be on the stack) */
     x86_push(e, RCX);
     x86_push(e, RDX);
-    x86_push(e, RAX);                        /* [rsp + 16] = n */
-    x86_push(e, RAX);                        /* [rsp + 8] = T1 */
-    x86_push(e, RAX);
-    x86_store_i(e, 8, RSP, 0, 0);            /* [rsp] = T0 */
+    if (has_t0) {
+        x86_push(e, RAX);
+        x86_store_i(e, 8, RSP, o0, 0);       /* [rsp] = T0 */
+    }
+    x86_store_r(e, 8, RSP, on, RAX);         /* nreal = n */
+    x86_store_r(e, 8, RSP, o1, RAX);         /* T1 = n */
     for (int k = 0; k < nc; k++) {
         const struct loop_check *ck = &c[k];
         uint32_t l_holds0 = x86_label_new(e), l_next = x86_label_new(e);
@@ -1116,10 +1162,7 @@ static void emit_checks_limit(struct jit *j, const struct inline_ctx *ic,
         if (a == 0) {
             x86_jmp_fix(e, FIX_LABEL, l_next);          /* invariant, false */
         } else {
-            x86_load(e, 8, 0, RAX, RSP, 16);
-            x86_imul_ri(e, 1, RAX, RAX, a);
-            x86_alu_ri(e, 1, ALU_SUB, RAX, a);
-            x86_alu_rr(e, 1, ALU_ADD, RAX, RCX);        /* d at i = n - 1 */
+            side_at_last(e, a, on);                     /* d at i = n - 1 */
             x86_alu_rr(e, 1, ALU_CMP, RAX, RCX);
             x86_jcc_fix(e, a > 0 ? (ck->is_signed ? CC_L : CC_B) : (ck->is_signed ? CC_G : CC_A),
                         FIX_LABEL, l_nofast);           /* wrapped around */
@@ -1129,24 +1172,19 @@ static void emit_checks_limit(struct jit *j, const struct inline_ctx *ic,
                 /* first i where it holds: t = (|s - d0| - (non-strict)) / |a| + 1 */
                 x86_mov_rr(e, 1, RAX, up ? RDX : RCX);
                 x86_alu_rr(e, 1, ALU_SUB, RAX, up ? RCX : RDX);
-                if (!strict)
-                    x86_alu_ri(e, 1, ALU_SUB, RAX, 1);
-                if (m > 1)
-                    x86_shift_ri(e, 1, SHIFT_SHR, RAX, (uint8_t)__builtin_ctz(m));
-                x86_alu_ri(e, 1, ALU_ADD, RAX, 1);
-                x86_alu_rm(e, 1, ALU_CMP, RAX, RSP, 8);
-                x86_jcc_fix(e, CC_AE, FIX_LABEL, l_next);
-                x86_store_r(e, 8, RSP, 8, RAX);          /* T1 = min(T1, t) */
+                first_t(e, m, !strict);
+                if (k > 0) {
+                    x86_alu_rm(e, 1, ALU_CMP, RAX, RSP, o1);
+                    x86_jcc_fix(e, CC_AE, FIX_LABEL, l_next);
+                }
+                x86_store_r(e, 8, RSP, o1, RAX);         /* T1 = min(T1, t) */
                 x86_jmp_fix(e, FIX_LABEL, l_next);
             }
             x86_jmp_fix(e, FIX_LABEL, l_nofast);
         }
         x86_label_bind(e, l_holds0);
         if (a != 0 && up != (a > 0) && !(m & (m - 1))) {
-            x86_load(e, 8, 0, RAX, RSP, 16);
-            x86_imul_ri(e, 1, RAX, RAX, a);
-            x86_alu_ri(e, 1, ALU_SUB, RAX, a);
-            x86_alu_rr(e, 1, ALU_ADD, RAX, RCX);        /* d at i = n - 1 */
+            side_at_last(e, a, on);                     /* d at i = n - 1 */
             x86_alu_rr(e, 1, ALU_CMP, RAX, RCX);
             x86_jcc_fix(e, a > 0 ? (ck->is_signed ? CC_L : CC_B) : (ck->is_signed ? CC_G : CC_A),
                         FIX_LABEL, l_nofast);           /* wrapped around */
@@ -1155,28 +1193,21 @@ static void emit_checks_limit(struct jit *j, const struct inline_ctx *ic,
             /* first i where it no longer holds: t = (|d0 - s| - (strict)) / |a| + 1 */
             x86_mov_rr(e, 1, RAX, up ? RCX : RDX);
             x86_alu_rr(e, 1, ALU_SUB, RAX, up ? RDX : RCX);
-            if (strict)
-                x86_alu_ri(e, 1, ALU_SUB, RAX, 1);
-            if (m > 1)
-                x86_shift_ri(e, 1, SHIFT_SHR, RAX, (uint8_t)__builtin_ctz(m));
-            x86_alu_ri(e, 1, ALU_ADD, RAX, 1);
-            x86_alu_rm(e, 1, ALU_CMP, RAX, RSP, 0);
+            first_t(e, m, strict);
+            x86_alu_rm(e, 1, ALU_CMP, RAX, RSP, o0);
             x86_jcc_fix(e, CC_BE, FIX_LABEL, l_next);
-            x86_store_r(e, 8, RSP, 0, RAX);              /* T0 = max(T0, t) */
+            x86_store_r(e, 8, RSP, o0, RAX);             /* T0 = max(T0, t) */
             x86_jmp_fix(e, FIX_LABEL, l_next);
         }
         x86_label_bind(e, l_nofast);
-        x86_store_i(e, 8, RSP, 8, 0);                    /* no fast range */
+        x86_store_i(e, 8, RSP, o1, 0);                   /* no fast range */
         x86_label_bind(e, l_next);
     }
-    x86_load(e, 8, 0, RAX, RSP, 16);
-    x86_store_r(e, 8, RSP, 40 + nreal->disp, RAX);
-    x86_load(e, 8, 0, RAX, RSP, 8);
-    x86_store_r(e, 8, RSP, 40 + t1->disp, RAX);
-    x86_pop(e, RAX);
-    x86_lea(e, RSP, RSP, 16);
+    if (has_t0)
+        x86_pop(e, RAX);
     x86_pop(e, RDX);
     x86_pop(e, RCX);
+    return has_t0;
 }
 
 /* Which instructions of the body a copy can reach from its start, the
@@ -2671,9 +2702,10 @@ again:
         int completes;
         j->inline_budget -= cb->end - cb->start;
         j->versioned_loops++;
-        emit_checks_limit(j, &ic, checks, n_checks, &vars[1], &t1, &nreal);
-        x86_test_rr(e, 1, RAX, RAX);
-        x86_jcc_fix(e, CC_NE, FIX_LABEL, l_slow_first);
+        if (emit_checks_limit(j, &ic, checks, n_checks, &vars[1], &t1, &nreal)) {
+            x86_test_rr(e, 1, RAX, RAX);             /* T0 != 0 */
+            x86_jcc_fix(e, CC_NE, FIX_LABEL, l_slow_first);
+        }
         x86_label_bind(e, l_fast);
         var_load(j, RAX, &t1);
         var_store(j, &vars[1], RAX);
