@@ -96,6 +96,18 @@ static void var_store(struct jit *j, const struct loop_var *v, int src)
         x86_store_r(&j->e, 8, RSP, v->disp, src);
 }
 
+/* dst = src, straight into dst's register when it has one (else through
+ * rax) */
+static void var_move(struct jit *j, const struct loop_var *dst, const struct loop_var *src)
+{
+    if (dst->reg >= 0 && !dst->imm) {
+        var_load(j, dst->reg, src);
+        return;
+    }
+    var_load(j, RAX, src);
+    var_store(j, dst, RAX);
+}
+
 /* The instruction that last wrote reg before pc in pc's basic block (no
  * jump lands in between), or UINT32_MAX. */
 static uint32_t block_def(const struct jit *j, uint32_t pc, uint32_t start, int reg)
@@ -2707,8 +2719,7 @@ again:
             x86_jcc_fix(e, CC_NE, FIX_LABEL, l_slow_first);
         }
         x86_label_bind(e, l_fast);
-        var_load(j, RAX, &t1);
-        var_store(j, &vars[1], RAX);
+        var_move(j, &vars[1], &t1);
         cmp_i_n(j, &vars[0], &vars[1]);
         x86_jcc_fix(e, CC_AE, FIX_LABEL, l_fast_done);
         ic.live_out = fast_live;
@@ -2728,8 +2739,7 @@ again:
         if (!completes)
             x86_jmp_fix(e, FIX_LABEL, l_out);        /* a break */
         x86_label_bind(e, l_fast_done);
-        var_load(j, RAX, &nreal);
-        var_store(j, &vars[1], RAX);
+        var_move(j, &vars[1], &nreal);
         x86_label_bind(e, l_slow);
         cmp_i_n(j, &vars[0], &vars[1]);
         x86_jcc_fix(e, CC_AE, FIX_LABEL, l_out);
