@@ -1132,13 +1132,14 @@ static void first_t(struct x86_emit *e, uint32_t m, int dec)
  * |a| is a power of 2. Anything else leaves no fast range (T1 = 0). The
  * range is empty when T0 >= T1. T1 and n are worked on in their own
  * slots, T0 in a pushed word only when some check can raise it (else rax
- * = 0 and the result is 0: the caller needs no test of T0); the first
+ * = 0 and the result is 0: the caller needs no test of T0), rcx not
+ * saved when it holds i, just set to 0 (rcx_zero); the first
  * check's t needs no min/max (1 <= t <= n - 1). Inner starts of tri_gt
  * and pair_ret paid ~40 instructions here, 5 words pushed and copied. */
 static int emit_checks_limit(struct jit *j, const struct inline_ctx *ic,
                              const struct loop_check *c, int nc,
                              const struct loop_var *vn, const struct loop_var *t1,
-                             const struct loop_var *nreal)
+                             const struct loop_var *nreal, int rcx_zero)
 {
     struct x86_emit *e = &j->e;
     int has_t0 = 0;
@@ -1147,10 +1148,11 @@ static int emit_checks_limit(struct jit *j, const struct inline_ctx *ic,
         int up = c[k].rel == LR_GT || c[k].rel == LR_GE;
         has_t0 |= c[k].d.a != 0 && up != (c[k].d.a > 0) && !(m & (m - 1));
     }
-    int32_t base = 16 + 8 * has_t0;          /* rsp offset of the loop's own words */
+    int32_t base = 8 * (2 - rcx_zero + has_t0);   /* rsp offset of the loop's own words */
     int32_t on = base + nreal->disp, o1 = base + t1->disp, o0 = 0;
     var_load(j, RAX, vn);                    /* (before the pushes: vn may be on the stack) */
-    x86_push(e, RCX);
+    if (!rcx_zero)
+        x86_push(e, RCX);
     x86_push(e, RDX);
     if (has_t0) {
         x86_push(e, RAX);
@@ -1218,7 +1220,10 @@ static int emit_checks_limit(struct jit *j, const struct inline_ctx *ic,
     if (has_t0)
         x86_pop(e, RAX);
     x86_pop(e, RDX);
-    x86_pop(e, RCX);
+    if (rcx_zero)
+        x86_alu_rr(e, 0, ALU_XOR, RCX, RCX);
+    else
+        x86_pop(e, RCX);
     return has_t0;
 }
 
@@ -2714,7 +2719,9 @@ again:
         int completes;
         j->inline_budget -= cb->end - cb->start;
         j->versioned_loops++;
-        if (emit_checks_limit(j, &ic, checks, n_checks, &vars[1], &t1, &nreal)) {
+        /* (rcx holding i, just set to 0: set again, not saved) */
+        int rcx_zero = !ic.count_down && vars[0].reg == RCX && !vars[0].imm;
+        if (emit_checks_limit(j, &ic, checks, n_checks, &vars[1], &t1, &nreal, rcx_zero)) {
             x86_test_rr(e, 1, RAX, RAX);             /* T0 != 0 */
             x86_jcc_fix(e, CC_NE, FIX_LABEL, l_slow_first);
         }
