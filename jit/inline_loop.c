@@ -17,7 +17,7 @@
  * and which ctx slots only the base register reaches.
  *
  * Here: what the body does (analyse_body, others_may_alias,
- * slot_invariant), where the loop's variables and promoted ctx slots live
+ * slot_writes_known), where the loop's variables and promoted ctx slots live
  * (the register pool), loop versioning (loop_checks_kept, emit_checks_test,
  * body_reach), the copies of the body (emit_body, emit_loop_copy,
  * emit_unrolled_copy), emit_inlined_loop and jit_emit_bpf_loop, and where a
@@ -972,12 +972,16 @@ static int r0_unread_after(const struct jit *j, uint32_t pc)
     return unread;
 }
 
-/* Does nothing in the body write the 8 bytes at ctx + off? Stores
- * through the register holding ctx all along (bi->base) elsewhere, through
- * R10 (the callback's own frame) and to memory the verifier saw was never
- * a stack cannot; a call, or any other store, might. */
-static int slot_invariant(const struct jit *j, const struct jfunc *cb,
-                          const struct body_info *bi, int16_t off)
+/* Who may write the 8 bytes at ctx + off in the body? With steps = 0:
+ * nothing (the slot is invariant). With steps = 1: only the body's own
+ * 8-byte stores at off through the register holding ctx (the launder's
+ * add of 0 aside), a slot the body steps (loop_checks.h) whose stores
+ * bl_loop_checks saw. Stores through the register holding ctx all along
+ * (bi->base) elsewhere, through R10 (the callback's own frame) and to
+ * memory the verifier saw was never a stack cannot reach it; a call, or
+ * any other store, might. */
+static int slot_writes_known(const struct jit *j, const struct jfunc *cb,
+                             const struct body_info *bi, int16_t off, int steps)
 {
     if (bi->calls || bi->base < 0)
         return 0;
@@ -989,35 +993,11 @@ static int slot_invariant(const struct jit *j, const struct jfunc *cb,
             int lo = in->off, hi = lo + jit_size_of(in->code);
             if (hi <= off || lo >= off + 8)
                 continue;
-            return 0;
-        }
-        if (access_kinds(j, i) & BL_MEMK_STACK)
-            return 0;
-    }
-    return 1;
-}
-
-/* Are the only writes of the 8 bytes at ctx + off the body's own 8-byte
- * stores at off through the register holding ctx (the launder's add of
- * 0 aside)? A slot the body steps (loop_checks.h): bl_loop_checks saw
- * those stores; anything else (a call, a store elsewhere that overlaps,
- * through a pointer that may reach a stack) could change it unseen. */
-static int slot_steps(const struct jit *j, const struct jfunc *cb, const struct body_info *bi,
-                      int16_t off)
-{
-    if (bi->calls || bi->base < 0)
-        return 0;
-    for (uint32_t i = cb->start; next_access(j, cb, bi->base, &i); i++) {
-        const struct bl_insn *in = &j->insns[i];
-        if (BL_CLASS(in->code) == BL_LDX || in->dst == BL_R10)
-            continue;
-        if (in->dst == bi->base) {
-            int lo = in->off, hi = lo + jit_size_of(in->code);
-            if (hi <= off || lo >= off + 8)
+            if (steps && BL_MODE(in->code) == BL_MEM && in->off == off &&
+                jit_size_of(in->code) == 8)
                 continue;
-            if (BL_MODE(in->code) == BL_MEM && in->off == off && jit_size_of(in->code) == 8)
-                continue;
-            if (BL_MODE(in->code) == BL_ATOMIC && jit_atomic_is_noop(j, i, bi->base, cb->start))
+            if (steps && BL_MODE(in->code) == BL_ATOMIC &&
+                jit_atomic_is_noop(j, i, bi->base, cb->start))
                 continue;
             return 0;
         }
@@ -1031,8 +1011,7 @@ static int side_invariant(const struct jit *j, const struct jfunc *cb,
                           const struct body_info *bi, const struct loop_side *sd)
 {
     for (int k = 0; k < sd->n_slots; k++)
-        if (!((sd->stepped >> k) & 1 ? slot_steps(j, cb, bi, sd->slot[k])
-                                      : slot_invariant(j, cb, bi, sd->slot[k])))
+        if (!slot_writes_known(j, cb, bi, sd->slot[k], (sd->stepped >> k) & 1))
             return 0;
     return 1;
 }
