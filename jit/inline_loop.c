@@ -2850,7 +2850,8 @@ uint16_t jit_loop_unread(const struct jit *j, uint32_t pc, uint32_t start)
  * (inline_ranges.c): from the enclosing inlined body's facts, or from
  * those of the function the call is in (analysed once, when first asked).
  * shrt (outside inlined bodies): the same for packets of at most
- * PKT_SHORT bytes, when that decides more (else NULL). */
+ * PKT_SHORT bytes, when that decides more (else NULL; not analysed when
+ * jit_ranges_may_gain sees nothing it could decide). */
 static const struct range_node *loop_ranges(struct jit *j, uint32_t pc,
                                             const struct range_node **shrt)
 {
@@ -2875,7 +2876,7 @@ static const struct range_node *loop_ranges(struct jit *j, uint32_t pc,
                        (int64_t)i + 1 + j->insns[i].imm == (int64_t)j->funcs[f].start;
         j->ranges_done[f] = 1;
         j->ranges[f] = callback ? NULL : jit_ranges_function(j, f, 0xffffffffLL);
-        if (j->ranges[f])
+        if (j->ranges[f] && jit_ranges_may_gain(j, j->ranges[f]))
             j->ranges_short[f] = jit_ranges_function(j, f, PKT_SHORT);
     }
     const struct range_node *rn = jit_ranges_kid(j->ranges[f], pc);

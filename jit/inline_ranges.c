@@ -90,6 +90,7 @@ struct range_node {
     uint8_t *proved;               /* per instruction: 1 never taken, 2 always */
     int n_known;                   /* the trip count at the call is in [n_lo, n_hi] */
     int64_t n_lo, n_hi;
+    int n_len;                     /* the trip count's form has the packet's length */
     int known;                     /* the analysis finished: the results hold */
     int can_break;                 /* a reachable exit may return nonzero */
     int writes_all;                /* may write any stack memory */
@@ -1081,6 +1082,9 @@ static struct range_node *analyse_call(struct ra *ra, struct range_node *nd, str
         nhi = BL_MAX_LOOPS;
     }
     kid->n_known = n_exact;
+    kid->n_len = 0;
+    for (int q = 0; q < nr->n; q++)
+        kid->n_len |= nr->sym[q] == SYM_LEN;
     kid->n_lo = nlo;
     kid->n_hi = nhi;
     kid->lo[0] = 0;
@@ -1316,6 +1320,33 @@ int jit_ranges_gain(const struct range_node *a, const struct range_node *b)
         return 1;
     for (int k = 0; k < b->n_kids; k++)
         if (jit_ranges_gain(jit_ranges_kid(a, b->kids[k]->call_pc), b->kids[k]))
+            return 1;
+    return 0;
+}
+
+/* Could the analysis with the packet's length at most 65,528 decide more
+ * of nd's nest than nd does? A guess, cheap (what it misses costs speed,
+ * never correctness): a length that short decides a compare the long
+ * analysis left open, in a body of the nest, against a constant of its
+ * size (the compiler's `x > 65527` before a packet read), or bounds a
+ * trip count computed from the length; a compare against a small one
+ * through a shift or a division of an index bounded by the length is
+ * missed. */
+int jit_ranges_may_gain(const struct jit *j, const struct range_node *nd)
+{
+    if (!nd || !nd->known || (nd->body && (!nd->n_known || nd->n_len)))
+        return 1;
+    for (uint32_t pc = nd->start; nd->body && pc < nd->end; pc++) {
+        const struct bl_insn *in = &j->insns[pc];
+        uint8_t cls = BL_CLASS(in->code), op = BL_OP(in->code);
+        if ((cls == BL_JMP || cls == BL_JMP32) && op != BL_JA && op != BL_CALL &&
+            op != BL_EXIT && BL_SRC(in->code) == BL_K &&
+            (in->imm >= 32768 || in->imm <= -32768) &&
+            (!nd->proved || !nd->proved[pc - nd->start]))
+            return 1;
+    }
+    for (int k = 0; k < nd->n_kids; k++)
+        if (jit_ranges_may_gain(j, nd->kids[k]))
             return 1;
     return 0;
 }

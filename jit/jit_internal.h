@@ -306,6 +306,7 @@ struct range_node;
 /* len_hi: the packet's length is at most this (0xffffffff: anything) */
 struct range_node *jit_ranges_function(const struct jit *j, uint32_t f, int64_t len_hi);
 int jit_ranges_gain(const struct range_node *a, const struct range_node *b);
+int jit_ranges_may_gain(const struct jit *j, const struct range_node *nd);
 int jit_ranges_pkt_slots(const struct range_node *nd, int16_t *data, int16_t *data_end);
 const struct range_node *jit_ranges_kid(const struct range_node *nd, uint32_t call_pc);
 const uint8_t *jit_ranges_proved(const struct range_node *nd);
