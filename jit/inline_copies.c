@@ -377,6 +377,25 @@ static int stores_to_slot(const struct jit *j, const struct inline_ctx *ic, uint
     return slot >= 0 && slot != j->alias[in->dst] ? slot : -1;
 }
 
+/* `d = ...; *slot = d` where the slot lives in register into: pc's
+ * result goes straight into that register and d becomes a copy of it
+ * (the store then moves nothing). src, when >= 0, is a register pc reads
+ * as an address, taken from where it lives once the registers pc
+ * overwrites are released. */
+static void emit_into_slot_reg(struct jit *j, uint32_t pc, int into, int src)
+{
+    int d = j->insns[pc].dst;
+    alias_release(j, into, -1);
+    alias_release(j, jit_register_map[d], d);
+    if (src >= 0)
+        j->rmap[src] = (uint8_t)alias_loc(j, src);
+    j->rmap[d] = (uint8_t)into;
+    jit_emit_insn(j, pc);
+    memcpy(j->rmap, jit_register_map, sizeof j->rmap);
+    jit_alias_forget(j, d);
+    j->alias[d] = (int8_t)into;
+}
+
 /* jit_emit_insn for instruction pc of the inlined body ic, with copies */
 void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t pc)
 {
@@ -463,13 +482,7 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
              * d a copy of it (the store then moves nothing) */
             int into = jit_promoted_reg(j, j->insns[pc + 1].dst, 8, j->insns[pc + 1].off);
             if (into >= 0) {
-                alias_release(j, into, -1);
-                alias_release(j, jit_register_map[d], d);
-                j->rmap[d] = (uint8_t)into;
-                jit_emit_insn(j, pc);
-                memcpy(j->rmap, jit_register_map, sizeof j->rmap);
-                jit_alias_forget(j, d);
-                al[d] = (int8_t)into;
+                emit_into_slot_reg(j, pc, into, -1);
                 return;
             }
         }
@@ -524,15 +537,9 @@ void jit_emit_with_copies(struct jit *j, const struct inline_ctx *ic, uint32_t p
                        : -1;
         if (into >= 0) {
             /* `ldx d, [..]; *slot = d`: loaded straight into the slot's
-             * register, d a copy of it (the store then moves nothing) */
-            alias_release(j, into, -1);
-            alias_release(j, jit_register_map[d], d);   /* (d becomes a copy) */
-            j->rmap[in->src] = (uint8_t)alias_loc(j, in->src);   /* (or its form) */
-            j->rmap[d] = (uint8_t)into;
-            jit_emit_insn(j, pc);
-            memcpy(j->rmap, jit_register_map, sizeof j->rmap);
-            jit_alias_forget(j, d);
-            al[d] = (int8_t)into;
+             * register, d a copy of it (the store then moves nothing); the
+             * address read where it lives (or its form) */
+            emit_into_slot_reg(j, pc, into, in->src);
             return;
         }
         if (in->src == d && al[d] >= 0 && slot < 0) {

@@ -482,12 +482,10 @@ static int walk_rest(struct hoist_plan *hp, const struct jit *j, const struct in
             cur.a[d] = (int16_t)k;
         }
         /* invariant operands, as in the top (nothing planned from them) */
-        int slot = -1;
-        if (cls == BL_LDX && BL_MODE(in->code) == BL_MEM && in->src == ic->base &&
-            jit_size_of(in->code) == 8)
-            for (int s = 0; s < ic->n_promoted; s++)
-                if (ic->slot_off[s] == in->off)
-                    slot = s;
+        int slot = cls == BL_LDX && BL_MODE(in->code) == BL_MEM && in->src == ic->base &&
+                           jit_size_of(in->code) == 8
+                       ? jit_promoted_slot(ic, in->off)
+                       : -1;
         if (slot >= 0)
             cur.inv[d] = (struct operand){!ic->slot_dirty[slot], 0, ic->slot_reg[slot], 0, pc};
         else if (cls == BL_ALU64 && op == BL_MOV && in->off == 0 && BL_SRC(in->code) == BL_K)
@@ -621,12 +619,10 @@ int jit_hoist_plan(const struct jit *j, const struct inline_ctx *ic, uint32_t fi
             s = inv[in->src];
         else if (cls == BL_ALU64 && !x)
             s = (struct operand){1, 1, -1, in->imm, pc};
-        int slot = -1;
-        if (cls == BL_LDX && BL_MODE(in->code) == BL_MEM && in->src == ic->base &&
-            jit_size_of(in->code) == 8)
-            for (int k = 0; k < ic->n_promoted; k++)
-                if (ic->slot_off[k] == in->off)
-                    slot = k;
+        int slot = cls == BL_LDX && BL_MODE(in->code) == BL_MEM && in->src == ic->base &&
+                           jit_size_of(in->code) == 8
+                       ? jit_promoted_slot(ic, in->off)
+                       : -1;
         if (slot >= 0) {
             inv[d] = (struct operand){!ic->slot_dirty[slot], 0, ic->slot_reg[slot], 0, pc};
             ch[d].active = 0;

@@ -577,7 +577,7 @@ static int promotable(const struct body_info *bi, int16_t off, int size)
 }
 
 /* The index of the slot at off among ic's promoted ones, or -1. */
-static int jit_promoted_slot(const struct inline_ctx *ic, int16_t off)
+int jit_promoted_slot(const struct inline_ctx *ic, int16_t off)
 {
     for (int k = 0; k < ic->n_promoted; k++)
         if (ic->slot_off[k] == off)

@@ -268,6 +268,7 @@ void jit_emit_bpf_loop(struct jit *j, uint32_t pc);
 void jit_loop_n_home(struct jit *j);
 uint16_t jit_loop_unread(const struct jit *j, uint32_t pc, uint32_t start);
 int jit_promoted_reg(const struct jit *j, int base, int size, int16_t off);
+int jit_promoted_slot(const struct inline_ctx *ic, int16_t off);
 int jit_exit_returns_zero(const struct jit *j, uint32_t pc, uint32_t start);
 void jit_emit_loop_tail(struct jit *j, const struct inline_ctx *ic, int with_jmp_out);
 uint32_t jit_thread_jump(const struct jit *j, const struct inline_ctx *ic, uint32_t t,
